@@ -1,0 +1,277 @@
+//! Typed identifiers and counters, so that a sequence number can never be passed where
+//! an epoch is expected.
+
+use crate::codec::{Reader, VARINT_MAX, Wire, put_varint};
+use crate::{Error, limits};
+
+/// Defines a fixed-size identifier that travels as its raw bytes.
+macro_rules! fixed_id {
+    ($(#[$meta:meta])* $name:ident, $len:literal) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
+        pub struct $name([u8; $len]);
+
+        impl $name {
+            /// The length in bytes.
+            pub const LEN: usize = $len;
+
+            /// Wraps raw bytes.
+            pub const fn from_bytes(bytes: [u8; $len]) -> Self {
+                Self(bytes)
+            }
+
+            /// The raw bytes.
+            pub const fn as_bytes(&self) -> &[u8; $len] {
+                &self.0
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                self.0.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
+            }
+        }
+
+        impl ::std::fmt::Debug for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                write!(f, concat!(stringify!($name), "({})"), self)
+            }
+        }
+
+        impl Wire for $name {
+            fn encode(&self, out: &mut Vec<u8>) {
+                out.extend_from_slice(&self.0);
+            }
+            fn decode(reader: &mut Reader<'_>) -> Result<Self, Error> {
+                Ok(Self(reader.take_array(stringify!($name))?))
+            }
+        }
+    };
+}
+
+/// Defines a counter that travels as a varint, so at most 2^62 - 1.
+macro_rules! varint_counter {
+    ($(#[$meta:meta])* $name:ident) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(u64);
+
+        impl $name {
+            /// Zero, the first value.
+            pub const ZERO: Self = Self(0);
+            /// The largest value the wire can carry, 2^62 - 1.
+            pub const MAX: Self = Self(VARINT_MAX);
+
+            /// Wraps `value`.
+            ///
+            /// # Errors
+            /// [`Error::OutOfRange`] above 2^62 - 1.
+            pub const fn new(value: u64) -> Result<Self, Error> {
+                if value > VARINT_MAX {
+                    return Err(Error::OutOfRange { what: stringify!($name) });
+                }
+                Ok(Self(value))
+            }
+
+            /// The value.
+            pub const fn get(self) -> u64 {
+                self.0
+            }
+
+            /// The next value, or `None` at [`Self::MAX`].
+            pub const fn next(self) -> Option<Self> {
+                if self.0 >= VARINT_MAX { None } else { Some(Self(self.0 + 1)) }
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl Wire for $name {
+            fn encode(&self, out: &mut Vec<u8>) {
+                put_varint(out, self.0);
+            }
+            fn decode(reader: &mut Reader<'_>) -> Result<Self, Error> {
+                Ok(Self(reader.take_varint(stringify!($name))?))
+            }
+        }
+
+        #[cfg(feature = "proptest")]
+        impl proptest::arbitrary::Arbitrary for $name {
+            type Parameters = ();
+            type Strategy = proptest::strategy::BoxedStrategy<Self>;
+            fn arbitrary_with((): ()) -> Self::Strategy {
+                use proptest::strategy::Strategy;
+                // Small values are common on the wire; large ones exercise 8-byte varints.
+                proptest::prop_oneof![0..64u64, 0..=VARINT_MAX].prop_map(Self).boxed()
+            }
+        }
+    };
+}
+
+fixed_id!(
+    /// A group (a space) as the relay knows it: 16 random bytes chosen by the creating
+    /// device. It says nothing about the space's name or members.
+    GroupId,
+    16
+);
+
+fixed_id!(
+    /// A device: the first 16 bytes of `SHA-256("huisclos/1 device-id" || device key)`,
+    /// so the id is bound to the device's authentication key (see
+    /// [`crate::auth::DevicePublicKey::device_id`]).
+    DeviceId,
+    16
+);
+
+fixed_id!(
+    /// An account at the relay, assigned by the relay when an invitation is redeemed.
+    /// Quotas are counted per account.
+    AccountId,
+    16
+);
+
+fixed_id!(
+    /// A content record, chosen at random by its author's device so that resending a
+    /// record after a lost acknowledgement stores it once.
+    ContentId,
+    16
+);
+
+fixed_id!(
+    /// A chunk of a file, named by the SHA-256 of its ciphertext. The relay checks the
+    /// hash when the last byte arrives.
+    ChunkRef,
+    32
+);
+
+varint_counter!(
+    /// The position of an entry in a group's log. Dense: the relay assigns 0, 1, 2, …
+    /// with no gaps.
+    Seq
+);
+
+varint_counter!(
+    /// An MLS epoch of a group. Epoch 0 is the group as its creator made it.
+    Epoch
+);
+
+varint_counter!(
+    /// The position of a record in a group's durable content store, dense from 0.
+    ContentSeq
+);
+
+varint_counter!(
+    /// The position of a Welcome in a device's inbox, increasing, never reused.
+    InboxSeq
+);
+
+varint_counter!(
+    /// Chosen by the client for each request; the response carries it back.
+    RequestId
+);
+
+varint_counter!(
+    /// Seconds since the Unix epoch, UTC.
+    UnixSeconds
+);
+
+varint_counter!(
+    /// An amount of storage, in bytes.
+    ByteCount
+);
+
+/// The most entries a client asks for in one page: from 1 to
+/// [`limits::MAX_PAGE_ENTRIES`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageLimit(u16);
+
+impl PageLimit {
+    /// The largest page.
+    pub const MAX: Self = Self(limits::MAX_PAGE_ENTRIES as u16);
+
+    /// A page of `entries` entries.
+    ///
+    /// # Errors
+    /// [`Error::OutOfRange`] for 0 or more than [`limits::MAX_PAGE_ENTRIES`].
+    pub fn new(entries: u16) -> Result<Self, Error> {
+        if entries == 0 || usize::from(entries) > limits::MAX_PAGE_ENTRIES {
+            return Err(Error::OutOfRange { what: "page limit" });
+        }
+        Ok(Self(entries))
+    }
+
+    /// The number of entries.
+    pub fn get(self) -> u16 {
+        self.0
+    }
+}
+
+impl Wire for PageLimit {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.0.encode(out);
+    }
+    fn decode(reader: &mut Reader<'_>) -> Result<Self, Error> {
+        Self::new(u16::decode(reader)?)
+    }
+}
+
+#[cfg(feature = "proptest")]
+impl proptest::arbitrary::Arbitrary for PageLimit {
+    type Parameters = ();
+    type Strategy = proptest::strategy::BoxedStrategy<Self>;
+    fn arbitrary_with((): ()) -> Self::Strategy {
+        use proptest::strategy::Strategy;
+        (1..=limits::MAX_PAGE_ENTRIES as u16).prop_map(Self).boxed()
+    }
+}
+
+/// A length or offset within one chunk: at most [`limits::MAX_CHUNK_LEN`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ChunkOffset(u32);
+
+impl ChunkOffset {
+    /// The start of a chunk.
+    pub const ZERO: Self = Self(0);
+
+    /// Wraps `value`.
+    ///
+    /// # Errors
+    /// [`Error::OutOfRange`] above [`limits::MAX_CHUNK_LEN`].
+    pub fn new(value: u32) -> Result<Self, Error> {
+        if value as usize > limits::MAX_CHUNK_LEN {
+            return Err(Error::OutOfRange {
+                what: "chunk offset",
+            });
+        }
+        Ok(Self(value))
+    }
+
+    /// The value in bytes.
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl Wire for ChunkOffset {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.0.encode(out);
+    }
+    fn decode(reader: &mut Reader<'_>) -> Result<Self, Error> {
+        Self::new(u32::decode(reader)?)
+    }
+}
+
+#[cfg(feature = "proptest")]
+impl proptest::arbitrary::Arbitrary for ChunkOffset {
+    type Parameters = ();
+    type Strategy = proptest::strategy::BoxedStrategy<Self>;
+    fn arbitrary_with((): ()) -> Self::Strategy {
+        use proptest::strategy::Strategy;
+        (0..=limits::MAX_CHUNK_LEN as u32).prop_map(Self).boxed()
+    }
+}
