@@ -10,8 +10,8 @@ use huisclos_protocol::auth::DeviceSignature;
 use huisclos_protocol::codec::{BoundedVec, Wire};
 use huisclos_protocol::ids::{DeviceId, Epoch, GroupId, PageLimit, RequestId, Seq};
 use huisclos_protocol::messages::{
-    AppendMessage, Authenticate, EntryKind, FetchLog, GroupAccess, LogEntry, LogPage, LogPageEnd,
-    MlsMessageBytes, RelayMessage, Request, Response,
+    AppendMessage, Authenticate, EntryKind, FetchLog, GroupAccess, LogEntry, LogPage, LogPageEnd, MlsMessageBytes,
+    RelayMessage, Request, Response,
 };
 use serde::Serialize;
 use serde_bytes::ByteBuf;
@@ -28,19 +28,9 @@ mod serde_form {
     }
     #[derive(Serialize)]
     pub(crate) enum Body {
-        Authenticate {
-            device: ByteBuf,
-            signature: ByteBuf,
-        },
-        AppendMessage {
-            access: Access,
-            message: ByteBuf,
-        },
-        FetchLog {
-            access: Access,
-            from: u64,
-            limit: u16,
-        },
+        Authenticate { device: ByteBuf, signature: ByteBuf },
+        AppendMessage { access: Access, message: ByteBuf },
+        FetchLog { access: Access, from: u64, limit: u16 },
     }
     #[derive(Serialize)]
     pub(crate) struct Request {
@@ -69,9 +59,7 @@ fn cbor_array_len<T: Serialize>(value: &T) -> usize {
     fn strip(value: ciborium::Value) -> ciborium::Value {
         use ciborium::Value;
         match value {
-            Value::Map(entries) => {
-                Value::Array(entries.into_iter().map(|(_, v)| strip(v)).collect())
-            }
+            Value::Map(entries) => Value::Array(entries.into_iter().map(|(_, v)| strip(v)).collect()),
             Value::Array(items) => Value::Array(items.into_iter().map(strip).collect()),
             other => other,
         }
@@ -95,16 +83,9 @@ fn postcard_len<T: Serialize>(value: &T) -> usize {
 fn main() -> Result<(), huisclos_protocol::Error> {
     let group = GroupId::from_bytes([0x11; 16]);
     let token = AccessToken::from_bytes([0x22; 32]);
-    let access = GroupAccess {
-        group,
-        epoch: Epoch::new(12)?,
-        token: token.clone(),
-    };
-    let serde_access = || serde_form::Access {
-        group: ByteBuf::from(vec![0x11; 16]),
-        epoch: 12,
-        token: ByteBuf::from(vec![0x22; 32]),
-    };
+    let access = GroupAccess { group, epoch: Epoch::new(12)?, token: token.clone() };
+    let serde_access =
+        || serde_form::Access { group: ByteBuf::from(vec![0x11; 16]), epoch: 12, token: ByteBuf::from(vec![0x22; 32]) };
     // A short post as an MLS PrivateMessage is a few hundred bytes; 300 is typical.
     let mls = vec![0x5a; 300];
 
@@ -112,11 +93,8 @@ fn main() -> Result<(), huisclos_protocol::Error> {
 
     let ours = Request {
         id: RequestId::new(1234)?,
-        body: Authenticate {
-            device: DeviceId::from_bytes([3; 16]),
-            signature: DeviceSignature::from_bytes([4; 64]),
-        }
-        .into(),
+        body: Authenticate { device: DeviceId::from_bytes([3; 16]), signature: DeviceSignature::from_bytes([4; 64]) }
+            .into(),
     };
     let theirs = serde_form::Request {
         id: 1234,
@@ -135,18 +113,11 @@ fn main() -> Result<(), huisclos_protocol::Error> {
 
     let ours = Request {
         id: RequestId::new(1234)?,
-        body: AppendMessage {
-            access: access.clone(),
-            message: MlsMessageBytes::new(mls.clone())?,
-        }
-        .into(),
+        body: AppendMessage { access: access.clone(), message: MlsMessageBytes::new(mls.clone())? }.into(),
     };
     let theirs = serde_form::Request {
         id: 1234,
-        body: serde_form::Body::AppendMessage {
-            access: serde_access(),
-            message: ByteBuf::from(mls.clone()),
-        },
+        body: serde_form::Body::AppendMessage { access: serde_access(), message: ByteBuf::from(mls.clone()) },
     };
     rows.push((
         "AppendMessage (300 B MLS)",
@@ -158,20 +129,11 @@ fn main() -> Result<(), huisclos_protocol::Error> {
 
     let ours = Request {
         id: RequestId::new(1234)?,
-        body: FetchLog {
-            access,
-            from: Seq::new(5000)?,
-            limit: PageLimit::new(64)?,
-        }
-        .into(),
+        body: FetchLog { access, from: Seq::new(5000)?, limit: PageLimit::new(64)? }.into(),
     };
     let theirs = serde_form::Request {
         id: 1234,
-        body: serde_form::Body::FetchLog {
-            access: serde_access(),
-            from: 5000,
-            limit: 64,
-        },
+        body: serde_form::Body::FetchLog { access: serde_access(), from: 5000, limit: 64 },
     };
     rows.push((
         "FetchLog",
@@ -189,27 +151,13 @@ fn main() -> Result<(), huisclos_protocol::Error> {
             kind: EntryKind::Message,
             message: MlsMessageBytes::new(mls.clone())?,
         });
-        serde_entries.push(serde_form::Entry {
-            seq: 5000 + n,
-            kind: 1,
-            message: ByteBuf::from(mls.clone()),
-        });
+        serde_entries.push(serde_form::Entry { seq: 5000 + n, kind: 1, message: ByteBuf::from(mls.clone()) });
     }
     let ours = RelayMessage::Response(Response {
         id: RequestId::new(1234)?,
-        body: LogPage {
-            entries: BoundedVec::new(entries)?,
-            next: Seq::new(5020)?,
-            end: LogPageEnd::UpToDate,
-        }
-        .into(),
+        body: LogPage { entries: BoundedVec::new(entries)?, next: Seq::new(5020)?, end: LogPageEnd::UpToDate }.into(),
     });
-    let theirs = serde_form::Page {
-        id: 1234,
-        entries: serde_entries,
-        next: 5020,
-        end: 2,
-    };
+    let theirs = serde_form::Page { id: 1234, entries: serde_entries, next: 5020, end: 2 };
     rows.push((
         "LogPage (20 × 300 B)",
         ours.to_wire().len(),

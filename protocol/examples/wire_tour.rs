@@ -40,23 +40,13 @@ fn main() -> Result<(), Error> {
     let epoch0_token = AccessToken::from_bytes(random());
     let epoch1_token = AccessToken::from_bytes(random());
     let access = |epoch: u64, token: &AccessToken| -> Result<GroupAccess, Error> {
-        Ok(GroupAccess {
-            group,
-            epoch: Epoch::new(epoch)?,
-            token: token.clone(),
-        })
+        Ok(GroupAccess { group, epoch: Epoch::new(epoch)?, token: token.clone() })
     };
     let id = |n: u64| RequestId::new(n);
 
     let signature = sign_device_auth(&device, &exporter, &nonce, AuthPurpose::Authenticate);
     // The check the relay performs, and the replay it refuses.
-    verify_device_auth(
-        &device_key,
-        &signature,
-        &exporter,
-        &nonce,
-        AuthPurpose::Authenticate,
-    )?;
+    verify_device_auth(&device_key, &signature, &exporter, &nonce, AuthPurpose::Authenticate)?;
     let replayed = verify_device_auth(
         &device_key,
         &signature,
@@ -65,46 +55,18 @@ fn main() -> Result<(), Error> {
         AuthPurpose::Authenticate,
     );
 
-    let post = MlsMessageBytes::new(
-        b"(an MLS PrivateMessage: ciphertext the relay cannot read)".to_vec(),
-    )?;
+    let post = MlsMessageBytes::new(b"(an MLS PrivateMessage: ciphertext the relay cannot read)".to_vec())?;
     let commit = MlsMessageBytes::new(b"(an MLS commit, also a PrivateMessage)".to_vec())?;
     let conversation = vec![
-        Said::Client(Request {
-            id: id(1)?,
-            body: GetChallenge {}.into(),
-        }),
-        Said::Relay(RelayMessage::Response(Response {
-            id: id(1)?,
-            body: Challenge { nonce }.into(),
-        })),
-        Said::Client(Request {
-            id: id(2)?,
-            body: Authenticate {
-                device: device_key.device_id(),
-                signature,
-            }
-            .into(),
-        }),
+        Said::Client(Request { id: id(1)?, body: GetChallenge {}.into() }),
+        Said::Relay(RelayMessage::Response(Response { id: id(1)?, body: Challenge { nonce }.into() })),
+        Said::Client(Request { id: id(2)?, body: Authenticate { device: device_key.device_id(), signature }.into() }),
         Said::Relay(RelayMessage::Response(Response {
             id: id(2)?,
-            body: Authenticated {
-                account: AccountId::from_bytes(random()),
-            }
-            .into(),
+            body: Authenticated { account: AccountId::from_bytes(random()) }.into(),
         })),
-        Said::Client(Request {
-            id: id(3)?,
-            body: CreateGroup {
-                group,
-                verifier: epoch0_token.verifier(),
-            }
-            .into(),
-        }),
-        Said::Relay(RelayMessage::Response(Response {
-            id: id(3)?,
-            body: GroupCreated {}.into(),
-        })),
+        Said::Client(Request { id: id(3)?, body: CreateGroup { group, verifier: epoch0_token.verifier() }.into() }),
+        Said::Relay(RelayMessage::Response(Response { id: id(3)?, body: GroupCreated {}.into() })),
         Said::Client(Request {
             id: id(4)?,
             body: SubmitCommit {
@@ -116,47 +78,24 @@ fn main() -> Result<(), Error> {
         }),
         Said::Relay(RelayMessage::Response(Response {
             id: id(4)?,
-            body: CommitAccepted {
-                seq: Seq::ZERO,
-                epoch: Epoch::new(1)?,
-            }
-            .into(),
+            body: CommitAccepted { seq: Seq::ZERO, epoch: Epoch::new(1)? }.into(),
         })),
         Said::Client(Request {
             id: id(5)?,
-            body: AppendMessage {
-                access: access(0, &epoch0_token)?,
-                message: post.clone(),
-            }
-            .into(),
+            body: AppendMessage { access: access(0, &epoch0_token)?, message: post.clone() }.into(),
         }),
         Said::Relay(RelayMessage::Failure(Failure {
             id: id(5)?,
-            error: RelayError::StaleEpoch {
-                current: Epoch::new(1)?,
-                next_seq: Seq::new(1)?,
-            },
+            error: RelayError::StaleEpoch { current: Epoch::new(1)?, next_seq: Seq::new(1)? },
         })),
         Said::Client(Request {
             id: id(6)?,
-            body: AppendMessage {
-                access: access(1, &epoch1_token)?,
-                message: post.clone(),
-            }
-            .into(),
+            body: AppendMessage { access: access(1, &epoch1_token)?, message: post.clone() }.into(),
         }),
-        Said::Relay(RelayMessage::Response(Response {
-            id: id(6)?,
-            body: Appended { seq: Seq::new(1)? }.into(),
-        })),
+        Said::Relay(RelayMessage::Response(Response { id: id(6)?, body: Appended { seq: Seq::new(1)? }.into() })),
         Said::Client(Request {
             id: id(7)?,
-            body: FetchLog {
-                access: access(1, &epoch1_token)?,
-                from: Seq::new(1)?,
-                limit: PageLimit::new(64)?,
-            }
-            .into(),
+            body: FetchLog { access: access(1, &epoch1_token)?, from: Seq::new(1)?, limit: PageLimit::new(64)? }.into(),
         }),
         Said::Relay(RelayMessage::Response(Response {
             id: id(7)?,
@@ -178,10 +117,7 @@ fn main() -> Result<(), Error> {
         limits::PROTOCOL_VERSION,
         String::from_utf8_lossy(limits::ALPN)
     );
-    println!(
-        "device {} (id derived from its Ed25519 key)",
-        device_key.device_id()
-    );
+    println!("device {} (id derived from its Ed25519 key)", device_key.device_id());
     println!(
         "signature replayed on another TLS session: {}\n",
         match replayed {
@@ -189,10 +125,7 @@ fn main() -> Result<(), Error> {
             Ok(()) => "ACCEPTED — this would be a bug".into(),
         }
     );
-    println!(
-        "{:<8} {:<26} {:>8} {:>8}  frame starts",
-        "from", "message", "payload", "on wire"
-    );
+    println!("{:<8} {:<26} {:>8} {:>8}  frame starts", "from", "message", "payload", "on wire");
 
     let mut client_stream = Vec::new();
     let mut relay_stream = Vec::new();
@@ -212,10 +145,7 @@ fn main() -> Result<(), Error> {
             ),
         };
         let head: String = frame.iter().take(14).map(|b| format!("{b:02x}")).collect();
-        println!(
-            "{from:<8} {name:<26} {payload:>8} {:>8}  {head}…",
-            frame.len()
-        );
+        println!("{from:<8} {name:<26} {payload:>8} {:>8}  {head}…", frame.len());
         match said {
             Said::Client(_) => client_stream.extend_from_slice(&frame),
             Said::Relay(_) => relay_stream.extend_from_slice(&frame),
@@ -238,10 +168,7 @@ fn main() -> Result<(), Error> {
             }
         }
     }
-    println!(
-        "\n{decoded} of {} frames read back from the two byte streams and decoded.",
-        conversation.len()
-    );
+    println!("\n{decoded} of {} frames read back from the two byte streams and decoded.", conversation.len());
     println!("Padding hides exact lengths from the network: every frame above is a power of two.");
     Ok(())
 }
@@ -251,10 +178,7 @@ fn relay_message_name(message: &RelayMessage) -> String {
         RelayMessage::Response(response) => response.body.name().to_owned(),
         RelayMessage::Failure(failure) => {
             let tag = failure.error.tag();
-            let name = RelayError::TAGS
-                .iter()
-                .find(|(t, _)| *t == tag)
-                .map_or("?", |(_, n)| n);
+            let name = RelayError::TAGS.iter().find(|(t, _)| *t == tag).map_or("?", |(_, n)| n);
             format!("Failure({name})")
         }
         RelayMessage::Event(event) => event.name().to_owned(),

@@ -45,13 +45,9 @@ impl DevicePublicKey {
     /// # Errors
     /// [`Error::Invalid`] if the bytes are not a point, or a point of small order.
     pub fn from_bytes(bytes: [u8; 32]) -> Result<Self, Error> {
-        let key = VerifyingKey::from_bytes(&bytes).map_err(|_| Error::Invalid {
-            what: "device public key",
-        })?;
+        let key = VerifyingKey::from_bytes(&bytes).map_err(|_| Error::Invalid { what: "device public key" })?;
         if key.is_weak() {
-            return Err(Error::Invalid {
-                what: "device public key",
-            });
+            return Err(Error::Invalid { what: "device public key" });
         }
         Ok(Self(bytes))
     }
@@ -77,13 +73,10 @@ impl DevicePublicKey {
 
     fn verify(&self, message: &[u8], signature: &DeviceSignature) -> Result<(), Error> {
         // Checked at construction, so this only fails if that check was bypassed.
-        let key = VerifyingKey::from_bytes(&self.0).map_err(|_| Error::Invalid {
-            what: "device public key",
-        })?;
+        let key = VerifyingKey::from_bytes(&self.0).map_err(|_| Error::Invalid { what: "device public key" })?;
         let signature = ed25519_dalek::Signature::from_bytes(&signature.0);
         // `verify_strict` refuses malleable signatures and small-order keys.
-        key.verify_strict(message, &signature)
-            .map_err(|_| Error::BadSignature)
+        key.verify_strict(message, &signature).map_err(|_| Error::BadSignature)
     }
 }
 
@@ -246,10 +239,7 @@ pub fn verify_device_auth(
     nonce: &ChallengeNonce,
     purpose: AuthPurpose<'_>,
 ) -> Result<(), Error> {
-    device_key.verify(
-        &device_auth_message(exporter, nonce, purpose, device_key),
-        signature,
-    )
+    device_key.verify(&device_auth_message(exporter, nonce, purpose, device_key), signature)
 }
 
 /// The bytes a new device signs to prove it holds its key before an existing device of
@@ -266,11 +256,7 @@ pub fn device_link_message(account: &AccountId, new_device_key: &DevicePublicKey
 /// Signs, on the new device, the proof that it holds its key.
 pub fn sign_device_link(new_device: &SigningKey, account: &AccountId) -> DeviceSignature {
     let key = DevicePublicKey::from_signing_key(new_device);
-    DeviceSignature(
-        new_device
-            .sign(&device_link_message(account, &key))
-            .to_bytes(),
-    )
+    DeviceSignature(new_device.sign(&device_link_message(account, &key)).to_bytes())
 }
 
 /// Checks a new device's proof of possession, as the relay does.
@@ -302,36 +288,15 @@ mod tests {
         let elsewhere = TlsExporter::from_bytes([2; 32]);
         let signature = sign_device_auth(&device, &here, &nonce, AuthPurpose::Authenticate);
 
+        assert_eq!(verify_device_auth(&public, &signature, &here, &nonce, AuthPurpose::Authenticate), Ok(()));
         assert_eq!(
-            verify_device_auth(
-                &public,
-                &signature,
-                &here,
-                &nonce,
-                AuthPurpose::Authenticate
-            ),
-            Ok(())
-        );
-        assert_eq!(
-            verify_device_auth(
-                &public,
-                &signature,
-                &elsewhere,
-                &nonce,
-                AuthPurpose::Authenticate
-            ),
+            verify_device_auth(&public, &signature, &elsewhere, &nonce, AuthPurpose::Authenticate),
             Err(Error::BadSignature),
             "a signature replayed on another TLS session must fail"
         );
         let other_nonce = ChallengeNonce::from_bytes([8; 32]);
         assert_eq!(
-            verify_device_auth(
-                &public,
-                &signature,
-                &here,
-                &other_nonce,
-                AuthPurpose::Authenticate
-            ),
+            verify_device_auth(&public, &signature, &here, &other_nonce, AuthPurpose::Authenticate),
             Err(Error::BadSignature)
         );
     }
@@ -344,18 +309,10 @@ mod tests {
         let exporter = TlsExporter::from_bytes([5; 32]);
         let invitation = InvitationToken::from_bytes([6; 32]);
         let other = InvitationToken::from_bytes([7; 32]);
-        let signature = sign_device_auth(
-            &device,
-            &exporter,
-            &nonce,
-            AuthPurpose::CreateAccount(&invitation),
-        );
+        let signature = sign_device_auth(&device, &exporter, &nonce, AuthPurpose::CreateAccount(&invitation));
         let check = |purpose| verify_device_auth(&public, &signature, &exporter, &nonce, purpose);
         assert_eq!(check(AuthPurpose::CreateAccount(&invitation)), Ok(()));
-        assert_eq!(
-            check(AuthPurpose::CreateAccount(&other)),
-            Err(Error::BadSignature)
-        );
+        assert_eq!(check(AuthPurpose::CreateAccount(&other)), Err(Error::BadSignature));
         assert_eq!(check(AuthPurpose::Authenticate), Err(Error::BadSignature));
     }
 
@@ -367,10 +324,7 @@ mod tests {
         let proof = sign_device_link(&new_device, &account);
         assert_eq!(verify_device_link(&public, &proof, &account), Ok(()));
         let other = AccountId::from_bytes([2; 16]);
-        assert_eq!(
-            verify_device_link(&public, &proof, &other),
-            Err(Error::BadSignature)
-        );
+        assert_eq!(verify_device_link(&public, &proof, &other), Err(Error::BadSignature));
     }
 
     #[test]

@@ -128,11 +128,7 @@ impl<'a> Reader<'a> {
     pub fn take_len(&mut self, max: usize, what: &'static str) -> Result<usize, Error> {
         let len = self.take_varint(what)?;
         if len > max as u64 {
-            return Err(Error::TooLong {
-                what,
-                len,
-                max: max as u64,
-            });
+            return Err(Error::TooLong { what, len, max: max as u64 });
         }
         // `len <= max`, and every `max` is a `usize` constant.
         let len = len as usize;
@@ -147,14 +143,7 @@ impl<'a> Reader<'a> {
     /// # Errors
     /// [`Error::TrailingBytes`].
     pub fn finish(&self, what: &'static str) -> Result<(), Error> {
-        if self.input.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::TrailingBytes {
-                what,
-                count: self.input.len(),
-            })
-        }
+        if self.input.is_empty() { Ok(()) } else { Err(Error::TrailingBytes { what, count: self.input.len() }) }
     }
 }
 
@@ -252,9 +241,7 @@ impl<T: Wire> Wire for Option<T> {
         match reader.take_u8("optional presence")? {
             0 => Ok(None),
             1 => Ok(Some(T::decode(reader)?)),
-            _ => Err(Error::Invalid {
-                what: "optional presence flag",
-            }),
+            _ => Err(Error::Invalid { what: "optional presence flag" }),
         }
     }
 }
@@ -273,11 +260,7 @@ impl<T, const MAX: usize> BoundedVec<T, MAX> {
     /// [`Error::TooMany`] otherwise.
     pub fn new(items: Vec<T>) -> Result<Self, Error> {
         if items.len() > MAX {
-            return Err(Error::TooMany {
-                what: "list",
-                count: items.len() as u64,
-                max: MAX as u64,
-            });
+            return Err(Error::TooMany { what: "list", count: items.len() as u64, max: MAX as u64 });
         }
         Ok(Self(items))
     }
@@ -343,11 +326,7 @@ impl<T: Wire, const MAX: usize> Wire for BoundedVec<T, MAX> {
     fn decode(reader: &mut Reader<'_>) -> Result<Self, Error> {
         let count = reader.take_varint("list count")?;
         if count > MAX as u64 {
-            return Err(Error::TooMany {
-                what: "list",
-                count,
-                max: MAX as u64,
-            });
+            return Err(Error::TooMany { what: "list", count, max: MAX as u64 });
         }
         // Never reserve more than the input could hold: every item takes at least one
         // byte except empty structs, whose count is still bounded by MAX.
@@ -369,9 +348,7 @@ where
     fn arbitrary_with((): ()) -> Self::Strategy {
         use proptest::strategy::Strategy;
         // Small lists keep the search fast; the bounds themselves have their own tests.
-        proptest::collection::vec(proptest::arbitrary::any::<T>(), 0..=MAX.min(4))
-            .prop_map(Self)
-            .boxed()
+        proptest::collection::vec(proptest::arbitrary::any::<T>(), 0..=MAX.min(4)).prop_map(Self).boxed()
     }
 }
 
@@ -583,12 +560,8 @@ mod tests {
     #[test]
     fn varint_boundaries_match_rfc9000() {
         // RFC 9000, appendix A.1 sample values.
-        let cases: &[(u64, &str)] = &[
-            (37, "25"),
-            (15_293, "7bbd"),
-            (494_878_333, "9d7f3e7d"),
-            (151_288_809_941_952_652, "c2197c5eff14e88c"),
-        ];
+        let cases: &[(u64, &str)] =
+            &[(37, "25"), (15_293, "7bbd"), (494_878_333, "9d7f3e7d"), (151_288_809_941_952_652, "c2197c5eff14e88c")];
         for &(value, hex) in cases {
             let mut out = Vec::new();
             put_varint(&mut out, value);
@@ -600,10 +573,7 @@ mod tests {
     #[test]
     fn non_minimal_varint_is_refused() {
         // 37 in two bytes, as RFC 9000 allows but RFC 9420 and we do not.
-        assert_eq!(
-            Reader::new(&[0x40, 0x25]).take_varint("x"),
-            Err(Error::NonMinimalVarint)
-        );
+        assert_eq!(Reader::new(&[0x40, 0x25]).take_varint("x"), Err(Error::NonMinimalVarint));
     }
 
     #[test]
@@ -612,11 +582,7 @@ mod tests {
         put_varint(&mut bytes, 1000);
         assert_eq!(
             Reader::new(&bytes).take_len(999, "field"),
-            Err(Error::TooLong {
-                what: "field",
-                len: 1000,
-                max: 999
-            })
+            Err(Error::TooLong { what: "field", len: 1000, max: 999 })
         );
     }
 

@@ -63,21 +63,12 @@ impl FrameHeader {
         let payload_len = u32::from_be_bytes([l0, l1, l2, l3]);
         let total = FRAME_HEADER_LEN as u64 + u64::from(padded_len);
         if total > MAX_FRAME_LEN as u64 {
-            return Err(Error::TooLong {
-                what: "frame",
-                len: total,
-                max: MAX_FRAME_LEN as u64,
-            });
+            return Err(Error::TooLong { what: "frame", len: total, max: MAX_FRAME_LEN as u64 });
         }
         if payload_len > padded_len {
-            return Err(Error::Invalid {
-                what: "frame payload length",
-            });
+            return Err(Error::Invalid { what: "frame payload length" });
         }
-        Ok(Self {
-            padded_len,
-            payload_len,
-        })
+        Ok(Self { padded_len, payload_len })
     }
 
     /// How many bytes follow the header: payload and padding.
@@ -96,9 +87,7 @@ impl FrameHeader {
     /// [`Error::Invalid`] if `body` has the wrong length, [`Error::NonZeroPadding`].
     pub fn open<'a>(&self, body: &'a [u8]) -> Result<&'a [u8], Error> {
         if body.len() != self.body_len() {
-            return Err(Error::Invalid {
-                what: "frame body length",
-            });
+            return Err(Error::Invalid { what: "frame body length" });
         }
         let (payload, padding) = body.split_at(self.payload_len());
         if padding.iter().any(|&byte| byte != 0) {
@@ -115,11 +104,7 @@ impl FrameHeader {
 pub fn encode_frame(payload: &[u8], padding: Padding) -> Result<Vec<u8>, Error> {
     let frame_len = padding.frame_len(payload.len());
     if frame_len > MAX_FRAME_LEN {
-        return Err(Error::TooLong {
-            what: "frame",
-            len: frame_len as u64,
-            max: MAX_FRAME_LEN as u64,
-        });
+        return Err(Error::TooLong { what: "frame", len: frame_len as u64, max: MAX_FRAME_LEN as u64 });
     }
     let padded_len = frame_len - FRAME_HEADER_LEN;
     let mut frame = Vec::with_capacity(frame_len);
@@ -147,19 +132,14 @@ pub fn encode_message<M: Wire>(message: &M, padding: Padding) -> Result<Vec<u8>,
 /// [`Error::TrailingBytes`] if `frame` is not exactly one frame.
 pub fn decode_message<M: Wire>(frame: &[u8]) -> Result<M, Error> {
     let Some((header, body)) = frame.split_first_chunk::<FRAME_HEADER_LEN>() else {
-        return Err(Error::Truncated {
-            what: "frame header",
-        });
+        return Err(Error::Truncated { what: "frame header" });
     };
     let header = FrameHeader::parse(header)?;
     if body.len() < header.body_len() {
         return Err(Error::Truncated { what: "frame body" });
     }
     if body.len() > header.body_len() {
-        return Err(Error::TrailingBytes {
-            what: "frame",
-            count: body.len() - header.body_len(),
-        });
+        return Err(Error::TrailingBytes { what: "frame", count: body.len() - header.body_len() });
     }
     M::from_wire(header.open(body)?)
 }
@@ -224,9 +204,7 @@ impl FrameReader {
         if self.buffer.len() < frame_len {
             return Ok(None);
         }
-        let payload = header
-            .open(&self.buffer[FRAME_HEADER_LEN..frame_len])?
-            .to_vec();
+        let payload = header.open(&self.buffer[FRAME_HEADER_LEN..frame_len])?.to_vec();
         self.buffer.drain(..frame_len);
         self.pending = None;
         Ok(Some(payload))
@@ -244,25 +222,14 @@ mod tests {
 
     #[test]
     fn size_classes_are_powers_of_two_within_bounds() {
-        for payload_len in [
-            0,
-            1,
-            100,
-            247,
-            248,
-            1000,
-            70_000,
-            MAX_FRAME_LEN - FRAME_HEADER_LEN,
-        ] {
+        for payload_len in [0, 1, 100, 247, 248, 1000, 70_000, MAX_FRAME_LEN - FRAME_HEADER_LEN] {
             let len = Padding::SizeClasses.frame_len(payload_len);
             assert!(len.is_power_of_two());
             assert!(len >= FRAME_HEADER_LEN + payload_len);
             assert!((MIN_PADDED_FRAME_LEN..=MAX_FRAME_LEN).contains(&len));
         }
-        let all_classes: std::collections::BTreeSet<usize> = (0..=MAX_FRAME_LEN - FRAME_HEADER_LEN)
-            .step_by(97)
-            .map(|n| Padding::SizeClasses.frame_len(n))
-            .collect();
+        let all_classes: std::collections::BTreeSet<usize> =
+            (0..=MAX_FRAME_LEN - FRAME_HEADER_LEN).step_by(97).map(|n| Padding::SizeClasses.frame_len(n)).collect();
         assert_eq!(all_classes.len(), 13, "256 B to 1 MiB in powers of two");
         assert_eq!(Padding::SizeClasses.frame_len(247), 256);
         assert_eq!(Padding::SizeClasses.frame_len(248), 512);
@@ -271,15 +238,9 @@ mod tests {
     #[test]
     fn oversized_payload_is_refused() {
         let payload = vec![0u8; MAX_FRAME_LEN - FRAME_HEADER_LEN + 1];
-        assert!(matches!(
-            encode_frame(&payload, Padding::None),
-            Err(Error::TooLong { .. })
-        ));
+        assert!(matches!(encode_frame(&payload, Padding::None), Err(Error::TooLong { .. })));
         let fits = vec![0u8; MAX_FRAME_LEN - FRAME_HEADER_LEN];
-        assert_eq!(
-            encode_frame(&fits, Padding::SizeClasses).map(|f| f.len()),
-            Ok(MAX_FRAME_LEN)
-        );
+        assert_eq!(encode_frame(&fits, Padding::SizeClasses).map(|f| f.len()), Ok(MAX_FRAME_LEN));
     }
 
     #[test]
@@ -289,10 +250,7 @@ mod tests {
         header.extend_from_slice(&(MAX_FRAME_LEN as u32).to_be_bytes());
         header.extend_from_slice(&0u32.to_be_bytes());
         assert_eq!(reader.push(&header), Ok(()));
-        assert!(matches!(
-            reader.next_payload(),
-            Err(Error::TooLong { what: "frame", .. })
-        ));
+        assert!(matches!(reader.next_payload(), Err(Error::TooLong { what: "frame", .. })));
     }
 
     #[test]
@@ -312,10 +270,7 @@ mod tests {
                     payloads.push(payload);
                 }
             }
-            assert_eq!(
-                payloads,
-                vec![b"one".to_vec(), Vec::new(), b"three".to_vec()]
-            );
+            assert_eq!(payloads, vec![b"one".to_vec(), Vec::new(), b"three".to_vec()]);
             assert_eq!(reader.buffered(), 0);
         }
     }
@@ -326,8 +281,7 @@ mod tests {
         if let Some(last) = frame.last_mut() {
             *last = 1;
         }
-        let header: [u8; FRAME_HEADER_LEN] =
-            frame[..FRAME_HEADER_LEN].try_into().unwrap_or_default();
+        let header: [u8; FRAME_HEADER_LEN] = frame[..FRAME_HEADER_LEN].try_into().unwrap_or_default();
         let header = FrameHeader::parse(&header);
         assert_eq!(
             header.and_then(|h| h.open(&frame[FRAME_HEADER_LEN..]).map(<[u8]>::len)),

@@ -244,9 +244,7 @@ impl ChunkOffset {
     /// [`Error::OutOfRange`] above [`limits::MAX_CHUNK_LEN`].
     pub fn new(value: u32) -> Result<Self, Error> {
         if value as usize > limits::MAX_CHUNK_LEN {
-            return Err(Error::OutOfRange {
-                what: "chunk offset",
-            });
+            return Err(Error::OutOfRange { what: "chunk offset" });
         }
         Ok(Self(value))
     }

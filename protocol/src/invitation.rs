@@ -46,13 +46,10 @@ impl RelayAddress {
             });
         }
         let printable = address.bytes().all(|byte| byte.is_ascii_graphic());
-        let has_port = address
-            .rsplit_once(':')
-            .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
+        let has_port =
+            address.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok());
         if !printable || !has_port {
-            return Err(Error::Invalid {
-                what: "relay address",
-            });
+            return Err(Error::Invalid { what: "relay address" });
         }
         Ok(Self(address))
     }
@@ -71,9 +68,7 @@ impl Wire for RelayAddress {
     fn decode(reader: &mut Reader<'_>) -> Result<Self, Error> {
         let len = reader.take_len(limits::MAX_RELAY_ADDRESS_LEN, "relay address")?;
         let bytes = reader.take(len, "relay address")?;
-        let text = std::str::from_utf8(bytes).map_err(|_| Error::Invalid {
-            what: "relay address",
-        })?;
+        let text = std::str::from_utf8(bytes).map_err(|_| Error::Invalid { what: "relay address" })?;
         Self::new(text.to_owned())
     }
 }
@@ -103,21 +98,11 @@ impl Invitation {
     ///
     /// # Errors
     /// [`Error::Invalid`] with no address, [`Error::TooMany`] with too many.
-    pub fn new(
-        addresses: Vec<RelayAddress>,
-        spki_pin: [u8; 32],
-        token: InvitationToken,
-    ) -> Result<Self, Error> {
+    pub fn new(addresses: Vec<RelayAddress>, spki_pin: [u8; 32], token: InvitationToken) -> Result<Self, Error> {
         if addresses.is_empty() {
-            return Err(Error::Invalid {
-                what: "invitation without an address",
-            });
+            return Err(Error::Invalid { what: "invitation without an address" });
         }
-        Ok(Self {
-            addresses: BoundedVec::new(addresses)?,
-            spki_pin,
-            token,
-        })
+        Ok(Self { addresses: BoundedVec::new(addresses)?, spki_pin, token })
     }
 
     /// Where the relay listens.
@@ -137,10 +122,7 @@ impl Invitation {
 
     /// The text form, `huisclos1:` and base64url.
     pub fn to_text(&self) -> String {
-        format!(
-            "{INVITATION_PREFIX}{}",
-            URL_SAFE_NO_PAD.encode(self.to_wire())
-        )
+        format!("{INVITATION_PREFIX}{}", URL_SAFE_NO_PAD.encode(self.to_wire()))
     }
 
     /// Parses the text form; surrounding whitespace is ignored.
@@ -148,28 +130,16 @@ impl Invitation {
     /// # Errors
     /// [`Error::Invalid`] for a wrong prefix or bad base64, or any decoding error.
     pub fn from_text(text: &str) -> Result<Self, Error> {
-        let encoded = text
-            .trim()
-            .strip_prefix(INVITATION_PREFIX)
-            .ok_or(Error::Invalid {
-                what: "invitation prefix",
-            })?;
+        let encoded =
+            text.trim().strip_prefix(INVITATION_PREFIX).ok_or(Error::Invalid { what: "invitation prefix" })?;
         // A valid invitation is far below this; refuse before decoding anything huge.
-        let max_encoded =
-            (limits::MAX_INVITATION_ADDRESSES * (limits::MAX_RELAY_ADDRESS_LEN + 2) + 80) * 4 / 3
-                + 4;
+        let max_encoded = (limits::MAX_INVITATION_ADDRESSES * (limits::MAX_RELAY_ADDRESS_LEN + 2) + 80) * 4 / 3 + 4;
         if encoded.len() > max_encoded {
-            return Err(Error::TooLong {
-                what: "invitation text",
-                len: encoded.len() as u64,
-                max: max_encoded as u64,
-            });
+            return Err(Error::TooLong { what: "invitation text", len: encoded.len() as u64, max: max_encoded as u64 });
         }
-        let bytes = zeroize::Zeroizing::new(URL_SAFE_NO_PAD.decode(encoded).map_err(|_| {
-            Error::Invalid {
-                what: "invitation encoding",
-            }
-        })?);
+        let bytes = zeroize::Zeroizing::new(
+            URL_SAFE_NO_PAD.decode(encoded).map_err(|_| Error::Invalid { what: "invitation encoding" })?,
+        );
         Self::from_wire(&bytes)
     }
 }
@@ -181,14 +151,8 @@ impl proptest::arbitrary::Arbitrary for Invitation {
     fn arbitrary_with((): ()) -> Self::Strategy {
         use proptest::arbitrary::any;
         use proptest::strategy::Strategy;
-        (
-            proptest::collection::vec(any::<RelayAddress>(), 1..=3),
-            any::<[u8; 32]>(),
-            any::<InvitationToken>(),
-        )
-            .prop_filter_map("valid invitation", |(addresses, pin, token)| {
-                Self::new(addresses, pin, token).ok()
-            })
+        (proptest::collection::vec(any::<RelayAddress>(), 1..=3), any::<[u8; 32]>(), any::<InvitationToken>())
+            .prop_filter_map("valid invitation", |(addresses, pin, token)| Self::new(addresses, pin, token).ok())
             .boxed()
     }
 }
@@ -200,8 +164,7 @@ impl Wire for Invitation {
         self.token.encode(out);
     }
     fn decode(reader: &mut Reader<'_>) -> Result<Self, Error> {
-        let addresses =
-            BoundedVec::<RelayAddress, { limits::MAX_INVITATION_ADDRESSES }>::decode(reader)?;
+        let addresses = BoundedVec::<RelayAddress, { limits::MAX_INVITATION_ADDRESSES }>::decode(reader)?;
         let spki_pin = <[u8; 32]>::decode(reader)?;
         let token = InvitationToken::decode(reader)?;
         Self::new(addresses.into_vec(), spki_pin, token)

@@ -8,12 +8,10 @@
 
 use crate::access::{AccessToken, EpochVerifier, InvitationToken};
 use crate::auth::{ChallengeNonce, DevicePublicKey, DeviceSignature};
-use crate::codec::{
-    BoundedVec, Reader, Wire, bounded_bytes, wire_enum, wire_struct, wire_tag_enum,
-};
+use crate::codec::{BoundedVec, Reader, Wire, bounded_bytes, wire_enum, wire_struct, wire_tag_enum};
 use crate::ids::{
-    AccountId, ByteCount, ChunkOffset, ChunkRef, ContentId, ContentSeq, DeviceId, Epoch, GroupId,
-    InboxSeq, PageLimit, RequestId, Seq, UnixSeconds,
+    AccountId, ByteCount, ChunkOffset, ChunkRef, ContentId, ContentSeq, DeviceId, Epoch, GroupId, InboxSeq, PageLimit,
+    RequestId, Seq, UnixSeconds,
 };
 use crate::{Error, limits};
 
@@ -940,35 +938,20 @@ impl Wire for RelayError {
     fn decode(reader: &mut Reader<'_>) -> Result<Self, Error> {
         Ok(match reader.take_u8("relay error")? {
             0x01 => Self::BadRequest,
-            0x02 => Self::UnsupportedVersion {
-                supported: u8::decode(reader)?,
-            },
+            0x02 => Self::UnsupportedVersion { supported: u8::decode(reader)? },
             0x03 => Self::AuthRequired,
             0x04 => Self::AuthFailed,
             0x05 => Self::InvitationInvalid,
             0x06 => Self::Forbidden,
             0x07 => Self::NotFound,
             0x08 => Self::Conflict,
-            0x09 => Self::StaleEpoch {
-                current: Epoch::decode(reader)?,
-                next_seq: Seq::decode(reader)?,
-            },
-            0x0a => Self::QuotaExceeded {
-                used: ByteCount::decode(reader)?,
-                quota: ByteCount::decode(reader)?,
-            },
-            0x0b => Self::LimitExceeded {
-                limit: LimitKind::decode(reader)?,
-            },
-            0x0c => Self::RateLimited {
-                retry_after_ms: u32::decode(reader)?,
-            },
+            0x09 => Self::StaleEpoch { current: Epoch::decode(reader)?, next_seq: Seq::decode(reader)? },
+            0x0a => Self::QuotaExceeded { used: ByteCount::decode(reader)?, quota: ByteCount::decode(reader)? },
+            0x0b => Self::LimitExceeded { limit: LimitKind::decode(reader)? },
+            0x0c => Self::RateLimited { retry_after_ms: u32::decode(reader)? },
             0x0d => Self::Internal,
             tag => {
-                return Err(Error::UnknownTag {
-                    what: "relay error",
-                    tag,
-                });
+                return Err(Error::UnknownTag { what: "relay error", tag });
             }
         })
     }

@@ -11,24 +11,18 @@ use proptest::prelude::*;
 
 fn config() -> ProptestConfig {
     // Enough cases that each of the ~65 variants is drawn many times.
-    ProptestConfig {
-        cases: 2048,
-        ..ProptestConfig::default()
-    }
+    ProptestConfig { cases: 2048, ..ProptestConfig::default() }
 }
 
 /// Encoding then decoding gives the value back, and re-encoding gives the same bytes
 /// (the encoding is canonical).
-fn assert_round_trip<M: Wire + PartialEq + std::fmt::Debug>(
-    value: &M,
-) -> Result<(), TestCaseError> {
+fn assert_round_trip<M: Wire + PartialEq + std::fmt::Debug>(value: &M) -> Result<(), TestCaseError> {
     let bytes = value.to_wire();
     let decoded = M::from_wire(&bytes).map_err(|e| TestCaseError::fail(format!("{e}")))?;
     prop_assert_eq!(&decoded, value);
     prop_assert_eq!(decoded.to_wire(), bytes.clone());
     for padding in [Padding::None, Padding::SizeClasses] {
-        let frame =
-            encode_message(value, padding).map_err(|e| TestCaseError::fail(format!("{e}")))?;
+        let frame = encode_message(value, padding).map_err(|e| TestCaseError::fail(format!("{e}")))?;
         prop_assert_eq!(frame.len(), padding.frame_len(bytes.len()));
         let framed: M = decode_message(&frame).map_err(|e| TestCaseError::fail(format!("{e}")))?;
         prop_assert_eq!(&framed, value);
@@ -40,21 +34,12 @@ fn assert_round_trip<M: Wire + PartialEq + std::fmt::Debug>(
 fn assert_exact<M: Wire + std::fmt::Debug>(bytes: &[u8]) -> Result<(), TestCaseError> {
     for cut in 0..bytes.len() {
         let result = M::from_wire(&bytes[..cut]);
-        prop_assert!(
-            result.is_err(),
-            "prefix of {} bytes of {} decoded",
-            cut,
-            bytes.len()
-        );
+        prop_assert!(result.is_err(), "prefix of {} bytes of {} decoded", cut, bytes.len());
     }
     let mut longer = bytes.to_vec();
     longer.push(0);
     let trailing = M::from_wire(&longer);
-    prop_assert!(
-        matches!(trailing, Err(Error::TrailingBytes { count: 1, .. })),
-        "{:?}",
-        trailing
-    );
+    prop_assert!(matches!(trailing, Err(Error::TrailingBytes { count: 1, .. })), "{:?}", trailing);
     Ok(())
 }
 
@@ -132,10 +117,7 @@ fn oversized_frame_header_is_refused() {
     let mut frame = vec![PROTOCOL_VERSION];
     frame.extend_from_slice(&(MAX_FRAME_LEN as u32).to_be_bytes());
     frame.extend_from_slice(&0u32.to_be_bytes());
-    assert!(matches!(
-        decode_message::<Request>(&frame),
-        Err(Error::TooLong { what: "frame", .. })
-    ));
+    assert!(matches!(decode_message::<Request>(&frame), Err(Error::TooLong { what: "frame", .. })));
 }
 
 #[test]
@@ -146,38 +128,21 @@ fn oversized_lengths_inside_a_message_are_refused_without_allocating() {
     bytes.push(0); // epoch 0
     bytes.extend_from_slice(&[0u8; 32]); // token
     bytes.extend_from_slice(&(0xc000_0100_0000_0000u64).to_be_bytes()); // varint 2^40
-    assert!(matches!(
-        Request::from_wire(&bytes),
-        Err(Error::TooLong {
-            what: "MLS message",
-            ..
-        })
-    ));
+    assert!(matches!(Request::from_wire(&bytes), Err(Error::TooLong { what: "MLS message", .. })));
 }
 
 #[test]
 fn oversized_counts_are_refused() {
     // ClaimKeyPackages with MAX_CLAIM_BATCH + 1 devices announced.
     let mut bytes = vec![0x00, 0x11];
-    huisclos_protocol::codec::put_varint(
-        &mut bytes,
-        (huisclos_protocol::limits::MAX_CLAIM_BATCH + 1) as u64,
-    );
-    assert!(matches!(
-        Request::from_wire(&bytes),
-        Err(Error::TooMany { .. })
-    ));
+    huisclos_protocol::codec::put_varint(&mut bytes, (huisclos_protocol::limits::MAX_CLAIM_BATCH + 1) as u64);
+    assert!(matches!(Request::from_wire(&bytes), Err(Error::TooMany { .. })));
 }
 
 #[test]
 fn bounded_bytes_accept_their_maximum_and_refuse_one_more() {
-    use messages::{
-        ChunkPiece, ContentRecordBytes, KeyPackageBytes, MlsMessageBytes, WelcomeBytes,
-    };
-    fn check<T: Wire + std::fmt::Debug>(
-        max: usize,
-        new: fn(Vec<u8>) -> Result<T, Error>,
-    ) -> Result<(), Error> {
+    use messages::{ChunkPiece, ContentRecordBytes, KeyPackageBytes, MlsMessageBytes, WelcomeBytes};
+    fn check<T: Wire + std::fmt::Debug>(max: usize, new: fn(Vec<u8>) -> Result<T, Error>) -> Result<(), Error> {
         let at_max = new(vec![7; max])?;
         assert_eq!(T::from_wire(&at_max.to_wire())?.to_wire(), at_max.to_wire());
         assert!(matches!(new(vec![7; max + 1]), Err(Error::TooLong { .. })));
@@ -204,14 +169,11 @@ fn bounded_bytes_accept_their_maximum_and_refuse_one_more() {
 fn the_largest_log_entry_fits_in_a_frame() {
     use huisclos_protocol::codec::BoundedVec;
     use huisclos_protocol::ids::{RequestId, Seq};
-    use messages::{
-        EntryKind, LogEntry, LogPage, LogPageEnd, MlsMessageBytes, Response, ResponseBody,
-    };
+    use messages::{EntryKind, LogEntry, LogPage, LogPageEnd, MlsMessageBytes, Response, ResponseBody};
     let entry = LogEntry {
         seq: Seq::MAX,
         kind: EntryKind::Commit,
-        message: MlsMessageBytes::new(vec![1; MlsMessageBytes::MAX_LEN])
-            .unwrap_or_else(|_| unreachable!()),
+        message: MlsMessageBytes::new(vec![1; MlsMessageBytes::MAX_LEN]).unwrap_or_else(|_| unreachable!()),
     };
     let page = RelayMessage::Response(Response {
         id: RequestId::MAX,

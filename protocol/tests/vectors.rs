@@ -9,15 +9,14 @@ use std::path::PathBuf;
 use ed25519_dalek::SigningKey;
 use huisclos_protocol::access::{AccessToken, EpochVerifier, InvitationToken};
 use huisclos_protocol::auth::{
-    AuthPurpose, ChallengeNonce, DevicePublicKey, DeviceSignature, TlsExporter,
-    device_auth_message, device_link_message, sign_device_auth, sign_device_link,
-    verify_device_auth, verify_device_link,
+    AuthPurpose, ChallengeNonce, DevicePublicKey, DeviceSignature, TlsExporter, device_auth_message,
+    device_link_message, sign_device_auth, sign_device_link, verify_device_auth, verify_device_link,
 };
 use huisclos_protocol::codec::{BoundedVec, Wire};
 use huisclos_protocol::frame::{Padding, encode_message};
 use huisclos_protocol::ids::{
-    AccountId, ByteCount, ChunkOffset, ChunkRef, ContentId, ContentSeq, DeviceId, Epoch, GroupId,
-    InboxSeq, PageLimit, RequestId, Seq, UnixSeconds,
+    AccountId, ByteCount, ChunkOffset, ChunkRef, ContentId, ContentSeq, DeviceId, Epoch, GroupId, InboxSeq, PageLimit,
+    RequestId, Seq, UnixSeconds,
 };
 use huisclos_protocol::invitation::{Invitation, RelayAddress};
 use huisclos_protocol::messages::*;
@@ -39,11 +38,7 @@ fn group() -> GroupId {
     GroupId::from_bytes(*b"space-of-lawyers")
 }
 fn access() -> GroupAccess {
-    GroupAccess {
-        group: group(),
-        epoch: ok(Epoch::new(3)),
-        token: AccessToken::from_bytes([0xa7; 32]),
-    }
+    GroupAccess { group: group(), epoch: ok(Epoch::new(3)), token: AccessToken::from_bytes([0xa7; 32]) }
 }
 fn mls(text: &str) -> MlsMessageBytes {
     ok(MlsMessageBytes::new(text.as_bytes().to_vec()))
@@ -68,95 +63,45 @@ fn request_samples() -> Vec<RequestBody> {
             signature: signature(0x51),
         }
         .into(),
-        Authenticate {
-            device: device_key(1).device_id(),
-            signature: signature(0x52),
-        }
-        .into(),
-        AddDevice {
-            device_key: device_key(2),
-            possession: signature(0x53),
-        }
-        .into(),
-        RevokeDevice {
-            device: device_key(2).device_id(),
-        }
-        .into(),
+        Authenticate { device: device_key(1).device_id(), signature: signature(0x52) }.into(),
+        AddDevice { device_key: device_key(2), possession: signature(0x53) }.into(),
+        RevokeDevice { device: device_key(2).device_id() }.into(),
         ListDevices {}.into(),
         GetUsage {}.into(),
         Ping {}.into(),
         UploadKeyPackages {
-            one_time: ok(BoundedVec::new(vec![
-                key_package("kp-1"),
-                key_package("kp-2"),
-            ])),
+            one_time: ok(BoundedVec::new(vec![key_package("kp-1"), key_package("kp-2")])),
             last_resort: Some(key_package("kp-last")),
         }
         .into(),
-        ClaimKeyPackages {
-            devices: ok(BoundedVec::new(vec![
-                device_key(1).device_id(),
-                device_key(2).device_id(),
-            ])),
-        }
-        .into(),
+        ClaimKeyPackages { devices: ok(BoundedVec::new(vec![device_key(1).device_id(), device_key(2).device_id()])) }
+            .into(),
         GetKeyPackageStatus {}.into(),
         DepositWelcome {
             recipients: ok(BoundedVec::new(vec![device_key(2).device_id()])),
             welcome: ok(WelcomeBytes::new(b"welcome".to_vec())),
         }
         .into(),
-        FetchWelcomes {
-            after: Some(ok(InboxSeq::new(41))),
-            limit: ok(PageLimit::new(16)),
-        }
-        .into(),
-        AckWelcomes {
-            up_to: ok(InboxSeq::new(42)),
-        }
-        .into(),
-        CreateGroup {
-            group: group(),
-            verifier: AccessToken::from_bytes([0xa0; 32]).verifier(),
-        }
-        .into(),
-        AppendMessage {
-            access: access(),
-            message: mls("application message"),
-        }
-        .into(),
+        FetchWelcomes { after: Some(ok(InboxSeq::new(41))), limit: ok(PageLimit::new(16)) }.into(),
+        AckWelcomes { up_to: ok(InboxSeq::new(42)) }.into(),
+        CreateGroup { group: group(), verifier: AccessToken::from_bytes([0xa0; 32]).verifier() }.into(),
+        AppendMessage { access: access(), message: mls("application message") }.into(),
         SubmitCommit {
             access: access(),
             commit: mls("commit"),
             next_verifier: AccessToken::from_bytes([0xa8; 32]).verifier(),
         }
         .into(),
-        FetchLog {
-            access: access(),
-            from: ok(Seq::new(100)),
-            limit: PageLimit::MAX,
-        }
-        .into(),
-        Subscribe {
-            groups: ok(BoundedVec::new(vec![access()])),
-        }
-        .into(),
-        Unsubscribe {
-            groups: ok(BoundedVec::new(vec![group()])),
-        }
-        .into(),
+        FetchLog { access: access(), from: ok(Seq::new(100)), limit: PageLimit::MAX }.into(),
+        Subscribe { groups: ok(BoundedVec::new(vec![access()])) }.into(),
+        Unsubscribe { groups: ok(BoundedVec::new(vec![group()])) }.into(),
         PutContent {
             access: access(),
             record: ContentId::from_bytes([0xd1; 16]),
             sealed: ok(ContentRecordBytes::new(b"sealed post".to_vec())),
         }
         .into(),
-        FetchContent {
-            access: access(),
-            from: ok(ContentSeq::new(7)),
-            limit: ok(PageLimit::new(50)),
-        }
-        .into(),
+        FetchContent { access: access(), from: ok(ContentSeq::new(7)), limit: ok(PageLimit::new(50)) }.into(),
         PutChunk {
             access: access(),
             chunk: chunk_ref(),
@@ -165,41 +110,18 @@ fn request_samples() -> Vec<RequestBody> {
             data: ok(ChunkPiece::new(b"piece".to_vec())),
         }
         .into(),
-        GetChunkStatus {
-            access: access(),
-            chunk: chunk_ref(),
-        }
-        .into(),
-        GetChunk {
-            access: access(),
-            chunk: chunk_ref(),
-            offset: offset(0),
-            max_len: offset(16_384),
-        }
-        .into(),
+        GetChunkStatus { access: access(), chunk: chunk_ref() }.into(),
+        GetChunk { access: access(), chunk: chunk_ref(), offset: offset(0), max_len: offset(16_384) }.into(),
     ]
 }
 
 fn response_samples() -> Vec<ResponseBody> {
     let key_package = |text: &str| ok(KeyPackageBytes::new(text.as_bytes().to_vec()));
     vec![
-        Challenge {
-            nonce: ChallengeNonce::from_bytes([0xce; 32]),
-        }
-        .into(),
-        AccountCreated {
-            account: AccountId::from_bytes([0xac; 16]),
-            device: device_key(1).device_id(),
-        }
-        .into(),
-        Authenticated {
-            account: AccountId::from_bytes([0xac; 16]),
-        }
-        .into(),
-        DeviceAdded {
-            device: device_key(2).device_id(),
-        }
-        .into(),
+        Challenge { nonce: ChallengeNonce::from_bytes([0xce; 32]) }.into(),
+        AccountCreated { account: AccountId::from_bytes([0xac; 16]), device: device_key(1).device_id() }.into(),
+        Authenticated { account: AccountId::from_bytes([0xac; 16]) }.into(),
+        DeviceAdded { device: device_key(2).device_id() }.into(),
         DeviceRevoked {}.into(),
         DeviceList {
             devices: ok(BoundedVec::new(vec![DeviceRecord {
@@ -209,37 +131,20 @@ fn response_samples() -> Vec<ResponseBody> {
             }])),
         }
         .into(),
-        Usage {
-            used: ok(ByteCount::new(123_456)),
-            quota: ok(ByteCount::new(1 << 30)),
-        }
-        .into(),
+        Usage { used: ok(ByteCount::new(123_456)), quota: ok(ByteCount::new(1 << 30)) }.into(),
         Pong {}.into(),
-        KeyPackageStatus {
-            one_time_left: 99,
-            has_last_resort: true,
-        }
-        .into(),
+        KeyPackageStatus { one_time_left: 99, has_last_resort: true }.into(),
         ClaimedKeyPackages {
             claims: ok(BoundedVec::new(vec![
                 DeviceClaim {
                     device: device_key(1).device_id(),
-                    package: Some(ClaimedPackage {
-                        kind: KeyPackageKind::OneTime,
-                        package: key_package("kp-1"),
-                    }),
+                    package: Some(ClaimedPackage { kind: KeyPackageKind::OneTime, package: key_package("kp-1") }),
                 },
                 DeviceClaim {
                     device: device_key(2).device_id(),
-                    package: Some(ClaimedPackage {
-                        kind: KeyPackageKind::LastResort,
-                        package: key_package("kp-last"),
-                    }),
+                    package: Some(ClaimedPackage { kind: KeyPackageKind::LastResort, package: key_package("kp-last") }),
                 },
-                DeviceClaim {
-                    device: device_key(3).device_id(),
-                    package: None,
-                },
+                DeviceClaim { device: device_key(3).device_id(), package: None },
             ])),
         }
         .into(),
@@ -254,41 +159,20 @@ fn response_samples() -> Vec<ResponseBody> {
         .into(),
         WelcomesAcked {}.into(),
         GroupCreated {}.into(),
-        Appended {
-            seq: ok(Seq::new(100)),
-        }
-        .into(),
-        CommitAccepted {
-            seq: ok(Seq::new(101)),
-            epoch: ok(Epoch::new(4)),
-        }
-        .into(),
+        Appended { seq: ok(Seq::new(100)) }.into(),
+        CommitAccepted { seq: ok(Seq::new(101)), epoch: ok(Epoch::new(4)) }.into(),
         LogPage {
             entries: ok(BoundedVec::new(vec![
-                LogEntry {
-                    seq: ok(Seq::new(100)),
-                    kind: EntryKind::Message,
-                    message: mls("application message"),
-                },
-                LogEntry {
-                    seq: ok(Seq::new(101)),
-                    kind: EntryKind::Commit,
-                    message: mls("commit"),
-                },
+                LogEntry { seq: ok(Seq::new(100)), kind: EntryKind::Message, message: mls("application message") },
+                LogEntry { seq: ok(Seq::new(101)), kind: EntryKind::Commit, message: mls("commit") },
             ])),
             next: ok(Seq::new(102)),
             end: LogPageEnd::EpochClosed,
         }
         .into(),
-        Subscribed {
-            refused: BoundedVec::empty(),
-        }
-        .into(),
+        Subscribed { refused: BoundedVec::empty() }.into(),
         Unsubscribed {}.into(),
-        ContentStored {
-            seq: ok(ContentSeq::new(7)),
-        }
-        .into(),
+        ContentStored { seq: ok(ContentSeq::new(7)) }.into(),
         ContentPage {
             records: ok(BoundedVec::new(vec![ContentRecord {
                 seq: ok(ContentSeq::new(7)),
@@ -298,63 +182,33 @@ fn response_samples() -> Vec<ResponseBody> {
             more: true,
         }
         .into(),
-        ChunkStatus {
-            total_len: offset(20_000),
-            received: offset(16_389),
-        }
-        .into(),
-        ChunkData {
-            total_len: offset(20_000),
-            offset: offset(0),
-            data: ok(ChunkPiece::new(b"piece".to_vec())),
-        }
-        .into(),
+        ChunkStatus { total_len: offset(20_000), received: offset(16_389) }.into(),
+        ChunkData { total_len: offset(20_000), offset: offset(0), data: ok(ChunkPiece::new(b"piece".to_vec())) }.into(),
     ]
 }
 
 fn error_samples() -> Vec<RelayError> {
     vec![
         RelayError::BadRequest,
-        RelayError::UnsupportedVersion {
-            supported: limits::PROTOCOL_VERSION,
-        },
+        RelayError::UnsupportedVersion { supported: limits::PROTOCOL_VERSION },
         RelayError::AuthRequired,
         RelayError::AuthFailed,
         RelayError::InvitationInvalid,
         RelayError::Forbidden,
         RelayError::NotFound,
         RelayError::Conflict,
-        RelayError::StaleEpoch {
-            current: ok(Epoch::new(4)),
-            next_seq: ok(Seq::new(102)),
-        },
-        RelayError::QuotaExceeded {
-            used: ok(ByteCount::new(1 << 30)),
-            quota: ok(ByteCount::new(1 << 30)),
-        },
-        RelayError::LimitExceeded {
-            limit: LimitKind::KeyPackages,
-        },
-        RelayError::RateLimited {
-            retry_after_ms: 1500,
-        },
+        RelayError::StaleEpoch { current: ok(Epoch::new(4)), next_seq: ok(Seq::new(102)) },
+        RelayError::QuotaExceeded { used: ok(ByteCount::new(1 << 30)), quota: ok(ByteCount::new(1 << 30)) },
+        RelayError::LimitExceeded { limit: LimitKind::KeyPackages },
+        RelayError::RateLimited { retry_after_ms: 1500 },
         RelayError::Internal,
     ]
 }
 
 fn event_samples() -> Vec<Event> {
     vec![
-        LogAdvanced {
-            group: group(),
-            epoch: ok(Epoch::new(4)),
-            latest: ok(Seq::new(101)),
-        }
-        .into(),
-        ContentAdvanced {
-            group: group(),
-            latest: ok(ContentSeq::new(7)),
-        }
-        .into(),
+        LogAdvanced { group: group(), epoch: ok(Epoch::new(4)), latest: ok(Seq::new(101)) }.into(),
+        ContentAdvanced { group: group(), latest: ok(ContentSeq::new(7)) }.into(),
         WelcomeAvailable {}.into(),
     ]
 }
@@ -363,26 +217,17 @@ fn message_vectors() -> Vectors {
     let mut vectors = Vectors::new();
     for (n, body) in request_samples().into_iter().enumerate() {
         let name = format!("Request.{}", body.name());
-        let request = Request {
-            id: ok(RequestId::new(n as u64 + 1)),
-            body,
-        };
+        let request = Request { id: ok(RequestId::new(n as u64 + 1)), body };
         vectors.push((name, request.to_wire()));
     }
     for (n, body) in response_samples().into_iter().enumerate() {
         let name = format!("Response.{}", body.name());
-        let message = RelayMessage::Response(Response {
-            id: ok(RequestId::new(n as u64 + 1)),
-            body,
-        });
+        let message = RelayMessage::Response(Response { id: ok(RequestId::new(n as u64 + 1)), body });
         vectors.push((name, message.to_wire()));
     }
     for error in error_samples() {
         let name = format!("Failure.{}", tag_name(RelayError::TAGS, error.tag()));
-        let message = RelayMessage::Failure(Failure {
-            id: ok(RequestId::new(300)),
-            error,
-        });
+        let message = RelayMessage::Failure(Failure { id: ok(RequestId::new(300)), error });
         vectors.push((name, message.to_wire()));
     }
     for event in event_samples() {
@@ -393,31 +238,15 @@ fn message_vectors() -> Vectors {
 }
 
 fn frame_vectors() -> Vectors {
-    let ping = Request {
-        id: ok(RequestId::new(7)),
-        body: Ping {}.into(),
-    };
+    let ping = Request { id: ok(RequestId::new(7)), body: Ping {}.into() };
     let append = Request {
         id: ok(RequestId::new(8)),
-        body: AppendMessage {
-            access: access(),
-            message: mls("application message"),
-        }
-        .into(),
+        body: AppendMessage { access: access(), message: mls("application message") }.into(),
     };
     vec![
-        (
-            "Frame.Ping.unpadded".into(),
-            ok(encode_message(&ping, Padding::None)),
-        ),
-        (
-            "Frame.Ping.padded".into(),
-            ok(encode_message(&ping, Padding::SizeClasses)),
-        ),
-        (
-            "Frame.AppendMessage.unpadded".into(),
-            ok(encode_message(&append, Padding::None)),
-        ),
+        ("Frame.Ping.unpadded".into(), ok(encode_message(&ping, Padding::None))),
+        ("Frame.Ping.padded".into(), ok(encode_message(&ping, Padding::SizeClasses))),
+        ("Frame.AppendMessage.unpadded".into(), ok(encode_message(&append, Padding::None))),
     ]
 }
 
@@ -433,88 +262,45 @@ fn derivation_vectors() -> Vectors {
     let token = AccessToken::from_bytes([0xa7; 32]);
 
     let auth = sign_device_auth(&signing_key, &exporter, &nonce, AuthPurpose::Authenticate);
-    let create = sign_device_auth(
-        &signing_key,
-        &exporter,
-        &nonce,
-        AuthPurpose::CreateAccount(&invitation_token),
-    );
+    let create = sign_device_auth(&signing_key, &exporter, &nonce, AuthPurpose::CreateAccount(&invitation_token));
     let link = sign_device_link(&new_device, &account);
     // The vectors must verify, or they would teach implementers something wrong.
+    assert_eq!(verify_device_auth(&key, &auth, &exporter, &nonce, AuthPurpose::Authenticate), Ok(()));
     assert_eq!(
-        verify_device_auth(&key, &auth, &exporter, &nonce, AuthPurpose::Authenticate),
-        Ok(())
-    );
-    assert_eq!(
-        verify_device_auth(
-            &key,
-            &create,
-            &exporter,
-            &nonce,
-            AuthPurpose::CreateAccount(&invitation_token)
-        ),
+        verify_device_auth(&key, &create, &exporter, &nonce, AuthPurpose::CreateAccount(&invitation_token)),
         Ok(())
     );
     assert_eq!(verify_device_link(&device_key(2), &link, &account), Ok(()));
 
     let invitation = ok(Invitation::new(
-        vec![
-            ok(RelayAddress::new("relay.example.org:4433".into())),
-            ok(RelayAddress::new("192.0.2.7:443".into())),
-        ],
+        vec![ok(RelayAddress::new("relay.example.org:4433".into())), ok(RelayAddress::new("192.0.2.7:443".into()))],
         [0x5b; 32],
         invitation_token.clone(),
     ));
 
     vec![
         ("Input.device_signing_key_seed".into(), vec![1; 32]),
-        (
-            "Input.tls_exporter".into(),
-            exporter.expose_secret().to_vec(),
-        ),
+        ("Input.tls_exporter".into(), exporter.expose_secret().to_vec()),
         ("Input.challenge_nonce".into(), nonce.as_bytes().to_vec()),
-        (
-            "Input.invitation_token".into(),
-            invitation_token.expose_secret().to_vec(),
-        ),
+        ("Input.invitation_token".into(), invitation_token.expose_secret().to_vec()),
         ("Input.account".into(), account.as_bytes().to_vec()),
         ("Input.new_device_signing_key_seed".into(), vec![2; 32]),
         ("Input.access_token".into(), token.expose_secret().to_vec()),
         ("DevicePublicKey".into(), key.as_bytes().to_vec()),
         ("DeviceId".into(), key.device_id().as_bytes().to_vec()),
-        (
-            "EpochVerifier".into(),
-            EpochVerifier::for_token(&token).as_bytes().to_vec(),
-        ),
-        (
-            "InvitationDigest".into(),
-            invitation_token.digest().to_vec(),
-        ),
+        ("EpochVerifier".into(), EpochVerifier::for_token(&token).as_bytes().to_vec()),
+        ("InvitationDigest".into(), invitation_token.digest().to_vec()),
         (
             "DeviceAuthMessage.Authenticate".into(),
             device_auth_message(&exporter, &nonce, AuthPurpose::Authenticate, &key),
         ),
-        (
-            "DeviceAuthSignature.Authenticate".into(),
-            auth.as_bytes().to_vec(),
-        ),
+        ("DeviceAuthSignature.Authenticate".into(), auth.as_bytes().to_vec()),
         (
             "DeviceAuthMessage.CreateAccount".into(),
-            device_auth_message(
-                &exporter,
-                &nonce,
-                AuthPurpose::CreateAccount(&invitation_token),
-                &key,
-            ),
+            device_auth_message(&exporter, &nonce, AuthPurpose::CreateAccount(&invitation_token), &key),
         ),
-        (
-            "DeviceAuthSignature.CreateAccount".into(),
-            create.as_bytes().to_vec(),
-        ),
-        (
-            "DeviceLinkMessage".into(),
-            device_link_message(&account, &device_key(2)),
-        ),
+        ("DeviceAuthSignature.CreateAccount".into(), create.as_bytes().to_vec()),
+        ("DeviceLinkMessage".into(), device_link_message(&account, &device_key(2))),
         ("DeviceLinkSignature".into(), link.as_bytes().to_vec()),
         ("Invitation".into(), invitation.to_wire()),
         ("InvitationText".into(), invitation.to_text().into_bytes()),
@@ -522,9 +308,7 @@ fn derivation_vectors() -> Vectors {
 }
 
 fn tag_name(tags: &[(u8, &'static str)], tag: u8) -> &'static str {
-    tags.iter()
-        .find(|(t, _)| *t == tag)
-        .map_or("?", |(_, name)| name)
+    tags.iter().find(|(t, _)| *t == tag).map_or("?", |(_, name)| name)
 }
 
 fn vectors_dir() -> PathBuf {
@@ -548,13 +332,8 @@ fn parse(text: &str) -> Vectors {
     text.lines()
         .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
         .map(|line| {
-            let (name, hex) = line
-                .split_once(' ')
-                .unwrap_or_else(|| panic!("malformed vector line {line:?}"));
-            (
-                name.to_owned(),
-                hex::decode(hex).unwrap_or_else(|e| panic!("bad hex for {name}: {e}")),
-            )
+            let (name, hex) = line.split_once(' ').unwrap_or_else(|| panic!("malformed vector line {line:?}"));
+            (name.to_owned(), hex::decode(hex).unwrap_or_else(|e| panic!("bad hex for {name}: {e}")))
         })
         .collect()
 }
@@ -562,25 +341,15 @@ fn parse(text: &str) -> Vectors {
 fn check_file(file: &str, title: &str, expected: &Vectors) {
     let path = vectors_dir().join(file);
     if std::env::var_os("HUISCLOS_UPDATE_VECTORS").is_some() {
-        std::fs::write(&path, render(title, expected))
-            .unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+        std::fs::write(&path, render(title, expected)).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
         return;
     }
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     let stored = parse(&text);
-    assert_eq!(
-        stored.len(),
-        expected.len(),
-        "{file}: number of vectors differs"
-    );
+    assert_eq!(stored.len(), expected.len(), "{file}: number of vectors differs");
     for ((stored_name, stored_bytes), (name, bytes)) in stored.iter().zip(expected) {
         assert_eq!(stored_name, name, "{file}: vectors out of order");
-        assert_eq!(
-            hex::encode(stored_bytes),
-            hex::encode(bytes),
-            "{file}: encoding of {name} drifted"
-        );
+        assert_eq!(hex::encode(stored_bytes), hex::encode(bytes), "{file}: encoding of {name} drifted");
     }
 }
 
@@ -596,11 +365,7 @@ fn frame_encodings_match_the_vectors() {
 
 #[test]
 fn derivations_match_the_vectors() {
-    check_file(
-        "derivations.txt",
-        "derived values and signatures",
-        &derivation_vectors(),
-    );
+    check_file("derivations.txt", "derived values and signatures", &derivation_vectors());
 }
 
 #[test]
@@ -616,24 +381,14 @@ fn stored_vectors_decode_and_re_encode_identically() {
     }
     let text = std::fs::read_to_string(vectors_dir().join("derivations.txt")).unwrap_or_default();
     let stored = parse(&text);
-    let find = |name: &str| {
-        stored
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, b)| b.clone())
-            .unwrap_or_default()
-    };
-    let invitation =
-        Invitation::from_text(&String::from_utf8(find("InvitationText")).unwrap_or_default());
+    let find = |name: &str| stored.iter().find(|(n, _)| n == name).map(|(_, b)| b.clone()).unwrap_or_default();
+    let invitation = Invitation::from_text(&String::from_utf8(find("InvitationText")).unwrap_or_default());
     assert_eq!(invitation.map(|i| i.to_wire()), Ok(find("Invitation")));
 }
 
 #[test]
 fn every_message_type_has_a_vector() {
-    let names: Vec<String> = message_vectors()
-        .into_iter()
-        .map(|(name, _)| name)
-        .collect();
+    let names: Vec<String> = message_vectors().into_iter().map(|(name, _)| name).collect();
     let expect = |prefix: &str, tags: &[(u8, &str)]| {
         for (_, variant) in tags {
             let name = format!("{prefix}.{variant}");
