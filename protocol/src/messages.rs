@@ -2,7 +2,8 @@
 //!
 //! A client sends [`Request`]s; the relay answers each with a [`RelayMessage::Response`]
 //! or a [`RelayMessage::Failure`] carrying the same [`RequestId`], and pushes
-//! [`RelayMessage::Event`]s to connections that subscribed. Each message travels in one
+//! [`RelayMessage::Event`]s: log and content events to the stream that subscribed,
+//! `WelcomeAvailable` to the recipient device's connections. Each message travels in one
 //! frame (see [`crate::frame`]). The normative description of every message, with what
 //! the relay learns from it, is `protocol-spec/messages.md`.
 
@@ -102,11 +103,11 @@ wire_tag_enum!(
         WelcomeInbox = 2,
         /// Devices of one account.
         Devices = 3,
-        /// A chunk's total length, or a piece running past it.
+        /// A chunk's total length is above the relay's chunk-size policy.
         ChunkSize = 4,
         /// Groups subscribed on one connection.
         Subscriptions = 5,
-        /// Unfinished chunk uploads of one account.
+        /// Unfinished chunk uploads started on one connection.
         PendingUploads = 6,
         /// Requests in flight on one connection.
         InFlight = 7,
@@ -806,7 +807,9 @@ wire_struct!(
 // ---------------------------------------------------------------------------------------
 // Errors.
 
-/// Why the relay refused a request. A refused request changed nothing.
+/// Why the relay refused a request. A refused request changed nothing, with two
+/// exceptions the specification states: a failed authentication uses up its challenge,
+/// and a completed chunk whose hash does not match is discarded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
 pub enum RelayError {
@@ -832,7 +835,8 @@ pub enum RelayError {
     /// The access token does not verify for that group and epoch (tag 0x06).
     #[error("access to the group refused")]
     Forbidden,
-    /// No such group, chunk, device or record (tag 0x07).
+    /// No such device, chunk or upload. Unknown groups are answered with `Forbidden`,
+    /// so that the relay does not confirm a group's existence to non-members (tag 0x07).
     #[error("not found")]
     NotFound,
     /// It exists already with other contents (tag 0x08).
