@@ -1,0 +1,227 @@
+//! The relay's configuration: a TOML file, then `HUISCLOS_RELAY_*` environment
+//! overrides, then safe defaults. Every policy limit of `protocol-spec/limits.md` is a
+//! setting here, with the default that file documents.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::Error;
+use crate::store::StoreLimits;
+
+/// Everything the relay can be told.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RelayConfig {
+    /// Where the store, the TLS key and the admin socket live.
+    pub data_dir: PathBuf,
+    /// The UDP address for QUIC.
+    pub quic_listen: SocketAddr,
+    /// The TCP address for TLS over TCP.
+    pub tcp_listen: SocketAddr,
+    /// The Prometheus metrics endpoint; loopback only.
+    pub metrics_listen: Option<SocketAddr>,
+    /// Addresses (`host:port`) written into invitations; by default the listen
+    /// addresses actually bound.
+    pub public_addresses: Vec<String>,
+    /// Policy limits.
+    pub limits: PolicyLimits,
+}
+
+/// The relay's policy limits (`protocol-spec/limits.md`, "Relay policy limits").
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PolicyLimits {
+    /// One-time key packages stored per device.
+    pub key_packages_per_device: u32,
+    /// Welcomes waiting per device.
+    pub welcomes_per_device: u32,
+    /// Devices per account.
+    pub devices_per_account: u32,
+    /// Storage quota per account, in bytes (content records, chunks, Welcomes).
+    pub quota_bytes: u64,
+    /// The largest chunk accepted, at most `MAX_CHUNK_LEN`.
+    pub max_chunk_len: u32,
+    /// Unfinished chunk uploads started on one connection.
+    pub pending_uploads_per_connection: u32,
+    /// Groups subscribed on one connection.
+    pub subscriptions_per_connection: u32,
+    /// Requests being processed at once on one connection.
+    pub in_flight_per_connection: u32,
+    /// Bidirectional QUIC streams a client may open at once.
+    pub streams_per_connection: u32,
+    /// Sustained requests per second on one connection.
+    pub requests_per_second: u32,
+    /// Requests that may come in a burst above the sustained rate.
+    pub request_burst: u32,
+    /// Key packages one account may claim per hour.
+    pub claims_per_hour: u32,
+    /// Seconds a connection may stay unauthenticated.
+    pub unauthenticated_secs: u64,
+    /// Seconds a connection may stay idle.
+    pub idle_secs: u64,
+    /// Seconds a started frame may take to arrive.
+    pub frame_deadline_secs: u64,
+    /// Seconds an invitation stays valid.
+    pub invitation_secs: u64,
+}
+
+impl Default for PolicyLimits {
+    fn default() -> Self {
+        Self {
+            key_packages_per_device: 200,
+            welcomes_per_device: 256,
+            devices_per_account: 16,
+            quota_bytes: 2 << 30,
+            max_chunk_len: huisclos_protocol::limits::MAX_CHUNK_LEN as u32,
+            pending_uploads_per_connection: 64,
+            subscriptions_per_connection: 1024,
+            in_flight_per_connection: 64,
+            streams_per_connection: 16,
+            requests_per_second: 50,
+            request_burst: 200,
+            claims_per_hour: 600,
+            unauthenticated_secs: 30,
+            idle_secs: 120,
+            frame_deadline_secs: 30,
+            invitation_secs: 7 * 24 * 3600,
+        }
+    }
+}
+
+impl PolicyLimits {
+    /// The limits the store enforces inside its transactions.
+    pub fn store(&self) -> StoreLimits {
+        StoreLimits {
+            key_packages_per_device: self.key_packages_per_device,
+            welcomes_per_device: self.welcomes_per_device,
+            devices_per_account: self.devices_per_account,
+            quota_bytes: self.quota_bytes,
+            max_chunk_len: self.max_chunk_len.min(huisclos_protocol::limits::MAX_CHUNK_LEN as u32),
+        }
+    }
+
+    /// How long a connection may stay idle.
+    pub fn idle(&self) -> Duration {
+        Duration::from_secs(self.idle_secs)
+    }
+
+    /// How long a started frame may take.
+    pub fn frame_deadline(&self) -> Duration {
+        Duration::from_secs(self.frame_deadline_secs)
+    }
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("huisclos-relay-data"),
+            quic_listen: ([0, 0, 0, 0], 4433).into(),
+            tcp_listen: ([0, 0, 0, 0], 4433).into(),
+            metrics_listen: Some(([127, 0, 0, 1], 9433).into()),
+            public_addresses: Vec::new(),
+            limits: PolicyLimits::default(),
+        }
+    }
+}
+
+impl RelayConfig {
+    /// Reads `file` (if given), then applies environment overrides.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an unreadable file, unknown keys or bad values.
+    pub fn load(file: Option<&Path>) -> Result<Self, Error> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| Error::Config(format!("reading {}: {e}", path.display())))?;
+                toml::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))?
+            }
+            None => Self::default(),
+        };
+        config.apply_env(|name| std::env::var(name).ok())?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Applies `HUISCLOS_RELAY_DATA_DIR`, `_QUIC_LISTEN`, `_TCP_LISTEN`,
+    /// `_METRICS_LISTEN` (`off` disables it) and `_PUBLIC_ADDRESSES` (comma-separated).
+    ///
+    /// # Errors
+    /// [`Error::Config`] for an address that does not parse.
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), Error> {
+        let addr = |name: &str, value: String| {
+            value.parse::<SocketAddr>().map_err(|e| Error::Config(format!("{name}={value:?}: {e}")))
+        };
+        if let Some(dir) = var("HUISCLOS_RELAY_DATA_DIR") {
+            self.data_dir = PathBuf::from(dir);
+        }
+        if let Some(value) = var("HUISCLOS_RELAY_QUIC_LISTEN") {
+            self.quic_listen = addr("HUISCLOS_RELAY_QUIC_LISTEN", value)?;
+        }
+        if let Some(value) = var("HUISCLOS_RELAY_TCP_LISTEN") {
+            self.tcp_listen = addr("HUISCLOS_RELAY_TCP_LISTEN", value)?;
+        }
+        if let Some(value) = var("HUISCLOS_RELAY_METRICS_LISTEN") {
+            self.metrics_listen =
+                if value == "off" { None } else { Some(addr("HUISCLOS_RELAY_METRICS_LISTEN", value)?) };
+        }
+        if let Some(value) = var("HUISCLOS_RELAY_PUBLIC_ADDRESSES") {
+            self.public_addresses =
+                value.split(',').map(str::trim).filter(|a| !a.is_empty()).map(String::from).collect();
+        }
+        Ok(())
+    }
+
+    /// Refuses settings that would be unsafe.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the setting.
+    pub fn check(&self) -> Result<(), Error> {
+        if let Some(metrics) = self.metrics_listen
+            && !metrics.ip().is_loopback()
+        {
+            return Err(Error::Config(format!("metrics_listen {metrics} must be a loopback address")));
+        }
+        let limits = &self.limits;
+        if limits.requests_per_second == 0 || limits.in_flight_per_connection == 0 || limits.streams_per_connection == 0
+        {
+            return Err(Error::Config("rates, in-flight and stream limits must be at least 1".into()));
+        }
+        if limits.frame_deadline_secs == 0 || limits.idle_secs == 0 || limits.unauthenticated_secs == 0 {
+            return Err(Error::Config("timeouts must be at least one second".into()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_and_environment_override_defaults() -> Result<(), Error> {
+        let mut config: RelayConfig = toml::from_str("data_dir = \"/srv/relay\"\n[limits]\nquota_bytes = 1000\n")
+            .map_err(|e| Error::Config(e.to_string()))?;
+        assert_eq!(config.limits.quota_bytes, 1000);
+        assert_eq!(config.limits.devices_per_account, 16, "unset keys keep their defaults");
+        config.apply_env(|name| match name {
+            "HUISCLOS_RELAY_QUIC_LISTEN" => Some("127.0.0.1:7000".into()),
+            "HUISCLOS_RELAY_METRICS_LISTEN" => Some("off".into()),
+            _ => None,
+        })?;
+        assert_eq!(config.quic_listen, "127.0.0.1:7000".parse().map_err(|_| Error::Config("addr".into()))?);
+        assert_eq!(config.metrics_listen, None);
+        assert_eq!(config.data_dir, PathBuf::from("/srv/relay"));
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_keys_and_public_metrics_are_refused() {
+        assert!(toml::from_str::<RelayConfig>("quota = 1").is_err());
+        let config = RelayConfig { metrics_listen: Some(([0, 0, 0, 0], 9000).into()), ..RelayConfig::default() };
+        assert!(config.check().is_err());
+    }
+}

@@ -1,0 +1,191 @@
+//! Who gets pushed events: the subscriptions of each stream and the connections of each
+//! device. It lives in memory only and is never written to storage, so a copy of the
+//! database holds no trace of who listened to which group.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, Weak};
+
+use huisclos_protocol::ids::{ContentSeq, DeviceId, Epoch, GroupId, Seq};
+use huisclos_protocol::messages::{ContentAdvanced, EntryKind, Event, LogAdvanced, WelcomeAvailable};
+use tokio::sync::{Notify, watch};
+
+/// Events waiting to be written on one stream, coalesced: only the newest position of
+/// each group is kept, so the queue never holds more than one event per group.
+#[derive(Debug, Default)]
+pub struct EventSink {
+    queue: Mutex<EventQueue>,
+    ready: Notify,
+}
+
+#[derive(Debug, Default)]
+struct EventQueue {
+    log: BTreeMap<GroupId, LogAdvanced>,
+    content: BTreeMap<GroupId, ContentAdvanced>,
+    welcome: bool,
+}
+
+impl EventSink {
+    fn push_log(&self, event: LogAdvanced) {
+        if let Ok(mut queue) = self.queue.lock() {
+            queue.log.insert(event.group, event);
+        }
+        self.ready.notify_one();
+    }
+
+    fn push_content(&self, event: ContentAdvanced) {
+        if let Ok(mut queue) = self.queue.lock() {
+            queue.content.insert(event.group, event);
+        }
+        self.ready.notify_one();
+    }
+
+    fn push_welcome(&self) {
+        if let Ok(mut queue) = self.queue.lock() {
+            queue.welcome = true;
+        }
+        self.ready.notify_one();
+    }
+
+    /// Waits until an event is queued.
+    pub async fn ready(&self) {
+        self.ready.notified().await;
+    }
+
+    /// Takes every queued event.
+    pub fn drain(&self) -> Vec<Event> {
+        let Ok(mut queue) = self.queue.lock() else { return Vec::new() };
+        let mut events: Vec<Event> = std::mem::take(&mut queue.log).into_values().map(Event::from).collect();
+        events.extend(std::mem::take(&mut queue.content).into_values().map(Event::from));
+        if std::mem::take(&mut queue.welcome) {
+            events.push(WelcomeAvailable {}.into());
+        }
+        events
+    }
+}
+
+/// Identifies one stream of one connection.
+pub type StreamKey = (u64, u64);
+
+#[derive(Debug)]
+struct Subscription {
+    epoch: Epoch,
+    sink: Weak<EventSink>,
+}
+
+#[derive(Debug)]
+struct DeviceConnection {
+    sink: Weak<EventSink>,
+    close: watch::Sender<bool>,
+}
+
+/// The registry of subscriptions and authenticated connections.
+#[derive(Debug, Default)]
+pub struct Hub {
+    groups: Mutex<HashMap<GroupId, HashMap<StreamKey, Subscription>>>,
+    devices: Mutex<HashMap<DeviceId, HashMap<u64, DeviceConnection>>>,
+}
+
+impl Hub {
+    /// Subscribes a stream to a group at the epoch its token proved.
+    pub fn subscribe(&self, group: GroupId, epoch: Epoch, stream: StreamKey, sink: &Arc<EventSink>) {
+        if let Ok(mut groups) = self.groups.lock() {
+            groups.entry(group).or_default().insert(stream, Subscription { epoch, sink: Arc::downgrade(sink) });
+        }
+    }
+
+    /// Ends a stream's subscription to a group.
+    pub fn unsubscribe(&self, group: GroupId, stream: StreamKey) {
+        if let Ok(mut groups) = self.groups.lock()
+            && let Some(subscribers) = groups.get_mut(&group)
+        {
+            subscribers.remove(&stream);
+            if subscribers.is_empty() {
+                groups.remove(&group);
+            }
+        }
+    }
+
+    /// Ends every subscription of a connection.
+    pub fn forget_connection(&self, connection: u64) {
+        if let Ok(mut groups) = self.groups.lock() {
+            groups.retain(|_, subscribers| {
+                subscribers.retain(|(c, _), _| *c != connection);
+                !subscribers.is_empty()
+            });
+        }
+        if let Ok(mut devices) = self.devices.lock() {
+            devices.retain(|_, connections| {
+                connections.remove(&connection);
+                !connections.is_empty()
+            });
+        }
+    }
+
+    /// Announces a new log entry of `epoch`. A commit ends the subscriptions of the
+    /// epoch it closes, after they are told of it.
+    pub fn log_advanced(&self, group: GroupId, epoch: Epoch, latest: Seq, kind: EntryKind) {
+        let Ok(mut groups) = self.groups.lock() else { return };
+        let Some(subscribers) = groups.get_mut(&group) else { return };
+        subscribers.retain(|_, subscription| {
+            if subscription.epoch != epoch {
+                return false;
+            }
+            let Some(sink) = subscription.sink.upgrade() else { return false };
+            sink.push_log(LogAdvanced { group, epoch, latest });
+            kind != EntryKind::Commit
+        });
+        if subscribers.is_empty() {
+            groups.remove(&group);
+        }
+    }
+
+    /// Announces a new content record.
+    pub fn content_advanced(&self, group: GroupId, latest: ContentSeq) {
+        let Ok(groups) = self.groups.lock() else { return };
+        for subscription in groups.get(&group).into_iter().flat_map(|s| s.values()) {
+            if let Some(sink) = subscription.sink.upgrade() {
+                sink.push_content(ContentAdvanced { group, latest });
+            }
+        }
+    }
+
+    /// Remembers that `connection` is authenticated as `device`, for Welcome
+    /// notifications (on `sink`) and for closing it if the device is revoked.
+    pub fn device_connected(
+        &self,
+        device: DeviceId,
+        connection: u64,
+        sink: &Arc<EventSink>,
+        close: watch::Sender<bool>,
+    ) {
+        if let Ok(mut devices) = self.devices.lock() {
+            devices
+                .entry(device)
+                .or_default()
+                .insert(connection, DeviceConnection { sink: Arc::downgrade(sink), close });
+        }
+    }
+
+    /// Tells a device's connections that a Welcome arrived.
+    pub fn welcome_available(&self, device: DeviceId) {
+        let Ok(devices) = self.devices.lock() else { return };
+        for connection in devices.get(&device).into_iter().flat_map(|c| c.values()) {
+            if let Some(sink) = connection.sink.upgrade() {
+                sink.push_welcome();
+            }
+        }
+    }
+
+    /// Closes every connection of a revoked device.
+    pub fn close_device(&self, device: DeviceId) {
+        let Ok(mut devices) = self.devices.lock() else { return };
+        for connection in devices.remove(&device).into_iter().flat_map(HashMap::into_values) {
+            let _ = connection.close.send(true);
+        }
+    }
+
+    /// How many streams are subscribed to anything, for metrics.
+    pub fn subscription_count(&self) -> usize {
+        self.groups.lock().map_or(0, |groups| groups.values().map(HashMap::len).sum())
+    }
+}

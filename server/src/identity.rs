@@ -1,0 +1,74 @@
+//! The relay's TLS identity: an Ed25519 key and a self-signed certificate, made on first
+//! start and kept in the data directory. Clients pin the key (not the certificate), so
+//! the certificate's names and dates do not matter and no authority is involved.
+
+use std::fs;
+use std::io::Write;
+use std::path::Path;
+
+use huisclos_transport::tls::SpkiPin;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use zeroize::Zeroizing;
+
+use crate::Error;
+
+/// The key file's name in the data directory (mode 0600).
+pub const KEY_FILE: &str = "relay-key.pk8";
+/// The certificate file's name in the data directory.
+pub const CERT_FILE: &str = "relay-cert.der";
+
+/// The relay's certificate, key and pin.
+pub struct RelayIdentity {
+    /// The self-signed certificate.
+    pub certificate: CertificateDer<'static>,
+    /// The private key (PKCS#8).
+    pub key: PrivateKeyDer<'static>,
+    /// What invitations carry.
+    pub pin: SpkiPin,
+    /// Whether this start created the identity.
+    pub created: bool,
+}
+
+impl std::fmt::Debug for RelayIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RelayIdentity").field("pin", &self.pin).field("created", &self.created).finish_non_exhaustive()
+    }
+}
+
+impl RelayIdentity {
+    /// Loads the identity from `data_dir`, or creates it there.
+    ///
+    /// # Errors
+    /// [`Error::Io`] or [`Error::Certificate`].
+    pub fn load_or_create(data_dir: &Path) -> Result<Self, Error> {
+        let key_path = data_dir.join(KEY_FILE);
+        let cert_path = data_dir.join(CERT_FILE);
+        let created = !key_path.exists();
+        if created {
+            let key =
+                rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).map_err(|e| Error::Certificate(e.to_string()))?;
+            let params = rcgen::CertificateParams::new(vec![huisclos_transport::tls::RELAY_SERVER_NAME.to_owned()])
+                .map_err(|e| Error::Certificate(e.to_string()))?;
+            let certificate = params.self_signed(&key).map_err(|e| Error::Certificate(e.to_string()))?;
+            let key_der = Zeroizing::new(key.serialize_der());
+            write_private(&key_path, &key_der)?;
+            fs::write(&cert_path, certificate.der())?;
+        }
+        let key_der = Zeroizing::new(fs::read(&key_path)?);
+        let certificate = CertificateDer::from(fs::read(&cert_path)?);
+        let pin = SpkiPin::of_certificate(&certificate).map_err(|e| Error::Certificate(e.to_string()))?;
+        let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_der.to_vec()));
+        Ok(Self { certificate, key, pin, created })
+    }
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(())
+}

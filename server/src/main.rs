@@ -1,0 +1,147 @@
+//! `huisclos-relay`: run the relay, or issue an invitation.
+#![forbid(unsafe_code)]
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use huisclos_relay::config::RelayConfig;
+
+/// The Huis Clos relay: stores and orders ciphertext for a network's devices, and is
+/// trusted with none of it.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    /// A TOML configuration file (see server/relay.example.toml). Environment variables
+    /// HUISCLOS_RELAY_DATA_DIR, _QUIC_LISTEN, _TCP_LISTEN, _METRICS_LISTEN and
+    /// _PUBLIC_ADDRESSES override it.
+    #[arg(long, short, env = "HUISCLOS_RELAY_CONFIG")]
+    config: Option<PathBuf>,
+
+    /// The data directory (overrides the file and the environment).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the relay (the default). On first start it creates its key and prints an
+    /// invitation; SIGTERM or Ctrl-C stops it after finishing requests in flight.
+    Run,
+    /// Operator commands.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Issue a single-use invitation and print it. Asks the running relay, or opens the
+    /// store directly if the relay is stopped.
+    Invite {
+        /// How long the invitation stays valid, in hours.
+        #[arg(long, default_value_t = 168)]
+        valid_hours: u64,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let mut config = RelayConfig::load(cli.config.as_deref()).context("loading the configuration")?;
+    if let Some(dir) = cli.data_dir {
+        config.data_dir = dir;
+    }
+    let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+    match cli.command.unwrap_or(Command::Run) {
+        Command::Run => runtime.block_on(run(config)),
+        Command::Admin { command: AdminCommand::Invite { valid_hours } } => {
+            runtime.block_on(invite(config, Duration::from_secs(valid_hours.saturating_mul(3600))))
+        }
+    }
+}
+
+async fn run(config: RelayConfig) -> anyhow::Result<()> {
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        let _ = stop.send(true);
+    });
+    huisclos_relay::run(config, stopped, |started| {
+        let pin: String = started.pin.0.iter().map(|b| format!("{b:02x}")).collect();
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "huisclos-relay: quic {}", started.quic);
+        let _ = writeln!(out, "huisclos-relay: tcp {}", started.tcp);
+        if let Some(metrics) = started.metrics {
+            let _ = writeln!(out, "huisclos-relay: metrics http://{metrics}/metrics");
+        }
+        let _ = writeln!(out, "huisclos-relay: addresses {}", started.addresses.join(","));
+        let _ = writeln!(out, "huisclos-relay: pin {pin}");
+        if let Some(invitation) = &started.first_invitation {
+            let _ = writeln!(out, "huisclos-relay: first invitation (single use; keep it secret):");
+            let _ = writeln!(out, "huisclos-relay: invitation {invitation}");
+        }
+        let _ = writeln!(out, "huisclos-relay: ready");
+        let _ = out.flush();
+    })
+    .await
+    .context("running the relay")
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = terminate.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn invite(config: RelayConfig, valid_for: Duration) -> anyhow::Result<()> {
+    match huisclos_relay::admin::request_invitation(&config.data_dir, valid_for).await {
+        Ok(invitation) => {
+            println!("{invitation}");
+            Ok(())
+        }
+        Err(huisclos_relay::Error::Io(_)) => {
+            // No relay is listening: issue it from the store directly.
+            use std::sync::Arc;
+            let identity = huisclos_relay::identity::RelayIdentity::load_or_create(&config.data_dir)
+                .context("reading the relay's identity")?;
+            let store = huisclos_relay::store::sled_store::SledStore::open(&config.data_dir.join("store"))
+                .context("opening the store (is the relay running under another user?)")?;
+            let relay = huisclos_relay::service::Relay::new(Arc::new(store), config.limits.clone());
+            let addresses = if config.public_addresses.is_empty() {
+                vec![format!("127.0.0.1:{}", config.quic_listen.port())]
+            } else {
+                config.public_addresses.clone()
+            };
+            let invitation = relay.invite(&addresses, identity.pin, valid_for).await?;
+            println!("{}", invitation.to_text());
+            Ok(())
+        }
+        Err(error) => Err(error).context("asking the relay for an invitation"),
+    }
+}

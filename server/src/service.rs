@@ -1,0 +1,537 @@
+//! The relay's rules, request by request (`protocol-spec/messages.md`), independent of
+//! the transport that carried the request.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use huisclos_protocol::access::InvitationToken;
+use huisclos_protocol::auth::{AuthPurpose, ChallengeNonce, TlsExporter, verify_device_auth, verify_device_link};
+use huisclos_protocol::codec::BoundedVec;
+use huisclos_protocol::ids::{AccountId, ByteCount, ChunkRef, DeviceId, GroupId, UnixSeconds};
+use huisclos_protocol::invitation::{Invitation, RelayAddress};
+use huisclos_protocol::limits::{MAX_CHUNK_PIECE_LEN, MAX_FRAME_PAYLOAD_LEN, MAX_INBOX_PAGE};
+use huisclos_protocol::messages::*;
+use rand_core::{OsRng, RngCore};
+use tokio::sync::{Semaphore, watch};
+
+use crate::Error;
+use crate::config::PolicyLimits;
+use crate::hub::{EventSink, Hub, StreamKey};
+use crate::metrics::Metrics;
+use crate::store::{GroupPosition, RelayStore, StoreLimits};
+use huisclos_transport::tls::SpkiPin;
+
+/// Room left in a page's frame for the envelope around its entries.
+const PAGE_ENVELOPE: usize = 64;
+
+/// A token bucket: `rate` per second, up to `burst` at once.
+#[derive(Debug)]
+pub struct RateBucket {
+    tokens: f64,
+    rate: f64,
+    burst: f64,
+    last: Instant,
+}
+
+impl RateBucket {
+    /// A full bucket.
+    pub fn new(rate: f64, burst: f64) -> Self {
+        Self { tokens: burst, rate, burst, last: Instant::now() }
+    }
+
+    /// Takes `n` tokens, or says how long until they are there.
+    pub fn take(&mut self, n: f64) -> Result<(), Duration> {
+        let now = Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.last).as_secs_f64() * self.rate).min(self.burst);
+        self.last = now;
+        if self.tokens >= n {
+            self.tokens -= n;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((n - self.tokens) / self.rate))
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct AuthState {
+    challenge: Option<ChallengeNonce>,
+    device: Option<(DeviceId, AccountId)>,
+}
+
+/// One client connection as the relay sees it: its TLS exporter, whether and as whom it
+/// is authenticated, and its per-connection limits. Held in memory only.
+#[derive(Debug)]
+pub struct Connection {
+    /// A number unique within this relay process.
+    pub id: u64,
+    exporter: TlsExporter,
+    auth: Mutex<AuthState>,
+    rate: Mutex<RateBucket>,
+    /// Requests being processed.
+    pub in_flight: Arc<Semaphore>,
+    pending_uploads: Mutex<HashSet<(GroupId, ChunkRef)>>,
+    subscriptions: Mutex<HashSet<GroupId>>,
+    /// Set to `true` to close the connection (revocation, shutdown, timeout).
+    pub close: watch::Sender<bool>,
+}
+
+impl Connection {
+    /// A new, unauthenticated connection.
+    pub fn new(id: u64, exporter: TlsExporter, limits: &PolicyLimits) -> Self {
+        Self {
+            id,
+            exporter,
+            auth: Mutex::default(),
+            rate: Mutex::new(RateBucket::new(f64::from(limits.requests_per_second), f64::from(limits.request_burst))),
+            in_flight: Arc::new(Semaphore::new(limits.in_flight_per_connection as usize)),
+            pending_uploads: Mutex::default(),
+            subscriptions: Mutex::default(),
+            close: watch::channel(false).0,
+        }
+    }
+
+    /// The authenticated device and its account.
+    pub fn device(&self) -> Option<(DeviceId, AccountId)> {
+        self.auth.lock().ok().and_then(|auth| auth.device)
+    }
+
+    /// Takes one request's worth of the rate budget.
+    ///
+    /// # Errors
+    /// How long to wait, when the budget is spent.
+    pub fn take_rate(&self) -> Result<(), Duration> {
+        self.rate.lock().map_or(Ok(()), |mut bucket| bucket.take(1.0))
+    }
+}
+
+/// One stream of a connection: where its answers and events go.
+#[derive(Debug)]
+pub struct Stream {
+    /// Which connection and stream.
+    pub key: StreamKey,
+    /// Events for subscriptions made on this stream.
+    pub sink: Arc<EventSink>,
+}
+
+/// Whether a request changes the connection's state, so that the relay must finish it
+/// before starting the next request of the same stream.
+pub fn is_sequential(body: &RequestBody) -> bool {
+    matches!(
+        body,
+        RequestBody::GetChallenge(_)
+            | RequestBody::CreateAccount(_)
+            | RequestBody::Authenticate(_)
+            | RequestBody::Subscribe(_)
+            | RequestBody::Unsubscribe(_)
+    )
+}
+
+/// The relay: its store, limits, subscriptions and counters.
+pub struct Relay<S> {
+    store: Arc<S>,
+    limits: PolicyLimits,
+    store_limits: StoreLimits,
+    /// Subscriptions and authenticated connections.
+    pub hub: Arc<Hub>,
+    /// Counters.
+    pub metrics: Arc<Metrics>,
+    claims: Mutex<HashMap<AccountId, RateBucket>>,
+}
+
+impl<S> std::fmt::Debug for Relay<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Relay").field("limits", &self.limits).finish_non_exhaustive()
+    }
+}
+
+fn refused<T>(error: RelayError) -> Result<T, Error> {
+    Err(Error::Refused(error))
+}
+
+impl<S: RelayStore> Relay<S> {
+    /// A relay over `store` with `limits`.
+    pub fn new(store: Arc<S>, limits: PolicyLimits) -> Self {
+        Self {
+            store,
+            store_limits: limits.store(),
+            limits,
+            hub: Arc::default(),
+            metrics: Arc::default(),
+            claims: Mutex::default(),
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<S> {
+        &self.store
+    }
+
+    /// The policy limits.
+    pub fn limits(&self) -> &PolicyLimits {
+        &self.limits
+    }
+
+    /// Issues an invitation valid for `valid_for`, to the relay at `addresses`.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a bad address, store failures.
+    pub async fn invite(&self, addresses: &[String], pin: SpkiPin, valid_for: Duration) -> Result<Invitation, Error> {
+        let addresses = addresses
+            .iter()
+            .map(|a| RelayAddress::new(a.clone()).map_err(|e| Error::Config(format!("address {a:?}: {e}"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut secret = zeroize::Zeroizing::new([0u8; 32]);
+        OsRng.fill_bytes(secret.as_mut());
+        let token = InvitationToken::from_bytes(*secret);
+        let expires = crate::store::sled_store::now().get().saturating_add(valid_for.as_secs());
+        let expires = UnixSeconds::new(expires).map_err(|_| Error::Config("invitation lifetime".into()))?;
+        let digest = token.digest();
+        self.blocking(move |store| store.add_invitation(digest, expires)).await?;
+        Invitation::new(addresses, pin.0, token).map_err(|e| Error::Config(e.to_string()))
+    }
+
+    async fn blocking<T, F>(&self, work: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&S) -> Result<T, Error> + Send + 'static,
+    {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || work(&store))
+            .await
+            .map_err(|_| Error::Storage("store task failed".into()))?
+    }
+
+    /// Answers one request.
+    pub async fn handle(&self, connection: &Connection, stream: &Stream, request: Request) -> RelayMessage {
+        let id = request.id;
+        self.metrics.request(request.body.tag());
+        match self.dispatch(connection, stream, request.body).await {
+            Ok(body) => RelayMessage::Response(Response { id, body }),
+            Err(error) => {
+                let error = match error {
+                    Error::Refused(error) => error,
+                    other => {
+                        // Store and I/O failures: logged for the operator (no content, no
+                        // keys: these errors carry neither), answered as `Internal`.
+                        tracing::error!(error = %other, "request failed");
+                        RelayError::Internal
+                    }
+                };
+                self.metrics.error(&error);
+                RelayMessage::Failure(Failure { id, error })
+            }
+        }
+    }
+
+    /// The access check for requests that need the current epoch.
+    async fn current(&self, access: &GroupAccess) -> Result<GroupPosition, Error> {
+        let position = self.check(access).await?;
+        if position.epoch != access.epoch {
+            return refused(RelayError::StaleEpoch { current: position.epoch, next_seq: position.next_seq });
+        }
+        Ok(position)
+    }
+
+    /// The access check: the token must verify for `access.epoch`.
+    async fn check(&self, access: &GroupAccess) -> Result<GroupPosition, Error> {
+        let access = access.clone();
+        self.blocking(move |store| store.check_access(access.group, access.epoch, &access.token)).await
+    }
+
+    async fn dispatch(
+        &self,
+        connection: &Connection,
+        stream: &Stream,
+        body: RequestBody,
+    ) -> Result<ResponseBody, Error> {
+        match body {
+            RequestBody::Ping(Ping {}) => return Ok(Pong {}.into()),
+            RequestBody::GetChallenge(GetChallenge {}) => {
+                let mut nonce = [0u8; 32];
+                OsRng.fill_bytes(&mut nonce);
+                let nonce = ChallengeNonce::from_bytes(nonce);
+                if let Ok(mut auth) = connection.auth.lock() {
+                    auth.challenge = Some(nonce);
+                }
+                return Ok(Challenge { nonce }.into());
+            }
+            RequestBody::CreateAccount(request) => return self.create_account(connection, stream, request).await,
+            RequestBody::Authenticate(request) => return self.authenticate(connection, stream, request).await,
+            _ => {}
+        }
+        let Some((device, account)) = connection.device() else { return refused(RelayError::AuthRequired) };
+        let limits = self.store_limits;
+        match body {
+            RequestBody::AddDevice(AddDevice { device_key, possession }) => {
+                verify_device_link(&device_key, &possession, &account)
+                    .map_err(|_| Error::Refused(RelayError::AuthFailed))?;
+                let now = crate::store::sled_store::now();
+                let device = self.blocking(move |store| store.add_device(account, &device_key, now, &limits)).await?;
+                Ok(DeviceAdded { device }.into())
+            }
+            RequestBody::RevokeDevice(RevokeDevice { device: revoked }) => {
+                self.blocking(move |store| store.revoke_device(account, revoked)).await?;
+                if revoked == device {
+                    // Let this answer reach the device before its connections close.
+                    let hub = self.hub.clone();
+                    tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        hub.close_device(revoked);
+                    });
+                } else {
+                    self.hub.close_device(revoked);
+                }
+                Ok(DeviceRevoked {}.into())
+            }
+            RequestBody::ListDevices(ListDevices {}) => {
+                let devices = self.blocking(move |store| store.list_devices(account)).await?;
+                let devices = BoundedVec::new(devices).map_err(|_| Error::Corrupt("device list"))?;
+                Ok(DeviceList { devices }.into())
+            }
+            RequestBody::GetUsage(GetUsage {}) => {
+                let used = self.blocking(move |store| store.usage(account)).await?;
+                let quota = ByteCount::new(self.limits.quota_bytes).unwrap_or(ByteCount::MAX);
+                Ok(Usage { used, quota }.into())
+            }
+            RequestBody::UploadKeyPackages(UploadKeyPackages { one_time, last_resort }) => {
+                let status = self
+                    .blocking(move |store| store.upload_key_packages(device, &one_time, last_resort.as_ref(), &limits))
+                    .await?;
+                Ok(status.into())
+            }
+            RequestBody::GetKeyPackageStatus(GetKeyPackageStatus {}) => {
+                Ok(self.blocking(move |store| store.key_package_status(device)).await?.into())
+            }
+            RequestBody::ClaimKeyPackages(ClaimKeyPackages { devices }) => {
+                self.take_claims(account, devices.len())?;
+                let claims = self
+                    .blocking(move |store| {
+                        devices
+                            .iter()
+                            .map(|&device| Ok(DeviceClaim { device, package: store.claim_key_package(device)? }))
+                            .collect::<Result<Vec<_>, Error>>()
+                    })
+                    .await?;
+                let claims = BoundedVec::new(claims).map_err(|_| Error::Corrupt("claims"))?;
+                Ok(ClaimedKeyPackages { claims }.into())
+            }
+            RequestBody::DepositWelcome(DepositWelcome { recipients, welcome }) => {
+                let mut seen = HashSet::new();
+                let recipients: Vec<DeviceId> = recipients.iter().copied().filter(|d| seen.insert(*d)).collect();
+                if recipients.is_empty() {
+                    return refused(RelayError::BadRequest);
+                }
+                let notify = recipients.clone();
+                self.blocking(move |store| store.deposit_welcome(account, &recipients, &welcome, &limits)).await?;
+                for recipient in notify {
+                    self.hub.welcome_available(recipient);
+                }
+                Ok(WelcomeDeposited {}.into())
+            }
+            RequestBody::FetchWelcomes(FetchWelcomes { after, limit }) => {
+                let limit = usize::from(limit.get()).min(MAX_INBOX_PAGE);
+                let page = self
+                    .blocking(move |store| {
+                        store.fetch_welcomes(device, after, limit, MAX_FRAME_PAYLOAD_LEN - PAGE_ENVELOPE)
+                    })
+                    .await?;
+                Ok(page.into())
+            }
+            RequestBody::AckWelcomes(AckWelcomes { up_to }) => {
+                self.blocking(move |store| store.ack_welcomes(device, up_to)).await?;
+                Ok(WelcomesAcked {}.into())
+            }
+            RequestBody::CreateGroup(CreateGroup { group, verifier }) => {
+                self.blocking(move |store| store.create_group(group, verifier)).await?;
+                Ok(GroupCreated {}.into())
+            }
+            RequestBody::AppendMessage(AppendMessage { access, message }) => {
+                self.check(&access).await?;
+                let (group, epoch) = (access.group, access.epoch);
+                let seq = self.blocking(move |store| store.append(group, epoch, &message)).await?;
+                self.hub.log_advanced(group, epoch, seq, EntryKind::Message);
+                Ok(Appended { seq }.into())
+            }
+            RequestBody::SubmitCommit(SubmitCommit { access, commit, next_verifier }) => {
+                self.check(&access).await?;
+                let (group, epoch) = (access.group, access.epoch);
+                let (seq, new_epoch) =
+                    self.blocking(move |store| store.commit(group, epoch, &commit, next_verifier)).await?;
+                self.hub.log_advanced(group, epoch, seq, EntryKind::Commit);
+                Ok(CommitAccepted { seq, epoch: new_epoch }.into())
+            }
+            RequestBody::FetchLog(FetchLog { access, from, limit }) => {
+                self.check(&access).await?;
+                let (group, epoch, limit) = (access.group, access.epoch, usize::from(limit.get()));
+                let page = self
+                    .blocking(move |store| {
+                        store.fetch_log(group, epoch, from, limit, MAX_FRAME_PAYLOAD_LEN - PAGE_ENVELOPE)
+                    })
+                    .await?;
+                Ok(page.into())
+            }
+            RequestBody::Subscribe(Subscribe { groups }) => self.subscribe(connection, stream, groups.into_vec()).await,
+            RequestBody::Unsubscribe(Unsubscribe { groups }) => {
+                for group in groups.iter() {
+                    self.hub.unsubscribe(*group, stream.key);
+                    if let Ok(mut subscribed) = connection.subscriptions.lock() {
+                        subscribed.remove(group);
+                    }
+                }
+                Ok(Unsubscribed {}.into())
+            }
+            RequestBody::PutContent(PutContent { access, record, sealed }) => {
+                self.current(&access).await?;
+                let group = access.group;
+                let seq =
+                    self.blocking(move |store| store.put_content(account, group, record, &sealed, &limits)).await?;
+                self.hub.content_advanced(group, seq);
+                Ok(ContentStored { seq }.into())
+            }
+            RequestBody::FetchContent(FetchContent { access, from, limit }) => {
+                self.current(&access).await?;
+                let (group, limit) = (access.group, usize::from(limit.get()));
+                let page = self
+                    .blocking(move |store| {
+                        store.fetch_content(group, from, limit, MAX_FRAME_PAYLOAD_LEN - PAGE_ENVELOPE)
+                    })
+                    .await?;
+                Ok(page.into())
+            }
+            RequestBody::PutChunk(PutChunk { access, chunk, total_len, offset, data }) => {
+                self.current(&access).await?;
+                let group = access.group;
+                let upload = (group, chunk);
+                let known = connection.pending_uploads.lock().map(|p| p.contains(&upload)).unwrap_or(false);
+                let pending = connection.pending_uploads.lock().map(|p| p.len()).unwrap_or(0);
+                if !known && pending >= self.limits.pending_uploads_per_connection as usize {
+                    return refused(RelayError::LimitExceeded { limit: LimitKind::PendingUploads });
+                }
+                let put = self
+                    .blocking(move |store| store.put_chunk(account, group, chunk, total_len, offset, &data, &limits))
+                    .await?;
+                if let Ok(mut pending) = connection.pending_uploads.lock() {
+                    if put.status.received == put.status.total_len {
+                        pending.remove(&upload);
+                    } else if put.started || known {
+                        pending.insert(upload);
+                    }
+                }
+                Ok(put.status.into())
+            }
+            RequestBody::GetChunkStatus(GetChunkStatus { access, chunk }) => {
+                self.current(&access).await?;
+                let group = access.group;
+                Ok(self.blocking(move |store| store.chunk_status(group, chunk)).await?.into())
+            }
+            RequestBody::GetChunk(GetChunk { access, chunk, offset, max_len }) => {
+                self.current(&access).await?;
+                let group = access.group;
+                let max_len = (max_len.get() as usize).min(MAX_CHUNK_PIECE_LEN);
+                Ok(self.blocking(move |store| store.read_chunk(group, chunk, offset, max_len)).await?.into())
+            }
+            RequestBody::Ping(_)
+            | RequestBody::GetChallenge(_)
+            | RequestBody::CreateAccount(_)
+            | RequestBody::Authenticate(_) => refused(RelayError::BadRequest),
+        }
+    }
+
+    fn take_challenge(connection: &Connection) -> Result<ChallengeNonce, Error> {
+        let mut auth = connection.auth.lock().map_err(|_| Error::Refused(RelayError::Internal))?;
+        if auth.device.is_some() {
+            return refused(RelayError::BadRequest);
+        }
+        // One use only, whatever happens next.
+        auth.challenge.take().ok_or(Error::Refused(RelayError::AuthFailed))
+    }
+
+    fn authenticated(&self, connection: &Connection, stream: &Stream, device: DeviceId, account: AccountId) {
+        if let Ok(mut auth) = connection.auth.lock() {
+            auth.device = Some((device, account));
+        }
+        self.hub.device_connected(device, connection.id, &stream.sink, connection.close.clone());
+    }
+
+    async fn create_account(
+        &self,
+        connection: &Connection,
+        stream: &Stream,
+        request: CreateAccount,
+    ) -> Result<ResponseBody, Error> {
+        let nonce = Self::take_challenge(connection)?;
+        let CreateAccount { invitation, device_key, signature } = request;
+        verify_device_auth(
+            &device_key,
+            &signature,
+            &connection.exporter,
+            &nonce,
+            AuthPurpose::CreateAccount(&invitation),
+        )
+        .map_err(|_| Error::Refused(RelayError::AuthFailed))?;
+        let digest = invitation.digest();
+        let now = crate::store::sled_store::now();
+        let limits = self.store_limits;
+        let account = self.blocking(move |store| store.create_account(digest, &device_key, now, &limits)).await?;
+        let device = device_key.device_id();
+        self.authenticated(connection, stream, device, account);
+        tracing::info!("account opened");
+        Ok(AccountCreated { account, device }.into())
+    }
+
+    async fn authenticate(
+        &self,
+        connection: &Connection,
+        stream: &Stream,
+        request: Authenticate,
+    ) -> Result<ResponseBody, Error> {
+        let nonce = Self::take_challenge(connection)?;
+        let Authenticate { device, signature } = request;
+        let entry = self.blocking(move |store| store.device(device)).await?;
+        let Some(entry) = entry.filter(|entry| !entry.revoked) else { return refused(RelayError::AuthFailed) };
+        verify_device_auth(&entry.key, &signature, &connection.exporter, &nonce, AuthPurpose::Authenticate)
+            .map_err(|_| Error::Refused(RelayError::AuthFailed))?;
+        self.authenticated(connection, stream, device, entry.account);
+        Ok(Authenticated { account: entry.account }.into())
+    }
+
+    async fn subscribe(
+        &self,
+        connection: &Connection,
+        stream: &Stream,
+        groups: Vec<GroupAccess>,
+    ) -> Result<ResponseBody, Error> {
+        let already = connection.subscriptions.lock().map(|s| s.len()).unwrap_or(0);
+        if already + groups.len() > self.limits.subscriptions_per_connection as usize {
+            return refused(RelayError::LimitExceeded { limit: LimitKind::Subscriptions });
+        }
+        let mut refused_groups = Vec::new();
+        for access in groups {
+            match self.check(&access).await {
+                Ok(position) if position.epoch == access.epoch => {
+                    self.hub.subscribe(access.group, access.epoch, stream.key, &stream.sink);
+                    if let Ok(mut subscribed) = connection.subscriptions.lock() {
+                        subscribed.insert(access.group);
+                    }
+                }
+                Ok(_) | Err(Error::Refused(_)) => refused_groups.push(access.group),
+                Err(other) => return Err(other),
+            }
+        }
+        let refused = BoundedVec::new(refused_groups).map_err(|_| Error::Refused(RelayError::BadRequest))?;
+        Ok(Subscribed { refused }.into())
+    }
+
+    fn take_claims(&self, account: AccountId, count: usize) -> Result<(), Error> {
+        let per_hour = f64::from(self.limits.claims_per_hour.max(1));
+        let mut claims = self.claims.lock().map_err(|_| Error::Refused(RelayError::Internal))?;
+        let bucket = claims.entry(account).or_insert_with(|| RateBucket::new(per_hour / 3600.0, per_hour / 6.0));
+        bucket.take(count as f64).map_err(|wait| {
+            Error::Refused(RelayError::RateLimited {
+                retry_after_ms: wait.as_millis().min(u128::from(u32::MAX)) as u32,
+            })
+        })
+    }
+}

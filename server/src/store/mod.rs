@@ -1,0 +1,298 @@
+//! The relay's storage, behind a trait.
+//!
+//! Each method is one atomic, durable unit of work at the level of the protocol (an
+//! append checked against the current epoch, a claim that removes a key package, an
+//! account opened by consuming an invitation). A backend implements each as one
+//! transaction — sled's multi-tree transactions here; a conditional write or a
+//! serializable transaction in a distributed database — and returns only once the
+//! result is on stable storage. Refusals are [`Error::Refused`] and change nothing.
+//!
+//! The methods are blocking: the service calls them from `spawn_blocking`. What the
+//! store keeps, and what it never keeps (which account or device belongs to which
+//! group), is listed in `protocol-spec/relay.md`.
+
+pub mod sled_store;
+
+use huisclos_protocol::access::{AccessToken, EpochVerifier};
+use huisclos_protocol::auth::DevicePublicKey;
+use huisclos_protocol::ids::{
+    AccountId, ByteCount, ChunkOffset, ChunkRef, ContentId, ContentSeq, DeviceId, Epoch, GroupId, InboxSeq, Seq,
+    UnixSeconds,
+};
+use huisclos_protocol::messages::{
+    ChunkData, ChunkPiece, ChunkStatus, ClaimedPackage, ContentPage, ContentRecordBytes, DeviceRecord, KeyPackageBytes,
+    KeyPackageStatus, LogPage, MlsMessageBytes, WelcomeBytes, Welcomes,
+};
+
+use crate::Error;
+
+/// A registered device as the store knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceEntry {
+    /// The device's account.
+    pub account: AccountId,
+    /// Its authentication key.
+    pub key: DevicePublicKey,
+    /// When it was registered.
+    pub registered_at: UnixSeconds,
+    /// Whether it was revoked (its key is then refused for ever).
+    pub revoked: bool,
+}
+
+/// Where a group is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupPosition {
+    /// The current epoch.
+    pub epoch: Epoch,
+    /// The sequence number the next entry gets.
+    pub next_seq: Seq,
+}
+
+/// What a chunk upload did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkPut {
+    /// What the relay holds now.
+    pub status: ChunkStatus,
+    /// Whether this piece started a new upload.
+    pub started: bool,
+}
+
+/// The relay's policy limits that the store enforces inside its transactions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoreLimits {
+    /// One-time key packages stored per device.
+    pub key_packages_per_device: u32,
+    /// Welcomes waiting per device.
+    pub welcomes_per_device: u32,
+    /// Devices per account.
+    pub devices_per_account: u32,
+    /// Storage quota per account, in bytes.
+    pub quota_bytes: u64,
+    /// The largest chunk accepted (at most `MAX_CHUNK_LEN`).
+    pub max_chunk_len: u32,
+}
+
+/// Storage for the relay. See the module documentation for the contract.
+pub trait RelayStore: Send + Sync + 'static {
+    /// Records an invitation by its digest, valid until `expires_at`.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn add_invitation(&self, digest: [u8; 32], expires_at: UnixSeconds) -> Result<(), Error>;
+
+    /// Consumes an invitation and opens an account whose first device has `key`.
+    ///
+    /// # Errors
+    /// `Refused(Conflict)` for a known or revoked key, `Refused(InvitationInvalid)`.
+    fn create_account(
+        &self,
+        invitation_digest: [u8; 32],
+        key: &DevicePublicKey,
+        now: UnixSeconds,
+        limits: &StoreLimits,
+    ) -> Result<AccountId, Error>;
+
+    /// The device with this id, revoked or not.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn device(&self, device: DeviceId) -> Result<Option<DeviceEntry>, Error>;
+
+    /// Registers another device of `account`.
+    ///
+    /// # Errors
+    /// `Refused(Conflict)` for a known key, `Refused(LimitExceeded{Devices})`.
+    fn add_device(
+        &self,
+        account: AccountId,
+        key: &DevicePublicKey,
+        now: UnixSeconds,
+        limits: &StoreLimits,
+    ) -> Result<DeviceId, Error>;
+
+    /// Revokes a device of `account`, deleting its key packages and inbox.
+    ///
+    /// # Errors
+    /// `Refused(NotFound)` if it is not an active device of that account.
+    fn revoke_device(&self, account: AccountId, device: DeviceId) -> Result<(), Error>;
+
+    /// The account's devices that are not revoked.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn list_devices(&self, account: AccountId) -> Result<Vec<DeviceRecord>, Error>;
+
+    /// Bytes counted against the account.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn usage(&self, account: AccountId) -> Result<ByteCount, Error>;
+
+    /// Adds one-time key packages and replaces the last-resort one.
+    ///
+    /// # Errors
+    /// `Refused(LimitExceeded{KeyPackages})`, nothing stored.
+    fn upload_key_packages(
+        &self,
+        device: DeviceId,
+        one_time: &[KeyPackageBytes],
+        last_resort: Option<&KeyPackageBytes>,
+        limits: &StoreLimits,
+    ) -> Result<KeyPackageStatus, Error>;
+
+    /// The device's key packages at the relay.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn key_package_status(&self, device: DeviceId) -> Result<KeyPackageStatus, Error>;
+
+    /// Removes and returns one one-time package, or returns the last-resort one.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn claim_key_package(&self, device: DeviceId) -> Result<Option<ClaimedPackage>, Error>;
+
+    /// Leaves one Welcome in every recipient's inbox, counting the bytes against
+    /// `payer`.
+    ///
+    /// # Errors
+    /// `Refused(NotFound)` for an unknown or revoked recipient,
+    /// `Refused(LimitExceeded{WelcomeInbox})`, `Refused(QuotaExceeded)`.
+    fn deposit_welcome(
+        &self,
+        payer: AccountId,
+        recipients: &[DeviceId],
+        welcome: &WelcomeBytes,
+        limits: &StoreLimits,
+    ) -> Result<(), Error>;
+
+    /// The device's Welcomes after `after`, oldest first.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn fetch_welcomes(
+        &self,
+        device: DeviceId,
+        after: Option<InboxSeq>,
+        limit: usize,
+        byte_budget: usize,
+    ) -> Result<Welcomes, Error>;
+
+    /// Deletes the device's Welcomes up to and including `up_to`.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn ack_welcomes(&self, device: DeviceId, up_to: InboxSeq) -> Result<(), Error>;
+
+    /// Creates a group's log at epoch 0.
+    ///
+    /// # Errors
+    /// `Refused(Conflict)` if the group exists.
+    fn create_group(&self, group: GroupId, verifier: EpochVerifier) -> Result<(), Error>;
+
+    /// Checks an access token for `(group, epoch)` and returns where the group is.
+    ///
+    /// # Errors
+    /// `Refused(Forbidden)` if the token verifies for no such epoch (or no such group).
+    fn check_access(&self, group: GroupId, epoch: Epoch, token: &AccessToken) -> Result<GroupPosition, Error>;
+
+    /// Appends an application message or proposal in the current epoch; an identical
+    /// message already in this epoch returns its sequence number.
+    ///
+    /// # Errors
+    /// `Refused(StaleEpoch)` if `epoch` is not current.
+    fn append(&self, group: GroupId, epoch: Epoch, message: &MlsMessageBytes) -> Result<Seq, Error>;
+
+    /// Appends the commit closing `epoch` and registers the next epoch's verifier.
+    ///
+    /// # Errors
+    /// `Refused(StaleEpoch)` if `epoch` is not current (another commit won).
+    fn commit(
+        &self,
+        group: GroupId,
+        epoch: Epoch,
+        commit: &MlsMessageBytes,
+        next_verifier: EpochVerifier,
+    ) -> Result<(Seq, Epoch), Error>;
+
+    /// Entries of `epoch` from `from` (see `FetchLog` in `protocol-spec/messages.md`).
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn fetch_log(
+        &self,
+        group: GroupId,
+        epoch: Epoch,
+        from: Seq,
+        limit: usize,
+        byte_budget: usize,
+    ) -> Result<LogPage, Error>;
+
+    /// Stores a content record, idempotently by id, counting it against `payer`.
+    ///
+    /// # Errors
+    /// `Refused(Conflict)` for an id reused with other bytes, `Refused(QuotaExceeded)`.
+    fn put_content(
+        &self,
+        payer: AccountId,
+        group: GroupId,
+        record: ContentId,
+        sealed: &ContentRecordBytes,
+        limits: &StoreLimits,
+    ) -> Result<ContentSeq, Error>;
+
+    /// Content records from `from`.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn fetch_content(
+        &self,
+        group: GroupId,
+        from: ContentSeq,
+        limit: usize,
+        byte_budget: usize,
+    ) -> Result<ContentPage, Error>;
+
+    /// Stores a piece of a chunk (see `PutChunk` in `protocol-spec/messages.md`).
+    ///
+    /// # Errors
+    /// `Refused(BadRequest)`, `Refused(QuotaExceeded)`, `Refused(LimitExceeded{ChunkSize})`.
+    #[allow(clippy::too_many_arguments)]
+    fn put_chunk(
+        &self,
+        payer: AccountId,
+        group: GroupId,
+        chunk: ChunkRef,
+        total_len: ChunkOffset,
+        offset: ChunkOffset,
+        data: &ChunkPiece,
+        limits: &StoreLimits,
+    ) -> Result<ChunkPut, Error>;
+
+    /// What the relay holds of a chunk.
+    ///
+    /// # Errors
+    /// `Refused(NotFound)` if no upload has started.
+    fn chunk_status(&self, group: GroupId, chunk: ChunkRef) -> Result<ChunkStatus, Error>;
+
+    /// Bytes of a complete chunk from `offset`.
+    ///
+    /// # Errors
+    /// `Refused(NotFound)` unless complete, `Refused(BadRequest)` past its end.
+    fn read_chunk(
+        &self,
+        group: GroupId,
+        chunk: ChunkRef,
+        offset: ChunkOffset,
+        max_len: usize,
+    ) -> Result<ChunkData, Error>;
+
+    /// Bytes the store takes on disk, for metrics.
+    fn size_on_disk(&self) -> u64;
+
+    /// Writes everything to stable storage (at shutdown; every method already does).
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn flush(&self) -> Result<(), Error>;
+}

@@ -1,0 +1,969 @@
+//! The embedded default store: sled, one tree per kind of record, multi-tree
+//! transactions for every update that touches more than one key, and a flush before
+//! every method that wrote returns.
+//!
+//! Rows are fixed layouts of big-endian integers and raw bytes; keys start with the
+//! owning group or device so that each owner's records are one contiguous range.
+//! A row that does not decode is reported as [`Error::Corrupt`], never unwrapped.
+
+use std::path::Path;
+
+use huisclos_protocol::access::{AccessToken, EpochVerifier};
+use huisclos_protocol::auth::DevicePublicKey;
+use huisclos_protocol::codec::{BoundedVec, varint_len};
+use huisclos_protocol::ids::{
+    AccountId, ByteCount, ChunkOffset, ChunkRef, ContentId, ContentSeq, DeviceId, Epoch, GroupId, InboxSeq, Seq,
+    UnixSeconds,
+};
+use huisclos_protocol::messages::{
+    ChunkData, ChunkPiece, ChunkStatus, ClaimedPackage, ContentPage, ContentRecord, ContentRecordBytes, DeviceRecord,
+    EntryKind, InboxItem, KeyPackageBytes, KeyPackageKind, KeyPackageStatus, LimitKind, LogEntry, LogPage, LogPageEnd,
+    MlsMessageBytes, RelayError, WelcomeBytes, Welcomes,
+};
+use rand_core::{OsRng, RngCore};
+use sha2::{Digest, Sha256};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, ConflictableTransactionResult, TransactionError};
+
+use super::{ChunkPut, DeviceEntry, GroupPosition, RelayStore, StoreLimits};
+use crate::Error;
+
+/// The sled-backed [`RelayStore`].
+pub struct SledStore {
+    db: sled::Db,
+    invitations: sled::Tree,
+    accounts: sled::Tree,
+    devices: sled::Tree,
+    account_devices: sled::Tree,
+    key_packages: sled::Tree,
+    key_package_meta: sled::Tree,
+    last_resort: sled::Tree,
+    inbox: sled::Tree,
+    inbox_meta: sled::Tree,
+    groups: sled::Tree,
+    verifiers: sled::Tree,
+    log: sled::Tree,
+    log_dedup: sled::Tree,
+    epoch_starts: sled::Tree,
+    content: sled::Tree,
+    content_ids: sled::Tree,
+    chunks: sled::Tree,
+    chunk_pieces: sled::Tree,
+}
+
+impl std::fmt::Debug for SledStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SledStore").finish_non_exhaustive()
+    }
+}
+
+fn storage(error: sled::Error) -> Error {
+    Error::Storage(error.to_string())
+}
+
+fn finish<T>(result: Result<T, TransactionError<Error>>) -> Result<T, Error> {
+    match result {
+        Ok(value) => Ok(value),
+        Err(TransactionError::Abort(error)) => Err(error),
+        Err(TransactionError::Storage(error)) => Err(storage(error)),
+    }
+}
+
+fn refuse<T>(error: RelayError) -> ConflictableTransactionResult<T, Error> {
+    Err(ConflictableTransactionError::Abort(Error::Refused(error)))
+}
+
+fn corrupt<T>(what: &'static str) -> ConflictableTransactionResult<T, Error> {
+    Err(ConflictableTransactionError::Abort(Error::Corrupt(what)))
+}
+
+/// `prefix || n` (big-endian), so keys of one owner sort by `n`.
+fn key(prefix: &[u8], n: u64) -> Vec<u8> {
+    let mut key = Vec::with_capacity(prefix.len() + 8);
+    key.extend_from_slice(prefix);
+    key.extend_from_slice(&n.to_be_bytes());
+    key
+}
+
+fn join(a: &[u8], b: &[u8]) -> Vec<u8> {
+    [a, b].concat()
+}
+
+fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_be_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// A queue's bounds: items live at keys `first..next`.
+#[derive(Clone, Copy, Default)]
+struct Queue {
+    first: u64,
+    next: u64,
+}
+
+impl Queue {
+    fn decode(bytes: Option<&[u8]>) -> Option<Self> {
+        match bytes {
+            None => Some(Self::default()),
+            Some(bytes) => Some(Self { first: u64_at(bytes, 0)?, next: u64_at(bytes, 8)? }),
+        }
+    }
+    fn encode(self) -> Vec<u8> {
+        [self.first.to_be_bytes(), self.next.to_be_bytes()].concat()
+    }
+    fn len(self) -> u64 {
+        self.next - self.first
+    }
+}
+
+/// A group's position and content counter.
+#[derive(Clone, Copy)]
+struct GroupRow {
+    epoch: u64,
+    next_seq: u64,
+    next_content: u64,
+}
+
+impl GroupRow {
+    fn decode(bytes: &[u8]) -> Option<Self> {
+        Some(Self { epoch: u64_at(bytes, 0)?, next_seq: u64_at(bytes, 8)?, next_content: u64_at(bytes, 16)? })
+    }
+    fn encode(self) -> Vec<u8> {
+        [self.epoch.to_be_bytes(), self.next_seq.to_be_bytes(), self.next_content.to_be_bytes()].concat()
+    }
+    fn position(self) -> Result<GroupPosition, Error> {
+        Ok(GroupPosition {
+            epoch: Epoch::new(self.epoch).map_err(|_| Error::Corrupt("group epoch"))?,
+            next_seq: Seq::new(self.next_seq).map_err(|_| Error::Corrupt("group sequence"))?,
+        })
+    }
+}
+
+/// account (16) || key (32) || registered_at (8) || revoked (1)
+fn encode_device(entry: &DeviceEntry) -> Vec<u8> {
+    let mut row = Vec::with_capacity(57);
+    row.extend_from_slice(entry.account.as_bytes());
+    row.extend_from_slice(entry.key.as_bytes());
+    row.extend_from_slice(&entry.registered_at.get().to_be_bytes());
+    row.push(u8::from(entry.revoked));
+    row
+}
+
+fn decode_device(row: &[u8]) -> Option<DeviceEntry> {
+    let account = AccountId::from_bytes(row.get(0..16)?.try_into().ok()?);
+    let key = DevicePublicKey::from_bytes(row.get(16..48)?.try_into().ok()?).ok()?;
+    let registered_at = UnixSeconds::new(u64_at(row, 48)?).ok()?;
+    let revoked = *row.get(56)? == 1;
+    Some(DeviceEntry { account, key, registered_at, revoked })
+}
+
+/// usage (8) || active devices (4)
+fn decode_account(row: Option<&[u8]>) -> Option<(u64, u32)> {
+    let row = row?;
+    Some((u64_at(row, 0)?, u32_at(row, 8)?))
+}
+
+fn encode_account(usage: u64, devices: u32) -> Vec<u8> {
+    [&usage.to_be_bytes()[..], &devices.to_be_bytes()[..]].concat()
+}
+
+/// epoch (8) || kind (1) || message
+fn decode_entry(row: &[u8]) -> Option<(u64, EntryKind, &[u8])> {
+    let epoch = u64_at(row, 0)?;
+    let kind = match *row.get(8)? {
+        1 => EntryKind::Message,
+        2 => EntryKind::Commit,
+        _ => return None,
+    };
+    Some((epoch, kind, row.get(9..)?))
+}
+
+fn encode_entry(epoch: u64, kind: EntryKind, message: &[u8]) -> Vec<u8> {
+    let mut row = Vec::with_capacity(9 + message.len());
+    row.extend_from_slice(&epoch.to_be_bytes());
+    row.push(kind as u8);
+    row.extend_from_slice(message);
+    row
+}
+
+/// total (4) || received (4) || verified (1)
+#[derive(Clone, Copy)]
+struct ChunkRow {
+    total: u32,
+    received: u32,
+    verified: bool,
+}
+
+impl ChunkRow {
+    fn decode(row: &[u8]) -> Option<Self> {
+        Some(Self { total: u32_at(row, 0)?, received: u32_at(row, 4)?, verified: *row.get(8)? == 1 })
+    }
+    fn encode(self) -> Vec<u8> {
+        let mut row = [&self.total.to_be_bytes()[..], &self.received.to_be_bytes()[..]].concat();
+        row.push(u8::from(self.verified));
+        row
+    }
+    fn status(self) -> Result<ChunkStatus, Error> {
+        let total_len = ChunkOffset::new(self.total).map_err(|_| Error::Corrupt("chunk length"))?;
+        let received = ChunkOffset::new(self.received).map_err(|_| Error::Corrupt("chunk length"))?;
+        // An unverified chunk reports one byte short until its hash has been checked,
+        // so "received == total_len" always means "complete and verified".
+        let received = if self.received == self.total && !self.verified {
+            ChunkOffset::new(self.total.saturating_sub(1)).map_err(|_| Error::Corrupt("chunk length"))?
+        } else {
+            received
+        };
+        Ok(ChunkStatus { total_len, received })
+    }
+}
+
+fn now_unix() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in `path`.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if sled cannot open it (for example, another relay holds it).
+    pub fn open(path: &Path) -> Result<Self, Error> {
+        let db = sled::Config::new().path(path).mode(sled::Mode::HighThroughput).open().map_err(storage)?;
+        let tree = |name: &str| db.open_tree(name).map_err(storage);
+        Ok(Self {
+            invitations: tree("invitations")?,
+            accounts: tree("accounts")?,
+            devices: tree("devices")?,
+            account_devices: tree("account_devices")?,
+            key_packages: tree("key_packages")?,
+            key_package_meta: tree("key_package_meta")?,
+            last_resort: tree("last_resort")?,
+            inbox: tree("inbox")?,
+            inbox_meta: tree("inbox_meta")?,
+            groups: tree("groups")?,
+            verifiers: tree("verifiers")?,
+            log: tree("log")?,
+            log_dedup: tree("log_dedup")?,
+            epoch_starts: tree("epoch_starts")?,
+            content: tree("content")?,
+            content_ids: tree("content_ids")?,
+            chunks: tree("chunks")?,
+            chunk_pieces: tree("chunk_pieces")?,
+            db,
+        })
+    }
+
+    fn durable(&self) -> Result<(), Error> {
+        self.db.flush().map(|_| ()).map_err(storage)
+    }
+
+    fn group_row(&self, group: GroupId) -> Result<Option<GroupRow>, Error> {
+        match self.groups.get(group.as_bytes()).map_err(storage)? {
+            None => Ok(None),
+            Some(row) => GroupRow::decode(&row).map(Some).ok_or(Error::Corrupt("group row")),
+        }
+    }
+
+    /// Hashes a fully received chunk; marks it verified, or discards it on mismatch.
+    fn verify_chunk(&self, group: GroupId, chunk: ChunkRef, row: ChunkRow) -> Result<ChunkStatus, Error> {
+        let prefix = join(group.as_bytes(), chunk.as_bytes());
+        let mut hasher = Sha256::new();
+        let mut hashed = 0u64;
+        for piece in self.chunk_pieces.scan_prefix(&prefix) {
+            let (_, bytes) = piece.map_err(storage)?;
+            hashed += bytes.len() as u64;
+            hasher.update(&bytes);
+        }
+        let digest: [u8; 32] = hasher.finalize().into();
+        if hashed == u64::from(row.total) && &digest == chunk.as_bytes() {
+            let verified = ChunkRow { verified: true, ..row };
+            self.chunks.insert(&prefix, verified.encode()).map_err(storage)?;
+            self.durable()?;
+            return verified.status();
+        }
+        // Not what was announced: discard the upload. The reservation is not refunded.
+        let mut batch = sled::Batch::default();
+        for piece in self.chunk_pieces.scan_prefix(&prefix).keys() {
+            batch.remove(piece.map_err(storage)?);
+        }
+        self.chunk_pieces.apply_batch(batch).map_err(storage)?;
+        self.chunks.remove(&prefix).map_err(storage)?;
+        self.durable()?;
+        Err(Error::Refused(RelayError::BadRequest))
+    }
+}
+
+impl RelayStore for SledStore {
+    fn add_invitation(&self, digest: [u8; 32], expires_at: UnixSeconds) -> Result<(), Error> {
+        self.invitations.insert(digest, &expires_at.get().to_be_bytes()).map_err(storage)?;
+        self.durable()
+    }
+
+    fn create_account(
+        &self,
+        invitation_digest: [u8; 32],
+        key: &DevicePublicKey,
+        now: UnixSeconds,
+        _limits: &StoreLimits,
+    ) -> Result<AccountId, Error> {
+        let mut account = [0u8; 16];
+        OsRng.fill_bytes(&mut account);
+        let account = AccountId::from_bytes(account);
+        let device = key.device_id();
+        let entry = DeviceEntry { account, key: *key, registered_at: now, revoked: false };
+        let result = (&self.invitations, &self.accounts, &self.devices, &self.account_devices).transaction(
+            |(invitations, accounts, devices, account_devices)| {
+                if devices.get(device.as_bytes())?.is_some() {
+                    return refuse(RelayError::Conflict);
+                }
+                let Some(expires) = invitations.get(invitation_digest)? else {
+                    return refuse(RelayError::InvitationInvalid);
+                };
+                let Some(expires) = u64_at(&expires, 0) else { return corrupt("invitation row") };
+                if expires < now.get() {
+                    return refuse(RelayError::InvitationInvalid);
+                }
+                invitations.remove(&invitation_digest[..])?;
+                accounts.insert(account.as_bytes(), encode_account(0, 1))?;
+                devices.insert(device.as_bytes(), encode_device(&entry))?;
+                account_devices.insert(join(account.as_bytes(), device.as_bytes()), &[])?;
+                Ok(())
+            },
+        );
+        finish(result)?;
+        self.durable()?;
+        Ok(account)
+    }
+
+    fn device(&self, device: DeviceId) -> Result<Option<DeviceEntry>, Error> {
+        match self.devices.get(device.as_bytes()).map_err(storage)? {
+            None => Ok(None),
+            Some(row) => decode_device(&row).map(Some).ok_or(Error::Corrupt("device row")),
+        }
+    }
+
+    fn add_device(
+        &self,
+        account: AccountId,
+        key: &DevicePublicKey,
+        now: UnixSeconds,
+        limits: &StoreLimits,
+    ) -> Result<DeviceId, Error> {
+        let device = key.device_id();
+        let entry = DeviceEntry { account, key: *key, registered_at: now, revoked: false };
+        let result = (&self.accounts, &self.devices, &self.account_devices).transaction(
+            |(accounts, devices, account_devices)| {
+                if devices.get(device.as_bytes())?.is_some() {
+                    return refuse(RelayError::Conflict);
+                }
+                let Some((usage, count)) = decode_account(accounts.get(account.as_bytes())?.as_deref()) else {
+                    return corrupt("account row");
+                };
+                if count >= limits.devices_per_account {
+                    return refuse(RelayError::LimitExceeded { limit: LimitKind::Devices });
+                }
+                accounts.insert(account.as_bytes(), encode_account(usage, count + 1))?;
+                devices.insert(device.as_bytes(), encode_device(&entry))?;
+                account_devices.insert(join(account.as_bytes(), device.as_bytes()), &[])?;
+                Ok(())
+            },
+        );
+        finish(result)?;
+        self.durable()?;
+        Ok(device)
+    }
+
+    fn revoke_device(&self, account: AccountId, device: DeviceId) -> Result<(), Error> {
+        let trees = (
+            &self.accounts,
+            &self.devices,
+            &self.key_packages,
+            &self.key_package_meta,
+            &self.last_resort,
+            &self.inbox,
+            &self.inbox_meta,
+        );
+        let result = trees.transaction(|(accounts, devices, key_packages, kp_meta, last_resort, inbox, inbox_meta)| {
+            let Some(row) = devices.get(device.as_bytes())? else { return refuse(RelayError::NotFound) };
+            let Some(mut entry) = decode_device(&row) else { return corrupt("device row") };
+            if entry.account != account || entry.revoked {
+                return refuse(RelayError::NotFound);
+            }
+            entry.revoked = true;
+            devices.insert(device.as_bytes(), encode_device(&entry))?;
+            let Some((usage, count)) = decode_account(accounts.get(account.as_bytes())?.as_deref()) else {
+                return corrupt("account row");
+            };
+            accounts.insert(account.as_bytes(), encode_account(usage, count.saturating_sub(1)))?;
+            let Some(packages) = Queue::decode(kp_meta.get(device.as_bytes())?.as_deref()) else {
+                return corrupt("key package queue");
+            };
+            for n in packages.first..packages.next {
+                key_packages.remove(key(device.as_bytes(), n))?;
+            }
+            kp_meta.remove(device.as_bytes())?;
+            last_resort.remove(device.as_bytes())?;
+            let Some(welcomes) = Queue::decode(inbox_meta.get(device.as_bytes())?.as_deref()) else {
+                return corrupt("inbox queue");
+            };
+            for n in welcomes.first..welcomes.next {
+                inbox.remove(key(device.as_bytes(), n))?;
+            }
+            // Keep the inbox counter so positions are never reused.
+            inbox_meta.insert(device.as_bytes(), Queue { first: welcomes.next, next: welcomes.next }.encode())?;
+            Ok(())
+        });
+        finish(result)?;
+        self.durable()
+    }
+
+    fn list_devices(&self, account: AccountId) -> Result<Vec<DeviceRecord>, Error> {
+        let mut records = Vec::new();
+        for item in self.account_devices.scan_prefix(account.as_bytes()).keys() {
+            let item = item.map_err(storage)?;
+            let id: [u8; 16] = item.get(16..32).and_then(|b| b.try_into().ok()).ok_or(Error::Corrupt("device link"))?;
+            let device = DeviceId::from_bytes(id);
+            if let Some(entry) = self.device(device)?.filter(|entry| !entry.revoked) {
+                records.push(DeviceRecord { device, device_key: entry.key, registered_at: entry.registered_at });
+            }
+        }
+        Ok(records)
+    }
+
+    fn usage(&self, account: AccountId) -> Result<ByteCount, Error> {
+        let row = self.accounts.get(account.as_bytes()).map_err(storage)?;
+        let (usage, _) = decode_account(row.as_deref()).ok_or(Error::Corrupt("account row"))?;
+        ByteCount::new(usage).map_err(|_| Error::Corrupt("account usage"))
+    }
+
+    fn upload_key_packages(
+        &self,
+        device: DeviceId,
+        one_time: &[KeyPackageBytes],
+        last_resort: Option<&KeyPackageBytes>,
+        limits: &StoreLimits,
+    ) -> Result<KeyPackageStatus, Error> {
+        let result = (&self.key_packages, &self.key_package_meta, &self.last_resort).transaction(
+            |(key_packages, kp_meta, last)| {
+                let Some(mut queue) = Queue::decode(kp_meta.get(device.as_bytes())?.as_deref()) else {
+                    return corrupt("key package queue");
+                };
+                if queue.len() + one_time.len() as u64 > u64::from(limits.key_packages_per_device) {
+                    return refuse(RelayError::LimitExceeded { limit: LimitKind::KeyPackages });
+                }
+                for package in one_time {
+                    key_packages.insert(key(device.as_bytes(), queue.next), package.as_bytes())?;
+                    queue.next += 1;
+                }
+                kp_meta.insert(device.as_bytes(), queue.encode())?;
+                if let Some(package) = last_resort {
+                    last.insert(device.as_bytes(), package.as_bytes())?;
+                }
+                let has_last_resort = last.get(device.as_bytes())?.is_some();
+                Ok(KeyPackageStatus { one_time_left: queue.len() as u32, has_last_resort })
+            },
+        );
+        let status = finish(result)?;
+        self.durable()?;
+        Ok(status)
+    }
+
+    fn key_package_status(&self, device: DeviceId) -> Result<KeyPackageStatus, Error> {
+        let row = self.key_package_meta.get(device.as_bytes()).map_err(storage)?;
+        let queue = Queue::decode(row.as_deref()).ok_or(Error::Corrupt("key package queue"))?;
+        let has_last_resort = self.last_resort.contains_key(device.as_bytes()).map_err(storage)?;
+        Ok(KeyPackageStatus { one_time_left: queue.len() as u32, has_last_resort })
+    }
+
+    fn claim_key_package(&self, device: DeviceId) -> Result<Option<ClaimedPackage>, Error> {
+        let result = (&self.devices, &self.key_packages, &self.key_package_meta, &self.last_resort).transaction(
+            |(devices, key_packages, kp_meta, last)| {
+                let active =
+                    devices.get(device.as_bytes())?.as_deref().and_then(decode_device).is_some_and(|d| !d.revoked);
+                if !active {
+                    return Ok(None);
+                }
+                let Some(mut queue) = Queue::decode(kp_meta.get(device.as_bytes())?.as_deref()) else {
+                    return corrupt("key package queue");
+                };
+                if queue.len() > 0 {
+                    let slot = key(device.as_bytes(), queue.first);
+                    let Some(bytes) = key_packages.remove(slot)? else { return corrupt("key package queue") };
+                    queue.first += 1;
+                    kp_meta.insert(device.as_bytes(), queue.encode())?;
+                    return Ok(Some((KeyPackageKind::OneTime, bytes.to_vec())));
+                }
+                Ok(last.get(device.as_bytes())?.map(|bytes| (KeyPackageKind::LastResort, bytes.to_vec())))
+            },
+        );
+        let claimed = finish(result)?;
+        if matches!(claimed, Some((KeyPackageKind::OneTime, _))) {
+            self.durable()?;
+        }
+        claimed
+            .map(|(kind, bytes)| {
+                let package = KeyPackageBytes::new(bytes).map_err(|_| Error::Corrupt("stored key package"))?;
+                Ok(ClaimedPackage { kind, package })
+            })
+            .transpose()
+    }
+
+    fn deposit_welcome(
+        &self,
+        payer: AccountId,
+        recipients: &[DeviceId],
+        welcome: &WelcomeBytes,
+        limits: &StoreLimits,
+    ) -> Result<(), Error> {
+        let cost = welcome.len() as u64 * recipients.len() as u64;
+        let result = (&self.accounts, &self.devices, &self.inbox, &self.inbox_meta).transaction(
+            |(accounts, devices, inbox, inbox_meta)| {
+                let Some((usage, count)) = decode_account(accounts.get(payer.as_bytes())?.as_deref()) else {
+                    return corrupt("account row");
+                };
+                if usage.saturating_add(cost) > limits.quota_bytes {
+                    return refuse(RelayError::QuotaExceeded {
+                        used: ByteCount::new(usage).unwrap_or(ByteCount::MAX),
+                        quota: ByteCount::new(limits.quota_bytes).unwrap_or(ByteCount::MAX),
+                    });
+                }
+                for recipient in recipients {
+                    let active = devices
+                        .get(recipient.as_bytes())?
+                        .as_deref()
+                        .and_then(decode_device)
+                        .is_some_and(|d| !d.revoked);
+                    if !active {
+                        return refuse(RelayError::NotFound);
+                    }
+                    let Some(mut queue) = Queue::decode(inbox_meta.get(recipient.as_bytes())?.as_deref()) else {
+                        return corrupt("inbox queue");
+                    };
+                    if queue.len() >= u64::from(limits.welcomes_per_device) {
+                        return refuse(RelayError::LimitExceeded { limit: LimitKind::WelcomeInbox });
+                    }
+                    inbox.insert(key(recipient.as_bytes(), queue.next), welcome.as_bytes())?;
+                    queue.next += 1;
+                    inbox_meta.insert(recipient.as_bytes(), queue.encode())?;
+                }
+                accounts.insert(payer.as_bytes(), encode_account(usage + cost, count))?;
+                Ok(())
+            },
+        );
+        finish(result)?;
+        self.durable()
+    }
+
+    fn fetch_welcomes(
+        &self,
+        device: DeviceId,
+        after: Option<InboxSeq>,
+        limit: usize,
+        byte_budget: usize,
+    ) -> Result<Welcomes, Error> {
+        let start = after.map_or(0, |after| after.get().saturating_add(1));
+        let mut items = Vec::new();
+        let mut used = 0usize;
+        let mut more = false;
+        for item in self.inbox.range(key(device.as_bytes(), start)..key(device.as_bytes(), u64::MAX)) {
+            let (slot, bytes) = item.map_err(storage)?;
+            let cost = bytes.len() + 16;
+            if items.len() >= limit || (!items.is_empty() && used + cost > byte_budget) {
+                more = true;
+                break;
+            }
+            used += cost;
+            let position = InboxSeq::new(u64_at(&slot, 16).ok_or(Error::Corrupt("inbox key"))?)
+                .map_err(|_| Error::Corrupt("inbox key"))?;
+            let welcome = WelcomeBytes::new(bytes.to_vec()).map_err(|_| Error::Corrupt("stored Welcome"))?;
+            items.push(InboxItem { position, welcome });
+        }
+        let items = BoundedVec::new(items).map_err(|_| Error::Corrupt("inbox page"))?;
+        Ok(Welcomes { items, more })
+    }
+
+    fn ack_welcomes(&self, device: DeviceId, up_to: InboxSeq) -> Result<(), Error> {
+        let result = (&self.inbox, &self.inbox_meta).transaction(|(inbox, inbox_meta)| {
+            let Some(mut queue) = Queue::decode(inbox_meta.get(device.as_bytes())?.as_deref()) else {
+                return corrupt("inbox queue");
+            };
+            let end = up_to.get().saturating_add(1).min(queue.next);
+            while queue.first < end {
+                inbox.remove(key(device.as_bytes(), queue.first))?;
+                queue.first += 1;
+            }
+            inbox_meta.insert(device.as_bytes(), queue.encode())?;
+            Ok(())
+        });
+        finish(result)?;
+        self.durable()
+    }
+
+    fn create_group(&self, group: GroupId, verifier: EpochVerifier) -> Result<(), Error> {
+        let result = (&self.groups, &self.verifiers, &self.epoch_starts).transaction(|(groups, verifiers, starts)| {
+            if groups.get(group.as_bytes())?.is_some() {
+                return refuse(RelayError::Conflict);
+            }
+            groups.insert(group.as_bytes(), GroupRow { epoch: 0, next_seq: 0, next_content: 0 }.encode())?;
+            verifiers.insert(key(group.as_bytes(), 0), &verifier.as_bytes()[..])?;
+            starts.insert(key(group.as_bytes(), 0), &0u64.to_be_bytes())?;
+            Ok(())
+        });
+        finish(result)?;
+        self.durable()
+    }
+
+    fn check_access(&self, group: GroupId, epoch: Epoch, token: &AccessToken) -> Result<GroupPosition, Error> {
+        let stored = self.verifiers.get(key(group.as_bytes(), epoch.get())).map_err(storage)?;
+        let admitted = stored
+            .and_then(|bytes| <[u8; 32]>::try_from(&bytes[..]).ok())
+            .is_some_and(|bytes| EpochVerifier::from_bytes(bytes).admits(token));
+        if !admitted {
+            return Err(Error::Refused(RelayError::Forbidden));
+        }
+        self.group_row(group)?.ok_or(Error::Corrupt("verifier without group"))?.position()
+    }
+
+    fn append(&self, group: GroupId, epoch: Epoch, message: &MlsMessageBytes) -> Result<Seq, Error> {
+        let digest: [u8; 32] = Sha256::digest(message.as_bytes()).into();
+        let dedup_key = [group.as_bytes().as_slice(), &epoch.get().to_be_bytes(), &digest].concat();
+        let result = (&self.groups, &self.log, &self.log_dedup).transaction(|(groups, log, dedup)| {
+            let Some(row) = groups.get(group.as_bytes())? else { return refuse(RelayError::Forbidden) };
+            let Some(mut row) = GroupRow::decode(&row) else { return corrupt("group row") };
+            if row.epoch != epoch.get() {
+                return refuse(stale(row));
+            }
+            if let Some(seq) = dedup.get(&dedup_key)? {
+                let Some(seq) = u64_at(&seq, 0) else { return corrupt("dedup row") };
+                return Ok((seq, false));
+            }
+            let seq = row.next_seq;
+            log.insert(key(group.as_bytes(), seq), encode_entry(row.epoch, EntryKind::Message, message.as_bytes()))?;
+            dedup.insert(dedup_key.as_slice(), &seq.to_be_bytes())?;
+            row.next_seq += 1;
+            groups.insert(group.as_bytes(), row.encode())?;
+            Ok((seq, true))
+        });
+        let (seq, wrote) = finish(result)?;
+        if wrote {
+            self.durable()?;
+        }
+        Seq::new(seq).map_err(|_| Error::Corrupt("sequence number"))
+    }
+
+    fn commit(
+        &self,
+        group: GroupId,
+        epoch: Epoch,
+        commit: &MlsMessageBytes,
+        next_verifier: EpochVerifier,
+    ) -> Result<(Seq, Epoch), Error> {
+        let Some(next_epoch) = epoch.next() else { return Err(Error::Refused(RelayError::BadRequest)) };
+        let result = (&self.groups, &self.log, &self.verifiers, &self.epoch_starts).transaction(
+            |(groups, log, verifiers, starts)| {
+                let Some(row) = groups.get(group.as_bytes())? else { return refuse(RelayError::Forbidden) };
+                let Some(mut row) = GroupRow::decode(&row) else { return corrupt("group row") };
+                if row.epoch != epoch.get() {
+                    return refuse(stale(row));
+                }
+                let seq = row.next_seq;
+                log.insert(key(group.as_bytes(), seq), encode_entry(row.epoch, EntryKind::Commit, commit.as_bytes()))?;
+                verifiers.insert(key(group.as_bytes(), next_epoch.get()), &next_verifier.as_bytes()[..])?;
+                starts.insert(key(group.as_bytes(), next_epoch.get()), &(seq + 1).to_be_bytes())?;
+                row.epoch = next_epoch.get();
+                row.next_seq += 1;
+                groups.insert(group.as_bytes(), row.encode())?;
+                Ok(seq)
+            },
+        );
+        let seq = finish(result)?;
+        self.durable()?;
+        Ok((Seq::new(seq).map_err(|_| Error::Corrupt("sequence number"))?, next_epoch))
+    }
+
+    fn fetch_log(
+        &self,
+        group: GroupId,
+        epoch: Epoch,
+        from: Seq,
+        limit: usize,
+        byte_budget: usize,
+    ) -> Result<LogPage, Error> {
+        let row = self.group_row(group)?.ok_or(Error::Refused(RelayError::Forbidden))?;
+        let first = self
+            .epoch_starts
+            .get(key(group.as_bytes(), epoch.get()))
+            .map_err(storage)?
+            .and_then(|bytes| u64_at(&bytes, 0))
+            .ok_or(Error::Refused(RelayError::Forbidden))?;
+        let start = from.get().max(first);
+        let mut entries = Vec::new();
+        let mut used = 0usize;
+        let mut closed = false;
+        let mut stopped_early = false;
+        for item in self.log.range(key(group.as_bytes(), start)..key(group.as_bytes(), u64::MAX)) {
+            let (slot, bytes) = item.map_err(storage)?;
+            let (entry_epoch, kind, message) = decode_entry(&bytes).ok_or(Error::Corrupt("log entry"))?;
+            if entry_epoch != epoch.get() {
+                break;
+            }
+            let seq = u64_at(&slot, 16).ok_or(Error::Corrupt("log key"))?;
+            let cost = varint_len(seq) + 1 + varint_len(message.len() as u64) + message.len();
+            if entries.len() >= limit || (!entries.is_empty() && used + cost > byte_budget) {
+                stopped_early = true;
+                break;
+            }
+            used += cost;
+            let message = MlsMessageBytes::new(message.to_vec()).map_err(|_| Error::Corrupt("stored message"))?;
+            entries.push(LogEntry { seq: Seq::new(seq).map_err(|_| Error::Corrupt("log key"))?, kind, message });
+            if kind == EntryKind::Commit {
+                closed = true;
+                break;
+            }
+        }
+        let next = entries
+            .last()
+            .map_or(Ok(start), |entry| Ok(entry.seq.get() + 1))
+            .and_then(|n: u64| Seq::new(n).map_err(|_: huisclos_protocol::Error| Error::Corrupt("sequence number")))?;
+        let end = if closed || (entries.is_empty() && epoch.get() < row.epoch) {
+            LogPageEnd::EpochClosed
+        } else if stopped_early || epoch.get() < row.epoch {
+            LogPageEnd::More
+        } else {
+            LogPageEnd::UpToDate
+        };
+        let entries = BoundedVec::new(entries).map_err(|_| Error::Corrupt("log page"))?;
+        Ok(LogPage { entries, next, end })
+    }
+
+    fn put_content(
+        &self,
+        payer: AccountId,
+        group: GroupId,
+        record: ContentId,
+        sealed: &ContentRecordBytes,
+        limits: &StoreLimits,
+    ) -> Result<ContentSeq, Error> {
+        let id_key = join(group.as_bytes(), record.as_bytes());
+        let cost = sealed.len() as u64;
+        let result = (&self.groups, &self.content, &self.content_ids, &self.accounts).transaction(
+            |(groups, content, ids, accounts)| {
+                let Some(row) = groups.get(group.as_bytes())? else { return refuse(RelayError::Forbidden) };
+                let Some(mut row) = GroupRow::decode(&row) else { return corrupt("group row") };
+                if let Some(seq) = ids.get(&id_key)? {
+                    let Some(seq) = u64_at(&seq, 0) else { return corrupt("content id row") };
+                    let Some(stored) = content.get(key(group.as_bytes(), seq))? else { return corrupt("content row") };
+                    return if stored.get(16..) == Some(sealed.as_bytes()) {
+                        Ok((seq, false))
+                    } else {
+                        refuse(RelayError::Conflict)
+                    };
+                }
+                let Some((usage, count)) = decode_account(accounts.get(payer.as_bytes())?.as_deref()) else {
+                    return corrupt("account row");
+                };
+                if usage.saturating_add(cost) > limits.quota_bytes {
+                    return refuse(RelayError::QuotaExceeded {
+                        used: ByteCount::new(usage).unwrap_or(ByteCount::MAX),
+                        quota: ByteCount::new(limits.quota_bytes).unwrap_or(ByteCount::MAX),
+                    });
+                }
+                let seq = row.next_content;
+                content.insert(key(group.as_bytes(), seq), join(record.as_bytes(), sealed.as_bytes()))?;
+                ids.insert(id_key.as_slice(), &seq.to_be_bytes())?;
+                row.next_content += 1;
+                groups.insert(group.as_bytes(), row.encode())?;
+                accounts.insert(payer.as_bytes(), encode_account(usage + cost, count))?;
+                Ok((seq, true))
+            },
+        );
+        let (seq, wrote) = finish(result)?;
+        if wrote {
+            self.durable()?;
+        }
+        ContentSeq::new(seq).map_err(|_| Error::Corrupt("content sequence"))
+    }
+
+    fn fetch_content(
+        &self,
+        group: GroupId,
+        from: ContentSeq,
+        limit: usize,
+        byte_budget: usize,
+    ) -> Result<ContentPage, Error> {
+        let mut records = Vec::new();
+        let mut used = 0usize;
+        let mut more = false;
+        for item in self.content.range(key(group.as_bytes(), from.get())..key(group.as_bytes(), u64::MAX)) {
+            let (slot, bytes) = item.map_err(storage)?;
+            let cost = bytes.len() + 16;
+            if records.len() >= limit || (!records.is_empty() && used + cost > byte_budget) {
+                more = true;
+                break;
+            }
+            used += cost;
+            let seq = ContentSeq::new(u64_at(&slot, 16).ok_or(Error::Corrupt("content key"))?)
+                .map_err(|_| Error::Corrupt("content key"))?;
+            let id: [u8; 16] = bytes.get(..16).and_then(|b| b.try_into().ok()).ok_or(Error::Corrupt("content row"))?;
+            let sealed = ContentRecordBytes::new(bytes[16..].to_vec()).map_err(|_| Error::Corrupt("content row"))?;
+            records.push(ContentRecord { seq, record: ContentId::from_bytes(id), sealed });
+        }
+        let records = BoundedVec::new(records).map_err(|_| Error::Corrupt("content page"))?;
+        Ok(ContentPage { records, more })
+    }
+
+    fn put_chunk(
+        &self,
+        payer: AccountId,
+        group: GroupId,
+        chunk: ChunkRef,
+        total_len: ChunkOffset,
+        offset: ChunkOffset,
+        data: &ChunkPiece,
+        limits: &StoreLimits,
+    ) -> Result<ChunkPut, Error> {
+        let total = total_len.get();
+        if total == 0 {
+            return Err(Error::Refused(RelayError::BadRequest));
+        }
+        if total > limits.max_chunk_len {
+            return Err(Error::Refused(RelayError::LimitExceeded { limit: LimitKind::ChunkSize }));
+        }
+        if u64::from(offset.get()) + data.len() as u64 > u64::from(total) {
+            return Err(Error::Refused(RelayError::BadRequest));
+        }
+        let chunk_key = join(group.as_bytes(), chunk.as_bytes());
+        let piece_key = [chunk_key.as_slice(), &offset.get().to_be_bytes()].concat();
+        let result = (&self.chunks, &self.chunk_pieces, &self.accounts).transaction(|(chunks, pieces, accounts)| {
+            let existing = match chunks.get(&chunk_key)? {
+                None => None,
+                Some(row) => match ChunkRow::decode(&row) {
+                    Some(row) => Some(row),
+                    None => return corrupt("chunk row"),
+                },
+            };
+            if let Some(row) = existing {
+                if row.total != total {
+                    return refuse(RelayError::BadRequest);
+                }
+                if row.verified || offset.get() != row.received {
+                    return Ok((row, false, false));
+                }
+            } else if offset.get() != 0 {
+                return Ok((ChunkRow { total, received: 0, verified: false }, false, false));
+            }
+            let started = existing.is_none();
+            if started {
+                let Some((usage, count)) = decode_account(accounts.get(payer.as_bytes())?.as_deref()) else {
+                    return corrupt("account row");
+                };
+                if usage.saturating_add(u64::from(total)) > limits.quota_bytes {
+                    return refuse(RelayError::QuotaExceeded {
+                        used: ByteCount::new(usage).unwrap_or(ByteCount::MAX),
+                        quota: ByteCount::new(limits.quota_bytes).unwrap_or(ByteCount::MAX),
+                    });
+                }
+                accounts.insert(payer.as_bytes(), encode_account(usage + u64::from(total), count))?;
+            }
+            let received = offset.get() + data.len() as u32;
+            if !data.is_empty() {
+                pieces.insert(piece_key.as_slice(), data.as_bytes())?;
+            }
+            let row = ChunkRow { total, received, verified: false };
+            chunks.insert(chunk_key.as_slice(), row.encode())?;
+            Ok((row, started, true))
+        });
+        let (row, started, wrote) = finish(result)?;
+        if wrote {
+            self.durable()?;
+        }
+        let status = if row.received == row.total && !row.verified {
+            self.verify_chunk(group, chunk, row)?
+        } else {
+            row.status()?
+        };
+        Ok(ChunkPut { status, started })
+    }
+
+    fn chunk_status(&self, group: GroupId, chunk: ChunkRef) -> Result<ChunkStatus, Error> {
+        let chunk_key = join(group.as_bytes(), chunk.as_bytes());
+        let row = self.chunks.get(&chunk_key).map_err(storage)?.ok_or(Error::Refused(RelayError::NotFound))?;
+        let row = ChunkRow::decode(&row).ok_or(Error::Corrupt("chunk row"))?;
+        if row.received == row.total && !row.verified {
+            // Received in full before a crash, not yet checked: check it now.
+            return self.verify_chunk(group, chunk, row);
+        }
+        row.status()
+    }
+
+    fn read_chunk(
+        &self,
+        group: GroupId,
+        chunk: ChunkRef,
+        offset: ChunkOffset,
+        max_len: usize,
+    ) -> Result<ChunkData, Error> {
+        let chunk_key = join(group.as_bytes(), chunk.as_bytes());
+        let row = self.chunks.get(&chunk_key).map_err(storage)?.ok_or(Error::Refused(RelayError::NotFound))?;
+        let row = ChunkRow::decode(&row).ok_or(Error::Corrupt("chunk row"))?;
+        if !row.verified {
+            return Err(Error::Refused(RelayError::NotFound));
+        }
+        let start = offset.get();
+        if start > row.total {
+            return Err(Error::Refused(RelayError::BadRequest));
+        }
+        let end = u64::from(start).saturating_add(max_len as u64).min(u64::from(row.total)) as u32;
+        let mut data = Vec::with_capacity((end - start) as usize);
+        // The piece holding `start` is the last one that begins at or before it.
+        let first_piece = self
+            .chunk_pieces
+            .range(chunk_key.clone()..=[chunk_key.as_slice(), &start.to_be_bytes()].concat())
+            .next_back()
+            .transpose()
+            .map_err(storage)?
+            .and_then(|(k, _)| u32_at(&k, chunk_key.len()))
+            .unwrap_or(0);
+        let from_key = [chunk_key.as_slice(), &first_piece.to_be_bytes()].concat();
+        for item in self.chunk_pieces.range(from_key..) {
+            let (piece_key, bytes) = item.map_err(storage)?;
+            if !piece_key.starts_with(&chunk_key) || data.len() as u32 >= end - start {
+                break;
+            }
+            let piece_start = u32_at(&piece_key, chunk_key.len()).ok_or(Error::Corrupt("chunk piece key"))?;
+            let piece_end = piece_start + bytes.len() as u32;
+            let take_from = start.max(piece_start);
+            let take_to = end.min(piece_end);
+            if take_from < take_to {
+                data.extend_from_slice(&bytes[(take_from - piece_start) as usize..(take_to - piece_start) as usize]);
+            }
+        }
+        Ok(ChunkData {
+            total_len: ChunkOffset::new(row.total).map_err(|_| Error::Corrupt("chunk length"))?,
+            offset,
+            data: ChunkPiece::new(data).map_err(|_| Error::Corrupt("chunk piece"))?,
+        })
+    }
+
+    fn size_on_disk(&self) -> u64 {
+        self.db.size_on_disk().unwrap_or(0)
+    }
+
+    fn flush(&self) -> Result<(), Error> {
+        self.durable()
+    }
+}
+
+fn stale(row: GroupRow) -> RelayError {
+    RelayError::StaleEpoch {
+        current: Epoch::new(row.epoch).unwrap_or(Epoch::MAX),
+        next_seq: Seq::new(row.next_seq).unwrap_or(Seq::MAX),
+    }
+}
+
+/// The current time as the store records it.
+pub fn now() -> UnixSeconds {
+    UnixSeconds::new(now_unix()).unwrap_or(UnixSeconds::ZERO)
+}

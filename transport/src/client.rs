@@ -1,0 +1,279 @@
+//! A client's connection to a relay: QUIC, or TCP+TLS where UDP is blocked, with pinned
+//! TLS, pipelined requests matched by id, and pushed events.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ed25519_dalek::SigningKey;
+use huisclos_protocol::access::InvitationToken;
+use huisclos_protocol::auth::{AuthPurpose, DevicePublicKey, TlsExporter, sign_device_auth};
+use huisclos_protocol::codec::Wire;
+use huisclos_protocol::frame::Padding;
+use huisclos_protocol::ids::{AccountId, DeviceId, RequestId};
+use huisclos_protocol::messages::{
+    Authenticate, CreateAccount, Event, GetChallenge, RelayError, RelayMessage, Request, RequestBody, ResponseBody,
+};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::JoinHandle;
+
+use crate::TransportError;
+use crate::framed::{ReadDeadlines, read_frame, write_frame};
+use crate::tls::{SpkiPin, client_config, quic_exporter, server_name, tls_exporter};
+
+/// Which transport a connection uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportKind {
+    /// QUIC over UDP (preferred).
+    Quic,
+    /// TLS over TCP, for networks that drop UDP.
+    Tcp,
+}
+
+/// How long to wait for a connection to be established.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Events buffered for the application before the oldest are dropped. Events only say
+/// "there is more to fetch", so a dropped one costs a later fetch, not data.
+const EVENT_BUFFER: usize = 1024;
+
+type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<ResponseBody, RelayError>>>>>;
+
+/// An open connection to a relay.
+pub struct RelayClient {
+    kind: TransportKind,
+    exporter: TlsExporter,
+    outgoing: mpsc::Sender<Vec<u8>>,
+    pending: Pending,
+    events: tokio::sync::Mutex<mpsc::Receiver<Event>>,
+    next_id: AtomicU64,
+    tasks: Vec<JoinHandle<()>>,
+    quic: Option<(quinn::Endpoint, quinn::Connection)>,
+}
+
+impl std::fmt::Debug for RelayClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RelayClient").field("kind", &self.kind).finish_non_exhaustive()
+    }
+}
+
+impl RelayClient {
+    /// Connects to the relay at `address` whose key has `pin`.
+    ///
+    /// # Errors
+    /// [`TransportError`] if the relay cannot be reached, its key is not the pinned one,
+    /// or the handshake fails.
+    pub async fn connect(kind: TransportKind, address: SocketAddr, pin: SpkiPin) -> Result<Self, TransportError> {
+        let connect = async {
+            match kind {
+                TransportKind::Quic => Self::connect_quic(address, pin).await,
+                TransportKind::Tcp => Self::connect_tcp(address, pin).await,
+            }
+        };
+        tokio::time::timeout(CONNECT_TIMEOUT, connect).await.map_err(|_| TransportError::Timeout)?
+    }
+
+    async fn connect_quic(address: SocketAddr, pin: SpkiPin) -> Result<Self, TransportError> {
+        let bind: SocketAddr = if address.is_ipv4() {
+            (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
+        } else {
+            (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+        };
+        let mut endpoint = quinn::Endpoint::client(bind)?;
+        let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(client_config(pin))
+            .map_err(|e| TransportError::Tls(e.to_string()))?;
+        let mut config = quinn::ClientConfig::new(Arc::new(crypto));
+        let mut transport = quinn::TransportConfig::default();
+        transport.keep_alive_interval(Some(Duration::from_secs(15)));
+        config.transport_config(Arc::new(transport));
+        endpoint.set_default_client_config(config);
+        let connection = endpoint
+            .connect(address, crate::tls::RELAY_SERVER_NAME)
+            .map_err(|e| TransportError::Quic(e.to_string()))?
+            .await
+            .map_err(|e| TransportError::Quic(e.to_string()))?;
+        let exporter = quic_exporter(&connection)?;
+        let (send, recv) = connection.open_bi().await.map_err(|e| TransportError::Quic(e.to_string()))?;
+        let mut client = Self::start(TransportKind::Quic, exporter, recv, send);
+        client.quic = Some((endpoint, connection));
+        Ok(client)
+    }
+
+    async fn connect_tcp(address: SocketAddr, pin: SpkiPin) -> Result<Self, TransportError> {
+        let tcp = tokio::net::TcpStream::connect(address).await?;
+        tcp.set_nodelay(true)?;
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(client_config(pin)));
+        let tls = connector.connect(server_name(), tcp).await?;
+        let exporter = tls_exporter(tls.get_ref().1)?;
+        let (read, write) = tokio::io::split(tls);
+        Ok(Self::start(TransportKind::Tcp, exporter, read, write))
+    }
+
+    fn start<R, W>(kind: TransportKind, exporter: TlsExporter, mut reader: R, mut writer: W) -> Self
+    where
+        R: AsyncRead + Unpin + Send + 'static,
+        W: AsyncWrite + Unpin + Send + 'static,
+    {
+        let pending: Pending = Arc::default();
+        let (outgoing, mut to_send) = mpsc::channel::<Vec<u8>>(64);
+        let (event_tx, event_rx) = mpsc::channel(EVENT_BUFFER);
+
+        let writer_task = tokio::spawn(async move {
+            while let Some(payload) = to_send.recv().await {
+                if write_frame(&mut writer, &payload, Padding::SizeClasses).await.is_err() {
+                    break;
+                }
+            }
+        });
+
+        let reader_pending = pending.clone();
+        let reader_task = tokio::spawn(async move {
+            let deadlines = ReadDeadlines { idle: None, frame: Duration::from_secs(60) };
+            while let Ok(Some(payload)) = read_frame(&mut reader, deadlines).await {
+                let Ok(message) = RelayMessage::from_wire(&payload) else {
+                    tracing::warn!("undecodable message from the relay; closing");
+                    break;
+                };
+                let (id, outcome) = match message {
+                    RelayMessage::Response(response) => (response.id, Ok(response.body)),
+                    RelayMessage::Failure(failure) => (failure.id, Err(failure.error)),
+                    RelayMessage::Event(event) => {
+                        let _ = event_tx.try_send(event);
+                        continue;
+                    }
+                };
+                let waiter = reader_pending.lock().ok().and_then(|mut pending| pending.remove(&id.get()));
+                if let Some(waiter) = waiter {
+                    let _ = waiter.send(outcome);
+                }
+            }
+            // Fail every waiting request: the connection is gone.
+            if let Ok(mut pending) = reader_pending.lock() {
+                pending.clear();
+            }
+        });
+
+        Self {
+            kind,
+            exporter,
+            outgoing,
+            pending,
+            events: tokio::sync::Mutex::new(event_rx),
+            next_id: AtomicU64::new(1),
+            tasks: vec![writer_task, reader_task],
+            quic: None,
+        }
+    }
+
+    /// Which transport this connection uses.
+    pub fn kind(&self) -> TransportKind {
+        self.kind
+    }
+
+    /// This connection's TLS exporter, which device authentication signs.
+    pub fn exporter(&self) -> &TlsExporter {
+        &self.exporter
+    }
+
+    /// Sends a request and waits for its answer.
+    ///
+    /// # Errors
+    /// [`TransportError::Relay`] if the relay refused it, [`TransportError::Closed`] if
+    /// the connection ended first.
+    pub async fn request(&self, body: impl Into<RequestBody>) -> Result<ResponseBody, TransportError> {
+        let id = RequestId::new(self.next_id.fetch_add(1, Ordering::Relaxed)).map_err(TransportError::Protocol)?;
+        let payload = Request { id, body: body.into() }.to_wire();
+        let (tx, rx) = oneshot::channel();
+        self.pending.lock().map_err(|_| TransportError::Closed)?.insert(id.get(), tx);
+        if self.outgoing.send(payload).await.is_err() {
+            return Err(TransportError::Closed);
+        }
+        match rx.await {
+            Ok(Ok(body)) => Ok(body),
+            Ok(Err(error)) => Err(TransportError::Relay(error)),
+            Err(_) => Err(TransportError::Closed),
+        }
+    }
+
+    /// Sends raw bytes as one frame's payload, for tests of the relay's handling of
+    /// malformed requests. Answers to it are not awaited.
+    ///
+    /// # Errors
+    /// [`TransportError::Closed`] if the connection has ended.
+    pub async fn send_raw_payload(&self, payload: Vec<u8>) -> Result<(), TransportError> {
+        self.outgoing.send(payload).await.map_err(|_| TransportError::Closed)
+    }
+
+    /// The next pushed event, waiting at most `timeout`.
+    pub async fn next_event(&self, timeout: Duration) -> Option<Event> {
+        let mut events = self.events.lock().await;
+        tokio::time::timeout(timeout, events.recv()).await.ok().flatten()
+    }
+
+    /// Opens an account with an invitation and authenticates this connection as the
+    /// account's first device, whose key is `device`.
+    ///
+    /// # Errors
+    /// As [`Self::request`]; [`TransportError::UnexpectedResponse`].
+    pub async fn create_account(
+        &self,
+        invitation: &InvitationToken,
+        device: &SigningKey,
+    ) -> Result<(AccountId, DeviceId), TransportError> {
+        let nonce = self.challenge().await?;
+        let signature = sign_device_auth(device, &self.exporter, &nonce, AuthPurpose::CreateAccount(invitation));
+        let request = CreateAccount {
+            invitation: invitation.clone(),
+            device_key: DevicePublicKey::from_signing_key(device),
+            signature,
+        };
+        match self.request(request).await? {
+            ResponseBody::AccountCreated(created) => Ok((created.account, created.device)),
+            _ => Err(TransportError::UnexpectedResponse),
+        }
+    }
+
+    /// Authenticates this connection as the device whose key is `device`.
+    ///
+    /// # Errors
+    /// As [`Self::request`]; [`TransportError::UnexpectedResponse`].
+    pub async fn authenticate(&self, device: &SigningKey) -> Result<AccountId, TransportError> {
+        let nonce = self.challenge().await?;
+        let signature = sign_device_auth(device, &self.exporter, &nonce, AuthPurpose::Authenticate);
+        let device_id = DevicePublicKey::from_signing_key(device).device_id();
+        match self.request(Authenticate { device: device_id, signature }).await? {
+            ResponseBody::Authenticated(authenticated) => Ok(authenticated.account),
+            _ => Err(TransportError::UnexpectedResponse),
+        }
+    }
+
+    /// Asks for a fresh challenge.
+    ///
+    /// # Errors
+    /// As [`Self::request`]; [`TransportError::UnexpectedResponse`].
+    pub async fn challenge(&self) -> Result<huisclos_protocol::auth::ChallengeNonce, TransportError> {
+        match self.request(GetChallenge {}).await? {
+            ResponseBody::Challenge(challenge) => Ok(challenge.nonce),
+            _ => Err(TransportError::UnexpectedResponse),
+        }
+    }
+
+    /// Closes the connection now, as a lost network would (no graceful goodbye on TCP).
+    pub fn abort(&self) {
+        if let Some((_, connection)) = &self.quic {
+            connection.close(0u32.into(), b"closed");
+        }
+        for task in &self.tasks {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for RelayClient {
+    fn drop(&mut self) {
+        self.abort();
+    }
+}
