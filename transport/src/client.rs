@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -48,6 +48,7 @@ pub struct RelayClient {
     exporter: TlsExporter,
     outgoing: mpsc::Sender<Vec<u8>>,
     pending: Pending,
+    closed: Arc<AtomicBool>,
     events: tokio::sync::Mutex<mpsc::Receiver<Event>>,
     next_id: AtomicU64,
     tasks: Vec<JoinHandle<()>>,
@@ -130,6 +131,8 @@ impl RelayClient {
         });
 
         let reader_pending = pending.clone();
+        let closed = Arc::new(AtomicBool::new(false));
+        let reader_closed = closed.clone();
         let reader_task = tokio::spawn(async move {
             let deadlines = ReadDeadlines { idle: None, frame: Duration::from_secs(60) };
             while let Ok(Some(payload)) = read_frame(&mut reader, deadlines).await {
@@ -150,7 +153,9 @@ impl RelayClient {
                     let _ = waiter.send(outcome);
                 }
             }
-            // Fail every waiting request: the connection is gone.
+            // Fail every waiting request: the connection is gone. The flag is set first,
+            // so a request registered after the clearing sees it (see `request`).
+            reader_closed.store(true, Ordering::SeqCst);
             if let Ok(mut pending) = reader_pending.lock() {
                 pending.clear();
             }
@@ -161,6 +166,7 @@ impl RelayClient {
             exporter,
             outgoing,
             pending,
+            closed,
             events: tokio::sync::Mutex::new(event_rx),
             next_id: AtomicU64::new(1),
             tasks: vec![writer_task, reader_task],
@@ -188,6 +194,12 @@ impl RelayClient {
         let payload = Request { id, body: body.into() }.to_wire();
         let (tx, rx) = oneshot::channel();
         self.pending.lock().map_err(|_| TransportError::Closed)?.insert(id.get(), tx);
+        if self.closed.load(Ordering::SeqCst) {
+            if let Ok(mut pending) = self.pending.lock() {
+                pending.remove(&id.get());
+            }
+            return Err(TransportError::Closed);
+        }
         if self.outgoing.send(payload).await.is_err() {
             return Err(TransportError::Closed);
         }
@@ -261,8 +273,17 @@ impl RelayClient {
         }
     }
 
+    /// Whether the connection has ended.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
     /// Closes the connection now, as a lost network would (no graceful goodbye on TCP).
     pub fn abort(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.clear();
+        }
         if let Some((_, connection)) = &self.quic {
             connection.close(0u32.into(), b"closed");
         }

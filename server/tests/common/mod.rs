@@ -1,0 +1,236 @@
+//! The real relay binary on loopback, and protocol-level clients for it.
+#![allow(dead_code, unreachable_pub)]
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use ed25519_dalek::SigningKey;
+use huisclos_protocol::access::{AccessToken, InvitationToken};
+use huisclos_protocol::codec::BoundedVec;
+use huisclos_protocol::ids::{AccountId, DeviceId, Epoch, GroupId, PageLimit, Seq};
+use huisclos_protocol::invitation::Invitation;
+use huisclos_protocol::messages::*;
+use huisclos_transport::TransportError;
+use huisclos_transport::client::{RelayClient, TransportKind};
+use huisclos_transport::tls::SpkiPin;
+use rand_core::{OsRng, RngCore};
+
+pub type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// Policy limits small enough to exercise in a test run.
+pub const TEST_CONFIG: &str = r#"
+[limits]
+frame_deadline_secs = 2
+unauthenticated_secs = 4
+quota_bytes = 200000000
+"#;
+
+/// A running `huisclos-relay` process with its own data directory.
+pub struct RelayProcess {
+    child: Option<Child>,
+    pub data_dir: PathBuf,
+    _temp: Option<tempfile::TempDir>,
+    pub address: SocketAddr,
+    pub metrics: Option<SocketAddr>,
+    pub pin: SpkiPin,
+    pub first_invitation: Option<InvitationToken>,
+}
+
+impl RelayProcess {
+    pub fn start() -> Self {
+        let temp = tempfile::tempdir().expect("temporary directory");
+        let dir = temp.path().join("relay");
+        let mut relay = Self::start_in(&dir);
+        relay._temp = Some(temp);
+        relay
+    }
+
+    /// Starts (or restarts) a relay on `data_dir`.
+    pub fn start_in(data_dir: &Path) -> Self {
+        std::fs::create_dir_all(data_dir).expect("data directory");
+        let config = data_dir.with_extension("toml");
+        std::fs::write(&config, TEST_CONFIG).expect("config file");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_huisclos-relay"))
+            .arg("--config")
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(data_dir)
+            .env("HUISCLOS_RELAY_QUIC_LISTEN", "127.0.0.1:0")
+            .env("HUISCLOS_RELAY_TCP_LISTEN", "127.0.0.1:0")
+            .env("HUISCLOS_RELAY_METRICS_LISTEN", "127.0.0.1:0")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the relay binary starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let (mut address, mut metrics, mut pin, mut first_invitation) = (None, None, None, None);
+        for line in lines.by_ref() {
+            let line = line.expect("relay output");
+            let Some(rest) = line.strip_prefix("huisclos-relay: ") else { continue };
+            let (key, value) = rest.split_once(' ').unwrap_or((rest, ""));
+            match key {
+                "quic" => address = Some(value.parse().expect("quic address")),
+                "metrics" => {
+                    metrics =
+                        Some(value.trim_start_matches("http://").trim_end_matches("/metrics").parse().expect("metrics"))
+                }
+                "pin" => {
+                    let bytes: [u8; 32] = hex::decode(value).expect("hex pin").try_into().expect("32 bytes");
+                    pin = Some(SpkiPin(bytes));
+                }
+                "invitation" => {
+                    first_invitation = Some(Invitation::from_text(value).expect("invitation").token().clone())
+                }
+                "ready" => break,
+                _ => {}
+            }
+        }
+        // Keep draining stdout so the relay never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Self {
+            child: Some(child),
+            data_dir: data_dir.to_path_buf(),
+            _temp: None,
+            address: address.expect("the relay printed its address"),
+            metrics,
+            pin: pin.expect("the relay printed its pin"),
+            first_invitation,
+        }
+    }
+
+    /// A fresh invitation, from the running relay through `admin invite`.
+    pub fn invite(&self) -> InvitationToken {
+        let output = Command::new(env!("CARGO_BIN_EXE_huisclos-relay"))
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .args(["admin", "invite", "--valid-hours", "1"])
+            .output()
+            .expect("admin invite runs");
+        assert!(output.status.success(), "admin invite failed: {}", String::from_utf8_lossy(&output.stderr));
+        let text = String::from_utf8(output.stdout).expect("utf-8");
+        let invitation = Invitation::from_text(&text).expect("a valid invitation");
+        assert_eq!(invitation.spki_pin(), &self.pin.0, "the invitation pins this relay's key");
+        invitation.token().clone()
+    }
+
+    pub async fn connect(&self, kind: TransportKind) -> RelayClient {
+        RelayClient::connect(kind, self.address, self.pin).await.expect("connects to the relay")
+    }
+
+    /// Kills the relay with SIGKILL: no flush, no goodbye.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Stops the relay with SIGTERM and returns whether it exited cleanly.
+    pub fn terminate(&mut self) -> bool {
+        let Some(mut child) = self.child.take() else { return false };
+        let _ = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+        for _ in 0..200 {
+            if let Ok(Some(status)) = child.try_wait() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        false
+    }
+}
+
+impl Drop for RelayProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A device with an account at the relay, connected and authenticated.
+pub struct Device {
+    pub key: SigningKey,
+    pub id: DeviceId,
+    pub account: AccountId,
+    pub client: RelayClient,
+}
+
+pub fn signing_key() -> SigningKey {
+    SigningKey::generate(&mut OsRng)
+}
+
+pub fn random<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    OsRng.fill_bytes(&mut bytes);
+    bytes
+}
+
+impl Device {
+    /// Opens an account with a new invitation.
+    pub async fn register(relay: &RelayProcess, kind: TransportKind) -> Self {
+        let key = signing_key();
+        let client = relay.connect(kind).await;
+        let (account, id) = client.create_account(&relay.invite(), &key).await.expect("account created");
+        Self { key, id, account, client }
+    }
+
+    /// A second connection for the same device.
+    pub async fn reconnect(&self, relay: &RelayProcess, kind: TransportKind) -> RelayClient {
+        let client = relay.connect(kind).await;
+        client.authenticate(&self.key).await.expect("authenticated");
+        client
+    }
+}
+
+/// A group as its members see it: the current epoch and its token.
+#[derive(Clone)]
+pub struct GroupKeys {
+    pub group: GroupId,
+    pub epoch: Epoch,
+    pub token: AccessToken,
+}
+
+impl GroupKeys {
+    pub fn new() -> Self {
+        Self { group: GroupId::from_bytes(random()), epoch: Epoch::ZERO, token: AccessToken::from_bytes(random()) }
+    }
+
+    pub fn access(&self) -> GroupAccess {
+        GroupAccess { group: self.group, epoch: self.epoch, token: self.token.clone() }
+    }
+
+    /// The keys of the next epoch (a new token, as a commit's exporter would give).
+    pub fn next(&self) -> Self {
+        Self { group: self.group, epoch: self.epoch.next().expect("epoch"), token: AccessToken::from_bytes(random()) }
+    }
+}
+
+pub fn mls(bytes: impl Into<Vec<u8>>) -> MlsMessageBytes {
+    MlsMessageBytes::new(bytes.into()).expect("fits")
+}
+
+pub fn page(n: u16) -> PageLimit {
+    PageLimit::new(n).expect("page limit")
+}
+
+pub fn seq(n: u64) -> Seq {
+    Seq::new(n).expect("seq")
+}
+
+pub fn list<T, const MAX: usize>(items: Vec<T>) -> BoundedVec<T, MAX> {
+    BoundedVec::new(items).expect("bounded")
+}
+
+/// The relay's refusal, or a panic for any other outcome.
+pub fn refusal(result: Result<ResponseBody, TransportError>) -> RelayError {
+    match result {
+        Err(TransportError::Relay(error)) => error,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+pub const BOTH: [TransportKind; 2] = [TransportKind::Quic, TransportKind::Tcp];
