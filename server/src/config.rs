@@ -219,6 +219,17 @@ mod tests {
     }
 
     #[test]
+    fn the_example_file_states_the_defaults() -> Result<(), Error> {
+        let text = include_str!("../relay.example.toml");
+        let example: RelayConfig = toml::from_str(text).map_err(|e| Error::Config(e.to_string()))?;
+        let defaults = RelayConfig::default();
+        assert_eq!(format!("{:?}", example.limits), format!("{:?}", defaults.limits));
+        assert_eq!(example.quic_listen, defaults.quic_listen);
+        assert_eq!(example.metrics_listen, defaults.metrics_listen);
+        Ok(())
+    }
+
+    #[test]
     fn unknown_keys_and_public_metrics_are_refused() {
         assert!(toml::from_str::<RelayConfig>("quota = 1").is_err());
         let config = RelayConfig { metrics_listen: Some(([0, 0, 0, 0], 9000).into()), ..RelayConfig::default() };
