@@ -394,6 +394,8 @@ async fn bad_input_gets_typed_errors_and_changes_nothing() -> TestResult {
         }
     }
 
+    // A bystander, connected throughout, must not notice any of what follows.
+    let bystander = Device::register(&relay, TransportKind::Quic).await;
     // A frame of another protocol version: refused, and the stream closed.
     let client = relay.connect(TransportKind::Tcp).await;
     let mut frame = encode_frame(
@@ -410,6 +412,7 @@ async fn bad_input_gets_typed_errors_and_changes_nothing() -> TestResult {
     // A slow sender that starts a frame and stops is cut off at the frame deadline.
     raw_tcp_exchange(&relay, &[1u8, 0, 0], false).await?;
     drop(client);
+    assert!(matches!(bystander.client.request(ListDevices {}).await, Ok(ResponseBody::DeviceList(_))));
     Ok(())
 }
 
@@ -645,9 +648,15 @@ async fn the_database_does_not_link_devices_or_accounts_to_groups() -> TestResul
     let dir = temp.path().join("relay");
     let mut relay = RelayProcess::start_in(&dir);
     let mut devices = Vec::new();
+    let mut invitations = Vec::new();
     for n in 0..5 {
         let kind = if n % 2 == 0 { TransportKind::Quic } else { TransportKind::Tcp };
-        devices.push(Device::register(&relay, kind).await);
+        let key = signing_key();
+        let client = relay.connect(kind).await;
+        let invitation = relay.invite();
+        let (account, id) = client.create_account(&invitation, &key).await?;
+        invitations.push(invitation);
+        devices.push(Device { key, id, account, client });
     }
     let mut groups = Vec::new();
     for g in 0..3usize {
@@ -688,6 +697,36 @@ async fn the_database_does_not_link_devices_or_accounts_to_groups() -> TestResul
         groups.push(next);
     }
     assert!(relay.terminate(), "SIGTERM shuts the relay down cleanly");
+
+    // Every file of the data directory: no access token and no invitation token is
+    // stored, only their verifiers and digests.
+    let mut secrets: Vec<(String, Vec<u8>)> = groups
+        .iter()
+        .flat_map(|g| [g.token.expose_secret().to_vec()])
+        .map(|t| ("an access token".to_owned(), t))
+        .collect();
+    secrets.extend(invitations.iter().map(|t| ("an invitation token".to_owned(), t.expose_secret().to_vec())));
+    let mut files = 0;
+    let mut pending = vec![dir.clone()];
+    while let Some(path) = pending.pop() {
+        for entry in std::fs::read_dir(&path)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let bytes = std::fs::read(&path)?;
+            files += 1;
+            for (what, secret) in &secrets {
+                assert!(
+                    !bytes.windows(secret.len()).any(|w| w == secret.as_slice()),
+                    "{what} is stored in {}",
+                    path.display()
+                );
+            }
+        }
+    }
+    assert!(files >= 3, "scanned the store, key and certificate ({files} files)");
 
     let db = sled::open(dir.join("store"))?;
     let needles: Vec<(String, Vec<u8>)> = devices
