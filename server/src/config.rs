@@ -66,6 +66,8 @@ pub struct PolicyLimits {
     pub frame_deadline_secs: u64,
     /// Seconds an invitation stays valid.
     pub invitation_secs: u64,
+    /// Connections open at once, over both transports; more are refused.
+    pub max_connections: u32,
 }
 
 impl Default for PolicyLimits {
@@ -87,6 +89,7 @@ impl Default for PolicyLimits {
             idle_secs: 120,
             frame_deadline_secs: 30,
             invitation_secs: 7 * 24 * 3600,
+            max_connections: 20_000,
         }
     }
 }
@@ -192,6 +195,18 @@ impl RelayConfig {
         }
         if limits.frame_deadline_secs == 0 || limits.idle_secs == 0 || limits.unauthenticated_secs == 0 {
             return Err(Error::Config("timeouts must be at least one second".into()));
+        }
+        if limits.request_burst == 0 || limits.max_connections == 0 || limits.claims_per_hour == 0 {
+            return Err(Error::Config("request_burst, max_connections and claims_per_hour must be at least 1".into()));
+        }
+        if limits.devices_per_account as usize > huisclos_protocol::limits::MAX_DEVICES_PER_ACCOUNT {
+            return Err(Error::Config(format!(
+                "devices_per_account must be at most {} (the wire limit MAX_DEVICES_PER_ACCOUNT)",
+                huisclos_protocol::limits::MAX_DEVICES_PER_ACCOUNT
+            )));
+        }
+        if limits.quota_bytes > huisclos_protocol::codec::VARINT_MAX {
+            return Err(Error::Config("quota_bytes must be below 2^62".into()));
         }
         Ok(())
     }

@@ -27,14 +27,24 @@ struct EventQueue {
 impl EventSink {
     fn push_log(&self, event: LogAdvanced) {
         if let Ok(mut queue) = self.queue.lock() {
-            queue.log.insert(event.group, event);
+            // Keep the newest position even if notifications race each other.
+            let newer = queue
+                .log
+                .get(&event.group)
+                .is_none_or(|queued| (event.epoch, event.latest) > (queued.epoch, queued.latest));
+            if newer {
+                queue.log.insert(event.group, event);
+            }
         }
         self.ready.notify_one();
     }
 
     fn push_content(&self, event: ContentAdvanced) {
         if let Ok(mut queue) = self.queue.lock() {
-            queue.content.insert(event.group, event);
+            let newer = queue.content.get(&event.group).is_none_or(|queued| event.latest > queued.latest);
+            if newer {
+                queue.content.insert(event.group, event);
+            }
         }
         self.ready.notify_one();
     }
@@ -81,34 +91,88 @@ struct DeviceConnection {
 /// The registry of subscriptions and authenticated connections.
 #[derive(Debug, Default)]
 pub struct Hub {
-    groups: Mutex<HashMap<GroupId, HashMap<StreamKey, Subscription>>>,
+    subscriptions: Mutex<Subscriptions>,
     devices: Mutex<HashMap<DeviceId, HashMap<u64, DeviceConnection>>>,
+}
+
+#[derive(Debug, Default)]
+struct Subscriptions {
+    groups: HashMap<GroupId, HashMap<StreamKey, Subscription>>,
+    /// Subscriptions per connection, for the per-connection limit.
+    per_connection: HashMap<u64, usize>,
+}
+
+impl Subscriptions {
+    fn removed(&mut self, stream: StreamKey) {
+        if let Some(count) = self.per_connection.get_mut(&stream.0) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                self.per_connection.remove(&stream.0);
+            }
+        }
+    }
 }
 
 impl Hub {
     /// Subscribes a stream to a group at the epoch its token proved.
     pub fn subscribe(&self, group: GroupId, epoch: Epoch, stream: StreamKey, sink: &Arc<EventSink>) {
-        if let Ok(mut groups) = self.groups.lock() {
-            groups.entry(group).or_default().insert(stream, Subscription { epoch, sink: Arc::downgrade(sink) });
-        }
-    }
-
-    /// Ends a stream's subscription to a group.
-    pub fn unsubscribe(&self, group: GroupId, stream: StreamKey) {
-        if let Ok(mut groups) = self.groups.lock()
-            && let Some(subscribers) = groups.get_mut(&group)
-        {
-            subscribers.remove(&stream);
-            if subscribers.is_empty() {
-                groups.remove(&group);
+        if let Ok(mut subscriptions) = self.subscriptions.lock() {
+            let previous = subscriptions
+                .groups
+                .entry(group)
+                .or_default()
+                .insert(stream, Subscription { epoch, sink: Arc::downgrade(sink) });
+            if previous.is_none() {
+                *subscriptions.per_connection.entry(stream.0).or_default() += 1;
             }
         }
     }
 
-    /// Ends every subscription of a connection.
+    /// Whether a stream is subscribed to a group.
+    pub fn is_subscribed(&self, group: GroupId, stream: StreamKey) -> bool {
+        self.subscriptions.lock().is_ok_and(|s| s.groups.get(&group).is_some_and(|g| g.contains_key(&stream)))
+    }
+
+    /// How many subscriptions a connection holds, over all its streams.
+    pub fn connection_subscriptions(&self, connection: u64) -> usize {
+        self.subscriptions.lock().map_or(0, |s| s.per_connection.get(&connection).copied().unwrap_or(0))
+    }
+
+    /// Ends a stream's subscription to a group.
+    pub fn unsubscribe(&self, group: GroupId, stream: StreamKey) {
+        if let Ok(mut subscriptions) = self.subscriptions.lock() {
+            let Some(subscribers) = subscriptions.groups.get_mut(&group) else { return };
+            let removed = subscribers.remove(&stream).is_some();
+            if subscribers.is_empty() {
+                subscriptions.groups.remove(&group);
+            }
+            if removed {
+                subscriptions.removed(stream);
+            }
+        }
+    }
+
+    /// Ends every subscription of a stream that has closed.
+    pub fn forget_stream(&self, stream: StreamKey) {
+        if let Ok(mut subscriptions) = self.subscriptions.lock() {
+            let mut removed = 0;
+            subscriptions.groups.retain(|_, subscribers| {
+                removed += usize::from(subscribers.remove(&stream).is_some());
+                !subscribers.is_empty()
+            });
+            for _ in 0..removed {
+                subscriptions.removed(stream);
+            }
+        }
+    }
+
+    /// Ends every subscription and device registration of a connection. Callers make
+    /// sure none of the connection's streams can register anything afterwards.
     pub fn forget_connection(&self, connection: u64) {
-        if let Ok(mut groups) = self.groups.lock() {
-            groups.retain(|_, subscribers| {
+        if let Ok(mut subscriptions) = self.subscriptions.lock()
+            && subscriptions.per_connection.remove(&connection).is_some()
+        {
+            subscriptions.groups.retain(|_, subscribers| {
                 subscribers.retain(|(c, _), _| *c != connection);
                 !subscribers.is_empty()
             });
@@ -124,25 +188,40 @@ impl Hub {
     /// Announces a new log entry of `epoch`. A commit ends the subscriptions of the
     /// epoch it closes, after they are told of it.
     pub fn log_advanced(&self, group: GroupId, epoch: Epoch, latest: Seq, kind: EntryKind) {
-        let Ok(mut groups) = self.groups.lock() else { return };
-        let Some(subscribers) = groups.get_mut(&group) else { return };
-        subscribers.retain(|_, subscription| {
-            if subscription.epoch != epoch {
-                return false;
+        let Ok(mut subscriptions) = self.subscriptions.lock() else { return };
+        let Some(subscribers) = subscriptions.groups.get_mut(&group) else { return };
+        let mut ended = Vec::new();
+        subscribers.retain(|stream, subscription| {
+            // A later epoch's subscription is kept (this notification is late); an
+            // earlier one has been closed by a commit and ends.
+            let keep = match subscription.epoch.cmp(&epoch) {
+                std::cmp::Ordering::Greater => true,
+                std::cmp::Ordering::Less => false,
+                std::cmp::Ordering::Equal => match subscription.sink.upgrade() {
+                    Some(sink) => {
+                        sink.push_log(LogAdvanced { group, epoch, latest });
+                        kind != EntryKind::Commit
+                    }
+                    None => false,
+                },
+            };
+            if !keep {
+                ended.push(*stream);
             }
-            let Some(sink) = subscription.sink.upgrade() else { return false };
-            sink.push_log(LogAdvanced { group, epoch, latest });
-            kind != EntryKind::Commit
+            keep
         });
         if subscribers.is_empty() {
-            groups.remove(&group);
+            subscriptions.groups.remove(&group);
+        }
+        for stream in ended {
+            subscriptions.removed(stream);
         }
     }
 
     /// Announces a new content record.
     pub fn content_advanced(&self, group: GroupId, latest: ContentSeq) {
-        let Ok(groups) = self.groups.lock() else { return };
-        for subscription in groups.get(&group).into_iter().flat_map(|s| s.values()) {
+        let Ok(subscriptions) = self.subscriptions.lock() else { return };
+        for subscription in subscriptions.groups.get(&group).into_iter().flat_map(|s| s.values()) {
             if let Some(sink) = subscription.sink.upgrade() {
                 sink.push_content(ContentAdvanced { group, latest });
             }
@@ -166,6 +245,18 @@ impl Hub {
         }
     }
 
+    /// Forgets that `connection` is authenticated as `device` (a refused authentication).
+    pub fn device_disconnected(&self, device: DeviceId, connection: u64) {
+        if let Ok(mut devices) = self.devices.lock()
+            && let Some(connections) = devices.get_mut(&device)
+        {
+            connections.remove(&connection);
+            if connections.is_empty() {
+                devices.remove(&device);
+            }
+        }
+    }
+
     /// Tells a device's connections that a Welcome arrived.
     pub fn welcome_available(&self, device: DeviceId) {
         let Ok(devices) = self.devices.lock() else { return };
@@ -186,6 +277,6 @@ impl Hub {
 
     /// How many streams are subscribed to anything, for metrics.
     pub fn subscription_count(&self) -> usize {
-        self.groups.lock().map_or(0, |groups| groups.values().map(HashMap::len).sum())
+        self.subscriptions.lock().map_or(0, |s| s.groups.values().map(HashMap::len).sum())
     }
 }

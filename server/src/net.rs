@@ -16,7 +16,7 @@ use huisclos_transport::TransportError;
 use huisclos_transport::framed::{ReadDeadlines, read_frame, write_frame};
 use huisclos_transport::tls::{quic_exporter, tls_exporter};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio_util::task::TaskTracker;
 
 use crate::Error;
@@ -26,6 +26,15 @@ use crate::store::RelayStore;
 
 /// How long a TLS or QUIC handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How much a QUIC peer may have in flight towards the relay on one stream, and on the
+/// whole connection: enough for a full frame and the next one, no more.
+const STREAM_RECEIVE_WINDOW: u32 = 2 << 20;
+const CONNECTION_RECEIVE_WINDOW: u32 = 8 << 20;
+
+/// An answer or event to write, with the in-flight permit of the request it answers,
+/// released only once it is written: a peer that stops reading runs out of permits.
+type Outgoing = (RelayMessage, Option<OwnedSemaphorePermit>);
 
 static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 
@@ -64,6 +73,9 @@ pub async fn bind(
     transport
         .max_concurrent_bidi_streams(limits.streams_per_connection.into())
         .max_concurrent_uni_streams(0u32.into())
+        .stream_receive_window(STREAM_RECEIVE_WINDOW.into())
+        .receive_window(CONNECTION_RECEIVE_WINDOW.into())
+        .datagram_receive_buffer_size(None)
         .max_idle_timeout(Some(limits.idle().try_into().map_err(|_| Error::Config("idle_secs too large".into()))?));
     server.transport_config(Arc::new(transport));
     // Connection migration stays on: a phone that changes networks keeps its session.
@@ -95,22 +107,38 @@ impl Listeners {
     ) {
         let tracker = TaskTracker::new();
         let Self { endpoint, tcp_listener, .. } = self;
+        let slots = Arc::new(Semaphore::new(relay.limits().max_connections as usize));
         loop {
             tokio::select! {
                 incoming = endpoint.accept() => {
                     let Some(incoming) = incoming else { break };
+                    let Ok(slot) = slots.clone().try_acquire_owned() else {
+                        incoming.refuse();
+                        continue;
+                    };
                     let relay = relay.clone();
                     let tracker2 = tracker.clone();
                     let shutdown = shutdown.clone();
-                    tracker.spawn(async move { serve_quic(relay, incoming, tracker2, shutdown).await });
+                    tracker.spawn(async move {
+                        serve_quic(relay, incoming, tracker2, shutdown).await;
+                        drop(slot);
+                    });
                 }
                 accepted = tcp_listener.accept() => {
-                    let Ok((socket, _)) = accepted else { continue };
+                    let Ok((socket, _)) = accepted else {
+                        // Out of file descriptors, say: wait instead of spinning.
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    };
+                    let Ok(slot) = slots.clone().try_acquire_owned() else { continue };
                     let relay = relay.clone();
                     let acceptor = acceptor.clone();
                     let tracker2 = tracker.clone();
                     let shutdown = shutdown.clone();
-                    tracker.spawn(async move { serve_tcp(relay, acceptor, socket, tracker2, shutdown).await });
+                    tracker.spawn(async move {
+                        serve_tcp(relay, acceptor, socket, tracker2, shutdown).await;
+                        drop(slot);
+                    });
                 }
                 _ = shutdown.changed() => break,
             }
@@ -162,6 +190,7 @@ async fn serve_quic<S: RelayStore>(
     let connection = new_connection(&relay, exporter);
     let mut closed = connection.close.subscribe();
     let mut stream_no = 0u64;
+    let mut streams = tokio::task::JoinSet::new();
     loop {
         tokio::select! {
             accepted = quic.accept_bi() => {
@@ -171,15 +200,18 @@ async fn serve_quic<S: RelayStore>(
                 let connection = connection.clone();
                 let deadlines = ReadDeadlines { idle: None, frame: relay.limits().frame_deadline() };
                 let tracker2 = tracker.clone();
-                tracker.spawn(async move {
+                streams.spawn(async move {
                     serve_stream(relay, connection, stream_no, recv, send, deadlines, tracker2).await;
                 });
             }
+            Some(_) = streams.join_next(), if !streams.is_empty() => {}
             _ = closed.changed() => break,
             _ = shutdown.changed() => break,
         }
     }
     quic.close(0u32.into(), b"closed");
+    // No stream may register a subscription or a device once the connection is forgotten.
+    streams.shutdown().await;
     end_connection(&relay, &connection);
 }
 
@@ -197,9 +229,11 @@ async fn serve_tcp<S: RelayStore>(
     let connection = new_connection(&relay, exporter);
     let (read, write) = tokio::io::split(tls);
     let deadlines = ReadDeadlines { idle: Some(relay.limits().idle()), frame: relay.limits().frame_deadline() };
+    let mut closed = connection.close.subscribe();
     tokio::select! {
         () = serve_stream(relay.clone(), connection.clone(), 0, read, write, deadlines, tracker) => {}
         _ = shutdown.changed() => {}
+        _ = closed.changed() => {}
     }
     end_connection(&relay, &connection);
 }
@@ -221,34 +255,44 @@ async fn serve_stream<S, R, W>(
 {
     let stream = Arc::new(Stream { key: (connection.id, stream_no), sink: Arc::new(EventSink::default()) });
     let capacity = relay.limits().in_flight_per_connection as usize + 8;
-    let (answers, mut to_write) = mpsc::channel::<RelayMessage>(capacity);
+    let (answers, mut to_write) = mpsc::channel::<Outgoing>(capacity);
     let mut closed = connection.close.subscribe();
+    let write_deadline = relay.limits().frame_deadline();
 
     let metrics = relay.metrics.clone();
     let sink = stream.sink.clone();
+    let close = connection.close.clone();
     let writer_task = tokio::spawn(async move {
-        let send = |message: RelayMessage| message.to_wire();
         loop {
-            let payload = tokio::select! {
+            let batch: Vec<Outgoing> = tokio::select! {
                 biased;
                 message = to_write.recv() => match message {
-                    Some(message) => vec![send(message)],
+                    Some(outgoing) => vec![outgoing],
                     None => break,
                 },
-                () = sink.ready() => sink.drain().into_iter().map(|event| send(RelayMessage::Event(event))).collect(),
+                () = sink.ready() => sink.drain().into_iter().map(|event| (RelayMessage::Event(event), None)).collect(),
             };
-            for payload in payload {
-                match write_frame(&mut writer, &payload, Padding::SizeClasses).await {
-                    Ok(written) => {
-                        metrics.bytes_sent.fetch_add(written as u64, Ordering::Relaxed);
+            for (message, permit) in batch {
+                let payload = message.to_wire();
+                let written =
+                    tokio::time::timeout(write_deadline, write_frame(&mut writer, &payload, Padding::SizeClasses));
+                match written.await {
+                    Ok(Ok(bytes)) => {
+                        metrics.bytes_sent.fetch_add(bytes as u64, Ordering::Relaxed);
                     }
-                    Err(_) => return,
+                    // A peer that does not read what it asked for is cut off.
+                    _ => {
+                        let _ = close.send(true);
+                        return;
+                    }
                 }
+                drop(permit);
             }
         }
         let _ = writer.shutdown().await;
     });
 
+    let mut version_mismatch = false;
     loop {
         let frame = tokio::select! {
             frame = read_frame(&mut reader, deadlines) => frame,
@@ -263,7 +307,8 @@ async fn serve_stream<S, R, W>(
                     id: RequestId::ZERO,
                     error: RelayError::UnsupportedVersion { supported: PROTOCOL_VERSION },
                 };
-                let _ = answers.send(RelayMessage::Failure(refusal)).await;
+                let _ = answers.try_send((RelayMessage::Failure(refusal), None));
+                version_mismatch = true;
                 break;
             }
             Err(error) => {
@@ -275,33 +320,43 @@ async fn serve_stream<S, R, W>(
             }
         };
         relay.metrics.bytes_received.fetch_add(payload.len() as u64, Ordering::Relaxed);
+        // Every frame spends rate budget, well-formed or not.
+        let rate = connection.take_rate();
         let request = match Request::from_wire(&payload) {
             Ok(request) => request,
             Err(_) => {
                 relay.metrics.protocol_violations.fetch_add(1, Ordering::Relaxed);
                 // Answer if the request id can be read; otherwise the stream is useless.
                 let Ok(id) = Reader::new(&payload).take_varint("request id").and_then(RequestId::new) else { break };
-                let _ = answers.send(refuse(id, RelayError::BadRequest)).await;
+                if !send_or_close(&answers, &mut closed, refuse(id, RelayError::BadRequest)).await {
+                    break;
+                }
                 continue;
             }
         };
-        if let Err(wait) = connection.take_rate() {
+        if let Err(wait) = rate {
             let retry_after_ms = wait.as_millis().min(u128::from(u32::MAX)) as u32;
             relay.metrics.error(&RelayError::RateLimited { retry_after_ms });
-            let _ = answers.send(refuse(request.id, RelayError::RateLimited { retry_after_ms })).await;
+            if !send_or_close(&answers, &mut closed, refuse(request.id, RelayError::RateLimited { retry_after_ms }))
+                .await
+            {
+                break;
+            }
             continue;
         }
         let Ok(permit) = connection.in_flight.clone().try_acquire_owned() else {
             let error = RelayError::LimitExceeded { limit: LimitKind::InFlight };
             relay.metrics.error(&error);
-            let _ = answers.send(refuse(request.id, error)).await;
+            if !send_or_close(&answers, &mut closed, refuse(request.id, error)).await {
+                break;
+            }
             continue;
         };
         if is_sequential(&request.body) {
             let answer = relay.handle(&connection, &stream, request).await;
-            drop(permit);
-            if answers.send(answer).await.is_err() {
-                break;
+            tokio::select! {
+                sent = answers.send((answer, Some(permit))) => if sent.is_err() { break },
+                _ = closed.changed() => break,
             }
         } else {
             let relay = relay.clone();
@@ -310,14 +365,34 @@ async fn serve_stream<S, R, W>(
             let answers = answers.clone();
             tracker.spawn(async move {
                 let answer = relay.handle(&connection, &stream, request).await;
-                drop(permit);
-                let _ = answers.send(answer).await;
+                // Blocks only while the writer is behind; the permit stays held, so the
+                // peer cannot start more work than `in_flight_per_connection`.
+                let _ = answers.send((answer, Some(permit))).await;
             });
         }
     }
     drop(answers);
-    // The writer ends once every handler of this stream has sent its answer.
+    relay.hub.forget_stream(stream.key);
+    // The writer ends once every handler of this stream has sent its answer, or the
+    // connection is closed.
     let _ = writer_task.await;
+    if version_mismatch {
+        let _ = connection.close.send(true);
+    }
+}
+
+/// Queues a refusal. It waits while the writer is behind, but never past the moment the
+/// connection closes — and the writer closes it when a write misses its deadline, so a
+/// peer that stops reading cannot hold this stream.
+async fn send_or_close(
+    answers: &mpsc::Sender<Outgoing>,
+    closed: &mut watch::Receiver<bool>,
+    message: RelayMessage,
+) -> bool {
+    tokio::select! {
+        sent = answers.send((message, None)) => sent.is_ok(),
+        _ = closed.changed() => false,
+    }
 }
 
 fn refuse(id: RequestId, error: RelayError) -> RelayMessage {

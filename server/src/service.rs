@@ -19,11 +19,22 @@ use crate::Error;
 use crate::config::PolicyLimits;
 use crate::hub::{EventSink, Hub, StreamKey};
 use crate::metrics::Metrics;
-use crate::store::{GroupPosition, RelayStore, StoreLimits};
+use crate::store::{ChunkPut, GroupPosition, RelayStore, StoreLimits};
 use huisclos_transport::tls::SpkiPin;
 
 /// Room left in a page's frame for the envelope around its entries.
 const PAGE_ENVELOPE: usize = 64;
+
+/// Quota is reserved in the store in blocks of this size and spent in memory, so that
+/// no write of a group's records also writes the paying account's row (see
+/// [`crate::store`]). Unspent credit is lost at restart: at most one block per account.
+pub const QUOTA_BLOCK: u64 = 16 << 20;
+
+#[derive(Debug, Default)]
+struct Credit {
+    bytes: u64,
+    refilling: bool,
+}
 
 /// A token bucket: `rate` per second, up to `burst` at once.
 #[derive(Debug)]
@@ -72,7 +83,6 @@ pub struct Connection {
     /// Requests being processed.
     pub in_flight: Arc<Semaphore>,
     pending_uploads: Mutex<HashSet<(GroupId, ChunkRef)>>,
-    subscriptions: Mutex<HashSet<GroupId>>,
     /// Set to `true` to close the connection (revocation, shutdown, timeout).
     pub close: watch::Sender<bool>,
 }
@@ -87,7 +97,6 @@ impl Connection {
             rate: Mutex::new(RateBucket::new(f64::from(limits.requests_per_second), f64::from(limits.request_burst))),
             in_flight: Arc::new(Semaphore::new(limits.in_flight_per_connection as usize)),
             pending_uploads: Mutex::default(),
-            subscriptions: Mutex::default(),
             close: watch::channel(false).0,
         }
     }
@@ -138,6 +147,7 @@ pub struct Relay<S> {
     /// Counters.
     pub metrics: Arc<Metrics>,
     claims: Mutex<HashMap<AccountId, RateBucket>>,
+    credits: Arc<Mutex<HashMap<AccountId, Credit>>>,
 }
 
 impl<S> std::fmt::Debug for Relay<S> {
@@ -160,7 +170,92 @@ impl<S: RelayStore> Relay<S> {
             hub: Arc::default(),
             metrics: Arc::default(),
             claims: Mutex::default(),
+            credits: Arc::default(),
         }
+    }
+
+    /// Spends `cost` bytes of the account's quota, reserving a block in the store when
+    /// the account's credit runs short.
+    async fn charge(&self, account: AccountId, cost: u64) -> Result<(), Error> {
+        if cost == 0 {
+            return Ok(());
+        }
+        loop {
+            let need = {
+                let mut credits = self.credits.lock().map_err(|_| Error::Refused(RelayError::Internal))?;
+                let credit = credits.entry(account).or_default();
+                if credit.bytes >= cost {
+                    credit.bytes -= cost;
+                    let refill = credit.bytes < QUOTA_BLOCK / 2 && !credit.refilling;
+                    if refill {
+                        credit.refilling = true;
+                    }
+                    drop(credits);
+                    if refill {
+                        self.refill_in_background(account);
+                    }
+                    return Ok(());
+                }
+                cost - credit.bytes
+            };
+            // Short: reserve now. A whole block if the quota allows, else just enough.
+            let quota = self.limits.quota_bytes;
+            let block = need.max(QUOTA_BLOCK);
+            let reserved = match self.blocking(move |store| store.reserve_quota(account, block, quota)).await {
+                Ok(()) => block,
+                Err(Error::Refused(RelayError::QuotaExceeded { .. })) => {
+                    match self.blocking(move |store| store.reserve_quota(account, need, quota)).await {
+                        Ok(()) => need,
+                        Err(Error::Refused(RelayError::QuotaExceeded { .. })) => {
+                            let used = self.used(account).await?;
+                            return refused(RelayError::QuotaExceeded {
+                                used,
+                                quota: ByteCount::new(quota).unwrap_or(ByteCount::MAX),
+                            });
+                        }
+                        Err(other) => return Err(other),
+                    }
+                }
+                Err(other) => return Err(other),
+            };
+            if let Ok(mut credits) = self.credits.lock() {
+                credits.entry(account).or_default().bytes += reserved;
+            }
+        }
+    }
+
+    /// Gives back bytes charged for something that was not stored.
+    fn refund(&self, account: AccountId, cost: u64) {
+        if cost == 0 {
+            return;
+        }
+        if let Ok(mut credits) = self.credits.lock() {
+            credits.entry(account).or_default().bytes += cost;
+        }
+    }
+
+    /// Reserves a block for the account at a moment unrelated to any group write.
+    fn refill_in_background(&self, account: AccountId) {
+        let store = self.store.clone();
+        let credits = self.credits.clone();
+        let quota = self.limits.quota_bytes;
+        tokio::spawn(async move {
+            let reserved = tokio::task::spawn_blocking(move || store.reserve_quota(account, QUOTA_BLOCK, quota)).await;
+            if let Ok(mut credits) = credits.lock() {
+                let credit = credits.entry(account).or_default();
+                credit.refilling = false;
+                if matches!(reserved, Ok(Ok(()))) {
+                    credit.bytes += QUOTA_BLOCK;
+                }
+            }
+        });
+    }
+
+    /// Bytes the account has spent: reserved in the store, less unspent credit.
+    async fn used(&self, account: AccountId) -> Result<ByteCount, Error> {
+        let reserved = self.blocking(move |store| store.usage(account)).await?.get();
+        let credit = self.credits.lock().map(|c| c.get(&account).map_or(0, |c| c.bytes)).unwrap_or(0);
+        Ok(ByteCount::new(reserved.saturating_sub(credit)).unwrap_or(ByteCount::MAX))
     }
 
     /// The store.
@@ -268,11 +363,12 @@ impl<S: RelayStore> Relay<S> {
                 verify_device_link(&device_key, &possession, &account)
                     .map_err(|_| Error::Refused(RelayError::AuthFailed))?;
                 let now = crate::store::sled_store::now();
-                let device = self.blocking(move |store| store.add_device(account, &device_key, now, &limits)).await?;
+                let device =
+                    self.blocking(move |store| store.add_device(account, device, &device_key, now, &limits)).await?;
                 Ok(DeviceAdded { device }.into())
             }
             RequestBody::RevokeDevice(RevokeDevice { device: revoked }) => {
-                self.blocking(move |store| store.revoke_device(account, revoked)).await?;
+                self.blocking(move |store| store.revoke_device(account, device, revoked)).await?;
                 if revoked == device {
                     // Let this answer reach the device before its connections close.
                     let hub = self.hub.clone();
@@ -291,7 +387,7 @@ impl<S: RelayStore> Relay<S> {
                 Ok(DeviceList { devices }.into())
             }
             RequestBody::GetUsage(GetUsage {}) => {
-                let used = self.blocking(move |store| store.usage(account)).await?;
+                let used = self.used(account).await?;
                 let quota = ByteCount::new(self.limits.quota_bytes).unwrap_or(ByteCount::MAX);
                 Ok(Usage { used, quota }.into())
             }
@@ -306,25 +402,27 @@ impl<S: RelayStore> Relay<S> {
             }
             RequestBody::ClaimKeyPackages(ClaimKeyPackages { devices }) => {
                 self.take_claims(account, devices.len())?;
-                let claims = self
-                    .blocking(move |store| {
-                        devices
-                            .iter()
-                            .map(|&device| Ok(DeviceClaim { device, package: store.claim_key_package(device)? }))
-                            .collect::<Result<Vec<_>, Error>>()
-                    })
-                    .await?;
+                let claimed = devices.clone();
+                let packages = self.blocking(move |store| store.claim_key_packages(&claimed)).await?;
+                let claims: Vec<DeviceClaim> =
+                    devices.iter().zip(packages).map(|(&device, package)| DeviceClaim { device, package }).collect();
                 let claims = BoundedVec::new(claims).map_err(|_| Error::Corrupt("claims"))?;
                 Ok(ClaimedKeyPackages { claims }.into())
             }
             RequestBody::DepositWelcome(DepositWelcome { recipients, welcome }) => {
                 let mut seen = HashSet::new();
                 let recipients: Vec<DeviceId> = recipients.iter().copied().filter(|d| seen.insert(*d)).collect();
-                if recipients.is_empty() {
+                if recipients.is_empty() || welcome.is_empty() {
                     return refused(RelayError::BadRequest);
                 }
                 let notify = recipients.clone();
-                self.blocking(move |store| store.deposit_welcome(account, &recipients, &welcome, &limits)).await?;
+                let cost = welcome.len() as u64 * recipients.len() as u64;
+                self.charge(account, cost).await?;
+                let deposited = self.blocking(move |store| store.deposit_welcome(&recipients, &welcome, &limits)).await;
+                if deposited.is_err() {
+                    self.refund(account, cost);
+                }
+                deposited?;
                 for recipient in notify {
                     self.hub.welcome_available(recipient);
                 }
@@ -350,15 +448,26 @@ impl<S: RelayStore> Relay<S> {
             RequestBody::AppendMessage(AppendMessage { access, message }) => {
                 self.check(&access).await?;
                 let (group, epoch) = (access.group, access.epoch);
-                let seq = self.blocking(move |store| store.append(group, epoch, &message)).await?;
+                let cost = message.len() as u64;
+                self.charge(account, cost).await?;
+                let appended = self.blocking(move |store| store.append(group, epoch, &message)).await;
+                if !matches!(appended, Ok((_, true))) {
+                    self.refund(account, cost);
+                }
+                let (seq, _) = appended?;
                 self.hub.log_advanced(group, epoch, seq, EntryKind::Message);
                 Ok(Appended { seq }.into())
             }
             RequestBody::SubmitCommit(SubmitCommit { access, commit, next_verifier }) => {
                 self.check(&access).await?;
                 let (group, epoch) = (access.group, access.epoch);
-                let (seq, new_epoch) =
-                    self.blocking(move |store| store.commit(group, epoch, &commit, next_verifier)).await?;
+                let cost = commit.len() as u64;
+                self.charge(account, cost).await?;
+                let committed = self.blocking(move |store| store.commit(group, epoch, &commit, next_verifier)).await;
+                if committed.is_err() {
+                    self.refund(account, cost);
+                }
+                let (seq, new_epoch) = committed?;
                 self.hub.log_advanced(group, epoch, seq, EntryKind::Commit);
                 Ok(CommitAccepted { seq, epoch: new_epoch }.into())
             }
@@ -376,17 +485,19 @@ impl<S: RelayStore> Relay<S> {
             RequestBody::Unsubscribe(Unsubscribe { groups }) => {
                 for group in groups.iter() {
                     self.hub.unsubscribe(*group, stream.key);
-                    if let Ok(mut subscribed) = connection.subscriptions.lock() {
-                        subscribed.remove(group);
-                    }
                 }
                 Ok(Unsubscribed {}.into())
             }
             RequestBody::PutContent(PutContent { access, record, sealed }) => {
                 self.current(&access).await?;
                 let group = access.group;
-                let seq =
-                    self.blocking(move |store| store.put_content(account, group, record, &sealed, &limits)).await?;
+                let cost = sealed.len() as u64;
+                self.charge(account, cost).await?;
+                let stored = self.blocking(move |store| store.put_content(group, record, &sealed)).await;
+                if !matches!(stored, Ok((_, true))) {
+                    self.refund(account, cost);
+                }
+                let (seq, _) = stored?;
                 self.hub.content_advanced(group, seq);
                 Ok(ContentStored { seq }.into())
             }
@@ -409,9 +520,16 @@ impl<S: RelayStore> Relay<S> {
                 if !known && pending >= self.limits.pending_uploads_per_connection as usize {
                     return refused(RelayError::LimitExceeded { limit: LimitKind::PendingUploads });
                 }
-                let put = self
-                    .blocking(move |store| store.put_chunk(account, group, chunk, total_len, offset, &data, &limits))
-                    .await?;
+                // An upload that this call may start is paid for in full, up front; the
+                // payment is returned if it did not start one.
+                let cost = if known { 0 } else { u64::from(total_len.get()) };
+                self.charge(account, cost).await?;
+                let put =
+                    self.blocking(move |store| store.put_chunk(group, chunk, total_len, offset, &data, &limits)).await;
+                if !matches!(put, Ok(ChunkPut { started: true, .. })) {
+                    self.refund(account, cost);
+                }
+                let put = put?;
                 if let Ok(mut pending) = connection.pending_uploads.lock() {
                     if put.status.received == put.status.total_len {
                         pending.remove(&upload);
@@ -448,11 +566,36 @@ impl<S: RelayStore> Relay<S> {
         auth.challenge.take().ok_or(Error::Refused(RelayError::AuthFailed))
     }
 
-    fn authenticated(&self, connection: &Connection, stream: &Stream, device: DeviceId, account: AccountId) {
-        if let Ok(mut auth) = connection.auth.lock() {
-            auth.device = Some((device, account));
-        }
+    /// Marks the connection as `device`'s. The connection is registered with the hub
+    /// first and the device's revocation checked after, so that a revocation racing
+    /// this authentication either is seen here or closes the connection.
+    async fn authenticated(
+        &self,
+        connection: &Connection,
+        stream: &Stream,
+        device: DeviceId,
+        account: AccountId,
+    ) -> Result<(), Error> {
         self.hub.device_connected(device, connection.id, &stream.sink, connection.close.clone());
+        let entry = self.blocking(move |store| store.device(device)).await;
+        let active = matches!(&entry, Ok(Some(entry)) if !entry.revoked);
+        let set = active
+            && connection.auth.lock().is_ok_and(|mut auth| {
+                // At most once per connection, even across streams.
+                if auth.device.is_some() {
+                    return false;
+                }
+                auth.device = Some((device, account));
+                true
+            });
+        if !set {
+            self.hub.device_disconnected(device, connection.id);
+            entry?;
+            return refused(if active { RelayError::BadRequest } else { RelayError::AuthFailed });
+        }
+        // Reserve quota now, at a moment unrelated to any group write.
+        self.refill_in_background(account);
+        Ok(())
     }
 
     async fn create_account(
@@ -476,7 +619,7 @@ impl<S: RelayStore> Relay<S> {
         let limits = self.store_limits;
         let account = self.blocking(move |store| store.create_account(digest, &device_key, now, &limits)).await?;
         let device = device_key.device_id();
-        self.authenticated(connection, stream, device, account);
+        self.authenticated(connection, stream, device, account).await?;
         tracing::info!("account opened");
         Ok(AccountCreated { account, device }.into())
     }
@@ -493,7 +636,7 @@ impl<S: RelayStore> Relay<S> {
         let Some(entry) = entry.filter(|entry| !entry.revoked) else { return refused(RelayError::AuthFailed) };
         verify_device_auth(&entry.key, &signature, &connection.exporter, &nonce, AuthPurpose::Authenticate)
             .map_err(|_| Error::Refused(RelayError::AuthFailed))?;
-        self.authenticated(connection, stream, device, entry.account);
+        self.authenticated(connection, stream, device, entry.account).await?;
         Ok(Authenticated { account: entry.account }.into())
     }
 
@@ -503,8 +646,9 @@ impl<S: RelayStore> Relay<S> {
         stream: &Stream,
         groups: Vec<GroupAccess>,
     ) -> Result<ResponseBody, Error> {
-        let already = connection.subscriptions.lock().map(|s| s.len()).unwrap_or(0);
-        if already + groups.len() > self.limits.subscriptions_per_connection as usize {
+        let limit = self.limits.subscriptions_per_connection as usize;
+        let new = groups.iter().filter(|a| !self.hub.is_subscribed(a.group, stream.key)).count();
+        if self.hub.connection_subscriptions(connection.id) + new > limit {
             return refused(RelayError::LimitExceeded { limit: LimitKind::Subscriptions });
         }
         let mut refused_groups = Vec::new();
@@ -512,9 +656,6 @@ impl<S: RelayStore> Relay<S> {
             match self.check(&access).await {
                 Ok(position) if position.epoch == access.epoch => {
                     self.hub.subscribe(access.group, access.epoch, stream.key, &stream.sink);
-                    if let Ok(mut subscribed) = connection.subscriptions.lock() {
-                        subscribed.insert(access.group);
-                    }
                 }
                 Ok(_) | Err(Error::Refused(_)) => refused_groups.push(access.group),
                 Err(other) => return Err(other),
@@ -527,7 +668,8 @@ impl<S: RelayStore> Relay<S> {
     fn take_claims(&self, account: AccountId, count: usize) -> Result<(), Error> {
         let per_hour = f64::from(self.limits.claims_per_hour.max(1));
         let mut claims = self.claims.lock().map_err(|_| Error::Refused(RelayError::Internal))?;
-        let bucket = claims.entry(account).or_insert_with(|| RateBucket::new(per_hour / 3600.0, per_hour / 6.0));
+        let burst = (per_hour / 6.0).max(huisclos_protocol::limits::MAX_CLAIM_BATCH as f64);
+        let bucket = claims.entry(account).or_insert_with(|| RateBucket::new(per_hour / 3600.0, burst));
         bucket.take(count as f64).map_err(|wait| {
             Error::Refused(RelayError::RateLimited {
                 retry_after_ms: wait.as_millis().min(u128::from(u32::MAX)) as u32,

@@ -80,6 +80,8 @@ async fn accounts_and_device_authentication() -> TestResult {
         assert!(matches!(retry.authenticate(&new_device).await, Err(TransportError::Relay(RelayError::AuthFailed))));
         let readd = second.request(AddDevice { device_key: new_public, possession: proof }).await;
         assert_eq!(refusal(readd), RelayError::Conflict);
+        let again = second.request(RevokeDevice { device: new_public.device_id() }).await?;
+        assert_eq!(again, ResponseBody::DeviceRevoked(DeviceRevoked {}), "revoking twice is idempotent");
     }
     Ok(())
 }
@@ -832,5 +834,29 @@ async fn unauthenticated_connections_are_closed_after_their_deadline() -> TestRe
         assert!(idle.request(Ping {}).await.is_err(), "closed after unauthenticated_secs ({kind:?})");
     }
     let _ = InvitationToken::from_bytes(random());
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_peer_that_floods_without_reading_is_cut_off() -> TestResult {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let relay = RelayProcess::start();
+    let tcp = tokio::net::TcpStream::connect(relay.address).await?;
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(huisclos_transport::tls::client_config(relay.pin)));
+    let mut tls = connector.connect(huisclos_transport::tls::server_name(), tcp).await?;
+    // Thousands of requests, none of whose answers are read.
+    let ping = encode_frame(
+        &Request { id: huisclos_protocol::ids::RequestId::new(1)?, body: Ping {}.into() }.to_wire(),
+        Padding::SizeClasses,
+    )?;
+    let flood: Vec<u8> = ping.iter().copied().cycle().take(ping.len() * 5000).collect();
+    let _ = tokio::time::timeout(Duration::from_secs(5), tls.write_all(&flood)).await;
+    // The relay closes the connection (unauthenticated deadline, write deadline) even
+    // though its answers are stuck: reading now drains them and then meets the end.
+    let mut sink = Vec::new();
+    let ended = tokio::time::timeout(Duration::from_secs(15), tls.read_to_end(&mut sink)).await;
+    assert!(ended.is_ok(), "the relay let go of a peer that does not read");
+    let bystander = Device::register(&relay, TransportKind::Quic).await;
+    assert!(matches!(bystander.client.request(Ping {}).await, Ok(ResponseBody::Pong(_))));
     Ok(())
 }

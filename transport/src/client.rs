@@ -194,10 +194,10 @@ impl RelayClient {
         let payload = Request { id, body: body.into() }.to_wire();
         let (tx, rx) = oneshot::channel();
         self.pending.lock().map_err(|_| TransportError::Closed)?.insert(id.get(), tx);
+        // However this future ends (answer, error, or dropped by its caller), its entry
+        // leaves the pending map.
+        let _guard = PendingGuard { pending: &self.pending, id: id.get() };
         if self.closed.load(Ordering::SeqCst) {
-            if let Ok(mut pending) = self.pending.lock() {
-                pending.remove(&id.get());
-            }
             return Err(TransportError::Closed);
         }
         if self.outgoing.send(payload).await.is_err() {
@@ -289,6 +289,19 @@ impl RelayClient {
         }
         for task in &self.tasks {
             task.abort();
+        }
+    }
+}
+
+struct PendingGuard<'a> {
+    pending: &'a Pending,
+    id: u64,
+}
+
+impl Drop for PendingGuard<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut pending) = self.pending.lock() {
+            pending.remove(&self.id);
         }
     }
 }

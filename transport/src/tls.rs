@@ -80,6 +80,9 @@ pub fn client_config(pin: SpkiPin) -> rustls::ClientConfig {
     let mut config = builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth();
     config.alpn_protocols = vec![ALPN.to_vec()];
     config.enable_sni = false;
+    // Session tickets are keyed by server name, which is the same constant for every
+    // relay: resuming could skip the pin check against another relay. Never resume.
+    config.resumption = rustls::client::Resumption::disabled();
     config
 }
 

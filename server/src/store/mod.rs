@@ -7,6 +7,14 @@
 //! serializable transaction in a distributed database — and returns only once the
 //! result is on stable storage. Refusals are [`Error::Refused`] and change nothing.
 //!
+//! Whatever a method returns — written by it or read — is on stable storage before it
+//! returns, so that no client ever sees, and acts on, a record a crash could undo.
+//!
+//! No method writes an account's row in the same transaction as a group's records:
+//! quota is reserved in blocks by [`RelayStore::reserve_quota`], at other moments, and
+//! spent in memory by the service, so that even the order of records in the store's
+//! files does not tie an account to a group.
+//!
 //! The methods are blocking: the service calls them from `spawn_blocking`. What the
 //! store keeps, and what it never keeps (which account or device belongs to which
 //! group), is listed in `protocol-spec/relay.md`.
@@ -98,23 +106,28 @@ pub trait RelayStore: Send + Sync + 'static {
     /// Backend failures.
     fn device(&self, device: DeviceId) -> Result<Option<DeviceEntry>, Error>;
 
-    /// Registers another device of `account`.
+    /// Registers another device of `account`, on behalf of its active device `caller`.
     ///
     /// # Errors
-    /// `Refused(Conflict)` for a known key, `Refused(LimitExceeded{Devices})`.
+    /// `Refused(Conflict)` for a known key, `Refused(LimitExceeded{Devices})`,
+    /// `Refused(AuthFailed)` if `caller` was revoked meanwhile.
     fn add_device(
         &self,
         account: AccountId,
+        caller: DeviceId,
         key: &DevicePublicKey,
         now: UnixSeconds,
         limits: &StoreLimits,
     ) -> Result<DeviceId, Error>;
 
-    /// Revokes a device of `account`, deleting its key packages and inbox.
+    /// Revokes a device of `account`, on behalf of its active device `caller`, deleting
+    /// the revoked device's key packages and inbox. Revoking a revoked device of the
+    /// same account succeeds and changes nothing.
     ///
     /// # Errors
-    /// `Refused(NotFound)` if it is not an active device of that account.
-    fn revoke_device(&self, account: AccountId, device: DeviceId) -> Result<(), Error>;
+    /// `Refused(NotFound)` if it is not a device of that account,
+    /// `Refused(AuthFailed)` if `caller` was revoked meanwhile.
+    fn revoke_device(&self, account: AccountId, caller: DeviceId, device: DeviceId) -> Result<(), Error>;
 
     /// The account's devices that are not revoked.
     ///
@@ -122,11 +135,17 @@ pub trait RelayStore: Send + Sync + 'static {
     /// Backend failures.
     fn list_devices(&self, account: AccountId) -> Result<Vec<DeviceRecord>, Error>;
 
-    /// Bytes counted against the account.
+    /// Bytes reserved by the account so far (its quota counter).
     ///
     /// # Errors
     /// Backend failures.
     fn usage(&self, account: AccountId) -> Result<ByteCount, Error>;
+
+    /// Adds `amount` to the account's reserved bytes, unless that passes `quota`.
+    ///
+    /// # Errors
+    /// `Refused(QuotaExceeded)`, nothing reserved.
+    fn reserve_quota(&self, account: AccountId, amount: u64, quota: u64) -> Result<(), Error>;
 
     /// Adds one-time key packages and replaces the last-resort one.
     ///
@@ -146,21 +165,20 @@ pub trait RelayStore: Send + Sync + 'static {
     /// Backend failures.
     fn key_package_status(&self, device: DeviceId) -> Result<KeyPackageStatus, Error>;
 
-    /// Removes and returns one one-time package, or returns the last-resort one.
+    /// For each device in order, removes and returns one one-time package, or returns
+    /// its last-resort one, or nothing; all in one transaction.
     ///
     /// # Errors
-    /// Backend failures.
-    fn claim_key_package(&self, device: DeviceId) -> Result<Option<ClaimedPackage>, Error>;
+    /// Backend failures (and then nothing was claimed).
+    fn claim_key_packages(&self, devices: &[DeviceId]) -> Result<Vec<Option<ClaimedPackage>>, Error>;
 
-    /// Leaves one Welcome in every recipient's inbox, counting the bytes against
-    /// `payer`.
+    /// Leaves one Welcome in every recipient's inbox.
     ///
     /// # Errors
     /// `Refused(NotFound)` for an unknown or revoked recipient,
-    /// `Refused(LimitExceeded{WelcomeInbox})`, `Refused(QuotaExceeded)`.
+    /// `Refused(LimitExceeded{WelcomeInbox})`; then nothing is deposited.
     fn deposit_welcome(
         &self,
-        payer: AccountId,
         recipients: &[DeviceId],
         welcome: &WelcomeBytes,
         limits: &StoreLimits,
@@ -197,11 +215,12 @@ pub trait RelayStore: Send + Sync + 'static {
     fn check_access(&self, group: GroupId, epoch: Epoch, token: &AccessToken) -> Result<GroupPosition, Error>;
 
     /// Appends an application message or proposal in the current epoch; an identical
-    /// message already in this epoch returns its sequence number.
+    /// message already in this epoch returns its sequence number. The flag says
+    /// whether this call stored it.
     ///
     /// # Errors
     /// `Refused(StaleEpoch)` if `epoch` is not current.
-    fn append(&self, group: GroupId, epoch: Epoch, message: &MlsMessageBytes) -> Result<Seq, Error>;
+    fn append(&self, group: GroupId, epoch: Epoch, message: &MlsMessageBytes) -> Result<(Seq, bool), Error>;
 
     /// Appends the commit closing `epoch` and registers the next epoch's verifier.
     ///
@@ -228,18 +247,17 @@ pub trait RelayStore: Send + Sync + 'static {
         byte_budget: usize,
     ) -> Result<LogPage, Error>;
 
-    /// Stores a content record, idempotently by id, counting it against `payer`.
+    /// Stores a content record, idempotently by id. The flag says whether this call
+    /// stored it.
     ///
     /// # Errors
-    /// `Refused(Conflict)` for an id reused with other bytes, `Refused(QuotaExceeded)`.
+    /// `Refused(Conflict)` for an id reused with other bytes.
     fn put_content(
         &self,
-        payer: AccountId,
         group: GroupId,
         record: ContentId,
         sealed: &ContentRecordBytes,
-        limits: &StoreLimits,
-    ) -> Result<ContentSeq, Error>;
+    ) -> Result<(ContentSeq, bool), Error>;
 
     /// Content records from `from`.
     ///
@@ -256,11 +274,9 @@ pub trait RelayStore: Send + Sync + 'static {
     /// Stores a piece of a chunk (see `PutChunk` in `protocol-spec/messages.md`).
     ///
     /// # Errors
-    /// `Refused(BadRequest)`, `Refused(QuotaExceeded)`, `Refused(LimitExceeded{ChunkSize})`.
-    #[allow(clippy::too_many_arguments)]
+    /// `Refused(BadRequest)`, `Refused(LimitExceeded{ChunkSize})`.
     fn put_chunk(
         &self,
-        payer: AccountId,
         group: GroupId,
         chunk: ChunkRef,
         total_len: ChunkOffset,

@@ -115,7 +115,7 @@ impl Queue {
         [self.first.to_be_bytes(), self.next.to_be_bytes()].concat()
     }
     fn len(self) -> u64 {
-        self.next - self.first
+        self.next.saturating_sub(self.first)
     }
 }
 
@@ -259,6 +259,26 @@ impl SledStore {
         self.db.flush().map(|_| ()).map_err(storage)
     }
 
+    /// Returns `value`, read from the store, once everything written before it was
+    /// read is on disk: a reader never acts on a record that a crash could still undo.
+    /// When nothing is waiting to be written this costs no disk access.
+    fn settled<T>(&self, value: T) -> Result<T, Error> {
+        self.durable()?;
+        Ok(value)
+    }
+
+    fn active_device(
+        devices: &sled::transaction::TransactionalTree,
+        device: DeviceId,
+        account: AccountId,
+    ) -> ConflictableTransactionResult<bool, Error> {
+        Ok(devices
+            .get(device.as_bytes())?
+            .as_deref()
+            .and_then(decode_device)
+            .is_some_and(|entry| !entry.revoked && entry.account == account))
+    }
+
     fn group_row(&self, group: GroupId) -> Result<Option<GroupRow>, Error> {
         match self.groups.get(group.as_bytes()).map_err(storage)? {
             None => Ok(None),
@@ -277,21 +297,40 @@ impl SledStore {
             hasher.update(&bytes);
         }
         let digest: [u8; 32] = hasher.finalize().into();
-        if hashed == u64::from(row.total) && &digest == chunk.as_bytes() {
-            let verified = ChunkRow { verified: true, ..row };
-            self.chunks.insert(&prefix, verified.encode()).map_err(storage)?;
+        let matches = hashed == u64::from(row.total) && &digest == chunk.as_bytes();
+        // Decide against the row as it is now: a concurrent check may have done it.
+        let expected = row.encode();
+        let outcome = self.chunks.transaction(|chunks| {
+            let current = chunks.get(&prefix)?;
+            if current.as_deref() != Some(expected.as_slice()) {
+                return Ok(current.as_deref().and_then(ChunkRow::decode));
+            }
+            if matches {
+                let verified = ChunkRow { verified: true, ..row };
+                chunks.insert(prefix.as_slice(), verified.encode())?;
+                Ok(Some(verified))
+            } else {
+                chunks.remove(prefix.as_slice())?;
+                Ok(None)
+            }
+        });
+        let outcome = finish(outcome)?;
+        if !matches && outcome.is_none() {
+            // Not what was announced: the upload is discarded (its row is gone, so no
+            // new upload can have started); the reservation is not refunded.
+            let mut batch = sled::Batch::default();
+            for piece in self.chunk_pieces.scan_prefix(&prefix).keys() {
+                batch.remove(piece.map_err(storage)?);
+            }
+            self.chunk_pieces.apply_batch(batch).map_err(storage)?;
             self.durable()?;
-            return verified.status();
+            return Err(Error::Refused(RelayError::BadRequest));
         }
-        // Not what was announced: discard the upload. The reservation is not refunded.
-        let mut batch = sled::Batch::default();
-        for piece in self.chunk_pieces.scan_prefix(&prefix).keys() {
-            batch.remove(piece.map_err(storage)?);
-        }
-        self.chunk_pieces.apply_batch(batch).map_err(storage)?;
-        self.chunks.remove(&prefix).map_err(storage)?;
         self.durable()?;
-        Err(Error::Refused(RelayError::BadRequest))
+        match outcome {
+            Some(row) => row.status(),
+            None => Err(Error::Refused(RelayError::NotFound)),
+        }
     }
 }
 
@@ -338,15 +377,17 @@ impl RelayStore for SledStore {
     }
 
     fn device(&self, device: DeviceId) -> Result<Option<DeviceEntry>, Error> {
-        match self.devices.get(device.as_bytes()).map_err(storage)? {
-            None => Ok(None),
-            Some(row) => decode_device(&row).map(Some).ok_or(Error::Corrupt("device row")),
-        }
+        let entry = match self.devices.get(device.as_bytes()).map_err(storage)? {
+            None => None,
+            Some(row) => Some(decode_device(&row).ok_or(Error::Corrupt("device row"))?),
+        };
+        self.settled(entry)
     }
 
     fn add_device(
         &self,
         account: AccountId,
+        caller: DeviceId,
         key: &DevicePublicKey,
         now: UnixSeconds,
         limits: &StoreLimits,
@@ -355,6 +396,9 @@ impl RelayStore for SledStore {
         let entry = DeviceEntry { account, key: *key, registered_at: now, revoked: false };
         let result = (&self.accounts, &self.devices, &self.account_devices).transaction(
             |(accounts, devices, account_devices)| {
+                if !Self::active_device(devices, caller, account)? {
+                    return refuse(RelayError::AuthFailed);
+                }
                 if devices.get(device.as_bytes())?.is_some() {
                     return refuse(RelayError::Conflict);
                 }
@@ -375,7 +419,7 @@ impl RelayStore for SledStore {
         Ok(device)
     }
 
-    fn revoke_device(&self, account: AccountId, device: DeviceId) -> Result<(), Error> {
+    fn revoke_device(&self, account: AccountId, caller: DeviceId, device: DeviceId) -> Result<(), Error> {
         let trees = (
             &self.accounts,
             &self.devices,
@@ -386,10 +430,16 @@ impl RelayStore for SledStore {
             &self.inbox_meta,
         );
         let result = trees.transaction(|(accounts, devices, key_packages, kp_meta, last_resort, inbox, inbox_meta)| {
+            if !Self::active_device(devices, caller, account)? {
+                return refuse(RelayError::AuthFailed);
+            }
             let Some(row) = devices.get(device.as_bytes())? else { return refuse(RelayError::NotFound) };
             let Some(mut entry) = decode_device(&row) else { return corrupt("device row") };
-            if entry.account != account || entry.revoked {
+            if entry.account != account {
                 return refuse(RelayError::NotFound);
+            }
+            if entry.revoked {
+                return Ok(());
             }
             entry.revoked = true;
             devices.insert(device.as_bytes(), encode_device(&entry))?;
@@ -429,13 +479,33 @@ impl RelayStore for SledStore {
                 records.push(DeviceRecord { device, device_key: entry.key, registered_at: entry.registered_at });
             }
         }
-        Ok(records)
+        self.settled(records)
     }
 
     fn usage(&self, account: AccountId) -> Result<ByteCount, Error> {
         let row = self.accounts.get(account.as_bytes()).map_err(storage)?;
         let (usage, _) = decode_account(row.as_deref()).ok_or(Error::Corrupt("account row"))?;
-        ByteCount::new(usage).map_err(|_| Error::Corrupt("account usage"))
+        self.settled(ByteCount::new(usage).map_err(|_| Error::Corrupt("account usage"))?)
+    }
+
+    fn reserve_quota(&self, account: AccountId, amount: u64, quota: u64) -> Result<(), Error> {
+        let result = self.accounts.transaction(|accounts| {
+            let Some((usage, count)) = decode_account(accounts.get(account.as_bytes())?.as_deref()) else {
+                return corrupt("account row");
+            };
+            match usage.checked_add(amount) {
+                Some(total) if total <= quota => {
+                    accounts.insert(account.as_bytes(), encode_account(total, count))?;
+                    Ok(())
+                }
+                _ => refuse(RelayError::QuotaExceeded {
+                    used: ByteCount::new(usage).unwrap_or(ByteCount::MAX),
+                    quota: ByteCount::new(quota).unwrap_or(ByteCount::MAX),
+                }),
+            }
+        });
+        finish(result)?;
+        self.durable()
     }
 
     fn upload_key_packages(
@@ -474,84 +544,79 @@ impl RelayStore for SledStore {
         let row = self.key_package_meta.get(device.as_bytes()).map_err(storage)?;
         let queue = Queue::decode(row.as_deref()).ok_or(Error::Corrupt("key package queue"))?;
         let has_last_resort = self.last_resort.contains_key(device.as_bytes()).map_err(storage)?;
-        Ok(KeyPackageStatus { one_time_left: queue.len() as u32, has_last_resort })
+        self.settled(KeyPackageStatus { one_time_left: queue.len() as u32, has_last_resort })
     }
 
-    fn claim_key_package(&self, device: DeviceId) -> Result<Option<ClaimedPackage>, Error> {
+    fn claim_key_packages(&self, devices: &[DeviceId]) -> Result<Vec<Option<ClaimedPackage>>, Error> {
         let result = (&self.devices, &self.key_packages, &self.key_package_meta, &self.last_resort).transaction(
-            |(devices, key_packages, kp_meta, last)| {
-                let active =
-                    devices.get(device.as_bytes())?.as_deref().and_then(decode_device).is_some_and(|d| !d.revoked);
-                if !active {
-                    return Ok(None);
-                }
-                let Some(mut queue) = Queue::decode(kp_meta.get(device.as_bytes())?.as_deref()) else {
-                    return corrupt("key package queue");
-                };
-                if queue.len() > 0 {
-                    let slot = key(device.as_bytes(), queue.first);
-                    let Some(bytes) = key_packages.remove(slot)? else { return corrupt("key package queue") };
-                    queue.first += 1;
-                    kp_meta.insert(device.as_bytes(), queue.encode())?;
-                    return Ok(Some((KeyPackageKind::OneTime, bytes.to_vec())));
-                }
-                Ok(last.get(device.as_bytes())?.map(|bytes| (KeyPackageKind::LastResort, bytes.to_vec())))
-            },
-        );
-        let claimed = finish(result)?;
-        if matches!(claimed, Some((KeyPackageKind::OneTime, _))) {
-            self.durable()?;
-        }
-        claimed
-            .map(|(kind, bytes)| {
-                let package = KeyPackageBytes::new(bytes).map_err(|_| Error::Corrupt("stored key package"))?;
-                Ok(ClaimedPackage { kind, package })
-            })
-            .transpose()
-    }
-
-    fn deposit_welcome(
-        &self,
-        payer: AccountId,
-        recipients: &[DeviceId],
-        welcome: &WelcomeBytes,
-        limits: &StoreLimits,
-    ) -> Result<(), Error> {
-        let cost = welcome.len() as u64 * recipients.len() as u64;
-        let result = (&self.accounts, &self.devices, &self.inbox, &self.inbox_meta).transaction(
-            |(accounts, devices, inbox, inbox_meta)| {
-                let Some((usage, count)) = decode_account(accounts.get(payer.as_bytes())?.as_deref()) else {
-                    return corrupt("account row");
-                };
-                if usage.saturating_add(cost) > limits.quota_bytes {
-                    return refuse(RelayError::QuotaExceeded {
-                        used: ByteCount::new(usage).unwrap_or(ByteCount::MAX),
-                        quota: ByteCount::new(limits.quota_bytes).unwrap_or(ByteCount::MAX),
-                    });
-                }
-                for recipient in recipients {
-                    let active = devices
-                        .get(recipient.as_bytes())?
+            |(device_rows, key_packages, kp_meta, last)| {
+                let mut claimed = Vec::with_capacity(devices.len());
+                for device in devices {
+                    let active = device_rows
+                        .get(device.as_bytes())?
                         .as_deref()
                         .and_then(decode_device)
                         .is_some_and(|d| !d.revoked);
                     if !active {
-                        return refuse(RelayError::NotFound);
+                        claimed.push(None);
+                        continue;
                     }
-                    let Some(mut queue) = Queue::decode(inbox_meta.get(recipient.as_bytes())?.as_deref()) else {
-                        return corrupt("inbox queue");
+                    let Some(mut queue) = Queue::decode(kp_meta.get(device.as_bytes())?.as_deref()) else {
+                        return corrupt("key package queue");
                     };
-                    if queue.len() >= u64::from(limits.welcomes_per_device) {
-                        return refuse(RelayError::LimitExceeded { limit: LimitKind::WelcomeInbox });
+                    if queue.len() > 0 {
+                        let slot = key(device.as_bytes(), queue.first);
+                        let Some(bytes) = key_packages.remove(slot)? else { return corrupt("key package queue") };
+                        queue.first += 1;
+                        kp_meta.insert(device.as_bytes(), queue.encode())?;
+                        claimed.push(Some((KeyPackageKind::OneTime, bytes.to_vec())));
+                    } else {
+                        claimed.push(last.get(device.as_bytes())?.map(|b| (KeyPackageKind::LastResort, b.to_vec())));
                     }
-                    inbox.insert(key(recipient.as_bytes(), queue.next), welcome.as_bytes())?;
-                    queue.next += 1;
-                    inbox_meta.insert(recipient.as_bytes(), queue.encode())?;
                 }
-                accounts.insert(payer.as_bytes(), encode_account(usage + cost, count))?;
-                Ok(())
+                Ok(claimed)
             },
         );
+        let claimed = finish(result)?;
+        self.durable()?;
+        claimed
+            .into_iter()
+            .map(|claim| {
+                claim
+                    .map(|(kind, bytes)| {
+                        let package = KeyPackageBytes::new(bytes).map_err(|_| Error::Corrupt("stored key package"))?;
+                        Ok(ClaimedPackage { kind, package })
+                    })
+                    .transpose()
+            })
+            .collect()
+    }
+
+    fn deposit_welcome(
+        &self,
+        recipients: &[DeviceId],
+        welcome: &WelcomeBytes,
+        limits: &StoreLimits,
+    ) -> Result<(), Error> {
+        let result = (&self.devices, &self.inbox, &self.inbox_meta).transaction(|(devices, inbox, inbox_meta)| {
+            for recipient in recipients {
+                let active =
+                    devices.get(recipient.as_bytes())?.as_deref().and_then(decode_device).is_some_and(|d| !d.revoked);
+                if !active {
+                    return refuse(RelayError::NotFound);
+                }
+                let Some(mut queue) = Queue::decode(inbox_meta.get(recipient.as_bytes())?.as_deref()) else {
+                    return corrupt("inbox queue");
+                };
+                if queue.len() >= u64::from(limits.welcomes_per_device) {
+                    return refuse(RelayError::LimitExceeded { limit: LimitKind::WelcomeInbox });
+                }
+                inbox.insert(key(recipient.as_bytes(), queue.next), welcome.as_bytes())?;
+                queue.next += 1;
+                inbox_meta.insert(recipient.as_bytes(), queue.encode())?;
+            }
+            Ok(())
+        });
         finish(result)?;
         self.durable()
     }
@@ -581,7 +646,7 @@ impl RelayStore for SledStore {
             items.push(InboxItem { position, welcome });
         }
         let items = BoundedVec::new(items).map_err(|_| Error::Corrupt("inbox page"))?;
-        Ok(Welcomes { items, more })
+        self.settled(Welcomes { items, more })
     }
 
     fn ack_welcomes(&self, device: DeviceId, up_to: InboxSeq) -> Result<(), Error> {
@@ -623,10 +688,11 @@ impl RelayStore for SledStore {
         if !admitted {
             return Err(Error::Refused(RelayError::Forbidden));
         }
-        self.group_row(group)?.ok_or(Error::Corrupt("verifier without group"))?.position()
+        let position = self.group_row(group)?.ok_or(Error::Corrupt("verifier without group"))?.position()?;
+        self.settled(position)
     }
 
-    fn append(&self, group: GroupId, epoch: Epoch, message: &MlsMessageBytes) -> Result<Seq, Error> {
+    fn append(&self, group: GroupId, epoch: Epoch, message: &MlsMessageBytes) -> Result<(Seq, bool), Error> {
         let digest: [u8; 32] = Sha256::digest(message.as_bytes()).into();
         let dedup_key = [group.as_bytes().as_slice(), &epoch.get().to_be_bytes(), &digest].concat();
         let result = (&self.groups, &self.log, &self.log_dedup).transaction(|(groups, log, dedup)| {
@@ -647,10 +713,9 @@ impl RelayStore for SledStore {
             Ok((seq, true))
         });
         let (seq, wrote) = finish(result)?;
-        if wrote {
-            self.durable()?;
-        }
-        Seq::new(seq).map_err(|_| Error::Corrupt("sequence number"))
+        // Also when the message was already there: it may not be on disk yet.
+        self.durable()?;
+        Ok((Seq::new(seq).map_err(|_| Error::Corrupt("sequence number"))?, wrote))
     }
 
     fn commit(
@@ -735,55 +800,38 @@ impl RelayStore for SledStore {
             LogPageEnd::UpToDate
         };
         let entries = BoundedVec::new(entries).map_err(|_| Error::Corrupt("log page"))?;
-        Ok(LogPage { entries, next, end })
+        self.settled(LogPage { entries, next, end })
     }
 
     fn put_content(
         &self,
-        payer: AccountId,
         group: GroupId,
         record: ContentId,
         sealed: &ContentRecordBytes,
-        limits: &StoreLimits,
-    ) -> Result<ContentSeq, Error> {
+    ) -> Result<(ContentSeq, bool), Error> {
         let id_key = join(group.as_bytes(), record.as_bytes());
-        let cost = sealed.len() as u64;
-        let result = (&self.groups, &self.content, &self.content_ids, &self.accounts).transaction(
-            |(groups, content, ids, accounts)| {
-                let Some(row) = groups.get(group.as_bytes())? else { return refuse(RelayError::Forbidden) };
-                let Some(mut row) = GroupRow::decode(&row) else { return corrupt("group row") };
-                if let Some(seq) = ids.get(&id_key)? {
-                    let Some(seq) = u64_at(&seq, 0) else { return corrupt("content id row") };
-                    let Some(stored) = content.get(key(group.as_bytes(), seq))? else { return corrupt("content row") };
-                    return if stored.get(16..) == Some(sealed.as_bytes()) {
-                        Ok((seq, false))
-                    } else {
-                        refuse(RelayError::Conflict)
-                    };
-                }
-                let Some((usage, count)) = decode_account(accounts.get(payer.as_bytes())?.as_deref()) else {
-                    return corrupt("account row");
+        let result = (&self.groups, &self.content, &self.content_ids).transaction(|(groups, content, ids)| {
+            let Some(row) = groups.get(group.as_bytes())? else { return refuse(RelayError::Forbidden) };
+            let Some(mut row) = GroupRow::decode(&row) else { return corrupt("group row") };
+            if let Some(seq) = ids.get(&id_key)? {
+                let Some(seq) = u64_at(&seq, 0) else { return corrupt("content id row") };
+                let Some(stored) = content.get(key(group.as_bytes(), seq))? else { return corrupt("content row") };
+                return if stored.get(16..) == Some(sealed.as_bytes()) {
+                    Ok((seq, false))
+                } else {
+                    refuse(RelayError::Conflict)
                 };
-                if usage.saturating_add(cost) > limits.quota_bytes {
-                    return refuse(RelayError::QuotaExceeded {
-                        used: ByteCount::new(usage).unwrap_or(ByteCount::MAX),
-                        quota: ByteCount::new(limits.quota_bytes).unwrap_or(ByteCount::MAX),
-                    });
-                }
-                let seq = row.next_content;
-                content.insert(key(group.as_bytes(), seq), join(record.as_bytes(), sealed.as_bytes()))?;
-                ids.insert(id_key.as_slice(), &seq.to_be_bytes())?;
-                row.next_content += 1;
-                groups.insert(group.as_bytes(), row.encode())?;
-                accounts.insert(payer.as_bytes(), encode_account(usage + cost, count))?;
-                Ok((seq, true))
-            },
-        );
+            }
+            let seq = row.next_content;
+            content.insert(key(group.as_bytes(), seq), join(record.as_bytes(), sealed.as_bytes()))?;
+            ids.insert(id_key.as_slice(), &seq.to_be_bytes())?;
+            row.next_content += 1;
+            groups.insert(group.as_bytes(), row.encode())?;
+            Ok((seq, true))
+        });
         let (seq, wrote) = finish(result)?;
-        if wrote {
-            self.durable()?;
-        }
-        ContentSeq::new(seq).map_err(|_| Error::Corrupt("content sequence"))
+        self.durable()?;
+        Ok((ContentSeq::new(seq).map_err(|_| Error::Corrupt("content sequence"))?, wrote))
     }
 
     fn fetch_content(
@@ -811,12 +859,11 @@ impl RelayStore for SledStore {
             records.push(ContentRecord { seq, record: ContentId::from_bytes(id), sealed });
         }
         let records = BoundedVec::new(records).map_err(|_| Error::Corrupt("content page"))?;
-        Ok(ContentPage { records, more })
+        self.settled(ContentPage { records, more })
     }
 
     fn put_chunk(
         &self,
-        payer: AccountId,
         group: GroupId,
         chunk: ChunkRef,
         total_len: ChunkOffset,
@@ -836,7 +883,7 @@ impl RelayStore for SledStore {
         }
         let chunk_key = join(group.as_bytes(), chunk.as_bytes());
         let piece_key = [chunk_key.as_slice(), &offset.get().to_be_bytes()].concat();
-        let result = (&self.chunks, &self.chunk_pieces, &self.accounts).transaction(|(chunks, pieces, accounts)| {
+        let result = (&self.chunks, &self.chunk_pieces).transaction(|(chunks, pieces)| {
             let existing = match chunks.get(&chunk_key)? {
                 None => None,
                 Some(row) => match ChunkRow::decode(&row) {
@@ -855,18 +902,6 @@ impl RelayStore for SledStore {
                 return Ok((ChunkRow { total, received: 0, verified: false }, false, false));
             }
             let started = existing.is_none();
-            if started {
-                let Some((usage, count)) = decode_account(accounts.get(payer.as_bytes())?.as_deref()) else {
-                    return corrupt("account row");
-                };
-                if usage.saturating_add(u64::from(total)) > limits.quota_bytes {
-                    return refuse(RelayError::QuotaExceeded {
-                        used: ByteCount::new(usage).unwrap_or(ByteCount::MAX),
-                        quota: ByteCount::new(limits.quota_bytes).unwrap_or(ByteCount::MAX),
-                    });
-                }
-                accounts.insert(payer.as_bytes(), encode_account(usage + u64::from(total), count))?;
-            }
             let received = offset.get() + data.len() as u32;
             if !data.is_empty() {
                 pieces.insert(piece_key.as_slice(), data.as_bytes())?;
@@ -875,10 +910,8 @@ impl RelayStore for SledStore {
             chunks.insert(chunk_key.as_slice(), row.encode())?;
             Ok((row, started, true))
         });
-        let (row, started, wrote) = finish(result)?;
-        if wrote {
-            self.durable()?;
-        }
+        let (row, started, _wrote) = finish(result)?;
+        self.durable()?;
         let status = if row.received == row.total && !row.verified {
             self.verify_chunk(group, chunk, row)?
         } else {
@@ -892,10 +925,14 @@ impl RelayStore for SledStore {
         let row = self.chunks.get(&chunk_key).map_err(storage)?.ok_or(Error::Refused(RelayError::NotFound))?;
         let row = ChunkRow::decode(&row).ok_or(Error::Corrupt("chunk row"))?;
         if row.received == row.total && !row.verified {
-            // Received in full before a crash, not yet checked: check it now.
-            return self.verify_chunk(group, chunk, row);
+            // Received in full before a crash, not yet checked: check it now. A chunk
+            // whose hash does not match is gone, as if it had never been started.
+            return self.verify_chunk(group, chunk, row).map_err(|error| match error {
+                Error::Refused(RelayError::BadRequest) => Error::Refused(RelayError::NotFound),
+                other => other,
+            });
         }
-        row.status()
+        self.settled(row.status()?)
     }
 
     fn read_chunk(
@@ -933,14 +970,20 @@ impl RelayStore for SledStore {
                 break;
             }
             let piece_start = u32_at(&piece_key, chunk_key.len()).ok_or(Error::Corrupt("chunk piece key"))?;
-            let piece_end = piece_start + bytes.len() as u32;
+            let piece_end = u32::try_from(bytes.len())
+                .ok()
+                .and_then(|n| piece_start.checked_add(n))
+                .ok_or(Error::Corrupt("chunk piece"))?;
             let take_from = start.max(piece_start);
             let take_to = end.min(piece_end);
             if take_from < take_to {
-                data.extend_from_slice(&bytes[(take_from - piece_start) as usize..(take_to - piece_start) as usize]);
+                let slice = bytes
+                    .get((take_from - piece_start) as usize..(take_to - piece_start) as usize)
+                    .ok_or(Error::Corrupt("chunk piece"))?;
+                data.extend_from_slice(slice);
             }
         }
-        Ok(ChunkData {
+        self.settled(ChunkData {
             total_len: ChunkOffset::new(row.total).map_err(|_| Error::Corrupt("chunk length"))?,
             offset,
             data: ChunkPiece::new(data).map_err(|_| Error::Corrupt("chunk piece"))?,
