@@ -224,6 +224,10 @@ async fn serve_tcp<S: RelayStore>(
 ) {
     let _ = socket.set_nodelay(true);
     let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await else { return };
+    // A client that negotiated no protocol is not speaking ours.
+    if tls.get_ref().1.alpn_protocol() != Some(huisclos_protocol::limits::ALPN) {
+        return;
+    }
     relay.metrics.tcp_connections.fetch_add(1, Ordering::Relaxed);
     let Ok(exporter) = tls_exporter(tls.get_ref().1) else { return };
     let connection = new_connection(&relay, exporter);

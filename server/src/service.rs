@@ -36,6 +36,17 @@ struct Credit {
     refilling: bool,
 }
 
+/// How many accounts' claim buckets are kept before full ones are dropped.
+const CLAIM_BUCKETS_BEFORE_PRUNING: usize = 4096;
+
+/// A valid key that no device has, for checks that must take the usual time.
+fn dummy_device_key() -> huisclos_protocol::auth::DevicePublicKey {
+    static KEY: std::sync::OnceLock<huisclos_protocol::auth::DevicePublicKey> = std::sync::OnceLock::new();
+    *KEY.get_or_init(|| {
+        huisclos_protocol::auth::DevicePublicKey::from_signing_key(&ed25519_dalek::SigningKey::from_bytes(&[0x5a; 32]))
+    })
+}
+
 /// A token bucket: `rate` per second, up to `burst` at once.
 #[derive(Debug)]
 pub struct RateBucket {
@@ -49,6 +60,12 @@ impl RateBucket {
     /// A full bucket.
     pub fn new(rate: f64, burst: f64) -> Self {
         Self { tokens: burst, rate, burst, last: Instant::now() }
+    }
+
+    /// Whether the bucket has refilled completely.
+    pub fn is_full(&mut self) -> bool {
+        let _ = self.take(0.0);
+        self.tokens >= self.burst
     }
 
     /// Takes `n` tokens, or says how long until they are there.
@@ -493,7 +510,10 @@ impl<S: RelayStore> Relay<S> {
                 let group = access.group;
                 let cost = sealed.len() as u64;
                 self.charge(account, cost).await?;
-                let stored = self.blocking(move |store| store.put_content(group, record, &sealed)).await;
+                let stored = {
+                    let epoch = access.epoch;
+                    self.blocking(move |store| store.put_content(group, epoch, record, &sealed)).await
+                };
                 if !matches!(stored, Ok((_, true))) {
                     self.refund(account, cost);
                 }
@@ -524,8 +544,11 @@ impl<S: RelayStore> Relay<S> {
                 // payment is returned if it did not start one.
                 let cost = if known { 0 } else { u64::from(total_len.get()) };
                 self.charge(account, cost).await?;
-                let put =
-                    self.blocking(move |store| store.put_chunk(group, chunk, total_len, offset, &data, &limits)).await;
+                let put = {
+                    let epoch = access.epoch;
+                    self.blocking(move |store| store.put_chunk(group, epoch, chunk, total_len, offset, &data, &limits))
+                        .await
+                };
                 if !matches!(put, Ok(ChunkPut { started: true, .. })) {
                     self.refund(account, cost);
                 }
@@ -633,7 +656,18 @@ impl<S: RelayStore> Relay<S> {
         let nonce = Self::take_challenge(connection)?;
         let Authenticate { device, signature } = request;
         let entry = self.blocking(move |store| store.device(device)).await?;
-        let Some(entry) = entry.filter(|entry| !entry.revoked) else { return refused(RelayError::AuthFailed) };
+        let Some(entry) = entry.filter(|entry| !entry.revoked) else {
+            // Spend the time a real check takes, so that timing does not tell which
+            // device ids exist.
+            let _ = verify_device_auth(
+                &dummy_device_key(),
+                &signature,
+                &connection.exporter,
+                &nonce,
+                AuthPurpose::Authenticate,
+            );
+            return refused(RelayError::AuthFailed);
+        };
         verify_device_auth(&entry.key, &signature, &connection.exporter, &nonce, AuthPurpose::Authenticate)
             .map_err(|_| Error::Refused(RelayError::AuthFailed))?;
         self.authenticated(connection, stream, device, entry.account).await?;
@@ -668,6 +702,10 @@ impl<S: RelayStore> Relay<S> {
     fn take_claims(&self, account: AccountId, count: usize) -> Result<(), Error> {
         let per_hour = f64::from(self.limits.claims_per_hour.max(1));
         let mut claims = self.claims.lock().map_err(|_| Error::Refused(RelayError::Internal))?;
+        if claims.len() >= CLAIM_BUCKETS_BEFORE_PRUNING {
+            // A full bucket carries no state worth keeping.
+            claims.retain(|_, bucket| !bucket.is_full());
+        }
         let burst = (per_hour / 6.0).max(huisclos_protocol::limits::MAX_CLAIM_BATCH as f64);
         let bucket = claims.entry(account).or_insert_with(|| RateBucket::new(per_hour / 3600.0, burst));
         bucket.take(count as f64).map_err(|wait| {

@@ -108,6 +108,9 @@ impl RelayClient {
         tcp.set_nodelay(true)?;
         let connector = tokio_rustls::TlsConnector::from(Arc::new(client_config(pin)));
         let tls = connector.connect(server_name(), tcp).await?;
+        if tls.get_ref().1.alpn_protocol() != Some(huisclos_protocol::limits::ALPN) {
+            return Err(TransportError::Tls("the relay did not negotiate huisclos/1".into()));
+        }
         let exporter = tls_exporter(tls.get_ref().1)?;
         let (read, write) = tokio::io::split(tls);
         Ok(Self::start(TransportKind::Tcp, exporter, read, write))

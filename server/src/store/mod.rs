@@ -247,14 +247,15 @@ pub trait RelayStore: Send + Sync + 'static {
         byte_budget: usize,
     ) -> Result<LogPage, Error>;
 
-    /// Stores a content record, idempotently by id. The flag says whether this call
-    /// stored it.
+    /// Stores a content record in `epoch`, which must be current, idempotently by id.
+    /// The flag says whether this call stored it.
     ///
     /// # Errors
-    /// `Refused(Conflict)` for an id reused with other bytes.
+    /// `Refused(Conflict)` for an id reused with other bytes, `Refused(StaleEpoch)`.
     fn put_content(
         &self,
         group: GroupId,
+        epoch: Epoch,
         record: ContentId,
         sealed: &ContentRecordBytes,
     ) -> Result<(ContentSeq, bool), Error>;
@@ -271,13 +272,16 @@ pub trait RelayStore: Send + Sync + 'static {
         byte_budget: usize,
     ) -> Result<ContentPage, Error>;
 
-    /// Stores a piece of a chunk (see `PutChunk` in `protocol-spec/messages.md`).
+    /// Stores a piece of a chunk in `epoch`, which must be current (see `PutChunk` in
+    /// `protocol-spec/messages.md`).
     ///
     /// # Errors
-    /// `Refused(BadRequest)`, `Refused(LimitExceeded{ChunkSize})`.
+    /// `Refused(BadRequest)`, `Refused(LimitExceeded{ChunkSize})`, `Refused(StaleEpoch)`.
+    #[allow(clippy::too_many_arguments)]
     fn put_chunk(
         &self,
         group: GroupId,
+        epoch: Epoch,
         chunk: ChunkRef,
         total_len: ChunkOffset,
         offset: ChunkOffset,

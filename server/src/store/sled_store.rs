@@ -682,9 +682,11 @@ impl RelayStore for SledStore {
 
     fn check_access(&self, group: GroupId, epoch: Epoch, token: &AccessToken) -> Result<GroupPosition, Error> {
         let stored = self.verifiers.get(key(group.as_bytes(), epoch.get())).map_err(storage)?;
-        let admitted = stored
-            .and_then(|bytes| <[u8; 32]>::try_from(&bytes[..]).ok())
-            .is_some_and(|bytes| EpochVerifier::from_bytes(bytes).admits(token));
+        let stored = stored.and_then(|bytes| <[u8; 32]>::try_from(&bytes[..]).ok());
+        // Hash the token whether or not the group and epoch exist, so that the time
+        // taken does not tell a non-member which groups exist.
+        let compared = EpochVerifier::from_bytes(stored.unwrap_or([0; 32])).admits(token);
+        let admitted = stored.is_some() && compared;
         if !admitted {
             return Err(Error::Refused(RelayError::Forbidden));
         }
@@ -806,6 +808,7 @@ impl RelayStore for SledStore {
     fn put_content(
         &self,
         group: GroupId,
+        epoch: Epoch,
         record: ContentId,
         sealed: &ContentRecordBytes,
     ) -> Result<(ContentSeq, bool), Error> {
@@ -813,6 +816,11 @@ impl RelayStore for SledStore {
         let result = (&self.groups, &self.content, &self.content_ids).transaction(|(groups, content, ids)| {
             let Some(row) = groups.get(group.as_bytes())? else { return refuse(RelayError::Forbidden) };
             let Some(mut row) = GroupRow::decode(&row) else { return corrupt("group row") };
+            // Checked inside the transaction: a member removed by a concurrent commit
+            // cannot slip a record in after it.
+            if row.epoch != epoch.get() {
+                return refuse(stale(row));
+            }
             if let Some(seq) = ids.get(&id_key)? {
                 let Some(seq) = u64_at(&seq, 0) else { return corrupt("content id row") };
                 let Some(stored) = content.get(key(group.as_bytes(), seq))? else { return corrupt("content row") };
@@ -865,6 +873,7 @@ impl RelayStore for SledStore {
     fn put_chunk(
         &self,
         group: GroupId,
+        epoch: Epoch,
         chunk: ChunkRef,
         total_len: ChunkOffset,
         offset: ChunkOffset,
@@ -883,7 +892,12 @@ impl RelayStore for SledStore {
         }
         let chunk_key = join(group.as_bytes(), chunk.as_bytes());
         let piece_key = [chunk_key.as_slice(), &offset.get().to_be_bytes()].concat();
-        let result = (&self.chunks, &self.chunk_pieces).transaction(|(chunks, pieces)| {
+        let result = (&self.groups, &self.chunks, &self.chunk_pieces).transaction(|(groups, chunks, pieces)| {
+            let Some(group_row) = groups.get(group.as_bytes())? else { return refuse(RelayError::Forbidden) };
+            let Some(group_row) = GroupRow::decode(&group_row) else { return corrupt("group row") };
+            if group_row.epoch != epoch.get() {
+                return refuse(stale(group_row));
+            }
             let existing = match chunks.get(&chunk_key)? {
                 None => None,
                 Some(row) => match ChunkRow::decode(&row) {
