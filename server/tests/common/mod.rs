@@ -34,6 +34,8 @@ pub struct RelayProcess {
     pub data_dir: PathBuf,
     _temp: Option<tempfile::TempDir>,
     pub address: SocketAddr,
+    /// Where TCP+TLS listens: the QUIC port when it was free for TCP too, else another.
+    pub tcp_address: SocketAddr,
     pub metrics: Option<SocketAddr>,
     pub pin: SpkiPin,
     pub first_invitation: Option<InvitationToken>,
@@ -68,13 +70,14 @@ impl RelayProcess {
             .expect("the relay binary starts");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
-        let (mut address, mut metrics, mut pin, mut first_invitation) = (None, None, None, None);
+        let (mut address, mut tcp_address, mut metrics, mut pin, mut first_invitation) = (None, None, None, None, None);
         for line in lines.by_ref() {
             let line = line.expect("relay output");
             let Some(rest) = line.strip_prefix("huisclos-relay: ") else { continue };
             let (key, value) = rest.split_once(' ').unwrap_or((rest, ""));
             match key {
                 "quic" => address = Some(value.parse().expect("quic address")),
+                "tcp" => tcp_address = Some(value.parse().expect("tcp address")),
                 "metrics" => {
                     metrics =
                         Some(value.trim_start_matches("http://").trim_end_matches("/metrics").parse().expect("metrics"))
@@ -97,6 +100,7 @@ impl RelayProcess {
             data_dir: data_dir.to_path_buf(),
             _temp: None,
             address: address.expect("the relay printed its address"),
+            tcp_address: tcp_address.expect("the relay printed its TCP address"),
             metrics,
             pin: pin.expect("the relay printed its pin"),
             first_invitation,
@@ -119,7 +123,11 @@ impl RelayProcess {
     }
 
     pub async fn connect(&self, kind: TransportKind) -> RelayClient {
-        RelayClient::connect(kind, self.address, self.pin).await.expect("connects to the relay")
+        let address = match kind {
+            TransportKind::Quic => self.address,
+            TransportKind::Tcp => self.tcp_address,
+        };
+        RelayClient::connect(kind, address, self.pin).await.expect("connects to the relay")
     }
 
     /// Kills the relay with SIGKILL: no flush, no goodbye.
