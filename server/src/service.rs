@@ -203,14 +203,8 @@ impl<S: RelayStore> Relay<S> {
                 let credit = credits.entry(account).or_default();
                 if credit.bytes >= cost {
                     credit.bytes -= cost;
-                    let refill = credit.bytes < QUOTA_BLOCK / 2 && !credit.refilling;
-                    if refill {
-                        credit.refilling = true;
-                    }
                     drop(credits);
-                    if refill {
-                        self.refill_in_background(account);
-                    }
+                    self.top_up(account);
                     return Ok(());
                 }
                 cost - credit.bytes
@@ -251,8 +245,20 @@ impl<S: RelayStore> Relay<S> {
         }
     }
 
-    /// Reserves a block for the account at a moment unrelated to any group write.
-    fn refill_in_background(&self, account: AccountId) {
+    /// Reserves a block in the background, at a moment unrelated to any group write,
+    /// when the account's credit is below half a block and no reservation is running.
+    /// Credit never grows past about a block and a half, so little is forfeited at a
+    /// restart however often the account's devices reconnect.
+    fn top_up(&self, account: AccountId) {
+        let start = self.credits.lock().is_ok_and(|mut credits| {
+            let credit = credits.entry(account).or_default();
+            let start = credit.bytes < QUOTA_BLOCK / 2 && !credit.refilling;
+            credit.refilling |= start;
+            start
+        });
+        if !start {
+            return;
+        }
         let store = self.store.clone();
         let credits = self.credits.clone();
         let quota = self.limits.quota_bytes;
@@ -535,8 +541,8 @@ impl<S: RelayStore> Relay<S> {
                 self.current(&access).await?;
                 let group = access.group;
                 let upload = (group, chunk);
-                let known = connection.pending_uploads.lock().map(|p| p.contains(&upload)).unwrap_or(false);
-                let pending = connection.pending_uploads.lock().map(|p| p.len()).unwrap_or(0);
+                let (known, pending) =
+                    connection.pending_uploads.lock().map(|p| (p.contains(&upload), p.len())).unwrap_or((false, 0));
                 if !known && pending >= self.limits.pending_uploads_per_connection as usize {
                     return refused(RelayError::LimitExceeded { limit: LimitKind::PendingUploads });
                 }
@@ -617,7 +623,7 @@ impl<S: RelayStore> Relay<S> {
             return refused(if active { RelayError::BadRequest } else { RelayError::AuthFailed });
         }
         // Reserve quota now, at a moment unrelated to any group write.
-        self.refill_in_background(account);
+        self.top_up(account);
         Ok(())
     }
 
@@ -713,5 +719,32 @@ impl<S: RelayStore> Relay<S> {
                 retry_after_ms: wait.as_millis().min(u128::from(u32::MAX)) as u32,
             })
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sled_store::{SledStore, now};
+
+    #[tokio::test]
+    async fn logging_in_again_and_again_reserves_one_block() -> Result<(), Error> {
+        let dir = tempfile::tempdir()?;
+        let store = Arc::new(SledStore::open(&dir.path().join("store"))?);
+        let key = huisclos_protocol::auth::DevicePublicKey::from_signing_key(&ed25519_dalek::SigningKey::from_bytes(
+            &[3; 32],
+        ));
+        store.add_invitation([9; 32], UnixSeconds::MAX)?;
+        let limits = PolicyLimits::default();
+        let account = store.create_account([9; 32], &key, now(), &limits.store())?;
+        let relay = Relay::new(store.clone(), limits);
+        for _ in 0..20 {
+            relay.top_up(account);
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(store.usage(account)?.get(), QUOTA_BLOCK, "one block, however many logins");
+        assert_eq!(relay.used(account).await?.get(), 0);
+        Ok(())
     }
 }

@@ -378,8 +378,6 @@ async fn bad_input_gets_typed_errors_and_changes_nothing() -> TestResult {
         assert_eq!(refusal(device.client.request(forged).await), RelayError::BadRequest);
         let status = device.client.request(GetChunkStatus { access: group.access(), chunk: lie }).await;
         assert_eq!(refusal(status), RelayError::NotFound, "a chunk whose hash lies is not kept");
-        let too_big = device.client.request(GetUsage {}).await?;
-        assert!(matches!(too_big, ResponseBody::Usage(_)));
 
         // Quota: a chunk beyond the account's quota is refused before anything is stored.
         let ResponseBody::Usage(usage) = device.client.request(GetUsage {}).await? else { panic!("usage") };
@@ -841,7 +839,6 @@ async fn unauthenticated_connections_are_closed_after_their_deadline() -> TestRe
         tokio::time::sleep(Duration::from_secs(5)).await;
         assert!(idle.request(Ping {}).await.is_err(), "closed after unauthenticated_secs ({kind:?})");
     }
-    let _ = InvitationToken::from_bytes(random());
     Ok(())
 }
 
