@@ -1,17 +1,30 @@
 //! # huisclos-core — the client engine every Huis Clos client shares
 //!
-//! **Not built yet.** This crate will hold, once the client-core issues land:
+//! The desktop client links this crate directly; the mobile apps reach it through the
+//! UniFFI layer in `huisclos-ffi`. It holds:
 //!
-//! - identity: the person's Ed25519 identity key, per-device MLS signature keys and the
-//!   device certificates that bind them, safety numbers and QR verification payloads;
-//! - the encrypted local store (sled, every value sealed with XChaCha20-Poly1305 under a
-//!   storage key from Argon2id or the platform keystore), which is also openmls's
-//!   storage provider;
-//! - spaces as MLS groups (RFC 9420, `openmls`) with policies, roles and history keys;
-//! - content (posts, comments, reactions, library) and the sync engine: a sans-IO inner
-//!   layer that takes frames, time and commands and returns frames and events, driven
-//!   by a thin async layer over QUIC (falling back to TCP+TLS).
+//! - [`vault`]: the encrypted local store (sled; every key a keyed hash, every value
+//!   sealed with XChaCha20-Poly1305 under a data key wrapped by a key from Argon2id or
+//!   the platform keystore), written atomically per engine step;
+//! - [`mls_storage`]: openmls's storage provider over the vault, so all MLS state is
+//!   encrypted at rest;
 //!
-//! It speaks to the relay only through the wire types of [`huisclos_protocol`], and it
-//! must never depend on the relay crate. Today it exposes nothing.
+//! It speaks to the relay only through the wire types of [`huisclos_protocol`] and the
+//! connections of [`huisclos_transport`], and never depends on the relay crate.
+//!
+//! ## Security properties
+//! - Nothing the engine writes to disk is readable without the profile's key: not
+//!   content, not MLS secrets, not the identity key.
+//! - Secrets in memory are held in zeroizing types and never printed by `Debug`.
+//!
+//! ## Not provided
+//! - Protection against an attacker who can read the memory of an unlocked device.
+//! - Detection of a disk rolled back to an older copy of the same profile.
 #![forbid(unsafe_code)]
+
+pub mod error;
+pub mod identity;
+pub mod mls_storage;
+pub mod vault;
+
+pub use error::{CoreError, Result};

@@ -355,6 +355,7 @@ where
 /// Defines a newtype over `Vec<u8>` that is `opaque<max>` on the wire.
 ///
 /// The contents are ciphertext or MLS messages, so `Debug` prints only the length.
+#[macro_export]
 macro_rules! bounded_bytes {
     ($(#[$meta:meta])* $vis:vis struct $name:ident(max = $max:expr, what = $what:literal);) => {
         $(#[$meta])*
@@ -431,9 +432,11 @@ macro_rules! bounded_bytes {
         }
     };
 }
-pub(crate) use bounded_bytes;
+#[doc(no_inline)]
+pub use bounded_bytes;
 
 /// Defines a struct whose encoding is its fields in order.
+#[macro_export]
 macro_rules! wire_struct {
     (
         $(#[$meta:meta])*
@@ -460,10 +463,12 @@ macro_rules! wire_struct {
         }
     };
 }
-pub(crate) use wire_struct;
+#[doc(no_inline)]
+pub use wire_struct;
 
 /// Defines an enum whose variants each wrap one wire type, encoded as a `u8` tag and
 /// then the wrapped value. The tags are listed in `TAGS` for the specification tests.
+#[macro_export]
 macro_rules! wire_enum {
     (
         $(#[$meta:meta])*
@@ -515,9 +520,11 @@ macro_rules! wire_enum {
         }
     };
 }
-pub(crate) use wire_enum;
+#[doc(no_inline)]
+pub use wire_enum;
 
 /// Defines a field-less enum encoded as one `u8`.
+#[macro_export]
 macro_rules! wire_tag_enum {
     (
         $(#[$meta:meta])*
@@ -551,7 +558,8 @@ macro_rules! wire_tag_enum {
         }
     };
 }
-pub(crate) use wire_tag_enum;
+#[doc(no_inline)]
+pub use wire_tag_enum;
 
 #[cfg(test)]
 mod tests {

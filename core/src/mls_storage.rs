@@ -1,0 +1,515 @@
+//! openmls's storage provider over the [`Vault`], so every piece of MLS state (trees,
+//! epoch secrets, signature and HPKE private keys, key packages) is sealed at rest.
+//!
+//! Each openmls label is a vault namespace and each key is the JSON of openmls's key
+//! type (the encoding openmls's own providers use, so its types round-trip exactly);
+//! the vault hashes it, so the files do not show group ids or public keys. Writes land
+//! in the vault's overlay and become durable with the engine's next
+//! [`Vault::commit`], together with the application state of the same step.
+
+use std::sync::Arc;
+
+use openmls_traits::storage::{CURRENT_VERSION, Entity, StorageProvider, traits};
+use serde::Serialize;
+
+use crate::error::{CoreError, Result};
+use crate::vault::Vault;
+
+const V: u16 = CURRENT_VERSION;
+
+/// The vault seen as openmls's storage.
+#[derive(Debug, Clone)]
+pub struct MlsStorage {
+    vault: Arc<Vault>,
+}
+
+fn namespace(label: &str) -> String {
+    format!("mls/{label}")
+}
+
+fn key_bytes(key: &impl Serialize) -> Result<Vec<u8>> {
+    serde_json::to_vec(key).map_err(|_| CoreError::Store("an MLS key did not serialise".into()))
+}
+
+impl MlsStorage {
+    /// Wraps the vault.
+    pub fn new(vault: Arc<Vault>) -> Self {
+        Self { vault }
+    }
+
+    /// The vault underneath.
+    pub fn vault(&self) -> &Arc<Vault> {
+        &self.vault
+    }
+
+    fn write(&self, label: &str, key: &impl Serialize, value: &impl Serialize) -> Result<()> {
+        let value = zeroize::Zeroizing::new(
+            serde_json::to_vec(value).map_err(|_| CoreError::Store("an MLS value did not serialise".into()))?,
+        );
+        self.vault.put(&namespace(label), &key_bytes(key)?, &value)
+    }
+
+    fn read<T: Entity<V>>(&self, label: &str, key: &impl Serialize) -> Result<Option<T>> {
+        match self.vault.get(&namespace(label), &key_bytes(key)?)? {
+            None => Ok(None),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|_| CoreError::CorruptProfile("a stored MLS value does not parse")),
+        }
+    }
+
+    fn delete(&self, label: &str, key: &impl Serialize) -> Result<()> {
+        self.vault.remove(&namespace(label), &key_bytes(key)?);
+        Ok(())
+    }
+
+    /// A list stored as one value: the JSON encodings of its items.
+    fn read_list(&self, label: &str, key: &impl Serialize) -> Result<Vec<Vec<u8>>> {
+        match self.vault.get(&namespace(label), &key_bytes(key)?)? {
+            None => Ok(Vec::new()),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|_| CoreError::CorruptProfile("a stored MLS list does not parse")),
+        }
+    }
+
+    fn write_list(&self, label: &str, key: &impl Serialize, items: &[Vec<u8>]) -> Result<()> {
+        self.write(label, key, &items)
+    }
+
+    fn parse_items<T: serde::de::DeserializeOwned>(items: Vec<Vec<u8>>) -> Result<Vec<T>> {
+        items
+            .iter()
+            .map(|item| {
+                serde_json::from_slice(item).map_err(|_| CoreError::CorruptProfile("a stored MLS item does not parse"))
+            })
+            .collect()
+    }
+}
+
+fn epoch_key(group_id: &impl Serialize, epoch: &impl Serialize, leaf_index: u32) -> Result<Vec<u8>> {
+    let mut key = key_bytes(group_id)?;
+    key.push(0);
+    key.extend_from_slice(&key_bytes(epoch)?);
+    key.push(0);
+    key.extend_from_slice(&leaf_index.to_be_bytes());
+    Ok(key)
+}
+
+fn serialized(value: &impl Serialize) -> Result<Vec<u8>> {
+    serde_json::to_vec(value).map_err(|_| CoreError::Store("an MLS value did not serialise".into()))
+}
+
+impl StorageProvider<V> for MlsStorage {
+    type Error = CoreError;
+
+    fn append_own_leaf_node<GroupId: traits::GroupId<V>, LeafNode: traits::LeafNode<V>>(
+        &self,
+        group_id: &GroupId,
+        leaf_node: &LeafNode,
+    ) -> Result<(), CoreError> {
+        let mut items = self.read_list("own_leaf_nodes", group_id)?;
+        items.push(serialized(leaf_node)?);
+        self.write_list("own_leaf_nodes", group_id, &items)
+    }
+
+    fn own_leaf_nodes<GroupId: traits::GroupId<V>, LeafNode: traits::LeafNode<V>>(
+        &self,
+        group_id: &GroupId,
+    ) -> Result<Vec<LeafNode>, CoreError> {
+        Self::parse_items(self.read_list("own_leaf_nodes", group_id)?)
+    }
+
+    fn delete_own_leaf_nodes<GroupId: traits::GroupId<V>>(&self, group_id: &GroupId) -> Result<(), CoreError> {
+        self.delete("own_leaf_nodes", group_id)
+    }
+
+    fn queue_proposal<
+        GroupId: traits::GroupId<V>,
+        ProposalRef: traits::ProposalRef<V>,
+        QueuedProposal: traits::QueuedProposal<V>,
+    >(
+        &self,
+        group_id: &GroupId,
+        proposal_ref: &ProposalRef,
+        proposal: &QueuedProposal,
+    ) -> Result<(), CoreError> {
+        let reference = serialized(proposal_ref)?;
+        let mut refs = self.read_list("proposal_refs", group_id)?;
+        if !refs.contains(&reference) {
+            refs.push(reference);
+        }
+        self.write_list("proposal_refs", group_id, &refs)?;
+        self.write("proposal", &(group_id, proposal_ref), proposal)
+    }
+
+    fn queued_proposal_refs<GroupId: traits::GroupId<V>, ProposalRef: traits::ProposalRef<V>>(
+        &self,
+        group_id: &GroupId,
+    ) -> Result<Vec<ProposalRef>, CoreError> {
+        Self::parse_items(self.read_list("proposal_refs", group_id)?)
+    }
+
+    fn queued_proposals<
+        GroupId: traits::GroupId<V>,
+        ProposalRef: traits::ProposalRef<V>,
+        QueuedProposal: traits::QueuedProposal<V>,
+    >(
+        &self,
+        group_id: &GroupId,
+    ) -> Result<Vec<(ProposalRef, QueuedProposal)>, CoreError> {
+        let refs: Vec<ProposalRef> = Self::parse_items(self.read_list("proposal_refs", group_id)?)?;
+        let mut out = Vec::with_capacity(refs.len());
+        for reference in refs {
+            let proposal = self
+                .read("proposal", &(group_id, &reference))?
+                .ok_or(CoreError::CorruptProfile("a queued MLS proposal is missing"))?;
+            out.push((reference, proposal));
+        }
+        Ok(out)
+    }
+
+    fn remove_proposal<GroupId: traits::GroupId<V>, ProposalRef: traits::ProposalRef<V>>(
+        &self,
+        group_id: &GroupId,
+        proposal_ref: &ProposalRef,
+    ) -> Result<(), CoreError> {
+        let reference = serialized(proposal_ref)?;
+        let mut refs = self.read_list("proposal_refs", group_id)?;
+        refs.retain(|r| r != &reference);
+        self.write_list("proposal_refs", group_id, &refs)?;
+        self.delete("proposal", &(group_id, proposal_ref))
+    }
+
+    fn clear_proposal_queue<GroupId: traits::GroupId<V>, ProposalRef: traits::ProposalRef<V>>(
+        &self,
+        group_id: &GroupId,
+    ) -> Result<(), CoreError> {
+        let refs: Vec<ProposalRef> = Self::parse_items(self.read_list("proposal_refs", group_id)?)?;
+        for reference in &refs {
+            self.delete("proposal", &(group_id, reference))?;
+        }
+        self.delete("proposal_refs", group_id)
+    }
+
+    fn write_signature_key_pair<
+        SignaturePublicKey: traits::SignaturePublicKey<V>,
+        SignatureKeyPair: traits::SignatureKeyPair<V>,
+    >(
+        &self,
+        public_key: &SignaturePublicKey,
+        signature_key_pair: &SignatureKeyPair,
+    ) -> Result<(), CoreError> {
+        self.write("signature_key_pair", public_key, signature_key_pair)
+    }
+
+    fn signature_key_pair<
+        SignaturePublicKey: traits::SignaturePublicKey<V>,
+        SignatureKeyPair: traits::SignatureKeyPair<V>,
+    >(
+        &self,
+        public_key: &SignaturePublicKey,
+    ) -> Result<Option<SignatureKeyPair>, CoreError> {
+        self.read("signature_key_pair", public_key)
+    }
+
+    fn delete_signature_key_pair<SignaturePublicKey: traits::SignaturePublicKey<V>>(
+        &self,
+        public_key: &SignaturePublicKey,
+    ) -> Result<(), CoreError> {
+        self.delete("signature_key_pair", public_key)
+    }
+
+    fn write_encryption_key_pair<EncryptionKey: traits::EncryptionKey<V>, HpkeKeyPair: traits::HpkeKeyPair<V>>(
+        &self,
+        public_key: &EncryptionKey,
+        key_pair: &HpkeKeyPair,
+    ) -> Result<(), CoreError> {
+        self.write("encryption_key_pair", public_key, key_pair)
+    }
+
+    fn encryption_key_pair<HpkeKeyPair: traits::HpkeKeyPair<V>, EncryptionKey: traits::EncryptionKey<V>>(
+        &self,
+        public_key: &EncryptionKey,
+    ) -> Result<Option<HpkeKeyPair>, CoreError> {
+        self.read("encryption_key_pair", public_key)
+    }
+
+    fn delete_encryption_key_pair<EncryptionKey: traits::EncryptionKey<V>>(
+        &self,
+        public_key: &EncryptionKey,
+    ) -> Result<(), CoreError> {
+        self.delete("encryption_key_pair", public_key)
+    }
+
+    fn write_encryption_epoch_key_pairs<
+        GroupId: traits::GroupId<V>,
+        EpochKey: traits::EpochKey<V>,
+        HpkeKeyPair: traits::HpkeKeyPair<V>,
+    >(
+        &self,
+        group_id: &GroupId,
+        epoch: &EpochKey,
+        leaf_index: u32,
+        key_pairs: &[HpkeKeyPair],
+    ) -> Result<(), CoreError> {
+        self.write("epoch_key_pairs", &epoch_key(group_id, epoch, leaf_index)?, &key_pairs)
+    }
+
+    fn encryption_epoch_key_pairs<
+        GroupId: traits::GroupId<V>,
+        EpochKey: traits::EpochKey<V>,
+        HpkeKeyPair: traits::HpkeKeyPair<V>,
+    >(
+        &self,
+        group_id: &GroupId,
+        epoch: &EpochKey,
+        leaf_index: u32,
+    ) -> Result<Vec<HpkeKeyPair>, CoreError> {
+        let key = epoch_key(group_id, epoch, leaf_index)?;
+        match self.vault.get(&namespace("epoch_key_pairs"), &key_bytes(&key)?)? {
+            None => Ok(Vec::new()),
+            Some(bytes) => serde_json::from_slice(&bytes)
+                .map_err(|_| CoreError::CorruptProfile("stored MLS epoch key pairs do not parse")),
+        }
+    }
+
+    fn delete_encryption_epoch_key_pairs<GroupId: traits::GroupId<V>, EpochKey: traits::EpochKey<V>>(
+        &self,
+        group_id: &GroupId,
+        epoch: &EpochKey,
+        leaf_index: u32,
+    ) -> Result<(), CoreError> {
+        self.delete("epoch_key_pairs", &epoch_key(group_id, epoch, leaf_index)?)
+    }
+
+    fn write_key_package<HashReference: traits::HashReference<V>, KeyPackage: traits::KeyPackage<V>>(
+        &self,
+        hash_ref: &HashReference,
+        key_package: &KeyPackage,
+    ) -> Result<(), CoreError> {
+        self.write("key_package", hash_ref, key_package)
+    }
+
+    fn key_package<KeyPackageRef: traits::HashReference<V>, KeyPackage: traits::KeyPackage<V>>(
+        &self,
+        hash_ref: &KeyPackageRef,
+    ) -> Result<Option<KeyPackage>, CoreError> {
+        self.read("key_package", hash_ref)
+    }
+
+    fn delete_key_package<KeyPackageRef: traits::HashReference<V>>(
+        &self,
+        hash_ref: &KeyPackageRef,
+    ) -> Result<(), CoreError> {
+        self.delete("key_package", hash_ref)
+    }
+
+    fn write_psk<PskId: traits::PskId<V>, PskBundle: traits::PskBundle<V>>(
+        &self,
+        psk_id: &PskId,
+        psk: &PskBundle,
+    ) -> Result<(), CoreError> {
+        self.write("psk", psk_id, psk)
+    }
+
+    fn psk<PskBundle: traits::PskBundle<V>, PskId: traits::PskId<V>>(
+        &self,
+        psk_id: &PskId,
+    ) -> Result<Option<PskBundle>, CoreError> {
+        self.read("psk", psk_id)
+    }
+
+    fn delete_psk<PskKey: traits::PskId<V>>(&self, psk_id: &PskKey) -> Result<(), CoreError> {
+        self.delete("psk", psk_id)
+    }
+
+    fn write_mls_join_config<GroupId: traits::GroupId<V>, MlsGroupJoinConfig: traits::MlsGroupJoinConfig<V>>(
+        &self,
+        group_id: &GroupId,
+        value: &MlsGroupJoinConfig,
+    ) -> Result<(), CoreError> {
+        self.write("join_config", group_id, value)
+    }
+
+    fn mls_group_join_config<GroupId: traits::GroupId<V>, MlsGroupJoinConfig: traits::MlsGroupJoinConfig<V>>(
+        &self,
+        group_id: &GroupId,
+    ) -> Result<Option<MlsGroupJoinConfig>, CoreError> {
+        self.read("join_config", group_id)
+    }
+
+    fn delete_group_config<GroupId: traits::GroupId<V>>(&self, group_id: &GroupId) -> Result<(), CoreError> {
+        self.delete("join_config", group_id)
+    }
+
+    fn write_tree<GroupId: traits::GroupId<V>, TreeSync: traits::TreeSync<V>>(
+        &self,
+        group_id: &GroupId,
+        value: &TreeSync,
+    ) -> Result<(), CoreError> {
+        self.write("tree", group_id, value)
+    }
+
+    fn tree<GroupId: traits::GroupId<V>, TreeSync: traits::TreeSync<V>>(
+        &self,
+        group_id: &GroupId,
+    ) -> Result<Option<TreeSync>, CoreError> {
+        self.read("tree", group_id)
+    }
+
+    fn delete_tree<GroupId: traits::GroupId<V>>(&self, group_id: &GroupId) -> Result<(), CoreError> {
+        self.delete("tree", group_id)
+    }
+
+    fn write_interim_transcript_hash<GroupId: traits::GroupId<V>, InterimTranscriptHash: traits::InterimTranscriptHash<V>>(
+        &self,
+        group_id: &GroupId,
+        value: &InterimTranscriptHash,
+    ) -> Result<(), CoreError> {
+        self.write("interim_transcript_hash", group_id, value)
+    }
+
+    fn interim_transcript_hash<GroupId: traits::GroupId<V>, InterimTranscriptHash: traits::InterimTranscriptHash<V>>(
+        &self,
+        group_id: &GroupId,
+    ) -> Result<Option<InterimTranscriptHash>, CoreError> {
+        self.read("interim_transcript_hash", group_id)
+    }
+
+    fn delete_interim_transcript_hash<GroupId: traits::GroupId<V>>(&self, group_id: &GroupId) -> Result<(), CoreError> {
+        self.delete("interim_transcript_hash", group_id)
+    }
+
+    fn write_context<GroupId: traits::GroupId<V>, GroupContext: traits::GroupContext<V>>(
+        &self,
+        group_id: &GroupId,
+        value: &GroupContext,
+    ) -> Result<(), CoreError> {
+        self.write("context", group_id, value)
+    }
+
+    fn group_context<GroupId: traits::GroupId<V>, GroupContext: traits::GroupContext<V>>(
+        &self,
+        group_id: &GroupId,
+    ) -> Result<Option<GroupContext>, CoreError> {
+        self.read("context", group_id)
+    }
+
+    fn delete_context<GroupId: traits::GroupId<V>>(&self, group_id: &GroupId) -> Result<(), CoreError> {
+        self.delete("context", group_id)
+    }
+
+    fn write_confirmation_tag<GroupId: traits::GroupId<V>, ConfirmationTag: traits::ConfirmationTag<V>>(
+        &self,
+        group_id: &GroupId,
+        value: &ConfirmationTag,
+    ) -> Result<(), CoreError> {
+        self.write("confirmation_tag", group_id, value)
+    }
+
+    fn confirmation_tag<GroupId: traits::GroupId<V>, ConfirmationTag: traits::ConfirmationTag<V>>(
+        &self,
+        group_id: &GroupId,
+    ) -> Result<Option<ConfirmationTag>, CoreError> {
+        self.read("confirmation_tag", group_id)
+    }
+
+    fn delete_confirmation_tag<GroupId: traits::GroupId<V>>(&self, group_id: &GroupId) -> Result<(), CoreError> {
+        self.delete("confirmation_tag", group_id)
+    }
+
+    fn write_group_state<GroupState: traits::GroupState<V>, GroupId: traits::GroupId<V>>(
+        &self,
+        group_id: &GroupId,
+        value: &GroupState,
+    ) -> Result<(), CoreError> {
+        self.write("group_state", group_id, value)
+    }
+
+    fn group_state<GroupState: traits::GroupState<V>, GroupId: traits::GroupId<V>>(
+        &self,
+        group_id: &GroupId,
+    ) -> Result<Option<GroupState>, CoreError> {
+        self.read("group_state", group_id)
+    }
+
+    fn delete_group_state<GroupId: traits::GroupId<V>>(&self, group_id: &GroupId) -> Result<(), CoreError> {
+        self.delete("group_state", group_id)
+    }
+
+    fn write_message_secrets<GroupId: traits::GroupId<V>, MessageSecrets: traits::MessageSecrets<V>>(
+        &self,
+        group_id: &GroupId,
+        value: &MessageSecrets,
+    ) -> Result<(), CoreError> {
+        self.write("message_secrets", group_id, value)
+    }
+
+    fn message_secrets<GroupId: traits::GroupId<V>, MessageSecrets: traits::MessageSecrets<V>>(
+        &self,
+        group_id: &GroupId,
+    ) -> Result<Option<MessageSecrets>, CoreError> {
+        self.read("message_secrets", group_id)
+    }
+
+    fn delete_message_secrets<GroupId: traits::GroupId<V>>(&self, group_id: &GroupId) -> Result<(), CoreError> {
+        self.delete("message_secrets", group_id)
+    }
+
+    fn write_resumption_psk_store<GroupId: traits::GroupId<V>, ResumptionPskStore: traits::ResumptionPskStore<V>>(
+        &self,
+        group_id: &GroupId,
+        value: &ResumptionPskStore,
+    ) -> Result<(), CoreError> {
+        self.write("resumption_psk", group_id, value)
+    }
+
+    fn resumption_psk_store<GroupId: traits::GroupId<V>, ResumptionPskStore: traits::ResumptionPskStore<V>>(
+        &self,
+        group_id: &GroupId,
+    ) -> Result<Option<ResumptionPskStore>, CoreError> {
+        self.read("resumption_psk", group_id)
+    }
+
+    fn delete_all_resumption_psk_secrets<GroupId: traits::GroupId<V>>(&self, group_id: &GroupId) -> Result<(), CoreError> {
+        self.delete("resumption_psk", group_id)
+    }
+
+    fn write_own_leaf_index<GroupId: traits::GroupId<V>, LeafNodeIndex: traits::LeafNodeIndex<V>>(
+        &self,
+        group_id: &GroupId,
+        value: &LeafNodeIndex,
+    ) -> Result<(), CoreError> {
+        self.write("own_leaf_index", group_id, value)
+    }
+
+    fn own_leaf_index<GroupId: traits::GroupId<V>, LeafNodeIndex: traits::LeafNodeIndex<V>>(
+        &self,
+        group_id: &GroupId,
+    ) -> Result<Option<LeafNodeIndex>, CoreError> {
+        self.read("own_leaf_index", group_id)
+    }
+
+    fn delete_own_leaf_index<GroupId: traits::GroupId<V>>(&self, group_id: &GroupId) -> Result<(), CoreError> {
+        self.delete("own_leaf_index", group_id)
+    }
+
+    fn write_group_epoch_secrets<GroupId: traits::GroupId<V>, GroupEpochSecrets: traits::GroupEpochSecrets<V>>(
+        &self,
+        group_id: &GroupId,
+        value: &GroupEpochSecrets,
+    ) -> Result<(), CoreError> {
+        self.write("epoch_secrets", group_id, value)
+    }
+
+    fn group_epoch_secrets<GroupId: traits::GroupId<V>, GroupEpochSecrets: traits::GroupEpochSecrets<V>>(
+        &self,
+        group_id: &GroupId,
+    ) -> Result<Option<GroupEpochSecrets>, CoreError> {
+        self.read("epoch_secrets", group_id)
+    }
+
+    fn delete_group_epoch_secrets<GroupId: traits::GroupId<V>>(&self, group_id: &GroupId) -> Result<(), CoreError> {
+        self.delete("epoch_secrets", group_id)
+    }
+}
