@@ -22,9 +22,13 @@
 //! - Detection of a disk rolled back to an older copy of the same profile.
 #![forbid(unsafe_code)]
 
+pub mod content;
+pub mod engine;
 pub mod error;
 pub mod identity;
+pub mod mls;
 pub mod mls_storage;
+pub mod space;
 pub mod vault;
 
 pub use error::{CoreError, Result};

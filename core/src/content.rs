@@ -1,0 +1,423 @@
+//! Content — posts, comments, reactions, edits, deletions — and how it is sealed.
+//!
+//! Every item is a [`ContentEnvelope`]: the body, the author's device certificate and a
+//! signature by the author device's MLS signature key (the key of its leaf, so the
+//! author is the same key MLS authenticates as the sender). Envelopes travel:
+//!
+//! - in spaces that keep history, sealed under the space's [`HistoryKey`] as a
+//!   [`SealedRecord`] in the relay's content store, where later members read them;
+//! - in spaces with `history: none`, inside MLS application messages only.
+//!
+//! History keys travel inside MLS application messages ([`AppPayload::HistoryKeys`]):
+//! the adder sends every generation right after adding someone, and whoever removes a
+//! member sends a fresh generation right after the commit, so the removed member cannot
+//! read what comes next.
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
+use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use huisclos_protocol::codec::{BoundedVec, Reader, Wire, put_varint};
+use huisclos_protocol::ids::{ContentId, GroupId, UnixSeconds};
+use rand_core::{OsRng, RngCore};
+use zeroize::Zeroizing;
+
+use crate::error::{CoreError, Result};
+use crate::identity::{DeviceCertificate, SignatureBytes};
+use crate::space::bounded_text;
+
+/// Domain separation for content signatures.
+pub const CONTENT_SIGNATURE_LABEL: &[u8] = b"huisclos/1 content";
+/// Domain separation for the associated data of sealed records.
+pub const CONTENT_SEAL_LABEL: &[u8] = b"huisclos/1 sealed-record";
+/// The most bytes of text in a post or comment.
+pub const MAX_TEXT_LEN: usize = 64 * 1024;
+/// The most bytes in a reaction (one emoji sequence).
+pub const MAX_REACTION_LEN: usize = 32;
+/// The most history-key generations a space may have.
+pub const MAX_HISTORY_GENERATIONS: usize = 4096;
+/// The version byte of a sealed record.
+const SEALED_RECORD_VERSION: u8 = 1;
+
+bounded_text!(
+    /// The text of a post or comment (markdown).
+    Text, MAX_TEXT_LEN, "text", allow_empty = false
+);
+bounded_text!(
+    /// A reaction, such as an emoji.
+    Reaction, MAX_REACTION_LEN, "reaction", allow_empty = false
+);
+
+huisclos_protocol::wire_struct!(
+    /// A news post.
+    pub struct Post {
+        /// The text.
+        pub text: Text,
+    }
+);
+
+huisclos_protocol::wire_struct!(
+    /// A comment under a post, or under another comment.
+    pub struct Comment {
+        /// The post or comment answered.
+        pub parent: ContentId,
+        /// The text.
+        pub text: Text,
+    }
+);
+
+huisclos_protocol::wire_struct!(
+    /// A reaction to an item, or its withdrawal.
+    pub struct React {
+        /// The item.
+        pub target: ContentId,
+        /// The reaction.
+        pub reaction: Reaction,
+        /// `true` to add it, `false` to take it back.
+        pub on: bool,
+    }
+);
+
+huisclos_protocol::wire_struct!(
+    /// A new text for an item.
+    pub struct Edit {
+        /// The post or comment.
+        pub target: ContentId,
+        /// The new text.
+        pub text: Text,
+    }
+);
+
+huisclos_protocol::wire_struct!(
+    /// The deletion of an item.
+    pub struct Delete {
+        /// The post or comment.
+        pub target: ContentId,
+    }
+);
+
+huisclos_protocol::wire_enum!(
+    /// What an item says.
+    pub enum ContentBody(what = "content body") {
+        /// A post.
+        0x01 => Post(Post),
+        /// A comment.
+        0x02 => Comment(Comment),
+        /// A reaction.
+        0x03 => React(React),
+        /// An edit.
+        0x04 => Edit(Edit),
+        /// A deletion.
+        0x05 => Delete(Delete),
+    }
+);
+
+huisclos_protocol::wire_struct!(
+    /// What an author signs.
+    pub struct EnvelopeBody {
+        /// The item's id, chosen at random by the author; de-duplicates resends.
+        pub id: ContentId,
+        /// The space, so an item cannot be replayed into another space.
+        pub group: GroupId,
+        /// The author's device certificate.
+        pub author: DeviceCertificate,
+        /// When it was written, by the author's clock.
+        pub created_at: UnixSeconds,
+        /// What it says.
+        pub body: ContentBody,
+    }
+);
+
+huisclos_protocol::wire_struct!(
+    /// A signed item.
+    pub struct ContentEnvelope {
+        /// The signed part.
+        pub signed: EnvelopeBody,
+        /// The author device's MLS signature key's signature over
+        /// [`CONTENT_SIGNATURE_LABEL`] and `signed`.
+        pub signature: SignatureBytes,
+    }
+);
+
+fn labelled(body: &[u8]) -> Vec<u8> {
+    let mut message = Vec::with_capacity(CONTENT_SIGNATURE_LABEL.len() + 1 + body.len());
+    message.extend_from_slice(CONTENT_SIGNATURE_LABEL);
+    message.push(0);
+    message.extend_from_slice(body);
+    message
+}
+
+impl ContentEnvelope {
+    /// Signs an item with the author device's MLS signature key.
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] when `mls_key` is not the certificate's key.
+    pub fn sign(signed: EnvelopeBody, mls_key: &SigningKey) -> Result<Self> {
+        if mls_key.verifying_key().to_bytes() != signed.author.body.mls_key {
+            return Err(CoreError::Invalid("content is signed with the certified device key".into()));
+        }
+        let signature = mls_key.sign(&labelled(&signed.to_wire())).to_bytes();
+        let mut bytes = [0u8; 64];
+        bytes.copy_from_slice(&signature);
+        let signature = SignatureBytes::from_wire(&bytes)?;
+        Ok(Self { signed, signature })
+    }
+
+    /// Checks the certificate and the signature, and that the item belongs to `group`.
+    ///
+    /// # Errors
+    /// [`CoreError::Verification`] when anything does not hold.
+    pub fn verify(&self, group: &GroupId) -> Result<()> {
+        if &self.signed.group != group {
+            return Err(CoreError::Verification("content from another space"));
+        }
+        self.signed.author.verify()?;
+        let key = VerifyingKey::from_bytes(&self.signed.author.body.mls_key)
+            .map_err(|_| CoreError::Verification("author device key is not a valid key"))?;
+        key.verify(&labelled(&self.signed.to_wire()), &Signature::from_bytes(self.signature.as_bytes()))
+            .map_err(|_| CoreError::Verification("content signature"))
+    }
+}
+
+/// One generation of a space's history key. Zeroized on drop; `Debug` shows the
+/// generation only.
+#[derive(Clone, zeroize::ZeroizeOnDrop, PartialEq, Eq)]
+pub struct HistoryKey {
+    #[zeroize(skip)]
+    generation: u32,
+    key: [u8; 32],
+}
+
+impl HistoryKey {
+    /// A fresh random key of `generation`.
+    pub fn generate(generation: u32) -> Self {
+        let mut key = [0u8; 32];
+        OsRng.fill_bytes(&mut key);
+        Self { generation, key }
+    }
+
+    /// Rebuilds a key from the encrypted store.
+    pub fn from_parts(generation: u32, key: [u8; 32]) -> Self {
+        Self { generation, key }
+    }
+
+    /// The key bytes, for the encrypted store only.
+    pub fn expose_for_storage(&self) -> [u8; 32] {
+        self.key
+    }
+
+    /// The generation: 0 for the space's first key, one more at each rotation.
+    pub fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    fn cipher(&self) -> XChaCha20Poly1305 {
+        XChaCha20Poly1305::new((&self.key).into())
+    }
+}
+
+impl std::fmt::Debug for HistoryKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HistoryKey(generation {})", self.generation)
+    }
+}
+
+impl Wire for HistoryKey {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.generation.encode(out);
+        out.extend_from_slice(&self.key);
+    }
+    fn decode(reader: &mut Reader<'_>) -> std::result::Result<Self, huisclos_protocol::Error> {
+        Ok(Self { generation: u32::decode(reader)?, key: reader.take_array("history key")? })
+    }
+}
+
+#[cfg(feature = "proptest")]
+impl proptest::arbitrary::Arbitrary for HistoryKey {
+    type Parameters = ();
+    type Strategy = proptest::strategy::BoxedStrategy<Self>;
+    fn arbitrary_with((): ()) -> Self::Strategy {
+        use proptest::strategy::Strategy;
+        (0..8u32, proptest::arbitrary::any::<[u8; 32]>()).prop_map(|(generation, key)| Self { generation, key }).boxed()
+    }
+}
+
+fn seal_aad(group: &GroupId, record: &ContentId, generation: u32) -> Vec<u8> {
+    let mut aad = CONTENT_SEAL_LABEL.to_vec();
+    aad.extend_from_slice(group.as_bytes());
+    aad.extend_from_slice(record.as_bytes());
+    aad.extend_from_slice(&generation.to_be_bytes());
+    aad
+}
+
+/// The bytes of a content record at the relay: version, history-key generation, nonce,
+/// and the envelope sealed with XChaCha20-Poly1305 (associated data: group, record id,
+/// generation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedRecord {
+    /// The generation of the history key that sealed it.
+    pub generation: u32,
+    nonce: [u8; 24],
+    ciphertext: Vec<u8>,
+}
+
+impl SealedRecord {
+    /// Seals an envelope for the record `record` of `group`.
+    ///
+    /// # Errors
+    /// Only if encryption fails.
+    pub fn seal(key: &HistoryKey, group: &GroupId, record: &ContentId, envelope: &ContentEnvelope) -> Result<Self> {
+        let mut nonce = [0u8; 24];
+        OsRng.fill_bytes(&mut nonce);
+        let plaintext = Zeroizing::new(envelope.to_wire());
+        let ciphertext = key
+            .cipher()
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload { msg: &plaintext, aad: &seal_aad(group, record, key.generation) },
+            )
+            .map_err(|_| CoreError::Invalid("sealing failed".into()))?;
+        Ok(Self { generation: key.generation, nonce, ciphertext })
+    }
+
+    /// Opens the record with the matching key and decodes the envelope (not yet
+    /// verified).
+    ///
+    /// # Errors
+    /// [`CoreError::Verification`] when the key is not the record's or the bytes were
+    /// changed, [`CoreError::Decode`] when the plaintext does not decode.
+    pub fn open(&self, key: &HistoryKey, group: &GroupId, record: &ContentId) -> Result<ContentEnvelope> {
+        if key.generation != self.generation {
+            return Err(CoreError::Verification("record sealed under another history key"));
+        }
+        let plaintext = Zeroizing::new(
+            key.cipher()
+                .decrypt(
+                    XNonce::from_slice(&self.nonce),
+                    Payload { msg: &self.ciphertext, aad: &seal_aad(group, record, key.generation) },
+                )
+                .map_err(|_| CoreError::Verification("sealed record does not open"))?,
+        );
+        Ok(ContentEnvelope::from_wire(&plaintext)?)
+    }
+
+    /// The record's bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(1 + 5 + 24 + self.ciphertext.len());
+        out.push(SEALED_RECORD_VERSION);
+        put_varint(&mut out, u64::from(self.generation));
+        out.extend_from_slice(&self.nonce);
+        out.extend_from_slice(&self.ciphertext);
+        out
+    }
+
+    /// Parses a record's bytes (bounded by the protocol's record size).
+    ///
+    /// # Errors
+    /// [`CoreError::Decode`] or [`CoreError::Invalid`] when malformed.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let mut reader = Reader::new(bytes);
+        if reader.take_u8("sealed record version")? != SEALED_RECORD_VERSION {
+            return Err(CoreError::Invalid("unknown sealed record version".into()));
+        }
+        let generation = u32::try_from(reader.take_varint("history generation")?)
+            .map_err(|_| CoreError::Invalid("history generation out of range".into()))?;
+        let nonce = reader.take_array("nonce")?;
+        let rest = reader.take(reader.remaining(), "ciphertext")?;
+        if rest.len() < 16 {
+            return Err(CoreError::Invalid("sealed record too short".into()));
+        }
+        Ok(Self { generation, nonce, ciphertext: rest.to_vec() })
+    }
+}
+
+huisclos_protocol::wire_struct!(
+    /// History-key generations handed to members.
+    pub struct HistoryKeys {
+        /// The generations, oldest first.
+        pub keys: BoundedVec<HistoryKey, MAX_HISTORY_GENERATIONS>,
+    }
+);
+
+huisclos_protocol::wire_enum!(
+    /// What an MLS application message of a space carries.
+    pub enum AppPayload(what = "application payload") {
+        /// History keys, sent by an adder or a remover right after their commit.
+        0x01 => HistoryKeys(HistoryKeys),
+        /// An item, in a space with `history: none`.
+        0x02 => Content(ContentEnvelope),
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::{CertificateBody, DeviceKeys, DisplayName, IdentityKey};
+    use huisclos_protocol::ids::AccountId;
+
+    fn author() -> (DeviceCertificate, DeviceKeys) {
+        let identity = IdentityKey::generate();
+        let keys = DeviceKeys::generate();
+        let certificate = DeviceCertificate::issue(
+            &identity,
+            CertificateBody {
+                identity: identity.public(),
+                account: AccountId::from_bytes([1; 16]),
+                device: keys.device_id(),
+                mls_key: keys.mls_public(),
+                name: DisplayName::new("Nour").unwrap(),
+                created_at: UnixSeconds::new(5).unwrap(),
+            },
+        )
+        .unwrap();
+        (certificate, keys)
+    }
+
+    fn envelope(group: GroupId) -> (ContentEnvelope, DeviceKeys) {
+        let (certificate, keys) = author();
+        let signed = EnvelopeBody {
+            id: ContentId::from_bytes([3; 16]),
+            group,
+            author: certificate,
+            created_at: UnixSeconds::new(9).unwrap(),
+            body: ContentBody::Post(Post { text: Text::new("Hearing moved to Thursday").unwrap() }),
+        };
+        (ContentEnvelope::sign(signed, &keys.mls).unwrap(), keys)
+    }
+
+    #[test]
+    fn sealed_records_open_only_with_their_key_group_and_id() {
+        let group = GroupId::from_bytes([1; 16]);
+        let (envelope, _) = envelope(group);
+        let key = HistoryKey::generate(0);
+        let record = ContentId::from_bytes([3; 16]);
+        let sealed = SealedRecord::seal(&key, &group, &record, &envelope).unwrap();
+        let bytes = sealed.to_bytes();
+        assert!(!bytes.windows(9).any(|w| w == b"Thursday"), "plaintext must not show");
+        let parsed = SealedRecord::from_bytes(&bytes).unwrap();
+        let opened = parsed.open(&key, &group, &record).unwrap();
+        assert_eq!(opened, envelope);
+        opened.verify(&group).unwrap();
+
+        assert!(parsed.open(&HistoryKey::generate(0), &group, &record).is_err());
+        assert!(parsed.open(&key, &GroupId::from_bytes([2; 16]), &record).is_err());
+        assert!(parsed.open(&key, &group, &ContentId::from_bytes([4; 16])).is_err());
+        for i in 0..bytes.len() {
+            let mut flipped = bytes.clone();
+            flipped[i] ^= 0x80;
+            let opened = SealedRecord::from_bytes(&flipped).and_then(|r| r.open(&key, &group, &record));
+            assert!(opened.is_err(), "byte {i}");
+        }
+    }
+
+    #[test]
+    fn envelopes_refuse_other_spaces_and_other_signers() {
+        let group = GroupId::from_bytes([1; 16]);
+        let (envelope, _) = envelope(group);
+        assert!(envelope.verify(&GroupId::from_bytes([9; 16])).is_err());
+        let (_, other) = author();
+        assert!(ContentEnvelope::sign(envelope.signed.clone(), &other.mls).is_err());
+        let mut changed = envelope.clone();
+        changed.signed.created_at = UnixSeconds::new(10).unwrap();
+        assert!(changed.verify(&group).is_err());
+    }
+}

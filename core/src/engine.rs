@@ -1,0 +1,1854 @@
+//! The sans-IO engine: MLS state, content state and sync decisions, with no socket and
+//! no clock.
+//!
+//! The engine takes inputs — user commands ([`Engine::create_space`], [`Engine::post`],
+//! …), answers and events from the relay ([`Engine::handle_response`],
+//! [`Engine::handle_event`]), the connection's state ([`Engine::connected`]) and the
+//! time (every call that needs it takes `now`) — and returns outputs: the next request
+//! to send ([`Engine::poll_request`]) and what happened ([`Engine::poll_event`]). The
+//! async layer in [`crate::client`] moves requests over QUIC or TCP+TLS; tests drive
+//! the engine directly.
+//!
+//! ## One request at a time
+//! The engine keeps at most one request in flight. A group's log must be read, and
+//! its commits merged, strictly in order, and an operation is only built on the state
+//! it commits to; one request at a time makes both trivially true. Work waits in a
+//! queue of jobs (sync a group, read the inbox, send the outbox).
+//!
+//! ## Durability
+//! Each input's effects are written to the vault and committed together before the
+//! engine answers, so a crash never leaves an MLS state merged with a cursor that did
+//! not move, and the outbox survives restarts. Items carry random ids, so a resend
+//! after a lost acknowledgement never shows twice.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
+
+use huisclos_protocol::access::{ACCESS_TOKEN_EXPORTER_LABEL, AccessToken, EpochVerifier, InvitationToken};
+use huisclos_protocol::auth::{AuthPurpose, ChallengeNonce, DevicePublicKey, TlsExporter, sign_device_auth};
+use huisclos_protocol::codec::{BoundedVec, Wire};
+use huisclos_protocol::ids::{AccountId, ContentId, ContentSeq, DeviceId, Epoch, GroupId, PageLimit, RequestId, Seq, UnixSeconds};
+use huisclos_protocol::messages::{
+    AckWelcomes, AppendMessage, Authenticate, ClaimKeyPackages, ContentRecordBytes, CreateAccount, CreateGroup,
+    DepositWelcome, Event, FetchContent, FetchLog, FetchWelcomes, GetChallenge, GroupAccess, LogPageEnd,
+    MlsMessageBytes, PutContent, RelayError, RequestBody, ResponseBody, Subscribe, SubmitCommit, UploadKeyPackages,
+    KeyPackageBytes, WelcomeBytes,
+};
+use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
+use openmls::prelude::*;
+use openmls_traits::OpenMlsProvider;
+use rand_core::{OsRng, RngCore};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::content::{
+    AppPayload, Comment, ContentBody, ContentEnvelope, Delete, Edit, EnvelopeBody, HistoryKey, HistoryKeys, Post,
+    React, Reaction, SealedRecord, Text,
+};
+use crate::error::{CoreError, Result};
+use crate::identity::{
+    CertificateBody, ContactCard, DeviceCertificate, DeviceKeys, DisplayName, IdentityKey, IdentityPublicKey,
+};
+use crate::mls::{DeviceSigner, Provider};
+use crate::mls_storage::MlsStorage;
+use crate::space::{ChangeRequest, HistoryMode, Policy, Role, SpaceDescription, SpaceName, SpaceRules, check_commit};
+use crate::vault::Vault;
+
+/// How many one-time key packages a device keeps at the relay.
+pub const KEY_PACKAGE_TARGET: u32 = 20;
+/// Log entries and content records asked for per page.
+const PAGE: u16 = 128;
+
+const NS_PROFILE: &str = "profile";
+const NS_GROUPS: &str = "groups";
+const NS_OUTBOX: &str = "outbox";
+
+/// Seconds since the Unix epoch: the engine's only notion of time, handed in.
+pub type Now = u64;
+
+/// Something the user should know.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientEvent {
+    /// This device is logged in at the relay.
+    Online,
+    /// The account was created with the invitation.
+    AccountCreated(AccountId),
+    /// An invitation to a space arrived; accept it with [`Engine::accept_invitation`].
+    Invited {
+        /// The space.
+        space: GroupId,
+        /// Its name.
+        name: String,
+        /// Who invited.
+        by: String,
+    },
+    /// This device is now a member of the space.
+    Joined(GroupId),
+    /// The space's members or rules changed.
+    SpaceChanged(GroupId),
+    /// This device was removed from the space.
+    RemovedFromSpace(GroupId),
+    /// A new or changed item.
+    Content {
+        /// The space.
+        space: GroupId,
+        /// The item.
+        item: ContentId,
+    },
+    /// An outbox item reached the relay.
+    Delivered(ContentId),
+    /// Something from the relay or a member was refused; it was not applied.
+    Rejected {
+        /// The space, if known.
+        space: Option<GroupId>,
+        /// Why, in words (never content or keys).
+        reason: String,
+    },
+    /// A security-relevant fact the user must see: a changed identity key, a stalled
+    /// space, a forged item.
+    SecurityWarning {
+        /// The space, if any.
+        space: Option<GroupId>,
+        /// What happened.
+        warning: String,
+    },
+}
+
+/// One item of a space's feed, as shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FeedItem {
+    /// The item's id.
+    pub id: [u8; 16],
+    /// The author's identity key.
+    pub author: [u8; 32],
+    /// The author's display name, from their certificate.
+    pub author_name: String,
+    /// When written, by the author's clock.
+    pub created_at: u64,
+    /// The post or comment answered, for comments.
+    pub parent: Option<[u8; 16]>,
+    /// The current text (empty once deleted).
+    pub text: String,
+    /// Whether it was edited.
+    pub edited: bool,
+    /// Whether it was deleted.
+    pub deleted: bool,
+    /// Reactions and who gave them.
+    pub reactions: BTreeMap<String, BTreeSet<[u8; 32]>>,
+    /// Position in this device's feed (arrival order).
+    pub position: u64,
+}
+
+impl FeedItem {
+    /// The item's id.
+    pub fn content_id(&self) -> ContentId {
+        ContentId::from_bytes(self.id)
+    }
+}
+
+/// A space as listed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpaceSummary {
+    /// The space.
+    pub id: GroupId,
+    /// Its name.
+    pub name: String,
+    /// Its description.
+    pub description: String,
+    /// Who may join.
+    pub policy: Policy,
+    /// Whether later members read earlier content.
+    pub history: HistoryMode,
+    /// This person's role.
+    pub my_role: Role,
+    /// Items from others not yet marked read.
+    pub unread: u32,
+    /// The MLS epoch.
+    pub epoch: u64,
+    /// Whether this device was removed.
+    pub removed: bool,
+}
+
+/// A member of a space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberSummary {
+    /// Their identity key.
+    pub identity: IdentityPublicKey,
+    /// Their display name.
+    pub name: String,
+    /// Their role.
+    pub role: Role,
+    /// Their devices in the space.
+    pub devices: Vec<DeviceId>,
+}
+
+/// What the engine persists about its own profile (sealed in the vault).
+#[derive(Serialize, Deserialize)]
+struct ProfileRecord {
+    identity: [u8; 32],
+    auth: [u8; 32],
+    mls: [u8; 32],
+    name: String,
+    account: Option<[u8; 16]>,
+    certificate: Option<Vec<u8>>,
+    next_outbox: u64,
+}
+
+impl Drop for ProfileRecord {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.identity.zeroize();
+        self.auth.zeroize();
+        self.mls.zeroize();
+    }
+}
+
+/// What the engine persists about each space besides MLS state.
+#[derive(Serialize, Deserialize, Default, Clone)]
+struct GroupMeta {
+    /// The next log position to read in the current epoch.
+    next_seq: u64,
+    /// The next content-store position to read.
+    content_next: u64,
+    /// Log positions of this device's own entries not yet passed by the cursor.
+    own_seqs: BTreeSet<u64>,
+    /// Whether the relay holds the group's log yet.
+    relay_created: bool,
+    removed: bool,
+    /// Set when a commit the relay accepted was refused here: the space cannot advance.
+    stalled: bool,
+    /// The log position of this device's own commit, accepted by the relay but merged
+    /// only when the cursor reaches it (entries before it are read in the old epoch).
+    pending_commit_seq: Option<u64>,
+    /// Whether the user accepted the invitation (spaces this device created: true).
+    accepted: bool,
+    /// Who invited this device, as shown.
+    invited_by: String,
+    unread: u32,
+    feed_len: u64,
+    /// History-key generations, sealed in the vault with the rest of this record.
+    history: Vec<(u32, [u8; 32])>,
+    /// Ids of items already applied (de-duplication across resends and the two paths).
+    seen: BTreeSet<[u8; 16]>,
+}
+
+impl Drop for GroupMeta {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        for (_, key) in &mut self.history {
+            key.zeroize();
+        }
+    }
+}
+
+/// A queued intention, persisted until done.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+enum OutboxItem {
+    /// Create the group's log at the relay.
+    CreateGroup { group: [u8; 16] },
+    /// Publish an item (sealed under the history key, or in an MLS message).
+    Content { group: [u8; 16], envelope: Vec<u8> },
+    /// Send history keys (all generations) to the group.
+    HistoryKeys { group: [u8; 16] },
+    /// Change membership or rules: built into a commit when its turn comes, on the
+    /// newest state.
+    Operation { group: [u8; 16], operation: Operation },
+}
+
+impl OutboxItem {
+    fn group(&self) -> GroupId {
+        match self {
+            Self::CreateGroup { group }
+            | Self::Content { group, .. }
+            | Self::HistoryKeys { group }
+            | Self::Operation { group, .. } => GroupId::from_bytes(*group),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug)]
+enum Operation {
+    Invite { card: Vec<u8>, role: u8 },
+    Remove { identity: [u8; 32] },
+    SetRole { identity: [u8; 32], role: u8 },
+    Rename { name: String },
+    Describe { description: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Job {
+    Welcomes,
+    KeyPackages,
+    Sync(GroupId),
+    Subscribe,
+    Outbox,
+}
+
+/// What the request in flight was for.
+enum Step {
+    Challenge,
+    Auth,
+    KeyPackageUpload,
+    FetchWelcomes,
+    AckWelcomes,
+    Subscribe,
+    FetchLog { group: GroupId },
+    FetchContent { group: GroupId },
+    Outbox { index: u64, stage: OutboxStage },
+}
+
+enum OutboxStage {
+    Single,
+    Claim { operation: Operation },
+    Commit { welcome: Option<(Vec<DeviceId>, Vec<u8>)>, rotates_history: bool, adds: bool },
+    Welcome,
+}
+
+struct Space {
+    group: MlsGroup,
+    meta: GroupMeta,
+}
+
+/// The connection's state as the engine sees it.
+enum Session {
+    Offline,
+    Connected { exporter: TlsExporter },
+    Challenged { exporter: TlsExporter, nonce: ChallengeNonce },
+    Online,
+}
+
+/// The client engine of one profile.
+pub struct Engine {
+    vault: Arc<Vault>,
+    provider: Provider,
+    identity: IdentityKey,
+    device: DeviceKeys,
+    name: DisplayName,
+    account: Option<AccountId>,
+    certificate: Option<DeviceCertificate>,
+    invitation: Option<InvitationToken>,
+    spaces: BTreeMap<GroupId, Space>,
+    jobs: VecDeque<Job>,
+    in_flight: Option<(RequestId, Step)>,
+    /// A request that continues the step just answered; sent before other jobs.
+    follow_up: Option<(RequestBody, Step)>,
+    next_request: u64,
+    next_outbox: u64,
+    events: VecDeque<ClientEvent>,
+    session: Session,
+    now: Now,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("identity", &self.identity.public()).field("spaces", &self.spaces.len()).finish()
+    }
+}
+
+fn mls_error(error: impl std::fmt::Display) -> CoreError {
+    CoreError::Mls(error.to_string())
+}
+
+fn encode<T: Serialize>(value: &T) -> Result<Zeroizing<Vec<u8>>> {
+    postcard::to_allocvec(value).map(Zeroizing::new).map_err(|_| CoreError::Store("a record did not encode".into()))
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T> {
+    postcard::from_bytes(bytes).map_err(|_| CoreError::CorruptProfile("a stored record does not decode"))
+}
+
+fn openmls_group_id(group: &GroupId) -> openmls::group::GroupId {
+    openmls::group::GroupId::from_slice(group.as_bytes())
+}
+
+fn our_group_id(group: &openmls::group::GroupId) -> Result<GroupId> {
+    let bytes: [u8; 16] =
+        group.as_slice().try_into().map_err(|_| CoreError::Verification("group id is not 16 bytes"))?;
+    Ok(GroupId::from_bytes(bytes))
+}
+
+fn seq(value: u64) -> Result<Seq> {
+    Seq::new(value).map_err(CoreError::Decode)
+}
+
+fn role_from(tag: u8) -> Result<Role> {
+    Role::from_wire(&[tag]).map_err(CoreError::Decode)
+}
+
+fn random_content_id() -> ContentId {
+    let mut bytes = [0u8; 16];
+    OsRng.fill_bytes(&mut bytes);
+    ContentId::from_bytes(bytes)
+}
+
+impl Engine {
+    /// Creates a new profile's engine state in an empty vault: a fresh identity key and
+    /// device keys. The device becomes usable at the relay after
+    /// [`Engine::set_invitation`] and a connection.
+    ///
+    /// # Errors
+    /// [`CoreError::ProfileExists`] when the vault already holds a profile.
+    pub fn create(vault: Arc<Vault>, name: DisplayName) -> Result<Self> {
+        if vault.get(NS_PROFILE, b"me")?.is_some() {
+            return Err(CoreError::ProfileExists(vault.dir().display().to_string()));
+        }
+        let engine = Self::assemble(vault, IdentityKey::generate(), DeviceKeys::generate(), name, None, None, 0);
+        engine.save_profile()?;
+        engine.vault.commit()?;
+        Ok(engine)
+    }
+
+    /// Loads the engine of an existing profile, with its spaces and outbox.
+    ///
+    /// # Errors
+    /// [`CoreError::NoProfile`] when the vault is empty; store errors.
+    pub fn load(vault: Arc<Vault>) -> Result<Self> {
+        let bytes = vault.get(NS_PROFILE, b"me")?.ok_or_else(|| CoreError::NoProfile(vault.dir().display().to_string()))?;
+        let record: ProfileRecord = decode(&bytes)?;
+        let identity = IdentityKey::from_secret(&record.identity);
+        let device = DeviceKeys {
+            auth: ed25519_dalek::SigningKey::from_bytes(&record.auth),
+            mls: ed25519_dalek::SigningKey::from_bytes(&record.mls),
+        };
+        let certificate = record.certificate.as_deref().map(DeviceCertificate::from_verified_bytes).transpose()?;
+        let mut engine = Self::assemble(
+            vault.clone(),
+            identity,
+            device,
+            DisplayName::new(record.name.clone())?,
+            record.account.map(AccountId::from_bytes),
+            certificate,
+            record.next_outbox,
+        );
+        if let Some(list) = vault.get(NS_GROUPS, b"list")? {
+            let groups: Vec<[u8; 16]> = decode(&list)?;
+            for id in groups {
+                let group_id = GroupId::from_bytes(id);
+                let meta: GroupMeta = decode(&vault.get(NS_GROUPS, &id)?.ok_or(CoreError::CorruptProfile("group record missing"))?)?;
+                let group = MlsGroup::load(engine.provider.storage(), &openmls_group_id(&group_id))
+                    .map_err(mls_error)?
+                    .ok_or(CoreError::CorruptProfile("MLS state of a space is missing"))?;
+                engine.spaces.insert(group_id, Space { group, meta });
+            }
+        }
+        Ok(engine)
+    }
+
+    fn assemble(
+        vault: Arc<Vault>,
+        identity: IdentityKey,
+        device: DeviceKeys,
+        name: DisplayName,
+        account: Option<AccountId>,
+        certificate: Option<DeviceCertificate>,
+        next_outbox: u64,
+    ) -> Self {
+        let provider = Provider::new(MlsStorage::new(vault.clone()));
+        Self {
+            vault,
+            provider,
+            identity,
+            device,
+            name,
+            account,
+            certificate,
+            invitation: None,
+            spaces: BTreeMap::new(),
+            jobs: VecDeque::new(),
+            in_flight: None,
+            follow_up: None,
+            next_request: 1,
+            next_outbox,
+            events: VecDeque::new(),
+            session: Session::Offline,
+            now: 0,
+        }
+    }
+
+    fn save_profile(&self) -> Result<()> {
+        let record = ProfileRecord {
+            identity: *self.identity.to_secret(),
+            auth: self.device.auth.to_bytes(),
+            mls: self.device.mls.to_bytes(),
+            name: self.name.as_str().to_owned(),
+            account: self.account.map(|a| *a.as_bytes()),
+            certificate: self.certificate.as_ref().map(Wire::to_wire),
+            next_outbox: self.next_outbox,
+        };
+        self.vault.put(NS_PROFILE, b"me", &encode(&record)?)
+    }
+
+    fn save_group(&self, group: &GroupId) -> Result<()> {
+        if let Some(space) = self.spaces.get(group) {
+            self.vault.put(NS_GROUPS, group.as_bytes(), &encode(&space.meta)?)?;
+        }
+        let list: Vec<[u8; 16]> = self.spaces.keys().map(|g| *g.as_bytes()).collect();
+        self.vault.put(NS_GROUPS, b"list", &encode(&list)?)
+    }
+
+    /// Commits this step's writes; on failure, forgets them so memory and disk agree on
+    /// the last good state at the next load.
+    fn persist(&self) -> Result<()> {
+        self.vault.commit().inspect_err(|_| self.vault.rollback())
+    }
+
+    // -----------------------------------------------------------------------------
+    // Identity.
+
+    /// This person's identity key.
+    pub fn identity(&self) -> IdentityPublicKey {
+        self.identity.public()
+    }
+
+    /// This device's id at the relay.
+    pub fn device_id(&self) -> DeviceId {
+        self.device.device_id()
+    }
+
+    /// This person's display name.
+    pub fn name(&self) -> &DisplayName {
+        &self.name
+    }
+
+    /// The relay account, once created.
+    pub fn account(&self) -> Option<AccountId> {
+        self.account
+    }
+
+    /// The device's authentication key, for the transport's login.
+    pub fn auth_key(&self) -> &ed25519_dalek::SigningKey {
+        &self.device.auth
+    }
+
+    /// The contact card to hand to people who will invite this person.
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] before the account exists.
+    pub fn contact_card(&self) -> Result<ContactCard> {
+        let certificate = self.certificate.clone().ok_or(CoreError::NotFound("no account yet: join a relay first"))?;
+        ContactCard::issue(&self.identity, vec![certificate], UnixSeconds::new(self.now).map_err(CoreError::Decode)?)
+    }
+
+    /// Remembers the invitation to redeem at the next connection.
+    pub fn set_invitation(&mut self, invitation: InvitationToken) {
+        self.invitation = Some(invitation);
+    }
+
+    // -----------------------------------------------------------------------------
+    // Connection.
+
+    /// The transport connected; `exporter` is its TLS exporter value. The engine logs
+    /// in (or redeems the invitation) and then syncs everything.
+    pub fn connected(&mut self, exporter: TlsExporter, now: Now) {
+        self.now = now;
+        self.session = Session::Connected { exporter };
+        // An answer that never came is repeated by the jobs below.
+        self.in_flight = None;
+        self.follow_up = None;
+        self.jobs.clear();
+    }
+
+    /// The transport disconnected.
+    pub fn disconnected(&mut self) {
+        self.session = Session::Offline;
+        self.in_flight = None;
+        self.follow_up = None;
+        self.jobs.clear();
+    }
+
+    /// Whether the engine is logged in.
+    pub fn is_online(&self) -> bool {
+        matches!(self.session, Session::Online)
+    }
+
+    /// Whether the engine waits for an answer or has work queued.
+    pub fn is_busy(&self) -> bool {
+        self.in_flight.is_some() || self.follow_up.is_some() || !self.jobs.is_empty()
+    }
+
+    /// Asks for a full sync of everything (after a push event was lost, or periodically).
+    pub fn sync_all(&mut self) {
+        if self.is_online() {
+            self.push_job(Job::Welcomes);
+            let groups: Vec<GroupId> = self.spaces.keys().copied().collect();
+            for group in groups {
+                self.push_job(Job::Sync(group));
+            }
+            self.push_job(Job::Outbox);
+        }
+    }
+
+    fn push_job(&mut self, job: Job) {
+        if !self.jobs.contains(&job) {
+            self.jobs.push_back(job);
+        }
+    }
+
+    /// The next event for the user.
+    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+        self.events.pop_front()
+    }
+
+    fn warn(&mut self, space: Option<GroupId>, warning: impl Into<String>) {
+        let warning = warning.into();
+        tracing::warn!(space = ?space, %warning, "security warning");
+        self.events.push_back(ClientEvent::SecurityWarning { space, warning });
+    }
+
+    fn reject(&mut self, space: Option<GroupId>, reason: impl Into<String>) {
+        let reason = reason.into();
+        tracing::info!(space = ?space, %reason, "refused input");
+        self.events.push_back(ClientEvent::Rejected { space, reason });
+    }
+
+    /// The next request to send, if any; the engine then waits for its answer.
+    pub fn poll_request(&mut self, now: Now) -> Option<(RequestId, RequestBody)> {
+        self.now = now;
+        if self.in_flight.is_some() {
+            return None;
+        }
+        let (body, step) = match &self.session {
+            Session::Offline => return None,
+            Session::Connected { .. } => (GetChallenge {}.into(), Step::Challenge),
+            Session::Challenged { .. } => match self.login() {
+                Ok(planned) => planned,
+                Err(error) => {
+                    self.session = Session::Offline;
+                    self.reject(None, error.to_string());
+                    return None;
+                }
+            },
+            Session::Online if self.follow_up.is_some() => match self.follow_up.take() {
+                Some(planned) => planned,
+                None => return None,
+            },
+            Session::Online => loop {
+                let job = self.jobs.pop_front()?;
+                match self.plan(job) {
+                    Ok(Some(planned)) => break planned,
+                    Ok(None) => continue,
+                    Err(error) => {
+                        self.reject(None, format!("could not prepare a request: {error}"));
+                        continue;
+                    }
+                }
+            },
+        };
+        let id = RequestId::new(self.next_request).ok()?;
+        self.next_request += 1;
+        self.in_flight = Some((id, step));
+        Some((id, body))
+    }
+
+    fn access(&self, group: &GroupId) -> Result<GroupAccess> {
+        let space = self.spaces.get(group).ok_or(CoreError::NotFound("space"))?;
+        let token = space
+            .group
+            .export_secret(self.provider.crypto(), ACCESS_TOKEN_EXPORTER_LABEL, group.as_bytes(), 32)
+            .map_err(mls_error)?;
+        let token: [u8; 32] = token.as_slice().try_into().map_err(|_| CoreError::Mls("exporter length".into()))?;
+        Ok(GroupAccess {
+            group: *group,
+            epoch: Epoch::new(space.group.epoch().as_u64()).map_err(CoreError::Decode)?,
+            token: AccessToken::from_bytes(token),
+        })
+    }
+
+    fn plan(&mut self, job: Job) -> Result<Option<(RequestBody, Step)>> {
+        Ok(match job {
+            Job::Welcomes => Some((
+                FetchWelcomes { after: None, limit: PageLimit::new(16).map_err(CoreError::Decode)? }.into(),
+                Step::FetchWelcomes,
+            )),
+            Job::KeyPackages => {
+                let certificate = self.certificate.clone().ok_or(CoreError::NotFound("certificate"))?;
+                let mut one_time = Vec::new();
+                for _ in 0..KEY_PACKAGE_TARGET {
+                    one_time.push(KeyPackageBytes::new(crate::mls::key_package(
+                        &self.provider,
+                        &self.device.mls,
+                        &certificate,
+                        false,
+                    )?)?);
+                }
+                let last_resort =
+                    KeyPackageBytes::new(crate::mls::key_package(&self.provider, &self.device.mls, &certificate, true)?)?;
+                self.persist()?;
+                Some((
+                    UploadKeyPackages { one_time: BoundedVec::new(one_time)?, last_resort: Some(last_resort) }.into(),
+                    Step::KeyPackageUpload,
+                ))
+            }
+            Job::Subscribe => {
+                let mut groups = Vec::new();
+                let ids: Vec<GroupId> = self.spaces.keys().copied().collect();
+                for group in ids {
+                    let space = &self.spaces[&group];
+                    if space.meta.removed || space.meta.stalled || !space.meta.relay_created {
+                        continue;
+                    }
+                    groups.push(self.access(&group)?);
+                }
+                if groups.is_empty() {
+                    return Ok(None);
+                }
+                groups.truncate(huisclos_protocol::limits::MAX_SUBSCRIBE_GROUPS);
+                Some((Subscribe { groups: BoundedVec::new(groups)? }.into(), Step::Subscribe))
+            }
+            Job::Sync(group) => {
+                let Some(space) = self.spaces.get(&group) else { return Ok(None) };
+                if space.meta.removed || space.meta.stalled || !space.meta.relay_created {
+                    return Ok(None);
+                }
+                let from = seq(space.meta.next_seq)?;
+                Some((
+                    FetchLog { access: self.access(&group)?, from, limit: PageLimit::new(PAGE).map_err(CoreError::Decode)? }
+                        .into(),
+                    Step::FetchLog { group },
+                ))
+            }
+            Job::Outbox => self.plan_outbox()?,
+        })
+    }
+
+    fn plan_outbox(&mut self) -> Result<Option<(RequestBody, Step)>> {
+        // Items are sent in order; an item whose space cannot advance waits.
+        let items = self.vault.scan_ordered(NS_OUTBOX, 0, 64)?;
+        for (index, bytes) in items {
+            let item: OutboxItem = decode(&bytes)?;
+            let group = item.group();
+            let Some(space) = self.spaces.get(&group) else {
+                self.vault.remove_ordered(NS_OUTBOX, index);
+                self.persist()?;
+                continue;
+            };
+            if space.meta.removed {
+                self.vault.remove_ordered(NS_OUTBOX, index);
+                self.persist()?;
+                self.reject(Some(group), "an unsent item was dropped: this device is no longer in the space");
+                continue;
+            }
+            if space.meta.stalled || (!space.meta.relay_created && !matches!(item, OutboxItem::CreateGroup { .. })) {
+                continue;
+            }
+            let planned = match item {
+                OutboxItem::CreateGroup { .. } => {
+                    let access = self.access(&group)?;
+                    let verifier = EpochVerifier::for_token(&access.token);
+                    (CreateGroup { group, verifier }.into(), OutboxStage::Single)
+                }
+                OutboxItem::Content { envelope, .. } => {
+                    let envelope = ContentEnvelope::from_wire(&envelope)?;
+                    if space.meta_history_mode()? == HistoryMode::Keep {
+                        let key = space.current_history_key().ok_or(CoreError::NotFound("history key"))?;
+                        let record = envelope.signed.id;
+                        let sealed = SealedRecord::seal(&key, &group, &record, &envelope)?;
+                        let access = self.access(&group)?;
+                        (
+                            PutContent { access, record, sealed: ContentRecordBytes::new(sealed.to_bytes())? }.into(),
+                            OutboxStage::Single,
+                        )
+                    } else {
+                        let message = self.application_message(&group, &AppPayload::Content(envelope))?;
+                        (AppendMessage { access: self.access(&group)?, message }.into(), OutboxStage::Single)
+                    }
+                }
+                OutboxItem::HistoryKeys { .. } => {
+                    let keys = space.history_keys();
+                    let payload = AppPayload::HistoryKeys(HistoryKeys { keys: BoundedVec::new(keys)? });
+                    let message = self.application_message(&group, &payload)?;
+                    (AppendMessage { access: self.access(&group)?, message }.into(), OutboxStage::Single)
+                }
+                OutboxItem::Operation { operation, .. } => match self.plan_operation(&group, operation) {
+                    Ok(planned) => planned,
+                    Err(error) => {
+                        // An operation that cannot be built on the current state (the
+                        // person already left, the role was taken away) is dropped.
+                        self.vault.remove_ordered(NS_OUTBOX, index);
+                        self.persist()?;
+                        self.reject(Some(group), format!("an operation was dropped: {error}"));
+                        continue;
+                    }
+                },
+            };
+            let (body, stage) = planned;
+            self.persist()?;
+            return Ok(Some((body, Step::Outbox { index, stage })));
+        }
+        Ok(None)
+    }
+
+    fn application_message(&mut self, group: &GroupId, payload: &AppPayload) -> Result<MlsMessageBytes> {
+        let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
+        let plaintext = Zeroizing::new(payload.to_wire());
+        let message = space
+            .group
+            .create_message(&self.provider, &DeviceSigner(&self.device.mls), &plaintext)
+            .map_err(mls_error)?;
+        Ok(MlsMessageBytes::new(message.tls_serialize_detached().map_err(mls_error)?)?)
+    }
+
+    fn plan_operation(&mut self, group: &GroupId, operation: Operation) -> Result<(RequestBody, OutboxStage)> {
+        let rules = self.rules(group)?;
+        let me = self.identity.public();
+        match &operation {
+            Operation::Invite { card, .. } => {
+                if !(rules.role_of(&me).may_manage_space() || rules.policy == Policy::Open && rules.role_of(&me).may_contribute()) {
+                    return Err(CoreError::Forbidden("only a space manager may invite to this space"));
+                }
+                let card = ContactCard::from_wire(card)?;
+                let devices: Vec<DeviceId> = card.body.devices.iter().map(|c| c.body.device).collect();
+                Ok((ClaimKeyPackages { devices: BoundedVec::new(devices)? }.into(), OutboxStage::Claim { operation }))
+            }
+            _ => self.build_commit(group, &operation, Vec::new()),
+        }
+    }
+
+    fn rules(&self, group: &GroupId) -> Result<SpaceRules> {
+        let space = self.spaces.get(group).ok_or(CoreError::NotFound("space"))?;
+        crate::mls::rules_of(space.group.extensions())
+    }
+
+    /// Builds the commit for an operation on the current state (as a pending commit)
+    /// and the request submitting it.
+    fn build_commit(
+        &mut self,
+        group: &GroupId,
+        operation: &Operation,
+        key_packages: Vec<(KeyPackage, DeviceId)>,
+    ) -> Result<(RequestBody, OutboxStage)> {
+        let rules = self.rules(group)?;
+        let me = self.identity.public();
+        let members = self.members(group)?;
+        let mut removals = Vec::new();
+        let mut next_rules = rules.clone();
+        let mut rotates_history = false;
+        let adds = !key_packages.is_empty();
+        let mut changes = Vec::new();
+        match operation {
+            Operation::Invite { card, role } => {
+                let card = ContactCard::from_wire(card)?;
+                let role = role_from(*role)?;
+                if role != rules.default_role || rules.roles.iter().any(|e| e.identity == card.body.identity) {
+                    next_rules = next_rules.with_role(card.body.identity, role)?;
+                }
+                changes.push(ChangeRequest::Add { identity: card.body.identity });
+            }
+            Operation::Remove { identity } => {
+                let identity = IdentityPublicKey::from_bytes(*identity);
+                let member = members.iter().find(|m| m.identity == identity).ok_or(CoreError::NotFound("member"))?;
+                let space = &self.spaces[group];
+                for m in space.group.members() {
+                    let cert = crate::mls::certificate_of(&m.credential, &m.signature_key)?;
+                    if cert.body.identity == member.identity {
+                        removals.push(m.index);
+                    }
+                }
+                next_rules = next_rules.without_role(&identity);
+                rotates_history = true;
+                changes.push(ChangeRequest::Remove { identity, proposer: me });
+            }
+            Operation::SetRole { identity, role } => {
+                next_rules = next_rules.with_role(IdentityPublicKey::from_bytes(*identity), role_from(*role)?)?;
+            }
+            Operation::Rename { name } => next_rules.name = SpaceName::new(name.clone())?,
+            Operation::Describe { description } => next_rules.description = SpaceDescription::new(description.clone())?,
+        }
+        if next_rules != rules {
+            changes.push(ChangeRequest::Rules(Box::new(next_rules.clone())));
+        }
+        let member_ids: Vec<IdentityPublicKey> = members.iter().map(|m| m.identity).collect();
+        check_commit(&rules, &me, &changes, &member_ids)?;
+
+        let extensions = crate::mls::group_context_extensions(&next_rules)?;
+        let recipients: Vec<DeviceId> = key_packages.iter().map(|(_, d)| *d).collect();
+        let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
+        let mut builder = space
+            .group
+            .commit_builder()
+            .propose_adds(key_packages.into_iter().map(|(kp, _)| kp))
+            .propose_removals(removals);
+        if next_rules != rules {
+            builder = builder.propose_group_context_extensions(extensions).map_err(mls_error)?;
+        }
+        let bundle = builder
+            .load_psks(self.provider.storage())
+            .map_err(mls_error)?
+            .build(self.provider.rand(), self.provider.crypto(), &DeviceSigner(&self.device.mls), |_| true)
+            .map_err(mls_error)?
+            .stage_commit(&self.provider)
+            .map_err(mls_error)?;
+        let (commit, welcome, _) = bundle.into_messages();
+        let staged = space.group.pending_commit().ok_or(CoreError::Mls("no pending commit".into()))?;
+        let token = staged
+            .export_secret(self.provider.crypto(), ACCESS_TOKEN_EXPORTER_LABEL, group.as_bytes(), 32)
+            .map_err(mls_error)?;
+        let token: [u8; 32] = token.as_slice().try_into().map_err(|_| CoreError::Mls("exporter length".into()))?;
+        let next_verifier = EpochVerifier::for_token(&AccessToken::from_bytes(token));
+        let welcome = match welcome {
+            Some(welcome) => Some((recipients, welcome.tls_serialize_detached().map_err(mls_error)?)),
+            None => None,
+        };
+        let access = self.access(group)?;
+        let commit = MlsMessageBytes::new(commit.tls_serialize_detached().map_err(mls_error)?)?;
+        Ok((SubmitCommit { access, commit, next_verifier }.into(), OutboxStage::Commit { welcome, rotates_history, adds }))
+    }
+
+    // -----------------------------------------------------------------------------
+    // Answers and events.
+
+    /// Feeds the relay's push event.
+    pub fn handle_event(&mut self, event: Event, now: Now) {
+        self.now = now;
+        match event {
+            Event::LogAdvanced(advanced) => {
+                if self.spaces.contains_key(&advanced.group) {
+                    self.push_job(Job::Sync(advanced.group));
+                }
+            }
+            Event::ContentAdvanced(advanced) => {
+                if self.spaces.contains_key(&advanced.group) {
+                    self.push_job(Job::Sync(advanced.group));
+                }
+            }
+            Event::WelcomeAvailable(_) => self.push_job(Job::Welcomes),
+        }
+    }
+
+    /// Feeds the answer to the request `id`.
+    pub fn handle_response(&mut self, id: RequestId, answer: std::result::Result<ResponseBody, RelayError>, now: Now) {
+        self.now = now;
+        let Some((expected, step)) = self.in_flight.take() else { return };
+        if expected != id {
+            self.in_flight = Some((expected, step));
+            return;
+        }
+        if let Err(error) = self.apply_answer(step, answer) {
+            // Nothing half-done stays: the step's writes are forgotten, and its job is
+            // tried again later if still needed.
+            self.vault.rollback();
+            self.reject(None, format!("a step failed: {error}"));
+        }
+    }
+
+    fn apply_answer(&mut self, step: Step, answer: std::result::Result<ResponseBody, RelayError>) -> Result<()> {
+        match (step, answer) {
+            (Step::Challenge, Ok(ResponseBody::Challenge(challenge))) => {
+                let session = std::mem::replace(&mut self.session, Session::Offline);
+                if let Session::Connected { exporter } = session {
+                    self.session = Session::Challenged { exporter, nonce: challenge.nonce };
+                }
+                Ok(())
+            }
+            (Step::Auth, Ok(ResponseBody::AccountCreated(created))) => {
+                self.account = Some(created.account);
+                self.invitation = None;
+                self.issue_certificate()?;
+                self.events.push_back(ClientEvent::AccountCreated(created.account));
+                self.go_online()
+            }
+            (Step::Auth, Ok(ResponseBody::Authenticated(_))) => self.go_online(),
+            (Step::Auth | Step::Challenge, Err(error)) => {
+                self.session = Session::Offline;
+                Err(CoreError::Relay(error))
+            }
+            (Step::KeyPackageUpload, Ok(_)) => Ok(()),
+            (Step::Subscribe, Ok(ResponseBody::Subscribed(subscribed))) => {
+                for group in subscribed.refused.iter() {
+                    self.push_job(Job::Sync(*group));
+                }
+                Ok(())
+            }
+            (Step::FetchWelcomes, Ok(ResponseBody::Welcomes(welcomes))) => self.on_welcomes(welcomes),
+            (Step::AckWelcomes, Ok(_)) => Ok(()),
+            (Step::FetchLog { group }, Ok(ResponseBody::LogPage(page))) => self.on_log_page(group, page),
+            (Step::FetchLog { group }, Err(RelayError::Forbidden)) => {
+                // Our epoch's token is refused: we were removed, or the relay lies.
+                self.warn(Some(group), "the relay refused this device's access to the space's log");
+                Ok(())
+            }
+            (Step::FetchContent { group }, Ok(ResponseBody::ContentPage(page))) => self.on_content_page(group, page),
+            (Step::FetchContent { group }, Err(RelayError::StaleEpoch { .. })) => {
+                self.push_job(Job::Sync(group));
+                Ok(())
+            }
+            (Step::Outbox { index, stage }, answer) => self.on_outbox_answer(index, stage, answer),
+            (_, Err(error)) => Err(CoreError::Relay(error)),
+            (_, Ok(_)) => Err(CoreError::Invalid("the relay answered with the wrong kind of response".into())),
+        }
+    }
+
+    fn login(&mut self) -> Result<(RequestBody, Step)> {
+        let Session::Challenged { exporter, nonce } = &self.session else {
+            return Err(CoreError::Invalid("not connected".into()));
+        };
+        match (&self.account, &self.invitation) {
+            (Some(_), _) => {
+                let signature = sign_device_auth(&self.device.auth, exporter, nonce, AuthPurpose::Authenticate);
+                Ok((Authenticate { device: self.device.device_id(), signature }.into(), Step::Auth))
+            }
+            (None, Some(invitation)) => {
+                let signature =
+                    sign_device_auth(&self.device.auth, exporter, nonce, AuthPurpose::CreateAccount(invitation));
+                let device_key = DevicePublicKey::from_signing_key(&self.device.auth);
+                Ok((CreateAccount { invitation: invitation.clone(), device_key, signature }.into(), Step::Auth))
+            }
+            (None, None) => Err(CoreError::NotFound("no account and no invitation: join a relay with an invitation")),
+        }
+    }
+
+    fn issue_certificate(&mut self) -> Result<()> {
+        let account = self.account.ok_or(CoreError::NotFound("account"))?;
+        let body = CertificateBody {
+            identity: self.identity.public(),
+            account,
+            device: self.device.device_id(),
+            mls_key: self.device.mls_public(),
+            name: self.name.clone(),
+            created_at: UnixSeconds::new(self.now).map_err(CoreError::Decode)?,
+        };
+        self.certificate = Some(DeviceCertificate::issue(&self.identity, body)?);
+        self.save_profile()?;
+        self.persist()
+    }
+
+    fn go_online(&mut self) -> Result<()> {
+        self.session = Session::Online;
+        self.events.push_back(ClientEvent::Online);
+        self.push_job(Job::KeyPackages);
+        self.push_job(Job::Welcomes);
+        let groups: Vec<GroupId> = self.spaces.keys().copied().collect();
+        for group in groups {
+            self.push_job(Job::Sync(group));
+        }
+        self.push_job(Job::Subscribe);
+        self.push_job(Job::Outbox);
+        Ok(())
+    }
+
+    fn on_welcomes(&mut self, welcomes: huisclos_protocol::messages::Welcomes) -> Result<()> {
+        let mut last = None;
+        for item in welcomes.items.iter() {
+            last = Some(item.position);
+            if let Err(error) = self.join_from_welcome(item.welcome.as_bytes()) {
+                self.vault.rollback();
+                self.reject(None, format!("an invitation was refused: {error}"));
+            } else {
+                self.persist()?;
+            }
+        }
+        if let Some(up_to) = last {
+            self.in_flight_follow_up(AckWelcomes { up_to }.into(), Step::AckWelcomes)?;
+        }
+        if welcomes.more {
+            self.push_job(Job::Welcomes);
+        }
+        Ok(())
+    }
+
+    /// Sends a request that continues the step just answered, before other jobs.
+    fn in_flight_follow_up(&mut self, body: RequestBody, step: Step) -> Result<()> {
+        self.follow_up = Some((body, step));
+        Ok(())
+    }
+
+    fn join_from_welcome(&mut self, bytes: &[u8]) -> Result<()> {
+        let message = MlsMessageIn::tls_deserialize_exact(bytes).map_err(mls_error)?;
+        let MlsMessageBodyIn::Welcome(welcome) = message.extract() else {
+            return Err(CoreError::Invalid("an inbox item is not a Welcome".into()));
+        };
+        let staged = StagedWelcome::new_from_welcome(&self.provider, &crate::mls::join_config(), welcome, None)
+            .map_err(mls_error)?;
+        let inviter = staged.welcome_sender().map_err(mls_error)?;
+        let inviter = crate::mls::certificate_of(inviter.credential(), inviter.signature_key().as_slice())?;
+        // Every member's certificate must verify before we trust anything they send.
+        for member in staged.members() {
+            crate::mls::certificate_of(&member.credential, &member.signature_key)?;
+        }
+        let rules = crate::mls::rules_of(staged.group_context().extensions())?;
+        let group = staged.into_group(&self.provider).map_err(mls_error)?;
+        let id = our_group_id(group.group_id())?;
+        if self.spaces.contains_key(&id) {
+            return Err(CoreError::Invalid("a Welcome for a space this device is already in".into()));
+        }
+        let mut meta = GroupMeta::default();
+        meta.relay_created = true;
+        meta.invited_by = inviter.body.name.to_string();
+        self.spaces.insert(id, Space { group, meta });
+        self.save_group(&id)?;
+        self.events.push_back(ClientEvent::Invited {
+            space: id,
+            name: rules.name.as_str().to_owned(),
+            by: inviter.body.name.to_string(),
+        });
+        self.push_job(Job::Sync(id));
+        self.push_job(Job::Subscribe);
+        Ok(())
+    }
+
+    fn on_log_page(&mut self, group: GroupId, page: huisclos_protocol::messages::LogPage) -> Result<()> {
+        for entry in page.entries.iter() {
+            let position = entry.seq.get();
+            let Some(space) = self.spaces.get_mut(&group) else { return Ok(()) };
+            if position < space.meta.next_seq || space.meta.removed || space.meta.stalled {
+                continue;
+            }
+            space.meta.next_seq = position + 1;
+            if space.meta.pending_commit_seq == Some(position) {
+                space.meta.pending_commit_seq = None;
+                space.meta.own_seqs.remove(&position);
+                space.group.merge_pending_commit(&self.provider).map_err(mls_error)?;
+                self.events.push_back(ClientEvent::SpaceChanged(group));
+                self.save_group(&group)?;
+                self.persist()?;
+                continue;
+            }
+            if space.meta.own_seqs.remove(&position) {
+                self.save_group(&group)?;
+                self.persist()?;
+                continue;
+            }
+            match self.process_entry(&group, entry.message.as_bytes()) {
+                Ok(()) => {
+                    self.save_group(&group)?;
+                    self.persist()?;
+                }
+                Err(error) => {
+                    // A bad entry is skipped and reported; the rest of the log goes on.
+                    self.vault.rollback();
+                    if let Some(space) = self.spaces.get_mut(&group) {
+                        space.meta.next_seq = position + 1;
+                    }
+                    self.save_group(&group)?;
+                    self.persist()?;
+                    self.reject(Some(group), format!("log entry {position} refused: {error}"));
+                }
+            }
+        }
+        match page.end {
+            LogPageEnd::More | LogPageEnd::EpochClosed => self.jobs.push_front(Job::Sync(group)),
+            LogPageEnd::UpToDate => {
+                let Some(space) = self.spaces.get(&group) else { return Ok(()) };
+                if space.meta.pending_commit_seq.is_some() {
+                    // Our accepted commit is further on: keep reading.
+                    self.jobs.push_front(Job::Sync(group));
+                } else if space.meta_history_mode()? == HistoryMode::Keep && !space.meta.removed && !space.meta.stalled {
+                    let from = ContentSeq::new(space.meta.content_next).map_err(CoreError::Decode)?;
+                    let body = FetchContent {
+                        access: self.access(&group)?,
+                        from,
+                        limit: PageLimit::new(PAGE).map_err(CoreError::Decode)?,
+                    };
+                    self.in_flight_follow_up(body.into(), Step::FetchContent { group })?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn process_entry(&mut self, group: &GroupId, bytes: &[u8]) -> Result<()> {
+        let message = MlsMessageIn::tls_deserialize_exact(bytes).map_err(mls_error)?;
+        let protocol = message.try_into_protocol_message().map_err(mls_error)?;
+        let rules = self.rules(group)?;
+        let members = self.members(group)?;
+        let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
+        let processed = space.group.process_message(&self.provider, protocol).map_err(mls_error)?;
+        let sender = match processed.sender() {
+            Sender::Member(index) => *index,
+            _ => return Err(CoreError::Verification("a message not sent by a member")),
+        };
+        let sender_member = space.group.member_at(sender).ok_or(CoreError::Verification("unknown sender"))?;
+        let sender_cert = crate::mls::certificate_of(&sender_member.credential, &sender_member.signature_key)?;
+        match processed.into_content() {
+            ProcessedMessageContent::ApplicationMessage(application) => {
+                let bytes = Zeroizing::new(application.into_bytes());
+                match AppPayload::from_wire(&bytes)? {
+                    AppPayload::HistoryKeys(keys) => {
+                        let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
+                        for key in keys.keys.iter() {
+                            // The first key seen for a generation wins: every device reads
+                            // the log in the same order, so all keep the same one.
+                            if !space.meta.history.iter().any(|(g, _)| *g == key.generation()) {
+                                space.meta.history.push((key.generation(), key.expose_for_storage()));
+                            }
+                        }
+                        space.meta.history.sort_by_key(|(g, _)| *g);
+                        Ok(())
+                    }
+                    AppPayload::Content(envelope) => self.apply_envelope(group, &envelope, Some(&sender_cert)),
+                }
+            }
+            ProcessedMessageContent::ProposalMessage(_) => {
+                Err(CoreError::Invalid("standalone proposals are not used in this version".into()))
+            }
+            ProcessedMessageContent::OwnPendingCommit | ProcessedMessageContent::OwnPrivateMessage => {
+                // Our own entries are recognised by position before processing; one that
+                // reaches here was replayed at another position.
+                Err(CoreError::Verification("this device's own message at a position it was not given"))
+            }
+            ProcessedMessageContent::ExternalJoinProposalMessage(_) => {
+                Err(CoreError::Invalid("external joins are not allowed".into()))
+            }
+            ProcessedMessageContent::StagedCommitMessage(staged) => {
+                let mut changes = Vec::new();
+                for add in staged.add_proposals() {
+                    let leaf = add.add_proposal().key_package().leaf_node();
+                    let cert = crate::mls::certificate_of(leaf.credential(), leaf.signature_key().as_slice())?;
+                    changes.push(ChangeRequest::Add { identity: cert.body.identity });
+                }
+                let space = self.spaces.get(group).ok_or(CoreError::NotFound("space"))?;
+                for remove in staged.remove_proposals() {
+                    let removed = space
+                        .group
+                        .member_at(remove.remove_proposal().removed())
+                        .ok_or(CoreError::Verification("removal of an empty leaf"))?;
+                    let removed = crate::mls::certificate_of(&removed.credential, &removed.signature_key)?;
+                    let proposer = match remove.sender() {
+                        Sender::Member(index) => {
+                            let m = space.group.member_at(*index).ok_or(CoreError::Verification("unknown proposer"))?;
+                            crate::mls::certificate_of(&m.credential, &m.signature_key)?.body.identity
+                        }
+                        _ => return Err(CoreError::Verification("a removal proposed from outside")),
+                    };
+                    changes.push(ChangeRequest::Remove { identity: removed.body.identity, proposer });
+                }
+                let next_rules = crate::mls::rules_of(staged.group_context().extensions())?;
+                if next_rules != rules {
+                    changes.push(ChangeRequest::Rules(Box::new(next_rules)));
+                }
+                let member_ids: Vec<IdentityPublicKey> = members.iter().map(|m| m.identity).collect();
+                if let Err(error) = check_commit(&rules, &sender_cert.body.identity, &changes, &member_ids) {
+                    // The relay accepted it as this epoch's commit, so the space cannot
+                    // advance past it here. Nobody honest applies it.
+                    let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
+                    space.meta.stalled = true;
+                    let name = sender_cert.body.name.to_string();
+                    self.warn(
+                        Some(*group),
+                        format!("{name} made a change their role does not allow ({error}); it was refused, and the space is stalled until a space manager recreates it"),
+                    );
+                    return Ok(());
+                }
+                let removed_me = staged.self_removed();
+                let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
+                space.group.merge_staged_commit(&self.provider, *staged).map_err(mls_error)?;
+                if removed_me {
+                    space.meta.removed = true;
+                    self.events.push_back(ClientEvent::RemovedFromSpace(*group));
+                } else {
+                    self.events.push_back(ClientEvent::SpaceChanged(*group));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn on_content_page(&mut self, group: GroupId, page: huisclos_protocol::messages::ContentPage) -> Result<()> {
+        for record in page.records.iter() {
+            let Some(space) = self.spaces.get_mut(&group) else { return Ok(()) };
+            if record.seq.get() < space.meta.content_next {
+                continue;
+            }
+            space.meta.content_next = record.seq.get() + 1;
+            let outcome = (|| -> Result<()> {
+                let sealed = SealedRecord::from_bytes(record.sealed.as_bytes())?;
+                let key = self
+                    .spaces
+                    .get(&group)
+                    .and_then(|s| s.history_key(sealed.generation))
+                    .ok_or(CoreError::Verification("sealed under a history key this device never received"))?;
+                let envelope = sealed.open(&key, &group, &record.record)?;
+                if envelope.signed.id != record.record {
+                    return Err(CoreError::Verification("record id differs from the item's id"));
+                }
+                self.apply_envelope(&group, &envelope, None)
+            })();
+            if let Err(error) = outcome {
+                self.vault.rollback();
+                self.reject(Some(group), format!("content record {} refused: {error}", record.seq));
+            }
+            self.save_group(&group)?;
+            self.persist()?;
+        }
+        if page.more {
+            self.jobs.push_front(Job::Sync(group));
+        }
+        Ok(())
+    }
+
+    fn apply_envelope(
+        &mut self,
+        group: &GroupId,
+        envelope: &ContentEnvelope,
+        mls_sender: Option<&DeviceCertificate>,
+    ) -> Result<()> {
+        envelope.verify(group)?;
+        let author = &envelope.signed.author.body;
+        if let Some(sender) = mls_sender
+            && (sender.body.identity != author.identity || sender.body.mls_key != author.mls_key)
+        {
+            self.warn(Some(*group), "an item claimed another author than its sender; it was refused");
+            return Err(CoreError::Verification("author is not the sender"));
+        }
+        let rules = self.rules(group)?;
+        let role = rules.role_of(&author.identity);
+        let me = self.identity.public();
+        let feed_ns = feed_namespace(group);
+        let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
+        if !space.meta.seen.insert(*envelope.signed.id.as_bytes()) {
+            return Ok(()); // a resend, or the same item by both paths
+        }
+        let load = |vault: &Vault, id: &ContentId| -> Result<Option<FeedItem>> {
+            vault.get(&feed_ns, id.as_bytes())?.map(|b| decode(&b)).transpose()
+        };
+        let (target, mut item) = match &envelope.signed.body {
+            ContentBody::Post(Post { text }) | ContentBody::Comment(Comment { text, .. }) => {
+                if !role.may_contribute() {
+                    return Err(CoreError::Forbidden("a reader's post or comment"));
+                }
+                let parent = match &envelope.signed.body {
+                    ContentBody::Comment(comment) => Some(*comment.parent.as_bytes()),
+                    _ => None,
+                };
+                let position = space.meta.feed_len;
+                space.meta.feed_len += 1;
+                let item = FeedItem {
+                    id: *envelope.signed.id.as_bytes(),
+                    author: *author.identity.as_bytes(),
+                    author_name: author.name.to_string(),
+                    created_at: envelope.signed.created_at.get(),
+                    parent,
+                    text: text.as_str().to_owned(),
+                    edited: false,
+                    deleted: false,
+                    reactions: BTreeMap::new(),
+                    position,
+                };
+                self.vault.put_ordered(&order_namespace(group), position, envelope.signed.id.as_bytes())?;
+                (envelope.signed.id, item)
+            }
+            ContentBody::React(React { target, reaction, on }) => {
+                if !role.may_contribute() {
+                    return Err(CoreError::Forbidden("a reader's reaction"));
+                }
+                let mut item = load(&self.vault, target)?.ok_or(CoreError::NotFound("reacted item"))?;
+                let who = item.reactions.entry(reaction.as_str().to_owned()).or_default();
+                if *on {
+                    who.insert(*author.identity.as_bytes());
+                } else {
+                    who.remove(author.identity.as_bytes());
+                }
+                item.reactions.retain(|_, who| !who.is_empty());
+                (*target, item)
+            }
+            ContentBody::Edit(Edit { target, text }) => {
+                let mut item = load(&self.vault, target)?.ok_or(CoreError::NotFound("edited item"))?;
+                if item.author != *author.identity.as_bytes() && !role.may_manage_content() {
+                    return Err(CoreError::Forbidden("an edit of someone else's item"));
+                }
+                if !item.deleted {
+                    item.text = text.as_str().to_owned();
+                    item.edited = true;
+                }
+                (*target, item)
+            }
+            ContentBody::Delete(Delete { target }) => {
+                let mut item = load(&self.vault, target)?.ok_or(CoreError::NotFound("deleted item"))?;
+                if item.author != *author.identity.as_bytes() && !role.may_manage_content() {
+                    return Err(CoreError::Forbidden("a deletion of someone else's item"));
+                }
+                item.deleted = true;
+                item.text.clear();
+                (*target, item)
+            }
+        };
+        if author.identity != me {
+            if let Some(space) = self.spaces.get_mut(group) {
+                space.meta.unread = space.meta.unread.saturating_add(1);
+            }
+        }
+        item.id = *target.as_bytes();
+        self.vault.put(&feed_ns, target.as_bytes(), &encode(&item)?)?;
+        self.events.push_back(ClientEvent::Content { space: *group, item: target });
+        Ok(())
+    }
+
+    fn on_outbox_answer(
+        &mut self,
+        index: u64,
+        stage: OutboxStage,
+        answer: std::result::Result<ResponseBody, RelayError>,
+    ) -> Result<()> {
+        let Some(bytes) = self.vault.get_ordered(NS_OUTBOX, index)? else { return Ok(()) };
+        let item: OutboxItem = decode(&bytes)?;
+        let group = item.group();
+        match (stage, answer) {
+            (OutboxStage::Claim { operation }, Ok(ResponseBody::ClaimedKeyPackages(claims))) => {
+                let Operation::Invite { card, .. } = &operation else {
+                    return Err(CoreError::Invalid("claim for a non-invitation".into()));
+                };
+                let card = ContactCard::from_wire(card)?;
+                let mut packages = Vec::new();
+                for claim in claims.claims.iter() {
+                    let Some(package) = &claim.package else { continue };
+                    match self.validate_key_package(package.package.as_bytes(), &card, &claim.device) {
+                        Ok(kp) => packages.push((kp, claim.device)),
+                        Err(error) => self.warn(
+                            Some(group),
+                            format!("the relay served a key package that is not the invited person's device: {error}"),
+                        ),
+                    }
+                }
+                if packages.is_empty() {
+                    self.vault.remove_ordered(NS_OUTBOX, index);
+                    self.persist()?;
+                    self.reject(Some(group), "the invitation failed: none of the person's devices has a usable key package");
+                    return Ok(());
+                }
+                let (body, stage) = self.build_commit(&group, &operation, packages)?;
+                self.follow_up = Some((body, Step::Outbox { index, stage }));
+                Ok(())
+            }
+            (OutboxStage::Commit { welcome, rotates_history, adds }, Ok(ResponseBody::CommitAccepted(accepted))) => {
+                let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound("space"))?;
+                space.meta.pending_commit_seq = Some(accepted.seq.get());
+                space.meta.own_seqs.insert(accepted.seq.get());
+                if rotates_history && space.meta_history_mode()? == HistoryMode::Keep {
+                    let next = space.meta.history.last().map_or(0, |(g, _)| g + 1);
+                    let key = HistoryKey::generate(next);
+                    space.meta.history.push((next, key.expose_for_storage()));
+                }
+                self.vault.remove_ordered(NS_OUTBOX, index);
+                if adds || rotates_history {
+                    self.enqueue(OutboxItem::HistoryKeys { group: *group.as_bytes() })?;
+                }
+                self.save_group(&group)?;
+                self.persist()?;
+                self.jobs.push_front(Job::Sync(group));
+                if let Some((recipients, welcome)) = welcome {
+                    let body = DepositWelcome {
+                        recipients: BoundedVec::new(recipients)?,
+                        welcome: WelcomeBytes::new(welcome)?,
+                    };
+                    self.follow_up = Some((body.into(), Step::Outbox { index: u64::MAX, stage: OutboxStage::Welcome }));
+                }
+                self.push_job(Job::Outbox);
+                Ok(())
+            }
+            (OutboxStage::Commit { .. }, Err(RelayError::StaleEpoch { .. })) => {
+                // Another commit won this epoch: forget ours, read what we missed, and
+                // build the operation again on the new state.
+                let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound("space"))?;
+                space.group.clear_pending_commit(self.provider.storage()).map_err(mls_error)?;
+                self.persist()?;
+                self.jobs.push_front(Job::Outbox);
+                self.jobs.push_front(Job::Sync(group));
+                Ok(())
+            }
+            (OutboxStage::Commit { .. }, Err(error)) => {
+                let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound("space"))?;
+                space.group.clear_pending_commit(self.provider.storage()).map_err(mls_error)?;
+                self.persist()?;
+                Err(CoreError::Relay(error))
+            }
+            (OutboxStage::Single, Ok(answer)) => {
+                match answer {
+                    ResponseBody::Appended(appended) => {
+                        if let Some(space) = self.spaces.get_mut(&group) {
+                            space.meta.own_seqs.insert(appended.seq.get());
+                        }
+                    }
+                    ResponseBody::GroupCreated(_) => {
+                        if let Some(space) = self.spaces.get_mut(&group) {
+                            space.meta.relay_created = true;
+                        }
+                        self.push_job(Job::Subscribe);
+                    }
+                    _ => {}
+                }
+                if let OutboxItem::Content { envelope, .. } = &item {
+                    let envelope = ContentEnvelope::from_wire(envelope)?;
+                    self.events.push_back(ClientEvent::Delivered(envelope.signed.id));
+                }
+                self.vault.remove_ordered(NS_OUTBOX, index);
+                self.save_group(&group)?;
+                self.persist()?;
+                self.push_job(Job::Outbox);
+                Ok(())
+            }
+            (OutboxStage::Single, Err(RelayError::StaleEpoch { .. })) => {
+                self.jobs.push_front(Job::Outbox);
+                self.jobs.push_front(Job::Sync(group));
+                Ok(())
+            }
+            (OutboxStage::Welcome, Ok(_)) => Ok(()),
+            (_, Err(error)) => Err(CoreError::Relay(error)),
+            (_, Ok(_)) => Err(CoreError::Invalid("unexpected answer to an outbox request".into())),
+        }
+    }
+
+    fn validate_key_package(&self, bytes: &[u8], card: &ContactCard, device: &DeviceId) -> Result<KeyPackage> {
+        let message = MlsMessageIn::tls_deserialize_exact(bytes).map_err(mls_error)?;
+        let MlsMessageBodyIn::KeyPackage(package) = message.extract() else {
+            return Err(CoreError::Invalid("not a key package".into()));
+        };
+        let package = package.validate(self.provider.crypto(), ProtocolVersion::Mls10).map_err(mls_error)?;
+        let leaf = package.leaf_node();
+        let cert = crate::mls::certificate_of(leaf.credential(), leaf.signature_key().as_slice())?;
+        if cert.body.identity != card.body.identity || &cert.body.device != device {
+            return Err(CoreError::Verification("key package of another person or device"));
+        }
+        Ok(package)
+    }
+
+    fn enqueue(&mut self, item: OutboxItem) -> Result<()> {
+        let index = self.next_outbox;
+        self.next_outbox += 1;
+        self.vault.put_ordered(NS_OUTBOX, index, &encode(&item)?)?;
+        self.save_profile()?;
+        self.push_job(Job::Outbox);
+        Ok(())
+    }
+
+    // -----------------------------------------------------------------------------
+    // Commands.
+
+    /// Creates a space; this person becomes its first space manager. The relay learns
+    /// of it when the outbox is sent.
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] before the account exists; MLS and store errors.
+    pub fn create_space(
+        &mut self,
+        name: SpaceName,
+        description: SpaceDescription,
+        policy: Policy,
+        history: HistoryMode,
+    ) -> Result<GroupId> {
+        let certificate = self.certificate.clone().ok_or(CoreError::NotFound("no account yet: join a relay first"))?;
+        let mut id = [0u8; 16];
+        OsRng.fill_bytes(&mut id);
+        let id = GroupId::from_bytes(id);
+        let rules = SpaceRules::new(name, description, policy, history, self.identity.public());
+        let group = MlsGroup::builder()
+            .with_group_id(openmls_group_id(&id))
+            .ciphersuite(crate::mls::CIPHERSUITE)
+            .with_wire_format_policy(PURE_CIPHERTEXT_WIRE_FORMAT_POLICY)
+            .use_ratchet_tree_extension(true)
+            .max_past_epochs(crate::mls::MAX_PAST_EPOCHS)
+            .with_capabilities(crate::mls::capabilities())
+            .with_group_context_extensions(crate::mls::group_context_extensions(&rules)?)
+            .build(&self.provider, &DeviceSigner(&self.device.mls), crate::mls::credential_with_key(&certificate))
+            .map_err(mls_error)?;
+        let mut meta = GroupMeta::default();
+        meta.accepted = true;
+        if history == HistoryMode::Keep {
+            meta.history.push((0, HistoryKey::generate(0).expose_for_storage()));
+        }
+        self.spaces.insert(id, Space { group, meta });
+        self.save_group(&id)?;
+        self.enqueue(OutboxItem::CreateGroup { group: *id.as_bytes() })?;
+        self.persist()?;
+        Ok(id)
+    }
+
+    fn queue_operation(&mut self, space: &GroupId, operation: Operation) -> Result<()> {
+        if !self.spaces.contains_key(space) {
+            return Err(CoreError::NotFound("space"));
+        }
+        self.enqueue(OutboxItem::Operation { group: *space.as_bytes(), operation })?;
+        self.persist()
+    }
+
+    /// Invites a person (all the devices on their contact card) with a role.
+    ///
+    /// # Errors
+    /// [`CoreError::Forbidden`] when this person may not invite here.
+    pub fn invite(&mut self, space: &GroupId, card: &ContactCard, role: Role) -> Result<()> {
+        card.verify()?;
+        let rules = self.rules(space)?;
+        let my_role = rules.role_of(&self.identity.public());
+        if !(my_role.may_manage_space() || rules.policy == Policy::Open && my_role.may_contribute()) {
+            return Err(CoreError::Forbidden("only a space manager may invite to this space"));
+        }
+        self.queue_operation(space, Operation::Invite { card: card.to_wire(), role: role as u8 })
+    }
+
+    /// Removes a person (all their devices) from the space and rotates its history key.
+    ///
+    /// # Errors
+    /// [`CoreError::Forbidden`] unless this person is a space manager (or removes
+    /// themself).
+    pub fn remove(&mut self, space: &GroupId, person: &IdentityPublicKey) -> Result<()> {
+        let rules = self.rules(space)?;
+        if !rules.role_of(&self.identity.public()).may_manage_space() && person != &self.identity.public() {
+            return Err(CoreError::Forbidden("only a space manager may remove people"));
+        }
+        self.queue_operation(space, Operation::Remove { identity: *person.as_bytes() })
+    }
+
+    /// Queues a removal without checking this person's role first, as a modified client
+    /// would; for tests that show every other device refuses it.
+    #[doc(hidden)]
+    pub fn remove_unchecked_for_tests(&mut self, space: &GroupId, person: &IdentityPublicKey) -> Result<()> {
+        self.queue_operation(space, Operation::Remove { identity: *person.as_bytes() })
+    }
+
+    /// Changes a person's role.
+    ///
+    /// # Errors
+    /// [`CoreError::Forbidden`] unless this person is a space manager.
+    pub fn set_role(&mut self, space: &GroupId, person: &IdentityPublicKey, role: Role) -> Result<()> {
+        if !self.rules(space)?.role_of(&self.identity.public()).may_manage_space() {
+            return Err(CoreError::Forbidden("only a space manager may change roles"));
+        }
+        self.queue_operation(space, Operation::SetRole { identity: *person.as_bytes(), role: role as u8 })
+    }
+
+    /// Renames the space.
+    ///
+    /// # Errors
+    /// [`CoreError::Forbidden`] unless this person is a space manager.
+    pub fn rename(&mut self, space: &GroupId, name: SpaceName) -> Result<()> {
+        if !self.rules(space)?.role_of(&self.identity.public()).may_manage_space() {
+            return Err(CoreError::Forbidden("only a space manager may rename the space"));
+        }
+        self.queue_operation(space, Operation::Rename { name: name.as_str().to_owned() })
+    }
+
+    /// Changes the space's description.
+    ///
+    /// # Errors
+    /// [`CoreError::Forbidden`] unless this person is a space manager.
+    pub fn describe(&mut self, space: &GroupId, description: SpaceDescription) -> Result<()> {
+        if !self.rules(space)?.role_of(&self.identity.public()).may_manage_space() {
+            return Err(CoreError::Forbidden("only a space manager may describe the space"));
+        }
+        self.queue_operation(space, Operation::Describe { description: description.as_str().to_owned() })
+    }
+
+    /// Accepts an invitation: the space shows among this person's spaces.
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] when there is no such space.
+    pub fn accept_invitation(&mut self, space: &GroupId) -> Result<()> {
+        let entry = self.spaces.get_mut(space).ok_or(CoreError::NotFound("invitation"))?;
+        entry.meta.accepted = true;
+        self.save_group(space)?;
+        self.persist()?;
+        self.events.push_back(ClientEvent::Joined(*space));
+        Ok(())
+    }
+
+    fn publish(&mut self, space: &GroupId, body: ContentBody) -> Result<ContentId> {
+        let certificate = self.certificate.clone().ok_or(CoreError::NotFound("no account yet"))?;
+        let rules = self.rules(space)?;
+        if !rules.role_of(&self.identity.public()).may_contribute() {
+            return Err(CoreError::Forbidden("readers do not post, comment or react"));
+        }
+        let entry = self.spaces.get(space).ok_or(CoreError::NotFound("space"))?;
+        if entry.meta.removed {
+            return Err(CoreError::Forbidden("this device is no longer in the space"));
+        }
+        let id = random_content_id();
+        let signed = EnvelopeBody {
+            id,
+            group: *space,
+            author: certificate,
+            created_at: UnixSeconds::new(self.now).map_err(CoreError::Decode)?,
+            body,
+        };
+        let envelope = ContentEnvelope::sign(signed, &self.device.mls)?;
+        // Shown here at once, and sent when the relay is reachable.
+        self.apply_envelope(space, &envelope, None)?;
+        self.enqueue(OutboxItem::Content { group: *space.as_bytes(), envelope: envelope.to_wire() })?;
+        self.save_group(space)?;
+        self.persist()?;
+        Ok(id)
+    }
+
+    /// Posts news.
+    ///
+    /// # Errors
+    /// [`CoreError::Forbidden`] for readers; [`CoreError::Invalid`] for bad text.
+    pub fn post(&mut self, space: &GroupId, text: &str) -> Result<ContentId> {
+        self.publish(space, ContentBody::Post(Post { text: Text::new(text)? }))
+    }
+
+    /// Comments under a post or comment.
+    ///
+    /// # Errors
+    /// As [`Engine::post`]; [`CoreError::NotFound`] when the parent is unknown.
+    pub fn comment(&mut self, space: &GroupId, parent: &ContentId, text: &str) -> Result<ContentId> {
+        if self.item(space, parent)?.is_none() {
+            return Err(CoreError::NotFound("the post or comment answered"));
+        }
+        self.publish(space, ContentBody::Comment(Comment { parent: *parent, text: Text::new(text)? }))
+    }
+
+    /// Adds or withdraws a reaction.
+    ///
+    /// # Errors
+    /// As [`Engine::comment`].
+    pub fn react(&mut self, space: &GroupId, target: &ContentId, reaction: &str, on: bool) -> Result<ContentId> {
+        if self.item(space, target)?.is_none() {
+            return Err(CoreError::NotFound("the item reacted to"));
+        }
+        self.publish(space, ContentBody::React(React { target: *target, reaction: Reaction::new(reaction)?, on }))
+    }
+
+    /// Edits an item (the author's own, or any for content managers).
+    ///
+    /// # Errors
+    /// [`CoreError::Forbidden`] otherwise.
+    pub fn edit(&mut self, space: &GroupId, target: &ContentId, text: &str) -> Result<ContentId> {
+        self.check_may_change(space, target)?;
+        self.publish(space, ContentBody::Edit(Edit { target: *target, text: Text::new(text)? }))
+    }
+
+    /// Deletes an item (the author's own, or any for content managers).
+    ///
+    /// # Errors
+    /// [`CoreError::Forbidden`] otherwise.
+    pub fn delete(&mut self, space: &GroupId, target: &ContentId) -> Result<ContentId> {
+        self.check_may_change(space, target)?;
+        self.publish(space, ContentBody::Delete(Delete { target: *target }))
+    }
+
+    fn check_may_change(&self, space: &GroupId, target: &ContentId) -> Result<()> {
+        let item = self.item(space, target)?.ok_or(CoreError::NotFound("item"))?;
+        let me = self.identity.public();
+        if item.author != *me.as_bytes() && !self.rules(space)?.role_of(&me).may_manage_content() {
+            return Err(CoreError::Forbidden("only the author or a content manager may change this item"));
+        }
+        Ok(())
+    }
+
+    // -----------------------------------------------------------------------------
+    // Queries.
+
+    /// The spaces this device is in, with invitations not yet accepted among them.
+    pub fn spaces(&self) -> Vec<SpaceSummary> {
+        self.spaces
+            .iter()
+            .filter_map(|(id, space)| {
+                let rules = crate::mls::rules_of(space.group.extensions()).ok()?;
+                Some(SpaceSummary {
+                    id: *id,
+                    name: rules.name.as_str().to_owned(),
+                    description: rules.description.as_str().to_owned(),
+                    policy: rules.policy,
+                    history: rules.history,
+                    my_role: rules.role_of(&self.identity.public()),
+                    unread: space.meta.unread,
+                    epoch: space.group.epoch().as_u64(),
+                    removed: space.meta.removed,
+                })
+            })
+            .collect()
+    }
+
+    /// The members of a space, one entry per person.
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`]; [`CoreError::Verification`] if a stored credential
+    /// does not verify.
+    pub fn members(&self, space: &GroupId) -> Result<Vec<MemberSummary>> {
+        let entry = self.spaces.get(space).ok_or(CoreError::NotFound("space"))?;
+        let rules = crate::mls::rules_of(entry.group.extensions())?;
+        let mut people: BTreeMap<IdentityPublicKey, MemberSummary> = BTreeMap::new();
+        for member in entry.group.members() {
+            let cert = crate::mls::certificate_of(&member.credential, &member.signature_key)?;
+            people
+                .entry(cert.body.identity)
+                .or_insert_with(|| MemberSummary {
+                    identity: cert.body.identity,
+                    name: cert.body.name.to_string(),
+                    role: rules.role_of(&cert.body.identity),
+                    devices: Vec::new(),
+                })
+                .devices
+                .push(cert.body.device);
+        }
+        Ok(people.into_values().collect())
+    }
+
+    /// The space's items (posts and comments), in arrival order.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub fn feed(&self, space: &GroupId) -> Result<Vec<FeedItem>> {
+        let mut items = Vec::new();
+        for (_, id) in self.vault.scan_ordered(&order_namespace(space), 0, usize::MAX)? {
+            let id: [u8; 16] = id.as_slice().try_into().map_err(|_| CoreError::CorruptProfile("feed order"))?;
+            if let Some(item) = self.item(space, &ContentId::from_bytes(id))? {
+                items.push(item);
+            }
+        }
+        Ok(items)
+    }
+
+    /// One item.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub fn item(&self, space: &GroupId, id: &ContentId) -> Result<Option<FeedItem>> {
+        self.vault.get(&feed_namespace(space), id.as_bytes())?.map(|b| decode(&b)).transpose()
+    }
+
+    /// Marks everything in the space read.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub fn mark_read(&mut self, space: &GroupId) -> Result<()> {
+        if let Some(entry) = self.spaces.get_mut(space) {
+            entry.meta.unread = 0;
+        }
+        self.save_group(space)?;
+        self.persist()
+    }
+
+    /// Items waiting in the outbox.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub fn outbox_len(&self) -> Result<usize> {
+        Ok(self.vault.scan_ordered(NS_OUTBOX, 0, usize::MAX)?.len())
+    }
+
+    /// The MLS epoch authenticator of a space, to compare out of band: two devices that
+    /// show the same value share the same group state (no fork).
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`].
+    pub fn epoch_authenticator(&self, space: &GroupId) -> Result<Vec<u8>> {
+        let entry = self.spaces.get(space).ok_or(CoreError::NotFound("space"))?;
+        Ok(entry.group.epoch_authenticator().as_slice().to_vec())
+    }
+}
+
+fn feed_namespace(group: &GroupId) -> String {
+    format!("feed/{}", hex::encode(group.as_bytes()))
+}
+
+fn order_namespace(group: &GroupId) -> String {
+    format!("order/{}", hex::encode(group.as_bytes()))
+}
+
+impl Space {
+    fn meta_history_mode(&self) -> Result<HistoryMode> {
+        Ok(crate::mls::rules_of(self.group.extensions())?.history)
+    }
+
+    fn history_key(&self, generation: u32) -> Option<HistoryKey> {
+        self.meta.history.iter().find(|(g, _)| *g == generation).map(|(g, k)| HistoryKey::from_parts(*g, *k))
+    }
+
+    fn current_history_key(&self) -> Option<HistoryKey> {
+        self.meta.history.last().map(|(g, k)| HistoryKey::from_parts(*g, *k))
+    }
+
+    fn history_keys(&self) -> Vec<HistoryKey> {
+        self.meta.history.iter().map(|(g, k)| HistoryKey::from_parts(*g, *k)).collect()
+    }
+}
