@@ -22,6 +22,7 @@
 //! - Detection of a disk rolled back to an older copy of the same profile.
 #![forbid(unsafe_code)]
 
+pub mod client;
 pub mod content;
 pub mod engine;
 pub mod error;

@@ -1,0 +1,103 @@
+//! The thin async layer: it moves the [`Engine`]'s requests over a relay connection
+//! (QUIC first, TCP+TLS when QUIC cannot be reached) and feeds back answers, pushed
+//! events and the time. It makes no decision of its own.
+
+use std::net::SocketAddr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use huisclos_protocol::messages::RelayError;
+use huisclos_transport::TransportError;
+use huisclos_transport::client::{RelayClient, TransportKind};
+use huisclos_transport::tls::SpkiPin;
+
+use crate::engine::{Engine, Now};
+use crate::error::{CoreError, Result};
+
+/// The wall clock, in the engine's unit.
+pub fn now() -> Now {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// An open connection driving one engine.
+#[derive(Debug)]
+pub struct Connection {
+    relay: RelayClient,
+}
+
+impl Connection {
+    /// Connects to the first reachable address: QUIC to each address, then TCP+TLS to
+    /// each (for networks that drop UDP). Tells the engine, which then logs in.
+    ///
+    /// # Errors
+    /// [`CoreError::Transport`] with the last failure when nothing answers.
+    pub async fn open(engine: &mut Engine, addresses: &[SocketAddr], pin: SpkiPin) -> Result<Self> {
+        let mut last = CoreError::Transport("no relay address".into());
+        for kind in [TransportKind::Quic, TransportKind::Tcp] {
+            for address in addresses {
+                match RelayClient::connect(kind, *address, pin).await {
+                    Ok(relay) => {
+                        engine.connected(relay.exporter().clone(), now());
+                        return Ok(Self { relay });
+                    }
+                    Err(error) => {
+                        tracing::info!(%address, ?kind, %error, "relay not reachable this way");
+                        last = error.into();
+                    }
+                }
+            }
+        }
+        Err(last)
+    }
+
+    /// Which transport the connection uses.
+    pub fn kind(&self) -> TransportKind {
+        self.relay.kind()
+    }
+
+    /// Sends the engine's requests and feeds their answers until it has nothing left to
+    /// do, feeding any pushed events that arrived meanwhile.
+    ///
+    /// # Errors
+    /// [`CoreError::Transport`] when the connection fails; the engine is told and
+    /// keeps its outbox for the next connection.
+    pub async fn drive(&self, engine: &mut Engine) -> Result<()> {
+        loop {
+            while let Some(event) = self.relay.next_event(Duration::ZERO).await {
+                engine.handle_event(event, now());
+            }
+            let Some((id, body)) = engine.poll_request(now()) else { return Ok(()) };
+            let answer = match self.relay.request(body).await {
+                Ok(answer) => Ok(answer),
+                Err(TransportError::Relay(error)) => Err(error),
+                Err(error) => {
+                    engine.disconnected();
+                    return Err(error.into());
+                }
+            };
+            engine.handle_response(id, answer, now());
+        }
+    }
+
+    /// Waits up to `timeout` for pushed events, feeds them, and drives the engine
+    /// until idle again. Returns whether any event came.
+    ///
+    /// # Errors
+    /// As [`Connection::drive`].
+    pub async fn wait_and_drive(&self, engine: &mut Engine, timeout: Duration) -> Result<bool> {
+        let Some(event) = self.relay.next_event(timeout).await else { return Ok(false) };
+        engine.handle_event(event, now());
+        self.drive(engine).await?;
+        Ok(true)
+    }
+
+    /// Closes the connection at once.
+    pub fn close(self, engine: &mut Engine) {
+        self.relay.abort();
+        engine.disconnected();
+    }
+}
+
+/// Whether a relay refusal means the caller should simply retry later.
+pub fn is_transient(error: &RelayError) -> bool {
+    matches!(error, RelayError::RateLimited { .. } | RelayError::Internal)
+}

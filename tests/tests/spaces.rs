@@ -1,0 +1,223 @@
+//! A space's life across several people, each with their own profile on disk, talking to
+//! the real `huisclos-relay` binary over QUIC on loopback.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+
+use huisclos_core::client::Connection;
+use huisclos_core::engine::{ClientEvent, Engine};
+use huisclos_core::identity::DisplayName;
+use huisclos_core::space::{HistoryMode, Policy, Role, SpaceDescription, SpaceName};
+use huisclos_core::vault::{KdfParams, Passphrase, Unlock, Vault};
+use huisclos_protocol::ids::GroupId;
+use huisclos_protocol::invitation::Invitation;
+use huisclos_transport::tls::SpkiPin;
+
+/// The relay binary next to this test's own build output, built first if missing.
+fn relay_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test path");
+    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target dir").to_path_buf();
+    let binary = dir.join("huisclos-relay");
+    if !binary.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo).args(["build", "-p", "huisclos-relay", "--bin", "huisclos-relay"]).status();
+        assert!(status.map(|s| s.success()).unwrap_or(false), "building the relay failed");
+    }
+    binary
+}
+
+struct Relay {
+    child: Child,
+    _dir: tempfile::TempDir,
+    data_dir: PathBuf,
+    address: SocketAddr,
+    pin: SpkiPin,
+}
+
+impl Relay {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let data_dir = dir.path().join("relay");
+        std::fs::create_dir_all(&data_dir).unwrap();
+        let mut child = Command::new(relay_binary())
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .env("HUISCLOS_RELAY_QUIC_LISTEN", "127.0.0.1:0")
+            .env("HUISCLOS_RELAY_TCP_LISTEN", "127.0.0.1:0")
+            .env("HUISCLOS_RELAY_METRICS_LISTEN", "127.0.0.1:0")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let (mut address, mut pin) = (None, None);
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            let Some(rest) = line.strip_prefix("huisclos-relay: ") else { continue };
+            let (key, value) = rest.split_once(' ').unwrap_or((rest, ""));
+            match key {
+                "quic" => address = Some(value.parse().unwrap()),
+                "pin" => pin = Some(SpkiPin(hex::decode(value).unwrap().try_into().unwrap())),
+                "ready" => break,
+                _ => {}
+            }
+        }
+        std::thread::spawn(move || for _ in lines {});
+        Self { child, _dir: dir, data_dir, address: address.unwrap(), pin: pin.unwrap() }
+    }
+
+    fn invite(&self) -> huisclos_protocol::access::InvitationToken {
+        let output = Command::new(relay_binary())
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .args(["admin", "invite", "--valid-hours", "1"])
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        Invitation::from_text(&String::from_utf8(output.stdout).unwrap()).unwrap().token().clone()
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One person's device: a profile on disk, its engine, its connection.
+struct Person {
+    engine: Engine,
+    connection: Connection,
+    events: Vec<ClientEvent>,
+    _dir: tempfile::TempDir,
+}
+
+impl Person {
+    async fn join(relay: &Relay, name: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let unlock = Unlock::Passphrase(Passphrase::new(format!("{name}'s passphrase")));
+        let params = KdfParams::new(KdfParams::MIN_MEMORY_KIB, 1, 1).unwrap();
+        let vault = Arc::new(Vault::create(dir.path(), &unlock, params).unwrap());
+        let mut engine = Engine::create(vault, DisplayName::new(name).unwrap()).unwrap();
+        engine.set_invitation(relay.invite());
+        let connection = Connection::open(&mut engine, &[relay.address], relay.pin).await.unwrap();
+        let mut person = Self { engine, connection, events: Vec::new(), _dir: dir };
+        person.sync().await;
+        assert!(person.engine.account().is_some(), "{name} has an account");
+        person
+    }
+
+    async fn sync(&mut self) {
+        self.engine.sync_all();
+        self.connection.drive(&mut self.engine).await.unwrap();
+        while let Some(event) = self.engine.poll_event() {
+            self.events.push(event);
+        }
+    }
+
+    fn texts(&self, space: &GroupId) -> Vec<(String, String)> {
+        self.engine.feed(space).unwrap().into_iter().map(|i| (i.author_name, i.text)).collect()
+    }
+
+    fn warnings(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                ClientEvent::SecurityWarning { warning, .. } => Some(warning.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+async fn settle(people: &mut [&mut Person]) {
+    // Two rounds: what one person sends in round one, everyone reads in round two.
+    for _ in 0..3 {
+        for person in people.iter_mut() {
+            person.sync().await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_confidential_space_from_creation_to_removal() {
+    let relay = Relay::start();
+    let mut alice = Person::join(&relay, "Alice").await;
+    let mut bob = Person::join(&relay, "Bob").await;
+    let mut carol = Person::join(&relay, "Carol").await;
+    let mut dave = Person::join(&relay, "Dave").await;
+
+    let space = alice
+        .engine
+        .create_space(
+            SpaceName::new("Case 114").unwrap(),
+            SpaceDescription::new("Detention hearings").unwrap(),
+            Policy::Confidential,
+            HistoryMode::Keep,
+        )
+        .unwrap();
+    alice.engine.invite(&space, &bob.engine.contact_card().unwrap(), Role::Contributor).unwrap();
+    alice.engine.invite(&space, &carol.engine.contact_card().unwrap(), Role::Contributor).unwrap();
+    settle(&mut [&mut alice, &mut bob, &mut carol]).await;
+    for person in [&mut bob, &mut carol] {
+        assert!(
+            person.events.iter().any(|e| matches!(e, ClientEvent::Invited { space: s, by, .. } if *s == space && by == "Alice")),
+            "invitation reached: {:?}",
+            person.events
+        );
+        person.engine.accept_invitation(&space).unwrap();
+    }
+    assert_eq!(alice.engine.members(&space).unwrap().len(), 3);
+
+    let post = alice.engine.post(&space, "Hearing moved to Thursday").unwrap();
+    settle(&mut [&mut alice, &mut bob, &mut carol]).await;
+    bob.engine.comment(&space, &post, "I will attend").unwrap();
+    carol.engine.post(&space, "Witness statement ready").unwrap();
+    settle(&mut [&mut alice, &mut bob, &mut carol]).await;
+    let expected_len = 3;
+    for person in [&alice, &bob, &carol] {
+        let texts = person.texts(&space);
+        assert_eq!(texts.len(), expected_len, "{texts:?} {:?}", person.events);
+        assert!(texts.contains(&("Alice".into(), "Hearing moved to Thursday".into())));
+        assert!(texts.contains(&("Bob".into(), "I will attend".into())));
+        assert!(texts.contains(&("Carol".into(), "Witness statement ready".into())));
+    }
+
+    // Dave joins later and reads the whole feed from the history store.
+    alice.engine.invite(&space, &dave.engine.contact_card().unwrap(), Role::Reader).unwrap();
+    settle(&mut [&mut alice, &mut dave, &mut bob, &mut carol]).await;
+    dave.engine.accept_invitation(&space).unwrap();
+    assert_eq!(dave.texts(&space).len(), 3, "Dave reads history: {:?}", dave.events);
+    assert!(dave.engine.post(&space, "readers do not post").is_err());
+
+    // Carol is removed; what follows is unreadable to her.
+    alice.engine.remove(&space, &carol.engine.identity()).unwrap();
+    settle(&mut [&mut alice, &mut bob, &mut carol, &mut dave]).await;
+    alice.engine.post(&space, "After Carol left").unwrap();
+    settle(&mut [&mut alice, &mut bob, &mut carol, &mut dave]).await;
+    assert!(carol.events.iter().any(|e| *e == ClientEvent::RemovedFromSpace(space)), "{:?}", carol.events);
+    for person in [&alice, &bob, &dave] {
+        assert!(person.texts(&space).contains(&("Alice".into(), "After Carol left".into())));
+        assert_eq!(person.engine.members(&space).unwrap().len(), 3);
+    }
+    assert!(!carol.texts(&space).iter().any(|(_, t)| t == "After Carol left"));
+
+    // Bob, a contributor, runs a modified client that removes Dave: every other device
+    // refuses the commit and says so.
+    bob.engine.remove_unchecked_for_tests(&space, &dave.engine.identity()).unwrap();
+    settle(&mut [&mut bob, &mut alice, &mut dave]).await;
+    for person in [&alice, &dave] {
+        assert!(
+            person.warnings().iter().any(|w| w.contains("Bob") && w.contains("refused")),
+            "{:?}",
+            person.warnings()
+        );
+        assert_eq!(person.engine.members(&space).unwrap().len(), 3, "Dave is still a member here");
+    }
+    // The all devices agree on the epoch before the forbidden commit.
+    assert_eq!(alice.engine.epoch_authenticator(&space).unwrap(), dave.engine.epoch_authenticator(&space).unwrap());
+}
