@@ -27,12 +27,14 @@ use std::sync::Arc;
 use huisclos_protocol::access::{ACCESS_TOKEN_EXPORTER_LABEL, AccessToken, EpochVerifier, InvitationToken};
 use huisclos_protocol::auth::{AuthPurpose, ChallengeNonce, DevicePublicKey, TlsExporter, sign_device_auth};
 use huisclos_protocol::codec::{BoundedVec, Wire};
-use huisclos_protocol::ids::{AccountId, ContentId, ContentSeq, DeviceId, Epoch, GroupId, PageLimit, RequestId, Seq, UnixSeconds};
+use huisclos_protocol::ids::{
+    AccountId, ContentId, ContentSeq, DeviceId, Epoch, GroupId, PageLimit, RequestId, Seq, UnixSeconds,
+};
 use huisclos_protocol::messages::{
     AckWelcomes, AppendMessage, Authenticate, ClaimKeyPackages, ContentRecordBytes, CreateAccount, CreateGroup,
-    DepositWelcome, Event, FetchContent, FetchLog, FetchWelcomes, GetChallenge, GroupAccess, LogPageEnd,
-    MlsMessageBytes, PutContent, RelayError, RequestBody, ResponseBody, Subscribe, SubmitCommit, UploadKeyPackages,
-    KeyPackageBytes, WelcomeBytes,
+    DepositWelcome, Event, FetchContent, FetchLog, FetchWelcomes, GetChallenge, GroupAccess, KeyPackageBytes,
+    LogPageEnd, MlsMessageBytes, PutContent, RelayError, RequestBody, ResponseBody, SubmitCommit, Subscribe,
+    UploadKeyPackages, WelcomeBytes,
 };
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::*;
@@ -406,7 +408,8 @@ impl Engine {
     /// # Errors
     /// [`CoreError::NoProfile`] when the vault is empty; store errors.
     pub fn load(vault: Arc<Vault>) -> Result<Self> {
-        let bytes = vault.get(NS_PROFILE, b"me")?.ok_or_else(|| CoreError::NoProfile(vault.dir().display().to_string()))?;
+        let bytes =
+            vault.get(NS_PROFILE, b"me")?.ok_or_else(|| CoreError::NoProfile(vault.dir().display().to_string()))?;
         let record: ProfileRecord = decode(&bytes)?;
         let identity = IdentityKey::from_secret(&record.identity);
         let device = DeviceKeys {
@@ -427,7 +430,8 @@ impl Engine {
             let groups: Vec<[u8; 16]> = decode(&list)?;
             for id in groups {
                 let group_id = GroupId::from_bytes(id);
-                let meta: GroupMeta = decode(&vault.get(NS_GROUPS, &id)?.ok_or(CoreError::CorruptProfile("group record missing"))?)?;
+                let meta: GroupMeta =
+                    decode(&vault.get(NS_GROUPS, &id)?.ok_or(CoreError::CorruptProfile("group record missing"))?)?;
                 let group = MlsGroup::load(engine.provider.storage(), &openmls_group_id(&group_id))
                     .map_err(mls_error)?
                     .ok_or(CoreError::CorruptProfile("MLS state of a space is missing"))?;
@@ -622,10 +626,7 @@ impl Engine {
                     return None;
                 }
             },
-            Session::Online if self.follow_up.is_some() => match self.follow_up.take() {
-                Some(planned) => planned,
-                None => return None,
-            },
+            Session::Online if self.follow_up.is_some() => self.follow_up.take()?,
             Session::Online => loop {
                 let job = self.jobs.pop_front()?;
                 match self.plan(job) {
@@ -675,8 +676,12 @@ impl Engine {
                         false,
                     )?)?);
                 }
-                let last_resort =
-                    KeyPackageBytes::new(crate::mls::key_package(&self.provider, &self.device.mls, &certificate, true)?)?;
+                let last_resort = KeyPackageBytes::new(crate::mls::key_package(
+                    &self.provider,
+                    &self.device.mls,
+                    &certificate,
+                    true,
+                )?)?;
                 self.persist()?;
                 Some((
                     UploadKeyPackages { one_time: BoundedVec::new(one_time)?, last_resort: Some(last_resort) }.into(),
@@ -706,8 +711,12 @@ impl Engine {
                 }
                 let from = seq(space.meta.next_seq)?;
                 Some((
-                    FetchLog { access: self.access(&group)?, from, limit: PageLimit::new(PAGE).map_err(CoreError::Decode)? }
-                        .into(),
+                    FetchLog {
+                        access: self.access(&group)?,
+                        from,
+                        limit: PageLimit::new(PAGE).map_err(CoreError::Decode)?,
+                    }
+                    .into(),
                     Step::FetchLog { group },
                 ))
             }
@@ -797,7 +806,9 @@ impl Engine {
         let me = self.identity.public();
         match &operation {
             Operation::Invite { card, .. } => {
-                if !(rules.role_of(&me).may_manage_space() || rules.policy == Policy::Open && rules.role_of(&me).may_contribute()) {
+                if !(rules.role_of(&me).may_manage_space()
+                    || rules.policy == Policy::Open && rules.role_of(&me).may_contribute())
+                {
                     return Err(CoreError::Forbidden("only a space manager may invite to this space"));
                 }
                 let card = ContactCard::from_wire(card)?;
@@ -897,7 +908,10 @@ impl Engine {
         };
         let access = self.access(group)?;
         let commit = MlsMessageBytes::new(commit.tls_serialize_detached().map_err(mls_error)?)?;
-        Ok((SubmitCommit { access, commit, next_verifier }.into(), OutboxStage::Commit { welcome, rotates_history, adds }))
+        Ok((
+            SubmitCommit { access, commit, next_verifier }.into(),
+            OutboxStage::Commit { welcome, rotates_history, adds },
+        ))
     }
 
     // -----------------------------------------------------------------------------
@@ -1138,7 +1152,8 @@ impl Engine {
                 if space.meta.pending_commit_seq.is_some() {
                     // Our accepted commit is further on: keep reading.
                     self.jobs.push_front(Job::Sync(group));
-                } else if space.meta_history_mode()? == HistoryMode::Keep && !space.meta.removed && !space.meta.stalled {
+                } else if space.meta_history_mode()? == HistoryMode::Keep && !space.meta.removed && !space.meta.stalled
+                {
                     let from = ContentSeq::new(space.meta.content_next).map_err(CoreError::Decode)?;
                     let body = FetchContent {
                         access: self.access(&group)?,
@@ -1408,7 +1423,10 @@ impl Engine {
                 if packages.is_empty() {
                     self.vault.remove_ordered(NS_OUTBOX, index);
                     self.persist()?;
-                    self.reject(Some(group), "the invitation failed: none of the person's devices has a usable key package");
+                    self.reject(
+                        Some(group),
+                        "the invitation failed: none of the person's devices has a usable key package",
+                    );
                     return Ok(());
                 }
                 let (body, stage) = self.build_commit(&group, &operation, packages)?;

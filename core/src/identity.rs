@@ -162,7 +162,8 @@ impl Wire for DisplayName {
     fn decode(reader: &mut Reader<'_>) -> std::result::Result<Self, huisclos_protocol::Error> {
         let len = reader.take_len(MAX_DISPLAY_NAME_LEN, "display name")?;
         let bytes = reader.take(len, "display name")?;
-        let text = std::str::from_utf8(bytes).map_err(|_| huisclos_protocol::Error::Invalid { what: "display name" })?;
+        let text =
+            std::str::from_utf8(bytes).map_err(|_| huisclos_protocol::Error::Invalid { what: "display name" })?;
         Self::new(text).map_err(|_| huisclos_protocol::Error::Invalid { what: "display name" })
     }
 }
@@ -558,7 +559,10 @@ mod tests {
         }
         // A certificate re-signed by another identity is refused too.
         let other = IdentityKey::generate();
-        let forged = DeviceCertificate { body: cert.body.clone(), signature: other.sign(DEVICE_CERTIFICATE_LABEL, &cert.body.to_wire()) };
+        let forged = DeviceCertificate {
+            body: cert.body.clone(),
+            signature: other.sign(DEVICE_CERTIFICATE_LABEL, &cert.body.to_wire()),
+        };
         assert!(forged.verify().is_err());
     }
 
@@ -603,7 +607,10 @@ mod tests {
         let a = IdentityPublicKey::from_bytes([1; 32]);
         let b = IdentityPublicKey::from_bytes([2; 32]);
         let number = SafetyNumber::between(&a, &b);
-        assert_eq!(number.digits(), fingerprint_digits(&a).min(fingerprint_digits(&b)) + &fingerprint_digits(&a).max(fingerprint_digits(&b)));
+        assert_eq!(
+            number.digits(),
+            fingerprint_digits(&a).min(fingerprint_digits(&b)) + &fingerprint_digits(&a).max(fingerprint_digits(&b))
+        );
         assert_eq!(number.digits(), include_str!("../../protocol-spec/vectors/safety-number.txt").trim());
     }
 

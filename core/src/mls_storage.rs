@@ -361,7 +361,10 @@ impl StorageProvider<V> for MlsStorage {
         self.delete("tree", group_id)
     }
 
-    fn write_interim_transcript_hash<GroupId: traits::GroupId<V>, InterimTranscriptHash: traits::InterimTranscriptHash<V>>(
+    fn write_interim_transcript_hash<
+        GroupId: traits::GroupId<V>,
+        InterimTranscriptHash: traits::InterimTranscriptHash<V>,
+    >(
         &self,
         group_id: &GroupId,
         value: &InterimTranscriptHash,
@@ -471,7 +474,10 @@ impl StorageProvider<V> for MlsStorage {
         self.read("resumption_psk", group_id)
     }
 
-    fn delete_all_resumption_psk_secrets<GroupId: traits::GroupId<V>>(&self, group_id: &GroupId) -> Result<(), CoreError> {
+    fn delete_all_resumption_psk_secrets<GroupId: traits::GroupId<V>>(
+        &self,
+        group_id: &GroupId,
+    ) -> Result<(), CoreError> {
         self.delete("resumption_psk", group_id)
     }
 

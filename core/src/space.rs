@@ -230,7 +230,7 @@ impl SpaceRules {
         let mut entries: Vec<RoleEntry> =
             self.roles.as_slice().iter().filter(|e| e.identity != identity).cloned().collect();
         entries.push(RoleEntry { identity, role });
-        entries.sort_by(|a, b| a.identity.cmp(&b.identity));
+        entries.sort_by_key(|e| e.identity);
         let mut next = self.clone();
         next.roles = BoundedVec::new(entries)
             .map_err(|_| CoreError::Invalid(format!("a space has at most {MAX_ROLE_ENTRIES} explicit roles")))?;
@@ -239,7 +239,8 @@ impl SpaceRules {
 
     /// These rules without `identity`'s entry.
     pub fn without_role(&self, identity: &IdentityPublicKey) -> Self {
-        let entries: Vec<RoleEntry> = self.roles.as_slice().iter().filter(|e| &e.identity != identity).cloned().collect();
+        let entries: Vec<RoleEntry> =
+            self.roles.as_slice().iter().filter(|e| &e.identity != identity).cloned().collect();
         let mut next = self.clone();
         next.roles = BoundedVec::new(entries).unwrap_or_else(|_| BoundedVec::empty());
         next
@@ -359,13 +360,16 @@ mod tests {
         let rules = rules(Policy::Confidential);
         let members = [person(1), person(2), person(3)];
         let remove_3 = ChangeRequest::Remove { identity: person(3), proposer: person(2) };
-        assert!(matches!(check_commit(&rules, &person(2), &[remove_3.clone()], &members), Err(CoreError::Forbidden(_))));
+        assert!(matches!(
+            check_commit(&rules, &person(2), std::slice::from_ref(&remove_3), &members),
+            Err(CoreError::Forbidden(_))
+        ));
         assert!(check_commit(&rules, &person(1), &[remove_3], &members).is_ok());
         let add = ChangeRequest::Add { identity: person(9) };
-        assert!(check_commit(&rules, &person(2), &[add.clone()], &members).is_err());
+        assert!(check_commit(&rules, &person(2), std::slice::from_ref(&add), &members).is_err());
         assert!(check_commit(&rules, &person(1), &[add], &members).is_ok());
         let promote = ChangeRequest::Rules(Box::new(rules.with_role(person(2), Role::SpaceManager).unwrap()));
-        assert!(check_commit(&rules, &person(2), &[promote.clone()], &members).is_err());
+        assert!(check_commit(&rules, &person(2), std::slice::from_ref(&promote), &members).is_err());
         assert!(check_commit(&rules, &person(1), &[promote], &members).is_ok());
     }
 
@@ -379,7 +383,7 @@ mod tests {
         assert!(check_commit(&confidential, &person(3), &[own_device], &members).is_ok());
         let open = rules(Policy::Open);
         let add = ChangeRequest::Add { identity: person(9) };
-        assert!(check_commit(&open, &person(2), &[add.clone()], &members).is_ok());
+        assert!(check_commit(&open, &person(2), std::slice::from_ref(&add), &members).is_ok());
         assert!(check_commit(&open, &person(3), &[add], &members).is_err(), "readers do not invite");
     }
 

@@ -1,6 +1,9 @@
 //! A space's life across several people, each with their own profile on disk, talking to
 //! the real `huisclos-relay` binary over QUIC on loopback.
 
+// Test helpers outside `#[test]` functions: a failure here is a failed test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -165,7 +168,10 @@ async fn a_confidential_space_from_creation_to_removal() {
     settle(&mut [&mut alice, &mut bob, &mut carol]).await;
     for person in [&mut bob, &mut carol] {
         assert!(
-            person.events.iter().any(|e| matches!(e, ClientEvent::Invited { space: s, by, .. } if *s == space && by == "Alice")),
+            person
+                .events
+                .iter()
+                .any(|e| matches!(e, ClientEvent::Invited { space: s, by, .. } if *s == space && by == "Alice")),
             "invitation reached: {:?}",
             person.events
         );
@@ -199,7 +205,7 @@ async fn a_confidential_space_from_creation_to_removal() {
     settle(&mut [&mut alice, &mut bob, &mut carol, &mut dave]).await;
     alice.engine.post(&space, "After Carol left").unwrap();
     settle(&mut [&mut alice, &mut bob, &mut carol, &mut dave]).await;
-    assert!(carol.events.iter().any(|e| *e == ClientEvent::RemovedFromSpace(space)), "{:?}", carol.events);
+    assert!(carol.events.contains(&ClientEvent::RemovedFromSpace(space)), "{:?}", carol.events);
     for person in [&alice, &bob, &dave] {
         assert!(person.texts(&space).contains(&("Alice".into(), "After Carol left".into())));
         assert_eq!(person.engine.members(&space).unwrap().len(), 3);
