@@ -8,6 +8,14 @@
 //!   the platform keystore), written atomically per engine step;
 //! - [`mls_storage`]: openmls's storage provider over the vault, so all MLS state is
 //!   encrypted at rest;
+//! - [`identity`]: identity keys, device certificates (the MLS credential), contact
+//!   cards, safety numbers and QR verification codes;
+//! - [`space`]: a space's rules and roles (held in the MLS group context) and the
+//!   check every device applies to every commit;
+//! - [`content`]: signed content envelopes, history keys and sealed records;
+//! - [`mls`]: the openmls provider, signer and group configuration;
+//! - [`engine`]: the sans-IO engine — requests out, answers, events and time in;
+//! - [`client`]: the thin async driver over QUIC (TCP+TLS when UDP is blocked).
 //!
 //! It speaks to the relay only through the wire types of [`huisclos_protocol`] and the
 //! connections of [`huisclos_transport`], and never depends on the relay crate.

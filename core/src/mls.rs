@@ -82,13 +82,14 @@ pub fn credential_with_key(certificate: &DeviceCertificate) -> CredentialWithKey
     }
 }
 
-/// The capabilities every Huis Clos leaf declares: our ciphersuite and the space-rules
-/// extension.
+/// The capabilities every Huis Clos leaf declares: our ciphersuite, the space-rules
+/// extension, and the last-resort extension (without it, a last-resort key package
+/// fails validation at the inviter).
 pub fn capabilities() -> Capabilities {
     Capabilities::new(
         None,
         Some(&[CIPHERSUITE]),
-        Some(&[ExtensionType::Unknown(SPACE_RULES_EXTENSION_TYPE)]),
+        Some(&[ExtensionType::Unknown(SPACE_RULES_EXTENSION_TYPE), ExtensionType::LastResort]),
         None,
         Some(&[CredentialType::Basic]),
     )
