@@ -220,6 +220,30 @@ impl Header {
         Ok(Self { kind, params, salt, nonce, wrapped })
     }
 
+    /// A new header holding `data_key` wrapped under the key from `unlock`, with a
+    /// fresh salt and nonce.
+    fn wrap(unlock: &Unlock, params: KdfParams, data_key: &[u8; 32]) -> Result<Self> {
+        let mut header = Header {
+            kind: match unlock {
+                Unlock::Passphrase(_) => KIND_PASSPHRASE,
+                Unlock::Keystore(_) => KIND_KEYSTORE,
+            },
+            params,
+            salt: [0; SALT_LEN],
+            nonce: [0; NONCE_LEN],
+            wrapped: [0; 32 + TAG_LEN],
+        };
+        OsRng.fill_bytes(&mut header.salt);
+        OsRng.fill_bytes(&mut header.nonce);
+        let kek = header.key_encryption_key(unlock)?;
+        let mut wrapped = XChaCha20Poly1305::new(kek.as_ref().into())
+            .encrypt(XNonce::from_slice(&header.nonce), Payload { msg: data_key, aad: &header.aad() })
+            .map_err(|_| CoreError::CorruptProfile("key wrapping"))?;
+        header.wrapped.copy_from_slice(&wrapped);
+        wrapped.zeroize();
+        Ok(header)
+    }
+
     fn key_encryption_key(&self, unlock: &Unlock) -> Result<Zeroizing<[u8; 32]>> {
         match (unlock, self.kind) {
             (Unlock::Passphrase(passphrase), KIND_PASSPHRASE) => self.params.derive(passphrase, &self.salt),
@@ -294,23 +318,7 @@ impl Vault {
         }
         let mut data_key = Zeroizing::new([0u8; 32]);
         OsRng.fill_bytes(data_key.as_mut());
-        let mut header = Header {
-            kind: match unlock {
-                Unlock::Passphrase(_) => KIND_PASSPHRASE,
-                Unlock::Keystore(_) => KIND_KEYSTORE,
-            },
-            params,
-            salt: [0; SALT_LEN],
-            nonce: [0; NONCE_LEN],
-            wrapped: [0; 32 + TAG_LEN],
-        };
-        OsRng.fill_bytes(&mut header.salt);
-        OsRng.fill_bytes(&mut header.nonce);
-        let kek = header.key_encryption_key(unlock)?;
-        let wrapped = XChaCha20Poly1305::new(kek.as_ref().into())
-            .encrypt(XNonce::from_slice(&header.nonce), Payload { msg: data_key.as_ref(), aad: &header.aad() })
-            .map_err(|_| CoreError::CorruptProfile("key wrapping"))?;
-        header.wrapped.copy_from_slice(&wrapped);
+        let header = Header::wrap(unlock, params, &data_key)?;
         write_atomically(&header_path, &header.to_bytes())?;
         Self::open_with_data_key(dir, &data_key)
     }
@@ -573,24 +581,9 @@ impl Vault {
                 .decrypt(XNonce::from_slice(&header.nonce), Payload { msg: &header.wrapped, aad: &header.aad() })
                 .map_err(|_| CoreError::WrongPassphrase)?,
         );
-        let mut next = Header {
-            kind: match new {
-                Unlock::Passphrase(_) => KIND_PASSPHRASE,
-                Unlock::Keystore(_) => KIND_KEYSTORE,
-            },
-            params,
-            salt: [0; SALT_LEN],
-            nonce: [0; NONCE_LEN],
-            wrapped: [0; 32 + TAG_LEN],
-        };
-        OsRng.fill_bytes(&mut next.salt);
-        OsRng.fill_bytes(&mut next.nonce);
-        let new_kek = next.key_encryption_key(new)?;
-        let mut wrapped = XChaCha20Poly1305::new(new_kek.as_ref().into())
-            .encrypt(XNonce::from_slice(&next.nonce), Payload { msg: data_key.as_slice(), aad: &next.aad() })
-            .map_err(|_| CoreError::CorruptProfile("key wrapping"))?;
-        next.wrapped.copy_from_slice(&wrapped);
-        wrapped.zeroize();
+        let data_key: Zeroizing<[u8; 32]> =
+            Zeroizing::new(data_key.as_slice().try_into().map_err(|_| CoreError::CorruptProfile("data key"))?);
+        let next = Header::wrap(new, params, &data_key)?;
         write_atomically(&header_path, &next.to_bytes())
     }
 }
