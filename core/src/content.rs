@@ -155,10 +155,7 @@ impl ContentEnvelope {
         if mls_key.verifying_key().to_bytes() != signed.author.body.mls_key {
             return Err(CoreError::Invalid("content is signed with the certified device key".into()));
         }
-        let signature = mls_key.sign(&labelled(&signed.to_wire())).to_bytes();
-        let mut bytes = [0u8; 64];
-        bytes.copy_from_slice(&signature);
-        let signature = SignatureBytes::from_wire(&bytes)?;
+        let signature = SignatureBytes::from_bytes(mls_key.sign(&labelled(&signed.to_wire())).to_bytes());
         Ok(Self { signed, signature })
     }
 

@@ -32,9 +32,9 @@ use huisclos_protocol::ids::{
 };
 use huisclos_protocol::messages::{
     AckWelcomes, AppendMessage, Authenticate, ClaimKeyPackages, ContentRecordBytes, CreateAccount, CreateGroup,
-    DepositWelcome, Event, FetchContent, FetchLog, FetchWelcomes, GetChallenge, GroupAccess, KeyPackageBytes,
-    LogPageEnd, MlsMessageBytes, PutContent, RelayError, RequestBody, ResponseBody, SubmitCommit, Subscribe,
-    UploadKeyPackages, WelcomeBytes,
+    DepositWelcome, Event, FetchContent, FetchLog, FetchWelcomes, GetChallenge, GetKeyPackageStatus, GroupAccess,
+    KeyPackageBytes, LogPageEnd, MlsMessageBytes, PutContent, RelayError, RequestBody, ResponseBody, SubmitCommit,
+    Subscribe, UploadKeyPackages, WelcomeBytes,
 };
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::*;
@@ -244,7 +244,8 @@ impl Drop for GroupMeta {
 }
 
 /// A queued intention, persisted until done.
-#[derive(Serialize, Deserialize, Clone, Debug)]
+// No `Debug`: an outbox item holds a signed item's plaintext.
+#[derive(Serialize, Deserialize, Clone)]
 enum OutboxItem {
     /// Create the group's log at the relay.
     CreateGroup { group: [u8; 16] },
@@ -268,7 +269,7 @@ impl OutboxItem {
     }
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone)]
 enum Operation {
     Invite { card: Vec<u8>, role: u8 },
     Remove { identity: [u8; 32] },
@@ -290,6 +291,7 @@ enum Job {
 enum Step {
     Challenge,
     Auth,
+    KeyPackageStatus,
     KeyPackageUpload,
     FetchWelcomes,
     AckWelcomes,
@@ -665,29 +667,7 @@ impl Engine {
                 FetchWelcomes { after: None, limit: PageLimit::new(16).map_err(CoreError::Decode)? }.into(),
                 Step::FetchWelcomes,
             )),
-            Job::KeyPackages => {
-                let certificate = self.certificate.clone().ok_or(CoreError::NotFound("certificate"))?;
-                let mut one_time = Vec::new();
-                for _ in 0..KEY_PACKAGE_TARGET {
-                    one_time.push(KeyPackageBytes::new(crate::mls::key_package(
-                        &self.provider,
-                        &self.device.mls,
-                        &certificate,
-                        false,
-                    )?)?);
-                }
-                let last_resort = KeyPackageBytes::new(crate::mls::key_package(
-                    &self.provider,
-                    &self.device.mls,
-                    &certificate,
-                    true,
-                )?)?;
-                self.persist()?;
-                Some((
-                    UploadKeyPackages { one_time: BoundedVec::new(one_time)?, last_resort: Some(last_resort) }.into(),
-                    Step::KeyPackageUpload,
-                ))
-            }
+            Job::KeyPackages => Some((GetKeyPackageStatus {}.into(), Step::KeyPackageStatus)),
             Job::Subscribe => {
                 let mut groups = Vec::new();
                 let ids: Vec<GroupId> = self.spaces.keys().copied().collect();
@@ -972,6 +952,7 @@ impl Engine {
                 self.session = Session::Offline;
                 Err(CoreError::Relay(error))
             }
+            (Step::KeyPackageStatus, Ok(ResponseBody::KeyPackageStatus(status))) => self.top_up_key_packages(&status),
             (Step::KeyPackageUpload, Ok(_)) => Ok(()),
             (Step::Subscribe, Ok(ResponseBody::Subscribed(subscribed))) => {
                 for group in subscribed.refused.iter() {
@@ -1015,6 +996,32 @@ impl Engine {
             }
             (None, None) => Err(CoreError::NotFound("no account and no invitation: join a relay with an invitation")),
         }
+    }
+
+    /// Uploads only what the relay lacks: one-time packages up to
+    /// [`KEY_PACKAGE_TARGET`], and a last-resort package if none is stored. Each
+    /// package's private keys are written to the vault before the upload.
+    fn top_up_key_packages(&mut self, status: &huisclos_protocol::messages::KeyPackageStatus) -> Result<()> {
+        let missing = KEY_PACKAGE_TARGET.saturating_sub(status.one_time_left);
+        if missing == 0 && status.has_last_resort {
+            return Ok(());
+        }
+        let certificate = self.certificate.clone().ok_or(CoreError::NotFound("certificate"))?;
+        let mut one_time = Vec::new();
+        for _ in 0..missing {
+            let package = crate::mls::key_package(&self.provider, &self.device.mls, &certificate, false)?;
+            one_time.push(KeyPackageBytes::new(package)?);
+        }
+        let last_resort = if status.has_last_resort {
+            None
+        } else {
+            let package = crate::mls::key_package(&self.provider, &self.device.mls, &certificate, true)?;
+            Some(KeyPackageBytes::new(package)?)
+        };
+        self.persist()?;
+        let body = UploadKeyPackages { one_time: BoundedVec::new(one_time)?, last_resort };
+        self.follow_up = Some((body.into(), Step::KeyPackageUpload));
+        Ok(())
     }
 
     fn issue_certificate(&mut self) -> Result<()> {
@@ -1190,6 +1197,9 @@ impl Engine {
                             // The first key seen for a generation wins: every device reads
                             // the log in the same order, so all keep the same one.
                             if !space.meta.history.iter().any(|(g, _)| *g == key.generation()) {
+                                if space.meta.history.len() >= crate::content::MAX_HISTORY_GENERATIONS {
+                                    return Err(CoreError::Invalid("a space with too many history keys".into()));
+                                }
                                 space.meta.history.push((key.generation(), key.expose_for_storage()));
                             }
                         }

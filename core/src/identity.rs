@@ -85,6 +85,11 @@ impl Wire for IdentityPublicKey {
 pub struct SignatureBytes([u8; 64]);
 
 impl SignatureBytes {
+    /// Wraps signature bytes.
+    pub fn from_bytes(bytes: [u8; 64]) -> Self {
+        Self(bytes)
+    }
+
     /// The signature bytes.
     pub fn as_bytes(&self) -> &[u8; 64] {
         &self.0
