@@ -539,6 +539,23 @@ impl Engine {
         ContactCard::issue(&self.identity, vec![certificate], UnixSeconds::new(self.now).map_err(CoreError::Decode)?)
     }
 
+    /// Every long-term secret of the profile (identity key, device keys, history keys,
+    /// the store's keys), for tests that search the store's files for them.
+    #[cfg(feature = "test-secrets")]
+    #[doc(hidden)]
+    pub fn secrets_for_tests(&self) -> Vec<Zeroizing<Vec<u8>>> {
+        let mut secrets = self.vault.keys_for_tests();
+        secrets.push(Zeroizing::new(self.identity.to_secret().to_vec()));
+        secrets.push(Zeroizing::new(self.device.auth.to_bytes().to_vec()));
+        secrets.push(Zeroizing::new(self.device.mls.to_bytes().to_vec()));
+        for space in self.spaces.values() {
+            for key in space.history_keys() {
+                secrets.push(Zeroizing::new(key.expose_for_storage().to_vec()));
+            }
+        }
+        secrets
+    }
+
     /// Remembers the invitation to redeem at the next connection.
     pub fn set_invitation(&mut self, invitation: InvitationToken) {
         self.invitation = Some(invitation);
@@ -1485,31 +1502,20 @@ impl Engine {
                 self.persist()?;
                 Err(CoreError::Relay(error))
             }
-            (OutboxStage::Single, Ok(answer)) => {
-                match answer {
-                    ResponseBody::Appended(appended) => {
-                        if let Some(space) = self.spaces.get_mut(&group) {
-                            space.meta.own_seqs.insert(appended.seq.get());
-                        }
+            (OutboxStage::Single, Err(RelayError::Conflict))
+                if matches!(item, OutboxItem::Content { .. } | OutboxItem::CreateGroup { .. }) =>
+            {
+                // A resend of something the relay took before the answer was lost: the
+                // record id (or group id) is already there, so it was delivered.
+                let answer = match item {
+                    OutboxItem::CreateGroup { .. } => {
+                        Some(ResponseBody::GroupCreated(huisclos_protocol::messages::GroupCreated {}))
                     }
-                    ResponseBody::GroupCreated(_) => {
-                        if let Some(space) = self.spaces.get_mut(&group) {
-                            space.meta.relay_created = true;
-                        }
-                        self.push_job(Job::Subscribe);
-                    }
-                    _ => {}
-                }
-                if let OutboxItem::Content { envelope, .. } = &item {
-                    let envelope = ContentEnvelope::from_wire(envelope)?;
-                    self.events.push_back(ClientEvent::Delivered(envelope.signed.id));
-                }
-                self.vault.remove_ordered(NS_OUTBOX, index);
-                self.save_group(&group)?;
-                self.persist()?;
-                self.push_job(Job::Outbox);
-                Ok(())
+                    _ => None,
+                };
+                self.finish_single(index, &item, group, answer)
             }
+            (OutboxStage::Single, Ok(answer)) => self.finish_single(index, &item, group, Some(answer)),
             (OutboxStage::Single, Err(RelayError::StaleEpoch { .. })) => {
                 self.jobs.push_front(Job::Outbox);
                 self.jobs.push_front(Job::Sync(group));
@@ -1519,6 +1525,40 @@ impl Engine {
             (_, Err(error)) => Err(CoreError::Relay(error)),
             (_, Ok(_)) => Err(CoreError::Invalid("unexpected answer to an outbox request".into())),
         }
+    }
+
+    /// Ends a one-request outbox item: records what the relay answered and drops the
+    /// item.
+    fn finish_single(
+        &mut self,
+        index: u64,
+        item: &OutboxItem,
+        group: GroupId,
+        answer: Option<ResponseBody>,
+    ) -> Result<()> {
+        match answer {
+            Some(ResponseBody::Appended(appended)) => {
+                if let Some(space) = self.spaces.get_mut(&group) {
+                    space.meta.own_seqs.insert(appended.seq.get());
+                }
+            }
+            Some(ResponseBody::GroupCreated(_)) => {
+                if let Some(space) = self.spaces.get_mut(&group) {
+                    space.meta.relay_created = true;
+                }
+                self.push_job(Job::Subscribe);
+            }
+            _ => {}
+        }
+        if let OutboxItem::Content { envelope, .. } = item {
+            let envelope = ContentEnvelope::from_wire(envelope)?;
+            self.events.push_back(ClientEvent::Delivered(envelope.signed.id));
+        }
+        self.vault.remove_ordered(NS_OUTBOX, index);
+        self.save_group(&group)?;
+        self.persist()?;
+        self.push_job(Job::Outbox);
+        Ok(())
     }
 
     fn validate_key_package(&self, bytes: &[u8], card: &ContactCard, device: &DeviceId) -> Result<KeyPackage> {

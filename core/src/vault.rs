@@ -305,6 +305,13 @@ impl std::fmt::Debug for Vault {
 }
 
 impl Vault {
+    /// The store's own keys, for tests that search the files for them.
+    #[cfg(feature = "test-secrets")]
+    #[doc(hidden)]
+    pub fn keys_for_tests(&self) -> Vec<Zeroizing<Vec<u8>>> {
+        vec![Zeroizing::new(self.keys.value_key.to_vec()), Zeroizing::new(self.keys.index_key.to_vec())]
+    }
+
     /// Creates a new profile in `dir` (created if missing; it must not hold a profile).
     ///
     /// # Errors

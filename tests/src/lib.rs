@@ -1,9 +1,16 @@
 //! # huisclos-tests — the end-to-end and adversarial suite
 //!
-//! **Not built yet.** This crate will start the real `huisclos-relay` binary on loopback
-//! and drive several client profiles through the whole life of a space, against a
-//! malicious relay (a proxy or wrapped store that drops, replays, reorders, forks and
-//! forges) and over a seeded userspace link emulator (delay, jitter, loss, bandwidth,
-//! cut-off, UDP blocked). Until the relay and the client core exist it holds no tests;
-//! the protocol crate's own tests live in `protocol/tests/`.
+//! Two ways to run the system, both with real parts:
+//!
+//! - `tests/spaces.rs` starts the real `huisclos-relay` binary and talks to it over QUIC
+//!   on loopback, each person with a profile on disk.
+//! - [`sim`] calls the same relay service and sled store in-process, with no socket and
+//!   a clock that moves only when the test moves it, so a test decides exactly which
+//!   request reaches the relay when. That is how concurrent commits, lost answers and
+//!   long absences are tested deterministically (`tests/engine.rs`).
+//!
+//! The malicious relay and the slow, lossy link emulator come with the end-to-end
+//! issue; the protocol crate's own tests live in `protocol/tests/`.
 #![forbid(unsafe_code)]
+
+pub mod sim;

@@ -1,0 +1,334 @@
+//! An in-process relay and simulated devices, for deterministic engine tests.
+//!
+//! [`SimRelay`] is the relay's real request handler ([`huisclos_relay::service::Relay`])
+//! over the real sled store in a temporary directory, called directly instead of over a
+//! socket. [`SimDevice`] is one device: a real profile (an Argon2id vault on disk) and
+//! its [`Engine`], whose requests the test moves one at a time. Nothing here reads the
+//! wall clock for the engine: each device's clock starts at a fixed time and advances
+//! one second per step, so a run repeats exactly.
+//!
+//! A test can hold a device's next request ([`SimDevice::hold`]) while other devices
+//! act, then deliver it ([`SimDevice::step`]); or let the relay take a request and lose
+//! the answer ([`SimDevice::lose_answer`]), as a dropped connection would.
+
+// Test support: a failure here is a failed test, reported where it happens.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use huisclos_core::engine::{ClientEvent, Engine, Now};
+use huisclos_core::identity::DisplayName;
+use huisclos_core::vault::{KdfParams, Passphrase, Unlock, Vault};
+use huisclos_protocol::access::InvitationToken;
+use huisclos_protocol::auth::TlsExporter;
+use huisclos_protocol::ids::RequestId;
+use huisclos_protocol::messages::{RelayError, RelayMessage, Request, RequestBody, ResponseBody};
+use huisclos_relay::config::PolicyLimits;
+use huisclos_relay::hub::EventSink;
+use huisclos_relay::service::{Connection, Relay, Stream};
+use huisclos_relay::store::sled_store::SledStore;
+use huisclos_transport::tls::SpkiPin;
+use rand_core::{OsRng, RngCore};
+
+/// The engine's clock in simulated runs starts here (2026-09-21).
+pub const START: Now = 1_790_000_000;
+
+/// Steps one device may take in [`SimDevice::drive`] before the run counts as a
+/// livelock.
+const MAX_STEPS: usize = 200_000;
+
+/// The relay's handler and store, in-process.
+pub struct SimRelay {
+    relay: Relay<SledStore>,
+    dir: tempfile::TempDir,
+    next_connection: AtomicU64,
+}
+
+impl Default for SimRelay {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SimRelay {
+    /// A fresh relay with an empty store. Rate limits are lifted (a simulated device
+    /// sends as fast as the test runs); every other limit is the default.
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(&dir.path().join("relay")).unwrap();
+        let limits = PolicyLimits {
+            requests_per_second: 1_000_000,
+            request_burst: 1_000_000,
+            claims_per_hour: 1_000_000,
+            ..PolicyLimits::default()
+        };
+        Self { relay: Relay::new(Arc::new(store), limits), dir, next_connection: AtomicU64::new(1) }
+    }
+
+    /// The directory holding the relay's store files.
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("relay")
+    }
+
+    /// A new single-use invitation.
+    pub async fn invitation(&self) -> InvitationToken {
+        let invitation = self
+            .relay
+            .invite(&["127.0.0.1:4433".to_owned()], SpkiPin([0; 32]), Duration::from_secs(3600))
+            .await
+            .unwrap();
+        invitation.token().clone()
+    }
+
+    fn connect(&self) -> SimLink {
+        let id = self.next_connection.fetch_add(1, Ordering::Relaxed);
+        let mut exporter = [0u8; 32];
+        OsRng.fill_bytes(&mut exporter);
+        let exporter = TlsExporter::from_bytes(exporter);
+        let connection = Connection::new(id, exporter.clone(), self.relay.limits());
+        let stream = Stream { key: (id, 0), sink: Arc::new(EventSink::default()) };
+        SimLink { connection, stream, exporter }
+    }
+
+    fn disconnect(&self, link: &SimLink) {
+        if let Some((device, _)) = link.connection.device() {
+            self.relay.hub.device_disconnected(device, link.connection.id);
+        }
+        self.relay.hub.forget_stream(link.stream.key);
+    }
+
+    async fn answer(&self, link: &SimLink, id: RequestId, body: RequestBody) -> Result<ResponseBody, RelayError> {
+        match self.relay.handle(&link.connection, &link.stream, Request { id, body }).await {
+            RelayMessage::Response(response) => Ok(response.body),
+            RelayMessage::Failure(failure) => Err(failure.error),
+            RelayMessage::Event(_) => Err(RelayError::Internal),
+        }
+    }
+}
+
+struct SimLink {
+    connection: Connection,
+    stream: Stream,
+    exporter: TlsExporter,
+}
+
+/// One simulated device: a profile on disk and its engine.
+pub struct SimDevice {
+    /// Its display name.
+    pub name: String,
+    engine: Option<Engine>,
+    link: Option<SimLink>,
+    held: Option<(RequestId, RequestBody)>,
+    /// Every event the engine reported, in order.
+    pub events: Vec<ClientEvent>,
+    dir: tempfile::TempDir,
+    passphrase: String,
+    clock: Now,
+}
+
+impl SimDevice {
+    /// A new profile, not yet at any relay.
+    pub fn create(name: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let passphrase = format!("{name} walks the long way home at dusk");
+        let unlock = Unlock::Passphrase(Passphrase::new(passphrase.clone()));
+        let params = KdfParams::new(KdfParams::MIN_MEMORY_KIB, 1, 1).unwrap();
+        let vault = Arc::new(Vault::create(dir.path(), &unlock, params).unwrap());
+        let engine = Engine::create(vault, DisplayName::new(name).unwrap()).unwrap();
+        Self {
+            name: name.to_owned(),
+            engine: Some(engine),
+            link: None,
+            held: None,
+            events: Vec::new(),
+            dir,
+            passphrase,
+            clock: START,
+        }
+    }
+
+    /// A new profile that redeems an invitation at `relay` and comes online.
+    pub async fn join(relay: &SimRelay, name: &str) -> Self {
+        let mut device = Self::create(name);
+        device.engine_mut().set_invitation(relay.invitation().await);
+        device.connect(relay);
+        device.drive(relay).await;
+        assert!(device.engine().account().is_some(), "{name} has an account");
+        device
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        self.engine.as_ref().unwrap()
+    }
+
+    /// The engine, to give it commands.
+    pub fn engine_mut(&mut self) -> &mut Engine {
+        self.engine.as_mut().unwrap()
+    }
+
+    /// The profile's directory.
+    pub fn profile_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The profile's passphrase.
+    pub fn passphrase(&self) -> &str {
+        &self.passphrase
+    }
+
+    fn tick(&mut self) -> Now {
+        self.clock += 1;
+        self.clock
+    }
+
+    /// Opens a connection to `relay` (a new TLS session, as far as the engine knows).
+    pub fn connect(&mut self, relay: &SimRelay) {
+        self.disconnect(relay);
+        let link = relay.connect();
+        let now = self.tick();
+        let exporter = link.exporter.clone();
+        self.link = Some(link);
+        self.engine_mut().connected(exporter, now);
+    }
+
+    /// Drops the connection; a held request is lost with it.
+    pub fn disconnect(&mut self, relay: &SimRelay) {
+        self.held = None;
+        if let Some(link) = self.link.take() {
+            relay.disconnect(&link);
+            self.engine_mut().disconnected();
+        }
+    }
+
+    /// Whether the device is connected.
+    pub fn is_connected(&self) -> bool {
+        self.link.is_some()
+    }
+
+    /// Closes the profile and opens it again from disk with its passphrase, as after a
+    /// restart of the app. The connection is dropped.
+    pub fn restart(&mut self, relay: &SimRelay) {
+        self.disconnect(relay);
+        self.close();
+        self.reopen();
+    }
+
+    /// Closes the profile (the vault's files are released). Disconnect first.
+    pub fn close(&mut self) {
+        assert!(self.link.is_none(), "disconnect before closing");
+        self.engine = None;
+    }
+
+    /// Opens the closed profile again with its passphrase.
+    pub fn reopen(&mut self) {
+        let unlock = Unlock::Passphrase(Passphrase::new(self.passphrase.clone()));
+        let vault = Arc::new(Vault::open(self.dir.path(), &unlock).unwrap());
+        self.engine = Some(Engine::load(vault).unwrap());
+    }
+
+    fn feed_events(&mut self) {
+        let now = self.tick();
+        let pushed = self.link.as_ref().map(|link| link.stream.sink.drain()).unwrap_or_default();
+        let engine = self.engine.as_mut().unwrap();
+        for event in pushed {
+            engine.handle_event(event, now);
+        }
+        while let Some(event) = engine.poll_event() {
+            self.events.push(event);
+        }
+    }
+
+    /// The request the device would send next, kept until [`SimDevice::step`] delivers
+    /// it.
+    pub fn hold(&mut self) -> Option<&RequestBody> {
+        if self.held.is_none() && self.link.is_some() {
+            self.feed_events();
+            let now = self.tick();
+            self.held = self.engine_mut().poll_request(now);
+        }
+        self.held.as_ref().map(|(_, body)| body)
+    }
+
+    /// Delivers the next request to the relay and feeds the answer back. Returns
+    /// `false` when the device had nothing to send.
+    pub async fn step(&mut self, relay: &SimRelay) -> bool {
+        if self.hold().is_none() {
+            return false;
+        }
+        let (id, body) = self.held.take().unwrap();
+        let answer = relay.answer(self.link.as_ref().unwrap(), id, body).await;
+        let now = self.tick();
+        self.engine_mut().handle_response(id, answer, now);
+        self.feed_events();
+        true
+    }
+
+    /// Delivers the next request to the relay, which acts on it, and loses the answer
+    /// with the connection.
+    pub async fn lose_answer(&mut self, relay: &SimRelay) {
+        if self.hold().is_none() {
+            return;
+        }
+        let (id, body) = self.held.take().unwrap();
+        let _ = relay.answer(self.link.as_ref().unwrap(), id, body).await;
+        self.disconnect(relay);
+    }
+
+    /// Steps until the device has nothing left to send.
+    pub async fn drive(&mut self, relay: &SimRelay) {
+        for _ in 0..MAX_STEPS {
+            if !self.step(relay).await {
+                return;
+            }
+        }
+        panic!("{} still sends after {MAX_STEPS} steps: a livelock", self.name);
+    }
+
+    /// Asks for a full sync and drives it to the end.
+    pub async fn sync(&mut self, relay: &SimRelay) {
+        if self.link.is_some() {
+            self.engine_mut().sync_all();
+            self.drive(relay).await;
+        }
+    }
+
+    /// The texts of a space's feed, as `(author, text)`.
+    pub fn texts(&self, space: &huisclos_protocol::ids::GroupId) -> Vec<(String, String)> {
+        self.engine().feed(space).unwrap().into_iter().map(|i| (i.author_name, i.text)).collect()
+    }
+
+    /// The security warnings reported so far.
+    pub fn warnings(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                ClientEvent::SecurityWarning { warning, .. } => Some(warning.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The refusals reported so far.
+    pub fn rejections(&self) -> Vec<String> {
+        self.events
+            .iter()
+            .filter_map(|e| match e {
+                ClientEvent::Rejected { reason, .. } => Some(reason.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Syncs every device until a whole round changes nothing.
+pub async fn settle(relay: &SimRelay, devices: &mut [&mut SimDevice]) {
+    for _ in 0..3 {
+        for device in devices.iter_mut() {
+            device.sync(relay).await;
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! Deterministic engine tests: the real relay handler and sled store in-process
+//! ([`huisclos_tests::sim`]), real profiles on disk, real MLS; no socket and no wall
+//! clock. Each test decides which request reaches the relay when.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use huisclos_core::CoreError;
+use huisclos_core::engine::ClientEvent;
+use huisclos_core::space::{HistoryMode, Policy, Role, SpaceDescription, SpaceName};
+use huisclos_core::vault::{Passphrase, Unlock, Vault};
+use huisclos_protocol::ids::GroupId;
+use huisclos_protocol::messages::RequestBody;
+use huisclos_tests::sim::{SimDevice, SimRelay, settle};
+
+fn create_space(device: &mut SimDevice, name: &str, history: HistoryMode) -> GroupId {
+    device
+        .engine_mut()
+        .create_space(SpaceName::new(name).unwrap(), SpaceDescription::new("").unwrap(), Policy::Confidential, history)
+        .unwrap()
+}
+
+/// Alice's space with the others in it (all accepted), everyone settled.
+async fn space_with(
+    relay: &SimRelay,
+    alice: &mut SimDevice,
+    others: &mut [(&mut SimDevice, Role)],
+    history: HistoryMode,
+) -> GroupId {
+    let space = create_space(alice, "Case 207", history);
+    for (other, role) in others.iter() {
+        let card = other.engine().contact_card().unwrap();
+        alice.engine_mut().invite(&space, &card, *role).unwrap();
+    }
+    alice.drive(relay).await;
+    for (other, _) in others.iter_mut() {
+        other.sync(relay).await;
+        other.engine_mut().accept_invitation(&space).unwrap();
+    }
+    let mut all: Vec<&mut SimDevice> = vec![alice];
+    all.extend(others.iter_mut().map(|(d, _)| &mut **d));
+    settle(relay, &mut all).await;
+    space
+}
+
+/// Steps `device` until its next request is a commit, and keeps that request.
+async fn hold_commit(device: &mut SimDevice, relay: &SimRelay) {
+    loop {
+        match device.hold() {
+            Some(RequestBody::SubmitCommit(_)) => return,
+            Some(_) => {
+                device.step(relay).await;
+            }
+            None => panic!("{} has no commit to send", device.name),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_devices_that_commit_at_once_converge_without_help() {
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let mut carol = SimDevice::join(&relay, "Carol").await;
+    let mut dave = SimDevice::join(&relay, "Dave").await;
+    let space = space_with(&relay, &mut alice, &mut [(&mut bob, Role::SpaceManager)], HistoryMode::Keep).await;
+    let epoch = alice.engine().spaces()[0].epoch;
+
+    // Both space managers change the space on the same epoch: Alice invites Carol and
+    // renames it, Bob invites Dave and describes it. Both commits are built before
+    // either reaches the relay.
+    alice.engine_mut().invite(&space, &carol.engine().contact_card().unwrap(), Role::Contributor).unwrap();
+    alice.engine_mut().rename(&space, SpaceName::new("Case 207 (appeal)").unwrap()).unwrap();
+    bob.engine_mut().invite(&space, &dave.engine().contact_card().unwrap(), Role::Reader).unwrap();
+    bob.engine_mut().describe(&space, SpaceDescription::new("Appeal filed 3 May").unwrap()).unwrap();
+    hold_commit(&mut alice, &relay).await;
+    hold_commit(&mut bob, &relay).await;
+    assert!(alice.step(&relay).await, "Alice's commit is first");
+    assert!(bob.step(&relay).await, "Bob's commit reaches the relay second, for the same epoch");
+
+    // Nobody does anything but sync.
+    settle(&relay, &mut [&mut alice, &mut bob, &mut carol, &mut dave]).await;
+    for device in [&mut carol, &mut dave] {
+        device.engine_mut().accept_invitation(&space).unwrap();
+    }
+
+    let reference = alice.engine().epoch_authenticator(&space).unwrap();
+    let summary = &alice.engine().spaces()[0];
+    assert_eq!(summary.epoch, epoch + 4, "four commits, each on its own epoch");
+    assert_eq!(summary.name, "Case 207 (appeal)");
+    assert_eq!(summary.description, "Appeal filed 3 May", "Bob's change was rebuilt, not lost");
+    for device in [&alice, &bob, &carol, &dave] {
+        assert_eq!(device.engine().epoch_authenticator(&space).unwrap(), reference, "{} agrees", device.name);
+        let members = device.engine().members(&space).unwrap();
+        let mut names: Vec<&str> = members.iter().map(|m| m.name.as_str()).collect();
+        names.sort_unstable();
+        assert_eq!(names, ["Alice", "Bob", "Carol", "Dave"], "{} sees everyone", device.name);
+        let spaces = device.engine().spaces();
+        assert_eq!(
+            (spaces[0].name.as_str(), spaces[0].description.as_str()),
+            ("Case 207 (appeal)", "Appeal filed 3 May")
+        );
+        assert!(device.warnings().is_empty(), "{}: {:?}", device.name, device.warnings());
+    }
+    assert_eq!(dave.engine().spaces()[0].my_role, Role::Reader);
+
+    // The space still works: a post from Carol reaches all.
+    carol.engine_mut().post(&space, "Appeal hearing on the 12th").unwrap();
+    settle(&relay, &mut [&mut carol, &mut alice, &mut bob, &mut dave]).await;
+    for device in [&alice, &bob, &dave] {
+        assert_eq!(device.texts(&space), [("Carol".to_owned(), "Appeal hearing on the 12th".to_owned())]);
+    }
+}
+
+async fn catch_up_after(history: HistoryMode, count: usize) {
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let space = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], history).await;
+
+    bob.disconnect(&relay);
+    for n in 0..count {
+        alice.engine_mut().post(&space, &format!("dispatch {n:03}")).unwrap();
+        alice.drive(&relay).await;
+    }
+    assert_eq!(alice.engine().outbox_len().unwrap(), 0);
+
+    bob.restart(&relay);
+    bob.connect(&relay);
+    bob.drive(&relay).await;
+    let texts = bob.texts(&space);
+    assert_eq!(texts.len(), count, "{:?}", bob.rejections());
+    for (n, (author, text)) in texts.iter().enumerate() {
+        assert_eq!((author.as_str(), text.as_str()), ("Alice", format!("dispatch {n:03}").as_str()));
+    }
+    assert_eq!(bob.engine().spaces()[0].unread as usize, count);
+    assert!(bob.rejections().is_empty() && bob.warnings().is_empty(), "{:?}", bob.events);
+    assert_eq!(bob.engine().epoch_authenticator(&space).unwrap(), alice.engine().epoch_authenticator(&space).unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_offline_for_500_posts_catches_up_from_the_history_store() {
+    catch_up_after(HistoryMode::Keep, 500).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_offline_for_500_posts_catches_up_from_the_log_without_history() {
+    catch_up_after(HistoryMode::None, 500).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outbox_written_offline_is_delivered_after_a_restart_and_never_twice() {
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let space = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], HistoryMode::Keep).await;
+    let quiet = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], HistoryMode::None).await;
+
+    // Offline: two posts and a comment in one space, a post in the other.
+    alice.disconnect(&relay);
+    let post = alice.engine_mut().post(&space, "Travel permit refused").unwrap();
+    alice.engine_mut().comment(&space, &post, "Appeal within 10 days").unwrap();
+    alice.engine_mut().post(&quiet, "Meet at the usual place").unwrap();
+    alice.engine_mut().post(&space, "Second permit request filed").unwrap();
+    assert_eq!(alice.engine().outbox_len().unwrap(), 4);
+
+    // The app is closed and opened again; the outbox was on disk.
+    alice.restart(&relay);
+    assert_eq!(alice.engine().outbox_len().unwrap(), 4);
+    assert_eq!(alice.texts(&space).len(), 3, "shown at once, before sending");
+
+    // The first request after login reaches the relay, but its answer is lost.
+    alice.connect(&relay);
+    while !matches!(alice.hold(), Some(RequestBody::PutContent(_))) {
+        assert!(alice.step(&relay).await);
+    }
+    alice.lose_answer(&relay).await;
+    assert_eq!(alice.engine().outbox_len().unwrap(), 4, "not known to be delivered");
+
+    // Reconnected, the engine sends it again; the relay already has it.
+    alice.connect(&relay);
+    alice.drive(&relay).await;
+    assert_eq!(alice.engine().outbox_len().unwrap(), 0);
+    let delivered = alice.events.iter().filter(|e| matches!(e, ClientEvent::Delivered(_))).count();
+    assert_eq!(delivered, 4);
+
+    bob.sync(&relay).await;
+    let texts: Vec<String> = bob.texts(&space).into_iter().map(|(_, t)| t).collect();
+    assert_eq!(texts, ["Travel permit refused", "Appeal within 10 days", "Second permit request filed"]);
+    assert_eq!(bob.texts(&quiet), [("Alice".to_owned(), "Meet at the usual place".to_owned())]);
+    let comment = bob.engine().feed(&space).unwrap().into_iter().find(|i| i.text == "Appeal within 10 days").unwrap();
+    assert_eq!(comment.parent, Some(*post.as_bytes()));
+}
+
+/// Every file under `dir`, recursively, with its bytes.
+fn files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                found.push((path.clone(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    found
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_holds_no_plaintext_and_no_key_and_opens_only_with_its_passphrase() {
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let space = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], HistoryMode::Keep).await;
+    let quiet = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], HistoryMode::None).await;
+    let secret_text = "Witness Z. lives at 14 Rue des Oliviers";
+    let post = alice.engine_mut().post(&space, secret_text).unwrap();
+    alice.engine_mut().comment(&space, &post, "Move her before Friday").unwrap();
+    alice.engine_mut().post(&quiet, "The second safe house is compromised").unwrap();
+    // One item stays in the outbox, unsent.
+    settle(&relay, &mut [&mut alice, &mut bob]).await;
+    alice.disconnect(&relay);
+    alice.engine_mut().post(&space, "Unsent: the driver is Karim").unwrap();
+    assert_eq!(bob.texts(&space).len(), 2);
+
+    let needles: Vec<Vec<u8>> = [
+        secret_text,
+        "Witness Z.",
+        "Rue des Oliviers",
+        "Move her before Friday",
+        "second safe house",
+        "the driver is Karim",
+        "Case 207",
+        bob.passphrase(),
+        alice.passphrase(),
+    ]
+    .iter()
+    .map(|s| s.as_bytes().to_vec())
+    .collect();
+    for device in [&alice, &bob] {
+        let mut secrets: Vec<Vec<u8>> = device.engine().secrets_for_tests().iter().map(|s| s.to_vec()).collect();
+        assert!(secrets.len() >= 6, "store keys, identity key, device keys, a history key");
+        secrets.extend(needles.iter().cloned());
+        let files = files(device.profile_dir());
+        assert!(files.len() >= 2, "the profile has files");
+        let total: usize = files.iter().map(|(_, b)| b.len()).sum();
+        assert!(total > 10_000, "the profile holds data ({total} bytes)");
+        for (path, bytes) in &files {
+            for secret in &secrets {
+                assert!(!contains(bytes, secret), "{} holds a secret or plaintext", path.display());
+            }
+        }
+    }
+    // Nor does the relay's store.
+    for (path, bytes) in files(&relay.data_dir()) {
+        for needle in &needles[..7] {
+            assert!(!contains(&bytes, needle), "relay file {} holds plaintext", path.display());
+        }
+    }
+
+    // The profile opens only with its passphrase.
+    alice.restart(&relay);
+    let dir = alice.profile_dir().to_path_buf();
+    let wrong = Unlock::Passphrase(Passphrase::new("Alice walks the long way home at dawn"));
+    alice.close();
+    assert!(matches!(Vault::open(&dir, &wrong), Err(CoreError::WrongPassphrase)));
+    alice.reopen();
+    let texts: Vec<String> = alice.texts(&space).into_iter().map(|(_, t)| t).collect();
+    assert_eq!(texts, [secret_text, "Move her before Friday", "Unsent: the driver is Karim"]);
+    assert_eq!(alice.engine().outbox_len().unwrap(), 1);
+}
