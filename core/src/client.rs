@@ -5,13 +5,61 @@
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use huisclos_protocol::messages::RelayError;
+use huisclos_protocol::auth::TlsExporter;
+use huisclos_protocol::ids::RequestId;
+use huisclos_protocol::messages::{Event, RelayError, RequestBody, ResponseBody};
 use huisclos_transport::TransportError;
 use huisclos_transport::client::{RelayClient, TransportKind};
 use huisclos_transport::tls::SpkiPin;
 
 use crate::engine::{Engine, Now};
 use crate::error::{CoreError, Result};
+use crate::linker::Linker;
+
+/// A sans-IO state machine the connection drives: the [`Engine`], or a [`Linker`]
+/// waiting for its grant.
+pub trait Machine {
+    /// The transport connected with this TLS exporter value.
+    fn connected(&mut self, exporter: TlsExporter, now: Now);
+    /// The transport disconnected.
+    fn disconnected(&mut self);
+    /// The next request to send.
+    fn poll_request(&mut self, now: Now) -> Option<(RequestId, RequestBody)>;
+    /// The answer to a request.
+    fn handle_response(&mut self, id: RequestId, answer: std::result::Result<ResponseBody, RelayError>, now: Now);
+    /// A pushed event.
+    fn handle_event(&mut self, event: Event, now: Now);
+}
+
+macro_rules! machine {
+    ($type:ty) => {
+        impl Machine for $type {
+            fn connected(&mut self, exporter: TlsExporter, now: Now) {
+                <$type>::connected(self, exporter, now);
+            }
+            fn disconnected(&mut self) {
+                <$type>::disconnected(self);
+            }
+            fn poll_request(&mut self, now: Now) -> Option<(RequestId, RequestBody)> {
+                <$type>::poll_request(self, now)
+            }
+            fn handle_response(
+                &mut self,
+                id: RequestId,
+                answer: std::result::Result<ResponseBody, RelayError>,
+                now: Now,
+            ) {
+                <$type>::handle_response(self, id, answer, now);
+            }
+            fn handle_event(&mut self, event: Event, now: Now) {
+                <$type>::handle_event(self, event, now);
+            }
+        }
+    };
+}
+
+machine!(Engine);
+machine!(Linker);
 
 /// The wall clock, in the engine's unit.
 pub fn now() -> Now {
@@ -30,7 +78,7 @@ impl Connection {
     ///
     /// # Errors
     /// [`CoreError::Transport`] with the last failure when nothing answers.
-    pub async fn open(engine: &mut Engine, addresses: &[SocketAddr], pin: SpkiPin) -> Result<Self> {
+    pub async fn open(engine: &mut impl Machine, addresses: &[SocketAddr], pin: SpkiPin) -> Result<Self> {
         let mut last = CoreError::Transport("no relay address".into());
         for kind in [TransportKind::Quic, TransportKind::Tcp] {
             for address in addresses {
@@ -60,7 +108,7 @@ impl Connection {
     /// # Errors
     /// [`CoreError::Transport`] when the connection fails; the engine is told and
     /// keeps its outbox for the next connection.
-    pub async fn drive(&self, engine: &mut Engine) -> Result<()> {
+    pub async fn drive(&self, engine: &mut impl Machine) -> Result<()> {
         loop {
             while let Some(event) = self.relay.next_event(Duration::ZERO).await {
                 engine.handle_event(event, now());
@@ -83,7 +131,7 @@ impl Connection {
     ///
     /// # Errors
     /// As [`Connection::drive`].
-    pub async fn wait_and_drive(&self, engine: &mut Engine, timeout: Duration) -> Result<bool> {
+    pub async fn wait_and_drive(&self, engine: &mut impl Machine, timeout: Duration) -> Result<bool> {
         let Some(event) = self.relay.next_event(timeout).await else { return Ok(false) };
         engine.handle_event(event, now());
         self.drive(engine).await?;
@@ -91,7 +139,7 @@ impl Connection {
     }
 
     /// Closes the connection at once.
-    pub fn close(self, engine: &mut Engine) {
+    pub fn close(self, engine: &mut impl Machine) {
         self.relay.abort();
         engine.disconnected();
     }

@@ -31,10 +31,10 @@ use huisclos_protocol::ids::{
     AccountId, ContentId, ContentSeq, DeviceId, Epoch, GroupId, PageLimit, RequestId, Seq, UnixSeconds,
 };
 use huisclos_protocol::messages::{
-    AckWelcomes, AppendMessage, Authenticate, ClaimKeyPackages, ContentRecordBytes, CreateAccount, CreateGroup,
-    DepositWelcome, Event, FetchContent, FetchLog, FetchWelcomes, GetChallenge, GetKeyPackageStatus, GroupAccess,
-    KeyPackageBytes, LogPageEnd, MlsMessageBytes, PutContent, RelayError, RequestBody, ResponseBody, SubmitCommit,
-    Subscribe, UploadKeyPackages, WelcomeBytes,
+    AckWelcomes, AddDevice, AppendMessage, Authenticate, ClaimKeyPackages, ContentRecordBytes, CreateAccount,
+    CreateGroup, DepositWelcome, Event, FetchContent, FetchLog, FetchWelcomes, GetChallenge, GetKeyPackageStatus,
+    GroupAccess, KeyPackageBytes, LogPageEnd, MlsMessageBytes, PutContent, RelayError, RequestBody, ResponseBody,
+    SubmitCommit, Subscribe, UploadKeyPackages,
 };
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::*;
@@ -51,6 +51,7 @@ use crate::error::{CoreError, Result};
 use crate::identity::{
     CertificateBody, ContactCard, DeviceCertificate, DeviceKeys, DisplayName, IdentityKey, IdentityPublicKey,
 };
+use crate::link::{DeviceGrant, DeviceReady, InboxItem, InboxWelcome, LinkOffer, LinkRequest, PendingLink};
 use crate::mls::{DeviceSigner, Provider};
 use crate::mls_storage::MlsStorage;
 use crate::space::{ChangeRequest, HistoryMode, Policy, Role, SpaceDescription, SpaceName, SpaceRules, check_commit};
@@ -64,6 +65,8 @@ const PAGE: u16 = 128;
 const NS_PROFILE: &str = "profile";
 const NS_GROUPS: &str = "groups";
 const NS_OUTBOX: &str = "outbox";
+/// Device-level work (linking, announcing), apart from any space.
+const NS_DEVICE_OUTBOX: &str = "device-outbox";
 
 /// Seconds since the Unix epoch: the engine's only notion of time, handed in.
 pub type Now = u64;
@@ -193,7 +196,10 @@ struct ProfileRecord {
     name: String,
     account: Option<[u8; 16]>,
     certificate: Option<Vec<u8>>,
+    /// The certificates of this person's other devices.
+    devices: Vec<Vec<u8>>,
     next_outbox: u64,
+    next_device_item: u64,
 }
 
 impl Drop for ProfileRecord {
@@ -271,11 +277,27 @@ impl OutboxItem {
 
 #[derive(Serialize, Deserialize, Clone)]
 enum Operation {
-    Invite { card: Vec<u8>, role: u8 },
-    Remove { identity: [u8; 32] },
-    SetRole { identity: [u8; 32], role: u8 },
-    Rename { name: String },
-    Describe { description: String },
+    Invite {
+        card: Vec<u8>,
+        role: u8,
+    },
+    /// Add one of this person's own devices (certificate bytes).
+    AddDevice {
+        certificate: Vec<u8>,
+    },
+    Remove {
+        identity: [u8; 32],
+    },
+    SetRole {
+        identity: [u8; 32],
+        role: u8,
+    },
+    Rename {
+        name: String,
+    },
+    Describe {
+        description: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -285,6 +307,7 @@ enum Job {
     Sync(GroupId),
     Subscribe,
     Outbox,
+    Devices,
 }
 
 /// What the request in flight was for.
@@ -299,6 +322,25 @@ enum Step {
     FetchLog { group: GroupId },
     FetchContent { group: GroupId },
     Outbox { index: u64, stage: OutboxStage },
+    Device { index: u64, stage: DeviceStage },
+}
+
+enum DeviceStage {
+    /// Registering a new device at the relay.
+    Register,
+    /// Leaving its sealed grant in its inbox.
+    Grant,
+    /// Telling the person's other devices that this one is ready.
+    Announce,
+}
+
+/// Device-level work, persisted until done.
+#[derive(Serialize, Deserialize)]
+enum DeviceItem {
+    /// Register the device of this link request and send it its grant.
+    Link { request: Vec<u8> },
+    /// Tell the person's other devices that this (newly linked) one is ready.
+    Announce,
 }
 
 enum OutboxStage {
@@ -330,6 +372,11 @@ pub struct Engine {
     name: DisplayName,
     account: Option<AccountId>,
     certificate: Option<DeviceCertificate>,
+    /// The certificates of this person's other devices.
+    devices: Vec<DeviceCertificate>,
+    /// The link offer this device showed, until a request answers it.
+    link_offer: Option<LinkOffer>,
+    next_device_item: u64,
     invitation: Option<InvitationToken>,
     spaces: BTreeMap<GroupId, Space>,
     jobs: VecDeque<Job>,
@@ -428,6 +475,10 @@ impl Engine {
             certificate,
             record.next_outbox,
         );
+        engine.next_device_item = record.next_device_item;
+        for bytes in &record.devices {
+            engine.devices.push(DeviceCertificate::from_verified_bytes(bytes)?);
+        }
         if let Some(list) = vault.get(NS_GROUPS, b"list")? {
             let groups: Vec<[u8; 16]> = decode(&list)?;
             for id in groups {
@@ -461,6 +512,9 @@ impl Engine {
             name,
             account,
             certificate,
+            devices: Vec::new(),
+            link_offer: None,
+            next_device_item: 0,
             invitation: None,
             spaces: BTreeMap::new(),
             jobs: VecDeque::new(),
@@ -483,7 +537,9 @@ impl Engine {
             name: self.name.as_str().to_owned(),
             account: self.account.map(|a| *a.as_bytes()),
             certificate: self.certificate.as_ref().map(Wire::to_wire),
+            devices: self.devices.iter().map(Wire::to_wire).collect(),
             next_outbox: self.next_outbox,
+            next_device_item: self.next_device_item,
         };
         self.vault.put(NS_PROFILE, b"me", &encode(&record)?)
     }
@@ -536,7 +592,85 @@ impl Engine {
     /// [`CoreError::NotFound`] before the account exists.
     pub fn contact_card(&self) -> Result<ContactCard> {
         let certificate = self.certificate.clone().ok_or(CoreError::NotFound("no account yet: join a relay first"))?;
-        ContactCard::issue(&self.identity, vec![certificate], UnixSeconds::new(self.now).map_err(CoreError::Decode)?)
+        let mut devices = vec![certificate];
+        devices.extend(self.devices.iter().cloned());
+        ContactCard::issue(&self.identity, devices, UnixSeconds::new(self.now).map_err(CoreError::Decode)?)
+    }
+
+    /// The certificates of this person's devices, this one first.
+    pub fn devices(&self) -> Vec<DeviceCertificate> {
+        self.certificate.iter().chain(self.devices.iter()).cloned().collect()
+    }
+
+    /// Starts linking a new device: the offer to show it (QR code or text). A new offer
+    /// replaces the previous one.
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] before the account exists.
+    pub fn link_offer(&mut self) -> Result<LinkOffer> {
+        let account = self.account.ok_or(CoreError::NotFound("no account yet: join a relay first"))?;
+        let offer = LinkOffer::new(account, self.identity.public());
+        self.link_offer = Some(offer.clone());
+        Ok(offer)
+    }
+
+    /// Approves the new device's request (the person confirmed its name and
+    /// [`LinkRequest::confirmation_code`]): certifies it, registers it at the relay and
+    /// sends it the identity key, sealed to it, through its inbox. Returns its
+    /// certificate.
+    ///
+    /// # Errors
+    /// [`CoreError::Verification`] when the request does not answer this device's
+    /// current offer or does not verify.
+    pub fn approve_link(&mut self, request: &LinkRequest) -> Result<DeviceCertificate> {
+        let offer = self.link_offer.as_ref().ok_or(CoreError::Verification("no link offer is open on this device"))?;
+        request.verify(offer)?;
+        let account = self.account.ok_or(CoreError::NotFound("account"))?;
+        let device = request.device();
+        if self.devices().iter().any(|c| c.body.device == device) {
+            return Err(CoreError::Invalid("that device is already linked".into()));
+        }
+        if self.devices().len() >= crate::identity::MAX_CARD_DEVICES {
+            return Err(CoreError::Invalid("this person has as many devices as an account may hold".into()));
+        }
+        let body = CertificateBody {
+            identity: self.identity.public(),
+            account,
+            device,
+            mls_key: request.body.mls_key,
+            name: request.body.name.clone(),
+            created_at: UnixSeconds::new(self.now).map_err(CoreError::Decode)?,
+        };
+        let certificate = DeviceCertificate::issue(&self.identity, body)?;
+        self.link_offer = None;
+        self.devices.push(certificate.clone());
+        let index = self.next_device_item;
+        self.next_device_item += 1;
+        self.vault.put_ordered(NS_DEVICE_OUTBOX, index, &encode(&DeviceItem::Link { request: request.to_wire() })?)?;
+        self.save_profile()?;
+        self.persist()?;
+        self.push_job(Job::Devices);
+        Ok(certificate)
+    }
+
+    /// The engine of a device that was just linked: the grant's identity and
+    /// certificates with the pending link's device keys, in `vault`. It tells the
+    /// person's other devices it is ready once online.
+    pub(crate) fn from_grant(vault: Arc<Vault>, pending: &PendingLink, grant: DeviceGrant) -> Result<Self> {
+        let device = pending.device.device_id();
+        let certificate = grant.own_certificate(&device)?.clone();
+        let device_keys = DeviceKeys {
+            auth: ed25519_dalek::SigningKey::from_bytes(&pending.device.auth.to_bytes()),
+            mls: ed25519_dalek::SigningKey::from_bytes(&pending.device.mls.to_bytes()),
+        };
+        let name = certificate.body.name.clone();
+        let account = certificate.body.account;
+        let mut engine = Self::assemble(vault, grant.identity, device_keys, name, Some(account), Some(certificate), 0);
+        engine.devices = grant.devices.into_iter().filter(|c| c.body.device != device).collect();
+        engine.next_device_item = 1;
+        engine.vault.put_ordered(NS_DEVICE_OUTBOX, 0, &encode(&DeviceItem::Announce)?)?;
+        engine.save_profile()?;
+        Ok(engine)
     }
 
     /// Every long-term secret of the profile (identity key, device keys, history keys,
@@ -602,6 +736,7 @@ impl Engine {
                 self.push_job(Job::Sync(group));
             }
             self.push_job(Job::Outbox);
+            self.push_job(Job::Devices);
         }
     }
 
@@ -718,7 +853,72 @@ impl Engine {
                 ))
             }
             Job::Outbox => self.plan_outbox()?,
+            Job::Devices => self.plan_device_item()?,
         })
+    }
+
+    fn plan_device_item(&mut self) -> Result<Option<(RequestBody, Step)>> {
+        let Some((index, bytes)) = self.vault.scan_ordered(NS_DEVICE_OUTBOX, 0, 1)?.into_iter().next() else {
+            return Ok(None);
+        };
+        let item: DeviceItem = decode(&bytes)?;
+        Ok(Some(match item {
+            DeviceItem::Link { request } => {
+                let request = LinkRequest::from_wire(&request)?;
+                let body = AddDevice { device_key: request.body.device_key, possession: request.body.possession };
+                (body.into(), Step::Device { index, stage: DeviceStage::Register })
+            }
+            DeviceItem::Announce => {
+                let certificate = self.certificate.clone().ok_or(CoreError::NotFound("certificate"))?;
+                let recipients: Vec<DeviceId> = self.devices.iter().map(|c| c.body.device).collect();
+                if recipients.is_empty() {
+                    self.vault.remove_ordered(NS_DEVICE_OUTBOX, index);
+                    self.persist()?;
+                    return Ok(None);
+                }
+                let notice = InboxItem::DeviceReady(DeviceReady::sign(certificate, &self.device.mls));
+                let body =
+                    DepositWelcome { recipients: BoundedVec::new(recipients)?, welcome: notice.to_welcome_bytes()? };
+                (body.into(), Step::Device { index, stage: DeviceStage::Announce })
+            }
+        }))
+    }
+
+    fn on_device_answer(
+        &mut self,
+        index: u64,
+        stage: DeviceStage,
+        answer: std::result::Result<ResponseBody, RelayError>,
+    ) -> Result<()> {
+        let Some(bytes) = self.vault.get_ordered(NS_DEVICE_OUTBOX, index)? else { return Ok(()) };
+        let item: DeviceItem = decode(&bytes)?;
+        match (stage, item, answer) {
+            // `Conflict`: registered by an earlier attempt whose answer was lost.
+            (
+                DeviceStage::Register,
+                DeviceItem::Link { request },
+                Ok(ResponseBody::DeviceAdded(_)) | Err(RelayError::Conflict),
+            ) => {
+                let request = LinkRequest::from_wire(&request)?;
+                let mut devices = self.devices.clone();
+                devices.extend(self.certificate.clone());
+                let grant = DeviceGrant { identity: IdentityKey::from_secret(&self.identity.to_secret()), devices };
+                let body = DepositWelcome {
+                    recipients: BoundedVec::new(vec![request.device()])?,
+                    welcome: InboxItem::DeviceGrant(grant.seal(&request)?).to_welcome_bytes()?,
+                };
+                self.follow_up = Some((body.into(), Step::Device { index, stage: DeviceStage::Grant }));
+                Ok(())
+            }
+            (DeviceStage::Grant | DeviceStage::Announce, _, Ok(_)) => {
+                self.vault.remove_ordered(NS_DEVICE_OUTBOX, index);
+                self.persist()?;
+                self.push_job(Job::Devices);
+                Ok(())
+            }
+            (_, _, Err(error)) => Err(CoreError::Relay(error)),
+            (_, _, Ok(_)) => Err(CoreError::Invalid("unexpected answer to a device request".into())),
+        }
     }
 
     fn plan_outbox(&mut self) -> Result<Option<(RequestBody, Step)>> {
@@ -812,6 +1012,18 @@ impl Engine {
                 let devices: Vec<DeviceId> = card.body.devices.iter().map(|c| c.body.device).collect();
                 Ok((ClaimKeyPackages { devices: BoundedVec::new(devices)? }.into(), OutboxStage::Claim { operation }))
             }
+            Operation::AddDevice { certificate } => {
+                let certificate = DeviceCertificate::from_verified_bytes(certificate)?;
+                if certificate.body.identity != me {
+                    return Err(CoreError::Forbidden("only a person's own devices are added this way"));
+                }
+                let space = self.spaces.get(group).ok_or(CoreError::NotFound("space"))?;
+                if Self::has_device(&space.group, &certificate.body.device) {
+                    return Err(CoreError::Invalid("the device is already in the space".into()));
+                }
+                let devices = vec![certificate.body.device];
+                Ok((ClaimKeyPackages { devices: BoundedVec::new(devices)? }.into(), OutboxStage::Claim { operation }))
+            }
             _ => self.build_commit(group, &operation, Vec::new()),
         }
     }
@@ -846,6 +1058,7 @@ impl Engine {
                 }
                 changes.push(ChangeRequest::Add { identity: card.body.identity });
             }
+            Operation::AddDevice { .. } => changes.push(ChangeRequest::Add { identity: me }),
             Operation::Remove { identity } => {
                 let identity = IdentityPublicKey::from_bytes(*identity);
                 let member = members.iter().find(|m| m.identity == identity).ok_or(CoreError::NotFound("member"))?;
@@ -991,6 +1204,7 @@ impl Engine {
                 Ok(())
             }
             (Step::Outbox { index, stage }, answer) => self.on_outbox_answer(index, stage, answer),
+            (Step::Device { index, stage }, answer) => self.on_device_answer(index, stage, answer),
             (_, Err(error)) => Err(CoreError::Relay(error)),
             (_, Ok(_)) => Err(CoreError::Invalid("the relay answered with the wrong kind of response".into())),
         }
@@ -1067,6 +1281,7 @@ impl Engine {
         }
         self.push_job(Job::Subscribe);
         self.push_job(Job::Outbox);
+        self.push_job(Job::Devices);
         Ok(())
     }
 
@@ -1074,7 +1289,7 @@ impl Engine {
         let mut last = None;
         for item in welcomes.items.iter() {
             last = Some(item.position);
-            if let Err(error) = self.join_from_welcome(item.welcome.as_bytes()) {
+            if let Err(error) = self.on_inbox_item(item.welcome.as_bytes()) {
                 self.vault.rollback();
                 self.reject(None, format!("an invitation was refused: {error}"));
             } else {
@@ -1094,6 +1309,55 @@ impl Engine {
     fn in_flight_follow_up(&mut self, body: RequestBody, step: Step) -> Result<()> {
         self.follow_up = Some((body, step));
         Ok(())
+    }
+
+    fn on_inbox_item(&mut self, bytes: &[u8]) -> Result<()> {
+        match InboxItem::from_wire(bytes)? {
+            InboxItem::Welcome(welcome) => self.join_from_welcome(welcome.as_bytes()),
+            // Only a device being linked reads grants; one that reaches a linked device
+            // (a resend) has nothing to add.
+            InboxItem::DeviceGrant(_) => Ok(()),
+            InboxItem::DeviceReady(notice) => self.on_device_ready(&notice),
+        }
+    }
+
+    /// Another device of this person is linked and ready: it is added to every space
+    /// this device is in.
+    fn on_device_ready(&mut self, notice: &DeviceReady) -> Result<()> {
+        notice.verify()?;
+        let certificate = &notice.certificate;
+        if certificate.body.identity != self.identity.public() {
+            return Err(CoreError::Verification("a device-ready notice from another person's device"));
+        }
+        if certificate.body.device == self.device.device_id() {
+            return Ok(());
+        }
+        if !self.devices.iter().any(|c| c.body.device == certificate.body.device) {
+            // Linked by another of this person's devices: it is certified by the
+            // identity key, so it is this person's.
+            self.devices.push(certificate.clone());
+            self.save_profile()?;
+        }
+        let spaces: Vec<GroupId> = self
+            .spaces
+            .iter()
+            .filter(|(_, s)| !s.meta.removed && !s.meta.stalled)
+            .filter(|(_, s)| !Self::has_device(&s.group, &certificate.body.device))
+            .map(|(id, _)| *id)
+            .collect();
+        for space in spaces {
+            self.enqueue(OutboxItem::Operation {
+                group: *space.as_bytes(),
+                operation: Operation::AddDevice { certificate: certificate.to_wire() },
+            })?;
+        }
+        Ok(())
+    }
+
+    fn has_device(group: &MlsGroup, device: &DeviceId) -> bool {
+        group.members().any(|m| {
+            crate::mls::certificate_of(&m.credential, &m.signature_key).is_ok_and(|c| &c.body.device == device)
+        })
     }
 
     fn join_from_welcome(&mut self, bytes: &[u8]) -> Result<()> {
@@ -1118,13 +1382,21 @@ impl Engine {
         let mut meta = GroupMeta::default();
         meta.relay_created = true;
         meta.invited_by = inviter.body.name.to_string();
+        // Added by another of this person's devices: the person is already in the
+        // space, so there is nothing to accept.
+        let own_device = inviter.body.identity == self.identity.public();
+        meta.accepted = own_device;
         self.spaces.insert(id, Space { group, meta });
         self.save_group(&id)?;
-        self.events.push_back(ClientEvent::Invited {
-            space: id,
-            name: rules.name.as_str().to_owned(),
-            by: inviter.body.name.to_string(),
-        });
+        if own_device {
+            self.events.push_back(ClientEvent::Joined(id));
+        } else {
+            self.events.push_back(ClientEvent::Invited {
+                space: id,
+                name: rules.name.as_str().to_owned(),
+                by: inviter.body.name.to_string(),
+            });
+        }
         self.push_job(Job::Sync(id));
         self.push_job(Job::Subscribe);
         Ok(())
@@ -1432,14 +1704,29 @@ impl Engine {
         let group = item.group();
         match (stage, answer) {
             (OutboxStage::Claim { operation }, Ok(ResponseBody::ClaimedKeyPackages(claims))) => {
-                let Operation::Invite { card, .. } = &operation else {
-                    return Err(CoreError::Invalid("claim for a non-invitation".into()));
+                let (identity, wanted) = match &operation {
+                    Operation::Invite { card, .. } => {
+                        let card = ContactCard::from_wire(card)?;
+                        (card.body.identity, card.body.devices.iter().map(|c| c.body.device).collect::<Vec<_>>())
+                    }
+                    Operation::AddDevice { certificate } => {
+                        let certificate = DeviceCertificate::from_verified_bytes(certificate)?;
+                        (certificate.body.identity, vec![certificate.body.device])
+                    }
+                    _ => return Err(CoreError::Invalid("claim for an operation that adds no one".into())),
                 };
-                let card = ContactCard::from_wire(card)?;
                 let mut packages = Vec::new();
                 for claim in claims.claims.iter() {
                     let Some(package) = &claim.package else { continue };
-                    match self.validate_key_package(package.package.as_bytes(), &card, &claim.device) {
+                    if !wanted.contains(&claim.device) {
+                        self.warn(Some(group), "the relay answered a claim with a device that was not asked for");
+                        continue;
+                    }
+                    let present = self.spaces.get(&group).is_some_and(|s| Self::has_device(&s.group, &claim.device));
+                    if present {
+                        continue;
+                    }
+                    match self.validate_key_package(package.package.as_bytes(), &identity, &claim.device) {
                         Ok(kp) => packages.push((kp, claim.device)),
                         Err(error) => self.warn(
                             Some(group),
@@ -1479,7 +1766,7 @@ impl Engine {
                 if let Some((recipients, welcome)) = welcome {
                     let body = DepositWelcome {
                         recipients: BoundedVec::new(recipients)?,
-                        welcome: WelcomeBytes::new(welcome)?,
+                        welcome: InboxItem::Welcome(InboxWelcome::new(welcome)?).to_welcome_bytes()?,
                     };
                     self.follow_up = Some((body.into(), Step::Outbox { index: u64::MAX, stage: OutboxStage::Welcome }));
                 }
@@ -1561,7 +1848,12 @@ impl Engine {
         Ok(())
     }
 
-    fn validate_key_package(&self, bytes: &[u8], card: &ContactCard, device: &DeviceId) -> Result<KeyPackage> {
+    fn validate_key_package(
+        &self,
+        bytes: &[u8],
+        identity: &IdentityPublicKey,
+        device: &DeviceId,
+    ) -> Result<KeyPackage> {
         let message = MlsMessageIn::tls_deserialize_exact(bytes).map_err(mls_error)?;
         let MlsMessageBodyIn::KeyPackage(package) = message.extract() else {
             return Err(CoreError::Invalid("not a key package".into()));
@@ -1569,7 +1861,7 @@ impl Engine {
         let package = package.validate(self.provider.crypto(), ProtocolVersion::Mls10).map_err(mls_error)?;
         let leaf = package.leaf_node();
         let cert = crate::mls::certificate_of(leaf.credential(), leaf.signature_key().as_slice())?;
-        if cert.body.identity != card.body.identity || &cert.body.device != device {
+        if &cert.body.identity != identity || &cert.body.device != device {
             return Err(CoreError::Verification("key package of another person or device"));
         }
         Ok(package)

@@ -35,6 +35,8 @@ pub mod content;
 pub mod engine;
 pub mod error;
 pub mod identity;
+pub mod link;
+pub mod linker;
 pub mod mls;
 pub mod mls_storage;
 pub mod space;

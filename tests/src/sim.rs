@@ -21,6 +21,8 @@ use std::time::Duration;
 
 use huisclos_core::engine::{ClientEvent, Engine, Now};
 use huisclos_core::identity::DisplayName;
+use huisclos_core::link::{LinkOffer, LinkRequest};
+use huisclos_core::linker::{LinkStatus, Linker};
 use huisclos_core::vault::{KdfParams, Passphrase, Unlock, Vault};
 use huisclos_protocol::access::InvitationToken;
 use huisclos_protocol::auth::TlsExporter;
@@ -132,15 +134,23 @@ pub struct SimDevice {
 impl SimDevice {
     /// A new profile, not yet at any relay.
     pub fn create(name: &str) -> Self {
+        let mut device = Self::create_empty(name);
+        let unlock = Unlock::Passphrase(Passphrase::new(device.passphrase.clone()));
+        let vault = Arc::new(Vault::open(device.dir.path(), &unlock).unwrap());
+        device.engine = Some(Engine::create(vault, DisplayName::new(name).unwrap()).unwrap());
+        device
+    }
+
+    /// An empty vault and no engine yet.
+    fn create_empty(name: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let passphrase = format!("{name} walks the long way home at dusk");
         let unlock = Unlock::Passphrase(Passphrase::new(passphrase.clone()));
         let params = KdfParams::new(KdfParams::MIN_MEMORY_KIB, 1, 1).unwrap();
-        let vault = Arc::new(Vault::create(dir.path(), &unlock, params).unwrap());
-        let engine = Engine::create(vault, DisplayName::new(name).unwrap()).unwrap();
+        drop(Vault::create(dir.path(), &unlock, params).unwrap());
         Self {
             name: name.to_owned(),
-            engine: Some(engine),
+            engine: None,
             link: None,
             held: None,
             events: Vec::new(),
@@ -157,6 +167,37 @@ impl SimDevice {
         device.connect(relay);
         device.drive(relay).await;
         assert!(device.engine().account().is_some(), "{name} has an account");
+        device
+    }
+
+    /// A new device linked to `existing`'s identity, the way a person does it: the
+    /// existing device shows an offer, the new one answers with a request, the
+    /// existing one approves it and sends the grant through the relay, and the new
+    /// device, once it has read the grant, comes online and announces itself. Both
+    /// devices are driven until idle; the existing device adds the new one to its
+    /// spaces at its next sync.
+    pub async fn link(relay: &SimRelay, existing: &mut SimDevice, name: &str) -> Self {
+        let mut device = Self::create_empty(name);
+        let unlock = Unlock::Passphrase(Passphrase::new(device.passphrase.clone()));
+        let vault = Arc::new(Vault::open(device.dir.path(), &unlock).unwrap());
+        let offer = LinkOffer::from_text(&existing.engine_mut().link_offer().unwrap().to_text()).unwrap();
+        let mut linker = Linker::create(vault, offer, DisplayName::new(name).unwrap()).unwrap();
+        let request = LinkRequest::from_text(&linker.request().to_text()).unwrap();
+        assert_eq!(request.confirmation_code(), linker.request().confirmation_code());
+        existing.engine_mut().approve_link(&request).unwrap();
+        existing.drive(relay).await;
+
+        let link = relay.connect();
+        linker.connected(link.exporter.clone(), device.tick());
+        while let Some((id, body)) = linker.poll_request(device.tick()) {
+            let answer = relay.answer(&link, id, body).await;
+            linker.handle_response(id, answer, device.tick());
+        }
+        relay.disconnect(&link);
+        assert_eq!(linker.status(), LinkStatus::Linked, "{:?}", linker.take_refusal());
+        device.engine = Some(linker.take_engine().unwrap());
+        device.connect(relay);
+        device.drive(relay).await;
         device
     }
 

@@ -275,3 +275,50 @@ async fn the_store_holds_no_plaintext_and_no_key_and_opens_only_with_its_passphr
     assert_eq!(texts, [secret_text, "Move her before Friday", "Unsent: the driver is Karim"]);
     assert_eq!(alice.engine().outbox_len().unwrap(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_linked_device_joins_every_space_of_its_person_and_reads_their_history() {
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let shared = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], HistoryMode::Keep).await;
+    let own = create_space(&mut bob, "Bob's notes", HistoryMode::Keep);
+    alice.engine_mut().post(&shared, "Detention review on Monday").unwrap();
+    bob.engine_mut().post(&own, "Call the family first").unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob]).await;
+
+    let mut laptop = SimDevice::link(&relay, &mut bob, "Bob").await;
+    assert_eq!(laptop.engine().identity(), bob.engine().identity());
+    assert_eq!(laptop.engine().account(), bob.engine().account());
+    assert_eq!(bob.engine().devices().len(), 2);
+    assert_eq!(laptop.engine().devices().len(), 2);
+    // Bob's phone reads the laptop's notice and adds it to both spaces.
+    settle(&relay, &mut [&mut bob, &mut laptop, &mut alice]).await;
+
+    let mut names: Vec<String> = laptop.engine().spaces().into_iter().map(|s| s.name).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["Bob's notes", "Case 207"], "{:?}", laptop.events);
+    assert!(laptop.events.contains(&ClientEvent::Joined(shared)), "no invitation to accept: {:?}", laptop.events);
+    assert_eq!(laptop.texts(&shared), [("Alice".to_owned(), "Detention review on Monday".to_owned())]);
+    assert_eq!(laptop.texts(&own), [("Bob".to_owned(), "Call the family first".to_owned())]);
+    assert_eq!(laptop.engine().spaces().iter().find(|s| s.id == shared).unwrap().my_role, Role::Contributor);
+
+    // Alice sees one Bob with two devices; what the laptop posts reaches everyone.
+    let members = alice.engine().members(&shared).unwrap();
+    let bob_entry = members.iter().find(|m| m.name == "Bob").unwrap();
+    assert_eq!(bob_entry.devices.len(), 2);
+    laptop.engine_mut().post(&shared, "Posted from the laptop").unwrap();
+    settle(&relay, &mut [&mut laptop, &mut alice, &mut bob]).await;
+    for device in [&alice, &bob] {
+        assert!(device.texts(&shared).contains(&("Bob".to_owned(), "Posted from the laptop".to_owned())));
+    }
+    for device in [&alice, &bob, &laptop] {
+        assert!(device.warnings().is_empty(), "{}: {:?}", device.name, device.warnings());
+        assert_eq!(
+            device.engine().epoch_authenticator(&shared).unwrap(),
+            alice.engine().epoch_authenticator(&shared).unwrap()
+        );
+    }
+    // Alice's contact card for Bob, taken now, lists both devices.
+    assert_eq!(bob.engine().contact_card().unwrap().body.devices.len(), 2);
+}

@@ -1,0 +1,317 @@
+//! The new device's side of linking, sans-IO: it logs in with its own key once the
+//! existing device has registered it, reads its inbox until the sealed grant arrives,
+//! opens it, and becomes a full [`Engine`].
+//!
+//! The pending keys are kept in the vault, so closing the app between showing the
+//! request and receiving the grant loses nothing ([`Linker::load`]).
+
+use std::sync::Arc;
+
+use huisclos_protocol::auth::{AuthPurpose, ChallengeNonce, TlsExporter, sign_device_auth};
+use huisclos_protocol::codec::Wire;
+use huisclos_protocol::ids::{PageLimit, RequestId};
+use huisclos_protocol::messages::{
+    AckWelcomes, Authenticate, Event, FetchWelcomes, GetChallenge, RelayError, RequestBody, ResponseBody, Welcomes,
+};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::engine::{Engine, Now};
+use crate::error::{CoreError, Result};
+use crate::identity::{DeviceKeys, DisplayName};
+use crate::link::{InboxItem, LinkOffer, LinkRequest, PendingLink};
+use crate::vault::Vault;
+
+const NS_PENDING: &str = "pending-link";
+
+/// Where linking stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkStatus {
+    /// Not connected.
+    Offline,
+    /// Logging in.
+    Connecting,
+    /// The relay does not know this device yet: the existing device has not approved
+    /// the request (or not yet reached the relay). Connect again later.
+    NotYetApproved,
+    /// Logged in, waiting for the grant in the inbox.
+    Waiting,
+    /// Linked: take the engine with [`Linker::take_engine`].
+    Linked,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PendingRecord {
+    offer: Vec<u8>,
+    auth: [u8; 32],
+    mls: [u8; 32],
+    name: String,
+    grant_secret: [u8; 32],
+}
+
+impl Drop for PendingRecord {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.auth.zeroize();
+        self.mls.zeroize();
+        self.grant_secret.zeroize();
+    }
+}
+
+enum Session {
+    Offline,
+    Connected { exporter: TlsExporter },
+    Challenged { exporter: TlsExporter, nonce: ChallengeNonce },
+    Online { fetch: bool },
+    Refused { exporter: TlsExporter },
+}
+
+enum Step {
+    Challenge,
+    Auth,
+    Fetch,
+    Ack,
+}
+
+/// A device waiting to be linked.
+pub struct Linker {
+    vault: Arc<Vault>,
+    pending: PendingLink,
+    session: Session,
+    in_flight: Option<(RequestId, Step)>,
+    follow_up: Option<(RequestBody, Step)>,
+    next_request: u64,
+    engine: Option<Engine>,
+    /// The last refused input (a grant that did not open), for the app to show.
+    refused: Option<CoreError>,
+}
+
+impl std::fmt::Debug for Linker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Linker").field("status", &self.status()).finish_non_exhaustive()
+    }
+}
+
+impl Linker {
+    /// Starts linking this (empty) profile to the identity of `offer`: fresh keys,
+    /// kept in the vault until the grant arrives.
+    ///
+    /// # Errors
+    /// [`CoreError::ProfileExists`] when the vault holds a profile or a pending link.
+    pub fn create(vault: Arc<Vault>, offer: LinkOffer, name: DisplayName) -> Result<Self> {
+        if vault.get("profile", b"me")?.is_some() || vault.get(NS_PENDING, b"link")?.is_some() {
+            return Err(CoreError::ProfileExists(vault.dir().display().to_string()));
+        }
+        let pending = PendingLink::new(offer, name);
+        let record = PendingRecord {
+            offer: pending.offer.to_wire(),
+            auth: pending.device.auth.to_bytes(),
+            mls: pending.device.mls.to_bytes(),
+            name: pending.name.as_str().to_owned(),
+            grant_secret: *pending.grant_secret(),
+        };
+        let bytes = Zeroizing::new(
+            postcard::to_allocvec(&record).map_err(|_| CoreError::Store("a record did not encode".into()))?,
+        );
+        vault.put(NS_PENDING, b"link", &bytes)?;
+        vault.commit()?;
+        Ok(Self::with(vault, pending))
+    }
+
+    /// Resumes a pending link.
+    ///
+    /// # Errors
+    /// [`CoreError::NoProfile`] when the vault holds none.
+    pub fn load(vault: Arc<Vault>) -> Result<Self> {
+        let bytes =
+            vault.get(NS_PENDING, b"link")?.ok_or_else(|| CoreError::NoProfile(vault.dir().display().to_string()))?;
+        let record: PendingRecord =
+            postcard::from_bytes(&bytes).map_err(|_| CoreError::CorruptProfile("a stored record does not decode"))?;
+        let device = DeviceKeys {
+            auth: ed25519_dalek::SigningKey::from_bytes(&record.auth),
+            mls: ed25519_dalek::SigningKey::from_bytes(&record.mls),
+        };
+        let pending = PendingLink::from_parts(
+            LinkOffer::from_wire(&record.offer)?,
+            device,
+            DisplayName::new(record.name.clone())?,
+            record.grant_secret,
+        );
+        Ok(Self::with(vault, pending))
+    }
+
+    /// Whether the vault holds a pending link.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub fn is_pending(vault: &Vault) -> Result<bool> {
+        Ok(vault.get(NS_PENDING, b"link")?.is_some())
+    }
+
+    fn with(vault: Arc<Vault>, pending: PendingLink) -> Self {
+        Self {
+            vault,
+            pending,
+            session: Session::Offline,
+            in_flight: None,
+            follow_up: None,
+            next_request: 1,
+            engine: None,
+            refused: None,
+        }
+    }
+
+    /// The request to show to the existing device.
+    pub fn request(&self) -> LinkRequest {
+        self.pending.request()
+    }
+
+    /// Where linking stands.
+    pub fn status(&self) -> LinkStatus {
+        if self.engine.is_some() && self.follow_up.is_none() && self.in_flight.is_none() {
+            return LinkStatus::Linked;
+        }
+        match self.session {
+            Session::Offline => LinkStatus::Offline,
+            Session::Connected { .. } | Session::Challenged { .. } => LinkStatus::Connecting,
+            Session::Refused { .. } => LinkStatus::NotYetApproved,
+            Session::Online { .. } => LinkStatus::Waiting,
+        }
+    }
+
+    /// The linked device's engine, once [`LinkStatus::Linked`]. The engine starts
+    /// offline: connect it anew (a connection logs in only once).
+    pub fn take_engine(&mut self) -> Option<Engine> {
+        if self.status() == LinkStatus::Linked { self.engine.take() } else { None }
+    }
+
+    /// The transport connected.
+    pub fn connected(&mut self, exporter: TlsExporter, _now: Now) {
+        self.session = Session::Connected { exporter };
+        self.in_flight = None;
+        self.follow_up = None;
+    }
+
+    /// The transport disconnected.
+    pub fn disconnected(&mut self) {
+        self.session = Session::Offline;
+        self.in_flight = None;
+        self.follow_up = None;
+    }
+
+    /// A pushed event: a Welcome (the grant) may be waiting.
+    pub fn handle_event(&mut self, event: Event, _now: Now) {
+        if let (Event::WelcomeAvailable(_), Session::Online { fetch }) = (event, &mut self.session) {
+            *fetch = true;
+        }
+    }
+
+    /// Asks to read the inbox again (when a pushed event may have been missed), or
+    /// to log in again after [`LinkStatus::NotYetApproved`].
+    pub fn check(&mut self) {
+        match std::mem::replace(&mut self.session, Session::Offline) {
+            Session::Online { .. } => self.session = Session::Online { fetch: true },
+            Session::Refused { exporter } => self.session = Session::Connected { exporter },
+            other => self.session = other,
+        }
+    }
+
+    /// The last input refused (a grant that did not open or verify), if any.
+    pub fn take_refusal(&mut self) -> Option<CoreError> {
+        self.refused.take()
+    }
+
+    /// The next request to send.
+    pub fn poll_request(&mut self, _now: Now) -> Option<(RequestId, RequestBody)> {
+        if self.in_flight.is_some() {
+            return None;
+        }
+        let (body, step) = if let Some(next) = self.follow_up.take() {
+            next
+        } else {
+            match &mut self.session {
+                Session::Connected { .. } => (GetChallenge {}.into(), Step::Challenge),
+                Session::Challenged { exporter, nonce } => {
+                    let auth = &self.pending.device.auth;
+                    let signature = sign_device_auth(auth, exporter, nonce, AuthPurpose::Authenticate);
+                    (Authenticate { device: self.pending.device.device_id(), signature }.into(), Step::Auth)
+                }
+                Session::Online { fetch } if *fetch && self.engine.is_none() => {
+                    *fetch = false;
+                    let limit = PageLimit::new(16).ok()?;
+                    (FetchWelcomes { after: None, limit }.into(), Step::Fetch)
+                }
+                _ => return None,
+            }
+        };
+        let id = RequestId::new(self.next_request).ok()?;
+        self.next_request += 1;
+        self.in_flight = Some((id, step));
+        Some((id, body))
+    }
+
+    /// Feeds the answer to request `id`. A grant that does not open or verify is
+    /// refused ([`Linker::take_refusal`]) and the linker keeps waiting for a good one.
+    pub fn handle_response(&mut self, id: RequestId, answer: std::result::Result<ResponseBody, RelayError>, _now: Now) {
+        let Some((expected, step)) = self.in_flight.take() else { return };
+        if expected != id {
+            self.in_flight = Some((expected, step));
+            return;
+        }
+        if let Err(error) = self.apply(step, answer) {
+            tracing::info!(%error, "linking step refused");
+            self.refused = Some(error);
+        }
+    }
+
+    fn apply(&mut self, step: Step, answer: std::result::Result<ResponseBody, RelayError>) -> Result<()> {
+        match (step, answer) {
+            (Step::Challenge, Ok(ResponseBody::Challenge(challenge))) => {
+                if let Session::Connected { exporter } = std::mem::replace(&mut self.session, Session::Offline) {
+                    self.session = Session::Challenged { exporter, nonce: challenge.nonce };
+                }
+                Ok(())
+            }
+            (Step::Auth, Ok(ResponseBody::Authenticated(_))) => {
+                self.session = Session::Online { fetch: true };
+                Ok(())
+            }
+            (Step::Auth, Err(RelayError::AuthFailed)) => {
+                if let Session::Challenged { exporter, .. } = std::mem::replace(&mut self.session, Session::Offline) {
+                    self.session = Session::Refused { exporter };
+                }
+                Ok(())
+            }
+            (Step::Fetch, Ok(ResponseBody::Welcomes(welcomes))) => self.on_welcomes(&welcomes),
+            (Step::Ack, Ok(_)) => Ok(()),
+            (_, Err(error)) => Err(CoreError::Relay(error)),
+            (_, Ok(_)) => Err(CoreError::Invalid("the relay answered with the wrong kind of response".into())),
+        }
+    }
+
+    fn on_welcomes(&mut self, welcomes: &Welcomes) -> Result<()> {
+        let mut last = None;
+        let mut refused = None;
+        for item in welcomes.items.iter() {
+            last = Some(item.position);
+            let Ok(InboxItem::DeviceGrant(sealed)) = InboxItem::from_wire(item.welcome.as_bytes()) else { continue };
+            match self.pending.open_grant(&sealed) {
+                Ok(grant) => {
+                    let engine = Engine::from_grant(self.vault.clone(), &self.pending, grant)?;
+                    self.vault.remove(NS_PENDING, b"link");
+                    self.vault.commit().inspect_err(|_| self.vault.rollback())?;
+                    self.engine = Some(engine);
+                    break;
+                }
+                Err(error) => refused = Some(error),
+            }
+        }
+        if let Some(up_to) = last {
+            self.follow_up = Some((AckWelcomes { up_to }.into(), Step::Ack));
+        }
+        if welcomes.more && self.engine.is_none() {
+            self.check();
+        }
+        refused.map_or(Ok(()), Err)
+    }
+}
