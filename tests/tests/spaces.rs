@@ -13,6 +13,8 @@ use std::sync::Arc;
 use huisclos_core::client::Connection;
 use huisclos_core::engine::{ClientEvent, Engine};
 use huisclos_core::identity::DisplayName;
+use huisclos_core::link::{LinkOffer, LinkRequest};
+use huisclos_core::linker::{LinkStatus, Linker};
 use huisclos_core::space::{HistoryMode, Policy, Role, SpaceDescription, SpaceName};
 use huisclos_core::vault::{KdfParams, Passphrase, Unlock, Vault};
 use huisclos_protocol::ids::GroupId;
@@ -114,6 +116,29 @@ impl Person {
         person
     }
 
+    /// A second device of `existing`'s person, linked through the relay.
+    async fn link(relay: &Relay, existing: &mut Person, name: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let unlock = Unlock::Passphrase(Passphrase::new(format!("{name}'s second passphrase")));
+        let params = KdfParams::new(KdfParams::MIN_MEMORY_KIB, 1, 1).unwrap();
+        let vault = Arc::new(Vault::create(dir.path(), &unlock, params).unwrap());
+        let offer = LinkOffer::from_text(&existing.engine.link_offer().unwrap().to_text()).unwrap();
+        let mut linker = Linker::create(vault, offer, DisplayName::new(name).unwrap()).unwrap();
+        let request = LinkRequest::from_text(&linker.request().to_text()).unwrap();
+        existing.engine.approve_link(&request).unwrap();
+        existing.sync().await;
+
+        let connection = Connection::open(&mut linker, &[relay.address], relay.pin).await.unwrap();
+        connection.drive(&mut linker).await.unwrap();
+        assert_eq!(linker.status(), LinkStatus::Linked, "{:?}", linker.take_refusal());
+        connection.close(&mut linker);
+        let mut engine = linker.take_engine().unwrap();
+        let connection = Connection::open(&mut engine, &[relay.address], relay.pin).await.unwrap();
+        let mut person = Self { engine, connection, events: Vec::new(), _dir: dir };
+        person.sync().await;
+        person
+    }
+
     async fn sync(&mut self) {
         self.engine.sync_all();
         self.connection.drive(&mut self.engine).await.unwrap();
@@ -153,6 +178,10 @@ async fn a_confidential_space_from_creation_to_removal() {
     let mut bob = Person::join(&relay, "Bob").await;
     let mut carol = Person::join(&relay, "Carol").await;
     let mut dave = Person::join(&relay, "Dave").await;
+    // Bob works from his phone and his laptop.
+    let mut laptop = Person::link(&relay, &mut bob, "Bob").await;
+    assert_eq!(laptop.engine.identity(), bob.engine.identity());
+    bob.sync().await;
 
     let space = alice
         .engine
@@ -165,8 +194,8 @@ async fn a_confidential_space_from_creation_to_removal() {
         .unwrap();
     alice.engine.invite(&space, &bob.engine.contact_card().unwrap(), Role::Contributor).unwrap();
     alice.engine.invite(&space, &carol.engine.contact_card().unwrap(), Role::Contributor).unwrap();
-    settle(&mut [&mut alice, &mut bob, &mut carol]).await;
-    for person in [&mut bob, &mut carol] {
+    settle(&mut [&mut alice, &mut bob, &mut laptop, &mut carol]).await;
+    for person in [&mut bob, &mut laptop, &mut carol] {
         assert!(
             person
                 .events
@@ -178,35 +207,39 @@ async fn a_confidential_space_from_creation_to_removal() {
         person.engine.accept_invitation(&space).unwrap();
     }
     assert_eq!(alice.engine.members(&space).unwrap().len(), 3);
+    let bob_devices = alice.engine.members(&space).unwrap().into_iter().find(|m| m.name == "Bob").unwrap().devices;
+    assert_eq!(bob_devices.len(), 2, "the invitation added both of Bob's devices");
 
     let post = alice.engine.post(&space, "Hearing moved to Thursday").unwrap();
-    settle(&mut [&mut alice, &mut bob, &mut carol]).await;
+    settle(&mut [&mut alice, &mut bob, &mut laptop, &mut carol]).await;
     bob.engine.comment(&space, &post, "I will attend").unwrap();
+    laptop.engine.comment(&space, &post, "Sent from my laptop").unwrap();
     carol.engine.post(&space, "Witness statement ready").unwrap();
-    settle(&mut [&mut alice, &mut bob, &mut carol]).await;
-    let expected_len = 3;
-    for person in [&alice, &bob, &carol] {
+    settle(&mut [&mut alice, &mut bob, &mut laptop, &mut carol]).await;
+    let expected_len = 4;
+    for person in [&alice, &bob, &laptop, &carol] {
         let texts = person.texts(&space);
         assert_eq!(texts.len(), expected_len, "{texts:?} {:?}", person.events);
         assert!(texts.contains(&("Alice".into(), "Hearing moved to Thursday".into())));
         assert!(texts.contains(&("Bob".into(), "I will attend".into())));
+        assert!(texts.contains(&("Bob".into(), "Sent from my laptop".into())));
         assert!(texts.contains(&("Carol".into(), "Witness statement ready".into())));
     }
 
     // Dave joins later and reads the whole feed from the history store.
     alice.engine.invite(&space, &dave.engine.contact_card().unwrap(), Role::Reader).unwrap();
-    settle(&mut [&mut alice, &mut dave, &mut bob, &mut carol]).await;
+    settle(&mut [&mut alice, &mut dave, &mut bob, &mut laptop, &mut carol]).await;
     dave.engine.accept_invitation(&space).unwrap();
-    assert_eq!(dave.texts(&space).len(), 3, "Dave reads history: {:?}", dave.events);
+    assert_eq!(dave.texts(&space).len(), 4, "Dave reads history: {:?}", dave.events);
     assert!(dave.engine.post(&space, "readers do not post").is_err());
 
     // Carol is removed; what follows is unreadable to her.
     alice.engine.remove(&space, &carol.engine.identity()).unwrap();
-    settle(&mut [&mut alice, &mut bob, &mut carol, &mut dave]).await;
+    settle(&mut [&mut alice, &mut bob, &mut laptop, &mut carol, &mut dave]).await;
     alice.engine.post(&space, "After Carol left").unwrap();
-    settle(&mut [&mut alice, &mut bob, &mut carol, &mut dave]).await;
+    settle(&mut [&mut alice, &mut bob, &mut laptop, &mut carol, &mut dave]).await;
     assert!(carol.events.contains(&ClientEvent::RemovedFromSpace(space)), "{:?}", carol.events);
-    for person in [&alice, &bob, &dave] {
+    for person in [&alice, &bob, &laptop, &dave] {
         assert!(person.texts(&space).contains(&("Alice".into(), "After Carol left".into())));
         assert_eq!(person.engine.members(&space).unwrap().len(), 3);
     }
@@ -215,8 +248,9 @@ async fn a_confidential_space_from_creation_to_removal() {
     // Bob, a contributor, runs a modified client that removes Dave: every other device
     // refuses the commit and says so.
     bob.engine.remove_unchecked_for_tests(&space, &dave.engine.identity()).unwrap();
-    settle(&mut [&mut bob, &mut alice, &mut dave]).await;
-    for person in [&alice, &dave] {
+    settle(&mut [&mut bob, &mut alice, &mut laptop, &mut dave]).await;
+    // Every other device refuses it, Bob's own laptop included.
+    for person in [&alice, &dave, &laptop] {
         assert!(
             person.warnings().iter().any(|w| w.contains("Bob") && w.contains("refused")),
             "{:?}",
