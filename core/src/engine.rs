@@ -285,6 +285,10 @@ enum Operation {
     AddDevice {
         certificate: Vec<u8>,
     },
+    /// Propose this device's own removal (a member cannot commit its own removal).
+    Leave,
+    /// Commit the proposals waiting in the group (members' leaves).
+    CommitProposals,
     Remove {
         identity: [u8; 32],
     },
@@ -345,8 +349,16 @@ enum DeviceItem {
 
 enum OutboxStage {
     Single,
-    Claim { operation: Operation },
-    Commit { welcome: Option<(Vec<DeviceId>, Vec<u8>)>, rotates_history: bool, adds: bool },
+    Claim {
+        operation: Operation,
+    },
+    Commit {
+        welcome: Option<(Vec<DeviceId>, Vec<u8>)>,
+        rotates_history: bool,
+        adds: bool,
+    },
+    /// This device's leave proposal.
+    Leave,
     Welcome,
 }
 
@@ -941,6 +953,19 @@ impl Engine {
             if space.meta.stalled || (!space.meta.relay_created && !matches!(item, OutboxItem::CreateGroup { .. })) {
                 continue;
             }
+            // MLS sends no application message while proposals wait for a commit: items
+            // wait, operations (which commit them) go first.
+            let proposals_pending = space.group.pending_proposals().next().is_some();
+            if proposals_pending && !matches!(item, OutboxItem::Operation { .. }) {
+                continue;
+            }
+            if !proposals_pending && matches!(item, OutboxItem::Operation { operation: Operation::CommitProposals, .. })
+            {
+                // Someone else committed them first.
+                self.vault.remove_ordered(NS_OUTBOX, index);
+                self.persist()?;
+                continue;
+            }
             let planned = match item {
                 OutboxItem::CreateGroup { .. } => {
                     let access = self.access(&group)?;
@@ -1024,6 +1049,13 @@ impl Engine {
                 let devices = vec![certificate.body.device];
                 Ok((ClaimKeyPackages { devices: BoundedVec::new(devices)? }.into(), OutboxStage::Claim { operation }))
             }
+            Operation::Leave => {
+                let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
+                let proposal =
+                    space.group.leave_group(&self.provider, &DeviceSigner(&self.device.mls)).map_err(mls_error)?;
+                let message = MlsMessageBytes::new(proposal.tls_serialize_detached().map_err(mls_error)?)?;
+                Ok((AppendMessage { access: self.access(group)?, message }.into(), OutboxStage::Leave))
+            }
             _ => self.build_commit(group, &operation, Vec::new()),
         }
     }
@@ -1049,6 +1081,23 @@ impl Engine {
         let mut rotates_history = false;
         let adds = !key_packages.is_empty();
         let mut changes = Vec::new();
+        // Waiting proposals (members leaving) go into any commit this device makes.
+        {
+            let space = self.spaces.get(group).ok_or(CoreError::NotFound("space"))?;
+            for queued in space.group.pending_proposals() {
+                if let (Proposal::Remove(remove), Sender::Member(sender)) = (queued.proposal(), queued.sender()) {
+                    let identity_at = |index: LeafNodeIndex| -> Result<IdentityPublicKey> {
+                        let m = space.group.member_at(index).ok_or(CoreError::Verification("an empty leaf"))?;
+                        Ok(crate::mls::certificate_of(&m.credential, &m.signature_key)?.body.identity)
+                    };
+                    changes.push(ChangeRequest::Remove {
+                        identity: identity_at(remove.removed())?,
+                        proposer: identity_at(*sender)?,
+                    });
+                    rotates_history = true;
+                }
+            }
+        }
         match operation {
             Operation::Invite { card, role } => {
                 let card = ContactCard::from_wire(card)?;
@@ -1059,6 +1108,8 @@ impl Engine {
                 changes.push(ChangeRequest::Add { identity: card.body.identity });
             }
             Operation::AddDevice { .. } => changes.push(ChangeRequest::Add { identity: me }),
+            Operation::CommitProposals => {}
+            Operation::Leave => return Err(CoreError::Invalid("a leave is a proposal, not a commit".into())),
             Operation::Remove { identity } => {
                 let identity = IdentityPublicKey::from_bytes(*identity);
                 let member = members.iter().find(|m| m.identity == identity).ok_or(CoreError::NotFound("member"))?;
@@ -1498,8 +1549,26 @@ impl Engine {
                     AppPayload::Content(envelope) => self.apply_envelope(group, &envelope, Some(&sender_cert)),
                 }
             }
-            ProcessedMessageContent::ProposalMessage(_) => {
-                Err(CoreError::Invalid("standalone proposals are not used in this version".into()))
+            ProcessedMessageContent::ProposalMessage(queued) => {
+                // The one standalone proposal in use: a member's device leaving.
+                let Proposal::Remove(remove) = queued.proposal() else {
+                    return Err(CoreError::Invalid("a standalone proposal other than a leave".into()));
+                };
+                if remove.removed() != sender {
+                    return Err(CoreError::Verification("a proposal to remove another member"));
+                }
+                let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
+                space.group.store_pending_proposal(self.provider.storage(), *queued).map_err(mls_error)?;
+                let operation = if sender_cert.body.identity == self.identity.public() {
+                    // Another device of this person left: the person leaves, so this
+                    // device proposes its own removal too.
+                    Operation::Leave
+                } else {
+                    Operation::CommitProposals
+                };
+                self.enqueue(OutboxItem::Operation { group: *group.as_bytes(), operation })?;
+                self.events.push_back(ClientEvent::SpaceChanged(*group));
+                Ok(())
             }
             ProcessedMessageContent::OwnPendingCommit | ProcessedMessageContent::OwnPrivateMessage => {
                 // Our own entries are recognised by position before processing; one that
@@ -1773,6 +1842,26 @@ impl Engine {
                 self.push_job(Job::Outbox);
                 Ok(())
             }
+            (OutboxStage::Leave, Ok(ResponseBody::Appended(appended))) => {
+                let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound("space"))?;
+                space.meta.own_seqs.insert(appended.seq.get());
+                space.meta.removed = true;
+                self.vault.remove_ordered(NS_OUTBOX, index);
+                self.save_group(&group)?;
+                self.persist()?;
+                self.events.push_back(ClientEvent::RemovedFromSpace(group));
+                self.push_job(Job::Outbox);
+                Ok(())
+            }
+            (OutboxStage::Leave, Err(RelayError::StaleEpoch { .. })) => {
+                // The proposal was for an epoch that closed: read on, then propose again.
+                let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound("space"))?;
+                space.group.clear_pending_proposals(self.provider.storage()).map_err(mls_error)?;
+                self.persist()?;
+                self.jobs.push_front(Job::Outbox);
+                self.jobs.push_front(Job::Sync(group));
+                Ok(())
+            }
             (OutboxStage::Commit { .. }, Err(RelayError::StaleEpoch { .. })) => {
                 // Another commit won this epoch: forget ours, read what we missed, and
                 // build the operation again on the new state.
@@ -1959,6 +2048,25 @@ impl Engine {
     pub fn remove_unchecked_for_tests(&mut self, space: &GroupId, person: &IdentityPublicKey) -> Result<()> {
         self.skip_own_checks = true;
         self.queue_operation(space, Operation::Remove { identity: *person.as_bytes() })
+    }
+
+    /// Leaves the space, with all of this person's devices: each proposes its own
+    /// removal, and the next member online commits it (a member cannot commit its own
+    /// removal). The history key is rotated by that commit.
+    ///
+    /// # Errors
+    /// [`CoreError::Forbidden`] for the last space manager while others remain (name
+    /// another first).
+    pub fn leave(&mut self, space: &GroupId) -> Result<()> {
+        let rules = self.rules(space)?;
+        let me = self.identity.public();
+        let members = self.members(space)?;
+        let other_managers = members.iter().any(|m| m.identity != me && m.role.may_manage_space());
+        let others = members.iter().any(|m| m.identity != me);
+        if rules.role_of(&me).may_manage_space() && others && !other_managers {
+            return Err(CoreError::Forbidden("the last space manager names another before leaving"));
+        }
+        self.queue_operation(space, Operation::Leave)
     }
 
     /// Changes a person's role.

@@ -322,3 +322,54 @@ async fn a_linked_device_joins_every_space_of_its_person_and_reads_their_history
     // Alice's contact card for Bob, taken now, lists both devices.
     assert_eq!(bob.engine().contact_card().unwrap().body.devices.len(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_who_leaves_takes_all_their_devices_and_reads_nothing_after() {
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let mut laptop = SimDevice::link(&relay, &mut bob, "Bob").await;
+    let mut carol = SimDevice::join(&relay, "Carol").await;
+    let space = space_with(
+        &relay,
+        &mut alice,
+        &mut [(&mut bob, Role::Contributor), (&mut carol, Role::Contributor)],
+        HistoryMode::Keep,
+    )
+    .await;
+    settle(&relay, &mut [&mut laptop, &mut alice, &mut bob, &mut carol]).await;
+    assert_eq!(laptop.engine().spaces().len(), 1, "the invitation reached Bob's laptop too");
+    alice.engine_mut().post(&space, "Before Bob left").unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob, &mut laptop, &mut carol]).await;
+
+    // Alice, the only space manager, may not leave her space without naming another.
+    assert!(matches!(alice.engine_mut().leave(&space), Err(CoreError::Forbidden(_))));
+
+    // Bob leaves from his phone. His laptop follows; Alice and Carol commit the leaves
+    // (whoever is first), with no one doing anything but sync.
+    bob.engine_mut().leave(&space).unwrap();
+    settle(&relay, &mut [&mut bob, &mut laptop, &mut alice, &mut carol]).await;
+    for device in [&bob, &laptop] {
+        assert!(device.events.contains(&ClientEvent::RemovedFromSpace(space)), "{:?}", device.events);
+        assert!(device.engine().spaces()[0].removed);
+    }
+    for device in [&alice, &carol] {
+        let names: Vec<String> = device.engine().members(&space).unwrap().into_iter().map(|m| m.name).collect();
+        assert_eq!(names.len(), 2, "{}: {names:?} {:?}", device.name, device.rejections());
+        assert!(!names.contains(&"Bob".to_owned()));
+        assert!(device.warnings().is_empty(), "{:?}", device.warnings());
+    }
+    assert_eq!(
+        alice.engine().epoch_authenticator(&space).unwrap(),
+        carol.engine().epoch_authenticator(&space).unwrap()
+    );
+
+    carol.engine_mut().post(&space, "After Bob left").unwrap();
+    settle(&relay, &mut [&mut carol, &mut alice, &mut bob, &mut laptop]).await;
+    assert!(alice.texts(&space).contains(&("Carol".to_owned(), "After Bob left".to_owned())));
+    for device in [&bob, &laptop] {
+        let texts = device.texts(&space);
+        assert!(texts.contains(&("Alice".to_owned(), "Before Bob left".to_owned())));
+        assert!(!texts.iter().any(|(_, t)| t == "After Bob left"), "{}: {texts:?}", device.name);
+    }
+}
