@@ -10,11 +10,14 @@
 //!   encrypted at rest;
 //! - [`identity`]: identity keys, device certificates (the MLS credential), contact
 //!   cards, safety numbers and QR verification codes;
+//! - [`link`]: linking a new device (offer, request, the identity key sealed to the
+//!   new device) and the types of a device's inbox items;
 //! - [`space`]: a space's rules and roles (held in the MLS group context) and the
 //!   check every device applies to every commit;
 //! - [`content`]: signed content envelopes, history keys and sealed records;
 //! - [`mls`]: the openmls provider, signer and group configuration;
 //! - [`engine`]: the sans-IO engine — requests out, answers, events and time in;
+//! - [`linker`]: the sans-IO machine of a new device waiting for its grant;
 //! - [`client`]: the thin async driver over QUIC (TCP+TLS when UDP is blocked).
 //!
 //! It speaks to the relay only through the wire types of [`huisclos_protocol`] and the
