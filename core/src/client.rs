@@ -29,6 +29,8 @@ pub trait Machine {
     fn handle_response(&mut self, id: RequestId, answer: std::result::Result<ResponseBody, RelayError>, now: Now);
     /// A pushed event.
     fn handle_event(&mut self, event: Event, now: Now);
+    /// When the machine wants to be polled even if nothing arrives.
+    fn poll_timeout(&self) -> Option<Now>;
 }
 
 macro_rules! machine {
@@ -53,6 +55,9 @@ macro_rules! machine {
             }
             fn handle_event(&mut self, event: Event, now: Now) {
                 <$type>::handle_event(self, event, now);
+            }
+            fn poll_timeout(&self) -> Option<Now> {
+                <$type>::poll_timeout(self)
             }
         }
     };
@@ -126,16 +131,26 @@ impl Connection {
         }
     }
 
-    /// Waits up to `timeout` for pushed events, feeds them, and drives the engine
-    /// until idle again. Returns whether any event came.
+    /// Waits up to `timeout` for pushed events or the engine's own timer (a retry
+    /// after a backoff), feeds what came, and drives the engine until idle again.
+    /// Returns whether anything woke it before `timeout`.
     ///
     /// # Errors
     /// As [`Connection::drive`].
     pub async fn wait_and_drive(&self, engine: &mut impl Machine, timeout: Duration) -> Result<bool> {
-        let Some(event) = self.relay.next_event(timeout).await else { return Ok(false) };
-        engine.handle_event(event, now());
+        let wait = match engine.poll_timeout() {
+            Some(at) => timeout.min(Duration::from_secs(at.saturating_sub(now()))),
+            None => timeout,
+        };
+        let woke = match self.relay.next_event(wait).await {
+            Some(event) => {
+                engine.handle_event(event, now());
+                true
+            }
+            None => engine.poll_timeout().is_some_and(|at| at <= now()),
+        };
         self.drive(engine).await?;
-        Ok(true)
+        Ok(woke)
     }
 
     /// Closes the connection at once.

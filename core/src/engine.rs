@@ -59,6 +59,10 @@ use crate::vault::Vault;
 
 /// How many one-time key packages a device keeps at the relay.
 pub const KEY_PACKAGE_TARGET: u32 = 20;
+/// The longest wait before asking the relay again after transient refusals.
+pub const MAX_BACKOFF_SECS: u64 = 300;
+/// The longest wait a relay's rate limit can impose before the next try.
+pub const MAX_RELAY_BACKOFF_SECS: u64 = 3600;
 /// Log entries and content records asked for per page.
 const PAGE: u16 = 128;
 
@@ -400,6 +404,10 @@ pub struct Engine {
     events: VecDeque<ClientEvent>,
     session: Session,
     now: Now,
+    /// After a transient refusal (rate limit, relay failure): when to try again, and
+    /// how many times in a row it happened.
+    retry_at: Option<Now>,
+    failures: u32,
     /// Test-only: build commits without checking this person's own role, as a modified
     /// client would, to show that the other devices refuse them.
     skip_own_checks: bool,
@@ -537,6 +545,8 @@ impl Engine {
             events: VecDeque::new(),
             session: Session::Offline,
             now: 0,
+            retry_at: None,
+            failures: 0,
             skip_own_checks: false,
         }
     }
@@ -716,6 +726,7 @@ impl Engine {
         self.now = now;
         self.session = Session::Connected { exporter };
         // An answer that never came is repeated by the jobs below.
+        self.retry_at = None;
         self.in_flight = None;
         self.follow_up = None;
         self.jobs.clear();
@@ -780,6 +791,13 @@ impl Engine {
         self.now = now;
         if self.in_flight.is_some() {
             return None;
+        }
+        if let Some(at) = self.retry_at {
+            if now < at {
+                return None;
+            }
+            self.retry_at = None;
+            self.sync_all();
         }
         let (body, step) = match &self.session {
             Session::Offline => return None,
@@ -1204,12 +1222,44 @@ impl Engine {
             self.in_flight = Some((expected, step));
             return;
         }
+        let transient = match &answer {
+            Err(RelayError::RateLimited { retry_after_ms }) => Some(u64::from(*retry_after_ms).div_ceil(1000)),
+            Err(RelayError::Internal) => Some(0),
+            _ => None,
+        };
         if let Err(error) = self.apply_answer(step, answer) {
             // Nothing half-done stays: the step's writes are forgotten, and its job is
             // tried again later if still needed.
             self.vault.rollback();
-            self.reject(None, format!("a step failed: {error}"));
+            if transient.is_none() {
+                self.reject(None, format!("a step failed: {error}"));
+            }
         }
+        match transient {
+            Some(hint) => self.back_off(hint),
+            None => self.failures = 0,
+        }
+    }
+
+    /// Waits before asking the relay again: exponential from 1 s to 5 min, or what the
+    /// relay asked (up to an hour) if longer, spread by a per-device offset so that devices refused
+    /// together do not come back together. Everything queued is planned again then.
+    fn back_off(&mut self, relay_hint: u64) {
+        let exponential = 1u64 << self.failures.min(9);
+        let spread = u64::from(self.device.device_id().as_bytes()[0]) % exponential.max(1);
+        // A relay may ask for longer (its own rate limit), but not for ever: it could
+        // silence a device as well by refusing everything.
+        let delay = (exponential + spread).min(MAX_BACKOFF_SECS).max(relay_hint.min(MAX_RELAY_BACKOFF_SECS));
+        self.failures = self.failures.saturating_add(1);
+        self.retry_at = Some(self.now.saturating_add(delay));
+        self.jobs.clear();
+        self.follow_up = None;
+    }
+
+    /// When the engine wants to be polled again even if nothing arrives (a retry after
+    /// a backoff); `None` when it only waits for the relay or the user.
+    pub fn poll_timeout(&self) -> Option<Now> {
+        self.retry_at
     }
 
     fn apply_answer(&mut self, step: Step, answer: std::result::Result<ResponseBody, RelayError>) -> Result<()> {

@@ -221,6 +221,11 @@ impl Linker {
         self.refused.take()
     }
 
+    /// The linker sets no timers: it waits for the relay or for [`Linker::check`].
+    pub fn poll_timeout(&self) -> Option<Now> {
+        None
+    }
+
     /// The next request to send.
     pub fn poll_request(&mut self, _now: Now) -> Option<(RequestId, RequestBody)> {
         if self.in_flight.is_some() {

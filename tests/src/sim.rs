@@ -308,6 +308,29 @@ impl SimDevice {
         true
     }
 
+    /// Answers the next request with `error` in the relay's place (an overloaded or
+    /// failing relay); the relay never sees it.
+    pub fn refuse_next(&mut self, error: RelayError) -> bool {
+        if self.hold().is_none() {
+            return false;
+        }
+        let (id, _) = self.held.take().unwrap();
+        let now = self.tick();
+        self.engine_mut().handle_response(id, Err(error), now);
+        self.feed_events();
+        true
+    }
+
+    /// The device's clock.
+    pub fn clock(&self) -> Now {
+        self.clock
+    }
+
+    /// Moves the device's clock forward.
+    pub fn advance(&mut self, seconds: u64) {
+        self.clock += seconds;
+    }
+
     /// Delivers the next request to the relay, which acts on it, and loses the answer
     /// with the connection.
     pub async fn lose_answer(&mut self, relay: &SimRelay) {

@@ -373,3 +373,42 @@ async fn a_person_who_leaves_takes_all_their_devices_and_reads_nothing_after() {
         assert!(!texts.iter().any(|(_, t)| t == "After Bob left"), "{}: {texts:?}", device.name);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refusing_relay_is_retried_with_growing_backoff_and_the_post_still_arrives() {
+    use huisclos_protocol::messages::RelayError;
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let space = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], HistoryMode::Keep).await;
+    alice.engine_mut().post(&space, "Sent through a struggling relay").unwrap();
+
+    // The relay refuses again and again. Each time the engine waits longer, and sends
+    // nothing while it waits.
+    let mut delays = Vec::new();
+    for _ in 0..12 {
+        assert!(alice.refuse_next(RelayError::Internal), "the engine tries again once its wait is over");
+        let retry_at = alice.engine().poll_timeout().expect("a retry is scheduled");
+        let delay = retry_at - alice.clock();
+        delays.push(delay);
+        let just_before = retry_at - 1;
+        assert!(alice.engine_mut().poll_request(just_before).is_none(), "nothing is sent before the retry time");
+        alice.advance(delay);
+    }
+    assert!(delays.windows(2).all(|w| w[0] <= w[1]), "growing: {delays:?}");
+    assert!(delays[0] <= 2 && delays[3] >= 8, "exponential: {delays:?}");
+    assert!(*delays.last().unwrap() <= huisclos_core::engine::MAX_BACKOFF_SECS, "bounded: {delays:?}");
+
+    // A rate limit's own delay is respected.
+    assert!(alice.refuse_next(RelayError::RateLimited { retry_after_ms: 600_000 }));
+    assert!(alice.engine().poll_timeout().unwrap() - alice.clock() >= 590);
+    alice.advance(600);
+
+    // The relay recovers: the post goes out once, and Bob reads it once.
+    alice.drive(&relay).await;
+    assert_eq!(alice.engine().outbox_len().unwrap(), 0);
+    assert!(alice.engine().poll_timeout().is_none());
+    assert!(alice.rejections().is_empty(), "transient refusals are not reported as refusals: {:?}", alice.rejections());
+    bob.sync(&relay).await;
+    assert_eq!(bob.texts(&space), [("Alice".to_owned(), "Sent through a struggling relay".to_owned())]);
+}

@@ -67,18 +67,16 @@ fn bare_member(name: &str) -> (BareMember, CredentialWithKey) {
 fn bare_openmls(n: usize) -> Pair {
     let (mut alice, alice_credential) = bare_member("alice");
     let (mut bob, bob_credential) = bare_member("bob");
-    let package = KeyPackage::builder()
-        .build(CIPHERSUITE, &bob.provider, &DeviceSigner(&bob.key), bob_credential)
-        .unwrap();
+    let package =
+        KeyPackage::builder().build(CIPHERSUITE, &bob.provider, &DeviceSigner(&bob.key), bob_credential).unwrap();
     let config = MlsGroupCreateConfig::builder()
         .ciphersuite(CIPHERSUITE)
         .wire_format_policy(PURE_CIPHERTEXT_WIRE_FORMAT_POLICY)
         .use_ratchet_tree_extension(true)
         .build();
     let mut group = MlsGroup::new(&alice.provider, &DeviceSigner(&alice.key), &config, alice_credential).unwrap();
-    let (_, welcome, _) = group
-        .add_members(&alice.provider, &DeviceSigner(&alice.key), &[package.key_package().clone()])
-        .unwrap();
+    let (_, welcome, _) =
+        group.add_members(&alice.provider, &DeviceSigner(&alice.key), &[package.key_package().clone()]).unwrap();
     group.merge_pending_commit(&alice.provider).unwrap();
     let welcome = MlsMessageIn::tls_deserialize_exact(welcome.tls_serialize_detached().unwrap()).unwrap();
     let MlsMessageBodyIn::Welcome(welcome) = welcome.extract() else { panic!("not a Welcome") };
@@ -95,12 +93,8 @@ fn bare_openmls(n: usize) -> Pair {
     let (mut send, mut receive) = (Duration::ZERO, Duration::ZERO);
     for _ in 0..n {
         let start = Instant::now();
-        let message = alice
-            .group
-            .as_mut()
-            .unwrap()
-            .create_message(&alice.provider, &DeviceSigner(&alice.key), &payload)
-            .unwrap();
+        let message =
+            alice.group.as_mut().unwrap().create_message(&alice.provider, &DeviceSigner(&alice.key), &payload).unwrap();
         let bytes = message.tls_serialize_detached().unwrap();
         send += start.elapsed();
 
@@ -138,7 +132,7 @@ fn envelope(certificate: &DeviceCertificate, keys: &DeviceKeys, group: GroupId, 
         group,
         author: certificate.clone(),
         created_at: UnixSeconds::new(1_790_000_000).unwrap(),
-        body: ContentBody::Post(Post { text: Text::new(&text()).unwrap() }),
+        body: ContentBody::Post(Post { text: Text::new(text()).unwrap() }),
     };
     ContentEnvelope::sign(body, &keys.mls).unwrap()
 }
@@ -189,7 +183,10 @@ fn content_over_mls(n: usize) -> Pair {
     let MlsMessageBodyIn::Welcome(welcome) = welcome.extract() else { panic!("not a Welcome") };
     let join = MlsGroupJoinConfig::builder().wire_format_policy(PURE_CIPHERTEXT_WIRE_FORMAT_POLICY).build();
     bob.group = Some(
-        StagedWelcome::new_from_welcome(&bob.provider, &join, welcome, None).unwrap().into_group(&bob.provider).unwrap(),
+        StagedWelcome::new_from_welcome(&bob.provider, &join, welcome, None)
+            .unwrap()
+            .into_group(&bob.provider)
+            .unwrap(),
     );
     alice.group = Some(group);
 
@@ -199,12 +196,8 @@ fn content_over_mls(n: usize) -> Pair {
         id[..8].copy_from_slice(&(i as u64).to_be_bytes());
         let start = Instant::now();
         let payload = envelope(&certificate, &keys, group_id, ContentId::from_bytes(id)).to_wire();
-        let message = alice
-            .group
-            .as_mut()
-            .unwrap()
-            .create_message(&alice.provider, &DeviceSigner(&alice.key), &payload)
-            .unwrap();
+        let message =
+            alice.group.as_mut().unwrap().create_message(&alice.provider, &DeviceSigner(&alice.key), &payload).unwrap();
         let bytes = message.tls_serialize_detached().unwrap();
         send += start.elapsed();
 
@@ -225,7 +218,12 @@ async fn whole_engine(n: usize, history: HistoryMode) -> Pair {
     let mut bob = SimDevice::join(&relay, "Bob").await;
     let space = alice
         .engine_mut()
-        .create_space(SpaceName::new("Bench").unwrap(), SpaceDescription::new("").unwrap(), Policy::Confidential, history)
+        .create_space(
+            SpaceName::new("Bench").unwrap(),
+            SpaceDescription::new("").unwrap(),
+            Policy::Confidential,
+            history,
+        )
         .unwrap();
     let card = bob.engine().contact_card().unwrap();
     alice.engine_mut().invite(&space, &card, Role::Contributor).unwrap();
