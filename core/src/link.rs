@@ -11,7 +11,7 @@
 //!    key, its name, and a fresh X25519 key to receive the grant; signed with its
 //!    authentication key. The existing device reads it; the person confirms on it.
 //! 3. The existing device registers the new device at the relay and leaves a
-//!    [`SealedGrant`] in the new device's inbox: the identity key and the person's
+//!    [`SealedGrantBytes`] in the new device's inbox: the identity key and the person's
 //!    device certificates (the new one included), sealed to the request's X25519 key.
 //!    The relay carries it and cannot open it. The new device, now able to log in,
 //!    reads its inbox, opens the grant, and becomes a full device; it then tells the
@@ -101,7 +101,7 @@ huisclos_protocol::bounded_bytes!(
 );
 
 huisclos_protocol::bounded_bytes!(
-    /// A [`DeviceGrant`](SealedGrant) as it travels: an ephemeral X25519 key, a nonce
+    /// A sealed [`DeviceGrant`] as it travels: an ephemeral X25519 key, a nonce
     /// and the XChaCha20-Poly1305 ciphertext.
     pub struct SealedGrantBytes(max = MAX_SEALED_GRANT_LEN, what = "sealed device grant");
 );
