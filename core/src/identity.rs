@@ -218,8 +218,8 @@ impl std::fmt::Debug for IdentityKey {
     }
 }
 
-/// `label || 0 || body`: what every signature of this module covers.
-fn labelled(label: &[u8], body: &[u8]) -> Vec<u8> {
+/// `label || 0 || body`: what every signature of this crate covers.
+pub(crate) fn labelled(label: &[u8], body: &[u8]) -> Vec<u8> {
     let mut message = Vec::with_capacity(label.len() + 1 + body.len());
     message.extend_from_slice(label);
     message.push(0);
@@ -530,23 +530,35 @@ impl VerificationCode {
     }
 }
 
+/// A certificate for tests: `keys` certified by `identity` under `account`.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) fn test_certificate(
+    identity: &IdentityKey,
+    account: AccountId,
+    keys: &DeviceKeys,
+    name: &str,
+) -> DeviceCertificate {
+    DeviceCertificate::issue(
+        identity,
+        CertificateBody {
+            identity: identity.public(),
+            account,
+            device: keys.device_id(),
+            mls_key: keys.mls_public(),
+            name: DisplayName::new(name).unwrap(),
+            created_at: UnixSeconds::new(1_790_000_000).unwrap(),
+        },
+    )
+    .unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn certificate(identity: &IdentityKey, keys: &DeviceKeys, name: &str) -> DeviceCertificate {
-        DeviceCertificate::issue(
-            identity,
-            CertificateBody {
-                identity: identity.public(),
-                account: AccountId::from_bytes([7; 16]),
-                device: keys.device_id(),
-                mls_key: keys.mls_public(),
-                name: DisplayName::new(name).unwrap(),
-                created_at: UnixSeconds::new(1_700_000_000).unwrap(),
-            },
-        )
-        .unwrap()
+        test_certificate(identity, AccountId::from_bytes([7; 16]), keys, name)
     }
 
     #[test]

@@ -38,6 +38,7 @@ use zeroize::Zeroizing;
 use crate::error::{CoreError, Result};
 use crate::identity::{
     DeviceCertificate, DeviceKeys, DisplayName, IdentityKey, IdentityPublicKey, MAX_CARD_DEVICES, SignatureBytes,
+    labelled,
 };
 
 /// The text form's prefix of a link offer.
@@ -148,14 +149,6 @@ fn from_text(prefix: &str, text: &str, what: &'static str) -> Result<Vec<u8>> {
     use base64::Engine;
     let encoded = text.trim().strip_prefix(prefix).ok_or(CoreError::Verification(what))?;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(encoded).map_err(|_| CoreError::Verification(what))
-}
-
-fn labelled(label: &[u8], body: &[u8]) -> Vec<u8> {
-    let mut message = Vec::with_capacity(label.len() + 1 + body.len());
-    message.extend_from_slice(label);
-    message.push(0);
-    message.extend_from_slice(body);
-    message
 }
 
 impl LinkOffer {
@@ -447,22 +440,9 @@ impl DeviceReady {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::identity::CertificateBody;
-    use huisclos_protocol::ids::UnixSeconds;
 
     fn certify(identity: &IdentityKey, account: AccountId, keys: &DeviceKeys, name: &str) -> DeviceCertificate {
-        DeviceCertificate::issue(
-            identity,
-            CertificateBody {
-                identity: identity.public(),
-                account,
-                device: keys.device_id(),
-                mls_key: keys.mls_public(),
-                name: DisplayName::new(name).unwrap(),
-                created_at: UnixSeconds::new(1_790_000_000).unwrap(),
-            },
-        )
-        .unwrap()
+        crate::identity::test_certificate(identity, account, keys, name)
     }
 
     #[test]

@@ -63,8 +63,8 @@ fn bare_member(name: &str) -> (BareMember, CredentialWithKey) {
     (BareMember { provider: OpenMlsRustCrypto::default(), key, group: None }, credential)
 }
 
-/// Bare openmls: create, serialize / deserialize, process an application message.
-fn bare_openmls(n: usize) -> Pair {
+/// Two members of one bare openmls group: Alice created it and added Bob.
+fn bare_pair() -> (BareMember, BareMember) {
     let (mut alice, alice_credential) = bare_member("alice");
     let (mut bob, bob_credential) = bare_member("bob");
     let package =
@@ -88,6 +88,12 @@ fn bare_openmls(n: usize) -> Pair {
             .unwrap(),
     );
     alice.group = Some(group);
+    (alice, bob)
+}
+
+/// Bare openmls: create, serialize / deserialize, process an application message.
+fn bare_openmls(n: usize) -> Pair {
+    let (mut alice, mut bob) = bare_pair();
 
     let payload = text().into_bytes();
     let (mut send, mut receive) = (Duration::ZERO, Duration::ZERO);
@@ -166,29 +172,7 @@ fn content_crypto(n: usize) -> Pair {
 fn content_over_mls(n: usize) -> Pair {
     let (certificate, keys) = author();
     let group_id = GroupId::from_bytes([3; 16]);
-    let (mut alice, alice_credential) = bare_member("alice");
-    let (mut bob, bob_credential) = bare_member("bob");
-    let package =
-        KeyPackage::builder().build(CIPHERSUITE, &bob.provider, &DeviceSigner(&bob.key), bob_credential).unwrap();
-    let config = MlsGroupCreateConfig::builder()
-        .ciphersuite(CIPHERSUITE)
-        .wire_format_policy(PURE_CIPHERTEXT_WIRE_FORMAT_POLICY)
-        .use_ratchet_tree_extension(true)
-        .build();
-    let mut group = MlsGroup::new(&alice.provider, &DeviceSigner(&alice.key), &config, alice_credential).unwrap();
-    let (_, welcome, _) =
-        group.add_members(&alice.provider, &DeviceSigner(&alice.key), &[package.key_package().clone()]).unwrap();
-    group.merge_pending_commit(&alice.provider).unwrap();
-    let welcome = MlsMessageIn::tls_deserialize_exact(welcome.tls_serialize_detached().unwrap()).unwrap();
-    let MlsMessageBodyIn::Welcome(welcome) = welcome.extract() else { panic!("not a Welcome") };
-    let join = MlsGroupJoinConfig::builder().wire_format_policy(PURE_CIPHERTEXT_WIRE_FORMAT_POLICY).build();
-    bob.group = Some(
-        StagedWelcome::new_from_welcome(&bob.provider, &join, welcome, None)
-            .unwrap()
-            .into_group(&bob.provider)
-            .unwrap(),
-    );
-    alice.group = Some(group);
+    let (mut alice, mut bob) = bare_pair();
 
     let (mut send, mut receive) = (Duration::ZERO, Duration::ZERO);
     for i in 0..n {
