@@ -681,10 +681,7 @@ impl Engine {
     pub(crate) fn from_grant(vault: Arc<Vault>, pending: &PendingLink, grant: DeviceGrant) -> Result<Self> {
         let device = pending.device.device_id();
         let certificate = grant.own_certificate(&device)?.clone();
-        let device_keys = DeviceKeys {
-            auth: ed25519_dalek::SigningKey::from_bytes(&pending.device.auth.to_bytes()),
-            mls: ed25519_dalek::SigningKey::from_bytes(&pending.device.mls.to_bytes()),
-        };
+        let device_keys = DeviceKeys { auth: pending.device.auth.clone(), mls: pending.device.mls.clone() };
         let name = certificate.body.name.clone();
         let account = certificate.body.account;
         let mut engine = Self::assemble(vault, grant.identity, device_keys, name, Some(account), Some(certificate), 0);
@@ -1434,6 +1431,9 @@ impl Engine {
             return Ok(());
         }
         if !self.devices.iter().any(|c| c.body.device == certificate.body.device) {
+            if self.devices().len() >= crate::identity::MAX_CARD_DEVICES {
+                return Err(CoreError::Invalid("this person has as many devices as an account may hold".into()));
+            }
             // Linked by another of this person's devices: it is certified by the
             // identity key, so it is this person's.
             self.devices.push(certificate.clone());

@@ -367,13 +367,7 @@ impl SimDevice {
 
     /// The security warnings reported so far.
     pub fn warnings(&self) -> Vec<String> {
-        self.events
-            .iter()
-            .filter_map(|e| match e {
-                ClientEvent::SecurityWarning { warning, .. } => Some(warning.clone()),
-                _ => None,
-            })
-            .collect()
+        warnings(&self.events)
     }
 
     /// The refusals reported so far.
@@ -386,6 +380,17 @@ impl SimDevice {
             })
             .collect()
     }
+}
+
+/// The security warnings among `events`.
+pub fn warnings(events: &[ClientEvent]) -> Vec<String> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::SecurityWarning { warning, .. } => Some(warning.clone()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Syncs every device until a whole round changes nothing.

@@ -152,13 +152,7 @@ impl Person {
     }
 
     fn warnings(&self) -> Vec<String> {
-        self.events
-            .iter()
-            .filter_map(|e| match e {
-                ClientEvent::SecurityWarning { warning, .. } => Some(warning.clone()),
-                _ => None,
-            })
-            .collect()
+        huisclos_tests::sim::warnings(&self.events)
     }
 }
 

@@ -92,13 +92,14 @@ fn bare_pair() -> (BareMember, BareMember) {
 }
 
 /// Bare openmls: create, serialize / deserialize, process an application message.
-fn bare_openmls(n: usize) -> Pair {
+/// `n` application messages from Alice to Bob in a bare openmls pair: `make` builds
+/// each payload and `check` reads it, each timed with its own side.
+fn mls_round_trips(n: usize, mut make: impl FnMut(usize) -> Vec<u8>, mut check: impl FnMut(&[u8])) -> Pair {
     let (mut alice, mut bob) = bare_pair();
-
-    let payload = text().into_bytes();
     let (mut send, mut receive) = (Duration::ZERO, Duration::ZERO);
-    for _ in 0..n {
+    for i in 0..n {
         let start = Instant::now();
+        let payload = make(i);
         let message =
             alice.group.as_mut().unwrap().create_message(&alice.provider, &DeviceSigner(&alice.key), &payload).unwrap();
         let bytes = message.tls_serialize_detached().unwrap();
@@ -108,10 +109,16 @@ fn bare_openmls(n: usize) -> Pair {
         let message = MlsMessageIn::tls_deserialize_exact(&bytes).unwrap().try_into_protocol_message().unwrap();
         let processed = bob.group.as_mut().unwrap().process_message(&bob.provider, message).unwrap();
         let ProcessedMessageContent::ApplicationMessage(application) = processed.into_content() else { panic!() };
-        assert_eq!(application.into_bytes().len(), TEXT_LEN);
+        check(&application.into_bytes());
         receive += start.elapsed();
     }
     Pair { send: per(send, n), receive: per(receive, n) }
+}
+
+/// Bare openmls: create, serialize / deserialize, process an application message.
+fn bare_openmls(n: usize) -> Pair {
+    let payload = text().into_bytes();
+    mls_round_trips(n, |_| payload.clone(), |bytes| assert_eq!(bytes.len(), TEXT_LEN))
 }
 
 fn author() -> (DeviceCertificate, DeviceKeys) {
@@ -172,27 +179,15 @@ fn content_crypto(n: usize) -> Pair {
 fn content_over_mls(n: usize) -> Pair {
     let (certificate, keys) = author();
     let group_id = GroupId::from_bytes([3; 16]);
-    let (mut alice, mut bob) = bare_pair();
-
-    let (mut send, mut receive) = (Duration::ZERO, Duration::ZERO);
-    for i in 0..n {
-        let mut id = [0u8; 16];
-        id[..8].copy_from_slice(&(i as u64).to_be_bytes());
-        let start = Instant::now();
-        let payload = envelope(&certificate, &keys, group_id, ContentId::from_bytes(id)).to_wire();
-        let message =
-            alice.group.as_mut().unwrap().create_message(&alice.provider, &DeviceSigner(&alice.key), &payload).unwrap();
-        let bytes = message.tls_serialize_detached().unwrap();
-        send += start.elapsed();
-
-        let start = Instant::now();
-        let message = MlsMessageIn::tls_deserialize_exact(&bytes).unwrap().try_into_protocol_message().unwrap();
-        let processed = bob.group.as_mut().unwrap().process_message(&bob.provider, message).unwrap();
-        let ProcessedMessageContent::ApplicationMessage(application) = processed.into_content() else { panic!() };
-        ContentEnvelope::from_wire(&application.into_bytes()).unwrap().verify(&group_id).unwrap();
-        receive += start.elapsed();
-    }
-    Pair { send: per(send, n), receive: per(receive, n) }
+    mls_round_trips(
+        n,
+        |i| {
+            let mut id = [0u8; 16];
+            id[..8].copy_from_slice(&(i as u64).to_be_bytes());
+            envelope(&certificate, &keys, group_id, ContentId::from_bytes(id)).to_wire()
+        },
+        |bytes| ContentEnvelope::from_wire(bytes).unwrap().verify(&group_id).unwrap(),
+    )
 }
 
 /// The whole engine through the in-process relay, for either history mode.
