@@ -55,7 +55,7 @@ impl IdentityPublicKey {
         &self.0
     }
 
-    fn verifying_key(&self) -> Result<VerifyingKey> {
+    pub(crate) fn verifying_key(&self) -> Result<VerifyingKey> {
         VerifyingKey::from_bytes(&self.0).map_err(|_| CoreError::Verification("identity key is not a valid key"))
     }
 
@@ -207,7 +207,7 @@ impl IdentityKey {
         IdentityPublicKey(self.0.verifying_key().to_bytes())
     }
 
-    fn sign(&self, label: &[u8], body: &[u8]) -> SignatureBytes {
+    pub(crate) fn sign(&self, label: &[u8], body: &[u8]) -> SignatureBytes {
         SignatureBytes(self.0.sign(&labelled(label, body)).to_bytes())
     }
 }
@@ -227,7 +227,7 @@ pub(crate) fn labelled(label: &[u8], body: &[u8]) -> Vec<u8> {
     message
 }
 
-fn verify(key: &VerifyingKey, label: &[u8], body: &[u8], signature: &SignatureBytes) -> bool {
+pub(crate) fn verify(key: &VerifyingKey, label: &[u8], body: &[u8], signature: &SignatureBytes) -> bool {
     key.verify(&labelled(label, body), &Signature::from_bytes(&signature.0)).is_ok()
 }
 

@@ -12,6 +12,8 @@
 //!   cards, safety numbers and QR verification codes;
 //! - [`link`]: linking a new device (offer, request, the identity key sealed to the
 //!   new device) and the types of a device's inbox items;
+//! - [`join`]: space cards and sealed requests to join open and on-request spaces;
+//! - [`seal`]: sealing bytes to one X25519 key, for inbox items outside any group;
 //! - [`space`]: a space's rules and roles (held in the MLS group context) and the
 //!   check every device applies to every commit;
 //! - [`content`]: signed content envelopes, history keys and sealed records;
@@ -38,10 +40,12 @@ pub mod content;
 pub mod engine;
 pub mod error;
 pub mod identity;
+pub mod join;
 pub mod link;
 pub mod linker;
 pub mod mls;
 pub mod mls_storage;
+pub mod seal;
 pub mod space;
 pub mod vault;
 

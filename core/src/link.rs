@@ -24,8 +24,6 @@
 //! refused by the person, who sees its name and [`LinkRequest::confirmation_code`] on
 //! both screens.
 
-use chacha20poly1305::aead::{Aead, Payload};
-use chacha20poly1305::{KeyInit, XChaCha20Poly1305, XNonce};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier};
 use huisclos_protocol::auth::{DevicePublicKey, DeviceSignature, sign_device_link, verify_device_link};
 use huisclos_protocol::codec::{BoundedVec, Reader, Wire};
@@ -233,25 +231,13 @@ impl PendingLink {
     /// # Errors
     /// [`CoreError::Verification`] for anything that does not open or does not match.
     pub fn open_grant(&self, sealed: &SealedGrantBytes) -> Result<DeviceGrant> {
-        let bytes = sealed.as_bytes();
-        if bytes.len() < 32 + 24 + 16 {
-            return Err(CoreError::Verification("a device grant too short to open"));
-        }
-        let (ephemeral, rest) = bytes.split_at(32);
-        let (nonce, ciphertext) = rest.split_at(24);
-        let ephemeral: [u8; 32] = ephemeral.try_into().map_err(|_| CoreError::Verification("grant key"))?;
-        let ephemeral = x25519_dalek::PublicKey::from(ephemeral);
-        let recipient = x25519_dalek::PublicKey::from(&self.grant_secret);
-        let shared = Zeroizing::new(self.grant_secret.diffie_hellman(&ephemeral).to_bytes());
-        let key = grant_key(&shared, &ephemeral, &recipient, &self.device.device_id())?;
-        let plaintext = Zeroizing::new(
-            XChaCha20Poly1305::new(key.as_ref().into())
-                .decrypt(
-                    XNonce::from_slice(nonce),
-                    Payload { msg: ciphertext, aad: &grant_aad(&ephemeral, &recipient) },
-                )
-                .map_err(|_| CoreError::Verification("a device grant that does not open with this device's key"))?,
-        );
+        let plaintext = crate::seal::open_with(
+            DEVICE_GRANT_LABEL,
+            self.device.device_id().as_bytes(),
+            &self.grant_secret,
+            sealed.as_bytes(),
+            "a device grant that does not open with this device's key",
+        )?;
         let grant = DeviceGrant::decode(&plaintext)?;
         let me = &grant.own_certificate(&self.device.device_id())?.body;
         if grant.identity.public() != self.offer.identity
@@ -330,31 +316,6 @@ impl std::fmt::Debug for DeviceGrant {
     }
 }
 
-fn grant_key(
-    shared: &[u8; 32],
-    ephemeral: &x25519_dalek::PublicKey,
-    recipient: &x25519_dalek::PublicKey,
-    device: &DeviceId,
-) -> Result<Zeroizing<[u8; 32]>> {
-    let mut salt = [0u8; 64];
-    salt[..32].copy_from_slice(ephemeral.as_bytes());
-    salt[32..].copy_from_slice(recipient.as_bytes());
-    let mut info = DEVICE_GRANT_LABEL.to_vec();
-    info.extend_from_slice(device.as_bytes());
-    let mut key = Zeroizing::new([0u8; 32]);
-    hkdf::Hkdf::<Sha256>::new(Some(&salt), shared)
-        .expand(&info, key.as_mut())
-        .map_err(|_| CoreError::Verification("grant key derivation"))?;
-    Ok(key)
-}
-
-fn grant_aad(ephemeral: &x25519_dalek::PublicKey, recipient: &x25519_dalek::PublicKey) -> Vec<u8> {
-    let mut aad = DEVICE_GRANT_LABEL.to_vec();
-    aad.extend_from_slice(ephemeral.as_bytes());
-    aad.extend_from_slice(recipient.as_bytes());
-    aad
-}
-
 impl DeviceGrant {
     /// The certificate of `device` among the grant's.
     ///
@@ -395,21 +356,9 @@ impl DeviceGrant {
     /// # Errors
     /// [`CoreError::Decode`] when there are too many certificates.
     pub fn seal(&self, request: &LinkRequest) -> Result<SealedGrantBytes> {
-        let recipient = x25519_dalek::PublicKey::from(request.body.grant_key);
-        let ephemeral_secret = x25519_dalek::EphemeralSecret::random_from_rng(OsRng);
-        let ephemeral = x25519_dalek::PublicKey::from(&ephemeral_secret);
-        let shared = Zeroizing::new(ephemeral_secret.diffie_hellman(&recipient).to_bytes());
-        let key = grant_key(&shared, &ephemeral, &recipient, &request.device())?;
-        let mut nonce = [0u8; 24];
-        OsRng.fill_bytes(&mut nonce);
         let plaintext = self.encode()?;
-        let ciphertext = XChaCha20Poly1305::new(key.as_ref().into())
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: &plaintext, aad: &grant_aad(&ephemeral, &recipient) })
-            .map_err(|_| CoreError::Invalid("a device grant did not seal".into()))?;
-        let mut sealed = Vec::with_capacity(32 + 24 + ciphertext.len());
-        sealed.extend_from_slice(ephemeral.as_bytes());
-        sealed.extend_from_slice(&nonce);
-        sealed.extend_from_slice(&ciphertext);
+        let sealed =
+            crate::seal::seal_to(DEVICE_GRANT_LABEL, request.device().as_bytes(), &request.body.grant_key, &plaintext)?;
         Ok(SealedGrantBytes::new(sealed)?)
     }
 }
