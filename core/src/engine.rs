@@ -51,6 +51,9 @@ use crate::error::{CoreError, Result};
 use crate::identity::{
     CertificateBody, ContactCard, DeviceCertificate, DeviceKeys, DisplayName, IdentityKey, IdentityPublicKey,
 };
+use crate::join::{
+    JoinNote, JoinRequest, MAX_OPEN_REQUESTS, MAX_PENDING_JOIN_REQUESTS, SealedJoinRequest, SpaceCard, SpaceCardBody,
+};
 use crate::link::{DeviceGrant, DeviceReady, InboxItem, InboxWelcome, LinkOffer, LinkRequest, PendingLink};
 use crate::mls::{DeviceSigner, Provider};
 use crate::mls_storage::MlsStorage;
@@ -112,6 +115,18 @@ pub enum ClientEvent {
         space: Option<GroupId>,
         /// Why, in words (never content or keys).
         reason: String,
+    },
+    /// Someone asked to join a space through a card this device issued.
+    JoinRequested {
+        /// The space.
+        space: GroupId,
+        /// Who asks, by the name on their certificate.
+        name: String,
+        /// Their identity key (to approve or decline with).
+        identity: IdentityPublicKey,
+        /// Whether they were admitted at once (an open space); otherwise the request
+        /// waits for [`Engine::approve_request`] or [`Engine::decline_request`].
+        admitted: bool,
     },
     /// A security-relevant fact the user must see: a changed identity key, a stalled
     /// space, a forged item.
@@ -191,6 +206,21 @@ pub struct MemberSummary {
     pub devices: Vec<DeviceId>,
 }
 
+/// A request to join waiting for a space manager's decision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinRequestSummary {
+    /// Who asks.
+    pub identity: IdentityPublicKey,
+    /// Their name, from their newest certificate.
+    pub name: String,
+    /// What they say about themself.
+    pub note: String,
+    /// When they asked, by their clock.
+    pub asked_at: u64,
+    /// How many devices they would bring.
+    pub devices: usize,
+}
+
 /// What the engine persists about its own profile (sealed in the vault).
 #[derive(Serialize, Deserialize)]
 struct ProfileRecord {
@@ -204,6 +234,8 @@ struct ProfileRecord {
     devices: Vec<Vec<u8>>,
     next_outbox: u64,
     next_device_item: u64,
+    /// Spaces this person asked to join: their invitations are accepted on arrival.
+    requested: Vec<[u8; 16]>,
 }
 
 impl Drop for ProfileRecord {
@@ -242,6 +274,10 @@ struct GroupMeta {
     history: Vec<(u32, [u8; 32])>,
     /// Ids of items already applied (de-duplication across resends and the two paths).
     seen: BTreeSet<[u8; 16]>,
+    /// The secret of the request key on this device's space card, once one was issued.
+    request_secret: Option<[u8; 32]>,
+    /// Requests to join waiting for a decision (wire bytes of verified requests).
+    join_requests: Vec<Vec<u8>>,
 }
 
 impl Drop for GroupMeta {
@@ -250,6 +286,7 @@ impl Drop for GroupMeta {
         for (_, key) in &mut self.history {
             key.zeroize();
         }
+        self.request_secret.zeroize();
     }
 }
 
@@ -340,6 +377,8 @@ enum DeviceStage {
     Grant,
     /// Telling the person's other devices that this one is ready.
     Announce,
+    /// Leaving a join request in a space card issuer's inbox.
+    Request,
 }
 
 /// Device-level work, persisted until done.
@@ -349,6 +388,8 @@ enum DeviceItem {
     Link { request: Vec<u8> },
     /// Tell the person's other devices that this (newly linked) one is ready.
     Announce,
+    /// Leave a sealed join request in a space card issuer's inbox.
+    JoinRequest { device: [u8; 16], item: Vec<u8> },
 }
 
 enum OutboxStage {
@@ -390,6 +431,8 @@ pub struct Engine {
     certificate: Option<DeviceCertificate>,
     /// The certificates of this person's other devices.
     devices: Vec<DeviceCertificate>,
+    /// Spaces this person asked to join.
+    requested: BTreeSet<GroupId>,
     /// The link offer this device showed, until a request answers it.
     link_offer: Option<LinkOffer>,
     next_device_item: u64,
@@ -496,6 +539,7 @@ impl Engine {
             record.next_outbox,
         );
         engine.next_device_item = record.next_device_item;
+        engine.requested = record.requested.iter().map(|g| GroupId::from_bytes(*g)).collect();
         for bytes in &record.devices {
             engine.devices.push(DeviceCertificate::from_verified_bytes(bytes)?);
         }
@@ -533,6 +577,7 @@ impl Engine {
             account,
             certificate,
             devices: Vec::new(),
+            requested: BTreeSet::new(),
             link_offer: None,
             next_device_item: 0,
             invitation: None,
@@ -562,6 +607,7 @@ impl Engine {
             devices: self.devices.iter().map(Wire::to_wire).collect(),
             next_outbox: self.next_outbox,
             next_device_item: self.next_device_item,
+            requested: self.requested.iter().map(|g| *g.as_bytes()).collect(),
         };
         self.vault.put(NS_PROFILE, b"me", &encode(&record)?)
     }
@@ -908,6 +954,13 @@ impl Engine {
                     DepositWelcome { recipients: BoundedVec::new(recipients)?, welcome: notice.to_welcome_bytes()? };
                 (body.into(), Step::Device { index, stage: DeviceStage::Announce })
             }
+            DeviceItem::JoinRequest { device, item } => {
+                let body = DepositWelcome {
+                    recipients: BoundedVec::new(vec![DeviceId::from_bytes(device)])?,
+                    welcome: huisclos_protocol::messages::WelcomeBytes::new(item)?,
+                };
+                (body.into(), Step::Device { index, stage: DeviceStage::Request })
+            }
         }))
     }
 
@@ -937,7 +990,17 @@ impl Engine {
                 self.follow_up = Some((body.into(), Step::Device { index, stage: DeviceStage::Grant }));
                 Ok(())
             }
-            (DeviceStage::Grant | DeviceStage::Announce, _, Ok(_)) => {
+            (DeviceStage::Request, _, Err(error))
+                if !matches!(error, RelayError::RateLimited { .. } | RelayError::Internal) =>
+            {
+                // The card's device is gone or refuses: asking again will not help.
+                self.vault.remove_ordered(NS_DEVICE_OUTBOX, index);
+                self.persist()?;
+                self.push_job(Job::Devices);
+                self.reject(None, format!("the request to join could not be delivered: {error}"));
+                Ok(())
+            }
+            (DeviceStage::Grant | DeviceStage::Announce | DeviceStage::Request, _, Ok(_)) => {
                 self.vault.remove_ordered(NS_DEVICE_OUTBOX, index);
                 self.persist()?;
                 self.push_job(Job::Devices);
@@ -1416,6 +1479,66 @@ impl Engine {
             // (a resend) has nothing to add.
             InboxItem::DeviceGrant(_) => Ok(()),
             InboxItem::DeviceReady(notice) => self.on_device_ready(&notice),
+            InboxItem::JoinRequest(sealed) => self.on_join_request(&sealed),
+        }
+    }
+
+    /// A request to join through this device's space card: checked, then admitted at
+    /// once in an open space, or kept for a space manager's decision.
+    fn on_join_request(&mut self, sealed: &SealedJoinRequest) -> Result<()> {
+        let key_id = sealed.key_id().ok_or(CoreError::Verification("a join request without a key id"))?;
+        let space_id = self
+            .spaces
+            .iter()
+            .find(|(_, s)| {
+                s.meta.request_secret.is_some_and(|secret| {
+                    let public = x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(secret));
+                    crate::join::request_key_id(public.as_bytes()) == key_id
+                })
+            })
+            .map(|(id, _)| *id)
+            .ok_or(CoreError::Verification("a join request for a space card this device did not issue"))?;
+        let space = self.spaces.get(&space_id).ok_or(CoreError::NotFound("space"))?;
+        if space.meta.removed || space.meta.stalled {
+            return Err(CoreError::Forbidden("a join request for a space this device can no longer change"));
+        }
+        let secret = space
+            .meta
+            .request_secret
+            .map(|s| Zeroizing::new(x25519_dalek::StaticSecret::from(s)))
+            .ok_or(CoreError::NotFound("request key"))?;
+        let request = JoinRequest::open(sealed, &space_id, &secret)?;
+        let identity = request.body.card.body.identity;
+        let name = request.body.card.name().map(|n| n.to_string()).unwrap_or_default();
+        if self.members(&space_id)?.iter().any(|m| m.identity == identity) {
+            return Ok(()); // already in: a resend, or admitted by someone else
+        }
+        let rules = self.rules(&space_id)?;
+        let my_role = rules.role_of(&self.identity.public());
+        match rules.policy {
+            Policy::Confidential => Err(CoreError::Forbidden("the space no longer takes requests to join")),
+            Policy::Open if my_role.may_contribute() => {
+                self.enqueue(OutboxItem::Operation {
+                    group: *space_id.as_bytes(),
+                    operation: Operation::Invite { card: request.body.card.to_wire(), role: rules.default_role as u8 },
+                })?;
+                self.events.push_back(ClientEvent::JoinRequested { space: space_id, name, identity, admitted: true });
+                Ok(())
+            }
+            _ => {
+                let space = self.spaces.get_mut(&space_id).ok_or(CoreError::NotFound("space"))?;
+                let waiting = &mut space.meta.join_requests;
+                // One request per person: the newest replaces an older one.
+                waiting
+                    .retain(|bytes| JoinRequest::from_wire(bytes).is_ok_and(|r| r.body.card.body.identity != identity));
+                if waiting.len() >= MAX_PENDING_JOIN_REQUESTS {
+                    waiting.remove(0);
+                }
+                waiting.push(request.to_wire());
+                self.save_group(&space_id)?;
+                self.events.push_back(ClientEvent::JoinRequested { space: space_id, name, identity, admitted: false });
+                Ok(())
+            }
         }
     }
 
@@ -1486,10 +1609,15 @@ impl Engine {
         // Added by another of this person's devices: the person is already in the
         // space, so there is nothing to accept.
         let own_device = inviter.body.identity == self.identity.public();
-        meta.accepted = own_device;
+        // Asked for by this person: admitted, so there is nothing left to accept.
+        let asked = self.requested.remove(&id);
+        meta.accepted = own_device || asked;
+        if asked {
+            self.save_profile()?;
+        }
         self.spaces.insert(id, Space { group, meta });
         self.save_group(&id)?;
-        if own_device {
+        if own_device || asked {
             self.events.push_back(ClientEvent::Joined(id));
         } else {
             self.events.push_back(ClientEvent::Invited {
@@ -2163,6 +2291,149 @@ impl Engine {
         self.persist()?;
         self.events.push_back(ClientEvent::Joined(*space));
         Ok(())
+    }
+
+    /// The card to hand to people who may ask to join the space (text or QR code).
+    /// Requests reach this device, sealed to a key whose secret only it holds; the
+    /// same card is returned each time.
+    ///
+    /// # Errors
+    /// [`CoreError::Forbidden`] for a confidential space, or when this person may not
+    /// admit people (a space manager; in an open space, any contributor).
+    pub fn space_card(&mut self, space: &GroupId) -> Result<SpaceCard> {
+        let certificate = self.certificate.clone().ok_or(CoreError::NotFound("no account yet"))?;
+        let rules = self.rules(space)?;
+        let role = rules.role_of(&self.identity.public());
+        if !(role.may_manage_space() || rules.policy == Policy::Open && role.may_contribute()) {
+            return Err(CoreError::Forbidden("only a space manager may hand out this space's card"));
+        }
+        if rules.policy == Policy::Confidential {
+            return Err(CoreError::Forbidden("a confidential space takes no requests to join"));
+        }
+        let entry = self.spaces.get_mut(space).ok_or(CoreError::NotFound("space"))?;
+        if entry.meta.removed || entry.meta.stalled {
+            return Err(CoreError::Forbidden("this device can no longer change the space"));
+        }
+        let secret = match entry.meta.request_secret {
+            Some(secret) => Zeroizing::new(x25519_dalek::StaticSecret::from(secret)),
+            None => {
+                let secret = x25519_dalek::StaticSecret::random_from_rng(OsRng);
+                entry.meta.request_secret = Some(secret.to_bytes());
+                self.save_group(space)?;
+                self.persist()?;
+                Zeroizing::new(secret)
+            }
+        };
+        let body = SpaceCardBody {
+            space: *space,
+            name: rules.name,
+            description: rules.description,
+            policy: rules.policy,
+            issuer: certificate,
+            request_key: x25519_dalek::PublicKey::from(&*secret).to_bytes(),
+            issued_at: UnixSeconds::new(self.now).map_err(CoreError::Decode)?,
+        };
+        SpaceCard::issue(body, &self.device.mls)
+    }
+
+    /// Asks to join the space of `card`, with a note for the space manager. The
+    /// request goes, sealed, to the device that issued the card; once admitted, the
+    /// space shows among this person's spaces without an invitation to accept.
+    ///
+    /// # Errors
+    /// [`CoreError::Verification`] for a card that does not verify;
+    /// [`CoreError::Invalid`] when already a member or the note is too long.
+    pub fn request_to_join(&mut self, card: &SpaceCard, note: &str) -> Result<()> {
+        card.verify()?;
+        if self.spaces.get(&card.body.space).is_some_and(|s| !s.meta.removed) {
+            return Err(CoreError::Invalid("this device is already in that space".into()));
+        }
+        if !self.requested.contains(&card.body.space) && self.requested.len() >= MAX_OPEN_REQUESTS {
+            return Err(CoreError::Invalid("too many requests to join are waiting for an answer".into()));
+        }
+        let note = JoinNote::new(note)?;
+        let request = JoinRequest::sign(
+            &self.identity,
+            card,
+            self.contact_card()?,
+            note,
+            UnixSeconds::new(self.now).map_err(CoreError::Decode)?,
+        )?;
+        let item = InboxItem::JoinRequest(request.seal()?).to_welcome_bytes()?;
+        let index = self.next_device_item;
+        self.next_device_item += 1;
+        self.vault.put_ordered(
+            NS_DEVICE_OUTBOX,
+            index,
+            &encode(&DeviceItem::JoinRequest {
+                device: *card.body.issuer.body.device.as_bytes(),
+                item: item.as_bytes().to_vec(),
+            })?,
+        )?;
+        self.requested.insert(card.body.space);
+        self.save_profile()?;
+        self.persist()?;
+        self.push_job(Job::Devices);
+        Ok(())
+    }
+
+    /// The requests to join the space waiting on this device for a decision.
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] when there is no such space.
+    pub fn join_requests(&self, space: &GroupId) -> Result<Vec<JoinRequestSummary>> {
+        let entry = self.spaces.get(space).ok_or(CoreError::NotFound("space"))?;
+        let mut requests = Vec::new();
+        for bytes in &entry.meta.join_requests {
+            let request = JoinRequest::from_wire(bytes)?;
+            requests.push(JoinRequestSummary {
+                identity: request.body.card.body.identity,
+                name: request.body.card.name().map(|n| n.to_string()).unwrap_or_default(),
+                note: request.body.note.as_str().to_owned(),
+                asked_at: request.body.created_at.get(),
+                devices: request.body.card.body.devices.len(),
+            });
+        }
+        Ok(requests)
+    }
+
+    fn take_join_request(&mut self, space: &GroupId, person: &IdentityPublicKey) -> Result<JoinRequest> {
+        let entry = self.spaces.get_mut(space).ok_or(CoreError::NotFound("space"))?;
+        let position = entry
+            .meta
+            .join_requests
+            .iter()
+            .position(|bytes| JoinRequest::from_wire(bytes).is_ok_and(|r| &r.body.card.body.identity == person))
+            .ok_or(CoreError::NotFound("request to join"))?;
+        let bytes = entry.meta.join_requests.remove(position);
+        Ok(JoinRequest::from_wire(&bytes)?)
+    }
+
+    /// Admits the person who asked to join, with `role`: all the devices on their
+    /// request's contact card are invited.
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] without such a request; [`CoreError::Forbidden`] unless
+    /// this person may invite.
+    pub fn approve_request(&mut self, space: &GroupId, person: &IdentityPublicKey, role: Role) -> Result<()> {
+        let rules = self.rules(space)?;
+        let my_role = rules.role_of(&self.identity.public());
+        if !(my_role.may_manage_space() || rules.policy == Policy::Open && my_role.may_contribute()) {
+            return Err(CoreError::Forbidden("only a space manager may admit people to this space"));
+        }
+        let request = self.take_join_request(space, person)?;
+        self.save_group(space)?;
+        self.queue_operation(space, Operation::Invite { card: request.body.card.to_wire(), role: role as u8 })
+    }
+
+    /// Declines a request to join; the person is not told.
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] without such a request.
+    pub fn decline_request(&mut self, space: &GroupId, person: &IdentityPublicKey) -> Result<()> {
+        self.take_join_request(space, person)?;
+        self.save_group(space)?;
+        self.persist()
     }
 
     fn publish(&mut self, space: &GroupId, body: ContentBody) -> Result<ContentId> {

@@ -125,6 +125,8 @@ huisclos_protocol::wire_enum!(
         0x02 => DeviceGrant(SealedGrantBytes),
         /// A newly linked device of the same person is ready to join spaces.
         0x03 => DeviceReady(DeviceReady),
+        /// A request to join a space, sealed to the space card's request key.
+        0x04 => JoinRequest(crate::join::SealedJoinRequest),
     }
 );
 

@@ -416,3 +416,103 @@ async fn a_refusing_relay_is_retried_with_growing_backoff_and_the_post_still_arr
     bob.sync(&relay).await;
     assert_eq!(bob.texts(&space), [("Alice".to_owned(), "Sent through a struggling relay".to_owned())]);
 }
+
+fn space_of(device: &mut SimDevice, name: &str, policy: Policy) -> GroupId {
+    device
+        .engine_mut()
+        .create_space(SpaceName::new(name).unwrap(), SpaceDescription::new("").unwrap(), policy, HistoryMode::Keep)
+        .unwrap()
+}
+
+fn join_requests_seen(device: &SimDevice) -> Vec<(String, bool)> {
+    device
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::JoinRequested { name, admitted, .. } => Some((name.clone(), *admitted)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn people_ask_to_join_and_are_admitted_by_a_manager_or_at_once_in_an_open_space() {
+    use huisclos_core::join::SpaceCard;
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let mut carol = SimDevice::join(&relay, "Carol").await;
+    let mut mallory = SimDevice::join(&relay, "Mallory").await;
+
+    // An on-request space with some history. Its card travels as text.
+    let space = space_of(&mut alice, "Legal aid network", Policy::OnRequest);
+    alice.engine_mut().post(&space, "Read the intake guide first").unwrap();
+    alice.drive(&relay).await;
+    let card = SpaceCard::from_text(&alice.engine_mut().space_card(&space).unwrap().to_text()).unwrap();
+    assert_eq!(card.body.name.as_str(), "Legal aid network");
+    assert_eq!(alice.engine_mut().space_card(&space).unwrap().body.request_key, card.body.request_key, "one card");
+
+    // Bob and Mallory ask. The relay carries the requests without reading them.
+    bob.engine_mut().request_to_join(&card, "Lawyer in Beirut, referred by Dina").unwrap();
+    bob.drive(&relay).await;
+    mallory.engine_mut().request_to_join(&card, "Let me in").unwrap();
+    mallory.drive(&relay).await;
+    for (path, bytes) in files(&relay.data_dir()) {
+        assert!(!contains(&bytes, b"referred by Dina"), "the note is readable in {}", path.display());
+    }
+
+    // Alice's device lists both, waiting for her.
+    alice.sync(&relay).await;
+    assert_eq!(join_requests_seen(&alice), [("Bob".to_owned(), false), ("Mallory".to_owned(), false)]);
+    let waiting = alice.engine().join_requests(&space).unwrap();
+    assert_eq!(waiting.len(), 2);
+    assert_eq!(waiting[0].name, "Bob");
+    assert_eq!(waiting[0].note, "Lawyer in Beirut, referred by Dina");
+    assert_eq!(waiting[0].devices, 1);
+    let bob_id = bob.engine().identity();
+    let mallory_id = mallory.engine().identity();
+
+    // She admits Bob as a reader and declines Mallory.
+    alice.engine_mut().approve_request(&space, &bob_id, Role::Reader).unwrap();
+    alice.engine_mut().decline_request(&space, &mallory_id).unwrap();
+    assert!(alice.engine().join_requests(&space).unwrap().is_empty());
+    assert!(matches!(
+        alice.engine_mut().approve_request(&space, &mallory_id, Role::Reader),
+        Err(CoreError::NotFound(_))
+    ));
+    settle(&relay, &mut [&mut alice, &mut bob, &mut mallory]).await;
+
+    // Bob is in, without an invitation to accept, reads the history, as a reader.
+    assert!(bob.events.iter().any(|e| e == &ClientEvent::Joined(space)));
+    assert!(!bob.events.iter().any(|e| matches!(e, ClientEvent::Invited { .. })));
+    assert_eq!(bob.texts(&space), [("Alice".to_owned(), "Read the intake guide first".to_owned())]);
+    assert_eq!(bob.engine().spaces()[0].my_role, Role::Reader);
+    assert!(matches!(bob.engine_mut().space_card(&space), Err(CoreError::Forbidden(_))), "readers hand out no card");
+    assert!(mallory.engine().spaces().is_empty());
+    let members: Vec<String> = alice.engine().members(&space).unwrap().into_iter().map(|m| m.name).collect();
+    assert_eq!(members.len(), 2);
+    assert!(members.contains(&"Bob".to_owned()) && !members.contains(&"Mallory".to_owned()));
+    // A second request from a member changes nothing.
+    assert!(matches!(bob.engine_mut().request_to_join(&card, ""), Err(CoreError::Invalid(_))));
+
+    // An open space admits whoever asks, with no one deciding.
+    let open = space_of(&mut alice, "Newsroom", Policy::Open);
+    alice.drive(&relay).await;
+    let open_card = alice.engine_mut().space_card(&open).unwrap();
+    carol.engine_mut().request_to_join(&open_card, "").unwrap();
+    carol.drive(&relay).await;
+    settle(&relay, &mut [&mut alice, &mut carol]).await;
+    assert!(join_requests_seen(&alice).contains(&("Carol".to_owned(), true)));
+    assert!(carol.events.iter().any(|e| e == &ClientEvent::Joined(open)));
+    carol.engine_mut().post(&open, "Hello from Carol").unwrap();
+    settle(&relay, &mut [&mut carol, &mut alice]).await;
+    assert_eq!(alice.texts(&open), [("Carol".to_owned(), "Hello from Carol".to_owned())]);
+
+    // A confidential space hands out no card.
+    let secret = space_of(&mut alice, "Witnesses", Policy::Confidential);
+    assert!(matches!(alice.engine_mut().space_card(&secret), Err(CoreError::Forbidden(_))));
+    for device in [&alice, &bob, &carol, &mallory] {
+        assert!(device.warnings().is_empty(), "{}: {:?}", device.name, device.warnings());
+        assert!(device.rejections().is_empty(), "{}: {:?}", device.name, device.rejections());
+    }
+}
