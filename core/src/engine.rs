@@ -43,6 +43,7 @@ use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::contacts::{Contact, ContactBook, Sighting};
 use crate::content::{
     AppPayload, Comment, ContentBody, ContentEnvelope, Delete, Edit, EnvelopeBody, HistoryKey, HistoryKeys, Post,
     React, Reaction, SealedRecord, Text,
@@ -50,6 +51,7 @@ use crate::content::{
 use crate::error::{CoreError, Result};
 use crate::identity::{
     CertificateBody, ContactCard, DeviceCertificate, DeviceKeys, DisplayName, IdentityKey, IdentityPublicKey,
+    SafetyNumber, VerificationCode, VerificationOutcome,
 };
 use crate::join::{
     JoinNote, JoinRequest, MAX_OPEN_REQUESTS, MAX_PENDING_JOIN_REQUESTS, SealedJoinRequest, SpaceCard, SpaceCardBody,
@@ -127,6 +129,20 @@ pub enum ClientEvent {
         /// Whether they were admitted at once (an open space); otherwise the request
         /// waits for [`Engine::approve_request`] or [`Engine::decline_request`].
         admitted: bool,
+    },
+    /// A known person's account shows another identity key than the one held. The new
+    /// key is not trusted for invitations until [`Engine::accept_identity_change`].
+    IdentityChanged {
+        /// The account.
+        account: AccountId,
+        /// The person's name as known.
+        name: String,
+        /// The key held until now.
+        previous: IdentityPublicKey,
+        /// The key now shown.
+        current: IdentityPublicKey,
+        /// Whether the key held until now had been verified.
+        was_verified: bool,
     },
     /// A security-relevant fact the user must see: a changed identity key, a stalled
     /// space, a forged item.
@@ -433,6 +449,8 @@ pub struct Engine {
     devices: Vec<DeviceCertificate>,
     /// Spaces this person asked to join.
     requested: BTreeSet<GroupId>,
+    /// The people met, and the identity key held for each.
+    contacts: ContactBook,
     /// The link offer this device showed, until a request answers it.
     link_offer: Option<LinkOffer>,
     next_device_item: u64,
@@ -540,6 +558,9 @@ impl Engine {
         );
         engine.next_device_item = record.next_device_item;
         engine.requested = record.requested.iter().map(|g| GroupId::from_bytes(*g)).collect();
+        if let Some(bytes) = vault.get(NS_PROFILE, b"contacts")? {
+            engine.contacts = ContactBook::from_bytes(&bytes)?;
+        }
         for bytes in &record.devices {
             engine.devices.push(DeviceCertificate::from_verified_bytes(bytes)?);
         }
@@ -578,6 +599,7 @@ impl Engine {
             certificate,
             devices: Vec::new(),
             requested: BTreeSet::new(),
+            contacts: ContactBook::default(),
             link_offer: None,
             next_device_item: 0,
             invitation: None,
@@ -610,6 +632,42 @@ impl Engine {
             requested: self.requested.iter().map(|g| *g.as_bytes()).collect(),
         };
         self.vault.put(NS_PROFILE, b"me", &encode(&record)?)
+    }
+
+    /// Records a certificate seen (a member, an invitee, someone asking to join); a
+    /// known account shown with another identity key is reported once.
+    fn observe(&mut self, certificate: &CertificateBody, space: Option<GroupId>) -> Result<()> {
+        if certificate.identity == self.identity.public() {
+            return Ok(());
+        }
+        let sighting = self.contacts.observe(certificate, self.now)?;
+        if let Sighting::Changed { previous, was_verified } = sighting {
+            let name = self.contacts.get(&certificate.account).map(|c| c.name.clone()).unwrap_or_default();
+            tracing::warn!(space = ?space, %name, "a contact's identity key changed");
+            self.events.push_back(ClientEvent::IdentityChanged {
+                account: certificate.account,
+                name,
+                previous,
+                current: certificate.identity,
+                was_verified,
+            });
+        }
+        if sighting != Sighting::StillChanged {
+            self.vault.put(NS_PROFILE, b"contacts", &self.contacts.to_bytes()?)?;
+        }
+        Ok(())
+    }
+
+    /// Records a contact card's devices and refuses it while its person's account is
+    /// known under another identity key.
+    fn trust_card(&mut self, card: &ContactCard) -> Result<()> {
+        for certificate in card.body.devices.as_slice() {
+            self.observe(&certificate.body, None)?;
+        }
+        for certificate in card.body.devices.as_slice() {
+            self.contacts.check(&certificate.body.account, &certificate.body.identity)?;
+        }
+        Ok(())
     }
 
     fn save_group(&self, group: &GroupId) -> Result<()> {
@@ -668,6 +726,58 @@ impl Engine {
     /// The certificates of this person's devices, this one first.
     pub fn devices(&self) -> Vec<DeviceCertificate> {
         self.certificate.iter().chain(self.devices.iter()).cloned().collect()
+    }
+
+    /// The people this device has met in its spaces, with the identity key held for
+    /// each and whether it was verified.
+    pub fn contacts(&self) -> Vec<Contact> {
+        self.contacts.all()
+    }
+
+    /// The sixty digits to compare with `person` (the same on both phones).
+    pub fn safety_number(&self, person: &IdentityPublicKey) -> SafetyNumber {
+        SafetyNumber::between(&self.identity.public(), person)
+    }
+
+    /// The code to show `person` as a QR code, for them to scan.
+    pub fn verification_code(&self, person: &IdentityPublicKey) -> VerificationCode {
+        VerificationCode::new(self.identity.public(), *person)
+    }
+
+    /// Checks a code scanned from `person`'s screen; on a match, the contact is marked
+    /// verified.
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] when the bytes are not a code; [`CoreError::NotFound`]
+    /// when `person` is no contact.
+    pub fn check_scanned_code(&mut self, scanned: &[u8], person: &IdentityPublicKey) -> Result<VerificationOutcome> {
+        let outcome = VerificationCode::check_scanned(scanned, &self.identity.public(), person)?;
+        if outcome == VerificationOutcome::Verified {
+            self.mark_verified(person)?;
+        }
+        Ok(outcome)
+    }
+
+    /// Marks `person` verified: the safety numbers were compared and are the same.
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] when `person` is no contact.
+    pub fn mark_verified(&mut self, person: &IdentityPublicKey) -> Result<()> {
+        self.contacts.mark_verified(person)?;
+        self.vault.put(NS_PROFILE, b"contacts", &self.contacts.to_bytes()?)?;
+        self.persist()
+    }
+
+    /// Takes the changed identity key of `account` as the person's (unverified), after
+    /// the person compared safety numbers with them.
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] when no change waits for that account.
+    pub fn accept_identity_change(&mut self, account: &AccountId) -> Result<Contact> {
+        let contact = self.contacts.accept_change(account)?;
+        self.vault.put(NS_PROFILE, b"contacts", &self.contacts.to_bytes()?)?;
+        self.persist()?;
+        Ok(contact)
     }
 
     /// Starts linking a new device: the offer to show it (QR code or text). A new offer
@@ -1513,6 +1623,7 @@ impl Engine {
         if self.members(&space_id)?.iter().any(|m| m.identity == identity) {
             return Ok(()); // already in: a resend, or admitted by someone else
         }
+        self.trust_card(&request.body.card)?;
         let rules = self.rules(&space_id)?;
         let my_role = rules.role_of(&self.identity.public());
         match rules.policy {
@@ -1594,8 +1705,9 @@ impl Engine {
         let inviter = staged.welcome_sender().map_err(mls_error)?;
         let inviter = crate::mls::certificate_of(inviter.credential(), inviter.signature_key().as_slice())?;
         // Every member's certificate must verify before we trust anything they send.
+        let mut certificates = Vec::new();
         for member in staged.members() {
-            crate::mls::certificate_of(&member.credential, &member.signature_key)?;
+            certificates.push(crate::mls::certificate_of(&member.credential, &member.signature_key)?);
         }
         let rules = crate::mls::rules_of(staged.group_context().extensions())?;
         let group = staged.into_group(&self.provider).map_err(mls_error)?;
@@ -1617,6 +1729,9 @@ impl Engine {
         }
         self.spaces.insert(id, Space { group, meta });
         self.save_group(&id)?;
+        for certificate in &certificates {
+            self.observe(&certificate.body, Some(id))?;
+        }
         if own_device || asked {
             self.events.push_back(ClientEvent::Joined(id));
         } else {
@@ -1758,10 +1873,12 @@ impl Engine {
             }
             ProcessedMessageContent::StagedCommitMessage(staged) => {
                 let mut changes = Vec::new();
+                let mut added = Vec::new();
                 for add in staged.add_proposals() {
                     let leaf = add.add_proposal().key_package().leaf_node();
                     let cert = crate::mls::certificate_of(leaf.credential(), leaf.signature_key().as_slice())?;
                     changes.push(ChangeRequest::Add { identity: cert.body.identity });
+                    added.push(cert);
                 }
                 let space = self.spaces.get(group).ok_or(CoreError::NotFound("space"))?;
                 for remove in staged.remove_proposals() {
@@ -1795,6 +1912,9 @@ impl Engine {
                         format!("{name} made a change their role does not allow ({error}); it was refused, and the space is stalled until a space manager recreates it"),
                     );
                     return Ok(());
+                }
+                for certificate in &added {
+                    self.observe(&certificate.body, Some(*group))?;
                 }
                 let removed_me = staged.self_removed();
                 let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
@@ -2204,6 +2324,11 @@ impl Engine {
         if !(my_role.may_manage_space() || rules.policy == Policy::Open && my_role.may_contribute()) {
             return Err(CoreError::Forbidden("only a space manager may invite to this space"));
         }
+        if let Err(error) = self.trust_card(card) {
+            // The sighting itself is kept (and was reported); the invitation is not.
+            self.persist()?;
+            return Err(error);
+        }
         self.queue_operation(space, Operation::Invite { card: card.to_wire(), role: role as u8 })
     }
 
@@ -2421,7 +2546,18 @@ impl Engine {
         if !(my_role.may_manage_space() || rules.policy == Policy::Open && my_role.may_contribute()) {
             return Err(CoreError::Forbidden("only a space manager may admit people to this space"));
         }
+        let waiting = self.join_requests(space)?.into_iter().any(|r| &r.identity == person);
+        if !waiting {
+            return Err(CoreError::NotFound("request to join"));
+        }
         let request = self.take_join_request(space, person)?;
+        if let Err(error) = self.trust_card(&request.body.card) {
+            // The request stays for a decision once the key is settled; the sighting
+            // is kept (and was reported).
+            self.spaces.get_mut(space).ok_or(CoreError::NotFound("space"))?.meta.join_requests.push(request.to_wire());
+            self.persist()?;
+            return Err(error);
+        }
         self.save_group(space)?;
         self.queue_operation(space, Operation::Invite { card: request.body.card.to_wire(), role: role as u8 })
     }

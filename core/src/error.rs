@@ -34,6 +34,10 @@ pub enum CoreError {
     /// The operation is not allowed by the space's rules for this member.
     #[error("not allowed: {0}")]
     Forbidden(&'static str),
+    /// A known person's account now shows another identity key. Nothing is done with
+    /// the new key until the person compares safety numbers and accepts it.
+    #[error("the identity key of {0} changed: compare safety numbers, then accept the new key")]
+    IdentityChanged(String),
     /// No such space, member, post or device here.
     #[error("not found: {0}")]
     NotFound(&'static str),

@@ -10,6 +10,8 @@
 //!   encrypted at rest;
 //! - [`identity`]: identity keys, device certificates (the MLS credential), contact
 //!   cards, safety numbers and QR verification codes;
+//! - [`contacts`]: the people met and the identity key held for each; a changed key
+//!   is reported and refused until accepted;
 //! - [`link`]: linking a new device (offer, request, the identity key sealed to the
 //!   new device) and the types of a device's inbox items;
 //! - [`join`]: space cards and sealed requests to join open and on-request spaces;
@@ -36,6 +38,7 @@
 #![forbid(unsafe_code)]
 
 pub mod client;
+pub mod contacts;
 pub mod content;
 pub mod engine;
 pub mod error;

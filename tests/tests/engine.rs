@@ -516,3 +516,86 @@ async fn people_ask_to_join_and_are_admitted_by_a_manager_or_at_once_in_an_open_
         assert!(device.rejections().is_empty(), "{}: {:?}", device.name, device.rejections());
     }
 }
+
+/// A card in Bob's name, for Bob's account, under an identity key that is not his: what
+/// an impostor (or a relay handing out cards) would produce.
+fn impostor_card(real: &huisclos_core::identity::ContactCard) -> huisclos_core::identity::ContactCard {
+    use huisclos_core::identity::{CertificateBody, ContactCard, DeviceCertificate, DeviceKeys, IdentityKey};
+    let impostor = IdentityKey::generate();
+    let keys = DeviceKeys::generate();
+    let genuine = &real.body.devices.as_slice()[0].body;
+    let body = CertificateBody {
+        identity: impostor.public(),
+        account: genuine.account,
+        device: keys.device_id(),
+        mls_key: keys.mls_public(),
+        name: genuine.name.clone(),
+        created_at: genuine.created_at,
+    };
+    let certificate = DeviceCertificate::issue(&impostor, body).unwrap();
+    ContactCard::issue(&impostor, vec![certificate], genuine.created_at).unwrap()
+}
+
+fn drain(device: &mut SimDevice) -> Vec<ClientEvent> {
+    std::iter::from_fn(|| device.engine_mut().poll_event()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contacts_changed_identity_key_is_reported_and_refused_until_accepted() {
+    use huisclos_core::identity::VerificationOutcome;
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let space = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], HistoryMode::Keep).await;
+    let bob_id = bob.engine().identity();
+    let alice_id = alice.engine().identity();
+
+    // Each knows the other from the space; Alice verifies Bob by scanning his code.
+    let alice_contacts = alice.engine().contacts();
+    assert_eq!(alice_contacts.len(), 1);
+    assert_eq!((alice_contacts[0].name.as_str(), alice_contacts[0].identity), ("Bob", bob_id));
+    assert!(!alice_contacts[0].verified);
+    assert_eq!(bob.engine().contacts()[0].identity, alice_id);
+    assert_eq!(alice.engine().safety_number(&bob_id), bob.engine().safety_number(&alice_id));
+    let code = bob.engine().verification_code(&alice_id).to_bytes();
+    assert_eq!(alice.engine_mut().check_scanned_code(&code, &bob_id).unwrap(), VerificationOutcome::Verified);
+    assert!(alice.engine().contacts()[0].verified);
+
+    // A card for Bob's account under another key is reported once and not used.
+    let forged = impostor_card(&bob.engine().contact_card().unwrap());
+    let second = create_space(&mut alice, "Case 208", HistoryMode::Keep);
+    let refused = alice.engine_mut().invite(&second, &forged, Role::Contributor);
+    assert!(matches!(&refused, Err(CoreError::IdentityChanged(name)) if name == "Bob"), "{refused:?}");
+    let events = drain(&mut alice);
+    assert_eq!(
+        events,
+        [ClientEvent::IdentityChanged {
+            account: bob.engine().account().unwrap(),
+            name: "Bob".into(),
+            previous: bob_id,
+            current: forged.body.identity,
+            was_verified: true,
+        }]
+    );
+    assert!(matches!(
+        alice.engine_mut().invite(&second, &forged, Role::Contributor),
+        Err(CoreError::IdentityChanged(_))
+    ));
+    assert!(drain(&mut alice).is_empty(), "reported once");
+    assert_eq!(alice.engine().outbox_len().unwrap(), 1, "only the new space's creation is queued");
+
+    // The real Bob is still trusted, and the change survives a restart undecided.
+    alice.engine_mut().invite(&second, &bob.engine().contact_card().unwrap(), Role::Contributor).unwrap();
+    alice.disconnect(&relay);
+    alice.close();
+    alice.reopen();
+    alice.connect(&relay);
+    let contact = alice.engine().contacts().into_iter().next().unwrap();
+    assert_eq!((contact.identity, contact.changed_to), (bob_id, Some(forged.body.identity)));
+    assert!(matches!(alice.engine_mut().invite(&space, &forged, Role::Reader), Err(CoreError::IdentityChanged(_))));
+
+    // Only the person's decision makes the new key Bob's, and then unverified.
+    let accepted = alice.engine_mut().accept_identity_change(&contact.account).unwrap();
+    assert_eq!((accepted.identity, accepted.verified), (forged.body.identity, false));
+    alice.engine_mut().invite(&second, &forged, Role::Contributor).unwrap();
+}

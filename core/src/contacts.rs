@@ -1,0 +1,234 @@
+//! The people this device has met, and the identity key it holds for each.
+//!
+//! A person is known by their relay account: every device certificate names the
+//! account it belongs to. The first identity key seen for an account is kept (trust on
+//! first use) until the person checks it by safety number or QR code
+//! ([`ContactBook::mark_verified`]). A certificate that names a known account with
+//! another identity key is never taken silently: the book records the new key as a
+//! change waiting for the person's decision, the engine reports it as a security event,
+//! and inviting that account is refused until the person accepts the new key
+//! ([`ContactBook::accept_change`]) — after comparing safety numbers, since a changed
+//! key is exactly what a relay or an impostor handing out a forged card would produce.
+
+use std::collections::BTreeMap;
+
+use huisclos_protocol::ids::AccountId;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{CoreError, Result};
+use crate::identity::{CertificateBody, IdentityPublicKey};
+
+/// The most contacts one profile keeps (people met in all spaces together).
+pub const MAX_CONTACTS: usize = 65_536;
+
+/// A person as this device knows them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    /// Their relay account.
+    pub account: AccountId,
+    /// The identity key held for them.
+    pub identity: IdentityPublicKey,
+    /// Their name, from their newest certificate seen.
+    pub name: String,
+    /// Whether the person compared safety numbers (or scanned a code) with them.
+    pub verified: bool,
+    /// When first seen, by this device's clock.
+    pub first_seen: u64,
+    /// Another identity key seen for the same account, waiting for a decision.
+    pub changed_to: Option<IdentityPublicKey>,
+}
+
+/// What one sighting of a certificate meant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sighting {
+    /// A person not met before.
+    New,
+    /// The key already held for them.
+    Known,
+    /// Another key than the one held: report it.
+    Changed {
+        /// The key held until now.
+        previous: IdentityPublicKey,
+        /// Whether that key had been verified.
+        was_verified: bool,
+    },
+    /// The same changed key again (already reported).
+    StillChanged,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ContactRecord {
+    account: [u8; 16],
+    identity: [u8; 32],
+    name: String,
+    verified: bool,
+    first_seen: u64,
+    changed_to: Option<[u8; 32]>,
+}
+
+/// Every contact of a profile.
+#[derive(Debug, Default, Clone)]
+pub struct ContactBook {
+    contacts: BTreeMap<AccountId, Contact>,
+}
+
+impl ContactBook {
+    /// Records a certificate seen at `now` and says what it meant.
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] when the book is full.
+    pub fn observe(&mut self, certificate: &CertificateBody, now: u64) -> Result<Sighting> {
+        let Some(contact) = self.contacts.get_mut(&certificate.account) else {
+            if self.contacts.len() >= MAX_CONTACTS {
+                return Err(CoreError::Invalid("the contact book is full".into()));
+            }
+            self.contacts.insert(
+                certificate.account,
+                Contact {
+                    account: certificate.account,
+                    identity: certificate.identity,
+                    name: certificate.name.to_string(),
+                    verified: false,
+                    first_seen: now,
+                    changed_to: None,
+                },
+            );
+            return Ok(Sighting::New);
+        };
+        if contact.identity == certificate.identity {
+            contact.name = certificate.name.to_string();
+            return Ok(Sighting::Known);
+        }
+        if contact.changed_to == Some(certificate.identity) {
+            return Ok(Sighting::StillChanged);
+        }
+        contact.changed_to = Some(certificate.identity);
+        Ok(Sighting::Changed { previous: contact.identity, was_verified: contact.verified })
+    }
+
+    /// Whether `identity` may be trusted as the holder of `account`: refused while the
+    /// account is known under another key.
+    ///
+    /// # Errors
+    /// [`CoreError::IdentityChanged`] with the person's name.
+    pub fn check(&self, account: &AccountId, identity: &IdentityPublicKey) -> Result<()> {
+        match self.contacts.get(account) {
+            Some(contact) if &contact.identity != identity => Err(CoreError::IdentityChanged(contact.name.clone())),
+            _ => Ok(()),
+        }
+    }
+
+    /// Takes the changed key of `account` as the person's key, unverified.
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] when no change waits for that account.
+    pub fn accept_change(&mut self, account: &AccountId) -> Result<Contact> {
+        let contact = self.contacts.get_mut(account).ok_or(CoreError::NotFound("contact"))?;
+        let new = contact.changed_to.take().ok_or(CoreError::NotFound("a changed identity key for that contact"))?;
+        contact.identity = new;
+        contact.verified = false;
+        Ok(contact.clone())
+    }
+
+    /// Marks the contact holding `identity` as verified (safety numbers compared).
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] when no contact holds that key.
+    pub fn mark_verified(&mut self, identity: &IdentityPublicKey) -> Result<()> {
+        let contact = self
+            .contacts
+            .values_mut()
+            .find(|c| &c.identity == identity)
+            .ok_or(CoreError::NotFound("a contact with that identity key"))?;
+        contact.verified = true;
+        Ok(())
+    }
+
+    /// The contact of `account`.
+    pub fn get(&self, account: &AccountId) -> Option<&Contact> {
+        self.contacts.get(account)
+    }
+
+    /// The contact holding `identity`.
+    pub fn by_identity(&self, identity: &IdentityPublicKey) -> Option<&Contact> {
+        self.contacts.values().find(|c| &c.identity == identity)
+    }
+
+    /// Every contact, by account.
+    pub fn all(&self) -> Vec<Contact> {
+        self.contacts.values().cloned().collect()
+    }
+
+    pub(crate) fn to_bytes(&self) -> Result<Vec<u8>> {
+        let records: Vec<ContactRecord> = self
+            .contacts
+            .values()
+            .map(|c| ContactRecord {
+                account: *c.account.as_bytes(),
+                identity: *c.identity.as_bytes(),
+                name: c.name.clone(),
+                verified: c.verified,
+                first_seen: c.first_seen,
+                changed_to: c.changed_to.map(|k| *k.as_bytes()),
+            })
+            .collect();
+        postcard::to_allocvec(&records).map_err(|_| CoreError::Store("the contact book did not encode".into()))
+    }
+
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let records: Vec<ContactRecord> =
+            postcard::from_bytes(bytes).map_err(|_| CoreError::CorruptProfile("the contact book does not decode"))?;
+        let contacts = records
+            .into_iter()
+            .map(|r| {
+                let account = AccountId::from_bytes(r.account);
+                let contact = Contact {
+                    account,
+                    identity: IdentityPublicKey::from_bytes(r.identity),
+                    name: r.name,
+                    verified: r.verified,
+                    first_seen: r.first_seen,
+                    changed_to: r.changed_to.map(IdentityPublicKey::from_bytes),
+                };
+                (account, contact)
+            })
+            .collect();
+        Ok(Self { contacts })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::identity::{DeviceKeys, IdentityKey, test_certificate};
+
+    #[test]
+    fn a_changed_key_is_reported_once_refused_until_accepted_and_then_unverified() {
+        let account = AccountId::from_bytes([3; 16]);
+        let bob = IdentityKey::generate();
+        let impostor = IdentityKey::generate();
+        let real = test_certificate(&bob, account, &DeviceKeys::generate(), "Bob").body;
+        let fake = test_certificate(&impostor, account, &DeviceKeys::generate(), "Bob").body;
+        let mut book = ContactBook::default();
+        assert_eq!(book.observe(&real, 10).unwrap(), Sighting::New);
+        assert_eq!(book.observe(&real, 11).unwrap(), Sighting::Known);
+        book.mark_verified(&bob.public()).unwrap();
+        assert_eq!(book.observe(&fake, 12).unwrap(), Sighting::Changed { previous: bob.public(), was_verified: true });
+        assert_eq!(book.observe(&fake, 13).unwrap(), Sighting::StillChanged);
+        assert!(
+            matches!(book.check(&account, &impostor.public()), Err(CoreError::IdentityChanged(name)) if name == "Bob")
+        );
+        assert!(book.check(&account, &bob.public()).is_ok());
+
+        let book = ContactBook::from_bytes(&book.to_bytes().unwrap()).unwrap();
+        let mut book = book;
+        let accepted = book.accept_change(&account).unwrap();
+        assert_eq!(accepted.identity, impostor.public());
+        assert!(!accepted.verified, "a new key starts unverified");
+        assert!(book.check(&account, &impostor.public()).is_ok());
+        assert!(matches!(book.accept_change(&account), Err(CoreError::NotFound(_))));
+        // The old key seen again is itself a change now.
+        assert!(matches!(book.observe(&real, 14).unwrap(), Sighting::Changed { was_verified: false, .. }));
+    }
+}
