@@ -102,6 +102,14 @@ pub enum ClientEvent {
     SpaceChanged(GroupId),
     /// This device was removed from the space.
     RemovedFromSpace(GroupId),
+    /// A space manager recreated a stalled space, without whoever stalled it; this
+    /// device is in the new one.
+    Recreated {
+        /// The stalled space (its feed stays readable here).
+        stalled: GroupId,
+        /// The space that continues it.
+        successor: GroupId,
+    },
     /// A new or changed item.
     Content {
         /// The space.
@@ -207,6 +215,10 @@ pub struct SpaceSummary {
     pub epoch: u64,
     /// Whether this device was removed.
     pub removed: bool,
+    /// Whether a forbidden commit stopped the space here (see [`Engine::recreate_space`]).
+    pub stalled: bool,
+    /// The space that continues this one, once recreated.
+    pub replaced_by: Option<GroupId>,
 }
 
 /// A member of a space.
@@ -277,6 +289,10 @@ struct GroupMeta {
     removed: bool,
     /// Set when a commit the relay accepted was refused here: the space cannot advance.
     stalled: bool,
+    /// Who made that commit.
+    stalled_by: Option<[u8; 32]>,
+    /// The space that continues this one, once a space manager recreated it.
+    replaced_by: Option<[u8; 16]>,
     /// The log position of this device's own commit, accepted by the relay but merged
     /// only when the cursor reaches it (entries before it are read in the old epoch).
     pending_commit_seq: Option<u64>,
@@ -346,6 +362,12 @@ enum Operation {
     Leave,
     /// Commit the proposals waiting in the group (members' leaves).
     CommitProposals,
+    /// Add a person known only by their devices' certificates (a member of the
+    /// stalled space this one continues).
+    Readd {
+        certificates: Vec<Vec<u8>>,
+        role: u8,
+    },
     Remove {
         identity: [u8; 32],
     },
@@ -1225,6 +1247,13 @@ impl Engine {
                 let devices: Vec<DeviceId> = card.body.devices.iter().map(|c| c.body.device).collect();
                 Ok((ClaimKeyPackages { devices: BoundedVec::new(devices)? }.into(), OutboxStage::Claim { operation }))
             }
+            Operation::Readd { certificates, .. } => {
+                if !rules.role_of(&me).may_manage_space() {
+                    return Err(CoreError::Forbidden("only a space manager adds the members of a recreated space"));
+                }
+                let (_, devices) = readd_devices(certificates)?;
+                Ok((ClaimKeyPackages { devices: BoundedVec::new(devices)? }.into(), OutboxStage::Claim { operation }))
+            }
             Operation::AddDevice { certificate } => {
                 let certificate = DeviceCertificate::from_verified_bytes(certificate)?;
                 if certificate.body.identity != me {
@@ -1294,6 +1323,14 @@ impl Engine {
                     next_rules = next_rules.with_role(card.body.identity, role)?;
                 }
                 changes.push(ChangeRequest::Add { identity: card.body.identity });
+            }
+            Operation::Readd { certificates, role } => {
+                let (identity, _) = readd_devices(certificates)?;
+                let role = role_from(*role)?;
+                if role != rules.default_role || rules.roles.iter().any(|e| e.identity == identity) {
+                    next_rules = next_rules.with_role(identity, role)?;
+                }
+                changes.push(ChangeRequest::Add { identity });
             }
             Operation::AddDevice { .. } => changes.push(ChangeRequest::Add { identity: me }),
             Operation::CommitProposals => {}
@@ -1723,7 +1760,17 @@ impl Engine {
         let own_device = inviter.body.identity == self.identity.public();
         // Asked for by this person: admitted, so there is nothing left to accept.
         let asked = self.requested.remove(&id);
-        meta.accepted = own_device || asked;
+        // The continuation of a space this device is in, made by one of its space
+        // managers (as this device last knew its rules).
+        let continues = rules.replaces.filter(|old| {
+            self.spaces.get(old).is_some_and(|s| {
+                s.meta.replaced_by.is_none()
+                    && crate::mls::rules_of(s.group.extensions())
+                        .is_ok_and(|r| r.role_of(&inviter.body.identity).may_manage_space())
+                    && s.meta.stalled_by != Some(*inviter.body.identity.as_bytes())
+            })
+        });
+        meta.accepted = own_device || asked || continues.is_some();
         if asked {
             self.save_profile()?;
         }
@@ -1732,7 +1779,14 @@ impl Engine {
         for certificate in &certificates {
             self.observe(&certificate.body, Some(id))?;
         }
-        if own_device || asked {
+        if let Some(old) = continues {
+            if let Some(stalled) = self.spaces.get_mut(&old) {
+                stalled.meta.replaced_by = Some(*id.as_bytes());
+            }
+            self.save_group(&old)?;
+            self.events.push_back(ClientEvent::Recreated { stalled: old, successor: id });
+        }
+        if own_device || asked || continues.is_some() {
             self.events.push_back(ClientEvent::Joined(id));
         } else {
             self.events.push_back(ClientEvent::Invited {
@@ -1906,10 +1960,11 @@ impl Engine {
                     // advance past it here. Nobody honest applies it.
                     let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
                     space.meta.stalled = true;
+                    space.meta.stalled_by = Some(*sender_cert.body.identity.as_bytes());
                     let name = sender_cert.body.name.to_string();
                     self.warn(
                         Some(*group),
-                        format!("{name} made a change their role does not allow ({error}); it was refused, and the space is stalled until a space manager recreates it"),
+                        format!("{name} made a change their role does not allow ({error}); it was refused, and the space is stalled until a space manager recreates it without them"),
                     );
                     return Ok(());
                 }
@@ -2080,6 +2135,7 @@ impl Engine {
                         let certificate = DeviceCertificate::from_verified_bytes(certificate)?;
                         (certificate.body.identity, vec![certificate.body.device])
                     }
+                    Operation::Readd { certificates, .. } => readd_devices(certificates)?,
                     _ => return Err(CoreError::Invalid("claim for an operation that adds no one".into())),
                 };
                 let mut packages = Vec::new();
@@ -2278,11 +2334,18 @@ impl Engine {
         policy: Policy,
         history: HistoryMode,
     ) -> Result<GroupId> {
+        let rules = SpaceRules::new(name, description, policy, history, self.identity.public());
+        self.found_space(rules)
+    }
+
+    /// Creates the MLS group of a new space with `rules`, its first history key, and
+    /// queues its creation at the relay.
+    fn found_space(&mut self, rules: SpaceRules) -> Result<GroupId> {
         let certificate = self.certificate.clone().ok_or(CoreError::NotFound("no account yet: join a relay first"))?;
+        let history = rules.history;
         let mut id = [0u8; 16];
         OsRng.fill_bytes(&mut id);
         let id = GroupId::from_bytes(id);
-        let rules = SpaceRules::new(name, description, policy, history, self.identity.public());
         let group = MlsGroup::builder()
             .with_group_id(openmls_group_id(&id))
             .ciphersuite(crate::mls::CIPHERSUITE)
@@ -2303,6 +2366,73 @@ impl Engine {
         self.enqueue(OutboxItem::CreateGroup { group: *id.as_bytes() })?;
         self.persist()?;
         Ok(id)
+    }
+
+    /// Recreates a space that a forbidden commit stalled: a new space with the same
+    /// name, description, policy, history mode and roles, and every member but the one
+    /// whose commit stalled it, each with all the devices they had. Members' devices
+    /// join it without an invitation to accept and link it to the stalled one, whose
+    /// feed stays readable where it was read. Content from before lives on in those
+    /// feeds; people added later read the new space's history only.
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] unless the space is stalled and not yet recreated;
+    /// [`CoreError::Forbidden`] unless this person is a space manager in it.
+    pub fn recreate_space(&mut self, stalled: &GroupId) -> Result<GroupId> {
+        let entry = self.spaces.get(stalled).ok_or(CoreError::NotFound("space"))?;
+        if !entry.meta.stalled || entry.meta.removed {
+            return Err(CoreError::Invalid("only a stalled space is recreated".into()));
+        }
+        if let Some(successor) = entry.meta.replaced_by {
+            return Err(CoreError::Invalid(format!("the space was already recreated as {}", hex::encode(successor))));
+        }
+        let offender = entry.meta.stalled_by.map(IdentityPublicKey::from_bytes);
+        let old_rules = self.rules(stalled)?;
+        let me = self.identity.public();
+        if !old_rules.role_of(&me).may_manage_space() {
+            return Err(CoreError::Forbidden("only a space manager may recreate a space"));
+        }
+        // Who comes along, device by device, as the stalled group last agreed.
+        let mut people: BTreeMap<IdentityPublicKey, Vec<Vec<u8>>> = BTreeMap::new();
+        let mut own_devices = Vec::new();
+        for member in entry.group.members() {
+            let certificate = crate::mls::certificate_of(&member.credential, &member.signature_key)?;
+            if Some(certificate.body.identity) == offender {
+                continue;
+            }
+            if certificate.body.identity == me {
+                if certificate.body.device != self.device.device_id() {
+                    own_devices.push(certificate.to_wire());
+                }
+            } else {
+                people.entry(certificate.body.identity).or_default().push(certificate.to_wire());
+            }
+        }
+        let mut rules = match offender {
+            Some(offender) => old_rules.without_role(&offender),
+            None => old_rules.clone(),
+        };
+        rules.replaces = Some(*stalled);
+        let successor = self.found_space(rules)?;
+        for certificate in own_devices {
+            self.enqueue(OutboxItem::Operation {
+                group: *successor.as_bytes(),
+                operation: Operation::AddDevice { certificate },
+            })?;
+        }
+        for (identity, certificates) in people {
+            let role = old_rules.role_of(&identity) as u8;
+            self.enqueue(OutboxItem::Operation {
+                group: *successor.as_bytes(),
+                operation: Operation::Readd { certificates, role },
+            })?;
+        }
+        let entry = self.spaces.get_mut(stalled).ok_or(CoreError::NotFound("space"))?;
+        entry.meta.replaced_by = Some(*successor.as_bytes());
+        self.save_group(stalled)?;
+        self.persist()?;
+        self.events.push_back(ClientEvent::Recreated { stalled: *stalled, successor });
+        Ok(successor)
     }
 
     fn queue_operation(&mut self, space: &GroupId, operation: Operation) -> Result<()> {
@@ -2675,6 +2805,8 @@ impl Engine {
                     unread: space.meta.unread,
                     epoch: space.group.epoch().as_u64(),
                     removed: space.meta.removed,
+                    stalled: space.meta.stalled,
+                    replaced_by: space.meta.replaced_by.map(GroupId::from_bytes),
                 })
             })
             .collect()
@@ -2757,6 +2889,22 @@ impl Engine {
         let entry = self.spaces.get(space).ok_or(CoreError::NotFound("space"))?;
         Ok(entry.group.epoch_authenticator().as_slice().to_vec())
     }
+}
+
+/// The person and the devices of a [`Operation::Readd`], its certificates verified and
+/// all of one person.
+fn readd_devices(certificates: &[Vec<u8>]) -> Result<(IdentityPublicKey, Vec<DeviceId>)> {
+    let mut identity = None;
+    let mut devices = Vec::new();
+    for bytes in certificates {
+        let certificate = DeviceCertificate::from_verified_bytes(bytes)?;
+        if identity.is_some_and(|i| i != certificate.body.identity) {
+            return Err(CoreError::Invalid("a re-added member's devices belong to several people".into()));
+        }
+        identity = Some(certificate.body.identity);
+        devices.push(certificate.body.device);
+    }
+    Ok((identity.ok_or(CoreError::Invalid("a re-added member without devices".into()))?, devices))
 }
 
 fn feed_namespace(group: &GroupId) -> String {

@@ -12,6 +12,7 @@ use huisclos_protocol::codec::{BoundedVec, Reader, Wire, put_varint};
 
 use crate::error::{CoreError, Result};
 use crate::identity::IdentityPublicKey;
+use huisclos_protocol::ids::GroupId;
 
 /// The group-context extension type holding [`SpaceRules`] (from MLS's private-use
 /// range, 0xF000–0xFFFF).
@@ -200,6 +201,9 @@ huisclos_protocol::wire_struct!(
         pub default_role: Role,
         /// Explicit roles, sorted by identity, one per person.
         pub roles: BoundedVec<RoleEntry, MAX_ROLE_ENTRIES>,
+        /// The stalled space this one continues, when a space manager recreated it.
+        /// Fixed at creation.
+        pub replaces: Option<GroupId>,
     }
 );
 
@@ -214,7 +218,7 @@ impl SpaceRules {
     ) -> Self {
         let roles = BoundedVec::new(vec![RoleEntry { identity: creator, role: Role::SpaceManager }])
             .unwrap_or_else(|_| BoundedVec::empty());
-        Self { name, description, policy, history, default_role: Role::Contributor, roles }
+        Self { name, description, policy, history, default_role: Role::Contributor, roles, replaces: None }
     }
 
     /// The role of `identity`.
@@ -312,6 +316,9 @@ pub fn check_commit(
             ChangeRequest::Rules(next) => {
                 if next.history != rules.history {
                     return Err(CoreError::Forbidden("a space's history mode is fixed when it is created"));
+                }
+                if next.replaces != rules.replaces {
+                    return Err(CoreError::Forbidden("the space a space continues is fixed when it is created"));
                 }
                 if !role.may_manage_space() {
                     return Err(CoreError::Forbidden("only a space manager may change the space's rules or roles"));

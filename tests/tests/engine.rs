@@ -599,3 +599,76 @@ async fn a_contacts_changed_identity_key_is_reported_and_refused_until_accepted(
     assert_eq!((accepted.identity, accepted.verified), (forged.body.identity, false));
     alice.engine_mut().invite(&second, &forged, Role::Contributor).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_space_stalled_by_a_forbidden_commit_is_recreated_without_its_author() {
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let mut carol = SimDevice::join(&relay, "Carol").await;
+    let space = space_with(
+        &relay,
+        &mut alice,
+        &mut [(&mut bob, Role::Contributor), (&mut carol, Role::ContentManager)],
+        HistoryMode::Keep,
+    )
+    .await;
+    let mut laptop = SimDevice::link(&relay, &mut carol, "Carol").await;
+    alice.engine_mut().post(&space, "Before the stall").unwrap();
+    settle(&relay, &mut [&mut carol, &mut laptop, &mut alice, &mut bob]).await;
+    assert_eq!(laptop.texts(&space), [("Alice".to_owned(), "Before the stall".to_owned())]);
+
+    // Bob's modified client removes Carol, which his role does not allow. The relay
+    // takes it as the epoch's commit; every honest device refuses it and stalls.
+    let carol_id = carol.engine().identity();
+    bob.engine_mut().remove_unchecked_for_tests(&space, &carol_id).unwrap();
+    bob.drive(&relay).await;
+    settle(&relay, &mut [&mut alice, &mut carol, &mut laptop]).await;
+    for device in [&alice, &carol, &laptop] {
+        assert!(device.engine().spaces()[0].stalled, "{} is stalled", device.name);
+        assert_eq!(device.warnings().len(), 1, "{}: {:?}", device.name, device.warnings());
+    }
+
+    // Only a space manager recreates it.
+    assert!(matches!(carol.engine_mut().recreate_space(&space), Err(CoreError::Forbidden(_))));
+    let successor = alice.engine_mut().recreate_space(&space).unwrap();
+    assert!(matches!(alice.engine_mut().recreate_space(&space), Err(CoreError::Invalid(_))), "once");
+    settle(&relay, &mut [&mut alice, &mut carol, &mut laptop, &mut bob]).await;
+
+    // Carol comes along with both devices and her role, without an invitation to
+    // accept; Bob does not.
+    for device in [&carol, &laptop] {
+        let recreated = ClientEvent::Recreated { stalled: space, successor };
+        assert!(device.events.contains(&recreated), "{}: {:?}", device.name, device.events);
+        assert!(device.events.contains(&ClientEvent::Joined(successor)), "{}: {:?}", device.name, device.events);
+        let invited = |e: &ClientEvent| matches!(e, ClientEvent::Invited { space: s, .. } if *s == successor);
+        assert!(!device.events.iter().any(invited), "{}", device.name);
+        let summary = device.engine().spaces().into_iter().find(|s| s.id == space).unwrap();
+        assert_eq!(summary.replaced_by, Some(successor));
+    }
+    let members = alice.engine().members(&successor).unwrap();
+    assert_eq!(members.len(), 2, "{members:?}");
+    let carol_entry = members.iter().find(|m| m.identity == carol_id).unwrap();
+    assert_eq!((carol_entry.devices.len(), carol_entry.role), (2, Role::ContentManager));
+    assert!(bob.engine().spaces().iter().all(|s| s.id != successor));
+    let names: Vec<String> = alice.engine().spaces().into_iter().map(|s| s.name).collect();
+    assert_eq!(names.iter().filter(|n| *n == "Case 207").count(), 2, "same name: {names:?}");
+
+    // The space works again; the stalled feed stays readable.
+    laptop.engine_mut().post(&successor, "Moved here after Bob's removal attempt").unwrap();
+    settle(&relay, &mut [&mut laptop, &mut alice, &mut carol]).await;
+    for device in [&alice, &carol] {
+        assert_eq!(
+            device.texts(&successor),
+            [("Carol".to_owned(), "Moved here after Bob's removal attempt".to_owned())]
+        );
+        assert_eq!(device.texts(&space), [("Alice".to_owned(), "Before the stall".to_owned())]);
+    }
+    for device in [&alice, &carol, &laptop] {
+        assert_eq!(device.warnings().len(), 1, "no new warning on {}: {:?}", device.name, device.warnings());
+        assert_eq!(
+            device.engine().epoch_authenticator(&successor).unwrap(),
+            alice.engine().epoch_authenticator(&successor).unwrap()
+        );
+    }
+}
