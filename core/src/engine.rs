@@ -117,6 +117,18 @@ pub enum ClientEvent {
         /// The item.
         item: ContentId,
     },
+    /// Something in a space that deserves the person's attention now (a phone shows it
+    /// as a notification): decided on the device, never by the relay.
+    Notify {
+        /// The space.
+        space: GroupId,
+        /// The new item (the comment, or the item reacted to).
+        item: ContentId,
+        /// Why.
+        kind: NotificationKind,
+        /// Who, by the name on their certificate.
+        from: String,
+    },
     /// An outbox item reached the relay.
     Delivered(ContentId),
     /// Something from the relay or a member was refused; it was not applied.
@@ -160,6 +172,17 @@ pub enum ClientEvent {
         /// What happened.
         warning: String,
     },
+}
+
+/// Why a notification is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotificationKind {
+    /// A new post in a space that is not muted.
+    Post,
+    /// A comment answering one of this person's posts or comments.
+    Reply,
+    /// A reaction to one of this person's items.
+    Reaction,
 }
 
 /// One item of a space's feed, as shown.
@@ -219,6 +242,8 @@ pub struct SpaceSummary {
     pub stalled: bool,
     /// The space that continues this one, once recreated.
     pub replaced_by: Option<GroupId>,
+    /// Whether new posts stay silent.
+    pub muted: bool,
 }
 
 /// A member of a space.
@@ -293,6 +318,12 @@ struct GroupMeta {
     stalled_by: Option<[u8; 32]>,
     /// The space that continues this one, once a space manager recreated it.
     replaced_by: Option<[u8; 16]>,
+    /// Whether this device finished its first read of the space: what it reads
+    /// before is history, and does not notify.
+    caught_up: bool,
+    /// Whether new posts stay silent (replies and reactions to this person still
+    /// notify).
+    muted: bool,
     /// The log position of this device's own commit, accepted by the relay but merged
     /// only when the cursor reaches it (entries before it are read in the old epoch).
     pending_commit_seq: Option<u64>,
@@ -1846,6 +1877,12 @@ impl Engine {
                 if space.meta.pending_commit_seq.is_some() {
                     // Our accepted commit is further on: keep reading.
                     self.jobs.push_front(Job::Sync(group));
+                } else if space.meta_history_mode()? == HistoryMode::None && !space.meta.caught_up {
+                    if let Some(space) = self.spaces.get_mut(&group) {
+                        space.meta.caught_up = true;
+                    }
+                    self.save_group(&group)?;
+                    self.persist()?;
                 } else if space.meta_history_mode()? == HistoryMode::Keep && !space.meta.removed && !space.meta.stalled
                 {
                     let from = ContentSeq::new(space.meta.content_next).map_err(CoreError::Decode)?;
@@ -2014,6 +2051,12 @@ impl Engine {
         }
         if page.more {
             self.jobs.push_front(Job::Sync(group));
+        } else if let Some(space) = self.spaces.get_mut(&group)
+            && !space.meta.caught_up
+        {
+            space.meta.caught_up = true;
+            self.save_group(&group)?;
+            self.persist()?;
         }
         Ok(())
     }
@@ -2104,14 +2147,35 @@ impl Engine {
                 (*target, item)
             }
         };
+        let mut notify = None;
         if author.identity != me {
             if let Some(space) = self.spaces.get_mut(group) {
                 space.meta.unread = space.meta.unread.saturating_add(1);
+                // What the first read after joining brings is history, not news.
+                if space.meta.caught_up {
+                    let mine = |vault: &Vault, id: &ContentId| -> Result<bool> {
+                        Ok(load(vault, id)?.is_some_and(|i| i.author == *me.as_bytes()))
+                    };
+                    notify = match &envelope.signed.body {
+                        ContentBody::Post(_) if !space.meta.muted => Some(NotificationKind::Post),
+                        ContentBody::Comment(comment) if mine(&self.vault, &comment.parent)? => {
+                            Some(NotificationKind::Reply)
+                        }
+                        ContentBody::React(react) if react.on && item.author == *me.as_bytes() => {
+                            Some(NotificationKind::Reaction)
+                        }
+                        _ => None,
+                    };
+                }
             }
         }
         item.id = *target.as_bytes();
         self.vault.put(&feed_ns, target.as_bytes(), &encode(&item)?)?;
         self.events.push_back(ClientEvent::Content { space: *group, item: target });
+        if let Some(kind) = notify {
+            let from = author.name.to_string();
+            self.events.push_back(ClientEvent::Notify { space: *group, item: target, kind, from });
+        }
         Ok(())
     }
 
@@ -2358,6 +2422,7 @@ impl Engine {
             .map_err(mls_error)?;
         let mut meta = GroupMeta::default();
         meta.accepted = true;
+        meta.caught_up = true;
         if history == HistoryMode::Keep {
             meta.history.push((0, HistoryKey::generate(0).expose_for_storage()));
         }
@@ -2807,6 +2872,7 @@ impl Engine {
                     removed: space.meta.removed,
                     stalled: space.meta.stalled,
                     replaced_by: space.meta.replaced_by.map(GroupId::from_bytes),
+                    muted: space.meta.muted,
                 })
             })
             .collect()
@@ -2858,6 +2924,17 @@ impl Engine {
     /// Store errors.
     pub fn item(&self, space: &GroupId, id: &ContentId) -> Result<Option<FeedItem>> {
         self.vault.get(&feed_namespace(space), id.as_bytes())?.map(|b| decode(&b)).transpose()
+    }
+
+    /// Mutes or unmutes a space's new posts; replies and reactions to this person
+    /// still notify.
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`]; store errors.
+    pub fn set_muted(&mut self, space: &GroupId, muted: bool) -> Result<()> {
+        self.spaces.get_mut(space).ok_or(CoreError::NotFound("space"))?.meta.muted = muted;
+        self.save_group(space)?;
+        self.persist()
     }
 
     /// Marks everything in the space read.

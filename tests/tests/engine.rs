@@ -672,3 +672,56 @@ async fn a_space_stalled_by_a_forbidden_commit_is_recreated_without_its_author()
         );
     }
 }
+
+fn notifications(device: &SimDevice) -> Vec<(huisclos_core::engine::NotificationKind, String)> {
+    device
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::Notify { kind, from, .. } => Some((*kind, from.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_are_decided_on_the_device_for_news_replies_and_reactions_only() {
+    use huisclos_core::engine::NotificationKind::{Post, Reaction, Reply};
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let space = create_space(&mut alice, "Case 207", HistoryMode::Keep);
+    alice.engine_mut().post(&space, "Written before Bob joined").unwrap();
+    alice.engine_mut().invite(&space, &bob.engine().contact_card().unwrap(), Role::Contributor).unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob]).await;
+    bob.engine_mut().accept_invitation(&space).unwrap();
+    assert_eq!(bob.texts(&space).len(), 1);
+    assert!(notifications(&bob).is_empty(), "history is not news: {:?}", notifications(&bob));
+
+    let news = alice.engine_mut().post(&space, "Hearing moved to Thursday").unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob]).await;
+    assert_eq!(notifications(&bob), [(Post, "Alice".to_owned())]);
+
+    let reply = bob.engine_mut().comment(&space, &news, "I can attend").unwrap();
+    settle(&relay, &mut [&mut bob, &mut alice]).await;
+    alice.engine_mut().react(&space, &reply, "👍", true).unwrap();
+    alice.engine_mut().comment(&space, &news, "Bring the file").unwrap(); // under her own post
+    settle(&relay, &mut [&mut alice, &mut bob]).await;
+    assert_eq!(notifications(&alice), [(Reply, "Bob".to_owned())], "her own items never notify her");
+    assert_eq!(notifications(&bob), [(Post, "Alice".to_owned()), (Reaction, "Alice".to_owned())]);
+
+    // Muted: posts stay silent, an answer to Bob still reaches him.
+    bob.engine_mut().set_muted(&space, true).unwrap();
+    alice.engine_mut().post(&space, "Minutes of the meeting").unwrap();
+    alice.engine_mut().comment(&space, &reply, "Thank you").unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob]).await;
+    assert_eq!(
+        notifications(&bob),
+        [(Post, "Alice".to_owned()), (Reaction, "Alice".to_owned()), (Reply, "Alice".to_owned())]
+    );
+    let summary = &bob.engine().spaces()[0];
+    assert!(summary.muted);
+    assert_eq!(summary.unread, 6, "every item from others counts as unread, muted or not");
+    bob.engine_mut().mark_read(&space).unwrap();
+    assert_eq!(bob.engine().spaces()[0].unread, 0);
+}
