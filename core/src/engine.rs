@@ -33,8 +33,8 @@ use huisclos_protocol::ids::{
 use huisclos_protocol::messages::{
     AckWelcomes, AddDevice, AppendMessage, Authenticate, ClaimKeyPackages, ContentRecordBytes, CreateAccount,
     CreateGroup, DepositWelcome, Event, FetchContent, FetchLog, FetchWelcomes, GetChallenge, GetKeyPackageStatus,
-    GroupAccess, KeyPackageBytes, LogPageEnd, MlsMessageBytes, PutContent, RelayError, RequestBody, ResponseBody,
-    SubmitCommit, Subscribe, UploadKeyPackages,
+    GroupAccess, KeyPackageBytes, LogPageEnd, LogRetention, MlsMessageBytes, PutContent, RelayError, RequestBody,
+    ResponseBody, SubmitCommit, Subscribe, UploadKeyPackages,
 };
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::*;
@@ -1211,7 +1211,13 @@ impl Engine {
                 OutboxItem::CreateGroup { .. } => {
                     let access = self.access(&group)?;
                     let verifier = EpochVerifier::for_token(&access.token);
-                    (CreateGroup { group, verifier }.into(), OutboxStage::Single)
+                    // A space without history keeps its content only in MLS messages,
+                    // which the relay then deletes after its retention period.
+                    let retention = match space.meta_history_mode()? {
+                        HistoryMode::Keep => LogRetention::Keep,
+                        HistoryMode::None => LogRetention::Expire,
+                    };
+                    (CreateGroup { group, verifier, retention }.into(), OutboxStage::Single)
                 }
                 OutboxItem::Content { envelope, .. } => {
                     let envelope = ContentEnvelope::from_wire(&envelope)?;
@@ -2243,8 +2249,9 @@ impl Engine {
                     let key = HistoryKey::generate(next);
                     space.meta.history.push((next, key.expose_for_storage()));
                 }
+                let keeps_history = space.meta_history_mode()? == HistoryMode::Keep;
                 self.vault.remove_ordered(NS_OUTBOX, index);
-                if adds || rotates_history {
+                if keeps_history && (adds || rotates_history) {
                     self.enqueue(OutboxItem::HistoryKeys { group: *group.as_bytes() })?;
                 }
                 self.save_group(&group)?;

@@ -43,7 +43,8 @@ huisclos_protocol::wire_tag_enum!(
         /// later members read it.
         Keep = 1,
         /// Content lives only in MLS messages; later members see only what comes after
-        /// they join, and the relay drops messages once the epoch moves on.
+        /// they join, and the relay deletes the messages once its retention period
+        /// (14 days by default) has passed.
         None = 2,
     }
 );

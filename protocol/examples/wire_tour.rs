@@ -65,7 +65,10 @@ fn main() -> Result<(), Error> {
             id: id(2)?,
             body: Authenticated { account: AccountId::from_bytes(random()) }.into(),
         })),
-        Said::Client(Request { id: id(3)?, body: CreateGroup { group, verifier: epoch0_token.verifier() }.into() }),
+        Said::Client(Request {
+            id: id(3)?,
+            body: CreateGroup { group, verifier: epoch0_token.verifier(), retention: LogRetention::Keep }.into(),
+        }),
         Said::Relay(RelayMessage::Response(Response { id: id(3)?, body: GroupCreated {}.into() })),
         Said::Client(Request {
             id: id(4)?,

@@ -71,6 +71,19 @@ wire_tag_enum!(
 );
 
 wire_tag_enum!(
+    /// How long a group's application messages and proposals stay at the relay.
+    pub enum LogRetention(what = "log retention") {
+        /// Until the group is gone: the group's content lives in the content store, and
+        /// its messages carry history keys that late readers need.
+        Keep = 1,
+        /// Until the relay's message retention period has passed since they arrived
+        /// (a `history: none` space, whose content lives only in MLS messages).
+        /// Commits are kept.
+        Expire = 2,
+    }
+);
+
+wire_tag_enum!(
     /// Which kind of key package a claim returned.
     pub enum KeyPackageKind(what = "key package kind") {
         /// A one-time package, deleted when claimed.
@@ -302,6 +315,8 @@ wire_struct!(
         pub group: GroupId,
         /// The verifier of epoch 0's access token.
         pub verifier: EpochVerifier,
+        /// How long its messages stay.
+        pub retention: LogRetention,
     }
 );
 

@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use huisclos_protocol::limits;
 use huisclos_protocol::messages::{
-    EntryKind, Event, KeyPackageKind, LimitKind, LogPageEnd, RelayError, RelayMessage, RequestBody, ResponseBody,
+    EntryKind, Event, KeyPackageKind, LimitKind, LogPageEnd, LogRetention, RelayError, RelayMessage, RequestBody,
+    ResponseBody,
 };
 
 fn spec(file: &str) -> String {
@@ -34,6 +35,7 @@ fn all_tag_tables() -> Vec<(&'static str, &'static [(u8, &'static str)])> {
         ("KeyPackageKind", KeyPackageKind::TAGS),
         ("LogPageEnd", LogPageEnd::TAGS),
         ("LimitKind", LimitKind::TAGS),
+        ("LogRetention", LogRetention::TAGS),
     ]
 }
 

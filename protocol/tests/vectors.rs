@@ -84,7 +84,12 @@ fn request_samples() -> Vec<RequestBody> {
         .into(),
         FetchWelcomes { after: Some(ok(InboxSeq::new(41))), limit: ok(PageLimit::new(16)) }.into(),
         AckWelcomes { up_to: ok(InboxSeq::new(42)) }.into(),
-        CreateGroup { group: group(), verifier: AccessToken::from_bytes([0xa0; 32]).verifier() }.into(),
+        CreateGroup {
+            group: group(),
+            verifier: AccessToken::from_bytes([0xa0; 32]).verifier(),
+            retention: LogRetention::Expire,
+        }
+        .into(),
         AppendMessage { access: access(), message: mls("application message") }.into(),
         SubmitCommit {
             access: access(),

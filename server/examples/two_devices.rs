@@ -67,7 +67,7 @@ async fn main() -> anyhow::Result<()> {
     // Alice creates a space. The relay stores only the verifier of epoch 0's token.
     let group = GroupId::from_bytes(random());
     let token0 = AccessToken::from_bytes(random());
-    alice.request(CreateGroup { group, verifier: token0.verifier() }).await?;
+    alice.request(CreateGroup { group, verifier: token0.verifier(), retention: LogRetention::Keep }).await?;
     let access0 = GroupAccess { group, epoch: Epoch::ZERO, token: token0.clone() };
     println!("alice: created group {group} (the relay does not record who did)");
 

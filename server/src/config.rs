@@ -66,6 +66,9 @@ pub struct PolicyLimits {
     pub frame_deadline_secs: u64,
     /// Seconds an invitation stays valid.
     pub invitation_secs: u64,
+    /// Seconds a message of an `Expire` group (a `history: none` space) stays after it
+    /// arrived; commits stay.
+    pub message_retention_secs: u64,
     /// Connections open at once, over both transports; more are refused.
     pub max_connections: u32,
 }
@@ -89,6 +92,7 @@ impl Default for PolicyLimits {
             idle_secs: 120,
             frame_deadline_secs: 30,
             invitation_secs: 7 * 24 * 3600,
+            message_retention_secs: 14 * 24 * 3600,
             max_connections: 20_000,
         }
     }
@@ -104,6 +108,13 @@ impl PolicyLimits {
             quota_bytes: self.quota_bytes,
             max_chunk_len: self.max_chunk_len.min(huisclos_protocol::limits::MAX_CHUNK_LEN as u32),
         }
+    }
+
+    /// When a message appended at `now` may be deleted, in an `Expire` group: after
+    /// the retention period, rounded up to the hour so the stored deadline says little
+    /// about the arrival time.
+    pub fn message_deadline(&self, now: u64) -> u64 {
+        now.saturating_add(self.message_retention_secs).div_ceil(3600).saturating_mul(3600)
     }
 
     /// How long a connection may stay idle.

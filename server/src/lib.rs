@@ -98,6 +98,39 @@ pub struct Started {
     pub first_invitation: Option<String>,
 }
 
+/// How often the relay deletes the messages of `Expire` groups whose deadline passed.
+const SWEEP_INTERVAL: Duration = Duration::from_secs(600);
+/// Messages deleted per store call, so that a sweep never holds the store for long.
+const SWEEP_BATCH: usize = 1024;
+
+/// Deletes expired messages (`history: none` spaces) every [`SWEEP_INTERVAL`], until
+/// the task is aborted at shutdown.
+async fn sweep_expired_messages<S: store::RelayStore>(store: Arc<S>) {
+    let mut interval = tokio::time::interval(SWEEP_INTERVAL);
+    loop {
+        interval.tick().await;
+        loop {
+            let batch = store.clone();
+            let now = store::sled_store::now();
+            match tokio::task::spawn_blocking(move || batch.expire_messages(now, SWEEP_BATCH)).await {
+                Ok(Ok(deleted)) => {
+                    if deleted > 0 {
+                        tracing::info!(deleted, "expired messages deleted");
+                    }
+                    if deleted < SWEEP_BATCH {
+                        break;
+                    }
+                }
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, "deleting expired messages failed; trying again at the next sweep");
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+    }
+}
+
 /// Runs the relay until `shutdown` turns true, then shuts down gracefully: no new
 /// connections, requests in flight finished, the store flushed.
 ///
@@ -127,6 +160,7 @@ pub async fn run(
     };
 
     let mut background = Vec::new();
+    background.push(tokio::spawn(sweep_expired_messages(store.clone())));
     let admin = admin::bind(&config.data_dir)?;
     background.push(tokio::spawn(admin::serve(admin, relay.clone(), addresses.clone(), identity.pin)));
     let metrics_address = match config.metrics_listen {

@@ -464,8 +464,8 @@ impl<S: RelayStore> Relay<S> {
                 self.blocking(move |store| store.ack_welcomes(device, up_to)).await?;
                 Ok(WelcomesAcked {}.into())
             }
-            RequestBody::CreateGroup(CreateGroup { group, verifier }) => {
-                self.blocking(move |store| store.create_group(group, verifier)).await?;
+            RequestBody::CreateGroup(CreateGroup { group, verifier, retention }) => {
+                self.blocking(move |store| store.create_group(group, verifier, retention)).await?;
                 Ok(GroupCreated {}.into())
             }
             RequestBody::AppendMessage(AppendMessage { access, message }) => {
@@ -473,7 +473,9 @@ impl<S: RelayStore> Relay<S> {
                 let (group, epoch) = (access.group, access.epoch);
                 let cost = message.len() as u64;
                 self.charge(account, cost).await?;
-                let appended = self.blocking(move |store| store.append(group, epoch, &message)).await;
+                let deadline = self.limits.message_deadline(crate::store::sled_store::now().get());
+                let expires_at = UnixSeconds::new(deadline).map_err(|_| Error::Corrupt("clock"))?;
+                let appended = self.blocking(move |store| store.append(group, epoch, &message, expires_at)).await;
                 if !matches!(appended, Ok((_, true))) {
                     self.refund(account, cost);
                 }

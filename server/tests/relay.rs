@@ -176,8 +176,22 @@ async fn commits_race_and_logs_order() -> TestResult {
         let alice = Arc::new(Device::register(&relay, kind).await);
         let bob = Arc::new(Device::register(&relay, kind).await);
         let epoch0 = GroupKeys::new();
-        alice.client.request(CreateGroup { group: epoch0.group, verifier: epoch0.token.verifier() }).await?;
-        let conflict = bob.client.request(CreateGroup { group: epoch0.group, verifier: epoch0.token.verifier() }).await;
+        alice
+            .client
+            .request(CreateGroup {
+                group: epoch0.group,
+                verifier: epoch0.token.verifier(),
+                retention: LogRetention::Keep,
+            })
+            .await?;
+        let conflict = bob
+            .client
+            .request(CreateGroup {
+                group: epoch0.group,
+                verifier: epoch0.token.verifier(),
+                retention: LogRetention::Keep,
+            })
+            .await;
         assert_eq!(refusal(conflict), RelayError::Conflict);
 
         let appended = alice.client.request(AppendMessage { access: epoch0.access(), message: mls("hello") }).await?;
@@ -310,7 +324,14 @@ async fn welcomes_and_content_records() -> TestResult {
         assert!(still_empty.items.is_empty(), "a refused deposit leaves nothing in any inbox");
 
         let group = GroupKeys::new();
-        alice.client.request(CreateGroup { group: group.group, verifier: group.token.verifier() }).await?;
+        alice
+            .client
+            .request(CreateGroup {
+                group: group.group,
+                verifier: group.token.verifier(),
+                retention: LogRetention::Keep,
+            })
+            .await?;
         let record = ContentId::from_bytes(random());
         let sealed = ContentRecordBytes::new(b"sealed under the history key".to_vec())?;
         let put = PutContent { access: group.access(), record, sealed: sealed.clone() };
@@ -357,7 +378,14 @@ async fn bad_input_gets_typed_errors_and_changes_nothing() -> TestResult {
 
         // A chunk piece that runs past its announced length, and a forged chunk hash.
         let group = GroupKeys::new();
-        device.client.request(CreateGroup { group: group.group, verifier: group.token.verifier() }).await?;
+        device
+            .client
+            .request(CreateGroup {
+                group: group.group,
+                verifier: group.token.verifier(),
+                retention: LogRetention::Keep,
+            })
+            .await?;
         let data = vec![1u8; 1000];
         let overrun = PutChunk {
             access: group.access(),
@@ -514,7 +542,14 @@ async fn a_50_mib_blob_resumes_after_a_cut_without_resending_chunks() -> TestRes
     for kind in BOTH {
         let uploader = Device::register(&relay, kind).await;
         let group = GroupKeys::new();
-        uploader.client.request(CreateGroup { group: group.group, verifier: group.token.verifier() }).await?;
+        uploader
+            .client
+            .request(CreateGroup {
+                group: group.group,
+                verifier: group.token.verifier(),
+                retention: LogRetention::Keep,
+            })
+            .await?;
         let blob = pseudo_random_bytes(50 << 20, 0x5eed_0001);
         let chunks: Vec<(ChunkRef, &[u8])> =
             blob.chunks(MAX_CHUNK_LEN).map(|c| (ChunkRef::from_bytes(Sha256::digest(c).into()), c)).collect();
@@ -565,7 +600,10 @@ async fn sigkill_during_concurrent_appends_loses_no_acknowledged_entry() -> Test
     let mut relay = RelayProcess::start_in(&dir);
     let group = GroupKeys::new();
     let creator = Device::register(&relay, TransportKind::Quic).await;
-    creator.client.request(CreateGroup { group: group.group, verifier: group.token.verifier() }).await?;
+    creator
+        .client
+        .request(CreateGroup { group: group.group, verifier: group.token.verifier(), retention: LogRetention::Keep })
+        .await?;
 
     // 8 connections with 40 appends in flight each: 320 concurrent appends.
     let mut writers = Vec::new();
@@ -662,7 +700,9 @@ async fn the_database_does_not_link_devices_or_accounts_to_groups() -> TestResul
     for g in 0..3usize {
         let keys = GroupKeys::new();
         let creator = &devices[g];
-        creator.client.request(CreateGroup { group: keys.group, verifier: keys.token.verifier() }).await?;
+        // One group's messages expire, so the scan covers their deadlines too.
+        let retention = if g == 0 { LogRetention::Expire } else { LogRetention::Keep };
+        creator.client.request(CreateGroup { group: keys.group, verifier: keys.token.verifier(), retention }).await?;
         let next = keys.next();
         creator
             .client
@@ -740,8 +780,18 @@ async fn the_database_does_not_link_devices_or_accounts_to_groups() -> TestResul
         .collect();
     let group_needles: Vec<(String, Vec<u8>)> =
         groups.iter().map(|g| (format!("group {}", g.group), g.group.as_bytes().to_vec())).collect();
-    let group_trees =
-        ["groups", "verifiers", "log", "log_dedup", "epoch_starts", "content", "content_ids", "chunks", "chunk_pieces"];
+    let group_trees = [
+        "groups",
+        "verifiers",
+        "log",
+        "log_dedup",
+        "expiry",
+        "epoch_starts",
+        "content",
+        "content_ids",
+        "chunks",
+        "chunk_pieces",
+    ];
     let device_trees = [
         "invitations",
         "accounts",

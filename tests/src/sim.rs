@@ -70,6 +70,15 @@ impl SimRelay {
         Self { relay: Relay::new(Arc::new(store), limits), dir, next_connection: AtomicU64::new(1) }
     }
 
+    /// Runs the relay's sweep of expired messages as if `days` had passed since now
+    /// (the relay dates messages by the wall clock); returns how many it deleted.
+    pub fn sweep_expired_after_days(&self, days: u64) -> usize {
+        use huisclos_relay::store::RelayStore;
+        let later = huisclos_relay::store::sled_store::now().get() + days * 24 * 3600;
+        let later = huisclos_protocol::ids::UnixSeconds::new(later).unwrap();
+        self.relay.store().expire_messages(later, usize::MAX).unwrap()
+    }
+
     /// The directory holding the relay's store files.
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("relay")

@@ -725,3 +725,36 @@ async fn notifications_are_decided_on_the_device_for_news_replies_and_reactions_
     bob.engine_mut().mark_read(&space).unwrap();
     assert_eq!(bob.engine().spaces()[0].unread, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_history_none_spaces_messages_expire_at_the_relay_and_a_returning_device_reads_on() {
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let ephemeral = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], HistoryMode::None).await;
+    let kept = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], HistoryMode::Keep).await;
+
+    // Bob is away while Alice writes in both spaces.
+    bob.disconnect(&relay);
+    alice.engine_mut().post(&ephemeral, "Said once, kept nowhere").unwrap();
+    alice.engine_mut().post(&kept, "On the record").unwrap();
+    alice.drive(&relay).await;
+
+    // Nothing is deleted before the retention period (14 days by default) is over.
+    assert_eq!(relay.sweep_expired_after_days(13), 0);
+    assert_eq!(relay.sweep_expired_after_days(15), 1, "the history-none space's one message");
+    alice.engine_mut().post(&ephemeral, "Said after the sweep").unwrap();
+    alice.drive(&relay).await;
+
+    // Bob comes back: the expired message is gone for good, the space goes on, and the
+    // space with history lost nothing (its history keys travel in messages that stay).
+    bob.connect(&relay);
+    bob.sync(&relay).await;
+    assert_eq!(bob.texts(&ephemeral), [("Alice".to_owned(), "Said after the sweep".to_owned())]);
+    assert_eq!(bob.texts(&kept), [("Alice".to_owned(), "On the record".to_owned())]);
+    assert!(bob.warnings().is_empty(), "{:?}", bob.warnings());
+    assert!(bob.rejections().is_empty(), "{:?}", bob.rejections());
+    bob.engine_mut().post(&ephemeral, "Back online").unwrap();
+    settle(&relay, &mut [&mut bob, &mut alice]).await;
+    assert!(alice.texts(&ephemeral).contains(&("Bob".to_owned(), "Back online".to_owned())));
+}

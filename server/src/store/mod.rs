@@ -29,7 +29,7 @@ use huisclos_protocol::ids::{
 };
 use huisclos_protocol::messages::{
     ChunkData, ChunkPiece, ChunkStatus, ClaimedPackage, ContentPage, ContentRecordBytes, DeviceRecord, KeyPackageBytes,
-    KeyPackageStatus, LogPage, MlsMessageBytes, WelcomeBytes, Welcomes,
+    KeyPackageStatus, LogPage, LogRetention, MlsMessageBytes, WelcomeBytes, Welcomes,
 };
 
 use crate::Error;
@@ -206,7 +206,7 @@ pub trait RelayStore: Send + Sync + 'static {
     ///
     /// # Errors
     /// `Refused(Conflict)` if the group exists.
-    fn create_group(&self, group: GroupId, verifier: EpochVerifier) -> Result<(), Error>;
+    fn create_group(&self, group: GroupId, verifier: EpochVerifier, retention: LogRetention) -> Result<(), Error>;
 
     /// Checks an access token for `(group, epoch)` and returns where the group is.
     ///
@@ -216,11 +216,26 @@ pub trait RelayStore: Send + Sync + 'static {
 
     /// Appends an application message or proposal in the current epoch; an identical
     /// message already in this epoch returns its sequence number. The flag says
-    /// whether this call stored it.
+    /// whether this call stored it. In a group created with [`LogRetention::Expire`]
+    /// the entry may be deleted from `expires_at` on ([`RelayStore::expire_messages`]).
     ///
     /// # Errors
     /// `Refused(StaleEpoch)` if `epoch` is not current.
-    fn append(&self, group: GroupId, epoch: Epoch, message: &MlsMessageBytes) -> Result<(Seq, bool), Error>;
+    fn append(
+        &self,
+        group: GroupId,
+        epoch: Epoch,
+        message: &MlsMessageBytes,
+        expires_at: UnixSeconds,
+    ) -> Result<(Seq, bool), Error>;
+
+    /// Deletes up to `limit` message entries of `Expire` groups whose deadline is at
+    /// or before `now` (never commits), and returns how many. A resend of a deleted
+    /// message is appended again as new.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn expire_messages(&self, now: UnixSeconds, limit: usize) -> Result<usize, Error>;
 
     /// Appends the commit closing `epoch` and registers the next epoch's verifier.
     ///

@@ -18,7 +18,7 @@ use huisclos_protocol::ids::{
 use huisclos_protocol::messages::{
     ChunkData, ChunkPiece, ChunkStatus, ClaimedPackage, ContentPage, ContentRecord, ContentRecordBytes, DeviceRecord,
     EntryKind, InboxItem, KeyPackageBytes, KeyPackageKind, KeyPackageStatus, LimitKind, LogEntry, LogPage, LogPageEnd,
-    MlsMessageBytes, RelayError, WelcomeBytes, Welcomes,
+    LogRetention, MlsMessageBytes, RelayError, WelcomeBytes, Welcomes,
 };
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
@@ -44,6 +44,9 @@ pub struct SledStore {
     verifiers: sled::Tree,
     log: sled::Tree,
     log_dedup: sled::Tree,
+    /// deadline (8) || group (16) || seq (8) -> epoch (8) || digest (32): the
+    /// `Message` entries of `Expire` groups, by when they may be deleted.
+    expiry: sled::Tree,
     epoch_starts: sled::Tree,
     content: sled::Tree,
     content_ids: sled::Tree,
@@ -121,18 +124,28 @@ impl Queue {
 
 /// A group's position and content counter.
 #[derive(Clone, Copy)]
+/// epoch (8) || next_seq (8) || next_content (8) || expiring (1, absent = no)
 struct GroupRow {
     epoch: u64,
     next_seq: u64,
     next_content: u64,
+    /// Created with [`LogRetention::Expire`].
+    expiring: bool,
 }
 
 impl GroupRow {
     fn decode(bytes: &[u8]) -> Option<Self> {
-        Some(Self { epoch: u64_at(bytes, 0)?, next_seq: u64_at(bytes, 8)?, next_content: u64_at(bytes, 16)? })
+        Some(Self {
+            epoch: u64_at(bytes, 0)?,
+            next_seq: u64_at(bytes, 8)?,
+            next_content: u64_at(bytes, 16)?,
+            expiring: bytes.get(24) == Some(&1),
+        })
     }
     fn encode(self) -> Vec<u8> {
-        [self.epoch.to_be_bytes(), self.next_seq.to_be_bytes(), self.next_content.to_be_bytes()].concat()
+        let mut row = [self.epoch.to_be_bytes(), self.next_seq.to_be_bytes(), self.next_content.to_be_bytes()].concat();
+        row.push(u8::from(self.expiring));
+        row
     }
     fn position(self) -> Result<GroupPosition, Error> {
         Ok(GroupPosition {
@@ -246,6 +259,7 @@ impl SledStore {
             verifiers: tree("verifiers")?,
             log: tree("log")?,
             log_dedup: tree("log_dedup")?,
+            expiry: tree("expiry")?,
             epoch_starts: tree("epoch_starts")?,
             content: tree("content")?,
             content_ids: tree("content_ids")?,
@@ -666,12 +680,13 @@ impl RelayStore for SledStore {
         self.durable()
     }
 
-    fn create_group(&self, group: GroupId, verifier: EpochVerifier) -> Result<(), Error> {
+    fn create_group(&self, group: GroupId, verifier: EpochVerifier, retention: LogRetention) -> Result<(), Error> {
         let result = (&self.groups, &self.verifiers, &self.epoch_starts).transaction(|(groups, verifiers, starts)| {
             if groups.get(group.as_bytes())?.is_some() {
                 return refuse(RelayError::Conflict);
             }
-            groups.insert(group.as_bytes(), GroupRow { epoch: 0, next_seq: 0, next_content: 0 }.encode())?;
+            let expiring = retention == LogRetention::Expire;
+            groups.insert(group.as_bytes(), GroupRow { epoch: 0, next_seq: 0, next_content: 0, expiring }.encode())?;
             verifiers.insert(key(group.as_bytes(), 0), &verifier.as_bytes()[..])?;
             starts.insert(key(group.as_bytes(), 0), &0u64.to_be_bytes())?;
             Ok(())
@@ -694,10 +709,17 @@ impl RelayStore for SledStore {
         self.settled(position)
     }
 
-    fn append(&self, group: GroupId, epoch: Epoch, message: &MlsMessageBytes) -> Result<(Seq, bool), Error> {
+    fn append(
+        &self,
+        group: GroupId,
+        epoch: Epoch,
+        message: &MlsMessageBytes,
+        expires_at: UnixSeconds,
+    ) -> Result<(Seq, bool), Error> {
         let digest: [u8; 32] = Sha256::digest(message.as_bytes()).into();
         let dedup_key = [group.as_bytes().as_slice(), &epoch.get().to_be_bytes(), &digest].concat();
-        let result = (&self.groups, &self.log, &self.log_dedup).transaction(|(groups, log, dedup)| {
+        let trees = (&self.groups, &self.log, &self.log_dedup, &self.expiry);
+        let result = trees.transaction(|(groups, log, dedup, expiry)| {
             let Some(row) = groups.get(group.as_bytes())? else { return refuse(RelayError::Forbidden) };
             let Some(mut row) = GroupRow::decode(&row) else { return corrupt("group row") };
             if row.epoch != epoch.get() {
@@ -710,6 +732,10 @@ impl RelayStore for SledStore {
             let seq = row.next_seq;
             log.insert(key(group.as_bytes(), seq), encode_entry(row.epoch, EntryKind::Message, message.as_bytes()))?;
             dedup.insert(dedup_key.as_slice(), &seq.to_be_bytes())?;
+            if row.expiring {
+                let slot = [&expires_at.get().to_be_bytes()[..], group.as_bytes(), &seq.to_be_bytes()].concat();
+                expiry.insert(slot, [&epoch.get().to_be_bytes()[..], &digest].concat())?;
+            }
             row.next_seq += 1;
             groups.insert(group.as_bytes(), row.encode())?;
             Ok((seq, true))
@@ -718,6 +744,32 @@ impl RelayStore for SledStore {
         // Also when the message was already there: it may not be on disk yet.
         self.durable()?;
         Ok((Seq::new(seq).map_err(|_| Error::Corrupt("sequence number"))?, wrote))
+    }
+
+    fn expire_messages(&self, now: UnixSeconds, limit: usize) -> Result<usize, Error> {
+        let mut due = Vec::new();
+        for item in self.expiry.range(..(now.get().saturating_add(1)).to_be_bytes().to_vec()).take(limit) {
+            let (slot, value) = item.map_err(storage)?;
+            due.push((slot, value));
+        }
+        for (slot, value) in &due {
+            let group = slot.get(8..24).ok_or(Error::Corrupt("expiry key"))?;
+            let seq = u64_at(slot, 24).ok_or(Error::Corrupt("expiry key"))?;
+            let epoch = value.get(0..8).ok_or(Error::Corrupt("expiry row"))?;
+            let digest = value.get(8..40).ok_or(Error::Corrupt("expiry row"))?;
+            let dedup_key = [group, epoch, digest].concat();
+            let result = (&self.log, &self.log_dedup, &self.expiry).transaction(|(log, dedup, expiry)| {
+                log.remove(key(group, seq))?;
+                dedup.remove(dedup_key.as_slice())?;
+                expiry.remove(slot)?;
+                Ok(())
+            });
+            finish(result)?;
+        }
+        if !due.is_empty() {
+            self.durable()?;
+        }
+        Ok(due.len())
     }
 
     fn commit(
@@ -1023,4 +1075,58 @@ fn stale(row: GroupRow) -> RelayError {
 /// The current time as the store records it.
 pub fn now() -> UnixSeconds {
     UnixSeconds::new(now_unix()).unwrap_or(UnixSeconds::ZERO)
+}
+
+#[cfg(test)]
+mod tests {
+    use huisclos_protocol::access::AccessToken;
+
+    use super::*;
+
+    fn message(text: &str) -> Result<MlsMessageBytes, Error> {
+        MlsMessageBytes::new(text.as_bytes().to_vec()).map_err(|_| Error::Corrupt("test message"))
+    }
+
+    fn seqs(page: &LogPage) -> Vec<u64> {
+        page.entries.iter().map(|e| e.seq.get()).collect()
+    }
+
+    #[test]
+    fn messages_of_expire_groups_are_deleted_after_their_deadline_and_commits_stay() -> Result<(), Error> {
+        let dir = tempfile::tempdir()?;
+        let store = SledStore::open(dir.path())?;
+        let (keep, expire) = (GroupId::from_bytes([1; 16]), GroupId::from_bytes([2; 16]));
+        let token = AccessToken::from_bytes([7; 32]);
+        store.create_group(keep, token.verifier(), LogRetention::Keep)?;
+        store.create_group(expire, token.verifier(), LogRetention::Expire)?;
+        let epoch = Epoch::new(0).map_err(|_| Error::Corrupt("epoch"))?;
+        let at = |t: u64| UnixSeconds::new(t).map_err(|_| Error::Corrupt("time"));
+        for group in [keep, expire] {
+            store.append(group, epoch, &message("early")?, at(1000)?)?;
+            store.append(group, epoch, &message("late")?, at(5000)?)?;
+            store.commit(group, epoch, &message("commit")?, token.verifier())?;
+        }
+        let from = Seq::new(0).map_err(|_| Error::Corrupt("seq"))?;
+
+        // Nothing is due before its deadline.
+        assert_eq!(store.expire_messages(at(999)?, 100)?, 0);
+        assert_eq!(store.expire_messages(at(1000)?, 100)?, 1);
+        assert_eq!(seqs(&store.fetch_log(expire, epoch, from, 100, 1 << 20)?), [1, 2], "the early one is gone");
+        assert_eq!(store.expire_messages(at(10_000)?, 100)?, 1);
+        let page = store.fetch_log(expire, epoch, from, 100, 1 << 20)?;
+        assert_eq!(seqs(&page), [2], "the commit stays");
+        assert_eq!(page.entries.as_slice()[0].kind, EntryKind::Commit);
+        assert_eq!(seqs(&store.fetch_log(keep, epoch, from, 100, 1 << 20)?), [0, 1, 2], "Keep groups lose nothing");
+        assert_eq!(store.expire_messages(at(u64::MAX >> 2)?, 100)?, 0, "each once");
+
+        // The batch limit holds; what is left is taken by the next call.
+        let next = Epoch::new(1).map_err(|_| Error::Corrupt("epoch"))?;
+        for n in 0..5 {
+            store.append(expire, next, &message(&format!("m{n}"))?, at(2000)?)?;
+        }
+        assert_eq!(store.expire_messages(at(3000)?, 2)?, 2);
+        assert_eq!(store.expire_messages(at(3000)?, 100)?, 3);
+        assert!(store.fetch_log(expire, next, from, 100, 1 << 20)?.entries.is_empty());
+        Ok(())
+    }
 }
