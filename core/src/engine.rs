@@ -1774,8 +1774,17 @@ impl Engine {
         let MlsMessageBodyIn::Welcome(welcome) = message.extract() else {
             return Err(CoreError::Invalid("an inbox item is not a Welcome".into()));
         };
-        let staged = StagedWelcome::new_from_welcome(&self.provider, &crate::mls::join_config(), welcome, None)
+        let builder = StagedWelcome::build_from_welcome(&self.provider, &crate::mls::join_config(), welcome)
             .map_err(mls_error)?;
+        let joining = our_group_id(builder.processed_welcome().unverified_group_info().group_id())?;
+        if let Some(earlier) = self.spaces.get_mut(&joining)
+            && earlier.meta.removed
+        {
+            // Invited again after a removal: the old group's state goes first (in this
+            // step's writes, so a Welcome that fails leaves it as it was).
+            earlier.group.delete(self.provider.storage()).map_err(mls_error)?;
+        }
+        let staged = builder.build().map_err(mls_error)?;
         let inviter = staged.welcome_sender().map_err(mls_error)?;
         let inviter = crate::mls::certificate_of(inviter.credential(), inviter.signature_key().as_slice())?;
         // Every member's certificate must verify before we trust anything they send.
@@ -1786,10 +1795,18 @@ impl Engine {
         let rules = crate::mls::rules_of(staged.group_context().extensions())?;
         let group = staged.into_group(&self.provider).map_err(mls_error)?;
         let id = our_group_id(group.group_id())?;
-        if self.spaces.contains_key(&id) {
-            return Err(CoreError::Invalid("a Welcome for a space this device is already in".into()));
-        }
         let mut meta = GroupMeta::default();
+        if let Some(earlier) = self.spaces.get(&id) {
+            if !earlier.meta.removed {
+                return Err(CoreError::Invalid("a Welcome for a space this device is already in".into()));
+            }
+            // Invited again after a removal: the feed read before stays, and items
+            // already shown are not shown twice; everything about the group is new.
+            meta.feed_len = earlier.meta.feed_len;
+            meta.seen = earlier.meta.seen.clone();
+            meta.unread = earlier.meta.unread;
+            meta.muted = earlier.meta.muted;
+        }
         meta.relay_created = true;
         meta.invited_by = inviter.body.name.to_string();
         // Added by another of this person's devices: the person is already in the

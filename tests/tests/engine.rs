@@ -758,3 +758,28 @@ async fn a_history_none_spaces_messages_expire_at_the_relay_and_a_returning_devi
     settle(&relay, &mut [&mut bob, &mut alice]).await;
     assert!(alice.texts(&ephemeral).contains(&("Bob".to_owned(), "Back online".to_owned())));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_person_can_be_invited_again() {
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let space = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], HistoryMode::Keep).await;
+    alice.engine_mut().post(&space, "Before").unwrap();
+    let bob_id = bob.engine().identity();
+    alice.engine_mut().remove(&space, &bob_id).unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob]).await;
+    assert!(bob.events.contains(&ClientEvent::RemovedFromSpace(space)));
+    alice.engine_mut().post(&space, "While Bob was out").unwrap();
+
+    alice.engine_mut().invite(&space, &bob.engine().contact_card().unwrap(), Role::Reader).unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob]).await;
+    bob.engine_mut().accept_invitation(&space).unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob]).await;
+    let summary = bob.engine().spaces().into_iter().find(|s| s.id == space).unwrap();
+    assert!(!summary.removed, "{:?} {:?}", bob.rejections(), alice.rejections());
+    assert_eq!(summary.my_role, Role::Reader);
+    let texts: Vec<String> = bob.texts(&space).into_iter().map(|(_, t)| t).collect();
+    assert_eq!(texts, ["Before", "While Bob was out"]);
+    assert!(bob.rejections().is_empty(), "{:?}", bob.rejections());
+}
