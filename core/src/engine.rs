@@ -48,6 +48,7 @@ use crate::content::{
     AppPayload, Comment, ContentBody, ContentEnvelope, Delete, Edit, EnvelopeBody, HistoryKey, HistoryKeys, Post,
     React, Reaction, SealedRecord, Text,
 };
+use crate::endpoint::RelayEndpoint;
 use crate::error::{CoreError, Result};
 use crate::identity::{
     CertificateBody, ContactCard, DeviceCertificate, DeviceKeys, DisplayName, IdentityKey, IdentityPublicKey,
@@ -61,6 +62,7 @@ use crate::mls::{DeviceSigner, Provider};
 use crate::mls_storage::MlsStorage;
 use crate::space::{ChangeRequest, HistoryMode, Policy, Role, SpaceDescription, SpaceName, SpaceRules, check_commit};
 use crate::vault::Vault;
+use huisclos_protocol::invitation::Invitation;
 
 /// How many one-time key packages a device keeps at the relay.
 pub const KEY_PACKAGE_TARGET: u32 = 20;
@@ -289,6 +291,10 @@ struct ProfileRecord {
     next_device_item: u64,
     /// Spaces this person asked to join: their invitations are accepted on arrival.
     requested: Vec<[u8; 16]>,
+    /// Where the relay is ([`RelayEndpoint`] wire bytes).
+    relay: Option<Vec<u8>>,
+    /// The relay invitation, until it opened the account (wire bytes).
+    invitation: Option<Vec<u8>>,
 }
 
 impl Drop for ProfileRecord {
@@ -504,6 +510,10 @@ pub struct Engine {
     requested: BTreeSet<GroupId>,
     /// The people met, and the identity key held for each.
     contacts: ContactBook,
+    /// Where the relay is.
+    relay: Option<RelayEndpoint>,
+    /// The invitation being redeemed, as given (kept until the account exists).
+    pending_invitation: Option<Invitation>,
     /// The link offer this device showed, until a request answers it.
     link_offer: Option<LinkOffer>,
     next_device_item: u64,
@@ -611,6 +621,13 @@ impl Engine {
         );
         engine.next_device_item = record.next_device_item;
         engine.requested = record.requested.iter().map(|g| GroupId::from_bytes(*g)).collect();
+        engine.relay = record.relay.as_deref().map(RelayEndpoint::from_stored).transpose()?;
+        if let Some(bytes) = &record.invitation {
+            let invitation = Invitation::from_wire(bytes)
+                .map_err(|_| CoreError::CorruptProfile("the stored invitation does not decode"))?;
+            engine.invitation = Some(invitation.token().clone());
+            engine.pending_invitation = Some(invitation);
+        }
         if let Some(bytes) = vault.get(NS_PROFILE, b"contacts")? {
             engine.contacts = ContactBook::from_bytes(&bytes)?;
         }
@@ -653,6 +670,8 @@ impl Engine {
             devices: Vec::new(),
             requested: BTreeSet::new(),
             contacts: ContactBook::default(),
+            relay: None,
+            pending_invitation: None,
             link_offer: None,
             next_device_item: 0,
             invitation: None,
@@ -683,6 +702,8 @@ impl Engine {
             next_outbox: self.next_outbox,
             next_device_item: self.next_device_item,
             requested: self.requested.iter().map(|g| *g.as_bytes()).collect(),
+            relay: self.relay.as_ref().map(Wire::to_wire),
+            invitation: self.pending_invitation.as_ref().map(Wire::to_wire),
         };
         self.vault.put(NS_PROFILE, b"me", &encode(&record)?)
     }
@@ -840,7 +861,8 @@ impl Engine {
     /// [`CoreError::NotFound`] before the account exists.
     pub fn link_offer(&mut self) -> Result<LinkOffer> {
         let account = self.account.ok_or(CoreError::NotFound("no account yet: join a relay first"))?;
-        let offer = LinkOffer::new(account, self.identity.public());
+        let relay = self.relay.clone().ok_or(CoreError::NotFound("the relay's address: join a relay first"))?;
+        let offer = LinkOffer::new(account, self.identity.public(), relay);
         self.link_offer = Some(offer.clone());
         Ok(offer)
     }
@@ -894,6 +916,7 @@ impl Engine {
         let name = certificate.body.name.clone();
         let account = certificate.body.account;
         let mut engine = Self::assemble(vault, grant.identity, device_keys, name, Some(account), Some(certificate), 0);
+        engine.relay = Some(pending.offer.relay.clone());
         engine.devices = grant.devices.into_iter().filter(|c| c.body.device != device).collect();
         engine.next_device_item = 1;
         engine.vault.put_ordered(NS_DEVICE_OUTBOX, 0, &encode(&DeviceItem::Announce)?)?;
@@ -921,6 +944,27 @@ impl Engine {
     /// Remembers the invitation to redeem at the next connection.
     pub fn set_invitation(&mut self, invitation: InvitationToken) {
         self.invitation = Some(invitation);
+    }
+
+    /// Joins the relay of `invitation`: its address and key are kept in the profile,
+    /// and the invitation is redeemed at the next connection (kept, sealed, until then).
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] when this profile already has an account.
+    pub fn join_relay(&mut self, invitation: &Invitation) -> Result<()> {
+        if self.account.is_some() {
+            return Err(CoreError::Invalid("this profile already has an account at a relay".into()));
+        }
+        self.relay = Some(RelayEndpoint::from_invitation(invitation));
+        self.invitation = Some(invitation.token().clone());
+        self.pending_invitation = Some(invitation.clone());
+        self.save_profile()?;
+        self.persist()
+    }
+
+    /// Where this profile's relay is, once it joined one.
+    pub fn relay(&self) -> Option<&RelayEndpoint> {
+        self.relay.as_ref()
     }
 
     // -----------------------------------------------------------------------------
@@ -1518,6 +1562,7 @@ impl Engine {
             (Step::Auth, Ok(ResponseBody::AccountCreated(created))) => {
                 self.account = Some(created.account);
                 self.invitation = None;
+                self.pending_invitation = None;
                 self.issue_certificate()?;
                 self.events.push_back(ClientEvent::AccountCreated(created.account));
                 self.go_online()

@@ -20,6 +20,7 @@
 //!   check every device applies to every commit;
 //! - [`content`]: signed content envelopes, history keys and sealed records;
 //! - [`mls`]: the openmls provider, signer and group configuration;
+//! - [`endpoint`]: where the profile's relay is (addresses and pinned key);
 //! - [`engine`]: the sans-IO engine — requests out, answers, events and time in;
 //! - [`linker`]: the sans-IO machine of a new device waiting for its grant;
 //! - [`client`]: the thin async driver over QUIC (TCP+TLS when UDP is blocked).
@@ -40,6 +41,7 @@
 pub mod client;
 pub mod contacts;
 pub mod content;
+pub mod endpoint;
 pub mod engine;
 pub mod error;
 pub mod identity;

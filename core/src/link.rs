@@ -62,6 +62,8 @@ huisclos_protocol::wire_struct!(
         pub identity: IdentityPublicKey,
         /// A fresh id; the existing device accepts only requests that name it.
         pub offer: [u8; 16],
+        /// Where the new device finds the relay.
+        pub relay: crate::endpoint::RelayEndpoint,
     }
 );
 
@@ -152,11 +154,11 @@ fn from_text(prefix: &str, text: &str, what: &'static str) -> Result<Vec<u8>> {
 }
 
 impl LinkOffer {
-    /// A fresh offer for `account` and `identity`.
-    pub fn new(account: AccountId, identity: IdentityPublicKey) -> Self {
+    /// A fresh offer for `account` and `identity` at `relay`.
+    pub fn new(account: AccountId, identity: IdentityPublicKey, relay: crate::endpoint::RelayEndpoint) -> Self {
         let mut offer = [0u8; 16];
         OsRng.fill_bytes(&mut offer);
-        Self { account, identity, offer }
+        Self { account, identity, offer, relay }
     }
 
     /// The offer as text (for a QR code).
@@ -392,6 +394,11 @@ impl DeviceReady {
 mod tests {
     use super::*;
 
+    fn relay() -> crate::endpoint::RelayEndpoint {
+        let address = huisclos_protocol::invitation::RelayAddress::new("relay.example.org:4433".into()).unwrap();
+        crate::endpoint::RelayEndpoint { addresses: BoundedVec::new(vec![address]).unwrap(), pin: [3; 32] }
+    }
+
     fn certify(identity: &IdentityKey, account: AccountId, keys: &DeviceKeys, name: &str) -> DeviceCertificate {
         crate::identity::test_certificate(identity, account, keys, name)
     }
@@ -401,7 +408,7 @@ mod tests {
         let identity = IdentityKey::generate();
         let account = AccountId::from_bytes([7; 16]);
         let old = DeviceKeys::generate();
-        let offer = LinkOffer::from_text(&LinkOffer::new(account, identity.public()).to_text()).unwrap();
+        let offer = LinkOffer::from_text(&LinkOffer::new(account, identity.public(), relay()).to_text()).unwrap();
         let pending = PendingLink::new(offer.clone(), DisplayName::new("Bob's laptop").unwrap());
         let request = LinkRequest::from_text(&pending.request().to_text()).unwrap();
         request.verify(&offer).unwrap();
@@ -409,7 +416,7 @@ mod tests {
         assert_eq!(request.confirmation_code().len(), 6);
 
         // Another offer, a changed name or a changed key: refused.
-        assert!(request.verify(&LinkOffer::new(account, identity.public())).is_err());
+        assert!(request.verify(&LinkOffer::new(account, identity.public(), relay())).is_err());
         let mut renamed = request.clone();
         renamed.body.name = DisplayName::new("Mallory").unwrap();
         assert!(renamed.verify(&offer).is_err());

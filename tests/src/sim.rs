@@ -24,7 +24,6 @@ use huisclos_core::identity::DisplayName;
 use huisclos_core::link::{LinkOffer, LinkRequest};
 use huisclos_core::linker::{LinkStatus, Linker};
 use huisclos_core::vault::{KdfParams, Passphrase, Unlock, Vault};
-use huisclos_protocol::access::InvitationToken;
 use huisclos_protocol::auth::TlsExporter;
 use huisclos_protocol::ids::RequestId;
 use huisclos_protocol::messages::{RelayError, RelayMessage, Request, RequestBody, ResponseBody};
@@ -84,14 +83,10 @@ impl SimRelay {
         self.dir.path().join("relay")
     }
 
-    /// A new single-use invitation.
-    pub async fn invitation(&self) -> InvitationToken {
-        let invitation = self
-            .relay
-            .invite(&["127.0.0.1:4433".to_owned()], SpkiPin([0; 32]), Duration::from_secs(3600))
-            .await
-            .unwrap();
-        invitation.token().clone()
+    /// A new single-use invitation (its address and pin are placeholders: simulated
+    /// devices reach the relay without a socket).
+    pub async fn invitation(&self) -> huisclos_protocol::invitation::Invitation {
+        self.relay.invite(&["127.0.0.1:4433".to_owned()], SpkiPin([0; 32]), Duration::from_secs(3600)).await.unwrap()
     }
 
     fn connect(&self) -> SimLink {
@@ -172,7 +167,7 @@ impl SimDevice {
     /// A new profile that redeems an invitation at `relay` and comes online.
     pub async fn join(relay: &SimRelay, name: &str) -> Self {
         let mut device = Self::create(name);
-        device.engine_mut().set_invitation(relay.invitation().await);
+        device.engine_mut().join_relay(&relay.invitation().await).unwrap();
         device.connect(relay);
         device.drive(relay).await;
         assert!(device.engine().account().is_some(), "{name} has an account");

@@ -74,7 +74,7 @@ impl Relay {
         Self { child, _dir: dir, data_dir, address: address.unwrap(), pin: pin.unwrap() }
     }
 
-    fn invite(&self) -> huisclos_protocol::access::InvitationToken {
+    fn invite(&self) -> Invitation {
         let output = Command::new(relay_binary())
             .arg("--data-dir")
             .arg(&self.data_dir)
@@ -82,7 +82,7 @@ impl Relay {
             .output()
             .unwrap();
         assert!(output.status.success());
-        Invitation::from_text(&String::from_utf8(output.stdout).unwrap()).unwrap().token().clone()
+        Invitation::from_text(&String::from_utf8(output.stdout).unwrap()).unwrap()
     }
 }
 
@@ -108,8 +108,13 @@ impl Person {
         let params = KdfParams::new(KdfParams::MIN_MEMORY_KIB, 1, 1).unwrap();
         let vault = Arc::new(Vault::create(dir.path(), &unlock, params).unwrap());
         let mut engine = Engine::create(vault, DisplayName::new(name).unwrap()).unwrap();
-        engine.set_invitation(relay.invite());
-        let connection = Connection::open(&mut engine, &[relay.address], relay.pin).await.unwrap();
+        engine.join_relay(&relay.invite()).unwrap();
+        // The invitation names the address the relay was told to print (its QUIC port);
+        // the profile keeps it with the pin, as a real client does.
+        let endpoint = engine.relay().unwrap().clone();
+        assert_eq!(endpoint.spki_pin(), relay.pin);
+        let connection =
+            Connection::open(&mut engine, &endpoint.resolve().unwrap(), endpoint.spki_pin()).await.unwrap();
         let mut person = Self { engine, connection, events: Vec::new(), _dir: dir };
         person.sync().await;
         assert!(person.engine.account().is_some(), "{name} has an account");
