@@ -295,6 +295,8 @@ struct ProfileRecord {
     relay: Option<Vec<u8>>,
     /// The relay invitation, until it opened the account (wire bytes).
     invitation: Option<Vec<u8>>,
+    /// The link offer shown, until a request answers it (wire bytes).
+    link_offer: Option<Vec<u8>>,
 }
 
 impl Drop for ProfileRecord {
@@ -622,6 +624,12 @@ impl Engine {
         engine.next_device_item = record.next_device_item;
         engine.requested = record.requested.iter().map(|g| GroupId::from_bytes(*g)).collect();
         engine.relay = record.relay.as_deref().map(RelayEndpoint::from_stored).transpose()?;
+        engine.link_offer = record
+            .link_offer
+            .as_deref()
+            .map(LinkOffer::from_wire)
+            .transpose()
+            .map_err(|_| CoreError::CorruptProfile("the stored link offer does not decode"))?;
         if let Some(bytes) = &record.invitation {
             let invitation = Invitation::from_wire(bytes)
                 .map_err(|_| CoreError::CorruptProfile("the stored invitation does not decode"))?;
@@ -704,6 +712,7 @@ impl Engine {
             requested: self.requested.iter().map(|g| *g.as_bytes()).collect(),
             relay: self.relay.as_ref().map(Wire::to_wire),
             invitation: self.pending_invitation.as_ref().map(Wire::to_wire),
+            link_offer: self.link_offer.as_ref().map(Wire::to_wire),
         };
         self.vault.put(NS_PROFILE, b"me", &encode(&record)?)
     }
@@ -864,6 +873,9 @@ impl Engine {
         let relay = self.relay.clone().ok_or(CoreError::NotFound("the relay's address: join a relay first"))?;
         let offer = LinkOffer::new(account, self.identity.public(), relay);
         self.link_offer = Some(offer.clone());
+        // Kept until answered, so the request may come after a restart.
+        self.save_profile()?;
+        self.persist()?;
         Ok(offer)
     }
 

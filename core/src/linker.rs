@@ -161,6 +161,11 @@ impl Linker {
         }
     }
 
+    /// The offer this device answers (it says where the relay is).
+    pub fn offer(&self) -> &LinkOffer {
+        &self.pending.offer
+    }
+
     /// The request to show to the existing device.
     pub fn request(&self) -> LinkRequest {
         self.pending.request()

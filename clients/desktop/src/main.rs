@@ -1,17 +1,808 @@
 //! `huisclos` — the desktop command-line client.
 //!
-//! **Not built yet.** The CLI (`init`, `join`, `space …`, `post`, `feed`, library and
-//! device commands, `watch`) arrives with the desktop-client issue, on top of
-//! `huisclos-core`. Until then this binary says so and exits with status 2, so that no
-//! script mistakes it for a working client.
+//! One profile per directory (`--profile`, `HUISCLOS_PROFILE`, or `~/.huisclos`),
+//! encrypted at rest under a passphrase. Every command opens the profile, does its
+//! work in the engine of `huisclos-core`, and — unless `--offline` — connects to the
+//! profile's relay to send what is queued and read what is new, then prints what
+//! happened. Work done offline waits in the profile's outbox for the next connection.
+//!
+//! Every sentence shown to a person comes from [`text`], so translations plug in
+//! there. The library commands (files, folders, notes) and device revocation,
+//! recovery and panic wipe come with the core features they drive.
 #![forbid(unsafe_code)]
 
+mod online;
+mod profile;
+mod resolve;
+mod text;
+
+use std::io::Write as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use huisclos_core::CoreError;
+use huisclos_core::client::Connection;
+use huisclos_core::engine::Engine;
+use huisclos_core::identity::{ContactCard, DisplayName};
+use huisclos_core::join::SpaceCard;
+use huisclos_core::link::{LinkOffer, LinkRequest};
+use huisclos_core::linker::{LinkStatus, Linker};
+use huisclos_core::space::{HistoryMode, Policy, Role, SpaceDescription, SpaceName};
+use huisclos_protocol::invitation::Invitation;
+
+use crate::text::Say;
+
+/// What can go wrong, as the person sees it.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum CliError {
+    /// The command cannot be done as typed.
+    #[error("{0}")]
+    Usage(String),
+    /// The engine refused or failed.
+    #[error("{0}")]
+    Core(#[from] CoreError),
+    /// The file system failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Huis Clos: end-to-end encrypted spaces for human-rights networks.
+#[derive(Parser)]
+#[command(name = "huisclos", version, about, long_about = None)]
+struct Cli {
+    /// The profile directory.
+    #[arg(long, global = true, env = "HUISCLOS_PROFILE", value_name = "DIR")]
+    profile: Option<PathBuf>,
+    /// Do not contact the relay: work stays queued for the next sync.
+    #[arg(long, global = true)]
+    offline: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Creates a new profile (asks for a passphrase, or reads HUISCLOS_PASSPHRASE).
+    Init {
+        /// Your name as others see it.
+        #[arg(long)]
+        name: String,
+        /// Link this new device to an existing identity: the offer shown by
+        /// `huisclos devices link` on the existing device.
+        #[arg(long, value_name = "OFFER")]
+        link: Option<String>,
+        /// With --link: how long to wait for the approval, in seconds.
+        #[arg(long, default_value_t = 600)]
+        wait: u64,
+    },
+    /// Joins the relay of an invitation (`huisclos1:…`) and opens the account.
+    Join {
+        /// The invitation text.
+        invitation: String,
+    },
+    /// Shows who this profile is, and the contact card to hand to people who invite you.
+    Whoami,
+    /// Lists the people you have met, with whether you verified them.
+    Contacts,
+    /// Shows the safety number to compare with a contact.
+    SafetyNumber {
+        /// A contact's name or the first hex digits of their identity key.
+        contact: String,
+    },
+    /// Marks a contact verified, after comparing safety numbers.
+    Verify {
+        /// A contact's name or identity key prefix.
+        contact: String,
+    },
+    /// Accepts a contact's changed identity key, after comparing safety numbers.
+    AcceptKey {
+        /// A contact's name or identity key prefix.
+        contact: String,
+    },
+    /// Spaces: create, list, invite, join, leave, manage.
+    #[command(subcommand)]
+    Space(SpaceCommand),
+    /// Posts news in a space.
+    Post {
+        /// The space (name or id prefix).
+        space: String,
+        /// The text (markdown).
+        text: String,
+    },
+    /// Comments under a post or comment.
+    Comment {
+        /// The space.
+        space: String,
+        /// The post or comment answered (id prefix, as `feed` shows).
+        item: String,
+        /// The text.
+        text: String,
+    },
+    /// Reacts to an item (or withdraws the reaction with --off).
+    React {
+        /// The space.
+        space: String,
+        /// The item (id prefix).
+        item: String,
+        /// The reaction, such as an emoji.
+        reaction: String,
+        /// Withdraw it.
+        #[arg(long)]
+        off: bool,
+    },
+    /// Edits your item (or anyone's, as a content manager).
+    Edit {
+        /// The space.
+        space: String,
+        /// The item (id prefix).
+        item: String,
+        /// The new text.
+        text: String,
+    },
+    /// Deletes your item (or anyone's, as a content manager).
+    Delete {
+        /// The space.
+        space: String,
+        /// The item (id prefix).
+        item: String,
+    },
+    /// Shows a space's feed, and marks it read.
+    Feed {
+        /// The space.
+        space: String,
+        /// One JSON object per line, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sends what is queued and reads what is new.
+    Sync,
+    /// Stays connected and prints new events as they come (Ctrl-C to stop).
+    Watch,
+    /// This person's devices.
+    #[command(subcommand)]
+    Devices(DevicesCommand),
+}
+
+#[derive(Subcommand)]
+enum SpaceCommand {
+    /// Creates a space; you become its space manager.
+    Create {
+        /// Its name.
+        name: String,
+        /// What it is for.
+        #[arg(long, default_value = "")]
+        description: String,
+        /// Who may join: open, on-request or confidential.
+        #[arg(long, default_value = "confidential", value_parser = parse_policy)]
+        policy: Policy,
+        /// Keep no history: content lives only in MLS messages, later members see only
+        /// what comes after they join, and the relay deletes messages after its
+        /// retention period.
+        #[arg(long)]
+        no_history: bool,
+    },
+    /// Lists your spaces and invitations.
+    List {
+        /// JSON, for scripts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lists a space's members.
+    Members {
+        /// The space.
+        space: String,
+    },
+    /// Invites a person (all their devices) with their contact card.
+    Invite {
+        /// The space.
+        space: String,
+        /// Their contact card (`huisclos-contact:…`, from `huisclos whoami`).
+        card: String,
+        /// Their role: reader, contributor, content-manager or space-manager.
+        #[arg(long, default_value = "contributor")]
+        role: Role,
+    },
+    /// Accepts an invitation.
+    Accept {
+        /// The space.
+        space: String,
+    },
+    /// Shows the card with which people ask to join an open or on-request space.
+    Card {
+        /// The space.
+        space: String,
+    },
+    /// Asks to join the space of a card.
+    Request {
+        /// The space card (`huisclos-space:…`).
+        card: String,
+        /// A word about yourself for the space manager.
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Lists the requests to join waiting for you.
+    Requests {
+        /// The space.
+        space: String,
+    },
+    /// Admits a person who asked to join.
+    Approve {
+        /// The space.
+        space: String,
+        /// Who asked (name or identity prefix, as `requests` shows).
+        person: String,
+        /// Their role.
+        #[arg(long, default_value = "contributor")]
+        role: Role,
+    },
+    /// Declines a request to join.
+    Decline {
+        /// The space.
+        space: String,
+        /// Who asked.
+        person: String,
+    },
+    /// Leaves a space with all your devices.
+    Leave {
+        /// The space.
+        space: String,
+    },
+    /// Removes a person (all their devices).
+    Remove {
+        /// The space.
+        space: String,
+        /// The member (name or identity prefix).
+        person: String,
+    },
+    /// Changes a member's role.
+    Role {
+        /// The space.
+        space: String,
+        /// The member.
+        person: String,
+        /// The new role.
+        role: Role,
+    },
+    /// Renames a space.
+    Rename {
+        /// The space.
+        space: String,
+        /// The new name.
+        name: String,
+    },
+    /// Changes a space's description.
+    Describe {
+        /// The space.
+        space: String,
+        /// The new description.
+        description: String,
+    },
+    /// Silences a space's new posts (answers to you still notify).
+    Mute {
+        /// The space.
+        space: String,
+    },
+    /// Lets a space's new posts notify again.
+    Unmute {
+        /// The space.
+        space: String,
+    },
+    /// Recreates a space stalled by a forbidden change, without its author.
+    Recreate {
+        /// The stalled space.
+        space: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DevicesCommand {
+    /// Lists this person's devices.
+    List,
+    /// Shows an offer to link a new device (then approve its request).
+    Link,
+    /// Approves a new device's request after checking its confirmation code.
+    Approve {
+        /// The request the new device shows (`huisclos-link-request:…`).
+        request: String,
+        /// Approve without asking (scripts): only when the code was compared already.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+fn parse_policy(text: &str) -> Result<Policy, String> {
+    match text {
+        "open" => Ok(Policy::Open),
+        "on-request" | "on request" => Ok(Policy::OnRequest),
+        "confidential" => Ok(Policy::Confidential),
+        _ => Err(format!("unknown policy {text:?}: use open, on-request or confidential")),
+    }
+}
 
 fn main() -> ExitCode {
-    eprintln!(
-        "huisclos: the desktop client is not built yet. \
-         What works today is the wire protocol: see README.md."
-    );
-    ExitCode::from(2)
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HUISCLOS_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("huisclos: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("huisclos: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), CliError> {
+    let dir = profile::directory(cli.profile)?;
+    let offline = cli.offline;
+    match cli.command {
+        Command::Init { name, link: None, .. } => {
+            let vault = profile::create_vault(&dir)?;
+            Engine::create(vault, DisplayName::new(name)?)?;
+            println!("{}", Say::ProfileCreated { dir: &dir.display().to_string() });
+            Ok(())
+        }
+        Command::Init { name, link: Some(offer), wait } => link_this_device(&dir, &name, &offer, wait).await,
+        Command::Join { invitation } => {
+            let invitation = Invitation::from_text(invitation.trim())
+                .map_err(|error| CliError::Usage(format!("not an invitation: {error}")))?;
+            let mut engine = profile::open(&dir)?;
+            engine.join_relay(&invitation)?;
+            online::sync(&mut engine, offline).await?;
+            match engine.account() {
+                Some(account) => println!("{}", Say::Joined { account: &text::short(account.as_bytes()) }),
+                None => println!("{}", Say::Queued),
+            }
+            Ok(())
+        }
+        Command::Whoami => {
+            let engine = profile::open(&dir)?;
+            println!("name:     {}", engine.name());
+            println!("identity: {}", hex::encode(engine.identity().as_bytes()));
+            if let Some(account) = engine.account() {
+                println!("account:  {}", hex::encode(account.as_bytes()));
+            }
+            for device in engine.devices() {
+                println!("device:   {} {}", text::short(device.body.device.as_bytes()), device.body.name);
+            }
+            if let Ok(card) = engine.contact_card() {
+                println!("card:     {}", card.to_text());
+            }
+            Ok(())
+        }
+        Command::Contacts => {
+            let engine = profile::open(&dir)?;
+            let contacts = engine.contacts();
+            if contacts.is_empty() {
+                println!("{}", Say::NothingHere);
+            }
+            for contact in contacts {
+                let state = match (contact.verified, contact.changed_to) {
+                    (_, Some(_)) => "KEY CHANGED",
+                    (true, None) => "verified",
+                    (false, None) => "not verified",
+                };
+                println!("{}  {}  {state}", contact.identity.short(), contact.name);
+            }
+            Ok(())
+        }
+        Command::SafetyNumber { contact } => {
+            let engine = profile::open(&dir)?;
+            let contact = resolve::contact(&engine, &contact)?;
+            let number = engine.safety_number(&contact.identity).to_string();
+            println!("{}", Say::SafetyNumber { name: &contact.name, number: &number });
+            Ok(())
+        }
+        Command::Verify { contact } => {
+            let mut engine = profile::open(&dir)?;
+            let contact = resolve::contact(&engine, &contact)?;
+            engine.mark_verified(&contact.identity)?;
+            println!("{}", Say::Verified { name: &contact.name });
+            Ok(())
+        }
+        Command::AcceptKey { contact } => {
+            let mut engine = profile::open(&dir)?;
+            let contact = resolve::contact(&engine, &contact)?;
+            engine.accept_identity_change(&contact.account)?;
+            println!("{}", Say::KeyAccepted { name: &contact.name });
+            Ok(())
+        }
+        Command::Space(command) => space(&dir, offline, command).await,
+        Command::Post { space, text } => {
+            let mut engine = profile::open(&dir)?;
+            let space = resolve::space_id(&engine, &space)?;
+            let id = engine.post(&space, &text)?;
+            finish_item(&mut engine, offline, &id).await
+        }
+        Command::Comment { space, item, text } => {
+            let mut engine = profile::open(&dir)?;
+            let space = resolve::space_id(&engine, &space)?;
+            let parent = resolve::item(&engine, &space, &item)?;
+            let id = engine.comment(&space, &parent, &text)?;
+            finish_item(&mut engine, offline, &id).await
+        }
+        Command::React { space, item, reaction, off } => {
+            let mut engine = profile::open(&dir)?;
+            let space = resolve::space_id(&engine, &space)?;
+            let target = resolve::item(&engine, &space, &item)?;
+            let id = engine.react(&space, &target, &reaction, !off)?;
+            finish_item(&mut engine, offline, &id).await
+        }
+        Command::Edit { space, item, text } => {
+            let mut engine = profile::open(&dir)?;
+            let space = resolve::space_id(&engine, &space)?;
+            let target = resolve::item(&engine, &space, &item)?;
+            let id = engine.edit(&space, &target, &text)?;
+            finish_item(&mut engine, offline, &id).await
+        }
+        Command::Delete { space, item } => {
+            let mut engine = profile::open(&dir)?;
+            let space = resolve::space_id(&engine, &space)?;
+            let target = resolve::item(&engine, &space, &item)?;
+            let id = engine.delete(&space, &target)?;
+            finish_item(&mut engine, offline, &id).await
+        }
+        Command::Feed { space, json } => {
+            let mut engine = profile::open(&dir)?;
+            if !json {
+                online::sync(&mut engine, offline).await?;
+            } else if let Some(connection) = online::connect(&mut engine, offline).await? {
+                // Scripts read only the feed on standard output.
+                connection.drive(&mut engine).await?;
+                connection.close(&mut engine);
+                while engine.poll_event().is_some() {}
+            }
+            let space = resolve::space_id(&engine, &space)?;
+            feed(&mut engine, &space, json)
+        }
+        Command::Sync => {
+            let mut engine = profile::open(&dir)?;
+            online::sync(&mut engine, offline).await?;
+            let spaces = engine.spaces().len();
+            let outbox = engine.outbox_len()?;
+            println!("{}", Say::SyncDone { spaces, outbox });
+            Ok(())
+        }
+        Command::Watch => {
+            let mut engine = profile::open(&dir)?;
+            online::watch(&mut engine).await
+        }
+        Command::Devices(command) => devices(&dir, offline, command).await,
+    }
+}
+
+/// Sends a new item if the relay is reachable, and says what became of it.
+async fn finish_item(
+    engine: &mut Engine,
+    offline: bool,
+    id: &huisclos_protocol::ids::ContentId,
+) -> Result<(), CliError> {
+    println!("{}", Say::ItemQueued { id: &text::short(id.as_bytes()) });
+    finish(engine, offline).await
+}
+
+/// Sends what the command queued, or says it waits.
+async fn finish(engine: &mut Engine, offline: bool) -> Result<(), CliError> {
+    // What the command itself did (its own item, shown at once) is not news.
+    while engine.poll_event().is_some() {}
+    let delivered = online::sync(engine, offline).await?;
+    if !delivered || engine.outbox_len()? > 0 {
+        println!("{}", Say::Queued);
+    }
+    Ok(())
+}
+
+fn feed(engine: &mut Engine, space: &huisclos_protocol::ids::GroupId, json: bool) -> Result<(), CliError> {
+    let items = engine.feed(space)?;
+    if json {
+        for item in &items {
+            let line = serde_json::json!({
+                "id": hex::encode(item.id),
+                "author": hex::encode(item.author),
+                "author_name": item.author_name,
+                "created_at": item.created_at,
+                "parent": item.parent.map(hex::encode),
+                "text": item.text,
+                "edited": item.edited,
+                "deleted": item.deleted,
+                "reactions": item.reactions.iter().map(|(r, who)| (r.clone(), who.len())).collect::<std::collections::BTreeMap<_, _>>(),
+            });
+            println!("{line}");
+        }
+    } else if items.is_empty() {
+        println!("{}", Say::NothingHere);
+    } else {
+        print_thread(&items, None, 0);
+    }
+    engine.mark_read(space)?;
+    Ok(())
+}
+
+/// Posts in arrival order, each followed by its comments, indented.
+fn print_thread(items: &[huisclos_core::engine::FeedItem], parent: Option<[u8; 16]>, depth: usize) {
+    for item in items.iter().filter(|i| i.parent == parent) {
+        let mut marks = String::new();
+        if item.edited {
+            marks.push_str(" (edited)");
+        }
+        let text = if item.deleted { "(deleted)".to_owned() } else { item.text.clone() };
+        let reactions: Vec<String> = item.reactions.iter().map(|(r, who)| format!("{r} {}", who.len())).collect();
+        let reactions = if reactions.is_empty() { String::new() } else { format!("  [{}]", reactions.join(", ")) };
+        let indent = "    ".repeat(depth);
+        println!("{indent}{} {}{marks}: {text}{reactions}", text::short(&item.id), item.author_name);
+        if depth < 8 {
+            print_thread(items, Some(item.id), depth + 1);
+        }
+    }
+}
+
+async fn space(dir: &std::path::Path, offline: bool, command: SpaceCommand) -> Result<(), CliError> {
+    let mut engine = profile::open(dir)?;
+    match command {
+        SpaceCommand::Create { name, description, policy, no_history } => {
+            let history = if no_history { HistoryMode::None } else { HistoryMode::Keep };
+            let id =
+                engine.create_space(SpaceName::new(&name)?, SpaceDescription::new(description)?, policy, history)?;
+            println!("{}", Say::SpaceCreated { id: &text::short(id.as_bytes()), name: &name });
+            finish(&mut engine, offline).await
+        }
+        SpaceCommand::List { json } => {
+            if !offline && !json {
+                online::sync(&mut engine, offline).await?;
+            }
+            let spaces = engine.spaces();
+            if json {
+                for s in &spaces {
+                    let line = serde_json::json!({
+                        "id": hex::encode(s.id.as_bytes()),
+                        "name": s.name,
+                        "description": s.description,
+                        "policy": text::policy(s.policy),
+                        "history": text::history(s.history),
+                        "role": text::role(s.my_role),
+                        "unread": s.unread,
+                        "removed": s.removed,
+                        "stalled": s.stalled,
+                        "replaced_by": s.replaced_by.map(|g| hex::encode(g.as_bytes())),
+                        "muted": s.muted,
+                    });
+                    println!("{line}");
+                }
+            } else if spaces.is_empty() {
+                println!("{}", Say::NothingHere);
+            } else {
+                for s in &spaces {
+                    let mut state = Vec::new();
+                    if s.unread > 0 {
+                        state.push(format!("{} unread", s.unread));
+                    }
+                    if s.removed {
+                        state.push("left".to_owned());
+                    }
+                    if s.stalled {
+                        state.push("stalled".to_owned());
+                    }
+                    if s.muted {
+                        state.push("muted".to_owned());
+                    }
+                    println!(
+                        "{}  {}  ({}, {}, you: {}){}",
+                        text::short(s.id.as_bytes()),
+                        s.name,
+                        text::policy(s.policy),
+                        text::history(s.history),
+                        text::role(s.my_role),
+                        if state.is_empty() { String::new() } else { format!("  {}", state.join(", ")) }
+                    );
+                }
+            }
+            Ok(())
+        }
+        SpaceCommand::Members { space } => {
+            let space = resolve::space_id(&engine, &space)?;
+            for member in engine.members(&space)? {
+                println!(
+                    "{}  {}  {}  ({} device{})",
+                    member.identity.short(),
+                    member.name,
+                    text::role(member.role),
+                    member.devices.len(),
+                    if member.devices.len() == 1 { "" } else { "s" }
+                );
+            }
+            Ok(())
+        }
+        SpaceCommand::Invite { space, card, role } => {
+            let space = resolve::space_id(&engine, &space)?;
+            let card = ContactCard::from_text(&card)?;
+            engine.invite(&space, &card, role)?;
+            let name = card.name().map(ToString::to_string).unwrap_or_default();
+            println!("{}", Say::Invited { name: &name });
+            finish(&mut engine, offline).await
+        }
+        SpaceCommand::Accept { space } => {
+            let space = resolve::space_id(&engine, &space)?;
+            engine.accept_invitation(&space)?;
+            online::sync(&mut engine, offline).await?;
+            Ok(())
+        }
+        SpaceCommand::Card { space } => {
+            let space = resolve::space_id(&engine, &space)?;
+            println!("{}", engine.space_card(&space)?.to_text());
+            Ok(())
+        }
+        SpaceCommand::Request { card, note } => {
+            let card = SpaceCard::from_text(&card)?;
+            engine.request_to_join(&card, &note)?;
+            println!("{}", Say::RequestSent { space: card.body.name.as_str() });
+            finish(&mut engine, offline).await
+        }
+        SpaceCommand::Requests { space } => {
+            online::sync(&mut engine, offline).await?;
+            let space = resolve::space_id(&engine, &space)?;
+            let requests = engine.join_requests(&space)?;
+            if requests.is_empty() {
+                println!("{}", Say::NothingHere);
+            }
+            for request in requests {
+                println!("{}  {}  \"{}\"", request.identity.short(), request.name, request.note);
+            }
+            Ok(())
+        }
+        SpaceCommand::Approve { space, person, role } => {
+            let space = resolve::space_id(&engine, &space)?;
+            let people: Vec<_> = engine.join_requests(&space)?.into_iter().map(|r| (r.identity, r.name)).collect();
+            let person = resolve::person(&people, &person)?;
+            engine.approve_request(&space, &person, role)?;
+            finish(&mut engine, offline).await
+        }
+        SpaceCommand::Decline { space, person } => {
+            let space = resolve::space_id(&engine, &space)?;
+            let people: Vec<_> = engine.join_requests(&space)?.into_iter().map(|r| (r.identity, r.name)).collect();
+            let person = resolve::person(&people, &person)?;
+            engine.decline_request(&space, &person)?;
+            println!("{}", Say::Done);
+            Ok(())
+        }
+        SpaceCommand::Leave { space } => {
+            let space = resolve::space_id(&engine, &space)?;
+            engine.leave(&space)?;
+            finish(&mut engine, offline).await
+        }
+        SpaceCommand::Remove { space, person } => {
+            let space = resolve::space_id(&engine, &space)?;
+            let person = resolve::member(&engine, &space, &person)?;
+            engine.remove(&space, &person)?;
+            finish(&mut engine, offline).await
+        }
+        SpaceCommand::Role { space, person, role } => {
+            let space = resolve::space_id(&engine, &space)?;
+            let person = resolve::member(&engine, &space, &person)?;
+            engine.set_role(&space, &person, role)?;
+            finish(&mut engine, offline).await
+        }
+        SpaceCommand::Rename { space, name } => {
+            let space = resolve::space_id(&engine, &space)?;
+            engine.rename(&space, SpaceName::new(name)?)?;
+            finish(&mut engine, offline).await
+        }
+        SpaceCommand::Describe { space, description } => {
+            let space = resolve::space_id(&engine, &space)?;
+            engine.describe(&space, SpaceDescription::new(description)?)?;
+            finish(&mut engine, offline).await
+        }
+        SpaceCommand::Mute { space } => {
+            let space = resolve::space_id(&engine, &space)?;
+            engine.set_muted(&space, true)?;
+            println!("{}", Say::Done);
+            Ok(())
+        }
+        SpaceCommand::Unmute { space } => {
+            let space = resolve::space_id(&engine, &space)?;
+            engine.set_muted(&space, false)?;
+            println!("{}", Say::Done);
+            Ok(())
+        }
+        SpaceCommand::Recreate { space } => {
+            let space = resolve::space_id(&engine, &space)?;
+            let successor = engine.recreate_space(&space)?;
+            let name = engine.spaces().into_iter().find(|s| s.id == successor).map(|s| s.name).unwrap_or_default();
+            println!("{}", Say::SpaceCreated { id: &text::short(successor.as_bytes()), name: &name });
+            finish(&mut engine, offline).await
+        }
+    }
+}
+
+async fn devices(dir: &std::path::Path, offline: bool, command: DevicesCommand) -> Result<(), CliError> {
+    let mut engine = profile::open(dir)?;
+    match command {
+        DevicesCommand::List => {
+            for (i, device) in engine.devices().iter().enumerate() {
+                let this = if i == 0 { "  (this device)" } else { "" };
+                println!("{}  {}{this}", text::short(device.body.device.as_bytes()), device.body.name);
+            }
+            Ok(())
+        }
+        DevicesCommand::Link => {
+            let offer = engine.link_offer()?;
+            println!("{}", offer.to_text());
+            eprintln!("{}", Say::LinkOfferShown);
+            Ok(())
+        }
+        DevicesCommand::Approve { request, yes } => {
+            let request = LinkRequest::from_text(&request)?;
+            let name = request.body.name.to_string();
+            let code = request.confirmation_code();
+            if !yes {
+                print!("{}", Say::LinkConfirm { name: &name, code: &code });
+                std::io::stdout().flush()?;
+                let mut answer = String::new();
+                std::io::stdin().read_line(&mut answer)?;
+                if answer.trim() != "yes" {
+                    println!("{}", Say::LinkDeclined);
+                    return Ok(());
+                }
+            }
+            engine.approve_link(&request)?;
+            println!("{}", Say::LinkApproved { name: &name });
+            finish(&mut engine, offline).await
+        }
+    }
+}
+
+/// The new device's side of linking: shows its request, then waits at the relay for
+/// the grant and becomes a full device of the person.
+async fn link_this_device(dir: &std::path::Path, name: &str, offer: &str, wait: u64) -> Result<(), CliError> {
+    let mut linker = if huisclos_core::vault::Vault::exists(dir) {
+        // An earlier run was interrupted: resume it.
+        Linker::load(profile::open_vault(dir)?)?
+    } else {
+        let offer = LinkOffer::from_text(offer)?;
+        Linker::create(profile::create_vault(dir)?, offer, DisplayName::new(name)?)?
+    };
+    let request = linker.request();
+    println!("{}", request.to_text());
+    eprintln!("{}", Say::LinkRequestShown { code: &request.confirmation_code() });
+    eprintln!("{}", Say::LinkWaiting);
+    let endpoint = linker.offer().relay.clone();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);
+    loop {
+        if let Ok(addresses) = endpoint.resolve()
+            && let Ok(connection) = Connection::open(&mut linker, &addresses, endpoint.spki_pin()).await
+        {
+            let driven = connection.drive(&mut linker).await;
+            connection.close(&mut linker);
+            if driven.is_ok() && linker.status() == LinkStatus::Linked {
+                break;
+            }
+        }
+        if let Some(refusal) = linker.take_refusal() {
+            // Something sent in the approval's place did not open or verify; the real
+            // grant may still come.
+            eprintln!("refused: {refusal}");
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(CliError::Usage("not approved in time; run the same command again to keep waiting".into()));
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+    let mut engine =
+        linker.take_engine().ok_or_else(|| CliError::Usage("the link finished without an engine".into()))?;
+    online::sync(&mut engine, false).await?;
+    println!("{}", Say::Linked { name: engine.name().as_str() });
+    Ok(())
 }

@@ -1,0 +1,133 @@
+//! Talking to the relay: connect (QUIC, then TCP+TLS), drive the engine until it has
+//! nothing left to send, and show what happened.
+
+use std::time::Duration;
+
+use huisclos_core::client::Connection;
+use huisclos_core::engine::{ClientEvent, Engine};
+use huisclos_protocol::ids::{ContentId, GroupId};
+
+use crate::CliError;
+use crate::text::{self, Say};
+
+/// Connects the engine to its relay, unless `offline`; `None` (and a line saying why)
+/// when the relay cannot be reached: the caller's work stays queued.
+pub(crate) async fn connect(engine: &mut Engine, offline: bool) -> Result<Option<Connection>, CliError> {
+    if offline {
+        return Ok(None);
+    }
+    let endpoint = engine
+        .relay()
+        .cloned()
+        .ok_or_else(|| CliError::Usage("this profile has joined no relay: run huisclos join INVITATION".into()))?;
+    let addresses = match endpoint.resolve() {
+        Ok(addresses) => addresses,
+        Err(error) => {
+            eprintln!("{}", Say::Offline { why: &error.to_string() });
+            return Ok(None);
+        }
+    };
+    match Connection::open(engine, &addresses, endpoint.spki_pin()).await {
+        Ok(connection) => Ok(Some(connection)),
+        Err(error) => {
+            eprintln!("{}", Say::Offline { why: &error.to_string() });
+            Ok(None)
+        }
+    }
+}
+
+/// Connects, sends and reads everything, prints the events (not each new item: the
+/// notifications say what deserves attention), and closes.
+pub(crate) async fn sync(engine: &mut Engine, offline: bool) -> Result<bool, CliError> {
+    let Some(connection) = connect(engine, offline).await? else {
+        print_events(engine, false);
+        return Ok(false);
+    };
+    let outcome = run(engine, &connection).await;
+    connection.close(engine);
+    print_events(engine, false);
+    outcome.map(|()| true)
+}
+
+async fn run(engine: &mut Engine, connection: &Connection) -> Result<(), CliError> {
+    // Logging in queues a full sync: welcomes, every space, the outbox.
+    connection.drive(engine).await?;
+    // Work that the answers started (a commit's Welcome, history keys after an add)
+    // and pushed events that came meanwhile; a short quiet period ends it.
+    while connection.wait_and_drive(engine, Duration::from_millis(300)).await? {}
+    Ok(())
+}
+
+/// Stays connected and prints events as they come, reconnecting after a failure,
+/// until Ctrl-C.
+pub(crate) async fn watch(engine: &mut Engine) -> Result<(), CliError> {
+    println!("{}", Say::Watching);
+    let mut delay = Duration::from_secs(1);
+    loop {
+        let connection = tokio::select! {
+            connected = connect(engine, false) => connected?,
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        };
+        let Some(connection) = connection else {
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                _ = tokio::signal::ctrl_c() => return Ok(()),
+            }
+            delay = (delay * 2).min(Duration::from_secs(60));
+            continue;
+        };
+        delay = Duration::from_secs(1);
+        let failed = loop {
+            print_events(engine, true);
+            let step = tokio::select! {
+                step = connection.wait_and_drive(engine, Duration::from_secs(30)) => step,
+                _ = tokio::signal::ctrl_c() => {
+                    connection.close(engine);
+                    return Ok(());
+                }
+            };
+            if let Err(error) = step {
+                break error;
+            }
+        };
+        eprintln!("{}", Say::Offline { why: &failed.to_string() });
+    }
+}
+
+/// Prints every event the engine reported, one line each; new items too when
+/// `content`.
+pub(crate) fn print_events(engine: &mut Engine, content: bool) {
+    let mut events = Vec::new();
+    while let Some(event) = engine.poll_event() {
+        events.push(event);
+    }
+    for event in &events {
+        let space_name = |space: &GroupId| {
+            engine
+                .spaces()
+                .into_iter()
+                .find(|s| &s.id == space)
+                .map_or_else(|| text::short(space.as_bytes()), |s| s.name)
+        };
+        let item_line = |space: &GroupId, item: &ContentId| {
+            let item = engine.item(space, item).ok()??;
+            Some(format!("[{}] {}: {}", space_name(space), item.author_name, item.text))
+        };
+        if matches!(event, ClientEvent::Content { .. }) && !content {
+            continue;
+        }
+        if let Some(line) = text::event(event, &space_name, &item_line) {
+            let security = matches!(
+                event,
+                ClientEvent::SecurityWarning { .. }
+                    | ClientEvent::IdentityChanged { .. }
+                    | ClientEvent::Rejected { .. }
+            );
+            if security {
+                eprintln!("{line}");
+            } else {
+                println!("{line}");
+            }
+        }
+    }
+}

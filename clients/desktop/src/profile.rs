@@ -1,0 +1,87 @@
+//! Where a profile lives, and how it is unlocked.
+//!
+//! The passphrase comes from `HUISCLOS_PASSPHRASE` (for scripts; the variable is read
+//! once and the copy is zeroized), or is asked for on the terminal without echo. It is
+//! never written anywhere and never part of an error message.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use huisclos_core::engine::Engine;
+use huisclos_core::vault::{KdfParams, Passphrase, Unlock, Vault};
+use zeroize::Zeroizing;
+
+use crate::CliError;
+
+/// The environment variable a script may hand the passphrase in.
+pub(crate) const PASSPHRASE_VAR: &str = "HUISCLOS_PASSPHRASE";
+
+/// The profile directory: `--profile`, `HUISCLOS_PROFILE`, or `~/.huisclos`.
+pub(crate) fn directory(given: Option<PathBuf>) -> Result<PathBuf, CliError> {
+    if let Some(dir) = given {
+        return Ok(dir);
+    }
+    let home = std::env::var_os("HOME")
+        .ok_or_else(|| CliError::Usage("no profile directory: pass --profile DIR or set HUISCLOS_PROFILE".into()))?;
+    Ok(Path::new(&home).join(".huisclos"))
+}
+
+fn read_passphrase(prompt: &str) -> Result<Zeroizing<String>, CliError> {
+    if let Some(value) = std::env::var_os(PASSPHRASE_VAR) {
+        let value = Zeroizing::new(
+            value.into_string().map_err(|_| CliError::Usage(format!("{PASSPHRASE_VAR} is not valid UTF-8")))?,
+        );
+        return Ok(value);
+    }
+    let typed = rpassword::prompt_password(prompt)
+        .map_err(|_| CliError::Usage(format!("no passphrase: type it on a terminal or set {PASSPHRASE_VAR}")))?;
+    Ok(Zeroizing::new(typed))
+}
+
+/// Asks for a new passphrase (twice on a terminal).
+pub(crate) fn new_unlock() -> Result<Unlock, CliError> {
+    let first = read_passphrase("New passphrase: ")?;
+    if std::env::var_os(PASSPHRASE_VAR).is_none() {
+        let second = read_passphrase("Same passphrase again: ")?;
+        if *first != *second {
+            return Err(CliError::Usage("the two passphrases differ; nothing was created".into()));
+        }
+    }
+    if first.chars().count() < 8 {
+        return Err(CliError::Usage("a passphrase has at least 8 characters".into()));
+    }
+    Ok(Unlock::Passphrase(Passphrase::new(first.as_str())))
+}
+
+/// Creates the vault of a new profile in `dir` (which must not hold one).
+pub(crate) fn create_vault(dir: &Path) -> Result<Arc<Vault>, CliError> {
+    if Vault::exists(dir) {
+        return Err(CliError::Usage(format!("a profile already exists in {}", dir.display())));
+    }
+    let unlock = new_unlock()?;
+    std::fs::create_dir_all(dir)?;
+    Ok(Arc::new(Vault::create(dir, &unlock, KdfParams::DEFAULT)?))
+}
+
+/// Opens the vault of the profile in `dir`.
+pub(crate) fn open_vault(dir: &Path) -> Result<Arc<Vault>, CliError> {
+    if !Vault::exists(dir) {
+        return Err(CliError::Usage(format!(
+            "no profile in {}: create one with huisclos init --name NAME",
+            dir.display()
+        )));
+    }
+    let passphrase = read_passphrase("Passphrase: ")?;
+    Ok(Arc::new(Vault::open(dir, &Unlock::Passphrase(Passphrase::new(passphrase.as_str())))?))
+}
+
+/// Opens the profile's engine.
+pub(crate) fn open(dir: &Path) -> Result<Engine, CliError> {
+    let vault = open_vault(dir)?;
+    if huisclos_core::linker::Linker::is_pending(&vault)? {
+        return Err(CliError::Usage(
+            "this device waits to be linked: run huisclos init --link again to finish, once approved".into(),
+        ));
+    }
+    Ok(Engine::load(vault)?)
+}

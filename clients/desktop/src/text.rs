@@ -1,0 +1,162 @@
+//! Every sentence the CLI shows a person, in one place, so that translations can plug in
+//! here later without touching the commands. Nothing here prints content or secrets
+//! except where the person asked for them (their own feed, their own contact card).
+
+use huisclos_core::engine::{ClientEvent, NotificationKind};
+use huisclos_core::space::{HistoryMode, Policy, Role};
+
+/// Something the CLI says.
+pub(crate) enum Say<'a> {
+    ProfileCreated { dir: &'a str },
+    Joined { account: &'a str },
+    Queued,
+    Offline { why: &'a str },
+    SyncDone { spaces: usize, outbox: usize },
+    SpaceCreated { id: &'a str, name: &'a str },
+    Invited { name: &'a str },
+    ItemQueued { id: &'a str },
+    NothingHere,
+    LinkOfferShown,
+    LinkRequestShown { code: &'a str },
+    LinkConfirm { name: &'a str, code: &'a str },
+    LinkApproved { name: &'a str },
+    LinkDeclined,
+    LinkWaiting,
+    Linked { name: &'a str },
+    Watching,
+    Verified { name: &'a str },
+    KeyAccepted { name: &'a str },
+    SafetyNumber { name: &'a str, number: &'a str },
+    RequestSent { space: &'a str },
+    Done,
+}
+
+impl std::fmt::Display for Say<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Say::ProfileCreated { dir } => {
+                write!(f, "Profile created in {dir}. Join a relay next: huisclos join INVITATION")
+            }
+            Say::Joined { account } => write!(f, "Joined the relay; account {account}."),
+            Say::Queued => write!(f, "Saved; it will be sent at the next sync."),
+            Say::Offline { why } => write!(f, "Offline ({why}); everything stays queued for the next sync."),
+            Say::SyncDone { spaces, outbox } => {
+                write!(f, "Up to date: {spaces} space(s), {outbox} item(s) waiting to be sent.")
+            }
+            Say::SpaceCreated { id, name } => write!(f, "Space \"{name}\" created ({id})."),
+            Say::Invited { name } => write!(f, "Invitation for {name} queued."),
+            Say::ItemQueued { id } => write!(f, "Item {id} saved."),
+            Say::NothingHere => write!(f, "Nothing here yet."),
+            Say::LinkOfferShown => write!(
+                f,
+                "Show this offer to the new device (huisclos init --name NAME --link OFFER there), then approve \
+                 its request here with: huisclos devices approve REQUEST"
+            ),
+            Say::LinkRequestShown { code } => write!(
+                f,
+                "Approve this request on your existing device (huisclos devices approve REQUEST). \
+                 Both devices show the confirmation code {code}."
+            ),
+            Say::LinkConfirm { name, code } => {
+                write!(f, "Link the device \"{name}\" with confirmation code {code}? Type yes to approve: ")
+            }
+            Say::LinkApproved { name } => write!(f, "Device \"{name}\" approved; it receives your identity now."),
+            Say::LinkDeclined => write!(f, "Not approved; nothing was sent."),
+            Say::LinkWaiting => write!(f, "Waiting for the approval…"),
+            Say::Linked { name } => write!(f, "This device is now linked to {name}'s identity."),
+            Say::Watching => write!(f, "Watching for new events (Ctrl-C to stop)…"),
+            Say::Verified { name } => write!(f, "{name} is marked verified."),
+            Say::KeyAccepted { name } => {
+                write!(f, "The new identity key of {name} is accepted (unverified: compare safety numbers).")
+            }
+            Say::SafetyNumber { name, number } => {
+                write!(
+                    f,
+                    "Safety number with {name} (compare it with theirs, in person or by a trusted call):\n{number}"
+                )
+            }
+            Say::RequestSent { space } => write!(f, "Request to join \"{space}\" sent; you join once it is approved."),
+            Say::Done => write!(f, "Done."),
+        }
+    }
+}
+
+/// A role's name as typed and shown.
+pub(crate) fn role(role: Role) -> &'static str {
+    role.name()
+}
+
+/// A policy's name as typed and shown.
+pub(crate) fn policy(policy: Policy) -> &'static str {
+    match policy {
+        Policy::Open => "open",
+        Policy::OnRequest => "on request",
+        Policy::Confidential => "confidential",
+    }
+}
+
+/// A history mode's name as shown.
+pub(crate) fn history(history: HistoryMode) -> &'static str {
+    match history {
+        HistoryMode::Keep => "history kept",
+        HistoryMode::None => "no history",
+    }
+}
+
+/// One line for an engine event, or `None` for those not worth a line.
+/// `space_name` names a space by id; `item_text` reads an item's text for new content.
+pub(crate) fn event(
+    event: &ClientEvent,
+    space_name: &dyn Fn(&huisclos_protocol::ids::GroupId) -> String,
+    item_line: &dyn Fn(&huisclos_protocol::ids::GroupId, &huisclos_protocol::ids::ContentId) -> Option<String>,
+) -> Option<String> {
+    Some(match event {
+        ClientEvent::Online | ClientEvent::Delivered(_) | ClientEvent::SpaceChanged(_) => return None,
+        ClientEvent::AccountCreated(_) => "Account created.".to_owned(),
+        ClientEvent::Invited { space, name, by } => {
+            format!("{by} invited you to \"{name}\". Accept with: huisclos space accept {}", short(space.as_bytes()))
+        }
+        ClientEvent::Joined(space) => format!("You are in \"{}\".", space_name(space)),
+        ClientEvent::RemovedFromSpace(space) => format!("You are no longer in \"{}\".", space_name(space)),
+        ClientEvent::Recreated { stalled, successor } => format!(
+            "\"{}\" was recreated without the member who stalled it; it continues as {}.",
+            space_name(stalled),
+            short(successor.as_bytes())
+        ),
+        ClientEvent::Content { space, item } => item_line(space, item)?,
+        ClientEvent::Notify { space, kind, from, .. } => {
+            let what = match kind {
+                NotificationKind::Post => "posted",
+                NotificationKind::Reply => "answered you",
+                NotificationKind::Reaction => "reacted to your item",
+            };
+            format!("! {from} {what} in \"{}\"", space_name(space))
+        }
+        ClientEvent::JoinRequested { space, name, identity, admitted: true } => {
+            format!("{name} ({}) asked to join \"{}\" and was admitted.", identity.short(), space_name(space))
+        }
+        ClientEvent::JoinRequested { space, name, identity, admitted: false } => format!(
+            "{name} ({}) asks to join \"{}\". Decide with: huisclos space requests {}",
+            identity.short(),
+            space_name(space),
+            short(space.as_bytes())
+        ),
+        ClientEvent::IdentityChanged { name, previous, current, was_verified, .. } => format!(
+            "SECURITY: the identity key of {name} changed ({} -> {}){}. Nothing is done with the new key until you \
+             compare safety numbers and run: huisclos accept-key {name}",
+            previous.short(),
+            current.short(),
+            if *was_verified { "; the old key was verified" } else { "" }
+        ),
+        ClientEvent::Rejected { reason, .. } => format!("refused: {reason}"),
+        ClientEvent::SecurityWarning { space, warning } => match space {
+            Some(space) => format!("SECURITY in \"{}\": {warning}", space_name(space)),
+            None => format!("SECURITY: {warning}"),
+        },
+    })
+}
+
+/// The first eight hex digits of an id: what the CLI shows and accepts as a prefix.
+pub(crate) fn short(bytes: &[u8]) -> String {
+    hex::encode(bytes).chars().take(8).collect()
+}
