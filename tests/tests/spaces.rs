@@ -4,10 +4,6 @@
 // Test helpers outside `#[test]` functions: a failure here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::{BufRead, BufReader};
-use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
 use huisclos_core::client::Connection;
@@ -18,80 +14,7 @@ use huisclos_core::linker::{LinkStatus, Linker};
 use huisclos_core::space::{HistoryMode, Policy, Role, SpaceDescription, SpaceName};
 use huisclos_core::vault::{KdfParams, Passphrase, Unlock, Vault};
 use huisclos_protocol::ids::GroupId;
-use huisclos_protocol::invitation::Invitation;
-use huisclos_transport::tls::SpkiPin;
-
-/// The relay binary next to this test's own build output, built first if missing.
-fn relay_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test path");
-    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target dir").to_path_buf();
-    let binary = dir.join("huisclos-relay");
-    if !binary.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo).args(["build", "-p", "huisclos-relay", "--bin", "huisclos-relay"]).status();
-        assert!(status.map(|s| s.success()).unwrap_or(false), "building the relay failed");
-    }
-    binary
-}
-
-struct Relay {
-    child: Child,
-    _dir: tempfile::TempDir,
-    data_dir: PathBuf,
-    address: SocketAddr,
-    pin: SpkiPin,
-}
-
-impl Relay {
-    fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let data_dir = dir.path().join("relay");
-        std::fs::create_dir_all(&data_dir).unwrap();
-        let mut child = Command::new(relay_binary())
-            .arg("--data-dir")
-            .arg(&data_dir)
-            .env("HUISCLOS_RELAY_QUIC_LISTEN", "127.0.0.1:0")
-            .env("HUISCLOS_RELAY_TCP_LISTEN", "127.0.0.1:0")
-            .env("HUISCLOS_RELAY_METRICS_LISTEN", "127.0.0.1:0")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-        let (mut address, mut pin) = (None, None);
-        for line in lines.by_ref() {
-            let line = line.unwrap();
-            let Some(rest) = line.strip_prefix("huisclos-relay: ") else { continue };
-            let (key, value) = rest.split_once(' ').unwrap_or((rest, ""));
-            match key {
-                "quic" => address = Some(value.parse().unwrap()),
-                "pin" => pin = Some(SpkiPin(hex::decode(value).unwrap().try_into().unwrap())),
-                "ready" => break,
-                _ => {}
-            }
-        }
-        std::thread::spawn(move || for _ in lines {});
-        Self { child, _dir: dir, data_dir, address: address.unwrap(), pin: pin.unwrap() }
-    }
-
-    fn invite(&self) -> Invitation {
-        let output = Command::new(relay_binary())
-            .arg("--data-dir")
-            .arg(&self.data_dir)
-            .args(["admin", "invite", "--valid-hours", "1"])
-            .output()
-            .unwrap();
-        assert!(output.status.success());
-        Invitation::from_text(&String::from_utf8(output.stdout).unwrap()).unwrap()
-    }
-}
-
-impl Drop for Relay {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use huisclos_tests::process::RelayProcess;
 
 /// One person's device: a profile on disk, its engine, its connection.
 struct Person {
@@ -102,7 +25,7 @@ struct Person {
 }
 
 impl Person {
-    async fn join(relay: &Relay, name: &str) -> Self {
+    async fn join(relay: &RelayProcess, name: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let unlock = Unlock::Passphrase(Passphrase::new(format!("{name}'s passphrase")));
         let params = KdfParams::new(KdfParams::MIN_MEMORY_KIB, 1, 1).unwrap();
@@ -122,7 +45,7 @@ impl Person {
     }
 
     /// A second device of `existing`'s person, linked through the relay.
-    async fn link(relay: &Relay, existing: &mut Person, name: &str) -> Self {
+    async fn link(relay: &RelayProcess, existing: &mut Person, name: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let unlock = Unlock::Passphrase(Passphrase::new(format!("{name}'s second passphrase")));
         let params = KdfParams::new(KdfParams::MIN_MEMORY_KIB, 1, 1).unwrap();
@@ -172,7 +95,7 @@ async fn settle(people: &mut [&mut Person]) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_confidential_space_from_creation_to_removal() {
-    let relay = Relay::start();
+    let relay = RelayProcess::start();
     let mut alice = Person::join(&relay, "Alice").await;
     let mut bob = Person::join(&relay, "Bob").await;
     let mut carol = Person::join(&relay, "Carol").await;

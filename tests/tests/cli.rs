@@ -1,0 +1,231 @@
+//! The `huisclos` CLI as people use it: separate processes for each command, profiles
+//! on disk, the real `huisclos-relay` binary over QUIC on loopback. What the README's
+//! main job shows, with its results checked.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use huisclos_tests::process::{RelayProcess, cli_binary};
+
+const PASSPHRASE: &str = "a passphrase for the CLI test";
+
+struct Profile {
+    dir: PathBuf,
+}
+
+impl Profile {
+    fn new(root: &Path, name: &str) -> Self {
+        Self { dir: root.join(name) }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(cli_binary());
+        command.arg("--profile").arg(&self.dir).args(args).env("HUISCLOS_PASSPHRASE", PASSPHRASE);
+        command
+    }
+
+    /// Runs a command that must succeed; its standard output.
+    fn run(&self, args: &[&str]) -> String {
+        let output = self.command(args).output().unwrap();
+        assert!(
+            output.status.success(),
+            "huisclos {args:?} failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stdout).unwrap()
+    }
+
+    /// Runs a command that must fail.
+    fn fail(&self, args: &[&str]) -> Output {
+        let output = self.command(args).output().unwrap();
+        assert!(!output.status.success(), "huisclos {args:?} should fail");
+        output
+    }
+
+    fn card(&self) -> String {
+        let whoami = self.run(&["whoami"]);
+        whoami.lines().find_map(|l| l.strip_prefix("card:")).unwrap().trim().to_owned()
+    }
+
+    fn feed(&self, space: &str) -> Vec<serde_json::Value> {
+        self.run(&["feed", space, "--json"]).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    }
+}
+
+fn texts(feed: &[serde_json::Value]) -> Vec<String> {
+    feed.iter().map(|i| i["text"].as_str().unwrap().to_owned()).collect()
+}
+
+fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.is_file() {
+                // Not the relay's admin socket.
+                found.push((path.clone(), std::fs::read(&path).unwrap()));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn two_people_create_a_space_and_exchange_posts_with_the_cli() {
+    let relay = RelayProcess::start();
+    let root = tempfile::tempdir().unwrap();
+    let alice = Profile::new(root.path(), "alice");
+    let bob = Profile::new(root.path(), "bob");
+
+    assert!(alice.run(&["init", "--name", "Alice"]).contains("Profile created"));
+    assert!(alice.run(&["join", &relay.first_invitation]).contains("Joined the relay"));
+    bob.run(&["init", "--name", "Bob"]);
+    bob.run(&["join", &relay.invite().to_text()]);
+
+    assert!(alice.run(&["space", "create", "Case 207", "--description", "Beirut"]).contains("created"));
+    alice.run(&["space", "invite", "Case 207", &bob.card(), "--role", "contributor"]);
+    assert!(bob.run(&["sync"]).contains("Alice invited you to \"Case 207\""));
+    assert!(bob.run(&["space", "accept", "Case 207"]).contains("You are in \"Case 207\""));
+
+    alice.run(&["post", "Case 207", "The hearing moved to Thursday"]);
+    let feed = bob.feed("Case 207");
+    assert_eq!(texts(&feed), ["The hearing moved to Thursday"]);
+    assert_eq!(feed[0]["author_name"], "Alice");
+    let post = feed[0]["id"].as_str().unwrap().to_owned();
+    bob.run(&["comment", "Case 207", &post[..8], "I will bring the file"]);
+    bob.run(&["react", "Case 207", &post[..8], "👍"]);
+    let feed = alice.feed("Case 207");
+    assert_eq!(texts(&feed), ["The hearing moved to Thursday", "I will bring the file"]);
+    assert_eq!(feed[1]["parent"].as_str().unwrap(), post);
+    assert_eq!(feed[0]["reactions"]["👍"], 1);
+    let human = alice.run(&["feed", "Case 207"]);
+    assert!(human.contains("Alice: The hearing moved to Thursday  [👍 1]"), "{human}");
+    assert!(human.contains("    ") && human.contains("Bob: I will bring the file"), "comments indented: {human}");
+
+    // Written offline: kept in the outbox, sent by the next sync.
+    assert!(alice.run(&["--offline", "post", "Case 207", "Written on the train"]).contains("next sync"));
+    assert_eq!(bob.feed("Case 207").len(), 2);
+    alice.run(&["sync"]);
+    assert!(texts(&bob.feed("Case 207")).contains(&"Written on the train".to_owned()));
+
+    // Members and roles, from both sides.
+    let members = bob.run(&["space", "members", "Case 207"]);
+    assert!(members.contains("Alice  space manager") && members.contains("Bob  contributor"), "{members}");
+    let contacts = alice.run(&["contacts"]);
+    assert!(contacts.contains("Bob  not verified"), "{contacts}");
+    let number = alice.run(&["safety-number", "Bob"]);
+    let theirs = bob.run(&["safety-number", "Alice"]);
+    assert_eq!(number.lines().last(), theirs.lines().last(), "the same sixty digits on both sides");
+    alice.run(&["verify", "Bob"]);
+    assert!(alice.run(&["contacts"]).contains("Bob  verified"));
+
+    // Bad input: a typed error, nothing changed, no secret in the message.
+    let wrong = alice.command(&["whoami"]).env("HUISCLOS_PASSPHRASE", "not the passphrase").output().unwrap();
+    assert!(!wrong.status.success());
+    let message = String::from_utf8_lossy(&wrong.stderr);
+    assert!(message.contains("wrong passphrase") && !message.contains("not the passphrase"), "{message}");
+    let forged = alice.fail(&["space", "invite", "Case 207", "huisclos-contact:AAAA"]);
+    assert!(String::from_utf8_lossy(&forged.stderr).starts_with("huisclos: "));
+    let unknown = alice.fail(&["post", "No such space", "text"]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no space matches"));
+    assert!(bob.fail(&["space", "remove", "Case 207", "Alice"]).status.code() == Some(1), "a contributor");
+    assert_eq!(alice.feed("Case 207").len(), 3);
+
+    // No text reached a file unencrypted, at the relay or in either profile.
+    for needle in ["The hearing moved to Thursday", "I will bring the file", "Written on the train", PASSPHRASE] {
+        for dir in [relay.data_dir(), alice.dir.as_path(), bob.dir.as_path()] {
+            for (path, bytes) in files(dir) {
+                assert!(
+                    !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                    "{needle:?} in {}",
+                    path.display()
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_new_device_is_linked_with_the_cli_and_reads_its_persons_spaces() {
+    let relay = RelayProcess::start();
+    let root = tempfile::tempdir().unwrap();
+    let alice = Profile::new(root.path(), "alice");
+    let laptop = Profile::new(root.path(), "laptop");
+    alice.run(&["init", "--name", "Alice"]);
+    alice.run(&["join", &relay.first_invitation]);
+    alice.run(&["space", "create", "Notes", "--policy", "on-request"]);
+    alice.run(&["post", "Notes", "Call the family first"]);
+
+    // The offer, then the new device's request, then the approval on the old device.
+    let offer = alice.run(&["devices", "link"]).trim().to_owned();
+    assert!(offer.starts_with("huisclos-link-offer:"));
+    let mut new_device = laptop
+        .command(&["init", "--name", "Alice (laptop)", "--link", &offer, "--wait", "120"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(new_device.stdout.take().unwrap()).lines();
+    let request = lines.next().unwrap().unwrap();
+    assert!(request.starts_with("huisclos-link-request:"));
+    let stderr = BufReader::new(new_device.stderr.take().unwrap()).lines().next().unwrap().unwrap();
+    let code = stderr.split("confirmation code ").nth(1).unwrap()[..6].to_owned();
+
+    // Without --yes the old device asks, and anything but "yes" declines.
+    let mut asking =
+        alice.command(&["devices", "approve", &request]).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    std::io::Write::write_all(asking.stdin.as_mut().unwrap(), b"no\n").unwrap();
+    let declined = asking.wait_with_output().unwrap();
+    let prompt = String::from_utf8_lossy(&declined.stdout);
+    assert!(prompt.contains(&code), "the same code on both devices: {prompt}");
+    assert!(prompt.contains("Not approved"));
+    alice.run(&["devices", "approve", &request, "--yes"]);
+
+    let linked: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    assert!(new_device.wait().unwrap().success(), "{linked:?}");
+    assert!(linked.iter().any(|l| l.contains("linked to Alice")), "{linked:?}");
+    assert!(alice.run(&["devices", "list"]).contains("Alice (laptop)"));
+    // Alice's first device adds the laptop to her space at its next sync.
+    alice.run(&["sync"]);
+    assert_eq!(texts(&laptop.feed("Notes")), ["Call the family first"]);
+    laptop.run(&["post", "Notes", "Posted from the laptop"]);
+    assert_eq!(texts(&alice.feed("Notes")), ["Call the family first", "Posted from the laptop"]);
+    let spaces = laptop.run(&["space", "list", "--json"]);
+    let space: serde_json::Value = serde_json::from_str(spaces.lines().next().unwrap()).unwrap();
+    assert_eq!((space["name"].as_str(), space["role"].as_str()), (Some("Notes"), Some("space manager")));
+}
+
+#[test]
+fn help_lists_every_command() {
+    let output = Command::new(cli_binary()).arg("--help").output().unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8_lossy(&output.stdout);
+    for command in [
+        "init",
+        "join",
+        "whoami",
+        "safety-number",
+        "space",
+        "post",
+        "comment",
+        "react",
+        "feed",
+        "sync",
+        "watch",
+        "devices",
+    ] {
+        assert!(help.contains(command), "{command} missing from:\n{help}");
+    }
+    let output = Command::new(cli_binary()).args(["space", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    for command in ["create", "list", "invite", "accept", "request", "approve", "leave", "remove", "role"] {
+        assert!(help.contains(command), "space {command} missing from:\n{help}");
+    }
+}
