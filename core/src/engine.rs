@@ -70,6 +70,9 @@ pub const KEY_PACKAGE_TARGET: u32 = 20;
 pub const MAX_BACKOFF_SECS: u64 = 300;
 /// The longest wait a relay's rate limit can impose before the next try.
 pub const MAX_RELAY_BACKOFF_SECS: u64 = 3600;
+/// "Your epoch is stale" answers in one epoch, each followed by a read that found no
+/// newer commit, before the engine reports the relay and backs off.
+pub const MAX_STALE_IN_EPOCH: u32 = 3;
 /// Log entries and content records asked for per page.
 const PAGE: u16 = 128;
 
@@ -329,6 +332,9 @@ struct GroupMeta {
     /// Whether this device finished its first read of the space: what it reads
     /// before is history, and does not notify.
     caught_up: bool,
+    /// Whether `next_seq` is a position this device has read up to (a device that
+    /// joined by Welcome learns where its first epoch starts from its first entry).
+    cursor_known: bool,
     /// Whether new posts stay silent (replies and reactions to this person still
     /// notify).
     muted: bool,
@@ -510,6 +516,8 @@ pub struct Engine {
     devices: Vec<DeviceCertificate>,
     /// Spaces this person asked to join.
     requested: BTreeSet<GroupId>,
+    /// Per space: the epoch of the last "stale epoch" answers, and how many came in it.
+    stale: BTreeMap<GroupId, (Option<u64>, u32)>,
     /// The people met, and the identity key held for each.
     contacts: ContactBook,
     /// Where the relay is.
@@ -677,6 +685,7 @@ impl Engine {
             certificate,
             devices: Vec::new(),
             requested: BTreeSet::new(),
+            stale: BTreeMap::new(),
             contacts: ContactBook::default(),
             relay: None,
             pending_invitation: None,
@@ -1537,7 +1546,10 @@ impl Engine {
         }
         match transient {
             Some(hint) => self.back_off(hint),
-            None => self.failures = 0,
+            // The step itself may have decided to wait (a relay that keeps saying the
+            // epoch is stale): then the count of failures goes on growing.
+            None if self.retry_at.is_none() => self.failures = 0,
+            None => {}
         }
     }
 
@@ -1554,6 +1566,36 @@ impl Engine {
         self.retry_at = Some(self.now.saturating_add(delay));
         self.jobs.clear();
         self.follow_up = None;
+    }
+
+    /// The relay says the space moved past this device's epoch: read what was missed,
+    /// then send again. A relay that says so while serving no commit to read would
+    /// have the device ask for ever; after [`MAX_STALE_IN_EPOCH`] such answers in one
+    /// epoch the engine reports it and waits as after any refusal.
+    fn on_stale(&mut self, group: GroupId) {
+        let epoch = self.spaces.get(&group).map(|s| s.group.epoch().as_u64());
+        let entry = self.stale.entry(group).or_insert((epoch, 0));
+        if entry.0 != epoch {
+            *entry = (epoch, 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
+        let count = entry.1;
+        if count == MAX_STALE_IN_EPOCH {
+            self.warn(
+                Some(group),
+                "the relay says this space moved on but serves no commit that leads there: it may be withholding \
+                 the space's changes from this device",
+            );
+        }
+        if count >= MAX_STALE_IN_EPOCH {
+            // Other requests may well succeed meanwhile: the wait grows with this
+            // space's refusals, not only with consecutive failures.
+            self.failures = self.failures.max(count - MAX_STALE_IN_EPOCH);
+            self.back_off(0);
+        } else {
+            self.jobs.push_front(Job::Outbox);
+            self.jobs.push_front(Job::Sync(group));
+        }
     }
 
     /// When the engine wants to be polled again even if nothing arrives (a retry after
@@ -1602,7 +1644,7 @@ impl Engine {
             }
             (Step::FetchContent { group }, Ok(ResponseBody::ContentPage(page))) => self.on_content_page(group, page),
             (Step::FetchContent { group }, Err(RelayError::StaleEpoch { .. })) => {
-                self.push_job(Job::Sync(group));
+                self.on_stale(group);
                 Ok(())
             }
             (Step::Outbox { index, stage }, answer) => self.on_outbox_answer(index, stage, answer),
@@ -1912,13 +1954,26 @@ impl Engine {
     }
 
     fn on_log_page(&mut self, group: GroupId, page: huisclos_protocol::messages::LogPage) -> Result<()> {
+        // Sequence numbers are dense; only a space without history loses messages to
+        // the relay's retention. Anywhere else a gap is the relay withholding entries.
+        let dense = self.spaces.get(&group).map(Space::meta_history_mode).transpose()? == Some(HistoryMode::Keep);
         for entry in page.entries.iter() {
             let position = entry.seq.get();
             let Some(space) = self.spaces.get_mut(&group) else { return Ok(()) };
             if position < space.meta.next_seq || space.meta.removed || space.meta.stalled {
                 continue;
             }
+            let skipped = (dense && space.meta.cursor_known && position > space.meta.next_seq)
+                .then(|| (space.meta.next_seq, position - 1));
             space.meta.next_seq = position + 1;
+            space.meta.cursor_known = true;
+            if let Some((first, last)) = skipped {
+                self.warn(
+                    Some(group),
+                    format!("the relay skipped log entries {first} to {last}: messages may have been withheld"),
+                );
+            }
+            let Some(space) = self.spaces.get_mut(&group) else { return Ok(()) };
             if space.meta.pending_commit_seq == Some(position) {
                 space.meta.pending_commit_seq = None;
                 space.meta.own_seqs.remove(&position);
@@ -2105,10 +2160,19 @@ impl Engine {
     fn on_content_page(&mut self, group: GroupId, page: huisclos_protocol::messages::ContentPage) -> Result<()> {
         for record in page.records.iter() {
             let Some(space) = self.spaces.get_mut(&group) else { return Ok(()) };
-            if record.seq.get() < space.meta.content_next {
+            let position = record.seq.get();
+            if position < space.meta.content_next {
                 continue;
             }
-            space.meta.content_next = record.seq.get() + 1;
+            // Content records are never deleted: a gap is the relay withholding some.
+            let skipped = (position > space.meta.content_next).then(|| (space.meta.content_next, position - 1));
+            space.meta.content_next = position + 1;
+            if let Some((first, last)) = skipped {
+                self.warn(
+                    Some(group),
+                    format!("the relay skipped content records {first} to {last}: items may have been withheld"),
+                );
+            }
             let outcome = (|| -> Result<()> {
                 let sealed = SealedRecord::from_bytes(record.sealed.as_bytes())?;
                 let key = self
@@ -2357,8 +2421,7 @@ impl Engine {
                 let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound("space"))?;
                 space.group.clear_pending_proposals(self.provider.storage()).map_err(mls_error)?;
                 self.persist()?;
-                self.jobs.push_front(Job::Outbox);
-                self.jobs.push_front(Job::Sync(group));
+                self.on_stale(group);
                 Ok(())
             }
             (OutboxStage::Commit { .. }, Err(RelayError::StaleEpoch { .. })) => {
@@ -2367,8 +2430,7 @@ impl Engine {
                 let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound("space"))?;
                 space.group.clear_pending_commit(self.provider.storage()).map_err(mls_error)?;
                 self.persist()?;
-                self.jobs.push_front(Job::Outbox);
-                self.jobs.push_front(Job::Sync(group));
+                self.on_stale(group);
                 Ok(())
             }
             (OutboxStage::Commit { .. }, Err(error)) => {
@@ -2392,8 +2454,7 @@ impl Engine {
             }
             (OutboxStage::Single, Ok(answer)) => self.finish_single(index, &item, group, Some(answer)),
             (OutboxStage::Single, Err(RelayError::StaleEpoch { .. })) => {
-                self.jobs.push_front(Job::Outbox);
-                self.jobs.push_front(Job::Sync(group));
+                self.on_stale(group);
                 Ok(())
             }
             (OutboxStage::Welcome, Ok(_)) => Ok(()),
@@ -2504,6 +2565,7 @@ impl Engine {
         let mut meta = GroupMeta::default();
         meta.accepted = true;
         meta.caught_up = true;
+        meta.cursor_known = true;
         if history == HistoryMode::Keep {
             meta.history.push((0, HistoryKey::generate(0).expose_for_storage()));
         }

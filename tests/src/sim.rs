@@ -9,7 +9,9 @@
 //!
 //! A test can hold a device's next request ([`SimDevice::hold`]) while other devices
 //! act, then deliver it ([`SimDevice::step`]); or let the relay take a request and lose
-//! the answer ([`SimDevice::lose_answer`]), as a dropped connection would.
+//! the answer ([`SimDevice::lose_answer`]), as a dropped connection would; or play a
+//! malicious relay, changing each true answer before the device sees it
+//! ([`SimDevice::step_through`], [`SimDevice::sync_through`]).
 
 // Test support: a failure here is a failed test, reported where it happens.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
@@ -76,6 +78,16 @@ impl SimRelay {
         let later = huisclos_relay::store::sled_store::now().get() + days * 24 * 3600;
         let later = huisclos_protocol::ids::UnixSeconds::new(later).unwrap();
         self.relay.store().expire_messages(later, usize::MAX).unwrap()
+    }
+
+    /// What the store hands out for a claim of `device`'s key package, taken directly
+    /// from the store (a malicious relay can serve it to anyone).
+    pub fn take_key_package(
+        &self,
+        device: huisclos_protocol::ids::DeviceId,
+    ) -> huisclos_protocol::messages::ClaimedPackage {
+        use huisclos_relay::store::RelayStore;
+        self.relay.store().claim_key_packages(&[device]).unwrap().remove(0).expect("the device has key packages")
     }
 
     /// The directory holding the relay's store files.
@@ -312,6 +324,40 @@ impl SimDevice {
         true
     }
 
+    /// Delivers the next request to the relay, lets `tamper` change the relay's answer
+    /// as a malicious relay would, and feeds the result to the device. Returns `false`
+    /// when the device had nothing to send.
+    pub async fn step_through(&mut self, relay: &SimRelay, tamper: &mut Tamper<'_>) -> bool {
+        if self.hold().is_none() {
+            return false;
+        }
+        let (id, body) = self.held.take().unwrap();
+        let mut answer = relay.answer(self.link.as_ref().unwrap(), id, body.clone()).await;
+        tamper(&body, &mut answer);
+        let now = self.tick();
+        self.engine_mut().handle_response(id, answer, now);
+        self.feed_events();
+        true
+    }
+
+    /// Steps through `tamper` until the device has nothing left to send.
+    pub async fn drive_through(&mut self, relay: &SimRelay, tamper: &mut Tamper<'_>) {
+        for _ in 0..MAX_STEPS {
+            if !self.step_through(relay, tamper).await {
+                return;
+            }
+        }
+        panic!("{} still sends after {MAX_STEPS} steps through a tampering relay: a livelock", self.name);
+    }
+
+    /// Asks for a full sync and drives it through `tamper`.
+    pub async fn sync_through(&mut self, relay: &SimRelay, tamper: &mut Tamper<'_>) {
+        if self.link.is_some() {
+            self.engine_mut().sync_all();
+            self.drive_through(relay, tamper).await;
+        }
+    }
+
     /// Answers the next request with `error` in the relay's place (an overloaded or
     /// failing relay); the relay never sees it.
     pub fn refuse_next(&mut self, error: RelayError) -> bool {
@@ -384,6 +430,48 @@ impl SimDevice {
             })
             .collect()
     }
+}
+
+/// What a malicious relay does to one answer: it sees the request and changes the true
+/// answer at will.
+pub type Tamper<'a> = dyn FnMut(&RequestBody, &mut Result<ResponseBody, RelayError>) + Send + 'a;
+
+/// Creates a space of `device` with a name, policy and history mode.
+pub fn create_space(
+    device: &mut SimDevice,
+    name: &str,
+    policy: huisclos_core::space::Policy,
+    history: huisclos_core::space::HistoryMode,
+) -> huisclos_protocol::ids::GroupId {
+    use huisclos_core::space::{SpaceDescription, SpaceName};
+    device
+        .engine_mut()
+        .create_space(SpaceName::new(name).unwrap(), SpaceDescription::new("").unwrap(), policy, history)
+        .unwrap()
+}
+
+/// Alice's confidential space "Case 207" with the others in it, each with a role and
+/// their invitation accepted; everyone settled.
+pub async fn space_with(
+    relay: &SimRelay,
+    alice: &mut SimDevice,
+    others: &mut [(&mut SimDevice, huisclos_core::space::Role)],
+    history: huisclos_core::space::HistoryMode,
+) -> huisclos_protocol::ids::GroupId {
+    let space = create_space(alice, "Case 207", huisclos_core::space::Policy::Confidential, history);
+    for (other, role) in others.iter() {
+        let card = other.engine().contact_card().unwrap();
+        alice.engine_mut().invite(&space, &card, *role).unwrap();
+    }
+    alice.drive(relay).await;
+    for (other, _) in others.iter_mut() {
+        other.sync(relay).await;
+        other.engine_mut().accept_invitation(&space).unwrap();
+    }
+    let mut all: Vec<&mut SimDevice> = vec![alice];
+    all.extend(others.iter_mut().map(|(d, _)| &mut **d));
+    settle(relay, &mut all).await;
+    space
 }
 
 /// The security warnings among `events`.

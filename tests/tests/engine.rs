@@ -10,36 +10,10 @@ use huisclos_core::space::{HistoryMode, Policy, Role, SpaceDescription, SpaceNam
 use huisclos_core::vault::{Passphrase, Unlock, Vault};
 use huisclos_protocol::ids::GroupId;
 use huisclos_protocol::messages::RequestBody;
-use huisclos_tests::sim::{SimDevice, SimRelay, settle};
+use huisclos_tests::sim::{SimDevice, SimRelay, settle, space_with};
 
 fn create_space(device: &mut SimDevice, name: &str, history: HistoryMode) -> GroupId {
-    device
-        .engine_mut()
-        .create_space(SpaceName::new(name).unwrap(), SpaceDescription::new("").unwrap(), Policy::Confidential, history)
-        .unwrap()
-}
-
-/// Alice's space with the others in it (all accepted), everyone settled.
-async fn space_with(
-    relay: &SimRelay,
-    alice: &mut SimDevice,
-    others: &mut [(&mut SimDevice, Role)],
-    history: HistoryMode,
-) -> GroupId {
-    let space = create_space(alice, "Case 207", history);
-    for (other, role) in others.iter() {
-        let card = other.engine().contact_card().unwrap();
-        alice.engine_mut().invite(&space, &card, *role).unwrap();
-    }
-    alice.drive(relay).await;
-    for (other, _) in others.iter_mut() {
-        other.sync(relay).await;
-        other.engine_mut().accept_invitation(&space).unwrap();
-    }
-    let mut all: Vec<&mut SimDevice> = vec![alice];
-    all.extend(others.iter_mut().map(|(d, _)| &mut **d));
-    settle(relay, &mut all).await;
-    space
+    huisclos_tests::sim::create_space(device, name, Policy::Confidential, history)
 }
 
 /// Steps `device` until its next request is a commit, and keeps that request.
