@@ -66,6 +66,9 @@ macro_rules! machine {
 machine!(Engine);
 machine!(Linker);
 
+/// How long QUIC may try alone before TCP+TLS is tried alongside it.
+pub const QUIC_HEAD_START: Duration = Duration::from_secs(3);
+
 /// The wall clock, in the engine's unit.
 pub fn now() -> Now {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
@@ -78,24 +81,61 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Connects to the first reachable address: QUIC to each address, then TCP+TLS to
-    /// each (for networks that drop UDP). Tells the engine, which then logs in.
+    /// Connects to the first reachable address: QUIC first, and TCP+TLS as well once
+    /// QUIC has had [`QUIC_HEAD_START`] without success (a network that drops UDP
+    /// would otherwise cost the whole QUIC timeout at every connection). Tells the
+    /// engine, which then logs in.
     ///
     /// # Errors
     /// [`CoreError::Transport`] with the last failure when nothing answers.
     pub async fn open(engine: &mut impl Machine, addresses: &[SocketAddr], pin: SpkiPin) -> Result<Self> {
+        Self::open_with_head_start(engine, addresses, pin, QUIC_HEAD_START).await
+    }
+
+    /// As [`Connection::open`], with QUIC's head start over TCP+TLS given.
+    ///
+    /// # Errors
+    /// As [`Connection::open`].
+    pub async fn open_with_head_start(
+        engine: &mut impl Machine,
+        addresses: &[SocketAddr],
+        pin: SpkiPin,
+        head_start: Duration,
+    ) -> Result<Self> {
+        let quic = Self::first_reachable(TransportKind::Quic, addresses, pin);
+        let tcp = async {
+            tokio::time::sleep(head_start).await;
+            Self::first_reachable(TransportKind::Tcp, addresses, pin).await
+        };
+        tokio::pin!(quic, tcp);
+        let (mut quic_failed, mut tcp_failed) = (false, false);
+        let relay = loop {
+            let failure = tokio::select! {
+                outcome = &mut quic, if !quic_failed => match outcome {
+                    Ok(relay) => break relay,
+                    Err(error) => { quic_failed = true; error }
+                },
+                outcome = &mut tcp, if !tcp_failed => match outcome {
+                    Ok(relay) => break relay,
+                    Err(error) => { tcp_failed = true; error }
+                },
+            };
+            if quic_failed && tcp_failed {
+                return Err(failure);
+            }
+        };
+        engine.connected(relay.exporter().clone(), now());
+        Ok(Self { relay })
+    }
+
+    async fn first_reachable(kind: TransportKind, addresses: &[SocketAddr], pin: SpkiPin) -> Result<RelayClient> {
         let mut last = CoreError::Transport("no relay address".into());
-        for kind in [TransportKind::Quic, TransportKind::Tcp] {
-            for address in addresses {
-                match RelayClient::connect(kind, *address, pin).await {
-                    Ok(relay) => {
-                        engine.connected(relay.exporter().clone(), now());
-                        return Ok(Self { relay });
-                    }
-                    Err(error) => {
-                        tracing::info!(%address, ?kind, %error, "relay not reachable this way");
-                        last = error.into();
-                    }
+        for address in addresses {
+            match RelayClient::connect(kind, *address, pin).await {
+                Ok(relay) => return Ok(relay),
+                Err(error) => {
+                    tracing::info!(%address, ?kind, %error, "relay not reachable this way");
+                    last = error.into();
                 }
             }
         }

@@ -44,6 +44,8 @@ pub struct RelayProcess {
     pub data_dir: PathBuf,
     /// Its QUIC address.
     pub address: SocketAddr,
+    /// Its TCP+TLS address.
+    pub tcp_address: SocketAddr,
     /// Its key's pin.
     pub pin: SpkiPin,
     /// The invitation it printed on first start.
@@ -67,13 +69,14 @@ impl RelayProcess {
             .spawn()
             .expect("relay starts");
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let (mut address, mut pin, mut first_invitation) = (None, None, None);
+        let (mut address, mut tcp_address, mut pin, mut first_invitation) = (None, None, None, None);
         for line in lines.by_ref() {
             let line = line.expect("relay output");
             let Some(rest) = line.strip_prefix("huisclos-relay: ") else { continue };
             let (key, value) = rest.split_once(' ').unwrap_or((rest, ""));
             match key {
                 "quic" => address = Some(value.parse().expect("address")),
+                "tcp" => tcp_address = Some(value.parse().expect("address")),
                 "pin" => {
                     let bytes: [u8; 32] = hex::decode(value).expect("hex pin").try_into().expect("32-byte pin");
                     pin = Some(SpkiPin(bytes));
@@ -89,6 +92,7 @@ impl RelayProcess {
             _dir: dir,
             data_dir,
             address: address.expect("relay printed its address"),
+            tcp_address: tcp_address.expect("relay printed its TCP address"),
             pin: pin.expect("relay printed its pin"),
             first_invitation: first_invitation.expect("relay printed its first invitation"),
         }
@@ -116,5 +120,147 @@ impl Drop for RelayProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// One person's device talking to a [`RelayProcess`] over a real connection: a profile
+/// on disk, its engine, its connection (reopened after a failure, as a client does).
+pub struct Person {
+    /// The engine.
+    pub engine: huisclos_core::engine::Engine,
+    /// Every event reported so far.
+    pub events: Vec<huisclos_core::engine::ClientEvent>,
+    /// How many times the connection failed and was opened again.
+    pub reconnects: u32,
+    connection: Option<huisclos_core::client::Connection>,
+    via: Vec<SocketAddr>,
+    pin: SpkiPin,
+    _dir: tempfile::TempDir,
+}
+
+impl Person {
+    fn vault(name: &str) -> (tempfile::TempDir, std::sync::Arc<huisclos_core::vault::Vault>) {
+        use huisclos_core::vault::{KdfParams, Passphrase, Unlock, Vault};
+        let dir = tempfile::tempdir().unwrap();
+        let unlock = Unlock::Passphrase(Passphrase::new(format!("{name}'s passphrase")));
+        let params = KdfParams::new(KdfParams::MIN_MEMORY_KIB, 1, 1).unwrap();
+        let vault = std::sync::Arc::new(Vault::create(dir.path(), &unlock, params).unwrap());
+        (dir, vault)
+    }
+
+    /// A new person who joins `relay` with an invitation, reaching it at the addresses
+    /// the invitation names.
+    pub async fn join(relay: &RelayProcess, name: &str) -> Self {
+        let (dir, vault) = Self::vault(name);
+        let mut engine =
+            huisclos_core::engine::Engine::create(vault, huisclos_core::identity::DisplayName::new(name).unwrap())
+                .unwrap();
+        engine.join_relay(&relay.invite()).unwrap();
+        // The profile keeps the relay's address and pin from the invitation, as a real
+        // client does.
+        let endpoint = engine.relay().unwrap().clone();
+        assert_eq!(endpoint.spki_pin(), relay.pin);
+        Self::start(engine, endpoint.resolve().unwrap(), endpoint.spki_pin(), dir).await
+    }
+
+    /// As [`Person::join`], but reaching the relay only through `via` (an emulated
+    /// link in front of it).
+    pub async fn join_via(relay: &RelayProcess, name: &str, via: Vec<SocketAddr>) -> Self {
+        let (dir, vault) = Self::vault(name);
+        let mut engine =
+            huisclos_core::engine::Engine::create(vault, huisclos_core::identity::DisplayName::new(name).unwrap())
+                .unwrap();
+        engine.join_relay(&relay.invite()).unwrap();
+        Self::start(engine, via, relay.pin, dir).await
+    }
+
+    /// A second device of `existing`'s person, linked through the relay.
+    pub async fn link(relay: &RelayProcess, existing: &mut Person, name: &str) -> Self {
+        use huisclos_core::link::{LinkOffer, LinkRequest};
+        use huisclos_core::linker::{LinkStatus, Linker};
+        let (dir, vault) = Self::vault(&format!("{name} (second device)"));
+        let offer = LinkOffer::from_text(&existing.engine.link_offer().unwrap().to_text()).unwrap();
+        let mut linker =
+            Linker::create(vault, offer, huisclos_core::identity::DisplayName::new(name).unwrap()).unwrap();
+        let request = LinkRequest::from_text(&linker.request().to_text()).unwrap();
+        existing.engine.approve_link(&request).unwrap();
+        existing.sync().await;
+
+        // The offer tells the new device where the relay is and which key to pin.
+        let endpoint = linker.offer().relay.clone();
+        assert_eq!(endpoint.spki_pin(), relay.pin);
+        let addresses = endpoint.resolve().unwrap();
+        let connection =
+            huisclos_core::client::Connection::open(&mut linker, &addresses, endpoint.spki_pin()).await.unwrap();
+        connection.drive(&mut linker).await.unwrap();
+        assert_eq!(linker.status(), LinkStatus::Linked, "{:?}", linker.take_refusal());
+        connection.close(&mut linker);
+        let engine = linker.take_engine().unwrap();
+        Self::start(engine, addresses, endpoint.spki_pin(), dir).await
+    }
+
+    async fn start(
+        engine: huisclos_core::engine::Engine,
+        via: Vec<SocketAddr>,
+        pin: SpkiPin,
+        dir: tempfile::TempDir,
+    ) -> Self {
+        let mut person = Self { engine, events: Vec::new(), reconnects: 0, connection: None, via, pin, _dir: dir };
+        person.sync().await;
+        assert!(person.engine.account().is_some(), "{} has an account", person.engine.name());
+        person
+    }
+
+    /// The transport in use, if connected.
+    pub fn transport(&self) -> Option<huisclos_transport::client::TransportKind> {
+        self.connection.as_ref().map(huisclos_core::client::Connection::kind)
+    }
+
+    /// Sends everything queued and reads everything new. A failed connection is opened
+    /// again (up to ten times) and the work resumes, as a client on a bad network does.
+    pub async fn sync(&mut self) {
+        for _ in 0..10 {
+            if self.connection.is_none() {
+                match huisclos_core::client::Connection::open(&mut self.engine, &self.via, self.pin).await {
+                    Ok(connection) => self.connection = Some(connection),
+                    Err(_) => {
+                        self.reconnects += 1;
+                        continue;
+                    }
+                }
+            }
+            let connection = self.connection.as_ref().unwrap();
+            self.engine.sync_all();
+            match connection.drive(&mut self.engine).await {
+                Ok(()) => break,
+                Err(_) => {
+                    self.connection = None;
+                    self.reconnects += 1;
+                }
+            }
+        }
+        while let Some(event) = self.engine.poll_event() {
+            self.events.push(event);
+        }
+    }
+
+    /// The texts of a space's feed, as `(author, text)`.
+    pub fn texts(&self, space: &huisclos_protocol::ids::GroupId) -> Vec<(String, String)> {
+        self.engine.feed(space).unwrap().into_iter().map(|i| (i.author_name, i.text)).collect()
+    }
+
+    /// The security warnings reported so far.
+    pub fn warnings(&self) -> Vec<String> {
+        crate::sim::warnings(&self.events)
+    }
+}
+
+/// Syncs everyone three times over: what one sends in a round, the others read in the
+/// next.
+pub async fn settle(people: &mut [&mut Person]) {
+    for _ in 0..3 {
+        for person in people.iter_mut() {
+            person.sync().await;
+        }
     }
 }

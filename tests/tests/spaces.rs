@@ -4,94 +4,9 @@
 // Test helpers outside `#[test]` functions: a failure here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-
-use huisclos_core::client::Connection;
-use huisclos_core::engine::{ClientEvent, Engine};
-use huisclos_core::identity::DisplayName;
-use huisclos_core::link::{LinkOffer, LinkRequest};
-use huisclos_core::linker::{LinkStatus, Linker};
+use huisclos_core::engine::ClientEvent;
 use huisclos_core::space::{HistoryMode, Policy, Role, SpaceDescription, SpaceName};
-use huisclos_core::vault::{KdfParams, Passphrase, Unlock, Vault};
-use huisclos_protocol::ids::GroupId;
-use huisclos_tests::process::RelayProcess;
-
-/// One person's device: a profile on disk, its engine, its connection.
-struct Person {
-    engine: Engine,
-    connection: Connection,
-    events: Vec<ClientEvent>,
-    _dir: tempfile::TempDir,
-}
-
-impl Person {
-    async fn join(relay: &RelayProcess, name: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let unlock = Unlock::Passphrase(Passphrase::new(format!("{name}'s passphrase")));
-        let params = KdfParams::new(KdfParams::MIN_MEMORY_KIB, 1, 1).unwrap();
-        let vault = Arc::new(Vault::create(dir.path(), &unlock, params).unwrap());
-        let mut engine = Engine::create(vault, DisplayName::new(name).unwrap()).unwrap();
-        engine.join_relay(&relay.invite()).unwrap();
-        // The invitation names the address the relay was told to print (its QUIC port);
-        // the profile keeps it with the pin, as a real client does.
-        let endpoint = engine.relay().unwrap().clone();
-        assert_eq!(endpoint.spki_pin(), relay.pin);
-        let connection =
-            Connection::open(&mut engine, &endpoint.resolve().unwrap(), endpoint.spki_pin()).await.unwrap();
-        let mut person = Self { engine, connection, events: Vec::new(), _dir: dir };
-        person.sync().await;
-        assert!(person.engine.account().is_some(), "{name} has an account");
-        person
-    }
-
-    /// A second device of `existing`'s person, linked through the relay.
-    async fn link(relay: &RelayProcess, existing: &mut Person, name: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let unlock = Unlock::Passphrase(Passphrase::new(format!("{name}'s second passphrase")));
-        let params = KdfParams::new(KdfParams::MIN_MEMORY_KIB, 1, 1).unwrap();
-        let vault = Arc::new(Vault::create(dir.path(), &unlock, params).unwrap());
-        let offer = LinkOffer::from_text(&existing.engine.link_offer().unwrap().to_text()).unwrap();
-        let mut linker = Linker::create(vault, offer, DisplayName::new(name).unwrap()).unwrap();
-        let request = LinkRequest::from_text(&linker.request().to_text()).unwrap();
-        existing.engine.approve_link(&request).unwrap();
-        existing.sync().await;
-
-        let connection = Connection::open(&mut linker, &[relay.address], relay.pin).await.unwrap();
-        connection.drive(&mut linker).await.unwrap();
-        assert_eq!(linker.status(), LinkStatus::Linked, "{:?}", linker.take_refusal());
-        connection.close(&mut linker);
-        let mut engine = linker.take_engine().unwrap();
-        let connection = Connection::open(&mut engine, &[relay.address], relay.pin).await.unwrap();
-        let mut person = Self { engine, connection, events: Vec::new(), _dir: dir };
-        person.sync().await;
-        person
-    }
-
-    async fn sync(&mut self) {
-        self.engine.sync_all();
-        self.connection.drive(&mut self.engine).await.unwrap();
-        while let Some(event) = self.engine.poll_event() {
-            self.events.push(event);
-        }
-    }
-
-    fn texts(&self, space: &GroupId) -> Vec<(String, String)> {
-        self.engine.feed(space).unwrap().into_iter().map(|i| (i.author_name, i.text)).collect()
-    }
-
-    fn warnings(&self) -> Vec<String> {
-        huisclos_tests::sim::warnings(&self.events)
-    }
-}
-
-async fn settle(people: &mut [&mut Person]) {
-    // Two rounds: what one person sends in round one, everyone reads in round two.
-    for _ in 0..3 {
-        for person in people.iter_mut() {
-            person.sync().await;
-        }
-    }
-}
+use huisclos_tests::process::{Person, RelayProcess, settle};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_confidential_space_from_creation_to_removal() {
