@@ -4,15 +4,18 @@
 //!
 //! - `tests/spaces.rs` starts the real `huisclos-relay` binary and talks to it over QUIC
 //!   on loopback, each person with a profile on disk.
+//! - [`netem`] puts a slow, lossy link (user-space UDP and TCP proxies) between a
+//!   client and the relay.
 //! - [`process`] starts the real `huisclos-relay` and `huisclos` binaries.
 //! - [`sim`] calls the same relay service and sled store in-process, with no socket and
 //!   a clock that moves only when the test moves it, so a test decides exactly which
 //!   request reaches the relay when. That is how concurrent commits, lost answers and
 //!   long absences are tested deterministically (`tests/engine.rs`).
 //!
-//! The malicious relay and the slow, lossy link emulator come with the end-to-end
-//! issue; the protocol crate's own tests live in `protocol/tests/`.
+//! The protocol crate's own tests live in `protocol/tests/`; the relay's, against its
+//! binary, in `server/tests/`.
 #![forbid(unsafe_code)]
 
+pub mod netem;
 pub mod process;
 pub mod sim;

@@ -1,0 +1,112 @@
+//! A lawyer on a poor 2G link: Bob reaches the real relay binary only through the
+//! emulated link of [`huisclos_tests::netem`] (64 kbit/s each way, 800 ms round trip,
+//! 5 % loss, seeded), Alice directly. A post and a comment still arrive — over QUIC,
+//! across a change of network in the middle of a sync, and over TCP+TLS when UDP is
+//! blocked. Each test prints the time Bob's side took against the raw byte time of what
+//! crossed the link (`cargo test -p huisclos-tests --test weak_network -- --nocapture`).
+//! The file transfer over this link comes with the library.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use huisclos_core::space::{HistoryMode, Policy, Role, SpaceDescription, SpaceName};
+use huisclos_protocol::ids::GroupId;
+use huisclos_tests::netem::{Link, LinkConfig};
+use huisclos_tests::process::{Person, RelayProcess, settle};
+use huisclos_transport::client::TransportKind;
+
+/// Alice (direct) and Bob (through `link`) in a confidential space.
+async fn alice_and_bob(relay: &RelayProcess, link: &Link) -> (Person, Person, GroupId) {
+    let mut alice = Person::join(relay, "Alice").await;
+    let mut bob = Person::join_via(relay, "Bob", vec![link.address()]).await;
+    let space = alice
+        .engine
+        .create_space(
+            SpaceName::new("Case 207").unwrap(),
+            SpaceDescription::new("").unwrap(),
+            Policy::Confidential,
+            HistoryMode::Keep,
+        )
+        .unwrap();
+    alice.engine.invite(&space, &bob.engine.contact_card().unwrap(), Role::Contributor).unwrap();
+    settle(&mut [&mut alice, &mut bob]).await;
+    bob.engine.accept_invitation(&space).unwrap();
+    (alice, bob, space)
+}
+
+/// A post from Alice read by Bob, and Bob's comment read by Alice; returns the time
+/// Bob's two syncs took and the bytes the link carried meanwhile.
+async fn post_and_comment(alice: &mut Person, bob: &mut Person, space: &GroupId, link: &Link) -> (Duration, u64) {
+    let post = alice.engine.post(space, "The hearing moved to Thursday").unwrap();
+    alice.sync().await;
+    let (start, bytes) = (Instant::now(), link.bytes());
+    bob.sync().await;
+    assert!(bob.texts(space).contains(&("Alice".into(), "The hearing moved to Thursday".into())));
+    bob.engine.comment(space, &post, "I will bring the file").unwrap();
+    bob.sync().await;
+    let taken = (start.elapsed(), link.bytes() - bytes);
+    alice.sync().await;
+    assert!(alice.texts(space).contains(&("Bob".into(), "I will bring the file".into())));
+    taken
+}
+
+fn report(what: &str, link: &Link, (taken, bytes): (Duration, u64)) {
+    let raw = link.config().raw_byte_time(bytes);
+    eprintln!(
+        "{what}: {:.1} s for {bytes} bytes on the link; raw byte time {:.2} s; ratio {:.1}; {} packets lost",
+        taken.as_secs_f64(),
+        raw.as_secs_f64(),
+        taken.as_secs_f64() / raw.as_secs_f64(),
+        link.lost()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_and_a_comment_cross_a_poor_2g_link_over_quic() {
+    let relay = RelayProcess::start();
+    let link = Link::start(relay.address, relay.tcp_address, LinkConfig::poor_2g(2026)).await;
+    let (mut alice, mut bob, space) = alice_and_bob(&relay, &link).await;
+    assert_eq!(bob.transport(), Some(TransportKind::Quic));
+    let measured = post_and_comment(&mut alice, &mut bob, &space, &link).await;
+    report("QUIC, 64 kbit/s, 800 ms, 5 % loss", &link, measured);
+    assert!(link.lost() > 0, "the link did lose packets");
+    assert!(bob.warnings().is_empty() && alice.warnings().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_of_network_in_the_middle_of_a_sync_keeps_the_quic_session() {
+    let relay = RelayProcess::start();
+    let mut link = Link::start(relay.address, relay.tcp_address, LinkConfig::poor_2g(7)).await;
+    let (mut alice, mut bob, space) = alice_and_bob(&relay, &link).await;
+    for n in 0..12 {
+        alice.engine.post(&space, &format!("Witness statement {n}: {}", "details ".repeat(40))).unwrap();
+    }
+    alice.sync().await;
+
+    // Bob's phone moves to another network while it reads: two seconds without any
+    // link, then a new address as the relay sees it.
+    let start = Instant::now();
+    let bytes = link.bytes();
+    tokio::join!(bob.sync(), async {
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        link.change_network(Duration::from_secs(2)).await;
+    });
+    report("QUIC across a network change", &link, (start.elapsed(), link.bytes() - bytes));
+    assert_eq!(bob.texts(&space).len(), 12, "every post arrived");
+    assert_eq!(bob.reconnects, 0, "the session moved with the device");
+    assert_eq!(bob.transport(), Some(TransportKind::Quic));
+    let measured = post_and_comment(&mut alice, &mut bob, &space, &link).await;
+    report("QUIC after the change", &link, measured);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_udp_blocked_the_client_falls_back_to_tcp_and_still_gets_through() {
+    let relay = RelayProcess::start();
+    let link = Link::start(relay.address, relay.tcp_address, LinkConfig::poor_2g(11)).await;
+    link.block_udp(true);
+    let (mut alice, mut bob, space) = alice_and_bob(&relay, &link).await;
+    assert_eq!(bob.transport(), Some(TransportKind::Tcp));
+    let measured = post_and_comment(&mut alice, &mut bob, &space, &link).await;
+    report("TCP+TLS with UDP blocked", &link, measured);
+}
