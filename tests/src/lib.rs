@@ -18,4 +18,5 @@
 
 pub mod netem;
 pub mod process;
+pub mod scan;
 pub mod sim;

@@ -324,6 +324,19 @@ impl SimDevice {
         true
     }
 
+    /// Steps until the next request is a commit, and keeps it held; returns the commit.
+    pub async fn hold_commit(&mut self, relay: &SimRelay) -> huisclos_protocol::messages::MlsMessageBytes {
+        loop {
+            match self.hold() {
+                Some(RequestBody::SubmitCommit(submit)) => return submit.commit.clone(),
+                Some(_) => {
+                    self.step(relay).await;
+                }
+                None => panic!("{} has no commit to send", self.name),
+            }
+        }
+    }
+
     /// Delivers the next request to the relay, lets `tamper` change the relay's answer
     /// as a malicious relay would, and feeds the result to the device. Returns `false`
     /// when the device had nothing to send.

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use huisclos_tests::process::{RelayProcess, cli_binary};
+use huisclos_tests::scan::{contains, files};
 
 const PASSPHRASE: &str = "a passphrase for the CLI test";
 
@@ -58,23 +59,6 @@ impl Profile {
 
 fn texts(feed: &[serde_json::Value]) -> Vec<String> {
     feed.iter().map(|i| i["text"].as_str().unwrap().to_owned()).collect()
-}
-
-fn files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.is_file() {
-                // Not the relay's admin socket.
-                found.push((path.clone(), std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    found
 }
 
 #[test]
@@ -142,11 +126,7 @@ fn two_people_create_a_space_and_exchange_posts_with_the_cli() {
     for needle in ["The hearing moved to Thursday", "I will bring the file", "Written on the train", PASSPHRASE] {
         for dir in [relay.data_dir(), alice.dir.as_path(), bob.dir.as_path()] {
             for (path, bytes) in files(dir) {
-                assert!(
-                    !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
-                    "{needle:?} in {}",
-                    path.display()
-                );
+                assert!(!contains(&bytes, needle.as_bytes()), "{needle:?} in {}", path.display());
             }
         }
     }

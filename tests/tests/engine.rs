@@ -10,23 +10,11 @@ use huisclos_core::space::{HistoryMode, Policy, Role, SpaceDescription, SpaceNam
 use huisclos_core::vault::{Passphrase, Unlock, Vault};
 use huisclos_protocol::ids::GroupId;
 use huisclos_protocol::messages::RequestBody;
+use huisclos_tests::scan::{contains, files};
 use huisclos_tests::sim::{SimDevice, SimRelay, settle, space_with};
 
 fn create_space(device: &mut SimDevice, name: &str, history: HistoryMode) -> GroupId {
     huisclos_tests::sim::create_space(device, name, Policy::Confidential, history)
-}
-
-/// Steps `device` until its next request is a commit, and keeps that request.
-async fn hold_commit(device: &mut SimDevice, relay: &SimRelay) {
-    loop {
-        match device.hold() {
-            Some(RequestBody::SubmitCommit(_)) => return,
-            Some(_) => {
-                device.step(relay).await;
-            }
-            None => panic!("{} has no commit to send", device.name),
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -46,8 +34,8 @@ async fn two_devices_that_commit_at_once_converge_without_help() {
     alice.engine_mut().rename(&space, SpaceName::new("Case 207 (appeal)").unwrap()).unwrap();
     bob.engine_mut().invite(&space, &dave.engine().contact_card().unwrap(), Role::Reader).unwrap();
     bob.engine_mut().describe(&space, SpaceDescription::new("Appeal filed 3 May").unwrap()).unwrap();
-    hold_commit(&mut alice, &relay).await;
-    hold_commit(&mut bob, &relay).await;
+    alice.hold_commit(&relay).await;
+    bob.hold_commit(&relay).await;
     assert!(alice.step(&relay).await, "Alice's commit is first");
     assert!(bob.step(&relay).await, "Bob's commit reaches the relay second, for the same epoch");
 
@@ -166,25 +154,6 @@ async fn an_outbox_written_offline_is_delivered_after_a_restart_and_never_twice(
 }
 
 /// Every file under `dir`, recursively, with its bytes.
-fn files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
-    let mut found = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                found.push((path.clone(), std::fs::read(&path).unwrap()));
-            }
-        }
-    }
-    found
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_store_holds_no_plaintext_and_no_key_and_opens_only_with_its_passphrase() {

@@ -263,19 +263,6 @@ async fn a_substituted_key_package_or_another_persons_certificate_is_refused() {
     }
 }
 
-/// Steps `device` until its next request is a commit, and keeps that request.
-async fn hold_commit(device: &mut SimDevice, relay: &SimRelay) -> MlsMessageBytes {
-    loop {
-        match device.hold() {
-            Some(RequestBody::SubmitCommit(submit)) => return submit.commit.clone(),
-            Some(_) => {
-                device.step(relay).await;
-            }
-            None => panic!("{} has no commit to send", device.name),
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forked_log_is_reported_and_shows_nothing_forged() {
     let relay = SimRelay::new();
@@ -294,8 +281,8 @@ async fn a_forked_log_is_reported_and_shows_nothing_forged() {
     // Bob's to show Carol a different history.
     alice.engine_mut().rename(&space, SpaceName::new("Fork A").unwrap()).unwrap();
     bob.engine_mut().describe(&space, SpaceDescription::new("Described by Bob").unwrap()).unwrap();
-    hold_commit(&mut alice, &relay).await;
-    let bobs = hold_commit(&mut bob, &relay).await;
+    alice.hold_commit(&relay).await;
+    let bobs = bob.hold_commit(&relay).await;
     assert!(alice.step(&relay).await);
     assert!(bob.step(&relay).await);
     carol
