@@ -665,6 +665,45 @@ impl Engine {
         Ok(engine)
     }
 
+    /// Opens the profile in `dir`: its engine, or — given the profile's duress
+    /// passphrase — the engine of a new, empty profile under the decoy name, the real
+    /// one destroyed.
+    ///
+    /// # Errors
+    /// As [`Vault::open`] and [`Engine::load`].
+    pub fn open(dir: &std::path::Path, unlock: &crate::vault::Unlock) -> Result<Self> {
+        match Vault::open_or_duress(dir, unlock)? {
+            crate::vault::Opened::Profile(vault) => Self::load(Arc::new(vault)),
+            crate::vault::Opened::Duress { vault, decoy_name } => {
+                Self::create(Arc::new(vault), DisplayName::new(decoy_name)?)
+            }
+        }
+    }
+
+    /// Sets the duress passphrase: opening the profile with it destroys everything and
+    /// shows a new, empty profile under this person's name.
+    ///
+    /// # Errors
+    /// [`CoreError::WrongPassphrase`] unless `current` opens the profile.
+    pub fn set_duress_passphrase(
+        &self,
+        current: &crate::vault::Unlock,
+        duress: &crate::vault::Passphrase,
+    ) -> Result<()> {
+        Vault::set_duress(self.vault.dir(), current, duress, self.name.as_str())
+    }
+
+    /// The panic wipe: closes the engine and destroys the profile ([`Vault::wipe`]).
+    /// Afterwards nothing in the profile directory can be read with any passphrase.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn panic_wipe(self) -> Result<()> {
+        let dir = self.vault.dir().to_path_buf();
+        drop(self);
+        Vault::wipe(&dir)
+    }
+
     fn assemble(
         vault: Arc<Vault>,
         identity: IdentityKey,

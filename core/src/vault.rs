@@ -3,14 +3,18 @@
 //!
 //! ## Layout of a profile directory
 //! ```text
-//! profile.key   the header: KDF parameters, salt, and the data key wrapped under the
-//!               key-encryption key (from the passphrase through Argon2id, or handed in
-//!               by the platform keystore)
+//! profile.key   the header: two slots of the same shape, each with KDF parameters, a
+//!               salt (shared), and a wrapped payload: the first wraps the data key
+//!               under the key-encryption key (from the passphrase through Argon2id,
+//!               or handed in by the platform keystore); the second wraps a duress
+//!               marker and a decoy name under the duress passphrase, or is random
 //! store/        the sled database
 //! ```
 //! A random 256-bit *data key* encrypts the store. It never touches the disk unwrapped;
 //! changing the passphrase rewraps it, and destroying `profile.key` makes the store
-//! unreadable for good (the panic wipe builds on that).
+//! unreadable for good: the panic wipe ([`Vault::wipe`]) overwrites it, then removes
+//! everything. The duress passphrase ([`Vault::set_duress`]) triggers that wipe and
+//! opens a new, empty profile in its place.
 //!
 //! From the data key, HKDF-SHA256 derives a *value key* (XChaCha20-Poly1305, a random
 //! 24-byte nonce per write) and an *index key* (HMAC-SHA256 over namespace and key, so
@@ -41,15 +45,22 @@ use crate::error::{CoreError, Result};
 const HEADER_FILE: &str = "profile.key";
 const STORE_DIR: &str = "store";
 const HEADER_MAGIC: &[u8; 16] = b"HUISCLOS-PROFILE";
-const HEADER_VERSION: u8 = 1;
+const HEADER_VERSION: u8 = 2;
 const KIND_PASSPHRASE: u8 = 1;
 const KIND_KEYSTORE: u8 = 2;
 const SALT_LEN: usize = 16;
 const NONCE_LEN: usize = 24;
 const TAG_LEN: usize = 16;
-/// magic, version, kind, three u32 parameters, salt.
-const HEADER_AAD_LEN: usize = 16 + 1 + 1 + 12 + SALT_LEN;
-const HEADER_LEN: usize = HEADER_AAD_LEN + NONCE_LEN + 32 + TAG_LEN;
+/// What a slot wraps: a type byte and the data key, or a duress marker and the decoy
+/// name, padded with random bytes.
+const PAYLOAD_LEN: usize = 96;
+const PAYLOAD_DATA_KEY: u8 = 1;
+const PAYLOAD_DURESS: u8 = 2;
+/// kind, three u32 parameters, salt.
+const SLOT_AAD_LEN: usize = 1 + 12 + SALT_LEN;
+const SLOT_LEN: usize = SLOT_AAD_LEN + NONCE_LEN + PAYLOAD_LEN + TAG_LEN;
+/// magic, version, two slots.
+const HEADER_LEN: usize = 16 + 1 + 2 * SLOT_LEN;
 const WRAP_AAD_LABEL: &[u8] = b"huisclos/1 profile-key";
 const VALUE_AAD_LABEL: &[u8] = b"huisclos/1 store";
 const ORDERED_TAG_LEN: usize = 16;
@@ -166,92 +177,222 @@ impl Default for KdfParams {
     }
 }
 
-/// The parsed `profile.key`.
-struct Header {
+/// One way into the profile: a key-encryption key's parameters and what it wraps.
+struct Slot {
     kind: u8,
     params: KdfParams,
     salt: [u8; SALT_LEN],
     nonce: [u8; NONCE_LEN],
-    wrapped: [u8; 32 + TAG_LEN],
+    wrapped: [u8; PAYLOAD_LEN + TAG_LEN],
 }
 
-impl Header {
-    fn aad(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(HEADER_AAD_LEN + WRAP_AAD_LABEL.len());
+/// What a slot opened to.
+enum Opening {
+    DataKey(Zeroizing<[u8; 32]>),
+    Duress { decoy_name: String },
+}
+
+/// The parsed `profile.key`: two slots, always. The first opens the profile; the
+/// second holds a duress passphrase, or random bytes that look the same.
+struct Header {
+    slots: [Slot; 2],
+}
+
+impl Slot {
+    fn aad(&self, index: u8) -> Vec<u8> {
+        let mut out = Vec::with_capacity(16 + 2 + SLOT_AAD_LEN + WRAP_AAD_LABEL.len());
         out.extend_from_slice(HEADER_MAGIC);
         out.push(HEADER_VERSION);
+        out.push(index);
+        out.extend_from_slice(&self.fields());
+        out.extend_from_slice(WRAP_AAD_LABEL);
+        out
+    }
+
+    fn fields(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(SLOT_AAD_LEN);
         out.push(self.kind);
         out.extend_from_slice(&self.params.memory_kib.to_be_bytes());
         out.extend_from_slice(&self.params.iterations.to_be_bytes());
         out.extend_from_slice(&self.params.parallelism.to_be_bytes());
         out.extend_from_slice(&self.salt);
-        out.extend_from_slice(WRAP_AAD_LABEL);
         out
     }
 
     fn to_bytes(&self) -> Vec<u8> {
-        let mut out = self.aad();
-        out.truncate(HEADER_AAD_LEN);
+        let mut out = self.fields();
         out.extend_from_slice(&self.nonce);
         out.extend_from_slice(&self.wrapped);
         out
     }
 
     fn parse(bytes: &[u8]) -> Result<Self> {
-        if bytes.len() != HEADER_LEN || &bytes[..16] != HEADER_MAGIC {
-            return Err(CoreError::CorruptProfile("profile.key is not a profile header"));
-        }
-        if bytes[16] != HEADER_VERSION {
-            return Err(CoreError::CorruptProfile("profile.key has an unknown version"));
-        }
-        let kind = bytes[17];
+        let kind = bytes[0];
         if kind != KIND_PASSPHRASE && kind != KIND_KEYSTORE {
             return Err(CoreError::CorruptProfile("profile.key has an unknown kind"));
         }
         let word = |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
-        let params = KdfParams::new(word(18), word(22), word(26))
+        let params = KdfParams::new(word(1), word(5), word(9))
             .map_err(|_| CoreError::CorruptProfile("profile.key has out-of-bounds parameters"))?;
         let mut salt = [0u8; SALT_LEN];
-        salt.copy_from_slice(&bytes[30..30 + SALT_LEN]);
+        salt.copy_from_slice(&bytes[13..13 + SALT_LEN]);
         let mut nonce = [0u8; NONCE_LEN];
-        nonce.copy_from_slice(&bytes[HEADER_AAD_LEN..HEADER_AAD_LEN + NONCE_LEN]);
-        let mut wrapped = [0u8; 32 + TAG_LEN];
-        wrapped.copy_from_slice(&bytes[HEADER_AAD_LEN + NONCE_LEN..]);
+        nonce.copy_from_slice(&bytes[SLOT_AAD_LEN..SLOT_AAD_LEN + NONCE_LEN]);
+        let mut wrapped = [0u8; PAYLOAD_LEN + TAG_LEN];
+        wrapped.copy_from_slice(&bytes[SLOT_AAD_LEN + NONCE_LEN..SLOT_LEN]);
         Ok(Self { kind, params, salt, nonce, wrapped })
     }
 
-    /// A new header holding `data_key` wrapped under the key from `unlock`, with a
-    /// fresh salt and nonce.
-    fn wrap(unlock: &Unlock, params: KdfParams, data_key: &[u8; 32]) -> Result<Self> {
-        let mut header = Header {
-            kind: match unlock {
-                Unlock::Passphrase(_) => KIND_PASSPHRASE,
-                Unlock::Keystore(_) => KIND_KEYSTORE,
-            },
+    /// A slot of random bytes under passphrase parameters: what an unused duress slot
+    /// looks like.
+    fn random(params: KdfParams) -> Self {
+        let mut slot = Self {
+            kind: KIND_PASSPHRASE,
             params,
             salt: [0; SALT_LEN],
             nonce: [0; NONCE_LEN],
-            wrapped: [0; 32 + TAG_LEN],
+            wrapped: [0; PAYLOAD_LEN + TAG_LEN],
         };
-        OsRng.fill_bytes(&mut header.salt);
-        OsRng.fill_bytes(&mut header.nonce);
-        let kek = header.key_encryption_key(unlock)?;
-        let mut wrapped = XChaCha20Poly1305::new(kek.as_ref().into())
-            .encrypt(XNonce::from_slice(&header.nonce), Payload { msg: data_key, aad: &header.aad() })
-            .map_err(|_| CoreError::CorruptProfile("key wrapping"))?;
-        header.wrapped.copy_from_slice(&wrapped);
-        wrapped.zeroize();
-        Ok(header)
+        OsRng.fill_bytes(&mut slot.salt);
+        OsRng.fill_bytes(&mut slot.nonce);
+        OsRng.fill_bytes(&mut slot.wrapped);
+        slot
     }
 
-    fn key_encryption_key(&self, unlock: &Unlock) -> Result<Zeroizing<[u8; 32]>> {
+    /// A slot at `index` wrapping `payload` (type byte and contents) under the key
+    /// from `unlock` with `salt`.
+    fn wrap(index: u8, unlock: &Unlock, params: KdfParams, salt: [u8; SALT_LEN], payload: &[u8]) -> Result<Self> {
+        let mut slot = Self::random(params);
+        slot.salt = salt;
+        slot.kind = match unlock {
+            Unlock::Passphrase(_) => KIND_PASSPHRASE,
+            Unlock::Keystore(_) => KIND_KEYSTORE,
+        };
+        let mut padded = Zeroizing::new([0u8; PAYLOAD_LEN]);
+        OsRng.fill_bytes(padded.as_mut());
+        padded[..payload.len()].copy_from_slice(payload);
+        let kek = slot.key_encryption_key(unlock)?.ok_or(CoreError::WrongPassphrase)?;
+        let mut wrapped = XChaCha20Poly1305::new(kek.as_ref().into())
+            .encrypt(XNonce::from_slice(&slot.nonce), Payload { msg: padded.as_ref(), aad: &slot.aad(index) })
+            .map_err(|_| CoreError::CorruptProfile("key wrapping"))?;
+        slot.wrapped.copy_from_slice(&wrapped);
+        wrapped.zeroize();
+        Ok(slot)
+    }
+
+    /// The key-encryption key `unlock` gives for this slot; `None` when it is the
+    /// other kind of secret.
+    fn key_encryption_key(&self, unlock: &Unlock) -> Result<Option<Zeroizing<[u8; 32]>>> {
         match (unlock, self.kind) {
-            (Unlock::Passphrase(passphrase), KIND_PASSPHRASE) => self.params.derive(passphrase, &self.salt),
-            (Unlock::Keystore(key), KIND_KEYSTORE) => Ok(Zeroizing::new(*key.expose_secret())),
-            // The wrong kind of secret is as wrong as a wrong passphrase.
-            _ => Err(CoreError::WrongPassphrase),
+            (Unlock::Passphrase(passphrase), KIND_PASSPHRASE) => self.params.derive(passphrase, &self.salt).map(Some),
+            (Unlock::Keystore(key), KIND_KEYSTORE) => Ok(Some(Zeroizing::new(*key.expose_secret()))),
+            _ => Ok(None),
         }
     }
+
+    fn unwrap_payload(&self, index: u8, kek: &[u8; 32]) -> Option<Zeroizing<Vec<u8>>> {
+        XChaCha20Poly1305::new(kek.into())
+            .decrypt(XNonce::from_slice(&self.nonce), Payload { msg: &self.wrapped, aad: &self.aad(index) })
+            .ok()
+            .map(Zeroizing::new)
+    }
+}
+
+impl Header {
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(HEADER_LEN);
+        out.extend_from_slice(HEADER_MAGIC);
+        out.push(HEADER_VERSION);
+        for slot in &self.slots {
+            out.extend_from_slice(&slot.to_bytes());
+        }
+        out
+    }
+
+    fn parse(bytes: &[u8]) -> Result<Self> {
+        if bytes.len() < 17 || &bytes[..16] != HEADER_MAGIC {
+            return Err(CoreError::CorruptProfile("profile.key is not a profile header"));
+        }
+        if bytes[16] != HEADER_VERSION || bytes.len() != HEADER_LEN {
+            return Err(CoreError::CorruptProfile("profile.key has an unknown version"));
+        }
+        let first = Slot::parse(&bytes[17..17 + SLOT_LEN])?;
+        let second = Slot::parse(&bytes[17 + SLOT_LEN..])?;
+        Ok(Self { slots: [first, second] })
+    }
+
+    /// A new header with `data_key` in the first slot and random bytes (under the same
+    /// salt and parameters) in the second.
+    fn new(unlock: &Unlock, params: KdfParams, data_key: &[u8; 32]) -> Result<Self> {
+        let mut salt = [0u8; SALT_LEN];
+        OsRng.fill_bytes(&mut salt);
+        let first = Slot::wrap(0, unlock, params, salt, &data_key_payload(data_key))?;
+        let mut second = Slot::random(params);
+        second.salt = salt;
+        Ok(Self { slots: [first, second] })
+    }
+
+    /// What `unlock` opens. Both slots share their salt and parameters, so one
+    /// derivation serves both and the time taken does not tell whether a duress
+    /// passphrase is set, or which slot opened; every slot is tried.
+    fn open(&self, unlock: &Unlock) -> Result<Opening> {
+        let mut opened = None;
+        let mut derived: Option<(Vec<u8>, Zeroizing<[u8; 32]>)> = None;
+        for (index, slot) in self.slots.iter().enumerate() {
+            let fields = slot.fields();
+            let kek = match &derived {
+                Some((for_fields, kek)) if *for_fields == fields => kek.clone(),
+                _ => {
+                    let Some(kek) = slot.key_encryption_key(unlock)? else { continue };
+                    derived = Some((fields, kek.clone()));
+                    kek
+                }
+            };
+            let payload = slot.unwrap_payload(index as u8, &kek);
+            if opened.is_none() {
+                opened = payload;
+            }
+        }
+        let payload = opened.ok_or(CoreError::WrongPassphrase)?;
+        match payload[0] {
+            PAYLOAD_DATA_KEY => {
+                let mut key = Zeroizing::new([0u8; 32]);
+                key.copy_from_slice(&payload[1..33]);
+                Ok(Opening::DataKey(key))
+            }
+            PAYLOAD_DURESS => {
+                let len = usize::from(payload[1]).min(PAYLOAD_LEN - 2);
+                let decoy_name = String::from_utf8(payload[2..2 + len].to_vec())
+                    .map_err(|_| CoreError::CorruptProfile("profile.key's decoy name"))?;
+                Ok(Opening::Duress { decoy_name })
+            }
+            _ => Err(CoreError::CorruptProfile("profile.key wraps an unknown payload")),
+        }
+    }
+}
+
+fn data_key_payload(data_key: &[u8; 32]) -> Zeroizing<Vec<u8>> {
+    let mut payload = Zeroizing::new(Vec::with_capacity(33));
+    payload.push(PAYLOAD_DATA_KEY);
+    payload.extend_from_slice(data_key);
+    payload
+}
+
+/// The longest decoy name a duress slot holds, in bytes.
+pub const MAX_DECOY_NAME_LEN: usize = PAYLOAD_LEN - 2;
+
+/// What opening a profile gave.
+pub enum Opened {
+    /// The profile.
+    Profile(Vault),
+    /// A duress passphrase: the real profile is destroyed, and this is a new empty
+    /// profile that opens with that passphrase. Show it under `decoy_name`.
+    Duress {
+        /// The new, empty profile.
+        vault: Vault,
+        /// The name the person chose for it.
+        decoy_name: String,
+    },
 }
 
 /// The keys the data key expands into.
@@ -325,34 +466,113 @@ impl Vault {
         }
         let mut data_key = Zeroizing::new([0u8; 32]);
         OsRng.fill_bytes(data_key.as_mut());
-        let header = Header::wrap(unlock, params, &data_key)?;
+        let header = Header::new(unlock, params, &data_key)?;
         write_atomically(&header_path, &header.to_bytes())?;
         Self::open_with_data_key(dir, &data_key)
     }
 
-    /// Opens the profile in `dir`.
+    /// Opens the profile in `dir`. A duress passphrase destroys the profile and opens
+    /// a new, empty one (see [`Vault::open_or_duress`] to learn which happened).
     ///
     /// # Errors
     /// [`CoreError::NoProfile`] when there is none, [`CoreError::WrongPassphrase`] when
     /// `unlock` does not open it (nothing is changed), [`CoreError::CorruptProfile`].
     pub fn open(dir: &Path, unlock: &Unlock) -> Result<Self> {
-        let header_path = dir.join(HEADER_FILE);
-        let bytes = match std::fs::read(&header_path) {
-            Ok(bytes) => bytes,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                return Err(CoreError::NoProfile(dir.display().to_string()));
+        match Self::open_or_duress(dir, unlock)? {
+            Opened::Profile(vault) | Opened::Duress { vault, .. } => Ok(vault),
+        }
+    }
+
+    /// Opens the profile in `dir`, or — given its duress passphrase — destroys it
+    /// ([`Vault::wipe`]) and creates in its place a new, empty profile that opens with
+    /// that passphrase.
+    ///
+    /// # Errors
+    /// As [`Vault::open`].
+    pub fn open_or_duress(dir: &Path, unlock: &Unlock) -> Result<Opened> {
+        let header = Self::read_header(dir)?;
+        match header.open(unlock)? {
+            Opening::DataKey(key) => Ok(Opened::Profile(Self::open_with_data_key(dir, &key)?)),
+            Opening::Duress { decoy_name } => {
+                let params = header.slots[1].params;
+                Self::wipe(dir)?;
+                let vault = Self::create(dir, unlock, params)?;
+                Ok(Opened::Duress { vault, decoy_name })
             }
+        }
+    }
+
+    fn read_header(dir: &Path) -> Result<Header> {
+        match std::fs::read(dir.join(HEADER_FILE)) {
+            Ok(bytes) => Header::parse(&bytes),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                Err(CoreError::NoProfile(dir.display().to_string()))
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Sets (or replaces) the duress passphrase: opening the profile with it destroys
+    /// the profile and shows a new, empty one named `decoy_name`. The header keeps the
+    /// same size and shape whether or not a duress passphrase is set.
+    ///
+    /// # Errors
+    /// [`CoreError::WrongPassphrase`] unless `current` opens the profile;
+    /// [`CoreError::Invalid`] for a decoy name longer than [`MAX_DECOY_NAME_LEN`] or a
+    /// duress passphrase that opens the profile itself.
+    pub fn set_duress(dir: &Path, current: &Unlock, duress: &Passphrase, decoy_name: &str) -> Result<()> {
+        if decoy_name.len() > MAX_DECOY_NAME_LEN {
+            return Err(CoreError::Invalid(format!("a decoy name has at most {MAX_DECOY_NAME_LEN} bytes")));
+        }
+        let mut header = Self::read_header(dir)?;
+        if !matches!(header.open(current)?, Opening::DataKey(_)) {
+            return Err(CoreError::WrongPassphrase);
+        }
+        let duress = Unlock::Passphrase(duress.clone());
+        if matches!(header.slots[0].key_encryption_key(&duress)?, Some(kek) if header.slots[0].unwrap_payload(0, &kek).is_some())
+        {
+            return Err(CoreError::Invalid("the duress passphrase must differ from the profile's".into()));
+        }
+        let mut payload = Zeroizing::new(Vec::with_capacity(2 + decoy_name.len()));
+        payload.push(PAYLOAD_DURESS);
+        payload.push(decoy_name.len() as u8);
+        payload.extend_from_slice(decoy_name.as_bytes());
+        // Under the first slot's salt and parameters, so that opening costs one
+        // derivation whichever passphrase is given.
+        let (params, salt) = (header.slots[0].params, header.slots[0].salt);
+        header.slots[1] = Slot::wrap(1, &duress, params, salt, &payload)?;
+        write_atomically(&dir.join(HEADER_FILE), &header.to_bytes())
+    }
+
+    /// The panic wipe: destroys the profile in `dir` so that nothing in it can be read
+    /// again, with any passphrase. The header — the only place the data key exists,
+    /// wrapped — is overwritten with random bytes and synced before anything is
+    /// removed; then every file and the directory go. Close every handle on the vault
+    /// first (drop the engine).
+    ///
+    /// # Errors
+    /// I/O errors; whatever was done stays done.
+    pub fn wipe(dir: &Path) -> Result<()> {
+        use std::io::Write;
+        let header_path = dir.join(HEADER_FILE);
+        if let Ok(metadata) = std::fs::metadata(&header_path) {
+            let mut noise = vec![0u8; usize::try_from(metadata.len()).unwrap_or(HEADER_LEN).max(HEADER_LEN)];
+            OsRng.fill_bytes(&mut noise);
+            let mut file = std::fs::OpenOptions::new().write(true).open(&header_path)?;
+            file.write_all(&noise)?;
+            file.sync_all()?;
+            drop(file);
+            std::fs::remove_file(&header_path)?;
+        }
+        match std::fs::remove_dir_all(dir) {
+            Ok(()) => {}
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
             Err(error) => return Err(error.into()),
-        };
-        let header = Header::parse(&bytes)?;
-        let kek = header.key_encryption_key(unlock)?;
-        let data_key = XChaCha20Poly1305::new(kek.as_ref().into())
-            .decrypt(XNonce::from_slice(&header.nonce), Payload { msg: &header.wrapped, aad: &header.aad() })
-            .map_err(|_| CoreError::WrongPassphrase)?;
-        let data_key = Zeroizing::new(data_key);
-        let key: Zeroizing<[u8; 32]> =
-            Zeroizing::new(data_key.as_slice().try_into().map_err(|_| CoreError::CorruptProfile("data key"))?);
-        Self::open_with_data_key(dir, &key)
+        }
+        if let Some(parent) = dir.parent() {
+            std::fs::File::open(parent)?.sync_all()?;
+        }
+        Ok(())
     }
 
     /// Whether `dir` holds a profile.
@@ -580,18 +800,14 @@ impl Vault {
     /// # Errors
     /// [`CoreError::WrongPassphrase`] if `current` does not open it.
     pub fn change_unlock(dir: &Path, current: &Unlock, new: &Unlock, params: KdfParams) -> Result<()> {
-        let header_path = dir.join(HEADER_FILE);
-        let header = Header::parse(&std::fs::read(&header_path)?)?;
-        let kek = header.key_encryption_key(current)?;
-        let data_key = Zeroizing::new(
-            XChaCha20Poly1305::new(kek.as_ref().into())
-                .decrypt(XNonce::from_slice(&header.nonce), Payload { msg: &header.wrapped, aad: &header.aad() })
-                .map_err(|_| CoreError::WrongPassphrase)?,
-        );
-        let data_key: Zeroizing<[u8; 32]> =
-            Zeroizing::new(data_key.as_slice().try_into().map_err(|_| CoreError::CorruptProfile("data key"))?);
-        let next = Header::wrap(new, params, &data_key)?;
-        write_atomically(&header_path, &next.to_bytes())
+        let mut header = Self::read_header(dir)?;
+        let Opening::DataKey(data_key) = header.open(current)? else {
+            return Err(CoreError::WrongPassphrase);
+        };
+        // The duress slot stays as it is; the salt too, so both slots still share it.
+        let salt = header.slots[0].salt;
+        header.slots[0] = Slot::wrap(0, new, params, salt, &data_key_payload(&data_key))?;
+        write_atomically(&dir.join(HEADER_FILE), &header.to_bytes())
     }
 }
 
@@ -645,6 +861,63 @@ mod tests {
 
     fn fast() -> KdfParams {
         KdfParams::new(KdfParams::MIN_MEMORY_KIB, 1, 1).unwrap()
+    }
+
+    #[test]
+    fn a_duress_passphrase_destroys_the_profile_and_opens_an_empty_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let profile = dir.path().join("profile");
+        let plain_header_len;
+        {
+            let vault = Vault::create(&profile, &passphrase("correct horse"), fast()).unwrap();
+            vault.put("ns", b"key", b"the real data").unwrap();
+            vault.commit().unwrap();
+            plain_header_len = std::fs::read(profile.join(HEADER_FILE)).unwrap().len();
+        }
+        let duress = Passphrase::new("duress horse");
+        assert!(matches!(
+            Vault::set_duress(&profile, &passphrase("wrong"), &duress, "Bob"),
+            Err(CoreError::WrongPassphrase)
+        ));
+        assert!(
+            Vault::set_duress(&profile, &passphrase("correct horse"), &Passphrase::new("correct horse"), "Bob")
+                .is_err()
+        );
+        assert!(Vault::set_duress(&profile, &passphrase("correct horse"), &duress, &"x".repeat(200)).is_err());
+        Vault::set_duress(&profile, &passphrase("correct horse"), &duress, "Bob").unwrap();
+        assert_eq!(std::fs::read(profile.join(HEADER_FILE)).unwrap().len(), plain_header_len, "same shape");
+        // Changing the passphrase keeps the duress passphrase.
+        Vault::change_unlock(&profile, &passphrase("correct horse"), &passphrase("new horse"), fast()).unwrap();
+        assert_eq!(
+            Vault::open(&profile, &passphrase("new horse")).unwrap().get("ns", b"key").unwrap().unwrap().as_slice(),
+            b"the real data"
+        );
+
+        match Vault::open_or_duress(&profile, &Unlock::Passphrase(duress.clone())).unwrap() {
+            Opened::Duress { vault, decoy_name } => {
+                assert_eq!(decoy_name, "Bob");
+                assert!(vault.get("ns", b"key").unwrap().is_none(), "an empty profile");
+            }
+            Opened::Profile(_) => panic!("the duress passphrase opened the real profile"),
+        }
+        // The real profile is gone; the duress passphrase now opens the empty one.
+        assert!(matches!(Vault::open(&profile, &passphrase("new horse")), Err(CoreError::WrongPassphrase)));
+        assert!(matches!(Vault::open_or_duress(&profile, &Unlock::Passphrase(duress)).unwrap(), Opened::Profile(_)));
+    }
+
+    #[test]
+    fn a_wiped_profile_is_gone_for_every_passphrase() {
+        let dir = tempfile::tempdir().unwrap();
+        let profile = dir.path().join("profile");
+        {
+            let vault = Vault::create(&profile, &passphrase("correct horse"), fast()).unwrap();
+            vault.put("ns", b"key", b"value").unwrap();
+            vault.commit().unwrap();
+        }
+        Vault::wipe(&profile).unwrap();
+        assert!(!profile.exists());
+        assert!(matches!(Vault::open(&profile, &passphrase("correct horse")), Err(CoreError::NoProfile(_))));
+        Vault::wipe(&profile).unwrap();
     }
 
     #[test]

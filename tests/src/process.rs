@@ -1,5 +1,6 @@
-//! The real binaries, as separate processes: the relay on a fresh sled store with
-//! loopback ports chosen by the system, and the `huisclos` CLI.
+//! The real relay binary as a separate process, on a fresh sled store with loopback
+//! ports chosen by the system, and [`Person`], a device that talks to it over a real
+//! connection.
 
 // Test harness: a failure here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -12,28 +13,19 @@ use std::process::{Child, Command, Stdio};
 use huisclos_protocol::invitation::Invitation;
 use huisclos_transport::tls::SpkiPin;
 
-/// A workspace binary next to the running test's build output, built first if missing
-/// (`cargo test` builds a package's binaries only for that package's own tests).
-pub fn binary(name: &str, package: &str) -> PathBuf {
+/// The `huisclos-relay` binary next to the running test's build output, built first
+/// if missing (`cargo test` builds a package's binaries only for that package's own
+/// tests).
+pub fn relay_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test path");
     let dir = exe.parent().and_then(|deps| deps.parent()).expect("target dir").to_path_buf();
-    let binary = dir.join(name);
+    let binary = dir.join("huisclos-relay");
     if !binary.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo).args(["build", "-p", package, "--bin", name]).status();
-        assert!(status.map(|s| s.success()).unwrap_or(false), "building {name} failed");
+        let status = Command::new(cargo).args(["build", "-p", "huisclos-relay", "--bin", "huisclos-relay"]).status();
+        assert!(status.map(|s| s.success()).unwrap_or(false), "building the relay failed");
     }
     binary
-}
-
-/// The `huisclos-relay` binary.
-pub fn relay_binary() -> PathBuf {
-    binary("huisclos-relay", "huisclos-relay")
-}
-
-/// The `huisclos` CLI binary.
-pub fn cli_binary() -> PathBuf {
-    binary("huisclos", "huisclos-desktop")
 }
 
 /// A running relay process, killed on drop.

@@ -280,6 +280,21 @@ impl SimDevice {
         self.engine = None;
     }
 
+    /// The panic wipe, from this device: disconnects, closes and destroys the profile.
+    pub fn panic_wipe(&mut self, relay: &SimRelay) {
+        if self.link.is_some() {
+            self.disconnect(relay);
+        }
+        self.engine.take().expect("an open profile").panic_wipe().unwrap();
+    }
+
+    /// Opens the closed profile with `passphrase` (the profile's own, or its duress
+    /// passphrase).
+    pub fn open_with(&mut self, passphrase: &str) {
+        let unlock = Unlock::Passphrase(Passphrase::new(passphrase));
+        self.engine = Some(Engine::open(self.dir.path(), &unlock).unwrap());
+    }
+
     /// Opens the closed profile again with its passphrase.
     pub fn reopen(&mut self) {
         let unlock = Unlock::Passphrase(Passphrase::new(self.passphrase.clone()));

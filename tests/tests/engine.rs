@@ -726,3 +726,44 @@ async fn a_removed_person_can_be_invited_again() {
     assert_eq!(texts, ["Before", "While Bob was out"]);
     assert!(bob.rejections().is_empty(), "{:?}", bob.rejections());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_wipe_leaves_nothing_and_a_duress_passphrase_opens_an_empty_profile() {
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let space = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], HistoryMode::Keep).await;
+    alice.engine_mut().post(&space, "Names of the witnesses").unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob]).await;
+    assert_eq!(bob.texts(&space).len(), 1);
+
+    // Alice's phone is about to be taken: she wipes it.
+    let alice_dir = alice.profile_dir().to_path_buf();
+    alice.panic_wipe(&relay);
+    assert!(!alice_dir.exists(), "nothing is left of the profile directory");
+    let unlock = Unlock::Passphrase(Passphrase::new(alice.passphrase()));
+    assert!(matches!(Vault::open(&alice_dir, &unlock), Err(CoreError::NoProfile(_))));
+
+    // Bob set a duress passphrase; forced to open his phone, he gives it.
+    let secrets = bob.engine().secrets_for_tests();
+    let identity = bob.engine().identity();
+    let own = Unlock::Passphrase(Passphrase::new(bob.passphrase()));
+    bob.engine().set_duress_passphrase(&own, &Passphrase::new("I have nothing to hide")).unwrap();
+    bob.disconnect(&relay);
+    bob.close();
+    bob.open_with("I have nothing to hide");
+    let decoy = bob.engine();
+    assert_eq!(decoy.name().as_str(), "Bob", "it looks like his profile");
+    assert!(decoy.spaces().is_empty() && decoy.account().is_none() && decoy.contacts().is_empty());
+    assert_ne!(decoy.identity(), identity);
+    // Nothing of the real profile remains on disk, and its passphrase opens nothing.
+    for (path, bytes) in files(bob.profile_dir()) {
+        assert!(!contains(&bytes, b"Names of the witnesses"), "{}", path.display());
+        for secret in &secrets {
+            assert!(!contains(&bytes, secret), "{} holds a key of the real profile", path.display());
+        }
+    }
+    bob.close();
+    let real = Unlock::Passphrase(Passphrase::new(bob.passphrase()));
+    assert!(matches!(Vault::open(bob.profile_dir(), &real), Err(CoreError::WrongPassphrase)));
+}

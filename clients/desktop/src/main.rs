@@ -163,6 +163,16 @@ enum Command {
     /// This person's devices.
     #[command(subcommand)]
     Devices(DevicesCommand),
+    /// Sets a duress passphrase: given instead of yours, it destroys this profile and
+    /// opens an empty one under your name (HUISCLOS_DURESS_PASSPHRASE for scripts).
+    Duress,
+    /// The panic wipe: destroys this profile for good. Nothing in it can be read again,
+    /// with any passphrase.
+    Wipe {
+        /// Wipe without asking.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -482,6 +492,29 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             online::watch(&mut engine).await
         }
         Command::Devices(command) => devices(&dir, offline, command).await,
+        Command::Duress => {
+            let (engine, unlock) = profile::open_with_unlock(&dir)?;
+            let duress = profile::duress_passphrase()?;
+            engine.set_duress_passphrase(&unlock, &duress)?;
+            println!("{}", Say::DuressSet);
+            Ok(())
+        }
+        Command::Wipe { yes } => {
+            let engine = profile::open(&dir)?;
+            if !yes {
+                print!("{}", Say::WipeConfirm);
+                std::io::stdout().flush()?;
+                let mut answer = String::new();
+                std::io::stdin().read_line(&mut answer)?;
+                if answer.trim() != "WIPE" {
+                    println!("{}", Say::WipeDeclined);
+                    return Ok(());
+                }
+            }
+            engine.panic_wipe()?;
+            println!("{}", Say::Wiped);
+            Ok(())
+        }
     }
 }
 

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use huisclos_core::engine::Engine;
-use huisclos_core::vault::{KdfParams, Passphrase, Unlock, Vault};
+use huisclos_core::identity::DisplayName;
+use huisclos_core::vault::{KdfParams, Opened, Passphrase, Unlock, Vault};
 use zeroize::Zeroizing;
 
 use crate::CliError;
@@ -63,8 +64,13 @@ pub(crate) fn create_vault(dir: &Path) -> Result<Arc<Vault>, CliError> {
     Ok(Arc::new(Vault::create(dir, &unlock, KdfParams::DEFAULT)?))
 }
 
-/// Opens the vault of the profile in `dir`.
+/// Opens the vault of the profile in `dir` (a profile being linked).
 pub(crate) fn open_vault(dir: &Path) -> Result<Arc<Vault>, CliError> {
+    let unlock = unlock_existing(dir)?;
+    Ok(Arc::new(Vault::open(dir, &unlock)?))
+}
+
+fn unlock_existing(dir: &Path) -> Result<Unlock, CliError> {
     if !Vault::exists(dir) {
         return Err(CliError::Usage(format!(
             "no profile in {}: create one with huisclos init --name NAME",
@@ -72,16 +78,55 @@ pub(crate) fn open_vault(dir: &Path) -> Result<Arc<Vault>, CliError> {
         )));
     }
     let passphrase = read_passphrase("Passphrase: ")?;
-    Ok(Arc::new(Vault::open(dir, &Unlock::Passphrase(Passphrase::new(passphrase.as_str())))?))
+    Ok(Unlock::Passphrase(Passphrase::new(passphrase.as_str())))
 }
 
-/// Opens the profile's engine.
+/// Opens the profile's engine. Its duress passphrase opens a new, empty profile under
+/// the decoy name instead, the real one destroyed, and says nothing about it.
 pub(crate) fn open(dir: &Path) -> Result<Engine, CliError> {
-    let vault = open_vault(dir)?;
-    if huisclos_core::linker::Linker::is_pending(&vault)? {
-        return Err(CliError::Usage(
-            "this device waits to be linked: run huisclos init --link again to finish, once approved".into(),
-        ));
+    Ok(open_with_unlock(dir)?.0)
+}
+
+/// As [`open`], with the secret that opened it (to change what opens it).
+pub(crate) fn open_with_unlock(dir: &Path) -> Result<(Engine, Unlock), CliError> {
+    let unlock = unlock_existing(dir)?;
+    let engine = match Vault::open_or_duress(dir, &unlock)? {
+        Opened::Duress { vault, decoy_name } => Engine::create(Arc::new(vault), DisplayName::new(decoy_name)?)?,
+        Opened::Profile(vault) => {
+            let vault = Arc::new(vault);
+            if huisclos_core::linker::Linker::is_pending(&vault)? {
+                return Err(CliError::Usage(
+                    "this device waits to be linked: run huisclos init --link again to finish, once approved".into(),
+                ));
+            }
+            Engine::load(vault)?
+        }
+    };
+    Ok((engine, unlock))
+}
+
+/// Asks for the duress passphrase to set (`HUISCLOS_DURESS_PASSPHRASE` for scripts).
+pub(crate) fn duress_passphrase() -> Result<Passphrase, CliError> {
+    const VAR: &str = "HUISCLOS_DURESS_PASSPHRASE";
+    let typed = match std::env::var_os(VAR) {
+        Some(value) => Zeroizing::new(value.into_string().map_err(|_| CliError::Usage(format!("{VAR} is not UTF-8")))?),
+        None => {
+            let first = Zeroizing::new(
+                rpassword::prompt_password("Duress passphrase: ")
+                    .map_err(|_| CliError::Usage(format!("no duress passphrase: type it or set {VAR}")))?,
+            );
+            let second = Zeroizing::new(
+                rpassword::prompt_password("Same duress passphrase again: ")
+                    .map_err(|_| CliError::Usage(format!("no duress passphrase: type it or set {VAR}")))?,
+            );
+            if *first != *second {
+                return Err(CliError::Usage("the two passphrases differ; nothing was changed".into()));
+            }
+            first
+        }
+    };
+    if typed.chars().count() < 8 {
+        return Err(CliError::Usage("a passphrase has at least 8 characters".into()));
     }
-    Ok(Engine::load(vault)?)
+    Ok(Passphrase::new(typed.as_str()))
 }

@@ -28,6 +28,10 @@ pub(crate) enum Say<'a> {
     KeyAccepted { name: &'a str },
     SafetyNumber { name: &'a str, number: &'a str },
     RequestSent { space: &'a str },
+    DuressSet,
+    WipeConfirm,
+    WipeDeclined,
+    Wiped,
     Done,
 }
 
@@ -76,6 +80,15 @@ impl std::fmt::Display for Say<'_> {
                 )
             }
             Say::RequestSent { space } => write!(f, "Request to join \"{space}\" sent; you join once it is approved."),
+            Say::DuressSet => write!(
+                f,
+                "Duress passphrase set. Given instead of yours, it destroys this profile and opens an empty one."
+            ),
+            Say::WipeConfirm => {
+                write!(f, "This destroys the profile for good: nothing in it can be read again. Type WIPE to go on: ")
+            }
+            Say::WipeDeclined => write!(f, "Nothing was wiped."),
+            Say::Wiped => write!(f, "The profile is destroyed."),
             Say::Done => write!(f, "Done."),
         }
     }

@@ -8,10 +8,14 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use huisclos_tests::process::{RelayProcess, cli_binary};
+use huisclos_tests::process::RelayProcess;
 use huisclos_tests::scan::{contains, files};
 
 const PASSPHRASE: &str = "a passphrase for the CLI test";
+
+fn cli_binary() -> &'static str {
+    env!("CARGO_BIN_EXE_huisclos")
+}
 
 struct Profile {
     dir: PathBuf,
@@ -208,4 +212,39 @@ fn help_lists_every_command() {
     for command in ["create", "list", "invite", "accept", "request", "approve", "leave", "remove", "role"] {
         assert!(help.contains(command), "space {command} missing from:\n{help}");
     }
+}
+
+#[test]
+fn duress_and_panic_wipe_from_the_cli() {
+    let relay = RelayProcess::start();
+    let root = tempfile::tempdir().unwrap();
+    let alice = Profile::new(root.path(), "alice");
+    alice.run(&["init", "--name", "Alice"]);
+    alice.run(&["join", &relay.first_invitation]);
+    alice.run(&["space", "create", "Witnesses"]);
+    alice.run(&["post", "Witnesses", "The names of the witnesses"]);
+    let duress = "nothing to see here";
+    let set = alice.command(&["duress"]).env("HUISCLOS_DURESS_PASSPHRASE", duress).output().unwrap();
+    assert!(set.status.success(), "{}", String::from_utf8_lossy(&set.stderr));
+
+    // Under coercion, Alice gives the duress passphrase: an empty profile under her name.
+    let opened = alice.command(&["--offline", "whoami"]).env("HUISCLOS_PASSPHRASE", duress).output().unwrap();
+    let whoami = String::from_utf8_lossy(&opened.stdout);
+    assert!(opened.status.success() && whoami.contains("name:     Alice"), "{whoami}");
+    assert!(!whoami.contains("account:"), "no account: {whoami}");
+    let spaces = alice.command(&["--offline", "space", "list"]).env("HUISCLOS_PASSPHRASE", duress).output().unwrap();
+    assert!(String::from_utf8_lossy(&spaces.stdout).contains("Nothing here yet"));
+    let real = alice.fail(&["--offline", "whoami"]);
+    assert!(String::from_utf8_lossy(&real.stderr).contains("wrong passphrase"), "the real profile is gone");
+    for (path, bytes) in files(&alice.dir) {
+        assert!(!contains(&bytes, b"The names of the witnesses"), "{}", path.display());
+    }
+
+    // The panic wipe leaves nothing.
+    let bob = Profile::new(root.path(), "bob");
+    bob.run(&["init", "--name", "Bob"]);
+    bob.run(&["join", &relay.invite().to_text()]);
+    assert!(bob.run(&["wipe", "--yes"]).contains("destroyed"));
+    assert!(!bob.dir.exists());
+    assert!(String::from_utf8_lossy(&bob.fail(&["whoami"]).stderr).contains("no profile"));
 }
