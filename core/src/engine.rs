@@ -34,7 +34,7 @@ use huisclos_protocol::messages::{
     AckWelcomes, AddDevice, AppendMessage, Authenticate, ClaimKeyPackages, ContentRecordBytes, CreateAccount,
     CreateGroup, DepositWelcome, Event, FetchContent, FetchLog, FetchWelcomes, GetChallenge, GetKeyPackageStatus,
     GroupAccess, KeyPackageBytes, LogPageEnd, LogRetention, MlsMessageBytes, PutContent, RelayError, RequestBody,
-    ResponseBody, SubmitCommit, Subscribe, UploadKeyPackages,
+    ResponseBody, RevokeDevice, SubmitCommit, Subscribe, UploadKeyPackages,
 };
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::*;
@@ -403,6 +403,10 @@ enum Operation {
     AddDevice {
         certificate: Vec<u8>,
     },
+    /// Remove one of this person's own devices (revoked).
+    RemoveDevice {
+        device: [u8; 16],
+    },
     /// Propose this device's own removal (a member cannot commit its own removal).
     Leave,
     /// Commit the proposals waiting in the group (members' leaves).
@@ -462,6 +466,8 @@ enum DeviceStage {
     Announce,
     /// Leaving a join request in a space card issuer's inbox.
     Request,
+    /// Revoking a device at the relay.
+    Revoke,
 }
 
 /// Device-level work, persisted until done.
@@ -473,6 +479,8 @@ enum DeviceItem {
     Announce,
     /// Leave a sealed join request in a space card issuer's inbox.
     JoinRequest { device: [u8; 16], item: Vec<u8> },
+    /// Revoke one of this person's devices at the relay.
+    Revoke { device: [u8; 16] },
 }
 
 enum OutboxStage {
@@ -911,6 +919,47 @@ impl Engine {
         Ok(contact)
     }
 
+    /// Revokes another of this person's devices (lost, seized): the relay refuses it
+    /// from then on, and it is removed from every space this device shares with it,
+    /// each removal rotating the space's history key. Contact cards no longer list it.
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] when it is not one of this person's other devices.
+    pub fn revoke_device(&mut self, device: &DeviceId) -> Result<()> {
+        if device == &self.device.device_id() {
+            return Err(CoreError::Invalid("a device does not revoke itself: use the panic wipe".into()));
+        }
+        let position = self
+            .devices
+            .iter()
+            .position(|c| &c.body.device == device)
+            .ok_or(CoreError::NotFound("one of this person's other devices"))?;
+        self.devices.remove(position);
+        let index = self.next_device_item;
+        self.next_device_item += 1;
+        self.vault.put_ordered(
+            NS_DEVICE_OUTBOX,
+            index,
+            &encode(&DeviceItem::Revoke { device: *device.as_bytes() })?,
+        )?;
+        let spaces: Vec<GroupId> = self
+            .spaces
+            .iter()
+            .filter(|(_, s)| !s.meta.removed && !s.meta.stalled && Self::has_device(&s.group, device))
+            .map(|(id, _)| *id)
+            .collect();
+        for space in spaces {
+            self.enqueue(OutboxItem::Operation {
+                group: *space.as_bytes(),
+                operation: Operation::RemoveDevice { device: *device.as_bytes() },
+            })?;
+        }
+        self.save_profile()?;
+        self.persist()?;
+        self.push_job(Job::Devices);
+        Ok(())
+    }
+
     /// Starts linking a new device: the offer to show it (QR code or text). A new offer
     /// replaces the previous one.
     ///
@@ -1221,6 +1270,10 @@ impl Engine {
                     DepositWelcome { recipients: BoundedVec::new(recipients)?, welcome: notice.to_welcome_bytes()? };
                 (body.into(), Step::Device { index, stage: DeviceStage::Announce })
             }
+            DeviceItem::Revoke { device } => {
+                let body = RevokeDevice { device: DeviceId::from_bytes(device) };
+                (body.into(), Step::Device { index, stage: DeviceStage::Revoke })
+            }
             DeviceItem::JoinRequest { device, item } => {
                 let body = DepositWelcome {
                     recipients: BoundedVec::new(vec![DeviceId::from_bytes(device)])?,
@@ -1267,7 +1320,9 @@ impl Engine {
                 self.reject(None, format!("the request to join could not be delivered: {error}"));
                 Ok(())
             }
-            (DeviceStage::Grant | DeviceStage::Announce | DeviceStage::Request, _, Ok(_)) => {
+            // `NotFound`: revoked already, by an earlier attempt or another device.
+            (DeviceStage::Revoke, _, Err(RelayError::NotFound))
+            | (DeviceStage::Grant | DeviceStage::Announce | DeviceStage::Request | DeviceStage::Revoke, _, Ok(_)) => {
                 self.vault.remove_ordered(NS_DEVICE_OUTBOX, index);
                 self.persist()?;
                 self.push_job(Job::Devices);
@@ -1474,6 +1529,21 @@ impl Engine {
                 changes.push(ChangeRequest::Add { identity });
             }
             Operation::AddDevice { .. } => changes.push(ChangeRequest::Add { identity: me }),
+            Operation::RemoveDevice { device } => {
+                let device = DeviceId::from_bytes(*device);
+                let space = self.spaces.get(group).ok_or(CoreError::NotFound("space"))?;
+                for m in space.group.members() {
+                    let cert = crate::mls::certificate_of(&m.credential, &m.signature_key)?;
+                    if cert.body.identity == me && cert.body.device == device {
+                        removals.push(m.index);
+                    }
+                }
+                if removals.is_empty() {
+                    return Err(CoreError::Invalid("the revoked device is no longer in the space".into()));
+                }
+                rotates_history = true;
+                changes.push(ChangeRequest::Remove { identity: me, proposer: me });
+            }
             Operation::CommitProposals => {}
             Operation::Leave => return Err(CoreError::Invalid("a leave is a proposal, not a commit".into())),
             Operation::Remove { identity } => {
@@ -2146,6 +2216,8 @@ impl Engine {
                     added.push(cert);
                 }
                 let space = self.spaces.get(group).ok_or(CoreError::NotFound("space"))?;
+                // Devices of this person removed by another of its devices: revoked.
+                let mut revoked = Vec::new();
                 for remove in staged.remove_proposals() {
                     let removed = space
                         .group
@@ -2155,11 +2227,20 @@ impl Engine {
                     let proposer = match remove.sender() {
                         Sender::Member(index) => {
                             let m = space.group.member_at(*index).ok_or(CoreError::Verification("unknown proposer"))?;
-                            crate::mls::certificate_of(&m.credential, &m.signature_key)?.body.identity
+                            crate::mls::certificate_of(&m.credential, &m.signature_key)?
                         }
                         _ => return Err(CoreError::Verification("a removal proposed from outside")),
                     };
-                    changes.push(ChangeRequest::Remove { identity: removed.body.identity, proposer });
+                    if removed.body.identity == self.identity.public()
+                        && proposer.body.identity == removed.body.identity
+                        && proposer.body.device != removed.body.device
+                    {
+                        revoked.push(removed.body.device);
+                    }
+                    changes.push(ChangeRequest::Remove {
+                        identity: removed.body.identity,
+                        proposer: proposer.body.identity,
+                    });
                 }
                 let next_rules = crate::mls::rules_of(staged.group_context().extensions())?;
                 if next_rules != rules {
@@ -2181,6 +2262,10 @@ impl Engine {
                 }
                 for certificate in &added {
                     self.observe(&certificate.body, Some(*group))?;
+                }
+                if self.devices.iter().any(|c| revoked.contains(&c.body.device)) {
+                    self.devices.retain(|c| !revoked.contains(&c.body.device));
+                    self.save_profile()?;
                 }
                 let removed_me = staged.self_removed();
                 let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;

@@ -767,3 +767,40 @@ async fn a_panic_wipe_leaves_nothing_and_a_duress_passphrase_opens_an_empty_prof
     let real = Unlock::Passphrase(Passphrase::new(bob.passphrase()));
     assert!(matches!(Vault::open(bob.profile_dir(), &real), Err(CoreError::WrongPassphrase)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_device_leaves_every_space_and_is_refused_by_the_relay() {
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let space = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], HistoryMode::Keep).await;
+    let mut laptop = SimDevice::link(&relay, &mut bob, "Bob").await;
+    settle(&relay, &mut [&mut bob, &mut laptop, &mut alice]).await;
+    let bob_in = |device: &SimDevice| {
+        device.engine().members(&space).unwrap().into_iter().find(|m| m.name == "Bob").unwrap().devices.len()
+    };
+    assert_eq!(bob_in(&alice), 2);
+    let epoch = alice.engine().spaces()[0].epoch;
+
+    // The laptop is seized: Bob revokes it from his phone.
+    let laptop_id = laptop.engine().device_id();
+    let phone_id = bob.engine().device_id();
+    assert!(matches!(bob.engine_mut().revoke_device(&phone_id), Err(CoreError::Invalid(_))));
+    bob.engine_mut().revoke_device(&laptop_id).unwrap();
+    settle(&relay, &mut [&mut bob, &mut alice]).await;
+    assert_eq!(bob_in(&alice), 1, "removed from the space");
+    assert_eq!(bob.engine().devices().len(), 1);
+    assert_eq!(bob.engine().contact_card().unwrap().body.devices.len(), 1, "no longer on his card");
+    assert!(alice.engine().spaces()[0].epoch > epoch);
+
+    // The relay no longer lets it in; nothing written after reaches it.
+    alice.engine_mut().post(&space, "Written after the seizure").unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob]).await;
+    laptop.disconnect(&relay);
+    laptop.connect(&relay);
+    laptop.drive(&relay).await;
+    assert!(!laptop.engine().is_online(), "refused at login");
+    assert!(!laptop.texts(&space).iter().any(|(_, text)| text == "Written after the seizure"));
+    assert!(bob.texts(&space).iter().any(|(_, text)| text == "Written after the seizure"));
+    assert!(alice.warnings().is_empty() && bob.warnings().is_empty(), "{:?}", bob.warnings());
+}

@@ -320,6 +320,12 @@ enum DevicesCommand {
         #[arg(long)]
         yes: bool,
     },
+    /// Revokes a lost or seized device: the relay refuses it, and it is removed from
+    /// every space (each space's history key rotates).
+    Revoke {
+        /// The device (its name, or the first hex digits of its id, as `list` shows).
+        device: String,
+    },
 }
 
 fn parse_policy(text: &str) -> Result<Policy, String> {
@@ -775,6 +781,28 @@ async fn devices(dir: &std::path::Path, offline: bool, command: DevicesCommand) 
             println!("{}", offer.to_text());
             eprintln!("{}", Say::LinkOfferShown);
             Ok(())
+        }
+        DevicesCommand::Revoke { device } => {
+            let this = engine.device_id();
+            let others: Vec<_> = engine.devices().into_iter().filter(|c| c.body.device != this).collect();
+            let typed = device.trim().to_ascii_lowercase();
+            let matching: Vec<_> = others
+                .iter()
+                .filter(|c| {
+                    c.body.name.as_str().eq_ignore_ascii_case(&typed)
+                        || (typed.len() >= 4 && hex::encode(c.body.device.as_bytes()).starts_with(&typed))
+                })
+                .collect();
+            let [certificate] = matching.as_slice() else {
+                return Err(CliError::Usage(format!(
+                    "{} of your other devices match \"{device}\": use the id from huisclos devices list",
+                    matching.len()
+                )));
+            };
+            let name = certificate.body.name.to_string();
+            engine.revoke_device(&certificate.body.device)?;
+            println!("{}", Say::DeviceRevoked { name: &name });
+            finish(&mut engine, offline).await
         }
         DevicesCommand::Approve { request, yes } => {
             let request = LinkRequest::from_text(&request)?;

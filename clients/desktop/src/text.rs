@@ -29,6 +29,7 @@ pub(crate) enum Say<'a> {
     SafetyNumber { name: &'a str, number: &'a str },
     RequestSent { space: &'a str },
     DuressSet,
+    DeviceRevoked { name: &'a str },
     WipeConfirm,
     WipeDeclined,
     Wiped,
@@ -80,6 +81,9 @@ impl std::fmt::Display for Say<'_> {
                 )
             }
             Say::RequestSent { space } => write!(f, "Request to join \"{space}\" sent; you join once it is approved."),
+            Say::DeviceRevoked { name } => {
+                write!(f, "Device \"{name}\" revoked: the relay refuses it, and it is removed from your spaces.")
+            }
             Say::DuressSet => write!(
                 f,
                 "Duress passphrase set. Given instead of yours, it destroys this profile and opens an empty one."

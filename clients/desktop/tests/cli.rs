@@ -184,6 +184,19 @@ fn a_new_device_is_linked_with_the_cli_and_reads_its_persons_spaces() {
     let spaces = laptop.run(&["space", "list", "--json"]);
     let space: serde_json::Value = serde_json::from_str(spaces.lines().next().unwrap()).unwrap();
     assert_eq!((space["name"].as_str(), space["role"].as_str()), (Some("Notes"), Some("space manager")));
+
+    // The laptop is lost: revoked from the first device, it is refused from then on.
+    assert!(alice.run(&["devices", "revoke", "Alice (laptop)"]).contains("revoked"));
+    assert!(!alice.run(&["devices", "list"]).contains("Alice (laptop)"));
+    alice.run(&["post", "Notes", "After the laptop was lost"]);
+    let refused = laptop.command(&["sync"]).output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("refused"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let feed = laptop.run(&["--offline", "feed", "Notes", "--json"]);
+    assert!(!feed.contains("After the laptop was lost"));
 }
 
 #[test]
