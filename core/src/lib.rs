@@ -10,8 +10,12 @@
 //!   encrypted at rest;
 //! - [`identity`]: identity keys, device certificates (the MLS credential), contact
 //!   cards, safety numbers and QR verification codes;
+//! - [`chunk`]: files cut into chunks, each sealed (STREAM over ChaCha20-Poly1305)
+//!   and named by its hash, one chunk in memory at a time;
 //! - [`contacts`]: the people met and the identity key held for each; a changed key
 //!   is reported and refused until accepted;
+//! - [`library`]: a space's folders, files (with versions) and notes, and the merge
+//!   rule every device applies alike;
 //! - [`link`]: linking a new device (offer, request, the identity key sealed to the
 //!   new device) and the types of a device's inbox items;
 //! - [`join`]: space cards and sealed requests to join open and on-request spaces;
@@ -38,6 +42,7 @@
 //! - Detection of a disk rolled back to an older copy of the same profile.
 #![forbid(unsafe_code)]
 
+pub mod chunk;
 pub mod client;
 pub mod contacts;
 pub mod content;
@@ -46,6 +51,7 @@ pub mod engine;
 pub mod error;
 pub mod identity;
 pub mod join;
+pub mod library;
 pub mod link;
 pub mod linker;
 pub mod mls;

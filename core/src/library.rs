@@ -1,0 +1,562 @@
+//! A space's library: folders, files and notes, with versions and a trash, that every
+//! device computes alike from the same operations, in whatever order it reads them.
+//!
+//! ## The merge rule
+//! Every operation carries a [`Stamp`]: its author's clock, the author's identity key
+//! and the operation's random id — a total order every device agrees on. Each node is a
+//! set of last-writer-wins registers (name, parent folder, in the trash or not, a note's
+//! text): a register takes an operation's value only if the operation's stamp is greater
+//! than the stamp of the value it holds. A file's versions are a set: two uploads to one
+//! file at the same time are both kept, ordered by stamp; the newest is the file's
+//! content. So applying the same operations in any order, with repeats, gives the same
+//! library (`operations_in_any_order_converge` checks it).
+//!
+//! Two concurrent moves can make folders each other's parent. The library is shown as a
+//! tree: a node whose parent chain loops, or whose parent is missing, trashed or not a
+//! folder, is shown at the top, and a cycle's nodes all are; the registers are not
+//! changed, so the rule stays order-free.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use huisclos_protocol::codec::{Reader, Wire, put_varint};
+use serde::{Deserialize, Serialize};
+
+use crate::chunk::FileManifest;
+use crate::error::{CoreError, Result};
+use crate::space::bounded_text;
+
+/// The most bytes of a node's name.
+pub const MAX_NODE_NAME_LEN: usize = 255;
+/// The most bytes of a note's text.
+pub const MAX_NOTE_LEN: usize = 256 * 1024;
+/// The most versions kept per file.
+pub const MAX_VERSIONS: usize = 1024;
+/// The most nodes a space's library holds.
+pub const MAX_NODES: usize = 100_000;
+
+/// A node's id: 16 random bytes chosen by its creator.
+pub type NodeId = [u8; 16];
+
+bounded_text!(
+    /// The name of a folder, file or note.
+    NodeName, MAX_NODE_NAME_LEN, "name", allow_empty = false
+);
+bounded_text!(
+    /// A note's text (markdown).
+    NoteText, MAX_NOTE_LEN, "note", allow_empty = true
+);
+
+huisclos_protocol::wire_tag_enum!(
+    /// What a node is.
+    pub enum NodeKind(what = "node kind") {
+        /// Holds other nodes.
+        Folder = 1,
+        /// A file with versions.
+        File = 2,
+        /// A markdown note.
+        Note = 3,
+    }
+);
+
+huisclos_protocol::wire_struct!(
+    /// Creates a node.
+    pub struct CreateNode {
+        /// Its id.
+        pub node: NodeId,
+        /// What it is.
+        pub kind: NodeKind,
+        /// Its name.
+        pub name: NodeName,
+        /// Its folder (`None`: the top of the library).
+        pub parent: Option<NodeId>,
+    }
+);
+
+huisclos_protocol::wire_struct!(
+    /// Renames a node.
+    pub struct RenameNode {
+        /// The node.
+        pub node: NodeId,
+        /// The new name.
+        pub name: NodeName,
+    }
+);
+
+huisclos_protocol::wire_struct!(
+    /// Moves a node to another folder.
+    pub struct MoveNode {
+        /// The node.
+        pub node: NodeId,
+        /// The folder (`None`: the top).
+        pub parent: Option<NodeId>,
+    }
+);
+
+huisclos_protocol::wire_struct!(
+    /// Puts a node in the trash.
+    pub struct TrashNode {
+        /// The node.
+        pub node: NodeId,
+    }
+);
+
+huisclos_protocol::wire_struct!(
+    /// Takes a node out of the trash.
+    pub struct RestoreNode {
+        /// The node.
+        pub node: NodeId,
+    }
+);
+
+huisclos_protocol::wire_struct!(
+    /// Writes a note's whole text.
+    pub struct WriteNote {
+        /// The note.
+        pub node: NodeId,
+        /// Its text.
+        pub text: NoteText,
+    }
+);
+
+/// Adds a version to a file.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct AddVersion {
+    /// The file.
+    pub node: NodeId,
+    /// The version's manifest (its key included: this travels only sealed).
+    pub manifest: FileManifest,
+}
+
+impl Wire for AddVersion {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.node.encode(out);
+        self.manifest.encode(out);
+    }
+    fn decode(reader: &mut Reader<'_>) -> std::result::Result<Self, huisclos_protocol::Error> {
+        Ok(Self { node: Wire::decode(reader)?, manifest: Wire::decode(reader)? })
+    }
+}
+
+huisclos_protocol::wire_enum!(
+    /// One change to a space's library.
+    pub enum LibraryOp(what = "library operation") {
+        /// A new folder, file or note.
+        0x01 => Create(CreateNode),
+        /// A new name.
+        0x02 => Rename(RenameNode),
+        /// Another folder.
+        0x03 => Move(MoveNode),
+        /// Into the trash.
+        0x04 => Trash(TrashNode),
+        /// Out of the trash.
+        0x05 => Restore(RestoreNode),
+        /// A note's new text.
+        0x06 => WriteNote(WriteNote),
+        /// A file's new version.
+        0x07 => AddVersion(AddVersion),
+    }
+);
+
+impl LibraryOp {
+    /// The node it changes.
+    pub fn node(&self) -> NodeId {
+        match self {
+            Self::Create(op) => op.node,
+            Self::Rename(op) => op.node,
+            Self::Move(op) => op.node,
+            Self::Trash(op) => op.node,
+            Self::Restore(op) => op.node,
+            Self::WriteNote(op) => op.node,
+            Self::AddVersion(op) => op.node,
+        }
+    }
+}
+
+/// The total order of operations: the author's clock, then the author, then the
+/// operation's id.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Default, Serialize, Deserialize)]
+pub struct Stamp {
+    /// When, by the author's clock (seconds).
+    pub at: u64,
+    /// The author's identity key.
+    pub author: [u8; 32],
+    /// The operation's id.
+    pub op: [u8; 16],
+}
+
+/// A last-writer-wins register.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+struct Register<T> {
+    value: T,
+    stamp: Option<Stamp>,
+}
+
+impl<T> Register<T> {
+    fn set(&mut self, value: T, stamp: Stamp) {
+        if self.stamp.is_none_or(|current| stamp > current) {
+            self.value = value;
+            self.stamp = Some(stamp);
+        }
+    }
+}
+
+/// One version of a file.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Version {
+    /// Who uploaded it, and when (the version's order).
+    pub stamp: Stamp,
+    /// Its length in bytes.
+    pub length: u64,
+    /// Its manifest, as wire bytes (holds the key; sealed wherever it is stored).
+    manifest: Vec<u8>,
+}
+
+impl Version {
+    /// The manifest to fetch and open it with.
+    ///
+    /// # Errors
+    /// [`CoreError::Decode`] if the stored bytes do not decode.
+    pub fn manifest(&self) -> Result<FileManifest> {
+        Ok(FileManifest::from_wire(&self.manifest)?)
+    }
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+struct NodeState {
+    /// Set by the node's creation (first stamp wins: ids are random, so only a replay
+    /// repeats one).
+    kind: Option<(u8, Stamp)>,
+    created_by: Option<[u8; 32]>,
+    name: Register<String>,
+    parent: Register<Option<NodeId>>,
+    trashed: Register<bool>,
+    note: Register<String>,
+    versions: BTreeMap<Stamp, Version>,
+}
+
+/// A node as shown.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct NodeView {
+    /// Its id.
+    pub id: NodeId,
+    /// What it is.
+    pub kind: NodeKind,
+    /// Its name.
+    pub name: String,
+    /// Its folder as shown (`None`: the top).
+    pub parent: Option<NodeId>,
+    /// Whether it is in the trash.
+    pub trashed: bool,
+    /// For files: the newest version's length.
+    pub length: Option<u64>,
+    /// For files: how many versions it has.
+    pub versions: usize,
+    /// Who created it.
+    pub created_by: [u8; 32],
+}
+
+/// A space's library.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct Library {
+    nodes: BTreeMap<NodeId, NodeState>,
+}
+
+impl Library {
+    /// Applies one operation. Applying it again, or out of order, changes nothing more.
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] when the library or a file is full, or a kind does not
+    /// fit (a note's text on a file).
+    pub fn apply(&mut self, stamp: Stamp, op: &LibraryOp) -> Result<()> {
+        let id = op.node();
+        if !self.nodes.contains_key(&id) && self.nodes.len() >= MAX_NODES {
+            return Err(CoreError::Invalid(format!("a library holds at most {MAX_NODES} items")));
+        }
+        let node = self.nodes.entry(id).or_default();
+        match op {
+            LibraryOp::Create(create) => {
+                if node.kind.is_none_or(|(_, first)| stamp < first) {
+                    node.kind = Some((create.kind as u8, stamp));
+                    node.created_by = Some(stamp.author);
+                }
+                // A creation is the earliest write of its fields: later renames and
+                // moves win over it even if they were read first.
+                node.name.set(create.name.as_str().to_owned(), stamp);
+                node.parent.set(create.parent, stamp);
+            }
+            LibraryOp::Rename(rename) => node.name.set(rename.name.as_str().to_owned(), stamp),
+            LibraryOp::Move(mv) => node.parent.set(mv.parent, stamp),
+            LibraryOp::Trash(_) => node.trashed.set(true, stamp),
+            LibraryOp::Restore(_) => node.trashed.set(false, stamp),
+            // A note's text or a file's version is kept whatever the node turns out to
+            // be (its creation may come later), and shown only on a note or a file: so
+            // the outcome does not depend on the order.
+            LibraryOp::WriteNote(write) => node.note.set(write.text.as_str().to_owned(), stamp),
+            LibraryOp::AddVersion(add) => {
+                add.manifest.check()?;
+                if !node.versions.contains_key(&stamp) && node.versions.len() >= MAX_VERSIONS {
+                    return Err(CoreError::Invalid(format!("a file keeps at most {MAX_VERSIONS} versions")));
+                }
+                node.versions
+                    .insert(stamp, Version { stamp, length: add.manifest.length, manifest: add.manifest.to_wire() });
+            }
+        }
+        Ok(())
+    }
+
+    fn view(&self, id: &NodeId, shown_parent: Option<NodeId>) -> Option<NodeView> {
+        let node = self.nodes.get(id)?;
+        let kind = NodeKind::from_wire(&[node.kind?.0]).ok()?;
+        let file = kind == NodeKind::File;
+        Some(NodeView {
+            id: *id,
+            kind,
+            name: node.name.value.clone(),
+            parent: shown_parent,
+            trashed: node.trashed.value,
+            length: node.versions.values().next_back().filter(|_| file).map(|v| v.length),
+            versions: if file { node.versions.len() } else { 0 },
+            created_by: node.created_by.unwrap_or_default(),
+        })
+    }
+
+    /// The folder a node is shown in: its parent, unless that is missing, not a
+    /// folder, trashed, or leads back to the node.
+    fn shown_parent(&self, id: &NodeId) -> Option<NodeId> {
+        let parent = self.nodes.get(id)?.parent.value?;
+        let parent_node = self.nodes.get(&parent)?;
+        if parent_node.kind.is_none_or(|(kind, _)| kind != NodeKind::Folder as u8) || parent_node.trashed.value {
+            return None;
+        }
+        // Walk up; a loop puts every node on it at the top.
+        let mut seen = BTreeSet::from([*id]);
+        let mut at = parent;
+        loop {
+            if !seen.insert(at) {
+                return None;
+            }
+            match self.nodes.get(&at).and_then(|n| n.parent.value) {
+                Some(next) => at = next,
+                None => return Some(parent),
+            }
+        }
+    }
+
+    /// The node `id`, as shown.
+    pub fn node(&self, id: &NodeId) -> Option<NodeView> {
+        self.view(id, self.shown_parent(id))
+    }
+
+    /// What a folder (`None`: the top) shows, not trashed, by name then id.
+    pub fn children(&self, folder: Option<NodeId>) -> Vec<NodeView> {
+        let mut children: Vec<NodeView> = self
+            .nodes
+            .keys()
+            .filter_map(|id| {
+                let parent = self.shown_parent(id);
+                (parent == folder).then(|| self.view(id, parent)).flatten()
+            })
+            .filter(|view| !view.trashed)
+            .collect();
+        children.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        children
+    }
+
+    /// Everything in the trash.
+    pub fn trash(&self) -> Vec<NodeView> {
+        self.nodes.keys().filter_map(|id| self.node(id)).filter(|view| view.trashed).collect()
+    }
+
+    /// A file's versions, oldest first.
+    pub fn versions(&self, file: &NodeId) -> Vec<Version> {
+        match self.nodes.get(file) {
+            Some(node) if node.kind.is_some_and(|(kind, _)| kind == NodeKind::File as u8) => {
+                node.versions.values().cloned().collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// A note's text.
+    pub fn note(&self, note: &NodeId) -> Option<String> {
+        let node = self.nodes.get(note)?;
+        node.kind.is_some_and(|(kind, _)| kind == NodeKind::Note as u8).then(|| node.note.value.clone())
+    }
+
+    /// The whole library, one line per node (`path/of/name kind`), sorted: what two
+    /// devices compare to see that they agree.
+    pub fn listing(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .nodes
+            .keys()
+            .filter_map(|id| {
+                let view = self.node(id)?;
+                let mut path = vec![view.name.clone()];
+                let mut at = view.parent;
+                while let Some(parent) = at {
+                    let parent_view = self.node(&parent)?;
+                    path.push(parent_view.name.clone());
+                    at = parent_view.parent;
+                }
+                path.reverse();
+                Some(format!(
+                    "{}{} {:?} v{}",
+                    path.join("/"),
+                    if view.trashed { " (trash)" } else { "" },
+                    view.kind,
+                    view.versions
+                ))
+            })
+            .collect();
+        lines.sort();
+        lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use proptest::prelude::*;
+
+    fn stamp(at: u64, author: u8, op: u8) -> Stamp {
+        Stamp { at, author: [author; 32], op: [op; 16] }
+    }
+
+    fn create(node: u8, kind: NodeKind, name: &str, parent: Option<u8>) -> LibraryOp {
+        LibraryOp::Create(CreateNode {
+            node: [node; 16],
+            kind,
+            name: NodeName::new(name).unwrap(),
+            parent: parent.map(|p| [p; 16]),
+        })
+    }
+
+    fn manifest(length: u64) -> FileManifest {
+        crate::chunk::seal_stream(&vec![7u8; length as usize][..], length, |_| Ok(())).unwrap()
+    }
+
+    #[test]
+    fn concurrent_rename_and_move_converge_and_concurrent_uploads_keep_both() {
+        let ops = vec![
+            (stamp(1, 1, 1), create(1, NodeKind::Folder, "Evidence", None)),
+            (stamp(2, 1, 2), create(2, NodeKind::Folder, "Case 207", None)),
+            (stamp(3, 1, 3), create(3, NodeKind::File, "statement.pdf", Some(1))),
+            // Two devices, at once: one renames the folder, the other moves it.
+            (
+                stamp(10, 1, 4),
+                LibraryOp::Rename(RenameNode { node: [1; 16], name: NodeName::new("Evidence (sealed)").unwrap() }),
+            ),
+            (stamp(10, 2, 5), LibraryOp::Move(MoveNode { node: [1; 16], parent: Some([2; 16]) })),
+            // Two uploads to one file.
+            (stamp(11, 1, 6), LibraryOp::AddVersion(AddVersion { node: [3; 16], manifest: manifest(10) })),
+            (stamp(11, 2, 7), LibraryOp::AddVersion(AddVersion { node: [3; 16], manifest: manifest(20) })),
+        ];
+        let mut forward = Library::default();
+        for (s, op) in &ops {
+            forward.apply(*s, op).unwrap();
+        }
+        let mut backward = Library::default();
+        for (s, op) in ops.iter().rev() {
+            backward.apply(*s, op).unwrap();
+        }
+        assert_eq!(forward.listing(), backward.listing());
+        assert_eq!(
+            forward.listing(),
+            [
+                "Case 207 Folder v0",
+                "Case 207/Evidence (sealed) Folder v0",
+                "Case 207/Evidence (sealed)/statement.pdf File v2"
+            ]
+        );
+        let versions = forward.versions(&[3; 16]);
+        assert_eq!(versions.iter().map(|v| v.length).collect::<Vec<_>>(), [10, 20], "both kept, newest last");
+        assert_eq!(forward.node(&[3; 16]).unwrap().length, Some(20));
+    }
+
+    #[test]
+    fn a_move_cycle_shows_its_folders_at_the_top_and_trash_hides_without_losing() {
+        let mut library = Library::default();
+        library.apply(stamp(1, 1, 1), &create(1, NodeKind::Folder, "A", None)).unwrap();
+        library.apply(stamp(2, 1, 2), &create(2, NodeKind::Folder, "B", None)).unwrap();
+        library.apply(stamp(5, 1, 3), &LibraryOp::Move(MoveNode { node: [1; 16], parent: Some([2; 16]) })).unwrap();
+        library.apply(stamp(5, 2, 4), &LibraryOp::Move(MoveNode { node: [2; 16], parent: Some([1; 16]) })).unwrap();
+        let top: Vec<String> = library.children(None).into_iter().map(|n| n.name).collect();
+        assert_eq!(top, ["A", "B"]);
+        library.apply(stamp(6, 1, 5), &LibraryOp::Trash(TrashNode { node: [1; 16] })).unwrap();
+        assert_eq!(library.children(None).len(), 1);
+        assert_eq!(library.trash().len(), 1);
+        library.apply(stamp(7, 1, 6), &LibraryOp::Restore(RestoreNode { node: [1; 16] })).unwrap();
+        assert_eq!(library.children(None).len(), 2);
+        library.apply(stamp(1, 1, 9), &create(9, NodeKind::Note, "Minutes", None)).unwrap();
+        library
+            .apply(
+                stamp(8, 1, 10),
+                &LibraryOp::WriteNote(WriteNote { node: [9; 16], text: NoteText::new("# Minutes").unwrap() }),
+            )
+            .unwrap();
+        assert_eq!(library.note(&[9; 16]).as_deref(), Some("# Minutes"));
+        let version = LibraryOp::AddVersion(AddVersion { node: [9; 16], manifest: manifest(1) });
+        library.apply(stamp(9, 1, 11), &version).unwrap();
+        assert!(library.versions(&[9; 16]).is_empty(), "a note shows no file versions");
+    }
+
+    fn arbitrary_op() -> impl Strategy<Value = (Stamp, LibraryOp)> {
+        let node = 0u8..6;
+        let stamp = (0u64..8, 0u8..3, any::<u8>()).prop_map(|(at, author, op)| stamp(at, author, op));
+        let parent = proptest::option::of(0u8..6);
+        let name = prop_oneof![Just("a"), Just("b"), Just("c")];
+        let op = prop_oneof![
+            (
+                node.clone(),
+                prop_oneof![Just(NodeKind::Folder), Just(NodeKind::Note), Just(NodeKind::File)],
+                name.clone(),
+                parent.clone()
+            )
+                .prop_map(|(n, k, name, p)| create(n, k, name, p)),
+            (node.clone(), name).prop_map(|(n, name)| LibraryOp::Rename(RenameNode {
+                node: [n; 16],
+                name: NodeName::new(name).unwrap()
+            })),
+            (node.clone(), parent)
+                .prop_map(|(n, p)| LibraryOp::Move(MoveNode { node: [n; 16], parent: p.map(|p| [p; 16]) })),
+            node.clone().prop_map(|n| LibraryOp::Trash(TrashNode { node: [n; 16] })),
+            node.clone().prop_map(|n| LibraryOp::Restore(RestoreNode { node: [n; 16] })),
+            (node.clone(), 0u64..3)
+                .prop_map(|(n, len)| LibraryOp::AddVersion(AddVersion { node: [n; 16], manifest: manifest(len) })),
+            node.prop_map(|n| LibraryOp::WriteNote(WriteNote { node: [n; 16], text: NoteText::new("text").unwrap() })),
+        ];
+        (stamp, op)
+    }
+
+    proptest! {
+        #[test]
+        fn operations_in_any_order_converge(
+            ops in proptest::collection::vec(arbitrary_op(), 0..40),
+            seed in any::<u64>(),
+        ) {
+            let mut forward = Library::default();
+            for (s, op) in &ops {
+                let _ = forward.apply(*s, op);
+            }
+            // Another device reads them shuffled, some twice.
+            let mut shuffled = ops.clone();
+            let mut state = seed | 1;
+            for i in (1..shuffled.len()).rev() {
+                state ^= state << 13; state ^= state >> 7; state ^= state << 17;
+                shuffled.swap(i, (state % (i as u64 + 1)) as usize);
+            }
+            shuffled.extend(ops.iter().take(3).cloned());
+            let mut other = Library::default();
+            for (s, op) in &shuffled {
+                let _ = other.apply(*s, op);
+            }
+            prop_assert_eq!(forward.listing(), other.listing());
+            prop_assert_eq!(forward.children(None), other.children(None));
+            for n in 0u8..6 {
+                prop_assert_eq!(forward.note(&[n; 16]), other.note(&[n; 16]));
+                prop_assert_eq!(forward.versions(&[n; 16]), other.versions(&[n; 16]));
+            }
+        }
+    }
+}
