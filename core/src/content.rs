@@ -108,6 +108,8 @@ huisclos_protocol::wire_enum!(
         0x04 => Edit(Edit),
         /// A deletion.
         0x05 => Delete(Delete),
+        /// A change to the space's library.
+        0x06 => Library(crate::library::LibraryOp),
     }
 );
 

@@ -57,6 +57,10 @@ use crate::identity::{
 use crate::join::{
     JoinNote, JoinRequest, MAX_OPEN_REQUESTS, MAX_PENDING_JOIN_REQUESTS, SealedJoinRequest, SpaceCard, SpaceCardBody,
 };
+use crate::library::{
+    CreateNode, Library, LibraryOp, MoveNode, NodeId, NodeKind, NodeName, NoteText, RenameNode, RestoreNode, Stamp,
+    TrashNode, WriteNote,
+};
 use crate::link::{DeviceGrant, DeviceReady, InboxItem, InboxWelcome, LinkOffer, LinkRequest, PendingLink};
 use crate::mls::{DeviceSigner, Provider};
 use crate::mls_storage::MlsStorage;
@@ -79,6 +83,8 @@ const PAGE: u16 = 128;
 const NS_PROFILE: &str = "profile";
 const NS_GROUPS: &str = "groups";
 const NS_OUTBOX: &str = "outbox";
+/// Each space's library state, by group id.
+const NS_LIBRARY: &str = "library";
 /// Device-level work (linking, announcing), apart from any space.
 const NS_DEVICE_OUTBOX: &str = "device-outbox";
 
@@ -107,6 +113,8 @@ pub enum ClientEvent {
     SpaceChanged(GroupId),
     /// This device was removed from the space.
     RemovedFromSpace(GroupId),
+    /// The space's library changed.
+    LibraryChanged(GroupId),
     /// A space manager recreated a stalled space, without whoever stalled it; this
     /// device is in the new one.
     Recreated {
@@ -1048,6 +1056,12 @@ impl Engine {
             }
         }
         secrets
+    }
+
+    /// Tells the engine the time, for commands given between inputs (a post written
+    /// offline is dated with it). Every input that carries `now` sets it too.
+    pub fn set_now(&mut self, now: Now) {
+        self.now = now;
     }
 
     /// Remembers the invitation to redeem at the next connection.
@@ -2351,6 +2365,21 @@ impl Engine {
         if !space.meta.seen.insert(*envelope.signed.id.as_bytes()) {
             return Ok(()); // a resend, or the same item by both paths
         }
+        if let ContentBody::Library(op) = &envelope.signed.body {
+            if !role.may_contribute() {
+                return Err(CoreError::Forbidden("a reader's change to the library"));
+            }
+            let stamp = Stamp {
+                at: envelope.signed.created_at.get(),
+                author: *author.identity.as_bytes(),
+                op: *envelope.signed.id.as_bytes(),
+            };
+            let mut library = self.library(group)?;
+            library.apply(stamp, op)?;
+            self.vault.put(NS_LIBRARY, group.as_bytes(), &encode(&library)?)?;
+            self.events.push_back(ClientEvent::LibraryChanged(*group));
+            return Ok(());
+        }
         let load = |vault: &Vault, id: &ContentId| -> Result<Option<FeedItem>> {
             vault.get(&feed_ns, id.as_bytes())?.map(|b| decode(&b)).transpose()
         };
@@ -2414,6 +2443,7 @@ impl Engine {
                 item.text.clear();
                 (*target, item)
             }
+            ContentBody::Library(_) => return Err(CoreError::Invalid("a library change is not a feed item".into())),
         };
         let mut notify = None;
         if author.identity != me {
@@ -3116,6 +3146,87 @@ impl Engine {
             return Err(CoreError::Forbidden("only the author or a content manager may change this item"));
         }
         Ok(())
+    }
+
+    // -----------------------------------------------------------------------------
+    // The library.
+
+    /// The space's library, as this device knows it.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub fn library(&self, space: &GroupId) -> Result<Library> {
+        Ok(self.vault.get(NS_LIBRARY, space.as_bytes())?.map(|b| decode(&b)).transpose()?.unwrap_or_default())
+    }
+
+    fn library_op(&mut self, space: &GroupId, op: LibraryOp) -> Result<()> {
+        self.publish(space, ContentBody::Library(op)).map(|_| ())
+    }
+
+    fn new_node(&mut self, space: &GroupId, kind: NodeKind, parent: Option<NodeId>, name: &str) -> Result<NodeId> {
+        let mut node = [0u8; 16];
+        OsRng.fill_bytes(&mut node);
+        let name = NodeName::new(name)?;
+        self.library_op(space, LibraryOp::Create(CreateNode { node, kind, name, parent }))?;
+        Ok(node)
+    }
+
+    /// Creates a folder in `parent` (`None`: the top of the library).
+    ///
+    /// # Errors
+    /// [`CoreError::Forbidden`] for readers; [`CoreError::Invalid`] for a bad name.
+    pub fn create_folder(&mut self, space: &GroupId, parent: Option<NodeId>, name: &str) -> Result<NodeId> {
+        self.new_node(space, NodeKind::Folder, parent, name)
+    }
+
+    /// Creates a note with its text.
+    ///
+    /// # Errors
+    /// As [`Engine::create_folder`].
+    pub fn create_note(&mut self, space: &GroupId, parent: Option<NodeId>, name: &str, text: &str) -> Result<NodeId> {
+        let node = self.new_node(space, NodeKind::Note, parent, name)?;
+        self.write_note(space, &node, text)?;
+        Ok(node)
+    }
+
+    /// Replaces a note's text.
+    ///
+    /// # Errors
+    /// As [`Engine::create_folder`].
+    pub fn write_note(&mut self, space: &GroupId, note: &NodeId, text: &str) -> Result<()> {
+        self.library_op(space, LibraryOp::WriteNote(WriteNote { node: *note, text: NoteText::new(text)? }))
+    }
+
+    /// Renames a folder, file or note.
+    ///
+    /// # Errors
+    /// As [`Engine::create_folder`].
+    pub fn rename_node(&mut self, space: &GroupId, node: &NodeId, name: &str) -> Result<()> {
+        self.library_op(space, LibraryOp::Rename(RenameNode { node: *node, name: NodeName::new(name)? }))
+    }
+
+    /// Moves a folder, file or note into `parent` (`None`: the top).
+    ///
+    /// # Errors
+    /// As [`Engine::create_folder`].
+    pub fn move_node(&mut self, space: &GroupId, node: &NodeId, parent: Option<NodeId>) -> Result<()> {
+        self.library_op(space, LibraryOp::Move(MoveNode { node: *node, parent }))
+    }
+
+    /// Puts a folder, file or note in the trash (it can be restored).
+    ///
+    /// # Errors
+    /// As [`Engine::create_folder`].
+    pub fn trash_node(&mut self, space: &GroupId, node: &NodeId) -> Result<()> {
+        self.library_op(space, LibraryOp::Trash(TrashNode { node: *node }))
+    }
+
+    /// Takes a folder, file or note out of the trash.
+    ///
+    /// # Errors
+    /// As [`Engine::create_folder`].
+    pub fn restore_node(&mut self, space: &GroupId, node: &NodeId) -> Result<()> {
+        self.library_op(space, LibraryOp::Restore(RestoreNode { node: *node }))
     }
 
     // -----------------------------------------------------------------------------

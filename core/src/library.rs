@@ -12,9 +12,10 @@
 //! library (`operations_in_any_order_converge` checks it).
 //!
 //! Two concurrent moves can make folders each other's parent. The library is shown as a
-//! tree: a node whose parent chain loops, or whose parent is missing, trashed or not a
-//! folder, is shown at the top, and a cycle's nodes all are; the registers are not
-//! changed, so the rule stays order-free.
+//! tree: a node whose parent chain loops, or whose parent is missing or not a folder,
+//! is shown at the top, and a cycle's nodes all are; the registers are not changed, so
+//! the rule stays order-free. Trashing a folder takes what it holds out of sight with
+//! it; restoring brings it all back.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -320,12 +321,13 @@ impl Library {
         })
     }
 
-    /// The folder a node is shown in: its parent, unless that is missing, not a
-    /// folder, trashed, or leads back to the node.
+    /// The folder a node is shown in: its parent, unless that is missing, not a folder,
+    /// or leads back to the node. (What is in a trashed folder stays in it, out of
+    /// sight, and comes back with it.)
     fn shown_parent(&self, id: &NodeId) -> Option<NodeId> {
         let parent = self.nodes.get(id)?.parent.value?;
         let parent_node = self.nodes.get(&parent)?;
-        if parent_node.kind.is_none_or(|(kind, _)| kind != NodeKind::Folder as u8) || parent_node.trashed.value {
+        if parent_node.kind.is_none_or(|(kind, _)| kind != NodeKind::Folder as u8) {
             return None;
         }
         // Walk up; a loop puts every node on it at the top.

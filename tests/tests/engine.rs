@@ -804,3 +804,51 @@ async fn a_revoked_device_leaves_every_space_and_is_refused_by_the_relay() {
     assert!(bob.texts(&space).iter().any(|(_, text)| text == "Written after the seizure"));
     assert!(alice.warnings().is_empty() && bob.warnings().is_empty(), "{:?}", bob.warnings());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_renamed_on_one_device_and_moved_on_another_converges_everywhere() {
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let mut carol = SimDevice::join(&relay, "Carol").await;
+    let space = space_with(
+        &relay,
+        &mut alice,
+        &mut [(&mut bob, Role::Contributor), (&mut carol, Role::Reader)],
+        HistoryMode::Keep,
+    )
+    .await;
+    let evidence = alice.engine_mut().create_folder(&space, None, "Evidence").unwrap();
+    let case = alice.engine_mut().create_folder(&space, None, "Case 207").unwrap();
+    alice.engine_mut().create_note(&space, Some(evidence), "Chain of custody", "Received 3 May").unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+    assert_eq!(bob.engine().library(&space).unwrap().listing(), alice.engine().library(&space).unwrap().listing());
+
+    // At the same time, offline from each other: Alice renames the folder, Bob moves it.
+    alice.engine_mut().rename_node(&space, &evidence, "Evidence (sealed)").unwrap();
+    bob.engine_mut().move_node(&space, &evidence, Some(case)).unwrap();
+    bob.engine_mut().write_note(&space, &evidence, "not a note").unwrap();
+    bob.drive(&relay).await;
+    alice.drive(&relay).await;
+    settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+
+    let expected = [
+        "Case 207 Folder v0",
+        "Case 207/Evidence (sealed) Folder v0",
+        "Case 207/Evidence (sealed)/Chain of custody Note v0",
+    ];
+    for device in [&alice, &bob, &carol] {
+        let library = device.engine().library(&space).unwrap();
+        assert_eq!(library.listing(), expected, "{}", device.name);
+        assert_eq!(library.note(&evidence), None, "a folder shows no note text");
+    }
+    // A reader's device refuses a reader's change, like every other device.
+    assert!(matches!(carol.engine_mut().trash_node(&space, &case), Err(CoreError::Forbidden(_))));
+    // Trash and restore travel too.
+    bob.engine_mut().trash_node(&space, &case).unwrap();
+    settle(&relay, &mut [&mut bob, &mut alice]).await;
+    assert_eq!(alice.engine().library(&space).unwrap().children(None).len(), 0);
+    alice.engine_mut().restore_node(&space, &case).unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob]).await;
+    assert_eq!(bob.engine().library(&space).unwrap().listing(), expected);
+}

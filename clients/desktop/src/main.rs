@@ -156,6 +156,65 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Lists a folder of a space's library (the top without a path).
+    Ls {
+        /// The space.
+        space: String,
+        /// The folder (`folder/sub`).
+        #[arg(default_value = "")]
+        path: String,
+    },
+    /// Creates a folder in a space's library.
+    Mkdir {
+        /// The space.
+        space: String,
+        /// The new folder's path (`folder/new`).
+        path: String,
+    },
+    /// Writes a note (creates it, or replaces its text).
+    Note {
+        /// The space.
+        space: String,
+        /// The note's path.
+        path: String,
+        /// Its text (markdown).
+        text: String,
+    },
+    /// Shows a note's text.
+    Cat {
+        /// The space.
+        space: String,
+        /// The note's path.
+        path: String,
+    },
+    /// Moves or renames a folder, file or note (into TO when TO is a folder).
+    Mv {
+        /// The space.
+        space: String,
+        /// What to move.
+        from: String,
+        /// Where: an existing folder, or a new path.
+        to: String,
+    },
+    /// Puts a folder, file or note in the trash.
+    Rm {
+        /// The space.
+        space: String,
+        /// What to trash.
+        path: String,
+    },
+    /// Takes something out of the trash (`trash` lists it).
+    Restore {
+        /// The space.
+        space: String,
+        /// Its path.
+        path: String,
+    },
+    /// Lists a space's trash.
+    Trash {
+        /// The space.
+        space: String,
+    },
     /// Sends what is queued and reads what is new.
     Sync,
     /// Stays connected and prints new events as they come (Ctrl-C to stop).
@@ -474,17 +533,23 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Feed { space, json } => {
             let mut engine = profile::open(&dir)?;
-            if !json {
-                online::sync(&mut engine, offline).await?;
-            } else if let Some(connection) = online::connect(&mut engine, offline).await? {
+            if json {
                 // Scripts read only the feed on standard output.
-                connection.drive(&mut engine).await?;
-                connection.close(&mut engine);
-                while engine.poll_event().is_some() {}
+                online::sync_quietly(&mut engine, offline).await?;
+            } else {
+                online::sync(&mut engine, offline).await?;
             }
             let space = resolve::space_id(&engine, &space)?;
             feed(&mut engine, &space, json)
         }
+        Command::Ls { .. }
+        | Command::Mkdir { .. }
+        | Command::Note { .. }
+        | Command::Cat { .. }
+        | Command::Mv { .. }
+        | Command::Rm { .. }
+        | Command::Restore { .. }
+        | Command::Trash { .. } => library(&dir, offline, cli.command).await,
         Command::Sync => {
             let mut engine = profile::open(&dir)?;
             online::sync(&mut engine, offline).await?;
@@ -586,6 +651,117 @@ fn print_thread(items: &[huisclos_core::engine::FeedItem], parent: Option<[u8; 1
         if depth < 8 {
             print_thread(items, Some(item.id), depth + 1);
         }
+    }
+}
+
+async fn library(dir: &std::path::Path, offline: bool, command: Command) -> Result<(), CliError> {
+    use huisclos_core::library::NodeKind;
+    let mut engine = profile::open(dir)?;
+    match command {
+        Command::Ls { .. } | Command::Trash { .. } => {
+            online::sync(&mut engine, offline).await?;
+        }
+        Command::Cat { .. } => {
+            online::sync_quietly(&mut engine, offline).await?;
+        }
+        _ => {}
+    }
+    let show = |view: &huisclos_core::library::NodeView| {
+        let kind = match view.kind {
+            NodeKind::Folder => "folder",
+            NodeKind::File => "file",
+            NodeKind::Note => "note",
+        };
+        let size = view.length.map(|l| format!("  {l} bytes, {} version(s)", view.versions)).unwrap_or_default();
+        println!("{}  {kind:6}  {}{size}", text::short(&view.id), view.name);
+    };
+    match command {
+        Command::Ls { space, path } => {
+            let space = resolve::space_id(&engine, &space)?;
+            let library = engine.library(&space)?;
+            let folder = resolve::node(&library, &path, false)?;
+            let children = library.children(folder);
+            if children.is_empty() {
+                println!("{}", Say::NothingHere);
+            }
+            children.iter().for_each(show);
+            Ok(())
+        }
+        Command::Trash { space } => {
+            let space = resolve::space_id(&engine, &space)?;
+            let trash = engine.library(&space)?.trash();
+            if trash.is_empty() {
+                println!("{}", Say::NothingHere);
+            }
+            trash.iter().for_each(show);
+            Ok(())
+        }
+        Command::Cat { space, path } => {
+            let space = resolve::space_id(&engine, &space)?;
+            let library = engine.library(&space)?;
+            let node = resolve::node(&library, &path, false)?.ok_or_else(|| CliError::Usage("a note's path".into()))?;
+            let text = library.note(&node).ok_or_else(|| CliError::Usage(format!("{path} is not a note")))?;
+            println!("{text}");
+            Ok(())
+        }
+        Command::Mkdir { space, path } => {
+            let space = resolve::space_id(&engine, &space)?;
+            let library = engine.library(&space)?;
+            let (parent, name) = resolve::parent_and_name(&library, &path)?;
+            engine.create_folder(&space, parent, name)?;
+            finish(&mut engine, offline).await
+        }
+        Command::Note { space, path, text } => {
+            let space = resolve::space_id(&engine, &space)?;
+            let library = engine.library(&space)?;
+            match resolve::node(&library, &path, false) {
+                Ok(Some(node)) => engine.write_note(&space, &node, &text)?,
+                _ => {
+                    let (parent, name) = resolve::parent_and_name(&library, &path)?;
+                    engine.create_note(&space, parent, name, &text)?;
+                }
+            }
+            finish(&mut engine, offline).await
+        }
+        Command::Mv { space, from, to } => {
+            let space = resolve::space_id(&engine, &space)?;
+            let library = engine.library(&space)?;
+            let node = resolve::node(&library, &from, false)?
+                .ok_or_else(|| CliError::Usage("the top does not move".into()))?;
+            let current = library.node(&node).ok_or_else(|| CliError::Usage(format!("no item at {from}")))?;
+            let into_folder = resolve::node(&library, &to, false)
+                .ok()
+                .flatten()
+                .filter(|n| library.node(n).is_some_and(|v| v.kind == NodeKind::Folder));
+            let (parent, name) = match into_folder {
+                Some(folder) => (Some(folder), current.name.as_str()),
+                None => resolve::parent_and_name(&library, &to)?,
+            };
+            if parent != current.parent {
+                engine.move_node(&space, &node, parent)?;
+            }
+            if name != current.name {
+                engine.rename_node(&space, &node, name)?;
+            }
+            finish(&mut engine, offline).await
+        }
+        Command::Rm { space, path } => {
+            let space = resolve::space_id(&engine, &space)?;
+            let library = engine.library(&space)?;
+            let node = resolve::node(&library, &path, false)?
+                .ok_or_else(|| CliError::Usage("the top is not trashed".into()))?;
+            engine.trash_node(&space, &node)?;
+            finish(&mut engine, offline).await
+        }
+        Command::Restore { space, path } => {
+            let space = resolve::space_id(&engine, &space)?;
+            let library = engine.library(&space)?;
+            let node =
+                resolve::node(&library, &path, true)?.ok_or_else(|| CliError::Usage("a trashed item's path".into()))?;
+            engine.restore_node(&space, &node)?;
+            finish(&mut engine, offline).await
+        }
+        _ => Ok(()),
     }
 }
 

@@ -97,6 +97,24 @@ pub(crate) async fn watch(engine: &mut Engine) -> Result<(), CliError> {
 /// Prints every event the engine reported, one line each; new items too when
 /// `content`.
 pub(crate) fn print_events(engine: &mut Engine, content: bool) {
+    print_events_to(engine, content, false);
+}
+
+/// Connects, sends and reads everything, and closes, printing only what concerns
+/// security (on standard error): for commands whose standard output is data.
+pub(crate) async fn sync_quietly(engine: &mut Engine, offline: bool) -> Result<bool, CliError> {
+    let Some(connection) = connect(engine, offline).await? else {
+        print_events_to(engine, false, true);
+        return Ok(false);
+    };
+    let outcome = run(engine, &connection).await;
+    connection.close(engine);
+    print_events_to(engine, false, true);
+    outcome.map(|()| true)
+}
+
+fn print_events_to(engine: &mut Engine, content: bool, security_only: bool) {
+    let mut printed = std::collections::BTreeSet::new();
     let mut events = Vec::new();
     while let Some(event) = engine.poll_event() {
         events.push(event);
@@ -123,6 +141,10 @@ pub(crate) fn print_events(engine: &mut Engine, content: bool) {
                     | ClientEvent::IdentityChanged { .. }
                     | ClientEvent::Rejected { .. }
             );
+            // One line for many changes of the same kind (a library's many operations).
+            if !printed.insert(line.clone()) || (security_only && !security) {
+                continue;
+            }
             if security {
                 eprintln!("{line}");
             } else {

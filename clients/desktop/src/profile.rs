@@ -102,6 +102,8 @@ pub(crate) fn open_with_unlock(dir: &Path) -> Result<(Engine, Unlock), CliError>
             Engine::load(vault)?
         }
     };
+    let mut engine = engine;
+    engine.set_now(huisclos_core::client::now());
     Ok((engine, unlock))
 }
 

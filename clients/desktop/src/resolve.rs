@@ -82,3 +82,37 @@ pub(crate) fn item(engine: &Engine, space: &GroupId, typed: &str) -> Result<Cont
         engine.feed(space)?.into_iter().filter(|i| hex::encode(i.id).starts_with(&prefix)).collect();
     Ok(one(items, "item", typed)?.content_id())
 }
+
+/// A library path (`folder/sub/name`, `/` or empty for the top) to the node it names,
+/// among nodes not in the trash (or, with `trashed`, the last part among the trash).
+pub(crate) fn node(
+    library: &huisclos_core::library::Library,
+    path: &str,
+    trashed: bool,
+) -> Result<Option<huisclos_core::library::NodeId>, CliError> {
+    let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+    let mut at = None;
+    for (i, part) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        let candidates: Vec<_> = if last && trashed {
+            library.trash().into_iter().filter(|n| n.parent == at && n.name == *part).collect()
+        } else {
+            library.children(at).into_iter().filter(|n| n.name == *part).collect()
+        };
+        at = Some(one(candidates, "item", part)?.id);
+    }
+    Ok(at)
+}
+
+/// A path's folder and last name: where a new item goes.
+pub(crate) fn parent_and_name<'a>(
+    library: &huisclos_core::library::Library,
+    path: &'a str,
+) -> Result<(Option<huisclos_core::library::NodeId>, &'a str), CliError> {
+    let trimmed = path.trim_end_matches('/');
+    let (folder, name) = trimmed.rsplit_once('/').unwrap_or(("", trimmed));
+    if name.is_empty() {
+        return Err(CliError::Usage("a path ends with a name".into()));
+    }
+    Ok((node(library, folder, false)?, name))
+}

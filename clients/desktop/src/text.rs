@@ -141,6 +141,7 @@ pub(crate) fn event(
             short(successor.as_bytes())
         ),
         ClientEvent::Content { space, item } => item_line(space, item)?,
+        ClientEvent::LibraryChanged(space) => format!("The library of \"{}\" changed.", space_name(space)),
         ClientEvent::Notify { space, kind, from, .. } => {
             let what = match kind {
                 NotificationKind::Post => "posted",

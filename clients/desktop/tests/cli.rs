@@ -97,6 +97,21 @@ fn two_people_create_a_space_and_exchange_posts_with_the_cli() {
     assert!(human.contains("Alice: The hearing moved to Thursday  [👍 1]"), "{human}");
     assert!(human.contains("    ") && human.contains("Bob: I will bring the file"), "comments indented: {human}");
 
+    // The library: folders and notes, moved, renamed, trashed and restored.
+    alice.run(&["mkdir", "Case 207", "Evidence"]);
+    alice.run(&["mkdir", "Case 207", "Hearings"]);
+    alice.run(&["note", "Case 207", "Evidence/Chain of custody", "Received on 3 May, sealed"]);
+    assert_eq!(bob.run(&["cat", "Case 207", "Evidence/Chain of custody"]).trim(), "Received on 3 May, sealed");
+    bob.run(&["mv", "Case 207", "Evidence", "Hearings"]);
+    bob.run(&["mv", "Case 207", "Hearings/Evidence", "Hearings/Evidence (sealed)"]);
+    let listing = alice.run(&["ls", "Case 207", "Hearings"]);
+    assert!(listing.contains("folder  Evidence (sealed)"), "{listing}");
+    alice.run(&["rm", "Case 207", "Hearings"]);
+    assert!(bob.run(&["ls", "Case 207"]).contains("Nothing here"));
+    assert!(bob.run(&["trash", "Case 207"]).contains("Hearings"));
+    bob.run(&["restore", "Case 207", "Hearings"]);
+    assert!(alice.run(&["ls", "Case 207", "Hearings/Evidence (sealed)"]).contains("note    Chain of custody"));
+
     // Written offline: kept in the outbox, sent by the next sync.
     assert!(alice.run(&["--offline", "post", "Case 207", "Written on the train"]).contains("next sync"));
     assert_eq!(bob.feed("Case 207").len(), 2);
@@ -127,7 +142,14 @@ fn two_people_create_a_space_and_exchange_posts_with_the_cli() {
     assert_eq!(alice.feed("Case 207").len(), 3);
 
     // No text reached a file unencrypted, at the relay or in either profile.
-    for needle in ["The hearing moved to Thursday", "I will bring the file", "Written on the train", PASSPHRASE] {
+    for needle in [
+        "The hearing moved to Thursday",
+        "I will bring the file",
+        "Written on the train",
+        "Received on 3 May, sealed",
+        "Chain of custody",
+        PASSPHRASE,
+    ] {
         for dir in [relay.data_dir(), alice.dir.as_path(), bob.dir.as_path()] {
             for (path, bytes) in files(dir) {
                 assert!(!contains(&bytes, needle.as_bytes()), "{needle:?} in {}", path.display());
