@@ -43,6 +43,7 @@ use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use crate::chunk::{FileManifest, FileOpener};
 use crate::contacts::{Contact, ContactBook, Sighting};
 use crate::content::{
     AppPayload, Comment, ContentBody, ContentEnvelope, Delete, Edit, EnvelopeBody, HistoryKey, HistoryKeys, Post,
@@ -58,13 +59,14 @@ use crate::join::{
     JoinNote, JoinRequest, MAX_OPEN_REQUESTS, MAX_PENDING_JOIN_REQUESTS, SealedJoinRequest, SpaceCard, SpaceCardBody,
 };
 use crate::library::{
-    CreateNode, Library, LibraryOp, MoveNode, NodeId, NodeKind, NodeName, NoteText, RenameNode, RestoreNode, Stamp,
-    TrashNode, WriteNote,
+    AddVersion, CreateNode, Library, LibraryOp, MoveNode, NodeId, NodeKind, NodeName, NoteText, RenameNode,
+    RestoreNode, Stamp, TrashNode, WriteNote,
 };
 use crate::link::{DeviceGrant, DeviceReady, InboxItem, InboxWelcome, LinkOffer, LinkRequest, PendingLink};
 use crate::mls::{DeviceSigner, Provider};
 use crate::mls_storage::MlsStorage;
 use crate::space::{ChangeRequest, HistoryMode, Policy, Role, SpaceDescription, SpaceName, SpaceRules, check_commit};
+use crate::transfer::{Direction, DownloadRecord, NewFile, UploadRecord};
 use crate::vault::Vault;
 use huisclos_protocol::invitation::Invitation;
 
@@ -85,6 +87,10 @@ const NS_GROUPS: &str = "groups";
 const NS_OUTBOX: &str = "outbox";
 /// Each space's library state, by group id.
 const NS_LIBRARY: &str = "library";
+/// Uploads waiting to finish, in order.
+const NS_UPLOADS: &str = "uploads";
+/// Downloads waiting to finish, in order.
+const NS_DOWNLOADS: &str = "downloads";
 /// Device-level work (linking, announcing), apart from any space.
 const NS_DEVICE_OUTBOX: &str = "device-outbox";
 
@@ -115,6 +121,21 @@ pub enum ClientEvent {
     RemovedFromSpace(GroupId),
     /// The space's library changed.
     LibraryChanged(GroupId),
+    /// A file transfer moved on.
+    Transfer {
+        /// The space.
+        space: GroupId,
+        /// The file.
+        node: [u8; 16],
+        /// Up or down.
+        direction: Direction,
+        /// Bytes of the file done.
+        done: u64,
+        /// Bytes in all.
+        total: u64,
+        /// Whether it is finished.
+        finished: bool,
+    },
     /// A space manager recreated a stalled space, without whoever stalled it; this
     /// device is in the new one.
     Recreated {
@@ -448,6 +469,7 @@ enum Job {
     Subscribe,
     Outbox,
     Devices,
+    Transfers,
 }
 
 /// What the request in flight was for.
@@ -459,10 +481,30 @@ enum Step {
     FetchWelcomes,
     AckWelcomes,
     Subscribe,
-    FetchLog { group: GroupId },
-    FetchContent { group: GroupId },
-    Outbox { index: u64, stage: OutboxStage },
-    Device { index: u64, stage: DeviceStage },
+    FetchLog {
+        group: GroupId,
+    },
+    FetchContent {
+        group: GroupId,
+    },
+    Outbox {
+        index: u64,
+        stage: OutboxStage,
+    },
+    Device {
+        index: u64,
+        stage: DeviceStage,
+    },
+    /// Uploading chunk `chunk` of upload record `index`.
+    Upload {
+        index: u64,
+        chunk: usize,
+    },
+    /// Downloading chunk `chunk` of download record `index`.
+    Download {
+        index: u64,
+        chunk: usize,
+    },
 }
 
 enum DeviceStage {
@@ -558,6 +600,8 @@ pub struct Engine {
     /// how many times in a row it happened.
     retry_at: Option<Now>,
     failures: u32,
+    /// The sealed chunk being downloaded: record, chunk, bytes so far.
+    download_buffer: Option<(u64, usize, Vec<u8>)>,
     /// Test-only: build commits without checking this person's own role, as a modified
     /// client would, to show that the other devices refuse them.
     skip_own_checks: bool,
@@ -758,6 +802,7 @@ impl Engine {
             now: 0,
             retry_at: None,
             failures: 0,
+            download_buffer: None,
             skip_own_checks: false,
         }
     }
@@ -1133,6 +1178,7 @@ impl Engine {
             }
             self.push_job(Job::Outbox);
             self.push_job(Job::Devices);
+            self.push_job(Job::Transfers);
         }
     }
 
@@ -1257,6 +1303,7 @@ impl Engine {
             }
             Job::Outbox => self.plan_outbox()?,
             Job::Devices => self.plan_device_item()?,
+            Job::Transfers => self.plan_transfer()?,
         })
     }
 
@@ -1345,6 +1392,238 @@ impl Engine {
             (_, _, Err(error)) => Err(CoreError::Relay(error)),
             (_, _, Ok(_)) => Err(CoreError::Invalid("unexpected answer to a device request".into())),
         }
+    }
+
+    /// The next request of the first unfinished transfer (uploads first: they free the
+    /// staging space); finishes transfers whose chunks are all done on the way.
+    fn plan_transfer(&mut self) -> Result<Option<(RequestBody, Step)>> {
+        while let Some((index, bytes)) = self.vault.scan_ordered(NS_UPLOADS, 0, 1)?.into_iter().next() {
+            let record: UploadRecord = decode(&bytes)?;
+            let group = GroupId::from_bytes(record.group);
+            let usable = self.spaces.get(&group).is_some_and(|s| !s.meta.removed && !s.meta.stalled);
+            let manifest = FileManifest::from_wire(&record.manifest)?;
+            if !usable {
+                self.drop_upload(index, &manifest)?;
+                self.reject(Some(group), "an upload was dropped: this device can no longer write in the space");
+                continue;
+            }
+            let chunk = record.done as usize;
+            if chunk >= manifest.chunks.len() {
+                self.publish_upload(index, record, manifest)?;
+                continue;
+            }
+            let Some(space) = self.spaces.get(&group) else { continue };
+            if !space.meta.relay_created {
+                return Ok(None);
+            }
+            let reference = manifest.chunks[chunk];
+            let body = huisclos_protocol::messages::GetChunkStatus { access: self.access(&group)?, chunk: reference };
+            return Ok(Some((body.into(), Step::Upload { index, chunk })));
+        }
+        while let Some((index, bytes)) = self.vault.scan_ordered(NS_DOWNLOADS, 0, 1)?.into_iter().next() {
+            let record: DownloadRecord = decode(&bytes)?;
+            let group = GroupId::from_bytes(record.group);
+            let manifest = FileManifest::from_wire(&record.manifest)?;
+            if self.spaces.get(&group).is_none_or(|s| s.meta.removed) {
+                self.vault.remove_ordered(NS_DOWNLOADS, index);
+                self.persist()?;
+                self.reject(Some(group), "a download was dropped: this device is no longer in the space");
+                continue;
+            }
+            let chunk = record.done as usize;
+            if chunk >= manifest.chunks.len() {
+                let part = crate::transfer::part_path(&record.dest);
+                if !part.exists() {
+                    // An empty file: one empty chunk, nothing written yet.
+                    crate::transfer::write_chunk(&part, 0, &[])?;
+                }
+                std::fs::rename(&part, &record.dest)?;
+                self.vault.remove_ordered(NS_DOWNLOADS, index);
+                self.persist()?;
+                self.events.push_back(ClientEvent::Transfer {
+                    space: group,
+                    node: record.node,
+                    direction: Direction::Download,
+                    done: manifest.length,
+                    total: manifest.length,
+                    finished: true,
+                });
+                continue;
+            }
+            let offset = match &self.download_buffer {
+                Some((i, c, buffer)) if *i == index && *c == chunk => buffer.len(),
+                _ => {
+                    self.download_buffer = Some((index, chunk, Vec::new()));
+                    0
+                }
+            };
+            let body = huisclos_protocol::messages::GetChunk {
+                access: self.access(&group)?,
+                chunk: manifest.chunks[chunk],
+                offset: chunk_offset(offset)?,
+                max_len: chunk_offset(huisclos_protocol::limits::MAX_CHUNK_PIECE_LEN)?,
+            };
+            return Ok(Some((body.into(), Step::Download { index, chunk })));
+        }
+        Ok(None)
+    }
+
+    fn drop_upload(&mut self, index: u64, manifest: &FileManifest) -> Result<()> {
+        for chunk in manifest.chunks.iter() {
+            let _ = std::fs::remove_file(crate::transfer::staged_path(self.vault.dir(), chunk));
+        }
+        self.vault.remove_ordered(NS_UPLOADS, index);
+        self.persist()
+    }
+
+    /// Every chunk is at the relay: the file (or its new version) is published.
+    fn publish_upload(&mut self, index: u64, record: UploadRecord, manifest: FileManifest) -> Result<()> {
+        let group = GroupId::from_bytes(record.group);
+        if let Some(create) = &record.create {
+            let op = LibraryOp::Create(CreateNode {
+                node: record.node,
+                kind: NodeKind::File,
+                name: NodeName::new(create.name.clone())?,
+                parent: create.parent,
+            });
+            self.library_op(&group, op)?;
+        }
+        let (length, node) = (manifest.length, record.node);
+        self.library_op(&group, LibraryOp::AddVersion(AddVersion { node, manifest: manifest.clone() }))?;
+        self.drop_upload(index, &manifest)?;
+        self.events.push_back(ClientEvent::Transfer {
+            space: group,
+            node,
+            direction: Direction::Upload,
+            done: length,
+            total: length,
+            finished: true,
+        });
+        Ok(())
+    }
+
+    fn on_upload_answer(
+        &mut self,
+        index: u64,
+        chunk: usize,
+        answer: std::result::Result<ResponseBody, RelayError>,
+    ) -> Result<()> {
+        let Some(bytes) = self.vault.get_ordered(NS_UPLOADS, index)? else { return Ok(()) };
+        let mut record: UploadRecord = decode(&bytes)?;
+        let group = GroupId::from_bytes(record.group);
+        let manifest = FileManifest::from_wire(&record.manifest)?;
+        let received = match answer {
+            Ok(ResponseBody::ChunkStatus(status)) => status.received.get() as usize,
+            // Not started at the relay (or dropped before it was complete).
+            Err(RelayError::NotFound) => 0,
+            Err(RelayError::StaleEpoch { .. }) => {
+                self.on_stale(group);
+                self.push_job(Job::Transfers);
+                return Ok(());
+            }
+            Err(error) => return Err(CoreError::Relay(error)),
+            Ok(_) => return Err(CoreError::Invalid("unexpected answer to an upload".into())),
+        };
+        let reference = manifest.chunks.get(chunk).ok_or(CoreError::CorruptProfile("an upload's chunk"))?;
+        let sealed = std::fs::read(crate::transfer::staged_path(self.vault.dir(), reference))?;
+        // Progress in the file's own bytes, as the person knows its size.
+        let before: u64 = (0..chunk).map(|i| manifest.chunk_len(i) as u64).sum();
+        self.events.push_back(ClientEvent::Transfer {
+            space: group,
+            node: record.node,
+            direction: Direction::Upload,
+            done: before + received.min(manifest.chunk_len(chunk)) as u64,
+            total: manifest.length,
+            finished: false,
+        });
+        if received >= sealed.len() {
+            record.done = chunk as u64 + 1;
+            self.vault.put_ordered(NS_UPLOADS, index, &encode(&record)?)?;
+            self.persist()?;
+            self.jobs.push_front(Job::Transfers);
+            return Ok(());
+        }
+        let end = (received + huisclos_protocol::limits::MAX_CHUNK_PIECE_LEN).min(sealed.len());
+        let body = huisclos_protocol::messages::PutChunk {
+            access: self.access(&group)?,
+            chunk: *reference,
+            total_len: chunk_offset(sealed.len())?,
+            offset: chunk_offset(received)?,
+            data: huisclos_protocol::messages::ChunkPiece::new(sealed[received..end].to_vec())?,
+        };
+        self.follow_up = Some((body.into(), Step::Upload { index, chunk }));
+        Ok(())
+    }
+
+    fn on_download_answer(
+        &mut self,
+        index: u64,
+        chunk: usize,
+        answer: std::result::Result<ResponseBody, RelayError>,
+    ) -> Result<()> {
+        let Some(bytes) = self.vault.get_ordered(NS_DOWNLOADS, index)? else { return Ok(()) };
+        let mut record: DownloadRecord = decode(&bytes)?;
+        let group = GroupId::from_bytes(record.group);
+        let data = match answer {
+            Ok(ResponseBody::ChunkData(data)) => data,
+            Err(RelayError::StaleEpoch { .. }) => {
+                self.on_stale(group);
+                self.push_job(Job::Transfers);
+                return Ok(());
+            }
+            Err(RelayError::NotFound) => {
+                // Not (yet) at the relay: the download waits, and is tried again later.
+                self.download_buffer = None;
+                self.back_off(0);
+                return Ok(());
+            }
+            Err(error) => return Err(CoreError::Relay(error)),
+            Ok(_) => return Err(CoreError::Invalid("unexpected answer to a download".into())),
+        };
+        let manifest = FileManifest::from_wire(&record.manifest)?;
+        let expected = manifest.chunk_len(chunk) + crate::chunk::CHUNK_OVERHEAD;
+        let Some((_, _, buffer)) = self.download_buffer.as_mut().filter(|(i, c, _)| *i == index && *c == chunk) else {
+            return Ok(());
+        };
+        if data.offset.get() as usize != buffer.len()
+            || data.total_len.get() as usize != expected
+            || buffer.len() + data.data.len() > expected
+        {
+            self.download_buffer = None;
+            self.push_job(Job::Transfers);
+            return Err(CoreError::Verification("the relay served a chunk piece that does not fit"));
+        }
+        buffer.extend_from_slice(data.data.as_bytes());
+        if buffer.len() < expected {
+            self.jobs.push_front(Job::Transfers);
+            return Ok(());
+        }
+        let sealed = std::mem::take(buffer);
+        self.download_buffer = None;
+        let opened = FileOpener::new(&manifest).and_then(|opener| opener.open(chunk, &sealed));
+        let plaintext = match opened {
+            Ok(plaintext) => plaintext,
+            Err(error) => {
+                // Not the chunk the file names: refused, and asked for again later.
+                self.back_off(0);
+                return Err(error);
+            }
+        };
+        crate::transfer::write_chunk(&crate::transfer::part_path(&record.dest), chunk, &plaintext)?;
+        record.done = chunk as u64 + 1;
+        self.vault.put_ordered(NS_DOWNLOADS, index, &encode(&record)?)?;
+        self.persist()?;
+        let done = (0..=chunk).map(|i| manifest.chunk_len(i) as u64).sum();
+        self.events.push_back(ClientEvent::Transfer {
+            space: group,
+            node: record.node,
+            direction: Direction::Download,
+            done,
+            total: manifest.length,
+            finished: false,
+        });
+        self.jobs.push_front(Job::Transfers);
+        Ok(())
     }
 
     fn plan_outbox(&mut self) -> Result<Option<(RequestBody, Step)>> {
@@ -1772,6 +2051,8 @@ impl Engine {
             }
             (Step::Outbox { index, stage }, answer) => self.on_outbox_answer(index, stage, answer),
             (Step::Device { index, stage }, answer) => self.on_device_answer(index, stage, answer),
+            (Step::Upload { index, chunk }, answer) => self.on_upload_answer(index, chunk, answer),
+            (Step::Download { index, chunk }, answer) => self.on_download_answer(index, chunk, answer),
             (_, Err(error)) => Err(CoreError::Relay(error)),
             (_, Ok(_)) => Err(CoreError::Invalid("the relay answered with the wrong kind of response".into())),
         }
@@ -1849,6 +2130,7 @@ impl Engine {
         self.push_job(Job::Subscribe);
         self.push_job(Job::Outbox);
         self.push_job(Job::Devices);
+        self.push_job(Job::Transfers);
         Ok(())
     }
 
@@ -3213,6 +3495,99 @@ impl Engine {
         self.library_op(space, LibraryOp::Move(MoveNode { node: *node, parent }))
     }
 
+    /// Uploads the file at `source` as a new file in `parent` named `name`, or — with
+    /// `version_of` — as a new version of that file. The file is sealed chunk by chunk
+    /// into the profile (ciphertext only) at once; the chunks go to the relay in the
+    /// background, resuming where they stopped after any interruption, with
+    /// [`ClientEvent::Transfer`] events; the file appears in the library once all its
+    /// chunks are there. Returns the file's node.
+    ///
+    /// # Errors
+    /// [`CoreError::Forbidden`] for readers; I/O errors reading `source`.
+    pub fn put_file(
+        &mut self,
+        space: &GroupId,
+        parent: Option<NodeId>,
+        name: &str,
+        version_of: Option<NodeId>,
+        source: &std::path::Path,
+    ) -> Result<NodeId> {
+        let rules = self.rules(space)?;
+        if !rules.role_of(&self.identity.public()).may_contribute() {
+            return Err(CoreError::Forbidden("readers do not add files"));
+        }
+        let name = NodeName::new(name)?;
+        let length = std::fs::metadata(source)?.len();
+        let staging = self.vault.dir().join(crate::transfer::STAGING_DIR);
+        std::fs::create_dir_all(&staging)?;
+        let reader = std::io::BufReader::new(std::fs::File::open(source)?);
+        let manifest = crate::chunk::seal_stream(reader, length, |chunk| {
+            std::fs::write(crate::transfer::staged_path(self.vault.dir(), &chunk.reference), &chunk.bytes)?;
+            Ok(())
+        })?;
+        let (node, create) = match version_of {
+            Some(node) => (node, None),
+            None => {
+                let mut node = [0u8; 16];
+                OsRng.fill_bytes(&mut node);
+                (node, Some(NewFile { name: name.as_str().to_owned(), parent }))
+            }
+        };
+        let record = UploadRecord { group: *space.as_bytes(), node, create, manifest: manifest.to_wire(), done: 0 };
+        let index = self.vault.last_ordered(NS_UPLOADS)?.map_or(0, |last| last + 1);
+        self.vault.put_ordered(NS_UPLOADS, index, &encode(&record)?)?;
+        self.persist()?;
+        self.push_job(Job::Transfers);
+        Ok(node)
+    }
+
+    /// Downloads the newest version of the file `node` (or version `version`, counted
+    /// from the oldest) to `dest`: chunk by chunk, each checked and opened before it is
+    /// written to `<dest>.part`, which becomes `dest` once complete. A download cut off
+    /// goes on from the last whole chunk.
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] when there is no such file or version.
+    pub fn get_file(
+        &mut self,
+        space: &GroupId,
+        node: &NodeId,
+        version: Option<usize>,
+        dest: &std::path::Path,
+    ) -> Result<()> {
+        let versions = self.library(space)?.versions(node);
+        let chosen = match version {
+            Some(v) => versions.get(v),
+            None => versions.last(),
+        }
+        .ok_or(CoreError::NotFound("that file or version"))?;
+        let manifest = chosen.manifest()?;
+        let record = DownloadRecord {
+            group: *space.as_bytes(),
+            node: *node,
+            manifest: manifest.to_wire(),
+            dest: dest.to_path_buf(),
+            done: 0,
+        };
+        let _ = std::fs::remove_file(crate::transfer::part_path(dest));
+        let index = self.vault.last_ordered(NS_DOWNLOADS)?.map_or(0, |last| last + 1);
+        self.vault.put_ordered(NS_DOWNLOADS, index, &encode(&record)?)?;
+        self.persist()?;
+        self.push_job(Job::Transfers);
+        Ok(())
+    }
+
+    /// Transfers not finished yet (uploads, downloads).
+    ///
+    /// # Errors
+    /// Store errors.
+    pub fn pending_transfers(&self) -> Result<(usize, usize)> {
+        Ok((
+            self.vault.scan_ordered(NS_UPLOADS, 0, usize::MAX)?.len(),
+            self.vault.scan_ordered(NS_DOWNLOADS, 0, usize::MAX)?.len(),
+        ))
+    }
+
     /// Puts a folder, file or note in the trash (it can be restored).
     ///
     /// # Errors
@@ -3360,6 +3735,11 @@ fn readd_devices(certificates: &[Vec<u8>]) -> Result<(IdentityPublicKey, Vec<Dev
         devices.push(certificate.body.device);
     }
     Ok((identity.ok_or(CoreError::Invalid("a re-added member without devices".into()))?, devices))
+}
+
+fn chunk_offset(value: usize) -> Result<huisclos_protocol::ids::ChunkOffset> {
+    let value = u32::try_from(value).map_err(|_| CoreError::Invalid("a chunk offset out of range".into()))?;
+    huisclos_protocol::ids::ChunkOffset::new(value).map_err(CoreError::Decode)
 }
 
 fn feed_namespace(group: &GroupId) -> String {

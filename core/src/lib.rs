@@ -20,6 +20,7 @@
 //!   new device) and the types of a device's inbox items;
 //! - [`join`]: space cards and sealed requests to join open and on-request spaces;
 //! - [`seal`]: sealing bytes to one X25519 key, for inbox items outside any group;
+//! - [`transfer`]: what uploads and downloads keep to resume after any interruption;
 //! - [`space`]: a space's rules and roles (held in the MLS group context) and the
 //!   check every device applies to every commit;
 //! - [`content`]: signed content envelopes, history keys and sealed records;
@@ -58,6 +59,7 @@ pub mod mls;
 pub mod mls_storage;
 pub mod seal;
 pub mod space;
+pub mod transfer;
 pub mod vault;
 
 pub use error::{CoreError, Result};

@@ -852,3 +852,77 @@ async fn a_folder_renamed_on_one_device_and_moved_on_another_converges_everywher
     settle(&relay, &mut [&mut alice, &mut bob]).await;
     assert_eq!(bob.engine().library(&space).unwrap().listing(), expected);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_cut_off_halfway_resumes_without_resending_and_arrives_byte_identical() {
+    use huisclos_core::engine::ClientEvent;
+    use huisclos_protocol::messages::RequestBody;
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let space = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], HistoryMode::Keep).await;
+    let work = tempfile::tempdir().unwrap();
+    let source = work.path().join("statement.pdf");
+    let content: Vec<u8> = (0..3 * huisclos_core::chunk::CHUNK_LEN + 12_345).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&source, &content).unwrap();
+    let sealed_len = (content.len() + 4 * huisclos_core::chunk::CHUNK_OVERHEAD) as u64;
+
+    let node = alice.engine_mut().put_file(&space, None, "statement.pdf", None, &source).unwrap();
+    // Upload until about half is at the relay, then the connection drops with the
+    // last answer lost.
+    let mut sent = 0u64;
+    loop {
+        match alice.hold() {
+            Some(RequestBody::PutChunk(put)) => {
+                sent += put.data.len() as u64;
+                if sent > sealed_len / 2 {
+                    alice.lose_answer(&relay).await;
+                    break;
+                }
+                alice.step(&relay).await;
+            }
+            Some(_) => {
+                alice.step(&relay).await;
+            }
+            None => panic!("the upload stopped early"),
+        }
+    }
+    assert!(alice.engine().library(&space).unwrap().node(&node).is_none(), "not shown before it is all there");
+    // Reconnected: it goes on from where the relay stopped.
+    alice.connect(&relay);
+    let mut resent = 0u64;
+    while let Some(request) = alice.hold() {
+        if let RequestBody::PutChunk(put) = request {
+            resent += put.data.len() as u64;
+        }
+        alice.step(&relay).await;
+    }
+    assert_eq!(sent + resent, sealed_len, "nothing sent twice: {sent} + {resent}");
+    assert_eq!(alice.engine().pending_transfers().unwrap(), (0, 0));
+    let progress: Vec<(u64, u64)> = alice
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::Transfer { done, total, .. } => Some((*done, *total)),
+            _ => None,
+        })
+        .collect();
+    assert!(progress.windows(2).all(|w| w[0].0 <= w[1].0), "progress only grows: {progress:?}");
+    assert_eq!(progress.last(), Some(&(content.len() as u64, content.len() as u64)));
+
+    // Bob sees it, downloads it, and has the same bytes.
+    bob.sync(&relay).await;
+    let file = bob.engine().library(&space).unwrap().node(&node).unwrap();
+    assert_eq!((file.name.as_str(), file.length), ("statement.pdf", Some(content.len() as u64)));
+    let dest = work.path().join("downloaded.pdf");
+    bob.engine_mut().get_file(&space, &node, None, &dest).unwrap();
+    bob.drive(&relay).await;
+    assert_eq!(std::fs::read(&dest).unwrap(), content);
+    assert!(!work.path().join("downloaded.pdf.part").exists());
+    // The staging directory is empty again, and held only ciphertext.
+    let staging = alice.profile_dir().join(huisclos_core::transfer::STAGING_DIR);
+    assert_eq!(std::fs::read_dir(&staging).unwrap().count(), 0);
+    for (path, bytes) in files(&relay.data_dir()) {
+        assert!(!contains(&bytes, &content[..4096]), "plaintext at the relay in {}", path.display());
+    }
+}

@@ -141,6 +141,15 @@ pub(crate) fn event(
             short(successor.as_bytes())
         ),
         ClientEvent::Content { space, item } => item_line(space, item)?,
+        ClientEvent::Transfer { finished: false, .. } => return None,
+        ClientEvent::Transfer { space, direction, total, .. } => match direction {
+            huisclos_core::transfer::Direction::Upload => {
+                format!("A file of {total} bytes is uploaded to \"{}\".", space_name(space))
+            }
+            huisclos_core::transfer::Direction::Download => {
+                format!("A file of {total} bytes is downloaded from \"{}\".", space_name(space))
+            }
+        },
         ClientEvent::LibraryChanged(space) => format!("The library of \"{}\" changed.", space_name(space)),
         ClientEvent::Notify { space, kind, from, .. } => {
             let what = match kind {

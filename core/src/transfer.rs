@@ -1,0 +1,102 @@
+//! What an upload or a download needs to resume after any interruption.
+//!
+//! A file is sealed chunk by chunk ([`crate::chunk`]) into the profile's `transfers/`
+//! directory before anything is sent: those files are ciphertext under a key that only
+//! the vault holds, so a copy of the disk learns nothing from them. The engine then
+//! uploads one chunk after another, each from where the relay says it stopped
+//! (`GetChunkStatus`), and publishes the file (its creation in the library and its
+//! version, with the manifest) once every chunk is at the relay — so nobody sees a file
+//! whose chunks are not all there. A download fetches one chunk at a time into memory,
+//! checks it against its name, opens it, and writes it at its place in `<dest>.part`;
+//! the record remembers how many chunks are done, so a restart goes on from there. At
+//! most one sealed chunk is in memory, whatever the file's size.
+
+use std::io::{Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use huisclos_protocol::ids::ChunkRef;
+use serde::{Deserialize, Serialize};
+
+use crate::chunk::CHUNK_LEN;
+use crate::error::Result;
+
+/// The profile's directory of sealed chunks waiting for upload.
+pub const STAGING_DIR: &str = "transfers";
+
+/// Which way a transfer goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// From this device to the relay.
+    Upload,
+    /// From the relay to this device.
+    Download,
+}
+
+/// A file's creation, published with its first version.
+#[derive(Serialize, Deserialize, Clone)]
+pub(crate) struct NewFile {
+    pub(crate) name: String,
+    pub(crate) parent: Option<[u8; 16]>,
+}
+
+/// An upload, persisted until the file is published.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct UploadRecord {
+    pub(crate) group: [u8; 16],
+    pub(crate) node: [u8; 16],
+    /// Set for a new file; `None` for a new version of an existing one.
+    pub(crate) create: Option<NewFile>,
+    /// The manifest's wire bytes (its key: sealed in the vault with this record).
+    pub(crate) manifest: Vec<u8>,
+    /// Chunks the relay holds in full, from the first.
+    pub(crate) done: u64,
+}
+
+/// A download, persisted until the file is in place.
+#[derive(Serialize, Deserialize)]
+pub(crate) struct DownloadRecord {
+    pub(crate) group: [u8; 16],
+    pub(crate) node: [u8; 16],
+    pub(crate) manifest: Vec<u8>,
+    /// Where the file goes (written to `<dest>.part` until complete).
+    pub(crate) dest: PathBuf,
+    /// Chunks written, from the first.
+    pub(crate) done: u64,
+}
+
+impl Drop for UploadRecord {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.manifest.zeroize();
+    }
+}
+
+impl Drop for DownloadRecord {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.manifest.zeroize();
+    }
+}
+
+/// Where a sealed chunk waits for upload.
+pub(crate) fn staged_path(profile: &Path, chunk: &ChunkRef) -> PathBuf {
+    profile.join(STAGING_DIR).join(hex::encode(chunk.as_bytes()))
+}
+
+/// The file a download writes until it is complete.
+pub(crate) fn part_path(dest: &Path) -> PathBuf {
+    let mut name = dest.file_name().map(std::ffi::OsStr::to_os_string).unwrap_or_default();
+    name.push(".part");
+    dest.with_file_name(name)
+}
+
+/// Writes chunk `index`'s plaintext at its place in the part file and syncs it.
+pub(crate) fn write_chunk(part: &Path, index: usize, plaintext: &[u8]) -> Result<()> {
+    let mut file = std::fs::OpenOptions::new().create(true).write(true).truncate(false).open(part)?;
+    let at = index as u64 * CHUNK_LEN as u64;
+    file.seek(SeekFrom::Start(at))?;
+    file.write_all(plaintext)?;
+    file.set_len(at + plaintext.len() as u64)?;
+    file.sync_data()?;
+    Ok(())
+}
