@@ -602,6 +602,8 @@ pub struct Engine {
     failures: u32,
     /// The sealed chunk being downloaded: record, chunk, bytes so far.
     download_buffer: Option<(u64, usize, Vec<u8>)>,
+    /// Chunks refused (or missing) in a row.
+    transfer_failures: u32,
     /// Test-only: build commits without checking this person's own role, as a modified
     /// client would, to show that the other devices refuse them.
     skip_own_checks: bool,
@@ -803,6 +805,7 @@ impl Engine {
             retry_at: None,
             failures: 0,
             download_buffer: None,
+            transfer_failures: 0,
             skip_own_checks: false,
         }
     }
@@ -1468,6 +1471,14 @@ impl Engine {
         Ok(None)
     }
 
+    /// Waits before the transfer is tried again, longer each time it fails: other
+    /// requests succeeding meanwhile do not shorten the wait.
+    fn back_off_transfer(&mut self) {
+        self.transfer_failures = self.transfer_failures.saturating_add(1);
+        self.failures = self.failures.max(self.transfer_failures - 1);
+        self.back_off(0);
+    }
+
     fn drop_upload(&mut self, index: u64, manifest: &FileManifest) -> Result<()> {
         for chunk in manifest.chunks.iter() {
             let _ = std::fs::remove_file(crate::transfer::staged_path(self.vault.dir(), chunk));
@@ -1574,7 +1585,7 @@ impl Engine {
             Err(RelayError::NotFound) => {
                 // Not (yet) at the relay: the download waits, and is tried again later.
                 self.download_buffer = None;
-                self.back_off(0);
+                self.back_off_transfer();
                 return Ok(());
             }
             Err(error) => return Err(CoreError::Relay(error)),
@@ -1589,8 +1600,10 @@ impl Engine {
             || data.total_len.get() as usize != expected
             || buffer.len() + data.data.len() > expected
         {
+            // Refused, and asked for again after a wait: a relay that keeps serving
+            // wrong pieces is not asked in a loop.
             self.download_buffer = None;
-            self.push_job(Job::Transfers);
+            self.back_off_transfer();
             return Err(CoreError::Verification("the relay served a chunk piece that does not fit"));
         }
         buffer.extend_from_slice(data.data.as_bytes());
@@ -1605,11 +1618,12 @@ impl Engine {
             Ok(plaintext) => plaintext,
             Err(error) => {
                 // Not the chunk the file names: refused, and asked for again later.
-                self.back_off(0);
+                self.back_off_transfer();
                 return Err(error);
             }
         };
         crate::transfer::write_chunk(&crate::transfer::part_path(&record.dest), chunk, &plaintext)?;
+        self.transfer_failures = 0;
         record.done = chunk as u64 + 1;
         self.vault.put_ordered(NS_DOWNLOADS, index, &encode(&record)?)?;
         self.persist()?;

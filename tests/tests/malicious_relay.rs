@@ -452,3 +452,46 @@ async fn a_tampered_or_replayed_welcome_is_refused() {
     let spaces: Vec<GroupId> = bob.engine().spaces().into_iter().map(|s| s.id).collect();
     assert_eq!(spaces, [first], "only the genuine invitation");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tampered_or_swapped_chunk_is_refused_and_the_download_resumes_later() {
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let space = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], HistoryMode::Keep).await;
+    let work = tempfile::tempdir().unwrap();
+    let chunk = huisclos_core::chunk::CHUNK_LEN;
+    let content: Vec<u8> = (0..2 * chunk + 99).map(|i| (i % 239) as u8).collect();
+    std::fs::write(work.path().join("a"), &content).unwrap();
+    let node = alice.engine_mut().put_file(&space, None, "witness.mp3", None, &work.path().join("a")).unwrap();
+    alice.drive(&relay).await;
+    bob.sync(&relay).await;
+
+    // The relay flips a bit in the first piece it serves, then serves another chunk of
+    // the file in place of the second.
+    let dest = work.path().join("b");
+    bob.engine_mut().get_file(&space, &node, None, &dest).unwrap();
+    let mut pieces = 0;
+    let mut first_piece = None;
+    bob.drive_through(&relay, &mut |_: &RequestBody, answer: &mut Answer| {
+        if let Ok(ResponseBody::ChunkData(data)) = answer {
+            pieces += 1;
+            if pieces == 1 {
+                data.data = huisclos_protocol::messages::ChunkPiece::new(flip(data.data.as_bytes(), 100)).unwrap();
+            } else if first_piece.is_none() {
+                first_piece = Some(data.data.clone());
+            } else if data.offset.get() == 0 {
+                data.data = first_piece.clone().unwrap();
+            }
+        }
+    })
+    .await;
+    assert!(!dest.exists(), "nothing forged is written");
+    assert!(bob.rejections().len() >= 2, "{:?}", bob.rejections());
+    assert_eq!(bob.engine().pending_transfers().unwrap(), (0, 1), "the download waits");
+
+    // The relay behaves again: the download goes on and the file is exact.
+    bob.advance(3600);
+    bob.drive(&relay).await;
+    assert_eq!(std::fs::read(&dest).unwrap(), content);
+}
