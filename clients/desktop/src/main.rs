@@ -215,6 +215,26 @@ enum Command {
         /// The space.
         space: String,
     },
+    /// Uploads a file into a space's library (a new version if the path names a file).
+    Put {
+        /// The space.
+        space: String,
+        /// The file on this computer.
+        local: PathBuf,
+        /// Where in the library: a folder, a new path, or an existing file (default: the
+        /// top, under the file's own name).
+        #[arg(default_value = "")]
+        path: String,
+    },
+    /// Downloads a file from a space's library (its newest version).
+    Get {
+        /// The space.
+        space: String,
+        /// The file's path in the library.
+        path: String,
+        /// Where to write it on this computer.
+        local: PathBuf,
+    },
     /// Sends what is queued and reads what is new.
     Sync,
     /// Stays connected and prints new events as they come (Ctrl-C to stop).
@@ -550,6 +570,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         | Command::Rm { .. }
         | Command::Restore { .. }
         | Command::Trash { .. } => library(&dir, offline, cli.command).await,
+        Command::Put { space, local, path } => put(&dir, offline, &space, &local, &path).await,
+        Command::Get { space, path, local } => get(&dir, offline, &space, &path, &local).await,
         Command::Sync => {
             let mut engine = profile::open(&dir)?;
             online::sync(&mut engine, offline).await?;
@@ -763,6 +785,105 @@ async fn library(dir: &std::path::Path, offline: bool, command: Command) -> Resu
         }
         _ => Ok(()),
     }
+}
+
+async fn put(
+    dir: &std::path::Path,
+    offline: bool,
+    space: &str,
+    local: &std::path::Path,
+    path: &str,
+) -> Result<(), CliError> {
+    use huisclos_core::library::NodeKind;
+    let mut engine = profile::open(dir)?;
+    online::sync_quietly(&mut engine, offline).await?;
+    let space = resolve::space_id(&engine, space)?;
+    let library = engine.library(&space)?;
+    let local_name = local
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| CliError::Usage(format!("{} has no usable file name", local.display())))?;
+    let existing = resolve::node(&library, path, false).ok().flatten().and_then(|n| library.node(&n));
+    let (parent, name, version_of) = match existing {
+        Some(view) if view.kind == NodeKind::File => (view.parent, view.name.clone(), Some(view.id)),
+        Some(view) if view.kind == NodeKind::Folder => (Some(view.id), local_name.to_owned(), None),
+        Some(_) => return Err(CliError::Usage(format!("{path} is a note, not a file"))),
+        None if path.trim_matches('/').is_empty() => (None, local_name.to_owned(), None),
+        None => {
+            let (parent, name) = resolve::parent_and_name(&library, path)?;
+            (parent, name.to_owned(), None)
+        }
+    };
+    let node = engine.put_file(&space, parent, &name, version_of, local)?;
+    transfer(&mut engine, offline, node).await
+}
+
+async fn get(
+    dir: &std::path::Path,
+    offline: bool,
+    space: &str,
+    path: &str,
+    local: &std::path::Path,
+) -> Result<(), CliError> {
+    let mut engine = profile::open(dir)?;
+    online::sync_quietly(&mut engine, offline).await?;
+    let space = resolve::space_id(&engine, space)?;
+    let library = engine.library(&space)?;
+    let node = resolve::node(&library, path, false)?.ok_or_else(|| CliError::Usage("a file's path".into()))?;
+    engine.get_file(&space, &node, None, local)?;
+    transfer(&mut engine, offline, node).await
+}
+
+/// Drives a transfer with a progress bar until it finishes, or says it waits.
+async fn transfer(engine: &mut Engine, offline: bool, node: [u8; 16]) -> Result<(), CliError> {
+    use huisclos_core::engine::ClientEvent;
+    let Some(connection) = online::connect(engine, offline).await? else {
+        println!("{}", Say::Queued);
+        return Ok(());
+    };
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {bytes_per_sec} {eta}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut finished = false;
+    let outcome = async {
+        connection.drive(engine).await?;
+        loop {
+            while let Some(event) = engine.poll_event() {
+                match event {
+                    ClientEvent::Transfer { node: n, done, total, finished: done_now, .. } if n == node => {
+                        bar.set_length(total);
+                        bar.set_position(done);
+                        finished |= done_now;
+                    }
+                    ClientEvent::SecurityWarning { warning, .. } => eprintln!("SECURITY: {warning}"),
+                    ClientEvent::Rejected { reason, .. } => eprintln!("refused: {reason}"),
+                    _ => {}
+                }
+            }
+            if finished || engine.pending_transfers()? == (0, 0) {
+                return Ok::<(), CliError>(());
+            }
+            if !connection.wait_and_drive(engine, Duration::from_millis(500)).await? && engine.poll_timeout().is_some()
+            {
+                // The relay refused something for now: the transfer stays queued.
+                return Ok(());
+            }
+        }
+    }
+    .await;
+    bar.finish_and_clear();
+    // Publishing the file after its last chunk is itself sent.
+    connection.drive(engine).await?;
+    connection.close(engine);
+    outcome?;
+    if finished {
+        println!("{}", Say::Done);
+    } else {
+        println!("{}", Say::Queued);
+    }
+    Ok(())
 }
 
 async fn space(dir: &std::path::Path, offline: bool, command: SpaceCommand) -> Result<(), CliError> {

@@ -112,6 +112,17 @@ fn two_people_create_a_space_and_exchange_posts_with_the_cli() {
     bob.run(&["restore", "Case 207", "Hearings"]);
     assert!(alice.run(&["ls", "Case 207", "Hearings/Evidence (sealed)"]).contains("note    Chain of custody"));
 
+    // A file into the library, and back out on Bob's computer, byte for byte.
+    let document: Vec<u8> = (0..1_300_000u32).map(|i| (i % 253) as u8).collect();
+    let local = root.path().join("witness-statement.pdf");
+    std::fs::write(&local, &document).unwrap();
+    assert!(alice.run(&["put", "Case 207", local.to_str().unwrap(), "Hearings"]).contains("Done"));
+    let listing = bob.run(&["ls", "Case 207", "Hearings"]);
+    assert!(listing.contains("file    witness-statement.pdf  1300000 bytes, 1 version(s)"), "{listing}");
+    let fetched = root.path().join("fetched.pdf");
+    bob.run(&["get", "Case 207", "Hearings/witness-statement.pdf", fetched.to_str().unwrap()]);
+    assert_eq!(std::fs::read(&fetched).unwrap(), document);
+
     // Written offline: kept in the outbox, sent by the next sync.
     assert!(alice.run(&["--offline", "post", "Case 207", "Written on the train"]).contains("next sync"));
     assert_eq!(bob.feed("Case 207").len(), 2);
@@ -181,7 +192,10 @@ fn a_new_device_is_linked_with_the_cli_and_reads_its_persons_spaces() {
     let mut lines = BufReader::new(new_device.stdout.take().unwrap()).lines();
     let request = lines.next().unwrap().unwrap();
     assert!(request.starts_with("huisclos-link-request:"));
-    let stderr = BufReader::new(new_device.stderr.take().unwrap()).lines().next().unwrap().unwrap();
+    let mut errors = BufReader::new(new_device.stderr.take().unwrap()).lines();
+    let stderr = errors.next().unwrap().unwrap();
+    // Keep reading, or the new device's next line would find its stderr closed.
+    std::thread::spawn(move || for _ in errors {});
     let code = stderr.split("confirmation code ").nth(1).unwrap()[..6].to_owned();
 
     // Without --yes the old device asks, and anything but "yes" declines.
@@ -239,6 +253,15 @@ fn help_lists_every_command() {
         "sync",
         "watch",
         "devices",
+        "ls",
+        "mkdir",
+        "note",
+        "mv",
+        "rm",
+        "put",
+        "get",
+        "duress",
+        "wipe",
     ] {
         assert!(help.contains(command), "{command} missing from:\n{help}");
     }
