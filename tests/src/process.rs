@@ -203,6 +203,13 @@ impl Person {
         person
     }
 
+    /// Drops the connection at once, as a lost network does, whatever is in flight.
+    pub fn drop_connection(&mut self) {
+        if let Some(connection) = self.connection.take() {
+            connection.close(&mut self.engine);
+        }
+    }
+
     /// The transport in use, if connected.
     pub fn transport(&self) -> Option<huisclos_transport::client::TransportKind> {
         self.connection.as_ref().map(huisclos_core::client::Connection::kind)
