@@ -1,7 +1,7 @@
 //! A large file through the real relay binary over QUIC: uploaded, cut off about
 //! halfway, resumed without sending again what the relay holds, downloaded on another
-//! member's device, byte for byte. `HUISCLOS_BIG_FILE_MIB` sets the size (200 MiB by
-//! default).
+//! member's device, byte for byte (`HUISCLOS_BIG_FILE_MIB` sets the size: 200 MiB by
+//! default); and a folder renamed on one device while moved on another, converging.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -116,4 +116,34 @@ async fn a_large_file_cut_off_halfway_resumes_and_arrives_byte_identical() {
         download.as_secs_f64(),
         chunk_count(length)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_folder_renamed_and_moved_at_once_converges_over_quic() {
+    let relay = RelayProcess::start();
+    let mut alice = Person::join(&relay, "Alice").await;
+    let mut bob = Person::join(&relay, "Bob").await;
+    let space = alice
+        .engine
+        .create_space(
+            SpaceName::new("Case 207").unwrap(),
+            SpaceDescription::new("").unwrap(),
+            Policy::Confidential,
+            HistoryMode::Keep,
+        )
+        .unwrap();
+    alice.engine.invite(&space, &bob.engine.contact_card().unwrap(), Role::Contributor).unwrap();
+    settle(&mut [&mut alice, &mut bob]).await;
+    bob.engine.accept_invitation(&space).unwrap();
+    let evidence = alice.engine.create_folder(&space, None, "Evidence").unwrap();
+    let hearings = alice.engine.create_folder(&space, None, "Hearings").unwrap();
+    settle(&mut [&mut alice, &mut bob]).await;
+
+    // Both change the same folder before either has seen the other's change.
+    alice.engine.rename_node(&space, &evidence, "Evidence (sealed)").unwrap();
+    bob.engine.move_node(&space, &evidence, Some(hearings)).unwrap();
+    settle(&mut [&mut alice, &mut bob]).await;
+    let expected = ["Hearings Folder v0", "Hearings/Evidence (sealed) Folder v0"];
+    assert_eq!(alice.engine.library(&space).unwrap().listing(), expected);
+    assert_eq!(bob.engine.library(&space).unwrap().listing(), expected);
 }
