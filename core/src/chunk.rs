@@ -33,8 +33,9 @@ use crate::error::{CoreError, Result};
 
 /// Plaintext bytes per chunk (the last chunk may be shorter).
 pub const CHUNK_LEN: usize = 512 * 1024;
-/// The most chunks one file has: 16 GiB at [`CHUNK_LEN`].
-pub const MAX_CHUNKS: usize = 32 * 1024;
+/// The most chunks one file has: 3 GiB at [`CHUNK_LEN`]. The manifest (32 bytes per
+/// chunk) must fit, signed and sealed, in one content record.
+pub const MAX_CHUNKS: usize = 6 * 1024;
 /// Bytes the seal adds to each chunk.
 pub const CHUNK_OVERHEAD: usize = 16;
 /// Domain separation for a chunk's associated data.
@@ -284,6 +285,18 @@ mod tests {
         let mut lying = FileManifest::from_wire(&manifest.to_wire()).unwrap();
         lying.length += 1;
         assert!(FileOpener::new(&lying).is_ok() && FileOpener::new(&lying).unwrap().open(3, &chunks[3].bytes).is_err());
+    }
+
+    #[test]
+    fn debug_output_never_shows_the_key() {
+        let (manifest, _) = seal(&data(10));
+        let key = format!("{:?}", manifest.key);
+        assert!(!format!("{manifest:?}").contains(&key));
+        let mut library = crate::library::Library::default();
+        let add = crate::library::LibraryOp::AddVersion(crate::library::AddVersion { node: [1; 16], manifest });
+        library.apply(crate::library::Stamp::default(), &add).unwrap();
+        assert!(!format!("{library:?}").contains(&key));
+        assert!(!format!("{add:?}").contains(&key));
     }
 
     #[test]

@@ -35,6 +35,9 @@ pub const MAX_TEXT_LEN: usize = 64 * 1024;
 pub const MAX_REACTION_LEN: usize = 32;
 /// The most history-key generations a space may have.
 pub const MAX_HISTORY_GENERATIONS: usize = 4096;
+/// What sealing adds to an item, at most: version, generation, nonce and tag (and, in
+/// an MLS message instead, room for its framing and the application payload's tag).
+pub const SEALED_RECORD_OVERHEAD: usize = 1 + 5 + 24 + 16 + 1024;
 /// The version byte of a sealed record.
 const SEALED_RECORD_VERSION: u8 = 1;
 

@@ -3379,6 +3379,13 @@ impl Engine {
             body,
         };
         let envelope = ContentEnvelope::sign(signed, &self.device.mls)?;
+        // Refused now, with a clear error, rather than stuck in the outbox: an item must
+        // fit the relay's content record (sealed) and an MLS message.
+        let fits =
+            huisclos_protocol::limits::MAX_CONTENT_RECORD_LEN.min(huisclos_protocol::limits::MAX_MLS_MESSAGE_LEN);
+        if envelope.to_wire().len() + crate::content::SEALED_RECORD_OVERHEAD > fits {
+            return Err(CoreError::Invalid(format!("an item has at most about {} KiB", fits / 1024 - 1)));
+        }
         // Shown here at once, and sent when the relay is reachable.
         self.apply_envelope(space, &envelope, None)?;
         self.enqueue(OutboxItem::Content { group: *space.as_bytes(), envelope: envelope.to_wire() })?;

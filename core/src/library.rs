@@ -28,8 +28,9 @@ use crate::space::bounded_text;
 
 /// The most bytes of a node's name.
 pub const MAX_NODE_NAME_LEN: usize = 255;
-/// The most bytes of a note's text.
-pub const MAX_NOTE_LEN: usize = 256 * 1024;
+/// The most bytes of a note's text (so that the item, signed and sealed, fits a
+/// content record).
+pub const MAX_NOTE_LEN: usize = 192 * 1024;
 /// The most versions kept per file.
 pub const MAX_VERSIONS: usize = 1024;
 /// The most nodes a space's library holds.
@@ -201,8 +202,8 @@ impl<T> Register<T> {
     }
 }
 
-/// One version of a file.
-#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+/// One version of a file. `Debug` leaves out the manifest, which holds the key.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Version {
     /// Who uploaded it, and when (the version's order).
     pub stamp: Stamp,
@@ -210,6 +211,12 @@ pub struct Version {
     pub length: u64,
     /// Its manifest, as wire bytes (holds the key; sealed wherever it is stored).
     manifest: Vec<u8>,
+}
+
+impl std::fmt::Debug for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Version").field("stamp", &self.stamp).field("length", &self.length).finish_non_exhaustive()
+    }
 }
 
 impl Version {
