@@ -9,9 +9,8 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use huisclos_core::chunk::{CHUNK_LEN, CHUNK_OVERHEAD, chunk_count};
-use huisclos_core::space::{HistoryMode, Policy, Role, SpaceDescription, SpaceName};
 use huisclos_tests::netem::{Link, LinkConfig};
-use huisclos_tests::process::{Person, RelayProcess, settle};
+use huisclos_tests::process::{Person, RelayProcess, settle, shared_space};
 
 /// A fast, clean link: only there to count the bytes that cross it.
 fn counting_link() -> LinkConfig {
@@ -26,18 +25,7 @@ async fn a_large_file_cut_off_halfway_resumes_and_arrives_byte_identical() {
     let link = Link::start(relay.address, relay.tcp_address, counting_link()).await;
     let mut alice = Person::join_via(&relay, "Alice", vec![link.address()]).await;
     let mut bob = Person::join(&relay, "Bob").await;
-    let space = alice
-        .engine
-        .create_space(
-            SpaceName::new("Case 207").unwrap(),
-            SpaceDescription::new("").unwrap(),
-            Policy::Confidential,
-            HistoryMode::Keep,
-        )
-        .unwrap();
-    alice.engine.invite(&space, &bob.engine.contact_card().unwrap(), Role::Contributor).unwrap();
-    settle(&mut [&mut alice, &mut bob]).await;
-    bob.engine.accept_invitation(&space).unwrap();
+    let space = shared_space(&mut alice, &mut bob).await;
 
     // The file, written in pieces (never whole in memory).
     let work = tempfile::tempdir().unwrap();
@@ -123,18 +111,7 @@ async fn a_folder_renamed_and_moved_at_once_converges_over_quic() {
     let relay = RelayProcess::start();
     let mut alice = Person::join(&relay, "Alice").await;
     let mut bob = Person::join(&relay, "Bob").await;
-    let space = alice
-        .engine
-        .create_space(
-            SpaceName::new("Case 207").unwrap(),
-            SpaceDescription::new("").unwrap(),
-            Policy::Confidential,
-            HistoryMode::Keep,
-        )
-        .unwrap();
-    alice.engine.invite(&space, &bob.engine.contact_card().unwrap(), Role::Contributor).unwrap();
-    settle(&mut [&mut alice, &mut bob]).await;
-    bob.engine.accept_invitation(&space).unwrap();
+    let space = shared_space(&mut alice, &mut bob).await;
     let evidence = alice.engine.create_folder(&space, None, "Evidence").unwrap();
     let hearings = alice.engine.create_folder(&space, None, "Hearings").unwrap();
     settle(&mut [&mut alice, &mut bob]).await;

@@ -10,28 +10,16 @@
 
 use std::time::{Duration, Instant};
 
-use huisclos_core::space::{HistoryMode, Policy, Role, SpaceDescription, SpaceName};
 use huisclos_protocol::ids::GroupId;
 use huisclos_tests::netem::{Link, LinkConfig};
-use huisclos_tests::process::{Person, RelayProcess, settle};
+use huisclos_tests::process::{Person, RelayProcess, shared_space};
 use huisclos_transport::client::TransportKind;
 
 /// Alice (direct) and Bob (through `link`) in a confidential space.
 async fn alice_and_bob(relay: &RelayProcess, link: &Link) -> (Person, Person, GroupId) {
     let mut alice = Person::join(relay, "Alice").await;
     let mut bob = Person::join_via(relay, "Bob", vec![link.address()]).await;
-    let space = alice
-        .engine
-        .create_space(
-            SpaceName::new("Case 207").unwrap(),
-            SpaceDescription::new("").unwrap(),
-            Policy::Confidential,
-            HistoryMode::Keep,
-        )
-        .unwrap();
-    alice.engine.invite(&space, &bob.engine.contact_card().unwrap(), Role::Contributor).unwrap();
-    settle(&mut [&mut alice, &mut bob]).await;
-    bob.engine.accept_invitation(&space).unwrap();
+    let space = shared_space(&mut alice, &mut bob).await;
     (alice, bob, space)
 }
 
