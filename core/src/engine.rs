@@ -3361,6 +3361,10 @@ impl Engine {
     }
 
     fn publish(&mut self, space: &GroupId, body: ContentBody) -> Result<ContentId> {
+        self.publish_at(space, body, self.now)
+    }
+
+    fn publish_at(&mut self, space: &GroupId, body: ContentBody, at: Now) -> Result<ContentId> {
         let certificate = self.certificate.clone().ok_or(CoreError::NotFound("no account yet"))?;
         let rules = self.rules(space)?;
         if !rules.role_of(&self.identity.public()).may_contribute() {
@@ -3375,7 +3379,7 @@ impl Engine {
             id,
             group: *space,
             author: certificate,
-            created_at: UnixSeconds::new(self.now).map_err(CoreError::Decode)?,
+            created_at: UnixSeconds::new(at).map_err(CoreError::Decode)?,
             body,
         };
         let envelope = ContentEnvelope::sign(signed, &self.device.mls)?;
@@ -3463,7 +3467,8 @@ impl Engine {
     }
 
     fn library_op(&mut self, space: &GroupId, op: LibraryOp) -> Result<()> {
-        self.publish(space, ContentBody::Library(op)).map(|_| ())
+        let at = self.library(space)?.next_time(self.now);
+        self.publish_at(space, ContentBody::Library(op), at).map(|_| ())
     }
 
     fn new_node(&mut self, space: &GroupId, kind: NodeKind, parent: Option<NodeId>, name: &str) -> Result<NodeId> {

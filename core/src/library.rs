@@ -9,7 +9,9 @@
 //! than the stamp of the value it holds. A file's versions are a set: two uploads to one
 //! file at the same time are both kept, ordered by stamp; the newest is the file's
 //! content. So applying the same operations in any order, with repeats, gives the same
-//! library (`operations_in_any_order_converge` checks it).
+//! library (`operations_in_any_order_converge` checks it). A device dates a new
+//! operation after every operation it has seen ([`Library::next_time`]), so a change
+//! made after seeing another wins over it: the order people see is the order kept.
 //!
 //! Two concurrent moves can make folders each other's parent. The library is shown as a
 //! tree: a node whose parent chain loops, or whose parent is missing or not a folder,
@@ -267,6 +269,8 @@ pub struct NodeView {
 #[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
 pub struct Library {
     nodes: BTreeMap<NodeId, NodeState>,
+    /// The latest time in any stamp applied.
+    clock: u64,
 }
 
 impl Library {
@@ -280,6 +284,7 @@ impl Library {
         if !self.nodes.contains_key(&id) && self.nodes.len() >= MAX_NODES {
             return Err(CoreError::Invalid(format!("a library holds at most {MAX_NODES} items")));
         }
+        self.clock = self.clock.max(stamp.at);
         let node = self.nodes.entry(id).or_default();
         match op {
             LibraryOp::Create(create) => {
@@ -349,6 +354,14 @@ impl Library {
                 None => return Some(parent),
             }
         }
+    }
+
+    /// The time a new operation should carry so that it comes after every operation
+    /// this library has seen: `now`, or one more than the latest stamp if a clock was
+    /// ahead. An operation made after seeing another then always wins over it, even
+    /// within one second or against a clock running fast.
+    pub fn next_time(&self, now: u64) -> u64 {
+        now.max(self.clock.saturating_add(1))
     }
 
     /// The node `id`, as shown.
@@ -508,6 +521,19 @@ mod tests {
         let version = LibraryOp::AddVersion(AddVersion { node: [9; 16], manifest: manifest(1) });
         library.apply(stamp(9, 1, 11), &version).unwrap();
         assert!(library.versions(&[9; 16]).is_empty(), "a note shows no file versions");
+    }
+
+    #[test]
+    fn a_change_made_after_seeing_another_wins_even_with_a_slow_clock() {
+        let mut library = Library::default();
+        library.apply(stamp(100, 9, 1), &create(1, NodeKind::Folder, "Evidence", None)).unwrap();
+        // This device's clock says 40, behind the creator's: its rename is dated after.
+        let at = library.next_time(40);
+        assert_eq!(at, 101);
+        let rename = LibraryOp::Rename(RenameNode { node: [1; 16], name: NodeName::new("Sealed").unwrap() });
+        library.apply(stamp(at, 1, 2), &rename).unwrap();
+        assert_eq!(library.node(&[1; 16]).unwrap().name, "Sealed");
+        assert_eq!(library.next_time(500), 500, "a clock ahead is used as it is");
     }
 
     fn arbitrary_op() -> impl Strategy<Value = (Stamp, LibraryOp)> {
