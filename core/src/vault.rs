@@ -575,6 +575,17 @@ impl Vault {
         Ok(())
     }
 
+    /// Parses a header as [`Vault::open`] does before any key derivation, and encodes
+    /// it again (for the fuzz harness).
+    ///
+    /// # Errors
+    /// [`CoreError::CorruptProfile`] for anything that is not a header.
+    #[doc(hidden)]
+    pub fn parse_header_for_fuzzing(bytes: &[u8]) -> Result<Vec<u8>> {
+        // What a parsed header encodes back to (the harness checks it is the input).
+        Ok(Header::parse(bytes)?.to_bytes())
+    }
+
     /// Whether `dir` holds a profile.
     pub fn exists(dir: &Path) -> bool {
         dir.join(HEADER_FILE).exists()

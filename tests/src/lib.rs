@@ -4,6 +4,8 @@
 //!
 //! - `tests/spaces.rs` starts the real `huisclos-relay` binary and talks to it over QUIC
 //!   on loopback, each person with a profile on disk.
+//! - [`fuzzing`] holds the fuzz targets' bodies, replayed over their corpora by the
+//!   normal test suite.
 //! - [`netem`] puts a slow, lossy link (user-space UDP and TCP proxies) between a
 //!   client and the relay.
 //! - [`process`] starts the real `huisclos-relay` binary; [`process::Person`] talks to
@@ -18,6 +20,7 @@
 //! binary, in `server/tests/`.
 #![forbid(unsafe_code)]
 
+pub mod fuzzing;
 pub mod netem;
 pub mod process;
 pub mod scan;

@@ -127,6 +127,73 @@ impl SimRelay {
     }
 }
 
+/// An authenticated connection of a device that has just opened an account, for
+/// requests sent by hand (the fuzz harness).
+pub struct SimSession {
+    link: SimLink,
+    next: AtomicU64,
+}
+
+impl SimRelay {
+    /// A new account's device, logged in on a fresh connection.
+    pub async fn session(&self) -> SimSession {
+        use huisclos_protocol::auth::{AuthPurpose, DevicePublicKey, sign_device_auth};
+        use huisclos_protocol::messages::{CreateAccount, GetChallenge};
+        let link = self.connect();
+        let invitation = self.invitation().await;
+        let Ok(ResponseBody::Challenge(challenge)) =
+            self.answer(&link, RequestId::new(1).unwrap(), GetChallenge {}.into()).await
+        else {
+            panic!("no challenge")
+        };
+        let key = ed25519_dalek::SigningKey::generate(&mut OsRng);
+        let token = invitation.token().clone();
+        let signature = sign_device_auth(&key, &link.exporter, &challenge.nonce, AuthPurpose::CreateAccount(&token));
+        let body = CreateAccount { invitation: token, device_key: DevicePublicKey::from_signing_key(&key), signature };
+        self.answer(&link, RequestId::new(2).unwrap(), body.into()).await.expect("the account opens");
+        SimSession { link, next: AtomicU64::new(3) }
+    }
+
+    /// Sends `body` on `session` and returns the relay's answer.
+    pub async fn session_request(&self, session: &SimSession, body: RequestBody) -> Result<ResponseBody, RelayError> {
+        let id = RequestId::new(session.next.fetch_add(1, Ordering::Relaxed)).unwrap();
+        self.answer(&session.link, id, body).await
+    }
+
+    /// Checks the store's invariants for `groups`: each log's sequence numbers are dense
+    /// from 0, and each epoch holds at most one commit, which closes it.
+    pub fn check_logs(&self, groups: &[huisclos_protocol::ids::GroupId]) {
+        use huisclos_protocol::ids::{Epoch, Seq};
+        use huisclos_protocol::messages::{EntryKind, LogPageEnd};
+        use huisclos_relay::store::RelayStore;
+        let store = self.relay.store();
+        for group in groups {
+            let mut expected = 0u64;
+            for epoch in 0u64.. {
+                let epoch = Epoch::new(epoch).unwrap();
+                let (mut exists, mut commits) = (false, 0);
+                while let Ok(page) = store.fetch_log(*group, epoch, Seq::new(expected).unwrap(), 1024, 1 << 20) {
+                    exists = true;
+                    for entry in page.entries.iter() {
+                        assert_eq!(entry.seq.get(), expected, "the log of a group is dense");
+                        assert_eq!(commits, 0, "nothing follows an epoch's commit in that epoch");
+                        expected += 1;
+                        if entry.kind == EntryKind::Commit {
+                            commits += 1;
+                        }
+                    }
+                    if page.end != LogPageEnd::More {
+                        break;
+                    }
+                }
+                if !exists || commits == 0 {
+                    break;
+                }
+            }
+        }
+    }
+}
+
 struct SimLink {
     connection: Connection,
     stream: Stream,

@@ -1,0 +1,184 @@
+//! `huisclos-fuzz-seeds`: writes the fuzz targets' seed corpora into `fuzz/corpus/`,
+//! from the protocol's known-answer vectors and from traffic recorded in a scenario.
+//!
+//! ```text
+//! cargo run -p huisclos-tests --bin huisclos-fuzz-seeds
+//! ```
+//!
+//! Seeds are named `seed-*`; what the fuzzers add beside them keeps its own names.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use std::path::{Path, PathBuf};
+
+use huisclos_core::content::{
+    AppPayload, ContentBody, ContentEnvelope, EnvelopeBody, HistoryKey, Post, SealedRecord, Text,
+};
+use huisclos_core::identity::{CertificateBody, DeviceCertificate, DeviceKeys, DisplayName, IdentityKey};
+use huisclos_core::library::{CreateNode, LibraryOp, NodeKind, NodeName, RenameNode};
+use huisclos_core::space::{HistoryMode, Policy, Role};
+use huisclos_protocol::codec::Wire;
+use huisclos_protocol::ids::{AccountId, ContentId, GroupId, UnixSeconds};
+use huisclos_protocol::messages::RequestBody;
+use huisclos_tests::sim::{SimDevice, SimRelay, create_space, space_with};
+
+fn corpus() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus")
+}
+
+fn write(target: &str, name: &str, bytes: &[u8]) {
+    let dir = corpus().join(target);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("seed-{name}")), bytes).unwrap();
+}
+
+fn vectors(file: &str) -> Vec<(String, Vec<u8>)> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../protocol-spec/vectors").join(file);
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| l.split_once(' '))
+        .map(|(name, hex)| (name.to_owned(), hex::decode(hex.trim()).unwrap()))
+        .collect()
+}
+
+fn author() -> (IdentityKey, DeviceCertificate, DeviceKeys) {
+    let identity = IdentityKey::generate();
+    let keys = DeviceKeys::generate();
+    let body = CertificateBody {
+        identity: identity.public(),
+        account: AccountId::from_bytes([3; 16]),
+        device: keys.device_id(),
+        mls_key: keys.mls_public(),
+        name: DisplayName::new("Alice").unwrap(),
+        created_at: UnixSeconds::new(1_790_000_000).unwrap(),
+    };
+    let certificate = DeviceCertificate::issue(&identity, body).unwrap();
+    (identity, certificate, keys)
+}
+
+fn content_seeds() {
+    let (_, certificate, keys) = author();
+    let group = GroupId::from_bytes([7; 16]);
+    let id = ContentId::from_bytes([1; 16]);
+    let body = ContentBody::Post(Post { text: Text::new("The hearing moved to Thursday").unwrap() });
+    let signed = EnvelopeBody { id, group, author: certificate, created_at: UnixSeconds::new(1).unwrap(), body };
+    let envelope = ContentEnvelope::sign(signed, &keys.mls).unwrap();
+    write("content", "envelope", &[[0u8].as_slice(), &envelope.to_wire()].concat());
+    let sealed = SealedRecord::seal(&HistoryKey::from_parts(0, [9; 32]), &group, &id, &envelope).unwrap();
+    write("content", "sealed-record", &[[1u8].as_slice(), &sealed.to_bytes()].concat());
+    write("content", "app-payload", &[[2u8].as_slice(), &AppPayload::Content(envelope).to_wire()].concat());
+    let ops = [
+        LibraryOp::Create(CreateNode {
+            node: [1; 16],
+            kind: NodeKind::Folder,
+            name: NodeName::new("Evidence").unwrap(),
+            parent: None,
+        }),
+        LibraryOp::Rename(RenameNode { node: [1; 16], name: NodeName::new("Sealed").unwrap() }),
+    ];
+    let mut library = vec![4u8];
+    for op in &ops {
+        op.encode(&mut library);
+    }
+    write("content", "library", &library);
+}
+
+fn chunk_seeds() {
+    for (name, len) in [("empty", 0usize), ("small", 100)] {
+        let data = vec![0x5au8; len];
+        let mut chunks = Vec::new();
+        let manifest = huisclos_core::chunk::seal_stream(&data[..], len as u64, |c| {
+            chunks.push(c.bytes);
+            Ok(())
+        })
+        .unwrap();
+        let manifest = manifest.to_wire();
+        let mut seed = u16::try_from(manifest.len()).unwrap().to_be_bytes().to_vec();
+        seed.extend_from_slice(&manifest);
+        seed.extend_from_slice(&chunks[0]);
+        write("chunk", name, &seed);
+    }
+}
+
+fn vault_seed() {
+    use huisclos_core::vault::{KdfParams, Passphrase, Unlock, Vault};
+    let dir = tempfile::tempdir().unwrap();
+    let params = KdfParams::new(KdfParams::MIN_MEMORY_KIB, 1, 1).unwrap();
+    drop(Vault::create(dir.path(), &Unlock::Passphrase(Passphrase::new("seed passphrase")), params).unwrap());
+    write("vault_header", "profile-key", &std::fs::read(dir.path().join("profile.key")).unwrap());
+}
+
+/// Texts as people paste them, and a scenario's requests as a device sends them.
+async fn scenario_seeds() {
+    let relay = SimRelay::new();
+    let invitation = relay.invitation().await;
+    write("texts", "invitation", &[[0u8].as_slice(), invitation.to_text().as_bytes()].concat());
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let card = bob.engine().contact_card().unwrap();
+    write("texts", "contact-card", &[[1u8].as_slice(), card.to_text().as_bytes()].concat());
+    let open = create_space(&mut alice, "Newsroom", Policy::Open, HistoryMode::Keep);
+    alice.drive(&relay).await;
+    let space_card = alice.engine_mut().space_card(&open).unwrap();
+    write("texts", "space-card", &[[2u8].as_slice(), space_card.to_text().as_bytes()].concat());
+    let offer = alice.engine_mut().link_offer().unwrap();
+    write("texts", "link-offer", &[[3u8].as_slice(), offer.to_text().as_bytes()].concat());
+
+    // Alice's requests, recorded as she creates a space, invites Bob and posts: the
+    // relay seed replays them after its own login.
+    let space = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], HistoryMode::Keep).await;
+    alice.engine_mut().post(&space, "Recorded for the fuzzer").unwrap();
+    let fresh = create_space(&mut alice, "Case 208", Policy::Confidential, HistoryMode::None);
+    alice.engine_mut().post(&fresh, "In an MLS message").unwrap();
+    let mut recorded = Vec::new();
+    while let Some(body) = alice.hold() {
+        let keep = !matches!(
+            body,
+            RequestBody::GetChallenge(_) | RequestBody::Authenticate(_) | RequestBody::CreateAccount(_)
+        );
+        if keep {
+            body.encode(&mut recorded);
+        }
+        if let RequestBody::AppendMessage(append) = body {
+            write("content", "mls-message", &[[2u8].as_slice(), append.message.as_bytes()].concat());
+        }
+        alice.step(&relay).await;
+    }
+    write("relay", "scenario", &recorded);
+}
+
+fn protocol_seeds() {
+    for (name, bytes) in vectors("messages.txt") {
+        let target = if name.starts_with("Request") { "request" } else { "relay_message" };
+        write(target, &name, &bytes);
+    }
+    for (name, bytes) in vectors("frames.txt") {
+        write("frame", &name, &bytes);
+    }
+}
+
+fn clear_seeds(dir: &Path) {
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.file_name().to_string_lossy().starts_with("seed-") {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    for (target, _) in huisclos_tests::fuzzing::TARGETS {
+        clear_seeds(&corpus().join(target));
+    }
+    protocol_seeds();
+    content_seeds();
+    chunk_seeds();
+    vault_seed();
+    scenario_seeds().await;
+    for (target, _) in huisclos_tests::fuzzing::TARGETS {
+        let count = std::fs::read_dir(corpus().join(target)).map(Iterator::count).unwrap_or(0);
+        println!("{target}: {count} files");
+    }
+}

@@ -1,0 +1,171 @@
+//! The fuzz targets' bodies: every decoder a relay or a peer can reach, and the relay's
+//! request handler. The cargo-fuzz targets in `fuzz/` call these; so does the normal
+//! test suite, which replays every file of `fuzz/corpus/<target>/` through its target
+//! (`tests/fuzz_corpus.rs`), so the targets never rot.
+//!
+//! A target returns normally on any input; it panics only when an invariant breaks:
+//! a decoder that accepts bytes it would not produce (the encoding is canonical), or a
+//! relay whose logs stop being dense and ordered.
+
+// Harness code: a failure here is the finding.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::missing_panics_doc)]
+
+use std::sync::OnceLock;
+
+use huisclos_protocol::codec::Wire;
+use huisclos_protocol::ids::GroupId;
+
+/// A target's body.
+pub type Target = fn(&[u8]);
+
+/// Every target, by the name of its `fuzz/` binary and corpus folder.
+pub const TARGETS: &[(&str, Target)] = &[
+    ("frame", frame),
+    ("request", request),
+    ("relay_message", relay_message),
+    ("texts", texts),
+    ("content", content),
+    ("chunk", chunk),
+    ("vault_header", vault_header),
+    ("relay", relay),
+];
+
+/// Decoding then encoding gives back the same bytes: one encoding per value.
+fn canonical<T: Wire>(data: &[u8]) {
+    if let Ok(value) = T::from_wire(data) {
+        assert_eq!(value.to_wire(), data, "{} accepted a non-canonical encoding", std::any::type_name::<T>());
+    }
+}
+
+/// The frame reader over the input cut into pieces, and one-shot frame decoding.
+pub fn frame(data: &[u8]) {
+    use huisclos_protocol::frame::{FrameReader, decode_message};
+    use huisclos_protocol::messages::{RelayMessage, Request};
+    let step = usize::from(data.first().copied().unwrap_or(1)).max(1);
+    let mut reader = FrameReader::new();
+    for piece in data.chunks(step) {
+        if reader.push(piece).is_err() {
+            break;
+        }
+        while let Ok(Some(payload)) = reader.next_payload() {
+            canonical::<Request>(&payload);
+        }
+        assert!(reader.buffered() <= FrameReader::MAX_BUFFERED);
+    }
+    let _ = decode_message::<RelayMessage>(data);
+    let _ = decode_message::<Request>(data);
+}
+
+/// A client's request, as the relay decodes it.
+pub fn request(data: &[u8]) {
+    canonical::<huisclos_protocol::messages::Request>(data);
+}
+
+/// The relay's answers and events, as a client decodes them.
+pub fn relay_message(data: &[u8]) {
+    canonical::<huisclos_protocol::messages::RelayMessage>(data);
+}
+
+/// The texts people paste: invitations, contact and space cards, link offers and
+/// requests.
+pub fn texts(data: &[u8]) {
+    let Some((&selector, rest)) = data.split_first() else { return };
+    let text = String::from_utf8_lossy(rest);
+    match selector % 5 {
+        0 => drop(huisclos_protocol::invitation::Invitation::from_text(&text)),
+        1 => drop(huisclos_core::identity::ContactCard::from_text(&text)),
+        2 => drop(huisclos_core::join::SpaceCard::from_text(&text)),
+        3 => drop(huisclos_core::link::LinkOffer::from_text(&text)),
+        _ => drop(huisclos_core::link::LinkRequest::from_text(&text)),
+    }
+}
+
+/// What members send each other inside MLS messages and sealed records.
+pub fn content(data: &[u8]) {
+    use huisclos_core::content::{AppPayload, ContentEnvelope, HistoryKey, SealedRecord};
+    use huisclos_core::library::{Library, LibraryOp, Stamp};
+    let Some((&selector, rest)) = data.split_first() else { return };
+    let group = GroupId::from_bytes([7; 16]);
+    match selector % 6 {
+        0 => {
+            canonical::<ContentEnvelope>(rest);
+            if let Ok(envelope) = ContentEnvelope::from_wire(rest) {
+                let _ = envelope.verify(&group);
+            }
+        }
+        1 => {
+            if let Ok(record) = SealedRecord::from_bytes(rest) {
+                let key = HistoryKey::from_parts(record.generation, [9; 32]);
+                let _ = record.open(&key, &group, &huisclos_protocol::ids::ContentId::from_bytes([1; 16]));
+            }
+        }
+        2 => canonical::<AppPayload>(rest),
+        3 => canonical::<huisclos_core::link::InboxItem>(rest),
+        4 => {
+            // A series of library operations, each applied and the tree drawn.
+            let mut library = Library::default();
+            let mut reader = huisclos_protocol::codec::Reader::new(rest);
+            while let Ok(op) = LibraryOp::decode(&mut reader) {
+                let _ = library.apply(Stamp::default(), &op);
+            }
+            let _ = library.listing();
+            let _ = library.children(None);
+        }
+        _ => {
+            if let Ok(sealed) = huisclos_core::join::SealedJoinRequest::new(rest.to_vec()) {
+                let secret = x25519_dalek::StaticSecret::from([5; 32]);
+                let _ = huisclos_core::join::JoinRequest::open(&sealed, &group, &secret);
+            }
+        }
+    }
+}
+
+/// A file manifest and a chunk opened with it.
+pub fn chunk(data: &[u8]) {
+    use huisclos_core::chunk::{FileManifest, FileOpener};
+    if data.len() < 3 {
+        return;
+    }
+    let split = usize::from(u16::from_be_bytes([data[0], data[1]])).min(data.len() - 2);
+    let (manifest, sealed) = data[2..].split_at(split);
+    canonical::<FileManifest>(manifest);
+    if let Ok(manifest) = FileManifest::from_wire(manifest)
+        && let Ok(opener) = FileOpener::new(&manifest)
+    {
+        let index = usize::from(sealed.first().copied().unwrap_or(0));
+        let _ = opener.open(index, sealed);
+    }
+}
+
+/// A profile's header file, as the store parses it before any key derivation.
+pub fn vault_header(data: &[u8]) {
+    if let Ok(again) = huisclos_core::vault::Vault::parse_header_for_fuzzing(data) {
+        assert_eq!(again, data, "a header that does not encode back to itself");
+    }
+}
+
+fn runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap())
+}
+
+/// A fresh relay (its real handler and sled store) and one authenticated device that
+/// sends the input's requests, one after another; then the relay's invariants are
+/// checked: every group's log is dense and each epoch closes with one commit.
+pub fn relay(data: &[u8]) {
+    use huisclos_protocol::messages::RequestBody;
+    runtime().block_on(async {
+        let relay = crate::sim::SimRelay::new();
+        let session = relay.session().await;
+        let mut reader = huisclos_protocol::codec::Reader::new(data);
+        let mut groups = Vec::new();
+        for _ in 0..64 {
+            let Ok(body) = RequestBody::decode(&mut reader) else { break };
+            if let RequestBody::CreateGroup(create) = &body {
+                groups.push(create.group);
+            }
+            let _ = relay.session_request(&session, body).await;
+        }
+        relay.check_logs(&groups);
+    });
+}
