@@ -652,6 +652,16 @@ impl Vault {
         self.overlay.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Reads `stored` as if the disk held it under `key` in `namespace`: opened and
+    /// checked as every stored value is (for the fuzz harness). Nothing is written.
+    ///
+    /// # Errors
+    /// [`CoreError::StoreTampered`] for anything that is not a value sealed there.
+    #[doc(hidden)]
+    pub fn open_stored_for_fuzzing(&self, namespace: &str, key: &[u8], stored: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        self.open_sealed(&self.slot(namespace, key), stored)
+    }
+
     fn read_raw(&self, db_key: &[u8]) -> Result<Option<Zeroizing<Vec<u8>>>> {
         let sealed = match self.overlay().get(db_key) {
             Some(Some(sealed)) => Some(sealed.clone()),

@@ -27,6 +27,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("content", content),
     ("chunk", chunk),
     ("vault_header", vault_header),
+    ("vault_record", vault_record),
     ("relay", relay),
 ];
 
@@ -144,6 +145,22 @@ pub fn vault_header(data: &[u8]) {
     }
 }
 
+/// A value as the local store reads it from disk: authenticated against its slot and
+/// opened, then, when that works, decoded as the engine's records are.
+pub fn vault_record(data: &[u8]) {
+    use huisclos_core::vault::{KdfParams, Passphrase, Unlock, Vault};
+    static VAULT: OnceLock<(tempfile::TempDir, Vault)> = OnceLock::new();
+    let (_, vault) = VAULT.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let params = KdfParams::new(KdfParams::MIN_MEMORY_KIB, 1, 1).unwrap();
+        let vault = Vault::create(dir.path(), &Unlock::Passphrase(Passphrase::new("fuzzing")), params).unwrap();
+        (dir, vault)
+    });
+    let Some((&selector, rest)) = data.split_first() else { return };
+    let namespace = ["profile", "groups", "outbox", "library"][usize::from(selector % 4)];
+    let _ = vault.open_stored_for_fuzzing(namespace, b"me", rest);
+}
+
 fn runtime() -> &'static tokio::runtime::Runtime {
     static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RUNTIME.get_or_init(|| tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap())
@@ -167,5 +184,6 @@ pub fn relay(data: &[u8]) {
             let _ = relay.session_request(&session, body).await;
         }
         relay.check_logs(&groups);
+        relay.check_quota(&session);
     });
 }

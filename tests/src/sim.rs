@@ -132,6 +132,7 @@ impl SimRelay {
 pub struct SimSession {
     link: SimLink,
     next: AtomicU64,
+    account: huisclos_protocol::ids::AccountId,
 }
 
 impl SimRelay {
@@ -150,14 +151,25 @@ impl SimRelay {
         let token = invitation.token().clone();
         let signature = sign_device_auth(&key, &link.exporter, &challenge.nonce, AuthPurpose::CreateAccount(&token));
         let body = CreateAccount { invitation: token, device_key: DevicePublicKey::from_signing_key(&key), signature };
-        self.answer(&link, RequestId::new(2).unwrap(), body.into()).await.expect("the account opens");
-        SimSession { link, next: AtomicU64::new(3) }
+        let Ok(ResponseBody::AccountCreated(created)) =
+            self.answer(&link, RequestId::new(2).unwrap(), body.into()).await
+        else {
+            panic!("the account does not open")
+        };
+        SimSession { link, next: AtomicU64::new(3), account: created.account }
     }
 
     /// Sends `body` on `session` and returns the relay's answer.
     pub async fn session_request(&self, session: &SimSession, body: RequestBody) -> Result<ResponseBody, RelayError> {
         let id = RequestId::new(session.next.fetch_add(1, Ordering::Relaxed)).unwrap();
         self.answer(&session.link, id, body).await
+    }
+
+    /// Checks that the session's account has not stored more than its quota.
+    pub fn check_quota(&self, session: &SimSession) {
+        use huisclos_relay::store::RelayStore;
+        let used = self.relay.store().usage(session.account).unwrap();
+        assert!(used.get() <= self.relay.limits().quota_bytes, "an account stored past its quota: {used:?}");
     }
 
     /// Checks the store's invariants for `groups`: each log's sequence numbers are dense

@@ -108,6 +108,9 @@ fn vault_seed() {
     let params = KdfParams::new(KdfParams::MIN_MEMORY_KIB, 1, 1).unwrap();
     drop(Vault::create(dir.path(), &Unlock::Passphrase(Passphrase::new("seed passphrase")), params).unwrap());
     write("vault_header", "profile-key", &std::fs::read(dir.path().join("profile.key")).unwrap());
+    // A stored value's shape: a nonce, a ciphertext, a tag (it does not open: only the
+    // vault's own key seals values that do).
+    write("vault_record", "shape", &[[0u8].as_slice(), &[0x42; 24 + 33 + 16]].concat());
 }
 
 /// Texts as people paste them, and a scenario's requests as a device sends them.
