@@ -153,17 +153,21 @@ fn two_people_create_a_space_and_exchange_posts_with_the_cli() {
     assert_eq!(alice.feed("Case 207").len(), 3);
 
     // No text reached a file unencrypted, at the relay or in either profile.
-    for needle in [
-        "The hearing moved to Thursday",
-        "I will bring the file",
-        "Written on the train",
-        "Received on 3 May, sealed",
-        "Chain of custody",
-        PASSPHRASE,
-    ] {
+    let mut needles: Vec<&[u8]> = vec![
+        b"The hearing moved to Thursday",
+        b"I will bring the file",
+        b"Written on the train",
+        b"Received on 3 May, sealed",
+        b"Chain of custody",
+        b"witness-statement.pdf",
+        PASSPHRASE.as_bytes(),
+    ];
+    // And the file's content, a few kilobytes at several places.
+    needles.extend(document.chunks(4096).step_by(60));
+    for needle in needles {
         for dir in [relay.data_dir(), alice.dir.as_path(), bob.dir.as_path()] {
             for (path, bytes) in files(dir) {
-                assert!(!contains(&bytes, needle.as_bytes()), "{needle:?} in {}", path.display());
+                assert!(!contains(&bytes, needle), "{:?}… in {}", &needle[..needle.len().min(16)], path.display());
             }
         }
     }
