@@ -495,3 +495,34 @@ async fn a_tampered_or_swapped_chunk_is_refused_and_the_download_resumes_later()
     bob.drive(&relay).await;
     assert_eq!(std::fs::read(&dest).unwrap(), content);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_reordered_for_one_device_still_show_once_each() {
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let space = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], HistoryMode::None).await;
+    for text in ["first", "second", "third"] {
+        alice.engine_mut().post(&space, text).unwrap();
+    }
+    alice.drive(&relay).await;
+    // Bob's page comes with its messages in reverse order (their positions kept).
+    bob.sync_through(&relay, &mut |_: &RequestBody, answer: &mut Answer| {
+        if let Ok(ResponseBody::LogPage(page)) = answer {
+            edit(&mut page.entries, |entries| {
+                let messages: Vec<MlsMessageBytes> = entries.iter().rev().map(|e| e.message.clone()).collect();
+                for (entry, message) in entries.iter_mut().zip(messages) {
+                    entry.message = message;
+                }
+            });
+        }
+    })
+    .await;
+    let mut shown = texts(&bob, &space);
+    assert_eq!(shown, ["third", "second", "first"], "in the order served, each once");
+    shown.sort();
+    let mut sent = texts(&alice, &space);
+    sent.sort();
+    assert_eq!(shown, sent, "the same items as the author's");
+    assert!(bob.rejections().is_empty() && bob.warnings().is_empty());
+}
