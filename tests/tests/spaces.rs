@@ -63,11 +63,33 @@ async fn a_confidential_space_from_creation_to_removal() {
         assert!(texts.contains(&("Carol".into(), "Witness statement ready".into())));
     }
 
+    // The library: a folder, a note and a file from three people, seen by all four
+    // devices; the file downloads byte for byte on Carol's.
+    let evidence = alice.engine.create_folder(&space, None, "Evidence").unwrap();
+    bob.engine.create_note(&space, None, "Minutes", "Hearing on Thursday at 9").unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let statement: Vec<u8> = (0..700_000u32).map(|i| (i % 241) as u8).collect();
+    std::fs::write(work.path().join("statement.pdf"), &statement).unwrap();
+    let file = laptop
+        .engine
+        .put_file(&space, Some(evidence), "statement.pdf", None, &work.path().join("statement.pdf"))
+        .unwrap();
+    settle(&mut [&mut alice, &mut bob, &mut laptop, &mut carol]).await;
+    let listing = alice.engine.library(&space).unwrap().listing();
+    assert_eq!(listing, ["Evidence Folder v0", "Evidence/statement.pdf File v1", "Minutes Note v0"]);
+    for person in [&bob, &laptop, &carol] {
+        assert_eq!(person.engine.library(&space).unwrap().listing(), listing);
+    }
+    carol.engine.get_file(&space, &file, None, &work.path().join("copy.pdf")).unwrap();
+    carol.sync().await;
+    assert_eq!(std::fs::read(work.path().join("copy.pdf")).unwrap(), statement);
+
     // Dave joins later and reads the whole feed from the history store.
     alice.engine.invite(&space, &dave.engine.contact_card().unwrap(), Role::Reader).unwrap();
     settle(&mut [&mut alice, &mut dave, &mut bob, &mut laptop, &mut carol]).await;
     dave.engine.accept_invitation(&space).unwrap();
     assert_eq!(dave.texts(&space).len(), 4, "Dave reads history: {:?}", dave.events);
+    assert_eq!(dave.engine.library(&space).unwrap().listing(), listing, "and the library");
     assert!(dave.engine.post(&space, "readers do not post").is_err());
 
     // Carol is removed; what follows is unreadable to her.
