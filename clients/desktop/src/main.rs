@@ -32,7 +32,7 @@ use huisclos_core::linker::{LinkStatus, Linker};
 use huisclos_core::space::{HistoryMode, Policy, Role, SpaceDescription, SpaceName};
 use huisclos_protocol::invitation::Invitation;
 
-use crate::text::Say;
+use crate::text::{Problem, Say, word};
 
 /// What can go wrong, as the person sees it.
 #[derive(Debug, thiserror::Error)]
@@ -412,7 +412,7 @@ fn parse_policy(text: &str) -> Result<Policy, String> {
         "open" => Ok(Policy::Open),
         "on-request" | "on request" => Ok(Policy::OnRequest),
         "confidential" => Ok(Policy::Confidential),
-        _ => Err(format!("unknown policy {text:?}: use open, on-request or confidential")),
+        _ => Err(Problem::UnknownPolicy { typed: text }.to_string()),
     }
 }
 
@@ -454,7 +454,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Init { name, link: Some(offer), wait } => link_this_device(&dir, &name, &offer, wait).await,
         Command::Join { invitation } => {
             let invitation = Invitation::from_text(invitation.trim())
-                .map_err(|error| CliError::Usage(format!("not an invitation: {error}")))?;
+                .map_err(|error| CliError::from(Problem::NotAnInvitation { error: &error.to_string() }))?;
             let mut engine = profile::open(&dir)?;
             engine.join_relay(&invitation)?;
             online::sync(&mut engine, offline).await?;
@@ -466,16 +466,16 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Whoami => {
             let engine = profile::open(&dir)?;
-            println!("name:     {}", engine.name());
-            println!("identity: {}", hex::encode(engine.identity().as_bytes()));
+            println!("{} {}", word::NAME, engine.name());
+            println!("{} {}", word::IDENTITY, hex::encode(engine.identity().as_bytes()));
             if let Some(account) = engine.account() {
-                println!("account:  {}", hex::encode(account.as_bytes()));
+                println!("{} {}", word::ACCOUNT, hex::encode(account.as_bytes()));
             }
             for device in engine.devices() {
-                println!("device:   {} {}", text::short(device.body.device.as_bytes()), device.body.name);
+                println!("{} {} {}", word::DEVICE, text::short(device.body.device.as_bytes()), device.body.name);
             }
             if let Ok(card) = engine.contact_card() {
-                println!("card:     {}", card.to_text());
+                println!("{} {}", word::CARD, card.to_text());
             }
             Ok(())
         }
@@ -487,9 +487,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             }
             for contact in contacts {
                 let state = match (contact.verified, contact.changed_to) {
-                    (_, Some(_)) => "KEY CHANGED",
-                    (true, None) => "verified",
-                    (false, None) => "not verified",
+                    (_, Some(_)) => word::KEY_CHANGED,
+                    (true, None) => word::VERIFIED,
+                    (false, None) => word::NOT_VERIFIED,
                 };
                 println!("{}  {}  {state}", contact.identity.short(), contact.name);
             }
@@ -599,7 +599,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                 std::io::stdout().flush()?;
                 let mut answer = String::new();
                 std::io::stdin().read_line(&mut answer)?;
-                if answer.trim() != "WIPE" {
+                if answer.trim() != word::WIPE {
                     println!("{}", Say::WipeDeclined);
                     return Ok(());
                 }
@@ -663,9 +663,10 @@ fn print_thread(items: &[huisclos_core::engine::FeedItem], parent: Option<[u8; 1
     for item in items.iter().filter(|i| i.parent == parent) {
         let mut marks = String::new();
         if item.edited {
-            marks.push_str(" (edited)");
+            marks.push(' ');
+            marks.push_str(word::EDITED);
         }
-        let text = if item.deleted { "(deleted)".to_owned() } else { item.text.clone() };
+        let text = if item.deleted { word::DELETED.to_owned() } else { item.text.clone() };
         let reactions: Vec<String> = item.reactions.iter().map(|(r, who)| format!("{r} {}", who.len())).collect();
         let reactions = if reactions.is_empty() { String::new() } else { format!("  [{}]", reactions.join(", ")) };
         let indent = "    ".repeat(depth);
@@ -690,11 +691,14 @@ async fn library(dir: &std::path::Path, offline: bool, command: Command) -> Resu
     }
     let show = |view: &huisclos_core::library::NodeView| {
         let kind = match view.kind {
-            NodeKind::Folder => "folder",
-            NodeKind::File => "file",
-            NodeKind::Note => "note",
+            NodeKind::Folder => word::FOLDER,
+            NodeKind::File => word::FILE,
+            NodeKind::Note => word::NOTE,
         };
-        let size = view.length.map(|l| format!("  {l} bytes, {} version(s)", view.versions)).unwrap_or_default();
+        let size = view
+            .length
+            .map(|l| format!("  {l} {}, {} {}", word::BYTES, view.versions, word::VERSIONS))
+            .unwrap_or_default();
         println!("{}  {kind:6}  {}{size}", text::short(&view.id), view.name);
     };
     match command {
@@ -721,8 +725,8 @@ async fn library(dir: &std::path::Path, offline: bool, command: Command) -> Resu
         Command::Cat { space, path } => {
             let space = resolve::space_id(&engine, &space)?;
             let library = engine.library(&space)?;
-            let node = resolve::node(&library, &path, false)?.ok_or_else(|| CliError::Usage("a note's path".into()))?;
-            let text = library.note(&node).ok_or_else(|| CliError::Usage(format!("{path} is not a note")))?;
+            let node = resolve::node(&library, &path, false)?.ok_or(Problem::NotePath)?;
+            let text = library.note(&node).ok_or(Problem::NotANote { path: &path })?;
             println!("{text}");
             Ok(())
         }
@@ -748,9 +752,8 @@ async fn library(dir: &std::path::Path, offline: bool, command: Command) -> Resu
         Command::Mv { space, from, to } => {
             let space = resolve::space_id(&engine, &space)?;
             let library = engine.library(&space)?;
-            let node = resolve::node(&library, &from, false)?
-                .ok_or_else(|| CliError::Usage("the top does not move".into()))?;
-            let current = library.node(&node).ok_or_else(|| CliError::Usage(format!("no item at {from}")))?;
+            let node = resolve::node(&library, &from, false)?.ok_or(Problem::TopDoesNotMove)?;
+            let current = library.node(&node).ok_or(Problem::NoItemAt { path: &from })?;
             let into_folder = resolve::node(&library, &to, false)
                 .ok()
                 .flatten()
@@ -770,16 +773,14 @@ async fn library(dir: &std::path::Path, offline: bool, command: Command) -> Resu
         Command::Rm { space, path } => {
             let space = resolve::space_id(&engine, &space)?;
             let library = engine.library(&space)?;
-            let node = resolve::node(&library, &path, false)?
-                .ok_or_else(|| CliError::Usage("the top is not trashed".into()))?;
+            let node = resolve::node(&library, &path, false)?.ok_or(Problem::TopNotTrashed)?;
             engine.trash_node(&space, &node)?;
             finish(&mut engine, offline).await
         }
         Command::Restore { space, path } => {
             let space = resolve::space_id(&engine, &space)?;
             let library = engine.library(&space)?;
-            let node =
-                resolve::node(&library, &path, true)?.ok_or_else(|| CliError::Usage("a trashed item's path".into()))?;
+            let node = resolve::node(&library, &path, true)?.ok_or(Problem::TrashedPath)?;
             engine.restore_node(&space, &node)?;
             finish(&mut engine, offline).await
         }
@@ -802,12 +803,12 @@ async fn put(
     let local_name = local
         .file_name()
         .and_then(|n| n.to_str())
-        .ok_or_else(|| CliError::Usage(format!("{} has no usable file name", local.display())))?;
+        .ok_or_else(|| CliError::from(Problem::NoUsableFileName { path: &local.display().to_string() }))?;
     let existing = resolve::node(&library, path, false).ok().flatten().and_then(|n| library.node(&n));
     let (parent, name, version_of) = match existing {
         Some(view) if view.kind == NodeKind::File => (view.parent, view.name.clone(), Some(view.id)),
         Some(view) if view.kind == NodeKind::Folder => (Some(view.id), local_name.to_owned(), None),
-        Some(_) => return Err(CliError::Usage(format!("{path} is a note, not a file"))),
+        Some(_) => return Err(Problem::IsANote { path }.into()),
         None if path.trim_matches('/').is_empty() => (None, local_name.to_owned(), None),
         None => {
             let (parent, name) = resolve::parent_and_name(&library, path)?;
@@ -829,7 +830,7 @@ async fn get(
     online::sync_quietly(&mut engine, offline).await?;
     let space = resolve::space_id(&engine, space)?;
     let library = engine.library(&space)?;
-    let node = resolve::node(&library, path, false)?.ok_or_else(|| CliError::Usage("a file's path".into()))?;
+    let node = resolve::node(&library, path, false)?.ok_or(Problem::FilePath)?;
     engine.get_file(&space, &node, None, local)?;
     transfer(&mut engine, offline, node).await
 }
@@ -857,8 +858,8 @@ async fn transfer(engine: &mut Engine, offline: bool, node: [u8; 16]) -> Result<
                         bar.set_position(done);
                         finished |= done_now;
                     }
-                    ClientEvent::SecurityWarning { warning, .. } => eprintln!("SECURITY: {warning}"),
-                    ClientEvent::Rejected { reason, .. } => eprintln!("refused: {reason}"),
+                    ClientEvent::SecurityWarning { warning, .. } => eprintln!("{} {warning}", word::SECURITY),
+                    ClientEvent::Rejected { reason, .. } => eprintln!("{} {reason}", word::REFUSED),
                     _ => {}
                 }
             }
@@ -924,23 +925,24 @@ async fn space(dir: &std::path::Path, offline: bool, command: SpaceCommand) -> R
                 for s in &spaces {
                     let mut state = Vec::new();
                     if s.unread > 0 {
-                        state.push(format!("{} unread", s.unread));
+                        state.push(format!("{} {}", s.unread, word::UNREAD));
                     }
                     if s.removed {
-                        state.push("left".to_owned());
+                        state.push(word::LEFT.to_owned());
                     }
                     if s.stalled {
-                        state.push("stalled".to_owned());
+                        state.push(word::STALLED.to_owned());
                     }
                     if s.muted {
-                        state.push("muted".to_owned());
+                        state.push(word::MUTED.to_owned());
                     }
                     println!(
-                        "{}  {}  ({}, {}, you: {}){}",
+                        "{}  {}  ({}, {}, {}: {}){}",
                         text::short(s.id.as_bytes()),
                         s.name,
                         text::policy(s.policy),
                         text::history(s.history),
+                        word::YOU,
                         text::role(s.my_role),
                         if state.is_empty() { String::new() } else { format!("  {}", state.join(", ")) }
                     );
@@ -952,12 +954,12 @@ async fn space(dir: &std::path::Path, offline: bool, command: SpaceCommand) -> R
             let space = resolve::space_id(&engine, &space)?;
             for member in engine.members(&space)? {
                 println!(
-                    "{}  {}  {}  ({} device{})",
+                    "{}  {}  {}  ({} {})",
                     member.identity.short(),
                     member.name,
                     text::role(member.role),
                     member.devices.len(),
-                    if member.devices.len() == 1 { "" } else { "s" }
+                    if member.devices.len() == 1 { word::DEVICE_ONE } else { word::DEVICES }
                 );
             }
             Ok(())
@@ -1068,7 +1070,7 @@ async fn devices(dir: &std::path::Path, offline: bool, command: DevicesCommand) 
     match command {
         DevicesCommand::List => {
             for (i, device) in engine.devices().iter().enumerate() {
-                let this = if i == 0 { "  (this device)" } else { "" };
+                let this = if i == 0 { format!("  {}", word::THIS_DEVICE) } else { String::new() };
                 println!("{}  {}{this}", text::short(device.body.device.as_bytes()), device.body.name);
             }
             Ok(())
@@ -1091,10 +1093,7 @@ async fn devices(dir: &std::path::Path, offline: bool, command: DevicesCommand) 
                 })
                 .collect();
             let [certificate] = matching.as_slice() else {
-                return Err(CliError::Usage(format!(
-                    "{} of your other devices match \"{device}\": use the id from huisclos devices list",
-                    matching.len()
-                )));
+                return Err(Problem::DevicesMatch { count: matching.len(), typed: &device }.into());
             };
             let name = certificate.body.name.to_string();
             engine.revoke_device(&certificate.body.device)?;
@@ -1110,7 +1109,7 @@ async fn devices(dir: &std::path::Path, offline: bool, command: DevicesCommand) 
                 std::io::stdout().flush()?;
                 let mut answer = String::new();
                 std::io::stdin().read_line(&mut answer)?;
-                if answer.trim() != "yes" {
+                if answer.trim() != word::YES {
                     println!("{}", Say::LinkDeclined);
                     return Ok(());
                 }
@@ -1151,15 +1150,14 @@ async fn link_this_device(dir: &std::path::Path, name: &str, offer: &str, wait: 
         if let Some(refusal) = linker.take_refusal() {
             // Something sent in the approval's place did not open or verify; the real
             // grant may still come.
-            eprintln!("refused: {refusal}");
+            eprintln!("{} {refusal}", word::REFUSED);
         }
         if tokio::time::Instant::now() >= deadline {
-            return Err(CliError::Usage("not approved in time; run the same command again to keep waiting".into()));
+            return Err(Problem::NotApprovedInTime.into());
         }
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
-    let mut engine =
-        linker.take_engine().ok_or_else(|| CliError::Usage("the link finished without an engine".into()))?;
+    let mut engine = linker.take_engine().ok_or(Problem::LinkWithoutEngine)?;
     online::sync(&mut engine, false).await?;
     println!("{}", Say::Linked { name: engine.name().as_str() });
     Ok(())

@@ -16,10 +16,7 @@ pub(crate) async fn connect(engine: &mut Engine, offline: bool) -> Result<Option
     if offline {
         return Ok(None);
     }
-    let endpoint = engine
-        .relay()
-        .cloned()
-        .ok_or_else(|| CliError::Usage("this profile has joined no relay: run huisclos join INVITATION".into()))?;
+    let endpoint = engine.relay().cloned().ok_or(crate::text::Problem::NoRelay)?;
     let addresses = match endpoint.resolve() {
         Ok(addresses) => addresses,
         Err(error) => {

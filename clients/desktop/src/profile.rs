@@ -13,6 +13,7 @@ use huisclos_core::vault::{KdfParams, Opened, Passphrase, Unlock, Vault};
 use zeroize::Zeroizing;
 
 use crate::CliError;
+use crate::text::{Problem, Prompt};
 
 /// The environment variable a script may hand the passphrase in.
 pub(crate) const PASSPHRASE_VAR: &str = "HUISCLOS_PASSPHRASE";
@@ -22,34 +23,30 @@ pub(crate) fn directory(given: Option<PathBuf>) -> Result<PathBuf, CliError> {
     if let Some(dir) = given {
         return Ok(dir);
     }
-    let home = std::env::var_os("HOME")
-        .ok_or_else(|| CliError::Usage("no profile directory: pass --profile DIR or set HUISCLOS_PROFILE".into()))?;
+    let home = std::env::var_os("HOME").ok_or(Problem::NoProfileDirectory)?;
     Ok(Path::new(&home).join(".huisclos"))
 }
 
 fn read_passphrase(prompt: &str) -> Result<Zeroizing<String>, CliError> {
     if let Some(value) = std::env::var_os(PASSPHRASE_VAR) {
-        let value = Zeroizing::new(
-            value.into_string().map_err(|_| CliError::Usage(format!("{PASSPHRASE_VAR} is not valid UTF-8")))?,
-        );
+        let value = Zeroizing::new(value.into_string().map_err(|_| Problem::NotUtf8 { var: PASSPHRASE_VAR })?);
         return Ok(value);
     }
-    let typed = rpassword::prompt_password(prompt)
-        .map_err(|_| CliError::Usage(format!("no passphrase: type it on a terminal or set {PASSPHRASE_VAR}")))?;
+    let typed = rpassword::prompt_password(prompt).map_err(|_| Problem::NoPassphrase { var: PASSPHRASE_VAR })?;
     Ok(Zeroizing::new(typed))
 }
 
 /// Asks for a new passphrase (twice on a terminal).
 pub(crate) fn new_unlock() -> Result<Unlock, CliError> {
-    let first = read_passphrase("New passphrase: ")?;
+    let first = read_passphrase(Prompt::NewPassphrase.text())?;
     if std::env::var_os(PASSPHRASE_VAR).is_none() {
-        let second = read_passphrase("Same passphrase again: ")?;
+        let second = read_passphrase(Prompt::SamePassphrase.text())?;
         if *first != *second {
-            return Err(CliError::Usage("the two passphrases differ; nothing was created".into()));
+            return Err(Problem::PassphrasesDiffer.into());
         }
     }
     if first.chars().count() < 8 {
-        return Err(CliError::Usage("a passphrase has at least 8 characters".into()));
+        return Err(Problem::PassphraseTooShort.into());
     }
     Ok(Unlock::Passphrase(Passphrase::new(first.as_str())))
 }
@@ -57,7 +54,7 @@ pub(crate) fn new_unlock() -> Result<Unlock, CliError> {
 /// Creates the vault of a new profile in `dir` (which must not hold one).
 pub(crate) fn create_vault(dir: &Path) -> Result<Arc<Vault>, CliError> {
     if Vault::exists(dir) {
-        return Err(CliError::Usage(format!("a profile already exists in {}", dir.display())));
+        return Err(Problem::ProfileExists { dir: &dir.display().to_string() }.into());
     }
     let unlock = new_unlock()?;
     std::fs::create_dir_all(dir)?;
@@ -72,12 +69,9 @@ pub(crate) fn open_vault(dir: &Path) -> Result<Arc<Vault>, CliError> {
 
 fn unlock_existing(dir: &Path) -> Result<Unlock, CliError> {
     if !Vault::exists(dir) {
-        return Err(CliError::Usage(format!(
-            "no profile in {}: create one with huisclos init --name NAME",
-            dir.display()
-        )));
+        return Err(Problem::NoProfileIn { dir: &dir.display().to_string() }.into());
     }
-    let passphrase = read_passphrase("Passphrase: ")?;
+    let passphrase = read_passphrase(Prompt::Passphrase.text())?;
     Ok(Unlock::Passphrase(Passphrase::new(passphrase.as_str())))
 }
 
@@ -95,9 +89,7 @@ pub(crate) fn open_with_unlock(dir: &Path) -> Result<(Engine, Unlock), CliError>
         Opened::Profile(vault) => {
             let vault = Arc::new(vault);
             if huisclos_core::linker::Linker::is_pending(&vault)? {
-                return Err(CliError::Usage(
-                    "this device waits to be linked: run huisclos init --link again to finish, once approved".into(),
-                ));
+                return Err(Problem::WaitsToBeLinked.into());
             }
             Engine::load(vault)?
         }
@@ -111,24 +103,24 @@ pub(crate) fn open_with_unlock(dir: &Path) -> Result<(Engine, Unlock), CliError>
 pub(crate) fn duress_passphrase() -> Result<Passphrase, CliError> {
     const VAR: &str = "HUISCLOS_DURESS_PASSPHRASE";
     let typed = match std::env::var_os(VAR) {
-        Some(value) => Zeroizing::new(value.into_string().map_err(|_| CliError::Usage(format!("{VAR} is not UTF-8")))?),
+        Some(value) => Zeroizing::new(value.into_string().map_err(|_| Problem::NotUtf8 { var: VAR })?),
         None => {
             let first = Zeroizing::new(
-                rpassword::prompt_password("Duress passphrase: ")
-                    .map_err(|_| CliError::Usage(format!("no duress passphrase: type it or set {VAR}")))?,
+                rpassword::prompt_password(Prompt::DuressPassphrase.text())
+                    .map_err(|_| Problem::NoDuressPassphrase { var: VAR })?,
             );
             let second = Zeroizing::new(
-                rpassword::prompt_password("Same duress passphrase again: ")
-                    .map_err(|_| CliError::Usage(format!("no duress passphrase: type it or set {VAR}")))?,
+                rpassword::prompt_password(Prompt::SameDuressPassphrase.text())
+                    .map_err(|_| Problem::NoDuressPassphrase { var: VAR })?,
             );
             if *first != *second {
-                return Err(CliError::Usage("the two passphrases differ; nothing was changed".into()));
+                return Err(Problem::PassphrasesDiffer.into());
             }
             first
         }
     };
     if typed.chars().count() < 8 {
-        return Err(CliError::Usage("a passphrase has at least 8 characters".into()));
+        return Err(Problem::PassphraseTooShort.into());
     }
     Ok(Passphrase::new(typed.as_str()))
 }

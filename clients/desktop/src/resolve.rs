@@ -7,12 +7,13 @@ use huisclos_core::identity::IdentityPublicKey;
 use huisclos_protocol::ids::{ContentId, GroupId};
 
 use crate::CliError;
+use crate::text::Problem;
 
 fn one<T>(mut found: Vec<T>, what: &str, typed: &str) -> Result<T, CliError> {
     match found.len() {
         1 => Ok(found.remove(0)),
-        0 => Err(CliError::Usage(format!("no {what} matches \"{typed}\""))),
-        n => Err(CliError::Usage(format!("{n} {what}s match \"{typed}\": type more of the id"))),
+        0 => Err(Problem::NoMatch { what, typed }.into()),
+        count => Err(Problem::ManyMatch { count, what, typed }.into()),
     }
 }
 
@@ -68,16 +69,12 @@ pub(crate) fn contact(engine: &Engine, typed: &str) -> Result<Contact, CliError>
     let contacts = engine.contacts();
     let people: Vec<(IdentityPublicKey, String)> = contacts.iter().map(|c| (c.identity, c.name.clone())).collect();
     let key = person(&people, typed)?;
-    contacts
-        .into_iter()
-        .find(|c| c.identity == key)
-        .ok_or_else(|| CliError::Usage(format!("no contact matches \"{typed}\"")))
+    contacts.into_iter().find(|c| c.identity == key).ok_or_else(|| Problem::NoMatch { what: "contact", typed }.into())
 }
 
 /// An item of a space's feed, by id prefix.
 pub(crate) fn item(engine: &Engine, space: &GroupId, typed: &str) -> Result<ContentId, CliError> {
-    let prefix = hex_prefix(typed)
-        .ok_or_else(|| CliError::Usage(format!("\"{typed}\" is not an item id (at least 4 hex digits)")))?;
+    let prefix = hex_prefix(typed).ok_or(Problem::NotAnItemId { typed })?;
     let items: Vec<FeedItem> =
         engine.feed(space)?.into_iter().filter(|i| hex::encode(i.id).starts_with(&prefix)).collect();
     Ok(one(items, "item", typed)?.content_id())
@@ -112,7 +109,7 @@ pub(crate) fn parent_and_name<'a>(
     let trimmed = path.trim_end_matches('/');
     let (folder, name) = trimmed.rsplit_once('/').unwrap_or(("", trimmed));
     if name.is_empty() {
-        return Err(CliError::Usage("a path ends with a name".into()));
+        return Err(Problem::PathEndsWithName.into());
     }
     Ok((node(library, folder, false)?, name))
 }

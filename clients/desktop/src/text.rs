@@ -1,5 +1,8 @@
 //! Every sentence the CLI shows a person, in one place, so that translations can plug in
-//! here later without touching the commands. Nothing here prints content or secrets
+//! here later without touching the commands: what it says ([`Say`]), why a command cannot
+//! be done ([`Problem`]), what it asks ([`Prompt`]), the words of its listings
+//! ([`word`]) and its lines for the engine's events ([`event`]). The `--help` texts come
+//! from the command definitions; errors from the engine carry the engine's own words. Nothing here prints content or secrets
 //! except where the person asked for them (their own feed, their own contact card).
 
 use huisclos_core::engine::{ClientEvent, NotificationKind};
@@ -186,4 +189,140 @@ pub(crate) fn event(
 /// The first eight hex digits of an id: what the CLI shows and accepts as a prefix.
 pub(crate) fn short(bytes: &[u8]) -> String {
     hex::encode(bytes).chars().take(8).collect()
+}
+
+/// Why a command cannot be done as typed.
+pub(crate) enum Problem<'a> {
+    NotAnInvitation { error: &'a str },
+    NotePath,
+    NotANote { path: &'a str },
+    TopDoesNotMove,
+    NoItemAt { path: &'a str },
+    TopNotTrashed,
+    TrashedPath,
+    NoUsableFileName { path: &'a str },
+    IsANote { path: &'a str },
+    FilePath,
+    DevicesMatch { count: usize, typed: &'a str },
+    NotApprovedInTime,
+    LinkWithoutEngine,
+    NoMatch { what: &'a str, typed: &'a str },
+    ManyMatch { count: usize, what: &'a str, typed: &'a str },
+    NotAnItemId { typed: &'a str },
+    PathEndsWithName,
+    NoProfileDirectory,
+    NotUtf8 { var: &'a str },
+    NoPassphrase { var: &'a str },
+    NoDuressPassphrase { var: &'a str },
+    PassphrasesDiffer,
+    PassphraseTooShort,
+    ProfileExists { dir: &'a str },
+    NoProfileIn { dir: &'a str },
+    WaitsToBeLinked,
+    NoRelay,
+    UnknownPolicy { typed: &'a str },
+}
+
+impl std::fmt::Display for Problem<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::NotAnInvitation { error } => write!(f, "not an invitation: {error}"),
+            Problem::NotePath => write!(f, "give a note's path"),
+            Problem::NotANote { path } => write!(f, "{path} is not a note"),
+            Problem::TopDoesNotMove => write!(f, "the top of the library does not move"),
+            Problem::NoItemAt { path } => write!(f, "no item at {path}"),
+            Problem::TopNotTrashed => write!(f, "the top of the library is not trashed"),
+            Problem::TrashedPath => write!(f, "give a trashed item's path"),
+            Problem::NoUsableFileName { path } => write!(f, "{path} has no usable file name"),
+            Problem::IsANote { path } => write!(f, "{path} is a note, not a file"),
+            Problem::FilePath => write!(f, "give a file's path"),
+            Problem::DevicesMatch { count, typed } => {
+                write!(f, "{count} of your other devices match \"{typed}\": use the id from huisclos devices list")
+            }
+            Problem::NotApprovedInTime => write!(f, "not approved in time; run the same command again to keep waiting"),
+            Problem::LinkWithoutEngine => write!(f, "the link finished, but the device is not ready: run it again"),
+            Problem::NoMatch { what, typed } => write!(f, "no {what} matches \"{typed}\""),
+            Problem::ManyMatch { count, what, typed } => {
+                write!(f, "{count} {what}s match \"{typed}\": type more of the id")
+            }
+            Problem::NotAnItemId { typed } => write!(f, "\"{typed}\" is not an item id (at least 4 hex digits)"),
+            Problem::PathEndsWithName => write!(f, "a path ends with a name"),
+            Problem::NoProfileDirectory => {
+                write!(f, "no profile directory: pass --profile DIR or set HUISCLOS_PROFILE")
+            }
+            Problem::NotUtf8 { var } => write!(f, "{var} is not valid UTF-8"),
+            Problem::NoPassphrase { var } => write!(f, "no passphrase: type it on a terminal or set {var}"),
+            Problem::NoDuressPassphrase { var } => write!(f, "no duress passphrase: type it or set {var}"),
+            Problem::PassphrasesDiffer => write!(f, "the two passphrases differ; nothing was changed"),
+            Problem::PassphraseTooShort => write!(f, "a passphrase has at least 8 characters"),
+            Problem::ProfileExists { dir } => write!(f, "a profile already exists in {dir}"),
+            Problem::NoProfileIn { dir } => write!(f, "no profile in {dir}: create one with huisclos init --name NAME"),
+            Problem::WaitsToBeLinked => {
+                write!(f, "this device waits to be linked: run huisclos init --link again to finish, once approved")
+            }
+            Problem::NoRelay => write!(f, "this profile has joined no relay: run huisclos join INVITATION"),
+            Problem::UnknownPolicy { typed } => {
+                write!(f, "unknown policy {typed:?}: use open, on-request or confidential")
+            }
+        }
+    }
+}
+
+impl From<Problem<'_>> for crate::CliError {
+    fn from(problem: Problem<'_>) -> Self {
+        crate::CliError::Usage(problem.to_string())
+    }
+}
+
+/// What the terminal asks for.
+pub(crate) enum Prompt {
+    Passphrase,
+    NewPassphrase,
+    SamePassphrase,
+    DuressPassphrase,
+    SameDuressPassphrase,
+}
+
+impl Prompt {
+    /// The prompt's text.
+    pub(crate) fn text(&self) -> &'static str {
+        match self {
+            Prompt::Passphrase => "Passphrase: ",
+            Prompt::NewPassphrase => "New passphrase: ",
+            Prompt::SamePassphrase => "Same passphrase again: ",
+            Prompt::DuressPassphrase => "Duress passphrase: ",
+            Prompt::SameDuressPassphrase => "Same duress passphrase again: ",
+        }
+    }
+}
+
+/// Words used in listings.
+pub(crate) mod word {
+    pub(crate) const NAME: &str = "name:    ";
+    pub(crate) const IDENTITY: &str = "identity:";
+    pub(crate) const ACCOUNT: &str = "account: ";
+    pub(crate) const DEVICE: &str = "device:  ";
+    pub(crate) const CARD: &str = "card:    ";
+    pub(crate) const KEY_CHANGED: &str = "KEY CHANGED";
+    pub(crate) const VERIFIED: &str = "verified";
+    pub(crate) const NOT_VERIFIED: &str = "not verified";
+    pub(crate) const UNREAD: &str = "unread";
+    pub(crate) const LEFT: &str = "left";
+    pub(crate) const STALLED: &str = "stalled";
+    pub(crate) const MUTED: &str = "muted";
+    pub(crate) const YOU: &str = "you";
+    pub(crate) const EDITED: &str = "(edited)";
+    pub(crate) const DELETED: &str = "(deleted)";
+    pub(crate) const THIS_DEVICE: &str = "(this device)";
+    pub(crate) const FOLDER: &str = "folder";
+    pub(crate) const FILE: &str = "file";
+    pub(crate) const NOTE: &str = "note";
+    pub(crate) const BYTES: &str = "bytes";
+    pub(crate) const VERSIONS: &str = "version(s)";
+    pub(crate) const DEVICE_ONE: &str = "device";
+    pub(crate) const DEVICES: &str = "devices";
+    pub(crate) const SECURITY: &str = "SECURITY:";
+    pub(crate) const REFUSED: &str = "refused:";
+    pub(crate) const YES: &str = "yes";
+    pub(crate) const WIPE: &str = "WIPE";
 }
