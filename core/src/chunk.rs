@@ -17,7 +17,8 @@
 //! open and cannot tell which chunks make one file.
 //!
 //! Sealing and opening work one chunk at a time ([`seal_stream`], [`FileOpener`]), so
-//! memory stays at a chunk or two whatever the file's size.
+//! memory stays at a few chunks whatever the file's size; sealing names each chunk on a
+//! second thread while the next is sealed.
 
 use std::io::Read;
 
@@ -156,16 +157,39 @@ pub fn seal_stream(
     let aad = associated_data(&file, count);
     let mut plaintext = Zeroizing::new(vec![0u8; CHUNK_LEN]);
     let mut references = Vec::with_capacity(count);
-    for index in 0..count {
-        let len = (length - index as u64 * CHUNK_LEN as u64).min(CHUNK_LEN as u64) as usize;
-        reader.read_exact(&mut plaintext[..len])?;
-        let bytes = cipher
-            .encrypt(&nonce(index, index + 1 == count), Payload { msg: &plaintext[..len], aad: &aad })
-            .map_err(|_| CoreError::Invalid("a chunk did not seal".into()))?;
-        let reference = chunk_ref(&bytes);
-        references.push(reference);
-        sink(SealedChunk { index, reference, bytes })?;
-    }
+    // Naming a chunk (SHA-256 over it) takes about as long as sealing it: a second
+    // thread names chunk i while this one seals chunk i + 1. At most three sealed
+    // chunks are between the two at once, so memory stays at a few chunks.
+    std::thread::scope(|scope| -> Result<()> {
+        let (to_name, unnamed) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(1);
+        let (named_out, named) = std::sync::mpsc::sync_channel::<SealedChunk>(1);
+        scope.spawn(move || {
+            for (index, bytes) in unnamed {
+                let reference = chunk_ref(&bytes);
+                if named_out.send(SealedChunk { index, reference, bytes }).is_err() {
+                    break;
+                }
+            }
+        });
+        let lost = || CoreError::Invalid("a chunk was lost between sealing and naming".into());
+        let mut deliver = |chunk: SealedChunk| -> Result<()> {
+            references.push(chunk.reference);
+            sink(chunk)
+        };
+        for index in 0..count {
+            let len = (length - index as u64 * CHUNK_LEN as u64).min(CHUNK_LEN as u64) as usize;
+            reader.read_exact(&mut plaintext[..len])?;
+            let bytes = cipher
+                .encrypt(&nonce(index, index + 1 == count), Payload { msg: &plaintext[..len], aad: &aad })
+                .map_err(|_| CoreError::Invalid("a chunk did not seal".into()))?;
+            to_name.send((index, bytes)).map_err(|_| lost())?;
+            if index > 0 {
+                deliver(named.recv().map_err(|_| lost())?)?;
+            }
+        }
+        drop(to_name);
+        deliver(named.recv().map_err(|_| lost())?)
+    })?;
     // Nothing may follow the announced length.
     if reader.read(&mut [0u8; 1])? != 0 {
         return Err(CoreError::Invalid("the file is longer than its announced length".into()));
