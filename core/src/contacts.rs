@@ -149,11 +149,6 @@ impl ContactBook {
         self.contacts.get(account)
     }
 
-    /// The contact holding `identity`.
-    pub fn by_identity(&self, identity: &IdentityPublicKey) -> Option<&Contact> {
-        self.contacts.values().find(|c| &c.identity == identity)
-    }
-
     /// Every contact, by account.
     pub fn all(&self) -> Vec<Contact> {
         self.contacts.values().cloned().collect()

@@ -382,6 +382,8 @@ struct GroupMeta {
     seen: BTreeSet<[u8; 16]>,
     /// The secret of the request key on this device's space card, once one was issued.
     request_secret: Option<[u8; 32]>,
+    /// Its public key's id, which incoming requests name (found without the secret).
+    request_key_id: Option<[u8; 8]>,
     /// Requests to join waiting for a decision (wire bytes of verified requests).
     join_requests: Vec<Vec<u8>>,
 }
@@ -2192,12 +2194,7 @@ impl Engine {
         let space_id = self
             .spaces
             .iter()
-            .find(|(_, s)| {
-                s.meta.request_secret.is_some_and(|secret| {
-                    let public = x25519_dalek::PublicKey::from(&x25519_dalek::StaticSecret::from(secret));
-                    crate::join::request_key_id(public.as_bytes()) == key_id
-                })
-            })
+            .find(|(_, s)| s.meta.request_key_id == Some(key_id))
             .map(|(id, _)| *id)
             .ok_or(CoreError::Verification("a join request for a space card this device did not issue"))?;
         let space = self.spaces.get(&space_id).ok_or(CoreError::NotFound("space"))?;
@@ -3232,6 +3229,8 @@ impl Engine {
             None => {
                 let secret = x25519_dalek::StaticSecret::random_from_rng(OsRng);
                 entry.meta.request_secret = Some(secret.to_bytes());
+                let public = x25519_dalek::PublicKey::from(&secret);
+                entry.meta.request_key_id = Some(crate::join::request_key_id(public.as_bytes()));
                 self.save_group(space)?;
                 self.persist()?;
                 Zeroizing::new(secret)

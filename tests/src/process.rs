@@ -32,8 +32,7 @@ pub fn relay_binary() -> PathBuf {
 pub struct RelayProcess {
     child: Child,
     _dir: tempfile::TempDir,
-    /// Its data directory (store, key).
-    pub data_dir: PathBuf,
+    data_dir: PathBuf,
     /// Its QUIC address.
     pub address: SocketAddr,
     /// Its TCP+TLS address.

@@ -116,14 +116,11 @@ fn print_events_to(engine: &mut Engine, content: bool, security_only: bool) {
     while let Some(event) = engine.poll_event() {
         events.push(event);
     }
+    // The spaces' names, read once for all the events.
+    let names: std::collections::BTreeMap<GroupId, String> =
+        engine.spaces().into_iter().map(|s| (s.id, s.name)).collect();
     for event in &events {
-        let space_name = |space: &GroupId| {
-            engine
-                .spaces()
-                .into_iter()
-                .find(|s| &s.id == space)
-                .map_or_else(|| text::short(space.as_bytes()), |s| s.name)
-        };
+        let space_name = |space: &GroupId| names.get(space).cloned().unwrap_or_else(|| text::short(space.as_bytes()));
         let item_line = |space: &GroupId, item: &ContentId| {
             let item = engine.item(space, item).ok()??;
             Some(format!("[{}] {}: {}", space_name(space), item.author_name, item.text))
