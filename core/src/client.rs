@@ -66,6 +66,28 @@ macro_rules! machine {
 machine!(Engine);
 machine!(Linker);
 
+/// Where a connection finds the machine it drives at each step: the machine itself
+/// when the caller holds it for the whole drive (the CLI), or a lock taken only for
+/// the step, so that an app's other threads give commands while a slow link is
+/// waited on (the UniFFI layer). No step holds the machine across a network wait.
+pub trait MachineCell {
+    /// The machine inside.
+    type Inner: Machine;
+    /// Runs one step on the machine.
+    ///
+    /// # Errors
+    /// [`CoreError::Closed`] when the machine is gone (a profile wiped while its
+    /// connection was waiting): the connection stops.
+    fn step<R>(&mut self, f: impl FnOnce(&mut Self::Inner) -> R) -> Result<R>;
+}
+
+impl<M: Machine> MachineCell for M {
+    type Inner = M;
+    fn step<R>(&mut self, f: impl FnOnce(&mut M) -> R) -> Result<R> {
+        Ok(f(self))
+    }
+}
+
 /// How long QUIC may try alone before TCP+TLS is tried alongside it.
 pub const QUIC_HEAD_START: Duration = Duration::from_secs(3);
 
@@ -88,7 +110,7 @@ impl Connection {
     ///
     /// # Errors
     /// [`CoreError::Transport`] with the last failure when nothing answers.
-    pub async fn open(engine: &mut impl Machine, addresses: &[SocketAddr], pin: SpkiPin) -> Result<Self> {
+    pub async fn open(engine: &mut impl MachineCell, addresses: &[SocketAddr], pin: SpkiPin) -> Result<Self> {
         Self::open_with_head_start(engine, addresses, pin, QUIC_HEAD_START).await
     }
 
@@ -97,7 +119,7 @@ impl Connection {
     /// # Errors
     /// As [`Connection::open`].
     pub async fn open_with_head_start(
-        engine: &mut impl Machine,
+        engine: &mut impl MachineCell,
         addresses: &[SocketAddr],
         pin: SpkiPin,
         head_start: Duration,
@@ -124,7 +146,7 @@ impl Connection {
                 return Err(failure);
             }
         };
-        engine.connected(relay.exporter().clone(), now());
+        engine.step(|machine| machine.connected(relay.exporter().clone(), now()))?;
         Ok(Self { relay })
     }
 
@@ -153,21 +175,22 @@ impl Connection {
     /// # Errors
     /// [`CoreError::Transport`] when the connection fails; the engine is told and
     /// keeps its outbox for the next connection.
-    pub async fn drive(&self, engine: &mut impl Machine) -> Result<()> {
+    pub async fn drive(&self, engine: &mut impl MachineCell) -> Result<()> {
         loop {
             while let Some(event) = self.relay.next_event(Duration::ZERO).await {
-                engine.handle_event(event, now());
+                engine.step(|machine| machine.handle_event(event, now()))?;
             }
-            let Some((id, body)) = engine.poll_request(now()) else { return Ok(()) };
+            let Some((id, body)) = engine.step(|machine| machine.poll_request(now()))? else { return Ok(()) };
             let answer = match self.relay.request(body).await {
                 Ok(answer) => Ok(answer),
                 Err(TransportError::Relay(error)) => Err(error),
                 Err(error) => {
-                    engine.disconnected();
+                    // A machine already gone needs no telling.
+                    let _ = engine.step(|machine| machine.disconnected());
                     return Err(error.into());
                 }
             };
-            engine.handle_response(id, answer, now());
+            engine.step(|machine| machine.handle_response(id, answer, now()))?;
         }
     }
 
@@ -177,26 +200,58 @@ impl Connection {
     ///
     /// # Errors
     /// As [`Connection::drive`].
-    pub async fn wait_and_drive(&self, engine: &mut impl Machine, timeout: Duration) -> Result<bool> {
-        let wait = match engine.poll_timeout() {
+    pub async fn wait_and_drive(&self, engine: &mut impl MachineCell, timeout: Duration) -> Result<bool> {
+        self.wait_or_wake_and_drive(engine, timeout, std::future::pending()).await
+    }
+
+    /// As [`Connection::wait_and_drive`], also woken by `wake` (a command given on
+    /// another thread while this one waits). Only the wait is cut short, never a
+    /// request in flight.
+    ///
+    /// # Errors
+    /// As [`Connection::drive`].
+    pub async fn wait_or_wake_and_drive(
+        &self,
+        engine: &mut impl MachineCell,
+        timeout: Duration,
+        wake: impl std::future::Future<Output = ()>,
+    ) -> Result<bool> {
+        let wait = match engine.step(|machine| machine.poll_timeout())? {
             Some(at) => timeout.min(Duration::from_secs(at.saturating_sub(now()))),
             None => timeout,
         };
-        let woke = match self.relay.next_event(wait).await {
+        let pushed = tokio::select! {
+            event = self.relay.next_event(wait) => event,
+            () = wake => None,
+        };
+        let woke = match pushed {
             Some(event) => {
-                engine.handle_event(event, now());
+                engine.step(|machine| machine.handle_event(event, now()))?;
                 true
             }
-            None => engine.poll_timeout().is_some_and(|at| at <= now()),
+            None => engine.step(|machine| machine.poll_timeout())?.is_some_and(|at| at <= now()),
         };
         self.drive(engine).await?;
         Ok(woke)
     }
 
+    /// Sends and reads everything: drives the engine until idle, then goes on while
+    /// answers start more work (a commit's Welcome, history keys after an add) or
+    /// pushed events come, until `quiet` passes with nothing.
+    ///
+    /// # Errors
+    /// As [`Connection::drive`].
+    pub async fn sync_until_quiet(&self, engine: &mut impl MachineCell, quiet: Duration) -> Result<()> {
+        self.drive(engine).await?;
+        while self.wait_and_drive(engine, quiet).await? {}
+        Ok(())
+    }
+
     /// Closes the connection at once.
-    pub fn close(self, engine: &mut impl Machine) {
+    pub fn close(self, engine: &mut impl MachineCell) {
         self.relay.abort();
-        engine.disconnected();
+        // A machine already gone needs no telling.
+        let _ = engine.step(|machine| machine.disconnected());
     }
 }
 

@@ -1,7 +1,49 @@
 //! # huisclos-ffi — the UniFFI surface of the client engine
 //!
-//! **Not built yet.** This crate will become a thin UniFFI layer (cdylib and staticlib)
-//! over [`huisclos_core`] for the Android, iOS and desktop apps, and for the Python and
-//! Kotlin suites that prove the bindings. It will hold conversions of types and errors
-//! only, never business logic. Today it exposes nothing.
-#![forbid(unsafe_code)]
+//! The Android, iOS and desktop apps reach [`huisclos_core`] through this crate, built
+//! as a `cdylib` (Android's `jniLibs`, Python, Kotlin on the JVM through JNA) and a
+//! `staticlib` (the iOS XCFramework). Bindings are generated from the library itself
+//! by `huisclos-bindgen` (`scripts/bindings.sh`) and never edited by hand.
+//!
+//! It holds conversions only, never a decision of its own:
+//!
+//! - [`Profile`]: create, open (passphrase or platform keystore), close and wipe a
+//!   profile; join a relay; spaces, posts, comments, reactions; the library with
+//!   transfers; devices; contacts and safety numbers. Each method converts its
+//!   arguments (ids as hex, cards and invitations as their text forms) and makes one
+//!   engine call.
+//! - `sync` is async and runs on the runtime this crate owns; `start_watching` keeps
+//!   a connection in the background on the same runtime.
+//! - [`ProfileListener`] (implemented by the app) hears every event: new content,
+//!   notifications, transfers, sync state, security warnings.
+//! - [`Keystore`] (implemented by the app over Android Keystore or the iOS Keychain)
+//!   holds the storage key of a profile opened without a passphrase.
+//! - [`HuisClosError`]: every failure crosses as a typed exception with a message.
+//!   A panic is caught at the boundary by UniFFI and raised as an internal error; it
+//!   never unwinds into foreign code.
+//!
+//! ## Security properties
+//! - Passphrases and keystore keys are moved into zeroizing types on arrival; no
+//!   message of [`HuisClosError`] carries a secret or content.
+//! - What the foreign side does with a `String` or byte array after the call (a
+//!   garbage-collected copy of the passphrase) is outside this crate's reach.
+//!
+//! ## `unsafe`
+//! The workspace forbids `unsafe`; this crate cannot, because UniFFI's scaffolding
+//! macros generate the `extern "C"` functions. The crate's own code has none.
+
+mod error;
+mod events;
+mod profile;
+mod runtime;
+mod types;
+
+pub use error::{HuisClosError, Result};
+pub use events::{Keystore, ProfileEvent, ProfileListener};
+pub use profile::{Profile, profile_exists};
+pub use types::{
+    Contact, Device, Direction, FeedItem, FileVersion, JoinRequest, LibraryNode, Me, Member, NodeKind,
+    NotificationKind, Policy, Reaction, Role, Space, SyncOutcome, Transport, Verification,
+};
+
+uniffi::setup_scaffolding!("huisclos");

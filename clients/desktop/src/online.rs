@@ -48,11 +48,7 @@ pub(crate) async fn sync(engine: &mut Engine, offline: bool) -> Result<bool, Cli
 
 async fn run(engine: &mut Engine, connection: &Connection) -> Result<(), CliError> {
     // Logging in queues a full sync: welcomes, every space, the outbox.
-    connection.drive(engine).await?;
-    // Work that the answers started (a commit's Welcome, history keys after an add)
-    // and pushed events that came meanwhile; a short quiet period ends it.
-    while connection.wait_and_drive(engine, Duration::from_millis(300)).await? {}
-    Ok(())
+    Ok(connection.sync_until_quiet(engine, Duration::from_millis(300)).await?)
 }
 
 /// Stays connected and prints events as they come, reconnecting after a failure,

@@ -1,0 +1,223 @@
+//! What the app implements: the listener that hears the engine's events, and the
+//! keystore that holds the storage key. Both are foreign traits: the app passes an
+//! object, Rust calls it.
+
+use huisclos_core::engine::{ClientEvent, NotificationKind as CoreNotificationKind};
+use huisclos_core::transfer::Direction as CoreDirection;
+
+use crate::error::HuisClosError;
+use crate::types::{Direction, NotificationKind, Transport};
+
+/// Something that happened, for the app to show.
+#[derive(Debug, Clone, uniffi::Enum)]
+pub enum ProfileEvent {
+    /// The connection to the relay is up (this device logged in) or down.
+    SyncState {
+        /// Whether the relay is reachable now.
+        online: bool,
+        /// How it is reached, when online.
+        transport: Option<Transport>,
+        /// Why not, when offline (words, never a secret).
+        reason: Option<String>,
+    },
+    /// The relay account was created with the invitation.
+    AccountCreated {
+        /// The account (hex).
+        account: String,
+    },
+    /// An invitation to a space arrived.
+    Invited {
+        /// The space (hex).
+        space: String,
+        /// Its name.
+        name: String,
+        /// Who invited.
+        by: String,
+    },
+    /// This device is now a member of the space.
+    Joined {
+        /// The space (hex).
+        space: String,
+    },
+    /// The space's members or rules changed.
+    SpaceChanged {
+        /// The space (hex).
+        space: String,
+    },
+    /// This device was removed from the space.
+    RemovedFromSpace {
+        /// The space (hex).
+        space: String,
+    },
+    /// A stalled space was recreated without whoever stalled it.
+    Recreated {
+        /// The stalled space (hex; its feed stays readable).
+        stalled: String,
+        /// The space that continues it (hex).
+        successor: String,
+    },
+    /// A new or changed post or comment.
+    NewContent {
+        /// The space (hex).
+        space: String,
+        /// The item (hex).
+        item: String,
+    },
+    /// Something that deserves a notification, decided on the device.
+    Notify {
+        /// The space (hex).
+        space: String,
+        /// The item (hex).
+        item: String,
+        /// Why.
+        kind: NotificationKind,
+        /// Who.
+        from: String,
+    },
+    /// An item this device wrote reached the relay.
+    Delivered {
+        /// The item (hex).
+        item: String,
+    },
+    /// The space's library changed.
+    LibraryChanged {
+        /// The space (hex).
+        space: String,
+    },
+    /// A file transfer moved on.
+    Transfer {
+        /// The space (hex).
+        space: String,
+        /// The file (hex).
+        node: String,
+        /// Up or down.
+        direction: Direction,
+        /// Bytes done.
+        done: u64,
+        /// Bytes in all.
+        total: u64,
+        /// Whether it is finished.
+        finished: bool,
+    },
+    /// Someone asked to join a space through a card this device issued.
+    JoinRequested {
+        /// The space (hex).
+        space: String,
+        /// Who asks.
+        name: String,
+        /// Their identity key (hex).
+        identity: String,
+        /// Whether they were admitted at once (an open space).
+        admitted: bool,
+    },
+    /// A known person's account shows another identity key: show it prominently.
+    IdentityChanged {
+        /// The account (hex).
+        account: String,
+        /// The person's name.
+        name: String,
+        /// The key held until now (hex).
+        previous: String,
+        /// The key now shown (hex).
+        current: String,
+        /// Whether the key held until now had been verified.
+        was_verified: bool,
+    },
+    /// Something from the relay or a member was refused and not applied.
+    Rejected {
+        /// The space, if known (hex).
+        space: Option<String>,
+        /// Why.
+        reason: String,
+    },
+    /// A security fact the person must see (a stalled space, a forged item, a gap).
+    SecurityWarning {
+        /// The space, if any (hex).
+        space: Option<String>,
+        /// What happened.
+        warning: String,
+    },
+}
+
+impl From<ClientEvent> for ProfileEvent {
+    fn from(event: ClientEvent) -> Self {
+        match event {
+            ClientEvent::Online => Self::SyncState { online: true, transport: None, reason: None },
+            ClientEvent::AccountCreated(account) => Self::AccountCreated { account: account.to_string() },
+            ClientEvent::Invited { space, name, by } => Self::Invited { space: space.to_string(), name, by },
+            ClientEvent::Joined(space) => Self::Joined { space: space.to_string() },
+            ClientEvent::SpaceChanged(space) => Self::SpaceChanged { space: space.to_string() },
+            ClientEvent::RemovedFromSpace(space) => Self::RemovedFromSpace { space: space.to_string() },
+            ClientEvent::LibraryChanged(space) => Self::LibraryChanged { space: space.to_string() },
+            ClientEvent::Transfer { space, node, direction, done, total, finished } => Self::Transfer {
+                space: space.to_string(),
+                node: hex::encode(node),
+                direction: match direction {
+                    CoreDirection::Upload => Direction::Upload,
+                    CoreDirection::Download => Direction::Download,
+                },
+                done,
+                total,
+                finished,
+            },
+            ClientEvent::Recreated { stalled, successor } => {
+                Self::Recreated { stalled: stalled.to_string(), successor: successor.to_string() }
+            }
+            ClientEvent::Content { space, item } => {
+                Self::NewContent { space: space.to_string(), item: item.to_string() }
+            }
+            ClientEvent::Notify { space, item, kind, from } => Self::Notify {
+                space: space.to_string(),
+                item: item.to_string(),
+                kind: match kind {
+                    CoreNotificationKind::Post => NotificationKind::Post,
+                    CoreNotificationKind::Reply => NotificationKind::Reply,
+                    CoreNotificationKind::Reaction => NotificationKind::Reaction,
+                },
+                from,
+            },
+            ClientEvent::Delivered(item) => Self::Delivered { item: item.to_string() },
+            ClientEvent::Rejected { space, reason } => Self::Rejected { space: space.map(|s| s.to_string()), reason },
+            ClientEvent::JoinRequested { space, name, identity, admitted } => Self::JoinRequested {
+                space: space.to_string(),
+                name,
+                identity: hex::encode(identity.as_bytes()),
+                admitted,
+            },
+            ClientEvent::IdentityChanged { account, name, previous, current, was_verified } => {
+                Self::IdentityChanged {
+                    account: account.to_string(),
+                    name,
+                    previous: hex::encode(previous.as_bytes()),
+                    current: hex::encode(current.as_bytes()),
+                    was_verified,
+                }
+            }
+            ClientEvent::SecurityWarning { space, warning } => {
+                Self::SecurityWarning { space: space.map(|s| s.to_string()), warning }
+            }
+        }
+    }
+}
+
+/// The app's listener. Called on a background thread of the library's runtime (or
+/// on the thread that gave a command); it should hand the event to the UI thread and
+/// return quickly. It may call back into the profile.
+#[uniffi::export(foreign)]
+pub trait ProfileListener: Send + Sync {
+    /// One event.
+    fn on_event(&self, event: ProfileEvent);
+}
+
+/// The platform keystore (Android Keystore, iOS Keychain) holding a profile's
+/// 32-byte storage key under a name, so no passphrase is needed to open it. The key
+/// crosses the boundary once per call; the library zeroizes its own copies.
+#[uniffi::export(foreign)]
+pub trait Keystore: Send + Sync {
+    /// Keeps `key` under `name`, replacing any key held under it.
+    fn store_key(&self, name: String, key: Vec<u8>) -> Result<(), HuisClosError>;
+    /// The key kept under `name`.
+    fn load_key(&self, name: String) -> Result<Vec<u8>, HuisClosError>;
+    /// Forgets the key kept under `name` (the panic wipe calls it).
+    fn delete_key(&self, name: String) -> Result<(), HuisClosError>;
+}

@@ -1,0 +1,749 @@
+//! The `Profile` object: one person's profile on this device, its engine behind a
+//! lock, and its connection to the relay on the library's own runtime.
+//!
+//! Every method converts its arguments, takes the engine's lock for one engine call,
+//! and hands the events that call raised to the listener after the lock is released
+//! (so the listener may call back in). The connection takes the same lock only
+//! between network waits ([`MachineCell`]), so the app's commands never wait on a
+//! slow link.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use huisclos_core::CoreError;
+use huisclos_core::client::{Connection, MachineCell};
+use huisclos_core::engine::{ClientEvent, Engine};
+use huisclos_core::identity::{ContactCard, DisplayName, VerificationOutcome};
+use huisclos_core::join::SpaceCard;
+use huisclos_core::link::LinkRequest;
+use huisclos_core::space::{HistoryMode, SpaceDescription, SpaceName};
+use huisclos_core::vault::{KdfParams, Passphrase, StorageKey, Unlock, Vault};
+use huisclos_protocol::invitation::Invitation;
+use huisclos_transport::client::TransportKind;
+use zeroize::Zeroizing;
+
+use crate::error::{HuisClosError, Result};
+use crate::events::{Keystore, ProfileEvent, ProfileListener};
+use crate::runtime::runtime;
+use crate::types::{self, *};
+
+/// How long a sync waits for more once the engine is idle (answers that start more
+/// work, events pushed meanwhile).
+const SYNC_QUIET: Duration = Duration::from_millis(300);
+/// How long a watching connection waits for an event before checking its timers.
+const WATCH_WAIT: Duration = Duration::from_secs(30);
+/// The longest wait between two attempts to reach the relay while watching.
+const WATCH_MAX_BACKOFF: Duration = Duration::from_secs(60);
+
+struct Inner {
+    dir: PathBuf,
+    /// `None` once closed or wiped.
+    engine: Mutex<Option<Engine>>,
+    listener: Mutex<Option<Arc<dyn ProfileListener>>>,
+    /// The keystore holding the storage key, for profiles opened by one.
+    keystore: Option<Arc<dyn Keystore>>,
+    /// One connection at a time: a sync waits for another sync to finish.
+    connection: tokio::sync::Mutex<()>,
+    /// Wakes a watching connection when a command queued work.
+    wake: tokio::sync::Notify,
+    watching: AtomicBool,
+    stop_watching: AtomicBool,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic in an engine call is caught at the boundary; the engine's state is
+    // written atomically per step, so what the lock guards stays usable.
+    mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Inner {
+    /// Runs one engine call, then hands its events to the listener.
+    fn with<R>(&self, f: impl FnOnce(&mut Engine) -> huisclos_core::Result<R>) -> Result<R> {
+        let (outcome, events) = {
+            let mut guard = lock(&self.engine);
+            let engine = guard.as_mut().ok_or_else(HuisClosError::closed)?;
+            let outcome = f(engine);
+            (outcome, drain(engine))
+        };
+        self.dispatch(events);
+        Ok(outcome?)
+    }
+
+    /// As [`Inner::with`], for a call that queued work for the relay.
+    fn act<R>(&self, f: impl FnOnce(&mut Engine) -> huisclos_core::Result<R>) -> Result<R> {
+        let outcome = self.with(f);
+        self.wake.notify_one();
+        outcome
+    }
+
+    fn dispatch(&self, events: Vec<ProfileEvent>) {
+        if events.is_empty() {
+            return;
+        }
+        let listener = lock(&self.listener).clone();
+        if let Some(listener) = listener {
+            for event in events {
+                listener.on_event(event);
+            }
+        }
+    }
+
+    fn state(&self, online: bool, transport: Option<Transport>, reason: Option<String>) {
+        self.dispatch(vec![ProfileEvent::SyncState { online, transport, reason }]);
+    }
+
+    async fn connect(self: &Arc<Self>, cell: &mut SharedEngine) -> Result<Connection> {
+        let endpoint = self.with(|engine| {
+            engine.relay().cloned().ok_or(CoreError::NotFound("no relay yet: join one with an invitation"))
+        })?;
+        let addresses = endpoint.resolve()?;
+        Ok(Connection::open(cell, &addresses, endpoint.spki_pin()).await?)
+    }
+
+    async fn sync_once(self: Arc<Self>) -> Result<SyncOutcome> {
+        let _one_connection = self.connection.lock().await;
+        let mut cell = SharedEngine(self.clone());
+        let connection = self.connect(&mut cell).await?;
+        let transport = transport(connection.kind());
+        let outcome = connection.sync_until_quiet(&mut cell, SYNC_QUIET).await;
+        connection.close(&mut cell);
+        outcome?;
+        self.outcome(Some(transport))
+    }
+
+    fn outcome(&self, transport: Option<Transport>) -> Result<SyncOutcome> {
+        self.with(|engine| {
+            let (uploads, downloads) = engine.pending_transfers()?;
+            Ok(SyncOutcome {
+                transport,
+                outbox: u64::try_from(engine.outbox_len()?).unwrap_or(u64::MAX),
+                uploads: u32::try_from(uploads).unwrap_or(u32::MAX),
+                downloads: u32::try_from(downloads).unwrap_or(u32::MAX),
+            })
+        })
+    }
+
+    /// Stays connected, driving the engine whenever the relay pushes something or a
+    /// command queues work, and reconnects with a growing wait after a failure, until
+    /// told to stop or the profile is closed.
+    async fn watch(self: Arc<Self>) {
+        let mut delay = Duration::from_secs(1);
+        while !self.stop_watching.load(Ordering::SeqCst) {
+            let outcome = self.clone().watch_once(&mut delay).await;
+            match outcome {
+                Ok(()) => break,
+                Err(HuisClosError::Closed { .. }) => return,
+                Err(error) => {
+                    self.state(false, None, Some(error.to_string()));
+                    tokio::select! {
+                        () = tokio::time::sleep(delay) => {}
+                        () = self.wake.notified() => {}
+                    }
+                    delay = (delay * 2).min(WATCH_MAX_BACKOFF);
+                }
+            }
+        }
+        self.state(false, None, None);
+        self.watching.store(false, Ordering::SeqCst);
+    }
+
+    async fn watch_once(self: Arc<Self>, delay: &mut Duration) -> Result<()> {
+        let _one_connection = self.connection.lock().await;
+        let mut cell = SharedEngine(self.clone());
+        let connection = self.connect(&mut cell).await?;
+        *delay = Duration::from_secs(1);
+        self.state(true, Some(transport(connection.kind())), None);
+        let outcome = async {
+            connection.drive(&mut cell).await?;
+            while !self.stop_watching.load(Ordering::SeqCst) {
+                connection.wait_or_wake_and_drive(&mut cell, WATCH_WAIT, self.wake.notified()).await?;
+            }
+            Ok::<(), CoreError>(())
+        }
+        .await;
+        connection.close(&mut cell);
+        Ok(outcome?)
+    }
+}
+
+fn drain(engine: &mut Engine) -> Vec<ProfileEvent> {
+    std::iter::from_fn(|| engine.poll_event()).map(|event: ClientEvent| event.into()).collect()
+}
+
+fn transport(kind: TransportKind) -> Transport {
+    match kind {
+        TransportKind::Quic => Transport::Quic,
+        TransportKind::Tcp => Transport::Tcp,
+    }
+}
+
+/// The engine as a connection reaches it: the lock for one step, then the step's
+/// events to the listener.
+struct SharedEngine(Arc<Inner>);
+
+impl MachineCell for SharedEngine {
+    type Inner = Engine;
+
+    fn step<R>(&mut self, f: impl FnOnce(&mut Engine) -> R) -> huisclos_core::Result<R> {
+        let (outcome, events) = {
+            let mut guard = lock(&self.0.engine);
+            let engine = guard.as_mut().ok_or(CoreError::Closed)?;
+            let outcome = f(engine);
+            (outcome, drain(engine))
+        };
+        self.0.dispatch(events);
+        Ok(outcome)
+    }
+}
+
+/// One person's profile on this device.
+#[derive(uniffi::Object)]
+pub struct Profile {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Profile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Profile").field("dir", &self.inner.dir).finish_non_exhaustive()
+    }
+}
+
+impl Profile {
+    fn from_engine(dir: PathBuf, mut engine: Engine, keystore: Option<Arc<dyn Keystore>>) -> Arc<Self> {
+        engine.set_now(huisclos_core::client::now());
+        Arc::new(Self {
+            inner: Arc::new(Inner {
+                dir,
+                engine: Mutex::new(Some(engine)),
+                listener: Mutex::new(None),
+                keystore,
+                connection: tokio::sync::Mutex::new(()),
+                wake: tokio::sync::Notify::new(),
+                watching: AtomicBool::new(false),
+                stop_watching: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    fn create(dir: &str, name: &str, unlock: &Unlock, keystore: Option<Arc<dyn Keystore>>) -> Result<Arc<Self>> {
+        let path = PathBuf::from(dir);
+        let name = DisplayName::new(name)?;
+        if Vault::exists(&path) {
+            return Err(CoreError::ProfileExists(dir.to_owned()).into());
+        }
+        let vault = Vault::create(&path, unlock, KdfParams::DEFAULT)?;
+        let engine = Engine::create(Arc::new(vault), name)?;
+        Ok(Self::from_engine(path, engine, keystore))
+    }
+
+    fn open(dir: &str, unlock: &Unlock, keystore: Option<Arc<dyn Keystore>>) -> Result<Arc<Self>> {
+        let path = PathBuf::from(dir);
+        if !Vault::exists(&path) {
+            return Err(CoreError::NoProfile(dir.to_owned()).into());
+        }
+        let engine = Engine::open(&path, unlock)?;
+        Ok(Self::from_engine(path, engine, keystore))
+    }
+
+    fn keystore_key(keystore: &dyn Keystore, dir: &str) -> Result<StorageKey> {
+        let key = Zeroizing::new(keystore.load_key(dir.to_owned())?);
+        let bytes: [u8; 32] = key
+            .as_slice()
+            .try_into()
+            .map_err(|_| HuisClosError::Keystore { message: "the keystore gave a key that is not 32 bytes".into() })?;
+        Ok(StorageKey::from_bytes(bytes))
+    }
+}
+
+#[uniffi::export]
+impl Profile {
+    /// Creates a new profile in `dir` (which must not hold one), sealed under a key
+    /// stretched from `passphrase` with Argon2id.
+    #[uniffi::constructor]
+    pub fn create_with_passphrase(dir: String, name: String, passphrase: String) -> Result<Arc<Self>> {
+        let unlock = Unlock::Passphrase(Passphrase::new(passphrase));
+        Self::create(&dir, &name, &unlock, None)
+    }
+
+    /// Creates a new profile in `dir` whose storage key is random and kept by the
+    /// platform keystore under the name `dir`.
+    #[uniffi::constructor]
+    pub fn create_with_keystore(dir: String, name: String, keystore: Arc<dyn Keystore>) -> Result<Arc<Self>> {
+        if Vault::exists(Path::new(&dir)) {
+            return Err(CoreError::ProfileExists(dir).into());
+        }
+        let key = StorageKey::generate();
+        keystore.store_key(dir.clone(), key.expose_secret().to_vec())?;
+        Self::create(&dir, &name, &Unlock::Keystore(key), Some(keystore))
+    }
+
+    /// Opens the profile in `dir` with its passphrase. The profile's duress
+    /// passphrase opens a new, empty profile instead and destroys the real one,
+    /// saying nothing.
+    #[uniffi::constructor]
+    pub fn open_with_passphrase(dir: String, passphrase: String) -> Result<Arc<Self>> {
+        Self::open(&dir, &Unlock::Passphrase(Passphrase::new(passphrase)), None)
+    }
+
+    /// Opens the profile in `dir` with the storage key the keystore keeps for it.
+    #[uniffi::constructor]
+    pub fn open_with_keystore(dir: String, keystore: Arc<dyn Keystore>) -> Result<Arc<Self>> {
+        let key = Self::keystore_key(keystore.as_ref(), &dir)?;
+        Self::open(&dir, &Unlock::Keystore(key), Some(keystore))
+    }
+
+    /// Sets the listener that hears every event from now on (replacing any other).
+    pub fn set_listener(&self, listener: Arc<dyn ProfileListener>) {
+        *lock(&self.inner.listener) = Some(listener);
+    }
+
+    /// Stops telling the listener.
+    pub fn clear_listener(&self) {
+        *lock(&self.inner.listener) = None;
+    }
+
+    /// This device's profile.
+    pub fn whoami(&self) -> Result<Me> {
+        self.inner.with(|engine| {
+            Ok(Me {
+                name: engine.name().to_string(),
+                identity: hex::encode(engine.identity().as_bytes()),
+                device: engine.device_id().to_string(),
+                account: engine.account().map(|a| a.to_string()),
+            })
+        })
+    }
+
+    /// Remembers the relay of an invitation (`huisclos-invite:` text); the next sync
+    /// opens the account with it.
+    pub fn join_relay(&self, invitation: String) -> Result<()> {
+        let invitation = Invitation::from_text(invitation.trim())?;
+        self.inner.act(|engine| engine.join_relay(&invitation))
+    }
+
+    /// Connects to the relay, sends everything queued and reads everything new (events
+    /// reach the listener meanwhile), then disconnects. Runs on the library's runtime.
+    /// While watching, the watching connection does this: a sync only wakes it.
+    pub async fn sync(&self) -> Result<SyncOutcome> {
+        if self.inner.watching.load(Ordering::SeqCst) {
+            self.inner.wake.notify_one();
+            return self.inner.outcome(None);
+        }
+        let inner = self.inner.clone();
+        runtime()?
+            .spawn(inner.sync_once())
+            .await
+            .map_err(|error| HuisClosError::Internal { message: format!("the sync task failed: {error}") })?
+    }
+
+    /// Stays connected in the background (reconnecting after failures) so that new
+    /// content and sync state reach the listener as they happen.
+    pub fn start_watching(&self) -> Result<()> {
+        if self.inner.watching.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        self.inner.stop_watching.store(false, Ordering::SeqCst);
+        runtime()?.spawn(self.inner.clone().watch());
+        Ok(())
+    }
+
+    /// Closes the watching connection (after any request in flight is answered).
+    pub fn stop_watching(&self) {
+        self.inner.stop_watching.store(true, Ordering::SeqCst);
+        self.inner.wake.notify_one();
+    }
+
+    /// Whether the profile is watching.
+    pub fn is_watching(&self) -> bool {
+        self.inner.watching.load(Ordering::SeqCst)
+    }
+
+    /// Closes the profile: the connection stops and the store is closed. Every later
+    /// call fails with `Closed`.
+    pub fn close(&self) {
+        self.stop_watching();
+        drop(lock(&self.inner.engine).take());
+    }
+
+    /// The panic wipe: closes the profile and destroys it, and has the keystore
+    /// forget its key. Afterwards nothing in the profile directory opens with any
+    /// passphrase or key.
+    pub fn wipe(&self) -> Result<()> {
+        self.stop_watching();
+        let engine = lock(&self.inner.engine).take().ok_or_else(HuisClosError::closed)?;
+        let wiped = engine.panic_wipe();
+        if let Some(keystore) = &self.inner.keystore {
+            keystore.delete_key(self.inner.dir.display().to_string())?;
+        }
+        Ok(wiped?)
+    }
+
+    /// Sets the duress passphrase (passphrase profiles only): opening with it later
+    /// destroys the profile and shows an empty one under the same name.
+    pub fn set_duress_passphrase(&self, current: String, duress: String) -> Result<()> {
+        let current = Unlock::Passphrase(Passphrase::new(current));
+        let duress = Passphrase::new(duress);
+        self.inner.with(|engine| engine.set_duress_passphrase(&current, &duress))
+    }
+
+    /// This person's contact card (`huisclos-contact:` text), to be invited with.
+    pub fn contact_card(&self) -> Result<String> {
+        self.inner.with(|engine| Ok(engine.contact_card()?.to_text()))
+    }
+
+    /// Creates a space; returns its id.
+    pub fn create_space(
+        &self,
+        name: String,
+        description: String,
+        policy: Policy,
+        keep_history: bool,
+    ) -> Result<String> {
+        let name = SpaceName::new(name)?;
+        let description = SpaceDescription::new(description)?;
+        let history = if keep_history { HistoryMode::Keep } else { HistoryMode::None };
+        self.inner.act(|engine| Ok(engine.create_space(name, description, policy.into(), history)?.to_string()))
+    }
+
+    /// Every space this device knows.
+    pub fn spaces(&self) -> Result<Vec<Space>> {
+        self.inner.with(|engine| Ok(engine.spaces().into_iter().map(Space::from).collect()))
+    }
+
+    /// A space's members.
+    pub fn members(&self, space: String) -> Result<Vec<Member>> {
+        let space = types::space_id(&space)?;
+        self.inner.with(|engine| Ok(engine.members(&space)?.into_iter().map(Member::from).collect()))
+    }
+
+    /// Invites the person of a contact card to a space with a role.
+    pub fn invite(&self, space: String, contact_card: String, role: Role) -> Result<()> {
+        let space = types::space_id(&space)?;
+        let card = ContactCard::from_text(&contact_card)?;
+        self.inner.act(|engine| engine.invite(&space, &card, role.into()))
+    }
+
+    /// Accepts an invitation to a space.
+    pub fn accept_invitation(&self, space: String) -> Result<()> {
+        let space = types::space_id(&space)?;
+        self.inner.act(|engine| engine.accept_invitation(&space))
+    }
+
+    /// Removes a member (with all their devices) from a space.
+    pub fn remove_member(&self, space: String, person: String) -> Result<()> {
+        let space = types::space_id(&space)?;
+        let person = types::person(&person)?;
+        self.inner.act(|engine| engine.remove(&space, &person))
+    }
+
+    /// Leaves a space.
+    pub fn leave(&self, space: String) -> Result<()> {
+        let space = types::space_id(&space)?;
+        self.inner.act(|engine| engine.leave(&space))
+    }
+
+    /// Changes a member's role.
+    pub fn set_role(&self, space: String, person: String, role: Role) -> Result<()> {
+        let space = types::space_id(&space)?;
+        let person = types::person(&person)?;
+        self.inner.act(|engine| engine.set_role(&space, &person, role.into()))
+    }
+
+    /// Renames a space.
+    pub fn rename_space(&self, space: String, name: String) -> Result<()> {
+        let space = types::space_id(&space)?;
+        let name = SpaceName::new(name)?;
+        self.inner.act(|engine| engine.rename(&space, name))
+    }
+
+    /// Describes a space.
+    pub fn describe_space(&self, space: String, description: String) -> Result<()> {
+        let space = types::space_id(&space)?;
+        let description = SpaceDescription::new(description)?;
+        self.inner.act(|engine| engine.describe(&space, description))
+    }
+
+    /// Mutes or unmutes a space's new-post notifications.
+    pub fn set_muted(&self, space: String, muted: bool) -> Result<()> {
+        let space = types::space_id(&space)?;
+        self.inner.with(|engine| engine.set_muted(&space, muted))
+    }
+
+    /// Marks everything in a space read.
+    pub fn mark_read(&self, space: String) -> Result<()> {
+        let space = types::space_id(&space)?;
+        self.inner.with(|engine| engine.mark_read(&space))
+    }
+
+    /// A space card (`huisclos-space:` text) to hand out, for open and on-request
+    /// spaces.
+    pub fn space_card(&self, space: String) -> Result<String> {
+        let space = types::space_id(&space)?;
+        self.inner.act(|engine| Ok(engine.space_card(&space)?.to_text()))
+    }
+
+    /// Asks to join the space of a card, with a note.
+    pub fn request_to_join(&self, space_card: String, note: String) -> Result<()> {
+        let card = SpaceCard::from_text(&space_card)?;
+        self.inner.act(|engine| engine.request_to_join(&card, &note))
+    }
+
+    /// Requests to join a space waiting for a decision.
+    pub fn join_requests(&self, space: String) -> Result<Vec<JoinRequest>> {
+        let space = types::space_id(&space)?;
+        self.inner.with(|engine| Ok(engine.join_requests(&space)?.into_iter().map(JoinRequest::from).collect()))
+    }
+
+    /// Admits a person who asked to join, with a role.
+    pub fn approve_request(&self, space: String, person: String, role: Role) -> Result<()> {
+        let space = types::space_id(&space)?;
+        let person = types::person(&person)?;
+        self.inner.act(|engine| engine.approve_request(&space, &person, role.into()))
+    }
+
+    /// Declines a request to join.
+    pub fn decline_request(&self, space: String, person: String) -> Result<()> {
+        let space = types::space_id(&space)?;
+        let person = types::person(&person)?;
+        self.inner.act(|engine| engine.decline_request(&space, &person))
+    }
+
+    /// Recreates a stalled space without whoever stalled it; returns the new space.
+    pub fn recreate_space(&self, space: String) -> Result<String> {
+        let space = types::space_id(&space)?;
+        self.inner.act(|engine| Ok(engine.recreate_space(&space)?.to_string()))
+    }
+
+    /// Posts to a space; returns the item's id.
+    pub fn post(&self, space: String, text: String) -> Result<String> {
+        let space = types::space_id(&space)?;
+        self.inner.act(|engine| Ok(engine.post(&space, &text)?.to_string()))
+    }
+
+    /// Comments on a post or comment; returns the comment's id.
+    pub fn comment(&self, space: String, parent: String, text: String) -> Result<String> {
+        let space = types::space_id(&space)?;
+        let parent = types::content_id(&parent)?;
+        self.inner.act(|engine| Ok(engine.comment(&space, &parent, &text)?.to_string()))
+    }
+
+    /// Adds (`on`) or takes back a reaction.
+    pub fn react(&self, space: String, item: String, reaction: String, on: bool) -> Result<()> {
+        let space = types::space_id(&space)?;
+        let item = types::content_id(&item)?;
+        self.inner.act(|engine| engine.react(&space, &item, &reaction, on).map(drop))
+    }
+
+    /// Replaces an item's text.
+    pub fn edit(&self, space: String, item: String, text: String) -> Result<()> {
+        let space = types::space_id(&space)?;
+        let item = types::content_id(&item)?;
+        self.inner.act(|engine| engine.edit(&space, &item, &text).map(drop))
+    }
+
+    /// Deletes an item.
+    pub fn delete(&self, space: String, item: String) -> Result<()> {
+        let space = types::space_id(&space)?;
+        let item = types::content_id(&item)?;
+        self.inner.act(|engine| engine.delete(&space, &item).map(drop))
+    }
+
+    /// A space's posts and comments, in this device's arrival order.
+    pub fn feed(&self, space: String) -> Result<Vec<FeedItem>> {
+        let space = types::space_id(&space)?;
+        self.inner.with(|engine| Ok(engine.feed(&space)?.into_iter().map(FeedItem::from).collect()))
+    }
+
+    /// Every item of a space's library: folders before their contents, then the trash.
+    pub fn library(&self, space: String) -> Result<Vec<LibraryNode>> {
+        let space = types::space_id(&space)?;
+        self.inner.with(|engine| Ok(types::library_nodes(&engine.library(&space)?)))
+    }
+
+    /// A file's versions, oldest first.
+    pub fn versions(&self, space: String, file: String) -> Result<Vec<FileVersion>> {
+        let space = types::space_id(&space)?;
+        let file = types::node_id(&file)?;
+        self.inner.with(|engine| {
+            Ok(engine
+                .library(&space)?
+                .versions(&file)
+                .into_iter()
+                .zip(0u32..)
+                .map(|(v, index)| FileVersion {
+                    index,
+                    author: hex::encode(v.stamp.author),
+                    at: v.stamp.at,
+                    length: v.length,
+                })
+                .collect())
+        })
+    }
+
+    /// A note's text.
+    pub fn read_note(&self, space: String, note: String) -> Result<String> {
+        let space = types::space_id(&space)?;
+        let note = types::node_id(&note)?;
+        self.inner.with(|engine| engine.library(&space)?.note(&note).ok_or(CoreError::NotFound("that note")))
+    }
+
+    /// Creates a folder (at the top when `parent` is none); returns its id.
+    pub fn create_folder(&self, space: String, parent: Option<String>, name: String) -> Result<String> {
+        let space = types::space_id(&space)?;
+        let parent = parent.as_deref().map(types::node_id).transpose()?;
+        self.inner.act(|engine| Ok(hex::encode(engine.create_folder(&space, parent, &name)?)))
+    }
+
+    /// Creates a note; returns its id.
+    pub fn create_note(&self, space: String, parent: Option<String>, name: String, text: String) -> Result<String> {
+        let space = types::space_id(&space)?;
+        let parent = parent.as_deref().map(types::node_id).transpose()?;
+        self.inner.act(|engine| Ok(hex::encode(engine.create_note(&space, parent, &name, &text)?)))
+    }
+
+    /// Replaces a note's text.
+    pub fn write_note(&self, space: String, note: String, text: String) -> Result<()> {
+        let space = types::space_id(&space)?;
+        let note = types::node_id(&note)?;
+        self.inner.act(|engine| engine.write_note(&space, &note, &text))
+    }
+
+    /// Renames a library item.
+    pub fn rename_node(&self, space: String, node: String, name: String) -> Result<()> {
+        let space = types::space_id(&space)?;
+        let node = types::node_id(&node)?;
+        self.inner.act(|engine| engine.rename_node(&space, &node, &name))
+    }
+
+    /// Moves a library item into a folder (to the top when `parent` is none).
+    pub fn move_node(&self, space: String, node: String, parent: Option<String>) -> Result<()> {
+        let space = types::space_id(&space)?;
+        let node = types::node_id(&node)?;
+        let parent = parent.as_deref().map(types::node_id).transpose()?;
+        self.inner.act(|engine| engine.move_node(&space, &node, parent))
+    }
+
+    /// Puts a library item in the trash.
+    pub fn trash_node(&self, space: String, node: String) -> Result<()> {
+        let space = types::space_id(&space)?;
+        let node = types::node_id(&node)?;
+        self.inner.act(|engine| engine.trash_node(&space, &node))
+    }
+
+    /// Takes a library item out of the trash.
+    pub fn restore_node(&self, space: String, node: String) -> Result<()> {
+        let space = types::space_id(&space)?;
+        let node = types::node_id(&node)?;
+        self.inner.act(|engine| engine.restore_node(&space, &node))
+    }
+
+    /// Seals the file at `source` into the profile, chunk by chunk, and queues its
+    /// upload (as a new version of `version_of`, or a new file named `name` in
+    /// `parent`); returns the file's id. The upload runs at the next sync (or at once
+    /// while watching), with `Transfer` events; the file shows in the library once
+    /// every chunk is at the relay.
+    pub fn put_file(
+        &self,
+        space: String,
+        parent: Option<String>,
+        name: String,
+        version_of: Option<String>,
+        source: String,
+    ) -> Result<String> {
+        let space = types::space_id(&space)?;
+        let parent = parent.as_deref().map(types::node_id).transpose()?;
+        let version_of = version_of.as_deref().map(types::node_id).transpose()?;
+        self.inner
+            .act(|engine| Ok(hex::encode(engine.put_file(&space, parent, &name, version_of, Path::new(&source))?)))
+    }
+
+    /// Queues the download of a file's newest version (or version `version`, counted
+    /// from the oldest) to `dest`. Each chunk is checked before it is written; `dest`
+    /// appears only once complete.
+    pub fn get_file(&self, space: String, file: String, version: Option<u32>, dest: String) -> Result<()> {
+        let space = types::space_id(&space)?;
+        let file = types::node_id(&file)?;
+        let version = version.map(|v| usize::try_from(v).unwrap_or(usize::MAX));
+        self.inner.act(|engine| engine.get_file(&space, &file, version, Path::new(&dest)))
+    }
+
+    /// This person's devices.
+    pub fn devices(&self) -> Result<Vec<Device>> {
+        self.inner.with(|engine| {
+            let this = engine.device_id();
+            Ok(engine.devices().iter().map(|c| Device::from_certificate(c, &this)).collect())
+        })
+    }
+
+    /// A link offer (`huisclos-link-offer:` text, or a QR code of it) for a new
+    /// device of this person's.
+    pub fn link_offer(&self) -> Result<String> {
+        self.inner.act(|engine| Ok(engine.link_offer()?.to_text()))
+    }
+
+    /// Approves a new device's link request (after the person compared the code both
+    /// devices show); returns the new device.
+    pub fn approve_link(&self, request: String) -> Result<Device> {
+        let request = LinkRequest::from_text(&request)?;
+        self.inner.act(|engine| {
+            let certificate = engine.approve_link(&request)?;
+            Ok(Device::from_certificate(&certificate, &engine.device_id()))
+        })
+    }
+
+    /// Revokes one of this person's other devices: removed from every space, refused
+    /// by the relay.
+    pub fn revoke_device(&self, device: String) -> Result<()> {
+        let device = types::device_id(&device)?;
+        self.inner.act(|engine| engine.revoke_device(&device))
+    }
+
+    /// The people met in spaces.
+    pub fn contacts(&self) -> Result<Vec<Contact>> {
+        self.inner.with(|engine| Ok(engine.contacts().into_iter().map(Contact::from).collect()))
+    }
+
+    /// The safety number shared with a person, to compare in person or by call.
+    pub fn safety_number(&self, person: String) -> Result<String> {
+        let person = types::person(&person)?;
+        self.inner.with(|engine| Ok(engine.safety_number(&person).to_string()))
+    }
+
+    /// The bytes of the QR code to show a person, for them to scan.
+    pub fn verification_code(&self, person: String) -> Result<Vec<u8>> {
+        let person = types::person(&person)?;
+        self.inner.with(|engine| Ok(engine.verification_code(&person).to_bytes()))
+    }
+
+    /// Checks a code scanned from a person's screen; a match marks them verified.
+    pub fn check_scanned_code(&self, person: String, scanned: Vec<u8>) -> Result<Verification> {
+        let person = types::person(&person)?;
+        self.inner.with(|engine| {
+            Ok(match engine.check_scanned_code(&scanned, &person)? {
+                VerificationOutcome::Verified => Verification::Verified,
+                VerificationOutcome::Mismatch => Verification::Mismatch,
+            })
+        })
+    }
+
+    /// Marks a person verified after comparing safety numbers.
+    pub fn mark_verified(&self, person: String) -> Result<()> {
+        let person = types::person(&person)?;
+        self.inner.with(|engine| engine.mark_verified(&person))
+    }
+
+    /// Accepts the new identity key an account now shows (after comparing safety
+    /// numbers again); the contact starts unverified.
+    pub fn accept_identity_change(&self, account: String) -> Result<Contact> {
+        let account = types::account_id(&account)?;
+        self.inner.with(|engine| Ok(engine.accept_identity_change(&account)?.into()))
+    }
+}
+
+/// Whether `dir` holds a profile.
+#[uniffi::export]
+pub fn profile_exists(dir: String) -> bool {
+    Vault::exists(Path::new(&dir))
+}
