@@ -1,0 +1,80 @@
+"""Bad input and misuse cross the boundary as typed exceptions with a message, and
+change nothing."""
+
+import huisclos
+import pytest
+from conftest import PASSPHRASE, MemoryKeystore, person, sync
+
+
+def test_typed_errors(tmp_path, relay):
+    alice, _ = person(tmp_path, relay, "Alice", invitation=relay.first_invitation)
+    space = alice.create_space("Case 114", "", huisclos.Policy.CONFIDENTIAL, True)
+
+    with pytest.raises(huisclos.HuisClosError.Invalid) as error:
+        alice.post("not-hex", "hello")
+    assert "space" in error.value.message
+    with pytest.raises(huisclos.HuisClosError.NotFound):
+        alice.post("00" * 16, "hello")
+    with pytest.raises(huisclos.HuisClosError.Invalid):
+        alice.invite(space, "huisclos-contact:garbage", huisclos.Role.READER)
+    with pytest.raises(huisclos.HuisClosError.Invalid):
+        alice.join_relay("not an invitation")
+    with pytest.raises(huisclos.HuisClosError.Invalid):
+        alice.create_space("", "", huisclos.Policy.OPEN, True)
+    with pytest.raises(huisclos.HuisClosError.NotFound):
+        alice.comment(space, "11" * 16, "to nothing")
+    with pytest.raises(huisclos.HuisClosError.Storage):
+        alice.put_file(space, None, "missing.pdf", None, str(tmp_path / "missing.pdf"))
+    # Nothing of the refused calls was queued or kept.
+    assert alice.feed(space) == []
+    assert [s.name for s in alice.spaces()] == ["Case 114"]
+    assert sync(alice).outbox == 0
+
+    directory = str(tmp_path / "alice")
+    with pytest.raises(huisclos.HuisClosError.ProfileExists):
+        huisclos.Profile.create_with_passphrase(directory, "Alice", PASSPHRASE)
+    alice.close()
+    with pytest.raises(huisclos.HuisClosError.Closed):
+        alice.spaces()
+    with pytest.raises(huisclos.HuisClosError.WrongPassphrase) as error:
+        huisclos.Profile.open_with_passphrase(directory, "not the passphrase")
+    assert PASSPHRASE not in str(error.value) and "not the passphrase" not in str(error.value)
+    with pytest.raises(huisclos.HuisClosError.NoProfile):
+        huisclos.Profile.open_with_passphrase(str(tmp_path / "nobody"), PASSPHRASE)
+    with pytest.raises(huisclos.HuisClosError.Keystore):
+        huisclos.Profile.open_with_keystore(directory, MemoryKeystore())
+
+
+def test_offline_is_an_error_and_keeps_the_work(tmp_path, relay):
+    alice, _ = person(tmp_path, relay, "Alice", invitation=relay.first_invitation)
+    space = alice.create_space("Case 9", "", huisclos.Policy.CONFIDENTIAL, True)
+    sync(alice)
+    relay.stop()
+    alice.post(space, "written on the train")
+    with pytest.raises(huisclos.HuisClosError.Offline):
+        sync(alice)
+    assert [i.text for i in alice.feed(space)] == ["written on the train"]
+    alice.close()
+
+
+def test_panic_wipe_and_duress(tmp_path, relay):
+    keystore = MemoryKeystore()
+    alice, _ = person(tmp_path, relay, "Alice", invitation=relay.first_invitation, keystore=keystore)
+    directory = str(tmp_path / "alice")
+    alice.create_space("Case 3", "", huisclos.Policy.CONFIDENTIAL, True)
+    alice.wipe()
+    assert keystore.deleted == [directory] and keystore.keys == {}
+    assert not huisclos.profile_exists(directory)
+    with pytest.raises(huisclos.HuisClosError.Closed):
+        alice.whoami()
+
+    bob, _ = person(tmp_path, relay, "Bob")
+    bob_dir = str(tmp_path / "bob")
+    bob.create_space("Case 4", "", huisclos.Policy.CONFIDENTIAL, True)
+    bob.set_duress_passphrase(PASSPHRASE, "open sesame, they are watching")
+    bob.close()
+    decoy = huisclos.Profile.open_with_passphrase(bob_dir, "open sesame, they are watching")
+    assert decoy.whoami().name == "Bob" and decoy.spaces() == [] and decoy.whoami().account is None
+    decoy.close()
+    with pytest.raises(huisclos.HuisClosError.WrongPassphrase):
+        huisclos.Profile.open_with_passphrase(bob_dir, PASSPHRASE)

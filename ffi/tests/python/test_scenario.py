@@ -1,0 +1,137 @@
+"""The life of a space through the Python bindings, against the real relay: two
+profiles create a space, post, comment, react, share a file both ways of the
+library, and one removes the other. Every step is asserted on both sides."""
+
+import hashlib
+import os
+
+import huisclos
+from conftest import MemoryKeystore, person, sync
+
+
+def test_two_profiles_share_a_space(tmp_path, relay):
+    alice, alice_events = person(tmp_path, relay, "Alice", invitation=relay.first_invitation)
+    keystore = MemoryKeystore()
+    bob, bob_events = person(tmp_path, relay, "Bob", keystore=keystore)
+    assert list(keystore.keys) == [str(tmp_path / "bob")], "the storage key went to the keystore"
+    assert alice_events.of(lambda e: e.is_account_created())
+
+    # A space, and Bob invited into it by his contact card.
+    space = alice.create_space("Case 207", "Detention of the Beirut journalists", huisclos.Policy.CONFIDENTIAL, True)
+    assert len(space) == 32
+    alice.invite(space, bob.contact_card(), huisclos.Role.CONTRIBUTOR)
+    sync(alice)
+    sync(bob)
+    invited = bob_events.of(lambda e: e.is_invited())
+    assert [(e.space, e.name, e.by) for e in invited] == [(space, "Case 207", "Alice")]
+    bob.accept_invitation(space)
+    sync(bob)
+    assert bob_events.of(lambda e: e.is_joined() and e.space == space)
+    [listed] = bob.spaces()
+    assert (listed.id, listed.name, listed.my_role, listed.policy) == (
+        space, "Case 207", huisclos.Role.CONTRIBUTOR, huisclos.Policy.CONFIDENTIAL)
+    sync(alice)
+    members = {m.name: m.role for m in alice.members(space)}
+    assert members == {"Alice": huisclos.Role.SPACE_MANAGER, "Bob": huisclos.Role.CONTRIBUTOR}
+
+    # Both see the same safety number.
+    alice_id, bob_id = alice.whoami().identity, bob.whoami().identity
+    assert alice.safety_number(bob_id) == bob.safety_number(alice_id)
+
+    # A post, a comment and a reaction.
+    post = alice.post(space, "The hearing moved to Thursday, 9:00.")
+    sync(alice)
+    assert alice_events.of(lambda e: e.is_delivered() and e.item == post)
+    sync(bob)
+    assert bob_events.of(lambda e: e.is_new_content() and e.item == post)
+    assert bob_events.of(lambda e: e.is_notify() and e.item == post and e.kind == huisclos.NotificationKind.POST)
+    [item] = bob.feed(space)
+    assert (item.id, item.author, item.author_name, item.text) == (
+        post, alice_id, "Alice", "The hearing moved to Thursday, 9:00.")
+    comment = bob.comment(space, post, "I will be there with the file.")
+    bob.react(space, post, "👍", True)
+    sync(bob)
+    sync(alice)
+    feed = {i.id: i for i in alice.feed(space)}
+    assert feed[comment].parent == post and feed[comment].author_name == "Bob"
+    assert [(r.reaction, r.by) for r in feed[post].reactions] == [("👍", [bob_id])]
+    assert alice_events.of(lambda e: e.is_notify() and e.kind == huisclos.NotificationKind.REPLY)
+
+    # A file: 1.3 MB from Alice, sealed into her profile and uploaded with progress.
+    source = tmp_path / "statement.pdf"
+    data = os.urandom(1_300_000)
+    source.write_bytes(data)
+    folder = alice.create_folder(space, None, "Evidence")
+    node = alice.put_file(space, folder, "statement.pdf", None, str(source))
+    outcome = sync(alice)
+    assert (outcome.uploads, outcome.outbox) == (0, 0)
+    uploads = alice_events.of(lambda e: e.is_transfer() and e.node == node)
+    assert uploads[-1].finished and uploads[-1].done == uploads[-1].total == len(data)
+    assert all(u.direction == huisclos.Direction.UPLOAD for u in uploads)
+
+    # Bob sees it in the library and downloads it, byte for byte.
+    sync(bob)
+    library = {n.id: n for n in bob.library(space)}
+    assert library[folder].kind == huisclos.NodeKind.FOLDER and library[folder].name == "Evidence"
+    assert (library[node].name, library[node].parent, library[node].length) == ("statement.pdf", folder, len(data))
+    [version] = bob.versions(space, node)
+    assert version.author == alice_id and version.length == len(data)
+    dest = tmp_path / "downloaded.pdf"
+    bob.get_file(space, node, None, str(dest))
+    outcome = sync(bob)
+    assert outcome.downloads == 0
+    assert hashlib.sha256(dest.read_bytes()).digest() == hashlib.sha256(data).digest()
+    downloads = bob_events.of(lambda e: e.is_transfer() and e.direction == huisclos.Direction.DOWNLOAD)
+    assert downloads[-1].finished
+
+    # A note from Bob, read by Alice.
+    note = bob.create_note(space, folder, "Hearing notes.md", "# Thursday\n- judge: Haddad")
+    sync(bob)
+    sync(alice)
+    assert alice.read_note(space, note) == "# Thursday\n- judge: Haddad"
+
+    # Alice removes Bob: he is told, and can no longer post.
+    alice.remove_member(space, bob_id)
+    sync(alice)
+    assert [m.name for m in alice.members(space)] == ["Alice"]
+    sync(bob)
+    assert bob_events.of(lambda e: e.is_removed_from_space() and e.space == space)
+    [listed] = bob.spaces()
+    assert listed.removed
+    try:
+        bob.post(space, "still here?")
+        raise AssertionError("a removed member posted")
+    except huisclos.HuisClosError as error:
+        assert error.message
+
+    # The keystore profile opens again with the keystore's key alone.
+    bob.close()
+    again = huisclos.Profile.open_with_keystore(str(tmp_path / "bob"), keystore)
+    assert again.whoami().identity == bob_id
+    again.close()
+    alice.close()
+
+
+def test_a_watching_profile_hears_new_posts_without_asking(tmp_path, relay):
+    alice, _ = person(tmp_path, relay, "Alice", invitation=relay.first_invitation)
+    bob, bob_events = person(tmp_path, relay, "Bob")
+    space = alice.create_space("Urgent appeals", "", huisclos.Policy.CONFIDENTIAL, True)
+    alice.invite(space, bob.contact_card(), huisclos.Role.READER)
+    sync(alice)
+    sync(bob)
+    bob.accept_invitation(space)
+    sync(bob)
+    sync(alice)
+
+    bob.start_watching()
+    assert bob.is_watching()
+    online = bob_events.wait_for(lambda e: e.is_sync_state() and e.online and e.transport is not None)
+    assert online[0].transport == huisclos.Transport.QUIC
+    post = alice.post(space, "Detained at the border: please call.")
+    sync(alice)
+    bob_events.wait_for(lambda e: e.is_new_content() and e.item == post)
+    assert [i.text for i in bob.feed(space)] == ["Detained at the border: please call."]
+    bob.stop_watching()
+    bob_events.wait_for(lambda e: e.is_sync_state() and not e.online)
+    bob.close()
+    alice.close()
