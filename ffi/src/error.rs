@@ -4,92 +4,93 @@
 
 use huisclos_core::CoreError;
 
-/// What can go wrong, as the app sees it. Every variant carries a message for people.
+/// What can go wrong, as the app sees it. Every variant carries a `reason` for people
+/// (not `message`, which Kotlin's `Exception` already has).
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum HuisClosError {
     /// The passphrase or the keystore's key does not open this profile.
-    #[error("{message}")]
+    #[error("{reason}")]
     WrongPassphrase {
         /// Why, in words.
-        message: String,
+        reason: String,
     },
     /// There is no profile in that directory.
-    #[error("{message}")]
+    #[error("{reason}")]
     NoProfile {
         /// Why, in words.
-        message: String,
+        reason: String,
     },
     /// A profile already exists in that directory.
-    #[error("{message}")]
+    #[error("{reason}")]
     ProfileExists {
         /// Why, in words.
-        message: String,
+        reason: String,
     },
     /// The profile's files are damaged or were tampered with.
-    #[error("{message}")]
+    #[error("{reason}")]
     DamagedProfile {
         /// Why, in words.
-        message: String,
+        reason: String,
     },
     /// The local store or the file system failed.
-    #[error("{message}")]
+    #[error("{reason}")]
     Storage {
         /// Why, in words.
-        message: String,
+        reason: String,
     },
     /// Malformed or out-of-bounds input: an id, a card, a name, an invitation.
-    #[error("{message}")]
+    #[error("{reason}")]
     Invalid {
         /// Why, in words.
-        message: String,
+        reason: String,
     },
     /// The space's rules do not allow it for this member.
-    #[error("{message}")]
+    #[error("{reason}")]
     Forbidden {
         /// Why, in words.
-        message: String,
+        reason: String,
     },
     /// A known person's identity key changed: compare safety numbers, then accept.
-    #[error("{message}")]
+    #[error("{reason}")]
     IdentityChanged {
         /// Why, in words.
-        message: String,
+        reason: String,
     },
     /// No such space, member, item, file or device here.
-    #[error("{message}")]
+    #[error("{reason}")]
     NotFound {
         /// Why, in words.
-        message: String,
+        reason: String,
     },
     /// The relay refused a request.
-    #[error("{message}")]
+    #[error("{reason}")]
     Refused {
         /// Why, in words.
-        message: String,
+        reason: String,
     },
     /// The relay could not be reached; the work stays queued.
-    #[error("{message}")]
+    #[error("{reason}")]
     Offline {
         /// Why, in words.
-        message: String,
+        reason: String,
     },
     /// The platform keystore failed to store, give or delete the storage key.
-    #[error("{message}")]
+    #[error("{reason}")]
     Keystore {
         /// Why, in words.
-        message: String,
+        reason: String,
     },
     /// The profile was wiped or closed; open it again (or create a new one).
-    #[error("{message}")]
+    #[error("{reason}")]
     Closed {
         /// Why, in words.
-        message: String,
+        reason: String,
     },
     /// Something inside failed that the app cannot fix (an MLS refusal, a lost lock).
-    #[error("{message}")]
+    #[error("{reason}")]
     Internal {
         /// Why, in words.
-        message: String,
+        reason: String,
     },
 }
 
@@ -98,43 +99,45 @@ impl From<CoreError> for HuisClosError {
         // CoreError's messages are written to carry no secret and no content.
         let message = error.to_string();
         match error {
-            CoreError::WrongPassphrase => Self::WrongPassphrase { message },
-            CoreError::NoProfile(_) => Self::NoProfile { message },
-            CoreError::ProfileExists(_) => Self::ProfileExists { message },
-            CoreError::CorruptProfile(_) | CoreError::StoreTampered => Self::DamagedProfile { message },
-            CoreError::Store(_) | CoreError::Io(_) => Self::Storage { message },
-            CoreError::Verification(_) | CoreError::Invalid(_) | CoreError::Decode(_) => Self::Invalid { message },
-            CoreError::Forbidden(_) => Self::Forbidden { message },
-            CoreError::IdentityChanged(_) => Self::IdentityChanged { message },
-            CoreError::NotFound(_) => Self::NotFound { message },
-            CoreError::Relay(_) => Self::Refused { message },
-            CoreError::Transport(_) => Self::Offline { message },
-            CoreError::Closed => Self::Closed { message },
-            _ => Self::Internal { message },
+            CoreError::WrongPassphrase => Self::WrongPassphrase { reason: message },
+            CoreError::NoProfile(_) => Self::NoProfile { reason: message },
+            CoreError::ProfileExists(_) => Self::ProfileExists { reason: message },
+            CoreError::CorruptProfile(_) | CoreError::StoreTampered => Self::DamagedProfile { reason: message },
+            CoreError::Store(_) | CoreError::Io(_) => Self::Storage { reason: message },
+            CoreError::Verification(_) | CoreError::Invalid(_) | CoreError::Decode(_) => {
+                Self::Invalid { reason: message }
+            }
+            CoreError::Forbidden(_) => Self::Forbidden { reason: message },
+            CoreError::IdentityChanged(_) => Self::IdentityChanged { reason: message },
+            CoreError::NotFound(_) => Self::NotFound { reason: message },
+            CoreError::Relay(_) => Self::Refused { reason: message },
+            CoreError::Transport(_) => Self::Offline { reason: message },
+            CoreError::Closed => Self::Closed { reason: message },
+            _ => Self::Internal { reason: message },
         }
     }
 }
 
 impl From<huisclos_protocol::Error> for HuisClosError {
     fn from(error: huisclos_protocol::Error) -> Self {
-        Self::Invalid { message: error.to_string() }
+        Self::Invalid { reason: error.to_string() }
     }
 }
 
 /// A foreign callback that threw something it did not declare (a keystore bug).
 impl From<uniffi::UnexpectedUniFFICallbackError> for HuisClosError {
     fn from(error: uniffi::UnexpectedUniFFICallbackError) -> Self {
-        Self::Keystore { message: format!("the app's callback failed: {}", error.reason) }
+        Self::Keystore { reason: format!("the app's callback failed: {}", error.reason) }
     }
 }
 
 impl HuisClosError {
     pub(crate) fn invalid(message: impl Into<String>) -> Self {
-        Self::Invalid { message: message.into() }
+        Self::Invalid { reason: message.into() }
     }
 
     pub(crate) fn closed() -> Self {
-        Self::Closed { message: "the profile is closed or wiped".into() }
+        Self::Closed { reason: "the profile is closed or wiped".into() }
     }
 }
 

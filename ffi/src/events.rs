@@ -184,15 +184,13 @@ impl From<ClientEvent> for ProfileEvent {
                 identity: hex::encode(identity.as_bytes()),
                 admitted,
             },
-            ClientEvent::IdentityChanged { account, name, previous, current, was_verified } => {
-                Self::IdentityChanged {
-                    account: account.to_string(),
-                    name,
-                    previous: hex::encode(previous.as_bytes()),
-                    current: hex::encode(current.as_bytes()),
-                    was_verified,
-                }
-            }
+            ClientEvent::IdentityChanged { account, name, previous, current, was_verified } => Self::IdentityChanged {
+                account: account.to_string(),
+                name,
+                previous: hex::encode(previous.as_bytes()),
+                current: hex::encode(current.as_bytes()),
+                was_verified,
+            },
             ClientEvent::SecurityWarning { space, warning } => {
                 Self::SecurityWarning { space: space.map(|s| s.to_string()), warning }
             }

@@ -252,7 +252,7 @@ impl Profile {
         let bytes: [u8; 32] = key
             .as_slice()
             .try_into()
-            .map_err(|_| HuisClosError::Keystore { message: "the keystore gave a key that is not 32 bytes".into() })?;
+            .map_err(|_| HuisClosError::Keystore { reason: "the keystore gave a key that is not 32 bytes".into() })?;
         Ok(StorageKey::from_bytes(bytes))
     }
 }
@@ -335,7 +335,7 @@ impl Profile {
         runtime()?
             .spawn(inner.sync_once())
             .await
-            .map_err(|error| HuisClosError::Internal { message: format!("the sync task failed: {error}") })?
+            .map_err(|error| HuisClosError::Internal { reason: format!("the sync task failed: {error}") })?
     }
 
     /// Stays connected in the background (reconnecting after failures) so that new
@@ -360,9 +360,10 @@ impl Profile {
         self.inner.watching.load(Ordering::SeqCst)
     }
 
-    /// Closes the profile: the connection stops and the store is closed. Every later
-    /// call fails with `Closed`.
-    pub fn close(&self) {
+    /// Locks the profile: the connection stops and the store is closed, so only the
+    /// passphrase or the keystore opens it again. Every later call fails with
+    /// `Closed`. (Not `close`: Kotlin's `AutoCloseable.close` frees the handle.)
+    pub fn lock(&self) {
         self.stop_watching();
         drop(lock(&self.inner.engine).take());
     }

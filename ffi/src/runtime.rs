@@ -22,5 +22,5 @@ pub(crate) fn runtime() -> Result<&'static Runtime> {
                 .map_err(|error| error.to_string())
         })
         .as_ref()
-        .map_err(|error| HuisClosError::Internal { message: format!("the runtime did not start: {error}") })
+        .map_err(|error| HuisClosError::Internal { reason: format!("the runtime did not start: {error}") })
 }

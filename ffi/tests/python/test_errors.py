@@ -12,7 +12,7 @@ def test_typed_errors(tmp_path, relay):
 
     with pytest.raises(huisclos.HuisClosError.Invalid) as error:
         alice.post("not-hex", "hello")
-    assert "space" in error.value.message
+    assert "space" in error.value.reason
     with pytest.raises(huisclos.HuisClosError.NotFound):
         alice.post("00" * 16, "hello")
     with pytest.raises(huisclos.HuisClosError.Invalid):
@@ -33,7 +33,7 @@ def test_typed_errors(tmp_path, relay):
     directory = str(tmp_path / "alice")
     with pytest.raises(huisclos.HuisClosError.ProfileExists):
         huisclos.Profile.create_with_passphrase(directory, "Alice", PASSPHRASE)
-    alice.close()
+    alice.lock()
     with pytest.raises(huisclos.HuisClosError.Closed):
         alice.spaces()
     with pytest.raises(huisclos.HuisClosError.WrongPassphrase) as error:
@@ -54,7 +54,7 @@ def test_offline_is_an_error_and_keeps_the_work(tmp_path, relay):
     with pytest.raises(huisclos.HuisClosError.Offline):
         sync(alice)
     assert [i.text for i in alice.feed(space)] == ["written on the train"]
-    alice.close()
+    alice.lock()
 
 
 def test_panic_wipe_and_duress(tmp_path, relay):
@@ -72,9 +72,9 @@ def test_panic_wipe_and_duress(tmp_path, relay):
     bob_dir = str(tmp_path / "bob")
     bob.create_space("Case 4", "", huisclos.Policy.CONFIDENTIAL, True)
     bob.set_duress_passphrase(PASSPHRASE, "open sesame, they are watching")
-    bob.close()
+    bob.lock()
     decoy = huisclos.Profile.open_with_passphrase(bob_dir, "open sesame, they are watching")
     assert decoy.whoami().name == "Bob" and decoy.spaces() == [] and decoy.whoami().account is None
-    decoy.close()
+    decoy.lock()
     with pytest.raises(huisclos.HuisClosError.WrongPassphrase):
         huisclos.Profile.open_with_passphrase(bob_dir, PASSPHRASE)

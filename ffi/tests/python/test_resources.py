@@ -50,4 +50,4 @@ def test_ten_thousand_calls_and_a_hundred_callbacks_stay_bounded(tmp_path, relay
     print(f"resident memory {before:.1f} MiB -> {after:.1f} MiB after 10,000 calls and {callbacks} callbacks")
     assert callbacks >= 100
     assert after - before < MAX_GROWTH_MIB
-    alice.close()
+    alice.lock()

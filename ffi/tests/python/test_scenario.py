@@ -102,14 +102,14 @@ def test_two_profiles_share_a_space(tmp_path, relay):
         bob.post(space, "still here?")
         raise AssertionError("a removed member posted")
     except huisclos.HuisClosError as error:
-        assert error.message
+        assert error.reason
 
     # The keystore profile opens again with the keystore's key alone.
-    bob.close()
+    bob.lock()
     again = huisclos.Profile.open_with_keystore(str(tmp_path / "bob"), keystore)
     assert again.whoami().identity == bob_id
-    again.close()
-    alice.close()
+    again.lock()
+    alice.lock()
 
 
 def test_a_watching_profile_hears_new_posts_without_asking(tmp_path, relay):
@@ -133,5 +133,5 @@ def test_a_watching_profile_hears_new_posts_without_asking(tmp_path, relay):
     assert [i.text for i in bob.feed(space)] == ["Detained at the border: please call."]
     bob.stop_watching()
     bob_events.wait_for(lambda e: e.is_sync_state() and not e.online)
-    bob.close()
-    alice.close()
+    bob.lock()
+    alice.lock()

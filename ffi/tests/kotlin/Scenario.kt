@@ -1,0 +1,187 @@
+// The life of a space through the Kotlin bindings on the JVM (JNA), against the real
+// relay binary: two profiles create a space, post, comment, share a file, and one
+// removes the other. Each step is checked; a failed check ends the program with a
+// non-zero status. Run by ffi/tests/kotlin/run.sh.
+
+import java.io.File
+import java.nio.file.Files
+import java.security.MessageDigest
+import java.util.Collections
+import java.util.concurrent.TimeUnit
+import kotlin.random.Random
+import kotlinx.coroutines.runBlocking
+import uniffi.huisclos.*
+
+const val PASSPHRASE = "correct horse battery staple"
+
+fun check(condition: Boolean, what: String) {
+    if (!condition) throw AssertionError("failed: $what")
+    println("ok: $what")
+}
+
+class Relay(private val binary: String, private val dataDir: File) {
+    private val process: Process
+    val firstInvitation: String
+
+    init {
+        val builder = ProcessBuilder(binary, "--data-dir", dataDir.path)
+        builder.environment().putAll(
+            mapOf(
+                "HUISCLOS_RELAY_QUIC_LISTEN" to "127.0.0.1:0",
+                "HUISCLOS_RELAY_TCP_LISTEN" to "127.0.0.1:0",
+                "HUISCLOS_RELAY_METRICS_LISTEN" to "off",
+                "RUST_LOG" to "warn",
+            )
+        )
+        builder.redirectError(ProcessBuilder.Redirect.INHERIT)
+        process = builder.start()
+        val lines = process.inputStream.bufferedReader()
+        var invitation: String? = null
+        while (true) {
+            val line = lines.readLine() ?: break
+            if (line.startsWith("huisclos-relay: invitation ")) invitation = line.removePrefix("huisclos-relay: invitation ").trim()
+            if (line.startsWith("huisclos-relay: ready")) break
+        }
+        firstInvitation = invitation ?: throw AssertionError("the relay printed no invitation")
+        Thread { lines.readText() }.apply { isDaemon = true }.start()
+    }
+
+    fun invite(): String {
+        val admin = ProcessBuilder(binary, "--data-dir", dataDir.path, "admin", "invite", "--valid-hours", "1").start()
+        val out = admin.inputStream.bufferedReader().readText().trim()
+        check(admin.waitFor(30, TimeUnit.SECONDS) && admin.exitValue() == 0, "the relay issued an invitation")
+        return out
+    }
+
+    fun stop() {
+        process.destroyForcibly().waitFor()
+    }
+}
+
+class Recorder : ProfileListener {
+    val events: MutableList<ProfileEvent> = Collections.synchronizedList(mutableListOf())
+    override fun onEvent(event: ProfileEvent) {
+        events.add(event)
+    }
+    inline fun <reified T : ProfileEvent> of(): List<T> = synchronized(events) { events.filterIsInstance<T>() }
+}
+
+class MemoryKeystore : Keystore {
+    val keys = mutableMapOf<String, ByteArray>()
+    override fun storeKey(name: String, key: ByteArray) {
+        keys[name] = key.copyOf()
+    }
+    override fun loadKey(name: String): ByteArray =
+        keys[name] ?: throw HuisClosException.Keystore("no key under that name")
+    override fun deleteKey(name: String) {
+        keys.remove(name)
+    }
+}
+
+fun sync(profile: Profile): SyncOutcome = runBlocking { profile.sync() }
+
+fun sha256(bytes: ByteArray): String = MessageDigest.getInstance("SHA-256").digest(bytes).joinToString("") { "%02x".format(it) }
+
+fun main(args: Array<String>) {
+    val relayBinary = args.getOrNull(0) ?: "target/debug/huisclos-relay"
+    val work = Files.createTempDirectory("huisclos-kotlin").toFile()
+    val relay = Relay(relayBinary, File(work, "relay"))
+    try {
+        scenario(relay, work)
+    } finally {
+        relay.stop()
+        work.deleteRecursively()
+    }
+    println("the Kotlin scenario passed")
+}
+
+fun scenario(relay: Relay, work: File) {
+    val aliceEvents = Recorder()
+    val alice = Profile.createWithPassphrase(File(work, "alice").path, "Alice", PASSPHRASE)
+    alice.setListener(aliceEvents)
+    alice.joinRelay(relay.firstInvitation)
+    sync(alice)
+    check(alice.whoami().account != null, "Alice opened her relay account")
+    check(aliceEvents.of<ProfileEvent.AccountCreated>().size == 1, "Alice's listener heard the account created")
+
+    val keystore = MemoryKeystore()
+    val bobDir = File(work, "bob").path
+    val bobEvents = Recorder()
+    val bob = Profile.createWithKeystore(bobDir, "Bob", keystore)
+    bob.setListener(bobEvents)
+    check(keystore.keys.keys == setOf(bobDir), "Bob's storage key is held by the keystore")
+    bob.joinRelay(relay.invite())
+    sync(bob)
+    check(bob.whoami().account != null, "Bob opened his relay account")
+
+    val space = alice.createSpace("Case 207", "Detention of the Beirut journalists", Policy.CONFIDENTIAL, true)
+    alice.invite(space, bob.contactCard(), Role.CONTRIBUTOR)
+    sync(alice)
+    sync(bob)
+    check(bobEvents.of<ProfileEvent.Invited>().map { it.space to it.by } == listOf(space to "Alice"), "Bob was invited by Alice")
+    bob.acceptInvitation(space)
+    sync(bob)
+    sync(alice)
+    check(bob.spaces().single().let { it.id == space && it.myRole == Role.CONTRIBUTOR }, "Bob is a contributor of the space")
+    check(alice.members(space).map { it.name }.sorted() == listOf("Alice", "Bob"), "Alice sees both members")
+    val aliceId = alice.whoami().identity
+    val bobId = bob.whoami().identity
+    check(alice.safetyNumber(bobId) == bob.safetyNumber(aliceId), "both see the same safety number")
+
+    val post = alice.post(space, "The hearing moved to Thursday, 9:00.")
+    sync(alice)
+    check(aliceEvents.of<ProfileEvent.Delivered>().any { it.item == post }, "the post reached the relay")
+    sync(bob)
+    check(bob.feed(space).single().let { it.id == post && it.text == "The hearing moved to Thursday, 9:00." && it.authorName == "Alice" },
+        "Bob reads Alice's post")
+    check(bobEvents.of<ProfileEvent.NewContent>().any { it.item == post }, "Bob's listener heard the post")
+    val comment = bob.comment(space, post, "I will be there with the file.")
+    bob.react(space, post, "👍", true)
+    sync(bob)
+    sync(alice)
+    val feed = alice.feed(space).associateBy { it.id }
+    check(feed[comment]?.parent == post && feed[comment]?.authorName == "Bob", "Alice reads Bob's comment under her post")
+    check(feed[post]?.reactions?.single()?.let { it.reaction == "👍" && it.by == listOf(bobId) } == true, "Alice sees Bob's reaction")
+
+    val data = Random(207).nextBytes(900_000)
+    val source = File(work, "statement.pdf").apply { writeBytes(data) }
+    val node = alice.putFile(space, null, "statement.pdf", null, source.path)
+    val uploaded = sync(alice)
+    check(uploaded.uploads == 0u, "the upload finished")
+    check(aliceEvents.of<ProfileEvent.Transfer>().last { it.node == node }.let { it.finished && it.done == data.size.toULong() },
+        "the upload reported its progress to the end")
+    sync(bob)
+    check(bob.library(space).single { it.id == node }.let { it.name == "statement.pdf" && it.length == data.size.toULong() },
+        "Bob sees the file in the library")
+    val dest = File(work, "downloaded.pdf")
+    bob.getFile(space, node, null, dest.path)
+    check(sync(bob).downloads == 0u, "the download finished")
+    check(sha256(dest.readBytes()) == sha256(data), "the download is byte-identical")
+
+    alice.removeMember(space, bobId)
+    sync(alice)
+    sync(bob)
+    check(bobEvents.of<ProfileEvent.RemovedFromSpace>().any { it.space == space }, "Bob was told he was removed")
+    check(bob.spaces().single().removed, "Bob's space shows him removed")
+    val refused = try {
+        bob.post(space, "still here?")
+        false
+    } catch (error: HuisClosException) {
+        error.message?.isNotEmpty() == true
+    }
+    check(refused, "a removed member cannot post: a typed exception with a message")
+    val invalid = try {
+        alice.post("not-hex", "x")
+        null
+    } catch (error: HuisClosException.Invalid) {
+        error
+    }
+    check(invalid != null, "a malformed id is a HuisClosException.Invalid")
+
+    bob.lock()
+    val reopened = Profile.openWithKeystore(bobDir, keystore)
+    check(reopened.whoami().identity == bobId, "Bob's profile opens again with the keystore's key")
+    reopened.wipe()
+    check(!profileExists(bobDir) && keystore.keys.isEmpty(), "the panic wipe destroyed the profile and its key")
+    alice.lock()
+}

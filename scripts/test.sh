@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The test command: the Rust workspace, then the UniFFI bindings proven from the
+# foreign languages against the real relay binary:
+#   1. cargo test --workspace
+#   2. the library built and its Kotlin, Swift and Python bindings generated
+#      (scripts/bindings.sh), and the Swift C header compiled;
+#   3. the Python suite (pytest) and the Kotlin scenario on the JVM (JNA).
+# Set-up it needs beyond Rust: python3 with pytest, java 17+, Debian's libjna-java,
+# and a C compiler (clang if present, for the header's nullability qualifiers).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "Rust: cargo test --workspace"
+cargo test --workspace
+
+step "bindings: build libhuisclos_ffi and generate Kotlin, Swift and Python"
+bash scripts/bindings.sh
+cargo build -p huisclos-relay
+
+step "Swift: the generated C header compiles"
+header_check=$(mktemp -d)
+trap 'rm -rf "$header_check"' EXIT
+printf '#include "huisclosFFI.h"\nint main(void) { return 0; }\n' >"$header_check/check.c"
+if command -v clang >/dev/null 2>&1; then
+    clang -fsyntax-only -Wall -Werror -I target/bindings/swift "$header_check/check.c"
+    echo "huisclosFFI.h compiles (clang)"
+else
+    # gcc has no nullability qualifiers: they are annotations, so they are emptied.
+    cc -fsyntax-only -Wall -Werror -D_Nonnull= -D_Nullable= -I target/bindings/swift "$header_check/check.c"
+    echo "huisclosFFI.h compiles (cc, nullability qualifiers emptied)"
+fi
+
+step "Python: pytest ffi/tests/python"
+python3 -m pytest ffi/tests/python -q
+
+step "Kotlin: the scenario on the JVM"
+bash ffi/tests/kotlin/run.sh
