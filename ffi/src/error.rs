@@ -143,3 +143,27 @@ impl HuisClosError {
 
 /// Short for `Result<T, HuisClosError>`.
 pub type Result<T, E = HuisClosError> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn core_errors_keep_their_kind_and_message() {
+        let cases = [
+            (CoreError::WrongPassphrase, "WrongPassphrase"),
+            (CoreError::NotFound("that space"), "NotFound"),
+            (CoreError::Forbidden("readers do not post"), "Forbidden"),
+            (CoreError::Invalid("too long".into()), "Invalid"),
+            (CoreError::Transport("timed out".into()), "Offline"),
+            (CoreError::StoreTampered, "DamagedProfile"),
+            (CoreError::Closed, "Closed"),
+        ];
+        for (core, kind) in cases {
+            let message = core.to_string();
+            let crossed = HuisClosError::from(core);
+            assert!(format!("{crossed:?}").starts_with(kind), "{crossed:?}");
+            assert_eq!(crossed.to_string(), message);
+        }
+    }
+}

@@ -457,3 +457,24 @@ pub struct SyncOutcome {
     /// Downloads not finished.
     pub downloads: u32,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_full_length_lowercase_or_uppercase_hex_and_nothing_else() {
+        let id = "00112233445566778899aabbccddeeff";
+        assert_eq!(space_id(id).map(|g| g.to_string()).ok().as_deref(), Some(id));
+        assert_eq!(space_id(&id.to_uppercase()).map(|g| g.to_string()).ok().as_deref(), Some(id));
+        for bad in
+            ["", "0011", &format!("{id}00"), "zz112233445566778899aabbccddeeff", "0x112233445566778899aabbccddeeff"]
+        {
+            match space_id(bad) {
+                Err(HuisClosError::Invalid { reason }) => assert!(reason.contains("space")),
+                other => panic!("{bad:?} gave {other:?}"),
+            }
+        }
+        assert!(matches!(person(id), Err(HuisClosError::Invalid { .. })), "a person is 32 bytes");
+    }
+}
