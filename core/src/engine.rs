@@ -65,6 +65,7 @@ use crate::library::{
 use crate::link::{DeviceGrant, DeviceReady, InboxItem, InboxWelcome, LinkOffer, LinkRequest, PendingLink};
 use crate::mls::{DeviceSigner, Provider};
 use crate::mls_storage::MlsStorage;
+use crate::recovery::RecoveryWords;
 use crate::space::{ChangeRequest, HistoryMode, Policy, Role, SpaceDescription, SpaceName, SpaceRules, check_commit};
 use crate::transfer::{Direction, DownloadRecord, NewFile, UploadRecord};
 use crate::vault::Vault;
@@ -670,6 +671,23 @@ impl Engine {
         Ok(engine)
     }
 
+    /// Creates the engine of a profile restored from recovery words after every device
+    /// of the person was lost: the same identity key, a new device, no relay account
+    /// yet (join a relay with a new invitation) and no space until a space manager of
+    /// each re-admits it ([`Engine::readmit`]) from its contact card.
+    ///
+    /// # Errors
+    /// [`CoreError::ProfileExists`] if the vault already holds a profile; store errors.
+    pub fn recover(vault: Arc<Vault>, name: DisplayName, words: &RecoveryWords) -> Result<Self> {
+        if vault.get(NS_PROFILE, b"me")?.is_some() {
+            return Err(CoreError::ProfileExists(vault.dir().display().to_string()));
+        }
+        let engine = Self::assemble(vault, words.identity_key()?, DeviceKeys::generate(), name, None, None, 0);
+        engine.save_profile()?;
+        engine.vault.commit()?;
+        Ok(engine)
+    }
+
     /// Loads the engine of an existing profile, with its spaces and outbox.
     ///
     /// # Errors
@@ -907,6 +925,15 @@ impl Engine {
     /// The device's authentication key, for the transport's login.
     pub fn auth_key(&self) -> &ed25519_dalek::SigningKey {
         &self.device.auth
+    }
+
+    /// This person's recovery words: the identity key as 24 words, to be written down
+    /// and kept away from the device ([`crate::recovery`]).
+    ///
+    /// # Errors
+    /// Never in practice.
+    pub fn recovery_words(&self) -> Result<RecoveryWords> {
+        RecoveryWords::of(&self.identity)
     }
 
     /// The contact card to hand to people who will invite this person.
@@ -3115,6 +3142,42 @@ impl Engine {
             return Err(error);
         }
         self.queue_operation(space, Operation::Invite { card: card.to_wire(), role: role as u8 })
+    }
+
+    /// Re-admits a member who lost every device and restored their identity from the
+    /// recovery words on a new one: in two commits, their old devices are removed (the
+    /// history key rotates, so a seized phone reads nothing newer) and the devices on
+    /// `card` are added with the role the person had. The card must be signed by the
+    /// member's own identity key, so only the holder of the words can make one.
+    ///
+    /// # Errors
+    /// [`CoreError::Forbidden`] unless this person is a space manager;
+    /// [`CoreError::NotFound`] if the card's person is not a member here;
+    /// [`CoreError::Invalid`] for this person's own card, or a card with no new device.
+    pub fn readmit(&mut self, space: &GroupId, card: &ContactCard) -> Result<()> {
+        card.verify()?;
+        let rules = self.rules(space)?;
+        if !rules.role_of(&self.identity.public()).may_manage_space() {
+            return Err(CoreError::Forbidden("only a space manager may re-admit people"));
+        }
+        let person = card.body.identity;
+        if person == self.identity.public() {
+            return Err(CoreError::Invalid("a person re-admits someone else, not themself".into()));
+        }
+        let member = self
+            .members(space)?
+            .into_iter()
+            .find(|m| m.identity == person)
+            .ok_or(CoreError::NotFound("that person is not a member of this space"))?;
+        if card.body.devices.as_slice().iter().all(|c| member.devices.contains(&c.body.device)) {
+            return Err(CoreError::Invalid("that card shows no new device: nothing to re-admit".into()));
+        }
+        if let Err(error) = self.trust_card(card) {
+            self.persist()?;
+            return Err(error);
+        }
+        self.queue_operation(space, Operation::Remove { identity: *person.as_bytes() })?;
+        self.queue_operation(space, Operation::Invite { card: card.to_wire(), role: member.role as u8 })
     }
 
     /// Removes a person (all their devices) from the space and rotates its history key.

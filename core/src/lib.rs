@@ -19,6 +19,7 @@
 //! - [`link`]: linking a new device (offer, request, the identity key sealed to the
 //!   new device) and the types of a device's inbox items;
 //! - [`join`]: space cards and sealed requests to join open and on-request spaces;
+//! - [`recovery`]: the identity key as 24 recovery words, for when every device is lost;
 //! - [`seal`]: sealing bytes to one X25519 key, for inbox items outside any group;
 //! - [`transfer`]: what uploads and downloads keep to resume after any interruption;
 //! - [`space`]: a space's rules and roles (held in the MLS group context) and the
@@ -57,6 +58,7 @@ pub mod link;
 pub mod linker;
 pub mod mls;
 pub mod mls_storage;
+pub mod recovery;
 pub mod seal;
 pub mod space;
 pub mod transfer;

@@ -18,6 +18,7 @@ use huisclos_core::engine::{ClientEvent, Engine};
 use huisclos_core::identity::{ContactCard, DisplayName, VerificationOutcome};
 use huisclos_core::join::SpaceCard;
 use huisclos_core::link::LinkRequest;
+use huisclos_core::recovery::RecoveryWords;
 use huisclos_core::space::{HistoryMode, SpaceDescription, SpaceName};
 use huisclos_core::vault::{KdfParams, Passphrase, StorageKey, Unlock, Vault};
 use huisclos_protocol::invitation::Invitation;
@@ -238,6 +239,23 @@ impl Profile {
         Ok(Self::from_engine(path, engine, keystore))
     }
 
+    fn recover(
+        dir: &str,
+        name: &str,
+        words: &RecoveryWords,
+        unlock: &Unlock,
+        keystore: Option<Arc<dyn Keystore>>,
+    ) -> Result<Arc<Self>> {
+        let path = PathBuf::from(dir);
+        let name = DisplayName::new(name)?;
+        if Vault::exists(&path) {
+            return Err(CoreError::ProfileExists(dir.to_owned()).into());
+        }
+        let vault = Vault::create(&path, unlock, KdfParams::DEFAULT)?;
+        let engine = Engine::recover(Arc::new(vault), name, words)?;
+        Ok(Self::from_engine(path, engine, keystore))
+    }
+
     fn open(dir: &str, unlock: &Unlock, keystore: Option<Arc<dyn Keystore>>) -> Result<Arc<Self>> {
         let path = PathBuf::from(dir);
         if !Vault::exists(&path) {
@@ -277,6 +295,32 @@ impl Profile {
         let key = StorageKey::generate();
         keystore.store_key(dir.clone(), key.expose_secret().to_vec())?;
         Self::create(&dir, &name, &Unlock::Keystore(key), Some(keystore))
+    }
+
+    /// Restores an identity from its 24 recovery words into a new profile in `dir`,
+    /// after every device was lost: join a relay with a new invitation next, then hand
+    /// the contact card to a manager of each space, who re-admits it (`readmit`).
+    #[uniffi::constructor]
+    pub fn recover_with_passphrase(dir: String, name: String, words: String, passphrase: String) -> Result<Arc<Self>> {
+        let words = RecoveryWords::parse(&Zeroizing::new(words))?;
+        Self::recover(&dir, &name, &words, &Unlock::Passphrase(Passphrase::new(passphrase)), None)
+    }
+
+    /// As `recover_with_passphrase`, with the storage key held by the keystore.
+    #[uniffi::constructor]
+    pub fn recover_with_keystore(
+        dir: String,
+        name: String,
+        words: String,
+        keystore: Arc<dyn Keystore>,
+    ) -> Result<Arc<Self>> {
+        let words = RecoveryWords::parse(&Zeroizing::new(words))?;
+        if Vault::exists(Path::new(&dir)) {
+            return Err(CoreError::ProfileExists(dir).into());
+        }
+        let key = StorageKey::generate();
+        keystore.store_key(dir.clone(), key.expose_secret().to_vec())?;
+        Self::recover(&dir, &name, &words, &Unlock::Keystore(key), Some(keystore))
     }
 
     /// Opens the profile in `dir` with its passphrase. The profile's duress
@@ -387,6 +431,22 @@ impl Profile {
         let current = Unlock::Passphrase(Passphrase::new(current));
         let duress = Passphrase::new(duress);
         self.inner.with(|engine| engine.set_duress_passphrase(&current, &duress))
+    }
+
+    /// The 24 recovery words of this person's identity, to be written on paper and kept
+    /// away from the device. Whoever reads them can become this person: show them only
+    /// when asked, never log them.
+    pub fn recovery_words(&self) -> Result<String> {
+        self.inner.with(|engine| Ok(engine.recovery_words()?.as_str().to_owned()))
+    }
+
+    /// Re-admits a member who recovered their identity on a new device (their new
+    /// contact card): their old devices are removed, the new ones added with the same
+    /// role.
+    pub fn readmit(&self, space: String, contact_card: String) -> Result<()> {
+        let space = types::space_id(&space)?;
+        let card = ContactCard::from_text(&contact_card)?;
+        self.inner.act(|engine| engine.readmit(&space, &card))
     }
 
     /// This person's contact card (`huisclos-contact:` text), to be invited with.

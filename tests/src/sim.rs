@@ -25,6 +25,7 @@ use huisclos_core::engine::{ClientEvent, Engine, Now};
 use huisclos_core::identity::DisplayName;
 use huisclos_core::link::{LinkOffer, LinkRequest};
 use huisclos_core::linker::{LinkStatus, Linker};
+use huisclos_core::recovery::RecoveryWords;
 use huisclos_core::vault::{KdfParams, Passphrase, Unlock, Vault};
 use huisclos_protocol::auth::TlsExporter;
 use huisclos_protocol::ids::RequestId;
@@ -262,6 +263,20 @@ impl SimDevice {
         device.connect(relay);
         device.drive(relay).await;
         assert!(device.engine().account().is_some(), "{name} has an account");
+        device
+    }
+
+    /// A new device restored from recovery words (every other device of the person
+    /// lost), joined to `relay` with a new invitation and online.
+    pub async fn recover(relay: &SimRelay, name: &str, words: &RecoveryWords) -> Self {
+        let mut device = Self::create_empty(name);
+        let unlock = Unlock::Passphrase(Passphrase::new(device.passphrase.clone()));
+        let vault = Arc::new(Vault::open(device.dir.path(), &unlock).unwrap());
+        device.engine = Some(Engine::recover(vault, DisplayName::new(name).unwrap(), words).unwrap());
+        device.engine_mut().join_relay(&relay.invitation().await).unwrap();
+        device.connect(relay);
+        device.drive(relay).await;
+        assert!(device.engine().account().is_some(), "{name} has an account again");
         device
     }
 

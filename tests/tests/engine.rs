@@ -926,3 +926,74 @@ async fn a_file_cut_off_halfway_resumes_without_resending_and_arrives_byte_ident
         assert!(!contains(&bytes, &content[..4096]), "plaintext at the relay in {}", path.display());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_who_lost_every_device_recovers_from_the_words_and_is_readmitted() {
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let mut carol = SimDevice::join(&relay, "Carol").await;
+    let space = space_with(
+        &relay,
+        &mut alice,
+        &mut [(&mut bob, Role::Contributor), (&mut carol, Role::Reader)],
+        HistoryMode::Keep,
+    )
+    .await;
+    let post = alice.engine_mut().post(&space, "Witness list, before the raid").unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+    bob.engine_mut().comment(&space, &post, "Two more names, from Bob").unwrap();
+    settle(&relay, &mut [&mut bob, &mut alice, &mut carol]).await;
+    let bob_identity = bob.engine().identity();
+    let safety_number = alice.engine().safety_number(&bob_identity).to_string();
+    let words = bob.engine().recovery_words().unwrap();
+
+    // Bob's only phone is seized. From the words he wrote down, a new phone, with a new
+    // invitation from the network: the same identity, a new device and account.
+    let seized = bob;
+    let mut bob = SimDevice::recover(&relay, "Bob", &words).await;
+    assert_eq!(bob.engine().identity(), bob_identity);
+    assert_ne!(bob.engine().device_id(), seized.engine().device_id());
+    assert!(bob.engine().spaces().is_empty(), "no space until re-admitted");
+
+    // Only a space manager re-admits him, only with a card his identity key signed.
+    let card = bob.engine().contact_card().unwrap();
+    assert!(matches!(carol.engine_mut().readmit(&space, &card), Err(CoreError::Forbidden(_))));
+    let stranger = SimDevice::join(&relay, "Mallory").await;
+    assert!(matches!(
+        alice.engine_mut().readmit(&space, &stranger.engine().contact_card().unwrap()),
+        Err(CoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        alice.engine_mut().readmit(&space, &seized.engine().contact_card().unwrap()),
+        Err(CoreError::Invalid(_))
+    ));
+    alice.engine_mut().readmit(&space, &card).unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+    bob.engine_mut().accept_invitation(&space).unwrap();
+    settle(&relay, &mut [&mut bob, &mut alice, &mut carol]).await;
+
+    // He is back with his role, on the new device only, and reads the history,
+    // his own comment from the lost phone included.
+    let members = alice.engine().members(&space).unwrap();
+    let bob_entry = members.iter().find(|m| m.identity == bob_identity).unwrap();
+    assert_eq!((bob_entry.role, bob_entry.devices.clone()), (Role::Contributor, vec![bob.engine().device_id()]));
+    assert_eq!(alice.engine().safety_number(&bob_identity).to_string(), safety_number, "the same person");
+    let texts: Vec<String> = bob.texts(&space).into_iter().map(|(_, text)| text).collect();
+    assert!(texts.contains(&"Witness list, before the raid".to_owned()), "{texts:?}");
+    assert!(texts.contains(&"Two more names, from Bob".to_owned()), "{texts:?}");
+    assert_eq!(carol.engine().members(&space).unwrap().len(), 3);
+
+    // He writes again; the seized phone reads nothing written after.
+    bob.engine_mut().post(&space, "Back, on a new phone").unwrap();
+    alice.engine_mut().post(&space, "Hearing moved to Monday").unwrap();
+    settle(&relay, &mut [&mut bob, &mut alice, &mut carol]).await;
+    let mut seized = seized;
+    settle(&relay, &mut [&mut seized]).await;
+    assert!(alice.texts(&space).contains(&("Bob".to_owned(), "Back, on a new phone".to_owned())));
+    assert!(carol.texts(&space).contains(&("Bob".to_owned(), "Back, on a new phone".to_owned())));
+    let seized_texts: Vec<String> = seized.texts(&space).into_iter().map(|(_, text)| text).collect();
+    assert!(!seized_texts.iter().any(|t| t == "Hearing moved to Monday" || t == "Back, on a new phone"));
+    assert!(alice.warnings().is_empty() && carol.warnings().is_empty(), "{:?}", alice.warnings());
+    assert!(bob.warnings().is_empty(), "{:?}", bob.warnings());
+}

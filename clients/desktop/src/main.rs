@@ -76,6 +76,12 @@ enum Command {
         /// With --link: how long to wait for the approval, in seconds.
         #[arg(long, default_value_t = 600)]
         wait: u64,
+        /// Restore your identity from your 24 recovery words after losing every device
+        /// (asked for, or read from HUISCLOS_RECOVERY_WORDS). Then join the relay with a
+        /// new invitation and hand your contact card to a manager of each space, who
+        /// re-admits you with `huisclos space readmit`.
+        #[arg(long, conflicts_with = "link")]
+        recover: bool,
     },
     /// Joins the relay of an invitation (`huisclos1:…`) and opens the account.
     Join {
@@ -245,6 +251,14 @@ enum Command {
     /// Sets a duress passphrase: given instead of yours, it destroys this profile and
     /// opens an empty one under your name (HUISCLOS_DURESS_PASSPHRASE for scripts).
     Duress,
+    /// Shows your 24 recovery words: with them alone, your identity can be restored on
+    /// a new device after every device is lost. Write them on paper; keep them away
+    /// from this device.
+    RecoveryWords {
+        /// Show them without asking.
+        #[arg(long)]
+        yes: bool,
+    },
     /// The panic wipe: destroys this profile for good. Nothing in it can be read again,
     /// with any passphrase.
     Wipe {
@@ -337,6 +351,15 @@ enum SpaceCommand {
     Leave {
         /// The space.
         space: String,
+    },
+    /// Re-admits a member who lost every device and recovered their identity on a new
+    /// one (`init --recover`): their old devices are removed, the new ones added with
+    /// the same role.
+    Readmit {
+        /// The space.
+        space: String,
+        /// Their new contact card (`huisclos-contact:…`, from `whoami` on the new device).
+        card: String,
     },
     /// Removes a person (all their devices).
     Remove {
@@ -445,13 +468,20 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     let dir = profile::directory(cli.profile)?;
     let offline = cli.offline;
     match cli.command {
-        Command::Init { name, link: None, .. } => {
+        Command::Init { name, link: None, recover: false, .. } => {
             let vault = profile::create_vault(&dir)?;
             Engine::create(vault, DisplayName::new(name)?)?;
             println!("{}", Say::ProfileCreated { dir: &dir.display().to_string() });
             Ok(())
         }
-        Command::Init { name, link: Some(offer), wait } => link_this_device(&dir, &name, &offer, wait).await,
+        Command::Init { name, link: None, recover: true, .. } => {
+            let words = profile::recovery_words()?;
+            let vault = profile::create_vault(&dir)?;
+            let engine = Engine::recover(vault, DisplayName::new(name)?, &words)?;
+            println!("{}", Say::Recovered { identity: &engine.identity().short() });
+            Ok(())
+        }
+        Command::Init { name, link: Some(offer), wait, .. } => link_this_device(&dir, &name, &offer, wait).await,
         Command::Join { invitation } => {
             let invitation = Invitation::from_text(invitation.trim())
                 .map_err(|error| CliError::from(Problem::NotAnInvitation { error: &error.to_string() }))?;
@@ -590,6 +620,22 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let duress = profile::duress_passphrase()?;
             engine.set_duress_passphrase(&unlock, &duress)?;
             println!("{}", Say::DuressSet);
+            Ok(())
+        }
+        Command::RecoveryWords { yes } => {
+            let engine = profile::open(&dir)?;
+            if !yes {
+                print!("{}", Say::RecoveryWordsConfirm);
+                std::io::stdout().flush()?;
+                let mut answer = String::new();
+                std::io::stdin().read_line(&mut answer)?;
+                if answer.trim() != word::YES {
+                    return Ok(());
+                }
+            }
+            let words = engine.recovery_words()?;
+            println!("{}", words.as_str());
+            println!("{}", Say::RecoveryWordsShown);
             Ok(())
         }
         Command::Wipe { yes } => {
@@ -1019,6 +1065,14 @@ async fn space(dir: &std::path::Path, offline: bool, command: SpaceCommand) -> R
         SpaceCommand::Leave { space } => {
             let space = resolve::space_id(&engine, &space)?;
             engine.leave(&space)?;
+            finish(&mut engine, offline).await
+        }
+        SpaceCommand::Readmit { space, card } => {
+            let space = resolve::space_id(&engine, &space)?;
+            let card = ContactCard::from_text(&card)?;
+            engine.readmit(&space, &card)?;
+            let name = card.name().map(ToString::to_string).unwrap_or_default();
+            println!("{}", Say::Readmitted { name: &name });
             finish(&mut engine, offline).await
         }
         SpaceCommand::Remove { space, person } => {

@@ -99,6 +99,27 @@ pub(crate) fn open_with_unlock(dir: &Path) -> Result<(Engine, Unlock), CliError>
     Ok((engine, unlock))
 }
 
+/// Asks for the recovery words (`HUISCLOS_RECOVERY_WORDS` for scripts). They are
+/// typed visibly, as on paper: hiding 24 words makes mistakes no one can see.
+pub(crate) fn recovery_words() -> Result<huisclos_core::recovery::RecoveryWords, CliError> {
+    const VAR: &str = "HUISCLOS_RECOVERY_WORDS";
+    let typed = match std::env::var_os(VAR) {
+        Some(value) => Zeroizing::new(value.into_string().map_err(|_| Problem::NotUtf8 { var: VAR })?),
+        None => {
+            use std::io::Write;
+            print!("{}", Prompt::RecoveryWords.text());
+            std::io::stdout().flush()?;
+            let mut line = Zeroizing::new(String::new());
+            std::io::stdin().read_line(&mut line)?;
+            if line.trim().is_empty() {
+                return Err(Problem::NoRecoveryWords { var: VAR }.into());
+            }
+            line
+        }
+    };
+    Ok(huisclos_core::recovery::RecoveryWords::parse(&typed)?)
+}
+
 /// Asks for the duress passphrase to set (`HUISCLOS_DURESS_PASSPHRASE` for scripts).
 pub(crate) fn duress_passphrase() -> Result<Passphrase, CliError> {
     const VAR: &str = "HUISCLOS_DURESS_PASSPHRASE";

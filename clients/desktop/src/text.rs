@@ -35,6 +35,10 @@ pub(crate) enum Say<'a> {
     DeviceRevoked { name: &'a str },
     WipeConfirm,
     WipeDeclined,
+    Recovered { identity: &'a str },
+    RecoveryWordsConfirm,
+    RecoveryWordsShown,
+    Readmitted { name: &'a str },
     Wiped,
     Done,
 }
@@ -96,6 +100,25 @@ impl std::fmt::Display for Say<'_> {
             }
             Say::WipeDeclined => write!(f, "Nothing was wiped."),
             Say::Wiped => write!(f, "The profile is destroyed."),
+            Say::Recovered { identity } => write!(
+                f,
+                "Identity {identity} restored on this new device. Join the relay with a new invitation \
+                 (huisclos join INVITATION), then hand your contact card (huisclos whoami) to a manager \
+                 of each of your spaces: they re-admit you with huisclos space readmit."
+            ),
+            Say::RecoveryWordsConfirm => write!(
+                f,
+                "Anyone who reads these words can become you. Make sure no one and no camera sees the \
+                 screen. Show them? Type yes: "
+            ),
+            Say::RecoveryWordsShown => write!(
+                f,
+                "Write these 24 words on paper, in order, and keep them away from this device. With a new \
+                 invitation they restore your identity on a new device (huisclos init --recover)."
+            ),
+            Say::Readmitted { name } => {
+                write!(f, "{name} will be re-admitted: their old devices removed, their new one added.")
+            }
             Say::Done => write!(f, "Done."),
         }
     }
@@ -205,6 +228,7 @@ pub(crate) enum Problem<'a> {
     FilePath,
     DevicesMatch { count: usize, typed: &'a str },
     NotApprovedInTime,
+    NoRecoveryWords { var: &'a str },
     LinkWithoutEngine,
     NoMatch { what: &'a str, typed: &'a str },
     ManyMatch { count: usize, what: &'a str, typed: &'a str },
@@ -240,6 +264,9 @@ impl std::fmt::Display for Problem<'_> {
                 write!(f, "{count} of your other devices match \"{typed}\": use the id from huisclos devices list")
             }
             Problem::NotApprovedInTime => write!(f, "not approved in time; run the same command again to keep waiting"),
+            Problem::NoRecoveryWords { var } => {
+                write!(f, "no recovery words given: type them when asked, or set {var} in scripts")
+            }
             Problem::LinkWithoutEngine => write!(f, "the link finished, but the device is not ready: run it again"),
             Problem::NoMatch { what, typed } => write!(f, "no {what} matches \"{typed}\""),
             Problem::ManyMatch { count, what, typed } => {
@@ -281,6 +308,7 @@ pub(crate) enum Prompt {
     SamePassphrase,
     DuressPassphrase,
     SameDuressPassphrase,
+    RecoveryWords,
 }
 
 impl Prompt {
@@ -292,6 +320,7 @@ impl Prompt {
             Prompt::SamePassphrase => "Same passphrase again: ",
             Prompt::DuressPassphrase => "Duress passphrase: ",
             Prompt::SameDuressPassphrase => "Same duress passphrase again: ",
+            Prompt::RecoveryWords => "Your 24 recovery words, separated by spaces: ",
         }
     }
 }

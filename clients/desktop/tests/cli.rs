@@ -310,3 +310,61 @@ fn duress_and_panic_wipe_from_the_cli() {
     assert!(!bob.dir.exists());
     assert!(String::from_utf8_lossy(&bob.fail(&["whoami"]).stderr).contains("no profile"));
 }
+
+#[test]
+fn a_lost_identity_is_recovered_from_the_words_and_readmitted_with_the_cli() {
+    let relay = RelayProcess::start();
+    let root = tempfile::tempdir().unwrap();
+    let alice = Profile::new(root.path(), "alice");
+    alice.run(&["init", "--name", "Alice"]);
+    alice.run(&["join", &relay.first_invitation]);
+    let bob_phone = Profile::new(root.path(), "bob-phone");
+    bob_phone.run(&["init", "--name", "Bob"]);
+    bob_phone.run(&["join", &relay.invite().to_text()]);
+    alice.run(&["space", "create", "Case 311"]);
+    alice.run(&["space", "invite", "Case 311", &bob_phone.card(), "--role", "contributor"]);
+    bob_phone.run(&["sync"]);
+    bob_phone.run(&["space", "accept", "Case 311"]);
+    alice.run(&["post", "Case 311", "Statement of the second witness"]);
+    bob_phone.run(&["sync"]);
+    let bob_identity = |p: &Profile| {
+        p.run(&["--offline", "whoami"]).lines().find_map(|l| l.strip_prefix("identity:").map(|k| k.trim().to_owned()))
+    };
+    let identity = bob_identity(&bob_phone).unwrap();
+
+    // Bob wrote his words down; his phone is then seized.
+    let shown = bob_phone.run(&["recovery-words", "--yes"]);
+    let words = shown.lines().next().unwrap().to_owned();
+    assert_eq!(words.split(' ').count(), 24, "{shown}");
+
+    // A new phone: the words, a new invitation, and his new card to Alice.
+    let bob = Profile::new(root.path(), "bob-new");
+    let mistyped = words.replacen(' ', "  x", 1);
+    let refused =
+        bob.command(&["init", "--name", "Bob", "--recover"]).env("HUISCLOS_RECOVERY_WORDS", &mistyped).output();
+    assert!(!refused.unwrap().status.success(), "mistyped words are refused");
+    let restored = bob.command(&["init", "--name", "Bob", "--recover"]).env("HUISCLOS_RECOVERY_WORDS", &words).output();
+    let restored = restored.unwrap();
+    assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
+    bob.run(&["join", &relay.invite().to_text()]);
+    assert_eq!(bob_identity(&bob).unwrap(), identity, "the same identity");
+    alice.run(&["space", "readmit", "Case 311", &bob.card()]);
+    bob.run(&["sync"]);
+    bob.run(&["space", "accept", "Case 311"]);
+    alice.run(&["sync"]);
+
+    // Back in the space with the history; the seized phone reads nothing newer.
+    assert_eq!(texts(&bob.feed("Case 311")), vec!["Statement of the second witness"]);
+    let members = alice.run(&["space", "members", "Case 311"]);
+    assert!(
+        members.lines().any(|l| l.contains("Bob") && l.contains("contributor") && l.contains("(1 device)")),
+        "{members}"
+    );
+    bob.run(&["post", "Case 311", "Back on a new phone"]);
+    alice.run(&["post", "Case 311", "The hearing is on Monday"]);
+    alice.run(&["sync"]);
+    assert!(texts(&alice.feed("Case 311")).contains(&"Back on a new phone".to_owned()));
+    bob_phone.run(&["sync"]);
+    let seized = texts(&bob_phone.feed("Case 311"));
+    assert!(!seized.iter().any(|t| t == "The hearing is on Monday" || t == "Back on a new phone"), "{seized:?}");
+}

@@ -6,7 +6,8 @@ import hashlib
 import os
 
 import huisclos
-from conftest import MemoryKeystore, person, sync
+import pytest
+from conftest import PASSPHRASE, MemoryKeystore, person, sync
 
 
 def test_two_profiles_share_a_space(tmp_path, relay):
@@ -135,3 +136,37 @@ def test_a_watching_profile_hears_new_posts_without_asking(tmp_path, relay):
     bob_events.wait_for(lambda e: e.is_sync_state() and not e.online)
     bob.lock()
     alice.lock()
+
+
+def test_a_lost_identity_is_recovered_from_the_words_and_readmitted(tmp_path, relay):
+    alice, _ = person(tmp_path, relay, "Alice", invitation=relay.first_invitation)
+    phone, _ = person(tmp_path, relay, "Bob")
+    space = alice.create_space("Case 88", "", huisclos.Policy.CONFIDENTIAL, True)
+    alice.invite(space, phone.contact_card(), huisclos.Role.CONTRIBUTOR)
+    sync(alice)
+    sync(phone)
+    phone.accept_invitation(space)
+    sync(phone)
+    alice.post(space, "Before the seizure")
+    sync(alice)
+    words = phone.recovery_words()
+    assert len(words.split()) == 24
+
+    with pytest.raises(huisclos.HuisClosError.Invalid) as error:
+        huisclos.Profile.recover_with_passphrase(str(tmp_path / "typo"), "Bob", words + " extra", PASSPHRASE)
+    assert words.split()[0] not in error.value.reason.split()
+    bob = huisclos.Profile.recover_with_passphrase(str(tmp_path / "bob-new"), "Bob", words, PASSPHRASE)
+    bob.join_relay(relay.invite())
+    sync(bob)
+    assert bob.whoami().identity == phone.whoami().identity
+    alice.readmit(space, bob.contact_card())
+    sync(alice)
+    sync(bob)
+    bob.accept_invitation(space)
+    sync(bob)
+    sync(alice)
+    assert [i.text for i in bob.feed(space)] == ["Before the seizure"]
+    [entry] = [m for m in alice.members(space) if m.name == "Bob"]
+    assert entry.devices == [bob.whoami().device] and entry.role == huisclos.Role.CONTRIBUTOR
+    for profile in (alice, phone, bob):
+        profile.lock()
