@@ -22,18 +22,20 @@
 
 use std::io::Read;
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::aead::{Aead, AeadInPlace, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use huisclos_protocol::codec::{BoundedVec, Reader, Wire, put_varint};
 use huisclos_protocol::ids::ChunkRef;
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{CoreError, Result};
 
 /// Plaintext bytes per chunk (the last chunk may be shorter).
 pub const CHUNK_LEN: usize = 512 * 1024;
+/// The Poly1305 tag after each chunk's ciphertext.
+const TAG_LEN: usize = 16;
 /// The most chunks one file has: 3 GiB at [`CHUNK_LEN`]. The manifest (32 bytes per
 /// chunk) must fit, signed and sealed, in one content record.
 pub const MAX_CHUNKS: usize = 6 * 1024;
@@ -124,6 +126,7 @@ pub fn chunk_ref(sealed: &[u8]) -> ChunkRef {
 }
 
 /// One sealed chunk, ready to upload.
+#[derive(Clone)]
 pub struct SealedChunk {
     /// Its position in the file.
     pub index: usize,
@@ -133,9 +136,45 @@ pub struct SealedChunk {
     pub bytes: Vec<u8>,
 }
 
+/// Reads chunk `index` of a file of `length` bytes into a (reused) buffer.
+fn read_chunk(reader: &mut impl Read, length: u64, index: usize, spare: &mut Vec<Vec<u8>>) -> Result<Vec<u8>> {
+    let len = (length - index as u64 * CHUNK_LEN as u64).min(CHUNK_LEN as u64) as usize;
+    let mut bytes = spare.pop().unwrap_or_else(|| Vec::with_capacity(CHUNK_LEN + TAG_LEN));
+    bytes.clear();
+    bytes.resize(len, 0);
+    match reader.read_exact(&mut bytes) {
+        Ok(()) => Ok(bytes),
+        Err(error) => {
+            bytes.zeroize();
+            Err(error.into())
+        }
+    }
+}
+
+/// Seals a chunk's plaintext in place (no copy of it is made) and names it.
+fn seal_chunk(
+    cipher: &ChaCha20Poly1305,
+    aad: &[u8],
+    index: usize,
+    count: usize,
+    mut bytes: Vec<u8>,
+) -> Result<SealedChunk> {
+    match cipher.encrypt_in_place_detached(&nonce(index, index + 1 == count), aad, &mut bytes) {
+        Ok(tag) => {
+            bytes.extend_from_slice(&tag);
+            Ok(SealedChunk { index, reference: chunk_ref(&bytes), bytes })
+        }
+        Err(_) => {
+            bytes.zeroize();
+            Err(CoreError::Invalid("a chunk did not seal".into()))
+        }
+    }
+}
+
 /// Seals `length` bytes read from `reader`, one chunk at a time, handing each sealed
-/// chunk to `sink` as soon as it is ready; returns the manifest. At most one chunk's
-/// plaintext and one sealed chunk are in memory at once.
+/// chunk to `sink` as soon as it is ready; returns the manifest. A few chunk buffers
+/// are in memory at once, reused from chunk to chunk; no plaintext outlives its
+/// sealing.
 ///
 /// # Errors
 /// [`CoreError::Io`] when the reader fails or ends early; [`CoreError::Invalid`] for a
@@ -143,7 +182,7 @@ pub struct SealedChunk {
 pub fn seal_stream(
     mut reader: impl Read,
     length: u64,
-    mut sink: impl FnMut(SealedChunk) -> Result<()>,
+    mut sink: impl FnMut(&SealedChunk) -> Result<()>,
 ) -> Result<FileManifest> {
     let count = chunk_count(length);
     if count > MAX_CHUNKS {
@@ -155,40 +194,44 @@ pub fn seal_stream(
     OsRng.fill_bytes(&mut file);
     let cipher = ChaCha20Poly1305::new(key.as_ref().into());
     let aad = associated_data(&file, count);
-    let mut plaintext = Zeroizing::new(vec![0u8; CHUNK_LEN]);
     let mut references = Vec::with_capacity(count);
-    // Naming a chunk (SHA-256 over it) takes about as long as sealing it: a second
-    // thread names chunk i while this one seals chunk i + 1. At most three sealed
-    // chunks are between the two at once, so memory stays at a few chunks.
+    // Naming a chunk (SHA-256 over it) costs about as much as sealing it. Two threads
+    // each seal and name every other chunk: this one reads chunk i and hands it to the
+    // helper, reads and finishes chunk i + 1 itself, then delivers both in order. At
+    // most four chunk buffers exist at once, reused from pair to pair.
     std::thread::scope(|scope| -> Result<()> {
-        let (to_name, unnamed) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(1);
-        let (named_out, named) = std::sync::mpsc::sync_channel::<SealedChunk>(1);
+        let (to_helper, work) = std::sync::mpsc::sync_channel::<(usize, Vec<u8>)>(1);
+        let (sealed_out, sealed) = std::sync::mpsc::sync_channel::<Result<SealedChunk>>(1);
+        let (cipher, aad) = (&cipher, aad.as_slice());
         scope.spawn(move || {
-            for (index, bytes) in unnamed {
-                let reference = chunk_ref(&bytes);
-                if named_out.send(SealedChunk { index, reference, bytes }).is_err() {
+            for (index, bytes) in work {
+                if sealed_out.send(seal_chunk(cipher, aad, index, count, bytes)).is_err() {
                     break;
                 }
             }
         });
-        let lost = || CoreError::Invalid("a chunk was lost between sealing and naming".into());
-        let mut deliver = |chunk: SealedChunk| -> Result<()> {
+        let lost = || CoreError::Invalid("a chunk was lost between the two sealing threads".into());
+        let mut spare: Vec<Vec<u8>> = Vec::new();
+        let mut deliver = |chunk: SealedChunk, spare: &mut Vec<Vec<u8>>| -> Result<()> {
             references.push(chunk.reference);
-            sink(chunk)
+            sink(&chunk)?;
+            spare.push(chunk.bytes);
+            Ok(())
         };
-        for index in 0..count {
-            let len = (length - index as u64 * CHUNK_LEN as u64).min(CHUNK_LEN as u64) as usize;
-            reader.read_exact(&mut plaintext[..len])?;
-            let bytes = cipher
-                .encrypt(&nonce(index, index + 1 == count), Payload { msg: &plaintext[..len], aad: &aad })
-                .map_err(|_| CoreError::Invalid("a chunk did not seal".into()))?;
-            to_name.send((index, bytes)).map_err(|_| lost())?;
-            if index > 0 {
-                deliver(named.recv().map_err(|_| lost())?)?;
+        for first in (0..count).step_by(2) {
+            to_helper.send((first, read_chunk(&mut reader, length, first, &mut spare)?)).map_err(|_| lost())?;
+            let second = if first + 1 < count {
+                let bytes = read_chunk(&mut reader, length, first + 1, &mut spare)?;
+                Some(seal_chunk(cipher, aad, first + 1, count, bytes)?)
+            } else {
+                None
+            };
+            deliver(sealed.recv().map_err(|_| lost())??, &mut spare)?;
+            if let Some(chunk) = second {
+                deliver(chunk, &mut spare)?;
             }
         }
-        drop(to_name);
-        deliver(named.recv().map_err(|_| lost())?)
+        Ok(())
     })?;
     // Nothing may follow the announced length.
     if reader.read(&mut [0u8; 1])? != 0 {
@@ -258,7 +301,7 @@ mod tests {
     fn seal(data: &[u8]) -> (FileManifest, Vec<SealedChunk>) {
         let mut chunks = Vec::new();
         let manifest = seal_stream(data, data.len() as u64, |c| {
-            chunks.push(c);
+            chunks.push(c.clone());
             Ok(())
         })
         .unwrap();

@@ -90,7 +90,7 @@ fn chunk_seeds() {
         let data = vec![0x5au8; len];
         let mut chunks = Vec::new();
         let manifest = huisclos_core::chunk::seal_stream(&data[..], len as u64, |c| {
-            chunks.push(c.bytes);
+            chunks.push(c.bytes.clone());
             Ok(())
         })
         .unwrap();
