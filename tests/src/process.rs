@@ -13,16 +13,23 @@ use std::process::{Child, Command, Stdio};
 use huisclos_protocol::invitation::Invitation;
 use huisclos_transport::tls::SpkiPin;
 
-/// The `huisclos-relay` binary next to the running test's build output, built first
-/// if missing (`cargo test` builds a package's binaries only for that package's own
-/// tests).
+/// The `huisclos-relay` binary of the running test's (or benchmark's) build profile,
+/// built first if missing (`cargo test` builds a package's binaries only for that
+/// package's own tests; a release benchmark needs a release relay).
 pub fn relay_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test path");
-    let dir = exe.parent().and_then(|deps| deps.parent()).expect("target dir").to_path_buf();
-    let binary = dir.join("huisclos-relay");
+    // Tests run from `target/<profile>/deps/`, binaries from `target/<profile>/`.
+    let parent = exe.parent().expect("exe dir");
+    let profile_dir = if parent.ends_with("deps") { parent.parent().expect("target dir") } else { parent };
+    let binary = profile_dir.join("huisclos-relay");
     if !binary.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo).args(["build", "-p", "huisclos-relay", "--bin", "huisclos-relay"]).status();
+        let mut command = Command::new(cargo);
+        command.args(["build", "-p", "huisclos-relay", "--bin", "huisclos-relay"]);
+        if profile_dir.ends_with("release") {
+            command.arg("--release");
+        }
+        let status = command.status();
         assert!(status.map(|s| s.success()).unwrap_or(false), "building the relay failed");
     }
     binary
@@ -46,10 +53,20 @@ pub struct RelayProcess {
 impl RelayProcess {
     /// Starts a relay on a fresh data directory and waits until it is ready.
     pub fn start() -> Self {
+        Self::start_with_config("")
+    }
+
+    /// As [`RelayProcess::start`], with a configuration file holding `config` (TOML;
+    /// the listening addresses still come from the environment).
+    pub fn start_with_config(config: &str) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let data_dir = dir.path().join("relay");
         std::fs::create_dir_all(&data_dir).expect("data dir");
+        let config_path = dir.path().join("relay.toml");
+        std::fs::write(&config_path, config).expect("config file");
         let mut child = Command::new(relay_binary())
+            .arg("--config")
+            .arg(&config_path)
             .arg("--data-dir")
             .arg(&data_dir)
             .env("HUISCLOS_RELAY_QUIC_LISTEN", "127.0.0.1:0")
@@ -99,6 +116,11 @@ impl RelayProcess {
             .expect("admin invite runs");
         assert!(output.status.success(), "admin invite: {}", String::from_utf8_lossy(&output.stderr));
         Invitation::from_text(String::from_utf8_lossy(&output.stdout).trim()).expect("an invitation")
+    }
+
+    /// The relay's process id (to read its resident memory).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// The data directory.

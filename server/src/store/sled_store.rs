@@ -52,6 +52,57 @@ pub struct SledStore {
     content_ids: sled::Tree,
     chunks: sled::Tree,
     chunk_pieces: sled::Tree,
+    group_commit: GroupCommit,
+}
+
+/// Group commit: a write is durable once a flush that *started after it* has ended.
+/// Concurrent writers share one flush instead of queueing one each, so many clients'
+/// appends cost about one disk flush per round rather than one per append.
+#[derive(Default)]
+struct GroupCommit {
+    state: std::sync::Mutex<CommitState>,
+    flushed: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct CommitState {
+    /// Tickets handed out: one per write that asked to be made durable.
+    written: u64,
+    /// Every ticket up to this one is on disk.
+    durable: u64,
+    /// Whether a flush is running now.
+    flushing: bool,
+}
+
+impl GroupCommit {
+    /// Returns once everything written before the call is on disk.
+    fn wait_durable(&self, db: &sled::Db) -> Result<(), Error> {
+        let lock = || self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut state = lock();
+        state.written += 1;
+        let ticket = state.written;
+        loop {
+            if state.durable >= ticket {
+                return Ok(());
+            }
+            if !state.flushing {
+                // This caller flushes for everyone whose write came before it.
+                state.flushing = true;
+                let covers = state.written;
+                drop(state);
+                let outcome = db.flush();
+                state = lock();
+                state.flushing = false;
+                if outcome.is_ok() {
+                    state.durable = state.durable.max(covers);
+                }
+                self.flushed.notify_all();
+                outcome.map_err(storage)?;
+                continue;
+            }
+            state = self.flushed.wait(state).unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
 }
 
 impl std::fmt::Debug for SledStore {
@@ -266,11 +317,12 @@ impl SledStore {
             chunks: tree("chunks")?,
             chunk_pieces: tree("chunk_pieces")?,
             db,
+            group_commit: GroupCommit::default(),
         })
     }
 
     fn durable(&self) -> Result<(), Error> {
-        self.db.flush().map(|_| ()).map_err(storage)
+        self.group_commit.wait_durable(&self.db)
     }
 
     /// Returns `value`, read from the store, once everything written before it was
@@ -1089,6 +1141,37 @@ mod tests {
 
     fn seqs(page: &LogPage) -> Vec<u64> {
         page.entries.iter().map(|e| e.seq.get()).collect()
+    }
+
+    #[test]
+    fn concurrent_appends_share_flushes_and_each_returns_only_once_durable() -> Result<(), Error> {
+        let dir = tempfile::tempdir()?;
+        let store = std::sync::Arc::new(SledStore::open(dir.path())?);
+        let group = GroupId::from_bytes([3; 16]);
+        let token = AccessToken::from_bytes([7; 32]);
+        store.create_group(group, token.verifier(), LogRetention::Keep)?;
+        let epoch = Epoch::new(0).map_err(|_| Error::Corrupt("epoch"))?;
+        let expires = UnixSeconds::new(1).map_err(|_| Error::Corrupt("time"))?;
+        let writers: Vec<_> = (0..8)
+            .map(|writer| {
+                let store = store.clone();
+                std::thread::spawn(move || -> Result<Vec<u64>, Error> {
+                    (0..50)
+                        .map(|i| Ok(store.append(group, epoch, &message(&format!("{writer}/{i}"))?, expires)?.0.get()))
+                        .collect()
+                })
+            })
+            .collect();
+        let mut seqs = Vec::new();
+        for writer in writers {
+            seqs.extend(writer.join().map_err(|_| Error::Corrupt("writer panicked"))??);
+        }
+        seqs.sort_unstable();
+        assert_eq!(seqs, (0..400).collect::<Vec<u64>>(), "every append got its own place");
+        let state = store.group_commit.state.lock().map_err(|_| Error::Corrupt("lock"))?;
+        assert_eq!(state.durable, state.written, "every ticket was covered by a flush");
+        assert!(!state.flushing);
+        Ok(())
     }
 
     #[test]

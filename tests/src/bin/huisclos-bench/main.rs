@@ -27,6 +27,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+mod relay;
+mod report;
+mod sync2g;
+mod wire;
+
 use std::time::{Duration, Instant};
 
 use huisclos_core::content::{ContentBody, ContentEnvelope, EnvelopeBody, HistoryKey, Post, SealedRecord, Text};
@@ -432,12 +437,27 @@ async fn main() {
     match args.get(1).map(String::as_str) {
         Some("post") => {}
         Some("file") => return file_bench(args.get(2).map_or(1024, |v| v.parse().expect("MIB is a number"))),
+        Some("relay") => {
+            let payload = args.get(2).map_or(256, |v| v.parse().expect("BYTES is a number"));
+            return relay::round_trips_bench(payload, 3.0).await;
+        }
+        Some("wire") => return wire::wire_bench().await,
+        Some("sync2g") => {
+            return sync2g::first_sync_bench(args.get(2).map_or(1000, |v| v.parse().expect("POSTS")), 200).await;
+        }
+        Some("all") => return report::run_all(&args[2..]),
+        Some("echo-server") => return relay::echo_server(args[2].parse().expect("response length")).await,
+        Some("store") => return relay::store_bench(args.get(2).map_or(2000, |v| v.parse().expect("COUNT")), 256),
+        Some("idle") => return relay::idle_bench(args.get(2).map_or(10_000, |v| v.parse().expect("COUNT"))).await,
         Some("file-memory") => {
             let mib = args[3].parse().expect("MIB");
             return file_memory(&args[2], mib, std::path::Path::new(&args[4]));
         }
         _ => {
-            eprintln!("usage: huisclos-bench post [ITERATIONS] | huisclos-bench file [MIB]");
+            eprintln!(
+                "usage: huisclos-bench all [NAME…] | relay [BYTES] | file [MIB] | store [COUNT] | wire | idle [COUNT] \
+                 | post [ITERATIONS]"
+            );
             std::process::exit(2);
         }
     }

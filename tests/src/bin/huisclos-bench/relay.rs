@@ -1,0 +1,383 @@
+//! The relay's benchmarks: round trips against a raw quinn echo, store appends against
+//! raw sled, and the memory of idle authenticated connections.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use huisclos_protocol::access::{AccessToken, EpochVerifier};
+use huisclos_protocol::codec::Wire;
+use huisclos_protocol::frame::Padding;
+use huisclos_protocol::ids::{Epoch, GroupId, RequestId, Seq};
+use huisclos_protocol::messages::{
+    AppendMessage, Appended, CreateGroup, GroupAccess, LogRetention, MlsMessageBytes, RelayMessage, Request, Response,
+    ResponseBody,
+};
+use huisclos_tests::process::RelayProcess;
+use huisclos_transport::client::{RelayClient, TransportKind};
+use huisclos_transport::framed::{ReadDeadlines, read_frame, write_frame};
+use huisclos_transport::tls::SpkiPin;
+use rand_core::{OsRng, RngCore};
+
+/// Limits lifted so that the relay's own work is measured, not its rate limiter.
+pub(crate) const BENCH_CONFIG: &str = r#"
+[limits]
+requests_per_second = 1000000
+request_burst = 1000000
+max_connections = 20000
+idle_secs = 3600
+unauthenticated_secs = 600
+quota_bytes = 1000000000000
+"#;
+
+fn random<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    OsRng.fill_bytes(&mut bytes);
+    bytes
+}
+
+/// The frames one append and its acknowledgement put on the wire: the echo sends
+/// payloads of the same lengths, padded the same way.
+fn frame_lengths(payload: usize) -> (usize, usize) {
+    let request = Request { id: RequestId::new(1).unwrap(), body: append(group_keys().0, 0, payload).into() };
+    let response = RelayMessage::Response(Response {
+        id: RequestId::new(1).unwrap(),
+        body: ResponseBody::Appended(Appended { seq: Seq::new(1).unwrap() }),
+    });
+    (request.to_wire().len(), response.to_wire().len())
+}
+
+fn group_keys() -> (GroupAccess, EpochVerifier) {
+    let token = AccessToken::from_bytes(random());
+    let verifier = EpochVerifier::for_token(&token);
+    (GroupAccess { group: GroupId::from_bytes(random()), epoch: Epoch::ZERO, token }, verifier)
+}
+
+fn append(access: GroupAccess, counter: u64, payload: usize) -> AppendMessage {
+    // Distinct bytes each time: the relay stores an identical message once.
+    let mut message = vec![0x5a; payload];
+    message[..8].copy_from_slice(&counter.to_be_bytes());
+    AppendMessage { access, message: MlsMessageBytes::new(message).unwrap() }
+}
+
+/// Round trips per second over `secs`, summed over `clients` concurrent connections,
+/// each with one request in flight at a time.
+async fn measure(
+    clients: usize,
+    secs: f64,
+    run: impl Fn(usize, Arc<AtomicBool>, Arc<AtomicU64>) -> tokio::task::JoinHandle<()>,
+) -> f64 {
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let tasks: Vec<_> = (0..clients).map(|i| run(i, stop.clone(), done.clone())).collect();
+    // Warm-up: every connection has made some round trips.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let start_count = done.load(Ordering::SeqCst);
+    let start = Instant::now();
+    tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+    let count = done.load(Ordering::SeqCst) - start_count;
+    let elapsed = start.elapsed().as_secs_f64();
+    stop.store(true, Ordering::SeqCst);
+    for task in tasks {
+        let _ = task.await;
+    }
+    count as f64 / elapsed
+}
+
+async fn relay_round_trips(relay: &RelayProcess, clients: usize, payload: usize, secs: f64) -> f64 {
+    let key = ed25519_dalek::SigningKey::generate(&mut OsRng);
+    let first = RelayClient::connect(TransportKind::Quic, relay.address, relay.pin).await.unwrap();
+    first.create_account(&relay.invite().token().clone(), &key).await.unwrap();
+    drop(first);
+    let mut connections = Vec::new();
+    for _ in 0..clients {
+        let client = RelayClient::connect(TransportKind::Quic, relay.address, relay.pin).await.unwrap();
+        client.authenticate(&key).await.unwrap();
+        let (access, verifier) = group_keys();
+        client.request(CreateGroup { group: access.group, verifier, retention: LogRetention::Keep }).await.unwrap();
+        connections.push(Some((Arc::new(client), access)));
+    }
+    let connections = std::sync::Mutex::new(connections);
+    measure(clients, secs, |i, stop, done| {
+        let (client, access) = connections.lock().unwrap()[i].take().unwrap();
+        tokio::spawn(async move {
+            let mut counter = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                counter += 1;
+                client.request(append(access.clone(), counter, payload)).await.unwrap();
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    })
+    .await
+}
+
+/// The echo server, in its own process as the relay is: prints its port and pin,
+/// answers every frame with a frame of `response_len` bytes, until killed.
+pub(crate) async fn echo_server(response_len: usize) {
+    let certified = rcgen::generate_simple_self_signed(vec!["relay.invalid".into()]).unwrap();
+    let certificate = certified.cert.der().clone();
+    let pin = SpkiPin::of_certificate(&certificate).unwrap();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let tls = huisclos_transport::tls::server_config(certificate, key).unwrap();
+    let crypto = quinn::crypto::rustls::QuicServerConfig::try_from(tls).unwrap();
+    let mut config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
+    let mut transport = quinn::TransportConfig::default();
+    // As the relay's: 16 streams, and connections kept however long they idle.
+    transport.max_concurrent_bidi_streams(16u32.into()).max_idle_timeout(None);
+    config.transport_config(Arc::new(transport));
+    let endpoint = quinn::Endpoint::server(config, "127.0.0.1:0".parse().unwrap()).unwrap();
+    println!("{} {}", endpoint.local_addr().unwrap(), hex::encode(pin.0));
+    let response = vec![0u8; response_len];
+    while let Some(incoming) = endpoint.accept().await {
+        let response = response.clone();
+        tokio::spawn(async move {
+            let Ok(connection) = incoming.await else { return };
+            while let Ok((mut send, mut recv)) = connection.accept_bi().await {
+                let response = response.clone();
+                tokio::spawn(async move {
+                    while let Ok(Some(_)) = read_frame(&mut recv, ReadDeadlines::default()).await {
+                        if write_frame(&mut send, &response, Padding::SizeClasses).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+    }
+}
+
+async fn echo_round_trips(address: SocketAddr, pin: SpkiPin, clients: usize, request_len: usize, secs: f64) -> f64 {
+    let mut streams = Vec::new();
+    for _ in 0..clients {
+        // One endpoint per connection, as each relay client has.
+        let mut endpoint = quinn::Endpoint::client("0.0.0.0:0".parse().unwrap()).unwrap();
+        let crypto =
+            quinn::crypto::rustls::QuicClientConfig::try_from(huisclos_transport::tls::client_config(pin)).unwrap();
+        endpoint.set_default_client_config(quinn::ClientConfig::new(Arc::new(crypto)));
+        let connection = endpoint.connect(address, huisclos_transport::tls::RELAY_SERVER_NAME).unwrap().await.unwrap();
+        let stream = connection.open_bi().await.unwrap();
+        streams.push(Some((endpoint, connection, stream)));
+    }
+    let streams = std::sync::Mutex::new(streams);
+    let request = vec![0x5au8; request_len];
+    measure(clients, secs, |i, stop, done| {
+        let (endpoint, connection, (mut send, mut recv)) = streams.lock().unwrap()[i].take().unwrap();
+        let request = request.clone();
+        tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                write_frame(&mut send, &request, Padding::SizeClasses).await.unwrap();
+                read_frame(&mut recv, ReadDeadlines::default()).await.unwrap();
+                done.fetch_add(1, Ordering::Relaxed);
+            }
+            drop((connection, endpoint));
+        })
+    })
+    .await
+}
+
+/// Starts the echo server in a child process: the child, its address and its pin.
+async fn spawn_echo(response_len: usize) -> (tokio::process::Child, SocketAddr, SpkiPin) {
+    let exe = std::env::current_exe().unwrap();
+    let mut echo = tokio::process::Command::new(&exe)
+        .args(["echo-server", &response_len.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    {
+        use tokio::io::AsyncBufReadExt;
+        let mut out = tokio::io::BufReader::new(echo.stdout.take().unwrap());
+        out.read_line(&mut line).await.unwrap();
+    }
+    let (address, pin) = line.trim().split_once(' ').unwrap();
+    let address: SocketAddr = address.parse().unwrap();
+    let pin = SpkiPin(hex::decode(pin).unwrap().try_into().unwrap());
+    (echo, address, pin)
+}
+
+/// Benchmark 1: appends acknowledged per second from 1, 16 and 256 clients over QUIC
+/// on loopback, against a raw quinn echo of frames of the same lengths.
+pub(crate) async fn round_trips_bench(payload: usize, secs: f64) {
+    let (request_len, response_len) = frame_lengths(payload);
+    let (mut echo, address, pin) = spawn_echo(response_len).await;
+
+    println!(
+        "relay round trips: an append of a {payload}-byte MLS message and its acknowledgement (request frame \
+         {request_len} bytes, answer {response_len} before padding), each client one request at a time, over QUIC on \
+         loopback, {secs} s per row; ceiling: a raw quinn echo of the same frame lengths, in its own process as the \
+         relay is. Relay limits lifted for the run (requests per second, burst)."
+    );
+    println!();
+    println!("| clients | relay appends/s | raw quinn echo/s | ratio | target ≥ 0.50 |");
+    println!("|---:|---:|---:|---:|---|");
+    for clients in [1usize, 16, 256] {
+        let relay = RelayProcess::start_with_config(BENCH_CONFIG);
+        let relayed = relay_round_trips(&relay, clients, payload, secs).await;
+        drop(relay);
+        let echoed = echo_round_trips(address, pin, clients, request_len, secs).await;
+        let ratio = relayed / echoed;
+        println!(
+            "| {clients} | {relayed:.0} | {echoed:.0} | {ratio:.2} | {} |",
+            if ratio >= 0.5 { "met" } else { "missed" }
+        );
+    }
+    let _ = echo.kill().await;
+}
+
+/// Benchmark 5: durable appends per second in the relay's store, against raw sled
+/// inserting the same bytes and flushing after each.
+pub(crate) fn store_bench(count: usize, payload: usize) {
+    use huisclos_relay::store::RelayStore;
+    use huisclos_relay::store::sled_store::SledStore;
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(&dir.path().join("store")).unwrap();
+    let (access, verifier) = group_keys();
+    store.create_group(access.group, verifier, LogRetention::Keep).unwrap();
+    let expires = huisclos_protocol::ids::UnixSeconds::new(4_000_000_000).unwrap();
+    let message = |i: u64| append(access.clone(), i, payload).message;
+    for i in 0..100 {
+        store.append(access.group, Epoch::ZERO, &message(i), expires).unwrap();
+    }
+    let start = Instant::now();
+    for i in 100..100 + count as u64 {
+        store.append(access.group, Epoch::ZERO, &message(i), expires).unwrap();
+    }
+    let relay = count as f64 / start.elapsed().as_secs_f64();
+
+    let raw_dir = tempfile::tempdir().unwrap();
+    let db = sled::Config::new().path(raw_dir.path()).mode(sled::Mode::HighThroughput).open().unwrap();
+    let tree = db.open_tree("log").unwrap();
+    for i in 0..100u64 {
+        tree.insert(i.to_be_bytes(), message(i).as_bytes()).unwrap();
+        db.flush().unwrap();
+    }
+    let start = Instant::now();
+    for i in 100..100 + count as u64 {
+        tree.insert(i.to_be_bytes(), message(i).as_bytes()).unwrap();
+        db.flush().unwrap();
+    }
+    let raw = count as f64 / start.elapsed().as_secs_f64();
+    println!(
+        "relay store: {count} appends of a {payload}-byte message, each durable (flushed) before the next, one \
+         thread; ceiling: raw sled inserting the same bytes under a sequence key and flushing after each"
+    );
+    println!();
+    println!("| path | appends/s | ratio |");
+    println!("|---|---:|---:|");
+    println!("| raw sled insert + flush (ceiling) | {raw:.0} | 1.00 |");
+    println!(
+        "| relay store append (transaction over log, dedup and group row; flush) | {relay:.0} | {:.2} |",
+        relay / raw
+    );
+}
+
+fn resident_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap()
+}
+
+/// Opens `count` connections at once, 64 at a time, with `open`.
+async fn open_many<T: Send + 'static, F>(count: usize, open: impl Fn() -> F) -> (Vec<T>, Duration)
+where
+    F: std::future::Future<Output = T> + Send + 'static,
+{
+    let mut opened = Vec::with_capacity(count);
+    let started = Instant::now();
+    for batch in (0..count).collect::<Vec<_>>().chunks(64) {
+        let tasks: Vec<_> = batch.iter().map(|_| tokio::spawn(open())).collect();
+        for task in tasks {
+            opened.push(task.await.unwrap());
+        }
+    }
+    (opened, started.elapsed())
+}
+
+/// Benchmark 8: the relay's resident memory with `count` idle authenticated
+/// connections, per connection; beside it, a bare quinn server (the echo) holding as
+/// many idle connections, each with one stream open and one frame exchanged.
+pub(crate) async fn idle_bench(count: usize) {
+    let relay = RelayProcess::start_with_config(BENCH_CONFIG);
+    let key = ed25519_dalek::SigningKey::generate(&mut OsRng);
+    let first = RelayClient::connect(TransportKind::Quic, relay.address, relay.pin).await.unwrap();
+    first.create_account(&relay.invite().token().clone(), &key).await.unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let before = resident_kib(relay.pid());
+    let key = Arc::new(key);
+    let (address, pin) = (relay.address, relay.pin);
+    let (clients, opened) = open_many(count, || {
+        let key = key.clone();
+        async move {
+            let client = RelayClient::connect(TransportKind::Quic, address, pin).await.unwrap();
+            client.authenticate(&key).await.unwrap();
+            client
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after = resident_kib(relay.pid());
+    drop(clients);
+    drop(first);
+    drop(relay);
+
+    let (mut echo, address, pin) = spawn_echo(16).await;
+    let echo_pid = echo.id().unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let echo_before = resident_kib(echo_pid);
+    let endpoint = {
+        let mut endpoint = quinn::Endpoint::client("0.0.0.0:0".parse().unwrap()).unwrap();
+        let crypto =
+            quinn::crypto::rustls::QuicClientConfig::try_from(huisclos_transport::tls::client_config(pin)).unwrap();
+        endpoint.set_default_client_config(quinn::ClientConfig::new(Arc::new(crypto)));
+        endpoint
+    };
+    let (echoes, echo_opened) = open_many(count, || {
+        let endpoint = endpoint.clone();
+        async move {
+            let connection =
+                endpoint.connect(address, huisclos_transport::tls::RELAY_SERVER_NAME).unwrap().await.unwrap();
+            let (mut send, mut recv) = connection.open_bi().await.unwrap();
+            write_frame(&mut send, &[0u8; 64], Padding::SizeClasses).await.unwrap();
+            read_frame(&mut recv, ReadDeadlines::default()).await.unwrap();
+            (connection, send, recv)
+        }
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let echo_after = resident_kib(echo_pid);
+    drop(echoes);
+    let _ = echo.kill().await;
+
+    let per = |before: u64, after: u64| after.saturating_sub(before) as f64 / count as f64;
+    let relay_per = per(before, after);
+    println!(
+        "idle connections: {count} over QUIC on loopback, opened 64 at a time ({:.1} s for the relay, {:.1} s for \
+         the bare server), resident memory (VmRSS) of the server process before and 3 s after. Relay: each \
+         connection authenticated as a device. Bare quinn: the echo server, each connection with one stream open \
+         and one frame exchanged — what QUIC itself holds per connection in the same library",
+        opened.as_secs_f64(),
+        echo_opened.as_secs_f64()
+    );
+    println!();
+    println!("| server | RSS before | RSS after | per idle connection | target < 16 KiB |");
+    println!("|---|---:|---:|---:|---|");
+    println!(
+        "| relay | {:.1} MiB | {:.1} MiB | {relay_per:.1} KiB | {} |",
+        before as f64 / 1024.0,
+        after as f64 / 1024.0,
+        if relay_per < 16.0 { "met" } else { "missed" }
+    );
+    println!(
+        "| bare quinn echo (reference) | {:.1} MiB | {:.1} MiB | {:.1} KiB | — |",
+        echo_before as f64 / 1024.0,
+        echo_after as f64 / 1024.0,
+        per(echo_before, echo_after)
+    );
+}

@@ -1,0 +1,68 @@
+//! Benchmark 6: a lawyer's first sync of a space that already holds 1,000 posts, over
+//! the emulated 2G link (64 kbit/s each way, 800 ms round trip, 5 % loss), against the
+//! raw byte time of what crossed the link.
+
+use std::time::Instant;
+
+use huisclos_core::space::{HistoryMode, Policy, Role, SpaceDescription, SpaceName};
+use huisclos_tests::netem::{Link, LinkConfig};
+use huisclos_tests::process::{Person, RelayProcess};
+
+pub(crate) async fn first_sync_bench(posts: usize, text_len: usize) {
+    let relay = RelayProcess::start();
+    let link = Link::start(relay.address, relay.tcp_address, LinkConfig::poor_2g(2026)).await;
+    let mut alice = Person::join(&relay, "Alice").await;
+    let mut bob = Person::join_via(&relay, "Bob", vec![link.address()]).await;
+    let space = alice
+        .engine
+        .create_space(
+            SpaceName::new("Case 207").unwrap(),
+            SpaceDescription::new("").unwrap(),
+            Policy::Confidential,
+            HistoryMode::Keep,
+        )
+        .unwrap();
+    for n in 0..posts {
+        let text: String =
+            format!("Statement {n}: ").chars().chain("the witness saw ".chars().cycle()).take(text_len).collect();
+        alice.engine.post(&space, &text).unwrap();
+    }
+    alice.sync().await;
+    alice.engine.invite(&space, &bob.engine.contact_card().unwrap(), Role::Reader).unwrap();
+    alice.sync().await;
+
+    // Bob's first sync of the space: the invitation, his acceptance, then the history.
+    let (start, bytes, lost) = (Instant::now(), link.bytes(), link.lost());
+    bob.sync().await;
+    bob.engine.accept_invitation(&space).unwrap();
+    let mut rounds = 0;
+    while bob.texts(&space).len() < posts && rounds < 20 {
+        bob.sync().await;
+        rounds += 1;
+    }
+    let taken = start.elapsed();
+    let crossed = link.bytes() - bytes;
+    assert_eq!(bob.texts(&space).len(), posts, "every post arrived");
+    let raw = link.config().raw_byte_time(crossed);
+    let plaintext = (posts * text_len) as u64;
+    let ratio = taken.as_secs_f64() / raw.as_secs_f64();
+    println!(
+        "first sync of a space holding {posts} posts of {text_len} bytes, over the emulated link (64 kbit/s each \
+         way, 800 ms round trip, 5 % loss, seeded) to the real relay binary over QUIC: from the invitation to the \
+         last post shown; ceiling: the raw byte time of the bytes that crossed the link"
+    );
+    println!();
+    println!(
+        "| time | bytes on the link | raw byte time | ratio | target ≤ 2× | plaintext raw byte time | packets lost |"
+    );
+    println!("|---:|---:|---:|---:|---|---:|---:|");
+    println!(
+        "| {:.1} s | {crossed} ({:.0} per post) | {:.1} s | {ratio:.2}× | {} | {:.1} s | {} |",
+        taken.as_secs_f64(),
+        crossed as f64 / posts as f64,
+        raw.as_secs_f64(),
+        if ratio <= 2.0 { "met" } else { "missed" },
+        link.config().raw_byte_time(plaintext).as_secs_f64(),
+        link.lost() - lost
+    );
+}
