@@ -27,6 +27,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+mod mls;
 mod relay;
 mod report;
 mod sync2g;
@@ -442,6 +443,14 @@ async fn main() {
             return relay::round_trips_bench(payload, 3.0).await;
         }
         Some("wire") => return wire::wire_bench().await,
+        Some("mls") => {
+            let sizes: Vec<usize> = if args.len() > 2 {
+                args[2..].iter().map(|v| v.parse().expect("LEAVES")).collect()
+            } else {
+                vec![10, 100, 1000, 10_000]
+            };
+            return mls::mls_bench(&sizes);
+        }
         Some("sync2g") => {
             return sync2g::first_sync_bench(args.get(2).map_or(1000, |v| v.parse().expect("POSTS")), 200).await;
         }
