@@ -443,6 +443,14 @@ async fn main() {
             return relay::round_trips_bench(payload, 3.0).await;
         }
         Some("wire") => return wire::wire_bench().await,
+        Some("fanout") => {
+            let sizes: Vec<usize> = if args.len() > 2 {
+                args[2..].iter().map(|v| v.parse().expect("DEVICES")).collect()
+            } else {
+                vec![10, 100, 1000]
+            };
+            return relay::fanout_bench(&sizes, 256).await;
+        }
         Some("mls") => {
             let sizes: Vec<usize> = if args.len() > 2 {
                 args[2..].iter().map(|v| v.parse().expect("LEAVES")).collect()

@@ -206,7 +206,8 @@ fn run<S: Stack>(stack: &S, leaves: usize, repeats: u32) -> Times {
         receive(&mut receiver, &wire(&commit));
 
         let start = Instant::now();
-        let bundle = committer.self_update(&committer_provider, &committer_signer, LeafNodeParameters::default()).unwrap();
+        let bundle =
+            committer.self_update(&committer_provider, &committer_signer, LeafNodeParameters::default()).unwrap();
         committer.merge_pending_commit(&committer_provider).unwrap();
         durable(&committer_vault);
         times.commit += start.elapsed();
@@ -243,7 +244,13 @@ pub(crate) fn mls_bench(sizes: &[usize]) {
     println!("|---:|---:|---:|---:|---:|---:|---:|---|");
     let mut process_at_largest = None;
     for &leaves in sizes {
-        let repeats = if leaves >= 10_000 { 2 } else if leaves >= 1000 { 3 } else { 10 };
+        let repeats = if leaves >= 10_000 {
+            2
+        } else if leaves >= 1000 {
+            3
+        } else {
+            10
+        };
         let bare = run(&Bare, leaves, repeats);
         let core = run(&Core, leaves, repeats);
         let pair = |c: Duration, b: Duration| format!("{:.2} / {:.2} ({:.2}×)", ms(c), ms(b), ms(c) / ms(b));

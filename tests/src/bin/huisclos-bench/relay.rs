@@ -381,3 +381,124 @@ pub(crate) async fn idle_bench(count: usize) {
         per(echo_before, echo_after)
     );
 }
+
+/// Benchmark 2: from one append to its receipt on every device of a group of
+/// `devices` lightweight devices (protocol clients without MLS, each subscribed): the
+/// relay pushes `LogAdvanced` to each, and each fetches the new entry. Ceiling: the
+/// same number of connections to the bare quinn echo, each making one round trip of
+/// the fetch's frame lengths at the same moment.
+pub(crate) async fn fanout_bench(sizes: &[usize], payload: usize) {
+    use huisclos_protocol::ids::PageLimit;
+    use huisclos_protocol::messages::{Event, FetchLog, Subscribe};
+    let (request_len, response_len) = frame_lengths(payload);
+    let (mut echo, echo_address, echo_pin) = spawn_echo(response_len + payload).await;
+    println!(
+        "fan-out: a {payload}-byte message appended by one device, until every device of the group has its \
+         `LogAdvanced` push and has fetched the entry (lightweight devices: protocol clients over QUIC, no MLS), \
+         median of 5 posts; ceiling: as many connections to the bare quinn echo each making one round trip of the \
+         same frame lengths, all at once"
+    );
+    println!();
+    println!("| devices | relay: post to last receipt | raw quinn: all round trips | ratio (quinn / relay) |");
+    println!("|---:|---:|---:|---:|");
+    for &devices in sizes {
+        let relay = RelayProcess::start_with_config(BENCH_CONFIG);
+        let key = Arc::new(ed25519_dalek::SigningKey::generate(&mut OsRng));
+        let poster = RelayClient::connect(TransportKind::Quic, relay.address, relay.pin).await.unwrap();
+        poster.create_account(&relay.invite().token().clone(), &key).await.unwrap();
+        let (access, verifier) = group_keys();
+        poster.request(CreateGroup { group: access.group, verifier, retention: LogRetention::Keep }).await.unwrap();
+        let (address, pin) = (relay.address, relay.pin);
+        let (readers, _) = open_many(devices, || {
+            let (key, access) = (key.clone(), access.clone());
+            async move {
+                let client = RelayClient::connect(TransportKind::Quic, address, pin).await.unwrap();
+                client.authenticate(&key).await.unwrap();
+                let groups = huisclos_protocol::codec::BoundedVec::new(vec![access]).unwrap();
+                client.request(Subscribe { groups }).await.unwrap();
+                Arc::new(client)
+            }
+        })
+        .await;
+        let mut relay_times = Vec::new();
+        for post in 0..6u64 {
+            let start = Instant::now();
+            let waits: Vec<_> = readers
+                .iter()
+                .map(|reader| {
+                    let (reader, access) = (reader.clone(), access.clone());
+                    tokio::spawn(async move {
+                        loop {
+                            match reader.next_event(Duration::from_secs(30)).await {
+                                Some(Event::LogAdvanced(_)) => break,
+                                Some(_) => continue,
+                                None => panic!("no push within 30 s"),
+                            }
+                        }
+                        let fetch =
+                            FetchLog { access, from: Seq::new(post).unwrap(), limit: PageLimit::new(1).unwrap() };
+                        reader.request(fetch).await.unwrap();
+                    })
+                })
+                .collect();
+            poster.request(append(access.clone(), post, payload)).await.unwrap();
+            for wait in waits {
+                wait.await.unwrap();
+            }
+            // The first post warms every connection up; it is not counted.
+            if post > 0 {
+                relay_times.push(start.elapsed());
+            }
+        }
+        drop(readers);
+        drop(relay);
+
+        let (echoes, _) = open_many(devices, || async move {
+            let mut endpoint = quinn::Endpoint::client("0.0.0.0:0".parse().unwrap()).unwrap();
+            let crypto =
+                quinn::crypto::rustls::QuicClientConfig::try_from(huisclos_transport::tls::client_config(echo_pin))
+                    .unwrap();
+            endpoint.set_default_client_config(quinn::ClientConfig::new(Arc::new(crypto)));
+            let connection =
+                endpoint.connect(echo_address, huisclos_transport::tls::RELAY_SERVER_NAME).unwrap().await.unwrap();
+            let (send, recv) = connection.open_bi().await.unwrap();
+            Arc::new(tokio::sync::Mutex::new((endpoint, connection, send, recv)))
+        })
+        .await;
+        let mut echo_times = Vec::new();
+        for round in 0..6 {
+            let start = Instant::now();
+            let trips: Vec<_> = echoes
+                .iter()
+                .map(|echo| {
+                    let echo = echo.clone();
+                    tokio::spawn(async move {
+                        let mut echo = echo.lock().await;
+                        let (_, _, send, recv) = &mut *echo;
+                        write_frame(send, &vec![0x5a; request_len], Padding::SizeClasses).await.unwrap();
+                        read_frame(recv, ReadDeadlines::default()).await.unwrap();
+                    })
+                })
+                .collect();
+            for trip in trips {
+                trip.await.unwrap();
+            }
+            if round > 0 {
+                echo_times.push(start.elapsed());
+            }
+        }
+        drop(echoes);
+        let median = |mut times: Vec<Duration>| {
+            times.sort();
+            times[times.len() / 2]
+        };
+        let (relayed, echoed) = (median(relay_times), median(echo_times));
+        println!(
+            "| {devices} | {:.1} ms | {:.1} ms | {:.2} |",
+            relayed.as_secs_f64() * 1000.0,
+            echoed.as_secs_f64() * 1000.0,
+            echoed.as_secs_f64() / relayed.as_secs_f64()
+        );
+    }
+    let _ = echo.kill().await;
+}

@@ -8,6 +8,7 @@ use std::process::Command;
 /// The benchmarks in the order the issue numbers them, with their arguments.
 const SUITE: &[(&str, &str, &[&str])] = &[
     ("1", "Relay round trips against raw quinn", &["relay", "256"]),
+    ("2", "Fan-out to every device of a space", &["fanout"]),
     ("3", "MLS operations, core against bare openmls", &["mls"]),
     ("4", "File pipeline against raw ChaCha20-Poly1305, and memory", &["file", "1024"]),
     ("5", "Relay store appends against raw sled", &["store", "2000"]),
