@@ -27,8 +27,22 @@ fn namespace(label: &str) -> String {
     format!("mls/{label}")
 }
 
+/// Every MLS key and value is stored as CBOR: binary, and self-describing as openmls's
+/// serde types need (some are read back through `deserialize_any`, which postcard
+/// cannot do). A ratchet tree of 10,000 leaves is megabytes; JSON, which writes each
+/// byte as a decimal number, made every commit several times slower to store and load.
+fn encode(value: &impl Serialize) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    ciborium::into_writer(value, &mut out).map_err(|_| CoreError::Store("an MLS value did not serialise".into()))?;
+    Ok(out)
+}
+
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &'static str) -> Result<T> {
+    ciborium::from_reader(bytes).map_err(|_| CoreError::CorruptProfile(what))
+}
+
 fn key_bytes(key: &impl Serialize) -> Result<Vec<u8>> {
-    serde_json::to_vec(key).map_err(|_| CoreError::Store("an MLS key did not serialise".into()))
+    encode(key)
 }
 
 impl MlsStorage {
@@ -43,18 +57,14 @@ impl MlsStorage {
     }
 
     fn write(&self, label: &str, key: &impl Serialize, value: &impl Serialize) -> Result<()> {
-        let value = zeroize::Zeroizing::new(
-            serde_json::to_vec(value).map_err(|_| CoreError::Store("an MLS value did not serialise".into()))?,
-        );
+        let value = zeroize::Zeroizing::new(encode(value)?);
         self.vault.put(&namespace(label), &key_bytes(key)?, &value)
     }
 
     fn read<T: Entity<V>>(&self, label: &str, key: &impl Serialize) -> Result<Option<T>> {
         match self.vault.get(&namespace(label), &key_bytes(key)?)? {
             None => Ok(None),
-            Some(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|_| CoreError::CorruptProfile("a stored MLS value does not parse")),
+            Some(bytes) => decode(&bytes, "a stored MLS value does not parse").map(Some),
         }
     }
 
@@ -63,12 +73,11 @@ impl MlsStorage {
         Ok(())
     }
 
-    /// A list stored as one value: the JSON encodings of its items.
+    /// A list stored as one value: the encodings of its items.
     fn read_list(&self, label: &str, key: &impl Serialize) -> Result<Vec<Vec<u8>>> {
         match self.vault.get(&namespace(label), &key_bytes(key)?)? {
             None => Ok(Vec::new()),
-            Some(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|_| CoreError::CorruptProfile("a stored MLS list does not parse")),
+            Some(bytes) => decode(&bytes, "a stored MLS list does not parse"),
         }
     }
 
@@ -79,9 +88,7 @@ impl MlsStorage {
     fn parse_items<T: serde::de::DeserializeOwned>(items: Vec<Vec<u8>>) -> Result<Vec<T>> {
         items
             .iter()
-            .map(|item| {
-                serde_json::from_slice(item).map_err(|_| CoreError::CorruptProfile("a stored MLS item does not parse"))
-            })
+            .map(|item| decode(item, "a stored MLS item does not parse"))
             .collect()
     }
 }
@@ -96,7 +103,7 @@ fn epoch_key(group_id: &impl Serialize, epoch: &impl Serialize, leaf_index: u32)
 }
 
 fn serialized(value: &impl Serialize) -> Result<Vec<u8>> {
-    serde_json::to_vec(value).map_err(|_| CoreError::Store("an MLS value did not serialise".into()))
+    encode(value)
 }
 
 impl StorageProvider<V> for MlsStorage {
@@ -268,8 +275,7 @@ impl StorageProvider<V> for MlsStorage {
         let key = epoch_key(group_id, epoch, leaf_index)?;
         match self.vault.get(&namespace("epoch_key_pairs"), &key_bytes(&key)?)? {
             None => Ok(Vec::new()),
-            Some(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|_| CoreError::CorruptProfile("stored MLS epoch key pairs do not parse")),
+            Some(bytes) => decode(&bytes, "stored MLS epoch key pairs do not parse"),
         }
     }
 
