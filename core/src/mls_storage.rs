@@ -86,10 +86,7 @@ impl MlsStorage {
     }
 
     fn parse_items<T: serde::de::DeserializeOwned>(items: Vec<Vec<u8>>) -> Result<Vec<T>> {
-        items
-            .iter()
-            .map(|item| decode(item, "a stored MLS item does not parse"))
-            .collect()
+        items.iter().map(|item| decode(item, "a stored MLS item does not parse")).collect()
     }
 }
 
