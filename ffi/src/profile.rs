@@ -205,6 +205,15 @@ pub struct Profile {
     inner: Arc<Inner>,
 }
 
+/// A profile the app lets go of stops its watching connection (which holds the engine
+/// otherwise, for ever).
+impl Drop for Profile {
+    fn drop(&mut self) {
+        self.inner.stop_watching.store(true, Ordering::SeqCst);
+        self.inner.wake.notify_one();
+    }
+}
+
 impl std::fmt::Debug for Profile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Profile").field("dir", &self.inner.dir).finish_non_exhaustive()
