@@ -199,6 +199,12 @@ impl MachineCell for SharedEngine {
     }
 }
 
+/// What will unlock a profile being created.
+enum NewSecret {
+    Passphrase(Passphrase),
+    Keystore(Arc<dyn Keystore>),
+}
+
 /// One person's profile on this device.
 #[derive(uniffi::Object)]
 pub struct Profile {
@@ -237,31 +243,28 @@ impl Profile {
         })
     }
 
-    fn create(dir: &str, name: &str, unlock: &Unlock, keystore: Option<Arc<dyn Keystore>>) -> Result<Arc<Self>> {
+    /// Creates a new profile in `dir` (restored from `words`, if given), unlocked by a
+    /// passphrase or by a random key the keystore keeps. Everything is checked before
+    /// the keystore is asked to keep a key, so a refused call leaves nothing behind.
+    fn create(dir: &str, name: &str, words: Option<&RecoveryWords>, secret: NewSecret) -> Result<Arc<Self>> {
         let path = PathBuf::from(dir);
         let name = DisplayName::new(name)?;
         if Vault::exists(&path) {
             return Err(CoreError::ProfileExists(dir.to_owned()).into());
         }
-        let vault = Vault::create(&path, unlock, KdfParams::DEFAULT)?;
-        let engine = Engine::create(Arc::new(vault), name)?;
-        Ok(Self::from_engine(path, engine, keystore))
-    }
-
-    fn recover(
-        dir: &str,
-        name: &str,
-        words: &RecoveryWords,
-        unlock: &Unlock,
-        keystore: Option<Arc<dyn Keystore>>,
-    ) -> Result<Arc<Self>> {
-        let path = PathBuf::from(dir);
-        let name = DisplayName::new(name)?;
-        if Vault::exists(&path) {
-            return Err(CoreError::ProfileExists(dir.to_owned()).into());
-        }
-        let vault = Vault::create(&path, unlock, KdfParams::DEFAULT)?;
-        let engine = Engine::recover(Arc::new(vault), name, words)?;
+        let (unlock, keystore) = match secret {
+            NewSecret::Passphrase(passphrase) => (Unlock::Passphrase(passphrase), None),
+            NewSecret::Keystore(keystore) => {
+                let key = StorageKey::generate();
+                keystore.store_key(dir.to_owned(), key.expose_secret().to_vec())?;
+                (Unlock::Keystore(key), Some(keystore))
+            }
+        };
+        let vault = Arc::new(Vault::create(&path, &unlock, KdfParams::DEFAULT)?);
+        let engine = match words {
+            Some(words) => Engine::recover(vault, name, words)?,
+            None => Engine::create(vault, name)?,
+        };
         Ok(Self::from_engine(path, engine, keystore))
     }
 
@@ -290,20 +293,14 @@ impl Profile {
     /// stretched from `passphrase` with Argon2id.
     #[uniffi::constructor]
     pub fn create_with_passphrase(dir: String, name: String, passphrase: String) -> Result<Arc<Self>> {
-        let unlock = Unlock::Passphrase(Passphrase::new(passphrase));
-        Self::create(&dir, &name, &unlock, None)
+        Self::create(&dir, &name, None, NewSecret::Passphrase(Passphrase::new(passphrase)))
     }
 
     /// Creates a new profile in `dir` whose storage key is random and kept by the
     /// platform keystore under the name `dir`.
     #[uniffi::constructor]
     pub fn create_with_keystore(dir: String, name: String, keystore: Arc<dyn Keystore>) -> Result<Arc<Self>> {
-        if Vault::exists(Path::new(&dir)) {
-            return Err(CoreError::ProfileExists(dir).into());
-        }
-        let key = StorageKey::generate();
-        keystore.store_key(dir.clone(), key.expose_secret().to_vec())?;
-        Self::create(&dir, &name, &Unlock::Keystore(key), Some(keystore))
+        Self::create(&dir, &name, None, NewSecret::Keystore(keystore))
     }
 
     /// Restores an identity from its 24 recovery words into a new profile in `dir`,
@@ -312,7 +309,7 @@ impl Profile {
     #[uniffi::constructor]
     pub fn recover_with_passphrase(dir: String, name: String, words: String, passphrase: String) -> Result<Arc<Self>> {
         let words = RecoveryWords::parse(&Zeroizing::new(words))?;
-        Self::recover(&dir, &name, &words, &Unlock::Passphrase(Passphrase::new(passphrase)), None)
+        Self::create(&dir, &name, Some(&words), NewSecret::Passphrase(Passphrase::new(passphrase)))
     }
 
     /// As `recover_with_passphrase`, with the storage key held by the keystore.
@@ -324,12 +321,7 @@ impl Profile {
         keystore: Arc<dyn Keystore>,
     ) -> Result<Arc<Self>> {
         let words = RecoveryWords::parse(&Zeroizing::new(words))?;
-        if Vault::exists(Path::new(&dir)) {
-            return Err(CoreError::ProfileExists(dir).into());
-        }
-        let key = StorageKey::generate();
-        keystore.store_key(dir.clone(), key.expose_secret().to_vec())?;
-        Self::recover(&dir, &name, &words, &Unlock::Keystore(key), Some(keystore))
+        Self::create(&dir, &name, Some(&words), NewSecret::Keystore(keystore))
     }
 
     /// Opens the profile in `dir` with its passphrase. The profile's duress
