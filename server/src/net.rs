@@ -32,9 +32,12 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const STREAM_RECEIVE_WINDOW: u32 = 2 << 20;
 const CONNECTION_RECEIVE_WINDOW: u32 = 8 << 20;
 
-/// An answer or event to write, with the in-flight permit of the request it answers,
-/// released only once it is written: a peer that stops reading runs out of permits.
-type Outgoing = (RelayMessage, Option<OwnedSemaphorePermit>);
+/// An answer or event to write, already encoded, with the in-flight permit of the
+/// request it answers, released only once it is written: a peer that stops reading runs
+/// out of permits. Encoded by whoever produced it, so the channel's slots stay small
+/// (the channel allocates a block of them per stream, idle or not) and the encoding
+/// runs on the handlers' tasks rather than the one writer.
+type Outgoing = (Vec<u8>, Option<OwnedSemaphorePermit>);
 
 static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 
@@ -274,10 +277,9 @@ async fn serve_stream<S, R, W>(
                     Some(outgoing) => vec![outgoing],
                     None => break,
                 },
-                () = sink.ready() => sink.drain().into_iter().map(|event| (RelayMessage::Event(event), None)).collect(),
+                () = sink.ready() => sink.drain().into_iter().map(|event| (RelayMessage::Event(event).to_wire(), None)).collect(),
             };
-            for (message, permit) in batch {
-                let payload = message.to_wire();
+            for (payload, permit) in batch {
                 let written =
                     tokio::time::timeout(write_deadline, write_frame(&mut writer, &payload, Padding::SizeClasses));
                 match written.await {
@@ -311,7 +313,7 @@ async fn serve_stream<S, R, W>(
                     id: RequestId::ZERO,
                     error: RelayError::UnsupportedVersion { supported: PROTOCOL_VERSION },
                 };
-                let _ = answers.try_send((RelayMessage::Failure(refusal), None));
+                let _ = answers.try_send((RelayMessage::Failure(refusal).to_wire(), None));
                 version_mismatch = true;
                 break;
             }
@@ -357,9 +359,11 @@ async fn serve_stream<S, R, W>(
             continue;
         };
         if is_sequential(&request.body) {
-            let answer = relay.handle(&connection, &stream, request).await;
+            // Boxed: the handler's state exists only while it runs, instead of making
+            // every idle stream's task as large as the largest handler.
+            let answer = Box::pin(relay.handle(&connection, &stream, request)).await;
             tokio::select! {
-                sent = answers.send((answer, Some(permit))) => if sent.is_err() { break },
+                sent = answers.send((answer.to_wire(), Some(permit))) => if sent.is_err() { break },
                 _ = closed.changed() => break,
             }
         } else {
@@ -371,7 +375,7 @@ async fn serve_stream<S, R, W>(
                 let answer = relay.handle(&connection, &stream, request).await;
                 // Blocks only while the writer is behind; the permit stays held, so the
                 // peer cannot start more work than `in_flight_per_connection`.
-                let _ = answers.send((answer, Some(permit))).await;
+                let _ = answers.send((answer.to_wire(), Some(permit))).await;
             });
         }
     }
@@ -394,7 +398,7 @@ async fn send_or_close(
     message: RelayMessage,
 ) -> bool {
     tokio::select! {
-        sent = answers.send((message, None)) => sent.is_ok(),
+        sent = answers.send((message.to_wire(), None)) => sent.is_ok(),
         _ = closed.changed() => false,
     }
 }

@@ -64,7 +64,19 @@ impl RelayProcess {
         std::fs::create_dir_all(&data_dir).expect("data dir");
         let config_path = dir.path().join("relay.toml");
         std::fs::write(&config_path, config).expect("config file");
-        let mut child = Command::new(relay_binary())
+        // A profiler may wrap the relay (`HUISCLOS_RELAY_WRAPPER="heaptrack"`, say);
+        // then `pid()` is the wrapper's.
+        let wrapper = std::env::var("HUISCLOS_RELAY_WRAPPER").unwrap_or_default();
+        let mut words = wrapper.split_whitespace();
+        let mut command = match words.next() {
+            Some(program) => {
+                let mut command = Command::new(program);
+                command.args(words).arg(relay_binary());
+                command
+            }
+            None => Command::new(relay_binary()),
+        };
+        let mut child = command
             .arg("--config")
             .arg(&config_path)
             .arg("--data-dir")

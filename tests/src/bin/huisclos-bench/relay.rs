@@ -300,22 +300,26 @@ where
     (opened, started.elapsed())
 }
 
-/// Benchmark 8: the relay's resident memory with `count` idle authenticated
-/// connections, per connection; beside it, a bare quinn server (the echo) holding as
-/// many idle connections, each with one stream open and one frame exchanged.
-pub(crate) async fn idle_bench(count: usize) {
+/// A fresh relay's resident memory before and 3 s after `count` devices connected over
+/// `kind` and authenticated, and how long opening them took.
+async fn relay_idle(kind: TransportKind, count: usize) -> (u64, u64, Duration) {
     let relay = RelayProcess::start_with_config(BENCH_CONFIG);
     let key = ed25519_dalek::SigningKey::generate(&mut OsRng);
     let first = RelayClient::connect(TransportKind::Quic, relay.address, relay.pin).await.unwrap();
     first.create_account(&relay.invite().token().clone(), &key).await.unwrap();
+    drop(first);
     tokio::time::sleep(Duration::from_secs(1)).await;
     let before = resident_kib(relay.pid());
     let key = Arc::new(key);
-    let (address, pin) = (relay.address, relay.pin);
+    let address = match kind {
+        TransportKind::Quic => relay.address,
+        TransportKind::Tcp => relay.tcp_address,
+    };
+    let pin = relay.pin;
     let (clients, opened) = open_many(count, || {
         let key = key.clone();
         async move {
-            let client = RelayClient::connect(TransportKind::Quic, address, pin).await.unwrap();
+            let client = RelayClient::connect(kind, address, pin).await.unwrap();
             client.authenticate(&key).await.unwrap();
             client
         }
@@ -324,8 +328,16 @@ pub(crate) async fn idle_bench(count: usize) {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let after = resident_kib(relay.pid());
     drop(clients);
-    drop(first);
-    drop(relay);
+    (before, after, opened)
+}
+
+/// Benchmark 8: the relay's resident memory with `count` idle authenticated
+/// connections, per connection, over QUIC and over TCP+TLS (each on a fresh relay);
+/// beside them, a bare quinn server (the echo) holding as many idle connections, each
+/// with one stream open and one frame exchanged.
+pub(crate) async fn idle_bench(count: usize) {
+    let (before, after, opened) = relay_idle(TransportKind::Quic, count).await;
+    let (tcp_before, tcp_after, tcp_opened) = relay_idle(TransportKind::Tcp, count).await;
 
     let (mut echo, address, pin) = spawn_echo(16).await;
     let echo_pid = echo.id().unwrap();
@@ -356,24 +368,28 @@ pub(crate) async fn idle_bench(count: usize) {
     let _ = echo.kill().await;
 
     let per = |before: u64, after: u64| after.saturating_sub(before) as f64 / count as f64;
-    let relay_per = per(before, after);
     println!(
-        "idle connections: {count} over QUIC on loopback, opened 64 at a time ({:.1} s for the relay, {:.1} s for \
-         the bare server), resident memory (VmRSS) of the server process before and 3 s after. Relay: each \
-         connection authenticated as a device. Bare quinn: the echo server, each connection with one stream open \
-         and one frame exchanged — what QUIC itself holds per connection in the same library",
+        "idle connections: {count}, opened 64 at a time (relay over QUIC {:.1} s, over TCP+TLS {:.1} s, bare \
+         quinn {:.1} s), resident memory (VmRSS) of the server process before and 3 s after. Relay: each \
+         connection authenticated as a device, on a fresh relay per transport. Bare quinn: the echo server, \
+         each connection with one stream open and one frame exchanged — what QUIC itself holds per connection \
+         in the same library",
         opened.as_secs_f64(),
+        tcp_opened.as_secs_f64(),
         echo_opened.as_secs_f64()
     );
     println!();
     println!("| server | RSS before | RSS after | per idle connection | target < 16 KiB |");
     println!("|---|---:|---:|---:|---|");
-    println!(
-        "| relay | {:.1} MiB | {:.1} MiB | {relay_per:.1} KiB | {} |",
-        before as f64 / 1024.0,
-        after as f64 / 1024.0,
-        if relay_per < 16.0 { "met" } else { "missed" }
-    );
+    for (name, before, after) in [("relay, QUIC", before, after), ("relay, TCP+TLS", tcp_before, tcp_after)] {
+        let per_connection = per(before, after);
+        println!(
+            "| {name} | {:.1} MiB | {:.1} MiB | {per_connection:.1} KiB | {} |",
+            before as f64 / 1024.0,
+            after as f64 / 1024.0,
+            if per_connection < 16.0 { "met" } else { "missed" }
+        );
+    }
     println!(
         "| bare quinn echo (reference) | {:.1} MiB | {:.1} MiB | {:.1} KiB | — |",
         echo_before as f64 / 1024.0,
