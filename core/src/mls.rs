@@ -18,9 +18,14 @@ use crate::space::{SPACE_RULES_EXTENSION_TYPE, SpaceRules};
 /// The one ciphersuite of Huis Clos.
 pub const CIPHERSUITE: Ciphersuite = Ciphersuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519;
 
-/// How many past epochs' secrets a device keeps to decrypt late application messages.
-/// Messages are read from the relay's log in order, so a small window suffices.
-pub const MAX_PAST_EPOCHS: usize = 3;
+/// How many past epochs' secrets a device keeps to decrypt late application messages:
+/// none. The relay appends a message only in the group's current epoch (a stale one is
+/// refused, and the outbox encrypts it again after catching up), and devices read the
+/// log in order, so no message of a past epoch ever arrives after its epoch ended. So
+/// an epoch's secrets are deleted as soon as it ends: a device seized later cannot read
+/// what it already received in past epochs from captured traffic, and a commit does not
+/// rewrite past epochs' trees (at 10,000 leaves, several megabytes each).
+pub const MAX_PAST_EPOCHS: usize = 0;
 
 /// How far out of order, and how far ahead, an application message may be within an
 /// epoch before it is refused.

@@ -1,11 +1,12 @@
 //! openmls's storage provider over the [`Vault`], so every piece of MLS state (trees,
 //! epoch secrets, signature and HPKE private keys, key packages) is sealed at rest.
 //!
-//! Each openmls label is a vault namespace and each key is the JSON of openmls's key
-//! type (the encoding openmls's own providers use, so its types round-trip exactly);
-//! the vault hashes it, so the files do not show group ids or public keys. Writes land
-//! in the vault's overlay and become durable with the engine's next
-//! [`Vault::commit`], together with the application state of the same step.
+//! Each openmls label is a vault namespace and each key is the CBOR of openmls's key
+//! type; the vault hashes it, so the files do not show group ids or public keys. Values
+//! are CBOR too, except the two that grow with the group — the ratchet tree and the
+//! secret tree — which are postcard (see `MlsStorage::write_compact`). Writes land in
+//! the vault's overlay and become durable with the engine's next [`Vault::commit`],
+//! together with the application state of the same step.
 
 use std::sync::Arc;
 
@@ -65,6 +66,29 @@ impl MlsStorage {
         match self.vault.get(&namespace(label), &key_bytes(key)?)? {
             None => Ok(None),
             Some(bytes) => decode(&bytes, "a stored MLS value does not parse").map(Some),
+        }
+    }
+
+    /// Writes `value` as postcard: every byte of a key or signature is one byte, where
+    /// CBOR, seeing openmls's byte strings as sequences of numbers, writes an item per
+    /// byte. Used for the values that grow with the group and are rewritten at every
+    /// merge (at 10,000 leaves the tree is megabytes); postcard is not self-describing,
+    /// which these two types do not need, but some smaller openmls types do.
+    fn write_compact(&self, label: &str, key: &impl Serialize, value: &impl Serialize) -> Result<()> {
+        let value = zeroize::Zeroizing::new(
+            postcard::to_allocvec(value).map_err(|_| CoreError::Store("an MLS value did not serialise".into()))?,
+        );
+        self.vault.put(&namespace(label), &key_bytes(key)?, &value)
+    }
+
+    fn read_compact<T: Entity<V>>(&self, label: &str, key: &impl Serialize) -> Result<Option<T>> {
+        match self.vault.get(&namespace(label), &key_bytes(key)?)? {
+            None => Ok(None),
+            // Profiles written before the compact encoding hold CBOR here.
+            Some(bytes) => match postcard::from_bytes(&bytes) {
+                Ok(value) => Ok(Some(value)),
+                Err(_) => decode(&bytes, "a stored MLS value does not parse").map(Some),
+            },
         }
     }
 
@@ -350,14 +374,14 @@ impl StorageProvider<V> for MlsStorage {
         group_id: &GroupId,
         value: &TreeSync,
     ) -> Result<(), CoreError> {
-        self.write("tree", group_id, value)
+        self.write_compact("tree", group_id, value)
     }
 
     fn tree<GroupId: traits::GroupId<V>, TreeSync: traits::TreeSync<V>>(
         &self,
         group_id: &GroupId,
     ) -> Result<Option<TreeSync>, CoreError> {
-        self.read("tree", group_id)
+        self.read_compact("tree", group_id)
     }
 
     fn delete_tree<GroupId: traits::GroupId<V>>(&self, group_id: &GroupId) -> Result<(), CoreError> {
@@ -448,14 +472,14 @@ impl StorageProvider<V> for MlsStorage {
         group_id: &GroupId,
         value: &MessageSecrets,
     ) -> Result<(), CoreError> {
-        self.write("message_secrets", group_id, value)
+        self.write_compact("message_secrets", group_id, value)
     }
 
     fn message_secrets<GroupId: traits::GroupId<V>, MessageSecrets: traits::MessageSecrets<V>>(
         &self,
         group_id: &GroupId,
     ) -> Result<Option<MessageSecrets>, CoreError> {
-        self.read("message_secrets", group_id)
+        self.read_compact("message_secrets", group_id)
     }
 
     fn delete_message_secrets<GroupId: traits::GroupId<V>>(&self, group_id: &GroupId) -> Result<(), CoreError> {
@@ -520,5 +544,96 @@ impl StorageProvider<V> for MlsStorage {
 
     fn delete_group_epoch_secrets<GroupId: traits::GroupId<V>>(&self, group_id: &GroupId) -> Result<(), CoreError> {
         self.delete("epoch_secrets", group_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use ed25519_dalek::SigningKey;
+    use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
+    use openmls::prelude::*;
+    use openmls_rust_crypto::OpenMlsRustCrypto;
+    use rand_core::OsRng;
+
+    use super::MlsStorage;
+    use crate::mls::{CIPHERSUITE, DeviceSigner, Provider, create_config};
+    use crate::vault::{KdfParams, Passphrase, Unlock, Vault};
+
+    fn credential(key: &SigningKey, name: &str) -> CredentialWithKey {
+        CredentialWithKey {
+            credential: BasicCredential::new(name.as_bytes().to_vec()).into(),
+            signature_key: key.verifying_key().as_bytes().to_vec().into(),
+        }
+    }
+
+    fn receive(group: &mut MlsGroup, provider: &impl OpenMlsProvider, message: &MlsMessageOut) {
+        let bytes = message.tls_serialize_detached().unwrap();
+        let message = MlsMessageIn::tls_deserialize_exact(bytes).unwrap().try_into_protocol_message().unwrap();
+        let processed = group.process_message(provider, message).unwrap();
+        let ProcessedMessageContent::StagedCommitMessage(staged) = processed.into_content() else { panic!() };
+        group.merge_staged_commit(provider, *staged).unwrap();
+    }
+
+    /// The tree and the message secrets are stored compactly (not as CBOR): a group
+    /// written to the vault, closed and loaded again from disk is the same group, and
+    /// goes on exchanging messages and commits with the other members.
+    #[test]
+    fn a_group_stored_in_the_vault_loads_from_disk_and_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let unlock = Unlock::Passphrase(Passphrase::new("a long enough passphrase"));
+        let params = KdfParams::new(KdfParams::MIN_MEMORY_KIB, 1, 1).unwrap();
+        let vault = Arc::new(Vault::create(dir.path(), &unlock, params).unwrap());
+        let provider = Provider::new(MlsStorage::new(vault.clone()));
+        let key = SigningKey::generate(&mut OsRng);
+        let mut group = MlsGroup::new(&provider, &DeviceSigner(&key), &create_config(), credential(&key, "a")).unwrap();
+
+        let other = OpenMlsRustCrypto::default();
+        let other_key = SigningKey::generate(&mut OsRng);
+        let packages: Vec<KeyPackage> = (0..5)
+            .map(|n| {
+                let key = if n == 0 { other_key.clone() } else { SigningKey::generate(&mut OsRng) };
+                KeyPackage::builder()
+                    .leaf_node_capabilities(crate::mls::capabilities())
+                    .build(CIPHERSUITE, &other, &DeviceSigner(&key), credential(&key, &format!("member {n}")))
+                    .unwrap()
+                    .key_package()
+                    .clone()
+            })
+            .collect();
+        let (_, welcome, _) = group.add_members(&provider, &DeviceSigner(&key), &packages).unwrap();
+        group.merge_pending_commit(&provider).unwrap();
+        let welcome = MlsMessageIn::tls_deserialize_exact(welcome.tls_serialize_detached().unwrap()).unwrap();
+        let MlsMessageBodyIn::Welcome(welcome) = welcome.extract() else { panic!("not a Welcome") };
+        let mut peer = StagedWelcome::new_from_welcome(&other, &crate::mls::join_config(), welcome, None)
+            .unwrap()
+            .into_group(&other)
+            .unwrap();
+        let (remove, _, _) = group.remove_members(&provider, &DeviceSigner(&key), &[LeafNodeIndex::new(5)]).unwrap();
+        group.merge_pending_commit(&provider).unwrap();
+        receive(&mut peer, &other, &remove);
+        vault.commit().unwrap();
+        let group_id = group.group_id().clone();
+        let authenticator = group.epoch_authenticator().as_slice().to_vec();
+        drop((group, provider, vault));
+
+        let vault = Arc::new(Vault::open(dir.path(), &unlock).unwrap());
+        let provider = Provider::new(MlsStorage::new(vault));
+        let mut group = MlsGroup::load(provider.storage(), &group_id).unwrap().unwrap();
+        assert_eq!(group.epoch_authenticator().as_slice(), authenticator.as_slice());
+        assert_eq!(group.members().count(), 5);
+
+        // The peer commits; the loaded group follows and reads what the peer sends.
+        let bundle = peer.self_update(&other, &DeviceSigner(&other_key), LeafNodeParameters::default()).unwrap();
+        peer.merge_pending_commit(&other).unwrap();
+        receive(&mut group, &provider, bundle.commit());
+        let sent = peer.create_message(&other, &DeviceSigner(&other_key), b"after the reload").unwrap();
+        let bytes = sent.tls_serialize_detached().unwrap();
+        let message = MlsMessageIn::tls_deserialize_exact(bytes).unwrap().try_into_protocol_message().unwrap();
+        let processed = group.process_message(&provider, message).unwrap();
+        let ProcessedMessageContent::ApplicationMessage(text) = processed.into_content() else { panic!() };
+        assert_eq!(text.into_bytes(), b"after the reload");
+        assert_eq!(group.epoch_authenticator().as_slice(), peer.epoch_authenticator().as_slice());
     }
 }
