@@ -3,15 +3,18 @@
 //!
 //! Each openmls label is a vault namespace and each key is the CBOR of openmls's key
 //! type; the vault hashes it, so the files do not show group ids or public keys. Values
-//! are CBOR too, except the two that grow with the group — the ratchet tree and the
-//! secret tree — which are postcard (see `MlsStorage::write_compact`). Writes land in
-//! the vault's overlay and become durable with the engine's next [`Vault::commit`],
-//! together with the application state of the same step.
+//! are CBOR too, except the two that grow with the group: the secret tree is postcard
+//! (see `MlsStorage::write_compact`), and the ratchet tree is postcard stored in
+//! pieces, of which a commit rewrites only those that changed (see
+//! `MlsStorage::write_in_pieces`). Writes land in the vault's overlay and become
+//! durable with the engine's next [`Vault::commit`], together with the application
+//! state of the same step.
 
 use std::sync::Arc;
 
 use openmls_traits::storage::{CURRENT_VERSION, Entity, StorageProvider, traits};
 use serde::Serialize;
+use sha2::{Digest as _, Sha256};
 
 use crate::error::{CoreError, Result};
 use crate::vault::Vault;
@@ -40,6 +43,31 @@ fn encode(value: &impl Serialize) -> Result<Vec<u8>> {
 
 fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &'static str) -> Result<T> {
     ciborium::from_reader(bytes).map_err(|_| CoreError::CorruptProfile(what))
+}
+
+/// How a value stored in pieces is cut: small enough that a commit rewrites little,
+/// large enough that the manifest stays small (32 bytes per piece).
+const PIECE_LEN: usize = 16 * 1024;
+
+/// Marks a manifest (`magic || length u64 || SHA-256 of each piece`). A CBOR value,
+/// as older profiles stored, never starts with it.
+const MANIFEST_MAGIC: &[u8; 4] = b"HCp1";
+
+/// The pieces of a value stored in pieces, in order.
+struct Manifest {
+    len: usize,
+    digests: Vec<[u8; 32]>,
+}
+
+fn pieces_namespace(label: &str) -> String {
+    format!("mls/{label}/pieces")
+}
+
+fn piece_key(base: &[u8], index: usize) -> Vec<u8> {
+    let mut key = base.to_vec();
+    key.push(0xff);
+    key.extend_from_slice(&(index as u64).to_be_bytes());
+    key
 }
 
 fn key_bytes(key: &impl Serialize) -> Result<Vec<u8>> {
@@ -94,6 +122,94 @@ impl MlsStorage {
 
     fn delete(&self, label: &str, key: &impl Serialize) -> Result<()> {
         self.vault.remove(&namespace(label), &key_bytes(key)?);
+        Ok(())
+    }
+
+    /// The manifest of a value stored in pieces, if `stored` is one.
+    fn manifest(stored: &[u8]) -> Option<Manifest> {
+        let rest = stored.strip_prefix(MANIFEST_MAGIC.as_slice())?;
+        let (len, digests) = rest.split_first_chunk::<8>()?;
+        let len = usize::try_from(u64::from_be_bytes(*len)).ok()?;
+        if digests.len() % 32 != 0 || digests.len() / 32 != len.div_ceil(PIECE_LEN) {
+            return None;
+        }
+        let digests = digests.chunks_exact(32).map(|d| <[u8; 32]>::try_from(d).ok()).collect::<Option<_>>()?;
+        Some(Manifest { len, digests })
+    }
+
+    /// Writes `value` (postcard) in pieces of [`PIECE_LEN`] bytes, rewriting only the
+    /// pieces that differ from what is stored, with a manifest of their digests.
+    ///
+    /// For the ratchet tree, which openmls hands over whole at every merge: at 10,000
+    /// leaves it is megabytes, and sealing, writing and flushing all of it made up
+    /// most of a commit's cost. A commit changes one leaf and the nodes on its path,
+    /// so most pieces come out byte for byte as before and are not written again.
+    /// The tree is public within the group, so its plaintext is not zeroized.
+    fn write_in_pieces(&self, label: &str, key: &impl Serialize, value: &impl Serialize) -> Result<()> {
+        let bytes =
+            postcard::to_allocvec(value).map_err(|_| CoreError::Store("an MLS value did not serialise".into()))?;
+        let base = key_bytes(key)?;
+        let previous = match self.vault.get(&namespace(label), &base)? {
+            Some(stored) => Self::manifest(&stored).map(|m| m.digests).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        let pieces = pieces_namespace(label);
+        let mut manifest = Vec::with_capacity(MANIFEST_MAGIC.len() + 8 + 32 * bytes.len().div_ceil(PIECE_LEN));
+        manifest.extend_from_slice(MANIFEST_MAGIC);
+        manifest.extend_from_slice(&(bytes.len() as u64).to_be_bytes());
+        let mut count = 0;
+        for (index, piece) in bytes.chunks(PIECE_LEN).enumerate() {
+            let digest: [u8; 32] = Sha256::digest(piece).into();
+            if previous.get(index) != Some(&digest) {
+                self.vault.put(&pieces, &piece_key(&base, index), piece)?;
+            }
+            manifest.extend_from_slice(&digest);
+            count += 1;
+        }
+        for index in count..previous.len() {
+            self.vault.remove(&pieces, &piece_key(&base, index));
+        }
+        self.vault.put(&namespace(label), &base, &manifest)
+    }
+
+    fn read_in_pieces<T: Entity<V>>(&self, label: &str, key: &impl Serialize) -> Result<Option<T>> {
+        let base = key_bytes(key)?;
+        let Some(stored) = self.vault.get(&namespace(label), &base)? else { return Ok(None) };
+        let Some(manifest) = Self::manifest(&stored) else {
+            // Profiles written before trees were stored in pieces hold one CBOR value.
+            return decode(&stored, "a stored MLS value does not parse").map(Some);
+        };
+        let pieces = pieces_namespace(label);
+        let mut bytes = Vec::with_capacity(manifest.len);
+        for (index, digest) in manifest.digests.iter().enumerate() {
+            let piece = self
+                .vault
+                .get(&pieces, &piece_key(&base, index))?
+                .ok_or(CoreError::CorruptProfile("a piece of a stored MLS tree is missing"))?;
+            // Each piece is authenticated by the vault; the digest also ties it to
+            // this version of the tree, so old pieces cannot be mixed in.
+            if Sha256::digest(&piece).as_slice() != digest {
+                return Err(CoreError::CorruptProfile("a piece of a stored MLS tree is from another version"));
+            }
+            bytes.extend_from_slice(&piece);
+        }
+        if bytes.len() != manifest.len {
+            return Err(CoreError::CorruptProfile("a stored MLS tree has the wrong length"));
+        }
+        postcard::from_bytes(&bytes)
+            .map(Some)
+            .map_err(|_| CoreError::CorruptProfile("a stored MLS tree does not parse"))
+    }
+
+    fn delete_in_pieces(&self, label: &str, key: &impl Serialize) -> Result<()> {
+        let base = key_bytes(key)?;
+        if let Some(manifest) = self.vault.get(&namespace(label), &base)?.and_then(|stored| Self::manifest(&stored)) {
+            let pieces = pieces_namespace(label);
+            for index in 0..manifest.digests.len() {
+                self.vault.remove(&pieces, &piece_key(&base, index));
+            }
+        }
+        self.vault.remove(&namespace(label), &base);
         Ok(())
     }
 
@@ -374,18 +490,18 @@ impl StorageProvider<V> for MlsStorage {
         group_id: &GroupId,
         value: &TreeSync,
     ) -> Result<(), CoreError> {
-        self.write_compact("tree", group_id, value)
+        self.write_in_pieces("tree", group_id, value)
     }
 
     fn tree<GroupId: traits::GroupId<V>, TreeSync: traits::TreeSync<V>>(
         &self,
         group_id: &GroupId,
     ) -> Result<Option<TreeSync>, CoreError> {
-        self.read_compact("tree", group_id)
+        self.read_in_pieces("tree", group_id)
     }
 
     fn delete_tree<GroupId: traits::GroupId<V>>(&self, group_id: &GroupId) -> Result<(), CoreError> {
-        self.delete("tree", group_id)
+        self.delete_in_pieces("tree", group_id)
     }
 
     fn write_interim_transcript_hash<
@@ -576,9 +692,9 @@ mod tests {
         group.merge_staged_commit(provider, *staged).unwrap();
     }
 
-    /// The tree and the message secrets are stored compactly (not as CBOR): a group
-    /// written to the vault, closed and loaded again from disk is the same group, and
-    /// goes on exchanging messages and commits with the other members.
+    /// The tree (in pieces) and the message secrets (postcard): a group written to the
+    /// vault through commits that grow and shrink its tree, closed and loaded again
+    /// from disk is the same group, and goes on exchanging messages and commits.
     #[test]
     fn a_group_stored_in_the_vault_loads_from_disk_and_goes_on() {
         let dir = tempfile::tempdir().unwrap();
@@ -591,7 +707,7 @@ mod tests {
 
         let other = OpenMlsRustCrypto::default();
         let other_key = SigningKey::generate(&mut OsRng);
-        let packages: Vec<KeyPackage> = (0..5)
+        let packages: Vec<KeyPackage> = (0..150)
             .map(|n| {
                 let key = if n == 0 { other_key.clone() } else { SigningKey::generate(&mut OsRng) };
                 KeyPackage::builder()
@@ -610,7 +726,9 @@ mod tests {
             .unwrap()
             .into_group(&other)
             .unwrap();
-        let (remove, _, _) = group.remove_members(&provider, &DeviceSigner(&key), &[LeafNodeIndex::new(5)]).unwrap();
+        // Over 16 KiB of tree, so several pieces; then the tree shrinks to fewer.
+        let removed: Vec<_> = (6..=150).map(LeafNodeIndex::new).collect();
+        let (remove, _, _) = group.remove_members(&provider, &DeviceSigner(&key), &removed).unwrap();
         group.merge_pending_commit(&provider).unwrap();
         receive(&mut peer, &other, &remove);
         vault.commit().unwrap();
@@ -622,7 +740,7 @@ mod tests {
         let provider = Provider::new(MlsStorage::new(vault));
         let mut group = MlsGroup::load(provider.storage(), &group_id).unwrap().unwrap();
         assert_eq!(group.epoch_authenticator().as_slice(), authenticator.as_slice());
-        assert_eq!(group.members().count(), 5);
+        assert_eq!(group.members().count(), 6);
 
         // The peer commits; the loaded group follows and reads what the peer sends.
         let bundle = peer.self_update(&other, &DeviceSigner(&other_key), LeafNodeParameters::default()).unwrap();
