@@ -193,6 +193,23 @@ impl<S: RelayStore> Relay<S> {
 
     /// Spends `cost` bytes of the account's quota, reserving a block in the store when
     /// the account's credit runs short.
+    /// Takes `cost` from the account's credit in memory, if the credit covers it
+    /// (the common case: no store access).
+    fn take_credit(&self, account: AccountId, cost: u64) -> bool {
+        let taken = self.credits.lock().is_ok_and(|mut credits| {
+            let credit = credits.entry(account).or_default();
+            let covered = credit.bytes >= cost;
+            if covered {
+                credit.bytes -= cost;
+            }
+            covered
+        });
+        if taken {
+            self.top_up(account);
+        }
+        taken
+    }
+
     async fn charge(&self, account: AccountId, cost: u64) -> Result<(), Error> {
         if cost == 0 {
             return Ok(());
@@ -469,13 +486,25 @@ impl<S: RelayStore> Relay<S> {
                 Ok(GroupCreated {}.into())
             }
             RequestBody::AppendMessage(AppendMessage { access, message }) => {
-                self.check(&access).await?;
                 let (group, epoch) = (access.group, access.epoch);
                 let cost = message.len() as u64;
-                self.charge(account, cost).await?;
                 let deadline = self.limits.message_deadline(crate::store::sled_store::now().get());
                 let expires_at = UnixSeconds::new(deadline).map_err(|_| Error::Corrupt("clock"))?;
-                let appended = self.blocking(move |store| store.append(group, epoch, &message, expires_at)).await;
+                // The hot path: the credit covers the message, so the access check and
+                // the append share one trip to a store thread (a refused one is
+                // refunded below). Otherwise the check comes first, as for any request,
+                // so a stranger learns nothing about the account's quota.
+                let appended = if self.take_credit(account, cost) {
+                    self.blocking(move |store| {
+                        store.check_access(group, epoch, &access.token)?;
+                        store.append(group, epoch, &message, expires_at)
+                    })
+                    .await
+                } else {
+                    self.check(&access).await?;
+                    self.charge(account, cost).await?;
+                    self.blocking(move |store| store.append(group, epoch, &message, expires_at)).await
+                };
                 if !matches!(appended, Ok((_, true))) {
                     self.refund(account, cost);
                 }
