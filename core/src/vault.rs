@@ -100,9 +100,29 @@ impl std::fmt::Debug for StorageKey {
 pub struct Passphrase(String);
 
 impl Passphrase {
-    /// Wraps a passphrase typed by the user.
+    /// The fewest characters a passphrase that protects a profile may have. A seized
+    /// device's profile can be attacked offline; Argon2id slows each guess, but only a
+    /// passphrase of some length makes the guesses too many. Every front end inherits
+    /// this rule from the vault, rather than each remembering to apply it.
+    pub const MIN_CHARS: usize = 8;
+
+    /// Wraps a passphrase typed by the user. Any passphrase may be *tried*; one that
+    /// is to protect a profile must pass [`Passphrase::check_new`].
     pub fn new(passphrase: impl Into<String>) -> Self {
         Self(passphrase.into())
+    }
+
+    /// Whether this passphrase may protect a profile (or serve as its duress
+    /// passphrase).
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] when it has fewer than [`Passphrase::MIN_CHARS`]
+    /// characters; the message does not repeat it.
+    pub fn check_new(&self) -> Result<()> {
+        if self.0.chars().count() < Self::MIN_CHARS {
+            return Err(CoreError::Invalid(format!("a passphrase has at least {} characters", Self::MIN_CHARS)));
+        }
+        Ok(())
     }
 
     fn as_bytes(&self) -> &[u8] {
@@ -123,6 +143,17 @@ pub enum Unlock {
     Passphrase(Passphrase),
     /// A key held by the platform keystore.
     Keystore(StorageKey),
+}
+
+impl Unlock {
+    /// Whether this may protect a profile: a passphrase long enough, or a keystore
+    /// key (always 32 random bytes).
+    fn check_new(&self) -> Result<()> {
+        match self {
+            Self::Passphrase(passphrase) => passphrase.check_new(),
+            Self::Keystore(_) => Ok(()),
+        }
+    }
 }
 
 /// Argon2id cost parameters, stored in the profile header.
@@ -456,8 +487,10 @@ impl Vault {
     /// Creates a new profile in `dir` (created if missing; it must not hold a profile).
     ///
     /// # Errors
-    /// [`CoreError::ProfileExists`], or I/O and store errors.
+    /// [`CoreError::ProfileExists`]; [`CoreError::Invalid`] for a passphrase shorter
+    /// than [`Passphrase::MIN_CHARS`] (nothing is created); I/O and store errors.
     pub fn create(dir: &Path, unlock: &Unlock, params: KdfParams) -> Result<Self> {
+        unlock.check_new()?;
         std::fs::create_dir_all(dir)?;
         restrict_permissions(dir)?;
         let header_path = dir.join(HEADER_FILE);
@@ -519,11 +552,13 @@ impl Vault {
     /// # Errors
     /// [`CoreError::WrongPassphrase`] unless `current` opens the profile;
     /// [`CoreError::Invalid`] for a decoy name longer than [`MAX_DECOY_NAME_LEN`] or a
-    /// duress passphrase that opens the profile itself.
+    /// duress passphrase that opens the profile itself or is shorter than
+    /// [`Passphrase::MIN_CHARS`].
     pub fn set_duress(dir: &Path, current: &Unlock, duress: &Passphrase, decoy_name: &str) -> Result<()> {
         if decoy_name.len() > MAX_DECOY_NAME_LEN {
             return Err(CoreError::Invalid(format!("a decoy name has at most {MAX_DECOY_NAME_LEN} bytes")));
         }
+        duress.check_new()?;
         let mut header = Self::read_header(dir)?;
         if !matches!(header.open(current)?, Opening::DataKey(_)) {
             return Err(CoreError::WrongPassphrase);
@@ -819,8 +854,11 @@ impl Vault {
     /// Changes what opens the profile; the data key, and so the store, stay the same.
     ///
     /// # Errors
-    /// [`CoreError::WrongPassphrase`] if `current` does not open it.
+    /// [`CoreError::WrongPassphrase`] if `current` does not open it;
+    /// [`CoreError::Invalid`] if `new` is a passphrase shorter than
+    /// [`Passphrase::MIN_CHARS`].
     pub fn change_unlock(dir: &Path, current: &Unlock, new: &Unlock, params: KdfParams) -> Result<()> {
+        new.check_new()?;
         let mut header = Self::read_header(dir)?;
         let Opening::DataKey(data_key) = header.open(current)? else {
             return Err(CoreError::WrongPassphrase);
@@ -882,6 +920,31 @@ mod tests {
 
     fn fast() -> KdfParams {
         KdfParams::new(KdfParams::MIN_MEMORY_KIB, 1, 1).unwrap()
+    }
+
+    /// The length rule lives in the vault, so every front end inherits it: a short
+    /// passphrase creates nothing, changes nothing, and is not repeated in the error.
+    #[test]
+    fn a_short_passphrase_protects_no_profile() {
+        let dir = tempfile::tempdir().unwrap();
+        let profile = dir.path().join("profile");
+        let short = "seven c";
+        let refused = Vault::create(&profile, &passphrase(short), fast()).unwrap_err();
+        assert!(matches!(&refused, CoreError::Invalid(_)), "{refused:?}");
+        assert!(!refused.to_string().contains(short));
+        assert!(!Vault::exists(&profile), "nothing was created");
+        // Eight characters, counted as characters rather than bytes.
+        let vault = Vault::create(&profile, &passphrase("huit été"), fast()).unwrap();
+        drop(vault);
+        assert!(matches!(
+            Vault::change_unlock(&profile, &passphrase("huit été"), &passphrase(short), fast()),
+            Err(CoreError::Invalid(_))
+        ));
+        assert!(matches!(
+            Vault::set_duress(&profile, &passphrase("huit été"), &Passphrase::new(short), "Bob"),
+            Err(CoreError::Invalid(_))
+        ));
+        assert!(Vault::open(&profile, &passphrase("huit été")).is_ok(), "the passphrase is unchanged");
     }
 
     #[test]
@@ -984,7 +1047,7 @@ mod tests {
     #[test]
     fn ordered_scan_merges_pending_writes_and_deletions() {
         let dir = tempfile::tempdir().unwrap();
-        let vault = Vault::create(dir.path(), &passphrase("p"), fast()).unwrap();
+        let vault = Vault::create(dir.path(), &passphrase("plain passphrase"), fast()).unwrap();
         for i in 0..10u64 {
             vault.put_ordered("log", i, &i.to_be_bytes()).unwrap();
         }
@@ -1003,7 +1066,7 @@ mod tests {
     #[test]
     fn a_value_moved_to_another_slot_is_detected() {
         let dir = tempfile::tempdir().unwrap();
-        let vault = Vault::create(dir.path(), &passphrase("p"), fast()).unwrap();
+        let vault = Vault::create(dir.path(), &passphrase("plain passphrase"), fast()).unwrap();
         vault.put("ns", b"a", b"secret a").unwrap();
         vault.put("ns", b"b", b"secret b").unwrap();
         vault.commit().unwrap();
@@ -1018,33 +1081,36 @@ mod tests {
     fn changing_the_passphrase_keeps_the_data() {
         let dir = tempfile::tempdir().unwrap();
         {
-            let vault = Vault::create(dir.path(), &passphrase("old"), fast()).unwrap();
+            let vault = Vault::create(dir.path(), &passphrase("old passphrase"), fast()).unwrap();
             vault.put("ns", b"k", b"v").unwrap();
             vault.commit().unwrap();
         }
         assert!(matches!(
-            Vault::change_unlock(dir.path(), &passphrase("bad"), &passphrase("new"), fast()),
+            Vault::change_unlock(dir.path(), &passphrase("bad passphrase"), &passphrase("new passphrase"), fast()),
             Err(CoreError::WrongPassphrase)
         ));
-        Vault::change_unlock(dir.path(), &passphrase("old"), &passphrase("new"), fast()).unwrap();
-        assert!(matches!(Vault::open(dir.path(), &passphrase("old")), Err(CoreError::WrongPassphrase)));
-        let vault = Vault::open(dir.path(), &passphrase("new")).unwrap();
+        Vault::change_unlock(dir.path(), &passphrase("old passphrase"), &passphrase("new passphrase"), fast()).unwrap();
+        assert!(matches!(Vault::open(dir.path(), &passphrase("old passphrase")), Err(CoreError::WrongPassphrase)));
+        let vault = Vault::open(dir.path(), &passphrase("new passphrase")).unwrap();
         assert_eq!(vault.get("ns", b"k").unwrap().unwrap().as_slice(), b"v");
     }
 
     #[test]
     fn a_damaged_header_is_a_typed_error_and_creating_twice_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        drop(Vault::create(dir.path(), &passphrase("p"), fast()).unwrap());
-        assert!(matches!(Vault::create(dir.path(), &passphrase("p"), fast()), Err(CoreError::ProfileExists(_))));
+        drop(Vault::create(dir.path(), &passphrase("plain passphrase"), fast()).unwrap());
+        assert!(matches!(
+            Vault::create(dir.path(), &passphrase("plain passphrase"), fast()),
+            Err(CoreError::ProfileExists(_))
+        ));
         let path = dir.path().join(HEADER_FILE);
         let mut bytes = std::fs::read(&path).unwrap();
         bytes[18] ^= 0xff; // the memory parameter's top byte: now out of bounds
         std::fs::write(&path, &bytes).unwrap();
-        assert!(matches!(Vault::open(dir.path(), &passphrase("p")), Err(CoreError::CorruptProfile(_))));
+        assert!(matches!(Vault::open(dir.path(), &passphrase("plain passphrase")), Err(CoreError::CorruptProfile(_))));
         std::fs::write(&path, b"short").unwrap();
-        assert!(matches!(Vault::open(dir.path(), &passphrase("p")), Err(CoreError::CorruptProfile(_))));
+        assert!(matches!(Vault::open(dir.path(), &passphrase("plain passphrase")), Err(CoreError::CorruptProfile(_))));
         let empty = tempfile::tempdir().unwrap();
-        assert!(matches!(Vault::open(empty.path(), &passphrase("p")), Err(CoreError::NoProfile(_))));
+        assert!(matches!(Vault::open(empty.path(), &passphrase("plain passphrase")), Err(CoreError::NoProfile(_))));
     }
 }

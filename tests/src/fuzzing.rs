@@ -153,7 +153,8 @@ pub fn vault_record(data: &[u8]) {
     let (_, vault) = VAULT.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let params = KdfParams::new(KdfParams::MIN_MEMORY_KIB, 1, 1).unwrap();
-        let vault = Vault::create(dir.path(), &Unlock::Passphrase(Passphrase::new("fuzzing")), params).unwrap();
+        let vault =
+            Vault::create(dir.path(), &Unlock::Passphrase(Passphrase::new("fuzzing passphrase")), params).unwrap();
         (dir, vault)
     });
     let Some((&selector, rest)) = data.split_first() else { return };

@@ -43,6 +43,11 @@ def test_typed_errors(tmp_path, relay):
         huisclos.Profile.open_with_passphrase(str(tmp_path / "nobody"), PASSPHRASE)
     with pytest.raises(huisclos.HuisClosError.Keystore):
         huisclos.Profile.open_with_keystore(directory, MemoryKeystore())
+    # The core's passphrase rule reaches the app: a short one creates nothing.
+    with pytest.raises(huisclos.HuisClosError.Invalid) as error:
+        huisclos.Profile.create_with_passphrase(str(tmp_path / "short"), "Carol", "1234567")
+    assert "8 characters" in error.value.reason and "1234567" not in error.value.reason
+    assert not (tmp_path / "short" / "profile.key").exists()
 
 
 def test_offline_is_an_error_and_keeps_the_work(tmp_path, relay):
