@@ -84,12 +84,12 @@ const SUITE: &[Bench] = &[
         number: "8",
         title: "Relay memory per idle connection",
         args: &["idle", "10000"],
-        holds_back: "Over TCP+TLS the target is met. Over QUIC the relay holds what a bare quinn server holds \
-            for the same connections, and no more: a heap profile of the relay (heaptrack, 2,000 connections) \
-            puts about 30 KiB of each connection in quinn and rustls — among them quinn's connection state \
-            (7 KiB), its per-connection event channel (6.5 KiB), transmit and sent-packet buffers (3.5 KiB), \
-            and the packet and header keys (4 KiB). The relay's own share (tasks, answer channel, \
-            session) is about 6 KiB. Meeting 16 KiB over QUIC needs changes inside quinn.",
+        holds_back: "Over TCP+TLS the target is met. Over QUIC nearly all of it is quinn's and rustls's: a \
+            heap profile of the relay (heaptrack, 2,000 connections) puts about 30 KiB of each connection there \
+            — among them quinn's connection state (7 KiB), its per-connection event channel (6.5 KiB), transmit \
+            and sent-packet buffers (3.5 KiB), and the packet and header keys (4 KiB) — and about 6 KiB in the \
+            relay's own tasks, answer channel and session. A bare quinn server measures 29-37 KiB per connection \
+            from run to run. Meeting 16 KiB over QUIC needs changes inside quinn.",
     },
     Bench {
         number: "—",
