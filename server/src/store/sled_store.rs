@@ -7,6 +7,7 @@
 //! A row that does not decode is reported as [`Error::Corrupt`], never unwrapped.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use huisclos_protocol::access::{AccessToken, EpochVerifier};
 use huisclos_protocol::auth::DevicePublicKey;
@@ -53,6 +54,7 @@ pub struct SledStore {
     chunks: sled::Tree,
     chunk_pieces: sled::Tree,
     group_commit: GroupCommit,
+    appends: AppendBatches,
 }
 
 /// Group commit: a write is durable once a flush that *started after it* has ended.
@@ -104,6 +106,75 @@ impl GroupCommit {
         }
     }
 }
+
+/// Appends written together: one sled transaction and one flush for every append that
+/// arrived while the previous batch was being written.
+///
+/// sled serialises its atomic multi-key writes (transactions and batches) against each
+/// other and against flushes, so one transaction and one flush per append caps
+/// concurrent appenders near the rate of a single one, however the flushes are shared.
+/// Here the first appender to find no batch running writes the queue as one batch —
+/// its own append with everyone else's — hands each appender its outcome, and passes
+/// the lead to the oldest appender still queued, if any. With one client this is one
+/// transaction and one flush, as before; with many, both are shared.
+#[derive(Default)]
+struct AppendBatches {
+    state: std::sync::Mutex<BatchState>,
+}
+
+#[derive(Default)]
+struct BatchState {
+    queue: Vec<QueuedAppend>,
+    /// Whether a batch is being written now (or its lead is being handed over).
+    writing: bool,
+}
+
+struct QueuedAppend {
+    group: GroupId,
+    epoch: Epoch,
+    message: MlsMessageBytes,
+    expires_at: UnixSeconds,
+    turn: Arc<Turn>,
+}
+
+/// Where one appender waits: for its outcome, or to lead the next batch.
+#[derive(Default)]
+struct Turn {
+    state: std::sync::Mutex<TurnState>,
+    changed: std::sync::Condvar,
+}
+
+#[derive(Default)]
+enum TurnState {
+    #[default]
+    Waiting,
+    Lead,
+    Done(Result<(u64, bool), Error>),
+}
+
+impl Turn {
+    fn set(&self, state: TurnState) {
+        *self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = state;
+        self.changed.notify_one();
+    }
+
+    /// Waits until this appender has its outcome (`Some`) or must lead (`None`).
+    fn wait(&self) -> Option<Result<(u64, bool), Error>> {
+        let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        loop {
+            match std::mem::take(&mut *state) {
+                TurnState::Waiting => {}
+                TurnState::Lead => return None,
+                TurnState::Done(outcome) => return Some(outcome),
+            }
+            state = self.changed.wait(state).unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+    }
+}
+
+/// At most this many appends share a transaction: a bound on the transaction's size
+/// (each message is at most one frame) and on the latency of the batch.
+const MAX_APPEND_BATCH: usize = 256;
 
 impl std::fmt::Debug for SledStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -318,11 +389,72 @@ impl SledStore {
             chunk_pieces: tree("chunk_pieces")?,
             db,
             group_commit: GroupCommit::default(),
+            appends: AppendBatches::default(),
         })
     }
 
     fn durable(&self) -> Result<(), Error> {
         self.group_commit.wait_durable(&self.db)
+    }
+
+    /// Writes `batch` in one transaction, in order, then makes it durable: the outcome
+    /// of each append by its ticket. A refused append refuses only itself; a failure of
+    /// the store fails the whole batch, and nothing of it is written.
+    fn write_appends(&self, batch: &[QueuedAppend]) -> Vec<Result<(u64, bool), Error>> {
+        let prepared: Vec<_> = batch
+            .iter()
+            .map(|item| {
+                let digest: [u8; 32] = Sha256::digest(item.message.as_bytes()).into();
+                let dedup_key = [item.group.as_bytes().as_slice(), &item.epoch.get().to_be_bytes(), &digest].concat();
+                (digest, dedup_key)
+            })
+            .collect();
+        let trees = (&self.groups, &self.log, &self.log_dedup, &self.expiry);
+        let result = trees.transaction(|(groups, log, dedup, expiry)| {
+            let mut outcomes = Vec::with_capacity(batch.len());
+            // Reads see this transaction's earlier writes, so appends to one group in
+            // one batch take consecutive numbers, and a repeat finds its first copy.
+            for (item, (digest, dedup_key)) in batch.iter().zip(&prepared) {
+                let outcome = (|| {
+                    let Some(row) = groups.get(item.group.as_bytes())? else {
+                        return Ok(Err(Error::Refused(RelayError::Forbidden)));
+                    };
+                    let Some(mut row) = GroupRow::decode(&row) else { return Ok(Err(Error::Corrupt("group row"))) };
+                    if row.epoch != item.epoch.get() {
+                        return Ok(Err(Error::Refused(stale(row))));
+                    }
+                    if let Some(seq) = dedup.get(dedup_key)? {
+                        return Ok(u64_at(&seq, 0).map(|seq| (seq, false)).ok_or(Error::Corrupt("dedup row")));
+                    }
+                    let seq = row.next_seq;
+                    log.insert(
+                        key(item.group.as_bytes(), seq),
+                        encode_entry(row.epoch, EntryKind::Message, item.message.as_bytes()),
+                    )?;
+                    dedup.insert(dedup_key.as_slice(), &seq.to_be_bytes())?;
+                    if row.expiring {
+                        let slot =
+                            [&item.expires_at.get().to_be_bytes()[..], item.group.as_bytes(), &seq.to_be_bytes()]
+                                .concat();
+                        expiry.insert(slot, [&item.epoch.get().to_be_bytes()[..], digest].concat())?;
+                    }
+                    row.next_seq += 1;
+                    groups.insert(item.group.as_bytes(), row.encode())?;
+                    Ok::<_, ConflictableTransactionError<Error>>(Ok((seq, true)))
+                })()?;
+                outcomes.push(outcome);
+            }
+            Ok(outcomes)
+        });
+        // Also for appends already there: they may not be on disk yet.
+        let outcomes = finish(result).and_then(|outcomes| self.durable().map(|()| outcomes));
+        match outcomes {
+            Ok(outcomes) => outcomes,
+            Err(error) => {
+                let text = error.to_string();
+                batch.iter().map(|_| Err(Error::Storage(text.clone()))).collect()
+            }
+        }
     }
 
     /// Returns `value`, read from the store, once everything written before it was
@@ -768,33 +900,38 @@ impl RelayStore for SledStore {
         message: &MlsMessageBytes,
         expires_at: UnixSeconds,
     ) -> Result<(Seq, bool), Error> {
-        let digest: [u8; 32] = Sha256::digest(message.as_bytes()).into();
-        let dedup_key = [group.as_bytes().as_slice(), &epoch.get().to_be_bytes(), &digest].concat();
-        let trees = (&self.groups, &self.log, &self.log_dedup, &self.expiry);
-        let result = trees.transaction(|(groups, log, dedup, expiry)| {
-            let Some(row) = groups.get(group.as_bytes())? else { return refuse(RelayError::Forbidden) };
-            let Some(mut row) = GroupRow::decode(&row) else { return corrupt("group row") };
-            if row.epoch != epoch.get() {
-                return refuse(stale(row));
+        let lock = || self.appends.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let turn = Arc::new(Turn::default());
+        let mut state = lock();
+        state.queue.push(QueuedAppend { group, epoch, message: message.clone(), expires_at, turn: turn.clone() });
+        let lead = !std::mem::replace(&mut state.writing, true);
+        drop(state);
+        if !lead && let Some(outcome) = turn.wait() {
+            let (seq, wrote) = outcome?;
+            return Ok((Seq::new(seq).map_err(|_| Error::Corrupt("sequence number"))?, wrote));
+        }
+        // This appender leads: its own append is the oldest queued, so it is in the batch.
+        let batch: Vec<QueuedAppend> = {
+            let mut state = lock();
+            let take = state.queue.len().min(MAX_APPEND_BATCH);
+            state.queue.drain(..take).collect()
+        };
+        let mut own = None;
+        for (item, outcome) in batch.iter().zip(self.write_appends(&batch)) {
+            if Arc::ptr_eq(&item.turn, &turn) {
+                own = Some(outcome);
+            } else {
+                item.turn.set(TurnState::Done(outcome));
             }
-            if let Some(seq) = dedup.get(&dedup_key)? {
-                let Some(seq) = u64_at(&seq, 0) else { return corrupt("dedup row") };
-                return Ok((seq, false));
+        }
+        {
+            let mut state = lock();
+            match state.queue.first() {
+                Some(next) => next.turn.set(TurnState::Lead),
+                None => state.writing = false,
             }
-            let seq = row.next_seq;
-            log.insert(key(group.as_bytes(), seq), encode_entry(row.epoch, EntryKind::Message, message.as_bytes()))?;
-            dedup.insert(dedup_key.as_slice(), &seq.to_be_bytes())?;
-            if row.expiring {
-                let slot = [&expires_at.get().to_be_bytes()[..], group.as_bytes(), &seq.to_be_bytes()].concat();
-                expiry.insert(slot, [&epoch.get().to_be_bytes()[..], &digest].concat())?;
-            }
-            row.next_seq += 1;
-            groups.insert(group.as_bytes(), row.encode())?;
-            Ok((seq, true))
-        });
-        let (seq, wrote) = finish(result)?;
-        // Also when the message was already there: it may not be on disk yet.
-        self.durable()?;
+        }
+        let (seq, wrote) = own.ok_or(Error::Corrupt("an append left out of its own batch"))??;
         Ok((Seq::new(seq).map_err(|_| Error::Corrupt("sequence number"))?, wrote))
     }
 
@@ -1171,6 +1308,49 @@ mod tests {
         let state = store.group_commit.state.lock().map_err(|_| Error::Corrupt("lock"))?;
         assert_eq!(state.durable, state.written, "every ticket was covered by a flush");
         assert!(!state.flushing);
+        Ok(())
+    }
+
+    /// Appends written in one batch keep their own outcomes: copies of one message from
+    /// many writers at once land once, and refused appends refuse only themselves.
+    #[test]
+    fn appends_batched_together_keep_their_own_outcomes() -> Result<(), Error> {
+        let dir = tempfile::tempdir()?;
+        let store = std::sync::Arc::new(SledStore::open(dir.path())?);
+        let group = GroupId::from_bytes([3; 16]);
+        let token = AccessToken::from_bytes([7; 32]);
+        store.create_group(group, token.verifier(), LogRetention::Keep)?;
+        let epoch = Epoch::new(0).map_err(|_| Error::Corrupt("epoch"))?;
+        let stale = Epoch::new(1).map_err(|_| Error::Corrupt("epoch"))?;
+        let expires = UnixSeconds::new(1).map_err(|_| Error::Corrupt("time"))?;
+        let writers: Vec<_> = (0..24u8)
+            .map(|writer| {
+                let store = store.clone();
+                std::thread::spawn(move || match writer % 3 {
+                    0 => store.append(group, epoch, &message("the same words")?, expires),
+                    1 => store.append(GroupId::from_bytes([9; 16]), epoch, &message(&format!("{writer}"))?, expires),
+                    _ => store.append(group, stale, &message(&format!("{writer}"))?, expires),
+                })
+            })
+            .collect();
+        let outcomes: Vec<_> = writers
+            .into_iter()
+            .map(|w| w.join().map_err(|_| Error::Corrupt("writer panicked")))
+            .collect::<Result<_, _>>()?;
+        let mut landed = Vec::new();
+        for (writer, outcome) in outcomes.into_iter().enumerate() {
+            match (writer % 3, outcome) {
+                (0, Ok((seq, wrote))) => landed.push((seq.get(), wrote)),
+                (1, Err(Error::Refused(RelayError::Forbidden))) => {}
+                (2, Err(Error::Refused(RelayError::StaleEpoch { .. }))) => {}
+                (kind, outcome) => panic!("writer of kind {kind}: unexpected {outcome:?}"),
+            }
+        }
+        assert_eq!(landed.len(), 8);
+        assert_eq!(landed.iter().filter(|(_, wrote)| *wrote).count(), 1, "written once");
+        assert!(landed.iter().all(|(seq, _)| *seq == 0), "every copy points at the one entry");
+        let next = store.append(group, epoch, &message("next")?, expires)?;
+        assert_eq!((next.0.get(), next.1), (1, true), "nothing else was written");
         Ok(())
     }
 
