@@ -44,9 +44,9 @@ const SUITE: &[Bench] = &[
         holds_back: "At 1,000 and 10,000 leaves the ratio is met: the core keeps no past-epoch \
             secrets (the relay appends only in the current epoch), and stores the ratchet tree in 16 KiB pieces \
             of which a commit rewrites only the changed ones, so it is at or below bare openmls, whose in-memory \
-            storage encodes JSON. At 10 and 100 leaves, where an operation takes about a millisecond, the core's \
-            fixed cost per operation (about 0.3 ms: every value sealed, and one disk flush, which the engine's \
-            durability rule requires) puts it at 1.2-1.9×. The 50 ms at 10,000 leaves is missed by both stacks: \
+            storage encodes JSON. At 10 leaves, where an operation takes about a millisecond (and at 100 in some \
+            runs), the core's fixed cost per operation (about 0.3 ms: every value sealed, and one disk flush, \
+            which the engine's durability rule requires) puts it at 1.2-2×. The 50 ms at 10,000 leaves is missed by both stacks: \
             there openmls's process_message alone takes about 40 ms, half of it recomputing the tree hash over \
             every leaf (perf profile), before anything is stored. A tree-hash cache inside openmls would be the fix.",
     },
