@@ -132,7 +132,7 @@ pub fn rules_of(extensions: &Extensions<GroupContext>) -> Result<SpaceRules> {
 }
 
 /// The configuration every space's group is created with: encrypted handshakes, the
-/// ratchet tree in Welcomes, a small window of past epochs.
+/// ratchet tree in Welcomes, no past epochs' secrets kept.
 pub fn create_config() -> MlsGroupCreateConfig {
     MlsGroupCreateConfig::builder()
         .ciphersuite(CIPHERSUITE)
