@@ -149,7 +149,7 @@ enum TurnState {
     #[default]
     Waiting,
     Lead,
-    Done(Result<(u64, bool), Error>),
+    Done(Result<(Seq, bool), Error>),
 }
 
 impl Turn {
@@ -159,7 +159,7 @@ impl Turn {
     }
 
     /// Waits until this appender has its outcome (`Some`) or must lead (`None`).
-    fn wait(&self) -> Option<Result<(u64, bool), Error>> {
+    fn wait(&self) -> Option<Result<(Seq, bool), Error>> {
         let mut state = self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         loop {
             match std::mem::take(&mut *state) {
@@ -400,7 +400,7 @@ impl SledStore {
     /// Writes `batch` in one transaction, in order, then makes it durable: the outcome
     /// of each append by its ticket. A refused append refuses only itself; a failure of
     /// the store fails the whole batch, and nothing of it is written.
-    fn write_appends(&self, batch: &[QueuedAppend]) -> Vec<Result<(u64, bool), Error>> {
+    fn write_appends(&self, batch: &[QueuedAppend]) -> Vec<Result<(Seq, bool), Error>> {
         let prepared: Vec<_> = batch
             .iter()
             .map(|item| {
@@ -449,7 +449,13 @@ impl SledStore {
         // Also for appends already there: they may not be on disk yet.
         let outcomes = finish(result).and_then(|outcomes| self.durable().map(|()| outcomes));
         match outcomes {
-            Ok(outcomes) => outcomes,
+            Ok(outcomes) => outcomes
+                .into_iter()
+                .map(|outcome| {
+                    let (seq, wrote) = outcome?;
+                    Ok((Seq::new(seq).map_err(|_| Error::Corrupt("sequence number"))?, wrote))
+                })
+                .collect(),
             Err(error) => {
                 let text = error.to_string();
                 batch.iter().map(|_| Err(Error::Storage(text.clone()))).collect()
@@ -907,8 +913,7 @@ impl RelayStore for SledStore {
         let lead = !std::mem::replace(&mut state.writing, true);
         drop(state);
         if !lead && let Some(outcome) = turn.wait() {
-            let (seq, wrote) = outcome?;
-            return Ok((Seq::new(seq).map_err(|_| Error::Corrupt("sequence number"))?, wrote));
+            return outcome;
         }
         // This appender leads: its own append is the oldest queued, so it is in the batch.
         let batch: Vec<QueuedAppend> = {
@@ -931,8 +936,7 @@ impl RelayStore for SledStore {
                 None => state.writing = false,
             }
         }
-        let (seq, wrote) = own.ok_or(Error::Corrupt("an append left out of its own batch"))??;
-        Ok((Seq::new(seq).map_err(|_| Error::Corrupt("sequence number"))?, wrote))
+        own.ok_or(Error::Corrupt("an append left out of its own batch"))?
     }
 
     fn expire_messages(&self, now: UnixSeconds, limit: usize) -> Result<usize, Error> {
@@ -1280,14 +1284,19 @@ mod tests {
         page.entries.iter().map(|e| e.seq.get()).collect()
     }
 
-    #[test]
-    fn concurrent_appends_share_flushes_and_each_returns_only_once_durable() -> Result<(), Error> {
+    /// A store on disk, shared between threads, with one group at epoch 0.
+    fn store_with_one_group() -> Result<(tempfile::TempDir, std::sync::Arc<SledStore>, GroupId, Epoch), Error> {
         let dir = tempfile::tempdir()?;
         let store = std::sync::Arc::new(SledStore::open(dir.path())?);
         let group = GroupId::from_bytes([3; 16]);
-        let token = AccessToken::from_bytes([7; 32]);
-        store.create_group(group, token.verifier(), LogRetention::Keep)?;
+        store.create_group(group, AccessToken::from_bytes([7; 32]).verifier(), LogRetention::Keep)?;
         let epoch = Epoch::new(0).map_err(|_| Error::Corrupt("epoch"))?;
+        Ok((dir, store, group, epoch))
+    }
+
+    #[test]
+    fn concurrent_appends_share_flushes_and_each_returns_only_once_durable() -> Result<(), Error> {
+        let (_dir, store, group, epoch) = store_with_one_group()?;
         let expires = UnixSeconds::new(1).map_err(|_| Error::Corrupt("time"))?;
         let writers: Vec<_> = (0..8)
             .map(|writer| {
@@ -1315,12 +1324,7 @@ mod tests {
     /// many writers at once land once, and refused appends refuse only themselves.
     #[test]
     fn appends_batched_together_keep_their_own_outcomes() -> Result<(), Error> {
-        let dir = tempfile::tempdir()?;
-        let store = std::sync::Arc::new(SledStore::open(dir.path())?);
-        let group = GroupId::from_bytes([3; 16]);
-        let token = AccessToken::from_bytes([7; 32]);
-        store.create_group(group, token.verifier(), LogRetention::Keep)?;
-        let epoch = Epoch::new(0).map_err(|_| Error::Corrupt("epoch"))?;
+        let (_dir, store, group, epoch) = store_with_one_group()?;
         let stale = Epoch::new(1).map_err(|_| Error::Corrupt("epoch"))?;
         let expires = UnixSeconds::new(1).map_err(|_| Error::Corrupt("time"))?;
         let writers: Vec<_> = (0..24u8)
