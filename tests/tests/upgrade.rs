@@ -1,0 +1,60 @@
+//! Profiles written by earlier releases open with today's code, and nothing a person
+//! had is lost. Each fixture under `tests/fixtures/` is the bytes an earlier release
+//! left on disk (`huisclos-fixture` wrote them once, at that release); a test copies it
+//! to a temporary directory and opens it there.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+
+use huisclos_core::engine::Engine;
+use huisclos_core::vault::{Passphrase, Unlock};
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn open_fixture(name: &str) -> (tempfile::TempDir, Engine) {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
+    let work = tempfile::tempdir().unwrap();
+    copy_dir(&fixture.join("alice"), &work.path().join("alice"));
+    let passphrase = std::fs::read_to_string(fixture.join("passphrase")).unwrap();
+    let engine = Engine::open(&work.path().join("alice"), &Unlock::Passphrase(Passphrase::new(passphrase))).unwrap();
+    (work, engine)
+}
+
+#[test]
+fn a_profile_from_release_0_1_opens_with_everything_it_held() {
+    let (_work, engine) = open_fixture("profile-0.1-2026-11");
+    assert_eq!(engine.name().as_str(), "Alice");
+    assert!(engine.account().is_some(), "the relay account is kept");
+    let spaces = engine.spaces();
+    assert_eq!(spaces.len(), 2, "both spaces are kept");
+    let kept = spaces.iter().find(|s| s.history == huisclos_core::space::HistoryMode::Keep).unwrap();
+    let feed = engine.feed(&kept.id).unwrap();
+    let texts: Vec<&str> = feed.iter().map(|i| i.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "The hearing moved to Thursday",
+            "I will bring both witness statements",
+            "Written offline: the court changed rooms"
+        ]
+    );
+    assert_eq!(feed[0].reactions.get("👍").map(|who| who.len()), Some(1));
+    assert!(feed[1].edited);
+    assert_eq!(engine.library(&kept.id).unwrap().listing(), ["Minutes Note v0"]);
+    let quiet = spaces.iter().find(|s| s.history == huisclos_core::space::HistoryMode::None).unwrap();
+    assert_eq!(engine.feed(&quiet.id).unwrap().len(), 1);
+    assert_eq!(engine.outbox_len().unwrap(), 1, "the post written offline still waits to be sent");
+    assert_eq!(engine.contacts().len(), 1, "Bob is still a contact");
+}
