@@ -71,6 +71,9 @@ use crate::transfer::{Direction, DownloadRecord, NewFile, UploadRecord};
 use crate::vault::Vault;
 use huisclos_protocol::invitation::Invitation;
 
+#[cfg(feature = "adversary")]
+pub mod adversary;
+
 /// How many one-time key packages a device keeps at the relay.
 pub const KEY_PACKAGE_TARGET: u32 = 20;
 /// The longest wait before asking the relay again after transient refusals.
@@ -554,6 +557,13 @@ enum OutboxStage {
 struct Space {
     group: MlsGroup,
     meta: GroupMeta,
+}
+
+/// What a commit judged acceptable brings: the certificates it adds, and this
+/// person's devices it removes (revoked by another of them).
+struct CommitVerdict {
+    added: Vec<DeviceCertificate>,
+    revoked: Vec<DeviceId>,
 }
 
 /// The connection's state as the engine sees it.
@@ -2437,14 +2447,21 @@ impl Engine {
                     self.persist()?;
                 }
                 Err(error) => {
-                    // A bad entry is skipped and reported; the rest of the log goes on.
+                    // A bad message is skipped and reported; the rest of the log goes
+                    // on. A commit cannot be skipped: the relay closed its epoch with
+                    // it, so a device that cannot apply it cannot go on either, and
+                    // says so (a space manager recreates the space).
                     self.vault.rollback();
                     if let Some(space) = self.spaces.get_mut(&group) {
                         space.meta.next_seq = position + 1;
                     }
+                    if entry.kind == huisclos_protocol::messages::EntryKind::Commit {
+                        self.stall(&group, None, "", &error);
+                    } else {
+                        self.reject(Some(group), format!("log entry {position} refused: {error}"));
+                    }
                     self.save_group(&group)?;
                     self.persist()?;
-                    self.reject(Some(group), format!("log entry {position} refused: {error}"));
                 }
             }
         }
@@ -2541,59 +2558,16 @@ impl Engine {
                 Err(CoreError::Invalid("external joins are not allowed".into()))
             }
             ProcessedMessageContent::StagedCommitMessage(staged) => {
-                let mut changes = Vec::new();
-                let mut added = Vec::new();
-                for add in staged.add_proposals() {
-                    let leaf = add.add_proposal().key_package().leaf_node();
-                    let cert = crate::mls::certificate_of(leaf.credential(), leaf.signature_key().as_slice())?;
-                    changes.push(ChangeRequest::Add { identity: cert.body.identity });
-                    added.push(cert);
-                }
-                let space = self.spaces.get(group).ok_or(CoreError::NotFound("space"))?;
-                // Devices of this person removed by another of its devices: revoked.
-                let mut revoked = Vec::new();
-                for remove in staged.remove_proposals() {
-                    let removed = space
-                        .group
-                        .member_at(remove.remove_proposal().removed())
-                        .ok_or(CoreError::Verification("removal of an empty leaf"))?;
-                    let removed = crate::mls::certificate_of(&removed.credential, &removed.signature_key)?;
-                    let proposer = match remove.sender() {
-                        Sender::Member(index) => {
-                            let m = space.group.member_at(*index).ok_or(CoreError::Verification("unknown proposer"))?;
-                            crate::mls::certificate_of(&m.credential, &m.signature_key)?
-                        }
-                        _ => return Err(CoreError::Verification("a removal proposed from outside")),
-                    };
-                    if removed.body.identity == self.identity.public()
-                        && proposer.body.identity == removed.body.identity
-                        && proposer.body.device != removed.body.device
-                    {
-                        revoked.push(removed.body.device);
+                let verdict = self.judge_commit(group, &rules, &members, &sender_member, &staged);
+                let CommitVerdict { added, revoked } = match verdict {
+                    Ok(verdict) => verdict,
+                    Err(error) => {
+                        // The relay accepted it as this epoch's commit, so the space
+                        // cannot advance past it here. Nobody honest applies it.
+                        self.stall(group, Some(sender_cert.body.identity), &sender_cert.body.name.to_string(), &error);
+                        return Ok(());
                     }
-                    changes.push(ChangeRequest::Remove {
-                        identity: removed.body.identity,
-                        proposer: proposer.body.identity,
-                    });
-                }
-                let next_rules = crate::mls::rules_of(staged.group_context().extensions())?;
-                if next_rules != rules {
-                    changes.push(ChangeRequest::Rules(Box::new(next_rules)));
-                }
-                let member_ids: Vec<IdentityPublicKey> = members.iter().map(|m| m.identity).collect();
-                if let Err(error) = check_commit(&rules, &sender_cert.body.identity, &changes, &member_ids) {
-                    // The relay accepted it as this epoch's commit, so the space cannot
-                    // advance past it here. Nobody honest applies it.
-                    let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
-                    space.meta.stalled = true;
-                    space.meta.stalled_by = Some(*sender_cert.body.identity.as_bytes());
-                    let name = sender_cert.body.name.to_string();
-                    self.warn(
-                        Some(*group),
-                        format!("{name} made a change their role does not allow ({error}); it was refused, and the space is stalled until a space manager recreates it without them"),
-                    );
-                    return Ok(());
-                }
+                };
                 for certificate in &added {
                     self.observe(&certificate.body, Some(*group))?;
                 }
@@ -2613,6 +2587,89 @@ impl Engine {
                 Ok(())
             }
         }
+    }
+
+    /// Marks a space stalled: a commit the relay sequenced was refused here, so this
+    /// device cannot go past it. `by` is its committer when known.
+    fn stall(&mut self, group: &GroupId, by: Option<IdentityPublicKey>, name: &str, error: &CoreError) {
+        let Some(space) = self.spaces.get_mut(group) else { return };
+        space.meta.stalled = true;
+        space.meta.stalled_by = by.map(|identity| *identity.as_bytes());
+        let warning = if name.is_empty() {
+            format!("a change no device can apply was accepted by the relay ({error}); the space is stalled until a space manager recreates it")
+        } else {
+            format!("{name} made a change their role does not allow ({error}); it was refused, and the space is stalled until a space manager recreates it without them")
+        };
+        self.warn(Some(*group), warning);
+    }
+
+    /// Judges a commit whole before it is merged: every proposal is of a kind the
+    /// space uses (add, remove, the group context's extensions), every credential it
+    /// brings verifies, the committer's new leaf (its update path) keeps its
+    /// credential and signature key, the group context holds only the extensions every
+    /// space has, and the changes are allowed by the rules of the epoch it closes.
+    fn judge_commit(
+        &self,
+        group: &GroupId,
+        rules: &SpaceRules,
+        members: &[MemberSummary],
+        sender: &Member,
+        staged: &StagedCommit,
+    ) -> Result<CommitVerdict> {
+        let space = self.spaces.get(group).ok_or(CoreError::NotFound("space"))?;
+        let sender_cert = crate::mls::certificate_of(&sender.credential, &sender.signature_key)?;
+        for queued in staged.queued_proposals() {
+            match queued.proposal() {
+                Proposal::Add(_) | Proposal::Remove(_) | Proposal::GroupContextExtensions(_) => {}
+                _ => return Err(CoreError::Forbidden("a kind of change spaces do not use")),
+            }
+        }
+        // Across an update only the leaf's encryption key may change: never the
+        // person, the device, or the key that signs for it.
+        if let Some(leaf) = staged.update_path_leaf_node()
+            && (leaf.credential() != &sender.credential || leaf.signature_key().as_slice() != sender.signature_key)
+        {
+            return Err(CoreError::Forbidden("a member's update changes who they are"));
+        }
+        crate::mls::check_context_extensions(staged.group_context().extensions())?;
+        let mut changes = Vec::new();
+        let mut added = Vec::new();
+        for add in staged.add_proposals() {
+            let leaf = add.add_proposal().key_package().leaf_node();
+            let cert = crate::mls::certificate_of(leaf.credential(), leaf.signature_key().as_slice())?;
+            changes.push(ChangeRequest::Add { identity: cert.body.identity });
+            added.push(cert);
+        }
+        // Devices of this person removed by another of its devices: revoked.
+        let mut revoked = Vec::new();
+        for remove in staged.remove_proposals() {
+            let removed = space
+                .group
+                .member_at(remove.remove_proposal().removed())
+                .ok_or(CoreError::Verification("removal of an empty leaf"))?;
+            let removed = crate::mls::certificate_of(&removed.credential, &removed.signature_key)?;
+            let proposer = match remove.sender() {
+                Sender::Member(index) => {
+                    let m = space.group.member_at(*index).ok_or(CoreError::Verification("unknown proposer"))?;
+                    crate::mls::certificate_of(&m.credential, &m.signature_key)?
+                }
+                _ => return Err(CoreError::Verification("a removal proposed from outside")),
+            };
+            if removed.body.identity == self.identity.public()
+                && proposer.body.identity == removed.body.identity
+                && proposer.body.device != removed.body.device
+            {
+                revoked.push(removed.body.device);
+            }
+            changes.push(ChangeRequest::Remove { identity: removed.body.identity, proposer: proposer.body.identity });
+        }
+        let next_rules = crate::mls::rules_of(staged.group_context().extensions())?;
+        if &next_rules != rules {
+            changes.push(ChangeRequest::Rules(Box::new(next_rules)));
+        }
+        let member_ids: Vec<IdentityPublicKey> = members.iter().map(|m| m.identity).collect();
+        check_commit(rules, &sender_cert.body.identity, &changes, &member_ids)?;
+        Ok(CommitVerdict { added, revoked })
     }
 
     fn on_content_page(&mut self, group: GroupId, page: huisclos_protocol::messages::ContentPage) -> Result<()> {

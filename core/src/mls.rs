@@ -131,6 +131,32 @@ pub fn rules_of(extensions: &Extensions<GroupContext>) -> Result<SpaceRules> {
     Err(CoreError::Invalid("the group has no space rules".into()))
 }
 
+/// Checks that a group context holds exactly the extensions every space has: the
+/// required capabilities of [`group_context_extensions`] and the space rules, nothing
+/// else (no external senders, no requirement changed).
+///
+/// # Errors
+/// [`CoreError::Forbidden`] otherwise.
+pub fn check_context_extensions(extensions: &Extensions<GroupContext>) -> Result<()> {
+    let expected_required = RequiredCapabilitiesExtension::new(
+        &[ExtensionType::Unknown(SPACE_RULES_EXTENSION_TYPE)],
+        &[],
+        &[CredentialType::Basic],
+    );
+    let mut rules = 0;
+    for extension in extensions.iter() {
+        match extension {
+            Extension::RequiredCapabilities(required) if required == &expected_required => {}
+            Extension::Unknown(kind, _) if *kind == SPACE_RULES_EXTENSION_TYPE => rules += 1,
+            _ => return Err(CoreError::Forbidden("the group context holds an extension spaces do not use")),
+        }
+    }
+    if rules != 1 || extensions.required_capabilities().is_none() {
+        return Err(CoreError::Forbidden("the group context lacks the space's rules or requirements"));
+    }
+    Ok(())
+}
+
 /// The configuration every space's group is created with: encrypted handshakes, the
 /// ratchet tree in Welcomes, no past epochs' secrets kept.
 pub fn create_config() -> MlsGroupCreateConfig {

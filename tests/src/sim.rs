@@ -433,6 +433,15 @@ impl SimDevice {
         true
     }
 
+    /// Sends `body` on this device's connection outside its engine, as a modified
+    /// client would, and returns the relay's answer. The engine never sees it.
+    pub async fn send_raw(&mut self, relay: &SimRelay, body: RequestBody) -> Result<ResponseBody, RelayError> {
+        // Far above the engine's own request ids, so the two never meet.
+        static NEXT: AtomicU64 = AtomicU64::new(1 << 40);
+        let id = RequestId::new(NEXT.fetch_add(1, Ordering::Relaxed)).unwrap();
+        relay.answer(self.link.as_ref().expect("connected"), id, body).await
+    }
+
     /// Steps until the next request is a commit, and keeps it held; returns the commit.
     pub async fn hold_commit(&mut self, relay: &SimRelay) -> huisclos_protocol::messages::MlsMessageBytes {
         loop {

@@ -1,0 +1,202 @@
+//! A modified client, for the insider tests: what a member's device could do if its
+//! owner changed the code. Compiled only with the `adversary` feature, which no client
+//! enables; the test suite uses it to show that every other device refuses what these
+//! hooks produce.
+//!
+//! Each hook builds what the modified client would send (a request body, a sealed
+//! record, a message) from this device's real state, skipping the checks an honest
+//! engine makes; the test delivers it. The device's own state may be left inconsistent
+//! afterwards: an attacker does not care.
+
+use huisclos_protocol::access::{ACCESS_TOKEN_EXPORTER_LABEL, AccessToken, EpochVerifier};
+use huisclos_protocol::codec::Wire;
+use huisclos_protocol::ids::{ContentId, GroupId, UnixSeconds};
+use huisclos_protocol::messages::{
+    AppendMessage, GroupAccess, MlsMessageBytes, PutContent, RequestBody, SubmitCommit,
+};
+use openmls::prelude::tls_codec::Serialize as _;
+use openmls::prelude::*;
+use openmls_traits::OpenMlsProvider;
+use rand_core::{OsRng, RngCore};
+
+use super::{Engine, mls_error};
+use crate::content::{ContentBody, ContentEnvelope, EnvelopeBody, HistoryKey, SealedRecord};
+use crate::error::{CoreError, Result};
+use crate::mls::DeviceSigner;
+
+/// The hooks of a modified client over one engine.
+pub struct Adversary<'a> {
+    pub(super) engine: &'a mut Engine,
+}
+
+impl std::fmt::Debug for Adversary<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Adversary(..)")
+    }
+}
+
+impl Engine {
+    /// This engine as a modified client would drive it.
+    pub fn adversary(&mut self) -> Adversary<'_> {
+        Adversary { engine: self }
+    }
+}
+
+impl Adversary<'_> {
+    /// The access this device holds for the space's current epoch (what an insider can
+    /// hand to anyone with a relay account).
+    ///
+    /// # Errors
+    /// As the engine's own access.
+    pub fn access(&self, space: &GroupId) -> Result<GroupAccess> {
+        self.engine.access(space)
+    }
+
+    /// The history keys this device holds, by generation.
+    pub fn history_keys(&self, space: &GroupId) -> Vec<(u32, [u8; 32])> {
+        self.engine
+            .spaces
+            .get(space)
+            .map(|s| s.history_keys().iter().map(|k| (k.generation(), k.expose_for_storage())).collect())
+            .unwrap_or_default()
+    }
+
+    /// Builds an application message carrying `payload` (any bytes) in the space's
+    /// current epoch, and the request appending it.
+    ///
+    /// # Errors
+    /// MLS errors.
+    pub fn app_message(&mut self, space: &GroupId, payload: &[u8]) -> Result<RequestBody> {
+        let access = self.engine.access(space)?;
+        let entry = self.engine.spaces.get_mut(space).ok_or(CoreError::NotFound("space"))?;
+        let message = entry
+            .group
+            .create_message(&self.engine.provider, &DeviceSigner(&self.engine.device.mls), payload)
+            .map_err(mls_error)?;
+        let message = MlsMessageBytes::new(message.tls_serialize_detached().map_err(mls_error)?)?;
+        Ok(AppendMessage { access, message }.into())
+    }
+
+    /// Signs `body` as this device (its certificate, its MLS key) dated `created_at`,
+    /// and seals it under `key` as record `id`: what this device could put in the
+    /// content store with any access token.
+    ///
+    /// # Errors
+    /// Before the account exists; signing errors.
+    pub fn sealed_record(
+        &self,
+        space: &GroupId,
+        key: &HistoryKey,
+        body: ContentBody,
+        created_at: u64,
+    ) -> Result<(ContentId, Vec<u8>)> {
+        let certificate = self.engine.certificate.clone().ok_or(CoreError::NotFound("certificate"))?;
+        let mut id = [0u8; 16];
+        OsRng.fill_bytes(&mut id);
+        let id = ContentId::from_bytes(id);
+        let signed = EnvelopeBody {
+            id,
+            group: *space,
+            author: certificate,
+            created_at: UnixSeconds::new(created_at).map_err(CoreError::Decode)?,
+            body,
+        };
+        let envelope = ContentEnvelope::sign(signed, &self.engine.device.mls)?;
+        Ok((id, SealedRecord::seal(key, space, &id, &envelope)?.to_bytes()))
+    }
+
+    /// The request putting a sealed record with someone's `access`.
+    ///
+    /// # Errors
+    /// When the record is too long.
+    pub fn put_record(access: GroupAccess, id: ContentId, sealed: Vec<u8>) -> Result<RequestBody> {
+        let sealed = huisclos_protocol::messages::ContentRecordBytes::new(sealed)?;
+        Ok(PutContent { access, record: id, sealed }.into())
+    }
+
+    /// Builds a commit of this device on the current epoch carrying `proposals` inline,
+    /// with, when `credential` is given, an update path whose new leaf carries that
+    /// credential (any bytes) with this device's MLS key; returns the request
+    /// submitting it.
+    ///
+    /// # Errors
+    /// MLS errors (openmls's own checks on the committer's side).
+    pub fn commit(
+        &mut self,
+        space: &GroupId,
+        proposals: Vec<Proposal>,
+        credential: Option<Vec<u8>>,
+    ) -> Result<RequestBody> {
+        let access = self.engine.access(space)?;
+        let engine = &mut *self.engine;
+        let entry = engine.spaces.get_mut(space).ok_or(CoreError::NotFound("space"))?;
+        let mut builder = entry.group.commit_builder().add_proposals(proposals);
+        if let Some(credential) = credential {
+            let with_key = CredentialWithKey {
+                credential: BasicCredential::new(credential).into(),
+                signature_key: engine.device.mls_public().to_vec().into(),
+            };
+            builder = builder
+                .force_self_update(true)
+                .leaf_node_parameters(LeafNodeParameters::builder().with_credential_with_key(with_key).build());
+        }
+        let bundle = builder
+            .load_psks(engine.provider.storage())
+            .map_err(mls_error)?
+            .build(engine.provider.rand(), engine.provider.crypto(), &DeviceSigner(&engine.device.mls), |_| true)
+            .map_err(mls_error)?
+            .stage_commit(&engine.provider)
+            .map_err(mls_error)?;
+        let (commit, _, _) = bundle.into_messages();
+        let commit = MlsMessageBytes::new(commit.tls_serialize_detached().map_err(mls_error)?)?;
+        // The right verifier for the next epoch, so that members who merge the commit
+        // can go on reading: the attacker wants them to.
+        let staged = entry.group.pending_commit().ok_or(CoreError::Mls("no pending commit".into()))?;
+        let token = staged
+            .export_secret(engine.provider.crypto(), ACCESS_TOKEN_EXPORTER_LABEL, space.as_bytes(), 32)
+            .map_err(mls_error)?;
+        let token: [u8; 32] = token.as_slice().try_into().map_err(|_| CoreError::Mls("exporter length".into()))?;
+        let next_verifier = EpochVerifier::for_token(&AccessToken::from_bytes(token));
+        Ok(SubmitCommit { access, commit, next_verifier }.into())
+    }
+
+    /// Stores an external pre-shared key in this device's MLS storage (as if it had
+    /// been exchanged earlier), and returns a PreSharedKey proposal naming it: a kind
+    /// of change Huis Clos never uses, which openmls itself accepts when every member
+    /// holds the key.
+    ///
+    /// # Errors
+    /// Storage errors.
+    pub fn external_psk_proposal(&self, psk_id: &[u8], secret: &[u8]) -> Result<Proposal> {
+        let id = openmls::schedule::PreSharedKeyId::external(psk_id.to_vec(), vec![0x5a; 32]);
+        id.store(&self.engine.provider, secret).map_err(mls_error)?;
+        self.engine.vault.commit()?;
+        Ok(Proposal::PreSharedKey(Box::new(PreSharedKeyProposal::new(id))))
+    }
+
+    /// A request submitting `bytes` (anything) as the commit closing the current epoch.
+    ///
+    /// # Errors
+    /// When `bytes` is too long.
+    pub fn raw_commit(&self, space: &GroupId, bytes: Vec<u8>) -> Result<RequestBody> {
+        let access = self.engine.access(space)?;
+        let mut token = [0u8; 32];
+        OsRng.fill_bytes(&mut token);
+        let next_verifier = EpochVerifier::for_token(&AccessToken::from_bytes(token));
+        Ok(SubmitCommit { access, commit: MlsMessageBytes::new(bytes)?, next_verifier }.into())
+    }
+
+    /// This device's certificate, re-issued by a fresh identity key under `name`, with
+    /// this device's MLS key: a credential for [`Adversary::commit`] that claims to be
+    /// someone else.
+    ///
+    /// # Errors
+    /// Before the account exists.
+    pub fn certificate_as_stranger(&self, name: &str) -> Result<Vec<u8>> {
+        let mut body = self.engine.certificate.clone().ok_or(CoreError::NotFound("certificate"))?.body;
+        let stranger = crate::identity::IdentityKey::generate();
+        body.identity = stranger.public();
+        body.name = crate::identity::DisplayName::new(name)?;
+        Ok(crate::identity::DeviceCertificate::issue(&stranger, body)?.to_wire())
+    }
+}
