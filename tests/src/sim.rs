@@ -91,6 +91,31 @@ impl SimRelay {
         self.relay.store().claim_key_packages(&[device]).unwrap().remove(0).expect("the device has key packages")
     }
 
+    /// Every content record the store holds for `group`, in order: what a compromised
+    /// relay (or anyone who copied its database) has of a space.
+    pub fn content_records(
+        &self,
+        group: huisclos_protocol::ids::GroupId,
+    ) -> Vec<(huisclos_protocol::ids::ContentId, Vec<u8>)> {
+        use huisclos_relay::store::RelayStore;
+        let mut out = Vec::new();
+        let mut from = 0;
+        loop {
+            let page = self
+                .relay
+                .store()
+                .fetch_content(group, huisclos_protocol::ids::ContentSeq::new(from).unwrap(), 256, 1 << 22)
+                .unwrap();
+            for record in page.records.iter() {
+                from = record.seq.get() + 1;
+                out.push((record.record, record.sealed.as_bytes().to_vec()));
+            }
+            if !page.more {
+                return out;
+            }
+        }
+    }
+
     /// The directory holding the relay's store files.
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("relay")

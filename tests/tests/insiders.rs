@@ -120,3 +120,223 @@ async fn a_commit_no_device_can_process_stalls_the_space_so_it_can_be_recreated(
     settle(&relay, &mut [&mut bob, &mut alice]).await;
     assert_eq!(alice.texts(&successor), [("Bob".to_owned(), "Back to work".to_owned())]);
 }
+
+// ---------------------------------------------------------------------------------
+// 1. A generation's history key cannot be chosen by a member.
+
+/// Alice (space manager), Bob (contributor), Mallory (contributor) and Rita (reader)
+/// in a space that keeps history.
+async fn four(relay: &SimRelay) -> (SimDevice, SimDevice, SimDevice, SimDevice, GroupId) {
+    let mut alice = SimDevice::join(relay, "Alice").await;
+    let mut bob = SimDevice::join(relay, "Bob").await;
+    let mut mallory = SimDevice::join(relay, "Mallory").await;
+    let mut rita = SimDevice::join(relay, "Rita").await;
+    let space = space_with(
+        relay,
+        &mut alice,
+        &mut [(&mut bob, Role::Contributor), (&mut mallory, Role::Contributor), (&mut rita, Role::Reader)],
+        HistoryMode::Keep,
+    )
+    .await;
+    (alice, bob, mallory, rita, space)
+}
+
+/// What `reader` opens of the space's records as the relay stores them (a compromised
+/// relay hands a removed member everything), with its keys and `extra` ones.
+fn readable(relay: &SimRelay, reader: &mut SimDevice, space: &GroupId, extra: &[(u32, [u8; 32])]) -> Vec<String> {
+    relay
+        .content_records(*space)
+        .iter()
+        .filter_map(|(id, sealed)| reader.engine_mut().adversary().open_record(space, id, sealed, extra))
+        .collect()
+}
+
+fn texts(device: &SimDevice, space: &GroupId) -> Vec<String> {
+    device.texts(space).into_iter().map(|(_, text)| text).collect()
+}
+
+async fn remove(relay: &SimRelay, manager: &mut SimDevice, person: &SimDevice, space: &GroupId) {
+    let identity = person.engine().identity();
+    manager.engine_mut().remove(space, &identity).unwrap();
+    manager.drive(relay).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_about_to_be_removed_cannot_plant_the_next_history_key() {
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut mallory, mut rita, space) = four(&relay).await;
+    // Mallory expects to be removed: her modified client hands every device her own
+    // key for the next generation.
+    let planted = [0x66; 32];
+    let current = mallory.engine_mut().adversary().history_keys(&space).last().unwrap().0;
+    let plant = mallory.engine_mut().adversary().plant_history_key(&space, current + 1, planted).unwrap();
+    deliver(&relay, &mut mallory, plant).await;
+    // Everyone but Alice reads it before her removal commit; Alice removes Mallory
+    // before reading on.
+    settle(&relay, &mut [&mut bob, &mut rita]).await;
+    remove(&relay, &mut alice, &mallory, &space).await;
+    settle(&relay, &mut [&mut alice, &mut bob, &mut rita]).await;
+    bob.engine_mut().post(&space, "After Mallory left: the witness moved to Lyon").unwrap();
+    settle(&relay, &mut [&mut bob, &mut alice, &mut rita]).await;
+    // A copy of the relay's store in Mallory's hands: nothing written after her
+    // removal opens, with her keys or the one she planted.
+    let opened = readable(&relay, &mut mallory, &space, &[(current + 1, planted)]);
+    assert!(!opened.iter().any(|t| t.contains("Lyon")), "Mallory reads on: {opened:?}");
+    assert!(texts(&alice, &space).contains(&"After Mallory left: the witness moved to Lyon".to_owned()));
+    assert!(texts(&rita, &space).contains(&"After Mallory left: the witness moved to Lyon".to_owned()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_history_generation_at_the_end_of_its_range_does_not_wrap() {
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut mallory, mut rita, space) = four(&relay).await;
+    let plant = mallory.engine_mut().adversary().plant_history_key(&space, u32::MAX, [0x77; 32]).unwrap();
+    deliver(&relay, &mut mallory, plant).await;
+    settle(&relay, &mut [&mut alice, &mut bob, &mut rita]).await;
+    remove(&relay, &mut alice, &mallory, &space).await;
+    settle(&relay, &mut [&mut alice, &mut bob, &mut rita]).await;
+    bob.engine_mut().post(&space, "Generation numbers stay in range").unwrap();
+    settle(&relay, &mut [&mut bob, &mut alice, &mut rita]).await;
+    assert!(texts(&alice, &space).contains(&"Generation numbers stay in range".to_owned()));
+    let opened = readable(&relay, &mut mallory, &space, &[(u32::MAX, [0x77; 32]), (0, [0x77; 32])]);
+    assert!(!opened.iter().any(|t| t.contains("in range")), "{opened:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn withholding_the_removers_messages_keeps_no_device_on_the_old_key() {
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut mallory, mut rita, space) = four(&relay).await;
+    // Alice's removal reaches the relay; whatever she would send next never does (the
+    // relay drops it, or her connection dies).
+    let identity = mallory.engine().identity();
+    alice.engine_mut().remove(&space, &identity).unwrap();
+    alice.hold_commit(&relay).await;
+    assert!(alice.step(&relay).await);
+    alice.disconnect(&relay);
+    settle(&relay, &mut [&mut bob, &mut rita]).await;
+    bob.engine_mut().post(&space, "Sealed right after the removal").unwrap();
+    settle(&relay, &mut [&mut bob, &mut rita]).await;
+    assert!(texts(&rita, &space).contains(&"Sealed right after the removal".to_owned()), "{:?}", rita.events);
+    let opened = readable(&relay, &mut mallory, &space, &[]);
+    assert!(!opened.iter().any(|t| t.contains("right after")), "{opened:?}");
+}
+
+// ---------------------------------------------------------------------------------
+// 2. A record is accepted only from a device that was a member while its generation
+// was current, and not after that generation ended.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_member_cannot_post_or_edit_with_an_insiders_access() {
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut mallory, mut rita, space) = four(&relay).await;
+    let before = mallory.engine_mut().post(&space, "Mallory, while a member").unwrap();
+    settle(&relay, &mut [&mut mallory, &mut alice, &mut bob, &mut rita]).await;
+    let (generation, key) = *mallory.engine_mut().adversary().history_keys(&space).last().unwrap();
+    remove(&relay, &mut alice, &mallory, &space).await;
+    settle(&relay, &mut [&mut alice, &mut bob, &mut rita]).await;
+
+    // Rita, an insider, hands Mallory her access; Mallory seals under the generation
+    // she belonged to, and her records land after her removal.
+    let access = rita.engine_mut().adversary().access(&space).unwrap();
+    let key = huisclos_core::content::HistoryKey::from_parts(generation, key);
+    let bodies = [
+        huisclos_core::content::ContentBody::Post(huisclos_core::content::Post {
+            text: huisclos_core::content::Text::new("Mallory, after her removal").unwrap(),
+        }),
+        huisclos_core::content::ContentBody::Edit(huisclos_core::content::Edit {
+            target: before,
+            text: huisclos_core::content::Text::new("Mallory rewrote this after her removal").unwrap(),
+        }),
+    ];
+    for body in bodies {
+        let at = mallory.clock();
+        let (id, sealed) = mallory.engine_mut().adversary().sealed_record(&space, &key, body, at).unwrap();
+        let put = huisclos_core::engine::adversary::Adversary::put_record(access.clone(), id, sealed).unwrap();
+        deliver(&relay, &mut mallory, put).await;
+    }
+    settle(&relay, &mut [&mut alice, &mut bob, &mut rita]).await;
+    for device in [&alice, &bob, &rita] {
+        assert_eq!(texts(device, &space), ["Mallory, while a member"], "{}", device.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_member_given_the_new_key_still_cannot_post() {
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut mallory, mut rita, space) = four(&relay).await;
+    remove(&relay, &mut alice, &mallory, &space).await;
+    settle(&relay, &mut [&mut alice, &mut bob, &mut rita]).await;
+    // Rita hands Mallory the new generation's key and her access.
+    let (generation, key) = *rita.engine_mut().adversary().history_keys(&space).last().unwrap();
+    let access = rita.engine_mut().adversary().access(&space).unwrap();
+    let key = huisclos_core::content::HistoryKey::from_parts(generation, key);
+    let body = huisclos_core::content::ContentBody::Post(huisclos_core::content::Post {
+        text: huisclos_core::content::Text::new("Mallory under the new key").unwrap(),
+    });
+    let at = mallory.clock();
+    let (id, sealed) = mallory.engine_mut().adversary().sealed_record(&space, &key, body, at).unwrap();
+    let put = huisclos_core::engine::adversary::Adversary::put_record(access, id, sealed).unwrap();
+    deliver(&relay, &mut mallory, put).await;
+    settle(&relay, &mut [&mut alice, &mut bob, &mut rita]).await;
+    for device in [&alice, &bob, &rita] {
+        assert!(texts(device, &space).is_empty(), "{}: {:?}", device.name, texts(device, &space));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn someone_removed_has_no_role_not_the_default_one() {
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut mallory, mut rita, space) = four(&relay).await;
+    // Rita is a reader: she never could post. Once removed, she must not gain the
+    // space's default role (contributor).
+    let (generation, key) = *rita.engine_mut().adversary().history_keys(&space).last().unwrap();
+    remove(&relay, &mut alice, &rita, &space).await;
+    settle(&relay, &mut [&mut alice, &mut bob, &mut mallory]).await;
+    let access = mallory.engine_mut().adversary().access(&space).unwrap();
+    let key = huisclos_core::content::HistoryKey::from_parts(generation, key);
+    let body = huisclos_core::content::ContentBody::Post(huisclos_core::content::Post {
+        text: huisclos_core::content::Text::new("A reader, posting once gone").unwrap(),
+    });
+    let at = rita.clock();
+    let (id, sealed) = rita.engine_mut().adversary().sealed_record(&space, &key, body, at).unwrap();
+    let put = huisclos_core::engine::adversary::Adversary::put_record(access, id, sealed).unwrap();
+    deliver(&relay, &mut rita, put).await;
+    settle(&relay, &mut [&mut alice, &mut bob]).await;
+    for device in [&alice, &bob] {
+        assert!(texts(device, &space).is_empty(), "{}: {:?}", device.name, texts(device, &space));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_device_cannot_post_in_its_persons_name() {
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut mallory, mut rita, space) = four(&relay).await;
+    let mut laptop = SimDevice::link(&relay, &mut bob, "Bob").await;
+    settle(&relay, &mut [&mut bob, &mut laptop, &mut alice, &mut mallory, &mut rita]).await;
+    assert_eq!(alice.engine().members(&space).unwrap().iter().find(|m| m.name == "Bob").unwrap().devices.len(), 2);
+    // The laptop is seized; Bob revokes it from his phone.
+    let laptop_id = laptop.engine().device_id();
+    let (generation, key) = *laptop.engine_mut().adversary().history_keys(&space).last().unwrap();
+    bob.engine_mut().revoke_device(&laptop_id).unwrap();
+    settle(&relay, &mut [&mut bob, &mut alice, &mut mallory, &mut rita]).await;
+    // The seizer posts as Bob from the laptop with an insider's access, under the key
+    // the laptop held and under the new one.
+    let access = rita.engine_mut().adversary().access(&space).unwrap();
+    let (new_generation, new_key) = *rita.engine_mut().adversary().history_keys(&space).last().unwrap();
+    for (generation, key, text) in
+        [(generation, key, "Bob says: meet at the old place"), (new_generation, new_key, "Bob says: bring the files")]
+    {
+        let key = huisclos_core::content::HistoryKey::from_parts(generation, key);
+        let body = huisclos_core::content::ContentBody::Post(huisclos_core::content::Post {
+            text: huisclos_core::content::Text::new(text).unwrap(),
+        });
+        let at = laptop.clock();
+        let (id, sealed) = laptop.engine_mut().adversary().sealed_record(&space, &key, body, at).unwrap();
+        let put = huisclos_core::engine::adversary::Adversary::put_record(access.clone(), id, sealed).unwrap();
+        let _ = laptop.send_raw(&relay, put).await;
+    }
+    settle(&relay, &mut [&mut alice, &mut mallory, &mut rita]).await;
+    for device in [&alice, &mallory, &rita] {
+        assert!(texts(device, &space).is_empty(), "{}: {:?}", device.name, texts(device, &space));
+    }
+}

@@ -61,6 +61,39 @@ impl Adversary<'_> {
             .unwrap_or_default()
     }
 
+    /// The request sending, as a history message of the space, `key` as the key of
+    /// `generation`: what a member who wants to keep reading after her removal would
+    /// plant.
+    ///
+    /// # Errors
+    /// MLS errors.
+    pub fn plant_history_key(&mut self, space: &GroupId, generation: u32, key: [u8; 32]) -> Result<RequestBody> {
+        let keys = vec![HistoryKey::from_parts(generation, key)];
+        let payload = crate::content::AppPayload::HistoryKeys(crate::content::HistoryKeys {
+            keys: huisclos_protocol::codec::BoundedVec::new(keys)?,
+        });
+        self.app_message(space, &payload.to_wire())
+    }
+
+    /// Tries to open a sealed record of the space with every history key this device
+    /// holds and with `extra` keys; the text of a post or comment it opens to.
+    pub fn open_record(&self, space: &GroupId, id: &ContentId, sealed: &[u8], extra: &[(u32, [u8; 32])]) -> Option<String> {
+        let record = SealedRecord::from_bytes(sealed).ok()?;
+        let mut keys = self.history_keys(space);
+        keys.extend_from_slice(extra);
+        for (generation, key) in keys {
+            let key = HistoryKey::from_parts(generation, key);
+            if let Ok(envelope) = record.open(&key, space, id) {
+                return match envelope.signed.body {
+                    ContentBody::Post(post) => Some(post.text.as_str().to_owned()),
+                    ContentBody::Comment(comment) => Some(comment.text.as_str().to_owned()),
+                    _ => Some(String::new()),
+                };
+            }
+        }
+        None
+    }
+
     /// Builds an application message carrying `payload` (any bytes) in the space's
     /// current epoch, and the request appending it.
     ///
