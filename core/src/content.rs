@@ -34,7 +34,7 @@ pub const MAX_TEXT_LEN: usize = 64 * 1024;
 /// The most bytes in a reaction (one emoji sequence).
 pub const MAX_REACTION_LEN: usize = 32;
 /// The most history-key generations a space may have.
-pub const MAX_HISTORY_GENERATIONS: usize = 4096;
+pub const MAX_HISTORY_GENERATIONS: usize = crate::history::MAX_HISTORY_GENERATIONS;
 /// What sealing adds to an item, at most: version, generation, nonce and tag (and, in
 /// an MLS message instead, room for its framing and the application payload's tag).
 pub const SEALED_RECORD_OVERHEAD: usize = 1 + 5 + 24 + 16 + 1024;
@@ -98,6 +98,16 @@ huisclos_protocol::wire_struct!(
     }
 );
 
+huisclos_protocol::wire_struct!(
+    /// The mark a device leaves in the content store right after its commit starts a
+    /// history generation: records of earlier generations stored after it are refused
+    /// (never shown to people).
+    pub struct GenerationMarker {
+        /// The generation started; the same as the record's.
+        pub generation: u32,
+    }
+);
+
 huisclos_protocol::wire_enum!(
     /// What an item says.
     pub enum ContentBody(what = "content body") {
@@ -113,6 +123,8 @@ huisclos_protocol::wire_enum!(
         0x05 => Delete(Delete),
         /// A change to the space's library.
         0x06 => Library(crate::library::LibraryOp),
+        /// The start of a history generation (not shown).
+        0x07 => Marker(GenerationMarker),
     }
 );
 
@@ -343,10 +355,14 @@ huisclos_protocol::wire_struct!(
 huisclos_protocol::wire_enum!(
     /// What an MLS application message of a space carries.
     pub enum AppPayload(what = "application payload") {
-        /// History keys, sent by an adder or a remover right after their commit.
+        /// History keys chosen by a member, as release 0.1 sent them: refused in every
+        /// space since (keys are derived from the MLS epoch), kept only so that such a
+        /// message is recognised and reported.
         0x01 => HistoryKeys(HistoryKeys),
         /// An item, in a space with `history: none`.
         0x02 => Content(ContentEnvelope),
+        /// The history a new member needs, from the member who added it.
+        0x03 => HistoryGrant(crate::history::HistoryGrant),
     }
 );
 

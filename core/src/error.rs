@@ -38,6 +38,11 @@ pub enum CoreError {
     /// the new key until the person compares safety numbers and accepts it.
     #[error("the identity key of {0} changed: compare safety numbers, then accept the new key")]
     IdentityChanged(String),
+    /// The space is stalled on this device (a change its members refused was accepted
+    /// by the relay, or it comes from a release whose history keys members chose): it
+    /// takes no new content until a space manager recreates it.
+    #[error("the space is stalled: a space manager recreates it")]
+    SpaceStalled,
     /// No such space, member, post or device here.
     #[error("not found: {0}")]
     NotFound(&'static str),

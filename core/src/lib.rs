@@ -51,6 +51,7 @@ pub mod content;
 pub mod endpoint;
 pub mod engine;
 pub mod error;
+pub mod history;
 pub mod identity;
 pub mod join;
 pub mod library;

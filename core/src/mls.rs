@@ -11,6 +11,7 @@ use openmls_traits::signatures::{Signer, SignerError};
 use openmls_traits::types::SignatureScheme;
 
 use crate::error::{CoreError, Result};
+use crate::history::{HISTORY_LEDGER_EXTENSION_TYPE, HistoryLedger};
 use crate::identity::DeviceCertificate;
 use crate::mls_storage::MlsStorage;
 use crate::space::{SPACE_RULES_EXTENSION_TYPE, SpaceRules};
@@ -87,33 +88,59 @@ pub fn credential_with_key(certificate: &DeviceCertificate) -> CredentialWithKey
     }
 }
 
-/// The capabilities every Huis Clos leaf declares: our ciphersuite, the space-rules
-/// extension, and the last-resort extension (without it, a last-resort key package
-/// fails validation at the inviter).
+/// The capabilities every Huis Clos leaf declares: our ciphersuite, the space-rules and
+/// history-ledger extensions, and the last-resort extension (without it, a
+/// last-resort key package fails validation at the inviter).
 pub fn capabilities() -> Capabilities {
     Capabilities::new(
         None,
         Some(&[CIPHERSUITE]),
-        Some(&[ExtensionType::Unknown(SPACE_RULES_EXTENSION_TYPE), ExtensionType::LastResort]),
+        Some(&[
+            ExtensionType::Unknown(SPACE_RULES_EXTENSION_TYPE),
+            ExtensionType::Unknown(HISTORY_LEDGER_EXTENSION_TYPE),
+            ExtensionType::LastResort,
+        ]),
         None,
         Some(&[CredentialType::Basic]),
     )
 }
 
-/// The space rules as a group-context extension, with the required-capabilities
-/// extension that makes every member support it.
+fn required_capabilities() -> RequiredCapabilitiesExtension {
+    RequiredCapabilitiesExtension::new(
+        &[ExtensionType::Unknown(SPACE_RULES_EXTENSION_TYPE), ExtensionType::Unknown(HISTORY_LEDGER_EXTENSION_TYPE)],
+        &[],
+        &[CredentialType::Basic],
+    )
+}
+
+/// The space rules and the history ledger as group-context extensions, with the
+/// required-capabilities extension that makes every member support them.
 ///
 /// # Errors
 /// [`CoreError::Mls`] if openmls refuses the extension list.
-pub fn group_context_extensions(rules: &SpaceRules) -> Result<Extensions<GroupContext>> {
+pub fn group_context_extensions(rules: &SpaceRules, ledger: &HistoryLedger) -> Result<Extensions<GroupContext>> {
     use huisclos_protocol::codec::Wire;
-    let required = Extension::RequiredCapabilities(RequiredCapabilitiesExtension::new(
-        &[ExtensionType::Unknown(SPACE_RULES_EXTENSION_TYPE)],
-        &[],
-        &[CredentialType::Basic],
-    ));
+    let required = Extension::RequiredCapabilities(required_capabilities());
     let rules = Extension::Unknown(SPACE_RULES_EXTENSION_TYPE, UnknownExtension(rules.to_wire()));
-    Extensions::from_vec(vec![required, rules]).map_err(|e| CoreError::Mls(e.to_string()))
+    let ledger = Extension::Unknown(HISTORY_LEDGER_EXTENSION_TYPE, UnknownExtension(ledger.to_wire()));
+    Extensions::from_vec(vec![required, rules, ledger]).map_err(|e| CoreError::Mls(e.to_string()))
+}
+
+/// The history ledger held in a group context's extensions; `None` in a space created
+/// before ledgers (release 0.1).
+///
+/// # Errors
+/// [`CoreError::Decode`] when it is malformed.
+pub fn ledger_of(extensions: &Extensions<GroupContext>) -> Result<Option<HistoryLedger>> {
+    use huisclos_protocol::codec::Wire;
+    for extension in extensions.iter() {
+        if let Extension::Unknown(kind, UnknownExtension(bytes)) = extension
+            && *kind == HISTORY_LEDGER_EXTENSION_TYPE
+        {
+            return Ok(Some(HistoryLedger::from_wire(bytes)?));
+        }
+    }
+    Ok(None)
 }
 
 /// The rules held in a group context's extensions.
@@ -132,27 +159,24 @@ pub fn rules_of(extensions: &Extensions<GroupContext>) -> Result<SpaceRules> {
 }
 
 /// Checks that a group context holds exactly the extensions every space has: the
-/// required capabilities of [`group_context_extensions`] and the space rules, nothing
-/// else (no external senders, no requirement changed).
+/// required capabilities of [`group_context_extensions`], the space rules and the
+/// history ledger, nothing else (no external senders, no requirement changed).
 ///
 /// # Errors
 /// [`CoreError::Forbidden`] otherwise.
 pub fn check_context_extensions(extensions: &Extensions<GroupContext>) -> Result<()> {
-    let expected_required = RequiredCapabilitiesExtension::new(
-        &[ExtensionType::Unknown(SPACE_RULES_EXTENSION_TYPE)],
-        &[],
-        &[CredentialType::Basic],
-    );
-    let mut rules = 0;
+    let expected_required = required_capabilities();
+    let (mut rules, mut ledger) = (0, 0);
     for extension in extensions.iter() {
         match extension {
             Extension::RequiredCapabilities(required) if required == &expected_required => {}
             Extension::Unknown(kind, _) if *kind == SPACE_RULES_EXTENSION_TYPE => rules += 1,
+            Extension::Unknown(kind, _) if *kind == HISTORY_LEDGER_EXTENSION_TYPE => ledger += 1,
             _ => return Err(CoreError::Forbidden("the group context holds an extension spaces do not use")),
         }
     }
-    if rules != 1 || extensions.required_capabilities().is_none() {
-        return Err(CoreError::Forbidden("the group context lacks the space's rules or requirements"));
+    if rules != 1 || ledger != 1 || extensions.required_capabilities().is_none() {
+        return Err(CoreError::Forbidden("the group context lacks the space's rules, ledger or requirements"));
     }
     Ok(())
 }

@@ -34,9 +34,13 @@ async fn three(relay: &SimRelay) -> (SimDevice, SimDevice, SimDevice, GroupId) {
     let mut alice = SimDevice::join(relay, "Alice").await;
     let mut bob = SimDevice::join(relay, "Bob").await;
     let mut rita = SimDevice::join(relay, "Rita").await;
-    let space =
-        space_with(relay, &mut alice, &mut [(&mut bob, Role::Contributor), (&mut rita, Role::Reader)], HistoryMode::Keep)
-            .await;
+    let space = space_with(
+        relay,
+        &mut alice,
+        &mut [(&mut bob, Role::Contributor), (&mut rita, Role::Reader)],
+        HistoryMode::Keep,
+    )
+    .await;
     (alice, bob, rita, space)
 }
 

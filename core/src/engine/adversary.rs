@@ -11,9 +11,7 @@
 use huisclos_protocol::access::{ACCESS_TOKEN_EXPORTER_LABEL, AccessToken, EpochVerifier};
 use huisclos_protocol::codec::Wire;
 use huisclos_protocol::ids::{ContentId, GroupId, UnixSeconds};
-use huisclos_protocol::messages::{
-    AppendMessage, GroupAccess, MlsMessageBytes, PutContent, RequestBody, SubmitCommit,
-};
+use huisclos_protocol::messages::{AppendMessage, GroupAccess, MlsMessageBytes, PutContent, RequestBody, SubmitCommit};
 use openmls::prelude::tls_codec::Serialize as _;
 use openmls::prelude::*;
 use openmls_traits::OpenMlsProvider;
@@ -68,16 +66,31 @@ impl Adversary<'_> {
     /// # Errors
     /// MLS errors.
     pub fn plant_history_key(&mut self, space: &GroupId, generation: u32, key: [u8; 32]) -> Result<RequestBody> {
-        let keys = vec![HistoryKey::from_parts(generation, key)];
-        let payload = crate::content::AppPayload::HistoryKeys(crate::content::HistoryKeys {
-            keys: huisclos_protocol::codec::BoundedVec::new(keys)?,
-        });
+        let entry = self.engine.spaces.get(space).ok_or(CoreError::NotFound("space"))?;
+        let epoch = huisclos_protocol::ids::Epoch::new(entry.group.epoch().as_u64()).map_err(CoreError::Decode)?;
+        let planted = crate::history::GenerationGrant {
+            key: HistoryKey::from_parts(generation, key),
+            start_epoch: epoch,
+            closed: false,
+            roster: huisclos_protocol::codec::BoundedVec::empty(),
+        };
+        let grant = crate::history::HistoryGrant {
+            for_epoch: epoch,
+            generations: huisclos_protocol::codec::BoundedVec::new(vec![planted])?,
+        };
+        let payload = crate::content::AppPayload::HistoryGrant(grant);
         self.app_message(space, &payload.to_wire())
     }
 
     /// Tries to open a sealed record of the space with every history key this device
     /// holds and with `extra` keys; the text of a post or comment it opens to.
-    pub fn open_record(&self, space: &GroupId, id: &ContentId, sealed: &[u8], extra: &[(u32, [u8; 32])]) -> Option<String> {
+    pub fn open_record(
+        &self,
+        space: &GroupId,
+        id: &ContentId,
+        sealed: &[u8],
+        extra: &[(u32, [u8; 32])],
+    ) -> Option<String> {
         let record = SealedRecord::from_bytes(sealed).ok()?;
         let mut keys = self.history_keys(space);
         keys.extend_from_slice(extra);
