@@ -639,7 +639,9 @@ impl History {
             let bytes = awaiting.parts.get(&number).ok_or(CoreError::Verification("a history grant is incomplete"))?;
             granted.push(GenerationGrant::from_wire(bytes)?);
         }
+        // A grant that does not match is forgotten whole: an honest one may follow.
         let refuse = CoreError::Verification("a history grant that does not match the space's ledger");
+        awaiting.parts.clear();
         let mut chain = initial_chain(group);
         let mut previous_start = None;
         for grant in &granted {
@@ -779,5 +781,148 @@ impl History {
         };
         self.floor = self.floor.max(generation);
         Ok(standing)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::space::{HistoryMode, Policy, SpaceDescription, SpaceName};
+
+    fn seat(n: u8) -> Seat {
+        Seat { identity: IdentityPublicKey::from_bytes([n; 32]), mls_key: [n + 100; 32] }
+    }
+
+    fn rules() -> SpaceRules {
+        SpaceRules::new(
+            SpaceName::new("Case 9").unwrap(),
+            SpaceDescription::new("").unwrap(),
+            Policy::Confidential,
+            HistoryMode::Keep,
+            seat(1).identity,
+        )
+        .with_role(seat(3).identity, Role::Reader)
+        .unwrap()
+    }
+
+    /// A space created by 1 at epoch 0, with 2 and 3 added at epoch 1, 3 removed at
+    /// epoch 2 (generation 1 starts), and 4 added at epoch 3: the history of a member
+    /// who saw it all, and the ledger of each epoch.
+    fn lived() -> (GroupId, History, Vec<HistoryLedger>) {
+        let group = GroupId::from_bytes([9; 16]);
+        let rules = rules();
+        let mut history = History::new_space(&group, [0xa0; 32], seat(1), true);
+        let mut ledgers = Vec::new();
+        // Epoch 1: adds.
+        let ledger = history.next_ledger(&group, false, 1, &rules).unwrap();
+        history.check_ledger(&group, &ledger, false, 1, &rules).unwrap();
+        history.merged(&ledger, false, None, &[seat(1), seat(2), seat(3)], &rules);
+        ledgers.push(ledger);
+        // Epoch 2: 3 removed.
+        let ledger = history.next_ledger(&group, true, 2, &rules).unwrap();
+        history.check_ledger(&group, &ledger, true, 2, &rules).unwrap();
+        history.merged(&ledger, true, Some([0xa1; 32]), &[seat(1), seat(2)], &rules);
+        ledgers.push(ledger);
+        // Epoch 3: 4 added.
+        let ledger = history.next_ledger(&group, false, 3, &rules).unwrap();
+        history.merged(&ledger, false, None, &[seat(1), seat(2), seat(4)], &rules);
+        ledgers.push(ledger);
+        (group, history, ledgers)
+    }
+
+    #[test]
+    fn a_removal_starts_a_generation_and_the_ledger_commits_to_what_closed() {
+        let (group, history, ledgers) = lived();
+        assert_eq!((ledgers[0].generation, ledgers[0].key_commitment.is_some()), (0, true));
+        assert_eq!((ledgers[1].generation, ledgers[1].start_epoch.get(), ledgers[1].key_commitment), (1, 2, None));
+        assert_ne!(ledgers[1].closed, initial_chain(&group));
+        assert_eq!(ledgers[2].key_commitment, Some(key_commitment(&group, 1, &[0xa1; 32])));
+        assert_eq!(history.current(), 1);
+        assert_eq!(history.sealing_key().unwrap().generation(), 1);
+        // Any other ledger is refused by a member who holds the history.
+        let rules = rules();
+        let good = history.next_ledger(&group, false, 4, &rules).unwrap();
+        for bad in [
+            HistoryLedger { generation: 2, ..good.clone() },
+            HistoryLedger { key_commitment: Some([0; 32]), ..good.clone() },
+            HistoryLedger { closed: [1; 32], ..good.clone() },
+            HistoryLedger { start_epoch: Epoch::new(3).unwrap(), ..good.clone() },
+        ] {
+            assert!(history.check_ledger(&group, &bad, false, 4, &rules).is_err(), "{bad:?}");
+        }
+        // A role changed in a closed generation's roster changes the chain.
+        let promoted = rules.with_role(seat(3).identity, Role::SpaceManager).unwrap();
+        let mut other = History::new_space(&group, [0xa0; 32], seat(1), true);
+        let ledger = other.next_ledger(&group, false, 1, &promoted).unwrap();
+        other.merged(&ledger, false, None, &[seat(1), seat(2), seat(3)], &promoted);
+        assert_ne!(other.next_ledger(&group, true, 2, &promoted).unwrap().closed, ledgers[1].closed);
+    }
+
+    #[test]
+    fn generations_end_at_their_bound_instead_of_wrapping() {
+        let group = GroupId::from_bytes([9; 16]);
+        let mut history = History::new_space(&group, [0; 32], seat(1), true);
+        history.current = (MAX_HISTORY_GENERATIONS - 1) as u32;
+        assert!(matches!(history.next_ledger(&group, true, 5, &rules()), Err(CoreError::Forbidden(_))));
+        history.current = u32::MAX;
+        assert!(history.next_ledger(&group, true, 5, &rules()).is_err());
+    }
+
+    #[test]
+    fn a_newcomer_takes_only_the_history_the_ledger_commits_to() {
+        let (group, history, ledgers) = lived();
+        let rules = rules();
+        // 5 is added at epoch 4 by a member holding `history`.
+        let parts = history.grant(4, false, &rules).unwrap();
+        let join_ledger = history.next_ledger(&group, false, 4, &rules).unwrap();
+        let fresh = || History::joined(4, &join_ledger, &[seat(1), seat(2), seat(4), seat(5)], true, |_| unreachable!()).unwrap();
+        let mut newcomer = fresh();
+        assert!(newcomer.sealing_key().is_none(), "nothing is sealed before the grant");
+        assert!(newcomer.take_grant(&group, &parts[0]).unwrap());
+        assert_eq!(newcomer.keys().len(), 2);
+        assert_eq!(newcomer.sealing_key().unwrap().expose_for_storage(), [0xa1; 32]);
+        // Records: 3 (removed at the start of generation 1) wrote in generation 0 as
+        // a reader, not in generation 1; 5 writes in generation 1.
+        assert_eq!(
+            newcomer.admit_record(0, &seat(3).identity, &seat(3).mls_key, false),
+            Ok(Standing::Closed(Role::Reader))
+        );
+        assert_eq!(
+            newcomer.admit_record(1, &seat(3).identity, &seat(3).mls_key, false),
+            Err(RecordRefusal::NotAMember)
+        );
+        assert_eq!(newcomer.admit_record(1, &seat(5).identity, &seat(5).mls_key, true), Ok(Standing::Current));
+        assert_eq!(
+            newcomer.admit_record(0, &seat(1).identity, &seat(1).mls_key, true),
+            Err(RecordRefusal::AfterItsGeneration),
+            "once generation 1 was read, generation 0 is over"
+        );
+        // A lying adder: another key, a roster with an extra device, a wrong start.
+        let honest = parts[0].generations.clone().into_vec();
+        let mut lies = Vec::new();
+        let mut lie = honest.clone();
+        lie[1].key = HistoryKey::from_parts(1, [0x66; 32]);
+        lies.push(lie);
+        let mut lie = honest.clone();
+        let mut roster = lie[0].roster.clone().into_vec();
+        roster.push(RosterEntry { identity: seat(8).identity, mls_key: [0xff; 32], role: Role::SpaceManager });
+        lie[0].roster = BoundedVec::new(roster).unwrap();
+        lies.push(lie);
+        let mut lie = honest.clone();
+        lie[0].start_epoch = Epoch::new(1).unwrap();
+        lies.push(lie);
+        for lie in lies {
+            let mut newcomer = fresh();
+            let grant = HistoryGrant { for_epoch: Epoch::new(4).unwrap(), generations: BoundedVec::new(lie).unwrap() };
+            assert!(newcomer.take_grant(&group, &grant).is_err());
+            assert!(newcomer.sealing_key().is_none());
+            // The honest grant that follows is taken.
+            assert!(newcomer.take_grant(&group, &parts[0]).unwrap());
+        }
+        // A grant for another first epoch is not for this newcomer.
+        let mut newcomer = fresh();
+        let other = HistoryGrant { for_epoch: Epoch::new(3).unwrap(), ..parts[0].clone() };
+        assert!(!newcomer.take_grant(&group, &other).unwrap());
+        let _ = ledgers;
     }
 }

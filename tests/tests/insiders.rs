@@ -344,3 +344,40 @@ async fn a_revoked_device_cannot_post_in_its_persons_name() {
         assert!(texts(device, &space).is_empty(), "{}: {:?}", device.name, texts(device, &space));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_adder_cannot_hand_a_new_member_a_history_the_members_did_not_agree_on() {
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut mallory, mut rita, space) = four(&relay).await;
+    alice.engine_mut().post(&space, "Before Nour joined").unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob, &mut mallory, &mut rita]).await;
+    let mut nour = SimDevice::join(&relay, "Nour").await;
+    // Alice adds Nour; before her engine sends Nour's history, her modified client
+    // sends one whose current key is a key of her choosing.
+    let card = nour.engine().contact_card().unwrap();
+    alice.engine_mut().invite(&space, &card, Role::Contributor).unwrap();
+    let epoch = alice.engine().spaces()[0].epoch;
+    loop {
+        let append = match alice.hold() {
+            Some(body) => matches!(body, RequestBody::AppendMessage(_)),
+            None => panic!("Alice sends no history"),
+        };
+        if append && alice.engine().spaces()[0].epoch == epoch + 1 {
+            break;
+        }
+        assert!(alice.step(&relay).await);
+    }
+    let lie = alice.engine_mut().adversary().lying_grant(&space, epoch + 1, [0x99; 32]).unwrap();
+    deliver(&relay, &mut alice, lie).await;
+    alice.drive(&relay).await;
+    nour.sync(&relay).await;
+    nour.engine_mut().accept_invitation(&space).unwrap();
+    // The lie is refused and reported; the honest history that follows is taken.
+    assert_eq!(nour.warnings().len(), 1, "{:?}", nour.warnings());
+    assert_eq!(texts(&nour, &space), ["Before Nour joined"]);
+    let held: Vec<[u8; 32]> = nour.engine_mut().adversary().history_keys(&space).into_iter().map(|(_, k)| k).collect();
+    assert!(!held.contains(&[0x99; 32]), "Nour never holds the planted key");
+    nour.engine_mut().post(&space, "Nour, sealed under the members' key").unwrap();
+    settle(&relay, &mut [&mut nour, &mut bob]).await;
+    assert!(texts(&bob, &space).contains(&"Nour, sealed under the members' key".to_owned()));
+}

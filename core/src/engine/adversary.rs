@@ -82,6 +82,26 @@ impl Adversary<'_> {
         self.app_message(space, &payload.to_wire())
     }
 
+    /// The history grant this device would hand members whose first epoch is
+    /// `for_epoch`, with the current generation's key replaced by `planted`: an adder
+    /// who lies to the people it adds. Returns the request appending it.
+    ///
+    /// # Errors
+    /// When this device does not hold the whole history; MLS errors.
+    pub fn lying_grant(&mut self, space: &GroupId, for_epoch: u64, planted: [u8; 32]) -> Result<RequestBody> {
+        let rules = self.engine.rules(space)?;
+        let entry = self.engine.spaces.get(space).ok_or(CoreError::NotFound("space"))?;
+        let mut parts = entry.meta.history.grant(for_epoch, false, &rules)?;
+        let part = parts.last_mut().ok_or(CoreError::NotFound("grant"))?;
+        let mut generations = part.generations.clone().into_vec();
+        if let Some(current) = generations.last_mut() {
+            current.key = HistoryKey::from_parts(current.key.generation(), planted);
+        }
+        part.generations = huisclos_protocol::codec::BoundedVec::new(generations)?;
+        let payload = crate::content::AppPayload::HistoryGrant(part.clone());
+        self.app_message(space, &payload.to_wire())
+    }
+
     /// Tries to open a sealed record of the space with every history key this device
     /// holds and with `extra` keys; the text of a post or comment it opens to.
     pub fn open_record(
