@@ -2632,11 +2632,16 @@ impl Engine {
         let own_device = inviter.body.identity == self.identity.public();
         // Asked for by this person: admitted, so there is nothing left to accept.
         let asked = self.requested.remove(&id);
-        // The continuation of a space this device is in, made by one of its space
-        // managers (as this device last knew its rules).
+        // The continuation of a space this device is in and that is stalled here, made
+        // by a current member who is a space manager there (as this device last knew
+        // its rules) and did not stall it. Anything else that claims to continue a
+        // space is an ordinary invitation, for the person to accept or not.
         let continues = rules.replaces.filter(|old| {
             self.spaces.get(old).is_some_and(|s| {
-                s.meta.replaced_by.is_none()
+                s.meta.stalled
+                    && !s.meta.removed
+                    && s.meta.replaced_by.is_none()
+                    && Self::seats(&s.group).iter().any(|seat| seat.identity == inviter.body.identity)
                     && crate::mls::rules_of(s.group.extensions())
                         .is_ok_and(|r| r.role_of(&inviter.body.identity).may_manage_space())
                     && s.meta.stalled_by != Some(*inviter.body.identity.as_bytes())

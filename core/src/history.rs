@@ -875,7 +875,9 @@ mod tests {
         // 5 is added at epoch 4 by a member holding `history`.
         let parts = history.grant(4, false, &rules).unwrap();
         let join_ledger = history.next_ledger(&group, false, 4, &rules).unwrap();
-        let fresh = || History::joined(4, &join_ledger, &[seat(1), seat(2), seat(4), seat(5)], true, |_| unreachable!()).unwrap();
+        let fresh = || {
+            History::joined(4, &join_ledger, &[seat(1), seat(2), seat(4), seat(5)], true, |_| unreachable!()).unwrap()
+        };
         let mut newcomer = fresh();
         assert!(newcomer.sealing_key().is_none(), "nothing is sealed before the grant");
         assert!(newcomer.take_grant(&group, &parts[0]).unwrap());

@@ -381,3 +381,85 @@ async fn an_adder_cannot_hand_a_new_member_a_history_the_members_did_not_agree_o
     settle(&relay, &mut [&mut nour, &mut bob]).await;
     assert!(texts(&bob, &space).contains(&"Nour, sealed under the members' key".to_owned()));
 }
+
+// ---------------------------------------------------------------------------------
+// 5. Roles end with membership; only a stalled space is continued without a prompt.
+
+fn role_entry(device: &mut SimDevice, space: &GroupId, person: &SimDevice) -> Option<Role> {
+    let identity = person.engine().identity();
+    let rules = device.engine_mut().adversary().rules(space).unwrap();
+    rules.roles.iter().find(|e| e.identity == identity).map(|e| e.role)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_who_leaves_takes_their_role_with_them() {
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut mallory, mut rita, space) = four(&relay).await;
+    let identity = mallory.engine().identity();
+    alice.engine_mut().set_role(&space, &identity, Role::ContentManager).unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob, &mut mallory, &mut rita]).await;
+    assert_eq!(role_entry(&mut bob, &space, &mallory), Some(Role::ContentManager));
+    // She leaves; Bob, a contributor, commits her leaving.
+    mallory.engine_mut().leave(&space).unwrap();
+    mallory.drive(&relay).await;
+    settle(&relay, &mut [&mut bob, &mut alice, &mut rita]).await;
+    for device in [&mut alice, &mut bob, &mut rita] {
+        assert_eq!(member_names(device, &space), ["Alice", "Bob", "Rita"]);
+        assert_eq!(role_entry(device, &space, &mallory), None, "{} still lists her role", device.name);
+        assert!(!stalled(device, &space), "{}: {:?}", device.name, device.warnings());
+    }
+    // Invited back with the default role, she has that role, not her old one.
+    alice.engine_mut().invite(&space, &mallory.engine().contact_card().unwrap(), Role::Contributor).unwrap();
+    settle(&relay, &mut [&mut alice, &mut mallory, &mut bob]).await;
+    let back = bob.engine().members(&space).unwrap().into_iter().find(|m| m.identity == identity).unwrap();
+    assert_eq!(back.role, Role::Contributor);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removal_that_keeps_the_removed_persons_role_is_refused() {
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut mallory, mut rita, space) = four(&relay).await;
+    let identity = bob.engine().identity();
+    alice.engine_mut().set_role(&space, &identity, Role::SpaceManager).unwrap();
+    let mallory_id = mallory.engine().identity();
+    alice.engine_mut().set_role(&space, &mallory_id, Role::ContentManager).unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob, &mut mallory, &mut rita]).await;
+    // Bob's modified client removes Mallory but keeps her role entry: her role would
+    // come back with her, whoever invited her again and with whatever role.
+    let commit = bob.engine_mut().adversary().removal_keeping_role(&space, &mallory_id).unwrap();
+    deliver(&relay, &mut bob, commit).await;
+    settle(&relay, &mut [&mut alice, &mut rita]).await;
+    for device in [&alice, &rita] {
+        assert!(stalled(device, &space), "{}: {:?}", device.name, device.events);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_departed_manager_cannot_pull_members_into_a_continuation_of_a_healthy_space() {
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut mallory, mut rita, space) = four(&relay).await;
+    let identity = mallory.engine().identity();
+    alice.engine_mut().set_role(&space, &identity, Role::SpaceManager).unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob, &mut mallory, &mut rita]).await;
+    mallory.engine_mut().leave(&space).unwrap();
+    mallory.drive(&relay).await;
+    settle(&relay, &mut [&mut bob, &mut alice, &mut rita]).await;
+    // Gone, she founds her "continuation" of the healthy space and invites everyone.
+    let cards = [bob.engine().contact_card().unwrap(), rita.engine().contact_card().unwrap()];
+    let successor = mallory.engine_mut().adversary().found_continuation(&space, &cards).unwrap();
+    mallory.drive(&relay).await;
+    settle(&relay, &mut [&mut bob, &mut rita]).await;
+    for device in [&bob, &rita] {
+        let invited =
+            device.events.iter().any(|e| matches!(e, ClientEvent::Invited { space: s, .. } if *s == successor));
+        assert!(invited, "{} is asked, as for any invitation: {:?}", device.name, device.events);
+        assert!(!device.events.contains(&ClientEvent::Joined(successor)), "{} was pulled in", device.name);
+        assert!(!device.events.iter().any(|e| matches!(e, ClientEvent::Recreated { .. })));
+    }
+    // The same from a current space manager: a healthy space is not continued either.
+    let cards = [bob.engine().contact_card().unwrap()];
+    let again = alice.engine_mut().adversary().found_continuation(&space, &cards).unwrap();
+    alice.drive(&relay).await;
+    bob.sync(&relay).await;
+    assert!(!bob.events.contains(&ClientEvent::Joined(again)), "{:?}", bob.events);
+}

@@ -50,6 +50,14 @@ impl Adversary<'_> {
         self.engine.access(space)
     }
 
+    /// The space's rules as this device holds them.
+    ///
+    /// # Errors
+    /// When the space is unknown.
+    pub fn rules(&self, space: &GroupId) -> Result<crate::space::SpaceRules> {
+        self.engine.rules(space)
+    }
+
     /// The history keys this device holds, by generation.
     pub fn history_keys(&self, space: &GroupId) -> Vec<(u32, [u8; 32])> {
         self.engine
@@ -238,6 +246,70 @@ impl Adversary<'_> {
         id.store(&self.engine.provider, secret).map_err(mls_error)?;
         self.engine.vault.commit()?;
         Ok(Proposal::PreSharedKey(Box::new(PreSharedKeyProposal::new(id))))
+    }
+
+    /// Creates a space that claims to continue `old` (its rules with `replaces` set and
+    /// this person as space manager) and queues invitations of `cards`' people into
+    /// it: a recreation nobody asked for.
+    ///
+    /// # Errors
+    /// As the engine's own commands.
+    pub fn found_continuation(&mut self, old: &GroupId, cards: &[crate::identity::ContactCard]) -> Result<GroupId> {
+        let mut rules =
+            self.engine.rules(old)?.with_role(self.engine.identity.public(), crate::space::Role::SpaceManager)?;
+        rules.replaces = Some(*old);
+        let successor = self.engine.found_space(rules)?;
+        for card in cards {
+            self.engine.invite(&successor, card, crate::space::Role::Contributor)?;
+        }
+        Ok(successor)
+    }
+
+    /// A request submitting the removal of `person`'s devices from the space, with a
+    /// group context that keeps their role (and the ledger members expect).
+    ///
+    /// # Errors
+    /// MLS errors.
+    pub fn removal_keeping_role(
+        &mut self,
+        space: &GroupId,
+        person: &crate::identity::IdentityPublicKey,
+    ) -> Result<RequestBody> {
+        let rules = self.engine.rules(space)?;
+        let access = self.engine.access(space)?;
+        let engine = &mut *self.engine;
+        let entry = engine.spaces.get_mut(space).ok_or(CoreError::NotFound("space"))?;
+        let removals: Vec<LeafNodeIndex> = entry
+            .group
+            .members()
+            .filter(|m| {
+                crate::mls::certificate_of(&m.credential, &m.signature_key).is_ok_and(|c| &c.body.identity == person)
+            })
+            .map(|m| m.index)
+            .collect();
+        let ledger = entry.meta.history.next_ledger(space, true, entry.group.epoch().as_u64() + 1, &rules)?;
+        let extensions = crate::mls::group_context_extensions(&rules, &ledger)?;
+        let bundle = entry
+            .group
+            .commit_builder()
+            .propose_removals(removals)
+            .propose_group_context_extensions(extensions)
+            .map_err(mls_error)?
+            .load_psks(engine.provider.storage())
+            .map_err(mls_error)?
+            .build(engine.provider.rand(), engine.provider.crypto(), &DeviceSigner(&engine.device.mls), |_| true)
+            .map_err(mls_error)?
+            .stage_commit(&engine.provider)
+            .map_err(mls_error)?;
+        let (commit, _, _) = bundle.into_messages();
+        let commit = MlsMessageBytes::new(commit.tls_serialize_detached().map_err(mls_error)?)?;
+        let staged = entry.group.pending_commit().ok_or(CoreError::Mls("no pending commit".into()))?;
+        let token = staged
+            .export_secret(engine.provider.crypto(), ACCESS_TOKEN_EXPORTER_LABEL, space.as_bytes(), 32)
+            .map_err(mls_error)?;
+        let token: [u8; 32] = token.as_slice().try_into().map_err(|_| CoreError::Mls("exporter length".into()))?;
+        Ok(SubmitCommit { access, commit, next_verifier: EpochVerifier::for_token(&AccessToken::from_bytes(token)) }
+            .into())
     }
 
     /// A request submitting `bytes` (anything) as the commit closing the current epoch.
