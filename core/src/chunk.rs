@@ -361,7 +361,7 @@ mod tests {
         assert!(!format!("{manifest:?}").contains(&key));
         let mut library = crate::library::Library::default();
         let add = crate::library::LibraryOp::AddVersion(crate::library::AddVersion { node: [1; 16], manifest });
-        library.apply(crate::library::Stamp::default(), &add).unwrap();
+        library.apply(crate::library::Stamp::default(), &add, 0).unwrap();
         assert!(!format!("{library:?}").contains(&key));
         assert!(!format!("{add:?}").contains(&key));
     }

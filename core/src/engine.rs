@@ -3097,7 +3097,7 @@ impl Engine {
                 op: *envelope.signed.id.as_bytes(),
             };
             let mut library = self.library(group)?;
-            library.apply(stamp, op)?;
+            library.apply(stamp, op, self.now)?;
             self.vault.put(NS_LIBRARY, group.as_bytes(), &encode(&library)?)?;
             self.events.push_back(ClientEvent::LibraryChanged(*group));
             return Ok(());

@@ -37,6 +37,11 @@ pub const MAX_NOTE_LEN: usize = 192 * 1024;
 pub const MAX_VERSIONS: usize = 1024;
 /// The most nodes a space's library holds.
 pub const MAX_NODES: usize = 100_000;
+/// How far ahead of a receiving device's clock an operation may be dated: clocks
+/// drift, and a device offline for a while dates its operations by its own. An
+/// operation dated further ahead is refused, so that nobody wins every later change
+/// (or exhausts the clock) by dating theirs in the future.
+pub const MAX_CLOCK_SKEW_SECS: u64 = 24 * 3600;
 
 /// A node's id: 16 random bytes chosen by its creator.
 pub type NodeId = [u8; 16];
@@ -274,12 +279,17 @@ pub struct Library {
 }
 
 impl Library {
-    /// Applies one operation. Applying it again, or out of order, changes nothing more.
+    /// Applies one operation received at `now` (this device's clock). Applying it
+    /// again, or out of order, changes nothing more.
     ///
     /// # Errors
-    /// [`CoreError::Invalid`] when the library or a file is full, or a kind does not
-    /// fit (a note's text on a file).
-    pub fn apply(&mut self, stamp: Stamp, op: &LibraryOp) -> Result<()> {
+    /// [`CoreError::Verification`] when it is dated more than
+    /// [`MAX_CLOCK_SKEW_SECS`] after `now`; [`CoreError::Invalid`] when the library or
+    /// a file is full, or a kind does not fit (a note's text on a file).
+    pub fn apply(&mut self, stamp: Stamp, op: &LibraryOp, now: u64) -> Result<()> {
+        if stamp.at > now.saturating_add(MAX_CLOCK_SKEW_SECS) {
+            return Err(CoreError::Verification("a library change dated in the future"));
+        }
         let id = op.node();
         if !self.nodes.contains_key(&id) && self.nodes.len() >= MAX_NODES {
             return Err(CoreError::Invalid(format!("a library holds at most {MAX_NODES} items")));
@@ -441,6 +451,9 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// The receiving device's clock in these tests: after every stamp they use.
+    const NOW: u64 = 1 << 40;
+
     fn stamp(at: u64, author: u8, op: u8) -> Stamp {
         Stamp { at, author: [author; 32], op: [op; 16] }
     }
@@ -476,11 +489,11 @@ mod tests {
         ];
         let mut forward = Library::default();
         for (s, op) in &ops {
-            forward.apply(*s, op).unwrap();
+            forward.apply(*s, op, NOW).unwrap();
         }
         let mut backward = Library::default();
         for (s, op) in ops.iter().rev() {
-            backward.apply(*s, op).unwrap();
+            backward.apply(*s, op, NOW).unwrap();
         }
         assert_eq!(forward.listing(), backward.listing());
         assert_eq!(
@@ -499,39 +512,58 @@ mod tests {
     #[test]
     fn a_move_cycle_shows_its_folders_at_the_top_and_trash_hides_without_losing() {
         let mut library = Library::default();
-        library.apply(stamp(1, 1, 1), &create(1, NodeKind::Folder, "A", None)).unwrap();
-        library.apply(stamp(2, 1, 2), &create(2, NodeKind::Folder, "B", None)).unwrap();
-        library.apply(stamp(5, 1, 3), &LibraryOp::Move(MoveNode { node: [1; 16], parent: Some([2; 16]) })).unwrap();
-        library.apply(stamp(5, 2, 4), &LibraryOp::Move(MoveNode { node: [2; 16], parent: Some([1; 16]) })).unwrap();
+        library.apply(stamp(1, 1, 1), &create(1, NodeKind::Folder, "A", None), NOW).unwrap();
+        library.apply(stamp(2, 1, 2), &create(2, NodeKind::Folder, "B", None), NOW).unwrap();
+        library
+            .apply(stamp(5, 1, 3), &LibraryOp::Move(MoveNode { node: [1; 16], parent: Some([2; 16]) }), NOW)
+            .unwrap();
+        library
+            .apply(stamp(5, 2, 4), &LibraryOp::Move(MoveNode { node: [2; 16], parent: Some([1; 16]) }), NOW)
+            .unwrap();
         let top: Vec<String> = library.children(None).into_iter().map(|n| n.name).collect();
         assert_eq!(top, ["A", "B"]);
-        library.apply(stamp(6, 1, 5), &LibraryOp::Trash(TrashNode { node: [1; 16] })).unwrap();
+        library.apply(stamp(6, 1, 5), &LibraryOp::Trash(TrashNode { node: [1; 16] }), NOW).unwrap();
         assert_eq!(library.children(None).len(), 1);
         assert_eq!(library.trash().len(), 1);
-        library.apply(stamp(7, 1, 6), &LibraryOp::Restore(RestoreNode { node: [1; 16] })).unwrap();
+        library.apply(stamp(7, 1, 6), &LibraryOp::Restore(RestoreNode { node: [1; 16] }), NOW).unwrap();
         assert_eq!(library.children(None).len(), 2);
-        library.apply(stamp(1, 1, 9), &create(9, NodeKind::Note, "Minutes", None)).unwrap();
+        library.apply(stamp(1, 1, 9), &create(9, NodeKind::Note, "Minutes", None), NOW).unwrap();
         library
             .apply(
                 stamp(8, 1, 10),
                 &LibraryOp::WriteNote(WriteNote { node: [9; 16], text: NoteText::new("# Minutes").unwrap() }),
+                NOW,
             )
             .unwrap();
         assert_eq!(library.note(&[9; 16]).as_deref(), Some("# Minutes"));
         let version = LibraryOp::AddVersion(AddVersion { node: [9; 16], manifest: manifest(1) });
-        library.apply(stamp(9, 1, 11), &version).unwrap();
+        library.apply(stamp(9, 1, 11), &version, NOW).unwrap();
         assert!(library.versions(&[9; 16]).is_empty(), "a note shows no file versions");
+    }
+
+    #[test]
+    fn a_change_dated_beyond_the_skew_is_refused_and_the_clock_stays_bounded() {
+        let mut library = Library::default();
+        library.apply(stamp(100, 1, 1), &create(1, NodeKind::Folder, "Evidence", None), 1000).unwrap();
+        let far = LibraryOp::Rename(RenameNode { node: [1; 16], name: NodeName::new("Taken").unwrap() });
+        let refused = library.apply(stamp(1000 + MAX_CLOCK_SKEW_SECS + 1, 2, 2), &far, 1000);
+        assert!(matches!(refused, Err(CoreError::Verification(_))));
+        assert_eq!(library.listing(), ["Evidence Folder v0"]);
+        assert_eq!(library.next_time(1000), 1000, "the refused date moved no clock");
+        // Within the skew (a fast clock), it applies.
+        library.apply(stamp(1000 + MAX_CLOCK_SKEW_SECS, 2, 3), &far, 1000).unwrap();
+        assert_eq!(library.listing(), ["Taken Folder v0"]);
     }
 
     #[test]
     fn a_change_made_after_seeing_another_wins_even_with_a_slow_clock() {
         let mut library = Library::default();
-        library.apply(stamp(100, 9, 1), &create(1, NodeKind::Folder, "Evidence", None)).unwrap();
+        library.apply(stamp(100, 9, 1), &create(1, NodeKind::Folder, "Evidence", None), NOW).unwrap();
         // This device's clock says 40, behind the creator's: its rename is dated after.
         let at = library.next_time(40);
         assert_eq!(at, 101);
         let rename = LibraryOp::Rename(RenameNode { node: [1; 16], name: NodeName::new("Sealed").unwrap() });
-        library.apply(stamp(at, 1, 2), &rename).unwrap();
+        library.apply(stamp(at, 1, 2), &rename, NOW).unwrap();
         assert_eq!(library.node(&[1; 16]).unwrap().name, "Sealed");
         assert_eq!(library.next_time(500), 500, "a clock ahead is used as it is");
     }
@@ -572,7 +604,7 @@ mod tests {
         ) {
             let mut forward = Library::default();
             for (s, op) in &ops {
-                let _ = forward.apply(*s, op);
+                let _ = forward.apply(*s, op, NOW);
             }
             // Another device reads them shuffled, some twice.
             let mut shuffled = ops.clone();
@@ -584,7 +616,7 @@ mod tests {
             shuffled.extend(ops.iter().take(3).cloned());
             let mut other = Library::default();
             for (s, op) in &shuffled {
-                let _ = other.apply(*s, op);
+                let _ = other.apply(*s, op, NOW);
             }
             prop_assert_eq!(forward.listing(), other.listing());
             prop_assert_eq!(forward.children(None), other.children(None));

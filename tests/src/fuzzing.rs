@@ -107,7 +107,7 @@ pub fn content(data: &[u8]) {
             let mut library = Library::default();
             let mut reader = huisclos_protocol::codec::Reader::new(rest);
             while let Ok(op) = LibraryOp::decode(&mut reader) {
-                let _ = library.apply(Stamp::default(), &op);
+                let _ = library.apply(Stamp::default(), &op, 0);
             }
             let _ = library.listing();
             let _ = library.children(None);

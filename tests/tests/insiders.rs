@@ -463,3 +463,34 @@ async fn a_departed_manager_cannot_pull_members_into_a_continuation_of_a_healthy
     bob.sync(&relay).await;
     assert!(!bob.events.contains(&ClientEvent::Joined(again)), "{:?}", bob.events);
 }
+
+// ---------------------------------------------------------------------------------
+// 7. The library's clock is bounded.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_library_change_from_the_far_future_is_refused_and_blocks_nothing() {
+    use huisclos_core::library::{LibraryOp, NodeName, RenameNode};
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut mallory, mut rita, space) = four(&relay).await;
+    let note = alice.engine_mut().create_note(&space, None, "Minutes", "Hearing at 9").unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob, &mut mallory, &mut rita]).await;
+    // Mallory's rename, dated 2^62 - 1 seconds: it would win every later rename.
+    let rename = LibraryOp::Rename(RenameNode { node: note, name: NodeName::new("Mallory was here").unwrap() });
+    let far = (1u64 << 62) - 1;
+    mallory
+        .engine_mut()
+        .adversary()
+        .publish_dated(&space, huisclos_core::content::ContentBody::Library(rename), far)
+        .unwrap();
+    mallory.drive(&relay).await;
+    settle(&relay, &mut [&mut alice, &mut bob, &mut rita]).await;
+    for device in [&alice, &bob, &rita] {
+        assert_eq!(device.engine().library(&space).unwrap().listing(), ["Minutes Note v0"], "{}", device.name);
+    }
+    // Later changes still work, and win as they should.
+    alice.engine_mut().rename_node(&space, &note, "Minutes (final)").unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob, &mut rita]).await;
+    for device in [&alice, &bob, &rita] {
+        assert_eq!(device.engine().library(&space).unwrap().listing(), ["Minutes (final) Note v0"], "{}", device.name);
+    }
+}

@@ -312,6 +312,29 @@ impl Adversary<'_> {
             .into())
     }
 
+    /// Queues `body` as an item of this device dated `at` (any time), without applying
+    /// it here first: sent with the outbox like any item.
+    ///
+    /// # Errors
+    /// Before the account exists; store errors.
+    pub fn publish_dated(&mut self, space: &GroupId, body: ContentBody, at: u64) -> Result<ContentId> {
+        let certificate = self.engine.certificate.clone().ok_or(CoreError::NotFound("certificate"))?;
+        let mut id = [0u8; 16];
+        OsRng.fill_bytes(&mut id);
+        let id = ContentId::from_bytes(id);
+        let signed = EnvelopeBody {
+            id,
+            group: *space,
+            author: certificate,
+            created_at: UnixSeconds::new(at).map_err(CoreError::Decode)?,
+            body,
+        };
+        let envelope = ContentEnvelope::sign(signed, &self.engine.device.mls)?;
+        self.engine.enqueue(super::OutboxItem::Content { group: *space.as_bytes(), envelope: envelope.to_wire() })?;
+        self.engine.persist()?;
+        Ok(id)
+    }
+
     /// A request submitting `bytes` (anything) as the commit closing the current epoch.
     ///
     /// # Errors
