@@ -252,6 +252,52 @@ pub struct FeedItem {
     pub reactions: BTreeMap<String, BTreeSet<[u8; 32]>>,
     /// Position in this device's feed (arrival order).
     pub position: u64,
+    /// Who, other than the author, wrote the current text or deleted the item (a
+    /// content manager moderating it): the text is then theirs, not the author's, and
+    /// shown as such.
+    pub moderated_by: Option<Moderator>,
+}
+
+/// A content manager who changed someone else's item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Moderator {
+    /// Their identity key.
+    pub identity: [u8; 32],
+    /// Their display name, from their certificate.
+    pub name: String,
+}
+
+/// A feed item as release 0.1 stored it (under `feed/`), read to be migrated.
+#[derive(Deserialize)]
+struct FeedItemV1 {
+    id: [u8; 16],
+    author: [u8; 32],
+    author_name: String,
+    created_at: u64,
+    parent: Option<[u8; 16]>,
+    text: String,
+    edited: bool,
+    deleted: bool,
+    reactions: BTreeMap<String, BTreeSet<[u8; 32]>>,
+    position: u64,
+}
+
+impl From<FeedItemV1> for FeedItem {
+    fn from(old: FeedItemV1) -> Self {
+        Self {
+            id: old.id,
+            author: old.author,
+            author_name: old.author_name,
+            created_at: old.created_at,
+            parent: old.parent,
+            text: old.text,
+            edited: old.edited,
+            deleted: old.deleted,
+            reactions: old.reactions,
+            position: old.position,
+            moderated_by: None,
+        }
+    }
 }
 
 impl FeedItem {
@@ -1068,6 +1114,11 @@ impl Engine {
     /// This person's identity key.
     pub fn identity(&self) -> IdentityPublicKey {
         self.identity.public()
+    }
+
+    /// The profile's directory.
+    pub fn profile_dir(&self) -> &std::path::Path {
+        self.vault.dir()
     }
 
     /// This device's id at the relay.
@@ -3077,7 +3128,6 @@ impl Engine {
             Some(Standing::Current) | None => rules.role_of(&author.identity),
         };
         let me = self.identity.public();
-        let feed_ns = feed_namespace(group);
         let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
         if !space.meta.seen.insert(*envelope.signed.id.as_bytes()) {
             return Ok(()); // a resend, or the same item by both paths
@@ -3102,9 +3152,8 @@ impl Engine {
             self.events.push_back(ClientEvent::LibraryChanged(*group));
             return Ok(());
         }
-        let load = |vault: &Vault, id: &ContentId| -> Result<Option<FeedItem>> {
-            vault.get(&feed_ns, id.as_bytes())?.map(|b| decode(&b)).transpose()
-        };
+        let load = |vault: &Vault, id: &ContentId| load_feed_item(vault, group, id);
+        let moderator = Moderator { identity: *author.identity.as_bytes(), name: author.name.to_string() };
         let (target, mut item) = match &envelope.signed.body {
             ContentBody::Post(Post { text }) | ContentBody::Comment(Comment { text, .. }) => {
                 if !role.may_contribute() {
@@ -3127,6 +3176,7 @@ impl Engine {
                     deleted: false,
                     reactions: BTreeMap::new(),
                     position,
+                    moderated_by: None,
                 };
                 self.vault.put_ordered(&order_namespace(group), position, envelope.signed.id.as_bytes())?;
                 (envelope.signed.id, item)
@@ -3147,22 +3197,28 @@ impl Engine {
             }
             ContentBody::Edit(Edit { target, text }) => {
                 let mut item = load(&self.vault, target)?.ok_or(CoreError::NotFound("edited item"))?;
-                if item.author != *author.identity.as_bytes() && !role.may_manage_content() {
+                let by_author = item.author == *author.identity.as_bytes();
+                if !by_author && !role.may_manage_content() {
                     return Err(CoreError::Forbidden("an edit of someone else's item"));
                 }
                 if !item.deleted {
+                    // A content manager's text is theirs: it is never shown as the
+                    // author's words.
                     item.text = text.as_str().to_owned();
                     item.edited = true;
+                    item.moderated_by = (!by_author).then_some(moderator);
                 }
                 (*target, item)
             }
             ContentBody::Delete(Delete { target }) => {
                 let mut item = load(&self.vault, target)?.ok_or(CoreError::NotFound("deleted item"))?;
-                if item.author != *author.identity.as_bytes() && !role.may_manage_content() {
+                let by_author = item.author == *author.identity.as_bytes();
+                if !by_author && !role.may_manage_content() {
                     return Err(CoreError::Forbidden("a deletion of someone else's item"));
                 }
                 item.deleted = true;
                 item.text.clear();
+                item.moderated_by = (!by_author).then_some(moderator);
                 (*target, item)
             }
             ContentBody::Library(_) | ContentBody::Marker(_) => {
@@ -3192,7 +3248,7 @@ impl Engine {
             }
         }
         item.id = *target.as_bytes();
-        self.vault.put(&feed_ns, target.as_bytes(), &encode(&item)?)?;
+        store_feed_item(&self.vault, group, &item)?;
         self.events.push_back(ClientEvent::Content { space: *group, item: target });
         if let Some(kind) = notify {
             let from = author.name.to_string();
@@ -4172,7 +4228,7 @@ impl Engine {
     /// # Errors
     /// Store errors.
     pub fn item(&self, space: &GroupId, id: &ContentId) -> Result<Option<FeedItem>> {
-        self.vault.get(&feed_namespace(space), id.as_bytes())?.map(|b| decode(&b)).transpose()
+        load_feed_item(&self.vault, space, id)
     }
 
     /// Mutes or unmutes a space's new posts; replies and reactions to this person
@@ -4268,8 +4324,40 @@ fn chunk_offset(value: usize) -> Result<huisclos_protocol::ids::ChunkOffset> {
     huisclos_protocol::ids::ChunkOffset::new(value).map_err(CoreError::Decode)
 }
 
-fn feed_namespace(group: &GroupId) -> String {
+/// Where release 0.1 kept a space's feed items ([`FeedItemV1`]).
+fn feed_namespace_v1(group: &GroupId) -> String {
     format!("feed/{}", hex::encode(group.as_bytes()))
+}
+
+/// Where a space's feed items are kept, as [`FEED_RECORD_VERSION`] and their encoding.
+fn feed_namespace(group: &GroupId) -> String {
+    format!("feed2/{}", hex::encode(group.as_bytes()))
+}
+
+/// The version of the records under [`feed_namespace`].
+const FEED_RECORD_VERSION: u8 = 2;
+
+/// A feed item, from where this release keeps it or, failing that, where release 0.1
+/// did (migrated when next written).
+fn load_feed_item(vault: &Vault, group: &GroupId, id: &ContentId) -> Result<Option<FeedItem>> {
+    if let Some(bytes) = vault.get(&feed_namespace(group), id.as_bytes())? {
+        return match bytes.split_first() {
+            Some((&FEED_RECORD_VERSION, rest)) => decode(rest).map(Some),
+            _ => Err(CoreError::CorruptProfile("a feed item of an unknown version")),
+        };
+    }
+    match vault.get(&feed_namespace_v1(group), id.as_bytes())? {
+        Some(bytes) => Ok(Some(decode::<FeedItemV1>(&bytes)?.into())),
+        None => Ok(None),
+    }
+}
+
+fn store_feed_item(vault: &Vault, group: &GroupId, item: &FeedItem) -> Result<()> {
+    let mut record = Zeroizing::new(vec![FEED_RECORD_VERSION]);
+    record.extend_from_slice(&encode(item)?);
+    vault.put(&feed_namespace(group), &item.id, &record)?;
+    vault.remove(&feed_namespace_v1(group), &item.id);
+    Ok(())
 }
 
 fn order_namespace(group: &GroupId) -> String {

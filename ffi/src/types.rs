@@ -248,6 +248,11 @@ pub struct FeedItem {
     pub deleted: bool,
     /// Reactions, and who gave them.
     pub reactions: Vec<Reaction>,
+    /// The content manager who replaced the text or removed the item, by name: the
+    /// text is then theirs, and must be shown as theirs, not the author's.
+    pub moderated_by: Option<String>,
+    /// That content manager's identity key (hex).
+    pub moderator: Option<String>,
 }
 
 impl From<CoreFeedItem> for FeedItem {
@@ -266,6 +271,8 @@ impl From<CoreFeedItem> for FeedItem {
                 .into_iter()
                 .map(|(reaction, by)| Reaction { reaction, by: by.iter().map(hex::encode).collect() })
                 .collect(),
+            moderator: i.moderated_by.as_ref().map(|m| hex::encode(m.identity)),
+            moderated_by: i.moderated_by.map(|m| m.name),
         }
     }
 }

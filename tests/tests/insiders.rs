@@ -494,3 +494,37 @@ async fn a_library_change_from_the_far_future_is_refused_and_blocks_nothing() {
         assert_eq!(device.engine().library(&space).unwrap().listing(), ["Minutes (final) Note v0"], "{}", device.name);
     }
 }
+
+// ---------------------------------------------------------------------------------
+// 6. A moderator's words are never shown as the author's.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_content_managers_text_in_someone_elses_post_is_shown_as_the_managers() {
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut mallory, mut rita, space) = four(&relay).await;
+    let identity = mallory.engine().identity();
+    alice.engine_mut().set_role(&space, &identity, Role::ContentManager).unwrap();
+    let post = bob.engine_mut().post(&space, "The hearing is on Thursday").unwrap();
+    let other = bob.engine_mut().post(&space, "Bring the statements").unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob, &mut mallory, &mut rita]).await;
+    // Mallory, a content manager, rewrites one of Bob's posts and removes the other.
+    mallory.engine_mut().edit(&space, &post, "Bob confesses everything").unwrap();
+    mallory.engine_mut().delete(&space, &other).unwrap();
+    settle(&relay, &mut [&mut mallory, &mut alice, &mut bob, &mut rita]).await;
+    for device in [&alice, &bob, &rita] {
+        let feed = device.engine().feed(&space).unwrap();
+        let edited = feed.iter().find(|i| i.id == *post.as_bytes()).unwrap();
+        assert_eq!(edited.author_name, "Bob");
+        assert_eq!(edited.text, "Bob confesses everything");
+        let moderator = edited.moderated_by.as_ref().expect("the text is shown as the moderator's");
+        assert_eq!((moderator.name.as_str(), moderator.identity), ("Mallory", *identity.as_bytes()));
+        let removed = feed.iter().find(|i| i.id == *other.as_bytes()).unwrap();
+        assert!(removed.deleted && removed.text.is_empty());
+        assert_eq!(removed.moderated_by.as_ref().map(|m| m.name.as_str()), Some("Mallory"), "{}", device.name);
+    }
+    // Bob's own edit is his again.
+    bob.engine_mut().edit(&space, &post, "The hearing is on Friday").unwrap();
+    settle(&relay, &mut [&mut bob, &mut alice]).await;
+    let item = alice.engine().item(&space, &post).unwrap().unwrap();
+    assert_eq!((item.text.as_str(), item.moderated_by.is_none()), ("The hearing is on Friday", true));
+}

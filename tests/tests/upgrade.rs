@@ -58,3 +58,38 @@ fn a_profile_from_release_0_1_opens_with_everything_it_held() {
     assert_eq!(engine.outbox_len().unwrap(), 1, "the post written offline still waits to be sent");
     assert_eq!(engine.contacts().len(), 1, "Bob is still a contact");
 }
+
+#[test]
+fn a_space_from_release_0_1_is_read_only_until_its_manager_recreates_it() {
+    let (_work, mut engine) = open_fixture("profile-0.1-2026-11");
+    // Its history keys were chosen by members (release 0.1): it takes nothing new,
+    // and says what to do.
+    for space in engine.spaces() {
+        assert!(space.stalled, "{} is stalled", space.name);
+        assert!(matches!(engine.post(&space.id, "Anything new"), Err(huisclos_core::CoreError::SpaceStalled)));
+    }
+    let kept = engine.spaces().into_iter().find(|s| s.history == huisclos_core::space::HistoryMode::Keep).unwrap();
+    // Alice manages it: she recreates it (the relay learns of it at her next sync),
+    // and the old feed stays readable.
+    let successor = engine.recreate_space(&kept.id).unwrap();
+    let summary = engine.spaces().into_iter().find(|s| s.id == kept.id).unwrap();
+    assert_eq!(summary.replaced_by, Some(successor));
+    assert_eq!(engine.feed(&kept.id).unwrap().len(), 3);
+    engine.post(&successor, "The space goes on here").unwrap();
+    assert_eq!(engine.feed(&successor).unwrap().len(), 1);
+    // Reopened, everything is as it was left: the migration ran once.
+    let dir = engine_dir(&engine);
+    drop(engine);
+    let reopened = Engine::open(&dir, &unlock("profile-0.1-2026-11")).unwrap();
+    assert_eq!(reopened.spaces().len(), 3);
+    assert_eq!(reopened.feed(&kept.id).unwrap().len(), 3);
+}
+
+fn unlock(name: &str) -> Unlock {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
+    Unlock::Passphrase(Passphrase::new(std::fs::read_to_string(fixture.join("passphrase")).unwrap()))
+}
+
+fn engine_dir(engine: &Engine) -> std::path::PathBuf {
+    engine.profile_dir().to_path_buf()
+}

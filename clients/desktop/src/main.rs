@@ -691,6 +691,7 @@ fn feed(engine: &mut Engine, space: &huisclos_protocol::ids::GroupId, json: bool
                 "text": item.text,
                 "edited": item.edited,
                 "deleted": item.deleted,
+                "moderated_by": item.moderated_by.as_ref().map(|m| m.name.clone()),
                 "reactions": item.reactions.iter().map(|(r, who)| (r.clone(), who.len())).collect::<std::collections::BTreeMap<_, _>>(),
             });
             println!("{line}");
@@ -708,9 +709,21 @@ fn feed(engine: &mut Engine, space: &huisclos_protocol::ids::GroupId, json: bool
 fn print_thread(items: &[huisclos_core::engine::FeedItem], parent: Option<[u8; 16]>, depth: usize) {
     for item in items.iter().filter(|i| i.parent == parent) {
         let mut marks = String::new();
-        if item.edited {
-            marks.push(' ');
-            marks.push_str(word::EDITED);
+        match &item.moderated_by {
+            // The text is the moderator's, never shown as the author's words.
+            Some(moderator) if item.deleted => {
+                marks.push(' ');
+                marks.push_str(&word::removed_by(&moderator.name));
+            }
+            Some(moderator) => {
+                marks.push(' ');
+                marks.push_str(&word::replaced_by(&moderator.name));
+            }
+            None if item.edited => {
+                marks.push(' ');
+                marks.push_str(word::EDITED);
+            }
+            None => {}
         }
         let text = if item.deleted { word::DELETED.to_owned() } else { item.text.clone() };
         let reactions: Vec<String> = item.reactions.iter().map(|(r, who)| format!("{r} {}", who.len())).collect();

@@ -341,6 +341,16 @@ pub(crate) mod word {
     pub(crate) const MUTED: &str = "muted";
     pub(crate) const YOU: &str = "you";
     pub(crate) const EDITED: &str = "(edited)";
+
+    /// An item whose text a content manager replaced: the text is theirs.
+    pub(crate) fn replaced_by(moderator: &str) -> String {
+        format!("(text replaced by {moderator}, content manager)")
+    }
+
+    /// An item a content manager removed.
+    pub(crate) fn removed_by(moderator: &str) -> String {
+        format!("(removed by {moderator}, content manager)")
+    }
     pub(crate) const DELETED: &str = "(deleted)";
     pub(crate) const THIS_DEVICE: &str = "(this device)";
     pub(crate) const FOLDER: &str = "folder";
