@@ -9,6 +9,11 @@
 //! and inviting that account is refused until the person accepts the new key
 //! ([`ContactBook::accept_change`]) — after comparing safety numbers, since a changed
 //! key is exactly what a relay or an impostor handing out a forged card would produce.
+//!
+//! The book also keeps each person's newest device roster (the highest version of
+//! their contact card seen, [`ContactBook::observe_card`]): a device that is not on it
+//! — revoked, or never approved by the person — is refused everywhere
+//! ([`ContactBook::allows`]).
 
 use std::collections::BTreeMap;
 
@@ -16,7 +21,8 @@ use huisclos_protocol::ids::AccountId;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{CoreError, Result};
-use crate::identity::{CertificateBody, IdentityPublicKey};
+use crate::identity::{CertificateBody, ContactCard, IdentityPublicKey};
+use huisclos_protocol::ids::DeviceId;
 
 /// The most contacts one profile keeps (people met in all spaces together).
 pub const MAX_CONTACTS: usize = 65_536;
@@ -36,6 +42,49 @@ pub struct Contact {
     pub first_seen: u64,
     /// Another identity key seen for the same account, waiting for a decision.
     pub changed_to: Option<IdentityPublicKey>,
+    /// Their newest roster seen: its version and its devices (id, MLS key).
+    pub roster: Option<Roster>,
+}
+
+/// A person's devices as their newest contact card lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Roster {
+    /// The card's version.
+    pub version: u32,
+    /// Each device's id and MLS key.
+    pub devices: Vec<([u8; 16], [u8; 32])>,
+}
+
+impl Roster {
+    /// The roster of `card`.
+    pub fn of(card: &ContactCard) -> Self {
+        let mut devices: Vec<([u8; 16], [u8; 32])> =
+            card.body.devices.iter().map(|c| (*c.body.device.as_bytes(), c.body.mls_key)).collect();
+        devices.sort_unstable();
+        Self { version: card.body.version, devices }
+    }
+
+    /// Whether it lists the device with this MLS key.
+    pub fn lists(&self, device: &DeviceId, mls_key: &[u8; 32]) -> bool {
+        self.devices.iter().any(|(d, k)| d == device.as_bytes() && k == mls_key)
+    }
+}
+
+/// What one sighting of a (verified) contact card meant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CardSighting {
+    /// A newer roster than the one held (or the first): taken.
+    Newer,
+    /// The roster held.
+    Same,
+    /// An older roster: ignored.
+    Older,
+    /// Another roster under the same version: only the identity key's holder signs
+    /// cards, so two of them disagree. Reported; the one held stays.
+    Conflict,
+    /// The card's identity key is not the one held for its account (a change, reported
+    /// as such by [`ContactBook::observe`]).
+    OtherKey,
 }
 
 /// What one sighting of a certificate meant.
@@ -58,6 +107,18 @@ pub enum Sighting {
 
 #[derive(Serialize, Deserialize)]
 struct ContactRecord {
+    account: [u8; 16],
+    identity: [u8; 32],
+    name: String,
+    verified: bool,
+    first_seen: u64,
+    changed_to: Option<[u8; 32]>,
+    roster: Option<Roster>,
+}
+
+/// A contact as release 0.1 stored it.
+#[derive(Deserialize)]
+struct ContactRecordV1 {
     account: [u8; 16],
     identity: [u8; 32],
     name: String,
@@ -91,6 +152,7 @@ impl ContactBook {
                     verified: false,
                     first_seen: now,
                     changed_to: None,
+                    roster: None,
                 },
             );
             return Ok(Sighting::New);
@@ -104,6 +166,44 @@ impl ContactBook {
         }
         contact.changed_to = Some(certificate.identity);
         Ok(Sighting::Changed { previous: contact.identity, was_verified: contact.verified })
+    }
+
+    /// Takes a verified card's roster for its person (seen at `now`), when it is newer
+    /// than the one held.
+    ///
+    /// # Errors
+    /// [`CoreError::Invalid`] when the book is full.
+    pub fn observe_card(&mut self, card: &ContactCard, now: u64) -> Result<CardSighting> {
+        let Some(first) = card.body.devices.as_slice().first() else { return Ok(CardSighting::Older) };
+        self.observe(&first.body, now)?;
+        let Some(contact) = self.contacts.get_mut(&first.body.account) else { return Ok(CardSighting::Older) };
+        if contact.identity != card.body.identity {
+            return Ok(CardSighting::OtherKey);
+        }
+        let roster = Roster::of(card);
+        Ok(match &contact.roster {
+            Some(held) if held.version > roster.version => CardSighting::Older,
+            Some(held) if held.version == roster.version && held.devices == roster.devices => CardSighting::Same,
+            Some(held) if held.version == roster.version => CardSighting::Conflict,
+            _ => {
+                contact.roster = Some(roster);
+                CardSighting::Newer
+            }
+        })
+    }
+
+    /// Whether a device with this certificate may speak for its person: not while its
+    /// account is known under another identity key, and not when the person's newest
+    /// roster seen does not list it. A person whose roster was never seen is taken on
+    /// their certificate (signed by their identity key).
+    pub fn allows(&self, certificate: &CertificateBody) -> bool {
+        match self.contacts.get(&certificate.account) {
+            None => true,
+            Some(contact) if contact.identity != certificate.identity => false,
+            Some(contact) => {
+                contact.roster.as_ref().is_none_or(|roster| roster.lists(&certificate.device, &certificate.mls_key))
+            }
+        }
     }
 
     /// Whether `identity` may be trusted as the holder of `account`: refused while the
@@ -127,6 +227,8 @@ impl ContactBook {
         let new = contact.changed_to.take().ok_or(CoreError::NotFound("a changed identity key for that contact"))?;
         contact.identity = new;
         contact.verified = false;
+        // The old key's roster says nothing of the new key's devices.
+        contact.roster = None;
         Ok(contact.clone())
     }
 
@@ -165,6 +267,7 @@ impl ContactBook {
                 verified: c.verified,
                 first_seen: c.first_seen,
                 changed_to: c.changed_to.map(|k| *k.as_bytes()),
+                roster: c.roster.clone(),
             })
             .collect();
         postcard::to_allocvec(&records).map_err(|_| CoreError::Store("the contact book did not encode".into()))
@@ -173,6 +276,30 @@ impl ContactBook {
     pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let records: Vec<ContactRecord> =
             postcard::from_bytes(bytes).map_err(|_| CoreError::CorruptProfile("the contact book does not decode"))?;
+        Ok(Self::from_records(records))
+    }
+
+    /// The contact book as release 0.1 stored it (no rosters).
+    pub(crate) fn from_bytes_v1(bytes: &[u8]) -> Result<Self> {
+        let records: Vec<ContactRecordV1> =
+            postcard::from_bytes(bytes).map_err(|_| CoreError::CorruptProfile("the contact book does not decode"))?;
+        Ok(Self::from_records(
+            records
+                .into_iter()
+                .map(|r| ContactRecord {
+                    account: r.account,
+                    identity: r.identity,
+                    name: r.name,
+                    verified: r.verified,
+                    first_seen: r.first_seen,
+                    changed_to: r.changed_to,
+                    roster: None,
+                })
+                .collect(),
+        ))
+    }
+
+    fn from_records(records: Vec<ContactRecord>) -> Self {
         let contacts = records
             .into_iter()
             .map(|r| {
@@ -184,11 +311,12 @@ impl ContactBook {
                     verified: r.verified,
                     first_seen: r.first_seen,
                     changed_to: r.changed_to.map(IdentityPublicKey::from_bytes),
+                    roster: r.roster,
                 };
                 (account, contact)
             })
             .collect();
-        Ok(Self { contacts })
+        Self { contacts }
     }
 }
 

@@ -15,7 +15,7 @@
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, Signer, SigningKey};
 use huisclos_protocol::codec::{BoundedVec, Reader, Wire, put_varint};
 use huisclos_protocol::ids::{ContentId, GroupId, UnixSeconds};
 use rand_core::{OsRng, RngCore};
@@ -185,9 +185,12 @@ impl ContentEnvelope {
             return Err(CoreError::Verification("content from another space"));
         }
         self.signed.author.verify()?;
-        let key = VerifyingKey::from_bytes(&self.signed.author.body.mls_key)
-            .map_err(|_| CoreError::Verification("author device key is not a valid key"))?;
-        key.verify(&labelled(&self.signed.to_wire()), &Signature::from_bytes(self.signature.as_bytes()))
+        let key = crate::identity::strict_key(&self.signed.author.body.mls_key)
+            .ok_or(CoreError::Verification("author device key is not a valid key"))?;
+        if key.is_weak() {
+            return Err(CoreError::Verification("author device key is not a valid key"));
+        }
+        key.verify_strict(&labelled(&self.signed.to_wire()), &Signature::from_bytes(self.signature.as_bytes()))
             .map_err(|_| CoreError::Verification("content signature"))
     }
 }
@@ -363,6 +366,9 @@ huisclos_protocol::wire_enum!(
         0x02 => Content(ContentEnvelope),
         /// The history a new member needs, from the member who added it.
         0x03 => HistoryGrant(crate::history::HistoryGrant),
+        /// A person's newest device roster (their contact card): members refuse every
+        /// device it does not list.
+        0x04 => Roster(crate::identity::ContactCard),
     }
 );
 

@@ -88,6 +88,14 @@ pub const MAX_STALE_IN_EPOCH: u32 = 3;
 const PAGE: u16 = 128;
 
 const NS_PROFILE: &str = "profile";
+/// The profile record's key in [`NS_PROFILE`]; release 0.1 kept it under `me`.
+const PROFILE_KEY: &[u8] = b"me2";
+/// The version of the profile record.
+const PROFILE_RECORD_VERSION: u8 = 2;
+/// The contact book's key in [`NS_PROFILE`]; release 0.1 kept it under `contacts`.
+const CONTACTS_KEY: &[u8] = b"contacts2";
+/// Device-ready notices and join requests remembered against replays.
+const MAX_REPLAY_ENTRIES: usize = 4096;
 const NS_GROUPS: &str = "groups";
 /// Each space's record ([`GroupMeta`]) by group id, as [`SPACE_RECORD_VERSION`] and its
 /// encoding. Release 0.1 kept an older record under [`NS_GROUPS`], migrated on load.
@@ -364,9 +372,50 @@ pub struct JoinRequestSummary {
     pub devices: usize,
 }
 
-/// What the engine persists about its own profile (sealed in the vault).
+/// What the engine persists about its own profile (sealed in the vault, under
+/// [`PROFILE_KEY`], as [`PROFILE_RECORD_VERSION`] and its encoding).
 #[derive(Serialize, Deserialize)]
 struct ProfileRecord {
+    /// The person's identity key.
+    identity: [u8; 32],
+    /// Its secret, on the device that holds it (the one that created the identity, or
+    /// one restored from the recovery words); linked devices never have it.
+    identity_secret: Option<[u8; 32]>,
+    auth: [u8; 32],
+    mls: [u8; 32],
+    name: String,
+    account: Option<[u8; 16]>,
+    certificate: Option<Vec<u8>>,
+    /// The person's newest roster (contact card, wire bytes).
+    card: Option<Vec<u8>>,
+    next_outbox: u64,
+    next_device_item: u64,
+    /// Spaces this person asked to join: their invitations are accepted on arrival.
+    requested: Vec<[u8; 16]>,
+    /// Where the relay is ([`RelayEndpoint`] wire bytes).
+    relay: Option<Vec<u8>>,
+    /// The relay invitation, until it opened the account (wire bytes).
+    invitation: Option<Vec<u8>>,
+    /// The link offer shown, until a request answers it (wire bytes).
+    link_offer: Option<Vec<u8>>,
+    /// Digests of device-ready notices and join requests already taken, with when
+    /// they were issued: the same one again is refused.
+    replay: Vec<([u8; 32], u64)>,
+}
+
+impl Drop for ProfileRecord {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.identity_secret.zeroize();
+        self.auth.zeroize();
+        self.mls.zeroize();
+    }
+}
+
+/// The profile as release 0.1 stored it (under `me`), read once to be migrated: every
+/// device held the identity key then.
+#[derive(Serialize, Deserialize)]
+struct ProfileRecordV1 {
     identity: [u8; 32],
     auth: [u8; 32],
     mls: [u8; 32],
@@ -387,7 +436,7 @@ struct ProfileRecord {
     link_offer: Option<Vec<u8>>,
 }
 
-impl Drop for ProfileRecord {
+impl Drop for ProfileRecordV1 {
     fn drop(&mut self) {
         use zeroize::Zeroize;
         self.identity.zeroize();
@@ -586,6 +635,9 @@ enum OutboxItem {
     /// Mark, in the content store, the start of the generation this device's commit
     /// started.
     Marker { group: [u8; 16] },
+    /// Send a person's roster (contact card, wire bytes) to the space's members: this
+    /// person's newest, or an invitee's.
+    Roster { group: [u8; 16], card: Vec<u8> },
 }
 
 impl OutboxItem {
@@ -596,6 +648,7 @@ impl OutboxItem {
             | Self::HistoryKeys { group }
             | Self::Operation { group, .. }
             | Self::HistoryGrant { group, .. }
+            | Self::Roster { group, .. }
             | Self::Marker { group } => GroupId::from_bytes(*group),
         }
     }
@@ -710,6 +763,9 @@ enum DeviceItem {
     JoinRequest { device: [u8; 16], item: Vec<u8> },
     /// Revoke one of this person's devices at the relay.
     Revoke { device: [u8; 16] },
+    /// Leave the person's newest roster (a contact card) in their other devices'
+    /// inboxes.
+    Roster { card: Vec<u8> },
 }
 
 enum OutboxStage {
@@ -751,7 +807,14 @@ enum Session {
 pub struct Engine {
     vault: Arc<Vault>,
     provider: Provider,
-    identity: IdentityKey,
+    /// The person's identity key.
+    identity: IdentityPublicKey,
+    /// Its secret, on the device that holds it; `None` on a linked device.
+    identity_key: Option<IdentityKey>,
+    /// The person's newest roster (contact card) this device holds.
+    card: Option<ContactCard>,
+    /// Device-ready notices and join requests taken: digest and issue time.
+    replay: BTreeMap<[u8; 32], u64>,
     device: DeviceKeys,
     name: DisplayName,
     account: Option<AccountId>,
@@ -797,7 +860,7 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("identity", &self.identity.public()).field("spaces", &self.spaces.len()).finish()
+        f.debug_struct("Engine").field("identity", &self.identity).field("spaces", &self.spaces.len()).finish()
     }
 }
 
@@ -845,7 +908,7 @@ impl Engine {
     /// # Errors
     /// [`CoreError::ProfileExists`] when the vault already holds a profile.
     pub fn create(vault: Arc<Vault>, name: DisplayName) -> Result<Self> {
-        if vault.get(NS_PROFILE, b"me")?.is_some() {
+        if vault.get(NS_PROFILE, PROFILE_KEY)?.is_some() || vault.get(NS_PROFILE, b"me")?.is_some() {
             return Err(CoreError::ProfileExists(vault.dir().display().to_string()));
         }
         let engine = Self::assemble(vault, IdentityKey::generate(), DeviceKeys::generate(), name, None, None, 0);
@@ -862,7 +925,7 @@ impl Engine {
     /// # Errors
     /// [`CoreError::ProfileExists`] if the vault already holds a profile; store errors.
     pub fn recover(vault: Arc<Vault>, name: DisplayName, words: &RecoveryWords) -> Result<Self> {
-        if vault.get(NS_PROFILE, b"me")?.is_some() {
+        if vault.get(NS_PROFILE, PROFILE_KEY)?.is_some() || vault.get(NS_PROFILE, b"me")?.is_some() {
             return Err(CoreError::ProfileExists(vault.dir().display().to_string()));
         }
         let engine = Self::assemble(vault, words.identity_key()?, DeviceKeys::generate(), name, None, None, 0);
@@ -876,18 +939,32 @@ impl Engine {
     /// # Errors
     /// [`CoreError::NoProfile`] when the vault is empty; store errors.
     pub fn load(vault: Arc<Vault>) -> Result<Self> {
-        let bytes =
-            vault.get(NS_PROFILE, b"me")?.ok_or_else(|| CoreError::NoProfile(vault.dir().display().to_string()))?;
-        let record: ProfileRecord = decode(&bytes)?;
-        let identity = IdentityKey::from_secret(&record.identity);
+        let record = match vault.get(NS_PROFILE, PROFILE_KEY)? {
+            Some(bytes) => match bytes.split_first() {
+                Some((&PROFILE_RECORD_VERSION, rest)) => decode::<ProfileRecord>(rest)?,
+                _ => return Err(CoreError::CorruptProfile("a profile record of an unknown version")),
+            },
+            None => {
+                let bytes = vault
+                    .get(NS_PROFILE, b"me")?
+                    .ok_or_else(|| CoreError::NoProfile(vault.dir().display().to_string()))?;
+                Self::migrate_profile(&decode::<ProfileRecordV1>(&bytes)?)?
+            }
+        };
+        let identity = IdentityPublicKey::from_bytes(record.identity);
+        let identity_key = record.identity_secret.as_ref().map(IdentityKey::from_secret);
+        if identity_key.as_ref().is_some_and(|k| k.public() != identity) {
+            return Err(CoreError::CorruptProfile("the identity key does not match the profile"));
+        }
         let device = DeviceKeys {
             auth: ed25519_dalek::SigningKey::from_bytes(&record.auth),
             mls: ed25519_dalek::SigningKey::from_bytes(&record.mls),
         };
         let certificate = record.certificate.as_deref().map(DeviceCertificate::from_verified_bytes).transpose()?;
-        let mut engine = Self::assemble(
+        let mut engine = Self::assemble_with(
             vault.clone(),
             identity,
+            identity_key,
             device,
             DisplayName::new(record.name.clone())?,
             record.account.map(AccountId::from_bytes),
@@ -897,6 +974,7 @@ impl Engine {
         engine.next_device_item = record.next_device_item;
         engine.requested = record.requested.iter().map(|g| GroupId::from_bytes(*g)).collect();
         engine.relay = record.relay.as_deref().map(RelayEndpoint::from_stored).transpose()?;
+        engine.replay = record.replay.iter().copied().collect();
         engine.link_offer = record
             .link_offer
             .as_deref()
@@ -909,11 +987,21 @@ impl Engine {
             engine.invitation = Some(invitation.token().clone());
             engine.pending_invitation = Some(invitation);
         }
-        if let Some(bytes) = vault.get(NS_PROFILE, b"contacts")? {
+        if let Some(bytes) = vault.get(NS_PROFILE, CONTACTS_KEY)? {
             engine.contacts = ContactBook::from_bytes(&bytes)?;
+        } else if let Some(bytes) = vault.get(NS_PROFILE, b"contacts")? {
+            engine.contacts = ContactBook::from_bytes_v1(&bytes)?;
+            vault.put(NS_PROFILE, CONTACTS_KEY, &engine.contacts.to_bytes()?)?;
+            vault.remove(NS_PROFILE, b"contacts");
         }
-        for bytes in &record.devices {
-            engine.devices.push(DeviceCertificate::from_verified_bytes(bytes)?);
+        if let Some(bytes) = &record.card {
+            engine.adopt_own_card(ContactCard::from_wire(bytes)?)?;
+        }
+        if vault.get(NS_PROFILE, PROFILE_KEY)?.is_none() {
+            // Migrated from release 0.1: written in this release's form once.
+            engine.save_profile()?;
+            vault.remove(NS_PROFILE, b"me");
+            vault.commit()?;
         }
         if let Some(list) = vault.get(NS_GROUPS, b"list")? {
             let groups: Vec<[u8; 16]> = decode(&list)?;
@@ -993,9 +1081,61 @@ impl Engine {
         Vault::wipe(&dir)
     }
 
+    /// Release 0.1's profile record in this release's form: every device held the
+    /// identity key then, so a migrated device is an identity holder; its roster is the
+    /// card of its devices as they were, at version 1.
+    fn migrate_profile(old: &ProfileRecordV1) -> Result<ProfileRecord> {
+        let identity = IdentityKey::from_secret(&old.identity);
+        let mut devices: Vec<DeviceCertificate> = Vec::new();
+        for bytes in old.certificate.iter().chain(old.devices.iter()) {
+            devices.push(DeviceCertificate::from_verified_bytes(bytes)?);
+        }
+        let card = if devices.is_empty() {
+            None
+        } else {
+            let at = devices
+                .iter()
+                .map(|c| c.body.created_at)
+                .max()
+                .unwrap_or(UnixSeconds::new(0).map_err(CoreError::Decode)?);
+            Some(ContactCard::issue(&identity, 1, devices, at, None)?.to_wire())
+        };
+        Ok(ProfileRecord {
+            identity: *identity.public().as_bytes(),
+            identity_secret: Some(*identity.to_secret()),
+            auth: old.auth,
+            mls: old.mls,
+            name: old.name.clone(),
+            account: old.account,
+            certificate: old.certificate.clone(),
+            card,
+            next_outbox: old.next_outbox,
+            next_device_item: old.next_device_item,
+            requested: old.requested.clone(),
+            relay: old.relay.clone(),
+            invitation: old.invitation.clone(),
+            link_offer: None,
+            replay: Vec::new(),
+        })
+    }
+
     fn assemble(
         vault: Arc<Vault>,
         identity: IdentityKey,
+        device: DeviceKeys,
+        name: DisplayName,
+        account: Option<AccountId>,
+        certificate: Option<DeviceCertificate>,
+        next_outbox: u64,
+    ) -> Self {
+        Self::assemble_with(vault, identity.public(), Some(identity), device, name, account, certificate, next_outbox)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn assemble_with(
+        vault: Arc<Vault>,
+        identity: IdentityPublicKey,
+        identity_key: Option<IdentityKey>,
         device: DeviceKeys,
         name: DisplayName,
         account: Option<AccountId>,
@@ -1007,6 +1147,9 @@ impl Engine {
             vault,
             provider,
             identity,
+            identity_key,
+            card: None,
+            replay: BTreeMap::new(),
             device,
             name,
             account,
@@ -1039,27 +1182,139 @@ impl Engine {
 
     fn save_profile(&self) -> Result<()> {
         let record = ProfileRecord {
-            identity: *self.identity.to_secret(),
+            identity: *self.identity.as_bytes(),
+            identity_secret: self.identity_key.as_ref().map(|k| *k.to_secret()),
             auth: self.device.auth.to_bytes(),
             mls: self.device.mls.to_bytes(),
             name: self.name.as_str().to_owned(),
             account: self.account.map(|a| *a.as_bytes()),
             certificate: self.certificate.as_ref().map(Wire::to_wire),
-            devices: self.devices.iter().map(Wire::to_wire).collect(),
+            card: self.card.as_ref().map(Wire::to_wire),
             next_outbox: self.next_outbox,
             next_device_item: self.next_device_item,
             requested: self.requested.iter().map(|g| *g.as_bytes()).collect(),
             relay: self.relay.as_ref().map(Wire::to_wire),
             invitation: self.pending_invitation.as_ref().map(Wire::to_wire),
             link_offer: self.link_offer.as_ref().map(Wire::to_wire),
+            replay: self.replay.iter().map(|(d, at)| (*d, *at)).collect(),
         };
-        self.vault.put(NS_PROFILE, b"me", &encode(&record)?)
+        let mut bytes = Zeroizing::new(vec![PROFILE_RECORD_VERSION]);
+        bytes.extend_from_slice(&encode(&record)?);
+        self.vault.put(NS_PROFILE, PROFILE_KEY, &bytes)
+    }
+
+    /// The identity key, on the device that holds it.
+    ///
+    /// # Errors
+    /// [`CoreError::Forbidden`] on a linked device, which never holds it.
+    fn identity_key(&self) -> Result<&IdentityKey> {
+        self.identity_key.as_ref().ok_or(CoreError::Forbidden(
+            "only the device that holds the identity key does this (the one that created it, or one restored from the recovery words)",
+        ))
+    }
+
+    /// Takes `card` as this person's newest roster: the other devices it lists are
+    /// this person's devices. A roster that does not list this device means another
+    /// device revoked it.
+    fn adopt_own_card(&mut self, card: ContactCard) -> Result<()> {
+        if card.body.identity != self.identity {
+            return Err(CoreError::Verification("a roster of another person"));
+        }
+        if self.card.as_ref().is_some_and(|held| held.body.version > card.body.version) {
+            return Ok(());
+        }
+        let me = self.device.device_id();
+        self.devices = card.body.devices.iter().filter(|c| c.body.device != me).cloned().collect();
+        self.card = Some(card);
+        Ok(())
+    }
+
+    /// The next roster of this person, with `devices` (this device's certificate
+    /// first), signed by the identity key; taken as this person's own.
+    fn issue_roster(&mut self, devices: Vec<DeviceCertificate>) -> Result<ContactCard> {
+        let version = self.card.as_ref().map_or(1, |c| c.body.version.saturating_add(1));
+        let at = UnixSeconds::new(self.now).map_err(CoreError::Decode)?;
+        let card = ContactCard::issue(self.identity_key()?, version, devices, at, None)?;
+        self.adopt_own_card(card.clone())?;
+        Ok(card)
+    }
+
+    /// Whether the device of `certificate` may speak for its person: on this
+    /// person's own newest roster, or on the newest roster seen of its person.
+    fn device_allowed(&self, certificate: &CertificateBody) -> bool {
+        if certificate.identity == self.identity {
+            return self.card.as_ref().is_none_or(|card| card.lists(&certificate.device, &certificate.mls_key));
+        }
+        self.contacts.allows(certificate)
+    }
+
+    /// Sends this person's newest roster to every space this device is in, so that
+    /// members refuse the devices it no longer lists (and take those it adds).
+    fn announce_roster(&mut self) -> Result<()> {
+        let Some(card) = self.card.clone() else { return Ok(()) };
+        let spaces: Vec<GroupId> =
+            self.spaces.iter().filter(|(_, s)| !s.meta.removed && !s.meta.stalled).map(|(id, _)| *id).collect();
+        for space in spaces {
+            self.enqueue(OutboxItem::Roster { group: *space.as_bytes(), card: card.to_wire() })?;
+        }
+        Ok(())
+    }
+
+    /// Takes a roster seen in a space or an inbox: this person's own, or a contact's.
+    fn observe_roster(&mut self, card: &ContactCard, space: Option<GroupId>) -> Result<()> {
+        card.verify()?;
+        if card.body.identity == self.identity {
+            let me = self.device.device_id();
+            let newer = self.card.as_ref().is_none_or(|held| card.body.version > held.body.version);
+            if newer {
+                if self.account.is_some() && card.account() != self.account {
+                    return Err(CoreError::Verification("a roster of this person under another account"));
+                }
+                let revoked = !card.body.devices.iter().any(|c| c.body.device == me);
+                self.adopt_own_card(card.clone())?;
+                self.save_profile()?;
+                if revoked {
+                    self.warn(space, "another device of this person revoked this device");
+                }
+            }
+            return Ok(());
+        }
+        match self.contacts.observe_card(card, self.now)? {
+            crate::contacts::CardSighting::Conflict => {
+                self.warn(space, "two different device lists of one person under the same version: their identity key may be in other hands");
+            }
+            crate::contacts::CardSighting::Newer => {}
+            _ => return Ok(()),
+        }
+        self.vault.put(NS_PROFILE, CONTACTS_KEY, &self.contacts.to_bytes()?)?;
+        Ok(())
+    }
+
+    /// Remembers a notice or request by `digest`, issued at `at`; refuses one seen
+    /// before or older than [`crate::link::MAX_NOTICE_AGE_SECS`].
+    fn check_fresh(&mut self, digest: [u8; 32], at: u64) -> Result<()> {
+        let window = crate::link::MAX_NOTICE_AGE_SECS;
+        if at.saturating_add(window) < self.now || at > self.now.saturating_add(window) {
+            return Err(CoreError::Verification("a notice too old, or dated in the future"));
+        }
+        if self.replay.contains_key(&digest) {
+            return Err(CoreError::Verification("a notice already taken (a replay)"));
+        }
+        let now = self.now;
+        self.replay.retain(|_, issued| issued.saturating_add(window) >= now);
+        if self.replay.len() >= MAX_REPLAY_ENTRIES
+            && let Some(oldest) = self.replay.iter().min_by_key(|(_, at)| **at).map(|(d, _)| *d)
+        {
+            self.replay.remove(&oldest);
+        }
+        self.replay.insert(digest, at);
+        Ok(())
     }
 
     /// Records a certificate seen (a member, an invitee, someone asking to join); a
     /// known account shown with another identity key is reported once.
     fn observe(&mut self, certificate: &CertificateBody, space: Option<GroupId>) -> Result<()> {
-        if certificate.identity == self.identity.public() {
+        if certificate.identity == self.identity {
             return Ok(());
         }
         let sighting = self.contacts.observe(certificate, self.now)?;
@@ -1075,7 +1330,7 @@ impl Engine {
             });
         }
         if sighting != Sighting::StillChanged {
-            self.vault.put(NS_PROFILE, b"contacts", &self.contacts.to_bytes()?)?;
+            self.vault.put(NS_PROFILE, CONTACTS_KEY, &self.contacts.to_bytes()?)?;
         }
         Ok(())
     }
@@ -1088,6 +1343,12 @@ impl Engine {
         }
         for certificate in card.body.devices.as_slice() {
             self.contacts.check(&certificate.body.account, &certificate.body.identity)?;
+        }
+        self.observe_roster(card, None)?;
+        if !card.body.devices.iter().any(|c| self.device_allowed(&c.body)) {
+            return Err(CoreError::Verification(
+                "a contact card older than the person's newest roster: ask them for a new one",
+            ));
         }
         Ok(())
     }
@@ -1113,7 +1374,7 @@ impl Engine {
 
     /// This person's identity key.
     pub fn identity(&self) -> IdentityPublicKey {
-        self.identity.public()
+        self.identity
     }
 
     /// The profile's directory.
@@ -1145,20 +1406,26 @@ impl Engine {
     /// and kept away from the device ([`crate::recovery`]).
     ///
     /// # Errors
-    /// Never in practice.
+    /// [`CoreError::Forbidden`] on a linked device, which does not hold the identity
+    /// key.
     pub fn recovery_words(&self) -> Result<RecoveryWords> {
-        RecoveryWords::of(&self.identity)
+        RecoveryWords::of(self.identity_key()?)
     }
 
-    /// The contact card to hand to people who will invite this person.
+    /// Whether this device holds the person's identity key (it created the identity,
+    /// or was restored from the recovery words). Only such a device links and revokes
+    /// devices and shows the recovery words.
+    pub fn holds_identity_key(&self) -> bool {
+        self.identity_key.is_some()
+    }
+
+    /// The contact card to hand to people who will invite this person: the person's
+    /// newest roster.
     ///
     /// # Errors
     /// [`CoreError::NotFound`] before the account exists.
     pub fn contact_card(&self) -> Result<ContactCard> {
-        let certificate = self.certificate.clone().ok_or(CoreError::NotFound("no account yet: join a relay first"))?;
-        let mut devices = vec![certificate];
-        devices.extend(self.devices.iter().cloned());
-        ContactCard::issue(&self.identity, devices, UnixSeconds::new(self.now).map_err(CoreError::Decode)?)
+        self.card.clone().ok_or(CoreError::NotFound("no account yet: join a relay first"))
     }
 
     /// The certificates of this person's devices, this one first.
@@ -1174,12 +1441,12 @@ impl Engine {
 
     /// The sixty digits to compare with `person` (the same on both phones).
     pub fn safety_number(&self, person: &IdentityPublicKey) -> SafetyNumber {
-        SafetyNumber::between(&self.identity.public(), person)
+        SafetyNumber::between(&self.identity, person)
     }
 
     /// The code to show `person` as a QR code, for them to scan.
     pub fn verification_code(&self, person: &IdentityPublicKey) -> VerificationCode {
-        VerificationCode::new(self.identity.public(), *person)
+        VerificationCode::new(self.identity, *person)
     }
 
     /// Checks a code scanned from `person`'s screen; on a match, the contact is marked
@@ -1189,7 +1456,7 @@ impl Engine {
     /// [`CoreError::Invalid`] when the bytes are not a code; [`CoreError::NotFound`]
     /// when `person` is no contact.
     pub fn check_scanned_code(&mut self, scanned: &[u8], person: &IdentityPublicKey) -> Result<VerificationOutcome> {
-        let outcome = VerificationCode::check_scanned(scanned, &self.identity.public(), person)?;
+        let outcome = VerificationCode::check_scanned(scanned, &self.identity, person)?;
         if outcome == VerificationOutcome::Verified {
             self.mark_verified(person)?;
         }
@@ -1202,7 +1469,7 @@ impl Engine {
     /// [`CoreError::NotFound`] when `person` is no contact.
     pub fn mark_verified(&mut self, person: &IdentityPublicKey) -> Result<()> {
         self.contacts.mark_verified(person)?;
-        self.vault.put(NS_PROFILE, b"contacts", &self.contacts.to_bytes()?)?;
+        self.vault.put(NS_PROFILE, CONTACTS_KEY, &self.contacts.to_bytes()?)?;
         self.persist()
     }
 
@@ -1213,7 +1480,7 @@ impl Engine {
     /// [`CoreError::NotFound`] when no change waits for that account.
     pub fn accept_identity_change(&mut self, account: &AccountId) -> Result<Contact> {
         let contact = self.contacts.accept_change(account)?;
-        self.vault.put(NS_PROFILE, b"contacts", &self.contacts.to_bytes()?)?;
+        self.vault.put(NS_PROFILE, CONTACTS_KEY, &self.contacts.to_bytes()?)?;
         self.persist()?;
         Ok(contact)
     }
@@ -1228,12 +1495,19 @@ impl Engine {
         if device == &self.device.device_id() {
             return Err(CoreError::Invalid("a device does not revoke itself: use the panic wipe".into()));
         }
-        let position = self
-            .devices
+        self.identity_key()?;
+        if !self.devices.iter().any(|c| &c.body.device == device) {
+            return Err(CoreError::NotFound("one of this person's other devices"));
+        }
+        // The next roster, without it: every member refuses it from the moment they
+        // read that roster, before its removal from each space is even committed.
+        let remaining: Vec<DeviceCertificate> = self
+            .certificate
             .iter()
-            .position(|c| &c.body.device == device)
-            .ok_or(CoreError::NotFound("one of this person's other devices"))?;
-        self.devices.remove(position);
+            .cloned()
+            .chain(self.devices.iter().filter(|c| &c.body.device != device).cloned())
+            .collect();
+        let card = self.issue_roster(remaining)?;
         let index = self.next_device_item;
         self.next_device_item += 1;
         self.vault.put_ordered(
@@ -1241,6 +1515,8 @@ impl Engine {
             index,
             &encode(&DeviceItem::Revoke { device: *device.as_bytes() })?,
         )?;
+        self.queue_roster_notice(&card)?;
+        self.announce_roster()?;
         let spaces: Vec<GroupId> = self
             .spaces
             .iter()
@@ -1259,20 +1535,38 @@ impl Engine {
         Ok(())
     }
 
+    /// Queues the person's newest roster for their other devices' inboxes.
+    fn queue_roster_notice(&mut self, card: &ContactCard) -> Result<()> {
+        let index = self.next_device_item;
+        self.next_device_item += 1;
+        self.vault.put_ordered(NS_DEVICE_OUTBOX, index, &encode(&DeviceItem::Roster { card: card.to_wire() })?)
+    }
+
     /// Starts linking a new device: the offer to show it (QR code or text). A new offer
     /// replaces the previous one.
     ///
     /// # Errors
     /// [`CoreError::NotFound`] before the account exists.
     pub fn link_offer(&mut self) -> Result<LinkOffer> {
+        self.identity_key()?;
         let account = self.account.ok_or(CoreError::NotFound("no account yet: join a relay first"))?;
         let relay = self.relay.clone().ok_or(CoreError::NotFound("the relay's address: join a relay first"))?;
-        let offer = LinkOffer::new(account, self.identity.public(), relay);
+        let offer = LinkOffer::new(account, self.identity, relay);
         self.link_offer = Some(offer.clone());
         // Kept until answered, so the request may come after a restart.
         self.save_profile()?;
         self.persist()?;
         Ok(offer)
+    }
+
+    /// The six digits the new device shows for `request`, computed with this device's
+    /// open offer, for the person to compare before approving.
+    ///
+    /// # Errors
+    /// [`CoreError::Verification`] when no offer is open here.
+    pub fn link_confirmation_code(&self, request: &LinkRequest) -> Result<String> {
+        let offer = self.link_offer.as_ref().ok_or(CoreError::Verification("no link offer is open on this device"))?;
+        Ok(request.confirmation_code(offer))
     }
 
     /// Approves the new device's request (the person confirmed its name and
@@ -1284,6 +1578,7 @@ impl Engine {
     /// [`CoreError::Verification`] when the request does not answer this device's
     /// current offer or does not verify.
     pub fn approve_link(&mut self, request: &LinkRequest) -> Result<DeviceCertificate> {
+        self.identity_key()?;
         let offer = self.link_offer.as_ref().ok_or(CoreError::Verification("no link offer is open on this device"))?;
         request.verify(offer)?;
         let account = self.account.ok_or(CoreError::NotFound("account"))?;
@@ -1295,37 +1590,51 @@ impl Engine {
             return Err(CoreError::Invalid("this person has as many devices as an account may hold".into()));
         }
         let body = CertificateBody {
-            identity: self.identity.public(),
+            identity: self.identity,
             account,
             device,
             mls_key: request.body.mls_key,
             name: request.body.name.clone(),
             created_at: UnixSeconds::new(self.now).map_err(CoreError::Decode)?,
         };
-        let certificate = DeviceCertificate::issue(&self.identity, body)?;
+        let certificate = DeviceCertificate::issue(self.identity_key()?, body)?;
+        // Answered once: the offer is gone.
         self.link_offer = None;
-        self.devices.push(certificate.clone());
+        let mut devices = self.devices();
+        devices.push(certificate.clone());
+        let card = self.issue_roster(devices)?;
         let index = self.next_device_item;
         self.next_device_item += 1;
         self.vault.put_ordered(NS_DEVICE_OUTBOX, index, &encode(&DeviceItem::Link { request: request.to_wire() })?)?;
+        self.queue_roster_notice(&card)?;
+        self.announce_roster()?;
         self.save_profile()?;
         self.persist()?;
         self.push_job(Job::Devices);
         Ok(certificate)
     }
 
-    /// The engine of a device that was just linked: the grant's identity and
-    /// certificates with the pending link's device keys, in `vault`. It tells the
-    /// person's other devices it is ready once online.
+    /// The engine of a device that was just linked: the grant's roster with the
+    /// pending link's device keys, in `vault`. It does not hold the identity key. It
+    /// tells the person's other devices it is ready once online.
     pub(crate) fn from_grant(vault: Arc<Vault>, pending: &PendingLink, grant: DeviceGrant) -> Result<Self> {
         let device = pending.device.device_id();
         let certificate = grant.own_certificate(&device)?.clone();
         let device_keys = DeviceKeys { auth: pending.device.auth.clone(), mls: pending.device.mls.clone() };
         let name = certificate.body.name.clone();
         let account = certificate.body.account;
-        let mut engine = Self::assemble(vault, grant.identity, device_keys, name, Some(account), Some(certificate), 0);
+        let mut engine = Self::assemble_with(
+            vault,
+            grant.card.body.identity,
+            None,
+            device_keys,
+            name,
+            Some(account),
+            Some(certificate),
+            0,
+        );
         engine.relay = Some(pending.offer.relay.clone());
-        engine.devices = grant.devices.into_iter().filter(|c| c.body.device != device).collect();
+        engine.adopt_own_card(grant.card)?;
         engine.next_device_item = 1;
         engine.vault.put_ordered(NS_DEVICE_OUTBOX, 0, &encode(&DeviceItem::Announce)?)?;
         engine.save_profile()?;
@@ -1338,7 +1647,9 @@ impl Engine {
     #[doc(hidden)]
     pub fn secrets_for_tests(&self) -> Vec<Zeroizing<Vec<u8>>> {
         let mut secrets = self.vault.keys_for_tests();
-        secrets.push(Zeroizing::new(self.identity.to_secret().to_vec()));
+        if let Some(key) = &self.identity_key {
+            secrets.push(Zeroizing::new(key.to_secret().to_vec()));
+        }
         secrets.push(Zeroizing::new(self.device.auth.to_bytes().to_vec()));
         secrets.push(Zeroizing::new(self.device.mls.to_bytes().to_vec()));
         for space in self.spaces.values() {
@@ -1572,7 +1883,10 @@ impl Engine {
                     self.persist()?;
                     return Ok(None);
                 }
-                let notice = InboxItem::DeviceReady(DeviceReady::sign(certificate, &self.device.mls));
+                let card = self.card.clone().ok_or(CoreError::NotFound("roster"))?;
+                let at = UnixSeconds::new(self.now).map_err(CoreError::Decode)?;
+                let notice =
+                    InboxItem::DeviceReady(DeviceReady::sign(card, certificate.body.device, at, &self.device.mls));
                 let body =
                     DepositWelcome { recipients: BoundedVec::new(recipients)?, welcome: notice.to_welcome_bytes()? };
                 (body.into(), Step::Device { index, stage: DeviceStage::Announce })
@@ -1580,6 +1894,23 @@ impl Engine {
             DeviceItem::Revoke { device } => {
                 let body = RevokeDevice { device: DeviceId::from_bytes(device) };
                 (body.into(), Step::Device { index, stage: DeviceStage::Revoke })
+            }
+            DeviceItem::Roster { card } => {
+                let card = ContactCard::from_wire(&card)?;
+                // Every device the roster lists but this one (a revoked device is not
+                // told: the relay refuses it anyway).
+                let me = self.device.device_id();
+                let recipients: Vec<DeviceId> =
+                    card.body.devices.iter().map(|c| c.body.device).filter(|d| *d != me).collect();
+                if recipients.is_empty() {
+                    self.vault.remove_ordered(NS_DEVICE_OUTBOX, index);
+                    self.persist()?;
+                    return Ok(None);
+                }
+                let notice = InboxItem::Roster(card);
+                let body =
+                    DepositWelcome { recipients: BoundedVec::new(recipients)?, welcome: notice.to_welcome_bytes()? };
+                (body.into(), Step::Device { index, stage: DeviceStage::Announce })
             }
             DeviceItem::JoinRequest { device, item } => {
                 let body = DepositWelcome {
@@ -1607,9 +1938,15 @@ impl Engine {
                 Ok(ResponseBody::DeviceAdded(_)) | Err(RelayError::Conflict),
             ) => {
                 let request = LinkRequest::from_wire(&request)?;
-                let mut devices = self.devices.clone();
-                devices.extend(self.certificate.clone());
-                let grant = DeviceGrant { identity: IdentityKey::from_secret(&self.identity.to_secret()), devices };
+                let card = self.card.clone().ok_or(CoreError::NotFound("roster"))?;
+                if !card.lists(&request.device(), &request.body.mls_key) {
+                    // Revoked meanwhile: nothing is sent.
+                    self.vault.remove_ordered(NS_DEVICE_OUTBOX, index);
+                    self.persist()?;
+                    self.push_job(Job::Devices);
+                    return Ok(());
+                }
+                let grant = DeviceGrant { card };
                 let body = DepositWelcome {
                     recipients: BoundedVec::new(vec![request.device()])?,
                     welcome: InboxItem::DeviceGrant(grant.seal(&request)?).to_welcome_bytes()?,
@@ -1958,6 +2295,11 @@ impl Engine {
                     }
                 }
                 OutboxItem::HistoryKeys { .. } => continue,
+                OutboxItem::Roster { card, .. } => {
+                    let payload = AppPayload::Roster(ContactCard::from_wire(&card)?);
+                    let message = self.application_message(&group, &payload)?;
+                    (AppendMessage { access: self.access(&group)?, message }.into(), OutboxStage::Single)
+                }
                 OutboxItem::HistoryGrant { payload, .. } => {
                     let message = self.application_bytes(&group, &payload)?;
                     (AppendMessage { access: self.access(&group)?, message }.into(), OutboxStage::Single)
@@ -2016,7 +2358,7 @@ impl Engine {
 
     fn plan_operation(&mut self, group: &GroupId, operation: Operation) -> Result<(RequestBody, OutboxStage)> {
         let rules = self.rules(group)?;
-        let me = self.identity.public();
+        let me = self.identity;
         match &operation {
             Operation::Invite { card, .. } => {
                 if !(rules.role_of(&me).may_manage_space()
@@ -2025,7 +2367,12 @@ impl Engine {
                     return Err(CoreError::Forbidden("only a space manager may invite to this space"));
                 }
                 let card = ContactCard::from_wire(card)?;
-                let devices: Vec<DeviceId> = card.body.devices.iter().map(|c| c.body.device).collect();
+                // Only the devices the person's newest roster lists.
+                let devices: Vec<DeviceId> =
+                    card.body.devices.iter().filter(|c| self.device_allowed(&c.body)).map(|c| c.body.device).collect();
+                if devices.is_empty() {
+                    return Err(CoreError::Verification("none of the card's devices is on the person's newest roster"));
+                }
                 Ok((ClaimKeyPackages { devices: BoundedVec::new(devices)? }.into(), OutboxStage::Claim { operation }))
             }
             Operation::Readd { certificates, .. } => {
@@ -2119,7 +2466,7 @@ impl Engine {
         key_packages: Vec<(KeyPackage, DeviceId)>,
     ) -> Result<(RequestBody, OutboxStage)> {
         let rules = self.rules(group)?;
-        let me = self.identity.public();
+        let me = self.identity;
         let members = self.members(group)?;
         let mut removals = Vec::new();
         let mut next_rules = rules.clone();
@@ -2468,14 +2815,18 @@ impl Engine {
     fn issue_certificate(&mut self) -> Result<()> {
         let account = self.account.ok_or(CoreError::NotFound("account"))?;
         let body = CertificateBody {
-            identity: self.identity.public(),
+            identity: self.identity,
             account,
             device: self.device.device_id(),
             mls_key: self.device.mls_public(),
             name: self.name.clone(),
             created_at: UnixSeconds::new(self.now).map_err(CoreError::Decode)?,
         };
-        self.certificate = Some(DeviceCertificate::issue(&self.identity, body)?);
+        let certificate = DeviceCertificate::issue(self.identity_key()?, body)?;
+        self.certificate = Some(certificate.clone());
+        // The person's first roster: this device. A restored identity starts a roster
+        // of its own (its old devices are gone).
+        self.issue_roster(vec![certificate])?;
         self.save_profile()?;
         self.persist()
     }
@@ -2530,6 +2881,12 @@ impl Engine {
             InboxItem::DeviceGrant(_) => Ok(()),
             InboxItem::DeviceReady(notice) => self.on_device_ready(&notice),
             InboxItem::JoinRequest(sealed) => self.on_join_request(&sealed),
+            InboxItem::Roster(card) => {
+                if card.body.identity != self.identity {
+                    return Err(CoreError::Verification("a roster of another person in this device's inbox"));
+                }
+                self.observe_roster(&card, None)
+            }
         }
     }
 
@@ -2553,6 +2910,9 @@ impl Engine {
             .map(|s| Zeroizing::new(x25519_dalek::StaticSecret::from(s)))
             .ok_or(CoreError::NotFound("request key"))?;
         let request = JoinRequest::open(sealed, &space_id, &secret)?;
+        // A request taken once, or an old one replayed, is refused.
+        self.check_fresh(request.digest(), request.body.created_at.get())?;
+        self.save_profile()?;
         let identity = request.body.card.body.identity;
         let name = request.body.card.name().map(|n| n.to_string()).unwrap_or_default();
         if self.members(&space_id)?.iter().any(|m| m.identity == identity) {
@@ -2560,7 +2920,7 @@ impl Engine {
         }
         self.trust_card(&request.body.card)?;
         let rules = self.rules(&space_id)?;
-        let my_role = rules.role_of(&self.identity.public());
+        let my_role = rules.role_of(&self.identity);
         match rules.policy {
             Policy::Confidential => Err(CoreError::Forbidden("the space no longer takes requests to join")),
             Policy::Open if my_role.may_contribute() => {
@@ -2591,23 +2951,26 @@ impl Engine {
     /// Another device of this person is linked and ready: it is added to every space
     /// this device is in.
     fn on_device_ready(&mut self, notice: &DeviceReady) -> Result<()> {
-        notice.verify()?;
-        let certificate = &notice.certificate;
-        if certificate.body.identity != self.identity.public() {
+        let certificate = notice.verify()?.clone();
+        let card = &notice.body.card;
+        if card.body.identity != self.identity || card.account() != self.account {
             return Err(CoreError::Verification("a device-ready notice from another person's device"));
         }
         if certificate.body.device == self.device.device_id() {
             return Ok(());
         }
-        if !self.devices.iter().any(|c| c.body.device == certificate.body.device) {
-            if self.devices().len() >= crate::identity::MAX_CARD_DEVICES {
-                return Err(CoreError::Invalid("this person has as many devices as an account may hold".into()));
-            }
-            // Linked by another of this person's devices: it is certified by the
-            // identity key, so it is this person's.
-            self.devices.push(certificate.clone());
-            self.save_profile()?;
+        self.check_fresh(notice.digest(), notice.body.issued_at.get())?;
+        // The roster it carries was signed by the identity key's holder, who approved
+        // the device on the person's existing device; a newer one than held is taken.
+        self.observe_roster(card, None)?;
+        // Only a device on the newest roster is added: a revoked device's notice (its
+        // roster older than the one held) brings nothing back.
+        if !self.device_allowed(&certificate.body) {
+            return Err(CoreError::Verification(
+                "a device-ready notice of a device this person's roster no longer lists",
+            ));
         }
+        self.save_profile()?;
         let spaces: Vec<GroupId> = self
             .spaces
             .iter()
@@ -2616,6 +2979,9 @@ impl Engine {
             .map(|(id, _)| *id)
             .collect();
         for space in spaces {
+            // The roster goes first, so that every member knows the device is the
+            // person's before the commit adds it.
+            self.enqueue(OutboxItem::Roster { group: *space.as_bytes(), card: card.to_wire() })?;
             self.enqueue(OutboxItem::Operation {
                 group: *space.as_bytes(),
                 operation: Operation::AddDevice { certificate: certificate.to_wire() },
@@ -2680,7 +3046,7 @@ impl Engine {
         meta.invited_by = inviter.body.name.to_string();
         // Added by another of this person's devices: the person is already in the
         // space, so there is nothing to accept.
-        let own_device = inviter.body.identity == self.identity.public();
+        let own_device = inviter.body.identity == self.identity;
         // Asked for by this person: admitted, so there is nothing left to accept.
         let asked = self.requested.remove(&id);
         // The continuation of a space this device is in and that is stalled here, made
@@ -2831,7 +3197,15 @@ impl Engine {
         };
         let sender_member = space.group.member_at(sender).ok_or(CoreError::Verification("unknown sender"))?;
         let sender_cert = crate::mls::certificate_of(&sender_member.credential, &sender_member.signature_key)?;
+        // A device its person's newest roster no longer lists (revoked) speaks for
+        // nobody, even before the commit that removes it from the space.
+        let sender_allowed = self.device_allowed(&sender_cert.body);
         match processed.into_content() {
+            ProcessedMessageContent::ApplicationMessage(_) | ProcessedMessageContent::ProposalMessage(_)
+                if !sender_allowed =>
+            {
+                Err(CoreError::Verification("a message from a device its person's roster no longer lists"))
+            }
             ProcessedMessageContent::ApplicationMessage(application) => {
                 let bytes = Zeroizing::new(application.into_bytes());
                 match AppPayload::from_wire(&bytes)? {
@@ -2862,6 +3236,7 @@ impl Engine {
                         }
                     }
                     AppPayload::Content(envelope) => self.apply_envelope(group, &envelope, Some(&sender_cert), None),
+                    AppPayload::Roster(card) => self.observe_roster(&card, Some(*group)),
                 }
             }
             ProcessedMessageContent::ProposalMessage(queued) => {
@@ -2874,7 +3249,7 @@ impl Engine {
                 }
                 let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
                 space.group.store_pending_proposal(self.provider.storage(), *queued).map_err(mls_error)?;
-                let operation = if sender_cert.body.identity == self.identity.public() {
+                let operation = if sender_cert.body.identity == self.identity {
                     // Another device of this person left: the person leaves, so this
                     // device proposes its own removal too.
                     Operation::Leave
@@ -2894,7 +3269,11 @@ impl Engine {
                 Err(CoreError::Invalid("external joins are not allowed".into()))
             }
             ProcessedMessageContent::StagedCommitMessage(staged) => {
-                let verdict = self.judge_commit(group, &rules, &members, &sender_member, &staged);
+                let verdict = if sender_allowed {
+                    self.judge_commit(group, &rules, &members, &sender_member, &staged)
+                } else {
+                    Err(CoreError::Forbidden("a commit from a device its person's roster no longer lists"))
+                };
                 let CommitVerdict { added, revoked } = match verdict {
                     Ok(verdict) => verdict,
                     Err(error) => {
@@ -2979,6 +3358,10 @@ impl Engine {
         for add in staged.add_proposals() {
             let leaf = add.add_proposal().key_package().leaf_node();
             let cert = crate::mls::certificate_of(leaf.credential(), leaf.signature_key().as_slice())?;
+            // Only a device its person approved (on their newest roster) joins.
+            if !self.device_allowed(&cert.body) {
+                return Err(CoreError::Forbidden("an added device its person's roster does not list"));
+            }
             changes.push(ChangeRequest::Add { identity: cert.body.identity });
             added.push(cert);
         }
@@ -2997,7 +3380,7 @@ impl Engine {
                 }
                 _ => return Err(CoreError::Verification("a removal proposed from outside")),
             };
-            if removed.body.identity == self.identity.public()
+            if removed.body.identity == self.identity
                 && proposer.body.identity == removed.body.identity
                 && proposer.body.device != removed.body.device
             {
@@ -3116,6 +3499,12 @@ impl Engine {
     ) -> Result<()> {
         envelope.verify(group)?;
         let author = &envelope.signed.author.body;
+        // In the current generation, a device its person's newest roster no longer
+        // lists (revoked) speaks for nobody. A record of a closed generation was
+        // judged by that generation's roster, as it stood then.
+        if !matches!(standing, Some(Standing::Closed(_))) && !self.device_allowed(author) {
+            return Err(CoreError::Verification("an item from a device its person's roster no longer lists"));
+        }
         if let Some(sender) = mls_sender
             && (sender.body.identity != author.identity || sender.body.mls_key != author.mls_key)
         {
@@ -3127,7 +3516,7 @@ impl Engine {
             Some(Standing::Closed(role)) => role,
             Some(Standing::Current) | None => rules.role_of(&author.identity),
         };
-        let me = self.identity.public();
+        let me = self.identity;
         let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
         if !space.meta.seen.insert(*envelope.signed.id.as_bytes()) {
             return Ok(()); // a resend, or the same item by both paths
@@ -3468,7 +3857,7 @@ impl Engine {
         policy: Policy,
         history: HistoryMode,
     ) -> Result<GroupId> {
-        let rules = SpaceRules::new(name, description, policy, history, self.identity.public());
+        let rules = SpaceRules::new(name, description, policy, history, self.identity);
         self.found_space(rules)
     }
 
@@ -3498,7 +3887,7 @@ impl Engine {
         // Generation 0's key is epoch 0's: the creator alone holds it until it adds
         // someone, who receives it in a grant checked against the ledger.
         let key = self.derive_history_key(&group, &id, 0)?;
-        let creator = Seat { identity: self.identity.public(), mls_key: self.device.mls_public() };
+        let creator = Seat { identity: self.identity, mls_key: self.device.mls_public() };
         let keeps = rules.history == HistoryMode::Keep;
         let mut meta = GroupMeta::new(History::new_space(&id, *key, creator, keeps));
         meta.accepted = true;
@@ -3531,7 +3920,7 @@ impl Engine {
         }
         let offender = entry.meta.stalled_by.map(IdentityPublicKey::from_bytes);
         let old_rules = self.rules(stalled)?;
-        let me = self.identity.public();
+        let me = self.identity;
         if !old_rules.role_of(&me).may_manage_space() {
             return Err(CoreError::Forbidden("only a space manager may recreate a space"));
         }
@@ -3593,7 +3982,7 @@ impl Engine {
     pub fn invite(&mut self, space: &GroupId, card: &ContactCard, role: Role) -> Result<()> {
         card.verify()?;
         let rules = self.rules(space)?;
-        let my_role = rules.role_of(&self.identity.public());
+        let my_role = rules.role_of(&self.identity);
         if !(my_role.may_manage_space() || rules.policy == Policy::Open && my_role.may_contribute()) {
             return Err(CoreError::Forbidden("only a space manager may invite to this space"));
         }
@@ -3602,6 +3991,8 @@ impl Engine {
             self.persist()?;
             return Err(error);
         }
+        // The members learn the invitee's roster before the commit adding its devices.
+        self.enqueue(OutboxItem::Roster { group: *space.as_bytes(), card: card.to_wire() })?;
         self.queue_operation(space, Operation::Invite { card: card.to_wire(), role: role as u8 })
     }
 
@@ -3618,11 +4009,11 @@ impl Engine {
     pub fn readmit(&mut self, space: &GroupId, card: &ContactCard) -> Result<()> {
         card.verify()?;
         let rules = self.rules(space)?;
-        if !rules.role_of(&self.identity.public()).may_manage_space() {
+        if !rules.role_of(&self.identity).may_manage_space() {
             return Err(CoreError::Forbidden("only a space manager may re-admit people"));
         }
         let person = card.body.identity;
-        if person == self.identity.public() {
+        if person == self.identity {
             return Err(CoreError::Invalid("a person re-admits someone else, not themself".into()));
         }
         let member = self
@@ -3648,7 +4039,7 @@ impl Engine {
     /// themself).
     pub fn remove(&mut self, space: &GroupId, person: &IdentityPublicKey) -> Result<()> {
         let rules = self.rules(space)?;
-        if !rules.role_of(&self.identity.public()).may_manage_space() && person != &self.identity.public() {
+        if !rules.role_of(&self.identity).may_manage_space() && person != &self.identity {
             return Err(CoreError::Forbidden("only a space manager may remove people"));
         }
         self.queue_operation(space, Operation::Remove { identity: *person.as_bytes() })
@@ -3671,7 +4062,7 @@ impl Engine {
     /// another first).
     pub fn leave(&mut self, space: &GroupId) -> Result<()> {
         let rules = self.rules(space)?;
-        let me = self.identity.public();
+        let me = self.identity;
         let members = self.members(space)?;
         let other_managers = members.iter().any(|m| m.identity != me && m.role.may_manage_space());
         let others = members.iter().any(|m| m.identity != me);
@@ -3686,7 +4077,7 @@ impl Engine {
     /// # Errors
     /// [`CoreError::Forbidden`] unless this person is a space manager.
     pub fn set_role(&mut self, space: &GroupId, person: &IdentityPublicKey, role: Role) -> Result<()> {
-        if !self.rules(space)?.role_of(&self.identity.public()).may_manage_space() {
+        if !self.rules(space)?.role_of(&self.identity).may_manage_space() {
             return Err(CoreError::Forbidden("only a space manager may change roles"));
         }
         self.queue_operation(space, Operation::SetRole { identity: *person.as_bytes(), role: role as u8 })
@@ -3697,7 +4088,7 @@ impl Engine {
     /// # Errors
     /// [`CoreError::Forbidden`] unless this person is a space manager.
     pub fn rename(&mut self, space: &GroupId, name: SpaceName) -> Result<()> {
-        if !self.rules(space)?.role_of(&self.identity.public()).may_manage_space() {
+        if !self.rules(space)?.role_of(&self.identity).may_manage_space() {
             return Err(CoreError::Forbidden("only a space manager may rename the space"));
         }
         self.queue_operation(space, Operation::Rename { name: name.as_str().to_owned() })
@@ -3708,7 +4099,7 @@ impl Engine {
     /// # Errors
     /// [`CoreError::Forbidden`] unless this person is a space manager.
     pub fn describe(&mut self, space: &GroupId, description: SpaceDescription) -> Result<()> {
-        if !self.rules(space)?.role_of(&self.identity.public()).may_manage_space() {
+        if !self.rules(space)?.role_of(&self.identity).may_manage_space() {
             return Err(CoreError::Forbidden("only a space manager may describe the space"));
         }
         self.queue_operation(space, Operation::Describe { description: description.as_str().to_owned() })
@@ -3737,7 +4128,7 @@ impl Engine {
     pub fn space_card(&mut self, space: &GroupId) -> Result<SpaceCard> {
         let certificate = self.certificate.clone().ok_or(CoreError::NotFound("no account yet"))?;
         let rules = self.rules(space)?;
-        let role = rules.role_of(&self.identity.public());
+        let role = rules.role_of(&self.identity);
         if !(role.may_manage_space() || rules.policy == Policy::Open && role.may_contribute()) {
             return Err(CoreError::Forbidden("only a space manager may hand out this space's card"));
         }
@@ -3789,7 +4180,8 @@ impl Engine {
         }
         let note = JoinNote::new(note)?;
         let request = JoinRequest::sign(
-            &self.identity,
+            self.device.device_id(),
+            &self.device.mls,
             card,
             self.contact_card()?,
             note,
@@ -3853,7 +4245,7 @@ impl Engine {
     /// this person may invite.
     pub fn approve_request(&mut self, space: &GroupId, person: &IdentityPublicKey, role: Role) -> Result<()> {
         let rules = self.rules(space)?;
-        let my_role = rules.role_of(&self.identity.public());
+        let my_role = rules.role_of(&self.identity);
         if !(my_role.may_manage_space() || rules.policy == Policy::Open && my_role.may_contribute()) {
             return Err(CoreError::Forbidden("only a space manager may admit people to this space"));
         }
@@ -3890,7 +4282,7 @@ impl Engine {
     fn publish_at(&mut self, space: &GroupId, body: ContentBody, at: Now) -> Result<ContentId> {
         let certificate = self.certificate.clone().ok_or(CoreError::NotFound("no account yet"))?;
         let rules = self.rules(space)?;
-        if !rules.role_of(&self.identity.public()).may_contribute() {
+        if !rules.role_of(&self.identity).may_contribute() {
             return Err(CoreError::Forbidden("readers do not post, comment or react"));
         }
         let entry = self.spaces.get(space).ok_or(CoreError::NotFound("space"))?;
@@ -3974,7 +4366,7 @@ impl Engine {
 
     fn check_may_change(&self, space: &GroupId, target: &ContentId) -> Result<()> {
         let item = self.item(space, target)?.ok_or(CoreError::NotFound("item"))?;
-        let me = self.identity.public();
+        let me = self.identity;
         if item.author != *me.as_bytes() && !self.rules(space)?.role_of(&me).may_manage_content() {
             return Err(CoreError::Forbidden("only the author or a content manager may change this item"));
         }
@@ -4065,7 +4457,7 @@ impl Engine {
         source: &std::path::Path,
     ) -> Result<NodeId> {
         let rules = self.rules(space)?;
-        if !rules.role_of(&self.identity.public()).may_contribute() {
+        if !rules.role_of(&self.identity).may_contribute() {
             return Err(CoreError::Forbidden("readers do not add files"));
         }
         let name = NodeName::new(name)?;
@@ -4171,7 +4563,7 @@ impl Engine {
                     description: rules.description.as_str().to_owned(),
                     policy: rules.policy,
                     history: rules.history,
-                    my_role: rules.role_of(&self.identity.public()),
+                    my_role: rules.role_of(&self.identity),
                     unread: space.meta.unread,
                     epoch: space.group.epoch().as_u64(),
                     removed: space.meta.removed,

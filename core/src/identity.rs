@@ -13,7 +13,7 @@
 //! - A [`ContactCard`] is what one person gives another to be invited: the identity key
 //!   and the certificates of all the person's devices, signed by the identity key.
 
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use huisclos_protocol::auth::DevicePublicKey;
 use huisclos_protocol::codec::{BoundedVec, Reader, Wire};
 use huisclos_protocol::ids::{AccountId, DeviceId, UnixSeconds};
@@ -32,6 +32,8 @@ pub const SAFETY_NUMBER_LABEL: &[u8] = b"huisclos/1 safety-number";
 /// How many times the safety-number fingerprint is hashed (as in Signal's scheme), so
 /// that finding a key with a colliding number costs 2^112 hash computations and more.
 pub const SAFETY_NUMBER_ITERATIONS: u32 = 5200;
+/// Domain separation for an identity transition's signatures.
+pub const IDENTITY_TRANSITION_LABEL: &[u8] = b"huisclos/1 identity-transition";
 /// The text form's prefix of a contact card.
 pub const CONTACT_CARD_PREFIX: &str = "huisclos-contact:";
 /// The most bytes in a display name.
@@ -56,7 +58,7 @@ impl IdentityPublicKey {
     }
 
     pub(crate) fn verifying_key(&self) -> Result<VerifyingKey> {
-        VerifyingKey::from_bytes(&self.0).map_err(|_| CoreError::Verification("identity key is not a valid key"))
+        strict_key(&self.0).ok_or(CoreError::Verification("identity key is not a valid key"))
     }
 
     /// A short, non-secret form for logs and lists (first 8 bytes in hex).
@@ -227,8 +229,19 @@ pub(crate) fn labelled(label: &[u8], body: &[u8]) -> Vec<u8> {
     message
 }
 
+/// Ed25519 verification as every signature of Huis Clos is checked: strict (no
+/// non-canonical encodings, no small-order keys or points), so that one message has
+/// one valid signature and a weak key signs nothing.
 pub(crate) fn verify(key: &VerifyingKey, label: &[u8], body: &[u8], signature: &SignatureBytes) -> bool {
-    key.verify(&labelled(label, body), &Signature::from_bytes(&signature.0)).is_ok()
+    !key.is_weak() && key.verify_strict(&labelled(label, body), &Signature::from_bytes(&signature.0)).is_ok()
+}
+
+/// An Ed25519 public key from its bytes, refused when it is not a canonical encoding
+/// of a point or is of small order (a weak key).
+pub(crate) fn strict_key(bytes: &[u8; 32]) -> Option<VerifyingKey> {
+    let key = VerifyingKey::from_bytes(bytes).ok()?;
+    // `from_bytes` reduces a non-canonical y; a canonical key encodes back the same.
+    (!key.is_weak() && key.to_bytes() == *bytes).then_some(key)
 }
 
 /// The two private keys of one device. Zeroized on drop.
@@ -309,6 +322,9 @@ impl DeviceCertificate {
     pub fn from_verified_bytes(bytes: &[u8]) -> Result<Self> {
         let certificate = Self::from_wire(bytes)?;
         certificate.verify()?;
+        if strict_key(&certificate.body.mls_key).is_none() {
+            return Err(CoreError::Verification("a device certificate names a weak MLS key"));
+        }
         Ok(certificate)
     }
 
@@ -327,20 +343,85 @@ impl DeviceCertificate {
 }
 
 huisclos_protocol::wire_struct!(
-    /// What a contact card states.
-    pub struct ContactCardBody {
-        /// The person's identity key.
-        pub identity: IdentityPublicKey,
-        /// Every device of the person, each certified.
-        pub devices: BoundedVec<DeviceCertificate, MAX_CARD_DEVICES>,
-        /// When the card was made.
-        pub issued_at: UnixSeconds,
+    /// What an identity transition states: the person's identity key `previous` is
+    /// replaced by `next` (after a recovery, or when a device that held the key was
+    /// revoked).
+    pub struct TransitionBody {
+        /// The key replaced.
+        pub previous: IdentityPublicKey,
+        /// The key that replaces it.
+        pub next: IdentityPublicKey,
+        /// When, by the rotating device's clock.
+        pub at: UnixSeconds,
     }
 );
 
 huisclos_protocol::wire_struct!(
-    /// What a person hands out to be invited into spaces: their identity key and the
-    /// certificates of all their devices, signed by the identity key.
+    /// A person's move from one identity key to the next, signed by both: the old key
+    /// says who succeeds it, the new key that it accepts. Contacts see it as a change
+    /// of key, never a silent one.
+    pub struct IdentityTransition {
+        /// The statement.
+        pub body: TransitionBody,
+        /// The previous key's signature over [`IDENTITY_TRANSITION_LABEL`] and the body.
+        pub by_previous: SignatureBytes,
+        /// The next key's signature over the same.
+        pub by_next: SignatureBytes,
+    }
+);
+
+impl IdentityTransition {
+    /// The transition from `previous` to `next`, signed by both.
+    pub fn sign(previous: &IdentityKey, next: &IdentityKey, at: UnixSeconds) -> Self {
+        let body = TransitionBody { previous: previous.public(), next: next.public(), at };
+        let bytes = body.to_wire();
+        Self {
+            by_previous: previous.sign(IDENTITY_TRANSITION_LABEL, &bytes),
+            by_next: next.sign(IDENTITY_TRANSITION_LABEL, &bytes),
+            body,
+        }
+    }
+
+    /// Checks both signatures.
+    ///
+    /// # Errors
+    /// [`CoreError::Verification`] when either does not verify.
+    pub fn verify(&self) -> Result<()> {
+        let bytes = self.body.to_wire();
+        let previous = self.body.previous.verifying_key()?;
+        let next = self.body.next.verifying_key()?;
+        if self.body.previous == self.body.next
+            || !verify(&previous, IDENTITY_TRANSITION_LABEL, &bytes, &self.by_previous)
+            || !verify(&next, IDENTITY_TRANSITION_LABEL, &bytes, &self.by_next)
+        {
+            return Err(CoreError::Verification("an identity transition's signatures"));
+        }
+        Ok(())
+    }
+}
+
+huisclos_protocol::wire_struct!(
+    /// What a contact card states: the person's device roster at one version.
+    pub struct ContactCardBody {
+        /// The person's identity key.
+        pub identity: IdentityPublicKey,
+        /// The roster's version: one more at every change of the person's devices (a
+        /// device linked or revoked). Members keep the highest version they see, and
+        /// refuse every device that is not on it.
+        pub version: u32,
+        /// Every device of the person, each certified.
+        pub devices: BoundedVec<DeviceCertificate, MAX_CARD_DEVICES>,
+        /// When the card was made.
+        pub issued_at: UnixSeconds,
+        /// When the identity key was replaced: how this key succeeds the previous one.
+        pub transition: Option<IdentityTransition>,
+    }
+);
+
+huisclos_protocol::wire_struct!(
+    /// What a person hands out to be invited into spaces, and what members keep of
+    /// each other: the identity key and the certificates of all the person's devices
+    /// (their roster, versioned), signed by the identity key.
     pub struct ContactCard {
         /// The statement.
         pub body: ContactCardBody,
@@ -355,12 +436,21 @@ impl ContactCard {
     /// # Errors
     /// [`CoreError::Invalid`] when a certificate is not this identity's or there are
     /// too many.
-    pub fn issue(identity: &IdentityKey, devices: Vec<DeviceCertificate>, issued_at: UnixSeconds) -> Result<Self> {
+    pub fn issue(
+        identity: &IdentityKey,
+        version: u32,
+        devices: Vec<DeviceCertificate>,
+        issued_at: UnixSeconds,
+        transition: Option<IdentityTransition>,
+    ) -> Result<Self> {
         if devices.iter().any(|d| d.body.identity != identity.public()) {
             return Err(CoreError::Invalid("a contact card holds only its own identity's devices".into()));
         }
+        if transition.as_ref().is_some_and(|t| t.body.next != identity.public()) {
+            return Err(CoreError::Invalid("a card's transition leads to its own identity key".into()));
+        }
         let devices = BoundedVec::new(devices)?;
-        let body = ContactCardBody { identity: identity.public(), devices, issued_at };
+        let body = ContactCardBody { identity: identity.public(), version, devices, issued_at, transition };
         let signature = identity.sign(CONTACT_CARD_LABEL, &body.to_wire());
         Ok(Self { body, signature })
     }
@@ -384,7 +474,30 @@ impl ContactCard {
         if self.body.devices.is_empty() {
             return Err(CoreError::Verification("a contact card lists no device"));
         }
+        let devices = self.body.devices.as_slice();
+        if devices.iter().enumerate().any(|(i, c)| devices[..i].iter().any(|d| d.body.device == c.body.device)) {
+            return Err(CoreError::Verification("a contact card lists a device twice"));
+        }
+        if devices.iter().any(|c| c.body.account != devices[0].body.account) {
+            return Err(CoreError::Verification("a contact card lists devices of several accounts"));
+        }
+        if let Some(transition) = &self.body.transition {
+            transition.verify()?;
+            if transition.body.next != self.body.identity {
+                return Err(CoreError::Verification("a contact card's transition leads to another key"));
+            }
+        }
         Ok(())
+    }
+
+    /// The person's relay account (every device on a card names the same one).
+    pub fn account(&self) -> Option<AccountId> {
+        self.body.devices.as_slice().first().map(|c| c.body.account)
+    }
+
+    /// Whether the device `device` with MLS key `mls_key` is on this card (roster).
+    pub fn lists(&self, device: &DeviceId, mls_key: &[u8; 32]) -> bool {
+        self.body.devices.iter().any(|c| &c.body.device == device && &c.body.mls_key == mls_key)
     }
 
     /// The card as text (`huisclos-contact:` and base64url), for a message or a QR code.
@@ -589,8 +702,10 @@ mod tests {
         let (a, b) = (DeviceKeys::generate(), DeviceKeys::generate());
         let card = ContactCard::issue(
             &identity,
+            1,
             vec![certificate(&identity, &a, "Bilal"), certificate(&identity, &b, "Bilal")],
             UnixSeconds::new(1).unwrap(),
+            None,
         )
         .unwrap();
         let parsed = ContactCard::from_text(&card.to_text()).unwrap();
@@ -599,7 +714,7 @@ mod tests {
 
         let stranger = IdentityKey::generate();
         let foreign = certificate(&stranger, &DeviceKeys::generate(), "Eve");
-        assert!(ContactCard::issue(&identity, vec![foreign.clone()], UnixSeconds::new(1).unwrap()).is_err());
+        assert!(ContactCard::issue(&identity, 1, vec![foreign.clone()], UnixSeconds::new(1).unwrap(), None).is_err());
         let mut smuggled = card.clone();
         smuggled.body.devices = BoundedVec::new(vec![foreign]).unwrap();
         assert!(smuggled.verify().is_err());

@@ -9,7 +9,7 @@
 //! catalogue inside another space; it holds nothing secret.
 //!
 //! Whoever holds a card sends a [`JoinRequest`] — their contact card and a short note,
-//! signed with their identity key — sealed to the request key (see [`crate::seal`]) into
+//! signed by one of the devices that card lists — sealed to the request key (see [`crate::seal`]) into
 //! the issuing device's relay inbox. The relay carries opaque bytes: it learns that some
 //! device left something in another device's inbox, as for every invitation, but not
 //! which space is meant or who asks. The receiving device checks the request and the
@@ -17,14 +17,14 @@
 //! keeps the request until a space manager approves or declines it there. Approval is an
 //! ordinary invitation of every device on the request's contact card.
 
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier};
+use ed25519_dalek::{Signer, SigningKey};
 use huisclos_protocol::codec::{Reader, Wire, put_varint};
-use huisclos_protocol::ids::{GroupId, UnixSeconds};
+use huisclos_protocol::ids::{DeviceId, GroupId, UnixSeconds};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::error::{CoreError, Result};
-use crate::identity::{ContactCard, DeviceCertificate, IdentityKey, SignatureBytes, labelled};
+use crate::identity::{ContactCard, DeviceCertificate, SignatureBytes, labelled};
 use crate::space::{Policy, SpaceDescription, SpaceName, bounded_text};
 
 /// The text form's prefix of a space card.
@@ -96,12 +96,14 @@ huisclos_protocol::wire_struct!(
 );
 
 huisclos_protocol::wire_struct!(
-    /// A request to join, signed with the identity key on its contact card, so nobody
-    /// can ask on another person's behalf.
+    /// A request to join, signed by a device its contact card lists (a card is signed
+    /// by the person's identity key), so nobody can ask on another person's behalf.
     pub struct JoinRequest {
         /// The statement.
         pub body: JoinRequestBody,
-        /// The identity key's signature over [`JOIN_REQUEST_LABEL`] and the body.
+        /// The asking device.
+        pub signer: DeviceId,
+        /// That device's MLS key's signature over [`JOIN_REQUEST_LABEL`] and the body.
         pub signature: SignatureBytes,
     }
 );
@@ -144,13 +146,11 @@ impl SpaceCard {
     /// [`CoreError::Verification`] when anything does not verify.
     pub fn verify(&self) -> Result<()> {
         self.body.issuer.verify()?;
-        let key = ed25519_dalek::VerifyingKey::from_bytes(&self.body.issuer.body.mls_key)
-            .map_err(|_| CoreError::Verification("a space card issuer's key"))?;
-        key.verify(
-            &labelled(SPACE_CARD_LABEL, &self.body.to_wire()),
-            &Signature::from_bytes(self.signature.as_bytes()),
-        )
-        .map_err(|_| CoreError::Verification("a space card's signature"))?;
+        let key = crate::identity::strict_key(&self.body.issuer.body.mls_key)
+            .ok_or(CoreError::Verification("a space card issuer's key"))?;
+        if !crate::identity::verify(&key, SPACE_CARD_LABEL, &self.body.to_wire(), &self.signature) {
+            return Err(CoreError::Verification("a space card's signature"));
+        }
         if self.body.policy == Policy::Confidential {
             return Err(CoreError::Verification("a space card for a confidential space"));
         }
@@ -188,19 +188,21 @@ impl SpaceCard {
 }
 
 impl JoinRequest {
-    /// Makes and signs a request answering `space_card` with `card`.
+    /// Makes a request answering `space_card` with `card`, signed by the device
+    /// `signer` (its MLS key `mls`), which the card lists.
     ///
     /// # Errors
-    /// [`CoreError::Invalid`] when the contact card is not this identity's.
+    /// [`CoreError::Invalid`] when the card does not list that device with that key.
     pub fn sign(
-        identity: &IdentityKey,
+        signer: DeviceId,
+        mls: &SigningKey,
         space_card: &SpaceCard,
         card: ContactCard,
         note: JoinNote,
         created_at: UnixSeconds,
     ) -> Result<Self> {
-        if card.body.identity != identity.public() {
-            return Err(CoreError::Invalid("a join request carries the asker's own contact card".into()));
+        if !card.lists(&signer, &mls.verifying_key().to_bytes()) {
+            return Err(CoreError::Invalid("a join request is signed by a device its card lists".into()));
         }
         let body = JoinRequestBody {
             space: space_card.body.space,
@@ -209,21 +211,35 @@ impl JoinRequest {
             note,
             created_at,
         };
-        let signature = identity.sign(JOIN_REQUEST_LABEL, &body.to_wire());
-        Ok(Self { body, signature })
+        let signature = SignatureBytes::from_bytes(mls.sign(&labelled(JOIN_REQUEST_LABEL, &body.to_wire())).to_bytes());
+        Ok(Self { body, signer, signature })
     }
 
-    /// Checks the contact card and the identity key's signature.
+    /// Checks the contact card, that it lists the signing device, and its signature.
     ///
     /// # Errors
-    /// [`CoreError::Verification`] when either does not verify.
+    /// [`CoreError::Verification`] when anything does not verify.
     pub fn verify(&self) -> Result<()> {
         self.body.card.verify()?;
-        let key = self.body.card.body.identity.verifying_key()?;
+        let certificate = self
+            .body
+            .card
+            .body
+            .devices
+            .iter()
+            .find(|c| c.body.device == self.signer)
+            .ok_or(CoreError::Verification("a join request signed by a device its card does not list"))?;
+        let key = crate::identity::strict_key(&certificate.body.mls_key)
+            .ok_or(CoreError::Verification("a join request's signing key"))?;
         if !crate::identity::verify(&key, JOIN_REQUEST_LABEL, &self.body.to_wire(), &self.signature) {
             return Err(CoreError::Verification("a join request's signature"));
         }
         Ok(())
+    }
+
+    /// A digest naming this request, for the replay cache.
+    pub fn digest(&self) -> [u8; 32] {
+        Sha256::digest(labelled(JOIN_REQUEST_LABEL, &self.to_wire())).into()
     }
 
     /// Seals the request to its card's request key.
@@ -279,7 +295,7 @@ impl SealedJoinRequest {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use crate::identity::{DeviceKeys, test_certificate};
+    use crate::identity::{DeviceKeys, IdentityKey, test_certificate};
     use huisclos_protocol::ids::AccountId;
     use rand_core::OsRng;
 
@@ -300,16 +316,18 @@ mod tests {
         (SpaceCard::issue(body, &keys.mls).unwrap(), secret)
     }
 
-    fn asker() -> (IdentityKey, ContactCard) {
+    fn asker() -> (DeviceKeys, ContactCard) {
         let identity = IdentityKey::generate();
         let keys = DeviceKeys::generate();
         let card = ContactCard::issue(
             &identity,
+            1,
             vec![test_certificate(&identity, AccountId::from_bytes([1; 16]), &keys, "phone")],
             UnixSeconds::new(1).unwrap(),
+            None,
         )
         .unwrap();
-        (identity, card)
+        (keys, card)
     }
 
     #[test]
@@ -330,9 +348,10 @@ mod tests {
     #[test]
     fn a_request_opens_only_for_its_space_and_key_and_only_with_the_askers_signature() {
         let (card, secret) = card_for(Policy::OnRequest);
-        let (identity, contact) = asker();
+        let (keys, contact) = asker();
         let note = JoinNote::new("Lawyer in Beirut").unwrap();
-        let request = JoinRequest::sign(&identity, &card, contact.clone(), note, UnixSeconds::new(2).unwrap()).unwrap();
+        let at = UnixSeconds::new(2).unwrap();
+        let request = JoinRequest::sign(keys.device_id(), &keys.mls, &card, contact.clone(), note, at).unwrap();
         let sealed = request.seal().unwrap();
         assert_eq!(sealed.key_id(), Some(request_key_id(&card.body.request_key)));
         assert_eq!(JoinRequest::open(&sealed, &card.body.space, &secret).unwrap(), request);
@@ -344,20 +363,14 @@ mod tests {
         flipped[last] ^= 1;
         assert!(JoinRequest::open(&SealedJoinRequest::new(flipped).unwrap(), &card.body.space, &secret).is_err());
 
-        // Someone else cannot ask with this person's card.
+        // Someone else cannot ask with this person's card: their device is not on it.
         let (mallory, _) = asker();
-        assert!(
-            JoinRequest::sign(
-                &mallory,
-                &card,
-                contact.clone(),
-                JoinNote::new("").unwrap(),
-                UnixSeconds::new(2).unwrap()
-            )
-            .is_err()
-        );
+        let note = JoinNote::new("").unwrap();
+        assert!(JoinRequest::sign(mallory.device_id(), &mallory.mls, &card, contact.clone(), note, at).is_err());
         let mut forged = request.clone();
-        forged.signature = mallory.sign(JOIN_REQUEST_LABEL, &forged.body.to_wire());
+        forged.signature = SignatureBytes::from_bytes(
+            mallory.mls.sign(&labelled(JOIN_REQUEST_LABEL, &forged.body.to_wire())).to_bytes(),
+        );
         assert!(JoinRequest::open(&forged.seal().unwrap(), &card.body.space, &secret).is_err());
     }
 }

@@ -1,33 +1,35 @@
 //! Linking a new device to a person's identity, and what arrives in a device's inbox.
 //!
-//! A person's devices all hold the identity key: any of them can certify, link and
-//! (later) revoke the others. Linking moves that key to the new device, so it is done
-//! in three steps, each confirmed by the person holding both devices:
+//! The identity key stays on the device that holds it (the one that created the
+//! identity, or one restored from the recovery words): a linked device never receives
+//! it. Linking is done from that device, in three steps, each confirmed by the person
+//! holding both devices:
 //!
-//! 1. The existing device shows a [`LinkOffer`] (a QR code or text): the account, the
-//!    identity key, and a fresh offer id. Nothing in it is secret.
+//! 1. The identity holder shows a [`LinkOffer`] as a QR code: the account, the identity
+//!    key, a fresh offer id, and a fresh 32-byte *offer secret*.
 //! 2. The new device reads the offer and shows a [`LinkRequest`]: its relay
 //!    authentication key with a proof of possession for the account, its MLS signature
 //!    key, its name, and a fresh X25519 key to receive the grant; signed with its
-//!    authentication key. The existing device reads it; the person confirms on it.
-//! 3. The existing device registers the new device at the relay and leaves a
-//!    [`SealedGrantBytes`] in the new device's inbox: the identity key and the person's
-//!    device certificates (the new one included), sealed to the request's X25519 key.
-//!    The relay carries it and cannot open it. The new device, now able to log in,
-//!    reads its inbox, opens the grant, and becomes a full device; it then tells the
-//!    person's other devices it is ready ([`DeviceReady`]), and they add it to every
-//!    space they are in.
+//!    authentication key, and authenticated with the offer secret (an HMAC), so that
+//!    only a device that read the offer can answer it. Both devices show a six-digit
+//!    confirmation code computed with the secret.
+//! 3. The holder checks the request, certifies the new device, makes the next version
+//!    of the person's device roster (their contact card), registers the device at the
+//!    relay and leaves a [`SealedGrantBytes`] in its inbox: the new roster, sealed to the
+//!    request's X25519 key. The new device opens it, and once online tells the person's
+//!    other devices it is ready ([`DeviceReady`], carrying the roster that lists it);
+//!    they add it to every space they are in.
 //!
-//! An attacker who photographs the offer learns only public values. One who
-//! photographs the request cannot use it: the grant opens only with the X25519 secret
-//! that never left the new device. A request built by someone else for the offer is
-//! refused by the person, who sees its name and [`LinkRequest::confirmation_code`] on
-//! both screens.
+//! Someone who sees only the request learns nothing they can use: the grant opens only
+//! with the X25519 secret that never left the new device. Someone who did not see the
+//! offer cannot make a request the holder accepts, however many tries they make: the
+//! six digits are only a check for the person, not what authenticates the request. An
+//! offer is answered once; showing a new one forgets the old.
 
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier};
+use ed25519_dalek::{Signature, Signer, SigningKey};
 use huisclos_protocol::auth::{DevicePublicKey, DeviceSignature, sign_device_link, verify_device_link};
-use huisclos_protocol::codec::{BoundedVec, Reader, Wire};
-use huisclos_protocol::ids::{AccountId, DeviceId};
+use huisclos_protocol::codec::{Reader, Wire};
+use huisclos_protocol::ids::{AccountId, DeviceId, UnixSeconds};
 use huisclos_protocol::messages::WelcomeBytes;
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
@@ -35,8 +37,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{CoreError, Result};
 use crate::identity::{
-    DeviceCertificate, DeviceKeys, DisplayName, IdentityKey, IdentityPublicKey, MAX_CARD_DEVICES, SignatureBytes,
-    labelled,
+    ContactCard, DeviceCertificate, DeviceKeys, DisplayName, IdentityPublicKey, SignatureBytes, labelled,
 };
 
 /// The text form's prefix of a link offer.
@@ -49,19 +50,79 @@ pub const LINK_REQUEST_LABEL: &[u8] = b"huisclos/1 link-request";
 pub const DEVICE_GRANT_LABEL: &[u8] = b"huisclos/1 device-grant";
 /// Domain separation for a device's readiness notice.
 pub const DEVICE_READY_LABEL: &[u8] = b"huisclos/1 device-ready";
+/// Domain separation for a link request's proof that it answers the offer read.
+pub const LINK_PROOF_LABEL: &[u8] = b"huisclos/1 link-proof";
+/// Domain separation for the confirmation code.
+pub const LINK_CODE_LABEL: &[u8] = b"huisclos/1 link-code";
+/// How long a device-ready notice stays valid; older ones are refused (a replay).
+pub const MAX_NOTICE_AGE_SECS: u64 = 7 * 24 * 3600;
 /// The most bytes of a sealed grant: the identity key and the most certificates a
 /// person can have, with room to spare.
 pub const MAX_SEALED_GRANT_LEN: usize = 64 * 1024;
 
+/// The offer's secret: 32 random bytes that travel only inside the offer's QR code,
+/// and authenticate the request that answers it. Zeroized on drop; `Debug` hides it.
+#[derive(Clone, PartialEq, Eq, zeroize::Zeroize, zeroize::ZeroizeOnDrop)]
+pub struct OfferSecret([u8; 32]);
+
+impl OfferSecret {
+    fn generate() -> Self {
+        let mut secret = [0u8; 32];
+        OsRng.fill_bytes(&mut secret);
+        Self(secret)
+    }
+
+    fn mac(&self, label: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut mac = <Hmac<Sha256> as hmac::digest::KeyInit>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| <Hmac<Sha256> as hmac::digest::KeyInit>::new(&Default::default()));
+        mac.update(label);
+        mac.update(&[0]);
+        for part in parts {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part);
+        }
+        mac.finalize().into_bytes().into()
+    }
+}
+
+impl std::fmt::Debug for OfferSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OfferSecret(<redacted>)")
+    }
+}
+
+impl Wire for OfferSecret {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.0);
+    }
+    fn decode(reader: &mut Reader<'_>) -> std::result::Result<Self, huisclos_protocol::Error> {
+        Ok(Self(reader.take_array("offer secret")?))
+    }
+}
+
+#[cfg(feature = "proptest")]
+impl proptest::arbitrary::Arbitrary for OfferSecret {
+    type Parameters = ();
+    type Strategy = proptest::strategy::BoxedStrategy<Self>;
+    fn arbitrary_with((): ()) -> Self::Strategy {
+        use proptest::strategy::Strategy;
+        proptest::arbitrary::any::<[u8; 32]>().prop_map(Self).boxed()
+    }
+}
+
 huisclos_protocol::wire_struct!(
-    /// What an existing device shows to start linking a new one. Public values only.
+    /// What the identity holder shows to start linking a new device, as a QR code. It
+    /// holds a secret: show it to the new device only, and never send it anywhere.
     pub struct LinkOffer {
         /// The person's relay account.
         pub account: AccountId,
         /// The person's identity key (the new device checks the grant against it).
         pub identity: IdentityPublicKey,
-        /// A fresh id; the existing device accepts only requests that name it.
+        /// A fresh id; the holder accepts only requests that name it.
         pub offer: [u8; 16],
+        /// The secret that authenticates the answer.
+        pub secret: OfferSecret,
         /// Where the new device finds the relay.
         pub relay: crate::endpoint::RelayEndpoint,
     }
@@ -86,12 +147,16 @@ huisclos_protocol::wire_struct!(
 );
 
 huisclos_protocol::wire_struct!(
-    /// A new device's request to be linked, signed with its authentication key.
+    /// A new device's request to be linked, signed with its authentication key and
+    /// authenticated with the offer's secret.
     pub struct LinkRequest {
         /// The statement.
         pub body: LinkRequestBody,
         /// The authentication key's signature over [`LINK_REQUEST_LABEL`] and the body.
         pub signature: SignatureBytes,
+        /// HMAC-SHA256 under the offer's secret over [`LINK_PROOF_LABEL`], the body and
+        /// the signature: only a device that read the offer computes it.
+        pub proof: [u8; 32],
     }
 );
 
@@ -108,12 +173,27 @@ huisclos_protocol::bounded_bytes!(
 );
 
 huisclos_protocol::wire_struct!(
+    /// What a linked device states when it is ready.
+    pub struct DeviceReadyBody {
+        /// The person's roster (contact card) that lists the device: its holder
+        /// approved it. A device that is not on the newest roster a receiver holds is
+        /// refused, so a revoked device's old notice brings nothing back.
+        pub card: ContactCard,
+        /// The device.
+        pub device: DeviceId,
+        /// When, by its clock: a notice older than [`MAX_NOTICE_AGE_SECS`] is refused,
+        /// and one seen before is refused again.
+        pub issued_at: UnixSeconds,
+    }
+);
+
+huisclos_protocol::wire_struct!(
     /// A linked device's notice to the person's other devices that it can now be added
     /// to spaces (its key packages are at the relay). Signed with its MLS key.
     pub struct DeviceReady {
-        /// The device's certificate.
-        pub certificate: DeviceCertificate,
-        /// The MLS key's signature over [`DEVICE_READY_LABEL`] and the certificate.
+        /// The statement.
+        pub body: DeviceReadyBody,
+        /// The device's MLS key's signature over [`DEVICE_READY_LABEL`] and the body.
         pub signature: SignatureBytes,
     }
 );
@@ -129,6 +209,9 @@ huisclos_protocol::wire_enum!(
         0x03 => DeviceReady(DeviceReady),
         /// A request to join a space, sealed to the space card's request key.
         0x04 => JoinRequest(crate::join::SealedJoinRequest),
+        /// The person's newest roster, from the identity holder to their other devices
+        /// (after a device was linked or revoked).
+        0x05 => Roster(ContactCard),
     }
 );
 
@@ -158,7 +241,7 @@ impl LinkOffer {
     pub fn new(account: AccountId, identity: IdentityPublicKey, relay: crate::endpoint::RelayEndpoint) -> Self {
         let mut offer = [0u8; 16];
         OsRng.fill_bytes(&mut offer);
-        Self { account, identity, offer, relay }
+        Self { account, identity, offer, secret: OfferSecret::generate(), relay }
     }
 
     /// The offer as text (for a QR code).
@@ -225,8 +308,16 @@ impl PendingLink {
             grant_key: x25519_dalek::PublicKey::from(&self.grant_secret).to_bytes(),
             name: self.name.clone(),
         };
-        let signature = self.device.auth.sign(&labelled(LINK_REQUEST_LABEL, &body.to_wire()));
-        LinkRequest { body, signature: SignatureBytes::from_bytes(signature.to_bytes()) }
+        let signature = SignatureBytes::from_bytes(
+            self.device.auth.sign(&labelled(LINK_REQUEST_LABEL, &body.to_wire())).to_bytes(),
+        );
+        let proof = self.offer.secret.mac(LINK_PROOF_LABEL, &[&body.to_wire(), signature.as_bytes()]);
+        LinkRequest { body, signature, proof }
+    }
+
+    /// The six digits to compare with the ones the identity holder shows.
+    pub fn confirmation_code(&self) -> String {
+        self.request().confirmation_code(&self.offer)
     }
 
     /// Opens a grant sealed to this device and checks it: the identity key is the
@@ -242,11 +333,13 @@ impl PendingLink {
             sealed.as_bytes(),
             "a device grant that does not open with this device's key",
         )?;
-        let grant = DeviceGrant::decode(&plaintext)?;
+        let grant = DeviceGrant { card: ContactCard::from_wire(&plaintext)? };
+        grant.card.verify()?;
         let me = &grant.own_certificate(&self.device.device_id())?.body;
-        if grant.identity.public() != self.offer.identity
+        if grant.card.body.identity != self.offer.identity
             || me.account != self.offer.account
             || me.mls_key != self.device.mls_public()
+            || grant.card.body.devices.iter().any(|c| c.body.account != self.offer.account)
         {
             return Err(CoreError::Verification("a device grant for another identity, account or key"));
         }
@@ -268,8 +361,8 @@ impl LinkRequest {
         Ok(Self::from_wire(&from_text(LINK_REQUEST_PREFIX, text, "not a link request")?)?)
     }
 
-    /// Checks the request against the offer it names: its signature, and its proof of
-    /// possession for the offer's account.
+    /// Checks the request against the offer it names: its proof under the offer's
+    /// secret, its signature, and its proof of possession for the offer's account.
     ///
     /// # Errors
     /// [`CoreError::Verification`] when anything does not verify.
@@ -277,24 +370,28 @@ impl LinkRequest {
         if self.body.offer != offer.offer {
             return Err(CoreError::Verification("a link request for another offer"));
         }
-        let key = ed25519_dalek::VerifyingKey::from_bytes(self.body.device_key.as_bytes())
-            .map_err(|_| CoreError::Verification("a link request's device key"))?;
-        key.verify(
+        let expected = offer.secret.mac(LINK_PROOF_LABEL, &[&self.body.to_wire(), self.signature.as_bytes()]);
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..], &self.proof[..])) {
+            return Err(CoreError::Verification("a link request made without the offer's secret"));
+        }
+        let key = crate::identity::strict_key(self.body.device_key.as_bytes())
+            .ok_or(CoreError::Verification("a link request's device key"))?;
+        key.verify_strict(
             &labelled(LINK_REQUEST_LABEL, &self.body.to_wire()),
             &Signature::from_bytes(self.signature.as_bytes()),
         )
         .map_err(|_| CoreError::Verification("a link request's signature"))?;
         verify_device_link(&self.body.device_key, &self.body.possession, &offer.account)
             .map_err(|_| CoreError::Verification("a link request's proof of possession"))?;
-        ed25519_dalek::VerifyingKey::from_bytes(&self.body.mls_key)
-            .map_err(|_| CoreError::Verification("a link request's MLS key"))?;
+        crate::identity::strict_key(&self.body.mls_key).ok_or(CoreError::Verification("a link request's MLS key"))?;
         Ok(())
     }
 
     /// Six digits both devices show, so the person can see that the request read is the
-    /// one the new device made.
-    pub fn confirmation_code(&self) -> String {
-        let digest = Sha256::digest(labelled(LINK_REQUEST_LABEL, &self.to_wire()));
+    /// one the new device made. Computed with the offer's secret: nobody who did not
+    /// see the offer can aim at them.
+    pub fn confirmation_code(&self, offer: &LinkOffer) -> String {
+        let digest = offer.secret.mac(LINK_CODE_LABEL, &[&self.to_wire()]);
         let n = u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]]) % 1_000_000;
         format!("{n:06}")
     }
@@ -305,62 +402,34 @@ impl LinkRequest {
     }
 }
 
-/// What a linked device receives: the identity key and the person's device
-/// certificates (its own included).
+/// What a linked device receives: the person's roster (their contact card, signed by
+/// the identity key), which lists it. Never the identity key itself.
+#[derive(Debug, Clone)]
 pub struct DeviceGrant {
-    /// The person's identity key.
-    pub identity: IdentityKey,
-    /// The person's devices' certificates.
-    pub devices: Vec<DeviceCertificate>,
-}
-
-impl std::fmt::Debug for DeviceGrant {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DeviceGrant").field("identity", &self.identity).field("devices", &self.devices.len()).finish()
-    }
+    /// The roster.
+    pub card: ContactCard,
 }
 
 impl DeviceGrant {
-    /// The certificate of `device` among the grant's.
+    /// The certificate of `device` on the grant's roster.
     ///
     /// # Errors
     /// [`CoreError::Verification`] when it is missing.
     pub fn own_certificate(&self, device: &DeviceId) -> Result<&DeviceCertificate> {
-        self.devices
+        self.card
+            .body
+            .devices
             .iter()
             .find(|c| &c.body.device == device)
             .ok_or(CoreError::Verification("a device grant without this device's certificate"))
     }
 
-    fn encode(&self) -> Result<Zeroizing<Vec<u8>>> {
-        let mut bytes = Zeroizing::new(Vec::new());
-        bytes.extend_from_slice(self.identity.to_secret().as_ref());
-        let devices: BoundedVec<DeviceCertificate, MAX_CARD_DEVICES> = BoundedVec::new(self.devices.clone())?;
-        bytes.extend_from_slice(&devices.to_wire());
-        Ok(bytes)
-    }
-
-    fn decode(bytes: &[u8]) -> Result<Self> {
-        let mut reader = Reader::new(bytes);
-        let secret = Zeroizing::new(reader.take_array::<32>("identity key")?);
-        let devices: BoundedVec<DeviceCertificate, MAX_CARD_DEVICES> = Wire::decode(&mut reader)?;
-        reader.finish("device grant")?;
-        let identity = IdentityKey::from_secret(&secret);
-        for certificate in devices.as_slice() {
-            certificate.verify()?;
-            if certificate.body.identity != identity.public() {
-                return Err(CoreError::Verification("a device grant with another identity's certificate"));
-            }
-        }
-        Ok(Self { identity, devices: devices.into_vec() })
-    }
-
     /// Seals the grant to the device that made `request`.
     ///
     /// # Errors
-    /// [`CoreError::Decode`] when there are too many certificates.
+    /// [`CoreError::Decode`] when it is too long.
     pub fn seal(&self, request: &LinkRequest) -> Result<SealedGrantBytes> {
-        let plaintext = self.encode()?;
+        let plaintext = Zeroizing::new(self.card.to_wire());
         let sealed =
             crate::seal::seal_to(DEVICE_GRANT_LABEL, request.device().as_bytes(), &request.body.grant_key, &plaintext)?;
         Ok(SealedGrantBytes::new(sealed)?)
@@ -368,31 +437,49 @@ impl DeviceGrant {
 }
 
 impl DeviceReady {
-    /// The notice of the device holding `mls` and `certificate`.
-    pub fn sign(certificate: DeviceCertificate, mls: &SigningKey) -> Self {
-        let signature = mls.sign(&labelled(DEVICE_READY_LABEL, &certificate.to_wire()));
-        Self { certificate, signature: SignatureBytes::from_bytes(signature.to_bytes()) }
+    /// The notice of the device holding `mls`, listed on `card`, at `issued_at`.
+    pub fn sign(card: ContactCard, device: DeviceId, issued_at: UnixSeconds, mls: &SigningKey) -> Self {
+        let body = DeviceReadyBody { card, device, issued_at };
+        let signature = mls.sign(&labelled(DEVICE_READY_LABEL, &body.to_wire()));
+        Self { body, signature: SignatureBytes::from_bytes(signature.to_bytes()) }
     }
 
-    /// Checks the certificate and the device's signature.
+    /// Checks the roster, that it lists the device, and the device's signature;
+    /// returns the device's certificate.
     ///
     /// # Errors
-    /// [`CoreError::Verification`] when either does not verify.
-    pub fn verify(&self) -> Result<()> {
-        self.certificate.verify()?;
-        let key = ed25519_dalek::VerifyingKey::from_bytes(&self.certificate.body.mls_key)
-            .map_err(|_| CoreError::Verification("a device's MLS key"))?;
-        key.verify(
-            &labelled(DEVICE_READY_LABEL, &self.certificate.to_wire()),
+    /// [`CoreError::Verification`] when anything does not verify.
+    pub fn verify(&self) -> Result<&DeviceCertificate> {
+        self.body.card.verify()?;
+        let certificate = self
+            .body
+            .card
+            .body
+            .devices
+            .iter()
+            .find(|c| c.body.device == self.body.device)
+            .ok_or(CoreError::Verification("a device-ready notice of a device its roster does not list"))?;
+        let key = crate::identity::strict_key(&certificate.body.mls_key)
+            .ok_or(CoreError::Verification("a device's MLS key"))?;
+        key.verify_strict(
+            &labelled(DEVICE_READY_LABEL, &self.body.to_wire()),
             &Signature::from_bytes(self.signature.as_bytes()),
         )
-        .map_err(|_| CoreError::Verification("a device-ready notice's signature"))
+        .map_err(|_| CoreError::Verification("a device-ready notice's signature"))?;
+        Ok(certificate)
+    }
+
+    /// A digest naming this notice, for the replay cache.
+    pub fn digest(&self) -> [u8; 32] {
+        Sha256::digest(labelled(DEVICE_READY_LABEL, &self.to_wire())).into()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::identity::IdentityKey;
+    use huisclos_protocol::codec::BoundedVec;
 
     fn relay() -> crate::endpoint::RelayEndpoint {
         let address = huisclos_protocol::invitation::RelayAddress::new("relay.example.org:4433".into()).unwrap();
@@ -403,8 +490,12 @@ mod tests {
         crate::identity::test_certificate(identity, account, keys, name)
     }
 
+    fn roster(identity: &IdentityKey, version: u32, devices: Vec<DeviceCertificate>) -> ContactCard {
+        ContactCard::issue(identity, version, devices, UnixSeconds::new(5).unwrap(), None).unwrap()
+    }
+
     #[test]
-    fn a_grant_reaches_only_the_device_that_asked() {
+    fn a_grant_reaches_only_the_device_that_asked_and_never_holds_the_identity_key() {
         let identity = IdentityKey::generate();
         let account = AccountId::from_bytes([7; 16]);
         let old = DeviceKeys::generate();
@@ -412,8 +503,8 @@ mod tests {
         let pending = PendingLink::new(offer.clone(), DisplayName::new("Bob's laptop").unwrap());
         let request = LinkRequest::from_text(&pending.request().to_text()).unwrap();
         request.verify(&offer).unwrap();
-        assert_eq!(request.confirmation_code(), pending.request().confirmation_code());
-        assert_eq!(request.confirmation_code().len(), 6);
+        assert_eq!(request.confirmation_code(&offer), pending.confirmation_code());
+        assert_eq!(request.confirmation_code(&offer).len(), 6);
 
         // Another offer, a changed name or a changed key: refused.
         assert!(request.verify(&LinkOffer::new(account, identity.public(), relay())).is_err());
@@ -425,16 +516,20 @@ mod tests {
         assert!(rekeyed.verify(&offer).is_err());
 
         let grant = DeviceGrant {
-            identity: IdentityKey::from_secret(&identity.to_secret()),
-            devices: vec![
-                certify(&identity, account, &old, "Bob's phone"),
-                certify(&identity, account, &pending.device, "Bob's laptop"),
-            ],
+            card: roster(
+                &identity,
+                2,
+                vec![
+                    certify(&identity, account, &old, "Bob's phone"),
+                    certify(&identity, account, &pending.device, "Bob's laptop"),
+                ],
+            ),
         };
         let sealed = grant.seal(&request).unwrap();
         let opened = pending.open_grant(&sealed).unwrap();
-        assert_eq!(opened.identity.public(), identity.public());
-        assert_eq!(opened.devices.len(), 2);
+        assert_eq!(opened.card, grant.card);
+        let plaintext = grant.card.to_wire();
+        assert!(!plaintext.windows(32).any(|w| w == identity.to_secret().as_slice()), "no identity secret in a grant");
 
         // Another device's keys do not open it; a flipped bit is refused.
         let stranger = PendingLink::new(offer.clone(), DisplayName::new("Bob's laptop").unwrap());
@@ -446,24 +541,54 @@ mod tests {
             bytes[i] ^= 1;
         }
 
-        // A grant that certifies someone else's keys for this device is refused.
-        let wrong = DeviceGrant {
-            identity: IdentityKey::from_secret(&identity.to_secret()),
-            devices: vec![certify(&identity, account, &old, "Bob's phone")],
-        };
-        assert!(pending.open_grant(&wrong.seal(&request).unwrap()).is_err());
+        // A grant whose roster does not list this device, or of another identity, is
+        // refused.
+        let without =
+            DeviceGrant { card: roster(&identity, 2, vec![certify(&identity, account, &old, "Bob's phone")]) };
+        assert!(pending.open_grant(&without.seal(&request).unwrap()).is_err());
+        let other = IdentityKey::generate();
+        let foreign =
+            DeviceGrant { card: roster(&other, 1, vec![certify(&other, account, &pending.device, "Bob's laptop")]) };
+        assert!(pending.open_grant(&foreign.seal(&request).unwrap()).is_err());
     }
 
     #[test]
-    fn a_ready_notice_is_signed_by_the_device() {
+    fn a_request_made_without_the_offers_secret_is_refused_whatever_its_code() {
+        let identity = IdentityKey::generate();
+        let account = AccountId::from_bytes([7; 16]);
+        let offer = LinkOffer::new(account, identity.public(), relay());
+        // Someone who saw everything in the offer but its secret (the public parts)
+        // answers it with a secret of their own.
+        let mut guessed = offer.clone();
+        guessed.secret = OfferSecret::generate();
+        let attacker = PendingLink::new(guessed.clone(), DisplayName::new("Bob's laptop").unwrap());
+        let forged = attacker.request();
+        assert!(matches!(forged.verify(&offer), Err(CoreError::Verification(_))));
+        // The same request with the proof of a genuine one copied over does not verify.
+        let genuine = PendingLink::new(offer.clone(), DisplayName::new("Bob's laptop").unwrap()).request();
+        let mut grafted = forged.clone();
+        grafted.proof = genuine.proof;
+        assert!(grafted.verify(&offer).is_err());
+        // The codes differ under another secret: nobody without it can aim at one.
+        assert_ne!(genuine.confirmation_code(&offer), genuine.confirmation_code(&guessed));
+        assert!(format!("{offer:?}").contains("redacted"), "Debug never shows the secret");
+    }
+
+    #[test]
+    fn a_ready_notice_is_signed_by_a_device_its_roster_lists() {
         let identity = IdentityKey::generate();
         let keys = DeviceKeys::generate();
         let certificate = certify(&identity, AccountId::from_bytes([1; 16]), &keys, "Bob's laptop");
-        let notice = DeviceReady::sign(certificate.clone(), &keys.mls);
-        notice.verify().unwrap();
+        let card = roster(&identity, 2, vec![certificate.clone()]);
+        let at = UnixSeconds::new(10).unwrap();
+        let notice = DeviceReady::sign(card.clone(), keys.device_id(), at, &keys.mls);
+        assert_eq!(notice.verify().unwrap(), &certificate);
         let item = InboxItem::from_wire(&InboxItem::DeviceReady(notice).to_wire()).unwrap();
         assert!(matches!(item, InboxItem::DeviceReady(_)));
-        let forged = DeviceReady::sign(certificate, &DeviceKeys::generate().mls);
+        let forged = DeviceReady::sign(card.clone(), keys.device_id(), at, &DeviceKeys::generate().mls);
         assert!(forged.verify().is_err());
+        let other = DeviceKeys::generate();
+        let unlisted = DeviceReady::sign(card, other.device_id(), at, &other.mls);
+        assert!(unlisted.verify().is_err());
     }
 }

@@ -99,7 +99,10 @@ impl Linker {
     /// # Errors
     /// [`CoreError::ProfileExists`] when the vault holds a profile or a pending link.
     pub fn create(vault: Arc<Vault>, offer: LinkOffer, name: DisplayName) -> Result<Self> {
-        if vault.get("profile", b"me")?.is_some() || vault.get(NS_PENDING, b"link")?.is_some() {
+        if vault.get("profile", b"me")?.is_some()
+            || vault.get("profile", b"me2")?.is_some()
+            || vault.get(NS_PENDING, b"link")?.is_some()
+        {
             return Err(CoreError::ProfileExists(vault.dir().display().to_string()));
         }
         let pending = PendingLink::new(offer, name);
@@ -169,6 +172,11 @@ impl Linker {
     /// The request to show to the existing device.
     pub fn request(&self) -> LinkRequest {
         self.pending.request()
+    }
+
+    /// The six digits to compare with those the identity holder shows.
+    pub fn confirmation_code(&self) -> String {
+        self.pending.confirmation_code()
     }
 
     /// Where linking stands.

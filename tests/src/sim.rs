@@ -315,10 +315,11 @@ impl SimDevice {
         let mut device = Self::create_empty(name);
         let unlock = Unlock::Passphrase(Passphrase::new(device.passphrase.clone()));
         let vault = Arc::new(Vault::open(device.dir.path(), &unlock).unwrap());
-        let offer = LinkOffer::from_text(&existing.engine_mut().link_offer().unwrap().to_text()).unwrap();
+        let offer_shown = existing.engine_mut().link_offer().unwrap();
+        let offer = LinkOffer::from_text(&offer_shown.to_text()).unwrap();
         let mut linker = Linker::create(vault, offer, DisplayName::new(name).unwrap()).unwrap();
         let request = LinkRequest::from_text(&linker.request().to_text()).unwrap();
-        assert_eq!(request.confirmation_code(), linker.request().confirmation_code());
+        assert_eq!(request.confirmation_code(&offer_shown), linker.confirmation_code());
         existing.engine_mut().approve_link(&request).unwrap();
         existing.drive(relay).await;
 

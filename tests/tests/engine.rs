@@ -476,7 +476,7 @@ fn impostor_card(real: &huisclos_core::identity::ContactCard) -> huisclos_core::
         created_at: genuine.created_at,
     };
     let certificate = DeviceCertificate::issue(&impostor, body).unwrap();
-    ContactCard::issue(&impostor, vec![certificate], genuine.created_at).unwrap()
+    ContactCard::issue(&impostor, 1, vec![certificate], genuine.created_at, None).unwrap()
 }
 
 fn drain(device: &mut SimDevice) -> Vec<ClientEvent> {
@@ -685,7 +685,11 @@ async fn a_history_none_spaces_messages_expire_at_the_relay_and_a_returning_devi
 
     // Nothing is deleted before the retention period (14 days by default) is over.
     assert_eq!(relay.sweep_expired_after_days(13), 0);
-    assert_eq!(relay.sweep_expired_after_days(15), 1, "the history-none space's one message");
+    assert_eq!(
+        relay.sweep_expired_after_days(15),
+        2,
+        "the history-none space's messages: Alice's post, and Bob's roster she sent when she invited him"
+    );
     alice.engine_mut().post(&ephemeral, "Said after the sweep").unwrap();
     alice.drive(&relay).await;
 

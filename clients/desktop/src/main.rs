@@ -1170,7 +1170,7 @@ async fn devices(dir: &std::path::Path, offline: bool, command: DevicesCommand) 
         DevicesCommand::Approve { request, yes } => {
             let request = LinkRequest::from_text(&request)?;
             let name = request.body.name.to_string();
-            let code = request.confirmation_code();
+            let code = engine.link_confirmation_code(&request)?;
             if !yes {
                 print!("{}", Say::LinkConfirm { name: &name, code: &code });
                 std::io::stdout().flush()?;
@@ -1200,7 +1200,7 @@ async fn link_this_device(dir: &std::path::Path, name: &str, offer: &str, wait: 
     };
     let request = linker.request();
     println!("{}", request.to_text());
-    eprintln!("{}", Say::LinkRequestShown { code: &request.confirmation_code() });
+    eprintln!("{}", Say::LinkRequestShown { code: &linker.confirmation_code() });
     eprintln!("{}", Say::LinkWaiting);
     let endpoint = linker.offer().relay.clone();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(wait);

@@ -255,8 +255,7 @@ impl Adversary<'_> {
     /// # Errors
     /// As the engine's own commands.
     pub fn found_continuation(&mut self, old: &GroupId, cards: &[crate::identity::ContactCard]) -> Result<GroupId> {
-        let mut rules =
-            self.engine.rules(old)?.with_role(self.engine.identity.public(), crate::space::Role::SpaceManager)?;
+        let mut rules = self.engine.rules(old)?.with_role(self.engine.identity, crate::space::Role::SpaceManager)?;
         rules.replaces = Some(*old);
         let successor = self.engine.found_space(rules)?;
         for card in cards {
