@@ -44,6 +44,10 @@ pub struct Contact {
     pub changed_to: Option<IdentityPublicKey>,
     /// Their newest roster seen: its version and its devices (id, MLS key).
     pub roster: Option<Roster>,
+    /// The identity key their current one replaced (a signed transition was seen):
+    /// their devices still certified under it speak for them while their roster
+    /// lists them.
+    pub previous: Option<IdentityPublicKey>,
 }
 
 /// A person's devices as their newest contact card lists them.
@@ -85,6 +89,12 @@ pub enum CardSighting {
     /// The card's identity key is not the one held for its account (a change, reported
     /// as such by [`ContactBook::observe`]).
     OtherKey,
+    /// The card replaces the identity key held for the person by a signed transition:
+    /// taken, and the person is unverified again.
+    Rotated {
+        /// The key replaced.
+        previous: IdentityPublicKey,
+    },
 }
 
 /// What one sighting of a certificate meant.
@@ -114,6 +124,7 @@ struct ContactRecord {
     first_seen: u64,
     changed_to: Option<[u8; 32]>,
     roster: Option<Roster>,
+    previous: Option<[u8; 32]>,
 }
 
 /// A contact as release 0.1 stored it.
@@ -153,6 +164,7 @@ impl ContactBook {
                     first_seen: now,
                     changed_to: None,
                     roster: None,
+                    previous: None,
                 },
             );
             return Ok(Sighting::New);
@@ -175,10 +187,34 @@ impl ContactBook {
     /// [`CoreError::Invalid`] when the book is full.
     pub fn observe_card(&mut self, card: &ContactCard, now: u64) -> Result<CardSighting> {
         let Some(first) = card.body.devices.as_slice().first() else { return Ok(CardSighting::Older) };
+        let account = first.body.account;
+        // A transition (verified with the card) from the key held: the person's key
+        // was replaced, by the holder of the old one.
+        if let (Some(transition), Some(contact)) = (&card.body.transition, self.contacts.get_mut(&account))
+            && contact.identity == transition.body.previous
+            && contact.identity != card.body.identity
+        {
+            contact.previous = Some(contact.identity);
+            contact.identity = card.body.identity;
+            contact.verified = false;
+            contact.changed_to = None;
+            contact.roster = Some(Roster::of(card));
+            contact.name = first.body.name.to_string();
+            return Ok(CardSighting::Rotated { previous: transition.body.previous });
+        }
         self.observe(&first.body, now)?;
-        let Some(contact) = self.contacts.get_mut(&first.body.account) else { return Ok(CardSighting::Older) };
+        let Some(contact) = self.contacts.get_mut(&account) else { return Ok(CardSighting::Older) };
         if contact.identity != card.body.identity {
             return Ok(CardSighting::OtherKey);
+        }
+        if let Some(transition) = &card.body.transition
+            && contact.previous != Some(transition.body.previous)
+        {
+            // A key that succeeds another (a person restored from their recovery words
+            // moves to a new key, often under a new account): reported once.
+            contact.previous = Some(transition.body.previous);
+            contact.roster = Some(Roster::of(card));
+            return Ok(CardSighting::Rotated { previous: transition.body.previous });
         }
         let roster = Roster::of(card);
         Ok(match &contact.roster {
@@ -199,11 +235,20 @@ impl ContactBook {
     pub fn allows(&self, certificate: &CertificateBody) -> bool {
         match self.contacts.get(&certificate.account) {
             None => true,
-            Some(contact) if contact.identity != certificate.identity => false,
+            Some(contact)
+                if contact.identity != certificate.identity && contact.previous != Some(certificate.identity) =>
+            {
+                false
+            }
             Some(contact) => {
                 contact.roster.as_ref().is_none_or(|roster| roster.lists(&certificate.device, &certificate.mls_key))
             }
         }
+    }
+
+    /// Whether a signed transition from `previous` to `next` was seen for a contact.
+    pub fn knows_transition(&self, previous: &IdentityPublicKey, next: &IdentityPublicKey) -> bool {
+        self.contacts.values().any(|c| &c.identity == next && c.previous.as_ref() == Some(previous))
     }
 
     /// Whether `identity` may be trusted as the holder of `account`: refused while the
@@ -268,6 +313,7 @@ impl ContactBook {
                 first_seen: c.first_seen,
                 changed_to: c.changed_to.map(|k| *k.as_bytes()),
                 roster: c.roster.clone(),
+                previous: c.previous.map(|k| *k.as_bytes()),
             })
             .collect();
         postcard::to_allocvec(&records).map_err(|_| CoreError::Store("the contact book did not encode".into()))
@@ -294,6 +340,7 @@ impl ContactBook {
                     first_seen: r.first_seen,
                     changed_to: r.changed_to,
                     roster: None,
+                    previous: None,
                 })
                 .collect(),
         ))
@@ -312,6 +359,7 @@ impl ContactBook {
                     first_seen: r.first_seen,
                     changed_to: r.changed_to.map(IdentityPublicKey::from_bytes),
                     roster: r.roster,
+                    previous: r.previous.map(IdentityPublicKey::from_bytes),
                 };
                 (account, contact)
             })

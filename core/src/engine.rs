@@ -54,7 +54,7 @@ use crate::error::{CoreError, Result};
 use crate::history::{History, HistoryLedger, Seat, Standing};
 use crate::identity::{
     CertificateBody, ContactCard, DeviceCertificate, DeviceKeys, DisplayName, IdentityKey, IdentityPublicKey,
-    SafetyNumber, VerificationCode, VerificationOutcome,
+    IdentityTransition, SafetyNumber, VerificationCode, VerificationOutcome,
 };
 use crate::join::{
     JoinNote, JoinRequest, MAX_OPEN_REQUESTS, MAX_PENDING_JOIN_REQUESTS, SealedJoinRequest, SpaceCard, SpaceCardBody,
@@ -215,6 +215,19 @@ pub enum ClientEvent {
         current: IdentityPublicKey,
         /// Whether the key held until now had been verified.
         was_verified: bool,
+    },
+    /// A person replaced their identity key, with a transition signed by the old one
+    /// (after a recovery, or when a device that held it was lost). They are unverified
+    /// until safety numbers are compared again.
+    IdentityRotated {
+        /// Their account (a restored identity has a new one).
+        account: AccountId,
+        /// Their name.
+        name: String,
+        /// The key replaced.
+        previous: IdentityPublicKey,
+        /// The new key.
+        current: IdentityPublicKey,
     },
     /// A security-relevant fact the user must see: a changed identity key, a stalled
     /// space, a forged item.
@@ -401,12 +414,20 @@ struct ProfileRecord {
     /// Digests of device-ready notices and join requests already taken, with when
     /// they were issued: the same one again is refused.
     replay: Vec<([u8; 32], u64)>,
+    /// The signed transition by which this identity key replaced the previous one
+    /// (wire bytes); every roster carries it.
+    transition: Option<Vec<u8>>,
+    /// A profile restored from the recovery words: the old identity key's secret,
+    /// kept only until the account exists and the transition to the new key is
+    /// signed with it.
+    rotate_from: Option<[u8; 32]>,
 }
 
 impl Drop for ProfileRecord {
     fn drop(&mut self) {
         use zeroize::Zeroize;
         self.identity_secret.zeroize();
+        self.rotate_from.zeroize();
         self.auth.zeroize();
         self.mls.zeroize();
     }
@@ -691,6 +712,9 @@ enum Operation {
     Describe {
         description: String,
     },
+    /// Move this device's place in the space to its certificate under the person's new
+    /// identity key (an update of its own leaf), the person's role moved with it.
+    RotateIdentity,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -815,6 +839,10 @@ pub struct Engine {
     card: Option<ContactCard>,
     /// Device-ready notices and join requests taken: digest and issue time.
     replay: BTreeMap<[u8; 32], u64>,
+    /// How this identity key replaced the previous one, if it did.
+    transition: Option<IdentityTransition>,
+    /// After a recovery: the old key, until the transition is signed with it.
+    rotate_from: Option<IdentityKey>,
     device: DeviceKeys,
     name: DisplayName,
     account: Option<AccountId>,
@@ -928,7 +956,11 @@ impl Engine {
         if vault.get(NS_PROFILE, PROFILE_KEY)?.is_some() || vault.get(NS_PROFILE, b"me")?.is_some() {
             return Err(CoreError::ProfileExists(vault.dir().display().to_string()));
         }
-        let engine = Self::assemble(vault, words.identity_key()?, DeviceKeys::generate(), name, None, None, 0);
+        // The words' key may be in other hands too (on a seized phone): the restored
+        // identity moves at once to a new key, with a transition signed by the old
+        // one (when the account exists), which contacts see.
+        let mut engine = Self::assemble(vault, IdentityKey::generate(), DeviceKeys::generate(), name, None, None, 0);
+        engine.rotate_from = Some(words.identity_key()?);
         engine.save_profile()?;
         engine.vault.commit()?;
         Ok(engine)
@@ -975,6 +1007,13 @@ impl Engine {
         engine.requested = record.requested.iter().map(|g| GroupId::from_bytes(*g)).collect();
         engine.relay = record.relay.as_deref().map(RelayEndpoint::from_stored).transpose()?;
         engine.replay = record.replay.iter().copied().collect();
+        engine.transition = record
+            .transition
+            .as_deref()
+            .map(IdentityTransition::from_wire)
+            .transpose()
+            .map_err(|_| CoreError::CorruptProfile("the stored identity transition does not decode"))?;
+        engine.rotate_from = record.rotate_from.as_ref().map(IdentityKey::from_secret);
         engine.link_offer = record
             .link_offer
             .as_deref()
@@ -1116,6 +1155,8 @@ impl Engine {
             invitation: old.invitation.clone(),
             link_offer: None,
             replay: Vec::new(),
+            transition: None,
+            rotate_from: None,
         })
     }
 
@@ -1150,6 +1191,8 @@ impl Engine {
             identity_key,
             card: None,
             replay: BTreeMap::new(),
+            transition: None,
+            rotate_from: None,
             device,
             name,
             account,
@@ -1197,6 +1240,8 @@ impl Engine {
             invitation: self.pending_invitation.as_ref().map(Wire::to_wire),
             link_offer: self.link_offer.as_ref().map(Wire::to_wire),
             replay: self.replay.iter().map(|(d, at)| (*d, *at)).collect(),
+            transition: self.transition.as_ref().map(Wire::to_wire),
+            rotate_from: self.rotate_from.as_ref().map(|k| *k.to_secret()),
         };
         let mut bytes = Zeroizing::new(vec![PROFILE_RECORD_VERSION]);
         bytes.extend_from_slice(&encode(&record)?);
@@ -1234,7 +1279,7 @@ impl Engine {
     fn issue_roster(&mut self, devices: Vec<DeviceCertificate>) -> Result<ContactCard> {
         let version = self.card.as_ref().map_or(1, |c| c.body.version.saturating_add(1));
         let at = UnixSeconds::new(self.now).map_err(CoreError::Decode)?;
-        let card = ContactCard::issue(self.identity_key()?, version, devices, at, None)?;
+        let card = ContactCard::issue(self.identity_key()?, version, devices, at, self.transition.clone())?;
         self.adopt_own_card(card.clone())?;
         Ok(card)
     }
@@ -1242,7 +1287,8 @@ impl Engine {
     /// Whether the device of `certificate` may speak for its person: on this
     /// person's own newest roster, or on the newest roster seen of its person.
     fn device_allowed(&self, certificate: &CertificateBody) -> bool {
-        if certificate.identity == self.identity {
+        let previous = self.transition.as_ref().map(|t| t.body.previous);
+        if certificate.identity == self.identity || Some(certificate.identity) == previous {
             return self.card.as_ref().is_none_or(|card| card.lists(&certificate.device, &certificate.mls_key));
         }
         self.contacts.allows(certificate)
@@ -1263,6 +1309,32 @@ impl Engine {
     /// Takes a roster seen in a space or an inbox: this person's own, or a contact's.
     fn observe_roster(&mut self, card: &ContactCard, space: Option<GroupId>) -> Result<()> {
         card.verify()?;
+        if let Some(transition) = &card.body.transition
+            && transition.body.previous == self.identity
+            && card.body.identity != self.identity
+        {
+            // The holder of this person's identity key replaced it: this device takes
+            // its new certificate and moves its place in every space to it.
+            let me = self.device.device_id();
+            let Some(mine) = card.body.devices.iter().find(|c| c.body.device == me).cloned() else {
+                self.warn(
+                    space,
+                    "this person's identity key was replaced, and this device was left out: it was revoked",
+                );
+                return Ok(());
+            };
+            if mine.body.mls_key != self.device.mls_public() || card.account() != self.account {
+                return Err(CoreError::Verification("a new roster that certifies another key for this device"));
+            }
+            self.identity = card.body.identity;
+            self.transition = Some(transition.clone());
+            self.certificate = Some(mine);
+            self.card = None;
+            self.adopt_own_card(card.clone())?;
+            self.move_to_new_identity()?;
+            self.save_profile()?;
+            return Ok(());
+        }
         if card.body.identity == self.identity {
             let me = self.device.device_id();
             let newer = self.card.as_ref().is_none_or(|held| card.body.version > held.body.version);
@@ -1282,6 +1354,16 @@ impl Engine {
         match self.contacts.observe_card(card, self.now)? {
             crate::contacts::CardSighting::Conflict => {
                 self.warn(space, "two different device lists of one person under the same version: their identity key may be in other hands");
+            }
+            crate::contacts::CardSighting::Rotated { previous } => {
+                let name = card.name().map(ToString::to_string).unwrap_or_default();
+                tracing::warn!(space = ?space, %name, "a contact's identity key was replaced");
+                self.events.push_back(ClientEvent::IdentityRotated {
+                    account: card.account().ok_or(CoreError::Verification("a card without devices"))?,
+                    name,
+                    previous,
+                    current: card.body.identity,
+                });
             }
             crate::contacts::CardSighting::Newer => {}
             _ => return Ok(()),
@@ -1533,6 +1615,107 @@ impl Engine {
         self.persist()?;
         self.push_job(Job::Devices);
         Ok(())
+    }
+
+    /// Replaces this person's identity key (on the device that holds it): a new key,
+    /// a transition signed by the old and the new, every device of the person
+    /// certified again under the new key (same devices, same keys), a new roster that
+    /// carries the transition, sent to every space and every device of the person;
+    /// then each device moves its own place in every space to its new certificate,
+    /// keeping its role. Contacts see the change of key, signed by the old one.
+    ///
+    /// Do it when a device that held the identity key is lost or seized (see
+    /// [`Engine::restore_identity_key`]), then revoke that device. Show the person the
+    /// new recovery words: the old ones no longer make a roster anyone takes.
+    ///
+    /// The devices in `lost` are left out of the new roster and revoked (at the relay
+    /// and in every space).
+    ///
+    /// # Errors
+    /// [`CoreError::Forbidden`] on a device that does not hold the identity key;
+    /// [`CoreError::Invalid`] when `lost` names this device.
+    pub fn rotate_identity(&mut self, lost: &[DeviceId]) -> Result<()> {
+        if lost.contains(&self.device.device_id()) {
+            return Err(CoreError::Invalid("a device does not revoke itself: use the panic wipe".into()));
+        }
+        let old = self.identity_key()?;
+        let next = IdentityKey::generate();
+        let at = UnixSeconds::new(self.now).map_err(CoreError::Decode)?;
+        let transition = IdentityTransition::sign(old, &next, at);
+        let mut devices = Vec::new();
+        for certificate in self.devices().into_iter().filter(|c| !lost.contains(&c.body.device)) {
+            let body = CertificateBody { identity: next.public(), created_at: at, ..certificate.body };
+            devices.push(DeviceCertificate::issue(&next, body)?);
+        }
+        let gone: Vec<DeviceId> = self.devices.iter().map(|c| c.body.device).filter(|d| lost.contains(d)).collect();
+        for device in &gone {
+            let index = self.next_device_item;
+            self.next_device_item += 1;
+            self.vault.put_ordered(
+                NS_DEVICE_OUTBOX,
+                index,
+                &encode(&DeviceItem::Revoke { device: *device.as_bytes() })?,
+            )?;
+        }
+        self.identity = next.public();
+        self.identity_key = Some(next);
+        self.transition = Some(transition);
+        self.certificate = devices.first().cloned();
+        let card = self.issue_roster(devices)?;
+        self.queue_roster_notice(&card)?;
+        self.move_to_new_identity()?;
+        for device in gone {
+            let spaces: Vec<GroupId> = self
+                .spaces
+                .iter()
+                .filter(|(_, s)| !s.meta.removed && !s.meta.stalled && Self::has_device(&s.group, &device))
+                .map(|(id, _)| *id)
+                .collect();
+            for space in spaces {
+                self.enqueue(OutboxItem::Operation {
+                    group: *space.as_bytes(),
+                    operation: Operation::RemoveDevice { device: *device.as_bytes() },
+                })?;
+            }
+        }
+        self.save_profile()?;
+        self.persist()?;
+        self.push_job(Job::Devices);
+        Ok(())
+    }
+
+    /// Makes this device, which lost the identity key's holder (seized, or gone), the
+    /// holder again from the recovery words, and replaces the key at once
+    /// ([`Engine::rotate_identity`]), revoking the `lost` devices: whoever has the old
+    /// key (the seized device) can no longer make a roster anyone takes.
+    ///
+    /// # Errors
+    /// [`CoreError::Verification`] when the words are not this person's identity key.
+    pub fn restore_identity_key(&mut self, words: &RecoveryWords, lost: &[DeviceId]) -> Result<()> {
+        let key = words.identity_key()?;
+        if key.public() != self.identity {
+            return Err(CoreError::Verification("these recovery words are another person's"));
+        }
+        self.identity_key = Some(key);
+        self.rotate_identity(lost)
+    }
+
+    /// After this person's identity key was replaced: the new roster goes to every
+    /// space, and this device moves its place in each to its new certificate.
+    fn move_to_new_identity(&mut self) -> Result<()> {
+        self.announce_roster()?;
+        let spaces: Vec<GroupId> =
+            self.spaces.iter().filter(|(_, s)| !s.meta.removed && !s.meta.stalled).map(|(id, _)| *id).collect();
+        for space in spaces {
+            self.enqueue(OutboxItem::Operation { group: *space.as_bytes(), operation: Operation::RotateIdentity })?;
+        }
+        Ok(())
+    }
+
+    /// Whether a signed transition from `previous` to `next` is known here.
+    fn transition_known(&self, previous: &IdentityPublicKey, next: &IdentityPublicKey) -> bool {
+        self.transition.as_ref().is_some_and(|t| &t.body.previous == previous && &t.body.next == next)
+            || self.contacts.knows_transition(previous, next)
     }
 
     /// Queues the person's newest roster for their other devices' inboxes.
@@ -2474,6 +2657,10 @@ impl Engine {
         let mut rotates_history = false;
         let adds = !key_packages.is_empty();
         let mut changes = Vec::new();
+        // A move of this device to the person's new identity key: the update of its own
+        // leaf, and the role renamed.
+        let mut rotation: Option<(IdentityPublicKey, IdentityPublicKey)> = None;
+        let mut self_update = None;
         // Leaves removed by this commit, its own removals and the proposals it carries.
         let mut removed_leaves = Vec::new();
         // Waiting proposals (members leaving) go into any commit this device makes.
@@ -2515,9 +2702,11 @@ impl Engine {
             Operation::RemoveDevice { device } => {
                 let device = DeviceId::from_bytes(*device);
                 let space = self.spaces.get(group).ok_or(CoreError::NotFound("space"))?;
+                let previous = self.transition.as_ref().map(|t| t.body.previous);
                 for m in space.group.members() {
                     let cert = crate::mls::certificate_of(&m.credential, &m.signature_key)?;
-                    if cert.body.identity == me && cert.body.device == device {
+                    let mine = cert.body.identity == me || Some(cert.body.identity) == previous;
+                    if mine && cert.body.device == device {
                         removals.push(m.index);
                     }
                 }
@@ -2547,6 +2736,20 @@ impl Engine {
             }
             Operation::Rename { name } => next_rules.name = SpaceName::new(name.clone())?,
             Operation::Describe { description } => next_rules.description = SpaceDescription::new(description.clone())?,
+            Operation::RotateIdentity => {
+                let certificate = self.certificate.clone().ok_or(CoreError::NotFound("certificate"))?;
+                let space = self.spaces.get(group).ok_or(CoreError::NotFound("space"))?;
+                let own = space.group.own_leaf().ok_or(CoreError::NotFound("this device's leaf"))?;
+                let current = crate::mls::certificate_of(own.credential(), own.signature_key().as_slice())?;
+                if current == certificate {
+                    return Err(CoreError::Invalid("this device already moved to its new identity here".into()));
+                }
+                rotation = Some((current.body.identity, certificate.body.identity));
+                self_update = Some(crate::mls::credential_with_key(&certificate));
+            }
+        }
+        if let Some((previous, next)) = rotation {
+            next_rules = next_rules.renamed(&previous, &next);
         }
         // A person whose last device this commit removes leaves the space, and their
         // role with them: every device requires it.
@@ -2554,6 +2757,9 @@ impl Engine {
         let space = self.spaces.get(group).ok_or(CoreError::NotFound("space"))?;
         let departing = departing(&space.group, &removed_leaves);
         let mut base = rules.clone();
+        if let Some((previous, next)) = rotation {
+            base = base.renamed(&previous, &next);
+        }
         for identity in &departing {
             base = base.without_role(identity);
             next_rules = next_rules.without_role(identity);
@@ -2583,13 +2789,18 @@ impl Engine {
         let extensions = crate::mls::group_context_extensions(&next_rules, &ledger)?;
         let recipients: Vec<DeviceId> = key_packages.iter().map(|(_, d)| *d).collect();
         let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
-        let builder = space
+        let mut builder = space
             .group
             .commit_builder()
             .propose_adds(key_packages.into_iter().map(|(kp, _)| kp))
             .propose_removals(removals)
             .propose_group_context_extensions(extensions)
             .map_err(mls_error)?;
+        if let Some(credential) = self_update {
+            builder = builder
+                .force_self_update(true)
+                .leaf_node_parameters(LeafNodeParameters::builder().with_credential_with_key(credential).build());
+        }
         let bundle = builder
             .load_psks(self.provider.storage())
             .map_err(mls_error)?
@@ -2822,6 +3033,10 @@ impl Engine {
             name: self.name.clone(),
             created_at: UnixSeconds::new(self.now).map_err(CoreError::Decode)?,
         };
+        if let Some(old) = self.rotate_from.take() {
+            let at = UnixSeconds::new(self.now).map_err(CoreError::Decode)?;
+            self.transition = Some(IdentityTransition::sign(&old, self.identity_key()?, at));
+        }
         let certificate = DeviceCertificate::issue(self.identity_key()?, body)?;
         self.certificate = Some(certificate.clone());
         // The person's first roster: this device. A restored identity starts a roster
@@ -3346,11 +3561,22 @@ impl Engine {
             }
         }
         // Across an update only the leaf's encryption key may change: never the
-        // person, the device, or the key that signs for it.
+        // device or the key that signs for it, and the person only by a signed
+        // transition to their new identity key (the same device, certified again).
+        let mut rotation = None;
         if let Some(leaf) = staged.update_path_leaf_node()
             && (leaf.credential() != &sender.credential || leaf.signature_key().as_slice() != sender.signature_key)
         {
-            return Err(CoreError::Forbidden("a member's update changes who they are"));
+            let moved = crate::mls::certificate_of(leaf.credential(), leaf.signature_key().as_slice())
+                .map_err(|_| CoreError::Forbidden("a member's update changes who they are"))?;
+            let same_device = leaf.signature_key().as_slice() == sender.signature_key
+                && moved.body.device == sender_cert.body.device
+                && moved.body.account == sender_cert.body.account
+                && moved.body.mls_key == sender_cert.body.mls_key;
+            if !same_device || !self.transition_known(&sender_cert.body.identity, &moved.body.identity) {
+                return Err(CoreError::Forbidden("a member's update changes who they are"));
+            }
+            rotation = Some((sender_cert.body.identity, moved.body.identity));
         }
         crate::mls::check_context_extensions(staged.group_context().extensions())?;
         let mut changes = Vec::new();
@@ -3386,7 +3612,15 @@ impl Engine {
             {
                 revoked.push(removed.body.device);
             }
-            changes.push(ChangeRequest::Remove { identity: removed.body.identity, proposer: proposer.body.identity });
+            // A device still certified under the proposer's previous identity key is
+            // the proposer's own (a person removing their lost device after replacing
+            // the key).
+            let removed_identity = if self.transition_known(&removed.body.identity, &proposer.body.identity) {
+                proposer.body.identity
+            } else {
+                removed.body.identity
+            };
+            changes.push(ChangeRequest::Remove { identity: removed_identity, proposer: proposer.body.identity });
         }
         // A person this commit takes out of the space leaves with their role: the
         // commit must drop it, and dropping it is no change of the rules that needs a
@@ -3396,6 +3630,9 @@ impl Engine {
         let departing = departing(&space.group, &removed_leaves);
         let next_rules = crate::mls::rules_of(staged.group_context().extensions())?;
         let mut base = rules.clone();
+        if let Some((previous, next)) = rotation {
+            base = base.renamed(&previous, &next);
+        }
         for identity in &departing {
             if next_rules.roles.iter().any(|e| &e.identity == identity) {
                 return Err(CoreError::Forbidden("the commit keeps the role of someone it takes out of the space"));
@@ -3450,11 +3687,9 @@ impl Engine {
                 // now, for the current generation), and never after a later
                 // generation's records.
                 let author = &envelope.signed.author.body;
-                let member_now = space.group.members().any(|m| {
-                    m.signature_key.as_slice() == author.mls_key
-                        && crate::mls::certificate_of(&m.credential, &m.signature_key)
-                            .is_ok_and(|c| c.body.identity == author.identity)
-                });
+                // The device is in the group now (its MLS key signs its leaf; whose it
+                // is, the roster check below says, across a change of identity key).
+                let member_now = space.group.members().any(|m| m.signature_key.as_slice() == author.mls_key);
                 let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound("space"))?;
                 let standing = space
                     .meta
@@ -4016,10 +4251,13 @@ impl Engine {
         if person == self.identity {
             return Err(CoreError::Invalid("a person re-admits someone else, not themself".into()));
         }
+        // The person as a member: under this card's key, or under the key it replaced
+        // (a person restored from the recovery words moves to a new key).
+        let previous = card.body.transition.as_ref().map(|t| t.body.previous);
         let member = self
             .members(space)?
             .into_iter()
-            .find(|m| m.identity == person)
+            .find(|m| m.identity == person || Some(m.identity) == previous)
             .ok_or(CoreError::NotFound("that person is not a member of this space"))?;
         if card.body.devices.as_slice().iter().all(|c| member.devices.contains(&c.body.device)) {
             return Err(CoreError::Invalid("that card shows no new device: nothing to re-admit".into()));
@@ -4028,7 +4266,7 @@ impl Engine {
             self.persist()?;
             return Err(error);
         }
-        self.queue_operation(space, Operation::Remove { identity: *person.as_bytes() })?;
+        self.queue_operation(space, Operation::Remove { identity: *member.identity.as_bytes() })?;
         self.queue_operation(space, Operation::Invite { card: card.to_wire(), role: member.role as u8 })
     }
 

@@ -242,6 +242,18 @@ impl SpaceRules {
         Ok(next)
     }
 
+    /// These rules with `previous`'s entry (if any) moved to `next`: a person whose
+    /// identity key was replaced keeps their role.
+    pub fn renamed(&self, previous: &IdentityPublicKey, next: &IdentityPublicKey) -> Self {
+        match self.roles.as_slice().iter().find(|e| &e.identity == previous) {
+            Some(entry) if !self.roles.iter().any(|e| &e.identity == next) => {
+                self.without_role(previous).with_role(*next, entry.role).unwrap_or_else(|_| self.clone())
+            }
+            Some(_) => self.without_role(previous),
+            None => self.clone(),
+        }
+    }
+
     /// These rules without `identity`'s entry.
     pub fn without_role(&self, identity: &IdentityPublicKey) -> Self {
         let entries: Vec<RoleEntry> =

@@ -123,6 +123,19 @@ pub enum ProfileEvent {
         /// Whether the key held until now had been verified.
         was_verified: bool,
     },
+    /// A person replaced their identity key with a transition signed by the old one
+    /// (after a recovery, or a lost device that held it): show it, and ask for the
+    /// safety numbers to be compared again.
+    IdentityRotated {
+        /// The account (hex).
+        account: String,
+        /// The person's name.
+        name: String,
+        /// The key replaced (hex).
+        previous: String,
+        /// The new key (hex).
+        current: String,
+    },
     /// Something from the relay or a member was refused and not applied.
     Rejected {
         /// The space, if known (hex).
@@ -190,6 +203,12 @@ impl From<ClientEvent> for ProfileEvent {
                 previous: hex::encode(previous.as_bytes()),
                 current: hex::encode(current.as_bytes()),
                 was_verified,
+            },
+            ClientEvent::IdentityRotated { account, name, previous, current } => Self::IdentityRotated {
+                account: account.to_string(),
+                name,
+                previous: hex::encode(previous.as_bytes()),
+                current: hex::encode(current.as_bytes()),
             },
             ClientEvent::SecurityWarning { space, warning } => {
                 Self::SecurityWarning { space: space.map(|s| s.to_string()), warning }

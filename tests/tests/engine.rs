@@ -953,10 +953,11 @@ async fn a_person_who_lost_every_device_recovers_from_the_words_and_is_readmitte
     let words = bob.engine().recovery_words().unwrap();
 
     // Bob's only phone is seized. From the words he wrote down, a new phone, with a new
-    // invitation from the network: the same identity, a new device and account.
+    // invitation from the network: a new device and account, and a new identity key
+    // (the seized phone holds the old one), which the old key signed over to.
     let seized = bob;
     let mut bob = SimDevice::recover(&relay, "Bob", &words).await;
-    assert_eq!(bob.engine().identity(), bob_identity);
+    assert_ne!(bob.engine().identity(), bob_identity, "the identity key is replaced on recovery");
     assert_ne!(bob.engine().device_id(), seized.engine().device_id());
     assert!(bob.engine().spaces().is_empty(), "no space until re-admitted");
 
@@ -980,9 +981,17 @@ async fn a_person_who_lost_every_device_recovers_from_the_words_and_is_readmitte
     // He is back with his role, on the new device only, and reads the history,
     // his own comment from the lost phone included.
     let members = alice.engine().members(&space).unwrap();
-    let bob_entry = members.iter().find(|m| m.identity == bob_identity).unwrap();
+    assert!(!members.iter().any(|m| m.identity == bob_identity), "the old key is out");
+    let bob_entry = members.iter().find(|m| m.identity == bob.engine().identity()).unwrap();
     assert_eq!((bob_entry.role, bob_entry.devices.clone()), (Role::Contributor, vec![bob.engine().device_id()]));
-    assert_eq!(alice.engine().safety_number(&bob_identity).to_string(), safety_number, "the same person");
+    // The change of key is shown, signed by the old key; the safety number is new, to
+    // compare again.
+    let rotated = alice.events.iter().any(|e| {
+        matches!(e, ClientEvent::IdentityRotated { previous, current, .. }
+            if *previous == bob_identity && *current == bob.engine().identity())
+    });
+    assert!(rotated, "{:?}", alice.events);
+    assert_ne!(alice.engine().safety_number(&bob.engine().identity()).to_string(), safety_number);
     let texts: Vec<String> = bob.texts(&space).into_iter().map(|(_, text)| text).collect();
     assert!(texts.contains(&"Witness list, before the raid".to_owned()), "{texts:?}");
     assert!(texts.contains(&"Two more names, from Bob".to_owned()), "{texts:?}");

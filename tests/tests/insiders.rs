@@ -528,3 +528,144 @@ async fn a_content_managers_text_in_someone_elses_post_is_shown_as_the_managers(
     let item = alice.engine().item(&space, &post).unwrap().unwrap();
     assert_eq!((item.text.as_str(), item.moderated_by.is_none()), ("The hearing is on Friday", true));
 }
+
+// ---------------------------------------------------------------------------------
+// 3. Revoking a seized phone changes everything it could do.
+
+fn bob_device_count(device: &SimDevice, space: &GroupId) -> usize {
+    device.engine().members(space).unwrap().iter().find(|m| m.name == "Bob").map_or(0, |m| m.devices.len())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_linked_device_never_holds_the_identity_key() {
+    let relay = SimRelay::new();
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let mut laptop = SimDevice::link(&relay, &mut bob, "Bob").await;
+    assert!(bob.engine().holds_identity_key());
+    assert!(!laptop.engine().holds_identity_key(), "the grant carried no identity key");
+    // Nothing a seizer could use to certify devices or make rosters: not in the
+    // engine, not on disk.
+    assert!(matches!(laptop.engine_mut().link_offer(), Err(huisclos_core::CoreError::Forbidden(_))));
+    assert!(laptop.engine().recovery_words().is_err());
+    let words = bob.engine().recovery_words().unwrap();
+    let secret = words.identity_key().unwrap().to_secret();
+    for (path, bytes) in huisclos_tests::scan::files(laptop.profile_dir()) {
+        assert!(!huisclos_tests::scan::contains(&bytes, secret.as_slice()), "{}", path.display());
+    }
+    let identity = bob.engine().identity();
+    laptop
+        .engine_mut()
+        .adversary()
+        .certify_stranger(
+            &huisclos_core::identity::DeviceKeys::generate(),
+            bob.engine().account().unwrap(),
+            vec![bob.engine().device_id()],
+        )
+        .expect_err("no identity key to certify with");
+    assert_eq!(laptop.engine().identity(), identity);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_devices_replayed_ready_notice_does_not_bring_it_back() {
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut mallory, mut rita, space) = four(&relay).await;
+    let mut laptop = SimDevice::link(&relay, &mut bob, "Bob").await;
+    settle(&relay, &mut [&mut bob, &mut laptop, &mut alice]).await;
+    assert_eq!(bob_device_count(&alice, &space), 2);
+    let laptop_id = laptop.engine().device_id();
+    bob.engine_mut().revoke_device(&laptop_id).unwrap();
+    settle(&relay, &mut [&mut bob, &mut alice, &mut mallory, &mut rita]).await;
+    assert_eq!(bob_device_count(&alice, &space), 1);
+    // The seized laptop tells Bob's phone again that it is ready (its key is refused
+    // at the relay, so someone with another account deposits it for it).
+    let notice = laptop.engine_mut().adversary().ready_notice().unwrap();
+    deliver(&relay, &mut mallory, notice).await;
+    settle(&relay, &mut [&mut bob, &mut alice]).await;
+    assert_eq!(bob_device_count(&alice, &space), 1, "the laptop stays out");
+    assert!(!bob.engine().devices().iter().any(|c| c.body.device == laptop_id));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_certified_under_another_account_is_never_added() {
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut mallory, mut rita, space) = four(&relay).await;
+    let mut laptop = SimDevice::link(&relay, &mut bob, "Bob").await;
+    settle(&relay, &mut [&mut bob, &mut laptop, &mut alice, &mut mallory, &mut rita]).await;
+    // Whoever holds Bob's identity key (here his phone, as a thief would) certifies a
+    // device registered under Mallory's account, and tells the laptop it is ready.
+    let stranger = huisclos_core::identity::DeviceKeys::generate();
+    let account = mallory.engine().account().unwrap();
+    let notice =
+        bob.engine_mut().adversary().certify_stranger(&stranger, account, vec![laptop.engine().device_id()]).unwrap();
+    deliver(&relay, &mut mallory, notice).await;
+    settle(&relay, &mut [&mut laptop, &mut alice]).await;
+    assert_eq!(bob_device_count(&alice, &space), 2, "no third device for Bob");
+    assert!(!laptop.engine().devices().iter().any(|c| c.body.device == stranger.device_id()));
+    assert!(!laptop.rejections().is_empty(), "{:?}", laptop.events);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_offer_is_answered_once_and_only_by_who_read_it() {
+    use huisclos_core::identity::DisplayName;
+    use huisclos_core::link::{LinkOffer, PendingLink};
+    let relay = SimRelay::new();
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let offer = bob.engine_mut().link_offer().unwrap();
+    // Someone who saw the offer's public parts (not the QR code's secret) answers.
+    let mut seen = LinkOffer::new(offer.account, offer.identity, offer.relay.clone());
+    seen.offer = offer.offer;
+    let forged = PendingLink::new(seen, DisplayName::new("Bob's laptop").unwrap()).request();
+    assert!(bob.engine_mut().approve_link(&forged).is_err());
+    // The genuine request is approved once; the same request again is refused.
+    let genuine = PendingLink::new(offer, DisplayName::new("Bob's laptop").unwrap()).request();
+    bob.engine_mut().approve_link(&genuine).unwrap();
+    assert!(bob.engine_mut().approve_link(&genuine).is_err(), "an offer is answered once");
+    assert_eq!(bob.engine().devices().len(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_seized_phone_that_held_the_identity_key_is_cut_off_by_a_new_key() {
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut mallory, mut rita, space) = four(&relay).await;
+    let old_identity = bob.engine().identity();
+    alice.engine_mut().set_role(&space, &old_identity, Role::ContentManager).unwrap();
+    let mut laptop = SimDevice::link(&relay, &mut bob, "Bob").await;
+    settle(&relay, &mut [&mut bob, &mut laptop, &mut alice, &mut mallory, &mut rita]).await;
+    assert_eq!(bob_device_count(&alice, &space), 2);
+    // Bob's phone, which holds his identity key, is seized. On his laptop, from the
+    // recovery words, he restores the key, replaces it, and revokes the phone.
+    let words = bob.engine().recovery_words().unwrap();
+    let phone = bob.engine().device_id();
+    laptop.engine_mut().restore_identity_key(&words, &[phone]).unwrap();
+    let new_identity = laptop.engine().identity();
+    assert_ne!(new_identity, old_identity);
+    settle(&relay, &mut [&mut laptop, &mut alice, &mut mallory, &mut rita]).await;
+    for device in [&alice, &mallory, &rita] {
+        let members = device.engine().members(&space).unwrap();
+        let entry = members.iter().find(|m| m.name == "Bob").unwrap();
+        assert_eq!(entry.identity, new_identity, "{}", device.name);
+        assert_eq!(entry.devices, vec![laptop.engine().device_id()], "{}: only the laptop", device.name);
+        assert_eq!(entry.role, Role::ContentManager, "{}: the role moved with the key", device.name);
+        assert!(!stalled(device, &space), "{}: {:?}", device.name, device.warnings());
+        let rotated = device
+            .events
+            .iter()
+            .any(|e| matches!(e, ClientEvent::IdentityRotated { current, .. } if *current == new_identity));
+        assert!(rotated, "{} is shown the change of key", device.name);
+    }
+    // The phone, with the old key, signs a newer roster of itself, and Mallory (an
+    // insider) spreads it in the space.
+    let roster = bob.engine_mut().adversary().roster_message(40).unwrap();
+    let message = mallory.engine_mut().adversary().app_message(&space, &roster).unwrap();
+    deliver(&relay, &mut mallory, message).await;
+    settle(&relay, &mut [&mut alice, &mut rita]).await;
+    for device in [&alice, &rita] {
+        let entry = device.engine().members(&space).unwrap().into_iter().find(|m| m.name == "Bob").unwrap();
+        assert_eq!((entry.identity, entry.devices.len()), (new_identity, 1), "{}", device.name);
+    }
+    // The laptop writes as Bob; everyone reads it.
+    laptop.engine_mut().post(&space, "Bob, from the laptop, with a new key").unwrap();
+    settle(&relay, &mut [&mut laptop, &mut alice, &mut rita]).await;
+    assert!(texts(&alice, &space).contains(&"Bob, from the laptop, with a new key".to_owned()));
+    assert!(texts(&rita, &space).contains(&"Bob, from the laptop, with a new key".to_owned()));
+}

@@ -201,6 +201,12 @@ pub(crate) fn event(
             current.short(),
             if *was_verified { "; the old key was verified" } else { "" }
         ),
+        ClientEvent::IdentityRotated { name, previous, current, .. } => format!(
+            "SECURITY: {name} replaced their identity key ({} -> {}), with a transition signed by the old key. \
+             Compare safety numbers with them again before trusting it.",
+            previous.short(),
+            current.short()
+        ),
         ClientEvent::Rejected { reason, .. } => format!("refused: {reason}"),
         ClientEvent::SecurityWarning { space, warning } => match space {
             Some(space) => format!("SECURITY in \"{}\": {warning}", space_name(space)),

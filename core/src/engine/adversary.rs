@@ -334,6 +334,75 @@ impl Adversary<'_> {
         Ok(id)
     }
 
+    /// A device-ready notice of this device, signed now with the roster it holds, left
+    /// in the inboxes of the other devices that roster lists: what a revoked device
+    /// sends to be added back.
+    ///
+    /// # Errors
+    /// Before the account exists.
+    pub fn ready_notice(&self) -> Result<RequestBody> {
+        let card = self.engine.card.clone().ok_or(CoreError::NotFound("roster"))?;
+        let me = self.engine.device.device_id();
+        let recipients: Vec<huisclos_protocol::ids::DeviceId> =
+            card.body.devices.iter().map(|c| c.body.device).filter(|d| *d != me).collect();
+        let at = UnixSeconds::new(self.engine.now).map_err(CoreError::Decode)?;
+        let notice = crate::link::DeviceReady::sign(card, me, at, &self.engine.device.mls);
+        Ok(huisclos_protocol::messages::DepositWelcome {
+            recipients: huisclos_protocol::codec::BoundedVec::new(recipients)?,
+            welcome: crate::link::InboxItem::DeviceReady(notice).to_welcome_bytes()?,
+        }
+        .into())
+    }
+
+    /// With this person's identity key (on the device that holds it): certifies a
+    /// stranger's device `keys` under the account `account`, signs a roster listing
+    /// it, and returns a ready notice of it for `recipients`, signed by the stranger's
+    /// MLS key. What a holder of a stolen identity key would send.
+    ///
+    /// # Errors
+    /// [`CoreError::Forbidden`] on a device that does not hold the identity key.
+    pub fn certify_stranger(
+        &self,
+        keys: &crate::identity::DeviceKeys,
+        account: huisclos_protocol::ids::AccountId,
+        recipients: Vec<huisclos_protocol::ids::DeviceId>,
+    ) -> Result<RequestBody> {
+        let identity = self.engine.identity_key()?;
+        let at = UnixSeconds::new(self.engine.now).map_err(CoreError::Decode)?;
+        let body = crate::identity::CertificateBody {
+            identity: identity.public(),
+            account,
+            device: keys.device_id(),
+            mls_key: keys.mls_public(),
+            name: crate::identity::DisplayName::new("Bob's tablet")?,
+            created_at: at,
+        };
+        let certificate = crate::identity::DeviceCertificate::issue(identity, body)?;
+        let version = self.engine.card.as_ref().map_or(1, |c| c.body.version + 1);
+        let card = crate::identity::ContactCard::issue(identity, version, vec![certificate], at, None)?;
+        let notice = crate::link::DeviceReady::sign(card, keys.device_id(), at, &keys.mls);
+        Ok(huisclos_protocol::messages::DepositWelcome {
+            recipients: huisclos_protocol::codec::BoundedVec::new(recipients)?,
+            welcome: crate::link::InboxItem::DeviceReady(notice).to_welcome_bytes()?,
+        }
+        .into())
+    }
+
+    /// With this person's identity key (the device that holds it): signs a roster of
+    /// `version` listing only this device, and returns the request that sends it, as a
+    /// roster message, in `space` with `access` (an insider's): what a seized phone
+    /// holding an old identity key would spread to be taken back.
+    ///
+    /// # Errors
+    /// [`CoreError::Forbidden`] on a device that does not hold the identity key.
+    pub fn roster_message(&self, version: u32) -> Result<Vec<u8>> {
+        let identity = self.engine.identity_key()?;
+        let certificate = self.engine.certificate.clone().ok_or(CoreError::NotFound("certificate"))?;
+        let at = UnixSeconds::new(self.engine.now).map_err(CoreError::Decode)?;
+        let card = crate::identity::ContactCard::issue(identity, version, vec![certificate], at, None)?;
+        Ok(crate::content::AppPayload::Roster(card).to_wire())
+    }
+
     /// A request submitting `bytes` (anything) as the commit closing the current epoch.
     ///
     /// # Errors
