@@ -57,15 +57,18 @@ pub struct Roster {
     pub version: u32,
     /// Each device's id and MLS key.
     pub devices: Vec<([u8; 16], [u8; 32])>,
+    /// The card itself (wire bytes), for a space manager who adds one of its devices.
+    pub card: Vec<u8>,
 }
 
 impl Roster {
     /// The roster of `card`.
     pub fn of(card: &ContactCard) -> Self {
+        use huisclos_protocol::codec::Wire;
         let mut devices: Vec<([u8; 16], [u8; 32])> =
             card.body.devices.iter().map(|c| (*c.body.device.as_bytes(), c.body.mls_key)).collect();
         devices.sort_unstable();
-        Self { version: card.body.version, devices }
+        Self { version: card.body.version, devices, card: card.to_wire() }
     }
 
     /// Whether it lists the device with this MLS key.
@@ -219,7 +222,11 @@ impl ContactBook {
         let roster = Roster::of(card);
         Ok(match &contact.roster {
             Some(held) if held.version > roster.version => CardSighting::Older,
-            Some(held) if held.version == roster.version && held.devices == roster.devices => CardSighting::Same,
+            Some(held) if held.version == roster.version && held.devices == roster.devices => {
+                // The same devices, possibly another issue of the card: kept current.
+                contact.roster = Some(roster);
+                CardSighting::Same
+            }
             Some(held) if held.version == roster.version => CardSighting::Conflict,
             _ => {
                 contact.roster = Some(roster);
@@ -244,6 +251,13 @@ impl ContactBook {
                 contact.roster.as_ref().is_none_or(|roster| roster.lists(&certificate.device, &certificate.mls_key))
             }
         }
+    }
+
+    /// The newest card held of the person with `identity`.
+    pub fn card_of(&self, identity: &IdentityPublicKey) -> Option<ContactCard> {
+        use huisclos_protocol::codec::Wire;
+        let contact = self.contacts.values().find(|c| &c.identity == identity)?;
+        ContactCard::from_wire(&contact.roster.as_ref()?.card).ok()
     }
 
     /// Whether a signed transition from `previous` to `next` was seen for a contact.

@@ -216,6 +216,17 @@ pub enum ClientEvent {
         /// Whether the key held until now had been verified.
         was_verified: bool,
     },
+    /// A member's new device joined a space: it reads everything from now on.
+    DeviceAdded {
+        /// The space.
+        space: GroupId,
+        /// The person.
+        identity: IdentityPublicKey,
+        /// Their name, from the device's certificate.
+        name: String,
+        /// The device.
+        device: DeviceId,
+    },
     /// A person replaced their identity key, with a transition signed by the old one
     /// (after a recovery, or when a device that held it was lost). They are unverified
     /// until safety numbers are compared again.
@@ -715,6 +726,15 @@ enum Operation {
     /// Move this device's place in the space to its certificate under the person's new
     /// identity key (an update of its own leaf), the person's role moved with it.
     RotateIdentity,
+    /// A space manager adds a new device of a member (certificate bytes), in a space
+    /// where new devices need approval.
+    AddMemberDevice {
+        certificate: Vec<u8>,
+    },
+    /// Whether new devices of members need a space manager's approval.
+    SetDeviceApproval {
+        on: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -2565,6 +2585,18 @@ impl Engine {
                 let (_, devices) = readd_devices(certificates)?;
                 Ok((ClaimKeyPackages { devices: BoundedVec::new(devices)? }.into(), OutboxStage::Claim { operation }))
             }
+            Operation::AddMemberDevice { certificate } => {
+                if !rules.role_of(&me).may_manage_space() {
+                    return Err(CoreError::Forbidden("only a space manager adds a device to someone else"));
+                }
+                let certificate = DeviceCertificate::from_verified_bytes(certificate)?;
+                let space = self.spaces.get(group).ok_or(CoreError::NotFound("space"))?;
+                if Self::has_device(&space.group, &certificate.body.device) {
+                    return Err(CoreError::Invalid("the device is already in the space".into()));
+                }
+                let devices = vec![certificate.body.device];
+                Ok((ClaimKeyPackages { devices: BoundedVec::new(devices)? }.into(), OutboxStage::Claim { operation }))
+            }
             Operation::AddDevice { certificate } => {
                 let certificate = DeviceCertificate::from_verified_bytes(certificate)?;
                 if certificate.body.identity != me {
@@ -2699,6 +2731,11 @@ impl Engine {
                 changes.push(ChangeRequest::Add { identity });
             }
             Operation::AddDevice { .. } => changes.push(ChangeRequest::Add { identity: me }),
+            Operation::AddMemberDevice { certificate } => {
+                let certificate = DeviceCertificate::from_verified_bytes(certificate)?;
+                changes.push(ChangeRequest::Add { identity: certificate.body.identity });
+            }
+            Operation::SetDeviceApproval { on } => next_rules.devices_need_approval = *on,
             Operation::RemoveDevice { device } => {
                 let device = DeviceId::from_bytes(*device);
                 let space = self.spaces.get(group).ok_or(CoreError::NotFound("space"))?;
@@ -3197,6 +3234,12 @@ impl Engine {
             // The roster goes first, so that every member knows the device is the
             // person's before the commit adds it.
             self.enqueue(OutboxItem::Roster { group: *space.as_bytes(), card: card.to_wire() })?;
+            let rules = self.rules(&space)?;
+            if rules.devices_need_approval && !rules.role_of(&self.identity).may_manage_space() {
+                // A space manager approves it there (it shows among their pending
+                // devices once they read the roster).
+                continue;
+            }
             self.enqueue(OutboxItem::Operation {
                 group: *space.as_bytes(),
                 operation: Operation::AddDevice { certificate: certificate.to_wire() },
@@ -3259,9 +3302,12 @@ impl Engine {
         }
         meta.relay_created = true;
         meta.invited_by = inviter.body.name.to_string();
-        // Added by another of this person's devices: the person is already in the
-        // space, so there is nothing to accept.
-        let own_device = inviter.body.identity == self.identity;
+        // Added by another of this person's devices, or by a space manager while
+        // another of them is in: the person is already in the space, so there is
+        // nothing to accept.
+        let mls_key = self.device.mls_public();
+        let own_device = inviter.body.identity == self.identity
+            || seats.iter().any(|s| s.identity == self.identity && s.mls_key != mls_key);
         // Asked for by this person: admitted, so there is nothing left to accept.
         let asked = self.requested.remove(&id);
         // The continuation of a space this device is in and that is stalled here, made
@@ -3498,8 +3544,19 @@ impl Engine {
                         return Ok(());
                     }
                 };
+                let before: Vec<IdentityPublicKey> = members.iter().map(|m| m.identity).collect();
                 for certificate in &added {
                     self.observe(&certificate.body, Some(*group))?;
+                    // A new device of someone already in the space: shown to everyone,
+                    // since it reads everything from now on.
+                    if before.contains(&certificate.body.identity) {
+                        self.events.push_back(ClientEvent::DeviceAdded {
+                            space: *group,
+                            identity: certificate.body.identity,
+                            name: certificate.body.name.to_string(),
+                            device: certificate.body.device,
+                        });
+                    }
                 }
                 if self.devices.iter().any(|c| revoked.contains(&c.body.device)) {
                     self.devices.retain(|c| !revoked.contains(&c.body.device));
@@ -3897,7 +3954,7 @@ impl Engine {
                         let card = ContactCard::from_wire(card)?;
                         (card.body.identity, card.body.devices.iter().map(|c| c.body.device).collect::<Vec<_>>())
                     }
-                    Operation::AddDevice { certificate } => {
+                    Operation::AddDevice { certificate } | Operation::AddMemberDevice { certificate } => {
                         let certificate = DeviceCertificate::from_verified_bytes(certificate)?;
                         (certificate.body.identity, vec![certificate.body.device])
                     }
@@ -4319,6 +4376,60 @@ impl Engine {
             return Err(CoreError::Forbidden("only a space manager may change roles"));
         }
         self.queue_operation(space, Operation::SetRole { identity: *person.as_bytes(), role: role as u8 })
+    }
+
+    /// Whether new devices of members need a space manager's approval in the space
+    /// (meant for confidential spaces): a space manager's change.
+    ///
+    /// # Errors
+    /// [`CoreError::Forbidden`] unless this person is a space manager.
+    pub fn set_device_approval(&mut self, space: &GroupId, on: bool) -> Result<()> {
+        if !self.rules(space)?.role_of(&self.identity).may_manage_space() {
+            return Err(CoreError::Forbidden("only a space manager decides how devices join"));
+        }
+        self.queue_operation(space, Operation::SetDeviceApproval { on })
+    }
+
+    /// The devices of members that their person's newest roster lists but that are
+    /// not in the space: in a space where new devices need approval, what a space
+    /// manager approves with [`Engine::approve_device`].
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] for an unknown space.
+    pub fn pending_devices(&self, space: &GroupId) -> Result<Vec<DeviceCertificate>> {
+        let entry = self.spaces.get(space).ok_or(CoreError::NotFound("space"))?;
+        let mut pending = Vec::new();
+        for member in self.members(space)? {
+            let card = if member.identity == self.identity {
+                self.card.clone()
+            } else {
+                self.contacts.card_of(&member.identity)
+            };
+            let Some(card) = card else { continue };
+            for certificate in card.body.devices.iter() {
+                if !Self::has_device(&entry.group, &certificate.body.device) && self.device_allowed(&certificate.body) {
+                    pending.push(certificate.clone());
+                }
+            }
+        }
+        Ok(pending)
+    }
+
+    /// Adds a member's new device to the space (a space manager's approval).
+    ///
+    /// # Errors
+    /// [`CoreError::Forbidden`] unless this person is a space manager;
+    /// [`CoreError::NotFound`] unless the device is among [`Engine::pending_devices`].
+    pub fn approve_device(&mut self, space: &GroupId, device: &DeviceId) -> Result<()> {
+        if !self.rules(space)?.role_of(&self.identity).may_manage_space() {
+            return Err(CoreError::Forbidden("only a space manager adds a device to someone else"));
+        }
+        let certificate = self
+            .pending_devices(space)?
+            .into_iter()
+            .find(|c| &c.body.device == device)
+            .ok_or(CoreError::NotFound("a pending device of a member"))?;
+        self.queue_operation(space, Operation::AddMemberDevice { certificate: certificate.to_wire() })
     }
 
     /// Renames the space.

@@ -205,6 +205,24 @@ huisclos_protocol::wire_struct!(
         /// The stalled space this one continues, when a space manager recreated it.
         /// Fixed at creation.
         pub replaces: Option<GroupId>,
+        /// Whether a new device of a member joins only when a space manager adds it
+        /// (for confidential spaces whose members want to see, and approve, every
+        /// device that reads them). Otherwise a person adds their own new devices.
+        pub devices_need_approval: bool,
+    }
+);
+
+huisclos_protocol::wire_struct!(
+    /// The rules as release 0.1 wrote them (no device approval), read from the spaces
+    /// it created (read-only since).
+    struct SpaceRulesV1 {
+        name: SpaceName,
+        description: SpaceDescription,
+        policy: Policy,
+        history: HistoryMode,
+        default_role: Role,
+        roles: BoundedVec<RoleEntry, MAX_ROLE_ENTRIES>,
+        replaces: Option<GroupId>,
     }
 );
 
@@ -219,7 +237,16 @@ impl SpaceRules {
     ) -> Self {
         let roles = BoundedVec::new(vec![RoleEntry { identity: creator, role: Role::SpaceManager }])
             .unwrap_or_else(|_| BoundedVec::empty());
-        Self { name, description, policy, history, default_role: Role::Contributor, roles, replaces: None }
+        Self {
+            name,
+            description,
+            policy,
+            history,
+            default_role: Role::Contributor,
+            roles,
+            replaces: None,
+            devices_need_approval: false,
+        }
     }
 
     /// The role of `identity`.
@@ -269,7 +296,22 @@ impl SpaceRules {
     /// # Errors
     /// [`CoreError::Decode`] or [`CoreError::Invalid`].
     pub fn from_extension_bytes(bytes: &[u8]) -> Result<Self> {
-        let rules = Self::from_wire(bytes)?;
+        let rules = match Self::from_wire(bytes) {
+            Ok(rules) => rules,
+            Err(error) => match SpaceRulesV1::from_wire(bytes) {
+                Ok(old) => Self {
+                    name: old.name,
+                    description: old.description,
+                    policy: old.policy,
+                    history: old.history,
+                    default_role: old.default_role,
+                    roles: old.roles,
+                    replaces: old.replaces,
+                    devices_need_approval: false,
+                },
+                Err(_) => return Err(error.into()),
+            },
+        };
         if rules.roles.as_slice().windows(2).any(|w| w[0].identity >= w[1].identity) {
             return Err(CoreError::Invalid("space rules list a person twice or out of order".into()));
         }
@@ -312,8 +354,16 @@ pub fn check_commit(
     for change in changes {
         match change {
             ChangeRequest::Add { identity } => {
-                // A person may add their own new device; anyone else needs the right.
+                // A person may add their own new device (unless the space wants a
+                // space manager to approve every device); anyone else needs the right.
                 let own_device = identity == committer && members.contains(identity);
+                if own_device && rules.devices_need_approval && !role.may_manage_space() {
+                    return Err(CoreError::Forbidden("in this space a space manager approves every new device"));
+                }
+                // Another member's device is added by a space manager only.
+                if identity != committer && members.contains(identity) && !role.may_manage_space() {
+                    return Err(CoreError::Forbidden("only a space manager adds a device to someone else"));
+                }
                 if !own_device && !may_add {
                     return Err(CoreError::Forbidden("only a space manager may add people to this space"));
                 }

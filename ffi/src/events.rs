@@ -123,6 +123,17 @@ pub enum ProfileEvent {
         /// Whether the key held until now had been verified.
         was_verified: bool,
     },
+    /// A member's new device joined a space: it reads everything from now on. Show it.
+    DeviceAdded {
+        /// The space (hex).
+        space: String,
+        /// The person's identity key (hex).
+        identity: String,
+        /// Their name.
+        name: String,
+        /// The device (hex).
+        device: String,
+    },
     /// A person replaced their identity key with a transition signed by the old one
     /// (after a recovery, or a lost device that held it): show it, and ask for the
     /// safety numbers to be compared again.
@@ -203,6 +214,12 @@ impl From<ClientEvent> for ProfileEvent {
                 previous: hex::encode(previous.as_bytes()),
                 current: hex::encode(current.as_bytes()),
                 was_verified,
+            },
+            ClientEvent::DeviceAdded { space, identity, name, device } => Self::DeviceAdded {
+                space: space.to_string(),
+                identity: hex::encode(identity.as_bytes()),
+                name,
+                device: device.to_string(),
             },
             ClientEvent::IdentityRotated { account, name, previous, current } => Self::IdentityRotated {
                 account: account.to_string(),

@@ -669,3 +669,40 @@ async fn a_seized_phone_that_held_the_identity_key_is_cut_off_by_a_new_key() {
     assert!(texts(&alice, &space).contains(&"Bob, from the laptop, with a new key".to_owned()));
     assert!(texts(&rita, &space).contains(&"Bob, from the laptop, with a new key".to_owned()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_device_is_shown_to_everyone_and_waits_for_a_manager_where_the_space_asks() {
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut mallory, mut rita, space) = four(&relay).await;
+    // In an ordinary space, Bob adds his new device himself, and everyone is told.
+    let mut laptop = SimDevice::link(&relay, &mut bob, "Bob").await;
+    settle(&relay, &mut [&mut bob, &mut laptop, &mut alice, &mut mallory, &mut rita]).await;
+    assert_eq!(bob_device_count(&alice, &space), 2);
+    let added = |d: &SimDevice, device| {
+        d.events.iter().any(|e| matches!(e, ClientEvent::DeviceAdded { device: x, .. } if *x == device))
+    };
+    let laptop_id = laptop.engine().device_id();
+    for device in [&alice, &mallory, &rita] {
+        assert!(added(device, laptop_id), "{} is told of Bob's new device", device.name);
+    }
+    // Alice makes the space approve every new device; Bob links a tablet.
+    alice.engine_mut().set_device_approval(&space, true).unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob, &mut laptop, &mut mallory, &mut rita]).await;
+    let mut tablet = SimDevice::link(&relay, &mut bob, "Bob").await;
+    settle(&relay, &mut [&mut bob, &mut tablet, &mut laptop, &mut alice, &mut mallory, &mut rita]).await;
+    let tablet_id = tablet.engine().device_id();
+    assert_eq!(bob_device_count(&alice, &space), 2, "the tablet waits");
+    assert!(tablet.engine().spaces().iter().all(|s| s.id != space));
+    let pending: Vec<_> = alice.engine().pending_devices(&space).unwrap().into_iter().map(|c| c.body.device).collect();
+    assert_eq!(pending, [tablet_id]);
+    // Only a space manager approves it.
+    assert!(matches!(
+        rita.engine_mut().approve_device(&space, &tablet_id),
+        Err(huisclos_core::CoreError::Forbidden(_))
+    ));
+    alice.engine_mut().approve_device(&space, &tablet_id).unwrap();
+    settle(&relay, &mut [&mut alice, &mut tablet, &mut bob, &mut mallory, &mut rita]).await;
+    assert_eq!(bob_device_count(&rita, &space), 3);
+    assert!(added(&rita, tablet_id));
+    assert!(tablet.events.contains(&ClientEvent::Joined(space)), "joined without a prompt: {:?}", tablet.events);
+}

@@ -201,6 +201,11 @@ pub(crate) fn event(
             current.short(),
             if *was_verified { "; the old key was verified" } else { "" }
         ),
+        ClientEvent::DeviceAdded { space, name, device, .. } => format!(
+            "A new device of {name} ({}) joined \"{}\": it reads everything there from now on.",
+            short(device.as_bytes()),
+            space_name(space)
+        ),
         ClientEvent::IdentityRotated { name, previous, current, .. } => format!(
             "SECURITY: {name} replaced their identity key ({} -> {}), with a transition signed by the old key. \
              Compare safety numbers with them again before trusting it.",
