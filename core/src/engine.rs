@@ -1102,31 +1102,58 @@ impl Engine {
     }
 
     /// Opens the profile in `dir`: its engine, or — given the profile's duress
-    /// passphrase — the engine of a new, empty profile under the decoy name, the real
-    /// one destroyed.
+    /// passphrase — the engine of the decoy profile made when the duress passphrase was
+    /// set, the real one destroyed.
     ///
     /// # Errors
     /// As [`Vault::open`] and [`Engine::load`].
     pub fn open(dir: &std::path::Path, unlock: &crate::vault::Unlock) -> Result<Self> {
         match Vault::open_or_duress(dir, unlock)? {
-            crate::vault::Opened::Profile(vault) => Self::load(Arc::new(vault)),
-            crate::vault::Opened::Duress { vault, decoy_name } => {
+            crate::vault::Opened::Profile(vault) | crate::vault::Opened::Duress { vault } => {
+                Self::load(Arc::new(vault))
+            }
+            crate::vault::Opened::LegacyDuress { vault, decoy_name } => {
                 Self::create(Arc::new(vault), DisplayName::new(decoy_name)?)
             }
         }
     }
 
-    /// Sets the duress passphrase: opening the profile with it destroys everything and
-    /// shows a new, empty profile under this person's name.
+    /// Sets the duress passphrase: opening the profile with it destroys this profile
+    /// and opens a decoy in its place. The decoy is made now, so that it is there before
+    /// anything is ever wiped and its age is its own: a complete profile named
+    /// `decoy_name`, which joins the relay with `invitation` when given (connect the
+    /// returned engine once, so that it opens its own account now), and holds no
+    /// space, no contact, nothing of this one. A decoy set before is replaced.
     ///
     /// # Errors
-    /// [`CoreError::WrongPassphrase`] unless `current` opens the profile.
+    /// [`CoreError::WrongPassphrase`] unless `current` opens the profile;
+    /// [`CoreError::Invalid`] for a duress passphrase that may not protect a profile
+    /// or is the profile's own.
     pub fn set_duress_passphrase(
         &self,
         current: &crate::vault::Unlock,
         duress: &crate::vault::Passphrase,
-    ) -> Result<()> {
-        Vault::set_duress(self.vault.dir(), current, duress, self.name.as_str())
+        decoy_name: &DisplayName,
+        invitation: Option<&Invitation>,
+    ) -> Result<Engine> {
+        let decoy = Arc::new(self.vault.make_decoy(current, duress)?);
+        let mut engine = Self::create(decoy, decoy_name.clone())?;
+        engine.set_now(self.now);
+        if let Some(invitation) = invitation {
+            engine.join_relay(invitation)?;
+        }
+        Ok(engine)
+    }
+
+    /// Changes what opens the profile (a new passphrase, a keystore key, or both), and
+    /// replaces the key that seals the store: an old copy of the profile's header and
+    /// the old passphrase open nothing stored from now on ([`Vault::change_unlock`]).
+    ///
+    /// # Errors
+    /// [`CoreError::WrongPassphrase`] unless `current` opens the profile;
+    /// [`CoreError::Invalid`] for a passphrase that may not protect a profile.
+    pub fn change_unlock(&self, current: &crate::vault::Unlock, new: &crate::vault::Unlock) -> Result<()> {
+        self.vault.change_unlock(current, new)
     }
 
     /// The panic wipe: closes the engine and destroys the profile ([`Vault::wipe`]).
@@ -3302,12 +3329,10 @@ impl Engine {
         }
         meta.relay_created = true;
         meta.invited_by = inviter.body.name.to_string();
-        // Added by another of this person's devices, or by a space manager while
-        // another of them is in: the person is already in the space, so there is
-        // nothing to accept.
-        let mls_key = self.device.mls_public();
-        let own_device = inviter.body.identity == self.identity
-            || seats.iter().any(|s| s.identity == self.identity && s.mls_key != mls_key);
+        // Added by another of this person's devices: the person is already in the
+        // space, so there is nothing to accept. (A device a space manager approved is
+        // asked, like any invitation: the person sees it on the new device.)
+        let own_device = inviter.body.identity == self.identity;
         // Asked for by this person: admitted, so there is nothing left to accept.
         let asked = self.requested.remove(&id);
         // The continuation of a space this device is in and that is stalled here, made
@@ -3507,6 +3532,16 @@ impl Engine {
                 };
                 if remove.removed() != sender {
                     return Err(CoreError::Verification("a proposal to remove another member"));
+                }
+                // The last space manager may not leave while others remain: every
+                // device refuses it, not only the leaver's own.
+                let identity = sender_cert.body.identity;
+                let others: Vec<&MemberSummary> = members.iter().filter(|m| m.identity != identity).collect();
+                if rules.role_of(&identity).may_manage_space()
+                    && !others.is_empty()
+                    && !others.iter().any(|m| m.role.may_manage_space())
+                {
+                    return Err(CoreError::Forbidden("the last space manager names another before leaving"));
                 }
                 let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
                 space.group.store_pending_proposal(self.provider.storage(), *queued).map_err(mls_error)?;

@@ -4,25 +4,46 @@
 //! ## Layout of a profile directory
 //! ```text
 //! profile.key   the header: two slots of the same shape, each with KDF parameters, a
-//!               salt (shared), and a wrapped payload: the first wraps the data key
-//!               under the key-encryption key (from the passphrase through Argon2id,
-//!               or handed in by the platform keystore); the second wraps a duress
-//!               marker and a decoy name under the duress passphrase, or is random
-//! store/        the sled database
+//!               salt (shared), and a wrapped payload. The first opens the profile: it
+//!               wraps the store's keys under the key-encryption key (from the
+//!               passphrase through Argon2id, from the platform keystore, or from both
+//!               together). The second opens the decoy that a duress passphrase shows,
+//!               or is random bytes of the same shape.
+//! store/        the sled database: the profile's values in one tree, a decoy's (if
+//!               one was made) in another
 //! ```
-//! A random 256-bit *data key* encrypts the store. It never touches the disk unwrapped;
-//! changing the passphrase rewraps it, and destroying `profile.key` makes the store
-//! unreadable for good: the panic wipe ([`Vault::wipe`]) overwrites it, then removes
-//! everything. The duress passphrase ([`Vault::set_duress`]) triggers that wipe and
-//! opens a new, empty profile in its place.
-//!
-//! From the data key, HKDF-SHA256 derives a *value key* (XChaCha20-Poly1305, a random
-//! 24-byte nonce per write) and an *index key* (HMAC-SHA256 over namespace and key, so
-//! the database's keys say nothing about what they hold). Each sealed value is bound to
-//! its slot as associated data, so values cannot be swapped between slots unnoticed.
-//! What the files still show: the number and sizes of values and, for ordered
-//! namespaces, how many entries each has. A disk attacker can roll a value back to an
+//! The store has two keys: a *value key* (XChaCha20-Poly1305, a random 24-byte nonce
+//! per write) and an *index key* (HMAC-SHA256 over namespace and key, so the
+//! database's keys say nothing about what they hold). They never touch the disk
+//! unwrapped. Each sealed value is bound to its slot as associated data, so values
+//! cannot be swapped between slots unnoticed. What the files still show: the number and
+//! sizes of values and, for ordered namespaces, how many entries each has; and whether
+//! a decoy profile exists (a second tree). A disk attacker can roll a value back to an
 //! older version of the same slot; the store does not detect that.
+//!
+//! ## Changing the passphrase rotates the value key
+//! [`Vault::change_unlock`] draws a new value key and seals every value again under
+//! it, so that an old copy of the header (flash keeps old blocks) and the old
+//! passphrase open nothing that is stored now. It is crash-safe: the header first holds
+//! both value keys, then the store is re-sealed in one batch, then the header holds the
+//! new key alone; an interrupted change is finished at the next opening.
+//!
+//! ## Keys, and what destroys them
+//! With [`Unlock::PassphraseAndKeystore`], the key-encryption key needs both the
+//! passphrase and the platform keystore's key: destroying the keystore key (the panic
+//! wipe does) makes the header useless even to someone who kept a copy of it and
+//! knows the passphrase. [`Vault::wipe`] needs no passphrase: it overwrites the header
+//! and removes everything. On a desktop without a keystore, the header is the only
+//! wrapped copy of the keys: a copy of the disk taken before the wipe, with the
+//! passphrase, opens the profile.
+//!
+//! ## The duress passphrase
+//! [`Vault::make_decoy`] creates a second, complete profile in the same database under
+//! the duress passphrase (the engine makes it a real profile, with its own account,
+//! at that moment). Opening with the duress passphrase first rewrites the header so
+//! that only the decoy opens (the real profile's keys are gone), then deletes the real
+//! profile's values, then opens the decoy: a crash at any point leaves a header that
+//! opens the decoy with the duress passphrase.
 //!
 //! ## Atomicity
 //! Writes go to an in-memory overlay; [`Vault::commit`] applies the overlay as one sled
@@ -35,35 +56,56 @@ use std::sync::Mutex;
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use hmac::{Hmac, Mac};
 use rand_core::{OsRng, RngCore};
 use sha2::Sha256;
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
 use crate::error::{CoreError, Result};
 
 const HEADER_FILE: &str = "profile.key";
 const STORE_DIR: &str = "store";
+/// Files the engine keeps beside the store (sealed chunks waiting to be uploaded).
+const STAGING_DIR: &str = "staging";
 const HEADER_MAGIC: &[u8; 16] = b"HUISCLOS-PROFILE";
-const HEADER_VERSION: u8 = 2;
+/// Release 0.1's header: payloads of [`PAYLOAD_LEN_V2`] bytes.
+const HEADER_VERSION_V2: u8 = 2;
+const HEADER_VERSION: u8 = 3;
 const KIND_PASSPHRASE: u8 = 1;
 const KIND_KEYSTORE: u8 = 2;
+const KIND_BOTH: u8 = 3;
 const SALT_LEN: usize = 16;
 const NONCE_LEN: usize = 24;
 const TAG_LEN: usize = 16;
-/// What a slot wraps: a type byte and the data key, or a duress marker and the decoy
-/// name, padded with random bytes.
-const PAYLOAD_LEN: usize = 96;
+/// What a slot of a release-0.1 header wraps.
+const PAYLOAD_LEN_V2: usize = 96;
+/// What a slot wraps: a type byte and its contents, padded with random bytes.
+const PAYLOAD_LEN: usize = 128;
+/// Release 0.1: the data key, from which the store's keys are derived.
 const PAYLOAD_DATA_KEY: u8 = 1;
+/// Release 0.1: a duress marker and the decoy's name.
 const PAYLOAD_DURESS: u8 = 2;
+/// The value key, the index key and the tree that holds the profile.
+const PAYLOAD_KEYS: u8 = 3;
+/// As [`PAYLOAD_KEYS`], then the value key being replaced (a change of passphrase
+/// that was interrupted).
+const PAYLOAD_ROTATING: u8 = 4;
+/// As [`PAYLOAD_KEYS`], for the decoy a duress passphrase just opened: the other
+/// profile's values are still to be deleted.
+const PAYLOAD_AFTER_DURESS: u8 = 5;
 /// kind, three u32 parameters, salt.
 const SLOT_AAD_LEN: usize = 1 + 12 + SALT_LEN;
-const SLOT_LEN: usize = SLOT_AAD_LEN + NONCE_LEN + PAYLOAD_LEN + TAG_LEN;
-/// magic, version, two slots.
-const HEADER_LEN: usize = 16 + 1 + 2 * SLOT_LEN;
 const WRAP_AAD_LABEL: &[u8] = b"huisclos/1 profile-key";
 const VALUE_AAD_LABEL: &[u8] = b"huisclos/1 store";
+const BOTH_KEK_LABEL: &[u8] = b"huisclos/1 profile-kek";
 const ORDERED_TAG_LEN: usize = 16;
+
+const fn slot_len(payload: usize) -> usize {
+    SLOT_AAD_LEN + NONCE_LEN + payload + TAG_LEN
+}
+
+const fn header_len(payload: usize) -> usize {
+    16 + 1 + 2 * slot_len(payload)
+}
 
 /// A 256-bit key: the key-encryption key a platform keystore hands in.
 #[derive(Clone, zeroize::ZeroizeOnDrop)]
@@ -104,7 +146,7 @@ impl Passphrase {
     /// device's profile can be attacked offline; Argon2id slows each guess, but only a
     /// passphrase of some length makes the guesses too many. Every front end inherits
     /// this rule from the vault, rather than each remembering to apply it.
-    pub const MIN_CHARS: usize = 8;
+    pub const MIN_CHARS: usize = 10;
 
     /// Wraps a passphrase typed by the user. Any passphrase may be *tried*; one that
     /// is to protect a profile must pass [`Passphrase::check_new`].
@@ -112,17 +154,54 @@ impl Passphrase {
         Self(passphrase.into())
     }
 
+    /// The least [`Passphrase::strength`] a new passphrase must have (zxcvbn's score
+    /// 3: "safely unguessable", about 10^8 guesses and more, each of them an
+    /// Argon2id derivation).
+    pub const MIN_STRENGTH: u8 = 3;
+
     /// Whether this passphrase may protect a profile (or serve as its duress
-    /// passphrase).
+    /// passphrase): at least [`Passphrase::MIN_CHARS`] characters, and a strength of
+    /// at least [`Passphrase::MIN_STRENGTH`]. A profile made under an older, weaker
+    /// rule still opens.
     ///
     /// # Errors
-    /// [`CoreError::Invalid`] when it has fewer than [`Passphrase::MIN_CHARS`]
-    /// characters; the message does not repeat it.
+    /// [`CoreError::Invalid`] otherwise; the message does not repeat it, and
+    /// [`Passphrase::suggest`] offers a strong one.
     pub fn check_new(&self) -> Result<()> {
         if self.0.chars().count() < Self::MIN_CHARS {
             return Err(CoreError::Invalid(format!("a passphrase has at least {} characters", Self::MIN_CHARS)));
         }
+        if self.strength() < Self::MIN_STRENGTH {
+            return Err(CoreError::Invalid(
+                "the passphrase is too easy to guess: use several unrelated words (six random words are strong)".into(),
+            ));
+        }
         Ok(())
+    }
+
+    /// How hard the passphrase is to guess, from 0 (trivial) to 4 (very strong), as
+    /// zxcvbn estimates it (dictionaries, common passwords, keyboard patterns, dates),
+    /// for a strength meter.
+    pub fn strength(&self) -> u8 {
+        zxcvbn::zxcvbn(&self.0, &[]).score() as u8
+    }
+
+    /// A strong passphrase to offer: six words drawn at random from the BIP-39
+    /// English list (about 66 bits).
+    pub fn suggest() -> Zeroizing<String> {
+        let words = bip39::Language::English.word_list();
+        let mut chosen = Zeroizing::new(String::new());
+        for i in 0..6 {
+            let mut index = [0u8; 2];
+            OsRng.fill_bytes(&mut index);
+            // 2048 words: the low 11 bits of two random bytes, uniform.
+            let word = words[usize::from(u16::from_be_bytes(index) & 0x07ff)];
+            if i > 0 {
+                chosen.push(' ');
+            }
+            chosen.push_str(word);
+        }
+        chosen
     }
 
     fn as_bytes(&self) -> &[u8] {
@@ -143,15 +222,27 @@ pub enum Unlock {
     Passphrase(Passphrase),
     /// A key held by the platform keystore.
     Keystore(StorageKey),
+    /// Both: the key-encryption key needs the passphrase and the keystore's key, so
+    /// that destroying the keystore key destroys the profile, and a seized device's
+    /// header opens with neither alone.
+    PassphraseAndKeystore(Passphrase, StorageKey),
 }
 
 impl Unlock {
-    /// Whether this may protect a profile: a passphrase long enough, or a keystore
+    /// Whether this may protect a profile: a passphrase strong enough, or a keystore
     /// key (always 32 random bytes).
     fn check_new(&self) -> Result<()> {
         match self {
-            Self::Passphrase(passphrase) => passphrase.check_new(),
+            Self::Passphrase(passphrase) | Self::PassphraseAndKeystore(passphrase, _) => passphrase.check_new(),
             Self::Keystore(_) => Ok(()),
+        }
+    }
+
+    fn kind(&self) -> u8 {
+        match self {
+            Self::Passphrase(_) => KIND_PASSPHRASE,
+            Self::Keystore(_) => KIND_KEYSTORE,
+            Self::PassphraseAndKeystore(..) => KIND_BOTH,
         }
     }
 }
@@ -214,26 +305,37 @@ struct Slot {
     params: KdfParams,
     salt: [u8; SALT_LEN],
     nonce: [u8; NONCE_LEN],
-    wrapped: [u8; PAYLOAD_LEN + TAG_LEN],
+    /// The wrapped payload and its tag.
+    wrapped: Vec<u8>,
 }
 
 /// What a slot opened to.
 enum Opening {
-    DataKey(Zeroizing<[u8; 32]>),
-    Duress { decoy_name: String },
+    /// The store's keys, and the tree holding the profile; with the value key being
+    /// replaced, when a change of passphrase was interrupted.
+    Keys { keys: VaultKeys, tree: u8, replacing: Option<Zeroizing<[u8; 32]>>, after_duress: bool },
+    /// Release 0.1's duress marker.
+    LegacyDuress { decoy_name: String },
 }
 
 /// The parsed `profile.key`: two slots, always. The first opens the profile; the
-/// second holds a duress passphrase, or random bytes that look the same.
+/// second opens a decoy, or is random bytes that look the same.
 struct Header {
+    version: u8,
     slots: [Slot; 2],
 }
 
+impl Header {
+    fn payload_len(&self) -> usize {
+        if self.version == HEADER_VERSION_V2 { PAYLOAD_LEN_V2 } else { PAYLOAD_LEN }
+    }
+}
+
 impl Slot {
-    fn aad(&self, index: u8) -> Vec<u8> {
+    fn aad(&self, version: u8, index: u8) -> Vec<u8> {
         let mut out = Vec::with_capacity(16 + 2 + SLOT_AAD_LEN + WRAP_AAD_LABEL.len());
         out.extend_from_slice(HEADER_MAGIC);
-        out.push(HEADER_VERSION);
+        out.push(version);
         out.push(index);
         out.extend_from_slice(&self.fields());
         out.extend_from_slice(WRAP_AAD_LABEL);
@@ -257,9 +359,13 @@ impl Slot {
         out
     }
 
-    fn parse(bytes: &[u8]) -> Result<Self> {
+    fn parse(bytes: &[u8], payload_len: usize) -> Result<Self> {
+        let corrupt = CoreError::CorruptProfile("profile.key is not a profile header");
+        if bytes.len() != slot_len(payload_len) {
+            return Err(corrupt);
+        }
         let kind = bytes[0];
-        if kind != KIND_PASSPHRASE && kind != KIND_KEYSTORE {
+        if !(KIND_PASSPHRASE..=KIND_BOTH).contains(&kind) {
             return Err(CoreError::CorruptProfile("profile.key has an unknown kind"));
         }
         let word = |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
@@ -269,71 +375,102 @@ impl Slot {
         salt.copy_from_slice(&bytes[13..13 + SALT_LEN]);
         let mut nonce = [0u8; NONCE_LEN];
         nonce.copy_from_slice(&bytes[SLOT_AAD_LEN..SLOT_AAD_LEN + NONCE_LEN]);
-        let mut wrapped = [0u8; PAYLOAD_LEN + TAG_LEN];
-        wrapped.copy_from_slice(&bytes[SLOT_AAD_LEN + NONCE_LEN..SLOT_LEN]);
+        let wrapped = bytes[SLOT_AAD_LEN + NONCE_LEN..].to_vec();
         Ok(Self { kind, params, salt, nonce, wrapped })
     }
 
     /// A slot of random bytes under passphrase parameters: what an unused duress slot
     /// looks like.
-    fn random(params: KdfParams) -> Self {
+    fn random(params: KdfParams, salt: [u8; SALT_LEN]) -> Self {
         let mut slot = Self {
             kind: KIND_PASSPHRASE,
             params,
-            salt: [0; SALT_LEN],
+            salt,
             nonce: [0; NONCE_LEN],
-            wrapped: [0; PAYLOAD_LEN + TAG_LEN],
+            wrapped: vec![0; PAYLOAD_LEN + TAG_LEN],
         };
-        OsRng.fill_bytes(&mut slot.salt);
         OsRng.fill_bytes(&mut slot.nonce);
         OsRng.fill_bytes(&mut slot.wrapped);
         slot
     }
 
-    /// A slot at `index` wrapping `payload` (type byte and contents) under the key
-    /// from `unlock` with `salt`.
+    /// A slot at `index` of a current header wrapping `payload` (type byte and
+    /// contents) under the key from `unlock` with `params` and `salt`.
     fn wrap(index: u8, unlock: &Unlock, params: KdfParams, salt: [u8; SALT_LEN], payload: &[u8]) -> Result<Self> {
-        let mut slot = Self::random(params);
-        slot.salt = salt;
-        slot.kind = match unlock {
-            Unlock::Passphrase(_) => KIND_PASSPHRASE,
-            Unlock::Keystore(_) => KIND_KEYSTORE,
-        };
+        let mut slot = Self::random(params, salt);
+        slot.kind = unlock.kind();
         let mut padded = Zeroizing::new([0u8; PAYLOAD_LEN]);
         OsRng.fill_bytes(padded.as_mut());
         padded[..payload.len()].copy_from_slice(payload);
         let kek = slot.key_encryption_key(unlock)?.ok_or(CoreError::WrongPassphrase)?;
-        let mut wrapped = XChaCha20Poly1305::new(kek.as_ref().into())
-            .encrypt(XNonce::from_slice(&slot.nonce), Payload { msg: padded.as_ref(), aad: &slot.aad(index) })
+        let wrapped = XChaCha20Poly1305::new(kek.as_ref().into())
+            .encrypt(
+                XNonce::from_slice(&slot.nonce),
+                Payload { msg: padded.as_ref(), aad: &slot.aad(HEADER_VERSION, index) },
+            )
             .map_err(|_| CoreError::CorruptProfile("key wrapping"))?;
-        slot.wrapped.copy_from_slice(&wrapped);
-        wrapped.zeroize();
+        slot.wrapped = wrapped;
         Ok(slot)
     }
 
-    /// The key-encryption key `unlock` gives for this slot; `None` when it is the
-    /// other kind of secret.
+    /// The key-encryption key `unlock` gives for this slot; `None` when it is another
+    /// kind of secret.
     fn key_encryption_key(&self, unlock: &Unlock) -> Result<Option<Zeroizing<[u8; 32]>>> {
         match (unlock, self.kind) {
             (Unlock::Passphrase(passphrase), KIND_PASSPHRASE) => self.params.derive(passphrase, &self.salt).map(Some),
             (Unlock::Keystore(key), KIND_KEYSTORE) => Ok(Some(Zeroizing::new(*key.expose_secret()))),
+            (Unlock::PassphraseAndKeystore(passphrase, key), KIND_BOTH) => {
+                let stretched = self.params.derive(passphrase, &self.salt)?;
+                let mut ikm = Zeroizing::new([0u8; 64]);
+                ikm[..32].copy_from_slice(stretched.as_ref());
+                ikm[32..].copy_from_slice(key.expose_secret());
+                let hkdf = hkdf::Hkdf::<Sha256>::new(Some(&self.salt), ikm.as_ref());
+                let mut kek = Zeroizing::new([0u8; 32]);
+                hkdf.expand(BOTH_KEK_LABEL, kek.as_mut()).map_err(|_| CoreError::CorruptProfile("key derivation"))?;
+                Ok(Some(kek))
+            }
             _ => Ok(None),
         }
     }
 
-    fn unwrap_payload(&self, index: u8, kek: &[u8; 32]) -> Option<Zeroizing<Vec<u8>>> {
+    fn unwrap_payload(&self, version: u8, index: u8, kek: &[u8; 32]) -> Option<Zeroizing<Vec<u8>>> {
         XChaCha20Poly1305::new(kek.into())
-            .decrypt(XNonce::from_slice(&self.nonce), Payload { msg: &self.wrapped, aad: &self.aad(index) })
+            .decrypt(XNonce::from_slice(&self.nonce), Payload { msg: &self.wrapped, aad: &self.aad(version, index) })
             .ok()
             .map(Zeroizing::new)
     }
 }
 
+/// The payload of a slot holding `keys` for `tree`, and `replacing` when a change of
+/// passphrase is under way.
+fn keys_payload(keys: &VaultKeys, tree: u8, replacing: Option<&[u8; 32]>) -> Zeroizing<Vec<u8>> {
+    let mut payload = Zeroizing::new(Vec::with_capacity(PAYLOAD_LEN));
+    payload.push(if replacing.is_some() { PAYLOAD_ROTATING } else { PAYLOAD_KEYS });
+    payload.extend_from_slice(&keys.value_key);
+    payload.extend_from_slice(&keys.index_key);
+    payload.push(tree);
+    if let Some(old) = replacing {
+        payload.extend_from_slice(old);
+    }
+    payload
+}
+
+/// The payload of the decoy a duress passphrase just opened (the other profile's
+/// values are still to be deleted).
+fn after_duress_payload(keys: &VaultKeys, tree: u8) -> Zeroizing<Vec<u8>> {
+    let mut payload = Zeroizing::new(Vec::with_capacity(PAYLOAD_LEN));
+    payload.push(PAYLOAD_AFTER_DURESS);
+    payload.extend_from_slice(&keys.value_key);
+    payload.extend_from_slice(&keys.index_key);
+    payload.push(tree);
+    payload
+}
+
 impl Header {
     fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(HEADER_LEN);
+        let mut out = Vec::with_capacity(header_len(self.payload_len()));
         out.extend_from_slice(HEADER_MAGIC);
-        out.push(HEADER_VERSION);
+        out.push(self.version);
         for slot in &self.slots {
             out.extend_from_slice(&slot.to_bytes());
         }
@@ -344,29 +481,34 @@ impl Header {
         if bytes.len() < 17 || &bytes[..16] != HEADER_MAGIC {
             return Err(CoreError::CorruptProfile("profile.key is not a profile header"));
         }
-        if bytes[16] != HEADER_VERSION || bytes.len() != HEADER_LEN {
+        let version = bytes[16];
+        let payload_len = match version {
+            HEADER_VERSION_V2 => PAYLOAD_LEN_V2,
+            HEADER_VERSION => PAYLOAD_LEN,
+            _ => return Err(CoreError::CorruptProfile("profile.key has an unknown version")),
+        };
+        if bytes.len() != header_len(payload_len) {
             return Err(CoreError::CorruptProfile("profile.key has an unknown version"));
         }
-        let first = Slot::parse(&bytes[17..17 + SLOT_LEN])?;
-        let second = Slot::parse(&bytes[17 + SLOT_LEN..])?;
-        Ok(Self { slots: [first, second] })
+        let split = 17 + slot_len(payload_len);
+        let first = Slot::parse(&bytes[17..split], payload_len)?;
+        let second = Slot::parse(&bytes[split..], payload_len)?;
+        Ok(Self { version, slots: [first, second] })
     }
 
-    /// A new header with `data_key` in the first slot and random bytes (under the same
-    /// salt and parameters) in the second.
-    fn new(unlock: &Unlock, params: KdfParams, data_key: &[u8; 32]) -> Result<Self> {
+    /// A new header whose first slot opens `keys` in `tree` with `unlock`, and whose
+    /// second is random bytes (under the same salt and parameters).
+    fn new(unlock: &Unlock, params: KdfParams, keys: &VaultKeys, tree: u8) -> Result<Self> {
         let mut salt = [0u8; SALT_LEN];
         OsRng.fill_bytes(&mut salt);
-        let first = Slot::wrap(0, unlock, params, salt, &data_key_payload(data_key))?;
-        let mut second = Slot::random(params);
-        second.salt = salt;
-        Ok(Self { slots: [first, second] })
+        let first = Slot::wrap(0, unlock, params, salt, &keys_payload(keys, tree, None))?;
+        Ok(Self { version: HEADER_VERSION, slots: [first, Slot::random(params, salt)] })
     }
 
-    /// What `unlock` opens. Both slots share their salt and parameters, so one
-    /// derivation serves both and the time taken does not tell whether a duress
-    /// passphrase is set, or which slot opened; every slot is tried.
-    fn open(&self, unlock: &Unlock) -> Result<Opening> {
+    /// What `unlock` opens, and through which slot. Both slots share their salt and
+    /// parameters, so one derivation serves both and the time taken does not tell
+    /// whether a decoy exists, or which slot opened; every slot is tried.
+    fn open(&self, unlock: &Unlock) -> Result<(usize, Opening)> {
         let mut opened = None;
         let mut derived: Option<(Vec<u8>, Zeroizing<[u8; 32]>)> = None;
         for (index, slot) in self.slots.iter().enumerate() {
@@ -379,46 +521,74 @@ impl Header {
                     kek
                 }
             };
-            let payload = slot.unwrap_payload(index as u8, &kek);
+            let payload = slot.unwrap_payload(self.version, index as u8, &kek);
             if opened.is_none() {
-                opened = payload;
+                opened = payload.map(|p| (index, p));
             }
         }
-        let payload = opened.ok_or(CoreError::WrongPassphrase)?;
-        match payload[0] {
+        let (index, payload) = opened.ok_or(CoreError::WrongPassphrase)?;
+        let key = |at: usize| -> Zeroizing<[u8; 32]> {
+            let mut key = Zeroizing::new([0u8; 32]);
+            key.copy_from_slice(&payload[at..at + 32]);
+            key
+        };
+        let opening = match payload[0] {
             PAYLOAD_DATA_KEY => {
-                let mut key = Zeroizing::new([0u8; 32]);
-                key.copy_from_slice(&payload[1..33]);
-                Ok(Opening::DataKey(key))
+                Opening::Keys { keys: VaultKeys::expand(&key(1))?, tree: 0, replacing: None, after_duress: false }
             }
             PAYLOAD_DURESS => {
-                let len = usize::from(payload[1]).min(PAYLOAD_LEN - 2);
+                let len = usize::from(payload[1]).min(PAYLOAD_LEN_V2 - 2);
                 let decoy_name = String::from_utf8(payload[2..2 + len].to_vec())
                     .map_err(|_| CoreError::CorruptProfile("profile.key's decoy name"))?;
-                Ok(Opening::Duress { decoy_name })
+                Opening::LegacyDuress { decoy_name }
             }
-            _ => Err(CoreError::CorruptProfile("profile.key wraps an unknown payload")),
-        }
+            kind @ (PAYLOAD_KEYS | PAYLOAD_ROTATING | PAYLOAD_AFTER_DURESS) => Opening::Keys {
+                keys: VaultKeys { value_key: *key(1), index_key: *key(33) },
+                tree: payload[65],
+                replacing: (kind == PAYLOAD_ROTATING).then(|| key(66)),
+                after_duress: kind == PAYLOAD_AFTER_DURESS,
+            },
+            _ => return Err(CoreError::CorruptProfile("profile.key wraps an unknown payload")),
+        };
+        Ok((index, opening))
+    }
+
+    /// The header with slot `index` rewritten to wrap `payload` under `unlock`, keeping
+    /// the shared salt and parameters (a release-0.1 header becomes a current one,
+    /// its other slot random again).
+    fn with_slot(&self, index: usize, unlock: &Unlock, payload: &[u8]) -> Result<Self> {
+        let (params, salt) = (self.slots[0].params, self.slots[0].salt);
+        let slot = Slot::wrap(index as u8, unlock, params, salt, payload)?;
+        let other = if self.version == HEADER_VERSION {
+            let other = &self.slots[1 - index];
+            Slot {
+                kind: other.kind,
+                params: other.params,
+                salt: other.salt,
+                nonce: other.nonce,
+                wrapped: other.wrapped.clone(),
+            }
+        } else {
+            Slot::random(params, salt)
+        };
+        let slots = if index == 0 { [slot, other] } else { [other, slot] };
+        Ok(Self { version: HEADER_VERSION, slots })
     }
 }
-
-fn data_key_payload(data_key: &[u8; 32]) -> Zeroizing<Vec<u8>> {
-    let mut payload = Zeroizing::new(Vec::with_capacity(33));
-    payload.push(PAYLOAD_DATA_KEY);
-    payload.extend_from_slice(data_key);
-    payload
-}
-
-/// The longest decoy name a duress slot holds, in bytes.
-pub const MAX_DECOY_NAME_LEN: usize = PAYLOAD_LEN - 2;
 
 /// What opening a profile gave.
 pub enum Opened {
     /// The profile.
     Profile(Vault),
-    /// A duress passphrase: the real profile is destroyed, and this is a new empty
-    /// profile that opens with that passphrase. Show it under `decoy_name`.
+    /// A duress passphrase: the real profile is destroyed, and this is the decoy
+    /// profile made when the duress passphrase was set, which now opens with it.
     Duress {
+        /// The decoy (a profile made by [`Vault::make_decoy`]).
+        vault: Vault,
+    },
+    /// A duress passphrase set by release 0.1, which made no decoy: the real profile is
+    /// destroyed and this is a new, empty profile (show it under `decoy_name`).
+    LegacyDuress {
         /// The new, empty profile.
         vault: Vault,
         /// The name the person chose for it.
@@ -426,7 +596,7 @@ pub enum Opened {
     },
 }
 
-/// The keys the data key expands into.
+/// The store's two keys. Zeroized on drop.
 #[derive(zeroize::ZeroizeOnDrop)]
 struct VaultKeys {
     value_key: [u8; 32],
@@ -434,6 +604,14 @@ struct VaultKeys {
 }
 
 impl VaultKeys {
+    fn generate() -> Self {
+        let mut keys = Self { value_key: [0; 32], index_key: [0; 32] };
+        OsRng.fill_bytes(&mut keys.value_key);
+        OsRng.fill_bytes(&mut keys.index_key);
+        keys
+    }
+
+    /// Release 0.1's keys, derived from its data key.
     fn expand(data_key: &[u8; 32]) -> Result<Self> {
         let hkdf = hkdf::Hkdf::<Sha256>::new(None, data_key);
         let mut keys = Self { value_key: [0; 32], index_key: [0; 32] };
@@ -443,21 +621,38 @@ impl VaultKeys {
         Ok(keys)
     }
 
+    /// HMAC-SHA256 under the index key, written out so that nothing derived from the
+    /// key outlives the call: the pads are zeroized, and each SHA-256 state is reset
+    /// (to the public initial value) once its digest is taken.
     fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
-        // HMAC zero-pads a short key to the hash's block size, so padding it here gives
-        // the same MAC as `new_from_slice` without its (never taken) error path.
-        let mut block = Zeroizing::new([0u8; 64]);
-        block[..32].copy_from_slice(&self.index_key);
-        let mut mac = <Hmac<Sha256> as KeyInit>::new(block.as_ref().into());
-        for part in parts {
-            mac.update(&(part.len() as u64).to_be_bytes());
-            mac.update(part);
+        use sha2::Digest;
+        let mut ipad = Zeroizing::new([0x36u8; 64]);
+        let mut opad = Zeroizing::new([0x5cu8; 64]);
+        for (i, byte) in self.index_key.iter().enumerate() {
+            ipad[i] ^= byte;
+            opad[i] ^= byte;
         }
-        mac.finalize().into_bytes().into()
+        let mut inner = Sha256::new();
+        inner.update(ipad.as_ref());
+        for part in parts {
+            inner.update((part.len() as u64).to_be_bytes());
+            inner.update(part);
+        }
+        let inner_digest = Zeroizing::new(inner.finalize_reset());
+        let mut outer = Sha256::new();
+        outer.update(opad.as_ref());
+        outer.update(inner_digest.as_slice());
+        let out = outer.finalize_reset().into();
+        std::hint::black_box((&inner, &outer));
+        out
     }
 
     fn cipher(&self) -> XChaCha20Poly1305 {
         XChaCha20Poly1305::new((&self.value_key).into())
+    }
+
+    fn copy(&self) -> Self {
+        Self { value_key: self.value_key, index_key: self.index_key }
     }
 }
 
@@ -465,7 +660,10 @@ impl VaultKeys {
 pub struct Vault {
     dir: PathBuf,
     db: sled::Db,
-    keys: VaultKeys,
+    /// The tree of the database that holds this profile (0: the default tree).
+    tree_id: u8,
+    tree: sled::Tree,
+    keys: std::sync::RwLock<VaultKeys>,
     /// Sealed values (or deletions) written since the last commit, by database key.
     overlay: Mutex<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
 }
@@ -476,19 +674,34 @@ impl std::fmt::Debug for Vault {
     }
 }
 
+/// The name of tree `id` of the database (0 is sled's default tree).
+fn tree_name(id: u8) -> Vec<u8> {
+    format!("profile-{id}").into_bytes()
+}
+
+fn open_tree(db: &sled::Db, id: u8) -> Result<sled::Tree> {
+    Ok(if id == 0 { (**db).clone() } else { db.open_tree(tree_name(id))? })
+}
+
 impl Vault {
     /// The store's own keys, for tests that search the files for them.
     #[cfg(feature = "test-secrets")]
     #[doc(hidden)]
     pub fn keys_for_tests(&self) -> Vec<Zeroizing<Vec<u8>>> {
-        vec![Zeroizing::new(self.keys.value_key.to_vec()), Zeroizing::new(self.keys.index_key.to_vec())]
+        let keys = self.keys();
+        vec![Zeroizing::new(keys.value_key.to_vec()), Zeroizing::new(keys.index_key.to_vec())]
+    }
+
+    fn keys(&self) -> std::sync::RwLockReadGuard<'_, VaultKeys> {
+        // A panic while holding the lock leaves whole keys (they are replaced at once).
+        self.keys.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Creates a new profile in `dir` (created if missing; it must not hold a profile).
     ///
     /// # Errors
-    /// [`CoreError::ProfileExists`]; [`CoreError::Invalid`] for a passphrase shorter
-    /// than [`Passphrase::MIN_CHARS`] (nothing is created); I/O and store errors.
+    /// [`CoreError::ProfileExists`]; [`CoreError::Invalid`] for a passphrase that may
+    /// not protect a profile (nothing is created); I/O and store errors.
     pub fn create(dir: &Path, unlock: &Unlock, params: KdfParams) -> Result<Self> {
         unlock.check_new()?;
         std::fs::create_dir_all(dir)?;
@@ -497,40 +710,67 @@ impl Vault {
         if header_path.exists() || dir.join(STORE_DIR).exists() {
             return Err(CoreError::ProfileExists(dir.display().to_string()));
         }
-        let mut data_key = Zeroizing::new([0u8; 32]);
-        OsRng.fill_bytes(data_key.as_mut());
-        let header = Header::new(unlock, params, &data_key)?;
+        let keys = VaultKeys::generate();
+        let header = Header::new(unlock, params, &keys, 0)?;
         write_atomically(&header_path, &header.to_bytes())?;
-        Self::open_with_data_key(dir, &data_key)
+        Self::open_with_keys(dir, keys, 0)
     }
 
     /// Opens the profile in `dir`. A duress passphrase destroys the profile and opens
-    /// a new, empty one (see [`Vault::open_or_duress`] to learn which happened).
+    /// the decoy (see [`Vault::open_or_duress`] to learn which happened).
     ///
     /// # Errors
     /// [`CoreError::NoProfile`] when there is none, [`CoreError::WrongPassphrase`] when
     /// `unlock` does not open it (nothing is changed), [`CoreError::CorruptProfile`].
     pub fn open(dir: &Path, unlock: &Unlock) -> Result<Self> {
         match Self::open_or_duress(dir, unlock)? {
-            Opened::Profile(vault) | Opened::Duress { vault, .. } => Ok(vault),
+            Opened::Profile(vault) | Opened::Duress { vault } | Opened::LegacyDuress { vault, .. } => Ok(vault),
         }
     }
 
-    /// Opens the profile in `dir`, or — given its duress passphrase — destroys it
-    /// ([`Vault::wipe`]) and creates in its place a new, empty profile that opens with
-    /// that passphrase.
+    /// Opens the profile in `dir`, or — given its duress passphrase — destroys it and
+    /// opens the decoy. A change of passphrase that was interrupted is finished first.
     ///
     /// # Errors
     /// As [`Vault::open`].
     pub fn open_or_duress(dir: &Path, unlock: &Unlock) -> Result<Opened> {
         let header = Self::read_header(dir)?;
         match header.open(unlock)? {
-            Opening::DataKey(key) => Ok(Opened::Profile(Self::open_with_data_key(dir, &key)?)),
-            Opening::Duress { decoy_name } => {
+            (0, Opening::Keys { keys, tree, replacing, after_duress }) => {
+                let vault = Self::open_with_keys(dir, keys, tree)?;
+                if let Some(old) = replacing {
+                    // A change of passphrase stopped half-way: the store is sealed
+                    // again (values still under the old key too), then the header
+                    // holds the new key alone.
+                    vault.reseal(&old)?;
+                    let header = header.with_slot(0, unlock, &keys_payload(&vault.keys(), tree, None))?;
+                    write_atomically(&dir.join(HEADER_FILE), &header.to_bytes())?;
+                }
+                if after_duress {
+                    // A duress opening stopped after its first step: it is finished.
+                    vault.finish_duress(&header, unlock)?;
+                    return Ok(Opened::Duress { vault });
+                }
+                Ok(Opened::Profile(vault))
+            }
+            (_, Opening::Keys { keys, tree, .. }) => {
+                // The duress passphrase. First the header: only the decoy opens, with
+                // that passphrase (the real profile's keys are gone from it); then the
+                // real profile's values; then the decoy. Interrupted anywhere, the
+                // header opens the decoy.
+                let mut header = header.with_slot(0, unlock, &after_duress_payload(&keys, tree))?;
+                let (params, salt) = (header.slots[0].params, header.slots[0].salt);
+                header.slots[1] = Slot::random(params, salt);
+                write_atomically(&dir.join(HEADER_FILE), &header.to_bytes())?;
+                let vault = Self::open_with_keys(dir, keys, tree)?;
+                vault.finish_duress(&header, unlock)?;
+                Ok(Opened::Duress { vault })
+            }
+            (_, Opening::LegacyDuress { decoy_name }) => {
                 let params = header.slots[1].params;
                 Self::wipe(dir)?;
                 let vault = Self::create(dir, unlock, params)?;
-                Ok(Opened::Duress { vault, decoy_name })
+                Ok(Opened::LegacyDuress { vault, decoy_name })
             }
         }
     }
@@ -545,45 +785,90 @@ impl Vault {
         }
     }
 
-    /// Sets (or replaces) the duress passphrase: opening the profile with it destroys
-    /// the profile and shows a new, empty one named `decoy_name`. The header keeps the
-    /// same size and shape whether or not a duress passphrase is set.
+    /// Checks that `unlock` opens this profile (its first slot).
     ///
     /// # Errors
-    /// [`CoreError::WrongPassphrase`] unless `current` opens the profile;
-    /// [`CoreError::Invalid`] for a decoy name longer than [`MAX_DECOY_NAME_LEN`] or a
-    /// duress passphrase that opens the profile itself or is shorter than
-    /// [`Passphrase::MIN_CHARS`].
-    pub fn set_duress(dir: &Path, current: &Unlock, duress: &Passphrase, decoy_name: &str) -> Result<()> {
-        if decoy_name.len() > MAX_DECOY_NAME_LEN {
-            return Err(CoreError::Invalid(format!("a decoy name has at most {MAX_DECOY_NAME_LEN} bytes")));
+    /// [`CoreError::WrongPassphrase`] otherwise.
+    pub fn check_unlock(&self, unlock: &Unlock) -> Result<()> {
+        match Self::read_header(&self.dir)?.open(unlock)? {
+            (0, Opening::Keys { keys, .. }) if keys.index_key == self.keys().index_key => Ok(()),
+            _ => Err(CoreError::WrongPassphrase),
         }
+    }
+
+    /// Makes the decoy a duress passphrase opens: a second profile in this database,
+    /// with keys of its own, wrapped in the header's second slot under `duress` (with
+    /// the same salt and parameters as the first, so that opening costs the same
+    /// whichever passphrase is given). A decoy made before is replaced. Returns the
+    /// decoy's (empty) vault, for the engine to make a profile in.
+    ///
+    /// # Errors
+    /// [`CoreError::WrongPassphrase`] unless `current` opens this profile;
+    /// [`CoreError::Invalid`] for a duress passphrase that may not protect a profile
+    /// or opens this profile itself.
+    pub fn make_decoy(&self, current: &Unlock, duress: &Passphrase) -> Result<Vault> {
         duress.check_new()?;
-        let mut header = Self::read_header(dir)?;
-        if !matches!(header.open(current)?, Opening::DataKey(_)) {
-            return Err(CoreError::WrongPassphrase);
-        }
+        self.check_unlock(current)?;
+        let header = Self::read_header(&self.dir)?;
         let duress = Unlock::Passphrase(duress.clone());
-        if matches!(header.slots[0].key_encryption_key(&duress)?, Some(kek) if header.slots[0].unwrap_payload(0, &kek).is_some())
-        {
+        if matches!(header.open(&duress), Ok((0, _))) {
             return Err(CoreError::Invalid("the duress passphrase must differ from the profile's".into()));
         }
-        let mut payload = Zeroizing::new(Vec::with_capacity(2 + decoy_name.len()));
-        payload.push(PAYLOAD_DURESS);
-        payload.push(decoy_name.len() as u8);
-        payload.extend_from_slice(decoy_name.as_bytes());
-        // Under the first slot's salt and parameters, so that opening costs one
-        // derivation whichever passphrase is given.
-        let (params, salt) = (header.slots[0].params, header.slots[0].salt);
-        header.slots[1] = Slot::wrap(1, &duress, params, salt, &payload)?;
-        write_atomically(&dir.join(HEADER_FILE), &header.to_bytes())
+        let tree = if self.tree_id == 1 { 2 } else { 1 };
+        open_tree(&self.db, tree)?.clear()?;
+        let keys = VaultKeys::generate();
+        let header = header.with_slot(1, &duress, &keys_payload(&keys, tree, None))?;
+        write_atomically(&self.dir.join(HEADER_FILE), &header.to_bytes())?;
+        self.db.flush()?;
+        Ok(Self {
+            dir: self.dir.clone(),
+            db: self.db.clone(),
+            tree_id: tree,
+            tree: open_tree(&self.db, tree)?,
+            keys: std::sync::RwLock::new(keys),
+            overlay: Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    /// The rest of a duress opening, after the header opens only the decoy: the
+    /// other profile's values and staged files are deleted, then the header marks the
+    /// decoy as an ordinary profile.
+    fn finish_duress(&self, header: &Header, unlock: &Unlock) -> Result<()> {
+        self.drop_other_trees()?;
+        match std::fs::remove_dir_all(self.dir.join(STAGING_DIR)) {
+            Err(error) if error.kind() != std::io::ErrorKind::NotFound => return Err(error.into()),
+            _ => {}
+        }
+        let header = header.with_slot(0, unlock, &keys_payload(&self.keys(), self.tree_id, None))?;
+        write_atomically(&self.dir.join(HEADER_FILE), &header.to_bytes())
+    }
+
+    /// Deletes every tree of the database but this profile's (what a duress opening
+    /// leaves of the real profile, or an old decoy).
+    fn drop_other_trees(&self) -> Result<()> {
+        let mut changed = false;
+        if self.tree_id != 0 && !self.db.is_empty() {
+            self.db.clear()?;
+            changed = true;
+        }
+        for name in self.db.tree_names() {
+            if name.starts_with(b"profile-") && name.as_ref() != tree_name(self.tree_id).as_slice() {
+                self.db.drop_tree(&name)?;
+                changed = true;
+            }
+        }
+        if changed {
+            self.db.flush()?;
+        }
+        Ok(())
     }
 
     /// The panic wipe: destroys the profile in `dir` so that nothing in it can be read
-    /// again, with any passphrase. The header — the only place the data key exists,
-    /// wrapped — is overwritten with random bytes and synced before anything is
-    /// removed; then every file and the directory go. Close every handle on the vault
-    /// first (drop the engine).
+    /// again, with any passphrase. It needs none: the header — the only place the
+    /// store's keys exist, wrapped — is overwritten with random bytes and synced before
+    /// anything is removed; then every file and the directory go. Close every handle
+    /// on the vault first (drop the engine). Where a platform keystore holds a key of
+    /// the profile, destroy it too (the app's part).
     ///
     /// # Errors
     /// I/O errors; whatever was done stays done.
@@ -591,7 +876,8 @@ impl Vault {
         use std::io::Write;
         let header_path = dir.join(HEADER_FILE);
         if let Ok(metadata) = std::fs::metadata(&header_path) {
-            let mut noise = vec![0u8; usize::try_from(metadata.len()).unwrap_or(HEADER_LEN).max(HEADER_LEN)];
+            let len = usize::try_from(metadata.len()).unwrap_or(0).max(header_len(PAYLOAD_LEN));
+            let mut noise = vec![0u8; len];
             OsRng.fill_bytes(&mut noise);
             let mut file = std::fs::OpenOptions::new().write(true).open(&header_path)?;
             file.write_all(&noise)?;
@@ -626,10 +912,16 @@ impl Vault {
         dir.join(HEADER_FILE).exists()
     }
 
-    fn open_with_data_key(dir: &Path, data_key: &[u8; 32]) -> Result<Self> {
-        let keys = VaultKeys::expand(data_key)?;
+    fn open_with_keys(dir: &Path, keys: VaultKeys, tree: u8) -> Result<Self> {
         let db = sled::Config::new().path(dir.join(STORE_DIR)).mode(sled::Mode::HighThroughput).open()?;
-        Ok(Self { dir: dir.to_path_buf(), db, keys, overlay: Mutex::new(BTreeMap::new()) })
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            tree: open_tree(&db, tree)?,
+            db,
+            tree_id: tree,
+            keys: std::sync::RwLock::new(keys),
+            overlay: Mutex::new(BTreeMap::new()),
+        })
     }
 
     /// The profile directory.
@@ -638,11 +930,11 @@ impl Vault {
     }
 
     fn slot(&self, namespace: &str, key: &[u8]) -> Vec<u8> {
-        self.keys.mac(&[b"slot", namespace.as_bytes(), key]).to_vec()
+        self.keys().mac(&[b"slot", namespace.as_bytes(), key]).to_vec()
     }
 
     fn ordered_prefix(&self, namespace: &str) -> [u8; ORDERED_TAG_LEN] {
-        let mac = self.keys.mac(&[b"ordered", namespace.as_bytes()]);
+        let mac = self.keys().mac(&[b"ordered", namespace.as_bytes()]);
         let mut prefix = [0u8; ORDERED_TAG_LEN];
         prefix.copy_from_slice(&mac[..ORDERED_TAG_LEN]);
         prefix
@@ -659,7 +951,7 @@ impl Vault {
         OsRng.fill_bytes(&mut nonce);
         let aad = [VALUE_AAD_LABEL, db_key].concat();
         let ciphertext = self
-            .keys
+            .keys()
             .cipher()
             .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad })
             .map_err(|_| CoreError::Store("sealing failed".into()))?;
@@ -675,7 +967,7 @@ impl Vault {
         }
         let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
         let aad = [VALUE_AAD_LABEL, db_key].concat();
-        self.keys
+        self.keys()
             .cipher()
             .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: &aad })
             .map(Zeroizing::new)
@@ -701,7 +993,7 @@ impl Vault {
         let sealed = match self.overlay().get(db_key) {
             Some(Some(sealed)) => Some(sealed.clone()),
             Some(None) => None,
-            None => self.db.get(db_key)?.map(|v| v.to_vec()),
+            None => self.tree.get(db_key)?.map(|v| v.to_vec()),
         };
         sealed.map(|sealed| self.open_sealed(db_key, &sealed)).transpose()
     }
@@ -777,7 +1069,7 @@ impl Vault {
         }
         // Read enough from disk to fill `limit` after overlay deletions.
         let deletions = merged.values().filter(|v| v.is_none()).count();
-        for item in self.db.range(start..).take(limit.saturating_add(deletions)) {
+        for item in self.tree.range(start..).take(limit.saturating_add(deletions)) {
             let (key, value) = item?;
             if !key.starts_with(&prefix) {
                 break;
@@ -804,7 +1096,7 @@ impl Vault {
     pub fn last_ordered(&self, namespace: &str) -> Result<Option<u64>> {
         let prefix = self.ordered_prefix(namespace);
         let mut last = None;
-        if let Some(item) = self.db.scan_prefix(prefix).next_back() {
+        if let Some(item) = self.tree.scan_prefix(prefix).next_back() {
             let (key, _) = item?;
             let index_bytes: [u8; 8] =
                 key[ORDERED_TAG_LEN..].try_into().map_err(|_| CoreError::CorruptProfile("ordered key"))?;
@@ -840,8 +1132,8 @@ impl Vault {
                 None => batch.remove(key.as_slice()),
             }
         }
-        self.db.apply_batch(batch)?;
-        self.db.flush()?;
+        self.tree.apply_batch(batch)?;
+        self.tree.flush()?;
         overlay.clear();
         Ok(())
     }
@@ -851,23 +1143,62 @@ impl Vault {
         self.overlay().clear();
     }
 
-    /// Changes what opens the profile; the data key, and so the store, stay the same.
+    /// Changes what opens the profile, and replaces the value key: every value is
+    /// sealed again under a new one, so that an old copy of the header (flash keeps
+    /// old blocks) with the old passphrase opens nothing stored now. Crash-safe: the
+    /// header first holds both value keys, then the store is sealed again in one
+    /// batch, then the header holds the new key alone; an interruption is finished at
+    /// the next opening. A duress decoy stays (a release-0.1 duress passphrase does
+    /// not: set it again). Pending writes are committed first.
     ///
     /// # Errors
     /// [`CoreError::WrongPassphrase`] if `current` does not open it;
-    /// [`CoreError::Invalid`] if `new` is a passphrase shorter than
-    /// [`Passphrase::MIN_CHARS`].
-    pub fn change_unlock(dir: &Path, current: &Unlock, new: &Unlock, params: KdfParams) -> Result<()> {
+    /// [`CoreError::Invalid`] if `new` is a passphrase that may not protect a profile.
+    pub fn change_unlock(&self, current: &Unlock, new: &Unlock) -> Result<()> {
         new.check_new()?;
-        let mut header = Self::read_header(dir)?;
-        let Opening::DataKey(data_key) = header.open(current)? else {
-            return Err(CoreError::WrongPassphrase);
-        };
-        // The duress slot stays as it is; the salt too, so both slots still share it.
-        let salt = header.slots[0].salt;
-        header.slots[0] = Slot::wrap(0, new, params, salt, &data_key_payload(&data_key))?;
-        write_atomically(&dir.join(HEADER_FILE), &header.to_bytes())
+        self.check_unlock(current)?;
+        self.commit()?;
+        let header = Self::read_header(&self.dir)?;
+        let old = Zeroizing::new(self.keys().value_key);
+        let mut next = self.keys().copy();
+        OsRng.fill_bytes(&mut next.value_key);
+        let rotating = header.with_slot(0, new, &keys_payload(&next, self.tree_id, Some(&old)))?;
+        write_atomically(&self.dir.join(HEADER_FILE), &rotating.to_bytes())?;
+        *self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner) = next;
+        self.reseal(&old)?;
+        let done = rotating.with_slot(0, new, &keys_payload(&self.keys(), self.tree_id, None))?;
+        write_atomically(&self.dir.join(HEADER_FILE), &done.to_bytes())
     }
+
+    /// Seals every value of the profile again under the current value key; values
+    /// still sealed under `old` are opened with it. One batch, flushed.
+    fn reseal(&self, old: &[u8; 32]) -> Result<()> {
+        let old = VaultKeys { value_key: *old, index_key: self.keys().index_key };
+        let mut batch = sled::Batch::default();
+        for item in self.tree.iter() {
+            let (key, sealed) = item?;
+            let plaintext = match self.open_sealed(&key, &sealed) {
+                Ok(plaintext) => plaintext,
+                Err(_) => open_with(&old, &key, &sealed)?,
+            };
+            batch.insert(key.as_ref(), self.seal(&key, &plaintext)?);
+        }
+        self.tree.apply_batch(batch)?;
+        self.tree.flush()?;
+        Ok(())
+    }
+}
+
+fn open_with(keys: &VaultKeys, db_key: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+    if sealed.len() < NONCE_LEN + TAG_LEN {
+        return Err(CoreError::StoreTampered);
+    }
+    let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+    let aad = [VALUE_AAD_LABEL, db_key].concat();
+    keys.cipher()
+        .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: &aad })
+        .map(Zeroizing::new)
+        .map_err(|_| CoreError::StoreTampered)
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -933,60 +1264,168 @@ mod tests {
         assert!(matches!(&refused, CoreError::Invalid(_)), "{refused:?}");
         assert!(!refused.to_string().contains(short));
         assert!(!Vault::exists(&profile), "nothing was created");
-        // Eight characters, counted as characters rather than bytes.
-        let vault = Vault::create(&profile, &passphrase("huit été"), fast()).unwrap();
+        // Enough characters (counted as characters, not bytes), and strong enough.
+        let vault = Vault::create(&profile, &passphrase("dix mots été hiver"), fast()).unwrap();
+        assert!(matches!(
+            vault.change_unlock(&passphrase("dix mots été hiver"), &passphrase(short)),
+            Err(CoreError::Invalid(_))
+        ));
+        assert!(matches!(
+            vault.make_decoy(&passphrase("dix mots été hiver"), &Passphrase::new(short)),
+            Err(CoreError::Invalid(_))
+        ));
         drop(vault);
-        assert!(matches!(
-            Vault::change_unlock(&profile, &passphrase("huit été"), &passphrase(short), fast()),
-            Err(CoreError::Invalid(_))
-        ));
-        assert!(matches!(
-            Vault::set_duress(&profile, &passphrase("huit été"), &Passphrase::new(short), "Bob"),
-            Err(CoreError::Invalid(_))
-        ));
-        assert!(Vault::open(&profile, &passphrase("huit été")).is_ok(), "the passphrase is unchanged");
+        assert!(Vault::open(&profile, &passphrase("dix mots été hiver")).is_ok(), "the passphrase is unchanged");
     }
 
     #[test]
-    fn a_duress_passphrase_destroys_the_profile_and_opens_an_empty_one() {
+    fn a_duress_passphrase_opens_the_decoy_made_beforehand_and_destroys_the_profile() {
         let dir = tempfile::tempdir().unwrap();
         let profile = dir.path().join("profile");
+        let duress = Passphrase::new("duress horse");
         let plain_header_len;
         {
             let vault = Vault::create(&profile, &passphrase("correct horse"), fast()).unwrap();
             vault.put("ns", b"key", b"the real data").unwrap();
             vault.commit().unwrap();
             plain_header_len = std::fs::read(profile.join(HEADER_FILE)).unwrap().len();
+            assert!(matches!(vault.make_decoy(&passphrase("wrong horse"), &duress), Err(CoreError::WrongPassphrase)));
+            assert!(vault.make_decoy(&passphrase("correct horse"), &Passphrase::new("correct horse")).is_err());
+            let decoy = vault.make_decoy(&passphrase("correct horse"), &duress).unwrap();
+            decoy.put("ns", b"key", b"the decoy's own data").unwrap();
+            decoy.commit().unwrap();
+            // Each profile reads only its own values.
+            assert_eq!(vault.get("ns", b"key").unwrap().unwrap().as_slice(), b"the real data");
+            assert_eq!(std::fs::read(profile.join(HEADER_FILE)).unwrap().len(), plain_header_len, "same shape");
+            // Changing the passphrase keeps the decoy.
+            vault.change_unlock(&passphrase("correct horse"), &passphrase("new horse on the hill")).unwrap();
         }
-        let duress = Passphrase::new("duress horse");
-        assert!(matches!(
-            Vault::set_duress(&profile, &passphrase("wrong"), &duress, "Bob"),
-            Err(CoreError::WrongPassphrase)
-        ));
-        assert!(
-            Vault::set_duress(&profile, &passphrase("correct horse"), &Passphrase::new("correct horse"), "Bob")
-                .is_err()
-        );
-        assert!(Vault::set_duress(&profile, &passphrase("correct horse"), &duress, &"x".repeat(200)).is_err());
-        Vault::set_duress(&profile, &passphrase("correct horse"), &duress, "Bob").unwrap();
-        assert_eq!(std::fs::read(profile.join(HEADER_FILE)).unwrap().len(), plain_header_len, "same shape");
-        // Changing the passphrase keeps the duress passphrase.
-        Vault::change_unlock(&profile, &passphrase("correct horse"), &passphrase("new horse"), fast()).unwrap();
         assert_eq!(
-            Vault::open(&profile, &passphrase("new horse")).unwrap().get("ns", b"key").unwrap().unwrap().as_slice(),
+            Vault::open(&profile, &passphrase("new horse on the hill"))
+                .unwrap()
+                .get("ns", b"key")
+                .unwrap()
+                .unwrap()
+                .as_slice(),
             b"the real data"
         );
-
         match Vault::open_or_duress(&profile, &Unlock::Passphrase(duress.clone())).unwrap() {
-            Opened::Duress { vault, decoy_name } => {
-                assert_eq!(decoy_name, "Bob");
-                assert!(vault.get("ns", b"key").unwrap().is_none(), "an empty profile");
+            Opened::Duress { vault } => {
+                assert_eq!(vault.get("ns", b"key").unwrap().unwrap().as_slice(), b"the decoy's own data");
+                assert_eq!(vault.tree.len(), 1, "only the decoy's values are left");
+                assert!(vault.db.is_empty(), "the real profile's values are deleted");
             }
-            Opened::Profile(_) => panic!("the duress passphrase opened the real profile"),
+            _ => panic!("the duress passphrase did not open the decoy"),
         }
-        // The real profile is gone; the duress passphrase now opens the empty one.
-        assert!(matches!(Vault::open(&profile, &passphrase("new horse")), Err(CoreError::WrongPassphrase)));
+        // The real profile is gone; the duress passphrase now opens the decoy as a
+        // profile.
+        assert!(matches!(Vault::open(&profile, &passphrase("new horse on the hill")), Err(CoreError::WrongPassphrase)));
         assert!(matches!(Vault::open_or_duress(&profile, &Unlock::Passphrase(duress)).unwrap(), Opened::Profile(_)));
+    }
+
+    #[test]
+    fn a_duress_opening_interrupted_anywhere_leaves_the_decoy_that_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let profile = dir.path().join("profile");
+        let duress = Unlock::Passphrase(Passphrase::new("duress horse"));
+        {
+            let vault = Vault::create(&profile, &passphrase("correct horse"), fast()).unwrap();
+            vault.put("ns", b"key", b"the real data").unwrap();
+            vault.commit().unwrap();
+            let decoy = vault.make_decoy(&passphrase("correct horse"), &Passphrase::new("duress horse")).unwrap();
+            decoy.put("ns", b"key", b"decoy").unwrap();
+            decoy.commit().unwrap();
+        }
+        // Killed right after the first step: the header already opens only the decoy,
+        // the real profile's values are still on disk.
+        let header = Vault::read_header(&profile).unwrap();
+        let (index, Opening::Keys { keys, tree, .. }) = header.open(&duress).unwrap() else { panic!() };
+        assert_eq!(index, 1);
+        let mut first_step = header.with_slot(0, &duress, &after_duress_payload(&keys, tree)).unwrap();
+        let (params, salt) = (first_step.slots[0].params, first_step.slots[0].salt);
+        first_step.slots[1] = Slot::random(params, salt);
+        write_atomically(&profile.join(HEADER_FILE), &first_step.to_bytes()).unwrap();
+        assert!(matches!(Vault::open(&profile, &passphrase("correct horse")), Err(CoreError::WrongPassphrase)));
+        // The next opening with the duress passphrase opens the decoy and finishes.
+        let vault = Vault::open(&profile, &duress).unwrap();
+        assert_eq!(vault.get("ns", b"key").unwrap().unwrap().as_slice(), b"decoy");
+        assert!(vault.db.is_empty(), "the real profile's values are deleted");
+    }
+
+    #[test]
+    fn a_passphrase_change_replaces_the_key_that_seals_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let profile = dir.path().join("profile");
+        let vault = Vault::create(&profile, &passphrase("old passphrase"), fast()).unwrap();
+        vault.put("ns", b"k", b"written before").unwrap();
+        vault.commit().unwrap();
+        // What flash may keep: the old header.
+        let old_header = std::fs::read(profile.join(HEADER_FILE)).unwrap();
+        vault.change_unlock(&passphrase("old passphrase"), &passphrase("new passphrase")).unwrap();
+        vault.put("ns", b"later", b"written after").unwrap();
+        vault.commit().unwrap();
+        drop(vault);
+        let current_header = std::fs::read(profile.join(HEADER_FILE)).unwrap();
+        // The old header and the old passphrase open the old header, but nothing
+        // stored now.
+        std::fs::write(profile.join(HEADER_FILE), &old_header).unwrap();
+        let stale = Vault::open(&profile, &passphrase("old passphrase")).unwrap();
+        assert!(matches!(stale.get("ns", b"k"), Err(CoreError::StoreTampered)));
+        assert!(matches!(stale.get("ns", b"later"), Err(CoreError::StoreTampered)));
+        drop(stale);
+        std::fs::write(profile.join(HEADER_FILE), &current_header).unwrap();
+        let vault = Vault::open(&profile, &passphrase("new passphrase")).unwrap();
+        assert_eq!(vault.get("ns", b"k").unwrap().unwrap().as_slice(), b"written before");
+        assert_eq!(vault.get("ns", b"later").unwrap().unwrap().as_slice(), b"written after");
+    }
+
+    #[test]
+    fn a_passphrase_change_interrupted_after_the_header_is_finished_at_the_next_opening() {
+        let dir = tempfile::tempdir().unwrap();
+        let profile = dir.path().join("profile");
+        {
+            let vault = Vault::create(&profile, &passphrase("old passphrase"), fast()).unwrap();
+            vault.put("ns", b"k", b"kept").unwrap();
+            vault.commit().unwrap();
+            // Killed after the first header write: both keys in the header, the store
+            // still sealed under the old one.
+            let header = Vault::read_header(&profile).unwrap();
+            let old = vault.keys().value_key;
+            let mut next = vault.keys().copy();
+            OsRng.fill_bytes(&mut next.value_key);
+            let rotating =
+                header.with_slot(0, &passphrase("new passphrase"), &keys_payload(&next, 0, Some(&old))).unwrap();
+            write_atomically(&profile.join(HEADER_FILE), &rotating.to_bytes()).unwrap();
+        }
+        let vault = Vault::open(&profile, &passphrase("new passphrase")).unwrap();
+        assert_eq!(vault.get("ns", b"k").unwrap().unwrap().as_slice(), b"kept");
+        drop(vault);
+        let header = Vault::read_header(&profile).unwrap();
+        let (_, Opening::Keys { replacing, .. }) = header.open(&passphrase("new passphrase")).unwrap() else {
+            panic!()
+        };
+        assert!(replacing.is_none(), "the change was finished");
+    }
+
+    #[test]
+    fn a_profile_under_passphrase_and_keystore_needs_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = StorageKey::generate();
+        let both = Unlock::PassphraseAndKeystore(Passphrase::new("plain passphrase"), key.clone());
+        {
+            let vault = Vault::create(dir.path(), &both, fast()).unwrap();
+            vault.put("ns", b"k", b"v").unwrap();
+            vault.commit().unwrap();
+        }
+        for wrong in [
+            passphrase("plain passphrase"),
+            Unlock::Keystore(key.clone()),
+            Unlock::PassphraseAndKeystore(Passphrase::new("plain passphrase"), StorageKey::generate()),
+            Unlock::PassphraseAndKeystore(Passphrase::new("other passphrase"), key.clone()),
+        ] {
+            assert!(matches!(Vault::open(dir.path(), &wrong), Err(CoreError::WrongPassphrase)));
+        }
+        assert_eq!(Vault::open(dir.path(), &both).unwrap().get("ns", b"k").unwrap().unwrap().as_slice(), b"v");
     }
 
     #[test]
@@ -1084,15 +1523,30 @@ mod tests {
             let vault = Vault::create(dir.path(), &passphrase("old passphrase"), fast()).unwrap();
             vault.put("ns", b"k", b"v").unwrap();
             vault.commit().unwrap();
+            assert!(matches!(
+                vault.change_unlock(&passphrase("bad passphrase"), &passphrase("new passphrase")),
+                Err(CoreError::WrongPassphrase)
+            ));
+            vault.change_unlock(&passphrase("old passphrase"), &passphrase("new passphrase")).unwrap();
         }
-        assert!(matches!(
-            Vault::change_unlock(dir.path(), &passphrase("bad passphrase"), &passphrase("new passphrase"), fast()),
-            Err(CoreError::WrongPassphrase)
-        ));
-        Vault::change_unlock(dir.path(), &passphrase("old passphrase"), &passphrase("new passphrase"), fast()).unwrap();
         assert!(matches!(Vault::open(dir.path(), &passphrase("old passphrase")), Err(CoreError::WrongPassphrase)));
         let vault = Vault::open(dir.path(), &passphrase("new passphrase")).unwrap();
         assert_eq!(vault.get("ns", b"k").unwrap().unwrap().as_slice(), b"v");
+    }
+
+    #[test]
+    fn the_index_key_is_hmac_sha256() {
+        // The slot names are the same as release 0.1's (the `hmac` crate's): a profile
+        // written then finds its values.
+        use hmac::{Hmac, Mac};
+        let keys = VaultKeys { value_key: [1; 32], index_key: [2; 32] };
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&keys.index_key).unwrap();
+        for part in [b"slot".as_slice(), b"ns", b"key"] {
+            mac.update(&(part.len() as u64).to_be_bytes());
+            mac.update(part);
+        }
+        let expected: [u8; 32] = mac.finalize().into_bytes().into();
+        assert_eq!(keys.mac(&[b"slot", b"ns", b"key"]), expected);
     }
 
     #[test]
@@ -1112,5 +1566,33 @@ mod tests {
         assert!(matches!(Vault::open(dir.path(), &passphrase("plain passphrase")), Err(CoreError::CorruptProfile(_))));
         let empty = tempfile::tempdir().unwrap();
         assert!(matches!(Vault::open(empty.path(), &passphrase("plain passphrase")), Err(CoreError::NoProfile(_))));
+    }
+}
+
+#[cfg(test)]
+mod strength {
+    use super::*;
+
+    #[test]
+    fn weak_passphrases_protect_no_new_profile_and_the_suggestion_is_strong() {
+        for weak in ["password123", "qwertyuiop", "aaaaaaaaaaaa", "iloveyou2026", "Summer2026!"] {
+            assert!(Passphrase::new(weak).check_new().is_err(), "{weak}");
+        }
+        for strong in [
+            "correct horse battery staple",
+            "Alice walks the long way home at dusk",
+            "a passphrase for the CLI test",
+            "nothing to see here",
+            "demo passphrase, not for real use",
+            "open sesame, they are watching",
+            "I have nothing to hide",
+        ] {
+            assert!(Passphrase::new(strong).check_new().is_ok(), "{strong}");
+        }
+        for _ in 0..20 {
+            let suggested = Passphrase::suggest();
+            assert_eq!(suggested.split(' ').count(), 6);
+            assert!(Passphrase::new(suggested.as_str()).check_new().is_ok(), "{}", suggested.as_str());
+        }
     }
 }

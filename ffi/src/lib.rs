@@ -40,7 +40,7 @@ mod types;
 
 pub use error::{HuisClosError, Result};
 pub use events::{Keystore, ProfileEvent, ProfileListener};
-pub use profile::{Profile, profile_exists};
+pub use profile::{Profile, profile_exists, wipe_profile};
 pub use types::{
     Contact, Device, Direction, FeedItem, FileVersion, JoinRequest, LibraryNode, Me, Member, NodeKind,
     NotificationKind, Policy, Reaction, Role, Space, SyncOutcome, Transport, Verification,

@@ -203,6 +203,7 @@ impl MachineCell for SharedEngine {
 enum NewSecret {
     Passphrase(Passphrase),
     Keystore(Arc<dyn Keystore>),
+    Both(Passphrase, Arc<dyn Keystore>),
 }
 
 /// One person's profile on this device.
@@ -256,8 +257,14 @@ impl Profile {
             NewSecret::Passphrase(passphrase) => (Unlock::Passphrase(passphrase), None),
             NewSecret::Keystore(keystore) => {
                 let key = StorageKey::generate();
-                keystore.store_key(dir.to_owned(), key.expose_secret().to_vec())?;
+                keystore.store_key(dir.to_owned(), Zeroizing::new(key.expose_secret().to_vec()).to_vec())?;
                 (Unlock::Keystore(key), Some(keystore))
+            }
+            NewSecret::Both(passphrase, keystore) => {
+                passphrase.check_new()?;
+                let key = StorageKey::generate();
+                keystore.store_key(dir.to_owned(), Zeroizing::new(key.expose_secret().to_vec()).to_vec())?;
+                (Unlock::PassphraseAndKeystore(passphrase, key), Some(keystore))
             }
         };
         let vault = Arc::new(Vault::create(&path, &unlock, KdfParams::DEFAULT)?);
@@ -301,6 +308,31 @@ impl Profile {
     #[uniffi::constructor]
     pub fn create_with_keystore(dir: String, name: String, keystore: Arc<dyn Keystore>) -> Result<Arc<Self>> {
         Self::create(&dir, &name, None, NewSecret::Keystore(keystore))
+    }
+
+    /// Creates a new profile in `dir` sealed under a key that needs both `passphrase`
+    /// and a random key the platform keystore keeps under the name `dir`: the panic
+    /// wipe destroys the keystore's key, and a copy of the disk opens with neither
+    /// alone.
+    #[uniffi::constructor]
+    pub fn create_with_passphrase_and_keystore(
+        dir: String,
+        name: String,
+        passphrase: String,
+        keystore: Arc<dyn Keystore>,
+    ) -> Result<Arc<Self>> {
+        Self::create(&dir, &name, None, NewSecret::Both(Passphrase::new(passphrase), keystore))
+    }
+
+    /// Opens a profile made by `create_with_passphrase_and_keystore`.
+    #[uniffi::constructor]
+    pub fn open_with_passphrase_and_keystore(
+        dir: String,
+        passphrase: String,
+        keystore: Arc<dyn Keystore>,
+    ) -> Result<Arc<Self>> {
+        let key = Self::keystore_key(keystore.as_ref(), &dir)?;
+        Self::open(&dir, &Unlock::PassphraseAndKeystore(Passphrase::new(passphrase), key), Some(keystore))
     }
 
     /// Restores an identity from its 24 recovery words into a new profile in `dir`,
@@ -357,6 +389,7 @@ impl Profile {
                 identity: hex::encode(engine.identity().as_bytes()),
                 device: engine.device_id().to_string(),
                 account: engine.account().map(|a| a.to_string()),
+                holds_identity_key: engine.holds_identity_key(),
             })
         })
     }
@@ -427,11 +460,50 @@ impl Profile {
     }
 
     /// Sets the duress passphrase (passphrase profiles only): opening with it later
-    /// destroys the profile and shows an empty one under the same name.
-    pub fn set_duress_passphrase(&self, current: String, duress: String) -> Result<()> {
+    /// destroys this profile and opens a decoy made now — named `decoy_name` (this
+    /// person's name if none), with its own relay account when `invitation` is given
+    /// (the decoy opens it now, so that it has an age of its own).
+    pub async fn set_duress_passphrase(
+        &self,
+        current: String,
+        duress: String,
+        decoy_name: Option<String>,
+        invitation: Option<String>,
+    ) -> Result<()> {
         let current = Unlock::Passphrase(Passphrase::new(current));
         let duress = Passphrase::new(duress);
-        self.inner.with(|engine| engine.set_duress_passphrase(&current, &duress))
+        let invitation = invitation.as_deref().map(Invitation::from_text).transpose().map_err(CoreError::from)?;
+        let mut decoy = self.inner.with(|engine| {
+            let name = match &decoy_name {
+                Some(name) => DisplayName::new(name.clone())?,
+                None => engine.name().clone(),
+            };
+            engine.set_duress_passphrase(&current, &duress, &name, invitation.as_ref())
+        })?;
+        if invitation.is_none() {
+            return Ok(());
+        }
+        runtime()?
+            .spawn(async move {
+                let endpoint =
+                    decoy.relay().cloned().ok_or(CoreError::NotFound("no relay yet: join one with an invitation"))?;
+                let addresses = endpoint.resolve()?;
+                let connection = Connection::open(&mut decoy, &addresses, endpoint.spki_pin()).await?;
+                let outcome = connection.sync_until_quiet(&mut decoy, SYNC_QUIET).await;
+                connection.close(&mut decoy);
+                Ok::<(), HuisClosError>(outcome?)
+            })
+            .await
+            .map_err(|error| HuisClosError::Internal { reason: format!("the decoy's task failed: {error}") })?
+    }
+
+    /// Changes the passphrase, and replaces the key that seals the profile's store, so
+    /// that an old copy of its header and the old passphrase open nothing stored from
+    /// now on.
+    pub fn change_passphrase(&self, current: String, new: String) -> Result<()> {
+        let current = Unlock::Passphrase(Passphrase::new(current));
+        let new = Unlock::Passphrase(Passphrase::new(new));
+        self.inner.with(|engine| engine.change_unlock(&current, &new))
     }
 
     /// The 24 recovery words of this person's identity, to be written on paper and kept
@@ -762,6 +834,45 @@ impl Profile {
         self.inner.act(|engine| engine.revoke_device(&device))
     }
 
+    /// The six digits to compare with those the new device shows, for its link
+    /// request (text), before approving it.
+    pub fn link_confirmation_code(&self, request: String) -> Result<String> {
+        let request = LinkRequest::from_text(&request)?;
+        self.inner.with(|engine| engine.link_confirmation_code(&request))
+    }
+
+    /// When the device that held the identity key is lost or seized: from the 24
+    /// recovery words, this device becomes the holder and replaces the key at once
+    /// (contacts see the change, signed by the old key), revoking the `lost` devices
+    /// (hex ids). Show the new recovery words afterwards.
+    pub fn restore_identity_key(&self, words: String, lost: Vec<String>) -> Result<()> {
+        let words = RecoveryWords::parse(&Zeroizing::new(words))?;
+        let lost = lost.iter().map(|d| types::device_id(d)).collect::<Result<Vec<_>>>()?;
+        self.inner.act(|engine| engine.restore_identity_key(&words, &lost))
+    }
+
+    /// Whether new devices of members need a space manager's approval in `space`.
+    pub fn set_device_approval(&self, space: String, on: bool) -> Result<()> {
+        let space = types::space_id(&space)?;
+        self.inner.act(|engine| engine.set_device_approval(&space, on))
+    }
+
+    /// Members' new devices waiting for a space manager's approval in `space`.
+    pub fn pending_devices(&self, space: String) -> Result<Vec<Device>> {
+        let space = types::space_id(&space)?;
+        self.inner.with(|engine| {
+            let this = engine.device_id();
+            Ok(engine.pending_devices(&space)?.iter().map(|c| Device::from_certificate(c, &this)).collect())
+        })
+    }
+
+    /// Adds a member's pending device to `space` (a space manager's approval).
+    pub fn approve_device(&self, space: String, device: String) -> Result<()> {
+        let space = types::space_id(&space)?;
+        let device = types::device_id(&device)?;
+        self.inner.act(|engine| engine.approve_device(&space, &device))
+    }
+
     /// The people met in spaces.
     pub fn contacts(&self) -> Result<Vec<Contact>> {
         self.inner.with(|engine| Ok(engine.contacts().into_iter().map(Contact::from).collect()))
@@ -808,4 +919,17 @@ impl Profile {
 #[uniffi::export]
 pub fn profile_exists(dir: String) -> bool {
     Vault::exists(Path::new(&dir))
+}
+
+/// The panic wipe of a profile that is locked (or was never opened in this run): no
+/// passphrase is needed. The profile's header is overwritten and everything in `dir`
+/// removed; the keystore, if given, forgets its key. An open `Profile` of the same
+/// directory must be locked first.
+#[uniffi::export]
+pub fn wipe_profile(dir: String, keystore: Option<Arc<dyn Keystore>>) -> Result<()> {
+    let wiped = Vault::wipe(Path::new(&dir));
+    if let Some(keystore) = keystore {
+        keystore.delete_key(dir)?;
+    }
+    Ok(wiped?)
 }

@@ -120,6 +120,10 @@ pub struct Me {
     pub device: String,
     /// The relay account, once the invitation was redeemed (hex).
     pub account: Option<String>,
+    /// Whether this device holds the identity key (it created the identity, or was
+    /// restored from the recovery words): only such a device links and revokes
+    /// devices and shows the recovery words.
+    pub holds_identity_key: bool,
 }
 
 /// A space as listed.

@@ -167,7 +167,7 @@ impl Person {
     fn vault(name: &str) -> (tempfile::TempDir, std::sync::Arc<huisclos_core::vault::Vault>) {
         use huisclos_core::vault::{KdfParams, Passphrase, Unlock, Vault};
         let dir = tempfile::tempdir().unwrap();
-        let unlock = Unlock::Passphrase(Passphrase::new(format!("{name}'s passphrase")));
+        let unlock = Unlock::Passphrase(Passphrase::new(format!("{name} keeps the keys under the old bridge")));
         let params = KdfParams::new(KdfParams::MIN_MEMORY_KIB, 1, 1).unwrap();
         let vault = std::sync::Arc::new(Vault::create(dir.path(), &unlock, params).unwrap());
         (dir, vault)

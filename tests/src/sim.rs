@@ -91,6 +91,22 @@ impl SimRelay {
         self.relay.store().claim_key_packages(&[device]).unwrap().remove(0).expect("the device has key packages")
     }
 
+    /// Connects `engine` (one that no [`SimDevice`] holds, such as a duress decoy) on
+    /// a fresh connection, drives it until it has nothing left to send at `now`, and
+    /// disconnects it.
+    pub async fn drive_engine(&self, engine: &mut Engine, now: Now) {
+        let link = self.connect();
+        engine.connected(link.exporter.clone(), now);
+        for _ in 0..MAX_STEPS {
+            let Some((id, body)) = engine.poll_request(now) else { break };
+            let answer = self.answer(&link, id, body).await;
+            engine.handle_response(id, answer, now);
+        }
+        while engine.poll_event().is_some() {}
+        engine.disconnected();
+        self.disconnect(&link);
+    }
+
     /// Every content record the store holds for `group`, in order: what a compromised
     /// relay (or anyone who copied its database) has of a space.
     pub fn content_records(

@@ -748,18 +748,31 @@ async fn a_panic_wipe_leaves_nothing_and_a_duress_passphrase_opens_an_empty_prof
     let unlock = Unlock::Passphrase(Passphrase::new(alice.passphrase()));
     assert!(matches!(Vault::open(&alice_dir, &unlock), Err(CoreError::NoProfile(_))));
 
-    // Bob set a duress passphrase; forced to open his phone, he gives it.
+    // Bob set a duress passphrase, with a decoy of his name and its own account, made
+    // then; weeks later, forced to open his phone, he gives it.
     let secrets = bob.engine().secrets_for_tests();
     let identity = bob.engine().identity();
     let own = Unlock::Passphrase(Passphrase::new(bob.passphrase()));
-    bob.engine().set_duress_passphrase(&own, &Passphrase::new("I have nothing to hide")).unwrap();
+    let invitation = relay.invitation().await;
+    let name = bob.engine().name().clone();
+    let set_at = bob.clock();
+    let mut decoy = bob
+        .engine()
+        .set_duress_passphrase(&own, &Passphrase::new("I have nothing to hide"), &name, Some(&invitation))
+        .unwrap();
+    relay.drive_engine(&mut decoy, set_at).await;
+    let decoy_account = decoy.account().expect("the decoy opened its own account when it was made");
+    drop(decoy);
     bob.disconnect(&relay);
     bob.close();
     bob.open_with("I have nothing to hide");
     let decoy = bob.engine();
     assert_eq!(decoy.name().as_str(), "Bob", "it looks like his profile");
-    assert!(decoy.spaces().is_empty() && decoy.account().is_none() && decoy.contacts().is_empty());
+    assert_eq!(decoy.account(), Some(decoy_account), "with an account of its own");
+    assert!(decoy.spaces().is_empty() && decoy.contacts().is_empty());
     assert_ne!(decoy.identity(), identity);
+    let since = decoy.devices()[0].body.created_at.get();
+    assert!(since <= set_at, "its age is its own: made when the duress passphrase was set");
     // Nothing of the real profile remains on disk, and its passphrase opens nothing.
     for (path, bytes) in files(bob.profile_dir()) {
         assert!(!contains(&bytes, b"Names of the witnesses"), "{}", path.display());

@@ -704,5 +704,56 @@ async fn a_new_device_is_shown_to_everyone_and_waits_for_a_manager_where_the_spa
     settle(&relay, &mut [&mut alice, &mut tablet, &mut bob, &mut mallory, &mut rita]).await;
     assert_eq!(bob_device_count(&rita, &space), 3);
     assert!(added(&rita, tablet_id));
-    assert!(tablet.events.contains(&ClientEvent::Joined(space)), "joined without a prompt: {:?}", tablet.events);
+    let invited = tablet.events.iter().any(|e| matches!(e, ClientEvent::Invited { space: s, .. } if *s == space));
+    assert!(invited, "the approved tablet is in: {:?}", tablet.events);
+}
+
+// ---------------------------------------------------------------------------------
+// 11. Smaller ones.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_last_space_manager_cannot_leave_even_with_a_modified_client() {
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut mallory, mut rita, space) = four(&relay).await;
+    // Alice's own engine refuses; her modified client proposes it anyway.
+    assert!(matches!(alice.engine_mut().leave(&space), Err(huisclos_core::CoreError::Forbidden(_))));
+    let proposal = alice.engine_mut().adversary().leave_proposal(&space).unwrap();
+    deliver(&relay, &mut alice, proposal).await;
+    settle(&relay, &mut [&mut bob, &mut mallory, &mut rita]).await;
+    for device in [&bob, &mallory, &rita] {
+        assert_eq!(member_names(device, &space), ["Alice", "Bob", "Mallory", "Rita"], "{}", device.name);
+        assert!(!stalled(device, &space));
+    }
+    // The space goes on: nothing waits on a proposal nobody takes.
+    bob.engine_mut().post(&space, "Still a manager here").unwrap();
+    settle(&relay, &mut [&mut bob, &mut rita]).await;
+    assert!(texts(&rita, &space).contains(&"Still a manager here".to_owned()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_join_request_is_taken_once() {
+    use huisclos_core::space::Policy;
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut nour = SimDevice::join(&relay, "Nour").await;
+    let space = huisclos_tests::sim::create_space(&mut alice, "Open clinic", Policy::OnRequest, HistoryMode::Keep);
+    alice.drive(&relay).await;
+    let card = alice.engine_mut().space_card(&space).unwrap();
+    nour.engine_mut().request_to_join(&card, "Lawyer in Tunis").unwrap();
+    // The relay keeps a copy of Nour's deposit and delivers it again later.
+    let deposit = loop {
+        match nour.hold() {
+            Some(RequestBody::DepositWelcome(deposit)) => break deposit.clone(),
+            Some(_) => assert!(nour.step(&relay).await),
+            None => panic!("no request sent"),
+        }
+    };
+    nour.drive(&relay).await;
+    alice.sync(&relay).await;
+    assert_eq!(alice.engine().join_requests(&space).unwrap().len(), 1);
+    alice.engine_mut().decline_request(&space, &nour.engine().identity()).unwrap();
+    deliver(&relay, &mut nour, deposit.into()).await;
+    alice.sync(&relay).await;
+    assert!(alice.engine().join_requests(&space).unwrap().is_empty(), "a declined request does not come back");
+    assert!(!alice.rejections().is_empty());
 }

@@ -120,3 +120,41 @@ async fn a_confidential_space_from_creation_to_removal() {
     // The all devices agree on the epoch before the forbidden commit.
     assert_eq!(alice.engine.epoch_authenticator(&space).unwrap(), dave.engine.epoch_authenticator(&space).unwrap());
 }
+
+/// A client pins the relay's key from its invitation: a relay with any other key (an
+/// impostor with a certificate any authority would sign, or a relay whose key was
+/// replaced) is refused on both transports before anything is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_with_another_key_than_the_pinned_one_is_refused() {
+    use huisclos_transport::client::{RelayClient, TransportKind};
+    let relay = RelayProcess::start();
+    let mut wrong = relay.pin.0;
+    wrong[0] ^= 1;
+    let wrong = huisclos_transport::tls::SpkiPin(wrong);
+    for (kind, address) in [(TransportKind::Quic, relay.address), (TransportKind::Tcp, relay.tcp_address)] {
+        assert!(RelayClient::connect(kind, address, wrong).await.is_err(), "{kind:?} with a wrong pin");
+        assert!(RelayClient::connect(kind, address, relay.pin).await.is_ok(), "{kind:?} with its pin");
+    }
+    // An engine whose invitation carries another relay's pin never logs in.
+    let invitation = relay.invite();
+    let forged = huisclos_protocol::invitation::Invitation::new(
+        invitation.addresses().to_vec(),
+        wrong.0,
+        invitation.token().clone(),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let unlock = huisclos_core::vault::Unlock::Passphrase(huisclos_core::vault::Passphrase::new(
+        "Nadia keeps the keys under the old bridge",
+    ));
+    let params = huisclos_core::vault::KdfParams::new(huisclos_core::vault::KdfParams::MIN_MEMORY_KIB, 1, 1).unwrap();
+    let vault = std::sync::Arc::new(huisclos_core::vault::Vault::create(dir.path(), &unlock, params).unwrap());
+    let name = huisclos_core::identity::DisplayName::new("Nadia").unwrap();
+    let mut engine = huisclos_core::engine::Engine::create(vault, name).unwrap();
+    engine.join_relay(&forged).unwrap();
+    let endpoint = engine.relay().unwrap().clone();
+    let addresses = endpoint.resolve().unwrap();
+    let opened = huisclos_core::client::Connection::open(&mut engine, &addresses, endpoint.spki_pin()).await;
+    assert!(opened.is_err(), "the engine refuses a relay whose key is not the invitation's");
+    assert!(engine.account().is_none());
+}

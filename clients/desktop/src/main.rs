@@ -249,8 +249,17 @@ enum Command {
     #[command(subcommand)]
     Devices(DevicesCommand),
     /// Sets a duress passphrase: given instead of yours, it destroys this profile and
-    /// opens an empty one under your name (HUISCLOS_DURESS_PASSPHRASE for scripts).
-    Duress,
+    /// opens a decoy profile made now, with its own account when you give it a second
+    /// invitation (HUISCLOS_DURESS_PASSPHRASE for scripts).
+    Duress {
+        /// The decoy's name (yours by default).
+        #[arg(long)]
+        name: Option<String>,
+        /// A relay invitation for the decoy's own account (huisclos1:…), so that it
+        /// looks lived in: an account, its own age.
+        #[arg(long)]
+        invitation: Option<String>,
+    },
     /// Shows your 24 recovery words: with them alone, your identity can be restored on
     /// a new device after every device is lost. Write them on paper; keep them away
     /// from this device.
@@ -615,10 +624,25 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             online::watch(&mut engine).await
         }
         Command::Devices(command) => devices(&dir, offline, command).await,
-        Command::Duress => {
+        Command::Duress { name, invitation } => {
             let (engine, unlock) = profile::open_with_unlock(&dir)?;
+            let invitation = invitation
+                .as_deref()
+                .map(huisclos_protocol::invitation::Invitation::from_text)
+                .transpose()
+                .map_err(|error| CliError::from(Problem::NotAnInvitation { error: &error.to_string() }))?;
+            let name = match name {
+                Some(name) => DisplayName::new(name)?,
+                None => engine.name().clone(),
+            };
             let duress = profile::duress_passphrase()?;
-            engine.set_duress_passphrase(&unlock, &duress)?;
+            let mut decoy = engine.set_duress_passphrase(&unlock, &duress, &name, invitation.as_ref())?;
+            drop(engine);
+            if invitation.is_some() {
+                // The decoy opens its own account now, so that it has one, and an age
+                // of its own, on the day it is shown.
+                online::sync_quietly(&mut decoy, offline).await?;
+            }
             println!("{}", Say::DuressSet);
             Ok(())
         }
@@ -639,7 +663,10 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Command::Wipe { yes } => {
-            let engine = profile::open(&dir)?;
+            // No passphrase: a locked profile is wiped as well.
+            if !huisclos_core::vault::Vault::exists(&dir) {
+                return Err(Problem::NoProfileIn { dir: &dir.display().to_string() }.into());
+            }
             if !yes {
                 print!("{}", Say::WipeConfirm);
                 std::io::stdout().flush()?;
@@ -650,7 +677,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                     return Ok(());
                 }
             }
-            engine.panic_wipe()?;
+            huisclos_core::vault::Vault::wipe(&dir)?;
             println!("{}", Say::Wiped);
             Ok(())
         }
@@ -669,8 +696,9 @@ async fn finish_item(
 
 /// Sends what the command queued, or says it waits.
 async fn finish(engine: &mut Engine, offline: bool) -> Result<(), CliError> {
-    // What the command itself did (its own item, shown at once) is not news.
-    while engine.poll_event().is_some() {}
+    // What the command itself did (its own item, shown at once) is not news; what it
+    // learned about anyone's keys is, always.
+    online::print_security_events(engine);
     let delivered = online::sync(engine, offline).await?;
     if !delivered || engine.outbox_len()? > 0 {
         println!("{}", Say::Queued);

@@ -93,6 +93,12 @@ pub(crate) fn print_events(engine: &mut Engine, content: bool) {
     print_events_to(engine, content, false);
 }
 
+/// Prints only what concerns security among the events waiting (on standard error),
+/// and forgets the rest: for a command's own events, which are not news.
+pub(crate) fn print_security_events(engine: &mut Engine) {
+    print_events_to(engine, false, true);
+}
+
 /// Connects, sends and reads everything, and closes, printing only what concerns
 /// security (on standard error): for commands whose standard output is data.
 pub(crate) async fn sync_quietly(engine: &mut Engine, offline: bool) -> Result<bool, CliError> {
@@ -129,6 +135,8 @@ fn print_events_to(engine: &mut Engine, content: bool, security_only: bool) {
                 event,
                 ClientEvent::SecurityWarning { .. }
                     | ClientEvent::IdentityChanged { .. }
+                    | ClientEvent::IdentityRotated { .. }
+                    | ClientEvent::DeviceAdded { .. }
                     | ClientEvent::Rejected { .. }
             );
             // One line for many changes of the same kind (a library's many operations).

@@ -1,8 +1,11 @@
 //! Where a profile lives, and how it is unlocked.
 //!
-//! The passphrase comes from `HUISCLOS_PASSPHRASE` (for scripts; the variable is read
-//! once and the copy is zeroized), or is asked for on the terminal without echo. It is
-//! never written anywhere and never part of an error message.
+//! The passphrase comes from the file named by `HUISCLOS_PASSPHRASE_FILE` (for
+//! scripts), from `HUISCLOS_PASSPHRASE` (for scripts too, but the process's initial
+//! environment stays readable by the same user in `/proc/<pid>/environ` while it runs,
+//! so prefer the file), or is asked for on the terminal without echo. Every copy the
+//! CLI makes is zeroized; it is never written anywhere and never part of an error
+//! message.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,6 +20,8 @@ use crate::text::{Problem, Prompt};
 
 /// The environment variable a script may hand the passphrase in.
 pub(crate) const PASSPHRASE_VAR: &str = "HUISCLOS_PASSPHRASE";
+/// The environment variable naming a file that holds the passphrase (its first line).
+pub(crate) const PASSPHRASE_FILE_VAR: &str = "HUISCLOS_PASSPHRASE_FILE";
 
 /// The profile directory: `--profile`, `HUISCLOS_PROFILE`, or `~/.huisclos`.
 pub(crate) fn directory(given: Option<PathBuf>) -> Result<PathBuf, CliError> {
@@ -28,6 +33,11 @@ pub(crate) fn directory(given: Option<PathBuf>) -> Result<PathBuf, CliError> {
 }
 
 fn read_passphrase(prompt: &str) -> Result<Zeroizing<String>, CliError> {
+    if let Some(path) = std::env::var_os(PASSPHRASE_FILE_VAR) {
+        let content = Zeroizing::new(std::fs::read(&path)?);
+        let content = std::str::from_utf8(&content).map_err(|_| Problem::NotUtf8 { var: PASSPHRASE_FILE_VAR })?;
+        return Ok(Zeroizing::new(content.lines().next().unwrap_or_default().to_owned()));
+    }
     if let Some(value) = std::env::var_os(PASSPHRASE_VAR) {
         let value = Zeroizing::new(value.into_string().map_err(|_| Problem::NotUtf8 { var: PASSPHRASE_VAR })?);
         return Ok(value);
@@ -39,16 +49,23 @@ fn read_passphrase(prompt: &str) -> Result<Zeroizing<String>, CliError> {
 /// Asks for a new passphrase (twice on a terminal).
 pub(crate) fn new_unlock() -> Result<Unlock, CliError> {
     let first = read_passphrase(Prompt::NewPassphrase.text())?;
-    if std::env::var_os(PASSPHRASE_VAR).is_none() {
+    if std::env::var_os(PASSPHRASE_VAR).is_none() && std::env::var_os(PASSPHRASE_FILE_VAR).is_none() {
         let second = read_passphrase(Prompt::SamePassphrase.text())?;
         if *first != *second {
             return Err(Problem::PassphrasesDiffer.into());
         }
     }
-    if first.chars().count() < 8 {
-        return Err(Problem::PassphraseTooShort.into());
+    let passphrase = Passphrase::new(first.as_str());
+    strong_enough(&passphrase)?;
+    Ok(Unlock::Passphrase(passphrase))
+}
+
+/// The core's rule for a new passphrase, with a strong one suggested when it fails.
+fn strong_enough(passphrase: &Passphrase) -> Result<(), CliError> {
+    if passphrase.check_new().is_err() {
+        return Err(Problem::PassphraseTooWeak { suggestion: &Passphrase::suggest() }.into());
     }
-    Ok(Unlock::Passphrase(Passphrase::new(first.as_str())))
+    Ok(())
 }
 
 /// Creates the vault of a new profile in `dir` (which must not hold one).
@@ -75,8 +92,8 @@ fn unlock_existing(dir: &Path) -> Result<Unlock, CliError> {
     Ok(Unlock::Passphrase(Passphrase::new(passphrase.as_str())))
 }
 
-/// Opens the profile's engine. Its duress passphrase opens a new, empty profile under
-/// the decoy name instead, the real one destroyed, and says nothing about it.
+/// Opens the profile's engine. Its duress passphrase opens the decoy instead, the real
+/// one destroyed, and says nothing about it.
 pub(crate) fn open(dir: &Path) -> Result<Engine, CliError> {
     Ok(open_with_unlock(dir)?.0)
 }
@@ -85,7 +102,8 @@ pub(crate) fn open(dir: &Path) -> Result<Engine, CliError> {
 pub(crate) fn open_with_unlock(dir: &Path) -> Result<(Engine, Unlock), CliError> {
     let unlock = unlock_existing(dir)?;
     let engine = match Vault::open_or_duress(dir, &unlock)? {
-        Opened::Duress { vault, decoy_name } => Engine::create(Arc::new(vault), DisplayName::new(decoy_name)?)?,
+        Opened::Duress { vault } => Engine::load(Arc::new(vault))?,
+        Opened::LegacyDuress { vault, decoy_name } => Engine::create(Arc::new(vault), DisplayName::new(decoy_name)?)?,
         Opened::Profile(vault) => {
             let vault = Arc::new(vault);
             if huisclos_core::linker::Linker::is_pending(&vault)? {
@@ -140,8 +158,7 @@ pub(crate) fn duress_passphrase() -> Result<Passphrase, CliError> {
             first
         }
     };
-    if typed.chars().count() < 8 {
-        return Err(Problem::PassphraseTooShort.into());
-    }
-    Ok(Passphrase::new(typed.as_str()))
+    let passphrase = Passphrase::new(typed.as_str());
+    strong_enough(&passphrase)?;
+    Ok(passphrase)
 }

@@ -93,7 +93,7 @@ impl std::fmt::Display for Say<'_> {
             }
             Say::DuressSet => write!(
                 f,
-                "Duress passphrase set. Given instead of yours, it destroys this profile and opens an empty one."
+                "Duress passphrase set. Given instead of yours, it destroys this profile and opens the decoy made now."
             ),
             Say::WipeConfirm => {
                 write!(f, "This destroys the profile for good: nothing in it can be read again. Type WIPE to go on: ")
@@ -250,7 +250,7 @@ pub(crate) enum Problem<'a> {
     NoPassphrase { var: &'a str },
     NoDuressPassphrase { var: &'a str },
     PassphrasesDiffer,
-    PassphraseTooShort,
+    PassphraseTooWeak { suggestion: &'a str },
     ProfileExists { dir: &'a str },
     NoProfileIn { dir: &'a str },
     WaitsToBeLinked,
@@ -292,7 +292,12 @@ impl std::fmt::Display for Problem<'_> {
             Problem::NoPassphrase { var } => write!(f, "no passphrase: type it on a terminal or set {var}"),
             Problem::NoDuressPassphrase { var } => write!(f, "no duress passphrase: type it or set {var}"),
             Problem::PassphrasesDiffer => write!(f, "the two passphrases differ; nothing was changed"),
-            Problem::PassphraseTooShort => write!(f, "a passphrase has at least 8 characters"),
+            Problem::PassphraseTooWeak { suggestion } => write!(
+                f,
+                "this passphrase is too short or too easy to guess: use at least {} characters, several \
+                 unrelated words. Six random words are strong, for example: {suggestion}",
+                huisclos_core::vault::Passphrase::MIN_CHARS
+            ),
             Problem::ProfileExists { dir } => write!(f, "a profile already exists in {dir}"),
             Problem::NoProfileIn { dir } => write!(f, "no profile in {dir}: create one with huisclos init --name NAME"),
             Problem::WaitsToBeLinked => {

@@ -403,6 +403,21 @@ impl Adversary<'_> {
         Ok(crate::content::AppPayload::Roster(card).to_wire())
     }
 
+    /// A proposal of this device's own removal (leaving), built without the checks
+    /// an honest engine makes, and the request appending it.
+    ///
+    /// # Errors
+    /// MLS errors.
+    pub fn leave_proposal(&mut self, space: &GroupId) -> Result<RequestBody> {
+        let access = self.engine.access(space)?;
+        let engine = &mut *self.engine;
+        let entry = engine.spaces.get_mut(space).ok_or(CoreError::NotFound("space"))?;
+        let proposal =
+            entry.group.leave_group(&engine.provider, &DeviceSigner(&engine.device.mls)).map_err(mls_error)?;
+        let message = MlsMessageBytes::new(proposal.tls_serialize_detached().map_err(mls_error)?)?;
+        Ok(AppendMessage { access, message }.into())
+    }
+
     /// A request submitting `bytes` (anything) as the commit closing the current epoch.
     ///
     /// # Errors

@@ -76,10 +76,21 @@ def test_panic_wipe_and_duress(tmp_path, relay):
     bob, _ = person(tmp_path, relay, "Bob")
     bob_dir = str(tmp_path / "bob")
     bob.create_space("Case 4", "", huisclos.Policy.CONFIDENTIAL, True)
-    bob.set_duress_passphrase(PASSPHRASE, "open sesame, they are watching")
+    # The decoy is made now, with an account of its own at the relay.
+    import asyncio
+
+    asyncio.run(bob.set_duress_passphrase(PASSPHRASE, "open sesame, they are watching", None, relay.invite()))
     bob.lock()
     decoy = huisclos.Profile.open_with_passphrase(bob_dir, "open sesame, they are watching")
-    assert decoy.whoami().name == "Bob" and decoy.spaces() == [] and decoy.whoami().account is None
+    me = decoy.whoami()
+    assert me.name == "Bob" and decoy.spaces() == [] and me.account is not None
     decoy.lock()
     with pytest.raises(huisclos.HuisClosError.WrongPassphrase):
         huisclos.Profile.open_with_passphrase(bob_dir, PASSPHRASE)
+
+    # A locked profile is wiped without its passphrase.
+    carol, _ = person(tmp_path, relay, "Carol")
+    carol_dir = str(tmp_path / "carol")
+    carol.lock()
+    huisclos.wipe_profile(carol_dir, None)
+    assert not huisclos.profile_exists(carol_dir)
