@@ -1404,7 +1404,8 @@ impl Engine {
             }
             crate::contacts::CardSighting::Rotated { previous } => {
                 let name = card.name().map(ToString::to_string).unwrap_or_default();
-                tracing::warn!(space = ?space, %name, "a contact's identity key was replaced");
+                // Names stay out of logs: a log is readable by whoever has the device.
+                tracing::warn!(space = ?space, "a contact's identity key was replaced");
                 self.events.push_back(ClientEvent::IdentityRotated {
                     account: card.account().ok_or(CoreError::Verification("a card without devices"))?,
                     name,
@@ -1449,7 +1450,7 @@ impl Engine {
         let sighting = self.contacts.observe(certificate, self.now)?;
         if let Sighting::Changed { previous, was_verified } = sighting {
             let name = self.contacts.get(&certificate.account).map(|c| c.name.clone()).unwrap_or_default();
-            tracing::warn!(space = ?space, %name, "a contact's identity key changed");
+            tracing::warn!(space = ?space, "a contact's identity key changed");
             self.events.push_back(ClientEvent::IdentityChanged {
                 account: certificate.account,
                 name,
@@ -1982,7 +1983,8 @@ impl Engine {
 
     fn warn(&mut self, space: Option<GroupId>, warning: impl Into<String>) {
         let warning = warning.into();
-        tracing::warn!(space = ?space, %warning, "security warning");
+        // The warning's words may name people: they go to the person, not the log.
+        tracing::warn!(space = ?space, "security warning");
         self.events.push_back(ClientEvent::SecurityWarning { space, warning });
     }
 

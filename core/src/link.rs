@@ -74,8 +74,11 @@ impl OfferSecret {
 
     fn mac(&self, label: &[u8], parts: &[&[u8]]) -> [u8; 32] {
         use hmac::{Hmac, Mac};
-        let mut mac = <Hmac<Sha256> as hmac::digest::KeyInit>::new_from_slice(&self.0)
-            .unwrap_or_else(|_| <Hmac<Sha256> as hmac::digest::KeyInit>::new(&Default::default()));
+        // HMAC zero-pads a short key to the hash's block: padding it here gives the
+        // same MAC as `new_from_slice`, without its (never taken) error path.
+        let mut block = Zeroizing::new([0u8; 64]);
+        block[..32].copy_from_slice(&self.0);
+        let mut mac = <Hmac<Sha256> as hmac::digest::KeyInit>::new(block.as_ref().into());
         mac.update(label);
         mac.update(&[0]);
         for part in parts {

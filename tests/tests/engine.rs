@@ -732,7 +732,7 @@ async fn a_removed_person_can_be_invited_again() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_panic_wipe_leaves_nothing_and_a_duress_passphrase_opens_an_empty_profile() {
+async fn a_panic_wipe_leaves_nothing_and_a_duress_passphrase_opens_a_decoy_made_beforehand() {
     let relay = SimRelay::new();
     let mut alice = SimDevice::join(&relay, "Alice").await;
     let mut bob = SimDevice::join(&relay, "Bob").await;

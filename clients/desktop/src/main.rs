@@ -138,7 +138,8 @@ enum Command {
         #[arg(long)]
         off: bool,
     },
-    /// Edits your item (or anyone's, as a content manager).
+    /// Edits your item (or anyone's, as a content manager: the new text is then shown
+    /// as yours). The earlier text stays at the relay, sealed, for every member.
     Edit {
         /// The space.
         space: String,
@@ -147,7 +148,9 @@ enum Command {
         /// The new text.
         text: String,
     },
-    /// Deletes your item (or anyone's, as a content manager).
+    /// Deletes your item (or anyone's, as a content manager) from every member's feed.
+    /// It erases nothing at the relay: the item stays there, sealed, readable by every
+    /// member and later member; only devices that apply the deletion forget its text.
     Delete {
         /// The space.
         space: String,
@@ -432,10 +435,20 @@ enum DevicesCommand {
         yes: bool,
     },
     /// Revokes a lost or seized device: the relay refuses it, and it is removed from
-    /// every space (each space's history key rotates).
+    /// every space (each space's history key rotates). Done from the device that holds
+    /// the identity key.
     Revoke {
         /// The device (its name, or the first hex digits of its id, as `list` shows).
         device: String,
+    },
+    /// When the device that held your identity key is lost or seized: from your
+    /// recovery words (HUISCLOS_RECOVERY_WORDS for scripts), this device holds the key
+    /// again and replaces it at once (your contacts see the change), and the lost
+    /// device is revoked. Write down the new recovery words afterwards.
+    RestoreKey {
+        /// The lost device (its name, or the first hex digits of its id).
+        #[arg(long)]
+        lost: String,
     },
 }
 
@@ -588,6 +601,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let space = resolve::space_id(&engine, &space)?;
             let target = resolve::item(&engine, &space, &item)?;
             let id = engine.delete(&space, &target)?;
+            eprintln!("{}", Say::DeleteKeepsRelayCopy);
             finish_item(&mut engine, offline, &id).await
         }
         Command::Feed { space, json } => {
@@ -1175,6 +1189,28 @@ async fn devices(dir: &std::path::Path, offline: bool, command: DevicesCommand) 
             println!("{}", offer.to_text());
             eprintln!("{}", Say::LinkOfferShown);
             Ok(())
+        }
+        DevicesCommand::RestoreKey { lost } => {
+            let this = engine.device_id();
+            let others: Vec<_> = engine.devices().into_iter().filter(|c| c.body.device != this).collect();
+            let typed = lost.trim().to_ascii_lowercase();
+            let matching: Vec<_> = others
+                .iter()
+                .filter(|c| {
+                    c.body.name.as_str().eq_ignore_ascii_case(&typed)
+                        || (typed.len() >= 4 && hex::encode(c.body.device.as_bytes()).starts_with(&typed))
+                })
+                .collect();
+            let [certificate] = matching.as_slice() else {
+                return Err(Problem::DevicesMatch { count: matching.len(), typed: &lost }.into());
+            };
+            let device = certificate.body.device;
+            let name = certificate.body.name.to_string();
+            let words = profile::recovery_words()?;
+            engine.restore_identity_key(&words, &[device])?;
+            println!("{}", Say::DeviceRevoked { name: &name });
+            println!("{}", Say::IdentityKeyReplaced);
+            finish(&mut engine, offline).await
         }
         DevicesCommand::Revoke { device } => {
             let this = engine.device_id();

@@ -32,6 +32,8 @@ pub(crate) enum Say<'a> {
     SafetyNumber { name: &'a str, number: &'a str },
     RequestSent { space: &'a str },
     DuressSet,
+    DeleteKeepsRelayCopy,
+    IdentityKeyReplaced,
     DeviceRevoked { name: &'a str },
     WipeConfirm,
     WipeDeclined,
@@ -91,6 +93,16 @@ impl std::fmt::Display for Say<'_> {
             Say::DeviceRevoked { name } => {
                 write!(f, "Device \"{name}\" revoked: the relay refuses it, and it is removed from your spaces.")
             }
+            Say::IdentityKeyReplaced => write!(
+                f,
+                "Your identity key was replaced; your contacts are told, and should compare safety numbers with \
+                 you again. Write down your new recovery words: huisclos recovery-words"
+            ),
+            Say::DeleteKeepsRelayCopy => write!(
+                f,
+                "Note: the item is deleted from members' feeds, not from the relay, where it stays sealed and \
+                 readable by every member."
+            ),
             Say::DuressSet => write!(
                 f,
                 "Duress passphrase set. Given instead of yours, it destroys this profile and opens the decoy made now."

@@ -46,7 +46,11 @@ def test_typed_errors(tmp_path, relay):
     # The core's passphrase rule reaches the app: a short one creates nothing.
     with pytest.raises(huisclos.HuisClosError.Invalid) as error:
         huisclos.Profile.create_with_passphrase(str(tmp_path / "short"), "Carol", "1234567")
-    assert "8 characters" in error.value.reason and "1234567" not in error.value.reason
+    assert "10 characters" in error.value.reason and "1234567" not in error.value.reason
+    # Long enough but easy to guess: refused as well.
+    with pytest.raises(huisclos.HuisClosError.Invalid) as error:
+        huisclos.Profile.create_with_passphrase(str(tmp_path / "weak"), "Carol", "password1234")
+    assert "guess" in error.value.reason and "password1234" not in error.value.reason
     assert not (tmp_path / "short" / "profile.key").exists()
 
 
