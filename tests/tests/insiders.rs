@@ -757,3 +757,40 @@ async fn a_replayed_join_request_is_taken_once() {
     assert!(alice.engine().join_requests(&space).unwrap().is_empty(), "a declined request does not come back");
     assert!(!alice.rejections().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commit_whose_ledger_differs_from_the_members_history_is_refused() {
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut mallory, mut rita, space) = four(&relay).await;
+    // Mallory commits a ledger that commits to a key of her choosing for the current
+    // generation: whoever joins later would take it from a lying adder.
+    let commit = mallory
+        .engine_mut()
+        .adversary()
+        .commit_with_ledger(&space, |ledger| ledger.key_commitment = Some([0x66; 32]))
+        .unwrap();
+    deliver(&relay, &mut mallory, commit).await;
+    settle(&relay, &mut [&mut alice, &mut bob, &mut rita]).await;
+    for device in [&alice, &bob, &rita] {
+        assert!(stalled(device, &space), "{} refused it: {:?}", device.name, device.events);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_added_by_its_person_where_a_manager_must_approve_is_refused() {
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut mallory, mut rita, space) = four(&relay).await;
+    alice.engine_mut().set_device_approval(&space, true).unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob, &mut mallory, &mut rita]).await;
+    let tablet = SimDevice::link(&relay, &mut bob, "Bob").await;
+    settle(&relay, &mut [&mut bob, &mut alice]).await;
+    // Bob's modified client adds his tablet itself.
+    let certificate = bob.engine().devices().into_iter().find(|c| c.body.device == tablet.engine().device_id()).unwrap();
+    bob.engine_mut().adversary().add_own_device_unchecked(&space, &certificate).unwrap();
+    bob.drive(&relay).await;
+    settle(&relay, &mut [&mut alice, &mut mallory, &mut rita]).await;
+    for device in [&alice, &mallory, &rita] {
+        assert!(stalled(device, &space), "{} refused it", device.name);
+        assert_eq!(bob_device_count(device, &space), 1, "{}", device.name);
+    }
+}

@@ -418,6 +418,61 @@ impl Adversary<'_> {
         Ok(AppendMessage { access, message }.into())
     }
 
+    /// A request submitting a commit of this device whose group context keeps the
+    /// space's rules but carries the ledger `edit` makes of the true one: a member who
+    /// wants later members to take a history nobody agreed on.
+    ///
+    /// # Errors
+    /// MLS errors.
+    pub fn commit_with_ledger(
+        &mut self,
+        space: &GroupId,
+        edit: impl FnOnce(&mut crate::history::HistoryLedger),
+    ) -> Result<RequestBody> {
+        let rules = self.engine.rules(space)?;
+        let entry = self.engine.spaces.get(space).ok_or(CoreError::NotFound("space"))?;
+        let mut ledger = entry.meta.history.next_ledger(space, false, entry.group.epoch().as_u64() + 1, &rules)?;
+        edit(&mut ledger);
+        let extensions = crate::mls::group_context_extensions(&rules, &ledger)?;
+        let access = self.engine.access(space)?;
+        let engine = &mut *self.engine;
+        let entry = engine.spaces.get_mut(space).ok_or(CoreError::NotFound("space"))?;
+        let bundle = entry
+            .group
+            .commit_builder()
+            .propose_group_context_extensions(extensions)
+            .map_err(mls_error)?
+            .load_psks(engine.provider.storage())
+            .map_err(mls_error)?
+            .build(engine.provider.rand(), engine.provider.crypto(), &DeviceSigner(&engine.device.mls), |_| true)
+            .map_err(mls_error)?
+            .stage_commit(&engine.provider)
+            .map_err(mls_error)?;
+        let (commit, _, _) = bundle.into_messages();
+        let commit = MlsMessageBytes::new(commit.tls_serialize_detached().map_err(mls_error)?)?;
+        let staged = entry.group.pending_commit().ok_or(CoreError::Mls("no pending commit".into()))?;
+        let token = staged
+            .export_secret(engine.provider.crypto(), ACCESS_TOKEN_EXPORTER_LABEL, space.as_bytes(), 32)
+            .map_err(mls_error)?;
+        let token: [u8; 32] = token.as_slice().try_into().map_err(|_| CoreError::Mls("exporter length".into()))?;
+        Ok(SubmitCommit { access, commit, next_verifier: EpochVerifier::for_token(&AccessToken::from_bytes(token)) }.into())
+    }
+
+    /// Queues, as this person's modified client would, the addition of one of this
+    /// person's devices (certificate) to the space, skipping the engine's own check of
+    /// the rules.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub fn add_own_device_unchecked(&mut self, space: &GroupId, certificate: &crate::identity::DeviceCertificate) -> Result<()> {
+        self.engine.skip_own_checks = true;
+        self.engine.enqueue(super::OutboxItem::Operation {
+            group: *space.as_bytes(),
+            operation: super::Operation::AddDevice { certificate: certificate.to_wire() },
+        })?;
+        self.engine.persist()
+    }
+
     /// A request submitting `bytes` (anything) as the commit closing the current epoch.
     ///
     /// # Errors
