@@ -583,6 +583,9 @@ async fn a_revoked_devices_replayed_ready_notice_does_not_bring_it_back() {
     settle(&relay, &mut [&mut bob, &mut alice]).await;
     assert_eq!(bob_device_count(&alice, &space), 1, "the laptop stays out");
     assert!(!bob.engine().devices().iter().any(|c| c.body.device == laptop_id));
+    // Refused by the phone itself (not only by the relay, which a compelled relay
+    // would not do): the notice's device is not on the roster it holds.
+    assert!(bob.rejections().iter().any(|r| r.contains("no longer lists")), "{:?}", bob.rejections());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
