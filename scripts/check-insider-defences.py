@@ -41,20 +41,12 @@ CHECKS = [
         }''',
      '''''',
      ["a_removed_member_cannot_post_or_edit_with_an_insiders_access"]),
-    ("closed generation roster", "core/src/history.rs",
-     '''            let rostered = held.roster.get(mls_key).ok_or(RecordRefusal::NotAMember)?;''',
-     '''            let rostered = held.roster.get(mls_key).or(held.roster.values().next()).ok_or(RecordRefusal::NotAMember)?;''',
-     ["someone_removed_has_no_role_not_the_default_one"]),
     ("current generation membership", "core/src/history.rs",
      '''            if !member_now {
                 return Err(RecordRefusal::NotAMember);
             }''',
      '''''',
      ["a_removed_member_given_the_new_key_still_cannot_post"]),
-    ("roster check on records", "core/src/engine.rs",
-     '''        if !matches!(standing, Some(Standing::Closed(_))) && !self.device_allowed(author) {''',
-     '''        if false {''',
-     ["a_revoked_device_cannot_post_in_its_persons_name"]),
     ("role dropped on departure (honest committer)", "core/src/engine.rs",
      '''            base = base.without_role(identity);
             next_rules = next_rules.without_role(identity);''',
@@ -89,10 +81,6 @@ CHECKS = [
         }''',
      '''''',
      ["a_revoked_devices_replayed_ready_notice_does_not_bring_it_back"]),
-    ("device-ready account check (the notice's)", "core/src/engine.rs",
-     '''        if card.body.identity != self.identity || card.account() != self.account {''',
-     '''        if card.body.identity != self.identity {''',
-     ["a_device_certified_under_another_account_is_never_added"]),
     ("link proof", "core/src/link.rs",
      '''        if !bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..], &self.proof[..])) {''',
      '''        if false && !bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..], &self.proof[..])) {''',
@@ -108,16 +96,6 @@ CHECKS = [
             return Ok(CardSighting::OtherKey);
         }''',
      '''''',
-     ["a_seized_phone_that_held_the_identity_key_is_cut_off_by_a_new_key"]),
-    ("rotation: roster under replaced key refused (allows)", "core/src/contacts.rs",
-     '''                if contact.identity != certificate.identity && contact.previous != Some(certificate.identity) =>
-            {
-                false
-            }''',
-     '''                if contact.identity != certificate.identity && contact.previous != Some(certificate.identity) =>
-            {
-                true
-            }''',
      ["a_seized_phone_that_held_the_identity_key_is_cut_off_by_a_new_key"]),
     ("device approval", "core/src/space.rs",
      '''                if own_device && rules.devices_need_approval && !role.may_manage_space() {''',
