@@ -788,7 +788,8 @@ async fn a_device_added_by_its_person_where_a_manager_must_approve_is_refused() 
     let tablet = SimDevice::link(&relay, &mut bob, "Bob").await;
     settle(&relay, &mut [&mut bob, &mut alice]).await;
     // Bob's modified client adds his tablet itself.
-    let certificate = bob.engine().devices().into_iter().find(|c| c.body.device == tablet.engine().device_id()).unwrap();
+    let certificate =
+        bob.engine().devices().into_iter().find(|c| c.body.device == tablet.engine().device_id()).unwrap();
     bob.engine_mut().adversary().add_own_device_unchecked(&space, &certificate).unwrap();
     bob.drive(&relay).await;
     settle(&relay, &mut [&mut alice, &mut mallory, &mut rita]).await;

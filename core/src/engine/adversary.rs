@@ -455,7 +455,8 @@ impl Adversary<'_> {
             .export_secret(engine.provider.crypto(), ACCESS_TOKEN_EXPORTER_LABEL, space.as_bytes(), 32)
             .map_err(mls_error)?;
         let token: [u8; 32] = token.as_slice().try_into().map_err(|_| CoreError::Mls("exporter length".into()))?;
-        Ok(SubmitCommit { access, commit, next_verifier: EpochVerifier::for_token(&AccessToken::from_bytes(token)) }.into())
+        Ok(SubmitCommit { access, commit, next_verifier: EpochVerifier::for_token(&AccessToken::from_bytes(token)) }
+            .into())
     }
 
     /// Queues, as this person's modified client would, the addition of one of this
@@ -464,7 +465,11 @@ impl Adversary<'_> {
     ///
     /// # Errors
     /// Store errors.
-    pub fn add_own_device_unchecked(&mut self, space: &GroupId, certificate: &crate::identity::DeviceCertificate) -> Result<()> {
+    pub fn add_own_device_unchecked(
+        &mut self,
+        space: &GroupId,
+        certificate: &crate::identity::DeviceCertificate,
+    ) -> Result<()> {
         self.engine.skip_own_checks = true;
         self.engine.enqueue(super::OutboxItem::Operation {
             group: *space.as_bytes(),
