@@ -97,23 +97,36 @@ impl FrameHeader {
     }
 }
 
+/// The header of the frame that carries `payload` with `padding`, and how many zero
+/// bytes of padding follow the payload: for writers that send the three parts without
+/// copying the payload into one buffer.
+///
+/// # Errors
+/// [`Error::TooLong`] if the frame would exceed [`MAX_FRAME_LEN`].
+pub fn frame_parts(payload_len: usize, padding: Padding) -> Result<([u8; FRAME_HEADER_LEN], usize), Error> {
+    let frame_len = padding.frame_len(payload_len);
+    if frame_len > MAX_FRAME_LEN {
+        return Err(Error::TooLong { what: "frame", len: frame_len as u64, max: MAX_FRAME_LEN as u64 });
+    }
+    let padded_len = frame_len - FRAME_HEADER_LEN;
+    let mut header = [0u8; FRAME_HEADER_LEN];
+    header[0] = PROTOCOL_VERSION;
+    // Both lengths are below MAX_FRAME_LEN (1 MiB), so they fit in u32.
+    header[1..5].copy_from_slice(&(padded_len as u32).to_be_bytes());
+    header[5..9].copy_from_slice(&(payload_len as u32).to_be_bytes());
+    Ok((header, padded_len - payload_len))
+}
+
 /// Frames an encoded payload.
 ///
 /// # Errors
 /// [`Error::TooLong`] if the frame would exceed [`MAX_FRAME_LEN`].
 pub fn encode_frame(payload: &[u8], padding: Padding) -> Result<Vec<u8>, Error> {
-    let frame_len = padding.frame_len(payload.len());
-    if frame_len > MAX_FRAME_LEN {
-        return Err(Error::TooLong { what: "frame", len: frame_len as u64, max: MAX_FRAME_LEN as u64 });
-    }
-    let padded_len = frame_len - FRAME_HEADER_LEN;
-    let mut frame = Vec::with_capacity(frame_len);
-    frame.push(PROTOCOL_VERSION);
-    // Both lengths are below MAX_FRAME_LEN (1 MiB), so they fit in u32.
-    frame.extend_from_slice(&(padded_len as u32).to_be_bytes());
-    frame.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+    let (header, padding_len) = frame_parts(payload.len(), padding)?;
+    let mut frame = Vec::with_capacity(FRAME_HEADER_LEN + payload.len() + padding_len);
+    frame.extend_from_slice(&header);
     frame.extend_from_slice(payload);
-    frame.resize(frame_len, 0);
+    frame.resize(frame.len() + padding_len, 0);
     Ok(frame)
 }
 

@@ -124,6 +124,8 @@ wire_tag_enum!(
         PendingUploads = 6,
         /// Requests in flight on one connection.
         InFlight = 7,
+        /// Connections of one account open at once.
+        Connections = 8,
     }
 );
 

@@ -69,8 +69,28 @@ pub struct PolicyLimits {
     /// Seconds a message of an `Expire` group (a `history: none` space) stays after it
     /// arrived; commits stay.
     pub message_retention_secs: u64,
-    /// Connections open at once, over both transports; more are refused.
+    /// Connections open at once, over both transports, handshaking or not; more are
+    /// refused.
     pub max_connections: u32,
+    /// Connections not yet authenticated (handshaking, or waiting for the device to
+    /// sign in) open at once; more are refused.
+    pub max_unauthenticated: u32,
+    /// Connections open at once from one IP address.
+    pub connections_per_address: u32,
+    /// Connections not yet authenticated from one IP address.
+    pub unauthenticated_per_address: u32,
+    /// Authenticated connections of one account open at once; more are refused
+    /// (`LimitExceeded { Connections }`).
+    pub connections_per_account: u32,
+    /// QUIC handshakes in progress above which a client must prove its address first
+    /// (a stateless Retry), so that spoofed or abandoned handshakes keep no state.
+    pub quic_retry_above: u32,
+    /// Bytes of requests and answers one connection may have held in memory.
+    pub memory_per_connection: u64,
+    /// Bytes all connections of one account may have held in memory.
+    pub memory_per_account: u64,
+    /// Bytes the relay holds in memory for all peers together.
+    pub memory_total: u64,
 }
 
 impl Default for PolicyLimits {
@@ -93,7 +113,15 @@ impl Default for PolicyLimits {
             frame_deadline_secs: 30,
             invitation_secs: 7 * 24 * 3600,
             message_retention_secs: 14 * 24 * 3600,
-            max_connections: 20_000,
+            max_connections: 4096,
+            max_unauthenticated: 512,
+            connections_per_address: 256,
+            unauthenticated_per_address: 32,
+            connections_per_account: 32,
+            quic_retry_above: 64,
+            memory_per_connection: 4 << 20,
+            memory_per_account: 16 << 20,
+            memory_total: 128 << 20,
         }
     }
 }
@@ -115,6 +143,17 @@ impl PolicyLimits {
     /// about the arrival time.
     pub fn message_deadline(&self, now: u64) -> u64 {
         now.saturating_add(self.message_retention_secs).div_ceil(3600).saturating_mul(3600)
+    }
+
+    /// The memory budget's limits.
+    pub fn budget(&self) -> crate::budget::BudgetLimits {
+        let bytes = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        crate::budget::BudgetLimits {
+            per_connection: bytes(self.memory_per_connection),
+            per_account: bytes(self.memory_per_account),
+            total: bytes(self.memory_total),
+            connections_per_account: self.connections_per_account,
+        }
     }
 
     /// How long a connection may stay idle.
@@ -209,6 +248,25 @@ impl RelayConfig {
         }
         if limits.request_burst == 0 || limits.max_connections == 0 || limits.claims_per_hour == 0 {
             return Err(Error::Config("request_burst, max_connections and claims_per_hour must be at least 1".into()));
+        }
+        if limits.max_unauthenticated == 0
+            || limits.connections_per_address == 0
+            || limits.unauthenticated_per_address == 0
+            || limits.connections_per_account == 0
+        {
+            return Err(Error::Config("connection limits must be at least 1".into()));
+        }
+        // A request and its answer must fit in each share; the semaphores count in u32.
+        let two_frames = 2 * huisclos_protocol::limits::MAX_FRAME_LEN as u64;
+        if limits.memory_per_connection < two_frames
+            || limits.memory_per_account < limits.memory_per_connection
+            || limits.memory_total < limits.memory_per_account
+            || limits.memory_total > u64::from(u32::MAX)
+        {
+            return Err(Error::Config(format!(
+                "memory limits must satisfy {two_frames} <= memory_per_connection <= memory_per_account <= \
+                 memory_total < 4 GiB"
+            )));
         }
         if limits.devices_per_account as usize > huisclos_protocol::limits::MAX_DEVICES_PER_ACCOUNT {
             return Err(Error::Config(format!(

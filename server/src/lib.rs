@@ -19,6 +19,7 @@
 //! - [`service`]: the protocol's rules, request by request, independent of transport.
 //! - [`net`]: listeners, streams, deadlines, per-connection limits, graceful shutdown.
 //! - [`hub`]: in-memory subscriptions and connections, for push events and revocation.
+//! - [`budget`]: the memory held for peers, bounded per connection, account and relay.
 //! - [`config`], [`identity`], [`admin`], [`metrics`]: operations.
 //!
 //! ## What the relay learns
@@ -30,6 +31,7 @@
 #![forbid(unsafe_code)]
 
 pub mod admin;
+pub mod budget;
 pub mod config;
 pub mod hub;
 pub mod identity;
@@ -172,6 +174,7 @@ pub async fn run(
                 relay.metrics.clone(),
                 store.clone(),
                 relay.hub.clone(),
+                relay.budget.clone(),
             )));
             Some(bound)
         }

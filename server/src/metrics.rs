@@ -26,6 +26,18 @@ pub struct Metrics {
     pub bytes_sent: AtomicU64,
     /// Frames or streams dropped for breaking the protocol.
     pub protocol_violations: AtomicU64,
+    /// Connections refused because the relay had as many as it takes.
+    pub refused_full: AtomicU64,
+    /// Connections refused because their address had as many as it may.
+    pub refused_address: AtomicU64,
+    /// Connections refused because too many were not yet authenticated.
+    pub refused_unauthenticated: AtomicU64,
+    /// QUIC clients asked to prove their address (Retry) under load.
+    pub quic_retries: AtomicU64,
+    /// Failed accepts (for example, out of file descriptors).
+    pub accept_errors: AtomicU64,
+    /// Connections not yet authenticated, now.
+    pub unauthenticated_connections: AtomicU64,
     requests: Vec<(u8, &'static str, AtomicU64)>,
     errors: Vec<(u8, &'static str, AtomicU64)>,
 }
@@ -40,6 +52,12 @@ impl Default for Metrics {
             bytes_received: AtomicU64::new(0),
             bytes_sent: AtomicU64::new(0),
             protocol_violations: AtomicU64::new(0),
+            refused_full: AtomicU64::new(0),
+            refused_address: AtomicU64::new(0),
+            refused_unauthenticated: AtomicU64::new(0),
+            quic_retries: AtomicU64::new(0),
+            accept_errors: AtomicU64::new(0),
+            unauthenticated_connections: AtomicU64::new(0),
             requests: counters(RequestBody::TAGS),
             errors: counters(RelayError::TAGS),
         }
@@ -63,7 +81,7 @@ impl Metrics {
     }
 
     /// Renders the Prometheus text exposition.
-    pub fn render(&self, store_bytes: u64, subscriptions: usize) -> String {
+    pub fn render(&self, store_bytes: u64, subscriptions: usize, memory_held: usize) -> String {
         let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
         let mut out = String::new();
         let _ = writeln!(out, "# HELP huisclos_connections_total Connections accepted, by transport.");
@@ -72,6 +90,28 @@ impl Metrics {
         let _ = writeln!(out, "huisclos_connections_total{{transport=\"tcp\"}} {}", get(&self.tcp_connections));
         let _ = writeln!(out, "# TYPE huisclos_connections_open gauge");
         let _ = writeln!(out, "huisclos_connections_open {}", get(&self.open_connections));
+        let _ = writeln!(out, "# TYPE huisclos_connections_unauthenticated gauge");
+        let _ = writeln!(out, "huisclos_connections_unauthenticated {}", get(&self.unauthenticated_connections));
+        let _ = writeln!(out, "# HELP huisclos_connections_refused_total Connections refused, by the limit reached.");
+        let _ = writeln!(out, "# TYPE huisclos_connections_refused_total counter");
+        let _ = writeln!(out, "huisclos_connections_refused_total{{limit=\"total\"}} {}", get(&self.refused_full));
+        let _ = writeln!(out, "huisclos_connections_refused_total{{limit=\"address\"}} {}", get(&self.refused_address));
+        let _ = writeln!(
+            out,
+            "huisclos_connections_refused_total{{limit=\"unauthenticated\"}} {}",
+            get(&self.refused_unauthenticated)
+        );
+        let _ = writeln!(out, "# TYPE huisclos_quic_retries_total counter");
+        let _ = writeln!(out, "huisclos_quic_retries_total {}", get(&self.quic_retries));
+        let _ = writeln!(
+            out,
+            "# HELP huisclos_accept_errors_total Failed accepts, such as running out of file descriptors."
+        );
+        let _ = writeln!(out, "# TYPE huisclos_accept_errors_total counter");
+        let _ = writeln!(out, "huisclos_accept_errors_total {}", get(&self.accept_errors));
+        let _ = writeln!(out, "# HELP huisclos_memory_held_bytes Bytes of requests and answers held for peers.");
+        let _ = writeln!(out, "# TYPE huisclos_memory_held_bytes gauge");
+        let _ = writeln!(out, "huisclos_memory_held_bytes {memory_held}");
         let _ = writeln!(out, "# TYPE huisclos_requests_total counter");
         for (_, name, counter) in &self.requests {
             let _ = writeln!(out, "huisclos_requests_total{{kind=\"{name}\"}} {}", get(counter));
@@ -100,18 +140,20 @@ pub async fn serve<S: RelayStore>(
     metrics: Arc<Metrics>,
     store: Arc<S>,
     hub: Arc<crate::hub::Hub>,
+    budget: Arc<crate::budget::MemoryBudget>,
 ) {
     loop {
         let Ok((mut socket, _)) = listener.accept().await else { continue };
         let metrics = metrics.clone();
         let store = store.clone();
         let hub = hub.clone();
+        let budget = budget.clone();
         tokio::spawn(async move {
             // Read (and ignore) the request head, bounded in size and time.
             let mut head = [0u8; 2048];
             let _ = tokio::time::timeout(std::time::Duration::from_secs(5), socket.read(&mut head)).await;
             let store_bytes = tokio::task::spawn_blocking(move || store.size_on_disk()).await.unwrap_or(0);
-            let body = metrics.render(store_bytes, hub.subscription_count());
+            let body = metrics.render(store_bytes, hub.subscription_count(), budget.held());
             let response = format!(
                 "HTTP/1.1 200 OK\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                 body.len()

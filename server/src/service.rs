@@ -90,7 +90,6 @@ struct AuthState {
 
 /// One client connection as the relay sees it: its TLS exporter, whether and as whom it
 /// is authenticated, and its per-connection limits. Held in memory only.
-#[derive(Debug)]
 pub struct Connection {
     /// A number unique within this relay process.
     pub id: u64,
@@ -102,12 +101,28 @@ pub struct Connection {
     pending_uploads: Mutex<HashSet<(GroupId, ChunkRef)>>,
     /// Set to `true` to close the connection (revocation, shutdown, timeout).
     pub close: watch::Sender<bool>,
+    /// The connection's share of the memory budget.
+    pub memory: Arc<Semaphore>,
+    /// Its account's share, once authenticated.
+    account_memory: std::sync::OnceLock<Arc<Semaphore>>,
+    /// Run once, when the connection authenticates (the transport lifts the limits it
+    /// keeps on connections that have not).
+    on_sign_in: Mutex<Option<Box<dyn FnOnce() + Send>>>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection").field("id", &self.id).finish_non_exhaustive()
+    }
 }
 
 impl Connection {
     /// A new, unauthenticated connection.
-    pub fn new(id: u64, exporter: TlsExporter, limits: &PolicyLimits) -> Self {
+    pub fn new(id: u64, exporter: TlsExporter, limits: &PolicyLimits, memory: Arc<Semaphore>) -> Self {
         Self {
+            memory,
+            account_memory: std::sync::OnceLock::new(),
+            on_sign_in: Mutex::new(None),
             id,
             exporter,
             auth: Mutex::default(),
@@ -115,6 +130,18 @@ impl Connection {
             in_flight: Arc::new(Semaphore::new(limits.in_flight_per_connection as usize)),
             pending_uploads: Mutex::default(),
             close: watch::channel(false).0,
+        }
+    }
+
+    /// The account's share of the memory budget, once authenticated.
+    pub fn account_memory(&self) -> Option<&Arc<Semaphore>> {
+        self.account_memory.get()
+    }
+
+    /// Sets what runs when the connection authenticates.
+    pub fn on_sign_in(&self, hook: impl FnOnce() + Send + 'static) {
+        if let Ok(mut slot) = self.on_sign_in.lock() {
+            *slot = Some(Box::new(hook));
         }
     }
 
@@ -163,6 +190,8 @@ pub struct Relay<S> {
     pub hub: Arc<Hub>,
     /// Counters.
     pub metrics: Arc<Metrics>,
+    /// The memory held for peers.
+    pub budget: Arc<crate::budget::MemoryBudget>,
     claims: Mutex<HashMap<AccountId, RateBucket>>,
     credits: Arc<Mutex<HashMap<AccountId, Credit>>>,
 }
@@ -182,6 +211,7 @@ impl<S: RelayStore> Relay<S> {
     pub fn new(store: Arc<S>, limits: PolicyLimits) -> Self {
         Self {
             store,
+            budget: Arc::new(crate::budget::MemoryBudget::new(limits.budget())),
             store_limits: limits.store(),
             limits,
             hub: Arc::default(),
@@ -639,7 +669,17 @@ impl<S: RelayStore> Relay<S> {
         self.hub.device_connected(device, connection.id, &stream.sink, connection.close.clone());
         let entry = self.blocking(move |store| store.device(device)).await;
         let active = matches!(&entry, Ok(Some(entry)) if !entry.revoked);
-        let set = active
+        let mut share = None;
+        let mut refusal = if active { RelayError::BadRequest } else { RelayError::AuthFailed };
+        if active && connection.device().is_none() {
+            match self.budget.admit(account) {
+                Ok(admitted) => share = Some(admitted),
+                Err(crate::budget::TooManyConnections) => {
+                    refusal = RelayError::LimitExceeded { limit: LimitKind::Connections };
+                }
+            }
+        }
+        let set = share.is_some()
             && connection.auth.lock().is_ok_and(|mut auth| {
                 // At most once per connection, even across streams.
                 if auth.device.is_some() {
@@ -649,9 +689,19 @@ impl<S: RelayStore> Relay<S> {
                 true
             });
         if !set {
+            if share.is_some() {
+                self.budget.leave(account);
+            }
             self.hub.device_disconnected(device, connection.id);
             entry?;
-            return refused(if active { RelayError::BadRequest } else { RelayError::AuthFailed });
+            return refused(refusal);
+        }
+        if let Some(share) = share {
+            let _ = connection.account_memory.set(share);
+        }
+        let hook = connection.on_sign_in.lock().ok().and_then(|mut hook| hook.take());
+        if let Some(hook) = hook {
+            hook();
         }
         // Reserve quota now, at a moment unrelated to any group write.
         self.top_up(account);

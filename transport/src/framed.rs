@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use huisclos_protocol::frame::{FrameHeader, Padding, encode_frame};
+use huisclos_protocol::frame::{FrameHeader, Padding, encode_frame, frame_parts};
 use huisclos_protocol::limits::FRAME_HEADER_LEN;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -72,8 +72,26 @@ pub async fn write_frame<W: AsyncWrite + Unpin>(
     payload: &[u8],
     padding: Padding,
 ) -> Result<usize, TransportError> {
-    let frame = encode_frame(payload, padding)?;
-    writer.write_all(&frame).await?;
+    // A large frame's header, payload and padding are written in turn rather than
+    // copied into one buffer, so that it costs no second megabyte while it waits to be
+    // written; a small one goes out in one write (one TLS record, one packet).
+    const ZEROS: [u8; 4096] = [0; 4096];
+    const COPY_BELOW: usize = 16 * 1024;
+    if padding.frame_len(payload.len()) <= COPY_BELOW {
+        let frame = encode_frame(payload, padding)?;
+        writer.write_all(&frame).await?;
+        writer.flush().await?;
+        return Ok(frame.len());
+    }
+    let (header, mut padding_len) = frame_parts(payload.len(), padding)?;
+    writer.write_all(&header).await?;
+    writer.write_all(payload).await?;
+    let frame_len = header.len() + payload.len() + padding_len;
+    while padding_len > 0 {
+        let n = padding_len.min(ZEROS.len());
+        writer.write_all(&ZEROS[..n]).await?;
+        padding_len -= n;
+    }
     writer.flush().await?;
-    Ok(frame.len())
+    Ok(frame_len)
 }

@@ -172,6 +172,9 @@ impl Turn {
     }
 }
 
+/// The bytes of pages sled keeps in memory.
+const CACHE_CAPACITY: u64 = 64 << 20;
+
 /// At most this many appends share a transaction: a bound on the transaction's size
 /// (each message is at most one frame) and on the latency of the batch.
 const MAX_APPEND_BATCH: usize = 256;
@@ -365,7 +368,14 @@ impl SledStore {
     /// # Errors
     /// [`Error::Storage`] if sled cannot open it (for example, another relay holds it).
     pub fn open(path: &Path) -> Result<Self, Error> {
-        let db = sled::Config::new().path(path).mode(sled::Mode::HighThroughput).open().map_err(storage)?;
+        let db = sled::Config::new()
+            .path(path)
+            .mode(sled::Mode::HighThroughput)
+            // sled caches up to 1 GiB by default; the relay serves mostly recent
+            // entries, and its memory must stay predictable on a small server.
+            .cache_capacity(CACHE_CAPACITY)
+            .open()
+            .map_err(storage)?;
         let tree = |name: &str| db.open_tree(name).map_err(storage);
         Ok(Self {
             invitations: tree("invitations")?,

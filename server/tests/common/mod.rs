@@ -1,6 +1,8 @@
 //! The real relay binary on loopback, and protocol-level clients for it.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod raw;
+
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -43,18 +45,28 @@ pub struct RelayProcess {
 
 impl RelayProcess {
     pub fn start() -> Self {
+        Self::start_with(TEST_CONFIG)
+    }
+
+    /// Starts a relay in a new temporary directory with this configuration file.
+    pub fn start_with(config: &str) -> Self {
         let temp = tempfile::tempdir().expect("temporary directory");
         let dir = temp.path().join("relay");
-        let mut relay = Self::start_in(&dir);
+        let mut relay = Self::start_in_with(&dir, config);
         relay._temp = Some(temp);
         relay
     }
 
     /// Starts (or restarts) a relay on `data_dir`.
     pub fn start_in(data_dir: &Path) -> Self {
+        Self::start_in_with(data_dir, TEST_CONFIG)
+    }
+
+    /// Starts (or restarts) a relay on `data_dir` with this configuration file.
+    pub fn start_in_with(data_dir: &Path, config_text: &str) -> Self {
         std::fs::create_dir_all(data_dir).expect("data directory");
         let config = data_dir.with_extension("toml");
-        std::fs::write(&config, TEST_CONFIG).expect("config file");
+        std::fs::write(&config, config_text).expect("config file");
         let mut child = Command::new(env!("CARGO_BIN_EXE_huisclos-relay"))
             .arg("--config")
             .arg(&config)
@@ -128,6 +140,16 @@ impl RelayProcess {
             TransportKind::Tcp => self.tcp_address,
         };
         RelayClient::connect(kind, address, self.pin).await.expect("connects to the relay")
+    }
+
+    /// The relay's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map_or(0, Child::id)
+    }
+
+    /// The relay's resident memory, in MiB, and its thread count (from `/proc`).
+    pub fn memory(&self) -> (f64, u32) {
+        raw::memory_of(self.pid())
     }
 
     /// Kills the relay with SIGKILL: no flush, no goodbye.
