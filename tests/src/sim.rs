@@ -148,7 +148,8 @@ impl SimRelay {
         let mut exporter = [0u8; 32];
         OsRng.fill_bytes(&mut exporter);
         let exporter = TlsExporter::from_bytes(exporter);
-        let connection = Connection::new(id, exporter.clone(), self.relay.limits());
+        let connection =
+            Connection::new(id, exporter.clone(), self.relay.limits(), self.relay.budget.connection_share());
         let stream = Stream { key: (id, 0), sink: Arc::new(EventSink::default()) };
         SimLink { connection, stream, exporter }
     }
