@@ -47,19 +47,52 @@ impl RelayIdentity {
         if created {
             let key =
                 rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).map_err(|e| Error::Certificate(e.to_string()))?;
-            let params = rcgen::CertificateParams::new(vec![huisclos_transport::tls::RELAY_SERVER_NAME.to_owned()])
-                .map_err(|e| Error::Certificate(e.to_string()))?;
-            let certificate = params.self_signed(&key).map_err(|e| Error::Certificate(e.to_string()))?;
+            let certificate = self_signed(&key)?;
             let key_der = Zeroizing::new(key.serialize_der());
-            write_private(&key_path, &key_der)?;
-            fs::write(&cert_path, certificate.der())?;
+            write_private(&key_path, &key_der)
+                .map_err(|e| Error::Certificate(format!("writing {}: {e}", key_path.display())))?;
+            fs::write(&cert_path, certificate.der())
+                .map_err(|e| Error::Certificate(format!("writing {}: {e}", cert_path.display())))?;
         }
-        let key_der = Zeroizing::new(fs::read(&key_path)?);
-        let certificate = CertificateDer::from(fs::read(&cert_path)?);
+        let key_der = Zeroizing::new(
+            fs::read(&key_path).map_err(|e| Error::Certificate(format!("reading {}: {e}", key_path.display())))?,
+        );
+        let certificate = match fs::read(&cert_path) {
+            Ok(bytes) => CertificateDer::from(bytes),
+            // Clients pin the key, not the certificate: a lost certificate is made again
+            // from the key, and nothing changes for them.
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                let key = rcgen::KeyPair::try_from(key_der.as_slice())
+                    .map_err(|e| Error::Certificate(format!("{} does not hold a key: {e}", key_path.display())))?;
+                let certificate = self_signed(&key)?;
+                fs::write(&cert_path, certificate.der())
+                    .map_err(|e| Error::Certificate(format!("writing {}: {e}", cert_path.display())))?;
+                tracing::warn!(path = %cert_path.display(), "the certificate was missing: made again from the key");
+                certificate.der().clone()
+            }
+            Err(error) => return Err(Error::Certificate(format!("reading {}: {error}", cert_path.display()))),
+        };
         let pin = SpkiPin::of_certificate(&certificate).map_err(|e| Error::Certificate(e.to_string()))?;
+        let expected = rcgen::KeyPair::try_from(key_der.as_slice())
+            .map_err(|e| Error::Certificate(format!("{} does not hold a key: {e}", key_path.display())))?;
+        let key_pin =
+            SpkiPin::of_certificate(self_signed(&expected)?.der()).map_err(|e| Error::Certificate(e.to_string()))?;
+        if key_pin != pin {
+            return Err(Error::Certificate(format!(
+                "{} is not the certificate of the key in {}",
+                cert_path.display(),
+                key_path.display()
+            )));
+        }
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_der.to_vec()));
         Ok(Self { certificate, key, pin, created })
     }
+}
+
+fn self_signed(key: &rcgen::KeyPair) -> Result<rcgen::Certificate, Error> {
+    let params = rcgen::CertificateParams::new(vec![huisclos_transport::tls::RELAY_SERVER_NAME.to_owned()])
+        .map_err(|e| Error::Certificate(e.to_string()))?;
+    params.self_signed(key).map_err(|e| Error::Certificate(e.to_string()))
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {

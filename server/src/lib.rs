@@ -20,6 +20,7 @@
 //! - [`net`]: listeners, streams, deadlines, per-connection limits, graceful shutdown.
 //! - [`hub`]: in-memory subscriptions and connections, for push events and revocation.
 //! - [`budget`]: the memory held for peers, bounded per connection, account and relay.
+//! - [`integrity`]: the store's identity and manifest, checked at every start.
 //! - [`config`], [`identity`], [`admin`], [`metrics`]: operations.
 //!
 //! ## What the relay learns
@@ -35,6 +36,7 @@ pub mod budget;
 pub mod config;
 pub mod hub;
 pub mod identity;
+pub mod integrity;
 pub mod metrics;
 pub mod net;
 pub mod service;
@@ -51,6 +53,7 @@ use tokio::sync::watch;
 use crate::config::RelayConfig;
 use crate::identity::RelayIdentity;
 use crate::service::Relay;
+use crate::store::RelayStore as _;
 use crate::store::sled_store::SledStore;
 
 /// What can go wrong in the relay.
@@ -66,6 +69,10 @@ pub enum Error {
     /// Stored data does not decode.
     #[error("stored data is corrupt: {0}")]
     Corrupt(&'static str),
+    /// The data directory is damaged, incomplete or not the relay's own: the relay
+    /// refuses to start on it. The text says what is wrong and what to do.
+    #[error("the data directory is damaged: {0}")]
+    Damaged(String),
     /// The configuration is invalid.
     #[error("configuration: {0}")]
     Config(String),
@@ -144,8 +151,8 @@ pub async fn run(
     on_ready: impl FnOnce(&Started),
 ) -> Result<(), Error> {
     create_private_dir(&config.data_dir)?;
-    let identity = RelayIdentity::load_or_create(&config.data_dir)?;
-    let store = Arc::new(SledStore::open(&config.data_dir.join("store"))?);
+    let (identity, store, fresh) = open_data_dir(&config.data_dir)?;
+    let store = Arc::new(store);
     let relay = Arc::new(Relay::new(store.clone(), config.limits.clone()));
     let tls = huisclos_transport::tls::server_config(identity.certificate.clone(), identity.key.clone_key())
         .map_err(|e| Error::Tls(e.to_string()))?;
@@ -163,6 +170,7 @@ pub async fn run(
 
     let mut background = Vec::new();
     background.push(tokio::spawn(sweep_expired_messages(store.clone())));
+    background.push(tokio::spawn(checkpoint(store.clone(), config.data_dir.clone())));
     let admin = admin::bind(&config.data_dir)?;
     background.push(tokio::spawn(admin::serve(admin, relay.clone(), addresses.clone(), identity.pin)));
     let metrics_address = match config.metrics_listen {
@@ -180,7 +188,7 @@ pub async fn run(
         }
         None => None,
     };
-    let first_invitation = if identity.created {
+    let first_invitation = if fresh {
         let invitation =
             relay.invite(&addresses, identity.pin, Duration::from_secs(config.limits.invitation_secs)).await?;
         Some(invitation.to_text())
@@ -201,11 +209,225 @@ pub async fn run(
         task.abort();
     }
     let _ = std::fs::remove_file(admin::socket_path(&config.data_dir));
-    tokio::task::spawn_blocking(move || store::RelayStore::flush(&*store))
-        .await
-        .map_err(|_| Error::Storage("flush task failed".into()))??;
-    tracing::info!("relay stopped; store flushed");
+    let data_dir = config.data_dir.clone();
+    tokio::task::spawn_blocking(move || {
+        store::RelayStore::flush(&*store)?;
+        write_manifest(&*store, &data_dir, integrity::ManifestState::Clean)
+    })
+    .await
+    .map_err(|_| Error::Storage("flush task failed".into()))??;
+    tracing::info!("relay stopped; store flushed; manifest written");
     Ok(())
+}
+
+fn identity_of<S: store::RelayStore>(store: &S) -> Result<integrity::StoreIdentity, Error> {
+    store.identity()?.ok_or(Error::Corrupt("store identity"))
+}
+
+/// Records what the store holds: counted first, then flushed, so that every record
+/// counted is on disk before the manifest says so.
+fn write_manifest<S: store::RelayStore>(
+    store: &S,
+    data_dir: &std::path::Path,
+    state: integrity::ManifestState,
+) -> Result<integrity::Census, Error> {
+    let identity = identity_of(store)?;
+    let census = store.census()?;
+    store.flush()?;
+    integrity::Manifest { identity, state, census }.write(data_dir)?;
+    Ok(census)
+}
+
+/// Writes a `running` manifest every [`integrity::CHECKPOINT_INTERVAL`] when the store
+/// has changed, until aborted at shutdown.
+async fn checkpoint<S: store::RelayStore>(store: Arc<S>, data_dir: std::path::PathBuf) {
+    let mut interval = tokio::time::interval(integrity::CHECKPOINT_INTERVAL);
+    let mut last: Option<integrity::Census> = None;
+    loop {
+        interval.tick().await;
+        let (store, dir) = (store.clone(), data_dir.clone());
+        let previous = last;
+        let written = tokio::task::spawn_blocking(move || {
+            let census = store.census()?;
+            if Some(census) == previous {
+                return Ok(census);
+            }
+            store.flush()?;
+            let identity = identity_of(&*store)?;
+            integrity::Manifest { identity, state: integrity::ManifestState::Running, census }.write(&dir)?;
+            Ok::<_, Error>(census)
+        })
+        .await;
+        match written {
+            Ok(Ok(census)) => last = Some(census),
+            Ok(Err(error)) => tracing::error!(%error, "writing the store manifest failed; trying again"),
+            Err(_) => tracing::error!("the manifest task failed; trying again"),
+        }
+    }
+}
+
+/// Opens the data directory's key and store, refusing any that is damaged, missing or
+/// not the other's ([`integrity`]), and returns them with whether the store is new.
+/// A new data directory gets its key, its store and its manifest.
+///
+/// # Errors
+/// [`Error::Damaged`] saying what is wrong and what to do; I/O and store failures.
+pub fn open_data_dir(data_dir: &std::path::Path) -> Result<(RelayIdentity, SledStore, bool), Error> {
+    use integrity::{Manifest, ManifestState, STORE_DIR, StoreIdentity};
+    let manifest = Manifest::read(data_dir)?;
+    let store_dir = data_dir.join(STORE_DIR);
+    let key_path = data_dir.join(identity::KEY_FILE);
+    let has_store = store_dir.exists();
+    if !key_path.exists() && (has_store || manifest.is_some()) {
+        return Err(Error::Damaged(format!(
+            "the relay's key {} is missing, but the data directory holds {}. The relay will not make itself a \
+             new key: every invitation and every client pins this one. Restore {} from a backup.",
+            key_path.display(),
+            if has_store { "a store" } else { "a store manifest" },
+            identity::KEY_FILE
+        )));
+    }
+    if key_path.exists() && !has_store {
+        return Err(Error::Damaged(format!(
+            "the store {} is missing, but the relay's key is there: its accounts, groups and logs are gone. \
+             Restore the store from a backup (or, to start a new relay with no accounts, move the whole data \
+             directory aside).",
+            store_dir.display()
+        )));
+    }
+    let identity = RelayIdentity::load_or_create(data_dir)?;
+    let store = open_store_guarded(&store_dir)?;
+    let (stored, census) = guarded("reading the store", || Ok((store.identity()?, store.census()?)))?;
+    let pin = identity.pin.0;
+    if let Some(stored) = stored
+        && stored.relay_pin != pin
+    {
+        return Err(Error::Damaged(format!(
+            "the store belongs to another relay key than {}: the key and the store do not belong together. \
+             Restore the key that served this store.",
+            key_path.display()
+        )));
+    }
+    let fresh = match (&manifest, stored) {
+        (Some(manifest), _) => {
+            manifest.check(stored, &census)?;
+            false
+        }
+        (None, Some(_)) => {
+            return Err(Error::Damaged(format!(
+                "{} is missing: nothing says what the store held at the last shutdown. Restore it from a \
+                 backup, or accept the store as it is with `huisclos-relay admin accept-store`.",
+                Manifest::path(data_dir).display()
+            )));
+        }
+        (None, None) => {
+            // A new store, or one written before stores recorded their identity.
+            let mut store_id = [0u8; 16];
+            rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut store_id);
+            store.set_identity(StoreIdentity { store_id, relay_pin: pin })?;
+            let fresh = identity.created && census.counts == integrity::Counts::default();
+            if !fresh {
+                tracing::info!("the store had no identity (written by an earlier release): recorded it");
+            }
+            fresh
+        }
+    };
+    write_manifest(&store, data_dir, ManifestState::Running)?;
+    Ok((identity, store, fresh))
+}
+
+/// Flushes a store opened with [`open_data_dir`] and records it as cleanly closed.
+///
+/// # Errors
+/// Store and I/O failures.
+pub fn close_store<S: store::RelayStore>(store: &S, data_dir: &std::path::Path) -> Result<(), Error> {
+    write_manifest(store, data_dir, integrity::ManifestState::Clean).map(|_| ())
+}
+
+/// Accepts the store of a stopped relay as it is: records its identity if it lost it
+/// (keeping the relay's key), and writes a clean manifest of what it holds now. Returns
+/// what the operator accepted, in words.
+///
+/// # Errors
+/// [`Error::Damaged`] if the key is missing or belongs to another store, store and I/O
+/// failures (including another process holding the store).
+pub fn accept_store(data_dir: &std::path::Path) -> Result<String, Error> {
+    use integrity::{Manifest, STORE_DIR, StoreIdentity};
+    let key_path = data_dir.join(identity::KEY_FILE);
+    if !key_path.exists() {
+        return Err(Error::Damaged(format!(
+            "the relay's key {} is missing; a store is accepted only with its own key",
+            key_path.display()
+        )));
+    }
+    let store_dir = data_dir.join(STORE_DIR);
+    if !store_dir.exists() {
+        return Err(Error::Damaged(format!("there is no store at {} to accept", store_dir.display())));
+    }
+    let identity = RelayIdentity::load_or_create(data_dir)?;
+    let store = open_store_guarded(&store_dir)?;
+    let (stored, census) = guarded("reading the store", || Ok((store.identity()?, store.census()?)))?;
+    match stored {
+        Some(stored) if stored.relay_pin != identity.pin.0 => {
+            return Err(Error::Damaged(
+                "the store belongs to another relay key; accepting it would not make the two belong together".into(),
+            ));
+        }
+        Some(_) => {}
+        None => {
+            let mut store_id = [0u8; 16];
+            rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut store_id);
+            store.set_identity(StoreIdentity { store_id, relay_pin: identity.pin.0 })?;
+        }
+    }
+    let before = Manifest::read(data_dir).ok().flatten();
+    close_store(&store, data_dir)?;
+    let counts = census.counts;
+    let now = format!(
+        "{} accounts, {} devices, {} groups, {} log entries, {} content records",
+        counts.accounts, counts.devices, counts.groups, counts.log_entries, counts.content_records
+    );
+    Ok(match before {
+        Some(before) => {
+            let had = before.census.counts;
+            format!(
+                "accepted the store as it is: {now} (the manifest recorded {} accounts, {} devices, {} groups, {} \
+                 log entries, {} content records)",
+                had.accounts, had.devices, had.groups, had.log_entries, had.content_records
+            )
+        }
+        None => format!("accepted the store as it is: {now}"),
+    })
+}
+
+/// Opens the sled store, turning a panic inside sled (a damaged file) into an error.
+fn open_store_guarded(path: &std::path::Path) -> Result<SledStore, Error> {
+    guarded("opening the store", || SledStore::open(path))
+}
+
+/// Runs `work`, turning a panic (sled's answer to some damaged files) into
+/// [`Error::Damaged`].
+fn guarded<T>(what: &str, work: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    // The panic is reported as an error below: the default hook's message and
+    // backtrace would only bury it. (Called at start, before anything else runs.)
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work));
+    std::panic::set_hook(hook);
+    match outcome {
+        Ok(result) => result,
+        Err(panic) => {
+            let reason = panic
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| panic.downcast_ref::<&str>().copied())
+                .unwrap_or("no reason given");
+            Err(Error::Damaged(format!(
+                "{what} failed: the store's files are damaged ({reason}). Restore the data directory from a \
+                 backup."
+            )))
+        }
+    }
 }
 
 fn loopback_if_unspecified(address: SocketAddr) -> String {

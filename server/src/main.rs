@@ -51,10 +51,14 @@ enum AdminCommand {
     /// Issue a single-use invitation and print it. Asks the running relay, or opens the
     /// store directly if the relay is stopped.
     Invite {
-        /// How long the invitation stays valid, in hours.
-        #[arg(long, default_value_t = 168)]
+        /// How long the invitation stays valid, in hours (1 to 8760).
+        #[arg(long, default_value_t = 168, value_parser = clap::value_parser!(u64).range(1..=8760))]
         valid_hours: u64,
     },
+    /// Accept the store as it is now, after the relay refused to start on it because it
+    /// holds less than its manifest recorded (a store restored from an older backup, on
+    /// purpose). Run with the relay stopped. Records accepted as lost stay lost.
+    AcceptStore,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -73,6 +77,7 @@ fn main() -> anyhow::Result<()> {
         Command::Admin { command: AdminCommand::Invite { valid_hours } } => {
             runtime.block_on(invite(config, Duration::from_secs(valid_hours.saturating_mul(3600))))
         }
+        Command::Admin { command: AdminCommand::AcceptStore } => accept_store(&config),
     }
 }
 
@@ -132,22 +137,29 @@ async fn invite(config: RelayConfig, valid_for: Duration) -> anyhow::Result<()> 
             Ok(())
         }
         Err(huisclos_relay::Error::Io(_)) => {
-            // No relay is listening: issue it from the store directly.
+            // No relay is listening: issue it from the store directly, once it passed the
+            // same checks as at start.
             use std::sync::Arc;
-            let identity = huisclos_relay::identity::RelayIdentity::load_or_create(&config.data_dir)
-                .context("reading the relay's identity")?;
-            let store = huisclos_relay::store::sled_store::SledStore::open(&config.data_dir.join("store"))
-                .context("opening the store (is the relay running under another user?)")?;
-            let relay = huisclos_relay::service::Relay::new(Arc::new(store), config.limits.clone());
+            let (identity, store, _) = huisclos_relay::open_data_dir(&config.data_dir)
+                .context("opening the data directory (is the relay running under another user?)")?;
+            let store = Arc::new(store);
+            let relay = huisclos_relay::service::Relay::new(store.clone(), config.limits.clone());
             let addresses = if config.public_addresses.is_empty() {
                 vec![format!("127.0.0.1:{}", config.quic_listen.port())]
             } else {
                 config.public_addresses.clone()
             };
             let invitation = relay.invite(&addresses, identity.pin, valid_for).await?;
+            huisclos_relay::close_store(&*store, &config.data_dir).context("closing the store")?;
             println!("{}", invitation.to_text());
             Ok(())
         }
         Err(error) => Err(error).context("asking the relay for an invitation"),
     }
+}
+
+fn accept_store(config: &RelayConfig) -> anyhow::Result<()> {
+    let report = huisclos_relay::accept_store(&config.data_dir).context("accepting the store")?;
+    println!("{report}");
+    Ok(())
 }

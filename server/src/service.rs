@@ -694,6 +694,16 @@ impl<S: RelayStore> Relay<S> {
             }
             self.hub.device_disconnected(device, connection.id);
             entry?;
+            if matches!(refusal, RelayError::LimitExceeded { .. }) {
+                // The account has all the connections it may: this one is of no use to
+                // it, and must not linger as an unauthenticated one. Closed once the
+                // answer has had time to leave.
+                let close = connection.close.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    let _ = close.send(true);
+                });
+            }
             return refused(refusal);
         }
         if let Some(share) = share {

@@ -21,6 +21,7 @@ use common::*;
 use huisclos_protocol::ids::Seq;
 use huisclos_protocol::limits::MAX_MLS_MESSAGE_LEN;
 use huisclos_protocol::messages::*;
+use huisclos_protocol::messages::{LimitKind, RelayError};
 use huisclos_transport::client::TransportKind;
 
 /// The default limits, except a larger quota so that the attackers can store what they
@@ -124,5 +125,282 @@ async fn readers_that_never_read_pin_bounded_memory() -> TestResult {
     assert!(report.worst() < Duration::from_secs(2), "honest round trips stayed short: {:?}", report.worst());
     assert!(peak < 256.0, "the relay's memory stayed under 256 MiB (peak {peak:.0} MiB)");
     assert!(after < before + 48.0, "memory came back after the attack ({before:.0} → {after:.0} MiB)");
+    Ok(())
+}
+
+/// Attack 1, second part: one account opening connection after connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_account_cannot_open_hundreds_of_connections() -> TestResult {
+    const ATTEMPTS: usize = 300;
+    let relay = RelayProcess::start_with(ATTACK_CONFIG);
+    let mallory = Device::register(&relay, TransportKind::Quic).await;
+    let (honest, honest_group) = honest_member(&relay).await;
+    let (before, _) = relay.memory();
+    let sampler = MemorySampler::start(relay.pid());
+    let probe = HonestProbe::start(honest.clone(), honest_group.clone());
+    let started = Instant::now();
+    let (mut admitted, mut refused, mut other) = (Vec::new(), 0, Vec::new());
+    for _ in 0..ATTEMPTS {
+        let mut raw = RawTcp::connect(&relay).await?;
+        match raw.authenticate(&mallory.key).await? {
+            Ok(_) => admitted.push(raw),
+            Err(RelayError::LimitExceeded { limit: LimitKind::Connections }) => {
+                refused += 1;
+                if refused <= 3 {
+                    assert!(raw.closed_within(Duration::from_secs(2)).await, "a refused connection is closed");
+                }
+            }
+            Err(error) => other.push(error),
+        }
+    }
+    let elapsed = started.elapsed();
+    let report = probe.stop().await;
+    let (peak, threads) = sampler.stop();
+    println!(
+        "attack 1b, {ATTEMPTS} connections of one account in {elapsed:?}: {} admitted, {refused} refused \
+         (LimitExceeded{{Connections}}), other {other:?}; memory before {before:.0} MiB, peak {peak:.0} MiB \
+         ({threads} threads); honest worst {:?}",
+        admitted.len(),
+        report.worst()
+    );
+    // Mallory's own first connection counts too.
+    assert_eq!(admitted.len(), 31, "32 connections per account, the first one included");
+    assert_eq!(refused, ATTEMPTS - 31);
+    assert!(other.is_empty());
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    // Closing connections gives the account its places back.
+    drop(admitted);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut again = RawTcp::connect(&relay).await?;
+    assert!(again.authenticate(&mallory.key).await?.is_ok(), "admitted again once its connections closed");
+    Ok(())
+}
+
+/// Attack 4: peers that never authenticate, from many addresses, each starting the
+/// largest frame it may and never finishing it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn unauthenticated_peers_are_kept_small() -> TestResult {
+    let relay = RelayProcess::start_with(ATTACK_CONFIG);
+
+    // A frame above the unauthenticated limit is refused before its body is read.
+    let mut raw = RawTcp::connect(&relay).await?;
+    let mut header = vec![1u8];
+    header.extend_from_slice(&((1u32 << 20) - 9).to_be_bytes());
+    header.extend_from_slice(&16u32.to_be_bytes());
+    raw.send_bytes(&header).await?;
+    raw.send_bytes(&[0u8; 4096]).await?;
+    assert!(raw.closed_within(Duration::from_secs(5)).await, "a 1 MiB frame before authentication ends the connection");
+
+    // QUIC: one stream until the peer authenticates, then the configured sixteen.
+    let (_endpoint, quic) = common::raw::quic_from(&relay, std::net::Ipv4Addr::LOCALHOST).await?;
+    let (mut first_send, _first_recv) = quic.open_bi().await?;
+    first_send.write_all(&[0]).await?; // a stream exists for the relay once it carries data
+    let second = tokio::time::timeout(Duration::from_secs(1), quic.open_bi()).await;
+    assert!(second.is_err(), "a second stream waits until the peer authenticates");
+    drop(quic);
+
+    // One address may have 32 connections waiting to authenticate, no more.
+    let one_address = common::raw::loopback(200);
+    let mut waiting = Vec::new();
+    let mut refused_here = 0;
+    for _ in 0..40 {
+        // Refused: dropped before or just after the handshake.
+        let Ok(mut raw) = RawTcp::connect_from(&relay, one_address).await else {
+            refused_here += 1;
+            continue;
+        };
+        if raw.closed_within(Duration::from_millis(100)).await {
+            refused_here += 1;
+        } else {
+            waiting.push(raw);
+        }
+    }
+    assert_eq!((waiting.len(), refused_here), (32, 8), "unauthenticated_per_address = 32");
+    drop(waiting);
+
+    // Many peers, from 64 addresses at once: each starts a frame of almost 4 KiB and
+    // stalls. Three waves: memory must not grow from one to the next, and every
+    // connection must be gone once the relay has closed them.
+    drop(relay);
+    let relay = Arc::new(RelayProcess::start_with(&format!("{ATTACK_CONFIG}unauthenticated_secs = 6\n")));
+    let (honest, honest_group) = honest_member(&relay).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (before, _) = relay.memory();
+    let mut after_waves = Vec::new();
+    for wave in 1..=3 {
+        let sampler = MemorySampler::start(relay.pid());
+        let probe = HonestProbe::start(honest.clone(), honest_group.clone());
+        let (tcp_open, quic_open, stalled) = stall_from_many_addresses(&relay).await;
+        let (during, threads) = relay.memory();
+        let open_during = metric(&metrics(&relay).await?, "huisclos_connections_unauthenticated");
+        let report = probe.stop().await;
+        let (peak, _) = sampler.stop();
+        drop(stalled);
+        // The relay closes them at the unauthenticated deadline (6 s here).
+        tokio::time::sleep(Duration::from_secs(9)).await;
+        let text = metrics(&relay).await?;
+        let (unauthenticated, open) =
+            (metric(&text, "huisclos_connections_unauthenticated"), metric(&text, "huisclos_connections_open"));
+        let (after, _) = relay.memory();
+        println!(
+            "attack 4, wave {wave}: stalled unauthenticated peers from 64 addresses: TCP {tcp_open} of 768 and QUIC \
+             {quic_open} of 256 admitted ({open_during} waiting at once), the rest refused; memory before \
+             {before:.0} MiB, during {during:.0} MiB ({threads} threads), peak {peak:.0} MiB, after {after:.0} MiB; \
+             connections open after: {open} ({unauthenticated} unauthenticated); honest median {:?} worst {:?}, {} \
+             failures",
+            report.median(),
+            report.worst(),
+            report.failures.len()
+        );
+        assert!(open_during <= 512, "at most max_unauthenticated (512) wait at once");
+        assert!(tcp_open + quic_open >= 400, "the relay took connections up to its limit");
+        assert!(tcp_open + quic_open < 1024, "and refused the rest");
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+        assert!(peak < before + 64.0, "stalled peers pinned little ({before:.0} → {peak:.0} MiB)");
+        assert_eq!((open, unauthenticated), (1, 0), "every stalled connection is gone; the honest one stays");
+        after_waves.push(after);
+    }
+    assert!(
+        after_waves[2] <= after_waves[0] + 4.0,
+        "memory does not grow from wave to wave ({after_waves:?} MiB): nothing is kept of closed connections"
+    );
+    Ok(())
+}
+
+/// From 64 loopback addresses at once, 4 QUIC and 12 TCP connections each, that send
+/// all of a 4 KiB frame but its last bytes and stall. Returns how many of each the relay
+/// admitted, and the connections (to be dropped by the caller).
+async fn stall_from_many_addresses(relay: &Arc<RelayProcess>) -> (usize, usize, Vec<Box<dyn std::any::Any + Send>>) {
+    let mut stall = vec![1u8];
+    stall.extend_from_slice(&(4096u32 - 9).to_be_bytes());
+    stall.extend_from_slice(&4000u32.to_be_bytes());
+    stall.extend_from_slice(&[0u8; 4000]);
+    let stall = Arc::new(stall);
+    let mut peers = Vec::new();
+    for address in 0..64 {
+        let (relay, stall) = (relay.clone(), stall.clone());
+        peers.push(tokio::spawn(async move {
+            let local = common::raw::loopback(address);
+            let mut kept: Vec<Box<dyn std::any::Any + Send>> = Vec::new();
+            let (mut tcp_open, mut quic_open) = (0usize, 0usize);
+            for _ in 0..4 {
+                let connected = async {
+                    let (endpoint, connection) = common::raw::quic_from(&relay, local).await?;
+                    let (mut send, recv) = connection.open_bi().await?;
+                    send.write_all(&stall).await?;
+                    Ok::<_, common::raw::BoxError>((endpoint, connection, send, recv))
+                };
+                if let Ok(Ok(quic)) = tokio::time::timeout(Duration::from_secs(3), connected).await {
+                    quic_open += 1;
+                    kept.push(Box::new(quic));
+                }
+            }
+            for _ in 0..12 {
+                let connected = async {
+                    let mut raw = RawTcp::connect_from(&relay, local).await?;
+                    raw.send_bytes(&stall).await?;
+                    // Refused connections are closed at once; admitted ones stay open.
+                    if raw.closed_within(Duration::from_millis(100)).await {
+                        return Err("closed".into());
+                    }
+                    Ok::<_, common::raw::BoxError>(raw)
+                };
+                if let Ok(Ok(raw)) = tokio::time::timeout(Duration::from_secs(3), connected).await {
+                    tcp_open += 1;
+                    kept.push(Box::new(raw));
+                }
+            }
+            (tcp_open, quic_open, kept)
+        }));
+    }
+    let (mut tcp_open, mut quic_open, mut stalled) = (0, 0, Vec::new());
+    for peer in peers {
+        if let Ok((tcp, quic, kept)) = peer.await {
+            tcp_open += tcp;
+            quic_open += quic;
+            stalled.extend(kept);
+        }
+    }
+    (tcp_open, quic_open, stalled)
+}
+
+/// Reads the relay's metrics page.
+async fn metrics(relay: &RelayProcess) -> Result<String, common::raw::BoxError> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(relay.metrics.ok_or("metrics enabled")?).await?;
+    socket.write_all(b"GET /metrics HTTP/1.1\r\nhost: localhost\r\n\r\n").await?;
+    let mut text = String::new();
+    socket.read_to_string(&mut text).await?;
+    Ok(text)
+}
+
+/// One counter or gauge of the metrics page.
+fn metric(text: &str, name: &str) -> u64 {
+    text.lines().find_map(|line| line.strip_prefix(name).and_then(|rest| rest.trim().parse().ok())).unwrap_or(0)
+}
+
+/// Attack 4, QUIC: thousands of Initial packets whose handshakes are never finished,
+/// from 64 addresses. Each is a real client Initial (made by quinn-proto), sent once;
+/// nothing the relay answers is ever read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn abandoned_quic_handshakes_keep_no_state() -> TestResult {
+    const INITIALS: usize = 4000;
+    let relay = RelayProcess::start_with(ATTACK_CONFIG);
+    let (honest, honest_group) = honest_member(&relay).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (before, _) = relay.memory();
+    let sampler = MemorySampler::start(relay.pid());
+    let probe = HonestProbe::start(honest.clone(), honest_group.clone());
+
+    let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(huisclos_transport::tls::client_config(relay.pin))?;
+    let client_config = quinn_proto::ClientConfig::new(Arc::new(crypto));
+    let mut endpoint = quinn_proto::Endpoint::new(Arc::new(quinn_proto::EndpointConfig::default()), None, false, None);
+    let mut sockets = Vec::new();
+    for n in 0..64 {
+        sockets.push(tokio::net::UdpSocket::bind((common::raw::loopback(n), 0)).await?);
+    }
+    let started = Instant::now();
+    let mut sent = 0;
+    let mut connections = Vec::new();
+    for n in 0..INITIALS {
+        let now = std::time::Instant::now();
+        let (_, mut connection) =
+            endpoint.connect(now, client_config.clone(), relay.address, huisclos_transport::tls::RELAY_SERVER_NAME)?;
+        let mut buffer = Vec::new();
+        if let Some(transmit) = connection.poll_transmit(now, 1, &mut buffer) {
+            sockets[n % sockets.len()].send_to(&buffer[..transmit.size], relay.address).await?;
+            sent += 1;
+        }
+        // Kept so that connection ids are not reused; never driven again.
+        connections.push(connection);
+        if n % 200 == 199 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let flood = started.elapsed();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (during, threads) = relay.memory();
+    // A new honest connection still gets through (proving its address if asked to).
+    let newcomer = relay.connect(TransportKind::Quic).await;
+    let pong = newcomer.request(Ping {}).await;
+    let report = probe.stop().await;
+    let (peak, _) = sampler.stop();
+    let text = metrics(&relay).await?;
+    let retries = metric(&text, "huisclos_quic_retries_total");
+    let refused = metric(&text, "huisclos_connections_refused_total{limit=\"unauthenticated\"}");
+    // Handshakes the relay started time out after 10 s; their state goes with them.
+    let after = settle_memory(&relay, before + 8.0, Duration::from_secs(30)).await;
+    println!(
+        "attack 4, {sent} QUIC Initials in {flood:?} from 64 addresses, never completed: {retries} answered by \
+         Retry, {refused} refused; memory before {before:.0} MiB, during {during:.0} MiB ({threads} threads), peak \
+         {peak:.0} MiB, after {after:.0} MiB; a new honest connection: {pong:?}; honest median {:?} worst {:?}",
+        report.median(),
+        report.worst()
+    );
+    assert!(matches!(pong, Ok(ResponseBody::Pong(_))), "a new client still connects");
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert!(retries > 0, "under load, unvalidated clients are sent a Retry");
+    assert!(peak < before + 64.0, "abandoned handshakes pinned little ({before:.0} → {peak:.0} MiB)");
+    assert!(after < before + 8.0, "and nothing stays ({before:.0} → {after:.0} MiB)");
     Ok(())
 }

@@ -322,6 +322,26 @@ pub trait RelayStore: Send + Sync + 'static {
         max_len: usize,
     ) -> Result<ChunkData, Error>;
 
+    /// Who the store belongs to, if recorded ([`crate::integrity`]).
+    ///
+    /// # Errors
+    /// Backend failures; [`Error::Corrupt`] for an unreadable record.
+    fn identity(&self) -> Result<Option<crate::integrity::StoreIdentity>, Error>;
+
+    /// Records who the store belongs to, durably.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn set_identity(&self, identity: crate::integrity::StoreIdentity) -> Result<(), Error>;
+
+    /// Counts what the store holds, and digests its account, device and group rows,
+    /// for the manifest ([`crate::integrity`]). Reads every such row: cheap next to the
+    /// logs, content and chunks it does not read.
+    ///
+    /// # Errors
+    /// Backend failures; [`Error::Corrupt`] for a row that does not decode.
+    fn census(&self) -> Result<crate::integrity::Census, Error>;
+
     /// Bytes the store takes on disk, for metrics.
     fn size_on_disk(&self) -> u64;
 

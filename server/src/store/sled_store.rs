@@ -28,6 +28,10 @@ use sled::transaction::{ConflictableTransactionError, ConflictableTransactionRes
 
 use super::{ChunkPut, DeviceEntry, GroupPosition, RelayStore, StoreLimits};
 use crate::Error;
+use crate::integrity::{Census, Counts, StoreIdentity};
+
+/// The key of the store's identity in the `meta` tree.
+const IDENTITY_KEY: &[u8] = b"identity";
 
 /// The sled-backed [`RelayStore`].
 pub struct SledStore {
@@ -53,6 +57,9 @@ pub struct SledStore {
     content_ids: sled::Tree,
     chunks: sled::Tree,
     chunk_pieces: sled::Tree,
+    /// Who the store belongs to ([`crate::integrity`]): `identity` -> store id (16) ||
+    /// relay pin (32).
+    meta: sled::Tree,
     group_commit: GroupCommit,
     appends: AppendBatches,
 }
@@ -397,6 +404,7 @@ impl SledStore {
             content_ids: tree("content_ids")?,
             chunks: tree("chunks")?,
             chunk_pieces: tree("chunk_pieces")?,
+            meta: tree("meta")?,
             db,
             group_commit: GroupCommit::default(),
             appends: AppendBatches::default(),
@@ -1257,6 +1265,49 @@ impl RelayStore for SledStore {
             offset,
             data: ChunkPiece::new(data).map_err(|_| Error::Corrupt("chunk piece"))?,
         })
+    }
+
+    fn identity(&self) -> Result<Option<StoreIdentity>, Error> {
+        let Some(row) = self.meta.get(IDENTITY_KEY).map_err(storage)? else { return Ok(None) };
+        let store_id = row.get(..16).and_then(|b| b.try_into().ok()).ok_or(Error::Corrupt("store identity"))?;
+        let relay_pin = row.get(16..48).and_then(|b| b.try_into().ok()).ok_or(Error::Corrupt("store identity"))?;
+        Ok(Some(StoreIdentity { store_id, relay_pin }))
+    }
+
+    fn set_identity(&self, identity: StoreIdentity) -> Result<(), Error> {
+        self.meta.insert(IDENTITY_KEY, join(&identity.store_id, &identity.relay_pin)).map_err(storage)?;
+        self.durable()
+    }
+
+    fn census(&self) -> Result<Census, Error> {
+        let mut counts = Counts::default();
+        let mut digest = Sha256::new();
+        let mut rows = |tree: &sled::Tree, name: &str, each: &mut dyn FnMut(&[u8]) -> Result<(), Error>| {
+            digest.update(name.as_bytes());
+            let mut n = 0u64;
+            for item in tree.iter() {
+                let (key, value) = item.map_err(storage)?;
+                each(&value)?;
+                for part in [&key[..], &value[..]] {
+                    digest.update((part.len() as u64).to_be_bytes());
+                    digest.update(part);
+                }
+                n += 1;
+            }
+            Ok::<_, Error>(n)
+        };
+        counts.accounts = rows(&self.accounts, "accounts", &mut |_| Ok(()))?;
+        counts.devices = rows(&self.devices, "devices", &mut |_| Ok(()))?;
+        let (mut log_entries, mut content_records) = (0u64, 0u64);
+        counts.groups = rows(&self.groups, "groups", &mut |value| {
+            let row = GroupRow::decode(value).ok_or(Error::Corrupt("group row"))?;
+            log_entries = log_entries.saturating_add(row.next_seq);
+            content_records = content_records.saturating_add(row.next_content);
+            Ok(())
+        })?;
+        counts.log_entries = log_entries;
+        counts.content_records = content_records;
+        Ok(Census { counts, digest: digest.finalize().into() })
     }
 
     fn size_on_disk(&self) -> u64 {

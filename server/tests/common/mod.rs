@@ -30,6 +30,27 @@ unauthenticated_secs = 4
 quota_bytes = 200000000
 "#;
 
+/// The relay binary under test: this build's, unless `HUISCLOS_RELAY_BIN` names another
+/// (for running the attacks against an earlier release, to watch them succeed).
+pub fn relay_binary() -> PathBuf {
+    std::env::var_os("HUISCLOS_RELAY_BIN")
+        .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_huisclos-relay")), PathBuf::from)
+}
+
+/// How a relay that did not start ended, and what it printed.
+#[derive(Debug)]
+pub struct StartFailure {
+    pub status: Option<std::process::ExitStatus>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl std::fmt::Display for StartFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit {:?}; stdout: {}; stderr: {}", self.status, self.stdout, self.stderr)
+    }
+}
+
 /// A running `huisclos-relay` process with its own data directory.
 pub struct RelayProcess {
     child: Option<Child>,
@@ -64,10 +85,24 @@ impl RelayProcess {
 
     /// Starts (or restarts) a relay on `data_dir` with this configuration file.
     pub fn start_in_with(data_dir: &Path, config_text: &str) -> Self {
+        match Self::try_start_in_with(data_dir, config_text) {
+            Ok(relay) => relay,
+            Err(failure) => panic!("the relay did not start: {failure}"),
+        }
+    }
+
+    /// Starts a relay on `data_dir`, or returns what it printed (both streams) and how it
+    /// exited, if it stopped before saying it was ready.
+    pub fn try_start_in(data_dir: &Path) -> Result<Self, StartFailure> {
+        Self::try_start_in_with(data_dir, TEST_CONFIG)
+    }
+
+    /// As [`Self::try_start_in`], with this configuration file.
+    pub fn try_start_in_with(data_dir: &Path, config_text: &str) -> Result<Self, StartFailure> {
         std::fs::create_dir_all(data_dir).expect("data directory");
         let config = data_dir.with_extension("toml");
         std::fs::write(&config, config_text).expect("config file");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_huisclos-relay"))
+        let mut child = Command::new(relay_binary())
             .arg("--config")
             .arg(&config)
             .arg("--data-dir")
@@ -77,14 +112,31 @@ impl RelayProcess {
             .env("HUISCLOS_RELAY_METRICS_LISTEN", "127.0.0.1:0")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("the relay binary starts");
+        // Echo the relay's log, and keep it for a report if it stops.
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let stderr = child.stderr.take().expect("stderr");
+        let kept = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                eprintln!("{line}");
+                if let Ok(mut kept) = kept.lock() {
+                    kept.push_str(&line);
+                    kept.push('\n');
+                }
+            }
+        });
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
         let (mut address, mut tcp_address, mut metrics, mut pin, mut first_invitation) = (None, None, None, None, None);
+        let mut ready = false;
+        let mut printed = String::new();
         for line in lines.by_ref() {
             let line = line.expect("relay output");
+            printed.push_str(&line);
+            printed.push('\n');
             let Some(rest) = line.strip_prefix("huisclos-relay: ") else { continue };
             let (key, value) = rest.split_once(' ').unwrap_or((rest, ""));
             match key {
@@ -101,13 +153,23 @@ impl RelayProcess {
                 "invitation" => {
                     first_invitation = Some(Invitation::from_text(value).expect("invitation").token().clone())
                 }
-                "ready" => break,
+                "ready" => {
+                    ready = true;
+                    break;
+                }
                 _ => {}
             }
         }
+        if !ready {
+            let status = child.wait().ok();
+            // Let the log thread catch up with the last lines.
+            std::thread::sleep(Duration::from_millis(100));
+            let stderr = log.lock().map(|l| l.clone()).unwrap_or_default();
+            return Err(StartFailure { status, stdout: printed, stderr });
+        }
         // Keep draining stdout so the relay never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Self {
+        Ok(Self {
             child: Some(child),
             data_dir: data_dir.to_path_buf(),
             _temp: None,
@@ -116,12 +178,12 @@ impl RelayProcess {
             metrics,
             pin: pin.expect("the relay printed its pin"),
             first_invitation,
-        }
+        })
     }
 
     /// A fresh invitation, from the running relay through `admin invite`.
     pub fn invite(&self) -> InvitationToken {
-        let output = Command::new(env!("CARGO_BIN_EXE_huisclos-relay"))
+        let output = Command::new(relay_binary())
             .arg("--data-dir")
             .arg(&self.data_dir)
             .args(["admin", "invite", "--valid-hours", "1"])

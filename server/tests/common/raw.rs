@@ -31,7 +31,15 @@ pub struct RawTcp {
 
 impl RawTcp {
     pub async fn connect(relay: &RelayProcess) -> Result<Self, BoxError> {
-        let tcp = TcpStream::connect(relay.tcp_address).await?;
+        Self::connect_from(relay, std::net::Ipv4Addr::LOCALHOST).await
+    }
+
+    /// Connects from `local`, one of the many loopback addresses (127.0.0.0/8), so that
+    /// one test can be many peers.
+    pub async fn connect_from(relay: &RelayProcess, local: std::net::Ipv4Addr) -> Result<Self, BoxError> {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind((local, 0).into())?;
+        let tcp = socket.connect(relay.tcp_address).await?;
         tcp.set_nodelay(true)?;
         let connector = tokio_rustls::TlsConnector::from(Arc::new(client_config(relay.pin)));
         let tls = connector.connect(server_name(), tcp).await?;
@@ -217,4 +225,21 @@ impl HonestProbe {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         self.handle.await.unwrap_or_default()
     }
+}
+
+/// A QUIC connection to the relay from `local`, with no stream opened yet.
+pub async fn quic_from(
+    relay: &RelayProcess,
+    local: std::net::Ipv4Addr,
+) -> Result<(quinn::Endpoint, quinn::Connection), BoxError> {
+    let mut endpoint = quinn::Endpoint::client((local, 0).into())?;
+    let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(client_config(relay.pin))?;
+    endpoint.set_default_client_config(quinn::ClientConfig::new(Arc::new(crypto)));
+    let connection = endpoint.connect(relay.address, huisclos_transport::tls::RELAY_SERVER_NAME)?.await?;
+    Ok((endpoint, connection))
+}
+
+/// The `n`th loopback address after 127.0.0.1, for peers that must look distinct.
+pub fn loopback(n: u32) -> std::net::Ipv4Addr {
+    std::net::Ipv4Addr::from(u32::from(std::net::Ipv4Addr::new(127, 0, 1, 0)) + n)
 }
