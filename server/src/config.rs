@@ -249,6 +249,14 @@ impl RelayConfig {
         if limits.request_burst == 0 || limits.max_connections == 0 || limits.claims_per_hour == 0 {
             return Err(Error::Config("request_burst, max_connections and claims_per_hour must be at least 1".into()));
         }
+        let heaviest =
+            huisclos_protocol::limits::MAX_SUBSCRIBE_GROUPS.div_ceil(crate::service::ITEMS_PER_REQUEST_WEIGHT);
+        if (limits.request_burst as usize) < heaviest {
+            return Err(Error::Config(format!(
+                "request_burst must be at least {heaviest}, the weight of the largest request (a Subscribe to {} groups)",
+                huisclos_protocol::limits::MAX_SUBSCRIBE_GROUPS
+            )));
+        }
         if limits.max_unauthenticated == 0
             || limits.connections_per_address == 0
             || limits.unauthenticated_per_address == 0

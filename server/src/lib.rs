@@ -114,10 +114,14 @@ const SWEEP_BATCH: usize = 1024;
 
 /// Deletes expired messages (`history: none` spaces) every [`SWEEP_INTERVAL`], until
 /// the task is aborted at shutdown.
-async fn sweep_expired_messages<S: store::RelayStore>(store: Arc<S>) {
+async fn sweep_expired_messages<S: store::RelayStore>(relay: Arc<Relay<S>>) {
+    let store = relay.store().clone();
     let mut interval = tokio::time::interval(SWEEP_INTERVAL);
     loop {
         interval.tick().await;
+        if let Err(error) = relay.refund_expired(store::sled_store::now().get()).await {
+            tracing::warn!(%error, "giving back the quota of expired messages failed; trying again");
+        }
         loop {
             let batch = store.clone();
             let now = store::sled_store::now();
@@ -169,7 +173,7 @@ pub async fn run(
     };
 
     let mut background = Vec::new();
-    background.push(tokio::spawn(sweep_expired_messages(store.clone())));
+    background.push(tokio::spawn(sweep_expired_messages(relay.clone())));
     background.push(tokio::spawn(checkpoint(store.clone(), config.data_dir.clone())));
     let admin = admin::bind(&config.data_dir)?;
     background.push(tokio::spawn(admin::serve(admin, relay.clone(), addresses.clone(), identity.pin)));
@@ -204,9 +208,13 @@ pub async fn run(
         addresses,
         first_invitation,
     });
-    listeners.serve(relay, acceptor, shutdown, SHUTDOWN_DRAIN).await;
+    listeners.serve(relay.clone(), acceptor, shutdown, SHUTDOWN_DRAIN).await;
     for task in background {
         task.abort();
+    }
+    // No request runs any more: what accounts hold in memory goes back to the store.
+    if let Err(error) = relay.return_credit().await {
+        tracing::warn!(%error, "giving back unspent quota failed; it is forfeited");
     }
     let _ = std::fs::remove_file(admin::socket_path(&config.data_dir));
     let data_dir = config.data_dir.clone();

@@ -256,6 +256,9 @@ pub async fn bind(
     Ok((Listeners { quic, tcp, endpoint, tcp_listener }, tokio_rustls::TlsAcceptor::from(tls)))
 }
 
+/// How long a TCP connection closed at shutdown waits for the peer to stop sending.
+const LINGER: Duration = Duration::from_secs(2);
+
 /// How often a failing accept (out of file descriptors, say) is logged.
 const ACCEPT_ERROR_LOG_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -401,13 +404,33 @@ async fn serve_quic<S: RelayStore>(
                 let connection = connection.clone();
                 let deadlines = ReadDeadlines { idle: None, frame: relay.limits().frame_deadline() };
                 let tracker2 = tracker.clone();
+                let shutdown = shutdown.clone();
                 streams.spawn(async move {
-                    serve_stream(relay, connection, stream_no, recv, send, deadlines, tracker2).await;
+                    let stopping = shutdown.clone();
+                    let lifecycle = Lifecycle { tracker: tracker2, shutdown };
+                    let finished = serve_stream(relay, connection, stream_no, recv, send, deadlines, lifecycle).await;
+                    // At shutdown, closing the connection would discard answers the peer
+                    // has not acknowledged yet: wait for it (the drain period bounds this).
+                    if *stopping.borrow()
+                        && let Some((_, send)) = finished
+                    {
+                        let _ = send.stopped().await;
+                    }
                 });
             }
             Some(_) = streams.join_next(), if !streams.is_empty() => {}
             _ = closed.changed() => break,
-            _ = shutdown.changed() => break,
+            _ = shutdown.changed() => {
+                // Every stream stops reading, writes the answers of what it started,
+                // and ends; then the connection closes.
+                loop {
+                    tokio::select! {
+                        joined = streams.join_next() => if joined.is_none() { break },
+                        _ = closed.changed() => break,
+                    }
+                }
+                break;
+            }
         }
     }
     quic.close(0u32.into(), b"closed");
@@ -422,7 +445,7 @@ async fn serve_tcp<S: RelayStore>(
     socket: tokio::net::TcpStream,
     mut ticket: Ticket,
     tracker: TaskTracker,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) {
     let _ = socket.set_nodelay(true);
     let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(socket)).await;
@@ -438,9 +461,22 @@ async fn serve_tcp<S: RelayStore>(
     let (read, write) = tokio::io::split(tls);
     let deadlines = ReadDeadlines { idle: Some(relay.limits().idle()), frame: relay.limits().frame_deadline() };
     let mut closed = connection.close.subscribe();
+    // At shutdown the stream stops reading, writes the answers of what it started, and
+    // ends on its own.
+    let stopping = shutdown.clone();
     tokio::select! {
-        () = serve_stream(relay.clone(), connection.clone(), 0, read, write, deadlines, tracker) => {}
-        _ = shutdown.changed() => {}
+        finished = serve_stream(relay.clone(), connection.clone(), 0, read, write, deadlines, Lifecycle { tracker, shutdown }) => {
+            // At shutdown, the peer may still be sending: closing a socket with unread
+            // bytes resets it, and the answers just written would be lost. Read and drop
+            // what comes until the peer closes too, for a moment.
+            if *stopping.borrow()
+                && let Some((mut read, _write)) = finished
+            {
+                let mut sink = vec![0u8; 16 * 1024];
+                let drain = async { while matches!(read.read(&mut sink).await, Ok(n) if n > 0) {} };
+                let _ = tokio::time::timeout(LINGER, drain).await;
+            }
+        }
         _ = closed.changed() => {}
     }
     end_connection(&relay, &connection);
@@ -489,8 +525,15 @@ async fn read_request<S: RelayStore, R: AsyncRead + Unpin>(
     Ok(Some((body, held)))
 }
 
+/// Where a stream's handlers are tracked, and what tells it the relay is stopping.
+struct Lifecycle {
+    tracker: TaskTracker,
+    shutdown: watch::Receiver<bool>,
+}
+
 /// Serves one stream: reads requests, answers them (concurrently, except those that
-/// change the connection's state), and writes answers and events.
+/// change the connection's state), and writes answers and events. Returns the reader and
+/// the writer, finished, if every answer was written.
 async fn serve_stream<S, R, W>(
     relay: Arc<Relay<S>>,
     connection: Arc<Connection>,
@@ -498,12 +541,14 @@ async fn serve_stream<S, R, W>(
     mut reader: R,
     mut writer: W,
     deadlines: ReadDeadlines,
-    tracker: TaskTracker,
-) where
+    lifecycle: Lifecycle,
+) -> Option<(R, W)>
+where
     S: RelayStore,
     R: AsyncRead + Unpin + Send + 'static,
     W: AsyncWrite + Unpin + Send + 'static,
 {
+    let Lifecycle { tracker, mut shutdown } = lifecycle;
     let stream = Arc::new(Stream { key: (connection.id, stream_no), sink: Arc::new(EventSink::default()) });
     let capacity = relay.limits().in_flight_per_connection as usize + 8;
     let (answers, mut to_write) = mpsc::channel::<Outgoing>(capacity);
@@ -537,13 +582,14 @@ async fn serve_stream<S, R, W>(
                     // A peer that does not read what it asked for is cut off.
                     _ => {
                         let _ = close.send(true);
-                        return;
+                        return None;
                     }
                 }
                 drop((permit, held));
             }
         }
         let _ = writer.shutdown().await;
+        Some(writer)
     });
 
     let mut version_mismatch = false;
@@ -552,8 +598,9 @@ async fn serve_stream<S, R, W>(
         let frame = tokio::select! {
             frame = read_request(&relay, &connection, &mut reader, deadlines, max_len) => frame,
             _ = closed.changed() => break,
+            _ = shutdown.changed() => break,
         };
-        let (payload, request_held) = match frame {
+        let (mut payload, request_held) = match frame {
             Ok(Some(frame)) => frame,
             Ok(None) => break,
             Err(TransportError::Protocol(huisclos_protocol::Error::UnsupportedVersion { .. })) => {
@@ -575,8 +622,9 @@ async fn serve_stream<S, R, W>(
             }
         };
         relay.metrics.bytes_received.fetch_add(payload.len() as u64, Ordering::Relaxed);
-        // Every frame spends rate budget, well-formed or not.
-        let rate = connection.take_rate();
+        // Every frame spends rate budget, well-formed or not; a request that does the
+        // work of several spends as much.
+        let mut rate = connection.take_rate(1);
         let request = match Request::from_wire(&payload) {
             Ok(request) => request,
             Err(_) => {
@@ -589,7 +637,13 @@ async fn serve_stream<S, R, W>(
                 continue;
             }
         };
+        // The frame may hold access or invitation tokens: gone before anything else.
+        zeroize::Zeroize::zeroize(&mut payload);
         drop(payload);
+        let extra = crate::service::extra_weight(&request.body);
+        if rate.is_ok() && extra > 0 {
+            rate = connection.take_rate(extra);
+        }
         if let Err(wait) = rate {
             let retry_after_ms = wait.as_millis().min(u128::from(u32::MAX)) as u32;
             relay.metrics.error(&RelayError::RateLimited { retry_after_ms });
@@ -650,10 +704,11 @@ async fn serve_stream<S, R, W>(
     relay.hub.forget_stream(stream.key);
     // The writer ends once every handler of this stream has sent its answer, or the
     // connection is closed.
-    let _ = writer_task.await;
+    let writer = writer_task.await.ok().flatten();
     if version_mismatch {
         let _ = connection.close.send(true);
     }
+    writer.map(|writer| (reader, writer))
 }
 
 /// Queues a refusal. It waits while the writer is behind, but never past the moment the

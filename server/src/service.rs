@@ -30,6 +30,21 @@ const PAGE_ENVELOPE: usize = 64;
 /// [`crate::store`]). Unspent credit is lost at restart: at most one block per account.
 pub const QUOTA_BLOCK: u64 = 16 << 20;
 
+/// What creating a group stores besides its log: its row, its first verifier and the
+/// start of its first epoch, with the store's overhead. Charged to the creator.
+pub const GROUP_COST: u64 = 1024;
+
+/// What a commit stores besides its bytes: the next epoch's verifier and start.
+pub const COMMIT_OVERHEAD: u64 = 128;
+
+/// How long every refused authentication takes at least, so that its timing does not
+/// tell which device ids exist.
+const AUTH_FAILURE_FLOOR: Duration = Duration::from_millis(100);
+
+/// Claims of one device's key packages one account may make per hour: enough to add
+/// the device to a few groups, not to drain its one-time packages.
+const CLAIMS_PER_DEVICE_PER_HOUR: f64 = 20.0;
+
 #[derive(Debug, Default)]
 struct Credit {
     bytes: u64,
@@ -66,6 +81,15 @@ impl RateBucket {
     pub fn is_full(&mut self) -> bool {
         let _ = self.take(0.0);
         self.tokens >= self.burst
+    }
+
+    /// Whether `n` tokens are there, without taking them.
+    ///
+    /// # Errors
+    /// How long until they are.
+    pub fn check(&mut self, n: f64) -> Result<(), Duration> {
+        self.take(0.0)?;
+        if self.tokens >= n { Ok(()) } else { Err(Duration::from_secs_f64((n - self.tokens) / self.rate)) }
     }
 
     /// Takes `n` tokens, or says how long until they are there.
@@ -150,12 +174,12 @@ impl Connection {
         self.auth.lock().ok().and_then(|auth| auth.device)
     }
 
-    /// Takes one request's worth of the rate budget.
+    /// Takes `weight` requests' worth of the rate budget.
     ///
     /// # Errors
     /// How long to wait, when the budget is spent.
-    pub fn take_rate(&self) -> Result<(), Duration> {
-        self.rate.lock().map_or(Ok(()), |mut bucket| bucket.take(1.0))
+    pub fn take_rate(&self, weight: u32) -> Result<(), Duration> {
+        self.rate.lock().map_or(Ok(()), |mut bucket| bucket.take(f64::from(weight)))
     }
 }
 
@@ -166,6 +190,24 @@ pub struct Stream {
     pub key: StreamKey,
     /// Events for subscriptions made on this stream.
     pub sink: Arc<EventSink>,
+}
+
+/// Groups or devices named in one request that weigh as much as one more request.
+pub const ITEMS_PER_REQUEST_WEIGHT: usize = 8;
+
+/// What a request weighs against the connection's rate limit, beyond the one its frame
+/// costs: a request naming `n` groups or devices weighs `ceil(n / 8)` requests in all,
+/// since each is a store read or write.
+pub fn extra_weight(body: &RequestBody) -> u32 {
+    let items = match body {
+        RequestBody::Subscribe(Subscribe { groups }) => groups.len(),
+        RequestBody::Unsubscribe(Unsubscribe { groups }) => groups.len(),
+        RequestBody::ClaimKeyPackages(ClaimKeyPackages { devices }) => devices.len(),
+        RequestBody::DepositWelcome(DepositWelcome { recipients, .. }) => recipients.len(),
+        RequestBody::UploadKeyPackages(UploadKeyPackages { one_time, .. }) => one_time.len(),
+        _ => 1,
+    };
+    u32::try_from(items.div_ceil(ITEMS_PER_REQUEST_WEIGHT).saturating_sub(1)).unwrap_or(u32::MAX)
 }
 
 /// Whether a request changes the connection's state, so that the relay must finish it
@@ -193,7 +235,16 @@ pub struct Relay<S> {
     /// The memory held for peers.
     pub budget: Arc<crate::budget::MemoryBudget>,
     claims: Mutex<HashMap<AccountId, RateBucket>>,
+    /// Claims per (claiming account, claimed device), in memory only.
+    device_claims: Mutex<HashMap<(AccountId, DeviceId), RateBucket>>,
     credits: Arc<Mutex<HashMap<AccountId, Credit>>>,
+    /// Held while quota moves between the store and the credits, so that a reading of
+    /// the usage never sees a block reserved but not yet credited.
+    quota_books: Arc<tokio::sync::Mutex<()>>,
+    /// Bytes of `Expire` groups' messages to give back to their payers once the
+    /// messages are deleted: (deadline, account) -> bytes. In memory only: the store
+    /// never links an account to a group, nor to when it wrote.
+    expiry_refunds: Mutex<std::collections::BTreeMap<(u64, AccountId), u64>>,
 }
 
 impl<S> std::fmt::Debug for Relay<S> {
@@ -217,7 +268,10 @@ impl<S: RelayStore> Relay<S> {
             hub: Arc::default(),
             metrics: Arc::default(),
             claims: Mutex::default(),
+            device_claims: Mutex::default(),
             credits: Arc::default(),
+            quota_books: Arc::default(),
+            expiry_refunds: Mutex::default(),
         }
     }
 
@@ -259,6 +313,7 @@ impl<S: RelayStore> Relay<S> {
             // Short: reserve now. A whole block if the quota allows, else just enough.
             let quota = self.limits.quota_bytes;
             let block = need.max(QUOTA_BLOCK);
+            let _books = self.quota_books.lock().await;
             let reserved = match self.blocking(move |store| store.reserve_quota(account, block, quota)).await {
                 Ok(()) => block,
                 Err(Error::Refused(RelayError::QuotaExceeded { .. })) => {
@@ -308,8 +363,10 @@ impl<S: RelayStore> Relay<S> {
         }
         let store = self.store.clone();
         let credits = self.credits.clone();
+        let books = self.quota_books.clone();
         let quota = self.limits.quota_bytes;
         tokio::spawn(async move {
+            let _books = books.lock().await;
             let reserved = tokio::task::spawn_blocking(move || store.reserve_quota(account, QUOTA_BLOCK, quota)).await;
             if let Ok(mut credits) = credits.lock() {
                 let credit = credits.entry(account).or_default();
@@ -323,9 +380,53 @@ impl<S: RelayStore> Relay<S> {
 
     /// Bytes the account has spent: reserved in the store, less unspent credit.
     async fn used(&self, account: AccountId) -> Result<ByteCount, Error> {
+        let _books = self.quota_books.lock().await;
         let reserved = self.blocking(move |store| store.usage(account)).await?.get();
         let credit = self.credits.lock().map(|c| c.get(&account).map_or(0, |c| c.bytes)).unwrap_or(0);
         Ok(ByteCount::new(reserved.saturating_sub(credit)).unwrap_or(ByteCount::MAX))
+    }
+
+    /// Gives unspent credit back to the store, account by account, so that a restart
+    /// forfeits nothing; and gives back early what expiring messages will free. Called
+    /// once, at shutdown, when no request runs any more.
+    ///
+    /// # Errors
+    /// Store failures (what was not given back is forfeited, as after a crash).
+    pub async fn return_credit(&self) -> Result<(), Error> {
+        let _books = self.quota_books.lock().await;
+        let mut owed: HashMap<AccountId, u64> = HashMap::new();
+        if let Ok(mut credits) = self.credits.lock() {
+            for (account, credit) in credits.drain() {
+                *owed.entry(account).or_default() += credit.bytes;
+            }
+        }
+        if let Ok(mut refunds) = self.expiry_refunds.lock() {
+            for ((_, account), bytes) in std::mem::take(&mut *refunds) {
+                *owed.entry(account).or_default() += bytes;
+            }
+        }
+        let owed: Vec<(AccountId, u64)> = owed.into_iter().filter(|(_, bytes)| *bytes > 0).collect();
+        self.blocking(move |store| owed.iter().try_for_each(|(account, bytes)| store.release_quota(*account, *bytes)))
+            .await
+    }
+
+    /// Gives back the quota of expiring messages whose deadline has passed (they are
+    /// deleted by the same sweep).
+    pub async fn refund_expired(&self, now: u64) -> Result<(), Error> {
+        let due: Vec<(AccountId, u64)> = match self.expiry_refunds.lock() {
+            Ok(mut refunds) => {
+                let later = refunds.split_off(&(now.saturating_add(1), AccountId::from_bytes([0; 16])));
+                let due = std::mem::replace(&mut *refunds, later);
+                due.into_iter().map(|((_, account), bytes)| (account, bytes)).collect()
+            }
+            Err(_) => Vec::new(),
+        };
+        if due.is_empty() {
+            return Ok(());
+        }
+        let _books = self.quota_books.lock().await;
+        self.blocking(move |store| due.iter().try_for_each(|(account, bytes)| store.release_quota(*account, *bytes)))
+            .await
     }
 
     /// The store.
@@ -471,7 +572,13 @@ impl<S: RelayStore> Relay<S> {
                 Ok(self.blocking(move |store| store.key_package_status(device)).await?.into())
             }
             RequestBody::ClaimKeyPackages(ClaimKeyPackages { devices }) => {
-                self.take_claims(account, devices.len())?;
+                let mut seen = HashSet::new();
+                if !devices.iter().all(|device| seen.insert(*device)) {
+                    // One package per device per claim: a list naming a device twice
+                    // would drain it.
+                    return refused(RelayError::BadRequest);
+                }
+                self.take_claims(account, &devices)?;
                 let claimed = devices.clone();
                 let packages = self.blocking(move |store| store.claim_key_packages(&claimed)).await?;
                 let claims: Vec<DeviceClaim> =
@@ -512,7 +619,12 @@ impl<S: RelayStore> Relay<S> {
                 Ok(WelcomesAcked {}.into())
             }
             RequestBody::CreateGroup(CreateGroup { group, verifier, retention }) => {
-                self.blocking(move |store| store.create_group(group, verifier, retention)).await?;
+                self.charge(account, GROUP_COST).await?;
+                let created = self.blocking(move |store| store.create_group(group, verifier, retention)).await;
+                if !matches!(created, Ok(true)) {
+                    self.refund(account, GROUP_COST);
+                }
+                created?;
                 Ok(GroupCreated {}.into())
             }
             RequestBody::AppendMessage(AppendMessage { access, message }) => {
@@ -526,26 +638,36 @@ impl<S: RelayStore> Relay<S> {
                 // so a stranger learns nothing about the account's quota.
                 let appended = if self.take_credit(account, cost) {
                     self.blocking(move |store| {
-                        store.check_access(group, epoch, &access.token)?;
-                        store.append(group, epoch, &message, expires_at)
+                        let position = store.check_access(group, epoch, &access.token)?;
+                        Ok((store.append(group, epoch, &message, expires_at)?, position.expiring))
                     })
                     .await
                 } else {
-                    self.check(&access).await?;
+                    let position = self.check(&access).await?;
                     self.charge(account, cost).await?;
-                    self.blocking(move |store| store.append(group, epoch, &message, expires_at)).await
+                    self.blocking(move |store| store.append(group, epoch, &message, expires_at))
+                        .await
+                        .map(|appended| (appended, position.expiring))
                 };
-                if !matches!(appended, Ok((_, true))) {
-                    self.refund(account, cost);
+                match &appended {
+                    Ok(((_, true), true)) => {
+                        // The message will be deleted at its deadline: its bytes are
+                        // given back to the payer then.
+                        if let Ok(mut refunds) = self.expiry_refunds.lock() {
+                            *refunds.entry((expires_at.get(), account)).or_default() += cost;
+                        }
+                    }
+                    Ok(((_, true), false)) => {}
+                    _ => self.refund(account, cost),
                 }
-                let (seq, _) = appended?;
+                let ((seq, _), _) = appended?;
                 self.hub.log_advanced(group, epoch, seq, EntryKind::Message);
                 Ok(Appended { seq }.into())
             }
             RequestBody::SubmitCommit(SubmitCommit { access, commit, next_verifier }) => {
                 self.check(&access).await?;
                 let (group, epoch) = (access.group, access.epoch);
-                let cost = commit.len() as u64;
+                let cost = commit.len() as u64 + COMMIT_OVERHEAD;
                 self.charge(account, cost).await?;
                 let committed = self.blocking(move |store| store.commit(group, epoch, &commit, next_verifier)).await;
                 if committed.is_err() {
@@ -750,6 +872,22 @@ impl<S: RelayStore> Relay<S> {
         stream: &Stream,
         request: Authenticate,
     ) -> Result<ResponseBody, Error> {
+        let started = tokio::time::Instant::now();
+        let outcome = self.try_authenticate(connection, stream, request).await;
+        if matches!(outcome, Err(Error::Refused(RelayError::AuthFailed))) {
+            // Known device or not, revoked or not, bad signature or not: a refusal takes
+            // the same time.
+            tokio::time::sleep_until(started + AUTH_FAILURE_FLOOR).await;
+        }
+        outcome
+    }
+
+    async fn try_authenticate(
+        &self,
+        connection: &Connection,
+        stream: &Stream,
+        request: Authenticate,
+    ) -> Result<ResponseBody, Error> {
         let nonce = Self::take_challenge(connection)?;
         let Authenticate { device, signature } = request;
         let entry = self.blocking(move |store| store.device(device)).await?;
@@ -796,7 +934,23 @@ impl<S: RelayStore> Relay<S> {
         Ok(Subscribed { refused }.into())
     }
 
-    fn take_claims(&self, account: AccountId, count: usize) -> Result<(), Error> {
+    /// Takes claims from the account's hourly budget and from its budget for each
+    /// device claimed; all or nothing.
+    fn take_claims(&self, account: AccountId, devices: &[DeviceId]) -> Result<(), Error> {
+        let limited = |wait: Duration| {
+            Error::Refused(RelayError::RateLimited {
+                retry_after_ms: wait.as_millis().min(u128::from(u32::MAX)) as u32,
+            })
+        };
+        let mut per_device = self.device_claims.lock().map_err(|_| Error::Refused(RelayError::Internal))?;
+        if per_device.len() >= CLAIM_BUCKETS_BEFORE_PRUNING {
+            per_device.retain(|_, bucket| !bucket.is_full());
+        }
+        let new_bucket = || RateBucket::new(CLAIMS_PER_DEVICE_PER_HOUR / 3600.0, CLAIMS_PER_DEVICE_PER_HOUR);
+        for device in devices {
+            let bucket = per_device.entry((account, *device)).or_insert_with(new_bucket);
+            bucket.check(1.0).map_err(limited)?;
+        }
         let per_hour = f64::from(self.limits.claims_per_hour.max(1));
         let mut claims = self.claims.lock().map_err(|_| Error::Refused(RelayError::Internal))?;
         if claims.len() >= CLAIM_BUCKETS_BEFORE_PRUNING {
@@ -805,11 +959,13 @@ impl<S: RelayStore> Relay<S> {
         }
         let burst = (per_hour / 6.0).max(huisclos_protocol::limits::MAX_CLAIM_BATCH as f64);
         let bucket = claims.entry(account).or_insert_with(|| RateBucket::new(per_hour / 3600.0, burst));
-        bucket.take(count as f64).map_err(|wait| {
-            Error::Refused(RelayError::RateLimited {
-                retry_after_ms: wait.as_millis().min(u128::from(u32::MAX)) as u32,
-            })
-        })
+        bucket.take(devices.len() as f64).map_err(limited)?;
+        for device in devices {
+            if let Some(bucket) = per_device.get_mut(&(account, *device)) {
+                let _ = bucket.take(1.0);
+            }
+        }
+        Ok(())
     }
 }
 

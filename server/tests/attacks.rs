@@ -404,3 +404,182 @@ async fn abandoned_quic_handshakes_keep_no_state() -> TestResult {
     assert!(after < before + 8.0, "and nothing stays ({before:.0} → {after:.0} MiB)");
     Ok(())
 }
+
+async fn usage(client: &huisclos_transport::client::RelayClient) -> u64 {
+    match client.request(GetUsage {}).await.expect("usage") {
+        ResponseBody::Usage(usage) => usage.used.get(),
+        other => panic!("usage: {other:?}"),
+    }
+}
+
+/// Attack 5: what an account stores outside its quota, and requests that do many
+/// requests' work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_stored_byte_is_charged_and_heavy_requests_weigh_more() -> TestResult {
+    let relay = RelayProcess::start_with(ATTACK_CONFIG);
+    let mallory = Device::register(&relay, TransportKind::Quic).await;
+    assert_eq!(usage(&mallory.client).await, 0);
+    let mut groups = Vec::new();
+    for _ in 0..50 {
+        let keys = GroupKeys::new();
+        mallory
+            .client
+            .request(CreateGroup { group: keys.group, verifier: keys.token.verifier(), retention: LogRetention::Keep })
+            .await?;
+        groups.push(keys);
+    }
+    let after_groups = usage(&mallory.client).await;
+    println!("attack 5: 50 groups created: usage {after_groups} bytes");
+    assert_eq!(after_groups, 50 * 1024, "each group is charged (GROUP_COST)");
+    // A resend of a creation whose answer was lost is not charged twice, and another
+    // creator's verifier for a taken id is refused.
+    let again = &groups[0];
+    mallory
+        .client
+        .request(CreateGroup { group: again.group, verifier: again.token.verifier(), retention: LogRetention::Keep })
+        .await?;
+    let other = GroupKeys { group: again.group, ..GroupKeys::new() };
+    let taken = mallory
+        .client
+        .request(CreateGroup { group: other.group, verifier: other.token.verifier(), retention: LogRetention::Keep })
+        .await;
+    assert!(matches!(taken, Err(huisclos_transport::TransportError::Relay(RelayError::Conflict))), "{taken:?}");
+    assert_eq!(usage(&mallory.client).await, 50 * 1024);
+    let next = groups[1].next();
+    mallory
+        .client
+        .request(SubmitCommit {
+            access: groups[1].access(),
+            commit: mls(vec![1; 1000]),
+            next_verifier: next.token.verifier(),
+        })
+        .await?;
+    assert_eq!(usage(&mallory.client).await, 50 * 1024 + 1000 + 128, "a commit pays for its next epoch's records");
+
+    // A Subscribe naming 1024 groups weighs 128 requests: two in a row exceed the burst.
+    let many: Vec<GroupAccess> = (0..1024).map(|_| GroupKeys::new().access()).collect();
+    let started = Instant::now();
+    let first = mallory.client.request(Subscribe { groups: list(many.clone()) }).await;
+    let first_took = started.elapsed();
+    let second = mallory.client.request(Subscribe { groups: list(many) }).await;
+    println!("attack 5: a Subscribe to 1024 groups took {first_took:?}; the next one: {second:?}");
+    assert!(first.is_ok());
+    assert!(
+        matches!(second, Err(huisclos_transport::TransportError::Relay(RelayError::RateLimited { .. }))),
+        "{second:?}"
+    );
+    Ok(())
+}
+
+/// Attack 7: quota across restarts, usage right after creation, and claims.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn restarts_forfeit_no_quota_and_usage_is_exact() -> TestResult {
+    let temp = tempfile::tempdir()?;
+    let dir = temp.path().join("relay");
+    let mut relay = RelayProcess::start_in_with(&dir, ATTACK_CONFIG);
+    // Usage right after an account is opened: nothing, every time.
+    let mut readings = Vec::new();
+    for _ in 0..12 {
+        let device = Device::register(&relay, TransportKind::Tcp).await;
+        readings.push(usage(&device.client).await);
+    }
+    assert!(readings.iter().all(|&u| u == 0), "usage after account creation: {readings:?}");
+    let alice = Device::register(&relay, TransportKind::Tcp).await;
+    let keys = GroupKeys::new();
+    alice
+        .client
+        .request(CreateGroup { group: keys.group, verifier: keys.token.verifier(), retention: LogRetention::Keep })
+        .await?;
+    alice.client.request(AppendMessage { access: keys.access(), message: mls(vec![7; 5000]) }).await?;
+    let used = usage(&alice.client).await;
+    assert_eq!(used, 1024 + 5000);
+    for restart in 1..=3 {
+        assert!(relay.terminate());
+        relay = RelayProcess::start_in_with(&dir, ATTACK_CONFIG);
+        let client = relay.connect(TransportKind::Tcp).await;
+        client.authenticate(&alice.key).await?;
+        let after = usage(&client).await;
+        println!("restart {restart}: usage {after} bytes (before the restarts: {used})");
+        assert_eq!(after, used, "a restart forfeits nothing");
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_refused_authentication_takes_the_same_time_known_device_or_not() -> TestResult {
+    let relay = RelayProcess::start_with(ATTACK_CONFIG);
+    let known = Device::register(&relay, TransportKind::Tcp).await;
+    let stranger = signing_key();
+    let mut raw = RawTcp::connect(&relay).await?;
+    let mut timings = [Vec::new(), Vec::new()];
+    for round in 0..20 {
+        for (which, device) in
+            [known.id, huisclos_protocol::auth::DevicePublicKey::from_signing_key(&stranger).device_id()]
+                .into_iter()
+                .enumerate()
+        {
+            let Ok(ResponseBody::Challenge(challenge)) = raw.call(GetChallenge {}).await? else { panic!("challenge") };
+            // Signed by the wrong key: refused either way.
+            let signature = huisclos_protocol::auth::sign_device_auth(
+                &stranger,
+                &huisclos_protocol::auth::TlsExporter::from_bytes([round as u8; 32]),
+                &challenge.nonce,
+                huisclos_protocol::auth::AuthPurpose::Authenticate,
+            );
+            let started = Instant::now();
+            let answer = raw.call(Authenticate { device, signature }).await?;
+            timings[which].push(started.elapsed());
+            assert!(matches!(answer, Err(RelayError::AuthFailed)), "{answer:?}");
+        }
+    }
+    let median = |t: &mut Vec<Duration>| {
+        t.sort();
+        t[t.len() / 2]
+    };
+    let (known_median, unknown_median) = (median(&mut timings[0]), median(&mut timings[1]));
+    println!(
+        "attack 7: refused authentication, median {known_median:?} for a known device, {unknown_median:?} for an unknown one"
+    );
+    assert!(known_median >= Duration::from_millis(100) && unknown_median >= Duration::from_millis(100));
+    let gap = known_median.abs_diff(unknown_median);
+    assert!(gap < Duration::from_millis(15), "timing tells nothing: {gap:?}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_account_cannot_drain_a_devices_key_packages() -> TestResult {
+    let relay = RelayProcess::start_with(ATTACK_CONFIG);
+    let bob = Device::register(&relay, TransportKind::Tcp).await;
+    let packages: Vec<KeyPackageBytes> = (0..100).map(|n| KeyPackageBytes::new(vec![n as u8; 200]).unwrap()).collect();
+    bob.client
+        .request(UploadKeyPackages { one_time: list(packages), last_resort: Some(KeyPackageBytes::new(vec![9; 200])?) })
+        .await?;
+    let mallory = Device::register(&relay, TransportKind::Tcp).await;
+    let twice = mallory.client.request(ClaimKeyPackages { devices: list(vec![bob.id, bob.id]) }).await;
+    assert!(
+        matches!(twice, Err(huisclos_transport::TransportError::Relay(RelayError::BadRequest))),
+        "a device named twice in one claim: {twice:?}"
+    );
+    let mut claimed = 0;
+    let mut limited = false;
+    for _ in 0..40 {
+        match mallory.client.request(ClaimKeyPackages { devices: list(vec![bob.id]) }).await {
+            Ok(_) => claimed += 1,
+            Err(huisclos_transport::TransportError::Relay(RelayError::RateLimited { .. })) => {
+                limited = true;
+                break;
+            }
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    let ResponseBody::KeyPackageStatus(status) = bob.client.request(GetKeyPackageStatus {}).await? else {
+        panic!("status")
+    };
+    println!(
+        "attack 7: one account claimed {claimed} of Bob's packages before being limited; {} left",
+        status.one_time_left
+    );
+    assert!(limited && claimed <= 20, "claims of one device by one account are limited ({claimed})");
+    assert!(status.one_time_left >= 80);
+    Ok(())
+}

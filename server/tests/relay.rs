@@ -184,11 +184,22 @@ async fn commits_race_and_logs_order() -> TestResult {
                 retention: LogRetention::Keep,
             })
             .await?;
-        let conflict = bob
+        // A resend of the creation (the same first verifier) changes nothing; another
+        // first verifier for a taken id is refused.
+        let resent = bob
             .client
             .request(CreateGroup {
                 group: epoch0.group,
                 verifier: epoch0.token.verifier(),
+                retention: LogRetention::Keep,
+            })
+            .await?;
+        assert_eq!(resent, ResponseBody::GroupCreated(GroupCreated {}));
+        let conflict = bob
+            .client
+            .request(CreateGroup {
+                group: epoch0.group,
+                verifier: GroupKeys::new().token.verifier(),
                 retention: LogRetention::Keep,
             })
             .await;
@@ -359,7 +370,8 @@ async fn welcomes_and_content_records() -> TestResult {
 
         // Quota: usage counts what the account stored.
         let ResponseBody::Usage(usage) = alice.client.request(GetUsage {}).await? else { panic!("usage") };
-        assert_eq!(usage.used.get(), 2000 + sealed.len() as u64);
+        // The Welcome (listed twice, deposited once), the group (GROUP_COST) and the record.
+        assert_eq!(usage.used.get(), 2000 + 1024 + sealed.len() as u64);
     }
     Ok(())
 }
@@ -921,5 +933,71 @@ async fn a_peer_that_floods_without_reading_is_cut_off() -> TestResult {
     assert!(ended.is_ok(), "the relay let go of a peer that does not read");
     let bystander = Device::register(&relay, TransportKind::Quic).await;
     assert!(matches!(bystander.client.request(Ping {}).await, Ok(ResponseBody::Pong(_))));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_graceful_shutdown_answers_every_write_it_stored() -> TestResult {
+    for kind in BOTH {
+        graceful_shutdown_answers(kind).await?;
+    }
+    Ok(())
+}
+
+async fn graceful_shutdown_answers(kind: TransportKind) -> TestResult {
+    let temp = tempfile::tempdir()?;
+    let dir = temp.path().join("relay");
+    let mut relay = RelayProcess::start_in(&dir);
+    let alice = Device::register(&relay, TransportKind::Tcp).await;
+    let keys = GroupKeys::new();
+    alice
+        .client
+        .request(CreateGroup { group: keys.group, verifier: keys.token.verifier(), retention: LogRetention::Keep })
+        .await?;
+    let mut raw = match kind {
+        TransportKind::Tcp => common::raw::RawTcp::connect(&relay).await?,
+        TransportKind::Quic => common::raw::RawTcp::connect_quic(&relay).await?,
+    };
+    assert!(raw.authenticate(&alice.key).await?.is_ok());
+    // Writes pipelined, and SIGTERM while they are in flight.
+    let pid = relay.pid();
+    let stop = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        let _ = std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status();
+    });
+    for n in 0..400u32 {
+        let mut message = vec![0u8; 16 * 1024];
+        message[..4].copy_from_slice(&n.to_be_bytes());
+        if raw.send(AppendMessage { access: keys.access(), message: mls(message) }).await.is_err() {
+            break;
+        }
+    }
+    stop.await?;
+    assert!(relay.terminate(), "clean shutdown");
+    let mut answered = std::collections::BTreeSet::new();
+    while let Ok(message) = raw.recv(Duration::from_secs(5)).await {
+        if let RelayMessage::Response(Response { body: ResponseBody::Appended(appended), .. }) = message {
+            answered.insert(appended.seq.get());
+        }
+    }
+    let relay = RelayProcess::start_in(&dir);
+    let client = relay.connect(TransportKind::Tcp).await;
+    client.authenticate(&alice.key).await?;
+    let mut stored = std::collections::BTreeSet::new();
+    let mut from = 0;
+    loop {
+        let ResponseBody::LogPage(page) =
+            client.request(FetchLog { access: keys.access(), from: seq(from), limit: page(256) }).await?
+        else {
+            panic!("log page")
+        };
+        stored.extend(page.entries.iter().map(|e| e.seq.get()));
+        if page.end != LogPageEnd::More {
+            break;
+        }
+        from = page.next.get();
+    }
+    println!("{kind:?}: {} writes stored before the shutdown, {} answered", stored.len(), answered.len());
+    assert_eq!(stored, answered, "every stored write was answered before the connection closed");
     Ok(())
 }

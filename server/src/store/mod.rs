@@ -54,6 +54,8 @@ pub struct GroupPosition {
     pub epoch: Epoch,
     /// The sequence number the next entry gets.
     pub next_seq: Seq,
+    /// Whether its messages expire ([`LogRetention::Expire`]).
+    pub expiring: bool,
 }
 
 /// What a chunk upload did.
@@ -135,6 +137,12 @@ pub trait RelayStore: Send + Sync + 'static {
     /// Backend failures.
     fn list_devices(&self, account: AccountId) -> Result<Vec<DeviceRecord>, Error>;
 
+    /// Gives back `amount` of the account's reserved bytes (never below zero).
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn release_quota(&self, account: AccountId, amount: u64) -> Result<(), Error>;
+
     /// Bytes reserved by the account so far (its quota counter).
     ///
     /// # Errors
@@ -202,11 +210,13 @@ pub trait RelayStore: Send + Sync + 'static {
     /// Backend failures.
     fn ack_welcomes(&self, device: DeviceId, up_to: InboxSeq) -> Result<(), Error>;
 
-    /// Creates a group's log at epoch 0.
+    /// Creates a group's log at epoch 0, and says whether this call created it: creating
+    /// it again with the same first verifier (a resend whose answer was lost) succeeds
+    /// and changes nothing.
     ///
     /// # Errors
-    /// `Refused(Conflict)` if the group exists.
-    fn create_group(&self, group: GroupId, verifier: EpochVerifier, retention: LogRetention) -> Result<(), Error>;
+    /// `Refused(Conflict)` if the group exists with another first verifier.
+    fn create_group(&self, group: GroupId, verifier: EpochVerifier, retention: LogRetention) -> Result<bool, Error>;
 
     /// Checks an access token for `(group, epoch)` and returns where the group is.
     ///

@@ -283,6 +283,7 @@ impl GroupRow {
         Ok(GroupPosition {
             epoch: Epoch::new(self.epoch).map_err(|_| Error::Corrupt("group epoch"))?,
             next_seq: Seq::new(self.next_seq).map_err(|_| Error::Corrupt("group sequence"))?,
+            expiring: self.expiring,
         })
     }
 }
@@ -710,6 +711,18 @@ impl RelayStore for SledStore {
         self.settled(ByteCount::new(usage).map_err(|_| Error::Corrupt("account usage"))?)
     }
 
+    fn release_quota(&self, account: AccountId, amount: u64) -> Result<(), Error> {
+        let result = self.accounts.transaction(|accounts| {
+            let Some((usage, count)) = decode_account(accounts.get(account.as_bytes())?.as_deref()) else {
+                return corrupt("account row");
+            };
+            accounts.insert(account.as_bytes(), encode_account(usage.saturating_sub(amount), count))?;
+            Ok(())
+        });
+        finish(result)?;
+        self.durable()
+    }
+
     fn reserve_quota(&self, account: AccountId, amount: u64, quota: u64) -> Result<(), Error> {
         let result = self.accounts.transaction(|accounts| {
             let Some((usage, count)) = decode_account(accounts.get(account.as_bytes())?.as_deref()) else {
@@ -888,19 +901,25 @@ impl RelayStore for SledStore {
         self.durable()
     }
 
-    fn create_group(&self, group: GroupId, verifier: EpochVerifier, retention: LogRetention) -> Result<(), Error> {
+    fn create_group(&self, group: GroupId, verifier: EpochVerifier, retention: LogRetention) -> Result<bool, Error> {
         let result = (&self.groups, &self.verifiers, &self.epoch_starts).transaction(|(groups, verifiers, starts)| {
             if groups.get(group.as_bytes())?.is_some() {
-                return refuse(RelayError::Conflict);
+                let first = verifiers.get(key(group.as_bytes(), 0))?;
+                return if first.as_deref() == Some(&verifier.as_bytes()[..]) {
+                    Ok(false)
+                } else {
+                    refuse(RelayError::Conflict)
+                };
             }
             let expiring = retention == LogRetention::Expire;
             groups.insert(group.as_bytes(), GroupRow { epoch: 0, next_seq: 0, next_content: 0, expiring }.encode())?;
             verifiers.insert(key(group.as_bytes(), 0), &verifier.as_bytes()[..])?;
             starts.insert(key(group.as_bytes(), 0), &0u64.to_be_bytes())?;
-            Ok(())
+            Ok(true)
         });
-        finish(result)?;
-        self.durable()
+        let created = finish(result)?;
+        self.durable()?;
+        Ok(created)
     }
 
     fn check_access(&self, group: GroupId, epoch: Epoch, token: &AccessToken) -> Result<GroupPosition, Error> {
@@ -1565,7 +1584,8 @@ mod model {
                         let result = refused(store.create_group(group_id(group), token.verifier(), LogRetention::Keep));
                         match model.entry(group) {
                             std::collections::btree_map::Entry::Occupied(_) => {
-                                prop_assert_eq!(result, Some(RelayError::Conflict));
+                                // The same first verifier: a resend, which changes nothing.
+                                prop_assert_eq!(result, None);
                             }
                             std::collections::btree_map::Entry::Vacant(slot) => {
                                 prop_assert_eq!(result, None);

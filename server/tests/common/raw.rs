@@ -21,12 +21,13 @@ use super::RelayProcess;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// A TCP+TLS connection driven one frame at a time.
+/// A TCP+TLS connection (or one QUIC stream) driven one frame at a time.
 pub struct RawTcp {
-    reader: ReadHalf<TlsStream<TcpStream>>,
-    writer: WriteHalf<TlsStream<TcpStream>>,
+    reader: Box<dyn tokio::io::AsyncRead + Unpin + Send>,
+    writer: Box<dyn tokio::io::AsyncWrite + Unpin + Send>,
     exporter: TlsExporter,
     next_id: u64,
+    _quic: Option<(quinn::Endpoint, quinn::Connection)>,
 }
 
 impl RawTcp {
@@ -44,8 +45,22 @@ impl RawTcp {
         let connector = tokio_rustls::TlsConnector::from(Arc::new(client_config(relay.pin)));
         let tls = connector.connect(server_name(), tcp).await?;
         let exporter = tls_exporter(tls.get_ref().1)?;
-        let (reader, writer) = tokio::io::split(tls);
-        Ok(Self { reader, writer, exporter, next_id: 1 })
+        let (reader, writer): (ReadHalf<TlsStream<TcpStream>>, WriteHalf<TlsStream<TcpStream>>) = tokio::io::split(tls);
+        Ok(Self { reader: Box::new(reader), writer: Box::new(writer), exporter, next_id: 1, _quic: None })
+    }
+
+    /// A QUIC connection's first stream, driven the same way.
+    pub async fn connect_quic(relay: &RelayProcess) -> Result<Self, BoxError> {
+        let (endpoint, connection) = quic_from(relay, std::net::Ipv4Addr::LOCALHOST).await?;
+        let exporter = huisclos_transport::tls::quic_exporter(&connection)?;
+        let (send, recv) = connection.open_bi().await?;
+        Ok(Self {
+            reader: Box::new(recv),
+            writer: Box::new(send),
+            exporter,
+            next_id: 1,
+            _quic: Some((endpoint, connection)),
+        })
     }
 
     /// Writes a request without waiting for its answer; returns its id.
