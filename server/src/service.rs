@@ -992,6 +992,36 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert_eq!(store.usage(account)?.get(), QUOTA_BLOCK, "one block, however many logins");
         assert_eq!(relay.used(account).await?.get(), 0);
+        // At shutdown the unspent block goes back: a restart forfeits nothing.
+        relay.return_credit().await?;
+        assert_eq!(store.usage(account)?.get(), 0);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn expiring_messages_are_refunded_at_their_deadline() -> Result<(), Error> {
+        let dir = tempfile::tempdir()?;
+        let store = Arc::new(SledStore::open(&dir.path().join("store"))?);
+        let key = huisclos_protocol::auth::DevicePublicKey::from_signing_key(&ed25519_dalek::SigningKey::from_bytes(
+            &[4; 32],
+        ));
+        store.add_invitation([8; 32], UnixSeconds::MAX)?;
+        let limits = PolicyLimits::default();
+        let account = store.create_account([8; 32], &key, now(), &limits.store())?;
+        let relay = Relay::new(store.clone(), limits);
+        relay.charge(account, 3000).await?;
+        // Two messages of an expiring group, due at 1000 and 2000.
+        if let Ok(mut refunds) = relay.expiry_refunds.lock() {
+            refunds.insert((1000, account), 1000);
+            refunds.insert((2000, account), 2000);
+        }
+        assert_eq!(relay.used(account).await?.get(), 3000);
+        relay.refund_expired(999).await?;
+        assert_eq!(relay.used(account).await?.get(), 3000, "nothing is due yet");
+        relay.refund_expired(1000).await?;
+        assert_eq!(relay.used(account).await?.get(), 2000, "the first is given back at its deadline");
+        relay.refund_expired(5000).await?;
+        assert_eq!(relay.used(account).await?.get(), 0);
         Ok(())
     }
 }
