@@ -29,6 +29,9 @@ pub trait Machine {
     fn handle_response(&mut self, id: RequestId, answer: std::result::Result<ResponseBody, RelayError>, now: Now);
     /// A pushed event.
     fn handle_event(&mut self, event: Event, now: Now);
+    /// Pushed events were lost (the connection's buffer of them was full): whatever
+    /// they would have said must be fetched.
+    fn events_missed(&mut self);
     /// When the machine wants to be polled even if nothing arrives.
     fn poll_timeout(&self) -> Option<Now>;
 }
@@ -55,6 +58,9 @@ macro_rules! machine {
             }
             fn handle_event(&mut self, event: Event, now: Now) {
                 <$type>::handle_event(self, event, now);
+            }
+            fn events_missed(&mut self) {
+                <$type>::events_missed(self);
             }
             fn poll_timeout(&self) -> Option<Now> {
                 <$type>::poll_timeout(self)
@@ -179,6 +185,9 @@ impl Connection {
         loop {
             while let Some(event) = self.relay.next_event(Duration::ZERO).await {
                 engine.step(|machine| machine.handle_event(event, now()))?;
+            }
+            if self.relay.take_missed_events() {
+                engine.step(Machine::events_missed)?;
             }
             let Some((id, body)) = engine.step(|machine| machine.poll_request(now()))? else { return Ok(()) };
             let answer = match self.relay.request(body).await {

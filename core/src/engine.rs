@@ -2911,6 +2911,11 @@ impl Engine {
         }
     }
 
+    /// Pushed events were lost: syncs everything, as after reconnecting.
+    pub fn events_missed(&mut self) {
+        self.sync_all();
+    }
+
     /// Feeds the answer to the request `id`.
     pub fn handle_response(&mut self, id: RequestId, answer: std::result::Result<ResponseBody, RelayError>, now: Now) {
         self.now = now;

@@ -219,6 +219,13 @@ impl Linker {
         }
     }
 
+    /// Pushed events were lost: the grant may be waiting.
+    pub fn events_missed(&mut self) {
+        if let Session::Online { fetch } = &mut self.session {
+            *fetch = true;
+        }
+    }
+
     /// Asks to read the inbox again (when a pushed event may have been missed), or
     /// to log in again after [`LinkStatus::NotYetApproved`].
     pub fn check(&mut self) {

@@ -36,8 +36,9 @@ pub enum TransportKind {
 /// How long to wait for a connection to be established.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Events buffered for the application before the oldest are dropped. Events only say
-/// "there is more to fetch", so a dropped one costs a later fetch, not data.
+/// Events buffered for the application; when it is full the newest are dropped and
+/// [`RelayClient::take_missed_events`] says so. Events only say "there is more to
+/// fetch", so a dropped one costs a fetch of everything, not data.
 const EVENT_BUFFER: usize = 1024;
 
 type Pending = Arc<Mutex<HashMap<u64, oneshot::Sender<Result<ResponseBody, RelayError>>>>>;
@@ -50,6 +51,8 @@ pub struct RelayClient {
     pending: Pending,
     closed: Arc<AtomicBool>,
     events: tokio::sync::Mutex<mpsc::Receiver<Event>>,
+    /// Set when an event was dropped because the buffer was full.
+    missed: Arc<AtomicBool>,
     next_id: AtomicU64,
     tasks: Vec<JoinHandle<()>>,
     quic: Option<(quinn::Endpoint, quinn::Connection)>,
@@ -126,14 +129,19 @@ impl RelayClient {
         let (event_tx, event_rx) = mpsc::channel(EVENT_BUFFER);
 
         let writer_task = tokio::spawn(async move {
-            while let Some(payload) = to_send.recv().await {
-                if write_frame(&mut writer, &payload, Padding::SizeClasses).await.is_err() {
+            while let Some(mut payload) = to_send.recv().await {
+                let written = write_frame(&mut writer, &payload, Padding::SizeClasses).await;
+                // Requests carry access and invitation tokens: none lingers in freed memory.
+                zeroize::Zeroize::zeroize(&mut payload);
+                if written.is_err() {
                     break;
                 }
             }
         });
 
         let reader_pending = pending.clone();
+        let missed = Arc::new(AtomicBool::new(false));
+        let reader_missed = missed.clone();
         let closed = Arc::new(AtomicBool::new(false));
         let reader_closed = closed.clone();
         let reader_task = tokio::spawn(async move {
@@ -147,7 +155,11 @@ impl RelayClient {
                     RelayMessage::Response(response) => (response.id, Ok(response.body)),
                     RelayMessage::Failure(failure) => (failure.id, Err(failure.error)),
                     RelayMessage::Event(event) => {
-                        let _ = event_tx.try_send(event);
+                        // A full buffer drops the newest event: the flag tells the
+                        // caller to fetch everything instead.
+                        if event_tx.try_send(event).is_err() {
+                            reader_missed.store(true, Ordering::SeqCst);
+                        }
                         continue;
                     }
                 };
@@ -171,6 +183,7 @@ impl RelayClient {
             pending,
             closed,
             events: tokio::sync::Mutex::new(event_rx),
+            missed,
             next_id: AtomicU64::new(1),
             tasks: vec![writer_task, reader_task],
             quic: None,
@@ -220,6 +233,13 @@ impl RelayClient {
     /// [`TransportError::Closed`] if the connection has ended.
     pub async fn send_raw_payload(&self, payload: Vec<u8>) -> Result<(), TransportError> {
         self.outgoing.send(payload).await.map_err(|_| TransportError::Closed)
+    }
+
+    /// Whether pushed events were dropped since the last call, because they came faster
+    /// than they were taken: the caller must then fetch what they would have announced.
+    /// Reading clears it.
+    pub fn take_missed_events(&self) -> bool {
+        self.missed.swap(false, Ordering::SeqCst)
     }
 
     /// The next pushed event, waiting at most `timeout`.
@@ -312,5 +332,44 @@ impl Drop for PendingGuard<'_> {
 impl Drop for RelayClient {
     fn drop(&mut self) {
         self.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use huisclos_protocol::ids::{GroupId, Seq};
+    use huisclos_protocol::messages::LogAdvanced;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_client_whose_event_buffer_overflows_is_told_to_fetch_everything() -> Result<(), TransportError> {
+        let (client_side, mut relay_side) = tokio::io::duplex(1 << 20);
+        let (read, write) = tokio::io::split(client_side);
+        let client = RelayClient::start(TransportKind::Tcp, TlsExporter::from_bytes([0; 32]), read, write);
+        for n in 0..(EVENT_BUFFER as u64 + 10) {
+            let event = Event::LogAdvanced(LogAdvanced {
+                group: GroupId::from_bytes([(n % 251) as u8; 16]),
+                epoch: huisclos_protocol::ids::Epoch::ZERO,
+                latest: Seq::new(n)?,
+            });
+            write_frame(&mut relay_side, &RelayMessage::Event(event).to_wire(), Padding::SizeClasses).await?;
+        }
+        // Let the reader task take them all.
+        for _ in 0..100 {
+            tokio::task::yield_now().await;
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            if client.missed.load(Ordering::SeqCst) {
+                break;
+            }
+        }
+        assert!(client.take_missed_events(), "the client learns that events were dropped");
+        assert!(!client.take_missed_events(), "and is told once");
+        let mut kept = 0;
+        while client.next_event(Duration::ZERO).await.is_some() {
+            kept += 1;
+        }
+        assert_eq!(kept, EVENT_BUFFER, "the buffer kept what it holds");
+        Ok(())
     }
 }
