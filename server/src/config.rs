@@ -66,6 +66,8 @@ pub struct PolicyLimits {
     pub frame_deadline_secs: u64,
     /// Seconds an invitation stays valid.
     pub invitation_secs: u64,
+    /// Seconds an unfinished chunk upload is kept without progress.
+    pub upload_expiry_secs: u64,
     /// Seconds a message of an `Expire` group (a `history: none` space) stays after it
     /// arrived; commits stay.
     pub message_retention_secs: u64,
@@ -113,6 +115,7 @@ impl Default for PolicyLimits {
             frame_deadline_secs: 30,
             invitation_secs: 7 * 24 * 3600,
             message_retention_secs: 14 * 24 * 3600,
+            upload_expiry_secs: 7 * 24 * 3600,
             max_connections: 4096,
             max_unauthenticated: 512,
             connections_per_address: 256,

@@ -46,6 +46,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use huisclos_protocol::ids::UnixSeconds;
 use huisclos_protocol::messages::RelayError;
 use huisclos_transport::tls::SpkiPin;
 use tokio::sync::watch;
@@ -121,6 +122,17 @@ async fn sweep_expired_messages<S: store::RelayStore>(relay: Arc<Relay<S>>) {
         interval.tick().await;
         if let Err(error) = relay.refund_expired(store::sled_store::now().get()).await {
             tracing::warn!(%error, "giving back the quota of expired messages failed; trying again");
+        }
+        let cutoff = store::sled_store::now().get().saturating_sub(relay.limits().upload_expiry_secs);
+        let uploads = store.clone();
+        match tokio::task::spawn_blocking(move || {
+            uploads.expire_uploads(UnixSeconds::new(cutoff).unwrap_or(UnixSeconds::ZERO), SWEEP_BATCH)
+        })
+        .await
+        {
+            Ok(Ok(deleted)) if deleted > 0 => tracing::info!(deleted, "stalled uploads deleted"),
+            Ok(Err(error)) => tracing::warn!(%error, "deleting stalled uploads failed; trying again at the next sweep"),
+            _ => {}
         }
         loop {
             let batch = store.clone();

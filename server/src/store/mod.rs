@@ -247,6 +247,14 @@ pub trait RelayStore: Send + Sync + 'static {
     /// Backend failures.
     fn expire_messages(&self, now: UnixSeconds, limit: usize) -> Result<usize, Error>;
 
+    /// Deletes up to `limit` unfinished chunk uploads that made no progress since
+    /// `stalled_before`, with their pieces, and returns how many. A later piece of one
+    /// starts it again from the beginning.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn expire_uploads(&self, stalled_before: UnixSeconds, limit: usize) -> Result<usize, Error>;
+
     /// Appends the commit closing `epoch` and registers the next epoch's verifier.
     ///
     /// # Errors

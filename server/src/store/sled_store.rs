@@ -335,21 +335,30 @@ fn encode_entry(epoch: u64, kind: EntryKind, message: &[u8]) -> Vec<u8> {
     row
 }
 
-/// total (4) || received (4) || verified (1)
+/// total (4) || received (4) || verified (1) || progressed (8)
 #[derive(Clone, Copy)]
 struct ChunkRow {
     total: u32,
     received: u32,
     verified: bool,
+    /// When the upload last made progress, rounded up to the hour; 0 in rows written by
+    /// releases that did not record it (stamped at the next sweep).
+    progressed: u64,
 }
 
 impl ChunkRow {
     fn decode(row: &[u8]) -> Option<Self> {
-        Some(Self { total: u32_at(row, 0)?, received: u32_at(row, 4)?, verified: *row.get(8)? == 1 })
+        Some(Self {
+            total: u32_at(row, 0)?,
+            received: u32_at(row, 4)?,
+            verified: *row.get(8)? == 1,
+            progressed: if row.len() >= 17 { u64_at(row, 9)? } else { 0 },
+        })
     }
     fn encode(self) -> Vec<u8> {
         let mut row = [&self.total.to_be_bytes()[..], &self.received.to_be_bytes()[..]].concat();
         row.push(u8::from(self.verified));
+        row.extend_from_slice(&self.progressed.to_be_bytes());
         row
     }
     fn status(self) -> Result<ChunkStatus, Error> {
@@ -364,6 +373,11 @@ impl ChunkRow {
         };
         Ok(ChunkStatus { total_len, received })
     }
+}
+
+/// Now, rounded up to the hour: when an upload last progressed, saying little more.
+fn progress_stamp() -> u64 {
+    now_unix().div_ceil(3600).saturating_mul(3600)
 }
 
 fn now_unix() -> u64 {
@@ -1002,6 +1016,47 @@ impl RelayStore for SledStore {
         Ok(due.len())
     }
 
+    fn expire_uploads(&self, stalled_before: UnixSeconds, limit: usize) -> Result<usize, Error> {
+        let mut stale = Vec::new();
+        let mut unstamped = Vec::new();
+        for item in self.chunks.iter() {
+            let (chunk_key, bytes) = item.map_err(storage)?;
+            let row = ChunkRow::decode(&bytes).ok_or(Error::Corrupt("chunk row"))?;
+            if row.verified {
+                continue;
+            }
+            if row.progressed == 0 {
+                unstamped.push((chunk_key, bytes));
+            } else if row.progressed < stalled_before.get() {
+                stale.push((chunk_key, bytes));
+                if stale.len() >= limit {
+                    break;
+                }
+            }
+        }
+        for (chunk_key, bytes) in unstamped {
+            // Written before uploads recorded their progress: their clock starts now.
+            let Some(row) = ChunkRow::decode(&bytes) else { continue };
+            let stamped = ChunkRow { progressed: progress_stamp(), ..row };
+            let _ = self.chunks.compare_and_swap(&chunk_key, Some(bytes), Some(stamped.encode())).map_err(storage)?;
+        }
+        let mut deleted = 0;
+        for (chunk_key, bytes) in stale {
+            // Only if it made no progress meanwhile.
+            if self.chunks.compare_and_swap(&chunk_key, Some(bytes), None::<&[u8]>).map_err(storage)?.is_err() {
+                continue;
+            }
+            let mut batch = sled::Batch::default();
+            for piece in self.chunk_pieces.scan_prefix(&chunk_key).keys() {
+                batch.remove(piece.map_err(storage)?);
+            }
+            self.chunk_pieces.apply_batch(batch).map_err(storage)?;
+            deleted += 1;
+        }
+        self.durable()?;
+        Ok(deleted)
+    }
+
     fn commit(
         &self,
         group: GroupId,
@@ -1195,14 +1250,14 @@ impl RelayStore for SledStore {
                     return Ok((row, false, false));
                 }
             } else if offset.get() != 0 {
-                return Ok((ChunkRow { total, received: 0, verified: false }, false, false));
+                return Ok((ChunkRow { total, received: 0, verified: false, progressed: 0 }, false, false));
             }
             let started = existing.is_none();
             let received = offset.get() + data.len() as u32;
             if !data.is_empty() {
                 pieces.insert(piece_key.as_slice(), data.as_bytes())?;
             }
-            let row = ChunkRow { total, received, verified: false };
+            let row = ChunkRow { total, received, verified: false, progressed: progress_stamp() };
             chunks.insert(chunk_key.as_slice(), row.encode())?;
             Ok((row, started, true))
         });
@@ -1435,6 +1490,40 @@ mod tests {
         assert!(landed.iter().all(|(seq, _)| *seq == 0), "every copy points at the one entry");
         let next = store.append(group, epoch, &message("next")?, expires)?;
         assert_eq!((next.0.get(), next.1), (1, true), "nothing else was written");
+        Ok(())
+    }
+
+    #[test]
+    fn unfinished_uploads_without_progress_are_deleted_and_finished_ones_stay() -> Result<(), Error> {
+        let (_dir, store, group, epoch) = store_with_one_group()?;
+        let limits = StoreLimits {
+            key_packages_per_device: 1,
+            welcomes_per_device: 1,
+            devices_per_account: 1,
+            quota_bytes: u64::MAX,
+            max_chunk_len: 1 << 20,
+        };
+        let piece = |bytes: &[u8]| ChunkPiece::new(bytes.to_vec()).map_err(|_| Error::Corrupt("piece"));
+        let offset = |n: u32| ChunkOffset::new(n).map_err(|_| Error::Corrupt("offset"));
+        // One upload left half done, one finished.
+        let partial = ChunkRef::from_bytes([1; 32]);
+        store.put_chunk(group, epoch, partial, offset(100)?, offset(0)?, &piece(&[5; 50])?, &limits)?;
+        let whole = [6u8; 40];
+        let finished = ChunkRef::from_bytes(Sha256::digest(whole).into());
+        store.put_chunk(group, epoch, finished, offset(40)?, offset(0)?, &piece(&whole)?, &limits)?;
+        let at = |t: u64| UnixSeconds::new(t).map_err(|_| Error::Corrupt("time"));
+        assert_eq!(store.expire_uploads(at(1000)?, 10)?, 0, "recent progress is kept");
+        assert_eq!(store.expire_uploads(at(u64::from(u32::MAX) * 4)?, 10)?, 1, "a stalled upload goes");
+        assert!(matches!(store.chunk_status(group, partial), Err(Error::Refused(RelayError::NotFound))));
+        assert_eq!(store.chunk_pieces.scan_prefix(join(group.as_bytes(), partial.as_bytes())).count(), 0);
+        assert_eq!(store.chunk_status(group, finished)?.received.get(), 40, "a finished chunk stays");
+        // A row from before progress was recorded gets stamped, not deleted.
+        let old = ChunkRow { total: 100, received: 10, verified: false, progressed: 0 };
+        let old_key = join(group.as_bytes(), &[2; 32]);
+        store.chunks.insert(&old_key, &old.encode()[..9]).map_err(storage)?;
+        assert_eq!(store.expire_uploads(at(u64::from(u32::MAX) * 4)?, 10)?, 0);
+        let stamped = store.chunks.get(&old_key).map_err(storage)?.and_then(|row| ChunkRow::decode(&row));
+        assert!(stamped.is_some_and(|row| row.progressed > 0));
         Ok(())
     }
 
