@@ -111,6 +111,12 @@ const NS_UPLOADS: &str = "uploads";
 const NS_DOWNLOADS: &str = "downloads";
 /// Device-level work (linking, announcing), apart from any space.
 const NS_DEVICE_OUTBOX: &str = "device-outbox";
+/// Inbox deposits (Welcomes) waiting for the relay to take them, each retried on its
+/// own schedule: an invitee's full inbox holds up neither the space nor other deposits.
+const NS_DELIVERIES: &str = "deliveries";
+
+/// The longest wait between two attempts to deliver a Welcome.
+const MAX_DELIVERY_BACKOFF_SECS: u64 = 6 * 3600;
 
 /// Seconds since the Unix epoch: the engine's only notion of time, handed in.
 pub type Now = u64;
@@ -183,6 +189,14 @@ pub enum ClientEvent {
     },
     /// An outbox item reached the relay.
     Delivered(ContentId),
+    /// An invitation's Welcome could not be left in the invitee's inbox yet (it is
+    /// full, or this account's quota is spent); it is kept and sent again later.
+    DeliveryWaiting {
+        /// The space.
+        space: GroupId,
+        /// Why, in words.
+        reason: String,
+    },
     /// Something from the relay or a member was refused; it was not applied.
     Rejected {
         /// The space, if known.
@@ -686,6 +700,20 @@ impl OutboxItem {
     }
 }
 
+/// A Welcome to leave in invitees' inboxes, until the relay takes it.
+#[derive(Serialize, Deserialize, Clone)]
+struct Delivery {
+    group: [u8; 16],
+    recipients: Vec<[u8; 16]>,
+    /// The inbox item's bytes.
+    item: Vec<u8>,
+    attempts: u32,
+    /// When to try next.
+    due: Now,
+    /// Whether the person was told it waits.
+    reported: bool,
+}
+
 #[derive(Serialize, Deserialize, Clone)]
 enum Operation {
     Invite {
@@ -739,6 +767,7 @@ enum Operation {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Job {
+    Deliveries,
     Welcomes,
     KeyPackages,
     Sync(GroupId),
@@ -770,6 +799,10 @@ enum Step {
     Device {
         index: u64,
         stage: DeviceStage,
+    },
+    /// Depositing the waiting Welcome `index` of [`NS_DELIVERIES`].
+    Delivery {
+        index: u64,
     },
     /// Uploading chunk `chunk` of upload record `index`.
     Upload {
@@ -824,7 +857,6 @@ enum OutboxStage {
     },
     /// This device's leave proposal.
     Leave,
-    Welcome,
 }
 
 struct Space {
@@ -1959,6 +1991,7 @@ impl Engine {
     /// Asks for a full sync of everything (after a push event was lost, or periodically).
     pub fn sync_all(&mut self) {
         if self.is_online() {
+            self.push_job(Job::Deliveries);
             self.push_job(Job::Welcomes);
             let groups: Vec<GroupId> = self.spaces.keys().copied().collect();
             for group in groups {
@@ -2020,6 +2053,9 @@ impl Engine {
             },
             Session::Online if self.follow_up.is_some() => self.follow_up.take()?,
             Session::Online => loop {
+                if self.jobs.is_empty() && self.delivery_due().is_some_and(|due| due <= now) {
+                    self.push_job(Job::Deliveries);
+                }
                 let job = self.jobs.pop_front()?;
                 match self.plan(job) {
                     Ok(Some(planned)) => break planned,
@@ -2091,9 +2127,100 @@ impl Engine {
                 ))
             }
             Job::Outbox => self.plan_outbox()?,
+            Job::Deliveries => self.plan_delivery()?,
             Job::Devices => self.plan_device_item()?,
             Job::Transfers => self.plan_transfer()?,
         })
+    }
+
+    /// The first waiting Welcome whose time has come.
+    fn plan_delivery(&mut self) -> Result<Option<(RequestBody, Step)>> {
+        for (index, bytes) in self.vault.scan_ordered(NS_DELIVERIES, 0, 64)? {
+            let delivery: Delivery = decode(&bytes)?;
+            if delivery.due > self.now {
+                continue;
+            }
+            let recipients: Vec<DeviceId> = delivery.recipients.iter().map(|d| DeviceId::from_bytes(*d)).collect();
+            let body = DepositWelcome {
+                recipients: BoundedVec::new(recipients)?,
+                welcome: huisclos_protocol::messages::WelcomeBytes::new(delivery.item)?,
+            };
+            return Ok(Some((body.into(), Step::Delivery { index })));
+        }
+        Ok(None)
+    }
+
+    /// When the next waiting Welcome is due, if any.
+    fn delivery_due(&self) -> Option<Now> {
+        let items = self.vault.scan_ordered(NS_DELIVERIES, 0, 64).ok()?;
+        items.iter().filter_map(|(_, bytes)| decode::<Delivery>(bytes).ok()).map(|d| d.due).min()
+    }
+
+    fn queue_delivery(&mut self, group: GroupId, recipients: &[DeviceId], item: Vec<u8>) -> Result<()> {
+        let index = self.next_outbox;
+        self.next_outbox += 1;
+        let delivery = Delivery {
+            group: *group.as_bytes(),
+            recipients: recipients.iter().map(|d| *d.as_bytes()).collect(),
+            item,
+            attempts: 0,
+            due: self.now,
+            reported: false,
+        };
+        self.vault.put_ordered(NS_DELIVERIES, index, &encode(&delivery)?)?;
+        self.push_job(Job::Deliveries);
+        Ok(())
+    }
+
+    fn on_delivery_answer(&mut self, index: u64, answer: std::result::Result<ResponseBody, RelayError>) -> Result<()> {
+        let Some(bytes) = self.vault.get_ordered(NS_DELIVERIES, index)? else { return Ok(()) };
+        let mut delivery: Delivery = decode(&bytes)?;
+        let group = GroupId::from_bytes(delivery.group);
+        match answer {
+            Ok(_) => {
+                self.vault.remove_ordered(NS_DELIVERIES, index);
+            }
+            // Full, or out of quota, or busy: kept, and tried again later.
+            Err(
+                error @ (RelayError::LimitExceeded { limit: huisclos_protocol::messages::LimitKind::WelcomeInbox }
+                | RelayError::QuotaExceeded { .. }
+                | RelayError::RateLimited { .. }
+                | RelayError::Internal),
+            ) => {
+                delivery.attempts = delivery.attempts.saturating_add(1);
+                let wait = (30u64 << delivery.attempts.min(12)).min(MAX_DELIVERY_BACKOFF_SECS);
+                delivery.due = self.now.saturating_add(wait);
+                let transient = matches!(error, RelayError::RateLimited { .. } | RelayError::Internal);
+                if !transient && !delivery.reported {
+                    delivery.reported = true;
+                    let reason = match error {
+                        RelayError::QuotaExceeded { .. } => "this account's storage at the relay is full",
+                        _ => "the invitee's inbox at the relay is full",
+                    };
+                    self.events.push_back(ClientEvent::DeliveryWaiting {
+                        space: group,
+                        reason: format!("an invitation could not be delivered yet ({reason}); it will be sent again"),
+                    });
+                }
+                self.vault.put_ordered(NS_DELIVERIES, index, &encode(&delivery)?)?;
+            }
+            // A recipient is gone (revoked): the others are tried one by one, so that
+            // the one gone does not hold them up.
+            Err(RelayError::NotFound) if delivery.recipients.len() > 1 => {
+                self.vault.remove_ordered(NS_DELIVERIES, index);
+                let recipients: Vec<DeviceId> = delivery.recipients.iter().map(|d| DeviceId::from_bytes(*d)).collect();
+                for recipient in recipients {
+                    self.queue_delivery(group, &[recipient], delivery.item.clone())?;
+                }
+            }
+            Err(error) => {
+                self.vault.remove_ordered(NS_DELIVERIES, index);
+                self.reject(Some(group), format!("an invitation could not be delivered to one device: {error}"));
+            }
+        }
+        self.persist()?;
+        self.push_job(Job::Deliveries);
+        Ok(())
     }
 
     fn plan_device_item(&mut self) -> Result<Option<(RequestBody, Step)>> {
@@ -2994,7 +3121,12 @@ impl Engine {
     /// When the engine wants to be polled again even if nothing arrives (a retry after
     /// a backoff); `None` when it only waits for the relay or the user.
     pub fn poll_timeout(&self) -> Option<Now> {
-        self.retry_at
+        // A Welcome waiting to be delivered again wakes the engine too.
+        let delivery = if self.is_online() { self.delivery_due() } else { None };
+        match (self.retry_at, delivery) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     fn apply_answer(&mut self, step: Step, answer: std::result::Result<ResponseBody, RelayError>) -> Result<()> {
@@ -3042,6 +3174,7 @@ impl Engine {
             }
             (Step::Outbox { index, stage }, answer) => self.on_outbox_answer(index, stage, answer),
             (Step::Device { index, stage }, answer) => self.on_device_answer(index, stage, answer),
+            (Step::Delivery { index }, answer) => self.on_delivery_answer(index, answer),
             (Step::Upload { index, chunk }, answer) => self.on_upload_answer(index, chunk, answer),
             (Step::Download { index, chunk }, answer) => self.on_download_answer(index, chunk, answer),
             (_, Err(error)) => Err(CoreError::Relay(error)),
@@ -4043,16 +4176,17 @@ impl Engine {
                 for payload in grants {
                     self.enqueue(OutboxItem::HistoryGrant { group: *group.as_bytes(), payload })?;
                 }
+                // The Welcome is kept with the commit's outcome, in one write: it is
+                // delivered (again and again if it must) even if the app stops now.
+                if let Some((recipients, welcome)) = welcome {
+                    let item = InboxItem::Welcome(InboxWelcome::new(welcome)?).to_welcome_bytes()?;
+                    self.queue_delivery(group, &recipients, item.as_bytes().to_vec())?;
+                    self.jobs.retain(|job| *job != Job::Deliveries);
+                    self.jobs.push_front(Job::Deliveries);
+                }
                 self.save_group(&group)?;
                 self.persist()?;
                 self.jobs.push_front(Job::Sync(group));
-                if let Some((recipients, welcome)) = welcome {
-                    let body = DepositWelcome {
-                        recipients: BoundedVec::new(recipients)?,
-                        welcome: InboxItem::Welcome(InboxWelcome::new(welcome)?).to_welcome_bytes()?,
-                    };
-                    self.follow_up = Some((body.into(), Step::Outbox { index: u64::MAX, stage: OutboxStage::Welcome }));
-                }
                 self.push_job(Job::Outbox);
                 Ok(())
             }
@@ -4108,7 +4242,6 @@ impl Engine {
                 self.on_stale(group);
                 Ok(())
             }
-            (OutboxStage::Welcome, Ok(_)) => Ok(()),
             (_, Err(error)) => Err(CoreError::Relay(error)),
             (_, Ok(_)) => Err(CoreError::Invalid("unexpected answer to an outbox request".into())),
         }
@@ -5037,12 +5170,13 @@ impl Engine {
         self.persist()
     }
 
-    /// Items waiting in the outbox.
+    /// Items waiting in the outbox, and Welcomes waiting to be delivered.
     ///
     /// # Errors
     /// Store errors.
     pub fn outbox_len(&self) -> Result<usize> {
-        Ok(self.vault.scan_ordered(NS_OUTBOX, 0, usize::MAX)?.len())
+        Ok(self.vault.scan_ordered(NS_OUTBOX, 0, usize::MAX)?.len()
+            + self.vault.scan_ordered(NS_DELIVERIES, 0, usize::MAX)?.len())
     }
 
     /// The MLS epoch authenticator of a space, to compare out of band: two devices that

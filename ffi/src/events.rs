@@ -147,6 +147,14 @@ pub enum ProfileEvent {
         /// The new key (hex).
         current: String,
     },
+    /// An invitation's Welcome waits to be delivered (the invitee's inbox is full, or
+    /// this account's quota); it is sent again later.
+    DeliveryWaiting {
+        /// The space (hex).
+        space: String,
+        /// Why.
+        reason: String,
+    },
     /// Something from the relay or a member was refused and not applied.
     Rejected {
         /// The space, if known (hex).
@@ -201,6 +209,9 @@ impl From<ClientEvent> for ProfileEvent {
                 from,
             },
             ClientEvent::Delivered(item) => Self::Delivered { item: item.to_string() },
+            ClientEvent::DeliveryWaiting { space, reason } => {
+                Self::DeliveryWaiting { space: space.to_string(), reason }
+            }
             ClientEvent::Rejected { space, reason } => Self::Rejected { space: space.map(|s| s.to_string()), reason },
             ClientEvent::JoinRequested { space, name, identity, admitted } => Self::JoinRequested {
                 space: space.to_string(),

@@ -38,6 +38,9 @@ pub struct PolicyLimits {
     pub key_packages_per_device: u32,
     /// Welcomes waiting per device.
     pub welcomes_per_device: u32,
+    /// Welcomes waiting in one device's inbox that one account left there (counted in
+    /// memory, since the relay started): a stranger cannot fill an inbox.
+    pub welcomes_per_sender: u32,
     /// Devices per account.
     pub devices_per_account: u32,
     /// Storage quota per account, in bytes (content records, chunks, Welcomes).
@@ -100,6 +103,7 @@ impl Default for PolicyLimits {
         Self {
             key_packages_per_device: 200,
             welcomes_per_device: 256,
+            welcomes_per_sender: 32,
             devices_per_account: 16,
             quota_bytes: 2 << 30,
             max_chunk_len: huisclos_protocol::limits::MAX_CHUNK_LEN as u32,
@@ -259,6 +263,9 @@ impl RelayConfig {
                 "request_burst must be at least {heaviest}, the weight of the largest request (a Subscribe to {} groups)",
                 huisclos_protocol::limits::MAX_SUBSCRIBE_GROUPS
             )));
+        }
+        if limits.welcomes_per_sender == 0 || limits.welcomes_per_sender > limits.welcomes_per_device {
+            return Err(Error::Config("welcomes_per_sender must be between 1 and welcomes_per_device".into()));
         }
         if limits.max_unauthenticated == 0
             || limits.connections_per_address == 0

@@ -245,6 +245,13 @@ pub struct Relay<S> {
     /// messages are deleted: (deadline, account) -> bytes. In memory only: the store
     /// never links an account to a group, nor to when it wrote.
     expiry_refunds: Mutex<std::collections::BTreeMap<(u64, AccountId), u64>>,
+    /// Who left each waiting inbox item, by device and position: in memory only (the
+    /// store never says who wrote to whom), so that one account may hold only
+    /// `welcomes_per_sender` places in an inbox. Items left before a restart are no
+    /// one's.
+    inbox_senders: Mutex<HashMap<DeviceId, std::collections::BTreeMap<u64, AccountId>>>,
+    /// Held from the check of the senders' places to their recording.
+    deposits: tokio::sync::Mutex<()>,
 }
 
 impl<S> std::fmt::Debug for Relay<S> {
@@ -272,6 +279,8 @@ impl<S: RelayStore> Relay<S> {
             credits: Arc::default(),
             quota_books: Arc::default(),
             expiry_refunds: Mutex::default(),
+            inbox_senders: Mutex::default(),
+            deposits: tokio::sync::Mutex::default(),
         }
     }
 
@@ -540,6 +549,7 @@ impl<S: RelayStore> Relay<S> {
             }
             RequestBody::RevokeDevice(RevokeDevice { device: revoked }) => {
                 self.blocking(move |store| store.revoke_device(account, device, revoked)).await?;
+                self.forget_senders(revoked, None);
                 if revoked == device {
                     // Let this answer reach the device before its connections close.
                     let hub = self.hub.clone();
@@ -593,13 +603,32 @@ impl<S: RelayStore> Relay<S> {
                     return refused(RelayError::BadRequest);
                 }
                 let notify = recipients.clone();
+                let _turn = self.deposits.lock().await;
+                // A stranger who learned a device's id cannot fill its inbox: each
+                // account holds only so many of its places.
+                let full = self.inbox_senders.lock().map(|senders| {
+                    recipients.iter().any(|recipient| {
+                        senders.get(recipient).is_some_and(|waiting| {
+                            waiting.values().filter(|sender| **sender == account).count()
+                                >= self.limits.welcomes_per_sender as usize
+                        })
+                    })
+                });
+                if full.unwrap_or(true) {
+                    return refused(RelayError::LimitExceeded { limit: LimitKind::WelcomeInbox });
+                }
                 let cost = welcome.len() as u64 * recipients.len() as u64;
                 self.charge(account, cost).await?;
                 let deposited = self.blocking(move |store| store.deposit_welcome(&recipients, &welcome, &limits)).await;
                 if deposited.is_err() {
                     self.refund(account, cost);
                 }
-                deposited?;
+                let positions = deposited?;
+                if let Ok(mut senders) = self.inbox_senders.lock() {
+                    for (recipient, position) in notify.iter().zip(positions) {
+                        senders.entry(*recipient).or_default().insert(position.get(), account);
+                    }
+                }
                 for recipient in notify {
                     self.hub.welcome_available(recipient);
                 }
@@ -616,6 +645,7 @@ impl<S: RelayStore> Relay<S> {
             }
             RequestBody::AckWelcomes(AckWelcomes { up_to }) => {
                 self.blocking(move |store| store.ack_welcomes(device, up_to)).await?;
+                self.forget_senders(device, Some(up_to.get()));
                 Ok(WelcomesAcked {}.into())
             }
             RequestBody::CreateGroup(CreateGroup { group, verifier, retention }) => {
@@ -766,6 +796,25 @@ impl<S: RelayStore> Relay<S> {
             | RequestBody::GetChallenge(_)
             | RequestBody::CreateAccount(_)
             | RequestBody::Authenticate(_) => refused(RelayError::BadRequest),
+        }
+    }
+
+    /// Forgets who left a device's inbox items, up to a position (acknowledged) or all
+    /// (its inbox was emptied).
+    fn forget_senders(&self, device: DeviceId, up_to: Option<u64>) {
+        if let Ok(mut senders) = self.inbox_senders.lock() {
+            match (senders.get_mut(&device), up_to) {
+                (Some(waiting), Some(up_to)) => {
+                    *waiting = waiting.split_off(&up_to.saturating_add(1));
+                    if waiting.is_empty() {
+                        senders.remove(&device);
+                    }
+                }
+                (Some(_), None) => {
+                    senders.remove(&device);
+                }
+                (None, _) => {}
+            }
         }
     }
 

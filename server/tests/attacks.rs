@@ -583,3 +583,59 @@ async fn one_account_cannot_drain_a_devices_key_packages() -> TestResult {
     assert!(status.one_time_left >= 80);
     Ok(())
 }
+
+/// Attack 3: a stranger who learned a device's id fills its inbox, so that a real
+/// invitation cannot be delivered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stranger_cannot_fill_an_inbox() -> TestResult {
+    let relay = RelayProcess::start_with(ATTACK_CONFIG);
+    let bob = Device::register(&relay, TransportKind::Quic).await;
+    let stranger = Device::register(&relay, TransportKind::Quic).await;
+    let started = Instant::now();
+    let (mut accepted, mut refused) = (0, 0);
+    for n in 0..256 {
+        let junk = WelcomeBytes::new(vec![n as u8; 100])?;
+        let deposit = DepositWelcome { recipients: list(vec![bob.id]), welcome: junk };
+        let outcome = loop {
+            match stranger.client.request(deposit.clone()).await {
+                Err(huisclos_transport::TransportError::Relay(RelayError::RateLimited { retry_after_ms })) => {
+                    tokio::time::sleep(Duration::from_millis(u64::from(retry_after_ms) + 1)).await;
+                }
+                other => break other,
+            }
+        };
+        match outcome {
+            Ok(_) => accepted += 1,
+            Err(huisclos_transport::TransportError::Relay(RelayError::LimitExceeded {
+                limit: LimitKind::WelcomeInbox,
+            })) => refused += 1,
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+    let alice = Device::register(&relay, TransportKind::Quic).await;
+    let real = WelcomeBytes::new(b"a real invitation".to_vec())?;
+    let delivered =
+        alice.client.request(DepositWelcome { recipients: list(vec![bob.id]), welcome: real.clone() }).await;
+    println!(
+        "attack 3: a stranger's 256 deposits into Bob's inbox in {:?}: {accepted} taken, {refused} refused; Alice's \
+         invitation: {delivered:?}",
+        started.elapsed()
+    );
+    assert_eq!(accepted, 32, "one account holds at most welcomes_per_sender places");
+    assert!(delivered.is_ok(), "a real invitation still gets in");
+    // Once Bob has read (and acknowledged) his inbox, the stranger's places are free
+    // again: the bound is on what waits, not on what was ever sent.
+    let ResponseBody::Welcomes(inbox) = bob.client.request(FetchWelcomes { after: None, limit: page(64) }).await?
+    else {
+        panic!("welcomes")
+    };
+    assert!(inbox.items.iter().any(|item| item.welcome == real));
+    let last = inbox.items.last().map(|item| item.position).expect("items");
+    bob.client.request(AckWelcomes { up_to: last }).await?;
+    let again = stranger
+        .client
+        .request(DepositWelcome { recipients: list(vec![bob.id]), welcome: WelcomeBytes::new(vec![1; 10])? })
+        .await;
+    assert!(again.is_ok(), "{again:?}");
+    Ok(())
+}

@@ -1023,3 +1023,53 @@ async fn a_person_who_lost_every_device_recovers_from_the_words_and_is_readmitte
     assert!(alice.warnings().is_empty() && carol.warnings().is_empty(), "{:?}", alice.warnings());
     assert!(bob.warnings().is_empty(), "{:?}", bob.warnings());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invitation_to_a_full_inbox_waits_is_reported_and_arrives_once_there_is_room() {
+    use huisclos_protocol::codec::BoundedVec;
+    use huisclos_protocol::messages::{DepositWelcome, LimitKind, RelayError, WelcomeBytes};
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let space = create_space(&mut alice, "Case files", HistoryMode::Keep);
+    alice.sync(&relay).await;
+    // Strangers who learned Bob's device id fill his inbox: eight accounts, each as far
+    // as the relay lets one account go.
+    let deposit = |n: u8| DepositWelcome {
+        recipients: BoundedVec::new(vec![bob.engine().device_id()]).unwrap(),
+        welcome: WelcomeBytes::new(vec![n; 64]).unwrap(),
+    };
+    for _ in 0..8 {
+        let stranger = relay.session().await;
+        for n in 0..32 {
+            relay.session_request(&stranger, deposit(n).into()).await.unwrap();
+        }
+        let refused = relay.session_request(&stranger, deposit(99).into()).await;
+        assert_eq!(refused, Err(RelayError::LimitExceeded { limit: LimitKind::WelcomeInbox }));
+    }
+    alice.engine_mut().invite(&space, &bob.engine().contact_card().unwrap(), Role::Contributor).unwrap();
+    alice.sync(&relay).await;
+    let waiting: Vec<&ClientEvent> =
+        alice.events.iter().filter(|e| matches!(e, ClientEvent::DeliveryWaiting { .. })).collect();
+    assert_eq!(waiting.len(), 1, "Alice is told the invitation waits: {:?}", alice.rejections());
+    assert_eq!(alice.engine().outbox_len().unwrap(), 1, "and it is kept, not lost");
+    // A restart loses nothing.
+    alice.restart(&relay);
+    assert_eq!(alice.engine().outbox_len().unwrap(), 1);
+    alice.connect(&relay);
+    // Bob comes online: his device reads (and drops) the junk, which frees the inbox.
+    bob.sync(&relay).await;
+    // Alice's device tries again on its own schedule (within minutes at first).
+    alice.advance(120);
+    alice.sync(&relay).await;
+    assert_eq!(alice.engine().outbox_len().unwrap(), 0, "delivered once there was room: {:?}", alice.rejections());
+    bob.sync(&relay).await;
+    assert!(
+        bob.events.iter().any(|e| matches!(e, ClientEvent::Invited { space: s, .. } if *s == space)),
+        "Bob is invited: {:?}",
+        bob.rejections()
+    );
+    bob.engine_mut().accept_invitation(&space).unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob]).await;
+    assert!(bob.engine().spaces().iter().any(|s| s.id == space && !s.removed));
+}

@@ -138,6 +138,7 @@ fn print_events_to(engine: &mut Engine, content: bool, security_only: bool) {
                     | ClientEvent::IdentityRotated { .. }
                     | ClientEvent::DeviceAdded { .. }
                     | ClientEvent::Rejected { .. }
+                    | ClientEvent::DeliveryWaiting { .. }
             );
             // One line for many changes of the same kind (a library's many operations).
             if !printed.insert(line.clone()) || (security_only && !security) {

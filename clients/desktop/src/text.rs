@@ -224,6 +224,7 @@ pub(crate) fn event(
             previous.short(),
             current.short()
         ),
+        ClientEvent::DeliveryWaiting { space, reason } => format!("In \"{}\": {reason}.", space_name(space)),
         ClientEvent::Rejected { reason, .. } => format!("refused: {reason}"),
         ClientEvent::SecurityWarning { space, warning } => match space {
             Some(space) => format!("SECURITY in \"{}\": {warning}", space_name(space)),

@@ -180,7 +180,7 @@ pub trait RelayStore: Send + Sync + 'static {
     /// Backend failures (and then nothing was claimed).
     fn claim_key_packages(&self, devices: &[DeviceId]) -> Result<Vec<Option<ClaimedPackage>>, Error>;
 
-    /// Leaves one Welcome in every recipient's inbox.
+    /// Leaves one Welcome in every recipient's inbox and returns its position in each.
     ///
     /// # Errors
     /// `Refused(NotFound)` for an unknown or revoked recipient,
@@ -190,7 +190,7 @@ pub trait RelayStore: Send + Sync + 'static {
         recipients: &[DeviceId],
         welcome: &WelcomeBytes,
         limits: &StoreLimits,
-    ) -> Result<(), Error>;
+    ) -> Result<Vec<InboxSeq>, Error>;
 
     /// The device's Welcomes after `after`, oldest first.
     ///

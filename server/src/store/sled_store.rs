@@ -846,8 +846,9 @@ impl RelayStore for SledStore {
         recipients: &[DeviceId],
         welcome: &WelcomeBytes,
         limits: &StoreLimits,
-    ) -> Result<(), Error> {
+    ) -> Result<Vec<InboxSeq>, Error> {
         let result = (&self.devices, &self.inbox, &self.inbox_meta).transaction(|(devices, inbox, inbox_meta)| {
+            let mut positions = Vec::with_capacity(recipients.len());
             for recipient in recipients {
                 let active =
                     devices.get(recipient.as_bytes())?.as_deref().and_then(decode_device).is_some_and(|d| !d.revoked);
@@ -861,13 +862,15 @@ impl RelayStore for SledStore {
                     return refuse(RelayError::LimitExceeded { limit: LimitKind::WelcomeInbox });
                 }
                 inbox.insert(key(recipient.as_bytes(), queue.next), welcome.as_bytes())?;
+                positions.push(queue.next);
                 queue.next += 1;
                 inbox_meta.insert(recipient.as_bytes(), queue.encode())?;
             }
-            Ok(())
+            Ok(positions)
         });
-        finish(result)?;
-        self.durable()
+        let positions = finish(result)?;
+        self.durable()?;
+        positions.into_iter().map(|n| InboxSeq::new(n).map_err(|_| Error::Corrupt("inbox position"))).collect()
     }
 
     fn fetch_welcomes(
