@@ -3268,7 +3268,7 @@ impl Engine {
 
     fn on_welcomes(&mut self, welcomes: huisclos_protocol::messages::Welcomes) -> Result<()> {
         let mut last = None;
-        for item in welcomes.items.iter() {
+        for item in welcomes.entries.iter() {
             last = Some(item.position);
             if let Err(error) = self.on_inbox_item(item.welcome.as_bytes()) {
                 self.vault.rollback();

@@ -241,7 +241,7 @@ pub(crate) fn verify(key: &VerifyingKey, label: &[u8], body: &[u8], signature: &
 pub(crate) fn strict_key(bytes: &[u8; 32]) -> Option<VerifyingKey> {
     let key = VerifyingKey::from_bytes(bytes).ok()?;
     // `from_bytes` reduces a non-canonical y; a canonical key encodes back the same.
-    (!key.is_weak() && key.to_bytes() == *bytes).then_some(key)
+    (!key.is_weak() && key.to_edwards().compress().to_bytes() == *bytes).then_some(key)
 }
 
 /// The two private keys of one device. Zeroized on drop.
@@ -734,6 +734,25 @@ mod tests {
     }
 
     #[test]
+    fn a_key_encoded_with_y_past_p_is_refused() {
+        // y and y + p (p = 2^255 - 19) name the same point: only y < p is valid.
+        let mut checked = 0;
+        for y in 2u8..=18 {
+            let mut canonical = [0u8; 32];
+            canonical[0] = y;
+            if strict_key(&canonical).is_none() {
+                continue;
+            }
+            let mut past_p = [0xff; 32];
+            past_p[0] = 0xed + y;
+            past_p[31] = 0x7f;
+            assert!(strict_key(&past_p).is_none(), "y + p for y = {y}");
+            checked += 1;
+        }
+        assert!(checked > 0);
+    }
+
+    #[test]
     fn safety_number_known_answer() {
         // Pins the construction: a change here changes every user's numbers.
         let a = IdentityPublicKey::from_bytes([1; 32]);
@@ -743,7 +762,16 @@ mod tests {
             number.digits(),
             fingerprint_digits(&a).min(fingerprint_digits(&b)) + &fingerprint_digits(&a).max(fingerprint_digits(&b))
         );
-        assert_eq!(number.digits(), include_str!("../../protocol-spec/vectors/safety-number.txt").trim());
+        let file = include_str!("../../protocol-spec/vectors/safety-number.txt");
+        let vector = |name: &str| {
+            file.lines()
+                .find_map(|line| line.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+                .map(|hex| hex::decode(hex.trim()).unwrap_or_default())
+                .unwrap_or_default()
+        };
+        assert_eq!(vector("Input.identity_a"), a.as_bytes().to_vec());
+        assert_eq!(vector("Input.identity_b"), b.as_bytes().to_vec());
+        assert_eq!(number.digits().as_bytes().to_vec(), vector("SafetyNumber"));
     }
 
     #[test]

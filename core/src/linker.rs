@@ -317,7 +317,7 @@ impl Linker {
     fn on_welcomes(&mut self, welcomes: &Welcomes) -> Result<()> {
         let mut last = None;
         let mut refused = None;
-        for item in welcomes.items.iter() {
+        for item in welcomes.entries.iter() {
             last = Some(item.position);
             let Ok(InboxItem::DeviceGrant(sealed)) = InboxItem::from_wire(item.welcome.as_bytes()) else { continue };
             match self.pending.open_grant(&sealed) {

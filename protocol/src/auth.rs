@@ -46,7 +46,10 @@ impl DevicePublicKey {
     /// [`Error::Invalid`] if the bytes are not a point, or a point of small order.
     pub fn from_bytes(bytes: [u8; 32]) -> Result<Self, Error> {
         let key = VerifyingKey::from_bytes(&bytes).map_err(|_| Error::Invalid { what: "device public key" })?;
-        if key.is_weak() {
+        // `from_bytes` reduces a non-canonical y (y >= p, or a negative zero x); a
+        // canonical key encodes back to the same bytes, and every value has exactly one
+        // valid encoding.
+        if key.is_weak() || key.to_edwards().compress().to_bytes() != bytes {
             return Err(Error::Invalid { what: "device public key" });
         }
         Ok(Self(bytes))
@@ -341,5 +344,33 @@ mod tests {
         let b = DevicePublicKey::from_signing_key(&key(2));
         assert_eq!(a.device_id(), a.device_id());
         assert_ne!(a.device_id(), b.device_id());
+    }
+}
+
+#[cfg(test)]
+mod canonical_tests {
+    use super::*;
+
+    /// `p = 2^255 - 19`, little-endian, plus `n`.
+    fn p_plus(n: u8) -> [u8; 32] {
+        let mut bytes = [0xff; 32];
+        bytes[0] = 0xed + n;
+        bytes[31] = 0x7f;
+        bytes
+    }
+
+    #[test]
+    fn a_device_key_has_exactly_one_valid_encoding() {
+        // y and y + p name the same point; only the encoding with y < p is valid.
+        let mut checked = 0;
+        for y in 2u8..=18 {
+            let mut canonical = [0u8; 32];
+            canonical[0] = y;
+            let Ok(key) = DevicePublicKey::from_bytes(canonical) else { continue };
+            assert_eq!(key.as_bytes(), &canonical);
+            assert!(DevicePublicKey::from_bytes(p_plus(y)).is_err(), "y + p for y = {y} is refused");
+            checked += 1;
+        }
+        assert!(checked > 0, "some small y is a valid key");
     }
 }

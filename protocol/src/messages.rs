@@ -643,7 +643,7 @@ wire_struct!(
 
 wire_struct!(
     /// One Welcome waiting in an inbox.
-    pub struct InboxItem {
+    pub struct InboxEntry {
         /// Its position in the inbox.
         pub position: InboxSeq,
         /// The MLS Welcome.
@@ -655,7 +655,7 @@ wire_struct!(
     /// A page of the inbox, oldest first.
     pub struct Welcomes {
         /// The Welcomes.
-        pub items: BoundedVec<InboxItem, { limits::MAX_INBOX_PAGE }>,
+        pub entries: BoundedVec<InboxEntry, { limits::MAX_INBOX_PAGE }>,
         /// Whether more are waiting after the last one.
         pub more: bool,
     }

@@ -78,9 +78,9 @@ async fn main() -> anyhow::Result<()> {
     else {
         bail!("expected Bob's inbox")
     };
-    let bytes = inbox.items.first().context("Bob has a Welcome")?.welcome.as_bytes().to_vec();
+    let bytes = inbox.entries.first().context("Bob has a Welcome")?.welcome.as_bytes().to_vec();
     let bob_token = AccessToken::from_bytes(bytes[16..48].try_into()?);
-    bob.request(AckWelcomes { up_to: inbox.items[0].position }).await?;
+    bob.request(AckWelcomes { up_to: inbox.entries[0].position }).await?;
     println!("bob:   took the Welcome from his inbox");
 
     // Bob subscribes; Alice posts; Bob is told and fetches.

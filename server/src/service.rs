@@ -679,6 +679,7 @@ impl<S: RelayStore> Relay<S> {
                         .await
                         .map(|appended| (appended, position.expiring))
                 };
+                let stored = matches!(&appended, Ok(((_, true), _)));
                 match &appended {
                     Ok(((_, true), true)) => {
                         // The message will be deleted at its deadline: its bytes are
@@ -691,7 +692,10 @@ impl<S: RelayStore> Relay<S> {
                     _ => self.refund(account, cost),
                 }
                 let ((seq, _), _) = appended?;
-                self.hub.log_advanced(group, epoch, seq, EntryKind::Message);
+                // A resend stored nothing: no event (its `latest` would go back).
+                if stored {
+                    self.hub.log_advanced(group, epoch, seq, EntryKind::Message);
+                }
                 Ok(Appended { seq }.into())
             }
             RequestBody::SubmitCommit(SubmitCommit { access, commit, next_verifier }) => {
@@ -736,8 +740,10 @@ impl<S: RelayStore> Relay<S> {
                 if !matches!(stored, Ok((_, true))) {
                     self.refund(account, cost);
                 }
-                let (seq, _) = stored?;
-                self.hub.content_advanced(group, seq);
+                let (seq, wrote) = stored?;
+                if wrote {
+                    self.hub.content_advanced(group, seq);
+                }
                 Ok(ContentStored { seq }.into())
             }
             RequestBody::FetchContent(FetchContent { access, from, limit }) => {
@@ -768,10 +774,18 @@ impl<S: RelayStore> Relay<S> {
                     self.blocking(move |store| store.put_chunk(group, epoch, chunk, total_len, offset, &data, &limits))
                         .await
                 };
+                // Refunded if nothing started; kept if it started, also when the whole
+                // chunk came at once and its hash did not match.
                 if !matches!(put, Ok(ChunkPut { started: true, .. })) {
                     self.refund(account, cost);
                 }
                 let put = put?;
+                if put.discarded {
+                    if let Ok(mut pending) = connection.pending_uploads.lock() {
+                        pending.remove(&upload);
+                    }
+                    return refused(RelayError::BadRequest);
+                }
                 if let Ok(mut pending) = connection.pending_uploads.lock() {
                     if put.status.received == put.status.total_len {
                         pending.remove(&upload);
@@ -964,6 +978,11 @@ impl<S: RelayStore> Relay<S> {
         stream: &Stream,
         groups: Vec<GroupAccess>,
     ) -> Result<ResponseBody, Error> {
+        let mut named = HashSet::new();
+        if !groups.iter().all(|access| named.insert(access.group)) {
+            // One group, one subscription: a list naming one twice is malformed.
+            return refused(RelayError::BadRequest);
+        }
         let limit = self.limits.subscriptions_per_connection as usize;
         let new = groups.iter().filter(|a| !self.hub.is_subscribed(a.group, stream.key)).count();
         if self.hub.connection_subscriptions(connection.id) + new > limit {

@@ -316,14 +316,14 @@ async fn welcomes_and_content_records() -> TestResult {
         else {
             panic!("welcomes")
         };
-        assert_eq!(inbox.items.len(), 1, "a recipient listed twice gets one copy");
-        assert_eq!(inbox.items[0].welcome, welcome);
-        bob.client.request(AckWelcomes { up_to: inbox.items[0].position }).await?;
+        assert_eq!(inbox.entries.len(), 1, "a recipient listed twice gets one copy");
+        assert_eq!(inbox.entries[0].welcome, welcome);
+        bob.client.request(AckWelcomes { up_to: inbox.entries[0].position }).await?;
         let ResponseBody::Welcomes(empty) = bob.client.request(FetchWelcomes { after: None, limit: page(10) }).await?
         else {
             panic!("welcomes")
         };
-        assert!(empty.items.is_empty());
+        assert!(empty.entries.is_empty());
         let nobody = huisclos_protocol::ids::DeviceId::from_bytes(random());
         let refused = alice.client.request(DepositWelcome { recipients: list(vec![bob.id, nobody]), welcome }).await;
         assert_eq!(refusal(refused), RelayError::NotFound);
@@ -332,7 +332,7 @@ async fn welcomes_and_content_records() -> TestResult {
         else {
             panic!("welcomes")
         };
-        assert!(still_empty.items.is_empty(), "a refused deposit leaves nothing in any inbox");
+        assert!(still_empty.entries.is_empty(), "a refused deposit leaves nothing in any inbox");
 
         let group = GroupKeys::new();
         alice
@@ -999,5 +999,96 @@ async fn graceful_shutdown_answers(kind: TransportKind) -> TestResult {
     }
     println!("{kind:?}: {} writes stored before the shutdown, {} answered", stored.len(), answered.len());
     assert_eq!(stored, answered, "every stored write was answered before the connection closed");
+    Ok(())
+}
+
+/// The edges a client written from `protocol-spec/` alone found unclear, each as the
+/// spec now states it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_spec_holds_at_its_edges() -> TestResult {
+    let relay = RelayProcess::start();
+    let alice = Device::register(&relay, TransportKind::Quic).await;
+
+    // ListDevices: in order of registration, the same second by id (4.6).
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    for _ in 0..4 {
+        let key = signing_key();
+        let possession = sign_device_link(&key, &alice.account);
+        alice.client.request(AddDevice { device_key: DevicePublicKey::from_signing_key(&key), possession }).await?;
+    }
+    let ResponseBody::DeviceList(devices) = alice.client.request(ListDevices {}).await? else { panic!("list") };
+    let order: Vec<_> = devices.devices.iter().map(|d| (d.registered_at, d.device)).collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted, "registration order, then id");
+    assert_eq!(order[0].1, alice.id, "the first device first");
+
+    // A resent append or content record pushes no event (7.2, 9.1): `latest` never goes
+    // back.
+    let keys = GroupKeys::new();
+    alice
+        .client
+        .request(CreateGroup { group: keys.group, verifier: keys.token.verifier(), retention: LogRetention::Keep })
+        .await?;
+    let watcher = alice.reconnect(&relay, TransportKind::Quic).await;
+    watcher.request(Subscribe { groups: list(vec![keys.access()]) }).await?;
+    alice.client.request(AppendMessage { access: keys.access(), message: mls("first") }).await?;
+    alice.client.request(AppendMessage { access: keys.access(), message: mls("second") }).await?;
+    let mut latest = Vec::new();
+    while let Some(event) = watcher.next_event(Duration::from_millis(300)).await {
+        if let Event::LogAdvanced(advanced) = event {
+            latest.push(advanced.latest.get());
+        }
+    }
+    alice.client.request(AppendMessage { access: keys.access(), message: mls("first") }).await?;
+    let record = ContentId::from_bytes(random());
+    let sealed = ContentRecordBytes::new(vec![1; 40])?;
+    alice.client.request(PutContent { access: keys.access(), record, sealed: sealed.clone() }).await?;
+    alice.client.request(PutContent { access: keys.access(), record, sealed }).await?;
+    let mut after = Vec::new();
+    while let Some(event) = watcher.next_event(Duration::from_millis(300)).await {
+        after.push(event);
+    }
+    assert_eq!(latest.last(), Some(&1));
+    assert!(!after.iter().any(|e| matches!(e, Event::LogAdvanced(_))), "a resent append pushes nothing: {after:?}");
+    assert_eq!(after.iter().filter(|e| matches!(e, Event::ContentAdvanced(_))).count(), 1, "{after:?}");
+
+    // The same group twice in one Subscribe is malformed (8.1).
+    let twice = watcher.request(Subscribe { groups: list(vec![keys.access(), keys.access()]) }).await;
+    assert_eq!(refusal(twice), RelayError::BadRequest);
+
+    // A fetch from past the end of the log answers a `next` within it (7.4).
+    let ResponseBody::LogPage(page) =
+        alice.client.request(FetchLog { access: keys.access(), from: seq(1000), limit: page(10) }).await?
+    else {
+        panic!("page")
+    };
+    assert!(page.entries.is_empty());
+    assert_eq!((page.next.get(), page.end), (2, LogPageEnd::UpToDate), "next is the log's end, not `from`");
+
+    // A whole chunk in one piece whose hash does not match is refused and still paid
+    // for (10.1).
+    let ResponseBody::Usage(before) = alice.client.request(GetUsage {}).await? else { panic!("usage") };
+    let bad = PutChunk {
+        access: keys.access(),
+        chunk: ChunkRef::from_bytes([9; 32]),
+        total_len: ChunkOffset::new(1000)?,
+        offset: ChunkOffset::ZERO,
+        data: ChunkPiece::new(vec![5; 1000])?,
+    };
+    assert_eq!(refusal(alice.client.request(bad).await), RelayError::BadRequest);
+    let ResponseBody::Usage(after_bad) = alice.client.request(GetUsage {}).await? else { panic!("usage") };
+    assert_eq!(after_bad.used.get(), before.used.get() + 1000, "the reservation is kept");
+    let status = alice.client.request(GetChunkStatus { access: keys.access(), chunk: ChunkRef::from_bytes([9; 32]) });
+    assert_eq!(refusal(status.await), RelayError::NotFound, "and the chunk is gone");
+
+    // `admin invite --valid-hours 0` is refused with a plain message.
+    let output = std::process::Command::new(relay_binary())
+        .arg("--data-dir")
+        .arg(&relay.data_dir)
+        .args(["admin", "invite", "--valid-hours", "0"])
+        .output()?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && stderr.contains("0 is not in 1..=8760") && !stderr.contains("backtrace"));
     Ok(())
 }

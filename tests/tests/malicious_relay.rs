@@ -416,7 +416,7 @@ async fn a_tampered_or_replayed_welcome_is_refused() {
     let keep = kept.clone();
     bob.sync_through(&relay, &mut move |_: &RequestBody, answer: &mut Answer| {
         if let Ok(ResponseBody::Welcomes(welcomes)) = answer
-            && let Some(item) = welcomes.items.first()
+            && let Some(item) = welcomes.entries.first()
         {
             keep.lock().unwrap().get_or_insert(item.welcome.clone());
         }
@@ -431,10 +431,10 @@ async fn a_tampered_or_replayed_welcome_is_refused() {
     let mut served = 0;
     bob.sync_through(&relay, &mut |_: &RequestBody, answer: &mut Answer| {
         if let Ok(ResponseBody::Welcomes(welcomes)) = answer
-            && !welcomes.items.is_empty()
+            && !welcomes.entries.is_empty()
         {
             served += 1;
-            edit(&mut welcomes.items, |items| {
+            edit(&mut welcomes.entries, |items| {
                 let genuine = items[0].clone();
                 let mut flipped = genuine.clone();
                 flipped.welcome = WelcomeBytes::new(flip(genuine.welcome.as_bytes(), 200)).unwrap();

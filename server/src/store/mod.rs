@@ -65,6 +65,8 @@ pub struct ChunkPut {
     pub status: ChunkStatus,
     /// Whether this piece started a new upload.
     pub started: bool,
+    /// Whether the upload was discarded: complete, but its hash did not match.
+    pub discarded: bool,
 }
 
 /// The relay's policy limits that the store enforces inside its transactions.

@@ -18,7 +18,7 @@ use huisclos_protocol::ids::{
 };
 use huisclos_protocol::messages::{
     ChunkData, ChunkPiece, ChunkStatus, ClaimedPackage, ContentPage, ContentRecord, ContentRecordBytes, DeviceRecord,
-    EntryKind, InboxItem, KeyPackageBytes, KeyPackageKind, KeyPackageStatus, LimitKind, LogEntry, LogPage, LogPageEnd,
+    EntryKind, InboxEntry, KeyPackageBytes, KeyPackageKind, KeyPackageStatus, LimitKind, LogEntry, LogPage, LogPageEnd,
     LogRetention, MlsMessageBytes, RelayError, WelcomeBytes, Welcomes,
 };
 use rand_core::{OsRng, RngCore};
@@ -716,6 +716,8 @@ impl RelayStore for SledStore {
                 records.push(DeviceRecord { device, device_key: entry.key, registered_at: entry.registered_at });
             }
         }
+        // In order of registration (messages.md 4.6); the same second, by id.
+        records.sort_by_key(|record| (record.registered_at, record.device));
         self.settled(records)
     }
 
@@ -881,13 +883,13 @@ impl RelayStore for SledStore {
         byte_budget: usize,
     ) -> Result<Welcomes, Error> {
         let start = after.map_or(0, |after| after.get().saturating_add(1));
-        let mut items = Vec::new();
+        let mut entries = Vec::new();
         let mut used = 0usize;
         let mut more = false;
         for item in self.inbox.range(key(device.as_bytes(), start)..key(device.as_bytes(), u64::MAX)) {
             let (slot, bytes) = item.map_err(storage)?;
             let cost = bytes.len() + 16;
-            if items.len() >= limit || (!items.is_empty() && used + cost > byte_budget) {
+            if entries.len() >= limit || (!entries.is_empty() && used + cost > byte_budget) {
                 more = true;
                 break;
             }
@@ -895,10 +897,10 @@ impl RelayStore for SledStore {
             let position = InboxSeq::new(u64_at(&slot, 16).ok_or(Error::Corrupt("inbox key"))?)
                 .map_err(|_| Error::Corrupt("inbox key"))?;
             let welcome = WelcomeBytes::new(bytes.to_vec()).map_err(|_| Error::Corrupt("stored Welcome"))?;
-            items.push(InboxItem { position, welcome });
+            entries.push(InboxEntry { position, welcome });
         }
-        let items = BoundedVec::new(items).map_err(|_| Error::Corrupt("inbox page"))?;
-        self.settled(Welcomes { items, more })
+        let entries = BoundedVec::new(entries).map_err(|_| Error::Corrupt("inbox page"))?;
+        self.settled(Welcomes { entries, more })
     }
 
     fn ack_welcomes(&self, device: DeviceId, up_to: InboxSeq) -> Result<(), Error> {
@@ -1130,9 +1132,20 @@ impl RelayStore for SledStore {
                 break;
             }
         }
+        // An empty page's `next` never points past the epoch's end: a client that takes
+        // it as its cursor stays within the log.
+        let epoch_end = if epoch.get() < row.epoch {
+            self.epoch_starts
+                .get(key(group.as_bytes(), epoch.get().saturating_add(1)))
+                .map_err(storage)?
+                .and_then(|bytes| u64_at(&bytes, 0))
+                .unwrap_or(row.next_seq)
+        } else {
+            row.next_seq
+        };
         let next = entries
             .last()
-            .map_or(Ok(start), |entry| Ok(entry.seq.get() + 1))
+            .map_or(Ok(start.min(epoch_end)), |entry| Ok(entry.seq.get() + 1))
             .and_then(|n: u64| Seq::new(n).map_err(|_: huisclos_protocol::Error| Error::Corrupt("sequence number")))?;
         let end = if closed || (entries.is_empty() && epoch.get() < row.epoch) {
             LogPageEnd::EpochClosed
@@ -1267,11 +1280,19 @@ impl RelayStore for SledStore {
         let (row, started, _wrote) = finish(result)?;
         self.durable()?;
         let status = if row.received == row.total && !row.verified {
-            self.verify_chunk(group, chunk, row)?
+            match self.verify_chunk(group, chunk, row) {
+                // Not what was announced: discarded, and said so to the service, which
+                // keeps the reservation (messages.md 10.1).
+                Err(Error::Refused(RelayError::BadRequest)) => {
+                    let status = ChunkStatus { total_len, received: ChunkOffset::ZERO };
+                    return Ok(ChunkPut { status, started, discarded: true });
+                }
+                other => other?,
+            }
         } else {
             row.status()?
         };
-        Ok(ChunkPut { status, started })
+        Ok(ChunkPut { status, started, discarded: false })
     }
 
     fn chunk_status(&self, group: GroupId, chunk: ChunkRef) -> Result<ChunkStatus, Error> {
