@@ -843,6 +843,9 @@ enum DeviceItem {
     /// Leave the person's newest roster (a contact card) in their other devices'
     /// inboxes.
     Roster { card: Vec<u8> },
+    /// The same, for the roster that replaced the identity key: sealed also under the
+    /// devices' `previous` certificates, the ones they hold until they read it.
+    RosterAfterRotation { card: Vec<u8>, previous: Vec<Vec<u8>> },
 }
 
 enum OutboxStage {
@@ -1727,6 +1730,7 @@ impl Engine {
             let body = CertificateBody { identity: next.public(), created_at: at, ..certificate.body };
             devices.push(DeviceCertificate::issue(&next, body)?);
         }
+        let previous: Vec<Vec<u8>> = self.devices.iter().map(Wire::to_wire).collect();
         let gone: Vec<DeviceId> = self.devices.iter().map(|c| c.body.device).filter(|d| lost.contains(d)).collect();
         for device in &gone {
             let index = self.next_device_item;
@@ -1742,7 +1746,13 @@ impl Engine {
         self.transition = Some(transition);
         self.certificate = devices.first().cloned();
         let card = self.issue_roster(devices)?;
-        self.queue_roster_notice(&card)?;
+        let index = self.next_device_item;
+        self.next_device_item += 1;
+        self.vault.put_ordered(
+            NS_DEVICE_OUTBOX,
+            index,
+            &encode(&DeviceItem::RosterAfterRotation { card: card.to_wire(), previous })?,
+        )?;
         self.move_to_new_identity()?;
         for device in gone {
             let spaces: Vec<GroupId> = self
@@ -2246,8 +2256,8 @@ impl Engine {
                 let at = UnixSeconds::new(self.now).map_err(CoreError::Decode)?;
                 let notice =
                     InboxItem::DeviceReady(DeviceReady::sign(card, certificate.body.device, at, &self.device.mls));
-                let body =
-                    DepositWelcome { recipients: BoundedVec::new(recipients)?, welcome: notice.to_welcome_bytes()? };
+                let welcome = Self::sealed_notice(&self.devices, &notice)?;
+                let body = DepositWelcome { recipients: BoundedVec::new(recipients)?, welcome };
                 (body.into(), Step::Device { index, stage: DeviceStage::Announce })
             }
             DeviceItem::Revoke { device } => {
@@ -2255,21 +2265,12 @@ impl Engine {
                 (body.into(), Step::Device { index, stage: DeviceStage::Revoke })
             }
             DeviceItem::Roster { card } => {
-                let card = ContactCard::from_wire(&card)?;
-                // Every device the roster lists but this one (a revoked device is not
-                // told: the relay refuses it anyway).
-                let me = self.device.device_id();
-                let recipients: Vec<DeviceId> =
-                    card.body.devices.iter().map(|c| c.body.device).filter(|d| *d != me).collect();
-                if recipients.is_empty() {
-                    self.vault.remove_ordered(NS_DEVICE_OUTBOX, index);
-                    self.persist()?;
-                    return Ok(None);
-                }
-                let notice = InboxItem::Roster(card);
-                let body =
-                    DepositWelcome { recipients: BoundedVec::new(recipients)?, welcome: notice.to_welcome_bytes()? };
-                (body.into(), Step::Device { index, stage: DeviceStage::Announce })
+                let Some(body) = self.roster_deposit(index, &card, &[])? else { return Ok(None) };
+                (body, Step::Device { index, stage: DeviceStage::Announce })
+            }
+            DeviceItem::RosterAfterRotation { card, previous } => {
+                let Some(body) = self.roster_deposit(index, &card, &previous)? else { return Ok(None) };
+                (body, Step::Device { index, stage: DeviceStage::Announce })
             }
             DeviceItem::JoinRequest { device, item } => {
                 let body = DepositWelcome {
@@ -2279,6 +2280,34 @@ impl Engine {
                 (body.into(), Step::Device { index, stage: DeviceStage::Request })
             }
         }))
+    }
+
+    /// The deposit of roster `card` into the person's other devices' inboxes, sealed
+    /// for each under the certificate the card lists and any of `previous` (the
+    /// certificates they held before the identity key was replaced); `None` (and the
+    /// item done) when there is no other device.
+    fn roster_deposit(&mut self, index: u64, card: &[u8], previous: &[Vec<u8>]) -> Result<Option<RequestBody>> {
+        let card = ContactCard::from_wire(card)?;
+        // Every device the roster lists but this one (a revoked device is not told:
+        // the relay refuses it anyway).
+        let me = self.device.device_id();
+        let listed: Vec<DeviceCertificate> =
+            card.body.devices.iter().filter(|c| c.body.device != me).cloned().collect();
+        if listed.is_empty() {
+            self.vault.remove_ordered(NS_DEVICE_OUTBOX, index);
+            self.persist()?;
+            return Ok(None);
+        }
+        let recipients: Vec<DeviceId> = listed.iter().map(|c| c.body.device).collect();
+        let mut sealed_for = listed;
+        for bytes in previous {
+            let certificate = DeviceCertificate::from_wire(bytes)?;
+            if recipients.contains(&certificate.body.device) && !sealed_for.contains(&certificate) {
+                sealed_for.push(certificate);
+            }
+        }
+        let welcome = Self::sealed_notice(&sealed_for, &InboxItem::Roster(card))?;
+        Ok(Some(DepositWelcome { recipients: BoundedVec::new(recipients)?, welcome }.into()))
     }
 
     fn on_device_answer(
@@ -2738,7 +2767,8 @@ impl Engine {
                 if !rules.role_of(&me).may_manage_space() {
                     return Err(CoreError::Forbidden("only a space manager adds the members of a recreated space"));
                 }
-                let (_, devices) = readd_devices(certificates)?;
+                let (_, certificates) = readd_devices(certificates)?;
+                let devices = certificates.iter().map(|c| c.body.device).collect();
                 Ok((ClaimKeyPackages { devices: BoundedVec::new(devices)? }.into(), OutboxStage::Claim { operation }))
             }
             Operation::AddMemberDevice { certificate } => {
@@ -3211,15 +3241,18 @@ impl Engine {
         }
         let certificate = self.certificate.clone().ok_or(CoreError::NotFound("certificate"))?;
         let mut one_time = Vec::new();
+        // Sealed under this device's certificate: the package carries it, name and all,
+        // and the relay stores it for anyone who claims it (see `conceal`).
+        let sealed = |package: Vec<u8>| -> Result<KeyPackageBytes> {
+            Ok(KeyPackageBytes::new(crate::conceal::seal_key_package(&certificate, &package)?)?)
+        };
         for _ in 0..missing {
-            let package = crate::mls::key_package(&self.provider, &self.device.mls, &certificate, false)?;
-            one_time.push(KeyPackageBytes::new(package)?);
+            one_time.push(sealed(crate::mls::key_package(&self.provider, &self.device.mls, &certificate, false)?)?);
         }
         let last_resort = if status.has_last_resort {
             None
         } else {
-            let package = crate::mls::key_package(&self.provider, &self.device.mls, &certificate, true)?;
-            Some(KeyPackageBytes::new(package)?)
+            Some(sealed(crate::mls::key_package(&self.provider, &self.device.mls, &certificate, true)?)?)
         };
         self.persist()?;
         let body = UploadKeyPackages { one_time: BoundedVec::new(one_time)?, last_resort };
@@ -3298,15 +3331,40 @@ impl Engine {
             // Only a device being linked reads grants; one that reaches a linked device
             // (a resend) has nothing to add.
             InboxItem::DeviceGrant(_) => Ok(()),
+            // In clear: left by a device of an earlier release (this one seals them).
             InboxItem::DeviceReady(notice) => self.on_device_ready(&notice),
+            InboxItem::Roster(card) => self.on_roster_notice(&card),
             InboxItem::JoinRequest(sealed) => self.on_join_request(&sealed),
-            InboxItem::Roster(card) => {
-                if card.body.identity != self.identity {
-                    return Err(CoreError::Verification("a roster of another person in this device's inbox"));
+            InboxItem::Sealed(notice) => {
+                let certificate = self.certificate.clone().ok_or(CoreError::NotFound("certificate"))?;
+                let inner = notice.open(&certificate)?;
+                match InboxItem::from_wire(&inner)? {
+                    InboxItem::DeviceReady(notice) => self.on_device_ready(&notice),
+                    InboxItem::Roster(card) => self.on_roster_notice(&card),
+                    _ => Err(CoreError::Verification("a sealed notice holds a roster or a ready notice, nothing else")),
                 }
-                self.observe_roster(&card, None)
             }
         }
+    }
+
+    /// A roster in this device's inbox: this person's newest, or the one by which the
+    /// holder of their identity key replaced it.
+    fn on_roster_notice(&mut self, card: &ContactCard) -> Result<()> {
+        let rotated_from_ours = card.body.transition.as_ref().is_some_and(|t| t.body.previous == self.identity);
+        if card.body.identity != self.identity && !rotated_from_ours {
+            return Err(CoreError::Verification("a roster of another person in this device's inbox"));
+        }
+        self.observe_roster(card, None)
+    }
+
+    /// `item`, sealed for the devices of `recipients` (see [`crate::conceal`]), as the
+    /// relay's inbox carries it.
+    fn sealed_notice(
+        recipients: &[DeviceCertificate],
+        item: &InboxItem,
+    ) -> Result<huisclos_protocol::messages::WelcomeBytes> {
+        let inner = Zeroizing::new(item.to_wire());
+        InboxItem::Sealed(crate::conceal::SealedNotice::seal(recipients, &inner)?).to_welcome_bytes()
     }
 
     /// A request to join through this device's space card: checked, then admitted at
@@ -4124,14 +4182,16 @@ impl Engine {
         let group = item.group();
         match (stage, answer) {
             (OutboxStage::Claim { operation }, Ok(ResponseBody::ClaimedKeyPackages(claims))) => {
+                // The certificates of the devices claimed: each package opens only
+                // under its own device's certificate.
                 let (identity, wanted) = match &operation {
                     Operation::Invite { card, .. } => {
                         let card = ContactCard::from_wire(card)?;
-                        (card.body.identity, card.body.devices.iter().map(|c| c.body.device).collect::<Vec<_>>())
+                        (card.body.identity, card.body.devices.as_slice().to_vec())
                     }
                     Operation::AddDevice { certificate } | Operation::AddMemberDevice { certificate } => {
                         let certificate = DeviceCertificate::from_verified_bytes(certificate)?;
-                        (certificate.body.identity, vec![certificate.body.device])
+                        (certificate.body.identity, vec![certificate])
                     }
                     Operation::Readd { certificates, .. } => readd_devices(certificates)?,
                     _ => return Err(CoreError::Invalid("claim for an operation that adds no one".into())),
@@ -4139,15 +4199,17 @@ impl Engine {
                 let mut packages = Vec::new();
                 for claim in claims.claims.iter() {
                     let Some(package) = &claim.package else { continue };
-                    if !wanted.contains(&claim.device) {
+                    let Some(certificate) = wanted.iter().find(|c| c.body.device == claim.device) else {
                         self.warn(Some(group), "the relay answered a claim with a device that was not asked for");
                         continue;
-                    }
+                    };
                     let present = self.spaces.get(&group).is_some_and(|s| Self::has_device(&s.group, &claim.device));
                     if present {
                         continue;
                     }
-                    match self.validate_key_package(package.package.as_bytes(), &identity, &claim.device) {
+                    let opened = crate::conceal::open_key_package(certificate, package.package.as_bytes())
+                        .and_then(|bytes| self.validate_key_package(&bytes, &identity, &claim.device));
+                    match opened {
                         Ok(kp) => packages.push((kp, claim.device)),
                         Err(error) => self.warn(
                             Some(group),
@@ -5222,7 +5284,7 @@ fn check_managers_remain(
 
 /// The person and the devices of a [`Operation::Readd`], its certificates verified and
 /// all of one person.
-fn readd_devices(certificates: &[Vec<u8>]) -> Result<(IdentityPublicKey, Vec<DeviceId>)> {
+fn readd_devices(certificates: &[Vec<u8>]) -> Result<(IdentityPublicKey, Vec<DeviceCertificate>)> {
     let mut identity = None;
     let mut devices = Vec::new();
     for bytes in certificates {
@@ -5231,7 +5293,7 @@ fn readd_devices(certificates: &[Vec<u8>]) -> Result<(IdentityPublicKey, Vec<Dev
             return Err(CoreError::Invalid("a re-added member's devices belong to several people".into()));
         }
         identity = Some(certificate.body.identity);
-        devices.push(certificate.body.device);
+        devices.push(certificate);
     }
     Ok((identity.ok_or(CoreError::Invalid("a re-added member without devices".into()))?, devices))
 }

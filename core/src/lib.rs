@@ -21,6 +21,8 @@
 //! - [`join`]: space cards and sealed requests to join open and on-request spaces;
 //! - [`recovery`]: the identity key as 24 recovery words, for when every device is lost;
 //! - [`seal`]: sealing bytes to one X25519 key, for inbox items outside any group;
+//! - [`conceal`]: key packages and own-device notices sealed under certificates, so
+//!   that the relay's files name no one;
 //! - [`transfer`]: what uploads and downloads keep to resume after any interruption;
 //! - [`space`]: a space's rules and roles (held in the MLS group context) and the
 //!   check every device applies to every commit;
@@ -46,6 +48,7 @@
 
 pub mod chunk;
 pub mod client;
+pub mod conceal;
 pub mod contacts;
 pub mod content;
 pub mod endpoint;

@@ -215,6 +215,11 @@ huisclos_protocol::wire_enum!(
         /// The person's newest roster, from the identity holder to their other devices
         /// (after a device was linked or revoked).
         0x05 => Roster(ContactCard),
+        /// A [`InboxItem::DeviceReady`] or [`InboxItem::Roster`], sealed for the
+        /// person's own devices (see [`crate::conceal`]): how this release sends both,
+        /// so the relay never holds their certificates. 0x03 and 0x05 in clear are still
+        /// read, from devices of earlier releases.
+        0x06 => Sealed(crate::conceal::SealedNotice),
     }
 );
 

@@ -26,9 +26,24 @@ bounded_bytes!(
 );
 
 bounded_bytes!(
-    /// An MLS `MLSMessage` holding a KeyPackage.
+    /// A key package as the relay stores it: an MLS `MLSMessage` holding a KeyPackage,
+    /// sealed by its device (it carries the device's certificate, which names the
+    /// person) so that only someone holding that certificate opens it. It begins with
+    /// [`SEALED_KEY_PACKAGE_TAG`]; the relay refuses any other.
     pub struct KeyPackageBytes(max = limits::MAX_KEY_PACKAGE_LEN, what = "key package");
 );
+
+/// The first byte of every key package the relay stores: the client's sealed form.
+/// An MLS `MLSMessage` begins with its version (`0x00 0x01`), so a package sent in clear,
+/// which would show the relay a person's name, is told apart and refused.
+pub const SEALED_KEY_PACKAGE_TAG: u8 = 0xC5;
+
+impl KeyPackageBytes {
+    /// Whether it is in the sealed form (begins with [`SEALED_KEY_PACKAGE_TAG`]).
+    pub fn is_sealed(&self) -> bool {
+        self.as_bytes().first() == Some(&SEALED_KEY_PACKAGE_TAG)
+    }
+}
 
 bounded_bytes!(
     /// An MLS `MLSMessage` holding a Welcome.

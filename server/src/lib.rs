@@ -352,6 +352,13 @@ pub fn open_data_dir(data_dir: &std::path::Path) -> Result<(RelayIdentity, SledS
             fresh
         }
     };
+    let dropped = guarded("sealing the key packages", || store.drop_unsealed_key_packages())?;
+    if dropped > 0 {
+        tracing::info!(
+            dropped,
+            "deleted key packages stored in clear by an earlier release; devices upload sealed ones"
+        );
+    }
     write_manifest(&store, data_dir, ManifestState::Running)?;
     Ok((identity, store, fresh))
 }

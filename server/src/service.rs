@@ -573,6 +573,11 @@ impl<S: RelayStore> Relay<S> {
                 Ok(Usage { used, quota }.into())
             }
             RequestBody::UploadKeyPackages(UploadKeyPackages { one_time, last_resort }) => {
+                if !one_time.iter().chain(last_resort.iter()).all(KeyPackageBytes::is_sealed) {
+                    // A package in clear carries its person's certificate, name and
+                    // all: the relay keeps no such thing.
+                    return refused(RelayError::BadRequest);
+                }
                 let status = self
                     .blocking(move |store| store.upload_key_packages(device, &one_time, last_resort.as_ref(), &limits))
                     .await?;

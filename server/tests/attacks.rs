@@ -552,10 +552,9 @@ async fn a_refused_authentication_takes_the_same_time_known_device_or_not() -> T
 async fn one_account_cannot_drain_a_devices_key_packages() -> TestResult {
     let relay = RelayProcess::start_with(ATTACK_CONFIG);
     let bob = Device::register(&relay, TransportKind::Tcp).await;
-    let packages: Vec<KeyPackageBytes> = (0..100).map(|n| KeyPackageBytes::new(vec![n as u8; 200]).unwrap()).collect();
-    bob.client
-        .request(UploadKeyPackages { one_time: list(packages), last_resort: Some(KeyPackageBytes::new(vec![9; 200])?) })
-        .await?;
+    let sealed = |n: u8| KeyPackageBytes::new([&[SEALED_KEY_PACKAGE_TAG][..], &[n; 199]].concat()).unwrap();
+    let packages: Vec<KeyPackageBytes> = (0..100).map(|n| sealed(n as u8)).collect();
+    bob.client.request(UploadKeyPackages { one_time: list(packages), last_resort: Some(sealed(9)) }).await?;
     let mallory = Device::register(&relay, TransportKind::Tcp).await;
     let twice = mallory.client.request(ClaimKeyPackages { devices: list(vec![bob.id, bob.id]) }).await;
     assert!(

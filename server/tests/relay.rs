@@ -92,7 +92,21 @@ async fn key_packages_are_claimed_once_then_last_resort() -> TestResult {
     for kind in BOTH {
         let owner = Device::register(&relay, kind).await;
         let claimer = Arc::new(Device::register(&relay, kind).await);
-        let package = |n: u8| KeyPackageBytes::new(vec![n; 300]).expect("fits");
+        // Sealed packages (the tag, then opaque bytes; the second byte tells them apart).
+        let package = |n: u8| {
+            let mut bytes = vec![n; 300];
+            bytes[0] = SEALED_KEY_PACKAGE_TAG;
+            KeyPackageBytes::new(bytes).expect("fits")
+        };
+        // A package in clear (as an MLS message begins) is refused, and nothing of the
+        // upload is stored.
+        let clear = KeyPackageBytes::new([&[0u8, 1][..], &[7; 298]].concat())?;
+        for upload in [
+            UploadKeyPackages { one_time: list(vec![package(1), clear.clone()]), last_resort: None },
+            UploadKeyPackages { one_time: list(vec![]), last_resort: Some(clear.clone()) },
+        ] {
+            assert_eq!(refusal(owner.client.request(upload).await), RelayError::BadRequest);
+        }
         let status = owner
             .client
             .request(UploadKeyPackages {
@@ -122,7 +136,7 @@ async fn key_packages_are_claimed_once_then_last_resort() -> TestResult {
             let ResponseBody::ClaimedKeyPackages(claimed) = claim? else { panic!("claim") };
             let package = claimed.claims[0].package.clone().expect("a package");
             match package.kind {
-                KeyPackageKind::OneTime => one_time.push(package.package.as_bytes()[0]),
+                KeyPackageKind::OneTime => one_time.push(package.package.as_bytes()[1]),
                 KeyPackageKind::LastResort => last_resort += 1,
             }
         }

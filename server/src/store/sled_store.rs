@@ -19,7 +19,7 @@ use huisclos_protocol::ids::{
 use huisclos_protocol::messages::{
     ChunkData, ChunkPiece, ChunkStatus, ClaimedPackage, ContentPage, ContentRecord, ContentRecordBytes, DeviceRecord,
     EntryKind, InboxEntry, KeyPackageBytes, KeyPackageKind, KeyPackageStatus, LimitKind, LogEntry, LogPage, LogPageEnd,
-    LogRetention, MlsMessageBytes, RelayError, WelcomeBytes, Welcomes,
+    LogRetention, MlsMessageBytes, RelayError, SEALED_KEY_PACKAGE_TAG, WelcomeBytes, Welcomes,
 };
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
@@ -32,6 +32,8 @@ use crate::integrity::{Census, Counts, StoreIdentity};
 
 /// The key of the store's identity in the `meta` tree.
 const IDENTITY_KEY: &[u8] = b"identity";
+/// Set in `meta` once the key packages of earlier releases, stored in clear, are gone.
+const KEY_PACKAGES_SEALED_KEY: &[u8] = b"key_packages_sealed";
 
 /// The sled-backed [`RelayStore`].
 pub struct SledStore {
@@ -424,6 +426,57 @@ impl SledStore {
             group_commit: GroupCommit::default(),
             appends: AppendBatches::default(),
         })
+    }
+
+    /// Deletes the key packages that earlier releases stored in clear (each carries its
+    /// device's certificate, and so its person's name); the sealed ones stay, in their
+    /// order. Their devices upload sealed packages at their next sign-in, seeing fewer
+    /// left. Runs once per store: returns how many it deleted (0 on later starts).
+    ///
+    /// # Errors
+    /// [`Error::Storage`], and [`Error::Corrupt`] for a damaged queue row.
+    pub fn drop_unsealed_key_packages(&self) -> Result<u64, Error> {
+        if self.meta.contains_key(KEY_PACKAGES_SEALED_KEY).map_err(storage)? {
+            return Ok(0);
+        }
+        let sealed = |bytes: &[u8]| bytes.first() == Some(&SEALED_KEY_PACKAGE_TAG);
+        let mut dropped = 0u64;
+        for item in self.key_package_meta.iter() {
+            let (device, row) = item.map_err(storage)?;
+            let queue = Queue::decode(Some(&row)).ok_or(Error::Corrupt("key package queue"))?;
+            let mut kept = Vec::new();
+            for slot in queue.first..queue.next {
+                if let Some(bytes) = self.key_packages.get(key(&device, slot)).map_err(storage)? {
+                    if sealed(&bytes) {
+                        kept.push(bytes);
+                    }
+                }
+            }
+            if kept.len() as u64 == queue.len() {
+                continue;
+            }
+            dropped += queue.len() - kept.len() as u64;
+            let mut batch = sled::Batch::default();
+            for slot in queue.first..queue.next {
+                batch.remove(key(&device, slot));
+            }
+            for (n, bytes) in kept.iter().enumerate() {
+                batch.insert(key(&device, queue.first + n as u64), bytes.clone());
+            }
+            self.key_packages.apply_batch(batch).map_err(storage)?;
+            let rewritten = Queue { first: queue.first, next: queue.first + kept.len() as u64 };
+            self.key_package_meta.insert(&device, rewritten.encode()).map_err(storage)?;
+        }
+        for item in self.last_resort.iter() {
+            let (device, bytes) = item.map_err(storage)?;
+            if !sealed(&bytes) {
+                self.last_resort.remove(&device).map_err(storage)?;
+                dropped += 1;
+            }
+        }
+        self.meta.insert(KEY_PACKAGES_SEALED_KEY, &[1u8][..]).map_err(storage)?;
+        self.durable()?;
+        Ok(dropped)
     }
 
     fn durable(&self) -> Result<(), Error> {
@@ -1514,6 +1567,56 @@ mod tests {
         assert!(landed.iter().all(|(seq, _)| *seq == 0), "every copy points at the one entry");
         let next = store.append(group, epoch, &message("next")?, expires)?;
         assert_eq!((next.0.get(), next.1), (1, true), "nothing else was written");
+        Ok(())
+    }
+
+    #[test]
+    fn key_packages_in_clear_from_earlier_releases_are_deleted_once_and_sealed_ones_stay_in_order() -> Result<(), Error>
+    {
+        let dir = tempfile::tempdir()?;
+        let store = SledStore::open(dir.path())?;
+        let limits = StoreLimits {
+            key_packages_per_device: 10,
+            welcomes_per_device: 1,
+            devices_per_account: 1,
+            quota_bytes: u64::MAX,
+            max_chunk_len: 1 << 20,
+        };
+        let package = |sealed: bool, n: u8| {
+            let first = if sealed { SEALED_KEY_PACKAGE_TAG } else { 0 };
+            KeyPackageBytes::new(vec![first, n, 1, 2, 3]).map_err(|_| Error::Corrupt("package"))
+        };
+        let (old, mixed, new) =
+            (DeviceId::from_bytes([1; 16]), DeviceId::from_bytes([2; 16]), DeviceId::from_bytes([3; 16]));
+        // A device of an earlier release; one that upgraded (clear ones first, then
+        // sealed); one of this release.
+        store.upload_key_packages(
+            old,
+            &[package(false, 1)?, package(false, 2)?],
+            Some(&package(false, 9)?),
+            &limits,
+        )?;
+        store.upload_key_packages(mixed, &[package(false, 1)?, package(true, 2)?, package(true, 3)?], None, &limits)?;
+        store.upload_key_packages(new, &[package(true, 1)?], Some(&package(true, 9)?), &limits)?;
+        assert_eq!(store.drop_unsealed_key_packages()?, 4);
+        let status = |device| store.key_package_status(device);
+        assert_eq!(status(old)?, KeyPackageStatus { one_time_left: 0, has_last_resort: false });
+        assert_eq!(status(mixed)?, KeyPackageStatus { one_time_left: 2, has_last_resort: false });
+        assert_eq!(status(new)?, KeyPackageStatus { one_time_left: 1, has_last_resort: true });
+        let queue = Queue::decode(store.key_package_meta.get(mixed.as_bytes()).map_err(storage)?.as_deref())
+            .ok_or(Error::Corrupt("queue"))?;
+        let kept: Vec<u8> = (queue.first..queue.next)
+            .map(|slot| store.key_packages.get(key(mixed.as_bytes(), slot)).map_err(storage))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .map(|row| row.map_or(0, |bytes| bytes[1]))
+            .collect();
+        assert_eq!(kept, [2, 3], "the sealed ones, in their order, with no hole");
+        // No clear byte of the first device's packages is left in a tree.
+        assert_eq!(store.key_packages.scan_prefix(old.as_bytes()).count(), 0);
+        // Once done, never again: a later start deletes nothing.
+        store.upload_key_packages(old, &[package(false, 5)?], None, &limits)?;
+        assert_eq!(store.drop_unsealed_key_packages()?, 0);
         Ok(())
     }
 
