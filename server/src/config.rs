@@ -26,9 +26,17 @@ pub struct RelayConfig {
     /// Addresses (`host:port`) written into invitations; by default the listen
     /// addresses actually bound.
     pub public_addresses: Vec<String>,
+    /// A file holding the key that seals the store at rest (64 hex digits; make one with
+    /// `huisclos-relay admin store-key`). Without it the store is kept in clear, unless
+    /// systemd passes the credential `huisclos-store-key`.
+    pub store_key_file: Option<PathBuf>,
     /// Policy limits.
     pub limits: PolicyLimits,
 }
+
+/// The systemd credential (`LoadCredential=huisclos-store-key:/path`) read when no
+/// `store_key_file` is set.
+pub const STORE_KEY_CREDENTIAL: &str = "huisclos-store-key";
 
 /// The relay's policy limits (`protocol-spec/limits.md`, "Relay policy limits").
 #[derive(Debug, Clone, Deserialize)]
@@ -182,12 +190,21 @@ impl Default for RelayConfig {
             tcp_listen: ([0, 0, 0, 0], 4433).into(),
             metrics_listen: Some(([127, 0, 0, 1], 9433).into()),
             public_addresses: Vec::new(),
+            store_key_file: None,
             limits: PolicyLimits::default(),
         }
     }
 }
 
 impl RelayConfig {
+    /// The key that seals the store at rest, read from `store_key_file`, if set.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the file when it cannot be read or holds no key.
+    pub fn store_key(&self) -> Result<Option<crate::store::sealing::StoreKey>, Error> {
+        self.store_key_file.as_deref().map(crate::store::sealing::StoreKey::read_file).transpose()
+    }
+
     /// Reads `file` (if given), then applies environment overrides.
     ///
     /// # Errors
@@ -207,7 +224,9 @@ impl RelayConfig {
     }
 
     /// Applies `HUISCLOS_RELAY_DATA_DIR`, `_QUIC_LISTEN`, `_TCP_LISTEN`,
-    /// `_METRICS_LISTEN` (`off` disables it) and `_PUBLIC_ADDRESSES` (comma-separated).
+    /// `_METRICS_LISTEN` (`off` disables it), `_PUBLIC_ADDRESSES` (comma-separated) and
+    /// `_STORE_KEY_FILE`; without a store key file, systemd's `$CREDENTIALS_DIRECTORY`
+    /// is searched for [`STORE_KEY_CREDENTIAL`].
     ///
     /// # Errors
     /// [`Error::Config`] for an address that does not parse.
@@ -227,6 +246,17 @@ impl RelayConfig {
         if let Some(value) = var("HUISCLOS_RELAY_METRICS_LISTEN") {
             self.metrics_listen =
                 if value == "off" { None } else { Some(addr("HUISCLOS_RELAY_METRICS_LISTEN", value)?) };
+        }
+        if let Some(path) = var("HUISCLOS_RELAY_STORE_KEY_FILE") {
+            self.store_key_file = Some(PathBuf::from(path));
+        }
+        if self.store_key_file.is_none()
+            && let Some(dir) = var("CREDENTIALS_DIRECTORY")
+        {
+            let credential = Path::new(&dir).join(STORE_KEY_CREDENTIAL);
+            if credential.exists() {
+                self.store_key_file = Some(credential);
+            }
         }
         if let Some(value) = var("HUISCLOS_RELAY_PUBLIC_ADDRESSES") {
             self.public_addresses =

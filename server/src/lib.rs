@@ -167,7 +167,8 @@ pub async fn run(
     on_ready: impl FnOnce(&Started),
 ) -> Result<(), Error> {
     create_private_dir(&config.data_dir)?;
-    let (identity, store, fresh) = open_data_dir(&config.data_dir)?;
+    let key = config.store_key()?;
+    let (identity, store, fresh) = open_data_dir(&config.data_dir, key.as_ref())?;
     let store = Arc::new(store);
     let relay = Arc::new(Relay::new(store.clone(), config.limits.clone()));
     let tls = huisclos_transport::tls::server_config(identity.certificate.clone(), identity.key.clone_key())
@@ -292,7 +293,10 @@ async fn checkpoint<S: store::RelayStore>(store: Arc<S>, data_dir: std::path::Pa
 ///
 /// # Errors
 /// [`Error::Damaged`] saying what is wrong and what to do; I/O and store failures.
-pub fn open_data_dir(data_dir: &std::path::Path) -> Result<(RelayIdentity, SledStore, bool), Error> {
+pub fn open_data_dir(
+    data_dir: &std::path::Path,
+    key: Option<&store::sealing::StoreKey>,
+) -> Result<(RelayIdentity, SledStore, bool), Error> {
     use integrity::{Manifest, ManifestState, STORE_DIR, StoreIdentity};
     let manifest = Manifest::read(data_dir)?;
     let store_dir = data_dir.join(STORE_DIR);
@@ -316,7 +320,7 @@ pub fn open_data_dir(data_dir: &std::path::Path) -> Result<(RelayIdentity, SledS
         )));
     }
     let identity = RelayIdentity::load_or_create(data_dir)?;
-    let store = open_store_guarded(&store_dir)?;
+    let store = open_store_guarded(&store_dir, key)?;
     let (stored, census) = guarded("reading the store", || Ok((store.identity()?, store.census()?)))?;
     let pin = identity.pin.0;
     if let Some(stored) = stored
@@ -378,7 +382,7 @@ pub fn close_store<S: store::RelayStore>(store: &S, data_dir: &std::path::Path) 
 /// # Errors
 /// [`Error::Damaged`] if the key is missing or belongs to another store, store and I/O
 /// failures (including another process holding the store).
-pub fn accept_store(data_dir: &std::path::Path) -> Result<String, Error> {
+pub fn accept_store(data_dir: &std::path::Path, key: Option<&store::sealing::StoreKey>) -> Result<String, Error> {
     use integrity::{Manifest, STORE_DIR, StoreIdentity};
     let key_path = data_dir.join(identity::KEY_FILE);
     if !key_path.exists() {
@@ -392,7 +396,7 @@ pub fn accept_store(data_dir: &std::path::Path) -> Result<String, Error> {
         return Err(Error::Damaged(format!("there is no store at {} to accept", store_dir.display())));
     }
     let identity = RelayIdentity::load_or_create(data_dir)?;
-    let store = open_store_guarded(&store_dir)?;
+    let store = open_store_guarded(&store_dir, key)?;
     let (stored, census) = guarded("reading the store", || Ok((store.identity()?, store.census()?)))?;
     match stored {
         Some(stored) if stored.relay_pin != identity.pin.0 => {
@@ -427,9 +431,74 @@ pub fn accept_store(data_dir: &std::path::Path) -> Result<String, Error> {
     })
 }
 
+/// Seals the store of a stopped relay at rest under `key`: checks it as at start,
+/// copies every row into a sealed store, checks that the copy holds what the original
+/// held (the same census), and puts it in the original's place. The original, in
+/// clear, is moved aside to `store.clear` for the operator to destroy once the relay
+/// runs on the sealed store. Returns what was done, in words.
+///
+/// # Errors
+/// [`Error::Damaged`] when the store is damaged, sealed already, or the copy differs;
+/// store and I/O failures (including another process holding the store).
+pub fn seal_store(data_dir: &std::path::Path, key: &store::sealing::StoreKey) -> Result<String, Error> {
+    use integrity::STORE_DIR;
+    let store_dir = data_dir.join(STORE_DIR);
+    let sealing_dir = data_dir.join("store.sealing");
+    let clear_dir = data_dir.join("store.clear");
+    for leftover in [&sealing_dir, &clear_dir] {
+        if leftover.exists() {
+            return Err(Error::Damaged(format!(
+                "{} exists (left by an earlier attempt?): move it away first",
+                leftover.display()
+            )));
+        }
+    }
+    if store_dir.exists() && guarded("opening the store", || SledStore::sealed_at(&store_dir))? {
+        return Err(Error::Damaged("the store is sealed already".into()));
+    }
+    let (census, original) = {
+        let (_, store, _) = open_data_dir(data_dir, None)?;
+        if store.is_sealed()? {
+            return Err(Error::Damaged("the store is sealed already".into()));
+        }
+        let census = guarded("reading the store", || Ok((store.census()?, store.contents_digest()?)))?;
+        close_store(&store, data_dir)?;
+        census
+    };
+    let rows = guarded("copying the store", || SledStore::copy_sealed(&store_dir, &sealing_dir, key))?;
+    {
+        let sealed = open_store_guarded(&sealing_dir, Some(key))?;
+        let copied = guarded("reading the sealed copy", || Ok((sealed.census()?.counts, sealed.contents_digest()?)))?;
+        if copied != (census.counts, original) {
+            return Err(Error::Damaged(format!(
+                "the sealed copy in {} does not hold what the store holds; the store was left as it was",
+                sealing_dir.display()
+            )));
+        }
+    }
+    std::fs::rename(&store_dir, &clear_dir)?;
+    std::fs::rename(&sealing_dir, &store_dir)?;
+    // The manifest's digest follows the order the store keeps its rows in, which
+    // sealing changed: record the sealed store as cleanly closed.
+    let sealed = open_store_guarded(&store_dir, Some(key))?;
+    close_store(&sealed, data_dir)?;
+    drop(sealed);
+    Ok(format!(
+        "sealed the store ({rows} rows; {} accounts, {} devices, {} groups, {} log entries, {} content records). \
+         The copy in clear is in {}: destroy it once the relay runs on the sealed store, and start the relay with \
+         the same store key from now on.",
+        census.counts.accounts,
+        census.counts.devices,
+        census.counts.groups,
+        census.counts.log_entries,
+        census.counts.content_records,
+        clear_dir.display()
+    ))
+}
+
 /// Opens the sled store, turning a panic inside sled (a damaged file) into an error.
-fn open_store_guarded(path: &std::path::Path) -> Result<SledStore, Error> {
-    guarded("opening the store", || SledStore::open(path))
+fn open_store_guarded(path: &std::path::Path, key: Option<&store::sealing::StoreKey>) -> Result<SledStore, Error> {
+    guarded("opening the store", || SledStore::open_with(path, key))
 }
 
 /// Runs `work`, turning a panic (sled's answer to some damaged files) into

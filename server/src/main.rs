@@ -21,8 +21,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[command(version, about, long_about = None)]
 struct Cli {
     /// A TOML configuration file (see server/relay.example.toml). Environment variables
-    /// HUISCLOS_RELAY_DATA_DIR, _QUIC_LISTEN, _TCP_LISTEN, _METRICS_LISTEN and
-    /// _PUBLIC_ADDRESSES override it.
+    /// HUISCLOS_RELAY_DATA_DIR, _QUIC_LISTEN, _TCP_LISTEN, _METRICS_LISTEN,
+    /// _PUBLIC_ADDRESSES and _STORE_KEY_FILE override it.
     #[arg(long, short, env = "HUISCLOS_RELAY_CONFIG")]
     config: Option<PathBuf>,
 
@@ -59,6 +59,14 @@ enum AdminCommand {
     /// holds less than its manifest recorded (a store restored from an older backup, on
     /// purpose). Run with the relay stopped. Records accepted as lost stay lost.
     AcceptStore,
+    /// Print a new random store key (64 hex digits) to seal the store at rest with.
+    /// Keep it off the server's disk: pass it as a systemd credential
+    /// (`LoadCredential=huisclos-store-key:...`) or a file on a separate medium, and
+    /// keep a copy in a safe place: without it the store cannot be read.
+    StoreKey,
+    /// Seal an existing store (kept in clear) under the configured store key. Run with
+    /// the relay stopped; the copy in clear is moved aside for you to destroy.
+    SealStore,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -78,6 +86,18 @@ fn main() -> anyhow::Result<()> {
             runtime.block_on(invite(config, Duration::from_secs(valid_hours.saturating_mul(3600))))
         }
         Command::Admin { command: AdminCommand::AcceptStore } => accept_store(&config),
+        Command::Admin { command: AdminCommand::StoreKey } => {
+            println!("{}", huisclos_relay::store::sealing::StoreKey::generate().to_hex().as_str());
+            Ok(())
+        }
+        Command::Admin { command: AdminCommand::SealStore } => {
+            let key = config.store_key().context("reading the store key")?.ok_or_else(|| {
+                anyhow::anyhow!("no store key: set store_key_file (or HUISCLOS_RELAY_STORE_KEY_FILE) first")
+            })?;
+            let report = huisclos_relay::seal_store(&config.data_dir, &key).context("sealing the store")?;
+            println!("{report}");
+            Ok(())
+        }
     }
 }
 
@@ -140,7 +160,8 @@ async fn invite(config: RelayConfig, valid_for: Duration) -> anyhow::Result<()> 
             // No relay is listening: issue it from the store directly, once it passed the
             // same checks as at start.
             use std::sync::Arc;
-            let (identity, store, _) = huisclos_relay::open_data_dir(&config.data_dir)
+            let key = config.store_key().context("reading the store key")?;
+            let (identity, store, _) = huisclos_relay::open_data_dir(&config.data_dir, key.as_ref())
                 .context("opening the data directory (is the relay running under another user?)")?;
             let store = Arc::new(store);
             let relay = huisclos_relay::service::Relay::new(store.clone(), config.limits.clone());
@@ -159,7 +180,8 @@ async fn invite(config: RelayConfig, valid_for: Duration) -> anyhow::Result<()> 
 }
 
 fn accept_store(config: &RelayConfig) -> anyhow::Result<()> {
-    let report = huisclos_relay::accept_store(&config.data_dir).context("accepting the store")?;
+    let key = config.store_key().context("reading the store key")?;
+    let report = huisclos_relay::accept_store(&config.data_dir, key.as_ref()).context("accepting the store")?;
     println!("{report}");
     Ok(())
 }

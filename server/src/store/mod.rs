@@ -19,6 +19,7 @@
 //! store keeps, and what it never keeps (which account or device belongs to which
 //! group), is listed in `protocol-spec/relay.md`.
 
+pub mod sealing;
 pub mod sled_store;
 
 use huisclos_protocol::access::{AccessToken, EpochVerifier};

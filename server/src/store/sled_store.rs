@@ -10,6 +10,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use huisclos_protocol::access::{AccessToken, EpochVerifier};
+
+use super::sealing::{Batch, Cipher, Part, SealedTransactional, SealedTree, StoreKey};
 use huisclos_protocol::auth::DevicePublicKey;
 use huisclos_protocol::codec::{BoundedVec, varint_len};
 use huisclos_protocol::ids::{
@@ -23,7 +25,6 @@ use huisclos_protocol::messages::{
 };
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
-use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, ConflictableTransactionResult, TransactionError};
 
 use super::{ChunkPut, DeviceEntry, GroupPosition, RelayStore, StoreLimits};
@@ -34,34 +35,76 @@ use crate::integrity::{Census, Counts, StoreIdentity};
 const IDENTITY_KEY: &[u8] = b"identity";
 /// Set in `meta` once the key packages of earlier releases, stored in clear, are gone.
 const KEY_PACKAGES_SEALED_KEY: &[u8] = b"key_packages_sealed";
+/// Set in `meta` of a store sealed at rest: the check value of its key.
+const STORE_KEY_CHECK: &[u8] = b"store_key_check";
+
+/// Refuses a wrong key, a missing one, or one given for a store kept in clear; records
+/// the key's check value in a new store.
+fn check_store_key(db: &sled::Db, meta: &sled::Tree, cipher: Option<&Cipher>) -> Result<(), Error> {
+    let recorded = meta.get(STORE_KEY_CHECK).map_err(storage)?;
+    let holds_rows = || -> Result<bool, Error> {
+        for name in db.tree_names() {
+            if name.as_ref() != b"meta" && !db.open_tree(&name).map_err(storage)?.is_empty() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    };
+    match (recorded, cipher) {
+        (Some(recorded), Some(cipher)) if recorded.as_ref() == cipher.check_value() => Ok(()),
+        (Some(_), Some(_)) => Err(Error::Damaged(
+            "the store key given does not open this store: it was sealed under another key. Start the relay \
+             with the key the store was created with."
+                .into(),
+        )),
+        (Some(_), None) => Err(Error::Damaged(
+            "the store is sealed at rest and no store key was given: start the relay with its key (store_key_file \
+             in the configuration, HUISCLOS_RELAY_STORE_KEY_FILE, or the systemd credential huisclos-store-key)."
+                .into(),
+        )),
+        (None, Some(cipher)) => {
+            if holds_rows()? {
+                return Err(Error::Damaged(
+                    "a store key was given, but this store was written in clear. Seal it first with \
+                     `huisclos-relay admin seal-store` (the relay stopped), or start without a key."
+                        .into(),
+                ));
+            }
+            meta.insert(STORE_KEY_CHECK, &cipher.check_value()[..]).map_err(storage)?;
+            meta.flush().map_err(storage)?;
+            Ok(())
+        }
+        (None, None) => Ok(()),
+    }
+}
 
 /// The sled-backed [`RelayStore`].
 pub struct SledStore {
     db: sled::Db,
-    invitations: sled::Tree,
-    accounts: sled::Tree,
-    devices: sled::Tree,
-    account_devices: sled::Tree,
-    key_packages: sled::Tree,
-    key_package_meta: sled::Tree,
-    last_resort: sled::Tree,
-    inbox: sled::Tree,
-    inbox_meta: sled::Tree,
-    groups: sled::Tree,
-    verifiers: sled::Tree,
-    log: sled::Tree,
-    log_dedup: sled::Tree,
+    invitations: SealedTree,
+    accounts: SealedTree,
+    devices: SealedTree,
+    account_devices: SealedTree,
+    key_packages: SealedTree,
+    key_package_meta: SealedTree,
+    last_resort: SealedTree,
+    inbox: SealedTree,
+    inbox_meta: SealedTree,
+    groups: SealedTree,
+    verifiers: SealedTree,
+    log: SealedTree,
+    log_dedup: SealedTree,
     /// deadline (8) || group (16) || seq (8) -> epoch (8) || digest (32): the
     /// `Message` entries of `Expire` groups, by when they may be deleted.
-    expiry: sled::Tree,
-    epoch_starts: sled::Tree,
-    content: sled::Tree,
-    content_ids: sled::Tree,
-    chunks: sled::Tree,
-    chunk_pieces: sled::Tree,
+    expiry: SealedTree,
+    epoch_starts: SealedTree,
+    content: SealedTree,
+    content_ids: SealedTree,
+    chunks: SealedTree,
+    chunk_pieces: SealedTree,
     /// Who the store belongs to ([`crate::integrity`]): `identity` -> store id (16) ||
     /// relay pin (32).
-    meta: sled::Tree,
+    meta: SealedTree,
     group_commit: GroupCommit,
     appends: AppendBatches,
 }
@@ -392,6 +435,19 @@ impl SledStore {
     /// # Errors
     /// [`Error::Storage`] if sled cannot open it (for example, another relay holds it).
     pub fn open(path: &Path) -> Result<Self, Error> {
+        Self::open_with(path, None)
+    }
+
+    /// Opens (or creates) the store in `path`, sealed at rest under `key` if one is
+    /// given ([`sealing`](super::sealing)). A new store takes the key it is created
+    /// with; an existing one opens only with the key it was created with, or with none
+    /// if it was created without.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if sled cannot open it (for example, another relay holds it);
+    /// [`Error::Damaged`] for a wrong or missing key, or a key given for a store kept
+    /// in clear.
+    pub fn open_with(path: &Path, key: Option<&StoreKey>) -> Result<Self, Error> {
         let db = sled::Config::new()
             .path(path)
             .mode(sled::Mode::HighThroughput)
@@ -400,32 +456,146 @@ impl SledStore {
             .cache_capacity(CACHE_CAPACITY)
             .open()
             .map_err(storage)?;
-        let tree = |name: &str| db.open_tree(name).map_err(storage);
+        let meta = db.open_tree("meta").map_err(storage)?;
+        let cipher = key.map(|key| Arc::new(Cipher::new(key)));
+        check_store_key(&db, &meta, cipher.as_deref())?;
+        let tree = |name: &'static str, parts: &'static [Part]| -> Result<SealedTree, Error> {
+            Ok(SealedTree::new(db.open_tree(name).map_err(storage)?, name, parts, cipher.clone()))
+        };
+        use Part::{Id, Number};
         Ok(Self {
-            invitations: tree("invitations")?,
-            accounts: tree("accounts")?,
-            devices: tree("devices")?,
-            account_devices: tree("account_devices")?,
-            key_packages: tree("key_packages")?,
-            key_package_meta: tree("key_package_meta")?,
-            last_resort: tree("last_resort")?,
-            inbox: tree("inbox")?,
-            inbox_meta: tree("inbox_meta")?,
-            groups: tree("groups")?,
-            verifiers: tree("verifiers")?,
-            log: tree("log")?,
-            log_dedup: tree("log_dedup")?,
-            expiry: tree("expiry")?,
-            epoch_starts: tree("epoch_starts")?,
-            content: tree("content")?,
-            content_ids: tree("content_ids")?,
-            chunks: tree("chunks")?,
-            chunk_pieces: tree("chunk_pieces")?,
-            meta: tree("meta")?,
+            invitations: tree("invitations", &[Id(32)])?,
+            accounts: tree("accounts", &[Id(16)])?,
+            devices: tree("devices", &[Id(16)])?,
+            account_devices: tree("account_devices", &[Id(16), Id(16)])?,
+            key_packages: tree("key_packages", &[Id(16), Number(8)])?,
+            key_package_meta: tree("key_package_meta", &[Id(16)])?,
+            last_resort: tree("last_resort", &[Id(16)])?,
+            inbox: tree("inbox", &[Id(16), Number(8)])?,
+            inbox_meta: tree("inbox_meta", &[Id(16)])?,
+            groups: tree("groups", &[Id(16)])?,
+            verifiers: tree("verifiers", &[Id(16), Number(8)])?,
+            log: tree("log", &[Id(16), Number(8)])?,
+            log_dedup: tree("log_dedup", &[Id(16), Number(8), Id(32)])?,
+            expiry: tree("expiry", &[Number(8), Id(16), Number(8)])?,
+            epoch_starts: tree("epoch_starts", &[Id(16), Number(8)])?,
+            content: tree("content", &[Id(16), Number(8)])?,
+            content_ids: tree("content_ids", &[Id(16), Id(16)])?,
+            chunks: tree("chunks", &[Id(16), Id(32)])?,
+            chunk_pieces: tree("chunk_pieces", &[Id(16), Id(32), Number(4)])?,
+            meta: SealedTree::new(meta, "meta", &[], None),
             db,
             group_commit: GroupCommit::default(),
             appends: AppendBatches::default(),
         })
+    }
+
+    /// Whether the store in `path` is sealed at rest, without opening it.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] (for example, another relay holds it).
+    pub fn sealed_at(path: &Path) -> Result<bool, Error> {
+        let db = sled::Config::new().path(path).open().map_err(storage)?;
+        db.open_tree("meta").map_err(storage)?.contains_key(STORE_KEY_CHECK).map_err(storage)
+    }
+
+    /// Whether the store is sealed at rest (it was created with a key).
+    ///
+    /// # Errors
+    /// [`Error::Storage`].
+    pub fn is_sealed(&self) -> Result<bool, Error> {
+        self.meta.contains_key(STORE_KEY_CHECK).map_err(storage)
+    }
+
+    /// Copies every row of the store in `from` (kept in clear) into a new store in `to`,
+    /// sealed under `key`: how an existing relay's store is sealed (`admin seal-store`).
+    /// The census of the copy is the original's.
+    ///
+    /// # Errors
+    /// [`Error::Damaged`] if `from` is sealed already or `to` is not empty; store
+    /// failures.
+    pub fn copy_sealed(from: &Path, to: &Path, key: &StoreKey) -> Result<u64, Error> {
+        let source = Self::open(from)?;
+        if source.is_sealed()? {
+            return Err(Error::Damaged(format!("the store {} is sealed already", from.display())));
+        }
+        let target = Self::open_with(to, Some(key))?;
+        if target.db.tree_names().iter().any(|name| {
+            target.db.open_tree(name).map(|tree| !tree.is_empty()).unwrap_or(true) && name.as_ref() != b"meta"
+        }) {
+            return Err(Error::Damaged(format!("{} is not empty", to.display())));
+        }
+        let mut rows = 0u64;
+        for (from_tree, to_tree) in source.trees().into_iter().zip(target.trees()) {
+            for row in from_tree.iter() {
+                let (key, value) = row.map_err(storage)?;
+                to_tree.insert(key, value).map_err(storage)?;
+                rows += 1;
+            }
+        }
+        for row in source.meta.iter() {
+            let (key, value) = row.map_err(storage)?;
+            if key.as_ref() != STORE_KEY_CHECK {
+                target.meta.insert(key, value).map_err(storage)?;
+            }
+        }
+        target.db.flush().map_err(storage)?;
+        Ok(rows)
+    }
+
+    /// How many rows the store holds and a digest of them all (real keys, values in
+    /// clear), whatever order the trees keep them in: a sealed copy of a store has the
+    /// same as the original.
+    ///
+    /// # Errors
+    /// [`Error::Storage`], and for a value that does not open.
+    pub fn contents_digest(&self) -> Result<(u64, [u8; 32]), Error> {
+        let mut rows = 0u64;
+        let mut digest = Sha256::new();
+        for tree in self.trees() {
+            let mut hashes = Vec::new();
+            for row in tree.iter() {
+                let (key, value) = row.map_err(storage)?;
+                let mut hash = Sha256::new();
+                for part in [&key[..], &value[..]] {
+                    hash.update((part.len() as u64).to_be_bytes());
+                    hash.update(part);
+                }
+                hashes.push(<[u8; 32]>::from(hash.finalize()));
+            }
+            hashes.sort_unstable();
+            rows += hashes.len() as u64;
+            digest.update((hashes.len() as u64).to_be_bytes());
+            for hash in hashes {
+                digest.update(hash);
+            }
+        }
+        Ok((rows, digest.finalize().into()))
+    }
+
+    /// Every tree but `meta`, in a fixed order.
+    fn trees(&self) -> [&SealedTree; 19] {
+        [
+            &self.invitations,
+            &self.accounts,
+            &self.devices,
+            &self.account_devices,
+            &self.key_packages,
+            &self.key_package_meta,
+            &self.last_resort,
+            &self.inbox,
+            &self.inbox_meta,
+            &self.groups,
+            &self.verifiers,
+            &self.log,
+            &self.log_dedup,
+            &self.expiry,
+            &self.epoch_starts,
+            &self.content,
+            &self.content_ids,
+            &self.chunks,
+            &self.chunk_pieces,
+        ]
     }
 
     /// Deletes the key packages that earlier releases stored in clear (each carries its
@@ -456,7 +626,7 @@ impl SledStore {
                 continue;
             }
             dropped += queue.len() - kept.len() as u64;
-            let mut batch = sled::Batch::default();
+            let mut batch = Batch::default();
             for slot in queue.first..queue.next {
                 batch.remove(key(&device, slot));
             }
@@ -558,7 +728,7 @@ impl SledStore {
     }
 
     fn active_device(
-        devices: &sled::transaction::TransactionalTree,
+        devices: &super::sealing::SealedTx,
         device: DeviceId,
         account: AccountId,
     ) -> ConflictableTransactionResult<bool, Error> {
@@ -608,7 +778,7 @@ impl SledStore {
         if !matches && outcome.is_none() {
             // Not what was announced: the upload is discarded (its row is gone, so no
             // new upload can have started); the reservation is not refunded.
-            let mut batch = sled::Batch::default();
+            let mut batch = Batch::default();
             for piece in self.chunk_pieces.scan_prefix(&prefix).keys() {
                 batch.remove(piece.map_err(storage)?);
             }
@@ -1104,7 +1274,7 @@ impl RelayStore for SledStore {
             if self.chunks.compare_and_swap(&chunk_key, Some(bytes), None::<&[u8]>).map_err(storage)?.is_err() {
                 continue;
             }
-            let mut batch = sled::Batch::default();
+            let mut batch = Batch::default();
             for piece in self.chunk_pieces.scan_prefix(&chunk_key).keys() {
                 batch.remove(piece.map_err(storage)?);
             }
@@ -1433,7 +1603,7 @@ impl RelayStore for SledStore {
     fn census(&self) -> Result<Census, Error> {
         let mut counts = Counts::default();
         let mut digest = Sha256::new();
-        let mut rows = |tree: &sled::Tree, name: &str, each: &mut dyn FnMut(&[u8]) -> Result<(), Error>| {
+        let mut rows = |tree: &SealedTree, name: &str, each: &mut dyn FnMut(&[u8]) -> Result<(), Error>| {
             digest.update(name.as_bytes());
             let mut n = 0u64;
             for item in tree.iter() {
@@ -1786,9 +1956,11 @@ mod model {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
         #[test]
-        fn the_store_follows_the_model(ops in proptest::collection::vec(op(), 1..60)) {
+        fn the_store_follows_the_model(ops in proptest::collection::vec(op(), 1..60), sealed in any::<bool>()) {
             let dir = tempfile::tempdir().unwrap();
-            let store = SledStore::open(dir.path()).unwrap();
+            // Sealed at rest or in clear, the store behaves alike.
+            let key = sealed.then(StoreKey::generate);
+            let store = SledStore::open_with(dir.path(), key.as_ref()).unwrap();
             let token = AccessToken::from_bytes([4; 32]);
             let far = UnixSeconds::new(1 << 40).unwrap();
             let mut model: BTreeMap<u8, ModelGroup> = BTreeMap::new();
