@@ -1,6 +1,9 @@
 //! The relay's TLS identity: an Ed25519 key and a self-signed certificate, made on first
 //! start and kept in the data directory. Clients pin the key (not the certificate), so
 //! the certificate's names and dates do not matter and no authority is involved.
+//!
+//! With a store key ([`StoreKey`]) the key file is sealed under it, so that a disk
+//! taken from a stopped server does not let anyone pose as the relay.
 
 use std::fs;
 use std::io::Write;
@@ -11,6 +14,10 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use zeroize::Zeroizing;
 
 use crate::Error;
+use crate::store::sealing::StoreKey;
+
+/// What the relay's key file is sealed for (the associated data and the key's purpose).
+const KEY_FILE_PURPOSE: &str = "the relay's key";
 
 /// The key file's name in the data directory (mode 0600).
 pub const KEY_FILE: &str = "relay-key.pk8";
@@ -40,7 +47,7 @@ impl RelayIdentity {
     ///
     /// # Errors
     /// [`Error::Io`] or [`Error::Certificate`].
-    pub fn load_or_create(data_dir: &Path) -> Result<Self, Error> {
+    pub fn load_or_create(data_dir: &Path, store_key: Option<&StoreKey>) -> Result<Self, Error> {
         let key_path = data_dir.join(KEY_FILE);
         let cert_path = data_dir.join(CERT_FILE);
         let created = !key_path.exists();
@@ -49,14 +56,35 @@ impl RelayIdentity {
                 rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).map_err(|e| Error::Certificate(e.to_string()))?;
             let certificate = self_signed(&key)?;
             let key_der = Zeroizing::new(key.serialize_der());
-            write_private(&key_path, &key_der)
+            let stored = match store_key {
+                Some(store_key) => Zeroizing::new(store_key.seal_file(KEY_FILE_PURPOSE, &key_der)?),
+                None => key_der,
+            };
+            write_private(&key_path, &stored)
                 .map_err(|e| Error::Certificate(format!("writing {}: {e}", key_path.display())))?;
             fs::write(&cert_path, certificate.der())
                 .map_err(|e| Error::Certificate(format!("writing {}: {e}", cert_path.display())))?;
         }
-        let key_der = Zeroizing::new(
+        let stored = Zeroizing::new(
             fs::read(&key_path).map_err(|e| Error::Certificate(format!("reading {}: {e}", key_path.display())))?,
         );
+        let key_der = match (StoreKey::is_sealed_file(&stored), store_key) {
+            (true, Some(store_key)) => store_key.open_file(KEY_FILE_PURPOSE, &stored).map_err(|_| {
+                Error::Damaged(format!(
+                    "{} is sealed under another store key than the one given: start the relay with the key its \
+                     store was sealed with",
+                    key_path.display()
+                ))
+            })?,
+            (true, None) => {
+                return Err(Error::Damaged(format!(
+                    "{} is sealed at rest and no store key was given: start the relay with its store key \
+                     (store_key_file, HUISCLOS_RELAY_STORE_KEY_FILE, or the systemd credential huisclos-store-key)",
+                    key_path.display()
+                )));
+            }
+            (false, _) => stored,
+        };
         let certificate = match fs::read(&cert_path) {
             Ok(bytes) => CertificateDer::from(bytes),
             // Clients pin the key, not the certificate: a lost certificate is made again
@@ -87,6 +115,26 @@ impl RelayIdentity {
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_der.to_vec()));
         Ok(Self { certificate, key, pin, created })
     }
+}
+
+/// Seals the key file in `data_dir` under `store_key`, if it is in clear (written
+/// whole to a new file, then renamed over the old one). Returns whether it did.
+///
+/// # Errors
+/// I/O failures, and a key file sealed under another key.
+pub fn seal_key_file(data_dir: &Path, store_key: &StoreKey) -> Result<bool, Error> {
+    let key_path = data_dir.join(KEY_FILE);
+    let stored = Zeroizing::new(fs::read(&key_path)?);
+    if StoreKey::is_sealed_file(&stored) {
+        store_key.open_file(KEY_FILE_PURPOSE, &stored)?;
+        return Ok(false);
+    }
+    let sealed = store_key.seal_file(KEY_FILE_PURPOSE, &stored)?;
+    let next = data_dir.join(format!("{KEY_FILE}.sealing"));
+    let _ = fs::remove_file(&next);
+    write_private(&next, &sealed)?;
+    fs::rename(&next, &key_path)?;
+    Ok(true)
 }
 
 fn self_signed(key: &rcgen::KeyPair) -> Result<rcgen::Certificate, Error> {

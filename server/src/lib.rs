@@ -319,7 +319,7 @@ pub fn open_data_dir(
             store_dir.display()
         )));
     }
-    let identity = RelayIdentity::load_or_create(data_dir)?;
+    let identity = RelayIdentity::load_or_create(data_dir, key)?;
     let store = open_store_guarded(&store_dir, key)?;
     let (stored, census) = guarded("reading the store", || Ok((store.identity()?, store.census()?)))?;
     let pin = identity.pin.0;
@@ -395,7 +395,7 @@ pub fn accept_store(data_dir: &std::path::Path, key: Option<&store::sealing::Sto
     if !store_dir.exists() {
         return Err(Error::Damaged(format!("there is no store at {} to accept", store_dir.display())));
     }
-    let identity = RelayIdentity::load_or_create(data_dir)?;
+    let identity = RelayIdentity::load_or_create(data_dir, key)?;
     let store = open_store_guarded(&store_dir, key)?;
     let (stored, census) = guarded("reading the store", || Ok((store.identity()?, store.census()?)))?;
     match stored {
@@ -478,6 +478,7 @@ pub fn seal_store(data_dir: &std::path::Path, key: &store::sealing::StoreKey) ->
     }
     std::fs::rename(&store_dir, &clear_dir)?;
     std::fs::rename(&sealing_dir, &store_dir)?;
+    identity::seal_key_file(data_dir, key)?;
     // The manifest's digest follows the order the store keeps its rows in, which
     // sealing changed: record the sealed store as cleanly closed.
     let sealed = open_store_guarded(&store_dir, Some(key))?;
@@ -485,8 +486,8 @@ pub fn seal_store(data_dir: &std::path::Path, key: &store::sealing::StoreKey) ->
     drop(sealed);
     Ok(format!(
         "sealed the store ({rows} rows; {} accounts, {} devices, {} groups, {} log entries, {} content records). \
-         The copy in clear is in {}: destroy it once the relay runs on the sealed store, and start the relay with \
-         the same store key from now on.",
+         The relay's key is sealed too. The copy in clear is in {}: destroy it once the relay runs on the sealed \
+         store, and start the relay with the same store key from now on.",
         census.counts.accounts,
         census.counts.devices,
         census.counts.groups,

@@ -203,6 +203,10 @@ async fn everything_there(relay: &RelayProcess, written: &Written) {
     assert_eq!(inbox.entries.len(), 1, "the Welcome left for this device");
 }
 
+fn key_file_sealed(dir: &Path) -> bool {
+    std::fs::read(dir.join("relay-key.pk8")).unwrap().starts_with(b"huisclos sealed 1\n")
+}
+
 fn data_dir(temp: &tempfile::TempDir, name: &str) -> PathBuf {
     temp.path().join(name)
 }
@@ -236,11 +240,13 @@ async fn a_sealed_store_says_nothing_and_opens_only_with_its_key() {
     assert!(relay.terminate(), "clean shutdown");
     let shown = found_in(&dir, &written.needles);
     assert!(shown.is_empty(), "a sealed store's files show:\n{}", shown.join("\n"));
+    assert!(key_file_sealed(&dir), "the relay's TLS key is sealed too");
+    assert!(!key_file_sealed(&clear), "and in clear without a store key");
 
     refused(&dir, TEST_CONFIG, "sealed at rest and no store key was given");
     let other = temp.path().join("another-key");
     new_key(temp.path(), &other);
-    refused(&dir, &config_with_key(&other), "does not open this store");
+    refused(&dir, &config_with_key(&other), "sealed under another");
     let relay = RelayProcess::start_in_with(&dir, &sealed_config);
     everything_there(&relay, &written).await;
 }
@@ -266,6 +272,7 @@ async fn a_store_in_clear_is_sealed_by_admin_seal_store_and_loses_nothing() {
     assert!(said.contains("sealed the store") && said.contains("3 accounts"), "{said}");
     println!("{}", said.trim());
 
+    assert!(key_file_sealed(&dir), "seal-store sealed the relay's TLS key");
     let shown = found_in(&dir.join("store"), &written.needles);
     assert!(shown.is_empty(), "the sealed store's files show:\n{}", shown.join("\n"));
     assert!(!found_in(&dir.join("store.clear"), &written.needles).is_empty(), "the copy in clear is set aside");

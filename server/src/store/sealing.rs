@@ -90,6 +90,46 @@ impl StoreKey {
     }
 }
 
+/// The first bytes of a file sealed under a store key ([`StoreKey::seal_file`]).
+const SEALED_FILE_MAGIC: &[u8] = b"huisclos sealed 1\n";
+
+impl StoreKey {
+    /// `bytes` (a file's content, such as the relay's TLS key) sealed under this key for
+    /// `purpose`: a magic line, a nonce and XChaCha20-Poly1305.
+    ///
+    /// # Errors
+    /// [`Error::Config`] if it does not seal.
+    pub fn seal_file(&self, purpose: &str, bytes: &[u8]) -> Result<Vec<u8>, Error> {
+        let key = self.derive(purpose.as_bytes());
+        let mut nonce = [0u8; NONCE_LEN];
+        OsRng.fill_bytes(&mut nonce);
+        let ciphertext = XChaCha20Poly1305::new(key.as_ref().into())
+            .encrypt(XNonce::from_slice(&nonce), Payload { msg: bytes, aad: purpose.as_bytes() })
+            .map_err(|_| Error::Config(format!("{purpose} did not seal")))?;
+        Ok([SEALED_FILE_MAGIC, &nonce, &ciphertext].concat())
+    }
+
+    /// Opens what [`Self::seal_file`] sealed for `purpose`.
+    ///
+    /// # Errors
+    /// [`Error::Damaged`] when it does not open under this key.
+    pub fn open_file(&self, purpose: &str, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, Error> {
+        let refused = || Error::Damaged(format!("{purpose} does not open under the store key given"));
+        let rest = sealed.strip_prefix(SEALED_FILE_MAGIC).ok_or_else(refused)?;
+        let (nonce, ciphertext) = rest.split_at_checked(NONCE_LEN).ok_or_else(refused)?;
+        let key = self.derive(purpose.as_bytes());
+        XChaCha20Poly1305::new(key.as_ref().into())
+            .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad: purpose.as_bytes() })
+            .map(Zeroizing::new)
+            .map_err(|_| refused())
+    }
+
+    /// Whether `bytes` are a file sealed under a store key.
+    pub fn is_sealed_file(bytes: &[u8]) -> bool {
+        bytes.starts_with(SEALED_FILE_MAGIC)
+    }
+}
+
 impl std::fmt::Debug for StoreKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("StoreKey(..)")

@@ -1741,6 +1741,33 @@ mod tests {
     }
 
     #[test]
+    fn a_sealed_store_opens_only_with_its_key_and_a_clear_one_only_without() -> Result<(), Error> {
+        let dir = tempfile::tempdir()?;
+        let (sealed, clear) = (dir.path().join("sealed"), dir.path().join("clear"));
+        let key = StoreKey::generate();
+        for (path, key) in [(&sealed, Some(&key)), (&clear, None)] {
+            let store = SledStore::open_with(path, key)?;
+            store.create_group(
+                GroupId::from_bytes([3; 16]),
+                AccessToken::from_bytes([7; 32]).verifier(),
+                LogRetention::Keep,
+            )?;
+            assert_eq!(store.is_sealed()?, key.is_some());
+        }
+        let refusal = |result: Result<SledStore, Error>| match result {
+            Err(Error::Damaged(message)) => message,
+            Err(other) => panic!("refused as damaged, not {other:?}"),
+            Ok(_) => panic!("opened"),
+        };
+        assert!(refusal(SledStore::open_with(&sealed, Some(&StoreKey::generate()))).contains("another key"));
+        assert!(refusal(SledStore::open_with(&sealed, None)).contains("no store key was given"));
+        assert!(refusal(SledStore::open_with(&clear, Some(&key))).contains("written in clear"));
+        assert!(SledStore::sealed_at(&sealed)?);
+        assert!(SledStore::open_with(&sealed, Some(&key))?.groups.contains_key([3; 16]).map_err(storage)?);
+        Ok(())
+    }
+
+    #[test]
     fn key_packages_in_clear_from_earlier_releases_are_deleted_once_and_sealed_ones_stay_in_order() -> Result<(), Error>
     {
         let dir = tempfile::tempdir()?;
