@@ -61,9 +61,41 @@ pub enum CoreError {
     /// The relay could not be reached or the connection failed.
     #[error("connection: {0}")]
     Transport(String),
+    /// Recovery words that do not make an identity key. Carries positions and counts
+    /// only, never a word.
+    #[error("recovery words: {0}")]
+    RecoveryWords(RecoveryWordsError),
     /// The engine has been shut down.
     #[error("the client is shut down")]
     Closed,
+}
+
+/// Why typed recovery words were refused: what a client translates and shows, with no
+/// word of the input in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecoveryWordsError {
+    /// Not [`crate::recovery::RECOVERY_WORD_COUNT`] words.
+    #[error("{expected} words expected, {given} given")]
+    WrongCount {
+        /// How many a set has.
+        expected: usize,
+        /// How many were typed.
+        given: usize,
+    },
+    /// The word at `position` (from 1) is not on the word list.
+    #[error("word {position} is not on the list")]
+    UnknownWord {
+        /// From 1.
+        position: usize,
+    },
+    /// Every word is on the list, but the checksum fails: a word mistyped as another
+    /// word of the list, or two words out of order.
+    #[error("they do not fit together (a word mistyped or out of order?)")]
+    Mismatch,
+    /// Not a set of recovery words for an identity key.
+    #[error("not a valid set")]
+    NotASet,
 }
 
 impl From<sled::Error> for CoreError {

@@ -104,7 +104,7 @@ impl From<CoreError> for HuisClosError {
             CoreError::ProfileExists(_) => Self::ProfileExists { reason: message },
             CoreError::CorruptProfile(_) | CoreError::StoreTampered => Self::DamagedProfile { reason: message },
             CoreError::Store(_) | CoreError::Io(_) => Self::Storage { reason: message },
-            CoreError::Verification(_) | CoreError::Invalid(_) | CoreError::Decode(_) => {
+            CoreError::Verification(_) | CoreError::Invalid(_) | CoreError::Decode(_) | CoreError::RecoveryWords(_) => {
                 Self::Invalid { reason: message }
             }
             CoreError::Forbidden(_) => Self::Forbidden { reason: message },

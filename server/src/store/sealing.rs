@@ -2,7 +2,7 @@
 //! taken from a stopped server says nothing: no account, device or group id, no
 //! invitation digest, no content hash, no value.
 //!
-//! Every tree of the store is a [`SealedTree`]. With a [`StoreKey`]:
+//! Every tree of the store is a `SealedTree`. With a [`StoreKey`]:
 //!
 //! - **Keys** keep their shape, so that sled's order still serves the store's scans:
 //!   each id inside a key (an account, device or group id, a chunk or content id, a
