@@ -3,6 +3,7 @@
 //! events and the time. It makes no decision of its own.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use huisclos_protocol::auth::TlsExporter;
@@ -261,6 +262,211 @@ impl Connection {
         self.relay.abort();
         // A machine already gone needs no telling.
         let _ = engine.step(|machine| machine.disconnected());
+    }
+}
+
+/// What a [`SyncService`] is doing, for an app to show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SyncState {
+    /// Not running: before [`SyncService::run`], or after it stopped.
+    Stopped,
+    /// Opening a connection to the relay.
+    Connecting,
+    /// Connected over this transport: pushed events and queued commands are handled as
+    /// they come.
+    Online(TransportKind),
+    /// The last attempt failed (`error` says how, with no content and no secret); the
+    /// next comes after `retry_in`, or at once on [`SyncService::wake`].
+    Offline {
+        /// Why the relay could not be reached or the connection failed.
+        error: String,
+        /// How long until the next attempt.
+        retry_in: Duration,
+    },
+}
+
+/// Keeps one machine connected to its relay for as long as an app wants it: connects
+/// (QUIC, then TCP+TLS), drives the machine whenever the relay pushes something, a
+/// timer falls due or a command queued work ([`SyncService::wake`]), and after a
+/// failure tries again with a wait that doubles up to a ceiling, at once if woken. The
+/// one loop every client uses (the CLI's `watch`, the UniFFI profile's watching), so
+/// that none writes its own.
+pub struct SyncService {
+    running: AtomicBool,
+    stopping: AtomicBool,
+    wake: tokio::sync::Notify,
+    state: std::sync::Mutex<SyncState>,
+    on_state: Box<dyn Fn(&SyncState) + Send + Sync>,
+    first_backoff: Duration,
+    max_backoff: Duration,
+    idle_wait: Duration,
+}
+
+impl std::fmt::Debug for SyncService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncService").field("state", &self.state()).finish_non_exhaustive()
+    }
+}
+
+impl Default for SyncService {
+    fn default() -> Self {
+        Self::new(|_| {})
+    }
+}
+
+impl SyncService {
+    /// The first wait after a failure; it doubles at each failure in a row.
+    pub const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+    /// The longest wait between two attempts.
+    pub const MAX_BACKOFF: Duration = Duration::from_secs(60);
+    /// How long a connected machine waits for something before checking its timers.
+    pub const IDLE_WAIT: Duration = Duration::from_secs(30);
+
+    /// A service that tells `on_state` every change of its [`SyncState`] (called on the
+    /// task that runs it, with no lock held).
+    pub fn new(on_state: impl Fn(&SyncState) + Send + Sync + 'static) -> Self {
+        Self {
+            running: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
+            wake: tokio::sync::Notify::new(),
+            state: std::sync::Mutex::new(SyncState::Stopped),
+            on_state: Box::new(on_state),
+            first_backoff: Self::FIRST_BACKOFF,
+            max_backoff: Self::MAX_BACKOFF,
+            idle_wait: Self::IDLE_WAIT,
+        }
+    }
+
+    /// The same with other waits (tests, or an app on a metered link).
+    #[must_use]
+    pub fn with_waits(mut self, first_backoff: Duration, max_backoff: Duration, idle_wait: Duration) -> Self {
+        self.first_backoff = first_backoff;
+        self.max_backoff = max_backoff.max(first_backoff);
+        self.idle_wait = idle_wait;
+        self
+    }
+
+    /// What the service is doing now.
+    pub fn state(&self) -> SyncState {
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Marks the service running and clears an earlier stop; `false` if it runs
+    /// already (then nothing changes). Call it before handing [`SyncService::run`] to
+    /// another task, so that a stop given meanwhile is kept.
+    pub fn start(&self) -> bool {
+        if self.running.swap(true, Ordering::SeqCst) {
+            return false;
+        }
+        self.stopping.store(false, Ordering::SeqCst);
+        true
+    }
+
+    /// Whether [`SyncService::run`] is running (or about to).
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::SeqCst)
+    }
+
+    /// Drives the machine now: a command queued work, or the app came to the
+    /// foreground (an offline service tries at once).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Stops the service: [`SyncService::run`] closes its connection after the request
+    /// in flight, if any, is answered, and returns.
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+
+    fn stopping(&self) -> bool {
+        self.stopping.load(Ordering::SeqCst)
+    }
+
+    fn set(&self, state: SyncState) {
+        *self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = state.clone();
+        (self.on_state)(&state);
+    }
+
+    /// Runs until [`SyncService::stop`]: the relay is found with `relay` at each attempt
+    /// (its addresses and pin), and `after_step` is called after each drive of the
+    /// machine, connected or not (where the CLI prints what happened).
+    ///
+    /// # Errors
+    /// [`CoreError::Closed`] when the machine is gone (a profile locked or wiped);
+    /// every other failure is retried.
+    pub async fn run<C: MachineCell>(
+        &self,
+        cell: &mut C,
+        mut relay: impl FnMut(&mut C) -> Result<(Vec<SocketAddr>, SpkiPin)>,
+        mut after_step: impl FnMut(&mut C),
+    ) -> Result<()> {
+        self.running.store(true, Ordering::SeqCst);
+        let outcome = self.keep_connected(cell, &mut relay, &mut after_step).await;
+        self.set(SyncState::Stopped);
+        self.running.store(false, Ordering::SeqCst);
+        outcome
+    }
+
+    async fn keep_connected<C: MachineCell>(
+        &self,
+        cell: &mut C,
+        relay: &mut impl FnMut(&mut C) -> Result<(Vec<SocketAddr>, SpkiPin)>,
+        after_step: &mut impl FnMut(&mut C),
+    ) -> Result<()> {
+        let mut delay = self.first_backoff;
+        while !self.stopping() {
+            self.set(SyncState::Connecting);
+            let opened = match relay(cell) {
+                Ok((addresses, pin)) => Connection::open(cell, &addresses, pin).await,
+                Err(error) => Err(error),
+            };
+            let failure = match opened {
+                Ok(connection) => {
+                    delay = self.first_backoff;
+                    self.set(SyncState::Online(connection.kind()));
+                    let outcome = self.stay_online(cell, &connection, after_step).await;
+                    connection.close(cell);
+                    after_step(cell);
+                    match outcome {
+                        Ok(()) => return Ok(()),
+                        Err(error) => error,
+                    }
+                }
+                Err(error) => error,
+            };
+            if matches!(failure, CoreError::Closed) {
+                return Err(failure);
+            }
+            if self.stopping() {
+                break;
+            }
+            self.set(SyncState::Offline { error: failure.to_string(), retry_in: delay });
+            after_step(cell);
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = self.wake.notified() => {}
+            }
+            delay = (delay * 2).min(self.max_backoff);
+        }
+        Ok(())
+    }
+
+    async fn stay_online<C: MachineCell>(
+        &self,
+        cell: &mut C,
+        connection: &Connection,
+        after_step: &mut impl FnMut(&mut C),
+    ) -> Result<()> {
+        connection.drive(cell).await?;
+        after_step(cell);
+        while !self.stopping() {
+            connection.wait_or_wake_and_drive(cell, self.idle_wait, self.wake.notified()).await?;
+            after_step(cell);
+        }
+        Ok(())
     }
 }
 

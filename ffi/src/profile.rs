@@ -8,12 +8,11 @@
 //! slow link.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use huisclos_core::CoreError;
-use huisclos_core::client::{Connection, MachineCell};
+use huisclos_core::client::{Connection, MachineCell, SyncService, SyncState};
 use huisclos_core::engine::{ClientEvent, Engine};
 use huisclos_core::identity::{ContactCard, DisplayName, VerificationOutcome};
 use huisclos_core::join::SpaceCard;
@@ -33,10 +32,6 @@ use crate::types::{self, *};
 /// How long a sync waits for more once the engine is idle (answers that start more
 /// work, events pushed meanwhile).
 const SYNC_QUIET: Duration = Duration::from_millis(300);
-/// How long a watching connection waits for an event before checking its timers.
-const WATCH_WAIT: Duration = Duration::from_secs(30);
-/// The longest wait between two attempts to reach the relay while watching.
-const WATCH_MAX_BACKOFF: Duration = Duration::from_secs(60);
 
 struct Inner {
     dir: PathBuf,
@@ -47,10 +42,8 @@ struct Inner {
     keystore: Option<Arc<dyn Keystore>>,
     /// One connection at a time: a sync waits for another sync to finish.
     connection: tokio::sync::Mutex<()>,
-    /// Wakes a watching connection when a command queued work.
-    wake: tokio::sync::Notify,
-    watching: AtomicBool,
-    stop_watching: AtomicBool,
+    /// The watching connection (core's one loop), woken when a command queued work.
+    sync: SyncService,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -75,7 +68,7 @@ impl Inner {
     /// As [`Inner::with`], for a call that queued work for the relay.
     fn act<R>(&self, f: impl FnOnce(&mut Engine) -> huisclos_core::Result<R>) -> Result<R> {
         let outcome = self.with(f);
-        self.wake.notify_one();
+        self.sync.wake();
         outcome
     }
 
@@ -91,7 +84,15 @@ impl Inner {
         }
     }
 
-    fn state(&self, online: bool, transport: Option<Transport>, reason: Option<String>) {
+    /// Tells the listener the watching connection's state (not its attempts to
+    /// connect, which say nothing new).
+    fn report(&self, state: &SyncState) {
+        let (online, transport, reason) = match state {
+            SyncState::Online(kind) => (true, Some(transport(*kind)), None),
+            SyncState::Offline { error, .. } => (false, None, Some(error.clone())),
+            SyncState::Stopped => (false, None, None),
+            _ => return,
+        };
         self.dispatch(vec![ProfileEvent::SyncState { online, transport, reason }]);
     }
 
@@ -126,46 +127,18 @@ impl Inner {
         })
     }
 
-    /// Stays connected, driving the engine whenever the relay pushes something or a
-    /// command queues work, and reconnects with a growing wait after a failure, until
-    /// told to stop or the profile is closed.
+    /// Stays connected through [`SyncService`] until told to stop or the profile is
+    /// closed; one connection at a time (a sync started before waits).
     async fn watch(self: Arc<Self>) {
-        let mut delay = Duration::from_secs(1);
-        while !self.stop_watching.load(Ordering::SeqCst) {
-            let outcome = self.clone().watch_once(&mut delay).await;
-            match outcome {
-                Ok(()) => break,
-                Err(HuisClosError::Closed { .. }) => return,
-                Err(error) => {
-                    self.state(false, None, Some(error.to_string()));
-                    tokio::select! {
-                        () = tokio::time::sleep(delay) => {}
-                        () = self.wake.notified() => {}
-                    }
-                    delay = (delay * 2).min(WATCH_MAX_BACKOFF);
-                }
-            }
-        }
-        self.state(false, None, None);
-        self.watching.store(false, Ordering::SeqCst);
-    }
-
-    async fn watch_once(self: Arc<Self>, delay: &mut Duration) -> Result<()> {
         let _one_connection = self.connection.lock().await;
         let mut cell = SharedEngine(self.clone());
-        let connection = self.connect(&mut cell).await?;
-        *delay = Duration::from_secs(1);
-        self.state(true, Some(transport(connection.kind())), None);
-        let outcome = async {
-            connection.drive(&mut cell).await?;
-            while !self.stop_watching.load(Ordering::SeqCst) {
-                connection.wait_or_wake_and_drive(&mut cell, WATCH_WAIT, self.wake.notified()).await?;
-            }
-            Ok::<(), CoreError>(())
-        }
-        .await;
-        connection.close(&mut cell);
-        Ok(outcome?)
+        let relay = |cell: &mut SharedEngine| -> huisclos_core::Result<_> {
+            let endpoint = cell.step(|engine| engine.relay().cloned())?;
+            let endpoint = endpoint.ok_or(CoreError::NotFound("no relay yet: join one with an invitation"))?;
+            Ok((endpoint.resolve()?, endpoint.spki_pin()))
+        };
+        // `Closed`: the profile was locked or wiped; there is no one left to tell.
+        let _ = self.sync.run(&mut cell, relay, |_| {}).await;
     }
 }
 
@@ -216,8 +189,7 @@ pub struct Profile {
 /// otherwise, for ever).
 impl Drop for Profile {
     fn drop(&mut self) {
-        self.inner.stop_watching.store(true, Ordering::SeqCst);
-        self.inner.wake.notify_one();
+        self.inner.sync.stop();
     }
 }
 
@@ -231,15 +203,20 @@ impl Profile {
     fn from_engine(dir: PathBuf, mut engine: Engine, keystore: Option<Arc<dyn Keystore>>) -> Arc<Self> {
         engine.set_now(huisclos_core::client::now());
         Arc::new(Self {
-            inner: Arc::new(Inner {
-                dir,
-                engine: Mutex::new(Some(engine)),
-                listener: Mutex::new(None),
-                keystore,
-                connection: tokio::sync::Mutex::new(()),
-                wake: tokio::sync::Notify::new(),
-                watching: AtomicBool::new(false),
-                stop_watching: AtomicBool::new(false),
+            inner: Arc::new_cyclic(|reporter: &std::sync::Weak<Inner>| {
+                let reporter = reporter.clone();
+                Inner {
+                    dir,
+                    engine: Mutex::new(Some(engine)),
+                    listener: Mutex::new(None),
+                    keystore,
+                    connection: tokio::sync::Mutex::new(()),
+                    sync: SyncService::new(move |state| {
+                        if let Some(inner) = reporter.upgrade() {
+                            inner.report(state);
+                        }
+                    }),
+                }
             }),
         })
     }
@@ -405,8 +382,8 @@ impl Profile {
     /// reach the listener meanwhile), then disconnects. Runs on the library's runtime.
     /// While watching, the watching connection does this: a sync only wakes it.
     pub async fn sync(&self) -> Result<SyncOutcome> {
-        if self.inner.watching.load(Ordering::SeqCst) {
-            self.inner.wake.notify_one();
+        if self.inner.sync.is_running() {
+            self.inner.sync.wake();
             return self.inner.outcome(None);
         }
         let inner = self.inner.clone();
@@ -419,23 +396,22 @@ impl Profile {
     /// Stays connected in the background (reconnecting after failures) so that new
     /// content and sync state reach the listener as they happen.
     pub fn start_watching(&self) -> Result<()> {
-        if self.inner.watching.swap(true, Ordering::SeqCst) {
+        let runtime = runtime()?;
+        if !self.inner.sync.start() {
             return Ok(());
         }
-        self.inner.stop_watching.store(false, Ordering::SeqCst);
-        runtime()?.spawn(self.inner.clone().watch());
+        runtime.spawn(self.inner.clone().watch());
         Ok(())
     }
 
     /// Closes the watching connection (after any request in flight is answered).
     pub fn stop_watching(&self) {
-        self.inner.stop_watching.store(true, Ordering::SeqCst);
-        self.inner.wake.notify_one();
+        self.inner.sync.stop();
     }
 
     /// Whether the profile is watching.
     pub fn is_watching(&self) -> bool {
-        self.inner.watching.load(Ordering::SeqCst)
+        self.inner.sync.is_running()
     }
 
     /// Locks the profile: the connection stops and the store is closed, so only the

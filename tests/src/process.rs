@@ -236,6 +236,12 @@ impl Person {
         person
     }
 
+    /// The engine, its connection closed: for a test that drives it another way.
+    pub fn into_engine(mut self) -> huisclos_core::engine::Engine {
+        self.drop_connection();
+        self.engine
+    }
+
     /// Drops the connection at once, as a lost network does, whatever is in flight.
     pub fn drop_connection(&mut self) {
         if let Some(connection) = self.connection.take() {

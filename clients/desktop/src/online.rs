@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use huisclos_core::client::Connection;
+use huisclos_core::CoreError;
+use huisclos_core::client::{Connection, SyncService, SyncState};
 use huisclos_core::engine::{ClientEvent, Engine};
 use huisclos_protocol::ids::{ContentId, GroupId};
 
@@ -51,40 +52,31 @@ async fn run(engine: &mut Engine, connection: &Connection) -> Result<(), CliErro
     Ok(connection.sync_until_quiet(engine, Duration::from_millis(300)).await?)
 }
 
-/// Stays connected and prints events as they come, reconnecting after a failure,
-/// until Ctrl-C.
+/// Stays connected and prints events as they come, reconnecting after a failure
+/// (core's [`SyncService`]), until Ctrl-C.
 pub(crate) async fn watch(engine: &mut Engine) -> Result<(), CliError> {
+    engine.relay().ok_or(crate::text::Problem::NoRelay)?;
     println!("{}", Say::Watching);
-    let mut delay = Duration::from_secs(1);
-    loop {
-        let connection = tokio::select! {
-            connected = connect(engine, false) => connected?,
-            _ = tokio::signal::ctrl_c() => return Ok(()),
-        };
-        let Some(connection) = connection else {
-            tokio::select! {
-                () = tokio::time::sleep(delay) => {}
-                _ = tokio::signal::ctrl_c() => return Ok(()),
-            }
-            delay = (delay * 2).min(Duration::from_secs(60));
-            continue;
-        };
-        delay = Duration::from_secs(1);
-        let failed = loop {
-            print_events(engine, true);
-            let step = tokio::select! {
-                step = connection.wait_and_drive(engine, Duration::from_secs(30)) => step,
-                _ = tokio::signal::ctrl_c() => {
-                    connection.close(engine);
-                    return Ok(());
-                }
-            };
-            if let Err(error) = step {
-                break error;
-            }
-        };
-        eprintln!("{}", Say::Offline { why: &failed.to_string() });
-    }
+    let service = std::sync::Arc::new(SyncService::new(|state| {
+        if let SyncState::Offline { error, .. } = state {
+            eprintln!("{}", Say::Offline { why: error });
+        }
+    }));
+    service.start();
+    let stopper = service.clone();
+    let ctrl_c = tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            stopper.stop();
+        }
+    });
+    let relay = |engine: &mut Engine| -> huisclos_core::Result<_> {
+        let endpoint =
+            engine.relay().cloned().ok_or(CoreError::NotFound("no relay yet: join one with an invitation"))?;
+        Ok((endpoint.resolve()?, endpoint.spki_pin()))
+    };
+    let outcome = service.run(engine, relay, |engine| print_events(engine, true)).await;
+    ctrl_c.abort();
+    Ok(outcome?)
 }
 
 /// Prints every event the engine reported, one line each; new items too when
