@@ -936,8 +936,9 @@ pub struct Engine {
     download_buffer: Option<(u64, usize, Vec<u8>)>,
     /// Chunks refused (or missing) in a row.
     transfer_failures: u32,
-    /// Test-only: build commits without checking this person's own role, as a modified
-    /// client would, to show that the other devices refuse them.
+    /// Build commits without checking this person's own role, as a modified client
+    /// would, to show that the other devices refuse them. Only `adversary` (a feature no
+    /// client enables) sets it: in a client it stays `false`.
     skip_own_checks: bool,
 }
 
@@ -4574,14 +4575,6 @@ impl Engine {
         if !rules.role_of(&self.identity).may_manage_space() && person != &self.identity {
             return Err(CoreError::Forbidden("only a space manager may remove people"));
         }
-        self.queue_operation(space, Operation::Remove { identity: *person.as_bytes() })
-    }
-
-    /// Queues a removal without checking this person's role first, as a modified client
-    /// would; for tests that show every other device refuses it.
-    #[doc(hidden)]
-    pub fn remove_unchecked_for_tests(&mut self, space: &GroupId, person: &IdentityPublicKey) -> Result<()> {
-        self.skip_own_checks = true;
         self.queue_operation(space, Operation::Remove { identity: *person.as_bytes() })
     }
 

@@ -564,7 +564,7 @@ async fn a_space_stalled_by_a_forbidden_commit_is_recreated_without_its_author()
     // Bob's modified client removes Carol, which his role does not allow. The relay
     // takes it as the epoch's commit; every honest device refuses it and stalls.
     let carol_id = carol.engine().identity();
-    bob.engine_mut().remove_unchecked_for_tests(&space, &carol_id).unwrap();
+    bob.engine_mut().adversary().remove_unchecked(&space, &carol_id).unwrap();
     bob.drive(&relay).await;
     settle(&relay, &mut [&mut alice, &mut carol, &mut laptop]).await;
     for device in [&alice, &carol, &laptop] {

@@ -106,7 +106,7 @@ async fn a_confidential_space_from_creation_to_removal() {
 
     // Bob, a contributor, runs a modified client that removes Dave: every other device
     // refuses the commit and says so.
-    bob.engine.remove_unchecked_for_tests(&space, &dave.engine.identity()).unwrap();
+    bob.engine.adversary().remove_unchecked(&space, &dave.engine.identity()).unwrap();
     settle(&mut [&mut bob, &mut alice, &mut laptop, &mut dave]).await;
     // Every other device refuses it, Bob's own laptop included.
     for person in [&alice, &dave, &laptop] {

@@ -17,9 +17,10 @@ use openmls::prelude::*;
 use openmls_traits::OpenMlsProvider;
 use rand_core::{OsRng, RngCore};
 
-use super::{Engine, mls_error};
+use super::{Engine, Operation, mls_error};
 use crate::content::{ContentBody, ContentEnvelope, EnvelopeBody, HistoryKey, SealedRecord};
 use crate::error::{CoreError, Result};
+use crate::identity::IdentityPublicKey;
 use crate::mls::DeviceSigner;
 
 /// The hooks of a modified client over one engine.
@@ -56,6 +57,17 @@ impl Adversary<'_> {
     /// When the space is unknown.
     pub fn rules(&self, space: &GroupId) -> Result<crate::space::SpaceRules> {
         self.engine.rules(space)
+    }
+
+    /// Queues a removal without checking this person's role first, as a modified client
+    /// would (its own commit checks skipped from then on): every other device must
+    /// refuse it.
+    ///
+    /// # Errors
+    /// When the space is unknown.
+    pub fn remove_unchecked(&mut self, space: &GroupId, person: &IdentityPublicKey) -> Result<()> {
+        self.engine.skip_own_checks = true;
+        self.engine.queue_operation(space, Operation::Remove { identity: *person.as_bytes() })
     }
 
     /// The history keys this device holds, by generation.
