@@ -100,8 +100,13 @@ const NS_GROUPS: &str = "groups";
 /// Each space's record ([`GroupMeta`]) by group id, as [`SPACE_RECORD_VERSION`] and its
 /// encoding. Release 0.1 kept an older record under [`NS_GROUPS`], migrated on load.
 const NS_SPACES: &str = "spaces";
-/// The version of the records under [`NS_SPACES`].
-const SPACE_RECORD_VERSION: u8 = 2;
+/// The version of the records under [`NS_SPACES`]. Version 3 has version 2's layout,
+/// with its `seen` set always empty: the ids of items applied are kept by key under
+/// [`seen_namespace`], one row each, instead of in the record rewritten at every step.
+/// Version 2 records are read, and their ids moved there, at the first open.
+const SPACE_RECORD_VERSION: u8 = 3;
+/// The earlier version of the same layout.
+const SPACE_RECORD_VERSION_2: u8 = 2;
 const NS_OUTBOX: &str = "outbox";
 /// Each space's library state, by group id.
 const NS_LIBRARY: &str = "library";
@@ -529,7 +534,8 @@ struct GroupMeta {
     feed_len: u64,
     /// The space's history: generations, keys, rosters, the ledger's chain.
     history: History,
-    /// Ids of items already applied (de-duplication across resends and the two paths).
+    /// Ids of items already applied, as records of version 2 and earlier kept them;
+    /// empty since (they are kept by key under [`seen_namespace`]), kept for the layout.
     seen: BTreeSet<[u8; 16]>,
     /// The secret of the request key on this device's space card, once one was issued.
     request_secret: Option<[u8; 32]>,
@@ -1106,9 +1112,13 @@ impl Engine {
                 let group = MlsGroup::load(engine.provider.storage(), &openmls_group_id(&group_id))
                     .map_err(mls_error)?
                     .ok_or(CoreError::CorruptProfile("MLS state of a space is missing"))?;
-                let meta = match vault.get(NS_SPACES, &id)? {
+                let mut meta: GroupMeta = match vault.get(NS_SPACES, &id)? {
                     Some(bytes) => match bytes.split_first() {
                         Some((&SPACE_RECORD_VERSION, rest)) => decode(rest)?,
+                        Some((&SPACE_RECORD_VERSION_2, rest)) => {
+                            migrated.push(group_id);
+                            decode(rest)?
+                        }
                         _ => return Err(CoreError::CorruptProfile("a space record of an unknown version")),
                     },
                     None => {
@@ -1126,6 +1136,10 @@ impl Engine {
                         meta
                     }
                 };
+                // Items applied, as earlier records listed them: one row each now.
+                for item in std::mem::take(&mut meta.seen) {
+                    vault.put(&seen_namespace(&group_id), &item, &[])?;
+                }
                 engine.spaces.insert(group_id, Space { group, meta });
             }
             for group in migrated {
@@ -3521,8 +3535,8 @@ impl Engine {
             }
             // Invited again after a removal: the feed read before stays, and items
             // already shown are not shown twice; everything about the group is new.
+            // (The items applied stay under the group's `seen_namespace`.)
             meta.feed_len = earlier.meta.feed_len;
-            meta.seen = earlier.meta.seen.clone();
             meta.unread = earlier.meta.unread;
             meta.muted = earlier.meta.muted;
         }
@@ -4044,9 +4058,11 @@ impl Engine {
         };
         let me = self.identity;
         let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
-        if !space.meta.seen.insert(*envelope.signed.id.as_bytes()) {
+        let seen = seen_namespace(group);
+        if self.vault.get(&seen, envelope.signed.id.as_bytes())?.is_some() {
             return Ok(()); // a resend, or the same item by both paths
         }
+        self.vault.put(&seen, envelope.signed.id.as_bytes(), &[])?;
         if let ContentBody::Marker(_) = &envelope.signed.body {
             // The start of a generation: it raised the content floor when admitted;
             // nothing is shown.
@@ -5194,6 +5210,36 @@ impl Engine {
         Ok(items)
     }
 
+    /// A page of the space's feed, newest first: at most `limit` items that arrived
+    /// before position `before` (the newest, if `None`). The next page is asked with
+    /// the last item's `position`. Reads about `limit` items, however long the feed.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub fn feed_page(&self, space: &GroupId, before: Option<u64>, limit: usize) -> Result<Vec<FeedItem>> {
+        let mut items = Vec::with_capacity(limit.min(1024));
+        let mut cursor = before;
+        // An id in the order whose item is gone (never, today) is skipped, and the page
+        // filled from further back.
+        while items.len() < limit {
+            let wanted = limit - items.len();
+            let ids = self.vault.scan_ordered_back(&order_namespace(space), cursor, wanted)?;
+            let Some((oldest, _)) = ids.last() else { break };
+            cursor = Some(*oldest);
+            let exhausted = ids.len() < wanted;
+            for (_, id) in ids {
+                let id: [u8; 16] = id.as_slice().try_into().map_err(|_| CoreError::CorruptProfile("feed order"))?;
+                if let Some(item) = self.item(space, &ContentId::from_bytes(id))? {
+                    items.push(item);
+                }
+            }
+            if exhausted {
+                break;
+            }
+        }
+        Ok(items)
+    }
+
     /// One item.
     ///
     /// # Errors
@@ -5330,6 +5376,13 @@ fn store_feed_item(vault: &Vault, group: &GroupId, item: &FeedItem) -> Result<()
     vault.put(&feed_namespace(group), &item.id, &record)?;
     vault.remove(&feed_namespace_v1(group), &item.id);
     Ok(())
+}
+
+/// The ids of a space's items this device applied, one row each (de-duplication across
+/// resends and the two paths, log and content store). They outlive a removal from the
+/// space, so that items shown before a new invitation are not shown twice.
+fn seen_namespace(group: &GroupId) -> String {
+    format!("seen/{}", hex::encode(group.as_bytes()))
 }
 
 fn order_namespace(group: &GroupId) -> String {

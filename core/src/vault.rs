@@ -1089,6 +1089,55 @@ impl Vault {
         Ok(out)
     }
 
+    /// Positions and values of the ordered `namespace` before `before` (all, if `None`),
+    /// newest first, at most `limit` of them: reads about `limit` rows, however long
+    /// the namespace.
+    ///
+    /// # Errors
+    /// [`CoreError::StoreTampered`] when a stored value does not authenticate.
+    pub fn scan_ordered_back(
+        &self,
+        namespace: &str,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<(u64, Zeroizing<Vec<u8>>)>> {
+        let prefix = self.ordered_prefix(namespace);
+        let start = self.ordered_key(namespace, 0);
+        let end = match before {
+            Some(before) => self.ordered_key(namespace, before),
+            // Past every position of the namespace.
+            None => {
+                let mut end = prefix.to_vec();
+                end.extend_from_slice(&[0xff; 9]);
+                end
+            }
+        };
+        let mut merged: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
+        {
+            let overlay = self.overlay();
+            for (key, value) in overlay.range(start.clone()..end.clone()) {
+                merged.insert(key.clone(), value.clone());
+            }
+        }
+        // Read enough from disk to fill `limit` after overlay deletions.
+        let deletions = merged.values().filter(|v| v.is_none()).count();
+        for item in self.tree.range(start..end).rev().take(limit.saturating_add(deletions)) {
+            let (key, value) = item?;
+            merged.entry(key.to_vec()).or_insert_with(|| Some(value.to_vec()));
+        }
+        let mut out = Vec::new();
+        for (key, value) in merged.into_iter().rev() {
+            let Some(sealed) = value else { continue };
+            if out.len() == limit {
+                break;
+            }
+            let index_bytes: [u8; 8] =
+                key[ORDERED_TAG_LEN..].try_into().map_err(|_| CoreError::CorruptProfile("ordered key"))?;
+            out.push((u64::from_be_bytes(index_bytes), self.open_sealed(&key, &sealed)?));
+        }
+        Ok(out)
+    }
+
     /// The highest position used in the ordered `namespace`, if any.
     ///
     /// # Errors
@@ -1500,6 +1549,16 @@ mod tests {
         assert_eq!(all, vec![0, 1, 3, 4, 5, 6, 7, 8, 9, 10]);
         assert_eq!(vault.last_ordered("log").unwrap(), Some(10));
         assert_eq!(vault.last_ordered("empty").unwrap(), None);
+        // Backwards, newest first, pending writes and deletions included.
+        let back = |before, limit| -> Vec<u64> {
+            vault.scan_ordered_back("log", before, limit).unwrap().into_iter().map(|(i, _)| i).collect()
+        };
+        assert_eq!(back(None, 4), vec![10, 9, 8, 7]);
+        assert_eq!(back(Some(7), 4), vec![6, 5, 4, 3]);
+        assert_eq!(back(Some(4), 10), vec![3, 1, 0]);
+        assert_eq!(back(Some(0), 10), Vec::<u64>::new());
+        assert_eq!(vault.scan_ordered_back("other", None, 10).unwrap().len(), 1);
+        assert!(vault.scan_ordered_back("empty", None, 10).unwrap().is_empty());
     }
 
     #[test]

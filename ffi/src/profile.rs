@@ -666,6 +666,15 @@ impl Profile {
         self.inner.with(|engine| Ok(engine.feed(&space)?.into_iter().map(FeedItem::from).collect()))
     }
 
+    /// A page of a space's feed, newest first: at most `limit` items (up to 500) that
+    /// arrived before `before` (the newest, if none). The next page is asked with the
+    /// last item's `position`. Opening a long feed costs one page, not the feed.
+    pub fn feed_page(&self, space: String, before: Option<u64>, limit: u32) -> Result<Vec<FeedItem>> {
+        let space = types::space_id(&space)?;
+        let limit = usize::try_from(limit.min(500)).unwrap_or(500);
+        self.inner.with(|engine| Ok(engine.feed_page(&space, before, limit)?.into_iter().map(FeedItem::from).collect()))
+    }
+
     /// Every item of a space's library: folders before their contents, then the trash.
     pub fn library(&self, space: String) -> Result<Vec<LibraryNode>> {
         let space = types::space_id(&space)?;

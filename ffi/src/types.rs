@@ -257,6 +257,8 @@ pub struct FeedItem {
     pub moderated_by: Option<String>,
     /// That content manager's identity key (hex).
     pub moderator: Option<String>,
+    /// Its position in this device's feed (arrival order): the cursor of the next page.
+    pub position: u64,
 }
 
 impl From<CoreFeedItem> for FeedItem {
@@ -277,6 +279,7 @@ impl From<CoreFeedItem> for FeedItem {
                 .collect(),
             moderator: i.moderated_by.as_ref().map(|m| hex::encode(m.identity)),
             moderated_by: i.moderated_by.map(|m| m.name),
+            position: i.position,
         }
     }
 }

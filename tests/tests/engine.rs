@@ -1073,3 +1073,27 @@ async fn an_invitation_to_a_full_inbox_waits_is_reported_and_arrives_once_there_
     settle(&relay, &mut [&mut alice, &mut bob]).await;
     assert!(bob.engine().spaces().iter().any(|s| s.id == space && !s.removed));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_read_in_pages_from_the_newest_is_the_whole_feed_reversed() {
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let space = create_space(&mut alice, "Case 207", HistoryMode::Keep);
+    for n in 0..120 {
+        alice.engine_mut().post(&space, &format!("note {n}")).unwrap();
+    }
+    alice.drive(&relay).await;
+    let whole: Vec<String> = alice.engine().feed(&space).unwrap().into_iter().rev().map(|i| i.text).collect();
+    assert_eq!(whole.len(), 120);
+    let mut paged = Vec::new();
+    let mut before = None;
+    loop {
+        let page = alice.engine().feed_page(&space, before, 50).unwrap();
+        assert!(page.len() <= 50);
+        let Some(last) = page.last() else { break };
+        before = Some(last.position);
+        paged.extend(page.into_iter().map(|i| i.text));
+    }
+    assert_eq!(paged, whole, "the pages, one after the other, are the feed from the newest");
+    assert_eq!(paged[0], "note 119");
+}

@@ -85,6 +85,37 @@ fn a_space_from_release_0_1_is_read_only_until_its_manager_recreates_it() {
     assert_eq!(reopened.feed(&kept.id).unwrap().len(), 3);
 }
 
+#[test]
+fn a_profile_with_version_2_space_records_opens_and_goes_on() {
+    let (_work, mut engine) = open_fixture("profile-0.2-2026-11");
+    assert_eq!(engine.name().as_str(), "Alice");
+    let spaces = engine.spaces();
+    assert_eq!(spaces.len(), 2, "both spaces are kept");
+    assert!(spaces.iter().all(|s| !s.stalled), "current spaces stay current");
+    let kept = spaces.iter().find(|s| s.history == huisclos_core::space::HistoryMode::Keep).unwrap();
+    let texts =
+        |engine: &Engine| -> Vec<String> { engine.feed(&kept.id).unwrap().into_iter().map(|i| i.text).collect() };
+    assert_eq!(
+        texts(&engine),
+        [
+            "The hearing moved to Thursday",
+            "I will bring both witness statements",
+            "Written offline: the court changed rooms"
+        ]
+    );
+    assert_eq!(engine.library(&kept.id).unwrap().listing(), ["Minutes Note v0"]);
+    assert_eq!(engine.outbox_len().unwrap(), 1, "the post written offline still waits to be sent");
+    // The items applied moved out of the record (now one row each); a new post goes on
+    // after them, and all of it is there when opened again.
+    engine.post(&kept.id, "After the upgrade").unwrap();
+    let dir = engine_dir(&engine);
+    drop(engine);
+    let reopened = Engine::open(&dir, &unlock("profile-0.2-2026-11")).unwrap();
+    assert_eq!(texts(&reopened).last().map(String::as_str), Some("After the upgrade"));
+    assert_eq!(texts(&reopened).len(), 4);
+    assert_eq!(reopened.feed_page(&kept.id, None, 2).unwrap().len(), 2);
+}
+
 fn unlock(name: &str) -> Unlock {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
     Unlock::Passphrase(Passphrase::new(std::fs::read_to_string(fixture.join("passphrase")).unwrap()))

@@ -63,6 +63,14 @@ def test_offline_is_an_error_and_keeps_the_work(tmp_path, relay):
     with pytest.raises(huisclos.HuisClosError.Offline):
         sync(alice)
     assert [i.text for i in alice.feed(space)] == ["written on the train"]
+    # A long feed opens a page at a time, newest first; the last position asks for the next.
+    for n in range(4):
+        alice.post(space, f"page note {n}")
+    first = alice.feed_page(space, None, 3)
+    assert [i.text for i in first] == ["page note 3", "page note 2", "page note 1"]
+    rest = alice.feed_page(space, first[-1].position, 3)
+    assert [i.text for i in rest] == ["page note 0", "written on the train"]
+    assert alice.feed_page(space, rest[-1].position, 3) == []
     alice.lock()
 
 

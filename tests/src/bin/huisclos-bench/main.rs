@@ -27,6 +27,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
+mod feed;
 mod mls;
 mod relay;
 mod report;
@@ -462,6 +463,14 @@ async fn main() {
         Some("sync2g") => {
             return sync2g::first_sync_bench(args.get(2).map_or(1000, |v| v.parse().expect("POSTS")), 200).await;
         }
+        Some("feed") => {
+            let sizes: Vec<usize> = if args.len() > 2 {
+                args[2..].iter().map(|v| v.parse().expect("POSTS")).collect()
+            } else {
+                vec![1_000, 10_000]
+            };
+            return feed::feed_bench(&sizes).await;
+        }
         Some("all") => return report::run_all(&args[2..]),
         Some("echo-server") => return relay::echo_server(args[2].parse().expect("response length")).await,
         Some("store") => return relay::store_bench(args.get(2).map_or(2000, |v| v.parse().expect("COUNT")), 256),
@@ -473,7 +482,7 @@ async fn main() {
         _ => {
             eprintln!(
                 "usage: huisclos-bench all [NAME…] | relay [BYTES] | file [MIB] | store [COUNT] | wire | idle [COUNT] \
-                 | post [ITERATIONS]"
+                 | post [ITERATIONS] | feed [POSTS…]"
             );
             std::process::exit(2);
         }
