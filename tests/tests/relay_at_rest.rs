@@ -5,18 +5,21 @@
 //!
 //! The scenario touches every path by which a certificate could reach the relay: key
 //! packages uploaded and claimed, a device linked (grant, ready notice, roster), a
-//! device revoked (roster again), an invitation (claim, commit, Welcome), posts; then
+//! device revoked (roster again), an invitation (claim, commit, Welcome), posts, a
+//! request to join through a space card, a recovery from the words and a readmission;
+//! then
 //! every byte of the relay's store files is searched, deleted records included (sled
 //! keeps old bytes in its files until it reuses them).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use huisclos_core::space::{HistoryMode, Role};
+use huisclos_core::space::{HistoryMode, Policy, Role};
 use huisclos_tests::scan::{contains, files};
 use huisclos_tests::sim::{SimDevice, SimRelay, settle, space_with};
 
 const ALICE: &str = "Amira Haddad-Lindqvist";
 const BOB: &str = "Bruno Okafor-Meyer";
+const CAROL: &str = "Clara Nyambura-Ortiz";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_relays_files_hold_no_name_no_identity_key_and_no_certificate() {
@@ -39,14 +42,37 @@ async fn the_relays_files_hold_no_name_no_identity_key_and_no_certificate() {
     let alice_entry = members.iter().find(|m| m.name == ALICE).expect("Bob sees Alice by name");
     assert_eq!(alice_entry.devices.len(), 1, "the laptop is gone");
 
+    // Carol asks to join an on-request space through its card, and is admitted.
+    let open = huisclos_tests::sim::create_space(&mut alice, "Legal aid", Policy::OnRequest, HistoryMode::Keep);
+    alice.drive(&relay).await;
+    let mut carol = SimDevice::join(&relay, CAROL).await;
+    let card = alice.engine_mut().space_card(&open).unwrap();
+    carol.engine_mut().request_to_join(&card, "Referred by the bar association").unwrap();
+    carol.drive(&relay).await;
+    alice.sync(&relay).await;
+    let carol_id = carol.engine().identity();
+    alice.engine_mut().approve_request(&open, &carol_id, Role::Reader).unwrap();
+    settle(&relay, &mut [&mut alice, &mut carol]).await;
+    assert!(carol.engine().spaces().iter().any(|s| s.id == open), "{:?}", carol.events);
+
+    // Bob loses his phone and recovers from his words on a new one; Alice readmits him.
+    let words = bob.engine().recovery_words().unwrap();
+    let old_bob = bob;
+    let mut bob = SimDevice::recover(&relay, BOB, &words).await;
+    alice.engine_mut().readmit(&space, &bob.engine().contact_card().unwrap()).unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob]).await;
+    bob.engine_mut().accept_invitation(&space).unwrap();
+    settle(&relay, &mut [&mut bob, &mut alice]).await;
+    assert!(bob.texts(&space).iter().any(|(who, _)| who == BOB), "the recovered Bob reads the space");
+
     let mut needles: Vec<(String, Vec<u8>)> = Vec::new();
-    for name in [ALICE, BOB] {
+    for name in [ALICE, BOB, CAROL] {
         needles.push((format!("the name {name}"), name.as_bytes().to_vec()));
         // A name's distinctive half, in case the whole is split across records.
         let half = name.split('-').next().unwrap();
         needles.push((format!("part of the name {name}"), half.as_bytes().to_vec()));
     }
-    for (who, device) in [("Alice", &alice), ("Bob", &bob)] {
+    for (who, device) in [("Alice", &alice), ("Bob", &bob), ("Bob before recovery", &old_bob), ("Carol", &carol)] {
         let identity = device.engine().identity();
         needles.push((format!("{who}'s identity key"), identity.as_bytes().to_vec()));
         let card = device.engine().contact_card().unwrap();
