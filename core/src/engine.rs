@@ -25,16 +25,16 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use huisclos_protocol::access::{ACCESS_TOKEN_EXPORTER_LABEL, AccessToken, EpochVerifier, InvitationToken};
-use huisclos_protocol::auth::{AuthPurpose, ChallengeNonce, DevicePublicKey, TlsExporter, sign_device_auth};
+use huisclos_protocol::auth::TlsExporter;
 use huisclos_protocol::codec::{BoundedVec, Wire};
 use huisclos_protocol::ids::{
     AccountId, ContentId, ContentSeq, DeviceId, Epoch, GroupId, PageLimit, RequestId, Seq, UnixSeconds,
 };
 use huisclos_protocol::messages::{
-    AckWelcomes, AddDevice, AppendMessage, Authenticate, ClaimKeyPackages, ContentRecordBytes, CreateAccount,
-    CreateGroup, DepositWelcome, Event, FetchContent, FetchLog, FetchWelcomes, GetChallenge, GetKeyPackageStatus,
-    GroupAccess, KeyPackageBytes, LogPageEnd, LogRetention, MlsMessageBytes, PutContent, RelayError, RequestBody,
-    ResponseBody, RevokeDevice, SubmitCommit, Subscribe, UploadKeyPackages,
+    AckWelcomes, AddDevice, AppendMessage, ClaimKeyPackages, ContentRecordBytes, CreateGroup, DepositWelcome, Event,
+    FetchContent, FetchLog, FetchWelcomes, GetKeyPackageStatus, GroupAccess, KeyPackageBytes, LogPageEnd, LogRetention,
+    MlsMessageBytes, PutContent, RelayError, RequestBody, ResponseBody, RevokeDevice, SubmitCommit, Subscribe,
+    UploadKeyPackages,
 };
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::*;
@@ -67,6 +67,7 @@ use crate::link::{DeviceGrant, DeviceReady, InboxItem, InboxWelcome, LinkOffer, 
 use crate::mls::{DeviceSigner, Provider};
 use crate::mls_storage::MlsStorage;
 use crate::recovery::RecoveryWords;
+use crate::signin::{Credential, SignIn, SignInOutcome, SignInStep};
 use crate::space::{ChangeRequest, HistoryMode, Policy, Role, SpaceDescription, SpaceName, SpaceRules, check_commit};
 use crate::transfer::{Direction, DownloadRecord, NewFile, UploadRecord};
 use crate::vault::Vault;
@@ -785,8 +786,8 @@ enum Job {
 
 /// What the request in flight was for.
 enum Step {
-    Challenge,
-    Auth,
+    /// Signing in ([`crate::signin`]).
+    SignIn(SignInStep),
     KeyPackageStatus,
     KeyPackageUpload,
     FetchWelcomes,
@@ -881,13 +882,6 @@ struct CommitVerdict {
 }
 
 /// The connection's state as the engine sees it.
-enum Session {
-    Offline,
-    Connected { exporter: TlsExporter },
-    Challenged { exporter: TlsExporter, nonce: ChallengeNonce },
-    Online,
-}
-
 /// The client engine of one profile.
 pub struct Engine {
     vault: Arc<Vault>,
@@ -932,7 +926,7 @@ pub struct Engine {
     next_request: u64,
     next_outbox: u64,
     events: VecDeque<ClientEvent>,
-    session: Session,
+    session: SignIn,
     now: Now,
     /// After a transient refusal (rate limit, relay failure): when to try again, and
     /// how many times in a row it happened.
@@ -1310,7 +1304,7 @@ impl Engine {
             next_request: 1,
             next_outbox,
             events: VecDeque::new(),
-            session: Session::Offline,
+            session: SignIn::Offline,
             now: 0,
             retry_at: None,
             failures: 0,
@@ -1987,7 +1981,7 @@ impl Engine {
     /// in (or redeems the invitation) and then syncs everything.
     pub fn connected(&mut self, exporter: TlsExporter, now: Now) {
         self.now = now;
-        self.session = Session::Connected { exporter };
+        self.session.connected(exporter);
         // An answer that never came is repeated by the jobs below.
         self.retry_at = None;
         self.in_flight = None;
@@ -1997,7 +1991,7 @@ impl Engine {
 
     /// The transport disconnected.
     pub fn disconnected(&mut self) {
-        self.session = Session::Offline;
+        self.session.disconnected();
         self.in_flight = None;
         self.follow_up = None;
         self.jobs.clear();
@@ -2005,7 +1999,7 @@ impl Engine {
 
     /// Whether the engine is logged in.
     pub fn is_online(&self) -> bool {
-        matches!(self.session, Session::Online)
+        self.session.is_signed_in()
     }
 
     /// Whether the engine waits for an answer or has work queued.
@@ -2065,19 +2059,21 @@ impl Engine {
             self.retry_at = None;
             self.sync_all();
         }
-        let (body, step) = match &self.session {
-            Session::Offline => return None,
-            Session::Connected { .. } => (GetChallenge {}.into(), Step::Challenge),
-            Session::Challenged { .. } => match self.login() {
-                Ok(planned) => planned,
-                Err(error) => {
-                    self.session = Session::Offline;
-                    self.reject(None, error.to_string());
-                    return None;
-                }
-            },
-            Session::Online if self.follow_up.is_some() => self.follow_up.take()?,
-            Session::Online => loop {
+        let signing_in = self.session.next_request(|| match (&self.account, &self.invitation) {
+            (Some(_), _) => Ok(Credential::Device(&self.device.auth)),
+            (None, Some(invitation)) => Ok(Credential::NewAccount { key: &self.device.auth, invitation }),
+            (None, None) => Err(CoreError::NotFound("no account and no invitation: join a relay with an invitation")),
+        });
+        let (body, step) = match signing_in {
+            Some(Ok((body, step))) => (body, Step::SignIn(step)),
+            Some(Err(error)) => {
+                self.session.disconnected();
+                self.reject(None, error.to_string());
+                return None;
+            }
+            None if !self.session.is_signed_in() => return None,
+            None if self.follow_up.is_some() => self.follow_up.take()?,
+            None => loop {
                 if self.jobs.is_empty() && self.delivery_due().is_some_and(|due| due <= now) {
                     self.push_job(Job::Deliveries);
                 }
@@ -3176,26 +3172,26 @@ impl Engine {
 
     fn apply_answer(&mut self, step: Step, answer: std::result::Result<ResponseBody, RelayError>) -> Result<()> {
         match (step, answer) {
-            (Step::Challenge, Ok(ResponseBody::Challenge(challenge))) => {
-                let session = std::mem::replace(&mut self.session, Session::Offline);
-                if let Session::Connected { exporter } = session {
-                    self.session = Session::Challenged { exporter, nonce: challenge.nonce };
+            (Step::SignIn(step), answer) => match self.session.on_answer(step, answer) {
+                SignInOutcome::Challenged => Ok(()),
+                SignInOutcome::SignedIn => self.go_online(),
+                SignInOutcome::AccountCreated(account) => {
+                    self.account = Some(account);
+                    self.invitation = None;
+                    self.pending_invitation = None;
+                    self.issue_certificate()?;
+                    self.events.push_back(ClientEvent::AccountCreated(account));
+                    self.go_online()
                 }
-                Ok(())
-            }
-            (Step::Auth, Ok(ResponseBody::AccountCreated(created))) => {
-                self.account = Some(created.account);
-                self.invitation = None;
-                self.pending_invitation = None;
-                self.issue_certificate()?;
-                self.events.push_back(ClientEvent::AccountCreated(created.account));
-                self.go_online()
-            }
-            (Step::Auth, Ok(ResponseBody::Authenticated(_))) => self.go_online(),
-            (Step::Auth | Step::Challenge, Err(error)) => {
-                self.session = Session::Offline;
-                Err(CoreError::Relay(error))
-            }
+                SignInOutcome::Refused(error) => {
+                    // The engine does not wait on a refusal: the next connection tries.
+                    self.session.disconnected();
+                    Err(CoreError::Relay(error))
+                }
+                SignInOutcome::Unexpected => {
+                    Err(CoreError::Invalid("the relay answered with the wrong kind of response".into()))
+                }
+            },
             (Step::KeyPackageStatus, Ok(ResponseBody::KeyPackageStatus(status))) => self.top_up_key_packages(&status),
             (Step::KeyPackageUpload, Ok(_)) => Ok(()),
             (Step::Subscribe, Ok(ResponseBody::Subscribed(subscribed))) => {
@@ -3224,25 +3220,6 @@ impl Engine {
             (Step::Download { index, chunk }, answer) => self.on_download_answer(index, chunk, answer),
             (_, Err(error)) => Err(CoreError::Relay(error)),
             (_, Ok(_)) => Err(CoreError::Invalid("the relay answered with the wrong kind of response".into())),
-        }
-    }
-
-    fn login(&mut self) -> Result<(RequestBody, Step)> {
-        let Session::Challenged { exporter, nonce } = &self.session else {
-            return Err(CoreError::Invalid("not connected".into()));
-        };
-        match (&self.account, &self.invitation) {
-            (Some(_), _) => {
-                let signature = sign_device_auth(&self.device.auth, exporter, nonce, AuthPurpose::Authenticate);
-                Ok((Authenticate { device: self.device.device_id(), signature }.into(), Step::Auth))
-            }
-            (None, Some(invitation)) => {
-                let signature =
-                    sign_device_auth(&self.device.auth, exporter, nonce, AuthPurpose::CreateAccount(invitation));
-                let device_key = DevicePublicKey::from_signing_key(&self.device.auth);
-                Ok((CreateAccount { invitation: invitation.clone(), device_key, signature }.into(), Step::Auth))
-            }
-            (None, None) => Err(CoreError::NotFound("no account and no invitation: join a relay with an invitation")),
         }
     }
 
@@ -3299,7 +3276,7 @@ impl Engine {
     }
 
     fn go_online(&mut self) -> Result<()> {
-        self.session = Session::Online;
+        debug_assert!(self.session.is_signed_in());
         self.events.push_back(ClientEvent::Online);
         self.push_job(Job::KeyPackages);
         self.push_job(Job::Welcomes);

@@ -30,6 +30,8 @@
 //! - [`mls`]: the openmls provider, signer and group configuration;
 //! - [`endpoint`]: where the profile's relay is (addresses and pinned key);
 //! - [`engine`]: the sans-IO engine — requests out, answers, events and time in;
+//! - `signin`: signing in at the relay, the part of a connection the engine and the
+//!   linker share;
 //! - [`linker`]: the sans-IO machine of a new device waiting for its grant;
 //! - [`client`]: the thin async driver over QUIC (TCP+TLS when UDP is blocked).
 //!
@@ -64,6 +66,7 @@ pub mod mls;
 pub mod mls_storage;
 pub mod recovery;
 pub mod seal;
+pub(crate) mod signin;
 pub mod space;
 pub mod transfer;
 pub mod vault;

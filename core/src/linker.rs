@@ -7,12 +7,10 @@
 
 use std::sync::Arc;
 
-use huisclos_protocol::auth::{AuthPurpose, ChallengeNonce, TlsExporter, sign_device_auth};
+use huisclos_protocol::auth::TlsExporter;
 use huisclos_protocol::codec::Wire;
 use huisclos_protocol::ids::{PageLimit, RequestId};
-use huisclos_protocol::messages::{
-    AckWelcomes, Authenticate, Event, FetchWelcomes, GetChallenge, RelayError, RequestBody, ResponseBody, Welcomes,
-};
+use huisclos_protocol::messages::{AckWelcomes, Event, FetchWelcomes, RelayError, RequestBody, ResponseBody, Welcomes};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -20,6 +18,7 @@ use crate::engine::{Engine, Now};
 use crate::error::{CoreError, Result};
 use crate::identity::{DeviceKeys, DisplayName};
 use crate::link::{InboxItem, LinkOffer, LinkRequest, PendingLink};
+use crate::signin::{Credential, SignIn, SignInOutcome, SignInStep};
 use crate::vault::Vault;
 
 const NS_PENDING: &str = "pending-link";
@@ -58,17 +57,8 @@ impl Drop for PendingRecord {
     }
 }
 
-enum Session {
-    Offline,
-    Connected { exporter: TlsExporter },
-    Challenged { exporter: TlsExporter, nonce: ChallengeNonce },
-    Online { fetch: bool },
-    Refused { exporter: TlsExporter },
-}
-
 enum Step {
-    Challenge,
-    Auth,
+    SignIn(SignInStep),
     Fetch,
     Ack,
 }
@@ -77,7 +67,9 @@ enum Step {
 pub struct Linker {
     vault: Arc<Vault>,
     pending: PendingLink,
-    session: Session,
+    session: SignIn,
+    /// Signed in: the inbox is read next (at sign-in, then when told a Welcome came).
+    fetch: bool,
     in_flight: Option<(RequestId, Step)>,
     follow_up: Option<(RequestBody, Step)>,
     next_request: u64,
@@ -155,7 +147,8 @@ impl Linker {
         Self {
             vault,
             pending,
-            session: Session::Offline,
+            session: SignIn::Offline,
+            fetch: false,
             in_flight: None,
             follow_up: None,
             next_request: 1,
@@ -185,10 +178,10 @@ impl Linker {
             return LinkStatus::Linked;
         }
         match self.session {
-            Session::Offline => LinkStatus::Offline,
-            Session::Connected { .. } | Session::Challenged { .. } => LinkStatus::Connecting,
-            Session::Refused { .. } => LinkStatus::NotYetApproved,
-            Session::Online { .. } => LinkStatus::Waiting,
+            SignIn::Offline => LinkStatus::Offline,
+            SignIn::Connected { .. } | SignIn::Challenged { .. } => LinkStatus::Connecting,
+            SignIn::Refused { .. } => LinkStatus::NotYetApproved,
+            SignIn::SignedIn => LinkStatus::Waiting,
         }
     }
 
@@ -200,40 +193,40 @@ impl Linker {
 
     /// The transport connected.
     pub fn connected(&mut self, exporter: TlsExporter, _now: Now) {
-        self.session = Session::Connected { exporter };
+        self.session.connected(exporter);
+        self.fetch = false;
         self.in_flight = None;
         self.follow_up = None;
     }
 
     /// The transport disconnected.
     pub fn disconnected(&mut self) {
-        self.session = Session::Offline;
+        self.session.disconnected();
         self.in_flight = None;
         self.follow_up = None;
     }
 
     /// A pushed event: a Welcome (the grant) may be waiting.
     pub fn handle_event(&mut self, event: Event, _now: Now) {
-        if let (Event::WelcomeAvailable(_), Session::Online { fetch }) = (event, &mut self.session) {
-            *fetch = true;
+        if matches!(event, Event::WelcomeAvailable(_)) && self.session.is_signed_in() {
+            self.fetch = true;
         }
     }
 
     /// Pushed events were lost: the grant may be waiting.
     pub fn events_missed(&mut self) {
-        if let Session::Online { fetch } = &mut self.session {
-            *fetch = true;
+        if self.session.is_signed_in() {
+            self.fetch = true;
         }
     }
 
     /// Asks to read the inbox again (when a pushed event may have been missed), or
     /// to log in again after [`LinkStatus::NotYetApproved`].
     pub fn check(&mut self) {
-        match std::mem::replace(&mut self.session, Session::Offline) {
-            Session::Online { .. } => self.session = Session::Online { fetch: true },
-            Session::Refused { exporter } => self.session = Session::Connected { exporter },
-            other => self.session = other,
+        if self.session.is_signed_in() {
+            self.fetch = true;
         }
+        self.session.retry();
     }
 
     /// The last input refused (a grant that did not open or verify), if any.
@@ -254,19 +247,15 @@ impl Linker {
         let (body, step) = if let Some(next) = self.follow_up.take() {
             next
         } else {
-            match &mut self.session {
-                Session::Connected { .. } => (GetChallenge {}.into(), Step::Challenge),
-                Session::Challenged { exporter, nonce } => {
-                    let auth = &self.pending.device.auth;
-                    let signature = sign_device_auth(auth, exporter, nonce, AuthPurpose::Authenticate);
-                    (Authenticate { device: self.pending.device.device_id(), signature }.into(), Step::Auth)
-                }
-                Session::Online { fetch } if *fetch && self.engine.is_none() => {
-                    *fetch = false;
+            match self.session.next_request(|| Ok(Credential::Device(&self.pending.device.auth))) {
+                Some(Ok((body, step))) => (body, Step::SignIn(step)),
+                Some(Err(_)) => return None,
+                None if self.session.is_signed_in() && self.fetch && self.engine.is_none() => {
+                    self.fetch = false;
                     let limit = PageLimit::new(16).ok()?;
                     (FetchWelcomes { after: None, limit }.into(), Step::Fetch)
                 }
-                _ => return None,
+                None => return None,
             }
         };
         let id = RequestId::new(self.next_request).ok()?;
@@ -291,22 +280,19 @@ impl Linker {
 
     fn apply(&mut self, step: Step, answer: std::result::Result<ResponseBody, RelayError>) -> Result<()> {
         match (step, answer) {
-            (Step::Challenge, Ok(ResponseBody::Challenge(challenge))) => {
-                if let Session::Connected { exporter } = std::mem::replace(&mut self.session, Session::Offline) {
-                    self.session = Session::Challenged { exporter, nonce: challenge.nonce };
+            (Step::SignIn(step), answer) => match self.session.on_answer(step, answer) {
+                SignInOutcome::Challenged => Ok(()),
+                SignInOutcome::SignedIn => {
+                    self.fetch = true;
+                    Ok(())
                 }
-                Ok(())
-            }
-            (Step::Auth, Ok(ResponseBody::Authenticated(_))) => {
-                self.session = Session::Online { fetch: true };
-                Ok(())
-            }
-            (Step::Auth, Err(RelayError::AuthFailed)) => {
-                if let Session::Challenged { exporter, .. } = std::mem::replace(&mut self.session, Session::Offline) {
-                    self.session = Session::Refused { exporter };
+                // Not registered yet: it waits for `check`, on this connection.
+                SignInOutcome::Refused(RelayError::AuthFailed) => Ok(()),
+                SignInOutcome::Refused(error) => Err(CoreError::Relay(error)),
+                SignInOutcome::AccountCreated(_) | SignInOutcome::Unexpected => {
+                    Err(CoreError::Invalid("the relay answered with the wrong kind of response".into()))
                 }
-                Ok(())
-            }
+            },
             (Step::Fetch, Ok(ResponseBody::Welcomes(welcomes))) => self.on_welcomes(&welcomes),
             (Step::Ack, Ok(_)) => Ok(()),
             (_, Err(error)) => Err(CoreError::Relay(error)),
