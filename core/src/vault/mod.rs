@@ -49,6 +49,8 @@
 //! Writes go to an in-memory overlay; [`Vault::commit`] applies the overlay as one sled
 //! batch and flushes, so the engine persists the effect of one input (an MLS commit
 //! merged, a cursor moved, a post stored) all at once or not at all.
+//!
+//! Over 350 lines of this file are its tests.
 
 mod cipher;
 mod header;

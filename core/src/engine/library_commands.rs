@@ -1,0 +1,186 @@
+//! A space's library: folders, files, notes and their versions.
+
+use super::*;
+
+impl Engine {
+    // -----------------------------------------------------------------------------
+    // The library.
+
+    /// The space's library, as this device knows it.
+    ///
+    /// # Errors
+    /// Store errors.
+    pub fn library(&self, space: &GroupId) -> Result<Library> {
+        Ok(self.vault.get(NS_LIBRARY, space.as_bytes())?.map(|b| decode(&b)).transpose()?.unwrap_or_default())
+    }
+
+    pub(super) fn library_op(&mut self, space: &GroupId, op: LibraryOp) -> Result<()> {
+        let at = self.library(space)?.next_time(self.now);
+        self.publish_at(space, ContentBody::Library(op), at).map(|_| ())
+    }
+
+    pub(super) fn new_node(
+        &mut self,
+        space: &GroupId,
+        kind: NodeKind,
+        parent: Option<NodeId>,
+        name: &str,
+    ) -> Result<NodeId> {
+        let mut node = [0u8; 16];
+        OsRng.fill_bytes(&mut node);
+        let name = NodeName::new(name)?;
+        self.library_op(space, LibraryOp::Create(CreateNode { node, kind, name, parent }))?;
+        Ok(node)
+    }
+
+    /// Creates a folder in `parent` (`None`: the top of the library).
+    ///
+    /// # Errors
+    /// [`CoreError::Forbidden`] for readers; [`CoreError::Invalid`] for a bad name.
+    pub fn create_folder(&mut self, space: &GroupId, parent: Option<NodeId>, name: &str) -> Result<NodeId> {
+        self.new_node(space, NodeKind::Folder, parent, name)
+    }
+
+    /// Creates a note with its text.
+    ///
+    /// # Errors
+    /// As [`Engine::create_folder`].
+    pub fn create_note(&mut self, space: &GroupId, parent: Option<NodeId>, name: &str, text: &str) -> Result<NodeId> {
+        let node = self.new_node(space, NodeKind::Note, parent, name)?;
+        self.write_note(space, &node, text)?;
+        Ok(node)
+    }
+
+    /// Replaces a note's text.
+    ///
+    /// # Errors
+    /// As [`Engine::create_folder`].
+    pub fn write_note(&mut self, space: &GroupId, note: &NodeId, text: &str) -> Result<()> {
+        self.library_op(space, LibraryOp::WriteNote(WriteNote { node: *note, text: NoteText::new(text)? }))
+    }
+
+    /// Renames a folder, file or note.
+    ///
+    /// # Errors
+    /// As [`Engine::create_folder`].
+    pub fn rename_node(&mut self, space: &GroupId, node: &NodeId, name: &str) -> Result<()> {
+        self.library_op(space, LibraryOp::Rename(RenameNode { node: *node, name: NodeName::new(name)? }))
+    }
+
+    /// Moves a folder, file or note into `parent` (`None`: the top).
+    ///
+    /// # Errors
+    /// As [`Engine::create_folder`].
+    pub fn move_node(&mut self, space: &GroupId, node: &NodeId, parent: Option<NodeId>) -> Result<()> {
+        self.library_op(space, LibraryOp::Move(MoveNode { node: *node, parent }))
+    }
+
+    /// Uploads the file at `source` as a new file in `parent` named `name`, or — with
+    /// `version_of` — as a new version of that file. The file is sealed chunk by chunk
+    /// into the profile (ciphertext only) at once; the chunks go to the relay in the
+    /// background, resuming where they stopped after any interruption, with
+    /// [`ClientEvent::Transfer`] events; the file appears in the library once all its
+    /// chunks are there. Returns the file's node.
+    ///
+    /// # Errors
+    /// [`CoreError::Forbidden`] for readers; I/O errors reading `source`.
+    pub fn put_file(
+        &mut self,
+        space: &GroupId,
+        parent: Option<NodeId>,
+        name: &str,
+        version_of: Option<NodeId>,
+        source: &std::path::Path,
+    ) -> Result<NodeId> {
+        let rules = self.rules(space)?;
+        if !rules.role_of(&self.identity).may_contribute() {
+            return Err(CoreError::Forbidden("readers do not add files"));
+        }
+        let name = NodeName::new(name)?;
+        let length = std::fs::metadata(source)?.len();
+        let staging = self.vault.dir().join(crate::transfer::STAGING_DIR);
+        std::fs::create_dir_all(&staging)?;
+        let reader = std::io::BufReader::new(std::fs::File::open(source)?);
+        let manifest = crate::chunk::seal_stream(reader, length, |chunk| {
+            std::fs::write(crate::transfer::staged_path(self.vault.dir(), &chunk.reference), &chunk.bytes)?;
+            Ok(())
+        })?;
+        let (node, create) = match version_of {
+            Some(node) => (node, None),
+            None => {
+                let mut node = [0u8; 16];
+                OsRng.fill_bytes(&mut node);
+                (node, Some(NewFile { name: name.as_str().to_owned(), parent }))
+            }
+        };
+        let record = UploadRecord { group: *space.as_bytes(), node, create, manifest: manifest.to_wire(), done: 0 };
+        let index = self.vault.last_ordered(NS_UPLOADS)?.map_or(0, |last| last + 1);
+        self.vault.put_ordered(NS_UPLOADS, index, &encode(&record)?)?;
+        self.persist()?;
+        self.push_job(Job::Transfers);
+        Ok(node)
+    }
+
+    /// Downloads the newest version of the file `node` (or version `version`, counted
+    /// from the oldest) to `dest`: chunk by chunk, each checked and opened before it is
+    /// written to `<dest>.part`, which becomes `dest` once complete. A download cut off
+    /// goes on from the last whole chunk.
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] when there is no such file or version.
+    pub fn get_file(
+        &mut self,
+        space: &GroupId,
+        node: &NodeId,
+        version: Option<usize>,
+        dest: &std::path::Path,
+    ) -> Result<()> {
+        let versions = self.library(space)?.versions(node);
+        let chosen = match version {
+            Some(v) => versions.get(v),
+            None => versions.last(),
+        }
+        .ok_or(CoreError::NotFound("that file or version"))?;
+        let manifest = chosen.manifest()?;
+        let record = DownloadRecord {
+            group: *space.as_bytes(),
+            node: *node,
+            manifest: manifest.to_wire(),
+            dest: dest.to_path_buf(),
+            done: 0,
+        };
+        let _ = std::fs::remove_file(crate::transfer::part_path(dest));
+        let index = self.vault.last_ordered(NS_DOWNLOADS)?.map_or(0, |last| last + 1);
+        self.vault.put_ordered(NS_DOWNLOADS, index, &encode(&record)?)?;
+        self.persist()?;
+        self.push_job(Job::Transfers);
+        Ok(())
+    }
+
+    /// Transfers not finished yet (uploads, downloads).
+    ///
+    /// # Errors
+    /// Store errors.
+    pub fn pending_transfers(&self) -> Result<(usize, usize)> {
+        Ok((
+            self.vault.scan_ordered(NS_UPLOADS, 0, usize::MAX)?.len(),
+            self.vault.scan_ordered(NS_DOWNLOADS, 0, usize::MAX)?.len(),
+        ))
+    }
+
+    /// Puts a folder, file or note in the trash (it can be restored).
+    ///
+    /// # Errors
+    /// As [`Engine::create_folder`].
+    pub fn trash_node(&mut self, space: &GroupId, node: &NodeId) -> Result<()> {
+        self.library_op(space, LibraryOp::Trash(TrashNode { node: *node }))
+    }
+
+    /// Takes a folder, file or note out of the trash.
+    ///
+    /// # Errors
+    /// As [`Engine::create_folder`].
+    pub fn restore_node(&mut self, space: &GroupId, node: &NodeId) -> Result<()> {
+        self.library_op(space, LibraryOp::Restore(RestoreNode { node: *node }))
+    }
+}
