@@ -306,18 +306,24 @@ pub async fn settle(people: &mut [&mut Person]) {
 /// A confidential space "Case 207" (history kept) of `owner`, with `member` invited as a
 /// contributor and the invitation accepted; both settled.
 pub async fn shared_space(owner: &mut Person, member: &mut Person) -> huisclos_protocol::ids::GroupId {
-    use huisclos_core::space::{HistoryMode, Policy, Role, SpaceDescription, SpaceName};
-    let space = owner
-        .engine
+    use huisclos_core::space::Role;
+    let space = case_207(&mut owner.engine);
+    owner.engine.invite(&space, &member.engine.contact_card().unwrap(), Role::Contributor).unwrap();
+    settle(&mut [&mut *owner, &mut *member]).await;
+    member.engine.accept_invitation(&space).unwrap();
+    space
+}
+
+/// A confidential space "Case 207" that keeps its history, created by `engine` (queued
+/// for the relay, not sent).
+pub fn case_207(engine: &mut huisclos_core::engine::Engine) -> huisclos_protocol::ids::GroupId {
+    use huisclos_core::space::{HistoryMode, Policy, SpaceDescription, SpaceName};
+    engine
         .create_space(
             SpaceName::new("Case 207").unwrap(),
             SpaceDescription::new("").unwrap(),
             Policy::Confidential,
             HistoryMode::Keep,
         )
-        .unwrap();
-    owner.engine.invite(&space, &member.engine.contact_card().unwrap(), Role::Contributor).unwrap();
-    settle(&mut [&mut *owner, &mut *member]).await;
-    member.engine.accept_invitation(&space).unwrap();
-    space
+        .unwrap()
 }

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use huisclos_core::client::{MachineCell, SyncService, SyncState};
 use huisclos_core::engine::{ClientEvent, Engine};
-use huisclos_core::space::{HistoryMode, Policy, Role, SpaceDescription, SpaceName};
+use huisclos_core::space::Role;
 use huisclos_tests::process::{Person, RelayProcess};
 use huisclos_transport::tls::SpkiPin;
 
@@ -106,15 +106,7 @@ async fn the_sync_service_waits_offline_comes_online_when_woken_takes_pushes_and
     assert!(service.is_running());
 
     // Alice invites Bob: the relay pushes it, and Bob's device takes it with no command.
-    let space = alice
-        .engine
-        .create_space(
-            SpaceName::new("Case 207").unwrap(),
-            SpaceDescription::new("").unwrap(),
-            Policy::Confidential,
-            HistoryMode::Keep,
-        )
-        .unwrap();
+    let space = huisclos_tests::process::case_207(&mut alice.engine);
     alice.engine.invite(&space, &bob_card, Role::Contributor).unwrap();
     alice.sync().await;
     until("the invitation pushed to Bob", || {

@@ -398,16 +398,10 @@ impl Engine {
             UnixSeconds::new(self.now).map_err(CoreError::Decode)?,
         )?;
         let item = InboxItem::JoinRequest(request.seal()?).to_welcome_bytes()?;
-        let index = self.next_device_item;
-        self.next_device_item += 1;
-        self.vault.put_ordered(
-            NS_DEVICE_OUTBOX,
-            index,
-            &encode(&DeviceItem::JoinRequest {
-                device: *card.body.issuer.body.device.as_bytes(),
-                item: item.as_bytes().to_vec(),
-            })?,
-        )?;
+        self.queue_device_item(&DeviceItem::JoinRequest {
+            device: *card.body.issuer.body.device.as_bytes(),
+            item: item.as_bytes().to_vec(),
+        })?;
         self.requested.insert(card.body.space);
         self.save_profile()?;
         self.persist()?;

@@ -142,27 +142,10 @@ impl Engine {
             .chain(self.devices.iter().filter(|c| &c.body.device != device).cloned())
             .collect();
         let card = self.issue_roster(remaining)?;
-        let index = self.next_device_item;
-        self.next_device_item += 1;
-        self.vault.put_ordered(
-            NS_DEVICE_OUTBOX,
-            index,
-            &encode(&DeviceItem::Revoke { device: *device.as_bytes() })?,
-        )?;
+        self.queue_device_item(&DeviceItem::Revoke { device: *device.as_bytes() })?;
         self.queue_roster_notice(&card)?;
         self.announce_roster()?;
-        let spaces: Vec<GroupId> = self
-            .spaces
-            .iter()
-            .filter(|(_, s)| !s.meta.removed && !s.meta.stalled && Self::has_device(&s.group, device))
-            .map(|(id, _)| *id)
-            .collect();
-        for space in spaces {
-            self.enqueue(OutboxItem::Operation {
-                group: *space.as_bytes(),
-                operation: Operation::RemoveDevice { device: *device.as_bytes() },
-            })?;
-        }
+        self.remove_device_everywhere(device)?;
         self.save_profile()?;
         self.persist()?;
         self.push_job(Job::Devices);
@@ -202,40 +185,17 @@ impl Engine {
         let previous: Vec<Vec<u8>> = self.devices.iter().map(Wire::to_wire).collect();
         let gone: Vec<DeviceId> = self.devices.iter().map(|c| c.body.device).filter(|d| lost.contains(d)).collect();
         for device in &gone {
-            let index = self.next_device_item;
-            self.next_device_item += 1;
-            self.vault.put_ordered(
-                NS_DEVICE_OUTBOX,
-                index,
-                &encode(&DeviceItem::Revoke { device: *device.as_bytes() })?,
-            )?;
+            self.queue_device_item(&DeviceItem::Revoke { device: *device.as_bytes() })?;
         }
         self.identity = next.public();
         self.identity_key = Some(next);
         self.transition = Some(transition);
         self.certificate = devices.first().cloned();
         let card = self.issue_roster(devices)?;
-        let index = self.next_device_item;
-        self.next_device_item += 1;
-        self.vault.put_ordered(
-            NS_DEVICE_OUTBOX,
-            index,
-            &encode(&DeviceItem::RosterAfterRotation { card: card.to_wire(), previous })?,
-        )?;
+        self.queue_device_item(&DeviceItem::RosterAfterRotation { card: card.to_wire(), previous })?;
         self.move_to_new_identity()?;
-        for device in gone {
-            let spaces: Vec<GroupId> = self
-                .spaces
-                .iter()
-                .filter(|(_, s)| !s.meta.removed && !s.meta.stalled && Self::has_device(&s.group, &device))
-                .map(|(id, _)| *id)
-                .collect();
-            for space in spaces {
-                self.enqueue(OutboxItem::Operation {
-                    group: *space.as_bytes(),
-                    operation: Operation::RemoveDevice { device: *device.as_bytes() },
-                })?;
-            }
+        for device in &gone {
+            self.remove_device_everywhere(device)?;
         }
         self.save_profile()?;
         self.persist()?;
@@ -279,9 +239,31 @@ impl Engine {
 
     /// Queues the person's newest roster for their other devices' inboxes.
     pub(super) fn queue_roster_notice(&mut self, card: &ContactCard) -> Result<()> {
+        self.queue_device_item(&DeviceItem::Roster { card: card.to_wire() })
+    }
+
+    /// Appends `item` to the device outbox (written with this step).
+    pub(super) fn queue_device_item(&mut self, item: &DeviceItem) -> Result<()> {
         let index = self.next_device_item;
         self.next_device_item += 1;
-        self.vault.put_ordered(NS_DEVICE_OUTBOX, index, &encode(&DeviceItem::Roster { card: card.to_wire() })?)
+        self.vault.put_ordered(NS_DEVICE_OUTBOX, index, &encode(item)?)
+    }
+
+    /// Queues the removal of `device` from every space it is in here.
+    fn remove_device_everywhere(&mut self, device: &DeviceId) -> Result<()> {
+        let spaces: Vec<GroupId> = self
+            .spaces
+            .iter()
+            .filter(|(_, s)| !s.meta.removed && !s.meta.stalled && Self::has_device(&s.group, device))
+            .map(|(id, _)| *id)
+            .collect();
+        for space in spaces {
+            self.enqueue(OutboxItem::Operation {
+                group: *space.as_bytes(),
+                operation: Operation::RemoveDevice { device: *device.as_bytes() },
+            })?;
+        }
+        Ok(())
     }
 
     /// Starts linking a new device: the offer to show it (QR code or text). A new offer
@@ -345,9 +327,7 @@ impl Engine {
         let mut devices = self.devices();
         devices.push(certificate.clone());
         let card = self.issue_roster(devices)?;
-        let index = self.next_device_item;
-        self.next_device_item += 1;
-        self.vault.put_ordered(NS_DEVICE_OUTBOX, index, &encode(&DeviceItem::Link { request: request.to_wire() })?)?;
+        self.queue_device_item(&DeviceItem::Link { request: request.to_wire() })?;
         self.queue_roster_notice(&card)?;
         self.announce_roster()?;
         self.save_profile()?;

@@ -538,17 +538,7 @@ impl Vault {
             }
             merged.entry(key.to_vec()).or_insert_with(|| Some(value.to_vec()));
         }
-        let mut out = Vec::new();
-        for (key, value) in merged {
-            let Some(sealed) = value else { continue };
-            if out.len() == limit {
-                break;
-            }
-            let index_bytes: [u8; 8] =
-                key[ORDERED_TAG_LEN..].try_into().map_err(|_| CoreError::CorruptProfile("ordered key"))?;
-            out.push((u64::from_be_bytes(index_bytes), self.open_sealed(&key, &sealed)?));
-        }
-        Ok(out)
+        self.open_ordered(merged, limit)
     }
 
     /// Positions and values of the ordered `namespace` before `before` (all, if `None`),
@@ -587,15 +577,23 @@ impl Vault {
             let (key, value) = item?;
             merged.entry(key.to_vec()).or_insert_with(|| Some(value.to_vec()));
         }
+        self.open_ordered(merged.into_iter().rev(), limit)
+    }
+
+    /// The first `limit` live rows of `rows` (merged overlay and disk rows of an ordered
+    /// namespace; `None` is a pending deletion), with their positions, opened.
+    fn open_ordered(
+        &self,
+        rows: impl IntoIterator<Item = (Vec<u8>, Option<Vec<u8>>)>,
+        limit: usize,
+    ) -> Result<Vec<(u64, Zeroizing<Vec<u8>>)>> {
         let mut out = Vec::new();
-        for (key, value) in merged.into_iter().rev() {
+        for (key, value) in rows {
             let Some(sealed) = value else { continue };
             if out.len() == limit {
                 break;
             }
-            let index_bytes: [u8; 8] =
-                key[ORDERED_TAG_LEN..].try_into().map_err(|_| CoreError::CorruptProfile("ordered key"))?;
-            out.push((u64::from_be_bytes(index_bytes), self.open_sealed(&key, &sealed)?));
+            out.push((ordered_index(&key)?, self.open_sealed(&key, &sealed)?));
         }
         Ok(out)
     }
@@ -609,17 +607,13 @@ impl Vault {
         let mut last = None;
         if let Some(item) = self.tree.scan_prefix(prefix).next_back() {
             let (key, _) = item?;
-            let index_bytes: [u8; 8] =
-                key[ORDERED_TAG_LEN..].try_into().map_err(|_| CoreError::CorruptProfile("ordered key"))?;
-            last = Some(u64::from_be_bytes(index_bytes));
+            last = Some(ordered_index(&key)?);
         }
         for (key, value) in self.overlay().range(prefix.to_vec()..) {
             if !key.starts_with(&prefix) {
                 break;
             }
-            let index_bytes: [u8; 8] =
-                key[ORDERED_TAG_LEN..].try_into().map_err(|_| CoreError::CorruptProfile("ordered key"))?;
-            let index = u64::from_be_bytes(index_bytes);
+            let index = ordered_index(key)?;
             if value.is_some() && last.is_none_or(|l| index > l) {
                 last = Some(index);
             }
@@ -698,6 +692,15 @@ impl Vault {
         self.tree.flush()?;
         Ok(())
     }
+}
+
+/// The position an ordered namespace's database key ends with.
+fn ordered_index(key: &[u8]) -> Result<u64> {
+    let index: [u8; 8] = key
+        .get(ORDERED_TAG_LEN..)
+        .and_then(|bytes| bytes.try_into().ok())
+        .ok_or(CoreError::CorruptProfile("ordered key"))?;
+    Ok(u64::from_be_bytes(index))
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {

@@ -280,11 +280,14 @@ impl SealedTree {
         self.tree.contains_key(self.shape.blind(key.as_ref())?)
     }
 
-    pub(crate) fn insert(&self, key: impl AsRef<[u8]>, value: impl Into<IVec>) -> sled::Result<Option<IVec>> {
+    /// Writes `value` under `key`. (The old value is not returned: nothing needs it,
+    /// and opening it would cost a decryption on every write.)
+    pub(crate) fn insert(&self, key: impl AsRef<[u8]>, value: impl Into<IVec>) -> sled::Result<()> {
         let key = key.as_ref();
         let blinded = self.shape.blind(key)?;
         let sealed = self.shape.seal(&blinded, key, &value.into())?;
-        self.shape.value(&blinded, self.tree.insert(&blinded, sealed)?)
+        self.tree.insert(&blinded, sealed)?;
+        Ok(())
     }
 
     pub(crate) fn remove(&self, key: impl AsRef<[u8]>) -> sled::Result<Option<IVec>> {
@@ -395,16 +398,17 @@ impl SealedTx {
         self.shape.value(&blinded, self.tx.get(&blinded)?).map_err(unabortable)
     }
 
+    /// Writes `value` under `key` (as [`SealedTree::insert`], without the old value).
     pub(crate) fn insert(
         &self,
         key: impl AsRef<[u8]>,
         value: impl Into<IVec>,
-    ) -> Result<Option<IVec>, UnabortableTransactionError> {
+    ) -> Result<(), UnabortableTransactionError> {
         let key = key.as_ref();
         let blinded = self.shape.blind(key).map_err(unabortable)?;
         let sealed = self.shape.seal(&blinded, key, &value.into()).map_err(unabortable)?;
-        let old = self.tx.insert(blinded.clone(), sealed)?;
-        self.shape.value(&blinded, old).map_err(unabortable)
+        self.tx.insert(blinded, sealed)?;
+        Ok(())
     }
 
     pub(crate) fn remove(&self, key: impl AsRef<[u8]>) -> Result<Option<IVec>, UnabortableTransactionError> {

@@ -4,7 +4,7 @@
 
 use std::time::Instant;
 
-use huisclos_core::space::{HistoryMode, Policy, Role, SpaceDescription, SpaceName};
+use huisclos_core::space::Role;
 use huisclos_tests::netem::{Link, LinkConfig};
 use huisclos_tests::process::{Person, RelayProcess};
 
@@ -13,15 +13,7 @@ pub(crate) async fn first_sync_bench(posts: usize, text_len: usize) {
     let link = Link::start(relay.address, relay.tcp_address, LinkConfig::poor_2g(2026)).await;
     let mut alice = Person::join(&relay, "Alice").await;
     let mut bob = Person::join_via(&relay, "Bob", vec![link.address()]).await;
-    let space = alice
-        .engine
-        .create_space(
-            SpaceName::new("Case 207").unwrap(),
-            SpaceDescription::new("").unwrap(),
-            Policy::Confidential,
-            HistoryMode::Keep,
-        )
-        .unwrap();
+    let space = huisclos_tests::process::case_207(&mut alice.engine);
     for n in 0..posts {
         let text: String =
             format!("Statement {n}: ").chars().chain("the witness saw ".chars().cycle()).take(text_len).collect();
