@@ -89,7 +89,10 @@ mod commands;
 mod connection;
 mod identities;
 mod library_commands;
+mod observed;
 mod queries;
+
+pub use observed::{ListId, ListUpdate, MAX_FEED_PAGE, MAX_OBSERVED_LISTS};
 
 /// How many one-time key packages a device keeps at the relay.
 pub const KEY_PACKAGE_TARGET: u32 = 20;
@@ -941,6 +944,8 @@ pub struct Engine {
     next_request: u64,
     next_outbox: u64,
     events: VecDeque<ClientEvent>,
+    /// The lists apps observe, and what each was last shown.
+    observed: observed::Observed,
     session: SignIn,
     now: Now,
     /// After a transient refusal (rate limit, relay failure): when to try again, and
@@ -1319,6 +1324,7 @@ impl Engine {
             next_request: 1,
             next_outbox,
             events: VecDeque::new(),
+            observed: observed::Observed::default(),
             session: SignIn::Offline,
             now: 0,
             retry_at: None,
@@ -1555,7 +1561,9 @@ impl Engine {
     /// Commits this step's writes; on failure, forgets them so memory and disk agree on
     /// the last good state at the next load.
     fn persist(&self) -> Result<()> {
-        self.vault.commit().inspect_err(|_| self.vault.rollback())
+        self.vault.commit().inspect_err(|_| self.vault.rollback())?;
+        self.observed.committed();
+        Ok(())
     }
 }
 

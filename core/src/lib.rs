@@ -32,6 +32,8 @@
 //! - [`engine`]: the sans-IO engine — requests out, answers, events and time in;
 //! - `signin`: signing in at the relay, the part of a connection the engine and the
 //!   linker share;
+//! - [`lists`]: the lists apps show and their changes as diffs (the engine keeps
+//!   what each observer was shown: [`engine::Engine::observe_feed`]);
 //! - [`linker`]: the sans-IO machine of a new device waiting for its grant;
 //! - [`client`]: the thin async driver over QUIC (TCP+TLS when UDP is blocked).
 //!
@@ -62,6 +64,7 @@ pub mod join;
 pub mod library;
 pub mod link;
 pub mod linker;
+pub mod lists;
 pub mod mls;
 pub mod mls_storage;
 pub mod recovery;

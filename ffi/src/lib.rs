@@ -16,6 +16,10 @@
 //!   a connection in the background on the same runtime.
 //! - [`ProfileListener`] (implemented by the app) hears every event: new content,
 //!   notifications, transfers, sync state, security warnings.
+//! - Observed lists ([`Profile::subscribe_feed`], `subscribe_spaces`,
+//!   `subscribe_members`): the app's [`FeedListener`] (and the others) hears the
+//!   list once whole and then only its changes, as diffs, in the engine's order; the
+//!   [`ListSubscription`] stops it.
 //! - [`Keystore`] (implemented by the app over Android Keystore or the iOS Keychain)
 //!   holds the storage key of a profile opened without a passphrase.
 //! - [`HuisClosError`]: every failure crosses as a typed exception with a message.
@@ -34,12 +38,16 @@
 
 mod error;
 mod events;
+mod lists;
 mod profile;
 mod runtime;
 mod types;
 
 pub use error::{HuisClosError, Result};
 pub use events::{Keystore, ProfileEvent, ProfileListener};
+pub use lists::{
+    FeedDiff, FeedListener, ListSubscription, MemberDiff, MemberListListener, SpaceDiff, SpaceListListener,
+};
 pub use profile::{Profile, profile_exists, wipe_profile};
 pub use types::{
     Contact, Device, Direction, FeedItem, FileVersion, JoinRequest, LibraryNode, Me, Member, NodeKind,

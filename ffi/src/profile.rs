@@ -2,18 +2,22 @@
 //! lock, and its connection to the relay on the library's own runtime.
 //!
 //! Every method converts its arguments, takes the engine's lock for one engine call,
-//! and hands the events that call raised to the listener after the lock is released
-//! (so the listener may call back in). The connection takes the same lock only
+//! and hands the events and list diffs that call raised to the listeners after the
+//! lock is released (so a listener may call back in). What the engine raised is queued
+//! while its lock is held, so every listener hears it in the engine's order, whichever
+//! thread delivers it. The connection takes the same lock only
 //! between network waits ([`MachineCell`]), so the app's commands never wait on a
 //! slow link.
 
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use huisclos_core::CoreError;
 use huisclos_core::client::{Connection, MachineCell, SyncService, SyncState};
-use huisclos_core::engine::{ClientEvent, Engine};
+use huisclos_core::engine::{Engine, ListUpdate};
 use huisclos_core::identity::{ContactCard, DisplayName, VerificationOutcome};
 use huisclos_core::join::SpaceCard;
 use huisclos_core::link::LinkRequest;
@@ -26,6 +30,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{HuisClosError, Result};
 use crate::events::{Keystore, ProfileEvent, ProfileListener};
+use crate::lists::ListListener;
 use crate::runtime::runtime;
 use crate::types::{self, *};
 
@@ -33,11 +38,17 @@ use crate::types::{self, *};
 /// work, events pushed meanwhile).
 const SYNC_QUIET: Duration = Duration::from_millis(300);
 
-struct Inner {
+pub(crate) struct Inner {
     dir: PathBuf,
     /// `None` once closed or wiped.
     engine: Mutex<Option<Engine>>,
     listener: Mutex<Option<Arc<dyn ProfileListener>>>,
+    /// The listeners of observed lists, by the engine's list number.
+    pub(crate) list_listeners: Mutex<HashMap<u64, ListListener>>,
+    /// What the engine raised, in its order, waiting to reach the listeners.
+    deliveries: Mutex<VecDeque<Delivery>>,
+    /// Whether a thread is delivering (the others leave their deliveries to it).
+    delivering: AtomicBool,
     /// The keystore holding the storage key, for profiles opened by one.
     keystore: Option<Arc<dyn Keystore>>,
     /// One connection at a time: a sync waits for another sync to finish.
@@ -52,17 +63,84 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Something the engine raised, for a listener.
+enum Delivery {
+    Event(ProfileEvent),
+    List(ListUpdate),
+}
+
+/// Ends a delivery round even if a listener panicked in it.
+struct Delivering<'a>(&'a AtomicBool);
+
+impl Drop for Delivering<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
 impl Inner {
-    /// Runs one engine call, then hands its events to the listener.
-    fn with<R>(&self, f: impl FnOnce(&mut Engine) -> huisclos_core::Result<R>) -> Result<R> {
-        let (outcome, events) = {
+    /// Runs one engine call, then hands its events and list diffs to the listeners.
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut Engine) -> huisclos_core::Result<R>) -> Result<R> {
+        let outcome = {
             let mut guard = lock(&self.engine);
             let engine = guard.as_mut().ok_or_else(HuisClosError::closed)?;
             let outcome = f(engine);
-            (outcome, drain(engine))
+            self.queue(engine);
+            outcome
         };
-        self.dispatch(events);
+        self.deliver();
         Ok(outcome?)
+    }
+
+    /// Queues what the engine raised; called with the engine's lock held, so the
+    /// queue keeps the engine's order.
+    fn queue(&self, engine: &mut Engine) {
+        let mut deliveries = lock(&self.deliveries);
+        deliveries.extend(std::iter::from_fn(|| engine.poll_event()).map(|event| Delivery::Event(event.into())));
+        // A store error leaves the changes noted in the engine, for the next step.
+        while let Ok(Some(update)) = engine.poll_list_update() {
+            deliveries.push_back(Delivery::List(update));
+        }
+    }
+
+    /// Hands the queue to the listeners, unless another thread is at it (it then
+    /// delivers what was queued here too, after what was queued before).
+    pub(crate) fn deliver(&self) {
+        loop {
+            if self.delivering.compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire).is_err() {
+                return;
+            }
+            let round = Delivering(&self.delivering);
+            loop {
+                let next = lock(&self.deliveries).pop_front();
+                match next {
+                    None => break,
+                    Some(Delivery::Event(event)) => {
+                        let listener = lock(&self.listener).clone();
+                        if let Some(listener) = listener {
+                            listener.on_event(event);
+                        }
+                    }
+                    Some(Delivery::List(update)) => {
+                        let listener = lock(&self.list_listeners).get(&update.list().get()).cloned();
+                        if let Some(listener) = listener {
+                            listener.hand(update);
+                        }
+                    }
+                }
+            }
+            drop(round);
+            // Queued after this round's last look and left to it: deliver it now.
+            if lock(&self.deliveries).is_empty() {
+                return;
+            }
+        }
+    }
+
+    /// Queues a list's first state for its listener (with the engine's lock held, so
+    /// it comes before any diff of the list).
+    pub(crate) fn queue_first(&self, update: ListUpdate) {
+        lock(&self.deliveries).push_back(Delivery::List(update));
     }
 
     /// As [`Inner::with`], for a call that queued work for the relay.
@@ -73,15 +151,8 @@ impl Inner {
     }
 
     fn dispatch(&self, events: Vec<ProfileEvent>) {
-        if events.is_empty() {
-            return;
-        }
-        let listener = lock(&self.listener).clone();
-        if let Some(listener) = listener {
-            for event in events {
-                listener.on_event(event);
-            }
-        }
+        lock(&self.deliveries).extend(events.into_iter().map(Delivery::Event));
+        self.deliver();
     }
 
     /// Tells the listener the watching connection's state (not its attempts to
@@ -142,10 +213,6 @@ impl Inner {
     }
 }
 
-fn drain(engine: &mut Engine) -> Vec<ProfileEvent> {
-    std::iter::from_fn(|| engine.poll_event()).map(|event: ClientEvent| event.into()).collect()
-}
-
 fn transport(kind: TransportKind) -> Transport {
     match kind {
         TransportKind::Quic => Transport::Quic,
@@ -154,20 +221,21 @@ fn transport(kind: TransportKind) -> Transport {
 }
 
 /// The engine as a connection reaches it: the lock for one step, then the step's
-/// events to the listener.
+/// events and diffs to the listeners.
 struct SharedEngine(Arc<Inner>);
 
 impl MachineCell for SharedEngine {
     type Inner = Engine;
 
     fn step<R>(&mut self, f: impl FnOnce(&mut Engine) -> R) -> huisclos_core::Result<R> {
-        let (outcome, events) = {
+        let outcome = {
             let mut guard = lock(&self.0.engine);
             let engine = guard.as_mut().ok_or(CoreError::Closed)?;
             let outcome = f(engine);
-            (outcome, drain(engine))
+            self.0.queue(engine);
+            outcome
         };
-        self.0.dispatch(events);
+        self.0.deliver();
         Ok(outcome)
     }
 }
@@ -182,7 +250,7 @@ enum NewSecret {
 /// One person's profile on this device.
 #[derive(uniffi::Object)]
 pub struct Profile {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
 /// A profile the app lets go of stops its watching connection (which holds the engine
@@ -209,6 +277,9 @@ impl Profile {
                     dir,
                     engine: Mutex::new(Some(engine)),
                     listener: Mutex::new(None),
+                    list_listeners: Mutex::new(HashMap::new()),
+                    deliveries: Mutex::new(VecDeque::new()),
+                    delivering: AtomicBool::new(false),
                     keystore,
                     connection: tokio::sync::Mutex::new(()),
                     sync: SyncService::new(move |state| {

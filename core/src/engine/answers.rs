@@ -1115,6 +1115,7 @@ impl Engine {
         item.id = *target.as_bytes();
         store_feed_item(&self.vault, group, &item)?;
         self.events.push_back(ClientEvent::Content { space: *group, item: target });
+        self.observed.item_changed(group, target);
         if let Some(kind) = notify {
             let from = author.name.to_string();
             self.events.push_back(ClientEvent::Notify { space: *group, item: target, kind, from });
