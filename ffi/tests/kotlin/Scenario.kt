@@ -78,6 +78,28 @@ class MemoryKeystore : Keystore {
     }
 }
 
+/// An app's array for one observed feed, rebuilt from the diffs it hears, and never
+/// asked for whole.
+class FeedRows : FeedListener {
+    val rows: MutableList<FeedItem> = mutableListOf()
+    val heard: MutableList<FeedDiff> = mutableListOf()
+    @Synchronized
+    override fun onDiffs(diffs: List<FeedDiff>) {
+        for (diff in diffs) {
+            heard.add(diff)
+            when (diff) {
+                is FeedDiff.Append -> rows.addAll(diff.values)
+                is FeedDiff.Insert -> rows.add(diff.index.toInt(), diff.value)
+                is FeedDiff.Set -> rows[diff.index.toInt()] = diff.value
+                is FeedDiff.Remove -> rows.removeAt(diff.index.toInt())
+                is FeedDiff.Reset -> { rows.clear(); rows.addAll(diff.values) }
+            }
+        }
+    }
+    @Synchronized
+    fun take(): List<FeedDiff> = heard.toList().also { heard.clear() }
+}
+
 fun sync(profile: Profile): SyncOutcome = runBlocking { profile.sync() }
 
 fun sha256(bytes: ByteArray): String = MessageDigest.getInstance("SHA-256").digest(bytes).joinToString("") { "%02x".format(it) }
@@ -128,6 +150,10 @@ fun scenario(relay: Relay, work: File) {
     val bobId = bob.whoami().identity
     check(alice.safetyNumber(bobId) == bob.safetyNumber(aliceId), "both see the same safety number")
 
+    val bobFeed = FeedRows()
+    val bobFeedSubscription = bob.subscribeFeed(space, 20u, bobFeed)
+    check(bobFeed.take().let { it.size == 1 && it[0] is FeedDiff.Reset } && bobFeed.rows.isEmpty(), "Bob observes the empty feed")
+
     val post = alice.post(space, "The hearing moved to Thursday, 9:00.")
     sync(alice)
     check(aliceEvents.of<ProfileEvent.Delivered>().any { it.item == post }, "the post reached the relay")
@@ -142,6 +168,17 @@ fun scenario(relay: Relay, work: File) {
     val feed = alice.feed(space).associateBy { it.id }
     check(feed[comment]?.parent == post && feed[comment]?.authorName == "Bob", "Alice reads Bob's comment under her post")
     check(feed[post]?.reactions?.single()?.let { it.reaction == "👍" && it.by == listOf(bobId) } == true, "Alice sees Bob's reaction")
+
+    alice.edit(space, post, "The hearing moved to Thursday, 10:00.")
+    sync(alice)
+    sync(bob)
+    val heard = bobFeed.take()
+    check(heard.map { it::class.simpleName } == listOf("Insert", "Insert", "Set", "Set"),
+        "Bob heard the post and his comment as Inserts, his reaction and Alice's edit as Sets")
+    check(bobFeed.rows.map { it.id to it.text } == bob.feedPage(space, null, 50u).map { it.id to it.text },
+        "the feed Bob rebuilt from diffs is the engine's")
+    check(bobFeed.rows.first { it.id == post }.let { it.edited && it.text.endsWith("10:00.") }, "Bob's rows show the edit")
+    bobFeedSubscription.stop()
 
     val data = Random(207).nextBytes(900_000)
     val source = File(work, "statement.pdf").apply { writeBytes(data) }
