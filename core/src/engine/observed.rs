@@ -105,9 +105,10 @@ pub(crate) struct Observed {
     feeds: BTreeMap<ListId, FeedWindow>,
     spaces: BTreeMap<ListId, Vec<SpaceSummary>>,
     members: BTreeMap<ListId, MembersWindow>,
-    /// Feed items changed by steps since the last poll, for spaces with an observed
-    /// feed only.
+    /// Feed items changed by steps since the last poll, in the order they changed,
+    /// for spaces with an observed feed only; each once (`changed_once`).
     changed_items: Vec<(GroupId, ContentId)>,
+    changed_once: std::collections::HashSet<(GroupId, ContentId)>,
     /// Set by every committed step: the space list may have changed.
     spaces_stale: AtomicBool,
     ready: VecDeque<ListUpdate>,
@@ -124,7 +125,7 @@ impl Observed {
 
     /// A step changed this feed item (noted only where someone observes its feed).
     pub(crate) fn item_changed(&mut self, space: &GroupId, item: ContentId) {
-        if self.feeds.values().any(|feed| feed.space == *space) && !self.changed_items.contains(&(*space, item)) {
+        if self.feeds.values().any(|feed| feed.space == *space) && self.changed_once.insert((*space, item)) {
             self.changed_items.push((*space, item));
         }
     }
@@ -213,6 +214,7 @@ impl Engine {
         self.observed.ready.retain(|update| update.list() != list);
         let observed: BTreeSet<GroupId> = self.observed.feeds.values().map(|feed| feed.space).collect();
         self.observed.changed_items.retain(|(space, _)| observed.contains(space));
+        self.observed.changed_once.retain(|(space, _)| observed.contains(space));
     }
 
     /// The next change to an observed list, computed from what the store holds now.
@@ -230,13 +232,18 @@ impl Engine {
 
     /// Computes the changes noted since the last call into updates.
     fn refresh_lists(&mut self) -> Result<()> {
-        for (space, id) in std::mem::take(&mut self.observed.changed_items) {
+        self.observed.changed_once.clear();
+        let mut changed = std::mem::take(&mut self.observed.changed_items).into_iter();
+        while let Some((space, id)) = changed.next() {
             let item = match self.item(&space, &id) {
                 Ok(Some(item)) => item,
                 // Not stored (a step that failed): nothing to show.
                 Ok(None) => continue,
                 Err(error) => {
-                    self.observed.item_changed(&space, id);
+                    // Noted again, to be tried at the next call.
+                    for (space, id) in std::iter::once((space, id)).chain(changed) {
+                        self.observed.item_changed(&space, id);
+                    }
                     return Err(error);
                 }
             };
