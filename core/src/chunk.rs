@@ -47,6 +47,7 @@ pub const CHUNK_LABEL: &[u8] = b"huisclos/1 chunk";
 /// What a member needs to fetch and open one version of a file. It holds the file's
 /// key: it travels only inside sealed content, and `Debug` does not print the key.
 #[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
 pub struct FileManifest {
     /// The version's random id (bound into every chunk).
     pub file: [u8; 16],

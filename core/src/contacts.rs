@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use huisclos_protocol::ids::AccountId;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Missing, Result};
 use crate::identity::{CertificateBody, ContactCard, IdentityPublicKey};
 use huisclos_protocol::ids::DeviceId;
 
@@ -282,8 +282,8 @@ impl ContactBook {
     /// # Errors
     /// [`CoreError::NotFound`] when no change waits for that account.
     pub fn accept_change(&mut self, account: &AccountId) -> Result<Contact> {
-        let contact = self.contacts.get_mut(account).ok_or(CoreError::NotFound("contact"))?;
-        let new = contact.changed_to.take().ok_or(CoreError::NotFound("a changed identity key for that contact"))?;
+        let contact = self.contacts.get_mut(account).ok_or(CoreError::NotFound(Missing::Contact))?;
+        let new = contact.changed_to.take().ok_or(CoreError::NotFound(Missing::IdentityChange))?;
         contact.identity = new;
         contact.verified = false;
         // The old key's roster says nothing of the new key's devices.
@@ -300,7 +300,7 @@ impl ContactBook {
             .contacts
             .values_mut()
             .find(|c| &c.identity == identity)
-            .ok_or(CoreError::NotFound("a contact with that identity key"))?;
+            .ok_or(CoreError::NotFound(Missing::Contact))?;
         contact.verified = true;
         Ok(())
     }

@@ -58,7 +58,7 @@ use crate::content::{
     Reaction, SealedRecord, Text,
 };
 use crate::endpoint::RelayEndpoint;
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, ManagerAction, Missing, Refusal, Result};
 use crate::history::{History, HistoryLedger, Seat, Standing};
 use crate::identity::{
     CertificateBody, ContactCard, DeviceCertificate, DeviceKeys, DisplayName, IdentityKey, IdentityPublicKey,
@@ -1365,9 +1365,7 @@ impl Engine {
     /// # Errors
     /// [`CoreError::Forbidden`] on a linked device, which never holds it.
     fn identity_key(&self) -> Result<&IdentityKey> {
-        self.identity_key.as_ref().ok_or(CoreError::Forbidden(
-            "only the device that holds the identity key does this (the one that created it, or one restored from the recovery words)",
-        ))
+        self.identity_key.as_ref().ok_or(CoreError::Forbidden(Refusal::NoIdentityKey))
     }
 
     /// Takes `card` as this person's newest roster: the other devices it lists are
@@ -1592,7 +1590,7 @@ fn check_managers_remain(
     let had_manager = members.iter().any(|m| rules.role_of(m).may_manage_space());
     let remaining: Vec<&IdentityPublicKey> = members.iter().filter(|m| !departing.contains(m)).collect();
     if had_manager && !remaining.is_empty() && !remaining.iter().any(|m| next_rules.role_of(m).may_manage_space()) {
-        return Err(CoreError::Forbidden("the last space manager names another before leaving"));
+        return Err(CoreError::Forbidden(Refusal::LastManagerLeaving));
     }
     Ok(())
 }

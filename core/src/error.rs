@@ -33,7 +33,7 @@ pub enum CoreError {
     Verification(&'static str),
     /// The operation is not allowed by the space's rules for this member.
     #[error("not allowed: {0}")]
-    Forbidden(&'static str),
+    Forbidden(Refusal),
     /// A known person's account now shows another identity key. Nothing is done with
     /// the new key until the person compares safety numbers and accepts it.
     #[error("the identity key of {0} changed: compare safety numbers, then accept the new key")]
@@ -45,7 +45,7 @@ pub enum CoreError {
     SpaceStalled,
     /// No such space, member, post or device here.
     #[error("not found: {0}")]
-    NotFound(&'static str),
+    NotFound(Missing),
     /// The input was malformed or out of bounds.
     #[error("invalid input: {0}")]
     Invalid(String),
@@ -68,6 +68,195 @@ pub enum CoreError {
     /// The engine has been shut down.
     #[error("the client is shut down")]
     Closed,
+}
+
+/// What was looked for and is not here: what a client translates and shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum Missing {
+    /// A space this device knows.
+    #[error("space")]
+    Space,
+    /// A device certificate (a member's, or this device's own).
+    #[error("certificate")]
+    Certificate,
+    /// A relay: the profile joined none yet.
+    #[error("relay: join one with an invitation")]
+    Relay,
+    /// A person's device roster.
+    #[error("roster")]
+    Roster,
+    /// A relay account: the profile has none yet.
+    #[error("account: join a relay with an invitation")]
+    Account,
+    /// A request to join, or the key it is sealed to.
+    #[error("request to join")]
+    JoinRequest,
+    /// This device's place in a space's group.
+    #[error("this device's place in the space")]
+    OwnLeaf,
+    /// A post or comment (the one answered, reacted to, edited or deleted).
+    #[error("item")]
+    Item,
+    /// A member of the space.
+    #[error("member")]
+    Member,
+    /// A note of the library.
+    #[error("note")]
+    Note,
+    /// A file of the library, or one of its versions.
+    #[error("file or version")]
+    File,
+    /// One of this person's other devices.
+    #[error("device")]
+    OwnDevice,
+    /// A member's device waiting for approval.
+    #[error("pending device")]
+    PendingDevice,
+    /// A list an app observes.
+    #[error("observed list")]
+    ObservedList,
+    /// An invitation to a space.
+    #[error("invitation")]
+    Invitation,
+    /// A grant of history keys.
+    #[error("grant")]
+    Grant,
+    /// A person met.
+    #[error("contact")]
+    Contact,
+    /// A changed identity key waiting to be accepted.
+    #[error("changed identity key")]
+    IdentityChange,
+}
+
+/// Why a space's rules (or the device's standing) refuse an action, or refuse a
+/// member's commit: what a client translates and shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// Only a space manager does this.
+    #[error("only a space manager may {0}")]
+    NotSpaceManager(ManagerAction),
+    /// Readers do not post, comment, react or change the library.
+    #[error("readers do not post, comment, react or change the library")]
+    ReaderWrites,
+    /// Only the author or a content manager changes an item.
+    #[error("only the author or a content manager may change this item")]
+    NotAuthorOrContentManager,
+    /// The last space manager names another before leaving.
+    #[error("the last space manager names another before leaving")]
+    LastManagerLeaving,
+    /// The space has had as many generations as a space may have.
+    #[error("the space has had as many generations as a space may have")]
+    GenerationsExhausted,
+    /// This device is no longer in the space, or can no longer change it.
+    #[error("this device is no longer in the space")]
+    NoLongerInSpace,
+    /// A confidential space takes no requests to join.
+    #[error("a confidential space takes no requests to join")]
+    ConfidentialSpace,
+    /// The space no longer takes requests to join.
+    #[error("the space no longer takes requests to join")]
+    RequestsClosed,
+    /// In this space a space manager approves every new device.
+    #[error("in this space a space manager approves every new device")]
+    DeviceApprovalRequired,
+    /// Only a person's own devices are added this way.
+    #[error("only a person's own devices are added this way")]
+    OnlyOwnDevices,
+    /// Only the device holding the identity key does this (the one that created it, or
+    /// one restored from the recovery words).
+    #[error("only the device that holds the identity key does this")]
+    NoIdentityKey,
+    /// A commit changes what is fixed when a space is created.
+    #[error("a commit changes what is fixed when the space was created: {0}")]
+    FixedAtCreation(FixedRule),
+    /// A commit leaves the group context without the space's rules, ledger or
+    /// requirements.
+    #[error("the group context lacks the space's rules, ledger or requirements")]
+    ContextIncomplete,
+    /// A commit puts an extension in the group context that spaces do not use.
+    #[error("the group context holds an extension spaces do not use")]
+    UnknownExtension,
+    /// A commit's history ledger differs from the members' history.
+    #[error("the commit's history ledger differs from the members' history")]
+    LedgerMismatch,
+    /// A commit drops the space's history ledger.
+    #[error("the commit drops the space's history ledger")]
+    LedgerDropped,
+    /// A commit keeps the role of someone it takes out of the space.
+    #[error("the commit keeps the role of someone it takes out of the space")]
+    DepartingRoleKept,
+    /// A commit makes a kind of change spaces do not use.
+    #[error("a kind of change spaces do not use")]
+    UnknownChange,
+    /// A member's update changes who they are.
+    #[error("a member's update changes who they are")]
+    IdentityChangedInUpdate,
+    /// A device its person's roster does not (or no longer) list.
+    #[error("a device its person's roster does not list")]
+    DeviceNotOnRoster,
+}
+
+/// What only a space manager does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum ManagerAction {
+    /// Invite people.
+    #[error("invite to this space")]
+    Invite,
+    /// Add people (a commit adding them).
+    #[error("add people to this space")]
+    AddPeople,
+    /// Admit people who asked to join.
+    #[error("admit people to this space")]
+    Admit,
+    /// Re-admit people.
+    #[error("re-admit people")]
+    Readmit,
+    /// Remove people.
+    #[error("remove people")]
+    Remove,
+    /// Rename the space.
+    #[error("rename the space")]
+    Rename,
+    /// Describe the space.
+    #[error("describe the space")]
+    Describe,
+    /// Change the space's rules.
+    #[error("change the space's rules or roles")]
+    ChangeRules,
+    /// Change roles.
+    #[error("change roles")]
+    ChangeRoles,
+    /// Decide how devices join.
+    #[error("decide how devices join")]
+    DeviceApproval,
+    /// Add a device to someone else.
+    #[error("add a device to someone else")]
+    AddOthersDevice,
+    /// Recreate a stalled space.
+    #[error("recreate a space")]
+    Recreate,
+    /// Add the members of a recreated space.
+    #[error("add the members of a recreated space")]
+    AddRecreatedMembers,
+    /// Hand out the space's card.
+    #[error("hand out this space's card")]
+    HandOutCard,
+}
+
+/// What is fixed when a space is created.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum FixedRule {
+    /// Whether later members read earlier content.
+    #[error("its history mode")]
+    HistoryMode,
+    /// The space it continues.
+    #[error("the space it continues")]
+    Continues,
 }
 
 /// Why typed recovery words were refused: what a client translates and shows, with no

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::content::HistoryKey;
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Refusal, Result};
 use crate::identity::IdentityPublicKey;
 use crate::space::{Role, SpaceRules};
 
@@ -476,7 +476,7 @@ impl History {
                     .current
                     .checked_add(1)
                     .filter(|n| (*n as usize) < MAX_HISTORY_GENERATIONS)
-                    .ok_or(CoreError::Forbidden("the space has had as many generations as a space may have"))?;
+                    .ok_or(CoreError::Forbidden(Refusal::GenerationsExhausted))?;
                 (next, new_epoch)
             } else {
                 (self.current, self.current_start)
@@ -493,7 +493,7 @@ impl History {
                 .current
                 .checked_add(1)
                 .filter(|n| (*n as usize) < MAX_HISTORY_GENERATIONS)
-                .ok_or(CoreError::Forbidden("the space has had as many generations as a space may have"))?;
+                .ok_or(CoreError::Forbidden(Refusal::GenerationsExhausted))?;
             let closing = self.closing(rules)?;
             Ok(HistoryLedger {
                 generation: next,
@@ -541,7 +541,7 @@ impl History {
         new_epoch: u64,
         rules: &SpaceRules,
     ) -> Result<()> {
-        let refuse = || CoreError::Forbidden("the commit's history ledger differs from the members' history");
+        let refuse = || CoreError::Forbidden(Refusal::LedgerMismatch);
         if self.complete {
             return if &self.next_ledger(group, rotates, new_epoch, rules)? == ledger { Ok(()) } else { Err(refuse()) };
         }

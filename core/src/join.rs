@@ -23,7 +23,7 @@ use huisclos_protocol::ids::{DeviceId, GroupId, UnixSeconds};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Refusal, Result};
 use crate::identity::{ContactCard, DeviceCertificate, SignatureBytes, labelled};
 use crate::space::{Policy, SpaceDescription, SpaceName, bounded_text};
 
@@ -131,7 +131,7 @@ impl SpaceCard {
     /// `mls` is not the certificate's key.
     pub fn issue(body: SpaceCardBody, mls: &SigningKey) -> Result<Self> {
         if body.policy == Policy::Confidential {
-            return Err(CoreError::Forbidden("a confidential space takes no requests to join"));
+            return Err(CoreError::Forbidden(Refusal::ConfidentialSpace));
         }
         if mls.verifying_key().to_bytes() != body.issuer.body.mls_key {
             return Err(CoreError::Invalid("a space card is signed by its issuer's own key".into()));

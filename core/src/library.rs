@@ -129,6 +129,7 @@ huisclos_protocol::wire_struct!(
 
 /// Adds a version to a file.
 #[derive(Clone, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
 pub struct AddVersion {
     /// The file.
     pub node: NodeId,

@@ -10,7 +10,7 @@ use openmls_traits::OpenMlsProvider;
 use openmls_traits::signatures::{Signer, SignerError};
 use openmls_traits::types::SignatureScheme;
 
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Refusal, Result};
 use crate::history::{HISTORY_LEDGER_EXTENSION_TYPE, HistoryLedger};
 use crate::identity::DeviceCertificate;
 use crate::mls_storage::MlsStorage;
@@ -172,11 +172,11 @@ pub fn check_context_extensions(extensions: &Extensions<GroupContext>) -> Result
             Extension::RequiredCapabilities(required) if required == &expected_required => {}
             Extension::Unknown(kind, _) if *kind == SPACE_RULES_EXTENSION_TYPE => rules += 1,
             Extension::Unknown(kind, _) if *kind == HISTORY_LEDGER_EXTENSION_TYPE => ledger += 1,
-            _ => return Err(CoreError::Forbidden("the group context holds an extension spaces do not use")),
+            _ => return Err(CoreError::Forbidden(Refusal::UnknownExtension)),
         }
     }
     if rules != 1 || ledger != 1 || extensions.required_capabilities().is_none() {
-        return Err(CoreError::Forbidden("the group context lacks the space's rules, ledger or requirements"));
+        return Err(CoreError::Forbidden(Refusal::ContextIncomplete));
     }
     Ok(())
 }

@@ -10,7 +10,7 @@
 
 use huisclos_protocol::codec::{BoundedVec, Reader, Wire, put_varint};
 
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, FixedRule, ManagerAction, Refusal, Result};
 use crate::identity::IdentityPublicKey;
 use huisclos_protocol::ids::GroupId;
 
@@ -358,14 +358,14 @@ pub fn check_commit(
                 // space manager to approve every device); anyone else needs the right.
                 let own_device = identity == committer && members.contains(identity);
                 if own_device && rules.devices_need_approval && !role.may_manage_space() {
-                    return Err(CoreError::Forbidden("in this space a space manager approves every new device"));
+                    return Err(CoreError::Forbidden(Refusal::DeviceApprovalRequired));
                 }
                 // Another member's device is added by a space manager only.
                 if identity != committer && members.contains(identity) && !role.may_manage_space() {
-                    return Err(CoreError::Forbidden("only a space manager adds a device to someone else"));
+                    return Err(CoreError::Forbidden(Refusal::NotSpaceManager(ManagerAction::AddOthersDevice)));
                 }
                 if !own_device && !may_add {
-                    return Err(CoreError::Forbidden("only a space manager may add people to this space"));
+                    return Err(CoreError::Forbidden(Refusal::NotSpaceManager(ManagerAction::AddPeople)));
                 }
             }
             ChangeRequest::Remove { identity, proposer } => {
@@ -373,18 +373,18 @@ pub fn check_commit(
                 // space manager's job.
                 let leaving = identity == proposer;
                 if !leaving && identity != committer && !role.may_manage_space() {
-                    return Err(CoreError::Forbidden("only a space manager may remove people"));
+                    return Err(CoreError::Forbidden(Refusal::NotSpaceManager(ManagerAction::Remove)));
                 }
             }
             ChangeRequest::Rules(next) => {
                 if next.history != rules.history {
-                    return Err(CoreError::Forbidden("a space's history mode is fixed when it is created"));
+                    return Err(CoreError::Forbidden(Refusal::FixedAtCreation(FixedRule::HistoryMode)));
                 }
                 if next.replaces != rules.replaces {
-                    return Err(CoreError::Forbidden("the space a space continues is fixed when it is created"));
+                    return Err(CoreError::Forbidden(Refusal::FixedAtCreation(FixedRule::Continues)));
                 }
                 if !role.may_manage_space() {
-                    return Err(CoreError::Forbidden("only a space manager may change the space's rules or roles"));
+                    return Err(CoreError::Forbidden(Refusal::NotSpaceManager(ManagerAction::ChangeRules)));
                 }
             }
         }

@@ -4,6 +4,8 @@
 
 use huisclos_core::CoreError;
 
+use crate::reasons::{Missing, Refusal};
+
 /// What can go wrong, as the app sees it. Every variant carries a `reason` for people
 /// (not `message`, which Kotlin's `Exception` already has).
 #[derive(Debug, thiserror::Error, uniffi::Error)]
@@ -47,6 +49,8 @@ pub enum HuisClosError {
     /// The space's rules do not allow it for this member.
     #[error("{reason}")]
     Forbidden {
+        /// Why, for the app to translate.
+        why: Refusal,
         /// Why, in words.
         reason: String,
     },
@@ -59,6 +63,8 @@ pub enum HuisClosError {
     /// No such space, member, item, file or device here.
     #[error("{reason}")]
     NotFound {
+        /// What, for the app to translate.
+        what: Missing,
         /// Why, in words.
         reason: String,
     },
@@ -107,9 +113,9 @@ impl From<CoreError> for HuisClosError {
             CoreError::Verification(_) | CoreError::Invalid(_) | CoreError::Decode(_) | CoreError::RecoveryWords(_) => {
                 Self::Invalid { reason: message }
             }
-            CoreError::Forbidden(_) => Self::Forbidden { reason: message },
+            CoreError::Forbidden(why) => Self::Forbidden { why: why.into(), reason: message },
             CoreError::IdentityChanged(_) => Self::IdentityChanged { reason: message },
-            CoreError::NotFound(_) => Self::NotFound { reason: message },
+            CoreError::NotFound(what) => Self::NotFound { what: what.into(), reason: message },
             CoreError::Relay(_) => Self::Refused { reason: message },
             CoreError::Transport(_) => Self::Offline { reason: message },
             CoreError::Closed => Self::Closed { reason: message },
@@ -147,18 +153,33 @@ pub type Result<T, E = HuisClosError> = std::result::Result<T, E>;
 #[cfg(test)]
 mod tests {
     use super::*;
+    use huisclos_core::error::{Missing as CoreMissing, Refusal as CoreRefusal};
 
     #[test]
     fn core_errors_keep_their_kind_and_message() {
         let cases = [
             (CoreError::WrongPassphrase, "WrongPassphrase"),
-            (CoreError::NotFound("that space"), "NotFound"),
-            (CoreError::Forbidden("readers do not post"), "Forbidden"),
+            (CoreError::NotFound(CoreMissing::Space), "NotFound"),
+            (CoreError::Forbidden(CoreRefusal::ReaderWrites), "Forbidden"),
             (CoreError::Invalid("too long".into()), "Invalid"),
             (CoreError::Transport("timed out".into()), "Offline"),
             (CoreError::StoreTampered, "DamagedProfile"),
             (CoreError::Closed, "Closed"),
         ];
+        let typed = HuisClosError::from(CoreError::Forbidden(CoreRefusal::NotSpaceManager(
+            huisclos_core::error::ManagerAction::Remove,
+        )));
+        assert!(matches!(
+            typed,
+            HuisClosError::Forbidden {
+                why: Refusal::NotSpaceManager { action: crate::reasons::ManagerAction::Remove },
+                ..
+            }
+        ));
+        assert!(matches!(
+            HuisClosError::from(CoreError::NotFound(CoreMissing::Note)),
+            HuisClosError::NotFound { what: Missing::Note, .. }
+        ));
         for (core, kind) in cases {
             let message = core.to_string();
             let crossed = HuisClosError::from(core);

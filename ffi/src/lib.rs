@@ -40,6 +40,7 @@ mod error;
 mod events;
 mod lists;
 mod profile;
+mod reasons;
 mod runtime;
 mod types;
 
@@ -49,6 +50,7 @@ pub use lists::{
     FeedDiff, FeedListener, ListSubscription, MemberDiff, MemberListListener, SpaceDiff, SpaceListListener,
 };
 pub use profile::{Profile, profile_exists, wipe_profile};
+pub use reasons::{ManagerAction, Missing, Refusal};
 pub use types::{
     Contact, Device, Direction, FeedItem, FileVersion, JoinRequest, LibraryNode, Me, Member, NodeKind,
     NotificationKind, Policy, Reaction, Role, Space, SyncOutcome, Transport, Verification,

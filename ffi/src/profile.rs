@@ -18,6 +18,7 @@ use std::time::Duration;
 use huisclos_core::CoreError;
 use huisclos_core::client::{Connection, MachineCell, SyncService, SyncState};
 use huisclos_core::engine::{Engine, ListUpdate};
+use huisclos_core::error::Missing;
 use huisclos_core::identity::{ContactCard, DisplayName, VerificationOutcome};
 use huisclos_core::join::SpaceCard;
 use huisclos_core::link::LinkRequest;
@@ -168,9 +169,7 @@ impl Inner {
     }
 
     async fn connect(self: &Arc<Self>, cell: &mut SharedEngine) -> Result<Connection> {
-        let endpoint = self.with(|engine| {
-            engine.relay().cloned().ok_or(CoreError::NotFound("no relay yet: join one with an invitation"))
-        })?;
+        let endpoint = self.with(|engine| engine.relay().cloned().ok_or(CoreError::NotFound(Missing::Relay)))?;
         let addresses = endpoint.resolve()?;
         Ok(Connection::open(cell, &addresses, endpoint.spki_pin()).await?)
     }
@@ -205,7 +204,7 @@ impl Inner {
         let mut cell = SharedEngine(self.clone());
         let relay = |cell: &mut SharedEngine| -> huisclos_core::Result<_> {
             let endpoint = cell.step(|engine| engine.relay().cloned())?;
-            let endpoint = endpoint.ok_or(CoreError::NotFound("no relay yet: join one with an invitation"))?;
+            let endpoint = endpoint.ok_or(CoreError::NotFound(Missing::Relay))?;
             Ok((endpoint.resolve()?, endpoint.spki_pin()))
         };
         // `Closed`: the profile was locked or wiped; there is no one left to tell.
@@ -532,8 +531,7 @@ impl Profile {
         }
         runtime()?
             .spawn(async move {
-                let endpoint =
-                    decoy.relay().cloned().ok_or(CoreError::NotFound("no relay yet: join one with an invitation"))?;
+                let endpoint = decoy.relay().cloned().ok_or(CoreError::NotFound(Missing::Relay))?;
                 let addresses = endpoint.resolve()?;
                 let connection = Connection::open(&mut decoy, &addresses, endpoint.spki_pin()).await?;
                 let outcome = connection.sync_until_quiet(&mut decoy, SYNC_QUIET).await;
@@ -776,7 +774,7 @@ impl Profile {
     pub fn read_note(&self, space: String, note: String) -> Result<String> {
         let space = types::space_id(&space)?;
         let note = types::node_id(&note)?;
-        self.inner.with(|engine| engine.library(&space)?.note(&note).ok_or(CoreError::NotFound("that note")))
+        self.inner.with(|engine| engine.library(&space)?.note(&note).ok_or(CoreError::NotFound(Missing::Note)))
     }
 
     /// Creates a folder (at the top when `parent` is none); returns its id.

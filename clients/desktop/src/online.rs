@@ -6,6 +6,7 @@ use std::time::Duration;
 use huisclos_core::CoreError;
 use huisclos_core::client::{Connection, SyncService, SyncState};
 use huisclos_core::engine::{ClientEvent, Engine};
+use huisclos_core::error::Missing;
 use huisclos_protocol::ids::{ContentId, GroupId};
 
 use crate::CliError;
@@ -70,8 +71,7 @@ pub(crate) async fn watch(engine: &mut Engine) -> Result<(), CliError> {
         }
     });
     let relay = |engine: &mut Engine| -> huisclos_core::Result<_> {
-        let endpoint =
-            engine.relay().cloned().ok_or(CoreError::NotFound("no relay yet: join one with an invitation"))?;
+        let endpoint = engine.relay().cloned().ok_or(CoreError::NotFound(Missing::Relay))?;
         Ok((endpoint.resolve()?, endpoint.spki_pin()))
     };
     let outcome = service.run(engine, relay, |engine| print_events(engine, true)).await;

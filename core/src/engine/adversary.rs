@@ -19,7 +19,7 @@ use rand_core::{OsRng, RngCore};
 
 use super::{Engine, Operation, mls_error};
 use crate::content::{ContentBody, ContentEnvelope, EnvelopeBody, HistoryKey, SealedRecord};
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Missing, Result};
 use crate::identity::IdentityPublicKey;
 use crate::mls::DeviceSigner;
 
@@ -86,7 +86,7 @@ impl Adversary<'_> {
     /// # Errors
     /// MLS errors.
     pub fn plant_history_key(&mut self, space: &GroupId, generation: u32, key: [u8; 32]) -> Result<RequestBody> {
-        let entry = self.engine.spaces.get(space).ok_or(CoreError::NotFound("space"))?;
+        let entry = self.engine.spaces.get(space).ok_or(CoreError::NotFound(Missing::Space))?;
         let epoch = huisclos_protocol::ids::Epoch::new(entry.group.epoch().as_u64()).map_err(CoreError::Decode)?;
         let planted = crate::history::GenerationGrant {
             key: HistoryKey::from_parts(generation, key),
@@ -110,9 +110,9 @@ impl Adversary<'_> {
     /// When this device does not hold the whole history; MLS errors.
     pub fn lying_grant(&mut self, space: &GroupId, for_epoch: u64, planted: [u8; 32]) -> Result<RequestBody> {
         let rules = self.engine.rules(space)?;
-        let entry = self.engine.spaces.get(space).ok_or(CoreError::NotFound("space"))?;
+        let entry = self.engine.spaces.get(space).ok_or(CoreError::NotFound(Missing::Space))?;
         let mut parts = entry.meta.history.grant(for_epoch, false, &rules)?;
-        let part = parts.last_mut().ok_or(CoreError::NotFound("grant"))?;
+        let part = parts.last_mut().ok_or(CoreError::NotFound(Missing::Grant))?;
         let mut generations = part.generations.clone().into_vec();
         if let Some(current) = generations.last_mut() {
             current.key = HistoryKey::from_parts(current.key.generation(), planted);
@@ -154,7 +154,7 @@ impl Adversary<'_> {
     /// MLS errors.
     pub fn app_message(&mut self, space: &GroupId, payload: &[u8]) -> Result<RequestBody> {
         let access = self.engine.access(space)?;
-        let entry = self.engine.spaces.get_mut(space).ok_or(CoreError::NotFound("space"))?;
+        let entry = self.engine.spaces.get_mut(space).ok_or(CoreError::NotFound(Missing::Space))?;
         let message = entry
             .group
             .create_message(&self.engine.provider, &DeviceSigner(&self.engine.device.mls), payload)
@@ -176,7 +176,7 @@ impl Adversary<'_> {
         body: ContentBody,
         created_at: u64,
     ) -> Result<(ContentId, Vec<u8>)> {
-        let certificate = self.engine.certificate.clone().ok_or(CoreError::NotFound("certificate"))?;
+        let certificate = self.engine.certificate.clone().ok_or(CoreError::NotFound(Missing::Certificate))?;
         let mut id = [0u8; 16];
         OsRng.fill_bytes(&mut id);
         let id = ContentId::from_bytes(id);
@@ -215,7 +215,7 @@ impl Adversary<'_> {
     ) -> Result<RequestBody> {
         let access = self.engine.access(space)?;
         let engine = &mut *self.engine;
-        let entry = engine.spaces.get_mut(space).ok_or(CoreError::NotFound("space"))?;
+        let entry = engine.spaces.get_mut(space).ok_or(CoreError::NotFound(Missing::Space))?;
         let mut builder = entry.group.commit_builder().add_proposals(proposals);
         if let Some(credential) = credential {
             let with_key = CredentialWithKey {
@@ -289,7 +289,7 @@ impl Adversary<'_> {
         let rules = self.engine.rules(space)?;
         let access = self.engine.access(space)?;
         let engine = &mut *self.engine;
-        let entry = engine.spaces.get_mut(space).ok_or(CoreError::NotFound("space"))?;
+        let entry = engine.spaces.get_mut(space).ok_or(CoreError::NotFound(Missing::Space))?;
         let removals: Vec<LeafNodeIndex> = entry
             .group
             .members()
@@ -329,7 +329,7 @@ impl Adversary<'_> {
     /// # Errors
     /// Before the account exists; store errors.
     pub fn publish_dated(&mut self, space: &GroupId, body: ContentBody, at: u64) -> Result<ContentId> {
-        let certificate = self.engine.certificate.clone().ok_or(CoreError::NotFound("certificate"))?;
+        let certificate = self.engine.certificate.clone().ok_or(CoreError::NotFound(Missing::Certificate))?;
         let mut id = [0u8; 16];
         OsRng.fill_bytes(&mut id);
         let id = ContentId::from_bytes(id);
@@ -353,7 +353,7 @@ impl Adversary<'_> {
     /// # Errors
     /// Before the account exists.
     pub fn ready_notice(&self) -> Result<RequestBody> {
-        let card = self.engine.card.clone().ok_or(CoreError::NotFound("roster"))?;
+        let card = self.engine.card.clone().ok_or(CoreError::NotFound(Missing::Roster))?;
         let me = self.engine.device.device_id();
         let recipients: Vec<huisclos_protocol::ids::DeviceId> =
             card.body.devices.iter().map(|c| c.body.device).filter(|d| *d != me).collect();
@@ -409,7 +409,7 @@ impl Adversary<'_> {
     /// [`CoreError::Forbidden`] on a device that does not hold the identity key.
     pub fn roster_message(&self, version: u32) -> Result<Vec<u8>> {
         let identity = self.engine.identity_key()?;
-        let certificate = self.engine.certificate.clone().ok_or(CoreError::NotFound("certificate"))?;
+        let certificate = self.engine.certificate.clone().ok_or(CoreError::NotFound(Missing::Certificate))?;
         let at = UnixSeconds::new(self.engine.now).map_err(CoreError::Decode)?;
         let card = crate::identity::ContactCard::issue(identity, version, vec![certificate], at, None)?;
         Ok(crate::content::AppPayload::Roster(card).to_wire())
@@ -423,7 +423,7 @@ impl Adversary<'_> {
     pub fn leave_proposal(&mut self, space: &GroupId) -> Result<RequestBody> {
         let access = self.engine.access(space)?;
         let engine = &mut *self.engine;
-        let entry = engine.spaces.get_mut(space).ok_or(CoreError::NotFound("space"))?;
+        let entry = engine.spaces.get_mut(space).ok_or(CoreError::NotFound(Missing::Space))?;
         let proposal =
             entry.group.leave_group(&engine.provider, &DeviceSigner(&engine.device.mls)).map_err(mls_error)?;
         let message = MlsMessageBytes::new(proposal.tls_serialize_detached().map_err(mls_error)?)?;
@@ -442,13 +442,13 @@ impl Adversary<'_> {
         edit: impl FnOnce(&mut crate::history::HistoryLedger),
     ) -> Result<RequestBody> {
         let rules = self.engine.rules(space)?;
-        let entry = self.engine.spaces.get(space).ok_or(CoreError::NotFound("space"))?;
+        let entry = self.engine.spaces.get(space).ok_or(CoreError::NotFound(Missing::Space))?;
         let mut ledger = entry.meta.history.next_ledger(space, false, entry.group.epoch().as_u64() + 1, &rules)?;
         edit(&mut ledger);
         let extensions = crate::mls::group_context_extensions(&rules, &ledger)?;
         let access = self.engine.access(space)?;
         let engine = &mut *self.engine;
-        let entry = engine.spaces.get_mut(space).ok_or(CoreError::NotFound("space"))?;
+        let entry = engine.spaces.get_mut(space).ok_or(CoreError::NotFound(Missing::Space))?;
         let bundle = entry
             .group
             .commit_builder()
@@ -509,7 +509,7 @@ impl Adversary<'_> {
     /// # Errors
     /// Before the account exists.
     pub fn certificate_as_stranger(&self, name: &str) -> Result<Vec<u8>> {
-        let mut body = self.engine.certificate.clone().ok_or(CoreError::NotFound("certificate"))?.body;
+        let mut body = self.engine.certificate.clone().ok_or(CoreError::NotFound(Missing::Certificate))?.body;
         let stranger = crate::identity::IdentityKey::generate();
         body.identity = stranger.public();
         body.name = crate::identity::DisplayName::new(name)?;

@@ -184,7 +184,7 @@ impl Engine {
         if missing == 0 && status.has_last_resort {
             return Ok(());
         }
-        let certificate = self.certificate.clone().ok_or(CoreError::NotFound("certificate"))?;
+        let certificate = self.certificate.clone().ok_or(CoreError::NotFound(Missing::Certificate))?;
         let mut one_time = Vec::new();
         // Sealed under this device's certificate: the package carries it, name and all,
         // and the relay stores it for anyone who claims it (see `conceal`).
@@ -206,7 +206,7 @@ impl Engine {
     }
 
     pub(super) fn issue_certificate(&mut self) -> Result<()> {
-        let account = self.account.ok_or(CoreError::NotFound("account"))?;
+        let account = self.account.ok_or(CoreError::NotFound(Missing::Account))?;
         let body = CertificateBody {
             identity: self.identity,
             account,
@@ -281,7 +281,7 @@ impl Engine {
             InboxItem::Roster(card) => self.on_roster_notice(&card),
             InboxItem::JoinRequest(sealed) => self.on_join_request(&sealed),
             InboxItem::Sealed(notice) => {
-                let certificate = self.certificate.clone().ok_or(CoreError::NotFound("certificate"))?;
+                let certificate = self.certificate.clone().ok_or(CoreError::NotFound(Missing::Certificate))?;
                 let inner = notice.open(&certificate)?;
                 match InboxItem::from_wire(&inner)? {
                     InboxItem::DeviceReady(notice) => self.on_device_ready(&notice),
@@ -322,15 +322,15 @@ impl Engine {
             .find(|(_, s)| s.meta.request_key_id == Some(key_id))
             .map(|(id, _)| *id)
             .ok_or(CoreError::Verification("a join request for a space card this device did not issue"))?;
-        let space = self.spaces.get(&space_id).ok_or(CoreError::NotFound("space"))?;
+        let space = self.spaces.get(&space_id).ok_or(CoreError::NotFound(Missing::Space))?;
         if space.meta.removed || space.meta.stalled {
-            return Err(CoreError::Forbidden("a join request for a space this device can no longer change"));
+            return Err(CoreError::Forbidden(Refusal::NoLongerInSpace));
         }
         let secret = space
             .meta
             .request_secret
             .map(|s| Zeroizing::new(x25519_dalek::StaticSecret::from(s)))
-            .ok_or(CoreError::NotFound("request key"))?;
+            .ok_or(CoreError::NotFound(Missing::JoinRequest))?;
         let request = JoinRequest::open(sealed, &space_id, &secret)?;
         // A request taken once, or an old one replayed, is refused.
         self.check_fresh(request.digest(), request.body.created_at.get())?;
@@ -344,7 +344,7 @@ impl Engine {
         let rules = self.rules(&space_id)?;
         let my_role = rules.role_of(&self.identity);
         match rules.policy {
-            Policy::Confidential => Err(CoreError::Forbidden("the space no longer takes requests to join")),
+            Policy::Confidential => Err(CoreError::Forbidden(Refusal::RequestsClosed)),
             Policy::Open if my_role.may_contribute() => {
                 self.enqueue(OutboxItem::Operation {
                     group: *space_id.as_bytes(),
@@ -354,7 +354,7 @@ impl Engine {
                 Ok(())
             }
             _ => {
-                let space = self.spaces.get_mut(&space_id).ok_or(CoreError::NotFound("space"))?;
+                let space = self.spaces.get_mut(&space_id).ok_or(CoreError::NotFound(Missing::Space))?;
                 let waiting = &mut space.meta.join_requests;
                 // One request per person: the newest replaces an older one.
                 waiting
@@ -618,7 +618,7 @@ impl Engine {
         let protocol = message.try_into_protocol_message().map_err(mls_error)?;
         let rules = self.rules(group)?;
         let members = self.members(group)?;
-        let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
+        let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound(Missing::Space))?;
         let processed = space.group.process_message(&self.provider, protocol).map_err(mls_error)?;
         let sender = match processed.sender() {
             Sender::Member(index) => *index,
@@ -644,7 +644,7 @@ impl Engine {
                         Err(CoreError::Verification("a history key chosen by a member"))
                     }
                     AppPayload::HistoryGrant(grant) => {
-                        let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
+                        let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound(Missing::Space))?;
                         match space.meta.history.take_grant(group, &grant) {
                             Ok(true) => {
                                 // Records sealed before this device held their keys are
@@ -684,9 +684,9 @@ impl Engine {
                     && !others.is_empty()
                     && !others.iter().any(|m| m.role.may_manage_space())
                 {
-                    return Err(CoreError::Forbidden("the last space manager names another before leaving"));
+                    return Err(CoreError::Forbidden(Refusal::LastManagerLeaving));
                 }
-                let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
+                let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound(Missing::Space))?;
                 space.group.store_pending_proposal(self.provider.storage(), *queued).map_err(mls_error)?;
                 let operation = if sender_cert.body.identity == self.identity {
                     // Another device of this person left: the person leaves, so this
@@ -711,7 +711,7 @@ impl Engine {
                 let verdict = if sender_allowed {
                     self.judge_commit(group, &rules, &members, &sender_member, &staged)
                 } else {
-                    Err(CoreError::Forbidden("a commit from a device its person's roster no longer lists"))
+                    Err(CoreError::Forbidden(Refusal::DeviceNotOnRoster))
                 };
                 let CommitVerdict { added, revoked } = match verdict {
                     Ok(verdict) => verdict,
@@ -742,7 +742,7 @@ impl Engine {
                 }
                 let removed_me = staged.self_removed();
                 let rotates = staged.remove_proposals().next().is_some();
-                let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
+                let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound(Missing::Space))?;
                 space.group.merge_staged_commit(&self.provider, *staged).map_err(mls_error)?;
                 if removed_me {
                     space.meta.removed = true;
@@ -787,12 +787,12 @@ impl Engine {
         sender: &Member,
         staged: &StagedCommit,
     ) -> Result<CommitVerdict> {
-        let space = self.spaces.get(group).ok_or(CoreError::NotFound("space"))?;
+        let space = self.spaces.get(group).ok_or(CoreError::NotFound(Missing::Space))?;
         let sender_cert = crate::mls::certificate_of(&sender.credential, &sender.signature_key)?;
         for queued in staged.queued_proposals() {
             match queued.proposal() {
                 Proposal::Add(_) | Proposal::Remove(_) | Proposal::GroupContextExtensions(_) => {}
-                _ => return Err(CoreError::Forbidden("a kind of change spaces do not use")),
+                _ => return Err(CoreError::Forbidden(Refusal::UnknownChange)),
             }
         }
         // Across an update only the leaf's encryption key may change: never the
@@ -803,13 +803,13 @@ impl Engine {
             && (leaf.credential() != &sender.credential || leaf.signature_key().as_slice() != sender.signature_key)
         {
             let moved = crate::mls::certificate_of(leaf.credential(), leaf.signature_key().as_slice())
-                .map_err(|_| CoreError::Forbidden("a member's update changes who they are"))?;
+                .map_err(|_| CoreError::Forbidden(Refusal::IdentityChangedInUpdate))?;
             let same_device = leaf.signature_key().as_slice() == sender.signature_key
                 && moved.body.device == sender_cert.body.device
                 && moved.body.account == sender_cert.body.account
                 && moved.body.mls_key == sender_cert.body.mls_key;
             if !same_device || !self.transition_known(&sender_cert.body.identity, &moved.body.identity) {
-                return Err(CoreError::Forbidden("a member's update changes who they are"));
+                return Err(CoreError::Forbidden(Refusal::IdentityChangedInUpdate));
             }
             rotation = Some((sender_cert.body.identity, moved.body.identity));
         }
@@ -821,7 +821,7 @@ impl Engine {
             let cert = crate::mls::certificate_of(leaf.credential(), leaf.signature_key().as_slice())?;
             // Only a device its person approved (on their newest roster) joins.
             if !self.device_allowed(&cert.body) {
-                return Err(CoreError::Forbidden("an added device its person's roster does not list"));
+                return Err(CoreError::Forbidden(Refusal::DeviceNotOnRoster));
             }
             changes.push(ChangeRequest::Add { identity: cert.body.identity });
             added.push(cert);
@@ -870,7 +870,7 @@ impl Engine {
         }
         for identity in &departing {
             if next_rules.roles.iter().any(|e| &e.identity == identity) {
-                return Err(CoreError::Forbidden("the commit keeps the role of someone it takes out of the space"));
+                return Err(CoreError::Forbidden(Refusal::DepartingRoleKept));
             }
             base = base.without_role(identity);
         }
@@ -883,7 +883,7 @@ impl Engine {
         // The ledger says what every member holds of the history; a commit that says
         // otherwise is refused.
         let ledger = crate::mls::ledger_of(staged.group_context().extensions())?
-            .ok_or(CoreError::Forbidden("the commit drops the space's history ledger"))?;
+            .ok_or(CoreError::Forbidden(Refusal::LedgerDropped))?;
         let rotates = !removed_leaves.is_empty();
         space.meta.history.check_ledger(group, &ledger, rotates, staged.group_context().epoch().as_u64(), rules)?;
         Ok(CommitVerdict { added, revoked })
@@ -911,7 +911,7 @@ impl Engine {
             }
             let outcome = (|| -> Result<()> {
                 let sealed = SealedRecord::from_bytes(record.sealed.as_bytes())?;
-                let space = self.spaces.get(&group).ok_or(CoreError::NotFound("space"))?;
+                let space = self.spaces.get(&group).ok_or(CoreError::NotFound(Missing::Space))?;
                 let key = space
                     .meta
                     .history
@@ -929,7 +929,7 @@ impl Engine {
                 // The device is in the group now (its MLS key signs its leaf; whose it
                 // is, the roster check below says, across a change of identity key).
                 let member_now = space.group.members().any(|m| m.signature_key.as_slice() == author.mls_key);
-                let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound("space"))?;
+                let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound(Missing::Space))?;
                 let standing = space
                     .meta
                     .history
@@ -991,7 +991,7 @@ impl Engine {
             Some(Standing::Current) | None => rules.role_of(&author.identity),
         };
         let me = self.identity;
-        let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
+        let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound(Missing::Space))?;
         let seen = seen_namespace(group);
         if self.vault.get(&seen, envelope.signed.id.as_bytes())?.is_some() {
             return Ok(()); // a resend, or the same item by both paths
@@ -1004,7 +1004,7 @@ impl Engine {
         }
         if let ContentBody::Library(op) = &envelope.signed.body {
             if !role.may_contribute() {
-                return Err(CoreError::Forbidden("a reader's change to the library"));
+                return Err(CoreError::Forbidden(Refusal::ReaderWrites));
             }
             let stamp = Stamp {
                 at: envelope.signed.created_at.get(),
@@ -1022,7 +1022,7 @@ impl Engine {
         let (target, mut item) = match &envelope.signed.body {
             ContentBody::Post(Post { text }) | ContentBody::Comment(Comment { text, .. }) => {
                 if !role.may_contribute() {
-                    return Err(CoreError::Forbidden("a reader's post or comment"));
+                    return Err(CoreError::Forbidden(Refusal::ReaderWrites));
                 }
                 let parent = match &envelope.signed.body {
                     ContentBody::Comment(comment) => Some(*comment.parent.as_bytes()),
@@ -1048,9 +1048,9 @@ impl Engine {
             }
             ContentBody::React(React { target, reaction, on }) => {
                 if !role.may_contribute() {
-                    return Err(CoreError::Forbidden("a reader's reaction"));
+                    return Err(CoreError::Forbidden(Refusal::ReaderWrites));
                 }
-                let mut item = load(&self.vault, target)?.ok_or(CoreError::NotFound("reacted item"))?;
+                let mut item = load(&self.vault, target)?.ok_or(CoreError::NotFound(Missing::Item))?;
                 let who = item.reactions.entry(reaction.as_str().to_owned()).or_default();
                 if *on {
                     who.insert(*author.identity.as_bytes());
@@ -1061,10 +1061,10 @@ impl Engine {
                 (*target, item)
             }
             ContentBody::Edit(Edit { target, text }) => {
-                let mut item = load(&self.vault, target)?.ok_or(CoreError::NotFound("edited item"))?;
+                let mut item = load(&self.vault, target)?.ok_or(CoreError::NotFound(Missing::Item))?;
                 let by_author = item.author == *author.identity.as_bytes();
                 if !by_author && !role.may_manage_content() {
-                    return Err(CoreError::Forbidden("an edit of someone else's item"));
+                    return Err(CoreError::Forbidden(Refusal::NotAuthorOrContentManager));
                 }
                 if !item.deleted {
                     // A content manager's text is theirs: it is never shown as the
@@ -1076,10 +1076,10 @@ impl Engine {
                 (*target, item)
             }
             ContentBody::Delete(Delete { target }) => {
-                let mut item = load(&self.vault, target)?.ok_or(CoreError::NotFound("deleted item"))?;
+                let mut item = load(&self.vault, target)?.ok_or(CoreError::NotFound(Missing::Item))?;
                 let by_author = item.author == *author.identity.as_bytes();
                 if !by_author && !role.may_manage_content() {
-                    return Err(CoreError::Forbidden("a deletion of someone else's item"));
+                    return Err(CoreError::Forbidden(Refusal::NotAuthorOrContentManager));
                 }
                 item.deleted = true;
                 item.text.clear();
@@ -1183,7 +1183,7 @@ impl Engine {
                 Ok(())
             }
             (OutboxStage::Commit { welcome, grants }, Ok(ResponseBody::CommitAccepted(accepted))) => {
-                let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound("space"))?;
+                let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound(Missing::Space))?;
                 space.meta.pending_commit_seq = Some(accepted.seq.get());
                 space.meta.own_seqs.insert(accepted.seq.get());
                 self.vault.remove_ordered(NS_OUTBOX, index);
@@ -1205,7 +1205,7 @@ impl Engine {
                 Ok(())
             }
             (OutboxStage::Leave, Ok(ResponseBody::Appended(appended))) => {
-                let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound("space"))?;
+                let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound(Missing::Space))?;
                 space.meta.own_seqs.insert(appended.seq.get());
                 space.meta.removed = true;
                 self.vault.remove_ordered(NS_OUTBOX, index);
@@ -1217,7 +1217,7 @@ impl Engine {
             }
             (OutboxStage::Leave, Err(RelayError::StaleEpoch { .. })) => {
                 // The proposal was for an epoch that closed: read on, then propose again.
-                let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound("space"))?;
+                let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound(Missing::Space))?;
                 space.group.clear_pending_proposals(self.provider.storage()).map_err(mls_error)?;
                 self.persist()?;
                 self.on_stale(group);
@@ -1226,14 +1226,14 @@ impl Engine {
             (OutboxStage::Commit { .. }, Err(RelayError::StaleEpoch { .. })) => {
                 // Another commit won this epoch: forget ours, read what we missed, and
                 // build the operation again on the new state.
-                let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound("space"))?;
+                let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound(Missing::Space))?;
                 space.group.clear_pending_commit(self.provider.storage()).map_err(mls_error)?;
                 self.persist()?;
                 self.on_stale(group);
                 Ok(())
             }
             (OutboxStage::Commit { .. }, Err(error)) => {
-                let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound("space"))?;
+                let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound(Missing::Space))?;
                 space.group.clear_pending_commit(self.provider.storage()).map_err(mls_error)?;
                 self.persist()?;
                 Err(CoreError::Relay(error))

@@ -25,7 +25,7 @@ impl Engine {
     /// Creates the MLS group of a new space with `rules`, its first history key, and
     /// queues its creation at the relay.
     pub(super) fn found_space(&mut self, rules: SpaceRules) -> Result<GroupId> {
-        let certificate = self.certificate.clone().ok_or(CoreError::NotFound("no account yet: join a relay first"))?;
+        let certificate = self.certificate.clone().ok_or(CoreError::NotFound(Missing::Account))?;
         let mut id = [0u8; 16];
         OsRng.fill_bytes(&mut id);
         let id = GroupId::from_bytes(id);
@@ -72,7 +72,7 @@ impl Engine {
     /// [`CoreError::Invalid`] unless the space is stalled and not yet recreated;
     /// [`CoreError::Forbidden`] unless this person is a space manager in it.
     pub fn recreate_space(&mut self, stalled: &GroupId) -> Result<GroupId> {
-        let entry = self.spaces.get(stalled).ok_or(CoreError::NotFound("space"))?;
+        let entry = self.spaces.get(stalled).ok_or(CoreError::NotFound(Missing::Space))?;
         if !entry.meta.stalled || entry.meta.removed {
             return Err(CoreError::Invalid("only a stalled space is recreated".into()));
         }
@@ -83,7 +83,7 @@ impl Engine {
         let old_rules = self.rules(stalled)?;
         let me = self.identity;
         if !old_rules.role_of(&me).may_manage_space() {
-            return Err(CoreError::Forbidden("only a space manager may recreate a space"));
+            return Err(CoreError::Forbidden(Refusal::NotSpaceManager(ManagerAction::Recreate)));
         }
         // Who comes along, device by device, as the stalled group last agreed.
         let mut people: BTreeMap<IdentityPublicKey, Vec<Vec<u8>>> = BTreeMap::new();
@@ -120,7 +120,7 @@ impl Engine {
                 operation: Operation::Readd { certificates, role },
             })?;
         }
-        let entry = self.spaces.get_mut(stalled).ok_or(CoreError::NotFound("space"))?;
+        let entry = self.spaces.get_mut(stalled).ok_or(CoreError::NotFound(Missing::Space))?;
         entry.meta.replaced_by = Some(*successor.as_bytes());
         self.save_group(stalled)?;
         self.persist()?;
@@ -130,7 +130,7 @@ impl Engine {
 
     pub(super) fn queue_operation(&mut self, space: &GroupId, operation: Operation) -> Result<()> {
         if !self.spaces.contains_key(space) {
-            return Err(CoreError::NotFound("space"));
+            return Err(CoreError::NotFound(Missing::Space));
         }
         self.enqueue(OutboxItem::Operation { group: *space.as_bytes(), operation })?;
         self.persist()
@@ -145,7 +145,7 @@ impl Engine {
         let rules = self.rules(space)?;
         let my_role = rules.role_of(&self.identity);
         if !(my_role.may_manage_space() || rules.policy == Policy::Open && my_role.may_contribute()) {
-            return Err(CoreError::Forbidden("only a space manager may invite to this space"));
+            return Err(CoreError::Forbidden(Refusal::NotSpaceManager(ManagerAction::Invite)));
         }
         if let Err(error) = self.trust_card(card) {
             // The sighting itself is kept (and was reported); the invitation is not.
@@ -171,7 +171,7 @@ impl Engine {
         card.verify()?;
         let rules = self.rules(space)?;
         if !rules.role_of(&self.identity).may_manage_space() {
-            return Err(CoreError::Forbidden("only a space manager may re-admit people"));
+            return Err(CoreError::Forbidden(Refusal::NotSpaceManager(ManagerAction::Readmit)));
         }
         let person = card.body.identity;
         if person == self.identity {
@@ -184,7 +184,7 @@ impl Engine {
             .members(space)?
             .into_iter()
             .find(|m| m.identity == person || Some(m.identity) == previous)
-            .ok_or(CoreError::NotFound("that person is not a member of this space"))?;
+            .ok_or(CoreError::NotFound(Missing::Member))?;
         if card.body.devices.as_slice().iter().all(|c| member.devices.contains(&c.body.device)) {
             return Err(CoreError::Invalid("that card shows no new device: nothing to re-admit".into()));
         }
@@ -204,7 +204,7 @@ impl Engine {
     pub fn remove(&mut self, space: &GroupId, person: &IdentityPublicKey) -> Result<()> {
         let rules = self.rules(space)?;
         if !rules.role_of(&self.identity).may_manage_space() && person != &self.identity {
-            return Err(CoreError::Forbidden("only a space manager may remove people"));
+            return Err(CoreError::Forbidden(Refusal::NotSpaceManager(ManagerAction::Remove)));
         }
         self.queue_operation(space, Operation::Remove { identity: *person.as_bytes() })
     }
@@ -223,7 +223,7 @@ impl Engine {
         let other_managers = members.iter().any(|m| m.identity != me && m.role.may_manage_space());
         let others = members.iter().any(|m| m.identity != me);
         if rules.role_of(&me).may_manage_space() && others && !other_managers {
-            return Err(CoreError::Forbidden("the last space manager names another before leaving"));
+            return Err(CoreError::Forbidden(Refusal::LastManagerLeaving));
         }
         self.queue_operation(space, Operation::Leave)
     }
@@ -234,7 +234,7 @@ impl Engine {
     /// [`CoreError::Forbidden`] unless this person is a space manager.
     pub fn set_role(&mut self, space: &GroupId, person: &IdentityPublicKey, role: Role) -> Result<()> {
         if !self.rules(space)?.role_of(&self.identity).may_manage_space() {
-            return Err(CoreError::Forbidden("only a space manager may change roles"));
+            return Err(CoreError::Forbidden(Refusal::NotSpaceManager(ManagerAction::ChangeRoles)));
         }
         self.queue_operation(space, Operation::SetRole { identity: *person.as_bytes(), role: role as u8 })
     }
@@ -246,7 +246,7 @@ impl Engine {
     /// [`CoreError::Forbidden`] unless this person is a space manager.
     pub fn set_device_approval(&mut self, space: &GroupId, on: bool) -> Result<()> {
         if !self.rules(space)?.role_of(&self.identity).may_manage_space() {
-            return Err(CoreError::Forbidden("only a space manager decides how devices join"));
+            return Err(CoreError::Forbidden(Refusal::NotSpaceManager(ManagerAction::DeviceApproval)));
         }
         self.queue_operation(space, Operation::SetDeviceApproval { on })
     }
@@ -258,7 +258,7 @@ impl Engine {
     /// # Errors
     /// [`CoreError::NotFound`] for an unknown space.
     pub fn pending_devices(&self, space: &GroupId) -> Result<Vec<DeviceCertificate>> {
-        let entry = self.spaces.get(space).ok_or(CoreError::NotFound("space"))?;
+        let entry = self.spaces.get(space).ok_or(CoreError::NotFound(Missing::Space))?;
         let mut pending = Vec::new();
         for member in self.members(space)? {
             let card = if member.identity == self.identity {
@@ -283,13 +283,13 @@ impl Engine {
     /// [`CoreError::NotFound`] unless the device is among [`Engine::pending_devices`].
     pub fn approve_device(&mut self, space: &GroupId, device: &DeviceId) -> Result<()> {
         if !self.rules(space)?.role_of(&self.identity).may_manage_space() {
-            return Err(CoreError::Forbidden("only a space manager adds a device to someone else"));
+            return Err(CoreError::Forbidden(Refusal::NotSpaceManager(ManagerAction::AddOthersDevice)));
         }
         let certificate = self
             .pending_devices(space)?
             .into_iter()
             .find(|c| &c.body.device == device)
-            .ok_or(CoreError::NotFound("a pending device of a member"))?;
+            .ok_or(CoreError::NotFound(Missing::PendingDevice))?;
         self.queue_operation(space, Operation::AddMemberDevice { certificate: certificate.to_wire() })
     }
 
@@ -299,7 +299,7 @@ impl Engine {
     /// [`CoreError::Forbidden`] unless this person is a space manager.
     pub fn rename(&mut self, space: &GroupId, name: SpaceName) -> Result<()> {
         if !self.rules(space)?.role_of(&self.identity).may_manage_space() {
-            return Err(CoreError::Forbidden("only a space manager may rename the space"));
+            return Err(CoreError::Forbidden(Refusal::NotSpaceManager(ManagerAction::Rename)));
         }
         self.queue_operation(space, Operation::Rename { name: name.as_str().to_owned() })
     }
@@ -310,7 +310,7 @@ impl Engine {
     /// [`CoreError::Forbidden`] unless this person is a space manager.
     pub fn describe(&mut self, space: &GroupId, description: SpaceDescription) -> Result<()> {
         if !self.rules(space)?.role_of(&self.identity).may_manage_space() {
-            return Err(CoreError::Forbidden("only a space manager may describe the space"));
+            return Err(CoreError::Forbidden(Refusal::NotSpaceManager(ManagerAction::Describe)));
         }
         self.queue_operation(space, Operation::Describe { description: description.as_str().to_owned() })
     }
@@ -320,7 +320,7 @@ impl Engine {
     /// # Errors
     /// [`CoreError::NotFound`] when there is no such space.
     pub fn accept_invitation(&mut self, space: &GroupId) -> Result<()> {
-        let entry = self.spaces.get_mut(space).ok_or(CoreError::NotFound("invitation"))?;
+        let entry = self.spaces.get_mut(space).ok_or(CoreError::NotFound(Missing::Invitation))?;
         entry.meta.accepted = true;
         self.save_group(space)?;
         self.persist()?;
@@ -336,18 +336,18 @@ impl Engine {
     /// [`CoreError::Forbidden`] for a confidential space, or when this person may not
     /// admit people (a space manager; in an open space, any contributor).
     pub fn space_card(&mut self, space: &GroupId) -> Result<SpaceCard> {
-        let certificate = self.certificate.clone().ok_or(CoreError::NotFound("no account yet"))?;
+        let certificate = self.certificate.clone().ok_or(CoreError::NotFound(Missing::Account))?;
         let rules = self.rules(space)?;
         let role = rules.role_of(&self.identity);
         if !(role.may_manage_space() || rules.policy == Policy::Open && role.may_contribute()) {
-            return Err(CoreError::Forbidden("only a space manager may hand out this space's card"));
+            return Err(CoreError::Forbidden(Refusal::NotSpaceManager(ManagerAction::HandOutCard)));
         }
         if rules.policy == Policy::Confidential {
-            return Err(CoreError::Forbidden("a confidential space takes no requests to join"));
+            return Err(CoreError::Forbidden(Refusal::ConfidentialSpace));
         }
-        let entry = self.spaces.get_mut(space).ok_or(CoreError::NotFound("space"))?;
+        let entry = self.spaces.get_mut(space).ok_or(CoreError::NotFound(Missing::Space))?;
         if entry.meta.removed || entry.meta.stalled {
-            return Err(CoreError::Forbidden("this device can no longer change the space"));
+            return Err(CoreError::Forbidden(Refusal::NoLongerInSpace));
         }
         let secret = match entry.meta.request_secret {
             Some(secret) => Zeroizing::new(x25519_dalek::StaticSecret::from(secret)),
@@ -414,7 +414,7 @@ impl Engine {
     /// # Errors
     /// [`CoreError::NotFound`] when there is no such space.
     pub fn join_requests(&self, space: &GroupId) -> Result<Vec<JoinRequestSummary>> {
-        let entry = self.spaces.get(space).ok_or(CoreError::NotFound("space"))?;
+        let entry = self.spaces.get(space).ok_or(CoreError::NotFound(Missing::Space))?;
         let mut requests = Vec::new();
         for bytes in &entry.meta.join_requests {
             let request = JoinRequest::from_wire(bytes)?;
@@ -430,13 +430,13 @@ impl Engine {
     }
 
     pub(super) fn take_join_request(&mut self, space: &GroupId, person: &IdentityPublicKey) -> Result<JoinRequest> {
-        let entry = self.spaces.get_mut(space).ok_or(CoreError::NotFound("space"))?;
+        let entry = self.spaces.get_mut(space).ok_or(CoreError::NotFound(Missing::Space))?;
         let position = entry
             .meta
             .join_requests
             .iter()
             .position(|bytes| JoinRequest::from_wire(bytes).is_ok_and(|r| &r.body.card.body.identity == person))
-            .ok_or(CoreError::NotFound("request to join"))?;
+            .ok_or(CoreError::NotFound(Missing::JoinRequest))?;
         let bytes = entry.meta.join_requests.remove(position);
         Ok(JoinRequest::from_wire(&bytes)?)
     }
@@ -451,17 +451,22 @@ impl Engine {
         let rules = self.rules(space)?;
         let my_role = rules.role_of(&self.identity);
         if !(my_role.may_manage_space() || rules.policy == Policy::Open && my_role.may_contribute()) {
-            return Err(CoreError::Forbidden("only a space manager may admit people to this space"));
+            return Err(CoreError::Forbidden(Refusal::NotSpaceManager(ManagerAction::Admit)));
         }
         let waiting = self.join_requests(space)?.into_iter().any(|r| &r.identity == person);
         if !waiting {
-            return Err(CoreError::NotFound("request to join"));
+            return Err(CoreError::NotFound(Missing::JoinRequest));
         }
         let request = self.take_join_request(space, person)?;
         if let Err(error) = self.trust_card(&request.body.card) {
             // The request stays for a decision once the key is settled; the sighting
             // is kept (and was reported).
-            self.spaces.get_mut(space).ok_or(CoreError::NotFound("space"))?.meta.join_requests.push(request.to_wire());
+            self.spaces
+                .get_mut(space)
+                .ok_or(CoreError::NotFound(Missing::Space))?
+                .meta
+                .join_requests
+                .push(request.to_wire());
             self.persist()?;
             return Err(error);
         }
@@ -484,14 +489,14 @@ impl Engine {
     }
 
     pub(super) fn publish_at(&mut self, space: &GroupId, body: ContentBody, at: Now) -> Result<ContentId> {
-        let certificate = self.certificate.clone().ok_or(CoreError::NotFound("no account yet"))?;
+        let certificate = self.certificate.clone().ok_or(CoreError::NotFound(Missing::Account))?;
         let rules = self.rules(space)?;
         if !rules.role_of(&self.identity).may_contribute() {
-            return Err(CoreError::Forbidden("readers do not post, comment or react"));
+            return Err(CoreError::Forbidden(Refusal::ReaderWrites));
         }
-        let entry = self.spaces.get(space).ok_or(CoreError::NotFound("space"))?;
+        let entry = self.spaces.get(space).ok_or(CoreError::NotFound(Missing::Space))?;
         if entry.meta.removed {
-            return Err(CoreError::Forbidden("this device is no longer in the space"));
+            return Err(CoreError::Forbidden(Refusal::NoLongerInSpace));
         }
         if entry.meta.stalled {
             return Err(CoreError::SpaceStalled);
@@ -534,7 +539,7 @@ impl Engine {
     /// As [`Engine::post`]; [`CoreError::NotFound`] when the parent is unknown.
     pub fn comment(&mut self, space: &GroupId, parent: &ContentId, text: &str) -> Result<ContentId> {
         if self.item(space, parent)?.is_none() {
-            return Err(CoreError::NotFound("the post or comment answered"));
+            return Err(CoreError::NotFound(Missing::Item));
         }
         self.publish(space, ContentBody::Comment(Comment { parent: *parent, text: Text::new(text)? }))
     }
@@ -545,7 +550,7 @@ impl Engine {
     /// As [`Engine::comment`].
     pub fn react(&mut self, space: &GroupId, target: &ContentId, reaction: &str, on: bool) -> Result<ContentId> {
         if self.item(space, target)?.is_none() {
-            return Err(CoreError::NotFound("the item reacted to"));
+            return Err(CoreError::NotFound(Missing::Item));
         }
         self.publish(space, ContentBody::React(React { target: *target, reaction: Reaction::new(reaction)?, on }))
     }
@@ -569,10 +574,10 @@ impl Engine {
     }
 
     pub(super) fn check_may_change(&self, space: &GroupId, target: &ContentId) -> Result<()> {
-        let item = self.item(space, target)?.ok_or(CoreError::NotFound("item"))?;
+        let item = self.item(space, target)?.ok_or(CoreError::NotFound(Missing::Item))?;
         let me = self.identity;
         if item.author != *me.as_bytes() && !self.rules(space)?.role_of(&me).may_manage_content() {
-            return Err(CoreError::Forbidden("only the author or a content manager may change this item"));
+            return Err(CoreError::Forbidden(Refusal::NotAuthorOrContentManager));
         }
         Ok(())
     }

@@ -94,7 +94,7 @@ impl Engine {
         let signing_in = self.session.next_request(|| match (&self.account, &self.invitation) {
             (Some(_), _) => Ok(Credential::Device(&self.device.auth)),
             (None, Some(invitation)) => Ok(Credential::NewAccount { key: &self.device.auth, invitation }),
-            (None, None) => Err(CoreError::NotFound("no account and no invitation: join a relay with an invitation")),
+            (None, None) => Err(CoreError::NotFound(Missing::Account)),
         });
         let (body, step) = match signing_in {
             Some(Ok((body, step))) => (body, Step::SignIn(step)),
@@ -127,7 +127,7 @@ impl Engine {
     }
 
     pub(super) fn access(&self, group: &GroupId) -> Result<GroupAccess> {
-        let space = self.spaces.get(group).ok_or(CoreError::NotFound("space"))?;
+        let space = self.spaces.get(group).ok_or(CoreError::NotFound(Missing::Space))?;
         let token = space
             .group
             .export_secret(self.provider.crypto(), ACCESS_TOKEN_EXPORTER_LABEL, group.as_bytes(), 32)
@@ -292,14 +292,14 @@ impl Engine {
                 (body.into(), Step::Device { index, stage: DeviceStage::Register })
             }
             DeviceItem::Announce => {
-                let certificate = self.certificate.clone().ok_or(CoreError::NotFound("certificate"))?;
+                let certificate = self.certificate.clone().ok_or(CoreError::NotFound(Missing::Certificate))?;
                 let recipients: Vec<DeviceId> = self.devices.iter().map(|c| c.body.device).collect();
                 if recipients.is_empty() {
                     self.vault.remove_ordered(NS_DEVICE_OUTBOX, index);
                     self.persist()?;
                     return Ok(None);
                 }
-                let card = self.card.clone().ok_or(CoreError::NotFound("roster"))?;
+                let card = self.card.clone().ok_or(CoreError::NotFound(Missing::Roster))?;
                 let at = UnixSeconds::new(self.now).map_err(CoreError::Decode)?;
                 let notice =
                     InboxItem::DeviceReady(DeviceReady::sign(card, certificate.body.device, at, &self.device.mls));
@@ -378,7 +378,7 @@ impl Engine {
                 Ok(ResponseBody::DeviceAdded(_)) | Err(RelayError::Conflict),
             ) => {
                 let request = LinkRequest::from_wire(&request)?;
-                let card = self.card.clone().ok_or(CoreError::NotFound("roster"))?;
+                let card = self.card.clone().ok_or(CoreError::NotFound(Missing::Roster))?;
                 if !card.lists(&request.device(), &request.body.mls_key) {
                     // Revoked meanwhile: nothing is sent.
                     self.vault.remove_ordered(NS_DEVICE_OUTBOX, index);
@@ -746,7 +746,7 @@ impl Engine {
                 }
                 OutboxItem::Marker { .. } => {
                     let Some(key) = space.meta.history.sealing_key() else { continue };
-                    let certificate = self.certificate.clone().ok_or(CoreError::NotFound("certificate"))?;
+                    let certificate = self.certificate.clone().ok_or(CoreError::NotFound(Missing::Certificate))?;
                     let record = random_content_id();
                     let signed = EnvelopeBody {
                         id: record,
@@ -788,7 +788,7 @@ impl Engine {
     }
 
     pub(super) fn application_bytes(&mut self, group: &GroupId, plaintext: &[u8]) -> Result<MlsMessageBytes> {
-        let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
+        let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound(Missing::Space))?;
         let message = space
             .group
             .create_message(&self.provider, &DeviceSigner(&self.device.mls), plaintext)
@@ -808,7 +808,7 @@ impl Engine {
                 if !(rules.role_of(&me).may_manage_space()
                     || rules.policy == Policy::Open && rules.role_of(&me).may_contribute())
                 {
-                    return Err(CoreError::Forbidden("only a space manager may invite to this space"));
+                    return Err(CoreError::Forbidden(Refusal::NotSpaceManager(ManagerAction::Invite)));
                 }
                 let card = ContactCard::from_wire(card)?;
                 // Only the devices the person's newest roster lists.
@@ -821,7 +821,7 @@ impl Engine {
             }
             Operation::Readd { certificates, .. } => {
                 if !rules.role_of(&me).may_manage_space() {
-                    return Err(CoreError::Forbidden("only a space manager adds the members of a recreated space"));
+                    return Err(CoreError::Forbidden(Refusal::NotSpaceManager(ManagerAction::AddRecreatedMembers)));
                 }
                 let (_, certificates) = readd_devices(certificates)?;
                 let devices = certificates.iter().map(|c| c.body.device).collect();
@@ -829,10 +829,10 @@ impl Engine {
             }
             Operation::AddMemberDevice { certificate } => {
                 if !rules.role_of(&me).may_manage_space() {
-                    return Err(CoreError::Forbidden("only a space manager adds a device to someone else"));
+                    return Err(CoreError::Forbidden(Refusal::NotSpaceManager(ManagerAction::AddOthersDevice)));
                 }
                 let certificate = DeviceCertificate::from_verified_bytes(certificate)?;
-                let space = self.spaces.get(group).ok_or(CoreError::NotFound("space"))?;
+                let space = self.spaces.get(group).ok_or(CoreError::NotFound(Missing::Space))?;
                 if Self::has_device(&space.group, &certificate.body.device) {
                     return Err(CoreError::Invalid("the device is already in the space".into()));
                 }
@@ -842,9 +842,9 @@ impl Engine {
             Operation::AddDevice { certificate } => {
                 let certificate = DeviceCertificate::from_verified_bytes(certificate)?;
                 if certificate.body.identity != me {
-                    return Err(CoreError::Forbidden("only a person's own devices are added this way"));
+                    return Err(CoreError::Forbidden(Refusal::OnlyOwnDevices));
                 }
-                let space = self.spaces.get(group).ok_or(CoreError::NotFound("space"))?;
+                let space = self.spaces.get(group).ok_or(CoreError::NotFound(Missing::Space))?;
                 if Self::has_device(&space.group, &certificate.body.device) {
                     return Err(CoreError::Invalid("the device is already in the space".into()));
                 }
@@ -852,7 +852,7 @@ impl Engine {
                 Ok((ClaimKeyPackages { devices: BoundedVec::new(devices)? }.into(), OutboxStage::Claim { operation }))
             }
             Operation::Leave => {
-                let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
+                let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound(Missing::Space))?;
                 let proposal =
                     space.group.leave_group(&self.provider, &DeviceSigner(&self.device.mls)).map_err(mls_error)?;
                 let message = MlsMessageBytes::new(proposal.tls_serialize_detached().map_err(mls_error)?)?;
@@ -863,7 +863,7 @@ impl Engine {
     }
 
     pub(super) fn rules(&self, group: &GroupId) -> Result<SpaceRules> {
-        let space = self.spaces.get(group).ok_or(CoreError::NotFound("space"))?;
+        let space = self.spaces.get(group).ok_or(CoreError::NotFound(Missing::Space))?;
         crate::mls::rules_of(space.group.extensions())
     }
 
@@ -912,12 +912,12 @@ impl Engine {
         rules_before: &SpaceRules,
         own: bool,
     ) -> Result<()> {
-        let space = self.spaces.get(group).ok_or(CoreError::NotFound("space"))?;
+        let space = self.spaces.get(group).ok_or(CoreError::NotFound(Missing::Space))?;
         let Some(ledger) = crate::mls::ledger_of(space.group.extensions())? else { return Ok(()) };
         let key = if rotates { Some(*self.derive_history_key(&space.group, group, ledger.generation)?) } else { None };
         let seats = Self::seats(&space.group);
         let keeps_history = space.meta_history_mode()? == HistoryMode::Keep;
-        let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
+        let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound(Missing::Space))?;
         space.meta.history.merged(&ledger, rotates, key, &seats, rules_before);
         if rotates && own && keeps_history && !space.meta.removed {
             self.enqueue(OutboxItem::Marker { group: *group.as_bytes() })?;
@@ -950,7 +950,7 @@ impl Engine {
         let mut removed_leaves = Vec::new();
         // Waiting proposals (members leaving) go into any commit this device makes.
         {
-            let space = self.spaces.get(group).ok_or(CoreError::NotFound("space"))?;
+            let space = self.spaces.get(group).ok_or(CoreError::NotFound(Missing::Space))?;
             for queued in space.group.pending_proposals() {
                 if let (Proposal::Remove(remove), Sender::Member(sender)) = (queued.proposal(), queued.sender()) {
                     removed_leaves.push(remove.removed());
@@ -991,7 +991,7 @@ impl Engine {
             Operation::SetDeviceApproval { on } => next_rules.devices_need_approval = *on,
             Operation::RemoveDevice { device } => {
                 let device = DeviceId::from_bytes(*device);
-                let space = self.spaces.get(group).ok_or(CoreError::NotFound("space"))?;
+                let space = self.spaces.get(group).ok_or(CoreError::NotFound(Missing::Space))?;
                 let previous = self.transition.as_ref().map(|t| t.body.previous);
                 for m in space.group.members() {
                     let cert = crate::mls::certificate_of(&m.credential, &m.signature_key)?;
@@ -1010,7 +1010,8 @@ impl Engine {
             Operation::Leave => return Err(CoreError::Invalid("a leave is a proposal, not a commit".into())),
             Operation::Remove { identity } => {
                 let identity = IdentityPublicKey::from_bytes(*identity);
-                let member = members.iter().find(|m| m.identity == identity).ok_or(CoreError::NotFound("member"))?;
+                let member =
+                    members.iter().find(|m| m.identity == identity).ok_or(CoreError::NotFound(Missing::Member))?;
                 let space = &self.spaces[group];
                 for m in space.group.members() {
                     let cert = crate::mls::certificate_of(&m.credential, &m.signature_key)?;
@@ -1027,9 +1028,9 @@ impl Engine {
             Operation::Rename { name } => next_rules.name = SpaceName::new(name.clone())?,
             Operation::Describe { description } => next_rules.description = SpaceDescription::new(description.clone())?,
             Operation::RotateIdentity => {
-                let certificate = self.certificate.clone().ok_or(CoreError::NotFound("certificate"))?;
-                let space = self.spaces.get(group).ok_or(CoreError::NotFound("space"))?;
-                let own = space.group.own_leaf().ok_or(CoreError::NotFound("this device's leaf"))?;
+                let certificate = self.certificate.clone().ok_or(CoreError::NotFound(Missing::Certificate))?;
+                let space = self.spaces.get(group).ok_or(CoreError::NotFound(Missing::Space))?;
+                let own = space.group.own_leaf().ok_or(CoreError::NotFound(Missing::OwnLeaf))?;
                 let current = crate::mls::certificate_of(own.credential(), own.signature_key().as_slice())?;
                 if current == certificate {
                     return Err(CoreError::Invalid("this device already moved to its new identity here".into()));
@@ -1044,7 +1045,7 @@ impl Engine {
         // A person whose last device this commit removes leaves the space, and their
         // role with them: every device requires it.
         removed_leaves.extend(removals.iter().copied());
-        let space = self.spaces.get(group).ok_or(CoreError::NotFound("space"))?;
+        let space = self.spaces.get(group).ok_or(CoreError::NotFound(Missing::Space))?;
         let departing = departing(&space.group, &removed_leaves);
         let mut base = rules.clone();
         if let Some((previous, next)) = rotation {
@@ -1078,7 +1079,7 @@ impl Engine {
         };
         let extensions = crate::mls::group_context_extensions(&next_rules, &ledger)?;
         let recipients: Vec<DeviceId> = key_packages.iter().map(|(_, d)| *d).collect();
-        let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound("space"))?;
+        let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound(Missing::Space))?;
         let mut builder = space
             .group
             .commit_builder()

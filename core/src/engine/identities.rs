@@ -59,7 +59,7 @@ impl Engine {
     /// # Errors
     /// [`CoreError::NotFound`] before the account exists.
     pub fn contact_card(&self) -> Result<ContactCard> {
-        self.card.clone().ok_or(CoreError::NotFound("no account yet: join a relay first"))
+        self.card.clone().ok_or(CoreError::NotFound(Missing::Account))
     }
 
     /// The certificates of this person's devices, this one first.
@@ -131,7 +131,7 @@ impl Engine {
         }
         self.identity_key()?;
         if !self.devices.iter().any(|c| &c.body.device == device) {
-            return Err(CoreError::NotFound("one of this person's other devices"));
+            return Err(CoreError::NotFound(Missing::OwnDevice));
         }
         // The next roster, without it: every member refuses it from the moment they
         // read that roster, before its removal from each space is even committed.
@@ -273,8 +273,8 @@ impl Engine {
     /// [`CoreError::NotFound`] before the account exists.
     pub fn link_offer(&mut self) -> Result<LinkOffer> {
         self.identity_key()?;
-        let account = self.account.ok_or(CoreError::NotFound("no account yet: join a relay first"))?;
-        let relay = self.relay.clone().ok_or(CoreError::NotFound("the relay's address: join a relay first"))?;
+        let account = self.account.ok_or(CoreError::NotFound(Missing::Account))?;
+        let relay = self.relay.clone().ok_or(CoreError::NotFound(Missing::Relay))?;
         let offer = LinkOffer::new(account, self.identity, relay);
         self.link_offer = Some(offer.clone());
         // Kept until answered, so the request may come after a restart.
@@ -305,7 +305,7 @@ impl Engine {
         self.identity_key()?;
         let offer = self.link_offer.as_ref().ok_or(CoreError::Verification("no link offer is open on this device"))?;
         request.verify(offer)?;
-        let account = self.account.ok_or(CoreError::NotFound("account"))?;
+        let account = self.account.ok_or(CoreError::NotFound(Missing::Account))?;
         let device = request.device();
         if self.devices().iter().any(|c| c.body.device == device) {
             return Err(CoreError::Invalid("that device is already linked".into()));

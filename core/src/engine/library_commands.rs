@@ -94,7 +94,7 @@ impl Engine {
     ) -> Result<NodeId> {
         let rules = self.rules(space)?;
         if !rules.role_of(&self.identity).may_contribute() {
-            return Err(CoreError::Forbidden("readers do not add files"));
+            return Err(CoreError::Forbidden(Refusal::ReaderWrites));
         }
         let name = NodeName::new(name)?;
         let length = std::fs::metadata(source)?.len();
@@ -140,7 +140,7 @@ impl Engine {
             Some(v) => versions.get(v),
             None => versions.last(),
         }
-        .ok_or(CoreError::NotFound("that file or version"))?;
+        .ok_or(CoreError::NotFound(Missing::File))?;
         let manifest = chosen.manifest()?;
         let record = DownloadRecord {
             group: *space.as_bytes(),

@@ -146,7 +146,7 @@ impl Engine {
     /// [`MAX_OBSERVED_LISTS`]; store errors.
     pub fn observe_feed(&mut self, space: &GroupId, page: usize) -> Result<(ListId, Vec<FeedItem>)> {
         if !self.spaces.contains_key(space) {
-            return Err(CoreError::NotFound("space"));
+            return Err(CoreError::NotFound(Missing::Space));
         }
         let page = page.clamp(1, MAX_FEED_PAGE);
         let items = self.feed_page(space, None, page)?;
@@ -165,7 +165,7 @@ impl Engine {
     pub fn extend_feed(&mut self, list: ListId, count: usize) -> Result<bool> {
         // Changes already made come first, so the page joins the window it follows.
         self.refresh_lists()?;
-        let window = self.observed.feeds.get(&list).ok_or(CoreError::NotFound("observed feed"))?;
+        let window = self.observed.feeds.get(&list).ok_or(CoreError::NotFound(Missing::ObservedList))?;
         if window.exhausted {
             return Ok(false);
         }

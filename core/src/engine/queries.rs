@@ -36,7 +36,7 @@ impl Engine {
     /// [`CoreError::NotFound`]; [`CoreError::Verification`] if a stored credential
     /// does not verify.
     pub fn members(&self, space: &GroupId) -> Result<Vec<MemberSummary>> {
-        let entry = self.spaces.get(space).ok_or(CoreError::NotFound("space"))?;
+        let entry = self.spaces.get(space).ok_or(CoreError::NotFound(Missing::Space))?;
         let rules = crate::mls::rules_of(entry.group.extensions())?;
         let mut people: BTreeMap<IdentityPublicKey, MemberSummary> = BTreeMap::new();
         for member in entry.group.members() {
@@ -114,7 +114,7 @@ impl Engine {
     /// # Errors
     /// [`CoreError::NotFound`]; store errors.
     pub fn set_muted(&mut self, space: &GroupId, muted: bool) -> Result<()> {
-        self.spaces.get_mut(space).ok_or(CoreError::NotFound("space"))?.meta.muted = muted;
+        self.spaces.get_mut(space).ok_or(CoreError::NotFound(Missing::Space))?.meta.muted = muted;
         self.save_group(space)?;
         self.persist()
     }
@@ -146,7 +146,7 @@ impl Engine {
     /// # Errors
     /// [`CoreError::NotFound`].
     pub fn epoch_authenticator(&self, space: &GroupId) -> Result<Vec<u8>> {
-        let entry = self.spaces.get(space).ok_or(CoreError::NotFound("space"))?;
+        let entry = self.spaces.get(space).ok_or(CoreError::NotFound(Missing::Space))?;
         Ok(entry.group.epoch_authenticator().as_slice().to_vec())
     }
 }

@@ -13,16 +13,19 @@ def test_typed_errors(tmp_path, relay):
     with pytest.raises(huisclos.HuisClosError.Invalid) as error:
         alice.post("not-hex", "hello")
     assert "space" in error.value.reason
-    with pytest.raises(huisclos.HuisClosError.NotFound):
+    with pytest.raises(huisclos.HuisClosError.NotFound) as error:
         alice.post("00" * 16, "hello")
+    # The reason is typed, for the app to say in the person's language.
+    assert error.value.what == huisclos.Missing.SPACE
     with pytest.raises(huisclos.HuisClosError.Invalid):
         alice.invite(space, "huisclos-contact:garbage", huisclos.Role.READER)
     with pytest.raises(huisclos.HuisClosError.Invalid):
         alice.join_relay("not an invitation")
     with pytest.raises(huisclos.HuisClosError.Invalid):
         alice.create_space("", "", huisclos.Policy.OPEN, True)
-    with pytest.raises(huisclos.HuisClosError.NotFound):
+    with pytest.raises(huisclos.HuisClosError.NotFound) as error:
         alice.comment(space, "11" * 16, "to nothing")
+    assert error.value.what == huisclos.Missing.ITEM
     with pytest.raises(huisclos.HuisClosError.Storage):
         alice.put_file(space, None, "missing.pdf", None, str(tmp_path / "missing.pdf"))
     # Nothing of the refused calls was queued or kept.

@@ -124,6 +124,10 @@ def test_a_watching_profile_hears_new_posts_without_asking(tmp_path, relay):
     sync(bob)
     sync(alice)
 
+    # A reader's post is refused with a typed reason, for the app to translate.
+    with pytest.raises(huisclos.HuisClosError.Forbidden) as refused:
+        bob.post(space, "a reader writes")
+    assert refused.value.why.is_reader_writes()
     bob.start_watching()
     assert bob.is_watching()
     online = bob_events.wait_for(lambda e: e.is_sync_state() and e.online and e.transport is not None)

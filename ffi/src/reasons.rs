@@ -1,0 +1,198 @@
+//! The typed reasons an error carries across the boundary, so that an app translates
+//! them into the person's language instead of showing the library's English. Each
+//! mirrors a `#[non_exhaustive]` enum of `huisclos_core::error`; a reason this release
+//! does not know crosses as `Other` (the error's `reason` text still says it).
+
+use huisclos_core::error as core;
+
+/// What was looked for and is not here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Missing {
+    /// A space this device knows.
+    Space,
+    /// A device certificate.
+    Certificate,
+    /// A relay: the profile joined none yet.
+    Relay,
+    /// A person's device roster.
+    Roster,
+    /// A relay account: the profile has none yet.
+    Account,
+    /// A request to join.
+    JoinRequest,
+    /// This device's place in the space.
+    OwnLeaf,
+    /// A post or comment.
+    Item,
+    /// A member of the space.
+    Member,
+    /// A note of the library.
+    Note,
+    /// A file or one of its versions.
+    File,
+    /// One of this person's other devices.
+    OwnDevice,
+    /// A member's device waiting for approval.
+    PendingDevice,
+    /// A list the app observes.
+    ObservedList,
+    /// An invitation to a space.
+    Invitation,
+    /// A grant of history keys.
+    Grant,
+    /// A person met.
+    Contact,
+    /// A changed identity key waiting to be accepted.
+    IdentityChange,
+    /// Something this release does not name.
+    Other,
+}
+
+impl From<core::Missing> for Missing {
+    fn from(missing: core::Missing) -> Self {
+        use core::Missing as M;
+        match missing {
+            M::Space => Self::Space,
+            M::Certificate => Self::Certificate,
+            M::Relay => Self::Relay,
+            M::Roster => Self::Roster,
+            M::Account => Self::Account,
+            M::JoinRequest => Self::JoinRequest,
+            M::OwnLeaf => Self::OwnLeaf,
+            M::Item => Self::Item,
+            M::Member => Self::Member,
+            M::Note => Self::Note,
+            M::File => Self::File,
+            M::OwnDevice => Self::OwnDevice,
+            M::PendingDevice => Self::PendingDevice,
+            M::ObservedList => Self::ObservedList,
+            M::Invitation => Self::Invitation,
+            M::Grant => Self::Grant,
+            M::Contact => Self::Contact,
+            M::IdentityChange => Self::IdentityChange,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// What only a space manager does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ManagerAction {
+    /// Invite people.
+    Invite,
+    /// Add people.
+    AddPeople,
+    /// Admit people who asked to join.
+    Admit,
+    /// Re-admit people.
+    Readmit,
+    /// Remove people.
+    Remove,
+    /// Rename the space.
+    Rename,
+    /// Describe the space.
+    Describe,
+    /// Change the space's rules.
+    ChangeRules,
+    /// Change roles.
+    ChangeRoles,
+    /// Decide how devices join.
+    DeviceApproval,
+    /// Add a device to someone else.
+    AddOthersDevice,
+    /// Recreate a stalled space.
+    Recreate,
+    /// Add the members of a recreated space.
+    AddRecreatedMembers,
+    /// Hand out the space's card.
+    HandOutCard,
+    /// Something this release does not name.
+    Other,
+}
+
+impl From<core::ManagerAction> for ManagerAction {
+    fn from(action: core::ManagerAction) -> Self {
+        use core::ManagerAction as A;
+        match action {
+            A::Invite => Self::Invite,
+            A::AddPeople => Self::AddPeople,
+            A::Admit => Self::Admit,
+            A::Readmit => Self::Readmit,
+            A::Remove => Self::Remove,
+            A::Rename => Self::Rename,
+            A::Describe => Self::Describe,
+            A::ChangeRules => Self::ChangeRules,
+            A::ChangeRoles => Self::ChangeRoles,
+            A::DeviceApproval => Self::DeviceApproval,
+            A::AddOthersDevice => Self::AddOthersDevice,
+            A::Recreate => Self::Recreate,
+            A::AddRecreatedMembers => Self::AddRecreatedMembers,
+            A::HandOutCard => Self::HandOutCard,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// Why the space's rules, or this device's standing, refuse an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum Refusal {
+    /// Only a space manager does this.
+    NotSpaceManager {
+        /// What.
+        action: ManagerAction,
+    },
+    /// Readers do not post, comment, react or change the library.
+    ReaderWrites,
+    /// Only the author or a content manager changes an item.
+    NotAuthorOrContentManager,
+    /// The last space manager names another before leaving.
+    LastManagerLeaving,
+    /// The space has had as many generations as a space may have.
+    GenerationsExhausted,
+    /// This device is no longer in the space.
+    NoLongerInSpace,
+    /// A confidential space takes no requests to join.
+    ConfidentialSpace,
+    /// The space no longer takes requests to join.
+    RequestsClosed,
+    /// A space manager approves every new device in this space.
+    DeviceApprovalRequired,
+    /// Only a person's own devices are added this way.
+    OnlyOwnDevices,
+    /// Only the device holding the identity key does this.
+    NoIdentityKey,
+    /// A member's commit broke the space's rules (the kind is in the core's
+    /// `Refusal`; an app shows them alike).
+    CommitRefused,
+    /// Something this release does not name.
+    Other,
+}
+
+impl From<core::Refusal> for Refusal {
+    fn from(refusal: core::Refusal) -> Self {
+        use core::Refusal as R;
+        match refusal {
+            R::NotSpaceManager(action) => Self::NotSpaceManager { action: action.into() },
+            R::ReaderWrites => Self::ReaderWrites,
+            R::NotAuthorOrContentManager => Self::NotAuthorOrContentManager,
+            R::LastManagerLeaving => Self::LastManagerLeaving,
+            R::GenerationsExhausted => Self::GenerationsExhausted,
+            R::NoLongerInSpace => Self::NoLongerInSpace,
+            R::ConfidentialSpace => Self::ConfidentialSpace,
+            R::RequestsClosed => Self::RequestsClosed,
+            R::DeviceApprovalRequired => Self::DeviceApprovalRequired,
+            R::OnlyOwnDevices => Self::OnlyOwnDevices,
+            R::NoIdentityKey => Self::NoIdentityKey,
+            R::FixedAtCreation(_)
+            | R::ContextIncomplete
+            | R::UnknownExtension
+            | R::LedgerMismatch
+            | R::LedgerDropped
+            | R::DepartingRoleKept
+            | R::UnknownChange
+            | R::IdentityChangedInUpdate
+            | R::DeviceNotOnRoster => Self::CommitRefused,
+            _ => Self::Other,
+        }
+    }
+}
