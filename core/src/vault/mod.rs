@@ -54,6 +54,9 @@
 
 mod cipher;
 mod header;
+#[cfg(test)]
+mod conformance;
+mod rows;
 mod secrets;
 
 use std::collections::BTreeMap;
@@ -71,6 +74,7 @@ use crate::error::{CoreError, Result};
 use cipher::*;
 pub use header::Opened;
 use header::*;
+use rows::{Changes, MemoryRows, Rows, SledRows};
 pub use secrets::{KdfParams, Passphrase, StorageKey, Unlock};
 
 const HEADER_FILE: &str = "profile.key";
@@ -121,10 +125,12 @@ const fn header_len(payload: usize) -> usize {
 /// The encrypted store of one profile.
 pub struct Vault {
     dir: PathBuf,
-    db: sled::Db,
+    /// The sled database of a profile on disk; `None` for one in memory.
+    db: Option<sled::Db>,
     /// The tree of the database that holds this profile (0: the default tree).
     tree_id: u8,
-    tree: sled::Tree,
+    /// Where the sealed rows are (the tree, or memory).
+    rows: Box<dyn Rows>,
     keys: std::sync::RwLock<VaultKeys>,
     /// Sealed values (or deletions) written since the last commit, by database key.
     overlay: Mutex<BTreeMap<Vec<u8>, Option<Vec<u8>>>>,
@@ -276,17 +282,18 @@ impl Vault {
         if matches!(header.open(&duress), Ok((0, _))) {
             return Err(CoreError::Invalid("the duress passphrase must differ from the profile's".into()));
         }
+        let db = self.db.as_ref().ok_or(CoreError::Invalid("a profile in memory has no duress passphrase".into()))?;
         let tree = if self.tree_id == 1 { 2 } else { 1 };
-        open_tree(&self.db, tree)?.clear()?;
+        open_tree(db, tree)?.clear()?;
         let keys = VaultKeys::generate();
         let header = header.with_slot(1, &duress, &keys_payload(&keys, tree, None))?;
         write_atomically(&self.dir.join(HEADER_FILE), &header.to_bytes())?;
-        self.db.flush()?;
+        db.flush()?;
         Ok(Self {
             dir: self.dir.clone(),
-            db: self.db.clone(),
+            db: Some(db.clone()),
             tree_id: tree,
-            tree: open_tree(&self.db, tree)?,
+            rows: Box::new(SledRows(open_tree(db, tree)?)),
             keys: std::sync::RwLock::new(keys),
             overlay: Mutex::new(BTreeMap::new()),
         })
@@ -308,19 +315,20 @@ impl Vault {
     /// Deletes every tree of the database but this profile's (what a duress opening
     /// leaves of the real profile, or an old decoy).
     fn drop_other_trees(&self) -> Result<()> {
+        let Some(db) = &self.db else { return Ok(()) };
         let mut changed = false;
-        if self.tree_id != 0 && !self.db.is_empty() {
-            self.db.clear()?;
+        if self.tree_id != 0 && !db.is_empty() {
+            db.clear()?;
             changed = true;
         }
-        for name in self.db.tree_names() {
+        for name in db.tree_names() {
             if name.starts_with(b"profile-") && name.as_ref() != tree_name(self.tree_id).as_slice() {
-                self.db.drop_tree(&name)?;
+                db.drop_tree(&name)?;
                 changed = true;
             }
         }
         if changed {
-            self.db.flush()?;
+            db.flush()?;
         }
         Ok(())
     }
@@ -378,12 +386,38 @@ impl Vault {
         let db = sled::Config::new().path(dir.join(STORE_DIR)).mode(sled::Mode::HighThroughput).open()?;
         Ok(Self {
             dir: dir.to_path_buf(),
-            tree: open_tree(&db, tree)?,
-            db,
+            rows: Box::new(SledRows(open_tree(&db, tree)?)),
+            db: Some(db),
             tree_id: tree,
             keys: std::sync::RwLock::new(keys),
             overlay: Mutex::new(BTreeMap::new()),
         })
+    }
+
+    /// A profile whose rows live in memory only, under fresh keys: the engine runs on
+    /// it exactly as on disk (every value sealed, every step committed at once) but
+    /// nothing of the store survives the vault. For tests, previews and benchmarks.
+    /// `dir` holds only what the engine stages as files (chunks of uploads); it is
+    /// created if missing. No passphrase opens it, and it has no duress decoy.
+    ///
+    /// # Errors
+    /// I/O errors creating `dir`.
+    pub fn in_memory(dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        restrict_permissions(dir)?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            db: None,
+            tree_id: 0,
+            rows: Box::new(MemoryRows::default()),
+            keys: std::sync::RwLock::new(VaultKeys::generate()),
+            overlay: Mutex::new(BTreeMap::new()),
+        })
+    }
+
+    /// Whether this vault keeps its rows in memory only ([`Vault::in_memory`]).
+    pub fn is_in_memory(&self) -> bool {
+        self.db.is_none()
     }
 
     /// The profile directory.
@@ -455,7 +489,7 @@ impl Vault {
         let sealed = match self.overlay().get(db_key) {
             Some(Some(sealed)) => Some(sealed.clone()),
             Some(None) => None,
-            None => self.tree.get(db_key)?.map(|v| v.to_vec()),
+            None => self.rows.get(db_key)?,
         };
         sealed.map(|sealed| self.open_sealed(db_key, &sealed)).transpose()
     }
@@ -531,12 +565,9 @@ impl Vault {
         }
         // Read enough from disk to fill `limit` after overlay deletions.
         let deletions = merged.values().filter(|v| v.is_none()).count();
-        for item in self.tree.range(start..).take(limit.saturating_add(deletions)) {
-            let (key, value) = item?;
-            if !key.starts_with(&prefix) {
-                break;
-            }
-            merged.entry(key.to_vec()).or_insert_with(|| Some(value.to_vec()));
+        let end = ordered_end(&prefix);
+        for (key, value) in self.rows.range(&start, Some(&end), false, limit.saturating_add(deletions))? {
+            merged.entry(key).or_insert(Some(value));
         }
         self.open_ordered(merged, limit)
     }
@@ -557,12 +588,7 @@ impl Vault {
         let start = self.ordered_key(namespace, 0);
         let end = match before {
             Some(before) => self.ordered_key(namespace, before),
-            // Past every position of the namespace.
-            None => {
-                let mut end = prefix.to_vec();
-                end.extend_from_slice(&[0xff; 9]);
-                end
-            }
+            None => ordered_end(&prefix),
         };
         let mut merged: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
         {
@@ -573,9 +599,8 @@ impl Vault {
         }
         // Read enough from disk to fill `limit` after overlay deletions.
         let deletions = merged.values().filter(|v| v.is_none()).count();
-        for item in self.tree.range(start..end).rev().take(limit.saturating_add(deletions)) {
-            let (key, value) = item?;
-            merged.entry(key.to_vec()).or_insert_with(|| Some(value.to_vec()));
+        for (key, value) in self.rows.range(&start, Some(&end), true, limit.saturating_add(deletions))? {
+            merged.entry(key).or_insert(Some(value));
         }
         self.open_ordered(merged.into_iter().rev(), limit)
     }
@@ -605,8 +630,7 @@ impl Vault {
     pub fn last_ordered(&self, namespace: &str) -> Result<Option<u64>> {
         let prefix = self.ordered_prefix(namespace);
         let mut last = None;
-        if let Some(item) = self.tree.scan_prefix(prefix).next_back() {
-            let (key, _) = item?;
+        if let Some((key, _)) = self.rows.range(&prefix, Some(&ordered_end(&prefix)), true, 1)?.pop() {
             last = Some(ordered_index(&key)?);
         }
         for (key, value) in self.overlay().range(prefix.to_vec()..) {
@@ -630,15 +654,7 @@ impl Vault {
         if overlay.is_empty() {
             return Ok(());
         }
-        let mut batch = sled::Batch::default();
-        for (key, value) in overlay.iter() {
-            match value {
-                Some(sealed) => batch.insert(key.as_slice(), sealed.as_slice()),
-                None => batch.remove(key.as_slice()),
-            }
-        }
-        self.tree.apply_batch(batch)?;
-        self.tree.flush()?;
+        self.rows.apply(&overlay)?;
         overlay.clear();
         Ok(())
     }
@@ -679,19 +695,31 @@ impl Vault {
     /// still sealed under `old` are opened with it. One batch, flushed.
     fn reseal(&self, old: &[u8; 32]) -> Result<()> {
         let old = VaultKeys { value_key: *old, index_key: self.keys().index_key };
-        let mut batch = sled::Batch::default();
-        for item in self.tree.iter() {
-            let (key, sealed) = item?;
+        let mut batch = Changes::new();
+        for (key, sealed) in self.rows.range(&[], None, false, usize::MAX)? {
             let plaintext = match self.open_sealed(&key, &sealed) {
                 Ok(plaintext) => plaintext,
                 Err(_) => open_with(&old, &key, &sealed)?,
             };
-            batch.insert(key.as_ref(), self.seal(&key, &plaintext)?);
+            let resealed = self.seal(&key, &plaintext)?;
+            batch.insert(key, Some(resealed));
         }
-        self.tree.apply_batch(batch)?;
-        self.tree.flush()?;
-        Ok(())
+        self.rows.apply(&batch)
     }
+
+    /// How many rows the store holds (committed ones), for tests of what a profile
+    /// leaves behind.
+    #[doc(hidden)]
+    pub fn stored_rows(&self) -> usize {
+        self.rows.len()
+    }
+}
+
+/// A key past every position of the ordered namespace with this prefix.
+fn ordered_end(prefix: &[u8; ORDERED_TAG_LEN]) -> Vec<u8> {
+    let mut end = prefix.to_vec();
+    end.extend_from_slice(&[0xff; 9]);
+    end
 }
 
 /// The position an ordered namespace's database key ends with.
@@ -814,8 +842,8 @@ mod tests {
         match Vault::open_or_duress(&profile, &Unlock::Passphrase(duress.clone())).unwrap() {
             Opened::Duress { vault } => {
                 assert_eq!(vault.get("ns", b"key").unwrap().unwrap().as_slice(), b"the decoy's own data");
-                assert_eq!(vault.tree.len(), 1, "only the decoy's values are left");
-                assert!(vault.db.is_empty(), "the real profile's values are deleted");
+                assert_eq!(vault.stored_rows(), 1, "only the decoy's values are left");
+                assert!(vault.db.as_ref().unwrap().is_empty(), "the real profile's values are deleted");
             }
             _ => panic!("the duress passphrase did not open the decoy"),
         }
@@ -851,7 +879,7 @@ mod tests {
         // The next opening with the duress passphrase opens the decoy and finishes.
         let vault = Vault::open(&profile, &duress).unwrap();
         assert_eq!(vault.get("ns", b"key").unwrap().unwrap().as_slice(), b"decoy");
-        assert!(vault.db.is_empty(), "the real profile's values are deleted");
+        assert!(vault.db.as_ref().unwrap().is_empty(), "the real profile's values are deleted");
     }
 
     #[test]
@@ -1023,8 +1051,8 @@ mod tests {
         vault.commit().unwrap();
         let slot_a = vault.slot("ns", b"a");
         let slot_b = vault.slot("ns", b"b");
-        let sealed_a = vault.db.get(&slot_a).unwrap().unwrap();
-        vault.db.insert(&slot_b, sealed_a).unwrap();
+        let sealed_a = vault.db.as_ref().unwrap().get(&slot_a).unwrap().unwrap();
+        vault.db.as_ref().unwrap().insert(&slot_b, sealed_a).unwrap();
         assert!(matches!(vault.get("ns", b"b"), Err(CoreError::StoreTampered)));
     }
 
