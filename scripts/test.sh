@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: the Rust workspace, then the UniFFI bindings proven from the
 # foreign languages against the real relay binary:
-#   1. cargo test --workspace
+#   1. cargo test --workspace, then the simulated engine suites again with every
+#      profile in memory (the vault's second backend);
 #   2. the library built and its Kotlin, Swift and Python bindings generated
 #      (scripts/bindings.sh), and the Swift C header compiled;
 #   3. the Python suite (pytest) and the Kotlin scenario on the JVM (JNA).
@@ -14,6 +15,9 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "Rust: cargo test --workspace"
 cargo test --workspace
+
+step "Rust: the simulated engine suites again, every profile on the memory backend"
+HUISCLOS_SIM_STORE=memory cargo test -p huisclos-tests --test insiders --test malicious_relay
 
 step "bindings: build libhuisclos_ffi and generate Kotlin, Swift and Python"
 bash scripts/bindings.sh

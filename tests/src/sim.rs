@@ -44,6 +44,13 @@ pub const START: Now = 1_790_000_000;
 /// livelock.
 const MAX_STEPS: usize = 200_000;
 
+/// Whether simulated devices keep their profiles in memory (`HUISCLOS_SIM_STORE=memory`)
+/// rather than on disk: the same engine tests then run on the memory backend, to
+/// compare the two. A test that closes and reopens a profile needs the disk.
+pub fn in_memory() -> bool {
+    std::env::var("HUISCLOS_SIM_STORE").is_ok_and(|store| store == "memory")
+}
+
 /// The relay's handler and store, in-process.
 pub struct SimRelay {
     relay: Relay<SledStore>,
@@ -273,10 +280,19 @@ impl SimDevice {
     /// A new profile, not yet at any relay.
     pub fn create(name: &str) -> Self {
         let mut device = Self::create_empty(name);
-        let unlock = Unlock::Passphrase(Passphrase::new(device.passphrase.clone()));
-        let vault = Arc::new(Vault::open(device.dir.path(), &unlock).unwrap());
+        let vault = device.new_vault();
         device.engine = Some(Engine::create(vault, DisplayName::new(name).unwrap()).unwrap());
         device
+    }
+
+    /// The device's vault, new: on disk (opened with its passphrase), or in memory
+    /// when `HUISCLOS_SIM_STORE=memory`.
+    fn new_vault(&self) -> Arc<Vault> {
+        if in_memory() {
+            return Arc::new(Vault::in_memory(self.dir.path()).unwrap());
+        }
+        let unlock = Unlock::Passphrase(Passphrase::new(self.passphrase.clone()));
+        Arc::new(Vault::open(self.dir.path(), &unlock).unwrap())
     }
 
     /// An empty vault and no engine yet.
@@ -285,7 +301,9 @@ impl SimDevice {
         let passphrase = format!("{name} walks the long way home at dusk");
         let unlock = Unlock::Passphrase(Passphrase::new(passphrase.clone()));
         let params = KdfParams::new(KdfParams::MIN_MEMORY_KIB, 1, 1).unwrap();
-        drop(Vault::create(dir.path(), &unlock, params).unwrap());
+        if !in_memory() {
+            drop(Vault::create(dir.path(), &unlock, params).unwrap());
+        }
         Self {
             name: name.to_owned(),
             engine: None,
@@ -312,8 +330,7 @@ impl SimDevice {
     /// lost), joined to `relay` with a new invitation and online.
     pub async fn recover(relay: &SimRelay, name: &str, words: &RecoveryWords) -> Self {
         let mut device = Self::create_empty(name);
-        let unlock = Unlock::Passphrase(Passphrase::new(device.passphrase.clone()));
-        let vault = Arc::new(Vault::open(device.dir.path(), &unlock).unwrap());
+        let vault = device.new_vault();
         device.engine = Some(Engine::recover(vault, DisplayName::new(name).unwrap(), words).unwrap());
         device.engine_mut().join_relay(&relay.invitation().await).unwrap();
         device.connect(relay);
@@ -330,8 +347,7 @@ impl SimDevice {
     /// spaces at its next sync.
     pub async fn link(relay: &SimRelay, existing: &mut SimDevice, name: &str) -> Self {
         let mut device = Self::create_empty(name);
-        let unlock = Unlock::Passphrase(Passphrase::new(device.passphrase.clone()));
-        let vault = Arc::new(Vault::open(device.dir.path(), &unlock).unwrap());
+        let vault = device.new_vault();
         let offer_shown = existing.engine_mut().link_offer().unwrap();
         let offer = LinkOffer::from_text(&offer_shown.to_text()).unwrap();
         let mut linker = Linker::create(vault, offer, DisplayName::new(name).unwrap()).unwrap();

@@ -53,9 +53,9 @@
 //! Over 350 lines of this file are its tests.
 
 mod cipher;
-mod header;
 #[cfg(test)]
 mod conformance;
+mod header;
 mod rows;
 mod secrets;
 

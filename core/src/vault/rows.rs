@@ -23,7 +23,8 @@ pub(crate) trait Rows: Send + Sync {
 
     /// At most `limit` rows with `start <= key < end` (no end bound when `end` is
     /// `None`), in key order, or from the last backwards when `backwards`.
-    fn range(&self, start: &[u8], end: Option<&[u8]>, backwards: bool, limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
+    fn range(&self, start: &[u8], end: Option<&[u8]>, backwards: bool, limit: usize)
+    -> Result<Vec<(Vec<u8>, Vec<u8>)>>;
 
     /// Applies every change at once: after a crash, all of them or none. Durable when
     /// it returns (for a backend that persists at all).
@@ -45,16 +46,20 @@ impl Rows for SledRows {
         Ok(self.0.get(key)?.map(|value| value.to_vec()))
     }
 
-    fn range(&self, start: &[u8], end: Option<&[u8]>, backwards: bool, limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    fn range(
+        &self,
+        start: &[u8],
+        end: Option<&[u8]>,
+        backwards: bool,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         if end.is_some_and(|end| end <= start) {
             return Ok(Vec::new());
         }
         let range = self.0.range::<&[u8], _>(bounds(start, end));
         let rows: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> =
             if backwards { Box::new(range.rev()) } else { Box::new(range) };
-        rows.take(limit)
-            .map(|row| row.map(|(key, value)| (key.to_vec(), value.to_vec())).map_err(Into::into))
-            .collect()
+        rows.take(limit).map(|row| row.map(|(key, value)| (key.to_vec(), value.to_vec())).map_err(Into::into)).collect()
     }
 
     fn apply(&self, changes: &Changes) -> Result<()> {
@@ -92,7 +97,13 @@ impl Rows for MemoryRows {
         Ok(self.read().get(key).cloned())
     }
 
-    fn range(&self, start: &[u8], end: Option<&[u8]>, backwards: bool, limit: usize) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+    fn range(
+        &self,
+        start: &[u8],
+        end: Option<&[u8]>,
+        backwards: bool,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
         if end.is_some_and(|end| end <= start) {
             return Ok(Vec::new());
         }
