@@ -30,7 +30,7 @@ use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Result, Unverified};
 
 /// Plaintext bytes per chunk (the last chunk may be shorter).
 pub const CHUNK_LEN: usize = 512 * 1024;
@@ -268,18 +268,18 @@ impl<'a> FileOpener<'a> {
     /// [`CoreError::Verification`] when the bytes are not the chunk the manifest names
     /// (tampered, truncated, swapped or from another position or file), or do not open.
     pub fn open(&self, index: usize, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-        let expected = self.manifest.chunks.get(index).ok_or(CoreError::Verification("a chunk past the file's end"))?;
+        let expected = self.manifest.chunks.get(index).ok_or(CoreError::Verification(Unverified::Chunk))?;
         if &chunk_ref(sealed) != expected {
-            return Err(CoreError::Verification("a chunk that is not the one the file names"));
+            return Err(CoreError::Verification(Unverified::Chunk));
         }
         let last = index + 1 == self.manifest.chunks.len();
         let plaintext = self
             .cipher
             .decrypt(&nonce(index, last), Payload { msg: sealed, aad: &self.aad })
             .map(Zeroizing::new)
-            .map_err(|_| CoreError::Verification("a chunk that does not open"))?;
+            .map_err(|_| CoreError::Verification(Unverified::DoesNotOpen))?;
         if plaintext.len() != self.manifest.chunk_len(index) {
-            return Err(CoreError::Verification("a chunk of the wrong length"));
+            return Err(CoreError::Verification(Unverified::Chunk));
         }
         Ok(plaintext)
     }

@@ -37,7 +37,7 @@ use rand_core::{OsRng, RngCore};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Result, Unverified};
 use crate::identity::DeviceCertificate;
 
 /// HKDF salt of every key derived from a certificate.
@@ -67,7 +67,7 @@ fn certificate_key(certificate: &DeviceCertificate, purpose: &[u8]) -> Result<Ze
     let mut key = Zeroizing::new([0u8; 32]);
     hkdf::Hkdf::<Sha256>::new(Some(CERTIFICATE_KEY_LABEL), &ikm)
         .expand(&info, key.as_mut())
-        .map_err(|_| CoreError::Verification("certificate key derivation"))?;
+        .map_err(|_| CoreError::Verification(Unverified::InvalidKey))?;
     Ok(key)
 }
 
@@ -82,7 +82,7 @@ fn pad(bytes: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
     Ok(padded)
 }
 
-fn unpad(padded: &[u8], what: &'static str) -> Result<Zeroizing<Vec<u8>>> {
+fn unpad(padded: &[u8], what: Unverified) -> Result<Zeroizing<Vec<u8>>> {
     let header: [u8; 4] = padded.get(..4).and_then(|h| h.try_into().ok()).ok_or(CoreError::Verification(what))?;
     let len = u32::from_be_bytes(header) as usize;
     let body = padded.get(4..4usize.saturating_add(len)).ok_or(CoreError::Verification(what))?;
@@ -106,7 +106,7 @@ fn decrypt(
     aad: &[u8],
     nonce: &[u8],
     ciphertext: &[u8],
-    what: &'static str,
+    what: Unverified,
 ) -> Result<Zeroizing<Vec<u8>>> {
     XChaCha20Poly1305::new(key.into())
         .decrypt(XNonce::from_slice(nonce), Payload { msg: ciphertext, aad })
@@ -142,7 +142,7 @@ fn key_package_aad(certificate: &DeviceCertificate) -> Vec<u8> {
 /// [`CoreError::Verification`] when it does not open under this certificate (another
 /// device's package, or a certificate the device no longer holds).
 pub fn open_key_package(certificate: &DeviceCertificate, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-    const WHAT: &str = "a key package that does not open under its device's certificate";
+    const WHAT: Unverified = Unverified::DoesNotOpen;
     let Some((&SEALED_KEY_PACKAGE_TAG, rest)) = sealed.split_first() else {
         return Ok(Zeroizing::new(sealed.to_vec()));
     };
@@ -212,7 +212,7 @@ impl SealedNotice {
     /// # Errors
     /// [`CoreError::Verification`] when no wrap is for it or the body does not open.
     pub fn open(&self, certificate: &DeviceCertificate) -> Result<Zeroizing<Vec<u8>>> {
-        const WHAT: &str = "a sealed notice that is not for this device";
+        const WHAT: Unverified = Unverified::DoesNotOpen;
         let key = certificate_key(certificate, NOTICE_WRAP_PURPOSE)?;
         for wrap in self.wraps.iter() {
             let Ok(notice_key) = decrypt(&key, NOTICE_WRAP_PURPOSE, &wrap.nonce, &wrap.wrapped, WHAT) else {

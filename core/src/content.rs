@@ -21,7 +21,7 @@ use huisclos_protocol::ids::{ContentId, GroupId, UnixSeconds};
 use rand_core::{OsRng, RngCore};
 use zeroize::Zeroizing;
 
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Result, Signed, Unverified};
 use crate::identity::{DeviceCertificate, SignatureBytes};
 use crate::space::bounded_text;
 
@@ -182,16 +182,16 @@ impl ContentEnvelope {
     /// [`CoreError::Verification`] when anything does not hold.
     pub fn verify(&self, group: &GroupId) -> Result<()> {
         if &self.signed.group != group {
-            return Err(CoreError::Verification("content from another space"));
+            return Err(CoreError::Verification(Unverified::WrongPlace));
         }
         self.signed.author.verify()?;
         let key = crate::identity::strict_key(&self.signed.author.body.mls_key)
-            .ok_or(CoreError::Verification("author device key is not a valid key"))?;
+            .ok_or(CoreError::Verification(Unverified::InvalidKey))?;
         if key.is_weak() {
-            return Err(CoreError::Verification("author device key is not a valid key"));
+            return Err(CoreError::Verification(Unverified::InvalidKey));
         }
         key.verify_strict(&labelled(&self.signed.to_wire()), &Signature::from_bytes(self.signature.as_bytes()))
-            .map_err(|_| CoreError::Verification("content signature"))
+            .map_err(|_| CoreError::Verification(Unverified::Signature(Signed::Content)))
     }
 }
 
@@ -304,7 +304,7 @@ impl SealedRecord {
     /// changed, [`CoreError::Decode`] when the plaintext does not decode.
     pub fn open(&self, key: &HistoryKey, group: &GroupId, record: &ContentId) -> Result<ContentEnvelope> {
         if key.generation != self.generation {
-            return Err(CoreError::Verification("record sealed under another history key"));
+            return Err(CoreError::Verification(Unverified::WrongPlace));
         }
         let plaintext = Zeroizing::new(
             key.cipher()
@@ -312,7 +312,7 @@ impl SealedRecord {
                     XNonce::from_slice(&self.nonce),
                     Payload { msg: &self.ciphertext, aad: &seal_aad(group, record, key.generation) },
                 )
-                .map_err(|_| CoreError::Verification("sealed record does not open"))?,
+                .map_err(|_| CoreError::Verification(Unverified::DoesNotOpen))?,
         );
         Ok(ContentEnvelope::from_wire(&plaintext)?)
     }

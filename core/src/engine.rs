@@ -58,7 +58,7 @@ use crate::content::{
     Reaction, SealedRecord, Text,
 };
 use crate::endpoint::RelayEndpoint;
-use crate::error::{CoreError, ManagerAction, Missing, Refusal, Result};
+use crate::error::{CoreError, Fault, ManagerAction, Missing, Refusal, Result, Unverified};
 use crate::history::{History, HistoryLedger, Seat, Standing};
 use crate::identity::{
     CertificateBody, ContactCard, DeviceCertificate, DeviceKeys, DisplayName, IdentityKey, IdentityPublicKey,
@@ -218,15 +218,15 @@ pub enum ClientEvent {
     DeliveryWaiting {
         /// The space.
         space: GroupId,
-        /// Why, in words.
-        reason: String,
+        /// Why.
+        reason: DeliveryDelay,
     },
     /// Something from the relay or a member was refused; it was not applied.
     Rejected {
         /// The space, if known.
         space: Option<GroupId>,
-        /// Why, in words (never content or keys).
-        reason: String,
+        /// Why (never content or keys).
+        reason: Rejection,
     },
     /// Someone asked to join a space through a card this device issued.
     JoinRequested {
@@ -284,8 +284,178 @@ pub enum ClientEvent {
         /// The space, if any.
         space: Option<GroupId>,
         /// What happened.
-        warning: String,
+        warning: SecurityWarning,
     },
+}
+
+/// Something from the relay or a member this device refused, or work it dropped: what
+/// a client translates and shows. Names in it are data (a person's name as their
+/// certificate gives it), never sentences.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Rejection {
+    /// An answer's step failed; nothing of it was kept.
+    #[error("a step failed: {0}")]
+    StepFailed(Fault),
+    /// Signing in could not start.
+    #[error("could not sign in: {0}")]
+    SignInFailed(Fault),
+    /// A request could not be prepared.
+    #[error("could not prepare a request: {0}")]
+    RequestNotPrepared(Fault),
+    /// An invitation received was refused.
+    #[error("an invitation was refused: {0}")]
+    InvitationRefused(Fault),
+    /// A log entry of a space was refused.
+    #[error("log entry {position} refused: {fault}")]
+    LogEntry {
+        /// Its position in the log.
+        position: u64,
+        /// Why.
+        fault: Fault,
+    },
+    /// A content record of a space was refused.
+    #[error("content record {seq} refused: {fault}")]
+    ContentRecord {
+        /// Its sequence number.
+        seq: u64,
+        /// Why.
+        fault: Fault,
+    },
+    /// None of an invitee's devices had a usable key package.
+    #[error("the invitation failed: none of the person's devices has a usable key package")]
+    NoUsableKeyPackage,
+    /// An invitation could not be delivered to one of the invitee's devices.
+    #[error("an invitation could not be delivered to one device: {0}")]
+    DeliveryFailed(Fault),
+    /// A request to join could not be delivered.
+    #[error("the request to join could not be delivered: {0}")]
+    JoinRequestUndelivered(Fault),
+    /// An upload was dropped: this device can no longer write in the space.
+    #[error("an upload was dropped: this device can no longer write in the space")]
+    UploadDropped,
+    /// A download was dropped: this device is no longer in the space.
+    #[error("a download was dropped: this device is no longer in the space")]
+    DownloadDropped,
+    /// An unsent item was dropped: this device is no longer in the space.
+    #[error("an unsent item was dropped: this device is no longer in the space")]
+    UnsentItemDropped,
+    /// A queued operation was dropped.
+    #[error("an operation was dropped: {0}")]
+    OperationDropped(Fault),
+}
+
+impl Rejection {
+    /// The kind of failure behind the refusal, when there is one.
+    pub fn fault(&self) -> Option<&Fault> {
+        match self {
+            Self::StepFailed(fault)
+            | Self::SignInFailed(fault)
+            | Self::RequestNotPrepared(fault)
+            | Self::InvitationRefused(fault)
+            | Self::DeliveryFailed(fault)
+            | Self::JoinRequestUndelivered(fault)
+            | Self::OperationDropped(fault)
+            | Self::LogEntry { fault, .. }
+            | Self::ContentRecord { fault, .. } => Some(fault),
+            Self::NoUsableKeyPackage | Self::UploadDropped | Self::DownloadDropped | Self::UnsentItemDropped => None,
+        }
+    }
+}
+
+/// Something that may mean an attack, by the relay or a member: what a client
+/// translates and shows prominently.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SecurityWarning {
+    /// This person's identity key was replaced, and this device was left out.
+    #[error("this person's identity key was replaced, and this device was left out: it was revoked")]
+    RevokedByNewIdentity,
+    /// Another device of this person revoked this device.
+    #[error("another device of this person revoked this device")]
+    RevokedByOwnDevice,
+    /// Two different device lists of one person under the same version.
+    #[error(
+        "two different device lists of one person under the same version: their identity key may be in other hands"
+    )]
+    ConflictingRosters,
+    /// The relay says the space moved on but serves no commit that leads there.
+    #[error(
+        "the relay says this space moved on but serves no commit that leads there: it may be withholding the space's changes from this device"
+    )]
+    CommitsWithheld,
+    /// The relay refused this device's access to the space's log.
+    #[error("the relay refused this device's access to the space's log")]
+    LogAccessRefused,
+    /// The relay skipped log entries.
+    #[error("the relay skipped log entries {first} to {last}: messages may have been withheld")]
+    LogEntriesSkipped {
+        /// The first skipped.
+        first: u64,
+        /// The last skipped.
+        last: u64,
+    },
+    /// The relay skipped content records.
+    #[error("the relay skipped content records {first} to {last}: items may have been withheld")]
+    ContentRecordsSkipped {
+        /// The first skipped.
+        first: u64,
+        /// The last skipped.
+        last: u64,
+    },
+    /// A member handed this device a history that does not match the ledger.
+    #[error("{from} handed this device a history that does not match the space's ledger ({fault}); it was refused")]
+    HistoryGrantRefused {
+        /// Who, by the name on their certificate.
+        from: String,
+        /// Why.
+        fault: Fault,
+    },
+    /// A member made a change their role does not allow; the relay accepted it, so the
+    /// space is stalled until a space manager recreates it without them.
+    #[error(
+        "{by} made a change their role does not allow ({fault}); it was refused, and the space is stalled until a space manager recreates it without them"
+    )]
+    StalledBy {
+        /// Who, by the name on their certificate.
+        by: String,
+        /// Why it was refused.
+        fault: Fault,
+    },
+    /// A change no device can apply was accepted by the relay: the space is stalled
+    /// until a space manager recreates it.
+    #[error(
+        "a change no device can apply was accepted by the relay ({fault}); the space is stalled until a space manager recreates it"
+    )]
+    Stalled {
+        /// Why it was refused.
+        fault: Fault,
+    },
+    /// An item claimed another author than its sender.
+    #[error("an item claimed another author than its sender; it was refused")]
+    AuthorNotSender,
+    /// The relay answered a claim with a device that was not asked for.
+    #[error("the relay answered a claim with a device that was not asked for")]
+    UnaskedDevice,
+    /// The relay served a key package that is not the invited person's device.
+    #[error("the relay served a key package that is not the invited person's device: {0}")]
+    ForeignKeyPackage(Fault),
+}
+
+/// Why an invitation's Welcome waits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DeliveryDelay {
+    /// This account's storage at the relay is full.
+    #[error(
+        "an invitation could not be delivered yet (this account's storage at the relay is full); it will be sent again"
+    )]
+    QuotaFull,
+    /// The invitee's inbox at the relay is full.
+    #[error(
+        "an invitation could not be delivered yet (the invitee's inbox at the relay is full); it will be sent again"
+    )]
+    InboxFull,
 }
 
 /// Why a notification is shown.
@@ -985,8 +1155,7 @@ fn openmls_group_id(group: &GroupId) -> openmls::group::GroupId {
 }
 
 fn our_group_id(group: &openmls::group::GroupId) -> Result<GroupId> {
-    let bytes: [u8; 16] =
-        group.as_slice().try_into().map_err(|_| CoreError::Verification("group id is not 16 bytes"))?;
+    let bytes: [u8; 16] = group.as_slice().try_into().map_err(|_| CoreError::Verification(Unverified::Malformed))?;
     Ok(GroupId::from_bytes(bytes))
 }
 
@@ -1373,7 +1542,7 @@ impl Engine {
     /// device revoked it.
     fn adopt_own_card(&mut self, card: ContactCard) -> Result<()> {
         if card.body.identity != self.identity {
-            return Err(CoreError::Verification("a roster of another person"));
+            return Err(CoreError::Verification(Unverified::WrongPerson));
         }
         if self.card.as_ref().is_some_and(|held| held.body.version > card.body.version) {
             return Ok(());
@@ -1427,14 +1596,11 @@ impl Engine {
             // its new certificate and moves its place in every space to it.
             let me = self.device.device_id();
             let Some(mine) = card.body.devices.iter().find(|c| c.body.device == me).cloned() else {
-                self.warn(
-                    space,
-                    "this person's identity key was replaced, and this device was left out: it was revoked",
-                );
+                self.warn(space, SecurityWarning::RevokedByNewIdentity);
                 return Ok(());
             };
             if mine.body.mls_key != self.device.mls_public() || card.account() != self.account {
-                return Err(CoreError::Verification("a new roster that certifies another key for this device"));
+                return Err(CoreError::Verification(Unverified::WrongPerson));
             }
             self.identity = card.body.identity;
             self.transition = Some(transition.clone());
@@ -1450,27 +1616,27 @@ impl Engine {
             let newer = self.card.as_ref().is_none_or(|held| card.body.version > held.body.version);
             if newer {
                 if self.account.is_some() && card.account() != self.account {
-                    return Err(CoreError::Verification("a roster of this person under another account"));
+                    return Err(CoreError::Verification(Unverified::WrongPerson));
                 }
                 let revoked = !card.body.devices.iter().any(|c| c.body.device == me);
                 self.adopt_own_card(card.clone())?;
                 self.save_profile()?;
                 if revoked {
-                    self.warn(space, "another device of this person revoked this device");
+                    self.warn(space, SecurityWarning::RevokedByOwnDevice);
                 }
             }
             return Ok(());
         }
         match self.contacts.observe_card(card, self.now)? {
             crate::contacts::CardSighting::Conflict => {
-                self.warn(space, "two different device lists of one person under the same version: their identity key may be in other hands");
+                self.warn(space, SecurityWarning::ConflictingRosters);
             }
             crate::contacts::CardSighting::Rotated { previous } => {
                 let name = card.name().map(ToString::to_string).unwrap_or_default();
                 // Names stay out of logs: a log is readable by whoever has the device.
                 tracing::warn!(space = ?space, "a contact's identity key was replaced");
                 self.events.push_back(ClientEvent::IdentityRotated {
-                    account: card.account().ok_or(CoreError::Verification("a card without devices"))?,
+                    account: card.account().ok_or(CoreError::Verification(Unverified::Malformed))?,
                     name,
                     previous,
                     current: card.body.identity,
@@ -1488,10 +1654,10 @@ impl Engine {
     fn check_fresh(&mut self, digest: [u8; 32], at: u64) -> Result<()> {
         let window = crate::link::MAX_NOTICE_AGE_SECS;
         if at.saturating_add(window) < self.now || at > self.now.saturating_add(window) {
-            return Err(CoreError::Verification("a notice too old, or dated in the future"));
+            return Err(CoreError::Verification(Unverified::Stale));
         }
         if self.replay.contains_key(&digest) {
-            return Err(CoreError::Verification("a notice already taken (a replay)"));
+            return Err(CoreError::Verification(Unverified::Replay));
         }
         let now = self.now;
         self.replay.retain(|_, issued| issued.saturating_add(window) >= now);
@@ -1539,9 +1705,7 @@ impl Engine {
         }
         self.observe_roster(card, None)?;
         if !card.body.devices.iter().any(|c| self.device_allowed(&c.body)) {
-            return Err(CoreError::Verification(
-                "a contact card older than the person's newest roster: ask them for a new one",
-            ));
+            return Err(CoreError::Verification(Unverified::OutdatedCard));
         }
         Ok(())
     }

@@ -30,7 +30,7 @@ pub enum CoreError {
     Io(#[from] std::io::Error),
     /// A certificate, signature or identity did not verify.
     #[error("verification failed: {0}")]
-    Verification(&'static str),
+    Verification(Unverified),
     /// The operation is not allowed by the space's rules for this member.
     #[error("not allowed: {0}")]
     Forbidden(Refusal),
@@ -68,6 +68,160 @@ pub enum CoreError {
     /// The engine has been shut down.
     #[error("the client is shut down")]
     Closed,
+}
+
+/// What kind of failure an error was, as events carry it (an error itself is not
+/// `Clone`): typed, with no English in it, for a client to translate.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Fault {
+    /// Something did not verify.
+    #[error("verification failed: {0}")]
+    Unverified(Unverified),
+    /// The space's rules refuse it.
+    #[error("not allowed: {0}")]
+    Forbidden(Refusal),
+    /// Something looked for is not here.
+    #[error("not found: {0}")]
+    NotFound(Missing),
+    /// The relay refused a request.
+    #[error("the relay refused: {0}")]
+    Relay(RelayError),
+    /// Bytes that do not decode.
+    #[error("malformed data")]
+    Malformed,
+    /// MLS refused an operation or a message.
+    #[error("MLS refused it")]
+    Mls,
+    /// Input out of bounds.
+    #[error("invalid input")]
+    Invalid,
+    /// The space is stalled on this device.
+    #[error("the space is stalled")]
+    SpaceStalled,
+    /// A person's identity key changed and is not accepted yet.
+    #[error("an identity key changed")]
+    IdentityChanged,
+    /// The local store or the file system failed.
+    #[error("the local store failed")]
+    Store,
+    /// The connection failed.
+    #[error("the connection failed")]
+    Connection,
+    /// Anything else (the profile, recovery words, a closed engine).
+    #[error("an internal failure")]
+    Other,
+}
+
+impl CoreError {
+    /// The kind of this error, for an event to carry.
+    pub fn fault(&self) -> Fault {
+        match self {
+            Self::Verification(what) => Fault::Unverified(*what),
+            Self::Forbidden(why) => Fault::Forbidden(*why),
+            Self::NotFound(what) => Fault::NotFound(*what),
+            Self::Relay(error) => Fault::Relay(error.clone()),
+            Self::Decode(_) => Fault::Malformed,
+            Self::Mls(_) => Fault::Mls,
+            Self::Invalid(_) => Fault::Invalid,
+            Self::SpaceStalled => Fault::SpaceStalled,
+            Self::IdentityChanged(_) => Fault::IdentityChanged,
+            Self::Store(_) | Self::Io(_) | Self::StoreTampered | Self::CorruptProfile(_) => Fault::Store,
+            Self::Transport(_) => Fault::Connection,
+            _ => Fault::Other,
+        }
+    }
+}
+
+/// What did not verify in something a peer, a card or the relay handed over, by kind:
+/// what a client translates and shows. None carries the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum Unverified {
+    /// A signature that does not verify.
+    #[error("a signature of a {0} does not verify")]
+    Signature(Signed),
+    /// A key that is not a valid key, or is weak.
+    #[error("a key that is not valid")]
+    InvalidKey,
+    /// Sent by someone else than it claims, or by no member.
+    #[error("sent by someone else than it claims")]
+    WrongSender,
+    /// From a device its person's newest roster does not list.
+    #[error("from a device its person's roster does not list")]
+    NotOnRoster,
+    /// Of, for or holding another person, account or device than it should.
+    #[error("of another person or device than it claims")]
+    WrongPerson,
+    /// For another space, offer, card, generation or item than where it was found.
+    #[error("meant for somewhere else")]
+    WrongPlace,
+    /// Sealed, and does not open with the key it must open with.
+    #[error("sealed, and does not open here")]
+    DoesNotOpen,
+    /// Built against the rules of its format (a card without devices, a device twice).
+    #[error("malformed")]
+    Malformed,
+    /// Dated too long ago or in the future.
+    #[error("dated outside the time allowed")]
+    Stale,
+    /// Already taken once (a replay).
+    #[error("already taken once (a replay)")]
+    Replay,
+    /// History keys or a grant that do not match the space's ledger.
+    #[error("history keys that do not match the space's ledger")]
+    History,
+    /// A file's chunk that is not the one the file names, or does not fit it.
+    #[error("a chunk that does not fit its file")]
+    Chunk,
+    /// No link offer is open on this device.
+    #[error("no link offer is open on this device")]
+    NoLinkOffer,
+    /// A link request made without the offer's secret.
+    #[error("a link request made without the offer's secret")]
+    LinkSecretMissing,
+    /// Text that is not a link offer.
+    #[error("not a link offer")]
+    NotALinkOffer,
+    /// Text that is not a link request.
+    #[error("not a link request")]
+    NotALinkRequest,
+    /// A contact card older than the person's newest roster: ask them for a new one.
+    #[error("a contact card older than the person's newest roster: ask them for a new one")]
+    OutdatedCard,
+    /// A content record refused by the history's rules.
+    #[error("a record refused: {0}")]
+    Record(crate::history::RecordRefusal),
+}
+
+/// What a signature was on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum Signed {
+    /// A device certificate.
+    #[error("device certificate")]
+    DeviceCertificate,
+    /// A post, comment or other item.
+    #[error("item")]
+    Content,
+    /// A contact card (a roster).
+    #[error("contact card")]
+    ContactCard,
+    /// A space card.
+    #[error("space card")]
+    SpaceCard,
+    /// A link request (or its proof of possession).
+    #[error("link request")]
+    LinkRequest,
+    /// A request to join.
+    #[error("request to join")]
+    JoinRequest,
+    /// An identity transition (a new identity key).
+    #[error("identity transition")]
+    IdentityTransition,
+    /// A device-ready notice.
+    #[error("device-ready notice")]
+    DeviceReady,
 }
 
 /// What was looked for and is not here: what a client translates and shows.

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::content::HistoryKey;
-use crate::error::{CoreError, Refusal, Result};
+use crate::error::{CoreError, Refusal, Result, Unverified};
 use crate::identity::IdentityPublicKey;
 use crate::space::{Role, SpaceRules};
 
@@ -251,24 +251,24 @@ pub enum Standing {
 }
 
 /// Why a record is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
 pub enum RecordRefusal {
     /// Sealed under a generation this device does not hold (yet).
+    #[error("sealed under a history key this device does not hold")]
     UnknownGeneration,
     /// Sealed under a generation that had ended before records of a later one.
+    #[error("sealed under a generation that had already ended")]
     AfterItsGeneration,
     /// Its author's device was not a member while the generation was current.
+    #[error("its author's device was not a member while its generation was current")]
     NotAMember,
 }
 
 impl RecordRefusal {
     /// The refusal as the engine's error.
     pub fn to_error(self) -> CoreError {
-        CoreError::Verification(match self {
-            Self::UnknownGeneration => "sealed under a history key this device does not hold",
-            Self::AfterItsGeneration => "sealed under a generation that had already ended",
-            Self::NotAMember => "its author's device was not a member while its generation was current",
-        })
+        CoreError::Verification(Unverified::Record(self))
     }
 }
 
@@ -636,11 +636,11 @@ impl History {
         }
         let mut granted = Vec::new();
         for number in 0..needed {
-            let bytes = awaiting.parts.get(&number).ok_or(CoreError::Verification("a history grant is incomplete"))?;
+            let bytes = awaiting.parts.get(&number).ok_or(CoreError::Verification(Unverified::History))?;
             granted.push(GenerationGrant::from_wire(bytes)?);
         }
         // A grant that does not match is forgotten whole: an honest one may follow.
-        let refuse = CoreError::Verification("a history grant that does not match the space's ledger");
+        let refuse = CoreError::Verification(Unverified::History);
         awaiting.parts.clear();
         let mut chain = initial_chain(group);
         let mut previous_start = None;

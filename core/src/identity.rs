@@ -21,7 +21,7 @@ use rand_core::OsRng;
 use sha2::{Digest, Sha512};
 use zeroize::Zeroizing;
 
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Result, Signed, Unverified};
 
 /// Domain separation for device certificates' signatures.
 pub const DEVICE_CERTIFICATE_LABEL: &[u8] = b"huisclos/1 device-certificate";
@@ -58,7 +58,7 @@ impl IdentityPublicKey {
     }
 
     pub(crate) fn verifying_key(&self) -> Result<VerifyingKey> {
-        strict_key(&self.0).ok_or(CoreError::Verification("identity key is not a valid key"))
+        strict_key(&self.0).ok_or(CoreError::Verification(Unverified::InvalidKey))
     }
 
     /// A short, non-secret form for logs and lists (first 8 bytes in hex).
@@ -323,7 +323,7 @@ impl DeviceCertificate {
         let certificate = Self::from_wire(bytes)?;
         certificate.verify()?;
         if strict_key(&certificate.body.mls_key).is_none() {
-            return Err(CoreError::Verification("a device certificate names a weak MLS key"));
+            return Err(CoreError::Verification(Unverified::InvalidKey));
         }
         Ok(certificate)
     }
@@ -337,7 +337,7 @@ impl DeviceCertificate {
         if verify(&key, DEVICE_CERTIFICATE_LABEL, &self.body.to_wire(), &self.signature) {
             Ok(())
         } else {
-            Err(CoreError::Verification("device certificate signature"))
+            Err(CoreError::Verification(Unverified::Signature(Signed::DeviceCertificate)))
         }
     }
 }
@@ -394,7 +394,7 @@ impl IdentityTransition {
             || !verify(&previous, IDENTITY_TRANSITION_LABEL, &bytes, &self.by_previous)
             || !verify(&next, IDENTITY_TRANSITION_LABEL, &bytes, &self.by_next)
         {
-            return Err(CoreError::Verification("an identity transition's signatures"));
+            return Err(CoreError::Verification(Unverified::Signature(Signed::IdentityTransition)));
         }
         Ok(())
     }
@@ -463,28 +463,28 @@ impl ContactCard {
     pub fn verify(&self) -> Result<()> {
         let key = self.body.identity.verifying_key()?;
         if !verify(&key, CONTACT_CARD_LABEL, &self.body.to_wire(), &self.signature) {
-            return Err(CoreError::Verification("contact card signature"));
+            return Err(CoreError::Verification(Unverified::Signature(Signed::ContactCard)));
         }
         for certificate in self.body.devices.as_slice() {
             if certificate.body.identity != self.body.identity {
-                return Err(CoreError::Verification("a contact card holds another identity's device"));
+                return Err(CoreError::Verification(Unverified::WrongPerson));
             }
             certificate.verify()?;
         }
         if self.body.devices.is_empty() {
-            return Err(CoreError::Verification("a contact card lists no device"));
+            return Err(CoreError::Verification(Unverified::Malformed));
         }
         let devices = self.body.devices.as_slice();
         if devices.iter().enumerate().any(|(i, c)| devices[..i].iter().any(|d| d.body.device == c.body.device)) {
-            return Err(CoreError::Verification("a contact card lists a device twice"));
+            return Err(CoreError::Verification(Unverified::Malformed));
         }
         if devices.iter().any(|c| c.body.account != devices[0].body.account) {
-            return Err(CoreError::Verification("a contact card lists devices of several accounts"));
+            return Err(CoreError::Verification(Unverified::WrongPerson));
         }
         if let Some(transition) = &self.body.transition {
             transition.verify()?;
             if transition.body.next != self.body.identity {
-                return Err(CoreError::Verification("a contact card's transition leads to another key"));
+                return Err(CoreError::Verification(Unverified::WrongPerson));
             }
         }
         Ok(())

@@ -23,7 +23,7 @@ use huisclos_protocol::ids::{DeviceId, GroupId, UnixSeconds};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::error::{CoreError, Refusal, Result};
+use crate::error::{CoreError, Refusal, Result, Signed, Unverified};
 use crate::identity::{ContactCard, DeviceCertificate, SignatureBytes, labelled};
 use crate::space::{Policy, SpaceDescription, SpaceName, bounded_text};
 
@@ -147,12 +147,12 @@ impl SpaceCard {
     pub fn verify(&self) -> Result<()> {
         self.body.issuer.verify()?;
         let key = crate::identity::strict_key(&self.body.issuer.body.mls_key)
-            .ok_or(CoreError::Verification("a space card issuer's key"))?;
+            .ok_or(CoreError::Verification(Unverified::InvalidKey))?;
         if !crate::identity::verify(&key, SPACE_CARD_LABEL, &self.body.to_wire(), &self.signature) {
-            return Err(CoreError::Verification("a space card's signature"));
+            return Err(CoreError::Verification(Unverified::Signature(Signed::SpaceCard)));
         }
         if self.body.policy == Policy::Confidential {
-            return Err(CoreError::Verification("a space card for a confidential space"));
+            return Err(CoreError::Verification(Unverified::Malformed));
         }
         Ok(())
     }
@@ -228,11 +228,11 @@ impl JoinRequest {
             .devices
             .iter()
             .find(|c| c.body.device == self.signer)
-            .ok_or(CoreError::Verification("a join request signed by a device its card does not list"))?;
+            .ok_or(CoreError::Verification(Unverified::NotOnRoster))?;
         let key = crate::identity::strict_key(&certificate.body.mls_key)
-            .ok_or(CoreError::Verification("a join request's signing key"))?;
+            .ok_or(CoreError::Verification(Unverified::InvalidKey))?;
         if !crate::identity::verify(&key, JOIN_REQUEST_LABEL, &self.body.to_wire(), &self.signature) {
-            return Err(CoreError::Verification("a join request's signature"));
+            return Err(CoreError::Verification(Unverified::Signature(Signed::JoinRequest)));
         }
         Ok(())
     }
@@ -266,18 +266,13 @@ impl JoinRequest {
     /// or does not verify.
     pub fn open(sealed: &SealedJoinRequest, space: &GroupId, secret: &x25519_dalek::StaticSecret) -> Result<Self> {
         let bytes = sealed.as_bytes();
-        let sealed = bytes.get(8..).ok_or(CoreError::Verification("a join request too short to open"))?;
-        let plaintext = crate::seal::open_with(
-            JOIN_REQUEST_SEAL_LABEL,
-            space.as_bytes(),
-            secret,
-            sealed,
-            "a join request that does not open with this space's request key",
-        )?;
+        let sealed = bytes.get(8..).ok_or(CoreError::Verification(Unverified::DoesNotOpen))?;
+        let plaintext =
+            crate::seal::open_with(JOIN_REQUEST_SEAL_LABEL, space.as_bytes(), secret, sealed, Unverified::DoesNotOpen)?;
         let request = Self::from_wire(&plaintext)?;
         if &request.body.space != space || request.body.request_key != x25519_dalek::PublicKey::from(secret).to_bytes()
         {
-            return Err(CoreError::Verification("a join request for another space or card"));
+            return Err(CoreError::Verification(Unverified::WrongPlace));
         }
         request.verify()?;
         Ok(request)

@@ -25,7 +25,7 @@ use huisclos_protocol::codec::{Reader, Wire, put_varint};
 use serde::{Deserialize, Serialize};
 
 use crate::chunk::FileManifest;
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Result, Unverified};
 use crate::space::bounded_text;
 
 /// The most bytes of a node's name.
@@ -289,7 +289,7 @@ impl Library {
     /// a file is full, or a kind does not fit (a note's text on a file).
     pub fn apply(&mut self, stamp: Stamp, op: &LibraryOp, now: u64) -> Result<()> {
         if stamp.at > now.saturating_add(MAX_CLOCK_SKEW_SECS) {
-            return Err(CoreError::Verification("a library change dated in the future"));
+            return Err(CoreError::Verification(Unverified::Stale));
         }
         let id = op.node();
         if !self.nodes.contains_key(&id) && self.nodes.len() >= MAX_NODES {

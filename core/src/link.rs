@@ -35,7 +35,7 @@ use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Result, Signed, Unverified};
 use crate::identity::{
     ContactCard, DeviceCertificate, DeviceKeys, DisplayName, IdentityPublicKey, SignatureBytes, labelled,
 };
@@ -238,7 +238,7 @@ fn to_text(prefix: &str, bytes: &[u8]) -> String {
     format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
-fn from_text(prefix: &str, text: &str, what: &'static str) -> Result<Vec<u8>> {
+fn from_text(prefix: &str, text: &str, what: Unverified) -> Result<Vec<u8>> {
     use base64::Engine;
     let encoded = text.trim().strip_prefix(prefix).ok_or(CoreError::Verification(what))?;
     base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(encoded).map_err(|_| CoreError::Verification(what))
@@ -262,7 +262,7 @@ impl LinkOffer {
     /// # Errors
     /// [`CoreError::Verification`] or [`CoreError::Decode`] when it is not one.
     pub fn from_text(text: &str) -> Result<Self> {
-        Ok(Self::from_wire(&from_text(LINK_OFFER_PREFIX, text, "not a link offer")?)?)
+        Ok(Self::from_wire(&from_text(LINK_OFFER_PREFIX, text, Unverified::NotALinkOffer)?)?)
     }
 }
 
@@ -339,7 +339,7 @@ impl PendingLink {
             self.device.device_id().as_bytes(),
             &self.grant_secret,
             sealed.as_bytes(),
-            "a device grant that does not open with this device's key",
+            Unverified::DoesNotOpen,
         )?;
         let grant = DeviceGrant { card: ContactCard::from_wire(&plaintext)? };
         grant.card.verify()?;
@@ -349,7 +349,7 @@ impl PendingLink {
             || me.mls_key != self.device.mls_public()
             || grant.card.body.devices.iter().any(|c| c.body.account != self.offer.account)
         {
-            return Err(CoreError::Verification("a device grant for another identity, account or key"));
+            return Err(CoreError::Verification(Unverified::WrongPerson));
         }
         Ok(grant)
     }
@@ -366,7 +366,7 @@ impl LinkRequest {
     /// # Errors
     /// [`CoreError::Verification`] or [`CoreError::Decode`] when it is not one.
     pub fn from_text(text: &str) -> Result<Self> {
-        Ok(Self::from_wire(&from_text(LINK_REQUEST_PREFIX, text, "not a link request")?)?)
+        Ok(Self::from_wire(&from_text(LINK_REQUEST_PREFIX, text, Unverified::NotALinkRequest)?)?)
     }
 
     /// Checks the request against the offer it names: its proof under the offer's
@@ -376,22 +376,22 @@ impl LinkRequest {
     /// [`CoreError::Verification`] when anything does not verify.
     pub fn verify(&self, offer: &LinkOffer) -> Result<()> {
         if self.body.offer != offer.offer {
-            return Err(CoreError::Verification("a link request for another offer"));
+            return Err(CoreError::Verification(Unverified::WrongPlace));
         }
         let expected = offer.secret.mac(LINK_PROOF_LABEL, &[&self.body.to_wire(), self.signature.as_bytes()]);
         if !bool::from(subtle::ConstantTimeEq::ct_eq(&expected[..], &self.proof[..])) {
-            return Err(CoreError::Verification("a link request made without the offer's secret"));
+            return Err(CoreError::Verification(Unverified::LinkSecretMissing));
         }
         let key = crate::identity::strict_key(self.body.device_key.as_bytes())
-            .ok_or(CoreError::Verification("a link request's device key"))?;
+            .ok_or(CoreError::Verification(Unverified::InvalidKey))?;
         key.verify_strict(
             &labelled(LINK_REQUEST_LABEL, &self.body.to_wire()),
             &Signature::from_bytes(self.signature.as_bytes()),
         )
-        .map_err(|_| CoreError::Verification("a link request's signature"))?;
+        .map_err(|_| CoreError::Verification(Unverified::Signature(Signed::LinkRequest)))?;
         verify_device_link(&self.body.device_key, &self.body.possession, &offer.account)
-            .map_err(|_| CoreError::Verification("a link request's proof of possession"))?;
-        crate::identity::strict_key(&self.body.mls_key).ok_or(CoreError::Verification("a link request's MLS key"))?;
+            .map_err(|_| CoreError::Verification(Unverified::Signature(Signed::LinkRequest)))?;
+        crate::identity::strict_key(&self.body.mls_key).ok_or(CoreError::Verification(Unverified::InvalidKey))?;
         Ok(())
     }
 
@@ -429,7 +429,7 @@ impl DeviceGrant {
             .devices
             .iter()
             .find(|c| &c.body.device == device)
-            .ok_or(CoreError::Verification("a device grant without this device's certificate"))
+            .ok_or(CoreError::Verification(Unverified::WrongPerson))
     }
 
     /// Seals the grant to the device that made `request`.
@@ -466,14 +466,14 @@ impl DeviceReady {
             .devices
             .iter()
             .find(|c| c.body.device == self.body.device)
-            .ok_or(CoreError::Verification("a device-ready notice of a device its roster does not list"))?;
+            .ok_or(CoreError::Verification(Unverified::NotOnRoster))?;
         let key = crate::identity::strict_key(&certificate.body.mls_key)
-            .ok_or(CoreError::Verification("a device's MLS key"))?;
+            .ok_or(CoreError::Verification(Unverified::InvalidKey))?;
         key.verify_strict(
             &labelled(DEVICE_READY_LABEL, &self.body.to_wire()),
             &Signature::from_bytes(self.signature.as_bytes()),
         )
-        .map_err(|_| CoreError::Verification("a device-ready notice's signature"))?;
+        .map_err(|_| CoreError::Verification(Unverified::Signature(Signed::DeviceReady)))?;
         Ok(certificate)
     }
 

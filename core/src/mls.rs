@@ -10,7 +10,7 @@ use openmls_traits::OpenMlsProvider;
 use openmls_traits::signatures::{Signer, SignerError};
 use openmls_traits::types::SignatureScheme;
 
-use crate::error::{CoreError, Refusal, Result};
+use crate::error::{CoreError, Refusal, Result, Unverified};
 use crate::history::{HISTORY_LEDGER_EXTENSION_TYPE, HistoryLedger};
 use crate::identity::DeviceCertificate;
 use crate::mls_storage::MlsStorage;
@@ -233,11 +233,11 @@ pub fn key_package(
 /// [`CoreError::Verification`] when the credential is not a valid certificate or names
 /// another key.
 pub fn certificate_of(credential: &Credential, signature_key: &[u8]) -> Result<DeviceCertificate> {
-    let basic = BasicCredential::try_from(credential.clone())
-        .map_err(|_| CoreError::Verification("credential is not a basic credential"))?;
+    let basic =
+        BasicCredential::try_from(credential.clone()).map_err(|_| CoreError::Verification(Unverified::Malformed))?;
     let certificate = DeviceCertificate::from_verified_bytes(basic.identity())?;
     if certificate.body.mls_key.as_slice() != signature_key {
-        return Err(CoreError::Verification("certificate names another signature key than the leaf's"));
+        return Err(CoreError::Verification(Unverified::WrongPerson));
     }
     Ok(certificate)
 }

@@ -14,7 +14,7 @@ use rand_core::{OsRng, RngCore};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Result, Unverified};
 
 /// Bytes a sealed message adds to its plaintext.
 pub const SEAL_OVERHEAD: usize = 32 + 24 + 16;
@@ -34,7 +34,7 @@ fn derive_key(
     let mut key = Zeroizing::new([0u8; 32]);
     hkdf::Hkdf::<Sha256>::new(Some(&salt), shared)
         .expand(&info, key.as_mut())
-        .map_err(|_| CoreError::Verification("sealing key derivation"))?;
+        .map_err(|_| CoreError::Verification(Unverified::InvalidKey))?;
     Ok(key)
 }
 
@@ -80,7 +80,7 @@ pub fn open_with(
     context: &[u8],
     secret: &x25519_dalek::StaticSecret,
     sealed: &[u8],
-    what: &'static str,
+    what: Unverified,
 ) -> Result<Zeroizing<Vec<u8>>> {
     if sealed.len() < SEAL_OVERHEAD {
         return Err(CoreError::Verification(what));
@@ -112,16 +112,19 @@ mod tests {
         let public = x25519_dalek::PublicKey::from(&secret).to_bytes();
         let sealed = seal_to(b"label", b"ctx", &public, b"hello").unwrap();
         assert_eq!(sealed.len(), SEAL_OVERHEAD + 5);
-        assert_eq!(open_with(b"label", b"ctx", &secret, &sealed, "x").unwrap().as_slice(), b"hello");
-        assert!(open_with(b"other", b"ctx", &secret, &sealed, "x").is_err());
-        assert!(open_with(b"label", b"other", &secret, &sealed, "x").is_err());
+        assert_eq!(
+            open_with(b"label", b"ctx", &secret, &sealed, Unverified::DoesNotOpen).unwrap().as_slice(),
+            b"hello"
+        );
+        assert!(open_with(b"other", b"ctx", &secret, &sealed, Unverified::DoesNotOpen).is_err());
+        assert!(open_with(b"label", b"other", &secret, &sealed, Unverified::DoesNotOpen).is_err());
         let stranger = x25519_dalek::StaticSecret::random_from_rng(OsRng);
-        assert!(open_with(b"label", b"ctx", &stranger, &sealed, "x").is_err());
+        assert!(open_with(b"label", b"ctx", &stranger, &sealed, Unverified::DoesNotOpen).is_err());
         for i in [0, 40, sealed.len() - 1] {
             let mut flipped = sealed.clone();
             flipped[i] ^= 1;
-            assert!(open_with(b"label", b"ctx", &secret, &flipped, "x").is_err());
+            assert!(open_with(b"label", b"ctx", &secret, &flipped, Unverified::DoesNotOpen).is_err());
         }
-        assert!(open_with(b"label", b"ctx", &secret, &sealed[..SEAL_OVERHEAD - 1], "x").is_err());
+        assert!(open_with(b"label", b"ctx", &secret, &sealed[..SEAL_OVERHEAD - 1], Unverified::DoesNotOpen).is_err());
     }
 }

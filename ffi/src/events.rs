@@ -210,9 +210,11 @@ impl From<ClientEvent> for ProfileEvent {
             },
             ClientEvent::Delivered(item) => Self::Delivered { item: item.to_string() },
             ClientEvent::DeliveryWaiting { space, reason } => {
-                Self::DeliveryWaiting { space: space.to_string(), reason }
+                Self::DeliveryWaiting { space: space.to_string(), reason: reason.to_string() }
             }
-            ClientEvent::Rejected { space, reason } => Self::Rejected { space: space.map(|s| s.to_string()), reason },
+            ClientEvent::Rejected { space, reason } => {
+                Self::Rejected { space: space.map(|s| s.to_string()), reason: reason.to_string() }
+            }
             ClientEvent::JoinRequested { space, name, identity, admitted } => Self::JoinRequested {
                 space: space.to_string(),
                 name,
@@ -239,7 +241,7 @@ impl From<ClientEvent> for ProfileEvent {
                 current: hex::encode(current.as_bytes()),
             },
             ClientEvent::SecurityWarning { space, warning } => {
-                Self::SecurityWarning { space: space.map(|s| s.to_string()), warning }
+                Self::SecurityWarning { space: space.map(|s| s.to_string()), warning: warning.to_string() }
             }
         }
     }

@@ -610,8 +610,13 @@ impl SimDevice {
         warnings(&self.events)
     }
 
-    /// The refusals reported so far.
+    /// The refusals reported so far, as their default English rendering.
     pub fn rejections(&self) -> Vec<String> {
+        self.refusals().iter().map(ToString::to_string).collect()
+    }
+
+    /// The refusals reported so far.
+    pub fn refusals(&self) -> Vec<huisclos_core::engine::Rejection> {
         self.events
             .iter()
             .filter_map(|e| match e {
@@ -664,12 +669,12 @@ pub async fn space_with(
     space
 }
 
-/// The security warnings among `events`.
+/// The security warnings among `events`, as their default English rendering.
 pub fn warnings(events: &[ClientEvent]) -> Vec<String> {
     events
         .iter()
         .filter_map(|e| match e {
-            ClientEvent::SecurityWarning { warning, .. } => Some(warning.clone()),
+            ClientEvent::SecurityWarning { warning, .. } => Some(warning.to_string()),
             _ => None,
         })
         .collect()

@@ -51,7 +51,7 @@ impl Engine {
             // tried again later if still needed.
             self.vault.rollback();
             if transient.is_none() {
-                self.reject(None, format!("a step failed: {error}"));
+                self.reject(None, Rejection::StepFailed(error.fault()));
             }
         }
         match transient {
@@ -91,11 +91,7 @@ impl Engine {
         entry.1 = entry.1.saturating_add(1);
         let count = entry.1;
         if count == MAX_STALE_IN_EPOCH {
-            self.warn(
-                Some(group),
-                "the relay says this space moved on but serves no commit that leads there: it may be withholding \
-                 the space's changes from this device",
-            );
+            self.warn(Some(group), SecurityWarning::CommitsWithheld);
         }
         if count >= MAX_STALE_IN_EPOCH {
             // Other requests may well succeed meanwhile: the wait grows with this
@@ -158,7 +154,7 @@ impl Engine {
             (Step::FetchLog { group }, Ok(ResponseBody::LogPage(page))) => self.on_log_page(group, page),
             (Step::FetchLog { group }, Err(RelayError::Forbidden)) => {
                 // Our epoch's token is refused: we were removed, or the relay lies.
-                self.warn(Some(group), "the relay refused this device's access to the space's log");
+                self.warn(Some(group), SecurityWarning::LogAccessRefused);
                 Ok(())
             }
             (Step::FetchContent { group }, Ok(ResponseBody::ContentPage(page))) => self.on_content_page(group, page),
@@ -250,7 +246,7 @@ impl Engine {
             last = Some(item.position);
             if let Err(error) = self.on_inbox_item(item.welcome.as_bytes()) {
                 self.vault.rollback();
-                self.reject(None, format!("an invitation was refused: {error}"));
+                self.reject(None, Rejection::InvitationRefused(error.fault()));
             } else {
                 self.persist()?;
             }
@@ -286,7 +282,7 @@ impl Engine {
                 match InboxItem::from_wire(&inner)? {
                     InboxItem::DeviceReady(notice) => self.on_device_ready(&notice),
                     InboxItem::Roster(card) => self.on_roster_notice(&card),
-                    _ => Err(CoreError::Verification("a sealed notice holds a roster or a ready notice, nothing else")),
+                    _ => Err(CoreError::Verification(Unverified::Malformed)),
                 }
             }
         }
@@ -297,7 +293,7 @@ impl Engine {
     pub(super) fn on_roster_notice(&mut self, card: &ContactCard) -> Result<()> {
         let rotated_from_ours = card.body.transition.as_ref().is_some_and(|t| t.body.previous == self.identity);
         if card.body.identity != self.identity && !rotated_from_ours {
-            return Err(CoreError::Verification("a roster of another person in this device's inbox"));
+            return Err(CoreError::Verification(Unverified::WrongPerson));
         }
         self.observe_roster(card, None)
     }
@@ -315,13 +311,13 @@ impl Engine {
     /// A request to join through this device's space card: checked, then admitted at
     /// once in an open space, or kept for a space manager's decision.
     pub(super) fn on_join_request(&mut self, sealed: &SealedJoinRequest) -> Result<()> {
-        let key_id = sealed.key_id().ok_or(CoreError::Verification("a join request without a key id"))?;
+        let key_id = sealed.key_id().ok_or(CoreError::Verification(Unverified::Malformed))?;
         let space_id = self
             .spaces
             .iter()
             .find(|(_, s)| s.meta.request_key_id == Some(key_id))
             .map(|(id, _)| *id)
-            .ok_or(CoreError::Verification("a join request for a space card this device did not issue"))?;
+            .ok_or(CoreError::Verification(Unverified::WrongPlace))?;
         let space = self.spaces.get(&space_id).ok_or(CoreError::NotFound(Missing::Space))?;
         if space.meta.removed || space.meta.stalled {
             return Err(CoreError::Forbidden(Refusal::NoLongerInSpace));
@@ -376,7 +372,7 @@ impl Engine {
         let certificate = notice.verify()?.clone();
         let card = &notice.body.card;
         if card.body.identity != self.identity || card.account() != self.account {
-            return Err(CoreError::Verification("a device-ready notice from another person's device"));
+            return Err(CoreError::Verification(Unverified::WrongPerson));
         }
         if certificate.body.device == self.device.device_id() {
             return Ok(());
@@ -388,9 +384,7 @@ impl Engine {
         // Only a device on the newest roster is added: a revoked device's notice (its
         // roster older than the one held) brings nothing back.
         if !self.device_allowed(&certificate.body) {
-            return Err(CoreError::Verification(
-                "a device-ready notice of a device this person's roster no longer lists",
-            ));
+            return Err(CoreError::Verification(Unverified::NotOnRoster));
         }
         self.save_profile()?;
         let spaces: Vec<GroupId> = self
@@ -538,10 +532,7 @@ impl Engine {
             space.meta.next_seq = position + 1;
             space.meta.cursor_known = true;
             if let Some((first, last)) = skipped {
-                self.warn(
-                    Some(group),
-                    format!("the relay skipped log entries {first} to {last}: messages may have been withheld"),
-                );
+                self.warn(Some(group), SecurityWarning::LogEntriesSkipped { first, last });
             }
             let Some(space) = self.spaces.get_mut(&group) else { return Ok(()) };
             if space.meta.pending_commit_seq == Some(position) {
@@ -578,7 +569,7 @@ impl Engine {
                     if entry.kind == huisclos_protocol::messages::EntryKind::Commit {
                         self.stall(&group, None, "", &error);
                     } else {
-                        self.reject(Some(group), format!("log entry {position} refused: {error}"));
+                        self.reject(Some(group), Rejection::LogEntry { position, fault: error.fault() });
                     }
                     self.save_group(&group)?;
                     self.persist()?;
@@ -622,9 +613,9 @@ impl Engine {
         let processed = space.group.process_message(&self.provider, protocol).map_err(mls_error)?;
         let sender = match processed.sender() {
             Sender::Member(index) => *index,
-            _ => return Err(CoreError::Verification("a message not sent by a member")),
+            _ => return Err(CoreError::Verification(Unverified::WrongSender)),
         };
-        let sender_member = space.group.member_at(sender).ok_or(CoreError::Verification("unknown sender"))?;
+        let sender_member = space.group.member_at(sender).ok_or(CoreError::Verification(Unverified::WrongSender))?;
         let sender_cert = crate::mls::certificate_of(&sender_member.credential, &sender_member.signature_key)?;
         // A device its person's newest roster no longer lists (revoked) speaks for
         // nobody, even before the commit that removes it from the space.
@@ -633,7 +624,7 @@ impl Engine {
             ProcessedMessageContent::ApplicationMessage(_) | ProcessedMessageContent::ProposalMessage(_)
                 if !sender_allowed =>
             {
-                Err(CoreError::Verification("a message from a device its person's roster no longer lists"))
+                Err(CoreError::Verification(Unverified::NotOnRoster))
             }
             ProcessedMessageContent::ApplicationMessage(application) => {
                 let bytes = Zeroizing::new(application.into_bytes());
@@ -641,7 +632,7 @@ impl Engine {
                     AppPayload::HistoryKeys(_) => {
                         // Release 0.1's keys chosen by a member: a key is derived from
                         // the epoch that starts its generation, never taken from anyone.
-                        Err(CoreError::Verification("a history key chosen by a member"))
+                        Err(CoreError::Verification(Unverified::History))
                     }
                     AppPayload::HistoryGrant(grant) => {
                         let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound(Missing::Space))?;
@@ -655,10 +646,10 @@ impl Engine {
                             }
                             Ok(false) => Ok(()),
                             Err(error) => {
-                                let name = sender_cert.body.name.to_string();
+                                let from = sender_cert.body.name.to_string();
                                 self.warn(
                                     Some(*group),
-                                    format!("{name} handed this device a history that does not match the space's ledger ({error}); it was refused"),
+                                    SecurityWarning::HistoryGrantRefused { from, fault: error.fault() },
                                 );
                                 Ok(())
                             }
@@ -674,7 +665,7 @@ impl Engine {
                     return Err(CoreError::Invalid("a standalone proposal other than a leave".into()));
                 };
                 if remove.removed() != sender {
-                    return Err(CoreError::Verification("a proposal to remove another member"));
+                    return Err(CoreError::Verification(Unverified::WrongSender));
                 }
                 // The last space manager may not leave while others remain: every
                 // device refuses it, not only the leaver's own.
@@ -702,7 +693,7 @@ impl Engine {
             ProcessedMessageContent::OwnPendingCommit | ProcessedMessageContent::OwnPrivateMessage => {
                 // Our own entries are recognised by position before processing; one that
                 // reaches here was replayed at another position.
-                Err(CoreError::Verification("this device's own message at a position it was not given"))
+                Err(CoreError::Verification(Unverified::WrongSender))
             }
             ProcessedMessageContent::ExternalJoinProposalMessage(_) => {
                 Err(CoreError::Invalid("external joins are not allowed".into()))
@@ -762,14 +753,11 @@ impl Engine {
         let Some(space) = self.spaces.get_mut(group) else { return };
         space.meta.stalled = true;
         space.meta.stalled_by = by.map(|identity| *identity.as_bytes());
+        let fault = error.fault();
         let warning = if name.is_empty() {
-            format!(
-                "a change no device can apply was accepted by the relay ({error}); the space is stalled until a space manager recreates it"
-            )
+            SecurityWarning::Stalled { fault }
         } else {
-            format!(
-                "{name} made a change their role does not allow ({error}); it was refused, and the space is stalled until a space manager recreates it without them"
-            )
+            SecurityWarning::StalledBy { by: name.to_owned(), fault }
         };
         self.warn(Some(*group), warning);
     }
@@ -832,14 +820,14 @@ impl Engine {
             let removed = space
                 .group
                 .member_at(remove.remove_proposal().removed())
-                .ok_or(CoreError::Verification("removal of an empty leaf"))?;
+                .ok_or(CoreError::Verification(Unverified::WrongSender))?;
             let removed = crate::mls::certificate_of(&removed.credential, &removed.signature_key)?;
             let proposer = match remove.sender() {
                 Sender::Member(index) => {
-                    let m = space.group.member_at(*index).ok_or(CoreError::Verification("unknown proposer"))?;
+                    let m = space.group.member_at(*index).ok_or(CoreError::Verification(Unverified::WrongSender))?;
                     crate::mls::certificate_of(&m.credential, &m.signature_key)?
                 }
-                _ => return Err(CoreError::Verification("a removal proposed from outside")),
+                _ => return Err(CoreError::Verification(Unverified::WrongSender)),
             };
             if removed.body.identity == self.identity
                 && proposer.body.identity == removed.body.identity
@@ -904,10 +892,7 @@ impl Engine {
             let skipped = (position > space.meta.content_next).then(|| (space.meta.content_next, position - 1));
             space.meta.content_next = position + 1;
             if let Some((first, last)) = skipped {
-                self.warn(
-                    Some(group),
-                    format!("the relay skipped content records {first} to {last}: items may have been withheld"),
-                );
+                self.warn(Some(group), SecurityWarning::ContentRecordsSkipped { first, last });
             }
             let outcome = (|| -> Result<()> {
                 let sealed = SealedRecord::from_bytes(record.sealed.as_bytes())?;
@@ -919,7 +904,7 @@ impl Engine {
                     .ok_or(crate::history::RecordRefusal::UnknownGeneration.to_error())?;
                 let envelope = sealed.open(&key, &group, &record.record)?;
                 if envelope.signed.id != record.record {
-                    return Err(CoreError::Verification("record id differs from the item's id"));
+                    return Err(CoreError::Verification(Unverified::WrongPlace));
                 }
                 envelope.verify(&group)?;
                 // Who may have sealed it: a device on its generation's roster (a member
@@ -938,13 +923,13 @@ impl Engine {
                 if let ContentBody::Marker(marker) = &envelope.signed.body
                     && marker.generation != sealed.generation
                 {
-                    return Err(CoreError::Verification("a generation marker sealed under another generation"));
+                    return Err(CoreError::Verification(Unverified::WrongPlace));
                 }
                 self.apply_envelope(&group, &envelope, None, Some(standing))
             })();
             if let Err(error) = outcome {
                 self.vault.rollback();
-                self.reject(Some(group), format!("content record {} refused: {error}", record.seq));
+                self.reject(Some(group), Rejection::ContentRecord { seq: record.seq.get(), fault: error.fault() });
             }
             self.save_group(&group)?;
             self.persist()?;
@@ -977,13 +962,13 @@ impl Engine {
         // lists (revoked) speaks for nobody. A record of a closed generation was
         // judged by that generation's roster, as it stood then.
         if !matches!(standing, Some(Standing::Closed(_))) && !self.device_allowed(author) {
-            return Err(CoreError::Verification("an item from a device its person's roster no longer lists"));
+            return Err(CoreError::Verification(Unverified::NotOnRoster));
         }
         if let Some(sender) = mls_sender
             && (sender.body.identity != author.identity || sender.body.mls_key != author.mls_key)
         {
-            self.warn(Some(*group), "an item claimed another author than its sender; it was refused");
-            return Err(CoreError::Verification("author is not the sender"));
+            self.warn(Some(*group), SecurityWarning::AuthorNotSender);
+            return Err(CoreError::Verification(Unverified::WrongSender));
         }
         let rules = self.rules(group)?;
         let role = match standing {
@@ -1152,7 +1137,7 @@ impl Engine {
                 for claim in claims.claims.iter() {
                     let Some(package) = &claim.package else { continue };
                     let Some(certificate) = wanted.iter().find(|c| c.body.device == claim.device) else {
-                        self.warn(Some(group), "the relay answered a claim with a device that was not asked for");
+                        self.warn(Some(group), SecurityWarning::UnaskedDevice);
                         continue;
                     };
                     let present = self.spaces.get(&group).is_some_and(|s| Self::has_device(&s.group, &claim.device));
@@ -1163,19 +1148,13 @@ impl Engine {
                         .and_then(|bytes| self.validate_key_package(&bytes, &identity, &claim.device));
                     match opened {
                         Ok(kp) => packages.push((kp, claim.device)),
-                        Err(error) => self.warn(
-                            Some(group),
-                            format!("the relay served a key package that is not the invited person's device: {error}"),
-                        ),
+                        Err(error) => self.warn(Some(group), SecurityWarning::ForeignKeyPackage(error.fault())),
                     }
                 }
                 if packages.is_empty() {
                     self.vault.remove_ordered(NS_OUTBOX, index);
                     self.persist()?;
-                    self.reject(
-                        Some(group),
-                        "the invitation failed: none of the person's devices has a usable key package",
-                    );
+                    self.reject(Some(group), Rejection::NoUsableKeyPackage);
                     return Ok(());
                 }
                 let (body, stage) = self.build_commit(&group, &operation, packages)?;
@@ -1309,7 +1288,7 @@ impl Engine {
         let leaf = package.leaf_node();
         let cert = crate::mls::certificate_of(leaf.credential(), leaf.signature_key().as_slice())?;
         if &cert.body.identity != identity || &cert.body.device != device {
-            return Err(CoreError::Verification("key package of another person or device"));
+            return Err(CoreError::Verification(Unverified::WrongPerson));
         }
         Ok(package)
     }

@@ -65,15 +65,13 @@ impl Engine {
         self.events.pop_front()
     }
 
-    pub(super) fn warn(&mut self, space: Option<GroupId>, warning: impl Into<String>) {
-        let warning = warning.into();
-        // The warning's words may name people: they go to the person, not the log.
+    pub(super) fn warn(&mut self, space: Option<GroupId>, warning: SecurityWarning) {
+        // The warning may name people: it goes to the person, not the log.
         tracing::warn!(space = ?space, "security warning");
         self.events.push_back(ClientEvent::SecurityWarning { space, warning });
     }
 
-    pub(super) fn reject(&mut self, space: Option<GroupId>, reason: impl Into<String>) {
-        let reason = reason.into();
+    pub(super) fn reject(&mut self, space: Option<GroupId>, reason: Rejection) {
         tracing::info!(space = ?space, %reason, "refused input");
         self.events.push_back(ClientEvent::Rejected { space, reason });
     }
@@ -100,7 +98,7 @@ impl Engine {
             Some(Ok((body, step))) => (body, Step::SignIn(step)),
             Some(Err(error)) => {
                 self.session.disconnected();
-                self.reject(None, error.to_string());
+                self.reject(None, Rejection::SignInFailed(error.fault()));
                 return None;
             }
             None if !self.session.is_signed_in() => return None,
@@ -114,7 +112,7 @@ impl Engine {
                     Ok(Some(planned)) => break planned,
                     Ok(None) => continue,
                     Err(error) => {
-                        self.reject(None, format!("could not prepare a request: {error}"));
+                        self.reject(None, Rejection::RequestNotPrepared(error.fault()));
                         continue;
                     }
                 }
@@ -251,13 +249,10 @@ impl Engine {
                 if !transient && !delivery.reported {
                     delivery.reported = true;
                     let reason = match error {
-                        RelayError::QuotaExceeded { .. } => "this account's storage at the relay is full",
-                        _ => "the invitee's inbox at the relay is full",
+                        RelayError::QuotaExceeded { .. } => DeliveryDelay::QuotaFull,
+                        _ => DeliveryDelay::InboxFull,
                     };
-                    self.events.push_back(ClientEvent::DeliveryWaiting {
-                        space: group,
-                        reason: format!("an invitation could not be delivered yet ({reason}); it will be sent again"),
-                    });
+                    self.events.push_back(ClientEvent::DeliveryWaiting { space: group, reason });
                 }
                 self.vault.put_ordered(NS_DELIVERIES, index, &encode(&delivery)?)?;
             }
@@ -272,7 +267,7 @@ impl Engine {
             }
             Err(error) => {
                 self.vault.remove_ordered(NS_DELIVERIES, index);
-                self.reject(Some(group), format!("an invitation could not be delivered to one device: {error}"));
+                self.reject(Some(group), Rejection::DeliveryFailed(Fault::Relay(error)));
             }
         }
         self.persist()?;
@@ -401,7 +396,7 @@ impl Engine {
                 self.vault.remove_ordered(NS_DEVICE_OUTBOX, index);
                 self.persist()?;
                 self.push_job(Job::Devices);
-                self.reject(None, format!("the request to join could not be delivered: {error}"));
+                self.reject(None, Rejection::JoinRequestUndelivered(Fault::Relay(error)));
                 Ok(())
             }
             // `NotFound`: revoked already, by an earlier attempt or another device.
@@ -427,7 +422,7 @@ impl Engine {
             let manifest = FileManifest::from_wire(&record.manifest)?;
             if !usable {
                 self.drop_upload(index, &manifest)?;
-                self.reject(Some(group), "an upload was dropped: this device can no longer write in the space");
+                self.reject(Some(group), Rejection::UploadDropped);
                 continue;
             }
             let chunk = record.done as usize;
@@ -450,7 +445,7 @@ impl Engine {
             if self.spaces.get(&group).is_none_or(|s| s.meta.removed) {
                 self.vault.remove_ordered(NS_DOWNLOADS, index);
                 self.persist()?;
-                self.reject(Some(group), "a download was dropped: this device is no longer in the space");
+                self.reject(Some(group), Rejection::DownloadDropped);
                 continue;
             }
             let chunk = record.done as usize;
@@ -624,7 +619,7 @@ impl Engine {
             // wrong pieces is not asked in a loop.
             self.download_buffer = None;
             self.back_off_transfer();
-            return Err(CoreError::Verification("the relay served a chunk piece that does not fit"));
+            return Err(CoreError::Verification(Unverified::Chunk));
         }
         buffer.extend_from_slice(data.data.as_bytes());
         if buffer.len() < expected {
@@ -674,7 +669,7 @@ impl Engine {
             if space.meta.removed {
                 self.vault.remove_ordered(NS_OUTBOX, index);
                 self.persist()?;
-                self.reject(Some(group), "an unsent item was dropped: this device is no longer in the space");
+                self.reject(Some(group), Rejection::UnsentItemDropped);
                 continue;
             }
             if space.meta.stalled || (!space.meta.relay_created && !matches!(item, OutboxItem::CreateGroup { .. })) {
@@ -770,7 +765,7 @@ impl Engine {
                         // person already left, the role was taken away) is dropped.
                         self.vault.remove_ordered(NS_OUTBOX, index);
                         self.persist()?;
-                        self.reject(Some(group), format!("an operation was dropped: {error}"));
+                        self.reject(Some(group), Rejection::OperationDropped(error.fault()));
                         continue;
                     }
                 },
@@ -815,7 +810,7 @@ impl Engine {
                 let devices: Vec<DeviceId> =
                     card.body.devices.iter().filter(|c| self.device_allowed(&c.body)).map(|c| c.body.device).collect();
                 if devices.is_empty() {
-                    return Err(CoreError::Verification("none of the card's devices is on the person's newest roster"));
+                    return Err(CoreError::Verification(Unverified::NotOnRoster));
                 }
                 Ok((ClaimKeyPackages { devices: BoundedVec::new(devices)? }.into(), OutboxStage::Claim { operation }))
             }
@@ -955,7 +950,7 @@ impl Engine {
                 if let (Proposal::Remove(remove), Sender::Member(sender)) = (queued.proposal(), queued.sender()) {
                     removed_leaves.push(remove.removed());
                     let identity_at = |index: LeafNodeIndex| -> Result<IdentityPublicKey> {
-                        let m = space.group.member_at(index).ok_or(CoreError::Verification("an empty leaf"))?;
+                        let m = space.group.member_at(index).ok_or(CoreError::Verification(Unverified::WrongSender))?;
                         Ok(crate::mls::certificate_of(&m.credential, &m.signature_key)?.body.identity)
                     };
                     changes.push(ChangeRequest::Remove {

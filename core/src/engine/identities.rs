@@ -213,7 +213,7 @@ impl Engine {
     pub fn restore_identity_key(&mut self, words: &RecoveryWords, lost: &[DeviceId]) -> Result<()> {
         let key = words.identity_key()?;
         if key.public() != self.identity {
-            return Err(CoreError::Verification("these recovery words are another person's"));
+            return Err(CoreError::Verification(Unverified::WrongPerson));
         }
         self.identity_key = Some(key);
         self.rotate_identity(lost)
@@ -289,7 +289,7 @@ impl Engine {
     /// # Errors
     /// [`CoreError::Verification`] when no offer is open here.
     pub fn link_confirmation_code(&self, request: &LinkRequest) -> Result<String> {
-        let offer = self.link_offer.as_ref().ok_or(CoreError::Verification("no link offer is open on this device"))?;
+        let offer = self.link_offer.as_ref().ok_or(CoreError::Verification(Unverified::NoLinkOffer))?;
         Ok(request.confirmation_code(offer))
     }
 
@@ -303,7 +303,7 @@ impl Engine {
     /// current offer or does not verify.
     pub fn approve_link(&mut self, request: &LinkRequest) -> Result<DeviceCertificate> {
         self.identity_key()?;
-        let offer = self.link_offer.as_ref().ok_or(CoreError::Verification("no link offer is open on this device"))?;
+        let offer = self.link_offer.as_ref().ok_or(CoreError::Verification(Unverified::NoLinkOffer))?;
         request.verify(offer)?;
         let account = self.account.ok_or(CoreError::NotFound(Missing::Account))?;
         let device = request.device();
