@@ -30,7 +30,7 @@ use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::error::{CoreError, Result, Unverified};
+use crate::error::{CoreError, InvalidInput, Limit, Result, Unverified};
 
 /// Plaintext bytes per chunk (the last chunk may be shorter).
 pub const CHUNK_LEN: usize = 512 * 1024;
@@ -90,7 +90,7 @@ impl FileManifest {
     /// [`CoreError::Invalid`] when it does not.
     pub fn check(&self) -> Result<()> {
         if self.chunks.len() != chunk_count(self.length) {
-            return Err(CoreError::Invalid("a file manifest whose chunks do not match its length".into()));
+            return Err(CoreError::Invalid(InvalidInput::ManifestMismatch));
         }
         Ok(())
     }
@@ -167,7 +167,7 @@ fn seal_chunk(
         }
         Err(_) => {
             bytes.zeroize();
-            Err(CoreError::Invalid("a chunk did not seal".into()))
+            Err(CoreError::Invalid(InvalidInput::SealingFailed))
         }
     }
 }
@@ -187,7 +187,10 @@ pub fn seal_stream(
 ) -> Result<FileManifest> {
     let count = chunk_count(length);
     if count > MAX_CHUNKS {
-        return Err(CoreError::Invalid(format!("a file has at most {} bytes", MAX_CHUNKS as u64 * CHUNK_LEN as u64)));
+        return Err(CoreError::Invalid(InvalidInput::TooMany {
+            limit: Limit::FileBytes,
+            max: MAX_CHUNKS as u64 * CHUNK_LEN as u64,
+        }));
     }
     let mut key = Zeroizing::new([0u8; 32]);
     OsRng.fill_bytes(key.as_mut());
@@ -211,7 +214,7 @@ pub fn seal_stream(
                 }
             }
         });
-        let lost = || CoreError::Invalid("a chunk was lost between the two sealing threads".into());
+        let lost = || CoreError::Invalid(InvalidInput::SealingFailed);
         let mut spare: Vec<Vec<u8>> = Vec::new();
         let mut deliver = |chunk: SealedChunk, spare: &mut Vec<Vec<u8>>| -> Result<()> {
             references.push(chunk.reference);
@@ -236,7 +239,7 @@ pub fn seal_stream(
     })?;
     // Nothing may follow the announced length.
     if reader.read(&mut [0u8; 1])? != 0 {
-        return Err(CoreError::Invalid("the file is longer than its announced length".into()));
+        return Err(CoreError::Invalid(InvalidInput::FileChanged));
     }
     Ok(FileManifest { file, key: *key, length, chunks: BoundedVec::new(references)? })
 }

@@ -37,7 +37,7 @@ use rand_core::{OsRng, RngCore};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::error::{CoreError, Result, Unverified};
+use crate::error::{CoreError, InvalidInput, Limit, Result, Unverified};
 use crate::identity::DeviceCertificate;
 
 /// HKDF salt of every key derived from a certificate.
@@ -73,7 +73,8 @@ fn certificate_key(certificate: &DeviceCertificate, purpose: &[u8]) -> Result<Ze
 
 /// `len (4, big-endian) || bytes || zeros`, to a multiple of [`PADDING`].
 fn pad(bytes: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-    let len = u32::try_from(bytes.len()).map_err(|_| CoreError::Invalid("too long to seal".into()))?;
+    let len = u32::try_from(bytes.len())
+        .map_err(|_| CoreError::Invalid(InvalidInput::TooMany { limit: Limit::SealedBytes, max: u32::MAX as u64 }))?;
     let padded_len = (4 + bytes.len()).div_ceil(PADDING) * PADDING;
     let mut padded = Zeroizing::new(Vec::with_capacity(padded_len));
     padded.extend_from_slice(&len.to_be_bytes());
@@ -97,7 +98,7 @@ fn encrypt(key: &[u8; 32], aad: &[u8], plaintext: &[u8]) -> Result<([u8; NONCE_L
     OsRng.fill_bytes(&mut nonce);
     let ciphertext = XChaCha20Poly1305::new(key.into())
         .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad })
-        .map_err(|_| CoreError::Invalid("a message did not seal".into()))?;
+        .map_err(|_| CoreError::Invalid(InvalidInput::SealingFailed))?;
     Ok((nonce, ciphertext))
 }
 
@@ -191,7 +192,7 @@ impl SealedNotice {
     /// [`CoreError::Invalid`] for no recipient, too many, or a body too long.
     pub fn seal(recipients: &[DeviceCertificate], plaintext: &[u8]) -> Result<Self> {
         if recipients.is_empty() {
-            return Err(CoreError::Invalid("a notice for no device".into()));
+            return Err(CoreError::Invalid(InvalidInput::NoRecipient));
         }
         let mut notice_key = Zeroizing::new([0u8; 32]);
         OsRng.fill_bytes(notice_key.as_mut());
@@ -199,8 +200,7 @@ impl SealedNotice {
         for certificate in recipients {
             let key = certificate_key(certificate, NOTICE_WRAP_PURPOSE)?;
             let (nonce, wrapped) = encrypt(&key, NOTICE_WRAP_PURPOSE, notice_key.as_ref())?;
-            let wrapped: [u8; 48] =
-                wrapped.try_into().map_err(|_| CoreError::Invalid("a notice key did not wrap".into()))?;
+            let wrapped: [u8; 48] = wrapped.try_into().map_err(|_| CoreError::Invalid(InvalidInput::SealingFailed))?;
             wraps.push(NoticeWrap { nonce, wrapped });
         }
         let (nonce, body) = encrypt(&notice_key, NOTICE_BODY_LABEL, &pad(plaintext)?)?;

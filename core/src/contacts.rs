@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use huisclos_protocol::ids::AccountId;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{CoreError, Missing, Result};
+use crate::error::{CoreError, InvalidInput, Limit, Missing, Result};
 use crate::identity::{CertificateBody, ContactCard, IdentityPublicKey};
 use huisclos_protocol::ids::DeviceId;
 
@@ -155,7 +155,10 @@ impl ContactBook {
     pub fn observe(&mut self, certificate: &CertificateBody, now: u64) -> Result<Sighting> {
         let Some(contact) = self.contacts.get_mut(&certificate.account) else {
             if self.contacts.len() >= MAX_CONTACTS {
-                return Err(CoreError::Invalid("the contact book is full".into()));
+                return Err(CoreError::Invalid(InvalidInput::TooMany {
+                    limit: Limit::Contacts,
+                    max: MAX_CONTACTS as u64,
+                }));
             }
             self.contacts.insert(
                 certificate.account,

@@ -21,7 +21,7 @@ use huisclos_protocol::ids::{ContentId, GroupId, UnixSeconds};
 use rand_core::{OsRng, RngCore};
 use zeroize::Zeroizing;
 
-use crate::error::{CoreError, Result, Signed, Unverified};
+use crate::error::{CoreError, InvalidInput, Result, Signed, Unverified};
 use crate::identity::{DeviceCertificate, SignatureBytes};
 use crate::space::bounded_text;
 
@@ -43,11 +43,11 @@ const SEALED_RECORD_VERSION: u8 = 1;
 
 bounded_text!(
     /// The text of a post or comment (markdown).
-    Text, MAX_TEXT_LEN, "text", allow_empty = false
+    Text, MAX_TEXT_LEN, Text = "text", allow_empty = false
 );
 bounded_text!(
     /// A reaction, such as an emoji.
-    Reaction, MAX_REACTION_LEN, "reaction", allow_empty = false
+    Reaction, MAX_REACTION_LEN, Reaction = "reaction", allow_empty = false
 );
 
 huisclos_protocol::wire_struct!(
@@ -170,7 +170,7 @@ impl ContentEnvelope {
     /// [`CoreError::Invalid`] when `mls_key` is not the certificate's key.
     pub fn sign(signed: EnvelopeBody, mls_key: &SigningKey) -> Result<Self> {
         if mls_key.verifying_key().to_bytes() != signed.author.body.mls_key {
-            return Err(CoreError::Invalid("content is signed with the certified device key".into()));
+            return Err(CoreError::Invalid(InvalidInput::OwnSignerMismatch));
         }
         let signature = SignatureBytes::from_bytes(mls_key.sign(&labelled(&signed.to_wire())).to_bytes());
         Ok(Self { signed, signature })
@@ -292,7 +292,7 @@ impl SealedRecord {
                 XNonce::from_slice(&nonce),
                 Payload { msg: &plaintext, aad: &seal_aad(group, record, key.generation) },
             )
-            .map_err(|_| CoreError::Invalid("sealing failed".into()))?;
+            .map_err(|_| CoreError::Invalid(InvalidInput::SealingFailed))?;
         Ok(Self { generation: key.generation, nonce, ciphertext })
     }
 
@@ -334,14 +334,14 @@ impl SealedRecord {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let mut reader = Reader::new(bytes);
         if reader.take_u8("sealed record version")? != SEALED_RECORD_VERSION {
-            return Err(CoreError::Invalid("unknown sealed record version".into()));
+            return Err(CoreError::Invalid(InvalidInput::SealedRecordMalformed));
         }
         let generation = u32::try_from(reader.take_varint("history generation")?)
-            .map_err(|_| CoreError::Invalid("history generation out of range".into()))?;
+            .map_err(|_| CoreError::Invalid(InvalidInput::SealedRecordMalformed))?;
         let nonce = reader.take_array("nonce")?;
         let rest = reader.take(reader.remaining(), "ciphertext")?;
         if rest.len() < 16 {
-            return Err(CoreError::Invalid("sealed record too short".into()));
+            return Err(CoreError::Invalid(InvalidInput::SealedRecordMalformed));
         }
         Ok(Self { generation, nonce, ciphertext: rest.to_vec() })
     }

@@ -58,7 +58,7 @@ use crate::content::{
     Reaction, SealedRecord, Text,
 };
 use crate::endpoint::RelayEndpoint;
-use crate::error::{CoreError, Fault, ManagerAction, Missing, Refusal, Result, Unverified};
+use crate::error::{CoreError, Fault, InvalidInput, Limit, ManagerAction, Missing, Refusal, Result, Unverified};
 use crate::history::{History, HistoryLedger, Seat, Standing};
 use crate::identity::{
     CertificateBody, ContactCard, DeviceCertificate, DeviceKeys, DisplayName, IdentityKey, IdentityPublicKey,
@@ -1767,16 +1767,17 @@ fn readd_devices(certificates: &[Vec<u8>]) -> Result<(IdentityPublicKey, Vec<Dev
     for bytes in certificates {
         let certificate = DeviceCertificate::from_verified_bytes(bytes)?;
         if identity.is_some_and(|i| i != certificate.body.identity) {
-            return Err(CoreError::Invalid("a re-added member's devices belong to several people".into()));
+            return Err(CoreError::Invalid(InvalidInput::NothingToReadmit));
         }
         identity = Some(certificate.body.identity);
         devices.push(certificate);
     }
-    Ok((identity.ok_or(CoreError::Invalid("a re-added member without devices".into()))?, devices))
+    Ok((identity.ok_or(CoreError::Invalid(InvalidInput::NothingToReadmit))?, devices))
 }
 
 fn chunk_offset(value: usize) -> Result<huisclos_protocol::ids::ChunkOffset> {
-    let value = u32::try_from(value).map_err(|_| CoreError::Invalid("a chunk offset out of range".into()))?;
+    let value = u32::try_from(value)
+        .map_err(|_| CoreError::Invalid(InvalidInput::TooMany { limit: Limit::ChunkOffset, max: u32::MAX as u64 }))?;
     huisclos_protocol::ids::ChunkOffset::new(value).map_err(CoreError::Decode)
 }
 

@@ -46,9 +46,9 @@ pub enum CoreError {
     /// No such space, member, post or device here.
     #[error("not found: {0}")]
     NotFound(Missing),
-    /// The input was malformed or out of bounds.
+    /// The input was malformed or out of bounds, or the call makes no sense now.
     #[error("invalid input: {0}")]
-    Invalid(String),
+    Invalid(InvalidInput),
     /// MLS refused an operation or a message.
     #[error("MLS: {0}")]
     Mls(String),
@@ -68,6 +68,220 @@ pub enum CoreError {
     /// The engine has been shut down.
     #[error("the client is shut down")]
     Closed,
+}
+
+/// What was wrong with an input, or why a call makes no sense now, by field and
+/// kind: what a client translates and shows. None carries the input itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidInput {
+    /// A text field too long, empty where it may not be, or holding control characters.
+    #[error("a {field} has at most {max} bytes{} and no control characters", if *.may_be_empty { "" } else { ", is not empty" })]
+    Text {
+        /// Which.
+        field: Field,
+        /// Its most bytes.
+        max: usize,
+        /// Whether it may be empty.
+        may_be_empty: bool,
+    },
+    /// More of something than allowed.
+    #[error("at most {max} {limit}")]
+    TooMany {
+        /// Of what.
+        limit: Limit,
+        /// How many at most.
+        max: u64,
+    },
+    /// A card, offer or code in text form that is not one.
+    #[error("not a valid {0}: check that it was copied whole")]
+    NotText(TextForm),
+    /// A role's name that is not one.
+    #[error("unknown role: use reader, contributor, content-manager or space-manager")]
+    UnknownRole,
+    /// A passphrase shorter than [`crate::vault::Passphrase::MIN_CHARS`] characters.
+    #[error("a passphrase has at least {min} characters")]
+    PassphraseTooShort {
+        /// The fewest characters.
+        min: usize,
+    },
+    /// A passphrase too easy to guess.
+    #[error("the passphrase is too easy to guess: use several unrelated words (six random words are strong)")]
+    PassphraseTooWeak,
+    /// A passphrase too long for the key derivation.
+    #[error("passphrase too long")]
+    PassphraseTooLong,
+    /// Key-derivation parameters out of bounds.
+    #[error("Argon2id parameters out of bounds")]
+    KdfParams,
+    /// The duress passphrase is the profile's own.
+    #[error("the duress passphrase must differ from the profile's")]
+    DuressSameAsPassphrase,
+    /// A profile in memory has no duress passphrase.
+    #[error("a profile in memory has no duress passphrase")]
+    NoDuressInMemory,
+    /// The relay answered with the wrong kind of response.
+    #[error("the relay answered with the wrong kind of response")]
+    UnexpectedAnswer,
+    /// Something this device made does not match its own keys (a bug, never input).
+    #[error("something this device made does not match its own keys")]
+    OwnSignerMismatch,
+    /// Sealing failed.
+    #[error("sealing failed")]
+    SealingFailed,
+    /// A sealed record of an unknown version, too short, or of a generation out of range.
+    #[error("a sealed record that is not one")]
+    SealedRecordMalformed,
+    /// The card shows no device to re-admit, or belongs to several people.
+    #[error("that card shows no new device of one person to re-admit")]
+    NothingToReadmit,
+    /// A person re-admits someone else, not themself.
+    #[error("a person re-admits someone else, not themself")]
+    ReadmitSelf,
+    /// This device waits for the space's history.
+    #[error("this device waits for the space's history")]
+    AwaitingHistory,
+    /// Only a stalled space is recreated.
+    #[error("only a stalled space is recreated")]
+    NotStalled,
+    /// The space was already recreated.
+    #[error("the space was already recreated")]
+    AlreadyRecreated,
+    /// This device (or that one) is already in the space.
+    #[error("already in that space")]
+    AlreadyMember,
+    /// The device is no longer in the space.
+    #[error("the device is no longer in the space")]
+    NotInSpace,
+    /// An item larger than a record may be.
+    #[error("an item has at most about {max_kib} KiB")]
+    ItemTooLarge {
+        /// About how many KiB at most.
+        max_kib: u64,
+    },
+    /// An inbox item that is not a Welcome.
+    #[error("an inbox item is not a Welcome")]
+    NotAWelcome,
+    /// A space from an older release: its manager recreates it.
+    #[error("a space from an older release: ask its manager to recreate it")]
+    SpaceFromOlderRelease,
+    /// An operation spaces do not use (an external join, a standalone proposal).
+    #[error("an operation spaces do not use")]
+    UnsupportedOperation,
+    /// Not a key package.
+    #[error("not a key package")]
+    NotAKeyPackage,
+    /// This device already moved to its new identity here.
+    #[error("this device already moved to its new identity here")]
+    AlreadyMoved,
+    /// A device does not revoke itself: the panic wipe does that.
+    #[error("a device does not revoke itself: use the panic wipe")]
+    RevokeSelf,
+    /// That device is already linked.
+    #[error("that device is already linked")]
+    AlreadyLinked,
+    /// This profile already has an account at a relay.
+    #[error("this profile already has an account at a relay")]
+    AlreadyHasAccount,
+    /// A file manifest whose chunks do not match its length.
+    #[error("a file manifest whose chunks do not match its length")]
+    ManifestMismatch,
+    /// The file changed while it was read (longer than announced).
+    #[error("the file is longer than its announced length")]
+    FileChanged,
+    /// A notice for no device.
+    #[error("a notice for no device")]
+    NoRecipient,
+    /// An identity key this device does not hold has no recovery words here.
+    #[error("an identity key has no recovery words")]
+    NoRecoveryWords,
+    /// Space rules that list a person twice or out of order, or none at all.
+    #[error("space rules that are not well formed")]
+    RulesMalformed,
+}
+
+/// A text field of the input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum Field {
+    /// A person's display name.
+    #[error("display name")]
+    DisplayName,
+    /// A space's name.
+    #[error("space name")]
+    SpaceName,
+    /// A space's description.
+    #[error("space description")]
+    SpaceDescription,
+    /// The name of a folder, file or note.
+    #[error("name")]
+    NodeName,
+    /// A note's text.
+    #[error("note")]
+    Note,
+    /// A post's or comment's text.
+    #[error("text")]
+    Text,
+    /// A reaction.
+    #[error("reaction")]
+    Reaction,
+    /// The note of a request to join.
+    #[error("note to the space's managers")]
+    JoinNote,
+}
+
+/// What is counted against a limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum Limit {
+    /// Bytes in a file.
+    #[error("bytes in a file")]
+    FileBytes,
+    /// Items in a library.
+    #[error("items in a library")]
+    LibraryItems,
+    /// Versions of a file.
+    #[error("versions of a file")]
+    FileVersions,
+    /// Explicit roles in a space.
+    #[error("explicit roles in a space")]
+    ExplicitRoles,
+    /// Lists observed at once.
+    #[error("lists observed at once")]
+    ObservedLists,
+    /// Requests to join waiting for an answer.
+    #[error("requests to join waiting for an answer")]
+    PendingJoinRequests,
+    /// Devices of one person.
+    #[error("devices of one person")]
+    Devices,
+    /// People in the contact book.
+    #[error("people in the contact book")]
+    Contacts,
+    /// Generations in a history grant.
+    #[error("generations in a history grant")]
+    HistoryGenerations,
+    /// Bytes sealed at once.
+    #[error("bytes sealed at once")]
+    SealedBytes,
+    /// A chunk's offset.
+    #[error("as a chunk offset")]
+    ChunkOffset,
+}
+
+/// A text form a person pastes or scans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum TextForm {
+    /// A contact card.
+    #[error("contact card")]
+    ContactCard,
+    /// A space card.
+    #[error("space card")]
+    SpaceCard,
+    /// A verification code (from a QR).
+    #[error("verification code")]
+    VerificationCode,
 }
 
 /// What kind of failure an error was, as events carry it (an error itself is not
@@ -94,8 +308,8 @@ pub enum Fault {
     #[error("MLS refused it")]
     Mls,
     /// Input out of bounds.
-    #[error("invalid input")]
-    Invalid,
+    #[error("invalid input: {0}")]
+    Invalid(InvalidInput),
     /// The space is stalled on this device.
     #[error("the space is stalled")]
     SpaceStalled,
@@ -123,7 +337,7 @@ impl CoreError {
             Self::Relay(error) => Fault::Relay(error.clone()),
             Self::Decode(_) => Fault::Malformed,
             Self::Mls(_) => Fault::Mls,
-            Self::Invalid(_) => Fault::Invalid,
+            Self::Invalid(what) => Fault::Invalid(*what),
             Self::SpaceStalled => Fault::SpaceStalled,
             Self::IdentityChanged(_) => Fault::IdentityChanged,
             Self::Store(_) | Self::Io(_) | Self::StoreTampered | Self::CorruptProfile(_) => Fault::Store,

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::content::HistoryKey;
-use crate::error::{CoreError, Refusal, Result, Unverified};
+use crate::error::{CoreError, InvalidInput, Limit, Refusal, Result, Unverified};
 use crate::identity::IdentityPublicKey;
 use crate::space::{Role, SpaceRules};
 
@@ -502,9 +502,7 @@ impl History {
                 closed: fold_closed(&self.closed_chain, group, &closing),
             })
         } else {
-            let current = self
-                .generation(self.current)
-                .ok_or(CoreError::Invalid("this device waits for the space's history".into()))?;
+            let current = self.generation(self.current).ok_or(CoreError::Invalid(InvalidInput::AwaitingHistory))?;
             Ok(HistoryLedger {
                 generation: self.current,
                 start_epoch: Epoch::new(self.current_start).map_err(CoreError::Decode)?,
@@ -516,9 +514,7 @@ impl History {
 
     /// The current generation as it closes with `rules`' roles.
     fn closing(&self, rules: &SpaceRules) -> Result<GenerationGrant> {
-        let current = self
-            .generation(self.current)
-            .ok_or(CoreError::Invalid("this device waits for the space's history".into()))?;
+        let current = self.generation(self.current).ok_or(CoreError::Invalid(InvalidInput::AwaitingHistory))?;
         let mut grant = current.grant()?;
         grant.closed = true;
         let entries =
@@ -622,7 +618,10 @@ impl History {
         }
         for generation in grant.generations.iter() {
             if awaiting.parts.len() >= MAX_HISTORY_GENERATIONS {
-                return Err(CoreError::Invalid("a history grant with too many generations".into()));
+                return Err(CoreError::Invalid(InvalidInput::TooMany {
+                    limit: Limit::HistoryGenerations,
+                    max: MAX_HISTORY_GENERATIONS as u64,
+                }));
             }
             awaiting.parts.insert(generation.key.generation(), generation.to_wire());
         }
@@ -718,7 +717,7 @@ impl History {
     /// [`CoreError::Invalid`] when this device does not hold the whole history.
     pub fn grant(&self, for_epoch: u64, rotates: bool, rules: &SpaceRules) -> Result<Vec<HistoryGrant>> {
         if !self.complete {
-            return Err(CoreError::Invalid("this device waits for the space's history itself".into()));
+            return Err(CoreError::Invalid(InvalidInput::AwaitingHistory));
         }
         let mut generations = Vec::new();
         for generation in &self.generations {

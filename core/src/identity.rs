@@ -21,7 +21,7 @@ use rand_core::OsRng;
 use sha2::{Digest, Sha512};
 use zeroize::Zeroizing;
 
-use crate::error::{CoreError, Result, Signed, Unverified};
+use crate::error::{CoreError, Field, InvalidInput, Result, Signed, TextForm, Unverified};
 
 /// Domain separation for device certificates' signatures.
 pub const DEVICE_CERTIFICATE_LABEL: &[u8] = b"huisclos/1 device-certificate";
@@ -142,9 +142,11 @@ impl DisplayName {
     pub fn new(name: impl Into<String>) -> Result<Self> {
         let name = name.into();
         if name.trim().is_empty() || name.len() > MAX_DISPLAY_NAME_LEN || name.chars().any(char::is_control) {
-            return Err(CoreError::Invalid(format!(
-                "a display name has 1 to {MAX_DISPLAY_NAME_LEN} bytes and no control characters"
-            )));
+            return Err(CoreError::Invalid(InvalidInput::Text {
+                field: Field::DisplayName,
+                max: MAX_DISPLAY_NAME_LEN,
+                may_be_empty: false,
+            }));
         }
         Ok(Self(name))
     }
@@ -308,7 +310,7 @@ impl DeviceCertificate {
     /// Certifies a device.
     pub fn issue(identity: &IdentityKey, body: CertificateBody) -> Result<Self> {
         if body.identity != identity.public() {
-            return Err(CoreError::Invalid("a certificate names the identity that signs it".into()));
+            return Err(CoreError::Invalid(InvalidInput::OwnSignerMismatch));
         }
         let signature = identity.sign(DEVICE_CERTIFICATE_LABEL, &body.to_wire());
         Ok(Self { body, signature })
@@ -444,10 +446,10 @@ impl ContactCard {
         transition: Option<IdentityTransition>,
     ) -> Result<Self> {
         if devices.iter().any(|d| d.body.identity != identity.public()) {
-            return Err(CoreError::Invalid("a contact card holds only its own identity's devices".into()));
+            return Err(CoreError::Invalid(InvalidInput::OwnSignerMismatch));
         }
         if transition.as_ref().is_some_and(|t| t.body.next != identity.public()) {
-            return Err(CoreError::Invalid("a card's transition leads to its own identity key".into()));
+            return Err(CoreError::Invalid(InvalidInput::OwnSignerMismatch));
         }
         let devices = BoundedVec::new(devices)?;
         let body = ContactCardBody { identity: identity.public(), version, devices, issued_at, transition };
@@ -516,14 +518,14 @@ impl ContactCard {
         let encoded = text
             .trim()
             .strip_prefix(CONTACT_CARD_PREFIX)
-            .ok_or_else(|| CoreError::Invalid(format!("a contact card starts with {CONTACT_CARD_PREFIX}")))?;
+            .ok_or(CoreError::Invalid(InvalidInput::NotText(TextForm::ContactCard)))?;
         // Base64 of the largest card: 32 certificates of about 250 bytes.
         if encoded.len() > 16 * 1024 {
-            return Err(CoreError::Invalid("the contact card is too long".into()));
+            return Err(CoreError::Invalid(InvalidInput::NotText(TextForm::ContactCard)));
         }
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(encoded)
-            .map_err(|_| CoreError::Invalid("the contact card is not base64url".into()))?;
+            .map_err(|_| CoreError::Invalid(InvalidInput::NotText(TextForm::ContactCard)))?;
         let card = Self::from_wire(&bytes)?;
         card.verify()?;
         Ok(card)
@@ -633,7 +635,7 @@ impl VerificationCode {
         them_as_seen: &IdentityPublicKey,
     ) -> Result<VerificationOutcome> {
         if scanned.len() != Self::LEN || scanned[0] != Self::VERSION {
-            return Err(CoreError::Invalid("not a Huis Clos verification code".into()));
+            return Err(CoreError::Invalid(InvalidInput::NotText(TextForm::VerificationCode)));
         }
         let shower = &scanned[1..33];
         let scanner = &scanned[33..];

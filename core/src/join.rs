@@ -23,7 +23,7 @@ use huisclos_protocol::ids::{DeviceId, GroupId, UnixSeconds};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::error::{CoreError, Refusal, Result, Signed, Unverified};
+use crate::error::{CoreError, InvalidInput, Refusal, Result, Signed, TextForm, Unverified};
 use crate::identity::{ContactCard, DeviceCertificate, SignatureBytes, labelled};
 use crate::space::{Policy, SpaceDescription, SpaceName, bounded_text};
 
@@ -46,7 +46,7 @@ pub const MAX_OPEN_REQUESTS: usize = 256;
 
 bounded_text!(
     /// What the person asking says about themself (shown to the space manager).
-    JoinNote, MAX_JOIN_NOTE_LEN, "join request note", allow_empty = true
+    JoinNote, MAX_JOIN_NOTE_LEN, JoinNote = "join request note", allow_empty = true
 );
 
 huisclos_protocol::wire_struct!(
@@ -134,7 +134,7 @@ impl SpaceCard {
             return Err(CoreError::Forbidden(Refusal::ConfidentialSpace));
         }
         if mls.verifying_key().to_bytes() != body.issuer.body.mls_key {
-            return Err(CoreError::Invalid("a space card is signed by its issuer's own key".into()));
+            return Err(CoreError::Invalid(InvalidInput::OwnSignerMismatch));
         }
         let signature = mls.sign(&labelled(SPACE_CARD_LABEL, &body.to_wire()));
         Ok(Self { body, signature: SignatureBytes::from_bytes(signature.to_bytes()) })
@@ -173,14 +173,14 @@ impl SpaceCard {
         let encoded = text
             .trim()
             .strip_prefix(SPACE_CARD_PREFIX)
-            .ok_or_else(|| CoreError::Invalid(format!("a space card starts with {SPACE_CARD_PREFIX}")))?;
+            .ok_or(CoreError::Invalid(InvalidInput::NotText(TextForm::SpaceCard)))?;
         // A card with the longest description and certificate stays under 4 KiB.
         if encoded.len() > 8 * 1024 {
-            return Err(CoreError::Invalid("the space card is too long".into()));
+            return Err(CoreError::Invalid(InvalidInput::NotText(TextForm::SpaceCard)));
         }
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(encoded)
-            .map_err(|_| CoreError::Invalid("the space card is not base64url".into()))?;
+            .map_err(|_| CoreError::Invalid(InvalidInput::NotText(TextForm::SpaceCard)))?;
         let card = Self::from_wire(&bytes)?;
         card.verify()?;
         Ok(card)
@@ -202,7 +202,7 @@ impl JoinRequest {
         created_at: UnixSeconds,
     ) -> Result<Self> {
         if !card.lists(&signer, &mls.verifying_key().to_bytes()) {
-            return Err(CoreError::Invalid("a join request is signed by a device its card lists".into()));
+            return Err(CoreError::Invalid(InvalidInput::OwnSignerMismatch));
         }
         let body = JoinRequestBody {
             space: space_card.body.space,

@@ -25,7 +25,7 @@ use huisclos_protocol::codec::{Reader, Wire, put_varint};
 use serde::{Deserialize, Serialize};
 
 use crate::chunk::FileManifest;
-use crate::error::{CoreError, Result, Unverified};
+use crate::error::{CoreError, InvalidInput, Limit, Result, Unverified};
 use crate::space::bounded_text;
 
 /// The most bytes of a node's name.
@@ -48,11 +48,11 @@ pub type NodeId = [u8; 16];
 
 bounded_text!(
     /// The name of a folder, file or note.
-    NodeName, MAX_NODE_NAME_LEN, "name", allow_empty = false
+    NodeName, MAX_NODE_NAME_LEN, NodeName = "name", allow_empty = false
 );
 bounded_text!(
     /// A note's text (markdown).
-    NoteText, MAX_NOTE_LEN, "note", allow_empty = true
+    NoteText, MAX_NOTE_LEN, Note = "note", allow_empty = true
 );
 
 huisclos_protocol::wire_tag_enum!(
@@ -293,7 +293,10 @@ impl Library {
         }
         let id = op.node();
         if !self.nodes.contains_key(&id) && self.nodes.len() >= MAX_NODES {
-            return Err(CoreError::Invalid(format!("a library holds at most {MAX_NODES} items")));
+            return Err(CoreError::Invalid(InvalidInput::TooMany {
+                limit: Limit::LibraryItems,
+                max: MAX_NODES as u64,
+            }));
         }
         self.clock = self.clock.max(stamp.at);
         let node = self.nodes.entry(id).or_default();
@@ -319,7 +322,10 @@ impl Library {
             LibraryOp::AddVersion(add) => {
                 add.manifest.check()?;
                 if !node.versions.contains_key(&stamp) && node.versions.len() >= MAX_VERSIONS {
-                    return Err(CoreError::Invalid(format!("a file keeps at most {MAX_VERSIONS} versions")));
+                    return Err(CoreError::Invalid(InvalidInput::TooMany {
+                        limit: Limit::FileVersions,
+                        max: MAX_VERSIONS as u64,
+                    }));
                 }
                 node.versions
                     .insert(stamp, Version { stamp, length: add.manifest.length, manifest: add.manifest.to_wire() });

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::engine::{Engine, Now};
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, InvalidInput, Result};
 use crate::identity::{DeviceKeys, DisplayName};
 use crate::link::{InboxItem, LinkOffer, LinkRequest, PendingLink};
 use crate::signin::{Credential, SignIn, SignInOutcome, SignInStep};
@@ -290,13 +290,13 @@ impl Linker {
                 SignInOutcome::Refused(RelayError::AuthFailed) => Ok(()),
                 SignInOutcome::Refused(error) => Err(CoreError::Relay(error)),
                 SignInOutcome::AccountCreated(_) | SignInOutcome::Unexpected => {
-                    Err(CoreError::Invalid("the relay answered with the wrong kind of response".into()))
+                    Err(CoreError::Invalid(InvalidInput::UnexpectedAnswer))
                 }
             },
             (Step::Fetch, Ok(ResponseBody::Welcomes(welcomes))) => self.on_welcomes(&welcomes),
             (Step::Ack, Ok(_)) => Ok(()),
             (_, Err(error)) => Err(CoreError::Relay(error)),
-            (_, Ok(_)) => Err(CoreError::Invalid("the relay answered with the wrong kind of response".into())),
+            (_, Ok(_)) => Err(CoreError::Invalid(InvalidInput::UnexpectedAnswer)),
         }
     }
 

@@ -10,7 +10,7 @@ use openmls_traits::OpenMlsProvider;
 use openmls_traits::signatures::{Signer, SignerError};
 use openmls_traits::types::SignatureScheme;
 
-use crate::error::{CoreError, Refusal, Result, Unverified};
+use crate::error::{CoreError, InvalidInput, Refusal, Result, Unverified};
 use crate::history::{HISTORY_LEDGER_EXTENSION_TYPE, HistoryLedger};
 use crate::identity::DeviceCertificate;
 use crate::mls_storage::MlsStorage;
@@ -155,7 +155,7 @@ pub fn rules_of(extensions: &Extensions<GroupContext>) -> Result<SpaceRules> {
             return SpaceRules::from_extension_bytes(bytes);
         }
     }
-    Err(CoreError::Invalid("the group has no space rules".into()))
+    Err(CoreError::Invalid(InvalidInput::RulesMalformed))
 }
 
 /// Checks that a group context holds exactly the extensions every space has: the

@@ -11,7 +11,7 @@
 
 use zeroize::Zeroizing;
 
-use crate::error::{CoreError, RecoveryWordsError, Result};
+use crate::error::{CoreError, InvalidInput, RecoveryWordsError, Result};
 use crate::identity::IdentityKey;
 
 /// How many words.
@@ -34,7 +34,7 @@ impl RecoveryWords {
     pub fn of(identity: &IdentityKey) -> Result<Self> {
         let secret = identity.to_secret();
         let mnemonic = bip39::Mnemonic::from_entropy(secret.as_slice())
-            .map_err(|_| CoreError::Invalid("an identity key has no recovery words".into()))?;
+            .map_err(|_| CoreError::Invalid(InvalidInput::NoRecoveryWords))?;
         let mut words = Zeroizing::new(String::with_capacity(RECOVERY_WORD_COUNT * 9));
         for (i, word) in mnemonic.words().enumerate() {
             if i > 0 {

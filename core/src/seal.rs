@@ -14,7 +14,7 @@ use rand_core::{OsRng, RngCore};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::error::{CoreError, Result, Unverified};
+use crate::error::{CoreError, InvalidInput, Result, Unverified};
 
 /// Bytes a sealed message adds to its plaintext.
 pub const SEAL_OVERHEAD: usize = 32 + 24 + 16;
@@ -62,7 +62,7 @@ pub fn seal_to(label: &[u8], context: &[u8], recipient: &[u8; 32], plaintext: &[
             XNonce::from_slice(&nonce),
             Payload { msg: plaintext, aad: &associated_data(label, &ephemeral, &recipient) },
         )
-        .map_err(|_| CoreError::Invalid("a message did not seal".into()))?;
+        .map_err(|_| CoreError::Invalid(InvalidInput::SealingFailed))?;
     let mut sealed = Vec::with_capacity(SEAL_OVERHEAD + plaintext.len());
     sealed.extend_from_slice(ephemeral.as_bytes());
     sealed.extend_from_slice(&nonce);

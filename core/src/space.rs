@@ -10,7 +10,7 @@
 
 use huisclos_protocol::codec::{BoundedVec, Reader, Wire, put_varint};
 
-use crate::error::{CoreError, FixedRule, ManagerAction, Refusal, Result};
+use crate::error::{CoreError, FixedRule, InvalidInput, Limit, ManagerAction, Refusal, Result};
 use crate::identity::IdentityPublicKey;
 use huisclos_protocol::ids::GroupId;
 
@@ -102,15 +102,13 @@ impl std::str::FromStr for Role {
             "contributor" => Ok(Role::Contributor),
             "content-manager" | "content manager" => Ok(Role::ContentManager),
             "space-manager" | "space manager" | "manager" => Ok(Role::SpaceManager),
-            _ => Err(CoreError::Invalid(format!(
-                "unknown role {text:?}: use reader, contributor, content-manager or space-manager"
-            ))),
+            _ => Err(CoreError::Invalid(InvalidInput::UnknownRole)),
         }
     }
 }
 
 macro_rules! bounded_text {
-    ($(#[$meta:meta])* $name:ident, $max:expr, $what:literal, allow_empty = $empty:expr) => {
+    ($(#[$meta:meta])* $name:ident, $max:expr, $field:ident = $what:literal, allow_empty = $empty:expr) => {
         $(#[$meta])*
         #[derive(Clone, PartialEq, Eq, Debug)]
         pub struct $name(String);
@@ -127,11 +125,11 @@ macro_rules! bounded_text {
                     || (!$empty && text.trim().is_empty())
                     || text.chars().any(|c| c.is_control() && c != '\n')
                 {
-                    return Err(CoreError::Invalid(format!(
-                        concat!("a ", $what, " has at most {} bytes{} and no control characters"),
-                        $max,
-                        if $empty { "" } else { ", is not empty" }
-                    )));
+                    return Err(CoreError::Invalid(crate::error::InvalidInput::Text {
+                        field: crate::error::Field::$field,
+                        max: $max,
+                        may_be_empty: $empty,
+                    }));
                 }
                 Ok(Self(text))
             }
@@ -170,11 +168,11 @@ pub(crate) use bounded_text;
 
 bounded_text!(
     /// A space's name.
-    SpaceName, MAX_SPACE_NAME_LEN, "space name", allow_empty = false
+    SpaceName, MAX_SPACE_NAME_LEN, SpaceName = "space name", allow_empty = false
 );
 bounded_text!(
     /// A space's description.
-    SpaceDescription, MAX_SPACE_DESCRIPTION_LEN, "space description", allow_empty = true
+    SpaceDescription, MAX_SPACE_DESCRIPTION_LEN, SpaceDescription = "space description", allow_empty = true
 );
 
 huisclos_protocol::wire_struct!(
@@ -264,8 +262,9 @@ impl SpaceRules {
         entries.push(RoleEntry { identity, role });
         entries.sort_by_key(|e| e.identity);
         let mut next = self.clone();
-        next.roles = BoundedVec::new(entries)
-            .map_err(|_| CoreError::Invalid(format!("a space has at most {MAX_ROLE_ENTRIES} explicit roles")))?;
+        next.roles = BoundedVec::new(entries).map_err(|_| {
+            CoreError::Invalid(InvalidInput::TooMany { limit: Limit::ExplicitRoles, max: MAX_ROLE_ENTRIES as u64 })
+        })?;
         Ok(next)
     }
 
@@ -313,7 +312,7 @@ impl SpaceRules {
             },
         };
         if rules.roles.as_slice().windows(2).any(|w| w[0].identity >= w[1].identity) {
-            return Err(CoreError::Invalid("space rules list a person twice or out of order".into()));
+            return Err(CoreError::Invalid(InvalidInput::RulesMalformed));
         }
         Ok(rules)
     }

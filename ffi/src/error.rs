@@ -161,7 +161,7 @@ mod tests {
             (CoreError::WrongPassphrase, "WrongPassphrase"),
             (CoreError::NotFound(CoreMissing::Space), "NotFound"),
             (CoreError::Forbidden(CoreRefusal::ReaderWrites), "Forbidden"),
-            (CoreError::Invalid("too long".into()), "Invalid"),
+            (CoreError::Invalid(huisclos_core::error::InvalidInput::UnknownRole), "Invalid"),
             (CoreError::Transport("timed out".into()), "Offline"),
             (CoreError::StoreTampered, "DamagedProfile"),
             (CoreError::Closed, "Closed"),

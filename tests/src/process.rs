@@ -278,6 +278,7 @@ impl Person {
             }
         }
         while let Some(event) = self.engine.poll_event() {
+            crate::assert_no_prose(&event);
             self.events.push(event);
         }
     }

@@ -463,6 +463,7 @@ impl SimDevice {
             engine.handle_event(event, now);
         }
         while let Some(event) = engine.poll_event() {
+            crate::assert_no_prose(&event);
             self.events.push(event);
         }
     }

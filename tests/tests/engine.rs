@@ -1097,3 +1097,36 @@ async fn a_feed_read_in_pages_from_the_newest_is_the_whole_feed_reversed() {
     assert_eq!(paged, whole, "the pages, one after the other, are the feed from the newest");
     assert_eq!(paged[0], "note 119");
 }
+
+/// What a client shows of a refusal comes from typed values it translates: the errors
+/// of everyday mistakes name their kind, and their `Debug` form holds no sentence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn everyday_errors_are_typed_and_carry_no_prose() {
+    use huisclos_core::error::{Field, InvalidInput, Missing, Refusal, TextForm};
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let space = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Reader)], HistoryMode::Keep).await;
+    let errors = [
+        bob.engine_mut().post(&GroupId::from_bytes([7; 16]), "hello").unwrap_err(),
+        bob.engine_mut().post(&space, "a reader writes").unwrap_err(),
+        alice.engine_mut().post(&space, &"x".repeat(1 << 20)).unwrap_err(),
+        huisclos_core::identity::ContactCard::from_text("huisclos-contact:garbage").unwrap_err(),
+        "boss".parse::<Role>().unwrap_err(),
+        SpaceName::new("").unwrap_err(),
+    ];
+    assert!(matches!(errors[0], CoreError::NotFound(Missing::Space)), "{:?}", errors[0]);
+    assert!(matches!(errors[1], CoreError::Forbidden(Refusal::ReaderWrites)), "{:?}", errors[1]);
+    assert!(matches!(errors[2], CoreError::Invalid(InvalidInput::Text { field: Field::Text, .. })), "{:?}", errors[2]);
+    assert!(
+        matches!(errors[3], CoreError::Invalid(InvalidInput::NotText(TextForm::ContactCard)) | CoreError::Decode(_)),
+        "{:?}",
+        errors[3]
+    );
+    assert!(matches!(errors[4], CoreError::Invalid(InvalidInput::UnknownRole)), "{:?}", errors[4]);
+    assert!(matches!(errors[5], CoreError::Invalid(InvalidInput::Text { field: Field::SpaceName, .. })));
+    for error in &errors {
+        huisclos_tests::assert_no_prose(error);
+        assert!(!error.to_string().is_empty(), "the default rendering the CLI shows");
+    }
+}

@@ -137,9 +137,7 @@ impl Engine {
                     self.session.disconnected();
                     Err(CoreError::Relay(error))
                 }
-                SignInOutcome::Unexpected => {
-                    Err(CoreError::Invalid("the relay answered with the wrong kind of response".into()))
-                }
+                SignInOutcome::Unexpected => Err(CoreError::Invalid(InvalidInput::UnexpectedAnswer)),
             },
             (Step::KeyPackageStatus, Ok(ResponseBody::KeyPackageStatus(status))) => self.top_up_key_packages(&status),
             (Step::KeyPackageUpload, Ok(_)) => Ok(()),
@@ -168,7 +166,7 @@ impl Engine {
             (Step::Upload { index, chunk }, answer) => self.on_upload_answer(index, chunk, answer),
             (Step::Download { index, chunk }, answer) => self.on_download_answer(index, chunk, answer),
             (_, Err(error)) => Err(CoreError::Relay(error)),
-            (_, Ok(_)) => Err(CoreError::Invalid("the relay answered with the wrong kind of response".into())),
+            (_, Ok(_)) => Err(CoreError::Invalid(InvalidInput::UnexpectedAnswer)),
         }
     }
 
@@ -421,7 +419,7 @@ impl Engine {
     pub(super) fn join_from_welcome(&mut self, bytes: &[u8]) -> Result<()> {
         let message = MlsMessageIn::tls_deserialize_exact(bytes).map_err(mls_error)?;
         let MlsMessageBodyIn::Welcome(welcome) = message.extract() else {
-            return Err(CoreError::Invalid("an inbox item is not a Welcome".into()));
+            return Err(CoreError::Invalid(InvalidInput::NotAWelcome));
         };
         let builder = StagedWelcome::build_from_welcome(&self.provider, &crate::mls::join_config(), welcome)
             .map_err(mls_error)?;
@@ -444,7 +442,7 @@ impl Engine {
         let rules = crate::mls::rules_of(staged.group_context().extensions())?;
         crate::mls::check_context_extensions(staged.group_context().extensions())?;
         let ledger = crate::mls::ledger_of(staged.group_context().extensions())?
-            .ok_or(CoreError::Invalid("a space from an older release: ask its manager to recreate it".into()))?;
+            .ok_or(CoreError::Invalid(InvalidInput::SpaceFromOlderRelease))?;
         let group = staged.into_group(&self.provider).map_err(mls_error)?;
         let id = our_group_id(group.group_id())?;
         let join_epoch = group.epoch().as_u64();
@@ -455,7 +453,7 @@ impl Engine {
         let mut meta = GroupMeta::new(history);
         if let Some(earlier) = self.spaces.get(&id) {
             if !earlier.meta.removed {
-                return Err(CoreError::Invalid("a Welcome for a space this device is already in".into()));
+                return Err(CoreError::Invalid(InvalidInput::AlreadyMember));
             }
             // Invited again after a removal: the feed read before stays, and items
             // already shown are not shown twice; everything about the group is new.
@@ -662,7 +660,7 @@ impl Engine {
             ProcessedMessageContent::ProposalMessage(queued) => {
                 // The one standalone proposal in use: a member's device leaving.
                 let Proposal::Remove(remove) = queued.proposal() else {
-                    return Err(CoreError::Invalid("a standalone proposal other than a leave".into()));
+                    return Err(CoreError::Invalid(InvalidInput::UnsupportedOperation));
                 };
                 if remove.removed() != sender {
                     return Err(CoreError::Verification(Unverified::WrongSender));
@@ -696,7 +694,7 @@ impl Engine {
                 Err(CoreError::Verification(Unverified::WrongSender))
             }
             ProcessedMessageContent::ExternalJoinProposalMessage(_) => {
-                Err(CoreError::Invalid("external joins are not allowed".into()))
+                Err(CoreError::Invalid(InvalidInput::UnsupportedOperation))
             }
             ProcessedMessageContent::StagedCommitMessage(staged) => {
                 let verdict = if sender_allowed {
@@ -1072,7 +1070,7 @@ impl Engine {
                 (*target, item)
             }
             ContentBody::Library(_) | ContentBody::Marker(_) => {
-                return Err(CoreError::Invalid("a library change is not a feed item".into()));
+                return Err(CoreError::Invalid(InvalidInput::UnsupportedOperation));
             }
         };
         let mut notify = None;
@@ -1131,7 +1129,7 @@ impl Engine {
                         (certificate.body.identity, vec![certificate])
                     }
                     Operation::Readd { certificates, .. } => readd_devices(certificates)?,
-                    _ => return Err(CoreError::Invalid("claim for an operation that adds no one".into())),
+                    _ => return Err(CoreError::Invalid(InvalidInput::UnexpectedAnswer)),
                 };
                 let mut packages = Vec::new();
                 for claim in claims.claims.iter() {
@@ -1236,7 +1234,7 @@ impl Engine {
                 Ok(())
             }
             (_, Err(error)) => Err(CoreError::Relay(error)),
-            (_, Ok(_)) => Err(CoreError::Invalid("unexpected answer to an outbox request".into())),
+            (_, Ok(_)) => Err(CoreError::Invalid(InvalidInput::UnexpectedAnswer)),
         }
     }
 
@@ -1282,7 +1280,7 @@ impl Engine {
     ) -> Result<KeyPackage> {
         let message = MlsMessageIn::tls_deserialize_exact(bytes).map_err(mls_error)?;
         let MlsMessageBodyIn::KeyPackage(package) = message.extract() else {
-            return Err(CoreError::Invalid("not a key package".into()));
+            return Err(CoreError::Invalid(InvalidInput::NotAKeyPackage));
         };
         let package = package.validate(self.provider.crypto(), ProtocolVersion::Mls10).map_err(mls_error)?;
         let leaf = package.leaf_node();

@@ -74,10 +74,10 @@ impl Engine {
     pub fn recreate_space(&mut self, stalled: &GroupId) -> Result<GroupId> {
         let entry = self.spaces.get(stalled).ok_or(CoreError::NotFound(Missing::Space))?;
         if !entry.meta.stalled || entry.meta.removed {
-            return Err(CoreError::Invalid("only a stalled space is recreated".into()));
+            return Err(CoreError::Invalid(InvalidInput::NotStalled));
         }
-        if let Some(successor) = entry.meta.replaced_by {
-            return Err(CoreError::Invalid(format!("the space was already recreated as {}", hex::encode(successor))));
+        if entry.meta.replaced_by.is_some() {
+            return Err(CoreError::Invalid(InvalidInput::AlreadyRecreated));
         }
         let offender = entry.meta.stalled_by.map(IdentityPublicKey::from_bytes);
         let old_rules = self.rules(stalled)?;
@@ -175,7 +175,7 @@ impl Engine {
         }
         let person = card.body.identity;
         if person == self.identity {
-            return Err(CoreError::Invalid("a person re-admits someone else, not themself".into()));
+            return Err(CoreError::Invalid(InvalidInput::ReadmitSelf));
         }
         // The person as a member: under this card's key, or under the key it replaced
         // (a person restored from the recovery words moves to a new key).
@@ -186,7 +186,7 @@ impl Engine {
             .find(|m| m.identity == person || Some(m.identity) == previous)
             .ok_or(CoreError::NotFound(Missing::Member))?;
         if card.body.devices.as_slice().iter().all(|c| member.devices.contains(&c.body.device)) {
-            return Err(CoreError::Invalid("that card shows no new device: nothing to re-admit".into()));
+            return Err(CoreError::Invalid(InvalidInput::NothingToReadmit));
         }
         if let Err(error) = self.trust_card(card) {
             self.persist()?;
@@ -383,10 +383,13 @@ impl Engine {
     pub fn request_to_join(&mut self, card: &SpaceCard, note: &str) -> Result<()> {
         card.verify()?;
         if self.spaces.get(&card.body.space).is_some_and(|s| !s.meta.removed) {
-            return Err(CoreError::Invalid("this device is already in that space".into()));
+            return Err(CoreError::Invalid(InvalidInput::AlreadyMember));
         }
         if !self.requested.contains(&card.body.space) && self.requested.len() >= MAX_OPEN_REQUESTS {
-            return Err(CoreError::Invalid("too many requests to join are waiting for an answer".into()));
+            return Err(CoreError::Invalid(InvalidInput::TooMany {
+                limit: Limit::PendingJoinRequests,
+                max: MAX_OPEN_REQUESTS as u64,
+            }));
         }
         let note = JoinNote::new(note)?;
         let request = JoinRequest::sign(
@@ -515,7 +518,7 @@ impl Engine {
         let fits =
             huisclos_protocol::limits::MAX_CONTENT_RECORD_LEN.min(huisclos_protocol::limits::MAX_MLS_MESSAGE_LEN);
         if envelope.to_wire().len() + crate::content::SEALED_RECORD_OVERHEAD > fits {
-            return Err(CoreError::Invalid(format!("an item has at most about {} KiB", fits / 1024 - 1)));
+            return Err(CoreError::Invalid(InvalidInput::ItemTooLarge { max_kib: (fits / 1024 - 1) as u64 }));
         }
         // Shown here at once, and sent when the relay is reachable.
         self.apply_envelope(space, &envelope, None, None)?;

@@ -408,7 +408,7 @@ impl Engine {
                 Ok(())
             }
             (_, _, Err(error)) => Err(CoreError::Relay(error)),
-            (_, _, Ok(_)) => Err(CoreError::Invalid("unexpected answer to a device request".into())),
+            (_, _, Ok(_)) => Err(CoreError::Invalid(InvalidInput::UnexpectedAnswer)),
         }
     }
 
@@ -548,7 +548,7 @@ impl Engine {
                 return Ok(());
             }
             Err(error) => return Err(CoreError::Relay(error)),
-            Ok(_) => return Err(CoreError::Invalid("unexpected answer to an upload".into())),
+            Ok(_) => return Err(CoreError::Invalid(InvalidInput::UnexpectedAnswer)),
         };
         let reference = manifest.chunks.get(chunk).ok_or(CoreError::CorruptProfile("an upload's chunk"))?;
         let sealed = std::fs::read(crate::transfer::staged_path(self.vault.dir(), reference))?;
@@ -604,7 +604,7 @@ impl Engine {
                 return Ok(());
             }
             Err(error) => return Err(CoreError::Relay(error)),
-            Ok(_) => return Err(CoreError::Invalid("unexpected answer to a download".into())),
+            Ok(_) => return Err(CoreError::Invalid(InvalidInput::UnexpectedAnswer)),
         };
         let manifest = FileManifest::from_wire(&record.manifest)?;
         let expected = manifest.chunk_len(chunk) + crate::chunk::CHUNK_OVERHEAD;
@@ -829,7 +829,7 @@ impl Engine {
                 let certificate = DeviceCertificate::from_verified_bytes(certificate)?;
                 let space = self.spaces.get(group).ok_or(CoreError::NotFound(Missing::Space))?;
                 if Self::has_device(&space.group, &certificate.body.device) {
-                    return Err(CoreError::Invalid("the device is already in the space".into()));
+                    return Err(CoreError::Invalid(InvalidInput::AlreadyMember));
                 }
                 let devices = vec![certificate.body.device];
                 Ok((ClaimKeyPackages { devices: BoundedVec::new(devices)? }.into(), OutboxStage::Claim { operation }))
@@ -841,7 +841,7 @@ impl Engine {
                 }
                 let space = self.spaces.get(group).ok_or(CoreError::NotFound(Missing::Space))?;
                 if Self::has_device(&space.group, &certificate.body.device) {
-                    return Err(CoreError::Invalid("the device is already in the space".into()));
+                    return Err(CoreError::Invalid(InvalidInput::AlreadyMember));
                 }
                 let devices = vec![certificate.body.device];
                 Ok((ClaimKeyPackages { devices: BoundedVec::new(devices)? }.into(), OutboxStage::Claim { operation }))
@@ -996,13 +996,13 @@ impl Engine {
                     }
                 }
                 if removals.is_empty() {
-                    return Err(CoreError::Invalid("the revoked device is no longer in the space".into()));
+                    return Err(CoreError::Invalid(InvalidInput::NotInSpace));
                 }
                 rotates_history = true;
                 changes.push(ChangeRequest::Remove { identity: me, proposer: me });
             }
             Operation::CommitProposals => {}
-            Operation::Leave => return Err(CoreError::Invalid("a leave is a proposal, not a commit".into())),
+            Operation::Leave => return Err(CoreError::Invalid(InvalidInput::UnsupportedOperation)),
             Operation::Remove { identity } => {
                 let identity = IdentityPublicKey::from_bytes(*identity);
                 let member =
@@ -1028,7 +1028,7 @@ impl Engine {
                 let own = space.group.own_leaf().ok_or(CoreError::NotFound(Missing::OwnLeaf))?;
                 let current = crate::mls::certificate_of(own.credential(), own.signature_key().as_slice())?;
                 if current == certificate {
-                    return Err(CoreError::Invalid("this device already moved to its new identity here".into()));
+                    return Err(CoreError::Invalid(InvalidInput::AlreadyMoved));
                 }
                 rotation = Some((current.body.identity, certificate.body.identity));
                 self_update = Some(crate::mls::credential_with_key(&certificate));

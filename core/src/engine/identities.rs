@@ -127,7 +127,7 @@ impl Engine {
     /// [`CoreError::NotFound`] when it is not one of this person's other devices.
     pub fn revoke_device(&mut self, device: &DeviceId) -> Result<()> {
         if device == &self.device.device_id() {
-            return Err(CoreError::Invalid("a device does not revoke itself: use the panic wipe".into()));
+            return Err(CoreError::Invalid(InvalidInput::RevokeSelf));
         }
         self.identity_key()?;
         if !self.devices.iter().any(|c| &c.body.device == device) {
@@ -171,7 +171,7 @@ impl Engine {
     /// [`CoreError::Invalid`] when `lost` names this device.
     pub fn rotate_identity(&mut self, lost: &[DeviceId]) -> Result<()> {
         if lost.contains(&self.device.device_id()) {
-            return Err(CoreError::Invalid("a device does not revoke itself: use the panic wipe".into()));
+            return Err(CoreError::Invalid(InvalidInput::RevokeSelf));
         }
         let old = self.identity_key()?;
         let next = IdentityKey::generate();
@@ -308,10 +308,13 @@ impl Engine {
         let account = self.account.ok_or(CoreError::NotFound(Missing::Account))?;
         let device = request.device();
         if self.devices().iter().any(|c| c.body.device == device) {
-            return Err(CoreError::Invalid("that device is already linked".into()));
+            return Err(CoreError::Invalid(InvalidInput::AlreadyLinked));
         }
         if self.devices().len() >= crate::identity::MAX_CARD_DEVICES {
-            return Err(CoreError::Invalid("this person has as many devices as an account may hold".into()));
+            return Err(CoreError::Invalid(InvalidInput::TooMany {
+                limit: Limit::Devices,
+                max: crate::identity::MAX_CARD_DEVICES as u64,
+            }));
         }
         let body = CertificateBody {
             identity: self.identity,
@@ -400,7 +403,7 @@ impl Engine {
     /// [`CoreError::Invalid`] when this profile already has an account.
     pub fn join_relay(&mut self, invitation: &Invitation) -> Result<()> {
         if self.account.is_some() {
-            return Err(CoreError::Invalid("this profile already has an account at a relay".into()));
+            return Err(CoreError::Invalid(InvalidInput::AlreadyHasAccount));
         }
         self.relay = Some(RelayEndpoint::from_invitation(invitation));
         self.invitation = Some(invitation.token().clone());

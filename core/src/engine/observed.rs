@@ -117,7 +117,10 @@ pub(crate) struct Observed {
 impl Observed {
     fn new_id(&mut self) -> Result<ListId> {
         if self.feeds.len() + self.spaces.len() + self.members.len() >= MAX_OBSERVED_LISTS {
-            return Err(CoreError::Invalid(format!("at most {MAX_OBSERVED_LISTS} lists are observed at once")));
+            return Err(CoreError::Invalid(InvalidInput::TooMany {
+                limit: Limit::ObservedLists,
+                max: MAX_OBSERVED_LISTS as u64,
+            }));
         }
         self.next += 1;
         Ok(ListId(self.next))

@@ -69,7 +69,7 @@ use rand_core::{OsRng, RngCore};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, InvalidInput, Result};
 
 use cipher::*;
 pub use header::Opened;
@@ -280,9 +280,9 @@ impl Vault {
         let header = Self::read_header(&self.dir)?;
         let duress = Unlock::Passphrase(duress.clone());
         if matches!(header.open(&duress), Ok((0, _))) {
-            return Err(CoreError::Invalid("the duress passphrase must differ from the profile's".into()));
+            return Err(CoreError::Invalid(InvalidInput::DuressSameAsPassphrase));
         }
-        let db = self.db.as_ref().ok_or(CoreError::Invalid("a profile in memory has no duress passphrase".into()))?;
+        let db = self.db.as_ref().ok_or(CoreError::Invalid(InvalidInput::NoDuressInMemory))?;
         let tree = if self.tree_id == 1 { 2 } else { 1 };
         open_tree(db, tree)?.clear()?;
         let keys = VaultKeys::generate();

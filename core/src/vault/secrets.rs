@@ -64,12 +64,10 @@ impl Passphrase {
     /// [`Passphrase::suggest`] offers a strong one.
     pub fn check_new(&self) -> Result<()> {
         if self.0.chars().count() < Self::MIN_CHARS {
-            return Err(CoreError::Invalid(format!("a passphrase has at least {} characters", Self::MIN_CHARS)));
+            return Err(CoreError::Invalid(InvalidInput::PassphraseTooShort { min: Self::MIN_CHARS }));
         }
         if self.strength() < Self::MIN_STRENGTH {
-            return Err(CoreError::Invalid(
-                "the passphrase is too easy to guess: use several unrelated words (six random words are strong)".into(),
-            ));
+            return Err(CoreError::Invalid(InvalidInput::PassphraseTooWeak));
         }
         Ok(())
     }
@@ -171,7 +169,7 @@ impl KdfParams {
             || !(1..=Self::MAX_ITERATIONS).contains(&iterations)
             || !(1..=8).contains(&parallelism)
         {
-            return Err(CoreError::Invalid("Argon2id parameters out of bounds".into()));
+            return Err(CoreError::Invalid(InvalidInput::KdfParams));
         }
         Ok(Self { memory_kib, iterations, parallelism })
     }
@@ -183,7 +181,7 @@ impl KdfParams {
         let mut out = Zeroizing::new([0u8; 32]);
         argon
             .hash_password_into(passphrase.as_bytes(), salt, out.as_mut())
-            .map_err(|_| CoreError::Invalid("passphrase too long".into()))?;
+            .map_err(|_| CoreError::Invalid(InvalidInput::PassphraseTooLong))?;
         Ok(out)
     }
 }
