@@ -130,6 +130,44 @@ pub fn diff_sorted<T: Clone + PartialEq, K: Ord>(old: &[T], new: &[T], key: impl
     diffs
 }
 
+/// The diffs that turn `old` into `new`, lists in an order of their own (arrival, say)
+/// with no key twice: keys that went are [`VectorDiff::Remove`]s, changed values
+/// [`VectorDiff::Set`]s, new keys [`VectorDiff::Insert`]s at their place. When the
+/// values kept changed their order among themselves, one [`VectorDiff::Reset`].
+pub fn diff_keyed<T: Clone + PartialEq, K: Ord>(old: &[T], new: &[T], key: impl Fn(&T) -> K) -> Vec<VectorDiff<T>> {
+    use std::collections::BTreeSet;
+    let new_keys: BTreeSet<K> = new.iter().map(&key).collect();
+    let old_keys: BTreeSet<K> = old.iter().map(&key).collect();
+    let mut diffs = Vec::new();
+    let mut current: Vec<T> = Vec::with_capacity(new.len());
+    for value in old {
+        if new_keys.contains(&key(value)) {
+            current.push(value.clone());
+        } else {
+            diffs.push(VectorDiff::Remove { index: current.len() });
+        }
+    }
+    let kept_in_new = new.iter().filter(|value| old_keys.contains(&key(value)));
+    if !current.iter().map(&key).eq(kept_in_new.map(&key)) {
+        return vec![VectorDiff::Reset { values: new.to_vec() }];
+    }
+    for (index, value) in new.iter().enumerate() {
+        match current.get(index) {
+            Some(shown) if key(shown) == key(value) => {
+                if shown != value {
+                    diffs.push(VectorDiff::Set { index, value: value.clone() });
+                    current[index] = value.clone();
+                }
+            }
+            _ => {
+                diffs.push(VectorDiff::Insert { index, value: value.clone() });
+                current.insert(index, value.clone());
+            }
+        }
+    }
+    diffs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,7 +199,39 @@ mod tests {
         assert_eq!(list, vec![1, 2]);
     }
 
+    #[test]
+    fn a_list_in_its_own_order_gets_removes_sets_and_inserts_or_one_reset() {
+        let old = vec![(5, 0), (1, 0), (3, 0)];
+        let new = vec![(5, 1), (3, 0), (9, 0)];
+        let diffs = diff_keyed(&old, &new, |v| v.0);
+        assert_eq!(
+            diffs,
+            vec![
+                VectorDiff::Remove { index: 1 },
+                VectorDiff::Set { index: 0, value: (5, 1) },
+                VectorDiff::Insert { index: 2, value: (9, 0) }
+            ]
+        );
+        assert_eq!(applied(old.clone(), diffs), new);
+        let reordered = vec![(3, 0), (5, 0)];
+        assert_eq!(diff_keyed(&old, &reordered, |v| v.0), vec![VectorDiff::Reset { values: reordered.clone() }]);
+    }
+
     proptest! {
+        /// Whatever two lists with unique keys, the keyed diffs rebuild the second.
+        #[test]
+        fn the_keyed_diffs_of_two_lists_rebuild_the_second(
+            old in proptest::collection::vec((0u8..30, any::<u8>()), 0..20),
+            new in proptest::collection::vec((0u8..30, any::<u8>()), 0..20),
+        ) {
+            let unique = |list: Vec<(u8, u8)>| {
+                let mut seen = std::collections::BTreeSet::new();
+                list.into_iter().filter(|v| seen.insert(v.0)).collect::<Vec<_>>()
+            };
+            let (old, new) = (unique(old), unique(new));
+            prop_assert_eq!(applied(old.clone(), diff_keyed(&old, &new, |v| v.0)), new);
+        }
+
         /// Whatever two sorted lists, the diffs applied to the first give the second,
         /// with no more diffs than the values that differ.
         #[test]

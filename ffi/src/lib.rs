@@ -47,7 +47,8 @@ mod types;
 pub use error::{HuisClosError, Result};
 pub use events::{Keystore, ProfileEvent, ProfileListener};
 pub use lists::{
-    FeedDiff, FeedListener, ListSubscription, MemberDiff, MemberListListener, SpaceDiff, SpaceListListener,
+    FeedDiff, FeedListener, FolderDiff, FolderListener, JoinRequestDiff, JoinRequestListener, ListSubscription,
+    MemberDiff, MemberListListener, SpaceDiff, SpaceListListener,
 };
 pub use profile::{Profile, profile_exists, wipe_profile};
 pub use reasons::{ManagerAction, Missing, Refusal};

@@ -11,7 +11,7 @@ use huisclos_core::lists::VectorDiff;
 
 use crate::error::Result;
 use crate::profile::{Inner, Profile};
-use crate::types::{self, FeedItem, Member, Space};
+use crate::types::{self, FeedItem, JoinRequest, LibraryNode, Member, Space};
 
 macro_rules! diff_enum {
     ($(#[$doc:meta])* $name:ident, $value:ty) => {
@@ -85,6 +85,16 @@ diff_enum!(
     MemberDiff,
     Member
 );
+diff_enum!(
+    /// A change to an observed folder of a library (by name).
+    FolderDiff,
+    LibraryNode
+);
+diff_enum!(
+    /// A change to a space's observed requests to join (in the order they came).
+    JoinRequestDiff,
+    JoinRequest
+);
 
 /// Hears the changes to a space's feed. Called on a library thread or on the thread
 /// that gave a command, one call at a time and in order; it should hand the diffs to
@@ -109,12 +119,28 @@ pub trait MemberListListener: Send + Sync {
     fn on_diffs(&self, diffs: Vec<MemberDiff>);
 }
 
+/// Hears the changes to a folder of a library (as [`FeedListener`]).
+#[uniffi::export(foreign)]
+pub trait FolderListener: Send + Sync {
+    /// Changes to apply, in order.
+    fn on_diffs(&self, diffs: Vec<FolderDiff>);
+}
+
+/// Hears the changes to a space's requests to join (as [`FeedListener`]).
+#[uniffi::export(foreign)]
+pub trait JoinRequestListener: Send + Sync {
+    /// Changes to apply, in order.
+    fn on_diffs(&self, diffs: Vec<JoinRequestDiff>);
+}
+
 /// The listener of one observed list.
 #[derive(Clone)]
 pub(crate) enum ListListener {
     Feed(Arc<dyn FeedListener>),
     Spaces(Arc<dyn SpaceListListener>),
     Members(Arc<dyn MemberListListener>),
+    Folder(Arc<dyn FolderListener>),
+    JoinRequests(Arc<dyn JoinRequestListener>),
 }
 
 impl ListListener {
@@ -132,6 +158,12 @@ impl ListListener {
             }
             (Self::Members(listener), ListUpdate::Members { diffs, .. }) => {
                 listener.on_diffs(convert(diffs, MemberDiff::from_core));
+            }
+            (Self::Folder(listener), ListUpdate::Folder { diffs, .. }) => {
+                listener.on_diffs(convert(diffs, FolderDiff::from_core));
+            }
+            (Self::JoinRequests(listener), ListUpdate::JoinRequests { diffs, .. }) => {
+                listener.on_diffs(convert(diffs, JoinRequestDiff::from_core));
             }
             _ => {}
         }
@@ -234,6 +266,37 @@ impl Profile {
         self.subscribe(ListListener::Spaces(listener), |engine| {
             let (list, values) = engine.observe_spaces()?;
             Ok(ListUpdate::Spaces { list, diffs: vec![VectorDiff::Reset { values }] })
+        })
+    }
+
+    /// Observes what a folder of a space's library shows (`folder` as hex; none for the
+    /// top), by name: a `Reset`, then every change (a new item is an `Insert`, a renamed
+    /// one a `Remove` and an `Insert`, a trashed one a `Remove`).
+    pub fn subscribe_folder(
+        &self,
+        space: String,
+        folder: Option<String>,
+        listener: Arc<dyn FolderListener>,
+    ) -> Result<Arc<ListSubscription>> {
+        let space = types::space_id(&space)?;
+        let folder = folder.as_deref().map(types::node_id).transpose()?;
+        self.subscribe(ListListener::Folder(listener), |engine| {
+            let (list, values) = engine.observe_folder(&space, folder)?;
+            Ok(ListUpdate::Folder { list, diffs: vec![VectorDiff::Reset { values }] })
+        })
+    }
+
+    /// Observes a space's requests to join waiting for a decision: a `Reset`, then every
+    /// change (a request arrives: `Insert`; approved or declined: `Remove`).
+    pub fn subscribe_join_requests(
+        &self,
+        space: String,
+        listener: Arc<dyn JoinRequestListener>,
+    ) -> Result<Arc<ListSubscription>> {
+        let space = types::space_id(&space)?;
+        self.subscribe(ListListener::JoinRequests(listener), |engine| {
+            let (list, values) = engine.observe_join_requests(&space)?;
+            Ok(ListUpdate::JoinRequests { list, diffs: vec![VectorDiff::Reset { values }] })
         })
     }
 

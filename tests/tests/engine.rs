@@ -404,8 +404,31 @@ async fn people_ask_to_join_and_are_admitted_by_a_manager_or_at_once_in_an_open_
         assert!(!contains(&bytes, b"referred by Dina"), "the note is readable in {}", path.display());
     }
 
-    // Alice's device lists both, waiting for her.
+    // Alice's device lists both, waiting for her; her app observes the list.
+    let (requests, first) = alice.engine_mut().observe_join_requests(&space).unwrap();
+    assert!(first.is_empty());
+    let mut shown = first;
+    let mut heard = Vec::new();
+    let mut catch_up = |engine: &mut huisclos_core::engine::Engine, shown: &mut Vec<_>, heard: &mut Vec<&str>| {
+        use huisclos_core::engine::ListUpdate;
+        use huisclos_core::lists::VectorDiff;
+        while let Some(update) = engine.poll_list_update().unwrap() {
+            let ListUpdate::JoinRequests { list, diffs } = update else { panic!("only requests are observed") };
+            assert_eq!(list, requests);
+            for diff in diffs {
+                heard.push(match &diff {
+                    VectorDiff::Insert { .. } => "insert",
+                    VectorDiff::Remove { .. } => "remove",
+                    _ => "other",
+                });
+                diff.apply(shown).unwrap();
+            }
+        }
+    };
     alice.sync(&relay).await;
+    catch_up(alice.engine_mut(), &mut shown, &mut heard);
+    assert_eq!(heard, ["insert", "insert"]);
+    assert_eq!(shown, alice.engine().join_requests(&space).unwrap());
     assert_eq!(join_requests_seen(&alice), [("Bob".to_owned(), false), ("Mallory".to_owned(), false)]);
     let waiting = alice.engine().join_requests(&space).unwrap();
     assert_eq!(waiting.len(), 2);
@@ -419,6 +442,10 @@ async fn people_ask_to_join_and_are_admitted_by_a_manager_or_at_once_in_an_open_
     alice.engine_mut().approve_request(&space, &bob_id, Role::Reader).unwrap();
     alice.engine_mut().decline_request(&space, &mallory_id).unwrap();
     assert!(alice.engine().join_requests(&space).unwrap().is_empty());
+    catch_up(alice.engine_mut(), &mut shown, &mut heard);
+    assert_eq!(heard, ["insert", "insert", "remove", "remove"]);
+    assert!(shown.is_empty(), "the list the app rebuilt is the engine's");
+    alice.engine_mut().unobserve(requests);
     assert!(matches!(
         alice.engine_mut().approve_request(&space, &mallory_id, Role::Reader),
         Err(CoreError::NotFound(_))

@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use huisclos_core::engine::{Engine, FeedItem, ListId, ListUpdate, MemberSummary, SpaceSummary};
+use huisclos_core::library::NodeView;
 use huisclos_core::lists::VectorDiff;
 use huisclos_core::space::Role;
 use huisclos_tests::process::{Person, RelayProcess, settle, shared_space};
@@ -19,6 +20,7 @@ struct App {
     feeds: BTreeMap<ListId, Vec<FeedItem>>,
     spaces: BTreeMap<ListId, Vec<SpaceSummary>>,
     members: BTreeMap<ListId, Vec<MemberSummary>>,
+    folders: BTreeMap<ListId, Vec<NodeView>>,
     heard: Vec<(ListId, &'static str)>,
 }
 
@@ -54,6 +56,12 @@ impl App {
                     for diff in diffs {
                         self.heard.push((list, kind(&diff)));
                         diff.apply(self.members.get_mut(&list).expect("observed members")).unwrap();
+                    }
+                }
+                ListUpdate::Folder { list, diffs } => {
+                    for diff in diffs {
+                        self.heard.push((list, kind(&diff)));
+                        diff.apply(self.folders.get_mut(&list).expect("an observed folder")).unwrap();
                     }
                 }
                 other => panic!("an update of a kind this test does not know: {other:?}"),
@@ -151,6 +159,29 @@ async fn lists_rebuilt_from_diffs_are_the_engines_lists() {
     alice_app.catch_up(&mut alice.engine);
     assert_eq!(alice_app.heard(members), ["remove"]);
     assert_eq!(alice_app.members[&members], alice.engine.members(&space).unwrap());
+
+    // The library's top folder, observed by Bob while Alice files things.
+    let (top, first) = bob.engine.observe_folder(&space, None).unwrap();
+    assert!(first.is_empty());
+    app.folders.insert(top, first);
+    let evidence = alice.engine.create_folder(&space, None, "Evidence").unwrap();
+    let note = alice.engine.create_note(&space, None, "Agenda", "Thursday").unwrap();
+    alice.sync().await;
+    sync(&mut bob, &mut app).await;
+    assert_eq!(app.heard(top), ["insert", "insert"]);
+    // Renamed past "Evidence": it leaves its place and takes another.
+    alice.engine.rename_node(&space, &note, "Witnesses").unwrap();
+    alice.sync().await;
+    sync(&mut bob, &mut app).await;
+    assert_eq!(app.heard(top), ["remove", "insert"]);
+    alice.engine.trash_node(&space, &evidence).unwrap();
+    alice.sync().await;
+    sync(&mut bob, &mut app).await;
+    assert_eq!(app.heard(top), ["remove"]);
+    let names: Vec<String> = app.folders[&top].iter().map(|node| node.name.clone()).collect();
+    assert_eq!(names, ["Witnesses"]);
+    assert_eq!(app.folders[&top], bob.engine.library(&space).unwrap().children(None));
+    bob.engine.unobserve(top);
 
     // Bob leaves the space: his space list shows it; then he stops observing, and a
     // post after that reaches no list.

@@ -998,6 +998,7 @@ impl Engine {
             library.apply(stamp, op, self.now)?;
             self.vault.put(NS_LIBRARY, group.as_bytes(), &encode(&library)?)?;
             self.events.push_back(ClientEvent::LibraryChanged(*group));
+            self.observed.library_changed(group);
             return Ok(());
         }
         let load = |vault: &Vault, id: &ContentId| load_feed_item(vault, group, id);

@@ -11,7 +11,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::*;
-use crate::lists::{VectorDiff, diff_sorted};
+use crate::library::{NodeId, NodeView};
+use crate::lists::{VectorDiff, diff_keyed, diff_sorted};
 
 /// The most items one page of an observed feed loads.
 pub const MAX_FEED_PAGE: usize = 500;
@@ -55,13 +56,31 @@ pub enum ListUpdate {
         /// Its changes, in order.
         diffs: Vec<VectorDiff<MemberSummary>>,
     },
+    /// What a folder of a space's library shows, by name.
+    Folder {
+        /// The list.
+        list: ListId,
+        /// Its changes, in order.
+        diffs: Vec<VectorDiff<NodeView>>,
+    },
+    /// A space's requests to join waiting for a decision, in the order they came.
+    JoinRequests {
+        /// The list.
+        list: ListId,
+        /// Its changes, in order.
+        diffs: Vec<VectorDiff<JoinRequestSummary>>,
+    },
 }
 
 impl ListUpdate {
     /// The list changed.
     pub fn list(&self) -> ListId {
         match self {
-            Self::Feed { list, .. } | Self::Spaces { list, .. } | Self::Members { list, .. } => *list,
+            Self::Feed { list, .. }
+            | Self::Spaces { list, .. }
+            | Self::Members { list, .. }
+            | Self::Folder { list, .. }
+            | Self::JoinRequests { list, .. } => *list,
         }
     }
 }
@@ -98,6 +117,19 @@ struct MembersWindow {
     members: Vec<MemberSummary>,
 }
 
+#[derive(Debug)]
+struct FolderWindow {
+    space: GroupId,
+    folder: Option<NodeId>,
+    nodes: Vec<NodeView>,
+}
+
+#[derive(Debug)]
+struct RequestsWindow {
+    space: GroupId,
+    requests: Vec<JoinRequestSummary>,
+}
+
 /// The observed lists and what each was last shown.
 #[derive(Debug, Default)]
 pub(crate) struct Observed {
@@ -105,6 +137,10 @@ pub(crate) struct Observed {
     feeds: BTreeMap<ListId, FeedWindow>,
     spaces: BTreeMap<ListId, Vec<SpaceSummary>>,
     members: BTreeMap<ListId, MembersWindow>,
+    folders: BTreeMap<ListId, FolderWindow>,
+    requests: BTreeMap<ListId, RequestsWindow>,
+    /// Spaces whose library changed since the last poll (observed folders only).
+    libraries_changed: BTreeSet<GroupId>,
     /// Feed items changed by steps since the last poll, in the order they changed,
     /// for spaces with an observed feed only; each once (`changed_once`).
     changed_items: Vec<(GroupId, ContentId)>,
@@ -116,7 +152,9 @@ pub(crate) struct Observed {
 
 impl Observed {
     fn new_id(&mut self) -> Result<ListId> {
-        if self.feeds.len() + self.spaces.len() + self.members.len() >= MAX_OBSERVED_LISTS {
+        let observed =
+            self.feeds.len() + self.spaces.len() + self.members.len() + self.folders.len() + self.requests.len();
+        if observed >= MAX_OBSERVED_LISTS {
             return Err(CoreError::Invalid(InvalidInput::TooMany {
                 limit: Limit::ObservedLists,
                 max: MAX_OBSERVED_LISTS as u64,
@@ -130,6 +168,13 @@ impl Observed {
     pub(crate) fn item_changed(&mut self, space: &GroupId, item: ContentId) {
         if self.feeds.values().any(|feed| feed.space == *space) && self.changed_once.insert((*space, item)) {
             self.changed_items.push((*space, item));
+        }
+    }
+
+    /// A step changed this space's library (noted only where a folder is observed).
+    pub(crate) fn library_changed(&mut self, space: &GroupId) {
+        if self.folders.values().any(|folder| folder.space == *space) {
+            self.libraries_changed.insert(*space);
         }
     }
 
@@ -208,12 +253,41 @@ impl Engine {
         Ok((list, members))
     }
 
+    /// Starts observing what a folder of a space's library shows (`None`: its top), by
+    /// name, as [`Library::children`](crate::library::Library::children).
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] for an unknown space; [`CoreError::Invalid`] past
+    /// [`MAX_OBSERVED_LISTS`]; store errors.
+    pub fn observe_folder(&mut self, space: &GroupId, folder: Option<NodeId>) -> Result<(ListId, Vec<NodeView>)> {
+        if !self.spaces.contains_key(space) {
+            return Err(CoreError::NotFound(Missing::Space));
+        }
+        let nodes = self.library(space)?.children(folder);
+        let list = self.observed.new_id()?;
+        self.observed.folders.insert(list, FolderWindow { space: *space, folder, nodes: nodes.clone() });
+        Ok((list, nodes))
+    }
+
+    /// Starts observing a space's requests to join (as [`Engine::join_requests`]).
+    ///
+    /// # Errors
+    /// As [`Engine::join_requests`]; [`CoreError::Invalid`] past [`MAX_OBSERVED_LISTS`].
+    pub fn observe_join_requests(&mut self, space: &GroupId) -> Result<(ListId, Vec<JoinRequestSummary>)> {
+        let requests = self.join_requests(space)?;
+        let list = self.observed.new_id()?;
+        self.observed.requests.insert(list, RequestsWindow { space: *space, requests: requests.clone() });
+        Ok((list, requests))
+    }
+
     /// Stops observing a list; its pending changes are dropped. Unknown lists are
     /// ignored.
     pub fn unobserve(&mut self, list: ListId) {
         self.observed.feeds.remove(&list);
         self.observed.spaces.remove(&list);
         self.observed.members.remove(&list);
+        self.observed.folders.remove(&list);
+        self.observed.requests.remove(&list);
         self.observed.ready.retain(|update| update.list() != list);
         let observed: BTreeSet<GroupId> = self.observed.feeds.values().map(|feed| feed.space).collect();
         self.observed.changed_items.retain(|(space, _)| observed.contains(space));
@@ -269,7 +343,34 @@ impl Engine {
                 }
             }
         }
-        if self.observed.spaces_stale.swap(false, Ordering::Relaxed) && !self.observed.spaces.is_empty() {
+        let committed = self.observed.spaces_stale.swap(false, Ordering::Relaxed);
+        for space in std::mem::take(&mut self.observed.libraries_changed) {
+            let library = self.library(&space)?;
+            for (list, window) in self.observed.folders.iter_mut().filter(|(_, window)| window.space == space) {
+                let now = library.children(window.folder);
+                // Shown by name: a renamed item leaves its place and takes another.
+                let diffs = diff_sorted(&window.nodes, &now, |node| (node.name.clone(), node.id));
+                window.nodes = now;
+                if !diffs.is_empty() {
+                    self.observed.ready.push_back(ListUpdate::Folder { list: *list, diffs });
+                }
+            }
+        }
+        if committed && !self.observed.requests.is_empty() {
+            let lists: Vec<(ListId, GroupId)> =
+                self.observed.requests.iter().map(|(list, window)| (*list, window.space)).collect();
+            for (list, space) in lists {
+                // A space this device left has no requests to show.
+                let now = self.join_requests(&space).unwrap_or_default();
+                let Some(window) = self.observed.requests.get_mut(&list) else { continue };
+                let diffs = diff_keyed(&window.requests, &now, |request| request.identity);
+                window.requests = now;
+                if !diffs.is_empty() {
+                    self.observed.ready.push_back(ListUpdate::JoinRequests { list, diffs });
+                }
+            }
+        }
+        if committed && !self.observed.spaces.is_empty() {
             let now = self.spaces();
             for (list, shown) in &mut self.observed.spaces {
                 let diffs = diff_sorted(shown, &now, |space| space.id);

@@ -51,6 +51,10 @@ class MembersRecorder(ListRecorder, huisclos.MemberListListener):
     pass
 
 
+class FolderRecorder(ListRecorder, huisclos.FolderListener):
+    pass
+
+
 def shown(items):
     return [(i.id, i.text, i.edited, i.deleted, i.parent, [(r.reaction, r.by) for r in i.reactions]) for i in items]
 
@@ -134,6 +138,32 @@ def test_a_feed_heard_as_diffs_rebuilds_the_engines_feed(tmp_path, relay):
     assert feed.take() == [] and spaces.take() == []
     assert subscription.load_more(10) is False
     bob.lock()
+    alice.lock()
+
+
+def test_a_folder_heard_as_diffs_follows_the_library(tmp_path, relay):
+    alice, _ = person(tmp_path, relay, "Alice", invitation=relay.first_invitation)
+    space = alice.create_space("Case 9", "", huisclos.Policy.CONFIDENTIAL, True)
+    top = FolderRecorder()
+    subscription = alice.subscribe_folder(space, None, top)
+    assert top.rows == []
+    evidence = alice.create_folder(space, None, "Evidence")
+    note = alice.create_note(space, None, "Agenda", "Thursday")
+    inside = FolderRecorder()
+    inside_subscription = alice.subscribe_folder(space, evidence, inside)
+    alice.create_note(space, evidence, "Chain of custody", "")
+    assert [n.name for n in top.rows] == ["Agenda", "Evidence"]
+    assert [n.name for n in inside.rows] == ["Chain of custody"], "a folder hears only its own items"
+    alice.rename_node(space, note, "Witnesses")
+    alice.trash_node(space, evidence)
+    assert [n.name for n in top.rows] == ["Witnesses"]
+    shown = sorted((n.name, n.id) for n in alice.library(space) if n.parent is None and not n.trashed)
+    assert [(n.name, n.id) for n in top.rows] == shown
+    subscription.stop()
+    # A subscription the app lets go of stops too.
+    del inside_subscription
+    alice.create_note(space, evidence, "After", "")
+    assert [n.name for n in inside.rows] == ["Chain of custody"]
     alice.lock()
 
 
