@@ -409,7 +409,7 @@ async fn people_ask_to_join_and_are_admitted_by_a_manager_or_at_once_in_an_open_
     assert!(first.is_empty());
     let mut shown = first;
     let mut heard = Vec::new();
-    let mut catch_up = |engine: &mut huisclos_core::engine::Engine, shown: &mut Vec<_>, heard: &mut Vec<&str>| {
+    let catch_up = |engine: &mut huisclos_core::engine::Engine, shown: &mut Vec<_>, heard: &mut Vec<&str>| {
         use huisclos_core::engine::ListUpdate;
         use huisclos_core::lists::VectorDiff;
         while let Some(update) = engine.poll_list_update().unwrap() {
