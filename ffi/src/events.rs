@@ -6,6 +6,7 @@ use huisclos_core::engine::{ClientEvent, NotificationKind as CoreNotificationKin
 use huisclos_core::transfer::Direction as CoreDirection;
 
 use crate::error::HuisClosError;
+use crate::reasons::{RejectionKind, WarningKind};
 use crate::types::{Direction, NotificationKind, Transport};
 
 /// Something that happened, for the app to show.
@@ -159,14 +160,18 @@ pub enum ProfileEvent {
     Rejected {
         /// The space, if known (hex).
         space: Option<String>,
-        /// Why.
+        /// What it is about, for the app to translate.
+        kind: RejectionKind,
+        /// Why, in English.
         reason: String,
     },
     /// A security fact the person must see (a stalled space, a forged item, a gap).
     SecurityWarning {
         /// The space, if any (hex).
         space: Option<String>,
-        /// What happened.
+        /// What happened, for the app to translate.
+        kind: WarningKind,
+        /// What happened, in English.
         warning: String,
     },
 }
@@ -212,9 +217,11 @@ impl From<ClientEvent> for ProfileEvent {
             ClientEvent::DeliveryWaiting { space, reason } => {
                 Self::DeliveryWaiting { space: space.to_string(), reason: reason.to_string() }
             }
-            ClientEvent::Rejected { space, reason } => {
-                Self::Rejected { space: space.map(|s| s.to_string()), reason: reason.to_string() }
-            }
+            ClientEvent::Rejected { space, reason } => Self::Rejected {
+                space: space.map(|s| s.to_string()),
+                kind: (&reason).into(),
+                reason: reason.to_string(),
+            },
             ClientEvent::JoinRequested { space, name, identity, admitted } => Self::JoinRequested {
                 space: space.to_string(),
                 name,
@@ -240,9 +247,11 @@ impl From<ClientEvent> for ProfileEvent {
                 previous: hex::encode(previous.as_bytes()),
                 current: hex::encode(current.as_bytes()),
             },
-            ClientEvent::SecurityWarning { space, warning } => {
-                Self::SecurityWarning { space: space.map(|s| s.to_string()), warning: warning.to_string() }
-            }
+            ClientEvent::SecurityWarning { space, warning } => Self::SecurityWarning {
+                space: space.map(|s| s.to_string()),
+                kind: (&warning).into(),
+                warning: warning.to_string(),
+            },
         }
     }
 }

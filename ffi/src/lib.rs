@@ -51,7 +51,7 @@ pub use lists::{
     MemberDiff, MemberListListener, SpaceDiff, SpaceListListener,
 };
 pub use profile::{Profile, profile_exists, wipe_profile};
-pub use reasons::{ManagerAction, Missing, Refusal};
+pub use reasons::{ManagerAction, Missing, Refusal, RejectionKind, WarningKind};
 pub use types::{
     Contact, Device, Direction, FeedItem, FileVersion, JoinRequest, LibraryNode, Me, Member, NodeKind,
     NotificationKind, Policy, Reaction, Role, Space, SyncOutcome, Transport, Verification,

@@ -196,3 +196,129 @@ impl From<core::Refusal> for Refusal {
         }
     }
 }
+
+/// What a refusal event is about, for the app to translate (the event's `reason` says
+/// it in English).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RejectionKind {
+    /// An answer's step failed; nothing of it was kept.
+    StepFailed,
+    /// Signing in could not start.
+    SignInFailed,
+    /// A request could not be prepared.
+    RequestNotPrepared,
+    /// An invitation received was refused.
+    InvitationRefused,
+    /// A log entry of a space was refused.
+    LogEntryRefused,
+    /// A content record of a space was refused.
+    ContentRecordRefused,
+    /// None of an invitee's devices had a usable key package.
+    NoUsableKeyPackage,
+    /// An invitation could not be delivered to one of the invitee's devices.
+    DeliveryFailed,
+    /// A request to join could not be delivered.
+    JoinRequestUndelivered,
+    /// An upload was dropped: this device can no longer write in the space.
+    UploadDropped,
+    /// A download was dropped: this device is no longer in the space.
+    DownloadDropped,
+    /// An unsent item was dropped: this device is no longer in the space.
+    UnsentItemDropped,
+    /// A queued operation was dropped.
+    OperationDropped,
+    /// Something this release does not name.
+    Other,
+}
+
+impl From<&huisclos_core::engine::Rejection> for RejectionKind {
+    fn from(rejection: &huisclos_core::engine::Rejection) -> Self {
+        use huisclos_core::engine::Rejection as R;
+        match rejection {
+            R::StepFailed(_) => Self::StepFailed,
+            R::SignInFailed(_) => Self::SignInFailed,
+            R::RequestNotPrepared(_) => Self::RequestNotPrepared,
+            R::InvitationRefused(_) => Self::InvitationRefused,
+            R::LogEntry { .. } => Self::LogEntryRefused,
+            R::ContentRecord { .. } => Self::ContentRecordRefused,
+            R::NoUsableKeyPackage => Self::NoUsableKeyPackage,
+            R::DeliveryFailed(_) => Self::DeliveryFailed,
+            R::JoinRequestUndelivered(_) => Self::JoinRequestUndelivered,
+            R::UploadDropped => Self::UploadDropped,
+            R::DownloadDropped => Self::DownloadDropped,
+            R::UnsentItemDropped => Self::UnsentItemDropped,
+            R::OperationDropped(_) => Self::OperationDropped,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// What a security warning is about, for the app to translate (the event's `warning`
+/// says it in English).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum WarningKind {
+    /// This person's identity key was replaced, and this device was left out.
+    RevokedByNewIdentity,
+    /// Another device of this person revoked this device.
+    RevokedByOwnDevice,
+    /// Two different device lists of one person under the same version.
+    ConflictingRosters,
+    /// The relay may be withholding the space's changes.
+    CommitsWithheld,
+    /// The relay refused this device's access to the space's log.
+    LogAccessRefused,
+    /// The relay skipped log entries.
+    LogEntriesSkipped {
+        /// The first skipped.
+        first: u64,
+        /// The last skipped.
+        last: u64,
+    },
+    /// The relay skipped content records.
+    ContentRecordsSkipped {
+        /// The first skipped.
+        first: u64,
+        /// The last skipped.
+        last: u64,
+    },
+    /// A member handed this device a history that does not match the ledger.
+    HistoryGrantRefused {
+        /// Who, by name.
+        from: String,
+    },
+    /// The space is stalled: a change the rules refuse was accepted by the relay.
+    SpaceStalled {
+        /// Who made it, by name, when known.
+        by: Option<String>,
+    },
+    /// An item claimed another author than its sender.
+    AuthorNotSender,
+    /// The relay answered a claim with a device that was not asked for.
+    UnaskedDevice,
+    /// The relay served a key package that is not the invited person's device.
+    ForeignKeyPackage,
+    /// Something this release does not name.
+    Other,
+}
+
+impl From<&huisclos_core::engine::SecurityWarning> for WarningKind {
+    fn from(warning: &huisclos_core::engine::SecurityWarning) -> Self {
+        use huisclos_core::engine::SecurityWarning as W;
+        match warning {
+            W::RevokedByNewIdentity => Self::RevokedByNewIdentity,
+            W::RevokedByOwnDevice => Self::RevokedByOwnDevice,
+            W::ConflictingRosters => Self::ConflictingRosters,
+            W::CommitsWithheld => Self::CommitsWithheld,
+            W::LogAccessRefused => Self::LogAccessRefused,
+            W::LogEntriesSkipped { first, last } => Self::LogEntriesSkipped { first: *first, last: *last },
+            W::ContentRecordsSkipped { first, last } => Self::ContentRecordsSkipped { first: *first, last: *last },
+            W::HistoryGrantRefused { from, .. } => Self::HistoryGrantRefused { from: from.clone() },
+            W::StalledBy { by, .. } => Self::SpaceStalled { by: Some(by.clone()) },
+            W::Stalled { .. } => Self::SpaceStalled { by: None },
+            W::AuthorNotSender => Self::AuthorNotSender,
+            W::UnaskedDevice => Self::UnaskedDevice,
+            W::ForeignKeyPackage(_) => Self::ForeignKeyPackage,
+            _ => Self::Other,
+        }
+    }
+}
