@@ -228,10 +228,7 @@ impl Engine {
         self.push_job(Job::KeyPackages);
         self.push_job(Job::Welcomes);
         let groups: Vec<GroupId> = self.spaces.keys().copied().collect();
-        for group in groups {
-            self.push_job(Job::Sync(group));
-        }
-        self.push_job(Job::Subscribe);
+        self.subscribe_then_sync(&groups);
         self.push_job(Job::Outbox);
         self.push_job(Job::Devices);
         self.push_job(Job::Transfers);
@@ -510,8 +507,7 @@ impl Engine {
                 by: inviter.body.name.to_string(),
             });
         }
-        self.push_job(Job::Sync(id));
-        self.push_job(Job::Subscribe);
+        self.subscribe_then_sync(&[id]);
         Ok(())
     }
 

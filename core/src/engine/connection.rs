@@ -60,6 +60,20 @@ impl Engine {
         }
     }
 
+    /// Subscribes to the spaces' pushes, then reads `groups`' logs: an entry appended
+    /// while a read runs is pushed, and none can fall between a read and the
+    /// subscription (read first, an entry appended before the subscription took
+    /// effect was neither read nor pushed, and waited for the next connection).
+    pub(super) fn subscribe_then_sync(&mut self, groups: &[GroupId]) {
+        self.jobs.retain(|job| match job {
+            Job::Subscribe => false,
+            Job::Sync(group) => !groups.contains(group),
+            _ => true,
+        });
+        self.jobs.push_back(Job::Subscribe);
+        self.jobs.extend(groups.iter().map(|group| Job::Sync(*group)));
+    }
+
     /// The next event for the user.
     pub fn poll_event(&mut self) -> Option<ClientEvent> {
         self.events.pop_front()
