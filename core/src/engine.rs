@@ -91,8 +91,10 @@ mod identities;
 mod library_commands;
 mod observed;
 mod queries;
+mod space_handle;
 
 pub use observed::{ListId, ListUpdate, MAX_FEED_PAGE, MAX_OBSERVED_LISTS};
+pub use space_handle::SpaceHandle;
 
 /// How many one-time key packages a device keeps at the relay.
 pub const KEY_PACKAGE_TARGET: u32 = 20;

@@ -255,7 +255,7 @@ impl Profile {
         let space = types::space_id(&space)?;
         let page = usize::try_from(page_size).unwrap_or(usize::MAX);
         self.subscribe(ListListener::Feed(listener), |engine| {
-            let (list, values) = engine.observe_feed(&space, page)?;
+            let (list, values) = engine.space(&space)?.observe_feed(page)?;
             Ok(ListUpdate::Feed { list, diffs: vec![VectorDiff::Reset { values }] })
         })
     }
@@ -281,7 +281,7 @@ impl Profile {
         let space = types::space_id(&space)?;
         let folder = folder.as_deref().map(types::node_id).transpose()?;
         self.subscribe(ListListener::Folder(listener), |engine| {
-            let (list, values) = engine.observe_folder(&space, folder)?;
+            let (list, values) = engine.space(&space)?.observe_folder(folder)?;
             Ok(ListUpdate::Folder { list, diffs: vec![VectorDiff::Reset { values }] })
         })
     }
@@ -295,7 +295,7 @@ impl Profile {
     ) -> Result<Arc<ListSubscription>> {
         let space = types::space_id(&space)?;
         self.subscribe(ListListener::JoinRequests(listener), |engine| {
-            let (list, values) = engine.observe_join_requests(&space)?;
+            let (list, values) = engine.space(&space)?.observe_join_requests()?;
             Ok(ListUpdate::JoinRequests { list, diffs: vec![VectorDiff::Reset { values }] })
         })
     }
@@ -309,7 +309,7 @@ impl Profile {
     ) -> Result<Arc<ListSubscription>> {
         let space = types::space_id(&space)?;
         self.subscribe(ListListener::Members(listener), |engine| {
-            let (list, values) = engine.observe_members(&space)?;
+            let (list, values) = engine.space(&space)?.observe_members()?;
             Ok(ListUpdate::Members { list, diffs: vec![VectorDiff::Reset { values }] })
         })
     }

@@ -564,7 +564,7 @@ impl Profile {
     pub fn readmit(&self, space: String, contact_card: String) -> Result<()> {
         let space = types::space_id(&space)?;
         let card = ContactCard::from_text(&contact_card)?;
-        self.inner.act(|engine| engine.readmit(&space, &card))
+        self.inner.act(|engine| engine.space(&space)?.readmit(&card))
     }
 
     /// This person's contact card (`huisclos-contact:` text), to be invited with.
@@ -594,14 +594,14 @@ impl Profile {
     /// A space's members.
     pub fn members(&self, space: String) -> Result<Vec<Member>> {
         let space = types::space_id(&space)?;
-        self.inner.with(|engine| Ok(engine.members(&space)?.into_iter().map(Member::from).collect()))
+        self.inner.with(|engine| Ok(engine.space(&space)?.members()?.into_iter().map(Member::from).collect()))
     }
 
     /// Invites the person of a contact card to a space with a role.
     pub fn invite(&self, space: String, contact_card: String, role: Role) -> Result<()> {
         let space = types::space_id(&space)?;
         let card = ContactCard::from_text(&contact_card)?;
-        self.inner.act(|engine| engine.invite(&space, &card, role.into()))
+        self.inner.act(|engine| engine.space(&space)?.invite(&card, role.into()))
     }
 
     /// Accepts an invitation to a space.
@@ -614,53 +614,53 @@ impl Profile {
     pub fn remove_member(&self, space: String, person: String) -> Result<()> {
         let space = types::space_id(&space)?;
         let person = types::person(&person)?;
-        self.inner.act(|engine| engine.remove(&space, &person))
+        self.inner.act(|engine| engine.space(&space)?.remove(&person))
     }
 
     /// Leaves a space.
     pub fn leave(&self, space: String) -> Result<()> {
         let space = types::space_id(&space)?;
-        self.inner.act(|engine| engine.leave(&space))
+        self.inner.act(|engine| engine.space(&space)?.leave())
     }
 
     /// Changes a member's role.
     pub fn set_role(&self, space: String, person: String, role: Role) -> Result<()> {
         let space = types::space_id(&space)?;
         let person = types::person(&person)?;
-        self.inner.act(|engine| engine.set_role(&space, &person, role.into()))
+        self.inner.act(|engine| engine.space(&space)?.set_role(&person, role.into()))
     }
 
     /// Renames a space.
     pub fn rename_space(&self, space: String, name: String) -> Result<()> {
         let space = types::space_id(&space)?;
         let name = SpaceName::new(name)?;
-        self.inner.act(|engine| engine.rename(&space, name))
+        self.inner.act(|engine| engine.space(&space)?.rename(name))
     }
 
     /// Describes a space.
     pub fn describe_space(&self, space: String, description: String) -> Result<()> {
         let space = types::space_id(&space)?;
         let description = SpaceDescription::new(description)?;
-        self.inner.act(|engine| engine.describe(&space, description))
+        self.inner.act(|engine| engine.space(&space)?.describe(description))
     }
 
     /// Mutes or unmutes a space's new-post notifications.
     pub fn set_muted(&self, space: String, muted: bool) -> Result<()> {
         let space = types::space_id(&space)?;
-        self.inner.with(|engine| engine.set_muted(&space, muted))
+        self.inner.with(|engine| engine.space(&space)?.set_muted(muted))
     }
 
     /// Marks everything in a space read.
     pub fn mark_read(&self, space: String) -> Result<()> {
         let space = types::space_id(&space)?;
-        self.inner.with(|engine| engine.mark_read(&space))
+        self.inner.with(|engine| engine.space(&space)?.mark_read())
     }
 
     /// A space card (`huisclos-space:` text) to hand out, for open and on-request
     /// spaces.
     pub fn space_card(&self, space: String) -> Result<String> {
         let space = types::space_id(&space)?;
-        self.inner.act(|engine| Ok(engine.space_card(&space)?.to_text()))
+        self.inner.act(|engine| Ok(engine.space(&space)?.card()?.to_text()))
     }
 
     /// Asks to join the space of a card, with a note.
@@ -672,21 +672,22 @@ impl Profile {
     /// Requests to join a space waiting for a decision.
     pub fn join_requests(&self, space: String) -> Result<Vec<JoinRequest>> {
         let space = types::space_id(&space)?;
-        self.inner.with(|engine| Ok(engine.join_requests(&space)?.into_iter().map(JoinRequest::from).collect()))
+        self.inner
+            .with(|engine| Ok(engine.space(&space)?.join_requests()?.into_iter().map(JoinRequest::from).collect()))
     }
 
     /// Admits a person who asked to join, with a role.
     pub fn approve_request(&self, space: String, person: String, role: Role) -> Result<()> {
         let space = types::space_id(&space)?;
         let person = types::person(&person)?;
-        self.inner.act(|engine| engine.approve_request(&space, &person, role.into()))
+        self.inner.act(|engine| engine.space(&space)?.approve_request(&person, role.into()))
     }
 
     /// Declines a request to join.
     pub fn decline_request(&self, space: String, person: String) -> Result<()> {
         let space = types::space_id(&space)?;
         let person = types::person(&person)?;
-        self.inner.act(|engine| engine.decline_request(&space, &person))
+        self.inner.act(|engine| engine.space(&space)?.decline_request(&person))
     }
 
     /// Recreates a stalled space without whoever stalled it; returns the new space.
@@ -698,35 +699,35 @@ impl Profile {
     /// Posts to a space; returns the item's id.
     pub fn post(&self, space: String, text: String) -> Result<String> {
         let space = types::space_id(&space)?;
-        self.inner.act(|engine| Ok(engine.post(&space, &text)?.to_string()))
+        self.inner.act(|engine| Ok(engine.space(&space)?.post(&text)?.to_string()))
     }
 
     /// Comments on a post or comment; returns the comment's id.
     pub fn comment(&self, space: String, parent: String, text: String) -> Result<String> {
         let space = types::space_id(&space)?;
         let parent = types::content_id(&parent)?;
-        self.inner.act(|engine| Ok(engine.comment(&space, &parent, &text)?.to_string()))
+        self.inner.act(|engine| Ok(engine.space(&space)?.comment(&parent, &text)?.to_string()))
     }
 
     /// Adds (`on`) or takes back a reaction.
     pub fn react(&self, space: String, item: String, reaction: String, on: bool) -> Result<()> {
         let space = types::space_id(&space)?;
         let item = types::content_id(&item)?;
-        self.inner.act(|engine| engine.react(&space, &item, &reaction, on).map(drop))
+        self.inner.act(|engine| engine.space(&space)?.react(&item, &reaction, on).map(drop))
     }
 
     /// Replaces an item's text.
     pub fn edit(&self, space: String, item: String, text: String) -> Result<()> {
         let space = types::space_id(&space)?;
         let item = types::content_id(&item)?;
-        self.inner.act(|engine| engine.edit(&space, &item, &text).map(drop))
+        self.inner.act(|engine| engine.space(&space)?.edit(&item, &text).map(drop))
     }
 
     /// Deletes an item.
     pub fn delete(&self, space: String, item: String) -> Result<()> {
         let space = types::space_id(&space)?;
         let item = types::content_id(&item)?;
-        self.inner.act(|engine| engine.delete(&space, &item).map(drop))
+        self.inner.act(|engine| engine.space(&space)?.delete(&item).map(drop))
     }
 
     /// A space's posts and comments, in this device's arrival order.
@@ -741,13 +742,15 @@ impl Profile {
     pub fn feed_page(&self, space: String, before: Option<u64>, limit: u32) -> Result<Vec<FeedItem>> {
         let space = types::space_id(&space)?;
         let limit = usize::try_from(limit.min(500)).unwrap_or(500);
-        self.inner.with(|engine| Ok(engine.feed_page(&space, before, limit)?.into_iter().map(FeedItem::from).collect()))
+        self.inner.with(|engine| {
+            Ok(engine.space(&space)?.feed_page(before, limit)?.into_iter().map(FeedItem::from).collect())
+        })
     }
 
     /// Every item of a space's library: folders before their contents, then the trash.
     pub fn library(&self, space: String) -> Result<Vec<LibraryNode>> {
         let space = types::space_id(&space)?;
-        self.inner.with(|engine| Ok(types::library_nodes(&engine.library(&space)?)))
+        self.inner.with(|engine| Ok(types::library_nodes(&engine.space(&space)?.library()?)))
     }
 
     /// A file's versions, oldest first.
@@ -774,35 +777,35 @@ impl Profile {
     pub fn read_note(&self, space: String, note: String) -> Result<String> {
         let space = types::space_id(&space)?;
         let note = types::node_id(&note)?;
-        self.inner.with(|engine| engine.library(&space)?.note(&note).ok_or(CoreError::NotFound(Missing::Note)))
+        self.inner.with(|engine| engine.space(&space)?.library()?.note(&note).ok_or(CoreError::NotFound(Missing::Note)))
     }
 
     /// Creates a folder (at the top when `parent` is none); returns its id.
     pub fn create_folder(&self, space: String, parent: Option<String>, name: String) -> Result<String> {
         let space = types::space_id(&space)?;
         let parent = parent.as_deref().map(types::node_id).transpose()?;
-        self.inner.act(|engine| Ok(hex::encode(engine.create_folder(&space, parent, &name)?)))
+        self.inner.act(|engine| Ok(hex::encode(engine.space(&space)?.create_folder(parent, &name)?)))
     }
 
     /// Creates a note; returns its id.
     pub fn create_note(&self, space: String, parent: Option<String>, name: String, text: String) -> Result<String> {
         let space = types::space_id(&space)?;
         let parent = parent.as_deref().map(types::node_id).transpose()?;
-        self.inner.act(|engine| Ok(hex::encode(engine.create_note(&space, parent, &name, &text)?)))
+        self.inner.act(|engine| Ok(hex::encode(engine.space(&space)?.create_note(parent, &name, &text)?)))
     }
 
     /// Replaces a note's text.
     pub fn write_note(&self, space: String, note: String, text: String) -> Result<()> {
         let space = types::space_id(&space)?;
         let note = types::node_id(&note)?;
-        self.inner.act(|engine| engine.write_note(&space, &note, &text))
+        self.inner.act(|engine| engine.space(&space)?.write_note(&note, &text))
     }
 
     /// Renames a library item.
     pub fn rename_node(&self, space: String, node: String, name: String) -> Result<()> {
         let space = types::space_id(&space)?;
         let node = types::node_id(&node)?;
-        self.inner.act(|engine| engine.rename_node(&space, &node, &name))
+        self.inner.act(|engine| engine.space(&space)?.rename_node(&node, &name))
     }
 
     /// Moves a library item into a folder (to the top when `parent` is none).
@@ -810,21 +813,21 @@ impl Profile {
         let space = types::space_id(&space)?;
         let node = types::node_id(&node)?;
         let parent = parent.as_deref().map(types::node_id).transpose()?;
-        self.inner.act(|engine| engine.move_node(&space, &node, parent))
+        self.inner.act(|engine| engine.space(&space)?.move_node(&node, parent))
     }
 
     /// Puts a library item in the trash.
     pub fn trash_node(&self, space: String, node: String) -> Result<()> {
         let space = types::space_id(&space)?;
         let node = types::node_id(&node)?;
-        self.inner.act(|engine| engine.trash_node(&space, &node))
+        self.inner.act(|engine| engine.space(&space)?.trash_node(&node))
     }
 
     /// Takes a library item out of the trash.
     pub fn restore_node(&self, space: String, node: String) -> Result<()> {
         let space = types::space_id(&space)?;
         let node = types::node_id(&node)?;
-        self.inner.act(|engine| engine.restore_node(&space, &node))
+        self.inner.act(|engine| engine.space(&space)?.restore_node(&node))
     }
 
     /// Seals the file at `source` into the profile, chunk by chunk, and queues its
@@ -843,8 +846,9 @@ impl Profile {
         let space = types::space_id(&space)?;
         let parent = parent.as_deref().map(types::node_id).transpose()?;
         let version_of = version_of.as_deref().map(types::node_id).transpose()?;
-        self.inner
-            .act(|engine| Ok(hex::encode(engine.put_file(&space, parent, &name, version_of, Path::new(&source))?)))
+        self.inner.act(|engine| {
+            Ok(hex::encode(engine.space(&space)?.put_file(parent, &name, version_of, Path::new(&source))?))
+        })
     }
 
     /// Queues the download of a file's newest version (or version `version`, counted
@@ -854,7 +858,7 @@ impl Profile {
         let space = types::space_id(&space)?;
         let file = types::node_id(&file)?;
         let version = version.map(|v| usize::try_from(v).unwrap_or(usize::MAX));
-        self.inner.act(|engine| engine.get_file(&space, &file, version, Path::new(&dest)))
+        self.inner.act(|engine| engine.space(&space)?.get_file(&file, version, Path::new(&dest)))
     }
 
     /// This person's devices.
@@ -908,7 +912,7 @@ impl Profile {
     /// Whether new devices of members need a space manager's approval in `space`.
     pub fn set_device_approval(&self, space: String, on: bool) -> Result<()> {
         let space = types::space_id(&space)?;
-        self.inner.act(|engine| engine.set_device_approval(&space, on))
+        self.inner.act(|engine| engine.space(&space)?.set_device_approval(on))
     }
 
     /// Members' new devices waiting for a space manager's approval in `space`.
@@ -916,7 +920,7 @@ impl Profile {
         let space = types::space_id(&space)?;
         self.inner.with(|engine| {
             let this = engine.device_id();
-            Ok(engine.pending_devices(&space)?.iter().map(|c| Device::from_certificate(c, &this)).collect())
+            Ok(engine.space(&space)?.pending_devices()?.iter().map(|c| Device::from_certificate(c, &this)).collect())
         })
     }
 
@@ -924,7 +928,7 @@ impl Profile {
     pub fn approve_device(&self, space: String, device: String) -> Result<()> {
         let space = types::space_id(&space)?;
         let device = types::device_id(&device)?;
-        self.inner.act(|engine| engine.approve_device(&space, &device))
+        self.inner.act(|engine| engine.space(&space)?.approve_device(&device))
     }
 
     /// The people met in spaces.

@@ -1134,7 +1134,13 @@ async fn everyday_errors_are_typed_and_carry_no_prose() {
     let mut alice = SimDevice::join(&relay, "Alice").await;
     let mut bob = SimDevice::join(&relay, "Bob").await;
     let space = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Reader)], HistoryMode::Keep).await;
+    // A space's operations go through its handle, looked up once.
+    let mut handle = alice.engine_mut().space(&space).unwrap();
+    let post = handle.post("The hearing moved").unwrap();
+    assert_eq!(handle.item(&post).unwrap().unwrap().text, "The hearing moved");
+    assert_eq!(handle.members().unwrap().len(), 2);
     let errors = [
+        alice.engine_mut().space(&GroupId::from_bytes([9; 16])).unwrap_err(),
         bob.engine_mut().post(&GroupId::from_bytes([7; 16]), "hello").unwrap_err(),
         bob.engine_mut().post(&space, "a reader writes").unwrap_err(),
         alice.engine_mut().post(&space, &"x".repeat(1 << 20)).unwrap_err(),
@@ -1143,15 +1149,16 @@ async fn everyday_errors_are_typed_and_carry_no_prose() {
         SpaceName::new("").unwrap_err(),
     ];
     assert!(matches!(errors[0], CoreError::NotFound(Missing::Space)), "{:?}", errors[0]);
-    assert!(matches!(errors[1], CoreError::Forbidden(Refusal::ReaderWrites)), "{:?}", errors[1]);
-    assert!(matches!(errors[2], CoreError::Invalid(InvalidInput::Text { field: Field::Text, .. })), "{:?}", errors[2]);
+    assert!(matches!(errors[1], CoreError::NotFound(Missing::Space)), "{:?}", errors[1]);
+    assert!(matches!(errors[2], CoreError::Forbidden(Refusal::ReaderWrites)), "{:?}", errors[2]);
+    assert!(matches!(errors[3], CoreError::Invalid(InvalidInput::Text { field: Field::Text, .. })), "{:?}", errors[3]);
     assert!(
-        matches!(errors[3], CoreError::Invalid(InvalidInput::NotText(TextForm::ContactCard)) | CoreError::Decode(_)),
+        matches!(errors[4], CoreError::Invalid(InvalidInput::NotText(TextForm::ContactCard)) | CoreError::Decode(_)),
         "{:?}",
-        errors[3]
+        errors[4]
     );
-    assert!(matches!(errors[4], CoreError::Invalid(InvalidInput::UnknownRole)), "{:?}", errors[4]);
-    assert!(matches!(errors[5], CoreError::Invalid(InvalidInput::Text { field: Field::SpaceName, .. })));
+    assert!(matches!(errors[5], CoreError::Invalid(InvalidInput::UnknownRole)), "{:?}", errors[5]);
+    assert!(matches!(errors[6], CoreError::Invalid(InvalidInput::Text { field: Field::SpaceName, .. })));
     for error in &errors {
         huisclos_tests::assert_no_prose(error);
         assert!(!error.to_string().is_empty(), "the default rendering the CLI shows");
