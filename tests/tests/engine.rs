@@ -1164,3 +1164,49 @@ async fn everyday_errors_are_typed_and_carry_no_prose() {
         assert!(!error.to_string().is_empty(), "the default rendering the CLI shows");
     }
 }
+
+/// A post written while the joiner still waits for its history grant leaves as soon as
+/// the grant is taken. Here Alice's grant reaches the log only after Bob, just joined,
+/// has read the log once; Bob posts, his outbox finds no key yet, then the grant comes.
+/// Before, nothing sent the outbox again until the next connection or command, and
+/// the post waited (this is what made `sync_service` fail now and then).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_written_before_the_history_grant_leaves_when_the_grant_comes() {
+    use huisclos_tests::sim::create_space;
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let space = create_space(&mut alice, "Case 207", Policy::Confidential, HistoryMode::Keep);
+    alice.drive(&relay).await;
+    alice.engine_mut().invite(&space, &bob.engine().contact_card().unwrap(), Role::Contributor).unwrap();
+    // Alice commits and leaves the Welcome; the grant she owes Bob is held back.
+    let mut welcomed = false;
+    loop {
+        match alice.hold() {
+            Some(RequestBody::AppendMessage(_)) if welcomed => break,
+            Some(RequestBody::DepositWelcome(_)) => welcomed = true,
+            Some(_) => {}
+            None => panic!("Alice sent no grant after the Welcome"),
+        }
+        alice.step(&relay).await;
+    }
+    // Bob takes the Welcome and reads the space's log once; only then does the grant
+    // reach the log.
+    while !bob.events.iter().any(|e| matches!(e, ClientEvent::Invited { .. })) {
+        assert!(bob.step(&relay).await, "Bob's Welcome arrives");
+    }
+    loop {
+        let reads = matches!(bob.hold(), Some(RequestBody::FetchLog(_)));
+        assert!(bob.step(&relay).await, "Bob reads the space's log");
+        if reads {
+            break;
+        }
+    }
+    alice.drive(&relay).await;
+    bob.engine_mut().accept_invitation(&space).unwrap();
+    bob.engine_mut().post(&space, "I will be there").unwrap();
+    bob.drive(&relay).await;
+    assert_eq!(bob.engine().outbox_len().unwrap(), 0, "Bob's post left once he held the key");
+    alice.sync(&relay).await;
+    assert!(alice.texts(&space).iter().any(|(_, text)| text == "I will be there"));
+}

@@ -636,6 +636,9 @@ impl Engine {
                                 // read again from the start of the content store.
                                 space.meta.content_next = 0;
                                 self.push_job(Job::Sync(*group));
+                                // What waited in the outbox for the key (a post written
+                                // while the grant was on its way) can leave now.
+                                self.push_job(Job::Outbox);
                                 Ok(())
                             }
                             Ok(false) => Ok(()),
