@@ -10,7 +10,7 @@ use huisclos_core::engine::{ListId, ListUpdate};
 use huisclos_core::lists::VectorDiff;
 
 use crate::error::Result;
-use crate::profile::{Inner, Profile};
+use crate::profile::{Inner, Profile, lock};
 use crate::types::{self, FeedItem, JoinRequest, LibraryNode, Member, Space};
 
 macro_rules! diff_enum {
@@ -195,9 +195,9 @@ impl ListSubscription {
     /// Stops the listener; no diff reaches it after this returns (but for one being
     /// delivered on another thread right now). Stopping twice does nothing.
     pub fn stop(&self) {
-        let Some(list) = self.list.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take() else { return };
+        let Some(list) = lock(&self.list).take() else { return };
         if let Some(inner) = self.inner.upgrade() {
-            inner.list_listeners.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&list.get());
+            lock(&inner.list_listeners).remove(&list.get());
             // A closed profile observes nothing any more.
             let _ = inner.with(|engine| {
                 engine.unobserve(list);
@@ -210,7 +210,7 @@ impl ListSubscription {
     /// listener as one `Append`. Returns whether older items may remain; `false` once
     /// stopped, and for lists that are not feeds.
     pub fn load_more(&self, count: u32) -> Result<bool> {
-        let Some(list) = *self.list.lock().unwrap_or_else(std::sync::PoisonError::into_inner) else { return Ok(false) };
+        let Some(list) = *lock(&self.list) else { return Ok(false) };
         let Some(inner) = self.inner.upgrade() else { return Ok(false) };
         let count = usize::try_from(count).unwrap_or(usize::MAX);
         match inner.with(|engine| engine.extend_feed(list, count)) {
@@ -232,7 +232,7 @@ impl Profile {
         let list = inner.with(|engine| {
             let first = observe(engine)?;
             let list = first.list();
-            inner.list_listeners.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(list.get(), listener);
+            lock(&inner.list_listeners).insert(list.get(), listener);
             inner.queue_first(first);
             Ok(list)
         })?;

@@ -58,7 +58,7 @@ pub(crate) struct Inner {
     sync: SyncService,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic in an engine call is caught at the boundary; the engine's state is
     // written atomically per step, so what the lock guards stays usable.
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -33,11 +33,6 @@ impl SpaceHandle<'_> {
         self.id
     }
 
-    /// As the space list shows it.
-    pub fn summary(&self) -> Option<SpaceSummary> {
-        self.engine.spaces().into_iter().find(|space| space.id == self.id)
-    }
-
     // Content.
 
     /// Posts news ([`Engine::post`]).

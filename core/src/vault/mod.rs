@@ -709,8 +709,8 @@ impl Vault {
 
     /// How many rows the store holds (committed ones), for tests of what a profile
     /// leaves behind.
-    #[doc(hidden)]
-    pub fn stored_rows(&self) -> usize {
+    #[cfg(test)]
+    pub(crate) fn stored_rows(&self) -> usize {
         self.rows.len()
     }
 }

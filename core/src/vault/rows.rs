@@ -30,12 +30,21 @@ pub(crate) trait Rows: Send + Sync {
     /// it returns (for a backend that persists at all).
     fn apply(&self, changes: &Changes) -> Result<()>;
 
-    /// How many rows are stored.
+    /// How many rows are stored (for tests of what a profile leaves behind).
+    #[cfg(test)]
     fn len(&self) -> usize;
 }
 
-fn bounds<'a>(start: &'a [u8], end: Option<&'a [u8]>) -> (Bound<&'a [u8]>, Bound<&'a [u8]>) {
-    (Bound::Included(start), end.map_or(Bound::Unbounded, Bound::Excluded))
+/// A range of keys, as sled and `BTreeMap` take it.
+type KeyRange<'a> = (Bound<&'a [u8]>, Bound<&'a [u8]>);
+
+/// The bounds of `start <= key < end`, or `None` for a range that holds nothing (which
+/// both sled and `BTreeMap` would refuse with a panic when `end < start`).
+fn bounds<'a>(start: &'a [u8], end: Option<&'a [u8]>) -> Option<KeyRange<'a>> {
+    if end.is_some_and(|end| end <= start) {
+        return None;
+    }
+    Some((Bound::Included(start), end.map_or(Bound::Unbounded, Bound::Excluded)))
 }
 
 /// Rows in one sled tree.
@@ -53,10 +62,8 @@ impl Rows for SledRows {
         backwards: bool,
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        if end.is_some_and(|end| end <= start) {
-            return Ok(Vec::new());
-        }
-        let range = self.0.range::<&[u8], _>(bounds(start, end));
+        let Some(bounds) = bounds(start, end) else { return Ok(Vec::new()) };
+        let range = self.0.range::<&[u8], _>(bounds);
         let rows: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> =
             if backwards { Box::new(range.rev()) } else { Box::new(range) };
         rows.take(limit).map(|row| row.map(|(key, value)| (key.to_vec(), value.to_vec())).map_err(Into::into)).collect()
@@ -75,6 +82,7 @@ impl Rows for SledRows {
         Ok(())
     }
 
+    #[cfg(test)]
     fn len(&self) -> usize {
         self.0.len()
     }
@@ -86,8 +94,9 @@ pub(crate) struct MemoryRows(RwLock<BTreeMap<Vec<u8>, Vec<u8>>>);
 
 impl MemoryRows {
     fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<Vec<u8>, Vec<u8>>> {
-        // A panic while holding the lock leaves a consistent map (`apply` changes it
-        // only after building the whole new state).
+        // A panic while holding the lock leaves a usable map: `apply` only inserts and
+        // removes whole entries (a batch cut short by a panic is the caller's failed
+        // commit, as with any store that fails mid-write).
         self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
@@ -104,11 +113,9 @@ impl Rows for MemoryRows {
         backwards: bool,
         limit: usize,
     ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
-        if end.is_some_and(|end| end <= start) {
-            return Ok(Vec::new());
-        }
+        let Some(bounds) = bounds(start, end) else { return Ok(Vec::new()) };
         let rows = self.read();
-        let range = rows.range::<[u8], _>(bounds(start, end));
+        let range = rows.range::<[u8], _>(bounds);
         let pick = |(key, value): (&Vec<u8>, &Vec<u8>)| (key.clone(), value.clone());
         Ok(if backwards { range.rev().take(limit).map(pick).collect() } else { range.take(limit).map(pick).collect() })
     }
@@ -124,6 +131,7 @@ impl Rows for MemoryRows {
         Ok(())
     }
 
+    #[cfg(test)]
     fn len(&self) -> usize {
         self.read().len()
     }
