@@ -6,7 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --quiet -p huisclos-relay -p huisclos-desktop
+# What it needs beyond Rust (a C compiler), installed if missing.
+source scripts/setup.sh
+setup_main_job
+
+cargo build --quiet -p huisclos-relay -p huisclos-cli
 relay=target/debug/huisclos-relay
 huisclos=target/debug/huisclos
 

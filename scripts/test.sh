@@ -6,12 +6,17 @@
 #   2. the library built and its Kotlin, Swift and Python bindings generated
 #      (scripts/bindings.sh), and the Swift C header compiled;
 #   3. the Python suite (pytest) and the Kotlin scenario on the JVM (JNA).
-# Set-up it needs beyond Rust: python3 with pytest, java 17+, Debian's libjna-java,
-# and a C compiler (clang if present, for the header's nullability qualifiers).
+# It installs what it needs beyond Rust if missing (scripts/setup.sh): python3 with
+# pytest, Java 17, Debian's libjna-java, and clang for the header's nullability
+# qualifiers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
+
+step "set-up: what the tests need beyond Rust"
+source scripts/setup.sh
+setup_tests
 
 step "Rust: cargo test --workspace"
 cargo test --workspace

@@ -102,8 +102,9 @@ pub enum HuisClosError {
 
 impl From<CoreError> for HuisClosError {
     fn from(error: CoreError) -> Self {
-        // CoreError's messages are written to carry no secret and no content.
-        let message = error.to_string();
+        // CoreError's messages are written to carry no secret and no content; they
+        // are said in the language the app set (English until it sets one).
+        let message = crate::l10n::reason(&error);
         match error {
             CoreError::WrongPassphrase => Self::WrongPassphrase { reason: message },
             CoreError::NoProfile(_) => Self::NoProfile { reason: message },
@@ -180,8 +181,9 @@ mod tests {
             HuisClosError::from(CoreError::NotFound(CoreMissing::Note)),
             HuisClosError::NotFound { what: Missing::Note, .. }
         ));
+        let english = huisclos_l10n::Localizer::new(huisclos_l10n::Language::English);
         for (core, kind) in cases {
-            let message = core.to_string();
+            let message = english.describe(&core);
             let crossed = HuisClosError::from(core);
             assert!(format!("{crossed:?}").starts_with(kind), "{crossed:?}");
             assert_eq!(crossed.to_string(), message);

@@ -162,7 +162,7 @@ pub enum ProfileEvent {
         space: Option<String>,
         /// What it is about, for the app to translate.
         kind: RejectionKind,
-        /// Why, in English.
+        /// Why, in the language set by `set_language` (English until then).
         reason: String,
     },
     /// A security fact the person must see (a stalled space, a forged item, a gap).
@@ -171,7 +171,7 @@ pub enum ProfileEvent {
         space: Option<String>,
         /// What happened, for the app to translate.
         kind: WarningKind,
-        /// What happened, in English.
+        /// What happened, in the language set by `set_language` (English until then).
         warning: String,
     },
 }
@@ -215,12 +215,12 @@ impl From<ClientEvent> for ProfileEvent {
             },
             ClientEvent::Delivered(item) => Self::Delivered { item: item.to_string() },
             ClientEvent::DeliveryWaiting { space, reason } => {
-                Self::DeliveryWaiting { space: space.to_string(), reason: reason.to_string() }
+                Self::DeliveryWaiting { space: space.to_string(), reason: crate::l10n::reason(&reason) }
             }
             ClientEvent::Rejected { space, reason } => Self::Rejected {
                 space: space.map(|s| s.to_string()),
                 kind: (&reason).into(),
-                reason: reason.to_string(),
+                reason: crate::l10n::reason(&reason),
             },
             ClientEvent::JoinRequested { space, name, identity, admitted } => Self::JoinRequested {
                 space: space.to_string(),
@@ -250,7 +250,7 @@ impl From<ClientEvent> for ProfileEvent {
             ClientEvent::SecurityWarning { space, warning } => Self::SecurityWarning {
                 space: space.map(|s| s.to_string()),
                 kind: (&warning).into(),
-                warning: warning.to_string(),
+                warning: crate::l10n::reason(&warning),
             },
         }
     }

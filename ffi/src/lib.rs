@@ -38,6 +38,7 @@
 
 mod error;
 mod events;
+mod l10n;
 mod lists;
 mod profile;
 mod reasons;
@@ -46,6 +47,7 @@ mod types;
 
 pub use error::{HuisClosError, Result};
 pub use events::{Keystore, ProfileEvent, ProfileListener};
+pub use l10n::{Localizer, MessageArg, available_languages, set_language};
 pub use lists::{
     FeedDiff, FeedListener, FolderDiff, FolderListener, JoinRequestDiff, JoinRequestListener, ListSubscription,
     MemberDiff, MemberListListener, SpaceDiff, SpaceListListener,

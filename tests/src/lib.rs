@@ -9,7 +9,7 @@
 //! - [`netem`] puts a slow, lossy link (user-space UDP and TCP proxies) between a
 //!   client and the relay.
 //! - [`process`] starts the real `huisclos-relay` binary; [`process::Person`] talks to
-//!   it over a real connection. The `huisclos` CLI's own tests (in `clients/desktop`)
+//!   it over a real connection. The `huisclos` CLI's own tests (in `clients/cli`)
 //!   use it too.
 //! - [`sim`] calls the same relay service and sled store in-process, with no socket and
 //!   a clock that moves only when the test moves it, so a test decides exactly which

@@ -215,6 +215,27 @@ fun scenario(relay: Relay, work: File) {
     }
     check(invalid != null, "a malformed id is a HuisClosException.Invalid")
 
+    // The shared translations, as the Android app uses them.
+    val arabic = Localizer("ar")
+    check(arabic.isRightToLeft() && !Localizer("pt-BR").isRightToLeft(), "Arabic is laid out right to left")
+    val forms = listOf(0uL, 1uL, 2uL, 3uL, 11uL, 100uL).map { n ->
+        arabic.text("cli-word-devices", listOf(MessageArg.Number("count", n))).replace(n.toString(), "#")
+    }.toSet()
+    check(forms.size == 6, "Arabic counts take their six plural forms: $forms")
+    check(setLanguage("fr") == "fr", "the reasons speak French")
+    val notFound = try {
+        alice.post("00".repeat(16), "x")
+        null
+    } catch (error: HuisClosException.NotFound) {
+        error
+    }
+    check(
+        notFound != null && notFound.what == Missing.SPACE && notFound.reason.contains(Localizer("fr").missing(Missing.SPACE)) &&
+            notFound.reason != Localizer("en").missing(Missing.SPACE),
+        "a missing space is said in French, with the same typed reason: ${notFound?.reason}",
+    )
+    setLanguage("en")
+
     bob.lock()
     val reopened = Profile.openWithKeystore(bobDir, keystore)
     check(reopened.whoami().identity == bobId, "Bob's profile opens again with the keystore's key")

@@ -49,7 +49,9 @@ def test_typed_errors(tmp_path, relay):
     # The core's passphrase rule reaches the app: a short one creates nothing.
     with pytest.raises(huisclos.HuisClosError.Invalid) as error:
         huisclos.Profile.create_with_passphrase(str(tmp_path / "short"), "Carol", "1234567")
-    assert "10 characters" in error.value.reason and "1234567" not in error.value.reason
+    # Arguments are isolated (FSI … PDI) so that they keep their direction in any language.
+    reason = error.value.reason.replace("\u2068", "").replace("\u2069", "")
+    assert "10 characters" in reason and "1234567" not in reason
     # Long enough but easy to guess: refused as well.
     with pytest.raises(huisclos.HuisClosError.Invalid) as error:
         huisclos.Profile.create_with_passphrase(str(tmp_path / "weak"), "Carol", "password1234")

@@ -29,6 +29,8 @@ impl Profile {
     fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(cli_binary());
         command.arg("--profile").arg(&self.dir).args(args).env("HUISCLOS_PASSPHRASE", PASSPHRASE);
+        // English whatever the machine's locale, unless a test asks for another.
+        command.env_remove("LC_ALL").env_remove("LC_MESSAGES").env("LANG", "C.UTF-8");
         command
     }
 
@@ -118,7 +120,7 @@ fn two_people_create_a_space_and_exchange_posts_with_the_cli() {
     std::fs::write(&local, &document).unwrap();
     assert!(alice.run(&["put", "Case 207", local.to_str().unwrap(), "Hearings"]).contains("Done"));
     let listing = bob.run(&["ls", "Case 207", "Hearings"]);
-    assert!(listing.contains("file    witness-statement.pdf  1300000 bytes, 1 version(s)"), "{listing}");
+    assert!(listing.contains("file    witness-statement.pdf  1300000 bytes, 1 version"), "{listing}");
     let fetched = root.path().join("fetched.pdf");
     bob.run(&["get", "Case 207", "Hearings/witness-statement.pdf", fetched.to_str().unwrap()]);
     assert_eq!(std::fs::read(&fetched).unwrap(), document);
@@ -372,4 +374,60 @@ fn a_lost_identity_is_recovered_from_the_words_and_readmitted_with_the_cli() {
     bob_phone.run(&["sync"]);
     let seized = texts(&bob_phone.feed("Case 311"));
     assert!(!seized.iter().any(|t| t == "The hearing is on Monday" || t == "Back on a new phone"), "{seized:?}");
+}
+
+#[test]
+fn the_cli_speaks_the_language_asked_for_and_its_json_stays_the_same() {
+    use huisclos_l10n::{Language, Localizer, Message};
+    let relay = RelayProcess::start();
+    let root = tempfile::tempdir().unwrap();
+    let alice = Profile::new(root.path(), "alice");
+    let dir = alice.dir.display().to_string();
+
+    // --lang: French, exactly as the shared messages say it.
+    let created = alice.run(&["--lang", "fr", "init", "--name", "Alice"]);
+    let french = Localizer::with_isolation(Language::French, false);
+    let expected = french.render(&Message::new("cli-profile-created").with("dir", dir.as_str()));
+    assert_eq!(created.trim(), expected);
+    assert_ne!(
+        expected,
+        Localizer::with_isolation(Language::English, false)
+            .render(&Message::new("cli-profile-created").with("dir", dir.as_str()))
+    );
+
+    // LANG: German, as any program reads it; LC_ALL wins over it.
+    let joined = alice.command(&["join", &relay.first_invitation]).env("LANG", "de_DE.UTF-8").output().unwrap();
+    assert!(joined.status.success());
+    let german = Localizer::with_isolation(Language::German, false);
+    let said = String::from_utf8(joined.stdout).unwrap();
+    assert!(said.starts_with(german.text("cli-joined").split(' ').next().unwrap()), "{said}");
+    let created = alice
+        .command(&["space", "create", "Case 207"])
+        .env("LANG", "de_DE.UTF-8")
+        .env("LC_ALL", "pt_BR.UTF-8")
+        .output()
+        .unwrap();
+    let said = String::from_utf8(created.stdout).unwrap();
+    let portuguese = Localizer::with_isolation(Language::Portuguese, false);
+    let id = said.split(['(', ')']).nth(1).unwrap_or_default().to_owned();
+    assert_eq!(
+        said.trim(),
+        portuguese.render(&Message::new("cli-space-created").with("id", id.as_str()).with("name", "Case 207"))
+    );
+
+    // Arabic, right to left: a core error in Arabic, with the Latin name isolated so
+    // it keeps its own direction in a bidi-aware terminal.
+    let refused = alice.fail(&["--lang", "ar", "post", "Case 208", "hello"]);
+    let message = String::from_utf8(refused.stderr).unwrap();
+    assert!(message.chars().any(|c| ('\u{0600}'..='\u{06FF}').contains(&c)), "{message}");
+    assert!(message.contains("\u{2068}Case 208\u{2069}"), "{message:?}");
+
+    // Machine-readable output is the same in every language.
+    let json = alice.run(&["--lang", "ar", "space", "list", "--json"]);
+    let space: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
+    assert_eq!((space["role"].as_str(), space["policy"].as_str()), (Some("space manager"), Some("open")));
+
+    // A language it does not speak is refused, and says which it does.
+    let unknown = alice.fail(&["--lang", "xx", "whoami"]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("en, fr, de, ar"), "{unknown:?}");
 }

@@ -40,11 +40,11 @@ pub(crate) enum CliError {
     /// The command cannot be done as typed.
     #[error("{0}")]
     Usage(String),
-    /// The engine refused or failed.
-    #[error("{0}")]
+    /// The engine refused or failed: said in the CLI's language.
+    #[error("{}", crate::text::describe(.0))]
     Core(#[from] CoreError),
     /// The file system failed.
-    #[error("{0}")]
+    #[error("{}", crate::text::render(&huisclos_l10n::Message::new("error-io").with("detail", .0.to_string())))]
     Io(#[from] std::io::Error),
 }
 
@@ -58,6 +58,10 @@ struct Cli {
     /// Do not contact the relay: work stays queued for the next sync.
     #[arg(long, global = true)]
     offline: bool,
+    /// The language to speak: en, fr, de, ar or pt (by default the one LC_ALL,
+    /// LC_MESSAGES or LANG names, else English).
+    #[arg(long, global = true, value_name = "LANG")]
+    lang: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -470,6 +474,15 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    match cli.lang.as_deref().map(huisclos_l10n::Language::from_tag) {
+        None => text::set_language(huisclos_l10n::Language::from_environment()),
+        Some(Ok(language)) => text::set_language(language),
+        Some(Err(_)) => {
+            let typed = cli.lang.as_deref().unwrap_or_default();
+            eprintln!("huisclos: {}", text::Problem::UnknownLanguage { typed });
+            return ExitCode::FAILURE;
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -518,16 +531,17 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         }
         Command::Whoami => {
             let engine = profile::open(&dir)?;
-            println!("{} {}", word::NAME, engine.name());
-            println!("{} {}", word::IDENTITY, hex::encode(engine.identity().as_bytes()));
+            let [name, identity, account_label, device_label, card_label] = word::labels();
+            println!("{name} {}", engine.name());
+            println!("{identity} {}", hex::encode(engine.identity().as_bytes()));
             if let Some(account) = engine.account() {
-                println!("{} {}", word::ACCOUNT, hex::encode(account.as_bytes()));
+                println!("{account_label} {}", hex::encode(account.as_bytes()));
             }
             for device in engine.devices() {
-                println!("{} {} {}", word::DEVICE, text::short(device.body.device.as_bytes()), device.body.name);
+                println!("{device_label} {} {}", text::short(device.body.device.as_bytes()), device.body.name);
             }
             if let Ok(card) = engine.contact_card() {
-                println!("{} {}", word::CARD, card.to_text());
+                println!("{card_label} {}", card.to_text());
             }
             Ok(())
         }
@@ -539,9 +553,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             }
             for contact in contacts {
                 let state = match (contact.verified, contact.changed_to) {
-                    (_, Some(_)) => word::KEY_CHANGED,
-                    (true, None) => word::VERIFIED,
-                    (false, None) => word::NOT_VERIFIED,
+                    (_, Some(_)) => word::key_changed(),
+                    (true, None) => word::verified(),
+                    (false, None) => word::not_verified(),
                 };
                 println!("{}  {}  {state}", contact.identity.short(), contact.name);
             }
@@ -763,11 +777,11 @@ fn print_thread(items: &[huisclos_core::engine::FeedItem], parent: Option<[u8; 1
             }
             None if item.edited => {
                 marks.push(' ');
-                marks.push_str(word::EDITED);
+                marks.push_str(&word::edited());
             }
             None => {}
         }
-        let text = if item.deleted { word::DELETED.to_owned() } else { item.text.clone() };
+        let text = if item.deleted { word::deleted() } else { item.text.clone() };
         let reactions: Vec<String> = item.reactions.iter().map(|(r, who)| format!("{r} {}", who.len())).collect();
         let reactions = if reactions.is_empty() { String::new() } else { format!("  [{}]", reactions.join(", ")) };
         let indent = "    ".repeat(depth);
@@ -792,14 +806,11 @@ async fn library(dir: &std::path::Path, offline: bool, command: Command) -> Resu
     }
     let show = |view: &huisclos_core::library::NodeView| {
         let kind = match view.kind {
-            NodeKind::Folder => word::FOLDER,
-            NodeKind::File => word::FILE,
-            NodeKind::Note => word::NOTE,
+            NodeKind::Folder => word::folder(),
+            NodeKind::File => word::file(),
+            NodeKind::Note => word::note(),
         };
-        let size = view
-            .length
-            .map(|l| format!("  {l} {}, {} {}", word::BYTES, view.versions, word::VERSIONS))
-            .unwrap_or_default();
+        let size = view.length.map(|l| format!("  {}", word::file_size(l, view.versions))).unwrap_or_default();
         println!("{}  {kind:6}  {}{size}", text::short(&view.id), view.name);
     };
     match command {
@@ -959,8 +970,12 @@ async fn transfer(engine: &mut Engine, offline: bool, node: [u8; 16]) -> Result<
                         bar.set_position(done);
                         finished |= done_now;
                     }
-                    ClientEvent::SecurityWarning { warning, .. } => eprintln!("{} {warning}", word::SECURITY),
-                    ClientEvent::Rejected { reason, .. } => eprintln!("{} {reason}", word::REFUSED),
+                    ClientEvent::SecurityWarning { warning, .. } => {
+                        eprintln!("{} {}", word::security(), text::describe(&warning))
+                    }
+                    ClientEvent::Rejected { reason, .. } => {
+                        eprintln!("{} {}", word::refused(), text::describe(&reason))
+                    }
                     _ => {}
                 }
             }
@@ -1009,9 +1024,10 @@ async fn space(dir: &std::path::Path, offline: bool, command: SpaceCommand) -> R
                         "id": hex::encode(s.id.as_bytes()),
                         "name": s.name,
                         "description": s.description,
-                        "policy": text::policy(s.policy),
-                        "history": text::history(s.history),
-                        "role": text::role(s.my_role),
+                        // Machine-readable: the same words in every language.
+                        "policy": json_policy(s.policy),
+                        "history": json_history(s.history),
+                        "role": s.my_role.name(),
                         "unread": s.unread,
                         "removed": s.removed,
                         "stalled": s.stalled,
@@ -1026,25 +1042,24 @@ async fn space(dir: &std::path::Path, offline: bool, command: SpaceCommand) -> R
                 for s in &spaces {
                     let mut state = Vec::new();
                     if s.unread > 0 {
-                        state.push(format!("{} {}", s.unread, word::UNREAD));
+                        state.push(word::unread(s.unread));
                     }
                     if s.removed {
-                        state.push(word::LEFT.to_owned());
+                        state.push(word::left());
                     }
                     if s.stalled {
-                        state.push(word::STALLED.to_owned());
+                        state.push(word::stalled());
                     }
                     if s.muted {
-                        state.push(word::MUTED.to_owned());
+                        state.push(word::muted());
                     }
                     println!(
-                        "{}  {}  ({}, {}, {}: {}){}",
+                        "{}  {}  ({}, {}, {}){}",
                         text::short(s.id.as_bytes()),
                         s.name,
                         text::policy(s.policy),
                         text::history(s.history),
-                        word::YOU,
-                        text::role(s.my_role),
+                        word::your_role(&text::role(s.my_role)),
                         if state.is_empty() { String::new() } else { format!("  {}", state.join(", ")) }
                     );
                 }
@@ -1055,12 +1070,11 @@ async fn space(dir: &std::path::Path, offline: bool, command: SpaceCommand) -> R
             let space = resolve::space_id(&engine, &space)?;
             for member in engine.members(&space)? {
                 println!(
-                    "{}  {}  {}  ({} {})",
+                    "{}  {}  {}  ({})",
                     member.identity.short(),
                     member.name,
                     text::role(member.role),
-                    member.devices.len(),
-                    if member.devices.len() == 1 { word::DEVICE_ONE } else { word::DEVICES }
+                    word::devices(member.devices.len())
                 );
             }
             Ok(())
@@ -1179,7 +1193,7 @@ async fn devices(dir: &std::path::Path, offline: bool, command: DevicesCommand) 
     match command {
         DevicesCommand::List => {
             for (i, device) in engine.devices().iter().enumerate() {
-                let this = if i == 0 { format!("  {}", word::THIS_DEVICE) } else { String::new() };
+                let this = if i == 0 { format!("  {}", word::this_device()) } else { String::new() };
                 println!("{}  {}{this}", text::short(device.body.device.as_bytes()), device.body.name);
             }
             Ok(())
@@ -1281,7 +1295,7 @@ async fn link_this_device(dir: &std::path::Path, name: &str, offer: &str, wait: 
         if let Some(refusal) = linker.take_refusal() {
             // Something sent in the approval's place did not open or verify; the real
             // grant may still come.
-            eprintln!("{} {refusal}", word::REFUSED);
+            eprintln!("{} {}", word::refused(), text::describe(&refusal));
         }
         if tokio::time::Instant::now() >= deadline {
             return Err(Problem::NotApprovedInTime.into());
@@ -1292,4 +1306,21 @@ async fn link_this_device(dir: &std::path::Path, name: &str, offer: &str, wait: 
     online::sync(&mut engine, false).await?;
     println!("{}", Say::Linked { name: engine.name().as_str() });
     Ok(())
+}
+
+/// A policy's name in `--json` output: the same in every language.
+fn json_policy(policy: huisclos_core::space::Policy) -> &'static str {
+    match policy {
+        huisclos_core::space::Policy::Open => "open",
+        huisclos_core::space::Policy::OnRequest => "on request",
+        huisclos_core::space::Policy::Confidential => "confidential",
+    }
+}
+
+/// A history mode's name in `--json` output: the same in every language.
+fn json_history(history: huisclos_core::space::HistoryMode) -> &'static str {
+    match history {
+        huisclos_core::space::HistoryMode::Keep => "history kept",
+        huisclos_core::space::HistoryMode::None => "no history",
+    }
 }

@@ -7,9 +7,9 @@ use huisclos_core::identity::IdentityPublicKey;
 use huisclos_protocol::ids::{ContentId, GroupId};
 
 use crate::CliError;
-use crate::text::Problem;
+use crate::text::{Lookup, Problem};
 
-fn one<T>(mut found: Vec<T>, what: &str, typed: &str) -> Result<T, CliError> {
+fn one<T>(mut found: Vec<T>, what: Lookup, typed: &str) -> Result<T, CliError> {
     match found.len() {
         1 => Ok(found.remove(0)),
         0 => Err(Problem::NoMatch { what, typed }.into()),
@@ -29,13 +29,13 @@ pub(crate) fn space(engine: &Engine, typed: &str) -> Result<SpaceSummary, CliErr
         let by_id: Vec<SpaceSummary> =
             spaces.iter().filter(|s| hex::encode(s.id.as_bytes()).starts_with(&prefix)).cloned().collect();
         if !by_id.is_empty() {
-            return one(by_id, "space", typed);
+            return one(by_id, Lookup::Space, typed);
         }
     }
     // A recreated space keeps its name: the name means the live one.
     let by_name: Vec<SpaceSummary> =
         spaces.into_iter().filter(|s| s.name.eq_ignore_ascii_case(typed.trim()) && s.replaced_by.is_none()).collect();
-    one(by_name, "space", typed)
+    one(by_name, Lookup::Space, typed)
 }
 
 /// The id of a space.
@@ -49,12 +49,12 @@ pub(crate) fn person(people: &[(IdentityPublicKey, String)], typed: &str) -> Res
         let by_key: Vec<IdentityPublicKey> =
             people.iter().filter(|(k, _)| hex::encode(k.as_bytes()).starts_with(&prefix)).map(|(k, _)| *k).collect();
         if !by_key.is_empty() {
-            return one(by_key, "person", typed);
+            return one(by_key, Lookup::Person, typed);
         }
     }
     let by_name: Vec<IdentityPublicKey> =
         people.iter().filter(|(_, n)| n.eq_ignore_ascii_case(typed.trim())).map(|(k, _)| *k).collect();
-    one(by_name, "person", typed)
+    one(by_name, Lookup::Person, typed)
 }
 
 /// A member of a space.
@@ -69,7 +69,10 @@ pub(crate) fn contact(engine: &Engine, typed: &str) -> Result<Contact, CliError>
     let contacts = engine.contacts();
     let people: Vec<(IdentityPublicKey, String)> = contacts.iter().map(|c| (c.identity, c.name.clone())).collect();
     let key = person(&people, typed)?;
-    contacts.into_iter().find(|c| c.identity == key).ok_or_else(|| Problem::NoMatch { what: "contact", typed }.into())
+    contacts
+        .into_iter()
+        .find(|c| c.identity == key)
+        .ok_or_else(|| Problem::NoMatch { what: Lookup::Person, typed }.into())
 }
 
 /// An item of a space's feed, by id prefix.
@@ -77,7 +80,7 @@ pub(crate) fn item(engine: &Engine, space: &GroupId, typed: &str) -> Result<Cont
     let prefix = hex_prefix(typed).ok_or(Problem::NotAnItemId { typed })?;
     let items: Vec<FeedItem> =
         engine.feed(space)?.into_iter().filter(|i| hex::encode(i.id).starts_with(&prefix)).collect();
-    Ok(one(items, "item", typed)?.content_id())
+    Ok(one(items, Lookup::Item, typed)?.content_id())
 }
 
 /// A library path (`folder/sub/name`, `/` or empty for the top) to the node it names,
@@ -96,7 +99,7 @@ pub(crate) fn node(
         } else {
             library.children(at).into_iter().filter(|n| n.name == *part).collect()
         };
-        at = Some(one(candidates, "item", part)?.id);
+        at = Some(one(candidates, Lookup::Item, part)?.id);
     }
     Ok(at)
 }

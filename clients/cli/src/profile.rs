@@ -48,9 +48,9 @@ fn read_passphrase(prompt: &str) -> Result<Zeroizing<String>, CliError> {
 
 /// Asks for a new passphrase (twice on a terminal).
 pub(crate) fn new_unlock() -> Result<Unlock, CliError> {
-    let first = read_passphrase(Prompt::NewPassphrase.text())?;
+    let first = read_passphrase(&Prompt::NewPassphrase.text())?;
     if std::env::var_os(PASSPHRASE_VAR).is_none() && std::env::var_os(PASSPHRASE_FILE_VAR).is_none() {
-        let second = read_passphrase(Prompt::SamePassphrase.text())?;
+        let second = read_passphrase(&Prompt::SamePassphrase.text())?;
         if *first != *second {
             return Err(Problem::PassphrasesDiffer.into());
         }
@@ -88,7 +88,7 @@ fn unlock_existing(dir: &Path) -> Result<Unlock, CliError> {
     if !Vault::exists(dir) {
         return Err(Problem::NoProfileIn { dir: &dir.display().to_string() }.into());
     }
-    let passphrase = read_passphrase(Prompt::Passphrase.text())?;
+    let passphrase = read_passphrase(&Prompt::Passphrase.text())?;
     Ok(Unlock::Passphrase(Passphrase::new(passphrase.as_str())))
 }
 
