@@ -400,7 +400,10 @@ fn the_cli_speaks_the_language_asked_for_and_its_json_stays_the_same() {
     assert!(joined.status.success());
     let german = Localizer::with_isolation(Language::German, false);
     let said = String::from_utf8(joined.stdout).unwrap();
-    assert!(said.starts_with(german.text("cli-joined").split(' ').next().unwrap()), "{said}");
+    // The account's creation (an engine event), then the CLI's own line.
+    assert!(said.contains(&german.text("event-account-created")), "{said}");
+    let first_word = german.text("cli-joined").split(' ').next().unwrap().to_owned();
+    assert!(said.lines().any(|line| line.starts_with(&first_word)), "{said}");
     let created = alice
         .command(&["space", "create", "Case 207"])
         .env("LANG", "de_DE.UTF-8")
@@ -425,7 +428,7 @@ fn the_cli_speaks_the_language_asked_for_and_its_json_stays_the_same() {
     // Machine-readable output is the same in every language.
     let json = alice.run(&["--lang", "ar", "space", "list", "--json"]);
     let space: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).unwrap();
-    assert_eq!((space["role"].as_str(), space["policy"].as_str()), (Some("space manager"), Some("open")));
+    assert_eq!((space["role"].as_str(), space["policy"].as_str()), (Some("space manager"), Some("confidential")));
 
     // A language it does not speak is refused, and says which it does.
     let unknown = alice.fail(&["--lang", "xx", "whoami"]);

@@ -62,8 +62,8 @@ const SOURCES: [Sources; 5] = [
     Sources {
         language: Language::Portuguese,
         files: &[
-            ("core.ftl", include_str!("../locales/en/core.ftl")),
-            ("cli.ftl", include_str!("../locales/en/cli.ftl")),
+            ("core.ftl", include_str!("../locales/pt/core.ftl")),
+            ("cli.ftl", include_str!("../locales/pt/cli.ftl")),
         ],
     },
 ];
