@@ -576,6 +576,9 @@ pub struct SpaceSummary {
     pub replaced_by: Option<GroupId>,
     /// Whether new posts stay silent.
     pub muted: bool,
+    /// Whether this person accepted the space's invitation: until then the space is an
+    /// invitation, shown for them to accept.
+    pub accepted: bool,
 }
 
 /// A member of a space.

@@ -11,6 +11,7 @@ use crate::types::{Direction, NotificationKind, Transport};
 
 /// Something that happened, for the app to show.
 #[derive(Debug, Clone, uniffi::Enum)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum ProfileEvent {
     /// The connection to the relay is up (this device logged in) or down.
     SyncState {

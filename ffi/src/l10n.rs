@@ -202,3 +202,40 @@ mod tests {
         assert!(Localizer::new("tlh".into()).is_err());
     }
 }
+
+/// How a new passphrase measures against the profile's rule, for a strength meter.
+#[derive(Debug, Clone, uniffi::Record)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct PassphraseCheck {
+    /// zxcvbn's estimate, from 0 (trivial) to 4 (very strong).
+    pub strength: u8,
+    /// The least strength a new passphrase must have.
+    pub min_strength: u8,
+    /// The fewest characters.
+    pub min_chars: u32,
+    /// Whether it may protect a profile.
+    pub acceptable: bool,
+    /// Why not, in the language set by [`set_language`].
+    pub reason: Option<String>,
+}
+
+/// Measures a passphrase someone is choosing, without keeping it.
+#[uniffi::export]
+pub fn check_passphrase(passphrase: String) -> PassphraseCheck {
+    use huisclos_core::vault::Passphrase;
+    let passphrase = Passphrase::new(zeroize::Zeroizing::new(passphrase).as_str());
+    let verdict = passphrase.check_new();
+    PassphraseCheck {
+        strength: passphrase.strength(),
+        min_strength: Passphrase::MIN_STRENGTH,
+        min_chars: u32::try_from(Passphrase::MIN_CHARS).unwrap_or(u32::MAX),
+        acceptable: verdict.is_ok(),
+        reason: verdict.err().map(|error| reason(&error)),
+    }
+}
+
+/// A strong passphrase to offer: six random words.
+#[uniffi::export]
+pub fn suggest_passphrase() -> String {
+    huisclos_core::vault::Passphrase::suggest().to_string()
+}

@@ -47,7 +47,9 @@ mod types;
 
 pub use error::{HuisClosError, Result};
 pub use events::{Keystore, ProfileEvent, ProfileListener};
-pub use l10n::{Localizer, MessageArg, available_languages, set_language};
+pub use l10n::{
+    Localizer, MessageArg, PassphraseCheck, available_languages, check_passphrase, set_language, suggest_passphrase,
+};
 pub use lists::{
     FeedDiff, FeedListener, FolderDiff, FolderListener, JoinRequestDiff, JoinRequestListener, ListSubscription,
     MemberDiff, MemberListListener, SpaceDiff, SpaceListListener,

@@ -17,6 +17,7 @@ macro_rules! diff_enum {
     ($(#[$doc:meta])* $name:ident, $value:ty) => {
         $(#[$doc])*
         #[derive(Debug, Clone, uniffi::Enum)]
+        #[cfg_attr(feature = "serde", derive(serde::Serialize))]
         pub enum $name {
             /// These values were added at the end.
             Append {

@@ -7,6 +7,7 @@ use huisclos_core::error as core;
 
 /// What was looked for and is not here.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum Missing {
     /// A space this device knows.
     Space,
@@ -77,6 +78,7 @@ impl From<core::Missing> for Missing {
 
 /// What only a space manager does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum ManagerAction {
     /// Invite people.
     Invite,
@@ -135,6 +137,7 @@ impl From<core::ManagerAction> for ManagerAction {
 
 /// Why the space's rules, or this device's standing, refuse an action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum Refusal {
     /// Only a space manager does this.
     NotSpaceManager {
@@ -200,6 +203,7 @@ impl From<core::Refusal> for Refusal {
 /// What a refusal event is about, for the app to translate (the event's `reason` says
 /// it in English).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum RejectionKind {
     /// An answer's step failed; nothing of it was kept.
     StepFailed,
@@ -256,6 +260,7 @@ impl From<&huisclos_core::engine::Rejection> for RejectionKind {
 /// What a security warning is about, for the app to translate (the event's `warning`
 /// says it in English).
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum WarningKind {
     /// This person's identity key was replaced, and this device was left out.
     RevokedByNewIdentity,

@@ -45,6 +45,7 @@ pub(crate) fn account_id(text: &str) -> Result<AccountId> {
 
 /// Who may join a space.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum Policy {
     /// Any member of the network may join; any member may invite.
     Open,
@@ -76,6 +77,7 @@ impl From<CorePolicy> for Policy {
 
 /// What a member may do; each role may do all the earlier ones may.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum Role {
     /// Reads.
     Reader,
@@ -111,6 +113,7 @@ impl From<CoreRole> for Role {
 
 /// This device's own profile.
 #[derive(Debug, Clone, uniffi::Record)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Me {
     /// The person's display name.
     pub name: String,
@@ -128,6 +131,7 @@ pub struct Me {
 
 /// A space as listed.
 #[derive(Debug, Clone, uniffi::Record)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Space {
     /// Its id (hex).
     pub id: String,
@@ -151,6 +155,8 @@ pub struct Space {
     pub replaced_by: Option<String>,
     /// Whether new posts stay silent.
     pub muted: bool,
+    /// Whether it is an invitation not accepted yet.
+    pub invited: bool,
 }
 
 impl From<SpaceSummary> for Space {
@@ -167,12 +173,14 @@ impl From<SpaceSummary> for Space {
             stalled: s.stalled,
             replaced_by: s.replaced_by.map(|g| g.to_string()),
             muted: s.muted,
+            invited: !s.accepted,
         }
     }
 }
 
 /// A member of a space.
 #[derive(Debug, Clone, uniffi::Record)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Member {
     /// Their identity key (hex).
     pub identity: String,
@@ -197,6 +205,7 @@ impl From<MemberSummary> for Member {
 
 /// A request to join, waiting for a space manager.
 #[derive(Debug, Clone, uniffi::Record)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct JoinRequest {
     /// Who asks (hex identity key).
     pub identity: String,
@@ -224,6 +233,7 @@ impl From<JoinRequestSummary> for JoinRequest {
 
 /// One reaction on an item.
 #[derive(Debug, Clone, uniffi::Record)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Reaction {
     /// The reaction (an emoji or a short word).
     pub reaction: String,
@@ -233,6 +243,7 @@ pub struct Reaction {
 
 /// One post or comment of a space's feed.
 #[derive(Debug, Clone, uniffi::Record)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct FeedItem {
     /// Its id (hex).
     pub id: String,
@@ -286,6 +297,7 @@ impl From<CoreFeedItem> for FeedItem {
 
 /// What a library item is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum NodeKind {
     /// Holds other items.
     Folder,
@@ -307,6 +319,7 @@ impl From<CoreNodeKind> for NodeKind {
 
 /// One item of a space's library.
 #[derive(Debug, Clone, uniffi::Record)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct LibraryNode {
     /// Its id (hex).
     pub id: String,
@@ -359,6 +372,7 @@ pub(crate) fn library_nodes(library: &Library) -> Vec<LibraryNode> {
 
 /// One version of a file.
 #[derive(Debug, Clone, uniffi::Record)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct FileVersion {
     /// Its position, counted from the oldest (to download it).
     pub index: u32,
@@ -372,6 +386,7 @@ pub struct FileVersion {
 
 /// A person met in a space.
 #[derive(Debug, Clone, uniffi::Record)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Contact {
     /// Their relay account (hex).
     pub account: String,
@@ -399,6 +414,7 @@ impl From<CoreContact> for Contact {
 
 /// One of this person's devices.
 #[derive(Debug, Clone, uniffi::Record)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Device {
     /// Its id (hex).
     pub id: String,
@@ -423,6 +439,7 @@ impl Device {
 
 /// The result of scanning a contact's verification code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum Verification {
     /// The codes match: the contact is now verified.
     Verified,
@@ -432,6 +449,7 @@ pub enum Verification {
 
 /// Which way a file moves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum Direction {
     /// From this device to the relay.
     Upload,
@@ -441,6 +459,7 @@ pub enum Direction {
 
 /// How the connection reaches the relay.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum Transport {
     /// QUIC over UDP.
     Quic,
@@ -450,6 +469,7 @@ pub enum Transport {
 
 /// Why a notification is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum NotificationKind {
     /// A new post in a space that is not muted.
     Post,
@@ -461,6 +481,7 @@ pub enum NotificationKind {
 
 /// What a sync did.
 #[derive(Debug, Clone, uniffi::Record)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct SyncOutcome {
     /// How the relay was reached (none when a watching connection did the work).
     pub transport: Option<Transport>,

@@ -36,6 +36,7 @@ const SOURCES: [Sources; 5] = [
         files: &[
             ("core.ftl", include_str!("../locales/en/core.ftl")),
             ("cli.ftl", include_str!("../locales/en/cli.ftl")),
+            ("desktop.ftl", include_str!("../locales/en/desktop.ftl")),
         ],
     },
     Sources {
@@ -43,6 +44,7 @@ const SOURCES: [Sources; 5] = [
         files: &[
             ("core.ftl", include_str!("../locales/fr/core.ftl")),
             ("cli.ftl", include_str!("../locales/fr/cli.ftl")),
+            ("desktop.ftl", include_str!("../locales/fr/desktop.ftl")),
         ],
     },
     Sources {
@@ -50,6 +52,7 @@ const SOURCES: [Sources; 5] = [
         files: &[
             ("core.ftl", include_str!("../locales/de/core.ftl")),
             ("cli.ftl", include_str!("../locales/de/cli.ftl")),
+            ("desktop.ftl", include_str!("../locales/de/desktop.ftl")),
         ],
     },
     Sources {
@@ -57,6 +60,7 @@ const SOURCES: [Sources; 5] = [
         files: &[
             ("core.ftl", include_str!("../locales/ar/core.ftl")),
             ("cli.ftl", include_str!("../locales/ar/cli.ftl")),
+            ("desktop.ftl", include_str!("../locales/ar/desktop.ftl")),
         ],
     },
     Sources {
@@ -64,6 +68,7 @@ const SOURCES: [Sources; 5] = [
         files: &[
             ("core.ftl", include_str!("../locales/pt/core.ftl")),
             ("cli.ftl", include_str!("../locales/pt/cli.ftl")),
+            ("desktop.ftl", include_str!("../locales/pt/desktop.ftl")),
         ],
     },
 ];

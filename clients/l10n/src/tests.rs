@@ -191,7 +191,8 @@ fn every_message_renders_in_every_language_without_errors() {
 /// Message ids written in Rust sources: string literals that start with a prefix the
 /// files use.
 fn ids_named_in(source: &str) -> BTreeSet<String> {
-    const PREFIXES: [&str; 16] = [
+    const PREFIXES: [&str; 17] = [
+        "desktop-",
         "error-",
         "missing-",
         "refusal-",
@@ -229,10 +230,18 @@ fn every_id_named_in_the_code_exists() {
     let english = parse(Language::English);
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut named = BTreeSet::new();
-    for folder in ["src", "../cli/src"] {
+    for folder in [
+        "src",
+        "../cli/src",
+        "../desktop/src",
+        "../desktop/ui/src",
+        "../desktop/ui/src/lib",
+        "../desktop/ui/src/screens",
+    ] {
         for entry in std::fs::read_dir(dir.join(folder)).unwrap_or_else(|e| panic!("{folder}: {e}")) {
             let path = entry.map(|e| e.path()).unwrap_or_default();
-            if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("tests.rs") {
+            let code = path.extension().is_some_and(|e| e == "rs" || e == "ts" || e == "svelte");
+            if code && !path.ends_with("tests.rs") && !path.to_string_lossy().ends_with(".test.ts") {
                 named.extend(ids_named_in(&std::fs::read_to_string(&path).unwrap_or_default()));
             }
         }
@@ -327,4 +336,42 @@ fn the_cli_says_nothing_that_is_not_in_the_messages() {
         }
     }
     assert!(prose.is_empty(), "words shown to people belong in the .ftl files:\n{}", prose.join("\n"));
+}
+
+#[test]
+fn the_desktop_screens_show_no_text_that_is_not_in_the_messages() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../desktop/ui/src/screens");
+    let mut prose = Vec::new();
+    let mut screens = 0;
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.map(|e| e.path()).unwrap_or_default();
+        if path.extension().is_none_or(|e| e != "svelte") {
+            continue;
+        }
+        screens += 1;
+        let source = std::fs::read_to_string(&path).unwrap_or_default();
+        // The markup only, with every `{…}` expression taken out: what is left
+        // between a tag's end and the next tag is text shown as it is written.
+        let markup = source.split("</script>").last().unwrap_or_default();
+        let mut depth = 0usize;
+        let bare: String = markup
+            .chars()
+            .filter(|c| {
+                match c {
+                    '{' => depth += 1,
+                    '}' => depth = depth.saturating_sub(1),
+                    _ => return depth == 0,
+                }
+                false
+            })
+            .collect();
+        for piece in bare.split('>').skip(1) {
+            let text = piece.split('<').next().unwrap_or_default().trim();
+            if text.chars().any(char::is_alphabetic) && text != "Huis Clos" {
+                prose.push(format!("{}: {text}", path.display()));
+            }
+        }
+    }
+    assert!(screens >= 5, "only {screens} screens found");
+    assert!(prose.is_empty(), "text shown on the desktop belongs in the .ftl files:\n{}", prose.join("\n"));
 }

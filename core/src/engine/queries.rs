@@ -25,6 +25,7 @@ impl Engine {
                     stalled: space.meta.stalled,
                     replaced_by: space.meta.replaced_by.map(GroupId::from_bytes),
                     muted: space.meta.muted,
+                    accepted: space.meta.accepted,
                 })
             })
             .collect()
