@@ -1113,6 +1113,10 @@ pub struct Engine {
     invitation: Option<InvitationToken>,
     spaces: BTreeMap<GroupId, Space>,
     jobs: VecDeque<Job>,
+    /// On this connection, the epoch each space's push subscription at the relay was
+    /// made for. A commit ends the subscriptions of the epoch it closes, so a space
+    /// whose epoch moved since is subscribed again (and read).
+    subscribed: BTreeMap<GroupId, u64>,
     in_flight: Option<(RequestId, Step)>,
     /// A request that continues the step just answered; sent before other jobs.
     follow_up: Option<(RequestBody, Step)>,
@@ -1493,6 +1497,7 @@ impl Engine {
             invitation: None,
             spaces: BTreeMap::new(),
             jobs: VecDeque::new(),
+            subscribed: BTreeMap::new(),
             in_flight: None,
             follow_up: None,
             next_request: 1,

@@ -1210,3 +1210,50 @@ async fn a_post_written_before_the_history_grant_leaves_when_the_grant_comes() {
     alice.sync(&relay).await;
     assert!(alice.texts(&space).iter().any(|(_, text)| text == "I will be there"));
 }
+
+/// A watching device hears a space's new posts after the space's epoch moved. The relay
+/// ends every subscription of an epoch when a commit closes it (it is told of that
+/// commit first), so a device that commits (here Alice, adding Bob) or reads another's
+/// commit must subscribe again at the new epoch, and read what came in between. Before,
+/// nothing subscribed again: after any change of members, a watching app heard nothing
+/// more of that space until it reconnected.
+#[tokio::test]
+async fn a_watching_device_hears_new_posts_after_the_epoch_moved() {
+    use huisclos_tests::sim::create_space;
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let mut carol = SimDevice::join(&relay, "Carol").await;
+    let space = create_space(&mut alice, "Case 207", Policy::Confidential, HistoryMode::Keep);
+    alice.drive(&relay).await;
+    // Alice adds Bob: her commit closes the epoch she subscribed at.
+    alice.engine_mut().invite(&space, &bob.engine().contact_card().unwrap(), Role::Contributor).unwrap();
+    alice.drive(&relay).await;
+    bob.sync(&relay).await;
+    bob.engine_mut().accept_invitation(&space).unwrap();
+    bob.engine_mut().post(&space, "The hearing moved to Thursday").unwrap();
+    bob.drive(&relay).await;
+    // Alice is only driven: she learns of the post by the relay's push, or not at all.
+    alice.drive(&relay).await;
+    assert!(
+        alice.texts(&space).iter().any(|(_, text)| text == "The hearing moved to Thursday"),
+        "Alice, watching, heard Bob's post after her own commit"
+    );
+    // Bob adds Carol (he may not: a contributor in a confidential space) — so Alice
+    // does, and Bob, who reads her commit, must subscribe again too.
+    alice.engine_mut().invite(&space, &carol.engine().contact_card().unwrap(), Role::Contributor).unwrap();
+    alice.drive(&relay).await;
+    bob.drive(&relay).await;
+    carol.sync(&relay).await;
+    carol.engine_mut().accept_invitation(&space).unwrap();
+    carol.engine_mut().post(&space, "I have the file").unwrap();
+    carol.drive(&relay).await;
+    bob.drive(&relay).await;
+    alice.drive(&relay).await;
+    for (who, device) in [("Alice", &alice), ("Bob", &bob)] {
+        assert!(
+            device.texts(&space).iter().any(|(_, text)| text == "I have the file"),
+            "{who}, watching, heard Carol's post after another's commit"
+        );
+    }
+}

@@ -27,6 +27,8 @@ impl Engine {
         self.in_flight = None;
         self.follow_up = None;
         self.jobs.clear();
+        // A new connection has no subscription: signing in subscribes anew.
+        self.subscribed.clear();
     }
 
     /// Whether the engine is logged in.
@@ -74,6 +76,31 @@ impl Engine {
         self.jobs.extend(groups.iter().map(|group| Job::Sync(*group)));
     }
 
+    /// Subscribes again, then reads, every space whose epoch moved since its
+    /// subscription on this connection (or that the relay created since): the relay
+    /// ended the old epoch's subscription when the commit closed it, and told of that
+    /// commit only. Nothing to do before the connection's first subscription, which
+    /// signing in queues, or while one is queued.
+    fn resubscribe_moved(&mut self) {
+        if self.subscribed.is_empty() || self.jobs.iter().any(|job| matches!(job, Job::Subscribe)) {
+            return;
+        }
+        let moved: Vec<GroupId> = self
+            .spaces
+            .iter()
+            .filter(|(id, space)| {
+                !space.meta.removed
+                    && !space.meta.stalled
+                    && space.meta.relay_created
+                    && self.subscribed.get(*id) != Some(&space.group.epoch().as_u64())
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        if !moved.is_empty() {
+            self.subscribe_then_sync(&moved);
+        }
+    }
+
     /// The next event for the user.
     pub fn poll_event(&mut self) -> Option<ClientEvent> {
         self.events.pop_front()
@@ -118,6 +145,7 @@ impl Engine {
             None if !self.session.is_signed_in() => return None,
             None if self.follow_up.is_some() => self.follow_up.take()?,
             None => loop {
+                self.resubscribe_moved();
                 if self.jobs.is_empty() && self.delivery_due().is_some_and(|due| due <= now) {
                     self.push_job(Job::Deliveries);
                 }
@@ -167,11 +195,19 @@ impl Engine {
                     if space.meta.removed || space.meta.stalled || !space.meta.relay_created {
                         continue;
                     }
-                    groups.push(self.access(&group)?);
+                    // Noted before the access is made: a space whose access fails is
+                    // not asked for again and again (its reads report the failure).
+                    self.subscribed.insert(group, space.group.epoch().as_u64());
+                    match self.access(&group) {
+                        Ok(access) => groups.push(access),
+                        Err(error) => self.reject(Some(group), Rejection::RequestNotPrepared(error.fault())),
+                    }
                 }
                 if groups.is_empty() {
                     return Ok(None);
                 }
+                // Beyond the bound, spaces go unsubscribed (and are read at each full
+                // sync); they stay noted, so they are not asked for again and again.
                 groups.truncate(huisclos_protocol::limits::MAX_SUBSCRIBE_GROUPS);
                 Some((Subscribe { groups: BoundedVec::new(groups)? }.into(), Step::Subscribe))
             }

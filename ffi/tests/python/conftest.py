@@ -20,54 +20,16 @@ BINDINGS = pathlib.Path(os.environ.get("HUISCLOS_BINDINGS", ROOT / "target" / "b
 RELAY = pathlib.Path(os.environ.get("HUISCLOS_RELAY", ROOT / "target" / "debug" / "huisclos-relay"))
 
 sys.path.insert(0, str(BINDINGS))
+sys.path.insert(0, str(ROOT / "tests" / "python"))
 import huisclos  # noqa: E402  (generated; found through the path above)
+from relay_process import Relay as RelayProcess  # noqa: E402
 
 PASSPHRASE = "correct horse battery staple"
 
 
-class Relay:
-    """The relay binary as a child process, with loopback ports the system chose."""
-
-    def __init__(self, data_dir: pathlib.Path):
-        self.data_dir = data_dir
-        env = dict(
-            os.environ,
-            HUISCLOS_RELAY_QUIC_LISTEN="127.0.0.1:0",
-            HUISCLOS_RELAY_TCP_LISTEN="127.0.0.1:0",
-            HUISCLOS_RELAY_METRICS_LISTEN="off",
-            RUST_LOG="warn",
-        )
-        self.process = subprocess.Popen(
-            [str(RELAY), "--data-dir", str(data_dir)], env=env, stdout=subprocess.PIPE, text=True
-        )
-        self.first_invitation = None
-        deadline = time.monotonic() + 30
-        for line in self.process.stdout:
-            if line.startswith("huisclos-relay: invitation "):
-                self.first_invitation = line.split(" ", 2)[2].strip()
-            if line.startswith("huisclos-relay: ready"):
-                break
-            if time.monotonic() > deadline:
-                break
-        assert self.first_invitation, "the relay printed no invitation"
-        # Keep reading its output so the pipe never fills.
-        threading.Thread(target=self.process.stdout.read, daemon=True).start()
-
-    def invite(self) -> str:
-        out = subprocess.run(
-            [str(RELAY), "--data-dir", str(self.data_dir), "admin", "invite", "--valid-hours", "1"],
-            check=True, capture_output=True, text=True,
-        )
-        return out.stdout.strip()
-
-    def stop(self):
-        self.process.kill()
-        self.process.wait()
-
-
 @pytest.fixture
 def relay(tmp_path):
-    running = Relay(tmp_path / "relay")
+    running = RelayProcess(RELAY, tmp_path / "relay")
     yield running
     running.stop()
 

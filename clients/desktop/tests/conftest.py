@@ -1,0 +1,123 @@
+"""Fixtures for the desktop app's end-to-end test: a display (Xvfb), the real relay
+binary, and the app itself in a real window driven over WebDriver: tauri-driver in
+front of WebKitGTK's WebKitWebDriver, with selenium as the client.
+
+scripts/test-desktop.sh builds what this needs; the paths can be overridden with
+HUISCLOS_DESKTOP, HUISCLOS_CLI, HUISCLOS_RELAY and TAURI_DRIVER."""
+
+import os
+import pathlib
+import shutil
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT / "tests" / "python"))
+from relay_process import Relay  # noqa: E402
+
+TARGET = ROOT / "target" / "debug"
+DESKTOP = pathlib.Path(os.environ.get("HUISCLOS_DESKTOP", TARGET / "huisclos-desktop"))
+CLI = pathlib.Path(os.environ.get("HUISCLOS_CLI", TARGET / "huisclos"))
+RELAY = pathlib.Path(os.environ.get("HUISCLOS_RELAY", TARGET / "huisclos-relay"))
+TAURI_DRIVER = pathlib.Path(os.environ.get("TAURI_DRIVER", ROOT / "target" / "tools" / "bin" / "tauri-driver"))
+
+
+def screenshot(driver, path: pathlib.Path):
+    """The window's display as a PNG (WebKitWebDriver's own screenshot command does not
+    answer under Xvfb here, so the display is captured instead)."""
+    subprocess.run(["import", "-display", driver.display, "-window", "root", str(path)], check=False, timeout=30)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"nothing listens on {port}")
+
+
+@pytest.fixture
+def display():
+    """A virtual X display for the window."""
+    number = 90 + os.getpid() % 100
+    xvfb = subprocess.Popen(
+        ["Xvfb", f":{number}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    time.sleep(0.5)
+    yield f":{number}"
+    xvfb.kill()
+    xvfb.wait()
+
+
+@pytest.fixture
+def relay(tmp_path):
+    running = Relay(RELAY, tmp_path / "relay")
+    yield running
+    running.stop()
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, "report_" + report.when, report)
+
+
+@pytest.fixture
+def app(request, tmp_path, display):
+    """The desktop app in a real window, its profile in a fresh directory, driven by
+    selenium through tauri-driver."""
+    from selenium import webdriver
+    from selenium.webdriver.common.options import ArgOptions
+
+    port, native = free_port(), free_port()
+    env = dict(
+        os.environ,
+        DISPLAY=display,
+        HUISCLOS_PROFILE=str(tmp_path / "desktop-profile"),
+        LANG="en_US.UTF-8",
+        # The web view's storage (the chosen language among it) in this test's own
+        # directories, not the user's.
+        XDG_DATA_HOME=str(tmp_path / "xdg-data"),
+        XDG_CONFIG_HOME=str(tmp_path / "xdg-config"),
+        XDG_CACHE_HOME=str(tmp_path / "xdg-cache"),
+        WEBKIT_DISABLE_COMPOSITING_MODE="1",
+    )
+    env.pop("LC_ALL", None)
+    log = open(tmp_path / "app.log", "w")
+    driver_process = subprocess.Popen(
+        [str(TAURI_DRIVER), "--port", str(port), "--native-port", str(native),
+         "--native-driver", shutil.which("WebKitWebDriver") or "/usr/bin/WebKitWebDriver"],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    wait_for_port(port)
+    options = ArgOptions()
+    options.set_capability("browserName", "wry")
+    options.set_capability("tauri:options", {"application": str(DESKTOP)})
+    driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options)
+    driver.profile_dir = tmp_path / "desktop-profile"
+    driver.display = display
+    yield driver
+    failed = getattr(request.node, "report_call", None)
+    if failed is not None and failed.failed:
+        # What the window showed when the test failed, for whoever reads the log.
+        shot = pathlib.Path(os.environ.get("HUISCLOS_FAILURE_SCREENSHOT", tmp_path / "failure.png"))
+        screenshot(driver, shot)
+        print(f"screenshot of the window at the failure: {shot}")
+    driver.quit()
+    driver_process.kill()
+    driver_process.wait()
+    log.close()
