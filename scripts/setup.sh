@@ -30,22 +30,47 @@ setup_main_job() {
     apt_install "${missing[@]}"
 }
 
+# The desktop app's web view, built by Vite from the lockfile into
+# clients/desktop/ui/dist, which the app embeds when cargo builds it (so before any
+# build of the whole workspace).
+build_desktop_ui() {
+    if ! command -v npm >/dev/null 2>&1; then
+        apt_install nodejs npm
+    fi
+    npm ci --prefix clients/desktop/ui --no-audit --no-fund --loglevel=error
+    npm run --prefix clients/desktop/ui build --silent
+}
+
 # The tests: the above, pytest for the Python bindings, Java 17 and JNA for the
 # Kotlin bindings on the JVM (the Kotlin compiler comes from PyPI, fetched by
-# ffi/tests/kotlin/run.sh), clang for the Swift header's nullability qualifiers.
+# ffi/tests/kotlin/run.sh), clang for the Swift header's nullability qualifiers;
+# for the desktop app WebKitGTK, a virtual display, fonts that cover Arabic, the
+# WebDriver pieces (WebKitWebDriver, tauri-driver from crates.io, selenium from PyPI)
+# and its web view built.
 setup_tests() {
     setup_main_job
     local missing=()
+    local desktop=(libwebkit2gtk-4.1-dev librsvg2-dev libsoup-3.0-dev xvfb fonts-noto-core webkit2gtk-driver imagemagick)
+    for package in "${desktop[@]}"; do
+        dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+    done
     [ -f /usr/share/java/jna.jar ] || missing+=(libjna-java)
     command -v clang >/dev/null 2>&1 || missing+=(clang)
     command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jdk-headless)
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
     apt_install "${missing[@]}"
-    if ! python3 -m pytest --version >/dev/null 2>&1; then
-        echo "installing pytest from PyPI"
-        # Debian's own Python refuses a system-wide pip install (PEP 668) unless told.
-        python3 -m pip install --quiet pytest 2>/dev/null ||
-            python3 -m pip install --quiet --break-system-packages pytest
+    for module in pytest selenium; do
+        if ! python3 -c "import $module" >/dev/null 2>&1; then
+            echo "installing $module from PyPI"
+            # Debian's own Python refuses a system-wide pip install (PEP 668) unless told.
+            python3 -m pip install --quiet "$module" 2>/dev/null ||
+                python3 -m pip install --quiet --break-system-packages "$module"
+        fi
+    done
+    if [ ! -x target/tools/bin/tauri-driver ]; then
+        echo "installing tauri-driver from crates.io into target/tools"
+        cargo install --quiet --locked tauri-driver --version "^2" --root target/tools
     fi
+    build_desktop_ui
 }

@@ -5,7 +5,9 @@
 #      profile in memory (the vault's second backend);
 #   2. the library built and its Kotlin, Swift and Python bindings generated
 #      (scripts/bindings.sh), and the Swift C header compiled;
-#   3. the Python suite (pytest) and the Kotlin scenario on the JVM (JNA).
+#   3. the Python suite (pytest) and the Kotlin scenario on the JVM (JNA);
+#   4. the desktop app: its web view's unit tests (Vitest), then the app in a real
+#      window under Xvfb, driven over WebDriver, with a CLI user beside it.
 # It installs what it needs beyond Rust if missing (scripts/setup.sh): python3 with
 # pytest, Java 17, Debian's libjna-java, and clang for the header's nullability
 # qualifiers.
@@ -46,3 +48,10 @@ python3 -m pytest ffi/tests/python -q
 
 step "Kotlin: the scenario on the JVM"
 bash ffi/tests/kotlin/run.sh
+
+step "Desktop: the web view's unit tests (Vitest)"
+npm test --prefix clients/desktop/ui --silent
+
+step "Desktop: the app in a real window against the real relay (tauri-driver, Xvfb)"
+cargo build -p huisclos-desktop -p huisclos-cli
+python3 -m pytest clients/desktop/tests -q
