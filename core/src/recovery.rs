@@ -131,8 +131,21 @@ mod tests {
         swapped.swap(3, 4);
         let mut unknown = list.clone();
         unknown[7] = "huisclos";
-        let mut replaced = list.clone();
-        replaced[0] = if list[0] == "abandon" { "ability" } else { "abandon" };
+        // One word replaced by another word of the list: the checksum (8 bits) catches
+        // all but 1 in 256 such mistakes, so the replacement is the first candidate that
+        // is caught; the test is about what the refusal says, and drawing a word the
+        // checksum misses made it fail 1 run in 256.
+        let candidates = ["abandon", "ability", "able", "about", "above", "absent", "absorb", "abstract"];
+        let replaced = candidates
+            .iter()
+            .filter(|candidate| **candidate != list[0])
+            .map(|candidate| {
+                let mut replaced = list.clone();
+                replaced[0] = candidate;
+                replaced
+            })
+            .find(|replaced| RecoveryWords::parse(&replaced.join(" ")).is_err())
+            .expect("one of seven replacements breaks the checksum (all seven pass 1 time in 2^56)");
         // The refusal is typed and carries positions and counts only: no word of the
         // input can be in it (the check does not depend on which words were drawn).
         for (typed, expect) in [
