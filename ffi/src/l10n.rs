@@ -225,7 +225,8 @@ pub struct PassphraseCheck {
 #[uniffi::export]
 pub fn check_passphrase(passphrase: String) -> PassphraseCheck {
     use huisclos_core::vault::Passphrase;
-    let passphrase = Passphrase::new(zeroize::Zeroizing::new(passphrase).as_str());
+    // Moved in: the passphrase type wipes it when dropped.
+    let passphrase = Passphrase::new(passphrase);
     let verdict = passphrase.check_new();
     PassphraseCheck {
         strength: passphrase.strength(),

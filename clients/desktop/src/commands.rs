@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use huisclos_ffi::{HuisClosError, Policy, Profile, Role};
 use tauri::{AppHandle, State};
-use zeroize::Zeroizing;
 
 use crate::{Desktop, FeedForward};
 
@@ -73,17 +72,16 @@ fn set_language(tag: String) -> Result<String> {
 
 #[tauri::command]
 async fn create_profile(app: AppHandle, desktop: State<'_, Desktop>, name: String, passphrase: String) -> Result<()> {
-    let passphrase = Zeroizing::new(passphrase);
+    // Moved into the core, whose passphrase type wipes it when dropped.
     let dir = desktop.dir.display().to_string();
-    let profile = Profile::create_with_passphrase(dir, name, passphrase.to_string())?;
+    let profile = Profile::create_with_passphrase(dir, name, passphrase)?;
     desktop.opened(&app, profile);
     Ok(())
 }
 
 #[tauri::command]
 async fn unlock(app: AppHandle, desktop: State<'_, Desktop>, passphrase: String) -> Result<()> {
-    let passphrase = Zeroizing::new(passphrase);
-    let profile = Profile::open_with_passphrase(desktop.dir.display().to_string(), passphrase.to_string())?;
+    let profile = Profile::open_with_passphrase(desktop.dir.display().to_string(), passphrase)?;
     desktop.opened(&app, profile);
     Ok(())
 }
@@ -160,10 +158,7 @@ fn create_space(
     policy_name: String,
     keep_history: bool,
 ) -> Result<String> {
-    let profile = open(&desktop)?;
-    let space = profile.create_space(name, description, policy(&policy_name)?, keep_history)?;
-    profile.start_watching().ok();
-    Ok(space)
+    Ok(open(&desktop)?.create_space(name, description, policy(&policy_name)?, keep_history)?)
 }
 
 /// Starts observing the space list (invitations among them): a `Reset`, then diffs.

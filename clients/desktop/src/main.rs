@@ -91,13 +91,28 @@ impl Desktop {
     }
 }
 
+/// How many inviters' names the app keeps for invitations not yet accepted.
+const MAX_INVITERS_KEPT: usize = 256;
+
 /// Hands the core's events and diffs to the web view, as Tauri events.
 struct Forward(AppHandle);
 
 impl ProfileListener for Forward {
     fn on_event(&self, event: ProfileEvent) {
-        if let ProfileEvent::Invited { space, by, .. } = &event {
-            guard(&self.0.state::<Desktop>().invited_by).insert(space.clone(), by.clone());
+        let desktop = self.0.state::<Desktop>();
+        match &event {
+            // Bounded: a flood of invitations keeps the first names, then shows the
+            // rest without the inviter's.
+            ProfileEvent::Invited { space, by, .. } => {
+                let mut invited_by = guard(&desktop.invited_by);
+                if invited_by.len() < MAX_INVITERS_KEPT {
+                    invited_by.insert(space.clone(), by.clone());
+                }
+            }
+            ProfileEvent::Joined { space } | ProfileEvent::RemovedFromSpace { space } => {
+                guard(&desktop.invited_by).remove(space);
+            }
+            _ => {}
         }
         let _ = self.0.emit("profile-event", event);
     }
