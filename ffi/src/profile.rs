@@ -851,6 +851,28 @@ impl Profile {
         })
     }
 
+    /// As [`Profile::put_file`], for an app that holds the file's bytes rather than a
+    /// path (a phone's content URI, a desktop's drop): they go straight into sealing,
+    /// and are wiped from memory once sealed; nothing of them is written in clear.
+    pub fn put_file_bytes(
+        &self,
+        space: String,
+        parent: Option<String>,
+        name: String,
+        version_of: Option<String>,
+        bytes: Vec<u8>,
+    ) -> Result<String> {
+        let bytes = zeroize::Zeroizing::new(bytes);
+        let space = types::space_id(&space)?;
+        let parent = parent.as_deref().map(types::node_id).transpose()?;
+        let version_of = version_of.as_deref().map(types::node_id).transpose()?;
+        let length = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        self.inner.act(|engine| {
+            let node = engine.space(&space)?.put_file_from(parent, &name, version_of, bytes.as_slice(), length)?;
+            Ok(hex::encode(node))
+        })
+    }
+
     /// Queues the download of a file's newest version (or version `version`, counted
     /// from the oldest) to `dest`. Each chunk is checked before it is written; `dest`
     /// appears only once complete.

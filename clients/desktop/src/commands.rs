@@ -7,7 +7,7 @@ use std::sync::Arc;
 use huisclos_ffi::{HuisClosError, Policy, Profile, Role};
 use tauri::{AppHandle, State};
 
-use crate::{Desktop, FeedForward};
+use crate::Desktop;
 
 /// An error as the web view sees it.
 #[derive(Debug, serde::Serialize)]
@@ -194,29 +194,46 @@ fn invite(desktop: State<'_, Desktop>, space: String, card: String, role_name: S
     Ok(open(&desktop)?.invite(space, card.trim().to_owned(), role(&role_name)?)?)
 }
 
-/// Starts observing a space's feed: its diffs come as `feed-diff` events tagged with
-/// the returned subscription, a `Reset` first.
+/// Starts observing a space's feed: its diffs come as `list-diff` events tagged with
+/// the returned number, a `Reset` first.
 #[tauri::command]
 fn open_feed(app: AppHandle, desktop: State<'_, Desktop>, space: String, page_size: u32) -> Result<u32> {
     let profile = open(&desktop)?;
-    let id = desktop.next_feed_id();
-    let listener = Arc::new(FeedForward { app, subscription: id });
-    let subscription = profile.subscribe_feed(space, page_size, listener)?;
-    desktop.keep_feed(subscription, id);
-    Ok(id)
+    Ok(desktop.observe_list(&app, |forward| profile.subscribe_feed(space, page_size, forward))?)
+}
+
+/// Starts observing a folder of a space's library (the top when `folder` is none).
+#[tauri::command]
+fn open_folder(app: AppHandle, desktop: State<'_, Desktop>, space: String, folder: Option<String>) -> Result<u32> {
+    let profile = open(&desktop)?;
+    Ok(desktop.observe_list(&app, |forward| profile.subscribe_folder(space, folder, forward))?)
+}
+
+/// Starts observing a space's requests to join.
+#[tauri::command]
+fn open_requests(app: AppHandle, desktop: State<'_, Desktop>, space: String) -> Result<u32> {
+    let profile = open(&desktop)?;
+    Ok(desktop.observe_list(&app, |forward| profile.subscribe_join_requests(space, forward))?)
+}
+
+/// Starts observing a space's members.
+#[tauri::command]
+fn open_members(app: AppHandle, desktop: State<'_, Desktop>, space: String) -> Result<u32> {
+    let profile = open(&desktop)?;
+    Ok(desktop.observe_list(&app, |forward| profile.subscribe_members(space, forward))?)
 }
 
 #[tauri::command]
-fn close_feed(desktop: State<'_, Desktop>, subscription: u32) {
-    if let Some(feed) = crate::guard(&desktop.feeds).remove(&subscription) {
-        feed.stop();
+fn close_list(desktop: State<'_, Desktop>, subscription: u32) {
+    if let Some(list) = crate::guard(&desktop.lists).remove(&subscription) {
+        list.stop();
     }
 }
 
 /// Loads `count` older items into an observed feed; whether there were any.
 #[tauri::command]
 fn load_more(desktop: State<'_, Desktop>, subscription: u32, count: u32) -> Result<bool> {
-    let feed = crate::guard(&desktop.feeds).get(&subscription).cloned().ok_or_else(UiError::closed)?;
+    let feed = crate::guard(&desktop.lists).get(&subscription).cloned().ok_or_else(UiError::closed)?;
     Ok(feed.load_more(count)?)
 }
 
@@ -235,6 +252,233 @@ fn react(desktop: State<'_, Desktop>, space: String, item: String, reaction: Str
     Ok(open(&desktop)?.react(space, item, reaction, on)?)
 }
 
+#[tauri::command]
+fn edit(desktop: State<'_, Desktop>, space: String, item: String, text: String) -> Result<()> {
+    Ok(open(&desktop)?.edit(space, item, text)?)
+}
+
+#[tauri::command]
+fn delete(desktop: State<'_, Desktop>, space: String, item: String) -> Result<()> {
+    Ok(open(&desktop)?.delete(space, item)?)
+}
+
+#[tauri::command]
+fn set_role(desktop: State<'_, Desktop>, space: String, person: String, role_name: String) -> Result<()> {
+    Ok(open(&desktop)?.set_role(space, person, role(&role_name)?)?)
+}
+
+#[tauri::command]
+async fn remove_member(desktop: State<'_, Desktop>, space: String, person: String) -> Result<()> {
+    Ok(open(&desktop)?.remove_member(space, person)?)
+}
+
+#[tauri::command]
+async fn leave(desktop: State<'_, Desktop>, space: String) -> Result<()> {
+    Ok(open(&desktop)?.leave(space)?)
+}
+
+#[tauri::command]
+async fn approve_request(desktop: State<'_, Desktop>, space: String, person: String, role_name: String) -> Result<()> {
+    Ok(open(&desktop)?.approve_request(space, person, role(&role_name)?)?)
+}
+
+#[tauri::command]
+fn decline_request(desktop: State<'_, Desktop>, space: String, person: String) -> Result<()> {
+    Ok(open(&desktop)?.decline_request(space, person)?)
+}
+
+#[tauri::command]
+fn request_to_join(desktop: State<'_, Desktop>, card: String, note: String) -> Result<()> {
+    Ok(open(&desktop)?.request_to_join(card.trim().to_owned(), note)?)
+}
+
+/// A card as text and as a QR code (an SVG image, as a `data:` URL the CSP allows).
+#[derive(serde::Serialize)]
+pub(crate) struct Card {
+    text: String,
+    qr: String,
+}
+
+fn card(text: String) -> Result<Card> {
+    let qr = crate::qr::svg_data_url(&text).ok_or_else(|| UiError::unknown("card"))?;
+    Ok(Card { text, qr })
+}
+
+#[tauri::command]
+fn space_card(desktop: State<'_, Desktop>, space: String) -> Result<Card> {
+    card(open(&desktop)?.space_card(space)?)
+}
+
+#[tauri::command]
+fn contact_card_qr(desktop: State<'_, Desktop>) -> Result<Card> {
+    card(open(&desktop)?.contact_card()?)
+}
+
+// The library.
+
+#[tauri::command]
+fn library(desktop: State<'_, Desktop>, space: String) -> Result<Vec<huisclos_ffi::LibraryNode>> {
+    Ok(open(&desktop)?.library(space)?)
+}
+
+#[tauri::command]
+fn versions(desktop: State<'_, Desktop>, space: String, file: String) -> Result<Vec<huisclos_ffi::FileVersion>> {
+    Ok(open(&desktop)?.versions(space, file)?)
+}
+
+#[tauri::command]
+fn create_folder(desktop: State<'_, Desktop>, space: String, parent: Option<String>, name: String) -> Result<String> {
+    Ok(open(&desktop)?.create_folder(space, parent, name)?)
+}
+
+#[tauri::command]
+fn create_note(
+    desktop: State<'_, Desktop>,
+    space: String,
+    parent: Option<String>,
+    name: String,
+    text: String,
+) -> Result<String> {
+    Ok(open(&desktop)?.create_note(space, parent, name, text)?)
+}
+
+#[tauri::command]
+fn read_note(desktop: State<'_, Desktop>, space: String, note: String) -> Result<String> {
+    Ok(open(&desktop)?.read_note(space, note)?)
+}
+
+#[tauri::command]
+fn write_note(desktop: State<'_, Desktop>, space: String, note: String, text: String) -> Result<()> {
+    Ok(open(&desktop)?.write_note(space, note, text)?)
+}
+
+/// A note's Markdown as safe HTML for the preview.
+#[tauri::command]
+fn render_markdown(text: String) -> String {
+    crate::markdown::render(&text)
+}
+
+#[tauri::command]
+fn rename_node(desktop: State<'_, Desktop>, space: String, node: String, name: String) -> Result<()> {
+    Ok(open(&desktop)?.rename_node(space, node, name)?)
+}
+
+#[tauri::command]
+fn move_node(desktop: State<'_, Desktop>, space: String, node: String, parent: Option<String>) -> Result<()> {
+    Ok(open(&desktop)?.move_node(space, node, parent)?)
+}
+
+#[tauri::command]
+fn trash_node(desktop: State<'_, Desktop>, space: String, node: String) -> Result<()> {
+    Ok(open(&desktop)?.trash_node(space, node)?)
+}
+
+#[tauri::command]
+fn restore_node(desktop: State<'_, Desktop>, space: String, node: String) -> Result<()> {
+    Ok(open(&desktop)?.restore_node(space, node)?)
+}
+
+/// The most the web view may hand over in one upload: it reads the file into memory
+/// first. (A native picker that hands the core a path would lift this.)
+const MAX_UPLOAD_BYTES: usize = 256 * 1024 * 1024;
+
+/// Seals a file the person picked or dropped: its bytes are the request's body, the
+/// space, folder, name and (for a new version) file are percent-encoded headers.
+/// Sealing runs off the window's thread; the upload goes on in the background with
+/// `Transfer` events, and resumes after a restart.
+#[tauri::command]
+async fn upload(desktop: State<'_, Desktop>, request: tauri::ipc::Request<'_>) -> Result<String> {
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err(UiError::unknown("upload"));
+    };
+    if bytes.len() > MAX_UPLOAD_BYTES {
+        return Err(UiError { kind: "TooLarge".into(), reason: String::new() });
+    }
+    let header = |name: &str| -> Option<String> {
+        let value = request.headers().get(name)?.to_str().ok()?;
+        Some(percent_encoding::percent_decode_str(value).decode_utf8_lossy().into_owned())
+    };
+    let space = header("x-space").ok_or_else(|| UiError::unknown("space"))?;
+    let name = header("x-name").ok_or_else(|| UiError::unknown("name"))?;
+    let parent = header("x-parent").filter(|p| !p.is_empty());
+    let version_of = header("x-version-of").filter(|p| !p.is_empty());
+    Ok(open(&desktop)?.put_file_bytes(space, parent, name, version_of, bytes.clone())?)
+}
+
+/// Queues a file's download (its newest version, or `version`) into the person's
+/// downloads folder, under its own name made safe and unique there; returns that name.
+#[tauri::command]
+async fn download(
+    app: AppHandle,
+    desktop: State<'_, Desktop>,
+    space: String,
+    file: String,
+    version: Option<u32>,
+) -> Result<String> {
+    let profile = open(&desktop)?;
+    let name = profile
+        .library(space.clone())?
+        .into_iter()
+        .find(|node| node.id == file)
+        .map(|node| node.name)
+        .ok_or_else(|| UiError::unknown("file"))?;
+    let folder = crate::downloads::folder(&app);
+    std::fs::create_dir_all(&folder).map_err(|_| UiError::unknown("downloads"))?;
+    let dest = crate::downloads::unique_path(&folder, &name);
+    let saved = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    profile.get_file(space, file, version, dest.display().to_string())?;
+    Ok(saved)
+}
+
+// This person: devices and contacts.
+
+#[tauri::command]
+fn devices(desktop: State<'_, Desktop>) -> Result<Vec<huisclos_ffi::Device>> {
+    Ok(open(&desktop)?.devices()?)
+}
+
+/// An offer for a new device of this person's, as text and QR code.
+#[tauri::command]
+fn link_offer(desktop: State<'_, Desktop>) -> Result<Card> {
+    card(open(&desktop)?.link_offer()?)
+}
+
+/// The code a new device's request shows, for the person to compare before approving.
+#[tauri::command]
+fn link_confirmation_code(desktop: State<'_, Desktop>, request: String) -> Result<String> {
+    Ok(open(&desktop)?.link_confirmation_code(request.trim().to_owned())?)
+}
+
+#[tauri::command]
+async fn approve_link(desktop: State<'_, Desktop>, request: String) -> Result<huisclos_ffi::Device> {
+    Ok(open(&desktop)?.approve_link(request.trim().to_owned())?)
+}
+
+#[tauri::command]
+async fn revoke_device(desktop: State<'_, Desktop>, device: String) -> Result<()> {
+    Ok(open(&desktop)?.revoke_device(device)?)
+}
+
+#[tauri::command]
+fn contacts(desktop: State<'_, Desktop>) -> Result<Vec<huisclos_ffi::Contact>> {
+    Ok(open(&desktop)?.contacts()?)
+}
+
+#[tauri::command]
+fn safety_number(desktop: State<'_, Desktop>, person: String) -> Result<String> {
+    Ok(open(&desktop)?.safety_number(person)?)
+}
+
+#[tauri::command]
+fn mark_verified(desktop: State<'_, Desktop>, person: String) -> Result<()> {
+    Ok(open(&desktop)?.mark_verified(person)?)
+}
+
+#[tauri::command]
+fn accept_identity_change(desktop: State<'_, Desktop>, account: String) -> Result<huisclos_ffi::Contact> {
+    Ok(open(&desktop)?.accept_identity_change(account)?)
+}
+
 /// Every command, for the builder.
 pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
@@ -249,6 +493,7 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         join_relay,
         whoami,
         contact_card,
+        contact_card_qr,
         sync,
         create_space,
         open_spaces,
@@ -258,10 +503,44 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         members,
         invite,
         open_feed,
-        close_feed,
+        open_folder,
+        open_requests,
+        open_members,
+        close_list,
         load_more,
         post,
         comment,
         react,
+        edit,
+        delete,
+        set_role,
+        remove_member,
+        leave,
+        approve_request,
+        decline_request,
+        request_to_join,
+        space_card,
+        library,
+        versions,
+        create_folder,
+        create_note,
+        read_note,
+        write_note,
+        render_markdown,
+        rename_node,
+        move_node,
+        trash_node,
+        restore_node,
+        upload,
+        download,
+        devices,
+        link_offer,
+        link_confirmation_code,
+        approve_link,
+        revoke_device,
+        contacts,
+        safety_number,
+        mark_verified,
+        accept_identity_change,
     ]
 }

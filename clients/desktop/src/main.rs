@@ -1,14 +1,20 @@
 //! The Huis Clos desktop app: the client layer (`huisclos-ffi`'s `Profile`, the same
 //! surface the phone apps use) runs in this process, and the web view renders it. The
 //! web view reaches it only through the commands below and hears it only through
-//! three events: `profile-event` (what happened), `spaces-diff` and `feed-diff` (the
+//! three events: `profile-event` (what happened), `spaces-diff` and `list-diff` (the
 //! observed lists, as diffs). Passphrases go from the web view straight to the core;
 //! no key ever goes the other way. The capability file lets the window listen to
 //! events and call these commands, nothing else: no file system, shell or network.
+//! The web view never names a path: uploads come to the core as bytes, and downloads
+//! go to the person's downloads folder under a name the app chooses. It cannot
+//! navigate away from the app either (a link in a note opens nothing).
 
 #![cfg_attr(not(test), windows_subsystem = "windows")]
 
 mod commands;
+mod downloads;
+mod markdown;
+mod qr;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -16,7 +22,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use huisclos_ffi::{
-    FeedDiff, FeedListener, ListSubscription, Profile, ProfileEvent, ProfileListener, SpaceDiff, SpaceListListener,
+    FeedDiff, FeedListener, FolderDiff, FolderListener, JoinRequestDiff, JoinRequestListener, ListSubscription,
+    MemberDiff, MemberListListener, Profile, ProfileEvent, ProfileListener, SpaceDiff, SpaceListListener,
 };
 use tauri::{AppHandle, Emitter, Manager};
 
@@ -34,8 +41,10 @@ pub(crate) struct Desktop {
     dir: PathBuf,
     profile: Mutex<Option<Arc<Profile>>>,
     spaces: Mutex<Option<Arc<ListSubscription>>>,
-    feeds: Mutex<HashMap<u32, Arc<ListSubscription>>>,
-    next_feed: AtomicU32,
+    /// The lists a screen observes (a feed, a folder, requests to join), by the
+    /// number the web view holds.
+    lists: Mutex<HashMap<u32, Arc<ListSubscription>>>,
+    next_list: AtomicU32,
     /// Who invited this person to each space, as the invitations arrived this session.
     invited_by: Mutex<HashMap<String, String>>,
 }
@@ -62,7 +71,7 @@ impl Desktop {
 
     /// Forgets the open profile and its lists (after a lock or a wipe).
     fn closed(&self) {
-        guard(&self.feeds).clear();
+        guard(&self.lists).clear();
         guard(&self.invited_by).clear();
         if let Some(spaces) = guard(&self.spaces).take() {
             spaces.stop();
@@ -82,12 +91,17 @@ impl Desktop {
         Ok(())
     }
 
-    fn keep_feed(&self, subscription: Arc<ListSubscription>, id: u32) {
-        guard(&self.feeds).insert(id, subscription);
-    }
-
-    fn next_feed_id(&self) -> u32 {
-        self.next_feed.fetch_add(1, Ordering::Relaxed)
+    /// Observes a list for a screen: `subscribe` gets the forwarder of the number the
+    /// web view will hold, and the subscription is kept under it until `close_list`.
+    fn observe_list(
+        &self,
+        app: &AppHandle,
+        subscribe: impl FnOnce(Arc<ListForward>) -> Result<Arc<ListSubscription>, huisclos_ffi::HuisClosError>,
+    ) -> Result<u32, huisclos_ffi::HuisClosError> {
+        let id = self.next_list.fetch_add(1, Ordering::Relaxed);
+        let subscription = subscribe(Arc::new(ListForward { app: app.clone(), subscription: id }))?;
+        guard(&self.lists).insert(id, subscription);
+        Ok(id)
     }
 }
 
@@ -124,21 +138,55 @@ impl SpaceListListener for Forward {
     }
 }
 
-/// One observed feed's diffs, tagged with the subscription the web view holds.
-struct FeedForward {
+/// One observed list's diffs, tagged with the number the web view holds for it.
+struct ListForward {
     app: AppHandle,
     subscription: u32,
 }
 
 #[derive(serde::Serialize, Clone)]
-struct FeedDiffs {
+struct ListDiffs<D> {
     subscription: u32,
-    diffs: Vec<FeedDiff>,
+    diffs: Vec<D>,
 }
 
-impl FeedListener for FeedForward {
+impl ListForward {
+    fn forward<D: serde::Serialize + Clone>(&self, diffs: Vec<D>) {
+        let _ = self.app.emit("list-diff", ListDiffs { subscription: self.subscription, diffs });
+    }
+}
+
+impl FeedListener for ListForward {
     fn on_diffs(&self, diffs: Vec<FeedDiff>) {
-        let _ = self.app.emit("feed-diff", FeedDiffs { subscription: self.subscription, diffs });
+        self.forward(diffs);
+    }
+}
+
+impl FolderListener for ListForward {
+    fn on_diffs(&self, diffs: Vec<FolderDiff>) {
+        self.forward(diffs);
+    }
+}
+
+impl JoinRequestListener for ListForward {
+    fn on_diffs(&self, diffs: Vec<JoinRequestDiff>) {
+        self.forward(diffs);
+    }
+}
+
+impl MemberListListener for ListForward {
+    fn on_diffs(&self, diffs: Vec<MemberDiff>) {
+        self.forward(diffs);
+    }
+}
+
+/// Whether the web view may go to `url`: only the app's own pages. A link in a note,
+/// or anything injected, cannot take the window to a page that would see the IPC.
+fn is_app_page(url: &tauri::Url) -> bool {
+    match url.scheme() {
+        "tauri" => true,
+        "http" | "https" => matches!(url.host_str(), Some("tauri.localhost" | "localhost")),
+        _ => false,
     }
 }
 
@@ -150,12 +198,13 @@ fn main() {
                 dir,
                 profile: Mutex::new(None),
                 spaces: Mutex::new(None),
-                feeds: Mutex::new(HashMap::new()),
-                next_feed: AtomicU32::new(1),
+                lists: Mutex::new(HashMap::new()),
+                next_list: AtomicU32::new(1),
                 invited_by: Mutex::new(HashMap::new()),
             });
             Ok(())
         })
+        .plugin(tauri::plugin::Builder::<tauri::Wry>::new("app-pages-only").on_navigation(|_, url| is_app_page(url)).build())
         .invoke_handler(commands::handler())
         .run(tauri::generate_context!());
     if let Err(error) = outcome {

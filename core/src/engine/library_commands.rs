@@ -92,15 +92,33 @@ impl Engine {
         version_of: Option<NodeId>,
         source: &std::path::Path,
     ) -> Result<NodeId> {
+        let length = std::fs::metadata(source)?.len();
+        let reader = std::io::BufReader::new(std::fs::File::open(source)?);
+        self.put_file_from(space, parent, name, version_of, reader, length)
+    }
+
+    /// As [`Engine::put_file`], reading the file's `length` bytes from `reader` (an app
+    /// that holds a stream, not a path: a phone's content URI, a desktop's drop). The
+    /// plaintext goes straight into sealing; nothing of it is written to disk.
+    ///
+    /// # Errors
+    /// As [`Engine::put_file`]; [`CoreError::Io`] when `reader` ends before `length`.
+    pub fn put_file_from(
+        &mut self,
+        space: &GroupId,
+        parent: Option<NodeId>,
+        name: &str,
+        version_of: Option<NodeId>,
+        reader: impl std::io::Read,
+        length: u64,
+    ) -> Result<NodeId> {
         let rules = self.rules(space)?;
         if !rules.role_of(&self.identity).may_contribute() {
             return Err(CoreError::Forbidden(Refusal::ReaderWrites));
         }
         let name = NodeName::new(name)?;
-        let length = std::fs::metadata(source)?.len();
         let staging = self.vault.dir().join(crate::transfer::STAGING_DIR);
         std::fs::create_dir_all(&staging)?;
-        let reader = std::io::BufReader::new(std::fs::File::open(source)?);
         let manifest = crate::chunk::seal_stream(reader, length, |chunk| {
             std::fs::write(crate::transfer::staged_path(self.vault.dir(), &chunk.reference), &chunk.bytes)?;
             Ok(())

@@ -293,6 +293,21 @@ impl SpaceHandle<'_> {
         self.engine.put_file(&self.id, parent, name, version_of, source)
     }
 
+    /// Seals a file read from a stream and queues its upload ([`Engine::put_file_from`]).
+    ///
+    /// # Errors
+    /// As [`Engine::put_file_from`].
+    pub fn put_file_from(
+        &mut self,
+        parent: Option<NodeId>,
+        name: &str,
+        version_of: Option<NodeId>,
+        reader: impl std::io::Read,
+        length: u64,
+    ) -> Result<NodeId> {
+        self.engine.put_file_from(&self.id, parent, name, version_of, reader, length)
+    }
+
     /// Queues a file's download ([`Engine::get_file`]).
     ///
     /// # Errors

@@ -109,3 +109,113 @@ desktop-wiped = The profile is destroyed.
 
 desktop-security-heading = Security
 desktop-refused-heading = Refused
+
+## A space's sections
+
+desktop-space-sections-label = Sections of this space
+desktop-tab-feed = Feed
+desktop-tab-library = Library
+desktop-tab-members = Members
+
+## Changing what was written
+
+desktop-edit-button = Edit
+desktop-edit-label = The new text
+desktop-save-button = Save
+desktop-delete-button = Delete
+desktop-delete-confirm = Delete this for everyone?
+desktop-edited-by-moderator = edited by a moderator
+desktop-yes-button = Yes
+desktop-no-button = No
+
+## Members, requests to join, the space's card
+
+desktop-you = (you)
+desktop-role-of = Role of { $name }
+desktop-role-changed = { $name } has a new role.
+desktop-remove-button = Remove
+desktop-remove-confirm = Remove { $name } from this space? They will read nothing written after this.
+desktop-member-removed = { $name } was removed.
+desktop-requests-heading = Requests to join
+desktop-requests-empty = Nobody is waiting to join.
+desktop-approve-button = Approve
+desktop-decline-button = Decline
+desktop-space-card-heading = This space's card
+desktop-space-card-help = Someone who has this card can ask to join; a space manager decides.
+desktop-show-card-button = Show the card
+desktop-qr-alt = QR code of the card below
+desktop-leave-heading = Leave this space
+desktop-leave-button = Leave
+desktop-leave-confirm = Leave "{ $space }"? You will need a new invitation to come back.
+
+## The library
+
+desktop-folder-path-label = Folder
+desktop-library-top = Library
+desktop-upload-button = Upload files
+desktop-new-folder-button = New folder
+desktop-new-note-button = New note
+desktop-drop-hint = or drop files here
+desktop-folder-name-label = Name of the folder
+desktop-note-name-label = Name of the note
+desktop-create-button-short = Create
+desktop-folder-empty = This folder is empty.
+desktop-kind-folder = folder
+desktop-kind-file = file
+desktop-kind-note = note
+desktop-rename-button = Rename
+desktop-rename-label = New name
+desktop-trash-button = Move to trash
+desktop-show-trash-button = Show the trash
+desktop-hide-trash-button = Hide the trash
+desktop-trash-heading = Trash
+desktop-trash-empty = The trash is empty.
+desktop-restore-button = Restore
+desktop-download-button = Download
+desktop-versions-button = Versions
+desktop-versions-count = { $count ->
+    [one] { $count } version
+   *[other] { $count } versions
+}
+desktop-version = Version { $number }
+desktop-uploading = Uploading { $name }
+desktop-downloading = Downloading { $name }
+desktop-upload-done = Uploaded.
+desktop-download-done = Saved in your downloads as { $name }.
+desktop-file-too-large = { $name } is too large to upload from here (at most { $max }).
+
+## A note
+
+desktop-back-button = Back
+desktop-preview-button = Preview
+desktop-note-text-label = Text of the note, in Markdown
+desktop-note-saved = Saved and sealed.
+desktop-note-changed-elsewhere = Someone else saved this note while you were editing. Saving now replaces their text with yours.
+
+## Devices and contacts
+
+desktop-people-button = Devices and contacts
+desktop-people-heading = Devices and contacts
+desktop-devices-heading = Your devices
+desktop-this-device = (this computer)
+desktop-device-since = linked { $date }
+desktop-revoke-button = Revoke
+desktop-revoke-confirm = Revoke { $name }? It will read nothing written after this.
+desktop-link-button = Link a new device
+desktop-link-heading = Offer to a new device
+desktop-link-help = On the new device, choose to link to an existing person and give it this offer. It then shows a request: paste it below.
+desktop-link-request-label = The new device's request
+desktop-link-check-button = Check the request
+desktop-link-code-help = The new device shows a code. Approve only if it is this one:
+desktop-link-approve-button = Approve this device
+desktop-link-approved = { $name } is linked.
+desktop-contacts-heading = Contacts
+desktop-contacts-empty = No contacts yet: the people you share a space with appear here.
+desktop-verified = verified
+desktop-not-verified = not verified
+desktop-key-changed = { $name }'s key changed. Compare safety numbers again before trusting it.
+desktop-safety-number-button = Safety number
+desktop-safety-number-help = Compare this number with { $name }, in person or by a call you trust. If it is the same, mark them verified.
+desktop-mark-verified-button = Mark verified
+desktop-accept-key-button = Accept the new key
+desktop-accept-key-confirm = Accept { $name }'s new key? Do so only after comparing safety numbers.

@@ -48,6 +48,55 @@ export interface Member {
   devices: string[];
 }
 
+export interface JoinRequest {
+  identity: string;
+  name: string;
+  note: string;
+  asked_at: number;
+  devices: number;
+}
+
+export type NodeKind = "Folder" | "File" | "Note";
+
+export interface LibraryNode {
+  id: string;
+  kind: NodeKind;
+  name: string;
+  parent: string | null;
+  trashed: boolean;
+  length: number | null;
+  versions: number;
+  created_by: string;
+}
+
+export interface FileVersion {
+  index: number;
+  author: string;
+  at: number;
+  length: number;
+}
+
+export interface Device {
+  id: string;
+  name: string;
+  created_at: number;
+  this_device: boolean;
+}
+
+export interface Contact {
+  account: string;
+  identity: string;
+  name: string;
+  verified: boolean;
+  changed_to: string | null;
+}
+
+/** A card as text and as a QR image (a `data:` URL). */
+export interface Card {
+  text: string;
+  qr: string;
+}
+
 export interface Me {
   name: string;
   identity: string;
@@ -107,13 +156,65 @@ export const api = {
   members: (space: string) => invoke<Member[]>("members", { space }),
   invite: (space: string, card: string, roleName: RoleName) => invoke<void>("invite", { space, card, roleName }),
   openFeed: (space: string, pageSize: number) => invoke<number>("open_feed", { space, pageSize }),
-  closeFeed: (subscription: number) => invoke<void>("close_feed", { subscription }),
+  openFolder: (space: string, folder: string | null) => invoke<number>("open_folder", { space, folder }),
+  openRequests: (space: string) => invoke<number>("open_requests", { space }),
+  openMembers: (space: string) => invoke<number>("open_members", { space }),
+  closeList: (subscription: number) => invoke<void>("close_list", { subscription }),
   loadMore: (subscription: number, count: number) => invoke<boolean>("load_more", { subscription, count }),
   post: (space: string, text: string) => invoke<string>("post", { space, text }),
   comment: (space: string, parent: string, text: string) => invoke<string>("comment", { space, parent, text }),
   react: (space: string, item: string, reaction: string, on: boolean) =>
     invoke<void>("react", { space, item, reaction, on }),
+  edit: (space: string, item: string, text: string) => invoke<void>("edit", { space, item, text }),
+  delete: (space: string, item: string) => invoke<void>("delete", { space, item }),
+  setRole: (space: string, person: string, roleName: RoleName) => invoke<void>("set_role", { space, person, roleName }),
+  removeMember: (space: string, person: string) => invoke<void>("remove_member", { space, person }),
+  leave: (space: string) => invoke<void>("leave", { space }),
+  approveRequest: (space: string, person: string, roleName: RoleName) =>
+    invoke<void>("approve_request", { space, person, roleName }),
+  declineRequest: (space: string, person: string) => invoke<void>("decline_request", { space, person }),
+  requestToJoin: (card: string, note: string) => invoke<void>("request_to_join", { card, note }),
+  spaceCard: (space: string) => invoke<Card>("space_card", { space }),
+  contactCardQr: () => invoke<Card>("contact_card_qr"),
+  library: (space: string) => invoke<LibraryNode[]>("library", { space }),
+  versions: (space: string, file: string) => invoke<FileVersion[]>("versions", { space, file }),
+  createFolder: (space: string, parent: string | null, name: string) =>
+    invoke<string>("create_folder", { space, parent, name }),
+  createNote: (space: string, parent: string | null, name: string, text: string) =>
+    invoke<string>("create_note", { space, parent, name, text }),
+  readNote: (space: string, note: string) => invoke<string>("read_note", { space, note }),
+  writeNote: (space: string, note: string, text: string) => invoke<void>("write_note", { space, note, text }),
+  renderMarkdown: (text: string) => invoke<string>("render_markdown", { text }),
+  renameNode: (space: string, node: string, name: string) => invoke<void>("rename_node", { space, node, name }),
+  moveNode: (space: string, node: string, parent: string | null) => invoke<void>("move_node", { space, node, parent }),
+  trashNode: (space: string, node: string) => invoke<void>("trash_node", { space, node }),
+  restoreNode: (space: string, node: string) => invoke<void>("restore_node", { space, node }),
+  /** Hands a file's bytes to the core, which seals them at once; returns the file's id. */
+  upload: async (space: string, parent: string | null, file: File, versionOf: string | null = null) =>
+    invoke<string>("upload", new Uint8Array(await file.arrayBuffer()), {
+      headers: {
+        "x-space": space,
+        "x-name": encodeURIComponent(file.name),
+        "x-parent": parent ?? "",
+        "x-version-of": versionOf ?? "",
+      },
+    }),
+  /** Queues a download into the downloads folder; returns the name it is saved under. */
+  download: (space: string, file: string, version: number | null = null) =>
+    invoke<string>("download", { space, file, version }),
+  devices: () => invoke<Device[]>("devices"),
+  linkOffer: () => invoke<Card>("link_offer"),
+  linkConfirmationCode: (request: string) => invoke<string>("link_confirmation_code", { request }),
+  approveLink: (request: string) => invoke<Device>("approve_link", { request }),
+  revokeDevice: (device: string) => invoke<void>("revoke_device", { device }),
+  contacts: () => invoke<Contact[]>("contacts"),
+  safetyNumber: (person: string) => invoke<string>("safety_number", { person }),
+  markVerified: (person: string) => invoke<void>("mark_verified", { person }),
+  acceptIdentityChange: (account: string) => invoke<Contact>("accept_identity_change", { account }),
 };
+
+/** The most bytes the window hands over in one upload (the core's command says the same). */
+export const MAX_UPLOAD_BYTES = 256 * 1024 * 1024;
 
 export function onProfileEvent(handler: (event: ProfileEvent) => void): Promise<UnlistenFn> {
   return listen<ProfileEvent>("profile-event", (e) => handler(e.payload));
@@ -123,8 +224,9 @@ export function onSpacesDiff(handler: (diffs: Diff<Space>[]) => void): Promise<U
   return listen<Diff<Space>[]>("spaces-diff", (e) => handler(e.payload));
 }
 
-export function onFeedDiff(handler: (subscription: number, diffs: Diff<FeedItem>[]) => void): Promise<UnlistenFn> {
-  return listen<{ subscription: number; diffs: Diff<FeedItem>[] }>("feed-diff", (e) =>
+/** The diffs of one observed list (a feed, a folder, requests to join, members). */
+export function onListDiff<T>(handler: (subscription: number, diffs: Diff<T>[]) => void): Promise<UnlistenFn> {
+  return listen<{ subscription: number; diffs: Diff<T>[] }>("list-diff", (e) =>
     handler(e.payload.subscription, e.payload.diffs),
   );
 }

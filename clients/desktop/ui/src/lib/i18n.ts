@@ -68,6 +68,27 @@ export class Translator {
     return id;
   }
 
+  /** A number in this language's way (its digits and grouping). */
+  number(value: number): string {
+    return new Intl.NumberFormat(this.tag).format(value);
+  }
+
+  /** A size in bytes, in the unit that suits it, in this language's way. */
+  bytes(value: number): string {
+    const units = ["byte", "kilobyte", "megabyte", "gigabyte"] as const;
+    let unit = 0;
+    while (value >= 1000 && unit < units.length - 1) {
+      value /= 1000;
+      unit += 1;
+    }
+    return new Intl.NumberFormat(this.tag, {
+      style: "unit",
+      unit: units[unit],
+      unitDisplay: "short",
+      maximumFractionDigits: unit === 0 ? 0 : 1,
+    }).format(value);
+  }
+
   /** A date and time in this language's way. */
   dateTime(seconds: number): string {
     return new Intl.DateTimeFormat(this.tag, { dateStyle: "medium", timeStyle: "short" }).format(
