@@ -23,6 +23,7 @@ TARGET = ROOT / "target" / "debug"
 DESKTOP = pathlib.Path(os.environ.get("HUISCLOS_DESKTOP", TARGET / "huisclos-desktop"))
 CLI = pathlib.Path(os.environ.get("HUISCLOS_CLI", TARGET / "huisclos"))
 RELAY = pathlib.Path(os.environ.get("HUISCLOS_RELAY", TARGET / "huisclos-relay"))
+AXE = ROOT / "clients" / "desktop" / "ui" / "node_modules" / "axe-core" / "axe.min.js"
 TAURI_DRIVER = pathlib.Path(os.environ.get("TAURI_DRIVER", ROOT / "target" / "tools" / "bin" / "tauri-driver"))
 
 
@@ -30,6 +31,47 @@ def screenshot(driver, path: pathlib.Path):
     """The window's display as a PNG (WebKitWebDriver's own screenshot command does not
     answer under Xvfb here, so the display is captured instead)."""
     subprocess.run(["import", "-display", driver.display, "-window", "root", str(path)], check=False, timeout=30)
+
+
+def accessibility_violations(driver, screen: str) -> list[str]:
+    """axe-core's serious and critical violations on what the window shows now (axe is
+    injected by the test, never part of the app)."""
+    if not driver.execute_script("return typeof window.axe === 'object'"):
+        driver.execute_script(AXE.read_text() + "\n;return 1;")
+    driver.set_script_timeout(60)
+    result = driver.execute_async_script(
+        """const done = arguments[arguments.length - 1];
+        axe.run(document, { resultTypes: ["violations"] })
+          .then((r) => done(r.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
+            .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).slice(0, 5).join(", ")}`)))
+          .catch((e) => done([`axe failed: ${e}`]));"""
+    )
+    return [f"{screen}: {line}" for line in result]
+
+
+def unreachable_by_keyboard(driver) -> list[str]:
+    """The controls the Tab key never reaches on what the window shows now: every
+    visible, enabled control that is not taken out of the tab order on purpose (a
+    tab list's other tabs, reached by the arrow keys), pressing Tab until focus comes
+    round again."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    controls = driver.execute_script(
+        """const all = [...document.querySelectorAll("button, input, select, textarea, a[href], [tabindex]")]
+          .filter((e) => !e.disabled && e.tabIndex >= 0 && e.getClientRects().length > 0
+            && getComputedStyle(e).visibility !== "hidden");
+        all.forEach((e, i) => e.setAttribute("data-keyboard-check", String(i)));
+        document.activeElement?.blur();
+        return all.map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className} "${(e.textContent || e.getAttribute("aria-label") || "").trim().slice(0, 30)}"`);"""
+    )
+    reached = set()
+    for _ in range(len(controls) + 10):
+        ActionChains(driver).send_keys(Keys.TAB).perform()
+        mark = driver.execute_script("return document.activeElement?.getAttribute('data-keyboard-check')")
+        if mark is not None:
+            reached.add(int(mark))
+    return [c for i, c in enumerate(controls) if i not in reached]
 
 
 def free_port() -> int:
@@ -88,6 +130,7 @@ def app(request, tmp_path, display):
         os.environ,
         DISPLAY=display,
         HUISCLOS_PROFILE=str(tmp_path / "desktop-profile"),
+        HUISCLOS_DOWNLOADS=str(tmp_path / "downloads"),
         LANG="en_US.UTF-8",
         # The web view's storage (the chosen language among it) in this test's own
         # directories, not the user's.
@@ -110,6 +153,7 @@ def app(request, tmp_path, display):
     driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options)
     driver.profile_dir = tmp_path / "desktop-profile"
     driver.display = display
+    driver.downloads = tmp_path / "downloads"
     yield driver
     failed = getattr(request.node, "report_call", None)
     if failed is not None and failed.failed:
