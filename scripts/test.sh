@@ -6,8 +6,9 @@
 #   2. the library built and its Kotlin, Swift and Python bindings generated
 #      (scripts/bindings.sh), and the Swift C header compiled;
 #   3. the Python suite (pytest) and the Kotlin scenario on the JVM (JNA);
-#   4. the desktop app: its web view's unit tests (Vitest), then the app in a real
-#      window under Xvfb, driven over WebDriver, with a CLI user beside it.
+#   4. the desktop app: its web view's type check (svelte-check) and unit tests
+#      (Vitest), then the app in a real window under Xvfb, driven over WebDriver, with
+#      CLI users beside it, axe-core on every screen in English and Arabic.
 # It installs what it needs beyond Rust if missing (scripts/setup.sh): python3 with
 # pytest, Java 17, Debian's libjna-java, and clang for the header's nullability
 # qualifiers.
@@ -49,7 +50,8 @@ python3 -m pytest ffi/tests/python -q
 step "Kotlin: the scenario on the JVM"
 bash ffi/tests/kotlin/run.sh
 
-step "Desktop: the web view's unit tests (Vitest)"
+step "Desktop: the web view's types (svelte-check) and unit tests (Vitest)"
+npm run check --prefix clients/desktop/ui --silent
 npm test --prefix clients/desktop/ui --silent
 
 step "Desktop: the app in a real window against the real relay (tauri-driver, Xvfb)"

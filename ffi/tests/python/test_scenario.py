@@ -85,6 +85,18 @@ def test_two_profiles_share_a_space(tmp_path, relay):
     downloads = bob_events.of(lambda e: e.is_transfer() and e.direction == huisclos.Direction.DOWNLOAD)
     assert downloads[-1].finished
 
+    # A file handed over as bytes (a phone's content URI, a desktop's drop): Bob adds a
+    # second version, and Alice reads that version byte for byte.
+    second = os.urandom(300_000)
+    assert bob.put_file_bytes(space, None, "statement.pdf", node, second) == node
+    assert sync(bob).uploads == 0
+    sync(alice)
+    assert [v.length for v in alice.versions(space, node)] == [len(data), len(second)]
+    newest = tmp_path / "newest.pdf"
+    alice.get_file(space, node, None, str(newest))
+    assert sync(alice).downloads == 0
+    assert newest.read_bytes() == second
+
     # A note from Bob, read by Alice.
     note = bob.create_note(space, folder, "Hearing notes.md", "# Thursday\n- judge: Haddad")
     sync(bob)
