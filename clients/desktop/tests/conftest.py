@@ -118,42 +118,56 @@ def pytest_runtest_makereport(item, call):
     setattr(item, "report_" + report.when, report)
 
 
+class Launched:
+    """The app in a real window and the tauri-driver in front of it."""
+
+    def __init__(self, tmp_path: pathlib.Path, display: str, log_name: str = "app.log"):
+        from selenium import webdriver
+        from selenium.webdriver.common.options import ArgOptions
+
+        port, native = free_port(), free_port()
+        env = dict(
+            os.environ,
+            DISPLAY=display,
+            HUISCLOS_PROFILE=str(tmp_path / "desktop-profile"),
+            HUISCLOS_DOWNLOADS=str(tmp_path / "downloads"),
+            LANG="en_US.UTF-8",
+            # The web view's storage (the chosen language among it) in this test's own
+            # directories, not the user's.
+            XDG_DATA_HOME=str(tmp_path / "xdg-data"),
+            XDG_CONFIG_HOME=str(tmp_path / "xdg-config"),
+            XDG_CACHE_HOME=str(tmp_path / "xdg-cache"),
+            WEBKIT_DISABLE_COMPOSITING_MODE="1",
+        )
+        env.pop("LC_ALL", None)
+        self.log = open(tmp_path / log_name, "w")
+        self.driver_process = subprocess.Popen(
+            [str(TAURI_DRIVER), "--port", str(port), "--native-port", str(native),
+             "--native-driver", shutil.which("WebKitWebDriver") or "/usr/bin/WebKitWebDriver"],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        wait_for_port(port)
+        options = ArgOptions()
+        options.set_capability("browserName", "wry")
+        options.set_capability("tauri:options", {"application": str(DESKTOP)})
+        self.driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options)
+        self.driver.profile_dir = tmp_path / "desktop-profile"
+        self.driver.display = display
+        self.driver.downloads = tmp_path / "downloads"
+
+    def close(self):
+        self.driver.quit()
+        self.driver_process.kill()
+        self.driver_process.wait()
+        self.log.close()
+
+
 @pytest.fixture
 def app(request, tmp_path, display):
     """The desktop app in a real window, its profile in a fresh directory, driven by
     selenium through tauri-driver."""
-    from selenium import webdriver
-    from selenium.webdriver.common.options import ArgOptions
-
-    port, native = free_port(), free_port()
-    env = dict(
-        os.environ,
-        DISPLAY=display,
-        HUISCLOS_PROFILE=str(tmp_path / "desktop-profile"),
-        HUISCLOS_DOWNLOADS=str(tmp_path / "downloads"),
-        LANG="en_US.UTF-8",
-        # The web view's storage (the chosen language among it) in this test's own
-        # directories, not the user's.
-        XDG_DATA_HOME=str(tmp_path / "xdg-data"),
-        XDG_CONFIG_HOME=str(tmp_path / "xdg-config"),
-        XDG_CACHE_HOME=str(tmp_path / "xdg-cache"),
-        WEBKIT_DISABLE_COMPOSITING_MODE="1",
-    )
-    env.pop("LC_ALL", None)
-    log = open(tmp_path / "app.log", "w")
-    driver_process = subprocess.Popen(
-        [str(TAURI_DRIVER), "--port", str(port), "--native-port", str(native),
-         "--native-driver", shutil.which("WebKitWebDriver") or "/usr/bin/WebKitWebDriver"],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    wait_for_port(port)
-    options = ArgOptions()
-    options.set_capability("browserName", "wry")
-    options.set_capability("tauri:options", {"application": str(DESKTOP)})
-    driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options)
-    driver.profile_dir = tmp_path / "desktop-profile"
-    driver.display = display
-    driver.downloads = tmp_path / "downloads"
+    launched = Launched(tmp_path, display)
+    driver = launched.driver
     yield driver
     failed = getattr(request.node, "report_call", None)
     if failed is not None and failed.failed:
@@ -161,7 +175,4 @@ def app(request, tmp_path, display):
         shot = pathlib.Path(os.environ.get("HUISCLOS_FAILURE_SCREENSHOT", tmp_path / "failure.png"))
         screenshot(driver, shot)
         print(f"screenshot of the window at the failure: {shot}")
-    driver.quit()
-    driver_process.kill()
-    driver_process.wait()
-    log.close()
+    launched.close()
