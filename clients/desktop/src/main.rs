@@ -204,7 +204,11 @@ fn main() {
             });
             Ok(())
         })
-        .plugin(tauri::plugin::Builder::<tauri::Wry>::new("app-pages-only").on_navigation(|_, url| is_app_page(url)).build())
+        .plugin(
+            tauri::plugin::Builder::<tauri::Wry>::new("app-pages-only")
+                .on_navigation(|_, url| is_app_page(url))
+                .build(),
+        )
         .invoke_handler(commands::handler())
         .run(tauri::generate_context!());
     if let Err(error) = outcome {

@@ -18,7 +18,9 @@ pub(crate) fn render(text: &str) -> String {
     let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
     let events = Parser::new_ext(&text[..end], options).map(|event| match event {
         Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
-        Event::Start(Tag::Link { dest_url, .. }) => Event::Html(format!("<span class=\"link\" title=\"{}\">", escape(&dest_url)).into()),
+        Event::Start(Tag::Link { dest_url, .. }) => {
+            Event::Html(format!("<span class=\"link\" title=\"{}\">", escape(&dest_url)).into())
+        }
         Event::End(TagEnd::Link) => Event::Html("</span>".into()),
         Event::Start(Tag::Image { .. }) => Event::Html("<span class=\"image\">".into()),
         Event::End(TagEnd::Image) => Event::Html("</span>".into()),
@@ -58,7 +60,9 @@ mod tests {
 
     #[test]
     fn a_members_markup_stays_text() {
-        let html = render("<script>alert(1)</script>\n\nhi <img src=x onerror=alert(1)> [go](javascript:alert(1)) ![p](https://tracker.example/p.png)");
+        let html = render(
+            "<script>alert(1)</script>\n\nhi <img src=x onerror=alert(1)> [go](javascript:alert(1)) ![p](https://tracker.example/p.png)",
+        );
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("<img"), "{html}");
         assert!(!html.contains("<a "), "{html}");

@@ -237,6 +237,7 @@ fn every_id_named_in_the_code_exists() {
         "../desktop/ui/src",
         "../desktop/ui/src/lib",
         "../desktop/ui/src/screens",
+        "../desktop/ui/src/components",
     ] {
         for entry in std::fs::read_dir(dir.join(folder)).unwrap_or_else(|e| panic!("{folder}: {e}")) {
             let path = entry.map(|e| e.path()).unwrap_or_default();
@@ -340,10 +341,14 @@ fn the_cli_says_nothing_that_is_not_in_the_messages() {
 
 #[test]
 fn the_desktop_screens_show_no_text_that_is_not_in_the_messages() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../desktop/ui/src/screens");
+    let ui = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../desktop/ui/src");
     let mut prose = Vec::new();
     let mut screens = 0;
-    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+    let entries = ["screens", "components"].into_iter().flat_map(|folder| {
+        let dir = ui.join(folder);
+        std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+    });
+    for entry in entries {
         let path = entry.map(|e| e.path()).unwrap_or_default();
         if path.extension().is_none_or(|e| e != "svelte") {
             continue;

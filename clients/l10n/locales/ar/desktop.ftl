@@ -121,3 +121,117 @@ desktop-wiped = أُتلف الملف الشخصي.
 
 desktop-security-heading = الأمان
 desktop-refused-heading = مرفوض
+
+## أقسام المساحة
+
+desktop-space-sections-label = أقسام هذه المساحة
+desktop-tab-feed = المنشورات
+desktop-tab-library = المكتبة
+desktop-tab-members = الأعضاء
+
+## تغيير ما كُتب
+
+desktop-edit-button = تعديل
+desktop-edit-label = النص الجديد
+desktop-save-button = حفظ
+desktop-delete-button = حذف
+desktop-delete-confirm = حذف هذا لدى الجميع؟
+desktop-edited-by-moderator = عدّله الإشراف
+desktop-yes-button = نعم
+desktop-no-button = لا
+
+## الأعضاء وطلبات الانضمام وبطاقة المساحة
+
+desktop-you = (أنت)
+desktop-role-of = دور { $name }
+desktop-role-changed = لـ{ $name } دور جديد.
+desktop-remove-button = إزالة
+desktop-remove-confirm = إزالة { $name } من هذه المساحة؟ لن يتمكن من قراءة أي شيء يُكتب بعد ذلك.
+desktop-member-removed = أُزيل { $name }.
+desktop-requests-heading = طلبات الانضمام
+desktop-requests-empty = لا أحد ينتظر الانضمام.
+desktop-approve-button = قبول
+desktop-decline-button = رفض
+desktop-space-card-heading = بطاقة هذه المساحة
+desktop-space-card-help = من يحمل هذه البطاقة يمكنه طلب الانضمام، ويقرّر مدير المساحة.
+desktop-show-card-button = عرض البطاقة
+desktop-qr-alt = رمز QR للبطاقة أدناه
+desktop-leave-heading = مغادرة هذه المساحة
+desktop-leave-button = مغادرة
+desktop-leave-confirm = مغادرة «{ $space }»؟ ستحتاج إلى دعوة جديدة للعودة.
+
+## المكتبة
+
+desktop-folder-path-label = المجلد
+desktop-library-top = المكتبة
+desktop-upload-button = رفع ملفات
+desktop-new-folder-button = مجلد جديد
+desktop-new-note-button = ملاحظة جديدة
+desktop-drop-hint = أو أفلت الملفات هنا
+desktop-folder-name-label = اسم المجلد
+desktop-note-name-label = اسم الملاحظة
+desktop-create-button-short = إنشاء
+desktop-folder-empty = هذا المجلد فارغ.
+desktop-kind-folder = مجلد
+desktop-kind-file = ملف
+desktop-kind-note = ملاحظة
+desktop-rename-button = إعادة تسمية
+desktop-rename-label = الاسم الجديد
+desktop-trash-button = نقل إلى المهملات
+desktop-show-trash-button = عرض المهملات
+desktop-hide-trash-button = إخفاء المهملات
+desktop-trash-heading = المهملات
+desktop-trash-empty = المهملات فارغة.
+desktop-restore-button = استعادة
+desktop-download-button = تنزيل
+desktop-versions-button = الإصدارات
+desktop-versions-count = { $count ->
+    [zero] لا إصدارات
+    [one] إصدار واحد
+    [two] إصداران
+    [few] { $count } إصدارات
+    [many] { $count } إصدارًا
+   *[other] { $count } إصدار
+}
+desktop-version = الإصدار { $number }
+desktop-uploading = جارٍ رفع { $name }
+desktop-downloading = جارٍ تنزيل { $name }
+desktop-upload-done = رُفع.
+desktop-download-done = حُفظ في التنزيلات باسم { $name }.
+desktop-file-too-large = { $name } أكبر من أن يُرفع من هنا (الحد الأقصى { $max }).
+
+## ملاحظة
+
+desktop-back-button = رجوع
+desktop-preview-button = معاينة
+desktop-note-text-label = نص الملاحظة، بصيغة Markdown
+desktop-note-saved = حُفظت وخُتمت.
+desktop-note-changed-elsewhere = حفظ شخص آخر هذه الملاحظة أثناء تعديلك لها. الحفظ الآن يستبدل نصه بنصك.
+
+## الأجهزة وجهات الاتصال
+
+desktop-people-button = الأجهزة وجهات الاتصال
+desktop-people-heading = الأجهزة وجهات الاتصال
+desktop-devices-heading = أجهزتك
+desktop-this-device = (هذا الحاسوب)
+desktop-device-since = رُبط في { $date }
+desktop-revoke-button = إلغاء
+desktop-revoke-confirm = إلغاء { $name }؟ لن يتمكن من قراءة أي شيء يُكتب بعد ذلك.
+desktop-link-button = ربط جهاز جديد
+desktop-link-heading = عرض لجهاز جديد
+desktop-link-help = على الجهاز الجديد، اختر ربطه بشخص موجود وأعطه هذا العرض. سيعرض عندها طلبًا: الصقه أدناه.
+desktop-link-request-label = طلب الجهاز الجديد
+desktop-link-check-button = التحقق من الطلب
+desktop-link-code-help = يعرض الجهاز الجديد رمزًا. لا توافق إلا إذا كان هذا الرمز:
+desktop-link-approve-button = الموافقة على هذا الجهاز
+desktop-link-approved = رُبط { $name }.
+desktop-contacts-heading = جهات الاتصال
+desktop-contacts-empty = لا جهات اتصال بعد: يظهر هنا الأشخاص الذين تشاركهم مساحة.
+desktop-verified = موثَّق
+desktop-not-verified = غير موثَّق
+desktop-key-changed = تغيّر مفتاح { $name }. قارن أرقام الأمان مجددًا قبل الوثوق به.
+desktop-safety-number-button = رقم الأمان
+desktop-safety-number-help = قارن هذا الرقم مع { $name }، وجهًا لوجه أو عبر مكالمة موثوقة. إن كان مطابقًا، فضع علامة التوثيق.
+desktop-mark-verified-button = وضع علامة التوثيق
+desktop-accept-key-button = قبول المفتاح الجديد
+desktop-accept-key-confirm = قبول المفتاح الجديد لـ{ $name }؟ لا تفعل ذلك إلا بعد مقارنة أرقام الأمان.

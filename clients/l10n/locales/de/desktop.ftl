@@ -109,3 +109,113 @@ desktop-wiped = Das Profil ist zerstört.
 
 desktop-security-heading = Sicherheit
 desktop-refused-heading = Abgelehnt
+
+## Die Bereiche eines Raums
+
+desktop-space-sections-label = Bereiche dieses Raums
+desktop-tab-feed = Beiträge
+desktop-tab-library = Bibliothek
+desktop-tab-members = Mitglieder
+
+## Geschriebenes ändern
+
+desktop-edit-button = Bearbeiten
+desktop-edit-label = Der neue Text
+desktop-save-button = Speichern
+desktop-delete-button = Löschen
+desktop-delete-confirm = Dies für alle löschen?
+desktop-edited-by-moderator = von der Moderation bearbeitet
+desktop-yes-button = Ja
+desktop-no-button = Nein
+
+## Mitglieder, Beitrittsanfragen, die Karte des Raums
+
+desktop-you = (Sie)
+desktop-role-of = Rolle von { $name }
+desktop-role-changed = { $name } hat eine neue Rolle.
+desktop-remove-button = Entfernen
+desktop-remove-confirm = { $name } aus diesem Raum entfernen? Danach Geschriebenes bleibt für diese Person unlesbar.
+desktop-member-removed = { $name } wurde entfernt.
+desktop-requests-heading = Beitrittsanfragen
+desktop-requests-empty = Niemand wartet auf den Beitritt.
+desktop-approve-button = Annehmen
+desktop-decline-button = Ablehnen
+desktop-space-card-heading = Die Karte dieses Raums
+desktop-space-card-help = Wer diese Karte hat, kann um Beitritt bitten; die Verwaltung des Raums entscheidet.
+desktop-show-card-button = Karte anzeigen
+desktop-qr-alt = QR-Code der Karte unten
+desktop-leave-heading = Diesen Raum verlassen
+desktop-leave-button = Verlassen
+desktop-leave-confirm = „{ $space }“ verlassen? Für die Rückkehr brauchen Sie eine neue Einladung.
+
+## Die Bibliothek
+
+desktop-folder-path-label = Ordner
+desktop-library-top = Bibliothek
+desktop-upload-button = Dateien hochladen
+desktop-new-folder-button = Neuer Ordner
+desktop-new-note-button = Neue Notiz
+desktop-drop-hint = oder Dateien hier ablegen
+desktop-folder-name-label = Name des Ordners
+desktop-note-name-label = Name der Notiz
+desktop-create-button-short = Erstellen
+desktop-folder-empty = Dieser Ordner ist leer.
+desktop-kind-folder = Ordner
+desktop-kind-file = Datei
+desktop-kind-note = Notiz
+desktop-rename-button = Umbenennen
+desktop-rename-label = Neuer Name
+desktop-trash-button = In den Papierkorb
+desktop-show-trash-button = Papierkorb anzeigen
+desktop-hide-trash-button = Papierkorb ausblenden
+desktop-trash-heading = Papierkorb
+desktop-trash-empty = Der Papierkorb ist leer.
+desktop-restore-button = Wiederherstellen
+desktop-download-button = Herunterladen
+desktop-versions-button = Versionen
+desktop-versions-count = { $count ->
+    [one] { $count } Version
+   *[other] { $count } Versionen
+}
+desktop-version = Version { $number }
+desktop-uploading = { $name } wird hochgeladen
+desktop-downloading = { $name } wird heruntergeladen
+desktop-upload-done = Hochgeladen.
+desktop-download-done = In Ihren Downloads gespeichert als { $name }.
+desktop-file-too-large = { $name } ist zu groß, um von hier hochgeladen zu werden (höchstens { $max }).
+
+## Eine Notiz
+
+desktop-back-button = Zurück
+desktop-preview-button = Vorschau
+desktop-note-text-label = Text der Notiz, in Markdown
+desktop-note-saved = Gespeichert und versiegelt.
+desktop-note-changed-elsewhere = Jemand anderes hat diese Notiz gespeichert, während Sie sie bearbeitet haben. Wenn Sie jetzt speichern, ersetzt Ihr Text den anderen.
+
+## Geräte und Kontakte
+
+desktop-people-button = Geräte und Kontakte
+desktop-people-heading = Geräte und Kontakte
+desktop-devices-heading = Ihre Geräte
+desktop-this-device = (dieser Computer)
+desktop-device-since = verknüpft am { $date }
+desktop-revoke-button = Widerrufen
+desktop-revoke-confirm = { $name } widerrufen? Danach Geschriebenes bleibt für dieses Gerät unlesbar.
+desktop-link-button = Neues Gerät verknüpfen
+desktop-link-heading = Angebot für ein neues Gerät
+desktop-link-help = Wählen Sie auf dem neuen Gerät, es mit einer bestehenden Person zu verknüpfen, und geben Sie ihm dieses Angebot. Es zeigt dann eine Anfrage: Fügen Sie sie unten ein.
+desktop-link-request-label = Die Anfrage des neuen Geräts
+desktop-link-check-button = Anfrage prüfen
+desktop-link-code-help = Das neue Gerät zeigt einen Code. Nehmen Sie es nur an, wenn es dieser ist:
+desktop-link-approve-button = Dieses Gerät annehmen
+desktop-link-approved = { $name } ist verknüpft.
+desktop-contacts-heading = Kontakte
+desktop-contacts-empty = Noch keine Kontakte: Die Personen, mit denen Sie einen Raum teilen, erscheinen hier.
+desktop-verified = verifiziert
+desktop-not-verified = nicht verifiziert
+desktop-key-changed = Der Schlüssel von { $name } hat sich geändert. Vergleichen Sie die Sicherheitsnummern erneut, bevor Sie ihm vertrauen.
+desktop-safety-number-button = Sicherheitsnummer
+desktop-safety-number-help = Vergleichen Sie diese Nummer mit { $name }, persönlich oder über einen vertrauenswürdigen Anruf. Stimmt sie überein, markieren Sie den Kontakt als verifiziert.
+desktop-mark-verified-button = Als verifiziert markieren
+desktop-accept-key-button = Neuen Schlüssel akzeptieren
+desktop-accept-key-confirm = Den neuen Schlüssel von { $name } akzeptieren? Tun Sie das erst, nachdem Sie die Sicherheitsnummern verglichen haben.

@@ -109,3 +109,113 @@ desktop-wiped = Le profil est détruit.
 
 desktop-security-heading = Sécurité
 desktop-refused-heading = Refusé
+
+## Les sections d'un espace
+
+desktop-space-sections-label = Sections de cet espace
+desktop-tab-feed = Fil
+desktop-tab-library = Bibliothèque
+desktop-tab-members = Membres
+
+## Modifier ce qui a été écrit
+
+desktop-edit-button = Modifier
+desktop-edit-label = Le nouveau texte
+desktop-save-button = Enregistrer
+desktop-delete-button = Supprimer
+desktop-delete-confirm = Supprimer ceci pour tout le monde ?
+desktop-edited-by-moderator = modifié par une personne modératrice
+desktop-yes-button = Oui
+desktop-no-button = Non
+
+## Membres, demandes d'adhésion, carte de l'espace
+
+desktop-you = (vous)
+desktop-role-of = Rôle de { $name }
+desktop-role-changed = { $name } a un nouveau rôle.
+desktop-remove-button = Retirer
+desktop-remove-confirm = Retirer { $name } de cet espace ? Rien de ce qui sera écrit ensuite ne lui sera lisible.
+desktop-member-removed = { $name } a été retiré·e.
+desktop-requests-heading = Demandes d'adhésion
+desktop-requests-empty = Personne n'attend pour rejoindre l'espace.
+desktop-approve-button = Approuver
+desktop-decline-button = Refuser
+desktop-space-card-heading = La carte de cet espace
+desktop-space-card-help = Qui détient cette carte peut demander à rejoindre l'espace ; une personne gestionnaire de l'espace décide.
+desktop-show-card-button = Afficher la carte
+desktop-qr-alt = Code QR de la carte ci-dessous
+desktop-leave-heading = Quitter cet espace
+desktop-leave-button = Quitter
+desktop-leave-confirm = Quitter « { $space } » ? Il vous faudra une nouvelle invitation pour revenir.
+
+## La bibliothèque
+
+desktop-folder-path-label = Dossier
+desktop-library-top = Bibliothèque
+desktop-upload-button = Envoyer des fichiers
+desktop-new-folder-button = Nouveau dossier
+desktop-new-note-button = Nouvelle note
+desktop-drop-hint = ou déposez des fichiers ici
+desktop-folder-name-label = Nom du dossier
+desktop-note-name-label = Nom de la note
+desktop-create-button-short = Créer
+desktop-folder-empty = Ce dossier est vide.
+desktop-kind-folder = dossier
+desktop-kind-file = fichier
+desktop-kind-note = note
+desktop-rename-button = Renommer
+desktop-rename-label = Nouveau nom
+desktop-trash-button = Mettre à la corbeille
+desktop-show-trash-button = Afficher la corbeille
+desktop-hide-trash-button = Masquer la corbeille
+desktop-trash-heading = Corbeille
+desktop-trash-empty = La corbeille est vide.
+desktop-restore-button = Restaurer
+desktop-download-button = Télécharger
+desktop-versions-button = Versions
+desktop-versions-count = { $count ->
+    [one] { $count } version
+   *[other] { $count } versions
+}
+desktop-version = Version { $number }
+desktop-uploading = Envoi de { $name }
+desktop-downloading = Téléchargement de { $name }
+desktop-upload-done = Envoyé.
+desktop-download-done = Enregistré dans vos téléchargements sous le nom { $name }.
+desktop-file-too-large = { $name } est trop volumineux pour être envoyé d'ici (au plus { $max }).
+
+## Une note
+
+desktop-back-button = Retour
+desktop-preview-button = Aperçu
+desktop-note-text-label = Texte de la note, en Markdown
+desktop-note-saved = Enregistrée et scellée.
+desktop-note-changed-elsewhere = Quelqu'un d'autre a enregistré cette note pendant que vous la modifiiez. Enregistrer maintenant remplace son texte par le vôtre.
+
+## Appareils et contacts
+
+desktop-people-button = Appareils et contacts
+desktop-people-heading = Appareils et contacts
+desktop-devices-heading = Vos appareils
+desktop-this-device = (cet ordinateur)
+desktop-device-since = associé le { $date }
+desktop-revoke-button = Révoquer
+desktop-revoke-confirm = Révoquer { $name } ? Rien de ce qui sera écrit ensuite ne lui sera lisible.
+desktop-link-button = Associer un nouvel appareil
+desktop-link-heading = Offre pour un nouvel appareil
+desktop-link-help = Sur le nouvel appareil, choisissez de l'associer à une personne existante et donnez-lui cette offre. Il affiche alors une demande : collez-la ci-dessous.
+desktop-link-request-label = La demande du nouvel appareil
+desktop-link-check-button = Vérifier la demande
+desktop-link-code-help = Le nouvel appareil affiche un code. N'approuvez que si c'est celui-ci :
+desktop-link-approve-button = Approuver cet appareil
+desktop-link-approved = { $name } est associé.
+desktop-contacts-heading = Contacts
+desktop-contacts-empty = Pas encore de contacts : les personnes avec qui vous partagez un espace apparaissent ici.
+desktop-verified = vérifié
+desktop-not-verified = non vérifié
+desktop-key-changed = La clé de { $name } a changé. Comparez à nouveau les numéros de sécurité avant de lui faire confiance.
+desktop-safety-number-button = Numéro de sécurité
+desktop-safety-number-help = Comparez ce numéro avec { $name }, en personne ou par un appel de confiance. S'il est identique, marquez le contact comme vérifié.
+desktop-mark-verified-button = Marquer comme vérifié
+desktop-accept-key-button = Accepter la nouvelle clé
+desktop-accept-key-confirm = Accepter la nouvelle clé de { $name } ? Ne le faites qu'après avoir comparé les numéros de sécurité.

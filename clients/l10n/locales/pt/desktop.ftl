@@ -109,3 +109,113 @@ desktop-wiped = O perfil foi destruído.
 
 desktop-security-heading = Segurança
 desktop-refused-heading = Recusado
+
+## As seções de um espaço
+
+desktop-space-sections-label = Seções deste espaço
+desktop-tab-feed = Publicações
+desktop-tab-library = Biblioteca
+desktop-tab-members = Membros
+
+## Alterar o que foi escrito
+
+desktop-edit-button = Editar
+desktop-edit-label = O novo texto
+desktop-save-button = Salvar
+desktop-delete-button = Eliminar
+desktop-delete-confirm = Eliminar isto para todas as pessoas?
+desktop-edited-by-moderator = editado pela moderação
+desktop-yes-button = Sim
+desktop-no-button = Não
+
+## Membros, pedidos de adesão, o cartão do espaço
+
+desktop-you = (você)
+desktop-role-of = Função de { $name }
+desktop-role-changed = { $name } tem uma nova função.
+desktop-remove-button = Remover
+desktop-remove-confirm = Remover { $name } deste espaço? Nada do que for escrito depois poderá ser lido por essa pessoa.
+desktop-member-removed = { $name } não é mais membro do espaço.
+desktop-requests-heading = Pedidos de adesão
+desktop-requests-empty = Ninguém está esperando para aderir.
+desktop-approve-button = Aprovar
+desktop-decline-button = Recusar
+desktop-space-card-heading = O cartão deste espaço
+desktop-space-card-help = Quem tiver este cartão pode pedir para aderir; a gestão do espaço decide.
+desktop-show-card-button = Mostrar o cartão
+desktop-qr-alt = Código QR do cartão abaixo
+desktop-leave-heading = Sair deste espaço
+desktop-leave-button = Sair
+desktop-leave-confirm = Sair de “{ $space }”? Precisará de um novo convite para voltar.
+
+## A biblioteca
+
+desktop-folder-path-label = Pasta
+desktop-library-top = Biblioteca
+desktop-upload-button = Enviar arquivos
+desktop-new-folder-button = Nova pasta
+desktop-new-note-button = Nova nota
+desktop-drop-hint = ou solte arquivos aqui
+desktop-folder-name-label = Nome da pasta
+desktop-note-name-label = Nome da nota
+desktop-create-button-short = Criar
+desktop-folder-empty = Esta pasta está vazia.
+desktop-kind-folder = pasta
+desktop-kind-file = arquivo
+desktop-kind-note = nota
+desktop-rename-button = Renomear
+desktop-rename-label = Novo nome
+desktop-trash-button = Mover para a lixeira
+desktop-show-trash-button = Mostrar a lixeira
+desktop-hide-trash-button = Ocultar a lixeira
+desktop-trash-heading = Lixeira
+desktop-trash-empty = A lixeira está vazia.
+desktop-restore-button = Restaurar
+desktop-download-button = Baixar
+desktop-versions-button = Versões
+desktop-versions-count = { $count ->
+    [one] { $count } versão
+   *[other] { $count } versões
+}
+desktop-version = Versão { $number }
+desktop-uploading = Enviando { $name }
+desktop-downloading = Baixando { $name }
+desktop-upload-done = Enviado.
+desktop-download-done = Salvo nas suas downloads como { $name }.
+desktop-file-too-large = { $name } é demasiado grande para enviar daqui (no máximo { $max }).
+
+## Uma nota
+
+desktop-back-button = Voltar
+desktop-preview-button = Pré-visualizar
+desktop-note-text-label = Texto da nota, em Markdown
+desktop-note-saved = Salva e selada.
+desktop-note-changed-elsewhere = Outra pessoa salvou esta nota enquanto a editava. Salvar agora substitui o texto dela pelo seu.
+
+## Dispositivos e contatos
+
+desktop-people-button = Dispositivos e contatos
+desktop-people-heading = Dispositivos e contatos
+desktop-devices-heading = Os seus dispositivos
+desktop-this-device = (este computador)
+desktop-device-since = associado em { $date }
+desktop-revoke-button = Revogar
+desktop-revoke-confirm = Revogar { $name }? Nada do que for escrito depois poderá ser lido nele.
+desktop-link-button = Associar um novo dispositivo
+desktop-link-heading = Oferta para um novo dispositivo
+desktop-link-help = No novo dispositivo, escolha associá-lo a uma pessoa existente e dê-lhe esta oferta. Ele mostra então um pedido: cole-o abaixo.
+desktop-link-request-label = O pedido do novo dispositivo
+desktop-link-check-button = Verificar o pedido
+desktop-link-code-help = O novo dispositivo mostra um código. Aprove apenas se for este:
+desktop-link-approve-button = Aprovar este dispositivo
+desktop-link-approved = { $name } está associado.
+desktop-contacts-heading = Contatos
+desktop-contacts-empty = Ainda sem contatos: as pessoas com quem partilha um espaço aparecem aqui.
+desktop-verified = verificado
+desktop-not-verified = não verificado
+desktop-key-changed = A chave de { $name } mudou. Compare novamente os números de segurança antes de confiar nela.
+desktop-safety-number-button = Número de segurança
+desktop-safety-number-help = Compare este número com { $name }, pessoalmente ou numa chamada de confiança. Se for igual, marque o contato como verificado.
+desktop-mark-verified-button = Marcar como verificado
+desktop-accept-key-button = Aceitar a nova chave
+desktop-accept-key-confirm = Aceitar a nova chave de { $name }? Faça-o só depois de comparar os números de segurança.
