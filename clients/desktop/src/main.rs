@@ -182,10 +182,13 @@ impl MemberListListener for ListForward {
 
 /// Whether the web view may go to `url`: only the app's own pages. A link in a note,
 /// or anything injected, cannot take the window to a page that would see the IPC.
+#[must_use]
 fn is_app_page(url: &tauri::Url) -> bool {
+    // `tauri://localhost` on Linux and macOS, `http(s)://tauri.localhost` on Windows;
+    // nothing else, not even another page on this machine.
     match url.scheme() {
-        "tauri" => true,
-        "http" | "https" => matches!(url.host_str(), Some("tauri.localhost" | "localhost")),
+        "tauri" => url.host_str() == Some("localhost"),
+        "http" | "https" => url.host_str() == Some("tauri.localhost"),
         _ => false,
     }
 }
@@ -214,5 +217,22 @@ fn main() {
     if let Err(error) = outcome {
         eprintln!("huisclos-desktop: {error}");
         std::process::exit(1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_app_page;
+
+    #[test]
+    fn the_window_stays_on_the_apps_pages() {
+        let page = |text: &str| tauri::Url::parse(text).map(|url| is_app_page(&url)).unwrap_or(false);
+        assert!(page("tauri://localhost/index.html"));
+        assert!(page("http://tauri.localhost/"));
+        assert!(!page("http://localhost:8080/"));
+        assert!(!page("https://example.org/"));
+        assert!(!page("file:///etc/passwd"));
+        assert!(!page("javascript:alert(1)"));
+        assert!(!page("tauri://evil.example/"));
     }
 }

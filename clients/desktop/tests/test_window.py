@@ -294,6 +294,18 @@ def test_a_person_works_with_a_cli_user_through_the_relay_in_a_real_window(app, 
     click(app, "#open-settings")
     wait(app).until(when.presence_of_element_located((By.ID, "language")))
 
+    # Left alone, the window locks itself (the delay shortened to 3 s for the test).
+    assert app.find_element(By.ID, "lock-after").get_attribute("value") == "15"
+    app.execute_script("localStorage.setItem('lock-after-minutes', '0.05')")
+    locked_at = time.monotonic()
+    wait(app, 20).until(when.element_to_be_clickable((By.ID, "passphrase")))
+    print(f"idle lock: the window locked itself {time.monotonic() - locked_at:.1f} s after its last use")
+    app.execute_script("localStorage.setItem('lock-after-minutes', '15')")
+    type_into(app, "#passphrase", PASSPHRASE)
+    click(app, "#submit")
+    click(app, "#open-settings")
+    wait(app).until(when.presence_of_element_located((By.ID, "wipe-confirm")))
+
     print(f"axe-core checked {len(screens.checked)} screens: {', '.join(screens.checked)}")
     assert not screens.violations, "\n".join(screens.violations)
 

@@ -235,3 +235,16 @@ desktop-safety-number-help = قارن هذا الرقم مع { $name }، وجه�
 desktop-mark-verified-button = وضع علامة التوثيق
 desktop-accept-key-button = قبول المفتاح الجديد
 desktop-accept-key-confirm = قبول المفتاح الجديد لـ{ $name }؟ لا تفعل ذلك إلا بعد مقارنة أرقام الأمان.
+
+## القفل
+
+desktop-lock-after-label = القفل بعد هذه المدة دون استخدام
+desktop-lock-never = أبدًا
+desktop-lock-after-minutes = { $count ->
+    [zero] لا دقائق
+    [one] دقيقة واحدة
+    [two] دقيقتان
+    [few] { $count } دقائق
+    [many] { $count } دقيقةً
+   *[other] { $count } دقيقة
+}

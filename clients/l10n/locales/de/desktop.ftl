@@ -219,3 +219,12 @@ desktop-safety-number-help = Vergleichen Sie diese Nummer mit { $name }, persön
 desktop-mark-verified-button = Als verifiziert markieren
 desktop-accept-key-button = Neuen Schlüssel akzeptieren
 desktop-accept-key-confirm = Den neuen Schlüssel von { $name } akzeptieren? Tun Sie das erst, nachdem Sie die Sicherheitsnummern verglichen haben.
+
+## Sperren
+
+desktop-lock-after-label = Sperren nach dieser Zeit ohne Nutzung
+desktop-lock-never = Nie
+desktop-lock-after-minutes = { $count ->
+    [one] { $count } Minute
+   *[other] { $count } Minuten
+}

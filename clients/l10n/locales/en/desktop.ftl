@@ -219,3 +219,12 @@ desktop-safety-number-help = Compare this number with { $name }, in person or by
 desktop-mark-verified-button = Mark verified
 desktop-accept-key-button = Accept the new key
 desktop-accept-key-confirm = Accept { $name }'s new key? Do so only after comparing safety numbers.
+
+## Locking
+
+desktop-lock-after-label = Lock after this long without use
+desktop-lock-never = Never
+desktop-lock-after-minutes = { $count ->
+    [one] { $count } minute
+   *[other] { $count } minutes
+}

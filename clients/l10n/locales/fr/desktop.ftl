@@ -219,3 +219,12 @@ desktop-safety-number-help = Comparez ce numéro avec { $name }, en personne ou 
 desktop-mark-verified-button = Marquer comme vérifié
 desktop-accept-key-button = Accepter la nouvelle clé
 desktop-accept-key-confirm = Accepter la nouvelle clé de { $name } ? Ne le faites qu'après avoir comparé les numéros de sécurité.
+
+## Verrouillage
+
+desktop-lock-after-label = Verrouiller après cette durée sans utilisation
+desktop-lock-never = Jamais
+desktop-lock-after-minutes = { $count ->
+    [one] { $count } minute
+   *[other] { $count } minutes
+}

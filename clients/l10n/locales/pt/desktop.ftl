@@ -219,3 +219,12 @@ desktop-safety-number-help = Compare este número com { $name }, pessoalmente ou
 desktop-mark-verified-button = Marcar como verificado
 desktop-accept-key-button = Aceitar a nova chave
 desktop-accept-key-confirm = Aceitar a nova chave de { $name }? Faça-o só depois de comparar os números de segurança.
+
+## Bloqueio
+
+desktop-lock-after-label = Bloquear após este tempo sem uso
+desktop-lock-never = Nunca
+desktop-lock-after-minutes = { $count ->
+    [one] { $count } minuto
+   *[other] { $count } minutos
+}
