@@ -113,7 +113,7 @@ desktop-refused-heading = Abgelehnt
 ## Die Bereiche eines Raums
 
 desktop-space-sections-label = Bereiche dieses Raums
-desktop-tab-feed = Beiträge
+desktop-tab-feed = Feed
 desktop-tab-library = Bibliothek
 desktop-tab-members = Mitglieder
 

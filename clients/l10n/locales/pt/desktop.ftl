@@ -122,8 +122,8 @@ desktop-tab-members = Membros
 desktop-edit-button = Editar
 desktop-edit-label = O novo texto
 desktop-save-button = Salvar
-desktop-delete-button = Eliminar
-desktop-delete-confirm = Eliminar isto para todas as pessoas?
+desktop-delete-button = Excluir
+desktop-delete-confirm = Excluir isto para todas as pessoas?
 desktop-edited-by-moderator = editado pela moderação
 desktop-yes-button = Sim
 desktop-no-button = Não
@@ -131,8 +131,8 @@ desktop-no-button = Não
 ## Membros, pedidos de adesão, o cartão do espaço
 
 desktop-you = (você)
-desktop-role-of = Função de { $name }
-desktop-role-changed = { $name } tem uma nova função.
+desktop-role-of = Papel de { $name }
+desktop-role-changed = { $name } tem um novo papel.
 desktop-remove-button = Remover
 desktop-remove-confirm = Remover { $name } deste espaço? Nada do que for escrito depois poderá ser lido por essa pessoa.
 desktop-member-removed = { $name } não é mais membro do espaço.
@@ -146,7 +146,7 @@ desktop-show-card-button = Mostrar o cartão
 desktop-qr-alt = Código QR do cartão abaixo
 desktop-leave-heading = Sair deste espaço
 desktop-leave-button = Sair
-desktop-leave-confirm = Sair de “{ $space }”? Precisará de um novo convite para voltar.
+desktop-leave-confirm = Sair de "{ $space }"? Precisará de um novo convite para voltar.
 
 ## A biblioteca
 
@@ -181,8 +181,8 @@ desktop-version = Versão { $number }
 desktop-uploading = Enviando { $name }
 desktop-downloading = Baixando { $name }
 desktop-upload-done = Enviado.
-desktop-download-done = Salvo nas suas downloads como { $name }.
-desktop-file-too-large = { $name } é demasiado grande para enviar daqui (no máximo { $max }).
+desktop-download-done = Salvo na pasta de downloads como { $name }.
+desktop-file-too-large = { $name } é grande demais para enviar daqui (no máximo { $max }).
 
 ## Uma nota
 
@@ -190,13 +190,13 @@ desktop-back-button = Voltar
 desktop-preview-button = Pré-visualizar
 desktop-note-text-label = Texto da nota, em Markdown
 desktop-note-saved = Salva e selada.
-desktop-note-changed-elsewhere = Outra pessoa salvou esta nota enquanto a editava. Salvar agora substitui o texto dela pelo seu.
+desktop-note-changed-elsewhere = Outra pessoa salvou esta nota enquanto você a editava. Salvar agora substitui o texto dela pelo seu.
 
 ## Dispositivos e contatos
 
 desktop-people-button = Dispositivos e contatos
 desktop-people-heading = Dispositivos e contatos
-desktop-devices-heading = Os seus dispositivos
+desktop-devices-heading = Seus dispositivos
 desktop-this-device = (este computador)
 desktop-device-since = associado em { $date }
 desktop-revoke-button = Revogar
@@ -210,12 +210,12 @@ desktop-link-code-help = O novo dispositivo mostra um código. Aprove apenas se 
 desktop-link-approve-button = Aprovar este dispositivo
 desktop-link-approved = { $name } está associado.
 desktop-contacts-heading = Contatos
-desktop-contacts-empty = Ainda sem contatos: as pessoas com quem partilha um espaço aparecem aqui.
+desktop-contacts-empty = Ainda sem contatos: as pessoas com quem você compartilha um espaço aparecem aqui.
 desktop-verified = verificado
 desktop-not-verified = não verificado
 desktop-key-changed = A chave de { $name } mudou. Compare novamente os números de segurança antes de confiar nela.
 desktop-safety-number-button = Número de segurança
-desktop-safety-number-help = Compare este número com { $name }, pessoalmente ou numa chamada de confiança. Se for igual, marque o contato como verificado.
+desktop-safety-number-help = Compare este número com { $name }, pessoalmente ou em uma chamada de confiança. Se for igual, marque o contato como verificado.
 desktop-mark-verified-button = Marcar como verificado
 desktop-accept-key-button = Aceitar a nova chave
 desktop-accept-key-confirm = Aceitar a nova chave de { $name }? Faça-o só depois de comparar os números de segurança.
