@@ -131,6 +131,17 @@ export function errorText(error: unknown): string {
   return String(error);
 }
 
+/** Runs a command for a screen: "" when it succeeded, else why not, in the person's
+ * language (what every screen shows in its error line). */
+export async function attempt(action: () => Promise<unknown>): Promise<string> {
+  try {
+    await action();
+    return "";
+  } catch (e) {
+    return errorText(e);
+  }
+}
+
 /** What happened, as the core says it (one key per kind). */
 export type ProfileEvent = Record<string, Record<string, unknown>>;
 
