@@ -1398,6 +1398,16 @@ impl Engine {
         self.vault.change_unlock(current, new)
     }
 
+    /// Checks that `unlock` opens this profile, changing nothing: for an app that asks
+    /// for the passphrase again before it shows something sensitive (the recovery
+    /// words). A duress passphrase is not accepted here and triggers nothing.
+    ///
+    /// # Errors
+    /// [`CoreError::WrongPassphrase`] otherwise.
+    pub fn check_unlock(&self, unlock: &crate::vault::Unlock) -> Result<()> {
+        self.vault.check_unlock(unlock)
+    }
+
     /// The panic wipe: closes the engine and destroys the profile ([`Vault::wipe`]).
     /// Afterwards nothing in the profile directory can be read with any passphrase.
     ///

@@ -542,6 +542,14 @@ impl Profile {
             .map_err(|error| HuisClosError::Internal { reason: format!("the decoy's task failed: {error}") })?
     }
 
+    /// Checks that `passphrase` opens this profile, changing nothing: ask for it again
+    /// before showing the recovery words. A duress passphrase is refused here like any
+    /// other wrong one, and destroys nothing.
+    pub fn verify_passphrase(&self, passphrase: String) -> Result<()> {
+        let unlock = Unlock::Passphrase(Passphrase::new(passphrase));
+        self.inner.with(|engine| engine.check_unlock(&unlock))
+    }
+
     /// Changes the passphrase, and replaces the key that seals the profile's store, so
     /// that an old copy of its header and the old passphrase open nothing stored from
     /// now on.

@@ -3,6 +3,7 @@
 //! of `huisclos-ffi`, rendered by `huisclos-l10n`).
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use huisclos_ffi::{HuisClosError, Policy, Profile, Role};
 use tauri::{AppHandle, State};
@@ -45,6 +46,8 @@ fn open(desktop: &Desktop) -> Result<Arc<Profile>> {
 pub(crate) struct AppState {
     has_profile: bool,
     unlocked: bool,
+    /// The profile was just created and its recovery words still have to be shown.
+    words_unchecked: bool,
 }
 
 #[tauri::command]
@@ -52,6 +55,7 @@ fn app_state(desktop: State<'_, Desktop>) -> AppState {
     AppState {
         has_profile: huisclos_ffi::profile_exists(desktop.dir.display().to_string()),
         unlocked: desktop.profile().is_some(),
+        words_unchecked: desktop.profile().is_some() && desktop.words_unchecked.load(Ordering::SeqCst),
     }
 }
 
@@ -75,7 +79,88 @@ async fn create_profile(app: AppHandle, desktop: State<'_, Desktop>, name: Strin
     // Moved into the core, whose passphrase type wipes it when dropped.
     let dir = desktop.dir.display().to_string();
     let profile = Profile::create_with_passphrase(dir, name, passphrase)?;
+    desktop.words_unchecked.store(true, Ordering::SeqCst);
     desktop.opened(&app, profile);
+    Ok(())
+}
+
+/// The recovery words of a profile created in this session, before they are checked:
+/// shown once at first run, without asking for the passphrase just typed.
+#[tauri::command]
+fn first_recovery_words(desktop: State<'_, Desktop>) -> Result<Vec<String>> {
+    let profile = open(&desktop)?;
+    if !desktop.words_unchecked.load(Ordering::SeqCst) {
+        return Err(UiError::unknown("the recovery words were already checked"));
+    }
+    Ok(split_words(&profile.recovery_words()?))
+}
+
+/// The recovery words, once the passphrase is typed again (Settings).
+#[tauri::command]
+fn recovery_words(desktop: State<'_, Desktop>, passphrase: String) -> Result<Vec<String>> {
+    let profile = open(&desktop)?;
+    profile.verify_passphrase(passphrase)?;
+    Ok(split_words(&profile.recovery_words()?))
+}
+
+fn split_words(words: &str) -> Vec<String> {
+    words.split_whitespace().map(str::to_owned).collect()
+}
+
+/// One word as the person typed it back, at its place (from 1) in the list.
+#[derive(serde::Deserialize)]
+pub(crate) struct WordAnswer {
+    position: usize,
+    word: String,
+}
+
+/// Whether the words typed back are the recovery words at those places. The check is
+/// made here, so that the web view can forget the words once they were shown; two
+/// right answers end the first run's check.
+#[tauri::command]
+fn check_recovery_words(desktop: State<'_, Desktop>, answers: Vec<WordAnswer>) -> Result<bool> {
+    let profile = open(&desktop)?;
+    let words = profile.recovery_words()?;
+    let right = words_match(&words, &answers);
+    if right {
+        desktop.words_unchecked.store(false, Ordering::SeqCst);
+    }
+    Ok(right)
+}
+
+/// At least two distinct places, each answered with its word (case and surrounding
+/// spaces aside).
+fn words_match(words: &str, answers: &[WordAnswer]) -> bool {
+    let words: Vec<&str> = words.split_whitespace().collect();
+    let mut places: Vec<usize> = answers.iter().map(|a| a.position).collect();
+    places.sort_unstable();
+    places.dedup();
+    places.len() >= 2
+        && places.len() == answers.len()
+        && answers.iter().all(|answer| {
+            answer
+                .position
+                .checked_sub(1)
+                .and_then(|index| words.get(index))
+                .is_some_and(|word| word.eq_ignore_ascii_case(answer.word.trim()))
+        })
+}
+
+/// Sets the duress passphrase: typed at the unlock screen later, it destroys this
+/// profile and opens a decoy (named `decoy_name`, with its own relay account when
+/// `invitation` is given).
+#[tauri::command]
+async fn set_duress_passphrase(
+    desktop: State<'_, Desktop>,
+    current: String,
+    duress: String,
+    decoy_name: Option<String>,
+    invitation: Option<String>,
+) -> Result<()> {
+    let profile = open(&desktop)?;
+    let decoy_name = decoy_name.map(|name| name.trim().to_owned()).filter(|name| !name.is_empty());
+    let invitation = invitation.map(|text| text.trim().to_owned()).filter(|text| !text.is_empty());
+    profile.set_duress_passphrase(current, duress, decoy_name, invitation).await?;
     Ok(())
 }
 
@@ -97,6 +182,7 @@ fn lock(desktop: State<'_, Desktop>) {
 /// The panic wipe: the profile is destroyed, open or not.
 #[tauri::command]
 fn wipe(desktop: State<'_, Desktop>) -> Result<()> {
+    desktop.words_unchecked.store(false, Ordering::SeqCst);
     match desktop.profile() {
         Some(profile) => {
             desktop.closed();
@@ -487,6 +573,10 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         suggest_passphrase,
         set_language,
         create_profile,
+        first_recovery_words,
+        recovery_words,
+        check_recovery_words,
+        set_duress_passphrase,
         unlock,
         lock,
         wipe,
@@ -543,4 +633,30 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         mark_verified,
         accept_identity_change,
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{WordAnswer, words_match};
+
+    const WORDS: &str = "abandon ability able about above absent absorb abstract";
+
+    fn answers(pairs: &[(usize, &str)]) -> Vec<WordAnswer> {
+        pairs.iter().map(|&(position, word)| WordAnswer { position, word: word.to_owned() }).collect()
+    }
+
+    #[test]
+    fn two_right_words_at_two_places_pass() {
+        assert!(words_match(WORDS, &answers(&[(2, "ability"), (8, " Abstract ")])));
+    }
+
+    #[test]
+    fn a_wrong_word_a_repeated_place_or_a_place_out_of_range_fails() {
+        assert!(!words_match(WORDS, &answers(&[(2, "ability"), (8, "absorb")])));
+        assert!(!words_match(WORDS, &answers(&[(2, "ability"), (2, "ability")])));
+        assert!(!words_match(WORDS, &answers(&[(2, "ability")])));
+        assert!(!words_match(WORDS, &answers(&[(0, "abandon"), (2, "ability")])));
+        assert!(!words_match(WORDS, &answers(&[(9, ""), (2, "ability")])));
+        assert!(!words_match(WORDS, &[]));
+    }
 }

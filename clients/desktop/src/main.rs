@@ -18,7 +18,7 @@ mod qr;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use huisclos_ffi::{
@@ -47,6 +47,9 @@ pub(crate) struct Desktop {
     next_list: AtomicU32,
     /// Who invited this person to each space, as the invitations arrived this session.
     invited_by: Mutex<HashMap<String, String>>,
+    /// A profile was created in this session and its recovery words have not yet been
+    /// shown and checked: the first run shows them once, before anything else.
+    words_unchecked: AtomicBool,
 }
 
 fn guard<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -203,6 +206,7 @@ fn main() {
                 spaces: Mutex::new(None),
                 lists: Mutex::new(HashMap::new()),
                 next_list: AtomicU32::new(1),
+                words_unchecked: AtomicBool::new(false),
                 invited_by: Mutex::new(HashMap::new()),
             });
             Ok(())

@@ -24,6 +24,7 @@ from selenium.webdriver.support import expected_conditions as when
 from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
+DURESS = "quiet orchard under seven lanterns"
 PASSPHRASE = "orbit lantern seventy quiet harbor maple"
 
 
@@ -98,6 +99,27 @@ def test_a_person_works_with_a_cli_user_through_the_relay_in_a_real_window(app, 
     type_into(app, "#passphrase", PASSPHRASE)
     type_into(app, "#passphrase-again", PASSPHRASE)
     click(app, "#submit")
+
+    # The recovery words, shown once; then two of them, at places the app chooses,
+    # typed back. A wrong word is refused and keeps the person on this screen.
+    wait(app).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#words-list code")) == 24)
+    screens.check("words-en")
+    words = [e.text for e in app.find_elements(By.CSS_SELECTOR, "#words-list code")]
+    assert len(set(words)) > 12 and all(w.isalpha() for w in words), words
+    click(app, "#words-written")
+    wait(app).until(when.element_to_be_clickable((By.ID, "word-first")))
+    assert not app.find_elements(By.CSS_SELECTOR, "#words-list code"), "the words stayed on screen"
+    first = int(app.find_element(By.ID, "word-first").get_attribute("data-position"))
+    second = int(app.find_element(By.ID, "word-second").get_attribute("data-position"))
+    assert 1 <= first < second <= 24
+    wrong = next(w for w in words if w != words[second - 1])
+    type_into(app, "#word-first", words[first - 1])
+    type_into(app, "#word-second", wrong)
+    click(app, "#words-check")
+    wait(app).until(when.presence_of_element_located((By.CSS_SELECTOR, "main .error")))
+    assert app.find_elements(By.ID, "word-first"), "a wrong word let the person through"
+    type_into(app, "#word-second", words[second - 1].upper())
+    click(app, "#words-check")
 
     # Joining the relay with the operator's invitation.
     wait(app).until(when.element_to_be_clickable((By.CSS_SELECTOR, "#invitation")))
@@ -302,6 +324,43 @@ def test_a_person_works_with_a_cli_user_through_the_relay_in_a_real_window(app, 
     print(f"idle lock: the window locked itself {time.monotonic() - locked_at:.1f} s after its last use")
     app.execute_script("localStorage.setItem('lock-after-minutes', '15')")
     type_into(app, "#passphrase", PASSPHRASE)
+    click(app, "#submit")
+    click(app, "#open-settings")
+    wait(app).until(when.presence_of_element_located((By.ID, "wipe-confirm")))
+
+    # The recovery words again, only after the passphrase: the same 24 words.
+    type_into(app, "#words-passphrase", "not the passphrase at all")
+    click(app, "#show-words")
+    wait(app).until(when.presence_of_element_located((By.CSS_SELECTOR, "section .error")))
+    assert not app.find_elements(By.CSS_SELECTOR, "#settings-words-list code")
+    type_into(app, "#words-passphrase", PASSPHRASE)
+    click(app, "#show-words")
+    wait(app).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#settings-words-list code")) == 24)
+    assert [e.text for e in app.find_elements(By.CSS_SELECTOR, "#settings-words-list code")] == words
+
+    # A duress passphrase, with a harmless profile that has an account of its own.
+    type_into(app, "#duress-current", PASSPHRASE)
+    type_into(app, "#duress", DURESS)
+    type_into(app, "#duress-again", DURESS)
+    type_into(app, "#decoy-name", "Amal")
+    type_into(app, "#decoy-invitation", relay.invite())
+    click(app, "#set-duress")
+    wait(app, 60).until(when.presence_of_element_located((By.ID, "duress-set")))
+    screens.check("settings-duress-ar")
+
+    # Forced to unlock: the duress passphrase opens the harmless profile, and the real
+    # one is gone (no space, another name; its passphrase no longer opens anything).
+    click(app, "#lock")
+    type_into(app, "#passphrase", DURESS)
+    click(app, "#submit")
+    wait(app).until(when.presence_of_element_located((By.ID, "open-settings")))
+    wait(app).until(lambda d: d.find_element(By.ID, "me").text == "Amal")
+    assert "Case 207" not in app.find_element(By.ID, "sidebar").text
+    click(app, "#lock")
+    type_into(app, "#passphrase", PASSPHRASE)
+    click(app, "#submit")
+    wait(app).until(when.presence_of_element_located((By.CSS_SELECTOR, "main .error")))
+    type_into(app, "#passphrase", DURESS)
     click(app, "#submit")
     click(app, "#open-settings")
     wait(app).until(when.presence_of_element_located((By.ID, "wipe-confirm")))

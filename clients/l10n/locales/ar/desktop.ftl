@@ -248,3 +248,26 @@ desktop-lock-after-minutes = { $count ->
     [many] { $count } دقيقةً
    *[other] { $count } دقيقة
 }
+
+## كلمات الاستعادة وعبارة الإكراه
+
+desktop-words-heading = كلمات الاستعادة
+desktop-words-intro = هذه الكلمات الأربع والعشرون هي هويتك. إذا فُقد هذا الحاسوب، فهي تعيدك على حاسوب جديد. اكتبها على ورقة بالترتيب، واحفظ الورقة بعيدًا عن هذا الحاسوب.
+desktop-words-warning = من يقرأ هذه الكلمات يستطيع انتحال هويتك. لا تصوّرها أبدًا، ولا تكتبها في أي مكان آخر.
+desktop-words-written-button = كتبتها
+desktop-words-check-heading = تحقّق من اثنتين منها
+desktop-word-at-label = الكلمة رقم { $position }
+desktop-words-check-button = تحقّق
+desktop-words-show-again-button = اعرض الكلمات مرة أخرى
+desktop-words-wrong = ليست هذه الكلمة في هذا الموضع. راجع ورقتك مرة أخرى.
+desktop-words-settings-help = اكتب عبارة المرور لترى كلمات الاستعادة مرة أخرى.
+desktop-words-show-button = اعرض كلمات الاستعادة
+desktop-words-hide-button = أخفِ الكلمات
+desktop-duress-heading = عبارة الإكراه
+desktop-duress-help = إذا أجبرك أحد على فتح قفل هذا الحاسوب، فاكتب هذه العبارة بدل عبارتك: يُتلف ملفك الشخصي دون أثر ويُفتح مكانه ملف شخصي غير ضار.
+desktop-duress-current-label = عبارة المرور الخاصة بك
+desktop-duress-label = عبارة الإكراه
+desktop-decoy-name-label = الاسم في الملف الشخصي غير الضار (اسمك إن تُرك فارغًا)
+desktop-decoy-invitation-label = دعوة إلى المُرحِّل للملف الشخصي غير الضار (اختياري)
+desktop-duress-set = تم ضبط عبارة الإكراه.
+desktop-duress-button = اضبط عبارة الإكراه

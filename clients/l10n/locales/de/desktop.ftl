@@ -228,3 +228,26 @@ desktop-lock-after-minutes = { $count ->
     [one] { $count } Minute
    *[other] { $count } Minuten
 }
+
+## Wiederherstellungswörter und Notfall-Passphrase
+
+desktop-words-heading = Wiederherstellungswörter
+desktop-words-intro = Diese 24 Wörter sind Ihre Identität. Geht dieser Computer verloren, holen sie Sie auf einem neuen zurück. Schreiben Sie sie der Reihe nach auf Papier und bewahren Sie das Papier fern von diesem Computer auf.
+desktop-words-warning = Wer diese Wörter liest, kann sich als Sie ausgeben. Fotografieren Sie sie nie und tippen Sie sie nirgendwo sonst ein.
+desktop-words-written-button = Ich habe sie aufgeschrieben
+desktop-words-check-heading = Prüfen Sie zwei davon
+desktop-word-at-label = Wort Nummer { $position }
+desktop-words-check-button = Prüfen
+desktop-words-show-again-button = Wörter noch einmal zeigen
+desktop-words-wrong = Das ist nicht das Wort an dieser Stelle. Sehen Sie noch einmal auf Ihr Papier.
+desktop-words-settings-help = Geben Sie Ihre Passphrase ein, um Ihre Wiederherstellungswörter noch einmal zu sehen.
+desktop-words-show-button = Wiederherstellungswörter zeigen
+desktop-words-hide-button = Wörter verbergen
+desktop-duress-heading = Notfall-Passphrase
+desktop-duress-help = Zwingt Sie jemand, diesen Computer zu entsperren, geben Sie statt Ihrer Passphrase diese ein: Ihr Profil wird spurlos zerstört und an seiner Stelle öffnet sich ein harmloses Profil.
+desktop-duress-current-label = Ihre Passphrase
+desktop-duress-label = Notfall-Passphrase
+desktop-decoy-name-label = Name im harmlosen Profil (Ihrer, wenn leer)
+desktop-decoy-invitation-label = Eine Einladung zum Relay für das harmlose Profil (optional)
+desktop-duress-set = Die Notfall-Passphrase ist gesetzt.
+desktop-duress-button = Notfall-Passphrase setzen

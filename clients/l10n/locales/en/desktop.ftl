@@ -228,3 +228,26 @@ desktop-lock-after-minutes = { $count ->
     [one] { $count } minute
    *[other] { $count } minutes
 }
+
+## Recovery words and the duress passphrase
+
+desktop-words-heading = Recovery words
+desktop-words-intro = These 24 words are your identity. If this computer is lost, they bring you back on a new one. Write them on paper, in order, and keep the paper away from this computer.
+desktop-words-warning = Whoever reads these words can become you. Never photograph them, never type them anywhere else.
+desktop-words-written-button = I have written them down
+desktop-words-check-heading = Check two of them
+desktop-word-at-label = Word number { $position }
+desktop-words-check-button = Check
+desktop-words-show-again-button = Show the words again
+desktop-words-wrong = That is not the word at that place. Look at your paper again.
+desktop-words-settings-help = Type your passphrase to see your recovery words again.
+desktop-words-show-button = Show the recovery words
+desktop-words-hide-button = Hide the words
+desktop-duress-heading = Duress passphrase
+desktop-duress-help = If someone forces you to unlock this computer, type this passphrase instead of yours: your profile is destroyed without a trace and a harmless profile opens in its place.
+desktop-duress-current-label = Your passphrase
+desktop-duress-label = Duress passphrase
+desktop-decoy-name-label = Name in the harmless profile (yours if empty)
+desktop-decoy-invitation-label = An invitation to the relay for the harmless profile (optional)
+desktop-duress-set = The duress passphrase is set.
+desktop-duress-button = Set the duress passphrase

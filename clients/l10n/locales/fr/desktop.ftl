@@ -228,3 +228,26 @@ desktop-lock-after-minutes = { $count ->
     [one] { $count } minute
    *[other] { $count } minutes
 }
+
+## Mots de récupération et phrase de contrainte
+
+desktop-words-heading = Mots de récupération
+desktop-words-intro = Ces 24 mots sont votre identité. Si cet ordinateur est perdu, ils vous permettent de revenir sur un nouveau. Écrivez-les sur papier, dans l’ordre, et gardez ce papier loin de cet ordinateur.
+desktop-words-warning = Quiconque lit ces mots peut se faire passer pour vous. Ne les photographiez jamais, ne les tapez nulle part ailleurs.
+desktop-words-written-button = Je les ai écrits
+desktop-words-check-heading = Vérifiez-en deux
+desktop-word-at-label = Mot numéro { $position }
+desktop-words-check-button = Vérifier
+desktop-words-show-again-button = Revoir les mots
+desktop-words-wrong = Ce n’est pas le mot à cette place. Relisez votre papier.
+desktop-words-settings-help = Tapez votre phrase de passe pour revoir vos mots de récupération.
+desktop-words-show-button = Afficher les mots de récupération
+desktop-words-hide-button = Masquer les mots
+desktop-duress-heading = Phrase de contrainte
+desktop-duress-help = Si quelqu’un vous force à déverrouiller cet ordinateur, tapez cette phrase au lieu de la vôtre : votre profil est détruit sans laisser de trace et un profil anodin s’ouvre à sa place.
+desktop-duress-current-label = Votre phrase de passe
+desktop-duress-label = Phrase de contrainte
+desktop-decoy-name-label = Nom dans le profil anodin (le vôtre si vide)
+desktop-decoy-invitation-label = Une invitation au relais pour le profil anodin (facultatif)
+desktop-duress-set = La phrase de contrainte est enregistrée.
+desktop-duress-button = Définir la phrase de contrainte

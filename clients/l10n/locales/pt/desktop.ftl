@@ -228,3 +228,26 @@ desktop-lock-after-minutes = { $count ->
     [one] { $count } minuto
    *[other] { $count } minutos
 }
+
+## Palavras de recuperação e frase de coação
+
+desktop-words-heading = Palavras de recuperação
+desktop-words-intro = Estas 24 palavras são a sua identidade. Se este computador for perdido, elas trazem você de volta em um novo. Escreva-as no papel, em ordem, e guarde o papel longe deste computador.
+desktop-words-warning = Quem ler estas palavras pode se passar por você. Nunca as fotografe, nunca as digite em outro lugar.
+desktop-words-written-button = Já as anotei
+desktop-words-check-heading = Confira duas delas
+desktop-word-at-label = Palavra número { $position }
+desktop-words-check-button = Conferir
+desktop-words-show-again-button = Mostrar as palavras de novo
+desktop-words-wrong = Essa não é a palavra nessa posição. Olhe seu papel de novo.
+desktop-words-settings-help = Digite sua frase-senha para ver de novo suas palavras de recuperação.
+desktop-words-show-button = Mostrar as palavras de recuperação
+desktop-words-hide-button = Ocultar as palavras
+desktop-duress-heading = Frase de coação
+desktop-duress-help = Se alguém forçar você a desbloquear este computador, digite esta frase em vez da sua: seu perfil é destruído sem deixar rastro e um perfil inofensivo abre no lugar dele.
+desktop-duress-current-label = Sua frase-senha
+desktop-duress-label = Frase de coação
+desktop-decoy-name-label = Nome no perfil inofensivo (o seu, se vazio)
+desktop-decoy-invitation-label = Um convite ao relay para o perfil inofensivo (opcional)
+desktop-duress-set = A frase de coação foi definida.
+desktop-duress-button = Definir a frase de coação

@@ -146,7 +146,13 @@ export async function attempt(action: () => Promise<unknown>): Promise<string> {
 export type ProfileEvent = Record<string, Record<string, unknown>>;
 
 export const api = {
-  appState: () => invoke<{ has_profile: boolean; unlocked: boolean }>("app_state"),
+  appState: () => invoke<{ has_profile: boolean; unlocked: boolean; words_unchecked: boolean }>("app_state"),
+  firstRecoveryWords: () => invoke<string[]>("first_recovery_words"),
+  recoveryWords: (passphrase: string) => invoke<string[]>("recovery_words", { passphrase }),
+  checkRecoveryWords: (answers: { position: number; word: string }[]) =>
+    invoke<boolean>("check_recovery_words", { answers }),
+  setDuressPassphrase: (current: string, duress: string, decoyName: string, invitation: string) =>
+    invoke<void>("set_duress_passphrase", { current, duress, decoyName, invitation }),
   checkPassphrase: (passphrase: string) => invoke<PassphraseCheck>("check_passphrase", { passphrase }),
   suggestPassphrase: () => invoke<string>("suggest_passphrase"),
   setLanguage: (tag: string) => invoke<string>("set_language", { tag }),
