@@ -97,6 +97,13 @@ def test_panic_wipe_and_duress(tmp_path, relay):
     import asyncio
 
     asyncio.run(bob.set_duress_passphrase(PASSPHRASE, "open sesame, they are watching", None, relay.invite()))
+    # Asking for the passphrase again (before showing the recovery words) accepts only
+    # the real one, and the duress passphrase given there destroys nothing.
+    bob.verify_passphrase(PASSPHRASE)
+    for wrong in ["not it at all, not it", "open sesame, they are watching"]:
+        with pytest.raises(huisclos.HuisClosError.WrongPassphrase):
+            bob.verify_passphrase(wrong)
+    assert [s.name for s in bob.spaces()] == ["Case 4"]
     bob.lock()
     decoy = huisclos.Profile.open_with_passphrase(bob_dir, "open sesame, they are watching")
     me = decoy.whoami()
