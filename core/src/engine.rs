@@ -498,6 +498,11 @@ pub struct FeedItem {
     /// content manager moderating it): the text is then theirs, not the author's, and
     /// shown as such.
     pub moderated_by: Option<Moderator>,
+    /// Whether something this device wrote (the item itself, or an edit, a deletion or
+    /// a reaction to it) still waits in the outbox for the relay. Worked out when the
+    /// item is read, never stored.
+    #[serde(skip)]
+    pub waiting: bool,
 }
 
 /// A content manager who changed someone else's item.
@@ -538,6 +543,7 @@ impl From<FeedItemV1> for FeedItem {
             reactions: old.reactions,
             position: old.position,
             moderated_by: None,
+            waiting: false,
         }
     }
 }
@@ -1122,6 +1128,9 @@ pub struct Engine {
     follow_up: Option<(RequestBody, Step)>,
     next_request: u64,
     next_outbox: u64,
+    /// The feed items that something in the outbox writes or changes, with how many
+    /// such outbox items each has (see [`FeedItem::waiting`]).
+    waiting: BTreeMap<[u8; 16], u32>,
     events: VecDeque<ClientEvent>,
     /// The lists apps observe, and what each was last shown.
     observed: observed::Observed,
@@ -1340,6 +1349,7 @@ impl Engine {
             }
             vault.commit()?;
         }
+        engine.mark_waiting_from_outbox()?;
         Ok(engine)
     }
 
@@ -1512,6 +1522,7 @@ impl Engine {
             follow_up: None,
             next_request: 1,
             next_outbox,
+            waiting: BTreeMap::new(),
             events: VecDeque::new(),
             observed: observed::Observed::default(),
             session: SignIn::Offline,

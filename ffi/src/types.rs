@@ -270,6 +270,9 @@ pub struct FeedItem {
     pub moderator: Option<String>,
     /// Its position in this device's feed (arrival order): the cursor of the next page.
     pub position: u64,
+    /// Whether something this device wrote (the item, or an edit, deletion or reaction
+    /// to it) still waits to reach the relay: show it as waiting to be sent.
+    pub waiting: bool,
 }
 
 impl From<CoreFeedItem> for FeedItem {
@@ -291,6 +294,7 @@ impl From<CoreFeedItem> for FeedItem {
             moderator: i.moderated_by.as_ref().map(|m| hex::encode(m.identity)),
             moderated_by: i.moderated_by.map(|m| m.name),
             position: i.position,
+            waiting: i.waiting,
         }
     }
 }

@@ -5,7 +5,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use huisclos_core::CoreError;
-use huisclos_core::engine::ClientEvent;
+use huisclos_core::engine::{ClientEvent, ListUpdate};
+use huisclos_core::lists::VectorDiff;
 use huisclos_core::space::{HistoryMode, Policy, Role, SpaceDescription, SpaceName};
 use huisclos_core::vault::{Passphrase, Unlock, Vault};
 use huisclos_protocol::ids::GroupId;
@@ -124,11 +125,20 @@ async fn an_outbox_written_offline_is_delivered_after_a_restart_and_never_twice(
     alice.engine_mut().post(&quiet, "Meet at the usual place").unwrap();
     alice.engine_mut().post(&space, "Second permit request filed").unwrap();
     assert_eq!(alice.engine().outbox_len().unwrap(), 4);
+    // Each shows as waiting to be sent.
+    let waiting = |device: &SimDevice, space: &GroupId| -> Vec<String> {
+        device.engine().feed(space).unwrap().into_iter().filter(|i| i.waiting).map(|i| i.text).collect()
+    };
+    assert_eq!(waiting(&alice, &space).len(), 3);
+    assert_eq!(waiting(&alice, &quiet), ["Meet at the usual place"]);
 
     // The app is closed and opened again; the outbox was on disk.
     alice.restart(&relay);
     assert_eq!(alice.engine().outbox_len().unwrap(), 4);
     assert_eq!(alice.texts(&space).len(), 3, "shown at once, before sending");
+    assert_eq!(waiting(&alice, &space).len(), 3, "still marked waiting after the restart");
+    let (feed, mut shown) = alice.engine_mut().observe_feed(&space, 10).unwrap();
+    assert!(shown.iter().all(|i| i.waiting));
 
     // The first request after login reaches the relay, but its answer is lost.
     alice.connect(&relay);
@@ -144,10 +154,32 @@ async fn an_outbox_written_offline_is_delivered_after_a_restart_and_never_twice(
     assert_eq!(alice.engine().outbox_len().unwrap(), 0);
     let delivered = alice.events.iter().filter(|e| matches!(e, ClientEvent::Delivered(_))).count();
     assert_eq!(delivered, 4);
+    // Delivered, the marks go: the observed feed hears one Set per item.
+    assert!(waiting(&alice, &space).is_empty() && waiting(&alice, &quiet).is_empty());
+    let mut sets = 0;
+    while let Some(update) = alice.engine_mut().poll_list_update().unwrap() {
+        if let ListUpdate::Feed { list, diffs } = update {
+            assert_eq!(list, feed);
+            for diff in diffs {
+                sets += usize::from(matches!(diff, VectorDiff::Set { .. }));
+                diff.apply(&mut shown).unwrap();
+            }
+        }
+    }
+    assert_eq!(sets, 3);
+    assert_eq!(shown, alice.engine().feed_page(&space, None, 10).unwrap());
+    // An edit written offline marks the item it changes, until it is sent.
+    alice.disconnect(&relay);
+    alice.engine_mut().edit(&space, &post, "Travel permit refused again").unwrap();
+    assert_eq!(waiting(&alice, &space), ["Travel permit refused again"]);
+    alice.connect(&relay);
+    alice.drive(&relay).await;
+    assert!(waiting(&alice, &space).is_empty());
 
     bob.sync(&relay).await;
     let texts: Vec<String> = bob.texts(&space).into_iter().map(|(_, t)| t).collect();
-    assert_eq!(texts, ["Travel permit refused", "Appeal within 10 days", "Second permit request filed"]);
+    assert_eq!(texts, ["Travel permit refused again", "Appeal within 10 days", "Second permit request filed"]);
+    assert!(waiting(&bob, &space).is_empty(), "nothing of Alice's waits on Bob's device");
     assert_eq!(bob.texts(&quiet), [("Alice".to_owned(), "Meet at the usual place".to_owned())]);
     let comment = bob.engine().feed(&space).unwrap().into_iter().find(|i| i.text == "Appeal within 10 days").unwrap();
     assert_eq!(comment.parent, Some(*post.as_bytes()));

@@ -1025,6 +1025,7 @@ impl Engine {
                     reactions: BTreeMap::new(),
                     position,
                     moderated_by: None,
+                    waiting: false,
                 };
                 self.vault.put_ordered(&order_namespace(group), position, envelope.signed.id.as_bytes())?;
                 (envelope.signed.id, item)
@@ -1150,7 +1151,7 @@ impl Engine {
                     }
                 }
                 if packages.is_empty() {
-                    self.vault.remove_ordered(NS_OUTBOX, index);
+                    self.remove_from_outbox(index);
                     self.persist()?;
                     self.reject(Some(group), Rejection::NoUsableKeyPackage);
                     return Ok(());
@@ -1163,7 +1164,7 @@ impl Engine {
                 let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound(Missing::Space))?;
                 space.meta.pending_commit_seq = Some(accepted.seq.get());
                 space.meta.own_seqs.insert(accepted.seq.get());
-                self.vault.remove_ordered(NS_OUTBOX, index);
+                self.remove_from_outbox(index);
                 for payload in grants {
                     self.enqueue(OutboxItem::HistoryGrant { group: *group.as_bytes(), payload })?;
                 }
@@ -1185,7 +1186,7 @@ impl Engine {
                 let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound(Missing::Space))?;
                 space.meta.own_seqs.insert(appended.seq.get());
                 space.meta.removed = true;
-                self.vault.remove_ordered(NS_OUTBOX, index);
+                self.remove_from_outbox(index);
                 self.save_group(&group)?;
                 self.persist()?;
                 self.events.push_back(ClientEvent::RemovedFromSpace(group));
@@ -1265,7 +1266,7 @@ impl Engine {
             let envelope = ContentEnvelope::from_wire(envelope)?;
             self.events.push_back(ClientEvent::Delivered(envelope.signed.id));
         }
-        self.vault.remove_ordered(NS_OUTBOX, index);
+        self.remove_from_outbox(index);
         self.save_group(&group)?;
         self.persist()?;
         self.push_job(Job::Outbox);
@@ -1295,8 +1296,60 @@ impl Engine {
         let index = self.next_outbox;
         self.next_outbox += 1;
         self.vault.put_ordered(NS_OUTBOX, index, &encode(&item)?)?;
+        self.mark_waiting(&item, true);
         self.save_profile()?;
         self.push_job(Job::Outbox);
         Ok(())
+    }
+
+    /// Takes an item out of the outbox (sent, or dropped), and its mark off the feed
+    /// item it wrote or changed.
+    pub(super) fn remove_from_outbox(&mut self, index: u64) {
+        if let Ok(Some(bytes)) = self.vault.get_ordered(NS_OUTBOX, index) {
+            if let Ok(item) = decode::<OutboxItem>(&bytes) {
+                self.mark_waiting(&item, false);
+            }
+        }
+        self.vault.remove_ordered(NS_OUTBOX, index);
+    }
+
+    /// Counts an outbox item for (or, `on` false, off) the feed item it writes or
+    /// changes, and tells the feeds observed when that item starts or stops waiting.
+    fn mark_waiting(&mut self, item: &OutboxItem, on: bool) {
+        let OutboxItem::Content { group, envelope } = item else { return };
+        let Ok(envelope) = ContentEnvelope::from_wire(envelope) else { return };
+        let target = match &envelope.signed.body {
+            ContentBody::Post(_) | ContentBody::Comment(_) => envelope.signed.id,
+            ContentBody::React(react) => react.target,
+            ContentBody::Edit(edit) => edit.target,
+            ContentBody::Delete(delete) => delete.target,
+            ContentBody::Library(_) | ContentBody::Marker(_) => return,
+        };
+        let key = *target.as_bytes();
+        let count = self.waiting.entry(key).or_insert(0);
+        let was = *count > 0;
+        *count = if on { count.saturating_add(1) } else { count.saturating_sub(1) };
+        let is = *count > 0;
+        if !is {
+            self.waiting.remove(&key);
+        }
+        if was != is {
+            self.observed.item_changed(&GroupId::from_bytes(*group), target);
+        }
+    }
+
+    /// The marks of what the outbox holds when the profile opens.
+    pub(super) fn mark_waiting_from_outbox(&mut self) -> Result<()> {
+        for (_, bytes) in self.vault.scan_ordered(NS_OUTBOX, 0, usize::MAX)? {
+            if let Ok(item) = decode::<OutboxItem>(&bytes) {
+                self.mark_waiting(&item, true);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether something in the outbox writes or changes this feed item.
+    pub(super) fn is_waiting(&self, item: &ContentId) -> bool {
+        self.waiting.contains_key(item.as_bytes())
     }
 }

@@ -712,12 +712,12 @@ impl Engine {
             let item: OutboxItem = decode(&bytes)?;
             let group = item.group();
             let Some(space) = self.spaces.get(&group) else {
-                self.vault.remove_ordered(NS_OUTBOX, index);
+                self.remove_from_outbox(index);
                 self.persist()?;
                 continue;
             };
             if space.meta.removed {
-                self.vault.remove_ordered(NS_OUTBOX, index);
+                self.remove_from_outbox(index);
                 self.persist()?;
                 self.reject(Some(group), Rejection::UnsentItemDropped);
                 continue;
@@ -726,7 +726,7 @@ impl Engine {
                 continue;
             }
             if matches!(item, OutboxItem::HistoryKeys { .. }) {
-                self.vault.remove_ordered(NS_OUTBOX, index);
+                self.remove_from_outbox(index);
                 self.persist()?;
                 continue;
             }
@@ -747,7 +747,7 @@ impl Engine {
             if !proposals_pending && matches!(item, OutboxItem::Operation { operation: Operation::CommitProposals, .. })
             {
                 // Someone else committed them first.
-                self.vault.remove_ordered(NS_OUTBOX, index);
+                self.remove_from_outbox(index);
                 self.persist()?;
                 continue;
             }
@@ -813,7 +813,7 @@ impl Engine {
                     Err(error) => {
                         // An operation that cannot be built on the current state (the
                         // person already left, the role was taken away) is dropped.
-                        self.vault.remove_ordered(NS_OUTBOX, index);
+                        self.remove_from_outbox(index);
                         self.persist()?;
                         self.reject(Some(group), Rejection::OperationDropped(error.fault()));
                         continue;

@@ -420,6 +420,7 @@ mod tests {
             reactions: BTreeMap::new(),
             position,
             moderated_by: None,
+            waiting: false,
         }
     }
 

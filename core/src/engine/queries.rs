@@ -106,7 +106,11 @@ impl Engine {
     /// # Errors
     /// Store errors.
     pub fn item(&self, space: &GroupId, id: &ContentId) -> Result<Option<FeedItem>> {
-        load_feed_item(&self.vault, space, id)
+        let mut item = load_feed_item(&self.vault, space, id)?;
+        if let Some(item) = &mut item {
+            item.waiting = self.is_waiting(id);
+        }
+        Ok(item)
     }
 
     /// Mutes or unmutes a space's new posts; replies and reactions to this person

@@ -47,6 +47,7 @@ desktop-settings-button = الإعدادات
 desktop-sync-button = مزامنة الآن
 desktop-connection-online = متصل
 desktop-connection-offline = غير متصل: ما تكتبه ينتظر الإرسال
+desktop-item-waiting = في انتظار الإرسال
 desktop-waiting-to-send = { $count ->
     [zero] لا عناصر بانتظار الإرسال
     [one] عنصر واحد بانتظار الإرسال

@@ -43,6 +43,7 @@ desktop-settings-button = Einstellungen
 desktop-sync-button = Jetzt synchronisieren
 desktop-connection-online = Verbunden
 desktop-connection-offline = Offline: Was Sie schreiben, wartet auf den Versand
+desktop-item-waiting = Wartet auf den Versand
 desktop-waiting-to-send = { $count ->
     [one] { $count } Element wartet auf den Versand
    *[other] { $count } Elemente warten auf den Versand

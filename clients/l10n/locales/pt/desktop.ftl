@@ -43,6 +43,7 @@ desktop-settings-button = Configurações
 desktop-sync-button = Sincronizar agora
 desktop-connection-online = Conectado
 desktop-connection-offline = Sem conexão: o que você escreve aguarda envio
+desktop-item-waiting = Aguardando envio
 desktop-waiting-to-send = { $count ->
     [one] { $count } item aguardando envio
    *[other] { $count } itens aguardando envio

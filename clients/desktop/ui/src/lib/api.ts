@@ -39,6 +39,8 @@ export interface FeedItem {
   reactions: Reaction[];
   position: number;
   moderated_by: string | null;
+  /** Something this device wrote to it has not reached the relay yet. */
+  waiting: boolean;
 }
 
 export interface Member {
