@@ -50,7 +50,7 @@ build_desktop_ui() {
 setup_tests() {
     setup_main_job
     local missing=()
-    local desktop=(libwebkit2gtk-4.1-dev librsvg2-dev libsoup-3.0-dev xvfb fonts-noto-core fonts-noto-color-emoji webkit2gtk-driver imagemagick)
+    local desktop=(libwebkit2gtk-4.1-dev librsvg2-dev libsoup-3.0-dev xvfb fonts-noto-core fonts-noto-color-emoji webkit2gtk-driver imagemagick dbus-daemon libdbus-1-dev)
     for package in "${desktop[@]}"; do
         dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
     done
@@ -60,7 +60,7 @@ setup_tests() {
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
     apt_install "${missing[@]}"
-    for module in pytest selenium; do
+    for module in pytest selenium dbus_next; do
         if ! python3 -c "import $module" >/dev/null 2>&1; then
             echo "installing $module from PyPI"
             # Debian's own Python refuses a system-wide pip install (PEP 668) unless told.

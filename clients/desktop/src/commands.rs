@@ -70,8 +70,25 @@ fn suggest_passphrase() -> String {
 }
 
 #[tauri::command]
-fn set_language(tag: String) -> Result<String> {
-    Ok(huisclos_ffi::set_language(tag)?)
+fn set_language(desktop: State<'_, Desktop>, tag: String) -> Result<String> {
+    let tag = huisclos_ffi::set_language(tag)?;
+    if let Ok(language) = huisclos_l10n::Language::from_tag(&tag) {
+        *crate::guard(&desktop.language) = language;
+    }
+    Ok(tag)
+}
+
+/// How much desktop notifications may say (Settings).
+#[tauri::command]
+fn set_notifications(desktop: State<'_, Desktop>, mode: crate::notifications::NotificationMode) {
+    *crate::guard(&desktop.notifications) = mode;
+}
+
+/// The space on screen (none when another screen is): its news is not notified while
+/// the window has the focus.
+#[tauri::command]
+fn showing(desktop: State<'_, Desktop>, space: Option<String>) {
+    *crate::guard(&desktop.showing) = space;
 }
 
 #[tauri::command]
@@ -572,6 +589,8 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         check_passphrase,
         suggest_passphrase,
         set_language,
+        set_notifications,
+        showing,
         create_profile,
         first_recovery_words,
         recovery_words,

@@ -14,6 +14,7 @@
 mod commands;
 mod downloads;
 mod markdown;
+mod notifications;
 mod qr;
 
 use std::collections::HashMap;
@@ -50,6 +51,14 @@ pub(crate) struct Desktop {
     /// A profile was created in this session and its recovery words have not yet been
     /// shown and checked: the first run shows them once, before anything else.
     words_unchecked: AtomicBool,
+    /// How much a desktop notification may say (Settings; nothing but "something new"
+    /// until the web view says otherwise).
+    notifications: Mutex<notifications::NotificationMode>,
+    /// The language the person chose, for what the app itself shows (notifications).
+    language: Mutex<huisclos_l10n::Language>,
+    /// The space on screen, whose news needs no notification while the window has the
+    /// focus.
+    showing: Mutex<Option<String>>,
 }
 
 fn guard<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -129,11 +138,50 @@ impl ProfileListener for Forward {
             ProfileEvent::Joined { space } | ProfileEvent::RemovedFromSpace { space } => {
                 guard(&desktop.invited_by).remove(space);
             }
+            ProfileEvent::Notify { space, item, kind, from } => notify(&self.0, &desktop, space, item, *kind, from),
             _ => {}
         }
         let _ = self.0.emit("profile-event", event);
     }
 }
+
+/// Shows the OS notification the core asked for, saying only what the person allowed,
+/// unless the space is on screen in the focused window.
+fn notify(app: &AppHandle, desktop: &Desktop, space: &str, item: &str, kind: huisclos_ffi::NotificationKind, from: &str) {
+    use notifications::{About, NotificationMode};
+    let mode = *guard(&desktop.notifications);
+    if mode == NotificationMode::Off {
+        return;
+    }
+    let focused = app.get_webview_window("main").and_then(|window| window.is_focused().ok()).unwrap_or(false);
+    if focused && guard(&desktop.showing).as_deref() == Some(space) {
+        return;
+    }
+    let language = *guard(&desktop.language);
+    let profile = desktop.profile();
+    let (space, item, from) = (space.to_owned(), item.to_owned(), from.to_owned());
+    // Off the listener's thread: reading the item waits on the engine.
+    std::thread::spawn(move || {
+        let (mut space_name, mut text) = (None, None);
+        if mode == NotificationMode::WithContent {
+            if let Some(profile) = profile {
+                space_name = profile.spaces().ok().and_then(|all| all.into_iter().find(|s| s.id == space)).map(|s| s.name);
+                text = profile
+                    .feed_page(space.clone(), None, NOTIFIED_ITEM_SEARCH)
+                    .ok()
+                    .and_then(|page| page.into_iter().find(|i| i.id == item))
+                    .map(|i| i.text);
+            }
+        }
+        let about = About { kind, space_name: space_name.as_deref(), from: &from, text: text.as_deref() };
+        if let Some((title, body)) = notifications::compose(mode, language, &about) {
+            notifications::show(title, body);
+        }
+    });
+}
+
+/// How far into a feed's newest items the text of a notified item is looked for.
+const NOTIFIED_ITEM_SEARCH: u32 = 50;
 
 impl SpaceListListener for Forward {
     fn on_diffs(&self, diffs: Vec<SpaceDiff>) {
@@ -207,6 +255,9 @@ fn main() {
                 lists: Mutex::new(HashMap::new()),
                 next_list: AtomicU32::new(1),
                 words_unchecked: AtomicBool::new(false),
+                notifications: Mutex::new(notifications::NotificationMode::default()),
+                language: Mutex::new(huisclos_l10n::Language::English),
+                showing: Mutex::new(None),
                 invited_by: Mutex::new(HashMap::new()),
             });
             Ok(())

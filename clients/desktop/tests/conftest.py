@@ -74,6 +74,22 @@ def unreachable_by_keyboard(driver) -> list[str]:
     return [c for i, c in enumerate(controls) if i not in reached]
 
 
+def confirm_recovery_words(driver, timeout: float = 30.0) -> list[str]:
+    """The first run's recovery words: read the 24 shown, say they are written down,
+    and type back the two asked for. Returns the words."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.wait import WebDriverWait
+
+    WebDriverWait(driver, timeout).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#words-list code")) == 24)
+    words = [e.text for e in driver.find_elements(By.CSS_SELECTOR, "#words-list code")]
+    driver.find_element(By.ID, "words-written").click()
+    for field in ("word-first", "word-second"):
+        box = WebDriverWait(driver, timeout).until(lambda d: d.find_element(By.ID, field))
+        box.send_keys(words[int(box.get_attribute("data-position")) - 1])
+    driver.find_element(By.ID, "words-check").click()
+    return words
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -121,7 +137,7 @@ def pytest_runtest_makereport(item, call):
 class Launched:
     """The app in a real window and the tauri-driver in front of it."""
 
-    def __init__(self, tmp_path: pathlib.Path, display: str, log_name: str = "app.log"):
+    def __init__(self, tmp_path: pathlib.Path, display: str, log_name: str = "app.log", bus: str | None = None):
         from selenium import webdriver
         from selenium.webdriver.common.options import ArgOptions
 
@@ -139,6 +155,10 @@ class Launched:
             XDG_CACHE_HOME=str(tmp_path / "xdg-cache"),
             WEBKIT_DISABLE_COMPOSITING_MODE="1",
         )
+        if bus:
+            # The test's own session bus, for notifications; nothing else on it (no
+            # accessibility bus, no portals) that the window could wait for.
+            env.update(DBUS_SESSION_BUS_ADDRESS=bus, NO_AT_BRIDGE="1", GTK_USE_PORTAL="0")
         env.pop("LC_ALL", None)
         self.log = open(tmp_path / log_name, "w")
         self.driver_process = subprocess.Popen(
@@ -163,10 +183,21 @@ class Launched:
 
 
 @pytest.fixture
-def app(request, tmp_path, display):
+def notifications():
+    """A notification service on a session bus of the test's own, recording what the
+    app would have shown."""
+    from notification_service import SessionBus
+
+    bus = SessionBus()
+    yield bus
+    bus.stop()
+
+
+@pytest.fixture
+def app(request, tmp_path, display, notifications):
     """The desktop app in a real window, its profile in a fresh directory, driven by
-    selenium through tauri-driver."""
-    launched = Launched(tmp_path, display)
+    selenium through tauri-driver, its notifications sent to `notifications`."""
+    launched = Launched(tmp_path, display, bus=notifications.address)
     driver = launched.driver
     yield driver
     failed = getattr(request.node, "report_call", None)

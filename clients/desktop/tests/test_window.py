@@ -89,7 +89,7 @@ def click(driver, selector):
     wait(driver).until(when.element_to_be_clickable((By.CSS_SELECTOR, selector))).click()
 
 
-def test_a_person_works_with_a_cli_user_through_the_relay_in_a_real_window(app, relay, tmp_path):
+def test_a_person_works_with_a_cli_user_through_the_relay_in_a_real_window(app, relay, tmp_path, notifications):
     screens = Screens(app)
 
     # First run: a profile under a strong passphrase (the meter says when it is).
@@ -213,6 +213,28 @@ def test_a_person_works_with_a_cli_user_through_the_relay_in_a_real_window(app, 
     assert any("image-alt" in v for v in accessibility_violations(app, "probe")), "axe-core saw no image without a text"
     app.execute_script("document.getElementById('probe').remove(); document.getElementById('probe-image').remove()")
     assert not unreachable_by_keyboard(app), unreachable_by_keyboard(app)
+
+    # Notifications through the OS (the test's own notification service records them),
+    # while another screen is shown. By default they say only that something is new.
+    click(app, "#open-settings")
+    choice = Select(wait(app).until(when.presence_of_element_located((By.ID, "notifications"))))
+    assert choice.first_selected_option.get_attribute("value") == "without_content"
+    before = len(notifications.received)
+    bob.run("post", "Case 207", "Witness statement filed at nine")
+    wait(app, 60).until(lambda d: len(notifications.received) > before)
+    for shown in notifications.received:
+        said = shown["summary"] + " " + shown["body"]
+        assert not any(word in said for word in ("Witness", "Case 207", "Bob", "hearing")), shown
+    # With content: the space, who, and the text.
+    choice.select_by_value("with_content")
+    bob.run("post", "Case 207", "The judge asked for the originals")
+    shown = wait(app, 60).until(lambda d: next((n for n in notifications.received if "originals" in n["body"]), None))
+    assert (shown["app"], shown["summary"]) == ("Huis Clos", "Case 207"), shown
+    assert "Bob" in shown["body"], shown
+    print(f"notifications: {len(notifications.received)} received, e.g. {shown}")
+    choice.select_by_value("without_content")
+    click(app, ".space-link")
+    wait(app).until(lambda d: "The judge asked for the originals" in d.find_element(By.CSS_SELECTOR, ".posts").text)
 
     # A file from the app to Bob, byte for byte.
     click(app, "#tab-library")

@@ -272,3 +272,15 @@ desktop-decoy-name-label = الاسم في الملف الشخصي غير الض
 desktop-decoy-invitation-label = دعوة إلى المُرحِّل للملف الشخصي غير الضار (اختياري)
 desktop-duress-set = تم ضبط عبارة الإكراه.
 desktop-duress-button = اضبط عبارة الإكراه
+
+## الإشعارات
+
+desktop-notifications-label = الإشعارات
+desktop-notifications-off = بلا إشعارات
+desktop-notifications-without-content = دون محتوى (فقط أن هناك جديدًا)
+desktop-notifications-with-content = مع اسم المساحة والاسم والنص
+desktop-notifications-help = يمكن قراءة الإشعار على الشاشة ويحتفظ به النظام، حتى عندما يكون التطبيق مقفلًا.
+desktop-notify-without-content = جديد في إحدى مساحاتك.
+desktop-notify-post = { $name }: { $text }
+desktop-notify-reply = ردّ عليك { $name }: { $text }
+desktop-notify-reaction = تفاعل { $name } مع ما كتبته.

@@ -252,3 +252,15 @@ desktop-decoy-name-label = Name im harmlosen Profil (Ihrer, wenn leer)
 desktop-decoy-invitation-label = Eine Einladung zum Relay für das harmlose Profil (optional)
 desktop-duress-set = Die Notfall-Passphrase ist gesetzt.
 desktop-duress-button = Notfall-Passphrase setzen
+
+## Benachrichtigungen
+
+desktop-notifications-label = Benachrichtigungen
+desktop-notifications-off = Keine
+desktop-notifications-without-content = Ohne Inhalt (nur dass es Neues gibt)
+desktop-notifications-with-content = Mit dem Raum, dem Namen und dem Text
+desktop-notifications-help = Eine Benachrichtigung ist auf dem Bildschirm lesbar und wird vom System aufbewahrt, auch wenn die App gesperrt ist.
+desktop-notify-without-content = Neues in einem Ihrer Räume.
+desktop-notify-post = { $name }: { $text }
+desktop-notify-reply = { $name } hat Ihnen geantwortet: { $text }
+desktop-notify-reaction = { $name } hat auf Ihren Beitrag reagiert.

@@ -252,3 +252,15 @@ desktop-decoy-name-label = Name in the harmless profile (yours if empty)
 desktop-decoy-invitation-label = An invitation to the relay for the harmless profile (optional)
 desktop-duress-set = The duress passphrase is set.
 desktop-duress-button = Set the duress passphrase
+
+## Notifications
+
+desktop-notifications-label = Notifications
+desktop-notifications-off = None
+desktop-notifications-without-content = Without content (only that something is new)
+desktop-notifications-with-content = With the space, the name and the text
+desktop-notifications-help = A notification can be read on the screen and is kept by the system, even when the app is locked.
+desktop-notify-without-content = Something new in one of your spaces.
+desktop-notify-post = { $name }: { $text }
+desktop-notify-reply = { $name } answered you: { $text }
+desktop-notify-reaction = { $name } reacted to what you wrote.

@@ -252,3 +252,15 @@ desktop-decoy-name-label = Nom dans le profil anodin (le vôtre si vide)
 desktop-decoy-invitation-label = Une invitation au relais pour le profil anodin (facultatif)
 desktop-duress-set = La phrase de contrainte est enregistrée.
 desktop-duress-button = Définir la phrase de contrainte
+
+## Notifications
+
+desktop-notifications-label = Notifications
+desktop-notifications-off = Aucune
+desktop-notifications-without-content = Sans contenu (seulement qu’il y a du nouveau)
+desktop-notifications-with-content = Avec l’espace, le nom et le texte
+desktop-notifications-help = Une notification peut être lue à l’écran et le système la garde, même quand l’application est verrouillée.
+desktop-notify-without-content = Du nouveau dans l’un de vos espaces.
+desktop-notify-post = { $name } : { $text }
+desktop-notify-reply = { $name } vous a répondu : { $text }
+desktop-notify-reaction = { $name } a réagi à ce que vous avez écrit.

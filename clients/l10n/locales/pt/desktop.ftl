@@ -252,3 +252,15 @@ desktop-decoy-name-label = Nome no perfil inofensivo (o seu, se vazio)
 desktop-decoy-invitation-label = Um convite ao relay para o perfil inofensivo (opcional)
 desktop-duress-set = A frase de coação foi definida.
 desktop-duress-button = Definir a frase de coação
+
+## Notificações
+
+desktop-notifications-label = Notificações
+desktop-notifications-off = Nenhuma
+desktop-notifications-without-content = Sem conteúdo (só que há novidade)
+desktop-notifications-with-content = Com o espaço, o nome e o texto
+desktop-notifications-help = Uma notificação pode ser lida na tela e fica guardada pelo sistema, mesmo com o aplicativo bloqueado.
+desktop-notify-without-content = Novidade em um dos seus espaços.
+desktop-notify-post = { $name }: { $text }
+desktop-notify-reply = { $name } respondeu a você: { $text }
+desktop-notify-reaction = { $name } reagiu ao que você escreveu.

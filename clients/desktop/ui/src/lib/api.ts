@@ -149,6 +149,8 @@ export type ProfileEvent = Record<string, Record<string, unknown>>;
 
 export const api = {
   appState: () => invoke<{ has_profile: boolean; unlocked: boolean; words_unchecked: boolean }>("app_state"),
+  setNotifications: (mode: string) => invoke<void>("set_notifications", { mode }),
+  showing: (space: string | null) => invoke<void>("showing", { space }),
   firstRecoveryWords: () => invoke<string[]>("first_recovery_words"),
   recoveryWords: (passphrase: string) => invoke<string[]>("recovery_words", { passphrase }),
   checkRecoveryWords: (answers: { position: number; word: string }[]) =>
