@@ -42,7 +42,7 @@ class SessionBus:
     def __init__(self):
         self.daemon = subprocess.Popen(
             ["dbus-daemon", "--session", "--nofork", "--nopidfile", "--print-address=1"],
-            stdout=subprocess.PIPE, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
         )
         self.address = self.daemon.stdout.readline().strip()
         assert self.address, "dbus-daemon gave no address"
