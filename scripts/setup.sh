@@ -60,7 +60,7 @@ setup_tests() {
     command -v python3 >/dev/null 2>&1 || missing+=(python3)
     python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
     apt_install "${missing[@]}"
-    for module in pytest selenium dbus_next; do
+    for module in pytest selenium dbus_next segno; do
         if ! python3 -c "import $module" >/dev/null 2>&1; then
             echo "installing $module from PyPI"
             # Debian's own Python refuses a system-wide pip install (PEP 668) unless told.

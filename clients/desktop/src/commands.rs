@@ -508,6 +508,24 @@ async fn upload(desktop: State<'_, Desktop>, request: tauri::ipc::Request<'_>) -
     Ok(open(&desktop)?.put_file_bytes(space, parent, name, version_of, bytes.clone())?)
 }
 
+/// The text of the QR code in an image the person opened (the request's bytes): an
+/// invitation, a contact card or a space's card, to be checked by the command it is
+/// then given to.
+#[tauri::command]
+async fn read_qr(desktop: State<'_, Desktop>, request: tauri::ipc::Request<'_>) -> Result<String> {
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err(UiError::unknown("image"));
+    };
+    crate::qr::read_text(bytes).map_err(|error| {
+        let id = match error {
+            crate::qr::QrReadError::NotAnImage => "desktop-qr-not-an-image",
+            crate::qr::QrReadError::NoCode => "desktop-qr-none",
+        };
+        let language = *crate::guard(&desktop.language);
+        UiError { kind: "Invalid".into(), reason: huisclos_l10n::Localizer::new(language).text(id) }
+    })
+}
+
 /// Queues a file's download (its newest version, or `version`) into the person's
 /// downloads folder, under its own name made safe and unique there; returns that name.
 #[tauri::command]
@@ -642,6 +660,7 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         restore_node,
         upload,
         download,
+        read_qr,
         devices,
         link_offer,
         link_confirmation_code,

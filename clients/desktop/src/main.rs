@@ -147,7 +147,14 @@ impl ProfileListener for Forward {
 
 /// Shows the OS notification the core asked for, saying only what the person allowed,
 /// unless the space is on screen in the focused window.
-fn notify(app: &AppHandle, desktop: &Desktop, space: &str, item: &str, kind: huisclos_ffi::NotificationKind, from: &str) {
+fn notify(
+    app: &AppHandle,
+    desktop: &Desktop,
+    space: &str,
+    item: &str,
+    kind: huisclos_ffi::NotificationKind,
+    from: &str,
+) {
     use notifications::{About, NotificationMode};
     let mode = *guard(&desktop.notifications);
     if mode == NotificationMode::Off {
@@ -165,7 +172,8 @@ fn notify(app: &AppHandle, desktop: &Desktop, space: &str, item: &str, kind: hui
         let (mut space_name, mut text) = (None, None);
         if mode == NotificationMode::WithContent {
             if let Some(profile) = profile {
-                space_name = profile.spaces().ok().and_then(|all| all.into_iter().find(|s| s.id == space)).map(|s| s.name);
+                space_name =
+                    profile.spaces().ok().and_then(|all| all.into_iter().find(|s| s.id == space)).map(|s| s.name);
                 text = profile
                     .feed_page(space.clone(), None, NOTIFIED_ITEM_SEARCH)
                     .ok()

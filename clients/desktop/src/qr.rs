@@ -1,5 +1,7 @@
 //! Cards as QR codes, drawn here (the web view fetches nothing): an SVG image as a
-//! `data:` URL, which the CSP's `img-src 'self' data:` allows.
+//! `data:` URL, which the CSP's `img-src 'self' data:` allows. And the other way: the
+//! text of a QR code in an image the person opens (an invitation, a contact card, a
+//! space's card), decoded here with the image's size bounded before it is decoded.
 
 use qrcode::QrCode;
 use qrcode::render::svg;
@@ -16,6 +18,47 @@ pub(crate) fn svg_data_url(text: &str) -> Option<String> {
         .light_color(svg::Color("#ffffff"))
         .build();
     Some(format!("data:image/svg+xml;base64,{}", base64(image.as_bytes())))
+}
+
+/// The largest image file read for a QR code.
+pub(crate) const MAX_QR_IMAGE_BYTES: usize = 20 * 1024 * 1024;
+/// The largest image, in pixels a side, decoded for a QR code (a phone photo fits).
+const MAX_QR_IMAGE_SIDE: u32 = 8_000;
+/// The most memory the decoder may take for one image.
+const MAX_QR_DECODE_ALLOC: u64 = 256 * 1024 * 1024;
+
+/// Why no text came out of an image.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum QrReadError {
+    /// Not a PNG, JPEG or GIF this app reads, or one too large to decode.
+    #[error("not an image this app reads")]
+    NotAnImage,
+    /// An image without a readable QR code, or one whose content is not text.
+    #[error("no QR code found")]
+    NoCode,
+}
+
+/// The text of the first QR code found in `bytes` (a PNG, JPEG or GIF file).
+pub(crate) fn read_text(bytes: &[u8]) -> Result<String, QrReadError> {
+    if bytes.len() > MAX_QR_IMAGE_BYTES {
+        return Err(QrReadError::NotAnImage);
+    }
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|_| QrReadError::NotAnImage)?;
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_QR_IMAGE_SIDE);
+    limits.max_image_height = Some(MAX_QR_IMAGE_SIDE);
+    limits.max_alloc = Some(MAX_QR_DECODE_ALLOC);
+    reader.limits(limits);
+    let grey = reader.decode().map_err(|_| QrReadError::NotAnImage)?.to_luma8();
+    let mut prepared = rqrr::PreparedImage::prepare(grey);
+    prepared
+        .detect_grids()
+        .into_iter()
+        .find_map(|grid| grid.decode().ok().map(|(_, text)| text))
+        .filter(|text| !text.is_empty())
+        .ok_or(QrReadError::NoCode)
 }
 
 /// Standard base64 with padding.
@@ -37,6 +80,57 @@ fn base64(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::{QrReadError, read_text};
+
+    /// A PNG of the QR code of `text`, drawn by the same library that draws the cards.
+    fn png_of(text: &str, module_px: u32) -> Vec<u8> {
+        let code = qrcode::QrCode::new(text.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        let image = code.render::<image::Luma<u8>>().module_dimensions(module_px, module_px).build();
+        let mut png = Vec::new();
+        image.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap_or_else(|e| panic!("{e}"));
+        png
+    }
+
+    #[test]
+    fn the_text_of_a_qr_code_comes_back_from_its_image() {
+        let invitation = "huisclos-invite:v1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1";
+        assert_eq!(read_text(&png_of(invitation, 6)), Ok(invitation.to_owned()));
+    }
+
+    #[test]
+    fn an_image_without_a_code_and_bytes_that_are_no_image_are_told_apart() {
+        let blank = image::GrayImage::from_pixel(200, 200, image::Luma([255]));
+        let mut png = Vec::new();
+        blank.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(read_text(&png), Err(QrReadError::NoCode));
+        assert_eq!(read_text(b"%PDF-1.7 not an image"), Err(QrReadError::NotAnImage));
+        assert_eq!(read_text(&[]), Err(QrReadError::NotAnImage));
+    }
+
+    #[test]
+    fn an_image_too_large_is_refused_before_it_is_decoded() {
+        // A PNG header that claims 100,000 pixels a side: refused by the limits, not
+        // decoded into 10 GB.
+        let mut huge = png_of("x", 2);
+        huge[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+        huge[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+        // The header's checksum made right again, so that only the size is wrong.
+        let crc = crc32(&huge[12..29]);
+        huge[29..33].copy_from_slice(&crc.to_be_bytes());
+        assert_eq!(read_text(&huge), Err(QrReadError::NotAnImage));
+    }
+
+    /// PNG's CRC-32 (ISO-HDLC), bit by bit.
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xffff_ffffu32;
+        for &byte in bytes {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
     #[test]
     fn base64_matches_the_standard() {
         assert_eq!(super::base64(b""), "");

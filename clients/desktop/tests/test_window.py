@@ -89,6 +89,14 @@ def click(driver, selector):
     wait(driver).until(when.element_to_be_clickable((By.CSS_SELECTOR, selector))).click()
 
 
+def qr_image(text: str, path: pathlib.Path) -> str:
+    """A PNG of the QR code of `text`, as a phone's screenshot of a card would be."""
+    import segno
+
+    segno.make(text, error="m").save(str(path), scale=6)
+    return str(path)
+
+
 def test_a_person_works_with_a_cli_user_through_the_relay_in_a_real_window(app, relay, tmp_path, notifications):
     screens = Screens(app)
 
@@ -121,10 +129,13 @@ def test_a_person_works_with_a_cli_user_through_the_relay_in_a_real_window(app, 
     type_into(app, "#word-second", words[second - 1].upper())
     click(app, "#words-check")
 
-    # Joining the relay with the operator's invitation.
+    # Joining the relay with the operator's invitation, opened as a QR image (the
+    # driver runs on this machine: file paths are given as they are, not uploaded).
+    app.file_detector = UselessFileDetector()
     wait(app).until(when.element_to_be_clickable((By.CSS_SELECTOR, "#invitation")))
     screens.check("join-en")
-    type_into(app, "#invitation", relay.first_invitation)
+    app.find_element(By.ID, "invitation-qr").send_keys(qr_image(relay.first_invitation, tmp_path / "invitation.png"))
+    wait(app).until(lambda d: d.find_element(By.ID, "invitation").get_attribute("value") == relay.first_invitation)
     click(app, "#join")
     wait(app).until(when.text_to_be_present_in_element((By.ID, "connection"), "Connected"))
     screens.check("spaces-empty-en")
@@ -144,7 +155,14 @@ def test_a_person_works_with_a_cli_user_through_the_relay_in_a_real_window(app, 
     bob.run("join", relay.invite())
     card = next(l for l in bob.run("whoami").stdout.splitlines() if l.startswith("card:")).split(None, 1)[1]
     click(app, "#tab-members")
-    type_into(app, "#invite-card", card)
+    # First a picture with no code in it: refused, with a reason; then his card's QR.
+    blank = tmp_path / "blank.png"
+    subprocess.run(["convert", "-size", "240x240", "xc:white", str(blank)], check=True)
+    app.find_element(By.ID, "invite-card-qr").send_keys(str(blank))
+    wait(app).until(lambda d: "No QR code" in d.find_element(By.CSS_SELECTOR, ".qr-image .error").text)
+    assert app.find_element(By.ID, "invite-card").get_attribute("value") == ""
+    app.find_element(By.ID, "invite-card-qr").send_keys(qr_image(card, tmp_path / "bob-card.png"))
+    wait(app).until(lambda d: d.find_element(By.ID, "invite-card").get_attribute("value") == card)
     Select(app.find_element(By.ID, "invite-role")).select_by_value("contributor")
     click(app, "#invite")
     wait(app).until(when.text_to_be_present_in_element((By.CSS_SELECTOR, ".members-panel .status"), "on its way"))
@@ -241,8 +259,6 @@ def test_a_person_works_with_a_cli_user_through_the_relay_in_a_real_window(app, 
     wait(app).until(when.presence_of_element_located((By.ID, "upload-input")))
     evidence = tmp_path / "evidence 207.bin"
     evidence.write_bytes(os.urandom(1_500_000))
-    # The driver runs on this machine: the path is given as it is, not uploaded to it.
-    app.file_detector = UselessFileDetector()
     app.find_element(By.ID, "upload-input").send_keys(str(evidence))
     wait(app, 90).until(
         lambda d: "evidence 207.bin" in " ".join(e.text for e in d.find_elements(By.CSS_SELECTOR, "#library-items li.node:not(.uploading)"))
@@ -335,6 +351,22 @@ def test_a_person_works_with_a_cli_user_through_the_relay_in_a_real_window(app, 
     click(app, "#open-people")
     wait(app).until(lambda d: "Bob" in d.find_element(By.ID, "contacts").text)
     screens.check("people-ar")
+
+    # Asking to join Bob's open space with its card, opened as a QR image.
+    bob.run("space", "create", "Open forum", "--policy", "open")
+    forum_card = bob.run("space", "card", "Open forum").stdout.strip()
+    click(app, "#new-space")
+    app.find_element(By.ID, "ask-card-qr").send_keys(qr_image(forum_card, tmp_path / "forum.png"))
+    wait(app).until(lambda d: d.find_element(By.ID, "ask-card").get_attribute("value") == forum_card)
+    type_into(app, "#ask-note", "From Case 207")
+    click(app, "#ask")
+    wait(app, 30).until(when.presence_of_element_located((By.ID, "asked")))
+    screens.check("ask-ar")
+    # Bob's CLI, syncing, admits her; having asked, she is in without accepting again.
+    WebDriverWait(app, 90, poll_frequency=2).until(
+        lambda d: (bob.run("sync"), "Open forum" in d.find_element(By.ID, "sidebar").text)[1]
+    )
+    assert not app.find_elements(By.CSS_SELECTOR, ".invitations .accept")
     click(app, "#open-settings")
     wait(app).until(when.presence_of_element_located((By.ID, "language")))
 

@@ -284,3 +284,14 @@ desktop-notify-without-content = جديد في إحدى مساحاتك.
 desktop-notify-post = { $name }: { $text }
 desktop-notify-reply = ردّ عليك { $name }: { $text }
 desktop-notify-reaction = تفاعل { $name } مع ما كتبته.
+
+## صور QR وطلبات الانضمام
+
+desktop-qr-open-button = افتح صورة QR
+desktop-qr-not-an-image = هذا الملف ليس صورة يستطيع التطبيق قراءتها (PNG أو JPEG أو GIF، بحد أقصى 20 ميغابايت).
+desktop-qr-none = تعذّرت قراءة أي رمز QR في هذه الصورة.
+desktop-ask-heading = اطلب الانضمام إلى مساحة
+desktop-space-card-label = بطاقة المساحة
+desktop-ask-note-label = ملاحظة لمديري المساحة (اختياري)
+desktop-ask-button = اطلب الانضمام
+desktop-asked = أُرسل طلبك. ستظهر المساحة هنا بعد قبولك.

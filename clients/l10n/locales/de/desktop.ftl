@@ -264,3 +264,14 @@ desktop-notify-without-content = Neues in einem Ihrer Räume.
 desktop-notify-post = { $name }: { $text }
 desktop-notify-reply = { $name } hat Ihnen geantwortet: { $text }
 desktop-notify-reaction = { $name } hat auf Ihren Beitrag reagiert.
+
+## QR-Bilder und Beitrittsanfragen
+
+desktop-qr-open-button = QR-Bild öffnen
+desktop-qr-not-an-image = Diese Datei ist kein Bild, das die App lesen kann (PNG, JPEG oder GIF, höchstens 20 MB).
+desktop-qr-none = In diesem Bild konnte kein QR-Code gelesen werden.
+desktop-ask-heading = Beitritt zu einem Raum anfragen
+desktop-space-card-label = Die Karte des Raums
+desktop-ask-note-label = Eine Nachricht an die Verwaltung des Raums (optional)
+desktop-ask-button = Beitritt anfragen
+desktop-asked = Ihre Anfrage ist gesendet. Der Raum erscheint hier, sobald Sie aufgenommen sind.

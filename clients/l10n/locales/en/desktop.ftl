@@ -264,3 +264,14 @@ desktop-notify-without-content = Something new in one of your spaces.
 desktop-notify-post = { $name }: { $text }
 desktop-notify-reply = { $name } answered you: { $text }
 desktop-notify-reaction = { $name } reacted to what you wrote.
+
+## QR images and asking to join
+
+desktop-qr-open-button = Open a QR image
+desktop-qr-not-an-image = This file is not an image the app can read (PNG, JPEG or GIF, at most 20 MB).
+desktop-qr-none = No QR code could be read in this image.
+desktop-ask-heading = Ask to join a space
+desktop-space-card-label = The space's card
+desktop-ask-note-label = A note for the space's managers (optional)
+desktop-ask-button = Ask to join
+desktop-asked = Your request is sent. The space appears here once you are let in.

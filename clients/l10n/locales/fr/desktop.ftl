@@ -264,3 +264,14 @@ desktop-notify-without-content = Du nouveau dans l’un de vos espaces.
 desktop-notify-post = { $name } : { $text }
 desktop-notify-reply = { $name } vous a répondu : { $text }
 desktop-notify-reaction = { $name } a réagi à ce que vous avez écrit.
+
+## Images QR et demandes pour rejoindre
+
+desktop-qr-open-button = Ouvrir une image QR
+desktop-qr-not-an-image = Ce fichier n’est pas une image que l’application sait lire (PNG, JPEG ou GIF, 20 Mo au plus).
+desktop-qr-none = Aucun code QR n’a pu être lu dans cette image.
+desktop-ask-heading = Demander à rejoindre un espace
+desktop-space-card-label = La carte de l’espace
+desktop-ask-note-label = Un mot pour les gestionnaires de l’espace (facultatif)
+desktop-ask-button = Demander à rejoindre
+desktop-asked = Votre demande est envoyée. L’espace apparaîtra ici une fois que vous serez admis.

@@ -264,3 +264,14 @@ desktop-notify-without-content = Novidade em um dos seus espaços.
 desktop-notify-post = { $name }: { $text }
 desktop-notify-reply = { $name } respondeu a você: { $text }
 desktop-notify-reaction = { $name } reagiu ao que você escreveu.
+
+## Imagens QR e pedidos para entrar
+
+desktop-qr-open-button = Abrir uma imagem QR
+desktop-qr-not-an-image = Este arquivo não é uma imagem que o aplicativo consegue ler (PNG, JPEG ou GIF, no máximo 20 MB).
+desktop-qr-none = Não foi possível ler nenhum código QR nesta imagem.
+desktop-ask-heading = Pedir para entrar em um espaço
+desktop-space-card-label = O cartão do espaço
+desktop-ask-note-label = Uma mensagem para quem gerencia o espaço (opcional)
+desktop-ask-button = Pedir para entrar
+desktop-asked = Seu pedido foi enviado. O espaço aparece aqui quando você for aceito.

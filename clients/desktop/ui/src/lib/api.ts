@@ -211,6 +211,8 @@ export const api = {
   trashNode: (space: string, node: string) => invoke<void>("trash_node", { space, node }),
   restoreNode: (space: string, node: string) => invoke<void>("restore_node", { space, node }),
   /** Hands a file's bytes to the core, which seals them at once; returns the file's id. */
+  /** The text of the QR code in an image file the person opened. */
+  readQr: async (image: File) => invoke<string>("read_qr", new Uint8Array(await image.arrayBuffer())),
   upload: async (space: string, parent: string | null, file: File, versionOf: string | null = null) =>
     invoke<string>("upload", new Uint8Array(await file.arrayBuffer()), {
       headers: {
