@@ -20,6 +20,9 @@
 //!   `subscribe_members`): the app's [`FeedListener`] (and the others) hears the
 //!   list once whole and then only its changes, as diffs, in the engine's order; the
 //!   [`ListSubscription`] stops it.
+//! - [`LinkingDevice`]: the new device's side of linking a device to an existing
+//!   person (request, confirmation code, waiting for the approval), which ends as a
+//!   [`Profile`].
 //! - [`Keystore`] (implemented by the app over Android Keystore or the iOS Keychain)
 //!   holds the storage key of a profile opened without a passphrase.
 //! - [`HuisClosError`]: every failure crosses as a typed exception with a message.
@@ -39,6 +42,7 @@
 mod error;
 mod events;
 mod l10n;
+mod linking;
 mod lists;
 mod profile;
 mod reasons;
@@ -50,6 +54,7 @@ pub use events::{Keystore, ProfileEvent, ProfileListener};
 pub use l10n::{
     Localizer, MessageArg, PassphraseCheck, available_languages, check_passphrase, set_language, suggest_passphrase,
 };
+pub use linking::LinkingDevice;
 pub use lists::{
     FeedDiff, FeedListener, FolderDiff, FolderListener, JoinRequestDiff, JoinRequestListener, ListSubscription,
     MemberDiff, MemberListListener, SpaceDiff, SpaceListListener,

@@ -331,6 +331,11 @@ impl Profile {
         Ok(Self::from_engine(path, engine, keystore))
     }
 
+    /// The profile a link handed over (see [`crate::LinkingDevice`]).
+    pub(crate) fn linked(dir: PathBuf, engine: Engine) -> Arc<Self> {
+        Self::from_engine(dir, engine, None)
+    }
+
     fn keystore_key(keystore: &dyn Keystore, dir: &str) -> Result<StorageKey> {
         let key = Zeroizing::new(keystore.load_key(dir.to_owned())?);
         let bytes: [u8; 32] = key

@@ -48,6 +48,8 @@ pub(crate) struct AppState {
     unlocked: bool,
     /// The profile was just created and its recovery words still have to be shown.
     words_unchecked: bool,
+    /// This computer waits to be linked to an existing person.
+    linking: bool,
 }
 
 #[tauri::command]
@@ -56,6 +58,7 @@ fn app_state(desktop: State<'_, Desktop>) -> AppState {
         has_profile: huisclos_ffi::profile_exists(desktop.dir.display().to_string()),
         unlocked: desktop.profile().is_some(),
         words_unchecked: desktop.profile().is_some() && desktop.words_unchecked.load(Ordering::SeqCst),
+        linking: crate::guard(&desktop.linking).is_some(),
     }
 }
 
@@ -183,9 +186,63 @@ async fn set_duress_passphrase(
 
 #[tauri::command]
 async fn unlock(app: AppHandle, desktop: State<'_, Desktop>, passphrase: String) -> Result<()> {
-    let profile = Profile::open_with_passphrase(desktop.dir.display().to_string(), passphrase)?;
-    desktop.opened(&app, profile);
+    let dir = desktop.dir.display().to_string();
+    match Profile::open_with_passphrase(dir.clone(), passphrase.clone()) {
+        Ok(profile) => desktop.opened(&app, profile),
+        // No profile in an existing store: a link started here still waits for its
+        // approval (the app was closed meanwhile). The first run's link screen resumes.
+        Err(HuisClosError::NoProfile { .. }) => {
+            *crate::guard(&desktop.linking) =
+                Some(huisclos_ffi::LinkingDevice::resume_with_passphrase(dir, passphrase)?);
+        }
+        Err(error) => return Err(error.into()),
+    }
     Ok(())
+}
+
+/// What the new device shows while it waits: its request as text and as a QR code, and
+/// the code the person compares on both devices.
+#[derive(serde::Serialize)]
+pub(crate) struct LinkShown {
+    request: String,
+    qr: Option<String>,
+    code: String,
+}
+
+fn link_shown(linking: &huisclos_ffi::LinkingDevice) -> LinkShown {
+    let request = linking.request();
+    LinkShown { qr: crate::qr::svg_data_url(&request), request, code: linking.confirmation_code() }
+}
+
+/// First run, instead of a new person: this computer becomes a device of someone who
+/// already uses Huis Clos, from the link offer their device shows.
+#[tauri::command]
+fn start_link(desktop: State<'_, Desktop>, name: String, passphrase: String, offer: String) -> Result<LinkShown> {
+    let dir = desktop.dir.display().to_string();
+    let linking = huisclos_ffi::LinkingDevice::start_with_passphrase(dir, name, passphrase, offer.trim().to_owned())?;
+    let shown = link_shown(&linking);
+    *crate::guard(&desktop.linking) = Some(linking);
+    Ok(shown)
+}
+
+/// The request and code of the link waiting here.
+#[tauri::command]
+fn waiting_link(desktop: State<'_, Desktop>) -> Result<LinkShown> {
+    crate::guard(&desktop.linking).as_deref().map(link_shown).ok_or_else(UiError::closed)
+}
+
+/// How long one wait for the approval lasts; the web view asks again.
+const LINK_WAIT_SECONDS: u32 = 20;
+
+/// Waits a while for the approval: `true` once this computer is linked (the profile
+/// is then open, as after an unlock).
+#[tauri::command]
+async fn wait_for_link(app: AppHandle, desktop: State<'_, Desktop>) -> Result<bool> {
+    let Some(linking) = crate::guard(&desktop.linking).clone() else { return Err(UiError::closed()) };
+    let Some(profile) = linking.wait_for_approval(LINK_WAIT_SECONDS).await? else { return Ok(false) };
+    *crate::guard(&desktop.linking) = None;
+    desktop.opened(&app, profile);
+    Ok(true)
 }
 
 #[tauri::command]
@@ -200,6 +257,7 @@ fn lock(desktop: State<'_, Desktop>) {
 #[tauri::command]
 fn wipe(desktop: State<'_, Desktop>) -> Result<()> {
     desktop.words_unchecked.store(false, Ordering::SeqCst);
+    *crate::guard(&desktop.linking) = None;
     match desktop.profile() {
         Some(profile) => {
             desktop.closed();
@@ -610,6 +668,9 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         set_notifications,
         showing,
         create_profile,
+        start_link,
+        waiting_link,
+        wait_for_link,
         first_recovery_words,
         recovery_words,
         check_recovery_words,

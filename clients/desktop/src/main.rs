@@ -59,6 +59,9 @@ pub(crate) struct Desktop {
     /// The space on screen, whose news needs no notification while the window has the
     /// focus.
     showing: Mutex<Option<String>>,
+    /// This computer waiting to be linked to an existing person (first run, or an
+    /// unlock that found a link still waiting).
+    linking: Mutex<Option<Arc<huisclos_ffi::LinkingDevice>>>,
 }
 
 fn guard<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -266,6 +269,7 @@ fn main() {
                 notifications: Mutex::new(notifications::NotificationMode::default()),
                 language: Mutex::new(huisclos_l10n::Language::English),
                 showing: Mutex::new(None),
+                linking: Mutex::new(None),
                 invited_by: Mutex::new(HashMap::new()),
             });
             Ok(())

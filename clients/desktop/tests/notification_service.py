@@ -5,6 +5,7 @@ showing it, so the test can read what the OS would have shown."""
 import asyncio
 import subprocess
 import threading
+import time
 
 from dbus_next.aio import MessageBus
 from dbus_next.service import ServiceInterface, method
@@ -57,6 +58,7 @@ class SessionBus:
 
         async def start():
             bus = await MessageBus(bus_address=self.address).connect()
+            self.bus = bus
             bus.export("/org/freedesktop/Notifications", Notifications(self.received))
             await bus.request_name("org.freedesktop.Notifications")
             ready.set()
@@ -65,6 +67,9 @@ class SessionBus:
         self.loop.run_forever()
 
     def stop(self):
+        # Disconnected first, so that its reader does not see the daemon vanish.
+        self.loop.call_soon_threadsafe(self.bus.disconnect)
+        time.sleep(0.2)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.daemon.kill()
         self.daemon.wait()

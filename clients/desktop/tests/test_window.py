@@ -34,11 +34,11 @@ class Cli:
     def __init__(self, directory):
         self.directory = directory
 
-    def run(self, *args, check=True):
+    def run(self, *args, check=True, answer=None):
         env = dict(os.environ, HUISCLOS_PASSPHRASE=PASSPHRASE, LANG="C.UTF-8")
         env.pop("LC_ALL", None)
         out = subprocess.run([str(CLI), "--profile", str(self.directory), *args], env=env, capture_output=True,
-                             text=True, timeout=120)
+                             text=True, timeout=120, input=answer)
         if check:
             assert out.returncode == 0, out.stderr
         return out
@@ -433,4 +433,46 @@ def test_a_person_works_with_a_cli_user_through_the_relay_in_a_real_window(app, 
     print(f"panic wipe: {elapsed:.2f} s from the click to the confirmation on screen")
     assert elapsed < 5
     screens.check("wiped-ar")
+    assert not screens.violations, "\n".join(screens.violations)
+
+
+def test_this_computer_is_linked_to_a_person_who_already_uses_the_cli(app, relay, tmp_path):
+    """First run for someone who already has Huis Clos elsewhere (here Dana's CLI): the
+    window links this computer to her from her offer's QR image, shows the code her CLI
+    shows, and once she approves holds her space and its history."""
+    screens = Screens(app)
+    dana = Cli(tmp_path / "dana")
+    dana.run("init", "--name", "Dana")
+    dana.run("join", relay.first_invitation)
+    dana.run("space", "create", "Detention visits")
+    dana.run("post", "Detention visits", "Visit on Tuesday at ten")
+    offer = dana.run("devices", "link").stdout.strip()
+
+    click(app, "#link-this")
+    app.file_detector = UselessFileDetector()
+    app.find_element(By.ID, "link-offer-qr").send_keys(qr_image(offer, tmp_path / "offer.png"))
+    wait(app).until(lambda d: d.find_element(By.ID, "link-offer").get_attribute("value") == offer)
+    type_into(app, "#device-name", "Dana")
+    type_into(app, "#link-passphrase", PASSPHRASE)
+    type_into(app, "#link-passphrase-again", PASSPHRASE)
+    wait(app).until(when.element_to_be_clickable((By.ID, "start-link")))
+    click(app, "#start-link")
+    code = wait(app).until(lambda d: d.find_element(By.ID, "link-code").text.strip())
+    request = app.find_element(By.ID, "link-request").get_attribute("value")
+    screens.check("link-en")
+
+    # Dana's CLI shows the same code for that request; she first says no, then yes.
+    asked = dana.run("devices", "approve", request, answer="no\n")
+    assert code in asked.stdout, (code, asked.stdout)
+    dana.run("devices", "approve", request, "--yes")
+    wait(app, 90).until(when.presence_of_element_located((By.ID, "open-settings")))
+    assert app.find_element(By.ID, "me").text == "Dana"
+    # Her CLI adds this computer to her space; the window then shows its history.
+    WebDriverWait(app, 90, poll_frequency=2).until(
+        lambda d: (dana.run("sync"), "Detention visits" in d.find_element(By.ID, "sidebar").text)[1]
+    )
+    click(app, ".space-link")
+    wait(app, 60).until(lambda d: "Visit on Tuesday at ten" in d.find_element(By.CSS_SELECTOR, ".posts").text)
+    devices = [line for line in dana.run("devices", "list").stdout.splitlines() if "Dana" in line]
+    assert len(devices) == 2, devices
     assert not screens.violations, "\n".join(screens.violations)

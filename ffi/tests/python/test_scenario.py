@@ -188,3 +188,48 @@ def test_a_lost_identity_is_recovered_from_the_words_and_readmitted(tmp_path, re
     assert entry.devices == [bob.whoami().device] and entry.role == huisclos.Role.CONTRIBUTOR
     for profile in (alice, phone, bob):
         profile.lock()
+
+
+def test_a_new_device_is_linked_through_the_bindings_and_reads_the_persons_space(tmp_path, relay):
+    import asyncio
+
+    phone, _ = person(tmp_path, relay, "Alice", invitation=relay.first_invitation)
+    space = phone.create_space("Case 12", "", huisclos.Policy.CONFIDENTIAL, True)
+    phone.post(space, "Written on the phone")
+    sync(phone)
+    offer = phone.link_offer()
+
+    with pytest.raises(huisclos.HuisClosError.Invalid):
+        huisclos.LinkingDevice.start_with_passphrase(str(tmp_path / "bad"), "Alice", PASSPHRASE, "not an offer")
+    assert not huisclos.profile_exists(str(tmp_path / "bad")), "a refused start left a profile behind"
+    laptop_dir = str(tmp_path / "laptop")
+    laptop = huisclos.LinkingDevice.start_with_passphrase(laptop_dir, "Alice", PASSPHRASE, offer)
+    # The person compares the code both devices show.
+    assert phone.link_confirmation_code(laptop.request()) == laptop.confirmation_code()
+    # Not approved yet: the wait ends without a profile, and can be asked again.
+    assert asyncio.run(laptop.wait_for_approval(3)) is None
+    # The app was closed while waiting: the link is taken up again from the disk, with
+    # the same request.
+    request = laptop.request()
+    del laptop
+    laptop = huisclos.LinkingDevice.resume_with_passphrase(laptop_dir, PASSPHRASE)
+    assert laptop.request() == request
+    with pytest.raises(huisclos.HuisClosError.WrongPassphrase):
+        huisclos.LinkingDevice.resume_with_passphrase(laptop_dir, "not the passphrase at all")
+
+    phone.approve_link(laptop.request())
+    sync(phone)
+    linked = asyncio.run(laptop.wait_for_approval(60))
+    assert linked is not None
+    assert linked.whoami().identity == phone.whoami().identity
+    assert len(phone.devices()) == 2
+    # The phone adds the new device to its space; the laptop then reads its history.
+    for _ in range(10):
+        sync(phone)
+        sync(linked)
+        if [s.name for s in linked.spaces()] == ["Case 12"] and linked.feed(space):
+            break
+    assert [i.text for i in linked.feed(space)] == ["Written on the phone"]
+    linked.lock()
+    assert huisclos.Profile.open_with_passphrase(laptop_dir, PASSPHRASE).whoami().name == "Alice"
+    phone.lock()

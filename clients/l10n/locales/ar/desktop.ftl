@@ -295,3 +295,17 @@ desktop-space-card-label = بطاقة المساحة
 desktop-ask-note-label = ملاحظة لمديري المساحة (اختياري)
 desktop-ask-button = اطلب الانضمام
 desktop-asked = أُرسل طلبك. ستظهر المساحة هنا بعد قبولك.
+
+## ربط هذا الحاسوب بشخص موجود
+
+desktop-link-this-question = هل تستخدم Huis Clos على جهاز آخر؟
+desktop-link-this-button = اربط هذا الحاسوب به
+desktop-link-this-heading = ربط هذا الحاسوب
+desktop-link-this-intro = على جهازك الآخر، افتح «الأجهزة» واختر ربط جهاز جديد. الصق هنا العرض الذي يظهره، أو افتح صورة لرمز QR الخاص به.
+desktop-link-offer-label = العرض من جهازك الآخر
+desktop-link-start-button = اطلب الربط
+desktop-link-request-help = على جهازك الآخر، الصق هذا الطلب (أو امسح رمز QR الخاص به) حيث يطلب طلب الجهاز الجديد.
+desktop-link-request-qr-alt = طلب هذا الحاسوب كرمز QR
+desktop-link-request-shown-label = طلب هذا الحاسوب
+desktop-link-code-compare = سيعرض جهازك الآخر عندها رمزًا. وافق هناك فقط إذا كان هو هذا:
+desktop-link-waiting = في انتظار الموافقة…

@@ -275,3 +275,17 @@ desktop-space-card-label = Die Karte des Raums
 desktop-ask-note-label = Eine Nachricht an die Verwaltung des Raums (optional)
 desktop-ask-button = Beitritt anfragen
 desktop-asked = Ihre Anfrage ist gesendet. Der Raum erscheint hier, sobald Sie aufgenommen sind.
+
+## Diesen Computer mit einer bestehenden Person verbinden
+
+desktop-link-this-question = Sie nutzen Huis Clos schon auf einem anderen Gerät?
+desktop-link-this-button = Diesen Computer damit verbinden
+desktop-link-this-heading = Diesen Computer verbinden
+desktop-link-this-intro = Öffnen Sie auf Ihrem anderen Gerät „Geräte“ und wählen Sie, ein neues Gerät zu verbinden. Fügen Sie das dort angezeigte Angebot hier ein oder öffnen Sie ein Bild seines QR-Codes.
+desktop-link-offer-label = Das Angebot Ihres anderen Geräts
+desktop-link-start-button = Verbindung anfragen
+desktop-link-request-help = Fügen Sie diese Anfrage auf Ihrem anderen Gerät dort ein (oder scannen Sie ihren QR-Code), wo es nach der Anfrage des neuen Geräts fragt.
+desktop-link-request-qr-alt = Die Anfrage dieses Computers als QR-Code
+desktop-link-request-shown-label = Die Anfrage dieses Computers
+desktop-link-code-compare = Ihr anderes Gerät zeigt dann einen Code. Bestätigen Sie dort nur, wenn es dieser ist:
+desktop-link-waiting = Warten auf die Bestätigung …

@@ -275,3 +275,17 @@ desktop-space-card-label = The space's card
 desktop-ask-note-label = A note for the space's managers (optional)
 desktop-ask-button = Ask to join
 desktop-asked = Your request is sent. The space appears here once you are let in.
+
+## Linking this computer to an existing person
+
+desktop-link-this-question = Already using Huis Clos on another device?
+desktop-link-this-button = Link this computer to it
+desktop-link-this-heading = Link this computer
+desktop-link-this-intro = On your other device, open Devices and choose to link a new device. Paste the offer it shows here, or open a picture of its QR code.
+desktop-link-offer-label = The offer from your other device
+desktop-link-start-button = Ask to be linked
+desktop-link-request-help = On your other device, paste this request (or scan its QR code) where it asks for the new device's request.
+desktop-link-request-qr-alt = This computer's request, as a QR code
+desktop-link-request-shown-label = This computer's request
+desktop-link-code-compare = Your other device then shows a code. Approve there only if it is this one:
+desktop-link-waiting = Waiting for the approval…

@@ -275,3 +275,17 @@ desktop-space-card-label = La carte de l’espace
 desktop-ask-note-label = Un mot pour les gestionnaires de l’espace (facultatif)
 desktop-ask-button = Demander à rejoindre
 desktop-asked = Votre demande est envoyée. L’espace apparaîtra ici une fois que vous serez admis.
+
+## Relier cet ordinateur à une personne existante
+
+desktop-link-this-question = Vous utilisez déjà Huis Clos sur un autre appareil ?
+desktop-link-this-button = Y relier cet ordinateur
+desktop-link-this-heading = Relier cet ordinateur
+desktop-link-this-intro = Sur votre autre appareil, ouvrez Appareils et choisissez de relier un nouvel appareil. Collez ici l’offre qu’il affiche, ou ouvrez une image de son code QR.
+desktop-link-offer-label = L’offre de votre autre appareil
+desktop-link-start-button = Demander à être relié
+desktop-link-request-help = Sur votre autre appareil, collez cette demande (ou scannez son code QR) là où il demande la requête du nouvel appareil.
+desktop-link-request-qr-alt = La demande de cet ordinateur, en code QR
+desktop-link-request-shown-label = La demande de cet ordinateur
+desktop-link-code-compare = Votre autre appareil affiche alors un code. N’approuvez là-bas que si c’est celui-ci :
+desktop-link-waiting = En attente de l’approbation…

@@ -275,3 +275,17 @@ desktop-space-card-label = O cartão do espaço
 desktop-ask-note-label = Uma mensagem para quem gerencia o espaço (opcional)
 desktop-ask-button = Pedir para entrar
 desktop-asked = Seu pedido foi enviado. O espaço aparece aqui quando você for aceito.
+
+## Vincular este computador a uma pessoa existente
+
+desktop-link-this-question = Já usa o Huis Clos em outro dispositivo?
+desktop-link-this-button = Vincular este computador a ele
+desktop-link-this-heading = Vincular este computador
+desktop-link-this-intro = No seu outro dispositivo, abra Dispositivos e escolha vincular um novo dispositivo. Cole aqui a oferta que ele mostra, ou abra uma imagem do código QR dela.
+desktop-link-offer-label = A oferta do seu outro dispositivo
+desktop-link-start-button = Pedir para ser vinculado
+desktop-link-request-help = No seu outro dispositivo, cole este pedido (ou escaneie o código QR dele) onde ele pede o pedido do novo dispositivo.
+desktop-link-request-qr-alt = O pedido deste computador, como código QR
+desktop-link-request-shown-label = O pedido deste computador
+desktop-link-code-compare = Seu outro dispositivo mostra então um código. Aprove lá somente se for este:
+desktop-link-waiting = Aguardando a aprovação…

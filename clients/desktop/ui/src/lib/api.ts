@@ -99,6 +99,13 @@ export interface Card {
   qr: string;
 }
 
+/** What a device waiting to be linked shows: its request (text and QR), and the code. */
+export interface LinkShown {
+  request: string;
+  qr: string | null;
+  code: string;
+}
+
 export interface Me {
   name: string;
   identity: string;
@@ -148,7 +155,13 @@ export async function attempt(action: () => Promise<unknown>): Promise<string> {
 export type ProfileEvent = Record<string, Record<string, unknown>>;
 
 export const api = {
-  appState: () => invoke<{ has_profile: boolean; unlocked: boolean; words_unchecked: boolean }>("app_state"),
+  appState: () =>
+    invoke<{ has_profile: boolean; unlocked: boolean; words_unchecked: boolean; linking: boolean }>("app_state"),
+  startLink: (name: string, passphrase: string, offer: string) =>
+    invoke<LinkShown>("start_link", { name, passphrase, offer }),
+  waitingLink: () => invoke<LinkShown>("waiting_link"),
+  /** Waits a while for the approval; true once linked (the profile is then open). */
+  waitForLink: () => invoke<boolean>("wait_for_link"),
   setNotifications: (mode: string) => invoke<void>("set_notifications", { mode }),
   showing: (space: string | null) => invoke<void>("showing", { space }),
   firstRecoveryWords: () => invoke<string[]>("first_recovery_words"),
