@@ -50,7 +50,7 @@ build_desktop_ui() {
 setup_tests() {
     setup_main_job
     local missing=()
-    local desktop=(libwebkit2gtk-4.1-dev librsvg2-dev libsoup-3.0-dev xvfb fonts-noto-core fonts-noto-color-emoji webkit2gtk-driver imagemagick dbus-daemon libdbus-1-dev)
+    local desktop=(libwebkit2gtk-4.1-dev librsvg2-dev libsoup-3.0-dev xvfb fonts-noto-core fonts-noto-color-emoji webkit2gtk-driver imagemagick dbus-daemon libdbus-1-dev gnome-keyring libsecret-tools)
     for package in "${desktop[@]}"; do
         dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
     done

@@ -50,6 +50,11 @@ pub(crate) struct AppState {
     words_unchecked: bool,
     /// This computer waits to be linked to an existing person.
     linking: bool,
+    /// The OS keychain holds the key of the (locked) profile here: it opens without a
+    /// passphrase.
+    keychain: bool,
+    /// The open profile was opened with the OS keychain.
+    by_keychain: bool,
 }
 
 #[tauri::command]
@@ -59,6 +64,10 @@ fn app_state(desktop: State<'_, Desktop>) -> AppState {
         unlocked: desktop.profile().is_some(),
         words_unchecked: desktop.profile().is_some() && desktop.words_unchecked.load(Ordering::SeqCst),
         linking: crate::guard(&desktop.linking).is_some(),
+        keychain: desktop.profile().is_none()
+            && huisclos_ffi::profile_exists(desktop.dir.display().to_string())
+            && crate::keychain::OsKeychain.holds_key_for(&desktop.dir.display().to_string()),
+        by_keychain: desktop.profile().is_some() && desktop.by_keychain.load(Ordering::SeqCst),
     }
 }
 
@@ -100,6 +109,29 @@ async fn create_profile(app: AppHandle, desktop: State<'_, Desktop>, name: Strin
     let dir = desktop.dir.display().to_string();
     let profile = Profile::create_with_passphrase(dir, name, passphrase)?;
     desktop.words_unchecked.store(true, Ordering::SeqCst);
+    desktop.by_keychain.store(false, Ordering::SeqCst);
+    desktop.opened(&app, profile);
+    Ok(())
+}
+
+/// Creates the profile with a random key kept by the OS keychain instead of a
+/// passphrase.
+#[tauri::command]
+async fn create_profile_with_keychain(app: AppHandle, desktop: State<'_, Desktop>, name: String) -> Result<()> {
+    let dir = desktop.dir.display().to_string();
+    let profile = Profile::create_with_keystore(dir, name, Arc::new(crate::keychain::OsKeychain))?;
+    desktop.words_unchecked.store(true, Ordering::SeqCst);
+    desktop.by_keychain.store(true, Ordering::SeqCst);
+    desktop.opened(&app, profile);
+    Ok(())
+}
+
+/// Opens a profile whose key the OS keychain keeps.
+#[tauri::command]
+async fn unlock_with_keychain(app: AppHandle, desktop: State<'_, Desktop>) -> Result<()> {
+    let dir = desktop.dir.display().to_string();
+    let profile = Profile::open_with_keystore(dir, Arc::new(crate::keychain::OsKeychain))?;
+    desktop.by_keychain.store(true, Ordering::SeqCst);
     desktop.opened(&app, profile);
     Ok(())
 }
@@ -119,7 +151,11 @@ fn first_recovery_words(desktop: State<'_, Desktop>) -> Result<Vec<String>> {
 #[tauri::command]
 fn recovery_words(desktop: State<'_, Desktop>, passphrase: String) -> Result<Vec<String>> {
     let profile = open(&desktop)?;
-    profile.verify_passphrase(passphrase)?;
+    // A profile the keychain opens has no passphrase to ask again: the open session is
+    // what protects it.
+    if !desktop.by_keychain.load(Ordering::SeqCst) {
+        profile.verify_passphrase(passphrase)?;
+    }
     Ok(split_words(&profile.recovery_words()?))
 }
 
@@ -188,7 +224,10 @@ async fn set_duress_passphrase(
 async fn unlock(app: AppHandle, desktop: State<'_, Desktop>, passphrase: String) -> Result<()> {
     let dir = desktop.dir.display().to_string();
     match Profile::open_with_passphrase(dir.clone(), passphrase.clone()) {
-        Ok(profile) => desktop.opened(&app, profile),
+        Ok(profile) => {
+            desktop.by_keychain.store(false, Ordering::SeqCst);
+            desktop.opened(&app, profile);
+        }
         // No profile in an existing store: a link started here still waits for its
         // approval (the app was closed meanwhile). The first run's link screen resumes.
         Err(HuisClosError::NoProfile { .. }) => {
@@ -263,7 +302,15 @@ fn wipe(desktop: State<'_, Desktop>) -> Result<()> {
             desktop.closed();
             profile.wipe()?;
         }
-        None => huisclos_ffi::wipe_profile(desktop.dir.display().to_string(), None)?,
+        None => {
+            // The keychain's key goes too, when it holds one (a computer without a
+            // keychain service still wipes).
+            let dir = desktop.dir.display().to_string();
+            let keychain = crate::keychain::OsKeychain;
+            let keystore: Option<Arc<dyn huisclos_ffi::Keystore>> =
+                keychain.holds_key_for(&dir).then(|| Arc::new(keychain) as Arc<dyn huisclos_ffi::Keystore>);
+            huisclos_ffi::wipe_profile(dir, keystore)?;
+        }
     }
     Ok(())
 }
@@ -668,6 +715,8 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         set_notifications,
         showing,
         create_profile,
+        create_profile_with_keychain,
+        unlock_with_keychain,
         start_link,
         waiting_link,
         wait_for_link,

@@ -13,6 +13,7 @@
 
 mod commands;
 mod downloads;
+mod keychain;
 mod markdown;
 mod notifications;
 mod qr;
@@ -62,6 +63,8 @@ pub(crate) struct Desktop {
     /// This computer waiting to be linked to an existing person (first run, or an
     /// unlock that found a link still waiting).
     linking: Mutex<Option<Arc<huisclos_ffi::LinkingDevice>>>,
+    /// The open profile was opened with the OS keychain, not a passphrase.
+    by_keychain: AtomicBool,
 }
 
 fn guard<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -270,6 +273,7 @@ fn main() {
                 language: Mutex::new(huisclos_l10n::Language::English),
                 showing: Mutex::new(None),
                 linking: Mutex::new(None),
+                by_keychain: AtomicBool::new(false),
                 invited_by: Mutex::new(HashMap::new()),
             });
             Ok(())

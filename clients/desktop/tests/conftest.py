@@ -193,6 +193,51 @@ def notifications():
     bus.stop()
 
 
+class Keychain:
+    """gnome-keyring's Secret Service on the test's session bus, its login keyring in the
+    test's directory: the OS keychain the app keeps a key in."""
+
+    def __init__(self, bus: str, home: pathlib.Path):
+        home.mkdir(parents=True, exist_ok=True)
+        runtime = home / "run"
+        runtime.mkdir(mode=0o700, exist_ok=True)
+        self.env = dict(os.environ, DBUS_SESSION_BUS_ADDRESS=bus, HOME=str(home), XDG_RUNTIME_DIR=str(runtime),
+                        XDG_DATA_HOME=str(home / "data"))
+        self.daemon = subprocess.Popen(
+            ["gnome-keyring-daemon", "--unlock", "--components=secrets", "--foreground"],
+            env=self.env, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        # The login keyring's own password (created now, unlocked at once).
+        self.daemon.stdin.write(b"keyring-of-the-test")
+        self.daemon.stdin.close()
+        deadline = time.monotonic() + 20
+        while not self._answers():
+            assert time.monotonic() < deadline, "the keychain did not start"
+            time.sleep(0.2)
+
+    def _answers(self) -> bool:
+        probe = subprocess.run(["secret-tool", "store", "--label=probe", "probe", "1"], input=b"1", env=self.env,
+                               capture_output=True, timeout=10)
+        return probe.returncode == 0
+
+    def holds(self, name: str) -> bool:
+        """Whether a key is kept under `name` for the app."""
+        found = subprocess.run(["secret-tool", "lookup", "service", "Huis Clos", "username", name], env=self.env,
+                               capture_output=True, timeout=10)
+        return found.returncode == 0 and len(found.stdout) > 0
+
+    def stop(self):
+        self.daemon.kill()
+        self.daemon.wait()
+
+
+@pytest.fixture
+def keychain(notifications, tmp_path):
+    running = Keychain(notifications.address, tmp_path / "keychain-home")
+    yield running
+    running.stop()
+
+
 @pytest.fixture
 def app(request, tmp_path, display, notifications):
     """The desktop app in a real window, its profile in a fresh directory, driven by

@@ -16,7 +16,7 @@ import time
 
 import pathlib
 
-from conftest import CLI, accessibility_violations, screenshot, unreachable_by_keyboard
+from conftest import CLI, accessibility_violations, confirm_recovery_words, screenshot, unreachable_by_keyboard
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.file_detector import UselessFileDetector
@@ -475,4 +475,48 @@ def test_this_computer_is_linked_to_a_person_who_already_uses_the_cli(app, relay
     wait(app, 60).until(lambda d: "Visit on Tuesday at ten" in d.find_element(By.CSS_SELECTOR, ".posts").text)
     devices = [line for line in dana.run("devices", "list").stdout.splitlines() if "Dana" in line]
     assert len(devices) == 2, devices
+    assert not screens.violations, "\n".join(screens.violations)
+
+
+def test_a_profile_kept_by_the_os_keychain_opens_without_a_passphrase(app, relay, tmp_path, keychain):
+    """First run with the OS keychain (gnome-keyring's Secret Service here) instead of a
+    passphrase: the key is kept there, the profile opens with no passphrase, and the
+    panic wipe takes the key out of the keychain too."""
+    screens = Screens(app)
+    wait(app).until(when.element_to_be_clickable((By.ID, "name")))
+    type_into(app, "#name", "Eve")
+    click(app, "#protect-keychain")
+    wait(app).until(when.presence_of_element_located((By.CSS_SELECTOR, ".choice .warning")))
+    assert not app.find_elements(By.ID, "passphrase")
+    screens.check("first-run-keychain-en")
+    click(app, "#submit")
+    confirm_recovery_words(app)
+    wait(app).until(when.element_to_be_clickable((By.ID, "invitation")))
+    type_into(app, "#invitation", relay.first_invitation)
+    click(app, "#join")
+    wait(app).until(when.text_to_be_present_in_element((By.ID, "connection"), "Connected"))
+    name = str(app.profile_dir)
+    assert keychain.holds(name), "no key in the keychain"
+
+    # Locked, it opens again without a passphrase.
+    click(app, "#lock")
+    wait(app).until(when.element_to_be_clickable((By.ID, "submit")))
+    assert not app.find_elements(By.ID, "passphrase")
+    click(app, "#submit")
+    wait(app).until(when.presence_of_element_located((By.ID, "open-settings")))
+    assert app.find_element(By.ID, "me").text == "Eve"
+
+    # No duress passphrase without a passphrase; the words without asking for one.
+    click(app, "#open-settings")
+    wait(app).until(when.presence_of_element_located((By.ID, "show-words")))
+    assert not app.find_elements(By.ID, "duress-current") and not app.find_elements(By.ID, "words-passphrase")
+    click(app, "#show-words")
+    wait(app).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#settings-words-list code")) == 24)
+    screens.check("settings-keychain-en")
+
+    # The wipe takes the key too.
+    type_into(app, "#wipe-confirm", "WIPE")
+    click(app, "#wipe")
+    wait(app).until(when.presence_of_element_located((By.ID, "wiped")))
+    assert not keychain.holds(name), "the key stayed in the keychain after the wipe"
     assert not screens.violations, "\n".join(screens.violations)

@@ -309,3 +309,12 @@ desktop-link-request-qr-alt = طلب هذا الحاسوب كرمز QR
 desktop-link-request-shown-label = طلب هذا الحاسوب
 desktop-link-code-compare = سيعرض جهازك الآخر عندها رمزًا. وافق هناك فقط إذا كان هو هذا:
 desktop-link-waiting = في انتظار الموافقة…
+
+## الفتح بسلسلة مفاتيح النظام
+
+desktop-protection-label = كيف يُفتح هذا الملف الشخصي
+desktop-protection-passphrase = بعبارة مرور أكتبها في كل مرة
+desktop-protection-keychain = بسلسلة مفاتيح هذا الحاسوب، دون عبارة مرور
+desktop-protection-keychain-warning = كل من يستطيع فتح جلستك على هذا الحاسوب يستطيع عندها فتح Huis Clos، ولا يمكن ضبط عبارة إكراه. اختر عبارة مرور إذا كان الحاسوب معرّضًا للمصادرة.
+desktop-unlock-keychain-help = يُفتح هذا الملف الشخصي بسلسلة مفاتيح هذا الحاسوب.
+desktop-duress-needs-passphrase = تتطلب عبارة الإكراه ملفًا شخصيًا يُفتح بعبارة مرور؛ وهذا يُفتح بسلسلة المفاتيح.

@@ -289,3 +289,12 @@ desktop-link-request-qr-alt = Die Anfrage dieses Computers als QR-Code
 desktop-link-request-shown-label = Die Anfrage dieses Computers
 desktop-link-code-compare = Ihr anderes Gerät zeigt dann einen Code. Bestätigen Sie dort nur, wenn es dieser ist:
 desktop-link-waiting = Warten auf die Bestätigung …
+
+## Öffnen mit dem Schlüsselbund des Systems
+
+desktop-protection-label = Wie dieses Profil geöffnet wird
+desktop-protection-passphrase = Mit einer Passphrase, die ich jedes Mal eingebe
+desktop-protection-keychain = Mit dem Schlüsselbund dieses Computers, ohne Passphrase
+desktop-protection-keychain-warning = Wer Ihre Sitzung auf diesem Computer öffnen kann, kann dann auch Huis Clos öffnen, und eine Notfall-Passphrase ist nicht möglich. Wählen Sie eine Passphrase, wenn der Computer beschlagnahmt werden könnte.
+desktop-unlock-keychain-help = Dieses Profil wird mit dem Schlüsselbund dieses Computers geöffnet.
+desktop-duress-needs-passphrase = Eine Notfall-Passphrase braucht ein Profil, das mit einer Passphrase geöffnet wird; dieses wird mit dem Schlüsselbund geöffnet.

@@ -289,3 +289,12 @@ desktop-link-request-qr-alt = This computer's request, as a QR code
 desktop-link-request-shown-label = This computer's request
 desktop-link-code-compare = Your other device then shows a code. Approve there only if it is this one:
 desktop-link-waiting = Waiting for the approval…
+
+## Opening with the OS keychain
+
+desktop-protection-label = How this profile is opened
+desktop-protection-passphrase = With a passphrase I type each time
+desktop-protection-keychain = With this computer's keychain, without a passphrase
+desktop-protection-keychain-warning = Anyone who can open your session on this computer can then open Huis Clos, and no duress passphrase is possible. Choose a passphrase if the computer may be seized.
+desktop-unlock-keychain-help = This profile is opened with this computer's keychain.
+desktop-duress-needs-passphrase = A duress passphrase needs a profile opened with a passphrase; this one is opened with the keychain.

@@ -289,3 +289,12 @@ desktop-link-request-qr-alt = La demande de cet ordinateur, en code QR
 desktop-link-request-shown-label = La demande de cet ordinateur
 desktop-link-code-compare = Votre autre appareil affiche alors un code. N’approuvez là-bas que si c’est celui-ci :
 desktop-link-waiting = En attente de l’approbation…
+
+## Ouverture par le trousseau du système
+
+desktop-protection-label = Comment ce profil s’ouvre
+desktop-protection-passphrase = Avec une phrase de passe que je tape à chaque fois
+desktop-protection-keychain = Avec le trousseau de cet ordinateur, sans phrase de passe
+desktop-protection-keychain-warning = Quiconque peut ouvrir votre session sur cet ordinateur peut alors ouvrir Huis Clos, et aucune phrase de contrainte n’est possible. Choisissez une phrase de passe si l’ordinateur risque d’être saisi.
+desktop-unlock-keychain-help = Ce profil s’ouvre avec le trousseau de cet ordinateur.
+desktop-duress-needs-passphrase = Une phrase de contrainte demande un profil ouvert par phrase de passe ; celui-ci s’ouvre avec le trousseau.

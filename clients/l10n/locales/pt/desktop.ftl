@@ -289,3 +289,12 @@ desktop-link-request-qr-alt = O pedido deste computador, como código QR
 desktop-link-request-shown-label = O pedido deste computador
 desktop-link-code-compare = Seu outro dispositivo mostra então um código. Aprove lá somente se for este:
 desktop-link-waiting = Aguardando a aprovação…
+
+## Abrir com o chaveiro do sistema
+
+desktop-protection-label = Como este perfil é aberto
+desktop-protection-passphrase = Com uma frase-senha que eu digito toda vez
+desktop-protection-keychain = Com o chaveiro deste computador, sem frase-senha
+desktop-protection-keychain-warning = Quem conseguir abrir sua sessão neste computador poderá então abrir o Huis Clos, e nenhuma frase de coação é possível. Escolha uma frase-senha se o computador puder ser apreendido.
+desktop-unlock-keychain-help = Este perfil é aberto com o chaveiro deste computador.
+desktop-duress-needs-passphrase = Uma frase de coação precisa de um perfil aberto com frase-senha; este é aberto com o chaveiro.

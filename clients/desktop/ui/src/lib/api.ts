@@ -156,7 +156,16 @@ export type ProfileEvent = Record<string, Record<string, unknown>>;
 
 export const api = {
   appState: () =>
-    invoke<{ has_profile: boolean; unlocked: boolean; words_unchecked: boolean; linking: boolean }>("app_state"),
+    invoke<{
+      has_profile: boolean;
+      unlocked: boolean;
+      words_unchecked: boolean;
+      linking: boolean;
+      keychain: boolean;
+      by_keychain: boolean;
+    }>("app_state"),
+  createProfileWithKeychain: (name: string) => invoke<void>("create_profile_with_keychain", { name }),
+  unlockWithKeychain: () => invoke<void>("unlock_with_keychain"),
   startLink: (name: string, passphrase: string, offer: string) =>
     invoke<LinkShown>("start_link", { name, passphrase, offer }),
   waitingLink: () => invoke<LinkShown>("waiting_link"),
