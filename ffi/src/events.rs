@@ -21,6 +21,8 @@ pub enum ProfileEvent {
         transport: Option<Transport>,
         /// Why not, when offline (words, never a secret).
         reason: Option<String>,
+        /// When offline, in how many seconds the watching connection tries again.
+        retry_in_seconds: Option<u32>,
     },
     /// The relay account was created with the invitation.
     AccountCreated {
@@ -180,7 +182,9 @@ pub enum ProfileEvent {
 impl From<ClientEvent> for ProfileEvent {
     fn from(event: ClientEvent) -> Self {
         match event {
-            ClientEvent::Online => Self::SyncState { online: true, transport: None, reason: None },
+            ClientEvent::Online => {
+                Self::SyncState { online: true, transport: None, reason: None, retry_in_seconds: None }
+            }
             ClientEvent::AccountCreated(account) => Self::AccountCreated { account: account.to_string() },
             ClientEvent::Invited { space, name, by } => Self::Invited { space: space.to_string(), name, by },
             ClientEvent::Joined(space) => Self::Joined { space: space.to_string() },

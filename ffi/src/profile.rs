@@ -159,13 +159,15 @@ impl Inner {
     /// Tells the listener the watching connection's state (not its attempts to
     /// connect, which say nothing new).
     fn report(&self, state: &SyncState) {
-        let (online, transport, reason) = match state {
-            SyncState::Online(kind) => (true, Some(transport(*kind)), None),
-            SyncState::Offline { error, .. } => (false, None, Some(error.clone())),
-            SyncState::Stopped => (false, None, None),
+        let (online, transport, reason, retry_in_seconds) = match state {
+            SyncState::Online(kind) => (true, Some(transport(*kind)), None, None),
+            SyncState::Offline { error, retry_in } => {
+                (false, None, Some(error.clone()), Some(u32::try_from(retry_in.as_secs().max(1)).unwrap_or(u32::MAX)))
+            }
+            SyncState::Stopped => (false, None, None, None),
             _ => return,
         };
-        self.dispatch(vec![ProfileEvent::SyncState { online, transport, reason }]);
+        self.dispatch(vec![ProfileEvent::SyncState { online, transport, reason, retry_in_seconds }]);
     }
 
     async fn connect(self: &Arc<Self>, cell: &mut SharedEngine) -> Result<Connection> {

@@ -47,6 +47,8 @@ desktop-settings-button = الإعدادات
 desktop-sync-button = مزامنة الآن
 desktop-connection-online = متصل
 desktop-connection-offline = غير متصل: ما تكتبه ينتظر الإرسال
+desktop-connection-via = متصل عبر { $transport }
+desktop-connection-retrying = محاولة جديدة بعد { $seconds } ث
 desktop-item-waiting = في انتظار الإرسال
 desktop-waiting-to-send = { $count ->
     [zero] لا عناصر بانتظار الإرسال

@@ -43,6 +43,8 @@ desktop-settings-button = Einstellungen
 desktop-sync-button = Jetzt synchronisieren
 desktop-connection-online = Verbunden
 desktop-connection-offline = Offline: Was Sie schreiben, wartet auf den Versand
+desktop-connection-via = Verbunden über { $transport }
+desktop-connection-retrying = neuer Versuch in { $seconds } s
 desktop-item-waiting = Wartet auf den Versand
 desktop-waiting-to-send = { $count ->
     [one] { $count } Element wartet auf den Versand

@@ -43,6 +43,8 @@ desktop-settings-button = Settings
 desktop-sync-button = Sync now
 desktop-connection-online = Connected
 desktop-connection-offline = Offline: what you write waits to be sent
+desktop-connection-via = Connected over { $transport }
+desktop-connection-retrying = trying again in { $seconds } s
 desktop-item-waiting = Waiting to be sent
 desktop-waiting-to-send = { $count ->
     [one] { $count } item waiting to be sent

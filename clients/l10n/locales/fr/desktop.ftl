@@ -43,6 +43,8 @@ desktop-settings-button = Paramètres
 desktop-sync-button = Synchroniser maintenant
 desktop-connection-online = Connecté
 desktop-connection-offline = Hors ligne : ce que vous écrivez attend d'être envoyé
+desktop-connection-via = Connecté par { $transport }
+desktop-connection-retrying = nouvel essai dans { $seconds } s
 desktop-item-waiting = En attente d’envoi
 desktop-waiting-to-send = { $count ->
     [one] { $count } élément en attente d'envoi

@@ -43,6 +43,8 @@ desktop-settings-button = Configurações
 desktop-sync-button = Sincronizar agora
 desktop-connection-online = Conectado
 desktop-connection-offline = Sem conexão: o que você escreve aguarda envio
+desktop-connection-via = Conectado via { $transport }
+desktop-connection-retrying = nova tentativa em { $seconds } s
 desktop-item-waiting = Aguardando envio
 desktop-waiting-to-send = { $count ->
     [one] { $count } item aguardando envio
