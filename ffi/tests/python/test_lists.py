@@ -106,13 +106,17 @@ def test_a_feed_heard_as_diffs_rebuilds_the_engines_feed(tmp_path, relay):
     comment = bob.comment(space, post, "I will be there.")
     [diff] = feed.take()
     assert diff.is_insert() and diff.index == 0 and diff.value.id == comment and diff.value.parent == post
+    # Written here and not yet at the relay: shown as waiting to be sent.
+    assert diff.value.waiting and not any(i.waiting for i in feed.rows if i.id != comment)
     alice.edit(space, post, "The hearing moved to Friday.")
     alice.react(space, first[1], "👍", True)
     alice.delete(space, first[0])
     sync(alice)
     sync(bob)
     diffs = feed.take()
-    assert all(d.is_set() for d in diffs) and len(diffs) == 3
+    # The edit, the reaction and the deletion; and Bob's comment, sent, no longer waiting.
+    assert all(d.is_set() for d in diffs) and len(diffs) == 4
+    assert [d.value.waiting for d in diffs if d.value.id == comment] == [False]
     by_id = {i.id: i for i in feed.rows}
     assert by_id[post].text == "The hearing moved to Friday." and by_id[post].edited
     assert by_id[first[0]].deleted and by_id[first[0]].text == ""
