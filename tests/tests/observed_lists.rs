@@ -131,7 +131,11 @@ async fn lists_rebuilt_from_diffs_are_the_engines_lists() {
     alice.engine.delete(&space, &posts[3]).unwrap();
     alice.sync().await;
     sync(&mut bob, &mut app).await;
-    assert_eq!(app.heard(feed), ["insert", "insert", "set", "set"]);
+    // Alice's post and Bob's comment as Inserts; Bob's reaction and Alice's deletion as
+    // Sets, and two more as Bob's comment and reaction reach the relay (no longer
+    // waiting to be sent).
+    assert_eq!(app.heard(feed), ["insert", "insert", "set", "set", "set", "set"]);
+    assert!(app.feeds[&feed].iter().all(|item| !item.waiting), "nothing still shows as waiting once sent");
     // The preview saw the post and the comment arrive at its top; the reaction and
     // the deletion were to items below it, not loaded there.
     assert_eq!(app.heard(preview), ["insert", "insert"]);
