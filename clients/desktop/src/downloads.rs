@@ -27,8 +27,21 @@ pub(crate) fn safe_name(name: &str) -> String {
         .map(|c| if c == '/' || c == '\\' || c.is_control() || c == ':' { '_' } else { c })
         .take(MAX_NAME_CHARS)
         .collect();
-    let cleaned = cleaned.trim().trim_start_matches('.').to_owned();
-    if cleaned.is_empty() { "file".to_owned() } else { cleaned }
+    // Windows also refuses these characters, and a name ending in a dot or a space.
+    let cleaned: String =
+        cleaned.chars().map(|c| if matches!(c, '<' | '>' | '"' | '|' | '?' | '*') { '_' } else { c }).collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').trim_end_matches(['.', ' ']).to_owned();
+    if cleaned.is_empty() {
+        return "file".to_owned();
+    }
+    // A device name on Windows (CON, NUL, COM1, …), with or without an extension,
+    // opens the device instead of a file.
+    let stem = cleaned.split('.').next().unwrap_or_default().trim_end().to_ascii_uppercase();
+    let device = matches!(stem.as_str(), "CON" | "PRN" | "AUX" | "NUL")
+        || (stem.len() == 4
+            && (stem.starts_with("COM") || stem.starts_with("LPT"))
+            && stem.as_bytes()[3].is_ascii_digit());
+    if device { format!("_{cleaned}") } else { cleaned }
 }
 
 /// `name` in `folder`, or `name (2)`, `name (3)`, … when taken (a partial download of
@@ -65,6 +78,18 @@ mod tests {
         assert_eq!(safe_name("a\nb"), "a_b");
         assert_eq!(safe_name("   "), "file");
         assert_eq!(safe_name("تقرير.pdf"), "تقرير.pdf");
+    }
+
+    #[test]
+    fn windows_device_names_and_forbidden_characters_are_made_harmless() {
+        assert_eq!(safe_name("CON"), "_CON");
+        assert_eq!(safe_name("nul.txt"), "_nul.txt");
+        assert_eq!(safe_name("com1.pdf"), "_com1.pdf");
+        assert_eq!(safe_name("LPT9"), "_LPT9");
+        assert_eq!(safe_name("CONTRACT.pdf"), "CONTRACT.pdf");
+        assert_eq!(safe_name("COM.pdf"), "COM.pdf");
+        assert_eq!(safe_name("what?<now>|\"*.txt"), "what__now____.txt");
+        assert_eq!(safe_name("report. . "), "report");
     }
 
     #[test]
