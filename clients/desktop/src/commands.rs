@@ -621,14 +621,17 @@ async fn read_qr(desktop: State<'_, Desktop>, request: tauri::ipc::Request<'_>) 
     let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
         return Err(UiError::unknown("image"));
     };
-    crate::qr::read_text(bytes).map_err(|error| {
-        let id = match error {
-            crate::qr::QrReadError::NotAnImage => "desktop-qr-not-an-image",
-            crate::qr::QrReadError::NoCode => "desktop-qr-none",
-        };
-        let language = *crate::guard(&desktop.language);
-        UiError { kind: "Invalid".into(), reason: huisclos_l10n::Localizer::new(language).text(id) }
-    })
+    crate::qr::read_text(bytes).map_err(|error| qr_error(&desktop, &error))
+}
+
+/// Why no code came out of an image, in the person's language.
+fn qr_error(desktop: &Desktop, error: &crate::qr::QrReadError) -> UiError {
+    let id = match error {
+        crate::qr::QrReadError::NotAnImage => "desktop-qr-not-an-image",
+        crate::qr::QrReadError::NoCode => "desktop-qr-none",
+    };
+    let language = *crate::guard(&desktop.language);
+    UiError { kind: "Invalid".into(), reason: huisclos_l10n::Localizer::new(language).text(id) }
 }
 
 /// Queues a file's download (its newest version, or `version`) into the person's
@@ -693,6 +696,34 @@ fn contacts(desktop: State<'_, Desktop>) -> Result<Vec<huisclos_ffi::Contact>> {
 #[tauri::command]
 fn safety_number(desktop: State<'_, Desktop>, person: String) -> Result<String> {
     Ok(open(&desktop)?.safety_number(person)?)
+}
+
+/// The code this device shows `person` to scan, as a QR image.
+#[tauri::command]
+fn verification_qr(desktop: State<'_, Desktop>, person: String) -> Result<String> {
+    let code = open(&desktop)?.verification_code(person)?;
+    crate::qr::svg_data_url_of_bytes(&code).ok_or_else(|| UiError::unknown("code"))
+}
+
+/// Checks the code `person`'s device shows, from a picture of it (the request's
+/// bytes): "Verified" marks them verified; "Mismatch" means someone is in between or a
+/// key changed.
+#[tauri::command]
+async fn check_verification_qr(
+    desktop: State<'_, Desktop>,
+    request: tauri::ipc::Request<'_>,
+) -> Result<huisclos_ffi::Verification> {
+    let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
+        return Err(UiError::unknown("image"));
+    };
+    let person = request
+        .headers()
+        .get("x-person")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+        .ok_or_else(|| UiError::unknown("person"))?;
+    let scanned = crate::qr::read_bytes(bytes).map_err(|error| qr_error(&desktop, &error))?;
+    Ok(open(&desktop)?.check_scanned_code(person, scanned)?)
 }
 
 #[tauri::command]
@@ -779,6 +810,8 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         contacts,
         safety_number,
         mark_verified,
+        verification_qr,
+        check_verification_qr,
         accept_identity_change,
     ]
 }

@@ -9,7 +9,12 @@ use qrcode::render::svg;
 /// The QR code of `text` as a `data:image/svg+xml` URL; `None` when the text is too
 /// long for a QR code.
 pub(crate) fn svg_data_url(text: &str) -> Option<String> {
-    let code = QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M).ok()?;
+    svg_data_url_of_bytes(text.as_bytes())
+}
+
+/// The QR code of raw bytes (a verification code) as a `data:image/svg+xml` URL.
+pub(crate) fn svg_data_url_of_bytes(bytes: &[u8]) -> Option<String> {
+    let code = QrCode::with_error_correction_level(bytes, qrcode::EcLevel::M).ok()?;
     let image = code
         .render::<svg::Color<'_>>()
         .min_dimensions(240, 240)
@@ -40,6 +45,13 @@ pub(crate) enum QrReadError {
 
 /// The text of the first QR code found in `bytes` (a PNG, JPEG or GIF file).
 pub(crate) fn read_text(bytes: &[u8]) -> Result<String, QrReadError> {
+    let raw = read_bytes(bytes)?;
+    String::from_utf8(raw).ok().filter(|text| !text.is_empty()).ok_or(QrReadError::NoCode)
+}
+
+/// The raw content of the first QR code found in `bytes` (a verification code is
+/// bytes, not text).
+pub(crate) fn read_bytes(bytes: &[u8]) -> Result<Vec<u8>, QrReadError> {
     if bytes.len() > MAX_QR_IMAGE_BYTES {
         return Err(QrReadError::NotAnImage);
     }
@@ -56,8 +68,11 @@ pub(crate) fn read_text(bytes: &[u8]) -> Result<String, QrReadError> {
     prepared
         .detect_grids()
         .into_iter()
-        .find_map(|grid| grid.decode().ok().map(|(_, text)| text))
-        .filter(|text| !text.is_empty())
+        .find_map(|grid| {
+            let mut content = Vec::new();
+            grid.decode_to(&mut content).ok().map(|_| content)
+        })
+        .filter(|content| !content.is_empty())
         .ok_or(QrReadError::NoCode)
 }
 
@@ -95,6 +110,16 @@ mod tests {
     fn the_text_of_a_qr_code_comes_back_from_its_image() {
         let invitation = "huisclos-invite:v1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1";
         assert_eq!(read_text(&png_of(invitation, 6)), Ok(invitation.to_owned()));
+    }
+
+    #[test]
+    fn binary_content_comes_back_byte_for_byte() {
+        let code: Vec<u8> = (0..65u8).map(|b| b.wrapping_mul(37)).collect();
+        let qr = qrcode::QrCode::new(&code).unwrap_or_else(|e| panic!("{e}"));
+        let image = qr.render::<image::Luma<u8>>().module_dimensions(6, 6).build();
+        let mut png = Vec::new();
+        image.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(super::read_bytes(&png), Ok(code));
     }
 
     #[test]

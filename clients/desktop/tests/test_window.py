@@ -89,6 +89,15 @@ def click(driver, selector):
     wait(driver).until(when.element_to_be_clickable((By.CSS_SELECTOR, selector))).click()
 
 
+def invoke(driver, command: str, args: dict):
+    """One of the app's commands, called as the web view calls it."""
+    return driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]).then(done, (e) => done({ error: e }));",
+        command, args,
+    )
+
+
 def qr_image(text: str, path: pathlib.Path) -> str:
     """A PNG of the QR code of `text`, as a phone's screenshot of a card would be."""
     import segno
@@ -310,7 +319,26 @@ def test_a_person_works_with_a_cli_user_through_the_relay_in_a_real_window(app, 
     number = wait(app).until(when.presence_of_element_located((By.CSS_SELECTOR, ".safety-number"))).text
     bobs = bob.run("safety-number", "Alice").stdout
     assert number and "".join(number.split()) in "".join(bobs.split()), (number, bobs)
-    contact.find_element(By.XPATH, ".//button[.='Mark verified']").click()
+    # Then by QR codes. The app shows its code for Bob; the code Bob's phone would show
+    # Alice is drawn here from the two keys as the format says (version 1, Bob's key,
+    # Alice's key as Bob holds it). A code drawn with Carol's key in Bob's place first:
+    # refused, and Bob stays unverified.
+    wait(app).until(when.presence_of_element_located((By.ID, "my-verification-qr")))
+    me = invoke(app, "whoami", {})
+    people = {c["name"]: c["identity"] for c in invoke(app, "contacts", {})}
+
+    def code_image(shower: str, path: pathlib.Path) -> str:
+        import segno
+
+        code = bytes([1]) + bytes.fromhex(shower) + bytes.fromhex(me["identity"])
+        segno.make(code, error="m", mode="byte").save(str(path), scale=6)
+        return str(path)
+
+    app.find_element(By.ID, "scan-verification").send_keys(code_image(people["Carol"], tmp_path / "not-bobs-code.png"))
+    wait(app).until(when.presence_of_element_located((By.ID, "scan-mismatch")))
+    assert "✓ verified" not in app.find_element(By.XPATH, "//ul[@id='contacts']/li[.//bdi[.='Bob']]").text
+    app.find_element(By.ID, "scan-verification").send_keys(code_image(people["Bob"], tmp_path / "bobs-code.png"))
+    wait(app).until(when.presence_of_element_located((By.ID, "scan-verified")))
     wait(app).until(
         lambda d: "✓ verified" in d.find_element(By.XPATH, "//ul[@id='contacts']/li[.//bdi[.='Bob']]").text
     )

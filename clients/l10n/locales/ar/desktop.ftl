@@ -320,3 +320,11 @@ desktop-protection-keychain = بسلسلة مفاتيح هذا الحاسوب، 
 desktop-protection-keychain-warning = كل من يستطيع فتح جلستك على هذا الحاسوب يستطيع عندها فتح Huis Clos، ولا يمكن ضبط عبارة إكراه. اختر عبارة مرور إذا كان الحاسوب معرّضًا للمصادرة.
 desktop-unlock-keychain-help = يُفتح هذا الملف الشخصي بسلسلة مفاتيح هذا الحاسوب.
 desktop-duress-needs-passphrase = تتطلب عبارة الإكراه ملفًا شخصيًا يُفتح بعبارة مرور؛ وهذا يُفتح بسلسلة المفاتيح.
+
+## المقارنة برموز QR
+
+desktop-verify-qr-help = أو قارن برموز QR: يمسح { $name } رمزك، وتفتح أنت صورة لرمزه.
+desktop-verify-qr-alt = رمزك ليمسحه { $name }
+desktop-verify-scan-button = افتح صورة لرمز { $name }
+desktop-verify-match = الرمزان متطابقان: تم التحقق من { $name }.
+desktop-verify-mismatch = الرمزان غير متطابقين. لا تثق بجهة الاتصال هذه حتى تعرف السبب: قد يكون أحد ما في الوسط، أو تغيّر مفتاح { $name }.

@@ -300,3 +300,11 @@ desktop-protection-keychain = Mit dem Schlüsselbund dieses Computers, ohne Pass
 desktop-protection-keychain-warning = Wer Ihre Sitzung auf diesem Computer öffnen kann, kann dann auch Huis Clos öffnen, und eine Notfall-Passphrase ist nicht möglich. Wählen Sie eine Passphrase, wenn der Computer beschlagnahmt werden könnte.
 desktop-unlock-keychain-help = Dieses Profil wird mit dem Schlüsselbund dieses Computers geöffnet.
 desktop-duress-needs-passphrase = Eine Notfall-Passphrase braucht ein Profil, das mit einer Passphrase geöffnet wird; dieses wird mit dem Schlüsselbund geöffnet.
+
+## Vergleich per QR-Code
+
+desktop-verify-qr-help = Oder vergleichen Sie per QR-Code: { $name } scannt Ihren, und Sie öffnen ein Bild des anderen.
+desktop-verify-qr-alt = Ihr Code zum Scannen für { $name }
+desktop-verify-scan-button = Ein Bild des Codes von { $name } öffnen
+desktop-verify-match = Die Codes stimmen überein: { $name } ist verifiziert.
+desktop-verify-mismatch = Die Codes stimmen nicht überein. Vertrauen Sie diesem Kontakt nicht, bevor Sie den Grund kennen: Jemand könnte dazwischen sein, oder der Schlüssel von { $name } hat sich geändert.

@@ -300,3 +300,11 @@ desktop-protection-keychain = With this computer's keychain, without a passphras
 desktop-protection-keychain-warning = Anyone who can open your session on this computer can then open Huis Clos, and no duress passphrase is possible. Choose a passphrase if the computer may be seized.
 desktop-unlock-keychain-help = This profile is opened with this computer's keychain.
 desktop-duress-needs-passphrase = A duress passphrase needs a profile opened with a passphrase; this one is opened with the keychain.
+
+## Comparing by QR codes
+
+desktop-verify-qr-help = Or compare by QR codes: { $name } scans yours, and you open a picture of theirs.
+desktop-verify-qr-alt = Your code for { $name } to scan
+desktop-verify-scan-button = Open a picture of { $name }'s code
+desktop-verify-match = The codes match: { $name } is verified.
+desktop-verify-mismatch = The codes do not match. Do not trust this contact until you know why: someone may be in between, or { $name }'s key changed.

@@ -300,3 +300,11 @@ desktop-protection-keychain = Avec le trousseau de cet ordinateur, sans phrase d
 desktop-protection-keychain-warning = Quiconque peut ouvrir votre session sur cet ordinateur peut alors ouvrir Huis Clos, et aucune phrase de contrainte n’est possible. Choisissez une phrase de passe si l’ordinateur risque d’être saisi.
 desktop-unlock-keychain-help = Ce profil s’ouvre avec le trousseau de cet ordinateur.
 desktop-duress-needs-passphrase = Une phrase de contrainte demande un profil ouvert par phrase de passe ; celui-ci s’ouvre avec le trousseau.
+
+## Comparer par codes QR
+
+desktop-verify-qr-help = Ou comparez par codes QR : { $name } scanne le vôtre, et vous ouvrez une image du sien.
+desktop-verify-qr-alt = Votre code, à scanner par { $name }
+desktop-verify-scan-button = Ouvrir une image du code de { $name }
+desktop-verify-match = Les codes correspondent : { $name } est vérifié·e.
+desktop-verify-mismatch = Les codes ne correspondent pas. Ne faites pas confiance à ce contact avant de savoir pourquoi : quelqu’un est peut-être entre vous, ou la clé de { $name } a changé.

@@ -300,3 +300,11 @@ desktop-protection-keychain = Com o chaveiro deste computador, sem frase-senha
 desktop-protection-keychain-warning = Quem conseguir abrir sua sessão neste computador poderá então abrir o Huis Clos, e nenhuma frase de coação é possível. Escolha uma frase-senha se o computador puder ser apreendido.
 desktop-unlock-keychain-help = Este perfil é aberto com o chaveiro deste computador.
 desktop-duress-needs-passphrase = Uma frase de coação precisa de um perfil aberto com frase-senha; este é aberto com o chaveiro.
+
+## Comparar por códigos QR
+
+desktop-verify-qr-help = Ou compare por códigos QR: { $name } escaneia o seu, e você abre uma imagem do código da outra pessoa.
+desktop-verify-qr-alt = Seu código para { $name } escanear
+desktop-verify-scan-button = Abrir uma imagem do código de { $name }
+desktop-verify-match = Os códigos coincidem: { $name } está verificado(a).
+desktop-verify-mismatch = Os códigos não coincidem. Não confie neste contato até saber por quê: alguém pode estar no meio, ou a chave de { $name } mudou.

@@ -233,6 +233,13 @@ export const api = {
   trashNode: (space: string, node: string) => invoke<void>("trash_node", { space, node }),
   restoreNode: (space: string, node: string) => invoke<void>("restore_node", { space, node }),
   /** Hands a file's bytes to the core, which seals them at once; returns the file's id. */
+  /** The code this device shows `person` to scan, as a QR image (`data:` URL). */
+  verificationQr: (person: string) => invoke<string>("verification_qr", { person }),
+  /** Checks a picture of the code `person`'s device shows: a match marks them verified. */
+  checkVerificationQr: async (person: string, image: File) =>
+    invoke<"Verified" | "Mismatch">("check_verification_qr", new Uint8Array(await image.arrayBuffer()), {
+      headers: { "x-person": person },
+    }),
   /** The text of the QR code in an image file the person opened. */
   readQr: async (image: File) => invoke<string>("read_qr", new Uint8Array(await image.arrayBuffer())),
   upload: async (space: string, parent: string | null, file: File, versionOf: string | null = null) =>
