@@ -585,6 +585,9 @@ pub struct SpaceSummary {
     /// Whether this person accepted the space's invitation: until then the space is an
     /// invitation, shown for them to accept.
     pub accepted: bool,
+    /// When the newest item of its feed was written (Unix seconds, by its author's
+    /// clock, never later than this device's), if it has any.
+    pub last_activity: Option<u64>,
 }
 
 /// A member of a space.

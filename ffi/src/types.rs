@@ -157,6 +157,8 @@ pub struct Space {
     pub muted: bool,
     /// Whether it is an invitation not accepted yet.
     pub invited: bool,
+    /// When its newest item was written (Unix seconds), if it has any.
+    pub last_activity: Option<u64>,
 }
 
 impl From<SpaceSummary> for Space {
@@ -174,6 +176,7 @@ impl From<SpaceSummary> for Space {
             replaced_by: s.replaced_by.map(|g| g.to_string()),
             muted: s.muted,
             invited: !s.accepted,
+            last_activity: s.last_activity,
         }
     }
 }

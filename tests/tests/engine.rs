@@ -177,6 +177,14 @@ async fn an_outbox_written_offline_is_delivered_after_a_restart_and_never_twice(
     assert!(waiting(&alice, &space).is_empty());
 
     bob.sync(&relay).await;
+    // The space list says when each space last had news: the time its newest arrival
+    // was written, never later than the device's own clock (an author's clock is
+    // theirs to set).
+    for device in [&alice, &bob] {
+        let newest = device.engine().feed(&space).unwrap().last().map(|i| i.created_at.min(device.clock()));
+        let listed = device.engine().spaces().into_iter().find(|s| s.id == space).unwrap();
+        assert!(newest.is_some() && listed.last_activity == newest, "{}: {listed:?} {newest:?}", device.name);
+    }
     let texts: Vec<String> = bob.texts(&space).into_iter().map(|(_, t)| t).collect();
     assert_eq!(texts, ["Travel permit refused again", "Appeal within 10 days", "Second permit request filed"]);
     assert!(waiting(&bob, &space).is_empty(), "nothing of Alice's waits on Bob's device");

@@ -26,9 +26,20 @@ impl Engine {
                     replaced_by: space.meta.replaced_by.map(GroupId::from_bytes),
                     muted: space.meta.muted,
                     accepted: space.meta.accepted,
+                    last_activity: self.last_activity(id),
                 })
             })
             .collect()
+    }
+
+    /// When the newest item of a space's feed was written. An author's clock is theirs
+    /// to set: a date in this device's future is shown as now.
+    fn last_activity(&self, space: &GroupId) -> Option<u64> {
+        let order = order_namespace(space);
+        let newest = self.vault.last_ordered(&order).ok()??;
+        let id: [u8; 16] = self.vault.get_ordered(&order, newest).ok()??.as_slice().try_into().ok()?;
+        let written = load_feed_item(&self.vault, space, &ContentId::from_bytes(id)).ok()??.created_at;
+        Some(if self.now > 0 { written.min(self.now) } else { written })
     }
 
     /// The members of a space, one entry per person.

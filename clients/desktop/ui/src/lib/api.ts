@@ -20,6 +20,8 @@ export interface Space {
   replaced_by: string | null;
   muted: boolean;
   invited: boolean;
+  /** When its newest item was written (Unix seconds). */
+  last_activity: number | null;
 }
 
 export interface Reaction {

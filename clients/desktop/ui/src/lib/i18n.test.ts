@@ -28,3 +28,17 @@ describe("the shared messages in the web view", () => {
     expect(negotiate(undefined)).toBe("en");
   });
 });
+
+describe("how long ago", () => {
+  it("says it in the language's own words, in the unit that fits", () => {
+    const now = 1_800_000_000;
+    const en = new Translator("en");
+    expect(en.ago(now - 30, now)).toBe("30 seconds ago");
+    expect(en.ago(now - 5 * 60, now)).toBe("5 minutes ago");
+    expect(en.ago(now - 3 * 3600, now)).toBe("3 hours ago");
+    expect(en.ago(now - 86400, now)).toBe("yesterday");
+    expect(en.ago(now + 500, now)).toBe("now");
+    expect(new Translator("fr").ago(now - 5 * 60, now)).toBe("il y a 5 minutes");
+    expect(new Translator("ar").ago(now - 5 * 60, now)).toMatch(/٥|5/);
+  });
+});

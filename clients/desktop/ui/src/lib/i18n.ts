@@ -89,6 +89,27 @@ export class Translator {
     }).format(value);
   }
 
+  /** How long ago `seconds` was, relative to `now` (both Unix seconds), in this
+   * language's words ("5 minutes ago", "il y a 5 minutes", "منذ 5 دقائق"). */
+  ago(seconds: number, now: number = Date.now() / 1000): string {
+    const elapsed = Math.max(0, now - seconds);
+    const format = new Intl.RelativeTimeFormat(this.tag, { numeric: "auto" });
+    const steps: [number, Intl.RelativeTimeFormatUnit][] = [
+      [60, "second"],
+      [3600, "minute"],
+      [86400, "hour"],
+      [7 * 86400, "day"],
+      [30 * 86400, "week"],
+      [365 * 86400, "month"],
+    ];
+    let size = 1;
+    for (const [limit, unit] of steps) {
+      if (elapsed < limit) return format.format(-Math.floor(elapsed / size), unit);
+      size = limit;
+    }
+    return format.format(-Math.floor(elapsed / (365 * 86400)), "year");
+  }
+
   /** A date and time in this language's way. */
   dateTime(seconds: number): string {
     return new Intl.DateTimeFormat(this.tag, { dateStyle: "medium", timeStyle: "short" }).format(
