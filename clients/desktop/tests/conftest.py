@@ -52,15 +52,19 @@ def accessibility_violations(driver, screen: str) -> list[str]:
 def unreachable_by_keyboard(driver) -> list[str]:
     """The controls the Tab key never reaches on what the window shows now: every
     visible, enabled control that is not taken out of the tab order on purpose (a
-    tab list's other tabs, reached by the arrow keys), pressing Tab until focus comes
-    round again."""
+    tab list's other tabs and a radio group's unchecked radios, reached by the arrow
+    keys), pressing Tab until focus comes round again."""
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.keys import Keys
 
     controls = driver.execute_script(
         """const all = [...document.querySelectorAll("button, input, select, textarea, a[href], [tabindex]")]
           .filter((e) => !e.disabled && e.tabIndex >= 0 && e.getClientRects().length > 0
-            && getComputedStyle(e).visibility !== "hidden");
+            && getComputedStyle(e).visibility !== "hidden")
+          // A radio group is one Tab stop (its checked radio); the others are reached by
+          // the arrow keys, as a tab list's other tabs are.
+          .filter((e) => !(e.type === "radio" && !e.checked
+            && document.querySelector(`input[type=radio][name="${e.name}"]:checked`)));
         all.forEach((e, i) => e.setAttribute("data-keyboard-check", String(i)));
         document.activeElement?.blur();
         return all.map((e) => `${e.tagName.toLowerCase()}#${e.id}.${e.className} "${(e.textContent || e.getAttribute("aria-label") || "").trim().slice(0, 30)}"`);"""

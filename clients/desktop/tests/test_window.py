@@ -57,7 +57,8 @@ SHOTS = os.environ.get("HUISCLOS_SCREENSHOTS")
 
 
 class Screens:
-    """Checks each screen as the test reaches it: axe-core, and a screenshot when asked."""
+    """Checks each screen as the test reaches it: axe-core, the keyboard, and a
+    screenshot when asked."""
 
     def __init__(self, driver):
         self.driver = driver
@@ -68,6 +69,8 @@ class Screens:
         # Let a transition settle before judging contrast and layout.
         time.sleep(0.3)
         self.violations += accessibility_violations(self.driver, name)
+        # And every visible, enabled control on it is reached by the Tab key.
+        self.violations += [f"{name}: not reached by Tab: {c}" for c in unreachable_by_keyboard(self.driver)]
         self.checked.append(name)
         if SHOTS:
             pathlib.Path(SHOTS).mkdir(parents=True, exist_ok=True)
