@@ -31,8 +31,9 @@ pub struct LinkingDevice {
     dir: PathBuf,
     request: String,
     code: String,
-    /// The linker, until it hands over its engine; one wait at a time.
-    linker: tokio::sync::Mutex<Option<Linker>>,
+    /// The linker, until it hands over its engine. A wait's task holds it for the whole
+    /// wait and puts it back itself, so a caller that gives up loses nothing.
+    linker: Arc<tokio::sync::Mutex<Option<Linker>>>,
 }
 
 impl std::fmt::Debug for LinkingDevice {
@@ -47,7 +48,7 @@ impl LinkingDevice {
             dir,
             request: linker.request().to_text(),
             code: linker.confirmation_code(),
-            linker: tokio::sync::Mutex::new(Some(linker)),
+            linker: Arc::new(tokio::sync::Mutex::new(Some(linker))),
         })
     }
 }
@@ -58,13 +59,14 @@ impl LinkingDevice {
     /// device showed `offer` (its text). Nothing is sent yet.
     #[uniffi::constructor]
     pub fn start_with_passphrase(dir: String, name: String, passphrase: String, offer: String) -> Result<Arc<Self>> {
+        // Wrapped first, so that every early return below wipes it.
+        let passphrase = Passphrase::new(passphrase);
         let path = PathBuf::from(&dir);
         if Vault::exists(&path) {
             return Err(CoreError::ProfileExists(dir).into());
         }
         let offer = LinkOffer::from_text(&offer)?;
         let name = DisplayName::new(name)?;
-        let passphrase = Passphrase::new(passphrase);
         passphrase.check_new()?;
         let vault = Arc::new(Vault::create(&path, &Unlock::Passphrase(passphrase), KdfParams::DEFAULT)?);
         Ok(Self::from_linker(path, Linker::create(vault, offer, name)?))
@@ -92,40 +94,48 @@ impl LinkingDevice {
     /// the linked profile once approved, `None` if not yet (ask again). An answer that
     /// does not verify is dropped, and the wait goes on for the real one.
     pub async fn wait_for_approval(&self, seconds: u32) -> Result<Option<Arc<Profile>>> {
-        let mut held = self.linker.lock().await;
-        let Some(mut linker) = held.take() else { return Err(HuisClosError::closed()) };
+        let runtime = runtime()?;
+        let held = self.linker.clone();
         let wait = Duration::from_secs(u64::from(seconds.min(MAX_WAIT_SECONDS)));
-        let (linker, linked) = runtime()?
-            .spawn(async move {
-                let deadline = tokio::time::Instant::now() + wait;
-                let endpoint = linker.offer().relay.clone();
-                loop {
-                    if let Ok(addresses) = endpoint.resolve()
-                        && let Ok(connection) = Connection::open(&mut linker, &addresses, endpoint.spki_pin()).await
-                    {
-                        let driven = connection.drive(&mut linker).await;
-                        connection.close(&mut linker);
-                        if driven.is_ok() && linker.status() == LinkStatus::Linked {
-                            return (linker, true);
-                        }
+        let task = runtime.spawn(async move {
+            let mut guard = held.lock_owned().await;
+            let Some(linker) = guard.as_mut() else { return Err(HuisClosError::closed()) };
+            let deadline = tokio::time::Instant::now() + wait;
+            let endpoint = linker.offer().relay.clone();
+            loop {
+                // Every attempt ends by the deadline, even against a relay that accepts
+                // the connection and then never answers.
+                let attempt = async {
+                    let Ok(addresses) = endpoint.resolve() else { return false };
+                    let Ok(connection) = Connection::open(&mut *linker, &addresses, endpoint.spki_pin()).await else {
+                        return false;
+                    };
+                    let driven = connection.drive(&mut *linker).await;
+                    connection.close(&mut *linker);
+                    driven.is_ok() && linker.status() == LinkStatus::Linked
+                };
+                match tokio::time::timeout_at(deadline, attempt).await {
+                    Ok(true) => {
+                        let engine = linker.take_engine().ok_or_else(|| HuisClosError::Internal {
+                            reason: "linked, but the profile was not handed over".into(),
+                        })?;
+                        *guard = None;
+                        return Ok(Some(engine));
                     }
-                    let _ = linker.take_refusal();
-                    if tokio::time::Instant::now() + RETRY >= deadline {
-                        return (linker, false);
-                    }
-                    tokio::time::sleep(RETRY).await;
+                    Ok(false) => {}
+                    // Cut off mid-request: the linker forgets what was in flight.
+                    Err(_) => linker.disconnected(),
                 }
-            })
+                let _ = linker.take_refusal();
+                if tokio::time::Instant::now() + RETRY >= deadline {
+                    return Ok(None);
+                }
+                tokio::time::sleep(RETRY).await;
+            }
+        });
+        let engine = task
             .await
-            .map_err(|error| HuisClosError::Internal { reason: format!("the linking task failed: {error}") })?;
-        let mut linker = linker;
-        if !linked {
-            *held = Some(linker);
-            return Ok(None);
-        }
-        let engine = linker
-            .take_engine()
-            .ok_or_else(|| HuisClosError::Internal { reason: "linked, but the profile was not handed over".into() })?;
-        Ok(Some(Profile::linked(self.dir.clone(), engine)))
+            .map_err(|error| HuisClosError::Internal { reason: format!("the linking task failed: {error}") })??;
+        Ok(engine.map(|engine| Profile::linked(self.dir.clone(), engine)))
     }
 }

@@ -57,9 +57,10 @@ pub(crate) struct AppState {
     by_keychain: bool,
 }
 
+// Off the main thread: asking the keychain may wait on the session bus.
 #[tauri::command]
-fn app_state(desktop: State<'_, Desktop>) -> AppState {
-    AppState {
+async fn app_state(desktop: State<'_, Desktop>) -> Result<AppState> {
+    Ok(AppState {
         has_profile: huisclos_ffi::profile_exists(desktop.dir.display().to_string()),
         unlocked: desktop.profile().is_some(),
         words_unchecked: desktop.profile().is_some() && desktop.words_unchecked.load(Ordering::SeqCst),
@@ -68,7 +69,7 @@ fn app_state(desktop: State<'_, Desktop>) -> AppState {
             && huisclos_ffi::profile_exists(desktop.dir.display().to_string())
             && crate::keychain::OsKeychain.holds_key_for(&desktop.dir.display().to_string()),
         by_keychain: desktop.profile().is_some() && desktop.by_keychain.load(Ordering::SeqCst),
-    }
+    })
 }
 
 #[tauri::command]
@@ -107,7 +108,12 @@ fn showing(desktop: State<'_, Desktop>, space: Option<String>) {
 async fn create_profile(app: AppHandle, desktop: State<'_, Desktop>, name: String, passphrase: String) -> Result<()> {
     // Moved into the core, whose passphrase type wipes it when dropped.
     let dir = desktop.dir.display().to_string();
-    let profile = Profile::create_with_passphrase(dir, name, passphrase)?;
+    let profile = Profile::create_with_passphrase(dir.clone(), name, passphrase)?;
+    // A key an earlier profile here left in the keychain would make the unlock screen
+    // ask the keychain instead of the passphrase.
+    std::thread::spawn(move || {
+        let _ = huisclos_ffi::Keystore::delete_key(&crate::keychain::OsKeychain, dir);
+    });
     desktop.words_unchecked.store(true, Ordering::SeqCst);
     desktop.by_keychain.store(false, Ordering::SeqCst);
     desktop.opened(&app, profile);
@@ -148,8 +154,9 @@ fn first_recovery_words(desktop: State<'_, Desktop>) -> Result<Vec<String>> {
 }
 
 /// The recovery words, once the passphrase is typed again (Settings).
+// Off the main thread: checking the passphrase runs the key derivation.
 #[tauri::command]
-fn recovery_words(desktop: State<'_, Desktop>, passphrase: String) -> Result<Vec<String>> {
+async fn recovery_words(desktop: State<'_, Desktop>, passphrase: String) -> Result<Vec<String>> {
     let profile = open(&desktop)?;
     // A profile the keychain opens has no passphrase to ask again: the open session is
     // what protects it.
@@ -176,6 +183,14 @@ pub(crate) struct WordAnswer {
 #[tauri::command]
 fn check_recovery_words(desktop: State<'_, Desktop>, answers: Vec<WordAnswer>) -> Result<bool> {
     let profile = open(&desktop)?;
+    // Only during the first run's check, and only a few tries: otherwise a script in
+    // the page could find the words two at a time without the passphrase.
+    if !desktop.words_unchecked.load(Ordering::SeqCst) {
+        return Err(UiError::unknown("the recovery words were already checked"));
+    }
+    if desktop.word_tries.fetch_add(1, Ordering::SeqCst) >= MAX_WORD_TRIES {
+        return Err(UiError { kind: "TooManyTries".into(), reason: String::new() });
+    }
     let words = profile.recovery_words()?;
     let right = words_match(&words, &answers);
     if right {
@@ -183,6 +198,10 @@ fn check_recovery_words(desktop: State<'_, Desktop>, answers: Vec<WordAnswer>) -
     }
     Ok(right)
 }
+
+/// How many wrong answers the first run's check takes before it stops answering (the
+/// person can still see the words again in Settings, after the passphrase).
+const MAX_WORD_TRIES: u32 = 10;
 
 /// At least two distinct places, each answered with its word (case and surrounding
 /// spaces aside).
@@ -223,7 +242,9 @@ async fn set_duress_passphrase(
 #[tauri::command]
 async fn unlock(app: AppHandle, desktop: State<'_, Desktop>, passphrase: String) -> Result<()> {
     let dir = desktop.dir.display().to_string();
-    match Profile::open_with_passphrase(dir.clone(), passphrase.clone()) {
+    // Each call below takes its own copy (wiped by the core); this one is wiped here.
+    let passphrase = zeroize::Zeroizing::new(passphrase);
+    match Profile::open_with_passphrase(dir.clone(), (*passphrase).clone()) {
         Ok(profile) => {
             desktop.by_keychain.store(false, Ordering::SeqCst);
             desktop.opened(&app, profile);
@@ -232,7 +253,7 @@ async fn unlock(app: AppHandle, desktop: State<'_, Desktop>, passphrase: String)
         // approval (the app was closed meanwhile). The first run's link screen resumes.
         Err(HuisClosError::NoProfile { .. }) => {
             *crate::guard(&desktop.linking) =
-                Some(huisclos_ffi::LinkingDevice::resume_with_passphrase(dir, passphrase)?);
+                Some(huisclos_ffi::LinkingDevice::resume_with_passphrase(dir, (*passphrase).clone())?);
         }
         Err(error) => return Err(error.into()),
     }
@@ -255,8 +276,9 @@ fn link_shown(linking: &huisclos_ffi::LinkingDevice) -> LinkShown {
 
 /// First run, instead of a new person: this computer becomes a device of someone who
 /// already uses Huis Clos, from the link offer their device shows.
+// Off the main thread: the new store's key derivation takes a moment.
 #[tauri::command]
-fn start_link(desktop: State<'_, Desktop>, name: String, passphrase: String, offer: String) -> Result<LinkShown> {
+async fn start_link(desktop: State<'_, Desktop>, name: String, passphrase: String, offer: String) -> Result<LinkShown> {
     let dir = desktop.dir.display().to_string();
     let linking = huisclos_ffi::LinkingDevice::start_with_passphrase(dir, name, passphrase, offer.trim().to_owned())?;
     let shown = link_shown(&linking);
@@ -270,6 +292,17 @@ fn waiting_link(desktop: State<'_, Desktop>) -> Result<LinkShown> {
     crate::guard(&desktop.linking).as_deref().map(link_shown).ok_or_else(UiError::closed)
 }
 
+/// Gives up a link still waiting: its new, empty store is destroyed, and first run
+/// starts again.
+#[tauri::command]
+fn cancel_link(desktop: State<'_, Desktop>) -> Result<()> {
+    if crate::guard(&desktop.linking).take().is_none() {
+        return Err(UiError::closed());
+    }
+    huisclos_ffi::wipe_profile(desktop.dir.display().to_string(), None)?;
+    Ok(())
+}
+
 /// How long one wait for the approval lasts; the web view asks again.
 const LINK_WAIT_SECONDS: u32 = 20;
 
@@ -280,6 +313,7 @@ async fn wait_for_link(app: AppHandle, desktop: State<'_, Desktop>) -> Result<bo
     let Some(linking) = crate::guard(&desktop.linking).clone() else { return Err(UiError::closed()) };
     let Some(profile) = linking.wait_for_approval(LINK_WAIT_SECONDS).await? else { return Ok(false) };
     *crate::guard(&desktop.linking) = None;
+    desktop.by_keychain.store(false, Ordering::SeqCst);
     desktop.opened(&app, profile);
     Ok(true)
 }
@@ -296,22 +330,22 @@ fn lock(desktop: State<'_, Desktop>) {
 #[tauri::command]
 fn wipe(desktop: State<'_, Desktop>) -> Result<()> {
     desktop.words_unchecked.store(false, Ordering::SeqCst);
+    desktop.by_keychain.store(false, Ordering::SeqCst);
     *crate::guard(&desktop.linking) = None;
+    let dir = desktop.dir.display().to_string();
     match desktop.profile() {
         Some(profile) => {
             desktop.closed();
             profile.wipe()?;
         }
-        None => {
-            // The keychain's key goes too, when it holds one (a computer without a
-            // keychain service still wipes).
-            let dir = desktop.dir.display().to_string();
-            let keychain = crate::keychain::OsKeychain;
-            let keystore: Option<Arc<dyn huisclos_ffi::Keystore>> =
-                keychain.holds_key_for(&dir).then(|| Arc::new(keychain) as Arc<dyn huisclos_ffi::Keystore>);
-            huisclos_ffi::wipe_profile(dir, keystore)?;
-        }
+        None => huisclos_ffi::wipe_profile(dir.clone(), None)?,
     }
+    // The store is gone first; then a key the keychain may keep for it, on a thread of
+    // its own (the keychain can be slow or ask something, and nothing may delay the
+    // wipe). Nothing it held opens anything any more.
+    std::thread::spawn(move || {
+        let _ = huisclos_ffi::Keystore::delete_key(&crate::keychain::OsKeychain, dir);
+    });
     Ok(())
 }
 
@@ -621,7 +655,11 @@ async fn read_qr(desktop: State<'_, Desktop>, request: tauri::ipc::Request<'_>) 
     let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
         return Err(UiError::unknown("image"));
     };
-    crate::qr::read_text(bytes).map_err(|error| qr_error(&desktop, &error))
+    let bytes = bytes.clone();
+    let read = tauri::async_runtime::spawn_blocking(move || crate::qr::read_text(&bytes))
+        .await
+        .map_err(|_| UiError::unknown("image"))?;
+    read.map_err(|error| qr_error(&desktop, &error))
 }
 
 /// Why no code came out of an image, in the person's language.
@@ -722,7 +760,11 @@ async fn check_verification_qr(
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned)
         .ok_or_else(|| UiError::unknown("person"))?;
-    let scanned = crate::qr::read_bytes(bytes).map_err(|error| qr_error(&desktop, &error))?;
+    let bytes = bytes.clone();
+    let read = tauri::async_runtime::spawn_blocking(move || crate::qr::read_bytes(&bytes))
+        .await
+        .map_err(|_| UiError::unknown("image"))?;
+    let scanned = read.map_err(|error| qr_error(&desktop, &error))?;
     Ok(open(&desktop)?.check_scanned_code(person, scanned)?)
 }
 
@@ -751,6 +793,7 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         start_link,
         waiting_link,
         wait_for_link,
+        cancel_link,
         first_recovery_words,
         recovery_words,
         check_recovery_words,

@@ -52,6 +52,8 @@ pub(crate) struct Desktop {
     /// A profile was created in this session and its recovery words have not yet been
     /// shown and checked: the first run shows them once, before anything else.
     words_unchecked: AtomicBool,
+    /// Answers given to the first run's check of the recovery words.
+    word_tries: AtomicU32,
     /// How much a desktop notification may say (Settings; nothing but "something new"
     /// until the web view says otherwise).
     notifications: Mutex<notifications::NotificationMode>,
@@ -170,6 +172,12 @@ fn notify(
     if focused && guard(&desktop.showing).as_deref() == Some(space) {
         return;
     }
+    // A burst (a member posting hundreds of items at once) shows a few notifications,
+    // not hundreds of threads and pop-ups.
+    if NOTIFYING.load(std::sync::atomic::Ordering::SeqCst) >= MAX_NOTIFYING {
+        return;
+    }
+    NOTIFYING.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let language = *guard(&desktop.language);
     let profile = desktop.profile();
     let (space, item, from) = (space.to_owned(), item.to_owned(), from.to_owned());
@@ -189,10 +197,15 @@ fn notify(
         }
         let about = About { kind, space_name: space_name.as_deref(), from: &from, text: text.as_deref() };
         if let Some((title, body)) = notifications::compose(mode, language, &about) {
-            notifications::show(title, body);
+            notifications::show_now(&title, &body);
         }
+        NOTIFYING.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     });
 }
+
+/// Notifications being prepared or shown now, and how many may be.
+static NOTIFYING: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+const MAX_NOTIFYING: usize = 3;
 
 /// How far into a feed's newest items the text of a notified item is looked for.
 const NOTIFIED_ITEM_SEARCH: u32 = 50;
@@ -269,6 +282,7 @@ fn main() {
                 lists: Mutex::new(HashMap::new()),
                 next_list: AtomicU32::new(1),
                 words_unchecked: AtomicBool::new(false),
+                word_tries: AtomicU32::new(0),
                 notifications: Mutex::new(notifications::NotificationMode::default()),
                 language: Mutex::new(huisclos_l10n::Language::English),
                 showing: Mutex::new(None),

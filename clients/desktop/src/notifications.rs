@@ -64,16 +64,14 @@ fn excerpt(text: &str) -> String {
     cut
 }
 
-/// Shows a notification. The call waits on the session bus, so it runs on a thread of
-/// its own; a computer without a notification service shows nothing, and says so
-/// only in the app's log (which never holds the text).
-pub(crate) fn show(title: String, body: String) {
-    std::thread::spawn(move || {
-        let shown = notify_rust::Notification::new().appname("Huis Clos").summary(&title).body(&body).show();
-        if let Err(error) = shown {
-            eprintln!("huisclos-desktop: no notification shown: {error}");
-        }
-    });
+/// Shows a notification, waiting on the session bus (call it off the app's main
+/// thread). A computer without a notification service shows nothing, and says so only
+/// in the app's log, which never holds the text.
+pub(crate) fn show_now(title: &str, body: &str) {
+    let shown = notify_rust::Notification::new().appname("Huis Clos").summary(title).body(body).show();
+    if let Err(error) = shown {
+        eprintln!("huisclos-desktop: no notification shown: {error}");
+    }
 }
 
 #[cfg(test)]

@@ -63,18 +63,32 @@ pub(crate) fn read_bytes(bytes: &[u8]) -> Result<Vec<u8>, QrReadError> {
     limits.max_image_height = Some(MAX_QR_IMAGE_SIDE);
     limits.max_alloc = Some(MAX_QR_DECODE_ALLOC);
     reader.limits(limits);
-    let grey = reader.decode().map_err(|_| QrReadError::NotAnImage)?.to_luma8();
-    let mut prepared = rqrr::PreparedImage::prepare(grey);
-    prepared
-        .detect_grids()
-        .into_iter()
-        .find_map(|grid| {
+    let image = reader.decode().map_err(|_| QrReadError::NotAnImage)?;
+    // A code read from a photo needs no more than this; the detector's time grows with
+    // the pixels, so a large picture is made smaller first.
+    let image = if image.width() > MAX_SCAN_SIDE || image.height() > MAX_SCAN_SIDE {
+        image.thumbnail(MAX_SCAN_SIDE, MAX_SCAN_SIDE)
+    } else {
+        image
+    };
+    let grey = image.to_luma8();
+    // The detector has panicked on some images in the wild: a picture someone sent is
+    // then "no code", not a failed command.
+    std::panic::catch_unwind(move || {
+        let mut prepared = rqrr::PreparedImage::prepare(grey);
+        prepared.detect_grids().into_iter().find_map(|grid| {
             let mut content = Vec::new();
             grid.decode_to(&mut content).ok().map(|_| content)
         })
-        .filter(|content| !content.is_empty())
-        .ok_or(QrReadError::NoCode)
+    })
+    .ok()
+    .flatten()
+    .filter(|content| !content.is_empty())
+    .ok_or(QrReadError::NoCode)
 }
+
+/// The longest side, in pixels, an image is scanned at.
+const MAX_SCAN_SIDE: u32 = 2_000;
 
 /// Standard base64 with padding.
 fn base64(bytes: &[u8]) -> String {

@@ -311,6 +311,8 @@ desktop-link-request-qr-alt = طلب هذا الحاسوب كرمز QR
 desktop-link-request-shown-label = طلب هذا الحاسوب
 desktop-link-code-compare = سيعرض جهازك الآخر عندها رمزًا. وافق هناك فقط إذا كان هو هذا:
 desktop-link-waiting = في انتظار الموافقة…
+desktop-link-cancel-button = التخلي عن الربط
+desktop-link-cancel-confirm = التخلي عن ربط هذا الحاسوب؟ يُتلف ما أعدّه، ويمكنك البدء من جديد.
 
 ## الفتح بسلسلة مفاتيح النظام
 

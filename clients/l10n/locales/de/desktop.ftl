@@ -291,6 +291,8 @@ desktop-link-request-qr-alt = Die Anfrage dieses Computers als QR-Code
 desktop-link-request-shown-label = Die Anfrage dieses Computers
 desktop-link-code-compare = Ihr anderes Gerät zeigt dann einen Code. Bestätigen Sie dort nur, wenn es dieser ist:
 desktop-link-waiting = Warten auf die Bestätigung …
+desktop-link-cancel-button = Verbinden abbrechen
+desktop-link-cancel-confirm = Das Verbinden dieses Computers abbrechen? Was er vorbereitet hat, wird zerstört, und Sie können neu beginnen.
 
 ## Öffnen mit dem Schlüsselbund des Systems
 

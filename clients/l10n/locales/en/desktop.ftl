@@ -291,6 +291,8 @@ desktop-link-request-qr-alt = This computer's request, as a QR code
 desktop-link-request-shown-label = This computer's request
 desktop-link-code-compare = Your other device then shows a code. Approve there only if it is this one:
 desktop-link-waiting = Waiting for the approval…
+desktop-link-cancel-button = Give up linking
+desktop-link-cancel-confirm = Give up linking this computer? What it prepared is destroyed, and you can start again.
 
 ## Opening with the OS keychain
 

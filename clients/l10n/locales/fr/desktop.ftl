@@ -291,6 +291,8 @@ desktop-link-request-qr-alt = La demande de cet ordinateur, en code QR
 desktop-link-request-shown-label = La demande de cet ordinateur
 desktop-link-code-compare = Votre autre appareil affiche alors un code. N’approuvez là-bas que si c’est celui-ci :
 desktop-link-waiting = En attente de l’approbation…
+desktop-link-cancel-button = Renoncer à relier
+desktop-link-cancel-confirm = Renoncer à relier cet ordinateur ? Ce qu’il a préparé est détruit, et vous pourrez recommencer.
 
 ## Ouverture par le trousseau du système
 

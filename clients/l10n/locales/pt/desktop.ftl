@@ -291,6 +291,8 @@ desktop-link-request-qr-alt = O pedido deste computador, como código QR
 desktop-link-request-shown-label = O pedido deste computador
 desktop-link-code-compare = Seu outro dispositivo mostra então um código. Aprove lá somente se for este:
 desktop-link-waiting = Aguardando a aprovação…
+desktop-link-cancel-button = Desistir de vincular
+desktop-link-cancel-confirm = Desistir de vincular este computador? O que ele preparou é destruído, e você pode começar de novo.
 
 ## Abrir com o chaveiro do sistema
 

@@ -173,6 +173,8 @@ export const api = {
   waitingLink: () => invoke<LinkShown>("waiting_link"),
   /** Waits a while for the approval; true once linked (the profile is then open). */
   waitForLink: () => invoke<boolean>("wait_for_link"),
+  /** Gives up the waiting link: its empty store is destroyed. */
+  cancelLink: () => invoke<void>("cancel_link"),
   setNotifications: (mode: string) => invoke<void>("set_notifications", { mode }),
   showing: (space: string | null) => invoke<void>("showing", { space }),
   firstRecoveryWords: () => invoke<string[]>("first_recovery_words"),

@@ -46,7 +46,7 @@ export class Heights {
 }
 
 /** The first row that ends after `y` (binary search over `offsets`). */
-function rowAt(offsets: Float64Array, y: number): number {
+export function rowAt(offsets: Float64Array, y: number): number {
   let low = 0;
   let high = offsets.length - 1;
   while (low < high) {
