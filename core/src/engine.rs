@@ -1133,7 +1133,8 @@ pub struct Engine {
     next_outbox: u64,
     /// The feed items that something in the outbox writes or changes, with how many
     /// such outbox items each has (see [`FeedItem::waiting`]).
-    waiting: BTreeMap<[u8; 16], u32>,
+    /// (The space each is in, for telling its observed feeds.)
+    waiting: BTreeMap<[u8; 16], ([u8; 16], u32)>,
     events: VecDeque<ClientEvent>,
     /// The lists apps observe, and what each was last shown.
     observed: observed::Observed,

@@ -49,7 +49,7 @@ impl Engine {
         if let Err(error) = self.apply_answer(step, answer) {
             // Nothing half-done stays: the step's writes are forgotten, and its job is
             // tried again later if still needed.
-            self.vault.rollback();
+            self.rollback();
             if transient.is_none() {
                 self.reject(None, Rejection::StepFailed(error.fault()));
             }
@@ -240,7 +240,7 @@ impl Engine {
         for item in welcomes.entries.iter() {
             last = Some(item.position);
             if let Err(error) = self.on_inbox_item(item.welcome.as_bytes()) {
-                self.vault.rollback();
+                self.rollback();
                 self.reject(None, Rejection::InvitationRefused(error.fault()));
             } else {
                 self.persist()?;
@@ -556,7 +556,7 @@ impl Engine {
                     // on. A commit cannot be skipped: the relay closed its epoch with
                     // it, so a device that cannot apply it cannot go on either, and
                     // says so (a space manager recreates the space).
-                    self.vault.rollback();
+                    self.rollback();
                     if let Some(space) = self.spaces.get_mut(&group) {
                         space.meta.next_seq = position + 1;
                     }
@@ -925,7 +925,7 @@ impl Engine {
                 self.apply_envelope(&group, &envelope, None, Some(standing))
             })();
             if let Err(error) = outcome {
-                self.vault.rollback();
+                self.rollback();
                 self.reject(Some(group), Rejection::ContentRecord { seq: record.seq.get(), fault: error.fault() });
             }
             self.save_group(&group)?;
@@ -1326,7 +1326,7 @@ impl Engine {
             ContentBody::Library(_) | ContentBody::Marker(_) => return,
         };
         let key = *target.as_bytes();
-        let count = self.waiting.entry(key).or_insert(0);
+        let (_, count) = self.waiting.entry(key).or_insert((*group, 0));
         let was = *count > 0;
         *count = if on { count.saturating_add(1) } else { count.saturating_sub(1) };
         let is = *count > 0;
@@ -1335,6 +1335,33 @@ impl Engine {
         }
         if was != is {
             self.observed.item_changed(&GroupId::from_bytes(*group), target);
+        }
+    }
+
+    /// Forgets this step's writes ([`Vault::rollback`]): an outbox row added or removed
+    /// in the step is back as it was, so the waiting marks are counted again from the
+    /// outbox, and the observed feeds hear of every item whose mark changed.
+    pub(super) fn rollback(&mut self) {
+        self.vault.rollback();
+        let before = std::mem::take(&mut self.waiting);
+        // Counted again without telling anyone; the flips are told below.
+        let observed = std::mem::take(&mut self.observed);
+        let recounted = self.mark_waiting_from_outbox();
+        self.observed = observed;
+        if recounted.is_err() {
+            // The outbox could not be read: the marks stay as they were rather than
+            // vanish (an item shown as sent when it is not is the worse mistake).
+            self.waiting = before;
+            return;
+        }
+        let flipped: Vec<([u8; 16], [u8; 16])> = before
+            .iter()
+            .filter(|(item, _)| !self.waiting.contains_key(*item))
+            .chain(self.waiting.iter().filter(|(item, _)| !before.contains_key(*item)))
+            .map(|(item, (group, _))| (*item, *group))
+            .collect();
+        for (item, group) in flipped {
+            self.observed.item_changed(&GroupId::from_bytes(group), ContentId::from_bytes(item));
         }
     }
 
