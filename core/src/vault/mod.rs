@@ -383,7 +383,7 @@ impl Vault {
     }
 
     fn open_with_keys(dir: &Path, keys: VaultKeys, tree: u8) -> Result<Self> {
-        let db = sled::Config::new().path(dir.join(STORE_DIR)).mode(sled::Mode::HighThroughput).open()?;
+        let db = open_store(&dir.join(STORE_DIR))?;
         Ok(Self {
             dir: dir.to_path_buf(),
             rows: Box::new(SledRows(open_tree(&db, tree)?)),
@@ -769,6 +769,22 @@ fn restrict_file(file: &std::fs::File) -> Result<()> {
 #[cfg(not(unix))]
 fn restrict_file(_file: &std::fs::File) -> Result<()> {
     Ok(())
+}
+
+/// Opens the sled store. sled's flusher thread can hold the store's file lock for a
+/// moment after the last handle is dropped (a lock followed at once by an unlock): that
+/// moment is waited out, up to two seconds, instead of failing the unlock.
+fn open_store(path: &Path) -> Result<sled::Db> {
+    let mut tries = 0;
+    loop {
+        match sled::Config::new().path(path).mode(sled::Mode::HighThroughput).open() {
+            Err(sled::Error::Io(error)) if error.kind() == std::io::ErrorKind::WouldBlock && tries < 40 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            opened => return Ok(opened?),
+        }
+    }
 }
 
 #[cfg(test)]
