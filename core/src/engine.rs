@@ -92,6 +92,9 @@ mod library_commands;
 mod observed;
 mod queries;
 mod space_handle;
+mod store;
+
+use store::*;
 
 pub use observed::{ListId, ListUpdate, MAX_FEED_PAGE, MAX_OBSERVED_LISTS};
 pub use space_handle::SpaceHandle;
@@ -108,38 +111,8 @@ pub const MAX_STALE_IN_EPOCH: u32 = 3;
 /// Log entries and content records asked for per page.
 const PAGE: u16 = 128;
 
-const NS_PROFILE: &str = "profile";
-/// The profile record's key in [`NS_PROFILE`]; release 0.1 kept it under `me`.
-const PROFILE_KEY: &[u8] = b"me2";
-/// The version of the profile record.
-const PROFILE_RECORD_VERSION: u8 = 2;
-/// The contact book's key in [`NS_PROFILE`]; release 0.1 kept it under `contacts`.
-const CONTACTS_KEY: &[u8] = b"contacts2";
 /// Device-ready notices and join requests remembered against replays.
 const MAX_REPLAY_ENTRIES: usize = 4096;
-const NS_GROUPS: &str = "groups";
-/// Each space's record ([`GroupMeta`]) by group id, as [`SPACE_RECORD_VERSION`] and its
-/// encoding. Release 0.1 kept an older record under [`NS_GROUPS`], migrated on load.
-const NS_SPACES: &str = "spaces";
-/// The version of the records under [`NS_SPACES`]. Version 3 has version 2's layout,
-/// with its `seen` set always empty: the ids of items applied are kept by key under
-/// [`seen_namespace`], one row each, instead of in the record rewritten at every step.
-/// Version 2 records are read, and their ids moved there, at the first open.
-const SPACE_RECORD_VERSION: u8 = 3;
-/// The earlier version of the same layout.
-const SPACE_RECORD_VERSION_2: u8 = 2;
-const NS_OUTBOX: &str = "outbox";
-/// Each space's library state, by group id.
-const NS_LIBRARY: &str = "library";
-/// Uploads waiting to finish, in order.
-const NS_UPLOADS: &str = "uploads";
-/// Downloads waiting to finish, in order.
-const NS_DOWNLOADS: &str = "downloads";
-/// Device-level work (linking, announcing), apart from any space.
-const NS_DEVICE_OUTBOX: &str = "device-outbox";
-/// Inbox deposits (Welcomes) waiting for the relay to take them, each retried on its
-/// own schedule: an invitee's full inbox holds up neither the space nor other deposits.
-const NS_DELIVERIES: &str = "deliveries";
 
 /// The longest wait between two attempts to deliver a Welcome.
 const MAX_DELIVERY_BACKOFF_SECS: u64 = 6 * 3600;
@@ -514,40 +487,6 @@ pub struct Moderator {
     pub name: String,
 }
 
-/// A feed item as release 0.1 stored it (under `feed/`), read to be migrated.
-#[derive(Deserialize)]
-struct FeedItemV1 {
-    id: [u8; 16],
-    author: [u8; 32],
-    author_name: String,
-    created_at: u64,
-    parent: Option<[u8; 16]>,
-    text: String,
-    edited: bool,
-    deleted: bool,
-    reactions: BTreeMap<String, BTreeSet<[u8; 32]>>,
-    position: u64,
-}
-
-impl From<FeedItemV1> for FeedItem {
-    fn from(old: FeedItemV1) -> Self {
-        Self {
-            id: old.id,
-            author: old.author,
-            author_name: old.author_name,
-            created_at: old.created_at,
-            parent: old.parent,
-            text: old.text,
-            edited: old.edited,
-            deleted: old.deleted,
-            reactions: old.reactions,
-            position: old.position,
-            moderated_by: None,
-            waiting: false,
-        }
-    }
-}
-
 impl FeedItem {
     /// The item's id.
     pub fn content_id(&self) -> ContentId {
@@ -618,362 +557,6 @@ pub struct JoinRequestSummary {
     pub devices: usize,
 }
 
-/// What the engine persists about its own profile (sealed in the vault, under
-/// [`PROFILE_KEY`], as [`PROFILE_RECORD_VERSION`] and its encoding).
-#[derive(Serialize, Deserialize)]
-struct ProfileRecord {
-    /// The person's identity key.
-    identity: [u8; 32],
-    /// Its secret, on the device that holds it (the one that created the identity, or
-    /// one restored from the recovery words); linked devices never have it.
-    identity_secret: Option<[u8; 32]>,
-    auth: [u8; 32],
-    mls: [u8; 32],
-    name: String,
-    account: Option<[u8; 16]>,
-    certificate: Option<Vec<u8>>,
-    /// The person's newest roster (contact card, wire bytes).
-    card: Option<Vec<u8>>,
-    next_outbox: u64,
-    next_device_item: u64,
-    /// Spaces this person asked to join: their invitations are accepted on arrival.
-    requested: Vec<[u8; 16]>,
-    /// Where the relay is ([`RelayEndpoint`] wire bytes).
-    relay: Option<Vec<u8>>,
-    /// The relay invitation, until it opened the account (wire bytes).
-    invitation: Option<Vec<u8>>,
-    /// The link offer shown, until a request answers it (wire bytes).
-    link_offer: Option<Vec<u8>>,
-    /// Digests of device-ready notices and join requests already taken, with when
-    /// they were issued: the same one again is refused.
-    replay: Vec<([u8; 32], u64)>,
-    /// The signed transition by which this identity key replaced the previous one
-    /// (wire bytes); every roster carries it.
-    transition: Option<Vec<u8>>,
-    /// A profile restored from the recovery words: the old identity key's secret,
-    /// kept only until the account exists and the transition to the new key is
-    /// signed with it.
-    rotate_from: Option<[u8; 32]>,
-}
-
-impl Drop for ProfileRecord {
-    fn drop(&mut self) {
-        use zeroize::Zeroize;
-        self.identity_secret.zeroize();
-        self.rotate_from.zeroize();
-        self.auth.zeroize();
-        self.mls.zeroize();
-    }
-}
-
-/// The profile as release 0.1 stored it (under `me`), read once to be migrated: every
-/// device held the identity key then.
-#[derive(Serialize, Deserialize)]
-struct ProfileRecordV1 {
-    identity: [u8; 32],
-    auth: [u8; 32],
-    mls: [u8; 32],
-    name: String,
-    account: Option<[u8; 16]>,
-    certificate: Option<Vec<u8>>,
-    /// The certificates of this person's other devices.
-    devices: Vec<Vec<u8>>,
-    next_outbox: u64,
-    next_device_item: u64,
-    /// Spaces this person asked to join: their invitations are accepted on arrival.
-    requested: Vec<[u8; 16]>,
-    /// Where the relay is ([`RelayEndpoint`] wire bytes).
-    relay: Option<Vec<u8>>,
-    /// The relay invitation, until it opened the account (wire bytes).
-    invitation: Option<Vec<u8>>,
-    /// The link offer shown, until a request answers it (wire bytes).
-    link_offer: Option<Vec<u8>>,
-}
-
-impl Drop for ProfileRecordV1 {
-    fn drop(&mut self) {
-        use zeroize::Zeroize;
-        self.identity.zeroize();
-        self.auth.zeroize();
-        self.mls.zeroize();
-    }
-}
-
-/// What the engine persists about each space besides MLS state.
-#[derive(Serialize, Deserialize, Clone)]
-struct GroupMeta {
-    /// The next log position to read in the current epoch.
-    next_seq: u64,
-    /// The next content-store position to read.
-    content_next: u64,
-    /// Log positions of this device's own entries not yet passed by the cursor.
-    own_seqs: BTreeSet<u64>,
-    /// Whether the relay holds the group's log yet.
-    relay_created: bool,
-    removed: bool,
-    /// Set when a commit the relay accepted was refused here: the space cannot advance.
-    stalled: bool,
-    /// Who made that commit.
-    stalled_by: Option<[u8; 32]>,
-    /// The space that continues this one, once a space manager recreated it.
-    replaced_by: Option<[u8; 16]>,
-    /// Whether this device finished its first read of the space: what it reads
-    /// before is history, and does not notify.
-    caught_up: bool,
-    /// Whether `next_seq` is a position this device has read up to (a device that
-    /// joined by Welcome learns where its first epoch starts from its first entry).
-    cursor_known: bool,
-    /// Whether new posts stay silent (replies and reactions to this person still
-    /// notify).
-    muted: bool,
-    /// The log position of this device's own commit, accepted by the relay but merged
-    /// only when the cursor reaches it (entries before it are read in the old epoch).
-    pending_commit_seq: Option<u64>,
-    /// Whether the user accepted the invitation (spaces this device created: true).
-    accepted: bool,
-    /// Who invited this device, as shown.
-    invited_by: String,
-    unread: u32,
-    feed_len: u64,
-    /// The space's history: generations, keys, rosters, the ledger's chain.
-    history: History,
-    /// Ids of items already applied, as records of version 2 and earlier kept them;
-    /// empty since (they are kept by key under [`seen_namespace`]), kept for the layout.
-    seen: BTreeSet<[u8; 16]>,
-    /// The secret of the request key on this device's space card, once one was issued.
-    request_secret: Option<[u8; 32]>,
-    /// Its public key's id, which incoming requests name (found without the secret).
-    request_key_id: Option<[u8; 8]>,
-    /// Requests to join waiting for a decision (wire bytes of verified requests).
-    join_requests: Vec<Vec<u8>>,
-}
-
-impl Drop for GroupMeta {
-    fn drop(&mut self) {
-        use zeroize::Zeroize;
-        self.request_secret.zeroize();
-    }
-}
-
-impl GroupMeta {
-    fn new(history: History) -> Self {
-        Self {
-            next_seq: 0,
-            content_next: 0,
-            own_seqs: BTreeSet::new(),
-            relay_created: false,
-            removed: false,
-            stalled: false,
-            stalled_by: None,
-            replaced_by: None,
-            caught_up: false,
-            cursor_known: false,
-            muted: false,
-            pending_commit_seq: None,
-            accepted: false,
-            invited_by: String::new(),
-            unread: 0,
-            feed_len: 0,
-            history,
-            seen: BTreeSet::new(),
-            request_secret: None,
-            request_key_id: None,
-            join_requests: Vec::new(),
-        }
-    }
-
-    /// A release-0.1 record: everything kept; the history keys become a legacy
-    /// history (no ledger, no rosters), which leaves the space read-only until a space
-    /// manager recreates it.
-    fn from_v1(old: &GroupMetaV1) -> Self {
-        let mut meta = Self::new(History::legacy(&old.history));
-        meta.next_seq = old.next_seq;
-        meta.content_next = old.content_next;
-        meta.own_seqs = old.own_seqs.clone();
-        meta.relay_created = old.relay_created;
-        meta.removed = old.removed;
-        meta.stalled = old.stalled;
-        meta.stalled_by = old.stalled_by;
-        meta.replaced_by = old.replaced_by;
-        meta.caught_up = old.caught_up;
-        meta.cursor_known = old.cursor_known;
-        meta.muted = old.muted;
-        meta.pending_commit_seq = old.pending_commit_seq;
-        meta.accepted = old.accepted;
-        meta.invited_by = old.invited_by.clone();
-        meta.unread = old.unread;
-        meta.feed_len = old.feed_len;
-        meta.seen = old.seen.clone();
-        meta.request_secret = old.request_secret;
-        meta.request_key_id = old.request_key_id;
-        meta.join_requests = old.join_requests.clone();
-        meta
-    }
-}
-
-/// A space's record as release 0.1 stored it (under [`NS_GROUPS`]), read once to be
-/// migrated.
-#[derive(Serialize, Deserialize, Default, Clone)]
-struct GroupMetaV1 {
-    /// The next log position to read in the current epoch.
-    next_seq: u64,
-    /// The next content-store position to read.
-    content_next: u64,
-    /// Log positions of this device's own entries not yet passed by the cursor.
-    own_seqs: BTreeSet<u64>,
-    /// Whether the relay holds the group's log yet.
-    relay_created: bool,
-    removed: bool,
-    /// Set when a commit the relay accepted was refused here: the space cannot advance.
-    stalled: bool,
-    /// Who made that commit.
-    stalled_by: Option<[u8; 32]>,
-    /// The space that continues this one, once a space manager recreated it.
-    replaced_by: Option<[u8; 16]>,
-    /// Whether this device finished its first read of the space: what it reads
-    /// before is history, and does not notify.
-    caught_up: bool,
-    /// Whether `next_seq` is a position this device has read up to (a device that
-    /// joined by Welcome learns where its first epoch starts from its first entry).
-    cursor_known: bool,
-    /// Whether new posts stay silent (replies and reactions to this person still
-    /// notify).
-    muted: bool,
-    /// The log position of this device's own commit, accepted by the relay but merged
-    /// only when the cursor reaches it (entries before it are read in the old epoch).
-    pending_commit_seq: Option<u64>,
-    /// Whether the user accepted the invitation (spaces this device created: true).
-    accepted: bool,
-    /// Who invited this device, as shown.
-    invited_by: String,
-    unread: u32,
-    feed_len: u64,
-    /// History-key generations, sealed in the vault with the rest of this record.
-    history: Vec<(u32, [u8; 32])>,
-    /// Ids of items already applied (de-duplication across resends and the two paths).
-    seen: BTreeSet<[u8; 16]>,
-    /// The secret of the request key on this device's space card, once one was issued.
-    request_secret: Option<[u8; 32]>,
-    /// Its public key's id, which incoming requests name (found without the secret).
-    request_key_id: Option<[u8; 8]>,
-    /// Requests to join waiting for a decision (wire bytes of verified requests).
-    join_requests: Vec<Vec<u8>>,
-}
-
-impl Drop for GroupMetaV1 {
-    fn drop(&mut self) {
-        use zeroize::Zeroize;
-        for (_, key) in &mut self.history {
-            key.zeroize();
-        }
-        self.request_secret.zeroize();
-    }
-}
-
-/// A queued intention, persisted until done.
-// No `Debug`: an outbox item holds a signed item's plaintext.
-#[derive(Serialize, Deserialize, Clone)]
-enum OutboxItem {
-    /// Create the group's log at the relay.
-    CreateGroup { group: [u8; 16] },
-    /// Publish an item (sealed under the history key, or in an MLS message).
-    Content { group: [u8; 16], envelope: Vec<u8> },
-    /// Release 0.1's "send history keys": dropped when its turn comes (keys are
-    /// derived from MLS epochs since).
-    HistoryKeys { group: [u8; 16] },
-    /// Change membership or rules: built into a commit when its turn comes, on the
-    /// newest state.
-    Operation { group: [u8; 16], operation: Operation },
-    /// Hand new members the space's history: one part of a [`HistoryGrant`] (the
-    /// application payload's bytes), computed when the adding commit was accepted.
-    HistoryGrant { group: [u8; 16], payload: Vec<u8> },
-    /// Mark, in the content store, the start of the generation this device's commit
-    /// started.
-    Marker { group: [u8; 16] },
-    /// Send a person's roster (contact card, wire bytes) to the space's members: this
-    /// person's newest, or an invitee's.
-    Roster { group: [u8; 16], card: Vec<u8> },
-}
-
-impl OutboxItem {
-    fn group(&self) -> GroupId {
-        match self {
-            Self::CreateGroup { group }
-            | Self::Content { group, .. }
-            | Self::HistoryKeys { group }
-            | Self::Operation { group, .. }
-            | Self::HistoryGrant { group, .. }
-            | Self::Roster { group, .. }
-            | Self::Marker { group } => GroupId::from_bytes(*group),
-        }
-    }
-}
-
-/// A Welcome to leave in invitees' inboxes, until the relay takes it.
-#[derive(Serialize, Deserialize, Clone)]
-struct Delivery {
-    group: [u8; 16],
-    recipients: Vec<[u8; 16]>,
-    /// The inbox item's bytes.
-    item: Vec<u8>,
-    attempts: u32,
-    /// When to try next.
-    due: Now,
-    /// Whether the person was told it waits.
-    reported: bool,
-}
-
-#[derive(Serialize, Deserialize, Clone)]
-enum Operation {
-    Invite {
-        card: Vec<u8>,
-        role: u8,
-    },
-    /// Add one of this person's own devices (certificate bytes).
-    AddDevice {
-        certificate: Vec<u8>,
-    },
-    /// Remove one of this person's own devices (revoked).
-    RemoveDevice {
-        device: [u8; 16],
-    },
-    /// Propose this device's own removal (a member cannot commit its own removal).
-    Leave,
-    /// Commit the proposals waiting in the group (members' leaves).
-    CommitProposals,
-    /// Add a person known only by their devices' certificates (a member of the
-    /// stalled space this one continues).
-    Readd {
-        certificates: Vec<Vec<u8>>,
-        role: u8,
-    },
-    Remove {
-        identity: [u8; 32],
-    },
-    SetRole {
-        identity: [u8; 32],
-        role: u8,
-    },
-    Rename {
-        name: String,
-    },
-    Describe {
-        description: String,
-    },
-    /// Move this device's place in the space to its certificate under the person's new
-    /// identity key (an update of its own leaf), the person's role moved with it.
-    RotateIdentity,
-    /// A space manager adds a new device of a member (certificate bytes), in a space
-    /// where new devices need approval.
-    AddMemberDevice {
-        certificate: Vec<u8>,
-    },
-    /// Whether new devices of members need a space manager's approval.
-    SetDeviceApproval {
-        on: bool,
-    },
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Job {
     Deliveries,
@@ -1038,25 +621,6 @@ enum DeviceStage {
     Revoke,
 }
 
-/// Device-level work, persisted until done.
-#[derive(Serialize, Deserialize)]
-enum DeviceItem {
-    /// Register the device of this link request and send it its grant.
-    Link { request: Vec<u8> },
-    /// Tell the person's other devices that this (newly linked) one is ready.
-    Announce,
-    /// Leave a sealed join request in a space card issuer's inbox.
-    JoinRequest { device: [u8; 16], item: Vec<u8> },
-    /// Revoke one of this person's devices at the relay.
-    Revoke { device: [u8; 16] },
-    /// Leave the person's newest roster (a contact card) in their other devices'
-    /// inboxes.
-    Roster { card: Vec<u8> },
-    /// The same, for the roster that replaced the identity key: sealed also under the
-    /// devices' `previous` certificates, the ones they hold until they read it.
-    RosterAfterRotation { card: Vec<u8>, previous: Vec<Vec<u8>> },
-}
-
 enum OutboxStage {
     Single,
     Claim {
@@ -1086,7 +650,8 @@ struct CommitVerdict {
 /// The connection's state as the engine sees it.
 /// The client engine of one profile.
 pub struct Engine {
-    vault: Arc<Vault>,
+    /// The profile's records, typed, in the encrypted vault.
+    store: Store,
     provider: Provider,
     /// The person's identity key.
     identity: IdentityPublicKey,
@@ -1203,12 +768,12 @@ impl Engine {
     /// # Errors
     /// [`CoreError::ProfileExists`] when the vault already holds a profile.
     pub fn create(vault: Arc<Vault>, name: DisplayName) -> Result<Self> {
-        if vault.get(NS_PROFILE, PROFILE_KEY)?.is_some() || vault.get(NS_PROFILE, b"me")?.is_some() {
+        if Store::new(vault.clone()).holds_profile()? {
             return Err(CoreError::ProfileExists(vault.dir().display().to_string()));
         }
         let engine = Self::assemble(vault, IdentityKey::generate(), DeviceKeys::generate(), name, None, None, 0);
         engine.save_profile()?;
-        engine.vault.commit()?;
+        engine.store.commit()?;
         Ok(engine)
     }
 
@@ -1220,7 +785,7 @@ impl Engine {
     /// # Errors
     /// [`CoreError::ProfileExists`] if the vault already holds a profile; store errors.
     pub fn recover(vault: Arc<Vault>, name: DisplayName, words: &RecoveryWords) -> Result<Self> {
-        if vault.get(NS_PROFILE, PROFILE_KEY)?.is_some() || vault.get(NS_PROFILE, b"me")?.is_some() {
+        if Store::new(vault.clone()).holds_profile()? {
             return Err(CoreError::ProfileExists(vault.dir().display().to_string()));
         }
         // The words' key may be in other hands too (on a seized phone): the restored
@@ -1229,7 +794,7 @@ impl Engine {
         let mut engine = Self::assemble(vault, IdentityKey::generate(), DeviceKeys::generate(), name, None, None, 0);
         engine.rotate_from = Some(words.identity_key()?);
         engine.save_profile()?;
-        engine.vault.commit()?;
+        engine.store.commit()?;
         Ok(engine)
     }
 
@@ -1238,17 +803,10 @@ impl Engine {
     /// # Errors
     /// [`CoreError::NoProfile`] when the vault is empty; store errors.
     pub fn load(vault: Arc<Vault>) -> Result<Self> {
-        let record = match vault.get(NS_PROFILE, PROFILE_KEY)? {
-            Some(bytes) => match bytes.split_first() {
-                Some((&PROFILE_RECORD_VERSION, rest)) => decode::<ProfileRecord>(rest)?,
-                _ => return Err(CoreError::CorruptProfile("a profile record of an unknown version")),
-            },
-            None => {
-                let bytes = vault
-                    .get(NS_PROFILE, b"me")?
-                    .ok_or_else(|| CoreError::NoProfile(vault.dir().display().to_string()))?;
-                Self::migrate_profile(&decode::<ProfileRecordV1>(&bytes)?)?
-            }
+        let store = Store::new(vault.clone());
+        let (record, from_release01) = match store.profile()? {
+            StoredProfile::Current(record) => (record, false),
+            StoredProfile::Release01(old) => (Self::migrate_profile(&old)?, true),
         };
         let identity = IdentityPublicKey::from_bytes(record.identity);
         let identity_key = record.identity_secret.as_ref().map(IdentityKey::from_secret);
@@ -1293,43 +851,33 @@ impl Engine {
             engine.invitation = Some(invitation.token().clone());
             engine.pending_invitation = Some(invitation);
         }
-        if let Some(bytes) = vault.get(NS_PROFILE, CONTACTS_KEY)? {
-            engine.contacts = ContactBook::from_bytes(&bytes)?;
-        } else if let Some(bytes) = vault.get(NS_PROFILE, b"contacts")? {
-            engine.contacts = ContactBook::from_bytes_v1(&bytes)?;
-            vault.put(NS_PROFILE, CONTACTS_KEY, &engine.contacts.to_bytes()?)?;
-            vault.remove(NS_PROFILE, b"contacts");
+        if let Some(contacts) = store.contacts()? {
+            engine.contacts = contacts;
         }
         if let Some(bytes) = &record.card {
             engine.adopt_own_card(ContactCard::from_wire(bytes)?)?;
         }
-        if vault.get(NS_PROFILE, PROFILE_KEY)?.is_none() {
+        if from_release01 {
             // Migrated from release 0.1: written in this release's form once.
             engine.save_profile()?;
-            vault.remove(NS_PROFILE, b"me");
-            vault.commit()?;
+            store.forget_release01_profile();
         }
-        if let Some(list) = vault.get(NS_GROUPS, b"list")? {
-            let groups: Vec<[u8; 16]> = decode(&list)?;
+        // The contact book may have been migrated too.
+        store.commit()?;
+        let groups = store.space_ids()?;
+        if !groups.is_empty() {
             let mut migrated = Vec::new();
-            for id in groups {
-                let group_id = GroupId::from_bytes(id);
+            for group_id in groups {
                 let group = MlsGroup::load(engine.provider.storage(), &openmls_group_id(&group_id))
                     .map_err(mls_error)?
                     .ok_or(CoreError::CorruptProfile("MLS state of a space is missing"))?;
-                let mut meta: GroupMeta = match vault.get(NS_SPACES, &id)? {
-                    Some(bytes) => match bytes.split_first() {
-                        Some((&SPACE_RECORD_VERSION, rest)) => decode(rest)?,
-                        Some((&SPACE_RECORD_VERSION_2, rest)) => {
-                            migrated.push(group_id);
-                            decode(rest)?
-                        }
-                        _ => return Err(CoreError::CorruptProfile("a space record of an unknown version")),
-                    },
-                    None => {
-                        let old: GroupMetaV1 = decode(
-                            &vault.get(NS_GROUPS, &id)?.ok_or(CoreError::CorruptProfile("group record missing"))?,
-                        )?;
+                let mut meta: GroupMeta = match store.space(&group_id)? {
+                    StoredSpace::Current(meta) => meta,
+                    StoredSpace::Version2(meta) => {
+                        migrated.push(group_id);
+                        meta
+                    }
+                    StoredSpace::Release01(old) => {
                         migrated.push(group_id);
                         let mut meta = GroupMeta::from_v1(&old);
                         if crate::mls::ledger_of(group.extensions())?.is_none() {
@@ -1343,15 +891,15 @@ impl Engine {
                 };
                 // Items applied, as earlier records listed them: one row each now.
                 for item in std::mem::take(&mut meta.seen) {
-                    vault.put(&seen_namespace(&group_id), &item, &[])?;
+                    store.mark_applied(&group_id, &ContentId::from_bytes(item))?;
                 }
                 engine.spaces.insert(group_id, Space { group, meta });
             }
             for group in migrated {
                 engine.save_group(&group)?;
-                vault.remove(NS_GROUPS, group.as_bytes());
+                store.forget_release01_space(&group);
             }
-            vault.commit()?;
+            store.commit()?;
         }
         engine.mark_waiting_from_outbox()?;
         Ok(engine)
@@ -1392,7 +940,7 @@ impl Engine {
         decoy_name: &DisplayName,
         invitation: Option<&Invitation>,
     ) -> Result<Engine> {
-        let decoy = Arc::new(self.vault.make_decoy(current, duress)?);
+        let decoy = Arc::new(self.store.vault().make_decoy(current, duress)?);
         let mut engine = Self::create(decoy, decoy_name.clone())?;
         engine.set_now(self.now);
         if let Some(invitation) = invitation {
@@ -1409,7 +957,7 @@ impl Engine {
     /// [`CoreError::WrongPassphrase`] unless `current` opens the profile;
     /// [`CoreError::Invalid`] for a passphrase that may not protect a profile.
     pub fn change_unlock(&self, current: &crate::vault::Unlock, new: &crate::vault::Unlock) -> Result<()> {
-        self.vault.change_unlock(current, new)
+        self.store.vault().change_unlock(current, new)
     }
 
     /// Checks that `unlock` opens this profile, changing nothing: for an app that asks
@@ -1419,7 +967,7 @@ impl Engine {
     /// # Errors
     /// [`CoreError::WrongPassphrase`] otherwise.
     pub fn check_unlock(&self, unlock: &crate::vault::Unlock) -> Result<()> {
-        self.vault.check_unlock(unlock)
+        self.store.vault().check_unlock(unlock)
     }
 
     /// The panic wipe: closes the engine and destroys the profile ([`Vault::wipe`]).
@@ -1428,7 +976,7 @@ impl Engine {
     /// # Errors
     /// I/O errors.
     pub fn panic_wipe(self) -> Result<()> {
-        let dir = self.vault.dir().to_path_buf();
+        let dir = self.store.dir().to_path_buf();
         drop(self);
         Vault::wipe(&dir)
     }
@@ -1498,7 +1046,7 @@ impl Engine {
     ) -> Self {
         let provider = Provider::new(MlsStorage::new(vault.clone()));
         Self {
-            vault,
+            store: Store::new(vault),
             provider,
             identity,
             identity_key,
@@ -1559,9 +1107,7 @@ impl Engine {
             transition: self.transition.as_ref().map(Wire::to_wire),
             rotate_from: self.rotate_from.as_ref().map(|k| *k.to_secret()),
         };
-        let mut bytes = Zeroizing::new(vec![PROFILE_RECORD_VERSION]);
-        bytes.extend_from_slice(&encode(&record)?);
-        self.vault.put(NS_PROFILE, PROFILE_KEY, &bytes)
+        self.store.put_profile(&record)
     }
 
     /// The identity key, on the device that holds it.
@@ -1680,7 +1226,7 @@ impl Engine {
             crate::contacts::CardSighting::Newer => {}
             _ => return Ok(()),
         }
-        self.vault.put(NS_PROFILE, CONTACTS_KEY, &self.contacts.to_bytes()?)?;
+        self.store.put_contacts(&self.contacts)?;
         Ok(())
     }
 
@@ -1724,7 +1270,7 @@ impl Engine {
             });
         }
         if sighting != Sighting::StillChanged {
-            self.vault.put(NS_PROFILE, CONTACTS_KEY, &self.contacts.to_bytes()?)?;
+            self.store.put_contacts(&self.contacts)?;
         }
         Ok(())
     }
@@ -1747,18 +1293,15 @@ impl Engine {
 
     fn save_group(&self, group: &GroupId) -> Result<()> {
         if let Some(space) = self.spaces.get(group) {
-            let mut record = Zeroizing::new(vec![SPACE_RECORD_VERSION]);
-            record.extend_from_slice(&encode(&space.meta)?);
-            self.vault.put(NS_SPACES, group.as_bytes(), &record)?;
+            self.store.put_space(group, &space.meta)?;
         }
-        let list: Vec<[u8; 16]> = self.spaces.keys().map(|g| *g.as_bytes()).collect();
-        self.vault.put(NS_GROUPS, b"list", &encode(&list)?)
+        self.store.put_space_ids(self.spaces.keys().copied())
     }
 
     /// Commits this step's writes; on failure, forgets them so memory and disk agree on
     /// the last good state at the next load.
     fn persist(&self) -> Result<()> {
-        self.vault.commit().inspect_err(|_| self.vault.rollback())?;
+        self.store.commit().inspect_err(|_| self.store.rollback())?;
         self.observed.committed();
         Ok(())
     }
@@ -1814,53 +1357,6 @@ fn chunk_offset(value: usize) -> Result<huisclos_protocol::ids::ChunkOffset> {
     let value = u32::try_from(value)
         .map_err(|_| CoreError::Invalid(InvalidInput::TooMany { limit: Limit::ChunkOffset, max: u32::MAX as u64 }))?;
     huisclos_protocol::ids::ChunkOffset::new(value).map_err(CoreError::Decode)
-}
-
-/// Where release 0.1 kept a space's feed items ([`FeedItemV1`]).
-fn feed_namespace_v1(group: &GroupId) -> String {
-    format!("feed/{}", hex::encode(group.as_bytes()))
-}
-
-/// Where a space's feed items are kept, as [`FEED_RECORD_VERSION`] and their encoding.
-fn feed_namespace(group: &GroupId) -> String {
-    format!("feed2/{}", hex::encode(group.as_bytes()))
-}
-
-/// The version of the records under [`feed_namespace`].
-const FEED_RECORD_VERSION: u8 = 2;
-
-/// A feed item, from where this release keeps it or, failing that, where release 0.1
-/// did (migrated when next written).
-fn load_feed_item(vault: &Vault, group: &GroupId, id: &ContentId) -> Result<Option<FeedItem>> {
-    if let Some(bytes) = vault.get(&feed_namespace(group), id.as_bytes())? {
-        return match bytes.split_first() {
-            Some((&FEED_RECORD_VERSION, rest)) => decode(rest).map(Some),
-            _ => Err(CoreError::CorruptProfile("a feed item of an unknown version")),
-        };
-    }
-    match vault.get(&feed_namespace_v1(group), id.as_bytes())? {
-        Some(bytes) => Ok(Some(decode::<FeedItemV1>(&bytes)?.into())),
-        None => Ok(None),
-    }
-}
-
-fn store_feed_item(vault: &Vault, group: &GroupId, item: &FeedItem) -> Result<()> {
-    let mut record = Zeroizing::new(vec![FEED_RECORD_VERSION]);
-    record.extend_from_slice(&encode(item)?);
-    vault.put(&feed_namespace(group), &item.id, &record)?;
-    vault.remove(&feed_namespace_v1(group), &item.id);
-    Ok(())
-}
-
-/// The ids of a space's items this device applied, one row each (de-duplication across
-/// resends and the two paths, log and content store). They outlive a removal from the
-/// space, so that items shown before a new invitation are not shown twice.
-fn seen_namespace(group: &GroupId) -> String {
-    format!("seen/{}", hex::encode(group.as_bytes()))
-}
-
-fn order_namespace(group: &GroupId) -> String {
-    format!("order/{}", hex::encode(group.as_bytes()))
 }
 
 impl Space {

@@ -256,7 +256,7 @@ impl Adversary<'_> {
     pub fn external_psk_proposal(&self, psk_id: &[u8], secret: &[u8]) -> Result<Proposal> {
         let id = openmls::schedule::PreSharedKeyId::external(psk_id.to_vec(), vec![0x5a; 32]);
         id.store(&self.engine.provider, secret).map_err(mls_error)?;
-        self.engine.vault.commit()?;
+        self.engine.store.commit()?;
         Ok(Proposal::PreSharedKey(Box::new(PreSharedKeyProposal::new(id))))
     }
 

@@ -974,11 +974,10 @@ impl Engine {
         };
         let me = self.identity;
         let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound(Missing::Space))?;
-        let seen = seen_namespace(group);
-        if self.vault.get(&seen, envelope.signed.id.as_bytes())?.is_some() {
+        if self.store.was_applied(group, &envelope.signed.id)? {
             return Ok(()); // a resend, or the same item by both paths
         }
-        self.vault.put(&seen, envelope.signed.id.as_bytes(), &[])?;
+        self.store.mark_applied(group, &envelope.signed.id)?;
         if let ContentBody::Marker(_) = &envelope.signed.body {
             // The start of a generation: it raised the content floor when admitted;
             // nothing is shown.
@@ -995,12 +994,12 @@ impl Engine {
             };
             let mut library = self.library(group)?;
             library.apply(stamp, op, self.now)?;
-            self.vault.put(NS_LIBRARY, group.as_bytes(), &encode(&library)?)?;
+            self.store.put_library(group, &library)?;
             self.events.push_back(ClientEvent::LibraryChanged(*group));
             self.observed.library_changed(group);
             return Ok(());
         }
-        let load = |vault: &Vault, id: &ContentId| load_feed_item(vault, group, id);
+        let load = |store: &Store, id: &ContentId| store.feed_item(group, id);
         let moderator = Moderator { identity: *author.identity.as_bytes(), name: author.name.to_string() };
         let (target, mut item) = match &envelope.signed.body {
             ContentBody::Post(Post { text }) | ContentBody::Comment(Comment { text, .. }) => {
@@ -1027,14 +1026,14 @@ impl Engine {
                     moderated_by: None,
                     waiting: false,
                 };
-                self.vault.put_ordered(&order_namespace(group), position, envelope.signed.id.as_bytes())?;
+                self.store.put_feed_position(group, position, &envelope.signed.id)?;
                 (envelope.signed.id, item)
             }
             ContentBody::React(React { target, reaction, on }) => {
                 if !role.may_contribute() {
                     return Err(CoreError::Forbidden(Refusal::ReaderWrites));
                 }
-                let mut item = load(&self.vault, target)?.ok_or(CoreError::NotFound(Missing::Item))?;
+                let mut item = load(&self.store, target)?.ok_or(CoreError::NotFound(Missing::Item))?;
                 let who = item.reactions.entry(reaction.as_str().to_owned()).or_default();
                 if *on {
                     who.insert(*author.identity.as_bytes());
@@ -1045,7 +1044,7 @@ impl Engine {
                 (*target, item)
             }
             ContentBody::Edit(Edit { target, text }) => {
-                let mut item = load(&self.vault, target)?.ok_or(CoreError::NotFound(Missing::Item))?;
+                let mut item = load(&self.store, target)?.ok_or(CoreError::NotFound(Missing::Item))?;
                 let by_author = item.author == *author.identity.as_bytes();
                 if !by_author && !role.may_manage_content() {
                     return Err(CoreError::Forbidden(Refusal::NotAuthorOrContentManager));
@@ -1060,7 +1059,7 @@ impl Engine {
                 (*target, item)
             }
             ContentBody::Delete(Delete { target }) => {
-                let mut item = load(&self.vault, target)?.ok_or(CoreError::NotFound(Missing::Item))?;
+                let mut item = load(&self.store, target)?.ok_or(CoreError::NotFound(Missing::Item))?;
                 let by_author = item.author == *author.identity.as_bytes();
                 if !by_author && !role.may_manage_content() {
                     return Err(CoreError::Forbidden(Refusal::NotAuthorOrContentManager));
@@ -1080,12 +1079,12 @@ impl Engine {
                 space.meta.unread = space.meta.unread.saturating_add(1);
                 // What the first read after joining brings is history, not news.
                 if space.meta.caught_up {
-                    let mine = |vault: &Vault, id: &ContentId| -> Result<bool> {
-                        Ok(load(vault, id)?.is_some_and(|i| i.author == *me.as_bytes()))
+                    let mine = |store: &Store, id: &ContentId| -> Result<bool> {
+                        Ok(load(store, id)?.is_some_and(|i| i.author == *me.as_bytes()))
                     };
                     notify = match &envelope.signed.body {
                         ContentBody::Post(_) if !space.meta.muted => Some(NotificationKind::Post),
-                        ContentBody::Comment(comment) if mine(&self.vault, &comment.parent)? => {
+                        ContentBody::Comment(comment) if mine(&self.store, &comment.parent)? => {
                             Some(NotificationKind::Reply)
                         }
                         ContentBody::React(react) if react.on && item.author == *me.as_bytes() => {
@@ -1097,7 +1096,7 @@ impl Engine {
             }
         }
         item.id = *target.as_bytes();
-        store_feed_item(&self.vault, group, &item)?;
+        self.store.put_feed_item(group, &item)?;
         self.events.push_back(ClientEvent::Content { space: *group, item: target });
         self.observed.item_changed(group, target);
         if let Some(kind) = notify {
@@ -1113,8 +1112,7 @@ impl Engine {
         stage: OutboxStage,
         answer: std::result::Result<ResponseBody, RelayError>,
     ) -> Result<()> {
-        let Some(bytes) = self.vault.get_ordered(NS_OUTBOX, index)? else { return Ok(()) };
-        let item: OutboxItem = decode(&bytes)?;
+        let Some(item) = self.store.outbox().get(index)? else { return Ok(()) };
         let group = item.group();
         match (stage, answer) {
             (OutboxStage::Claim { operation }, Ok(ResponseBody::ClaimedKeyPackages(claims))) => {
@@ -1295,7 +1293,7 @@ impl Engine {
     pub(super) fn enqueue(&mut self, item: OutboxItem) -> Result<()> {
         let index = self.next_outbox;
         self.next_outbox += 1;
-        self.vault.put_ordered(NS_OUTBOX, index, &encode(&item)?)?;
+        self.store.outbox().put(index, &item)?;
         self.mark_waiting(&item, true);
         self.save_profile()?;
         self.push_job(Job::Outbox);
@@ -1305,12 +1303,10 @@ impl Engine {
     /// Takes an item out of the outbox (sent, or dropped), and its mark off the feed
     /// item it wrote or changed.
     pub(super) fn remove_from_outbox(&mut self, index: u64) {
-        if let Ok(Some(bytes)) = self.vault.get_ordered(NS_OUTBOX, index) {
-            if let Ok(item) = decode::<OutboxItem>(&bytes) {
-                self.mark_waiting(&item, false);
-            }
+        if let Ok(Some(item)) = self.store.outbox().get(index) {
+            self.mark_waiting(&item, false);
         }
-        self.vault.remove_ordered(NS_OUTBOX, index);
+        self.store.outbox().remove(index);
     }
 
     /// Counts an outbox item for (or, `on` false, off) the feed item it writes or
@@ -1342,7 +1338,7 @@ impl Engine {
     /// in the step is back as it was, so the waiting marks are counted again from the
     /// outbox, and the observed feeds hear of every item whose mark changed.
     pub(super) fn rollback(&mut self) {
-        self.vault.rollback();
+        self.store.rollback();
         let before = std::mem::take(&mut self.waiting);
         // Counted again without telling anyone; the flips are told below.
         let observed = std::mem::take(&mut self.observed);
@@ -1367,10 +1363,8 @@ impl Engine {
 
     /// The marks of what the outbox holds when the profile opens.
     pub(super) fn mark_waiting_from_outbox(&mut self) -> Result<()> {
-        for (_, bytes) in self.vault.scan_ordered(NS_OUTBOX, 0, usize::MAX)? {
-            if let Ok(item) = decode::<OutboxItem>(&bytes) {
-                self.mark_waiting(&item, true);
-            }
+        for (_, item) in self.store.outbox().first_readable(usize::MAX)? {
+            self.mark_waiting(&item, true);
         }
         Ok(())
     }

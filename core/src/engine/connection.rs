@@ -236,8 +236,7 @@ impl Engine {
 
     /// The first waiting Welcome whose time has come.
     pub(super) fn plan_delivery(&mut self) -> Result<Option<(RequestBody, Step)>> {
-        for (index, bytes) in self.vault.scan_ordered(NS_DELIVERIES, 0, 64)? {
-            let delivery: Delivery = decode(&bytes)?;
+        for (index, delivery) in self.store.deliveries().first(64)? {
             if delivery.due > self.now {
                 continue;
             }
@@ -253,8 +252,8 @@ impl Engine {
 
     /// When the next waiting Welcome is due, if any.
     pub(super) fn delivery_due(&self) -> Option<Now> {
-        let items = self.vault.scan_ordered(NS_DELIVERIES, 0, 64).ok()?;
-        items.iter().filter_map(|(_, bytes)| decode::<Delivery>(bytes).ok()).map(|d| d.due).min()
+        let items = self.store.deliveries().first_readable(64).ok()?;
+        items.iter().map(|(_, d)| d.due).min()
     }
 
     pub(super) fn queue_delivery(&mut self, group: GroupId, recipients: &[DeviceId], item: Vec<u8>) -> Result<()> {
@@ -268,7 +267,7 @@ impl Engine {
             due: self.now,
             reported: false,
         };
-        self.vault.put_ordered(NS_DELIVERIES, index, &encode(&delivery)?)?;
+        self.store.deliveries().put(index, &delivery)?;
         self.push_job(Job::Deliveries);
         Ok(())
     }
@@ -278,12 +277,11 @@ impl Engine {
         index: u64,
         answer: std::result::Result<ResponseBody, RelayError>,
     ) -> Result<()> {
-        let Some(bytes) = self.vault.get_ordered(NS_DELIVERIES, index)? else { return Ok(()) };
-        let mut delivery: Delivery = decode(&bytes)?;
+        let Some(mut delivery) = self.store.deliveries().get(index)? else { return Ok(()) };
         let group = GroupId::from_bytes(delivery.group);
         match answer {
             Ok(_) => {
-                self.vault.remove_ordered(NS_DELIVERIES, index);
+                self.store.deliveries().remove(index);
             }
             // Full, or out of quota, or busy: kept, and tried again later.
             Err(
@@ -304,19 +302,19 @@ impl Engine {
                     };
                     self.events.push_back(ClientEvent::DeliveryWaiting { space: group, reason });
                 }
-                self.vault.put_ordered(NS_DELIVERIES, index, &encode(&delivery)?)?;
+                self.store.deliveries().put(index, &delivery)?;
             }
             // A recipient is gone (revoked): the others are tried one by one, so that
             // the one gone does not hold them up.
             Err(RelayError::NotFound) if delivery.recipients.len() > 1 => {
-                self.vault.remove_ordered(NS_DELIVERIES, index);
+                self.store.deliveries().remove(index);
                 let recipients: Vec<DeviceId> = delivery.recipients.iter().map(|d| DeviceId::from_bytes(*d)).collect();
                 for recipient in recipients {
                     self.queue_delivery(group, &[recipient], delivery.item.clone())?;
                 }
             }
             Err(error) => {
-                self.vault.remove_ordered(NS_DELIVERIES, index);
+                self.store.deliveries().remove(index);
                 self.reject(Some(group), Rejection::DeliveryFailed(Fault::Relay(error)));
             }
         }
@@ -326,10 +324,9 @@ impl Engine {
     }
 
     pub(super) fn plan_device_item(&mut self) -> Result<Option<(RequestBody, Step)>> {
-        let Some((index, bytes)) = self.vault.scan_ordered(NS_DEVICE_OUTBOX, 0, 1)?.into_iter().next() else {
+        let Some((index, item)) = self.store.device_outbox().first(1)?.into_iter().next() else {
             return Ok(None);
         };
-        let item: DeviceItem = decode(&bytes)?;
         Ok(Some(match item {
             DeviceItem::Link { request } => {
                 let request = LinkRequest::from_wire(&request)?;
@@ -340,7 +337,7 @@ impl Engine {
                 let certificate = self.certificate.clone().ok_or(CoreError::NotFound(Missing::Certificate))?;
                 let recipients: Vec<DeviceId> = self.devices.iter().map(|c| c.body.device).collect();
                 if recipients.is_empty() {
-                    self.vault.remove_ordered(NS_DEVICE_OUTBOX, index);
+                    self.store.device_outbox().remove(index);
                     self.persist()?;
                     return Ok(None);
                 }
@@ -391,7 +388,7 @@ impl Engine {
         let listed: Vec<DeviceCertificate> =
             card.body.devices.iter().filter(|c| c.body.device != me).cloned().collect();
         if listed.is_empty() {
-            self.vault.remove_ordered(NS_DEVICE_OUTBOX, index);
+            self.store.device_outbox().remove(index);
             self.persist()?;
             return Ok(None);
         }
@@ -413,8 +410,7 @@ impl Engine {
         stage: DeviceStage,
         answer: std::result::Result<ResponseBody, RelayError>,
     ) -> Result<()> {
-        let Some(bytes) = self.vault.get_ordered(NS_DEVICE_OUTBOX, index)? else { return Ok(()) };
-        let item: DeviceItem = decode(&bytes)?;
+        let Some(item) = self.store.device_outbox().get(index)? else { return Ok(()) };
         match (stage, item, answer) {
             // `Conflict`: registered by an earlier attempt whose answer was lost.
             (
@@ -426,7 +422,7 @@ impl Engine {
                 let card = self.card.clone().ok_or(CoreError::NotFound(Missing::Roster))?;
                 if !card.lists(&request.device(), &request.body.mls_key) {
                     // Revoked meanwhile: nothing is sent.
-                    self.vault.remove_ordered(NS_DEVICE_OUTBOX, index);
+                    self.store.device_outbox().remove(index);
                     self.persist()?;
                     self.push_job(Job::Devices);
                     return Ok(());
@@ -443,7 +439,7 @@ impl Engine {
                 if !matches!(error, RelayError::RateLimited { .. } | RelayError::Internal) =>
             {
                 // The card's device is gone or refuses: asking again will not help.
-                self.vault.remove_ordered(NS_DEVICE_OUTBOX, index);
+                self.store.device_outbox().remove(index);
                 self.persist()?;
                 self.push_job(Job::Devices);
                 self.reject(None, Rejection::JoinRequestUndelivered(Fault::Relay(error)));
@@ -452,7 +448,7 @@ impl Engine {
             // `NotFound`: revoked already, by an earlier attempt or another device.
             (DeviceStage::Revoke, _, Err(RelayError::NotFound))
             | (DeviceStage::Grant | DeviceStage::Announce | DeviceStage::Request | DeviceStage::Revoke, _, Ok(_)) => {
-                self.vault.remove_ordered(NS_DEVICE_OUTBOX, index);
+                self.store.device_outbox().remove(index);
                 self.persist()?;
                 self.push_job(Job::Devices);
                 Ok(())
@@ -465,8 +461,7 @@ impl Engine {
     /// The next request of the first unfinished transfer (uploads first: they free the
     /// staging space); finishes transfers whose chunks are all done on the way.
     pub(super) fn plan_transfer(&mut self) -> Result<Option<(RequestBody, Step)>> {
-        while let Some((index, bytes)) = self.vault.scan_ordered(NS_UPLOADS, 0, 1)?.into_iter().next() {
-            let record: UploadRecord = decode(&bytes)?;
+        while let Some((index, record)) = self.store.uploads().first(1)?.into_iter().next() {
             let group = GroupId::from_bytes(record.group);
             let usable = self.spaces.get(&group).is_some_and(|s| !s.meta.removed && !s.meta.stalled);
             let manifest = FileManifest::from_wire(&record.manifest)?;
@@ -488,12 +483,11 @@ impl Engine {
             let body = huisclos_protocol::messages::GetChunkStatus { access: self.access(&group)?, chunk: reference };
             return Ok(Some((body.into(), Step::Upload { index, chunk })));
         }
-        while let Some((index, bytes)) = self.vault.scan_ordered(NS_DOWNLOADS, 0, 1)?.into_iter().next() {
-            let record: DownloadRecord = decode(&bytes)?;
+        while let Some((index, record)) = self.store.downloads().first(1)?.into_iter().next() {
             let group = GroupId::from_bytes(record.group);
             let manifest = FileManifest::from_wire(&record.manifest)?;
             if self.spaces.get(&group).is_none_or(|s| s.meta.removed) {
-                self.vault.remove_ordered(NS_DOWNLOADS, index);
+                self.store.downloads().remove(index);
                 self.persist()?;
                 self.reject(Some(group), Rejection::DownloadDropped);
                 continue;
@@ -506,7 +500,7 @@ impl Engine {
                     crate::transfer::write_chunk(&part, 0, &[])?;
                 }
                 std::fs::rename(&part, &record.dest)?;
-                self.vault.remove_ordered(NS_DOWNLOADS, index);
+                self.store.downloads().remove(index);
                 self.persist()?;
                 self.events.push_back(ClientEvent::Transfer {
                     space: group,
@@ -546,9 +540,9 @@ impl Engine {
 
     pub(super) fn drop_upload(&mut self, index: u64, manifest: &FileManifest) -> Result<()> {
         for chunk in manifest.chunks.iter() {
-            let _ = std::fs::remove_file(crate::transfer::staged_path(self.vault.dir(), chunk));
+            let _ = std::fs::remove_file(crate::transfer::staged_path(self.store.dir(), chunk));
         }
-        self.vault.remove_ordered(NS_UPLOADS, index);
+        self.store.uploads().remove(index);
         self.persist()
     }
 
@@ -584,8 +578,7 @@ impl Engine {
         chunk: usize,
         answer: std::result::Result<ResponseBody, RelayError>,
     ) -> Result<()> {
-        let Some(bytes) = self.vault.get_ordered(NS_UPLOADS, index)? else { return Ok(()) };
-        let mut record: UploadRecord = decode(&bytes)?;
+        let Some(mut record) = self.store.uploads().get(index)? else { return Ok(()) };
         let group = GroupId::from_bytes(record.group);
         let manifest = FileManifest::from_wire(&record.manifest)?;
         let received = match answer {
@@ -601,7 +594,7 @@ impl Engine {
             Ok(_) => return Err(CoreError::Invalid(InvalidInput::UnexpectedAnswer)),
         };
         let reference = manifest.chunks.get(chunk).ok_or(CoreError::CorruptProfile("an upload's chunk"))?;
-        let sealed = std::fs::read(crate::transfer::staged_path(self.vault.dir(), reference))?;
+        let sealed = std::fs::read(crate::transfer::staged_path(self.store.dir(), reference))?;
         // Progress in the file's own bytes, as the person knows its size.
         let before: u64 = (0..chunk).map(|i| manifest.chunk_len(i) as u64).sum();
         self.events.push_back(ClientEvent::Transfer {
@@ -614,7 +607,7 @@ impl Engine {
         });
         if received >= sealed.len() {
             record.done = chunk as u64 + 1;
-            self.vault.put_ordered(NS_UPLOADS, index, &encode(&record)?)?;
+            self.store.uploads().put(index, &record)?;
             self.persist()?;
             self.jobs.push_front(Job::Transfers);
             return Ok(());
@@ -637,8 +630,7 @@ impl Engine {
         chunk: usize,
         answer: std::result::Result<ResponseBody, RelayError>,
     ) -> Result<()> {
-        let Some(bytes) = self.vault.get_ordered(NS_DOWNLOADS, index)? else { return Ok(()) };
-        let mut record: DownloadRecord = decode(&bytes)?;
+        let Some(mut record) = self.store.downloads().get(index)? else { return Ok(()) };
         let group = GroupId::from_bytes(record.group);
         let data = match answer {
             Ok(ResponseBody::ChunkData(data)) => data,
@@ -690,7 +682,7 @@ impl Engine {
         crate::transfer::write_chunk(&crate::transfer::part_path(&record.dest), chunk, &plaintext)?;
         self.transfer_failures = 0;
         record.done = chunk as u64 + 1;
-        self.vault.put_ordered(NS_DOWNLOADS, index, &encode(&record)?)?;
+        self.store.downloads().put(index, &record)?;
         self.persist()?;
         let done = (0..=chunk).map(|i| manifest.chunk_len(i) as u64).sum();
         self.events.push_back(ClientEvent::Transfer {
@@ -707,9 +699,8 @@ impl Engine {
 
     pub(super) fn plan_outbox(&mut self) -> Result<Option<(RequestBody, Step)>> {
         // Items are sent in order; an item whose space cannot advance waits.
-        let items = self.vault.scan_ordered(NS_OUTBOX, 0, 64)?;
-        for (index, bytes) in items {
-            let item: OutboxItem = decode(&bytes)?;
+        let items = self.store.outbox().first(64)?;
+        for (index, item) in items {
             let group = item.group();
             let Some(space) = self.spaces.get(&group) else {
                 self.remove_from_outbox(index);

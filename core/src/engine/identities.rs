@@ -13,7 +13,7 @@ impl Engine {
 
     /// The profile's directory.
     pub fn profile_dir(&self) -> &std::path::Path {
-        self.vault.dir()
+        self.store.dir()
     }
 
     /// This device's id at the relay.
@@ -103,7 +103,7 @@ impl Engine {
     /// [`CoreError::NotFound`] when `person` is no contact.
     pub fn mark_verified(&mut self, person: &IdentityPublicKey) -> Result<()> {
         self.contacts.mark_verified(person)?;
-        self.vault.put(NS_PROFILE, CONTACTS_KEY, &self.contacts.to_bytes()?)?;
+        self.store.put_contacts(&self.contacts)?;
         self.persist()
     }
 
@@ -114,7 +114,7 @@ impl Engine {
     /// [`CoreError::NotFound`] when no change waits for that account.
     pub fn accept_identity_change(&mut self, account: &AccountId) -> Result<Contact> {
         let contact = self.contacts.accept_change(account)?;
-        self.vault.put(NS_PROFILE, CONTACTS_KEY, &self.contacts.to_bytes()?)?;
+        self.store.put_contacts(&self.contacts)?;
         self.persist()?;
         Ok(contact)
     }
@@ -246,7 +246,7 @@ impl Engine {
     pub(super) fn queue_device_item(&mut self, item: &DeviceItem) -> Result<()> {
         let index = self.next_device_item;
         self.next_device_item += 1;
-        self.vault.put_ordered(NS_DEVICE_OUTBOX, index, &encode(item)?)
+        self.store.device_outbox().put(index, item)
     }
 
     /// Queues the removal of `device` from every space it is in here.
@@ -361,7 +361,7 @@ impl Engine {
         engine.relay = Some(pending.offer.relay.clone());
         engine.adopt_own_card(grant.card)?;
         engine.next_device_item = 1;
-        engine.vault.put_ordered(NS_DEVICE_OUTBOX, 0, &encode(&DeviceItem::Announce)?)?;
+        engine.store.device_outbox().put(0, &DeviceItem::Announce)?;
         engine.save_profile()?;
         Ok(engine)
     }
@@ -371,7 +371,7 @@ impl Engine {
     #[cfg(feature = "test-secrets")]
     #[doc(hidden)]
     pub fn secrets_for_tests(&self) -> Vec<Zeroizing<Vec<u8>>> {
-        let mut secrets = self.vault.keys_for_tests();
+        let mut secrets = self.store.vault().keys_for_tests();
         if let Some(key) = &self.identity_key {
             secrets.push(Zeroizing::new(key.to_secret().to_vec()));
         }

@@ -11,7 +11,7 @@ impl Engine {
     /// # Errors
     /// Store errors.
     pub fn library(&self, space: &GroupId) -> Result<Library> {
-        Ok(self.vault.get(NS_LIBRARY, space.as_bytes())?.map(|b| decode(&b)).transpose()?.unwrap_or_default())
+        self.store.library(space)
     }
 
     pub(super) fn library_op(&mut self, space: &GroupId, op: LibraryOp) -> Result<()> {
@@ -117,10 +117,10 @@ impl Engine {
             return Err(CoreError::Forbidden(Refusal::ReaderWrites));
         }
         let name = NodeName::new(name)?;
-        let staging = self.vault.dir().join(crate::transfer::STAGING_DIR);
+        let staging = self.store.dir().join(crate::transfer::STAGING_DIR);
         std::fs::create_dir_all(&staging)?;
         let manifest = crate::chunk::seal_stream(reader, length, |chunk| {
-            std::fs::write(crate::transfer::staged_path(self.vault.dir(), &chunk.reference), &chunk.bytes)?;
+            std::fs::write(crate::transfer::staged_path(self.store.dir(), &chunk.reference), &chunk.bytes)?;
             Ok(())
         })?;
         let (node, create) = match version_of {
@@ -132,8 +132,7 @@ impl Engine {
             }
         };
         let record = UploadRecord { group: *space.as_bytes(), node, create, manifest: manifest.to_wire(), done: 0 };
-        let index = self.vault.last_ordered(NS_UPLOADS)?.map_or(0, |last| last + 1);
-        self.vault.put_ordered(NS_UPLOADS, index, &encode(&record)?)?;
+        self.store.uploads().push(&record)?;
         self.persist()?;
         self.push_job(Job::Transfers);
         Ok(node)
@@ -168,8 +167,7 @@ impl Engine {
             done: 0,
         };
         let _ = std::fs::remove_file(crate::transfer::part_path(dest));
-        let index = self.vault.last_ordered(NS_DOWNLOADS)?.map_or(0, |last| last + 1);
-        self.vault.put_ordered(NS_DOWNLOADS, index, &encode(&record)?)?;
+        self.store.downloads().push(&record)?;
         self.persist()?;
         self.push_job(Job::Transfers);
         Ok(())
@@ -180,10 +178,7 @@ impl Engine {
     /// # Errors
     /// Store errors.
     pub fn pending_transfers(&self) -> Result<(usize, usize)> {
-        Ok((
-            self.vault.scan_ordered(NS_UPLOADS, 0, usize::MAX)?.len(),
-            self.vault.scan_ordered(NS_DOWNLOADS, 0, usize::MAX)?.len(),
-        ))
+        Ok((self.store.uploads().len()?, self.store.downloads().len()?))
     }
 
     /// Puts a folder, file or note in the trash (it can be restored).

@@ -35,10 +35,8 @@ impl Engine {
     /// When the newest item of a space's feed was written. An author's clock is theirs
     /// to set: a date in this device's future is shown as now.
     fn last_activity(&self, space: &GroupId) -> Option<u64> {
-        let order = order_namespace(space);
-        let newest = self.vault.last_ordered(&order).ok()??;
-        let id: [u8; 16] = self.vault.get_ordered(&order, newest).ok()??.as_slice().try_into().ok()?;
-        let written = load_feed_item(&self.vault, space, &ContentId::from_bytes(id)).ok()??.created_at;
+        let (_, id) = self.store.newest_in_feed(space).ok()??;
+        let written = self.store.feed_item(space, &id).ok()??.created_at;
         Some(if self.now > 0 { written.min(self.now) } else { written })
     }
 
@@ -73,9 +71,8 @@ impl Engine {
     /// Store errors.
     pub fn feed(&self, space: &GroupId) -> Result<Vec<FeedItem>> {
         let mut items = Vec::new();
-        for (_, id) in self.vault.scan_ordered(&order_namespace(space), 0, usize::MAX)? {
-            let id: [u8; 16] = id.as_slice().try_into().map_err(|_| CoreError::CorruptProfile("feed order"))?;
-            if let Some(item) = self.item(space, &ContentId::from_bytes(id))? {
+        for id in self.store.feed_ids(space)? {
+            if let Some(item) = self.item(space, &id)? {
                 items.push(item);
             }
         }
@@ -95,13 +92,12 @@ impl Engine {
         // filled from further back.
         while items.len() < limit {
             let wanted = limit - items.len();
-            let ids = self.vault.scan_ordered_back(&order_namespace(space), cursor, wanted)?;
+            let ids = self.store.feed_ids_before(space, cursor, wanted)?;
             let Some((oldest, _)) = ids.last() else { break };
             cursor = Some(*oldest);
             let exhausted = ids.len() < wanted;
             for (_, id) in ids {
-                let id: [u8; 16] = id.as_slice().try_into().map_err(|_| CoreError::CorruptProfile("feed order"))?;
-                if let Some(item) = self.item(space, &ContentId::from_bytes(id))? {
+                if let Some(item) = self.item(space, &id)? {
                     items.push(item);
                 }
             }
@@ -117,7 +113,7 @@ impl Engine {
     /// # Errors
     /// Store errors.
     pub fn item(&self, space: &GroupId, id: &ContentId) -> Result<Option<FeedItem>> {
-        let mut item = load_feed_item(&self.vault, space, id)?;
+        let mut item = self.store.feed_item(space, id)?;
         if let Some(item) = &mut item {
             item.waiting = self.is_waiting(id);
         }
@@ -152,8 +148,7 @@ impl Engine {
     /// # Errors
     /// Store errors.
     pub fn outbox_len(&self) -> Result<usize> {
-        Ok(self.vault.scan_ordered(NS_OUTBOX, 0, usize::MAX)?.len()
-            + self.vault.scan_ordered(NS_DELIVERIES, 0, usize::MAX)?.len())
+        Ok(self.store.outbox().len()? + self.store.deliveries().len()?)
     }
 
     /// The MLS epoch authenticator of a space, to compare out of band: two devices that

@@ -1,0 +1,979 @@
+//! The engine's typed store: every record the engine keeps, its version and its
+//! migrations, and the only code that knows where in the vault each one lives.
+//!
+//! The engine never names a namespace or encodes a record itself: it asks this store
+//! for a space's record, a feed item, the outbox, and so on, and gets typed values
+//! back. Everything written during one engine step stays in the vault's overlay until
+//! the step ends with [`Store::commit`] (one batch, flushed) or [`Store::rollback`].
+//!
+//! ## Backends
+//! The store sits on a [`Vault`], which seals every value and every key with the
+//! profile's keys and keeps the rows in one of two backends behind the vault's `Rows`
+//! trait: sled on disk, or memory (tests, and a profile that must leave no trace). The
+//! backends hold only sealed bytes, so sealing is written once, above them; the
+//! conformance suite (`vault::conformance`) runs the same cases against both, and the
+//! typed cases at the end of this file run against both too.
+//!
+//! ## Versions
+//! Each record that has changed shape carries a version byte, and the older shapes
+//! are kept here beside their migration:
+//! - the profile record (version 2; release 0.1's `me`, migrated at load);
+//! - the contact book (`contacts2`; release 0.1's `contacts`);
+//! - a space's record (version 3; version 2 had the ids of items applied inside the
+//!   record; release 0.1's `groups/` record);
+//! - a feed item (version 2; release 0.1's `feed/`, migrated when next written).
+//!
+//! The fixture profiles of releases 0.1 and 0.2 in `tests/fixtures` are opened by
+//! `tests/tests/upgrade.rs` in every CI run.
+//!
+//! ## What grows
+//! Rows that grow with use are kept one per key: the ids of items applied (one row
+//! each, under `seen/`), the feed's order (`order/`), each feed item, each queued
+//! outbox item, delivery, device item and transfer. Only a space's record and the
+//! library state of a space are rewritten whole.
+
+use std::marker::PhantomData;
+
+use serde::de::DeserializeOwned;
+
+use super::*;
+
+/// The engine's records in the vault, by type.
+pub(super) struct Store {
+    vault: Arc<Vault>,
+}
+
+/// The profile record as found: this release's, or release 0.1's to migrate.
+pub(super) enum StoredProfile {
+    Current(ProfileRecord),
+    Release01(ProfileRecordV1),
+}
+
+/// A space's record as found, by the version it was written in.
+pub(super) enum StoredSpace {
+    Current(GroupMeta),
+    /// Version 2: the ids of items applied are still inside the record.
+    Version2(GroupMeta),
+    Release01(GroupMetaV1),
+}
+
+impl Store {
+    pub(super) fn new(vault: Arc<Vault>) -> Self {
+        Self { vault }
+    }
+
+    /// The vault under the store (for the MLS state, which openmls keeps through its
+    /// own storage trait, and for the profile's keys).
+    pub(super) fn vault(&self) -> &Arc<Vault> {
+        &self.vault
+    }
+
+    /// The profile's directory (the staging area of uploads lives in it).
+    pub(super) fn dir(&self) -> &std::path::Path {
+        self.vault.dir()
+    }
+
+    /// Writes this step's changes as one batch.
+    pub(super) fn commit(&self) -> Result<()> {
+        self.vault.commit()
+    }
+
+    /// Forgets this step's changes.
+    pub(super) fn rollback(&self) {
+        self.vault.rollback();
+    }
+
+    // -----------------------------------------------------------------------------
+    // The profile.
+
+    /// Whether the vault holds a profile, of any release.
+    pub(super) fn holds_profile(&self) -> Result<bool> {
+        Ok(self.vault.get(NS_PROFILE, PROFILE_KEY)?.is_some() || self.vault.get(NS_PROFILE, b"me")?.is_some())
+    }
+
+    /// The profile record.
+    ///
+    /// # Errors
+    /// [`CoreError::NoProfile`] when there is none; [`CoreError::CorruptProfile`] for a
+    /// version this release does not know.
+    pub(super) fn profile(&self) -> Result<StoredProfile> {
+        if let Some(bytes) = self.vault.get(NS_PROFILE, PROFILE_KEY)? {
+            return match bytes.split_first() {
+                Some((&PROFILE_RECORD_VERSION, rest)) => Ok(StoredProfile::Current(decode(rest)?)),
+                _ => Err(CoreError::CorruptProfile("a profile record of an unknown version")),
+            };
+        }
+        let bytes = self
+            .vault
+            .get(NS_PROFILE, b"me")?
+            .ok_or_else(|| CoreError::NoProfile(self.vault.dir().display().to_string()))?;
+        Ok(StoredProfile::Release01(decode(&bytes)?))
+    }
+
+    pub(super) fn put_profile(&self, record: &ProfileRecord) -> Result<()> {
+        let mut bytes = Zeroizing::new(vec![PROFILE_RECORD_VERSION]);
+        bytes.extend_from_slice(&encode(record)?);
+        self.vault.put(NS_PROFILE, PROFILE_KEY, &bytes)
+    }
+
+    /// Drops release 0.1's profile record, once this release's is written.
+    pub(super) fn forget_release01_profile(&self) {
+        self.vault.remove(NS_PROFILE, b"me");
+    }
+
+    /// The contact book, release 0.1's rewritten in this release's form (in this step).
+    pub(super) fn contacts(&self) -> Result<Option<ContactBook>> {
+        if let Some(bytes) = self.vault.get(NS_PROFILE, CONTACTS_KEY)? {
+            return ContactBook::from_bytes(&bytes).map(Some);
+        }
+        let Some(bytes) = self.vault.get(NS_PROFILE, b"contacts")? else { return Ok(None) };
+        let book = ContactBook::from_bytes_v1(&bytes)?;
+        self.put_contacts(&book)?;
+        self.vault.remove(NS_PROFILE, b"contacts");
+        Ok(Some(book))
+    }
+
+    pub(super) fn put_contacts(&self, book: &ContactBook) -> Result<()> {
+        self.vault.put(NS_PROFILE, CONTACTS_KEY, &book.to_bytes()?)
+    }
+
+    // -----------------------------------------------------------------------------
+    // Spaces.
+
+    /// The spaces this profile holds.
+    pub(super) fn space_ids(&self) -> Result<Vec<GroupId>> {
+        let Some(list) = self.vault.get(NS_GROUPS, b"list")? else { return Ok(Vec::new()) };
+        Ok(decode::<Vec<[u8; 16]>>(&list)?.into_iter().map(GroupId::from_bytes).collect())
+    }
+
+    pub(super) fn put_space_ids(&self, ids: impl Iterator<Item = GroupId>) -> Result<()> {
+        let list: Vec<[u8; 16]> = ids.map(|g| *g.as_bytes()).collect();
+        self.vault.put(NS_GROUPS, b"list", &encode(&list)?)
+    }
+
+    /// A space's record, in the version it was written in.
+    ///
+    /// # Errors
+    /// [`CoreError::CorruptProfile`] when it is missing or of an unknown version.
+    pub(super) fn space(&self, group: &GroupId) -> Result<StoredSpace> {
+        if let Some(bytes) = self.vault.get(NS_SPACES, group.as_bytes())? {
+            return match bytes.split_first() {
+                Some((&SPACE_RECORD_VERSION, rest)) => Ok(StoredSpace::Current(decode(rest)?)),
+                Some((&SPACE_RECORD_VERSION_2, rest)) => Ok(StoredSpace::Version2(decode(rest)?)),
+                _ => Err(CoreError::CorruptProfile("a space record of an unknown version")),
+            };
+        }
+        let bytes =
+            self.vault.get(NS_GROUPS, group.as_bytes())?.ok_or(CoreError::CorruptProfile("group record missing"))?;
+        Ok(StoredSpace::Release01(decode(&bytes)?))
+    }
+
+    pub(super) fn put_space(&self, group: &GroupId, meta: &GroupMeta) -> Result<()> {
+        let mut record = Zeroizing::new(vec![SPACE_RECORD_VERSION]);
+        record.extend_from_slice(&encode(meta)?);
+        self.vault.put(NS_SPACES, group.as_bytes(), &record)
+    }
+
+    /// Drops release 0.1's record of a space, once this release's is written.
+    pub(super) fn forget_release01_space(&self, group: &GroupId) {
+        self.vault.remove(NS_GROUPS, group.as_bytes());
+    }
+
+    /// Whether this device applied the item `id` of the space (by either path, log or
+    /// content store, and before any removal from the space).
+    pub(super) fn was_applied(&self, group: &GroupId, id: &ContentId) -> Result<bool> {
+        Ok(self.vault.get(&seen_namespace(group), id.as_bytes())?.is_some())
+    }
+
+    pub(super) fn mark_applied(&self, group: &GroupId, id: &ContentId) -> Result<()> {
+        self.vault.put(&seen_namespace(group), id.as_bytes(), &[])
+    }
+
+    /// The space's library as this device knows it (empty before its first item).
+    pub(super) fn library(&self, group: &GroupId) -> Result<Library> {
+        Ok(self.vault.get(NS_LIBRARY, group.as_bytes())?.map(|b| decode(&b)).transpose()?.unwrap_or_default())
+    }
+
+    pub(super) fn put_library(&self, group: &GroupId, library: &Library) -> Result<()> {
+        self.vault.put(NS_LIBRARY, group.as_bytes(), &encode(library)?)
+    }
+
+    // -----------------------------------------------------------------------------
+    // Feeds: the items by id, and their order of arrival by position.
+
+    /// A feed item, from where this release keeps it or, failing that, where release
+    /// 0.1 did (migrated when next written).
+    pub(super) fn feed_item(&self, group: &GroupId, id: &ContentId) -> Result<Option<FeedItem>> {
+        if let Some(bytes) = self.vault.get(&feed_namespace(group), id.as_bytes())? {
+            return match bytes.split_first() {
+                Some((&FEED_RECORD_VERSION, rest)) => decode(rest).map(Some),
+                _ => Err(CoreError::CorruptProfile("a feed item of an unknown version")),
+            };
+        }
+        match self.vault.get(&feed_namespace_v1(group), id.as_bytes())? {
+            Some(bytes) => Ok(Some(decode::<FeedItemV1>(&bytes)?.into())),
+            None => Ok(None),
+        }
+    }
+
+    pub(super) fn put_feed_item(&self, group: &GroupId, item: &FeedItem) -> Result<()> {
+        let mut record = Zeroizing::new(vec![FEED_RECORD_VERSION]);
+        record.extend_from_slice(&encode(item)?);
+        self.vault.put(&feed_namespace(group), &item.id, &record)?;
+        self.vault.remove(&feed_namespace_v1(group), &item.id);
+        Ok(())
+    }
+
+    /// Places a new post or comment at `position` in the order of arrival.
+    pub(super) fn put_feed_position(&self, group: &GroupId, position: u64, id: &ContentId) -> Result<()> {
+        self.vault.put_ordered(&order_namespace(group), position, id.as_bytes())
+    }
+
+    /// The newest item's position and id.
+    pub(super) fn newest_in_feed(&self, group: &GroupId) -> Result<Option<(u64, ContentId)>> {
+        let order = order_namespace(group);
+        let Some(newest) = self.vault.last_ordered(&order)? else { return Ok(None) };
+        let Some(id) = self.vault.get_ordered(&order, newest)? else { return Ok(None) };
+        Ok(Some((newest, content_id(&id)?)))
+    }
+
+    /// Every item's id, in the order of arrival.
+    pub(super) fn feed_ids(&self, group: &GroupId) -> Result<Vec<ContentId>> {
+        self.vault.scan_ordered(&order_namespace(group), 0, usize::MAX)?.iter().map(|(_, id)| content_id(id)).collect()
+    }
+
+    /// At most `limit` ids that arrived before position `before` (the newest, if
+    /// `None`), newest first, with their positions. Reads about `limit` rows.
+    pub(super) fn feed_ids_before(
+        &self,
+        group: &GroupId,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<Vec<(u64, ContentId)>> {
+        self.vault
+            .scan_ordered_back(&order_namespace(group), before, limit)?
+            .iter()
+            .map(|(position, id)| Ok((*position, content_id(id)?)))
+            .collect()
+    }
+
+    // -----------------------------------------------------------------------------
+    // Queues of work, persisted until done.
+
+    /// What this device will send to the relay about its spaces, in order.
+    pub(super) fn outbox(&self) -> Queue<'_, OutboxItem> {
+        Queue::new(&self.vault, NS_OUTBOX)
+    }
+
+    /// Welcomes to leave in invitees' inboxes, each on its own schedule.
+    pub(super) fn deliveries(&self) -> Queue<'_, Delivery> {
+        Queue::new(&self.vault, NS_DELIVERIES)
+    }
+
+    /// Device-level work (linking, announcing, revoking), apart from any space.
+    pub(super) fn device_outbox(&self) -> Queue<'_, DeviceItem> {
+        Queue::new(&self.vault, NS_DEVICE_OUTBOX)
+    }
+
+    pub(super) fn uploads(&self) -> Queue<'_, UploadRecord> {
+        Queue::new(&self.vault, NS_UPLOADS)
+    }
+
+    pub(super) fn downloads(&self) -> Queue<'_, DownloadRecord> {
+        Queue::new(&self.vault, NS_DOWNLOADS)
+    }
+}
+
+/// An ordered queue of records of one type, by index.
+pub(super) struct Queue<'a, T> {
+    vault: &'a Vault,
+    namespace: &'static str,
+    record: PhantomData<fn() -> T>,
+}
+
+impl<'a, T: Serialize + DeserializeOwned> Queue<'a, T> {
+    fn new(vault: &'a Vault, namespace: &'static str) -> Self {
+        Self { vault, namespace, record: PhantomData }
+    }
+
+    pub(super) fn get(&self, index: u64) -> Result<Option<T>> {
+        self.vault.get_ordered(self.namespace, index)?.map(|bytes| decode(&bytes)).transpose()
+    }
+
+    /// Writes `item` at `index` (new, or in place of what was there).
+    pub(super) fn put(&self, index: u64, item: &T) -> Result<()> {
+        self.vault.put_ordered(self.namespace, index, &encode(item)?)
+    }
+
+    /// Writes `item` after the last one; returns its index.
+    pub(super) fn push(&self, item: &T) -> Result<u64> {
+        let index = self.vault.last_ordered(self.namespace)?.map_or(0, |last| last + 1);
+        self.put(index, item)?;
+        Ok(index)
+    }
+
+    pub(super) fn remove(&self, index: u64) {
+        self.vault.remove_ordered(self.namespace, index);
+    }
+
+    /// The first `limit` records, in order.
+    ///
+    /// # Errors
+    /// [`CoreError::CorruptProfile`] for one that does not decode.
+    pub(super) fn first(&self, limit: usize) -> Result<Vec<(u64, T)>> {
+        self.vault
+            .scan_ordered(self.namespace, 0, limit)?
+            .into_iter()
+            .map(|(index, bytes)| Ok((index, decode(&bytes)?)))
+            .collect()
+    }
+
+    /// The first `limit` records that decode, in order (for counts and marks that must
+    /// not fail on one bad record).
+    pub(super) fn first_readable(&self, limit: usize) -> Result<Vec<(u64, T)>> {
+        Ok(self
+            .vault
+            .scan_ordered(self.namespace, 0, limit)?
+            .into_iter()
+            .filter_map(|(index, bytes)| decode(&bytes).ok().map(|item| (index, item)))
+            .collect())
+    }
+
+    /// How many records the queue holds.
+    pub(super) fn len(&self) -> Result<usize> {
+        Ok(self.vault.scan_ordered(self.namespace, 0, usize::MAX)?.len())
+    }
+}
+
+fn content_id(bytes: &[u8]) -> Result<ContentId> {
+    let id: [u8; 16] = bytes.try_into().map_err(|_| CoreError::CorruptProfile("feed order"))?;
+    Ok(ContentId::from_bytes(id))
+}
+
+// ---------------------------------------------------------------------------------
+// The records.
+
+const NS_PROFILE: &str = "profile";
+/// The profile record's key in [`NS_PROFILE`]; release 0.1 kept it under `me`.
+const PROFILE_KEY: &[u8] = b"me2";
+/// The version of the profile record.
+const PROFILE_RECORD_VERSION: u8 = 2;
+/// The contact book's key in [`NS_PROFILE`]; release 0.1 kept it under `contacts`.
+const CONTACTS_KEY: &[u8] = b"contacts2";
+/// The release-0.1 space records by group id, and the list of spaces (under `list`).
+const NS_GROUPS: &str = "groups";
+/// Each space's record ([`GroupMeta`]) by group id, as [`SPACE_RECORD_VERSION`] and its
+/// encoding. Release 0.1 kept an older record under [`NS_GROUPS`], migrated on load.
+const NS_SPACES: &str = "spaces";
+/// The version of the records under [`NS_SPACES`]. Version 3 has version 2's layout,
+/// with its `seen` set always empty: the ids of items applied are kept by key under
+/// [`seen_namespace`], one row each, instead of in the record rewritten at every step.
+/// Version 2 records are read, and their ids moved there, at the first open.
+const SPACE_RECORD_VERSION: u8 = 3;
+/// The earlier version of the same layout.
+const SPACE_RECORD_VERSION_2: u8 = 2;
+const NS_OUTBOX: &str = "outbox";
+/// Each space's library state, by group id.
+const NS_LIBRARY: &str = "library";
+/// Uploads waiting to finish, in order.
+const NS_UPLOADS: &str = "uploads";
+/// Downloads waiting to finish, in order.
+const NS_DOWNLOADS: &str = "downloads";
+/// Device-level work (linking, announcing), apart from any space.
+const NS_DEVICE_OUTBOX: &str = "device-outbox";
+/// Inbox deposits (Welcomes) waiting for the relay to take them, each retried on its
+/// own schedule: an invitee's full inbox holds up neither the space nor other deposits.
+const NS_DELIVERIES: &str = "deliveries";
+
+/// A feed item as release 0.1 stored it (under `feed/`), read to be migrated.
+#[derive(Deserialize)]
+pub(super) struct FeedItemV1 {
+    pub(super) id: [u8; 16],
+    pub(super) author: [u8; 32],
+    pub(super) author_name: String,
+    pub(super) created_at: u64,
+    pub(super) parent: Option<[u8; 16]>,
+    pub(super) text: String,
+    pub(super) edited: bool,
+    pub(super) deleted: bool,
+    pub(super) reactions: BTreeMap<String, BTreeSet<[u8; 32]>>,
+    pub(super) position: u64,
+}
+
+impl From<FeedItemV1> for FeedItem {
+    fn from(old: FeedItemV1) -> Self {
+        Self {
+            id: old.id,
+            author: old.author,
+            author_name: old.author_name,
+            created_at: old.created_at,
+            parent: old.parent,
+            text: old.text,
+            edited: old.edited,
+            deleted: old.deleted,
+            reactions: old.reactions,
+            position: old.position,
+            moderated_by: None,
+            waiting: false,
+        }
+    }
+}
+
+/// What the engine persists about its own profile (sealed in the vault, under
+/// [`PROFILE_KEY`], as [`PROFILE_RECORD_VERSION`] and its encoding).
+#[derive(Serialize, Deserialize)]
+pub(super) struct ProfileRecord {
+    /// The person's identity key.
+    pub(super) identity: [u8; 32],
+    /// Its secret, on the device that holds it (the one that created the identity, or
+    /// one restored from the recovery words); linked devices never have it.
+    pub(super) identity_secret: Option<[u8; 32]>,
+    pub(super) auth: [u8; 32],
+    pub(super) mls: [u8; 32],
+    pub(super) name: String,
+    pub(super) account: Option<[u8; 16]>,
+    pub(super) certificate: Option<Vec<u8>>,
+    /// The person's newest roster (contact card, wire bytes).
+    pub(super) card: Option<Vec<u8>>,
+    pub(super) next_outbox: u64,
+    pub(super) next_device_item: u64,
+    /// Spaces this person asked to join: their invitations are accepted on arrival.
+    pub(super) requested: Vec<[u8; 16]>,
+    /// Where the relay is ([`RelayEndpoint`] wire bytes).
+    pub(super) relay: Option<Vec<u8>>,
+    /// The relay invitation, until it opened the account (wire bytes).
+    pub(super) invitation: Option<Vec<u8>>,
+    /// The link offer shown, until a request answers it (wire bytes).
+    pub(super) link_offer: Option<Vec<u8>>,
+    /// Digests of device-ready notices and join requests already taken, with when
+    /// they were issued: the same one again is refused.
+    pub(super) replay: Vec<([u8; 32], u64)>,
+    /// The signed transition by which this identity key replaced the previous one
+    /// (wire bytes); every roster carries it.
+    pub(super) transition: Option<Vec<u8>>,
+    /// A profile restored from the recovery words: the old identity key's secret,
+    /// kept only until the account exists and the transition to the new key is
+    /// signed with it.
+    pub(super) rotate_from: Option<[u8; 32]>,
+}
+
+impl Drop for ProfileRecord {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.identity_secret.zeroize();
+        self.rotate_from.zeroize();
+        self.auth.zeroize();
+        self.mls.zeroize();
+    }
+}
+
+/// The profile as release 0.1 stored it (under `me`), read once to be migrated: every
+/// device held the identity key then.
+#[derive(Serialize, Deserialize)]
+pub(super) struct ProfileRecordV1 {
+    pub(super) identity: [u8; 32],
+    pub(super) auth: [u8; 32],
+    pub(super) mls: [u8; 32],
+    pub(super) name: String,
+    pub(super) account: Option<[u8; 16]>,
+    pub(super) certificate: Option<Vec<u8>>,
+    /// The certificates of this person's other devices.
+    pub(super) devices: Vec<Vec<u8>>,
+    pub(super) next_outbox: u64,
+    pub(super) next_device_item: u64,
+    /// Spaces this person asked to join: their invitations are accepted on arrival.
+    pub(super) requested: Vec<[u8; 16]>,
+    /// Where the relay is ([`RelayEndpoint`] wire bytes).
+    pub(super) relay: Option<Vec<u8>>,
+    /// The relay invitation, until it opened the account (wire bytes).
+    pub(super) invitation: Option<Vec<u8>>,
+    /// The link offer shown, until a request answers it (wire bytes).
+    pub(super) link_offer: Option<Vec<u8>>,
+}
+
+impl Drop for ProfileRecordV1 {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.identity.zeroize();
+        self.auth.zeroize();
+        self.mls.zeroize();
+    }
+}
+
+/// What the engine persists about each space besides MLS state.
+#[derive(Serialize, Deserialize, Clone)]
+pub(super) struct GroupMeta {
+    /// The next log position to read in the current epoch.
+    pub(super) next_seq: u64,
+    /// The next content-store position to read.
+    pub(super) content_next: u64,
+    /// Log positions of this device's own entries not yet passed by the cursor.
+    pub(super) own_seqs: BTreeSet<u64>,
+    /// Whether the relay holds the group's log yet.
+    pub(super) relay_created: bool,
+    pub(super) removed: bool,
+    /// Set when a commit the relay accepted was refused here: the space cannot advance.
+    pub(super) stalled: bool,
+    /// Who made that commit.
+    pub(super) stalled_by: Option<[u8; 32]>,
+    /// The space that continues this one, once a space manager recreated it.
+    pub(super) replaced_by: Option<[u8; 16]>,
+    /// Whether this device finished its first read of the space: what it reads
+    /// before is history, and does not notify.
+    pub(super) caught_up: bool,
+    /// Whether `next_seq` is a position this device has read up to (a device that
+    /// joined by Welcome learns where its first epoch starts from its first entry).
+    pub(super) cursor_known: bool,
+    /// Whether new posts stay silent (replies and reactions to this person still
+    /// notify).
+    pub(super) muted: bool,
+    /// The log position of this device's own commit, accepted by the relay but merged
+    /// only when the cursor reaches it (entries before it are read in the old epoch).
+    pub(super) pending_commit_seq: Option<u64>,
+    /// Whether the user accepted the invitation (spaces this device created: true).
+    pub(super) accepted: bool,
+    /// Who invited this device, as shown.
+    pub(super) invited_by: String,
+    pub(super) unread: u32,
+    pub(super) feed_len: u64,
+    /// The space's history: generations, keys, rosters, the ledger's chain.
+    pub(super) history: History,
+    /// Ids of items already applied, as records of version 2 and earlier kept them;
+    /// empty since (they are kept by key under [`seen_namespace`]), kept for the layout.
+    pub(super) seen: BTreeSet<[u8; 16]>,
+    /// The secret of the request key on this device's space card, once one was issued.
+    pub(super) request_secret: Option<[u8; 32]>,
+    /// Its public key's id, which incoming requests name (found without the secret).
+    pub(super) request_key_id: Option<[u8; 8]>,
+    /// Requests to join waiting for a decision (wire bytes of verified requests).
+    pub(super) join_requests: Vec<Vec<u8>>,
+}
+
+impl Drop for GroupMeta {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.request_secret.zeroize();
+    }
+}
+
+impl GroupMeta {
+    pub(super) fn new(history: History) -> Self {
+        Self {
+            next_seq: 0,
+            content_next: 0,
+            own_seqs: BTreeSet::new(),
+            relay_created: false,
+            removed: false,
+            stalled: false,
+            stalled_by: None,
+            replaced_by: None,
+            caught_up: false,
+            cursor_known: false,
+            muted: false,
+            pending_commit_seq: None,
+            accepted: false,
+            invited_by: String::new(),
+            unread: 0,
+            feed_len: 0,
+            history,
+            seen: BTreeSet::new(),
+            request_secret: None,
+            request_key_id: None,
+            join_requests: Vec::new(),
+        }
+    }
+
+    /// A release-0.1 record: everything kept; the history keys become a legacy
+    /// history (no ledger, no rosters), which leaves the space read-only until a space
+    /// manager recreates it.
+    pub(super) fn from_v1(old: &GroupMetaV1) -> Self {
+        let mut meta = Self::new(History::legacy(&old.history));
+        meta.next_seq = old.next_seq;
+        meta.content_next = old.content_next;
+        meta.own_seqs = old.own_seqs.clone();
+        meta.relay_created = old.relay_created;
+        meta.removed = old.removed;
+        meta.stalled = old.stalled;
+        meta.stalled_by = old.stalled_by;
+        meta.replaced_by = old.replaced_by;
+        meta.caught_up = old.caught_up;
+        meta.cursor_known = old.cursor_known;
+        meta.muted = old.muted;
+        meta.pending_commit_seq = old.pending_commit_seq;
+        meta.accepted = old.accepted;
+        meta.invited_by = old.invited_by.clone();
+        meta.unread = old.unread;
+        meta.feed_len = old.feed_len;
+        meta.seen = old.seen.clone();
+        meta.request_secret = old.request_secret;
+        meta.request_key_id = old.request_key_id;
+        meta.join_requests = old.join_requests.clone();
+        meta
+    }
+}
+
+/// A space's record as release 0.1 stored it (under [`NS_GROUPS`]), read once to be
+/// migrated.
+#[derive(Serialize, Deserialize, Default, Clone)]
+pub(super) struct GroupMetaV1 {
+    /// The next log position to read in the current epoch.
+    pub(super) next_seq: u64,
+    /// The next content-store position to read.
+    pub(super) content_next: u64,
+    /// Log positions of this device's own entries not yet passed by the cursor.
+    pub(super) own_seqs: BTreeSet<u64>,
+    /// Whether the relay holds the group's log yet.
+    pub(super) relay_created: bool,
+    pub(super) removed: bool,
+    /// Set when a commit the relay accepted was refused here: the space cannot advance.
+    pub(super) stalled: bool,
+    /// Who made that commit.
+    pub(super) stalled_by: Option<[u8; 32]>,
+    /// The space that continues this one, once a space manager recreated it.
+    pub(super) replaced_by: Option<[u8; 16]>,
+    /// Whether this device finished its first read of the space: what it reads
+    /// before is history, and does not notify.
+    pub(super) caught_up: bool,
+    /// Whether `next_seq` is a position this device has read up to (a device that
+    /// joined by Welcome learns where its first epoch starts from its first entry).
+    pub(super) cursor_known: bool,
+    /// Whether new posts stay silent (replies and reactions to this person still
+    /// notify).
+    pub(super) muted: bool,
+    /// The log position of this device's own commit, accepted by the relay but merged
+    /// only when the cursor reaches it (entries before it are read in the old epoch).
+    pub(super) pending_commit_seq: Option<u64>,
+    /// Whether the user accepted the invitation (spaces this device created: true).
+    pub(super) accepted: bool,
+    /// Who invited this device, as shown.
+    pub(super) invited_by: String,
+    pub(super) unread: u32,
+    pub(super) feed_len: u64,
+    /// History-key generations, sealed in the vault with the rest of this record.
+    pub(super) history: Vec<(u32, [u8; 32])>,
+    /// Ids of items already applied (de-duplication across resends and the two paths).
+    pub(super) seen: BTreeSet<[u8; 16]>,
+    /// The secret of the request key on this device's space card, once one was issued.
+    pub(super) request_secret: Option<[u8; 32]>,
+    /// Its public key's id, which incoming requests name (found without the secret).
+    pub(super) request_key_id: Option<[u8; 8]>,
+    /// Requests to join waiting for a decision (wire bytes of verified requests).
+    pub(super) join_requests: Vec<Vec<u8>>,
+}
+
+impl Drop for GroupMetaV1 {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        for (_, key) in &mut self.history {
+            key.zeroize();
+        }
+        self.request_secret.zeroize();
+    }
+}
+
+/// A queued intention, persisted until done.
+// No `Debug`: an outbox item holds a signed item's plaintext.
+#[derive(Serialize, Deserialize, Clone)]
+pub(super) enum OutboxItem {
+    /// Create the group's log at the relay.
+    CreateGroup { group: [u8; 16] },
+    /// Publish an item (sealed under the history key, or in an MLS message).
+    Content { group: [u8; 16], envelope: Vec<u8> },
+    /// Release 0.1's "send history keys": dropped when its turn comes (keys are
+    /// derived from MLS epochs since).
+    HistoryKeys { group: [u8; 16] },
+    /// Change membership or rules: built into a commit when its turn comes, on the
+    /// newest state.
+    Operation { group: [u8; 16], operation: Operation },
+    /// Hand new members the space's history: one part of a [`HistoryGrant`] (the
+    /// application payload's bytes), computed when the adding commit was accepted.
+    HistoryGrant { group: [u8; 16], payload: Vec<u8> },
+    /// Mark, in the content store, the start of the generation this device's commit
+    /// started.
+    Marker { group: [u8; 16] },
+    /// Send a person's roster (contact card, wire bytes) to the space's members: this
+    /// person's newest, or an invitee's.
+    Roster { group: [u8; 16], card: Vec<u8> },
+}
+
+impl OutboxItem {
+    pub(super) fn group(&self) -> GroupId {
+        match self {
+            Self::CreateGroup { group }
+            | Self::Content { group, .. }
+            | Self::HistoryKeys { group }
+            | Self::Operation { group, .. }
+            | Self::HistoryGrant { group, .. }
+            | Self::Roster { group, .. }
+            | Self::Marker { group } => GroupId::from_bytes(*group),
+        }
+    }
+}
+
+/// A Welcome to leave in invitees' inboxes, until the relay takes it.
+#[derive(Serialize, Deserialize, Clone)]
+pub(super) struct Delivery {
+    pub(super) group: [u8; 16],
+    pub(super) recipients: Vec<[u8; 16]>,
+    /// The inbox item's bytes.
+    pub(super) item: Vec<u8>,
+    pub(super) attempts: u32,
+    /// When to try next.
+    pub(super) due: Now,
+    /// Whether the person was told it waits.
+    pub(super) reported: bool,
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+pub(super) enum Operation {
+    Invite {
+        card: Vec<u8>,
+        role: u8,
+    },
+    /// Add one of this person's own devices (certificate bytes).
+    AddDevice {
+        certificate: Vec<u8>,
+    },
+    /// Remove one of this person's own devices (revoked).
+    RemoveDevice {
+        device: [u8; 16],
+    },
+    /// Propose this device's own removal (a member cannot commit its own removal).
+    Leave,
+    /// Commit the proposals waiting in the group (members' leaves).
+    CommitProposals,
+    /// Add a person known only by their devices' certificates (a member of the
+    /// stalled space this one continues).
+    Readd {
+        certificates: Vec<Vec<u8>>,
+        role: u8,
+    },
+    Remove {
+        identity: [u8; 32],
+    },
+    SetRole {
+        identity: [u8; 32],
+        role: u8,
+    },
+    Rename {
+        name: String,
+    },
+    Describe {
+        description: String,
+    },
+    /// Move this device's place in the space to its certificate under the person's new
+    /// identity key (an update of its own leaf), the person's role moved with it.
+    RotateIdentity,
+    /// A space manager adds a new device of a member (certificate bytes), in a space
+    /// where new devices need approval.
+    AddMemberDevice {
+        certificate: Vec<u8>,
+    },
+    /// Whether new devices of members need a space manager's approval.
+    SetDeviceApproval {
+        on: bool,
+    },
+}
+
+/// Device-level work, persisted until done.
+#[derive(Serialize, Deserialize)]
+pub(super) enum DeviceItem {
+    /// Register the device of this link request and send it its grant.
+    Link { request: Vec<u8> },
+    /// Tell the person's other devices that this (newly linked) one is ready.
+    Announce,
+    /// Leave a sealed join request in a space card issuer's inbox.
+    JoinRequest { device: [u8; 16], item: Vec<u8> },
+    /// Revoke one of this person's devices at the relay.
+    Revoke { device: [u8; 16] },
+    /// Leave the person's newest roster (a contact card) in their other devices'
+    /// inboxes.
+    Roster { card: Vec<u8> },
+    /// The same, for the roster that replaced the identity key: sealed also under the
+    /// devices' `previous` certificates, the ones they hold until they read it.
+    RosterAfterRotation { card: Vec<u8>, previous: Vec<Vec<u8>> },
+}
+
+// ---------------------------------------------------------------------------------
+// Where each record lives.
+
+// Where release 0.1 kept a space's feed items ([`FeedItemV1`]).
+fn feed_namespace_v1(group: &GroupId) -> String {
+    format!("feed/{}", hex::encode(group.as_bytes()))
+}
+
+/// Where a space's feed items are kept, as [`FEED_RECORD_VERSION`] and their encoding.
+fn feed_namespace(group: &GroupId) -> String {
+    format!("feed2/{}", hex::encode(group.as_bytes()))
+}
+
+/// The ids of a space's items this device applied, one row each (de-duplication across
+/// resends and the two paths, log and content store). They outlive a removal from the
+/// space, so that items shown before a new invitation are not shown twice.
+fn seen_namespace(group: &GroupId) -> String {
+    format!("seen/{}", hex::encode(group.as_bytes()))
+}
+
+fn order_namespace(group: &GroupId) -> String {
+    format!("order/{}", hex::encode(group.as_bytes()))
+}
+
+/// The version of the records under [`feed_namespace`].
+const FEED_RECORD_VERSION: u8 = 2;
+
+/// The typed store's conformance cases, written once and run against each of the
+/// vault's backends (beside the vault's own byte-level suite in `vault::conformance`).
+#[cfg(test)]
+mod conformance {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use crate::vault::{KdfParams, Passphrase, Unlock};
+
+    fn item(id: u8, position: u64, text: &str) -> FeedItem {
+        FeedItem {
+            id: [id; 16],
+            author: [7; 32],
+            author_name: "Amal".into(),
+            created_at: 1_700_000_000 + position,
+            parent: None,
+            text: text.into(),
+            edited: false,
+            deleted: false,
+            reactions: BTreeMap::new(),
+            position,
+            moderated_by: None,
+            waiting: false,
+        }
+    }
+
+    fn delivery(due: Now) -> Delivery {
+        Delivery { group: [1; 16], recipients: vec![[2; 16]], item: vec![3; 40], attempts: 0, due, reported: false }
+    }
+
+    macro_rules! store_conformance {
+        ($backend:ident, $make:expr) => {
+            mod $backend {
+                use super::*;
+
+                fn store() -> (tempfile::TempDir, Store) {
+                    let dir = tempfile::tempdir().unwrap();
+                    let make: fn(&std::path::Path) -> Vault = $make;
+                    let store = Store::new(Arc::new(make(&dir.path().join("profile"))));
+                    (dir, store)
+                }
+
+                #[test]
+                fn a_queue_keeps_its_records_in_order_by_index_and_a_rollback_forgets_a_step() {
+                    let (_dir, store) = store();
+                    let deliveries = store.deliveries();
+                    assert_eq!(deliveries.len().unwrap(), 0);
+                    assert_eq!(deliveries.push(&delivery(30)).unwrap(), 0);
+                    assert_eq!(deliveries.push(&delivery(10)).unwrap(), 1);
+                    deliveries.put(7, &delivery(20)).unwrap();
+                    assert_eq!(deliveries.push(&delivery(40)).unwrap(), 8, "a push goes after the last index");
+                    store.commit().unwrap();
+                    let dues: Vec<(u64, Now)> =
+                        deliveries.first(10).unwrap().iter().map(|(index, d)| (*index, d.due)).collect();
+                    assert_eq!(dues, [(0, 30), (1, 10), (7, 20), (8, 40)]);
+                    assert_eq!(deliveries.first(2).unwrap().len(), 2);
+                    deliveries.remove(1);
+                    let mut changed = deliveries.get(7).unwrap().unwrap();
+                    changed.attempts = 3;
+                    deliveries.put(7, &changed).unwrap();
+                    assert_eq!(deliveries.len().unwrap(), 3, "a step's changes show before its commit");
+                    store.rollback();
+                    assert_eq!(deliveries.len().unwrap(), 4);
+                    assert_eq!(deliveries.get(7).unwrap().unwrap().attempts, 0);
+                    assert!(store.outbox().first(10).unwrap().is_empty(), "queues are apart");
+                }
+
+                #[test]
+                fn a_record_that_does_not_decode_is_refused_by_first_and_skipped_by_first_readable() {
+                    let (_dir, store) = store();
+                    store.deliveries().put(0, &delivery(5)).unwrap();
+                    // Another type's bytes at index 1 of the same queue.
+                    store.vault().put_ordered(NS_DELIVERIES, 1, b"\xff\xff\xff").unwrap();
+                    store.deliveries().put(2, &delivery(6)).unwrap();
+                    assert!(matches!(store.deliveries().first(10), Err(CoreError::CorruptProfile(_))));
+                    let readable = store.deliveries().first_readable(10).unwrap();
+                    assert_eq!(readable.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [0, 2]);
+                    assert!(matches!(store.deliveries().get(1), Err(CoreError::CorruptProfile(_))));
+                }
+
+                #[test]
+                fn feed_items_and_their_order_are_read_back_newest_first_in_pages() {
+                    let (_dir, store) = store();
+                    let group = GroupId::from_bytes([9; 16]);
+                    assert_eq!(store.newest_in_feed(&group).unwrap(), None);
+                    for position in 0..120u64 {
+                        let id = (position % 250) as u8;
+                        let item = item(id, position, "Hearing moved to Thursday");
+                        store.put_feed_item(&group, &item).unwrap();
+                        store.put_feed_position(&group, position, &ContentId::from_bytes(item.id)).unwrap();
+                        if position == 60 {
+                            store.commit().unwrap();
+                        }
+                    }
+                    let (newest, id) = store.newest_in_feed(&group).unwrap().unwrap();
+                    assert_eq!((newest, id), (119, ContentId::from_bytes([119; 16])));
+                    let page = store.feed_ids_before(&group, None, 50).unwrap();
+                    assert_eq!(page.first().map(|(p, _)| *p), Some(119));
+                    assert_eq!(page.last().map(|(p, _)| *p), Some(70));
+                    let next = store.feed_ids_before(&group, Some(70), 50).unwrap();
+                    assert_eq!(next.first().map(|(p, _)| *p), Some(69));
+                    assert_eq!(store.feed_ids(&group).unwrap().len(), 120);
+                    let read = store.feed_item(&group, &ContentId::from_bytes([42; 16])).unwrap().unwrap();
+                    assert_eq!((read.position, read.text.as_str()), (42, "Hearing moved to Thursday"));
+                    let other = GroupId::from_bytes([8; 16]);
+                    assert_eq!(store.feed_item(&other, &ContentId::from_bytes([42; 16])).unwrap().map(|i| i.id), None);
+                    assert!(store.feed_ids(&other).unwrap().is_empty(), "feeds are apart");
+                }
+
+                #[test]
+                fn items_applied_are_remembered_one_by_one_per_space() {
+                    let (_dir, store) = store();
+                    let group = GroupId::from_bytes([9; 16]);
+                    let id = ContentId::from_bytes([4; 16]);
+                    assert!(!store.was_applied(&group, &id).unwrap());
+                    store.mark_applied(&group, &id).unwrap();
+                    assert!(store.was_applied(&group, &id).unwrap());
+                    assert!(!store.was_applied(&GroupId::from_bytes([8; 16]), &id).unwrap());
+                    store.rollback();
+                    assert!(!store.was_applied(&group, &id).unwrap());
+                }
+
+                #[test]
+                fn an_empty_store_holds_no_profile_no_space_and_an_empty_library() {
+                    let (_dir, store) = store();
+                    assert!(!store.holds_profile().unwrap());
+                    assert!(matches!(store.profile(), Err(CoreError::NoProfile(_))));
+                    assert!(store.space_ids().unwrap().is_empty());
+                    assert!(store.contacts().unwrap().is_none());
+                    let group = GroupId::from_bytes([9; 16]);
+                    assert_eq!(store.library(&group).unwrap(), Library::default());
+                    assert!(matches!(store.space(&group), Err(CoreError::CorruptProfile(_))));
+                }
+
+                #[test]
+                fn records_of_an_unknown_version_are_refused_not_guessed() {
+                    let (_dir, store) = store();
+                    let group = GroupId::from_bytes([9; 16]);
+                    store.vault().put(NS_SPACES, group.as_bytes(), &[SPACE_RECORD_VERSION + 1, 0, 0]).unwrap();
+                    assert!(matches!(store.space(&group), Err(CoreError::CorruptProfile(_))));
+                    store.vault().put(NS_PROFILE, PROFILE_KEY, &[PROFILE_RECORD_VERSION + 1]).unwrap();
+                    assert!(matches!(store.profile(), Err(CoreError::CorruptProfile(_))));
+                    let id = ContentId::from_bytes([4; 16]);
+                    store.vault().put(&feed_namespace(&group), id.as_bytes(), &[FEED_RECORD_VERSION + 1]).unwrap();
+                    assert!(matches!(store.feed_item(&group, &id), Err(CoreError::CorruptProfile(_))));
+                }
+            }
+        };
+    }
+
+    store_conformance!(on_disk, |dir| {
+        let unlock = Unlock::Passphrase(Passphrase::new("correct horse battery staple"));
+        Vault::create(dir, &unlock, KdfParams::new(KdfParams::MIN_MEMORY_KIB, 1, 1).unwrap()).unwrap()
+    });
+    store_conformance!(in_memory, |dir| Vault::in_memory(dir).unwrap());
+}
