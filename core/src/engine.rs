@@ -87,12 +87,16 @@ pub mod adversary;
 mod answers;
 mod commands;
 mod connection;
+mod deliveries;
 mod identities;
 mod library_commands;
 mod observed;
+mod outbox;
 mod queries;
+mod requests;
 mod space_handle;
 mod store;
+mod transfers;
 
 use store::*;
 
@@ -673,8 +677,6 @@ pub struct Engine {
     devices: Vec<DeviceCertificate>,
     /// Spaces this person asked to join.
     requested: BTreeSet<GroupId>,
-    /// Per space: the epoch of the last "stale epoch" answers, and how many came in it.
-    stale: BTreeMap<GroupId, (Option<u64>, u32)>,
     /// The people met, and the identity key held for each.
     contacts: ContactBook,
     /// Where the relay is.
@@ -686,33 +688,17 @@ pub struct Engine {
     next_device_item: u64,
     invitation: Option<InvitationToken>,
     spaces: BTreeMap<GroupId, Space>,
-    jobs: VecDeque<Job>,
-    /// On this connection, the epoch each space's push subscription at the relay was
-    /// made for. A commit ends the subscriptions of the epoch it closes, so a space
-    /// whose epoch moved since is subscribed again (and read).
-    subscribed: BTreeMap<GroupId, u64>,
-    in_flight: Option<(RequestId, Step)>,
-    /// A request that continues the step just answered; sent before other jobs.
-    follow_up: Option<(RequestBody, Step)>,
-    next_request: u64,
-    next_outbox: u64,
-    /// The feed items that something in the outbox writes or changes, with how many
-    /// such outbox items each has (see [`FeedItem::waiting`]).
-    /// (The space each is in, for telling its observed feeds.)
-    waiting: BTreeMap<[u8; 16], ([u8; 16], u32)>,
+    /// What to ask the relay next, what is in flight, and when to try again.
+    requests: requests::Requests,
+    /// The outbox's next index and the marks of the feed items it writes.
+    outbox: outbox::OutboxState,
     events: VecDeque<ClientEvent>,
     /// The lists apps observe, and what each was last shown.
     observed: observed::Observed,
     session: SignIn,
     now: Now,
-    /// After a transient refusal (rate limit, relay failure): when to try again, and
-    /// how many times in a row it happened.
-    retry_at: Option<Now>,
-    failures: u32,
-    /// The sealed chunk being downloaded: record, chunk, bytes so far.
-    download_buffer: Option<(u64, usize, Vec<u8>)>,
-    /// Chunks refused (or missing) in a row.
-    transfer_failures: u32,
+    /// The chunk being downloaded, and failures in a row.
+    transfers: transfers::TransferState,
     /// Build commits without checking this person's own role, as a modified client
     /// would, to show that the other devices refuse them. Only `adversary` (a feature no
     /// client enables) sets it: in a client it stays `false`.
@@ -1060,7 +1046,6 @@ impl Engine {
             certificate,
             devices: Vec::new(),
             requested: BTreeSet::new(),
-            stale: BTreeMap::new(),
             contacts: ContactBook::default(),
             relay: None,
             pending_invitation: None,
@@ -1068,21 +1053,13 @@ impl Engine {
             next_device_item: 0,
             invitation: None,
             spaces: BTreeMap::new(),
-            jobs: VecDeque::new(),
-            subscribed: BTreeMap::new(),
-            in_flight: None,
-            follow_up: None,
-            next_request: 1,
-            next_outbox,
-            waiting: BTreeMap::new(),
+            requests: requests::Requests::default(),
+            outbox: outbox::OutboxState::starting_at(next_outbox),
             events: VecDeque::new(),
             observed: observed::Observed::default(),
             session: SignIn::Offline,
             now: 0,
-            retry_at: None,
-            failures: 0,
-            download_buffer: None,
-            transfer_failures: 0,
+            transfers: transfers::TransferState::default(),
             skip_own_checks: false,
         }
     }
@@ -1097,7 +1074,7 @@ impl Engine {
             account: self.account.map(|a| *a.as_bytes()),
             certificate: self.certificate.as_ref().map(Wire::to_wire),
             card: self.card.as_ref().map(Wire::to_wire),
-            next_outbox: self.next_outbox,
+            next_outbox: self.outbox.next,
             next_device_item: self.next_device_item,
             requested: self.requested.iter().map(|g| *g.as_bytes()).collect(),
             relay: self.relay.as_ref().map(Wire::to_wire),

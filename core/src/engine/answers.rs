@@ -36,9 +36,9 @@ impl Engine {
     /// Feeds the answer to the request `id`.
     pub fn handle_response(&mut self, id: RequestId, answer: std::result::Result<ResponseBody, RelayError>, now: Now) {
         self.now = now;
-        let Some((expected, step)) = self.in_flight.take() else { return };
+        let Some((expected, step)) = self.requests.in_flight.take() else { return };
         if expected != id {
-            self.in_flight = Some((expected, step));
+            self.requests.in_flight = Some((expected, step));
             return;
         }
         let transient = match &answer {
@@ -58,7 +58,7 @@ impl Engine {
             Some(hint) => self.back_off(hint),
             // The step itself may have decided to wait (a relay that keeps saying the
             // epoch is stale): then the count of failures goes on growing.
-            None if self.retry_at.is_none() => self.failures = 0,
+            None if self.requests.retry_at.is_none() => self.requests.failures = 0,
             None => {}
         }
     }
@@ -67,15 +67,7 @@ impl Engine {
     /// relay asked (up to an hour) if longer, spread by a per-device offset so that devices refused
     /// together do not come back together. Everything queued is planned again then.
     pub(super) fn back_off(&mut self, relay_hint: u64) {
-        let exponential = 1u64 << self.failures.min(9);
-        let spread = u64::from(self.device.device_id().as_bytes()[0]) % exponential.max(1);
-        // A relay may ask for longer (its own rate limit), but not for ever: it could
-        // silence a device as well by refusing everything.
-        let delay = (exponential + spread).min(MAX_BACKOFF_SECS).max(relay_hint.min(MAX_RELAY_BACKOFF_SECS));
-        self.failures = self.failures.saturating_add(1);
-        self.retry_at = Some(self.now.saturating_add(delay));
-        self.jobs.clear();
-        self.follow_up = None;
+        self.requests.back_off(self.now, self.device.device_id().as_bytes()[0], relay_hint);
     }
 
     /// The relay says the space moved past this device's epoch: read what was missed,
@@ -84,7 +76,7 @@ impl Engine {
     /// epoch the engine reports it and waits as after any refusal.
     pub(super) fn on_stale(&mut self, group: GroupId) {
         let epoch = self.spaces.get(&group).map(|s| s.group.epoch().as_u64());
-        let entry = self.stale.entry(group).or_insert((epoch, 0));
+        let entry = self.requests.stale.entry(group).or_insert((epoch, 0));
         if entry.0 != epoch {
             *entry = (epoch, 0);
         }
@@ -96,11 +88,11 @@ impl Engine {
         if count >= MAX_STALE_IN_EPOCH {
             // Other requests may well succeed meanwhile: the wait grows with this
             // space's refusals, not only with consecutive failures.
-            self.failures = self.failures.max(count - MAX_STALE_IN_EPOCH);
+            self.requests.failures = self.requests.failures.max(count - MAX_STALE_IN_EPOCH);
             self.back_off(0);
         } else {
-            self.jobs.push_front(Job::Outbox);
-            self.jobs.push_front(Job::Sync(group));
+            self.requests.jobs.push_front(Job::Outbox);
+            self.requests.jobs.push_front(Job::Sync(group));
         }
     }
 
@@ -109,7 +101,7 @@ impl Engine {
     pub fn poll_timeout(&self) -> Option<Now> {
         // A Welcome waiting to be delivered again wakes the engine too.
         let delivery = if self.is_online() { self.delivery_due() } else { None };
-        match (self.retry_at, delivery) {
+        match (self.requests.retry_at, delivery) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -195,7 +187,7 @@ impl Engine {
         };
         self.persist()?;
         let body = UploadKeyPackages { one_time: BoundedVec::new(one_time)?, last_resort };
-        self.follow_up = Some((body.into(), Step::KeyPackageUpload));
+        self.requests.follow_up = Some((body.into(), Step::KeyPackageUpload));
         Ok(())
     }
 
@@ -257,7 +249,7 @@ impl Engine {
 
     /// Sends a request that continues the step just answered, before other jobs.
     pub(super) fn in_flight_follow_up(&mut self, body: RequestBody, step: Step) -> Result<()> {
-        self.follow_up = Some((body, step));
+        self.requests.follow_up = Some((body, step));
         Ok(())
     }
 
@@ -571,12 +563,12 @@ impl Engine {
             }
         }
         match page.end {
-            LogPageEnd::More | LogPageEnd::EpochClosed => self.jobs.push_front(Job::Sync(group)),
+            LogPageEnd::More | LogPageEnd::EpochClosed => self.requests.jobs.push_front(Job::Sync(group)),
             LogPageEnd::UpToDate => {
                 let Some(space) = self.spaces.get(&group) else { return Ok(()) };
                 if space.meta.pending_commit_seq.is_some() {
                     // Our accepted commit is further on: keep reading.
-                    self.jobs.push_front(Job::Sync(group));
+                    self.requests.jobs.push_front(Job::Sync(group));
                 } else if space.meta_history_mode()? == HistoryMode::None && !space.meta.caught_up {
                     if let Some(space) = self.spaces.get_mut(&group) {
                         space.meta.caught_up = true;
@@ -932,7 +924,7 @@ impl Engine {
             self.persist()?;
         }
         if page.more {
-            self.jobs.push_front(Job::Sync(group));
+            self.requests.jobs.push_front(Job::Sync(group));
         } else if let Some(space) = self.spaces.get_mut(&group)
             && !space.meta.caught_up
         {
@@ -1104,273 +1096,5 @@ impl Engine {
             self.events.push_back(ClientEvent::Notify { space: *group, item: target, kind, from });
         }
         Ok(())
-    }
-
-    pub(super) fn on_outbox_answer(
-        &mut self,
-        index: u64,
-        stage: OutboxStage,
-        answer: std::result::Result<ResponseBody, RelayError>,
-    ) -> Result<()> {
-        let Some(item) = self.store.outbox().get(index)? else { return Ok(()) };
-        let group = item.group();
-        match (stage, answer) {
-            (OutboxStage::Claim { operation }, Ok(ResponseBody::ClaimedKeyPackages(claims))) => {
-                // The certificates of the devices claimed: each package opens only
-                // under its own device's certificate.
-                let (identity, wanted) = match &operation {
-                    Operation::Invite { card, .. } => {
-                        let card = ContactCard::from_wire(card)?;
-                        (card.body.identity, card.body.devices.as_slice().to_vec())
-                    }
-                    Operation::AddDevice { certificate } | Operation::AddMemberDevice { certificate } => {
-                        let certificate = DeviceCertificate::from_verified_bytes(certificate)?;
-                        (certificate.body.identity, vec![certificate])
-                    }
-                    Operation::Readd { certificates, .. } => readd_devices(certificates)?,
-                    _ => return Err(CoreError::Invalid(InvalidInput::UnexpectedAnswer)),
-                };
-                let mut packages = Vec::new();
-                for claim in claims.claims.iter() {
-                    let Some(package) = &claim.package else { continue };
-                    let Some(certificate) = wanted.iter().find(|c| c.body.device == claim.device) else {
-                        self.warn(Some(group), SecurityWarning::UnaskedDevice);
-                        continue;
-                    };
-                    let present = self.spaces.get(&group).is_some_and(|s| Self::has_device(&s.group, &claim.device));
-                    if present {
-                        continue;
-                    }
-                    let opened = crate::conceal::open_key_package(certificate, package.package.as_bytes())
-                        .and_then(|bytes| self.validate_key_package(&bytes, &identity, &claim.device));
-                    match opened {
-                        Ok(kp) => packages.push((kp, claim.device)),
-                        Err(error) => self.warn(Some(group), SecurityWarning::ForeignKeyPackage(error.fault())),
-                    }
-                }
-                if packages.is_empty() {
-                    self.remove_from_outbox(index);
-                    self.persist()?;
-                    self.reject(Some(group), Rejection::NoUsableKeyPackage);
-                    return Ok(());
-                }
-                let (body, stage) = self.build_commit(&group, &operation, packages)?;
-                self.follow_up = Some((body, Step::Outbox { index, stage }));
-                Ok(())
-            }
-            (OutboxStage::Commit { welcome, grants }, Ok(ResponseBody::CommitAccepted(accepted))) => {
-                let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound(Missing::Space))?;
-                space.meta.pending_commit_seq = Some(accepted.seq.get());
-                space.meta.own_seqs.insert(accepted.seq.get());
-                self.remove_from_outbox(index);
-                for payload in grants {
-                    self.enqueue(OutboxItem::HistoryGrant { group: *group.as_bytes(), payload })?;
-                }
-                // The Welcome is kept with the commit's outcome, in one write: it is
-                // delivered (again and again if it must) even if the app stops now.
-                if let Some((recipients, welcome)) = welcome {
-                    let item = InboxItem::Welcome(InboxWelcome::new(welcome)?).to_welcome_bytes()?;
-                    self.queue_delivery(group, &recipients, item.as_bytes().to_vec())?;
-                    self.jobs.retain(|job| *job != Job::Deliveries);
-                    self.jobs.push_front(Job::Deliveries);
-                }
-                self.save_group(&group)?;
-                self.persist()?;
-                self.jobs.push_front(Job::Sync(group));
-                self.push_job(Job::Outbox);
-                Ok(())
-            }
-            (OutboxStage::Leave, Ok(ResponseBody::Appended(appended))) => {
-                let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound(Missing::Space))?;
-                space.meta.own_seqs.insert(appended.seq.get());
-                space.meta.removed = true;
-                self.remove_from_outbox(index);
-                self.save_group(&group)?;
-                self.persist()?;
-                self.events.push_back(ClientEvent::RemovedFromSpace(group));
-                self.push_job(Job::Outbox);
-                Ok(())
-            }
-            (OutboxStage::Leave, Err(RelayError::StaleEpoch { .. })) => {
-                // The proposal was for an epoch that closed: read on, then propose again.
-                let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound(Missing::Space))?;
-                space.group.clear_pending_proposals(self.provider.storage()).map_err(mls_error)?;
-                self.persist()?;
-                self.on_stale(group);
-                Ok(())
-            }
-            (OutboxStage::Commit { .. }, Err(RelayError::StaleEpoch { .. })) => {
-                // Another commit won this epoch: forget ours, read what we missed, and
-                // build the operation again on the new state.
-                let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound(Missing::Space))?;
-                space.group.clear_pending_commit(self.provider.storage()).map_err(mls_error)?;
-                self.persist()?;
-                self.on_stale(group);
-                Ok(())
-            }
-            (OutboxStage::Commit { .. }, Err(error)) => {
-                let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound(Missing::Space))?;
-                space.group.clear_pending_commit(self.provider.storage()).map_err(mls_error)?;
-                self.persist()?;
-                Err(CoreError::Relay(error))
-            }
-            (OutboxStage::Single, Err(RelayError::Conflict))
-                if matches!(item, OutboxItem::Content { .. } | OutboxItem::CreateGroup { .. }) =>
-            {
-                // A resend of something the relay took before the answer was lost: the
-                // record id (or group id) is already there, so it was delivered.
-                let answer = match item {
-                    OutboxItem::CreateGroup { .. } => {
-                        Some(ResponseBody::GroupCreated(huisclos_protocol::messages::GroupCreated {}))
-                    }
-                    _ => None,
-                };
-                self.finish_single(index, &item, group, answer)
-            }
-            (OutboxStage::Single, Ok(answer)) => self.finish_single(index, &item, group, Some(answer)),
-            (OutboxStage::Single, Err(RelayError::StaleEpoch { .. })) => {
-                self.on_stale(group);
-                Ok(())
-            }
-            (_, Err(error)) => Err(CoreError::Relay(error)),
-            (_, Ok(_)) => Err(CoreError::Invalid(InvalidInput::UnexpectedAnswer)),
-        }
-    }
-
-    /// Ends a one-request outbox item: records what the relay answered and drops the
-    /// item.
-    pub(super) fn finish_single(
-        &mut self,
-        index: u64,
-        item: &OutboxItem,
-        group: GroupId,
-        answer: Option<ResponseBody>,
-    ) -> Result<()> {
-        match answer {
-            Some(ResponseBody::Appended(appended)) => {
-                if let Some(space) = self.spaces.get_mut(&group) {
-                    space.meta.own_seqs.insert(appended.seq.get());
-                }
-            }
-            Some(ResponseBody::GroupCreated(_)) => {
-                if let Some(space) = self.spaces.get_mut(&group) {
-                    space.meta.relay_created = true;
-                }
-                self.push_job(Job::Subscribe);
-            }
-            _ => {}
-        }
-        if let OutboxItem::Content { envelope, .. } = item {
-            let envelope = ContentEnvelope::from_wire(envelope)?;
-            self.events.push_back(ClientEvent::Delivered(envelope.signed.id));
-        }
-        self.remove_from_outbox(index);
-        self.save_group(&group)?;
-        self.persist()?;
-        self.push_job(Job::Outbox);
-        Ok(())
-    }
-
-    pub(super) fn validate_key_package(
-        &self,
-        bytes: &[u8],
-        identity: &IdentityPublicKey,
-        device: &DeviceId,
-    ) -> Result<KeyPackage> {
-        let message = MlsMessageIn::tls_deserialize_exact(bytes).map_err(mls_error)?;
-        let MlsMessageBodyIn::KeyPackage(package) = message.extract() else {
-            return Err(CoreError::Invalid(InvalidInput::NotAKeyPackage));
-        };
-        let package = package.validate(self.provider.crypto(), ProtocolVersion::Mls10).map_err(mls_error)?;
-        let leaf = package.leaf_node();
-        let cert = crate::mls::certificate_of(leaf.credential(), leaf.signature_key().as_slice())?;
-        if &cert.body.identity != identity || &cert.body.device != device {
-            return Err(CoreError::Verification(Unverified::WrongPerson));
-        }
-        Ok(package)
-    }
-
-    pub(super) fn enqueue(&mut self, item: OutboxItem) -> Result<()> {
-        let index = self.next_outbox;
-        self.next_outbox += 1;
-        self.store.outbox().put(index, &item)?;
-        self.mark_waiting(&item, true);
-        self.save_profile()?;
-        self.push_job(Job::Outbox);
-        Ok(())
-    }
-
-    /// Takes an item out of the outbox (sent, or dropped), and its mark off the feed
-    /// item it wrote or changed.
-    pub(super) fn remove_from_outbox(&mut self, index: u64) {
-        if let Ok(Some(item)) = self.store.outbox().get(index) {
-            self.mark_waiting(&item, false);
-        }
-        self.store.outbox().remove(index);
-    }
-
-    /// Counts an outbox item for (or, `on` false, off) the feed item it writes or
-    /// changes, and tells the feeds observed when that item starts or stops waiting.
-    fn mark_waiting(&mut self, item: &OutboxItem, on: bool) {
-        let OutboxItem::Content { group, envelope } = item else { return };
-        let Ok(envelope) = ContentEnvelope::from_wire(envelope) else { return };
-        let target = match &envelope.signed.body {
-            ContentBody::Post(_) | ContentBody::Comment(_) => envelope.signed.id,
-            ContentBody::React(react) => react.target,
-            ContentBody::Edit(edit) => edit.target,
-            ContentBody::Delete(delete) => delete.target,
-            ContentBody::Library(_) | ContentBody::Marker(_) => return,
-        };
-        let key = *target.as_bytes();
-        let (_, count) = self.waiting.entry(key).or_insert((*group, 0));
-        let was = *count > 0;
-        *count = if on { count.saturating_add(1) } else { count.saturating_sub(1) };
-        let is = *count > 0;
-        if !is {
-            self.waiting.remove(&key);
-        }
-        if was != is {
-            self.observed.item_changed(&GroupId::from_bytes(*group), target);
-        }
-    }
-
-    /// Forgets this step's writes ([`Vault::rollback`]): an outbox row added or removed
-    /// in the step is back as it was, so the waiting marks are counted again from the
-    /// outbox, and the observed feeds hear of every item whose mark changed.
-    pub(super) fn rollback(&mut self) {
-        self.store.rollback();
-        let before = std::mem::take(&mut self.waiting);
-        // Counted again without telling anyone; the flips are told below.
-        let observed = std::mem::take(&mut self.observed);
-        let recounted = self.mark_waiting_from_outbox();
-        self.observed = observed;
-        if recounted.is_err() {
-            // The outbox could not be read: the marks stay as they were rather than
-            // vanish (an item shown as sent when it is not is the worse mistake).
-            self.waiting = before;
-            return;
-        }
-        let flipped: Vec<([u8; 16], [u8; 16])> = before
-            .iter()
-            .filter(|(item, _)| !self.waiting.contains_key(*item))
-            .chain(self.waiting.iter().filter(|(item, _)| !before.contains_key(*item)))
-            .map(|(item, (group, _))| (*item, *group))
-            .collect();
-        for (item, group) in flipped {
-            self.observed.item_changed(&GroupId::from_bytes(group), ContentId::from_bytes(item));
-        }
-    }
-
-    /// The marks of what the outbox holds when the profile opens.
-    pub(super) fn mark_waiting_from_outbox(&mut self) -> Result<()> {
-        for (_, item) in self.store.outbox().first_readable(usize::MAX)? {
-            self.mark_waiting(&item, true);
-        }
-        Ok(())
-    }
-
-    /// Whether something in the outbox writes or changes this feed item.
-    pub(super) fn is_waiting(&self, item: &ContentId) -> bool {
-        self.waiting.contains_key(item.as_bytes())
     }
 }

@@ -14,21 +14,13 @@ impl Engine {
     pub fn connected(&mut self, exporter: TlsExporter, now: Now) {
         self.now = now;
         self.session.connected(exporter);
-        // An answer that never came is repeated by the jobs below.
-        self.retry_at = None;
-        self.in_flight = None;
-        self.follow_up = None;
-        self.jobs.clear();
+        self.requests.connected();
     }
 
     /// The transport disconnected.
     pub fn disconnected(&mut self) {
         self.session.disconnected();
-        self.in_flight = None;
-        self.follow_up = None;
-        self.jobs.clear();
-        // A new connection has no subscription: signing in subscribes anew.
-        self.subscribed.clear();
+        self.requests.disconnected();
     }
 
     /// Whether the engine is logged in.
@@ -38,7 +30,7 @@ impl Engine {
 
     /// Whether the engine waits for an answer or has work queued.
     pub fn is_busy(&self) -> bool {
-        self.in_flight.is_some() || self.follow_up.is_some() || !self.jobs.is_empty()
+        self.requests.is_busy()
     }
 
     /// Asks for a full sync of everything (after a push event was lost, or periodically).
@@ -57,9 +49,7 @@ impl Engine {
     }
 
     pub(super) fn push_job(&mut self, job: Job) {
-        if !self.jobs.contains(&job) {
-            self.jobs.push_back(job);
-        }
+        self.requests.push(job);
     }
 
     /// Subscribes to the spaces' pushes, then reads `groups`' logs: an entry appended
@@ -67,13 +57,7 @@ impl Engine {
     /// subscription (read first, an entry appended before the subscription took
     /// effect was neither read nor pushed, and waited for the next connection).
     pub(super) fn subscribe_then_sync(&mut self, groups: &[GroupId]) {
-        self.jobs.retain(|job| match job {
-            Job::Subscribe => false,
-            Job::Sync(group) => !groups.contains(group),
-            _ => true,
-        });
-        self.jobs.push_back(Job::Subscribe);
-        self.jobs.extend(groups.iter().map(|group| Job::Sync(*group)));
+        self.requests.subscribe_then_sync(groups);
     }
 
     /// Subscribes again, then reads, every space whose epoch moved since its
@@ -82,7 +66,7 @@ impl Engine {
     /// commit only. Nothing to do before the connection's first subscription, which
     /// signing in queues, or while one is queued.
     fn resubscribe_moved(&mut self) {
-        if self.subscribed.is_empty() || self.jobs.iter().any(|job| matches!(job, Job::Subscribe)) {
+        if self.requests.subscribed.is_empty() || self.requests.subscription_queued() {
             return;
         }
         let moved: Vec<GroupId> = self
@@ -92,7 +76,7 @@ impl Engine {
                 !space.meta.removed
                     && !space.meta.stalled
                     && space.meta.relay_created
-                    && self.subscribed.get(*id) != Some(&space.group.epoch().as_u64())
+                    && self.requests.subscribed.get(*id) != Some(&space.group.epoch().as_u64())
             })
             .map(|(id, _)| *id)
             .collect();
@@ -120,15 +104,14 @@ impl Engine {
     /// The next request to send, if any; the engine then waits for its answer.
     pub fn poll_request(&mut self, now: Now) -> Option<(RequestId, RequestBody)> {
         self.now = now;
-        if self.in_flight.is_some() {
+        if self.requests.in_flight.is_some() {
             return None;
         }
-        if let Some(at) = self.retry_at {
-            if now < at {
-                return None;
-            }
-            self.retry_at = None;
-            self.sync_all();
+        match self.requests.waiting_at(now) {
+            Some(true) => return None,
+            // The wait is over: everything is asked again.
+            Some(false) => self.sync_all(),
+            None => {}
         }
         let signing_in = self.session.next_request(|| match (&self.account, &self.invitation) {
             (Some(_), _) => Ok(Credential::Device(&self.device.auth)),
@@ -143,13 +126,13 @@ impl Engine {
                 return None;
             }
             None if !self.session.is_signed_in() => return None,
-            None if self.follow_up.is_some() => self.follow_up.take()?,
+            None if self.requests.follow_up.is_some() => self.requests.follow_up.take()?,
             None => loop {
                 self.resubscribe_moved();
-                if self.jobs.is_empty() && self.delivery_due().is_some_and(|due| due <= now) {
+                if self.requests.jobs.is_empty() && self.delivery_due().is_some_and(|due| due <= now) {
                     self.push_job(Job::Deliveries);
                 }
-                let job = self.jobs.pop_front()?;
+                let job = self.requests.jobs.pop_front()?;
                 match self.plan(job) {
                     Ok(Some(planned)) => break planned,
                     Ok(None) => continue,
@@ -160,9 +143,7 @@ impl Engine {
                 }
             },
         };
-        let id = RequestId::new(self.next_request).ok()?;
-        self.next_request += 1;
-        self.in_flight = Some((id, step));
+        let id = self.requests.start(step)?;
         Some((id, body))
     }
 
@@ -197,7 +178,7 @@ impl Engine {
                     }
                     // Noted before the access is made: a space whose access fails is
                     // not asked for again and again (its reads report the failure).
-                    self.subscribed.insert(group, space.group.epoch().as_u64());
+                    self.requests.subscribed.insert(group, space.group.epoch().as_u64());
                     match self.access(&group) {
                         Ok(access) => groups.push(access),
                         Err(error) => self.reject(Some(group), Rejection::RequestNotPrepared(error.fault())),
@@ -232,590 +213,6 @@ impl Engine {
             Job::Devices => self.plan_device_item()?,
             Job::Transfers => self.plan_transfer()?,
         })
-    }
-
-    /// The first waiting Welcome whose time has come.
-    pub(super) fn plan_delivery(&mut self) -> Result<Option<(RequestBody, Step)>> {
-        for (index, delivery) in self.store.deliveries().first(64)? {
-            if delivery.due > self.now {
-                continue;
-            }
-            let recipients: Vec<DeviceId> = delivery.recipients.iter().map(|d| DeviceId::from_bytes(*d)).collect();
-            let body = DepositWelcome {
-                recipients: BoundedVec::new(recipients)?,
-                welcome: huisclos_protocol::messages::WelcomeBytes::new(delivery.item)?,
-            };
-            return Ok(Some((body.into(), Step::Delivery { index })));
-        }
-        Ok(None)
-    }
-
-    /// When the next waiting Welcome is due, if any.
-    pub(super) fn delivery_due(&self) -> Option<Now> {
-        let items = self.store.deliveries().first_readable(64).ok()?;
-        items.iter().map(|(_, d)| d.due).min()
-    }
-
-    pub(super) fn queue_delivery(&mut self, group: GroupId, recipients: &[DeviceId], item: Vec<u8>) -> Result<()> {
-        let index = self.next_outbox;
-        self.next_outbox += 1;
-        let delivery = Delivery {
-            group: *group.as_bytes(),
-            recipients: recipients.iter().map(|d| *d.as_bytes()).collect(),
-            item,
-            attempts: 0,
-            due: self.now,
-            reported: false,
-        };
-        self.store.deliveries().put(index, &delivery)?;
-        self.push_job(Job::Deliveries);
-        Ok(())
-    }
-
-    pub(super) fn on_delivery_answer(
-        &mut self,
-        index: u64,
-        answer: std::result::Result<ResponseBody, RelayError>,
-    ) -> Result<()> {
-        let Some(mut delivery) = self.store.deliveries().get(index)? else { return Ok(()) };
-        let group = GroupId::from_bytes(delivery.group);
-        match answer {
-            Ok(_) => {
-                self.store.deliveries().remove(index);
-            }
-            // Full, or out of quota, or busy: kept, and tried again later.
-            Err(
-                error @ (RelayError::LimitExceeded { limit: huisclos_protocol::messages::LimitKind::WelcomeInbox }
-                | RelayError::QuotaExceeded { .. }
-                | RelayError::RateLimited { .. }
-                | RelayError::Internal),
-            ) => {
-                delivery.attempts = delivery.attempts.saturating_add(1);
-                let wait = (30u64 << delivery.attempts.min(12)).min(MAX_DELIVERY_BACKOFF_SECS);
-                delivery.due = self.now.saturating_add(wait);
-                let transient = matches!(error, RelayError::RateLimited { .. } | RelayError::Internal);
-                if !transient && !delivery.reported {
-                    delivery.reported = true;
-                    let reason = match error {
-                        RelayError::QuotaExceeded { .. } => DeliveryDelay::QuotaFull,
-                        _ => DeliveryDelay::InboxFull,
-                    };
-                    self.events.push_back(ClientEvent::DeliveryWaiting { space: group, reason });
-                }
-                self.store.deliveries().put(index, &delivery)?;
-            }
-            // A recipient is gone (revoked): the others are tried one by one, so that
-            // the one gone does not hold them up.
-            Err(RelayError::NotFound) if delivery.recipients.len() > 1 => {
-                self.store.deliveries().remove(index);
-                let recipients: Vec<DeviceId> = delivery.recipients.iter().map(|d| DeviceId::from_bytes(*d)).collect();
-                for recipient in recipients {
-                    self.queue_delivery(group, &[recipient], delivery.item.clone())?;
-                }
-            }
-            Err(error) => {
-                self.store.deliveries().remove(index);
-                self.reject(Some(group), Rejection::DeliveryFailed(Fault::Relay(error)));
-            }
-        }
-        self.persist()?;
-        self.push_job(Job::Deliveries);
-        Ok(())
-    }
-
-    pub(super) fn plan_device_item(&mut self) -> Result<Option<(RequestBody, Step)>> {
-        let Some((index, item)) = self.store.device_outbox().first(1)?.into_iter().next() else {
-            return Ok(None);
-        };
-        Ok(Some(match item {
-            DeviceItem::Link { request } => {
-                let request = LinkRequest::from_wire(&request)?;
-                let body = AddDevice { device_key: request.body.device_key, possession: request.body.possession };
-                (body.into(), Step::Device { index, stage: DeviceStage::Register })
-            }
-            DeviceItem::Announce => {
-                let certificate = self.certificate.clone().ok_or(CoreError::NotFound(Missing::Certificate))?;
-                let recipients: Vec<DeviceId> = self.devices.iter().map(|c| c.body.device).collect();
-                if recipients.is_empty() {
-                    self.store.device_outbox().remove(index);
-                    self.persist()?;
-                    return Ok(None);
-                }
-                let card = self.card.clone().ok_or(CoreError::NotFound(Missing::Roster))?;
-                let at = UnixSeconds::new(self.now).map_err(CoreError::Decode)?;
-                let notice =
-                    InboxItem::DeviceReady(DeviceReady::sign(card, certificate.body.device, at, &self.device.mls));
-                let welcome = Self::sealed_notice(&self.devices, &notice)?;
-                let body = DepositWelcome { recipients: BoundedVec::new(recipients)?, welcome };
-                (body.into(), Step::Device { index, stage: DeviceStage::Announce })
-            }
-            DeviceItem::Revoke { device } => {
-                let body = RevokeDevice { device: DeviceId::from_bytes(device) };
-                (body.into(), Step::Device { index, stage: DeviceStage::Revoke })
-            }
-            DeviceItem::Roster { card } => {
-                let Some(body) = self.roster_deposit(index, &card, &[])? else { return Ok(None) };
-                (body, Step::Device { index, stage: DeviceStage::Announce })
-            }
-            DeviceItem::RosterAfterRotation { card, previous } => {
-                let Some(body) = self.roster_deposit(index, &card, &previous)? else { return Ok(None) };
-                (body, Step::Device { index, stage: DeviceStage::Announce })
-            }
-            DeviceItem::JoinRequest { device, item } => {
-                let body = DepositWelcome {
-                    recipients: BoundedVec::new(vec![DeviceId::from_bytes(device)])?,
-                    welcome: huisclos_protocol::messages::WelcomeBytes::new(item)?,
-                };
-                (body.into(), Step::Device { index, stage: DeviceStage::Request })
-            }
-        }))
-    }
-
-    /// The deposit of roster `card` into the person's other devices' inboxes, sealed
-    /// for each under the certificate the card lists and any of `previous` (the
-    /// certificates they held before the identity key was replaced); `None` (and the
-    /// item done) when there is no other device.
-    pub(super) fn roster_deposit(
-        &mut self,
-        index: u64,
-        card: &[u8],
-        previous: &[Vec<u8>],
-    ) -> Result<Option<RequestBody>> {
-        let card = ContactCard::from_wire(card)?;
-        // Every device the roster lists but this one (a revoked device is not told:
-        // the relay refuses it anyway).
-        let me = self.device.device_id();
-        let listed: Vec<DeviceCertificate> =
-            card.body.devices.iter().filter(|c| c.body.device != me).cloned().collect();
-        if listed.is_empty() {
-            self.store.device_outbox().remove(index);
-            self.persist()?;
-            return Ok(None);
-        }
-        let recipients: Vec<DeviceId> = listed.iter().map(|c| c.body.device).collect();
-        let mut sealed_for = listed;
-        for bytes in previous {
-            let certificate = DeviceCertificate::from_wire(bytes)?;
-            if recipients.contains(&certificate.body.device) && !sealed_for.contains(&certificate) {
-                sealed_for.push(certificate);
-            }
-        }
-        let welcome = Self::sealed_notice(&sealed_for, &InboxItem::Roster(card))?;
-        Ok(Some(DepositWelcome { recipients: BoundedVec::new(recipients)?, welcome }.into()))
-    }
-
-    pub(super) fn on_device_answer(
-        &mut self,
-        index: u64,
-        stage: DeviceStage,
-        answer: std::result::Result<ResponseBody, RelayError>,
-    ) -> Result<()> {
-        let Some(item) = self.store.device_outbox().get(index)? else { return Ok(()) };
-        match (stage, item, answer) {
-            // `Conflict`: registered by an earlier attempt whose answer was lost.
-            (
-                DeviceStage::Register,
-                DeviceItem::Link { request },
-                Ok(ResponseBody::DeviceAdded(_)) | Err(RelayError::Conflict),
-            ) => {
-                let request = LinkRequest::from_wire(&request)?;
-                let card = self.card.clone().ok_or(CoreError::NotFound(Missing::Roster))?;
-                if !card.lists(&request.device(), &request.body.mls_key) {
-                    // Revoked meanwhile: nothing is sent.
-                    self.store.device_outbox().remove(index);
-                    self.persist()?;
-                    self.push_job(Job::Devices);
-                    return Ok(());
-                }
-                let grant = DeviceGrant { card };
-                let body = DepositWelcome {
-                    recipients: BoundedVec::new(vec![request.device()])?,
-                    welcome: InboxItem::DeviceGrant(grant.seal(&request)?).to_welcome_bytes()?,
-                };
-                self.follow_up = Some((body.into(), Step::Device { index, stage: DeviceStage::Grant }));
-                Ok(())
-            }
-            (DeviceStage::Request, _, Err(error))
-                if !matches!(error, RelayError::RateLimited { .. } | RelayError::Internal) =>
-            {
-                // The card's device is gone or refuses: asking again will not help.
-                self.store.device_outbox().remove(index);
-                self.persist()?;
-                self.push_job(Job::Devices);
-                self.reject(None, Rejection::JoinRequestUndelivered(Fault::Relay(error)));
-                Ok(())
-            }
-            // `NotFound`: revoked already, by an earlier attempt or another device.
-            (DeviceStage::Revoke, _, Err(RelayError::NotFound))
-            | (DeviceStage::Grant | DeviceStage::Announce | DeviceStage::Request | DeviceStage::Revoke, _, Ok(_)) => {
-                self.store.device_outbox().remove(index);
-                self.persist()?;
-                self.push_job(Job::Devices);
-                Ok(())
-            }
-            (_, _, Err(error)) => Err(CoreError::Relay(error)),
-            (_, _, Ok(_)) => Err(CoreError::Invalid(InvalidInput::UnexpectedAnswer)),
-        }
-    }
-
-    /// The next request of the first unfinished transfer (uploads first: they free the
-    /// staging space); finishes transfers whose chunks are all done on the way.
-    pub(super) fn plan_transfer(&mut self) -> Result<Option<(RequestBody, Step)>> {
-        while let Some((index, record)) = self.store.uploads().first(1)?.into_iter().next() {
-            let group = GroupId::from_bytes(record.group);
-            let usable = self.spaces.get(&group).is_some_and(|s| !s.meta.removed && !s.meta.stalled);
-            let manifest = FileManifest::from_wire(&record.manifest)?;
-            if !usable {
-                self.drop_upload(index, &manifest)?;
-                self.reject(Some(group), Rejection::UploadDropped);
-                continue;
-            }
-            let chunk = record.done as usize;
-            if chunk >= manifest.chunks.len() {
-                self.publish_upload(index, record, manifest)?;
-                continue;
-            }
-            let Some(space) = self.spaces.get(&group) else { continue };
-            if !space.meta.relay_created {
-                return Ok(None);
-            }
-            let reference = manifest.chunks[chunk];
-            let body = huisclos_protocol::messages::GetChunkStatus { access: self.access(&group)?, chunk: reference };
-            return Ok(Some((body.into(), Step::Upload { index, chunk })));
-        }
-        while let Some((index, record)) = self.store.downloads().first(1)?.into_iter().next() {
-            let group = GroupId::from_bytes(record.group);
-            let manifest = FileManifest::from_wire(&record.manifest)?;
-            if self.spaces.get(&group).is_none_or(|s| s.meta.removed) {
-                self.store.downloads().remove(index);
-                self.persist()?;
-                self.reject(Some(group), Rejection::DownloadDropped);
-                continue;
-            }
-            let chunk = record.done as usize;
-            if chunk >= manifest.chunks.len() {
-                let part = crate::transfer::part_path(&record.dest);
-                if !part.exists() {
-                    // An empty file: one empty chunk, nothing written yet.
-                    crate::transfer::write_chunk(&part, 0, &[])?;
-                }
-                std::fs::rename(&part, &record.dest)?;
-                self.store.downloads().remove(index);
-                self.persist()?;
-                self.events.push_back(ClientEvent::Transfer {
-                    space: group,
-                    node: record.node,
-                    direction: Direction::Download,
-                    done: manifest.length,
-                    total: manifest.length,
-                    finished: true,
-                });
-                continue;
-            }
-            let offset = match &self.download_buffer {
-                Some((i, c, buffer)) if *i == index && *c == chunk => buffer.len(),
-                _ => {
-                    self.download_buffer = Some((index, chunk, Vec::new()));
-                    0
-                }
-            };
-            let body = huisclos_protocol::messages::GetChunk {
-                access: self.access(&group)?,
-                chunk: manifest.chunks[chunk],
-                offset: chunk_offset(offset)?,
-                max_len: chunk_offset(huisclos_protocol::limits::MAX_CHUNK_PIECE_LEN)?,
-            };
-            return Ok(Some((body.into(), Step::Download { index, chunk })));
-        }
-        Ok(None)
-    }
-
-    /// Waits before the transfer is tried again, longer each time it fails: other
-    /// requests succeeding meanwhile do not shorten the wait.
-    pub(super) fn back_off_transfer(&mut self) {
-        self.transfer_failures = self.transfer_failures.saturating_add(1);
-        self.failures = self.failures.max(self.transfer_failures - 1);
-        self.back_off(0);
-    }
-
-    pub(super) fn drop_upload(&mut self, index: u64, manifest: &FileManifest) -> Result<()> {
-        for chunk in manifest.chunks.iter() {
-            let _ = std::fs::remove_file(crate::transfer::staged_path(self.store.dir(), chunk));
-        }
-        self.store.uploads().remove(index);
-        self.persist()
-    }
-
-    /// Every chunk is at the relay: the file (or its new version) is published.
-    pub(super) fn publish_upload(&mut self, index: u64, record: UploadRecord, manifest: FileManifest) -> Result<()> {
-        let group = GroupId::from_bytes(record.group);
-        if let Some(create) = &record.create {
-            let op = LibraryOp::Create(CreateNode {
-                node: record.node,
-                kind: NodeKind::File,
-                name: NodeName::new(create.name.clone())?,
-                parent: create.parent,
-            });
-            self.library_op(&group, op)?;
-        }
-        let (length, node) = (manifest.length, record.node);
-        self.library_op(&group, LibraryOp::AddVersion(AddVersion { node, manifest: manifest.clone() }))?;
-        self.drop_upload(index, &manifest)?;
-        self.events.push_back(ClientEvent::Transfer {
-            space: group,
-            node,
-            direction: Direction::Upload,
-            done: length,
-            total: length,
-            finished: true,
-        });
-        Ok(())
-    }
-
-    pub(super) fn on_upload_answer(
-        &mut self,
-        index: u64,
-        chunk: usize,
-        answer: std::result::Result<ResponseBody, RelayError>,
-    ) -> Result<()> {
-        let Some(mut record) = self.store.uploads().get(index)? else { return Ok(()) };
-        let group = GroupId::from_bytes(record.group);
-        let manifest = FileManifest::from_wire(&record.manifest)?;
-        let received = match answer {
-            Ok(ResponseBody::ChunkStatus(status)) => status.received.get() as usize,
-            // Not started at the relay (or dropped before it was complete).
-            Err(RelayError::NotFound) => 0,
-            Err(RelayError::StaleEpoch { .. }) => {
-                self.on_stale(group);
-                self.push_job(Job::Transfers);
-                return Ok(());
-            }
-            Err(error) => return Err(CoreError::Relay(error)),
-            Ok(_) => return Err(CoreError::Invalid(InvalidInput::UnexpectedAnswer)),
-        };
-        let reference = manifest.chunks.get(chunk).ok_or(CoreError::CorruptProfile("an upload's chunk"))?;
-        let sealed = std::fs::read(crate::transfer::staged_path(self.store.dir(), reference))?;
-        // Progress in the file's own bytes, as the person knows its size.
-        let before: u64 = (0..chunk).map(|i| manifest.chunk_len(i) as u64).sum();
-        self.events.push_back(ClientEvent::Transfer {
-            space: group,
-            node: record.node,
-            direction: Direction::Upload,
-            done: before + received.min(manifest.chunk_len(chunk)) as u64,
-            total: manifest.length,
-            finished: false,
-        });
-        if received >= sealed.len() {
-            record.done = chunk as u64 + 1;
-            self.store.uploads().put(index, &record)?;
-            self.persist()?;
-            self.jobs.push_front(Job::Transfers);
-            return Ok(());
-        }
-        let end = (received + huisclos_protocol::limits::MAX_CHUNK_PIECE_LEN).min(sealed.len());
-        let body = huisclos_protocol::messages::PutChunk {
-            access: self.access(&group)?,
-            chunk: *reference,
-            total_len: chunk_offset(sealed.len())?,
-            offset: chunk_offset(received)?,
-            data: huisclos_protocol::messages::ChunkPiece::new(sealed[received..end].to_vec())?,
-        };
-        self.follow_up = Some((body.into(), Step::Upload { index, chunk }));
-        Ok(())
-    }
-
-    pub(super) fn on_download_answer(
-        &mut self,
-        index: u64,
-        chunk: usize,
-        answer: std::result::Result<ResponseBody, RelayError>,
-    ) -> Result<()> {
-        let Some(mut record) = self.store.downloads().get(index)? else { return Ok(()) };
-        let group = GroupId::from_bytes(record.group);
-        let data = match answer {
-            Ok(ResponseBody::ChunkData(data)) => data,
-            Err(RelayError::StaleEpoch { .. }) => {
-                self.on_stale(group);
-                self.push_job(Job::Transfers);
-                return Ok(());
-            }
-            Err(RelayError::NotFound) => {
-                // Not (yet) at the relay: the download waits, and is tried again later.
-                self.download_buffer = None;
-                self.back_off_transfer();
-                return Ok(());
-            }
-            Err(error) => return Err(CoreError::Relay(error)),
-            Ok(_) => return Err(CoreError::Invalid(InvalidInput::UnexpectedAnswer)),
-        };
-        let manifest = FileManifest::from_wire(&record.manifest)?;
-        let expected = manifest.chunk_len(chunk) + crate::chunk::CHUNK_OVERHEAD;
-        let Some((_, _, buffer)) = self.download_buffer.as_mut().filter(|(i, c, _)| *i == index && *c == chunk) else {
-            return Ok(());
-        };
-        if data.offset.get() as usize != buffer.len()
-            || data.total_len.get() as usize != expected
-            || buffer.len() + data.data.len() > expected
-        {
-            // Refused, and asked for again after a wait: a relay that keeps serving
-            // wrong pieces is not asked in a loop.
-            self.download_buffer = None;
-            self.back_off_transfer();
-            return Err(CoreError::Verification(Unverified::Chunk));
-        }
-        buffer.extend_from_slice(data.data.as_bytes());
-        if buffer.len() < expected {
-            self.jobs.push_front(Job::Transfers);
-            return Ok(());
-        }
-        let sealed = std::mem::take(buffer);
-        self.download_buffer = None;
-        let opened = FileOpener::new(&manifest).and_then(|opener| opener.open(chunk, &sealed));
-        let plaintext = match opened {
-            Ok(plaintext) => plaintext,
-            Err(error) => {
-                // Not the chunk the file names: refused, and asked for again later.
-                self.back_off_transfer();
-                return Err(error);
-            }
-        };
-        crate::transfer::write_chunk(&crate::transfer::part_path(&record.dest), chunk, &plaintext)?;
-        self.transfer_failures = 0;
-        record.done = chunk as u64 + 1;
-        self.store.downloads().put(index, &record)?;
-        self.persist()?;
-        let done = (0..=chunk).map(|i| manifest.chunk_len(i) as u64).sum();
-        self.events.push_back(ClientEvent::Transfer {
-            space: group,
-            node: record.node,
-            direction: Direction::Download,
-            done,
-            total: manifest.length,
-            finished: false,
-        });
-        self.jobs.push_front(Job::Transfers);
-        Ok(())
-    }
-
-    pub(super) fn plan_outbox(&mut self) -> Result<Option<(RequestBody, Step)>> {
-        // Items are sent in order; an item whose space cannot advance waits.
-        let items = self.store.outbox().first(64)?;
-        for (index, item) in items {
-            let group = item.group();
-            let Some(space) = self.spaces.get(&group) else {
-                self.remove_from_outbox(index);
-                self.persist()?;
-                continue;
-            };
-            if space.meta.removed {
-                self.remove_from_outbox(index);
-                self.persist()?;
-                self.reject(Some(group), Rejection::UnsentItemDropped);
-                continue;
-            }
-            if space.meta.stalled || (!space.meta.relay_created && !matches!(item, OutboxItem::CreateGroup { .. })) {
-                continue;
-            }
-            if matches!(item, OutboxItem::HistoryKeys { .. }) {
-                self.remove_from_outbox(index);
-                self.persist()?;
-                continue;
-            }
-            // A device that joined and waits for the history its adder owes it commits
-            // nothing (a commit's ledger needs the rosters it lacks) and seals nothing
-            // until it holds the current key (below).
-            if !space.meta.history.is_complete()
-                && matches!(&item, OutboxItem::Operation { operation, .. } if !matches!(operation, Operation::Leave))
-            {
-                continue;
-            }
-            // MLS sends no application message while proposals wait for a commit: items
-            // wait, operations (which commit them) go first.
-            let proposals_pending = space.group.pending_proposals().next().is_some();
-            if proposals_pending && !matches!(item, OutboxItem::Operation { .. }) {
-                continue;
-            }
-            if !proposals_pending && matches!(item, OutboxItem::Operation { operation: Operation::CommitProposals, .. })
-            {
-                // Someone else committed them first.
-                self.remove_from_outbox(index);
-                self.persist()?;
-                continue;
-            }
-            let planned = match item {
-                OutboxItem::CreateGroup { .. } => {
-                    let access = self.access(&group)?;
-                    let verifier = EpochVerifier::for_token(&access.token);
-                    // A space without history keeps its content only in MLS messages,
-                    // which the relay then deletes after its retention period.
-                    let retention = match space.meta_history_mode()? {
-                        HistoryMode::Keep => LogRetention::Keep,
-                        HistoryMode::None => LogRetention::Expire,
-                    };
-                    (CreateGroup { group, verifier, retention }.into(), OutboxStage::Single)
-                }
-                OutboxItem::Content { envelope, .. } => {
-                    let envelope = ContentEnvelope::from_wire(&envelope)?;
-                    if space.meta_history_mode()? == HistoryMode::Keep {
-                        let Some(key) = space.meta.history.sealing_key() else { continue };
-                        let record = envelope.signed.id;
-                        let sealed = SealedRecord::seal(&key, &group, &record, &envelope)?;
-                        let access = self.access(&group)?;
-                        (
-                            PutContent { access, record, sealed: ContentRecordBytes::new(sealed.to_bytes())? }.into(),
-                            OutboxStage::Single,
-                        )
-                    } else {
-                        let message = self.application_message(&group, &AppPayload::Content(envelope))?;
-                        (AppendMessage { access: self.access(&group)?, message }.into(), OutboxStage::Single)
-                    }
-                }
-                OutboxItem::HistoryKeys { .. } => continue,
-                OutboxItem::Roster { card, .. } => {
-                    let payload = AppPayload::Roster(ContactCard::from_wire(&card)?);
-                    let message = self.application_message(&group, &payload)?;
-                    (AppendMessage { access: self.access(&group)?, message }.into(), OutboxStage::Single)
-                }
-                OutboxItem::HistoryGrant { payload, .. } => {
-                    let message = self.application_bytes(&group, &payload)?;
-                    (AppendMessage { access: self.access(&group)?, message }.into(), OutboxStage::Single)
-                }
-                OutboxItem::Marker { .. } => {
-                    let Some(key) = space.meta.history.sealing_key() else { continue };
-                    let certificate = self.certificate.clone().ok_or(CoreError::NotFound(Missing::Certificate))?;
-                    let record = random_content_id();
-                    let signed = EnvelopeBody {
-                        id: record,
-                        group,
-                        author: certificate,
-                        created_at: UnixSeconds::new(self.now).map_err(CoreError::Decode)?,
-                        body: ContentBody::Marker(GenerationMarker { generation: key.generation() }),
-                    };
-                    let envelope = ContentEnvelope::sign(signed, &self.device.mls)?;
-                    let sealed = SealedRecord::seal(&key, &group, &record, &envelope)?;
-                    let access = self.access(&group)?;
-                    (
-                        PutContent { access, record, sealed: ContentRecordBytes::new(sealed.to_bytes())? }.into(),
-                        OutboxStage::Single,
-                    )
-                }
-                OutboxItem::Operation { operation, .. } => match self.plan_operation(&group, operation) {
-                    Ok(planned) => planned,
-                    Err(error) => {
-                        // An operation that cannot be built on the current state (the
-                        // person already left, the role was taken away) is dropped.
-                        self.remove_from_outbox(index);
-                        self.persist()?;
-                        self.reject(Some(group), Rejection::OperationDropped(error.fault()));
-                        continue;
-                    }
-                },
-            };
-            let (body, stage) = planned;
-            self.persist()?;
-            return Ok(Some((body, Step::Outbox { index, stage })));
-        }
-        Ok(None)
     }
 
     pub(super) fn application_message(&mut self, group: &GroupId, payload: &AppPayload) -> Result<MlsMessageBytes> {

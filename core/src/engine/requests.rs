@@ -1,0 +1,221 @@
+//! The request scheduler: which job comes next, the one request in flight, the
+//! follow-up that continues it, and when to try again after a refusal.
+//!
+//! This is the part of the engine that the "one request at a time" rule lives in
+//! (see the engine's documentation): it holds no keys and no space state, only the
+//! order of work, so it is tested on its own below. The engine plans each job it
+//! hands out into a request ([`Engine::plan`](super::Engine)), and feeds the answer
+//! back.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use huisclos_protocol::ids::{GroupId, RequestId};
+use huisclos_protocol::messages::RequestBody;
+
+use super::{Job, MAX_BACKOFF_SECS, MAX_RELAY_BACKOFF_SECS, Now, Step};
+
+/// The scheduling state of one engine (one connection at a time).
+pub(super) struct Requests {
+    /// Work waiting, each job once, in order.
+    pub(super) jobs: VecDeque<Job>,
+    /// On this connection, the epoch each space's push subscription at the relay was
+    /// made for. A commit ends the subscriptions of the epoch it closes, so a space
+    /// whose epoch moved since is subscribed again (and read).
+    pub(super) subscribed: BTreeMap<GroupId, u64>,
+    pub(super) in_flight: Option<(RequestId, Step)>,
+    /// A request that continues the step just answered; sent before other jobs.
+    pub(super) follow_up: Option<(RequestBody, Step)>,
+    pub(super) next_request: u64,
+    /// After a transient refusal (rate limit, relay failure): when to try again, and
+    /// how many times in a row it happened.
+    pub(super) retry_at: Option<Now>,
+    pub(super) failures: u32,
+    /// Per space: the epoch of the last "stale epoch" answers, and how many came in it.
+    pub(super) stale: BTreeMap<GroupId, (Option<u64>, u32)>,
+}
+
+impl Default for Requests {
+    fn default() -> Self {
+        Self {
+            jobs: VecDeque::new(),
+            subscribed: BTreeMap::new(),
+            in_flight: None,
+            follow_up: None,
+            // Request ids start at 1 (0 is never sent).
+            next_request: 1,
+            retry_at: None,
+            failures: 0,
+            stale: BTreeMap::new(),
+        }
+    }
+}
+
+impl Requests {
+    /// Queues `job` unless it is queued already.
+    pub(super) fn push(&mut self, job: Job) {
+        if !self.jobs.contains(&job) {
+            self.jobs.push_back(job);
+        }
+    }
+
+    /// A new connection: nothing is in flight or queued any more (an answer that never
+    /// came is asked again by the jobs queued after signing in), and no wait holds.
+    pub(super) fn connected(&mut self) {
+        self.retry_at = None;
+        self.forget_work();
+    }
+
+    /// The connection is gone, and its subscriptions with it.
+    pub(super) fn disconnected(&mut self) {
+        self.forget_work();
+        self.subscribed.clear();
+    }
+
+    fn forget_work(&mut self) {
+        self.in_flight = None;
+        self.follow_up = None;
+        self.jobs.clear();
+    }
+
+    /// Whether a request is in flight or work is queued.
+    pub(super) fn is_busy(&self) -> bool {
+        self.in_flight.is_some() || self.follow_up.is_some() || !self.jobs.is_empty()
+    }
+
+    /// Puts a subscription first, then reads of `groups` (replacing queued ones), so
+    /// that nothing appended can fall between a read and the subscription.
+    pub(super) fn subscribe_then_sync(&mut self, groups: &[GroupId]) {
+        self.jobs.retain(|job| match job {
+            Job::Subscribe => false,
+            Job::Sync(group) => !groups.contains(group),
+            _ => true,
+        });
+        self.jobs.push_back(Job::Subscribe);
+        self.jobs.extend(groups.iter().map(|group| Job::Sync(*group)));
+    }
+
+    /// Whether a subscription is queued.
+    pub(super) fn subscription_queued(&self) -> bool {
+        self.jobs.iter().any(|job| matches!(job, Job::Subscribe))
+    }
+
+    /// Whether the wait after a refusal still holds at `now`; once it is over it is
+    /// forgotten (and the caller syncs everything again).
+    pub(super) fn waiting_at(&mut self, now: Now) -> Option<bool> {
+        let at = self.retry_at?;
+        if now < at {
+            return Some(true);
+        }
+        self.retry_at = None;
+        Some(false)
+    }
+
+    /// Sends `step`'s request: returns the id it goes under.
+    pub(super) fn start(&mut self, step: Step) -> Option<RequestId> {
+        let id = RequestId::new(self.next_request).ok()?;
+        self.next_request += 1;
+        self.in_flight = Some((id, step));
+        Some(id)
+    }
+
+    /// Waits before asking again, twice as long after each refusal in a row (with a
+    /// spread of `spread_seed`, this device's, so that devices do not come back
+    /// together), at most [`MAX_BACKOFF_SECS`]; longer if the relay asks
+    /// (`relay_hint`), but at most [`MAX_RELAY_BACKOFF_SECS`]: a relay could silence a
+    /// device as well by refusing everything. Queued work is dropped: the wait's end
+    /// queues everything again.
+    pub(super) fn back_off(&mut self, now: Now, spread_seed: u8, relay_hint: u64) {
+        let exponential = 1u64 << self.failures.min(9);
+        let spread = u64::from(spread_seed) % exponential.max(1);
+        let delay = (exponential + spread).min(MAX_BACKOFF_SECS).max(relay_hint.min(MAX_RELAY_BACKOFF_SECS));
+        self.failures = self.failures.saturating_add(1);
+        self.retry_at = Some(now.saturating_add(delay));
+        self.jobs.clear();
+        self.follow_up = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+
+    fn group(n: u8) -> GroupId {
+        GroupId::from_bytes([n; 16])
+    }
+
+    #[test]
+    fn a_job_is_queued_once() {
+        let mut requests = Requests::default();
+        requests.push(Job::Outbox);
+        requests.push(Job::Sync(group(1)));
+        requests.push(Job::Outbox);
+        requests.push(Job::Sync(group(1)));
+        requests.push(Job::Sync(group(2)));
+        assert_eq!(Vec::from(requests.jobs.clone()), [Job::Outbox, Job::Sync(group(1)), Job::Sync(group(2))]);
+        assert!(requests.is_busy());
+    }
+
+    #[test]
+    fn a_subscription_goes_before_the_reads_it_covers() {
+        let mut requests = Requests::default();
+        requests.push(Job::Sync(group(1)));
+        requests.push(Job::Outbox);
+        requests.push(Job::Subscribe);
+        requests.subscribe_then_sync(&[group(1), group(2)]);
+        assert_eq!(
+            Vec::from(requests.jobs.clone()),
+            [Job::Outbox, Job::Subscribe, Job::Sync(group(1)), Job::Sync(group(2))],
+            "the reads it covers move after it, each once"
+        );
+        assert!(requests.subscription_queued());
+    }
+
+    #[test]
+    fn request_ids_count_up_from_one_and_a_new_connection_forgets_the_one_in_flight() {
+        let mut requests = Requests::default();
+        let first = requests.start(Step::Subscribe).unwrap();
+        let second = requests.start(Step::FetchWelcomes).unwrap();
+        assert_eq!((first.get(), second.get()), (1, 2));
+        requests.push(Job::Outbox);
+        requests.subscribed.insert(group(1), 4);
+        requests.connected();
+        assert!(!requests.is_busy());
+        assert_eq!(requests.subscribed.len(), 1, "a new session keeps nothing else: signing in subscribes again");
+        requests.disconnected();
+        assert!(requests.subscribed.is_empty());
+        assert_eq!(requests.start(Step::Subscribe).unwrap().get(), 3, "ids are never reused");
+    }
+
+    #[test]
+    fn waits_double_up_to_a_ceiling_and_a_relays_hint_is_capped() {
+        let mut requests = Requests::default();
+        let mut delays = Vec::new();
+        for _ in 0..12 {
+            requests.back_off(1_000, 0, 0);
+            delays.push(requests.retry_at.unwrap() - 1_000);
+        }
+        assert_eq!(&delays[..5], [1, 2, 4, 8, 16]);
+        assert!(delays.iter().all(|d| *d <= MAX_BACKOFF_SECS));
+        assert_eq!(*delays.last().unwrap(), 512.min(MAX_BACKOFF_SECS));
+        requests.back_off(1_000, 0, u64::MAX);
+        assert_eq!(requests.retry_at, Some(1_000 + MAX_RELAY_BACKOFF_SECS), "a relay cannot silence a device for ever");
+        assert_eq!(requests.waiting_at(1_001), Some(true));
+        assert_eq!(requests.waiting_at(1_000 + MAX_RELAY_BACKOFF_SECS), Some(false));
+        assert_eq!(requests.waiting_at(1_000 + MAX_RELAY_BACKOFF_SECS), None, "the wait is forgotten once over");
+    }
+
+    #[test]
+    fn a_wait_drops_queued_work_and_the_follow_up() {
+        let mut requests = Requests::default();
+        requests.push(Job::Outbox);
+        requests.push(Job::Transfers);
+        requests.back_off(50, 7, 0);
+        assert!(requests.jobs.is_empty() && requests.follow_up.is_none());
+        // The spread keeps devices apart, within the doubling.
+        let mut spread = Requests { failures: 3, ..Requests::default() };
+        spread.back_off(50, 7, 0);
+        assert_eq!(spread.retry_at, Some(50 + 8 + 7));
+    }
+}
