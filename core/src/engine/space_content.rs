@@ -1,0 +1,237 @@
+//! A space's content records: pages read from the relay's content store, each opened with the history key of its generation, its author's signature, role and generation checked, and applied to the feed or the library once (by either path).
+
+use super::*;
+
+impl Engine {
+    pub(super) fn on_content_page(
+        &mut self,
+        group: GroupId,
+        page: huisclos_protocol::messages::ContentPage,
+    ) -> Result<()> {
+        for record in page.records.iter() {
+            let Some(space) = self.spaces.get_mut(&group) else { return Ok(()) };
+            let position = record.seq.get();
+            if position < space.meta.content_next {
+                continue;
+            }
+            // Content records are never deleted: a gap is the relay withholding some.
+            let skipped = (position > space.meta.content_next).then(|| (space.meta.content_next, position - 1));
+            space.meta.content_next = position + 1;
+            if let Some((first, last)) = skipped {
+                self.warn(Some(group), SecurityWarning::ContentRecordsSkipped { first, last });
+            }
+            let outcome = (|| -> Result<()> {
+                let sealed = SealedRecord::from_bytes(record.sealed.as_bytes())?;
+                let space = self.spaces.get(&group).ok_or(CoreError::NotFound(Missing::Space))?;
+                let key = space
+                    .meta
+                    .history
+                    .key(sealed.generation)
+                    .ok_or(crate::history::RecordRefusal::UnknownGeneration.to_error())?;
+                let envelope = sealed.open(&key, &group, &record.record)?;
+                if envelope.signed.id != record.record {
+                    return Err(CoreError::Verification(Unverified::WrongPlace));
+                }
+                envelope.verify(&group)?;
+                // Who may have sealed it: a device on its generation's roster (a member
+                // now, for the current generation), and never after a later
+                // generation's records.
+                let author = &envelope.signed.author.body;
+                // The device is in the group now (its MLS key signs its leaf; whose it
+                // is, the roster check below says, across a change of identity key).
+                let member_now = space.group.members().any(|m| m.signature_key.as_slice() == author.mls_key);
+                let space = self.spaces.get_mut(&group).ok_or(CoreError::NotFound(Missing::Space))?;
+                let standing = space
+                    .meta
+                    .history
+                    .admit_record(sealed.generation, &author.identity, &author.mls_key, member_now)
+                    .map_err(crate::history::RecordRefusal::to_error)?;
+                if let ContentBody::Marker(marker) = &envelope.signed.body
+                    && marker.generation != sealed.generation
+                {
+                    return Err(CoreError::Verification(Unverified::WrongPlace));
+                }
+                self.apply_envelope(&group, &envelope, None, Some(standing))
+            })();
+            if let Err(error) = outcome {
+                self.rollback();
+                self.reject(Some(group), Rejection::ContentRecord { seq: record.seq.get(), fault: error.fault() });
+            }
+            self.save_group(&group)?;
+            self.persist()?;
+        }
+        if page.more {
+            self.requests.jobs.push_front(Job::Sync(group));
+        } else if let Some(space) = self.spaces.get_mut(&group)
+            && !space.meta.caught_up
+        {
+            space.meta.caught_up = true;
+            self.save_group(&group)?;
+            self.persist()?;
+        }
+        Ok(())
+    }
+
+    /// Applies a verified item. `standing` says where the author of a sealed record
+    /// stands in its generation (the role at its close, for a closed one); items from
+    /// MLS messages and this device's own are judged by the current rules.
+    pub(super) fn apply_envelope(
+        &mut self,
+        group: &GroupId,
+        envelope: &ContentEnvelope,
+        mls_sender: Option<&DeviceCertificate>,
+        standing: Option<Standing>,
+    ) -> Result<()> {
+        envelope.verify(group)?;
+        let author = &envelope.signed.author.body;
+        // In the current generation, a device its person's newest roster no longer
+        // lists (revoked) speaks for nobody. A record of a closed generation was
+        // judged by that generation's roster, as it stood then.
+        if !matches!(standing, Some(Standing::Closed(_))) && !self.device_allowed(author) {
+            return Err(CoreError::Verification(Unverified::NotOnRoster));
+        }
+        if let Some(sender) = mls_sender
+            && (sender.body.identity != author.identity || sender.body.mls_key != author.mls_key)
+        {
+            self.warn(Some(*group), SecurityWarning::AuthorNotSender);
+            return Err(CoreError::Verification(Unverified::WrongSender));
+        }
+        let rules = self.rules(group)?;
+        let role = match standing {
+            Some(Standing::Closed(role)) => role,
+            Some(Standing::Current) | None => rules.role_of(&author.identity),
+        };
+        let me = self.identity;
+        let space = self.spaces.get_mut(group).ok_or(CoreError::NotFound(Missing::Space))?;
+        if self.store.was_applied(group, &envelope.signed.id)? {
+            return Ok(()); // a resend, or the same item by both paths
+        }
+        self.store.mark_applied(group, &envelope.signed.id)?;
+        if let ContentBody::Marker(_) = &envelope.signed.body {
+            // The start of a generation: it raised the content floor when admitted;
+            // nothing is shown.
+            return Ok(());
+        }
+        if let ContentBody::Library(op) = &envelope.signed.body {
+            if !role.may_contribute() {
+                return Err(CoreError::Forbidden(Refusal::ReaderWrites));
+            }
+            let stamp = Stamp {
+                at: envelope.signed.created_at.get(),
+                author: *author.identity.as_bytes(),
+                op: *envelope.signed.id.as_bytes(),
+            };
+            let mut library = self.library(group)?;
+            library.apply(stamp, op, self.now)?;
+            self.store.put_library(group, &library)?;
+            self.events.push_back(ClientEvent::LibraryChanged(*group));
+            self.observed.library_changed(group);
+            return Ok(());
+        }
+        let load = |store: &Store, id: &ContentId| store.feed_item(group, id);
+        let moderator = Moderator { identity: *author.identity.as_bytes(), name: author.name.to_string() };
+        let (target, mut item) = match &envelope.signed.body {
+            ContentBody::Post(Post { text }) | ContentBody::Comment(Comment { text, .. }) => {
+                if !role.may_contribute() {
+                    return Err(CoreError::Forbidden(Refusal::ReaderWrites));
+                }
+                let parent = match &envelope.signed.body {
+                    ContentBody::Comment(comment) => Some(*comment.parent.as_bytes()),
+                    _ => None,
+                };
+                let position = space.meta.feed_len;
+                space.meta.feed_len += 1;
+                let item = FeedItem {
+                    id: *envelope.signed.id.as_bytes(),
+                    author: *author.identity.as_bytes(),
+                    author_name: author.name.to_string(),
+                    created_at: envelope.signed.created_at.get(),
+                    parent,
+                    text: text.as_str().to_owned(),
+                    edited: false,
+                    deleted: false,
+                    reactions: BTreeMap::new(),
+                    position,
+                    moderated_by: None,
+                    waiting: false,
+                };
+                self.store.put_feed_position(group, position, &envelope.signed.id)?;
+                (envelope.signed.id, item)
+            }
+            ContentBody::React(React { target, reaction, on }) => {
+                if !role.may_contribute() {
+                    return Err(CoreError::Forbidden(Refusal::ReaderWrites));
+                }
+                let mut item = load(&self.store, target)?.ok_or(CoreError::NotFound(Missing::Item))?;
+                let who = item.reactions.entry(reaction.as_str().to_owned()).or_default();
+                if *on {
+                    who.insert(*author.identity.as_bytes());
+                } else {
+                    who.remove(author.identity.as_bytes());
+                }
+                item.reactions.retain(|_, who| !who.is_empty());
+                (*target, item)
+            }
+            ContentBody::Edit(Edit { target, text }) => {
+                let mut item = load(&self.store, target)?.ok_or(CoreError::NotFound(Missing::Item))?;
+                let by_author = item.author == *author.identity.as_bytes();
+                if !by_author && !role.may_manage_content() {
+                    return Err(CoreError::Forbidden(Refusal::NotAuthorOrContentManager));
+                }
+                if !item.deleted {
+                    // A content manager's text is theirs: it is never shown as the
+                    // author's words.
+                    item.text = text.as_str().to_owned();
+                    item.edited = true;
+                    item.moderated_by = (!by_author).then_some(moderator);
+                }
+                (*target, item)
+            }
+            ContentBody::Delete(Delete { target }) => {
+                let mut item = load(&self.store, target)?.ok_or(CoreError::NotFound(Missing::Item))?;
+                let by_author = item.author == *author.identity.as_bytes();
+                if !by_author && !role.may_manage_content() {
+                    return Err(CoreError::Forbidden(Refusal::NotAuthorOrContentManager));
+                }
+                item.deleted = true;
+                item.text.clear();
+                item.moderated_by = (!by_author).then_some(moderator);
+                (*target, item)
+            }
+            ContentBody::Library(_) | ContentBody::Marker(_) => {
+                return Err(CoreError::Invalid(InvalidInput::UnsupportedOperation));
+            }
+        };
+        let mut notify = None;
+        if author.identity != me {
+            if let Some(space) = self.spaces.get_mut(group) {
+                space.meta.unread = space.meta.unread.saturating_add(1);
+                // What the first read after joining brings is history, not news.
+                if space.meta.caught_up {
+                    let mine = |store: &Store, id: &ContentId| -> Result<bool> {
+                        Ok(load(store, id)?.is_some_and(|i| i.author == *me.as_bytes()))
+                    };
+                    notify = match &envelope.signed.body {
+                        ContentBody::Post(_) if !space.meta.muted => Some(NotificationKind::Post),
+                        ContentBody::Comment(comment) if mine(&self.store, &comment.parent)? => {
+                            Some(NotificationKind::Reply)
+                        }
+                        ContentBody::React(react) if react.on && item.author == *me.as_bytes() => {
+                            Some(NotificationKind::Reaction)
+                        }
+                        _ => None,
+                    };
+                }
+            }
+        }
+        item.id = *target.as_bytes();
+        self.store.put_feed_item(group, &item)?;
+        self.events.push_back(ClientEvent::Content { space: *group, item: target });
+        self.observed.item_changed(group, target);
+        if let Some(kind) = notify {
+            let from = author.name.to_string();
+            self.events.push_back(ClientEvent::Notify { space: *group, item: target, kind, from });
+        }
+        Ok(())
+    }
+}
