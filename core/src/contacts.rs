@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use huisclos_protocol::ids::AccountId;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{CoreError, InvalidInput, Limit, Missing, Result};
+use crate::error::{CoreError, DamageKind, InvalidInput, Limit, Missing, Result, StoredRecord};
 use crate::identity::{CertificateBody, ContactCard, IdentityPublicKey};
 use huisclos_protocol::ids::DeviceId;
 
@@ -337,15 +337,15 @@ impl ContactBook {
     }
 
     pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let records: Vec<ContactRecord> =
-            postcard::from_bytes(bytes).map_err(|_| CoreError::CorruptProfile("the contact book does not decode"))?;
+        let records: Vec<ContactRecord> = postcard::from_bytes(bytes)
+            .map_err(|_| CoreError::damaged(StoredRecord::Contacts, DamageKind::DoesNotDecode))?;
         Ok(Self::from_records(records))
     }
 
     /// The contact book as release 0.1 stored it (no rosters).
     pub(crate) fn from_bytes_v1(bytes: &[u8]) -> Result<Self> {
-        let records: Vec<ContactRecordV1> =
-            postcard::from_bytes(bytes).map_err(|_| CoreError::CorruptProfile("the contact book does not decode"))?;
+        let records: Vec<ContactRecordV1> = postcard::from_bytes(bytes)
+            .map_err(|_| CoreError::damaged(StoredRecord::Contacts, DamageKind::DoesNotDecode))?;
         Ok(Self::from_records(
             records
                 .into_iter()

@@ -10,7 +10,7 @@ use huisclos_protocol::invitation::{Invitation, RelayAddress};
 use huisclos_protocol::limits::MAX_INVITATION_ADDRESSES;
 use huisclos_transport::tls::SpkiPin;
 
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, DamageKind, Result, StoredRecord};
 
 huisclos_protocol::wire_struct!(
     /// A relay's addresses (`host:port`, tried in order) and the SHA-256 hash of its
@@ -50,7 +50,7 @@ impl RelayEndpoint {
     }
 
     pub(crate) fn from_stored(bytes: &[u8]) -> Result<Self> {
-        Self::from_wire(bytes).map_err(|_| CoreError::CorruptProfile("the relay's address does not decode"))
+        Self::from_wire(bytes).map_err(|_| CoreError::damaged(StoredRecord::RelayAddress, DamageKind::DoesNotDecode))
     }
 }
 

@@ -73,7 +73,10 @@ use crate::content::{
     Reaction, SealedRecord, Text,
 };
 use crate::endpoint::RelayEndpoint;
-use crate::error::{CoreError, Fault, InvalidInput, Limit, ManagerAction, Missing, Refusal, Result, Unverified};
+use crate::error::{
+    CoreError, DamageKind, Fault, InvalidInput, Limit, ManagerAction, Missing, Refusal, Result, StoredRecord,
+    Unverified,
+};
 use crate::history::{History, HistoryLedger, Seat, Standing};
 use crate::identity::{
     CertificateBody, ContactCard, DeviceCertificate, DeviceKeys, DisplayName, IdentityKey, IdentityPublicKey,
@@ -302,7 +305,7 @@ fn encode<T: Serialize>(value: &T) -> Result<Zeroizing<Vec<u8>>> {
 }
 
 fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T> {
-    postcard::from_bytes(bytes).map_err(|_| CoreError::CorruptProfile("a stored record does not decode"))
+    postcard::from_bytes(bytes).map_err(|_| CoreError::damaged(StoredRecord::Queued, DamageKind::DoesNotDecode))
 }
 
 fn openmls_group_id(group: &GroupId) -> openmls::group::GroupId {
@@ -379,7 +382,7 @@ impl Engine {
         let identity = IdentityPublicKey::from_bytes(record.identity);
         let identity_key = record.identity_secret.as_ref().map(IdentityKey::from_secret);
         if identity_key.as_ref().is_some_and(|k| k.public() != identity) {
-            return Err(CoreError::CorruptProfile("the identity key does not match the profile"));
+            return Err(CoreError::damaged(StoredRecord::Profile, DamageKind::Mismatch));
         }
         let device = DeviceKeys {
             auth: ed25519_dalek::SigningKey::from_bytes(&record.auth),
@@ -405,17 +408,17 @@ impl Engine {
             .as_deref()
             .map(IdentityTransition::from_wire)
             .transpose()
-            .map_err(|_| CoreError::CorruptProfile("the stored identity transition does not decode"))?;
+            .map_err(|_| CoreError::damaged(StoredRecord::IdentityTransition, DamageKind::DoesNotDecode))?;
         engine.rotate_from = record.rotate_from.as_ref().map(IdentityKey::from_secret);
         engine.link_offer = record
             .link_offer
             .as_deref()
             .map(LinkOffer::from_wire)
             .transpose()
-            .map_err(|_| CoreError::CorruptProfile("the stored link offer does not decode"))?;
+            .map_err(|_| CoreError::damaged(StoredRecord::LinkOffer, DamageKind::DoesNotDecode))?;
         if let Some(bytes) = &record.invitation {
             let invitation = Invitation::from_wire(bytes)
-                .map_err(|_| CoreError::CorruptProfile("the stored invitation does not decode"))?;
+                .map_err(|_| CoreError::damaged(StoredRecord::Invitation, DamageKind::DoesNotDecode))?;
             engine.invitation = Some(invitation.token().clone());
             engine.pending_invitation = Some(invitation);
         }
@@ -438,7 +441,7 @@ impl Engine {
             for group_id in groups {
                 let group = MlsGroup::load(engine.provider.storage(), &openmls_group_id(&group_id))
                     .map_err(mls_error)?
-                    .ok_or(CoreError::CorruptProfile("MLS state of a space is missing"))?;
+                    .ok_or(CoreError::damaged(StoredRecord::MlsState, DamageKind::Missing))?;
                 let mut meta: GroupMeta = match store.space(&group_id)? {
                     StoredSpace::Current(meta) => meta,
                     StoredSpace::Version2(meta) => {

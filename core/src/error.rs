@@ -16,9 +16,10 @@ pub enum CoreError {
     /// A profile already exists where a new one was to be created.
     #[error("a profile already exists at {0}")]
     ProfileExists(String),
-    /// The profile's files are damaged or were written by an unknown version.
+    /// The profile's files are damaged or were written by an unknown version: which
+    /// record, and how (codes for a support person, not sentences).
     #[error("the profile is damaged: {0}")]
-    CorruptProfile(&'static str),
+    CorruptProfile(Damage),
     /// A stored value failed authentication: the disk was tampered with or damaged.
     #[error("a stored value failed authentication")]
     StoreTampered,
@@ -327,7 +328,129 @@ pub enum Fault {
     Other,
 }
 
+/// What is damaged in a profile: which record, and how. Its `Display` is a stable
+/// code (`space-record/unknown-version`), the same in every language, for a support
+/// person to read; a client says in its own words that the profile is damaged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Damage {
+    /// Which record.
+    pub record: StoredRecord,
+    /// How it is damaged.
+    pub how: DamageKind,
+}
+
+impl Damage {
+    /// `record` is damaged in the way `how`.
+    pub const fn new(record: StoredRecord, how: DamageKind) -> Self {
+        Self { record, how }
+    }
+}
+
+impl std::fmt::Display for Damage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.record.code(), self.how.code())
+    }
+}
+
+/// The records of a profile, as [`Damage`] names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoredRecord {
+    /// `profile.key`: the header that wraps the store's keys.
+    Header,
+    /// The key-derivation parameters in the header.
+    KdfParameters,
+    /// The keys derived or unwrapped from the header.
+    Keys,
+    /// The decoy profile's name in an old header.
+    DecoyName,
+    /// The profile record (identity, device keys, account).
+    Profile,
+    /// The contact book.
+    Contacts,
+    /// A space's record, or the list of spaces.
+    Space,
+    /// A feed item.
+    FeedItem,
+    /// A feed's order of arrival.
+    FeedOrder,
+    /// A queued record (outbox, deliveries, device work, transfers) or a pending link.
+    Queued,
+    /// An upload's manifest against its progress.
+    Upload,
+    /// MLS state kept for openmls (a group, a tree, a proposal, key pairs).
+    MlsState,
+    /// The stored relay address.
+    RelayAddress,
+    /// The stored relay invitation.
+    Invitation,
+    /// The stored link offer.
+    LinkOffer,
+    /// The stored identity transition.
+    IdentityTransition,
+    /// The store's ordered keys.
+    OrderedKey,
+}
+
+impl StoredRecord {
+    fn code(self) -> &'static str {
+        match self {
+            Self::Header => "header",
+            Self::KdfParameters => "kdf-parameters",
+            Self::Keys => "keys",
+            Self::DecoyName => "decoy-name",
+            Self::Profile => "profile-record",
+            Self::Contacts => "contacts",
+            Self::Space => "space-record",
+            Self::FeedItem => "feed-item",
+            Self::FeedOrder => "feed-order",
+            Self::Queued => "queued-record",
+            Self::Upload => "upload",
+            Self::MlsState => "mls-state",
+            Self::RelayAddress => "relay-address",
+            Self::Invitation => "invitation",
+            Self::LinkOffer => "link-offer",
+            Self::IdentityTransition => "identity-transition",
+            Self::OrderedKey => "ordered-key",
+        }
+    }
+}
+
+/// How a record is damaged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DamageKind {
+    /// Written by a version this release does not know.
+    UnknownVersion,
+    /// Its bytes do not decode.
+    DoesNotDecode,
+    /// It should be there and is not.
+    Missing,
+    /// It contradicts another record (a key that does not match, a piece of another
+    /// version).
+    Mismatch,
+    /// A value in it is out of bounds.
+    OutOfBounds,
+}
+
+impl DamageKind {
+    fn code(self) -> &'static str {
+        match self {
+            Self::UnknownVersion => "unknown-version",
+            Self::DoesNotDecode => "does-not-decode",
+            Self::Missing => "missing",
+            Self::Mismatch => "mismatch",
+            Self::OutOfBounds => "out-of-bounds",
+        }
+    }
+}
+
 impl CoreError {
+    /// The profile is damaged: `record`, in the way `how`.
+    pub const fn damaged(record: StoredRecord, how: DamageKind) -> Self {
+        Self::CorruptProfile(Damage::new(record, how))
+    }
+
     /// The kind of this error, for an event to carry.
     pub fn fault(&self) -> Fault {
         match self {

@@ -74,4 +74,4 @@ pub mod space;
 pub mod transfer;
 pub mod vault;
 
-pub use error::{CoreError, Result};
+pub use error::{CoreError, Damage, DamageKind, Result, StoredRecord};

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::engine::{Engine, Now};
-use crate::error::{CoreError, InvalidInput, Result};
+use crate::error::{CoreError, DamageKind, InvalidInput, Result, StoredRecord};
 use crate::identity::{DeviceKeys, DisplayName};
 use crate::link::{InboxItem, LinkOffer, LinkRequest, PendingLink};
 use crate::signin::{Credential, SignIn, SignInOutcome, SignInStep};
@@ -120,8 +120,8 @@ impl Linker {
     pub fn load(vault: Arc<Vault>) -> Result<Self> {
         let bytes =
             vault.get(NS_PENDING, b"link")?.ok_or_else(|| CoreError::NoProfile(vault.dir().display().to_string()))?;
-        let record: PendingRecord =
-            postcard::from_bytes(&bytes).map_err(|_| CoreError::CorruptProfile("a stored record does not decode"))?;
+        let record: PendingRecord = postcard::from_bytes(&bytes)
+            .map_err(|_| CoreError::damaged(StoredRecord::Queued, DamageKind::DoesNotDecode))?;
         let device = DeviceKeys {
             auth: ed25519_dalek::SigningKey::from_bytes(&record.auth),
             mls: ed25519_dalek::SigningKey::from_bytes(&record.mls),

@@ -16,7 +16,7 @@ use openmls_traits::storage::{CURRENT_VERSION, Entity, StorageProvider, traits};
 use serde::Serialize;
 use sha2::{Digest as _, Sha256};
 
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, DamageKind, Result, StoredRecord};
 use crate::vault::Vault;
 
 const V: u16 = CURRENT_VERSION;
@@ -41,8 +41,8 @@ fn encode(value: &impl Serialize) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &'static str) -> Result<T> {
-    ciborium::from_reader(bytes).map_err(|_| CoreError::CorruptProfile(what))
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    ciborium::from_reader(bytes).map_err(|_| CoreError::damaged(StoredRecord::MlsState, DamageKind::DoesNotDecode))
 }
 
 /// How a value stored in pieces is cut: small enough that a commit rewrites little,
@@ -93,7 +93,7 @@ impl MlsStorage {
     fn read<T: Entity<V>>(&self, label: &str, key: &impl Serialize) -> Result<Option<T>> {
         match self.vault.get(&namespace(label), &key_bytes(key)?)? {
             None => Ok(None),
-            Some(bytes) => decode(&bytes, "a stored MLS value does not parse").map(Some),
+            Some(bytes) => decode(&bytes).map(Some),
         }
     }
 
@@ -115,7 +115,7 @@ impl MlsStorage {
             // Profiles written before the compact encoding hold CBOR here.
             Some(bytes) => match postcard::from_bytes(&bytes) {
                 Ok(value) => Ok(Some(value)),
-                Err(_) => decode(&bytes, "a stored MLS value does not parse").map(Some),
+                Err(_) => decode(&bytes).map(Some),
             },
         }
     }
@@ -177,7 +177,7 @@ impl MlsStorage {
         let Some(stored) = self.vault.get(&namespace(label), &base)? else { return Ok(None) };
         let Some(manifest) = Self::manifest(&stored) else {
             // Profiles written before trees were stored in pieces hold one CBOR value.
-            return decode(&stored, "a stored MLS value does not parse").map(Some);
+            return decode(&stored).map(Some);
         };
         let pieces = pieces_namespace(label);
         let mut bytes = Vec::with_capacity(manifest.len);
@@ -185,20 +185,20 @@ impl MlsStorage {
             let piece = self
                 .vault
                 .get(&pieces, &piece_key(&base, index))?
-                .ok_or(CoreError::CorruptProfile("a piece of a stored MLS tree is missing"))?;
+                .ok_or(CoreError::damaged(StoredRecord::MlsState, DamageKind::Missing))?;
             // Each piece is authenticated by the vault; the digest also ties it to
             // this version of the tree, so old pieces cannot be mixed in.
             if Sha256::digest(&piece).as_slice() != digest {
-                return Err(CoreError::CorruptProfile("a piece of a stored MLS tree is from another version"));
+                return Err(CoreError::damaged(StoredRecord::MlsState, DamageKind::Mismatch));
             }
             bytes.extend_from_slice(&piece);
         }
         if bytes.len() != manifest.len {
-            return Err(CoreError::CorruptProfile("a stored MLS tree has the wrong length"));
+            return Err(CoreError::damaged(StoredRecord::MlsState, DamageKind::Mismatch));
         }
         postcard::from_bytes(&bytes)
             .map(Some)
-            .map_err(|_| CoreError::CorruptProfile("a stored MLS tree does not parse"))
+            .map_err(|_| CoreError::damaged(StoredRecord::MlsState, DamageKind::DoesNotDecode))
     }
 
     fn delete_in_pieces(&self, label: &str, key: &impl Serialize) -> Result<()> {
@@ -217,7 +217,7 @@ impl MlsStorage {
     fn read_list(&self, label: &str, key: &impl Serialize) -> Result<Vec<Vec<u8>>> {
         match self.vault.get(&namespace(label), &key_bytes(key)?)? {
             None => Ok(Vec::new()),
-            Some(bytes) => decode(&bytes, "a stored MLS list does not parse"),
+            Some(bytes) => decode(&bytes),
         }
     }
 
@@ -226,7 +226,7 @@ impl MlsStorage {
     }
 
     fn parse_items<T: serde::de::DeserializeOwned>(items: Vec<Vec<u8>>) -> Result<Vec<T>> {
-        items.iter().map(|item| decode(item, "a stored MLS item does not parse")).collect()
+        items.iter().map(|item| decode(item)).collect()
     }
 }
 
@@ -306,7 +306,7 @@ impl StorageProvider<V> for MlsStorage {
         for reference in refs {
             let proposal = self
                 .read("proposal", &(group_id, &reference))?
-                .ok_or(CoreError::CorruptProfile("a queued MLS proposal is missing"))?;
+                .ok_or(CoreError::damaged(StoredRecord::MlsState, DamageKind::Missing))?;
             out.push((reference, proposal));
         }
         Ok(out)
@@ -412,7 +412,7 @@ impl StorageProvider<V> for MlsStorage {
         let key = epoch_key(group_id, epoch, leaf_index)?;
         match self.vault.get(&namespace("epoch_key_pairs"), &key_bytes(&key)?)? {
             None => Ok(Vec::new()),
-            Some(bytes) => decode(&bytes, "stored MLS epoch key pairs do not parse"),
+            Some(bytes) => decode(&bytes),
         }
     }
 

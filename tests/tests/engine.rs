@@ -1205,6 +1205,30 @@ async fn everyday_errors_are_typed_and_carry_no_prose() {
     }
 }
 
+/// A damaged profile says which record is damaged and how, as codes a support person
+/// can read whatever the language, never as a sentence.
+#[test]
+fn a_damaged_profile_names_the_record_and_how_as_codes() {
+    use huisclos_core::{Damage, DamageKind, StoredRecord};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("store")).unwrap();
+    // A header file that is no header: too short to hold one.
+    std::fs::write(dir.path().join("profile.key"), b"huisclos").unwrap();
+    let error = huisclos_core::engine::Engine::open(dir.path(), &Unlock::Passphrase(Passphrase::new("x"))).unwrap_err();
+    let CoreError::CorruptProfile(damage) = error else { panic!("{error:?}") };
+    assert_eq!(damage.record, StoredRecord::Header);
+    assert_eq!(
+        damage.to_string(),
+        format!(
+            "header/{}",
+            if damage.how == DamageKind::DoesNotDecode { "does-not-decode" } else { "unknown-version" }
+        )
+    );
+    huisclos_tests::assert_no_prose(&CoreError::CorruptProfile(damage));
+    let code = Damage::new(StoredRecord::Space, DamageKind::UnknownVersion).to_string();
+    assert_eq!(code, "space-record/unknown-version");
+}
+
 /// A post written while the joiner still waits for its history grant leaves as soon as
 /// the grant is taken. Here Alice's grant reaches the log only after Bob, just joined,
 /// has read the log once; Bob posts, his outbox finds no key yet, then the grant comes.

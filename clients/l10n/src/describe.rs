@@ -27,7 +27,9 @@ impl Describe for CoreError {
             CoreError::WrongPassphrase => Message::new("error-wrong-passphrase"),
             CoreError::NoProfile(dir) => Message::new("error-no-profile").with("dir", dir),
             CoreError::ProfileExists(dir) => Message::new("error-profile-exists").with("dir", dir),
-            CoreError::CorruptProfile(detail) => Message::new("error-corrupt-profile").with("detail", *detail),
+            CoreError::CorruptProfile(damage) => {
+                Message::new("error-corrupt-profile").with("detail", damage.to_string())
+            }
             CoreError::StoreTampered => Message::new("error-store-tampered"),
             CoreError::Store(detail) => Message::new("error-store").with("detail", detail),
             CoreError::Io(error) => Message::new("error-io").with("detail", error.to_string()),

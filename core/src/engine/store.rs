@@ -100,7 +100,7 @@ impl Store {
         if let Some(bytes) = self.vault.get(NS_PROFILE, PROFILE_KEY)? {
             return match bytes.split_first() {
                 Some((&PROFILE_RECORD_VERSION, rest)) => Ok(StoredProfile::Current(decode(rest)?)),
-                _ => Err(CoreError::CorruptProfile("a profile record of an unknown version")),
+                _ => Err(CoreError::damaged(StoredRecord::Profile, DamageKind::UnknownVersion)),
             };
         }
         let bytes = self
@@ -160,11 +160,13 @@ impl Store {
             return match bytes.split_first() {
                 Some((&SPACE_RECORD_VERSION, rest)) => Ok(StoredSpace::Current(decode(rest)?)),
                 Some((&SPACE_RECORD_VERSION_2, rest)) => Ok(StoredSpace::Version2(decode(rest)?)),
-                _ => Err(CoreError::CorruptProfile("a space record of an unknown version")),
+                _ => Err(CoreError::damaged(StoredRecord::Space, DamageKind::UnknownVersion)),
             };
         }
-        let bytes =
-            self.vault.get(NS_GROUPS, group.as_bytes())?.ok_or(CoreError::CorruptProfile("group record missing"))?;
+        let bytes = self
+            .vault
+            .get(NS_GROUPS, group.as_bytes())?
+            .ok_or(CoreError::damaged(StoredRecord::Space, DamageKind::Missing))?;
         Ok(StoredSpace::Release01(decode(&bytes)?))
     }
 
@@ -207,7 +209,7 @@ impl Store {
         if let Some(bytes) = self.vault.get(&feed_namespace(group), id.as_bytes())? {
             return match bytes.split_first() {
                 Some((&FEED_RECORD_VERSION, rest)) => decode(rest).map(Some),
-                _ => Err(CoreError::CorruptProfile("a feed item of an unknown version")),
+                _ => Err(CoreError::damaged(StoredRecord::FeedItem, DamageKind::UnknownVersion)),
             };
         }
         match self.vault.get(&feed_namespace_v1(group), id.as_bytes())? {
@@ -346,7 +348,8 @@ impl<'a, T: Serialize + DeserializeOwned> Queue<'a, T> {
 }
 
 fn content_id(bytes: &[u8]) -> Result<ContentId> {
-    let id: [u8; 16] = bytes.try_into().map_err(|_| CoreError::CorruptProfile("feed order"))?;
+    let id: [u8; 16] =
+        bytes.try_into().map_err(|_| CoreError::damaged(StoredRecord::FeedOrder, DamageKind::DoesNotDecode))?;
     Ok(ContentId::from_bytes(id))
 }
 

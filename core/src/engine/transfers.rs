@@ -139,7 +139,8 @@ impl Engine {
             Err(error) => return Err(CoreError::Relay(error)),
             Ok(_) => return Err(CoreError::Invalid(InvalidInput::UnexpectedAnswer)),
         };
-        let reference = manifest.chunks.get(chunk).ok_or(CoreError::CorruptProfile("an upload's chunk"))?;
+        let reference =
+            manifest.chunks.get(chunk).ok_or(CoreError::damaged(StoredRecord::Upload, DamageKind::Mismatch))?;
         let sealed = std::fs::read(crate::transfer::staged_path(self.store.dir(), reference))?;
         // Progress in the file's own bytes, as the person knows its size.
         let before: u64 = (0..chunk).map(|i| manifest.chunk_len(i) as u64).sum();

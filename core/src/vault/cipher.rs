@@ -24,7 +24,7 @@ impl VaultKeys {
         let mut keys = Self { value_key: [0; 32], index_key: [0; 32] };
         hkdf.expand(b"huisclos/1 store value-key", &mut keys.value_key)
             .and_then(|()| hkdf.expand(b"huisclos/1 store index-key", &mut keys.index_key))
-            .map_err(|_| CoreError::CorruptProfile("key expansion"))?;
+            .map_err(|_| CoreError::damaged(StoredRecord::Keys, DamageKind::OutOfBounds))?;
         Ok(keys)
     }
 

@@ -65,17 +65,17 @@ impl Slot {
     }
 
     pub(super) fn parse(bytes: &[u8], payload_len: usize) -> Result<Self> {
-        let corrupt = CoreError::CorruptProfile("profile.key is not a profile header");
+        let corrupt = CoreError::damaged(StoredRecord::Header, DamageKind::DoesNotDecode);
         if bytes.len() != slot_len(payload_len) {
             return Err(corrupt);
         }
         let kind = bytes[0];
         if !(KIND_PASSPHRASE..=KIND_BOTH).contains(&kind) {
-            return Err(CoreError::CorruptProfile("profile.key has an unknown kind"));
+            return Err(CoreError::damaged(StoredRecord::Header, DamageKind::UnknownVersion));
         }
         let word = |at: usize| u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
         let params = KdfParams::new(word(1), word(5), word(9))
-            .map_err(|_| CoreError::CorruptProfile("profile.key has out-of-bounds parameters"))?;
+            .map_err(|_| CoreError::damaged(StoredRecord::KdfParameters, DamageKind::OutOfBounds))?;
         let mut salt = [0u8; SALT_LEN];
         salt.copy_from_slice(&bytes[13..13 + SALT_LEN]);
         let mut nonce = [0u8; NONCE_LEN];
@@ -119,7 +119,7 @@ impl Slot {
                 XNonce::from_slice(&slot.nonce),
                 Payload { msg: padded.as_ref(), aad: &slot.aad(HEADER_VERSION, index) },
             )
-            .map_err(|_| CoreError::CorruptProfile("key wrapping"))?;
+            .map_err(|_| CoreError::damaged(StoredRecord::Keys, DamageKind::Mismatch))?;
         slot.wrapped = wrapped;
         Ok(slot)
     }
@@ -137,7 +137,8 @@ impl Slot {
                 ikm[32..].copy_from_slice(key.expose_secret());
                 let hkdf = hkdf::Hkdf::<Sha256>::new(Some(&self.salt), ikm.as_ref());
                 let mut kek = Zeroizing::new([0u8; 32]);
-                hkdf.expand(BOTH_KEK_LABEL, kek.as_mut()).map_err(|_| CoreError::CorruptProfile("key derivation"))?;
+                hkdf.expand(BOTH_KEK_LABEL, kek.as_mut())
+                    .map_err(|_| CoreError::damaged(StoredRecord::Keys, DamageKind::OutOfBounds))?;
                 Ok(Some(kek))
             }
             _ => Ok(None),
@@ -190,16 +191,16 @@ impl Header {
 
     pub(super) fn parse(bytes: &[u8]) -> Result<Self> {
         if bytes.len() < 17 || &bytes[..16] != HEADER_MAGIC {
-            return Err(CoreError::CorruptProfile("profile.key is not a profile header"));
+            return Err(CoreError::damaged(StoredRecord::Header, DamageKind::DoesNotDecode));
         }
         let version = bytes[16];
         let payload_len = match version {
             HEADER_VERSION_V2 => PAYLOAD_LEN_V2,
             HEADER_VERSION => PAYLOAD_LEN,
-            _ => return Err(CoreError::CorruptProfile("profile.key has an unknown version")),
+            _ => return Err(CoreError::damaged(StoredRecord::Header, DamageKind::UnknownVersion)),
         };
         if bytes.len() != header_len(payload_len) {
-            return Err(CoreError::CorruptProfile("profile.key has an unknown version"));
+            return Err(CoreError::damaged(StoredRecord::Header, DamageKind::UnknownVersion));
         }
         let split = 17 + slot_len(payload_len);
         let first = Slot::parse(&bytes[17..split], payload_len)?;
@@ -250,7 +251,7 @@ impl Header {
             PAYLOAD_DURESS => {
                 let len = usize::from(payload[1]).min(PAYLOAD_LEN_V2 - 2);
                 let decoy_name = String::from_utf8(payload[2..2 + len].to_vec())
-                    .map_err(|_| CoreError::CorruptProfile("profile.key's decoy name"))?;
+                    .map_err(|_| CoreError::damaged(StoredRecord::DecoyName, DamageKind::DoesNotDecode))?;
                 Opening::LegacyDuress { decoy_name }
             }
             kind @ (PAYLOAD_KEYS | PAYLOAD_ROTATING | PAYLOAD_AFTER_DURESS) => Opening::Keys {
@@ -259,7 +260,7 @@ impl Header {
                 replacing: (kind == PAYLOAD_ROTATING).then(|| key(66)),
                 after_duress: kind == PAYLOAD_AFTER_DURESS,
             },
-            _ => return Err(CoreError::CorruptProfile("profile.key wraps an unknown payload")),
+            _ => return Err(CoreError::damaged(StoredRecord::Header, DamageKind::UnknownVersion)),
         };
         Ok((index, opening))
     }

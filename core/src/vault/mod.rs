@@ -67,7 +67,7 @@ use rand_core::{OsRng, RngCore};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use crate::error::{CoreError, InvalidInput, Result};
+use crate::error::{CoreError, DamageKind, InvalidInput, Result, StoredRecord};
 
 use cipher::*;
 pub use header::Opened;
@@ -725,7 +725,7 @@ fn ordered_index(key: &[u8]) -> Result<u64> {
     let index: [u8; 8] = key
         .get(ORDERED_TAG_LEN..)
         .and_then(|bytes| bytes.try_into().ok())
-        .ok_or(CoreError::CorruptProfile("ordered key"))?;
+        .ok_or(CoreError::damaged(StoredRecord::OrderedKey, DamageKind::DoesNotDecode))?;
     Ok(u64::from_be_bytes(index))
 }
 

@@ -176,7 +176,7 @@ impl KdfParams {
 
     pub(super) fn derive(&self, passphrase: &Passphrase, salt: &[u8; SALT_LEN]) -> Result<Zeroizing<[u8; 32]>> {
         let params = argon2::Params::new(self.memory_kib, self.iterations, self.parallelism, Some(32))
-            .map_err(|_| CoreError::CorruptProfile("Argon2id parameters"))?;
+            .map_err(|_| CoreError::damaged(StoredRecord::KdfParameters, DamageKind::OutOfBounds))?;
         let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
         let mut out = Zeroizing::new([0u8; 32]);
         argon

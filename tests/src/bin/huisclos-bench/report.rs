@@ -177,6 +177,57 @@ pub(crate) fn run_all(only: &[String]) {
     }
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/benchmarks.md");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    // A run of some benchmarks replaces their sections and keeps the others (with the
+    // run they came from, which each kept section names).
+    let doc = if only.is_empty() { doc } else { merged(&std::fs::read_to_string(&path).unwrap_or_default(), &doc) };
     std::fs::write(&path, doc).unwrap();
     eprintln!("written: {}", path.display());
+}
+
+/// `previous` with the sections of `fresh` in place of those of the same title, and
+/// the header of `fresh`; a section `fresh` does not have is kept, marked with the
+/// header lines of the run that wrote it.
+fn merged(previous: &str, fresh: &str) -> String {
+    fn split(doc: &str) -> (String, Vec<(String, String)>) {
+        let mut parts = doc.split("\n## ");
+        let head = parts.next().unwrap_or_default().to_owned();
+        let sections = parts
+            .map(|part| {
+                let title = part.lines().next().unwrap_or_default();
+                // "3. MLS operations..." -> "MLS operations..."
+                let key = title.split_once(". ").map_or(title, |(_, rest)| rest).to_owned();
+                (key, format!("\n## {part}"))
+            })
+            .collect();
+        (head, sections)
+    }
+    let (old_head, old_sections) = split(previous);
+    let (new_head, new_sections) = split(fresh);
+    let run_of = |head: &str| -> String {
+        head.lines().filter(|l| l.starts_with("- Date:") || l.starts_with("- Commit:")).collect::<Vec<_>>().join("; ")
+    };
+    let old_run = run_of(&old_head);
+    let mut doc = new_head;
+    for (key, section) in &old_sections {
+        match new_sections.iter().find(|(k, _)| k == key) {
+            Some((_, fresh)) => doc.push_str(fresh),
+            // Sections this binary does not write (the desktop's) stay as they are.
+            None if section.contains("*Kept from the run of")
+                || old_run.is_empty()
+                || !SUITE.iter().any(|bench| bench.title == key) =>
+            {
+                doc.push_str(section)
+            }
+            None => {
+                doc.push_str(section.trim_end());
+                let _ = write!(doc, "\n\n*Kept from the run of {}.*\n", old_run.trim_start_matches("- "));
+            }
+        }
+    }
+    for (key, fresh) in &new_sections {
+        if !old_sections.iter().any(|(k, _)| k == key) {
+            doc.push_str(fresh);
+        }
+    }
+    doc
 }
