@@ -7,17 +7,24 @@
 //!
 //! It holds conversions only, never a decision of its own:
 //!
-//! - [`Profile`]: create, open (passphrase or platform keystore), close and wipe a
-//!   profile; join a relay; spaces, posts, comments, reactions; the library with
-//!   transfers; devices; contacts and safety numbers. Each method converts its
-//!   arguments (ids as hex, cards and invitations as their text forms) and makes one
-//!   engine call.
+//! - The API is organised by noun, as the apps think of it:
+//!   - [`Profile`]: create, open (passphrase or platform keystore), lock and wipe a
+//!     profile; join a relay; create and list spaces; sync and watch;
+//!   - [`Space`] (`profile.space(id)`): a space's own settings and life (rename,
+//!     mute, leave, its card, device approval), and the nouns inside it:
+//!     [`Feed`] (`space.feed()`: post, comment, react, edit, delete, pages, observe),
+//!     [`SpaceLibrary`] (`space.library()`: folders, notes, files and their transfers) and
+//!     [`Members`] (`space.members()`: invite, remove, roles, requests to join);
+//!   - [`Devices`] (`profile.devices()`) and [`Contacts`] (`profile.contacts()`).
+//!
+//!   Each method converts its arguments (ids as hex, cards and invitations as their
+//!   text forms) and makes one engine call.
 //! - `sync` is async and runs on the runtime this crate owns; `start_watching` keeps
 //!   a connection in the background on the same runtime.
 //! - [`ProfileListener`] (implemented by the app) hears every event: new content,
 //!   notifications, transfers, sync state, security warnings.
-//! - Observed lists ([`Profile::subscribe_feed`], `subscribe_spaces`,
-//!   `subscribe_members`): the app's [`FeedListener`] (and the others) hears the
+//! - Observed lists ([`Feed::subscribe`], [`Profile::subscribe_spaces`],
+//!   [`Members::subscribe`], [`SpaceLibrary::subscribe_folder`]): the app's [`FeedListener`] (and the others) hears the
 //!   list once whole and then only its changes, as diffs, in the engine's order; the
 //!   [`ListSubscription`] stops it.
 //! - [`LinkingDevice`]: the new device's side of linking a device to an existing
@@ -44,9 +51,11 @@ mod events;
 mod l10n;
 mod linking;
 mod lists;
+mod people;
 mod profile;
 mod reasons;
 mod runtime;
+mod space;
 mod types;
 
 pub use error::{HuisClosError, Result};
@@ -59,11 +68,13 @@ pub use lists::{
     FeedDiff, FeedListener, FolderDiff, FolderListener, JoinRequestDiff, JoinRequestListener, ListSubscription,
     MemberDiff, MemberListListener, SpaceDiff, SpaceListListener,
 };
+pub use people::{Contacts, Devices};
 pub use profile::{Profile, profile_exists, wipe_profile};
 pub use reasons::{ManagerAction, Missing, Refusal, RejectionKind, WarningKind};
+pub use space::{Feed, Members, Space, SpaceLibrary};
 pub use types::{
     Contact, Device, Direction, FeedItem, FileVersion, JoinRequest, LibraryNode, Me, Member, NodeKind,
-    NotificationKind, Policy, Reaction, Role, Space, SyncOutcome, Transport, Verification,
+    NotificationKind, Policy, Reaction, Role, SpaceSummary, SyncOutcome, Transport, Verification,
 };
 
 uniffi::setup_scaffolding!("huisclos");

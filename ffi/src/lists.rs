@@ -11,7 +11,8 @@ use huisclos_core::lists::VectorDiff;
 
 use crate::error::Result;
 use crate::profile::{Inner, Profile, lock};
-use crate::types::{self, FeedItem, JoinRequest, LibraryNode, Member, Space};
+use crate::space::{Feed, Members, SpaceLibrary};
+use crate::types::{self, FeedItem, JoinRequest, LibraryNode, Member, SpaceSummary};
 
 macro_rules! diff_enum {
     ($(#[$doc:meta])* $name:ident, $value:ty) => {
@@ -79,7 +80,7 @@ diff_enum!(
 diff_enum!(
     /// A change to the observed space list (in the order of the spaces' ids).
     SpaceDiff,
-    Space
+    SpaceSummary
 );
 diff_enum!(
     /// A change to a space's observed members (in the order of their identity keys).
@@ -221,97 +222,85 @@ impl ListSubscription {
     }
 }
 
-impl Profile {
-    /// Observes a list: registers the listener and queues the list's first state, with
-    /// the engine's lock held, so the listener hears it before any diff.
-    fn subscribe(
-        &self,
-        listener: ListListener,
-        observe: impl FnOnce(&mut huisclos_core::engine::Engine) -> huisclos_core::Result<ListUpdate>,
-    ) -> Result<Arc<ListSubscription>> {
-        let inner = self.inner.clone();
-        let list = inner.with(|engine| {
-            let first = observe(engine)?;
-            let list = first.list();
-            lock(&inner.list_listeners).insert(list.get(), listener);
-            inner.queue_first(first);
-            Ok(list)
-        })?;
-        Ok(Arc::new(ListSubscription { inner: Arc::downgrade(&self.inner), list: Mutex::new(Some(list)) }))
-    }
+/// Observes a list: registers the listener and queues the list's first state, with
+/// the engine's lock held, so the listener hears it before any diff.
+pub(crate) fn subscribe(
+    inner: &Arc<Inner>,
+    listener: ListListener,
+    observe: impl FnOnce(&mut huisclos_core::engine::Engine) -> huisclos_core::Result<ListUpdate>,
+) -> Result<Arc<ListSubscription>> {
+    let list = inner.with(|engine| {
+        let first = observe(engine)?;
+        let list = first.list();
+        lock(&inner.list_listeners).insert(list.get(), listener);
+        inner.queue_first(first);
+        Ok(list)
+    })?;
+    Ok(Arc::new(ListSubscription { inner: Arc::downgrade(inner), list: Mutex::new(Some(list)) }))
 }
 
 #[uniffi::export]
 impl Profile {
-    /// Observes a space's feed, newest first: the listener first hears a `Reset` with
-    /// the newest `page_size` items (at most 500), then every change as it happens (a
-    /// new post or comment is an `Insert`, an edit, reaction or deletion a `Set`).
-    /// Older pages come with [`ListSubscription::load_more`].
-    pub fn subscribe_feed(
-        &self,
-        space: String,
-        page_size: u32,
-        listener: Arc<dyn FeedListener>,
-    ) -> Result<Arc<ListSubscription>> {
-        let space = types::space_id(&space)?;
-        let page = usize::try_from(page_size).unwrap_or(usize::MAX);
-        self.subscribe(ListListener::Feed(listener), |engine| {
-            let (list, values) = engine.space(&space)?.observe_feed(page)?;
-            Ok(ListUpdate::Feed { list, diffs: vec![VectorDiff::Reset { values }] })
-        })
-    }
-
     /// Observes the space list: a `Reset`, then every change (a space joined, left or
     /// renamed, its unread count).
     pub fn subscribe_spaces(&self, listener: Arc<dyn SpaceListListener>) -> Result<Arc<ListSubscription>> {
-        self.subscribe(ListListener::Spaces(listener), |engine| {
+        subscribe(&self.inner, ListListener::Spaces(listener), |engine| {
             let (list, values) = engine.observe_spaces()?;
             Ok(ListUpdate::Spaces { list, diffs: vec![VectorDiff::Reset { values }] })
         })
     }
+}
 
+#[uniffi::export]
+impl Feed {
+    /// Observes a space's feed, newest first: the listener first hears a `Reset` with
+    /// the newest `page_size` items (at most 500), then every change as it happens (a
+    /// new post or comment is an `Insert`, an edit, reaction or deletion a `Set`).
+    /// Older pages come with [`ListSubscription::load_more`].
+    pub fn subscribe(&self, page_size: u32, listener: Arc<dyn FeedListener>) -> Result<Arc<ListSubscription>> {
+        let page = usize::try_from(page_size).unwrap_or(usize::MAX);
+        subscribe(&self.inner, ListListener::Feed(listener), |engine| {
+            let (list, values) = engine.space(&self.id)?.observe_feed(page)?;
+            Ok(ListUpdate::Feed { list, diffs: vec![VectorDiff::Reset { values }] })
+        })
+    }
+}
+
+#[uniffi::export]
+impl SpaceLibrary {
     /// Observes what a folder of a space's library shows (`folder` as hex; none for the
     /// top), by name: a `Reset`, then every change (a new item is an `Insert`, a renamed
     /// one a `Remove` and an `Insert`, a trashed one a `Remove`).
     pub fn subscribe_folder(
         &self,
-        space: String,
         folder: Option<String>,
         listener: Arc<dyn FolderListener>,
     ) -> Result<Arc<ListSubscription>> {
-        let space = types::space_id(&space)?;
         let folder = folder.as_deref().map(types::node_id).transpose()?;
-        self.subscribe(ListListener::Folder(listener), |engine| {
-            let (list, values) = engine.space(&space)?.observe_folder(folder)?;
+        subscribe(&self.inner, ListListener::Folder(listener), |engine| {
+            let (list, values) = engine.space(&self.id)?.observe_folder(folder)?;
             Ok(ListUpdate::Folder { list, diffs: vec![VectorDiff::Reset { values }] })
+        })
+    }
+}
+
+#[uniffi::export]
+impl Members {
+    /// Observes a space's members: a `Reset`, then every change (someone added or
+    /// removed, a role changed, a device added).
+    pub fn subscribe(&self, listener: Arc<dyn MemberListListener>) -> Result<Arc<ListSubscription>> {
+        subscribe(&self.inner, ListListener::Members(listener), |engine| {
+            let (list, values) = engine.space(&self.id)?.observe_members()?;
+            Ok(ListUpdate::Members { list, diffs: vec![VectorDiff::Reset { values }] })
         })
     }
 
     /// Observes a space's requests to join waiting for a decision: a `Reset`, then every
     /// change (a request arrives: `Insert`; approved or declined: `Remove`).
-    pub fn subscribe_join_requests(
-        &self,
-        space: String,
-        listener: Arc<dyn JoinRequestListener>,
-    ) -> Result<Arc<ListSubscription>> {
-        let space = types::space_id(&space)?;
-        self.subscribe(ListListener::JoinRequests(listener), |engine| {
-            let (list, values) = engine.space(&space)?.observe_join_requests()?;
+    pub fn subscribe_join_requests(&self, listener: Arc<dyn JoinRequestListener>) -> Result<Arc<ListSubscription>> {
+        subscribe(&self.inner, ListListener::JoinRequests(listener), |engine| {
+            let (list, values) = engine.space(&self.id)?.observe_join_requests()?;
             Ok(ListUpdate::JoinRequests { list, diffs: vec![VectorDiff::Reset { values }] })
-        })
-    }
-
-    /// Observes a space's members: a `Reset`, then every change (someone added or
-    /// removed, a role changed, a device added).
-    pub fn subscribe_members(
-        &self,
-        space: String,
-        listener: Arc<dyn MemberListListener>,
-    ) -> Result<Arc<ListSubscription>> {
-        let space = types::space_id(&space)?;
-        self.subscribe(ListListener::Members(listener), |engine| {
-            let (list, values) = engine.space(&space)?.observe_members()?;
-            Ok(ListUpdate::Members { list, diffs: vec![VectorDiff::Reset { values }] })
         })
     }
 }

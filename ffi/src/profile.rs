@@ -19,9 +19,8 @@ use huisclos_core::CoreError;
 use huisclos_core::client::{Connection, MachineCell, SyncService, SyncState};
 use huisclos_core::engine::{Engine, ListUpdate};
 use huisclos_core::error::Missing;
-use huisclos_core::identity::{ContactCard, DisplayName, VerificationOutcome};
+use huisclos_core::identity::DisplayName;
 use huisclos_core::join::SpaceCard;
-use huisclos_core::link::LinkRequest;
 use huisclos_core::recovery::RecoveryWords;
 use huisclos_core::space::{HistoryMode, SpaceDescription, SpaceName};
 use huisclos_core::vault::{KdfParams, Passphrase, StorageKey, Unlock, Vault};
@@ -145,7 +144,7 @@ impl Inner {
     }
 
     /// As [`Inner::with`], for a call that queued work for the relay.
-    fn act<R>(&self, f: impl FnOnce(&mut Engine) -> huisclos_core::Result<R>) -> Result<R> {
+    pub(crate) fn act<R>(&self, f: impl FnOnce(&mut Engine) -> huisclos_core::Result<R>) -> Result<R> {
         let outcome = self.with(f);
         self.sync.wake();
         outcome
@@ -573,15 +572,6 @@ impl Profile {
         self.inner.with(|engine| Ok(engine.recovery_words()?.as_str().to_owned()))
     }
 
-    /// Re-admits a member who recovered their identity on a new device (their new
-    /// contact card): their old devices are removed, the new ones added with the same
-    /// role.
-    pub fn readmit(&self, space: String, contact_card: String) -> Result<()> {
-        let space = types::space_id(&space)?;
-        let card = ContactCard::from_text(&contact_card)?;
-        self.inner.act(|engine| engine.space(&space)?.readmit(&card))
-    }
-
     /// This person's contact card (`huisclos-contact:` text), to be invited with.
     pub fn contact_card(&self) -> Result<String> {
         self.inner.with(|engine| Ok(engine.contact_card()?.to_text()))
@@ -602,411 +592,34 @@ impl Profile {
     }
 
     /// Every space this device knows.
-    pub fn spaces(&self) -> Result<Vec<Space>> {
-        self.inner.with(|engine| Ok(engine.spaces().into_iter().map(Space::from).collect()))
+    pub fn spaces(&self) -> Result<Vec<SpaceSummary>> {
+        self.inner.with(|engine| Ok(engine.spaces().into_iter().map(SpaceSummary::from).collect()))
     }
 
-    /// A space's members.
-    pub fn members(&self, space: String) -> Result<Vec<Member>> {
-        let space = types::space_id(&space)?;
-        self.inner.with(|engine| Ok(engine.space(&space)?.members()?.into_iter().map(Member::from).collect()))
+    /// One space (`id` as hex), with its feed, library and members.
+    ///
+    /// # Errors
+    /// `NotFound` when this device holds no such space.
+    pub fn space(&self, id: String) -> Result<Arc<crate::Space>> {
+        let id = types::space_id(&id)?;
+        self.inner.with(|engine| engine.space(&id).map(drop))?;
+        Ok(Arc::new(crate::Space { inner: self.inner.clone(), id }))
     }
 
-    /// Invites the person of a contact card to a space with a role.
-    pub fn invite(&self, space: String, contact_card: String, role: Role) -> Result<()> {
-        let space = types::space_id(&space)?;
-        let card = ContactCard::from_text(&contact_card)?;
-        self.inner.act(|engine| engine.space(&space)?.invite(&card, role.into()))
+    /// This person's devices.
+    pub fn devices(&self) -> Arc<crate::Devices> {
+        Arc::new(crate::Devices { inner: self.inner.clone() })
     }
 
-    /// Accepts an invitation to a space.
-    pub fn accept_invitation(&self, space: String) -> Result<()> {
-        let space = types::space_id(&space)?;
-        self.inner.act(|engine| engine.accept_invitation(&space))
-    }
-
-    /// Removes a member (with all their devices) from a space.
-    pub fn remove_member(&self, space: String, person: String) -> Result<()> {
-        let space = types::space_id(&space)?;
-        let person = types::person(&person)?;
-        self.inner.act(|engine| engine.space(&space)?.remove(&person))
-    }
-
-    /// Leaves a space.
-    pub fn leave(&self, space: String) -> Result<()> {
-        let space = types::space_id(&space)?;
-        self.inner.act(|engine| engine.space(&space)?.leave())
-    }
-
-    /// Changes a member's role.
-    pub fn set_role(&self, space: String, person: String, role: Role) -> Result<()> {
-        let space = types::space_id(&space)?;
-        let person = types::person(&person)?;
-        self.inner.act(|engine| engine.space(&space)?.set_role(&person, role.into()))
-    }
-
-    /// Renames a space.
-    pub fn rename_space(&self, space: String, name: String) -> Result<()> {
-        let space = types::space_id(&space)?;
-        let name = SpaceName::new(name)?;
-        self.inner.act(|engine| engine.space(&space)?.rename(name))
-    }
-
-    /// Describes a space.
-    pub fn describe_space(&self, space: String, description: String) -> Result<()> {
-        let space = types::space_id(&space)?;
-        let description = SpaceDescription::new(description)?;
-        self.inner.act(|engine| engine.space(&space)?.describe(description))
-    }
-
-    /// Mutes or unmutes a space's new-post notifications.
-    pub fn set_muted(&self, space: String, muted: bool) -> Result<()> {
-        let space = types::space_id(&space)?;
-        self.inner.with(|engine| engine.space(&space)?.set_muted(muted))
-    }
-
-    /// Marks everything in a space read.
-    pub fn mark_read(&self, space: String) -> Result<()> {
-        let space = types::space_id(&space)?;
-        self.inner.with(|engine| engine.space(&space)?.mark_read())
-    }
-
-    /// A space card (`huisclos-space:` text) to hand out, for open and on-request
-    /// spaces.
-    pub fn space_card(&self, space: String) -> Result<String> {
-        let space = types::space_id(&space)?;
-        self.inner.act(|engine| Ok(engine.space(&space)?.card()?.to_text()))
+    /// The people met in spaces.
+    pub fn contacts(&self) -> Arc<crate::Contacts> {
+        Arc::new(crate::Contacts { inner: self.inner.clone() })
     }
 
     /// Asks to join the space of a card, with a note.
     pub fn request_to_join(&self, space_card: String, note: String) -> Result<()> {
         let card = SpaceCard::from_text(&space_card)?;
         self.inner.act(|engine| engine.request_to_join(&card, &note))
-    }
-
-    /// Requests to join a space waiting for a decision.
-    pub fn join_requests(&self, space: String) -> Result<Vec<JoinRequest>> {
-        let space = types::space_id(&space)?;
-        self.inner
-            .with(|engine| Ok(engine.space(&space)?.join_requests()?.into_iter().map(JoinRequest::from).collect()))
-    }
-
-    /// Admits a person who asked to join, with a role.
-    pub fn approve_request(&self, space: String, person: String, role: Role) -> Result<()> {
-        let space = types::space_id(&space)?;
-        let person = types::person(&person)?;
-        self.inner.act(|engine| engine.space(&space)?.approve_request(&person, role.into()))
-    }
-
-    /// Declines a request to join.
-    pub fn decline_request(&self, space: String, person: String) -> Result<()> {
-        let space = types::space_id(&space)?;
-        let person = types::person(&person)?;
-        self.inner.act(|engine| engine.space(&space)?.decline_request(&person))
-    }
-
-    /// Recreates a stalled space without whoever stalled it; returns the new space.
-    pub fn recreate_space(&self, space: String) -> Result<String> {
-        let space = types::space_id(&space)?;
-        self.inner.act(|engine| Ok(engine.recreate_space(&space)?.to_string()))
-    }
-
-    /// Posts to a space; returns the item's id.
-    pub fn post(&self, space: String, text: String) -> Result<String> {
-        let space = types::space_id(&space)?;
-        self.inner.act(|engine| Ok(engine.space(&space)?.post(&text)?.to_string()))
-    }
-
-    /// Comments on a post or comment; returns the comment's id.
-    pub fn comment(&self, space: String, parent: String, text: String) -> Result<String> {
-        let space = types::space_id(&space)?;
-        let parent = types::content_id(&parent)?;
-        self.inner.act(|engine| Ok(engine.space(&space)?.comment(&parent, &text)?.to_string()))
-    }
-
-    /// Adds (`on`) or takes back a reaction.
-    pub fn react(&self, space: String, item: String, reaction: String, on: bool) -> Result<()> {
-        let space = types::space_id(&space)?;
-        let item = types::content_id(&item)?;
-        self.inner.act(|engine| engine.space(&space)?.react(&item, &reaction, on).map(drop))
-    }
-
-    /// Replaces an item's text.
-    pub fn edit(&self, space: String, item: String, text: String) -> Result<()> {
-        let space = types::space_id(&space)?;
-        let item = types::content_id(&item)?;
-        self.inner.act(|engine| engine.space(&space)?.edit(&item, &text).map(drop))
-    }
-
-    /// Deletes an item.
-    pub fn delete(&self, space: String, item: String) -> Result<()> {
-        let space = types::space_id(&space)?;
-        let item = types::content_id(&item)?;
-        self.inner.act(|engine| engine.space(&space)?.delete(&item).map(drop))
-    }
-
-    /// A space's posts and comments, in this device's arrival order.
-    pub fn feed(&self, space: String) -> Result<Vec<FeedItem>> {
-        let space = types::space_id(&space)?;
-        self.inner.with(|engine| Ok(engine.feed(&space)?.into_iter().map(FeedItem::from).collect()))
-    }
-
-    /// A page of a space's feed, newest first: at most `limit` items (up to 500) that
-    /// arrived before `before` (the newest, if none). The next page is asked with the
-    /// last item's `position`. Opening a long feed costs one page, not the feed.
-    pub fn feed_page(&self, space: String, before: Option<u64>, limit: u32) -> Result<Vec<FeedItem>> {
-        let space = types::space_id(&space)?;
-        let limit = usize::try_from(limit.min(500)).unwrap_or(500);
-        self.inner.with(|engine| {
-            Ok(engine.space(&space)?.feed_page(before, limit)?.into_iter().map(FeedItem::from).collect())
-        })
-    }
-
-    /// Every item of a space's library: folders before their contents, then the trash.
-    pub fn library(&self, space: String) -> Result<Vec<LibraryNode>> {
-        let space = types::space_id(&space)?;
-        self.inner.with(|engine| Ok(types::library_nodes(&engine.space(&space)?.library()?)))
-    }
-
-    /// A file's versions, oldest first.
-    pub fn versions(&self, space: String, file: String) -> Result<Vec<FileVersion>> {
-        let space = types::space_id(&space)?;
-        let file = types::node_id(&file)?;
-        self.inner.with(|engine| {
-            Ok(engine
-                .library(&space)?
-                .versions(&file)
-                .into_iter()
-                .zip(0u32..)
-                .map(|(v, index)| FileVersion {
-                    index,
-                    author: hex::encode(v.stamp.author),
-                    at: v.stamp.at,
-                    length: v.length,
-                })
-                .collect())
-        })
-    }
-
-    /// A note's text.
-    pub fn read_note(&self, space: String, note: String) -> Result<String> {
-        let space = types::space_id(&space)?;
-        let note = types::node_id(&note)?;
-        self.inner.with(|engine| engine.space(&space)?.library()?.note(&note).ok_or(CoreError::NotFound(Missing::Note)))
-    }
-
-    /// Creates a folder (at the top when `parent` is none); returns its id.
-    pub fn create_folder(&self, space: String, parent: Option<String>, name: String) -> Result<String> {
-        let space = types::space_id(&space)?;
-        let parent = parent.as_deref().map(types::node_id).transpose()?;
-        self.inner.act(|engine| Ok(hex::encode(engine.space(&space)?.create_folder(parent, &name)?)))
-    }
-
-    /// Creates a note; returns its id.
-    pub fn create_note(&self, space: String, parent: Option<String>, name: String, text: String) -> Result<String> {
-        let space = types::space_id(&space)?;
-        let parent = parent.as_deref().map(types::node_id).transpose()?;
-        self.inner.act(|engine| Ok(hex::encode(engine.space(&space)?.create_note(parent, &name, &text)?)))
-    }
-
-    /// Replaces a note's text.
-    pub fn write_note(&self, space: String, note: String, text: String) -> Result<()> {
-        let space = types::space_id(&space)?;
-        let note = types::node_id(&note)?;
-        self.inner.act(|engine| engine.space(&space)?.write_note(&note, &text))
-    }
-
-    /// Renames a library item.
-    pub fn rename_node(&self, space: String, node: String, name: String) -> Result<()> {
-        let space = types::space_id(&space)?;
-        let node = types::node_id(&node)?;
-        self.inner.act(|engine| engine.space(&space)?.rename_node(&node, &name))
-    }
-
-    /// Moves a library item into a folder (to the top when `parent` is none).
-    pub fn move_node(&self, space: String, node: String, parent: Option<String>) -> Result<()> {
-        let space = types::space_id(&space)?;
-        let node = types::node_id(&node)?;
-        let parent = parent.as_deref().map(types::node_id).transpose()?;
-        self.inner.act(|engine| engine.space(&space)?.move_node(&node, parent))
-    }
-
-    /// Puts a library item in the trash.
-    pub fn trash_node(&self, space: String, node: String) -> Result<()> {
-        let space = types::space_id(&space)?;
-        let node = types::node_id(&node)?;
-        self.inner.act(|engine| engine.space(&space)?.trash_node(&node))
-    }
-
-    /// Takes a library item out of the trash.
-    pub fn restore_node(&self, space: String, node: String) -> Result<()> {
-        let space = types::space_id(&space)?;
-        let node = types::node_id(&node)?;
-        self.inner.act(|engine| engine.space(&space)?.restore_node(&node))
-    }
-
-    /// Seals the file at `source` into the profile, chunk by chunk, and queues its
-    /// upload (as a new version of `version_of`, or a new file named `name` in
-    /// `parent`); returns the file's id. The upload runs at the next sync (or at once
-    /// while watching), with `Transfer` events; the file shows in the library once
-    /// every chunk is at the relay.
-    pub fn put_file(
-        &self,
-        space: String,
-        parent: Option<String>,
-        name: String,
-        version_of: Option<String>,
-        source: String,
-    ) -> Result<String> {
-        let space = types::space_id(&space)?;
-        let parent = parent.as_deref().map(types::node_id).transpose()?;
-        let version_of = version_of.as_deref().map(types::node_id).transpose()?;
-        self.inner.act(|engine| {
-            Ok(hex::encode(engine.space(&space)?.put_file(parent, &name, version_of, Path::new(&source))?))
-        })
-    }
-
-    /// As [`Profile::put_file`], for an app that holds the file's bytes rather than a
-    /// path (a phone's content URI, a desktop's drop): they go straight into sealing,
-    /// and are wiped from memory once sealed; nothing of them is written in clear.
-    pub fn put_file_bytes(
-        &self,
-        space: String,
-        parent: Option<String>,
-        name: String,
-        version_of: Option<String>,
-        bytes: Vec<u8>,
-    ) -> Result<String> {
-        let bytes = zeroize::Zeroizing::new(bytes);
-        let space = types::space_id(&space)?;
-        let parent = parent.as_deref().map(types::node_id).transpose()?;
-        let version_of = version_of.as_deref().map(types::node_id).transpose()?;
-        let length = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-        self.inner.act(|engine| {
-            let node = engine.space(&space)?.put_file_from(parent, &name, version_of, bytes.as_slice(), length)?;
-            Ok(hex::encode(node))
-        })
-    }
-
-    /// Queues the download of a file's newest version (or version `version`, counted
-    /// from the oldest) to `dest`. Each chunk is checked before it is written; `dest`
-    /// appears only once complete.
-    pub fn get_file(&self, space: String, file: String, version: Option<u32>, dest: String) -> Result<()> {
-        let space = types::space_id(&space)?;
-        let file = types::node_id(&file)?;
-        let version = version.map(|v| usize::try_from(v).unwrap_or(usize::MAX));
-        self.inner.act(|engine| engine.space(&space)?.get_file(&file, version, Path::new(&dest)))
-    }
-
-    /// This person's devices.
-    pub fn devices(&self) -> Result<Vec<Device>> {
-        self.inner.with(|engine| {
-            let this = engine.device_id();
-            Ok(engine.devices().iter().map(|c| Device::from_certificate(c, &this)).collect())
-        })
-    }
-
-    /// A link offer (`huisclos-link-offer:` text, or a QR code of it) for a new
-    /// device of this person's.
-    pub fn link_offer(&self) -> Result<String> {
-        self.inner.act(|engine| Ok(engine.link_offer()?.to_text()))
-    }
-
-    /// Approves a new device's link request (after the person compared the code both
-    /// devices show); returns the new device.
-    pub fn approve_link(&self, request: String) -> Result<Device> {
-        let request = LinkRequest::from_text(&request)?;
-        self.inner.act(|engine| {
-            let certificate = engine.approve_link(&request)?;
-            Ok(Device::from_certificate(&certificate, &engine.device_id()))
-        })
-    }
-
-    /// Revokes one of this person's other devices: removed from every space, refused
-    /// by the relay.
-    pub fn revoke_device(&self, device: String) -> Result<()> {
-        let device = types::device_id(&device)?;
-        self.inner.act(|engine| engine.revoke_device(&device))
-    }
-
-    /// The six digits to compare with those the new device shows, for its link
-    /// request (text), before approving it.
-    pub fn link_confirmation_code(&self, request: String) -> Result<String> {
-        let request = LinkRequest::from_text(&request)?;
-        self.inner.with(|engine| engine.link_confirmation_code(&request))
-    }
-
-    /// When the device that held the identity key is lost or seized: from the 24
-    /// recovery words, this device becomes the holder and replaces the key at once
-    /// (contacts see the change, signed by the old key), revoking the `lost` devices
-    /// (hex ids). Show the new recovery words afterwards.
-    pub fn restore_identity_key(&self, words: String, lost: Vec<String>) -> Result<()> {
-        let words = RecoveryWords::parse(&Zeroizing::new(words))?;
-        let lost = lost.iter().map(|d| types::device_id(d)).collect::<Result<Vec<_>>>()?;
-        self.inner.act(|engine| engine.restore_identity_key(&words, &lost))
-    }
-
-    /// Whether new devices of members need a space manager's approval in `space`.
-    pub fn set_device_approval(&self, space: String, on: bool) -> Result<()> {
-        let space = types::space_id(&space)?;
-        self.inner.act(|engine| engine.space(&space)?.set_device_approval(on))
-    }
-
-    /// Members' new devices waiting for a space manager's approval in `space`.
-    pub fn pending_devices(&self, space: String) -> Result<Vec<Device>> {
-        let space = types::space_id(&space)?;
-        self.inner.with(|engine| {
-            let this = engine.device_id();
-            Ok(engine.space(&space)?.pending_devices()?.iter().map(|c| Device::from_certificate(c, &this)).collect())
-        })
-    }
-
-    /// Adds a member's pending device to `space` (a space manager's approval).
-    pub fn approve_device(&self, space: String, device: String) -> Result<()> {
-        let space = types::space_id(&space)?;
-        let device = types::device_id(&device)?;
-        self.inner.act(|engine| engine.space(&space)?.approve_device(&device))
-    }
-
-    /// The people met in spaces.
-    pub fn contacts(&self) -> Result<Vec<Contact>> {
-        self.inner.with(|engine| Ok(engine.contacts().into_iter().map(Contact::from).collect()))
-    }
-
-    /// The safety number shared with a person, to compare in person or by call.
-    pub fn safety_number(&self, person: String) -> Result<String> {
-        let person = types::person(&person)?;
-        self.inner.with(|engine| Ok(engine.safety_number(&person).to_string()))
-    }
-
-    /// The bytes of the QR code to show a person, for them to scan.
-    pub fn verification_code(&self, person: String) -> Result<Vec<u8>> {
-        let person = types::person(&person)?;
-        self.inner.with(|engine| Ok(engine.verification_code(&person).to_bytes()))
-    }
-
-    /// Checks a code scanned from a person's screen; a match marks them verified.
-    pub fn check_scanned_code(&self, person: String, scanned: Vec<u8>) -> Result<Verification> {
-        let person = types::person(&person)?;
-        self.inner.with(|engine| {
-            Ok(match engine.check_scanned_code(&scanned, &person)? {
-                VerificationOutcome::Verified => Verification::Verified,
-                VerificationOutcome::Mismatch => Verification::Mismatch,
-            })
-        })
-    }
-
-    /// Marks a person verified after comparing safety numbers.
-    pub fn mark_verified(&self, person: String) -> Result<()> {
-        let person = types::person(&person)?;
-        self.inner.with(|engine| engine.mark_verified(&person))
-    }
-
-    /// Accepts the new identity key an account now shows (after comparing safety
-    /// numbers again); the contact starts unverified.
-    pub fn accept_identity_change(&self, account: String) -> Result<Contact> {
-        let account = types::account_id(&account)?;
-        self.inner.with(|engine| Ok(engine.accept_identity_change(&account)?.into()))
     }
 }
 

@@ -3,7 +3,9 @@
 //! foreign side can keep, compare and print them without a type of its own.
 
 use huisclos_core::contacts::Contact as CoreContact;
-use huisclos_core::engine::{FeedItem as CoreFeedItem, JoinRequestSummary, MemberSummary, SpaceSummary};
+use huisclos_core::engine::{
+    FeedItem as CoreFeedItem, JoinRequestSummary, MemberSummary, SpaceSummary as CoreSpaceSummary,
+};
 use huisclos_core::identity::{DeviceCertificate, IdentityPublicKey};
 use huisclos_core::library::{Library, NodeKind as CoreNodeKind, NodeView};
 use huisclos_core::space::{HistoryMode, Policy as CorePolicy, Role as CoreRole};
@@ -132,7 +134,7 @@ pub struct Me {
 /// A space as listed.
 #[derive(Debug, Clone, uniffi::Record)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct Space {
+pub struct SpaceSummary {
     /// Its id (hex).
     pub id: String,
     /// Its name.
@@ -161,8 +163,8 @@ pub struct Space {
     pub last_activity: Option<u64>,
 }
 
-impl From<SpaceSummary> for Space {
-    fn from(s: SpaceSummary) -> Self {
+impl From<CoreSpaceSummary> for SpaceSummary {
+    fn from(s: CoreSpaceSummary) -> Self {
         Self {
             id: s.id.to_string(),
             name: s.name,

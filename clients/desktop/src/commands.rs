@@ -418,22 +418,22 @@ fn invited_by(desktop: State<'_, Desktop>) -> std::collections::HashMap<String, 
 
 #[tauri::command]
 fn accept_invitation(desktop: State<'_, Desktop>, space: String) -> Result<()> {
-    Ok(open(&desktop)?.accept_invitation(space)?)
+    Ok(open(&desktop)?.space(space)?.accept_invitation()?)
 }
 
 #[tauri::command]
 fn mark_read(desktop: State<'_, Desktop>, space: String) -> Result<()> {
-    Ok(open(&desktop)?.mark_read(space)?)
+    Ok(open(&desktop)?.space(space)?.mark_read()?)
 }
 
 #[tauri::command]
 fn members(desktop: State<'_, Desktop>, space: String) -> Result<Vec<huisclos_ffi::Member>> {
-    Ok(open(&desktop)?.members(space)?)
+    Ok(open(&desktop)?.space(space)?.members().list()?)
 }
 
 #[tauri::command]
 fn invite(desktop: State<'_, Desktop>, space: String, card: String, role_name: String) -> Result<()> {
-    Ok(open(&desktop)?.invite(space, card.trim().to_owned(), role(&role_name)?)?)
+    Ok(open(&desktop)?.space(space)?.members().invite(card.trim().to_owned(), role(&role_name)?)?)
 }
 
 /// Starts observing a space's feed: its diffs come as `list-diff` events tagged with
@@ -441,28 +441,28 @@ fn invite(desktop: State<'_, Desktop>, space: String, card: String, role_name: S
 #[tauri::command]
 fn open_feed(app: AppHandle, desktop: State<'_, Desktop>, space: String, page_size: u32) -> Result<u32> {
     let profile = open(&desktop)?;
-    Ok(desktop.observe_list(&app, |forward| profile.subscribe_feed(space, page_size, forward))?)
+    Ok(desktop.observe_list(&app, |forward| profile.space(space)?.feed().subscribe(page_size, forward))?)
 }
 
 /// Starts observing a folder of a space's library (the top when `folder` is none).
 #[tauri::command]
 fn open_folder(app: AppHandle, desktop: State<'_, Desktop>, space: String, folder: Option<String>) -> Result<u32> {
     let profile = open(&desktop)?;
-    Ok(desktop.observe_list(&app, |forward| profile.subscribe_folder(space, folder, forward))?)
+    Ok(desktop.observe_list(&app, |forward| profile.space(space)?.library().subscribe_folder(folder, forward))?)
 }
 
 /// Starts observing a space's requests to join.
 #[tauri::command]
 fn open_requests(app: AppHandle, desktop: State<'_, Desktop>, space: String) -> Result<u32> {
     let profile = open(&desktop)?;
-    Ok(desktop.observe_list(&app, |forward| profile.subscribe_join_requests(space, forward))?)
+    Ok(desktop.observe_list(&app, |forward| profile.space(space)?.members().subscribe_join_requests(forward))?)
 }
 
 /// Starts observing a space's members.
 #[tauri::command]
 fn open_members(app: AppHandle, desktop: State<'_, Desktop>, space: String) -> Result<u32> {
     let profile = open(&desktop)?;
-    Ok(desktop.observe_list(&app, |forward| profile.subscribe_members(space, forward))?)
+    Ok(desktop.observe_list(&app, |forward| profile.space(space)?.members().subscribe(forward))?)
 }
 
 #[tauri::command]
@@ -481,52 +481,52 @@ fn load_more(desktop: State<'_, Desktop>, subscription: u32, count: u32) -> Resu
 
 #[tauri::command]
 fn post(desktop: State<'_, Desktop>, space: String, text: String) -> Result<String> {
-    Ok(open(&desktop)?.post(space, text)?)
+    Ok(open(&desktop)?.space(space)?.feed().post(text)?)
 }
 
 #[tauri::command]
 fn comment(desktop: State<'_, Desktop>, space: String, parent: String, text: String) -> Result<String> {
-    Ok(open(&desktop)?.comment(space, parent, text)?)
+    Ok(open(&desktop)?.space(space)?.feed().comment(parent, text)?)
 }
 
 #[tauri::command]
 fn react(desktop: State<'_, Desktop>, space: String, item: String, reaction: String, on: bool) -> Result<()> {
-    Ok(open(&desktop)?.react(space, item, reaction, on)?)
+    Ok(open(&desktop)?.space(space)?.feed().react(item, reaction, on)?)
 }
 
 #[tauri::command]
 fn edit(desktop: State<'_, Desktop>, space: String, item: String, text: String) -> Result<()> {
-    Ok(open(&desktop)?.edit(space, item, text)?)
+    Ok(open(&desktop)?.space(space)?.feed().edit(item, text)?)
 }
 
 #[tauri::command]
 fn delete(desktop: State<'_, Desktop>, space: String, item: String) -> Result<()> {
-    Ok(open(&desktop)?.delete(space, item)?)
+    Ok(open(&desktop)?.space(space)?.feed().delete(item)?)
 }
 
 #[tauri::command]
 fn set_role(desktop: State<'_, Desktop>, space: String, person: String, role_name: String) -> Result<()> {
-    Ok(open(&desktop)?.set_role(space, person, role(&role_name)?)?)
+    Ok(open(&desktop)?.space(space)?.members().set_role(person, role(&role_name)?)?)
 }
 
 #[tauri::command]
 async fn remove_member(desktop: State<'_, Desktop>, space: String, person: String) -> Result<()> {
-    Ok(open(&desktop)?.remove_member(space, person)?)
+    Ok(open(&desktop)?.space(space)?.members().remove(person)?)
 }
 
 #[tauri::command]
 async fn leave(desktop: State<'_, Desktop>, space: String) -> Result<()> {
-    Ok(open(&desktop)?.leave(space)?)
+    Ok(open(&desktop)?.space(space)?.leave()?)
 }
 
 #[tauri::command]
 async fn approve_request(desktop: State<'_, Desktop>, space: String, person: String, role_name: String) -> Result<()> {
-    Ok(open(&desktop)?.approve_request(space, person, role(&role_name)?)?)
+    Ok(open(&desktop)?.space(space)?.members().approve_request(person, role(&role_name)?)?)
 }
 
 #[tauri::command]
 fn decline_request(desktop: State<'_, Desktop>, space: String, person: String) -> Result<()> {
-    Ok(open(&desktop)?.decline_request(space, person)?)
+    Ok(open(&desktop)?.space(space)?.members().decline_request(person)?)
 }
 
 #[tauri::command]
@@ -548,7 +548,7 @@ fn card(text: String) -> Result<Card> {
 
 #[tauri::command]
 fn space_card(desktop: State<'_, Desktop>, space: String) -> Result<Card> {
-    card(open(&desktop)?.space_card(space)?)
+    card(open(&desktop)?.space(space)?.card()?)
 }
 
 #[tauri::command]
@@ -560,17 +560,17 @@ fn contact_card_qr(desktop: State<'_, Desktop>) -> Result<Card> {
 
 #[tauri::command]
 fn library(desktop: State<'_, Desktop>, space: String) -> Result<Vec<huisclos_ffi::LibraryNode>> {
-    Ok(open(&desktop)?.library(space)?)
+    Ok(open(&desktop)?.space(space)?.library().nodes()?)
 }
 
 #[tauri::command]
 fn versions(desktop: State<'_, Desktop>, space: String, file: String) -> Result<Vec<huisclos_ffi::FileVersion>> {
-    Ok(open(&desktop)?.versions(space, file)?)
+    Ok(open(&desktop)?.space(space)?.library().versions(file)?)
 }
 
 #[tauri::command]
 fn create_folder(desktop: State<'_, Desktop>, space: String, parent: Option<String>, name: String) -> Result<String> {
-    Ok(open(&desktop)?.create_folder(space, parent, name)?)
+    Ok(open(&desktop)?.space(space)?.library().create_folder(parent, name)?)
 }
 
 #[tauri::command]
@@ -581,17 +581,17 @@ fn create_note(
     name: String,
     text: String,
 ) -> Result<String> {
-    Ok(open(&desktop)?.create_note(space, parent, name, text)?)
+    Ok(open(&desktop)?.space(space)?.library().create_note(parent, name, text)?)
 }
 
 #[tauri::command]
 fn read_note(desktop: State<'_, Desktop>, space: String, note: String) -> Result<String> {
-    Ok(open(&desktop)?.read_note(space, note)?)
+    Ok(open(&desktop)?.space(space)?.library().read_note(note)?)
 }
 
 #[tauri::command]
 fn write_note(desktop: State<'_, Desktop>, space: String, note: String, text: String) -> Result<()> {
-    Ok(open(&desktop)?.write_note(space, note, text)?)
+    Ok(open(&desktop)?.space(space)?.library().write_note(note, text)?)
 }
 
 /// A note's Markdown as safe HTML for the preview.
@@ -602,22 +602,22 @@ fn render_markdown(text: String) -> String {
 
 #[tauri::command]
 fn rename_node(desktop: State<'_, Desktop>, space: String, node: String, name: String) -> Result<()> {
-    Ok(open(&desktop)?.rename_node(space, node, name)?)
+    Ok(open(&desktop)?.space(space)?.library().rename_node(node, name)?)
 }
 
 #[tauri::command]
 fn move_node(desktop: State<'_, Desktop>, space: String, node: String, parent: Option<String>) -> Result<()> {
-    Ok(open(&desktop)?.move_node(space, node, parent)?)
+    Ok(open(&desktop)?.space(space)?.library().move_node(node, parent)?)
 }
 
 #[tauri::command]
 fn trash_node(desktop: State<'_, Desktop>, space: String, node: String) -> Result<()> {
-    Ok(open(&desktop)?.trash_node(space, node)?)
+    Ok(open(&desktop)?.space(space)?.library().trash_node(node)?)
 }
 
 #[tauri::command]
 fn restore_node(desktop: State<'_, Desktop>, space: String, node: String) -> Result<()> {
-    Ok(open(&desktop)?.restore_node(space, node)?)
+    Ok(open(&desktop)?.space(space)?.library().restore_node(node)?)
 }
 
 /// The most the web view may hand over in one upload: it reads the file into memory
@@ -644,7 +644,7 @@ async fn upload(desktop: State<'_, Desktop>, request: tauri::ipc::Request<'_>) -
     let name = header("x-name").ok_or_else(|| UiError::unknown("name"))?;
     let parent = header("x-parent").filter(|p| !p.is_empty());
     let version_of = header("x-version-of").filter(|p| !p.is_empty());
-    Ok(open(&desktop)?.put_file_bytes(space, parent, name, version_of, bytes.clone())?)
+    Ok(open(&desktop)?.space(space)?.library().put_file_bytes(parent, name, version_of, bytes.clone())?)
 }
 
 /// The text of the QR code in an image the person opened (the request's bytes): an
@@ -683,8 +683,10 @@ async fn download(
     version: Option<u32>,
 ) -> Result<String> {
     let profile = open(&desktop)?;
-    let name = profile
-        .library(space.clone())?
+    let space = profile.space(space)?;
+    let name = space
+        .library()
+        .nodes()?
         .into_iter()
         .find(|node| node.id == file)
         .map(|node| node.name)
@@ -693,7 +695,7 @@ async fn download(
     std::fs::create_dir_all(&folder).map_err(|_| UiError::unknown("downloads"))?;
     let dest = crate::downloads::unique_path(&folder, &name);
     let saved = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    profile.get_file(space, file, version, dest.display().to_string())?;
+    space.library().get_file(file, version, dest.display().to_string())?;
     Ok(saved)
 }
 
@@ -701,45 +703,45 @@ async fn download(
 
 #[tauri::command]
 fn devices(desktop: State<'_, Desktop>) -> Result<Vec<huisclos_ffi::Device>> {
-    Ok(open(&desktop)?.devices()?)
+    Ok(open(&desktop)?.devices().list()?)
 }
 
 /// An offer for a new device of this person's, as text and QR code.
 #[tauri::command]
 fn link_offer(desktop: State<'_, Desktop>) -> Result<Card> {
-    card(open(&desktop)?.link_offer()?)
+    card(open(&desktop)?.devices().link_offer()?)
 }
 
 /// The code a new device's request shows, for the person to compare before approving.
 #[tauri::command]
 fn link_confirmation_code(desktop: State<'_, Desktop>, request: String) -> Result<String> {
-    Ok(open(&desktop)?.link_confirmation_code(request.trim().to_owned())?)
+    Ok(open(&desktop)?.devices().link_confirmation_code(request.trim().to_owned())?)
 }
 
 #[tauri::command]
 async fn approve_link(desktop: State<'_, Desktop>, request: String) -> Result<huisclos_ffi::Device> {
-    Ok(open(&desktop)?.approve_link(request.trim().to_owned())?)
+    Ok(open(&desktop)?.devices().approve_link(request.trim().to_owned())?)
 }
 
 #[tauri::command]
 async fn revoke_device(desktop: State<'_, Desktop>, device: String) -> Result<()> {
-    Ok(open(&desktop)?.revoke_device(device)?)
+    Ok(open(&desktop)?.devices().revoke(device)?)
 }
 
 #[tauri::command]
 fn contacts(desktop: State<'_, Desktop>) -> Result<Vec<huisclos_ffi::Contact>> {
-    Ok(open(&desktop)?.contacts()?)
+    Ok(open(&desktop)?.contacts().list()?)
 }
 
 #[tauri::command]
 fn safety_number(desktop: State<'_, Desktop>, person: String) -> Result<String> {
-    Ok(open(&desktop)?.safety_number(person)?)
+    Ok(open(&desktop)?.contacts().safety_number(person)?)
 }
 
 /// The code this device shows `person` to scan, as a QR image.
 #[tauri::command]
 fn verification_qr(desktop: State<'_, Desktop>, person: String) -> Result<String> {
-    let code = open(&desktop)?.verification_code(person)?;
+    let code = open(&desktop)?.contacts().verification_code(person)?;
     crate::qr::svg_data_url_of_bytes(&code).ok_or_else(|| UiError::unknown("code"))
 }
 
@@ -765,17 +767,17 @@ async fn check_verification_qr(
         .await
         .map_err(|_| UiError::unknown("image"))?;
     let scanned = read.map_err(|error| qr_error(&desktop, &error))?;
-    Ok(open(&desktop)?.check_scanned_code(person, scanned)?)
+    Ok(open(&desktop)?.contacts().check_scanned_code(person, scanned)?)
 }
 
 #[tauri::command]
 fn mark_verified(desktop: State<'_, Desktop>, person: String) -> Result<()> {
-    Ok(open(&desktop)?.mark_verified(person)?)
+    Ok(open(&desktop)?.contacts().mark_verified(person)?)
 }
 
 #[tauri::command]
 fn accept_identity_change(desktop: State<'_, Desktop>, account: String) -> Result<huisclos_ffi::Contact> {
-    Ok(open(&desktop)?.accept_identity_change(account)?)
+    Ok(open(&desktop)?.contacts().accept_identity_change(account)?)
 }
 
 /// Every command, for the builder.

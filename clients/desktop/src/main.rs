@@ -189,7 +189,8 @@ fn notify(
                 space_name =
                     profile.spaces().ok().and_then(|all| all.into_iter().find(|s| s.id == space)).map(|s| s.name);
                 text = profile
-                    .feed_page(space.clone(), None, NOTIFIED_ITEM_SEARCH)
+                    .space(space.clone())
+                    .and_then(|space| space.feed().page(None, NOTIFIED_ITEM_SEARCH))
                     .ok()
                     .and_then(|page| page.into_iter().find(|i| i.id == item))
                     .map(|i| i.text);

@@ -137,39 +137,39 @@ fun scenario(relay: Relay, work: File) {
     check(bob.whoami().account != null, "Bob opened his relay account")
 
     val space = alice.createSpace("Case 207", "Detention of the Beirut journalists", Policy.CONFIDENTIAL, true)
-    alice.invite(space, bob.contactCard(), Role.CONTRIBUTOR)
+    alice.space(space).members().invite(bob.contactCard(), Role.CONTRIBUTOR)
     sync(alice)
     sync(bob)
     check(bobEvents.of<ProfileEvent.Invited>().map { it.space to it.by } == listOf(space to "Alice"), "Bob was invited by Alice")
-    bob.acceptInvitation(space)
+    bob.space(space).acceptInvitation()
     sync(bob)
     sync(alice)
     check(bob.spaces().single().let { it.id == space && it.myRole == Role.CONTRIBUTOR }, "Bob is a contributor of the space")
-    check(alice.members(space).map { it.name }.sorted() == listOf("Alice", "Bob"), "Alice sees both members")
+    check(alice.space(space).members().list().map { it.name }.sorted() == listOf("Alice", "Bob"), "Alice sees both members")
     val aliceId = alice.whoami().identity
     val bobId = bob.whoami().identity
-    check(alice.safetyNumber(bobId) == bob.safetyNumber(aliceId), "both see the same safety number")
+    check(alice.contacts().safetyNumber(bobId) == bob.contacts().safetyNumber(aliceId), "both see the same safety number")
 
     val bobFeed = FeedRows()
-    val bobFeedSubscription = bob.subscribeFeed(space, 20u, bobFeed)
+    val bobFeedSubscription = bob.space(space).feed().subscribe(20u, bobFeed)
     check(bobFeed.take().let { it.size == 1 && it[0] is FeedDiff.Reset } && bobFeed.rows.isEmpty(), "Bob observes the empty feed")
 
-    val post = alice.post(space, "The hearing moved to Thursday, 9:00.")
+    val post = alice.space(space).feed().post("The hearing moved to Thursday, 9:00.")
     sync(alice)
     check(aliceEvents.of<ProfileEvent.Delivered>().any { it.item == post }, "the post reached the relay")
     sync(bob)
-    check(bob.feed(space).single().let { it.id == post && it.text == "The hearing moved to Thursday, 9:00." && it.authorName == "Alice" },
+    check(bob.space(space).feed().items().single().let { it.id == post && it.text == "The hearing moved to Thursday, 9:00." && it.authorName == "Alice" },
         "Bob reads Alice's post")
     check(bobEvents.of<ProfileEvent.NewContent>().any { it.item == post }, "Bob's listener heard the post")
-    val comment = bob.comment(space, post, "I will be there with the file.")
-    bob.react(space, post, "👍", true)
+    val comment = bob.space(space).feed().comment(post, "I will be there with the file.")
+    bob.space(space).feed().react(post, "👍", true)
     sync(bob)
     sync(alice)
-    val feed = alice.feed(space).associateBy { it.id }
+    val feed = alice.space(space).feed().items().associateBy { it.id }
     check(feed[comment]?.parent == post && feed[comment]?.authorName == "Bob", "Alice reads Bob's comment under her post")
     check(feed[post]?.reactions?.single()?.let { it.reaction == "👍" && it.by == listOf(bobId) } == true, "Alice sees Bob's reaction")
 
-    alice.edit(space, post, "The hearing moved to Thursday, 10:00.")
+    alice.space(space).feed().edit(post, "The hearing moved to Thursday, 10:00.")
     sync(alice)
     sync(bob)
     val heard = bobFeed.take()
@@ -178,40 +178,40 @@ fun scenario(relay: Relay, work: File) {
     check(kinds.size >= 4 && kinds.take(2) == listOf("Insert", "Insert") && kinds.drop(2).all { it == "Set" },
         "Bob heard the post and his comment as Inserts, his reaction, Alice's edit and his items sent as Sets: $kinds")
     check(bobFeed.rows.none { it.waiting }, "nothing of Bob's shows as waiting once sent")
-    check(bobFeed.rows.map { it.id to it.text } == bob.feedPage(space, null, 50u).map { it.id to it.text },
+    check(bobFeed.rows.map { it.id to it.text } == bob.space(space).feed().page(null, 50u).map { it.id to it.text },
         "the feed Bob rebuilt from diffs is the engine's")
     check(bobFeed.rows.first { it.id == post }.let { it.edited && it.text.endsWith("10:00.") }, "Bob's rows show the edit")
     bobFeedSubscription.stop()
 
     val data = Random(207).nextBytes(900_000)
     val source = File(work, "statement.pdf").apply { writeBytes(data) }
-    val node = alice.putFile(space, null, "statement.pdf", null, source.path)
+    val node = alice.space(space).library().putFile(null, "statement.pdf", null, source.path)
     val uploaded = sync(alice)
     check(uploaded.uploads == 0u, "the upload finished")
     check(aliceEvents.of<ProfileEvent.Transfer>().last { it.node == node }.let { it.finished && it.done == data.size.toULong() },
         "the upload reported its progress to the end")
     sync(bob)
-    check(bob.library(space).single { it.id == node }.let { it.name == "statement.pdf" && it.length == data.size.toULong() },
+    check(bob.space(space).library().nodes().single { it.id == node }.let { it.name == "statement.pdf" && it.length == data.size.toULong() },
         "Bob sees the file in the library")
     val dest = File(work, "downloaded.pdf")
-    bob.getFile(space, node, null, dest.path)
+    bob.space(space).library().getFile(node, null, dest.path)
     check(sync(bob).downloads == 0u, "the download finished")
     check(sha256(dest.readBytes()) == sha256(data), "the download is byte-identical")
 
-    alice.removeMember(space, bobId)
+    alice.space(space).members().remove(bobId)
     sync(alice)
     sync(bob)
     check(bobEvents.of<ProfileEvent.RemovedFromSpace>().any { it.space == space }, "Bob was told he was removed")
     check(bob.spaces().single().removed, "Bob's space shows him removed")
     val refused = try {
-        bob.post(space, "still here?")
+        bob.space(space).feed().post("still here?")
         false
     } catch (error: HuisClosException) {
         error.message?.isNotEmpty() == true
     }
     check(refused, "a removed member cannot post: a typed exception with a message")
     val invalid = try {
-        alice.post("not-hex", "x")
+        alice.space("not-hex").feed().post("x")
         null
     } catch (error: HuisClosException.Invalid) {
         error
@@ -227,7 +227,7 @@ fun scenario(relay: Relay, work: File) {
     check(forms.size == 6, "Arabic counts take their six plural forms: $forms")
     check(setLanguage("fr") == "fr", "the reasons speak French")
     val notFound = try {
-        alice.post("00".repeat(16), "x")
+        alice.space("00".repeat(16)).feed().post("x")
         null
     } catch (error: HuisClosException.NotFound) {
         error

@@ -11,25 +11,25 @@ def test_typed_errors(tmp_path, relay):
     space = alice.create_space("Case 114", "", huisclos.Policy.CONFIDENTIAL, True)
 
     with pytest.raises(huisclos.HuisClosError.Invalid) as error:
-        alice.post("not-hex", "hello")
+        alice.space("not-hex").feed().post("hello")
     assert "space" in error.value.reason
     with pytest.raises(huisclos.HuisClosError.NotFound) as error:
-        alice.post("00" * 16, "hello")
+        alice.space("00" * 16).feed().post("hello")
     # The reason is typed, for the app to say in the person's language.
     assert error.value.what == huisclos.Missing.SPACE
     with pytest.raises(huisclos.HuisClosError.Invalid):
-        alice.invite(space, "huisclos-contact:garbage", huisclos.Role.READER)
+        alice.space(space).members().invite("huisclos-contact:garbage", huisclos.Role.READER)
     with pytest.raises(huisclos.HuisClosError.Invalid):
         alice.join_relay("not an invitation")
     with pytest.raises(huisclos.HuisClosError.Invalid):
         alice.create_space("", "", huisclos.Policy.OPEN, True)
     with pytest.raises(huisclos.HuisClosError.NotFound) as error:
-        alice.comment(space, "11" * 16, "to nothing")
+        alice.space(space).feed().comment("11" * 16, "to nothing")
     assert error.value.what == huisclos.Missing.ITEM
     with pytest.raises(huisclos.HuisClosError.Storage):
-        alice.put_file(space, None, "missing.pdf", None, str(tmp_path / "missing.pdf"))
+        alice.space(space).library().put_file(None, "missing.pdf", None, str(tmp_path / "missing.pdf"))
     # Nothing of the refused calls was queued or kept.
-    assert alice.feed(space) == []
+    assert alice.space(space).feed().items() == []
     assert [s.name for s in alice.spaces()] == ["Case 114"]
     assert sync(alice).outbox == 0
 
@@ -64,18 +64,18 @@ def test_offline_is_an_error_and_keeps_the_work(tmp_path, relay):
     space = alice.create_space("Case 9", "", huisclos.Policy.CONFIDENTIAL, True)
     sync(alice)
     relay.stop()
-    alice.post(space, "written on the train")
+    alice.space(space).feed().post("written on the train")
     with pytest.raises(huisclos.HuisClosError.Offline):
         sync(alice)
-    assert [i.text for i in alice.feed(space)] == ["written on the train"]
+    assert [i.text for i in alice.space(space).feed().items()] == ["written on the train"]
     # A long feed opens a page at a time, newest first; the last position asks for the next.
     for n in range(4):
-        alice.post(space, f"page note {n}")
-    first = alice.feed_page(space, None, 3)
+        alice.space(space).feed().post(f"page note {n}")
+    first = alice.space(space).feed().page(None, 3)
     assert [i.text for i in first] == ["page note 3", "page note 2", "page note 1"]
-    rest = alice.feed_page(space, first[-1].position, 3)
+    rest = alice.space(space).feed().page(first[-1].position, 3)
     assert [i.text for i in rest] == ["page note 0", "written on the train"]
-    assert alice.feed_page(space, rest[-1].position, 3) == []
+    assert alice.space(space).feed().page(rest[-1].position, 3) == []
     alice.lock()
 
 

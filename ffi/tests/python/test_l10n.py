@@ -48,19 +48,19 @@ def test_errors_speak_the_language_set_and_keep_their_typed_reason(tmp_path, rel
     alice, _ = person(tmp_path, relay, "Alice", invitation=relay.first_invitation)
     bob, _ = person(tmp_path, relay, "Bob")
     space = alice.create_space("Urgent appeals", "", huisclos.Policy.CONFIDENTIAL, True)
-    alice.invite(space, bob.contact_card(), huisclos.Role.READER)
+    alice.space(space).members().invite(bob.contact_card(), huisclos.Role.READER)
     sync(alice)
     sync(bob)
-    bob.accept_invitation(space)
+    bob.space(space).accept_invitation()
     sync(bob)
 
     reasons = {}
     for tag in ["en", "fr", "ar"]:
         assert language(tag) == tag
         with pytest.raises(huisclos.HuisClosError.NotFound) as missing:
-            alice.post("00" * 16, "hello")
+            alice.space("00" * 16).feed().post("hello")
         with pytest.raises(huisclos.HuisClosError.Forbidden) as refused:
-            bob.post(space, "a reader writes")
+            bob.space(space).feed().post("a reader writes")
         # The same typed reasons in every language ...
         assert missing.value.what == huisclos.Missing.SPACE
         assert refused.value.why.is_reader_writes()
@@ -74,4 +74,4 @@ def test_errors_speak_the_language_set_and_keep_their_typed_reason(tmp_path, rel
     with pytest.raises(huisclos.HuisClosError.Invalid):
         language("xx")
     # Nothing was posted by the refused calls.
-    assert bob.feed(space) == [] and alice.feed(space) == []
+    assert bob.space(space).feed().items() == [] and alice.space(space).feed().items() == []

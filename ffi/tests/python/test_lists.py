@@ -65,28 +65,28 @@ def test_a_feed_heard_as_diffs_rebuilds_the_engines_feed(tmp_path, relay):
     space = alice.create_space("Case 207", "", huisclos.Policy.CONFIDENTIAL, True)
 
     members = MembersRecorder()
-    alice_members = alice.subscribe_members(space, members)
+    alice_members = alice.space(space).members().subscribe(members)
     assert [m.name for m in members.rows] == ["Alice"]
     assert [d.is_reset() for d in members.take()] == [True]
 
-    alice.invite(space, bob.contact_card(), huisclos.Role.CONTRIBUTOR)
+    alice.space(space).members().invite(bob.contact_card(), huisclos.Role.CONTRIBUTOR)
     sync(alice)
     sync(bob)
-    bob.accept_invitation(space)
+    bob.space(space).accept_invitation()
     sync(bob)
     sync(alice)
     # Bob's arrival is one Insert, and the list is the engine's.
     assert [d.is_insert() for d in members.take()] == [True]
-    assert [(m.identity, m.role) for m in members.rows] == [(m.identity, m.role) for m in alice.members(space)]
+    assert [(m.identity, m.role) for m in members.rows] == [(m.identity, m.role) for m in alice.space(space).members().list()]
     alice_members.stop()
 
-    first = [alice.post(space, f"Hearing {n}") for n in range(3)]
+    first = [alice.space(space).feed().post(f"Hearing {n}") for n in range(3)]
     sync(alice)
     sync(bob)
 
     # Bob opens the feed two items at a time: the newest two, then the rest.
     feed = FeedRecorder()
-    subscription = bob.subscribe_feed(space, 2, feed)
+    subscription = bob.space(space).feed().subscribe(2, feed)
     assert [i.id for i in feed.rows] == [first[2], first[1]]
     assert subscription.load_more(2) is False
     assert [i.id for i in feed.rows] == [first[2], first[1], first[0]]
@@ -98,19 +98,19 @@ def test_a_feed_heard_as_diffs_rebuilds_the_engines_feed(tmp_path, relay):
     spaces.take()
 
     # A new post, a comment, an edit, a reaction and a deletion.
-    post = alice.post(space, "The hearing moved to Thursday.")
+    post = alice.space(space).feed().post("The hearing moved to Thursday.")
     sync(alice)
     sync(bob)
     [diff] = feed.take()
     assert diff.is_insert() and diff.index == 0 and diff.value.id == post
-    comment = bob.comment(space, post, "I will be there.")
+    comment = bob.space(space).feed().comment(post, "I will be there.")
     [diff] = feed.take()
     assert diff.is_insert() and diff.index == 0 and diff.value.id == comment and diff.value.parent == post
     # Written here and not yet at the relay: shown as waiting to be sent.
     assert diff.value.waiting and not any(i.waiting for i in feed.rows if i.id != comment)
-    alice.edit(space, post, "The hearing moved to Friday.")
-    alice.react(space, first[1], "👍", True)
-    alice.delete(space, first[0])
+    alice.space(space).feed().edit(post, "The hearing moved to Friday.")
+    alice.space(space).feed().react(first[1], "👍", True)
+    alice.space(space).feed().delete(first[0])
     sync(alice)
     sync(bob)
     diffs = feed.take()
@@ -123,20 +123,20 @@ def test_a_feed_heard_as_diffs_rebuilds_the_engines_feed(tmp_path, relay):
     assert [r.reaction for r in by_id[first[1]].reactions] == ["👍"]
 
     # What the diffs built is the engine's feed, item for item.
-    assert shown(feed.rows) == shown(bob.feed_page(space, None, 50))
+    assert shown(feed.rows) == shown(bob.space(space).feed().page(None, 50))
 
     # The space list heard the unread count move, as Sets only.
     diffs = spaces.take()
     assert diffs and all(d.is_set() for d in diffs)
     assert [(s.id, s.unread, s.name) for s in spaces.rows] == [(s.id, s.unread, s.name) for s in bob.spaces()]
-    bob.mark_read(space)
+    bob.space(space).mark_read()
     [diff] = spaces.take()
     assert diff.is_set() and diff.value.unread == 0
 
     # A stopped subscription hears nothing more.
     subscription.stop()
     space_list.stop()
-    alice.post(space, "After the stop.")
+    alice.space(space).feed().post("After the stop.")
     sync(alice)
     sync(bob)
     assert feed.take() == [] and spaces.take() == []
@@ -149,24 +149,24 @@ def test_a_folder_heard_as_diffs_follows_the_library(tmp_path, relay):
     alice, _ = person(tmp_path, relay, "Alice", invitation=relay.first_invitation)
     space = alice.create_space("Case 9", "", huisclos.Policy.CONFIDENTIAL, True)
     top = FolderRecorder()
-    subscription = alice.subscribe_folder(space, None, top)
+    subscription = alice.space(space).library().subscribe_folder(None, top)
     assert top.rows == []
-    evidence = alice.create_folder(space, None, "Evidence")
-    note = alice.create_note(space, None, "Agenda", "Thursday")
+    evidence = alice.space(space).library().create_folder(None, "Evidence")
+    note = alice.space(space).library().create_note(None, "Agenda", "Thursday")
     inside = FolderRecorder()
-    inside_subscription = alice.subscribe_folder(space, evidence, inside)
-    alice.create_note(space, evidence, "Chain of custody", "")
+    inside_subscription = alice.space(space).library().subscribe_folder(evidence, inside)
+    alice.space(space).library().create_note(evidence, "Chain of custody", "")
     assert [n.name for n in top.rows] == ["Agenda", "Evidence"]
     assert [n.name for n in inside.rows] == ["Chain of custody"], "a folder hears only its own items"
-    alice.rename_node(space, note, "Witnesses")
-    alice.trash_node(space, evidence)
+    alice.space(space).library().rename_node(note, "Witnesses")
+    alice.space(space).library().trash_node(evidence)
     assert [n.name for n in top.rows] == ["Witnesses"]
-    shown = sorted((n.name, n.id) for n in alice.library(space) if n.parent is None and not n.trashed)
+    shown = sorted((n.name, n.id) for n in alice.space(space).library().nodes() if n.parent is None and not n.trashed)
     assert [(n.name, n.id) for n in top.rows] == shown
     subscription.stop()
     # A subscription the app lets go of stops too.
     del inside_subscription
-    alice.create_note(space, evidence, "After", "")
+    alice.space(space).library().create_note(evidence, "After", "")
     assert [n.name for n in inside.rows] == ["Chain of custody"]
     alice.lock()
 
@@ -174,12 +174,12 @@ def test_a_folder_heard_as_diffs_follows_the_library(tmp_path, relay):
 def test_a_subscription_to_an_unknown_space_is_refused(tmp_path, relay):
     alice, _ = person(tmp_path, relay, "Alice", invitation=relay.first_invitation)
     try:
-        alice.subscribe_feed("00" * 16, 10, FeedRecorder())
+        alice.space("00" * 16).feed().subscribe(10, FeedRecorder())
         raise AssertionError("an unknown space was observed")
     except huisclos.HuisClosError.NotFound:
         pass
     try:
-        alice.subscribe_feed("not hex", 10, FeedRecorder())
+        alice.space("not hex").feed().subscribe(10, FeedRecorder())
         raise AssertionError("a malformed id was observed")
     except huisclos.HuisClosError.Invalid:
         pass

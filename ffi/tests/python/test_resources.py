@@ -23,10 +23,10 @@ def calls(profile, space, count):
         elif i % 4 == 1:
             profile.spaces()
         elif i % 4 == 2:
-            profile.feed(space)
+            profile.space(space).feed().items()
         else:
             try:
-                profile.post("zz", "refused at the boundary")
+                profile.space("zz").feed().post("refused at the boundary")
             except huisclos.HuisClosError.Invalid:
                 pass
 
@@ -34,7 +34,7 @@ def calls(profile, space, count):
 def test_ten_thousand_calls_and_a_hundred_callbacks_stay_bounded(tmp_path, relay):
     alice, events = person(tmp_path, relay, "Alice", invitation=relay.first_invitation)
     space = alice.create_space("Case 5", "", huisclos.Policy.CONFIDENTIAL, True)
-    alice.post(space, "warm-up")
+    alice.space(space).feed().post("warm-up")
     sync(alice)
     calls(alice, space, 1_000)
 
@@ -43,7 +43,7 @@ def test_ten_thousand_calls_and_a_hundred_callbacks_stay_bounded(tmp_path, relay
     calls(alice, space, 10_000)
     # 50 posts and their 50 deliveries: 100 callbacks at least (new content too).
     for n in range(50):
-        alice.post(space, f"update {n}")
+        alice.space(space).feed().post(f"update {n}")
     sync(alice)
     callbacks = len(events.events) - seen_before
     after = resident_mib()

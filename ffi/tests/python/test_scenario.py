@@ -20,40 +20,40 @@ def test_two_profiles_share_a_space(tmp_path, relay):
     # A space, and Bob invited into it by his contact card.
     space = alice.create_space("Case 207", "Detention of the Beirut journalists", huisclos.Policy.CONFIDENTIAL, True)
     assert len(space) == 32
-    alice.invite(space, bob.contact_card(), huisclos.Role.CONTRIBUTOR)
+    alice.space(space).members().invite(bob.contact_card(), huisclos.Role.CONTRIBUTOR)
     sync(alice)
     sync(bob)
     invited = bob_events.of(lambda e: e.is_invited())
     assert [(e.space, e.name, e.by) for e in invited] == [(space, "Case 207", "Alice")]
-    bob.accept_invitation(space)
+    bob.space(space).accept_invitation()
     sync(bob)
     assert bob_events.of(lambda e: e.is_joined() and e.space == space)
     [listed] = bob.spaces()
     assert (listed.id, listed.name, listed.my_role, listed.policy) == (
         space, "Case 207", huisclos.Role.CONTRIBUTOR, huisclos.Policy.CONFIDENTIAL)
     sync(alice)
-    members = {m.name: m.role for m in alice.members(space)}
+    members = {m.name: m.role for m in alice.space(space).members().list()}
     assert members == {"Alice": huisclos.Role.SPACE_MANAGER, "Bob": huisclos.Role.CONTRIBUTOR}
 
     # Both see the same safety number.
     alice_id, bob_id = alice.whoami().identity, bob.whoami().identity
-    assert alice.safety_number(bob_id) == bob.safety_number(alice_id)
+    assert alice.contacts().safety_number(bob_id) == bob.contacts().safety_number(alice_id)
 
     # A post, a comment and a reaction.
-    post = alice.post(space, "The hearing moved to Thursday, 9:00.")
+    post = alice.space(space).feed().post("The hearing moved to Thursday, 9:00.")
     sync(alice)
     assert alice_events.of(lambda e: e.is_delivered() and e.item == post)
     sync(bob)
     assert bob_events.of(lambda e: e.is_new_content() and e.item == post)
     assert bob_events.of(lambda e: e.is_notify() and e.item == post and e.kind == huisclos.NotificationKind.POST)
-    [item] = bob.feed(space)
+    [item] = bob.space(space).feed().items()
     assert (item.id, item.author, item.author_name, item.text) == (
         post, alice_id, "Alice", "The hearing moved to Thursday, 9:00.")
-    comment = bob.comment(space, post, "I will be there with the file.")
-    bob.react(space, post, "👍", True)
+    comment = bob.space(space).feed().comment(post, "I will be there with the file.")
+    bob.space(space).feed().react(post, "👍", True)
     sync(bob)
     sync(alice)
-    feed = {i.id: i for i in alice.feed(space)}
+    feed = {i.id: i for i in alice.space(space).feed().items()}
     assert feed[comment].parent == post and feed[comment].author_name == "Bob"
     assert [(r.reaction, r.by) for r in feed[post].reactions] == [("👍", [bob_id])]
     assert alice_events.of(lambda e: e.is_notify() and e.kind == huisclos.NotificationKind.REPLY)
@@ -62,8 +62,8 @@ def test_two_profiles_share_a_space(tmp_path, relay):
     source = tmp_path / "statement.pdf"
     data = os.urandom(1_300_000)
     source.write_bytes(data)
-    folder = alice.create_folder(space, None, "Evidence")
-    node = alice.put_file(space, folder, "statement.pdf", None, str(source))
+    folder = alice.space(space).library().create_folder(None, "Evidence")
+    node = alice.space(space).library().put_file(folder, "statement.pdf", None, str(source))
     outcome = sync(alice)
     assert (outcome.uploads, outcome.outbox) == (0, 0)
     uploads = alice_events.of(lambda e: e.is_transfer() and e.node == node)
@@ -72,13 +72,13 @@ def test_two_profiles_share_a_space(tmp_path, relay):
 
     # Bob sees it in the library and downloads it, byte for byte.
     sync(bob)
-    library = {n.id: n for n in bob.library(space)}
+    library = {n.id: n for n in bob.space(space).library().nodes()}
     assert library[folder].kind == huisclos.NodeKind.FOLDER and library[folder].name == "Evidence"
     assert (library[node].name, library[node].parent, library[node].length) == ("statement.pdf", folder, len(data))
-    [version] = bob.versions(space, node)
+    [version] = bob.space(space).library().versions(node)
     assert version.author == alice_id and version.length == len(data)
     dest = tmp_path / "downloaded.pdf"
-    bob.get_file(space, node, None, str(dest))
+    bob.space(space).library().get_file(node, None, str(dest))
     outcome = sync(bob)
     assert outcome.downloads == 0
     assert hashlib.sha256(dest.read_bytes()).digest() == hashlib.sha256(data).digest()
@@ -88,31 +88,31 @@ def test_two_profiles_share_a_space(tmp_path, relay):
     # A file handed over as bytes (a phone's content URI, a desktop's drop): Bob adds a
     # second version, and Alice reads that version byte for byte.
     second = os.urandom(300_000)
-    assert bob.put_file_bytes(space, None, "statement.pdf", node, second) == node
+    assert bob.space(space).library().put_file_bytes(None, "statement.pdf", node, second) == node
     assert sync(bob).uploads == 0
     sync(alice)
-    assert [v.length for v in alice.versions(space, node)] == [len(data), len(second)]
+    assert [v.length for v in alice.space(space).library().versions(node)] == [len(data), len(second)]
     newest = tmp_path / "newest.pdf"
-    alice.get_file(space, node, None, str(newest))
+    alice.space(space).library().get_file(node, None, str(newest))
     assert sync(alice).downloads == 0
     assert newest.read_bytes() == second
 
     # A note from Bob, read by Alice.
-    note = bob.create_note(space, folder, "Hearing notes.md", "# Thursday\n- judge: Haddad")
+    note = bob.space(space).library().create_note(folder, "Hearing notes.md", "# Thursday\n- judge: Haddad")
     sync(bob)
     sync(alice)
-    assert alice.read_note(space, note) == "# Thursday\n- judge: Haddad"
+    assert alice.space(space).library().read_note(note) == "# Thursday\n- judge: Haddad"
 
     # Alice removes Bob: he is told, and can no longer post.
-    alice.remove_member(space, bob_id)
+    alice.space(space).members().remove(bob_id)
     sync(alice)
-    assert [m.name for m in alice.members(space)] == ["Alice"]
+    assert [m.name for m in alice.space(space).members().list()] == ["Alice"]
     sync(bob)
     assert bob_events.of(lambda e: e.is_removed_from_space() and e.space == space)
     [listed] = bob.spaces()
     assert listed.removed
     try:
-        bob.post(space, "still here?")
+        bob.space(space).feed().post("still here?")
         raise AssertionError("a removed member posted")
     except huisclos.HuisClosError as error:
         assert error.reason
@@ -129,25 +129,25 @@ def test_a_watching_profile_hears_new_posts_without_asking(tmp_path, relay):
     alice, _ = person(tmp_path, relay, "Alice", invitation=relay.first_invitation)
     bob, bob_events = person(tmp_path, relay, "Bob")
     space = alice.create_space("Urgent appeals", "", huisclos.Policy.CONFIDENTIAL, True)
-    alice.invite(space, bob.contact_card(), huisclos.Role.READER)
+    alice.space(space).members().invite(bob.contact_card(), huisclos.Role.READER)
     sync(alice)
     sync(bob)
-    bob.accept_invitation(space)
+    bob.space(space).accept_invitation()
     sync(bob)
     sync(alice)
 
     # A reader's post is refused with a typed reason, for the app to translate.
     with pytest.raises(huisclos.HuisClosError.Forbidden) as refused:
-        bob.post(space, "a reader writes")
+        bob.space(space).feed().post("a reader writes")
     assert refused.value.why.is_reader_writes()
     bob.start_watching()
     assert bob.is_watching()
     online = bob_events.wait_for(lambda e: e.is_sync_state() and e.online and e.transport is not None)
     assert online[0].transport == huisclos.Transport.QUIC
-    post = alice.post(space, "Detained at the border: please call.")
+    post = alice.space(space).feed().post("Detained at the border: please call.")
     sync(alice)
     bob_events.wait_for(lambda e: e.is_new_content() and e.item == post)
-    assert [i.text for i in bob.feed(space)] == ["Detained at the border: please call."]
+    assert [i.text for i in bob.space(space).feed().items()] == ["Detained at the border: please call."]
     bob.stop_watching()
     bob_events.wait_for(lambda e: e.is_sync_state() and not e.online)
     bob.lock()
@@ -158,12 +158,12 @@ def test_a_lost_identity_is_recovered_from_the_words_and_readmitted(tmp_path, re
     alice, _ = person(tmp_path, relay, "Alice", invitation=relay.first_invitation)
     phone, _ = person(tmp_path, relay, "Bob")
     space = alice.create_space("Case 88", "", huisclos.Policy.CONFIDENTIAL, True)
-    alice.invite(space, phone.contact_card(), huisclos.Role.CONTRIBUTOR)
+    alice.space(space).members().invite(phone.contact_card(), huisclos.Role.CONTRIBUTOR)
     sync(alice)
     sync(phone)
-    phone.accept_invitation(space)
+    phone.space(space).accept_invitation()
     sync(phone)
-    alice.post(space, "Before the seizure")
+    alice.space(space).feed().post("Before the seizure")
     sync(alice)
     words = phone.recovery_words()
     assert len(words.split()) == 24
@@ -177,14 +177,14 @@ def test_a_lost_identity_is_recovered_from_the_words_and_readmitted(tmp_path, re
     # The restored identity moves to a new key (the seized phone holds the old one),
     # with a transition signed by the old key.
     assert bob.whoami().identity != phone.whoami().identity
-    alice.readmit(space, bob.contact_card())
+    alice.space(space).readmit(bob.contact_card())
     sync(alice)
     sync(bob)
-    bob.accept_invitation(space)
+    bob.space(space).accept_invitation()
     sync(bob)
     sync(alice)
-    assert [i.text for i in bob.feed(space)] == ["Before the seizure"]
-    [entry] = [m for m in alice.members(space) if m.name == "Bob"]
+    assert [i.text for i in bob.space(space).feed().items()] == ["Before the seizure"]
+    [entry] = [m for m in alice.space(space).members().list() if m.name == "Bob"]
     assert entry.devices == [bob.whoami().device] and entry.role == huisclos.Role.CONTRIBUTOR
     for profile in (alice, phone, bob):
         profile.lock()
@@ -195,9 +195,9 @@ def test_a_new_device_is_linked_through_the_bindings_and_reads_the_persons_space
 
     phone, _ = person(tmp_path, relay, "Alice", invitation=relay.first_invitation)
     space = phone.create_space("Case 12", "", huisclos.Policy.CONFIDENTIAL, True)
-    phone.post(space, "Written on the phone")
+    phone.space(space).feed().post("Written on the phone")
     sync(phone)
-    offer = phone.link_offer()
+    offer = phone.devices().link_offer()
 
     with pytest.raises(huisclos.HuisClosError.Invalid):
         huisclos.LinkingDevice.start_with_passphrase(str(tmp_path / "bad"), "Alice", PASSPHRASE, "not an offer")
@@ -205,7 +205,7 @@ def test_a_new_device_is_linked_through_the_bindings_and_reads_the_persons_space
     laptop_dir = str(tmp_path / "laptop")
     laptop = huisclos.LinkingDevice.start_with_passphrase(laptop_dir, "Alice", PASSPHRASE, offer)
     # The person compares the code both devices show.
-    assert phone.link_confirmation_code(laptop.request()) == laptop.confirmation_code()
+    assert phone.devices().link_confirmation_code(laptop.request()) == laptop.confirmation_code()
     # Not approved yet: the wait ends without a profile, and can be asked again.
     assert asyncio.run(laptop.wait_for_approval(3)) is None
     # The app was closed while waiting: the link is taken up again from the disk, with
@@ -217,19 +217,19 @@ def test_a_new_device_is_linked_through_the_bindings_and_reads_the_persons_space
     with pytest.raises(huisclos.HuisClosError.WrongPassphrase):
         huisclos.LinkingDevice.resume_with_passphrase(laptop_dir, "not the passphrase at all")
 
-    phone.approve_link(laptop.request())
+    phone.devices().approve_link(laptop.request())
     sync(phone)
     linked = asyncio.run(laptop.wait_for_approval(60))
     assert linked is not None
     assert linked.whoami().identity == phone.whoami().identity
-    assert len(phone.devices()) == 2
+    assert len(phone.devices().list()) == 2
     # The phone adds the new device to its space; the laptop then reads its history.
     for _ in range(10):
         sync(phone)
         sync(linked)
-        if [s.name for s in linked.spaces()] == ["Case 12"] and linked.feed(space):
+        if [s.name for s in linked.spaces()] == ["Case 12"] and linked.space(space).feed().items():
             break
-    assert [i.text for i in linked.feed(space)] == ["Written on the phone"]
+    assert [i.text for i in linked.space(space).feed().items()] == ["Written on the phone"]
     linked.lock()
     assert huisclos.Profile.open_with_passphrase(laptop_dir, PASSPHRASE).whoami().name == "Alice"
     phone.lock()

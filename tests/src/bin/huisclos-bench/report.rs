@@ -204,7 +204,9 @@ fn merged(previous: &str, fresh: &str) -> String {
     let (old_head, old_sections) = split(previous);
     let (new_head, new_sections) = split(fresh);
     let run_of = |head: &str| -> String {
-        head.lines().filter(|l| l.starts_with("- Date:") || l.starts_with("- Commit:")).collect::<Vec<_>>().join("; ")
+        let field =
+            |name: &str| head.lines().find_map(|l| l.strip_prefix(name)).map(str::trim).unwrap_or_default().to_owned();
+        format!("{} ({}, commit {})", field("- Date:"), field("- Machine:"), field("- Commit:"))
     };
     let old_run = run_of(&old_head);
     let mut doc = new_head;
@@ -213,14 +215,14 @@ fn merged(previous: &str, fresh: &str) -> String {
             Some((_, fresh)) => doc.push_str(fresh),
             // Sections this binary does not write (the desktop's) stay as they are.
             None if section.contains("*Kept from the run of")
-                || old_run.is_empty()
+                || old_head.is_empty()
                 || !SUITE.iter().any(|bench| bench.title == key) =>
             {
                 doc.push_str(section)
             }
             None => {
                 doc.push_str(section.trim_end());
-                let _ = write!(doc, "\n\n*Kept from the run of {}.*\n", old_run.trim_start_matches("- "));
+                let _ = write!(doc, "\n\n*Kept from the run of {old_run}.*\n");
             }
         }
     }
