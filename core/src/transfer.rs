@@ -32,6 +32,44 @@ pub enum Direction {
     Download,
 }
 
+/// A file sealed into the profile's staging directory, ready to be queued for upload
+/// ([`crate::engine::SpaceHandle::queue_upload`]). Sealing needs no engine state, so
+/// an app does it without holding the engine (a large file takes seconds): see
+/// [`seal_for_upload`].
+pub struct SealedFile {
+    pub(crate) manifest: crate::chunk::FileManifest,
+}
+
+impl std::fmt::Debug for SealedFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealedFile").field("length", &self.manifest.length).finish_non_exhaustive()
+    }
+}
+
+impl SealedFile {
+    /// Removes its sealed chunks from the staging directory (an upload not queued).
+    pub fn discard(self, profile: &Path) {
+        for chunk in self.manifest.chunks.iter() {
+            let _ = std::fs::remove_file(staged_path(profile, chunk));
+        }
+    }
+}
+
+/// Seals `length` bytes read from `reader`, chunk by chunk under a fresh key, into the
+/// staging directory of the profile at `profile`: only ciphertext is written.
+///
+/// # Errors
+/// [`crate::CoreError::Io`] when `reader` fails or ends before `length`, or the
+/// staging directory cannot be written.
+pub fn seal_for_upload(profile: &Path, reader: impl std::io::Read, length: u64) -> Result<SealedFile> {
+    std::fs::create_dir_all(profile.join(STAGING_DIR))?;
+    let manifest = crate::chunk::seal_stream(reader, length, |chunk| {
+        std::fs::write(staged_path(profile, &chunk.reference), &chunk.bytes)?;
+        Ok(())
+    })?;
+    Ok(SealedFile { manifest })
+}
+
 /// A file's creation, published with its first version.
 #[derive(Serialize, Deserialize, Clone)]
 pub(crate) struct NewFile {

@@ -80,6 +80,11 @@ impl Drop for Delivering<'_> {
 
 impl Inner {
     /// Runs one engine call, then hands its events and list diffs to the listeners.
+    /// The profile's directory.
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut Engine) -> huisclos_core::Result<R>) -> Result<R> {
         let outcome = {
             let mut guard = lock(&self.engine);

@@ -286,9 +286,10 @@ impl SpaceLibrary {
     ) -> Result<String> {
         let parent = parent.as_deref().map(types::node_id).transpose()?;
         let version_of = version_of.as_deref().map(types::node_id).transpose()?;
-        self.inner.act(|engine| {
-            Ok(hex::encode(engine.space(&self.id)?.put_file(parent, &name, version_of, Path::new(&source))?))
-        })
+        let source = Path::new(&source);
+        let length = std::fs::metadata(source).map_err(CoreError::from)?.len();
+        let reader = std::io::BufReader::new(std::fs::File::open(source).map_err(CoreError::from)?);
+        self.upload(parent, &name, version_of, reader, length)
     }
 
     /// As [`SpaceLibrary::put_file`], for an app that holds the file's bytes rather than a
@@ -305,10 +306,7 @@ impl SpaceLibrary {
         let parent = parent.as_deref().map(types::node_id).transpose()?;
         let version_of = version_of.as_deref().map(types::node_id).transpose()?;
         let length = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-        self.inner.act(|engine| {
-            let node = engine.space(&self.id)?.put_file_from(parent, &name, version_of, bytes.as_slice(), length)?;
-            Ok(hex::encode(node))
-        })
+        self.upload(parent, &name, version_of, bytes.as_slice(), length)
     }
 
     /// Queues the download of a file's newest version (or version `version`, counted
@@ -375,5 +373,24 @@ impl Members {
     pub fn decline_request(&self, person: String) -> Result<()> {
         let person = types::person(&person)?;
         self.inner.act(|engine| engine.space(&self.id)?.decline_request(&person))
+    }
+}
+
+impl SpaceLibrary {
+    /// Checks that the upload is allowed, seals the file without holding the engine
+    /// (seconds for a large file, during which the app's other commands go on), then
+    /// queues it.
+    fn upload(
+        &self,
+        parent: Option<huisclos_core::library::NodeId>,
+        name: &str,
+        version_of: Option<huisclos_core::library::NodeId>,
+        reader: impl std::io::Read,
+        length: u64,
+    ) -> Result<String> {
+        self.inner.with(|engine| engine.space(&self.id)?.check_upload(name))?;
+        let sealed = huisclos_core::transfer::seal_for_upload(self.inner.dir(), reader, length)?;
+        self.inner
+            .act(|engine| Ok(hex::encode(engine.space(&self.id)?.queue_upload(parent, name, version_of, sealed)?)))
     }
 }

@@ -1205,6 +1205,40 @@ async fn everyday_errors_are_typed_and_carry_no_prose() {
     }
 }
 
+/// A file is sealed without the engine (an app seals a large file while its other
+/// commands go on), then queued; a reader's sealed file is refused when queued and
+/// its sealed chunks are removed from the staging directory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_sealed_outside_the_engine_is_queued_or_discarded() {
+    use huisclos_core::transfer::{STAGING_DIR, seal_for_upload};
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let space = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Reader)], HistoryMode::Keep).await;
+    let staged =
+        |device: &SimDevice| std::fs::read_dir(device.profile_dir().join(STAGING_DIR)).map_or(0, |d| d.count());
+    let text = vec![7u8; 300_000];
+
+    let sealed = seal_for_upload(alice.profile_dir(), text.as_slice(), text.len() as u64).unwrap();
+    assert!(staged(&alice) >= 1, "the chunks are sealed into the staging directory");
+    let node = alice.engine_mut().space(&space).unwrap().queue_upload(None, "affidavit.pdf", None, sealed).unwrap();
+    assert_eq!(alice.engine().pending_transfers().unwrap(), (1, 0));
+    settle(&relay, &mut [&mut alice, &mut bob]).await;
+    let library = bob.engine().library(&space).unwrap();
+    assert_eq!(library.versions(&node).len(), 1, "the file sealed outside the engine reached Bob's library");
+
+    assert!(matches!(
+        bob.engine_mut().space(&space).unwrap().check_upload("notes.txt"),
+        Err(CoreError::Forbidden(huisclos_core::error::Refusal::ReaderWrites))
+    ));
+    let sealed = seal_for_upload(bob.profile_dir(), text.as_slice(), text.len() as u64).unwrap();
+    assert!(staged(&bob) >= 1);
+    let refused = bob.engine_mut().space(&space).unwrap().queue_upload(None, "notes.txt", None, sealed);
+    assert!(matches!(refused, Err(CoreError::Forbidden(_))), "{refused:?}");
+    assert_eq!(staged(&bob), 0, "a refused upload leaves no sealed chunk behind");
+    assert_eq!(bob.engine().pending_transfers().unwrap(), (0, 0));
+}
+
 /// A damaged profile says which record is damaged and how, as codes a support person
 /// can read whatever the language, never as a sentence.
 #[test]

@@ -112,17 +112,45 @@ impl Engine {
         reader: impl std::io::Read,
         length: u64,
     ) -> Result<NodeId> {
-        let rules = self.rules(space)?;
-        if !rules.role_of(&self.identity).may_contribute() {
+        self.check_upload(space, name)?;
+        let sealed = crate::transfer::seal_for_upload(self.store.dir(), reader, length)?;
+        self.queue_upload(space, parent, name, version_of, sealed)
+    }
+
+    /// Whether this person may upload a file named `name` to the space now: checked
+    /// before sealing (which takes long), and again when queueing.
+    ///
+    /// # Errors
+    /// [`CoreError::Forbidden`] for readers; [`CoreError::Invalid`] for a bad name.
+    pub fn check_upload(&self, space: &GroupId, name: &str) -> Result<()> {
+        if !self.rules(space)?.role_of(&self.identity).may_contribute() {
             return Err(CoreError::Forbidden(Refusal::ReaderWrites));
         }
-        let name = NodeName::new(name)?;
-        let staging = self.store.dir().join(crate::transfer::STAGING_DIR);
-        std::fs::create_dir_all(&staging)?;
-        let manifest = crate::chunk::seal_stream(reader, length, |chunk| {
-            std::fs::write(crate::transfer::staged_path(self.store.dir(), &chunk.reference), &chunk.bytes)?;
-            Ok(())
-        })?;
+        NodeName::new(name)?;
+        Ok(())
+    }
+
+    /// Queues the upload of a file sealed beforehand ([`crate::transfer::seal_for_upload`],
+    /// outside the engine's lock), as a new file in `parent` named `name` or a new
+    /// version of `version_of`. A refusal discards the sealed chunks.
+    ///
+    /// # Errors
+    /// As [`Engine::check_upload`]; store errors.
+    pub fn queue_upload(
+        &mut self,
+        space: &GroupId,
+        parent: Option<NodeId>,
+        name: &str,
+        version_of: Option<NodeId>,
+        sealed: crate::transfer::SealedFile,
+    ) -> Result<NodeId> {
+        let name = match self.check_upload(space, name).and_then(|()| NodeName::new(name)) {
+            Ok(name) => name,
+            Err(error) => {
+                sealed.discard(self.store.dir());
+                return Err(error);
+            }
+        };
         let (node, create) = match version_of {
             Some(node) => (node, None),
             None => {
@@ -131,7 +159,8 @@ impl Engine {
                 (node, Some(NewFile { name: name.as_str().to_owned(), parent }))
             }
         };
-        let record = UploadRecord { group: *space.as_bytes(), node, create, manifest: manifest.to_wire(), done: 0 };
+        let record =
+            UploadRecord { group: *space.as_bytes(), node, create, manifest: sealed.manifest.to_wire(), done: 0 };
         self.store.uploads().push(&record)?;
         self.persist()?;
         self.push_job(Job::Transfers);

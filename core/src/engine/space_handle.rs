@@ -308,6 +308,28 @@ impl SpaceHandle<'_> {
         self.engine.put_file_from(&self.id, parent, name, version_of, reader, length)
     }
 
+    /// Whether a file named `name` may be uploaded here now ([`Engine::check_upload`]).
+    ///
+    /// # Errors
+    /// As [`Engine::check_upload`].
+    pub fn check_upload(&self, name: &str) -> Result<()> {
+        self.engine.check_upload(&self.id, name)
+    }
+
+    /// Queues the upload of a file sealed beforehand ([`Engine::queue_upload`]).
+    ///
+    /// # Errors
+    /// As [`Engine::queue_upload`].
+    pub fn queue_upload(
+        &mut self,
+        parent: Option<NodeId>,
+        name: &str,
+        version_of: Option<NodeId>,
+        sealed: crate::transfer::SealedFile,
+    ) -> Result<NodeId> {
+        self.engine.queue_upload(&self.id, parent, name, version_of, sealed)
+    }
+
     /// Queues a file's download ([`Engine::get_file`]).
     ///
     /// # Errors
