@@ -158,7 +158,7 @@ impl Connection {
     }
 
     async fn first_reachable(kind: TransportKind, addresses: &[SocketAddr], pin: SpkiPin) -> Result<RelayClient> {
-        let mut last = CoreError::Transport("no relay address".into());
+        let mut last = CoreError::Transport(crate::error::TransportFailure::NoRelayAddress);
         for address in addresses {
             match RelayClient::connect(kind, *address, pin).await {
                 Ok(relay) => return Ok(relay),

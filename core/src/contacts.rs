@@ -333,7 +333,7 @@ impl ContactBook {
                 previous: c.previous.map(|k| *k.as_bytes()),
             })
             .collect();
-        postcard::to_allocvec(&records).map_err(|_| CoreError::Store("the contact book did not encode".into()))
+        postcard::to_allocvec(&records).map_err(|_| CoreError::Store(crate::error::StoreFailure::Encoding))
     }
 
     pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self> {

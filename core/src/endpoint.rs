@@ -44,7 +44,7 @@ impl RelayEndpoint {
         let resolved: Vec<SocketAddr> =
             self.addresses.iter().filter_map(|address| address.as_str().to_socket_addrs().ok()).flatten().collect();
         if resolved.is_empty() {
-            return Err(CoreError::Transport("none of the relay's addresses resolves".into()));
+            return Err(CoreError::Transport(crate::error::TransportFailure::Unresolvable));
         }
         Ok(resolved)
     }

@@ -74,8 +74,8 @@ use crate::content::{
 };
 use crate::endpoint::RelayEndpoint;
 use crate::error::{
-    CoreError, DamageKind, Fault, InvalidInput, Limit, ManagerAction, Missing, Refusal, Result, StoredRecord,
-    Unverified,
+    CoreError, DamageKind, Fault, InvalidInput, Limit, ManagerAction, Missing, MlsFailure, Refusal, Result,
+    StoreFailure, StoredRecord, Unverified,
 };
 use crate::history::{History, HistoryLedger, Seat, Standing};
 use crate::identity::{
@@ -297,11 +297,17 @@ impl std::fmt::Debug for Engine {
 }
 
 fn mls_error(error: impl std::fmt::Display) -> CoreError {
-    CoreError::Mls(error.to_string())
+    mls_refused(error)
+}
+
+/// openmls refused: its account goes to the debug log, the error says only that.
+pub(crate) fn mls_refused(error: impl std::fmt::Display) -> CoreError {
+    tracing::debug!(%error, "MLS refused");
+    CoreError::Mls(MlsFailure::Refused)
 }
 
 fn encode<T: Serialize>(value: &T) -> Result<Zeroizing<Vec<u8>>> {
-    postcard::to_allocvec(value).map(Zeroizing::new).map_err(|_| CoreError::Store("a record did not encode".into()))
+    postcard::to_allocvec(value).map(Zeroizing::new).map_err(|_| CoreError::Store(StoreFailure::Encoding))
 }
 
 fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T> {

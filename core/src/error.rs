@@ -25,7 +25,7 @@ pub enum CoreError {
     StoreTampered,
     /// The local store could not be read or written.
     #[error("local store: {0}")]
-    Store(String),
+    Store(StoreFailure),
     /// A file-system operation failed.
     #[error("file system: {0}")]
     Io(#[from] std::io::Error),
@@ -50,9 +50,10 @@ pub enum CoreError {
     /// The input was malformed or out of bounds, or the call makes no sense now.
     #[error("invalid input: {0}")]
     Invalid(InvalidInput),
-    /// MLS refused an operation or a message.
+    /// MLS refused an operation or a message (openmls's own account of it goes to the
+    /// debug log, not into the error).
     #[error("MLS: {0}")]
-    Mls(String),
+    Mls(MlsFailure),
     /// Bytes from the relay or a peer did not decode.
     #[error("malformed data: {0}")]
     Decode(#[from] huisclos_protocol::Error),
@@ -61,7 +62,7 @@ pub enum CoreError {
     Relay(RelayError),
     /// The relay could not be reached or the connection failed.
     #[error("connection: {0}")]
-    Transport(String),
+    Transport(TransportFailure),
     /// Recovery words that do not make an identity key. Carries positions and counts
     /// only, never a word.
     #[error("recovery words: {0}")]
@@ -326,6 +327,96 @@ pub enum Fault {
     /// Anything else (the profile, recovery words, a closed engine).
     #[error("an internal failure")]
     Other,
+}
+
+/// Why the local store failed, as a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StoreFailure {
+    /// A record did not encode.
+    Encoding,
+    /// A value could not be sealed.
+    Sealing,
+    /// The database failed (its own account goes to the debug log).
+    Backend,
+}
+
+impl std::fmt::Display for StoreFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Encoding => "encoding",
+            Self::Sealing => "sealing",
+            Self::Backend => "backend",
+        })
+    }
+}
+
+/// Why MLS refused, as a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MlsFailure {
+    /// openmls refused an operation or a message.
+    Refused,
+    /// A commit was expected to be pending and is not.
+    NoPendingCommit,
+    /// The exporter gave a secret of the wrong length.
+    ExporterLength,
+}
+
+impl std::fmt::Display for MlsFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Refused => "refused",
+            Self::NoPendingCommit => "no-pending-commit",
+            Self::ExporterLength => "exporter-length",
+        })
+    }
+}
+
+/// Why the relay could not be reached, as a code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TransportFailure {
+    /// The profile has no relay address.
+    NoRelayAddress,
+    /// None of the relay's addresses resolves.
+    Unresolvable,
+    /// The network failed (I/O).
+    Network,
+    /// TLS failed (the relay's certificate is not the pinned one, or the handshake).
+    Tls,
+    /// QUIC failed.
+    Quic,
+    /// The relay's certificate does not parse.
+    Certificate,
+    /// The relay sent what the protocol does not allow.
+    Protocol,
+    /// No answer in time.
+    Timeout,
+    /// The connection closed.
+    Closed,
+    /// An answer of the wrong kind.
+    UnexpectedResponse,
+    /// No network at all (a test's, or the platform's, word for it).
+    Offline,
+}
+
+impl std::fmt::Display for TransportFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::NoRelayAddress => "no-relay-address",
+            Self::Unresolvable => "unresolvable",
+            Self::Network => "network",
+            Self::Tls => "tls",
+            Self::Quic => "quic",
+            Self::Certificate => "certificate",
+            Self::Protocol => "protocol",
+            Self::Timeout => "timeout",
+            Self::Closed => "closed",
+            Self::UnexpectedResponse => "unexpected-response",
+            Self::Offline => "offline",
+        })
+    }
 }
 
 /// What is damaged in a profile: which record, and how. Its `Display` is a stable
@@ -780,7 +871,8 @@ pub enum RecoveryWordsError {
 
 impl From<sled::Error> for CoreError {
     fn from(error: sled::Error) -> Self {
-        Self::Store(error.to_string())
+        tracing::debug!(%error, "the store's database failed");
+        Self::Store(StoreFailure::Backend)
     }
 }
 
@@ -788,7 +880,21 @@ impl From<huisclos_transport::TransportError> for CoreError {
     fn from(error: huisclos_transport::TransportError) -> Self {
         match error {
             huisclos_transport::TransportError::Relay(relay) => Self::Relay(relay),
-            other => Self::Transport(other.to_string()),
+            other => {
+                use huisclos_transport::TransportError as E;
+                tracing::debug!(error = %other, "the connection failed");
+                Self::Transport(match other {
+                    E::Io(_) => TransportFailure::Network,
+                    E::Tls(_) => TransportFailure::Tls,
+                    E::Quic(_) => TransportFailure::Quic,
+                    E::Certificate => TransportFailure::Certificate,
+                    E::Protocol(_) => TransportFailure::Protocol,
+                    E::Timeout => TransportFailure::Timeout,
+                    E::Closed => TransportFailure::Closed,
+                    E::UnexpectedResponse => TransportFailure::UnexpectedResponse,
+                    _ => TransportFailure::Network,
+                })
+            }
         }
     }
 }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::engine::{Engine, Now};
-use crate::error::{CoreError, DamageKind, InvalidInput, Result, StoredRecord};
+use crate::error::{CoreError, DamageKind, InvalidInput, Result, StoreFailure, StoredRecord};
 use crate::identity::{DeviceKeys, DisplayName};
 use crate::link::{InboxItem, LinkOffer, LinkRequest, PendingLink};
 use crate::signin::{Credential, SignIn, SignInOutcome, SignInStep};
@@ -105,9 +105,8 @@ impl Linker {
             name: pending.name.as_str().to_owned(),
             grant_secret: *pending.grant_secret(),
         };
-        let bytes = Zeroizing::new(
-            postcard::to_allocvec(&record).map_err(|_| CoreError::Store("a record did not encode".into()))?,
-        );
+        let bytes =
+            Zeroizing::new(postcard::to_allocvec(&record).map_err(|_| CoreError::Store(StoreFailure::Encoding))?);
         vault.put(NS_PENDING, b"link", &bytes)?;
         vault.commit()?;
         Ok(Self::with(vault, pending))

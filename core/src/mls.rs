@@ -123,7 +123,7 @@ pub fn group_context_extensions(rules: &SpaceRules, ledger: &HistoryLedger) -> R
     let required = Extension::RequiredCapabilities(required_capabilities());
     let rules = Extension::Unknown(SPACE_RULES_EXTENSION_TYPE, UnknownExtension(rules.to_wire()));
     let ledger = Extension::Unknown(HISTORY_LEDGER_EXTENSION_TYPE, UnknownExtension(ledger.to_wire()));
-    Extensions::from_vec(vec![required, rules, ledger]).map_err(|e| CoreError::Mls(e.to_string()))
+    Extensions::from_vec(vec![required, rules, ledger]).map_err(crate::engine::mls_refused)
 }
 
 /// The history ledger held in a group context's extensions; `None` in a space created
@@ -220,10 +220,10 @@ pub fn key_package(
     }
     let bundle = builder
         .build(CIPHERSUITE, provider, &DeviceSigner(signer), credential_with_key(certificate))
-        .map_err(|e| CoreError::Mls(e.to_string()))?;
+        .map_err(crate::engine::mls_refused)?;
     MlsMessageOut::from(bundle.key_package().clone())
         .tls_serialize_detached()
-        .map_err(|e| CoreError::Mls(e.to_string()))
+        .map_err(crate::engine::mls_refused)
 }
 
 /// The verified device certificate inside an MLS credential, checked against the leaf's

@@ -37,7 +37,7 @@ fn namespace(label: &str) -> String {
 /// byte as a decimal number, made every commit several times slower to store and load.
 fn encode(value: &impl Serialize) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    ciborium::into_writer(value, &mut out).map_err(|_| CoreError::Store("an MLS value did not serialise".into()))?;
+    ciborium::into_writer(value, &mut out).map_err(|_| CoreError::Store(crate::error::StoreFailure::Encoding))?;
     Ok(out)
 }
 
@@ -104,7 +104,7 @@ impl MlsStorage {
     /// which these two types do not need, but some smaller openmls types do.
     fn write_compact(&self, label: &str, key: &impl Serialize, value: &impl Serialize) -> Result<()> {
         let value = zeroize::Zeroizing::new(
-            postcard::to_allocvec(value).map_err(|_| CoreError::Store("an MLS value did not serialise".into()))?,
+            postcard::to_allocvec(value).map_err(|_| CoreError::Store(crate::error::StoreFailure::Encoding))?,
         );
         self.vault.put(&namespace(label), &key_bytes(key)?, &value)
     }
@@ -146,8 +146,7 @@ impl MlsStorage {
     /// so most pieces come out byte for byte as before and are not written again.
     /// The tree is public within the group, so its plaintext is not zeroized.
     fn write_in_pieces(&self, label: &str, key: &impl Serialize, value: &impl Serialize) -> Result<()> {
-        let bytes =
-            postcard::to_allocvec(value).map_err(|_| CoreError::Store("an MLS value did not serialise".into()))?;
+        let bytes = postcard::to_allocvec(value).map_err(|_| CoreError::Store(crate::error::StoreFailure::Encoding))?;
         let base = key_bytes(key)?;
         let previous = match self.vault.get(&namespace(label), &base)? {
             Some(stored) => Self::manifest(&stored).map(|m| m.digests).unwrap_or_default(),

@@ -163,7 +163,7 @@ mod tests {
             (CoreError::NotFound(CoreMissing::Space), "NotFound"),
             (CoreError::Forbidden(CoreRefusal::ReaderWrites), "Forbidden"),
             (CoreError::Invalid(huisclos_core::error::InvalidInput::UnknownRole), "Invalid"),
-            (CoreError::Transport("timed out".into()), "Offline"),
+            (CoreError::Transport(huisclos_core::error::TransportFailure::Timeout), "Offline"),
             (CoreError::StoreTampered, "DamagedProfile"),
             (CoreError::Closed, "Closed"),
         ];

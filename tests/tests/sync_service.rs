@@ -69,7 +69,7 @@ async fn the_sync_service_waits_offline_comes_online_when_woken_takes_pushes_and
                 if *network_up.lock().unwrap() {
                     Ok((addresses.clone(), pin))
                 } else {
-                    Err(huisclos_core::CoreError::Transport("no network".into()))
+                    Err(huisclos_core::CoreError::Transport(huisclos_core::error::TransportFailure::Offline))
                 }
             };
             let collect = move |cell: &mut Shared| {
@@ -91,7 +91,7 @@ async fn the_sync_service_waits_offline_comes_online_when_woken_takes_pushes_and
         .iter()
         .filter_map(|s| match s {
             SyncState::Offline { error, retry_in } => {
-                assert!(error.contains("no network"), "{error}");
+                assert!(error.contains("offline"), "{error}");
                 Some(*retry_in)
             }
             _ => None,

@@ -31,7 +31,7 @@ impl Describe for CoreError {
                 Message::new("error-corrupt-profile").with("detail", damage.to_string())
             }
             CoreError::StoreTampered => Message::new("error-store-tampered"),
-            CoreError::Store(detail) => Message::new("error-store").with("detail", detail),
+            CoreError::Store(failure) => Message::new("error-store").with("detail", failure.to_string()),
             CoreError::Io(error) => Message::new("error-io").with("detail", error.to_string()),
             CoreError::Verification(what) => Message::new("error-verification").with("reason", what.message()),
             CoreError::Forbidden(why) => Message::new("error-forbidden").with("reason", why.message()),
@@ -39,10 +39,10 @@ impl Describe for CoreError {
             CoreError::SpaceStalled => Message::new("error-space-stalled"),
             CoreError::NotFound(what) => Message::new("error-not-found").with("what", what.message()),
             CoreError::Invalid(what) => Message::new("error-invalid").with("reason", what.message()),
-            CoreError::Mls(detail) => Message::new("error-mls").with("detail", detail),
+            CoreError::Mls(failure) => Message::new("error-mls").with("detail", failure.to_string()),
             CoreError::Decode(error) => Message::new("error-decode").with("detail", error.to_string()),
             CoreError::Relay(error) => Message::new("error-relay").with("reason", error.message()),
-            CoreError::Transport(detail) => Message::new("error-transport").with("detail", detail),
+            CoreError::Transport(failure) => Message::new("error-transport").with("detail", failure.to_string()),
             CoreError::RecoveryWords(why) => Message::new("error-recovery-words").with("reason", why.message()),
             CoreError::Closed => Message::new("error-closed"),
             other => Message::new("error-other").with("detail", other.to_string()),

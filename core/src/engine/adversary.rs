@@ -19,6 +19,7 @@ use rand_core::{OsRng, RngCore};
 
 use super::{Engine, Operation, mls_error};
 use crate::content::{ContentBody, ContentEnvelope, EnvelopeBody, HistoryKey, SealedRecord};
+use crate::error::MlsFailure;
 use crate::error::{CoreError, Missing, Result};
 use crate::identity::IdentityPublicKey;
 use crate::mls::DeviceSigner;
@@ -237,11 +238,11 @@ impl Adversary<'_> {
         let commit = MlsMessageBytes::new(commit.tls_serialize_detached().map_err(mls_error)?)?;
         // The right verifier for the next epoch, so that members who merge the commit
         // can go on reading: the attacker wants them to.
-        let staged = entry.group.pending_commit().ok_or(CoreError::Mls("no pending commit".into()))?;
+        let staged = entry.group.pending_commit().ok_or(CoreError::Mls(MlsFailure::NoPendingCommit))?;
         let token = staged
             .export_secret(engine.provider.crypto(), ACCESS_TOKEN_EXPORTER_LABEL, space.as_bytes(), 32)
             .map_err(mls_error)?;
-        let token: [u8; 32] = token.as_slice().try_into().map_err(|_| CoreError::Mls("exporter length".into()))?;
+        let token: [u8; 32] = token.as_slice().try_into().map_err(|_| CoreError::Mls(MlsFailure::ExporterLength))?;
         let next_verifier = EpochVerifier::for_token(&AccessToken::from_bytes(token));
         Ok(SubmitCommit { access, commit, next_verifier }.into())
     }
@@ -314,11 +315,11 @@ impl Adversary<'_> {
             .map_err(mls_error)?;
         let (commit, _, _) = bundle.into_messages();
         let commit = MlsMessageBytes::new(commit.tls_serialize_detached().map_err(mls_error)?)?;
-        let staged = entry.group.pending_commit().ok_or(CoreError::Mls("no pending commit".into()))?;
+        let staged = entry.group.pending_commit().ok_or(CoreError::Mls(MlsFailure::NoPendingCommit))?;
         let token = staged
             .export_secret(engine.provider.crypto(), ACCESS_TOKEN_EXPORTER_LABEL, space.as_bytes(), 32)
             .map_err(mls_error)?;
-        let token: [u8; 32] = token.as_slice().try_into().map_err(|_| CoreError::Mls("exporter length".into()))?;
+        let token: [u8; 32] = token.as_slice().try_into().map_err(|_| CoreError::Mls(MlsFailure::ExporterLength))?;
         Ok(SubmitCommit { access, commit, next_verifier: EpochVerifier::for_token(&AccessToken::from_bytes(token)) }
             .into())
     }
@@ -462,11 +463,11 @@ impl Adversary<'_> {
             .map_err(mls_error)?;
         let (commit, _, _) = bundle.into_messages();
         let commit = MlsMessageBytes::new(commit.tls_serialize_detached().map_err(mls_error)?)?;
-        let staged = entry.group.pending_commit().ok_or(CoreError::Mls("no pending commit".into()))?;
+        let staged = entry.group.pending_commit().ok_or(CoreError::Mls(MlsFailure::NoPendingCommit))?;
         let token = staged
             .export_secret(engine.provider.crypto(), ACCESS_TOKEN_EXPORTER_LABEL, space.as_bytes(), 32)
             .map_err(mls_error)?;
-        let token: [u8; 32] = token.as_slice().try_into().map_err(|_| CoreError::Mls("exporter length".into()))?;
+        let token: [u8; 32] = token.as_slice().try_into().map_err(|_| CoreError::Mls(MlsFailure::ExporterLength))?;
         Ok(SubmitCommit { access, commit, next_verifier: EpochVerifier::for_token(&AccessToken::from_bytes(token)) }
             .into())
     }

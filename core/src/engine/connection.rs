@@ -153,7 +153,7 @@ impl Engine {
             .group
             .export_secret(self.provider.crypto(), ACCESS_TOKEN_EXPORTER_LABEL, group.as_bytes(), 32)
             .map_err(mls_error)?;
-        let token: [u8; 32] = token.as_slice().try_into().map_err(|_| CoreError::Mls("exporter length".into()))?;
+        let token: [u8; 32] = token.as_slice().try_into().map_err(|_| CoreError::Mls(MlsFailure::ExporterLength))?;
         Ok(GroupAccess {
             group: *group,
             epoch: Epoch::new(space.group.epoch().as_u64()).map_err(CoreError::Decode)?,
@@ -317,7 +317,7 @@ impl Engine {
         );
         let mut key = Zeroizing::new([0u8; 32]);
         if secret.len() != 32 {
-            return Err(CoreError::Mls("exporter length".into()));
+            return Err(CoreError::Mls(MlsFailure::ExporterLength));
         }
         key.copy_from_slice(&secret);
         Ok(key)
@@ -533,11 +533,11 @@ impl Engine {
             .stage_commit(&self.provider)
             .map_err(mls_error)?;
         let (commit, welcome, _) = bundle.into_messages();
-        let staged = space.group.pending_commit().ok_or(CoreError::Mls("no pending commit".into()))?;
+        let staged = space.group.pending_commit().ok_or(CoreError::Mls(MlsFailure::NoPendingCommit))?;
         let token = staged
             .export_secret(self.provider.crypto(), ACCESS_TOKEN_EXPORTER_LABEL, group.as_bytes(), 32)
             .map_err(mls_error)?;
-        let token: [u8; 32] = token.as_slice().try_into().map_err(|_| CoreError::Mls("exporter length".into()))?;
+        let token: [u8; 32] = token.as_slice().try_into().map_err(|_| CoreError::Mls(MlsFailure::ExporterLength))?;
         let next_verifier = EpochVerifier::for_token(&AccessToken::from_bytes(token));
         let welcome = match welcome {
             Some(welcome) => Some((recipients, welcome.tls_serialize_detached().map_err(mls_error)?)),

@@ -448,7 +448,7 @@ impl Vault {
             .keys()
             .cipher()
             .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad })
-            .map_err(|_| CoreError::Store("sealing failed".into()))?;
+            .map_err(|_| CoreError::Store(crate::error::StoreFailure::Sealing))?;
         let mut out = Vec::with_capacity(NONCE_LEN + ciphertext.len());
         out.extend_from_slice(&nonce);
         out.extend_from_slice(&ciphertext);
