@@ -221,9 +221,7 @@ pub fn key_package(
     let bundle = builder
         .build(CIPHERSUITE, provider, &DeviceSigner(signer), credential_with_key(certificate))
         .map_err(crate::engine::mls_refused)?;
-    MlsMessageOut::from(bundle.key_package().clone())
-        .tls_serialize_detached()
-        .map_err(crate::engine::mls_refused)
+    MlsMessageOut::from(bundle.key_package().clone()).tls_serialize_detached().map_err(crate::engine::mls_refused)
 }
 
 /// The verified device certificate inside an MLS credential, checked against the leaf's
