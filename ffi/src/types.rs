@@ -283,20 +283,20 @@ pub struct FeedItem {
 impl From<CoreFeedItem> for FeedItem {
     fn from(i: CoreFeedItem) -> Self {
         Self {
-            id: hex::encode(i.id),
-            author: hex::encode(i.author),
+            id: i.id.to_string(),
+            author: hex::encode(i.author.as_bytes()),
             author_name: i.author_name,
             created_at: i.created_at,
-            parent: i.parent.map(hex::encode),
+            parent: i.parent.map(|p| p.to_string()),
             text: i.text,
             edited: i.edited,
             deleted: i.deleted,
             reactions: i
                 .reactions
                 .into_iter()
-                .map(|(reaction, by)| Reaction { reaction, by: by.iter().map(hex::encode).collect() })
+                .map(|(reaction, by)| Reaction { reaction, by: by.iter().map(|p| hex::encode(p.as_bytes())).collect() })
                 .collect(),
-            moderator: i.moderated_by.as_ref().map(|m| hex::encode(m.identity)),
+            moderator: i.moderated_by.as_ref().map(|m| hex::encode(m.identity.as_bytes())),
             moderated_by: i.moderated_by.map(|m| m.name),
             position: i.position,
             waiting: i.waiting,

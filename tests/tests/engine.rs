@@ -190,7 +190,7 @@ async fn an_outbox_written_offline_is_delivered_after_a_restart_and_never_twice(
     assert!(waiting(&bob, &space).is_empty(), "nothing of Alice's waits on Bob's device");
     assert_eq!(bob.texts(&quiet), [("Alice".to_owned(), "Meet at the usual place".to_owned())]);
     let comment = bob.engine().feed(&space).unwrap().into_iter().find(|i| i.text == "Appeal within 10 days").unwrap();
-    assert_eq!(comment.parent, Some(*post.as_bytes()));
+    assert_eq!(comment.parent, Some(post));
 }
 
 /// Every file under `dir`, recursively, with its bytes.

@@ -514,12 +514,12 @@ async fn a_content_managers_text_in_someone_elses_post_is_shown_as_the_managers(
     settle(&relay, &mut [&mut mallory, &mut alice, &mut bob, &mut rita]).await;
     for device in [&alice, &bob, &rita] {
         let feed = device.engine().feed(&space).unwrap();
-        let edited = feed.iter().find(|i| i.id == *post.as_bytes()).unwrap();
+        let edited = feed.iter().find(|i| i.id == post).unwrap();
         assert_eq!(edited.author_name, "Bob");
         assert_eq!(edited.text, "Bob confesses everything");
         let moderator = edited.moderated_by.as_ref().expect("the text is shown as the moderator's");
-        assert_eq!((moderator.name.as_str(), moderator.identity), ("Mallory", *identity.as_bytes()));
-        let removed = feed.iter().find(|i| i.id == *other.as_bytes()).unwrap();
+        assert_eq!((moderator.name.as_str(), moderator.identity), ("Mallory", identity));
+        let removed = feed.iter().find(|i| i.id == other).unwrap();
         assert!(removed.deleted && removed.text.is_empty());
         assert_eq!(removed.moderated_by.as_ref().map(|m| m.name.as_str()), Some("Mallory"), "{}", device.name);
     }

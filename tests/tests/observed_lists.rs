@@ -95,7 +95,7 @@ async fn lists_rebuilt_from_diffs_are_the_engines_lists() {
     // preview), three items at first; his space list.
     let mut app = App::default();
     let (feed, first) = bob.engine.observe_feed(&space, 3).unwrap();
-    assert_eq!(first.iter().map(|i| i.id).collect::<Vec<_>>(), [posts[4], posts[3], posts[2]].map(|p| *p.as_bytes()));
+    assert_eq!(first.iter().map(|i| i.id).collect::<Vec<_>>(), [posts[4], posts[3], posts[2]]);
     app.feeds.insert(feed, first);
     let (preview, first) = bob.engine.observe_feed(&space, 1).unwrap();
     app.feeds.insert(preview, first);
@@ -116,7 +116,7 @@ async fn lists_rebuilt_from_diffs_are_the_engines_lists() {
     app.catch_up(&mut bob.engine);
     assert_eq!(app.heard(feed), ["append"]);
     let oldest = app.feeds[&feed].last().unwrap();
-    assert_eq!((oldest.id, oldest.text.as_str(), oldest.edited), (*posts[0].as_bytes(), "Hearing 0 (moved)", true));
+    assert_eq!((oldest.id, oldest.text.as_str(), oldest.edited), (posts[0], "Hearing 0 (moved)", true));
 
     // A post, a comment, a reaction, a deletion, from three hands.
     let post = alice.engine.post(&space, "The hearing moved to Thursday").unwrap();
@@ -143,8 +143,8 @@ async fn lists_rebuilt_from_diffs_are_the_engines_lists() {
     let whole = bob.engine.feed_page(&space, None, 50).unwrap();
     assert_eq!(app.feeds[&feed], whole, "the feed rebuilt from diffs is the engine's");
     assert_eq!(app.feeds[&preview], whole[..3], "the preview holds what it loaded and what arrived since");
-    assert_eq!(app.feeds[&feed][0].id, *comment.as_bytes());
-    assert!(app.feeds[&feed].iter().any(|i| i.id == *posts[3].as_bytes() && i.deleted));
+    assert_eq!(app.feeds[&feed][0].id, comment);
+    assert!(app.feeds[&feed].iter().any(|i| i.id == posts[3] && i.deleted));
     // The unread count moved in Bob's space list; only by Sets.
     assert!(!app.heard(spaces).is_empty());
     assert_eq!(app.spaces[&spaces], bob.engine.spaces());

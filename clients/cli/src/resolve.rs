@@ -79,8 +79,8 @@ pub(crate) fn contact(engine: &Engine, typed: &str) -> Result<Contact, CliError>
 pub(crate) fn item(engine: &Engine, space: &GroupId, typed: &str) -> Result<ContentId, CliError> {
     let prefix = hex_prefix(typed).ok_or(Problem::NotAnItemId { typed })?;
     let items: Vec<FeedItem> =
-        engine.feed(space)?.into_iter().filter(|i| hex::encode(i.id).starts_with(&prefix)).collect();
-    Ok(one(items, Lookup::Item, typed)?.content_id())
+        engine.feed(space)?.into_iter().filter(|i| i.id.to_string().starts_with(&prefix)).collect();
+    Ok(one(items, Lookup::Item, typed)?.id)
 }
 
 /// A library path (`folder/sub/name`, `/` or empty for the top) to the node it names,

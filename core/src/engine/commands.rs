@@ -579,7 +579,7 @@ impl Engine {
     pub(super) fn check_may_change(&self, space: &GroupId, target: &ContentId) -> Result<()> {
         let item = self.item(space, target)?.ok_or(CoreError::NotFound(Missing::Item))?;
         let me = self.identity;
-        if item.author != *me.as_bytes() && !self.rules(space)?.role_of(&me).may_manage_content() {
+        if item.author != me && !self.rules(space)?.role_of(&me).may_manage_content() {
             return Err(CoreError::Forbidden(Refusal::NotAuthorOrContentManager));
         }
         Ok(())

@@ -409,8 +409,8 @@ mod tests {
 
     fn item(position: u64) -> FeedItem {
         FeedItem {
-            id: [position as u8; 16],
-            author: [0; 32],
+            id: ContentId::from_bytes([position as u8; 16]),
+            author: IdentityPublicKey::from_bytes([0; 32]),
             author_name: String::new(),
             created_at: 0,
             parent: None,

@@ -113,11 +113,7 @@ impl Engine {
     /// # Errors
     /// Store errors.
     pub fn item(&self, space: &GroupId, id: &ContentId) -> Result<Option<FeedItem>> {
-        let mut item = self.store.feed_item(space, id)?;
-        if let Some(item) = &mut item {
-            item.waiting = self.is_waiting(id);
-        }
-        Ok(item)
+        Ok(self.store.feed_item(space, id)?.map(|record| record.view(self.is_waiting(id))))
     }
 
     /// Mutes or unmutes a space's new posts; replies and reactions to this person

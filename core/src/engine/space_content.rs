@@ -129,7 +129,7 @@ impl Engine {
             return Ok(());
         }
         let load = |store: &Store, id: &ContentId| store.feed_item(group, id);
-        let moderator = Moderator { identity: *author.identity.as_bytes(), name: author.name.to_string() };
+        let moderator = ModeratorRecord { identity: *author.identity.as_bytes(), name: author.name.to_string() };
         let (target, mut item) = match &envelope.signed.body {
             ContentBody::Post(Post { text }) | ContentBody::Comment(Comment { text, .. }) => {
                 if !role.may_contribute() {
@@ -141,7 +141,7 @@ impl Engine {
                 };
                 let position = space.meta.feed_len;
                 space.meta.feed_len += 1;
-                let item = FeedItem {
+                let item = FeedRecord {
                     id: *envelope.signed.id.as_bytes(),
                     author: *author.identity.as_bytes(),
                     author_name: author.name.to_string(),
@@ -153,7 +153,6 @@ impl Engine {
                     reactions: BTreeMap::new(),
                     position,
                     moderated_by: None,
-                    waiting: false,
                 };
                 self.store.put_feed_position(group, position, &envelope.signed.id)?;
                 (envelope.signed.id, item)

@@ -205,7 +205,7 @@ impl Store {
 
     /// A feed item, from where this release keeps it or, failing that, where release
     /// 0.1 did (migrated when next written).
-    pub(super) fn feed_item(&self, group: &GroupId, id: &ContentId) -> Result<Option<FeedItem>> {
+    pub(super) fn feed_item(&self, group: &GroupId, id: &ContentId) -> Result<Option<FeedRecord>> {
         if let Some(bytes) = self.vault.get(&feed_namespace(group), id.as_bytes())? {
             return match bytes.split_first() {
                 Some((&FEED_RECORD_VERSION, rest)) => decode(rest).map(Some),
@@ -218,7 +218,7 @@ impl Store {
         }
     }
 
-    pub(super) fn put_feed_item(&self, group: &GroupId, item: &FeedItem) -> Result<()> {
+    pub(super) fn put_feed_item(&self, group: &GroupId, item: &FeedRecord) -> Result<()> {
         let mut record = Zeroizing::new(vec![FEED_RECORD_VERSION]);
         record.extend_from_slice(&encode(item)?);
         self.vault.put(&feed_namespace(group), &item.id, &record)?;
@@ -403,7 +403,7 @@ pub(super) struct FeedItemV1 {
     pub(super) position: u64,
 }
 
-impl From<FeedItemV1> for FeedItem {
+impl From<FeedItemV1> for FeedRecord {
     fn from(old: FeedItemV1) -> Self {
         Self {
             id: old.id,
@@ -417,7 +417,56 @@ impl From<FeedItemV1> for FeedItem {
             reactions: old.reactions,
             position: old.position,
             moderated_by: None,
-            waiting: false,
+        }
+    }
+}
+
+/// A feed item as stored (version [`FEED_RECORD_VERSION`]): the layout the public
+/// `FeedItem` had when it was also the record, byte for byte, so that nothing stored
+/// changes; apps read it as a [`FeedItem`], with typed ids.
+#[derive(Serialize, Deserialize, Clone)]
+pub(super) struct FeedRecord {
+    pub(super) id: [u8; 16],
+    pub(super) author: [u8; 32],
+    pub(super) author_name: String,
+    pub(super) created_at: u64,
+    pub(super) parent: Option<[u8; 16]>,
+    pub(super) text: String,
+    pub(super) edited: bool,
+    pub(super) deleted: bool,
+    pub(super) reactions: BTreeMap<String, BTreeSet<[u8; 32]>>,
+    pub(super) position: u64,
+    pub(super) moderated_by: Option<ModeratorRecord>,
+}
+
+/// A moderator as stored inside a [`FeedRecord`].
+#[derive(Serialize, Deserialize, Clone)]
+pub(super) struct ModeratorRecord {
+    pub(super) identity: [u8; 32],
+    pub(super) name: String,
+}
+
+impl FeedRecord {
+    /// The item as apps see it; `waiting` is worked out from the outbox, never stored.
+    pub(super) fn view(self, waiting: bool) -> FeedItem {
+        let person = IdentityPublicKey::from_bytes;
+        FeedItem {
+            id: ContentId::from_bytes(self.id),
+            author: person(self.author),
+            author_name: self.author_name,
+            created_at: self.created_at,
+            parent: self.parent.map(ContentId::from_bytes),
+            text: self.text,
+            edited: self.edited,
+            deleted: self.deleted,
+            reactions: self
+                .reactions
+                .into_iter()
+                .map(|(reaction, who)| (reaction, who.into_iter().map(person).collect()))
+                .collect(),
+            position: self.position,
+            moderated_by: self.moderated_by.map(|m| Moderator { identity: person(m.identity), name: m.name }),
+            waiting,
         }
     }
 }
@@ -833,8 +882,8 @@ mod conformance {
     use super::*;
     use crate::vault::{KdfParams, Passphrase, Unlock};
 
-    fn item(id: u8, position: u64, text: &str) -> FeedItem {
-        FeedItem {
+    fn item(id: u8, position: u64, text: &str) -> FeedRecord {
+        FeedRecord {
             id: [id; 16],
             author: [7; 32],
             author_name: "Amal".into(),
@@ -846,7 +895,6 @@ mod conformance {
             reactions: BTreeMap::new(),
             position,
             moderated_by: None,
-            waiting: false,
         }
     }
 

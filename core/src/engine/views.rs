@@ -5,8 +5,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Serialize};
-
 use super::*;
 
 /// Something the user should know.
@@ -333,19 +331,20 @@ pub enum NotificationKind {
     Reaction,
 }
 
-/// One item of a space's feed, as shown.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One item of a space's feed, as shown. (Stored as the engine's own record, with the
+/// same fields as bytes; see the typed store.)
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FeedItem {
     /// The item's id.
-    pub id: [u8; 16],
+    pub id: ContentId,
     /// The author's identity key.
-    pub author: [u8; 32],
+    pub author: IdentityPublicKey,
     /// The author's display name, from their certificate.
     pub author_name: String,
     /// When written, by the author's clock.
     pub created_at: u64,
     /// The post or comment answered, for comments.
-    pub parent: Option<[u8; 16]>,
+    pub parent: Option<ContentId>,
     /// The current text (empty once deleted).
     pub text: String,
     /// Whether it was edited.
@@ -353,7 +352,7 @@ pub struct FeedItem {
     /// Whether it was deleted.
     pub deleted: bool,
     /// Reactions and who gave them.
-    pub reactions: BTreeMap<String, BTreeSet<[u8; 32]>>,
+    pub reactions: BTreeMap<String, BTreeSet<IdentityPublicKey>>,
     /// Position in this device's feed (arrival order).
     pub position: u64,
     /// Who, other than the author, wrote the current text or deleted the item (a
@@ -363,24 +362,16 @@ pub struct FeedItem {
     /// Whether something this device wrote (the item itself, or an edit, a deletion or
     /// a reaction to it) still waits in the outbox for the relay. Worked out when the
     /// item is read, never stored.
-    #[serde(skip)]
     pub waiting: bool,
 }
 
 /// A content manager who changed someone else's item.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Moderator {
     /// Their identity key.
-    pub identity: [u8; 32],
+    pub identity: IdentityPublicKey,
     /// Their display name, from their certificate.
     pub name: String,
-}
-
-impl FeedItem {
-    /// The item's id.
-    pub fn content_id(&self) -> ContentId {
-        ContentId::from_bytes(self.id)
-    }
 }
 
 /// A space as listed.

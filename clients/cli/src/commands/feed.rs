@@ -72,11 +72,11 @@ fn feed(engine: &mut Engine, space: &huisclos_protocol::ids::GroupId, json: bool
     if json {
         for item in &items {
             let line = serde_json::json!({
-                "id": hex::encode(item.id),
-                "author": hex::encode(item.author),
+                "id": item.id.to_string(),
+                "author": hex::encode(item.author.as_bytes()),
                 "author_name": item.author_name,
                 "created_at": item.created_at,
-                "parent": item.parent.map(hex::encode),
+                "parent": item.parent.map(|p| p.to_string()),
                 "text": item.text,
                 "edited": item.edited,
                 "deleted": item.deleted,
@@ -95,7 +95,11 @@ fn feed(engine: &mut Engine, space: &huisclos_protocol::ids::GroupId, json: bool
 }
 
 /// Posts in arrival order, each followed by its comments, indented.
-fn print_thread(items: &[huisclos_core::engine::FeedItem], parent: Option<[u8; 16]>, depth: usize) {
+fn print_thread(
+    items: &[huisclos_core::engine::FeedItem],
+    parent: Option<huisclos_protocol::ids::ContentId>,
+    depth: usize,
+) {
     for item in items.iter().filter(|i| i.parent == parent) {
         let mut marks = String::new();
         match &item.moderated_by {
@@ -118,7 +122,7 @@ fn print_thread(items: &[huisclos_core::engine::FeedItem], parent: Option<[u8; 1
         let reactions: Vec<String> = item.reactions.iter().map(|(r, who)| format!("{r} {}", who.len())).collect();
         let reactions = if reactions.is_empty() { String::new() } else { format!("  [{}]", reactions.join(", ")) };
         let indent = "    ".repeat(depth);
-        println!("{indent}{} {}{marks}: {text}{reactions}", text::short(&item.id), item.author_name);
+        println!("{indent}{} {}{marks}: {text}{reactions}", text::short(item.id.as_bytes()), item.author_name);
         if depth < 8 {
             print_thread(items, Some(item.id), depth + 1);
         }

@@ -57,12 +57,8 @@ pub(crate) async fn feed_bench(sizes: &[usize]) {
                 took
             })
             .collect();
-        let ids: Vec<ContentId> = engine
-            .feed_page(&space, None, PAGE)
-            .expect("page")
-            .iter()
-            .map(|item| ContentId::from_bytes(item.id))
-            .collect();
+        let ids: Vec<ContentId> =
+            engine.feed_page(&space, None, PAGE).expect("page").iter().map(|item| item.id).collect();
         let ceiling_times: Vec<Duration> = (0..21)
             .map(|_| {
                 let started = Instant::now();
@@ -103,7 +99,7 @@ pub(crate) async fn feed_bench(sizes: &[usize]) {
             }
             diff_times.push(started.elapsed());
             assert!(
-                matches!(diffs.as_slice(), [VectorDiff::Insert { index: 0, value }] if value.id == *id.as_bytes()),
+                matches!(diffs.as_slice(), [VectorDiff::Insert { index: 0, value }] if value.id == id),
                 "a new post is one Insert at the top"
             );
             diffs_per_post = diffs.len();
