@@ -463,6 +463,8 @@ pub enum StoredRecord {
     Space,
     /// A feed item.
     FeedItem,
+    /// A space's library.
+    Library,
     /// A feed's order of arrival.
     FeedOrder,
     /// A queued record (outbox, deliveries, device work, transfers) or a pending link.
@@ -494,6 +496,7 @@ impl StoredRecord {
             Self::Contacts => "contacts",
             Self::Space => "space-record",
             Self::FeedItem => "feed-item",
+            Self::Library => "library",
             Self::FeedOrder => "feed-order",
             Self::Queued => "queued-record",
             Self::Upload => "upload",

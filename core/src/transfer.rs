@@ -36,21 +36,34 @@ pub enum Direction {
 /// ([`crate::engine::SpaceHandle::queue_upload`]). Sealing needs no engine state, so
 /// an app does it without holding the engine (a large file takes seconds): see
 /// [`seal_for_upload`].
+///
+/// Dropped without being queued (the profile locked meanwhile, the space gone, a
+/// refusal), it removes its sealed chunks from the staging directory.
 pub struct SealedFile {
-    pub(crate) manifest: crate::chunk::FileManifest,
+    profile: PathBuf,
+    /// `None` once queued: the upload record owns the chunks then.
+    manifest: Option<crate::chunk::FileManifest>,
 }
 
 impl std::fmt::Debug for SealedFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SealedFile").field("length", &self.manifest.length).finish_non_exhaustive()
+        f.debug_struct("SealedFile").field("length", &self.manifest.as_ref().map(|m| m.length)).finish_non_exhaustive()
     }
 }
 
 impl SealedFile {
-    /// Removes its sealed chunks from the staging directory (an upload not queued).
-    pub fn discard(self, profile: &Path) {
-        for chunk in self.manifest.chunks.iter() {
-            let _ = std::fs::remove_file(staged_path(profile, chunk));
+    /// The manifest, for the upload record that now owns the chunks.
+    pub(crate) fn into_manifest(mut self) -> Option<crate::chunk::FileManifest> {
+        self.manifest.take()
+    }
+}
+
+impl Drop for SealedFile {
+    fn drop(&mut self) {
+        if let Some(manifest) = self.manifest.take() {
+            for chunk in manifest.chunks.iter() {
+                let _ = std::fs::remove_file(staged_path(&self.profile, chunk));
+            }
         }
     }
 }
@@ -62,12 +75,28 @@ impl SealedFile {
 /// [`crate::CoreError::Io`] when `reader` fails or ends before `length`, or the
 /// staging directory cannot be written.
 pub fn seal_for_upload(profile: &Path, reader: impl std::io::Read, length: u64) -> Result<SealedFile> {
-    std::fs::create_dir_all(profile.join(STAGING_DIR))?;
-    let manifest = crate::chunk::seal_stream(reader, length, |chunk| {
+    // Never `create_dir_all`: a profile wiped meanwhile must not be brought back as a
+    // directory of chunks.
+    match std::fs::create_dir(profile.join(STAGING_DIR)) {
+        Err(error) if error.kind() != std::io::ErrorKind::AlreadyExists => return Err(error.into()),
+        _ => {}
+    }
+    let mut written = Vec::new();
+    let sealed = crate::chunk::seal_stream(reader, length, |chunk| {
         std::fs::write(staged_path(profile, &chunk.reference), &chunk.bytes)?;
+        written.push(chunk.reference);
         Ok(())
-    })?;
-    Ok(SealedFile { manifest })
+    });
+    match sealed {
+        Ok(manifest) => Ok(SealedFile { profile: profile.to_path_buf(), manifest: Some(manifest) }),
+        Err(error) => {
+            // A file that could not be read whole leaves no chunk behind.
+            for chunk in &written {
+                let _ = std::fs::remove_file(staged_path(profile, chunk));
+            }
+            Err(error)
+        }
+    }
 }
 
 /// A file's creation, published with its first version.

@@ -55,6 +55,10 @@ pub(crate) struct Inner {
     connection: tokio::sync::Mutex<()>,
     /// The watching connection (core's one loop), woken when a command queued work.
     sync: SyncService,
+    /// Held (shared) while a file is sealed into the profile's directory outside the
+    /// engine's lock, and (exclusive) by the panic wipe: a wipe never runs while chunks
+    /// are being written into the directory it removes.
+    pub(crate) sealing: std::sync::RwLock<()>,
 }
 
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -79,12 +83,12 @@ impl Drop for Delivering<'_> {
 }
 
 impl Inner {
-    /// Runs one engine call, then hands its events and list diffs to the listeners.
     /// The profile's directory.
     pub(crate) fn dir(&self) -> &Path {
         &self.dir
     }
 
+    /// Runs one engine call, then hands its events and list diffs to the listeners.
     pub(crate) fn with<R>(&self, f: impl FnOnce(&mut Engine) -> huisclos_core::Result<R>) -> Result<R> {
         let outcome = {
             let mut guard = lock(&self.engine);
@@ -287,6 +291,7 @@ impl Profile {
                     delivering: AtomicBool::new(false),
                     keystore,
                     connection: tokio::sync::Mutex::new(()),
+                    sealing: std::sync::RwLock::new(()),
                     sync: SyncService::new(move |state| {
                         if let Some(inner) = reporter.upgrade() {
                             inner.report(state);
@@ -508,6 +513,8 @@ impl Profile {
     /// passphrase or key.
     pub fn wipe(&self) -> Result<()> {
         self.stop_watching();
+        // Waits for a file being sealed (seconds at most); a poisoned lock still wipes.
+        let _no_sealing = self.inner.sealing.write().unwrap_or_else(std::sync::PoisonError::into_inner);
         let engine = lock(&self.inner.engine).take().ok_or_else(HuisClosError::closed)?;
         let wiped = engine.panic_wipe();
         if let Some(keystore) = &self.inner.keystore {

@@ -389,7 +389,12 @@ impl SpaceLibrary {
         length: u64,
     ) -> Result<String> {
         self.inner.with(|engine| engine.space(&self.id)?.check_upload(name))?;
+        // The chunks are written under the sealing lock, which the panic wipe waits for;
+        // it is released before the engine is taken again (a listener may wipe).
+        let sealing = self.inner.sealing.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         let sealed = huisclos_core::transfer::seal_for_upload(self.inner.dir(), reader, length)?;
+        drop(sealing);
+        // A refusal or a closed profile below drops `sealed`, which removes its chunks.
         self.inner
             .act(|engine| Ok(hex::encode(engine.space(&self.id)?.queue_upload(parent, name, version_of, sealed)?)))
     }

@@ -1237,6 +1237,21 @@ async fn a_file_sealed_outside_the_engine_is_queued_or_discarded() {
     assert!(matches!(refused, Err(CoreError::Forbidden(_))), "{refused:?}");
     assert_eq!(staged(&bob), 0, "a refused upload leaves no sealed chunk behind");
     assert_eq!(bob.engine().pending_transfers().unwrap(), (0, 0));
+
+    // Sealed and never queued (the profile locked meanwhile, the space gone): dropping
+    // it removes its chunks; a file that ends early leaves none.
+    let before = staged(&alice);
+    let sealed = seal_for_upload(alice.profile_dir(), text.as_slice(), text.len() as u64).unwrap();
+    assert!(staged(&alice) > before);
+    drop(sealed);
+    assert_eq!(staged(&alice), before, "a sealed file dropped unqueued leaves no chunk");
+    let short = seal_for_upload(alice.profile_dir(), &text[..1000], text.len() as u64);
+    assert!(matches!(short, Err(CoreError::Io(_))), "{short:?}");
+    assert_eq!(staged(&alice), before, "a file that ended early leaves no chunk");
+    // A wiped profile is not brought back as a directory of chunks.
+    let gone = tempfile::tempdir().unwrap().path().join("wiped");
+    assert!(seal_for_upload(&gone, text.as_slice(), text.len() as u64).is_err());
+    assert!(!gone.exists());
 }
 
 /// A damaged profile says which record is damaged and how, as codes a support person

@@ -5,7 +5,8 @@ use super::*;
 impl Engine {
     /// The first waiting Welcome whose time has come.
     pub(super) fn plan_delivery(&mut self) -> Result<Option<(RequestBody, Step)>> {
-        for (index, delivery) in self.store.deliveries().first(64)? {
+        for (index, delivery) in self.store.deliveries().first_each(64)? {
+            let delivery = delivery?;
             if delivery.due > self.now {
                 continue;
             }

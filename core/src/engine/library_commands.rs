@@ -144,13 +144,9 @@ impl Engine {
         version_of: Option<NodeId>,
         sealed: crate::transfer::SealedFile,
     ) -> Result<NodeId> {
-        let name = match self.check_upload(space, name).and_then(|()| NodeName::new(name)) {
-            Ok(name) => name,
-            Err(error) => {
-                sealed.discard(self.store.dir());
-                return Err(error);
-            }
-        };
+        // On a refusal, `sealed` is dropped here and removes its chunks.
+        self.check_upload(space, name)?;
+        let name = NodeName::new(name)?;
         let (node, create) = match version_of {
             Some(node) => (node, None),
             None => {
@@ -159,8 +155,8 @@ impl Engine {
                 (node, Some(NewFile { name: name.as_str().to_owned(), parent }))
             }
         };
-        let record =
-            UploadRecord { group: *space.as_bytes(), node, create, manifest: sealed.manifest.to_wire(), done: 0 };
+        let manifest = sealed.into_manifest().ok_or(CoreError::Invalid(InvalidInput::UnexpectedAnswer))?;
+        let record = UploadRecord { group: *space.as_bytes(), node, create, manifest: manifest.to_wire(), done: 0 };
         self.store.uploads().push(&record)?;
         self.persist()?;
         self.push_job(Job::Transfers);

@@ -7,8 +7,9 @@ use super::*;
 impl Engine {
     pub(super) fn plan_outbox(&mut self) -> Result<Option<(RequestBody, Step)>> {
         // Items are sent in order; an item whose space cannot advance waits.
-        let items = self.store.outbox().first(64)?;
+        let items = self.store.outbox().first_each(64)?;
         for (index, item) in items {
+            let item = item?;
             let group = item.group();
             let Some(space) = self.spaces.get(&group) else {
                 self.remove_from_outbox(index);

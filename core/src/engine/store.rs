@@ -99,7 +99,9 @@ impl Store {
     pub(super) fn profile(&self) -> Result<StoredProfile> {
         if let Some(bytes) = self.vault.get(NS_PROFILE, PROFILE_KEY)? {
             return match bytes.split_first() {
-                Some((&PROFILE_RECORD_VERSION, rest)) => Ok(StoredProfile::Current(decode(rest)?)),
+                Some((&PROFILE_RECORD_VERSION, rest)) => {
+                    Ok(StoredProfile::Current(decode_as(rest, StoredRecord::Profile)?))
+                }
                 _ => Err(CoreError::damaged(StoredRecord::Profile, DamageKind::UnknownVersion)),
             };
         }
@@ -107,7 +109,7 @@ impl Store {
             .vault
             .get(NS_PROFILE, b"me")?
             .ok_or_else(|| CoreError::NoProfile(self.vault.dir().display().to_string()))?;
-        Ok(StoredProfile::Release01(decode(&bytes)?))
+        Ok(StoredProfile::Release01(decode_as(&bytes, StoredRecord::Profile)?))
     }
 
     pub(super) fn put_profile(&self, record: &ProfileRecord) -> Result<()> {
@@ -143,7 +145,7 @@ impl Store {
     /// The spaces this profile holds.
     pub(super) fn space_ids(&self) -> Result<Vec<GroupId>> {
         let Some(list) = self.vault.get(NS_GROUPS, b"list")? else { return Ok(Vec::new()) };
-        Ok(decode::<Vec<[u8; 16]>>(&list)?.into_iter().map(GroupId::from_bytes).collect())
+        Ok(decode_as::<Vec<[u8; 16]>>(&list, StoredRecord::Space)?.into_iter().map(GroupId::from_bytes).collect())
     }
 
     pub(super) fn put_space_ids(&self, ids: impl Iterator<Item = GroupId>) -> Result<()> {
@@ -158,8 +160,10 @@ impl Store {
     pub(super) fn space(&self, group: &GroupId) -> Result<StoredSpace> {
         if let Some(bytes) = self.vault.get(NS_SPACES, group.as_bytes())? {
             return match bytes.split_first() {
-                Some((&SPACE_RECORD_VERSION, rest)) => Ok(StoredSpace::Current(decode(rest)?)),
-                Some((&SPACE_RECORD_VERSION_2, rest)) => Ok(StoredSpace::Version2(decode(rest)?)),
+                Some((&SPACE_RECORD_VERSION, rest)) => Ok(StoredSpace::Current(decode_as(rest, StoredRecord::Space)?)),
+                Some((&SPACE_RECORD_VERSION_2, rest)) => {
+                    Ok(StoredSpace::Version2(decode_as(rest, StoredRecord::Space)?))
+                }
                 _ => Err(CoreError::damaged(StoredRecord::Space, DamageKind::UnknownVersion)),
             };
         }
@@ -167,7 +171,7 @@ impl Store {
             .vault
             .get(NS_GROUPS, group.as_bytes())?
             .ok_or(CoreError::damaged(StoredRecord::Space, DamageKind::Missing))?;
-        Ok(StoredSpace::Release01(decode(&bytes)?))
+        Ok(StoredSpace::Release01(decode_as(&bytes, StoredRecord::Space)?))
     }
 
     pub(super) fn put_space(&self, group: &GroupId, meta: &GroupMeta) -> Result<()> {
@@ -193,7 +197,12 @@ impl Store {
 
     /// The space's library as this device knows it (empty before its first item).
     pub(super) fn library(&self, group: &GroupId) -> Result<Library> {
-        Ok(self.vault.get(NS_LIBRARY, group.as_bytes())?.map(|b| decode(&b)).transpose()?.unwrap_or_default())
+        Ok(self
+            .vault
+            .get(NS_LIBRARY, group.as_bytes())?
+            .map(|b| decode_as(&b, StoredRecord::Library))
+            .transpose()?
+            .unwrap_or_default())
     }
 
     pub(super) fn put_library(&self, group: &GroupId, library: &Library) -> Result<()> {
@@ -208,12 +217,12 @@ impl Store {
     pub(super) fn feed_item(&self, group: &GroupId, id: &ContentId) -> Result<Option<FeedRecord>> {
         if let Some(bytes) = self.vault.get(&feed_namespace(group), id.as_bytes())? {
             return match bytes.split_first() {
-                Some((&FEED_RECORD_VERSION, rest)) => decode(rest).map(Some),
+                Some((&FEED_RECORD_VERSION, rest)) => decode_as(rest, StoredRecord::FeedItem).map(Some),
                 _ => Err(CoreError::damaged(StoredRecord::FeedItem, DamageKind::UnknownVersion)),
             };
         }
         match self.vault.get(&feed_namespace_v1(group), id.as_bytes())? {
-            Some(bytes) => Ok(Some(decode::<FeedItemV1>(&bytes)?.into())),
+            Some(bytes) => Ok(Some(decode_as::<FeedItemV1>(&bytes, StoredRecord::FeedItem)?.into())),
             None => Ok(None),
         }
     }
@@ -330,6 +339,17 @@ impl<'a, T: Serialize + DeserializeOwned> Queue<'a, T> {
             .collect()
     }
 
+    /// The first `limit` records, in order, each decoded on its own: a caller that
+    /// stops at the first it can use is not held up by a damaged one after it.
+    pub(super) fn first_each(&self, limit: usize) -> Result<Vec<(u64, Result<T>)>> {
+        Ok(self
+            .vault
+            .scan_ordered(self.namespace, 0, limit)?
+            .into_iter()
+            .map(|(index, bytes)| (index, decode(&bytes)))
+            .collect())
+    }
+
     /// The first `limit` records that decode, in order (for counts and marks that must
     /// not fail on one bad record).
     pub(super) fn first_readable(&self, limit: usize) -> Result<Vec<(u64, T)>> {
@@ -345,6 +365,11 @@ impl<'a, T: Serialize + DeserializeOwned> Queue<'a, T> {
     pub(super) fn len(&self) -> Result<usize> {
         Ok(self.vault.scan_ordered(self.namespace, 0, usize::MAX)?.len())
     }
+}
+
+/// Decodes a stored record; one that does not decode is named in the damage it reports.
+fn decode_as<T: for<'de> Deserialize<'de>>(bytes: &[u8], record: StoredRecord) -> Result<T> {
+    postcard::from_bytes(bytes).map_err(|_| CoreError::damaged(record, DamageKind::DoesNotDecode))
 }
 
 fn content_id(bytes: &[u8]) -> Result<ContentId> {

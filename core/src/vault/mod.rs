@@ -78,7 +78,9 @@ pub use secrets::{KdfParams, Passphrase, StorageKey, Unlock};
 const HEADER_FILE: &str = "profile.key";
 const STORE_DIR: &str = "store";
 /// Files the engine keeps beside the store (sealed chunks waiting to be uploaded).
-const STAGING_DIR: &str = "staging";
+/// (Until this release the duress opening deleted a `staging` directory that nothing
+/// writes, and left the real profile's sealed chunks in place.)
+const STAGING_DIR: &str = crate::transfer::STAGING_DIR;
 const HEADER_MAGIC: &[u8; 16] = b"HUISCLOS-PROFILE";
 /// Release 0.1's header: payloads of [`PAYLOAD_LEN_V2`] bytes.
 const HEADER_VERSION_V2: u8 = 2;

@@ -46,6 +46,9 @@ fn a_duress_passphrase_opens_the_decoy_made_beforehand_and_destroys_the_profile(
         let vault = Vault::create(&profile, &passphrase("correct horse"), fast()).unwrap();
         vault.put("ns", b"key", b"the real data").unwrap();
         vault.commit().unwrap();
+        // A sealed chunk of the real profile's, waiting to be uploaded.
+        std::fs::create_dir_all(profile.join(crate::transfer::STAGING_DIR)).unwrap();
+        std::fs::write(profile.join(crate::transfer::STAGING_DIR).join("00aa"), [7u8; 64]).unwrap();
         plain_header_len = std::fs::read(profile.join(HEADER_FILE)).unwrap().len();
         assert!(matches!(vault.make_decoy(&passphrase("wrong horse"), &duress), Err(CoreError::WrongPassphrase)));
         assert!(vault.make_decoy(&passphrase("correct horse"), &Passphrase::new("correct horse")).is_err());
@@ -72,6 +75,10 @@ fn a_duress_passphrase_opens_the_decoy_made_beforehand_and_destroys_the_profile(
             assert_eq!(vault.get("ns", b"key").unwrap().unwrap().as_slice(), b"the decoy's own data");
             assert_eq!(vault.stored_rows(), 1, "only the decoy's values are left");
             assert!(vault.db.as_ref().unwrap().is_empty(), "the real profile's values are deleted");
+            assert!(
+                !profile.join(crate::transfer::STAGING_DIR).exists(),
+                "the real profile's sealed chunks are deleted: their number and sizes would show it existed"
+            );
         }
         _ => panic!("the duress passphrase did not open the decoy"),
     }
