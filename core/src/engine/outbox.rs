@@ -345,8 +345,7 @@ impl Engine {
         self.store.rollback();
         // If the outbox cannot be read, the marks stay as they were rather than vanish
         // (an item shown as sent when it is not is the worse mistake).
-        if let Ok(items) = self.store.outbox().first_readable(usize::MAX) {
-            let recounted = WaitingMarks::of(items.iter().map(|(_, item)| item));
+        if let Ok(recounted) = self.counted_marks() {
             for (group, item) in self.outbox.marks.flipped(&recounted) {
                 self.observed.item_changed(&group, item);
             }
@@ -356,10 +355,14 @@ impl Engine {
 
     /// The marks of what the outbox holds when the profile opens.
     pub(super) fn mark_waiting_from_outbox(&mut self) -> Result<()> {
-        for (_, item) in self.store.outbox().first_readable(usize::MAX)? {
-            self.mark_waiting(&item, true);
-        }
+        self.outbox.marks = self.counted_marks()?;
         Ok(())
+    }
+
+    /// The marks of what the outbox holds now, counted from the store.
+    fn counted_marks(&self) -> Result<WaitingMarks> {
+        let items = self.store.outbox().first_readable(usize::MAX)?;
+        Ok(WaitingMarks::of(items.iter().map(|(_, item)| item)))
     }
 
     /// Whether something in the outbox writes or changes this feed item.

@@ -332,11 +332,7 @@ impl<'a, T: Serialize + DeserializeOwned> Queue<'a, T> {
     /// # Errors
     /// [`CoreError::CorruptProfile`] for one that does not decode.
     pub(super) fn first(&self, limit: usize) -> Result<Vec<(u64, T)>> {
-        self.vault
-            .scan_ordered(self.namespace, 0, limit)?
-            .into_iter()
-            .map(|(index, bytes)| Ok((index, decode(&bytes)?)))
-            .collect()
+        self.first_each(limit)?.into_iter().map(|(index, item)| Ok((index, item?))).collect()
     }
 
     /// The first `limit` records, in order, each decoded on its own: a caller that
@@ -353,12 +349,7 @@ impl<'a, T: Serialize + DeserializeOwned> Queue<'a, T> {
     /// The first `limit` records that decode, in order (for counts and marks that must
     /// not fail on one bad record).
     pub(super) fn first_readable(&self, limit: usize) -> Result<Vec<(u64, T)>> {
-        Ok(self
-            .vault
-            .scan_ordered(self.namespace, 0, limit)?
-            .into_iter()
-            .filter_map(|(index, bytes)| decode(&bytes).ok().map(|item| (index, item)))
-            .collect())
+        Ok(self.first_each(limit)?.into_iter().filter_map(|(index, item)| Some((index, item.ok()?))).collect())
     }
 
     /// How many records the queue holds.
