@@ -364,7 +364,10 @@ mod tests {
         let key = format!("{:?}", manifest.key);
         assert!(!format!("{manifest:?}").contains(&key));
         let mut library = crate::library::Library::default();
-        let add = crate::library::LibraryOp::AddVersion(crate::library::AddVersion { node: [1; 16], manifest });
+        let add = crate::library::LibraryOp::AddVersion(crate::library::AddVersion {
+            node: crate::library::NodeId::from_bytes([1; 16]),
+            manifest,
+        });
         library.apply(crate::library::Stamp::default(), &add, 0).unwrap();
         assert!(!format!("{library:?}").contains(&key));
         assert!(!format!("{add:?}").contains(&key));

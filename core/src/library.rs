@@ -43,8 +43,62 @@ pub const MAX_NODES: usize = 100_000;
 /// (or exhausts the clock) by dating theirs in the future.
 pub const MAX_CLOCK_SKEW_SECS: u64 = 24 * 3600;
 
-/// A node's id: 16 random bytes chosen by its creator.
-pub type NodeId = [u8; 16];
+/// A node's id: 16 random bytes chosen by its creator. It travels and is stored as
+/// its raw bytes (the same bytes as before it had a type of its own).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[serde(transparent)]
+#[cfg_attr(feature = "proptest", derive(proptest_derive::Arbitrary))]
+pub struct NodeId([u8; 16]);
+
+impl NodeId {
+    /// The length in bytes.
+    pub const LEN: usize = 16;
+
+    /// Wraps raw bytes.
+    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
+
+    /// The raw bytes.
+    pub const fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+
+    /// A fresh random id, for a node this device creates.
+    pub fn random() -> Self {
+        use rand_core::{OsRng, RngCore};
+        let mut bytes = [0u8; 16];
+        OsRng.fill_bytes(&mut bytes);
+        Self(bytes)
+    }
+}
+
+impl std::fmt::Display for NodeId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.iter().try_for_each(|byte| write!(f, "{byte:02x}"))
+    }
+}
+
+impl std::fmt::Debug for NodeId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "NodeId({self})")
+    }
+}
+
+impl AsRef<[u8]> for NodeId {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl Wire for NodeId {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.0);
+    }
+    fn decode(reader: &mut Reader<'_>) -> std::result::Result<Self, huisclos_protocol::Error> {
+        Ok(Self(reader.take_array("node id")?))
+    }
+}
 
 bounded_text!(
     /// The name of a folder, file or note.
@@ -268,7 +322,7 @@ pub struct NodeView {
     /// For files: how many versions it has.
     pub versions: usize,
     /// Who created it.
-    pub created_by: [u8; 32],
+    pub created_by: crate::identity::IdentityPublicKey,
 }
 
 /// A space's library.
@@ -346,7 +400,7 @@ impl Library {
             trashed: node.trashed.value,
             length: node.versions.values().next_back().filter(|_| file).map(|v| v.length),
             versions: if file { node.versions.len() } else { 0 },
-            created_by: node.created_by.unwrap_or_default(),
+            created_by: crate::identity::IdentityPublicKey::from_bytes(node.created_by.unwrap_or_default()),
         })
     }
 
@@ -467,10 +521,10 @@ mod tests {
 
     fn create(node: u8, kind: NodeKind, name: &str, parent: Option<u8>) -> LibraryOp {
         LibraryOp::Create(CreateNode {
-            node: [node; 16],
+            node: NodeId::from_bytes([node; 16]),
             kind,
             name: NodeName::new(name).unwrap(),
-            parent: parent.map(|p| [p; 16]),
+            parent: parent.map(|p| NodeId::from_bytes([p; 16])),
         })
     }
 
@@ -487,12 +541,27 @@ mod tests {
             // Two devices, at once: one renames the folder, the other moves it.
             (
                 stamp(10, 1, 4),
-                LibraryOp::Rename(RenameNode { node: [1; 16], name: NodeName::new("Evidence (sealed)").unwrap() }),
+                LibraryOp::Rename(RenameNode {
+                    node: NodeId::from_bytes([1; 16]),
+                    name: NodeName::new("Evidence (sealed)").unwrap(),
+                }),
             ),
-            (stamp(10, 2, 5), LibraryOp::Move(MoveNode { node: [1; 16], parent: Some([2; 16]) })),
+            (
+                stamp(10, 2, 5),
+                LibraryOp::Move(MoveNode {
+                    node: NodeId::from_bytes([1; 16]),
+                    parent: Some(NodeId::from_bytes([2; 16])),
+                }),
+            ),
             // Two uploads to one file.
-            (stamp(11, 1, 6), LibraryOp::AddVersion(AddVersion { node: [3; 16], manifest: manifest(10) })),
-            (stamp(11, 2, 7), LibraryOp::AddVersion(AddVersion { node: [3; 16], manifest: manifest(20) })),
+            (
+                stamp(11, 1, 6),
+                LibraryOp::AddVersion(AddVersion { node: NodeId::from_bytes([3; 16]), manifest: manifest(10) }),
+            ),
+            (
+                stamp(11, 2, 7),
+                LibraryOp::AddVersion(AddVersion { node: NodeId::from_bytes([3; 16]), manifest: manifest(20) }),
+            ),
         ];
         let mut forward = Library::default();
         for (s, op) in &ops {
@@ -511,9 +580,9 @@ mod tests {
                 "Case 207/Evidence (sealed)/statement.pdf File v2"
             ]
         );
-        let versions = forward.versions(&[3; 16]);
+        let versions = forward.versions(&NodeId::from_bytes([3; 16]));
         assert_eq!(versions.iter().map(|v| v.length).collect::<Vec<_>>(), [10, 20], "both kept, newest last");
-        assert_eq!(forward.node(&[3; 16]).unwrap().length, Some(20));
+        assert_eq!(forward.node(&NodeId::from_bytes([3; 16])).unwrap().length, Some(20));
     }
 
     #[test]
@@ -522,37 +591,57 @@ mod tests {
         library.apply(stamp(1, 1, 1), &create(1, NodeKind::Folder, "A", None), NOW).unwrap();
         library.apply(stamp(2, 1, 2), &create(2, NodeKind::Folder, "B", None), NOW).unwrap();
         library
-            .apply(stamp(5, 1, 3), &LibraryOp::Move(MoveNode { node: [1; 16], parent: Some([2; 16]) }), NOW)
+            .apply(
+                stamp(5, 1, 3),
+                &LibraryOp::Move(MoveNode {
+                    node: NodeId::from_bytes([1; 16]),
+                    parent: Some(NodeId::from_bytes([2; 16])),
+                }),
+                NOW,
+            )
             .unwrap();
         library
-            .apply(stamp(5, 2, 4), &LibraryOp::Move(MoveNode { node: [2; 16], parent: Some([1; 16]) }), NOW)
+            .apply(
+                stamp(5, 2, 4),
+                &LibraryOp::Move(MoveNode {
+                    node: NodeId::from_bytes([2; 16]),
+                    parent: Some(NodeId::from_bytes([1; 16])),
+                }),
+                NOW,
+            )
             .unwrap();
         let top: Vec<String> = library.children(None).into_iter().map(|n| n.name).collect();
         assert_eq!(top, ["A", "B"]);
-        library.apply(stamp(6, 1, 5), &LibraryOp::Trash(TrashNode { node: [1; 16] }), NOW).unwrap();
+        library.apply(stamp(6, 1, 5), &LibraryOp::Trash(TrashNode { node: NodeId::from_bytes([1; 16]) }), NOW).unwrap();
         assert_eq!(library.children(None).len(), 1);
         assert_eq!(library.trash().len(), 1);
-        library.apply(stamp(7, 1, 6), &LibraryOp::Restore(RestoreNode { node: [1; 16] }), NOW).unwrap();
+        library
+            .apply(stamp(7, 1, 6), &LibraryOp::Restore(RestoreNode { node: NodeId::from_bytes([1; 16]) }), NOW)
+            .unwrap();
         assert_eq!(library.children(None).len(), 2);
         library.apply(stamp(1, 1, 9), &create(9, NodeKind::Note, "Minutes", None), NOW).unwrap();
         library
             .apply(
                 stamp(8, 1, 10),
-                &LibraryOp::WriteNote(WriteNote { node: [9; 16], text: NoteText::new("# Minutes").unwrap() }),
+                &LibraryOp::WriteNote(WriteNote {
+                    node: NodeId::from_bytes([9; 16]),
+                    text: NoteText::new("# Minutes").unwrap(),
+                }),
                 NOW,
             )
             .unwrap();
-        assert_eq!(library.note(&[9; 16]).as_deref(), Some("# Minutes"));
-        let version = LibraryOp::AddVersion(AddVersion { node: [9; 16], manifest: manifest(1) });
+        assert_eq!(library.note(&NodeId::from_bytes([9; 16])).as_deref(), Some("# Minutes"));
+        let version = LibraryOp::AddVersion(AddVersion { node: NodeId::from_bytes([9; 16]), manifest: manifest(1) });
         library.apply(stamp(9, 1, 11), &version, NOW).unwrap();
-        assert!(library.versions(&[9; 16]).is_empty(), "a note shows no file versions");
+        assert!(library.versions(&NodeId::from_bytes([9; 16])).is_empty(), "a note shows no file versions");
     }
 
     #[test]
     fn a_change_dated_beyond_the_skew_is_refused_and_the_clock_stays_bounded() {
         let mut library = Library::default();
         library.apply(stamp(100, 1, 1), &create(1, NodeKind::Folder, "Evidence", None), 1000).unwrap();
-        let far = LibraryOp::Rename(RenameNode { node: [1; 16], name: NodeName::new("Taken").unwrap() });
+        let far =
+            LibraryOp::Rename(RenameNode { node: NodeId::from_bytes([1; 16]), name: NodeName::new("Taken").unwrap() });
         let refused = library.apply(stamp(1000 + MAX_CLOCK_SKEW_SECS + 1, 2, 2), &far, 1000);
         assert!(matches!(refused, Err(CoreError::Verification(_))));
         assert_eq!(library.listing(), ["Evidence Folder v0"]);
@@ -569,9 +658,10 @@ mod tests {
         // This device's clock says 40, behind the creator's: its rename is dated after.
         let at = library.next_time(40);
         assert_eq!(at, 101);
-        let rename = LibraryOp::Rename(RenameNode { node: [1; 16], name: NodeName::new("Sealed").unwrap() });
+        let rename =
+            LibraryOp::Rename(RenameNode { node: NodeId::from_bytes([1; 16]), name: NodeName::new("Sealed").unwrap() });
         library.apply(stamp(at, 1, 2), &rename, NOW).unwrap();
-        assert_eq!(library.node(&[1; 16]).unwrap().name, "Sealed");
+        assert_eq!(library.node(&NodeId::from_bytes([1; 16])).unwrap().name, "Sealed");
         assert_eq!(library.next_time(500), 500, "a clock ahead is used as it is");
     }
 
@@ -589,16 +679,23 @@ mod tests {
             )
                 .prop_map(|(n, k, name, p)| create(n, k, name, p)),
             (node.clone(), name).prop_map(|(n, name)| LibraryOp::Rename(RenameNode {
-                node: [n; 16],
+                node: NodeId::from_bytes([n; 16]),
                 name: NodeName::new(name).unwrap()
             })),
-            (node.clone(), parent)
-                .prop_map(|(n, p)| LibraryOp::Move(MoveNode { node: [n; 16], parent: p.map(|p| [p; 16]) })),
-            node.clone().prop_map(|n| LibraryOp::Trash(TrashNode { node: [n; 16] })),
-            node.clone().prop_map(|n| LibraryOp::Restore(RestoreNode { node: [n; 16] })),
-            (node.clone(), 0u64..3)
-                .prop_map(|(n, len)| LibraryOp::AddVersion(AddVersion { node: [n; 16], manifest: manifest(len) })),
-            node.prop_map(|n| LibraryOp::WriteNote(WriteNote { node: [n; 16], text: NoteText::new("text").unwrap() })),
+            (node.clone(), parent).prop_map(|(n, p)| LibraryOp::Move(MoveNode {
+                node: NodeId::from_bytes([n; 16]),
+                parent: p.map(|p| NodeId::from_bytes([p; 16]))
+            })),
+            node.clone().prop_map(|n| LibraryOp::Trash(TrashNode { node: NodeId::from_bytes([n; 16]) })),
+            node.clone().prop_map(|n| LibraryOp::Restore(RestoreNode { node: NodeId::from_bytes([n; 16]) })),
+            (node.clone(), 0u64..3).prop_map(|(n, len)| LibraryOp::AddVersion(AddVersion {
+                node: NodeId::from_bytes([n; 16]),
+                manifest: manifest(len)
+            })),
+            node.prop_map(|n| LibraryOp::WriteNote(WriteNote {
+                node: NodeId::from_bytes([n; 16]),
+                text: NoteText::new("text").unwrap()
+            })),
         ];
         (stamp, op)
     }
@@ -628,8 +725,8 @@ mod tests {
             prop_assert_eq!(forward.listing(), other.listing());
             prop_assert_eq!(forward.children(None), other.children(None));
             for n in 0u8..6 {
-                prop_assert_eq!(forward.note(&[n; 16]), other.note(&[n; 16]));
-                prop_assert_eq!(forward.versions(&[n; 16]), other.versions(&[n; 16]));
+                prop_assert_eq!(forward.note(&NodeId::from_bytes([n; 16])), other.note(&NodeId::from_bytes([n; 16])));
+                prop_assert_eq!(forward.versions(&NodeId::from_bytes([n; 16])), other.versions(&NodeId::from_bytes([n; 16])));
             }
         }
     }

@@ -103,14 +103,14 @@ pub fn seal_for_upload(profile: &Path, reader: impl std::io::Read, length: u64) 
 #[derive(Serialize, Deserialize, Clone)]
 pub(crate) struct NewFile {
     pub(crate) name: String,
-    pub(crate) parent: Option<[u8; 16]>,
+    pub(crate) parent: Option<crate::library::NodeId>,
 }
 
 /// An upload, persisted until the file is published.
 #[derive(Serialize, Deserialize)]
 pub(crate) struct UploadRecord {
     pub(crate) group: [u8; 16],
-    pub(crate) node: [u8; 16],
+    pub(crate) node: crate::library::NodeId,
     /// Set for a new file; `None` for a new version of an existing one.
     pub(crate) create: Option<NewFile>,
     /// The manifest's wire bytes (its key: sealed in the vault with this record).
@@ -123,7 +123,7 @@ pub(crate) struct UploadRecord {
 #[derive(Serialize, Deserialize)]
 pub(crate) struct DownloadRecord {
     pub(crate) group: [u8; 16],
-    pub(crate) node: [u8; 16],
+    pub(crate) node: crate::library::NodeId,
     pub(crate) manifest: Vec<u8>,
     /// Where the file goes (written to `<dest>.part` until complete).
     pub(crate) dest: PathBuf,

@@ -29,8 +29,8 @@ pub(crate) fn content_id(text: &str) -> Result<ContentId> {
     Ok(ContentId::from_bytes(bytes(text, "item")?))
 }
 
-pub(crate) fn node_id(text: &str) -> Result<[u8; 16]> {
-    bytes(text, "library item")
+pub(crate) fn node_id(text: &str) -> Result<huisclos_core::library::NodeId> {
+    Ok(huisclos_core::library::NodeId::from_bytes(bytes(text, "library item")?))
 }
 
 pub(crate) fn person(text: &str) -> Result<IdentityPublicKey> {
@@ -358,7 +358,7 @@ impl From<NodeView> for LibraryNode {
             trashed: v.trashed,
             length: v.length,
             versions: u32::try_from(v.versions).unwrap_or(u32::MAX),
-            created_by: hex::encode(v.created_by),
+            created_by: hex::encode(v.created_by.as_bytes()),
         }
     }
 }

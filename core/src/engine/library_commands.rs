@@ -26,8 +26,7 @@ impl Engine {
         parent: Option<NodeId>,
         name: &str,
     ) -> Result<NodeId> {
-        let mut node = [0u8; 16];
-        OsRng.fill_bytes(&mut node);
+        let node = NodeId::random();
         let name = NodeName::new(name)?;
         self.library_op(space, LibraryOp::Create(CreateNode { node, kind, name, parent }))?;
         Ok(node)
@@ -150,8 +149,7 @@ impl Engine {
         let (node, create) = match version_of {
             Some(node) => (node, None),
             None => {
-                let mut node = [0u8; 16];
-                OsRng.fill_bytes(&mut node);
+                let node = NodeId::random();
                 (node, Some(NewFile { name: name.as_str().to_owned(), parent }))
             }
         };

@@ -36,7 +36,7 @@ pub enum ClientEvent {
         /// The space.
         space: GroupId,
         /// The file.
-        node: [u8; 16],
+        node: crate::library::NodeId,
         /// Up or down.
         direction: Direction,
         /// Bytes of the file done.

@@ -71,12 +71,15 @@ fn content_seeds() {
     write("content", "app-payload", &[[2u8].as_slice(), &AppPayload::Content(envelope).to_wire()].concat());
     let ops = [
         LibraryOp::Create(CreateNode {
-            node: [1; 16],
+            node: huisclos_core::library::NodeId::from_bytes([1; 16]),
             kind: NodeKind::Folder,
             name: NodeName::new("Evidence").unwrap(),
             parent: None,
         }),
-        LibraryOp::Rename(RenameNode { node: [1; 16], name: NodeName::new("Sealed").unwrap() }),
+        LibraryOp::Rename(RenameNode {
+            node: huisclos_core::library::NodeId::from_bytes([1; 16]),
+            name: NodeName::new("Sealed").unwrap(),
+        }),
     ];
     let mut library = vec![4u8];
     for op in &ops {

@@ -21,7 +21,7 @@ pub(super) async fn library(dir: &std::path::Path, offline: bool, command: Comma
             NodeKind::Note => word::note(),
         };
         let size = view.length.map(|l| format!("  {}", word::file_size(l, view.versions))).unwrap_or_default();
-        println!("{}  {kind:6}  {}{size}", text::short(&view.id), view.name);
+        println!("{}  {kind:6}  {}{size}", text::short(view.id.as_bytes()), view.name);
     };
     match command {
         Command::Ls { space, path } => {
@@ -158,7 +158,7 @@ pub(super) async fn get(
 }
 
 /// Drives a transfer with a progress bar until it finishes, or says it waits.
-async fn transfer(engine: &mut Engine, offline: bool, node: [u8; 16]) -> Result<(), CliError> {
+async fn transfer(engine: &mut Engine, offline: bool, node: huisclos_core::library::NodeId) -> Result<(), CliError> {
     use huisclos_core::engine::ClientEvent;
     let Some(connection) = online::connect(engine, offline).await? else {
         println!("{}", Say::Queued);
