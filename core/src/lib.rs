@@ -67,6 +67,7 @@ pub mod linker;
 pub mod lists;
 pub mod mls;
 pub mod mls_storage;
+pub mod note;
 pub mod recovery;
 pub mod seal;
 pub(crate) mod signin;

@@ -1,0 +1,328 @@
+//! A note's text as a shared document that several people edit at once: a CRDT
+//! ([`yrs`], the Rust port of Yjs) that every device merges alike from the same
+//! updates, in whatever order and however often it receives them. Sans-IO: this
+//! module turns edits into update bytes and update bytes into text; the engine seals,
+//! signs, stores and sends them as content records.
+//!
+//! ## The document
+//! One root text named [`ROOT`], holding the note as Markdown source: headings, lists,
+//! emphasis and links are its syntax, so Markdown export is the text itself and an
+//! editor that binds a Yjs text (y-codemirror, y-prosemirror over a Markdown schema)
+//! edits the same document. Offsets are UTF-16 code units, as in Yjs, JavaScript and
+//! Kotlin; [`NoteDoc::replace_text`] takes a whole new text and finds the edits itself.
+//!
+//! ## Who wrote what
+//! Every item in a Yjs document carries the id of the client that inserted it. Here a
+//! client id is not chosen: it is derived from the device's MLS signature key, the
+//! space and the note ([`client_id`]), and a receiver refuses an update that inserts
+//! anything under another client's id ([`NoteDoc::apply_remote`]). So an author cannot
+//! make their text pass for someone else's, nor collide with another device's items
+//! to make devices diverge. Deleting is not bound that way: a contributor may delete
+//! anyone's text in a shared note, as in any shared document (the space's roles decide
+//! who may edit at all, before an update reaches this module).
+//!
+//! ## What is refused
+//! Bytes that do not decode, updates that yrs refuses, updates over
+//! [`MAX_UPDATE_LEN`], and anything that makes yrs panic (the document is then
+//! rebuilt from its last state, so nothing half-applied remains). A refused update
+//! changes nothing.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use sha2::{Digest, Sha256};
+use yrs::updates::decoder::Decode;
+use yrs::{ClientID, Doc, GetString, OffsetKind, Options, ReadTxn, StateVector, Text, Transact, Update};
+
+/// The name of the root text that holds a note.
+pub const ROOT: &str = "text";
+
+/// The most bytes of one update (a batch of edits): it travels in one content record.
+pub const MAX_UPDATE_LEN: usize = 96 * 1024;
+
+/// The most UTF-16 code units of a note's text: about a 150-page document.
+pub const MAX_NOTE_UNITS: u32 = 1 << 20;
+
+/// Yjs client ids are 53-bit (JavaScript's safe integers).
+const CLIENT_ID_MASK: u64 = (1 << 53) - 1;
+
+/// Why a note update was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NoteRefusal {
+    /// Not an update (does not decode), or one yrs refuses to integrate.
+    #[error("not a note update")]
+    Malformed,
+    /// It inserts text under a client id that is not its author's.
+    #[error("a note update inserts text under another device's id")]
+    ForeignClient,
+    /// Larger than [`MAX_UPDATE_LEN`].
+    #[error("a note update is too large")]
+    TooLarge,
+    /// The note would be longer than [`MAX_NOTE_UNITS`].
+    #[error("a note would be too long")]
+    NoteTooLong,
+}
+
+/// The Yjs client id of a device in a note: the first 53 bits of
+/// `SHA-256("huisclos/1 note-client" || group || note || device MLS key)`.
+pub fn client_id(group: &[u8; 16], note: &[u8; 16], device_mls_key: &[u8]) -> u64 {
+    let digest = Sha256::new()
+        .chain_update(b"huisclos/1 note-client")
+        .chain_update(group)
+        .chain_update(note)
+        .chain_update(device_mls_key)
+        .finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first) & CLIENT_ID_MASK
+}
+
+/// The client id under which a note's text from before it was a shared document (the
+/// last whole text an older release wrote) becomes the document's first item: derived
+/// from that text, so every device that starts from the same text makes the same
+/// item, and two different texts never share an id.
+fn base_client_id(group: &[u8; 16], note: &[u8; 16], text: &str) -> u64 {
+    let digest = Sha256::new()
+        .chain_update(b"huisclos/1 note-base")
+        .chain_update(group)
+        .chain_update(note)
+        .chain_update(text.as_bytes())
+        .finalize();
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first) & CLIENT_ID_MASK
+}
+
+fn new_doc(client: u64) -> Doc {
+    let mut options = Options::with_client_id(ClientID::new(client));
+    options.offset_kind = OffsetKind::Utf16;
+    Doc::with_options(options)
+}
+
+/// One note's shared document, as one device holds it.
+pub struct NoteDoc {
+    doc: Doc,
+    /// This device's client id in the note.
+    client: u64,
+}
+
+impl std::fmt::Debug for NoteDoc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NoteDoc").field("client", &self.client).finish_non_exhaustive()
+    }
+}
+
+impl NoteDoc {
+    /// An empty note, edited by `client` on this device.
+    pub fn new(client: u64) -> Self {
+        let doc = new_doc(client);
+        doc.get_or_insert_text(ROOT);
+        Self { doc, client }
+    }
+
+    /// A note whose text so far is `base` (written whole by an older release), as its
+    /// first item under an id derived from that text: devices that start from the same
+    /// text share the item, so it is not doubled when their edits meet.
+    pub fn with_base(client: u64, group: &[u8; 16], note: &[u8; 16], base: &str) -> Self {
+        let this = Self::new(client);
+        if base.is_empty() {
+            return this;
+        }
+        let seed = new_doc(base_client_id(group, note, base));
+        let text = seed.get_or_insert_text(ROOT);
+        let update = {
+            let mut txn = seed.transact_mut();
+            text.insert(&mut txn, 0, base);
+            txn.encode_update_v1()
+        };
+        // Made here from a valid text: it integrates.
+        if let Ok(update) = Update::decode_v1(&update) {
+            let _ = this.doc.transact_mut().apply_update(update);
+        }
+        this
+    }
+
+    /// A note from its stored state ([`NoteDoc::state`]).
+    ///
+    /// # Errors
+    /// [`NoteRefusal::Malformed`] if the state does not decode or integrate.
+    pub fn load(client: u64, state: &[u8]) -> Result<Self, NoteRefusal> {
+        let this = Self::new(client);
+        let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<(), NoteRefusal> {
+            let update = Update::decode_v1(state).map_err(|_| NoteRefusal::Malformed)?;
+            this.doc.transact_mut().apply_update(update).map_err(|_| NoteRefusal::Malformed)
+        }));
+        match outcome {
+            Ok(Ok(())) => Ok(this),
+            Ok(Err(refusal)) => Err(refusal),
+            Err(_) => Err(NoteRefusal::Malformed),
+        }
+    }
+
+    /// This device's client id in the note.
+    pub fn client(&self) -> u64 {
+        self.client
+    }
+
+    /// The note's text (Markdown).
+    pub fn text(&self) -> String {
+        let text = self.doc.get_or_insert_text(ROOT);
+        text.get_string(&self.doc.transact())
+    }
+
+    /// The note's length in UTF-16 code units.
+    pub fn len_utf16(&self) -> u32 {
+        let text = self.doc.get_or_insert_text(ROOT);
+        text.len(&self.doc.transact())
+    }
+
+    /// The whole state, to store and to send as a snapshot: loading it gives the same
+    /// document.
+    pub fn state(&self) -> Vec<u8> {
+        self.doc.transact().encode_state_as_update_v1(&StateVector::default())
+    }
+
+    /// What this document holds, per client: to ask another device for what is missing.
+    pub fn state_vector(&self) -> StateVector {
+        self.doc.transact().state_vector()
+    }
+
+    /// Applies this device's edits, each `(at, delete, insert)` in UTF-16 code units of
+    /// the text as the previous edit left it, and returns the update that carries them
+    /// to other devices (`None` if nothing changed). Offsets past the end are clamped.
+    ///
+    /// # Errors
+    /// [`NoteRefusal::NoteTooLong`] (nothing is applied).
+    pub fn edit(&mut self, edits: &[TextEdit]) -> Result<Option<Vec<u8>>, NoteRefusal> {
+        let mut projected = i64::from(self.len_utf16());
+        for edit in edits {
+            projected = projected - i64::from(edit.delete) + utf16_len(&edit.insert) as i64;
+            if projected > i64::from(MAX_NOTE_UNITS) {
+                return Err(NoteRefusal::NoteTooLong);
+            }
+        }
+        let text = self.doc.get_or_insert_text(ROOT);
+        let mut txn = self.doc.transact_mut();
+        for edit in edits {
+            let len = text.len(&txn);
+            let at = edit.at.min(len);
+            let delete = edit.delete.min(len - at);
+            if delete > 0 {
+                text.remove_range(&mut txn, at, delete);
+            }
+            if !edit.insert.is_empty() {
+                text.insert(&mut txn, at, &edit.insert);
+            }
+        }
+        let update = txn.encode_update_v1();
+        drop(txn);
+        Ok((update.as_slice() != Update::EMPTY_V1).then_some(update))
+    }
+
+    /// Replaces the whole text with `new`, as the edits that turn the current text into
+    /// it (a character diff), so that what others typed meanwhile in the parts left
+    /// alone is kept. Returns the update, or `None` if the text is the same.
+    ///
+    /// # Errors
+    /// [`NoteRefusal::NoteTooLong`] (nothing is applied).
+    pub fn replace_text(&mut self, new: &str) -> Result<Option<Vec<u8>>, NoteRefusal> {
+        let old = self.text();
+        if old == new {
+            return Ok(None);
+        }
+        let edits = diff_edits(&old, new);
+        self.edit(&edits)
+    }
+
+    /// Merges an update written by the device whose client id is `author`, and returns
+    /// whether the text changed.
+    ///
+    /// # Errors
+    /// A [`NoteRefusal`]; the document is unchanged.
+    pub fn apply_remote(&mut self, update: &[u8], author: u64) -> Result<bool, NoteRefusal> {
+        if update.len() > MAX_UPDATE_LEN {
+            return Err(NoteRefusal::TooLarge);
+        }
+        let checked = catch_unwind(AssertUnwindSafe(|| -> Result<Update, NoteRefusal> {
+            let decoded = Update::decode_v1(update).map_err(|_| NoteRefusal::Malformed)?;
+            // Every item inserted, deleted since or not, under the author's id only.
+            let inserted = decoded.insertions(true);
+            if inserted.client_ids().any(|client| client != ClientID::new(author)) {
+                return Err(NoteRefusal::ForeignClient);
+            }
+            Ok(decoded)
+        }));
+        let decoded = match checked {
+            Ok(result) => result?,
+            Err(_) => return Err(NoteRefusal::Malformed),
+        };
+        let state_before = self.state();
+        let text_before = self.text();
+        let applied = catch_unwind(AssertUnwindSafe(|| {
+            self.doc.transact_mut().apply_update(decoded).map_err(|_| NoteRefusal::Malformed)
+        }));
+        let outcome = match applied {
+            Ok(result) => result,
+            Err(_) => Err(NoteRefusal::Malformed),
+        };
+        let outcome = outcome
+            .and_then(|()| if self.len_utf16() > MAX_NOTE_UNITS { Err(NoteRefusal::NoteTooLong) } else { Ok(()) });
+        if let Err(refusal) = outcome {
+            // Whatever was half-integrated goes: the document is rebuilt as it was.
+            if let Ok(restored) = Self::load(self.client, &state_before) {
+                *self = restored;
+            }
+            return Err(refusal);
+        }
+        Ok(self.text() != text_before)
+    }
+}
+
+/// One edit of a note's text, in UTF-16 code units: delete `delete` units at `at`, then
+/// insert `insert` there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextEdit {
+    /// Where.
+    pub at: u32,
+    /// How many units to delete.
+    pub delete: u32,
+    /// What to insert.
+    pub insert: String,
+}
+
+fn utf16_len(text: &str) -> u32 {
+    u32::try_from(text.encode_utf16().count()).unwrap_or(u32::MAX)
+}
+
+/// The edits that turn `old` into `new`, by characters, in UTF-16 offsets of the text
+/// as each previous edit left it.
+pub fn diff_edits(old: &str, new: &str) -> Vec<TextEdit> {
+    use similar::{ChangeTag, TextDiff};
+    let diff = TextDiff::configure().timeout(std::time::Duration::from_secs(1)).diff_chars(old, new);
+    let mut edits: Vec<TextEdit> = Vec::new();
+    let mut at = 0u32;
+    for change in diff.iter_all_changes() {
+        let value = change.value();
+        let units = utf16_len(value);
+        match change.tag() {
+            ChangeTag::Equal => at += units,
+            ChangeTag::Delete => match edits.last_mut() {
+                Some(last) if last.at + utf16_len(&last.insert) == at && last.insert.is_empty() => {
+                    last.delete += units;
+                }
+                _ => edits.push(TextEdit { at, delete: units, insert: String::new() }),
+            },
+            ChangeTag::Insert => {
+                match edits.last_mut() {
+                    Some(last) if last.at + utf16_len(&last.insert) == at => last.insert.push_str(value),
+                    _ => edits.push(TextEdit { at, delete: 0, insert: value.to_owned() }),
+                }
+                at += units;
+            }
+        }
+    }
+    edits
+}
+
+#[cfg(test)]
+mod tests;

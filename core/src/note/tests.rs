@@ -1,0 +1,240 @@
+use proptest::prelude::*;
+
+use super::*;
+
+const GROUP: [u8; 16] = [7; 16];
+const NOTE: [u8; 16] = [9; 16];
+
+fn device(n: u8) -> NoteDoc {
+    NoteDoc::new(client_id(&GROUP, &NOTE, &[n; 32]))
+}
+
+#[test]
+fn client_ids_are_53_bits_and_differ_per_device_space_and_note() {
+    let a = client_id(&GROUP, &NOTE, &[1; 32]);
+    assert!(a <= CLIENT_ID_MASK);
+    assert_ne!(a, client_id(&GROUP, &NOTE, &[2; 32]));
+    assert_ne!(a, client_id(&[8; 16], &NOTE, &[1; 32]));
+    assert_ne!(a, client_id(&GROUP, &[8; 16], &[1; 32]));
+    assert_eq!(a, client_id(&GROUP, &NOTE, &[1; 32]));
+}
+
+#[test]
+fn two_people_typing_at_once_keep_both_texts() {
+    let mut alice = device(1);
+    let mut bob = device(2);
+    let base = alice.edit(&[TextEdit { at: 0, delete: 0, insert: "Hearing on Monday.".into() }]).unwrap().unwrap();
+    assert!(bob.apply_remote(&base, alice.client()).unwrap());
+    let from_alice = alice.edit(&[TextEdit { at: 0, delete: 0, insert: "# Case\n".into() }]).unwrap().unwrap();
+    let from_bob = bob.edit(&[TextEdit { at: 18, delete: 0, insert: " Bring the file.".into() }]).unwrap().unwrap();
+    alice.apply_remote(&from_bob, bob.client()).unwrap();
+    bob.apply_remote(&from_alice, alice.client()).unwrap();
+    assert_eq!(alice.text(), "# Case\nHearing on Monday. Bring the file.");
+    assert_eq!(alice.text(), bob.text());
+}
+
+#[test]
+fn an_update_inserting_under_another_devices_id_is_refused_and_changes_nothing() {
+    let mut alice = device(1);
+    let mut mallory = device(3);
+    let before = alice.state();
+    // Mallory's own update, claimed as Alice's: its items carry Mallory's id.
+    let update = mallory.edit(&[TextEdit { at: 0, delete: 0, insert: "signed by Alice".into() }]).unwrap().unwrap();
+    assert_eq!(alice.apply_remote(&update, alice.client()), Err(NoteRefusal::ForeignClient));
+    // And a document made with Alice's id by someone who is not Alice.
+    let mut forged = NoteDoc::new(alice.client());
+    let update = forged.edit(&[TextEdit { at: 0, delete: 0, insert: "mine".into() }]).unwrap().unwrap();
+    assert_eq!(alice.apply_remote(&update, mallory.client()), Err(NoteRefusal::ForeignClient));
+    assert_eq!(alice.state(), before);
+    assert_eq!(alice.text(), "");
+}
+
+#[test]
+fn bytes_that_are_no_update_or_too_large_are_refused_and_change_nothing() {
+    let mut alice = device(1);
+    alice.edit(&[TextEdit { at: 0, delete: 0, insert: "kept".into() }]).unwrap();
+    let before = alice.state();
+    for garbage in [&[0xff_u8; 40][..], &[1, 2, 3], &[0, 1, 255, 255, 255, 255, 15]] {
+        assert!(alice.apply_remote(garbage, 5).is_err(), "{garbage:?}");
+    }
+    assert_eq!(alice.apply_remote(&vec![0; MAX_UPDATE_LEN + 1], 5), Err(NoteRefusal::TooLarge));
+    assert_eq!(alice.state(), before);
+    assert_eq!(alice.text(), "kept");
+    assert!(NoteDoc::load(1, &[0xff; 12]).is_err());
+}
+
+#[test]
+fn a_note_past_its_length_is_refused_locally_and_from_others() {
+    let mut alice = device(1);
+    let long = "x".repeat(MAX_NOTE_UNITS as usize);
+    let mut writer = device(2);
+    let update = writer.edit(&[TextEdit { at: 0, delete: 0, insert: long.clone() }]).unwrap();
+    assert!(update.is_some());
+    assert_eq!(writer.edit(&[TextEdit { at: 0, delete: 0, insert: "y".into() }]), Err(NoteRefusal::NoteTooLong));
+    alice.edit(&[TextEdit { at: 0, delete: 0, insert: "z".into() }]).unwrap();
+    // Too large for one update anyway; the length bound is checked on what merges.
+    assert!(alice.apply_remote(&update.unwrap(), writer.client()).is_err());
+    assert_eq!(alice.text(), "z");
+}
+
+#[test]
+fn the_same_old_text_becomes_one_shared_first_item() {
+    let mut alice = NoteDoc::with_base(client_id(&GROUP, &NOTE, &[1; 32]), &GROUP, &NOTE, "Minutes");
+    let mut bob = NoteDoc::with_base(client_id(&GROUP, &NOTE, &[2; 32]), &GROUP, &NOTE, "Minutes");
+    let a = alice.edit(&[TextEdit { at: 7, delete: 0, insert: " (draft)".into() }]).unwrap().unwrap();
+    let b = bob.edit(&[TextEdit { at: 0, delete: 0, insert: "# ".into() }]).unwrap().unwrap();
+    alice.apply_remote(&b, bob.client()).unwrap();
+    bob.apply_remote(&a, alice.client()).unwrap();
+    assert_eq!(alice.text(), "# Minutes (draft)");
+    assert_eq!(alice.text(), bob.text());
+}
+
+#[test]
+fn a_state_loads_as_the_same_document() {
+    let mut alice = device(1);
+    alice.edit(&[TextEdit { at: 0, delete: 0, insert: "héllo 👋 wörld".into() }]).unwrap();
+    alice.edit(&[TextEdit { at: 6, delete: 2, insert: "".into() }]).unwrap();
+    let loaded = NoteDoc::load(alice.client(), &alice.state()).unwrap();
+    assert_eq!(loaded.text(), alice.text());
+    assert_eq!(loaded.text(), "héllo  wörld");
+}
+
+#[test]
+fn replacing_the_whole_text_keeps_what_others_typed_elsewhere() {
+    let mut alice = device(1);
+    let mut bob = device(2);
+    let base = alice.replace_text("line one\nline two\nline three\n").unwrap().unwrap();
+    bob.apply_remote(&base, alice.client()).unwrap();
+    // Alice saves her editor's file with a change on line one; Bob meanwhile typed on
+    // line three.
+    let a = alice.replace_text("line ONE\nline two\nline three\n").unwrap().unwrap();
+    let b = bob.replace_text("line one\nline two\nline three, with Bob\n").unwrap().unwrap();
+    alice.apply_remote(&b, bob.client()).unwrap();
+    bob.apply_remote(&a, alice.client()).unwrap();
+    assert_eq!(alice.text(), "line ONE\nline two\nline three, with Bob\n");
+    assert_eq!(alice.text(), bob.text());
+    assert_eq!(alice.replace_text(&alice.text()).unwrap(), None);
+}
+
+#[test]
+fn diff_edits_turn_one_text_into_the_other_in_utf16_offsets() {
+    for (old, new) in [("", "abc"), ("abc", ""), ("a👋c", "a👋bc"), ("héllo", "hallo!"), ("same", "same")] {
+        let mut doc = device(1);
+        doc.edit(&[TextEdit { at: 0, delete: 0, insert: old.into() }]).unwrap();
+        doc.edit(&diff_edits(old, new)).unwrap();
+        assert_eq!(doc.text(), new);
+    }
+}
+
+/// One step of a random editing session on one of three devices.
+#[derive(Debug, Clone)]
+enum Step {
+    /// Device `who` types `text` at a position (a fraction of its text's length).
+    Type { who: usize, at: u8, text: String },
+    /// Device `who` deletes up to `len` units at a position.
+    Delete { who: usize, at: u8, len: u8 },
+    /// Device `to` receives the update at position `which` (modulo) of everything sent
+    /// so far: out of order, and possibly again.
+    Deliver { to: usize, which: u16 },
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        4 => (0..3usize, any::<u8>(), "[a-z😀é ]{1,6}").prop_map(|(who, at, text)| Step::Type { who, at, text }),
+        1 => (0..3usize, any::<u8>(), 1..8u8).prop_map(|(who, at, len)| Step::Delete { who, at, len }),
+        3 => (0..3usize, any::<u16>()).prop_map(|(to, which)| Step::Deliver { to, which }),
+    ]
+}
+
+fn position(doc: &NoteDoc, fraction: u8) -> u32 {
+    // Offsets are UTF-16 units; keep them on a character boundary.
+    let text = doc.text();
+    let chars: Vec<char> = text.chars().collect();
+    let index = chars.len() * usize::from(fraction) / 256;
+    chars[..index].iter().map(|c| c.len_utf16() as u32).sum()
+}
+
+fn deletable(doc: &NoteDoc, at: u32, len: u8) -> u32 {
+    let text = doc.text();
+    let mut units = 0u32;
+    let mut taken = 0u32;
+    for c in text.chars() {
+        if units >= at && taken < u32::from(len) {
+            taken += c.len_utf16() as u32;
+        }
+        units += c.len_utf16() as u32;
+    }
+    taken
+}
+
+fn run(steps: &[Step], deletions: bool) -> (Vec<NoteDoc>, Vec<String>) {
+    let mut devices: Vec<NoteDoc> = (1..=3).map(device).collect();
+    let mut sent: Vec<(Vec<u8>, u64)> = Vec::new();
+    let mut typed = Vec::new();
+    for step in steps {
+        match step {
+            Step::Type { who, at, text } => {
+                let doc = &mut devices[*who];
+                let at = position(doc, *at);
+                if let Some(update) = doc.edit(&[TextEdit { at, delete: 0, insert: text.clone() }]).unwrap() {
+                    sent.push((update, doc.client()));
+                }
+                typed.push(text.clone());
+            }
+            Step::Delete { who, at, len } if deletions => {
+                let doc = &mut devices[*who];
+                let at = position(doc, *at);
+                let delete = deletable(doc, at, *len);
+                if let Some(update) = doc.edit(&[TextEdit { at, delete, insert: String::new() }]).unwrap() {
+                    sent.push((update, doc.client()));
+                }
+            }
+            Step::Delete { .. } => {}
+            Step::Deliver { to, which } => {
+                if !sent.is_empty() {
+                    let (update, author) = &sent[usize::from(*which) % sent.len()];
+                    devices[*to].apply_remote(update, *author).unwrap();
+                }
+            }
+        }
+    }
+    // In the end every device receives everything, in reverse order, twice.
+    for doc in devices.iter_mut() {
+        for (update, author) in sent.iter().rev().chain(sent.iter()) {
+            doc.apply_remote(update, *author).unwrap();
+        }
+    }
+    (devices, typed)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Three devices type at once; updates arrive late, out of order and repeated: every
+    /// device ends with the same text, and it holds every character anyone typed.
+    #[test]
+    fn devices_that_type_at_once_end_with_the_same_text_holding_every_character(
+        steps in proptest::collection::vec(step(), 1..80)
+    ) {
+        let (devices, typed) = run(&steps, false);
+        let text = devices[0].text();
+        prop_assert!(devices.iter().all(|d| d.text() == text));
+        let mut expected: Vec<char> = typed.concat().chars().collect();
+        let mut got: Vec<char> = text.chars().collect();
+        expected.sort_unstable();
+        got.sort_unstable();
+        prop_assert_eq!(got, expected);
+    }
+
+    /// With deletions too, devices still end with the same text, and it loads again
+    /// from every device's state as the same text.
+    #[test]
+    fn devices_that_type_and_delete_at_once_converge(steps in proptest::collection::vec(step(), 1..80)) {
+        let (devices, _) = run(&steps, true);
+        let text = devices[0].text();
+        for doc in &devices {
+            prop_assert_eq!(doc.text(), text.clone());
+            prop_assert_eq!(NoteDoc::load(doc.client(), &doc.state()).unwrap().text(), text.clone());
+        }
+    }
+}
