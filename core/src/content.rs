@@ -108,6 +108,22 @@ huisclos_protocol::wire_struct!(
     }
 );
 
+huisclos_protocol::bounded_bytes!(
+    /// A batch of edits to a note: a Yjs update in lib0's version-1 encoding, whose
+    /// inserted items all carry its author's client id ([`crate::note`]).
+    pub struct NoteUpdateBytes(max = crate::note::MAX_UPDATE_LEN, what = "note update");
+);
+
+huisclos_protocol::wire_struct!(
+    /// Edits to a note, merged by every device into the note's shared document.
+    pub struct NoteEdit {
+        /// The note.
+        pub note: crate::library::NodeId,
+        /// The edits.
+        pub update: NoteUpdateBytes,
+    }
+);
+
 huisclos_protocol::wire_enum!(
     /// What an item says.
     pub enum ContentBody(what = "content body") {
@@ -125,6 +141,8 @@ huisclos_protocol::wire_enum!(
         0x06 => Library(crate::library::LibraryOp),
         /// The start of a history generation (not shown).
         0x07 => Marker(GenerationMarker),
+        /// Edits to a note.
+        0x08 => NoteEdit(NoteEdit),
     }
 );
 

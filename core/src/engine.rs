@@ -86,8 +86,8 @@ use crate::join::{
     JoinNote, JoinRequest, MAX_OPEN_REQUESTS, MAX_PENDING_JOIN_REQUESTS, SealedJoinRequest, SpaceCard, SpaceCardBody,
 };
 use crate::library::{
-    AddVersion, CreateNode, Library, LibraryOp, MoveNode, NodeId, NodeKind, NodeName, NoteText, RenameNode,
-    RestoreNode, Stamp, TrashNode, WriteNote,
+    AddVersion, CreateNode, Library, LibraryOp, MoveNode, NodeId, NodeKind, NodeName, RenameNode, RestoreNode, Stamp,
+    TrashNode,
 };
 use crate::link::{DeviceGrant, DeviceReady, InboxItem, InboxWelcome, LinkOffer, LinkRequest, PendingLink};
 use crate::mls::{DeviceSigner, Provider};
@@ -108,6 +108,7 @@ mod connection;
 mod deliveries;
 mod identities;
 mod library_commands;
+mod notes;
 mod observed;
 mod outbox;
 mod queries;

@@ -266,6 +266,9 @@ pub enum Limit {
     /// Bytes sealed at once.
     #[error("bytes sealed at once")]
     SealedBytes,
+    /// UTF-16 code units in a note.
+    #[error("characters in a note")]
+    NoteLength,
     /// A chunk's offset.
     #[error("as a chunk offset")]
     ChunkOffset,
@@ -483,6 +486,8 @@ pub enum StoredRecord {
     IdentityTransition,
     /// The store's ordered keys.
     OrderedKey,
+    /// A note's shared document.
+    Note,
 }
 
 impl StoredRecord {
@@ -506,6 +511,7 @@ impl StoredRecord {
             Self::LinkOffer => "link-offer",
             Self::IdentityTransition => "identity-transition",
             Self::OrderedKey => "ordered-key",
+            Self::Note => "note",
         }
     }
 }
@@ -623,6 +629,9 @@ pub enum Unverified {
     /// A content record refused by the history's rules.
     #[error("a record refused: {0}")]
     Record(crate::history::RecordRefusal),
+    /// A note's update refused by the note's rules ([`crate::note`]).
+    #[error("a note update refused: {0}")]
+    NoteUpdate(crate::note::NoteRefusal),
 }
 
 /// What a signature was on.

@@ -46,7 +46,7 @@ pub const MAX_NOTE_UNITS: u32 = 1 << 20;
 const CLIENT_ID_MASK: u64 = (1 << 53) - 1;
 
 /// Why a note update was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]
 pub enum NoteRefusal {
     /// Not an update (does not decode), or one yrs refuses to integrate.
@@ -300,6 +300,9 @@ pub fn diff_edits(old: &str, new: &str) -> Vec<TextEdit> {
     use similar::{ChangeTag, TextDiff};
     let diff = TextDiff::configure().timeout(std::time::Duration::from_secs(1)).diff_chars(old, new);
     let mut edits: Vec<TextEdit> = Vec::new();
+    // Where the last edit's insertion ends (in the text as it leaves it), kept here
+    // rather than recounted: a long insertion grows one character at a time.
+    let mut last_end: Option<u32> = None;
     let mut at = 0u32;
     for change in diff.iter_all_changes() {
         let value = change.value();
@@ -307,21 +310,62 @@ pub fn diff_edits(old: &str, new: &str) -> Vec<TextEdit> {
         match change.tag() {
             ChangeTag::Equal => at += units,
             ChangeTag::Delete => match edits.last_mut() {
-                Some(last) if last.at + utf16_len(&last.insert) == at && last.insert.is_empty() => {
-                    last.delete += units;
+                Some(last) if last_end == Some(at) && last.insert.is_empty() => last.delete += units,
+                _ => {
+                    edits.push(TextEdit { at, delete: units, insert: String::new() });
+                    last_end = Some(at);
                 }
-                _ => edits.push(TextEdit { at, delete: units, insert: String::new() }),
             },
             ChangeTag::Insert => {
                 match edits.last_mut() {
-                    Some(last) if last.at + utf16_len(&last.insert) == at => last.insert.push_str(value),
+                    Some(last) if last_end == Some(at) => last.insert.push_str(value),
                     _ => edits.push(TextEdit { at, delete: 0, insert: value.to_owned() }),
                 }
                 at += units;
+                last_end = Some(at);
             }
         }
     }
     edits
+}
+
+/// `edits` cut into batches that each insert at most about `max_bytes` bytes: a long
+/// insertion is split at character boundaries into consecutive ones. Applied one
+/// batch after another, they make the same text as `edits` applied at once.
+pub fn batches(edits: &[TextEdit], max_bytes: usize) -> Vec<Vec<TextEdit>> {
+    let max_bytes = max_bytes.max(4);
+    let mut out: Vec<Vec<TextEdit>> = Vec::new();
+    let mut current: Vec<TextEdit> = Vec::new();
+    let mut current_bytes = 0usize;
+    for edit in edits {
+        let mut at = edit.at;
+        let mut delete = edit.delete;
+        let mut rest = edit.insert.as_str();
+        loop {
+            let room = max_bytes.saturating_sub(current_bytes);
+            let mut cut = rest.len().min(room);
+            while !rest.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let (piece, tail) = rest.split_at(cut);
+            if !piece.is_empty() || delete > 0 || rest.is_empty() {
+                current.push(TextEdit { at, delete, insert: piece.to_owned() });
+                current_bytes += piece.len();
+                at += utf16_len(piece);
+                delete = 0;
+            }
+            rest = tail;
+            if rest.is_empty() {
+                break;
+            }
+            out.push(std::mem::take(&mut current));
+            current_bytes = 0;
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
 }
 
 #[cfg(test)]

@@ -88,6 +88,13 @@ pub enum ProfileEvent {
         /// The space (hex).
         space: String,
     },
+    /// A note's text changed: read it again, or apply the edits an editor shows.
+    NoteChanged {
+        /// The space (hex).
+        space: String,
+        /// The note (hex).
+        note: String,
+    },
     /// A file transfer moved on.
     Transfer {
         /// The space (hex).
@@ -191,6 +198,9 @@ impl From<ClientEvent> for ProfileEvent {
             ClientEvent::SpaceChanged(space) => Self::SpaceChanged { space: space.to_string() },
             ClientEvent::RemovedFromSpace(space) => Self::RemovedFromSpace { space: space.to_string() },
             ClientEvent::LibraryChanged(space) => Self::LibraryChanged { space: space.to_string() },
+            ClientEvent::NoteChanged { space, note } => {
+                Self::NoteChanged { space: space.to_string(), note: note.to_string() }
+            }
             ClientEvent::Transfer { space, node, direction, done, total, finished } => Self::Transfer {
                 space: space.to_string(),
                 node: hex::encode(node),

@@ -8,7 +8,6 @@ use std::path::Path;
 use std::sync::Arc;
 
 use huisclos_core::CoreError;
-use huisclos_core::error::Missing;
 use huisclos_core::identity::ContactCard;
 use huisclos_core::space::{SpaceDescription, SpaceName};
 use huisclos_protocol::ids::GroupId;
@@ -225,8 +224,19 @@ impl SpaceLibrary {
     /// A note's text.
     pub fn read_note(&self, note: String) -> Result<String> {
         let note = types::node_id(&note)?;
-        self.inner
-            .with(|engine| engine.space(&self.id)?.library()?.note(&note).ok_or(CoreError::NotFound(Missing::Note)))
+        self.inner.with(|engine| engine.space(&self.id)?.note_text(&note))
+    }
+
+    /// Applies edits to a note, as an editor reports them: each deletes `delete`
+    /// UTF-16 code units at `at` and inserts `insert` there, in the text as the
+    /// previous edit left it. Others' edits meanwhile are kept.
+    pub fn edit_note(&self, note: String, edits: Vec<crate::types::NoteTextEdit>) -> Result<()> {
+        let note = types::node_id(&note)?;
+        let edits: Vec<huisclos_core::note::TextEdit> = edits
+            .into_iter()
+            .map(|e| huisclos_core::note::TextEdit { at: e.at, delete: e.delete, insert: e.insert })
+            .collect();
+        self.inner.act(|engine| engine.space(&self.id)?.edit_note(&note, &edits))
     }
 
     /// Creates a folder (at the top when `parent` is none); returns its id.

@@ -522,3 +522,15 @@ mod tests {
         assert!(matches!(person(id), Err(HuisClosError::Invalid { .. })), "a person is 32 bytes");
     }
 }
+
+/// One edit of a note's text, in UTF-16 code units (as JavaScript, Kotlin and Yjs
+/// count): delete `delete` units at `at`, then insert `insert` there.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct NoteTextEdit {
+    /// Where.
+    pub at: u32,
+    /// How many units to delete.
+    pub delete: u32,
+    /// What to insert.
+    pub insert: String,
+}

@@ -911,7 +911,10 @@ async fn a_folder_renamed_on_one_device_and_moved_on_another_converges_everywher
     // At the same time, offline from each other: Alice renames the folder, Bob moves it.
     alice.engine_mut().rename_node(&space, &evidence, "Evidence (sealed)").unwrap();
     bob.engine_mut().move_node(&space, &evidence, Some(case)).unwrap();
-    bob.engine_mut().write_note(&space, &evidence, "not a note").unwrap();
+    assert!(
+        matches!(bob.engine_mut().write_note(&space, &evidence, "not a note"), Err(CoreError::NotFound(_))),
+        "a folder has no text to write"
+    );
     bob.drive(&relay).await;
     alice.drive(&relay).await;
     settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;

@@ -157,6 +157,7 @@ impl Describe for Unverified {
             Unverified::NotALinkOffer => "unverified-not-a-link-offer",
             Unverified::NotALinkRequest => "unverified-not-a-link-request",
             Unverified::OutdatedCard => "unverified-outdated-card",
+            Unverified::NoteUpdate(_) => "unverified-note-update",
             Unverified::Record(refusal) => match refusal {
                 RecordRefusal::UnknownGeneration => "unverified-record-unknown-generation",
                 RecordRefusal::AfterItsGeneration => "unverified-record-after-its-generation",
@@ -197,6 +198,7 @@ impl Describe for InvalidInput {
                     Limit::Contacts => "invalid-too-many-contacts",
                     Limit::HistoryGenerations => "invalid-too-many-history-generations",
                     Limit::SealedBytes => "invalid-too-many-sealed-bytes",
+                    Limit::NoteLength => "invalid-too-many-note-length",
                     Limit::ChunkOffset => "invalid-too-many-chunk-offset",
                     _ => "invalid-too-many-other",
                 };
@@ -435,6 +437,7 @@ pub fn event(event: &ClientEvent, space_name: &dyn Fn(&GroupId) -> String) -> Op
             Message::new(id).with("bytes", *total).with("space", space_name(space))
         }
         ClientEvent::LibraryChanged(space) => Message::new("event-library-changed").with("space", space_name(space)),
+        ClientEvent::NoteChanged { space, .. } => Message::new("event-note-changed").with("space", space_name(space)),
         ClientEvent::Notify { space, kind, from, .. } => {
             let id = match kind {
                 NotificationKind::Post => "event-notify-post",

@@ -46,16 +46,10 @@ impl Engine {
     /// As [`Engine::create_folder`].
     pub fn create_note(&mut self, space: &GroupId, parent: Option<NodeId>, name: &str, text: &str) -> Result<NodeId> {
         let node = self.new_node(space, NodeKind::Note, parent, name)?;
-        self.write_note(space, &node, text)?;
+        if !text.is_empty() {
+            self.write_note(space, &node, text)?;
+        }
         Ok(node)
-    }
-
-    /// Replaces a note's text.
-    ///
-    /// # Errors
-    /// As [`Engine::create_folder`].
-    pub fn write_note(&mut self, space: &GroupId, note: &NodeId, text: &str) -> Result<()> {
-        self.library_op(space, LibraryOp::WriteNote(WriteNote { node: *note, text: NoteText::new(text)? }))
     }
 
     /// Renames a folder, file or note.

@@ -8,7 +8,12 @@ impl Engine {
         group: GroupId,
         page: huisclos_protocol::messages::ContentPage,
     ) -> Result<()> {
-        for record in page.records.iter() {
+        // Read in the order of the store's positions, whatever the order served: a
+        // relay that reverses a page would otherwise make every record but the last
+        // look withheld (and a note's updates arrive with gaps).
+        let mut records: Vec<&huisclos_protocol::messages::ContentRecord> = page.records.iter().collect();
+        records.sort_by_key(|record| record.seq.get());
+        for record in records {
             let Some(space) = self.spaces.get_mut(&group) else { return Ok(()) };
             let position = record.seq.get();
             if position < space.meta.content_next {
@@ -112,6 +117,12 @@ impl Engine {
             // nothing is shown.
             return Ok(());
         }
+        if let ContentBody::NoteEdit(edit) = &envelope.signed.body {
+            if !role.may_contribute() {
+                return Err(CoreError::Forbidden(Refusal::ReaderWrites));
+            }
+            return self.apply_note_edit(group, author, edit);
+        }
         if let ContentBody::Library(op) = &envelope.signed.body {
             if !role.may_contribute() {
                 return Err(CoreError::Forbidden(Refusal::ReaderWrites));
@@ -197,7 +208,7 @@ impl Engine {
                 item.moderated_by = (!by_author).then_some(moderator);
                 (*target, item)
             }
-            ContentBody::Library(_) | ContentBody::Marker(_) => {
+            ContentBody::Library(_) | ContentBody::Marker(_) | ContentBody::NoteEdit(_) => {
                 return Err(CoreError::Invalid(InvalidInput::UnsupportedOperation));
             }
         };

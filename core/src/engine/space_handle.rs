@@ -239,6 +239,22 @@ impl SpaceHandle<'_> {
         self.engine.create_note(&self.id, parent, name, text)
     }
 
+    /// A note's text ([`Engine::note_text`]).
+    ///
+    /// # Errors
+    /// As [`Engine::note_text`].
+    pub fn note_text(&self, note: &NodeId) -> Result<String> {
+        self.engine.note_text(&self.id, note)
+    }
+
+    /// Applies edits to a note ([`Engine::edit_note`]).
+    ///
+    /// # Errors
+    /// As [`Engine::edit_note`].
+    pub fn edit_note(&mut self, note: &NodeId, edits: &[crate::note::TextEdit]) -> Result<()> {
+        self.engine.edit_note(&self.id, note, edits)
+    }
+
     /// Writes a note's text ([`Engine::write_note`]).
     ///
     /// # Errors

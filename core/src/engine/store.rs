@@ -210,6 +210,25 @@ impl Store {
     }
 
     // -----------------------------------------------------------------------------
+    // Notes: each note's shared document, by space and note.
+
+    /// A note's shared document as this device holds it, if it has one: its state
+    /// ([`crate::note::NoteDoc::state`]).
+    pub(super) fn note_state(&self, group: &GroupId, note: &NodeId) -> Result<Option<Vec<u8>>> {
+        let Some(stored) = self.vault.get(NS_NOTES, &note_key(group, note))? else { return Ok(None) };
+        match stored.split_first() {
+            Some((&NOTE_RECORD_VERSION, state)) => Ok(Some(state.to_vec())),
+            Some(_) => Err(CoreError::damaged(StoredRecord::Note, DamageKind::UnknownVersion)),
+            None => Err(CoreError::damaged(StoredRecord::Note, DamageKind::DoesNotDecode)),
+        }
+    }
+
+    pub(super) fn put_note_state(&self, group: &GroupId, note: &NodeId, state: &[u8]) -> Result<()> {
+        let record = Zeroizing::new([&[NOTE_RECORD_VERSION][..], state].concat());
+        self.vault.put(NS_NOTES, &note_key(group, note), &record)
+    }
+
+    // -----------------------------------------------------------------------------
     // Feeds: the items by id, and their order of arrival by position.
 
     /// A feed item, from where this release keeps it or, failing that, where release
@@ -394,6 +413,18 @@ const SPACE_RECORD_VERSION_2: u8 = 2;
 const NS_OUTBOX: &str = "outbox";
 /// Each space's library state, by group id.
 const NS_LIBRARY: &str = "library";
+/// Each note's shared document, by group id and note id: a version byte, then the
+/// document's whole state (a Yjs update in lib0's version-1 encoding).
+const NS_NOTES: &str = "notes";
+/// The version of a stored note.
+const NOTE_RECORD_VERSION: u8 = 1;
+
+fn note_key(group: &GroupId, note: &NodeId) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    key[..16].copy_from_slice(group.as_bytes());
+    key[16..].copy_from_slice(note.as_bytes());
+    key
+}
 /// Uploads waiting to finish, in order.
 const NS_UPLOADS: &str = "uploads";
 /// Downloads waiting to finish, in order.

@@ -31,6 +31,13 @@ pub enum ClientEvent {
     RemovedFromSpace(GroupId),
     /// The space's library changed.
     LibraryChanged(GroupId),
+    /// A note's text changed (someone's edits merged, or this device's own).
+    NoteChanged {
+        /// The space.
+        space: GroupId,
+        /// The note.
+        note: crate::library::NodeId,
+    },
     /// A file transfer moved on.
     Transfer {
         /// The space.

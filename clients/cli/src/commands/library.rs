@@ -48,7 +48,10 @@ pub(super) async fn library(dir: &std::path::Path, offline: bool, command: Comma
             let space = resolve::space_id(&engine, &space)?;
             let library = engine.library(&space)?;
             let node = resolve::node(&library, &path, false)?.ok_or(Problem::NotePath)?;
-            let text = library.note(&node).ok_or(Problem::NotANote { path: &path })?;
+            if library.note(&node).is_none() {
+                return Err(Problem::NotANote { path: &path }.into());
+            }
+            let text = engine.note_text(&space, &node)?;
             println!("{text}");
             Ok(())
         }

@@ -1,0 +1,168 @@
+//! Notes written together: several devices type into one note at once, one of them
+//! offline for a while, with real MLS, real signed and sealed records and the relay's
+//! real request handler; and what a relay that reorders, repeats or holds back
+//! updates can and cannot do to them.
+
+use huisclos_core::library::NodeId;
+use huisclos_core::note::TextEdit;
+use huisclos_core::space::{HistoryMode, Role};
+use huisclos_protocol::codec::BoundedVec;
+use huisclos_protocol::ids::GroupId;
+use huisclos_protocol::messages::{RequestBody, ResponseBody};
+use huisclos_tests::sim::{SimDevice, SimRelay, settle, space_with};
+
+/// A small deterministic generator (splitmix64), so a failing script can be replayed.
+struct Script(u64);
+
+impl Script {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// A word of 1 to 6 characters, some outside ASCII (UTF-16 offsets must hold).
+    fn word(&mut self) -> String {
+        const LETTERS: [char; 8] = ['a', 'e', 'k', 'r', 'é', 'ü', 'ا', '😀'];
+        let len = 1 + self.next() % 6;
+        (0..len).map(|_| LETTERS[(self.next() % LETTERS.len() as u64) as usize]).collect()
+    }
+}
+
+/// Where to type in `text`: a UTF-16 offset on a character boundary.
+fn somewhere(text: &str, pick: u64) -> u32 {
+    let chars: Vec<char> = text.chars().collect();
+    let index = (pick % (chars.len() as u64 + 1)) as usize;
+    chars[..index].iter().map(|c| c.len_utf16() as u32).sum()
+}
+
+fn type_word(device: &mut SimDevice, space: &GroupId, note: &NodeId, script: &mut Script) -> String {
+    let word = script.word();
+    let text = device.engine().note_text(space, note).unwrap();
+    let at = somewhere(&text, script.next());
+    device.engine_mut().edit_note(space, note, &[TextEdit { at, delete: 0, insert: word.clone() }]).unwrap();
+    word
+}
+
+fn sorted_chars(text: &str) -> Vec<char> {
+    let mut chars: Vec<char> = text.chars().collect();
+    chars.sort_unstable();
+    chars
+}
+
+async fn three(relay: &SimRelay) -> (SimDevice, SimDevice, SimDevice, GroupId, NodeId) {
+    let mut alice = SimDevice::join(relay, "Alice").await;
+    let mut bob = SimDevice::join(relay, "Bob").await;
+    let mut carol = SimDevice::join(relay, "Carol").await;
+    let space = space_with(
+        relay,
+        &mut alice,
+        &mut [(&mut bob, Role::Contributor), (&mut carol, Role::Contributor)],
+        HistoryMode::Keep,
+    )
+    .await;
+    let note = alice.engine_mut().create_note(&space, None, "Minutes", "").unwrap();
+    settle(relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+    (alice, bob, carol, space, note)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_devices_typing_at_once_one_offline_end_with_one_text_holding_every_character() {
+    for seed in [1u64, 2, 3] {
+        let relay = SimRelay::new();
+        let (mut alice, mut bob, mut carol, space, note) = three(&relay).await;
+        let mut script = Script(seed);
+        let mut typed = String::new();
+        for round in 0..10 {
+            // Alice and Bob type and sync every round, in turns; Carol types offline
+            // for the first seven rounds and only then comes back.
+            typed += &type_word(&mut alice, &space, &note, &mut script);
+            typed += &type_word(&mut bob, &space, &note, &mut script);
+            typed += &type_word(&mut carol, &space, &note, &mut script);
+            if round % 2 == 0 {
+                alice.drive(&relay).await;
+                bob.drive(&relay).await;
+            } else {
+                bob.drive(&relay).await;
+                alice.drive(&relay).await;
+            }
+            if round >= 7 {
+                carol.drive(&relay).await;
+            }
+        }
+        settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+        let text = alice.engine().note_text(&space, &note).unwrap();
+        for device in [&bob, &carol] {
+            assert_eq!(device.engine().note_text(&space, &note).unwrap(), text, "seed {seed}: {}", device.name);
+        }
+        assert_eq!(sorted_chars(&text), sorted_chars(&typed), "seed {seed}: every character typed is there");
+        // The text survives closing and opening the profile.
+        carol.restart(&relay);
+        assert_eq!(carol.engine().note_text(&space, &note).unwrap(), text);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_editors_whole_text_saved_over_others_edits_keeps_them() {
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut carol, space, note) = three(&relay).await;
+    alice.engine_mut().write_note(&space, &note, "Hearing: Monday\nWitnesses: two\n").unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+    // Alice saves her editor's file with the day changed; Bob meanwhile adds a line.
+    alice.engine_mut().write_note(&space, &note, "Hearing: Tuesday\nWitnesses: two\n").unwrap();
+    bob.engine_mut().write_note(&space, &note, "Hearing: Monday\nWitnesses: two\nBring the statements\n").unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+    for device in [&alice, &bob, &carol] {
+        assert_eq!(
+            device.engine().note_text(&space, &note).unwrap(),
+            "Hearing: Tuesday\nWitnesses: two\nBring the statements\n",
+            "{}",
+            device.name
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_text_pasted_at_once_travels_in_several_updates() {
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, _carol, space, note) = three(&relay).await;
+    let long: String = (0..6000).map(|i| format!("line {i} of the statement\n")).collect();
+    assert!(long.len() > huisclos_core::note::MAX_UPDATE_LEN);
+    alice.engine_mut().write_note(&space, &note, &long).unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob]).await;
+    assert_eq!(bob.engine().note_text(&space, &note).unwrap(), long);
+}
+
+/// The relay answers Bob's reads of the space's content with the records of each page
+/// reversed and every one repeated; Bob still ends with everyone's text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_that_reorders_and_repeats_updates_cannot_make_devices_diverge() {
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut carol, space, note) = three(&relay).await;
+    let mut script = Script(7);
+    let mut typed = String::new();
+    for _ in 0..6 {
+        typed += &type_word(&mut alice, &space, &note, &mut script);
+        typed += &type_word(&mut carol, &space, &note, &mut script);
+    }
+    alice.drive(&relay).await;
+    carol.drive(&relay).await;
+    for _ in 0..3 {
+        bob.sync_through(&relay, &mut |_request: &RequestBody, answer| {
+            if let Ok(ResponseBody::ContentPage(page)) = answer {
+                let mut records = page.records.to_vec();
+                records.reverse();
+                let doubled: Vec<_> = records.iter().cloned().chain(records.iter().cloned()).collect();
+                page.records = BoundedVec::new(doubled).expect("within the page's bound");
+            }
+        })
+        .await;
+    }
+    settle(&relay, &mut [&mut alice, &mut carol]).await;
+    let text = alice.engine().note_text(&space, &note).unwrap();
+    assert_eq!(carol.engine().note_text(&space, &note).unwrap(), text);
+    assert_eq!(bob.engine().note_text(&space, &note).unwrap(), text, "Bob's text, read through the relay's disorder");
+    assert_eq!(sorted_chars(&text), sorted_chars(&typed));
+}
