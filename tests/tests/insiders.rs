@@ -803,3 +803,121 @@ async fn a_device_added_by_its_person_where_a_manager_must_approve_is_refused() 
         assert_eq!(bob_device_count(device, &space), 1, "{}", device.name);
     }
 }
+
+// ---------------------------------------------------------------------------------
+// 8. Notes written together: every update is judged like every record.
+
+/// A note Alice wrote, everyone settled, and its text.
+async fn minutes(relay: &SimRelay, devices: [&mut SimDevice; 4], space: &GroupId) -> huisclos_core::library::NodeId {
+    let [alice, bob, mallory, rita] = devices;
+    let note = alice.engine_mut().create_note(space, None, "Minutes", "Hearing at 9").unwrap();
+    settle(relay, &mut [alice, bob, mallory, rita]).await;
+    note
+}
+
+/// An update inserting `text` made by a document whose client id is `client`.
+fn note_update(client: u64, text: &str) -> huisclos_core::content::ContentBody {
+    use huisclos_core::note::{NoteDoc, TextEdit};
+    let mut doc = NoteDoc::new(client);
+    let update = doc.edit(&[TextEdit { at: 0, delete: 0, insert: text.to_owned() }]).unwrap().unwrap();
+    let _ = update.len();
+    huisclos_core::content::ContentBody::NoteEdit(huisclos_core::content::NoteEdit {
+        note: huisclos_core::library::NodeId::from_bytes([0; 16]),
+        update: huisclos_core::content::NoteUpdateBytes::new(update).unwrap(),
+    })
+}
+
+fn for_note(
+    body: huisclos_core::content::ContentBody,
+    note: huisclos_core::library::NodeId,
+) -> huisclos_core::content::ContentBody {
+    match body {
+        huisclos_core::content::ContentBody::NoteEdit(mut edit) => {
+            edit.note = note;
+            huisclos_core::content::ContentBody::NoteEdit(edit)
+        }
+        other => other,
+    }
+}
+
+fn mls_key(device: &SimDevice) -> [u8; 32] {
+    let card = device.engine().contact_card().unwrap();
+    card.body.devices.iter().next().unwrap().body.mls_key
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_readers_and_a_removed_members_note_updates_are_refused_on_every_device() {
+    use huisclos_core::note::client_id;
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut mallory, mut rita, space) = four(&relay).await;
+    let note = minutes(&relay, [&mut alice, &mut bob, &mut mallory, &mut rita], &space).await;
+
+    // Rita, a reader, with a client that skips the role check, under her own id.
+    let rita_client = client_id(space.as_bytes(), note.as_bytes(), &mls_key(&rita));
+    let at = rita.clock();
+    rita.engine_mut()
+        .adversary()
+        .publish_dated(&space, for_note(note_update(rita_client, "Rita: "), note), at)
+        .unwrap();
+    rita.drive(&relay).await;
+
+    // Mallory, removed, seals an update under the generation she belonged to, with an
+    // insider's access, so that it lands after her removal.
+    let (generation, key) = *mallory.engine_mut().adversary().history_keys(&space).last().unwrap();
+    remove(&relay, &mut alice, &mallory, &space).await;
+    settle(&relay, &mut [&mut alice, &mut bob, &mut rita]).await;
+    let access = rita.engine_mut().adversary().access(&space).unwrap();
+    let key = huisclos_core::content::HistoryKey::from_parts(generation, key);
+    let mallory_client = client_id(space.as_bytes(), note.as_bytes(), &mls_key(&mallory));
+    let body = for_note(note_update(mallory_client, "Mallory after her removal: "), note);
+    let at = mallory.clock();
+    let (id, sealed) = mallory.engine_mut().adversary().sealed_record(&space, &key, body, at).unwrap();
+    let put = huisclos_core::engine::adversary::Adversary::put_record(access, id, sealed).unwrap();
+    deliver(&relay, &mut mallory, put).await;
+
+    settle(&relay, &mut [&mut alice, &mut bob, &mut rita]).await;
+    for device in [&alice, &bob, &rita] {
+        assert_eq!(device.engine().note_text(&space, &note).unwrap(), "Hearing at 9", "{}", device.name);
+    }
+    // And a contributor's update still goes everywhere.
+    bob.engine_mut().write_note(&space, &note, "Hearing at 9, room 4").unwrap();
+    settle(&relay, &mut [&mut bob, &mut alice, &mut rita]).await;
+    for device in [&alice, &bob, &rita] {
+        assert_eq!(device.engine().note_text(&space, &note).unwrap(), "Hearing at 9, room 4", "{}", device.name);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_note_update_inserting_text_under_another_devices_id_is_refused_everywhere() {
+    use huisclos_core::note::client_id;
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut mallory, mut rita, space) = four(&relay).await;
+    let note = minutes(&relay, [&mut alice, &mut bob, &mut mallory, &mut rita], &space).await;
+    // Mallory, a contributor, makes items under Alice's client id (computed from her
+    // public MLS key): text passed off as Alice's, and items that would collide with
+    // Alice's next ones (devices keeping one or the other would diverge).
+    let alice_client = client_id(space.as_bytes(), note.as_bytes(), &mls_key(&alice));
+    let at = mallory.clock();
+    mallory
+        .engine_mut()
+        .adversary()
+        .publish_dated(&space, for_note(note_update(alice_client, "Alice agrees: "), note), at)
+        .unwrap();
+    mallory.drive(&relay).await;
+    settle(&relay, &mut [&mut alice, &mut bob, &mut rita]).await;
+    for device in [&alice, &bob, &rita] {
+        assert_eq!(device.engine().note_text(&space, &note).unwrap(), "Hearing at 9", "{}", device.name);
+        assert!(
+            device.refusals().iter().any(|r| format!("{r:?}").contains("NoteUpdate(ForeignClient)")),
+            "{}: {:?}",
+            device.name,
+            device.refusals()
+        );
+    }
+    // Alice's own next edit goes through, on every device alike.
+    alice.engine_mut().write_note(&space, &note, "Hearing at 9 (confirmed)").unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob, &mut rita]).await;
+    for device in [&alice, &bob, &rita] {
+        assert_eq!(device.engine().note_text(&space, &note).unwrap(), "Hearing at 9 (confirmed)", "{}", device.name);
+    }
+}
