@@ -1,6 +1,7 @@
 //! Known-answer vectors of the client formats that members must agree on byte for byte
 //! (`protocol-spec/client.md`): the history ledger's derivations, a generation grant,
-//! the link offer's proof and confirmation code, an identity transition and a roster.
+//! the link offer's proof and confirmation code, an identity transition, a roster, a
+//! note's client id and a note's update.
 //! Checked against `protocol-spec/vectors/client.txt`; after an intended change of
 //! format, `HUISCLOS_UPDATE_VECTORS=1 cargo test -p huisclos-core --test client_vectors`
 //! writes the file again.
@@ -47,6 +48,19 @@ fn vectors() -> Vec<(String, Vec<u8>)> {
         .unwrap(),
     };
     out.push(("GenerationGrant.closed_0".to_owned(), grant.to_wire()));
+    // A note's client id and an update: one device types "Hearing at 9" into an empty
+    // note. The update is Yjs's lib0 version-1 encoding, which yrs and Yjs produce alike.
+    let note = huisclos_core::library::NodeId::from_bytes([0x6e; 16]);
+    let client = huisclos_core::note::client_id(group.as_bytes(), note.as_bytes(), &[0x21; 32]);
+    out.push(("NoteClientId.device_21".to_owned(), client.to_be_bytes().to_vec()));
+    let mut doc = huisclos_core::note::NoteDoc::new(client);
+    let edit = huisclos_core::note::TextEdit { at: 0, delete: 0, insert: "Hearing at 9".to_owned() };
+    let update = doc.edit(&[edit]).unwrap().unwrap();
+    let body = huisclos_core::content::ContentBody::NoteEdit(huisclos_core::content::NoteEdit {
+        note,
+        update: huisclos_core::content::NoteUpdateBytes::new(update).unwrap(),
+    });
+    out.push(("ContentBody.note_edit".to_owned(), body.to_wire()));
     out.push(("HistoryLedger.fold_closed_0".to_owned(), fold_closed(&initial_chain(&group), &group, &grant).to_vec()));
 
     // A link offer with a fixed secret, and a request answering it.
