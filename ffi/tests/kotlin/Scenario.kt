@@ -198,6 +198,22 @@ fun scenario(relay: Relay, work: File) {
     check(sync(bob).downloads == 0u, "the download finished")
     check(sha256(dest.readBytes()) == sha256(data), "the download is byte-identical")
 
+    // A note both type into at once, as an editor reports edits: Kotlin's String.length
+    // counts UTF-16 units, as the note's offsets do.
+    val start = "# Thursday\n- judge: Haddad"
+    val note = alice.space(space).library().createNote(null, "Hearing notes.md", start)
+    sync(alice)
+    sync(bob)
+    alice.space(space).library().editNote(note, listOf(NoteTextEdit(0u, 0u, "📌 ")))
+    bob.space(space).library().editNote(note, listOf(NoteTextEdit(start.length.toUInt(), 0u, "\n- clerk: Nassar")))
+    sync(alice)
+    sync(bob)
+    sync(alice)
+    val merged = "📌 $start\n- clerk: Nassar"
+    check(alice.space(space).library().readNote(note) == merged, "Alice's note holds both edits")
+    check(bob.space(space).library().readNote(note) == merged, "Bob's note holds both edits")
+    check(aliceEvents.of<ProfileEvent.NoteChanged>().any { it.note == note }, "Alice's listener heard the note change")
+
     alice.space(space).members().remove(bobId)
     sync(alice)
     sync(bob)

@@ -103,6 +103,19 @@ def test_two_profiles_share_a_space(tmp_path, relay):
     sync(alice)
     assert alice.space(space).library().read_note(note) == "# Thursday\n- judge: Haddad"
 
+    # Both type into it at once, as an editor reports edits (UTF-16 offsets): each
+    # keeps the other's words, and Alice is told the note changed.
+    end = len("# Thursday\n- judge: Haddad".encode("utf-16-le")) // 2
+    alice.space(space).library().edit_note(note, [huisclos.NoteTextEdit(at=0, delete=0, insert="📌 ")])
+    bob.space(space).library().edit_note(note, [huisclos.NoteTextEdit(at=end, delete=0, insert="\n- clerk: Nassar")])
+    sync(alice)
+    sync(bob)
+    sync(alice)
+    expected = "📌 # Thursday\n- judge: Haddad\n- clerk: Nassar"
+    assert alice.space(space).library().read_note(note) == expected
+    assert bob.space(space).library().read_note(note) == expected
+    assert alice_events.of(lambda e: e.is_note_changed() and e.space == space and e.note == note)
+
     # Alice removes Bob: he is told, and can no longer post.
     alice.space(space).members().remove(bob_id)
     sync(alice)
