@@ -1,8 +1,10 @@
 //! Notes written together: several devices type into one note at once, one of them
 //! offline for a while, with real MLS, real signed and sealed records and the relay's
 //! real request handler; and what a relay that reorders, repeats or holds back
-//! updates can and cannot do to them.
+//! updates can and cannot do to them. The last test does it over QUIC with the real
+//! relay binary, one person behind the emulated 2G link.
 
+use huisclos_core::engine::Engine;
 use huisclos_core::library::NodeId;
 use huisclos_core::note::TextEdit;
 use huisclos_core::space::{HistoryMode, Role};
@@ -38,11 +40,11 @@ fn somewhere(text: &str, pick: u64) -> u32 {
     chars[..index].iter().map(|c| c.len_utf16() as u32).sum()
 }
 
-fn type_word(device: &mut SimDevice, space: &GroupId, note: &NodeId, script: &mut Script) -> String {
+fn type_word(engine: &mut Engine, space: &GroupId, note: &NodeId, script: &mut Script) -> String {
     let word = script.word();
-    let text = device.engine().note_text(space, note).unwrap();
+    let text = engine.note_text(space, note).unwrap();
     let at = somewhere(&text, script.next());
-    device.engine_mut().edit_note(space, note, &[TextEdit { at, delete: 0, insert: word.clone() }]).unwrap();
+    engine.edit_note(space, note, &[TextEdit { at, delete: 0, insert: word.clone() }]).unwrap();
     word
 }
 
@@ -78,9 +80,9 @@ async fn three_devices_typing_at_once_one_offline_end_with_one_text_holding_ever
         for round in 0..10 {
             // Alice and Bob type and sync every round, in turns; Carol types offline
             // for the first seven rounds and only then comes back.
-            typed += &type_word(&mut alice, &space, &note, &mut script);
-            typed += &type_word(&mut bob, &space, &note, &mut script);
-            typed += &type_word(&mut carol, &space, &note, &mut script);
+            typed += &type_word(alice.engine_mut(), &space, &note, &mut script);
+            typed += &type_word(bob.engine_mut(), &space, &note, &mut script);
+            typed += &type_word(carol.engine_mut(), &space, &note, &mut script);
             if round % 2 == 0 {
                 alice.drive(&relay).await;
                 bob.drive(&relay).await;
@@ -144,8 +146,8 @@ async fn a_relay_that_reorders_and_repeats_updates_cannot_make_devices_diverge()
     let mut script = Script(7);
     let mut typed = String::new();
     for _ in 0..6 {
-        typed += &type_word(&mut alice, &space, &note, &mut script);
-        typed += &type_word(&mut carol, &space, &note, &mut script);
+        typed += &type_word(alice.engine_mut(), &space, &note, &mut script);
+        typed += &type_word(carol.engine_mut(), &space, &note, &mut script);
     }
     alice.drive(&relay).await;
     carol.drive(&relay).await;
@@ -165,4 +167,50 @@ async fn a_relay_that_reorders_and_repeats_updates_cannot_make_devices_diverge()
     assert_eq!(carol.engine().note_text(&space, &note).unwrap(), text);
     assert_eq!(bob.engine().note_text(&space, &note).unwrap(), text, "Bob's text, read through the relay's disorder");
     assert_eq!(sorted_chars(&text), sorted_chars(&typed));
+}
+
+/// Alice (direct), Bob (behind the emulated 2G link: 64 kbit/s, 800 ms, 5 % loss) and
+/// Carol (offline for most of it) type into one note over QUIC, through the real relay
+/// binary: every device ends with the same text, holding every character typed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_people_type_into_one_note_over_quic_one_on_2g_one_offline_for_a_while() {
+    use huisclos_tests::netem::{Link, LinkConfig};
+    use huisclos_tests::process::{Person, RelayProcess, settle as settle_all, shared_space};
+    let relay = RelayProcess::start();
+    let link = Link::start(relay.address, relay.tcp_address, LinkConfig::poor_2g(21)).await;
+    let mut alice = Person::join(&relay, "Alice").await;
+    let mut bob = Person::join_via(&relay, "Bob", vec![link.address()]).await;
+    let mut carol = Person::join(&relay, "Carol").await;
+    let space = shared_space(&mut alice, &mut bob).await;
+    alice.engine.invite(&space, &carol.engine.contact_card().unwrap(), Role::Contributor).unwrap();
+    settle_all(&mut [&mut alice, &mut bob, &mut carol]).await;
+    carol.engine.accept_invitation(&space).unwrap();
+    settle_all(&mut [&mut alice, &mut bob, &mut carol]).await;
+    let note = alice.engine.create_note(&space, None, "Minutes", "").unwrap();
+    settle_all(&mut [&mut alice, &mut bob, &mut carol]).await;
+
+    let mut script = Script(21);
+    let mut typed = String::new();
+    let bytes = link.bytes();
+    for round in 0..4 {
+        typed += &type_word(&mut alice.engine, &space, &note, &mut script);
+        typed += &type_word(&mut bob.engine, &space, &note, &mut script);
+        typed += &type_word(&mut carol.engine, &space, &note, &mut script);
+        alice.sync().await;
+        bob.sync().await;
+        if round == 3 {
+            carol.sync().await;
+        }
+    }
+    settle_all(&mut [&mut alice, &mut bob, &mut carol]).await;
+    let text = alice.engine.note_text(&space, &note).unwrap();
+    assert_eq!(bob.engine.note_text(&space, &note).unwrap(), text, "Bob, on 2G");
+    assert_eq!(carol.engine.note_text(&space, &note).unwrap(), text, "Carol, back online");
+    assert_eq!(sorted_chars(&text), sorted_chars(&typed));
+    eprintln!(
+        "12 edits by three people; {} bytes crossed Bob's link, {} packets lost",
+        link.bytes() - bytes,
+        link.lost()
+    );
+    assert!(bob.warnings().is_empty() && alice.warnings().is_empty() && carol.warnings().is_empty());
 }
