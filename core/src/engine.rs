@@ -285,6 +285,8 @@ pub struct Engine {
     now: Now,
     /// The chunk being downloaded, and failures in a row.
     transfers: transfers::TransferState,
+    /// Notes open in memory, so that merging an update costs what the merge costs.
+    notes: notes::OpenNotes,
     /// Build commits without checking this person's own role, as a modified client
     /// would, to show that the other devices refuse them. Only `adversary` (a feature no
     /// client enables) sets it: in a client it stays `false`.
@@ -652,6 +654,7 @@ impl Engine {
             session: SignIn::Offline,
             now: 0,
             transfers: transfers::TransferState::default(),
+            notes: notes::OpenNotes::default(),
             skip_own_checks: false,
         }
     }

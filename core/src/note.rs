@@ -22,10 +22,11 @@
 //! who may edit at all, before an update reaches this module).
 //!
 //! ## What is refused
-//! Bytes that do not decode, updates that yrs refuses, updates over
-//! [`MAX_UPDATE_LEN`], and anything that makes yrs panic (the document is then
-//! rebuilt from its last state, so nothing half-applied remains). A refused update
-//! changes nothing.
+//! Bytes that do not decode, updates over [`MAX_UPDATE_LEN`], updates inserting under
+//! another client's id, and a note past [`MAX_NOTE_UNITS`] are refused before anything
+//! is merged. An update that yrs fails to integrate, or that makes it panic, leaves the
+//! document broken ([`NoteDoc::is_intact`]); the engine then drops it with the rest of
+//! the refused record's step, so nothing half-applied is ever stored.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -104,6 +105,8 @@ pub struct NoteDoc {
     doc: Doc,
     /// This device's client id in the note.
     client: u64,
+    /// False once a merge failed part of the way: the document is then dropped.
+    intact: bool,
 }
 
 impl std::fmt::Debug for NoteDoc {
@@ -117,7 +120,7 @@ impl NoteDoc {
     pub fn new(client: u64) -> Self {
         let doc = new_doc(client);
         doc.get_or_insert_text(ROOT);
-        Self { doc, client }
+        Self { doc, client, intact: true }
     }
 
     /// A note whose text so far is `base` (written whole by an older release), as its
@@ -159,6 +162,24 @@ impl NoteDoc {
         }
     }
 
+    /// Merges an update this device stored after merging it once (so checked then).
+    ///
+    /// # Errors
+    /// [`NoteRefusal::Malformed`] if it does not decode or integrate (a damaged store).
+    pub fn merge_stored(&mut self, update: &[u8]) -> Result<(), NoteRefusal> {
+        let merged = catch_unwind(AssertUnwindSafe(|| -> Result<(), NoteRefusal> {
+            let decoded = Update::decode_v1(update).map_err(|_| NoteRefusal::Malformed)?;
+            self.doc.transact_mut().apply_update(decoded).map_err(|_| NoteRefusal::Malformed)
+        }));
+        match merged {
+            Ok(Ok(())) => Ok(()),
+            _ => {
+                self.intact = false;
+                Err(NoteRefusal::Malformed)
+            }
+        }
+    }
+
     /// This device's client id in the note.
     pub fn client(&self) -> u64 {
         self.client
@@ -194,6 +215,9 @@ impl NoteDoc {
     /// # Errors
     /// [`NoteRefusal::NoteTooLong`] (nothing is applied).
     pub fn edit(&mut self, edits: &[TextEdit]) -> Result<Option<Vec<u8>>, NoteRefusal> {
+        if !self.intact {
+            return Err(NoteRefusal::Malformed);
+        }
         let mut projected = i64::from(self.len_utf16());
         for edit in edits {
             projected = projected - i64::from(edit.delete) + utf16_len(&edit.insert) as i64;
@@ -235,11 +259,22 @@ impl NoteDoc {
     }
 
     /// Merges an update written by the device whose client id is `author`, and returns
-    /// whether the text changed.
+    /// whether it brought anything new (text, or deletions, or items still waiting for
+    /// earlier ones).
+    ///
+    /// Checked before anything is merged, so that a refusal changes nothing: the size,
+    /// the decoding, and that every item it inserts carries `author`'s id. If yrs then
+    /// fails to integrate it (or panics), the document is left broken
+    /// ([`NoteDoc::is_intact`] is false, and it refuses edits): drop it and load the
+    /// stored state again, as the engine does with everything of a refused record.
+    /// Nothing is copied beforehand, so merging costs what yrs's own merge costs.
     ///
     /// # Errors
-    /// A [`NoteRefusal`]; the document is unchanged.
+    /// A [`NoteRefusal`].
     pub fn apply_remote(&mut self, update: &[u8], author: u64) -> Result<bool, NoteRefusal> {
+        if !self.intact {
+            return Err(NoteRefusal::Malformed);
+        }
         if update.len() > MAX_UPDATE_LEN {
             return Err(NoteRefusal::TooLarge);
         }
@@ -256,8 +291,7 @@ impl NoteDoc {
             Ok(result) => result?,
             Err(_) => return Err(NoteRefusal::Malformed),
         };
-        let state_before = self.state();
-        let text_before = self.text();
+        let new = !decoded.delete_set().is_empty() || decoded.extends(&self.state_vector());
         let applied = catch_unwind(AssertUnwindSafe(|| {
             self.doc.transact_mut().apply_update(decoded).map_err(|_| NoteRefusal::Malformed)
         }));
@@ -268,13 +302,16 @@ impl NoteDoc {
         let outcome = outcome
             .and_then(|()| if self.len_utf16() > MAX_NOTE_UNITS { Err(NoteRefusal::NoteTooLong) } else { Ok(()) });
         if let Err(refusal) = outcome {
-            // Whatever was half-integrated goes: the document is rebuilt as it was.
-            if let Ok(restored) = Self::load(self.client, &state_before) {
-                *self = restored;
-            }
+            self.intact = false;
             return Err(refusal);
         }
-        Ok(self.text() != text_before)
+        Ok(new)
+    }
+
+    /// Whether the document is whole: false after yrs failed to merge an update part of
+    /// the way ([`NoteDoc::apply_remote`]).
+    pub fn is_intact(&self) -> bool {
+        self.intact
     }
 }
 

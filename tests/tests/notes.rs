@@ -214,3 +214,36 @@ async fn three_people_type_into_one_note_over_quic_one_on_2g_one_offline_for_a_w
     );
     assert!(bob.warnings().is_empty() && alice.warnings().is_empty() && carol.warnings().is_empty());
 }
+
+/// More updates than a note keeps beside its state: they are folded into it, and the
+/// note reads the same before and after a restart, on the writer's device and on a
+/// reader's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_note_folds_its_updates_into_its_state_and_reads_the_same_after_a_restart() {
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, _carol, space, note) = three(&relay).await;
+    let mut expected = String::new();
+    for n in 0..300u32 {
+        let piece = if n % 10 == 9 { "\n".to_owned() } else { char::from(b'a' + (n % 26) as u8).to_string() };
+        let at = expected.encode_utf16().count() as u32;
+        alice.engine_mut().edit_note(&space, &note, &[TextEdit { at, delete: 0, insert: piece.clone() }]).unwrap();
+        expected.push_str(&piece);
+        if n % 100 == 99 {
+            alice.drive(&relay).await;
+        }
+    }
+    settle(&relay, &mut [&mut alice, &mut bob]).await;
+    assert_eq!(alice.engine().note_text(&space, &note).unwrap(), expected);
+    assert_eq!(bob.engine().note_text(&space, &note).unwrap(), expected);
+    alice.restart(&relay);
+    bob.restart(&relay);
+    assert_eq!(alice.engine().note_text(&space, &note).unwrap(), expected, "Alice, after a restart");
+    assert_eq!(bob.engine().note_text(&space, &note).unwrap(), expected, "Bob, after a restart");
+    // And editing goes on from there.
+    alice.connect(&relay);
+    bob.connect(&relay);
+    bob.engine_mut().edit_note(&space, &note, &[TextEdit { at: 0, delete: 0, insert: "# ".into() }]).unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob]).await;
+    assert_eq!(bob.engine().note_text(&space, &note).unwrap(), format!("# {expected}"), "Bob");
+    assert_eq!(alice.engine().note_text(&space, &note).unwrap(), format!("# {expected}"), "Alice");
+}

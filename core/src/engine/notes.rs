@@ -15,18 +15,82 @@ use super::*;
 use crate::content::{NoteEdit, NoteUpdateBytes};
 use crate::note::{NoteDoc, NoteRefusal, TextEdit, client_id};
 
+/// The most notes kept open in memory at once (a few being edited or watched).
+const OPEN_NOTES: usize = 4;
+
+/// Notes open in memory: each document as stored, with how many updates it has kept
+/// beside its state since the last compaction.
+#[derive(Default)]
+pub(super) struct OpenNotes {
+    open: Vec<((GroupId, NodeId), OpenNote)>,
+}
+
+pub(super) struct OpenNote {
+    doc: NoteDoc,
+    /// Updates stored beside the compacted state.
+    since_compaction: u64,
+}
+
+impl OpenNotes {
+    fn take(&mut self, key: &(GroupId, NodeId)) -> Option<OpenNote> {
+        let at = self.open.iter().position(|(k, _)| k == key)?;
+        Some(self.open.remove(at).1)
+    }
+
+    fn put(&mut self, key: (GroupId, NodeId), note: OpenNote) {
+        // The most recently used last; the least recently used goes first.
+        if self.open.len() >= OPEN_NOTES {
+            self.open.remove(0);
+        }
+        self.open.push((key, note));
+    }
+
+    fn get(&self, key: &(GroupId, NodeId)) -> Option<&OpenNote> {
+        self.open.iter().find(|(k, _)| k == key).map(|(_, note)| note)
+    }
+
+    /// Forgets every open note (after a rollback: they may hold what it undid).
+    pub(super) fn clear(&mut self) {
+        self.open.clear();
+    }
+}
+
 impl Engine {
-    /// This device's client id in `note`, and the document as this device holds it.
-    fn note_doc(&self, group: &GroupId, note: &NodeId) -> Result<NoteDoc> {
+    /// This device's client id in `note`.
+    fn note_client(&self, group: &GroupId, note: &NodeId) -> u64 {
         let mls_key = self.certificate.as_ref().map(|c| c.body.mls_key).unwrap_or_default();
-        let client = client_id(group.as_bytes(), note.as_bytes(), &mls_key);
-        match self.store.note_state(group, note)? {
-            Some(state) => NoteDoc::load(client, &state)
-                .map_err(|_| CoreError::damaged(StoredRecord::Note, DamageKind::DoesNotDecode)),
+        client_id(group.as_bytes(), note.as_bytes(), &mls_key)
+    }
+
+    /// The note as stored: its compacted state and the updates since, merged; or, for a
+    /// note with no document yet, one started from the text an older release wrote.
+    fn load_note(&self, group: &GroupId, note: &NodeId) -> Result<OpenNote> {
+        let client = self.note_client(group, note);
+        let damaged = |_| CoreError::damaged(StoredRecord::Note, DamageKind::DoesNotDecode);
+        let Some(stored) = self.store.note(group, note)? else {
+            let base = self.library(group)?.note(note).unwrap_or_default();
+            let doc = NoteDoc::with_base(client, group.as_bytes(), note.as_bytes(), &base);
+            return Ok(OpenNote { doc, since_compaction: 0 });
+        };
+        let mut doc = match &stored.base {
+            Some(state) => NoteDoc::load(client, state).map_err(damaged)?,
             None => {
                 let base = self.library(group)?.note(note).unwrap_or_default();
-                Ok(NoteDoc::with_base(client, group.as_bytes(), note.as_bytes(), &base))
+                NoteDoc::with_base(client, group.as_bytes(), note.as_bytes(), &base)
             }
+        };
+        for update in &stored.updates {
+            doc.merge_stored(update).map_err(damaged)?;
+        }
+        Ok(OpenNote { doc, since_compaction: stored.updates.len() as u64 })
+    }
+
+    /// The note, open in memory (taken out: put it back when done, or drop it after a
+    /// failure so that it is read again from the store).
+    fn open_note(&mut self, group: &GroupId, note: &NodeId) -> Result<OpenNote> {
+        match self.notes.take(&(*group, *note)) {
+            Some(open) => Ok(open),
+            None => self.load_note(group, note),
         }
     }
 
@@ -36,7 +100,10 @@ impl Engine {
     /// [`CoreError::NotFound`] if the library has no such note; store errors.
     pub fn note_text(&self, space: &GroupId, note: &NodeId) -> Result<String> {
         self.known_note(space, note)?;
-        Ok(self.note_doc(space, note)?.text())
+        if let Some(open) = self.notes.get(&(*space, *note)) {
+            return Ok(open.doc.text());
+        }
+        Ok(self.load_note(space, note)?.doc.text())
     }
 
     fn known_note(&self, space: &GroupId, note: &NodeId) -> Result<()> {
@@ -56,8 +123,7 @@ impl Engine {
     /// many for one update (send them in smaller batches).
     pub fn edit_note(&mut self, space: &GroupId, note: &NodeId, edits: &[TextEdit]) -> Result<()> {
         self.known_note(space, note)?;
-        let mut doc = self.note_doc(space, note)?;
-        self.publish_edits(space, note, &mut doc, edits)
+        self.publish_edits(space, note, |_| edits.to_vec())
     }
 
     /// Replaces a note's text with `text`, as the edits that make the difference, so
@@ -67,24 +133,43 @@ impl Engine {
     /// As [`Engine::edit_note`].
     pub fn write_note(&mut self, space: &GroupId, note: &NodeId, text: &str) -> Result<()> {
         self.known_note(space, note)?;
-        let mut doc = self.note_doc(space, note)?;
-        let edits = crate::note::diff_edits(&doc.text(), text);
-        self.publish_edits(space, note, &mut doc, &edits)
+        self.publish_edits(space, note, |doc| crate::note::diff_edits(&doc.text(), text))
     }
 
-    /// Applies `edits` to `doc` and publishes them, as several updates where one would
-    /// not fit a record (a long text pasted or written whole).
-    fn publish_edits(&mut self, space: &GroupId, note: &NodeId, doc: &mut NoteDoc, edits: &[TextEdit]) -> Result<()> {
+    /// Applies the edits `make` computes from the note as it is, and publishes them, as
+    /// several updates where one would not fit a record (a long text pasted or written
+    /// whole). The note open in memory takes them at once; each update is then stored
+    /// with its record, as everyone else's are. If publishing fails, the open note is
+    /// dropped and read again from the store.
+    fn publish_edits(
+        &mut self,
+        space: &GroupId,
+        note: &NodeId,
+        make: impl FnOnce(&NoteDoc) -> Vec<TextEdit>,
+    ) -> Result<()> {
+        let key = (*space, *note);
+        let mut open = self.open_note(space, note)?;
+        let edits = make(&open.doc);
         // The whole change is checked first, so that a refused one sends nothing.
-        let projected = edits.iter().fold(i64::from(doc.len_utf16()), |len, edit| {
+        let projected = edits.iter().fold(i64::from(open.doc.len_utf16()), |len, edit| {
             len - i64::from(edit.delete) + edit.insert.encode_utf16().count() as i64
         });
         if projected > i64::from(crate::note::MAX_NOTE_UNITS) {
+            self.notes.put(key, open);
             return Err(refused_locally(NoteRefusal::NoteTooLong));
         }
-        for batch in crate::note::batches(edits, BATCH_INSERT_BYTES) {
-            if let Some(update) = doc.edit(&batch).map_err(refused_locally)? {
-                self.publish_note_update(space, note, update)?;
+        let mut updates = Vec::new();
+        for batch in crate::note::batches(&edits, BATCH_INSERT_BYTES) {
+            // On a failure here `open` is dropped: the store still has the note as it was.
+            if let Some(update) = open.doc.edit(&batch).map_err(refused_locally)? {
+                updates.push(update);
+            }
+        }
+        self.notes.put(key, open);
+        for update in updates {
+            if let Err(error) = self.publish_note_update(space, note, update) {
+                self.notes.take(&key);
+                return Err(error);
             }
         }
         Ok(())
@@ -99,7 +184,9 @@ impl Engine {
         self.publish(space, ContentBody::NoteEdit(NoteEdit { note: *note, update })).map(|_| ())
     }
 
-    /// Merges a verified update from `author` (whose role was checked) into its note.
+    /// Merges a verified update from `author` (whose role was checked) into its note,
+    /// and keeps it beside the note's state (folded into it every
+    /// [`store::NOTE_UPDATES_BEFORE_COMPACTION`] updates).
     pub(super) fn apply_note_edit(
         &mut self,
         group: &GroupId,
@@ -107,12 +194,24 @@ impl Engine {
         edit: &NoteEdit,
     ) -> Result<()> {
         let author_client = client_id(group.as_bytes(), edit.note.as_bytes(), &author.mls_key);
-        let mut doc = self.note_doc(group, &edit.note)?;
-        let changed = doc
+        // Taken out of the open notes: on any failure below it is dropped, and read
+        // again from the store (which the step's rollback restores) next time.
+        let mut open = self.open_note(group, &edit.note)?;
+        // This device's own update is already in the open note (made there): merging it
+        // again changes nothing, and it is stored below like anyone's.
+        let new = open
+            .doc
             .apply_remote(edit.update.as_bytes(), author_client)
             .map_err(|refusal| CoreError::Verification(Unverified::NoteUpdate(refusal)))?;
-        self.store.put_note_state(group, &edit.note, &doc.state())?;
-        if changed {
+        if open.since_compaction + 1 >= store::NOTE_UPDATES_BEFORE_COMPACTION {
+            self.store.compact_note(group, &edit.note, &open.doc.state(), open.since_compaction)?;
+            open.since_compaction = 0;
+        } else {
+            self.store.append_note_update(group, &edit.note, open.since_compaction, edit.update.as_bytes())?;
+            open.since_compaction += 1;
+        }
+        self.notes.put((*group, edit.note), open);
+        if new {
             self.events.push_back(ClientEvent::NoteChanged { space: *group, note: edit.note });
         }
         Ok(())

@@ -212,20 +212,44 @@ impl Store {
     // -----------------------------------------------------------------------------
     // Notes: each note's shared document, by space and note.
 
-    /// A note's shared document as this device holds it, if it has one: its state
-    /// ([`crate::note::NoteDoc::state`]).
-    pub(super) fn note_state(&self, group: &GroupId, note: &NodeId) -> Result<Option<Vec<u8>>> {
-        let Some(stored) = self.vault.get(NS_NOTES, &note_key(group, note))? else { return Ok(None) };
-        match stored.split_first() {
-            Some((&NOTE_RECORD_VERSION, state)) => Ok(Some(state.to_vec())),
-            Some(_) => Err(CoreError::damaged(StoredRecord::Note, DamageKind::UnknownVersion)),
-            None => Err(CoreError::damaged(StoredRecord::Note, DamageKind::DoesNotDecode)),
+    /// A note's shared document as this device holds it, if it has one: the state last
+    /// compacted ([`crate::note::NoteDoc::state`]), and the updates merged since, in
+    /// order (at most [`NOTE_UPDATES_BEFORE_COMPACTION`]).
+    pub(super) fn note(&self, group: &GroupId, note: &NodeId) -> Result<Option<StoredNote>> {
+        let base = match self.vault.get(NS_NOTES, &note_key(group, note))? {
+            None => None,
+            Some(stored) => match stored.split_first() {
+                Some((&NOTE_RECORD_VERSION, state)) => Some(state.to_vec()),
+                Some(_) => return Err(CoreError::damaged(StoredRecord::Note, DamageKind::UnknownVersion)),
+                None => return Err(CoreError::damaged(StoredRecord::Note, DamageKind::DoesNotDecode)),
+            },
+        };
+        let updates: Vec<Vec<u8>> = self
+            .vault
+            .scan_ordered(&note_updates_namespace(group, note), 0, usize::MAX)?
+            .into_iter()
+            .map(|(_, update)| update.to_vec())
+            .collect();
+        if base.is_none() && updates.is_empty() {
+            return Ok(None);
         }
+        Ok(Some(StoredNote { base, updates }))
     }
 
-    pub(super) fn put_note_state(&self, group: &GroupId, note: &NodeId, state: &[u8]) -> Result<()> {
+    /// Keeps `update` as the `index`th merged since the last compaction.
+    pub(super) fn append_note_update(&self, group: &GroupId, note: &NodeId, index: u64, update: &[u8]) -> Result<()> {
+        self.vault.put_ordered(&note_updates_namespace(group, note), index, update)
+    }
+
+    /// Replaces a note's stored state and its `updates` updates with `state`.
+    pub(super) fn compact_note(&self, group: &GroupId, note: &NodeId, state: &[u8], updates: u64) -> Result<()> {
         let record = Zeroizing::new([&[NOTE_RECORD_VERSION][..], state].concat());
-        self.vault.put(NS_NOTES, &note_key(group, note), &record)
+        self.vault.put(NS_NOTES, &note_key(group, note), &record)?;
+        let namespace = note_updates_namespace(group, note);
+        for index in 0..updates {
+            self.vault.remove_ordered(&namespace, index);
+        }
+        Ok(())
     }
 
     // -----------------------------------------------------------------------------
@@ -416,8 +440,23 @@ const NS_LIBRARY: &str = "library";
 /// Each note's shared document, by group id and note id: a version byte, then the
 /// document's whole state (a Yjs update in lib0's version-1 encoding).
 const NS_NOTES: &str = "notes";
+// And under `note-updates/<group><note>`, ordered: the updates merged since.
 /// The version of a stored note.
 const NOTE_RECORD_VERSION: u8 = 1;
+
+/// How many updates a note keeps beside its state before they are folded into it.
+pub(super) const NOTE_UPDATES_BEFORE_COMPACTION: u64 = 256;
+
+/// A note as stored: its compacted state, and the updates merged since.
+pub(super) struct StoredNote {
+    pub(super) base: Option<Vec<u8>>,
+    pub(super) updates: Vec<Vec<u8>>,
+}
+
+/// The updates a note merged since its last compaction, one row each.
+fn note_updates_namespace(group: &GroupId, note: &NodeId) -> String {
+    format!("note-updates/{group}{note}")
+}
 
 fn note_key(group: &GroupId, note: &NodeId) -> [u8; 32] {
     let mut key = [0u8; 32];

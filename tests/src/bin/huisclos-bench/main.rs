@@ -29,6 +29,7 @@
 
 mod feed;
 mod mls;
+mod notes;
 mod relay;
 mod report;
 mod sync2g;
@@ -137,7 +138,7 @@ fn bare_openmls(n: usize) -> Pair {
     mls_round_trips(n, |_| payload.clone(), |bytes| assert_eq!(bytes.len(), TEXT_LEN))
 }
 
-fn author() -> (DeviceCertificate, DeviceKeys) {
+pub(crate) fn author() -> (DeviceCertificate, DeviceKeys) {
     let identity = IdentityKey::generate();
     let keys = DeviceKeys::generate();
     let certificate = DeviceCertificate::issue(
@@ -471,6 +472,7 @@ async fn main() {
             };
             return feed::feed_bench(&sizes).await;
         }
+        Some("notes") => return notes::notes_bench(args.get(2).map_or(10_000, |v| v.parse().expect("EDITS"))),
         Some("all") => return report::run_all(&args[2..]),
         Some("echo-server") => return relay::echo_server(args[2].parse().expect("response length")).await,
         Some("store") => return relay::store_bench(args.get(2).map_or(2000, |v| v.parse().expect("COUNT")), 256),
@@ -482,7 +484,7 @@ async fn main() {
         _ => {
             eprintln!(
                 "usage: huisclos-bench all [NAME…] | relay [BYTES] | file [MIB] | store [COUNT] | wire | idle [COUNT] \
-                 | post [ITERATIONS] | feed [POSTS…]"
+                 | post [ITERATIONS] | feed [POSTS…] | notes [EDITS]"
             );
             std::process::exit(2);
         }

@@ -103,6 +103,19 @@ const SUITE: &[Bench] = &[
     },
     Bench {
         number: "—",
+        title: "Notes written together: merging a batch, loading a note, bytes per typed character, against bare yrs",
+        args: &["notes", "10000"],
+        holds_back: "Targets (issue 21): merging a remote batch into a note of 100,000 characters with 10,000 \
+            edits of history at most 1.5x bare yrs; loading it from its snapshot under 50 ms. core::note checks \
+            an update (decodes it once more to read which clients it inserts under) before yrs merges it. The \
+            engine today loads a note's whole state from the store, merges, and encodes the whole state again \
+            to store it, for every update: that row grows with the note, and is what keeping a note open in \
+            memory with its updates appended (and compacted now and then) would remove. Typing costs a whole \
+            record per batch: the envelope carries the author's certificate and signature, and the frame is \
+            padded to its size class.",
+    },
+    Bench {
+        number: "—",
         title: "A post through the whole engine against bare openmls",
         args: &["post", "300"],
         holds_back: "The whole engine commits its state to disk at every step, on both sides, and the relay \
