@@ -280,9 +280,11 @@ impl NoteDoc {
         }
         let checked = catch_unwind(AssertUnwindSafe(|| -> Result<Update, NoteRefusal> {
             let decoded = Update::decode_v1(update).map_err(|_| NoteRefusal::Malformed)?;
-            // Every item inserted, deleted since or not, under the author's id only.
-            let inserted = decoded.insertions(true);
-            if inserted.client_ids().any(|client| client != ClientID::new(author)) {
+            // Every item inserted (deleted since or not: yrs's `GC` blocks) under the
+            // author's id only. The clients of an update's lower state vector are the
+            // clients it has blocks for, other than skips.
+            let author = ClientID::new(author);
+            if decoded.state_vector_lower().iter().any(|(client, _)| *client != author) {
                 return Err(NoteRefusal::ForeignClient);
             }
             Ok(decoded)
