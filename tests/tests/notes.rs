@@ -4,6 +4,8 @@
 //! updates can and cannot do to them. The last test does it over QUIC with the real
 //! relay binary, one person behind the emulated 2G link.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use huisclos_core::engine::Engine;
 use huisclos_core::library::NodeId;
 use huisclos_core::note::TextEdit;

@@ -153,6 +153,16 @@ pub(crate) enum Command {
         /// Its text (markdown).
         text: String,
     },
+    /// Edits a note in $VISUAL or $EDITOR (vi if neither is set): what you change is
+    /// merged with what others typed meanwhile. The text is kept in a private file in
+    /// $XDG_RUNTIME_DIR (memory, where the system has it) while the editor runs, and
+    /// overwritten and removed after.
+    EditNote {
+        /// The space.
+        space: String,
+        /// The note's path.
+        path: String,
+    },
     /// Shows a note's text.
     Cat {
         /// The space.

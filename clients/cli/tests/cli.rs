@@ -104,6 +104,29 @@ fn two_people_create_a_space_and_exchange_posts_with_the_cli() {
     alice.run(&["mkdir", "Case 207", "Hearings"]);
     alice.run(&["note", "Case 207", "Evidence/Chain of custody", "Received on 3 May, sealed"]);
     assert_eq!(bob.run(&["cat", "Case 207", "Evidence/Chain of custody"]).trim(), "Received on 3 May, sealed");
+    // Bob adds a line while Alice, offline, edits the note in her editor (here sed, as
+    // $EDITOR): both changes are kept, and the file her editor had is gone.
+    bob.run(&["note", "Case 207", "Evidence/Chain of custody", "Received on 3 May, sealed\nOpened on 9 May"]);
+    let runtime = root.path().join("runtime");
+    std::fs::create_dir(&runtime).unwrap();
+    let edited = alice
+        .command(&["--offline", "edit-note", "Case 207", "Evidence/Chain of custody"])
+        .env("EDITOR", "sed -i s/sealed/sealed\\ by\\ the\\ clerk/")
+        .env_remove("VISUAL")
+        .env("XDG_RUNTIME_DIR", &runtime)
+        .output()
+        .unwrap();
+    assert!(edited.status.success(), "{}", String::from_utf8_lossy(&edited.stderr));
+    assert_eq!(std::fs::read_dir(&runtime).unwrap().count(), 0, "the editor's file is removed");
+    assert_eq!(
+        alice.run(&["--offline", "cat", "Case 207", "Evidence/Chain of custody"]).trim(),
+        "Received on 3 May, sealed by the clerk",
+        "Alice edited the text she had, without Bob's line"
+    );
+    alice.run(&["sync"]);
+    let merged = "Received on 3 May, sealed by the clerk\nOpened on 9 May";
+    assert_eq!(bob.run(&["cat", "Case 207", "Evidence/Chain of custody"]).trim(), merged);
+    assert_eq!(alice.run(&["cat", "Case 207", "Evidence/Chain of custody"]).trim(), merged);
     bob.run(&["mv", "Case 207", "Evidence", "Hearings"]);
     bob.run(&["mv", "Case 207", "Hearings/Evidence", "Hearings/Evidence (sealed)"]);
     let listing = alice.run(&["ls", "Case 207", "Hearings"]);
@@ -262,6 +285,7 @@ fn help_lists_every_command() {
         "ls",
         "mkdir",
         "note",
+        "edit-note",
         "mv",
         "rm",
         "put",

@@ -9,7 +9,7 @@ pub(super) async fn library(dir: &std::path::Path, offline: bool, command: Comma
         Command::Ls { .. } | Command::Trash { .. } => {
             online::sync(&mut engine, offline).await?;
         }
-        Command::Cat { .. } => {
+        Command::Cat { .. } | Command::EditNote { .. } => {
             online::sync_quietly(&mut engine, offline).await?;
         }
         _ => {}
@@ -54,6 +54,20 @@ pub(super) async fn library(dir: &std::path::Path, offline: bool, command: Comma
             let text = engine.note_text(&space, &node)?;
             println!("{text}");
             Ok(())
+        }
+        Command::EditNote { space, path } => {
+            let space = resolve::space_id(&engine, &space)?;
+            let library = engine.library(&space)?;
+            let node = resolve::node(&library, &path, false)?.ok_or(Problem::NotePath)?;
+            if library.note(&node).is_none() {
+                return Err(Problem::NotANote { path: &path }.into());
+            }
+            let before = engine.note_text(&space, &node)?;
+            let after = edit_in_editor(&before)?;
+            // Edits others made while the editor ran arrive with the next sync and
+            // merge with these: only the characters changed here are sent.
+            engine.write_note(&space, &node, &after)?;
+            finish(&mut engine, offline).await
         }
         Command::Mkdir { space, path } => {
             let space = resolve::space_id(&engine, &space)?;
@@ -214,4 +228,53 @@ async fn transfer(engine: &mut Engine, offline: bool, node: huisclos_core::libra
         println!("{}", Say::Queued);
     }
     Ok(())
+}
+
+/// Opens `text` in the person's editor and returns what they saved. The file lives in
+/// a directory only this user can read, in `$XDG_RUNTIME_DIR` when there is one (a
+/// memory file system on most Linux systems), and is overwritten with zeros and
+/// removed afterwards, whatever the editor did.
+fn edit_in_editor(text: &str) -> Result<String, CliError> {
+    use std::io::Write as _;
+    let parent = std::env::var_os("XDG_RUNTIME_DIR").map(std::path::PathBuf::from).filter(|dir| dir.is_dir());
+    let dir = match parent {
+        Some(parent) => tempfile::Builder::new().prefix("huisclos-note-").tempdir_in(parent),
+        None => tempfile::Builder::new().prefix("huisclos-note-").tempdir(),
+    }
+    .map_err(|_| Problem::EditorFailed)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700))
+            .map_err(|_| Problem::EditorFailed)?;
+    }
+    let path = dir.path().join("note.md");
+    let outcome = (|| -> Result<String, CliError> {
+        let mut file = std::fs::File::create(&path).map_err(|_| Problem::EditorFailed)?;
+        file.write_all(text.as_bytes()).map_err(|_| Problem::EditorFailed)?;
+        drop(file);
+        let editor = std::env::var("VISUAL")
+            .ok()
+            .filter(|e| !e.trim().is_empty())
+            .or_else(|| std::env::var("EDITOR").ok().filter(|e| !e.trim().is_empty()))
+            .unwrap_or_else(|| "vi".to_owned());
+        // As git runs it: through the shell, so that "code --wait" or "sed -i ..." work.
+        let status = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("{editor} \"$1\""))
+            .arg("sh")
+            .arg(&path)
+            .status()
+            .map_err(|_| Problem::EditorFailed)?;
+        if !status.success() {
+            return Err(Problem::EditorFailed.into());
+        }
+        std::fs::read_to_string(&path).map_err(|_| Problem::EditorFailed.into())
+    })();
+    // Whatever happened, the plaintext does not stay behind.
+    if let Ok(metadata) = std::fs::metadata(&path) {
+        let _ = std::fs::write(&path, vec![0u8; metadata.len() as usize]);
+    }
+    let _ = std::fs::remove_file(&path);
+    outcome
 }

@@ -63,6 +63,7 @@ pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
         | Command::Mkdir { .. }
         | Command::Note { .. }
         | Command::Cat { .. }
+        | Command::EditNote { .. }
         | Command::Mv { .. }
         | Command::Rm { .. }
         | Command::Restore { .. }

@@ -63,6 +63,7 @@ cli-hint-accept-key = ثم نفّذ: huisclos accept-key { $name }
 cli-problem-not-an-invitation = ليست دعوة: { $error }
 cli-problem-note-path = حدّد مسار ملاحظة
 cli-problem-not-a-note = المسار { $path } لا يشير إلى ملاحظة
+cli-problem-editor-failed = لم يكتمل المحرّر: لم تتغيّر الملاحظة
 cli-problem-top-does-not-move = جذر المكتبة لا يُنقل
 cli-problem-no-item-at = لا يوجد عنصر في { $path }
 cli-problem-top-not-trashed = جذر المكتبة ليس في سلة المهملات

@@ -55,6 +55,7 @@ cli-hint-accept-key = Führen Sie dann aus: huisclos accept-key { $name }
 cli-problem-not-an-invitation = keine Einladung: { $error }
 cli-problem-note-path = geben Sie den Pfad einer Notiz an
 cli-problem-not-a-note = { $path } ist keine Notiz
+cli-problem-editor-failed = der Editor wurde nicht ordnungsgemäß beendet: die Notiz ist unverändert
 cli-problem-top-does-not-move = die oberste Ebene der Bibliothek lässt sich nicht verschieben
 cli-problem-no-item-at = kein Element unter { $path }
 cli-problem-top-not-trashed = die oberste Ebene der Bibliothek liegt nicht im Papierkorb

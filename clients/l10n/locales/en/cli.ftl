@@ -55,6 +55,7 @@ cli-hint-accept-key = Then run: huisclos accept-key { $name }
 cli-problem-not-an-invitation = not an invitation: { $error }
 cli-problem-note-path = give a note's path
 cli-problem-not-a-note = { $path } is not a note
+cli-problem-editor-failed = the editor did not finish: the note is unchanged
 cli-problem-top-does-not-move = the top of the library does not move
 cli-problem-no-item-at = no item at { $path }
 cli-problem-top-not-trashed = the top of the library is not trashed

@@ -56,6 +56,7 @@ cli-hint-accept-key = Lancez ensuite : huisclos accept-key { $name }
 cli-problem-not-an-invitation = ce n'est pas une invitation : { $error }
 cli-problem-note-path = indiquez le chemin d'une note
 cli-problem-not-a-note = { $path } n'est pas une note
+cli-problem-editor-failed = l'éditeur n'a pas abouti : la note est inchangée
 cli-problem-top-does-not-move = la racine de la bibliothèque ne peut pas être déplacée
 cli-problem-no-item-at = aucun élément à { $path }
 cli-problem-top-not-trashed = la racine de la bibliothèque ne va pas à la corbeille

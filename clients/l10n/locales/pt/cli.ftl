@@ -55,6 +55,7 @@ cli-hint-accept-key = Depois execute: huisclos accept-key { $name }
 cli-problem-not-an-invitation = não é um convite: { $error }
 cli-problem-note-path = informe o caminho de uma nota
 cli-problem-not-a-note = { $path } não é uma nota
+cli-problem-editor-failed = o editor não terminou: a nota não foi alterada
 cli-problem-top-does-not-move = a raiz da biblioteca não pode ser movida
 cli-problem-no-item-at = nenhum item em { $path }
 cli-problem-top-not-trashed = a raiz da biblioteca não está na lixeira
