@@ -873,7 +873,10 @@ impl Engine {
     /// Commits this step's writes; on failure, forgets them so memory and disk agree on
     /// the last good state at the next load.
     fn persist(&self) -> Result<()> {
-        self.store.commit().inspect_err(|_| self.store.rollback())?;
+        self.store.commit().inspect_err(|_| {
+            self.store.rollback();
+            self.notes.mark_stale();
+        })?;
         self.observed.committed();
         Ok(())
     }

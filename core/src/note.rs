@@ -22,11 +22,15 @@
 //! who may edit at all, before an update reaches this module).
 //!
 //! ## What is refused
-//! Bytes that do not decode, updates over [`MAX_UPDATE_LEN`], updates inserting under
-//! another client's id, and a note past [`MAX_NOTE_UNITS`] are refused before anything
-//! is merged. An update that yrs fails to integrate, or that makes it panic, leaves the
-//! document broken ([`NoteDoc::is_intact`]); the engine then drops it with the rest of
-//! the refused record's step, so nothing half-applied is ever stored.
+//! Bytes that do not decode, updates over [`MAX_UPDATE_LEN`] and updates inserting
+//! under another client's id are refused before anything is merged. After the merge,
+//! an update is refused if it left anything waiting inside the document (it builds on
+//! or deletes what this device has not merged: in the relay's order an honest update
+//! never does), if it put anything other than text into the note or another root
+//! beside it (which would not show, but would shift every offset), or if the note
+//! passes [`MAX_NOTE_UNITS`]. A refusal after the merge, a failed merge or a panic
+//! leave the document broken ([`NoteDoc::is_intact`]); the engine then drops it with
+//! the rest of the refused record's step, so nothing half-applied is ever stored.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -42,6 +46,10 @@ pub const MAX_UPDATE_LEN: usize = 96 * 1024;
 
 /// The most UTF-16 code units of a note's text: about a 150-page document.
 pub const MAX_NOTE_UNITS: u32 = 1 << 20;
+
+/// What one edit adds to an update besides the text it inserts, at most (its item's
+/// id, origins and lengths, or its range in the delete set), for [`batches`].
+pub const EDIT_OVERHEAD: usize = 48;
 
 /// Yjs client ids are 53-bit (JavaScript's safe integers).
 const CLIENT_ID_MASK: u64 = (1 << 53) - 1;
@@ -62,6 +70,15 @@ pub enum NoteRefusal {
     /// The note would be longer than [`MAX_NOTE_UNITS`].
     #[error("a note would be too long")]
     NoteTooLong,
+    /// It builds on, or deletes, what this device has not merged: a device merges
+    /// updates in the relay's order, in which an honest update always comes after
+    /// what it builds on, so nothing is ever left waiting inside a document.
+    #[error("a note update builds on what this device does not have")]
+    Missing,
+    /// It holds something other than text in the note's one root text, or another
+    /// root: content that would not show but would shift every offset.
+    #[error("a note update holds something other than text")]
+    NotText,
 }
 
 /// The Yjs client id of a device in a note: the first 53 bits of
@@ -220,7 +237,9 @@ impl NoteDoc {
         }
         let mut projected = i64::from(self.len_utf16());
         for edit in edits {
-            projected = projected - i64::from(edit.delete) + utf16_len(&edit.insert) as i64;
+            // Deletions are clamped to the text when applied; counted as nothing here,
+            // so that the bound is never underestimated.
+            projected += i64::from(utf16_len(&edit.insert));
             if projected > i64::from(MAX_NOTE_UNITS) {
                 return Err(NoteRefusal::NoteTooLong);
             }
@@ -259,8 +278,7 @@ impl NoteDoc {
     }
 
     /// Merges an update written by the device whose client id is `author`, and returns
-    /// whether it brought anything new (text, or deletions, or items still waiting for
-    /// earlier ones).
+    /// whether it brought anything new (text or deletions).
     ///
     /// Checked before anything is merged, so that a refusal changes nothing: the size,
     /// the decoding, and that every item it inserts carries `author`'s id. If yrs then
@@ -301,13 +319,36 @@ impl NoteDoc {
             Ok(result) => result,
             Err(_) => Err(NoteRefusal::Malformed),
         };
-        let outcome = outcome
-            .and_then(|()| if self.len_utf16() > MAX_NOTE_UNITS { Err(NoteRefusal::NoteTooLong) } else { Ok(()) });
+        let outcome = outcome.and_then(|()| self.check_merged());
         if let Err(refusal) = outcome {
             self.intact = false;
             return Err(refusal);
         }
         Ok(new)
+    }
+
+    /// What must hold after every merge, whatever the order: nothing waiting (see
+    /// [`NoteRefusal::Missing`]), one root, only text in it, and the length bound.
+    fn check_merged(&self) -> Result<(), NoteRefusal> {
+        let txn = self.doc.transact();
+        let store = txn.store();
+        if store.pending_update().is_some() || store.pending_ds().is_some() {
+            return Err(NoteRefusal::Missing);
+        }
+        if txn.root_refs().count() != 1 {
+            return Err(NoteRefusal::NotText);
+        }
+        drop(txn);
+        // Embedded values count in yrs's length but not in the string: the two differ
+        // exactly when something other than text is in it.
+        let len = self.len_utf16();
+        if len != utf16_len(&self.text()) {
+            return Err(NoteRefusal::NotText);
+        }
+        if len > MAX_NOTE_UNITS {
+            return Err(NoteRefusal::NoteTooLong);
+        }
+        Ok(())
     }
 
     /// Whether the document is whole: false after yrs failed to merge an update part of
@@ -368,9 +409,10 @@ pub fn diff_edits(old: &str, new: &str) -> Vec<TextEdit> {
     edits
 }
 
-/// `edits` cut into batches that each insert at most about `max_bytes` bytes: a long
-/// insertion is split at character boundaries into consecutive ones. Applied one
-/// batch after another, they make the same text as `edits` applied at once.
+/// `edits` cut into batches that each encode to at most about `max_bytes` bytes (the
+/// text inserted, and [`EDIT_OVERHEAD`] for each edit): a long insertion is split at
+/// character boundaries into consecutive ones. Applied one batch after another, they
+/// make the same text as `edits` applied at once.
 pub fn batches(edits: &[TextEdit], max_bytes: usize) -> Vec<Vec<TextEdit>> {
     let max_bytes = max_bytes.max(4);
     let mut out: Vec<Vec<TextEdit>> = Vec::new();
@@ -380,6 +422,11 @@ pub fn batches(edits: &[TextEdit], max_bytes: usize) -> Vec<Vec<TextEdit>> {
         let mut at = edit.at;
         let mut delete = edit.delete;
         let mut rest = edit.insert.as_str();
+        if current_bytes + EDIT_OVERHEAD > max_bytes && !current.is_empty() {
+            out.push(std::mem::take(&mut current));
+            current_bytes = 0;
+        }
+        current_bytes += EDIT_OVERHEAD;
         loop {
             let room = max_bytes.saturating_sub(current_bytes);
             let mut cut = rest.len().min(room);
@@ -390,7 +437,7 @@ pub fn batches(edits: &[TextEdit], max_bytes: usize) -> Vec<Vec<TextEdit>> {
             if !piece.is_empty() || delete > 0 || rest.is_empty() {
                 current.push(TextEdit { at, delete, insert: piece.to_owned() });
                 current_bytes += piece.len();
-                at += utf16_len(piece);
+                at = at.saturating_add(utf16_len(piece));
                 delete = 0;
             }
             rest = tail;

@@ -3,10 +3,11 @@
 //!
 //! An update passes every check a content record passes (its author's signature,
 //! device, generation and role: readers and removed members are refused before this
-//! file sees it), then [`crate::note::NoteDoc::apply_remote`] checks that it inserts
-//! only under its author's client id. A note's document is stored whole under
-//! `notes/`, rewritten by each update merged, in the same step (and commit) as the
-//! record's id is marked applied: one is never kept without the other.
+//! file sees it), then [`crate::note::NoteDoc::apply_remote`]'s own. A note is kept
+//! open in memory ([`OpenNotes`]); in the store it is its state under `notes/` and the
+//! updates merged since, one row each under `note-updates/`, folded into the state at
+//! the 256th; each is written in the same step (and commit) as the record's id is
+//! marked applied: one is never kept without the other.
 //!
 //! A note that an older release wrote whole (the library's `WriteNote`) starts its
 //! document from that text ([`crate::note::NoteDoc::with_base`]).
@@ -23,16 +24,26 @@ const OPEN_NOTES: usize = 4;
 #[derive(Default)]
 pub(super) struct OpenNotes {
     open: Vec<((GroupId, NodeId), OpenNote)>,
+    /// Set when a commit failed (from `persist`, which cannot reach the notes
+    /// themselves): every open note is then forgotten before the next use.
+    stale: std::sync::atomic::AtomicBool,
 }
 
 pub(super) struct OpenNote {
     doc: NoteDoc,
     /// Updates stored beside the compacted state.
     since_compaction: u64,
+    /// Whether the store holds the note's state: false for a document just started
+    /// (empty, or from the text an older release wrote), which the first update merged
+    /// stores whole, so that its start is never computed again.
+    state_stored: bool,
 }
 
 impl OpenNotes {
     fn take(&mut self, key: &(GroupId, NodeId)) -> Option<OpenNote> {
+        if self.stale.swap(false, std::sync::atomic::Ordering::Relaxed) {
+            self.open.clear();
+        }
         let at = self.open.iter().position(|(k, _)| k == key)?;
         Some(self.open.remove(at).1)
     }
@@ -46,7 +57,15 @@ impl OpenNotes {
     }
 
     fn get(&self, key: &(GroupId, NodeId)) -> Option<&OpenNote> {
+        if self.stale.load(std::sync::atomic::Ordering::Relaxed) {
+            return None;
+        }
         self.open.iter().find(|(k, _)| k == key).map(|(_, note)| note)
+    }
+
+    /// Marks every open note as no longer matching the store (a commit failed).
+    pub(super) fn mark_stale(&self) {
+        self.stale.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Forgets every open note (after a rollback: they may hold what it undid).
@@ -70,7 +89,7 @@ impl Engine {
         let Some(stored) = self.store.note(group, note)? else {
             let base = self.library(group)?.note(note).unwrap_or_default();
             let doc = NoteDoc::with_base(client, group.as_bytes(), note.as_bytes(), &base);
-            return Ok(OpenNote { doc, since_compaction: 0 });
+            return Ok(OpenNote { doc, since_compaction: 0, state_stored: false });
         };
         let mut doc = match &stored.base {
             Some(state) => NoteDoc::load(client, state).map_err(damaged)?,
@@ -82,7 +101,8 @@ impl Engine {
         for update in &stored.updates {
             doc.merge_stored(update).map_err(damaged)?;
         }
-        Ok(OpenNote { doc, since_compaction: stored.updates.len() as u64 })
+        let state_stored = stored.base.is_some();
+        Ok(OpenNote { doc, since_compaction: stored.updates.len() as u64, state_stored })
     }
 
     /// The note, open in memory (taken out: put it back when done, or drop it after a
@@ -138,9 +158,10 @@ impl Engine {
 
     /// Applies the edits `make` computes from the note as it is, and publishes them, as
     /// several updates where one would not fit a record (a long text pasted or written
-    /// whole). The note open in memory takes them at once; each update is then stored
-    /// with its record, as everyone else's are. If publishing fails, the open note is
-    /// dropped and read again from the store.
+    /// whole). Each batch is made on the note open in memory and published (and so
+    /// stored) before the next is made: the note never holds an edit of this device's
+    /// that is not in a record. If publishing fails, the open note is dropped and read
+    /// again from the store.
     fn publish_edits(
         &mut self,
         space: &GroupId,
@@ -148,26 +169,25 @@ impl Engine {
         make: impl FnOnce(&NoteDoc) -> Vec<TextEdit>,
     ) -> Result<()> {
         let key = (*space, *note);
-        let mut open = self.open_note(space, note)?;
+        let open = self.open_note(space, note)?;
         let edits = make(&open.doc);
         // The whole change is checked first, so that a refused one sends nothing.
-        let projected = edits.iter().fold(i64::from(open.doc.len_utf16()), |len, edit| {
-            len - i64::from(edit.delete) + edit.insert.encode_utf16().count() as i64
-        });
+        let projected = edits
+            .iter()
+            .fold(i64::from(open.doc.len_utf16()), |len, edit| len + edit.insert.encode_utf16().count() as i64);
+        self.notes.put(key, open);
         if projected > i64::from(crate::note::MAX_NOTE_UNITS) {
-            self.notes.put(key, open);
             return Err(refused_locally(NoteRefusal::NoteTooLong));
         }
-        let mut updates = Vec::new();
-        for batch in crate::note::batches(&edits, BATCH_INSERT_BYTES) {
-            // On a failure here `open` is dropped: the store still has the note as it was.
-            if let Some(update) = open.doc.edit(&batch).map_err(refused_locally)? {
-                updates.push(update);
-            }
-        }
-        self.notes.put(key, open);
-        for update in updates {
-            if let Err(error) = self.publish_note_update(space, note, update) {
+        for batch in crate::note::batches(&edits, BATCH_BYTES) {
+            // Taken out: on a failure it is dropped, and the store still has the note
+            // as the last record published left it.
+            let mut open = self.open_note(space, note)?;
+            let update = open.doc.edit(&batch).map_err(refused_locally)?;
+            self.notes.put(key, open);
+            if let Some(update) = update
+                && let Err(error) = self.publish_note_update(space, note, update)
+            {
                 self.notes.take(&key);
                 return Err(error);
             }
@@ -203,9 +223,10 @@ impl Engine {
             .doc
             .apply_remote(edit.update.as_bytes(), author_client)
             .map_err(|refusal| CoreError::Verification(Unverified::NoteUpdate(refusal)))?;
-        if open.since_compaction + 1 >= store::NOTE_UPDATES_BEFORE_COMPACTION {
+        if !open.state_stored || open.since_compaction + 1 >= store::NOTE_UPDATES_BEFORE_COMPACTION {
             self.store.compact_note(group, &edit.note, &open.doc.state(), open.since_compaction)?;
             open.since_compaction = 0;
+            open.state_stored = true;
         } else {
             self.store.append_note_update(group, &edit.note, open.since_compaction, edit.update.as_bytes())?;
             open.since_compaction += 1;
@@ -218,9 +239,9 @@ impl Engine {
     }
 }
 
-/// The most bytes of text one update inserts: with Yjs's encoding and the record's
-/// envelope it stays well inside [`crate::note::MAX_UPDATE_LEN`].
-const BATCH_INSERT_BYTES: usize = 32 * 1024;
+/// The most bytes one update is made of, about (text inserted, and each edit's own
+/// share): well inside [`crate::note::MAX_UPDATE_LEN`].
+const BATCH_BYTES: usize = 32 * 1024;
 
 fn refused_locally(refusal: NoteRefusal) -> CoreError {
     match refusal {
