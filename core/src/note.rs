@@ -305,6 +305,7 @@ impl NoteDoc {
             if decoded.state_vector_lower().iter().any(|(client, _)| *client != author) {
                 return Err(NoteRefusal::ForeignClient);
             }
+            only_text(update)?;
             Ok(decoded)
         }));
         let decoded = match checked {
@@ -339,13 +340,7 @@ impl NoteDoc {
             return Err(NoteRefusal::NotText);
         }
         drop(txn);
-        // Embedded values count in yrs's length but not in the string: the two differ
-        // exactly when something other than text is in it.
-        let len = self.len_utf16();
-        if len != utf16_len(&self.text()) {
-            return Err(NoteRefusal::NotText);
-        }
-        if len > MAX_NOTE_UNITS {
+        if self.len_utf16() > MAX_NOTE_UNITS {
             return Err(NoteRefusal::NoteTooLong);
         }
         Ok(())
@@ -355,6 +350,93 @@ impl NoteDoc {
     /// the way ([`NoteDoc::apply_remote`]).
     pub fn is_intact(&self) -> bool {
         self.intact
+    }
+}
+
+/// Reads an update's items (lib0 version-1 encoding, as yrs decodes it) and refuses
+/// any that is not text in the note's root text: an item whose parent is another
+/// root, a nested type or a map key, or whose content is not a string (or a deleted
+/// string's length). Embedded values, formatting, types and documents would not show
+/// in the text but would count in its offsets. The delete set after the items is
+/// left to yrs. O(the update), nothing allocated but the root's name.
+fn only_text(update: &[u8]) -> Result<(), NoteRefusal> {
+    const GC: u8 = 0;
+    const SKIP: u8 = 10;
+    const DELETED: u8 = 1;
+    const STRING: u8 = 4;
+    const HAS_ORIGIN: u8 = 0b1000_0000;
+    const HAS_RIGHT_ORIGIN: u8 = 0b0100_0000;
+    const HAS_PARENT_SUB: u8 = 0b0010_0000;
+    let mut reader = Lib0(update);
+    let clients = reader.var()?;
+    for _ in 0..clients {
+        let structs = reader.var()?;
+        let _client = reader.var()?;
+        let _clock = reader.var()?;
+        for _ in 0..structs {
+            let info = reader.byte()?;
+            if info == GC || info == SKIP {
+                reader.var()?;
+                continue;
+            }
+            if info & HAS_ORIGIN != 0 {
+                reader.var()?;
+                reader.var()?;
+            }
+            if info & HAS_RIGHT_ORIGIN != 0 {
+                reader.var()?;
+                reader.var()?;
+            }
+            if info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) == 0 {
+                // Its parent, written out: only the root text, by name.
+                if reader.var()? != 1 || reader.string()? != ROOT.as_bytes() || info & HAS_PARENT_SUB != 0 {
+                    return Err(NoteRefusal::NotText);
+                }
+            }
+            match info & 0b1_1111 {
+                DELETED => {
+                    reader.var()?;
+                }
+                STRING => {
+                    reader.string()?;
+                }
+                _ => return Err(NoteRefusal::NotText),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A reader of lib0's encoding: unsigned LEB128 integers and length-prefixed strings.
+struct Lib0<'a>(&'a [u8]);
+
+impl<'a> Lib0<'a> {
+    fn byte(&mut self) -> Result<u8, NoteRefusal> {
+        let (&first, rest) = self.0.split_first().ok_or(NoteRefusal::Malformed)?;
+        self.0 = rest;
+        Ok(first)
+    }
+
+    fn var(&mut self) -> Result<u64, NoteRefusal> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = self.byte()?;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(NoteRefusal::Malformed)
+    }
+
+    fn string(&mut self) -> Result<&'a [u8], NoteRefusal> {
+        let len = usize::try_from(self.var()?).map_err(|_| NoteRefusal::Malformed)?;
+        if len > self.0.len() {
+            return Err(NoteRefusal::Malformed);
+        }
+        let (string, rest) = self.0.split_at(len);
+        self.0 = rest;
+        Ok(string)
     }
 }
 
