@@ -512,6 +512,21 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    #[test]
+    fn a_node_id_is_stored_and_sent_as_the_bytes_it_was_before_it_had_a_type() {
+        let raw = [7u8; 16];
+        let id = NodeId::from_bytes(raw);
+        // At rest (postcard, as the store encodes the library and transfers).
+        assert_eq!(postcard::to_allocvec(&id).unwrap(), postcard::to_allocvec(&raw).unwrap());
+        assert_eq!(postcard::to_allocvec(&Some(id)).unwrap(), postcard::to_allocvec(&Some(raw)).unwrap());
+        let map: BTreeMap<NodeId, u8> = [(id, 1)].into();
+        let old: BTreeMap<[u8; 16], u8> = [(raw, 1)].into();
+        assert_eq!(postcard::to_allocvec(&map).unwrap(), postcard::to_allocvec(&old).unwrap());
+        assert_eq!(postcard::from_bytes::<NodeId>(&postcard::to_allocvec(&raw).unwrap()).unwrap(), id);
+        // On the wire.
+        assert_eq!(id.to_wire(), raw.to_vec());
+    }
+
     /// The receiving device's clock in these tests: after every stamp they use.
     const NOW: u64 = 1 << 40;
 

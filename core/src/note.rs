@@ -235,15 +235,7 @@ impl NoteDoc {
         if !self.intact {
             return Err(NoteRefusal::Malformed);
         }
-        let mut projected = i64::from(self.len_utf16());
-        for edit in edits {
-            // Deletions are clamped to the text when applied; counted as nothing here,
-            // so that the bound is never underestimated.
-            projected += i64::from(utf16_len(&edit.insert));
-            if projected > i64::from(MAX_NOTE_UNITS) {
-                return Err(NoteRefusal::NoteTooLong);
-            }
-        }
+        self.fits(edits)?;
         let text = self.doc.get_or_insert_text(ROOT);
         let mut txn = self.doc.transact_mut();
         for edit in edits {
@@ -260,6 +252,20 @@ impl NoteDoc {
         let update = txn.encode_update_v1();
         drop(txn);
         Ok((update.as_slice() != Update::EMPTY_V1).then_some(update))
+    }
+
+    /// Whether the note stays within [`MAX_NOTE_UNITS`] after `edits`, counting what
+    /// they insert and none of what they delete (deletions are clamped to the text when
+    /// applied), so that the bound is never underestimated.
+    ///
+    /// # Errors
+    /// [`NoteRefusal::NoteTooLong`].
+    pub fn fits(&self, edits: &[TextEdit]) -> Result<(), NoteRefusal> {
+        let inserted: u64 = edits.iter().map(|edit| u64::from(utf16_len(&edit.insert))).sum();
+        if u64::from(self.len_utf16()) + inserted > u64::from(MAX_NOTE_UNITS) {
+            return Err(NoteRefusal::NoteTooLong);
+        }
+        Ok(())
     }
 
     /// Replaces the whole text with `new`, as the edits that turn the current text into

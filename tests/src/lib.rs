@@ -23,6 +23,7 @@
 pub mod fuzzing;
 pub mod netem;
 pub mod process;
+pub mod rng;
 pub mod scan;
 pub mod sim;
 

@@ -24,6 +24,7 @@
 // Test support: a failure here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::rng::Rng;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -64,22 +65,6 @@ impl LinkConfig {
     /// How long `bytes` take at this rate alone: the floor no protocol can beat.
     pub fn raw_byte_time(&self, bytes: u64) -> Duration {
         Duration::from_secs_f64(bytes as f64 * 8.0 / self.bits_per_second as f64)
-    }
-}
-
-/// xorshift64*: small, seeded, good enough to pick losses and jitter.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
@@ -163,7 +148,7 @@ impl Link {
         let address = front.local_addr().unwrap();
         let shared = Arc::new(Shared {
             config,
-            rng: Mutex::new(Rng(config.seed.max(1))),
+            rng: Mutex::new(Rng::new(config.seed)),
             udp_blocked: AtomicBool::new(false),
             down_until: Mutex::new(None),
             bytes: AtomicU64::new(0),

@@ -815,28 +815,26 @@ async fn minutes(relay: &SimRelay, devices: [&mut SimDevice; 4], space: &GroupId
     note
 }
 
-/// An update inserting `text` made by a document whose client id is `client`.
-fn note_update(client: u64, text: &str) -> huisclos_core::content::ContentBody {
+/// A note edit inserting `text` into `note`, made by a document whose client id is
+/// `client` (whoever's it is).
+fn note_edit(client: u64, note: huisclos_core::library::NodeId, text: &str) -> huisclos_core::content::ContentBody {
     use huisclos_core::note::{NoteDoc, TextEdit};
-    let mut doc = NoteDoc::new(client);
-    let update = doc.edit(&[TextEdit { at: 0, delete: 0, insert: text.to_owned() }]).unwrap().unwrap();
-    let _ = update.len();
+    let update = NoteDoc::new(client).edit(&[TextEdit { at: 0, delete: 0, insert: text.to_owned() }]).unwrap().unwrap();
     huisclos_core::content::ContentBody::NoteEdit(huisclos_core::content::NoteEdit {
-        note: huisclos_core::library::NodeId::from_bytes([0; 16]),
+        note,
         update: huisclos_core::content::NoteUpdateBytes::new(update).unwrap(),
     })
 }
 
-fn for_note(
-    body: huisclos_core::content::ContentBody,
-    note: huisclos_core::library::NodeId,
-) -> huisclos_core::content::ContentBody {
-    match body {
-        huisclos_core::content::ContentBody::NoteEdit(mut edit) => {
-            edit.note = note;
-            huisclos_core::content::ContentBody::NoteEdit(edit)
-        }
-        other => other,
+/// Every one of `devices` reads `expected` as the note's text.
+fn assert_note_everywhere(
+    devices: &[&SimDevice],
+    space: &GroupId,
+    note: &huisclos_core::library::NodeId,
+    expected: &str,
+) {
+    for device in devices {
+        assert_eq!(device.engine().note_text(space, note).unwrap(), expected, "{}", device.name);
     }
 }
 
@@ -855,10 +853,7 @@ async fn a_readers_and_a_removed_members_note_updates_are_refused_on_every_devic
     // Rita, a reader, with a client that skips the role check, under her own id.
     let rita_client = client_id(space.as_bytes(), note.as_bytes(), &mls_key(&rita));
     let at = rita.clock();
-    rita.engine_mut()
-        .adversary()
-        .publish_dated(&space, for_note(note_update(rita_client, "Rita: "), note), at)
-        .unwrap();
+    rita.engine_mut().adversary().publish_dated(&space, note_edit(rita_client, note, "Rita: "), at).unwrap();
     rita.drive(&relay).await;
 
     // Mallory, removed, seals an update under the generation she belonged to, with an
@@ -869,22 +864,18 @@ async fn a_readers_and_a_removed_members_note_updates_are_refused_on_every_devic
     let access = rita.engine_mut().adversary().access(&space).unwrap();
     let key = huisclos_core::content::HistoryKey::from_parts(generation, key);
     let mallory_client = client_id(space.as_bytes(), note.as_bytes(), &mls_key(&mallory));
-    let body = for_note(note_update(mallory_client, "Mallory after her removal: "), note);
+    let body = note_edit(mallory_client, note, "Mallory after her removal: ");
     let at = mallory.clock();
     let (id, sealed) = mallory.engine_mut().adversary().sealed_record(&space, &key, body, at).unwrap();
     let put = huisclos_core::engine::adversary::Adversary::put_record(access, id, sealed).unwrap();
     deliver(&relay, &mut mallory, put).await;
 
     settle(&relay, &mut [&mut alice, &mut bob, &mut rita]).await;
-    for device in [&alice, &bob, &rita] {
-        assert_eq!(device.engine().note_text(&space, &note).unwrap(), "Hearing at 9", "{}", device.name);
-    }
+    assert_note_everywhere(&[&alice, &bob, &rita], &space, &note, "Hearing at 9");
     // And a contributor's update still goes everywhere.
     bob.engine_mut().write_note(&space, &note, "Hearing at 9, room 4").unwrap();
     settle(&relay, &mut [&mut bob, &mut alice, &mut rita]).await;
-    for device in [&alice, &bob, &rita] {
-        assert_eq!(device.engine().note_text(&space, &note).unwrap(), "Hearing at 9, room 4", "{}", device.name);
-    }
+    assert_note_everywhere(&[&alice, &bob, &rita], &space, &note, "Hearing at 9, room 4");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -901,7 +892,7 @@ async fn a_note_update_inserting_text_under_another_devices_id_is_refused_everyw
     mallory
         .engine_mut()
         .adversary()
-        .publish_dated(&space, for_note(note_update(alice_client, "Alice agrees: "), note), at)
+        .publish_dated(&space, note_edit(alice_client, note, "Alice agrees: "), at)
         .unwrap();
     mallory.drive(&relay).await;
     settle(&relay, &mut [&mut alice, &mut bob, &mut rita]).await;
@@ -917,7 +908,5 @@ async fn a_note_update_inserting_text_under_another_devices_id_is_refused_everyw
     // Alice's own next edit goes through, on every device alike.
     alice.engine_mut().write_note(&space, &note, "Hearing at 9 (confirmed)").unwrap();
     settle(&relay, &mut [&mut alice, &mut bob, &mut rita]).await;
-    for device in [&alice, &bob, &rita] {
-        assert_eq!(device.engine().note_text(&space, &note).unwrap(), "Hearing at 9 (confirmed)", "{}", device.name);
-    }
+    assert_note_everywhere(&[&alice, &bob, &rita], &space, &note, "Hearing at 9 (confirmed)");
 }

@@ -13,26 +13,14 @@ use huisclos_core::space::{HistoryMode, Role};
 use huisclos_protocol::codec::BoundedVec;
 use huisclos_protocol::ids::GroupId;
 use huisclos_protocol::messages::{RequestBody, ResponseBody};
+use huisclos_tests::rng::Rng;
 use huisclos_tests::sim::{SimDevice, SimRelay, settle, space_with};
 
-/// A small deterministic generator (splitmix64), so a failing script can be replayed.
-struct Script(u64);
-
-impl Script {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A word of 1 to 6 characters, some outside ASCII (UTF-16 offsets must hold).
-    fn word(&mut self) -> String {
-        const LETTERS: [char; 8] = ['a', 'e', 'k', 'r', 'é', 'ü', 'ا', '😀'];
-        let len = 1 + self.next() % 6;
-        (0..len).map(|_| LETTERS[(self.next() % LETTERS.len() as u64) as usize]).collect()
-    }
+/// A word of 1 to 6 characters, some outside ASCII (UTF-16 offsets must hold).
+fn random_word(script: &mut Rng) -> String {
+    const LETTERS: [char; 8] = ['a', 'e', 'k', 'r', 'é', 'ü', 'ا', '😀'];
+    let len = 1 + script.next_u64() % 6;
+    (0..len).map(|_| LETTERS[(script.next_u64() % LETTERS.len() as u64) as usize]).collect()
 }
 
 /// Where to type in `text`: a UTF-16 offset on a character boundary.
@@ -42,10 +30,10 @@ fn somewhere(text: &str, pick: u64) -> u32 {
     chars[..index].iter().map(|c| c.len_utf16() as u32).sum()
 }
 
-fn type_word(engine: &mut Engine, space: &GroupId, note: &NodeId, script: &mut Script) -> String {
-    let word = script.word();
+fn type_word(engine: &mut Engine, space: &GroupId, note: &NodeId, script: &mut Rng) -> String {
+    let word = random_word(script);
     let text = engine.note_text(space, note).unwrap();
-    let at = somewhere(&text, script.next());
+    let at = somewhere(&text, script.next_u64());
     engine.edit_note(space, note, &[TextEdit { at, delete: 0, insert: word.clone() }]).unwrap();
     word
 }
@@ -77,7 +65,7 @@ async fn three_devices_typing_at_once_one_offline_end_with_one_text_holding_ever
     for seed in [1u64, 2, 3] {
         let relay = SimRelay::new();
         let (mut alice, mut bob, mut carol, space, note) = three(&relay).await;
-        let mut script = Script(seed);
+        let mut script = Rng::new(seed);
         let mut typed = String::new();
         for round in 0..10 {
             // Alice and Bob type and sync every round, in turns; Carol types offline
@@ -145,7 +133,7 @@ async fn a_long_text_pasted_at_once_travels_in_several_updates() {
 async fn a_relay_that_reorders_and_repeats_updates_cannot_make_devices_diverge() {
     let relay = SimRelay::new();
     let (mut alice, mut bob, mut carol, space, note) = three(&relay).await;
-    let mut script = Script(7);
+    let mut script = Rng::new(7);
     let mut typed = String::new();
     for _ in 0..6 {
         typed += &type_word(alice.engine_mut(), &space, &note, &mut script);
@@ -191,7 +179,7 @@ async fn three_people_type_into_one_note_over_quic_one_on_2g_one_offline_for_a_w
     let note = alice.engine.create_note(&space, None, "Minutes", "").unwrap();
     settle_all(&mut [&mut alice, &mut bob, &mut carol]).await;
 
-    let mut script = Script(21);
+    let mut script = Rng::new(21);
     let mut typed = String::new();
     let bytes = link.bytes();
     for round in 0..4 {

@@ -37,6 +37,9 @@ pub(super) struct OpenNote {
     /// (empty, or from the text an older release wrote), which the first update merged
     /// stores whole, so that its start is never computed again.
     state_stored: bool,
+    /// Whether the library showed it is a note when this device edited it (an update
+    /// may name any id; only a known note is edited without reading the library).
+    known_note: bool,
 }
 
 impl OpenNotes {
@@ -89,7 +92,7 @@ impl Engine {
         let Some(stored) = self.store.note(group, note)? else {
             let base = self.library(group)?.note(note).unwrap_or_default();
             let doc = NoteDoc::with_base(client, group.as_bytes(), note.as_bytes(), &base);
-            return Ok(OpenNote { doc, since_compaction: 0, state_stored: false });
+            return Ok(OpenNote { doc, since_compaction: 0, state_stored: false, known_note: false });
         };
         let mut doc = match &stored.base {
             Some(state) => NoteDoc::load(client, state).map_err(damaged)?,
@@ -102,7 +105,7 @@ impl Engine {
             doc.merge_stored(update).map_err(damaged)?;
         }
         let state_stored = stored.base.is_some();
-        Ok(OpenNote { doc, since_compaction: stored.updates.len() as u64, state_stored })
+        Ok(OpenNote { doc, since_compaction: stored.updates.len() as u64, state_stored, known_note: false })
     }
 
     /// The note, open in memory (taken out: put it back when done, or drop it after a
@@ -127,6 +130,11 @@ impl Engine {
     }
 
     fn known_note(&self, space: &GroupId, note: &NodeId) -> Result<()> {
+        // A note open in memory was a note when opened, and a node's kind never changes:
+        // no need to read the whole library again at every keystroke batch.
+        if self.notes.get(&(*space, *note)).is_some_and(|open| open.known_note) {
+            return Ok(());
+        }
         match self.library(space)?.node(note) {
             Some(view) if view.kind == NodeKind::Note => Ok(()),
             _ => Err(CoreError::NotFound(Missing::Note)),
@@ -169,16 +177,14 @@ impl Engine {
         make: impl FnOnce(&NoteDoc) -> Vec<TextEdit>,
     ) -> Result<()> {
         let key = (*space, *note);
-        let open = self.open_note(space, note)?;
+        let mut open = self.open_note(space, note)?;
+        // Callers checked it against the library.
+        open.known_note = true;
         let edits = make(&open.doc);
         // The whole change is checked first, so that a refused one sends nothing.
-        let projected = edits
-            .iter()
-            .fold(i64::from(open.doc.len_utf16()), |len, edit| len + edit.insert.encode_utf16().count() as i64);
+        let fits = open.doc.fits(&edits);
         self.notes.put(key, open);
-        if projected > i64::from(crate::note::MAX_NOTE_UNITS) {
-            return Err(refused_locally(NoteRefusal::NoteTooLong));
-        }
+        fits.map_err(refused_locally)?;
         for batch in crate::note::batches(&edits, BATCH_BYTES) {
             // Taken out: on a failure it is dropped, and the store still has the note
             // as the last record published left it.

@@ -45,23 +45,13 @@ pub(super) async fn library(dir: &std::path::Path, offline: bool, command: Comma
             Ok(())
         }
         Command::Cat { space, path } => {
-            let space = resolve::space_id(&engine, &space)?;
-            let library = engine.library(&space)?;
-            let node = resolve::node(&library, &path, false)?.ok_or(Problem::NotePath)?;
-            if library.note(&node).is_none() {
-                return Err(Problem::NotANote { path: &path }.into());
-            }
+            let (space, node) = note_at(&engine, &space, &path)?;
             let text = engine.note_text(&space, &node)?;
             println!("{text}");
             Ok(())
         }
         Command::EditNote { space, path } => {
-            let space = resolve::space_id(&engine, &space)?;
-            let library = engine.library(&space)?;
-            let node = resolve::node(&library, &path, false)?.ok_or(Problem::NotePath)?;
-            if library.note(&node).is_none() {
-                return Err(Problem::NotANote { path: &path }.into());
-            }
+            let (space, node) = note_at(&engine, &space, &path)?;
             let before = engine.note_text(&space, &node)?;
             let after = edit_in_editor(&before)?;
             // Edits others made while the editor ran arrive with the next sync and
@@ -228,6 +218,21 @@ async fn transfer(engine: &mut Engine, offline: bool, node: huisclos_core::libra
         println!("{}", Say::Queued);
     }
     Ok(())
+}
+
+/// The space named `space` and the note at `path` in its library.
+fn note_at(
+    engine: &Engine,
+    space: &str,
+    path: &str,
+) -> Result<(huisclos_protocol::ids::GroupId, huisclos_core::library::NodeId), CliError> {
+    let space = resolve::space_id(engine, space)?;
+    let library = engine.library(&space)?;
+    let node = resolve::node(&library, path, false)?.ok_or(Problem::NotePath)?;
+    if library.note(&node).is_none() {
+        return Err(Problem::NotANote { path }.into());
+    }
+    Ok((space, node))
 }
 
 /// Opens `text` in the person's editor and returns what they saved. The file lives in

@@ -23,6 +23,7 @@ use huisclos_protocol::codec::Wire;
 use huisclos_protocol::frame::Padding;
 use huisclos_protocol::ids::{ContentId, Epoch, GroupId, RequestId, UnixSeconds};
 use huisclos_protocol::messages::{ContentRecordBytes, GroupAccess, PutContent, Request, RequestBody};
+use huisclos_tests::rng::Rng;
 use yrs::updates::decoder::Decode;
 use yrs::{Doc, Transact, Update};
 
@@ -37,19 +38,6 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
-}
-
-/// A deterministic generator (splitmix64).
-struct Script(u64);
-
-impl Script {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
 }
 
 fn bare_load(state: &[u8]) -> Doc {
@@ -68,10 +56,10 @@ pub(crate) fn notes_bench(edits: usize) {
     // The note: `edits` edits, each about ten characters typed somewhere, some words
     // deleted, to about 100,000 characters.
     let mut doc = NoteDoc::new(alice);
-    let mut script = Script(2026);
+    let mut script = Rng::new(2026);
     for n in 0..edits {
         let len = doc.len_utf16();
-        let at = (script.next() % (u64::from(len) + 1)) as u32;
+        let at = (script.next_u64() % (u64::from(len) + 1)) as u32;
         let edit = if n % 10 == 9 && len > 20 {
             TextEdit { at: at.min(len - 5), delete: 5, insert: String::new() }
         } else {
