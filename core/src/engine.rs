@@ -109,6 +109,7 @@ mod deliveries;
 mod identities;
 mod library_commands;
 mod notes;
+mod presence;
 mod observed;
 mod outbox;
 mod queries;
@@ -158,6 +159,8 @@ enum Job {
     Outbox,
     Devices,
     Transfers,
+    /// Sending this device's presence in a space, if due.
+    Presence(GroupId),
 }
 
 /// What the request in flight was for.
@@ -169,6 +172,10 @@ enum Step {
     FetchWelcomes,
     AckWelcomes,
     Subscribe,
+    /// A presence signal.
+    Signal {
+        group: GroupId,
+    },
     FetchLog {
         group: GroupId,
     },
@@ -287,6 +294,8 @@ pub struct Engine {
     transfers: transfers::TransferState,
     /// Notes open in memory, so that merging an update costs what the merge costs.
     notes: notes::OpenNotes,
+    /// Who is in which note now, and what this device shows (memory only).
+    presence: presence::PresenceState,
     /// Build commits without checking this person's own role, as a modified client
     /// would, to show that the other devices refuse them. Only `adversary` (a feature no
     /// client enables) sets it: in a client it stays `false`.
@@ -655,6 +664,7 @@ impl Engine {
             now: 0,
             transfers: transfers::TransferState::default(),
             notes: notes::OpenNotes::default(),
+            presence: presence::PresenceState::default(),
             skip_own_checks: false,
         }
     }

@@ -662,6 +662,9 @@ pub enum Signed {
     /// A device-ready notice.
     #[error("device-ready notice")]
     DeviceReady,
+    /// A presence message (who is in a note, and where).
+    #[error("presence")]
+    Presence,
 }
 
 /// What was looked for and is not here: what a client translates and shows.

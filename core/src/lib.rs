@@ -68,6 +68,7 @@ pub mod lists;
 pub mod mls;
 pub mod mls_storage;
 pub mod note;
+pub mod presence;
 pub mod recovery;
 pub mod seal;
 pub(crate) mod signin;

@@ -357,6 +357,93 @@ impl NoteDoc {
     pub fn is_intact(&self) -> bool {
         self.intact
     }
+
+    /// A position in the text that follows it through others' edits: the place before
+    /// the character at `offset` (UTF-16 units), named by that character's item id.
+    /// At or past the end, [`NoteAnchor::End`].
+    pub fn anchor_at(&self, offset: u32) -> NoteAnchor {
+        let text = self.doc.get_or_insert_text(ROOT);
+        let txn = self.doc.transact();
+        if offset >= text.len(&txn) {
+            return NoteAnchor::End;
+        }
+        match yrs::IndexedSequence::sticky_index(&text, &txn, offset, yrs::Assoc::After)
+            .as_ref()
+            .and_then(yrs::StickyIndex::id)
+        {
+            Some(id) => NoteAnchor::Before { client: id.client.get(), clock: id.clock },
+            None => NoteAnchor::End,
+        }
+    }
+
+    /// Where an anchor is now, in UTF-16 units; `None` if it names a character this
+    /// device has not merged (yet).
+    pub fn offset_of(&self, anchor: &NoteAnchor) -> Option<u32> {
+        let txn = self.doc.transact();
+        match anchor {
+            NoteAnchor::End => Some(self.doc.get_or_insert_text(ROOT).len(&txn)),
+            NoteAnchor::Before { client, clock } => {
+                if *client > CLIENT_ID_MASK {
+                    return None;
+                }
+                let id = yrs::ID::new(ClientID::new(*client), *clock);
+                // Only items of the note's one text: an id elsewhere (there is nowhere
+                // else in a checked note) is not a position in it.
+                let offset = catch_unwind(AssertUnwindSafe(|| {
+                    yrs::StickyIndex::from_id(id, yrs::Assoc::After).get_offset(&txn)
+                }))
+                .ok()
+                .flatten()?;
+                Some(offset.index)
+            }
+        }
+    }
+}
+
+/// A position in a note's text that others' edits do not move: before a character,
+/// named by its item id (its author's client id and clock), or at the end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NoteAnchor {
+    /// Before the character with this id (wherever it is now; at its place if deleted).
+    Before {
+        /// The client id of the character's author.
+        client: u64,
+        /// Its clock.
+        clock: u32,
+    },
+    /// After the last character.
+    End,
+}
+
+impl huisclos_protocol::codec::Wire for NoteAnchor {
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            Self::Before { client, clock } => {
+                out.push(0);
+                huisclos_protocol::codec::put_varint(out, *client);
+                huisclos_protocol::codec::put_varint(out, u64::from(*clock));
+            }
+            Self::End => out.push(1),
+        }
+    }
+
+    fn decode(
+        reader: &mut huisclos_protocol::codec::Reader<'_>,
+    ) -> std::result::Result<Self, huisclos_protocol::Error> {
+        match reader.take_u8("note anchor")? {
+            0 => {
+                let client = reader.take_varint("note client id")?;
+                let clock = u32::try_from(reader.take_varint("note clock")?)
+                    .map_err(|_| huisclos_protocol::Error::OutOfRange { what: "note clock" })?;
+                if client > CLIENT_ID_MASK {
+                    return Err(huisclos_protocol::Error::OutOfRange { what: "note client id" });
+                }
+                Ok(Self::Before { client, clock })
+            }
+            1 => Ok(Self::End),
+            tag => Err(huisclos_protocol::Error::UnknownTag { what: "note anchor", tag }),
+        }
+    }
 }
 
 /// Reads an update's items (lib0 version-1 encoding, as yrs decodes it) and refuses

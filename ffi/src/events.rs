@@ -95,6 +95,13 @@ pub enum ProfileEvent {
         /// The note (hex).
         note: String,
     },
+    /// Who is in a note, or where their cursor is, changed: ask `note_presence` again.
+    PresenceChanged {
+        /// The space (hex).
+        space: String,
+        /// The note (hex).
+        note: String,
+    },
     /// A file transfer moved on.
     Transfer {
         /// The space (hex).
@@ -200,6 +207,9 @@ impl From<ClientEvent> for ProfileEvent {
             ClientEvent::LibraryChanged(space) => Self::LibraryChanged { space: space.to_string() },
             ClientEvent::NoteChanged { space, note } => {
                 Self::NoteChanged { space: space.to_string(), note: note.to_string() }
+            }
+            ClientEvent::PresenceChanged { space, note } => {
+                Self::PresenceChanged { space: space.to_string(), note: note.to_string() }
             }
             ClientEvent::Transfer { space, node, direction, done, total, finished } => Self::Transfer {
                 space: space.to_string(),

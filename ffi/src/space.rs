@@ -239,6 +239,34 @@ impl SpaceLibrary {
         self.inner.act(|engine| engine.space(&self.id)?.edit_note(&note, &edits))
     }
 
+    /// Shows the others in the space that this device has `note` open (none: no note
+    /// of this space), with its selection from `anchor` to `head` in UTF-16 code units
+    /// (equal for a caret). Sent within a second, repeated while the note stays open,
+    /// never stored by the relay.
+    pub fn show_in_note(&self, note: Option<String>, anchor: Option<u32>, head: Option<u32>) -> Result<()> {
+        let note = note.as_deref().map(types::node_id).transpose()?;
+        let selection = anchor.map(|anchor| (anchor, head.unwrap_or(anchor)));
+        self.inner.act(|engine| engine.space(&self.id)?.show_in_note(note.as_ref(), selection))
+    }
+
+    /// Who else has `note` open now, and where their selections are.
+    pub fn note_presence(&self, note: String) -> Result<Vec<crate::types::NotePeer>> {
+        let note = types::node_id(&note)?;
+        self.inner.with(|engine| {
+            Ok(engine
+                .space(&self.id)?
+                .note_presence(&note)?
+                .into_iter()
+                .map(|peer| crate::types::NotePeer {
+                    identity: hex::encode(peer.identity.as_bytes()),
+                    name: peer.name,
+                    anchor: peer.selection.map(|s| s.0),
+                    head: peer.selection.map(|s| s.1),
+                })
+                .collect())
+        })
+    }
+
     /// Creates a folder (at the top when `parent` is none); returns its id.
     pub fn create_folder(&self, parent: Option<String>, name: String) -> Result<String> {
         let parent = parent.as_deref().map(types::node_id).transpose()?;

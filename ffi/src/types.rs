@@ -523,6 +523,21 @@ mod tests {
     }
 }
 
+/// Another person's device in a note now.
+#[derive(Debug, Clone, uniffi::Record)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct NotePeer {
+    /// The person's identity key (hex).
+    pub identity: String,
+    /// Their display name.
+    pub name: String,
+    /// Where their selection starts, in UTF-16 code units of the text as this device
+    /// holds it; none when they show no cursor (or it is in text not merged here yet).
+    pub anchor: Option<u32>,
+    /// Where their caret is (equal to `anchor` for a caret without a selection).
+    pub head: Option<u32>,
+}
+
 /// One edit of a note's text, in UTF-16 code units (as JavaScript, Kotlin and Yjs
 /// count): delete `delete` units at `at`, then insert `insert` there.
 #[derive(Debug, Clone, uniffi::Record)]

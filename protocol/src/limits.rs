@@ -57,6 +57,9 @@ pub const MAX_CHUNK_LEN: usize = 1 << 20;
 /// full piece with its envelope fits the 256 KiB padding size.
 pub const MAX_CHUNK_PIECE_LEN: usize = 255 * 1024;
 
+/// The largest signal (a short-lived message forwarded and never stored).
+pub const MAX_SIGNAL_LEN: usize = 1024;
+
 /// Groups named in one subscribe or unsubscribe request.
 pub const MAX_SUBSCRIBE_GROUPS: usize = 1024;
 
@@ -86,6 +89,7 @@ pub const ALL: &[(&str, u64)] = &[
     ("MAX_CONTENT_RECORD_LEN", MAX_CONTENT_RECORD_LEN as u64),
     ("MAX_CHUNK_LEN", MAX_CHUNK_LEN as u64),
     ("MAX_CHUNK_PIECE_LEN", MAX_CHUNK_PIECE_LEN as u64),
+    ("MAX_SIGNAL_LEN", MAX_SIGNAL_LEN as u64),
     ("MAX_SUBSCRIBE_GROUPS", MAX_SUBSCRIBE_GROUPS as u64),
     ("MAX_DEVICES_PER_ACCOUNT", MAX_DEVICES_PER_ACCOUNT as u64),
     ("MAX_INVITATION_ADDRESSES", MAX_INVITATION_ADDRESSES as u64),

@@ -56,6 +56,12 @@ bounded_bytes!(
 );
 
 bounded_bytes!(
+    /// A short-lived message for a group's other members (a cursor, who is reading
+    /// what), sealed by its author. The relay forwards it and never stores it.
+    pub struct SignalBytes(max = limits::MAX_SIGNAL_LEN, what = "signal");
+);
+
+bounded_bytes!(
     /// A contiguous piece of a chunk's ciphertext.
     pub struct ChunkPiece(max = limits::MAX_CHUNK_PIECE_LEN, what = "chunk piece");
 );
@@ -200,6 +206,9 @@ wire_enum!(
         0x24 => Subscribe(Subscribe),
         /// Stop push events. Answer: [`ResponseBody::Unsubscribed`].
         0x25 => Unsubscribe(Unsubscribe),
+        /// Forward a short-lived message to the group's other subscribers, storing
+        /// nothing. Answer: [`ResponseBody::Signalled`].
+        0x26 => Signal(Signal),
         /// Store a content record. Answer: [`ResponseBody::ContentStored`].
         0x28 => PutContent(PutContent),
         /// Read content records. Answer: [`ResponseBody::ContentPage`].
@@ -388,6 +397,18 @@ wire_struct!(
 );
 
 wire_struct!(
+    /// Forward a short-lived message to every other connection subscribed to the
+    /// group ([`Event::Signal`]). The relay stores nothing of it and counts it against
+    /// no quota; it bounds the rate instead.
+    pub struct Signal {
+        /// Access to the group in its current epoch.
+        pub access: GroupAccess,
+        /// The sealed message.
+        pub payload: SignalBytes,
+    }
+);
+
+wire_struct!(
     /// Store a history-key–sealed content record.
     pub struct PutContent {
         /// Access to the group in its current epoch.
@@ -528,6 +549,8 @@ wire_enum!(
         0x24 => Subscribed(Subscribed),
         /// To [`RequestBody::Unsubscribe`].
         0x25 => Unsubscribed(Unsubscribed),
+        /// To [`RequestBody::Signal`].
+        0x26 => Signalled(Signalled),
         /// To [`RequestBody::PutContent`].
         0x28 => ContentStored(ContentStored),
         /// To [`RequestBody::FetchContent`].
@@ -742,6 +765,12 @@ wire_struct!(
 );
 
 wire_struct!(
+    /// The signal was handed to the group's other subscribers (those whose queues had
+    /// room); nothing was stored.
+    pub struct Signalled {}
+);
+
+wire_struct!(
     /// The record is stored (or was already, with the same bytes).
     pub struct ContentStored {
         /// Its position.
@@ -806,6 +835,8 @@ wire_enum!(
         0x02 => ContentAdvanced(ContentAdvanced),
         /// A Welcome arrived in this device's inbox.
         0x03 => WelcomeAvailable(WelcomeAvailable),
+        /// A short-lived message from another member's connection.
+        0x04 => Signal(GroupSignal),
     }
 );
 
@@ -834,6 +865,16 @@ wire_struct!(
 wire_struct!(
     /// This device has a new Welcome; fetch the inbox.
     pub struct WelcomeAvailable {}
+);
+
+wire_struct!(
+    /// A signal another connection sent to a group this stream is subscribed to.
+    pub struct GroupSignal {
+        /// The group.
+        pub group: GroupId,
+        /// The sealed message, as sent.
+        pub payload: SignalBytes,
+    }
 );
 
 // ---------------------------------------------------------------------------------------

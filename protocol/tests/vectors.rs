@@ -117,6 +117,8 @@ fn request_samples() -> Vec<RequestBody> {
         .into(),
         GetChunkStatus { access: access(), chunk: chunk_ref() }.into(),
         GetChunk { access: access(), chunk: chunk_ref(), offset: offset(0), max_len: offset(16_384) }.into(),
+        // Added after the others so that their request ids (and bytes) stay as they were.
+        Signal { access: access(), payload: ok(SignalBytes::new(b"sealed presence".to_vec())) }.into(),
     ]
 }
 
@@ -189,6 +191,7 @@ fn response_samples() -> Vec<ResponseBody> {
         .into(),
         ChunkStatus { total_len: offset(20_000), received: offset(16_389) }.into(),
         ChunkData { total_len: offset(20_000), offset: offset(0), data: ok(ChunkPiece::new(b"piece".to_vec())) }.into(),
+        Signalled {}.into(),
     ]
 }
 
@@ -215,6 +218,7 @@ fn event_samples() -> Vec<Event> {
         LogAdvanced { group: group(), epoch: ok(Epoch::new(4)), latest: ok(Seq::new(101)) }.into(),
         ContentAdvanced { group: group(), latest: ok(ContentSeq::new(7)) }.into(),
         WelcomeAvailable {}.into(),
+        GroupSignal { group: group(), payload: ok(SignalBytes::new(b"sealed presence".to_vec())) }.into(),
     ]
 }
 

@@ -67,6 +67,11 @@ pub struct PolicyLimits {
     pub requests_per_second: u32,
     /// Requests that may come in a burst above the sustained rate.
     pub request_burst: u32,
+    /// Sustained signals (`Signal`, forwarded and never stored) per second on one
+    /// connection, besides the request rate.
+    pub signals_per_second: u32,
+    /// Signals that may come in a burst above the sustained rate.
+    pub signal_burst: u32,
     /// Key packages one account may claim per hour.
     pub claims_per_hour: u32,
     /// Seconds a connection may stay unauthenticated.
@@ -121,6 +126,8 @@ impl Default for PolicyLimits {
             streams_per_connection: 16,
             requests_per_second: 50,
             request_burst: 200,
+            signals_per_second: 4,
+            signal_burst: 16,
             claims_per_hour: 600,
             unauthenticated_secs: 30,
             idle_secs: 120,
@@ -282,6 +289,9 @@ impl RelayConfig {
         }
         if limits.frame_deadline_secs == 0 || limits.idle_secs == 0 || limits.unauthenticated_secs == 0 {
             return Err(Error::Config("timeouts must be at least one second".into()));
+        }
+        if limits.signals_per_second == 0 || limits.signal_burst == 0 {
+            return Err(Error::Config("signals_per_second and signal_burst must be at least 1".into()));
         }
         if limits.request_burst == 0 || limits.max_connections == 0 || limits.claims_per_hour == 0 {
             return Err(Error::Config("request_burst, max_connections and claims_per_hour must be at least 1".into()));

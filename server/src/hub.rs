@@ -6,11 +6,18 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, Weak};
 
 use huisclos_protocol::ids::{ContentSeq, DeviceId, Epoch, GroupId, Seq};
-use huisclos_protocol::messages::{ContentAdvanced, EntryKind, Event, LogAdvanced, WelcomeAvailable};
+use huisclos_protocol::messages::{
+    ContentAdvanced, EntryKind, Event, GroupSignal, LogAdvanced, SignalBytes, WelcomeAvailable,
+};
 use tokio::sync::{Notify, watch};
 
+/// Signals waiting to be written on one stream, at most.
+pub const MAX_QUEUED_SIGNALS: usize = 64;
+
 /// Events waiting to be written on one stream, coalesced: only the newest position of
-/// each group is kept, so the queue never holds more than one event per group.
+/// each group is kept, so the queue never holds more than one event per group. Signals
+/// are kept newest per sending connection and group, at most [`MAX_QUEUED_SIGNALS`]:
+/// beyond that they are dropped (they are short-lived, and the next one replaces them).
 #[derive(Debug, Default)]
 pub struct EventSink {
     queue: Mutex<EventQueue>,
@@ -22,6 +29,8 @@ struct EventQueue {
     log: BTreeMap<GroupId, LogAdvanced>,
     content: BTreeMap<GroupId, ContentAdvanced>,
     welcome: bool,
+    /// By (group, sending connection).
+    signals: BTreeMap<(GroupId, u64), SignalBytes>,
 }
 
 impl EventSink {
@@ -49,6 +58,22 @@ impl EventSink {
         self.ready.notify_one();
     }
 
+    /// Queues a signal; `false` when it was dropped (the queue is full).
+    fn push_signal(&self, group: GroupId, from: u64, payload: &SignalBytes) -> bool {
+        let queued = self.queue.lock().is_ok_and(|mut queue| {
+            let key = (group, from);
+            if queue.signals.len() >= MAX_QUEUED_SIGNALS && !queue.signals.contains_key(&key) {
+                return false;
+            }
+            queue.signals.insert(key, payload.clone());
+            true
+        });
+        if queued {
+            self.ready.notify_one();
+        }
+        queued
+    }
+
     fn push_welcome(&self) {
         if let Ok(mut queue) = self.queue.lock() {
             queue.welcome = true;
@@ -69,6 +94,11 @@ impl EventSink {
         if std::mem::take(&mut queue.welcome) {
             events.push(WelcomeAvailable {}.into());
         }
+        events.extend(
+            std::mem::take(&mut queue.signals)
+                .into_iter()
+                .map(|((group, _), payload)| Event::from(GroupSignal { group, payload })),
+        );
         events
     }
 }
@@ -228,6 +258,25 @@ impl Hub {
         }
     }
 
+    /// Hands a signal from `connection` to every other connection's streams subscribed
+    /// to `group`. Returns how many streams queued it (for tests; the sender is not
+    /// told).
+    pub fn signal(&self, group: GroupId, connection: u64, payload: &SignalBytes) -> usize {
+        let Ok(subscriptions) = self.subscriptions.lock() else { return 0 };
+        let mut queued = 0;
+        for ((subscriber, _), subscription) in subscriptions.groups.get(&group).into_iter().flat_map(|s| s.iter()) {
+            if *subscriber == connection {
+                continue;
+            }
+            if let Some(sink) = subscription.sink.upgrade()
+                && sink.push_signal(group, connection, payload)
+            {
+                queued += 1;
+            }
+        }
+        queued
+    }
+
     /// Remembers that `connection` is authenticated as `device`, for Welcome
     /// notifications (on `sink`) and for closing it if the device is revoked.
     pub fn device_connected(
@@ -278,5 +327,36 @@ impl Hub {
     /// How many streams are subscribed to anything, for metrics.
     pub fn subscription_count(&self) -> usize {
         self.subscriptions.lock().map_or(0, |s| s.groups.values().map(HashMap::len).sum())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signal(byte: u8) -> SignalBytes {
+        SignalBytes::new(vec![byte; 8]).unwrap_or_else(|_| unreachable!())
+    }
+
+    #[test]
+    fn signals_skip_their_sender_replace_older_ones_and_are_bounded_per_stream() {
+        let hub = Hub::default();
+        let group = GroupId::from_bytes([7; 16]);
+        let epoch = Epoch::ZERO;
+        let (watcher, sender) = (Arc::new(EventSink::default()), Arc::new(EventSink::default()));
+        hub.subscribe(group, epoch, (1, 0), &watcher);
+        hub.subscribe(group, epoch, (2, 0), &sender);
+        // Connection 2's signal goes to connection 1 only; its newer one replaces it.
+        assert_eq!(hub.signal(group, 2, &signal(1)), 1);
+        assert_eq!(hub.signal(group, 2, &signal(2)), 1);
+        assert!(sender.drain().is_empty());
+        assert_eq!(watcher.drain(), vec![Event::from(GroupSignal { group, payload: signal(2) })]);
+        // A stream that does not read holds at most MAX_QUEUED_SIGNALS signals.
+        for from in 0..(MAX_QUEUED_SIGNALS as u64 * 4) {
+            hub.signal(group, 100 + from, &signal(3));
+        }
+        assert_eq!(watcher.drain().len(), MAX_QUEUED_SIGNALS);
+        // A group nobody watches forwards to nobody.
+        assert_eq!(hub.signal(GroupId::from_bytes([8; 16]), 2, &signal(4)), 0);
     }
 }

@@ -36,6 +36,8 @@ pub struct Metrics {
     pub quic_retries: AtomicU64,
     /// Failed accepts (for example, out of file descriptors).
     pub accept_errors: AtomicU64,
+    /// Signals forwarded (never stored).
+    pub signals: AtomicU64,
     /// Connections not yet authenticated, now.
     pub unauthenticated_connections: AtomicU64,
     requests: Vec<(u8, &'static str, AtomicU64)>,
@@ -56,6 +58,7 @@ impl Default for Metrics {
             refused_address: AtomicU64::new(0),
             refused_unauthenticated: AtomicU64::new(0),
             quic_retries: AtomicU64::new(0),
+            signals: AtomicU64::new(0),
             accept_errors: AtomicU64::new(0),
             unauthenticated_connections: AtomicU64::new(0),
             requests: counters(RequestBody::TAGS),
@@ -103,6 +106,9 @@ impl Metrics {
         );
         let _ = writeln!(out, "# TYPE huisclos_quic_retries_total counter");
         let _ = writeln!(out, "huisclos_quic_retries_total {}", get(&self.quic_retries));
+        let _ = writeln!(out, "# HELP huisclos_signals_total Signals forwarded to subscribers (never stored).");
+        let _ = writeln!(out, "# TYPE huisclos_signals_total counter");
+        let _ = writeln!(out, "huisclos_signals_total {}", get(&self.signals));
         let _ = writeln!(
             out,
             "# HELP huisclos_accept_errors_total Failed accepts, such as running out of file descriptors."

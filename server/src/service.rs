@@ -120,6 +120,7 @@ pub struct Connection {
     exporter: TlsExporter,
     auth: Mutex<AuthState>,
     rate: Mutex<RateBucket>,
+    signals: Mutex<RateBucket>,
     /// Requests being processed.
     pub in_flight: Arc<Semaphore>,
     pending_uploads: Mutex<HashSet<(GroupId, ChunkRef)>>,
@@ -151,6 +152,7 @@ impl Connection {
             exporter,
             auth: Mutex::default(),
             rate: Mutex::new(RateBucket::new(f64::from(limits.requests_per_second), f64::from(limits.request_burst))),
+            signals: Mutex::new(RateBucket::new(f64::from(limits.signals_per_second), f64::from(limits.signal_burst))),
             in_flight: Arc::new(Semaphore::new(limits.in_flight_per_connection as usize)),
             pending_uploads: Mutex::default(),
             close: watch::channel(false).0,
@@ -180,6 +182,14 @@ impl Connection {
     /// How long to wait, when the budget is spent.
     pub fn take_rate(&self, weight: u32) -> Result<(), Duration> {
         self.rate.lock().map_or(Ok(()), |mut bucket| bucket.take(f64::from(weight)))
+    }
+
+    /// Takes one signal from the connection's signal budget.
+    ///
+    /// # Errors
+    /// How long to wait, when the budget is spent.
+    pub fn take_signal(&self) -> Result<(), Duration> {
+        self.signals.lock().map_or(Ok(()), |mut bucket| bucket.take(1.0))
     }
 }
 
@@ -732,6 +742,17 @@ impl<S: RelayStore> Relay<S> {
                     self.hub.unsubscribe(*group, stream.key);
                 }
                 Ok(Unsubscribed {}.into())
+            }
+            RequestBody::Signal(Signal { access, payload }) => {
+                self.current(&access).await?;
+                if let Err(wait) = connection.take_signal() {
+                    let retry_after_ms = u32::try_from(wait.as_millis().max(1)).unwrap_or(u32::MAX);
+                    return refused(RelayError::RateLimited { retry_after_ms });
+                }
+                // Forwarded from memory, never written: not to the store, not to the log.
+                self.hub.signal(access.group, connection.id, &payload);
+                self.metrics.signals.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                Ok(Signalled {}.into())
             }
             RequestBody::PutContent(PutContent { access, record, sealed }) => {
                 self.current(&access).await?;

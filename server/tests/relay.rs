@@ -1109,3 +1109,92 @@ async fn the_spec_holds_at_its_edges() -> TestResult {
     assert!(!output.status.success() && stderr.contains("0 is not in 1..=8760") && !stderr.contains("backtrace"));
     Ok(())
 }
+
+/// Every byte of every file under `dir`, for searching the store at rest.
+fn files_contain(dir: &std::path::Path, needle: &[u8]) -> bool {
+    let Ok(entries) = std::fs::read_dir(dir) else { return false };
+    entries.flatten().any(|entry| {
+        let path = entry.path();
+        if path.is_dir() {
+            files_contain(&path, needle)
+        } else {
+            std::fs::read(&path).is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn signals_reach_the_other_subscribers_now_and_are_never_stored() -> TestResult {
+    let mut relay = RelayProcess::start();
+    let marker: [u8; 48] = random();
+    for kind in BOTH {
+        let alice = Device::register(&relay, kind).await;
+        let bob = Device::register(&relay, kind).await;
+        let carol = Device::register(&relay, kind).await;
+        let group = GroupKeys::new();
+        alice
+            .client
+            .request(CreateGroup { group: group.group, verifier: group.token.verifier(), retention: LogRetention::Keep })
+            .await?;
+        for device in [&alice, &bob] {
+            device.client.request(Subscribe { groups: list(vec![group.access()]) }).await?;
+        }
+        let usage_before = usage(&alice.client).await;
+        let signal = SignalBytes::new(marker.to_vec())?;
+        let answer = alice.client.request(Signal { access: group.access(), payload: signal.clone() }).await?;
+        assert_eq!(answer, ResponseBody::Signalled(Signalled {}));
+        // Bob, subscribed, gets it as sent; Alice's own connection does not, and Carol,
+        // who did not subscribe, gets nothing.
+        let event = bob.client.next_event(Duration::from_secs(5)).await;
+        assert_eq!(event, Some(Event::Signal(GroupSignal { group: group.group, payload: signal.clone() })));
+        assert_eq!(alice.client.next_event(Duration::from_millis(300)).await, None);
+        assert_eq!(carol.client.next_event(Duration::from_millis(100)).await, None);
+        // It cost no quota, and left nothing to read: no log entry, no content record.
+        assert_eq!(usage(&alice.client).await, usage_before);
+        let ResponseBody::LogPage(log) =
+            bob.client.request(FetchLog { access: group.access(), from: seq(0), limit: page(10) }).await?
+        else {
+            panic!("log page")
+        };
+        assert!(log.entries.is_empty());
+        let ResponseBody::ContentPage(content) = bob
+            .client
+            .request(FetchContent { access: group.access(), from: ContentSeq::new(0)?, limit: page(10) })
+            .await?
+        else {
+            panic!("content page")
+        };
+        assert!(content.records.is_empty());
+        // Without the current epoch's token: refused, and forwarded to nobody.
+        let mut forged = group.access();
+        forged.token = huisclos_protocol::access::AccessToken::from_bytes(random());
+        let refused = carol.client.request(Signal { access: forged, payload: signal.clone() }).await;
+        assert_eq!(refusal(refused), RelayError::Forbidden);
+        assert_eq!(bob.client.next_event(Duration::from_millis(300)).await, None);
+        // A burst beyond the signal budget (16, then 4/s) is refused with a wait.
+        let mut limited = 0;
+        for _ in 0..40 {
+            match alice.client.request(Signal { access: group.access(), payload: signal.clone() }).await {
+                Err(TransportError::Relay(RelayError::RateLimited { retry_after_ms })) => {
+                    assert!(retry_after_ms > 0 && retry_after_ms <= 1000, "{retry_after_ms}");
+                    limited += 1;
+                }
+                other => {
+                    other?;
+                }
+            }
+        }
+        assert!(limited >= 20, "{kind:?}: only {limited} of 40 signals in a burst were refused");
+    }
+    // Nothing of any signal is in the relay's files, even after it stopped cleanly.
+    assert!(relay.terminate(), "the relay stops cleanly");
+    assert!(!files_contain(&relay.data_dir, &marker), "a signal was written to the relay's store");
+    Ok(())
+}
+
+async fn usage(client: &huisclos_transport::client::RelayClient) -> u64 {
+    match client.request(GetUsage {}).await.expect("usage") {
+        ResponseBody::Usage(usage) => usage.used.get(),
+        other => panic!("usage: {other:?}"),
+    }
+}

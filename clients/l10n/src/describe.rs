@@ -133,6 +133,7 @@ impl Describe for Unverified {
             Unverified::Signature(signed) => match signed {
                 Signed::DeviceCertificate => "unverified-signature-device-certificate",
                 Signed::Content => "unverified-signature-content",
+                Signed::Presence => "unverified-signature-presence",
                 Signed::ContactCard => "unverified-signature-contact-card",
                 Signed::SpaceCard => "unverified-signature-space-card",
                 Signed::LinkRequest => "unverified-signature-link-request",

@@ -25,6 +25,7 @@ impl Engine {
                 }
             }
             Event::WelcomeAvailable(_) => self.push_job(Job::Welcomes),
+            Event::Signal(signal) => self.on_signal(signal),
         }
     }
 
@@ -39,6 +40,14 @@ impl Engine {
         let Some((expected, step)) = self.requests.in_flight.take() else { return };
         if expected != id {
             self.requests.in_flight = Some((expected, step));
+            return;
+        }
+        if let Step::Signal { group } = step {
+            // Presence is lossy: a refusal is retried at the next interval, and holds
+            // up no other work.
+            if let Err(error) = &answer {
+                self.on_signal_refused(group, error);
+            }
             return;
         }
         let transient = match &answer {
@@ -101,10 +110,8 @@ impl Engine {
     pub fn poll_timeout(&self) -> Option<Now> {
         // A Welcome waiting to be delivered again wakes the engine too.
         let delivery = if self.is_online() { self.delivery_due() } else { None };
-        match (self.requests.retry_at, delivery) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let presence = if self.is_online() { self.presence.next_wake() } else { None };
+        [self.requests.retry_at, delivery, presence].into_iter().flatten().min()
     }
 
     pub(super) fn apply_answer(
@@ -217,6 +224,7 @@ impl Engine {
     pub(super) fn go_online(&mut self) -> Result<()> {
         debug_assert!(self.session.is_signed_in());
         self.events.push_back(ClientEvent::Online);
+        self.presence.reconnected();
         self.push_job(Job::KeyPackages);
         self.push_job(Job::Welcomes);
         let groups: Vec<GroupId> = self.spaces.keys().copied().collect();

@@ -129,6 +129,7 @@ impl Engine {
             None if self.requests.follow_up.is_some() => self.requests.follow_up.take()?,
             None => loop {
                 self.resubscribe_moved();
+                self.queue_due_presence();
                 if self.requests.jobs.is_empty() && self.delivery_due().is_some_and(|due| due <= now) {
                     self.push_job(Job::Deliveries);
                 }
@@ -212,6 +213,7 @@ impl Engine {
             Job::Deliveries => self.plan_delivery()?,
             Job::Devices => self.plan_device_item()?,
             Job::Transfers => self.plan_transfer()?,
+            Job::Presence(group) => self.plan_presence(group)?,
         })
     }
 

@@ -30,7 +30,7 @@ pub(super) struct OpenNotes {
 }
 
 pub(super) struct OpenNote {
-    doc: NoteDoc,
+    pub(super) doc: NoteDoc,
     /// Updates stored beside the compacted state.
     since_compaction: u64,
     /// Whether the store holds the note's state: false for a document just started
@@ -51,7 +51,7 @@ impl OpenNotes {
         Some(self.open.remove(at).1)
     }
 
-    fn put(&mut self, key: (GroupId, NodeId), note: OpenNote) {
+    pub(super) fn put(&mut self, key: (GroupId, NodeId), note: OpenNote) {
         // The most recently used last; the least recently used goes first.
         if self.open.len() >= OPEN_NOTES {
             self.open.remove(0);
@@ -59,7 +59,7 @@ impl OpenNotes {
         self.open.push((key, note));
     }
 
-    fn get(&self, key: &(GroupId, NodeId)) -> Option<&OpenNote> {
+    pub(super) fn get(&self, key: &(GroupId, NodeId)) -> Option<&OpenNote> {
         if self.stale.load(std::sync::atomic::Ordering::Relaxed) {
             return None;
         }
@@ -86,7 +86,7 @@ impl Engine {
 
     /// The note as stored: its compacted state and the updates since, merged; or, for a
     /// note with no document yet, one started from the text an older release wrote.
-    fn load_note(&self, group: &GroupId, note: &NodeId) -> Result<OpenNote> {
+    pub(super) fn load_note(&self, group: &GroupId, note: &NodeId) -> Result<OpenNote> {
         let client = self.note_client(group, note);
         let damaged = |_| CoreError::damaged(StoredRecord::Note, DamageKind::DoesNotDecode);
         let Some(stored) = self.store.note(group, note)? else {
@@ -110,7 +110,7 @@ impl Engine {
 
     /// The note, open in memory (taken out: put it back when done, or drop it after a
     /// failure so that it is read again from the store).
-    fn open_note(&mut self, group: &GroupId, note: &NodeId) -> Result<OpenNote> {
+    pub(super) fn open_note(&mut self, group: &GroupId, note: &NodeId) -> Result<OpenNote> {
         match self.notes.take(&(*group, *note)) {
             Some(open) => Ok(open),
             None => self.load_note(group, note),
@@ -129,7 +129,7 @@ impl Engine {
         Ok(self.load_note(space, note)?.doc.text())
     }
 
-    fn known_note(&self, space: &GroupId, note: &NodeId) -> Result<()> {
+    pub(super) fn known_note(&self, space: &GroupId, note: &NodeId) -> Result<()> {
         // A note open in memory was a note when opened, and a node's kind never changes:
         // no need to read the whole library again at every keystroke batch.
         if self.notes.get(&(*space, *note)).is_some_and(|open| open.known_note) {

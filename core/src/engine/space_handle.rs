@@ -255,6 +255,23 @@ impl SpaceHandle<'_> {
         self.engine.edit_note(&self.id, note, edits)
     }
 
+    /// Shows others this device is in `note` (or, `None`, in no note of the space), with
+    /// its selection ([`Engine::show_in_note`]).
+    ///
+    /// # Errors
+    /// As [`Engine::show_in_note`].
+    pub fn show_in_note(&mut self, note: Option<&NodeId>, selection: Option<(u32, u32)>) -> Result<()> {
+        self.engine.show_in_note(&self.id, note, selection)
+    }
+
+    /// Who else is in a note now, and where ([`Engine::note_presence`]).
+    ///
+    /// # Errors
+    /// As [`Engine::note_presence`].
+    pub fn note_presence(&self, note: &NodeId) -> Result<Vec<super::NotePeer>> {
+        self.engine.note_presence(&self.id, note)
+    }
+
     /// Writes a note's text ([`Engine::write_note`]).
     ///
     /// # Errors

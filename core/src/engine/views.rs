@@ -38,6 +38,13 @@ pub enum ClientEvent {
         /// The note.
         note: crate::library::NodeId,
     },
+    /// Who is in a note, or where their cursor is, changed.
+    PresenceChanged {
+        /// The space.
+        space: GroupId,
+        /// The note.
+        note: crate::library::NodeId,
+    },
     /// A file transfer moved on.
     Transfer {
         /// The space.
@@ -442,4 +449,17 @@ pub struct JoinRequestSummary {
     pub asked_at: u64,
     /// How many devices they would bring.
     pub devices: usize,
+}
+
+/// Another device in a note now, as [`Engine::note_presence`](super::Engine::note_presence)
+/// shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotePeer {
+    /// The person.
+    pub identity: IdentityPublicKey,
+    /// Their display name, from their device certificate.
+    pub name: String,
+    /// Their selection `(anchor, head)` in UTF-16 units of the text as this device
+    /// holds it; `None` if they show none or it is in text not merged here yet.
+    pub selection: Option<(u32, u32)>,
 }

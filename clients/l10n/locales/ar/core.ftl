@@ -93,6 +93,7 @@ refusal-manager-other = لا يحق القيام بهذا إلا لمدير ال
 
 unverified-signature-device-certificate = توقيع شهادة جهاز لا يجتاز التحقق
 unverified-signature-content = توقيع عنصر لا يجتاز التحقق
+unverified-signature-presence = توقيع رسالة حضور لا يجتاز التحقق
 unverified-signature-contact-card = توقيع بطاقة اتصال لا يجتاز التحقق
 unverified-signature-space-card = توقيع بطاقة مساحة لا يجتاز التحقق
 unverified-signature-link-request = توقيع طلب ربط لا يجتاز التحقق

@@ -93,6 +93,7 @@ refusal-manager-other = nur Raumverwalter·innen dürfen das tun
 
 unverified-signature-device-certificate = die Signatur eines Gerätezertifikats ist ungültig
 unverified-signature-content = die Signatur eines Elements ist ungültig
+unverified-signature-presence = die Signatur einer Anwesenheitsnachricht ist ungültig
 unverified-signature-contact-card = die Signatur einer Kontaktkarte ist ungültig
 unverified-signature-space-card = die Signatur einer Raumkarte ist ungültig
 unverified-signature-link-request = die Signatur einer Verknüpfungsanfrage ist ungültig

@@ -93,6 +93,7 @@ refusal-manager-other = only a space manager may do this
 
 unverified-signature-device-certificate = the signature of a device certificate does not verify
 unverified-signature-content = the signature of an item does not verify
+unverified-signature-presence = the signature of a presence message does not verify
 unverified-signature-contact-card = the signature of a contact card does not verify
 unverified-signature-space-card = the signature of a space card does not verify
 unverified-signature-link-request = the signature of a link request does not verify

@@ -94,6 +94,7 @@ refusal-manager-other = seul un gestionnaire de l'espace peut faire cela
 
 unverified-signature-device-certificate = la signature d'un certificat d'appareil n'est pas valide
 unverified-signature-content = la signature d'un élément n'est pas valide
+unverified-signature-presence = la signature d'un message de présence n'est pas valide
 unverified-signature-contact-card = la signature d'une carte de contact n'est pas valide
 unverified-signature-space-card = la signature d'une carte d'espace n'est pas valide
 unverified-signature-link-request = la signature d'une demande de liaison n'est pas valide

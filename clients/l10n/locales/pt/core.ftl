@@ -93,6 +93,7 @@ refusal-manager-other = só um gestor do espaço pode fazer isto
 
 unverified-signature-device-certificate = a assinatura de um certificado de dispositivo não é válida
 unverified-signature-content = a assinatura de um item não é válida
+unverified-signature-presence = a assinatura de uma mensagem de presença não é válida
 unverified-signature-contact-card = a assinatura de um cartão de contato não é válida
 unverified-signature-space-card = a assinatura de um cartão de espaço não é válida
 unverified-signature-link-request = a assinatura de um pedido de vinculação não é válida

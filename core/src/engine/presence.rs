@@ -1,0 +1,287 @@
+//! Presence in notes ([`crate::presence`]): what this device shows (the note open in
+//! each space, and its selection) sent as relay signals, at most one per
+//! [`PRESENCE_INTERVAL_SECS`] and space, repeated every
+//! [`PRESENCE_HEARTBEAT_SECS`]; and what others show, taken from the signals the relay
+//! forwards once each passes the checks below, and forgotten after
+//! [`PRESENCE_TTL_SECS`] without news. Nothing here is written to the store.
+//!
+//! A signal is taken only if it opens with the space's current history key, names
+//! this space, is signed by the MLS key of a device that is a member of the group now,
+//! whose person's roster lists it, is fresh by the clocks, and comes after the last one
+//! taken from that device. Anything else is dropped without a word: the relay may
+//! replay or drop signals at will, and a forged one is no more than noise.
+
+use super::*;
+use crate::presence::{
+    MAX_PRESENCE_SKEW_SECS, NoteCursor, PRESENCE_HEARTBEAT_SECS, PRESENCE_INTERVAL_SECS, PRESENCE_TTL_SECS, PresenceBody, PresenceSeq,
+    SignedPresence, is_fresh,
+};
+use huisclos_protocol::messages::{GroupSignal, Signal, SignalBytes};
+
+/// What this device shows in one space.
+struct Own {
+    note: Option<NodeId>,
+    cursor: Option<NoteCursor>,
+    /// When it was last sent, on this connection.
+    sent_at: Option<Now>,
+    /// Changed since it was sent.
+    changed: bool,
+}
+
+/// What another device shows, as last heard.
+struct Peer {
+    identity: IdentityPublicKey,
+    name: String,
+    note: Option<NodeId>,
+    cursor: Option<NoteCursor>,
+    sequence: PresenceSeq,
+    heard_at: Now,
+}
+
+/// Presence, in memory only.
+#[derive(Default)]
+pub(super) struct PresenceState {
+    own: BTreeMap<GroupId, Own>,
+    /// Per space, per device (its MLS signature key).
+    peers: BTreeMap<GroupId, BTreeMap<[u8; 32], Peer>>,
+    last_sequence: u64,
+}
+
+impl PresenceState {
+    /// A new connection: everything shown is sent again at once (the others' view of
+    /// this device expired, or will, while it was away).
+    pub(super) fn reconnected(&mut self) {
+        for own in self.own.values_mut() {
+            own.sent_at = None;
+            own.changed = true;
+        }
+    }
+
+    /// When a presence message is due in `space`, if any.
+    fn due(&self, space: &GroupId) -> Option<Now> {
+        let own = self.own.get(space)?;
+        match own.sent_at {
+            None => Some(0),
+            Some(sent) if own.changed => Some(sent + PRESENCE_INTERVAL_SECS),
+            Some(sent) if own.note.is_some() => Some(sent + PRESENCE_HEARTBEAT_SECS),
+            Some(_) => None,
+        }
+    }
+
+    /// The earliest time the engine has presence work: a message due or a peer to
+    /// forget.
+    pub(super) fn next_wake(&self) -> Option<Now> {
+        let sends = self.own.keys().filter_map(|space| self.due(space));
+        let expiries = self.peers.values().flat_map(|peers| peers.values().map(|p| p.heard_at + PRESENCE_TTL_SECS + 1));
+        sends.chain(expiries).min()
+    }
+}
+
+impl Engine {
+    /// Shows others which note of `space` this device has open, and its selection
+    /// there as `(anchor, head)` in UTF-16 units (equal for a caret); `note: None`
+    /// says it left the space's notes. Sent at once if the last message is older than
+    /// [`PRESENCE_INTERVAL_SECS`], else when it is, as it is then; never stored.
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] for an unknown space or note; store errors.
+    pub fn show_in_note(&mut self, space: &GroupId, note: Option<&NodeId>, selection: Option<(u32, u32)>) -> Result<()> {
+        if !self.spaces.contains_key(space) {
+            return Err(CoreError::NotFound(Missing::Space));
+        }
+        let cursor = match (note, selection) {
+            (Some(note), Some((anchor, head))) => {
+                self.known_note(space, note)?;
+                let open = self.open_note(space, note)?;
+                let cursor = NoteCursor { anchor: open.doc.anchor_at(anchor), head: open.doc.anchor_at(head) };
+                self.notes.put((*space, *note), open);
+                Some(cursor)
+            }
+            (Some(note), None) => {
+                self.known_note(space, note)?;
+                None
+            }
+            (None, _) => None,
+        };
+        let own = self.presence.own.entry(*space).or_insert(Own { note: None, cursor: None, sent_at: None, changed: true });
+        if own.note.as_ref() != note || own.cursor != cursor {
+            own.note = note.copied();
+            own.cursor = cursor;
+            own.changed = true;
+        }
+        self.queue_due_presence();
+        Ok(())
+    }
+
+    /// Who else shows they are in `note` now, with their selection resolved in the
+    /// text as this device holds it (`None` when they show none, or it is in text this
+    /// device has not merged yet). Only devices that are members of the space now.
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] for an unknown space or note; store errors.
+    pub fn note_presence(&self, space: &GroupId, note: &NodeId) -> Result<Vec<NotePeer>> {
+        let group = self.spaces.get(space).ok_or(CoreError::NotFound(Missing::Space))?;
+        self.known_note(space, note)?;
+        let Some(peers) = self.presence.peers.get(space) else { return Ok(Vec::new()) };
+        let loaded;
+        let doc = match self.notes.get(&(*space, *note)) {
+            Some(open) => &open.doc,
+            None => {
+                loaded = self.load_note(space, note)?;
+                &loaded.doc
+            }
+        };
+        let mut shown: Vec<NotePeer> = peers
+            .iter()
+            .filter(|(key, peer)| {
+                peer.note.as_ref() == Some(note)
+                    && peer.heard_at + PRESENCE_TTL_SECS >= self.now
+                    && group.group.members().any(|m| m.signature_key.as_slice() == key.as_slice())
+            })
+            .map(|(_, peer)| NotePeer {
+                identity: peer.identity,
+                name: peer.name.clone(),
+                selection: peer.cursor.as_ref().and_then(|c| Some((doc.offset_of(&c.anchor)?, doc.offset_of(&c.head)?))),
+            })
+            .collect();
+        shown.sort_by(|a, b| a.name.cmp(&b.name).then(a.identity.as_bytes().cmp(b.identity.as_bytes())));
+        Ok(shown)
+    }
+
+    /// Queues a presence job for every space whose message is due, and forgets peers
+    /// not heard from for too long.
+    pub(super) fn queue_due_presence(&mut self) {
+        let now = self.now;
+        let mut gone = Vec::new();
+        for (space, peers) in &mut self.presence.peers {
+            peers.retain(|_, peer| {
+                let keep = peer.heard_at + PRESENCE_TTL_SECS >= now;
+                if !keep && let Some(note) = peer.note {
+                    gone.push((*space, note));
+                }
+                keep
+            });
+        }
+        self.presence.peers.retain(|_, peers| !peers.is_empty());
+        for (space, note) in gone {
+            self.events.push_back(ClientEvent::PresenceChanged { space, note });
+        }
+        if !self.is_online() {
+            return;
+        }
+        let due: Vec<GroupId> =
+            self.presence.own.keys().filter(|space| self.presence.due(space).is_some_and(|at| at <= now)).copied().collect();
+        for space in due {
+            self.push_job(Job::Presence(space));
+        }
+    }
+
+    /// The signal carrying this device's presence in `space`, if one is due.
+    pub(super) fn plan_presence(&mut self, space: GroupId) -> Result<Option<(RequestBody, Step)>> {
+        let now = self.now;
+        if !self.presence.due(&space).is_some_and(|at| at <= now) {
+            return Ok(None);
+        }
+        let Some(group) = self.spaces.get(&space) else {
+            self.presence.own.remove(&space);
+            return Ok(None);
+        };
+        if group.meta.removed || group.meta.stalled || !group.meta.relay_created {
+            return Ok(None);
+        }
+        let Some(key) = group.meta.history.sealing_key() else { return Ok(None) };
+        let Some(own) = self.presence.own.get(&space) else { return Ok(None) };
+        let sequence = (now.saturating_mul(1000)).max(self.presence.last_sequence + 1);
+        let body = PresenceBody {
+            group: space,
+            mls_key: self.device.mls.verifying_key().to_bytes(),
+            sequence: PresenceSeq(sequence),
+            sent_at: UnixSeconds::new(now).map_err(CoreError::Decode)?,
+            note: own.note,
+            cursor: own.cursor.clone(),
+        };
+        let sealed = SignedPresence::sign(body, &self.device.mls)?.seal(&key, &space)?;
+        let payload = SignalBytes::new(sealed)?;
+        let access = self.access(&space)?;
+        self.presence.last_sequence = sequence;
+        if let Some(own) = self.presence.own.get_mut(&space) {
+            own.sent_at = Some(now);
+            own.changed = false;
+            if own.note.is_none() {
+                // "Left" is said once; there is nothing to repeat.
+                self.presence.own.remove(&space);
+            }
+        }
+        Ok(Some((Signal { access, payload }.into(), Step::Signal { group: space })))
+    }
+
+    /// The relay refused a presence signal: it is sent again at the next interval
+    /// (presence is not worth backing off the rest of the work for).
+    pub(super) fn on_signal_refused(&mut self, group: GroupId, error: &RelayError) {
+        if let Some(own) = self.presence.own.get_mut(&group) {
+            own.changed = true;
+        }
+        if matches!(error, RelayError::StaleEpoch { .. }) {
+            self.push_job(Job::Sync(group));
+        }
+    }
+
+    /// A signal the relay forwarded.
+    pub(super) fn on_signal(&mut self, signal: GroupSignal) {
+        if let Err(error) = self.take_presence(&signal.group, &signal.payload) {
+            // Noise or a replay: dropped. Not a warning: the relay can replay at will.
+            tracing::debug!(fault = ?error.fault(), "presence dropped");
+        }
+    }
+
+    fn take_presence(&mut self, group: &GroupId, payload: &SignalBytes) -> Result<()> {
+        let space = self.spaces.get(group).ok_or(CoreError::NotFound(Missing::Space))?;
+        let key = space
+            .meta
+            .history
+            .sealing_key()
+            .ok_or(crate::history::RecordRefusal::UnknownGeneration.to_error())?;
+        let presence = SignedPresence::open(payload.as_bytes(), &key, group)?;
+        presence.verify(group)?;
+        let body = &presence.body;
+        if body.mls_key == self.device.mls.verifying_key().to_bytes() {
+            return Ok(()); // this device's own, come back
+        }
+        if !is_fresh(body.sent_at.get(), self.now) {
+            return Err(CoreError::Verification(Unverified::Stale));
+        }
+        let member = space
+            .group
+            .members()
+            .find(|m| m.signature_key.as_slice() == body.mls_key.as_slice())
+            .ok_or(CoreError::Verification(Unverified::NotOnRoster))?;
+        let certificate = crate::mls::certificate_of(&member.credential, &member.signature_key)?;
+        if !self.device_allowed(&certificate.body) {
+            return Err(CoreError::Verification(Unverified::NotOnRoster));
+        }
+        let peers = self.presence.peers.entry(*group).or_default();
+        if let Some(known) = peers.get(&body.mls_key)
+            && known.sequence >= body.sequence
+        {
+            return Err(CoreError::Verification(Unverified::Replay));
+        }
+        let before = peers.get(&body.mls_key).and_then(|p| p.note);
+        peers.insert(
+            body.mls_key,
+            Peer {
+                identity: certificate.body.identity,
+                name: certificate.body.name.to_string(),
+                note: body.note,
+                cursor: body.cursor.clone(),
+                sequence: body.sequence,
+                // Heard now by this device's clock, whatever the sender's said (within
+                // the skew): a device with a fast clock is not kept longer.
+                heard_at: self.now.min(body.sent_at.get() + MAX_PRESENCE_SKEW_SECS),
+            },
+        );
+        for note in [before, body.note].into_iter().flatten().collect::<BTreeSet<_>>() {
+            self.events.push_back(ClientEvent::PresenceChanged { space: *group, note });
+        }
+        Ok(())
+    }
+}
