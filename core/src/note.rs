@@ -379,9 +379,12 @@ impl NoteDoc {
     /// Where an anchor is now, in UTF-16 units; `None` if it names a character this
     /// device has not merged (yet).
     pub fn offset_of(&self, anchor: &NoteAnchor) -> Option<u32> {
+        // The root is taken before the read transaction: taking it inside would wait
+        // for a write lock the read holds.
+        let text = self.doc.get_or_insert_text(ROOT);
         let txn = self.doc.transact();
         match anchor {
-            NoteAnchor::End => Some(self.doc.get_or_insert_text(ROOT).len(&txn)),
+            NoteAnchor::End => Some(text.len(&txn)),
             NoteAnchor::Before { client, clock } => {
                 if *client > CLIENT_ID_MASK {
                     return None;

@@ -155,6 +155,15 @@ impl SignedPresence {
     pub fn seal(&self, key: &HistoryKey, group: &GroupId) -> Result<Vec<u8>> {
         let mut nonce = [0u8; 24];
         OsRng.fill_bytes(&mut nonce);
+        self.seal_with_nonce(key, group, nonce)
+    }
+
+    /// [`SignedPresence::seal`] with a given nonce, for known-answer vectors only: a
+    /// nonce must never be used twice under one key.
+    ///
+    /// # Errors
+    /// Only if encryption fails.
+    pub fn seal_with_nonce(&self, key: &HistoryKey, group: &GroupId, nonce: [u8; 24]) -> Result<Vec<u8>> {
         let plaintext = Zeroizing::new(self.to_wire());
         let ciphertext = XChaCha20Poly1305::new((&key.expose_for_storage()).into())
             .encrypt(XNonce::from_slice(&nonce), Payload { msg: &plaintext, aad: &seal_aad(group, key.generation()) })
@@ -228,10 +237,7 @@ mod tests {
             sequence: PresenceSeq(1_764_400_000_000),
             sent_at: UnixSeconds::new(1_764_400_000).unwrap(),
             note: Some(NodeId::from_bytes([5; 16])),
-            cursor: Some(NoteCursor {
-                anchor: NoteAnchor::Before { client: 77, clock: 3 },
-                head: NoteAnchor::End,
-            }),
+            cursor: Some(NoteCursor { anchor: NoteAnchor::Before { client: 77, clock: 3 }, head: NoteAnchor::End }),
         }
     }
 

@@ -111,6 +111,30 @@ fn vectors() -> Vec<(String, Vec<u8>)> {
     .unwrap();
     let card = ContactCard::issue(&next, 7, vec![certificate], at, Some(transition)).unwrap();
     out.push(("ContactCard.version_7_with_transition".to_owned(), card.to_wire()));
+
+    // Presence: device 0x21's signer (MLS key from seed 32 x 0x21) with note 0x6e open,
+    // a selection from before the character (client, 3) to the end, sealed under the
+    // history key above as generation 2 with nonce 24 x 0x4e.
+    use huisclos_core::presence::{NoteCursor, PresenceBody, PresenceSeq, SignedPresence};
+    let signer = ed25519_dalek::SigningKey::from_bytes(&[0x21; 32]);
+    let presence = SignedPresence::sign(
+        PresenceBody {
+            group,
+            mls_key: signer.verifying_key().to_bytes(),
+            sequence: PresenceSeq(1_790_000_000_000),
+            sent_at: UnixSeconds::new(1_790_000_000).unwrap(),
+            note: Some(note),
+            cursor: Some(NoteCursor {
+                anchor: huisclos_core::note::NoteAnchor::Before { client, clock: 3 },
+                head: huisclos_core::note::NoteAnchor::End,
+            }),
+        },
+        &signer,
+    )
+    .unwrap();
+    out.push(("Presence.signed".to_owned(), presence.to_wire()));
+    let sealed = presence.seal_with_nonce(&HistoryKey::from_parts(2, key), &group, [0x4e; 24]).unwrap();
+    out.push(("Presence.sealed".to_owned(), sealed));
     out
 }
 

@@ -1134,7 +1134,11 @@ async fn signals_reach_the_other_subscribers_now_and_are_never_stored() -> TestR
         let group = GroupKeys::new();
         alice
             .client
-            .request(CreateGroup { group: group.group, verifier: group.token.verifier(), retention: LogRetention::Keep })
+            .request(CreateGroup {
+                group: group.group,
+                verifier: group.token.verifier(),
+                retention: LogRetention::Keep,
+            })
             .await?;
         for device in [&alice, &bob] {
             device.client.request(Subscribe { groups: list(vec![group.access()]) }).await?;

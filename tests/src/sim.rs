@@ -74,6 +74,8 @@ impl SimRelay {
             requests_per_second: 1_000_000,
             request_burst: 1_000_000,
             claims_per_hour: 1_000_000,
+            signals_per_second: 1_000_000,
+            signal_burst: 1_000_000,
             ..PolicyLimits::default()
         };
         Self { relay: Relay::new(Arc::new(store), limits), dir, next_connection: AtomicU64::new(1) }

@@ -237,3 +237,126 @@ async fn a_note_folds_its_updates_into_its_state_and_reads_the_same_after_a_rest
     assert_eq!(bob.engine().note_text(&space, &note).unwrap(), format!("# {expected}"), "Bob");
     assert_eq!(alice.engine().note_text(&space, &note).unwrap(), format!("# {expected}"), "Alice");
 }
+
+/// Sets every device's clock to the latest of them (each simulated step moves its own
+/// device's clock by a second, so devices that did more work are ahead).
+fn same_time(devices: &mut [&mut SimDevice]) {
+    let latest = devices.iter().map(|d| d.clock()).max().unwrap();
+    for device in devices.iter_mut() {
+        let behind = latest - device.clock();
+        device.advance(behind);
+    }
+}
+
+/// Alice's next request, which must be her presence signal: delivered, and its bytes
+/// returned (as a relay would have them).
+async fn send_presence(relay: &SimRelay, alice: &mut SimDevice) -> huisclos_protocol::messages::SignalBytes {
+    let payload = match alice.hold() {
+        Some(RequestBody::Signal(signal)) => signal.payload.clone(),
+        other => panic!("expected Alice's presence signal, got {other:?}"),
+    };
+    assert!(alice.step(relay).await);
+    payload
+}
+
+fn presence(device: &SimDevice, space: &GroupId, note: &NodeId) -> Vec<(String, Option<(u32, u32)>)> {
+    device.engine().note_presence(space, note).unwrap().into_iter().map(|p| (p.name, p.selection)).collect()
+}
+
+/// Presence: who has a note open, and where their selection is, reaches the others
+/// through the relay, which stores none of it; a selection follows the text through
+/// others' edits; a replayed or old-generation message changes nothing; a removed
+/// member cannot send one; and someone not heard from for 45 s is gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presence_shows_who_is_where_follows_edits_and_cannot_be_replayed_or_kept_by_the_removed() {
+    use huisclos_core::engine::ClientEvent;
+    use huisclos_protocol::messages::{Event, GroupSignal};
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut carol, space, note) = three(&relay).await;
+    alice.engine_mut().write_note(&space, &note, "Hearing at 9").unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+    let records = relay.content_records(space).len();
+    same_time(&mut [&mut alice, &mut bob, &mut carol]);
+
+    // Alice selects "at 9"; Bob and Carol see it.
+    alice.engine_mut().show_in_note(&space, Some(&note), Some((8, 12))).unwrap();
+    let first = send_presence(&relay, &mut alice).await;
+    bob.drive(&relay).await;
+    carol.drive(&relay).await;
+    assert_eq!(presence(&bob, &space, &note), vec![("Alice".to_owned(), Some((8, 12)))]);
+    assert_eq!(presence(&carol, &space, &note), vec![("Alice".to_owned(), Some((8, 12)))]);
+    assert!(bob.events.iter().any(|e| matches!(e, ClientEvent::PresenceChanged { note: n, .. } if *n == note)));
+    assert!(presence(&alice, &space, &note).is_empty(), "her own presence is not shown to her");
+    assert_eq!(relay.content_records(space).len(), records, "the relay stored nothing of it");
+
+    // Bob types before her selection: in his view it moves with the text it was on.
+    bob.engine_mut().edit_note(&space, &note, &[TextEdit { at: 0, delete: 0, insert: "Urgent: ".into() }]).unwrap();
+    assert_eq!(presence(&bob, &space, &note), vec![("Alice".to_owned(), Some((16, 20)))]);
+    bob.drive(&relay).await;
+    carol.drive(&relay).await;
+    assert_eq!(presence(&carol, &space, &note), vec![("Alice".to_owned(), Some((16, 20)))]);
+
+    // Alice moves her caret to the start; the relay then replays her first message:
+    // Bob keeps the newer one.
+    same_time(&mut [&mut alice, &mut bob, &mut carol]);
+    alice.drive(&relay).await;
+    alice.advance(2);
+    alice.engine_mut().show_in_note(&space, Some(&note), Some((0, 0))).unwrap();
+    send_presence(&relay, &mut alice).await;
+    bob.drive(&relay).await;
+    assert_eq!(presence(&bob, &space, &note), vec![("Alice".to_owned(), Some((0, 0)))]);
+    let now = bob.clock();
+    bob.engine_mut().handle_event(Event::Signal(GroupSignal { group: space, payload: first.clone() }), now);
+    assert_eq!(presence(&bob, &space, &note), vec![("Alice".to_owned(), Some((0, 0)))], "a replay is dropped");
+
+    // Carol is removed: the history key rotates. Her connection's access is stale, so
+    // the relay forwards nothing she sends; and a message sealed under the old key,
+    // replayed by a relay, opens for no one.
+    let carol_id = carol.engine().identity();
+    alice.engine_mut().remove(&space, &carol_id).unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+    assert!(carol.events.iter().any(|e| matches!(e, ClientEvent::RemovedFromSpace(s) if *s == space)));
+    let stale = carol
+        .send_raw(
+            &relay,
+            huisclos_protocol::messages::Signal {
+                access: huisclos_protocol::messages::GroupAccess {
+                    group: space,
+                    epoch: huisclos_protocol::ids::Epoch::ZERO,
+                    token: huisclos_protocol::access::AccessToken::from_bytes([0; 32]),
+                },
+                payload: first.clone(),
+            }
+            .into(),
+        )
+        .await;
+    assert!(stale.is_err(), "a removed member's signal is refused: {stale:?}");
+    same_time(&mut [&mut alice, &mut bob]);
+    alice.engine_mut().show_in_note(&space, Some(&note), Some((3, 3))).unwrap();
+    alice.drive(&relay).await;
+    bob.drive(&relay).await;
+    let shown = presence(&bob, &space, &note);
+    assert_eq!(shown, vec![("Alice".to_owned(), Some((3, 3)))], "presence under the new key is taken");
+    let now = bob.clock();
+    bob.engine_mut().handle_event(Event::Signal(GroupSignal { group: space, payload: first }), now);
+    assert_eq!(presence(&bob, &space, &note), shown, "an old generation's message is dropped");
+
+    // Alice leaves the note: Bob sees her go at once. Then she comes back and goes
+    // silent: after 45 s without her heartbeat, she is gone too.
+    alice.engine_mut().show_in_note(&space, None, None).unwrap();
+    alice.advance(2);
+    alice.drive(&relay).await;
+    bob.drive(&relay).await;
+    assert!(presence(&bob, &space, &note).is_empty());
+    same_time(&mut [&mut alice, &mut bob]);
+    alice.engine_mut().show_in_note(&space, Some(&note), None).unwrap();
+    alice.advance(2);
+    send_presence(&relay, &mut alice).await;
+    alice.disconnect(&relay);
+    bob.drive(&relay).await;
+    assert_eq!(presence(&bob, &space, &note), vec![("Alice".to_owned(), None)]);
+    bob.advance(huisclos_core::presence::PRESENCE_TTL_SECS + 2);
+    bob.drive(&relay).await;
+    assert!(presence(&bob, &space, &note).is_empty(), "a silent peer is forgotten");
+    assert!(relay.content_records(space).len() > records, "the note's edits were stored (and nothing else)");
+}

@@ -113,6 +113,9 @@ impl Engine {
             Some(false) => self.sync_all(),
             None => {}
         }
+        // Once per poll, not per job planned: a job that plans nothing is not queued
+        // again within the same poll.
+        self.queue_due_presence();
         let signing_in = self.session.next_request(|| match (&self.account, &self.invitation) {
             (Some(_), _) => Ok(Credential::Device(&self.device.auth)),
             (None, Some(invitation)) => Ok(Credential::NewAccount { key: &self.device.auth, invitation }),
@@ -127,9 +130,9 @@ impl Engine {
             }
             None if !self.session.is_signed_in() => return None,
             None if self.requests.follow_up.is_some() => self.requests.follow_up.take()?,
+
             None => loop {
                 self.resubscribe_moved();
-                self.queue_due_presence();
                 if self.requests.jobs.is_empty() && self.delivery_due().is_some_and(|due| due <= now) {
                     self.push_job(Job::Deliveries);
                 }

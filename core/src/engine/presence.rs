@@ -13,8 +13,8 @@
 
 use super::*;
 use crate::presence::{
-    MAX_PRESENCE_SKEW_SECS, NoteCursor, PRESENCE_HEARTBEAT_SECS, PRESENCE_INTERVAL_SECS, PRESENCE_TTL_SECS, PresenceBody, PresenceSeq,
-    SignedPresence, is_fresh,
+    MAX_PRESENCE_SKEW_SECS, NoteCursor, PRESENCE_HEARTBEAT_SECS, PRESENCE_INTERVAL_SECS, PRESENCE_TTL_SECS,
+    PresenceBody, PresenceSeq, SignedPresence, is_fresh,
 };
 use huisclos_protocol::messages::{GroupSignal, Signal, SignalBytes};
 
@@ -85,7 +85,12 @@ impl Engine {
     ///
     /// # Errors
     /// [`CoreError::NotFound`] for an unknown space or note; store errors.
-    pub fn show_in_note(&mut self, space: &GroupId, note: Option<&NodeId>, selection: Option<(u32, u32)>) -> Result<()> {
+    pub fn show_in_note(
+        &mut self,
+        space: &GroupId,
+        note: Option<&NodeId>,
+        selection: Option<(u32, u32)>,
+    ) -> Result<()> {
         if !self.spaces.contains_key(space) {
             return Err(CoreError::NotFound(Missing::Space));
         }
@@ -103,7 +108,8 @@ impl Engine {
             }
             (None, _) => None,
         };
-        let own = self.presence.own.entry(*space).or_insert(Own { note: None, cursor: None, sent_at: None, changed: true });
+        let own =
+            self.presence.own.entry(*space).or_insert(Own { note: None, cursor: None, sent_at: None, changed: true });
         if own.note.as_ref() != note || own.cursor != cursor {
             own.note = note.copied();
             own.cursor = cursor;
@@ -141,7 +147,10 @@ impl Engine {
             .map(|(_, peer)| NotePeer {
                 identity: peer.identity,
                 name: peer.name.clone(),
-                selection: peer.cursor.as_ref().and_then(|c| Some((doc.offset_of(&c.anchor)?, doc.offset_of(&c.head)?))),
+                selection: peer
+                    .cursor
+                    .as_ref()
+                    .and_then(|c| Some((doc.offset_of(&c.anchor)?, doc.offset_of(&c.head)?))),
             })
             .collect();
         shown.sort_by(|a, b| a.name.cmp(&b.name).then(a.identity.as_bytes().cmp(b.identity.as_bytes())));
@@ -169,8 +178,13 @@ impl Engine {
         if !self.is_online() {
             return;
         }
-        let due: Vec<GroupId> =
-            self.presence.own.keys().filter(|space| self.presence.due(space).is_some_and(|at| at <= now)).copied().collect();
+        let due: Vec<GroupId> = self
+            .presence
+            .own
+            .keys()
+            .filter(|space| self.presence.due(space).is_some_and(|at| at <= now))
+            .copied()
+            .collect();
         for space in due {
             self.push_job(Job::Presence(space));
         }
@@ -186,10 +200,15 @@ impl Engine {
             self.presence.own.remove(&space);
             return Ok(None);
         };
-        if group.meta.removed || group.meta.stalled || !group.meta.relay_created {
+        let key = group.meta.history.sealing_key();
+        let Some(key) = key.filter(|_| !group.meta.removed && !group.meta.stalled && group.meta.relay_created) else {
+            // Nowhere to send it now (a space not yet at the relay, or without a
+            // history key): tried again at the next heartbeat.
+            if let Some(own) = self.presence.own.get_mut(&space) {
+                own.sent_at = Some(now);
+            }
             return Ok(None);
-        }
-        let Some(key) = group.meta.history.sealing_key() else { return Ok(None) };
+        };
         let Some(own) = self.presence.own.get(&space) else { return Ok(None) };
         let sequence = (now.saturating_mul(1000)).max(self.presence.last_sequence + 1);
         let body = PresenceBody {
@@ -236,11 +255,8 @@ impl Engine {
 
     fn take_presence(&mut self, group: &GroupId, payload: &SignalBytes) -> Result<()> {
         let space = self.spaces.get(group).ok_or(CoreError::NotFound(Missing::Space))?;
-        let key = space
-            .meta
-            .history
-            .sealing_key()
-            .ok_or(crate::history::RecordRefusal::UnknownGeneration.to_error())?;
+        let key =
+            space.meta.history.sealing_key().ok_or(crate::history::RecordRefusal::UnknownGeneration.to_error())?;
         let presence = SignedPresence::open(payload.as_bytes(), &key, group)?;
         presence.verify(group)?;
         let body = &presence.body;

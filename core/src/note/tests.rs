@@ -296,3 +296,34 @@ fn an_update_holding_anything_but_text_is_refused() {
     let mut target = device(2);
     assert_eq!(target.apply_remote(&update, client), Err(NoteRefusal::NotText));
 }
+
+#[test]
+fn an_anchor_follows_its_character_through_others_edits_and_the_end_stays_the_end() {
+    let mut alice = NoteDoc::new(1);
+    let mut bob = NoteDoc::new(2);
+    let update = alice.edit(&[TextEdit { at: 0, delete: 0, insert: "Hearing at 9".into() }]).unwrap().unwrap();
+    bob.apply_remote(&update, 1).unwrap();
+    let (at, end) = (alice.anchor_at(8), alice.anchor_at(12));
+    assert_eq!(end, NoteAnchor::End);
+    assert_eq!(alice.anchor_at(400), NoteAnchor::End);
+    assert_eq!((bob.offset_of(&at), bob.offset_of(&end)), (Some(8), Some(12)));
+    // Bob types before it (with characters of two UTF-16 units): it moves with "at".
+    let update = bob.edit(&[TextEdit { at: 0, delete: 0, insert: "😀 ".into() }]).unwrap().unwrap();
+    alice.apply_remote(&update, 2).unwrap();
+    assert_eq!((alice.offset_of(&at), alice.offset_of(&end)), (Some(11), Some(15)));
+    // Its character deleted, it stays where the character was.
+    let update = bob.edit(&[TextEdit { at: 11, delete: 2, insert: String::new() }]).unwrap().unwrap();
+    alice.apply_remote(&update, 2).unwrap();
+    assert_eq!(alice.text(), "😀 Hearing  9");
+    assert_eq!(alice.offset_of(&at), Some(11));
+    // A character never merged here, or an id no client can have, is nowhere.
+    assert_eq!(alice.offset_of(&NoteAnchor::Before { client: 3, clock: 0 }), None);
+    assert_eq!(alice.offset_of(&NoteAnchor::Before { client: u64::MAX, clock: 0 }), None);
+    // The anchor's encoding round-trips and refuses client ids past 53 bits.
+    use huisclos_protocol::codec::Wire;
+    assert_eq!(NoteAnchor::from_wire(&at.to_wire()), Ok(at));
+    let mut bad = vec![0];
+    huisclos_protocol::codec::put_varint(&mut bad, 1 << 53);
+    bad.push(0);
+    assert!(NoteAnchor::from_wire(&bad).is_err());
+}
