@@ -283,6 +283,29 @@ impl Person {
         }
     }
 
+    /// Watches the open connection for up to `timeout`, as a client with the app open
+    /// does: pushed events (and the engine's own timers) are fed and the engine driven
+    /// until idle. Returns whether anything came. Connects first if need be.
+    pub async fn watch(&mut self, timeout: std::time::Duration) -> bool {
+        if self.connection.is_none() {
+            self.sync().await;
+        }
+        let Some(connection) = self.connection.as_ref() else { return false };
+        let woke = match connection.wait_and_drive(&mut self.engine, timeout).await {
+            Ok(woke) => woke,
+            Err(_) => {
+                self.connection = None;
+                self.reconnects += 1;
+                false
+            }
+        };
+        while let Some(event) = self.engine.poll_event() {
+            crate::assert_no_prose(&event);
+            self.events.push(event);
+        }
+        woke
+    }
+
     /// The texts of a space's feed, as `(author, text)`.
     pub fn texts(&self, space: &huisclos_protocol::ids::GroupId) -> Vec<(String, String)> {
         self.engine.feed(space).unwrap().into_iter().map(|i| (i.author_name, i.text)).collect()

@@ -161,6 +161,18 @@ def test_a_watching_profile_hears_new_posts_without_asking(tmp_path, relay):
     sync(alice)
     bob_events.wait_for(lambda e: e.is_new_content() and e.item == post)
     assert [i.text for i in bob.space(space).feed().items()] == ["Detained at the border: please call."]
+
+    # Alice opens a note and selects a word: Bob, watching, is told at once, and sees
+    # her selection in his copy of the text. The relay forwards it and stores nothing.
+    note = alice.space(space).library().create_note(None, "Call list.md", "Call the consulate")
+    sync(alice)
+    bob_events.wait_for(lambda e: e.is_library_changed() and e.space == space)
+    alice.space(space).library().show_in_note(note, 5, 8)
+    sync(alice)
+    bob_events.wait_for(lambda e: e.is_presence_changed() and e.note == note)
+    [peer] = bob.space(space).library().note_presence(note)
+    assert (peer.name, peer.anchor, peer.head) == ("Alice", 5, 8)
+    assert peer.identity == alice.whoami().identity
     bob.stop_watching()
     bob_events.wait_for(lambda e: e.is_sync_state() and not e.online)
     bob.lock()

@@ -473,6 +473,9 @@ async fn main() {
             return feed::feed_bench(&sizes).await;
         }
         Some("notes") => return notes::notes_bench(args.get(2).map_or(10_000, |v| v.parse().expect("EDITS"))),
+        Some("notes-2g") => {
+            return notes::edit_to_device_bench(args.get(2).map_or(10, |v| v.parse().expect("EDITS"))).await;
+        }
         Some("all") => return report::run_all(&args[2..]),
         Some("echo-server") => return relay::echo_server(args[2].parse().expect("response length")).await,
         Some("store") => return relay::store_bench(args.get(2).map_or(2000, |v| v.parse().expect("COUNT")), 256),
@@ -484,7 +487,7 @@ async fn main() {
         _ => {
             eprintln!(
                 "usage: huisclos-bench all [NAME…] | relay [BYTES] | file [MIB] | store [COUNT] | wire | idle [COUNT] \
-                 | post [ITERATIONS] | feed [POSTS…] | notes [EDITS]"
+                 | post [ITERATIONS] | feed [POSTS…] | notes [EDITS] | notes-2g [EDITS]"
             );
             std::process::exit(2);
         }
