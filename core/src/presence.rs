@@ -38,6 +38,10 @@ pub const PRESENCE_SIGNATURE_LABEL: &[u8] = b"huisclos/1 presence";
 pub const PRESENCE_SEAL_LABEL: &[u8] = b"huisclos/1 sealed-presence";
 /// The version byte of sealed presence.
 const SEALED_PRESENCE_VERSION: u8 = 1;
+/// Every sealed message's plaintext is padded to this many bytes (a 2-byte length,
+/// the signed message, zeros), so that its size does not tell the relay whether a
+/// note is open, a selection shown, or a caret at the end.
+pub const PRESENCE_PADDED_LEN: usize = 256;
 /// A peer not heard from for this long has left.
 pub const PRESENCE_TTL_SECS: u64 = 45;
 /// How often a device with a note open repeats its presence.
@@ -164,7 +168,16 @@ impl SignedPresence {
     /// # Errors
     /// Only if encryption fails.
     pub fn seal_with_nonce(&self, key: &HistoryKey, group: &GroupId, nonce: [u8; 24]) -> Result<Vec<u8>> {
-        let plaintext = Zeroizing::new(self.to_wire());
+        let message = Zeroizing::new(self.to_wire());
+        // The largest message is about 190 bytes; more would be a bug here.
+        let len = u16::try_from(message.len())
+            .ok()
+            .filter(|len| usize::from(*len) + 2 <= PRESENCE_PADDED_LEN)
+            .ok_or(CoreError::Invalid(InvalidInput::SealingFailed))?;
+        let mut plaintext = Zeroizing::new(Vec::with_capacity(PRESENCE_PADDED_LEN));
+        plaintext.extend_from_slice(&len.to_be_bytes());
+        plaintext.extend_from_slice(&message);
+        plaintext.resize(PRESENCE_PADDED_LEN, 0);
         let ciphertext = XChaCha20Poly1305::new((&key.expose_for_storage()).into())
             .encrypt(XNonce::from_slice(&nonce), Payload { msg: &plaintext, aad: &seal_aad(group, key.generation()) })
             .map_err(|_| CoreError::Invalid(InvalidInput::SealingFailed))?;
@@ -212,7 +225,16 @@ impl SignedPresence {
                 .decrypt(XNonce::from_slice(&nonce), Payload { msg: ciphertext, aad: &seal_aad(group, generation) })
                 .map_err(|_| CoreError::Verification(Unverified::DoesNotOpen))?,
         );
-        Ok(Self::from_wire(&plaintext)?)
+        let malformed = || CoreError::Verification(Unverified::Malformed);
+        if plaintext.len() != PRESENCE_PADDED_LEN {
+            return Err(malformed());
+        }
+        let len = usize::from(u16::from_be_bytes([plaintext[0], plaintext[1]]));
+        let message = plaintext.get(2..2 + len).ok_or_else(malformed)?;
+        if plaintext[2 + len..].iter().any(|&byte| byte != 0) {
+            return Err(malformed());
+        }
+        Ok(Self::from_wire(message)?)
     }
 }
 
@@ -249,6 +271,11 @@ mod tests {
         let signed = SignedPresence::sign(body(group, &signer), &signer).unwrap();
         let sealed = signed.seal(&history, &group).unwrap();
         assert!(sealed.len() < huisclos_protocol::limits::MAX_SIGNAL_LEN);
+        // Every message seals to one size, whatever it shows.
+        let mut left = body(group, &signer);
+        (left.note, left.cursor) = (None, None);
+        let left = SignedPresence::sign(left, &signer).unwrap().seal(&history, &group).unwrap();
+        assert_eq!(left.len(), sealed.len());
         assert_eq!(SignedPresence::sealed_generation(&sealed).unwrap(), 2);
         let opened = SignedPresence::open(&sealed, &history, &group).unwrap();
         assert_eq!(opened, signed);

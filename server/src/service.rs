@@ -744,11 +744,12 @@ impl<S: RelayStore> Relay<S> {
                 Ok(Unsubscribed {}.into())
             }
             RequestBody::Signal(Signal { access, payload }) => {
-                self.current(&access).await?;
+                // The budget first: a signal over it costs no store read.
                 if let Err(wait) = connection.take_signal() {
                     let retry_after_ms = u32::try_from(wait.as_millis().max(1)).unwrap_or(u32::MAX);
                     return refused(RelayError::RateLimited { retry_after_ms });
                 }
+                self.current(&access).await?;
                 // Forwarded from memory, never written: not to the store, not to the log.
                 self.hub.signal(access.group, connection.id, &payload);
                 self.metrics.signals.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -351,12 +351,29 @@ async fn presence_shows_who_is_where_follows_edits_and_cannot_be_replayed_or_kep
     same_time(&mut [&mut alice, &mut bob]);
     alice.engine_mut().show_in_note(&space, Some(&note), None).unwrap();
     alice.advance(2);
-    send_presence(&relay, &mut alice).await;
+    let last = send_presence(&relay, &mut alice).await;
     alice.disconnect(&relay);
     bob.drive(&relay).await;
     assert_eq!(presence(&bob, &space, &note), vec![("Alice".to_owned(), None)]);
     bob.advance(huisclos_core::presence::PRESENCE_TTL_SECS + 2);
     bob.drive(&relay).await;
     assert!(presence(&bob, &space, &note).is_empty(), "a silent peer is forgotten");
+    // Her last message, replayed while it would still pass as fresh, does not bring
+    // her back: the sequence taken is remembered past the peer's expiry.
+    let now = bob.clock();
+    bob.engine_mut().handle_event(Event::Signal(GroupSignal { group: space, payload: last }), now);
+    assert!(presence(&bob, &space, &note).is_empty(), "a replay after expiry is dropped");
+
+    // While the engine waits after a refusal, a heartbeat falling due does not wake it
+    // early (it would find nothing it may send, again and again).
+    alice.connect(&relay);
+    alice.drive(&relay).await;
+    alice.engine_mut().sync_all();
+    assert!(!matches!(alice.hold(), Some(RequestBody::Signal(_)) | None));
+    let relay_busy = huisclos_protocol::messages::RelayError::RateLimited { retry_after_ms: 60_000 };
+    assert!(alice.refuse_next(relay_busy));
+    alice.advance(huisclos_core::presence::PRESENCE_HEARTBEAT_SECS + 5);
+    let wake = alice.engine().poll_timeout().expect("the wait ends");
+    assert!(wake > alice.clock(), "woken at {wake}, now {}: it would spin", alice.clock());
     assert!(relay.content_records(space).len() > records, "the note's edits were stored (and nothing else)");
 }

@@ -45,9 +45,7 @@ impl Engine {
         if let Step::Signal { group } = step {
             // Presence is lossy: a refusal is retried at the next interval, and holds
             // up no other work.
-            if let Err(error) = &answer {
-                self.on_signal_refused(group, error);
-            }
+            self.on_signal_answer(group, &answer);
             return;
         }
         let transient = match &answer {
@@ -110,8 +108,15 @@ impl Engine {
     pub fn poll_timeout(&self) -> Option<Now> {
         // A Welcome waiting to be delivered again wakes the engine too.
         let delivery = if self.is_online() { self.delivery_due() } else { None };
-        let presence = if self.is_online() { self.presence.next_wake() } else { None };
-        [self.requests.retry_at, delivery, presence].into_iter().flatten().min()
+        let expiry = self.presence.next_expiry();
+        // While a wait after a refusal holds, nothing is sent before it ends: a send due
+        // meanwhile must not wake the engine (it would find nothing to do, at once,
+        // again and again). Peers are forgotten on time even then.
+        if let Some(retry) = self.requests.retry_at {
+            return [Some(retry), expiry].into_iter().flatten().min();
+        }
+        let send = if self.is_online() { self.presence.next_send() } else { None };
+        [delivery, send, expiry].into_iter().flatten().min()
     }
 
     pub(super) fn apply_answer(

@@ -104,6 +104,7 @@ impl Engine {
     /// The next request to send, if any; the engine then waits for its answer.
     pub fn poll_request(&mut self, now: Now) -> Option<(RequestId, RequestBody)> {
         self.now = now;
+        self.expire_presence();
         if self.requests.in_flight.is_some() {
             return None;
         }

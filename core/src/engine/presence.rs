@@ -30,11 +30,10 @@ struct Own {
 
 /// What another device shows, as last heard.
 struct Peer {
-    identity: IdentityPublicKey,
-    name: String,
+    /// The device's certificate, for the roster check at each read.
+    certificate: CertificateBody,
     note: Option<NodeId>,
     cursor: Option<NoteCursor>,
-    sequence: PresenceSeq,
     heard_at: Now,
 }
 
@@ -44,8 +43,16 @@ pub(super) struct PresenceState {
     own: BTreeMap<GroupId, Own>,
     /// Per space, per device (its MLS signature key).
     peers: BTreeMap<GroupId, BTreeMap<[u8; 32], Peer>>,
+    /// Per space and device, the last sequence number taken and when: kept past the
+    /// peer's expiry, for as long as a message could still pass as fresh, so that a
+    /// replayed message cannot bring back someone who left or went silent.
+    taken: BTreeMap<(GroupId, [u8; 32]), (PresenceSeq, Now)>,
     last_sequence: u64,
 }
+
+/// How long a device's last sequence number is kept: a message is fresh for
+/// [`MAX_PRESENCE_SKEW_SECS`] either side of the receiver's clock.
+const SEQUENCE_MEMORY_SECS: u64 = 2 * MAX_PRESENCE_SKEW_SECS + PRESENCE_TTL_SECS;
 
 impl PresenceState {
     /// A new connection: everything shown is sent again at once (the others' view of
@@ -68,12 +75,14 @@ impl PresenceState {
         }
     }
 
-    /// The earliest time the engine has presence work: a message due or a peer to
-    /// forget.
-    pub(super) fn next_wake(&self) -> Option<Now> {
-        let sends = self.own.keys().filter_map(|space| self.due(space));
-        let expiries = self.peers.values().flat_map(|peers| peers.values().map(|p| p.heard_at + PRESENCE_TTL_SECS + 1));
-        sends.chain(expiries).min()
+    /// The earliest time a message is due.
+    pub(super) fn next_send(&self) -> Option<Now> {
+        self.own.keys().filter_map(|space| self.due(space)).min()
+    }
+
+    /// The earliest time a peer is to be forgotten.
+    pub(super) fn next_expiry(&self) -> Option<Now> {
+        self.peers.values().flat_map(|peers| peers.values().map(|p| p.heard_at + PRESENCE_TTL_SECS + 1)).min()
     }
 }
 
@@ -143,10 +152,11 @@ impl Engine {
                 peer.note.as_ref() == Some(note)
                     && peer.heard_at + PRESENCE_TTL_SECS >= self.now
                     && group.group.members().any(|m| m.signature_key.as_slice() == key.as_slice())
+                    && self.device_allowed(&peer.certificate)
             })
             .map(|(_, peer)| NotePeer {
-                identity: peer.identity,
-                name: peer.name.clone(),
+                identity: peer.certificate.identity,
+                name: peer.certificate.name.to_string(),
                 selection: peer
                     .cursor
                     .as_ref()
@@ -157,9 +167,9 @@ impl Engine {
         Ok(shown)
     }
 
-    /// Queues a presence job for every space whose message is due, and forgets peers
-    /// not heard from for too long.
-    pub(super) fn queue_due_presence(&mut self) {
+    /// Forgets peers not heard from for too long (telling the app), and sequence
+    /// numbers too old to matter.
+    pub(super) fn expire_presence(&mut self) {
         let now = self.now;
         let mut gone = Vec::new();
         for (space, peers) in &mut self.presence.peers {
@@ -172,12 +182,18 @@ impl Engine {
             });
         }
         self.presence.peers.retain(|_, peers| !peers.is_empty());
+        self.presence.taken.retain(|_, (_, at)| *at + SEQUENCE_MEMORY_SECS >= now);
         for (space, note) in gone {
             self.events.push_back(ClientEvent::PresenceChanged { space, note });
         }
+    }
+
+    /// Queues a presence job for every space whose message is due.
+    pub(super) fn queue_due_presence(&mut self) {
         if !self.is_online() {
             return;
         }
+        let now = self.now;
         let due: Vec<GroupId> = self
             .presence
             .own
@@ -193,7 +209,7 @@ impl Engine {
     /// The signal carrying this device's presence in `space`, if one is due.
     pub(super) fn plan_presence(&mut self, space: GroupId) -> Result<Option<(RequestBody, Step)>> {
         let now = self.now;
-        if !self.presence.due(&space).is_some_and(|at| at <= now) {
+        if self.presence.due(&space).is_none_or(|at| at > now) {
             return Ok(None);
         }
         let Some(group) = self.spaces.get(&space) else {
@@ -201,15 +217,20 @@ impl Engine {
             return Ok(None);
         };
         let key = group.meta.history.sealing_key();
-        let Some(key) = key.filter(|_| !group.meta.removed && !group.meta.stalled && group.meta.relay_created) else {
-            // Nowhere to send it now (a space not yet at the relay, or without a
-            // history key): tried again at the next heartbeat.
-            if let Some(own) = self.presence.own.get_mut(&space) {
-                own.sent_at = Some(now);
+        let sendable = !group.meta.removed && !group.meta.stalled && group.meta.relay_created;
+        // Marked sent before anything that can fail: a message that cannot be made or
+        // sent now is tried again at the next heartbeat (never at every poll), and a
+        // "left" that cannot be sent is dropped (others forget this device anyway).
+        let Some(own) = self.presence.own.get_mut(&space) else { return Ok(None) };
+        own.sent_at = Some(now);
+        own.changed = false;
+        let Some(key) = key.filter(|_| sendable) else {
+            if own.note.is_none() {
+                self.presence.own.remove(&space);
             }
             return Ok(None);
         };
-        let Some(own) = self.presence.own.get(&space) else { return Ok(None) };
+        let own = &*own;
         let sequence = (now.saturating_mul(1000)).max(self.presence.last_sequence + 1);
         let body = PresenceBody {
             group: space,
@@ -223,25 +244,28 @@ impl Engine {
         let payload = SignalBytes::new(sealed)?;
         let access = self.access(&space)?;
         self.presence.last_sequence = sequence;
-        if let Some(own) = self.presence.own.get_mut(&space) {
-            own.sent_at = Some(now);
-            own.changed = false;
-            if own.note.is_none() {
-                // "Left" is said once; there is nothing to repeat.
-                self.presence.own.remove(&space);
-            }
-        }
         Ok(Some((Signal { access, payload }.into(), Step::Signal { group: space })))
     }
 
-    /// The relay refused a presence signal: it is sent again at the next interval
-    /// (presence is not worth backing off the rest of the work for).
-    pub(super) fn on_signal_refused(&mut self, group: GroupId, error: &RelayError) {
-        if let Some(own) = self.presence.own.get_mut(&group) {
-            own.changed = true;
-        }
-        if matches!(error, RelayError::StaleEpoch { .. }) {
-            self.push_job(Job::Sync(group));
+    /// The relay answered a presence signal. Accepted: a "left" is said once, and
+    /// forgotten. Refused: sent again at the next interval (presence is not worth
+    /// backing off the rest of the work for); a stale epoch is handled as for any
+    /// request (read what was missed, and report a relay that keeps saying so).
+    pub(super) fn on_signal_answer(&mut self, group: GroupId, answer: &std::result::Result<ResponseBody, RelayError>) {
+        match answer {
+            Ok(_) => {
+                if self.presence.own.get(&group).is_some_and(|own| own.note.is_none() && !own.changed) {
+                    self.presence.own.remove(&group);
+                }
+            }
+            Err(error) => {
+                if let Some(own) = self.presence.own.get_mut(&group) {
+                    own.changed = true;
+                }
+                if matches!(error, RelayError::StaleEpoch { .. }) {
+                    self.on_stale(group);
+                }
+            }
         }
     }
 
@@ -275,28 +299,32 @@ impl Engine {
         if !self.device_allowed(&certificate.body) {
             return Err(CoreError::Verification(Unverified::NotOnRoster));
         }
-        let peers = self.presence.peers.entry(*group).or_default();
-        if let Some(known) = peers.get(&body.mls_key)
-            && known.sequence >= body.sequence
+        let now = self.now;
+        if let Some((taken, _)) = self.presence.taken.get(&(*group, body.mls_key))
+            && *taken >= body.sequence
         {
             return Err(CoreError::Verification(Unverified::Replay));
         }
-        let before = peers.get(&body.mls_key).and_then(|p| p.note);
+        self.presence.taken.insert((*group, body.mls_key), (body.sequence, now));
+        let peers = self.presence.peers.entry(*group).or_default();
+        let before = peers.get(&body.mls_key).map(|p| (p.note, p.cursor.clone()));
         peers.insert(
             body.mls_key,
             Peer {
-                identity: certificate.body.identity,
-                name: certificate.body.name.to_string(),
+                certificate: certificate.body,
                 note: body.note,
                 cursor: body.cursor.clone(),
-                sequence: body.sequence,
-                // Heard now by this device's clock, whatever the sender's said (within
-                // the skew): a device with a fast clock is not kept longer.
-                heard_at: self.now.min(body.sent_at.get() + MAX_PRESENCE_SKEW_SECS),
+                // Heard now, by this device's clock: a sender's fast clock keeps no
+                // one longer.
+                heard_at: now,
             },
         );
-        for note in [before, body.note].into_iter().flatten().collect::<BTreeSet<_>>() {
-            self.events.push_back(ClientEvent::PresenceChanged { space: *group, note });
+        // A heartbeat that changes nothing tells the app nothing.
+        if before.as_ref() != Some(&(body.note, body.cursor.clone())) {
+            let was = before.and_then(|(note, _)| note);
+            for note in [was, body.note].into_iter().flatten().collect::<BTreeSet<_>>() {
+                self.events.push_back(ClientEvent::PresenceChanged { space: *group, note });
+            }
         }
         Ok(())
     }
