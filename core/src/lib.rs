@@ -27,6 +27,10 @@
 //! - [`space`]: a space's rules and roles (held in the MLS group context) and the
 //!   check every device applies to every commit;
 //! - [`content`]: signed content envelopes, history keys and sealed records;
+//! - [`note`]: a note's text as a shared document (a Yjs CRDT) that devices merge
+//!   alike, and what each refuses before and after merging;
+//! - [`presence`]: who is in which note and where their cursor is, as signed, sealed,
+//!   short-lived messages the relay forwards and never stores;
 //! - [`mls`]: the openmls provider, signer and group configuration;
 //! - [`endpoint`]: where the profile's relay is (addresses and pinned key);
 //! - [`engine`]: the sans-IO engine — requests out, answers, events and time in;
