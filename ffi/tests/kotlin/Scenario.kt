@@ -214,6 +214,39 @@ fun scenario(relay: Relay, work: File) {
     check(bob.space(space).library().readNote(note) == merged, "Bob's note holds both edits")
     check(aliceEvents.of<ProfileEvent.NoteChanged>().any { it.note == note }, "Alice's listener heard the note change")
 
+    // Bob watches; Alice selects "Thursday": Bob's listener hears it, and he sees her
+    // selection in his copy of the text (UTF-16 units, as Kotlin counts).
+    val onlineBefore = bobEvents.of<ProfileEvent.SyncState>().count { it.online && it.transport != null }
+    bob.startWatching()
+    val watching = System.currentTimeMillis() + 30_000
+    while (bobEvents.of<ProfileEvent.SyncState>().count { it.online && it.transport != null } <= onlineBefore &&
+        System.currentTimeMillis() < watching
+    ) {
+        Thread.sleep(50)
+    }
+    val selected = merged.indexOf("Thursday")
+    alice.space(space).library().showInNote(note, selected.toUInt(), (selected + 8).toUInt())
+    sync(alice)
+    val told = System.currentTimeMillis() + 30_000
+    while (bobEvents.of<ProfileEvent.PresenceChanged>().none { it.note == note } && System.currentTimeMillis() < told) {
+        Thread.sleep(50)
+    }
+    val peers = bob.space(space).library().notePresence(note)
+    check(
+        peers.size == 1 && peers[0].name == "Alice" && peers[0].anchor == selected.toUInt() &&
+            peers[0].head == (selected + 8).toUInt(),
+        "Bob sees Alice's selection: $peers",
+    )
+    println("ok: Bob, watching, sees Alice's selection in the note")
+    val offlineBefore = bobEvents.of<ProfileEvent.SyncState>().count { !it.online }
+    bob.stopWatching()
+    val stopped = System.currentTimeMillis() + 30_000
+    while (bobEvents.of<ProfileEvent.SyncState>().count { !it.online } <= offlineBefore &&
+        System.currentTimeMillis() < stopped
+    ) {
+        Thread.sleep(50)
+    }
+
     alice.space(space).members().remove(bobId)
     sync(alice)
     sync(bob)
