@@ -19,7 +19,7 @@
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
-use ed25519_dalek::{Signature, Signer, SigningKey};
+use ed25519_dalek::{Signer, SigningKey};
 use huisclos_protocol::codec::{Reader, Wire, put_varint};
 use huisclos_protocol::ids::{GroupId, UnixSeconds};
 use rand_core::{OsRng, RngCore};
@@ -107,14 +107,6 @@ huisclos_protocol::wire_struct!(
     }
 );
 
-fn labelled(body: &[u8]) -> Vec<u8> {
-    let mut message = Vec::with_capacity(PRESENCE_SIGNATURE_LABEL.len() + 1 + body.len());
-    message.extend_from_slice(PRESENCE_SIGNATURE_LABEL);
-    message.push(0);
-    message.extend_from_slice(body);
-    message
-}
-
 fn seal_aad(group: &GroupId, generation: u32) -> Vec<u8> {
     let mut aad = PRESENCE_SEAL_LABEL.to_vec();
     aad.extend_from_slice(group.as_bytes());
@@ -131,7 +123,8 @@ impl SignedPresence {
         if mls_key.verifying_key().to_bytes() != body.mls_key {
             return Err(CoreError::Invalid(InvalidInput::OwnSignerMismatch));
         }
-        let signature = SignatureBytes::from_bytes(mls_key.sign(&labelled(&body.to_wire())).to_bytes());
+        let signed = crate::identity::labelled(PRESENCE_SIGNATURE_LABEL, &body.to_wire());
+        let signature = SignatureBytes::from_bytes(mls_key.sign(&signed).to_bytes());
         Ok(Self { body, signature })
     }
 
@@ -143,11 +136,12 @@ impl SignedPresence {
         if &self.body.group != group {
             return Err(CoreError::Verification(Unverified::WrongPlace));
         }
-        let key = crate::identity::strict_key(&self.body.mls_key)
-            .filter(|key| !key.is_weak())
-            .ok_or(CoreError::Verification(Unverified::InvalidKey))?;
-        key.verify_strict(&labelled(&self.body.to_wire()), &Signature::from_bytes(self.signature.as_bytes()))
-            .map_err(|_| CoreError::Verification(Unverified::Signature(Signed::Presence)))
+        let key =
+            crate::identity::strict_key(&self.body.mls_key).ok_or(CoreError::Verification(Unverified::InvalidKey))?;
+        if !crate::identity::verify(&key, PRESENCE_SIGNATURE_LABEL, &self.body.to_wire(), &self.signature) {
+            return Err(CoreError::Verification(Unverified::Signature(Signed::Presence)));
+        }
+        Ok(())
     }
 
     /// Seals the message under `key` for `group`: version, generation, nonce, and the

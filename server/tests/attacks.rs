@@ -407,13 +407,6 @@ async fn abandoned_quic_handshakes_keep_no_state() -> TestResult {
     Ok(())
 }
 
-async fn usage(client: &huisclos_transport::client::RelayClient) -> u64 {
-    match client.request(GetUsage {}).await.expect("usage") {
-        ResponseBody::Usage(usage) => usage.used.get(),
-        other => panic!("usage: {other:?}"),
-    }
-}
-
 /// Attack 5: what an account stores outside its quota, and requests that do many
 /// requests' work.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -131,7 +131,6 @@ impl Engine {
             }
             None if !self.session.is_signed_in() => return None,
             None if self.requests.follow_up.is_some() => self.requests.follow_up.take()?,
-
             None => loop {
                 self.resubscribe_moved();
                 if self.requests.jobs.is_empty() && self.delivery_due().is_some_and(|due| due <= now) {

@@ -326,3 +326,39 @@ pub fn refusal(result: Result<ResponseBody, TransportError>) -> RelayError {
 }
 
 pub const BOTH: [TransportKind; 2] = [TransportKind::Quic, TransportKind::Tcp];
+
+/// The account's storage use, as the relay counts it.
+pub async fn usage(client: &huisclos_transport::client::RelayClient) -> u64 {
+    match client.request(GetUsage {}).await.expect("usage") {
+        ResponseBody::Usage(usage) => usage.used.get(),
+        other => panic!("usage: {other:?}"),
+    }
+}
+
+/// Every needle found in the files under `dir`, which must hold at least `at_least`
+/// bytes (so that a scan of the wrong place, or of nothing, does not pass).
+pub fn found_in(dir: &Path, needles: &[(String, Vec<u8>)], at_least: usize) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    let mut bytes_read = 0;
+    while let Some(path) = pending.pop() {
+        for entry in std::fs::read_dir(&path).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            let bytes = std::fs::read(&path).unwrap();
+            bytes_read += bytes.len();
+            for (what, needle) in needles {
+                if bytes.windows(needle.len()).any(|w| w == needle.as_slice()) {
+                    found.push(format!("{what} in {}", path.display()));
+                }
+            }
+        }
+    }
+    assert!(bytes_read >= at_least, "the scan read the store ({bytes_read} bytes)");
+    found.sort();
+    found.dedup();
+    found
+}
