@@ -60,6 +60,10 @@ pub const MAX_CHUNK_PIECE_LEN: usize = 255 * 1024;
 /// The largest signal (a short-lived message forwarded and never stored).
 pub const MAX_SIGNAL_LEN: usize = 1024;
 
+/// The largest content record a relay pushes inside an event (`ContentPushed`) instead
+/// of only announcing it: a note's batch of typing, a post, a comment, a reaction.
+pub const MAX_PUSHED_RECORD_LEN: usize = 4096;
+
 /// Groups named in one subscribe or unsubscribe request.
 pub const MAX_SUBSCRIBE_GROUPS: usize = 1024;
 
@@ -90,6 +94,7 @@ pub const ALL: &[(&str, u64)] = &[
     ("MAX_CHUNK_LEN", MAX_CHUNK_LEN as u64),
     ("MAX_CHUNK_PIECE_LEN", MAX_CHUNK_PIECE_LEN as u64),
     ("MAX_SIGNAL_LEN", MAX_SIGNAL_LEN as u64),
+    ("MAX_PUSHED_RECORD_LEN", MAX_PUSHED_RECORD_LEN as u64),
     ("MAX_SUBSCRIBE_GROUPS", MAX_SUBSCRIBE_GROUPS as u64),
     ("MAX_DEVICES_PER_ACCOUNT", MAX_DEVICES_PER_ACCOUNT as u64),
     ("MAX_INVITATION_ADDRESSES", MAX_INVITATION_ADDRESSES as u64),

@@ -56,6 +56,11 @@ bounded_bytes!(
 );
 
 bounded_bytes!(
+    /// A small content record pushed inside an event, as stored.
+    pub struct PushedRecordBytes(max = limits::MAX_PUSHED_RECORD_LEN, what = "pushed content record");
+);
+
+bounded_bytes!(
     /// A short-lived message for a group's other members (a cursor, who is reading
     /// what), sealed by its author. The relay forwards it and never stores it.
     pub struct SignalBytes(max = limits::MAX_SIGNAL_LEN, what = "signal");
@@ -837,6 +842,8 @@ wire_enum!(
         0x03 => WelcomeAvailable(WelcomeAvailable),
         /// A short-lived message from another member's connection.
         0x04 => Signal(GroupSignal),
+        /// A new, small record in a group's content store, carried whole.
+        0x05 => ContentPushed(ContentPushed),
     }
 );
 
@@ -859,6 +866,22 @@ wire_struct!(
         pub group: GroupId,
         /// The newest record's position.
         pub latest: ContentSeq,
+    }
+);
+
+wire_struct!(
+    /// A group's content store grew by one small record, carried whole so that a
+    /// watching device needs no read to show it. The same record as a `ContentPage`
+    /// would serve at `seq`.
+    pub struct ContentPushed {
+        /// The group.
+        pub group: GroupId,
+        /// The record's position.
+        pub seq: ContentSeq,
+        /// Its id.
+        pub record: ContentId,
+        /// The sealed record.
+        pub sealed: PushedRecordBytes,
     }
 );
 

@@ -219,6 +219,13 @@ fn event_samples() -> Vec<Event> {
         ContentAdvanced { group: group(), latest: ok(ContentSeq::new(7)) }.into(),
         WelcomeAvailable {}.into(),
         GroupSignal { group: group(), payload: ok(SignalBytes::new(b"sealed presence".to_vec())) }.into(),
+        ContentPushed {
+            group: group(),
+            seq: ok(ContentSeq::new(8)),
+            record: ContentId::from_bytes([0x5c; 16]),
+            sealed: ok(PushedRecordBytes::new(b"sealed note edit".to_vec())),
+        }
+        .into(),
     ]
 }
 

@@ -5,19 +5,28 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, Weak};
 
-use huisclos_protocol::ids::{ContentSeq, DeviceId, Epoch, GroupId, Seq};
+use huisclos_protocol::ids::{ContentId, ContentSeq, DeviceId, Epoch, GroupId, Seq};
+use huisclos_protocol::limits::MAX_PUSHED_RECORD_LEN;
 use huisclos_protocol::messages::{
-    ContentAdvanced, EntryKind, Event, GroupSignal, LogAdvanced, SignalBytes, WelcomeAvailable,
+    ContentAdvanced, ContentPushed, ContentRecordBytes, EntryKind, Event, GroupSignal, LogAdvanced, PushedRecordBytes,
+    SignalBytes, WelcomeAvailable,
 };
 use tokio::sync::{Notify, watch};
 
 /// Signals waiting to be written on one stream, at most.
 pub const MAX_QUEUED_SIGNALS: usize = 64;
 
+/// Sealed bytes of pushed content records waiting to be written on one stream, at most:
+/// a further record is announced instead (the reader then fetches it).
+pub const MAX_QUEUED_PUSH_BYTES: usize = 32 * 1024;
+
 /// Events waiting to be written on one stream, coalesced: only the newest position of
-/// each group is kept, so the queue never holds more than one event per group. Signals
-/// are kept newest per sending connection and group, at most [`MAX_QUEUED_SIGNALS`]:
-/// beyond that they are dropped (they are short-lived, and the next one replaces them).
+/// each group is kept, so the queue never holds more than one announcement per group.
+/// Small records are pushed whole, up to [`MAX_QUEUED_PUSH_BYTES`] waiting, and
+/// announced beyond. Signals are kept newest per sending connection and group, at most
+/// [`MAX_QUEUED_SIGNALS`]: beyond that they are dropped (they are short-lived, and the
+/// next one replaces them). So one stream holds at most about 100 KiB, whatever its
+/// reader does.
 #[derive(Debug, Default)]
 pub struct EventSink {
     queue: Mutex<EventQueue>,
@@ -28,6 +37,9 @@ pub struct EventSink {
 struct EventQueue {
     log: BTreeMap<GroupId, LogAdvanced>,
     content: BTreeMap<GroupId, ContentAdvanced>,
+    /// Records carried whole, by group and position (sent in that order).
+    pushed: BTreeMap<(GroupId, ContentSeq), (ContentId, PushedRecordBytes)>,
+    pushed_bytes: usize,
     welcome: bool,
     /// By (group, sending connection).
     signals: BTreeMap<(GroupId, u64), SignalBytes>,
@@ -53,6 +65,23 @@ impl EventSink {
             let newer = queue.content.get(&event.group).is_none_or(|queued| event.latest > queued.latest);
             if newer {
                 queue.content.insert(event.group, event);
+            }
+        }
+        self.ready.notify_one();
+    }
+
+    /// Queues a small record to be pushed whole, or, if the stream already holds as many
+    /// pushed bytes as it may, an announcement of it.
+    fn push_record(&self, group: GroupId, seq: ContentSeq, record: ContentId, sealed: &PushedRecordBytes) {
+        if let Ok(mut queue) = self.queue.lock() {
+            if queue.pushed_bytes + sealed.len() <= MAX_QUEUED_PUSH_BYTES {
+                queue.pushed_bytes += sealed.len();
+                queue.pushed.insert((group, seq), (record, sealed.clone()));
+            } else {
+                let newer = queue.content.get(&group).is_none_or(|queued| seq > queued.latest);
+                if newer {
+                    queue.content.insert(group, ContentAdvanced { group, latest: seq });
+                }
             }
         }
         self.ready.notify_one();
@@ -90,6 +119,12 @@ impl EventSink {
     pub fn drain(&self) -> Vec<Event> {
         let Ok(mut queue) = self.queue.lock() else { return Vec::new() };
         let mut events: Vec<Event> = std::mem::take(&mut queue.log).into_values().map(Event::from).collect();
+        queue.pushed_bytes = 0;
+        events.extend(
+            std::mem::take(&mut queue.pushed)
+                .into_iter()
+                .map(|((group, seq), (record, sealed))| Event::from(ContentPushed { group, seq, record, sealed })),
+        );
         events.extend(std::mem::take(&mut queue.content).into_values().map(Event::from));
         if std::mem::take(&mut queue.welcome) {
             events.push(WelcomeAvailable {}.into());
@@ -248,12 +283,20 @@ impl Hub {
         }
     }
 
-    /// Announces a new content record.
-    pub fn content_advanced(&self, group: GroupId, latest: ContentSeq) {
+    /// Tells every stream subscribed to `group` of a new content record, the storing
+    /// connection's too (its device reads its own records like the others', so that
+    /// they pass the same checks there): pushed whole if it is small, announced
+    /// otherwise.
+    pub fn content_stored(&self, group: GroupId, seq: ContentSeq, record: ContentId, sealed: &ContentRecordBytes) {
+        let pushed = (sealed.len() <= MAX_PUSHED_RECORD_LEN)
+            .then(|| PushedRecordBytes::new(sealed.as_bytes().to_vec()).ok())
+            .flatten();
         let Ok(subscriptions) = self.subscriptions.lock() else { return };
         for subscription in subscriptions.groups.get(&group).into_iter().flat_map(|s| s.values()) {
-            if let Some(sink) = subscription.sink.upgrade() {
-                sink.push_content(ContentAdvanced { group, latest });
+            let Some(sink) = subscription.sink.upgrade() else { continue };
+            match &pushed {
+                Some(sealed) => sink.push_record(group, seq, record, sealed),
+                None => sink.push_content(ContentAdvanced { group, latest: seq }),
             }
         }
     }
@@ -358,5 +401,48 @@ mod tests {
         assert_eq!(watcher.drain().len(), MAX_QUEUED_SIGNALS);
         // A group nobody watches forwards to nobody.
         assert_eq!(hub.signal(GroupId::from_bytes([8; 16]), 2, &signal(4)), 0);
+    }
+
+    fn sealed(len: usize) -> ContentRecordBytes {
+        ContentRecordBytes::new(vec![0x5c; len]).unwrap_or_else(|_| unreachable!())
+    }
+
+    #[test]
+    fn small_records_are_pushed_whole_large_ones_and_overflow_announced() {
+        let hub = Hub::default();
+        let group = GroupId::from_bytes([7; 16]);
+        let (watcher, sender) = (Arc::new(EventSink::default()), Arc::new(EventSink::default()));
+        hub.subscribe(group, Epoch::ZERO, (1, 0), &watcher);
+        hub.subscribe(group, Epoch::ZERO, (2, 0), &sender);
+        let id = |n: u8| ContentId::from_bytes([n; 16]);
+        let seq = |n: u64| ContentSeq::new(n).unwrap_or_else(|_| unreachable!());
+
+        // A small record reaches every subscribed stream whole, the storing one's too.
+        hub.content_stored(group, seq(3), id(3), &sealed(300));
+        let pushed = PushedRecordBytes::new(vec![0x5c; 300]).unwrap_or_else(|_| unreachable!());
+        let expected = vec![Event::from(ContentPushed { group, seq: seq(3), record: id(3), sealed: pushed })];
+        assert_eq!(sender.drain(), expected);
+        assert_eq!(watcher.drain(), expected);
+
+        // A record over MAX_PUSHED_RECORD_LEN is only announced.
+        hub.content_stored(group, seq(4), id(4), &sealed(MAX_PUSHED_RECORD_LEN + 1));
+        assert_eq!(watcher.drain(), vec![Event::from(ContentAdvanced { group, latest: seq(4) })]);
+
+        // A stream that does not read holds at most MAX_QUEUED_PUSH_BYTES of pushes, in
+        // the order stored; what does not fit is announced, newest position only.
+        let count = MAX_QUEUED_PUSH_BYTES / MAX_PUSHED_RECORD_LEN + 5;
+        for n in 0..count as u64 {
+            hub.content_stored(group, seq(10 + n), id(10), &sealed(MAX_PUSHED_RECORD_LEN));
+        }
+        let events = watcher.drain();
+        let fitted = MAX_QUEUED_PUSH_BYTES / MAX_PUSHED_RECORD_LEN;
+        assert_eq!(events.len(), fitted + 1);
+        for (n, event) in events.iter().take(fitted).enumerate() {
+            assert!(matches!(event, Event::ContentPushed(p) if p.seq == seq(10 + n as u64)), "{n}: {event:?}");
+        }
+        assert_eq!(events[fitted], Event::from(ContentAdvanced { group, latest: seq(10 + count as u64 - 1) }));
+        // Drained, the stream takes pushes again.
+        hub.content_stored(group, seq(100), id(100), &sealed(10));
+        assert!(matches!(watcher.drain().as_slice(), [Event::ContentPushed(_)]));
     }
 }

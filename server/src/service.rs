@@ -760,8 +760,9 @@ impl<S: RelayStore> Relay<S> {
                 let group = access.group;
                 let cost = sealed.len() as u64;
                 self.charge(account, cost).await?;
+                let sealed = std::sync::Arc::new(sealed);
                 let stored = {
-                    let epoch = access.epoch;
+                    let (epoch, sealed) = (access.epoch, sealed.clone());
                     self.blocking(move |store| store.put_content(group, epoch, record, &sealed)).await
                 };
                 if !matches!(stored, Ok((_, true))) {
@@ -769,7 +770,7 @@ impl<S: RelayStore> Relay<S> {
                 }
                 let (seq, wrote) = stored?;
                 if wrote {
-                    self.hub.content_advanced(group, seq);
+                    self.hub.content_stored(group, seq, record, &sealed);
                 }
                 Ok(ContentStored { seq }.into())
             }

@@ -14,25 +14,30 @@ use huisclos_protocol::invitation::Invitation;
 use huisclos_transport::tls::SpkiPin;
 
 /// The `huisclos-relay` binary of the running test's (or benchmark's) build profile,
-/// built first if missing (`cargo test` builds a package's binaries only for that
-/// package's own tests; a release benchmark needs a release relay).
+/// brought up to date first, once per process (`cargo test` builds a package's binaries
+/// only for that package's own tests, and a release benchmark needs a release relay; a
+/// binary merely present may be older than the code under test).
 pub fn relay_binary() -> PathBuf {
-    let exe = std::env::current_exe().expect("test path");
-    // Tests run from `target/<profile>/deps/`, binaries from `target/<profile>/`.
-    let parent = exe.parent().expect("exe dir");
-    let profile_dir = if parent.ends_with("deps") { parent.parent().expect("target dir") } else { parent };
-    let binary = profile_dir.join("huisclos-relay");
-    if !binary.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let mut command = Command::new(cargo);
-        command.args(["build", "-p", "huisclos-relay", "--bin", "huisclos-relay"]);
-        if profile_dir.ends_with("release") {
-            command.arg("--release");
-        }
-        let status = command.status();
-        assert!(status.map(|s| s.success()).unwrap_or(false), "building the relay failed");
-    }
-    binary
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let exe = std::env::current_exe().expect("test path");
+            // Tests run from `target/<profile>/deps/`, binaries from `target/<profile>/`.
+            let parent = exe.parent().expect("exe dir");
+            let profile_dir = if parent.ends_with("deps") { parent.parent().expect("target dir") } else { parent };
+            let binary = profile_dir.join("huisclos-relay");
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let mut command = Command::new(cargo);
+            command.args(["build", "-q", "-p", "huisclos-relay", "--bin", "huisclos-relay"]);
+            if profile_dir.ends_with("release") {
+                command.arg("--release");
+            }
+            let built = command.status().map(|s| s.success()).unwrap_or(false);
+            // Without cargo (a copied test binary), a relay already there is used.
+            assert!(built || binary.exists(), "building the relay failed");
+            binary
+        })
+        .clone()
 }
 
 /// A running relay process, killed on drop.

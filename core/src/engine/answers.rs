@@ -24,6 +24,7 @@ impl Engine {
                     self.push_job(Job::Sync(advanced.group));
                 }
             }
+            Event::ContentPushed(pushed) => self.on_content_pushed(pushed),
             Event::WelcomeAvailable(_) => self.push_job(Job::Welcomes),
             Event::Signal(signal) => self.on_signal(signal),
         }

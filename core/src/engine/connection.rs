@@ -148,7 +148,16 @@ impl Engine {
             },
         };
         let id = self.requests.start(step)?;
+        *self.requests.sent.entry(body.name()).or_default() += 1;
         Some((id, body))
+    }
+
+    /// The requests this engine has sent since it started, by kind (the protocol's
+    /// name for each, as in `RequestBody::name`). The engine keeps one request in flight
+    /// at a time, so each is one round trip: what the weak-network tests and the
+    /// benchmarks count per user action.
+    pub fn requests_sent(&self) -> BTreeMap<&'static str, u64> {
+        self.requests.sent.clone()
     }
 
     pub(super) fn access(&self, group: &GroupId) -> Result<GroupAccess> {

@@ -32,6 +32,9 @@ pub(super) struct Requests {
     pub(super) failures: u32,
     /// Per space: the epoch of the last "stale epoch" answers, and how many came in it.
     pub(super) stale: BTreeMap<GroupId, (Option<u64>, u32)>,
+    /// Requests sent since the engine started, by kind: with one in flight at a time,
+    /// each is one round trip to the relay.
+    pub(super) sent: BTreeMap<&'static str, u64>,
 }
 
 impl Default for Requests {
@@ -46,6 +49,7 @@ impl Default for Requests {
             retry_at: None,
             failures: 0,
             stale: BTreeMap::new(),
+            sent: BTreeMap::new(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! A space's content records: pages read from the relay's content store, each opened with the history key of its generation, its author's signature, role and generation checked, and applied to the feed or the library once (by either path).
 
 use super::*;
+use huisclos_protocol::messages::{ContentPushed, ContentRecord};
 
 impl Engine {
     pub(super) fn on_content_page(
@@ -11,9 +12,57 @@ impl Engine {
         // Read in the order of the store's positions, whatever the order served: a
         // relay that reverses a page would otherwise make every record but the last
         // look withheld (and a note's updates arrive with gaps).
-        let mut records: Vec<&huisclos_protocol::messages::ContentRecord> = page.records.iter().collect();
+        let mut records: Vec<&ContentRecord> = page.records.iter().collect();
         records.sort_by_key(|record| record.seq.get());
-        for record in records {
+        self.apply_content_records(group, &records)?;
+        if page.more {
+            self.requests.jobs.push_front(Job::Sync(group));
+        } else if let Some(space) = self.spaces.get_mut(&group)
+            && !space.meta.caught_up
+        {
+            space.meta.caught_up = true;
+            self.save_group(&group)?;
+            self.persist()?;
+        }
+        Ok(())
+    }
+
+    /// A record the relay pushed whole (messages.md 8.3). It is taken exactly as if read
+    /// in a page, and only where a page would have put it: at the position this device
+    /// reads next, in a generation whose key it holds. Anything else (a gap, a position
+    /// already read past, a generation it has not reached) is read the usual way, the
+    /// log first, as for an announcement; a push gives the relay nothing a page would
+    /// not.
+    pub(super) fn on_content_pushed(&mut self, pushed: ContentPushed) {
+        let group = pushed.group;
+        let Some(space) = self.spaces.get(&group) else { return };
+        let position = pushed.seq.get();
+        if position < space.meta.content_next {
+            return; // already read
+        }
+        let key_held = SealedRecord::from_bytes(pushed.sealed.as_bytes())
+            .is_ok_and(|sealed| space.meta.history.key(sealed.generation).is_some());
+        let record = ContentRecordBytes::new(pushed.sealed.as_bytes().to_vec()).map(|sealed| ContentRecord {
+            seq: pushed.seq,
+            record: pushed.record,
+            sealed,
+        });
+        match record {
+            Ok(record) if position == space.meta.content_next && key_held => {
+                if self.apply_content_records(group, &[&record]).is_err() {
+                    // Its writes are undone; the record is read again from the store.
+                    self.rollback();
+                    self.push_job(Job::Sync(group));
+                }
+            }
+            _ => self.push_job(Job::Sync(group)),
+        }
+    }
+
+    /// Applies records in the order given (the store's), each checked and applied at
+    /// most once; a gap before one is the relay withholding records, and is warned of.
+    fn apply_content_records(&mut self, group: GroupId, records: &[&ContentRecord]) -> Result<()> {
+        for record in records.iter().copied() {
             let Some(space) = self.spaces.get_mut(&group) else { return Ok(()) };
             let position = record.seq.get();
             if position < space.meta.content_next {
@@ -62,15 +111,6 @@ impl Engine {
                 self.rollback();
                 self.reject(Some(group), Rejection::ContentRecord { seq: record.seq.get(), fault: error.fault() });
             }
-            self.save_group(&group)?;
-            self.persist()?;
-        }
-        if page.more {
-            self.requests.jobs.push_front(Job::Sync(group));
-        } else if let Some(space) = self.spaces.get_mut(&group)
-            && !space.meta.caught_up
-        {
-            space.meta.caught_up = true;
             self.save_group(&group)?;
             self.persist()?;
         }

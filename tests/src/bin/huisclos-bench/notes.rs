@@ -320,7 +320,7 @@ pub(crate) async fn edit_to_device_bench(edits: usize) {
     println!("| what | median | worst | bound | median within | all within |");
     println!("|---|---:|---:|---:|---|---|");
     for (what, median, worst) in [
-        ("an edit (content record, fetched on its event)", edit_median, edit_worst),
+        ("an edit (content record, pushed in its event)", edit_median, edit_worst),
         ("a caret (presence signal, pushed)", cursor_median, cursor_worst),
     ] {
         // The editor's batching delay is not in the measured time (the engine sends
