@@ -159,6 +159,62 @@ async fn a_relay_that_reorders_and_repeats_updates_cannot_make_devices_diverge()
     assert_eq!(sorted_chars(&text), sorted_chars(&typed));
 }
 
+/// A relay pushes what it likes (messages.md 8.3): Alice's newest update far ahead of
+/// Bob's cursor, the one he reads next twice, an old one again. Bob takes a push only
+/// at the position he reads next, through the checks a page gets, and reads the rest
+/// from the store, the log first: he ends with everyone's text, each word once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn updates_pushed_out_of_place_or_repeated_cannot_make_devices_diverge() {
+    use huisclos_protocol::ids::ContentSeq;
+    use huisclos_protocol::messages::{ContentPushed, Event, PushedRecordBytes};
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut carol, space, note) = three(&relay).await;
+    alice.engine_mut().write_note(&space, &note, "Hearing at 9").unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+    let before = relay.content_records(space).len() as u64;
+
+    // Bob is away while Alice types three words; the relay's pushes are its own.
+    bob.disconnect(&relay);
+    let words = [" in room 4", " bring the file", " judge: Amrani"];
+    for word in words {
+        let at = alice.engine().note_text(&space, &note).unwrap().encode_utf16().count() as u32;
+        alice.engine_mut().edit_note(&space, &note, &[TextEdit { at, delete: 0, insert: word.into() }]).unwrap();
+    }
+    alice.drive(&relay).await;
+    let records = relay.content_records(space);
+    assert_eq!(records.len() as u64, before + 3, "one record per word");
+    let push = |seq: u64| {
+        let (record, sealed) = records[seq as usize].clone();
+        Event::ContentPushed(ContentPushed {
+            group: space,
+            seq: ContentSeq::new(seq).unwrap(),
+            record,
+            sealed: PushedRecordBytes::new(sealed).unwrap(),
+        })
+    };
+    let text = |bob: &SimDevice| bob.engine().note_text(&space, &note).unwrap();
+
+    // The newest, two records ahead of what Bob reads next: not taken.
+    let now = bob.clock();
+    bob.engine_mut().handle_event(push(before + 2), now);
+    assert_eq!(text(&bob), "Hearing at 9", "a push past a gap is read from the store instead");
+    // The next one, twice: taken once. An old one again: nothing.
+    bob.engine_mut().handle_event(push(before), now);
+    bob.engine_mut().handle_event(push(before), now);
+    bob.engine_mut().handle_event(push(before - 1), now);
+    assert_eq!(text(&bob), "Hearing at 9 in room 4");
+    assert!(bob.refusals().is_empty(), "{:?}", bob.refusals());
+
+    // Back online, Bob reads what he was not pushed in place.
+    bob.connect(&relay);
+    settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+    let expected = "Hearing at 9 in room 4 bring the file judge: Amrani";
+    for device in [&alice, &bob, &carol] {
+        assert_eq!(device.engine().note_text(&space, &note).unwrap(), expected, "{}", device.name);
+    }
+    assert!(bob.warnings().is_empty(), "{:?}", bob.warnings());
+}
+
 /// Alice (direct), Bob (behind the emulated 2G link: 64 kbit/s, 800 ms, 5 % loss) and
 /// Carol (offline for most of it) type into one note over QUIC, through the real relay
 /// binary: every device ends with the same text, holding every character typed.
