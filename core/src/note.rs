@@ -36,7 +36,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use sha2::{Digest, Sha256};
 use yrs::updates::decoder::Decode;
-use yrs::{ClientID, Doc, GetString, OffsetKind, Options, ReadTxn, StateVector, Text, Transact, Update};
+use yrs::{ClientID, Doc, GetString, Observable, OffsetKind, Options, ReadTxn, StateVector, Text, Transact, Update};
 
 /// The name of the root text that holds a note.
 pub const ROOT: &str = "text";
@@ -284,7 +284,9 @@ impl NoteDoc {
     }
 
     /// Merges an update written by the device whose client id is `author`, and returns
-    /// whether it brought anything new (text or deletions).
+    /// what it changed in the text: edits in UTF-16 units, each at its offset in the text
+    /// the previous one left, starting from the text as it was just before (empty if
+    /// the update brought nothing new, as this device's own does when it comes back).
     ///
     /// Checked before anything is merged, so that a refusal changes nothing: the size,
     /// the decoding, and that every item it inserts carries `author`'s id. If yrs then
@@ -295,7 +297,7 @@ impl NoteDoc {
     ///
     /// # Errors
     /// A [`NoteRefusal`].
-    pub fn apply_remote(&mut self, update: &[u8], author: u64) -> Result<bool, NoteRefusal> {
+    pub fn apply_remote(&mut self, update: &[u8], author: u64) -> Result<Vec<TextEdit>, NoteRefusal> {
         if !self.intact {
             return Err(NoteRefusal::Malformed);
         }
@@ -318,10 +320,20 @@ impl NoteDoc {
             Ok(result) => result?,
             Err(_) => return Err(NoteRefusal::Malformed),
         };
-        let new = !decoded.delete_set().is_empty() || decoded.extends(&self.state_vector());
+        // What the merge changes in the text, as yrs reports it when the transaction
+        // commits: the remote delta an editor applies without reading the text again.
+        let seen: std::sync::Arc<std::sync::Mutex<Vec<TextEdit>>> = std::sync::Arc::default();
+        let text = self.doc.get_or_insert_text(ROOT);
+        let sink = seen.clone();
+        text.observe(DELTA_OBSERVER, move |txn, event| {
+            if let Ok(mut seen) = sink.lock() {
+                seen.extend(delta_edits(event.delta(txn)));
+            }
+        });
         let applied = catch_unwind(AssertUnwindSafe(|| {
             self.doc.transact_mut().apply_update(decoded).map_err(|_| NoteRefusal::Malformed)
         }));
+        text.unobserve(DELTA_OBSERVER);
         let outcome = match applied {
             Ok(result) => result,
             Err(_) => Err(NoteRefusal::Malformed),
@@ -331,7 +343,7 @@ impl NoteDoc {
             self.intact = false;
             return Err(refusal);
         }
-        Ok(new)
+        Ok(seen.lock().map(|mut seen| std::mem::take(&mut *seen)).unwrap_or_default())
     }
 
     /// What must hold after every merge, whatever the order: nothing waiting (see
@@ -546,6 +558,35 @@ pub struct TextEdit {
     pub delete: u32,
     /// What to insert.
     pub insert: String,
+}
+
+/// The observer key under which [`NoteDoc::apply_remote`] reads a merge's delta.
+const DELTA_OBSERVER: &str = "huisclos/1 remote-delta";
+
+/// A yrs text delta (retain, delete, insert, in the document's UTF-16 units) as edits,
+/// each at its offset in the text the previous one left; a delete followed by an
+/// insert at the same place is one edit.
+fn delta_edits(delta: &[yrs::types::Delta]) -> Vec<TextEdit> {
+    use yrs::types::Delta;
+    let mut edits: Vec<TextEdit> = Vec::new();
+    let mut at = 0u32;
+    for step in delta {
+        match step {
+            Delta::Retain(len, _) => at = at.saturating_add(*len),
+            Delta::Deleted(len) => edits.push(TextEdit { at, delete: *len, insert: String::new() }),
+            Delta::Inserted(value, _) => {
+                // Only strings are ever in a note (only_text refuses anything else).
+                let inserted = value.clone().cast::<String>().unwrap_or_default();
+                let len = utf16_len(&inserted);
+                match edits.last_mut() {
+                    Some(last) if last.at == at && last.insert.is_empty() => last.insert = inserted,
+                    _ => edits.push(TextEdit { at, delete: 0, insert: inserted }),
+                }
+                at = at.saturating_add(len);
+            }
+        }
+    }
+    edits
 }
 
 fn utf16_len(text: &str) -> u32 {

@@ -7,7 +7,7 @@ use huisclos_core::transfer::Direction as CoreDirection;
 
 use crate::error::HuisClosError;
 use crate::reasons::{RejectionKind, WarningKind};
-use crate::types::{Direction, NotificationKind, Transport};
+use crate::types::{Direction, NoteTextEdit, NotificationKind, Transport};
 
 /// Something that happened, for the app to show.
 #[derive(Debug, Clone, uniffi::Enum)]
@@ -88,12 +88,19 @@ pub enum ProfileEvent {
         /// The space (hex).
         space: String,
     },
-    /// A note's text changed: read it again, or apply the edits an editor shows.
+    /// Others' edits were merged into a note (this profile's own `edit_note` raises
+    /// none).
     NoteChanged {
         /// The space (hex).
         space: String,
         /// The note (hex).
         note: String,
+        /// What changed, in UTF-16 units, each edit at its offset in the text the
+        /// previous one left. Applied in order to the text as this profile had it just
+        /// before (what was read, with this profile's own edits since), they give the
+        /// text now: an editor applies them and keeps its caret. Anything else may
+        /// simply read the note again.
+        edits: Vec<NoteTextEdit>,
     },
     /// Who is in a note, or where their cursor is, changed: ask `note_presence` again.
     PresenceChanged {
@@ -205,9 +212,14 @@ impl From<ClientEvent> for ProfileEvent {
             ClientEvent::SpaceChanged(space) => Self::SpaceChanged { space: space.to_string() },
             ClientEvent::RemovedFromSpace(space) => Self::RemovedFromSpace { space: space.to_string() },
             ClientEvent::LibraryChanged(space) => Self::LibraryChanged { space: space.to_string() },
-            ClientEvent::NoteChanged { space, note } => {
-                Self::NoteChanged { space: space.to_string(), note: note.to_string() }
-            }
+            ClientEvent::NoteChanged { space, note, edits } => Self::NoteChanged {
+                space: space.to_string(),
+                note: note.to_string(),
+                edits: edits
+                    .into_iter()
+                    .map(|edit| NoteTextEdit { at: edit.at, delete: edit.delete, insert: edit.insert })
+                    .collect(),
+            },
             ClientEvent::PresenceChanged { space, note } => {
                 Self::PresenceChanged { space: space.to_string(), note: note.to_string() }
             }

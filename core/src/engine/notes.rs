@@ -225,7 +225,7 @@ impl Engine {
         let mut open = self.open_note(group, &edit.note)?;
         // This device's own update is already in the open note (made there): merging it
         // again changes nothing, and it is stored below like anyone's.
-        let new = open
+        let edits = open
             .doc
             .apply_remote(edit.update.as_bytes(), author_client)
             .map_err(|refusal| CoreError::Verification(Unverified::NoteUpdate(refusal)))?;
@@ -238,8 +238,8 @@ impl Engine {
             open.since_compaction += 1;
         }
         self.notes.put((*group, edit.note), open);
-        if new {
-            self.events.push_back(ClientEvent::NoteChanged { space: *group, note: edit.note });
+        if !edits.is_empty() {
+            self.events.push_back(ClientEvent::NoteChanged { space: *group, note: edit.note, edits });
         }
         Ok(())
     }

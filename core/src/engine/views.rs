@@ -31,12 +31,18 @@ pub enum ClientEvent {
     RemovedFromSpace(GroupId),
     /// The space's library changed.
     LibraryChanged(GroupId),
-    /// A note's text changed (someone's edits merged, or this device's own).
+    /// Others' edits were merged into a note's text (this device's own, made through
+    /// `edit_note`, raise none).
     NoteChanged {
         /// The space.
         space: GroupId,
         /// The note.
         note: crate::library::NodeId,
+        /// What changed, in UTF-16 units, each edit at its offset in the text the
+        /// previous one left: applied in order to the text as this device had it just
+        /// before (what it read, with its own edits since), they give the text now. An
+        /// editor applies them and keeps its caret; anything else reads the text again.
+        edits: Vec<crate::note::TextEdit>,
     },
     /// Who is in a note, or where their cursor is, changed.
     PresenceChanged {

@@ -24,7 +24,7 @@ fn two_people_typing_at_once_keep_both_texts() {
     let mut alice = device(1);
     let mut bob = device(2);
     let base = alice.edit(&[TextEdit { at: 0, delete: 0, insert: "Hearing on Monday.".into() }]).unwrap().unwrap();
-    assert!(bob.apply_remote(&base, alice.client()).unwrap());
+    assert!(!bob.apply_remote(&base, alice.client()).unwrap().is_empty());
     let from_alice = alice.edit(&[TextEdit { at: 0, delete: 0, insert: "# Case\n".into() }]).unwrap().unwrap();
     let from_bob = bob.edit(&[TextEdit { at: 18, delete: 0, insert: " Bring the file.".into() }]).unwrap().unwrap();
     alice.apply_remote(&from_bob, bob.client()).unwrap();
@@ -167,6 +167,44 @@ fn deletable(doc: &NoteDoc, at: u32, len: u8) -> u32 {
     taken
 }
 
+/// `edits` applied in order to `text`, in UTF-16 units, as an editor would.
+fn apply_edits(text: &str, edits: &[TextEdit]) -> String {
+    let mut units: Vec<u16> = text.encode_utf16().collect();
+    for edit in edits {
+        let at = (edit.at as usize).min(units.len());
+        let end = (at + edit.delete as usize).min(units.len());
+        units.splice(at..end, edit.insert.encode_utf16());
+    }
+    String::from_utf16(&units).expect("edits keep to character boundaries")
+}
+
+/// Merges `update` into `doc`, and checks that the delta it reports turns the text as it
+/// was before into the text now: what an editor shows stays what the note holds.
+fn merge(doc: &mut NoteDoc, update: &[u8], author: u64) {
+    let before = doc.text();
+    let edits = doc.apply_remote(update, author).unwrap();
+    assert_eq!(apply_edits(&before, &edits), doc.text(), "delta {edits:?} from {before:?}");
+}
+
+#[test]
+fn a_merge_reports_its_delta_in_utf16_units_and_nothing_for_what_was_known() {
+    let mut alice = device(1);
+    let mut bob = device(2);
+    let base = alice.edit(&[TextEdit { at: 0, delete: 0, insert: "Witness 😀 at 9".into() }]).unwrap().unwrap();
+    merge(&mut bob, &base, alice.client());
+    // Alice replaces "9" with "10:30" after the emoji (two UTF-16 units), while Bob
+    // types at the start.
+    let from_alice = alice.edit(&[TextEdit { at: 14, delete: 1, insert: "10:30".into() }]).unwrap().unwrap();
+    bob.edit(&[TextEdit { at: 0, delete: 0, insert: "› ".into() }]).unwrap();
+    let edits = bob.apply_remote(&from_alice, alice.client()).unwrap();
+    assert_eq!(edits, vec![TextEdit { at: 16, delete: 1, insert: "10:30".into() }]);
+    assert_eq!(bob.text(), "› Witness 😀 at 10:30");
+    // The same update again, or this device's own coming back: nothing to show.
+    assert!(bob.apply_remote(&from_alice, alice.client()).unwrap().is_empty());
+    let own = alice.edit(&[TextEdit { at: 0, delete: 0, insert: "!".into() }]).unwrap().unwrap();
+    assert!(alice.apply_remote(&own, alice.client()).unwrap().is_empty());
+}
+
 fn run(steps: &[Step], deletions: bool) -> (Vec<NoteDoc>, Vec<String>) {
     let mut devices: Vec<NoteDoc> = (1..=3).map(device).collect();
     // Every update, in the relay's order; how far each device has read it.
@@ -196,11 +234,11 @@ fn run(steps: &[Step], deletions: bool) -> (Vec<NoteDoc>, Vec<String>) {
                 if *which % 4 == 0 && read[*to] > 0 {
                     // A repeat of one already read.
                     let (update, author) = &sent[usize::from(*which) % read[*to]];
-                    devices[*to].apply_remote(update, *author).unwrap();
+                    merge(&mut devices[*to], update, *author);
                 } else if read[*to] < sent.len() {
                     // The next, whenever this device gets to it (late for some).
                     let (update, author) = &sent[read[*to]];
-                    devices[*to].apply_remote(update, *author).unwrap();
+                    merge(&mut devices[*to], update, *author);
                     read[*to] += 1;
                 }
             }
@@ -209,7 +247,7 @@ fn run(steps: &[Step], deletions: bool) -> (Vec<NoteDoc>, Vec<String>) {
     // In the end every device reads the rest, then everything again.
     for (doc, from) in devices.iter_mut().zip(read) {
         for (update, author) in sent[from..].iter().chain(sent.iter()) {
-            doc.apply_remote(update, *author).unwrap();
+            merge(doc, update, *author);
         }
     }
     (devices, typed)

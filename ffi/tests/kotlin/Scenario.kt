@@ -204,6 +204,7 @@ fun scenario(relay: Relay, work: File) {
     val note = alice.space(space).library().createNote(null, "Hearing notes.md", start)
     sync(alice)
     sync(bob)
+    val toldBefore = aliceEvents.of<ProfileEvent.NoteChanged>().count { it.note == note }
     alice.space(space).library().editNote(note, listOf(NoteTextEdit(0u, 0u, "📌 ")))
     bob.space(space).library().editNote(note, listOf(NoteTextEdit(start.length.toUInt(), 0u, "\n- clerk: Nassar")))
     sync(alice)
@@ -212,7 +213,18 @@ fun scenario(relay: Relay, work: File) {
     val merged = "📌 $start\n- clerk: Nassar"
     check(alice.space(space).library().readNote(note) == merged, "Alice's note holds both edits")
     check(bob.space(space).library().readNote(note) == merged, "Bob's note holds both edits")
-    check(aliceEvents.of<ProfileEvent.NoteChanged>().any { it.note == note }, "Alice's listener heard the note change")
+    val told = aliceEvents.of<ProfileEvent.NoteChanged>().filter { it.note == note }.drop(toldBefore)
+    check(told.isNotEmpty(), "Alice's listener heard Bob's edit")
+    // Her editor applies the edits it is told (UTF-16 units, as Kotlin's String counts)
+    // to what it showed, her own edit included, and shows the note as it is now.
+    var shown = "📌 $start"
+    for (event in told) {
+        for (edit in event.edits) {
+            val at = edit.at.toInt()
+            shown = shown.substring(0, at) + edit.insert + shown.substring(at + edit.delete.toInt())
+        }
+    }
+    check(shown == merged, "Alice's editor, applying the edits, shows the merged note: $shown")
 
     // Bob watches; Alice selects "Thursday": Bob's listener hears it, and he sees her
     // selection in his copy of the text (UTF-16 units, as Kotlin counts).

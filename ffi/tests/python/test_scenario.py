@@ -104,9 +104,11 @@ def test_two_profiles_share_a_space(tmp_path, relay):
     assert alice.space(space).library().read_note(note) == "# Thursday\n- judge: Haddad"
 
     # Both type into it at once, as an editor reports edits (UTF-16 offsets): each
-    # keeps the other's words, and Alice is told the note changed.
+    # keeps the other's words, and Alice is told what Bob's edit changed in her text.
     end = len("# Thursday\n- judge: Haddad".encode("utf-16-le")) // 2
+    told_before = len(alice_events.of(lambda e: e.is_note_changed() and e.note == note))
     alice.space(space).library().edit_note(note, [huisclos.NoteTextEdit(at=0, delete=0, insert="📌 ")])
+    shown = "📌 # Thursday\n- judge: Haddad"  # Alice's editor, with her own edit
     bob.space(space).library().edit_note(note, [huisclos.NoteTextEdit(at=end, delete=0, insert="\n- clerk: Nassar")])
     sync(alice)
     sync(bob)
@@ -114,7 +116,17 @@ def test_two_profiles_share_a_space(tmp_path, relay):
     expected = "📌 # Thursday\n- judge: Haddad\n- clerk: Nassar"
     assert alice.space(space).library().read_note(note) == expected
     assert bob.space(space).library().read_note(note) == expected
-    assert alice_events.of(lambda e: e.is_note_changed() and e.space == space and e.note == note)
+    told = alice_events.of(lambda e: e.is_note_changed() and e.space == space and e.note == note)[told_before:]
+    assert told, "Alice heard Bob's edit"
+    # Her editor applies the edits it is told, in UTF-16 units, and shows the note as
+    # it is now without reading it again.
+    for event in told:
+        for edit in event.edits:
+            units = shown.encode("utf-16-le")
+            shown = (
+                units[: 2 * edit.at] + edit.insert.encode("utf-16-le") + units[2 * (edit.at + edit.delete) :]
+            ).decode("utf-16-le")
+    assert shown == expected
 
     # Alice removes Bob: he is told, and can no longer post.
     alice.space(space).members().remove(bob_id)
