@@ -124,6 +124,27 @@ pub struct NoteDoc {
     client: u64,
     /// False once a merge failed part of the way: the document is then dropped.
     intact: bool,
+    /// This device's own edits since the note was opened, to undo and redo: only
+    /// transactions of [`LOCAL_ORIGIN`] are tracked, so others' edits are never undone
+    /// here, and undoing one's own keeps what others wrote since.
+    undo: yrs::UndoManager,
+}
+
+/// The origin of this device's own edits, which alone its undo tracks.
+const LOCAL_ORIGIN: &str = "huisclos/1 local-edit";
+
+/// Where an undo or redo's update is read from as it commits.
+const UNDO_OBSERVER: &str = "huisclos/1 undo-update";
+
+/// An undo manager for `doc`'s text that tracks this device's edits only, one step per
+/// [`NoteDoc::edit`] (no time-based grouping: it reads no clock).
+fn own_undo(doc: &Doc) -> yrs::UndoManager {
+    let text = doc.get_or_insert_text(ROOT);
+    let options = yrs::undo::Options { capture_timeout_millis: 0, ..yrs::undo::Options::default() };
+    let mut manager = yrs::UndoManager::with_options(options);
+    manager.expand_scope(doc, &text);
+    manager.include_origin(LOCAL_ORIGIN);
+    manager
 }
 
 impl std::fmt::Debug for NoteDoc {
@@ -136,8 +157,8 @@ impl NoteDoc {
     /// An empty note, edited by `client` on this device.
     pub fn new(client: u64) -> Self {
         let doc = new_doc(client);
-        doc.get_or_insert_text(ROOT);
-        Self { doc, client, intact: true }
+        let undo = own_undo(&doc);
+        Self { doc, client, intact: true, undo }
     }
 
     /// A note whose text so far is `base` (written whole by an older release), as its
@@ -237,7 +258,7 @@ impl NoteDoc {
         }
         self.fits(edits)?;
         let text = self.doc.get_or_insert_text(ROOT);
-        let mut txn = self.doc.transact_mut();
+        let mut txn = self.doc.transact_mut_with(LOCAL_ORIGIN);
         for edit in edits {
             let len = text.len(&txn);
             let at = edit.at.min(len);
@@ -251,7 +272,60 @@ impl NoteDoc {
         }
         let update = txn.encode_update_v1();
         drop(txn);
+        // Each call is one step of undo.
+        self.undo.reset();
         Ok((update.as_slice() != Update::EMPTY_V1).then_some(update))
+    }
+
+    /// Undoes this device's last edit still undoable (since the note was opened here),
+    /// whatever others wrote since, which stays; returns the update that carries the
+    /// undoing to other devices, or `None` if there was nothing to undo.
+    ///
+    /// # Errors
+    /// [`NoteRefusal::Malformed`] for a broken document.
+    pub fn undo(&mut self) -> Result<Option<Vec<u8>>, NoteRefusal> {
+        self.undo_or_redo(true)
+    }
+
+    /// Redoes the last edit undone by [`NoteDoc::undo`], as [`NoteDoc::undo`] does.
+    ///
+    /// # Errors
+    /// [`NoteRefusal::Malformed`] for a broken document.
+    pub fn redo(&mut self) -> Result<Option<Vec<u8>>, NoteRefusal> {
+        self.undo_or_redo(false)
+    }
+
+    /// Whether there is an own edit to undo, and one to redo.
+    pub fn can_undo_redo(&self) -> (bool, bool) {
+        (self.undo.can_undo(), self.undo.can_redo())
+    }
+
+    fn undo_or_redo(&mut self, undo: bool) -> Result<Option<Vec<u8>>, NoteRefusal> {
+        if !self.intact {
+            return Err(NoteRefusal::Malformed);
+        }
+        let captured: std::sync::Arc<std::sync::Mutex<Vec<u8>>> = std::sync::Arc::default();
+        let sink = captured.clone();
+        self.doc
+            .observe_update_v1(UNDO_OBSERVER, move |_, event| {
+                if let Ok(mut captured) = sink.lock() {
+                    captured.clone_from(&event.update);
+                }
+            })
+            .map_err(|_| NoteRefusal::Malformed)?;
+        let changed =
+            catch_unwind(AssertUnwindSafe(|| if undo { self.undo.undo_blocking() } else { self.undo.redo_blocking() }));
+        let _ = self.doc.unobserve_update_v1(UNDO_OBSERVER);
+        match changed {
+            Ok(true) => {}
+            Ok(false) => return Ok(None),
+            Err(_) => {
+                self.intact = false;
+                return Err(NoteRefusal::Malformed);
+            }
+        }
+        let update = captured.lock().map(|mut update| std::mem::take(&mut *update)).unwrap_or_default();
+        Ok((!update.is_empty() && update.as_slice() != Update::EMPTY_V1).then_some(update))
     }
 
     /// Whether the note stays within [`MAX_NOTE_UNITS`] after `edits`, counting what

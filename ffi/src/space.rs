@@ -239,6 +239,20 @@ impl SpaceLibrary {
         self.inner.act(|engine| engine.space(&self.id)?.edit_note(&note, &edits))
     }
 
+    /// Undoes this profile's last edit of `note` (made since the note was opened here;
+    /// others' edits are never undone, and what they wrote since stays) and sends it.
+    /// Returns whether there was one. The note's text then differs: read it again.
+    pub fn undo_note(&self, note: String) -> Result<bool> {
+        let note = types::node_id(&note)?;
+        self.inner.act(|engine| engine.space(&self.id)?.undo_note(&note))
+    }
+
+    /// Redoes the edit `undo_note` last undid; returns whether there was one.
+    pub fn redo_note(&self, note: String) -> Result<bool> {
+        let note = types::node_id(&note)?;
+        self.inner.act(|engine| engine.space(&self.id)?.redo_note(&note))
+    }
+
     /// Shows the others in the space that this device has `note` open (none: no note
     /// of this space), with its selection from `anchor` to `head` in UTF-16 code units
     /// (equal for a caret). Sent within a second, repeated while the note stays open,

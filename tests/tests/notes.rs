@@ -159,6 +159,56 @@ async fn a_relay_that_reorders_and_repeats_updates_cannot_make_devices_diverge()
     assert_eq!(sorted_chars(&text), sorted_chars(&typed));
 }
 
+/// Alice undoes her own edits: on every device her words go and come back, while
+/// what Bob and Carol wrote around them, before and after, stays; nobody can undo
+/// another's words, and a reader has nothing to undo.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn undo_takes_back_only_ones_own_edits_on_every_device() {
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut carol, space, note) = three(&relay).await;
+    let end = |device: &SimDevice| device.engine().note_text(&space, &note).unwrap().encode_utf16().count() as u32;
+    let type_at_end = |device: &mut SimDevice, words: &str| {
+        let at = end(device);
+        device.engine_mut().edit_note(&space, &note, &[TextEdit { at, delete: 0, insert: words.into() }]).unwrap();
+    };
+    type_at_end(&mut alice, "Hearing at 9.");
+    settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+    type_at_end(&mut bob, " Bring the file.");
+    settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+    type_at_end(&mut alice, " Room 4.");
+    settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+    // Carol writes at the start after all of it.
+    carol.engine_mut().edit_note(&space, &note, &[TextEdit { at: 0, delete: 0, insert: "Agenda: ".into() }]).unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+    assert_eq!(alice.engine().note_text(&space, &note).unwrap(), "Agenda: Hearing at 9. Bring the file. Room 4.");
+
+    // Alice undoes twice: her two edits go, everywhere; Bob's and Carol's stay.
+    assert!(alice.engine_mut().undo_note(&space, &note).unwrap());
+    settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+    for device in [&alice, &bob, &carol] {
+        assert_eq!(device.engine().note_text(&space, &note).unwrap(), "Agenda: Hearing at 9. Bring the file.");
+    }
+    assert!(alice.engine_mut().undo_note(&space, &note).unwrap());
+    assert!(!alice.engine_mut().undo_note(&space, &note).unwrap(), "Bob's and Carol's words are not hers to undo");
+    settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+    for device in [&alice, &bob, &carol] {
+        assert_eq!(device.engine().note_text(&space, &note).unwrap(), "Agenda:  Bring the file.", "{}", device.name);
+    }
+    // Redo brings her first edit back everywhere.
+    assert!(alice.engine_mut().redo_note(&space, &note).unwrap());
+    settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+    for device in [&alice, &bob, &carol] {
+        assert_eq!(device.engine().note_text(&space, &note).unwrap(), "Agenda: Hearing at 9. Bring the file.");
+    }
+    // Bob undoes his: only his sentence goes.
+    assert!(bob.engine_mut().undo_note(&space, &note).unwrap());
+    settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+    for device in [&alice, &bob, &carol] {
+        assert_eq!(device.engine().note_text(&space, &note).unwrap(), "Agenda: Hearing at 9.");
+    }
+    assert!(alice.refusals().is_empty() && bob.refusals().is_empty() && carol.refusals().is_empty());
+}
+
 /// A relay pushes what it likes (messages.md 8.3): Alice's newest update far ahead of
 /// Bob's cursor, the one he reads next twice, an old one again. Bob takes a push only
 /// at the position he reads next, through the checks a page gets, and reads the rest

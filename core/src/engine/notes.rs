@@ -154,6 +154,46 @@ impl Engine {
         self.publish_edits(space, note, |_| edits.to_vec())
     }
 
+    /// Undoes this device's last edit of a note that is still undoable, and sends the
+    /// undoing as an update like any edit: what others wrote since stays, and others'
+    /// edits are never undone here (per-person undo). Returns whether there was an edit
+    /// to undo. Undo reaches back to the edits made since the note was opened on this
+    /// device (kept in memory with the open note, not across a restart).
+    ///
+    /// # Errors
+    /// As [`Engine::edit_note`].
+    pub fn undo_note(&mut self, space: &GroupId, note: &NodeId) -> Result<bool> {
+        self.undo_or_redo_note(space, note, true)
+    }
+
+    /// Redoes the edit [`Engine::undo_note`] last undid; returns whether there was one.
+    ///
+    /// # Errors
+    /// As [`Engine::edit_note`].
+    pub fn redo_note(&mut self, space: &GroupId, note: &NodeId) -> Result<bool> {
+        self.undo_or_redo_note(space, note, false)
+    }
+
+    fn undo_or_redo_note(&mut self, space: &GroupId, note: &NodeId, undo: bool) -> Result<bool> {
+        self.known_note(space, note)?;
+        if !self.rules(space)?.role_of(&self.identity).may_contribute() {
+            return Err(CoreError::Forbidden(Refusal::ReaderWrites));
+        }
+        let key = (*space, *note);
+        // Taken out: on a failure it is dropped, and read again from the store.
+        let mut open = self.open_note(space, note)?;
+        open.known_note = true;
+        let made = if undo { open.doc.undo() } else { open.doc.redo() };
+        let update = made.map_err(refused_locally)?;
+        self.notes.put(key, open);
+        let Some(update) = update else { return Ok(false) };
+        if let Err(error) = self.publish_note_update(space, note, update) {
+            self.notes.take(&key);
+            return Err(error);
+        }
+        Ok(true)
+    }
+
     /// Replaces a note's text with `text`, as the edits that make the difference, so
     /// that what others type meanwhile elsewhere in the note is kept.
     ///

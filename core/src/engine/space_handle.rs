@@ -255,6 +255,22 @@ impl SpaceHandle<'_> {
         self.engine.edit_note(&self.id, note, edits)
     }
 
+    /// Undoes this device's last edit of a note ([`Engine::undo_note`]).
+    ///
+    /// # Errors
+    /// As [`Engine::undo_note`].
+    pub fn undo_note(&mut self, note: &NodeId) -> Result<bool> {
+        self.engine.undo_note(&self.id, note)
+    }
+
+    /// Redoes the edit last undone ([`Engine::redo_note`]).
+    ///
+    /// # Errors
+    /// As [`Engine::redo_note`].
+    pub fn redo_note(&mut self, note: &NodeId) -> Result<bool> {
+        self.engine.redo_note(&self.id, note)
+    }
+
     /// Shows others this device is in `note` (or, `None`, in no note of the space), with
     /// its selection ([`Engine::show_in_note`]).
     ///

@@ -365,3 +365,53 @@ fn an_anchor_follows_its_character_through_others_edits_and_the_end_stays_the_en
     bad.push(0);
     assert!(NoteAnchor::from_wire(&bad).is_err());
 }
+
+#[test]
+fn undo_takes_back_only_this_devices_own_edits_and_keeps_what_others_wrote_since() {
+    let mut alice = device(1);
+    let mut bob = device(2);
+    let exchange = |from: &NoteDoc, to: &mut NoteDoc, update: &[u8]| merge(to, update, from.client());
+    let first = alice.edit(&[TextEdit { at: 0, delete: 0, insert: "Hearing at 9".into() }]).unwrap().unwrap();
+    exchange(&alice, &mut bob, &first);
+    let second = alice.edit(&[TextEdit { at: 12, delete: 0, insert: " in room 4".into() }]).unwrap().unwrap();
+    exchange(&alice, &mut bob, &second);
+    // Bob writes after Alice's edits, at the start and inside her words.
+    let from_bob = bob
+        .edit(&[
+            TextEdit { at: 0, delete: 0, insert: "Note: ".into() },
+            TextEdit { at: 14, delete: 0, insert: "🕘".into() },
+        ])
+        .unwrap()
+        .unwrap();
+    exchange(&bob, &mut alice, &from_bob);
+    assert_eq!(alice.text(), "Note: Hearing 🕘at 9 in room 4");
+    assert_eq!(alice.can_undo_redo(), (true, false));
+    assert_eq!(bob.can_undo_redo(), (true, false), "Bob's own edit only");
+
+    // Alice undoes her last edit: it goes everywhere; Bob's words stay.
+    let undone = alice.undo().unwrap().unwrap();
+    exchange(&alice, &mut bob, &undone);
+    assert_eq!(alice.text(), "Note: Hearing 🕘at 9");
+    assert_eq!(bob.text(), alice.text());
+    // And her first: only Bob's words are left.
+    let undone = alice.undo().unwrap().unwrap();
+    exchange(&alice, &mut bob, &undone);
+    assert_eq!(alice.text(), "Note: 🕘");
+    assert_eq!(bob.text(), alice.text());
+    // Nothing of hers is left to undo: Bob's edit is not hers to take back.
+    assert_eq!(alice.undo().unwrap(), None);
+    assert_eq!(alice.text(), "Note: 🕘");
+
+    // Redo brings her words back, as new items under her own id (the update passes
+    // every receiver's check).
+    let redone = alice.redo().unwrap().unwrap();
+    exchange(&alice, &mut bob, &redone);
+    assert_eq!(alice.text(), "Note: Hearing 🕘at 9");
+    assert_eq!(bob.text(), alice.text());
+
+    // Bob's undo takes back his edit only.
+    let undone = bob.undo().unwrap().unwrap();
+    exchange(&bob, &mut alice, &undone);
+    assert_eq!(bob.text(), "Hearing at 9");
+    assert_eq!(alice.text(), bob.text());
+}

@@ -213,12 +213,12 @@ fun scenario(relay: Relay, work: File) {
     val merged = "📌 $start\n- clerk: Nassar"
     check(alice.space(space).library().readNote(note) == merged, "Alice's note holds both edits")
     check(bob.space(space).library().readNote(note) == merged, "Bob's note holds both edits")
-    val told = aliceEvents.of<ProfileEvent.NoteChanged>().filter { it.note == note }.drop(toldBefore)
-    check(told.isNotEmpty(), "Alice's listener heard Bob's edit")
+    val noteTold = aliceEvents.of<ProfileEvent.NoteChanged>().filter { it.note == note }.drop(toldBefore)
+    check(noteTold.isNotEmpty(), "Alice's listener heard Bob's edit")
     // Her editor applies the edits it is told (UTF-16 units, as Kotlin's String counts)
     // to what it showed, her own edit included, and shows the note as it is now.
     var shown = "📌 $start"
-    for (event in told) {
+    for (event in noteTold) {
         for (edit in event.edits) {
             val at = edit.at.toInt()
             shown = shown.substring(0, at) + edit.insert + shown.substring(at + edit.delete.toInt())

@@ -128,6 +128,18 @@ def test_two_profiles_share_a_space(tmp_path, relay):
             ).decode("utf-16-le")
     assert shown == expected
 
+    # Alice undoes her own edit (only hers: Bob's line stays), on both devices; there
+    # is nothing more of hers to undo, and redo brings it back.
+    assert alice.space(space).library().undo_note(note)
+    assert not alice.space(space).library().undo_note(note)
+    sync(alice)
+    sync(bob)
+    assert bob.space(space).library().read_note(note) == "# Thursday\n- judge: Haddad\n- clerk: Nassar"
+    assert alice.space(space).library().redo_note(note)
+    sync(alice)
+    sync(bob)
+    assert bob.space(space).library().read_note(note) == expected
+
     # Alice removes Bob: he is told, and can no longer post.
     alice.space(space).members().remove(bob_id)
     sync(alice)
