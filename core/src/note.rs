@@ -358,9 +358,7 @@ impl NoteDoc {
     }
 
     /// Merges an update written by the device whose client id is `author`, and returns
-    /// what it changed in the text: edits in UTF-16 units, each at its offset in the text
-    /// the previous one left, starting from the text as it was just before (empty if
-    /// the update brought nothing new, as this device's own does when it comes back).
+    /// whether it brought anything new (text or deletions).
     ///
     /// Checked before anything is merged, so that a refusal changes nothing: the size,
     /// the decoding, and that every item it inserts carries `author`'s id. If yrs then
@@ -371,7 +369,26 @@ impl NoteDoc {
     ///
     /// # Errors
     /// A [`NoteRefusal`].
-    pub fn apply_remote(&mut self, update: &[u8], author: u64) -> Result<Vec<TextEdit>, NoteRefusal> {
+    pub fn apply_remote(&mut self, update: &[u8], author: u64) -> Result<bool, NoteRefusal> {
+        self.merge_remote(update, author, false).map(|merged| merged.is_some())
+    }
+
+    /// As [`NoteDoc::apply_remote`], and returns what the merge changed in the text:
+    /// edits in UTF-16 units, each at its offset in the text the previous one left,
+    /// starting from the text as it was just before (empty if nothing visible changed,
+    /// as when this device's own update comes back). Reading the delta walks the text
+    /// (yrs's `TextEvent::delta`), so it costs about a pass over the note: for a note
+    /// an editor shows, not for every merge.
+    ///
+    /// # Errors
+    /// As [`NoteDoc::apply_remote`].
+    pub fn apply_remote_with_delta(&mut self, update: &[u8], author: u64) -> Result<Vec<TextEdit>, NoteRefusal> {
+        self.merge_remote(update, author, true).map(Option::unwrap_or_default)
+    }
+
+    /// Merges; `Some` if it brought anything new, with the delta if `delta` is asked
+    /// (else empty).
+    fn merge_remote(&mut self, update: &[u8], author: u64, delta: bool) -> Result<Option<Vec<TextEdit>>, NoteRefusal> {
         if !self.intact {
             return Err(NoteRefusal::Malformed);
         }
@@ -394,20 +411,25 @@ impl NoteDoc {
             Ok(result) => result?,
             Err(_) => return Err(NoteRefusal::Malformed),
         };
+        let new = !decoded.delete_set().is_empty() || decoded.extends(&self.state_vector());
         // What the merge changes in the text, as yrs reports it when the transaction
         // commits: the remote delta an editor applies without reading the text again.
         let seen: std::sync::Arc<std::sync::Mutex<Vec<TextEdit>>> = std::sync::Arc::default();
-        let text = self.doc.get_or_insert_text(ROOT);
-        let sink = seen.clone();
-        text.observe(DELTA_OBSERVER, move |txn, event| {
-            if let Ok(mut seen) = sink.lock() {
-                seen.extend(delta_edits(event.delta(txn)));
-            }
-        });
+        let observed = delta.then(|| self.doc.get_or_insert_text(ROOT));
+        if let Some(text) = &observed {
+            let sink = seen.clone();
+            text.observe(DELTA_OBSERVER, move |txn, event| {
+                if let Ok(mut seen) = sink.lock() {
+                    seen.extend(delta_edits(event.delta(txn)));
+                }
+            });
+        }
         let applied = catch_unwind(AssertUnwindSafe(|| {
             self.doc.transact_mut().apply_update(decoded).map_err(|_| NoteRefusal::Malformed)
         }));
-        text.unobserve(DELTA_OBSERVER);
+        if let Some(text) = &observed {
+            text.unobserve(DELTA_OBSERVER);
+        }
         let outcome = match applied {
             Ok(result) => result,
             Err(_) => Err(NoteRefusal::Malformed),
@@ -417,7 +439,8 @@ impl NoteDoc {
             self.intact = false;
             return Err(refusal);
         }
-        Ok(seen.lock().map(|mut seen| std::mem::take(&mut *seen)).unwrap_or_default())
+        let edits = seen.lock().map(|mut seen| std::mem::take(&mut *seen)).unwrap_or_default();
+        Ok((new || !edits.is_empty()).then_some(edits))
     }
 
     /// What must hold after every merge, whatever the order: nothing waiting (see

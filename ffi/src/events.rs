@@ -95,12 +95,13 @@ pub enum ProfileEvent {
         space: String,
         /// The note (hex).
         note: String,
-        /// What changed, in UTF-16 units, each edit at its offset in the text the
-        /// previous one left. Applied in order to the text as this profile had it just
-        /// before (what was read, with this profile's own edits since), they give the
-        /// text now: an editor applies them and keeps its caret. Anything else may
-        /// simply read the note again.
-        edits: Vec<NoteTextEdit>,
+        /// For the note this profile shows (`show_in_note`, as an editor does when it
+        /// opens one), what changed, in UTF-16 units, each edit at its offset in the
+        /// text the previous one left. Applied in order to the text as this profile had
+        /// it just before (what was read, with this profile's own edits since), they
+        /// give the text now: the editor applies them and keeps its caret. None for any
+        /// other note: read it again.
+        edits: Option<Vec<NoteTextEdit>>,
     },
     /// Who is in a note, or where their cursor is, changed: ask `note_presence` again.
     PresenceChanged {
@@ -215,10 +216,12 @@ impl From<ClientEvent> for ProfileEvent {
             ClientEvent::NoteChanged { space, note, edits } => Self::NoteChanged {
                 space: space.to_string(),
                 note: note.to_string(),
-                edits: edits
-                    .into_iter()
-                    .map(|edit| NoteTextEdit { at: edit.at, delete: edit.delete, insert: edit.insert })
-                    .collect(),
+                edits: edits.map(|edits| {
+                    edits
+                        .into_iter()
+                        .map(|edit| NoteTextEdit { at: edit.at, delete: edit.delete, insert: edit.insert })
+                        .collect()
+                }),
             },
             ClientEvent::PresenceChanged { space, note } => {
                 Self::PresenceChanged { space: space.to_string(), note: note.to_string() }

@@ -159,6 +159,57 @@ async fn a_relay_that_reorders_and_repeats_updates_cannot_make_devices_diverge()
     assert_eq!(sorted_chars(&text), sorted_chars(&typed));
 }
 
+/// Bob's editor shows the note: each merge of others' edits tells him what changed, in
+/// UTF-16 units, and applying it to what he showed (his own typing included) gives the
+/// note's text. Carol, who shows no note, is told only that it changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_editor_showing_a_note_is_told_each_merges_edits_and_others_to_read_again() {
+    use huisclos_core::engine::ClientEvent;
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut carol, space, note) = three(&relay).await;
+    bob.engine_mut().show_in_note(&space, Some(&note), Some((0, 0))).unwrap();
+    let mut shown = bob.engine().note_text(&space, &note).unwrap();
+    let (bob_seen, carol_seen) = (bob.events.len(), carol.events.len());
+    let mut script = Rng::new(21);
+    for _ in 0..8 {
+        type_word(alice.engine_mut(), &space, &note, &mut script);
+        type_word(carol.engine_mut(), &space, &note, &mut script);
+        // Bob types too: his own edits raise nothing, and his editor has them.
+        let word = random_word(&mut script);
+        let at = somewhere(&shown, script.next_u64());
+        bob.engine_mut().edit_note(&space, &note, &[TextEdit { at, delete: 0, insert: word.clone() }]).unwrap();
+        shown = apply(&shown, &[TextEdit { at, delete: 0, insert: word }]);
+        settle(&relay, &mut [&mut alice, &mut carol, &mut bob]).await;
+        for event in bob.events.drain(bob_seen..) {
+            if let ClientEvent::NoteChanged { note: changed, edits, .. } = event {
+                assert_eq!(changed, note);
+                shown = apply(&shown, &edits.expect("the note Bob shows comes with its edits"));
+            }
+        }
+    }
+    assert_eq!(shown, bob.engine().note_text(&space, &note).unwrap(), "Bob's editor shows the note as it is");
+    assert_eq!(shown, alice.engine().note_text(&space, &note).unwrap());
+    let carol_told: Vec<_> = carol.events[carol_seen..]
+        .iter()
+        .filter_map(|event| match event {
+            ClientEvent::NoteChanged { edits, .. } => Some(edits.is_none()),
+            _ => None,
+        })
+        .collect();
+    assert!(!carol_told.is_empty() && carol_told.iter().all(|none| *none), "Carol is told to read again");
+}
+
+/// `edits` applied in order to `text`, in UTF-16 units, as an editor does.
+fn apply(text: &str, edits: &[TextEdit]) -> String {
+    let mut units: Vec<u16> = text.encode_utf16().collect();
+    for edit in edits {
+        let at = (edit.at as usize).min(units.len());
+        let end = (at + edit.delete as usize).min(units.len());
+        units.splice(at..end, edit.insert.encode_utf16());
+    }
+    String::from_utf16(&units).unwrap()
+}
+
 /// Alice undoes her own edits: on every device her words go and come back, while
 /// what Bob and Carol wrote around them, before and after, stays; nobody can undo
 /// another's words, and a reader has nothing to undo.

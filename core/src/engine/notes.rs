@@ -265,10 +265,15 @@ impl Engine {
         let mut open = self.open_note(group, &edit.note)?;
         // This device's own update is already in the open note (made there): merging it
         // again changes nothing, and it is stored below like anyone's.
-        let edits = open
-            .doc
-            .apply_remote(edit.update.as_bytes(), author_client)
-            .map_err(|refusal| CoreError::Verification(Unverified::NoteUpdate(refusal)))?;
+        // The delta, which costs a pass over the text, only for a note an editor shows
+        // here; anything else is told to read the text again.
+        let refused = |refusal| CoreError::Verification(Unverified::NoteUpdate(refusal));
+        let changed = if self.presence.shows(group, &edit.note) {
+            let edits = open.doc.apply_remote_with_delta(edit.update.as_bytes(), author_client).map_err(refused)?;
+            (!edits.is_empty()).then_some(Some(edits))
+        } else {
+            open.doc.apply_remote(edit.update.as_bytes(), author_client).map_err(refused)?.then_some(None)
+        };
         if !open.state_stored || open.since_compaction + 1 >= store::NOTE_UPDATES_BEFORE_COMPACTION {
             self.store.compact_note(group, &edit.note, &open.doc.state(), open.since_compaction)?;
             open.since_compaction = 0;
@@ -278,7 +283,7 @@ impl Engine {
             open.since_compaction += 1;
         }
         self.notes.put((*group, edit.note), open);
-        if !edits.is_empty() {
+        if let Some(edits) = changed {
             self.events.push_back(ClientEvent::NoteChanged { space: *group, note: edit.note, edits });
         }
         Ok(())

@@ -55,6 +55,11 @@ pub(super) struct PresenceState {
 const SEQUENCE_MEMORY_SECS: u64 = 2 * MAX_PRESENCE_SKEW_SECS + PRESENCE_TTL_SECS;
 
 impl PresenceState {
+    /// Whether this device shows `note` of `space` (an editor has it open).
+    pub(super) fn shows(&self, space: &GroupId, note: &NodeId) -> bool {
+        self.own.get(space).is_some_and(|own| own.note.as_ref() == Some(note))
+    }
+
     /// A new connection: everything shown is sent again at once (the others' view of
     /// this device expired, or will, while it was away).
     pub(super) fn reconnected(&mut self) {

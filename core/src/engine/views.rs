@@ -38,11 +38,12 @@ pub enum ClientEvent {
         space: GroupId,
         /// The note.
         note: crate::library::NodeId,
-        /// What changed, in UTF-16 units, each edit at its offset in the text the
-        /// previous one left: applied in order to the text as this device had it just
-        /// before (what it read, with its own edits since), they give the text now. An
-        /// editor applies them and keeps its caret; anything else reads the text again.
-        edits: Vec<crate::note::TextEdit>,
+        /// For the note this device shows (`show_in_note`), what changed, in UTF-16
+        /// units, each edit at its offset in the text the previous one left: applied in
+        /// order to the text as this device had it just before (what it read, with its
+        /// own edits since), they give the text now, so an editor applies them and
+        /// keeps its caret. `None` for any other note: read its text again.
+        edits: Option<Vec<crate::note::TextEdit>>,
     },
     /// Who is in a note, or where their cursor is, changed.
     PresenceChanged {

@@ -205,6 +205,7 @@ fun scenario(relay: Relay, work: File) {
     sync(alice)
     sync(bob)
     val toldBefore = aliceEvents.of<ProfileEvent.NoteChanged>().count { it.note == note }
+    alice.space(space).library().showInNote(note, 0u, 0u) // her editor has it open
     alice.space(space).library().editNote(note, listOf(NoteTextEdit(0u, 0u, "📌 ")))
     bob.space(space).library().editNote(note, listOf(NoteTextEdit(start.length.toUInt(), 0u, "\n- clerk: Nassar")))
     sync(alice)
@@ -219,7 +220,7 @@ fun scenario(relay: Relay, work: File) {
     // to what it showed, her own edit included, and shows the note as it is now.
     var shown = "📌 $start"
     for (event in noteTold) {
-        for (edit in event.edits) {
+        for (edit in checkNotNull(event.edits) { "the note she shows comes with its edits" }) {
             val at = edit.at.toInt()
             shown = shown.substring(0, at) + edit.insert + shown.substring(at + edit.delete.toInt())
         }

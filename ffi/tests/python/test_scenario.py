@@ -107,6 +107,7 @@ def test_two_profiles_share_a_space(tmp_path, relay):
     # keeps the other's words, and Alice is told what Bob's edit changed in her text.
     end = len("# Thursday\n- judge: Haddad".encode("utf-16-le")) // 2
     told_before = len(alice_events.of(lambda e: e.is_note_changed() and e.note == note))
+    alice.space(space).library().show_in_note(note, 0, 0)  # her editor has it open
     alice.space(space).library().edit_note(note, [huisclos.NoteTextEdit(at=0, delete=0, insert="📌 ")])
     shown = "📌 # Thursday\n- judge: Haddad"  # Alice's editor, with her own edit
     bob.space(space).library().edit_note(note, [huisclos.NoteTextEdit(at=end, delete=0, insert="\n- clerk: Nassar")])
@@ -121,6 +122,7 @@ def test_two_profiles_share_a_space(tmp_path, relay):
     # Her editor applies the edits it is told, in UTF-16 units, and shows the note as
     # it is now without reading it again.
     for event in told:
+        assert event.edits is not None, "the note she shows comes with its edits"
         for edit in event.edits:
             units = shown.encode("utf-16-le")
             shown = (

@@ -90,6 +90,7 @@ pub(crate) fn notes_bench(edits: usize) {
     let vault_dir = tempfile::tempdir().expect("temporary directory");
     let vault = huisclos_core::vault::Vault::in_memory(vault_dir.path()).expect("vault");
     let (mut bare_samples, mut core_samples, mut engine_samples) = (Vec::new(), Vec::new(), Vec::new());
+    let mut delta_samples = Vec::new();
     let mut row_index = 0u64;
     for _ in 0..MERGE_SAMPLES {
         let target = bare_load(&state);
@@ -101,7 +102,7 @@ pub(crate) fn notes_bench(edits: usize) {
         let mut target = NoteDoc::load(alice, &state).expect("state");
         let started = Instant::now();
         for batch in &batches {
-            assert!(!target.apply_remote(batch, bob).expect("merge").is_empty());
+            assert!(target.apply_remote(batch, bob).expect("merge"));
         }
         core_samples.push(started.elapsed() / BATCHES_PER_SAMPLE as u32);
         // As the engine merges: into the note open in memory, then the update kept as
@@ -111,13 +112,21 @@ pub(crate) fn notes_bench(edits: usize) {
         let mut target = NoteDoc::load(alice, &state).expect("state");
         let started = Instant::now();
         for batch in &batches {
-            assert!(!target.apply_remote(batch, bob).expect("merge").is_empty());
+            assert!(target.apply_remote(batch, bob).expect("merge"));
             vault.put_ordered("note-updates/bench", row_index, batch).expect("put");
             vault.commit().expect("commit");
             row_index += 1;
         }
         engine_samples.push(started.elapsed() / BATCHES_PER_SAMPLE as u32);
+        // For the note an editor shows: the merge and its delta (what the editor is told).
+        let mut target = NoteDoc::load(alice, &state).expect("state");
+        let started = Instant::now();
+        for batch in &batches {
+            assert!(!target.apply_remote_with_delta(batch, bob).expect("merge").is_empty());
+        }
+        delta_samples.push(started.elapsed() / BATCHES_PER_SAMPLE as u32);
     }
+    let delta_merge = median(delta_samples);
     let (bare_merge, core_merge, engine_merge) = (median(bare_samples), median(core_samples), median(engine_samples));
     let bare_loading = median(
         (0..SAMPLES)
@@ -158,6 +167,11 @@ pub(crate) fn notes_bench(edits: usize) {
     row(
         "merge a remote batch as the engine does: into the open note, then one sealed row committed",
         engine_merge,
+        bare_merge,
+    );
+    row(
+        "merge a remote batch into the note an editor shows, with the delta it is told (a pass over the text)",
+        delta_merge,
         bare_merge,
     );
     row("load the note from its stored state", core_loading, bare_loading);
