@@ -124,6 +124,35 @@ huisclos_protocol::wire_struct!(
     }
 );
 
+/// The most bytes of a note's text a named version keeps (whole, so that it fits one
+/// record with its envelope).
+pub const MAX_VERSION_TEXT_LEN: usize = 192 * 1024;
+/// The most bytes in a version's name.
+pub const MAX_VERSION_NAME_LEN: usize = 200;
+
+bounded_text!(
+    /// The name someone gives a version of a note ("Before the hearing").
+    VersionName, MAX_VERSION_NAME_LEN, NodeName = "version name", allow_empty = false
+);
+
+huisclos_protocol::bounded_bytes!(
+    /// A note's text as it was when a version was named (UTF-8, checked on receipt).
+    pub struct NoteVersionText(max = MAX_VERSION_TEXT_LEN, what = "note version text");
+);
+
+huisclos_protocol::wire_struct!(
+    /// A named version of a note: its text as the author's device held it then. Seen
+    /// by every member, and restored as a new edit.
+    pub struct NoteVersion {
+        /// The note.
+        pub note: crate::library::NodeId,
+        /// The name.
+        pub name: VersionName,
+        /// The text (Markdown).
+        pub text: NoteVersionText,
+    }
+);
+
 huisclos_protocol::wire_enum!(
     /// What an item says.
     pub enum ContentBody(what = "content body") {
@@ -143,6 +172,8 @@ huisclos_protocol::wire_enum!(
         0x07 => Marker(GenerationMarker),
         /// Edits to a note.
         0x08 => NoteEdit(NoteEdit),
+        /// A named version of a note.
+        0x09 => NoteVersion(NoteVersion),
     }
 );
 

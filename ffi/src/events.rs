@@ -103,6 +103,13 @@ pub enum ProfileEvent {
         /// other note: read it again.
         edits: Option<Vec<NoteTextEdit>>,
     },
+    /// A version of a note was named: ask `note_versions` again.
+    NoteVersionsChanged {
+        /// The space (hex).
+        space: String,
+        /// The note (hex).
+        note: String,
+    },
     /// Who is in a note, or where their cursor is, changed: ask `note_presence` again.
     PresenceChanged {
         /// The space (hex).
@@ -223,6 +230,9 @@ impl From<ClientEvent> for ProfileEvent {
                         .collect()
                 }),
             },
+            ClientEvent::NoteVersionsChanged { space, note } => {
+                Self::NoteVersionsChanged { space: space.to_string(), note: note.to_string() }
+            }
             ClientEvent::PresenceChanged { space, note } => {
                 Self::PresenceChanged { space: space.to_string(), note: note.to_string() }
             }

@@ -239,6 +239,45 @@ impl SpaceLibrary {
         self.inner.act(|engine| engine.space(&self.id)?.edit_note(&note, &edits))
     }
 
+    /// Names the note's text as it is now ("Before the hearing"): every member sees the
+    /// version and can read or restore it. Returns its id (hex).
+    pub fn name_note_version(&self, note: String, name: String) -> Result<String> {
+        let note = types::node_id(&note)?;
+        self.inner.act(|engine| engine.space(&self.id)?.name_note_version(&note, &name)).map(|id| id.to_string())
+    }
+
+    /// A note's named versions, oldest first.
+    pub fn note_versions(&self, note: String) -> Result<Vec<crate::types::NoteVersionInfo>> {
+        let note = types::node_id(&note)?;
+        self.inner.with(|engine| {
+            Ok(engine
+                .space(&self.id)?
+                .note_versions(&note)?
+                .into_iter()
+                .map(|version| crate::types::NoteVersionInfo {
+                    id: version.id.to_string(),
+                    name: version.name,
+                    author: hex::encode(version.author.as_bytes()),
+                    author_name: version.author_name,
+                    created_at: version.created_at,
+                    units: version.units,
+                })
+                .collect())
+        })
+    }
+
+    /// The text of a named version.
+    pub fn note_version_text(&self, note: String, version: String) -> Result<String> {
+        let (note, version) = (types::node_id(&note)?, types::content_id(&version)?);
+        self.inner.with(|engine| engine.space(&self.id)?.note_version_text(&note, &version))
+    }
+
+    /// Restores a named version as a new edit (undoable, and nothing earlier is lost).
+    pub fn restore_note_version(&self, note: String, version: String) -> Result<()> {
+        let (note, version) = (types::node_id(&note)?, types::content_id(&version)?);
+        self.inner.act(|engine| engine.space(&self.id)?.restore_note_version(&note, &version))
+    }
+
     /// Undoes this profile's last edit of `note` (made since the note was opened here;
     /// others' edits are never undone, and what they wrote since stays) and sends it.
     /// Returns whether there was one. The note's text then differs: read it again.

@@ -549,3 +549,20 @@ pub struct NoteTextEdit {
     /// What to insert.
     pub insert: String,
 }
+
+/// A named version of a note.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct NoteVersionInfo {
+    /// Its id (hex), to read or restore it by.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Who named it: their identity key (hex).
+    pub author: String,
+    /// Their name.
+    pub author_name: String,
+    /// When, by their clock (Unix seconds).
+    pub created_at: u64,
+    /// The text's length then, in UTF-16 units.
+    pub units: u32,
+}

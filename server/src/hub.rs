@@ -16,17 +16,22 @@ use tokio::sync::{Notify, watch};
 /// Signals waiting to be written on one stream, at most.
 pub const MAX_QUEUED_SIGNALS: usize = 64;
 
-/// Sealed bytes of pushed content records waiting to be written on one stream, at most:
-/// a further record is announced instead (the reader then fetches it).
+/// Bytes of pushed content records waiting to be written on one stream, at most, each
+/// counted as its sealed bytes plus [`PUSH_ENTRY_COST`]: a further record is announced
+/// instead (the reader then fetches it).
 pub const MAX_QUEUED_PUSH_BYTES: usize = 32 * 1024;
+
+/// What one waiting push is counted at beyond its sealed bytes (its id, position, and
+/// the map's own cost), so that tiny records cannot queue without bound.
+pub const PUSH_ENTRY_COST: usize = 128;
 
 /// Events waiting to be written on one stream, coalesced: only the newest position of
 /// each group is kept, so the queue never holds more than one announcement per group.
 /// Small records are pushed whole, up to [`MAX_QUEUED_PUSH_BYTES`] waiting, and
 /// announced beyond. Signals are kept newest per sending connection and group, at most
 /// [`MAX_QUEUED_SIGNALS`]: beyond that they are dropped (they are short-lived, and the
-/// next one replaces them). So one stream holds at most about 100 KiB, whatever its
-/// reader does.
+/// next one replaces them). So one stream holds at most about 100 KiB of pushes and
+/// signals (32 KiB and 64 × 1 KiB), whatever its reader does.
 #[derive(Debug, Default)]
 pub struct EventSink {
     queue: Mutex<EventQueue>,
@@ -74,8 +79,9 @@ impl EventSink {
     /// pushed bytes as it may, an announcement of it.
     fn push_record(&self, group: GroupId, seq: ContentSeq, record: ContentId, sealed: &PushedRecordBytes) {
         if let Ok(mut queue) = self.queue.lock() {
-            if queue.pushed_bytes + sealed.len() <= MAX_QUEUED_PUSH_BYTES {
-                queue.pushed_bytes += sealed.len();
+            let cost = sealed.len() + PUSH_ENTRY_COST;
+            if queue.pushed_bytes + cost <= MAX_QUEUED_PUSH_BYTES {
+                queue.pushed_bytes += cost;
                 queue.pushed.insert((group, seq), (record, sealed.clone()));
             } else {
                 let newer = queue.content.get(&group).is_none_or(|queued| seq > queued.latest);
@@ -430,17 +436,24 @@ mod tests {
 
         // A stream that does not read holds at most MAX_QUEUED_PUSH_BYTES of pushes, in
         // the order stored; what does not fit is announced, newest position only.
-        let count = MAX_QUEUED_PUSH_BYTES / MAX_PUSHED_RECORD_LEN + 5;
+        let fitted = MAX_QUEUED_PUSH_BYTES / (MAX_PUSHED_RECORD_LEN + PUSH_ENTRY_COST);
+        let count = fitted + 5;
         for n in 0..count as u64 {
             hub.content_stored(group, seq(10 + n), id(10), &sealed(MAX_PUSHED_RECORD_LEN));
         }
         let events = watcher.drain();
-        let fitted = MAX_QUEUED_PUSH_BYTES / MAX_PUSHED_RECORD_LEN;
         assert_eq!(events.len(), fitted + 1);
         for (n, event) in events.iter().take(fitted).enumerate() {
             assert!(matches!(event, Event::ContentPushed(p) if p.seq == seq(10 + n as u64)), "{n}: {event:?}");
         }
         assert_eq!(events[fitted], Event::from(ContentAdvanced { group, latest: seq(10 + count as u64 - 1) }));
+        // Empty records count too: a stream holds a bounded number of them.
+        sender.drain();
+        for n in 0..10_000u64 {
+            hub.content_stored(group, seq(1000 + n), id(1), &sealed(0));
+        }
+        let events = watcher.drain();
+        assert_eq!(events.len(), MAX_QUEUED_PUSH_BYTES / PUSH_ENTRY_COST + 1, "pushes, then one announcement");
         // Drained, the stream takes pushes again.
         hub.content_stored(group, seq(100), id(100), &sealed(10));
         assert!(matches!(watcher.drain().as_slice(), [Event::ContentPushed(_)]));

@@ -854,6 +854,13 @@ async fn a_readers_and_a_removed_members_note_updates_are_refused_on_every_devic
     let rita_client = client_id(space.as_bytes(), note.as_bytes(), &mls_key(&rita));
     let at = rita.clock();
     rita.engine_mut().adversary().publish_dated(&space, note_edit(rita_client, note, "Rita: "), at).unwrap();
+    // And names a version of her own text, to be restored by someone.
+    let forged = huisclos_core::content::ContentBody::NoteVersion(huisclos_core::content::NoteVersion {
+        note,
+        name: huisclos_core::content::VersionName::new("Approved").unwrap(),
+        text: huisclos_core::content::NoteVersionText::new(b"Hearing cancelled".to_vec()).unwrap(),
+    });
+    rita.engine_mut().adversary().publish_dated(&space, forged, at).unwrap();
     rita.drive(&relay).await;
 
     // Mallory, removed, seals an update under the generation she belonged to, with an
@@ -872,6 +879,13 @@ async fn a_readers_and_a_removed_members_note_updates_are_refused_on_every_devic
 
     settle(&relay, &mut [&mut alice, &mut bob, &mut rita]).await;
     assert_note_everywhere(&[&alice, &bob, &rita], &space, &note, "Hearing at 9");
+    for device in [&alice, &bob] {
+        assert!(
+            device.engine().note_versions(&space, &note).unwrap().is_empty(),
+            "{}: a reader names no version",
+            device.name
+        );
+    }
     // And a contributor's update still goes everywhere.
     bob.engine_mut().write_note(&space, &note, "Hearing at 9, room 4").unwrap();
     settle(&relay, &mut [&mut bob, &mut alice, &mut rita]).await;

@@ -210,6 +210,44 @@ fn apply(text: &str, edits: &[TextEdit]) -> String {
     String::from_utf16(&units).unwrap()
 }
 
+/// Alice names a version of the minutes; Bob rewrites them; every device lists the
+/// version with its author, reads its text, and Carol restores it as a new edit, which
+/// she can undo: nothing earlier is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_named_version_is_listed_read_and_restored_on_every_device() {
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut carol, space, note) = three(&relay).await;
+    alice.engine_mut().write_note(&space, &note, "Hearing at 9, room 4.").unwrap();
+    let version = alice.engine_mut().name_note_version(&space, &note, "Before the hearing").unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+    bob.engine_mut().write_note(&space, &note, "Hearing postponed.").unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+    for device in [&alice, &bob, &carol] {
+        let versions = device.engine().note_versions(&space, &note).unwrap();
+        assert_eq!(versions.len(), 1, "{}", device.name);
+        assert_eq!((versions[0].id, versions[0].name.as_str()), (version, "Before the hearing"));
+        assert_eq!(versions[0].author_name, "Alice");
+        assert_eq!(versions[0].units, 21);
+        assert_eq!(device.engine().note_version_text(&space, &note, &version).unwrap(), "Hearing at 9, room 4.");
+        assert_eq!(device.engine().note_text(&space, &note).unwrap(), "Hearing postponed.");
+    }
+    assert!(bob.events.iter().any(|e| matches!(e, huisclos_core::engine::ClientEvent::NoteVersionsChanged { .. })));
+
+    carol.engine_mut().restore_note_version(&space, &note, &version).unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+    for device in [&alice, &bob, &carol] {
+        assert_eq!(device.engine().note_text(&space, &note).unwrap(), "Hearing at 9, room 4.", "{}", device.name);
+    }
+    // The restore is Carol's edit: she can take it back.
+    assert!(carol.engine_mut().undo_note(&space, &note).unwrap());
+    settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+    assert_eq!(alice.engine().note_text(&space, &note).unwrap(), "Hearing postponed.");
+    // A version nobody named is not found; a name must say something.
+    let unknown = huisclos_protocol::ids::ContentId::from_bytes([3; 16]);
+    assert!(alice.engine().note_version_text(&space, &note, &unknown).is_err());
+    assert!(alice.engine_mut().name_note_version(&space, &note, "  ").is_err());
+}
+
 /// Alice undoes her own edits: on every device her words go and come back, while
 /// what Bob and Carol wrote around them, before and after, stays; nobody can undo
 /// another's words, and a reader has nothing to undo.
@@ -260,14 +298,15 @@ async fn undo_takes_back_only_ones_own_edits_on_every_device() {
     assert!(alice.refusals().is_empty() && bob.refusals().is_empty() && carol.refusals().is_empty());
 }
 
-/// A relay pushes what it likes (messages.md 8.3): Alice's newest update far ahead of
-/// Bob's cursor, the one he reads next twice, an old one again. Bob takes a push only
-/// at the position he reads next, through the checks a page gets, and reads the rest
-/// from the store, the log first: he ends with everyone's text, each word once.
+/// A relay pushes what it likes (messages.md 8.3): the update Bob reads next twice, an
+/// old one again, one while log entries it announced are unread, one past a gap. Bob
+/// takes a push only at the position he reads next, with the log read as far as
+/// announced, through the checks a page gets, and reads the rest from the store, the
+/// log first: he ends with everyone's text, each word once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn updates_pushed_out_of_place_or_repeated_cannot_make_devices_diverge() {
-    use huisclos_protocol::ids::ContentSeq;
-    use huisclos_protocol::messages::{ContentPushed, Event, PushedRecordBytes};
+    use huisclos_protocol::ids::{ContentSeq, Epoch, Seq};
+    use huisclos_protocol::messages::{ContentPushed, Event, LogAdvanced, PushedRecordBytes};
     let relay = SimRelay::new();
     let (mut alice, mut bob, mut carol, space, note) = three(&relay).await;
     alice.engine_mut().write_note(&space, &note, "Hearing at 9").unwrap();
@@ -295,16 +334,22 @@ async fn updates_pushed_out_of_place_or_repeated_cannot_make_devices_diverge() {
     };
     let text = |bob: &SimDevice| bob.engine().note_text(&space, &note).unwrap();
 
-    // The newest, two records ahead of what Bob reads next: not taken.
-    let now = bob.clock();
-    bob.engine_mut().handle_event(push(before + 2), now);
-    assert_eq!(text(&bob), "Hearing at 9", "a push past a gap is read from the store instead");
     // The next one, twice: taken once. An old one again: nothing.
+    let now = bob.clock();
     bob.engine_mut().handle_event(push(before), now);
     bob.engine_mut().handle_event(push(before), now);
     bob.engine_mut().handle_event(push(before - 1), now);
     assert_eq!(text(&bob), "Hearing at 9 in room 4");
     assert!(bob.refusals().is_empty(), "{:?}", bob.refusals());
+    // The next one, while the log holds entries announced and not read yet (one could
+    // revoke the author's device, or remove them): not taken, the log is read first.
+    let announced = LogAdvanced { group: space, epoch: Epoch::new(9).unwrap(), latest: Seq::new(1 << 20).unwrap() };
+    bob.engine_mut().handle_event(Event::LogAdvanced(announced), now);
+    bob.engine_mut().handle_event(push(before + 1), now);
+    assert_eq!(text(&bob), "Hearing at 9 in room 4", "a push waits for the log announced before it");
+    // The newest, a record ahead of what Bob reads next: not taken either.
+    bob.engine_mut().handle_event(push(before + 2), now);
+    assert_eq!(text(&bob), "Hearing at 9 in room 4", "a push past a gap is read from the store instead");
 
     // Back online, Bob reads what he was not pushed in place.
     bob.connect(&relay);

@@ -163,6 +163,33 @@ pub(crate) enum Command {
         /// The note's path.
         path: String,
     },
+    /// Names a version of a note: its text as it is now, which every member can list,
+    /// read and restore ("Before the hearing").
+    NoteVersion {
+        /// The space.
+        space: String,
+        /// The note's path.
+        path: String,
+        /// The version's name.
+        name: String,
+    },
+    /// Lists a note's named versions, oldest first: id, when (UTC), who, name.
+    NoteLog {
+        /// The space.
+        space: String,
+        /// The note's path.
+        path: String,
+    },
+    /// Restores a named version of a note (by the start of its id, from `note-log`), as
+    /// a new edit: nothing earlier is lost, and what others typed elsewhere stays.
+    NoteRestore {
+        /// The space.
+        space: String,
+        /// The note's path.
+        path: String,
+        /// The version's id, or its first characters.
+        version: String,
+    },
     /// Shows a note's text.
     Cat {
         /// The space.

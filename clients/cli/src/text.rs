@@ -179,6 +179,23 @@ pub(crate) fn event(
     Some(line)
 }
 
+/// A Unix time as `YYYY-MM-DD HH:MM UTC` (days to a civil date: Howard Hinnant's
+/// algorithm, proleptic Gregorian).
+pub(crate) fn utc_minute(unix: u64) -> String {
+    let days = (unix / 86_400) as i64;
+    let (hour, minute) = ((unix % 86_400) / 3600, (unix % 3600) / 60);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02} UTC")
+}
+
 /// The first eight hex digits of an id: what the CLI shows and accepts as a prefix.
 pub(crate) fn short(bytes: &[u8]) -> String {
     huisclos_l10n::describe::short_id(bytes)
@@ -211,6 +228,7 @@ pub(crate) enum Problem<'a> {
     EditorFailed,
     TopDoesNotMove,
     NoItemAt { path: &'a str },
+    NoSuchVersion { typed: &'a str, count: usize },
     TopNotTrashed,
     TrashedPath,
     NoUsableFileName { path: &'a str },
@@ -248,6 +266,9 @@ impl Problem<'_> {
             Problem::EditorFailed => m("cli-problem-editor-failed"),
             Problem::TopDoesNotMove => m("cli-problem-top-does-not-move"),
             Problem::NoItemAt { path } => m("cli-problem-no-item-at").with("path", path),
+            Problem::NoSuchVersion { typed, count } => {
+                m("cli-problem-no-such-version").with("typed", typed).with("count", count as u64)
+            }
             Problem::TopNotTrashed => m("cli-problem-top-not-trashed"),
             Problem::TrashedPath => m("cli-problem-trashed-path"),
             Problem::NoUsableFileName { path } => m("cli-problem-no-usable-file-name").with("path", path),

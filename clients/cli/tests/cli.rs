@@ -129,6 +129,16 @@ fn two_people_create_a_space_and_exchange_posts_with_the_cli() {
     let merged = "Received on 3 May 2026, sealed\nOpened on 9 May";
     assert_eq!(bob.run(&["cat", "Case 207", "Evidence/Chain of custody"]).trim(), merged);
     assert_eq!(alice.run(&["cat", "Case 207", "Evidence/Chain of custody"]).trim(), merged);
+    // A named version, listed on the other side, restored after a rewrite.
+    let version = alice.run(&["note-version", "Case 207", "Evidence/Chain of custody", "As received"]);
+    let version = version.trim().to_owned();
+    bob.run(&["note", "Case 207", "Evidence/Chain of custody", "Lost"]);
+    let log = bob.run(&["note-log", "Case 207", "Evidence/Chain of custody"]);
+    assert!(log.contains(&version) && log.contains("Alice  As received") && log.contains(" UTC "), "{log}");
+    let ambiguous = bob.fail(&["note-restore", "Case 207", "Evidence/Chain of custody", "zz"]);
+    assert!(String::from_utf8_lossy(&ambiguous.stderr).contains("no version"), "{ambiguous:?}");
+    bob.run(&["note-restore", "Case 207", "Evidence/Chain of custody", &version[..4]]);
+    assert_eq!(alice.run(&["cat", "Case 207", "Evidence/Chain of custody"]).trim(), merged, "restored everywhere");
     bob.run(&["mv", "Case 207", "Evidence", "Hearings"]);
     bob.run(&["mv", "Case 207", "Hearings/Evidence", "Hearings/Evidence (sealed)"]);
     let listing = alice.run(&["ls", "Case 207", "Hearings"]);
@@ -288,6 +298,9 @@ fn help_lists_every_command() {
         "mkdir",
         "note",
         "edit-note",
+        "note-version",
+        "note-log",
+        "note-restore",
         "mv",
         "rm",
         "put",

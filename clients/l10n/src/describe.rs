@@ -439,6 +439,9 @@ pub fn event(event: &ClientEvent, space_name: &dyn Fn(&GroupId) -> String) -> Op
         }
         ClientEvent::LibraryChanged(space) => Message::new("event-library-changed").with("space", space_name(space)),
         ClientEvent::NoteChanged { space, .. } => Message::new("event-note-changed").with("space", space_name(space)),
+        ClientEvent::NoteVersionsChanged { space, .. } => {
+            Message::new("event-note-version-named").with("space", space_name(space))
+        }
         ClientEvent::Notify { space, kind, from, .. } => {
             let id = match kind {
                 NotificationKind::Post => "event-notify-post",

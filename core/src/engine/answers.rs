@@ -16,6 +16,8 @@ impl Engine {
         match event {
             Event::LogAdvanced(advanced) => {
                 if self.spaces.contains_key(&advanced.group) {
+                    let announced = self.requests.log_announced.entry(advanced.group).or_default();
+                    *announced = (*announced).max(advanced.latest.get());
                     self.push_job(Job::Sync(advanced.group));
                 }
             }

@@ -158,7 +158,8 @@ impl Engine {
     /// undoing as an update like any edit: what others wrote since stays, and others'
     /// edits are never undone here (per-person undo). Returns whether there was an edit
     /// to undo. Undo reaches back to the edits made since the note was opened on this
-    /// device (kept in memory with the open note, not across a restart).
+    /// device, kept in memory with the open note: lost when the note is closed (four
+    /// are kept open), at a restart, and when a refused record rolls the step back.
     ///
     /// # Errors
     /// As [`Engine::edit_note`].
@@ -192,6 +193,93 @@ impl Engine {
             return Err(error);
         }
         Ok(true)
+    }
+
+    /// Names the note's text as this device holds it now ("Before the hearing"): a
+    /// version every member's device lists, reads and can restore. Returns its id.
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] for an unknown note; [`CoreError::Forbidden`] for
+    /// readers; [`CoreError::Invalid`] for a bad name, or a note over
+    /// [`crate::content::MAX_VERSION_TEXT_LEN`] bytes (too long to keep whole).
+    pub fn name_note_version(&mut self, space: &GroupId, note: &NodeId, name: &str) -> Result<ContentId> {
+        use crate::content::{MAX_VERSION_TEXT_LEN, NoteVersion, NoteVersionText, VersionName};
+        self.known_note(space, note)?;
+        let name = VersionName::new(name)?;
+        let text = self.note_text(space, note)?;
+        let max_kib = (MAX_VERSION_TEXT_LEN / 1024) as u64;
+        let text = NoteVersionText::new(text.into_bytes())
+            .map_err(|_| CoreError::Invalid(InvalidInput::ItemTooLarge { max_kib }))?;
+        self.publish(space, ContentBody::NoteVersion(NoteVersion { note: *note, name, text }))
+    }
+
+    /// A note's named versions, oldest first (in the order this device took them).
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] for an unknown note; store errors.
+    pub fn note_versions(&self, space: &GroupId, note: &NodeId) -> Result<Vec<NoteVersionView>> {
+        self.known_note(space, note)?;
+        Ok(self
+            .store
+            .note_versions(space, note)?
+            .into_iter()
+            .map(|version| NoteVersionView {
+                id: ContentId::from_bytes(version.id),
+                name: version.name,
+                author: IdentityPublicKey::from_bytes(version.author),
+                author_name: version.author_name,
+                created_at: version.created_at,
+                units: u32::try_from(version.text.encode_utf16().count()).unwrap_or(u32::MAX),
+            })
+            .collect())
+    }
+
+    /// The text of a named version.
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] for an unknown note or version; store errors.
+    pub fn note_version_text(&self, space: &GroupId, note: &NodeId, version: &ContentId) -> Result<String> {
+        self.known_note(space, note)?;
+        self.store
+            .note_versions(space, note)?
+            .into_iter()
+            .find(|stored| stored.id == *version.as_bytes())
+            .map(|stored| stored.text)
+            .ok_or(CoreError::NotFound(Missing::Item))
+    }
+
+    /// Restores a named version: the note's text becomes the version's, as a new edit
+    /// (the character differences, like [`Engine::write_note`]), which this device can
+    /// undo and everyone sees in the note's history. Nothing earlier is lost.
+    ///
+    /// # Errors
+    /// As [`Engine::note_version_text`] and [`Engine::write_note`].
+    pub fn restore_note_version(&mut self, space: &GroupId, note: &NodeId, version: &ContentId) -> Result<()> {
+        let text = self.note_version_text(space, note, version)?;
+        self.write_note(space, note, &text)
+    }
+
+    /// Keeps a verified named version (its author's role was checked).
+    pub(super) fn apply_note_version(
+        &mut self,
+        group: &GroupId,
+        envelope: &ContentEnvelope,
+        version: &crate::content::NoteVersion,
+    ) -> Result<()> {
+        let text = std::str::from_utf8(version.text.as_bytes())
+            .map_err(|_| CoreError::Decode(huisclos_protocol::Error::Invalid { what: "note version text" }))?;
+        let author = &envelope.signed.author.body;
+        let record = store::NoteVersionRecord {
+            id: *envelope.signed.id.as_bytes(),
+            name: version.name.as_str().to_owned(),
+            author: *author.identity.as_bytes(),
+            author_name: author.name.to_string(),
+            created_at: envelope.signed.created_at.get(),
+            text: text.to_owned(),
+        };
+        self.store.add_note_version(group, &version.note, &record)?;
+        self.events.push_back(ClientEvent::NoteVersionsChanged { space: *group, note: version.note });
+        Ok(())
     }
 
     /// Replaces a note's text with `text`, as the edits that make the difference, so
@@ -263,6 +351,7 @@ impl Engine {
         // Taken out of the open notes: on any failure below it is dropped, and read
         // again from the store (which the step's rollback restores) next time.
         let mut open = self.open_note(group, &edit.note)?;
+        let open_client = open.doc.client();
         // This device's own update is already in the open note (made there): merging it
         // again changes nothing, and it is stored below like anyone's.
         // The delta, which costs a pass over the text, only for a note an editor shows
@@ -283,7 +372,11 @@ impl Engine {
             open.since_compaction += 1;
         }
         self.notes.put((*group, edit.note), open);
-        if let Some(edits) = changed {
+        // This device's own update changes nothing it has not shown (an update that
+        // deletes looks new to the cheap check): no event for it.
+        if let Some(edits) = changed
+            && author_client != open_client
+        {
             self.events.push_back(ClientEvent::NoteChanged { space: *group, note: edit.note, edits });
         }
         Ok(())

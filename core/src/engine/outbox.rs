@@ -441,7 +441,9 @@ fn target_of(item: &OutboxItem) -> Option<(GroupId, ContentId)> {
         ContentBody::React(react) => react.target,
         ContentBody::Edit(edit) => edit.target,
         ContentBody::Delete(delete) => delete.target,
-        ContentBody::Library(_) | ContentBody::Marker(_) | ContentBody::NoteEdit(_) => return None,
+        ContentBody::Library(_) | ContentBody::Marker(_) | ContentBody::NoteEdit(_) | ContentBody::NoteVersion(_) => {
+            return None;
+        }
     };
     Some((GroupId::from_bytes(*group), target))
 }

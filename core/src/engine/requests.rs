@@ -35,6 +35,9 @@ pub(super) struct Requests {
     /// Requests sent since the engine started, by kind: with one in flight at a time,
     /// each is one round trip to the relay.
     pub(super) sent: BTreeMap<&'static str, u64>,
+    /// Per space, the newest log position the relay announced (`LogAdvanced`): a
+    /// pushed record is taken only once the log has been read that far.
+    pub(super) log_announced: BTreeMap<GroupId, u64>,
 }
 
 impl Default for Requests {
@@ -50,6 +53,7 @@ impl Default for Requests {
             failures: 0,
             stale: BTreeMap::new(),
             sent: BTreeMap::new(),
+            log_announced: BTreeMap::new(),
         }
     }
 }

@@ -28,11 +28,13 @@ impl Engine {
     }
 
     /// A record the relay pushed whole (messages.md 8.3). It is taken exactly as if read
-    /// in a page, and only where a page would have put it: at the position this device
-    /// reads next, in a generation whose key it holds. Anything else (a gap, a position
-    /// already read past, a generation it has not reached) is read the usual way, the
-    /// log first, as for an announcement; a push gives the relay nothing a page would
-    /// not.
+    /// in a page, and only where and when a page would have been read: at the position
+    /// this device reads next, in a generation whose key it holds, in a space whose
+    /// content store it reads (history kept, not left, not stalled, created at the
+    /// relay), with the log read as far as the relay announced it and no read of the
+    /// space waiting. Anything else (a gap, a position already read past, a generation
+    /// it has not reached, log entries announced and not read yet: a roster change, a
+    /// removal) is read the usual way, the log first, as for an announcement.
     pub(super) fn on_content_pushed(&mut self, pushed: ContentPushed) {
         let group = pushed.group;
         let Some(space) = self.spaces.get(&group) else { return };
@@ -40,6 +42,19 @@ impl Engine {
         if position < space.meta.content_next {
             return; // already read
         }
+        let reads_content = !space.meta.removed
+            && !space.meta.stalled
+            && space.meta.relay_created
+            && space.meta_history_mode().is_ok_and(|mode| mode == HistoryMode::Keep);
+        if !reads_content {
+            return;
+        }
+        let log_read = self.requests.log_announced.get(&group).is_none_or(|latest| space.meta.next_seq > *latest);
+        let read_waiting = self.requests.jobs.contains(&Job::Sync(group))
+            || matches!(
+                &self.requests.in_flight,
+                Some((_, Step::FetchLog { group: g } | Step::FetchContent { group: g })) if *g == group
+            );
         let key_held = SealedRecord::from_bytes(pushed.sealed.as_bytes())
             .is_ok_and(|sealed| space.meta.history.key(sealed.generation).is_some());
         let record = ContentRecordBytes::new(pushed.sealed.as_bytes().to_vec()).map(|sealed| ContentRecord {
@@ -48,10 +63,15 @@ impl Engine {
             sealed,
         });
         match record {
-            Ok(record) if position == space.meta.content_next && key_held => {
+            Ok(record) if position == space.meta.content_next && key_held && log_read && !read_waiting => {
+                let cursor = space.meta.content_next;
                 if self.apply_content_records(group, &[&record]).is_err() {
-                    // Its writes are undone; the record is read again from the store.
+                    // The store's writes are undone, and the cursor put back: the
+                    // record is read again from the store.
                     self.rollback();
+                    if let Some(space) = self.spaces.get_mut(&group) {
+                        space.meta.content_next = cursor;
+                    }
                     self.push_job(Job::Sync(group));
                 }
             }
@@ -163,6 +183,12 @@ impl Engine {
             }
             return self.apply_note_edit(group, author, edit);
         }
+        if let ContentBody::NoteVersion(version) = &envelope.signed.body {
+            if !role.may_contribute() {
+                return Err(CoreError::Forbidden(Refusal::ReaderWrites));
+            }
+            return self.apply_note_version(group, envelope, version);
+        }
         if let ContentBody::Library(op) = &envelope.signed.body {
             if !role.may_contribute() {
                 return Err(CoreError::Forbidden(Refusal::ReaderWrites));
@@ -248,7 +274,10 @@ impl Engine {
                 item.moderated_by = (!by_author).then_some(moderator);
                 (*target, item)
             }
-            ContentBody::Library(_) | ContentBody::Marker(_) | ContentBody::NoteEdit(_) => {
+            ContentBody::Library(_)
+            | ContentBody::Marker(_)
+            | ContentBody::NoteEdit(_)
+            | ContentBody::NoteVersion(_) => {
                 return Err(CoreError::Invalid(InvalidInput::UnsupportedOperation));
             }
         };

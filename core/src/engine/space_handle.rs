@@ -255,6 +255,38 @@ impl SpaceHandle<'_> {
         self.engine.edit_note(&self.id, note, edits)
     }
 
+    /// Names the note's text as it is now ([`Engine::name_note_version`]).
+    ///
+    /// # Errors
+    /// As [`Engine::name_note_version`].
+    pub fn name_note_version(&mut self, note: &NodeId, name: &str) -> Result<ContentId> {
+        self.engine.name_note_version(&self.id, note, name)
+    }
+
+    /// A note's named versions ([`Engine::note_versions`]).
+    ///
+    /// # Errors
+    /// As [`Engine::note_versions`].
+    pub fn note_versions(&self, note: &NodeId) -> Result<Vec<super::NoteVersionView>> {
+        self.engine.note_versions(&self.id, note)
+    }
+
+    /// A named version's text ([`Engine::note_version_text`]).
+    ///
+    /// # Errors
+    /// As [`Engine::note_version_text`].
+    pub fn note_version_text(&self, note: &NodeId, version: &ContentId) -> Result<String> {
+        self.engine.note_version_text(&self.id, note, version)
+    }
+
+    /// Restores a named version as a new edit ([`Engine::restore_note_version`]).
+    ///
+    /// # Errors
+    /// As [`Engine::restore_note_version`].
+    pub fn restore_note_version(&mut self, note: &NodeId, version: &ContentId) -> Result<()> {
+        self.engine.restore_note_version(&self.id, note, version)
+    }
+
     /// Undoes this device's last edit of a note ([`Engine::undo_note`]).
     ///
     /// # Errors

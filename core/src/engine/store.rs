@@ -252,6 +252,27 @@ impl Store {
         Ok(())
     }
 
+    /// A note's named versions, in the order this device took them.
+    pub(super) fn note_versions(&self, group: &GroupId, note: &NodeId) -> Result<Vec<NoteVersionRecord>> {
+        self.vault
+            .scan_ordered(&note_versions_namespace(group, note), 0, usize::MAX)?
+            .into_iter()
+            .map(|(_, stored)| match stored.split_first() {
+                Some((&NOTE_VERSION_RECORD_VERSION, record)) => decode_as(record, StoredRecord::Note),
+                Some(_) => Err(CoreError::damaged(StoredRecord::Note, DamageKind::UnknownVersion)),
+                None => Err(CoreError::damaged(StoredRecord::Note, DamageKind::DoesNotDecode)),
+            })
+            .collect()
+    }
+
+    /// Keeps a named version of a note, after those already kept.
+    pub(super) fn add_note_version(&self, group: &GroupId, note: &NodeId, version: &NoteVersionRecord) -> Result<()> {
+        let namespace = note_versions_namespace(group, note);
+        let next = self.vault.scan_ordered(&namespace, 0, usize::MAX)?.last().map_or(0, |(index, _)| index + 1);
+        let record = Zeroizing::new([&[NOTE_VERSION_RECORD_VERSION][..], &encode(version)?].concat());
+        self.vault.put_ordered(&namespace, next, &record)
+    }
+
     // -----------------------------------------------------------------------------
     // Feeds: the items by id, and their order of arrival by position.
 
@@ -451,6 +472,26 @@ pub(super) const NOTE_UPDATES_BEFORE_COMPACTION: u64 = 256;
 pub(super) struct StoredNote {
     pub(super) base: Option<Vec<u8>>,
     pub(super) updates: Vec<Vec<u8>>,
+}
+
+/// A note's named versions, one row each, in the order taken: a version byte, then a
+/// [`NoteVersionRecord`].
+fn note_versions_namespace(group: &GroupId, note: &NodeId) -> String {
+    format!("note-versions/{group}{note}")
+}
+/// The version of a stored named version.
+const NOTE_VERSION_RECORD_VERSION: u8 = 1;
+
+/// A named version of a note as stored.
+#[derive(Serialize, Deserialize, Clone)]
+pub(super) struct NoteVersionRecord {
+    /// The record that named it.
+    pub(super) id: [u8; 16],
+    pub(super) name: String,
+    pub(super) author: [u8; 32],
+    pub(super) author_name: String,
+    pub(super) created_at: u64,
+    pub(super) text: String,
 }
 
 /// The updates a note merged since its last compaction, one row each.

@@ -42,8 +42,17 @@ pub enum ClientEvent {
         /// units, each edit at its offset in the text the previous one left: applied in
         /// order to the text as this device had it just before (what it read, with its
         /// own edits since), they give the text now, so an editor applies them and
-        /// keeps its caret. `None` for any other note: read its text again.
+        /// keeps its caret. `None` for any other note: read its text again. An editor
+        /// that handed edits to the engine after this event was raised reads the text
+        /// again too (the edits do not know of them).
         edits: Option<Vec<crate::note::TextEdit>>,
+    },
+    /// A version of a note was named (by anyone, this device included).
+    NoteVersionsChanged {
+        /// The space.
+        space: GroupId,
+        /// The note.
+        note: crate::library::NodeId,
     },
     /// Who is in a note, or where their cursor is, changed.
     PresenceChanged {
@@ -469,4 +478,21 @@ pub struct NotePeer {
     /// Their selection `(anchor, head)` in UTF-16 units of the text as this device
     /// holds it; `None` if they show none or it is in text not merged here yet.
     pub selection: Option<(u32, u32)>,
+}
+
+/// A named version of a note, as every member's device lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteVersionView {
+    /// The record that named it (to read or restore it by).
+    pub id: ContentId,
+    /// Its name.
+    pub name: String,
+    /// Who named it.
+    pub author: IdentityPublicKey,
+    /// Their name, from their certificate then.
+    pub author_name: String,
+    /// When, by the author's clock (Unix seconds).
+    pub created_at: u64,
+    /// The text's length then, in UTF-16 units.
+    pub units: u32,
 }

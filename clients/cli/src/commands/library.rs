@@ -9,7 +9,7 @@ pub(super) async fn library(dir: &std::path::Path, offline: bool, command: Comma
         Command::Ls { .. } | Command::Trash { .. } => {
             online::sync(&mut engine, offline).await?;
         }
-        Command::Cat { .. } | Command::EditNote { .. } => {
+        Command::Cat { .. } | Command::EditNote { .. } | Command::NoteLog { .. } | Command::NoteRestore { .. } => {
             online::sync_quietly(&mut engine, offline).await?;
         }
         _ => {}
@@ -57,6 +57,43 @@ pub(super) async fn library(dir: &std::path::Path, offline: bool, command: Comma
             // Edits others made while the editor ran arrive with the next sync and
             // merge with these: only the characters changed here are sent.
             engine.write_note(&space, &node, &after)?;
+            finish(&mut engine, offline).await
+        }
+        Command::NoteVersion { space, path, name } => {
+            let (space, node) = note_at(&engine, &space, &path)?;
+            let id = engine.name_note_version(&space, &node, &name)?;
+            println!("{}", text::short(id.as_bytes()));
+            finish(&mut engine, offline).await
+        }
+        Command::NoteLog { space, path } => {
+            let (space, node) = note_at(&engine, &space, &path)?;
+            let versions = engine.note_versions(&space, &node)?;
+            if versions.is_empty() {
+                println!("{}", Say::NothingHere);
+            }
+            for version in versions {
+                println!(
+                    "{}  {}  {}  {}",
+                    text::short(version.id.as_bytes()),
+                    text::utc_minute(version.created_at),
+                    version.author_name,
+                    version.name
+                );
+            }
+            Ok(())
+        }
+        Command::NoteRestore { space, path, version } => {
+            let (space, node) = note_at(&engine, &space, &path)?;
+            let typed = version.to_lowercase();
+            let matching: Vec<_> = engine
+                .note_versions(&space, &node)?
+                .into_iter()
+                .filter(|v| !typed.is_empty() && v.id.to_string().starts_with(&typed))
+                .collect();
+            let [found] = matching.as_slice() else {
+                return Err(Problem::NoSuchVersion { typed: &version, count: matching.len() }.into());
+            };
+            engine.restore_note_version(&space, &node, &found.id)?;
             finish(&mut engine, offline).await
         }
         Command::Mkdir { space, path } => {

@@ -64,6 +64,9 @@ pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
         | Command::Note { .. }
         | Command::Cat { .. }
         | Command::EditNote { .. }
+        | Command::NoteVersion { .. }
+        | Command::NoteLog { .. }
+        | Command::NoteRestore { .. }
         | Command::Mv { .. }
         | Command::Rm { .. }
         | Command::Restore { .. }

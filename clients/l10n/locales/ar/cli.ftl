@@ -66,6 +66,10 @@ cli-problem-not-a-note = المسار { $path } لا يشير إلى ملاحظ�
 cli-problem-editor-failed = لم يكتمل المحرّر: لم تتغيّر الملاحظة
 cli-problem-top-does-not-move = جذر المكتبة لا يُنقل
 cli-problem-no-item-at = لا يوجد عنصر في { $path }
+cli-problem-no-such-version = { $count ->
+    [0] لا توجد نسخة من هذه الملاحظة تبدأ بـ«{ $typed }» (انظر note-log)
+   *[other] { $count } نسخ تبدأ بـ«{ $typed }»: اكتب جزءاً أطول من المعرّف
+}
 cli-problem-top-not-trashed = جذر المكتبة ليس في سلة المهملات
 cli-problem-trashed-path = حدّد مسار عنصر في سلة المهملات
 cli-problem-no-usable-file-name = المسار { $path } لا يتضمن اسم ملف صالحًا للاستخدام

@@ -315,6 +315,7 @@ event-uploaded = رُفع ملف حجمه { $bytes } بايت إلى «{ $space 
 event-downloaded = نُزِّل ملف حجمه { $bytes } بايت من «{ $space }».
 event-library-changed = تغيّرت مكتبة «{ $space }».
 event-note-changed = تغيّرت ملاحظة في «{ $space }».
+event-note-version-named = سُمّيت نسخة من ملاحظة في «{ $space }».
 event-notify-post = نشر { $from } في «{ $space }»
 event-notify-reply = ردّ عليك { $from } في «{ $space }»
 event-notify-reaction = تفاعل { $from } مع عنصرك في «{ $space }»

@@ -58,6 +58,10 @@ cli-problem-not-a-note = { $path } ist keine Notiz
 cli-problem-editor-failed = der Editor wurde nicht ordnungsgemäß beendet: die Notiz ist unverändert
 cli-problem-top-does-not-move = die oberste Ebene der Bibliothek lässt sich nicht verschieben
 cli-problem-no-item-at = kein Element unter { $path }
+cli-problem-no-such-version = { $count ->
+    [0] keine Version dieser Notiz beginnt mit „{ $typed }“ (siehe note-log)
+   *[other] { $count } Versionen beginnen mit „{ $typed }“: geben Sie mehr von der Kennung ein
+}
 cli-problem-top-not-trashed = die oberste Ebene der Bibliothek liegt nicht im Papierkorb
 cli-problem-trashed-path = geben Sie den Pfad eines Elements im Papierkorb an
 cli-problem-no-usable-file-name = { $path } hat keinen verwendbaren Dateinamen

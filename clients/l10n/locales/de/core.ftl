@@ -315,6 +315,7 @@ event-uploaded = Eine Datei mit { $bytes } Bytes wurde in „{ $space }“ hochg
 event-downloaded = Eine Datei mit { $bytes } Bytes wurde aus „{ $space }“ heruntergeladen.
 event-library-changed = Die Bibliothek von „{ $space }“ hat sich geändert.
 event-note-changed = Eine Notiz in „{ $space }“ hat sich geändert.
+event-note-version-named = Eine Version einer Notiz in „{ $space }“ wurde benannt.
 event-notify-post = { $from } hat in „{ $space }“ einen Beitrag veröffentlicht
 event-notify-reply = { $from } hat Ihnen in „{ $space }“ geantwortet
 event-notify-reaction = { $from } hat in „{ $space }“ auf Ihr Element reagiert

@@ -58,6 +58,10 @@ cli-problem-not-a-note = { $path } is not a note
 cli-problem-editor-failed = the editor did not finish: the note is unchanged
 cli-problem-top-does-not-move = the top of the library does not move
 cli-problem-no-item-at = no item at { $path }
+cli-problem-no-such-version = { $count ->
+    [0] no version of this note starts with "{ $typed }" (see note-log)
+   *[other] { $count } versions start with "{ $typed }": type more of the id
+}
 cli-problem-top-not-trashed = the top of the library is not trashed
 cli-problem-trashed-path = give a trashed item's path
 cli-problem-no-usable-file-name = { $path } has no usable file name

@@ -315,6 +315,7 @@ event-uploaded = A file of { $bytes } bytes is uploaded to "{ $space }".
 event-downloaded = A file of { $bytes } bytes is downloaded from "{ $space }".
 event-library-changed = The library of "{ $space }" changed.
 event-note-changed = A note in "{ $space }" changed.
+event-note-version-named = A version of a note in "{ $space }" was named.
 event-notify-post = { $from } posted in "{ $space }"
 event-notify-reply = { $from } answered you in "{ $space }"
 event-notify-reaction = { $from } reacted to your item in "{ $space }"

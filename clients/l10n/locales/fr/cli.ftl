@@ -59,6 +59,10 @@ cli-problem-not-a-note = { $path } n'est pas une note
 cli-problem-editor-failed = l'éditeur n'a pas abouti : la note est inchangée
 cli-problem-top-does-not-move = la racine de la bibliothèque ne peut pas être déplacée
 cli-problem-no-item-at = aucun élément à { $path }
+cli-problem-no-such-version = { $count ->
+    [0] aucune version de cette note ne commence par « { $typed } » (voir note-log)
+   *[other] { $count } versions commencent par « { $typed } » : tapez plus de l'identifiant
+}
 cli-problem-top-not-trashed = la racine de la bibliothèque ne va pas à la corbeille
 cli-problem-trashed-path = indiquez le chemin d'un élément mis à la corbeille
 cli-problem-no-usable-file-name = { $path } n'a pas de nom de fichier utilisable

@@ -319,6 +319,7 @@ event-uploaded = Un fichier de { $bytes } octets a été envoyé dans « { $spa
 event-downloaded = Un fichier de { $bytes } octets a été téléchargé depuis « { $space } ».
 event-library-changed = La bibliothèque de « { $space } » a changé.
 event-note-changed = Une note de « { $space } » a changé.
+event-note-version-named = Une version d'une note de « { $space } » a été nommée.
 event-notify-post = { $from } a publié dans « { $space } »
 event-notify-reply = { $from } vous a répondu dans « { $space } »
 event-notify-reaction = { $from } a réagi à votre élément dans « { $space } »

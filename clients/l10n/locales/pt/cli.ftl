@@ -58,6 +58,10 @@ cli-problem-not-a-note = { $path } não é uma nota
 cli-problem-editor-failed = o editor não terminou: a nota não foi alterada
 cli-problem-top-does-not-move = a raiz da biblioteca não pode ser movida
 cli-problem-no-item-at = nenhum item em { $path }
+cli-problem-no-such-version = { $count ->
+    [0] nenhuma versão desta nota começa com "{ $typed }" (veja note-log)
+   *[other] { $count } versões começam com "{ $typed }": digite mais do identificador
+}
 cli-problem-top-not-trashed = a raiz da biblioteca não está na lixeira
 cli-problem-trashed-path = informe o caminho de um item que está na lixeira
 cli-problem-no-usable-file-name = { $path } não tem um nome de arquivo utilizável

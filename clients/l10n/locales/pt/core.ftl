@@ -315,6 +315,7 @@ event-uploaded = Um arquivo de { $bytes } bytes foi enviado para "{ $space }".
 event-downloaded = Um arquivo de { $bytes } bytes foi baixado de "{ $space }".
 event-library-changed = A biblioteca de "{ $space }" mudou.
 event-note-changed = Uma nota de "{ $space }" mudou.
+event-note-version-named = Uma versão de uma nota de "{ $space }" recebeu um nome.
 event-notify-post = { $from } publicou em "{ $space }"
 event-notify-reply = { $from } respondeu a você em "{ $space }"
 event-notify-reaction = { $from } reagiu ao seu item em "{ $space }"
