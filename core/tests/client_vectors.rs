@@ -135,6 +135,13 @@ fn vectors() -> Vec<(String, Vec<u8>)> {
     out.push(("Presence.signed".to_owned(), presence.to_wire()));
     let sealed = presence.seal_with_nonce(&HistoryKey::from_parts(2, key), &group, [0x4e; 24]).unwrap();
     out.push(("Presence.sealed".to_owned(), sealed));
+    // A named version of note 0x6e.
+    let version = huisclos_core::content::ContentBody::NoteVersion(huisclos_core::content::NoteVersion {
+        note: huisclos_core::library::NodeId::from_bytes([0x6e; 16]),
+        name: huisclos_core::content::VersionName::new("Before the hearing").unwrap(),
+        text: huisclos_core::content::NoteVersionText::new(b"Hearing at 9".to_vec()).unwrap(),
+    });
+    out.push(("ContentBody.note_version".to_owned(), version.to_wire()));
     out
 }
 

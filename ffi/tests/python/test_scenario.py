@@ -142,6 +142,21 @@ def test_two_profiles_share_a_space(tmp_path, relay):
     sync(bob)
     assert bob.space(space).library().read_note(note) == expected
 
+    # Bob names a version; after Alice rewrites the note, she lists it, reads it and
+    # restores it.
+    version = bob.space(space).library().name_note_version(note, "Before the hearing")
+    sync(bob)
+    sync(alice)
+    alice.space(space).library().write_note(note, "Postponed")
+    [listed] = alice.space(space).library().note_versions(note)
+    assert (listed.id, listed.name, listed.author_name) == (version, "Before the hearing", "Bob")
+    assert alice.space(space).library().note_version_text(note, version) == expected
+    alice.space(space).library().restore_note_version(note, version)
+    sync(alice)
+    sync(bob)
+    assert bob.space(space).library().read_note(note) == expected
+    assert bob_events.of(lambda e: e.is_note_versions_changed() and e.note == note)
+
     # Alice removes Bob: he is told, and can no longer post.
     alice.space(space).members().remove(bob_id)
     sync(alice)
