@@ -924,3 +924,54 @@ async fn a_note_update_inserting_text_under_another_devices_id_is_refused_everyw
     settle(&relay, &mut [&mut alice, &mut bob, &mut rita]).await;
     assert_note_everywhere(&[&alice, &bob, &rita], &space, &note, "Hearing at 9 (confirmed)");
 }
+
+/// In a space that keeps no history, a member's modified client seals a post under the
+/// space's history key and puts it in the relay's content store, which would keep it
+/// for good. Bob is pushed it whole: his device does not read a content store the space
+/// does not keep, by page or by push. (Watched taking it without the check.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_pushed_in_a_space_that_keeps_no_history_is_not_taken() {
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let mut mallory = SimDevice::join(&relay, "Mallory").await;
+    let mut dan = SimDevice::join(&relay, "Dan").await;
+    let space = space_with(
+        &relay,
+        &mut alice,
+        &mut [(&mut bob, Role::Contributor), (&mut mallory, Role::Contributor), (&mut dan, Role::Contributor)],
+        HistoryMode::None,
+    )
+    .await;
+    // A removal starts a new generation: every device derives its history key, even in
+    // a space that keeps no history.
+    remove(&relay, &mut alice, &dan, &space).await;
+    alice.engine_mut().post(&space, "Meeting at the usual place").unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob, &mut mallory]).await;
+    let keys = mallory.engine_mut().adversary().history_keys(&space);
+    let (generation, key) = *keys.last().expect("devices hold a history key even here");
+    let key = huisclos_core::content::HistoryKey::from_parts(generation, key);
+    use huisclos_core::content::{ContentBody, Post, Text};
+    let body = ContentBody::Post(Post { text: Text::new("Kept at the relay forever").unwrap() });
+    let at = mallory.clock();
+    let (id, sealed) = mallory.engine_mut().adversary().sealed_record(&space, &key, body, at).unwrap();
+    let access = mallory.engine_mut().adversary().access(&space).unwrap();
+    let put = huisclos_core::engine::adversary::Adversary::put_record(access, id, sealed).unwrap();
+    deliver(&relay, &mut mallory, put).await;
+    // The relay (or one that wants the record kept) pushes it to Bob whole.
+    let records = relay.content_records(space);
+    let (record, sealed) = records.last().cloned().expect("the relay took it");
+    let pushed = huisclos_protocol::messages::ContentPushed {
+        group: space,
+        seq: huisclos_protocol::ids::ContentSeq::new(records.len() as u64 - 1).unwrap(),
+        record,
+        sealed: huisclos_protocol::messages::PushedRecordBytes::new(sealed).unwrap(),
+    };
+    let now = bob.clock();
+    bob.engine_mut().handle_event(huisclos_protocol::messages::Event::ContentPushed(pushed), now);
+    settle(&relay, &mut [&mut bob, &mut alice]).await;
+    for device in [&alice, &bob] {
+        let texts: Vec<String> = device.texts(&space).into_iter().map(|(_, text)| text).collect();
+        assert_eq!(texts, ["Meeting at the usual place"], "{}", device.name);
+    }
+}
