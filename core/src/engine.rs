@@ -888,6 +888,7 @@ impl Engine {
             self.notes.mark_stale();
         })?;
         self.observed.committed();
+        self.notes.committed();
         Ok(())
     }
 }

@@ -271,6 +271,23 @@ async fn undo_takes_back_only_ones_own_edits_on_every_device() {
     settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
     assert_eq!(alice.engine().note_text(&space, &note).unwrap(), "Agenda: Hearing at 9. Bring the file. Room 4.");
 
+    // A record that fails its checks is refused and its step rolled back (here Carol's
+    // modified client writes under Alice's client id): Alice's undo history outlives it.
+    let alice_key = alice.engine().contact_card().unwrap().body.devices.iter().next().unwrap().body.mls_key;
+    let alice_client = huisclos_core::note::client_id(space.as_bytes(), note.as_bytes(), &alice_key);
+    let forged = huisclos_core::note::NoteDoc::new(alice_client)
+        .edit(&[TextEdit { at: 0, delete: 0, insert: "Alice agrees. ".into() }])
+        .unwrap()
+        .unwrap();
+    let body = huisclos_core::content::ContentBody::NoteEdit(huisclos_core::content::NoteEdit {
+        note,
+        update: huisclos_core::content::NoteUpdateBytes::new(forged).unwrap(),
+    });
+    let at = carol.clock();
+    carol.engine_mut().adversary().publish_dated(&space, body, at).unwrap();
+    settle(&relay, &mut [&mut carol, &mut alice, &mut bob]).await;
+    assert_eq!(alice.refusals().len(), 1, "the forged update is refused");
+
     // Alice undoes twice: her two edits go, everywhere; Bob's and Carol's stay.
     assert!(alice.engine_mut().undo_note(&space, &note).unwrap());
     settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
@@ -295,7 +312,10 @@ async fn undo_takes_back_only_ones_own_edits_on_every_device() {
     for device in [&alice, &bob, &carol] {
         assert_eq!(device.engine().note_text(&space, &note).unwrap(), "Agenda: Hearing at 9.");
     }
-    assert!(alice.refusals().is_empty() && bob.refusals().is_empty() && carol.refusals().is_empty());
+    for device in [&alice, &bob] {
+        let refusals = device.refusals();
+        assert!(refusals.iter().all(|r| format!("{r:?}").contains("ForeignClient")), "{}: {refusals:?}", device.name);
+    }
 }
 
 /// A relay pushes what it likes (messages.md 8.3): the update Bob reads next twice, an

@@ -27,6 +27,9 @@ pub(super) struct OpenNotes {
     /// Set when a commit failed (from `persist`, which cannot reach the notes
     /// themselves): every open note is then forgotten before the next use.
     stale: std::sync::atomic::AtomicBool,
+    /// Notes put back since the last commit: what a rollback may have undone in the
+    /// store, and so the only ones it forgets (the others keep their undo history).
+    touched: std::sync::Mutex<std::collections::BTreeSet<(GroupId, NodeId)>>,
 }
 
 pub(super) struct OpenNote {
@@ -56,7 +59,26 @@ impl OpenNotes {
         if self.open.len() >= OPEN_NOTES {
             self.open.remove(0);
         }
+        if let Ok(mut touched) = self.touched.lock() {
+            touched.insert(key);
+        }
         self.open.push((key, note));
+    }
+
+    /// Puts back a note that nothing changed since it was taken out (a rollback keeps
+    /// it).
+    pub(super) fn put_unchanged(&mut self, key: (GroupId, NodeId), note: OpenNote) {
+        if self.open.len() >= OPEN_NOTES {
+            self.open.remove(0);
+        }
+        self.open.push((key, note));
+    }
+
+    /// The store committed: every open note matches it.
+    pub(super) fn committed(&self) {
+        if let Ok(mut touched) = self.touched.lock() {
+            touched.clear();
+        }
     }
 
     pub(super) fn get(&self, key: &(GroupId, NodeId)) -> Option<&OpenNote> {
@@ -71,9 +93,17 @@ impl OpenNotes {
         self.stale.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// Forgets every open note (after a rollback: they may hold what it undid).
-    pub(super) fn clear(&mut self) {
-        self.open.clear();
+    /// After a rollback: forgets the open notes put back since the last commit (they
+    /// may hold what it undid), and keeps the others, with their undo history.
+    pub(super) fn rolled_back(&mut self) {
+        let touched = match self.touched.lock() {
+            Ok(mut touched) => std::mem::take(&mut *touched),
+            Err(_) => {
+                self.open.clear();
+                return;
+            }
+        };
+        self.open.retain(|(key, _)| !touched.contains(key));
     }
 }
 
@@ -159,7 +189,7 @@ impl Engine {
     /// edits are never undone here (per-person undo). Returns whether there was an edit
     /// to undo. Undo reaches back to the edits made since the note was opened on this
     /// device, kept in memory with the open note: lost when the note is closed (four
-    /// are kept open), at a restart, and when a refused record rolls the step back.
+    /// are kept open) and at a restart; a refused record leaves it.
     ///
     /// # Errors
     /// As [`Engine::edit_note`].
@@ -356,12 +386,24 @@ impl Engine {
         // again changes nothing, and it is stored below like anyone's.
         // The delta, which costs a pass over the text, only for a note an editor shows
         // here; anything else is told to read the text again.
-        let refused = |refusal| CoreError::Verification(Unverified::NoteUpdate(refusal));
-        let changed = if self.presence.shows(group, &edit.note) {
-            let edits = open.doc.apply_remote_with_delta(edit.update.as_bytes(), author_client).map_err(refused)?;
-            (!edits.is_empty()).then_some(Some(edits))
+        let merged = if self.presence.shows(group, &edit.note) {
+            open.doc
+                .apply_remote_with_delta(edit.update.as_bytes(), author_client)
+                .map(|edits| (!edits.is_empty()).then_some(Some(edits)))
         } else {
-            open.doc.apply_remote(edit.update.as_bytes(), author_client).map_err(refused)?.then_some(None)
+            open.doc.apply_remote(edit.update.as_bytes(), author_client).map(|new| new.then_some(None))
+        };
+        let changed = match merged {
+            Ok(changed) => changed,
+            Err(refusal) => {
+                // Refused before anything was merged, the note is as it was: kept open,
+                // with this device's undo history. A merge that failed part of the way
+                // left it broken: dropped, and read again from the store.
+                if open.doc.is_intact() {
+                    self.notes.put_unchanged((*group, edit.note), open);
+                }
+                return Err(CoreError::Verification(Unverified::NoteUpdate(refusal)));
+            }
         };
         if !open.state_stored || open.since_compaction + 1 >= store::NOTE_UPDATES_BEFORE_COMPACTION {
             self.store.compact_note(group, &edit.note, &open.doc.state(), open.since_compaction)?;

@@ -343,8 +343,8 @@ impl Engine {
     /// outbox, and the observed feeds hear of every item whose mark changed.
     pub(super) fn rollback(&mut self) {
         self.store.rollback();
-        // Notes open in memory may hold what the step merged: read them again.
-        self.notes.clear();
+        // Notes the step put back may hold what it merged: read them again.
+        self.notes.rolled_back();
         // If the outbox cannot be read, the marks stay as they were rather than vanish
         // (an item shown as sent when it is not is the worse mistake).
         if let Ok(recounted) = self.counted_marks() {
