@@ -541,6 +541,7 @@ pub struct NotePeer {
 /// One edit of a note's text, in UTF-16 code units (as JavaScript, Kotlin and Yjs
 /// count): delete `delete` units at `at`, then insert `insert` there.
 #[derive(Debug, Clone, uniffi::Record)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct NoteTextEdit {
     /// Where.
     pub at: u32,
@@ -552,6 +553,7 @@ pub struct NoteTextEdit {
 
 /// A named version of a note.
 #[derive(Debug, Clone, uniffi::Record)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct NoteVersionInfo {
     /// Its id (hex), to read or restore it by.
     pub id: String,
