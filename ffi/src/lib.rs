@@ -73,8 +73,9 @@ pub use profile::{Profile, profile_exists, wipe_profile};
 pub use reasons::{ManagerAction, Missing, Refusal, RejectionKind, WarningKind};
 pub use space::{Feed, Members, Space, SpaceLibrary};
 pub use types::{
-    Contact, Device, Direction, FeedItem, FileVersion, JoinRequest, LibraryNode, Me, Member, NodeKind,
-    NotificationKind, Policy, Reaction, Role, SpaceSummary, SyncOutcome, Transport, Verification,
+    Contact, Device, Direction, FeedItem, FileVersion, JoinRequest, LibraryNode, Me, Member, NodeKind, NotePeer,
+    NoteTextEdit, NoteVersionInfo, NotificationKind, Policy, Reaction, Role, SpaceSummary, SyncOutcome, Transport,
+    Verification,
 };
 
 uniffi::setup_scaffolding!("huisclos");

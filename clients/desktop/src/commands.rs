@@ -594,6 +594,38 @@ fn write_note(desktop: State<'_, Desktop>, space: String, note: String, text: St
     Ok(open(&desktop)?.space(space)?.library().write_note(note, text)?)
 }
 
+/// Applies what the person typed in a note's editor (UTF-16 units, in order), at once
+/// and for everyone in the space.
+#[tauri::command]
+fn edit_note(
+    desktop: State<'_, Desktop>,
+    space: String,
+    note: String,
+    edits: Vec<huisclos_ffi::NoteTextEdit>,
+) -> Result<()> {
+    Ok(open(&desktop)?.space(space)?.library().edit_note(note, edits)?)
+}
+
+/// Shows the space's others that this device has `note` open (none: closed), with the
+/// selection: presence, sealed, never stored. While a note is shown, merges of others'
+/// edits come with the edits themselves (`NoteChanged`).
+#[tauri::command]
+fn show_in_note(
+    desktop: State<'_, Desktop>,
+    space: String,
+    note: Option<String>,
+    anchor: Option<u32>,
+    head: Option<u32>,
+) -> Result<()> {
+    Ok(open(&desktop)?.space(space)?.library().show_in_note(note, anchor, head)?)
+}
+
+/// Who else has a note open, and where their carets are.
+#[tauri::command]
+fn note_presence(desktop: State<'_, Desktop>, space: String, note: String) -> Result<Vec<huisclos_ffi::NotePeer>> {
+    Ok(open(&desktop)?.space(space)?.library().note_presence(note)?)
+}
+
 /// A note's Markdown as safe HTML for the preview.
 #[tauri::command]
 fn render_markdown(text: String) -> String {
@@ -839,6 +871,9 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         create_note,
         read_note,
         write_note,
+        edit_note,
+        show_in_note,
+        note_presence,
         render_markdown,
         rename_node,
         move_node,

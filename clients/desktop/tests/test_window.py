@@ -311,6 +311,13 @@ def test_a_person_works_with_a_cli_user_through_the_relay_in_a_real_window(app, 
     assert app.find_element(By.CSS_SELECTOR, "#note-preview strong").text == "Thursday"
     assert not app.find_elements(By.CSS_SELECTOR, "#note-preview script"), "a member's markup became markup"
     assert bob.until(lambda out: "room 4" in out, "cat", "Case 207", "Plan")
+    # Written together: Bob adds a line from his device while the note is open here;
+    # it appears in the editor as he saves, with no click, and Alice's text stays.
+    click(app, "#toggle-preview")
+    plan = bob.run("cat", "Case 207", "Plan").stdout.rstrip("\n")
+    bob.run("note", "Case 207", "Plan", plan + "\n- clerk: Nassar")
+    wait(app, 60).until(lambda d: "clerk: Nassar" in d.find_element(By.ID, "note-text").get_attribute("value"))
+    assert "**Thursday**, room 4" in app.find_element(By.ID, "note-text").get_attribute("value")
     click(app, "#close-note")
 
     # Devices and contacts: Bob (and Carol) are contacts, and Alice and Bob are shown the

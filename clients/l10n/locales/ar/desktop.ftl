@@ -209,7 +209,7 @@ desktop-back-button = رجوع
 desktop-preview-button = معاينة
 desktop-note-text-label = نص الملاحظة، بصيغة Markdown
 desktop-note-saved = حُفظت وخُتمت.
-desktop-note-changed-elsewhere = حفظ شخص آخر هذه الملاحظة أثناء تعديلك لها. الحفظ الآن يستبدل نصه بنصك.
+desktop-note-also-here = في هذه الملاحظة أيضاً: { $names }
 
 ## الأجهزة وجهات الاتصال
 

@@ -193,7 +193,7 @@ desktop-back-button = Zurück
 desktop-preview-button = Vorschau
 desktop-note-text-label = Text der Notiz, in Markdown
 desktop-note-saved = Gespeichert und versiegelt.
-desktop-note-changed-elsewhere = Jemand anderes hat diese Notiz gespeichert, während Sie sie bearbeitet haben. Wenn Sie jetzt speichern, ersetzt Ihr Text den anderen.
+desktop-note-also-here = Ebenfalls in dieser Notiz: { $names }
 
 ## Geräte und Kontakte
 

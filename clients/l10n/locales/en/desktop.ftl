@@ -193,7 +193,7 @@ desktop-back-button = Back
 desktop-preview-button = Preview
 desktop-note-text-label = Text of the note, in Markdown
 desktop-note-saved = Saved and sealed.
-desktop-note-changed-elsewhere = Someone else saved this note while you were editing. Saving now replaces their text with yours.
+desktop-note-also-here = Also in this note: { $names }
 
 ## Devices and contacts
 

@@ -193,7 +193,7 @@ desktop-back-button = Retour
 desktop-preview-button = Aperçu
 desktop-note-text-label = Texte de la note, en Markdown
 desktop-note-saved = Enregistrée et scellée.
-desktop-note-changed-elsewhere = Quelqu'un d'autre a enregistré cette note pendant que vous la modifiiez. Enregistrer maintenant remplace son texte par le vôtre.
+desktop-note-also-here = Aussi dans cette note : { $names }
 
 ## Appareils et contacts
 

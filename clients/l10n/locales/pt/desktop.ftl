@@ -193,7 +193,7 @@ desktop-back-button = Voltar
 desktop-preview-button = Pré-visualizar
 desktop-note-text-label = Texto da nota, em Markdown
 desktop-note-saved = Salva e selada.
-desktop-note-changed-elsewhere = Outra pessoa salvou esta nota enquanto você a editava. Salvar agora substitui o texto dela pelo seu.
+desktop-note-also-here = Também nesta nota: { $names }
 
 ## Dispositivos e contatos
 

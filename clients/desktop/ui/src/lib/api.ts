@@ -2,6 +2,7 @@
 
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { TextEdit } from "./noteText";
 import type { Diff } from "./lists";
 
 export type Policy = "open" | "on_request" | "confidential";
@@ -156,6 +157,14 @@ export async function attempt(action: () => Promise<unknown>): Promise<string> {
 /** What happened, as the core says it (one key per kind). */
 export type ProfileEvent = Record<string, Record<string, unknown>>;
 
+/** Another person's device in a note: where their selection is (UTF-16 units). */
+export interface NotePeer {
+  identity: string;
+  name: string;
+  anchor: number | null;
+  head: number | null;
+}
+
 export const api = {
   appState: () =>
     invoke<{
@@ -231,6 +240,10 @@ export const api = {
     invoke<string>("create_note", { space, parent, name, text }),
   readNote: (space: string, note: string) => invoke<string>("read_note", { space, note }),
   writeNote: (space: string, note: string, text: string) => invoke<void>("write_note", { space, note, text }),
+  editNote: (space: string, note: string, edits: TextEdit[]) => invoke<void>("edit_note", { space, note, edits }),
+  showInNote: (space: string, note: string | null, anchor: number | null, head: number | null) =>
+    invoke<void>("show_in_note", { space, note, anchor, head }),
+  notePresence: (space: string, note: string) => invoke<NotePeer[]>("note_presence", { space, note }),
   renderMarkdown: (text: string) => invoke<string>("render_markdown", { text }),
   renameNode: (space: string, node: string, name: string) => invoke<void>("rename_node", { space, node, name }),
   moveNode: (space: string, node: string, parent: string | null) => invoke<void>("move_node", { space, node, parent }),
