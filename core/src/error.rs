@@ -269,6 +269,9 @@ pub enum Limit {
     /// UTF-16 code units in a note.
     #[error("characters in a note")]
     NoteLength,
+    /// Named versions of one note.
+    #[error("named versions of a note")]
+    NoteVersions,
     /// A chunk's offset.
     #[error("as a chunk offset")]
     ChunkOffset,

@@ -200,6 +200,7 @@ impl Describe for InvalidInput {
                     Limit::HistoryGenerations => "invalid-too-many-history-generations",
                     Limit::SealedBytes => "invalid-too-many-sealed-bytes",
                     Limit::NoteLength => "invalid-too-many-note-length",
+                    Limit::NoteVersions => "invalid-too-many-note-versions",
                     Limit::ChunkOffset => "invalid-too-many-chunk-offset",
                     _ => "invalid-too-many-other",
                 };

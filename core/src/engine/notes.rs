@@ -16,6 +16,9 @@ use super::*;
 use crate::content::{NoteEdit, NoteUpdateBytes};
 use crate::note::{NoteDoc, NoteRefusal, TextEdit, client_id};
 
+/// The most named versions a note keeps; later ones are refused.
+pub(super) const MAX_NOTE_VERSIONS: u64 = 256;
+
 /// The most notes kept open in memory at once (a few being edited or watched).
 const OPEN_NOTES: usize = 4;
 
@@ -189,7 +192,8 @@ impl Engine {
     /// edits are never undone here (per-person undo). Returns whether there was an edit
     /// to undo. Undo reaches back to the edits made since the note was opened on this
     /// device, kept in memory with the open note: lost when the note is closed (four
-    /// are kept open) and at a restart; a refused record leaves it.
+    /// are kept open), at a restart, and when an update refused after merging makes the
+    /// note be read again; a record refused before merging leaves it.
     ///
     /// # Errors
     /// As [`Engine::edit_note`].
@@ -235,7 +239,13 @@ impl Engine {
     pub fn name_note_version(&mut self, space: &GroupId, note: &NodeId, name: &str) -> Result<ContentId> {
         use crate::content::{MAX_VERSION_TEXT_LEN, NoteVersion, NoteVersionText, VersionName};
         self.known_note(space, note)?;
-        let name = VersionName::new(name)?;
+        let name = VersionName::new(name.replace('\n', " "))?;
+        if self.store.note_version_count(space, note)? >= MAX_NOTE_VERSIONS {
+            return Err(CoreError::Invalid(InvalidInput::TooMany {
+                limit: Limit::NoteVersions,
+                max: MAX_NOTE_VERSIONS,
+            }));
+        }
         let text = self.note_text(space, note)?;
         let max_kib = (MAX_VERSION_TEXT_LEN / 1024) as u64;
         let text = NoteVersionText::new(text.into_bytes())
@@ -259,7 +269,7 @@ impl Engine {
                 author: IdentityPublicKey::from_bytes(version.author),
                 author_name: version.author_name,
                 created_at: version.created_at,
-                units: u32::try_from(version.text.encode_utf16().count()).unwrap_or(u32::MAX),
+                units: version.units,
             })
             .collect())
     }
@@ -270,12 +280,7 @@ impl Engine {
     /// [`CoreError::NotFound`] for an unknown note or version; store errors.
     pub fn note_version_text(&self, space: &GroupId, note: &NodeId, version: &ContentId) -> Result<String> {
         self.known_note(space, note)?;
-        self.store
-            .note_versions(space, note)?
-            .into_iter()
-            .find(|stored| stored.id == *version.as_bytes())
-            .map(|stored| stored.text)
-            .ok_or(CoreError::NotFound(Missing::Item))
+        self.store.note_version_text(space, note, version)?.ok_or(CoreError::NotFound(Missing::Item))
     }
 
     /// Restores a named version: the note's text becomes the version's, as a new edit
@@ -298,16 +303,29 @@ impl Engine {
     ) -> Result<()> {
         let text = std::str::from_utf8(version.text.as_bytes())
             .map_err(|_| CoreError::Decode(huisclos_protocol::Error::Invalid { what: "note version text" }))?;
+        // Of a note the library shows, and a bounded number per note: a member cannot
+        // fill every device with versions of nothing.
+        match self.library(group)?.node(&version.note) {
+            Some(view) if view.kind == NodeKind::Note => {}
+            _ => return Err(CoreError::NotFound(Missing::Note)),
+        }
+        if self.store.note_version_count(group, &version.note)? >= MAX_NOTE_VERSIONS {
+            return Err(CoreError::Invalid(InvalidInput::TooMany {
+                limit: Limit::NoteVersions,
+                max: MAX_NOTE_VERSIONS,
+            }));
+        }
         let author = &envelope.signed.author.body;
         let record = store::NoteVersionRecord {
             id: *envelope.signed.id.as_bytes(),
-            name: version.name.as_str().to_owned(),
+            // One line: a name never reads as more than one entry of a list.
+            name: version.name.as_str().replace('\n', " "),
             author: *author.identity.as_bytes(),
             author_name: author.name.to_string(),
             created_at: envelope.signed.created_at.get(),
-            text: text.to_owned(),
+            units: u32::try_from(text.encode_utf16().count()).unwrap_or(u32::MAX),
         };
-        self.store.add_note_version(group, &version.note, &record)?;
+        self.store.add_note_version(group, &version.note, &record, text)?;
         self.events.push_back(ClientEvent::NoteVersionsChanged { space: *group, note: version.note });
         Ok(())
     }

@@ -252,25 +252,51 @@ impl Store {
         Ok(())
     }
 
-    /// A note's named versions, in the order this device took them.
+    /// A note's named versions, in the order this device took them (without their
+    /// texts, which [`Store::note_version_text`] reads one at a time).
     pub(super) fn note_versions(&self, group: &GroupId, note: &NodeId) -> Result<Vec<NoteVersionRecord>> {
         self.vault
             .scan_ordered(&note_versions_namespace(group, note), 0, usize::MAX)?
             .into_iter()
-            .map(|(_, stored)| match stored.split_first() {
-                Some((&NOTE_VERSION_RECORD_VERSION, record)) => decode_as(record, StoredRecord::Note),
-                Some(_) => Err(CoreError::damaged(StoredRecord::Note, DamageKind::UnknownVersion)),
-                None => Err(CoreError::damaged(StoredRecord::Note, DamageKind::DoesNotDecode)),
-            })
+            .map(|(_, stored)| versioned(&stored, NOTE_VERSION_RECORD_VERSION, StoredRecord::Note))
             .collect()
     }
 
-    /// Keeps a named version of a note, after those already kept.
-    pub(super) fn add_note_version(&self, group: &GroupId, note: &NodeId, version: &NoteVersionRecord) -> Result<()> {
+    /// How many named versions a note has.
+    pub(super) fn note_version_count(&self, group: &GroupId, note: &NodeId) -> Result<u64> {
+        Ok(self.vault.last_ordered(&note_versions_namespace(group, note))?.map_or(0, |last| last + 1))
+    }
+
+    /// A named version's text, if this device holds it.
+    pub(super) fn note_version_text(&self, group: &GroupId, note: &NodeId, id: &ContentId) -> Result<Option<String>> {
+        let Some(stored) = self.vault.get(NS_NOTE_VERSION_TEXTS, &note_version_key(group, note, id))? else {
+            return Ok(None);
+        };
+        match stored.split_first() {
+            Some((&NOTE_VERSION_RECORD_VERSION, text)) => String::from_utf8(text.to_vec())
+                .map(Some)
+                .map_err(|_| CoreError::damaged(StoredRecord::Note, DamageKind::DoesNotDecode)),
+            Some(_) => Err(CoreError::damaged(StoredRecord::Note, DamageKind::UnknownVersion)),
+            None => Err(CoreError::damaged(StoredRecord::Note, DamageKind::DoesNotDecode)),
+        }
+    }
+
+    /// Keeps a named version of a note after those already kept: a small row in the
+    /// note's list, and its text apart.
+    pub(super) fn add_note_version(
+        &self,
+        group: &GroupId,
+        note: &NodeId,
+        version: &NoteVersionRecord,
+        text: &str,
+    ) -> Result<()> {
         let namespace = note_versions_namespace(group, note);
-        let next = self.vault.scan_ordered(&namespace, 0, usize::MAX)?.last().map_or(0, |(index, _)| index + 1);
-        let record = Zeroizing::new([&[NOTE_VERSION_RECORD_VERSION][..], &encode(version)?].concat());
-        self.vault.put_ordered(&namespace, next, &record)
+        let next = self.vault.last_ordered(&namespace)?.map_or(0, |last| last + 1);
+        let row = Zeroizing::new([&[NOTE_VERSION_RECORD_VERSION][..], &encode(version)?].concat());
+        self.vault.put_ordered(&namespace, next, &row)?;
+        let id = ContentId::from_bytes(version.id);
+        let text = Zeroizing::new([&[NOTE_VERSION_RECORD_VERSION][..], text.as_bytes()].concat());
+        self.vault.put(NS_NOTE_VERSION_TEXTS, &note_version_key(group, note, &id), &text)
     }
 
     // -----------------------------------------------------------------------------
@@ -475,14 +501,33 @@ pub(super) struct StoredNote {
 }
 
 /// A note's named versions, one row each, in the order taken: a version byte, then a
-/// [`NoteVersionRecord`].
+/// [`NoteVersionRecord`]; their texts are under [`NS_NOTE_VERSION_TEXTS`].
 fn note_versions_namespace(group: &GroupId, note: &NodeId) -> String {
     format!("note-versions/{group}{note}")
 }
 /// The version of a stored named version.
 const NOTE_VERSION_RECORD_VERSION: u8 = 1;
 
-/// A named version of a note as stored.
+/// Named versions' texts, by group, note and record id: a version byte, then UTF-8.
+const NS_NOTE_VERSION_TEXTS: &str = "note-version-texts";
+
+fn note_version_key(group: &GroupId, note: &NodeId, id: &ContentId) -> [u8; 48] {
+    let mut key = [0u8; 48];
+    key[..32].copy_from_slice(&note_key(group, note));
+    key[32..].copy_from_slice(id.as_bytes());
+    key
+}
+
+/// A stored row: its version byte, then the record.
+fn versioned<T: for<'de> Deserialize<'de>>(stored: &[u8], version: u8, record: StoredRecord) -> Result<T> {
+    match stored.split_first() {
+        Some((&found, rest)) if found == version => decode_as(rest, record),
+        Some(_) => Err(CoreError::damaged(record, DamageKind::UnknownVersion)),
+        None => Err(CoreError::damaged(record, DamageKind::DoesNotDecode)),
+    }
+}
+
+/// A named version of a note as listed (its text is kept apart).
 #[derive(Serialize, Deserialize, Clone)]
 pub(super) struct NoteVersionRecord {
     /// The record that named it.
@@ -491,7 +536,8 @@ pub(super) struct NoteVersionRecord {
     pub(super) author: [u8; 32],
     pub(super) author_name: String,
     pub(super) created_at: u64,
-    pub(super) text: String,
+    /// The text's length, in UTF-16 units.
+    pub(super) units: u32,
 }
 
 /// The updates a note merged since its last compaction, one row each.

@@ -172,6 +172,7 @@ invalid-too-many-contacts = الحد الأقصى لعدد الأشخاص في �
 invalid-too-many-history-generations = الحد الأقصى لعدد الأجيال في منحة السجلّ هو { $max }
 invalid-too-many-sealed-bytes = الحد الأقصى لما يُختم في المرة الواحدة هو { $max } بايت
 invalid-too-many-note-length = الحد الأقصى للملاحظة هو { $max } حرفًا
+invalid-too-many-note-versions = تحتفظ الملاحظة بـ{ $max } نسخة مسمّاة على الأكثر
 invalid-too-many-chunk-offset = الحد الأقصى لموضع بداية جزء من الملف هو البايت رقم { $max }
 invalid-too-many-other = الحد الأقصى هو { $max }
 invalid-not-text-contact-card = ليست بطاقة اتصال صالحة: تأكّد من نسخها كاملة

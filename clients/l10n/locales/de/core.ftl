@@ -172,6 +172,7 @@ invalid-too-many-contacts = das Adressbuch fasst höchstens { $max } Personen
 invalid-too-many-history-generations = eine Übergabe von Verlaufsschlüsseln umfasst höchstens { $max } Generationen
 invalid-too-many-sealed-bytes = es werden höchstens { $max } Bytes auf einmal versiegelt
 invalid-too-many-note-length = eine Notiz hat höchstens { $max } Zeichen
+invalid-too-many-note-versions = eine Notiz behält höchstens { $max } benannte Versionen
 invalid-too-many-chunk-offset = ein Teil einer Datei beginnt spätestens bei Byte { $max }
 invalid-too-many-other = höchstens { $max }
 invalid-not-text-contact-card = keine gültige Kontaktkarte: prüfen Sie, ob sie vollständig kopiert wurde

@@ -172,6 +172,7 @@ invalid-too-many-contacts = the contact book holds at most { $max } people
 invalid-too-many-history-generations = a history grant holds at most { $max } generations
 invalid-too-many-sealed-bytes = at most { $max } bytes are sealed at once
 invalid-too-many-note-length = a note has at most { $max } characters
+invalid-too-many-note-versions = a note keeps at most { $max } named versions
 invalid-too-many-chunk-offset = a file's piece starts at most at byte { $max }
 invalid-too-many-other = at most { $max }
 invalid-not-text-contact-card = not a valid contact card: check that it was copied whole

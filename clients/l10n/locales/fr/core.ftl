@@ -173,6 +173,7 @@ invalid-too-many-contacts = le carnet de contacts contient au plus { $max } pers
 invalid-too-many-history-generations = un octroi d'historique contient au plus { $max } générations
 invalid-too-many-sealed-bytes = au plus { $max } octets sont scellés à la fois
 invalid-too-many-note-length = une note compte au plus { $max } caractères
+invalid-too-many-note-versions = une note garde au plus { $max } versions nommées
 invalid-too-many-chunk-offset = un morceau de fichier commence au plus à l'octet { $max }
 invalid-too-many-other = au plus { $max }
 invalid-not-text-contact-card = carte de contact non valide : vérifiez qu'elle a été copiée en entier

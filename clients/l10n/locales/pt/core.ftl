@@ -172,6 +172,7 @@ invalid-too-many-contacts = a agenda de contatos comporta no máximo { $max } pe
 invalid-too-many-history-generations = uma concessão de histórico contém no máximo { $max } gerações
 invalid-too-many-sealed-bytes = no máximo { $max } bytes são selados de uma vez
 invalid-too-many-note-length = uma nota tem no máximo { $max } caracteres
+invalid-too-many-note-versions = uma nota guarda no máximo { $max } versões nomeadas
 invalid-too-many-chunk-offset = um pedaço de arquivo começa no máximo no byte { $max }
 invalid-too-many-other = no máximo { $max }
 invalid-not-text-contact-card = não é um cartão de contato válido: verifique se ele foi copiado por inteiro
