@@ -242,6 +242,25 @@ async fn a_named_version_is_listed_read_and_restored_on_every_device() {
     assert!(carol.engine_mut().undo_note(&space, &note).unwrap());
     settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
     assert_eq!(alice.engine().note_text(&space, &note).unwrap(), "Hearing postponed.");
+    // A modified client's version of something that is not a note is refused
+    // everywhere (it would sit on every device, listed nowhere).
+    let nowhere = huisclos_core::library::NodeId::from_bytes([0x77; 16]);
+    let forged = huisclos_core::content::ContentBody::NoteVersion(huisclos_core::content::NoteVersion {
+        note: nowhere,
+        name: huisclos_core::content::VersionName::new("Ghost").unwrap(),
+        text: huisclos_core::content::NoteVersionText::new(b"kept by everyone".to_vec()).unwrap(),
+    });
+    let at = bob.clock();
+    bob.engine_mut().adversary().publish_dated(&space, forged, at).unwrap();
+    settle(&relay, &mut [&mut bob, &mut alice, &mut carol]).await;
+    for device in [&alice, &carol] {
+        assert!(
+            device.refusals().iter().any(|r| format!("{r:?}").contains("NotFound(Note)")),
+            "{}: {:?}",
+            device.name,
+            device.refusals()
+        );
+    }
     // A version nobody named is not found; a name must say something.
     let unknown = huisclos_protocol::ids::ContentId::from_bytes([3; 16]);
     assert!(alice.engine().note_version_text(&space, &note, &unknown).is_err());
