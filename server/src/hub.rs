@@ -50,6 +50,16 @@ struct EventQueue {
     signals: BTreeMap<(GroupId, u64), SignalBytes>,
 }
 
+impl EventQueue {
+    /// Queues an announcement of a group's content, keeping only the newest position.
+    fn announce(&mut self, event: ContentAdvanced) {
+        let newer = self.content.get(&event.group).is_none_or(|queued| event.latest > queued.latest);
+        if newer {
+            self.content.insert(event.group, event);
+        }
+    }
+}
+
 impl EventSink {
     fn push_log(&self, event: LogAdvanced) {
         if let Ok(mut queue) = self.queue.lock() {
@@ -67,10 +77,7 @@ impl EventSink {
 
     fn push_content(&self, event: ContentAdvanced) {
         if let Ok(mut queue) = self.queue.lock() {
-            let newer = queue.content.get(&event.group).is_none_or(|queued| event.latest > queued.latest);
-            if newer {
-                queue.content.insert(event.group, event);
-            }
+            queue.announce(event);
         }
         self.ready.notify_one();
     }
@@ -84,10 +91,7 @@ impl EventSink {
                 queue.pushed_bytes += cost;
                 queue.pushed.insert((group, seq), (record, sealed.clone()));
             } else {
-                let newer = queue.content.get(&group).is_none_or(|queued| seq > queued.latest);
-                if newer {
-                    queue.content.insert(group, ContentAdvanced { group, latest: seq });
-                }
+                queue.announce(ContentAdvanced { group, latest: seq });
             }
         }
         self.ready.notify_one();

@@ -57,20 +57,19 @@ impl OpenNotes {
         Some(self.open.remove(at).1)
     }
 
+    /// Puts back a note that may hold what the store has not committed yet (a rollback
+    /// forgets it).
     pub(super) fn put(&mut self, key: (GroupId, NodeId), note: OpenNote) {
-        // The most recently used last; the least recently used goes first.
-        if self.open.len() >= OPEN_NOTES {
-            self.open.remove(0);
-        }
         if let Ok(mut touched) = self.touched.lock() {
             touched.insert(key);
         }
-        self.open.push((key, note));
+        self.put_unchanged(key, note);
     }
 
     /// Puts back a note that nothing changed since it was taken out (a rollback keeps
     /// it).
     pub(super) fn put_unchanged(&mut self, key: (GroupId, NodeId), note: OpenNote) {
+        // The most recently used last; the least recently used goes first.
         if self.open.len() >= OPEN_NOTES {
             self.open.remove(0);
         }
