@@ -255,9 +255,16 @@ struct Register<T> {
     stamp: Option<Stamp>,
 }
 
-impl<T> Register<T> {
+impl<T: Ord> Register<T> {
+    /// Keeps the write with the greatest stamp. Two writes with one stamp (a replay,
+    /// or an author who reused an id) are settled by their values, so every device
+    /// keeps the same one whatever order it read them in.
     fn set(&mut self, value: T, stamp: Stamp) {
-        if self.stamp.is_none_or(|current| stamp > current) {
+        let wins = match self.stamp {
+            None => true,
+            Some(current) => stamp > current || (stamp == current && value > self.value),
+        };
+        if wins {
             self.value = value;
             self.stamp = Some(stamp);
         }
@@ -356,7 +363,9 @@ impl Library {
         let node = self.nodes.entry(id).or_default();
         match op {
             LibraryOp::Create(create) => {
-                if node.kind.is_none_or(|(_, first)| stamp < first) {
+                // The earliest creation sets the kind; one stamp used twice is
+                // settled by the kind, so the order of reading does not matter.
+                if node.kind.is_none_or(|(kind, first)| (stamp, create.kind as u8) < (first, kind)) {
                     node.kind = Some((create.kind as u8, stamp));
                     node.created_by = Some(stamp.author);
                 }
@@ -381,8 +390,15 @@ impl Library {
                         max: MAX_VERSIONS as u64,
                     }));
                 }
-                node.versions
-                    .insert(stamp, Version { stamp, length: add.manifest.length, manifest: add.manifest.to_wire() });
+                let version = Version { stamp, length: add.manifest.length, manifest: add.manifest.to_wire() };
+                // One stamp used for two versions keeps the greater manifest, whatever
+                // the order they were read in.
+                match node.versions.get(&stamp) {
+                    Some(kept) if (kept.length, &kept.manifest) >= (version.length, &version.manifest) => {}
+                    _ => {
+                        node.versions.insert(stamp, version);
+                    }
+                }
             }
         }
         Ok(())
@@ -678,6 +694,29 @@ mod tests {
         library.apply(stamp(at, 1, 2), &rename, NOW).unwrap();
         assert_eq!(library.node(&NodeId::from_bytes([1; 16])).unwrap().name, "Sealed");
         assert_eq!(library.next_time(500), 500, "a clock ahead is used as it is");
+    }
+
+    #[test]
+    fn one_stamp_used_twice_settles_the_same_way_in_either_order() {
+        let rename = |name| {
+            LibraryOp::Rename(RenameNode { node: NodeId::from_bytes([1; 16]), name: NodeName::new(name).unwrap() })
+        };
+        let folder = create(1, NodeKind::Folder, "Evidence", None);
+        let note = create(1, NodeKind::Note, "Evidence", None);
+        let (first, second) = (stamp(5, 1, 7), stamp(6, 1, 8));
+        let mut one = Library::default();
+        let mut other = Library::default();
+        for (library, order) in [
+            (&mut one, [(&folder, &rename("a")), (&note, &rename("b"))]),
+            (&mut other, [(&note, &rename("b")), (&folder, &rename("a"))]),
+        ] {
+            for (creation, renaming) in order {
+                library.apply(first, creation, NOW).unwrap();
+                library.apply(second, renaming, NOW).unwrap();
+            }
+        }
+        assert_eq!(one.listing(), other.listing());
+        assert_eq!(one.listing(), ["b Folder v0"], "the lesser kind and the greater name are kept");
     }
 
     fn arbitrary_op() -> impl Strategy<Value = (Stamp, LibraryOp)> {
