@@ -191,6 +191,18 @@ pub enum InvalidInput {
     /// The file changed while it was read (longer than announced).
     #[error("the file is longer than its announced length")]
     FileChanged,
+    /// An image whose metadata (where and when it was taken, with which device) cannot
+    /// be taken out before it is uploaded: the person may convert it, or keep its
+    /// metadata knowingly ([`crate::media`]).
+    #[error(
+        "the {format} image's metadata (such as where it was taken) cannot be removed: {reason}; convert it to JPEG or PNG, or upload it keeping its metadata"
+    )]
+    ImageMetadata {
+        /// The image's kind.
+        format: crate::media::ImageFormat,
+        /// Why.
+        reason: crate::media::StripRefusal,
+    },
     /// A notice for no device.
     #[error("a notice for no device")]
     NoRecipient,

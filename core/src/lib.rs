@@ -24,6 +24,8 @@
 //! - [`conceal`]: key packages and own-device notices sealed under certificates, so
 //!   that the relay's files name no one;
 //! - [`transfer`]: what uploads and downloads keep to resume after any interruption;
+//! - [`media`]: an image's metadata (GPS position, time, device) taken out before it
+//!   is uploaded;
 //! - [`space`]: a space's rules and roles (held in the MLS group context) and the
 //!   check every device applies to every commit;
 //! - [`content`]: signed content envelopes, history keys and sealed records;
@@ -69,6 +71,7 @@ pub mod library;
 pub mod link;
 pub mod linker;
 pub mod lists;
+pub mod media;
 pub mod mls;
 pub mod mls_storage;
 pub mod note;

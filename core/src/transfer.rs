@@ -11,14 +11,15 @@
 //! the record remembers how many chunks are done, so a restart goes on from there. At
 //! most one sealed chunk is in memory, whatever the file's size.
 
-use std::io::{Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use huisclos_protocol::ids::ChunkRef;
 use serde::{Deserialize, Serialize};
 
 use crate::chunk::CHUNK_LEN;
-use crate::error::Result;
+use crate::error::{CoreError, InvalidInput, Result};
+pub use crate::media::Metadata;
 
 /// The profile's directory of sealed chunks waiting for upload.
 pub const STAGING_DIR: &str = "transfers";
@@ -75,6 +76,56 @@ impl Drop for SealedFile {
 /// [`crate::CoreError::Io`] when `reader` fails or ends before `length`, or the
 /// staging directory cannot be written.
 pub fn seal_for_upload(profile: &Path, reader: impl std::io::Read, length: u64) -> Result<SealedFile> {
+    seal_for_upload_with(profile, reader, length, Metadata::Strip)
+}
+
+/// As [`seal_for_upload`], choosing whether an image's metadata goes ([`Metadata::Strip`],
+/// what [`seal_for_upload`] does) or stays. An image to strip is read whole into memory
+/// (at most [`crate::media::MAX_IMAGE_LEN`]), rewritten without its metadata
+/// ([`crate::media::strip_metadata`]) and sealed from there; any other file is sealed
+/// as it is read.
+///
+/// # Errors
+/// As [`seal_for_upload`]; [`crate::error::InvalidInput::ImageMetadata`] for an image
+/// whose metadata cannot be taken out; [`crate::error::InvalidInput::FileChanged`] for
+/// an image longer than `length`.
+pub fn seal_for_upload_with(
+    profile: &Path,
+    mut reader: impl std::io::Read,
+    length: u64,
+    metadata: Metadata,
+) -> Result<SealedFile> {
+    let mut prefix = Vec::with_capacity(crate::media::SNIFF_LEN);
+    (&mut reader).take(length.min(crate::media::SNIFF_LEN as u64)).read_to_end(&mut prefix)?;
+    let image = crate::media::sniff(&prefix);
+    match (image, metadata) {
+        (Some(format), Metadata::Strip) => {
+            if length > crate::media::MAX_IMAGE_LEN {
+                return Err(CoreError::Invalid(InvalidInput::ImageMetadata {
+                    format,
+                    reason: crate::media::StripRefusal::TooLarge,
+                }));
+            }
+            // The plaintext is held only here, and wiped when it goes.
+            let mut whole = zeroize::Zeroizing::new(prefix);
+            // All of it reserved at once: a growing buffer would leave copies behind.
+            let rest = length - whole.len() as u64;
+            whole.reserve(usize::try_from(rest).unwrap_or(0));
+            (&mut reader).take(rest).read_to_end(&mut whole)?;
+            if (whole.len() as u64) < length {
+                return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into());
+            }
+            if reader.read(&mut [0u8; 1])? != 0 {
+                return Err(CoreError::Invalid(InvalidInput::FileChanged));
+            }
+            let stripped = zeroize::Zeroizing::new(crate::media::strip_metadata(&whole)?.into_owned());
+            seal_into_staging(profile, stripped.as_slice(), stripped.len() as u64)
+        }
+        _ => seal_into_staging(profile, std::io::Read::chain(prefix.as_slice(), reader), length),
+    }
+}
+
+fn seal_into_staging(profile: &Path, reader: impl std::io::Read, length: u64) -> Result<SealedFile> {
     // Never `create_dir_all`: a profile wiped meanwhile must not be brought back as a
     // directory of chunks.
     match std::fs::create_dir(profile.join(STAGING_DIR)) {

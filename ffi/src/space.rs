@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use huisclos_core::CoreError;
 use huisclos_core::identity::ContactCard;
+use huisclos_core::media::Metadata;
 use huisclos_core::space::{SpaceDescription, SpaceName};
 use huisclos_protocol::ids::GroupId;
 
@@ -380,7 +381,25 @@ impl SpaceLibrary {
         let source = Path::new(&source);
         let length = std::fs::metadata(source).map_err(CoreError::from)?.len();
         let reader = std::io::BufReader::new(std::fs::File::open(source).map_err(CoreError::from)?);
-        self.upload(parent, &name, version_of, reader, length)
+        self.upload(parent, &name, version_of, reader, length, Metadata::Strip)
+    }
+
+    /// As [`SpaceLibrary::put_file`], keeping an image's metadata (where and when it was
+    /// taken, the camera), which `put_file` takes out: only when the person chose to,
+    /// knowing what it tells.
+    pub fn put_file_keeping_metadata(
+        &self,
+        parent: Option<String>,
+        name: String,
+        version_of: Option<String>,
+        source: String,
+    ) -> Result<String> {
+        let parent = parent.as_deref().map(types::node_id).transpose()?;
+        let version_of = version_of.as_deref().map(types::node_id).transpose()?;
+        let source = Path::new(&source);
+        let length = std::fs::metadata(source).map_err(CoreError::from)?.len();
+        let reader = std::io::BufReader::new(std::fs::File::open(source).map_err(CoreError::from)?);
+        self.upload(parent, &name, version_of, reader, length, Metadata::Keep)
     }
 
     /// As [`SpaceLibrary::put_file`], for an app that holds the file's bytes rather than a
@@ -397,7 +416,7 @@ impl SpaceLibrary {
         let parent = parent.as_deref().map(types::node_id).transpose()?;
         let version_of = version_of.as_deref().map(types::node_id).transpose()?;
         let length = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-        self.upload(parent, &name, version_of, bytes.as_slice(), length)
+        self.upload(parent, &name, version_of, bytes.as_slice(), length, Metadata::Strip)
     }
 
     /// Queues the download of a file's newest version (or version `version`, counted
@@ -478,12 +497,13 @@ impl SpaceLibrary {
         version_of: Option<huisclos_core::library::NodeId>,
         reader: impl std::io::Read,
         length: u64,
+        metadata: Metadata,
     ) -> Result<String> {
         self.inner.with(|engine| engine.space(&self.id)?.check_upload(name))?;
         // The chunks are written under the sealing lock, which the panic wipe waits for;
         // it is released before the engine is taken again (a listener may wipe).
         let sealing = self.inner.sealing.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let sealed = huisclos_core::transfer::seal_for_upload(self.inner.dir(), reader, length)?;
+        let sealed = huisclos_core::transfer::seal_for_upload_with(self.inner.dir(), reader, length, metadata)?;
         drop(sealing);
         // A refusal or a closed profile below drops `sealed`, which removes its chunks.
         self.inner

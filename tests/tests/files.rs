@@ -124,3 +124,85 @@ async fn a_folder_renamed_and_moved_at_once_converges_over_quic() {
     assert_eq!(alice.engine.library(&space).unwrap().listing(), expected);
     assert_eq!(bob.engine.library(&space).unwrap().listing(), expected);
 }
+
+/// Every file under `dir` that holds any of `telltales`.
+fn holding(dir: &std::path::Path, telltales: &[&[u8]]) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut scanned = 0usize;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        if path.is_dir() {
+            stack.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            scanned += bytes.len();
+            for telltale in telltales {
+                if bytes.windows(telltale.len()).any(|w| w == *telltale) {
+                    found.push(format!("{} holds {:?}", path.display(), String::from_utf8_lossy(telltale)));
+                }
+            }
+        }
+    }
+    assert!(scanned > 10_000, "the scan read only {scanned} bytes under {}", dir.display());
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_arrives_without_its_gps_position_camera_or_comment() {
+    use huisclos_core::error::InvalidInput;
+    use huisclos_core::media::{ImageFormat, Metadata, StripRefusal, strip_metadata};
+    const PHOTO: &[u8] = include_bytes!("../fixtures/photo-with-gps.jpg");
+    // What the photo carries besides its picture (fixtures/make_photo.py): the GPS
+    // block's tags, the camera, its serial number, a comment, a motion-photo trailer.
+    let gps_tags: &[u8] = b"\x00\x01\x00\x02\x00\x00\x00\x02N\x00";
+    let telltales: [&[u8]; 6] = [gps_tags, b"HuisClosPhone", b"SN-0042", b"safe house", b"GPSLatitude", b"MotionPhoto"];
+    for telltale in telltales {
+        assert!(PHOTO.windows(telltale.len()).any(|w| w == telltale), "the fixture lacks {telltale:?}");
+    }
+
+    let relay = RelayProcess::start();
+    let mut alice = Person::join(&relay, "Alice").await;
+    let mut bob = Person::join(&relay, "Bob").await;
+    let space = shared_space(&mut alice, &mut bob).await;
+    let work = tempfile::tempdir().unwrap();
+    let source = work.path().join("IMG_2041.jpg");
+    std::fs::write(&source, PHOTO).unwrap();
+
+    let photo = alice.engine.put_file(&space, None, "IMG_2041.jpg", None, &source).unwrap();
+    // Kept knowingly: the same photo, metadata and all, so the scan below can tell.
+    let kept =
+        alice.engine.put_file_with(&space, None, "IMG_2041 (as taken).jpg", None, &source, Metadata::Keep).unwrap();
+    // A HEIC photo cannot be cleaned: refused, nothing queued.
+    let heic = work.path().join("IMG_2042.heic");
+    std::fs::write(&heic, b"\0\0\0\x18ftypheic\0\0\0\0mif1heicGPS 48.8582N").unwrap();
+    let refused = alice.engine.put_file(&space, None, "IMG_2042.heic", None, &heic).unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            huisclos_core::CoreError::Invalid(InvalidInput::ImageMetadata {
+                format: ImageFormat::Heif,
+                reason: StripRefusal::Unsupported
+            })
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(alice.engine.pending_transfers().unwrap(), (2, 0));
+    settle(&mut [&mut alice, &mut bob]).await;
+
+    let clean = work.path().join("received.jpg");
+    bob.engine.get_file(&space, &photo, None, &clean).unwrap();
+    let as_taken = work.path().join("received (as taken).jpg");
+    bob.engine.get_file(&space, &kept, None, &as_taken).unwrap();
+    bob.sync().await;
+    let clean = std::fs::read(&clean).unwrap();
+    assert_eq!(clean, strip_metadata(PHOTO).unwrap().as_ref(), "the picture, and nothing else");
+    for telltale in telltales {
+        assert!(!clean.windows(telltale.len()).any(|w| w == telltale), "Bob's copy holds {telltale:?}");
+    }
+    assert_eq!(std::fs::read(&as_taken).unwrap(), PHOTO, "kept as taken when the person chose to");
+
+    // At rest: the relay's files and both profiles hold none of it (ciphertext only).
+    let mut found = holding(relay.data_dir(), &telltales);
+    found.extend(holding(alice.engine.profile_dir(), &telltales));
+    found.extend(holding(bob.engine.profile_dir(), &telltales));
+    assert!(found.is_empty(), "{found:#?}");
+}

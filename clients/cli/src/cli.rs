@@ -226,6 +226,8 @@ pub(crate) enum Command {
         space: String,
     },
     /// Uploads a file into a space's library (a new version if the path names a file).
+    /// An image (JPEG, PNG, WebP, GIF) loses its metadata first: where and when it was
+    /// taken, the camera, comments; other kinds of image (HEIC, TIFF) are refused.
     Put {
         /// The space.
         space: String,
@@ -235,6 +237,9 @@ pub(crate) enum Command {
         /// top, under the file's own name).
         #[arg(default_value = "")]
         path: String,
+        /// Keep an image's metadata (its GPS position, time and camera) as it is.
+        #[arg(long)]
+        keep_metadata: bool,
     },
     /// Downloads a file from a space's library (its newest version).
     Get {

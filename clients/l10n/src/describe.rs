@@ -11,6 +11,7 @@ use huisclos_core::error::{
     Signed, TextForm, Unverified,
 };
 use huisclos_core::history::RecordRefusal;
+use huisclos_core::media::StripRefusal;
 use huisclos_core::space::{HistoryMode, Policy, Role};
 use huisclos_protocol::ids::GroupId;
 use huisclos_protocol::messages::RelayError;
@@ -245,6 +246,14 @@ impl Describe for InvalidInput {
             InvalidInput::AlreadyHasAccount => "invalid-already-has-account",
             InvalidInput::ManifestMismatch => "invalid-manifest-mismatch",
             InvalidInput::FileChanged => "invalid-file-changed",
+            InvalidInput::ImageMetadata { format, reason } => {
+                let id = match reason {
+                    StripRefusal::Unsupported => "invalid-image-metadata-unsupported",
+                    StripRefusal::Malformed => "invalid-image-metadata-malformed",
+                    StripRefusal::TooLarge => "invalid-image-metadata-too-large",
+                };
+                return Message::new(id).with("format", format.to_string());
+            }
             InvalidInput::NoRecipient => "invalid-no-recipient",
             InvalidInput::NoRecoveryWords => "invalid-no-recovery-words",
             InvalidInput::RulesMalformed => "invalid-rules-malformed",

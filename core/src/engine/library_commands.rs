@@ -75,8 +75,12 @@ impl Engine {
     /// [`ClientEvent::Transfer`] events; the file appears in the library once all its
     /// chunks are there. Returns the file's node.
     ///
+    /// An image loses its metadata first (where and when it was taken, the camera:
+    /// [`crate::media`]); [`Engine::put_file_with`] can keep it.
+    ///
     /// # Errors
-    /// [`CoreError::Forbidden`] for readers; I/O errors reading `source`.
+    /// [`CoreError::Forbidden`] for readers; I/O errors reading `source`;
+    /// [`InvalidInput::ImageMetadata`] for an image whose metadata cannot be taken out.
     pub fn put_file(
         &mut self,
         space: &GroupId,
@@ -85,9 +89,25 @@ impl Engine {
         version_of: Option<NodeId>,
         source: &std::path::Path,
     ) -> Result<NodeId> {
+        self.put_file_with(space, parent, name, version_of, source, crate::media::Metadata::Strip)
+    }
+
+    /// As [`Engine::put_file`], choosing whether an image's metadata goes or stays.
+    ///
+    /// # Errors
+    /// As [`Engine::put_file`].
+    pub fn put_file_with(
+        &mut self,
+        space: &GroupId,
+        parent: Option<NodeId>,
+        name: &str,
+        version_of: Option<NodeId>,
+        source: &std::path::Path,
+        metadata: crate::media::Metadata,
+    ) -> Result<NodeId> {
         let length = std::fs::metadata(source)?.len();
         let reader = std::io::BufReader::new(std::fs::File::open(source)?);
-        self.put_file_from(space, parent, name, version_of, reader, length)
+        self.put_file_from(space, parent, name, version_of, reader, length, metadata)
     }
 
     /// As [`Engine::put_file`], reading the file's `length` bytes from `reader` (an app
@@ -96,6 +116,7 @@ impl Engine {
     ///
     /// # Errors
     /// As [`Engine::put_file`]; [`CoreError::Io`] when `reader` ends before `length`.
+    #[allow(clippy::too_many_arguments)]
     pub fn put_file_from(
         &mut self,
         space: &GroupId,
@@ -104,9 +125,10 @@ impl Engine {
         version_of: Option<NodeId>,
         reader: impl std::io::Read,
         length: u64,
+        metadata: crate::media::Metadata,
     ) -> Result<NodeId> {
         self.check_upload(space, name)?;
-        let sealed = crate::transfer::seal_for_upload(self.store.dir(), reader, length)?;
+        let sealed = crate::transfer::seal_for_upload_with(self.store.dir(), reader, length, metadata)?;
         self.queue_upload(space, parent, name, version_of, sealed)
     }
 

@@ -385,8 +385,9 @@ impl SpaceHandle<'_> {
         version_of: Option<NodeId>,
         reader: impl std::io::Read,
         length: u64,
+        metadata: crate::media::Metadata,
     ) -> Result<NodeId> {
-        self.engine.put_file_from(&self.id, parent, name, version_of, reader, length)
+        self.engine.put_file_from(&self.id, parent, name, version_of, reader, length, metadata)
     }
 
     /// Whether a file named `name` may be uploaded here now ([`Engine::check_upload`]).

@@ -160,6 +160,7 @@ pub(super) async fn put(
     space: &str,
     local: &std::path::Path,
     path: &str,
+    metadata: huisclos_core::media::Metadata,
 ) -> Result<(), CliError> {
     use huisclos_core::library::NodeKind;
     let mut engine = profile::open(dir)?;
@@ -181,7 +182,7 @@ pub(super) async fn put(
             (parent, name.to_owned(), None)
         }
     };
-    let node = engine.put_file(&space, parent, &name, version_of, local)?;
+    let node = engine.put_file_with(&space, parent, &name, version_of, local, metadata)?;
     transfer(&mut engine, offline, node).await
 }
 

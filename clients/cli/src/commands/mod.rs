@@ -25,6 +25,7 @@ use huisclos_core::identity::{ContactCard, DisplayName};
 use huisclos_core::join::SpaceCard;
 use huisclos_core::link::{LinkOffer, LinkRequest};
 use huisclos_core::linker::{LinkStatus, Linker};
+use huisclos_core::media::Metadata;
 use huisclos_core::space::{HistoryMode, SpaceDescription, SpaceName};
 use huisclos_protocol::invitation::Invitation;
 
@@ -71,7 +72,10 @@ pub(crate) async fn run(cli: Cli) -> Result<(), CliError> {
         | Command::Rm { .. }
         | Command::Restore { .. }
         | Command::Trash { .. } => library::library(&dir, offline, cli.command).await,
-        Command::Put { space, local, path } => library::put(&dir, offline, &space, &local, &path).await,
+        Command::Put { space, local, path, keep_metadata } => {
+            let metadata = if keep_metadata { Metadata::Keep } else { Metadata::Strip };
+            library::put(&dir, offline, &space, &local, &path, metadata).await
+        }
         Command::Get { space, path, local } => library::get(&dir, offline, &space, &path, &local).await,
         Command::Sync => sync(&dir, offline).await,
         Command::Watch => {
