@@ -26,6 +26,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("texts", texts),
     ("content", content),
     ("chunk", chunk),
+    ("image", image),
     ("vault_header", vault_header),
     ("vault_record", vault_record),
     ("relay", relay),
@@ -135,6 +136,20 @@ pub fn chunk(data: &[u8]) {
     {
         let index = usize::from(sealed.first().copied().unwrap_or(0));
         let _ = opener.open(index, sealed);
+    }
+}
+
+/// An image's metadata taken out before upload: whatever the bytes, no panic; what
+/// comes out is an image of the same kind that a second pass leaves as it is (nothing
+/// left to take out).
+pub fn image(data: &[u8]) {
+    use huisclos_core::media::{SNIFF_LEN, sniff, strip_metadata};
+    if let Ok(std::borrow::Cow::Owned(clean)) = strip_metadata(data) {
+        assert_eq!(sniff(&clean[..clean.len().min(SNIFF_LEN)]), sniff(&data[..data.len().min(SNIFF_LEN)]));
+        match strip_metadata(&clean) {
+            Ok(again) => assert_eq!(again.as_ref(), clean.as_slice(), "a second pass changed the image"),
+            Err(error) => panic!("a stripped image is refused: {error}"),
+        }
     }
 }
 

@@ -129,4 +129,26 @@ proptest::proptest! {
         let _ = strip_metadata(&file);
         let _ = strip_metadata(&bytes);
     }
+
+    /// The fixtures, damaged here and there: never a panic, and whatever comes out
+    /// has nothing left to take out.
+    #[test]
+    fn a_damaged_image_comes_out_clean_or_is_refused(
+        which in 0usize..4,
+        edits in proptest::collection::vec((proptest::num::usize::ANY, proptest::num::u8::ANY, 0u8..3), 1..6),
+    ) {
+        let mut file = [PHOTO, PNG, WEBP, GIF][which].to_vec();
+        for (at, byte, how) in edits {
+            let at = at % file.len();
+            match how {
+                0 => file[at] = byte,
+                1 => file.insert(at, byte),
+                _ => { file.remove(at); }
+            }
+        }
+        if let Ok(Cow::Owned(clean)) = strip_metadata(&file) {
+            let again = strip_metadata(&clean).unwrap();
+            proptest::prop_assert_eq!(again.as_ref(), clean.as_slice());
+        }
+    }
 }

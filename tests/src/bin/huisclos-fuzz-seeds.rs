@@ -105,6 +105,14 @@ fn chunk_seeds() {
     }
 }
 
+/// The images the tests strip (`tests/fixtures/make_*.py`).
+fn image_seeds() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    for name in ["photo-with-gps.jpg", "image-with-metadata.png", "image-with-metadata.webp", "image-with-metadata.gif"] {
+        write("image", name, &std::fs::read(fixtures.join(name)).unwrap());
+    }
+}
+
 fn vault_seed() {
     use huisclos_core::vault::{KdfParams, Passphrase, Unlock, Vault};
     let dir = tempfile::tempdir().unwrap();
@@ -181,6 +189,7 @@ async fn main() {
     protocol_seeds();
     content_seeds();
     chunk_seeds();
+    image_seeds();
     vault_seed();
     scenario_seeds().await;
     for (target, _) in huisclos_tests::fuzzing::TARGETS {
