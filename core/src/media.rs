@@ -7,24 +7,34 @@
 //! here first, unless the person chooses to keep its metadata, and only what draws the
 //! picture is kept:
 //!
-//! - **JPEG**: the segments a decoder needs (tables, frames, scans, restart markers);
-//!   a JFIF header without its thumbnail; Adobe's colour transform flag; and, when the
-//!   photo is turned by its EXIF orientation, a new EXIF block holding that one tag (so
-//!   it still shows upright). Every other `APPn` segment (EXIF, XMP, ICC profiles,
-//!   IPTC, maker notes, multi-picture data), every comment, and anything after the end
-//!   of the image (motion clips, vendor trailers) goes.
+//! - **JPEG**: the segments a decoder reads (frames, tables, scans, restarts, the
+//!   hierarchical markers); a JFIF header without its thumbnail; Adobe's 12 bytes (its
+//!   colour transform flag); and, when the photo is turned by its EXIF orientation, a
+//!   new EXIF block holding that one tag (so it still shows upright). Every other
+//!   `APPn` segment (EXIF, XMP, ICC profiles, IPTC, maker notes, multi-picture data),
+//!   every comment, every reserved marker, and anything after the end of the image
+//!   (motion clips, vendor trailers) goes.
 //! - **PNG**: the chunks that draw the picture (header, palette, data, transparency,
 //!   gamma, chromaticities, sRGB, significant bits, background, pixel size, animation);
 //!   text, EXIF, time, ICC profiles and any other chunk go, and anything after the end.
-//! - **WebP**: the image, alpha and animation chunks; EXIF, XMP, ICC profiles and
-//!   unknown chunks go, and the extended header's flags say so.
-//! - **GIF**: every block that draws the picture and the looping extension; comments
-//!   and other application blocks (XMP) go.
+//! - **WebP**: the image, alpha and animation chunks, and inside each frame only its
+//!   image and alpha; EXIF, XMP, ICC profiles and unknown chunks go, and the extended
+//!   header's flags say so.
+//! - **GIF**: the images, their timing and transparency, and the looping block written
+//!   anew with its count alone; comments, plain text, other application blocks (XMP)
+//!   and anything unknown go.
 //!
-//! Images of other kinds (HEIF/HEIC and AVIF, TIFF and camera raw files) are not
-//! rewritten, and a damaged image of a kind above cannot be trusted to be clean: both
-//! are refused with [`InvalidInput::ImageMetadata`] unless the person keeps metadata.
-//! Only images are rewritten: a document's own metadata (a PDF's author, say) stays.
+//! Images of other kinds (HEIF/HEIC and AVIF, TIFF, BigTIFF and camera raw files, JPEG
+//! XL, Photoshop) are not rewritten, and a damaged image of a kind above cannot be
+//! trusted to be clean: both are refused with [`InvalidInput::ImageMetadata`] unless
+//! the person keeps metadata. Only images are rewritten: a document's own metadata (a
+//! PDF's author) and a **video's** (phones record where it was filmed) stay, as the
+//! file is.
+//!
+//! What stays may still say something: a JPEG's quantisation and Huffman tables are
+//! kept as they are (changing them means encoding the picture again), and they can
+//! hint at the camera's make. Dropping a wide-gamut photo's ICC profile (an iPhone's
+//! Display P3) shows its colours slightly duller, the pixels unchanged.
 //!
 //! Everything here is sans-IO: bytes in, bytes out, every offset checked.
 
@@ -62,8 +72,12 @@ pub enum ImageFormat {
     Gif,
     /// HEIF, HEIC or AVIF (not rewritten).
     Heif,
-    /// TIFF, and the camera raw files built on it (not rewritten).
+    /// TIFF, BigTIFF, and the camera raw files built on them (not rewritten).
     Tiff,
+    /// JPEG XL (not rewritten).
+    JpegXl,
+    /// Photoshop (not rewritten).
+    Psd,
 }
 
 impl std::fmt::Display for ImageFormat {
@@ -75,6 +89,8 @@ impl std::fmt::Display for ImageFormat {
             Self::Gif => "GIF",
             Self::Heif => "HEIF",
             Self::Tiff => "TIFF",
+            Self::JpegXl => "JPEG XL",
+            Self::Psd => "PSD",
         })
     }
 }
@@ -111,8 +127,12 @@ pub fn sniff(prefix: &[u8]) -> Option<ImageFormat> {
         Some(ImageFormat::Webp)
     } else if prefix.starts_with(b"GIF87a") || prefix.starts_with(b"GIF89a") {
         Some(ImageFormat::Gif)
-    } else if prefix.starts_with(b"II*\0") || prefix.starts_with(b"MM\0*") {
+    } else if TIFF_LIKE.iter().any(|magic| prefix.starts_with(magic)) {
         Some(ImageFormat::Tiff)
+    } else if prefix.starts_with(&[0xFF, 0x0A]) || prefix.starts_with(b"\0\0\0\x0cJXL ") {
+        Some(ImageFormat::JpegXl)
+    } else if prefix.starts_with(b"8BPS") {
+        Some(ImageFormat::Psd)
     } else if prefix.len() >= 12 && &prefix[4..8] == b"ftyp" && is_heif_brand(&prefix[8..12]) {
         Some(ImageFormat::Heif)
     } else {
@@ -120,9 +140,17 @@ pub fn sniff(prefix: &[u8]) -> Option<ImageFormat> {
     }
 }
 
+/// TIFF (both byte orders), BigTIFF, and raw files on TIFF with their own magic
+/// (Olympus ORF, Panasonic RW2).
+const TIFF_LIKE: [&[u8]; 7] = [b"II*\0", b"MM\0*", b"II+\0", b"MM\0+", b"IIRO", b"IIRS", b"IIU\0"];
+
+/// The major brands of still images in an ISO base media file (HEIF, HEIC, AVIF,
+/// Canon's CR3). Other brands are videos and the like, which are not images here.
 fn is_heif_brand(brand: &[u8]) -> bool {
-    const BRANDS: [&[u8; 4]; 10] =
-        [b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis"];
+    const BRANDS: [&[u8; 4]; 14] = [
+        b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"mif2", b"msf1", b"MiHE", b"MiHB", b"avif",
+        b"avis", b"crx ",
+    ];
     BRANDS.iter().any(|b| b.as_slice() == brand)
 }
 
@@ -140,14 +168,20 @@ pub fn strip_metadata(file: &[u8]) -> Result<Cow<'_, [u8]>> {
     if file.len() as u64 > MAX_IMAGE_LEN {
         return Err(refuse(StripRefusal::TooLarge));
     }
-    let stripped = match format {
-        ImageFormat::Jpeg => strip_jpeg(file),
-        ImageFormat::Png => strip_png(file),
-        ImageFormat::Webp => strip_webp(file),
-        ImageFormat::Gif => strip_gif(file),
-        ImageFormat::Heif | ImageFormat::Tiff => return Err(refuse(StripRefusal::Unsupported)),
+    // Written into a buffer that never grows (nothing rewritten is longer than what
+    // it came from) and is wiped if the image is refused halfway: no copy of the
+    // picture is left behind in freed memory.
+    let mut out = zeroize::Zeroizing::new(Vec::with_capacity(file.len() + 64));
+    let written = match format {
+        ImageFormat::Jpeg => strip_jpeg(file, &mut out),
+        ImageFormat::Png => strip_png(file, &mut out),
+        ImageFormat::Webp => strip_webp(file, &mut out),
+        ImageFormat::Gif => strip_gif(file, &mut out),
+        ImageFormat::Heif | ImageFormat::Tiff | ImageFormat::JpegXl | ImageFormat::Psd => {
+            return Err(refuse(StripRefusal::Unsupported));
+        }
     };
-    stripped.map(Cow::Owned).ok_or_else(|| refuse(StripRefusal::Malformed))
+    written.map(|()| Cow::Owned(std::mem::take(&mut *out))).ok_or_else(|| refuse(StripRefusal::Malformed))
 }
 
 /// Reads `n` bytes at `at`, or `None` past the end.
@@ -176,11 +210,8 @@ const SOS: u8 = 0xDA;
 const APP0: u8 = 0xE0;
 const APP1: u8 = 0xE1;
 const APP14: u8 = 0xEE;
-const APP15: u8 = 0xEF;
-const COM: u8 = 0xFE;
 
-fn strip_jpeg(jpeg: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(jpeg.len());
+fn strip_jpeg(jpeg: &[u8], out: &mut Vec<u8>) -> Option<()> {
     out.extend_from_slice(&[0xFF, SOI]);
     let mut at = 2;
     let mut orientation_written = false;
@@ -198,7 +229,7 @@ fn strip_jpeg(jpeg: &[u8]) -> Option<Vec<u8>> {
             EOI => {
                 // Whatever follows the image (a motion clip, a vendor's trailer) goes.
                 out.extend_from_slice(&[0xFF, EOI]);
-                return Some(out);
+                return Some(());
             }
             0x01 | 0xD0..=0xD7 => out.extend_from_slice(&[0xFF, marker]),
             SOI | 0x00 => return None,
@@ -210,16 +241,21 @@ fn strip_jpeg(jpeg: &[u8]) -> Option<Vec<u8>> {
                 }
                 let body = &segment[2..];
                 match marker {
-                    APP0 if is_bare_jfif(body) => push_segment(&mut out, marker, body)?,
-                    APP14 if body.starts_with(b"Adobe") => push_segment(&mut out, marker, body)?,
+                    APP0 if is_bare_jfif(body) => push_segment(out, marker, body)?,
+                    // Adobe's 12 bytes (version, flags, colour transform), and no more.
+                    APP14 if body.len() >= 12 && body.starts_with(b"Adobe") => push_segment(out, marker, &body[..12])?,
                     APP1 if !orientation_written => {
                         if let Some(orientation) = exif_orientation(body) {
-                            push_segment(&mut out, APP1, &orientation_exif(orientation))?;
+                            push_segment(out, APP1, &orientation_exif(orientation))?;
                             orientation_written = true;
                         }
                     }
-                    APP0..=APP15 | COM => {}
-                    _ => out.extend_from_slice(&jpeg[at - 2..at + length]),
+                    // What a decoder reads: frames, tables, scans, restarts,
+                    // hierarchical markers. Anything else (application data,
+                    // comments, reserved markers) is skipped by decoders, so it could
+                    // carry anything: it goes.
+                    0xC0..=0xCF | SOS | 0xDB..=0xDF => out.extend_from_slice(&jpeg[at - 2..at + length]),
+                    _ => {}
                 }
                 at += length;
                 if marker == SOS {
@@ -299,8 +335,7 @@ const PNG_KEPT: [&[u8; 4]; 13] = [
     b"IHDR", b"PLTE", b"IDAT", b"IEND", b"tRNS", b"gAMA", b"cHRM", b"sRGB", b"sBIT", b"bKGD", b"pHYs", b"acTL", b"fcTL",
 ];
 
-fn strip_png(png: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(png.len());
+fn strip_png(png: &[u8], out: &mut Vec<u8>) -> Option<()> {
     out.extend_from_slice(PNG_SIGNATURE);
     let mut at = PNG_SIGNATURE.len();
     loop {
@@ -313,7 +348,7 @@ fn strip_png(png: &[u8]) -> Option<Vec<u8>> {
         }
         at += chunk.len();
         if kind == b"IEND" {
-            return Some(out);
+            return Some(());
         }
     }
 }
@@ -322,47 +357,65 @@ fn strip_png(png: &[u8]) -> Option<Vec<u8>> {
 // WebP
 
 const WEBP_KEPT: [&[u8; 4]; 6] = [b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ANIM", b"ANMF"];
+/// What a frame (`ANMF`) keeps inside.
+const WEBP_FRAME_KEPT: [&[u8; 4]; 3] = [b"VP8 ", b"VP8L", b"ALPH"];
 /// VP8X flags: ICC profile, EXIF, XMP.
 const VP8X_METADATA_FLAGS: u8 = 0x20 | 0x08 | 0x04;
 
-fn strip_webp(webp: &[u8]) -> Option<Vec<u8>> {
+fn strip_webp(webp: &[u8], out: &mut Vec<u8>) -> Option<()> {
     let riff_len = usize::try_from(u32_le(webp, 4)?).ok()?;
     let end = riff_len.checked_add(8)?;
     let body = webp.get(12..end)?;
-    let mut out = b"RIFF\0\0\0\0WEBP".to_vec();
+    out.extend_from_slice(b"RIFF\0\0\0\0WEBP");
+    webp_chunks(body, out, &WEBP_KEPT)?;
+    let riff = u32::try_from(out.len() - 8).ok()?;
+    out[4..8].copy_from_slice(&riff.to_le_bytes());
+    Some(())
+}
+
+/// Copies the chunks of `body` whose kind is in `kept`: a frame (`ANMF`) with only
+/// the frame's own chunks inside (a frame may hold unknown chunks, which could carry
+/// anything).
+fn webp_chunks(body: &[u8], out: &mut Vec<u8>, kept: &[&[u8; 4]]) -> Option<()> {
+    const FRAME_HEADER: usize = 16;
     let mut at = 0;
     while at < body.len() {
         let kind = take(body, at, 4)?;
         let length = usize::try_from(u32_le(body, at + 4)?).ok()?;
         let padded = length.checked_add(length & 1)?;
         let chunk = take(body, at, padded.checked_add(8)?)?;
-        if WEBP_KEPT.iter().any(|k| k.as_slice() == kind) {
+        if kept.iter().any(|k| k.as_slice() == kind) {
             let start = out.len();
-            out.extend_from_slice(chunk);
+            if kind == b"ANMF" {
+                out.extend_from_slice(take(chunk, 0, 8 + FRAME_HEADER)?);
+                webp_chunks(chunk.get(8 + FRAME_HEADER..8 + length)?, out, &WEBP_FRAME_KEPT)?;
+                let frame = u32::try_from(out.len() - start - 8).ok()?;
+                out[start + 4..start + 8].copy_from_slice(&frame.to_le_bytes());
+            } else {
+                out.extend_from_slice(chunk);
+            }
             if kind == b"VP8X" {
                 *out.get_mut(start + 8)? &= !VP8X_METADATA_FLAGS;
             }
         }
         at += chunk.len();
     }
-    let riff = u32::try_from(out.len() - 8).ok()?;
-    out[4..8].copy_from_slice(&riff.to_le_bytes());
-    Some(out)
+    Some(())
 }
 
 // ---------------------------------------------------------------------------------
 // GIF
 
-fn strip_gif(gif: &[u8]) -> Option<Vec<u8>> {
+fn strip_gif(gif: &[u8], out: &mut Vec<u8>) -> Option<()> {
     // Header (6) and logical screen descriptor (7), then the global colour table.
     let flags = *gif.get(10)?;
     let mut at = 13 + colour_table_len(flags);
-    let mut out = take(gif, 0, at)?.to_vec();
+    out.extend_from_slice(take(gif, 0, at)?);
     loop {
         match *gif.get(at)? {
             0x3B => {
                 out.push(0x3B);
-                return Some(out);
+                return Some(());
             }
             0x2C => {
                 // Image descriptor (10), local colour table, LZW code size, data.
@@ -375,19 +428,25 @@ fn strip_gif(gif: &[u8]) -> Option<Vec<u8>> {
                 let label = *gif.get(at + 1)?;
                 let start = at;
                 let end = sub_blocks_end(gif, at + 2)?;
-                let keep = match label {
-                    // Graphic control (timing, transparency) and plain text draw.
-                    0xF9 | 0x01 => true,
-                    // Application blocks: only the looping one.
-                    0xFF => {
-                        let id = take(gif, at + 3, 11)?;
-                        gif.get(at + 2) == Some(&11) && (id == b"NETSCAPE2.0" || id == b"ANIMEXTS1.0")
+                match label {
+                    // Graphic control: timing and transparency, one block of 4 bytes.
+                    0xF9 if gif.get(at + 2) == Some(&4) && end == at + 8 => out.extend_from_slice(&gif[start..end]),
+                    // The looping block, written anew with its count alone (anything
+                    // after it in the block could carry anything).
+                    0xFF if take(gif, at + 2, 16).is_some_and(|b| {
+                        b[0] == 11
+                            && (&b[1..12] == b"NETSCAPE2.0" || &b[1..12] == b"ANIMEXTS1.0")
+                            && b[12] == 3
+                            && b[13] == 1
+                    }) =>
+                    {
+                        // 0x21 0xFF 11 "NETSCAPE2.0" 3 1, the count (2 bytes), 0.
+                        out.extend_from_slice(take(gif, start, 18)?);
+                        out.push(0);
                     }
-                    // Comments, and anything unknown.
-                    _ => false,
-                };
-                if keep {
-                    out.extend_from_slice(&gif[start..end]);
+                    // Comments, plain text (which viewers do not draw), other
+                    // application blocks (XMP), anything unknown.
+                    _ => {}
                 }
                 at = end;
             }

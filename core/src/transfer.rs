@@ -106,11 +106,12 @@ pub fn seal_for_upload_with(
                     reason: crate::media::StripRefusal::TooLarge,
                 }));
             }
-            // The plaintext is held only here, and wiped when it goes.
-            let mut whole = zeroize::Zeroizing::new(prefix);
-            // All of it reserved at once: a growing buffer would leave copies behind.
+            // The plaintext is held only here, and wiped when it goes; all of it is
+            // reserved at once, since a growing buffer would leave copies behind.
+            let prefix = zeroize::Zeroizing::new(prefix);
+            let mut whole = zeroize::Zeroizing::new(Vec::with_capacity(usize::try_from(length).unwrap_or(0)));
+            whole.extend_from_slice(&prefix);
             let rest = length - whole.len() as u64;
-            whole.reserve(usize::try_from(rest).unwrap_or(0));
             (&mut reader).take(rest).read_to_end(&mut whole)?;
             if (whole.len() as u64) < length {
                 return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into());

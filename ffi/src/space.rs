@@ -380,7 +380,7 @@ impl SpaceLibrary {
         let version_of = version_of.as_deref().map(types::node_id).transpose()?;
         let source = Path::new(&source);
         let length = std::fs::metadata(source).map_err(CoreError::from)?.len();
-        let reader = std::io::BufReader::new(std::fs::File::open(source).map_err(CoreError::from)?);
+        let reader = std::fs::File::open(source).map_err(CoreError::from)?;
         self.upload(parent, &name, version_of, reader, length, Metadata::Strip)
     }
 
@@ -398,7 +398,7 @@ impl SpaceLibrary {
         let version_of = version_of.as_deref().map(types::node_id).transpose()?;
         let source = Path::new(&source);
         let length = std::fs::metadata(source).map_err(CoreError::from)?.len();
-        let reader = std::io::BufReader::new(std::fs::File::open(source).map_err(CoreError::from)?);
+        let reader = std::fs::File::open(source).map_err(CoreError::from)?;
         self.upload(parent, &name, version_of, reader, length, Metadata::Keep)
     }
 

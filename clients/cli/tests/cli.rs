@@ -160,6 +160,24 @@ fn two_people_create_a_space_and_exchange_posts_with_the_cli() {
     bob.run(&["get", "Case 207", "Hearings/witness-statement.pdf", fetched.to_str().unwrap()]);
     assert_eq!(std::fs::read(&fetched).unwrap(), document);
 
+    // A photo loses its GPS position on the way, unless kept knowingly; a HEIC photo,
+    // which cannot be cleaned, is refused with a clear reason.
+    let photo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/photo-with-gps.jpg");
+    let photo = photo.to_str().unwrap();
+    let gps = b"GPSLatitude";
+    let holds = |path: &std::path::Path| std::fs::read(path).unwrap().windows(gps.len()).any(|w| w == gps);
+    alice.run(&["put", "Case 207", photo, "Hearings/IMG_2041.jpg"]);
+    alice.run(&["put", "--keep-metadata", "Case 207", photo, "Hearings/IMG_2041 as taken.jpg"]);
+    let (clean, kept) = (root.path().join("clean.jpg"), root.path().join("kept.jpg"));
+    bob.run(&["get", "Case 207", "Hearings/IMG_2041.jpg", clean.to_str().unwrap()]);
+    bob.run(&["get", "Case 207", "Hearings/IMG_2041 as taken.jpg", kept.to_str().unwrap()]);
+    assert!(!holds(&clean) && holds(&kept));
+    let heic = root.path().join("IMG_2042.heic");
+    std::fs::write(&heic, b"\0\0\0\x18ftypheic\0\0\0\0mif1heic").unwrap();
+    let refused = alice.fail(&["put", "Case 207", heic.to_str().unwrap(), "Hearings"]);
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(message.contains("HEIF") && message.contains("keeping its metadata"), "{message}");
+
     // Written offline: kept in the outbox, sent by the next sync.
     assert!(alice.run(&["--offline", "post", "Case 207", "Written on the train"]).contains("next sync"));
     assert_eq!(bob.feed("Case 207").len(), 2);

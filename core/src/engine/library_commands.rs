@@ -106,7 +106,9 @@ impl Engine {
         metadata: crate::media::Metadata,
     ) -> Result<NodeId> {
         let length = std::fs::metadata(source)?.len();
-        let reader = std::io::BufReader::new(std::fs::File::open(source)?);
+        // Read straight from the file: sealing reads whole chunks, and a buffer in
+        // between would be one more copy of the plaintext left in freed memory.
+        let reader = std::fs::File::open(source)?;
         self.put_file_from(space, parent, name, version_of, reader, length, metadata)
     }
 

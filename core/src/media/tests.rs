@@ -121,6 +121,65 @@ fn a_damaged_image_is_refused_not_passed_on() {
     assert!(strip_metadata(&bad).is_err());
 }
 
+#[test]
+fn data_hidden_where_decoders_do_not_look_goes_too() {
+    // JPEG: a reserved marker's segment, and an Adobe segment longer than its 12 bytes.
+    let mut jpeg = PHOTO[..2].to_vec();
+    push_segment(&mut jpeg, 0xF3, b"GPS 48.8582N").unwrap();
+    push_segment(&mut jpeg, APP14, b"Adobe\0\x64\0\0\0\0\x01GPS 48.8582N").unwrap();
+    jpeg.extend_from_slice(&PHOTO[2..]);
+    let clean = stripped(&jpeg);
+    assert_clean(&clean);
+    assert!(contains(&clean, b"Adobe\0\x64\0\0\0\0\x01\xff"), "Adobe's 12 bytes stay");
+
+    // WebP: a frame holding an EXIF chunk among its own.
+    let image = &WEBP[WEBP.windows(4).position(|w| w == b"VP8L").unwrap()..];
+    let length = u32_le(image, 4).unwrap() as usize;
+    let image = &image[..8 + length + (length & 1)];
+    let mut frame = vec![0u8; 16];
+    frame.extend_from_slice(image);
+    frame.extend_from_slice(b"EXIF\x0c\0\0\0GPS 48.8582N");
+    let mut webp = b"RIFF\0\0\0\0WEBPVP8X\x0a\0\0\0\x02\0\0\0\x07\0\0\x07\0\0ANIM\x06\0\0\0\0\0\0\0\0\0ANMF".to_vec();
+    webp.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+    webp.extend_from_slice(&frame);
+    let riff = (webp.len() - 8) as u32;
+    webp[4..8].copy_from_slice(&riff.to_le_bytes());
+    let clean = stripped(&webp);
+    assert_clean(&clean);
+    let frame_at = clean.windows(4).position(|w| w == b"ANMF").unwrap();
+    assert_eq!(u32_le(&clean, frame_at + 4), Some(16 + image.len() as u32), "the frame's new length");
+    assert_eq!(stripped(&clean), clean);
+
+    // GIF: plain text, and a looping block with more after its count.
+    let head = 13 + colour_table_len(GIF[10]);
+    let mut gif = GIF[..head].to_vec();
+    gif.extend_from_slice(b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x05\x00\x0cGPS 48.8582N\x00");
+    gif.extend_from_slice(b"\x21\x01\x0c\0\0\0\0\0\0\0\0\0\0\0\0\x0cGPS 48.8582N\x00");
+    gif.extend_from_slice(&GIF[head..]);
+    let clean = stripped(&gif);
+    assert_clean(&clean);
+    assert!(contains(&clean, b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x05\x00\x00"), "the loop count stays");
+}
+
+#[test]
+fn images_of_kinds_not_rewritten_are_told_apart() {
+    for (prefix, format) in [
+        (&b"\0\0\0\x18ftypmif2"[..], ImageFormat::Heif),
+        (b"\0\0\0\x18ftypcrx ", ImageFormat::Heif),
+        (b"IIRO\x08\0\0\0", ImageFormat::Tiff),
+        (b"IIU\0\x08\0\0\0", ImageFormat::Tiff),
+        (b"II+\0\x08\0\0\0", ImageFormat::Tiff),
+        (b"\xff\x0a\xfa", ImageFormat::JpegXl),
+        (b"\0\0\0\x0cJXL \r\n\x87\n", ImageFormat::JpegXl),
+        (b"8BPS\0\x01", ImageFormat::Psd),
+    ] {
+        assert_eq!(sniff(prefix), Some(format), "{prefix:?}");
+    }
+    // A phone's video is not an image here: it goes as it is (documented).
+    assert_eq!(sniff(b"\0\0\0\x20ftypqt  "), None);
+    assert_eq!(sniff(b"\0\0\0\x20ftypisom"), None);
+}
+
 proptest::proptest! {
     #[test]
     fn no_input_makes_it_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512), which in 0usize..4) {

@@ -108,7 +108,8 @@ fn chunk_seeds() {
 /// The images the tests strip (`tests/fixtures/make_*.py`).
 fn image_seeds() {
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
-    for name in ["photo-with-gps.jpg", "image-with-metadata.png", "image-with-metadata.webp", "image-with-metadata.gif"] {
+    for name in ["photo-with-gps.jpg", "image-with-metadata.png", "image-with-metadata.webp", "image-with-metadata.gif"]
+    {
         write("image", name, &std::fs::read(fixtures.join(name)).unwrap());
     }
 }
