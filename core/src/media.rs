@@ -74,7 +74,7 @@ pub enum ImageFormat {
     Heif,
     /// TIFF, BigTIFF, and the camera raw files built on them (not rewritten).
     Tiff,
-    /// JPEG XL (not rewritten).
+    /// JPEG XL in its container (not rewritten).
     JpegXl,
     /// Photoshop (not rewritten).
     Psd,
@@ -129,7 +129,10 @@ pub fn sniff(prefix: &[u8]) -> Option<ImageFormat> {
         Some(ImageFormat::Gif)
     } else if TIFF_LIKE.iter().any(|magic| prefix.starts_with(magic)) {
         Some(ImageFormat::Tiff)
-    } else if prefix.starts_with(&[0xFF, 0x0A]) || prefix.starts_with(b"\0\0\0\x0cJXL ") {
+    } else if prefix.starts_with(b"\0\0\0\x0cJXL ") {
+        // The container: its boxes may hold EXIF and XMP. A bare codestream (FF 0A)
+        // has nowhere to put them, and two bytes would mistake one file in 65 536
+        // for an image.
         Some(ImageFormat::JpegXl)
     } else if prefix.starts_with(b"8BPS") {
         Some(ImageFormat::Psd)

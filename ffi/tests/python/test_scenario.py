@@ -4,6 +4,7 @@ library, and one removes the other. Every step is asserted on both sides."""
 
 import hashlib
 import os
+from pathlib import Path
 
 import huisclos
 import pytest
@@ -96,6 +97,28 @@ def test_two_profiles_share_a_space(tmp_path, relay):
     alice.space(space).library().get_file(node, None, str(newest))
     assert sync(alice).downloads == 0
     assert newest.read_bytes() == second
+
+    # A photo handed over as bytes loses its GPS position on the way; one kept
+    # knowingly (by path) arrives as taken; a HEIC photo is refused, with its reason.
+    photo = (Path(__file__).parents[3] / "tests" / "fixtures" / "photo-with-gps.jpg").read_bytes()
+    assert b"GPSLatitude" in photo and b"HuisClosPhone" in photo
+    cleaned = alice.space(space).library().put_file_bytes(folder, "IMG_2041.jpg", None, photo)
+    (tmp_path / "IMG_2041.jpg").write_bytes(photo)
+    kept = alice.space(space).library().put_file_keeping_metadata(
+        folder, "IMG_2041 as taken.jpg", None, str(tmp_path / "IMG_2041.jpg"))
+    (tmp_path / "IMG_2042.heic").write_bytes(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic")
+    with pytest.raises(huisclos.HuisClosError.Invalid) as refused:
+        alice.space(space).library().put_file(folder, "IMG_2042.heic", None, str(tmp_path / "IMG_2042.heic"))
+    assert "HEIF" in str(refused.value) and "metadata" in str(refused.value)
+    assert sync(alice).uploads == 0
+    sync(bob)
+    for node_id, name in ((cleaned, "clean.jpg"), (kept, "kept.jpg")):
+        bob.space(space).library().get_file(node_id, None, str(tmp_path / name))
+    assert sync(bob).downloads == 0
+    clean = (tmp_path / "clean.jpg").read_bytes()
+    assert clean.startswith(b"\xff\xd8") and clean.endswith(b"\xff\xd9")
+    assert b"GPSLatitude" not in clean and b"HuisClosPhone" not in clean and b"safe house" not in clean
+    assert (tmp_path / "kept.jpg").read_bytes() == photo
 
     # A note from Bob, read by Alice.
     note = bob.space(space).library().create_note(folder, "Hearing notes.md", "# Thursday\n- judge: Haddad")
