@@ -153,6 +153,25 @@ huisclos_protocol::wire_struct!(
     }
 );
 
+huisclos_protocol::bounded_bytes!(
+    /// A small JPEG of a file's picture ([`crate::media::make_preview`]).
+    pub struct PreviewImage(max = crate::media::MAX_PREVIEW_LEN, what = "file preview");
+);
+
+huisclos_protocol::wire_struct!(
+    /// A preview of one version of a file (an image's picture, small), sent by the
+    /// version's author right after it, so that members see it without downloading
+    /// the file.
+    pub struct FilePreview {
+        /// The file.
+        pub node: crate::library::NodeId,
+        /// The version: the id of the record that added it.
+        pub version: ContentId,
+        /// The preview (a baseline JPEG without metadata).
+        pub image: PreviewImage,
+    }
+);
+
 huisclos_protocol::wire_enum!(
     /// What an item says.
     pub enum ContentBody(what = "content body") {
@@ -174,6 +193,8 @@ huisclos_protocol::wire_enum!(
         0x08 => NoteEdit(NoteEdit),
         /// A named version of a note.
         0x09 => NoteVersion(NoteVersion),
+        /// A preview of a file's version.
+        0x0A => FilePreview(FilePreview),
     }
 );
 

@@ -756,6 +756,9 @@ pub enum Refusal {
     /// Only the author or a content manager changes an item.
     #[error("only the author or a content manager may change this item")]
     NotAuthorOrContentManager,
+    /// A file version's preview comes only from whoever uploaded that version.
+    #[error("only whoever uploaded a file's version sends its preview")]
+    NotTheVersionsAuthor,
     /// The last space manager names another before leaving.
     #[error("the last space manager names another before leaving")]
     LastManagerLeaving,

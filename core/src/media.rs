@@ -187,6 +187,60 @@ pub fn strip_metadata(file: &[u8]) -> Result<Cow<'_, [u8]>> {
     written.map(|()| Cow::Owned(std::mem::take(&mut *out))).ok_or_else(|| refuse(StripRefusal::Malformed))
 }
 
+/// The longest side of a preview, in pixels.
+pub const PREVIEW_SIDE: u32 = 160;
+
+/// The most bytes a preview has (a small JPEG; a photo's is about 3 KiB).
+pub const MAX_PREVIEW_LEN: usize = 16 * 1024;
+
+/// The most pixels a side of an image decoded for its preview has; larger images get
+/// no preview.
+pub const MAX_PREVIEW_SOURCE_SIDE: u32 = 12_000;
+
+/// The most memory decoding an image for its preview may take.
+const MAX_PREVIEW_DECODE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// A preview of `image` (a JPEG, PNG, WebP or GIF, already without its metadata):
+/// turned upright by its orientation, shrunk (never enlarged) to at most [`PREVIEW_SIDE`] pixels a side,
+/// and encoded as a baseline JPEG without any metadata, at most [`MAX_PREVIEW_LEN`]
+/// bytes. `None` for anything else, an image that does not decode within bounds, or
+/// one whose preview would be too large.
+pub fn make_preview(image: &[u8]) -> Option<Vec<u8>> {
+    use image::ImageDecoder as _;
+    let format = match sniff(&image[..image.len().min(SNIFF_LEN)])? {
+        ImageFormat::Jpeg => image::ImageFormat::Jpeg,
+        ImageFormat::Png => image::ImageFormat::Png,
+        ImageFormat::Webp => image::ImageFormat::WebP,
+        ImageFormat::Gif => image::ImageFormat::Gif,
+        _ => return None,
+    };
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_PREVIEW_SOURCE_SIDE);
+    limits.max_image_height = Some(MAX_PREVIEW_SOURCE_SIDE);
+    limits.max_alloc = Some(MAX_PREVIEW_DECODE_BYTES);
+    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(image), format);
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().ok()?;
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut picture = image::DynamicImage::from_decoder(decoder).ok()?;
+    picture.apply_orientation(orientation);
+    // Shrunk, never enlarged.
+    let small = if picture.width().max(picture.height()) > PREVIEW_SIDE {
+        picture.thumbnail(PREVIEW_SIDE, PREVIEW_SIDE).to_rgb8()
+    } else {
+        picture.to_rgb8()
+    };
+    // Smaller and smaller until it fits (a noisy picture compresses badly).
+    for quality in [60u8, 40, 25] {
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality).encode_image(&small).ok()?;
+        if out.len() <= MAX_PREVIEW_LEN {
+            return Some(out);
+        }
+    }
+    None
+}
+
 /// Reads `n` bytes at `at`, or `None` past the end.
 fn take(bytes: &[u8], at: usize, n: usize) -> Option<&[u8]> {
     bytes.get(at..at.checked_add(n)?)

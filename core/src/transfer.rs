@@ -44,6 +44,8 @@ pub struct SealedFile {
     profile: PathBuf,
     /// `None` once queued: the upload record owns the chunks then.
     manifest: Option<crate::chunk::FileManifest>,
+    /// An image's preview, made from the picture as uploaded.
+    preview: Option<zeroize::Zeroizing<Vec<u8>>>,
 }
 
 impl std::fmt::Debug for SealedFile {
@@ -56,6 +58,16 @@ impl SealedFile {
     /// The manifest, for the upload record that now owns the chunks.
     pub(crate) fn into_manifest(mut self) -> Option<crate::chunk::FileManifest> {
         self.manifest.take()
+    }
+
+    /// The preview made while sealing (an image's picture, small), if any.
+    pub(crate) fn take_preview(&mut self) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+        self.preview.take()
+    }
+
+    /// Whether a preview was made while sealing.
+    pub fn has_preview(&self) -> bool {
+        self.preview.is_some()
     }
 }
 
@@ -120,7 +132,9 @@ pub fn seal_for_upload_with(
                 return Err(CoreError::Invalid(InvalidInput::FileChanged));
             }
             let stripped = zeroize::Zeroizing::new(crate::media::strip_metadata(&whole)?.into_owned());
-            seal_into_staging(profile, stripped.as_slice(), stripped.len() as u64)
+            let mut sealed = seal_into_staging(profile, stripped.as_slice(), stripped.len() as u64)?;
+            sealed.preview = crate::media::make_preview(&stripped).map(zeroize::Zeroizing::new);
+            Ok(sealed)
         }
         _ => seal_into_staging(profile, std::io::Read::chain(prefix.as_slice(), reader), length),
     }
@@ -140,7 +154,7 @@ fn seal_into_staging(profile: &Path, reader: impl std::io::Read, length: u64) ->
         Ok(())
     });
     match sealed {
-        Ok(manifest) => Ok(SealedFile { profile: profile.to_path_buf(), manifest: Some(manifest) }),
+        Ok(manifest) => Ok(SealedFile { profile: profile.to_path_buf(), manifest: Some(manifest), preview: None }),
         Err(error) => {
             // A file that could not be read whole leaves no chunk behind.
             for chunk in &written {

@@ -384,6 +384,15 @@ impl SpaceLibrary {
         self.upload(parent, &name, version_of, reader, length, Metadata::Strip)
     }
 
+    /// The preview of a file's newest version (`version`: counted from the oldest),
+    /// a small JPEG (at most 160 pixels a side) its uploader sent with it, to show
+    /// before or without downloading the file; `None` when it has none.
+    pub fn file_preview(&self, node: String, version: Option<u32>) -> Result<Option<Vec<u8>>> {
+        let node = types::node_id(&node)?;
+        let version = version.map(|v| v as usize);
+        self.inner.with(|engine| engine.space(&self.id)?.file_preview(&node, version))
+    }
+
     /// As [`SpaceLibrary::put_file`], keeping an image's metadata (where and when it was
     /// taken, the camera), which `put_file` takes out: only when the person chose to,
     /// knowing what it tells.

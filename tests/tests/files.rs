@@ -200,6 +200,17 @@ async fn a_photo_arrives_without_its_gps_position_camera_or_comment() {
     }
     assert_eq!(std::fs::read(&as_taken).unwrap(), PHOTO, "kept as taken when the person chose to");
 
+    // Bob saw a preview before downloading anything: a small JPEG of the picture,
+    // upright (the photo is turned by its orientation), with nothing else in it.
+    let preview = bob.engine.file_preview(&space, &photo, None).unwrap().expect("a preview");
+    for telltale in telltales {
+        assert!(!preview.windows(telltale.len()).any(|w| w == telltale), "the preview holds {telltale:?}");
+    }
+    assert_eq!(preview, strip_metadata(&preview).unwrap().as_ref(), "nothing but the picture");
+    let shown = image::load_from_memory_with_format(&preview, image::ImageFormat::Jpeg).unwrap();
+    assert_eq!((shown.width(), shown.height()), (32, 48), "48 x 32, turned upright");
+    assert_eq!(bob.engine.file_preview(&space, &kept, None).unwrap(), None, "kept as taken: no preview made");
+
     // At rest: the relay's files and both profiles hold none of it (ciphertext only).
     let mut found = holding(relay.data_dir(), &telltales);
     found.extend(holding(alice.engine.profile_dir(), &telltales));

@@ -496,6 +496,55 @@ async fn a_library_change_from_the_far_future_is_refused_and_blocks_nothing() {
     }
 }
 
+/// A file version's preview comes from whoever uploaded that version, and no one else:
+/// a member cannot show everyone another picture for someone's photo.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_preview_for_someone_elses_file_is_refused_on_every_device() {
+    use huisclos_core::content::{ContentBody, FilePreview, PreviewImage};
+    use huisclos_protocol::ids::ContentId;
+    const PHOTO: &[u8] = include_bytes!("../fixtures/photo-with-gps.jpg");
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut mallory, mut rita, space) = four(&relay).await;
+    let source = alice.profile_dir().join("IMG_2041.jpg");
+    std::fs::write(&source, PHOTO).unwrap();
+    let photo = alice.engine_mut().put_file(&space, None, "IMG_2041.jpg", None, &source).unwrap();
+    std::fs::remove_file(&source).unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob, &mut mallory, &mut rita]).await;
+    let genuine = alice.engine().file_preview(&space, &photo, None).unwrap().expect("Alice's preview");
+    for device in [&bob, &rita] {
+        assert_eq!(
+            device.engine().file_preview(&space, &photo, None).unwrap().as_ref(),
+            Some(&genuine),
+            "{}",
+            device.name
+        );
+    }
+
+    // Mallory sends another picture as the preview of Alice's version, and one for a
+    // version that does not exist.
+    let version = mallory.engine().library(&space).unwrap().versions(&photo).last().unwrap().stamp.op;
+    let other = huisclos_core::media::strip_metadata(PHOTO).unwrap().into_owned();
+    let at = mallory.clock();
+    for version in [ContentId::from_bytes(version), ContentId::from_bytes([7; 16])] {
+        let forged = ContentBody::FilePreview(FilePreview {
+            node: photo,
+            version,
+            image: PreviewImage::new(other.clone()).unwrap(),
+        });
+        mallory.engine_mut().adversary().publish_dated(&space, forged, at).unwrap();
+    }
+    mallory.drive(&relay).await;
+    settle(&relay, &mut [&mut alice, &mut bob, &mut rita]).await;
+    for device in [&alice, &bob, &rita] {
+        assert_eq!(
+            device.engine().file_preview(&space, &photo, None).unwrap().as_ref(),
+            Some(&genuine),
+            "{}",
+            device.name
+        );
+    }
+}
+
 // ---------------------------------------------------------------------------------
 // 6. A moderator's words are never shown as the author's.
 

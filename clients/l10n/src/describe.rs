@@ -104,6 +104,7 @@ impl Describe for Refusal {
         Message::new(match self {
             Refusal::NotSpaceManager(action) => return action.message(),
             Refusal::ReaderWrites => "refusal-reader-writes",
+            Refusal::NotTheVersionsAuthor => "refusal-not-the-versions-author",
             Refusal::NotAuthorOrContentManager => "refusal-not-author-or-content-manager",
             Refusal::LastManagerLeaving => "refusal-last-manager-leaving",
             Refusal::GenerationsExhausted => "refusal-generations-exhausted",

@@ -159,7 +159,7 @@ impl Engine {
         parent: Option<NodeId>,
         name: &str,
         version_of: Option<NodeId>,
-        sealed: crate::transfer::SealedFile,
+        mut sealed: crate::transfer::SealedFile,
     ) -> Result<NodeId> {
         // On a refusal, `sealed` is dropped here and removes its chunks.
         self.check_upload(space, name)?;
@@ -171,9 +171,11 @@ impl Engine {
                 (node, Some(NewFile { name: name.as_str().to_owned(), parent }))
             }
         };
+        let preview = sealed.take_preview();
         let manifest = sealed.into_manifest().ok_or(CoreError::Invalid(InvalidInput::UnexpectedAnswer))?;
         let record = UploadRecord { group: *space.as_bytes(), node, create, manifest: manifest.to_wire(), done: 0 };
         self.store.uploads().push(&record)?;
+        self.store.set_pending_preview(&manifest.file, preview.as_deref().map(Vec::as_slice))?;
         self.persist()?;
         self.push_job(Job::Transfers);
         Ok(node)
@@ -236,5 +238,53 @@ impl Engine {
     /// As [`Engine::create_folder`].
     pub fn restore_node(&mut self, space: &GroupId, node: &NodeId) -> Result<()> {
         self.library_op(space, LibraryOp::Restore(RestoreNode { node: *node }))
+    }
+
+    /// The preview of the newest version of the file `node` (or of version `version`,
+    /// counted from the oldest): a small JPEG of its picture, which its uploader sent
+    /// with it, so that it shows before (or without) downloading the file. `None` when
+    /// the version has none (not an image, or from a device that sends none).
+    ///
+    /// # Errors
+    /// [`CoreError::NotFound`] when there is no such file or version; store errors.
+    pub fn file_preview(&self, space: &GroupId, node: &NodeId, version: Option<usize>) -> Result<Option<Vec<u8>>> {
+        let versions = self.library(space)?.versions(node);
+        let chosen = match version {
+            Some(v) => versions.get(v),
+            None => versions.last(),
+        }
+        .ok_or(CoreError::NotFound(Missing::File))?;
+        self.store.file_preview(space, node, &ContentId::from_bytes(chosen.stamp.op))
+    }
+
+    /// A preview of a file's version, as received: only from the version's own
+    /// author, for a version this device holds, and a JPEG with nothing but its
+    /// picture (anything else in it is taken out, as from an upload).
+    pub(super) fn apply_file_preview(
+        &mut self,
+        group: &GroupId,
+        author: &crate::identity::CertificateBody,
+        preview: &crate::content::FilePreview,
+    ) -> Result<()> {
+        let library = self.library(group)?;
+        let ours = library
+            .versions(&preview.node)
+            .iter()
+            .any(|v| v.stamp.op == *preview.version.as_bytes() && v.stamp.author == *author.identity.as_bytes());
+        if !ours {
+            return Err(CoreError::Forbidden(Refusal::NotTheVersionsAuthor));
+        }
+        let image = preview.image.as_bytes();
+        if crate::media::sniff(&image[..image.len().min(crate::media::SNIFF_LEN)])
+            != Some(crate::media::ImageFormat::Jpeg)
+        {
+            return Err(CoreError::Decode(huisclos_protocol::Error::Invalid { what: "file preview" }));
+        }
+        let clean = crate::media::strip_metadata(image)
+            .map_err(|_| CoreError::Decode(huisclos_protocol::Error::Invalid { what: "file preview" }))?;
+        self.store.put_file_preview(group, &preview.node, &preview.version, &clean)?;
+        self.events.push_back(ClientEvent::LibraryChanged(*group));
+        self.observed.library_changed(group);
+        Ok(())
     }
 }

@@ -441,7 +441,11 @@ fn target_of(item: &OutboxItem) -> Option<(GroupId, ContentId)> {
         ContentBody::React(react) => react.target,
         ContentBody::Edit(edit) => edit.target,
         ContentBody::Delete(delete) => delete.target,
-        ContentBody::Library(_) | ContentBody::Marker(_) | ContentBody::NoteEdit(_) | ContentBody::NoteVersion(_) => {
+        ContentBody::Library(_)
+        | ContentBody::Marker(_)
+        | ContentBody::NoteEdit(_)
+        | ContentBody::NoteVersion(_)
+        | ContentBody::FilePreview(_) => {
             return None;
         }
     };

@@ -189,6 +189,12 @@ impl Engine {
             }
             return self.apply_note_version(group, envelope, version);
         }
+        if let ContentBody::FilePreview(preview) = &envelope.signed.body {
+            if !role.may_contribute() {
+                return Err(CoreError::Forbidden(Refusal::ReaderWrites));
+            }
+            return self.apply_file_preview(group, author, preview);
+        }
         if let ContentBody::Library(op) = &envelope.signed.body {
             if !role.may_contribute() {
                 return Err(CoreError::Forbidden(Refusal::ReaderWrites));
@@ -277,7 +283,8 @@ impl Engine {
             ContentBody::Library(_)
             | ContentBody::Marker(_)
             | ContentBody::NoteEdit(_)
-            | ContentBody::NoteVersion(_) => {
+            | ContentBody::NoteVersion(_)
+            | ContentBody::FilePreview(_) => {
                 return Err(CoreError::Invalid(InvalidInput::UnsupportedOperation));
             }
         };

@@ -374,6 +374,14 @@ impl SpaceHandle<'_> {
         self.engine.put_file(&self.id, parent, name, version_of, source)
     }
 
+    /// A file version's preview ([`Engine::file_preview`]).
+    ///
+    /// # Errors
+    /// As [`Engine::file_preview`].
+    pub fn file_preview(&self, node: &NodeId, version: Option<usize>) -> Result<Option<Vec<u8>>> {
+        self.engine.file_preview(&self.id, node, version)
+    }
+
     /// Seals a file read from a stream and queues its upload ([`Engine::put_file_from`]).
     ///
     /// # Errors

@@ -299,6 +299,54 @@ impl Store {
         self.vault.put(NS_NOTE_VERSION_TEXTS, &note_version_key(group, note, &id), &text)
     }
 
+    /// A file version's preview, if this device holds one.
+    pub(super) fn file_preview(&self, group: &GroupId, node: &NodeId, version: &ContentId) -> Result<Option<Vec<u8>>> {
+        let Some(stored) = self.vault.get(NS_FILE_PREVIEWS, &note_version_key(group, node, version))? else {
+            return Ok(None);
+        };
+        match stored.split_first() {
+            Some((&FILE_PREVIEW_RECORD_VERSION, image)) => Ok(Some(image.to_vec())),
+            Some(_) => Err(CoreError::damaged(StoredRecord::Library, DamageKind::UnknownVersion)),
+            None => Err(CoreError::damaged(StoredRecord::Library, DamageKind::DoesNotDecode)),
+        }
+    }
+
+    /// Keeps a file version's preview.
+    pub(super) fn put_file_preview(
+        &self,
+        group: &GroupId,
+        node: &NodeId,
+        version: &ContentId,
+        image: &[u8],
+    ) -> Result<()> {
+        let row = Zeroizing::new([&[FILE_PREVIEW_RECORD_VERSION][..], image].concat());
+        self.vault.put(NS_FILE_PREVIEWS, &note_version_key(group, node, version), &row)
+    }
+
+    /// A preview made while sealing an upload, kept until the upload is published
+    /// (by the sealed file's id).
+    pub(super) fn pending_preview(&self, file: &[u8; 16]) -> Result<Option<Vec<u8>>> {
+        Ok(self.vault.get(NS_PENDING_PREVIEWS, file)?.and_then(|stored| match stored.split_first() {
+            Some((&FILE_PREVIEW_RECORD_VERSION, image)) => Some(image.to_vec()),
+            // An unreadable preview is not worth keeping an upload back for.
+            _ => None,
+        }))
+    }
+
+    /// Keeps (`Some`) or forgets (`None`) an upload's preview until it is published.
+    pub(super) fn set_pending_preview(&self, file: &[u8; 16], image: Option<&[u8]>) -> Result<()> {
+        match image {
+            Some(image) => {
+                let row = Zeroizing::new([&[FILE_PREVIEW_RECORD_VERSION][..], image].concat());
+                self.vault.put(NS_PENDING_PREVIEWS, file, &row)
+            }
+            None => {
+                self.vault.remove(NS_PENDING_PREVIEWS, file);
+                Ok(())
+            }
+        }
+    }
+
     // -----------------------------------------------------------------------------
     // Feeds: the items by id, and their order of arrival by position.
 
@@ -517,6 +565,14 @@ fn note_version_key(group: &GroupId, note: &NodeId, id: &ContentId) -> [u8; 48] 
     key[32..].copy_from_slice(id.as_bytes());
     key
 }
+
+/// Files' previews, by group, file and version (the record that added it): a version
+/// byte, then the JPEG.
+const NS_FILE_PREVIEWS: &str = "file-previews";
+/// Previews of uploads not yet published, by sealed file id: as above.
+const NS_PENDING_PREVIEWS: &str = "pending-previews";
+/// The version of a stored preview.
+const FILE_PREVIEW_RECORD_VERSION: u8 = 1;
 
 /// A stored row: its version byte, then the record.
 fn versioned<T: for<'de> Deserialize<'de>>(stored: &[u8], version: u8, record: StoredRecord) -> Result<T> {

@@ -89,6 +89,7 @@ impl Engine {
             let _ = std::fs::remove_file(crate::transfer::staged_path(self.store.dir(), chunk));
         }
         self.store.uploads().remove(index);
+        self.store.set_pending_preview(&manifest.file, None)?;
         self.persist()
     }
 
@@ -105,7 +106,19 @@ impl Engine {
             self.library_op(&group, op)?;
         }
         let (length, node) = (manifest.length, record.node);
-        self.library_op(&group, LibraryOp::AddVersion(AddVersion { node, manifest: manifest.clone() }))?;
+        let at = self.library(&group)?.next_time(self.now);
+        let op = LibraryOp::AddVersion(AddVersion { node, manifest: manifest.clone() });
+        let version = self.publish_at(&group, ContentBody::Library(op), at)?;
+        // Its preview right after it: every device holds the version when the preview
+        // comes, in the relay's order.
+        if let Some(image) = self.store.pending_preview(&manifest.file)? {
+            let image = crate::content::PreviewImage::new(image)?;
+            self.publish_at(
+                &group,
+                ContentBody::FilePreview(crate::content::FilePreview { node, version, image }),
+                at,
+            )?;
+        }
         self.drop_upload(index, &manifest)?;
         self.events.push_back(ClientEvent::Transfer {
             space: group,

@@ -53,6 +53,7 @@ missing-other = شيء ما
 
 refusal-reader-writes = القرّاء لا ينشرون ولا يعلّقون ولا يتفاعلون ولا يغيّرون المكتبة
 refusal-not-author-or-content-manager = لا يحق تعديل هذا العنصر إلا لكاتبه أو لمدير المحتوى
+refusal-not-the-versions-author = لا يرسل معاينة نسخة من ملف إلا من رفع تلك النسخة
 refusal-last-manager-leaving = على آخر مدير للمساحة أن يعيّن مديرًا آخر قبل المغادرة
 refusal-generations-exhausted = بلغت المساحة الحد الأقصى لعدد الأجيال المسموح به لأي مساحة
 refusal-no-longer-in-space = لم يعد هذا الجهاز في المساحة

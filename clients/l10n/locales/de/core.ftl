@@ -53,6 +53,7 @@ missing-other = etwas
 
 refusal-reader-writes = Leser·innen können weder Beiträge verfassen noch kommentieren, reagieren oder die Bibliothek ändern
 refusal-not-author-or-content-manager = nur wer das Element verfasst hat oder Inhaltsverwalter·in ist, darf es ändern
+refusal-not-the-versions-author = nur wer eine Version einer Datei hochgeladen hat, sendet ihre Vorschau
 refusal-last-manager-leaving = der oder die letzte Raumverwalter·in muss vor dem Verlassen eine weitere Person benennen
 refusal-generations-exhausted = der Raum hatte bereits so viele Generationen, wie ein Raum haben kann
 refusal-no-longer-in-space = dieses Gerät ist nicht mehr im Raum

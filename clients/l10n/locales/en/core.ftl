@@ -53,6 +53,7 @@ missing-other = something
 
 refusal-reader-writes = readers do not post, comment, react or change the library
 refusal-not-author-or-content-manager = only the author or a content manager may change this item
+refusal-not-the-versions-author = only whoever uploaded a file's version sends its preview
 refusal-last-manager-leaving = the last space manager names another before leaving
 refusal-generations-exhausted = the space has had as many generations as a space may have
 refusal-no-longer-in-space = this device is no longer in the space

@@ -54,6 +54,7 @@ missing-other = quelque chose
 
 refusal-reader-writes = les lecteurs ne publient pas, ne commentent pas, ne réagissent pas et ne modifient pas la bibliothèque
 refusal-not-author-or-content-manager = seul l'auteur ou un gestionnaire du contenu peut modifier cet élément
+refusal-not-the-versions-author = seule la personne qui a envoyé une version d'un fichier en envoie l'aperçu
 refusal-last-manager-leaving = le dernier gestionnaire de l'espace doit en désigner un autre avant de partir
 refusal-generations-exhausted = l'espace a eu autant de générations qu'un espace peut en avoir
 refusal-no-longer-in-space = cet appareil ne fait plus partie de l'espace

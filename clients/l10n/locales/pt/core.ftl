@@ -53,6 +53,7 @@ missing-other = algo
 
 refusal-reader-writes = leitores não publicam, não comentam, não reagem nem alteram a biblioteca
 refusal-not-author-or-content-manager = só o autor ou um gestor de conteúdo pode alterar este item
+refusal-not-the-versions-author = só quem enviou uma versão de um arquivo envia a sua pré-visualização
 refusal-last-manager-leaving = o último gestor do espaço deve nomear outro antes de sair
 refusal-generations-exhausted = o espaço já teve tantas gerações quanto um espaço pode ter
 refusal-no-longer-in-space = este dispositivo já não está no espaço
