@@ -142,6 +142,13 @@ fn vectors() -> Vec<(String, Vec<u8>)> {
         text: huisclos_core::content::NoteVersionText::new(b"Hearing at 9".to_vec()).unwrap(),
     });
     out.push(("ContentBody.note_version".to_owned(), version.to_wire()));
+    // A preview of file 0x6f's version 0x70 (a JPEG's first and last bytes).
+    let preview = huisclos_core::content::ContentBody::FilePreview(huisclos_core::content::FilePreview {
+        node: huisclos_core::library::NodeId::from_bytes([0x6f; 16]),
+        version: huisclos_protocol::ids::ContentId::from_bytes([0x70; 16]),
+        image: huisclos_core::content::PreviewImage::new(vec![0xFF, 0xD8, 0xFF, 0xD9]).unwrap(),
+    });
+    out.push(("ContentBody.file_preview".to_owned(), preview.to_wire()));
     out
 }
 
