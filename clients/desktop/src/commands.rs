@@ -563,6 +563,15 @@ fn library(desktop: State<'_, Desktop>, space: String) -> Result<Vec<huisclos_ff
     Ok(open(&desktop)?.space(space)?.library().nodes()?)
 }
 
+/// A file's preview as a `data:` URL the web view shows (its CSP allows `data:`
+/// images), or none.
+#[tauri::command]
+fn file_preview(desktop: State<'_, Desktop>, space: String, file: String) -> Result<Option<String>> {
+    use base64::Engine as _;
+    let preview = open(&desktop)?.space(space)?.library().file_preview(file, None)?;
+    Ok(preview.map(|jpeg| format!("data:image/jpeg;base64,{}", base64::engine::general_purpose::STANDARD.encode(jpeg))))
+}
+
 #[tauri::command]
 fn versions(desktop: State<'_, Desktop>, space: String, file: String) -> Result<Vec<huisclos_ffi::FileVersion>> {
     Ok(open(&desktop)?.space(space)?.library().versions(file)?)
@@ -866,6 +875,7 @@ pub(crate) fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + '
         request_to_join,
         space_card,
         library,
+        file_preview,
         versions,
         create_folder,
         create_note,

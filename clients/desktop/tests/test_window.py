@@ -291,6 +291,17 @@ def test_a_person_works_with_a_cli_user_through_the_relay_in_a_real_window(app, 
     saved = app.downloads / "witness statement.pdf"
     wait(app, 60).until(lambda d: saved.exists() and "Saved in your downloads" in d.find_element(By.ID, "library-items").text)
     assert saved.read_bytes() == statement.read_bytes(), "the app's download differs from what Bob uploaded"
+
+    # A photo from Bob shows as its preview before anyone downloads it: the picture,
+    # turned upright (48 x 32 taken, shown 32 x 48), its GPS position left behind.
+    photo = pathlib.Path(__file__).parents[3] / "tests" / "fixtures" / "photo-with-gps.jpg"
+    bob.run("put", "Case 207", str(photo))
+    shown = wait(app, 60).until(
+        lambda d: next((i for i in d.find_elements(By.CSS_SELECTOR, "li.node[data-kind=File] img.preview")
+                        if d.execute_script("return arguments[0].complete && arguments[0].naturalWidth", i)), None)
+    )
+    assert app.execute_script("return [arguments[0].naturalWidth, arguments[0].naturalHeight]", shown) == [32, 48]
+    assert shown.get_attribute("alt") == "Preview of \u2068photo-with-gps.jpg\u2069", "the name isolated"
     screens.check("library-en")
     assert not unreachable_by_keyboard(app), unreachable_by_keyboard(app)
 

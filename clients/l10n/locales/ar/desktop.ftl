@@ -188,6 +188,7 @@ desktop-trash-empty = المهملات فارغة.
 desktop-restore-button = استعادة
 desktop-download-button = تنزيل
 desktop-versions-button = الإصدارات
+desktop-preview-alt = معاينة { $name }
 desktop-versions-count = { $count ->
     [zero] لا إصدارات
     [one] إصدار واحد

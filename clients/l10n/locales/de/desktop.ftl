@@ -176,6 +176,7 @@ desktop-trash-empty = Der Papierkorb ist leer.
 desktop-restore-button = Wiederherstellen
 desktop-download-button = Herunterladen
 desktop-versions-button = Versionen
+desktop-preview-alt = Vorschau von { $name }
 desktop-versions-count = { $count ->
     [one] { $count } Version
    *[other] { $count } Versionen

@@ -176,6 +176,7 @@ desktop-trash-empty = The trash is empty.
 desktop-restore-button = Restore
 desktop-download-button = Download
 desktop-versions-button = Versions
+desktop-preview-alt = Preview of { $name }
 desktop-versions-count = { $count ->
     [one] { $count } version
    *[other] { $count } versions

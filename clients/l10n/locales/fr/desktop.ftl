@@ -176,6 +176,7 @@ desktop-trash-empty = La corbeille est vide.
 desktop-restore-button = Restaurer
 desktop-download-button = Télécharger
 desktop-versions-button = Versions
+desktop-preview-alt = Aperçu de { $name }
 desktop-versions-count = { $count ->
     [one] { $count } version
    *[other] { $count } versions

@@ -176,6 +176,7 @@ desktop-trash-empty = A lixeira está vazia.
 desktop-restore-button = Restaurar
 desktop-download-button = Baixar
 desktop-versions-button = Versões
+desktop-preview-alt = Pré-visualização de { $name }
 desktop-versions-count = { $count ->
     [one] { $count } versão
    *[other] { $count } versões

@@ -234,6 +234,7 @@ export const api = {
   contactCardQr: () => invoke<Card>("contact_card_qr"),
   library: (space: string) => invoke<LibraryNode[]>("library", { space }),
   versions: (space: string, file: string) => invoke<FileVersion[]>("versions", { space, file }),
+  filePreview: (space: string, file: string) => invoke<string | null>("file_preview", { space, file }),
   createFolder: (space: string, parent: string | null, name: string) =>
     invoke<string>("create_folder", { space, parent, name }),
   createNote: (space: string, parent: string | null, name: string, text: string) =>
