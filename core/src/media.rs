@@ -197,8 +197,9 @@ pub const MAX_PREVIEW_LEN: usize = 16 * 1024;
 /// no preview.
 pub const MAX_PREVIEW_SOURCE_SIDE: u32 = 12_000;
 
-/// The most memory decoding an image for its preview may take.
-const MAX_PREVIEW_DECODE_BYTES: u64 = 512 * 1024 * 1024;
+/// The most memory the decoded picture may take (a 48-megapixel photo takes 144 MiB;
+/// larger pictures get no preview).
+const MAX_PREVIEW_DECODE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// A preview of `image` (a JPEG, PNG, WebP or GIF, already without its metadata):
 /// turned upright by its orientation, shrunk (never enlarged) to at most [`PREVIEW_SIDE`] pixels a side,
@@ -220,16 +221,25 @@ pub fn make_preview(image: &[u8]) -> Option<Vec<u8>> {
     limits.max_alloc = Some(MAX_PREVIEW_DECODE_BYTES);
     let mut reader = image::ImageReader::with_format(std::io::Cursor::new(image), format);
     reader.limits(limits);
-    let mut decoder = reader.into_decoder().ok()?;
-    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut picture = image::DynamicImage::from_decoder(decoder).ok()?;
-    picture.apply_orientation(orientation);
-    // Shrunk, never enlarged.
-    let small = if picture.width().max(picture.height()) > PREVIEW_SIDE {
-        picture.thumbnail(PREVIEW_SIDE, PREVIEW_SIDE).to_rgb8()
-    } else {
-        picture.to_rgb8()
-    };
+    // A decoder that panics on a strange image costs the preview, not the upload.
+    let small = std::panic::catch_unwind(move || {
+        let mut decoder = reader.into_decoder().ok()?;
+        // `from_decoder` does not check the total against `max_alloc`: checked here.
+        if decoder.total_bytes() > MAX_PREVIEW_DECODE_BYTES {
+            return None;
+        }
+        let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+        let picture = image::DynamicImage::from_decoder(decoder).ok()?;
+        // Shrunk (never enlarged), then turned: the turn copies only the small one.
+        let mut small = if picture.width().max(picture.height()) > PREVIEW_SIDE {
+            picture.thumbnail(PREVIEW_SIDE, PREVIEW_SIDE)
+        } else {
+            picture
+        };
+        small.apply_orientation(orientation);
+        Some(small.to_rgb8())
+    })
+    .ok()??;
     // Smaller and smaller until it fits (a noisy picture compresses badly).
     for quality in [60u8, 40, 25] {
         let mut out = Vec::new();
@@ -239,6 +249,59 @@ pub fn make_preview(image: &[u8]) -> Option<Vec<u8>> {
         }
     }
     None
+}
+
+/// Whether `jpeg` is a preview as [`make_preview`] makes them: a baseline JPEG (one
+/// 8-bit frame of 1 or 3 components, one scan), at most [`PREVIEW_SIDE`] pixels a side,
+/// holding nothing but a bare JFIF header besides its picture. What receivers take: a
+/// member's device hands a preview to an image decoder without anyone asking, so it
+/// must be small and plain.
+pub fn is_plain_preview(jpeg: &[u8]) -> bool {
+    let Ok(Cow::Owned(clean)) = strip_metadata(jpeg) else { return false };
+    if clean != jpeg {
+        return false;
+    }
+    let side = 1..=u16::try_from(PREVIEW_SIDE).unwrap_or(u16::MAX);
+    let (mut frames, mut scans, mut at) = (0, 0, 2);
+    while let (Some(&0xFF), Some(&marker)) = (jpeg.get(at), jpeg.get(at + 1)) {
+        at += 2;
+        match marker {
+            EOI => return frames == 1 && scans == 1,
+            0xD0..=0xD7 => continue,
+            _ => {}
+        }
+        let Some(length) = u16_be(jpeg, at).map(usize::from) else { return false };
+        let Some(body) = take(jpeg, at + 2, length.saturating_sub(2)) else { return false };
+        match marker {
+            0xC0 => {
+                // precision, height, width, components
+                let plain = body.len() >= 6
+                    && body[0] == 8
+                    && side.contains(&u16::from_be_bytes([body[1], body[2]]))
+                    && side.contains(&u16::from_be_bytes([body[3], body[4]]))
+                    && matches!(body[5], 1 | 3);
+                if !plain {
+                    return false;
+                }
+                frames += 1;
+            }
+            // Any other frame kind (progressive, lossless, arithmetic), or an EXIF block.
+            0xC1..=0xC3 | 0xC5..=0xCB | 0xCD..=0xCF | APP1..=0xEF => return false,
+            _ => {}
+        }
+        at += length;
+        if marker == SOS {
+            scans += 1;
+            // Past the scan's entropy-coded bytes, to the next marker.
+            while let (Some(&byte), Some(&next)) = (jpeg.get(at), jpeg.get(at + 1)) {
+                if byte == 0xFF && next != 0x00 && !(0xD0..=0xD7).contains(&next) {
+                    break;
+                }
+                at += 1;
+            }
+        }
+    }
+    false
 }
 
 /// Reads `n` bytes at `at`, or `None` past the end.

@@ -523,7 +523,12 @@ async fn a_preview_for_someone_elses_file_is_refused_on_every_device() {
     // Mallory sends another picture as the preview of Alice's version, and one for a
     // version that does not exist.
     let version = mallory.engine().library(&space).unwrap().versions(&photo).last().unwrap().stamp.op;
-    let other = huisclos_core::media::strip_metadata(PHOTO).unwrap().into_owned();
+    // A plain preview of another picture: refused only for who sends it.
+    let png = include_bytes!("../fixtures/image-with-metadata.png");
+    let clean = huisclos_core::media::strip_metadata(png).unwrap();
+    let other = huisclos_core::media::make_preview(&clean).unwrap();
+    assert!(huisclos_core::media::is_plain_preview(&other));
+    let refused_before: Vec<usize> = [&alice, &bob, &rita].iter().map(|d| d.rejections().len()).collect();
     let at = mallory.clock();
     for version in [ContentId::from_bytes(version), ContentId::from_bytes([7; 16])] {
         let forged = ContentBody::FilePreview(FilePreview {
@@ -535,13 +540,12 @@ async fn a_preview_for_someone_elses_file_is_refused_on_every_device() {
     }
     mallory.drive(&relay).await;
     settle(&relay, &mut [&mut alice, &mut bob, &mut rita]).await;
-    for device in [&alice, &bob, &rita] {
-        assert_eq!(
-            device.engine().file_preview(&space, &photo, None).unwrap().as_ref(),
-            Some(&genuine),
-            "{}",
-            device.name
-        );
+    for (device, before) in [&alice, &bob, &rita].into_iter().zip(refused_before) {
+        let shown = device.engine().file_preview(&space, &photo, None).unwrap();
+        assert_eq!(shown.as_ref(), Some(&genuine), "{}", device.name);
+        let refused = &device.rejections()[before..];
+        assert_eq!(refused.len(), 2, "{}: {refused:?}", device.name);
+        assert!(refused.iter().all(|r| r.contains("only whoever uploaded")), "{}: {refused:?}", device.name);
     }
 }
 

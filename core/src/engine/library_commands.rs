@@ -258,12 +258,15 @@ impl Engine {
     }
 
     /// A preview of a file's version, as received: only from the version's own
-    /// author, for a version this device holds, and a JPEG with nothing but its
-    /// picture (anything else in it is taken out, as from an upload).
+    /// author, for a version this device holds, and a small baseline JPEG with nothing
+    /// but its picture ([`crate::media::is_plain_preview`]). Of two previews of one
+    /// version, every device keeps the one whose record id is least, whatever order
+    /// they came in.
     pub(super) fn apply_file_preview(
         &mut self,
         group: &GroupId,
         author: &crate::identity::CertificateBody,
+        record: &ContentId,
         preview: &crate::content::FilePreview,
     ) -> Result<()> {
         let library = self.library(group)?;
@@ -275,14 +278,10 @@ impl Engine {
             return Err(CoreError::Forbidden(Refusal::NotTheVersionsAuthor));
         }
         let image = preview.image.as_bytes();
-        if crate::media::sniff(&image[..image.len().min(crate::media::SNIFF_LEN)])
-            != Some(crate::media::ImageFormat::Jpeg)
-        {
+        if !crate::media::is_plain_preview(image) {
             return Err(CoreError::Decode(huisclos_protocol::Error::Invalid { what: "file preview" }));
         }
-        let clean = crate::media::strip_metadata(image)
-            .map_err(|_| CoreError::Decode(huisclos_protocol::Error::Invalid { what: "file preview" }))?;
-        self.store.put_file_preview(group, &preview.node, &preview.version, &clean)?;
+        self.store.put_file_preview(group, &preview.node, &preview.version, record, image)?;
         self.events.push_back(ClientEvent::LibraryChanged(*group));
         self.observed.library_changed(group);
         Ok(())

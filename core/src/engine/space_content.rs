@@ -193,7 +193,7 @@ impl Engine {
             if !role.may_contribute() {
                 return Err(CoreError::Forbidden(Refusal::ReaderWrites));
             }
-            return self.apply_file_preview(group, author, preview);
+            return self.apply_file_preview(group, author, &envelope.signed.id, preview);
         }
         if let ContentBody::Library(op) = &envelope.signed.body {
             if !role.may_contribute() {

@@ -304,23 +304,28 @@ impl Store {
         let Some(stored) = self.vault.get(NS_FILE_PREVIEWS, &note_version_key(group, node, version))? else {
             return Ok(None);
         };
-        match stored.split_first() {
-            Some((&FILE_PREVIEW_RECORD_VERSION, image)) => Ok(Some(image.to_vec())),
-            Some(_) => Err(CoreError::damaged(StoredRecord::Library, DamageKind::UnknownVersion)),
-            None => Err(CoreError::damaged(StoredRecord::Library, DamageKind::DoesNotDecode)),
-        }
+        stored_preview(&stored).map(|(_, image)| Some(image.to_vec()))
     }
 
-    /// Keeps a file version's preview.
+    /// Keeps a file version's preview, sent in record `record`, unless one sent in a
+    /// record of a lesser id is kept already (so that every device keeps the same).
     pub(super) fn put_file_preview(
         &self,
         group: &GroupId,
         node: &NodeId,
         version: &ContentId,
+        record: &ContentId,
         image: &[u8],
     ) -> Result<()> {
-        let row = Zeroizing::new([&[FILE_PREVIEW_RECORD_VERSION][..], image].concat());
-        self.vault.put(NS_FILE_PREVIEWS, &note_version_key(group, node, version), &row)
+        let key = note_version_key(group, node, version);
+        if let Some(stored) = self.vault.get(NS_FILE_PREVIEWS, &key)?
+            && let Ok((kept, _)) = stored_preview(&stored)
+            && kept <= *record.as_bytes()
+        {
+            return Ok(());
+        }
+        let row = Zeroizing::new([&[FILE_PREVIEW_RECORD_VERSION][..], record.as_bytes(), image].concat());
+        self.vault.put(NS_FILE_PREVIEWS, &key, &row)
     }
 
     /// A preview made while sealing an upload, kept until the upload is published
@@ -567,12 +572,29 @@ fn note_version_key(group: &GroupId, note: &NodeId, id: &ContentId) -> [u8; 48] 
 }
 
 /// Files' previews, by group, file and version (the record that added it): a version
-/// byte, then the JPEG.
+/// byte, the id of the record that sent it, then the JPEG.
 const NS_FILE_PREVIEWS: &str = "file-previews";
-/// Previews of uploads not yet published, by sealed file id: as above.
+/// Previews of uploads not yet published, by sealed file id: a version byte, then the
+/// JPEG.
 const NS_PENDING_PREVIEWS: &str = "pending-previews";
 /// The version of a stored preview.
 const FILE_PREVIEW_RECORD_VERSION: u8 = 1;
+
+/// A stored preview: the id of the record that sent it, and the JPEG.
+fn stored_preview(stored: &[u8]) -> Result<([u8; 16], &[u8])> {
+    match stored.split_first() {
+        Some((&FILE_PREVIEW_RECORD_VERSION, rest)) if rest.len() >= 16 => {
+            let (id, image) = rest.split_at(16);
+            let mut record = [0u8; 16];
+            record.copy_from_slice(id);
+            Ok((record, image))
+        }
+        Some((&FILE_PREVIEW_RECORD_VERSION, _)) | None => {
+            Err(CoreError::damaged(StoredRecord::Library, DamageKind::DoesNotDecode))
+        }
+        Some(_) => Err(CoreError::damaged(StoredRecord::Library, DamageKind::UnknownVersion)),
+    }
+}
 
 /// A stored row: its version byte, then the record.
 fn versioned<T: for<'de> Deserialize<'de>>(stored: &[u8], version: u8, record: StoredRecord) -> Result<T> {

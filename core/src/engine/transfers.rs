@@ -110,14 +110,17 @@ impl Engine {
         let op = LibraryOp::AddVersion(AddVersion { node, manifest: manifest.clone() });
         let version = self.publish_at(&group, ContentBody::Library(op), at)?;
         // Its preview right after it: every device holds the version when the preview
-        // comes, in the relay's order.
+        // comes, in the relay's order. A nicety: the version is published already, so
+        // a preview that cannot go (the file turned into something else meanwhile)
+        // is dropped, never a reason to publish the version again.
         if let Some(image) = self.store.pending_preview(&manifest.file)? {
-            let image = crate::content::PreviewImage::new(image)?;
-            self.publish_at(
-                &group,
-                ContentBody::FilePreview(crate::content::FilePreview { node, version, image }),
-                at,
-            )?;
+            let sent = crate::content::PreviewImage::new(image).map_err(CoreError::from).and_then(|image| {
+                let preview = crate::content::FilePreview { node, version, image };
+                self.publish_at(&group, ContentBody::FilePreview(preview), at)
+            });
+            if let Err(error) = sent {
+                tracing::warn!(%error, "a file's preview was not sent");
+            }
         }
         self.drop_upload(index, &manifest)?;
         self.events.push_back(ClientEvent::Transfer {

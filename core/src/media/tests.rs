@@ -180,6 +180,31 @@ fn images_of_kinds_not_rewritten_are_told_apart() {
     assert_eq!(sniff(b"\xff\x0a\xfa"), None, "a bare JPEG XL codestream holds no metadata");
 }
 
+#[test]
+fn a_preview_is_small_upright_and_plain_and_receivers_take_nothing_else() {
+    let preview = make_preview(&stripped(PHOTO)).unwrap();
+    assert!(is_plain_preview(&preview));
+    assert_clean(&preview);
+    let shown = image::load_from_memory_with_format(&preview, image::ImageFormat::Jpeg).unwrap();
+    assert_eq!((shown.width(), shown.height()), (32, 48), "turned by its orientation, never enlarged");
+    for other in [PNG, WEBP, GIF] {
+        assert!(is_plain_preview(&make_preview(&stripped(other)).unwrap()));
+    }
+    // Anything else is refused: an orientation block, a frame too large or not
+    // baseline, a cut, not a JPEG at all.
+    assert!(!is_plain_preview(&stripped(PHOTO)), "an EXIF block");
+    let frame = preview.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+    let mut wide = preview.clone();
+    wide[frame + 7..frame + 9].copy_from_slice(&161u16.to_be_bytes());
+    assert!(!is_plain_preview(&wide));
+    let mut progressive = preview.clone();
+    progressive[frame + 1] = 0xC2;
+    assert!(!is_plain_preview(&progressive));
+    assert!(!is_plain_preview(&preview[..preview.len() - 2]));
+    assert!(!is_plain_preview(PNG));
+    assert_eq!(make_preview(b"%PDF-1.7"), None);
+}
+
 proptest::proptest! {
     #[test]
     fn no_input_makes_it_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512), which in 0usize..4) {
