@@ -428,6 +428,23 @@ impl SpaceLibrary {
         self.upload(parent, &name, version_of, bytes.as_slice(), length, Metadata::Strip)
     }
 
+    /// As [`SpaceLibrary::put_file_bytes`], keeping an image's metadata (where and when
+    /// it was taken, the camera): only when the person chose to, as for evidence whose
+    /// origin must show, knowing what it tells.
+    pub fn put_file_bytes_keeping_metadata(
+        &self,
+        parent: Option<String>,
+        name: String,
+        version_of: Option<String>,
+        bytes: Vec<u8>,
+    ) -> Result<String> {
+        let bytes = zeroize::Zeroizing::new(bytes);
+        let parent = parent.as_deref().map(types::node_id).transpose()?;
+        let version_of = version_of.as_deref().map(types::node_id).transpose()?;
+        let length = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        self.upload(parent, &name, version_of, bytes.as_slice(), length, Metadata::Keep)
+    }
+
     /// Queues the download of a file's newest version (or version `version`, counted
     /// from the oldest) to `dest`. Each chunk is checked before it is written; `dest`
     /// appears only once complete.

@@ -666,7 +666,8 @@ fn restore_node(desktop: State<'_, Desktop>, space: String, node: String) -> Res
 const MAX_UPLOAD_BYTES: usize = 256 * 1024 * 1024;
 
 /// Seals a file the person picked or dropped: its bytes are the request's body, the
-/// space, folder, name and (for a new version) file are percent-encoded headers.
+/// space, folder, name and (for a new version) file are percent-encoded headers, and
+/// `x-keep-metadata: 1` keeps an image's metadata (it is taken out otherwise).
 /// Sealing runs off the window's thread; the upload goes on in the background with
 /// `Transfer` events, and resumes after a restart.
 #[tauri::command]
@@ -685,7 +686,13 @@ async fn upload(desktop: State<'_, Desktop>, request: tauri::ipc::Request<'_>) -
     let name = header("x-name").ok_or_else(|| UiError::unknown("name"))?;
     let parent = header("x-parent").filter(|p| !p.is_empty());
     let version_of = header("x-version-of").filter(|p| !p.is_empty());
-    Ok(open(&desktop)?.space(space)?.library().put_file_bytes(parent, name, version_of, bytes.clone())?)
+    // Metadata goes unless the person ticked "keep" for this upload.
+    let library = open(&desktop)?.space(space)?.library();
+    Ok(if header("x-keep-metadata").as_deref() == Some("1") {
+        library.put_file_bytes_keeping_metadata(parent, name, version_of, bytes.clone())?
+    } else {
+        library.put_file_bytes(parent, name, version_of, bytes.clone())?
+    })
 }
 
 /// The text of the QR code in an image the person opened (the request's bytes): an

@@ -302,6 +302,22 @@ def test_a_person_works_with_a_cli_user_through_the_relay_in_a_real_window(app, 
     )
     assert app.execute_script("return [arguments[0].naturalWidth, arguments[0].naturalHeight]", shown) == [32, 48]
     assert shown.get_attribute("alt") == "Preview of \u2068photo-with-gps.jpg\u2069", "the name isolated"
+
+    # A HEIC photo cannot be cleaned: refused with its reason, until Alice chooses to
+    # keep its metadata for this upload (a warning says what that tells).
+    heic = tmp_path / "IMG_2042.heic"
+    heic.write_bytes(b"\0\0\0\x18ftypheic\0\0\0\0mif1heic" + os.urandom(2000))
+    app.find_element(By.ID, "upload-input").send_keys(str(heic))
+    wait(app, 30).until(lambda d: "keeping its metadata" in d.find_element(By.CSS_SELECTOR, ".library").text)
+    assert "IMG_2042.heic" not in app.find_element(By.ID, "library-items").text
+    assert not app.find_elements(By.ID, "keep-metadata-warning")
+    app.find_element(By.CSS_SELECTOR, "#keep-metadata input").click()
+    assert "every member can read it" in app.find_element(By.ID, "keep-metadata-warning").text
+    app.find_element(By.ID, "upload-input").send_keys(str(heic))
+    bob.until(lambda out: "IMG_2042.heic" in out, "ls", "Case 207")
+    kept = tmp_path / "bob-IMG_2042.heic"
+    bob.run("get", "Case 207", "IMG_2042.heic", str(kept))
+    assert kept.read_bytes() == heic.read_bytes(), "kept as it was, when Alice chose to"
     screens.check("library-en")
     assert not unreachable_by_keyboard(app), unreachable_by_keyboard(app)
 

@@ -189,6 +189,8 @@ desktop-restore-button = استعادة
 desktop-download-button = تنزيل
 desktop-versions-button = الإصدارات
 desktop-preview-alt = معاينة { $name }
+desktop-keep-metadata = الإبقاء على البيانات الوصفية للصور
+desktop-keep-metadata-warning = الصور التي ترفعها الآن تحتفظ بمكان التقاطها ووقته والكاميرا المستخدمة، ويمكن لكل الأعضاء قراءتها. استخدم ذلك فقط للأدلة التي يجب أن يظهر مصدرها.
 desktop-versions-count = { $count ->
     [zero] لا إصدارات
     [one] إصدار واحد

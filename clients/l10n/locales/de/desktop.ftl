@@ -177,6 +177,8 @@ desktop-restore-button = Wiederherstellen
 desktop-download-button = Herunterladen
 desktop-versions-button = Versionen
 desktop-preview-alt = Vorschau von { $name }
+desktop-keep-metadata = Metadaten der Fotos behalten
+desktop-keep-metadata-warning = Fotos, die Sie jetzt hochladen, behalten Aufnahmeort, -zeit und Kamera: alle Mitglieder können sie lesen. Nur für Beweismittel, deren Herkunft sichtbar sein muss.
 desktop-versions-count = { $count ->
     [one] { $count } Version
    *[other] { $count } Versionen

@@ -177,6 +177,8 @@ desktop-restore-button = Restore
 desktop-download-button = Download
 desktop-versions-button = Versions
 desktop-preview-alt = Preview of { $name }
+desktop-keep-metadata = Keep photos’ metadata
+desktop-keep-metadata-warning = Photos you upload now keep where and when they were taken and with which camera: every member can read it. Only for evidence whose origin must show.
 desktop-versions-count = { $count ->
     [one] { $count } version
    *[other] { $count } versions

@@ -177,6 +177,8 @@ desktop-restore-button = Restaurer
 desktop-download-button = Télécharger
 desktop-versions-button = Versions
 desktop-preview-alt = Aperçu de { $name }
+desktop-keep-metadata = Garder les métadonnées des photos
+desktop-keep-metadata-warning = Les photos envoyées maintenant gardent le lieu et l’heure de la prise de vue et l’appareil : tous les membres peuvent les lire. Seulement pour des preuves dont l’origine doit se voir.
 desktop-versions-count = { $count ->
     [one] { $count } version
    *[other] { $count } versions

@@ -177,6 +177,8 @@ desktop-restore-button = Restaurar
 desktop-download-button = Baixar
 desktop-versions-button = Versões
 desktop-preview-alt = Pré-visualização de { $name }
+desktop-keep-metadata = Manter os metadados das fotos
+desktop-keep-metadata-warning = As fotos enviadas agora mantêm onde e quando foram tiradas e com qual câmera: todos os membros podem lê-los. Só para provas cuja origem precisa aparecer.
 desktop-versions-count = { $count ->
     [one] { $count } versão
    *[other] { $count } versões

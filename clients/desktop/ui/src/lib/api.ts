@@ -260,13 +260,21 @@ export const api = {
     }),
   /** The text of the QR code in an image file the person opened. */
   readQr: async (image: File) => invoke<string>("read_qr", new Uint8Array(await image.arrayBuffer())),
-  upload: async (space: string, parent: string | null, file: File, versionOf: string | null = null) =>
+  /** Uploads a file; an image loses its metadata unless `keepMetadata`. */
+  upload: async (
+    space: string,
+    parent: string | null,
+    file: File,
+    versionOf: string | null = null,
+    keepMetadata = false,
+  ) =>
     invoke<string>("upload", new Uint8Array(await file.arrayBuffer()), {
       headers: {
         "x-space": space,
         "x-name": encodeURIComponent(file.name),
         "x-parent": parent ?? "",
         "x-version-of": versionOf ?? "",
+        "x-keep-metadata": keepMetadata ? "1" : "0",
       },
     }),
   /** Queues a download into the downloads folder; returns the name it is saved under. */
