@@ -292,13 +292,8 @@ pub fn is_plain_preview(jpeg: &[u8]) -> bool {
         at += length;
         if marker == SOS {
             scans += 1;
-            // Past the scan's entropy-coded bytes, to the next marker.
-            while let (Some(&byte), Some(&next)) = (jpeg.get(at), jpeg.get(at + 1)) {
-                if byte == 0xFF && next != 0x00 && !(0xD0..=0xD7).contains(&next) {
-                    break;
-                }
-                at += 1;
-            }
+            let Some(end) = scan_end(jpeg, at) else { return false };
+            at = end;
         }
     }
     false
@@ -379,21 +374,25 @@ fn strip_jpeg(jpeg: &[u8], out: &mut Vec<u8>) -> Option<()> {
                 }
                 at += length;
                 if marker == SOS {
-                    // The entropy-coded scan runs to the next marker that is neither a
-                    // stuffed zero nor a restart.
                     let start = at;
-                    loop {
-                        let byte = *jpeg.get(at)?;
-                        let next = *jpeg.get(at + 1)?;
-                        if byte == 0xFF && next != 0x00 && !(0xD0..=0xD7).contains(&next) && next != 0xFF {
-                            break;
-                        }
-                        at += if byte == 0xFF && next != 0xFF { 2 } else { 1 };
-                    }
+                    at = scan_end(jpeg, at)?;
                     out.extend_from_slice(&jpeg[start..at]);
                 }
             }
         }
+    }
+}
+
+/// Where the entropy-coded scan starting at `at` ends: at the next marker that is
+/// neither a stuffed zero, a restart nor a fill byte (`None`: the file ends first).
+fn scan_end(jpeg: &[u8], mut at: usize) -> Option<usize> {
+    loop {
+        let byte = *jpeg.get(at)?;
+        let next = *jpeg.get(at + 1)?;
+        if byte == 0xFF && next != 0x00 && !(0xD0..=0xD7).contains(&next) && next != 0xFF {
+            return Some(at);
+        }
+        at += if byte == 0xFF && next != 0xFF { 2 } else { 1 };
     }
 }
 

@@ -376,12 +376,7 @@ impl SpaceLibrary {
         version_of: Option<String>,
         source: String,
     ) -> Result<String> {
-        let parent = parent.as_deref().map(types::node_id).transpose()?;
-        let version_of = version_of.as_deref().map(types::node_id).transpose()?;
-        let source = Path::new(&source);
-        let length = std::fs::metadata(source).map_err(CoreError::from)?.len();
-        let reader = std::fs::File::open(source).map_err(CoreError::from)?;
-        self.upload(parent, &name, version_of, reader, length, Metadata::Strip)
+        self.upload_path(parent, &name, version_of, &source, Metadata::Strip)
     }
 
     /// The preview of a file's newest version (`version`: counted from the oldest),
@@ -403,12 +398,7 @@ impl SpaceLibrary {
         version_of: Option<String>,
         source: String,
     ) -> Result<String> {
-        let parent = parent.as_deref().map(types::node_id).transpose()?;
-        let version_of = version_of.as_deref().map(types::node_id).transpose()?;
-        let source = Path::new(&source);
-        let length = std::fs::metadata(source).map_err(CoreError::from)?.len();
-        let reader = std::fs::File::open(source).map_err(CoreError::from)?;
-        self.upload(parent, &name, version_of, reader, length, Metadata::Keep)
+        self.upload_path(parent, &name, version_of, &source, Metadata::Keep)
     }
 
     /// As [`SpaceLibrary::put_file`], for an app that holds the file's bytes rather than a
@@ -421,11 +411,7 @@ impl SpaceLibrary {
         version_of: Option<String>,
         bytes: Vec<u8>,
     ) -> Result<String> {
-        let bytes = zeroize::Zeroizing::new(bytes);
-        let parent = parent.as_deref().map(types::node_id).transpose()?;
-        let version_of = version_of.as_deref().map(types::node_id).transpose()?;
-        let length = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-        self.upload(parent, &name, version_of, bytes.as_slice(), length, Metadata::Strip)
+        self.upload_bytes(parent, &name, version_of, bytes, Metadata::Strip)
     }
 
     /// As [`SpaceLibrary::put_file_bytes`], keeping an image's metadata (where and when
@@ -438,11 +424,7 @@ impl SpaceLibrary {
         version_of: Option<String>,
         bytes: Vec<u8>,
     ) -> Result<String> {
-        let bytes = zeroize::Zeroizing::new(bytes);
-        let parent = parent.as_deref().map(types::node_id).transpose()?;
-        let version_of = version_of.as_deref().map(types::node_id).transpose()?;
-        let length = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-        self.upload(parent, &name, version_of, bytes.as_slice(), length, Metadata::Keep)
+        self.upload_bytes(parent, &name, version_of, bytes, Metadata::Keep)
     }
 
     /// Queues the download of a file's newest version (or version `version`, counted
@@ -513,6 +495,39 @@ impl Members {
 }
 
 impl SpaceLibrary {
+    /// Uploads the file at `source` (the ids as the app gives them).
+    fn upload_path(
+        &self,
+        parent: Option<String>,
+        name: &str,
+        version_of: Option<String>,
+        source: &str,
+        metadata: Metadata,
+    ) -> Result<String> {
+        let parent = parent.as_deref().map(types::node_id).transpose()?;
+        let version_of = version_of.as_deref().map(types::node_id).transpose()?;
+        let source = Path::new(source);
+        let length = std::fs::metadata(source).map_err(CoreError::from)?.len();
+        let reader = std::fs::File::open(source).map_err(CoreError::from)?;
+        self.upload(parent, name, version_of, reader, length, metadata)
+    }
+
+    /// Uploads `bytes`, wiped from memory once sealed (the ids as the app gives them).
+    fn upload_bytes(
+        &self,
+        parent: Option<String>,
+        name: &str,
+        version_of: Option<String>,
+        bytes: Vec<u8>,
+        metadata: Metadata,
+    ) -> Result<String> {
+        let bytes = zeroize::Zeroizing::new(bytes);
+        let parent = parent.as_deref().map(types::node_id).transpose()?;
+        let version_of = version_of.as_deref().map(types::node_id).transpose()?;
+        let length = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+        self.upload(parent, name, version_of, bytes.as_slice(), length, metadata)
+    }
+
     /// Checks that the upload is allowed, seals the file without holding the engine
     /// (seconds for a large file, during which the app's other commands go on), then
     /// queues it.

@@ -14,9 +14,11 @@ impl Engine {
         self.store.library(space)
     }
 
-    pub(super) fn library_op(&mut self, space: &GroupId, op: LibraryOp) -> Result<()> {
+    /// Publishes a change to the library, dated after every change applied; returns
+    /// the id of its record.
+    pub(super) fn library_op(&mut self, space: &GroupId, op: LibraryOp) -> Result<ContentId> {
         let at = self.library(space)?.next_time(self.now);
-        self.publish_at(space, ContentBody::Library(op), at).map(|_| ())
+        self.publish_at(space, ContentBody::Library(op), at)
     }
 
     pub(super) fn new_node(
@@ -57,7 +59,8 @@ impl Engine {
     /// # Errors
     /// As [`Engine::create_folder`].
     pub fn rename_node(&mut self, space: &GroupId, node: &NodeId, name: &str) -> Result<()> {
-        self.library_op(space, LibraryOp::Rename(RenameNode { node: *node, name: NodeName::new(name)? }))
+        self.library_op(space, LibraryOp::Rename(RenameNode { node: *node, name: NodeName::new(name)? }))?;
+        Ok(())
     }
 
     /// Moves a folder, file or note into `parent` (`None`: the top).
@@ -65,7 +68,8 @@ impl Engine {
     /// # Errors
     /// As [`Engine::create_folder`].
     pub fn move_node(&mut self, space: &GroupId, node: &NodeId, parent: Option<NodeId>) -> Result<()> {
-        self.library_op(space, LibraryOp::Move(MoveNode { node: *node, parent }))
+        self.library_op(space, LibraryOp::Move(MoveNode { node: *node, parent }))?;
+        Ok(())
     }
 
     /// Uploads the file at `source` as a new file in `parent` named `name`, or — with
@@ -195,13 +199,7 @@ impl Engine {
         version: Option<usize>,
         dest: &std::path::Path,
     ) -> Result<()> {
-        let versions = self.library(space)?.versions(node);
-        let chosen = match version {
-            Some(v) => versions.get(v),
-            None => versions.last(),
-        }
-        .ok_or(CoreError::NotFound(Missing::File))?;
-        let manifest = chosen.manifest()?;
+        let manifest = self.file_version(space, node, version)?.manifest()?;
         let record = DownloadRecord {
             group: *space.as_bytes(),
             node: *node,
@@ -229,7 +227,8 @@ impl Engine {
     /// # Errors
     /// As [`Engine::create_folder`].
     pub fn trash_node(&mut self, space: &GroupId, node: &NodeId) -> Result<()> {
-        self.library_op(space, LibraryOp::Trash(TrashNode { node: *node }))
+        self.library_op(space, LibraryOp::Trash(TrashNode { node: *node }))?;
+        Ok(())
     }
 
     /// Takes a folder, file or note out of the trash.
@@ -237,7 +236,8 @@ impl Engine {
     /// # Errors
     /// As [`Engine::create_folder`].
     pub fn restore_node(&mut self, space: &GroupId, node: &NodeId) -> Result<()> {
-        self.library_op(space, LibraryOp::Restore(RestoreNode { node: *node }))
+        self.library_op(space, LibraryOp::Restore(RestoreNode { node: *node }))?;
+        Ok(())
     }
 
     /// The preview of the newest version of the file `node` (or of version `version`,
@@ -248,13 +248,19 @@ impl Engine {
     /// # Errors
     /// [`CoreError::NotFound`] when there is no such file or version; store errors.
     pub fn file_preview(&self, space: &GroupId, node: &NodeId, version: Option<usize>) -> Result<Option<Vec<u8>>> {
-        let versions = self.library(space)?.versions(node);
-        let chosen = match version {
-            Some(v) => versions.get(v),
-            None => versions.last(),
-        }
-        .ok_or(CoreError::NotFound(Missing::File))?;
+        let chosen = self.file_version(space, node, version)?;
         self.store.file_preview(space, node, &ContentId::from_bytes(chosen.stamp.op))
+    }
+
+    /// The newest version of the file `node`, or version `version` counted from the
+    /// oldest.
+    fn file_version(&self, space: &GroupId, node: &NodeId, version: Option<usize>) -> Result<crate::library::Version> {
+        let mut versions = self.library(space)?.versions(node);
+        match version {
+            Some(v) if v < versions.len() => Ok(versions.swap_remove(v)),
+            Some(_) => Err(CoreError::NotFound(Missing::File)),
+            None => versions.pop().ok_or(CoreError::NotFound(Missing::File)),
+        }
     }
 
     /// A preview of a file's version, as received: only from the version's own

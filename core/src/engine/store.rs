@@ -269,7 +269,7 @@ impl Store {
 
     /// A named version's text, if this device holds it.
     pub(super) fn note_version_text(&self, group: &GroupId, note: &NodeId, id: &ContentId) -> Result<Option<String>> {
-        let Some(stored) = self.vault.get(NS_NOTE_VERSION_TEXTS, &note_version_key(group, note, id))? else {
+        let Some(stored) = self.vault.get(NS_NOTE_VERSION_TEXTS, &node_record_key(group, note, id))? else {
             return Ok(None);
         };
         match stored.split_first() {
@@ -296,12 +296,12 @@ impl Store {
         self.vault.put_ordered(&namespace, next, &row)?;
         let id = ContentId::from_bytes(version.id);
         let text = Zeroizing::new([&[NOTE_VERSION_RECORD_VERSION][..], text.as_bytes()].concat());
-        self.vault.put(NS_NOTE_VERSION_TEXTS, &note_version_key(group, note, &id), &text)
+        self.vault.put(NS_NOTE_VERSION_TEXTS, &node_record_key(group, note, &id), &text)
     }
 
     /// A file version's preview, if this device holds one.
     pub(super) fn file_preview(&self, group: &GroupId, node: &NodeId, version: &ContentId) -> Result<Option<Vec<u8>>> {
-        let Some(stored) = self.vault.get(NS_FILE_PREVIEWS, &note_version_key(group, node, version))? else {
+        let Some(stored) = self.vault.get(NS_FILE_PREVIEWS, &node_record_key(group, node, version))? else {
             return Ok(None);
         };
         stored_preview(&stored).map(|(_, image)| Some(image.to_vec()))
@@ -317,7 +317,7 @@ impl Store {
         record: &ContentId,
         image: &[u8],
     ) -> Result<()> {
-        let key = note_version_key(group, node, version);
+        let key = node_record_key(group, node, version);
         if let Some(stored) = self.vault.get(NS_FILE_PREVIEWS, &key)?
             && let Ok((kept, _)) = stored_preview(&stored)
             && kept <= *record.as_bytes()
@@ -564,7 +564,9 @@ const NOTE_VERSION_RECORD_VERSION: u8 = 1;
 /// Named versions' texts, by group, note and record id: a version byte, then UTF-8.
 const NS_NOTE_VERSION_TEXTS: &str = "note-version-texts";
 
-fn note_version_key(group: &GroupId, note: &NodeId, id: &ContentId) -> [u8; 48] {
+/// A row about one record concerning one node: a named version of a note, a file
+/// version's preview.
+fn node_record_key(group: &GroupId, note: &NodeId, id: &ContentId) -> [u8; 48] {
     let mut key = [0u8; 48];
     key[..32].copy_from_slice(&note_key(group, note));
     key[32..].copy_from_slice(id.as_bytes());

@@ -106,9 +106,8 @@ impl Engine {
             self.library_op(&group, op)?;
         }
         let (length, node) = (manifest.length, record.node);
-        let at = self.library(&group)?.next_time(self.now);
-        let op = LibraryOp::AddVersion(AddVersion { node, manifest: manifest.clone() });
-        let version = self.publish_at(&group, ContentBody::Library(op), at)?;
+        let version =
+            self.library_op(&group, LibraryOp::AddVersion(AddVersion { node, manifest: manifest.clone() }))?;
         // Its preview right after it: every device holds the version when the preview
         // comes, in the relay's order. A nicety: the version is published already, so
         // a preview that cannot go (the file turned into something else meanwhile)
@@ -116,7 +115,7 @@ impl Engine {
         if let Some(image) = self.store.pending_preview(&manifest.file)? {
             let sent = crate::content::PreviewImage::new(image).map_err(CoreError::from).and_then(|image| {
                 let preview = crate::content::FilePreview { node, version, image };
-                self.publish_at(&group, ContentBody::FilePreview(preview), at)
+                self.publish(&group, ContentBody::FilePreview(preview))
             });
             if let Err(error) = sent {
                 tracing::warn!(%error, "a file's preview was not sent");
