@@ -672,7 +672,11 @@ async fn sigkill_during_concurrent_appends_loses_no_acknowledged_entry() -> Test
         let _ = task.await;
     }
     let acknowledged = acknowledged.lock().expect("lock").clone();
-    assert_eq!(acknowledged.len(), acknowledged_at_kill, "nothing is acknowledged by a dead relay");
+    // An acknowledgement the relay sent just before SIGKILL can still be in the
+    // client's socket buffer and be read after the kill: not one from a dead relay.
+    // That every acknowledgement, early or late, was durable is what the check after
+    // the restart shows, entry by entry.
+    let read_after_kill = acknowledged.len() - acknowledged_at_kill;
     assert!(
         (40..=120).contains(&acknowledged.len()),
         "killed with at least 200 of 320 appends in flight: {} acknowledged",
@@ -705,7 +709,11 @@ async fn sigkill_during_concurrent_appends_loses_no_acknowledged_entry() -> Test
     for (seq, message) in &acknowledged {
         assert_eq!(log.get(seq), Some(message), "acknowledged entry {seq} survived the crash");
     }
-    eprintln!("crash test: {} acknowledged before SIGKILL, {} in the log after restart", acknowledged.len(), log.len());
+    eprintln!(
+        "crash test: {} acknowledged before SIGKILL ({read_after_kill} of them read after it), {} in the log after restart",
+        acknowledged.len(),
+        log.len()
+    );
     Ok(())
 }
 
