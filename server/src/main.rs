@@ -1,4 +1,4 @@
-//! `huisclos-relay`: run the relay, or issue an invitation.
+//! `huisclos-relay`: run the relay, and the operator's commands (`admin`).
 #![forbid(unsafe_code)]
 
 use std::io::Write;
@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use huisclos_relay::admin::AdminRequest;
 use huisclos_relay::config::RelayConfig;
 
 /// mimalloc rather than the system allocator: it returns freed memory to the system
@@ -55,6 +56,38 @@ enum AdminCommand {
         #[arg(long, default_value_t = 168, value_parser = clap::value_parser!(u64).range(1..=8760))]
         valid_hours: u64,
     },
+    /// List every account: its id, the bytes it uses, its quota (`default`: the
+    /// relay's), its devices and whether it is enabled. The relay knows no names: match
+    /// an account to a person with the id their app shows.
+    Accounts,
+    /// Disable an account: its devices are disconnected at once and cannot sign in
+    /// (they are told what a revoked device is told). What it stored stays.
+    Disable {
+        /// The account's id in hex, or its first 8 digits or more.
+        account: String,
+    },
+    /// Enable a disabled account again.
+    Enable {
+        /// The account's id in hex, or its first 8 digits or more.
+        account: String,
+    },
+    /// Give an account a storage quota of its own (`1073741824`, `500M`, `10GiB`), or
+    /// `default` for the relay's.
+    Quota {
+        /// The account's id in hex, or its first 8 digits or more.
+        account: String,
+        /// Bytes, or `default`.
+        bytes: String,
+    },
+    /// List the invitations not used yet: their digests (the invitations themselves are
+    /// never kept) and until when they are valid.
+    Invitations,
+    /// Revoke an invitation not used yet, named by its digest as `invitations` shows it
+    /// (8 digits or more).
+    RevokeInvitation {
+        /// The digest in hex, or its first 8 digits or more.
+        digest: String,
+    },
     /// Accept the store as it is now, after the relay refused to start on it because it
     /// holds less than its manifest recorded (a store restored from an older backup, on
     /// purpose). Run with the relay stopped. Records accepted as lost stay lost.
@@ -83,7 +116,59 @@ fn main() -> anyhow::Result<()> {
     match cli.command.unwrap_or(Command::Run) {
         Command::Run => runtime.block_on(run(config)),
         Command::Admin { command: AdminCommand::Invite { valid_hours } } => {
-            runtime.block_on(invite(config, Duration::from_secs(valid_hours.saturating_mul(3600))))
+            let valid_for = Duration::from_secs(valid_hours.saturating_mul(3600));
+            let (_, invitation) = runtime.block_on(admin(config, AdminRequest::Invite { valid_for }))?;
+            println!("{invitation}");
+            Ok(())
+        }
+        Command::Admin { command: AdminCommand::Accounts } => {
+            let (rows, count) = runtime.block_on(admin(config, AdminRequest::Accounts))?;
+            println!("{:<32}  {:>14}  {:>14}  {:>7}  state", "account", "used (bytes)", "quota (bytes)", "devices");
+            for row in rows {
+                let fields: Vec<&str> = row.split_whitespace().skip(1).collect();
+                if let [account, used, quota, devices, state] = fields.as_slice() {
+                    println!("{account:<32}  {used:>14}  {quota:>14}  {devices:>7}  {state}");
+                }
+            }
+            println!("{count} accounts");
+            Ok(())
+        }
+        Command::Admin { command: AdminCommand::Disable { account } } => {
+            let (_, id) = runtime.block_on(admin(config, AdminRequest::Disable { account, disabled: true }))?;
+            println!("disabled {id}");
+            Ok(())
+        }
+        Command::Admin { command: AdminCommand::Enable { account } } => {
+            let (_, id) = runtime.block_on(admin(config, AdminRequest::Disable { account, disabled: false }))?;
+            println!("enabled {id}");
+            Ok(())
+        }
+        Command::Admin { command: AdminCommand::Quota { account, bytes } } => {
+            let bytes = match bytes.as_str() {
+                "default" => None,
+                other => Some(huisclos_relay::admin::parse_bytes(other).map_err(anyhow::Error::msg)?),
+            };
+            let (_, id) = runtime.block_on(admin(config, AdminRequest::Quota { account, bytes }))?;
+            println!("quota set for {id}");
+            Ok(())
+        }
+        Command::Admin { command: AdminCommand::Invitations } => {
+            let (rows, count) = runtime.block_on(admin(config, AdminRequest::Invitations))?;
+            println!("{:<64}  valid until (UTC)", "digest");
+            for row in rows {
+                let fields: Vec<&str> = row.split_whitespace().skip(1).collect();
+                if let [digest, expires] = fields.as_slice() {
+                    let until = expires.parse::<u64>().map(utc).unwrap_or_else(|_| (*expires).to_owned());
+                    println!("{digest:<64}  {until}");
+                }
+            }
+            println!("{count} invitations");
+            Ok(())
+        }
+        Command::Admin { command: AdminCommand::RevokeInvitation { digest } } => {
+            let (_, digest) = runtime.block_on(admin(config, AdminRequest::RevokeInvitation { digest }))?;
+            println!("revoked {digest}");
+            Ok(())
         }
         Command::Admin { command: AdminCommand::AcceptStore } => accept_store(&config),
         Command::Admin { command: AdminCommand::StoreKey } => {
@@ -150,15 +235,13 @@ async fn wait_for_signal() {
     }
 }
 
-async fn invite(config: RelayConfig, valid_for: Duration) -> anyhow::Result<()> {
-    match huisclos_relay::admin::request_invitation(&config.data_dir, valid_for).await {
-        Ok(invitation) => {
-            println!("{invitation}");
-            Ok(())
-        }
+/// Runs an operator request on the running relay, or, if none listens, on the store
+/// opened here once it passed the same checks as at start. Returns the data lines and
+/// what followed `ok`.
+async fn admin(config: RelayConfig, request: AdminRequest) -> anyhow::Result<(Vec<String>, String)> {
+    match huisclos_relay::admin::request(&config.data_dir, &request).await {
+        Ok(answer) => Ok(answer),
         Err(huisclos_relay::Error::Io(_)) => {
-            // No relay is listening: issue it from the store directly, once it passed the
-            // same checks as at start.
             use std::sync::Arc;
             let key = config.store_key().context("reading the store key")?;
             let (identity, store, _) = huisclos_relay::open_data_dir(&config.data_dir, key.as_ref())
@@ -170,13 +253,32 @@ async fn invite(config: RelayConfig, valid_for: Duration) -> anyhow::Result<()> 
             } else {
                 config.public_addresses.clone()
             };
-            let invitation = relay.invite(&addresses, identity.pin, valid_for).await?;
+            let outcome = huisclos_relay::admin::execute(&relay, &addresses, identity.pin, &request).await;
             huisclos_relay::close_store(&*store, &config.data_dir).context("closing the store")?;
-            println!("{}", invitation.to_text());
-            Ok(())
+            let mut lines = outcome?;
+            let last = lines.pop().unwrap_or_default();
+            let rest = last.strip_prefix("ok").unwrap_or(&last).trim_start().to_owned();
+            Ok((lines, rest))
         }
-        Err(error) => Err(error).context("asking the relay for an invitation"),
+        Err(error) => Err(error).context("asking the relay"),
     }
+}
+
+/// A Unix time as `YYYY-MM-DD hh:mm`, UTC.
+fn utc(seconds: u64) -> String {
+    let days = seconds / 86_400;
+    let (hours, minutes) = ((seconds % 86_400) / 3600, (seconds % 3600) / 60);
+    // Howard Hinnant's civil-from-days.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {hours:02}:{minutes:02}")
 }
 
 fn accept_store(config: &RelayConfig) -> anyhow::Result<()> {

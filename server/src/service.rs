@@ -19,7 +19,9 @@ use crate::Error;
 use crate::config::PolicyLimits;
 use crate::hub::{EventSink, Hub, StreamKey};
 use crate::metrics::Metrics;
-use crate::store::{ChunkPut, GroupPosition, RelayStore, StoreLimits};
+use crate::store::{
+    AccountSettings, AccountSummary, ChunkPut, GroupPosition, PendingInvitation, RelayStore, StoreLimits,
+};
 use huisclos_transport::tls::SpkiPin;
 
 /// Room left in a page's frame for the envelope around its entries.
@@ -338,12 +340,9 @@ impl<S: RelayStore> Relay<S> {
                 Err(Error::Refused(RelayError::QuotaExceeded { .. })) => {
                     match self.blocking(move |store| store.reserve_quota(account, need, quota)).await {
                         Ok(()) => need,
-                        Err(Error::Refused(RelayError::QuotaExceeded { .. })) => {
-                            let used = self.used(account).await?;
-                            return refused(RelayError::QuotaExceeded {
-                                used,
-                                quota: ByteCount::new(quota).unwrap_or(ByteCount::MAX),
-                            });
+                        Err(Error::Refused(RelayError::QuotaExceeded { quota, .. })) => {
+                            let used = self.used_while_booking(account).await?;
+                            return refused(RelayError::QuotaExceeded { used, quota });
                         }
                         Err(other) => return Err(other),
                     }
@@ -400,6 +399,12 @@ impl<S: RelayStore> Relay<S> {
     /// Bytes the account has spent: reserved in the store, less unspent credit.
     async fn used(&self, account: AccountId) -> Result<ByteCount, Error> {
         let _books = self.quota_books.lock().await;
+        self.used_while_booking(account).await
+    }
+
+    /// As [`Relay::used`], for a caller that holds the quota books already (the lock is
+    /// not reentrant: taking it again would wait for ever).
+    async fn used_while_booking(&self, account: AccountId) -> Result<ByteCount, Error> {
         let reserved = self.blocking(move |store| store.usage(account)).await?.get();
         let credit = self.credits.lock().map(|c| c.get(&account).map_or(0, |c| c.bytes)).unwrap_or(0);
         Ok(ByteCount::new(reserved.saturating_sub(credit)).unwrap_or(ByteCount::MAX))
@@ -475,6 +480,92 @@ impl<S: RelayStore> Relay<S> {
         let digest = token.digest();
         self.blocking(move |store| store.add_invitation(digest, expires)).await?;
         Invitation::new(addresses, pin.0, token).map_err(|e| Error::Config(e.to_string()))
+    }
+
+    /// The account's quota: its operator's, or the relay's.
+    async fn quota_of(&self, account: AccountId) -> Result<ByteCount, Error> {
+        let own = self.blocking(move |store| store.account(account)).await?.and_then(|summary| summary.settings.quota);
+        Ok(ByteCount::new(own.unwrap_or(self.limits.quota_bytes)).unwrap_or(ByteCount::MAX))
+    }
+
+    /// Every account, with the bytes it uses (reserved, less what it has not spent
+    /// yet), its devices and its operator's settings (`admin accounts`).
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn accounts(&self) -> Result<Vec<AccountSummary>, Error> {
+        let _books = self.quota_books.lock().await;
+        let mut accounts = self.blocking(|store| store.accounts()).await?;
+        if let Ok(credits) = self.credits.lock() {
+            for summary in &mut accounts {
+                let credit = credits.get(&summary.account).map_or(0, |credit| credit.bytes);
+                summary.usage = summary.usage.saturating_sub(credit);
+            }
+        }
+        Ok(accounts)
+    }
+
+    /// Replaces an account's operator settings. Disabling it closes every connection
+    /// its devices have open; they cannot sign in again until it is enabled.
+    ///
+    /// # Errors
+    /// `Refused(NotFound)` for an unknown account; store failures.
+    pub async fn set_account_settings(&self, account: AccountId, settings: AccountSettings) -> Result<(), Error> {
+        {
+            // The account's unspent credit goes back to the store with the change, so
+            // that what it stores next is reserved against its new quota.
+            let _books = self.quota_books.lock().await;
+            self.blocking(move |store| store.set_account_settings(account, settings)).await?;
+            let credit = self
+                .credits
+                .lock()
+                .map(|mut credits| credits.get_mut(&account).map_or(0, |credit| std::mem::take(&mut credit.bytes)))
+                .unwrap_or(0);
+            if credit > 0 {
+                self.blocking(move |store| store.release_quota(account, credit)).await?;
+            }
+        }
+        if settings.disabled {
+            // After the store: a sign-in racing this either reads the account disabled
+            // or was registered with the hub before, and is closed here.
+            let devices = self.blocking(move |store| store.list_devices(account)).await?;
+            for device in devices {
+                self.forget_senders(device.device, None);
+                self.hub.close_device(device.device);
+            }
+        }
+        Ok(())
+    }
+
+    /// The invitations not used yet.
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn invitations(&self) -> Result<Vec<PendingInvitation>, Error> {
+        self.blocking(|store| store.invitations()).await
+    }
+
+    /// Revokes the one invitation whose digest, in hex, starts with `prefix` (at least
+    /// 8 digits, as `admin invitations` shows them).
+    ///
+    /// # Errors
+    /// `Refused(NotFound)` if none matches, `Refused(Conflict)` if several do.
+    pub async fn revoke_invitation(&self, prefix: &str) -> Result<[u8; 32], Error> {
+        let prefix = prefix.to_ascii_lowercase();
+        if prefix.len() < 8 || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return refused(RelayError::BadRequest);
+        }
+        let invitations = self.invitations().await?;
+        let mut matching = invitations.iter().filter(|invitation| hex(&invitation.digest).starts_with(&prefix));
+        let (Some(found), None) = (matching.next(), matching.next()) else {
+            let any = invitations.iter().any(|invitation| hex(&invitation.digest).starts_with(&prefix));
+            return refused(if any { RelayError::Conflict } else { RelayError::NotFound });
+        };
+        let digest = found.digest;
+        if !self.blocking(move |store| store.revoke_invitation(digest)).await? {
+            return refused(RelayError::NotFound);
+        }
+        Ok(digest)
     }
 
     async fn blocking<T, F>(&self, work: F) -> Result<T, Error>
@@ -579,7 +670,7 @@ impl<S: RelayStore> Relay<S> {
             }
             RequestBody::GetUsage(GetUsage {}) => {
                 let used = self.used(account).await?;
-                let quota = ByteCount::new(self.limits.quota_bytes).unwrap_or(ByteCount::MAX);
+                let quota = self.quota_of(account).await?;
                 Ok(Usage { used, quota }.into())
             }
             RequestBody::UploadKeyPackages(UploadKeyPackages { one_time, last_resort }) => {
@@ -880,8 +971,11 @@ impl<S: RelayStore> Relay<S> {
         account: AccountId,
     ) -> Result<(), Error> {
         self.hub.device_connected(device, connection.id, &stream.sink, connection.close.clone());
-        let entry = self.blocking(move |store| store.device(device)).await;
-        let active = matches!(&entry, Ok(Some(entry)) if !entry.revoked);
+        // A disabled account is refused as a revoked device is, with the same answer
+        // and the same time: whoever holds a seized device learns nothing from it.
+        let entry = self.blocking(move |store| Ok((store.device(device)?, store.account(account)?))).await;
+        let active = matches!(&entry, Ok((Some(entry), Some(summary)))
+            if !entry.revoked && entry.account == account && !summary.settings.disabled);
         let mut share = None;
         let mut refusal = if active { RelayError::BadRequest } else { RelayError::AuthFailed };
         if active && connection.device().is_none() {
@@ -1063,6 +1157,11 @@ impl<S: RelayStore> Relay<S> {
         }
         Ok(())
     }
+}
+
+/// Lower-case hex, as operators read ids and digests.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use common::raw::{HonestProbe, MemorySampler, RawTcp};
 use common::*;
 use huisclos_protocol::ids::Seq;
-use huisclos_protocol::limits::MAX_MLS_MESSAGE_LEN;
+use huisclos_protocol::limits::{MAX_CHUNK_LEN, MAX_MLS_MESSAGE_LEN};
 use huisclos_protocol::messages::*;
 use huisclos_protocol::messages::{LimitKind, RelayError};
 use huisclos_transport::client::TransportKind;
@@ -463,6 +463,62 @@ async fn every_stored_byte_is_charged_and_heavy_requests_weigh_more() -> TestRes
         matches!(second, Err(huisclos_transport::TransportError::Relay(RelayError::RateLimited { .. }))),
         "{second:?}"
     );
+    Ok(())
+}
+
+/// Attack 7b: an account fills its quota on purpose. It must be told so at once, and
+/// nobody else's storing may wait on it. (Before this test, the relay kept its quota
+/// books locked while it read the full account's usage, which takes the same lock: the
+/// refusal never came, and every account's next reservation, usage reading and the
+/// shutdown waited for ever.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_account_over_its_quota_is_refused_at_once_and_blocks_nobody() -> TestResult {
+    const SMALL_QUOTA: &str = "[limits]\nquota_bytes = 3000000\n";
+    let mut relay = RelayProcess::start_with(SMALL_QUOTA);
+    let mallory = Device::register(&relay, TransportKind::Quic).await;
+    let alice = Device::register(&relay, TransportKind::Tcp).await;
+    let keys = GroupKeys::new();
+    mallory
+        .client
+        .request(CreateGroup { group: keys.group, verifier: keys.token.verifier(), retention: LogRetention::Keep })
+        .await?;
+    let within = Duration::from_secs(10);
+    let mut refused_at = None;
+    for n in 0..8u64 {
+        let chunk = PutChunk {
+            access: keys.access(),
+            chunk: huisclos_protocol::ids::ChunkRef::from_bytes(random()),
+            total_len: huisclos_protocol::ids::ChunkOffset::new(MAX_CHUNK_LEN as u32)?,
+            offset: huisclos_protocol::ids::ChunkOffset::ZERO,
+            data: ChunkPiece::new(vec![])?,
+        };
+        let answer = tokio::time::timeout(within, mallory.client.request(chunk)).await;
+        let Ok(answer) = answer else { panic!("no answer within {within:?} to chunk {n}: the quota books are stuck") };
+        if let Err(huisclos_transport::TransportError::Relay(RelayError::QuotaExceeded { used, quota })) = answer {
+            assert_eq!(quota.get(), 3_000_000);
+            assert!(used.get() <= quota.get());
+            refused_at = Some(n);
+            break;
+        }
+        answer?;
+    }
+    let refused_at = refused_at.expect("a 3 MB quota is reached within 8 chunks of 1 MiB");
+    println!("attack 7b: refused at chunk {refused_at}, promptly");
+    // Others go on: Alice stores, and both read their usage.
+    let theirs = GroupKeys::new();
+    let stored = tokio::time::timeout(
+        within,
+        alice.client.request(CreateGroup {
+            group: theirs.group,
+            verifier: theirs.token.verifier(),
+            retention: LogRetention::Keep,
+        }),
+    )
+    .await;
+    assert!(matches!(stored, Ok(Ok(_))), "another account stores: {stored:?}");
+    assert!(tokio::time::timeout(within, alice.client.request(GetUsage {})).await.is_ok_and(|usage| usage.is_ok()));
+    assert!(tokio::time::timeout(within, mallory.client.request(GetUsage {})).await.is_ok_and(|usage| usage.is_ok()));
+    assert!(relay.terminate(), "and the relay still stops cleanly, giving back unspent credit");
     Ok(())
 }
 

@@ -85,8 +85,71 @@ pub struct StoreLimits {
     pub max_chunk_len: u32,
 }
 
+/// What an operator decided for one account (`huisclos-relay admin`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AccountSettings {
+    /// Its devices cannot sign in; connections open when it was disabled are closed.
+    pub disabled: bool,
+    /// A storage quota of its own, in place of the relay's [`StoreLimits::quota_bytes`].
+    pub quota: Option<u64>,
+}
+
+/// An account as its operator sees it: no name, no group, only what it costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountSummary {
+    /// Its id.
+    pub account: AccountId,
+    /// Bytes reserved against its quota.
+    pub usage: u64,
+    /// Its devices that are not revoked.
+    pub devices: u32,
+    /// Its operator's settings.
+    pub settings: AccountSettings,
+}
+
+/// An invitation not used yet, as the store keeps it: only its digest is kept, never
+/// the invitation itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingInvitation {
+    /// SHA-256 of the invitation's secret.
+    pub digest: [u8; 32],
+    /// Until when it opens an account.
+    pub expires_at: UnixSeconds,
+}
+
 /// Storage for the relay. See the module documentation for the contract.
 pub trait RelayStore: Send + Sync + 'static {
+    /// Every account, in id order.
+    ///
+    /// # Errors
+    /// Backend failures, `Corrupt` for a row that does not decode.
+    fn accounts(&self) -> Result<Vec<AccountSummary>, Error>;
+
+    /// One account, if it exists.
+    ///
+    /// # Errors
+    /// As [`RelayStore::accounts`].
+    fn account(&self, account: AccountId) -> Result<Option<AccountSummary>, Error>;
+
+    /// Replaces an account's operator settings.
+    ///
+    /// # Errors
+    /// `Refused(NotFound)` for an unknown account.
+    fn set_account_settings(&self, account: AccountId, settings: AccountSettings) -> Result<(), Error>;
+
+    /// The invitations not used yet (expired ones included, until they are used or
+    /// revoked), in digest order.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn invitations(&self) -> Result<Vec<PendingInvitation>, Error>;
+
+    /// Deletes an invitation, so that it opens no account; says whether there was one.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn revoke_invitation(&self, digest: [u8; 32]) -> Result<bool, Error>;
+
     /// Records an invitation by its digest, valid until `expires_at`.
     ///
     /// # Errors
@@ -152,7 +215,8 @@ pub trait RelayStore: Send + Sync + 'static {
     /// Backend failures.
     fn usage(&self, account: AccountId) -> Result<ByteCount, Error>;
 
-    /// Adds `amount` to the account's reserved bytes, unless that passes `quota`.
+    /// Adds `amount` to the account's reserved bytes, unless that passes its quota: the
+    /// account's own ([`AccountSettings::quota`]) if an operator set one, else `quota`.
     ///
     /// # Errors
     /// `Refused(QuotaExceeded)`, nothing reserved.

@@ -27,7 +27,9 @@ use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 use sled::transaction::{ConflictableTransactionError, ConflictableTransactionResult, TransactionError};
 
-use super::{ChunkPut, DeviceEntry, GroupPosition, RelayStore, StoreLimits};
+use super::{
+    AccountSettings, AccountSummary, ChunkPut, DeviceEntry, GroupPosition, PendingInvitation, RelayStore, StoreLimits,
+};
 use crate::Error;
 use crate::integrity::{Census, Counts, StoreIdentity};
 
@@ -351,14 +353,66 @@ fn decode_device(row: &[u8]) -> Option<DeviceEntry> {
     Some(DeviceEntry { account, key, registered_at, revoked })
 }
 
-/// usage (8) || active devices (4)
-fn decode_account(row: Option<&[u8]>) -> Option<(u64, u32)> {
-    let row = row?;
-    Some((u64_at(row, 0)?, u32_at(row, 8)?))
+/// An account's row: usage (8) || active devices (4), then its operator's settings,
+/// flags (1: 0x01 disabled, 0x02 a quota of its own) || quota (8), written only once an
+/// operator set them: a row of 12 bytes (as every release before operator settings
+/// wrote them) is an enabled account under the relay's quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct AccountRow {
+    usage: u64,
+    devices: u32,
+    settings: AccountSettings,
 }
 
-fn encode_account(usage: u64, devices: u32) -> Vec<u8> {
-    [&usage.to_be_bytes()[..], &devices.to_be_bytes()[..]].concat()
+fn summary(account: AccountId, row: &[u8]) -> Result<AccountSummary, Error> {
+    let row = AccountRow::decode(Some(row)).ok_or(Error::Corrupt("account row"))?;
+    Ok(AccountSummary { account, usage: row.usage, devices: row.devices, settings: row.settings })
+}
+
+const ACCOUNT_DISABLED: u8 = 0x01;
+const ACCOUNT_QUOTA: u8 = 0x02;
+
+impl AccountRow {
+    fn new() -> Self {
+        Self { usage: 0, devices: 1, settings: AccountSettings::default() }
+    }
+
+    fn decode(row: Option<&[u8]>) -> Option<Self> {
+        let row = row?;
+        let (usage, devices) = (u64_at(row, 0)?, u32_at(row, 8)?);
+        let settings = match row.len() {
+            12 => AccountSettings::default(),
+            21 => {
+                let flags = row[12];
+                if flags & !(ACCOUNT_DISABLED | ACCOUNT_QUOTA) != 0 {
+                    return None;
+                }
+                let quota = u64_at(row, 13)?;
+                AccountSettings {
+                    disabled: flags & ACCOUNT_DISABLED != 0,
+                    quota: (flags & ACCOUNT_QUOTA != 0).then_some(quota),
+                }
+            }
+            _ => return None,
+        };
+        Some(Self { usage, devices, settings })
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut row = [&self.usage.to_be_bytes()[..], &self.devices.to_be_bytes()[..]].concat();
+        if self.settings != AccountSettings::default() {
+            let mut flags = 0;
+            if self.settings.disabled {
+                flags |= ACCOUNT_DISABLED;
+            }
+            if self.settings.quota.is_some() {
+                flags |= ACCOUNT_QUOTA;
+            }
+            row.push(flags);
+            row.extend_from_slice(&self.settings.quota.unwrap_or(0).to_be_bytes());
+        }
+        row
+    }
 }
 
 /// epoch (8) || kind (1) || message
@@ -795,6 +849,57 @@ impl SledStore {
 }
 
 impl RelayStore for SledStore {
+    fn accounts(&self) -> Result<Vec<AccountSummary>, Error> {
+        let mut accounts = Vec::new();
+        for item in self.accounts.iter() {
+            let (id, row) = item.map_err(storage)?;
+            let id: [u8; 16] = id.as_ref().try_into().map_err(|_| Error::Corrupt("account key"))?;
+            accounts.push(summary(AccountId::from_bytes(id), &row)?);
+        }
+        // A sealed store keeps them in the order of their blinded ids.
+        accounts.sort_by_key(|summary| summary.account);
+        self.settled(accounts)
+    }
+
+    fn account(&self, account: AccountId) -> Result<Option<AccountSummary>, Error> {
+        let summary = match self.accounts.get(account.as_bytes()).map_err(storage)? {
+            None => None,
+            Some(row) => Some(summary(account, &row)?),
+        };
+        self.settled(summary)
+    }
+
+    fn set_account_settings(&self, account: AccountId, settings: AccountSettings) -> Result<(), Error> {
+        let result = self.accounts.transaction(|accounts| {
+            let Some(row) = accounts.get(account.as_bytes())? else { return refuse(RelayError::NotFound) };
+            let Some(mut row) = AccountRow::decode(Some(&row)) else { return corrupt("account row") };
+            row.settings = settings;
+            accounts.insert(account.as_bytes(), row.encode())?;
+            Ok(())
+        });
+        finish(result)?;
+        self.durable()
+    }
+
+    fn invitations(&self) -> Result<Vec<PendingInvitation>, Error> {
+        let mut invitations = Vec::new();
+        for item in self.invitations.iter() {
+            let (digest, expires) = item.map_err(storage)?;
+            let digest: [u8; 32] = digest.as_ref().try_into().map_err(|_| Error::Corrupt("invitation key"))?;
+            let expires_at =
+                u64_at(&expires, 0).and_then(|at| UnixSeconds::new(at).ok()).ok_or(Error::Corrupt("invitation row"))?;
+            invitations.push(PendingInvitation { digest, expires_at });
+        }
+        invitations.sort_by_key(|invitation| invitation.digest);
+        self.settled(invitations)
+    }
+
+    fn revoke_invitation(&self, digest: [u8; 32]) -> Result<bool, Error> {
+        let removed = self.invitations.remove(digest).map_err(storage)?.is_some();
+        self.durable()?;
+        Ok(removed)
+    }
+
     fn add_invitation(&self, digest: [u8; 32], expires_at: UnixSeconds) -> Result<(), Error> {
         self.invitations.insert(digest, &expires_at.get().to_be_bytes()).map_err(storage)?;
         self.durable()
@@ -825,7 +930,7 @@ impl RelayStore for SledStore {
                     return refuse(RelayError::InvitationInvalid);
                 }
                 invitations.remove(&invitation_digest[..])?;
-                accounts.insert(account.as_bytes(), encode_account(0, 1))?;
+                accounts.insert(account.as_bytes(), AccountRow::new().encode())?;
                 devices.insert(device.as_bytes(), encode_device(&entry))?;
                 account_devices.insert(join(account.as_bytes(), device.as_bytes()), &[])?;
                 Ok(())
@@ -862,13 +967,14 @@ impl RelayStore for SledStore {
                 if devices.get(device.as_bytes())?.is_some() {
                     return refuse(RelayError::Conflict);
                 }
-                let Some((usage, count)) = decode_account(accounts.get(account.as_bytes())?.as_deref()) else {
+                let Some(mut row) = AccountRow::decode(accounts.get(account.as_bytes())?.as_deref()) else {
                     return corrupt("account row");
                 };
-                if count >= limits.devices_per_account {
+                if row.devices >= limits.devices_per_account {
                     return refuse(RelayError::LimitExceeded { limit: LimitKind::Devices });
                 }
-                accounts.insert(account.as_bytes(), encode_account(usage, count + 1))?;
+                row.devices += 1;
+                accounts.insert(account.as_bytes(), row.encode())?;
                 devices.insert(device.as_bytes(), encode_device(&entry))?;
                 account_devices.insert(join(account.as_bytes(), device.as_bytes()), &[])?;
                 Ok(())
@@ -903,10 +1009,11 @@ impl RelayStore for SledStore {
             }
             entry.revoked = true;
             devices.insert(device.as_bytes(), encode_device(&entry))?;
-            let Some((usage, count)) = decode_account(accounts.get(account.as_bytes())?.as_deref()) else {
+            let Some(mut row) = AccountRow::decode(accounts.get(account.as_bytes())?.as_deref()) else {
                 return corrupt("account row");
             };
-            accounts.insert(account.as_bytes(), encode_account(usage, count.saturating_sub(1)))?;
+            row.devices = row.devices.saturating_sub(1);
+            accounts.insert(account.as_bytes(), row.encode())?;
             let Some(packages) = Queue::decode(kp_meta.get(device.as_bytes())?.as_deref()) else {
                 return corrupt("key package queue");
             };
@@ -946,16 +1053,17 @@ impl RelayStore for SledStore {
 
     fn usage(&self, account: AccountId) -> Result<ByteCount, Error> {
         let row = self.accounts.get(account.as_bytes()).map_err(storage)?;
-        let (usage, _) = decode_account(row.as_deref()).ok_or(Error::Corrupt("account row"))?;
-        self.settled(ByteCount::new(usage).map_err(|_| Error::Corrupt("account usage"))?)
+        let row = AccountRow::decode(row.as_deref()).ok_or(Error::Corrupt("account row"))?;
+        self.settled(ByteCount::new(row.usage).map_err(|_| Error::Corrupt("account usage"))?)
     }
 
     fn release_quota(&self, account: AccountId, amount: u64) -> Result<(), Error> {
         let result = self.accounts.transaction(|accounts| {
-            let Some((usage, count)) = decode_account(accounts.get(account.as_bytes())?.as_deref()) else {
+            let Some(mut row) = AccountRow::decode(accounts.get(account.as_bytes())?.as_deref()) else {
                 return corrupt("account row");
             };
-            accounts.insert(account.as_bytes(), encode_account(usage.saturating_sub(amount), count))?;
+            row.usage = row.usage.saturating_sub(amount);
+            accounts.insert(account.as_bytes(), row.encode())?;
             Ok(())
         });
         finish(result)?;
@@ -964,16 +1072,19 @@ impl RelayStore for SledStore {
 
     fn reserve_quota(&self, account: AccountId, amount: u64, quota: u64) -> Result<(), Error> {
         let result = self.accounts.transaction(|accounts| {
-            let Some((usage, count)) = decode_account(accounts.get(account.as_bytes())?.as_deref()) else {
+            let Some(mut row) = AccountRow::decode(accounts.get(account.as_bytes())?.as_deref()) else {
                 return corrupt("account row");
             };
-            match usage.checked_add(amount) {
+            // An operator's quota for this account takes the place of the relay's.
+            let quota = row.settings.quota.unwrap_or(quota);
+            match row.usage.checked_add(amount) {
                 Some(total) if total <= quota => {
-                    accounts.insert(account.as_bytes(), encode_account(total, count))?;
+                    row.usage = total;
+                    accounts.insert(account.as_bytes(), row.encode())?;
                     Ok(())
                 }
                 _ => refuse(RelayError::QuotaExceeded {
-                    used: ByteCount::new(usage).unwrap_or(ByteCount::MAX),
+                    used: ByteCount::new(row.usage).unwrap_or(ByteCount::MAX),
                     quota: ByteCount::new(quota).unwrap_or(ByteCount::MAX),
                 }),
             }
@@ -1674,6 +1785,54 @@ mod tests {
         store.create_group(group, AccessToken::from_bytes([7; 32]).verifier(), LogRetention::Keep)?;
         let epoch = Epoch::new(0).map_err(|_| Error::Corrupt("epoch"))?;
         Ok((dir, store, group, epoch))
+    }
+
+    /// An account row written before operators could set anything (12 bytes) still
+    /// opens, as an enabled account under the relay's quota; settings survive every
+    /// later write of the row (usage, devices); a row with unknown flags is damage.
+    #[test]
+    fn account_rows_of_earlier_releases_open_and_settings_survive_usage() -> Result<(), Error> {
+        let earlier = [&5000u64.to_be_bytes()[..], &2u32.to_be_bytes()[..]].concat();
+        let row = AccountRow::decode(Some(&earlier)).ok_or(Error::Corrupt("earlier row"))?;
+        assert_eq!(row, AccountRow { usage: 5000, devices: 2, settings: AccountSettings::default() });
+        assert_eq!(row.encode(), earlier, "an untouched account keeps the earlier format");
+        let set = AccountRow { settings: AccountSettings { disabled: true, quota: Some(1 << 30) }, ..row };
+        assert_eq!(AccountRow::decode(Some(&set.encode())), Some(set));
+        let mut unknown = set.encode();
+        unknown[12] |= 0x80;
+        assert_eq!(AccountRow::decode(Some(&unknown)), None);
+        assert_eq!(AccountRow::decode(Some(&earlier[..11])), None);
+
+        let dir = tempfile::tempdir()?;
+        let store = SledStore::open(dir.path())?;
+        let now = UnixSeconds::new(1).map_err(|_| Error::Corrupt("time"))?;
+        let limits = StoreLimits {
+            key_packages_per_device: 1,
+            welcomes_per_device: 1,
+            devices_per_account: 4,
+            quota_bytes: 10_000,
+            max_chunk_len: 1,
+        };
+        let later = UnixSeconds::new(u64::from(u32::MAX)).map_err(|_| Error::Corrupt("time"))?;
+        store.add_invitation([9; 32], later)?;
+        let key =
+            DevicePublicKey::from_bytes(ed25519_dalek::SigningKey::from_bytes(&[4; 32]).verifying_key().to_bytes())
+                .map_err(|_| Error::Corrupt("key"))?;
+        let account = store.create_account([9; 32], &key, now, &limits)?;
+        let settings = AccountSettings { disabled: false, quota: Some(20_000) };
+        store.set_account_settings(account, settings)?;
+        store.reserve_quota(account, 15_000, limits.quota_bytes)?;
+        let refused = store.reserve_quota(account, 6_000, limits.quota_bytes);
+        assert!(
+            matches!(refused, Err(Error::Refused(RelayError::QuotaExceeded { quota, .. })) if quota.get() == 20_000)
+        );
+        store.release_quota(account, 5_000)?;
+        let summary = store.account(account)?.ok_or(Error::Corrupt("account"))?;
+        assert_eq!((summary.usage, summary.devices, summary.settings), (10_000, 1, settings));
+        let unknown = AccountId::from_bytes([1; 16]);
+        assert!(matches!(store.set_account_settings(unknown, settings), Err(Error::Refused(RelayError::NotFound))));
+        assert_eq!(store.accounts()?.len(), 1);
+        Ok(())
     }
 
     #[test]

@@ -1,0 +1,201 @@
+//! The operator's everyday commands, through the real `huisclos-relay admin` binary:
+//! against the running relay (its admin socket) and against the stopped relay's store.
+#![allow(clippy::expect_used, clippy::unwrap_used, missing_docs)]
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use common::*;
+use huisclos_protocol::ids::{AccountId, ChunkOffset, ChunkRef, ContentId, ContentSeq};
+use huisclos_protocol::invitation::INVITATION_PREFIX;
+use huisclos_protocol::limits::MAX_CHUNK_LEN;
+use huisclos_protocol::messages::*;
+use huisclos_transport::client::TransportKind;
+
+/// Runs `huisclos-relay admin ARGS` on the data directory; returns its standard output,
+/// or its standard error if it failed.
+fn admin(data_dir: &Path, args: &[&str]) -> Result<String, String> {
+    let output = Command::new(relay_binary())
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("admin")
+        .args(args)
+        .output()
+        .expect("the relay binary runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    if output.status.success() { Ok(stdout) } else { Err(stderr) }
+}
+
+/// One row of `admin accounts`.
+#[derive(Debug, PartialEq, Eq)]
+struct Row {
+    used: u64,
+    quota: String,
+    devices: u32,
+    state: String,
+}
+
+/// `admin accounts`, by account id in hex.
+fn accounts(data_dir: &Path) -> std::collections::BTreeMap<String, Row> {
+    let output = admin(data_dir, &["accounts"]).expect("admin accounts");
+    let mut rows = std::collections::BTreeMap::new();
+    let mut lines = output.lines();
+    assert!(lines.next().is_some_and(|header| header.starts_with("account")), "a header: {output}");
+    for line in lines {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        if let [id, used, quota, devices, state] = fields.as_slice() {
+            rows.insert(
+                (*id).to_owned(),
+                Row {
+                    used: used.parse().unwrap(),
+                    quota: (*quota).to_owned(),
+                    devices: devices.parse().unwrap(),
+                    state: (*state).to_owned(),
+                },
+            );
+        } else {
+            assert_eq!(line, format!("{} accounts", rows.len()), "the count closes the list");
+        }
+    }
+    rows
+}
+
+fn hex(account: &AccountId) -> String {
+    account.as_bytes().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `admin invitations`: digests in hex.
+fn invitations(data_dir: &Path) -> Vec<String> {
+    let output = admin(data_dir, &["invitations"]).expect("admin invitations");
+    output
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_whitespace().next().filter(|digest| digest.len() == 64).map(str::to_owned))
+        .collect()
+}
+
+/// A chunk upload announcing a whole chunk: the relay charges its length up front.
+fn whole_chunk(group: &GroupKeys) -> PutChunk {
+    PutChunk {
+        access: group.access(),
+        chunk: ChunkRef::from_bytes(random()),
+        total_len: ChunkOffset::new(MAX_CHUNK_LEN as u32).unwrap(),
+        offset: ChunkOffset::ZERO,
+        data: ChunkPiece::new(vec![]).unwrap(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_operator_lists_limits_disables_and_enables_accounts() -> TestResult {
+    let mut relay = RelayProcess::start();
+    let data_dir = relay.data_dir.clone();
+    let alice = Device::register(&relay, TransportKind::Quic).await;
+    let bob = Device::register(&relay, TransportKind::Tcp).await;
+    let group = GroupKeys::new();
+    alice
+        .client
+        .request(CreateGroup { group: group.group, verifier: group.token.verifier(), retention: LogRetention::Keep })
+        .await?;
+    let record = ContentId::from_bytes(random());
+    let sealed = ContentRecordBytes::new(vec![7u8; 20_000])?;
+    alice.client.request(PutContent { access: group.access(), record, sealed: sealed.clone() }).await?;
+
+    // Both accounts, with what each uses as the relay tells its own devices.
+    let rows = accounts(&data_dir);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let alice_row = &rows[&hex(&alice.account)];
+    assert_eq!(alice_row.used, usage(&alice.client).await, "the operator sees what the account is told");
+    assert!(alice_row.used >= 20_000);
+    assert_eq!((alice_row.quota.as_str(), alice_row.devices, alice_row.state.as_str()), ("default", 1, "enabled"));
+    assert_eq!(rows[&hex(&bob.account)].used, usage(&bob.client).await);
+
+    // A quota of its own, named by a prefix of the id: at once, credit reserved before
+    // included.
+    let prefix = &hex(&alice.account)[..10];
+    admin(&data_dir, &["quota", prefix, "300K"]).expect("quota set");
+    let ResponseBody::Usage(told) = alice.client.request(GetUsage {}).await? else { panic!("usage") };
+    assert_eq!(told.quota.get(), 300 * 1024, "the account is told its own quota");
+    match refusal(alice.client.request(whole_chunk(&group)).await) {
+        RelayError::QuotaExceeded { quota, .. } => assert_eq!(quota.get(), 300 * 1024),
+        other => panic!("expected QuotaExceeded, got {other:?}"),
+    }
+    assert_eq!(accounts(&data_dir)[&hex(&alice.account)].quota, (300 * 1024).to_string());
+    // Bob is not touched.
+    bob.client.request(whole_chunk(&GroupKeys::new())).await.expect_err("Bob's group does not exist");
+    admin(&data_dir, &["quota", prefix, "default"]).expect("quota back to the relay's");
+    let ResponseBody::ChunkStatus(_) = alice.client.request(whole_chunk(&group)).await? else { panic!("chunk") };
+
+    // Disabled: its connection closes at once, and its device cannot sign in, with the
+    // answer a revoked device gets. Bob goes on.
+    admin(&data_dir, &["disable", &hex(&alice.account)]).expect("disabled");
+    let mut closed = false;
+    for _ in 0..50 {
+        if alice.client.request(Ping {}).await.is_err() {
+            closed = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(closed, "a disabled account's connection is closed");
+    let again = relay.connect(TransportKind::Tcp).await;
+    let error = again.authenticate(&alice.key).await.expect_err("a disabled account cannot sign in");
+    assert!(format!("{error:?}").contains("AuthFailed"), "{error:?}");
+    assert!(matches!(bob.client.request(Ping {}).await?, ResponseBody::Pong(_)));
+    assert_eq!(accounts(&data_dir)[&hex(&alice.account)].state, "disabled");
+
+    // The same commands with the relay stopped, on its store.
+    assert!(relay.terminate(), "the relay stops cleanly");
+    let offline = accounts(&data_dir);
+    assert_eq!(offline[&hex(&alice.account)].state, "disabled");
+    admin(&data_dir, &["enable", &hex(&alice.account)[..8]]).expect("enabled while stopped");
+    let error = admin(&data_dir, &["disable", "00"]).expect_err("too short a prefix");
+    assert!(error.contains("hex digits"), "{error}");
+    let error = admin(&data_dir, &["quota", &hex(&alice.account), "lots"]).expect_err("not bytes");
+    assert!(error.contains("expected bytes"), "{error}");
+
+    // Enabled again: she signs in, and what she stored is all there.
+    let relay = RelayProcess::start_in(&data_dir);
+    let alice_again = Device { client: alice.reconnect(&relay, TransportKind::Quic).await, ..alice };
+    let page =
+        alice_again.client.request(FetchContent { access: group.access(), from: ContentSeq::ZERO, limit: page(10) });
+    let ResponseBody::ContentPage(page) = page.await? else { panic!("content") };
+    assert_eq!(page.records.len(), 1);
+    assert_eq!((page.records[0].record, &page.records[0].sealed), (record, &sealed));
+    assert_eq!(accounts(&data_dir)[&hex(&alice_again.account)].state, "enabled");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_operator_lists_and_revokes_invitations() -> TestResult {
+    let relay = RelayProcess::start();
+    let data_dir = relay.data_dir.clone();
+    let before = invitations(&data_dir);
+    let kept = relay.invite();
+    let revoked = relay.invite();
+    let listed = invitations(&data_dir);
+    assert_eq!(listed.len(), before.len() + 2, "{listed:?}");
+    let digest = |token: &huisclos_protocol::access::InvitationToken| -> String {
+        token.digest().iter().map(|b| format!("{b:02x}")).collect()
+    };
+    assert!(listed.contains(&digest(&kept)) && listed.contains(&digest(&revoked)));
+    // Nothing listed is an invitation itself: only digests are kept.
+    let output = admin(&data_dir, &["invitations"]).expect("listed");
+    assert!(!output.contains(INVITATION_PREFIX), "an invitation itself is never shown");
+
+    let answer = admin(&data_dir, &["revoke-invitation", &digest(&revoked)[..12]]).expect("revoked");
+    assert!(answer.contains(&digest(&revoked)), "{answer}");
+    let error = admin(&data_dir, &["revoke-invitation", &digest(&revoked)[..12]]).expect_err("gone");
+    assert!(error.contains("NotFound") || error.contains("not found"), "{error}");
+    assert_eq!(invitations(&data_dir).len(), before.len() + 1);
+
+    let client = relay.connect(TransportKind::Quic).await;
+    let refused = client.create_account(&revoked, &signing_key()).await.expect_err("a revoked invitation");
+    assert!(format!("{refused:?}").contains("InvitationInvalid"), "{refused:?}");
+    let client = relay.connect(TransportKind::Quic).await;
+    client.create_account(&kept, &signing_key()).await.expect("the other still opens an account");
+    assert_eq!(invitations(&data_dir).len(), before.len());
+    Ok(())
+}
