@@ -15,6 +15,7 @@
 //! | `quota ID BYTES` (or `default`) | | `ok ID` |
 //! | `invitations` | `invitation DIGEST EXPIRES` each | `ok N` |
 //! | `revoke-invitation DIGEST` | | `ok DIGEST` |
+//! | `backup PATH` | | `ok WHAT WAS COPIED` |
 //!
 //! `ID` is an account id in hex, or its first 8 digits or more if no other account
 //! starts the same way; `DIGEST` likewise for an invitation's digest (the invitation
@@ -77,6 +78,22 @@ pub enum AdminRequest {
         /// Its digest, as a hex prefix.
         digest: String,
     },
+    /// Back up the data directory into a new directory (an absolute path).
+    Backup {
+        /// Where.
+        to: PathBuf,
+    },
+}
+
+/// What a request runs with besides the relay.
+#[derive(Debug, Clone)]
+pub struct AdminContext {
+    /// The addresses invitations carry.
+    pub addresses: Vec<String>,
+    /// The relay's key pin, which invitations carry.
+    pub pin: SpkiPin,
+    /// The data directory.
+    pub data_dir: PathBuf,
 }
 
 impl AdminRequest {
@@ -91,6 +108,7 @@ impl AdminRequest {
             Self::Quota { account, bytes: None } => format!("quota {account} default"),
             Self::Invitations => "invitations".to_owned(),
             Self::RevokeInvitation { digest } => format!("revoke-invitation {digest}"),
+            Self::Backup { to } => format!("backup {}", to.display()),
         }
     }
 
@@ -99,6 +117,14 @@ impl AdminRequest {
     /// # Errors
     /// What was expected, for an operator to read.
     pub fn parse(line: &str) -> Result<Self, String> {
+        if let Some(path) = line.strip_prefix("backup ") {
+            // The rest of the line: a path may hold spaces.
+            let to = PathBuf::from(path);
+            if !to.is_absolute() {
+                return Err("expected: backup ABSOLUTE-PATH".into());
+            }
+            return Ok(Self::Backup { to });
+        }
         let words: Vec<&str> = line.split_whitespace().collect();
         let request = match words.as_slice() {
             ["invite", seconds] => match seconds.parse::<u64>() {
@@ -116,7 +142,7 @@ impl AdminRequest {
             ["revoke-invitation", digest] => Self::RevokeInvitation { digest: (*digest).to_owned() },
             _ => {
                 return Err("expected one of: invite SECONDS, accounts, disable ID, enable ID, \
-                            quota ID BYTES|default, invitations, revoke-invitation DIGEST"
+                            quota ID BYTES|default, invitations, revoke-invitation DIGEST, backup PATH"
                     .into());
             }
         };
@@ -152,13 +178,12 @@ pub fn parse_bytes(text: &str) -> Result<u64, String> {
 /// The refusal or failure, whose text is the `error` line.
 pub async fn execute<S: RelayStore>(
     relay: &Relay<S>,
-    addresses: &[String],
-    pin: SpkiPin,
+    context: &AdminContext,
     request: &AdminRequest,
 ) -> Result<Vec<String>, Error> {
     match request {
         AdminRequest::Invite { valid_for } => {
-            let invitation = relay.invite(addresses, pin, *valid_for).await?;
+            let invitation = relay.invite(&context.addresses, context.pin, *valid_for).await?;
             tracing::info!("invitation issued");
             Ok(vec![format!("ok {}", invitation.to_text())])
         }
@@ -210,6 +235,11 @@ pub async fn execute<S: RelayStore>(
             tracing::info!("invitation revoked by the operator");
             Ok(vec![format!("ok {}", hex(&digest))])
         }
+        AdminRequest::Backup { to } => {
+            let report = relay.backup(&context.data_dir, to).await?;
+            tracing::info!("backup written");
+            Ok(vec![format!("ok {report}")])
+        }
     }
 }
 
@@ -247,11 +277,12 @@ pub fn bind(data_dir: &Path) -> Result<UnixListener, Error> {
 }
 
 /// Serves admin requests until the task is dropped.
-pub async fn serve<S: RelayStore>(listener: UnixListener, relay: Arc<Relay<S>>, addresses: Vec<String>, pin: SpkiPin) {
+pub async fn serve<S: RelayStore>(listener: UnixListener, relay: Arc<Relay<S>>, context: AdminContext) {
+    let context = Arc::new(context);
     loop {
         let Ok((socket, _)) = listener.accept().await else { continue };
         let relay = relay.clone();
-        let addresses = addresses.clone();
+        let context = context.clone();
         tokio::spawn(async move {
             let (read, mut write) = socket.into_split();
             let mut line = String::new();
@@ -259,7 +290,7 @@ pub async fn serve<S: RelayStore>(listener: UnixListener, relay: Arc<Relay<S>>, 
             let read = tokio::time::timeout(Duration::from_secs(5), reader.read_line(&mut line));
             let lines = match read.await {
                 Ok(Ok(_)) => match AdminRequest::parse(line.trim()) {
-                    Ok(request) => match execute(&relay, &addresses, pin, &request).await {
+                    Ok(request) => match execute(&relay, &context, &request).await {
                         Ok(lines) => lines,
                         Err(error) => vec![format!("error {error}")],
                     },
@@ -322,6 +353,7 @@ mod tests {
             AdminRequest::Quota { account: "0123abcd".into(), bytes: None },
             AdminRequest::Invitations,
             AdminRequest::RevokeInvitation { digest: "deadbeef".into() },
+            AdminRequest::Backup { to: PathBuf::from("/var/backups/huis clos/2026-11-29") },
         ];
         for request in requests {
             assert_eq!(AdminRequest::parse(&request.to_line()), Ok(request));
@@ -329,6 +361,7 @@ mod tests {
         assert!(AdminRequest::parse("invite 0").is_err());
         assert!(AdminRequest::parse("quota 0123abcd lots").is_err());
         assert!(AdminRequest::parse("drop table").is_err());
+        assert!(AdminRequest::parse("backup relative/path").is_err());
     }
 
     #[test]

@@ -77,7 +77,7 @@ impl Counts {
     }
 
     /// The fields where `self` holds less than `other`, with both values.
-    fn shortfalls(self, other: Self) -> Vec<(&'static str, u64, u64)> {
+    pub(crate) fn shortfalls(self, other: Self) -> Vec<(&'static str, u64, u64)> {
         Self::FIELDS
             .iter()
             .zip(self.values().into_iter().zip(other.values()))

@@ -189,7 +189,9 @@ pub async fn run(
     background.push(tokio::spawn(sweep_expired_messages(relay.clone())));
     background.push(tokio::spawn(checkpoint(store.clone(), config.data_dir.clone())));
     let admin = admin::bind(&config.data_dir)?;
-    background.push(tokio::spawn(admin::serve(admin, relay.clone(), addresses.clone(), identity.pin)));
+    let context =
+        admin::AdminContext { addresses: addresses.clone(), pin: identity.pin, data_dir: config.data_dir.clone() };
+    background.push(tokio::spawn(admin::serve(admin, relay.clone(), context)));
     let metrics_address = match config.metrics_listen {
         Some(address) => {
             let listener = metrics::bind(address).await?;
@@ -495,6 +497,163 @@ pub fn seal_store(data_dir: &std::path::Path, key: &store::sealing::StoreKey) ->
         census.counts.content_records,
         clear_dir.display()
     ))
+}
+
+/// The files of a data directory besides the store itself: what a backup copies and a
+/// restore puts back.
+const DATA_FILES: [&str; 3] = [identity::KEY_FILE, identity::CERT_FILE, integrity::MANIFEST_FILE];
+
+/// Backs up a relay's data directory into `to` (new, or an empty directory) while it
+/// runs: the store as it was at one moment ([`store::RelayStore::backup_to`]), the
+/// relay's key and certificate (sealed under the store key if the store is), and a
+/// manifest of the copy, so that `to` is itself a data directory the relay starts on.
+/// Returns what was copied, in words.
+///
+/// # Errors
+/// [`Error::Damaged`] if `to` is not empty or the copy differs; I/O and store failures.
+pub fn backup<S: store::RelayStore>(
+    store: &S,
+    data_dir: &std::path::Path,
+    to: &std::path::Path,
+) -> Result<String, Error> {
+    use integrity::{Manifest, ManifestState, STORE_DIR};
+    if to.exists() && std::fs::read_dir(to)?.next().is_some() {
+        return Err(Error::Damaged(format!("{} is not empty: back up into a new directory", to.display())));
+    }
+    std::fs::create_dir_all(to)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o700))?;
+    }
+    let identity = identity_of(store)?;
+    let started = std::time::Instant::now();
+    let census = store.backup_to(&to.join(STORE_DIR))?;
+    let paused_for = started.elapsed();
+    for name in [identity::KEY_FILE, identity::CERT_FILE] {
+        std::fs::copy(data_dir.join(name), to.join(name))?;
+    }
+    Manifest { identity, state: ManifestState::Clean, census }.write(to)?;
+    let counts = census.counts;
+    Ok(format!(
+        "backed up {} accounts, {} devices, {} groups, {} log entries and {} content records into {} \
+         (writes waited at most {} ms). It holds the relay's key: keep it as safe as the data directory.",
+        counts.accounts,
+        counts.devices,
+        counts.groups,
+        counts.log_entries,
+        counts.content_records,
+        to.display(),
+        paused_for.as_millis()
+    ))
+}
+
+/// Restores a backup into the data directory of a stopped relay: the backup is copied
+/// in and checked as at start (its key, store and manifest belong together) before
+/// anything is moved; then what the data directory held is moved aside, never
+/// deleted, into `before-restore-SECONDS`, and the copy takes its place. Returns what
+/// was restored and how it compares with what it replaced, in words.
+///
+/// # Errors
+/// [`Error::Damaged`] for a backup that does not open, or a relay still running on the
+/// data directory; I/O and store failures. On an error the data directory is as it was.
+pub fn restore(
+    data_dir: &std::path::Path,
+    backup: &std::path::Path,
+    key: Option<&store::sealing::StoreKey>,
+) -> Result<String, Error> {
+    use integrity::{Manifest, STORE_DIR};
+    let store_dir = data_dir.join(STORE_DIR);
+    if store_dir.exists() {
+        // sled locks its files: this fails while a relay runs on them.
+        guarded("checking the store is not in use", || SledStore::sealed_at(&store_dir)).map_err(|_| {
+            Error::Damaged(format!("the store {} is in use: stop the relay first", store_dir.display()))
+        })?;
+    }
+    let incoming = data_dir.join("restore.incoming");
+    if incoming.exists() {
+        return Err(Error::Damaged(format!(
+            "{} exists (left by an earlier attempt?): move it away",
+            incoming.display()
+        )));
+    }
+    let copied = copy_dir(backup, &incoming).and_then(|()| {
+        let (_, store, _) = open_data_dir(&incoming, key)?;
+        let census = guarded("reading the backup", || store.census())?;
+        close_store(&store, &incoming)?;
+        Ok(census)
+    });
+    let census = match copied {
+        Ok(census) => census,
+        Err(error) => {
+            let _ = std::fs::remove_dir_all(&incoming);
+            return Err(match error {
+                Error::Damaged(reason) => {
+                    Error::Damaged(format!("the backup {} does not open: {reason}", backup.display()))
+                }
+                other => other,
+            });
+        }
+    };
+    let replaced = Manifest::read(data_dir).ok().flatten();
+    let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let aside = data_dir.join(format!("before-restore-{seconds}"));
+    std::fs::create_dir(&aside)?;
+    for name in std::iter::once(STORE_DIR).chain(DATA_FILES) {
+        if data_dir.join(name).exists() {
+            std::fs::rename(data_dir.join(name), aside.join(name))?;
+        }
+    }
+    for name in std::iter::once(STORE_DIR).chain(DATA_FILES) {
+        if incoming.join(name).exists() {
+            std::fs::rename(incoming.join(name), data_dir.join(name))?;
+        }
+    }
+    std::fs::remove_dir_all(&incoming)?;
+    std::fs::File::open(data_dir)?.sync_all()?;
+    let now = census.counts;
+    let mut report = format!(
+        "restored {} accounts, {} devices, {} groups, {} log entries and {} content records from {}. What the data \
+         directory held is in {}.",
+        now.accounts,
+        now.devices,
+        now.groups,
+        now.log_entries,
+        now.content_records,
+        backup.display(),
+        aside.display()
+    );
+    if let Some(replaced) = replaced {
+        let had = replaced.census.counts;
+        let lost = now.shortfalls(had);
+        if !lost.is_empty() {
+            let lost: Vec<String> =
+                lost.iter().map(|(name, restored, had)| format!("{name}: {restored} of {had}")).collect();
+            report.push_str(&format!(
+                " The store it replaced held more ({}): what was written after the backup is not in it, and devices \
+                 that read it will find the relay behind them.",
+                lost.join(", ")
+            ));
+        }
+    }
+    Ok(report)
+}
+
+/// Copies a directory tree (files and directories only), files synced.
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) -> Result<(), Error> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        let target = to.join(entry.file_name());
+        if kind.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), &target)?;
+            std::fs::File::open(&target)?.sync_all()?;
+        }
+    }
+    Ok(())
 }
 
 /// Opens the sled store, turning a panic inside sled (a damaged file) into an error.

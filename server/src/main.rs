@@ -88,6 +88,21 @@ enum AdminCommand {
         /// The digest in hex, or its first 8 digits or more.
         digest: String,
     },
+    /// Back up the data directory into a new directory, while the relay runs or not:
+    /// the store as it is at one moment (writes wait while it is copied; reads go on),
+    /// the relay's key and a manifest. The backup is itself a data directory. It holds
+    /// the relay's key: keep it as safe as the data directory.
+    Backup {
+        /// A new (or empty) directory.
+        to: PathBuf,
+    },
+    /// Restore a backup into the data directory, with the relay stopped. The backup is
+    /// checked before anything moves; what the data directory held is moved aside into
+    /// `before-restore-SECONDS`, never deleted.
+    Restore {
+        /// A directory written by `admin backup`.
+        from: PathBuf,
+    },
     /// Accept the store as it is now, after the relay refused to start on it because it
     /// holds less than its manifest recorded (a store restored from an older backup, on
     /// purpose). Run with the relay stopped. Records accepted as lost stay lost.
@@ -168,6 +183,21 @@ fn main() -> anyhow::Result<()> {
         Command::Admin { command: AdminCommand::RevokeInvitation { digest } } => {
             let (_, digest) = runtime.block_on(admin(config, AdminRequest::RevokeInvitation { digest }))?;
             println!("revoked {digest}");
+            Ok(())
+        }
+        Command::Admin { command: AdminCommand::Backup { to } } => {
+            let to = std::path::absolute(&to).context("the backup's path")?;
+            let (_, report) = runtime.block_on(admin(config, AdminRequest::Backup { to }))?;
+            println!("{report}");
+            Ok(())
+        }
+        Command::Admin { command: AdminCommand::Restore { from } } => {
+            if std::os::unix::net::UnixStream::connect(huisclos_relay::admin::socket_path(&config.data_dir)).is_ok() {
+                anyhow::bail!("the relay is running on {}: stop it first", config.data_dir.display());
+            }
+            let key = config.store_key().context("reading the store key")?;
+            let report = huisclos_relay::restore(&config.data_dir, &from, key.as_ref()).context("restoring")?;
+            println!("{report}");
             Ok(())
         }
         Command::Admin { command: AdminCommand::AcceptStore } => accept_store(&config),
@@ -253,7 +283,9 @@ async fn admin(config: RelayConfig, request: AdminRequest) -> anyhow::Result<(Ve
             } else {
                 config.public_addresses.clone()
             };
-            let outcome = huisclos_relay::admin::execute(&relay, &addresses, identity.pin, &request).await;
+            let context =
+                huisclos_relay::admin::AdminContext { addresses, pin: identity.pin, data_dir: config.data_dir.clone() };
+            let outcome = huisclos_relay::admin::execute(&relay, &context, &request).await;
             huisclos_relay::close_store(&*store, &config.data_dir).context("closing the store")?;
             let mut lines = outcome?;
             let last = lines.pop().unwrap_or_default();

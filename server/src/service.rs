@@ -537,6 +537,15 @@ impl<S: RelayStore> Relay<S> {
         Ok(())
     }
 
+    /// Backs up the data directory into `to` while the relay runs ([`crate::backup`]).
+    ///
+    /// # Errors
+    /// As [`crate::backup`].
+    pub async fn backup(&self, data_dir: &std::path::Path, to: &std::path::Path) -> Result<String, Error> {
+        let (data_dir, to) = (data_dir.to_owned(), to.to_owned());
+        self.blocking(move |store| crate::backup(store, &data_dir, &to)).await
+    }
+
     /// The invitations not used yet.
     ///
     /// # Errors

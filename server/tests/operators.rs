@@ -199,3 +199,108 @@ async fn an_operator_lists_and_revokes_invitations() -> TestResult {
     assert_eq!(invitations(&data_dir).len(), before.len());
     Ok(())
 }
+
+/// Every entry of the group's log at its epoch, in order.
+async fn whole_log(client: &huisclos_transport::client::RelayClient, group: &GroupKeys) -> Vec<(u64, Vec<u8>)> {
+    let mut entries = Vec::new();
+    let mut from = seq(0);
+    loop {
+        let answer = client.request(FetchLog { access: group.access(), from, limit: page(200) }).await;
+        let Ok(ResponseBody::LogPage(page)) = answer else { panic!("log page: {answer:?}") };
+        entries.extend(page.entries.iter().map(|entry| (entry.seq.get(), entry.message.as_bytes().to_vec())));
+        if page.end != LogPageEnd::More {
+            return entries;
+        }
+        from = page.next;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_backup_taken_while_members_write_restores_to_one_moment() -> TestResult {
+    let relay = RelayProcess::start();
+    let mut relay = relay;
+    let data_dir = relay.data_dir.clone();
+    let backups = tempfile::tempdir()?;
+    let backup = backups.path().join("relay-backup");
+    let alice = Device::register(&relay, TransportKind::Quic).await;
+    let group = GroupKeys::new();
+    alice
+        .client
+        .request(CreateGroup { group: group.group, verifier: group.token.verifier(), retention: LogRetention::Keep })
+        .await?;
+
+    // Four writers append without pause while the backup is taken.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for writer in 0..4u8 {
+        let client = alice.reconnect(&relay, TransportKind::Quic).await;
+        let (stop, access) = (stop.clone(), group.access());
+        writers.push(tokio::spawn(async move {
+            let mut acknowledged = Vec::new();
+            let mut n = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let message = [&[writer][..], &n.to_be_bytes()[..], &[0x5a; 300][..]].concat();
+                let answer = client.request(AppendMessage { access: access.clone(), message: mls(message.clone()) });
+                if let Ok(ResponseBody::Appended(appended)) = answer.await {
+                    acknowledged.push((appended.seq.get(), message));
+                }
+                n += 1;
+            }
+            acknowledged
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let target = backup.clone();
+    let dir = data_dir.clone();
+    let report = tokio::task::spawn_blocking(move || admin(&dir, &["backup", target.to_str().unwrap()])).await?;
+    let report = report.expect("a backup while the relay runs and members write");
+    println!("backup: {}", report.trim());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut acknowledged = Vec::new();
+    for writer in writers {
+        acknowledged.extend(writer.await?);
+    }
+    acknowledged.sort();
+    let record = ContentId::from_bytes(random());
+    alice
+        .client
+        .request(PutContent { access: group.access(), record, sealed: ContentRecordBytes::new(vec![1; 500])? })
+        .await?;
+    assert!(backup.join("relay-key.pk8").exists() && backup.join("store.manifest").exists());
+
+    // Into a directory that is not empty: refused. A restore while the relay runs:
+    // refused, and nothing moves.
+    let error = admin(&data_dir, &["backup", backup.to_str().unwrap()]).expect_err("not empty");
+    assert!(error.contains("not empty"), "{error}");
+    let error = admin(&data_dir, &["restore", backup.to_str().unwrap()]).expect_err("the relay runs");
+    assert!(error.contains("stop it first"), "{error}");
+
+    assert!(relay.terminate());
+    let restored = admin(&data_dir, &["restore", backup.to_str().unwrap()]).expect("restored");
+    println!("restore: {}", restored.trim());
+    assert!(restored.contains("held more"), "the report says what the restore gave up: {restored}");
+    let aside: Vec<_> = std::fs::read_dir(&data_dir)?
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_name().to_string_lossy().starts_with("before-restore-"))
+        .collect();
+    assert_eq!(aside.len(), 1, "what the data directory held is kept aside");
+    assert!(aside[0].path().join("store").is_dir());
+
+    // The relay starts on the backup (its integrity checks pass), and the log is one
+    // moment's: a dense run of entries, each what was acknowledged at that place.
+    let relay = RelayProcess::start_in(&data_dir);
+    let client = alice.reconnect(&relay, TransportKind::Tcp).await;
+    let log = whole_log(&client, &group).await;
+    assert!(!log.is_empty() && log.len() < acknowledged.len(), "{} of {}", log.len(), acknowledged.len());
+    for (place, (seq, message)) in log.iter().enumerate() {
+        assert_eq!(*seq, place as u64, "dense");
+        assert_eq!(Some(message), acknowledged.get(place).map(|(_, m)| m), "entry {seq} is what was acknowledged");
+        assert_eq!(acknowledged[place].0, *seq);
+    }
+    let page = client.request(FetchContent { access: group.access(), from: ContentSeq::ZERO, limit: page(10) });
+    let ResponseBody::ContentPage(page) = page.await? else { panic!("content") };
+    assert!(page.records.is_empty(), "the record put after the backup is not in it");
+    println!("restored log: {} entries of {} acknowledged in all", log.len(), acknowledged.len());
+    Ok(())
+}

@@ -430,6 +430,17 @@ pub trait RelayStore: Send + Sync + 'static {
     /// Bytes the store takes on disk, for metrics.
     fn size_on_disk(&self) -> u64;
 
+    /// Writes a copy of the whole store, as it is at one moment, into `to` (a new or
+    /// empty directory), and returns its census. Writes wait while the rows are copied
+    /// (reads go on); the copy is checked byte for byte against the store before this
+    /// returns. A store kept sealed at rest is copied sealed: the copy opens with the
+    /// same store key and no other.
+    ///
+    /// # Errors
+    /// [`Error::Damaged`] if `to` holds a store already or the copy differs; backend
+    /// failures.
+    fn backup_to(&self, to: &std::path::Path) -> Result<crate::integrity::Census, Error>;
+
     /// Writes everything to stable storage (at shutdown; every method already does).
     ///
     /// # Errors

@@ -109,6 +109,9 @@ pub struct SledStore {
     meta: SealedTree,
     group_commit: GroupCommit,
     appends: AppendBatches,
+    /// Every write holds it shared; a backup holds it alone, so that the copy is of
+    /// one moment ([`RelayStore::backup_to`]). Reads never take it.
+    pause: std::sync::RwLock<()>,
 }
 
 /// Group commit: a write is durable once a flush that *started after it* has ended.
@@ -541,6 +544,7 @@ impl SledStore {
             db,
             group_commit: GroupCommit::default(),
             appends: AppendBatches::default(),
+            pause: std::sync::RwLock::new(()),
         })
     }
 
@@ -628,6 +632,35 @@ impl SledStore {
     }
 
     /// Every tree but `meta`, in a fixed order.
+    /// Held by every write for its whole length: a backup waits for the writes in
+    /// progress and holds back new ones.
+    fn unpaused(&self) -> std::sync::RwLockReadGuard<'_, ()> {
+        self.pause.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A digest of every row of every tree, as stored (sealed or not), tree by tree in
+    /// name order and row by row in key order: two stores with the same bytes have the
+    /// same, and any byte changed, missing or added changes it.
+    fn raw_digest(db: &sled::Db) -> Result<(u64, [u8; 32]), Error> {
+        let mut names = db.tree_names();
+        names.sort();
+        let mut digest = Sha256::new();
+        let mut rows = 0u64;
+        for name in names {
+            digest.update((name.len() as u64).to_be_bytes());
+            digest.update(&name);
+            for row in db.open_tree(&name).map_err(storage)?.iter() {
+                let (key, value) = row.map_err(storage)?;
+                for part in [&key[..], &value[..]] {
+                    digest.update((part.len() as u64).to_be_bytes());
+                    digest.update(part);
+                }
+                rows += 1;
+            }
+        }
+        Ok((rows, digest.finalize().into()))
+    }
+
     fn trees(&self) -> [&SealedTree; 19] {
         [
             &self.invitations,
@@ -870,6 +903,7 @@ impl RelayStore for SledStore {
     }
 
     fn set_account_settings(&self, account: AccountId, settings: AccountSettings) -> Result<(), Error> {
+        let _unpaused = self.unpaused();
         let result = self.accounts.transaction(|accounts| {
             let Some(row) = accounts.get(account.as_bytes())? else { return refuse(RelayError::NotFound) };
             let Some(mut row) = AccountRow::decode(Some(&row)) else { return corrupt("account row") };
@@ -895,12 +929,14 @@ impl RelayStore for SledStore {
     }
 
     fn revoke_invitation(&self, digest: [u8; 32]) -> Result<bool, Error> {
+        let _unpaused = self.unpaused();
         let removed = self.invitations.remove(digest).map_err(storage)?.is_some();
         self.durable()?;
         Ok(removed)
     }
 
     fn add_invitation(&self, digest: [u8; 32], expires_at: UnixSeconds) -> Result<(), Error> {
+        let _unpaused = self.unpaused();
         self.invitations.insert(digest, &expires_at.get().to_be_bytes()).map_err(storage)?;
         self.durable()
     }
@@ -912,6 +948,7 @@ impl RelayStore for SledStore {
         now: UnixSeconds,
         _limits: &StoreLimits,
     ) -> Result<AccountId, Error> {
+        let _unpaused = self.unpaused();
         let mut account = [0u8; 16];
         OsRng.fill_bytes(&mut account);
         let account = AccountId::from_bytes(account);
@@ -957,6 +994,7 @@ impl RelayStore for SledStore {
         now: UnixSeconds,
         limits: &StoreLimits,
     ) -> Result<DeviceId, Error> {
+        let _unpaused = self.unpaused();
         let device = key.device_id();
         let entry = DeviceEntry { account, key: *key, registered_at: now, revoked: false };
         let result = (&self.accounts, &self.devices, &self.account_devices).transaction(
@@ -986,6 +1024,7 @@ impl RelayStore for SledStore {
     }
 
     fn revoke_device(&self, account: AccountId, caller: DeviceId, device: DeviceId) -> Result<(), Error> {
+        let _unpaused = self.unpaused();
         let trees = (
             &self.accounts,
             &self.devices,
@@ -1058,6 +1097,7 @@ impl RelayStore for SledStore {
     }
 
     fn release_quota(&self, account: AccountId, amount: u64) -> Result<(), Error> {
+        let _unpaused = self.unpaused();
         let result = self.accounts.transaction(|accounts| {
             let Some(mut row) = AccountRow::decode(accounts.get(account.as_bytes())?.as_deref()) else {
                 return corrupt("account row");
@@ -1071,6 +1111,7 @@ impl RelayStore for SledStore {
     }
 
     fn reserve_quota(&self, account: AccountId, amount: u64, quota: u64) -> Result<(), Error> {
+        let _unpaused = self.unpaused();
         let result = self.accounts.transaction(|accounts| {
             let Some(mut row) = AccountRow::decode(accounts.get(account.as_bytes())?.as_deref()) else {
                 return corrupt("account row");
@@ -1100,6 +1141,7 @@ impl RelayStore for SledStore {
         last_resort: Option<&KeyPackageBytes>,
         limits: &StoreLimits,
     ) -> Result<KeyPackageStatus, Error> {
+        let _unpaused = self.unpaused();
         let result = (&self.key_packages, &self.key_package_meta, &self.last_resort).transaction(
             |(key_packages, kp_meta, last)| {
                 let Some(mut queue) = Queue::decode(kp_meta.get(device.as_bytes())?.as_deref()) else {
@@ -1133,6 +1175,7 @@ impl RelayStore for SledStore {
     }
 
     fn claim_key_packages(&self, devices: &[DeviceId]) -> Result<Vec<Option<ClaimedPackage>>, Error> {
+        let _unpaused = self.unpaused();
         let result = (&self.devices, &self.key_packages, &self.key_package_meta, &self.last_resort).transaction(
             |(device_rows, key_packages, kp_meta, last)| {
                 let mut claimed = Vec::with_capacity(devices.len());
@@ -1183,6 +1226,7 @@ impl RelayStore for SledStore {
         welcome: &WelcomeBytes,
         limits: &StoreLimits,
     ) -> Result<Vec<InboxSeq>, Error> {
+        let _unpaused = self.unpaused();
         let result = (&self.devices, &self.inbox, &self.inbox_meta).transaction(|(devices, inbox, inbox_meta)| {
             let mut positions = Vec::with_capacity(recipients.len());
             for recipient in recipients {
@@ -1238,6 +1282,7 @@ impl RelayStore for SledStore {
     }
 
     fn ack_welcomes(&self, device: DeviceId, up_to: InboxSeq) -> Result<(), Error> {
+        let _unpaused = self.unpaused();
         let result = (&self.inbox, &self.inbox_meta).transaction(|(inbox, inbox_meta)| {
             let Some(mut queue) = Queue::decode(inbox_meta.get(device.as_bytes())?.as_deref()) else {
                 return corrupt("inbox queue");
@@ -1255,6 +1300,7 @@ impl RelayStore for SledStore {
     }
 
     fn create_group(&self, group: GroupId, verifier: EpochVerifier, retention: LogRetention) -> Result<bool, Error> {
+        let _unpaused = self.unpaused();
         let result = (&self.groups, &self.verifiers, &self.epoch_starts).transaction(|(groups, verifiers, starts)| {
             if groups.get(group.as_bytes())?.is_some() {
                 let first = verifiers.get(key(group.as_bytes(), 0))?;
@@ -1296,6 +1342,7 @@ impl RelayStore for SledStore {
         message: &MlsMessageBytes,
         expires_at: UnixSeconds,
     ) -> Result<(Seq, bool), Error> {
+        let _unpaused = self.unpaused();
         let lock = || self.appends.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let turn = Arc::new(Turn::default());
         let mut state = lock();
@@ -1330,6 +1377,7 @@ impl RelayStore for SledStore {
     }
 
     fn expire_messages(&self, now: UnixSeconds, limit: usize) -> Result<usize, Error> {
+        let _unpaused = self.unpaused();
         let mut due = Vec::new();
         for item in self.expiry.range(..(now.get().saturating_add(1)).to_be_bytes().to_vec()).take(limit) {
             let (slot, value) = item.map_err(storage)?;
@@ -1356,6 +1404,7 @@ impl RelayStore for SledStore {
     }
 
     fn expire_uploads(&self, stalled_before: UnixSeconds, limit: usize) -> Result<usize, Error> {
+        let _unpaused = self.unpaused();
         let mut stale = Vec::new();
         let mut unstamped = Vec::new();
         for item in self.chunks.iter() {
@@ -1403,6 +1452,7 @@ impl RelayStore for SledStore {
         commit: &MlsMessageBytes,
         next_verifier: EpochVerifier,
     ) -> Result<(Seq, Epoch), Error> {
+        let _unpaused = self.unpaused();
         let Some(next_epoch) = epoch.next() else { return Err(Error::Refused(RelayError::BadRequest)) };
         let result = (&self.groups, &self.log, &self.verifiers, &self.epoch_starts).transaction(
             |(groups, log, verifiers, starts)| {
@@ -1499,6 +1549,7 @@ impl RelayStore for SledStore {
         record: ContentId,
         sealed: &ContentRecordBytes,
     ) -> Result<(ContentSeq, bool), Error> {
+        let _unpaused = self.unpaused();
         let id_key = join(group.as_bytes(), record.as_bytes());
         let result = (&self.groups, &self.content, &self.content_ids).transaction(|(groups, content, ids)| {
             let Some(row) = groups.get(group.as_bytes())? else { return refuse(RelayError::Forbidden) };
@@ -1567,6 +1618,7 @@ impl RelayStore for SledStore {
         data: &ChunkPiece,
         limits: &StoreLimits,
     ) -> Result<ChunkPut, Error> {
+        let _unpaused = self.unpaused();
         let total = total_len.get();
         if total == 0 {
             return Err(Error::Refused(RelayError::BadRequest));
@@ -1707,6 +1759,7 @@ impl RelayStore for SledStore {
     }
 
     fn set_identity(&self, identity: StoreIdentity) -> Result<(), Error> {
+        let _unpaused = self.unpaused();
         self.meta.insert(IDENTITY_KEY, join(&identity.store_id, &identity.relay_pin)).map_err(storage)?;
         self.durable()
     }
@@ -1744,6 +1797,38 @@ impl RelayStore for SledStore {
 
     fn size_on_disk(&self) -> u64 {
         self.db.size_on_disk().unwrap_or(0)
+    }
+
+    fn backup_to(&self, to: &Path) -> Result<Census, Error> {
+        let paused = self.pause.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Every write that returned is durable already; none runs now.
+        self.db.flush().map_err(storage)?;
+        let census = self.census()?;
+        let original = Self::raw_digest(&self.db)?;
+        let copy = sled::Config::new().path(to).mode(sled::Mode::HighThroughput).open().map_err(storage)?;
+        if copy.tree_names().iter().any(|name| copy.open_tree(name).map(|tree| !tree.is_empty()).unwrap_or(true)) {
+            return Err(Error::Damaged(format!("{} is not empty", to.display())));
+        }
+        for name in self.db.tree_names() {
+            let from = self.db.open_tree(&name).map_err(storage)?;
+            let into = copy.open_tree(&name).map_err(storage)?;
+            for row in from.iter() {
+                let (key, value) = row.map_err(storage)?;
+                into.insert(key, value).map_err(storage)?;
+            }
+        }
+        drop(paused);
+        copy.flush().map_err(storage)?;
+        let copied = Self::raw_digest(&copy)?;
+        if copied != original {
+            return Err(Error::Damaged(format!(
+                "the copy in {} differs from the store ({} rows against {}): it is not a backup",
+                to.display(),
+                copied.0,
+                original.0
+            )));
+        }
+        Ok(census)
     }
 
     fn flush(&self) -> Result<(), Error> {
