@@ -33,7 +33,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt as _, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 
 use crate::Error;
-use crate::service::{Relay, hex};
+use crate::service::Relay;
 use crate::store::{AccountSettings, RelayStore};
 
 /// The socket's name in the data directory.
@@ -196,7 +196,7 @@ pub async fn execute<S: RelayStore>(
                     let state = if summary.settings.disabled { "disabled" } else { "enabled" };
                     format!(
                         "account {} {} {quota} {} {state}",
-                        hex(summary.account.as_bytes()),
+                        hex::encode(summary.account.as_bytes()),
                         summary.usage,
                         summary.devices
                     )
@@ -211,7 +211,7 @@ pub async fn execute<S: RelayStore>(
             let settings = AccountSettings { disabled: *disabled, ..current.unwrap_or_default() };
             relay.set_account_settings(id, settings).await?;
             tracing::info!(disabled, "account settings changed by the operator");
-            Ok(vec![format!("ok {}", hex(id.as_bytes()))])
+            Ok(vec![format!("ok {}", hex::encode(id.as_bytes()))])
         }
         AdminRequest::Quota { account, bytes } => {
             let id = find_account(relay, account).await?;
@@ -219,13 +219,15 @@ pub async fn execute<S: RelayStore>(
             let settings = AccountSettings { quota: *bytes, ..current.unwrap_or_default() };
             relay.set_account_settings(id, settings).await?;
             tracing::info!("account quota changed by the operator");
-            Ok(vec![format!("ok {}", hex(id.as_bytes()))])
+            Ok(vec![format!("ok {}", hex::encode(id.as_bytes()))])
         }
         AdminRequest::Invitations => {
             let invitations = relay.invitations().await?;
             let mut lines: Vec<String> = invitations
                 .iter()
-                .map(|invitation| format!("invitation {} {}", hex(&invitation.digest), invitation.expires_at.get()))
+                .map(|invitation| {
+                    format!("invitation {} {}", hex::encode(invitation.digest), invitation.expires_at.get())
+                })
                 .collect();
             lines.push(format!("ok {}", invitations.len()));
             Ok(lines)
@@ -233,7 +235,7 @@ pub async fn execute<S: RelayStore>(
         AdminRequest::RevokeInvitation { digest } => {
             let digest = relay.revoke_invitation(digest).await?;
             tracing::info!("invitation revoked by the operator");
-            Ok(vec![format!("ok {}", hex(&digest))])
+            Ok(vec![format!("ok {}", hex::encode(digest))])
         }
         AdminRequest::Backup { to } => {
             let report = relay.backup(&context.data_dir, to).await?;
@@ -250,7 +252,7 @@ async fn find_account<S: RelayStore>(relay: &Relay<S>, prefix: &str) -> Result<A
         return Err(Error::Config(format!("an account is named by {MIN_PREFIX} to 32 hex digits of its id")));
     }
     let accounts = relay.accounts().await?;
-    let mut matching = accounts.iter().filter(|summary| hex(summary.account.as_bytes()).starts_with(&prefix));
+    let mut matching = accounts.iter().filter(|summary| hex::encode(summary.account.as_bytes()).starts_with(&prefix));
     match (matching.next(), matching.next()) {
         (Some(found), None) => Ok(found.account),
         (Some(_), Some(_)) => Err(Error::Config(format!("several accounts start with {prefix}: give more digits"))),

@@ -565,9 +565,9 @@ impl<S: RelayStore> Relay<S> {
             return refused(RelayError::BadRequest);
         }
         let invitations = self.invitations().await?;
-        let mut matching = invitations.iter().filter(|invitation| hex(&invitation.digest).starts_with(&prefix));
+        let mut matching = invitations.iter().filter(|invitation| hex::encode(invitation.digest).starts_with(&prefix));
         let (Some(found), None) = (matching.next(), matching.next()) else {
-            let any = invitations.iter().any(|invitation| hex(&invitation.digest).starts_with(&prefix));
+            let any = invitations.iter().any(|invitation| hex::encode(invitation.digest).starts_with(&prefix));
             return refused(if any { RelayError::Conflict } else { RelayError::NotFound });
         };
         let digest = found.digest;
@@ -1166,11 +1166,6 @@ impl<S: RelayStore> Relay<S> {
         }
         Ok(())
     }
-}
-
-/// Lower-case hex, as operators read ids and digests.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
