@@ -19,6 +19,8 @@
 //! store keeps, and what it never keeps (which account or device belongs to which
 //! group), is listed in `protocol-spec/relay.md`.
 
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
 pub mod sealing;
 pub mod sled_store;
 

@@ -2137,216 +2137,22 @@ mod tests {
 
 /// The store against a model of the protocol's rules, on random operation sequences.
 #[cfg(test)]
-mod model {
-    use std::collections::BTreeMap;
-
-    use huisclos_protocol::access::AccessToken;
+mod conformance_tests {
     use proptest::prelude::*;
 
     use super::*;
-
-    #[derive(Debug, Clone)]
-    enum Op {
-        Create {
-            group: u8,
-        },
-        /// `epoch_offset` picks the group's current epoch (0), the one before (1) or the
-        /// one after (2).
-        Append {
-            group: u8,
-            epoch_offset: u8,
-            message: u8,
-        },
-        Commit {
-            group: u8,
-            epoch_offset: u8,
-            message: u8,
-        },
-        Put {
-            group: u8,
-            epoch_offset: u8,
-            record: u8,
-            bytes: u8,
-        },
-        Fetch {
-            group: u8,
-            epoch: u8,
-            from: u8,
-        },
-    }
-
-    fn op() -> impl Strategy<Value = Op> {
-        prop_oneof![
-            (0u8..3).prop_map(|group| Op::Create { group }),
-            (0u8..3, 0u8..3, 0u8..4).prop_map(|(group, epoch_offset, message)| Op::Append {
-                group,
-                epoch_offset,
-                message
-            }),
-            (0u8..3, 0u8..3, 0u8..4).prop_map(|(group, epoch_offset, message)| Op::Commit {
-                group,
-                epoch_offset,
-                message
-            }),
-            (0u8..3, 0u8..3, 0u8..3, 0u8..2).prop_map(|(group, epoch_offset, record, bytes)| Op::Put {
-                group,
-                epoch_offset,
-                record,
-                bytes
-            }),
-            (0u8..3, 0u8..6, 0u8..12).prop_map(|(group, epoch, from)| Op::Fetch { group, epoch, from }),
-        ]
-    }
-
-    #[derive(Default)]
-    struct ModelGroup {
-        epoch: u64,
-        /// (seq, epoch, is commit, message)
-        log: Vec<(u64, u64, bool, Vec<u8>)>,
-        records: BTreeMap<u8, (u64, Vec<u8>)>,
-    }
-
-    fn refused(result: Result<impl std::fmt::Debug, Error>) -> Option<RelayError> {
-        match result {
-            Err(Error::Refused(error)) => Some(error),
-            Ok(_) => None,
-            Err(other) => panic!("a store failure: {other}"),
-        }
-    }
-
-    /// The current epoch, a past one (or, at epoch 0, a far one), or the next.
-    fn epoch_for(current: u64, offset: u8) -> u64 {
-        match offset {
-            0 => current,
-            1 if current == 0 => 5,
-            1 => current - 1,
-            _ => current + 1,
-        }
-    }
+    use crate::store::conformance::{self, op};
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
+        /// The conformance suite every store passes ([`conformance`]), on sled sealed at
+        /// rest and in clear.
         #[test]
         fn the_store_follows_the_model(ops in proptest::collection::vec(op(), 1..60), sealed in any::<bool>()) {
             let dir = tempfile::tempdir().unwrap();
-            // Sealed at rest or in clear, the store behaves alike.
             let key = sealed.then(StoreKey::generate);
             let store = SledStore::open_with(dir.path(), key.as_ref()).unwrap();
-            let token = AccessToken::from_bytes([4; 32]);
-            let far = UnixSeconds::new(1 << 40).unwrap();
-            let mut model: BTreeMap<u8, ModelGroup> = BTreeMap::new();
-            let group_id = |g: u8| GroupId::from_bytes([g + 1; 16]);
-            let message = |m: u8| MlsMessageBytes::new(vec![m; 8 + usize::from(m)]).unwrap();
-            for op in ops {
-                match op {
-                    Op::Create { group } => {
-                        let result = refused(store.create_group(group_id(group), token.verifier(), LogRetention::Keep));
-                        match model.entry(group) {
-                            std::collections::btree_map::Entry::Occupied(_) => {
-                                // The same first verifier: a resend, which changes nothing.
-                                prop_assert_eq!(result, None);
-                            }
-                            std::collections::btree_map::Entry::Vacant(slot) => {
-                                prop_assert_eq!(result, None);
-                                slot.insert(ModelGroup::default());
-                            }
-                        }
-                    }
-                    Op::Append { group, epoch_offset, message: m } => {
-                        let current = model.get(&group).map_or(0, |g| g.epoch);
-                        let epoch = epoch_for(current, epoch_offset);
-                        let result = store.append(group_id(group), Epoch::new(epoch).unwrap(), &message(m), far);
-                        let Some(modelled) = model.get_mut(&group) else {
-                            prop_assert_eq!(refused(result), Some(RelayError::Forbidden));
-                            continue;
-                        };
-                        if epoch != modelled.epoch {
-                            let stale = matches!(refused(result), Some(RelayError::StaleEpoch { .. }));
-                            prop_assert!(stale, "an epoch other than the current one is stale");
-                            continue;
-                        }
-                        let bytes = message(m).as_bytes().to_vec();
-                        let (seq, stored) = result.unwrap();
-                        match modelled.log.iter().find(|e| e.1 == epoch && !e.2 && e.3 == bytes) {
-                            Some(existing) => prop_assert_eq!((seq.get(), stored), (existing.0, false)),
-                            None => {
-                                prop_assert_eq!((seq.get(), stored), (modelled.log.len() as u64, true));
-                                modelled.log.push((seq.get(), epoch, false, bytes));
-                            }
-                        }
-                    }
-                    Op::Commit { group, epoch_offset, message: m } => {
-                        let current = model.get(&group).map_or(0, |g| g.epoch);
-                        let epoch = epoch_for(current, epoch_offset);
-                        let result = store.commit(group_id(group), Epoch::new(epoch).unwrap(), &message(m), token.verifier());
-                        let Some(modelled) = model.get_mut(&group) else {
-                            prop_assert_eq!(refused(result), Some(RelayError::Forbidden));
-                            continue;
-                        };
-                        if epoch != modelled.epoch {
-                            let stale = matches!(refused(result), Some(RelayError::StaleEpoch { .. }));
-                            prop_assert!(stale, "an epoch other than the current one is stale");
-                            continue;
-                        }
-                        let (seq, next) = result.unwrap();
-                        prop_assert_eq!((seq.get(), next.get()), (modelled.log.len() as u64, epoch + 1));
-                        modelled.log.push((seq.get(), epoch, true, message(m).as_bytes().to_vec()));
-                        modelled.epoch += 1;
-                    }
-                    Op::Put { group, epoch_offset, record, bytes } => {
-                        let current = model.get(&group).map_or(0, |g| g.epoch);
-                        let epoch = epoch_for(current, epoch_offset);
-                        let sealed = ContentRecordBytes::new(vec![bytes; 20]).unwrap();
-                        let id = ContentId::from_bytes([record; 16]);
-                        let result = store.put_content(group_id(group), Epoch::new(epoch).unwrap(), id, &sealed);
-                        let Some(modelled) = model.get_mut(&group) else {
-                            prop_assert_eq!(refused(result), Some(RelayError::Forbidden));
-                            continue;
-                        };
-                        if epoch != modelled.epoch {
-                            let stale = matches!(refused(result), Some(RelayError::StaleEpoch { .. }));
-                            prop_assert!(stale, "an epoch other than the current one is stale");
-                            continue;
-                        }
-                        match modelled.records.get(&record) {
-                            Some((seq, held)) if *held == vec![bytes; 20] => {
-                                let (got, stored) = result.unwrap();
-                                prop_assert_eq!((got.get(), stored), (*seq, false));
-                            }
-                            Some(_) => prop_assert_eq!(refused(result), Some(RelayError::Conflict)),
-                            None => {
-                                let (got, stored) = result.unwrap();
-                                let seq = modelled.records.len() as u64;
-                                prop_assert_eq!((got.get(), stored), (seq, true));
-                                modelled.records.insert(record, (seq, vec![bytes; 20]));
-                            }
-                        }
-                    }
-                    Op::Fetch { group, epoch, from } => {
-                        let result = store.fetch_log(
-                            group_id(group),
-                            Epoch::new(u64::from(epoch)).unwrap(),
-                            Seq::new(u64::from(from)).unwrap(),
-                            1024,
-                            1 << 20,
-                        );
-                        let Some(modelled) = model.get(&group).filter(|g| u64::from(epoch) <= g.epoch) else {
-                            prop_assert_eq!(refused(result), Some(RelayError::Forbidden));
-                            continue;
-                        };
-                        let page = result.unwrap();
-                        let got: Vec<(u64, bool)> =
-                            page.entries.iter().map(|e| (e.seq.get(), e.kind == EntryKind::Commit)).collect();
-                        let expected: Vec<(u64, bool)> = modelled
-                            .log
-                            .iter()
-                            .filter(|e| e.1 == u64::from(epoch) && e.0 >= u64::from(from))
-                            .map(|e| (e.0, e.2))
-                            .collect();
-                        prop_assert_eq!(got, expected);
-                    }
-                }
-            }
+            conformance::follows_the_model(&store, &ops)?;
         }
     }
 }
