@@ -23,6 +23,12 @@ if ! cargo deb --version >/dev/null 2>&1; then
     cargo install cargo-deb --locked --quiet
 fi
 
+step "the packaged configuration is the example's, but for the data directory"
+drift=$(diff <(grep -v '^#' server/relay.example.toml | grep -v '^data_dir') \
+    <(grep -v '^#' server/dist/relay.toml | grep -v '^data_dir') || true)
+[ -z "$drift" ] || { echo "$drift"; fail "server/dist/relay.toml and server/relay.example.toml differ"; }
+grep -q '^data_dir = "/var/lib/huisclos-relay"' server/dist/relay.toml || fail "the packaged data_dir"
+
 step "building the package"
 rm -f target/debian/huisclos-relay_*.deb
 cargo deb -p huisclos-relay

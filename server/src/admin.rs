@@ -34,10 +34,13 @@ use tokio::net::{UnixListener, UnixStream};
 
 use crate::Error;
 use crate::service::Relay;
-use crate::store::{AccountSettings, RelayStore};
+use crate::store::{AccountChange, RelayStore};
 
 /// The socket's name in the data directory.
 pub const SOCKET: &str = "admin.sock";
+
+/// The longest request line, its newline included.
+pub const MAX_REQUEST_LINE: usize = 4096;
 
 /// The fewest hex digits that name an account or an invitation.
 pub const MIN_PREFIX: usize = 8;
@@ -118,7 +121,10 @@ impl AdminRequest {
     /// What was expected, for an operator to read.
     pub fn parse(line: &str) -> Result<Self, String> {
         if let Some(path) = line.strip_prefix("backup ") {
-            // The rest of the line: a path may hold spaces.
+            // The rest of the line, as it is: a path may hold spaces, even at its end.
+            if path.chars().any(char::is_control) {
+                return Err("a backup's path holds no control characters".into());
+            }
             let to = PathBuf::from(path);
             if !to.is_absolute() {
                 return Err("expected: backup ABSOLUTE-PATH".into());
@@ -207,17 +213,14 @@ pub async fn execute<S: RelayStore>(
         }
         AdminRequest::Disable { account, disabled } => {
             let id = find_account(relay, account).await?;
-            let current = relay.accounts().await?.into_iter().find(|s| s.account == id).map(|s| s.settings);
-            let settings = AccountSettings { disabled: *disabled, ..current.unwrap_or_default() };
-            relay.set_account_settings(id, settings).await?;
+            let change = if *disabled { AccountChange::Disable } else { AccountChange::Enable };
+            relay.change_account(id, change).await?;
             tracing::info!(disabled, "account settings changed by the operator");
             Ok(vec![format!("ok {}", hex::encode(id.as_bytes()))])
         }
         AdminRequest::Quota { account, bytes } => {
             let id = find_account(relay, account).await?;
-            let current = relay.accounts().await?.into_iter().find(|s| s.account == id).map(|s| s.settings);
-            let settings = AccountSettings { quota: *bytes, ..current.unwrap_or_default() };
-            relay.set_account_settings(id, settings).await?;
+            relay.change_account(id, AccountChange::Quota(*bytes)).await?;
             tracing::info!("account quota changed by the operator");
             Ok(vec![format!("ok {}", hex::encode(id.as_bytes()))])
         }
@@ -288,10 +291,15 @@ pub async fn serve<S: RelayStore>(listener: UnixListener, relay: Arc<Relay<S>>, 
         tokio::spawn(async move {
             let (read, mut write) = socket.into_split();
             let mut line = String::new();
-            let mut reader = BufReader::new(read.take(256));
+            let mut reader = BufReader::new(read.take(MAX_REQUEST_LINE as u64));
             let read = tokio::time::timeout(Duration::from_secs(5), reader.read_line(&mut line));
             let lines = match read.await {
-                Ok(Ok(_)) => match AdminRequest::parse(line.trim()) {
+                // A line cut short (too long, or the sender gone) is not a request: a
+                // path cut short would still be a path, elsewhere.
+                Ok(Ok(_)) if !line.ends_with('\n') => {
+                    vec!["error the request line is too long or unfinished".to_owned()]
+                }
+                Ok(Ok(_)) => match AdminRequest::parse(line.strip_suffix('\n').unwrap_or(&line)) {
                     Ok(request) => match execute(&relay, &context, &request).await {
                         Ok(lines) => lines,
                         Err(error) => vec![format!("error {error}")],

@@ -520,31 +520,50 @@ pub fn backup<S: store::RelayStore>(
     if to.exists() && std::fs::read_dir(to)?.next().is_some() {
         return Err(Error::Damaged(format!("{} is not empty: back up into a new directory", to.display())));
     }
+    let existed = to.exists();
     std::fs::create_dir_all(to)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o700))?;
-    }
-    let identity = identity_of(store)?;
-    let started = std::time::Instant::now();
-    let census = store.backup_to(&to.join(STORE_DIR))?;
-    let paused_for = started.elapsed();
-    for name in [identity::KEY_FILE, identity::CERT_FILE] {
-        std::fs::copy(data_dir.join(name), to.join(name))?;
-    }
-    Manifest { identity, state: ManifestState::Clean, census }.write(to)?;
-    let counts = census.counts;
+    let written = (|| {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o700))?;
+        }
+        let identity = identity_of(store)?;
+        let copy = store.backup_to(&to.join(STORE_DIR))?;
+        for name in [identity::KEY_FILE, identity::CERT_FILE] {
+            std::fs::copy(data_dir.join(name), to.join(name))?;
+        }
+        Manifest { identity, state: ManifestState::Clean, census: copy.census }.write(to)?;
+        Ok(copy)
+    })();
+    let copy = match written {
+        Ok(copy) => copy,
+        Err(error) => {
+            // Nothing half-written is left to pass for a backup (the directory was
+            // empty or new: everything in it is this attempt's). A directory the
+            // operator made (a mount point, say) stays.
+            if existed {
+                for entry in std::fs::read_dir(to).into_iter().flatten().flatten() {
+                    let _ = std::fs::remove_dir_all(entry.path()).or_else(|_| std::fs::remove_file(entry.path()));
+                }
+            } else {
+                let _ = std::fs::remove_dir_all(to);
+            }
+            return Err(error);
+        }
+    };
+    let counts = copy.census.counts;
     Ok(format!(
         "backed up {} accounts, {} devices, {} groups, {} log entries and {} content records into {} \
-         (writes waited at most {} ms). It holds the relay's key: keep it as safe as the data directory.",
+         (writes waited {} ms while the store was copied). It holds the relay's key: keep it as safe as the data \
+         directory.",
         counts.accounts,
         counts.devices,
         counts.groups,
         counts.log_entries,
         counts.content_records,
         to.display(),
-        paused_for.as_millis()
+        copy.paused.as_millis()
     ))
 }
 
@@ -599,18 +618,38 @@ pub fn restore(
     let seconds = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     let aside = data_dir.join(format!("before-restore-{seconds}"));
     std::fs::create_dir(&aside)?;
-    for name in std::iter::once(STORE_DIR).chain(DATA_FILES) {
-        if data_dir.join(name).exists() {
-            std::fs::rename(data_dir.join(name), aside.join(name))?;
+    // Renames within one directory: each is atomic, and on a failure the ones made are
+    // undone, so that the data directory is as it was.
+    let mut moved: Vec<(std::path::PathBuf, std::path::PathBuf)> = Vec::new();
+    let mut swap = || -> Result<(), Error> {
+        for name in std::iter::once(STORE_DIR).chain(DATA_FILES) {
+            if data_dir.join(name).exists() {
+                std::fs::rename(data_dir.join(name), aside.join(name))?;
+                moved.push((aside.join(name), data_dir.join(name)));
+            }
         }
-    }
-    for name in std::iter::once(STORE_DIR).chain(DATA_FILES) {
-        if incoming.join(name).exists() {
-            std::fs::rename(incoming.join(name), data_dir.join(name))?;
+        for name in std::iter::once(STORE_DIR).chain(DATA_FILES) {
+            if incoming.join(name).exists() {
+                std::fs::rename(incoming.join(name), data_dir.join(name))?;
+                moved.push((data_dir.join(name), incoming.join(name)));
+            }
         }
+        Ok(())
+    };
+    if let Err(error) = swap() {
+        for (now, was) in moved.iter().rev() {
+            let _ = std::fs::rename(now, was);
+        }
+        let _ = std::fs::remove_dir(&aside);
+        let _ = std::fs::remove_dir_all(&incoming);
+        return Err(error);
     }
-    std::fs::remove_dir_all(&incoming)?;
     std::fs::File::open(data_dir)?.sync_all()?;
+    // What is left of the copy is empty: a failure to remove it is no failure to
+    // restore.
+    if let Err(error) = std::fs::remove_dir_all(&incoming) {
+        tracing::warn!(%error, "could not remove the emptied restore.incoming");
+    }
     let now = census.counts;
     let mut report = format!(
         "restored {} accounts, {} devices, {} groups, {} log entries and {} content records from {}. What the data \

@@ -187,6 +187,9 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Admin { command: AdminCommand::Backup { to } } => {
             let to = std::path::absolute(&to).context("the backup's path")?;
+            if to.to_str().is_none_or(|path| path.chars().any(char::is_control)) {
+                anyhow::bail!("the backup's path must be UTF-8 without control characters");
+            }
             let (_, report) = runtime.block_on(admin(config, AdminRequest::Backup { to }))?;
             println!("{report}");
             Ok(())
@@ -271,8 +274,22 @@ async fn wait_for_signal() {
 async fn admin(config: RelayConfig, request: AdminRequest) -> anyhow::Result<(Vec<String>, String)> {
     match huisclos_relay::admin::request(&config.data_dir, &request).await {
         Ok(answer) => Ok(answer),
-        Err(huisclos_relay::Error::Io(_)) => {
+        // No relay listens (no socket, or a stale one): the store is free to open.
+        Err(huisclos_relay::Error::Io(error))
+            if matches!(error.kind(), std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused) =>
+        {
             use std::sync::Arc;
+            // Never a new relay by mistake (a wrong --data-dir or --config): the
+            // stopped relay's data must be there.
+            let key = config.data_dir.join(huisclos_relay::identity::KEY_FILE);
+            let store = config.data_dir.join(huisclos_relay::integrity::STORE_DIR);
+            if !key.exists() && !store.exists() {
+                anyhow::bail!(
+                    "no relay answers on {} and {} holds no relay's data: is --data-dir (or --config) right?",
+                    huisclos_relay::admin::socket_path(&config.data_dir).display(),
+                    config.data_dir.display()
+                );
+            }
             let key = config.store_key().context("reading the store key")?;
             let (identity, store, _) = huisclos_relay::open_data_dir(&config.data_dir, key.as_ref())
                 .context("opening the data directory (is the relay running under another user?)")?;

@@ -20,7 +20,7 @@ use crate::config::PolicyLimits;
 use crate::hub::{EventSink, Hub, StreamKey};
 use crate::metrics::Metrics;
 use crate::store::{
-    AccountSettings, AccountSummary, ChunkPut, GroupPosition, PendingInvitation, RelayStore, StoreLimits,
+    AccountChange, AccountSettings, AccountSummary, ChunkPut, GroupPosition, PendingInvitation, RelayStore, StoreLimits,
 };
 use huisclos_transport::tls::SpkiPin;
 
@@ -505,36 +505,49 @@ impl<S: RelayStore> Relay<S> {
         Ok(accounts)
     }
 
-    /// Replaces an account's operator settings. Disabling it closes every connection
-    /// its devices have open; they cannot sign in again until it is enabled.
+    /// Changes an account's operator settings; returns them all. Disabling it closes
+    /// every connection its devices have open; they cannot sign in again until it is
+    /// enabled.
     ///
     /// # Errors
-    /// `Refused(NotFound)` for an unknown account; store failures.
-    pub async fn set_account_settings(&self, account: AccountId, settings: AccountSettings) -> Result<(), Error> {
-        {
+    /// `Refused(NotFound)` for an unknown account; store failures (a disabled account
+    /// whose connections could not be listed says so: run it again).
+    pub async fn change_account(&self, account: AccountId, change: AccountChange) -> Result<AccountSettings, Error> {
+        let settings = {
             // The account's unspent credit goes back to the store with the change, so
             // that what it stores next is reserved against its new quota.
             let _books = self.quota_books.lock().await;
-            self.blocking(move |store| store.set_account_settings(account, settings)).await?;
+            let settings = self.blocking(move |store| store.change_account(account, change)).await?;
             let credit = self
                 .credits
                 .lock()
                 .map(|mut credits| credits.get_mut(&account).map_or(0, |credit| std::mem::take(&mut credit.bytes)))
                 .unwrap_or(0);
-            if credit > 0 {
-                self.blocking(move |store| store.release_quota(account, credit)).await?;
+            if credit > 0
+                && let Err(error) = self.blocking(move |store| store.release_quota(account, credit)).await
+            {
+                // Not given back: the account keeps it to spend, as before.
+                if let Ok(mut credits) = self.credits.lock() {
+                    credits.entry(account).or_default().bytes += credit;
+                }
+                return Err(error);
             }
-        }
+            settings
+        };
         if settings.disabled {
             // After the store: a sign-in racing this either reads the account disabled
             // or was registered with the hub before, and is closed here.
-            let devices = self.blocking(move |store| store.list_devices(account)).await?;
+            let devices = self.blocking(move |store| store.list_devices(account)).await.map_err(|error| {
+                Error::Storage(format!(
+                    "the account is disabled, but its connections could not be listed to close them ({error}): \
+                     run the command again"
+                ))
+            })?;
             for device in devices {
-                self.forget_senders(device.device, None);
                 self.hub.close_device(device.device);
             }
         }
-        Ok(())
+        Ok(settings)
     }
 
     /// Backs up the data directory into `to` while the relay runs ([`crate::backup`]).

@@ -221,7 +221,11 @@ async fn a_backup_taken_while_members_write_restores_to_one_moment() -> TestResu
     let mut relay = relay;
     let data_dir = relay.data_dir.clone();
     let backups = tempfile::tempdir()?;
-    let backup = backups.path().join("relay-backup");
+    // A path longer than a short read would take whole, with spaces (one at its end):
+    // the backup lands exactly there.
+    let long = "a directory name that goes on and on ".repeat(4);
+    let backup = backups.path().join(&long).join(&long).join("relay backup ");
+    assert!(backup.to_str().unwrap().len() > 256);
     let alice = Device::register(&relay, TransportKind::Quic).await;
     let group = GroupKeys::new();
     alice
@@ -268,6 +272,13 @@ async fn a_backup_taken_while_members_write_restores_to_one_moment() -> TestResu
         .request(PutContent { access: group.access(), record, sealed: ContentRecordBytes::new(vec![1; 500])? })
         .await?;
     assert!(backup.join("relay-key.pk8").exists() && backup.join("store.manifest").exists());
+    assert!(report.contains(backup.to_str().unwrap()), "{report}");
+
+    // A command on a directory that holds no relay is refused, and makes none there.
+    let elsewhere = backups.path().join("not-a-relay");
+    let error = admin(&elsewhere, &["accounts"]).expect_err("no relay there");
+    assert!(error.contains("holds no relay's data"), "{error}");
+    assert!(!elsewhere.join("relay-key.pk8").exists() && !elsewhere.join("store").exists());
 
     // Into a directory that is not empty: refused. A restore while the relay runs:
     // refused, and nothing moves.

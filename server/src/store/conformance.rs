@@ -17,7 +17,7 @@ use huisclos_protocol::messages::{ContentRecordBytes, EntryKind, LogRetention, M
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
-use super::{AccountSettings, AccountSummary, RelayStore, StoreLimits};
+use super::{AccountChange, AccountSettings, AccountSummary, RelayStore, StoreLimits};
 use crate::Error;
 
 /// One operation of a sequence.
@@ -371,15 +371,20 @@ pub fn follows_the_model<S: RelayStore>(store: &S, ops: &[Op]) -> Result<(), Tes
                 modelled.usage = modelled.usage.saturating_sub(amount);
             }
             Op::Settings { account, disabled, quota } => {
+                let change = match (disabled, quota) {
+                    (_, Some(q)) if q >= 50 => AccountChange::Quota(None),
+                    (_, Some(q)) => AccountChange::Quota(Some(u64::from(q) * 100)),
+                    (true, None) => AccountChange::Disable,
+                    (false, None) => AccountChange::Enable,
+                };
                 let Some(modelled) = model_accounts.pick(account) else {
                     let unknown = AccountId::from_bytes([0xee; 16]);
-                    let result = store.set_account_settings(unknown, AccountSettings::default());
-                    prop_assert_eq!(refused(result), Some(RelayError::NotFound));
+                    prop_assert_eq!(refused(store.change_account(unknown, change)), Some(RelayError::NotFound));
                     continue;
                 };
-                let settings = AccountSettings { disabled, quota: quota.map(|q| u64::from(q) * 100) };
-                store.set_account_settings(modelled.id, settings).unwrap();
-                modelled.settings = settings;
+                let settings = store.change_account(modelled.id, change).unwrap();
+                modelled.settings = change.apply(modelled.settings);
+                prop_assert_eq!(settings, modelled.settings);
             }
             Op::List => {
                 let mut expected: Vec<AccountSummary> = model_accounts

@@ -96,6 +96,37 @@ pub struct AccountSettings {
     pub quota: Option<u64>,
 }
 
+/// A backup of the store ([`RelayStore::backup_to`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackupCopy {
+    /// What the copy holds (the store's census at the moment it was copied).
+    pub census: crate::integrity::Census,
+    /// How long writes waited while the rows were copied.
+    pub paused: std::time::Duration,
+}
+
+/// One change an operator makes to an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountChange {
+    /// Disable it.
+    Disable,
+    /// Enable it again.
+    Enable,
+    /// Give it a quota of its own (`None`: the relay's again).
+    Quota(Option<u64>),
+}
+
+impl AccountChange {
+    /// The settings after this change.
+    pub fn apply(self, settings: AccountSettings) -> AccountSettings {
+        match self {
+            Self::Disable => AccountSettings { disabled: true, ..settings },
+            Self::Enable => AccountSettings { disabled: false, ..settings },
+            Self::Quota(quota) => AccountSettings { quota, ..settings },
+        }
+    }
+}
+
 /// An account as its operator sees it: no name, no group, only what it costs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AccountSummary {
@@ -133,11 +164,12 @@ pub trait RelayStore: Send + Sync + 'static {
     /// As [`RelayStore::accounts`].
     fn account(&self, account: AccountId) -> Result<Option<AccountSummary>, Error>;
 
-    /// Replaces an account's operator settings.
+    /// Changes one of an account's operator settings, in one transaction with reading
+    /// the others (two operators' changes at once both hold), and returns them all.
     ///
     /// # Errors
     /// `Refused(NotFound)` for an unknown account.
-    fn set_account_settings(&self, account: AccountId, settings: AccountSettings) -> Result<(), Error>;
+    fn change_account(&self, account: AccountId, change: AccountChange) -> Result<AccountSettings, Error>;
 
     /// The invitations not used yet (expired ones included, until they are used or
     /// revoked), in digest order.
@@ -433,7 +465,7 @@ pub trait RelayStore: Send + Sync + 'static {
     fn size_on_disk(&self) -> u64;
 
     /// Writes a copy of the whole store, as it is at one moment, into `to` (a new or
-    /// empty directory), and returns its census. Writes wait while the rows are copied
+    /// empty directory), and returns its census and how long writes waited. Writes wait while the rows are copied
     /// (reads go on); the copy is checked byte for byte against the store before this
     /// returns. A store kept sealed at rest is copied sealed: the copy opens with the
     /// same store key and no other.
@@ -441,7 +473,7 @@ pub trait RelayStore: Send + Sync + 'static {
     /// # Errors
     /// [`Error::Damaged`] if `to` holds a store already or the copy differs; backend
     /// failures.
-    fn backup_to(&self, to: &std::path::Path) -> Result<crate::integrity::Census, Error>;
+    fn backup_to(&self, to: &std::path::Path) -> Result<BackupCopy, Error>;
 
     /// Writes everything to stable storage (at shutdown; every method already does).
     ///

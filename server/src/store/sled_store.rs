@@ -28,7 +28,8 @@ use sha2::{Digest, Sha256};
 use sled::transaction::{ConflictableTransactionError, ConflictableTransactionResult, TransactionError};
 
 use super::{
-    AccountSettings, AccountSummary, ChunkPut, DeviceEntry, GroupPosition, PendingInvitation, RelayStore, StoreLimits,
+    AccountChange, AccountSettings, AccountSummary, BackupCopy, ChunkPut, DeviceEntry, GroupPosition,
+    PendingInvitation, RelayStore, StoreLimits,
 };
 use crate::Error;
 use crate::integrity::{Census, Counts, StoreIdentity};
@@ -902,17 +903,18 @@ impl RelayStore for SledStore {
         self.settled(summary)
     }
 
-    fn set_account_settings(&self, account: AccountId, settings: AccountSettings) -> Result<(), Error> {
+    fn change_account(&self, account: AccountId, change: AccountChange) -> Result<AccountSettings, Error> {
         let _unpaused = self.unpaused();
         let result = self.accounts.transaction(|accounts| {
             let Some(row) = accounts.get(account.as_bytes())? else { return refuse(RelayError::NotFound) };
             let Some(mut row) = AccountRow::decode(Some(&row)) else { return corrupt("account row") };
-            row.settings = settings;
+            row.settings = change.apply(row.settings);
             accounts.insert(account.as_bytes(), row.encode())?;
-            Ok(())
+            Ok(row.settings)
         });
-        finish(result)?;
-        self.durable()
+        let settings = finish(result)?;
+        self.durable()?;
+        Ok(settings)
     }
 
     fn invitations(&self) -> Result<Vec<PendingInvitation>, Error> {
@@ -1682,6 +1684,9 @@ impl RelayStore for SledStore {
     }
 
     fn chunk_status(&self, group: GroupId, chunk: ChunkRef) -> Result<ChunkStatus, Error> {
+        // A read that may write (a chunk received whole before a crash is checked, and
+        // kept or deleted): a backup must not copy it half-way.
+        let _unpaused = self.unpaused();
         let chunk_key = join(group.as_bytes(), chunk.as_bytes());
         let row = self.chunks.get(&chunk_key).map_err(storage)?.ok_or(Error::Refused(RelayError::NotFound))?;
         let row = ChunkRow::decode(&row).ok_or(Error::Corrupt("chunk row"))?;
@@ -1799,24 +1804,35 @@ impl RelayStore for SledStore {
         self.db.size_on_disk().unwrap_or(0)
     }
 
-    fn backup_to(&self, to: &Path) -> Result<Census, Error> {
-        let paused = self.pause.write().unwrap_or_else(std::sync::PoisonError::into_inner);
-        // Every write that returned is durable already; none runs now.
-        self.db.flush().map_err(storage)?;
-        let census = self.census()?;
-        let original = Self::raw_digest(&self.db)?;
+    fn backup_to(&self, to: &Path) -> Result<BackupCopy, Error> {
         let copy = sled::Config::new().path(to).mode(sled::Mode::HighThroughput).open().map_err(storage)?;
         if copy.tree_names().iter().any(|name| copy.open_tree(name).map(|tree| !tree.is_empty()).unwrap_or(true)) {
             return Err(Error::Damaged(format!("{} is not empty", to.display())));
         }
+        let paused = self.pause.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let started = std::time::Instant::now();
+        // Every write that returned is durable already; none runs now.
+        self.db.flush().map_err(storage)?;
+        let census = self.census()?;
+        let original = Self::raw_digest(&self.db)?;
         for name in self.db.tree_names() {
             let from = self.db.open_tree(&name).map_err(storage)?;
             let into = copy.open_tree(&name).map_err(storage)?;
+            // In batches: one atomic write per thousand rows rather than one each.
+            let mut batch = sled::Batch::default();
+            let mut batched = 0;
             for row in from.iter() {
                 let (key, value) = row.map_err(storage)?;
-                into.insert(key, value).map_err(storage)?;
+                batch.insert(key, value);
+                batched += 1;
+                if batched == 1000 {
+                    into.apply_batch(std::mem::take(&mut batch)).map_err(storage)?;
+                    batched = 0;
+                }
             }
+            into.apply_batch(batch).map_err(storage)?;
         }
+        let paused_for = started.elapsed();
         drop(paused);
         copy.flush().map_err(storage)?;
         let copied = Self::raw_digest(&copy)?;
@@ -1828,7 +1844,7 @@ impl RelayStore for SledStore {
                 original.0
             )));
         }
-        Ok(census)
+        Ok(BackupCopy { census, paused: paused_for })
     }
 
     fn flush(&self) -> Result<(), Error> {
@@ -1904,8 +1920,11 @@ mod tests {
             DevicePublicKey::from_bytes(ed25519_dalek::SigningKey::from_bytes(&[4; 32]).verifying_key().to_bytes())
                 .map_err(|_| Error::Corrupt("key"))?;
         let account = store.create_account([9; 32], &key, now, &limits)?;
-        let settings = AccountSettings { disabled: false, quota: Some(20_000) };
-        store.set_account_settings(account, settings)?;
+        let settings = store.change_account(account, AccountChange::Quota(Some(20_000)))?;
+        assert_eq!(settings, AccountSettings { disabled: false, quota: Some(20_000) });
+        let disabled = store.change_account(account, AccountChange::Disable)?;
+        assert_eq!(disabled, AccountSettings { disabled: true, quota: Some(20_000) }, "one change keeps the other");
+        let settings = store.change_account(account, AccountChange::Enable)?;
         store.reserve_quota(account, 15_000, limits.quota_bytes)?;
         let refused = store.reserve_quota(account, 6_000, limits.quota_bytes);
         assert!(
@@ -1915,7 +1934,10 @@ mod tests {
         let summary = store.account(account)?.ok_or(Error::Corrupt("account"))?;
         assert_eq!((summary.usage, summary.devices, summary.settings), (10_000, 1, settings));
         let unknown = AccountId::from_bytes([1; 16]);
-        assert!(matches!(store.set_account_settings(unknown, settings), Err(Error::Refused(RelayError::NotFound))));
+        assert!(matches!(
+            store.change_account(unknown, AccountChange::Disable),
+            Err(Error::Refused(RelayError::NotFound))
+        ));
         assert_eq!(store.accounts()?.len(), 1);
         Ok(())
     }
