@@ -13,7 +13,11 @@
 //! The engine keeps at most one request in flight. A group's log must be read, and
 //! its commits merged, strictly in order, and an operation is only built on the state
 //! it commits to; one request at a time makes both trivially true. Work waits in a
-//! queue of jobs (sync a group, read the inbox, send the outbox).
+//! queue of jobs (sync a group, read the inbox, send the outbox). Round trips are
+//! saved by asking for more in one request instead: the reads of every space queued
+//! together (coming back online, a full sync) go as one `FetchMany`, each space's log
+//! and content store, answered as their own requests would be and taken space by space
+//! in the same order.
 //!
 //! ## Durability
 //! Each input's effects are written to the vault and committed together before the
@@ -55,9 +59,9 @@ use huisclos_protocol::ids::{
 };
 use huisclos_protocol::messages::{
     AckWelcomes, AddDevice, AppendMessage, ClaimKeyPackages, ContentRecordBytes, CreateGroup, DepositWelcome, Event,
-    FetchContent, FetchLog, FetchWelcomes, GetKeyPackageStatus, GroupAccess, KeyPackageBytes, LogPageEnd, LogRetention,
-    MlsMessageBytes, PutContent, RelayError, RequestBody, ResponseBody, RevokeDevice, SubmitCommit, Subscribe,
-    UploadKeyPackages,
+    FetchContent, FetchItem, FetchLog, FetchMany, FetchResult, FetchWelcomes, GetKeyPackageStatus, GroupAccess,
+    KeyPackageBytes, LogPageEnd, LogRetention, MlsMessageBytes, PutContent, RelayError, RequestBody, ResponseBody,
+    RevokeDevice, SubmitCommit, Subscribe, UploadKeyPackages,
 };
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::*;
@@ -140,6 +144,9 @@ pub const MAX_STALE_IN_EPOCH: u32 = 3;
 /// Log entries and content records asked for per page.
 const PAGE: u16 = 128;
 
+/// The most spaces read in one `FetchMany` (a log and a content store each).
+const MAX_BATCH_SPACES: usize = huisclos_protocol::limits::MAX_FETCH_ITEMS / 2;
+
 /// Device-ready notices and join requests remembered against replays.
 const MAX_REPLAY_ENTRIES: usize = 4096;
 
@@ -181,6 +188,11 @@ enum Step {
     },
     FetchContent {
         group: GroupId,
+    },
+    /// Several spaces read at once: each space's log, and its content store when the
+    /// flag says it was asked for too.
+    FetchMany {
+        reads: Vec<(GroupId, bool)>,
     },
     Outbox {
         index: u64,

@@ -67,6 +67,9 @@ pub const MAX_PUSHED_RECORD_LEN: usize = 4096;
 /// Groups named in one subscribe or unsubscribe request.
 pub const MAX_SUBSCRIBE_GROUPS: usize = 1024;
 
+/// Reads in one `FetchMany` (a log and a content store for each of 32 groups).
+pub const MAX_FETCH_ITEMS: usize = 64;
+
 /// Devices listed for one account.
 pub const MAX_DEVICES_PER_ACCOUNT: usize = 32;
 
@@ -96,6 +99,7 @@ pub const ALL: &[(&str, u64)] = &[
     ("MAX_SIGNAL_LEN", MAX_SIGNAL_LEN as u64),
     ("MAX_PUSHED_RECORD_LEN", MAX_PUSHED_RECORD_LEN as u64),
     ("MAX_SUBSCRIBE_GROUPS", MAX_SUBSCRIBE_GROUPS as u64),
+    ("MAX_FETCH_ITEMS", MAX_FETCH_ITEMS as u64),
     ("MAX_DEVICES_PER_ACCOUNT", MAX_DEVICES_PER_ACCOUNT as u64),
     ("MAX_INVITATION_ADDRESSES", MAX_INVITATION_ADDRESSES as u64),
     ("MAX_RELAY_ADDRESS_LEN", MAX_RELAY_ADDRESS_LEN as u64),

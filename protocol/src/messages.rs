@@ -214,6 +214,9 @@ wire_enum!(
         /// Forward a short-lived message to the group's other subscribers, storing
         /// nothing. Answer: [`ResponseBody::Signalled`].
         0x26 => Signal(Signal),
+        /// Read several groups' logs and content stores at once. Answer:
+        /// [`ResponseBody::Fetched`].
+        0x27 => FetchMany(FetchMany),
         /// Store a content record. Answer: [`ResponseBody::ContentStored`].
         0x28 => PutContent(PutContent),
         /// Read content records. Answer: [`ResponseBody::ContentPage`].
@@ -439,6 +442,53 @@ wire_struct!(
 );
 
 wire_struct!(
+    /// Several reads in one round trip: what a device does when it comes back after a
+    /// while, for every space at once instead of one after the other.
+    pub struct FetchMany {
+        /// The reads, answered in this order.
+        pub items: BoundedVec<FetchItem, { limits::MAX_FETCH_ITEMS }>,
+    }
+);
+
+wire_enum!(
+    /// One read of a [`FetchMany`], checked and answered as its own request would be.
+    pub enum FetchItem(what = "fetch item") {
+        /// As [`FetchLog`].
+        0x01 => Log(FetchLog),
+        /// As [`FetchContent`].
+        0x02 => Content(FetchContent),
+    }
+);
+
+wire_struct!(
+    /// The answers to a [`FetchMany`], one per item, in the items' order.
+    pub struct Fetched {
+        /// The answers.
+        pub results: BoundedVec<FetchResult, { limits::MAX_FETCH_ITEMS }>,
+    }
+);
+
+wire_struct!(
+    /// No room was left in this answer for an item: ask for it again.
+    pub struct Deferred {}
+);
+
+wire_enum!(
+    /// The answer to one item of a [`FetchMany`].
+    pub enum FetchResult(what = "fetch result") {
+        /// To a [`FetchItem::Log`].
+        0x01 => Log(LogPage),
+        /// To a [`FetchItem::Content`].
+        0x02 => Content(ContentPage),
+        /// The item was refused, as its own request would have been (the others are
+        /// answered all the same).
+        0x03 => Refused(RelayError),
+        /// Not read: the answer was full.
+        0x04 => Deferred(Deferred),
+    }
+);
+
+wire_struct!(
     /// Upload bytes `offset .. offset + data.len()` of a chunk.
     pub struct PutChunk {
         /// Access to the group in its current epoch.
@@ -556,6 +606,8 @@ wire_enum!(
         0x25 => Unsubscribed(Unsubscribed),
         /// To [`RequestBody::Signal`].
         0x26 => Signalled(Signalled),
+        /// To [`RequestBody::FetchMany`].
+        0x27 => Fetched(Fetched),
         /// To [`RequestBody::PutContent`].
         0x28 => ContentStored(ContentStored),
         /// To [`RequestBody::FetchContent`].

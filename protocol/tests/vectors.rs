@@ -119,6 +119,17 @@ fn request_samples() -> Vec<RequestBody> {
         GetChunk { access: access(), chunk: chunk_ref(), offset: offset(0), max_len: offset(16_384) }.into(),
         // Added after the others so that their request ids (and bytes) stay as they were.
         Signal { access: access(), payload: ok(SignalBytes::new(b"sealed presence".to_vec())) }.into(),
+        FetchMany {
+            items: ok(BoundedVec::new(vec![
+                FetchItem::Log(FetchLog { access: access(), from: ok(Seq::new(100)), limit: ok(PageLimit::new(128)) }),
+                FetchItem::Content(FetchContent {
+                    access: access(),
+                    from: ok(ContentSeq::new(7)),
+                    limit: ok(PageLimit::new(128)),
+                }),
+            ])),
+        }
+        .into(),
     ]
 }
 
@@ -192,6 +203,26 @@ fn response_samples() -> Vec<ResponseBody> {
         ChunkStatus { total_len: offset(20_000), received: offset(16_389) }.into(),
         ChunkData { total_len: offset(20_000), offset: offset(0), data: ok(ChunkPiece::new(b"piece".to_vec())) }.into(),
         Signalled {}.into(),
+        Fetched {
+            results: ok(BoundedVec::new(vec![
+                FetchResult::Log(LogPage {
+                    entries: BoundedVec::empty(),
+                    next: ok(Seq::new(101)),
+                    end: LogPageEnd::UpToDate,
+                }),
+                FetchResult::Content(ContentPage {
+                    records: ok(BoundedVec::new(vec![ContentRecord {
+                        seq: ok(ContentSeq::new(7)),
+                        record: ContentId::from_bytes([0xd1; 16]),
+                        sealed: ok(ContentRecordBytes::new(b"sealed post".to_vec())),
+                    }])),
+                    more: false,
+                }),
+                FetchResult::Refused(RelayError::Forbidden),
+                FetchResult::Deferred(Deferred {}),
+            ])),
+        }
+        .into(),
     ]
 }
 

@@ -27,6 +27,10 @@ use huisclos_transport::tls::SpkiPin;
 /// Room left in a page's frame for the envelope around its entries.
 const PAGE_ENVELOPE: usize = 64;
 
+/// Below this many bytes left in a `FetchMany` answer, the remaining items are deferred
+/// rather than read for a page that could hold nothing.
+const MIN_FETCH_ROOM: usize = 1024;
+
 /// Quota is reserved in the store in blocks of this size and spent in memory, so that
 /// no write of a group's records also writes the paying account's row (see
 /// [`crate::store`]). Unspent credit is lost at restart: at most one block per account.
@@ -217,6 +221,11 @@ pub fn extra_weight(body: &RequestBody) -> u32 {
         RequestBody::ClaimKeyPackages(ClaimKeyPackages { devices }) => devices.len(),
         RequestBody::DepositWelcome(DepositWelcome { recipients, .. }) => recipients.len(),
         RequestBody::UploadKeyPackages(UploadKeyPackages { one_time, .. }) => one_time.len(),
+        // Each read costs what its own request would: a round trip saved is not a
+        // store read saved.
+        RequestBody::FetchMany(FetchMany { items }) => {
+            return u32::try_from(items.len().saturating_sub(1)).unwrap_or(u32::MAX);
+        }
         _ => 1,
     };
     u32::try_from(items.div_ceil(ITEMS_PER_REQUEST_WEIGHT).saturating_sub(1)).unwrap_or(u32::MAX)
@@ -480,6 +489,56 @@ impl<S: RelayStore> Relay<S> {
         let digest = token.digest();
         self.blocking(move |store| store.add_invitation(digest, expires)).await?;
         Invitation::new(addresses, pin.0, token).map_err(|e| Error::Config(e.to_string()))
+    }
+
+    /// Answers each read of a `FetchMany` as its own request would be answered, in
+    /// order, within one frame: an item refused is answered `Refused` and the others
+    /// still are; once the answer is full, the rest are `Deferred`.
+    async fn fetch_many(&self, items: Vec<FetchItem>) -> Result<ResponseBody, Error> {
+        // The answer's own envelope, and a tag and a length for each result.
+        let mut room = MAX_FRAME_PAYLOAD_LEN - PAGE_ENVELOPE - 4 * huisclos_protocol::limits::MAX_FETCH_ITEMS;
+        let mut results = Vec::with_capacity(items.len());
+        for item in items {
+            if room < MIN_FETCH_ROOM {
+                results.push(FetchResult::Deferred(Deferred {}));
+                continue;
+            }
+            let budget = room;
+            let result = match item {
+                FetchItem::Log(FetchLog { access, from, limit }) => match self.check(&access).await {
+                    Err(Error::Refused(error)) => FetchResult::Refused(error),
+                    Err(other) => return Err(other),
+                    Ok(_) => {
+                        let (group, epoch, limit) = (access.group, access.epoch, usize::from(limit.get()));
+                        let page =
+                            self.blocking(move |store| store.fetch_log(group, epoch, from, limit, budget)).await?;
+                        FetchResult::Log(page)
+                    }
+                },
+                FetchItem::Content(FetchContent { access, from, limit }) => match self.current(&access).await {
+                    Err(Error::Refused(error)) => FetchResult::Refused(error),
+                    Err(other) => return Err(other),
+                    Ok(_) => {
+                        let (group, limit) = (access.group, usize::from(limit.get()));
+                        let page = self.blocking(move |store| store.fetch_content(group, from, limit, budget)).await?;
+                        FetchResult::Content(page)
+                    }
+                },
+            };
+            // A page always holds one entry if one is due, even past its budget: past
+            // the room left, it waits for the next asking (the first item always fits a
+            // frame, as its own request's answer does).
+            let size = huisclos_protocol::codec::Wire::to_wire(&result).len();
+            if size > room && !results.is_empty() {
+                results.push(FetchResult::Deferred(Deferred {}));
+                room = 0;
+                continue;
+            }
+            room = room.saturating_sub(size);
+            results.push(result);
+        }
+        let results = BoundedVec::new(results).map_err(|_| Error::Corrupt("fetch results"))?;
+        Ok(Fetched { results }.into())
     }
 
     /// The account's quota: its operator's, or the relay's.
@@ -849,6 +908,7 @@ impl<S: RelayStore> Relay<S> {
                     .await?;
                 Ok(page.into())
             }
+            RequestBody::FetchMany(FetchMany { items }) => self.fetch_many(items.into_vec()).await,
             RequestBody::Subscribe(Subscribe { groups }) => self.subscribe(connection, stream, groups.into_vec()).await,
             RequestBody::Unsubscribe(Unsubscribe { groups }) => {
                 for group in groups.iter() {

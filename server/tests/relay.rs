@@ -1197,3 +1197,71 @@ async fn signals_reach_the_other_subscribers_now_and_are_never_stored() -> TestR
     assert!(found.is_empty(), "a signal was written to the relay's store: {found:?}");
     Ok(())
 }
+
+/// `FetchMany` answers each read exactly as its own request would be, in order, within
+/// one frame: a refused read is answered `Refused` and the others still are; past the
+/// frame, reads are `Deferred`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fetch_many_answers_each_read_as_its_own_request() -> TestResult {
+    let relay = RelayProcess::start();
+    for kind in BOTH {
+        let device = Device::register(&relay, kind).await;
+        let (one, two) = (GroupKeys::new(), GroupKeys::new());
+        for keys in [&one, &two] {
+            device
+                .client
+                .request(CreateGroup {
+                    group: keys.group,
+                    verifier: keys.token.verifier(),
+                    retention: LogRetention::Keep,
+                })
+                .await?;
+        }
+        for n in 0..3u8 {
+            device.client.request(AppendMessage { access: one.access(), message: mls(vec![n; 300]) }).await?;
+            let sealed = ContentRecordBytes::new(vec![n; 500])?;
+            let record = ContentId::from_bytes(random());
+            device.client.request(PutContent { access: two.access(), record, sealed }).await?;
+        }
+        let log = FetchLog { access: one.access(), from: seq(0), limit: page(100) };
+        let content = FetchContent { access: two.access(), from: ContentSeq::ZERO, limit: page(100) };
+        let stranger = GroupKeys::new();
+        let items = vec![
+            FetchItem::Log(log.clone()),
+            FetchItem::Log(FetchLog { access: stranger.access(), from: seq(0), limit: page(10) }),
+            FetchItem::Content(content.clone()),
+            FetchItem::Content(FetchContent { access: one.next().access(), from: ContentSeq::ZERO, limit: page(10) }),
+        ];
+        let ResponseBody::Fetched(fetched) = device.client.request(FetchMany { items: list(items) }).await? else {
+            panic!("fetched")
+        };
+        let ResponseBody::LogPage(alone) = device.client.request(log).await? else { panic!("log") };
+        let ResponseBody::ContentPage(content_alone) = device.client.request(content).await? else { panic!("content") };
+        assert_eq!(fetched.results.len(), 4);
+        assert_eq!(fetched.results[0], FetchResult::Log(alone), "as its own request");
+        assert_eq!(fetched.results[1], FetchResult::Refused(RelayError::Forbidden), "an unknown group");
+        assert_eq!(fetched.results[2], FetchResult::Content(content_alone), "the others still answered");
+        assert_eq!(fetched.results[3], FetchResult::Refused(RelayError::Forbidden), "a token for no epoch");
+    }
+
+    // Past the frame: a log of large entries fills the answer, and what follows waits.
+    let device = Device::register(&relay, TransportKind::Quic).await;
+    let big = GroupKeys::new();
+    device
+        .client
+        .request(CreateGroup { group: big.group, verifier: big.token.verifier(), retention: LogRetention::Keep })
+        .await?;
+    for n in 0..6u8 {
+        device.client.request(AppendMessage { access: big.access(), message: mls(vec![n; 200_000]) }).await?;
+    }
+    let read = FetchItem::Log(FetchLog { access: big.access(), from: seq(0), limit: page(100) });
+    let ResponseBody::Fetched(fetched) =
+        device.client.request(FetchMany { items: list(vec![read.clone(), read]) }).await?
+    else {
+        panic!("fetched")
+    };
+    let FetchResult::Log(first) = &fetched.results[0] else { panic!("the first read is never deferred") };
+    assert!(!first.entries.is_empty() && first.entries.len() < 6, "{} entries fit", first.entries.len());
+    assert_eq!(fetched.results[1], FetchResult::Deferred(Deferred {}), "no room left: asked again later");
+    Ok(())
+}

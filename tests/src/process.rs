@@ -251,6 +251,13 @@ impl Person {
         self.engine
     }
 
+    /// From now on reaches the relay through `via` (an emulated link put in front of
+    /// it, say): the connection is closed, and opened there at the next sync.
+    pub fn reach_via(&mut self, via: Vec<SocketAddr>) {
+        self.drop_connection();
+        self.via = via;
+    }
+
     /// Drops the connection at once, as a lost network does, whatever is in flight.
     pub fn drop_connection(&mut self) {
         if let Some(connection) = self.connection.take() {
@@ -339,8 +346,35 @@ pub async fn settle(people: &mut [&mut Person]) {
 /// A confidential space "Case 207" (history kept) of `owner`, with `member` invited as a
 /// contributor and the invitation accepted; both settled.
 pub async fn shared_space(owner: &mut Person, member: &mut Person) -> huisclos_protocol::ids::GroupId {
-    use huisclos_core::space::Role;
     let space = case_207(&mut owner.engine);
+    share(owner, member, space).await
+}
+
+/// As [`shared_space`], with another name.
+pub async fn shared_space_named(
+    owner: &mut Person,
+    member: &mut Person,
+    name: &str,
+) -> huisclos_protocol::ids::GroupId {
+    use huisclos_core::space::{HistoryMode, Policy, SpaceDescription, SpaceName};
+    let space = owner
+        .engine
+        .create_space(
+            SpaceName::new(name).unwrap(),
+            SpaceDescription::new("A case file").unwrap(),
+            Policy::Confidential,
+            HistoryMode::Keep,
+        )
+        .unwrap();
+    share(owner, member, space).await
+}
+
+async fn share(
+    owner: &mut Person,
+    member: &mut Person,
+    space: huisclos_protocol::ids::GroupId,
+) -> huisclos_protocol::ids::GroupId {
+    use huisclos_core::space::Role;
     owner.engine.invite(&space, &member.engine.contact_card().unwrap(), Role::Contributor).unwrap();
     settle(&mut [&mut *owner, &mut *member]).await;
     member.engine.accept_invitation(&space).unwrap();

@@ -526,6 +526,21 @@ impl SimDevice {
         }
         let (id, body) = self.held.take().unwrap();
         let mut answer = relay.answer(self.link.as_ref().unwrap(), id, body.clone()).await;
+        tamper_each_read(&body, &mut answer, tamper);
+        let now = self.tick();
+        self.engine_mut().handle_response(id, answer, now);
+        self.feed_events();
+        true
+    }
+
+    /// As [`SimDevice::step_through`], but `tamper` gets the whole answer, a `Fetched`
+    /// as it is (to attack the shape of an answer to reads sent together).
+    pub async fn step_through_whole(&mut self, relay: &SimRelay, tamper: &mut Tamper<'_>) -> bool {
+        if self.hold().is_none() {
+            return false;
+        }
+        let (id, body) = self.held.take().unwrap();
+        let mut answer = relay.answer(self.link.as_ref().unwrap(), id, body.clone()).await;
         tamper(&body, &mut answer);
         let now = self.tick();
         self.engine_mut().handle_response(id, answer, now);
@@ -633,6 +648,39 @@ impl SimDevice {
 /// What a malicious relay does to one answer: it sees the request and changes the true
 /// answer at will.
 pub type Tamper<'a> = dyn FnMut(&RequestBody, &mut Result<ResponseBody, RelayError>) + Send + 'a;
+
+/// Lets `tamper` change the answer to `request`; the reads of a `FetchMany` are each
+/// handed to it as their own request and answer (a `FetchLog` and its `LogPage`, a
+/// `FetchContent` and its `ContentPage`, or the error it was refused with), so that
+/// every attack on a read is made on reads sent together as well.
+pub fn tamper_each_read(request: &RequestBody, answer: &mut Result<ResponseBody, RelayError>, tamper: &mut Tamper<'_>) {
+    use huisclos_protocol::messages::{FetchItem, FetchResult};
+    let (RequestBody::FetchMany(many), Ok(ResponseBody::Fetched(fetched))) = (request, &mut *answer) else {
+        tamper(request, answer);
+        return;
+    };
+    let mut results = fetched.results.to_vec();
+    for (item, result) in many.items.iter().zip(results.iter_mut()) {
+        let single = match item {
+            FetchItem::Log(read) => RequestBody::FetchLog(read.clone()),
+            FetchItem::Content(read) => RequestBody::FetchContent(read.clone()),
+        };
+        let mut single_answer = match result.clone() {
+            FetchResult::Log(page) => Ok(ResponseBody::LogPage(page)),
+            FetchResult::Content(page) => Ok(ResponseBody::ContentPage(page)),
+            FetchResult::Refused(error) => Err(error),
+            FetchResult::Deferred(_) => continue,
+        };
+        tamper(&single, &mut single_answer);
+        *result = match single_answer {
+            Ok(ResponseBody::LogPage(page)) => FetchResult::Log(page),
+            Ok(ResponseBody::ContentPage(page)) => FetchResult::Content(page),
+            Err(error) => FetchResult::Refused(error),
+            Ok(_) => continue,
+        };
+    }
+    fetched.results = huisclos_protocol::codec::BoundedVec::new(results).unwrap();
+}
 
 /// Creates a space of `device` with a name, policy and history mode.
 pub fn create_space(

@@ -526,3 +526,54 @@ async fn messages_reordered_for_one_device_still_show_once_each() {
     assert_eq!(shown, sent, "the same items as the author's");
     assert!(bob.rejections().is_empty() && bob.warnings().is_empty());
 }
+
+/// Reads sent together (`FetchMany`) are attacked as a whole. The relay drops one
+/// space's answers, so that the rest would be taken for the wrong spaces: the device
+/// takes nothing of the answer. Or it answers a content page where the first space's log
+/// page belongs: that space's answers are refused, the other space's are taken. Either
+/// way the device says so, and reads everything at the next sync from an honest
+/// answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_to_reads_sent_together_that_does_not_match_them_is_refused_whole() {
+    use huisclos_protocol::messages::FetchResult;
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let a = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], HistoryMode::Keep).await;
+    let b = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], HistoryMode::Keep).await;
+    alice.engine_mut().post(&a, "A1").unwrap();
+    alice.engine_mut().post(&b, "B1").unwrap();
+    alice.drive(&relay).await;
+
+    for attack in 0..2 {
+        let rejected = bob.rejections().len();
+        bob.engine_mut().sync_all();
+        let mut attacked = false;
+        while bob
+            .step_through_whole(&relay, &mut |_: &RequestBody, answer: &mut Answer| {
+                if let Ok(ResponseBody::Fetched(fetched)) = answer {
+                    edit(&mut fetched.results, |results| {
+                        if attack == 0 {
+                            results.pop();
+                        } else if let Some(FetchResult::Content(page)) = results.get(1).cloned() {
+                            results[0] = FetchResult::Content(page);
+                        }
+                    });
+                    attacked = true;
+                }
+            })
+            .await
+        {}
+        assert!(attacked, "the reads went together");
+        let shown = [&a, &b].iter().filter(|space| !texts(&bob, space).is_empty()).count();
+        if attack == 0 {
+            assert_eq!(shown, 0, "nothing taken from an answer short of a space");
+        } else {
+            assert_eq!(shown, 1, "the space answered out of shape is refused, the other taken");
+        }
+        assert!(bob.rejections().len() > rejected, "and the device says so");
+    }
+    settle(&relay, &mut [&mut alice, &mut bob]).await;
+    assert_eq!(texts(&bob, &a), ["A1"]);
+    assert_eq!(texts(&bob, &b), ["B1"]);
+}

@@ -158,3 +158,47 @@ async fn a_relay_with_another_key_than_the_pinned_one_is_refused() {
     assert!(opened.is_err(), "the engine refuses a relay whose key is not the invitation's");
     assert!(engine.account().is_none());
 }
+
+/// Bob comes back after a night away to news in each of his five spaces: his device
+/// reads every space's log and content store in one request (`FetchMany`), not two
+/// requests a space, and shows every post.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coming_back_reads_every_space_in_one_round_trip() {
+    let relay = RelayProcess::start();
+    let mut alice = Person::join(&relay, "Alice").await;
+    let mut bob = Person::join(&relay, "Bob").await;
+    let mut spaces = Vec::new();
+    for n in 0..5 {
+        spaces.push(huisclos_tests::process::shared_space_named(&mut alice, &mut bob, &format!("Case {n}")).await);
+    }
+    settle(&mut [&mut alice, &mut bob]).await;
+
+    // The night: Bob's phone is off; Alice posts in every space.
+    bob.drop_connection();
+    for (n, space) in spaces.iter().enumerate() {
+        for k in 0..3 {
+            alice.engine.post(space, &format!("News {k} in case {n}")).unwrap();
+        }
+    }
+    alice.sync().await;
+
+    let before = bob.engine.requests_sent();
+    bob.sync().await;
+    let mut asked = bob.engine.requests_sent();
+    for (kind, count) in before {
+        if let Some(now) = asked.get_mut(kind) {
+            *now -= count;
+        }
+    }
+    asked.retain(|_, count| *count > 0);
+    for (n, space) in spaces.iter().enumerate() {
+        let texts = bob.texts(space);
+        for k in 0..3 {
+            assert!(texts.contains(&("Alice".into(), format!("News {k} in case {n}"))), "{texts:?}");
+        }
+    }
+    eprintln!("requests Bob sent coming back to 5 spaces: {asked:?}");
+    assert_eq!(asked.get("FetchMany"), Some(&1), "every space read at once: {asked:?}");
+    assert!(!asked.contains_key("FetchLog") && !asked.contains_key("FetchContent"), "{asked:?}");
+    assert!(bob.warnings().is_empty(), "{:?}", bob.warnings());
+}

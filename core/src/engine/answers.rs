@@ -162,6 +162,7 @@ impl Engine {
                 self.warn(Some(group), SecurityWarning::LogAccessRefused);
                 Ok(())
             }
+            (Step::FetchMany { reads }, Ok(ResponseBody::Fetched(fetched))) => self.on_fetched(reads, fetched),
             (Step::FetchContent { group }, Ok(ResponseBody::ContentPage(page))) => self.on_content_page(group, page),
             (Step::FetchContent { group }, Err(RelayError::StaleEpoch { .. })) => {
                 self.on_stale(group);
@@ -233,11 +234,15 @@ impl Engine {
         debug_assert!(self.session.is_signed_in());
         self.events.push_back(ClientEvent::Online);
         self.presence.reconnected();
-        self.push_job(Job::KeyPackages);
-        self.push_job(Job::Welcomes);
+        // What is new first: the subscription, then every space's news in one read
+        // (`FetchMany`), so that someone opening the app sees it two round trips after
+        // signing in; then what was written offline goes out; new invitations and key
+        // packages after.
         let groups: Vec<GroupId> = self.spaces.keys().copied().collect();
         self.subscribe_then_sync(&groups);
         self.push_job(Job::Outbox);
+        self.push_job(Job::Welcomes);
+        self.push_job(Job::KeyPackages);
         self.push_job(Job::Devices);
         self.push_job(Job::Transfers);
         Ok(())
@@ -259,6 +264,71 @@ impl Engine {
         }
         if welcomes.more {
             self.push_job(Job::Welcomes);
+        }
+        Ok(())
+    }
+
+    /// Takes the answers to a [`Step::FetchMany`], space by space, as their own requests'
+    /// answers would be taken: a space's log first, then its content store, read only if
+    /// the log was read to its end (otherwise the content page read alongside is left,
+    /// and read again once the log is). A read deferred, or a content store to read
+    /// further, is queued; an item refused is handled as its own request's refusal, and
+    /// the other spaces' answers are taken all the same.
+    fn on_fetched(&mut self, reads: Vec<(GroupId, bool)>, fetched: huisclos_protocol::messages::Fetched) -> Result<()> {
+        let expected = reads.iter().map(|(_, with_content)| 1 + usize::from(*with_content)).sum::<usize>();
+        if fetched.results.len() != expected {
+            return Err(CoreError::Invalid(InvalidInput::UnexpectedAnswer));
+        }
+        let mut results = fetched.results.into_vec().into_iter();
+        let mut refused = None;
+        for (group, with_content) in reads {
+            let log = results.next();
+            let content = if with_content { results.next() } else { None };
+            // One space's failure is that space's alone: its writes are forgotten (the
+            // spaces before it were stored already), and the others are taken.
+            if let Err(error) = self.take_fetched(group, log, content, &mut refused) {
+                self.rollback();
+                self.reject(Some(group), Rejection::StepFailed(error.fault()));
+            }
+        }
+        match refused {
+            Some(error) => Err(CoreError::Relay(error)),
+            None => Ok(()),
+        }
+    }
+
+    /// One space's answers within [`Engine::on_fetched`].
+    fn take_fetched(
+        &mut self,
+        group: GroupId,
+        log: Option<FetchResult>,
+        content: Option<FetchResult>,
+        refused: &mut Option<RelayError>,
+    ) -> Result<()> {
+        match log {
+            Some(FetchResult::Log(page)) => match (self.read_log_page(group, page)?, content) {
+                (None, _) => {}
+                (Some(_), Some(FetchResult::Content(page))) => self.on_content_page(group, page)?,
+                (Some(_), Some(FetchResult::Refused(RelayError::StaleEpoch { .. }))) => self.on_stale(group),
+                (Some(_), Some(FetchResult::Refused(error))) => {
+                    refused.get_or_insert(error);
+                }
+                (Some(_), Some(FetchResult::Deferred(_)) | None) => self.push_job(Job::Sync(group)),
+                (Some(_), Some(FetchResult::Log(_))) => {
+                    return Err(CoreError::Invalid(InvalidInput::UnexpectedAnswer));
+                }
+            },
+            Some(FetchResult::Refused(RelayError::Forbidden)) => {
+                // As for its own read: our epoch's token is refused.
+                self.warn(Some(group), SecurityWarning::LogAccessRefused);
+            }
+            Some(FetchResult::Refused(error)) => {
+                refused.get_or_insert(error);
+            }
+            Some(FetchResult::Deferred(_)) => self.push_job(Job::Sync(group)),
+            Some(FetchResult::Content(_)) | None => {
+                return Err(CoreError::Invalid(InvalidInput::UnexpectedAnswer));
+            }
         }
         Ok(())
     }

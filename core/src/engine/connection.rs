@@ -206,6 +206,11 @@ impl Engine {
                 Some((Subscribe { groups: BoundedVec::new(groups)? }.into(), Step::Subscribe))
             }
             Job::Sync(group) => {
+                if matches!(self.requests.jobs.front(), Some(Job::Sync(_)))
+                    && let Some(planned) = self.plan_sync_batch(group)?
+                {
+                    return Ok(Some(planned));
+                }
                 let Some(space) = self.spaces.get(&group) else { return Ok(None) };
                 if space.meta.removed || space.meta.stalled || !space.meta.relay_created {
                     return Ok(None);
@@ -227,6 +232,58 @@ impl Engine {
             Job::Transfers => self.plan_transfer()?,
             Job::Presence(group) => self.plan_presence(group)?,
         })
+    }
+
+    /// Reads `first` and the spaces whose reads are queued right behind it in one
+    /// request: each space's log and, where it keeps history, its content store, so
+    /// that a device coming back reads every space in one round trip instead of two
+    /// each. Only the reads at the front of the queue are taken: a job between them
+    /// (a subscription that must come before the reads it covers) keeps its place.
+    /// `None` if fewer than two spaces are to be read.
+    fn plan_sync_batch(&mut self, first: GroupId) -> Result<Option<(RequestBody, Step)>> {
+        let mut groups = vec![first];
+        while groups.len() < MAX_BATCH_SPACES
+            && let Some(Job::Sync(group)) = self.requests.jobs.front()
+        {
+            groups.push(*group);
+            self.requests.jobs.pop_front();
+        }
+        let mut items = Vec::new();
+        let mut reads = Vec::new();
+        for group in groups.iter().copied() {
+            let Some(space) = self.spaces.get(&group) else { continue };
+            if space.meta.removed || space.meta.stalled || !space.meta.relay_created {
+                continue;
+            }
+            let with_content = space.meta_history_mode()? == HistoryMode::Keep;
+            let log = self.access(&group).and_then(|access| {
+                Ok(FetchLog {
+                    access,
+                    from: seq(space.meta.next_seq)?,
+                    limit: PageLimit::new(PAGE).map_err(CoreError::Decode)?,
+                })
+            });
+            let content = if with_content { self.content_read(&group).map(Some) } else { Ok(None) };
+            match (log, content) {
+                (Ok(log), Ok(content)) => {
+                    items.push(FetchItem::Log(log));
+                    items.extend(content.map(FetchItem::Content));
+                    reads.push((group, with_content));
+                }
+                (Err(error), _) | (_, Err(error)) => {
+                    self.reject(Some(group), Rejection::RequestNotPrepared(error.fault()));
+                }
+            }
+        }
+        if reads.len() < 2 {
+            // Not worth a batch: the others go back to the queue as they were.
+            for group in groups.iter().skip(1).rev() {
+                self.requests.jobs.push_front(Job::Sync(*group));
+            }
+            return Ok(None);
+        }
+        let body = FetchMany { items: BoundedVec::new(items)? };
+        Ok(Some((body.into(), Step::FetchMany { reads })))
     }
 
     pub(super) fn application_message(&mut self, group: &GroupId, payload: &AppPayload) -> Result<MlsMessageBytes> {

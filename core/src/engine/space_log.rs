@@ -4,12 +4,25 @@ use super::*;
 
 impl Engine {
     pub(super) fn on_log_page(&mut self, group: GroupId, page: huisclos_protocol::messages::LogPage) -> Result<()> {
+        if let Some(next) = self.read_log_page(group, page)? {
+            self.in_flight_follow_up(next.into(), Step::FetchContent { group })?;
+        }
+        Ok(())
+    }
+
+    /// Takes a page of the space's log; returns the read of its content store that
+    /// comes next, if the log is read to its end and the space keeps its history.
+    pub(super) fn read_log_page(
+        &mut self,
+        group: GroupId,
+        page: huisclos_protocol::messages::LogPage,
+    ) -> Result<Option<FetchContent>> {
         // Sequence numbers are dense; only a space without history loses messages to
         // the relay's retention. Anywhere else a gap is the relay withholding entries.
         let dense = self.spaces.get(&group).map(Space::meta_history_mode).transpose()? == Some(HistoryMode::Keep);
         for entry in page.entries.iter() {
             let position = entry.seq.get();
-            let Some(space) = self.spaces.get_mut(&group) else { return Ok(()) };
+            let Some(space) = self.spaces.get_mut(&group) else { return Ok(None) };
             if position < space.meta.next_seq || space.meta.removed || space.meta.stalled {
                 continue;
             }
@@ -20,7 +33,7 @@ impl Engine {
             if let Some((first, last)) = skipped {
                 self.warn(Some(group), SecurityWarning::LogEntriesSkipped { first, last });
             }
-            let Some(space) = self.spaces.get_mut(&group) else { return Ok(()) };
+            let Some(space) = self.spaces.get_mut(&group) else { return Ok(None) };
             if space.meta.pending_commit_seq == Some(position) {
                 space.meta.pending_commit_seq = None;
                 space.meta.own_seqs.remove(&position);
@@ -65,7 +78,7 @@ impl Engine {
         match page.end {
             LogPageEnd::More | LogPageEnd::EpochClosed => self.requests.jobs.push_front(Job::Sync(group)),
             LogPageEnd::UpToDate => {
-                let Some(space) = self.spaces.get(&group) else { return Ok(()) };
+                let Some(space) = self.spaces.get(&group) else { return Ok(None) };
                 if space.meta.pending_commit_seq.is_some() {
                     // Our accepted commit is further on: keep reading.
                     self.requests.jobs.push_front(Job::Sync(group));
@@ -77,17 +90,21 @@ impl Engine {
                     self.persist()?;
                 } else if space.meta_history_mode()? == HistoryMode::Keep && !space.meta.removed && !space.meta.stalled
                 {
-                    let from = ContentSeq::new(space.meta.content_next).map_err(CoreError::Decode)?;
-                    let body = FetchContent {
-                        access: self.access(&group)?,
-                        from,
-                        limit: PageLimit::new(PAGE).map_err(CoreError::Decode)?,
-                    };
-                    self.in_flight_follow_up(body.into(), Step::FetchContent { group })?;
+                    return self.content_read(&group).map(Some);
                 }
             }
         }
-        Ok(())
+        Ok(None)
+    }
+
+    /// The read of a space's content store from where this device is.
+    pub(super) fn content_read(&self, group: &GroupId) -> Result<FetchContent> {
+        let space = self.spaces.get(group).ok_or(CoreError::NotFound(Missing::Space))?;
+        Ok(FetchContent {
+            access: self.access(group)?,
+            from: ContentSeq::new(space.meta.content_next).map_err(CoreError::Decode)?,
+            limit: PageLimit::new(PAGE).map_err(CoreError::Decode)?,
+        })
     }
 
     pub(super) fn process_entry(&mut self, group: &GroupId, bytes: &[u8]) -> Result<()> {
