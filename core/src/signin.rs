@@ -1,14 +1,17 @@
 //! Signing in at the relay: the part of every connection that the [`crate::engine::Engine`]
-//! and the [`crate::linker::Linker`] share. Sans-IO, like both: ask for a challenge, answer
-//! it with the device key's signature bound to this TLS session (`Authenticate`, or
-//! `CreateAccount` for a device redeeming an invitation), and learn from the answer
-//! whether the device is signed in.
+//! and the [`crate::linker::Linker`] share. Sans-IO, like both. A device of an account
+//! signs in in one round trip: its key's signature bound to this TLS session by the
+//! session's exporter alone (`SignIn`; why that is enough: `protocol-spec/relay.md`).
+//! A device redeeming an invitation asks for a challenge first and answers it
+//! (`CreateAccount`). Either way the answer says whether the device is signed in.
 
 use ed25519_dalek::SigningKey;
 use huisclos_protocol::access::InvitationToken;
 use huisclos_protocol::auth::{AuthPurpose, ChallengeNonce, DevicePublicKey, TlsExporter, sign_device_auth};
 use huisclos_protocol::ids::AccountId;
-use huisclos_protocol::messages::{Authenticate, CreateAccount, GetChallenge, RelayError, RequestBody, ResponseBody};
+use huisclos_protocol::messages::{
+    CreateAccount, GetChallenge, RelayError, RequestBody, ResponseBody, SignIn as SignInRequest,
+};
 
 use crate::error::Result;
 
@@ -16,7 +19,7 @@ use crate::error::Result;
 pub(crate) enum SignIn {
     /// No connection.
     Offline,
-    /// Connected: a challenge is asked for next.
+    /// Connected: a device signs in next, or a new account asks for a challenge.
     Connected { exporter: TlsExporter },
     /// Challenged: the signed answer is sent next.
     Challenged { exporter: TlsExporter, nonce: ChallengeNonce },
@@ -32,7 +35,7 @@ pub(crate) enum SignIn {
 pub(crate) enum SignInStep {
     /// `GetChallenge`.
     Challenge,
-    /// `Authenticate` or `CreateAccount`.
+    /// `SignIn` or `CreateAccount`.
     Answer,
 }
 
@@ -86,7 +89,7 @@ impl SignIn {
     }
 
     /// The request that moves signing in on, if it is its turn: `None` when offline,
-    /// refused or signed in. `credential` is asked for only once challenged.
+    /// refused or signed in.
     ///
     /// # Errors
     /// The credential's error (no account and no invitation).
@@ -95,13 +98,22 @@ impl SignIn {
         credential: impl FnOnce() -> Result<Credential<'a>>,
     ) -> Option<Result<(RequestBody, SignInStep)>> {
         match self {
-            Self::Connected { .. } => Some(Ok((GetChallenge {}.into(), SignInStep::Challenge))),
+            Self::Connected { exporter } => Some(credential().map(|credential| match credential {
+                Credential::Device(key) => {
+                    let signature = sign_device_auth(key, exporter, &ChallengeNonce::NONE, AuthPurpose::SignIn);
+                    let device = DevicePublicKey::from_signing_key(key).device_id();
+                    (SignInRequest { device, signature }.into(), SignInStep::Answer)
+                }
+                Credential::NewAccount { .. } => (GetChallenge {}.into(), SignInStep::Challenge),
+            })),
             Self::Challenged { exporter, nonce } => Some(credential().map(|credential| {
                 let body: RequestBody = match credential {
                     Credential::Device(key) => {
-                        let signature = sign_device_auth(key, exporter, nonce, AuthPurpose::Authenticate);
+                        // Challenged only on the way to a new account; a device that has
+                        // one meanwhile signs in bound to the session all the same.
+                        let signature = sign_device_auth(key, exporter, &ChallengeNonce::NONE, AuthPurpose::SignIn);
                         let device = DevicePublicKey::from_signing_key(key).device_id();
-                        Authenticate { device, signature }.into()
+                        SignInRequest { device, signature }.into()
                     }
                     Credential::NewAccount { key, invitation } => {
                         let signature = sign_device_auth(key, exporter, nonce, AuthPurpose::CreateAccount(invitation));
@@ -126,7 +138,11 @@ impl SignIn {
                 *self = Self::Challenged { exporter, nonce: challenge.nonce };
                 SignInOutcome::Challenged
             }
-            (SignInStep::Answer, Ok(ResponseBody::Authenticated(_)), Self::Challenged { .. }) => {
+            (
+                SignInStep::Answer,
+                Ok(ResponseBody::Authenticated(_)),
+                Self::Connected { .. } | Self::Challenged { .. },
+            ) => {
                 *self = Self::SignedIn;
                 SignInOutcome::SignedIn
             }
@@ -134,7 +150,11 @@ impl SignIn {
                 *self = Self::SignedIn;
                 SignInOutcome::AccountCreated(created.account)
             }
-            (SignInStep::Answer, Err(RelayError::AuthFailed), Self::Challenged { exporter, .. }) => {
+            (
+                SignInStep::Answer,
+                Err(RelayError::AuthFailed),
+                Self::Connected { exporter } | Self::Challenged { exporter, .. },
+            ) => {
                 *self = Self::Refused { exporter };
                 SignInOutcome::Refused(RelayError::AuthFailed)
             }
@@ -162,23 +182,26 @@ mod tests {
         let mut signin = SignIn::Offline;
         assert!(signin.next_request(|| Ok(Credential::Device(&key))).is_none());
         signin.connected(exporter());
+        // One round trip: no challenge, the signature bound to the session's exporter.
         let (body, step) = signin.next_request(|| Ok(Credential::Device(&key))).unwrap().unwrap();
-        assert!(matches!(body, RequestBody::GetChallenge(_)));
-        let nonce = ChallengeNonce::from_bytes([3; 32]);
-        assert_eq!(signin.on_answer(step, Ok(Challenge { nonce }.into())), SignInOutcome::Challenged);
-        let (body, step) = signin.next_request(|| Ok(Credential::Device(&key))).unwrap().unwrap();
-        let RequestBody::Authenticate(auth) = body else { panic!("authenticate") };
+        let RequestBody::SignIn(auth) = body else { panic!("sign in") };
+        assert_eq!(step, SignInStep::Answer);
         let public = DevicePublicKey::from_signing_key(&key);
         assert_eq!(auth.device, public.device_id());
-        assert!(verify_device_auth(&public, &auth.signature, &exporter(), &nonce, AuthPurpose::Authenticate).is_ok());
+        let none = ChallengeNonce::NONE;
+        assert!(verify_device_auth(&public, &auth.signature, &exporter(), &none, AuthPurpose::SignIn).is_ok());
+        assert!(
+            verify_device_auth(&public, &auth.signature, &exporter(), &none, AuthPurpose::Authenticate).is_err(),
+            "a sign-in signature is no answer to a challenge"
+        );
+        let other = TlsExporter::from_bytes([8; 32]);
+        assert!(verify_device_auth(&public, &auth.signature, &other, &none, AuthPurpose::SignIn).is_err());
         // Refused: it waits for a retry, then asks again on the same connection.
         assert_eq!(signin.on_answer(step, Err(RelayError::AuthFailed)), SignInOutcome::Refused(RelayError::AuthFailed));
         assert!(signin.next_request(|| Ok(Credential::Device(&key))).is_none());
         signin.retry();
         let (_, step) = signin.next_request(|| Ok(Credential::Device(&key))).unwrap().unwrap();
-        assert_eq!(step, SignInStep::Challenge);
-        signin.on_answer(step, Ok(Challenge { nonce }.into()));
-        let (_, step) = signin.next_request(|| Ok(Credential::Device(&key))).unwrap().unwrap();
+        assert_eq!(step, SignInStep::Answer);
         let signed = signin.on_answer(step, Ok(Authenticated { account: AccountId::from_bytes([1; 16]) }.into()));
         assert_eq!(signed, SignInOutcome::SignedIn);
         assert!(signin.is_signed_in());

@@ -10,8 +10,16 @@
 //!
 //! The exporter (RFC 8446 section 7.5, label [`TLS_EXPORTER_LABEL`], empty context, 32
 //! bytes) differs on every TLS session, so a signature captured by a relay or a
-//! man-in-the-middle cannot be replayed on another connection; the nonce keeps it
-//! fresh even if a TLS session were resumed.
+//! man-in-the-middle cannot be replayed on another connection.
+//!
+//! A device of an existing account signs in in one round trip (`SignIn`, purpose 3):
+//! the nonce is then 32 zero bytes, since the exporter alone already makes the
+//! signature good for this connection only. TLS 1.3 derives the exporter from the
+//! handshake's transcript (both hellos' random values and the key exchange), so two
+//! connections never share it, a resumed session included; only an early (0-RTT)
+//! exporter could repeat, and neither end accepts early data. Why this holds, and what
+//! the relay's challenge still serves (opening an account, which spends an invitation),
+//! is written down in `protocol-spec/relay.md` ("Device authentication").
 
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 
@@ -150,6 +158,9 @@ impl Wire for DeviceSignature {
 pub struct ChallengeNonce([u8; 32]);
 
 impl ChallengeNonce {
+    /// The nonce of a sign-in without a challenge ([`AuthPurpose::SignIn`]): none.
+    pub const NONE: Self = Self([0; 32]);
+
     /// Wraps 32 random bytes.
     pub fn from_bytes(bytes: [u8; 32]) -> Self {
         Self(bytes)
@@ -187,6 +198,9 @@ access::secret_bytes!(
 pub enum AuthPurpose<'a> {
     /// Logging an existing device in (purpose byte 1).
     Authenticate,
+    /// Logging an existing device in without a challenge (purpose byte 3), with the
+    /// nonce [`ChallengeNonce::NONE`]: the exporter alone binds it to the connection.
+    SignIn,
     /// Opening an account with an invitation (purpose byte 2); the invitation's digest
     /// is signed so the signature cannot be reused with another invitation.
     CreateAccount(&'a InvitationToken),
@@ -207,6 +221,10 @@ pub fn device_auth_message(
     match purpose {
         AuthPurpose::Authenticate => {
             message.push(1);
+            message.extend_from_slice(&device_key.0);
+        }
+        AuthPurpose::SignIn => {
+            message.push(3);
             message.extend_from_slice(&device_key.0);
         }
         AuthPurpose::CreateAccount(invitation) => {

@@ -187,6 +187,10 @@ wire_enum!(
         0x07 => GetUsage(GetUsage),
         /// Liveness check. Answer: [`ResponseBody::Pong`].
         0x08 => Ping(Ping),
+        /// Log an existing device in, in one round trip: no challenge, the signature
+        /// bound to the connection by its TLS exporter alone. Answer:
+        /// [`ResponseBody::Authenticated`].
+        0x09 => SignIn(SignIn),
         /// Store key packages. Answer: [`ResponseBody::KeyPackageStatus`].
         0x10 => UploadKeyPackages(UploadKeyPackages),
         /// Claim one key package per device. Answer: [`ResponseBody::ClaimedKeyPackages`].
@@ -253,6 +257,17 @@ wire_struct!(
         /// The device (derived from its key).
         pub device: DeviceId,
         /// [`crate::auth::sign_device_auth`] with `AuthPurpose::Authenticate`.
+        pub signature: DeviceSignature,
+    }
+);
+
+wire_struct!(
+    /// Log an existing device in without a challenge: its signature over this
+    /// connection's exporter, purpose 3 and the nonce `ChallengeNonce::NONE`.
+    pub struct SignIn {
+        /// The device.
+        pub device: DeviceId,
+        /// Its signature.
         pub signature: DeviceSignature,
     }
 );

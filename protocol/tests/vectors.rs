@@ -130,6 +130,16 @@ fn request_samples() -> Vec<RequestBody> {
             ])),
         }
         .into(),
+        SignIn {
+            device: device_key(1).device_id(),
+            signature: sign_device_auth(
+                &device_signing_key(1),
+                &TlsExporter::from_bytes([0xe5; 32]),
+                &ChallengeNonce::NONE,
+                AuthPurpose::SignIn,
+            ),
+        }
+        .into(),
     ]
 }
 

@@ -6,7 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use huisclos_protocol::access::InvitationToken;
-use huisclos_protocol::auth::{AuthPurpose, ChallengeNonce, TlsExporter, verify_device_auth, verify_device_link};
+use huisclos_protocol::auth::{
+    AuthPurpose, ChallengeNonce, DeviceSignature, TlsExporter, verify_device_auth, verify_device_link,
+};
 use huisclos_protocol::codec::BoundedVec;
 use huisclos_protocol::ids::{AccountId, ByteCount, ChunkRef, DeviceId, GroupId, UnixSeconds};
 use huisclos_protocol::invitation::{Invitation, RelayAddress};
@@ -239,6 +241,7 @@ pub fn is_sequential(body: &RequestBody) -> bool {
         RequestBody::GetChallenge(_)
             | RequestBody::CreateAccount(_)
             | RequestBody::Authenticate(_)
+            | RequestBody::SignIn(_)
             | RequestBody::Subscribe(_)
             | RequestBody::Unsubscribe(_)
     )
@@ -716,6 +719,9 @@ impl<S: RelayStore> Relay<S> {
             }
             RequestBody::CreateAccount(request) => return self.create_account(connection, stream, request).await,
             RequestBody::Authenticate(request) => return self.authenticate(connection, stream, request).await,
+            RequestBody::SignIn(SignIn { device, signature }) => {
+                return self.authenticate_with(connection, stream, device, signature, None).await;
+            }
             _ => {}
         }
         let Some((device, account)) = connection.device() else { return refused(RelayError::AuthRequired) };
@@ -1010,7 +1016,8 @@ impl<S: RelayStore> Relay<S> {
             RequestBody::Ping(_)
             | RequestBody::GetChallenge(_)
             | RequestBody::CreateAccount(_)
-            | RequestBody::Authenticate(_) => refused(RelayError::BadRequest),
+            | RequestBody::Authenticate(_)
+            | RequestBody::SignIn(_) => refused(RelayError::BadRequest),
         }
     }
 
@@ -1139,8 +1146,32 @@ impl<S: RelayStore> Relay<S> {
         stream: &Stream,
         request: Authenticate,
     ) -> Result<ResponseBody, Error> {
+        let Authenticate { device, signature } = request;
         let started = tokio::time::Instant::now();
-        let outcome = self.try_authenticate(connection, stream, request).await;
+        let nonce = match Self::take_challenge(connection) {
+            Ok(nonce) => nonce,
+            Err(error) => {
+                if matches!(error, Error::Refused(RelayError::AuthFailed)) {
+                    tokio::time::sleep_until(started + AUTH_FAILURE_FLOOR).await;
+                }
+                return Err(error);
+            }
+        };
+        self.authenticate_with(connection, stream, device, signature, Some(nonce)).await
+    }
+
+    /// Checks a device's signature over this connection's exporter: after a challenge
+    /// (`Authenticate`, with its nonce) or without one (`SignIn`, `nonce` `None`).
+    async fn authenticate_with(
+        &self,
+        connection: &Connection,
+        stream: &Stream,
+        device: DeviceId,
+        signature: DeviceSignature,
+        nonce: Option<ChallengeNonce>,
+    ) -> Result<ResponseBody, Error> {
+        let started = tokio::time::Instant::now();
+        let outcome = self.try_authenticate(connection, stream, device, signature, nonce).await;
         if matches!(outcome, Err(Error::Refused(RelayError::AuthFailed))) {
             // Known device or not, revoked or not, bad signature or not: a refusal takes
             // the same time.
@@ -1153,24 +1184,26 @@ impl<S: RelayStore> Relay<S> {
         &self,
         connection: &Connection,
         stream: &Stream,
-        request: Authenticate,
+        device: DeviceId,
+        signature: DeviceSignature,
+        nonce: Option<ChallengeNonce>,
     ) -> Result<ResponseBody, Error> {
-        let nonce = Self::take_challenge(connection)?;
-        let Authenticate { device, signature } = request;
+        if connection.device().is_some() {
+            // Once per connection, with a challenge or without.
+            return refused(RelayError::BadRequest);
+        }
+        let (nonce, purpose) = match nonce {
+            Some(nonce) => (nonce, AuthPurpose::Authenticate),
+            None => (ChallengeNonce::NONE, AuthPurpose::SignIn),
+        };
         let entry = self.blocking(move |store| store.device(device)).await?;
         let Some(entry) = entry.filter(|entry| !entry.revoked) else {
             // Spend the time a real check takes, so that timing does not tell which
             // device ids exist.
-            let _ = verify_device_auth(
-                &dummy_device_key(),
-                &signature,
-                &connection.exporter,
-                &nonce,
-                AuthPurpose::Authenticate,
-            );
+            let _ = verify_device_auth(&dummy_device_key(), &signature, &connection.exporter, &nonce, purpose);
             return refused(RelayError::AuthFailed);
         };
-        verify_device_auth(&entry.key, &signature, &connection.exporter, &nonce, AuthPurpose::Authenticate)
+        verify_device_auth(&entry.key, &signature, &connection.exporter, &nonce, purpose)
             .map_err(|_| Error::Refused(RelayError::AuthFailed))?;
         self.authenticated(connection, stream, device, entry.account).await?;
         Ok(Authenticated { account: entry.account }.into())

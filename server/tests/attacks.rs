@@ -594,6 +594,34 @@ async fn a_refused_authentication_takes_the_same_time_known_device_or_not() -> T
     assert!(known_median >= Duration::from_millis(100) && unknown_median >= Duration::from_millis(100));
     let gap = known_median.abs_diff(unknown_median);
     assert!(gap < Duration::from_millis(15), "timing tells nothing: {gap:?}");
+
+    // The same without a challenge (`SignIn`).
+    let mut timings = [Vec::new(), Vec::new()];
+    for round in 0..20 {
+        for (which, device) in
+            [known.id, huisclos_protocol::auth::DevicePublicKey::from_signing_key(&stranger).device_id()]
+                .into_iter()
+                .enumerate()
+        {
+            let signature = huisclos_protocol::auth::sign_device_auth(
+                &stranger,
+                &huisclos_protocol::auth::TlsExporter::from_bytes([round as u8; 32]),
+                &huisclos_protocol::auth::ChallengeNonce::NONE,
+                huisclos_protocol::auth::AuthPurpose::SignIn,
+            );
+            let started = Instant::now();
+            let answer = raw.call(SignIn { device, signature }).await?;
+            timings[which].push(started.elapsed());
+            assert!(matches!(answer, Err(RelayError::AuthFailed)), "{answer:?}");
+        }
+    }
+    let (known_median, unknown_median) = (median(&mut timings[0]), median(&mut timings[1]));
+    println!(
+        "attack 7: refused sign-in, median {known_median:?} for a known device, {unknown_median:?} for an unknown one"
+    );
+    assert!(known_median >= Duration::from_millis(100) && unknown_median >= Duration::from_millis(100));
+    let gap = known_median.abs_diff(unknown_median);
+    assert!(gap < Duration::from_millis(15), "timing tells nothing: {gap:?}");
     Ok(())
 }
 

@@ -1265,3 +1265,38 @@ async fn fetch_many_answers_each_read_as_its_own_request() -> TestResult {
     assert_eq!(fetched.results[1], FetchResult::Deferred(Deferred {}), "no room left: asked again later");
     Ok(())
 }
+
+/// A device signs in in one round trip (`SignIn`), on both transports. Its signature is
+/// bound to the connection's TLS exporter alone: captured on one connection, it opens no
+/// other; it is no answer to a challenge either; and a connection signs in once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_device_signs_in_in_one_round_trip_bound_to_its_connection() -> TestResult {
+    use common::raw::RawTcp;
+    use huisclos_protocol::auth::ChallengeNonce;
+    let relay = RelayProcess::start();
+    let device = Device::register(&relay, TransportKind::Quic).await;
+    for kind in BOTH {
+        let client = relay.connect(kind).await;
+        assert_eq!(client.sign_in(&device.key).await?, device.account, "signed in, {kind:?}");
+        assert!(matches!(client.request(GetUsage {}).await?, ResponseBody::Usage(_)), "and served");
+    }
+
+    // Captured on one connection...
+    let mut first = RawTcp::connect(&relay).await?;
+    let signature = sign_device_auth(&device.key, first.exporter(), &ChallengeNonce::NONE, AuthPurpose::SignIn);
+    let signed_in = first.call(SignIn { device: device.id, signature }).await?;
+    assert!(matches!(signed_in, Ok(ResponseBody::Authenticated(_))), "{signed_in:?}");
+    // ...it signs in no second time on the same connection...
+    let again = first.call(SignIn { device: device.id, signature }).await?;
+    assert_eq!(again, Err(RelayError::BadRequest), "one sign-in per connection");
+    // ...opens no other connection, over TCP or QUIC...
+    for mut other in [RawTcp::connect(&relay).await?, RawTcp::connect_quic(&relay).await?] {
+        let replayed = other.call(SignIn { device: device.id, signature }).await?;
+        assert_eq!(replayed, Err(RelayError::AuthFailed), "a signature for another connection");
+        // ...and answers no challenge.
+        let Ok(ResponseBody::Challenge(_)) = other.call(GetChallenge {}).await? else { panic!("challenge") };
+        let as_answer = other.call(Authenticate { device: device.id, signature }).await?;
+        assert_eq!(as_answer, Err(RelayError::AuthFailed), "a sign-in is no answer to a challenge");
+    }
+    Ok(())
+}

@@ -9,12 +9,13 @@ use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use huisclos_protocol::access::InvitationToken;
-use huisclos_protocol::auth::{AuthPurpose, DevicePublicKey, TlsExporter, sign_device_auth};
+use huisclos_protocol::auth::{AuthPurpose, ChallengeNonce, DevicePublicKey, TlsExporter, sign_device_auth};
 use huisclos_protocol::codec::Wire;
 use huisclos_protocol::frame::Padding;
 use huisclos_protocol::ids::{AccountId, DeviceId, RequestId};
 use huisclos_protocol::messages::{
     Authenticate, CreateAccount, Event, GetChallenge, RelayError, RelayMessage, Request, RequestBody, ResponseBody,
+    SignIn,
 };
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, oneshot};
@@ -280,6 +281,20 @@ impl RelayClient {
         let signature = sign_device_auth(device, &self.exporter, &nonce, AuthPurpose::Authenticate);
         let device_id = DevicePublicKey::from_signing_key(device).device_id();
         match self.request(Authenticate { device: device_id, signature }).await? {
+            ResponseBody::Authenticated(authenticated) => Ok(authenticated.account),
+            _ => Err(TransportError::UnexpectedResponse),
+        }
+    }
+
+    /// Signs in as `device` in one round trip (`SignIn`: no challenge, the signature
+    /// bound to this connection's TLS exporter alone).
+    ///
+    /// # Errors
+    /// As [`Self::request`]; [`TransportError::UnexpectedResponse`].
+    pub async fn sign_in(&self, device: &SigningKey) -> Result<AccountId, TransportError> {
+        let signature = sign_device_auth(device, &self.exporter, &ChallengeNonce::NONE, AuthPurpose::SignIn);
+        let device_id = DevicePublicKey::from_signing_key(device).device_id();
+        match self.request(SignIn { device: device_id, signature }).await? {
             ResponseBody::Authenticated(authenticated) => Ok(authenticated.account),
             _ => Err(TransportError::UnexpectedResponse),
         }

@@ -99,6 +99,11 @@ impl RawTcp {
         }
     }
 
+    /// This connection's TLS exporter, as both ends compute it.
+    pub fn exporter(&self) -> &TlsExporter {
+        &self.exporter
+    }
+
     /// Authenticates as the device whose key is `key`.
     pub async fn authenticate(&mut self, key: &SigningKey) -> Result<Result<AccountId, RelayError>, BoxError> {
         let nonce = match self.call(GetChallenge {}).await? {
