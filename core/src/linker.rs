@@ -178,7 +178,7 @@ impl Linker {
         }
         match self.session {
             SignIn::Offline => LinkStatus::Offline,
-            SignIn::Connected { .. } | SignIn::Challenged { .. } => LinkStatus::Connecting,
+            SignIn::Connected { .. } | SignIn::Legacy { .. } | SignIn::Challenged { .. } => LinkStatus::Connecting,
             SignIn::Refused { .. } => LinkStatus::NotYetApproved,
             SignIn::SignedIn => LinkStatus::Waiting,
         }

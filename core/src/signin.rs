@@ -10,7 +10,7 @@ use huisclos_protocol::access::InvitationToken;
 use huisclos_protocol::auth::{AuthPurpose, ChallengeNonce, DevicePublicKey, TlsExporter, sign_device_auth};
 use huisclos_protocol::ids::AccountId;
 use huisclos_protocol::messages::{
-    CreateAccount, GetChallenge, RelayError, RequestBody, ResponseBody, SignIn as SignInRequest,
+    Authenticate, CreateAccount, GetChallenge, RelayError, RequestBody, ResponseBody, SignIn as SignInRequest,
 };
 
 use crate::error::Result;
@@ -21,6 +21,9 @@ pub(crate) enum SignIn {
     Offline,
     /// Connected: a device signs in next, or a new account asks for a challenge.
     Connected { exporter: TlsExporter },
+    /// The relay does not know `SignIn` (a release before it): a challenge is asked
+    /// for next, and answered with `Authenticate`.
+    Legacy { exporter: TlsExporter },
     /// Challenged: the signed answer is sent next.
     Challenged { exporter: TlsExporter, nonce: ChallengeNonce },
     /// Signed in: the machine's own requests go.
@@ -106,14 +109,14 @@ impl SignIn {
                 }
                 Credential::NewAccount { .. } => (GetChallenge {}.into(), SignInStep::Challenge),
             })),
+            Self::Legacy { .. } => Some(Ok((GetChallenge {}.into(), SignInStep::Challenge))),
             Self::Challenged { exporter, nonce } => Some(credential().map(|credential| {
                 let body: RequestBody = match credential {
                     Credential::Device(key) => {
-                        // Challenged only on the way to a new account; a device that has
-                        // one meanwhile signs in bound to the session all the same.
-                        let signature = sign_device_auth(key, exporter, &ChallengeNonce::NONE, AuthPurpose::SignIn);
+                        // A relay of a release before `SignIn`: the challenge answered.
+                        let signature = sign_device_auth(key, exporter, nonce, AuthPurpose::Authenticate);
                         let device = DevicePublicKey::from_signing_key(key).device_id();
-                        SignInRequest { device, signature }.into()
+                        Authenticate { device, signature }.into()
                     }
                     Credential::NewAccount { key, invitation } => {
                         let signature = sign_device_auth(key, exporter, nonce, AuthPurpose::CreateAccount(invitation));
@@ -134,7 +137,16 @@ impl SignIn {
         answer: std::result::Result<ResponseBody, RelayError>,
     ) -> SignInOutcome {
         match (step, answer, std::mem::replace(self, Self::Offline)) {
-            (SignInStep::Challenge, Ok(ResponseBody::Challenge(challenge)), Self::Connected { exporter }) => {
+            (SignInStep::Answer, Err(RelayError::BadRequest), Self::Connected { exporter }) => {
+                // `SignIn` unknown to this relay: sign in the way it knows.
+                *self = Self::Legacy { exporter };
+                SignInOutcome::Challenged
+            }
+            (
+                SignInStep::Challenge,
+                Ok(ResponseBody::Challenge(challenge)),
+                Self::Connected { exporter } | Self::Legacy { exporter },
+            ) => {
                 *self = Self::Challenged { exporter, nonce: challenge.nonce };
                 SignInOutcome::Challenged
             }
@@ -206,6 +218,25 @@ mod tests {
         assert_eq!(signed, SignInOutcome::SignedIn);
         assert!(signin.is_signed_in());
         assert!(signin.next_request(|| Ok(Credential::Device(&key))).is_none());
+    }
+
+    #[test]
+    fn a_relay_that_does_not_know_sign_in_is_answered_with_its_challenge() {
+        let key = SigningKey::from_bytes(&[7; 32]);
+        let mut signin = SignIn::Offline;
+        signin.connected(exporter());
+        let (_, step) = signin.next_request(|| Ok(Credential::Device(&key))).unwrap().unwrap();
+        assert_eq!(signin.on_answer(step, Err(RelayError::BadRequest)), SignInOutcome::Challenged);
+        let (body, step) = signin.next_request(|| Ok(Credential::Device(&key))).unwrap().unwrap();
+        assert!(matches!(body, RequestBody::GetChallenge(_)));
+        let nonce = ChallengeNonce::from_bytes([3; 32]);
+        assert_eq!(signin.on_answer(step, Ok(Challenge { nonce }.into())), SignInOutcome::Challenged);
+        let (body, step) = signin.next_request(|| Ok(Credential::Device(&key))).unwrap().unwrap();
+        let RequestBody::Authenticate(auth) = body else { panic!("authenticate") };
+        let public = DevicePublicKey::from_signing_key(&key);
+        assert!(verify_device_auth(&public, &auth.signature, &exporter(), &nonce, AuthPurpose::Authenticate).is_ok());
+        let signed = signin.on_answer(step, Ok(Authenticated { account: AccountId::from_bytes([1; 16]) }.into()));
+        assert_eq!(signed, SignInOutcome::SignedIn);
     }
 
     #[test]

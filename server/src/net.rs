@@ -69,6 +69,7 @@ fn answer_may_be_large(body: &RequestBody) -> bool {
         body,
         RequestBody::FetchLog(_)
             | RequestBody::FetchContent(_)
+            | RequestBody::FetchMany(_)
             | RequestBody::FetchWelcomes(_)
             | RequestBody::GetChunk(_)
             | RequestBody::ClaimKeyPackages(_)

@@ -513,9 +513,12 @@ impl<S: RelayStore> Relay<S> {
                     Err(other) => return Err(other),
                     Ok(_) => {
                         let (group, epoch, limit) = (access.group, access.epoch, usize::from(limit.get()));
-                        let page =
-                            self.blocking(move |store| store.fetch_log(group, epoch, from, limit, budget)).await?;
-                        FetchResult::Log(page)
+                        // Refused by the store as its own request would be: this item alone.
+                        match self.blocking(move |store| store.fetch_log(group, epoch, from, limit, budget)).await {
+                            Ok(page) => FetchResult::Log(page),
+                            Err(Error::Refused(error)) => FetchResult::Refused(error),
+                            Err(other) => return Err(other),
+                        }
                     }
                 },
                 FetchItem::Content(FetchContent { access, from, limit }) => match self.current(&access).await {
@@ -523,8 +526,11 @@ impl<S: RelayStore> Relay<S> {
                     Err(other) => return Err(other),
                     Ok(_) => {
                         let (group, limit) = (access.group, usize::from(limit.get()));
-                        let page = self.blocking(move |store| store.fetch_content(group, from, limit, budget)).await?;
-                        FetchResult::Content(page)
+                        match self.blocking(move |store| store.fetch_content(group, from, limit, budget)).await {
+                            Ok(page) => FetchResult::Content(page),
+                            Err(Error::Refused(error)) => FetchResult::Refused(error),
+                            Err(other) => return Err(other),
+                        }
                     }
                 },
             };

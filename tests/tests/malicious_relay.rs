@@ -577,3 +577,45 @@ async fn an_answer_to_reads_sent_together_that_does_not_match_them_is_refused_wh
     assert_eq!(texts(&bob, &a), ["A1"]);
     assert_eq!(texts(&bob, &b), ["B1"]);
 }
+
+/// A relay built before `SignIn` and `FetchMany` answers them `BadRequest` (it cannot
+/// decode them). A device of this release still signs in (with a challenge, as before)
+/// and reads every space (one by one on that connection), and shows everything.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_from_before_sign_in_and_fetch_many_is_still_served() {
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let a = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], HistoryMode::Keep).await;
+    let b = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], HistoryMode::Keep).await;
+    alice.engine_mut().post(&a, "A1").unwrap();
+    alice.engine_mut().post(&b, "B1").unwrap();
+    alice.drive(&relay).await;
+
+    bob.disconnect(&relay);
+    bob.connect(&relay);
+    let (mut sign_ins, mut batches) = (0, 0);
+    for _ in 0..200 {
+        let unknown = match bob.hold() {
+            Some(RequestBody::SignIn(_)) => {
+                sign_ins += 1;
+                true
+            }
+            Some(RequestBody::FetchMany(_)) => {
+                batches += 1;
+                true
+            }
+            Some(_) => false,
+            None => break,
+        };
+        if unknown {
+            assert!(bob.refuse_next(RelayError::BadRequest));
+        } else {
+            bob.step(&relay).await;
+        }
+    }
+    assert_eq!((sign_ins, batches), (1, 1), "each tried once, then the old way");
+    assert_eq!(texts(&bob, &a), ["A1"]);
+    assert_eq!(texts(&bob, &b), ["B1"]);
+    assert!(bob.warnings().is_empty(), "{:?}", bob.warnings());
+}

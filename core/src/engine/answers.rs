@@ -163,6 +163,15 @@ impl Engine {
                 Ok(())
             }
             (Step::FetchMany { reads }, Ok(ResponseBody::Fetched(fetched))) => self.on_fetched(reads, fetched),
+            (Step::FetchMany { reads }, Err(RelayError::BadRequest)) => {
+                // A relay of a release before `FetchMany`: each space is read alone on
+                // this connection.
+                self.requests.no_batches = true;
+                for (group, _) in reads.iter().rev() {
+                    self.requests.jobs.push_front(Job::Sync(*group));
+                }
+                Ok(())
+            }
             (Step::FetchContent { group }, Ok(ResponseBody::ContentPage(page))) => self.on_content_page(group, page),
             (Step::FetchContent { group }, Err(RelayError::StaleEpoch { .. })) => {
                 self.on_stale(group);
@@ -238,7 +247,7 @@ impl Engine {
         // (`FetchMany`), so that someone opening the app sees it two round trips after
         // signing in; then what was written offline goes out; new invitations and key
         // packages after.
-        let groups: Vec<GroupId> = self.spaces.keys().copied().collect();
+        let groups = self.requests.read_order.least_recent_first(self.spaces.keys().copied());
         self.subscribe_then_sync(&groups);
         self.push_job(Job::Outbox);
         self.push_job(Job::Welcomes);
@@ -276,7 +285,9 @@ impl Engine {
     /// the other spaces' answers are taken all the same.
     fn on_fetched(&mut self, reads: Vec<(GroupId, bool)>, fetched: huisclos_protocol::messages::Fetched) -> Result<()> {
         let expected = reads.iter().map(|(_, with_content)| 1 + usize::from(*with_content)).sum::<usize>();
-        if fetched.results.len() != expected {
+        // As many answers as reads, and the first one read (the relay defers only what
+        // no longer fits after it): else nothing of it is taken.
+        if fetched.results.len() != expected || matches!(fetched.results.first(), Some(FetchResult::Deferred(_))) {
             return Err(CoreError::Invalid(InvalidInput::UnexpectedAnswer));
         }
         let mut results = fetched.results.into_vec().into_iter();

@@ -38,8 +38,7 @@ impl Engine {
         if self.is_online() {
             self.push_job(Job::Deliveries);
             self.push_job(Job::Welcomes);
-            let groups: Vec<GroupId> = self.spaces.keys().copied().collect();
-            for group in groups {
+            for group in self.requests.read_order.least_recent_first(self.spaces.keys().copied()) {
                 self.push_job(Job::Sync(group));
             }
             self.push_job(Job::Outbox);
@@ -206,25 +205,13 @@ impl Engine {
                 Some((Subscribe { groups: BoundedVec::new(groups)? }.into(), Step::Subscribe))
             }
             Job::Sync(group) => {
-                if matches!(self.requests.jobs.front(), Some(Job::Sync(_)))
-                    && let Some(planned) = self.plan_sync_batch(group)?
-                {
-                    return Ok(Some(planned));
+                if !self.requests.no_batches && matches!(self.requests.jobs.front(), Some(Job::Sync(_))) {
+                    return self.plan_sync_batch(group);
                 }
-                let Some(space) = self.spaces.get(&group) else { return Ok(None) };
-                if space.meta.removed || space.meta.stalled || !space.meta.relay_created {
+                if !self.reads_space(&group) {
                     return Ok(None);
                 }
-                let from = seq(space.meta.next_seq)?;
-                Some((
-                    FetchLog {
-                        access: self.access(&group)?,
-                        from,
-                        limit: PageLimit::new(PAGE).map_err(CoreError::Decode)?,
-                    }
-                    .into(),
-                    Step::FetchLog { group },
-                ))
+                Some((self.log_read(&group)?.into(), Step::FetchLog { group }))
             }
             Job::Outbox => self.plan_outbox()?,
             Job::Deliveries => self.plan_delivery()?,
@@ -234,56 +221,77 @@ impl Engine {
         })
     }
 
+    /// Whether the space is read at the relay (not left, not stalled, created there).
+    fn reads_space(&self, group: &GroupId) -> bool {
+        self.spaces
+            .get(group)
+            .is_some_and(|space| !space.meta.removed && !space.meta.stalled && space.meta.relay_created)
+    }
+
+    /// The read of a space's log from this device's cursor.
+    fn log_read(&self, group: &GroupId) -> Result<FetchLog> {
+        let space = self.spaces.get(group).ok_or(CoreError::NotFound(Missing::Space))?;
+        Ok(FetchLog {
+            access: self.access(group)?,
+            from: seq(space.meta.next_seq)?,
+            limit: PageLimit::new(PAGE).map_err(CoreError::Decode)?,
+        })
+    }
+
     /// Reads `first` and the spaces whose reads are queued right behind it in one
     /// request: each space's log and, where it keeps history, its content store, so
     /// that a device coming back reads every space in one round trip instead of two
     /// each. Only the reads at the front of the queue are taken: a job between them
-    /// (a subscription that must come before the reads it covers) keeps its place.
-    /// `None` if fewer than two spaces are to be read.
+    /// (a subscription that must come before the reads it covers) keeps its place. A
+    /// space queued twice is read once; one that is not read at the relay, or whose read
+    /// cannot be made (reported), is dropped as its own read would be. A single space
+    /// left is read alone, the usual way.
     fn plan_sync_batch(&mut self, first: GroupId) -> Result<Option<(RequestBody, Step)>> {
         let mut groups = vec![first];
         while groups.len() < MAX_BATCH_SPACES
-            && let Some(Job::Sync(group)) = self.requests.jobs.front()
+            && let Some(Job::Sync(group)) = self.requests.jobs.front().cloned()
         {
-            groups.push(*group);
             self.requests.jobs.pop_front();
+            if !groups.contains(&group) {
+                groups.push(group);
+            }
         }
         let mut items = Vec::new();
         let mut reads = Vec::new();
-        for group in groups.iter().copied() {
-            let Some(space) = self.spaces.get(&group) else { continue };
-            if space.meta.removed || space.meta.stalled || !space.meta.relay_created {
+        for group in groups {
+            if !self.reads_space(&group) {
                 continue;
             }
-            let with_content = space.meta_history_mode()? == HistoryMode::Keep;
-            let log = self.access(&group).and_then(|access| {
-                Ok(FetchLog {
-                    access,
-                    from: seq(space.meta.next_seq)?,
-                    limit: PageLimit::new(PAGE).map_err(CoreError::Decode)?,
-                })
+            let planned = self.log_read(&group).and_then(|log| {
+                let with_content =
+                    self.spaces.get(&group).map(Space::meta_history_mode).transpose()? == Some(HistoryMode::Keep);
+                let content = if with_content { Some(self.content_read(&group)?) } else { None };
+                Ok((log, content))
             });
-            let content = if with_content { self.content_read(&group).map(Some) } else { Ok(None) };
-            match (log, content) {
-                (Ok(log), Ok(content)) => {
+            match planned {
+                Ok((log, content)) => {
                     items.push(FetchItem::Log(log));
+                    reads.push((group, content.is_some()));
                     items.extend(content.map(FetchItem::Content));
-                    reads.push((group, with_content));
                 }
-                (Err(error), _) | (_, Err(error)) => {
-                    self.reject(Some(group), Rejection::RequestNotPrepared(error.fault()));
-                }
+                Err(error) => self.reject(Some(group), Rejection::RequestNotPrepared(error.fault())),
             }
         }
-        if reads.len() < 2 {
-            // Not worth a batch: the others go back to the queue as they were.
-            for group in groups.iter().skip(1).rev() {
-                self.requests.jobs.push_front(Job::Sync(*group));
+        match reads.as_slice() {
+            [] => Ok(None),
+            [(group, _)] => {
+                let group = *group;
+                let Some(FetchItem::Log(log)) = items.into_iter().next() else { return Ok(None) };
+                Ok(Some((log.into(), Step::FetchLog { group })))
             }
-            return Ok(None);
+            _ => {
+                for (group, _) in &reads {
+                    self.requests.read_order.touch(*group);
+                }
+                let body = FetchMany { items: BoundedVec::new(items)? };
+                Ok(Some((body.into(), Step::FetchMany { reads })))
+            }
         }
-        let body = FetchMany { items: BoundedVec::new(items)? };
-        Ok(Some((body.into(), Step::FetchMany { reads })))
     }
 
     pub(super) fn application_message(&mut self, group: &GroupId, payload: &AppPayload) -> Result<MlsMessageBytes> {

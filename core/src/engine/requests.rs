@@ -38,6 +38,34 @@ pub(super) struct Requests {
     /// Per space, the newest log position the relay announced (`LogAdvanced`): a
     /// pushed record is taken only once the log has been read that far.
     pub(super) log_announced: BTreeMap<GroupId, u64>,
+    /// Set when the relay does not know `FetchMany` (an earlier release): spaces are
+    /// read one by one on this connection.
+    pub(super) no_batches: bool,
+    /// Which spaces were read in a batch least recently, so that after a wait (a rate
+    /// limit, say) the spaces not read yet go first, not the same first ones again.
+    pub(super) read_order: ReadOrder,
+}
+
+/// When each space was last put in a batch of reads, by a counter.
+#[derive(Default)]
+pub(super) struct ReadOrder {
+    last: BTreeMap<GroupId, u64>,
+    next: u64,
+}
+
+impl ReadOrder {
+    /// Notes that `group` is being read now.
+    pub(super) fn touch(&mut self, group: GroupId) {
+        self.next += 1;
+        self.last.insert(group, self.next);
+    }
+
+    /// `groups`, those never read or read longest ago first (ties in id order).
+    pub(super) fn least_recent_first(&self, groups: impl Iterator<Item = GroupId>) -> Vec<GroupId> {
+        let mut groups: Vec<GroupId> = groups.collect();
+        groups.sort_by_key(|group| (self.last.get(group).copied().unwrap_or(0), *group));
+        groups
+    }
 }
 
 impl Default for Requests {
@@ -54,6 +82,8 @@ impl Default for Requests {
             stale: BTreeMap::new(),
             sent: BTreeMap::new(),
             log_announced: BTreeMap::new(),
+            no_batches: false,
+            read_order: ReadOrder::default(),
         }
     }
 }
@@ -70,6 +100,7 @@ impl Requests {
     /// came is asked again by the jobs queued after signing in), and no wait holds.
     pub(super) fn connected(&mut self) {
         self.retry_at = None;
+        self.no_batches = false;
         self.forget_work();
     }
 
@@ -151,6 +182,20 @@ mod tests {
 
     fn group(n: u8) -> GroupId {
         GroupId::from_bytes([n; 16])
+    }
+
+    #[test]
+    fn spaces_read_longest_ago_come_first() {
+        // After a wait (a rate limit cut a cold start short), the spaces not read yet go
+        // first, not the same first ones again.
+        let mut order = ReadOrder::default();
+        let all = || (1..=5).map(group);
+        assert_eq!(order.least_recent_first(all()), [group(1), group(2), group(3), group(4), group(5)]);
+        order.touch(group(1));
+        order.touch(group(2));
+        assert_eq!(order.least_recent_first(all()), [group(3), group(4), group(5), group(1), group(2)]);
+        order.touch(group(1));
+        assert_eq!(order.least_recent_first(all())[3..], [group(2), group(1)]);
     }
 
     #[test]
