@@ -169,11 +169,15 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Admin { command: AdminCommand::Invitations } => {
             let (rows, count) = runtime.block_on(admin(config, AdminRequest::Invitations))?;
-            println!("{:<64}  valid until (UTC)", "digest");
+            println!("{:<64}  valid until", "digest");
             for row in rows {
                 let fields: Vec<&str> = row.split_whitespace().skip(1).collect();
                 if let [digest, expires] = fields.as_slice() {
-                    let until = expires.parse::<u64>().map(utc).unwrap_or_else(|_| (*expires).to_owned());
+                    let until = expires
+                        .parse::<u64>()
+                        .ok()
+                        .and_then(|at| huisclos_protocol::ids::UnixSeconds::new(at).ok())
+                        .map_or_else(|| (*expires).to_owned(), huisclos_protocol::ids::UnixSeconds::utc_minute);
                     println!("{digest:<64}  {until}");
                 }
             }
@@ -311,23 +315,6 @@ async fn admin(config: RelayConfig, request: AdminRequest) -> anyhow::Result<(Ve
         }
         Err(error) => Err(error).context("asking the relay"),
     }
-}
-
-/// A Unix time as `YYYY-MM-DD hh:mm`, UTC.
-fn utc(seconds: u64) -> String {
-    let days = seconds / 86_400;
-    let (hours, minutes) = ((seconds % 86_400) / 3600, (seconds % 3600) / 60);
-    // Howard Hinnant's civil-from-days.
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {hours:02}:{minutes:02}")
 }
 
 fn accept_store(config: &RelayConfig) -> anyhow::Result<()> {

@@ -726,7 +726,7 @@ impl<S: RelayStore> Relay<S> {
             RequestBody::CreateAccount(request) => return self.create_account(connection, stream, request).await,
             RequestBody::Authenticate(request) => return self.authenticate(connection, stream, request).await,
             RequestBody::SignIn(SignIn { device, signature }) => {
-                return self.authenticate_with(connection, stream, device, signature, None).await;
+                return self.authenticate_with(connection, stream, device, signature, false).await;
             }
             _ => {}
         }
@@ -1153,31 +1153,22 @@ impl<S: RelayStore> Relay<S> {
         request: Authenticate,
     ) -> Result<ResponseBody, Error> {
         let Authenticate { device, signature } = request;
-        let started = tokio::time::Instant::now();
-        let nonce = match Self::take_challenge(connection) {
-            Ok(nonce) => nonce,
-            Err(error) => {
-                if matches!(error, Error::Refused(RelayError::AuthFailed)) {
-                    tokio::time::sleep_until(started + AUTH_FAILURE_FLOOR).await;
-                }
-                return Err(error);
-            }
-        };
-        self.authenticate_with(connection, stream, device, signature, Some(nonce)).await
+        self.authenticate_with(connection, stream, device, signature, true).await
     }
 
     /// Checks a device's signature over this connection's exporter: after a challenge
-    /// (`Authenticate`, with its nonce) or without one (`SignIn`, `nonce` `None`).
+    /// (`Authenticate`, `challenged`: its nonce is used up here) or without one
+    /// (`SignIn`).
     async fn authenticate_with(
         &self,
         connection: &Connection,
         stream: &Stream,
         device: DeviceId,
         signature: DeviceSignature,
-        nonce: Option<ChallengeNonce>,
+        challenged: bool,
     ) -> Result<ResponseBody, Error> {
         let started = tokio::time::Instant::now();
-        let outcome = self.try_authenticate(connection, stream, device, signature, nonce).await;
+        let outcome = self.try_authenticate(connection, stream, device, signature, challenged).await;
         if matches!(outcome, Err(Error::Refused(RelayError::AuthFailed))) {
             // Known device or not, revoked or not, bad signature or not: a refusal takes
             // the same time.
@@ -1192,15 +1183,16 @@ impl<S: RelayStore> Relay<S> {
         stream: &Stream,
         device: DeviceId,
         signature: DeviceSignature,
-        nonce: Option<ChallengeNonce>,
+        challenged: bool,
     ) -> Result<ResponseBody, Error> {
         if connection.device().is_some() {
             // Once per connection, with a challenge or without.
             return refused(RelayError::BadRequest);
         }
-        let (nonce, purpose) = match nonce {
-            Some(nonce) => (nonce, AuthPurpose::Authenticate),
-            None => (ChallengeNonce::NONE, AuthPurpose::SignIn),
+        let (nonce, purpose) = if challenged {
+            (Self::take_challenge(connection)?, AuthPurpose::Authenticate)
+        } else {
+            (ChallengeNonce::NONE, AuthPurpose::SignIn)
         };
         let entry = self.blocking(move |store| store.device(device)).await?;
         let Some(entry) = entry.filter(|entry| !entry.revoked) else {

@@ -179,21 +179,9 @@ pub(crate) fn event(
     Some(line)
 }
 
-/// A Unix time as `YYYY-MM-DD HH:MM UTC` (days to a civil date: Howard Hinnant's
-/// algorithm, proleptic Gregorian).
+/// A Unix time as `YYYY-MM-DD HH:MM UTC`.
 pub(crate) fn utc_minute(unix: u64) -> String {
-    let days = (unix / 86_400) as i64;
-    let (hour, minute) = ((unix % 86_400) / 3600, (unix % 3600) / 60);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 { month_index + 3 } else { month_index - 9 };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02} UTC")
+    huisclos_protocol::ids::UnixSeconds::new(unix).map_or_else(|_| unix.to_string(), |time| time.utc_minute())
 }
 
 /// The first eight hex digits of an id: what the CLI shows and accepts as a prefix.
