@@ -30,8 +30,43 @@ pub struct RelayConfig {
     /// `huisclos-relay admin store-key`). Without it the store is kept in clear, unless
     /// systemd passes the credential `huisclos-store-key`.
     pub store_key_file: Option<PathBuf>,
+    /// Keep the store in PostgreSQL instead of sled: a libpq connection string
+    /// (`host=… dbname=… user=…` or `postgresql://…`). Several relay processes may
+    /// share one database (`docs/operators.md`). The data directory still holds the
+    /// relay's key, its manifest and the admin socket.
+    pub postgres_url: Option<DatabaseUrl>,
     /// Policy limits.
     pub limits: PolicyLimits,
+}
+
+/// A database connection string: it may hold a password, so it is never shown by
+/// `Debug` and is wiped from memory when dropped.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    /// The connection string.
+    pub fn new(url: impl Into<String>) -> Self {
+        Self(url.into())
+    }
+
+    /// The connection string, to connect with.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DatabaseUrl(…)")
+    }
+}
+
+impl Drop for DatabaseUrl {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
 }
 
 /// The systemd credential (`LoadCredential=huisclos-store-key:/path`) read when no
@@ -198,6 +233,7 @@ impl Default for RelayConfig {
             metrics_listen: Some(([127, 0, 0, 1], 9433).into()),
             public_addresses: Vec::new(),
             store_key_file: None,
+            postgres_url: None,
             limits: PolicyLimits::default(),
         }
     }
@@ -231,8 +267,8 @@ impl RelayConfig {
     }
 
     /// Applies `HUISCLOS_RELAY_DATA_DIR`, `_QUIC_LISTEN`, `_TCP_LISTEN`,
-    /// `_METRICS_LISTEN` (`off` disables it), `_PUBLIC_ADDRESSES` (comma-separated) and
-    /// `_STORE_KEY_FILE`; without a store key file, systemd's `$CREDENTIALS_DIRECTORY`
+    /// `_METRICS_LISTEN` (`off` disables it), `_PUBLIC_ADDRESSES` (comma-separated),
+    /// `_POSTGRES_URL` and `_STORE_KEY_FILE`; without a store key file, systemd's `$CREDENTIALS_DIRECTORY`
     /// is searched for [`STORE_KEY_CREDENTIAL`].
     ///
     /// # Errors
@@ -253,6 +289,9 @@ impl RelayConfig {
         if let Some(value) = var("HUISCLOS_RELAY_METRICS_LISTEN") {
             self.metrics_listen =
                 if value == "off" { None } else { Some(addr("HUISCLOS_RELAY_METRICS_LISTEN", value)?) };
+        }
+        if let Some(url) = var("HUISCLOS_RELAY_POSTGRES_URL") {
+            self.postgres_url = (!url.is_empty()).then(|| DatabaseUrl::new(url));
         }
         if let Some(path) = var("HUISCLOS_RELAY_STORE_KEY_FILE") {
             self.store_key_file = Some(PathBuf::from(path));

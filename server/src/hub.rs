@@ -168,7 +168,62 @@ struct DeviceConnection {
 pub struct Hub {
     subscriptions: Mutex<Subscriptions>,
     devices: Mutex<HashMap<DeviceId, HashMap<u64, DeviceConnection>>>,
+    /// Where events go for the other relay processes on the same database
+    /// ([`crate::fanout`]); unset for a relay alone on its store.
+    peers: std::sync::OnceLock<tokio::sync::mpsc::Sender<PeerEvent>>,
 }
+
+/// What one relay process tells the others on the same database, so that a device
+/// connected to one is told of what was written through another ([`crate::fanout`]).
+/// Each names a group or a device, never both.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeerEvent {
+    /// A log entry was appended.
+    LogAdvanced {
+        /// The group.
+        group: GroupId,
+        /// The entry's epoch.
+        epoch: Epoch,
+        /// Its sequence number.
+        latest: Seq,
+        /// Message or commit (a commit ends the epoch's subscriptions).
+        kind: EntryKind,
+    },
+    /// A content record was stored.
+    ContentStored {
+        /// The group.
+        group: GroupId,
+        /// Its position.
+        seq: ContentSeq,
+        /// Its id.
+        record: ContentId,
+        /// The record, when it is small enough to be pushed whole.
+        pushed: Option<PushedRecordBytes>,
+    },
+    /// A signal was sent to a group's subscribers.
+    Signal {
+        /// The group.
+        group: GroupId,
+        /// The sending connection, in its process's numbering.
+        from: u64,
+        /// The signal.
+        payload: SignalBytes,
+    },
+    /// A Welcome arrived for a device.
+    WelcomeAvailable {
+        /// The recipient.
+        device: DeviceId,
+    },
+    /// A device was revoked or its account disabled: its connections close.
+    CloseDevice {
+        /// The device.
+        device: DeviceId,
+    },
+}
+
+/// Connection numbers given to other processes' senders of signals, so that they
+/// never meet this process's own (which count up from 1).
+const PEER_CONNECTIONS: u64 = 1 << 63;
 
 #[derive(Debug, Default)]
 struct Subscriptions {
@@ -263,6 +318,11 @@ impl Hub {
     /// Announces a new log entry of `epoch`. A commit ends the subscriptions of the
     /// epoch it closes, after they are told of it.
     pub fn log_advanced(&self, group: GroupId, epoch: Epoch, latest: Seq, kind: EntryKind) {
+        self.deliver_log(group, epoch, latest, kind);
+        self.tell_peers(PeerEvent::LogAdvanced { group, epoch, latest, kind });
+    }
+
+    fn deliver_log(&self, group: GroupId, epoch: Epoch, latest: Seq, kind: EntryKind) {
         let Ok(mut subscriptions) = self.subscriptions.lock() else { return };
         let Some(subscribers) = subscriptions.groups.get_mut(&group) else { return };
         let mut ended = Vec::new();
@@ -301,10 +361,15 @@ impl Hub {
         let pushed = (sealed.len() <= MAX_PUSHED_RECORD_LEN)
             .then(|| PushedRecordBytes::new(sealed.as_bytes().to_vec()).ok())
             .flatten();
+        self.deliver_content(group, seq, record, pushed.as_ref());
+        self.tell_peers(PeerEvent::ContentStored { group, seq, record, pushed });
+    }
+
+    fn deliver_content(&self, group: GroupId, seq: ContentSeq, record: ContentId, pushed: Option<&PushedRecordBytes>) {
         let Ok(subscriptions) = self.subscriptions.lock() else { return };
         for subscription in subscriptions.groups.get(&group).into_iter().flat_map(|s| s.values()) {
             let Some(sink) = subscription.sink.upgrade() else { continue };
-            match &pushed {
+            match pushed {
                 Some(sealed) => sink.push_record(group, seq, record, sealed),
                 None => sink.push_content(ContentAdvanced { group, latest: seq }),
             }
@@ -315,6 +380,11 @@ impl Hub {
     /// to `group`. Returns how many streams queued it (for tests; the sender is not
     /// told).
     pub fn signal(&self, group: GroupId, connection: u64, payload: &SignalBytes) -> usize {
+        self.tell_peers(PeerEvent::Signal { group, from: connection, payload: payload.clone() });
+        self.deliver_signal(group, connection, payload)
+    }
+
+    fn deliver_signal(&self, group: GroupId, connection: u64, payload: &SignalBytes) -> usize {
         let Ok(subscriptions) = self.subscriptions.lock() else { return 0 };
         let mut queued = 0;
         for ((subscriber, _), subscription) in subscriptions.groups.get(&group).into_iter().flat_map(|s| s.iter()) {
@@ -361,6 +431,11 @@ impl Hub {
 
     /// Tells a device's connections that a Welcome arrived.
     pub fn welcome_available(&self, device: DeviceId) {
+        self.deliver_welcome(device);
+        self.tell_peers(PeerEvent::WelcomeAvailable { device });
+    }
+
+    fn deliver_welcome(&self, device: DeviceId) {
         let Ok(devices) = self.devices.lock() else { return };
         for connection in devices.get(&device).into_iter().flat_map(|c| c.values()) {
             if let Some(sink) = connection.sink.upgrade() {
@@ -371,9 +446,61 @@ impl Hub {
 
     /// Closes every connection of a revoked device.
     pub fn close_device(&self, device: DeviceId) {
+        self.deliver_close(device);
+        self.tell_peers(PeerEvent::CloseDevice { device });
+    }
+
+    fn deliver_close(&self, device: DeviceId) {
         let Ok(mut devices) = self.devices.lock() else { return };
         for connection in devices.remove(&device).into_iter().flat_map(HashMap::into_values) {
             let _ = connection.close.send(true);
+        }
+    }
+
+    /// Closes every authenticated connection: when this process may have missed what
+    /// the others wrote (its feed from them broke), its devices reconnect and catch up
+    /// by reading, as after any reconnection.
+    pub fn close_all(&self) {
+        let Ok(mut devices) = self.devices.lock() else { return };
+        for connection in devices.drain().flat_map(|(_, connections)| connections.into_values()) {
+            let _ = connection.close.send(true);
+        }
+    }
+
+    /// Sends this process's events to the other processes from now on.
+    ///
+    /// # Errors
+    /// Gives `peers` back if a channel was set already.
+    pub fn connect_peers(
+        &self,
+        peers: tokio::sync::mpsc::Sender<PeerEvent>,
+    ) -> Result<(), tokio::sync::mpsc::Sender<PeerEvent>> {
+        self.peers.set(peers)
+    }
+
+    fn tell_peers(&self, event: PeerEvent) {
+        if let Some(peers) = self.peers.get()
+            && peers.try_send(event).is_err()
+        {
+            // Only when the feed is closed or far behind; a device of another process
+            // then learns of the write at its next read or event.
+            tracing::warn!("an event for the other relay processes was dropped: their feed is full or closed");
+        }
+    }
+
+    /// Delivers what another relay process announced, to this process's subscribers
+    /// and devices only.
+    pub fn deliver_from_peer(&self, event: PeerEvent) {
+        match event {
+            PeerEvent::LogAdvanced { group, epoch, latest, kind } => self.deliver_log(group, epoch, latest, kind),
+            PeerEvent::ContentStored { group, seq, record, pushed } => {
+                self.deliver_content(group, seq, record, pushed.as_ref());
+            }
+            PeerEvent::Signal { group, from, payload } => {
+                self.deliver_signal(group, PEER_CONNECTIONS | from, &payload);
+            }
+            PeerEvent::WelcomeAvailable { device } => self.deliver_welcome(device),
+            PeerEvent::CloseDevice { device } => self.deliver_close(device),
         }
     }
 

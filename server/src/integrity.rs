@@ -229,6 +229,26 @@ impl Manifest {
     /// # Errors
     /// [`Error::Damaged`] saying what differs and what to do.
     pub fn check(&self, identity: Option<StoreIdentity>, census: &Census) -> Result<(), Error> {
+        self.check_shared(identity, census)?;
+        if self.state == ManifestState::Clean && census != &self.census {
+            return Err(Error::Damaged(
+                "the store differs from what it held at the last clean shutdown (its accounts, devices or \
+                 groups changed while the relay was stopped). Restore the data directory from a backup, or, if \
+                 this copy of the store is the one to keep, accept its contents with `huisclos-relay admin \
+                 accept-store`."
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// [`Manifest::check`] for a store that other relay processes write too (a
+    /// PostgreSQL database): the same store, holding no less than counted, but maybe
+    /// more, and changed since a clean shutdown.
+    ///
+    /// # Errors
+    /// [`Error::Damaged`] saying what is wrong and what to do.
+    pub fn check_shared(&self, identity: Option<StoreIdentity>, census: &Census) -> Result<(), Error> {
         let advice = "Restore the data directory from a backup, or, if this copy of the store is \
                       the one to keep, accept its contents with `huisclos-relay admin accept-store`.";
         let Some(identity) = identity else {
@@ -251,12 +271,6 @@ impl Manifest {
             return Err(Error::Damaged(format!(
                 "the store holds less than {MANIFEST_FILE} recorded ({}): records were lost. {advice}",
                 missing.join(", ")
-            )));
-        }
-        if self.state == ManifestState::Clean && census != &self.census {
-            return Err(Error::Damaged(format!(
-                "the store differs from what it held at the last clean shutdown (its accounts, devices or \
-                 groups changed while the relay was stopped). {advice}"
             )));
         }
         Ok(())

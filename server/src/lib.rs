@@ -34,6 +34,7 @@
 pub mod admin;
 pub mod budget;
 pub mod config;
+pub mod fanout;
 pub mod hub;
 pub mod identity;
 pub mod integrity;
@@ -168,9 +169,51 @@ pub async fn run(
 ) -> Result<(), Error> {
     create_private_dir(&config.data_dir)?;
     let key = config.store_key()?;
-    let (identity, store, fresh) = open_data_dir(&config.data_dir, key.as_ref())?;
-    let store = Arc::new(store);
+    match config.postgres_url.clone() {
+        None => {
+            let (identity, store, fresh) = open_data_dir(&config.data_dir, key.as_ref())?;
+            serve(config, identity, Arc::new(store), fresh, None, shutdown, on_ready).await
+        }
+        Some(url) => {
+            if key.is_some() {
+                return Err(Error::Config(
+                    "a store key seals a sled store at rest; a PostgreSQL store is protected by the database's \
+                     own encryption of its disk. Remove store_key_file (or the huisclos-store-key credential)."
+                        .into(),
+                ));
+            }
+            let data_dir = config.data_dir.clone();
+            let opening = url.clone();
+            let (identity, store, fresh) =
+                tokio::task::spawn_blocking(move || open_shared_store(&data_dir, opening.expose()))
+                    .await
+                    .map_err(|_| Error::Storage("opening the store failed".into()))??;
+            let fanout = fanout::FanoutKey::from_relay_key(identity.key.secret_der());
+            serve(config, identity, Arc::new(store), fresh, Some((url, fanout)), shutdown, on_ready).await
+        }
+    }
+}
+
+/// Serves `store`, opened and checked, until `shutdown`; with `peers`, tells the other
+/// relay processes on the same database what this one wrote, and hears theirs.
+async fn serve<S: store::RelayStore>(
+    config: RelayConfig,
+    identity: RelayIdentity,
+    store: Arc<S>,
+    fresh: bool,
+    peers: Option<(config::DatabaseUrl, fanout::FanoutKey)>,
+    shutdown: watch::Receiver<bool>,
+    on_ready: impl FnOnce(&Started),
+) -> Result<(), Error> {
     let relay = Arc::new(Relay::new(store.clone(), config.limits.clone()));
+    let mut background = Vec::new();
+    if let Some((url, key)) = peers {
+        let (outbound, receiver) = tokio::sync::mpsc::channel(fanout::QUEUED_EVENTS);
+        if relay.hub.connect_peers(outbound).is_err() {
+            return Err(Error::Config("the relay's events were connected twice".into()));
+        }
+        background.push(tokio::spawn(fanout::run(url.expose().to_owned(), key, relay.hub.clone(), receiver)));
+    }
     let tls = huisclos_transport::tls::server_config(identity.certificate.clone(), identity.key.clone_key())
         .map_err(|e| Error::Tls(e.to_string()))?;
     let (listeners, acceptor) = net::bind(tls, config.quic_listen, config.tcp_listen, &config.limits).await?;
@@ -185,7 +228,6 @@ pub async fn run(
         config.public_addresses.clone()
     };
 
-    let mut background = Vec::new();
     background.push(tokio::spawn(sweep_expired_messages(relay.clone())));
     background.push(tokio::spawn(checkpoint(store.clone(), config.data_dir.clone())));
     let admin = admin::bind(&config.data_dir)?;
@@ -365,6 +407,80 @@ pub fn open_data_dir(
             "deleted key packages stored in clear by an earlier release; devices upload sealed ones"
         );
     }
+    write_manifest(&store, data_dir, ManifestState::Running)?;
+    Ok((identity, store, fresh))
+}
+
+/// Opens the PostgreSQL store at `url` for the relay whose data directory is
+/// `data_dir`, with the checks [`open_data_dir`] makes, as far as they hold for a store
+/// that other relay processes write too:
+///
+/// - a database that records a relay's identity is served only with that relay's key:
+///   a second process is set up with a copy of the first one's `relay-key.pk8` and
+///   `relay-cert.der` (every invitation and client pins that key); without a key, the
+///   process refuses rather than make itself a new one;
+/// - a process that served this database before (its manifest says so) refuses one
+///   that is another, or emptied, or holds less than it counted (records lost: the
+///   counts never go down). That the store differs from a clean shutdown's is no
+///   damage here: the other processes went on writing.
+///
+/// Blocking: call it from `spawn_blocking`.
+///
+/// # Errors
+/// [`Error::Damaged`] saying what is wrong and what to do; database and I/O failures.
+pub fn open_shared_store(
+    data_dir: &std::path::Path,
+    url: &str,
+) -> Result<(RelayIdentity, store::postgres_store::PostgresStore, bool), Error> {
+    use integrity::{Manifest, ManifestState, StoreIdentity};
+    let store = store::postgres_store::PostgresStore::open(url)?;
+    let stored = store.identity()?;
+    let key_path = data_dir.join(identity::KEY_FILE);
+    if stored.is_some() && !key_path.exists() {
+        return Err(Error::Damaged(format!(
+            "the database is a relay's store, but {} is missing. A relay process on a database serves it with \
+             that relay's key: copy relay-key.pk8 and relay-cert.der from a process that serves it (or restore \
+             them from a backup) into {}.",
+            key_path.display(),
+            data_dir.display()
+        )));
+    }
+    let identity = RelayIdentity::load_or_create(data_dir, None)?;
+    if let Some(stored) = stored
+        && stored.relay_pin != identity.pin.0
+    {
+        return Err(Error::Damaged(format!(
+            "the database belongs to another relay key than {}: the key and the store do not belong together. \
+             Use the key of the relay that serves this database.",
+            key_path.display()
+        )));
+    }
+    let census = store.census()?;
+    let manifest = Manifest::read(data_dir)?;
+    let fresh = match (manifest, stored) {
+        (Some(manifest), _) => {
+            manifest.check_shared(stored, &census)?;
+            false
+        }
+        (None, Some(_)) => {
+            tracing::info!("serving a database that another relay process set up");
+            false
+        }
+        (None, None) => {
+            if !identity.created {
+                return Err(Error::Damaged(format!(
+                    "the database records no relay, but {} holds a relay's key: this process served another \
+                     store. Point postgres_url at that store's database, or use a new data directory for a new \
+                     relay.",
+                    data_dir.display()
+                )));
+            }
+            let mut store_id = [0u8; 16];
+            rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut store_id);
+            store.set_identity(StoreIdentity { store_id, relay_pin: identity.pin.0 })?;
+            census.counts == integrity::Counts::default()
+        }
+    };
     write_manifest(&store, data_dir, ManifestState::Running)?;
     Ok((identity, store, fresh))
 }

@@ -295,26 +295,71 @@ async fn admin(config: RelayConfig, request: AdminRequest) -> anyhow::Result<(Ve
                 );
             }
             let key = config.store_key().context("reading the store key")?;
-            let (identity, store, _) = huisclos_relay::open_data_dir(&config.data_dir, key.as_ref())
-                .context("opening the data directory (is the relay running under another user?)")?;
-            let store = Arc::new(store);
-            let relay = huisclos_relay::service::Relay::new(store.clone(), config.limits.clone());
-            let addresses = if config.public_addresses.is_empty() {
-                vec![format!("127.0.0.1:{}", config.quic_listen.port())]
-            } else {
-                config.public_addresses.clone()
-            };
-            let context =
-                huisclos_relay::admin::AdminContext { addresses, pin: identity.pin, data_dir: config.data_dir.clone() };
-            let outcome = huisclos_relay::admin::execute(&relay, &context, &request).await;
-            huisclos_relay::close_store(&*store, &config.data_dir).context("closing the store")?;
-            let mut lines = outcome?;
-            let last = lines.pop().unwrap_or_default();
-            let rest = last.strip_prefix("ok").unwrap_or(&last).trim_start().to_owned();
-            Ok((lines, rest))
+            match config.postgres_url.clone() {
+                None => {
+                    let (identity, store, _) = huisclos_relay::open_data_dir(&config.data_dir, key.as_ref())
+                        .context("opening the data directory (is the relay running under another user?)")?;
+                    admin_here(&config, identity, Arc::new(store), None, &request).await
+                }
+                Some(url) => {
+                    anyhow::ensure!(key.is_none(), "a store key is for a sled store, not a PostgreSQL one");
+                    let data_dir = config.data_dir.clone();
+                    let opening = url.clone();
+                    let (identity, store, _) = tokio::task::spawn_blocking(move || {
+                        huisclos_relay::open_shared_store(&data_dir, opening.expose())
+                    })
+                    .await?
+                    .context("opening the database")?;
+                    admin_here(&config, identity, Arc::new(store), Some(url), &request).await
+                }
+            }
         }
         Err(error) => Err(error).context("asking the relay"),
     }
+}
+
+/// Runs an operator request here, on a store opened by this process. On a database
+/// that other relay processes serve, what they must act on (a disabled account's
+/// devices to disconnect) is announced to them before this returns.
+async fn admin_here<S: huisclos_relay::store::RelayStore>(
+    config: &RelayConfig,
+    identity: huisclos_relay::identity::RelayIdentity,
+    store: std::sync::Arc<S>,
+    peers: Option<huisclos_relay::config::DatabaseUrl>,
+    request: &AdminRequest,
+) -> anyhow::Result<(Vec<String>, String)> {
+    let relay = huisclos_relay::service::Relay::new(store.clone(), config.limits.clone());
+    let (announce, mut announced) = tokio::sync::mpsc::channel(huisclos_relay::fanout::QUEUED_EVENTS);
+    if peers.is_some() {
+        let _ = relay.hub.connect_peers(announce);
+    }
+    let addresses = if config.public_addresses.is_empty() {
+        vec![format!("127.0.0.1:{}", config.quic_listen.port())]
+    } else {
+        config.public_addresses.clone()
+    };
+    let context =
+        huisclos_relay::admin::AdminContext { addresses, pin: identity.pin, data_dir: config.data_dir.clone() };
+    let outcome = huisclos_relay::admin::execute(&relay, &context, request).await;
+    let data_dir = config.data_dir.clone();
+    let closing = store.clone();
+    tokio::task::spawn_blocking(move || huisclos_relay::close_store(&*closing, &data_dir))
+        .await?
+        .context("closing the store")?;
+    if let Some(url) = peers {
+        let mut events = Vec::new();
+        while let Ok(event) = announced.try_recv() {
+            events.push(event);
+        }
+        let key = huisclos_relay::fanout::FanoutKey::from_relay_key(identity.key.secret_der());
+        huisclos_relay::fanout::announce(url.expose(), &key, &events)
+            .await
+            .context("telling the running relay processes")?;
+    }
+    let mut lines = outcome?;
+    let last = lines.pop().unwrap_or_default();
+    let rest = last.strip_prefix("ok").unwrap_or(&last).trim_start().to_owned();
+    Ok((lines, rest))
 }
 
 fn accept_store(config: &RelayConfig) -> anyhow::Result<()> {

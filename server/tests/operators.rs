@@ -17,13 +17,12 @@ use huisclos_transport::client::TransportKind;
 /// Runs `huisclos-relay admin ARGS` on the data directory; returns its standard output,
 /// or its standard error if it failed.
 fn admin(data_dir: &Path, args: &[&str]) -> Result<String, String> {
-    let output = Command::new(relay_binary())
-        .arg("--data-dir")
-        .arg(data_dir)
-        .arg("admin")
-        .args(args)
-        .output()
-        .expect("the relay binary runs");
+    let mut command = Command::new(relay_binary());
+    if let Some(url) = postgres_url_for(data_dir) {
+        command.env("HUISCLOS_RELAY_POSTGRES_URL", url);
+    }
+    let output =
+        command.arg("--data-dir").arg(data_dir).arg("admin").args(args).output().expect("the relay binary runs");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     if output.status.success() { Ok(stdout) } else { Err(stderr) }
@@ -217,6 +216,9 @@ async fn whole_log(client: &huisclos_transport::client::RelayClient, group: &Gro
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_backup_taken_while_members_write_restores_to_one_moment() -> TestResult {
+    if sled_only("admin backup copies a sled store; PostgreSQL is backed up with pg_dump (docs/operators.md)") {
+        return Ok(());
+    }
     let relay = RelayProcess::start();
     let mut relay = relay;
     let data_dir = relay.data_dir.clone();

@@ -229,6 +229,17 @@ impl Drop for Pooled<'_> {
     }
 }
 
+impl Drop for Pool {
+    fn drop(&mut self) {
+        // A connection runs a runtime of its own, which must not be dropped on a
+        // runtime's thread (the relay's last reference may go there at shutdown).
+        let idle = std::mem::take(&mut self.state.get_mut().unwrap_or_else(PoisonError::into_inner).idle);
+        if !idle.is_empty() {
+            let _ = std::thread::spawn(move || drop(idle)).join();
+        }
+    }
+}
+
 impl Pool {
     fn get(&self) -> Result<Pooled<'_>, Error> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
@@ -415,6 +426,21 @@ fn verify_chunk(tx: Tx<'_, '_>, group: GroupId, chunk: ChunkRef, total: i32) -> 
         tx.execute("DELETE FROM chunks WHERE group_id = $1 AND chunk = $2", &[&g, &c])?;
     }
     Ok(matches)
+}
+
+/// How many of the rows, given by their sizes in order, a page takes: at most `limit`,
+/// and past the first, only while their cost stays within `byte_budget`; and whether
+/// rows were left.
+fn fits(costs: impl IntoIterator<Item = usize>, limit: usize, byte_budget: usize) -> (usize, bool) {
+    let (mut taken, mut used) = (0usize, 0usize);
+    for cost in costs {
+        if taken >= limit || (taken > 0 && used + cost > byte_budget) {
+            return (taken, true);
+        }
+        used += cost;
+        taken += 1;
+    }
+    (taken, false)
 }
 
 fn chunk_status(total: i32, received: i32, verified: bool) -> Result<ChunkStatus, Error> {
@@ -953,23 +979,32 @@ impl RelayStore for PostgresStore {
     ) -> Result<Welcomes, Error> {
         let start = after.map_or(0, |after| after.get().saturating_add(1));
         self.read(|client| {
-            let rows = client.query(
-                "SELECT position, welcome FROM inbox WHERE device = $1 AND position >= $2 ORDER BY position LIMIT $3",
-                &[&device.as_bytes().as_slice(), &db(start), &db(limit as u64 + 1)],
+            let mut tx = client
+                .build_transaction()
+                .read_only(true)
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .start()?;
+            let d = device.as_bytes().as_slice();
+            let sizes = tx.query(
+                "SELECT position, octet_length(welcome) FROM inbox WHERE device = $1 AND position >= $2
+                 ORDER BY position LIMIT $3",
+                &[&d, &db(start), &db(limit as u64 + 1)],
             )?;
-            let mut entries = Vec::new();
-            let mut used = 0usize;
-            let mut more = false;
+            let costs = sizes.iter().map(|row| usize::try_from(row.get::<_, i32>(1)).unwrap_or(usize::MAX / 4) + 16);
+            let (taken, more) = fits(costs, limit, byte_budget);
+            let rows = match (sizes.first(), taken) {
+                (Some(first), 1..) => tx.query(
+                    "SELECT position, welcome FROM inbox WHERE device = $1 AND position >= $2 AND position <= $3
+                     ORDER BY position",
+                    &[&d, &first.get::<_, i64>(0), &sizes[taken - 1].get::<_, i64>(0)],
+                )?,
+                _ => Vec::new(),
+            };
+            tx.commit()?;
+            let mut entries = Vec::with_capacity(rows.len());
             for row in rows {
-                let bytes: Vec<u8> = row.get(1);
-                let cost = bytes.len() + 16;
-                if entries.len() >= limit || (!entries.is_empty() && used + cost > byte_budget) {
-                    more = true;
-                    break;
-                }
-                used += cost;
                 let position = InboxSeq::new(num(row.get(0), "inbox key")?).map_err(|_| corrupt("inbox key"))?;
-                let welcome = WelcomeBytes::new(bytes).map_err(|_| corrupt("stored Welcome"))?;
+                let welcome = WelcomeBytes::new(row.get::<_, Vec<u8>>(1)).map_err(|_| corrupt("stored Welcome"))?;
                 entries.push(InboxEntry { position, welcome });
             }
             let entries = BoundedVec::new(entries).map_err(|_| corrupt("inbox page"))?;
@@ -1163,16 +1198,34 @@ impl RelayStore for PostgresStore {
                 return refuse(RelayError::Forbidden);
             };
             let start = db(from.get()).max(first);
-            let rows = tx.query(
-                "SELECT seq, kind, message FROM log WHERE group_id = $1 AND epoch = $2 AND seq >= $3
+            // Sizes first, then only the entries the page takes: a page never loads
+            // more than its budget, however large the entries after it are.
+            let sizes = tx.query(
+                "SELECT seq, kind, octet_length(message) FROM log WHERE group_id = $1 AND epoch = $2 AND seq >= $3
                  ORDER BY seq LIMIT $4",
                 &[&id, &e, &start, &db(limit as u64 + 1)],
             )?;
+            // A commit ends the page: nothing after it belongs to this epoch.
+            let until_commit = sizes
+                .iter()
+                .position(|row| row.get::<_, i16>(1) == KIND_COMMIT)
+                .map_or(sizes.len(), |commit| commit + 1);
+            let mut costs = Vec::with_capacity(until_commit);
+            for row in &sizes[..until_commit] {
+                let (seq, len) = (num(row.get(0), "log key")?, num(i64::from(row.get::<_, i32>(2)), "log entry")?);
+                costs.push(varint_len(seq) + 1 + varint_len(len) + len as usize);
+            }
+            let (taken, stopped_early) = fits(costs, limit, byte_budget);
+            let rows = match (sizes.first(), taken) {
+                (Some(first), 1..) => tx.query(
+                    "SELECT seq, kind, message FROM log WHERE group_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq",
+                    &[&id, &first.get::<_, i64>(0), &sizes[taken - 1].get::<_, i64>(0)],
+                )?,
+                _ => Vec::new(),
+            };
             tx.commit()?;
-            let mut entries = Vec::new();
-            let mut used = 0usize;
+            let mut entries = Vec::with_capacity(rows.len());
             let mut closed = false;
-            let mut stopped_early = false;
             for row in rows {
                 let seq = num(row.get(0), "log key")?;
                 let kind = match row.get::<_, i16>(1) {
@@ -1180,19 +1233,9 @@ impl RelayStore for PostgresStore {
                     KIND_COMMIT => EntryKind::Commit,
                     _ => return Err(corrupt("log entry")),
                 };
-                let message: Vec<u8> = row.get(2);
-                let cost = varint_len(seq) + 1 + varint_len(message.len() as u64) + message.len();
-                if entries.len() >= limit || (!entries.is_empty() && used + cost > byte_budget) {
-                    stopped_early = true;
-                    break;
-                }
-                used += cost;
-                let message = MlsMessageBytes::new(message).map_err(|_| corrupt("stored message"))?;
+                let message = MlsMessageBytes::new(row.get::<_, Vec<u8>>(2)).map_err(|_| corrupt("stored message"))?;
                 entries.push(LogEntry { seq: Seq::new(seq).map_err(|_| corrupt("log key"))?, kind, message });
-                if kind == EntryKind::Commit {
-                    closed = true;
-                    break;
-                }
+                closed |= kind == EntryKind::Commit;
             }
             // An empty page's `next` never points past the epoch's end.
             let epoch_end = if e < current { bounds.get(1).map_or(next_seq, |row| row.get::<_, i64>(1)) } else { next_seq };
@@ -1257,25 +1300,32 @@ impl RelayStore for PostgresStore {
         byte_budget: usize,
     ) -> Result<ContentPage, Error> {
         self.read(|client| {
-            let rows = client.query(
-                "SELECT seq, record, sealed FROM content WHERE group_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
-                &[&group.as_bytes().as_slice(), &db(from.get()), &db(limit as u64 + 1)],
+            let mut tx = client
+                .build_transaction()
+                .read_only(true)
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .start()?;
+            let g = group.as_bytes().as_slice();
+            let sizes = tx.query(
+                "SELECT seq, octet_length(sealed) FROM content WHERE group_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3",
+                &[&g, &db(from.get()), &db(limit as u64 + 1)],
             )?;
-            let mut records = Vec::new();
-            let mut used = 0usize;
-            let mut more = false;
+            // As sled counts it: the record id, the bytes, and 16 for the rest.
+            let costs = sizes.iter().map(|row| 16 + usize::try_from(row.get::<_, i32>(1)).unwrap_or(usize::MAX / 4) + 16);
+            let (taken, more) = fits(costs, limit, byte_budget);
+            let rows = match (sizes.first(), taken) {
+                (Some(first), 1..) => tx.query(
+                    "SELECT seq, record, sealed FROM content WHERE group_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq",
+                    &[&g, &first.get::<_, i64>(0), &sizes[taken - 1].get::<_, i64>(0)],
+                )?,
+                _ => Vec::new(),
+            };
+            tx.commit()?;
+            let mut records = Vec::with_capacity(rows.len());
             for row in rows {
-                let sealed: Vec<u8> = row.get(2);
-                // As sled counts it: the record id, the bytes, and 16 for the rest.
-                let cost = 16 + sealed.len() + 16;
-                if records.len() >= limit || (!records.is_empty() && used + cost > byte_budget) {
-                    more = true;
-                    break;
-                }
-                used += cost;
                 let seq = ContentSeq::new(num(row.get(0), "content key")?).map_err(|_| corrupt("content key"))?;
                 let record = ContentId::from_bytes(bytes16(row.get::<_, &[u8]>(1), "content row")?);
-                let sealed = ContentRecordBytes::new(sealed).map_err(|_| corrupt("content row"))?;
+                let sealed = ContentRecordBytes::new(row.get::<_, Vec<u8>>(2)).map_err(|_| corrupt("content row"))?;
                 records.push(ContentRecord { seq, record, sealed });
             }
             let records = BoundedVec::new(records).map_err(|_| corrupt("content page"))?;

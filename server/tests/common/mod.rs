@@ -37,6 +37,109 @@ pub fn relay_binary() -> PathBuf {
         .map_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_huisclos-relay")), PathBuf::from)
 }
 
+/// Set to `postgres` (with `HUISCLOS_TEST_POSTGRES` naming a server) to run the
+/// relay's tests with its store in PostgreSQL instead of sled (`scripts/test.sh` does,
+/// after the sled run).
+pub const STORE_VAR: &str = "HUISCLOS_TEST_STORE";
+
+/// Whether the relays of this run keep their store in PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var(STORE_VAR).is_ok_and(|store| store == "postgres")
+}
+
+/// Says a test is left out on PostgreSQL, and why, and returns whether it is.
+pub fn sled_only(why: &str) -> bool {
+    let skip = on_postgres();
+    if skip {
+        eprintln!("not run on PostgreSQL: {why}");
+    }
+    skip
+}
+
+/// The test PostgreSQL server, if there is one (`scripts/postgres.sh` starts one and
+/// sets `HUISCLOS_TEST_POSTGRES`).
+///
+/// # Panics
+/// When none is named but `HUISCLOS_REQUIRE_POSTGRES` says the run needs one.
+pub fn postgres_server() -> Option<String> {
+    match std::env::var("HUISCLOS_TEST_POSTGRES") {
+        Ok(server) if !server.is_empty() => Some(server),
+        _ => {
+            assert!(
+                std::env::var_os("HUISCLOS_REQUIRE_POSTGRES").is_none(),
+                "HUISCLOS_REQUIRE_POSTGRES is set but HUISCLOS_TEST_POSTGRES is not"
+            );
+            eprintln!("skipped: no PostgreSQL server (scripts/postgres.sh starts one)");
+            None
+        }
+    }
+}
+
+/// Gives the relay on `data_dir` a database of its own (a new schema on the test
+/// server, recorded in `<data_dir>.pg`); `None` without a server.
+pub fn new_database(data_dir: &Path) -> Option<()> {
+    let server = postgres_server()?;
+    let schema = format!("r_{}", hex::encode(random::<8>()));
+    // The blocking client runs a runtime of its own: not on a test's runtime thread.
+    let create = format!("CREATE SCHEMA {schema}");
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&server, postgres::NoTls).expect("the test PostgreSQL server");
+        client.batch_execute(&create).expect("a schema");
+    })
+    .join()
+    .expect("the schema is made");
+    std::fs::create_dir_all(data_dir.parent().expect("a parent directory")).expect("directory");
+    std::fs::write(data_dir.with_extension("pg"), &schema).expect("schema file");
+    Some(())
+}
+
+/// Makes the relay on `to` keep its store in the same database as the one on `from`
+/// (several relay processes on one database).
+pub fn share_database(from: &Path, to: &Path) {
+    std::fs::copy(from.with_extension("pg"), to.with_extension("pg")).expect("the first relay's database");
+}
+
+/// The database of the relay on `data_dir`, if it keeps its store in PostgreSQL: the
+/// one [`new_database`] or [`share_database`] gave it, or, in a run on PostgreSQL
+/// ([`on_postgres`]), a new one made at its first start and kept for its restarts.
+pub fn postgres_url_for(data_dir: &Path) -> Option<String> {
+    let file = data_dir.with_extension("pg");
+    if !file.exists() {
+        if !on_postgres() {
+            return None;
+        }
+        new_database(data_dir).expect("HUISCLOS_TEST_STORE=postgres needs HUISCLOS_TEST_POSTGRES");
+    }
+    let schema = std::fs::read_to_string(&file).expect("schema file");
+    let server = std::env::var("HUISCLOS_TEST_POSTGRES").expect("a PostgreSQL server for a relay on one");
+    Some(format!("{server} options='-c search_path={schema}'"))
+}
+
+/// Every row of every table of the relay's database on `data_dir`, as PostgreSQL
+/// writes a row as text (`bytea` as `\\x` and lowercase hex), with its table's name;
+/// empty when the store is sled.
+pub fn database_rows(data_dir: &Path) -> Vec<(String, String)> {
+    let Some(url) = postgres_url_for(data_dir) else { return Vec::new() };
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("the relay's database");
+        let tables: Vec<String> = client
+            .query("SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()", &[])
+            .expect("tables")
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        let mut rows = Vec::new();
+        for table in tables {
+            for row in client.query(&format!("SELECT t::text FROM {table} t"), &[]).expect("rows") {
+                rows.push((table.clone(), row.get::<_, String>(0)));
+            }
+        }
+        rows
+    })
+    .join()
+    .expect("the database is read")
+}
+
 /// How a relay that did not start ended, and what it printed.
 #[derive(Debug)]
 pub struct StartFailure {
@@ -102,7 +205,11 @@ impl RelayProcess {
         std::fs::create_dir_all(data_dir).expect("data directory");
         let config = data_dir.with_extension("toml");
         std::fs::write(&config, config_text).expect("config file");
-        let mut child = Command::new(relay_binary())
+        let mut command = Command::new(relay_binary());
+        if let Some(url) = postgres_url_for(data_dir) {
+            command.env("HUISCLOS_RELAY_POSTGRES_URL", url);
+        }
+        let mut child = command
             .arg("--config")
             .arg(&config)
             .arg("--data-dir")
@@ -183,7 +290,11 @@ impl RelayProcess {
 
     /// A fresh invitation, from the running relay through `admin invite`.
     pub fn invite(&self) -> InvitationToken {
-        let output = Command::new(relay_binary())
+        let mut command = Command::new(relay_binary());
+        if let Some(url) = postgres_url_for(&self.data_dir) {
+            command.env("HUISCLOS_RELAY_POSTGRES_URL", url);
+        }
+        let output = command
             .arg("--data-dir")
             .arg(&self.data_dir)
             .args(["admin", "invite", "--valid-hours", "1"])
