@@ -479,6 +479,15 @@ async fn main() {
         Some("all") => return report::run_all(&args[2..]),
         Some("echo-server") => return relay::echo_server(args[2].parse().expect("response length")).await,
         Some("store") => return relay::store_bench(args.get(2).map_or(2000, |v| v.parse().expect("COUNT")), 256),
+        // The PostgreSQL client blocks on a runtime of its own: off this one's threads.
+        Some("store-postgres") => {
+            let count = args.get(2).map_or(2000, |v| v.parse().expect("COUNT"));
+            return tokio::task::spawn_blocking(move || relay::postgres_store_bench(count)).await.expect("bench");
+        }
+        Some("store-postgres-process") => {
+            let rest = args[2..].to_vec();
+            return tokio::task::spawn_blocking(move || relay::postgres_store_process(&rest)).await.expect("bench");
+        }
         Some("idle") => return relay::idle_bench(args.get(2).map_or(10_000, |v| v.parse().expect("COUNT"))).await,
         Some("file-memory") => {
             let mib = args[3].parse().expect("MIB");
@@ -486,7 +495,8 @@ async fn main() {
         }
         _ => {
             eprintln!(
-                "usage: huisclos-bench all [NAME…] | relay [BYTES] | file [MIB] | store [COUNT] | wire | idle [COUNT] \
+                "usage: huisclos-bench all [NAME…] | relay [BYTES] | file [MIB] | store [COUNT] | store-postgres [COUNT] \
+                 | wire | idle [COUNT] \
                  | post [ITERATIONS] | feed [POSTS…] | notes [EDITS] | notes-2g [EDITS]"
             );
             std::process::exit(2);

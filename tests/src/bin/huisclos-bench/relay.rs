@@ -566,3 +566,160 @@ pub(crate) async fn fanout_bench(sizes: &[usize], payload: usize) {
     }
     let _ = echo.kill().await;
 }
+
+/// Appends by `writers` threads, each on a group of its own, `per_writer` each, to the
+/// relay's PostgreSQL store at `url`; returns the seconds they took together.
+fn postgres_appends(url: &str, writers: usize, per_writer: u64) -> f64 {
+    use huisclos_relay::store::RelayStore;
+    use huisclos_relay::store::postgres_store::PostgresStore;
+    let store = Arc::new(PostgresStore::open(url).unwrap());
+    let expires = huisclos_protocol::ids::UnixSeconds::new(4_000_000_000).unwrap();
+    let groups: Vec<GroupAccess> = (0..writers)
+        .map(|_| {
+            let (access, verifier) = group_keys();
+            store.create_group(access.group, verifier, LogRetention::Keep).unwrap();
+            access
+        })
+        .collect();
+    let start = Instant::now();
+    let threads: Vec<_> = groups
+        .into_iter()
+        .map(|access| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                for i in 0..per_writer {
+                    store.append(access.group, Epoch::ZERO, &append(access.clone(), i, 256).message, expires).unwrap();
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    start.elapsed().as_secs_f64()
+}
+
+/// `huisclos-bench store-postgres-process URL WRITERS PER_WRITER`: one relay process's
+/// share of the two-process row, run as its own OS process; prints its seconds.
+pub(crate) fn postgres_store_process(args: &[String]) {
+    let writers = args[1].parse().expect("WRITERS");
+    let per_writer = args[2].parse().expect("PER_WRITER");
+    println!("{}", postgres_appends(&args[0], writers, per_writer));
+}
+
+/// Raw inserts of the same bytes, each committed on its own (autocommit), by
+/// `connections` connections at once into one table: the ceiling.
+fn raw_postgres_inserts(url: &str, connections: usize, per_connection: u64) -> f64 {
+    let mut setup = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    setup.batch_execute("DROP TABLE IF EXISTS raw_log; CREATE TABLE raw_log (writer int, seq bigint, message bytea, PRIMARY KEY (writer, seq))").unwrap();
+    let start = Instant::now();
+    let threads: Vec<_> = (0..connections)
+        .map(|writer| {
+            let url = url.to_owned();
+            std::thread::spawn(move || {
+                let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+                let insert = client.prepare("INSERT INTO raw_log (writer, seq, message) VALUES ($1, $2, $3)").unwrap();
+                let (access, _) = group_keys();
+                for i in 0..per_connection {
+                    let message = append(access.clone(), i, 256).message;
+                    client.execute(&insert, &[&(writer as i32), &(i as i64), &message.as_bytes()]).unwrap();
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    start.elapsed().as_secs_f64()
+}
+
+/// Benchmark 5b: durable appends per second in the relay's PostgreSQL store, one and two
+/// relay processes on one database, against raw PostgreSQL inserts committed the same
+/// way (one commit each) in the same run, and against sled. The server is the one
+/// `HUISCLOS_TEST_POSTGRES` names (`scripts/bench-postgres.sh` starts one).
+pub(crate) fn postgres_store_bench(count: u64) {
+    use huisclos_relay::store::RelayStore;
+    use huisclos_relay::store::sled_store::SledStore;
+    let server = std::env::var("HUISCLOS_TEST_POSTGRES")
+        .expect("HUISCLOS_TEST_POSTGRES names the server (scripts/bench-postgres.sh starts one)");
+    let schema = |name: &str| {
+        let mut client = postgres::Client::connect(&server, postgres::NoTls).unwrap();
+        client.batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}")).unwrap();
+        format!("{server} options='-c search_path={name}'")
+    };
+    let rate = |n: u64, secs: f64| n as f64 / secs;
+    // Warm the server up once.
+    let warm = schema("bench_warm");
+    let _ = raw_postgres_inserts(&warm, 1, 200);
+
+    let raw_one = rate(count, raw_postgres_inserts(&schema("bench_raw1"), 1, count));
+    let raw_sixteen = rate(count / 16 * 16, raw_postgres_inserts(&schema("bench_raw16"), 16, count / 16));
+    let one = rate(count, postgres_appends(&schema("bench_one"), 1, count));
+    let sixteen = rate(count / 16 * 16, postgres_appends(&schema("bench_sixteen"), 16, count / 16));
+    // Two relay processes on one database, 8 writers each, started together.
+    let shared = schema("bench_two");
+    // The schema is made before either process starts.
+    drop(huisclos_relay::store::postgres_store::PostgresStore::open(&shared).unwrap());
+    let me = std::env::current_exe().unwrap();
+    let start = Instant::now();
+    let children: Vec<_> = (0..2)
+        .map(|_| {
+            std::process::Command::new(&me)
+                .args(["store-postgres-process", &shared, "8", &(count / 16).to_string()])
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "a relay process of the two-process row failed");
+    }
+    let two = rate(count / 16 * 16, start.elapsed().as_secs_f64());
+
+    // sled in the same run, the same ways.
+    let expires = huisclos_protocol::ids::UnixSeconds::new(4_000_000_000).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SledStore::open(&dir.path().join("store")).unwrap());
+    let (access, verifier) = group_keys();
+    store.create_group(access.group, verifier, LogRetention::Keep).unwrap();
+    let start = Instant::now();
+    for i in 0..count {
+        store.append(access.group, Epoch::ZERO, &append(access.clone(), i, 256).message, expires).unwrap();
+    }
+    let sled_one = rate(count, start.elapsed().as_secs_f64());
+    let start = Instant::now();
+    let threads: Vec<_> = (0..16)
+        .map(|_| {
+            let store = store.clone();
+            std::thread::spawn(move || {
+                let (access, verifier) = group_keys();
+                store.create_group(access.group, verifier, LogRetention::Keep).unwrap();
+                for i in 0..count / 16 {
+                    store.append(access.group, Epoch::ZERO, &append(access.clone(), i, 256).message, expires).unwrap();
+                }
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+    let sled_sixteen = rate(count / 16 * 16, start.elapsed().as_secs_f64());
+
+    println!(
+        "relay store on PostgreSQL 15 (local server, fsync and synchronous_commit on): {count} appends of a 256-byte \
+         message, each committed before it returns; by one writer, by 16 writers each on a group of its own, and by \
+         two relay processes (two OS processes, 8 writers each) on one database; ceilings: raw PostgreSQL inserts of \
+         the same bytes, each committed on its own, by one connection and by 16; and sled, the same ways"
+    );
+    println!();
+    println!("| path | appends/s | ratio to raw PostgreSQL (same concurrency) |");
+    println!("|---|---:|---:|");
+    println!("| raw PostgreSQL insert, autocommit, 1 connection (ceiling) | {raw_one:.0} | 1.00 |");
+    println!("| relay store append on PostgreSQL, 1 writer | {one:.0} | {:.2} |", one / raw_one);
+    println!("| sled relay store append, 1 writer | {sled_one:.0} | {:.2} |", sled_one / raw_one);
+    println!("| raw PostgreSQL insert, autocommit, 16 connections (ceiling) | {raw_sixteen:.0} | 1.00 |");
+    println!("| relay store append on PostgreSQL, 1 process, 16 writers | {sixteen:.0} | {:.2} |", sixteen / raw_sixteen);
+    println!("| relay store append on PostgreSQL, 2 processes × 8 writers | {two:.0} | {:.2} |", two / raw_sixteen);
+    println!("| sled relay store append, 16 writers | {sled_sixteen:.0} | {:.2} |", sled_sixteen / raw_sixteen);
+}
