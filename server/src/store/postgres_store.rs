@@ -171,6 +171,28 @@ pub const TABLES: [&str; 15] = [
     "chunk_pieces",
 ];
 
+/// An append in one statement: the group's row locked (so that sequence numbers stay
+/// dense whichever process appends), a resend of a message of this epoch found, or the
+/// entry stored and the group advanced; returns the group's epoch and next sequence
+/// number as they were, the resent entry's number, the stored entry's number.
+/// `$1` group, `$2` epoch, `$3` digest, `$4` message, `$5` deadline (kept in an
+/// expiring group only).
+const APPEND: &str = "
+WITH g AS (
+    SELECT epoch, next_seq, expiring FROM groups WHERE id = $1 FOR UPDATE
+), resent AS (
+    SELECT l.seq FROM log l, g
+    WHERE l.group_id = $1 AND g.epoch = $2::bigint AND l.epoch = g.epoch AND l.kind = 1 AND l.digest = $3
+), added AS (
+    INSERT INTO log (group_id, seq, epoch, kind, message, digest, expires_at)
+    SELECT $1, g.next_seq, g.epoch, 1, $4, $3, CASE WHEN g.expiring THEN $5::bigint END
+    FROM g WHERE g.epoch = $2::bigint AND NOT EXISTS (SELECT 1 FROM resent)
+    RETURNING seq
+), advanced AS (
+    UPDATE groups SET next_seq = next_seq + 1 WHERE id = $1 AND EXISTS (SELECT 1 FROM added)
+)
+SELECT g.epoch, g.next_seq, (SELECT seq FROM resent), (SELECT seq FROM added) FROM g";
+
 const KIND_MESSAGE: i16 = 1;
 const KIND_COMMIT: i16 = 2;
 
@@ -195,34 +217,69 @@ struct Pool {
 
 #[derive(Default)]
 struct PoolState {
-    idle: Vec<Client>,
+    /// Returned connections with when they were returned, oldest first; taken from the
+    /// end, so that a quiet relay's extra connections age out.
+    idle: Vec<(Connection, std::time::Instant)>,
     open: usize,
+}
+
+/// A connection unused this long is closed: a burst (an attack, a busy hour) leaves
+/// no connections, nor the buffers they grew for large rows, behind it.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A connection, with the statements it prepared for the hot paths.
+struct Connection {
+    client: Client,
+    prepared: std::collections::HashMap<&'static str, postgres::Statement>,
 }
 
 /// A connection taken from the pool; back in it when dropped, unless it broke.
 struct Pooled<'a> {
     pool: &'a Pool,
-    client: Option<Client>,
+    connection: Option<Connection>,
+}
+
+impl Pooled<'_> {
+    fn connection(&mut self) -> &mut Connection {
+        self.connection.as_mut().unwrap_or_else(|| unreachable!("a pooled connection is taken only when dropped"))
+    }
+
+    /// `sql`, prepared once per connection: one round trip fewer each time it runs.
+    fn prepared(&mut self, sql: &'static str) -> Result<postgres::Statement, postgres::Error> {
+        let connection = self.connection();
+        if let Some(statement) = connection.prepared.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = connection.client.prepare(sql)?;
+        connection.prepared.insert(sql, statement.clone());
+        Ok(statement)
+    }
 }
 
 impl std::ops::Deref for Pooled<'_> {
     type Target = Client;
     fn deref(&self) -> &Client {
-        self.client.as_ref().unwrap_or_else(|| unreachable!("a pooled connection is taken only when dropped"))
+        &self
+            .connection
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("a pooled connection is taken only when dropped"))
+            .client
     }
 }
 
 impl std::ops::DerefMut for Pooled<'_> {
     fn deref_mut(&mut self) -> &mut Client {
-        self.client.as_mut().unwrap_or_else(|| unreachable!("a pooled connection is taken only when dropped"))
+        &mut self.connection().client
     }
 }
 
 impl Drop for Pooled<'_> {
     fn drop(&mut self) {
         let mut state = self.pool.state.lock().unwrap_or_else(PoisonError::into_inner);
-        match self.client.take() {
-            Some(client) if !client.is_closed() => state.idle.push(client),
+        match self.connection.take() {
+            Some(connection) if !connection.client.is_closed() => {
+                state.idle.push((connection, std::time::Instant::now()));
+            }
             _ => state.open = state.open.saturating_sub(1),
         }
         self.pool.returned.notify_one();
@@ -243,15 +300,27 @@ impl Drop for Pool {
 impl Pool {
     fn get(&self) -> Result<Pooled<'_>, Error> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let stale = state.idle.iter().take_while(|(_, since)| since.elapsed() > IDLE_TIMEOUT).count();
+        if stale > 0 {
+            let closed: Vec<_> = state.idle.drain(..stale).collect();
+            state.open = state.open.saturating_sub(stale);
+            drop(state);
+            // Closed outside the lock; on this thread, which may block (a store call).
+            drop(closed);
+            state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        }
         loop {
-            if let Some(client) = state.idle.pop() {
-                return Ok(Pooled { pool: self, client: Some(client) });
+            if let Some((connection, _)) = state.idle.pop() {
+                return Ok(Pooled { pool: self, connection: Some(connection) });
             }
             if state.open < POOL_SIZE {
                 state.open += 1;
                 drop(state);
                 return match self.config.connect(NoTls) {
-                    Ok(client) => Ok(Pooled { pool: self, client: Some(client) }),
+                    Ok(client) => Ok(Pooled {
+                        pool: self,
+                        connection: Some(Connection { client, prepared: std::collections::HashMap::new() }),
+                    }),
                     Err(error) => {
                         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
                         state.open = state.open.saturating_sub(1);
@@ -277,6 +346,8 @@ fn storage(error: postgres::Error) -> Error {
 /// Whether running the transaction again may succeed.
 fn retryable(error: &postgres::Error) -> bool {
     matches!(error.code(), Some(code) if *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::T_R_DEADLOCK_DETECTED)
+        // A resend that raced its original past the check for it: run again, it finds it.
+        || error.as_db_error().and_then(|db| db.constraint()) == Some("log_resends")
 }
 
 /// A failure inside a transaction: the store's refusal or damage, or the database's.
@@ -338,20 +409,14 @@ struct GroupRow {
     epoch: i64,
     next_seq: i64,
     next_content: i64,
-    expiring: bool,
 }
 
 fn lock_group(tx: Tx<'_, '_>, group: GroupId) -> Result<Option<GroupRow>, Failure> {
     let row = tx.query_opt(
-        "SELECT epoch, next_seq, next_content, expiring FROM groups WHERE id = $1 FOR UPDATE",
+        "SELECT epoch, next_seq, next_content FROM groups WHERE id = $1 FOR UPDATE",
         &[&group.as_bytes().as_slice()],
     )?;
-    Ok(row.map(|row| GroupRow {
-        epoch: row.get(0),
-        next_seq: row.get(1),
-        next_content: row.get(2),
-        expiring: row.get(3),
-    }))
+    Ok(row.map(|row| GroupRow { epoch: row.get(0), next_seq: row.get(1), next_content: row.get(2) }))
 }
 
 fn decode_device(row: &Row) -> Result<DeviceEntry, Error> {
@@ -1082,27 +1147,33 @@ impl RelayStore for PostgresStore {
     ) -> Result<(Seq, bool), Error> {
         let id = group.as_bytes().as_slice();
         let digest: [u8; 32] = Sha256::digest(message.as_bytes()).into();
-        let (seq, wrote) = self.write(|tx| {
-            let Some(row) = lock_group(tx, group)? else { return refuse(RelayError::Forbidden) };
-            if row.epoch != db(epoch.get()) {
-                return refuse(stale(row.epoch, row.next_seq));
+        let deadline = db(expires_at.get());
+        let mut connection = self.pool.get()?;
+        let mut attempt = 0;
+        // One statement, committed on its own: one round trip for the hot path.
+        let row = loop {
+            attempt += 1;
+            let outcome = connection.prepared(APPEND).and_then(|statement| {
+                connection
+                    .query_opt(&statement, &[&id, &db(epoch.get()), &digest.as_slice(), &message.as_bytes(), &deadline])
+            });
+            match outcome {
+                Ok(row) => break row,
+                Err(error) if retryable(&error) && attempt < ATTEMPTS => {
+                    std::thread::sleep(Duration::from_millis(u64::from(attempt) * 5));
+                }
+                Err(error) => return Err(storage(error)),
             }
-            let resent = tx.query_opt(
-                "SELECT seq FROM log WHERE group_id = $1 AND epoch = $2 AND kind = 1 AND digest = $3",
-                &[&id, &row.epoch, &digest.as_slice()],
-            )?;
-            if let Some(resent) = resent {
-                return Ok((resent.get::<_, i64>(0), false));
-            }
-            let deadline = row.expiring.then(|| db(expires_at.get()));
-            tx.execute(
-                "INSERT INTO log (group_id, seq, epoch, kind, message, digest, expires_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                &[&id, &row.next_seq, &row.epoch, &KIND_MESSAGE, &message.as_bytes(), &digest.as_slice(), &deadline],
-            )?;
-            tx.execute("UPDATE groups SET next_seq = next_seq + 1 WHERE id = $1", &[&id])?;
-            Ok((row.next_seq, true))
-        })?;
+        };
+        let Some(row) = row else { return Err(Error::Refused(RelayError::Forbidden)) };
+        let (current, next_seq): (i64, i64) = (row.get(0), row.get(1));
+        let (resent, added): (Option<i64>, Option<i64>) = (row.get(2), row.get(3));
+        let (seq, wrote) = match (resent, added) {
+            (Some(seq), _) => (seq, false),
+            (None, Some(seq)) => (seq, true),
+            (None, None) if current != db(epoch.get()) => return Err(Error::Refused(stale(current, next_seq))),
+            (None, None) => return Err(Error::Corrupt("an append neither stored nor found")),
+        };
         Ok((Seq::new(num(seq, "sequence number")?).map_err(|_| Error::Corrupt("sequence number"))?, wrote))
     }
 

@@ -719,7 +719,10 @@ pub(crate) fn postgres_store_bench(count: u64) {
     println!("| relay store append on PostgreSQL, 1 writer | {one:.0} | {:.2} |", one / raw_one);
     println!("| sled relay store append, 1 writer | {sled_one:.0} | {:.2} |", sled_one / raw_one);
     println!("| raw PostgreSQL insert, autocommit, 16 connections (ceiling) | {raw_sixteen:.0} | 1.00 |");
-    println!("| relay store append on PostgreSQL, 1 process, 16 writers | {sixteen:.0} | {:.2} |", sixteen / raw_sixteen);
+    println!(
+        "| relay store append on PostgreSQL, 1 process, 16 writers | {sixteen:.0} | {:.2} |",
+        sixteen / raw_sixteen
+    );
     println!("| relay store append on PostgreSQL, 2 processes × 8 writers | {two:.0} | {:.2} |", two / raw_sixteen);
     println!("| sled relay store append, 16 writers | {sled_sixteen:.0} | {:.2} |", sled_sixteen / raw_sixteen);
 }
