@@ -9,4 +9,5 @@ source scripts/postgres.sh
 trap stop_test_postgres EXIT
 start_test_postgres
 cargo build --release -p huisclos-tests --bin huisclos-bench
-target/release/huisclos-bench store-postgres "${1:-4000}"
+# Writes its section of docs/benchmarks.md, keeping the others.
+target/release/huisclos-bench all store-postgres

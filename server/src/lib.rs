@@ -175,17 +175,10 @@ pub async fn run(
             serve(config, identity, Arc::new(store), fresh, None, shutdown, on_ready).await
         }
         Some(url) => {
-            if key.is_some() {
-                return Err(Error::Config(
-                    "a store key seals a sled store at rest; a PostgreSQL store is protected by the database's \
-                     own encryption of its disk. Remove store_key_file (or the huisclos-store-key credential)."
-                        .into(),
-                ));
-            }
             let data_dir = config.data_dir.clone();
             let opening = url.clone();
             let (identity, store, fresh) =
-                tokio::task::spawn_blocking(move || open_shared_store(&data_dir, opening.expose()))
+                tokio::task::spawn_blocking(move || open_shared_store(&data_dir, opening.expose(), key.as_ref()))
                     .await
                     .map_err(|_| Error::Storage("opening the store failed".into()))??;
             let fanout = fanout::FanoutKey::from_relay_key(identity.key.secret_der());
@@ -355,6 +348,13 @@ pub fn open_data_dir(
             identity::KEY_FILE
         )));
     }
+    if key_path.exists() && !has_store && data_dir.join(MIGRATED_STORE_DIR).exists() {
+        return Err(Error::Damaged(
+            "this relay was moved to PostgreSQL (`huisclos-relay migrate`): set postgres_url (or \
+             HUISCLOS_RELAY_POSTGRES_URL) to its database; it no longer runs on sled"
+                .into(),
+        ));
+    }
     if key_path.exists() && !has_store {
         return Err(Error::Damaged(format!(
             "the store {} is missing, but the relay's key is there: its accounts, groups and logs are gone. \
@@ -419,6 +419,8 @@ pub fn open_data_dir(
 ///   a second process is set up with a copy of the first one's `relay-key.pk8` and
 ///   `relay-cert.der` (every invitation and client pins that key); without a key, the
 ///   process refuses rather than make itself a new one;
+/// - a store key seals the relay's key file only (the database is not sealed by the
+///   relay: PostgreSQL's own encryption at rest protects it);
 /// - a process that served this database before (its manifest says so) refuses one
 ///   that is another, or emptied, or holds less than it counted (records lost: the
 ///   counts never go down). That the store differs from a clean shutdown's is no
@@ -431,6 +433,7 @@ pub fn open_data_dir(
 pub fn open_shared_store(
     data_dir: &std::path::Path,
     url: &str,
+    key: Option<&store::sealing::StoreKey>,
 ) -> Result<(RelayIdentity, store::postgres_store::PostgresStore, bool), Error> {
     use integrity::{Manifest, ManifestState, StoreIdentity};
     let store = store::postgres_store::PostgresStore::open(url)?;
@@ -445,7 +448,9 @@ pub fn open_shared_store(
             data_dir.display()
         )));
     }
-    let identity = RelayIdentity::load_or_create(data_dir, None)?;
+    // A store key seals the relay's key file, as with sled; the database itself is
+    // protected by PostgreSQL's own encryption at rest, not by the relay.
+    let identity = RelayIdentity::load_or_create(data_dir, key)?;
     if let Some(stored) = stored
         && stored.relay_pin != identity.pin.0
     {
@@ -483,6 +488,73 @@ pub fn open_shared_store(
     };
     write_manifest(&store, data_dir, ManifestState::Running)?;
     Ok((identity, store, fresh))
+}
+
+/// Where a migrated relay's sled store is kept, beside the data directory's other files.
+pub const MIGRATED_STORE_DIR: &str = "store.migrated";
+
+/// Moves the stopped relay on `data_dir` from its sled store to the empty PostgreSQL
+/// database at `url`: checks the store as at start; copies every record in one
+/// transaction; reads them back and compares them kind by kind, by count and by
+/// digest ([`store::migrate::Tally`]); then moves the sled store aside into
+/// [`MIGRATED_STORE_DIR`], so that the relay can start only on the database from now
+/// on (and `migrate` cannot run twice). Returns what was done, in words.
+///
+/// # Errors
+/// [`Error::Damaged`] for a damaged store, a database that holds a store already, or a
+/// copy that differs (the database is emptied again and the sled store left as it
+/// was); store, database and I/O failures.
+pub fn migrate_to_postgres(
+    data_dir: &std::path::Path,
+    key: Option<&store::sealing::StoreKey>,
+    url: &str,
+) -> Result<String, Error> {
+    use store::migrate::Tally;
+    let moved = data_dir.join(MIGRATED_STORE_DIR);
+    if moved.exists() {
+        return Err(Error::Damaged(format!(
+            "this relay was moved to PostgreSQL already ({} holds its sled store): nothing to migrate",
+            moved.display()
+        )));
+    }
+    let (_, sled, _) = open_data_dir(data_dir, key)?;
+    let census = guarded("reading the store", || sled.census())?;
+    let target = store::postgres_store::PostgresStore::open(url)?;
+    let mut copied = Tally::default();
+    target.import(|sink| {
+        guarded("reading the store", || {
+            sled.export(&mut |record| {
+                copied.add(&record);
+                sink(record)
+            })
+        })
+    })?;
+    let mut read_back = Tally::default();
+    target.export(&mut |record| {
+        read_back.add(&record);
+        Ok(())
+    })?;
+    let differences = copied.differences(&read_back);
+    let counts = target.census()?.counts;
+    if !differences.is_empty() || counts != census.counts {
+        target.erase()?;
+        let what: Vec<String> =
+            differences.iter().map(|(kind, had, have)| format!("{kind}: {have} of {had}")).collect();
+        return Err(Error::Damaged(format!(
+            "the copy in the database differs from the sled store ({}); the database was emptied again and \
+             the sled store left as it was",
+            if what.is_empty() { "its counts".to_owned() } else { what.join(", ") }
+        )));
+    }
+    close_store(&sled, data_dir)?;
+    drop(sled);
+    std::fs::rename(data_dir.join(integrity::STORE_DIR), &moved)?;
+    Ok(format!(
+        "copied into PostgreSQL and checked: {}. The sled store is kept in {} (delete it once the relay runs on \
+         the database). Start the relay with postgres_url set to this database from now on.",
+        copied.summary(),
+        moved.display()
+    ))
 }
 
 /// Flushes a store opened with [`open_data_dir`] and records it as cleanly closed.

@@ -138,6 +138,16 @@ enum AdminCommand {
     /// Seal an existing store (kept in clear) under the configured store key. Run with
     /// the relay stopped; the copy in clear is moved aside for you to destroy.
     SealStore,
+    /// Move the relay from its sled store to an empty PostgreSQL database, with the
+    /// relay stopped: every record copied in one transaction, read back and compared
+    /// (counts and digests), then the sled store moved aside into `store.migrated`. From
+    /// then on the relay starts only with `postgres_url` set to that database.
+    Migrate {
+        /// The database (a libpq connection string); by default the configured
+        /// `postgres_url`.
+        #[arg(long)]
+        to: Option<String>,
+    },
 }
 
 fn main() -> anyhow::Result<()> {
@@ -236,6 +246,17 @@ fn main() -> anyhow::Result<()> {
             println!("{}", huisclos_relay::store::sealing::StoreKey::generate().to_hex().as_str());
             Ok(())
         }
+        Command::Admin { command: AdminCommand::Migrate { to } } => {
+            let url = to
+                .map(huisclos_relay::config::DatabaseUrl::new)
+                .or_else(|| config.postgres_url.clone())
+                .ok_or_else(|| anyhow::anyhow!("no database: give --to, or set postgres_url in the configuration"))?;
+            let key = config.store_key().context("reading the store key")?;
+            let report = huisclos_relay::migrate_to_postgres(&config.data_dir, key.as_ref(), url.expose())
+                .context("migrating the store")?;
+            println!("{report}");
+            Ok(())
+        }
         Command::Admin { command: AdminCommand::SealStore } => {
             let key = config.store_key().context("reading the store key")?.ok_or_else(|| {
                 anyhow::anyhow!("no store key: set store_key_file (or HUISCLOS_RELAY_STORE_KEY_FILE) first")
@@ -326,11 +347,10 @@ async fn admin(config: RelayConfig, request: AdminRequest) -> anyhow::Result<(Ve
                     admin_here(&config, identity, Arc::new(store), None, &request).await
                 }
                 Some(url) => {
-                    anyhow::ensure!(key.is_none(), "a store key is for a sled store, not a PostgreSQL one");
                     let data_dir = config.data_dir.clone();
                     let opening = url.clone();
                     let (identity, store, _) = tokio::task::spawn_blocking(move || {
-                        huisclos_relay::open_shared_store(&data_dir, opening.expose())
+                        huisclos_relay::open_shared_store(&data_dir, opening.expose(), key.as_ref())
                     })
                     .await?
                     .context("opening the database")?;

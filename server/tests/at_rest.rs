@@ -186,7 +186,7 @@ fn data_dir(temp: &tempfile::TempDir, name: &str) -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_sealed_store_says_nothing_and_opens_only_with_its_key() {
-    if sled_only("sealing at rest under a store key is sled's (a PostgreSQL relay refuses a store key: postgres.rs)") {
+    if sled_only("sealing a store at rest under a store key is sled's") {
         return;
     }
     let temp = tempfile::tempdir().unwrap();
@@ -263,4 +263,81 @@ async fn a_store_in_clear_is_sealed_by_admin_seal_store_and_loses_nothing() {
 
     let relay = RelayProcess::start_in_with(&dir, &sealed_config);
     everything_there(&relay, &written).await;
+}
+
+/// `admin migrate` moves a relay, sealed at rest, from sled to PostgreSQL: every
+/// record is there afterwards (the accounts with their usage and an operator's
+/// settings, logs, content, chunks, key packages, Welcomes, invitations), the copy is
+/// checked before the sled store is moved aside, it cannot run twice, and the relay
+/// then starts only on the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sealed_sled_relay_moves_to_postgres_and_loses_nothing() {
+    if sled_only("it starts on sled, then moves") {
+        return;
+    }
+    if postgres_server().is_none() {
+        return;
+    }
+    let temp = tempfile::tempdir().unwrap();
+    let key = temp.path().join("huisclos-store-key");
+    new_key(temp.path(), &key);
+    let config_text = config_with_key(&key);
+    let config = temp.path().join("relay.toml");
+    std::fs::write(&config, &config_text).unwrap();
+    let dir = data_dir(&temp, "relay");
+    let mut relay = RelayProcess::start_in_with(&dir, &config_text);
+    let written = scenario(&relay).await;
+    let pending = relay.invite();
+    assert!(relay.terminate(), "clean shutdown");
+    // As the stopped relay's store holds them (a running relay also counts what it
+    // holds in memory).
+    let accounts_before = String::from_utf8(admin(&dir, &config, "accounts").stdout).unwrap();
+
+    // The target: an empty schema on the test server.
+    new_database(&dir).unwrap();
+    let url = postgres_url_for(&dir).unwrap();
+    // Not started on the database yet: the relay would start there with an empty store.
+    std::fs::rename(dir.with_extension("pg"), dir.with_extension("pg.later")).unwrap();
+    let migrate = |dir: &Path| {
+        Command::new(relay_binary())
+            .arg("--config")
+            .arg(&config)
+            .arg("--data-dir")
+            .arg(dir)
+            .args(["admin", "migrate", "--to", &url])
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    };
+    let out = migrate(&dir);
+    assert!(out.status.success(), "migrate: {}", String::from_utf8_lossy(&out.stderr));
+    let report = String::from_utf8(out.stdout).unwrap();
+    println!("{report}");
+    assert!(report.contains("3 accounts") && report.contains("60 log entries"), "{report}");
+    assert!(dir.join("store.migrated").exists(), "the sled store is kept aside");
+
+    let again = migrate(&dir);
+    assert!(!again.status.success(), "a second migrate is refused");
+    assert!(String::from_utf8_lossy(&again.stderr).contains("moved to PostgreSQL already"));
+    refused(&dir, &config_text, "moved to PostgreSQL");
+
+    // On the database: everything there, the same accounts, and the pending invitation
+    // still opens an account.
+    std::fs::rename(dir.with_extension("pg.later"), dir.with_extension("pg")).unwrap();
+    let relay = RelayProcess::start_in_with(&dir, &config_text);
+    everything_there(&relay, &written).await;
+    let accounts_after = Command::new(relay_binary())
+        .env("HUISCLOS_RELAY_POSTGRES_URL", &url)
+        .arg("--config")
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(&dir)
+        .args(["admin", "accounts"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8(accounts_after.stdout).unwrap(), accounts_before, "the same accounts and usage");
+    let newcomer = relay.connect(TransportKind::Tcp).await;
+    newcomer.create_account(&pending, &signing_key()).await.expect("an invitation issued before the move");
+    let rows = database_rows(&dir);
+    assert!(rows.iter().any(|(table, _)| table == "chunk_pieces"), "the chunks moved too");
 }

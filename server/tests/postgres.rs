@@ -283,8 +283,7 @@ fn sql(dir: &Path, statements: &str) {
 }
 
 /// A database is refused as a damaged sled store is: emptied, replaced by another
-/// relay's, holding less than the process counted, or served without the relay's key;
-/// a store key (sealing at rest is sled's) is refused too.
+/// relay's, holding less than the process counted, or served without the relay's key.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_database_that_is_not_what_it_was_is_refused() -> TestResult {
     let temp = tempfile::tempdir()?;
@@ -319,10 +318,6 @@ async fn a_database_that_is_not_what_it_was_is_refused() -> TestResult {
     std::fs::rename(&key, dir.join("key.aside"))?;
     start_refused(&dir, TEST_CONFIG, "relay-key.pk8 is missing");
     std::fs::rename(dir.join("key.aside"), &key)?;
-    // A store key: refused, not ignored.
-    let key_file = temp.path().join("store.key");
-    std::fs::write(&key_file, "11".repeat(32))?;
-    start_refused(&dir, &format!("store_key_file = {:?}\n{TEST_CONFIG}", key_file), "a store key seals a sled store");
     // Put back as it was, it starts and serves what it held.
     let relay = RelayProcess::start_in(&dir);
     let reader = device.reconnect(&relay, TransportKind::Tcp).await;

@@ -21,6 +21,7 @@
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
+pub mod migrate;
 pub mod postgres_store;
 pub mod sealing;
 pub mod sled_store;

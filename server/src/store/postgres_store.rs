@@ -51,6 +51,7 @@ use postgres::{Client, NoTls, Row, Transaction};
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 
+use super::migrate::Record;
 use super::{
     AccountChange, AccountSettings, AccountSummary, BackupCopy, ChunkPut, DeviceEntry, GroupPosition,
     PendingInvitation, RelayStore, StoreLimits,
@@ -648,6 +649,254 @@ impl PostgresStore {
             Ok(())
         })
     }
+}
+
+impl PostgresStore {
+    /// Writes the records `fill` gives into this store, which must hold nothing yet, in
+    /// one transaction: a failure half-way leaves it empty (`huisclos-relay migrate`).
+    ///
+    /// # Errors
+    /// [`Error::Damaged`] if the database holds a store already; database failures;
+    /// what `fill` returns.
+    pub fn import(
+        &self,
+        fill: impl FnOnce(&mut dyn FnMut(Record) -> Result<(), Error>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let mut client = self.pool.get()?;
+        let mut tx = client.transaction().map_err(storage)?;
+        let held: i64 = tx
+            .query_one(
+                "SELECT (SELECT count(*) FROM meta WHERE name = 'identity') + (SELECT count(*) FROM accounts)
+                 + (SELECT count(*) FROM groups) + (SELECT count(*) FROM invitations)",
+                &[],
+            )
+            .map_err(storage)?
+            .get(0);
+        if held > 0 {
+            return Err(Error::Damaged(
+                "the database holds a relay's store already (migrated before?): nothing was copied. Migrate into \
+                 an empty database."
+                    .into(),
+            ));
+        }
+        fill(&mut |record| insert(&mut tx, &record).map_err(storage))?;
+        tx.commit().map_err(storage)
+    }
+
+    /// Every record the store keeps, in the terms both backends share ([`Record`]).
+    ///
+    /// # Errors
+    /// Database failures, [`Error::Corrupt`] for a row that does not decode, and what
+    /// `each` returns.
+    pub fn export(&self, each: &mut dyn FnMut(Record) -> Result<(), Error>) -> Result<(), Error> {
+        fn id<const N: usize>(row: &Row, column: usize, what: &'static str) -> Result<[u8; N], Error> {
+            row.get::<_, &[u8]>(column).try_into().map_err(|_| Error::Corrupt(what))
+        }
+        let mut client = self.pool.get()?;
+        let mut tx = client
+            .build_transaction()
+            .read_only(true)
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .start()
+            .map_err(storage)?;
+        let mut rows = |sql: &str| tx.query(sql, &[]).map_err(storage);
+        for row in rows("SELECT value FROM meta WHERE name = 'identity'")? {
+            each(Record::Identity(row.get(0)))?;
+        }
+        for row in rows("SELECT digest, expires_at FROM invitations")? {
+            each(Record::Invitation {
+                digest: id(&row, 0, "invitation")?,
+                expires_at: num(row.get(1), "invitation")?,
+            })?;
+        }
+        for row in rows("SELECT id, usage, devices, disabled, quota FROM accounts")? {
+            let summary = summary(&row)?;
+            each(Record::Account {
+                id: *summary.account.as_bytes(),
+                usage: summary.usage,
+                devices: summary.devices,
+                disabled: summary.settings.disabled,
+                quota: summary.settings.quota,
+            })?;
+        }
+        for row in rows("SELECT id, account, key, registered_at, revoked FROM devices")? {
+            let entry = decode_device(&row)?;
+            each(Record::Device {
+                id: id(&row, 0, "device")?,
+                account: *entry.account.as_bytes(),
+                key: *entry.key.as_bytes(),
+                registered_at: entry.registered_at.get(),
+                revoked: entry.revoked,
+            })?;
+        }
+        for (table, inbox) in [("key_package_queues", false), ("inbox_queues", true)] {
+            for row in rows(&format!("SELECT device, first, next FROM {table}"))? {
+                each(Record::Queue {
+                    inbox,
+                    device: id(&row, 0, "queue")?,
+                    first: num(row.get(1), "queue")?,
+                    next: num(row.get(2), "queue")?,
+                })?;
+            }
+        }
+        for row in rows("SELECT device, slot, package FROM key_packages")? {
+            let (device, slot) = (id(&row, 0, "key package")?, num(row.get(1), "key package")?);
+            each(Record::KeyPackage { device, slot, package: row.get(2) })?;
+        }
+        for row in rows("SELECT device, package FROM last_resort")? {
+            each(Record::LastResort { device: id(&row, 0, "last resort")?, package: row.get(1) })?;
+        }
+        for row in rows("SELECT device, position, welcome FROM inbox")? {
+            let (device, position) = (id(&row, 0, "inbox")?, num(row.get(1), "inbox")?);
+            each(Record::Welcome { device, position, welcome: row.get(2) })?;
+        }
+        for row in rows("SELECT id, epoch, next_seq, next_content, expiring FROM groups")? {
+            each(Record::Group {
+                id: id(&row, 0, "group")?,
+                epoch: num(row.get(1), "group")?,
+                next_seq: num(row.get(2), "group")?,
+                next_content: num(row.get(3), "group")?,
+                expiring: row.get(4),
+            })?;
+        }
+        for row in rows("SELECT group_id, epoch, verifier, first_seq FROM verifiers")? {
+            each(Record::Epoch {
+                group: id(&row, 0, "verifier")?,
+                epoch: num(row.get(1), "verifier")?,
+                verifier: id(&row, 2, "verifier")?,
+                first_seq: num(row.get(3), "verifier")?,
+            })?;
+        }
+        for row in rows("SELECT group_id, seq, epoch, kind, message, expires_at FROM log")? {
+            each(Record::Entry {
+                group: id(&row, 0, "log entry")?,
+                seq: num(row.get(1), "log entry")?,
+                epoch: num(row.get(2), "log entry")?,
+                commit: row.get::<_, i16>(3) == KIND_COMMIT,
+                message: row.get(4),
+                expires_at: row.get::<_, Option<i64>>(5).map(|at| num(at, "log entry")).transpose()?,
+            })?;
+        }
+        for row in rows("SELECT group_id, seq, record, sealed FROM content")? {
+            each(Record::Content {
+                group: id(&row, 0, "content")?,
+                seq: num(row.get(1), "content")?,
+                record: id(&row, 2, "content")?,
+                sealed: row.get(3),
+            })?;
+        }
+        for row in rows("SELECT group_id, chunk, total, received, verified, progressed FROM chunks")? {
+            let size = |n: i32| u32::try_from(n).map_err(|_| Error::Corrupt("chunk"));
+            each(Record::Chunk {
+                group: id(&row, 0, "chunk")?,
+                chunk: id(&row, 1, "chunk")?,
+                total: size(row.get(2))?,
+                received: size(row.get(3))?,
+                verified: row.get(4),
+                progressed: num(row.get(5), "chunk")?,
+            })?;
+        }
+        for row in rows("SELECT group_id, chunk, start, piece FROM chunk_pieces")? {
+            each(Record::Piece {
+                group: id(&row, 0, "chunk piece")?,
+                chunk: id(&row, 1, "chunk piece")?,
+                start: u32::try_from(row.get::<_, i32>(2)).map_err(|_| Error::Corrupt("chunk piece"))?,
+                bytes: row.get(3),
+            })?;
+        }
+        tx.commit().map_err(storage)
+    }
+}
+
+/// Writes one record as the schema keeps it (with the digest a log entry is found by).
+fn insert(tx: &mut Transaction<'_>, record: &Record) -> Result<(), postgres::Error> {
+    let big = |n: u64| db(n);
+    let int = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+    match record {
+        Record::Identity(value) => {
+            tx.execute("INSERT INTO meta (name, value) VALUES ('identity', $1)", &[value])?;
+        }
+        Record::Invitation { digest, expires_at } => {
+            tx.execute("INSERT INTO invitations VALUES ($1, $2)", &[&digest.as_slice(), &big(*expires_at)])?;
+        }
+        Record::Account { id, usage, devices, disabled, quota } => {
+            tx.execute(
+                "INSERT INTO accounts (id, usage, devices, disabled, quota) VALUES ($1, $2, $3, $4, $5)",
+                &[&id.as_slice(), &big(*usage), &int(*devices), disabled, &quota.map(big)],
+            )?;
+        }
+        Record::Device { id, account, key, registered_at, revoked } => {
+            tx.execute(
+                "INSERT INTO devices (id, account, key, registered_at, revoked) VALUES ($1, $2, $3, $4, $5)",
+                &[&id.as_slice(), &account.as_slice(), &key.as_slice(), &big(*registered_at), revoked],
+            )?;
+        }
+        Record::Queue { inbox, device, first, next } => {
+            let table = if *inbox { "inbox_queues" } else { "key_package_queues" };
+            tx.execute(
+                &format!("INSERT INTO {table} (device, first, next) VALUES ($1, $2, $3)"),
+                &[&device.as_slice(), &big(*first), &big(*next)],
+            )?;
+        }
+        Record::KeyPackage { device, slot, package } => {
+            tx.execute("INSERT INTO key_packages VALUES ($1, $2, $3)", &[&device.as_slice(), &big(*slot), package])?;
+        }
+        Record::LastResort { device, package } => {
+            tx.execute("INSERT INTO last_resort VALUES ($1, $2)", &[&device.as_slice(), package])?;
+        }
+        Record::Welcome { device, position, welcome } => {
+            tx.execute("INSERT INTO inbox VALUES ($1, $2, $3)", &[&device.as_slice(), &big(*position), welcome])?;
+        }
+        Record::Group { id, epoch, next_seq, next_content, expiring } => {
+            tx.execute(
+                "INSERT INTO groups (id, epoch, next_seq, next_content, expiring) VALUES ($1, $2, $3, $4, $5)",
+                &[&id.as_slice(), &big(*epoch), &big(*next_seq), &big(*next_content), expiring],
+            )?;
+        }
+        Record::Epoch { group, epoch, verifier, first_seq } => {
+            tx.execute(
+                "INSERT INTO verifiers (group_id, epoch, verifier, first_seq) VALUES ($1, $2, $3, $4)",
+                &[&group.as_slice(), &big(*epoch), &verifier.as_slice(), &big(*first_seq)],
+            )?;
+        }
+        Record::Entry { group, seq, epoch, commit, message, expires_at } => {
+            let digest: [u8; 32] = Sha256::digest(message).into();
+            let kind = if *commit { KIND_COMMIT } else { KIND_MESSAGE };
+            tx.execute(
+                "INSERT INTO log (group_id, seq, epoch, kind, message, digest, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    &group.as_slice(),
+                    &big(*seq),
+                    &big(*epoch),
+                    &kind,
+                    message,
+                    &digest.as_slice(),
+                    &expires_at.map(big),
+                ],
+            )?;
+        }
+        Record::Content { group, seq, record, sealed } => {
+            tx.execute(
+                "INSERT INTO content (group_id, seq, record, sealed) VALUES ($1, $2, $3, $4)",
+                &[&group.as_slice(), &big(*seq), &record.as_slice(), sealed],
+            )?;
+        }
+        Record::Chunk { group, chunk, total, received, verified, progressed } => {
+            tx.execute(
+                "INSERT INTO chunks (group_id, chunk, total, received, verified, progressed)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+                &[&group.as_slice(), &chunk.as_slice(), &int(*total), &int(*received), verified, &big(*progressed)],
+            )?;
+        }
+        Record::Piece { group, chunk, start, bytes } => {
+            tx.execute(
+                "INSERT INTO chunk_pieces (group_id, chunk, start, piece) VALUES ($1, $2, $3, $4)",
+                &[&group.as_slice(), &chunk.as_slice(), &int(*start), bytes],
+            )?;
+        }
+    }
+    Ok(())
 }
 
 impl RelayStore for PostgresStore {

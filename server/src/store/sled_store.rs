@@ -27,6 +27,7 @@ use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
 use sled::transaction::{ConflictableTransactionError, ConflictableTransactionResult, TransactionError};
 
+use super::migrate::Record;
 use super::{
     AccountChange, AccountSettings, AccountSummary, BackupCopy, ChunkPut, DeviceEntry, GroupPosition,
     PendingInvitation, RelayStore, StoreLimits,
@@ -879,6 +880,142 @@ impl SledStore {
             Some(row) => row.status(),
             None => Err(Error::Refused(RelayError::NotFound)),
         }
+    }
+}
+
+impl SledStore {
+    /// Every record the store keeps, in the terms both backends share, for
+    /// `huisclos-relay migrate` ([`super::migrate`]); a sealed store's are opened.
+    ///
+    /// # Errors
+    /// Backend failures, [`Error::Corrupt`] for a row that does not decode, and what
+    /// `each` returns.
+    pub fn export(&self, each: &mut dyn FnMut(Record) -> Result<(), Error>) -> Result<(), Error> {
+        fn id<const N: usize>(bytes: &[u8], at: usize, what: &'static str) -> Result<[u8; N], Error> {
+            bytes.get(at..at + N).and_then(|b| b.try_into().ok()).ok_or(Error::Corrupt(what))
+        }
+        let number = |bytes: &[u8], at: usize, what: &'static str| u64_at(bytes, at).ok_or(Error::Corrupt(what));
+        if let Some(row) = self.meta.get(IDENTITY_KEY).map_err(storage)? {
+            each(Record::Identity(row.to_vec()))?;
+        }
+        for item in self.invitations.iter() {
+            let (key, value) = item.map_err(storage)?;
+            each(Record::Invitation {
+                digest: id(&key, 0, "invitation key")?,
+                expires_at: number(&value, 0, "invitation row")?,
+            })?;
+        }
+        for item in self.accounts.iter() {
+            let (key, value) = item.map_err(storage)?;
+            let row = AccountRow::decode(Some(&value)).ok_or(Error::Corrupt("account row"))?;
+            each(Record::Account {
+                id: id(&key, 0, "account key")?,
+                usage: row.usage,
+                devices: row.devices,
+                disabled: row.settings.disabled,
+                quota: row.settings.quota,
+            })?;
+        }
+        for item in self.devices.iter() {
+            let (key, value) = item.map_err(storage)?;
+            let entry = decode_device(&value).ok_or(Error::Corrupt("device row"))?;
+            each(Record::Device {
+                id: id(&key, 0, "device key")?,
+                account: *entry.account.as_bytes(),
+                key: *entry.key.as_bytes(),
+                registered_at: entry.registered_at.get(),
+                revoked: entry.revoked,
+            })?;
+        }
+        for (tree, inbox) in [(&self.key_package_meta, false), (&self.inbox_meta, true)] {
+            for item in tree.iter() {
+                let (key, value) = item.map_err(storage)?;
+                let queue = Queue::decode(Some(&value)).ok_or(Error::Corrupt("queue row"))?;
+                each(Record::Queue { inbox, device: id(&key, 0, "queue key")?, first: queue.first, next: queue.next })?;
+            }
+        }
+        for item in self.key_packages.iter() {
+            let (key, value) = item.map_err(storage)?;
+            let (device, slot) = (id(&key, 0, "key package key")?, number(&key, 16, "key package key")?);
+            each(Record::KeyPackage { device, slot, package: value.to_vec() })?;
+        }
+        for item in self.last_resort.iter() {
+            let (key, value) = item.map_err(storage)?;
+            each(Record::LastResort { device: id(&key, 0, "last-resort key")?, package: value.to_vec() })?;
+        }
+        for item in self.inbox.iter() {
+            let (key, value) = item.map_err(storage)?;
+            let (device, position) = (id(&key, 0, "inbox key")?, number(&key, 16, "inbox key")?);
+            each(Record::Welcome { device, position, welcome: value.to_vec() })?;
+        }
+        for item in self.groups.iter() {
+            let (key, value) = item.map_err(storage)?;
+            let row = GroupRow::decode(&value).ok_or(Error::Corrupt("group row"))?;
+            each(Record::Group {
+                id: id(&key, 0, "group key")?,
+                epoch: row.epoch,
+                next_seq: row.next_seq,
+                next_content: row.next_content,
+                expiring: row.expiring,
+            })?;
+        }
+        for item in self.verifiers.iter() {
+            let (key, value) = item.map_err(storage)?;
+            let first = self.epoch_starts.get(&key).map_err(storage)?.ok_or(Error::Corrupt("epoch without start"))?;
+            each(Record::Epoch {
+                group: id(&key, 0, "verifier key")?,
+                epoch: number(&key, 16, "verifier key")?,
+                verifier: id(&value, 0, "verifier row")?,
+                first_seq: number(&first, 0, "epoch start row")?,
+            })?;
+        }
+        // deadline (8) || group (16) || seq (8): the deadline of each expiring message.
+        let mut deadlines = std::collections::HashMap::new();
+        for item in self.expiry.iter() {
+            let (key, _) = item.map_err(storage)?;
+            let group: [u8; 16] = id(&key, 8, "expiry key")?;
+            deadlines.insert((group, number(&key, 24, "expiry key")?), number(&key, 0, "expiry key")?);
+        }
+        for item in self.log.iter() {
+            let (key, value) = item.map_err(storage)?;
+            let (group, seq) = (id(&key, 0, "log key")?, number(&key, 16, "log key")?);
+            let (epoch, kind, message) = decode_entry(&value).ok_or(Error::Corrupt("log entry"))?;
+            let expires_at = deadlines.get(&(group, seq)).copied();
+            let commit = kind == EntryKind::Commit;
+            each(Record::Entry { group, seq, epoch, commit, message: message.to_vec(), expires_at })?;
+        }
+        for item in self.content.iter() {
+            let (key, value) = item.map_err(storage)?;
+            each(Record::Content {
+                group: id(&key, 0, "content key")?,
+                seq: number(&key, 16, "content key")?,
+                record: id(&value, 0, "content row")?,
+                sealed: value.get(16..).ok_or(Error::Corrupt("content row"))?.to_vec(),
+            })?;
+        }
+        for item in self.chunks.iter() {
+            let (key, value) = item.map_err(storage)?;
+            let row = ChunkRow::decode(&value).ok_or(Error::Corrupt("chunk row"))?;
+            each(Record::Chunk {
+                group: id(&key, 0, "chunk key")?,
+                chunk: id(&key, 16, "chunk key")?,
+                total: row.total,
+                received: row.received,
+                verified: row.verified,
+                // Uploads from before progress was recorded start their clock now.
+                progressed: if row.progressed == 0 { progress_stamp() } else { row.progressed },
+            })?;
+        }
+        for item in self.chunk_pieces.iter() {
+            let (key, value) = item.map_err(storage)?;
+            each(Record::Piece {
+                group: id(&key, 0, "chunk piece key")?,
+                chunk: id(&key, 16, "chunk piece key")?,
+                start: u32_at(&key, 48).ok_or(Error::Corrupt("chunk piece key"))?,
+                bytes: value.to_vec(),
+            })?;
+        }
+        Ok(())
     }
 }
 
