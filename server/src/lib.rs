@@ -14,11 +14,14 @@
 //!   content-addressed chunk store, with per-account quotas.
 //!
 //! ## Map
-//! - [`store`]: the storage trait (one atomic, durable method per protocol operation)
-//!   and [`store::sled_store::SledStore`], the embedded default.
+//! - [`store`]: the storage trait (one atomic, durable method per protocol operation);
+//!   [`store::sled_store::SledStore`], the embedded default;
+//!   [`store::postgres_store::PostgresStore`], for several relay processes on one
+//!   PostgreSQL database; [`store::migrate`], moving a relay from one to the other.
 //! - [`service`]: the protocol's rules, request by request, independent of transport.
 //! - [`net`]: listeners, streams, deadlines, per-connection limits, graceful shutdown.
-//! - [`hub`]: in-memory subscriptions and connections, for push events and revocation.
+//! - [`hub`]: in-memory subscriptions and connections, for push events and revocation;
+//!   [`fanout`]: the same events between relay processes on one database.
 //! - [`budget`]: the memory held for peers, bounded per connection, account and relay.
 //! - [`integrity`]: the store's identity and manifest, checked at every start.
 //! - [`config`], [`identity`], [`admin`], [`metrics`]: operations.

@@ -26,6 +26,9 @@ pub(crate) const BENCH_CONFIG: &str = r#"
 requests_per_second = 1000000
 request_burst = 1000000
 max_connections = 20000
+# The clients of a row share one account.
+connections_per_account = 20000
+memory_per_account = 134217728
 idle_secs = 3600
 unauthenticated_secs = 600
 quota_bytes = 1000000000000
