@@ -68,9 +68,25 @@ impl RelayProcess {
     /// As [`RelayProcess::start`], with a configuration file holding `config` (TOML;
     /// the listening addresses still come from the environment).
     pub fn start_with_config(config: &str) -> Self {
+        Self::start_serving(config, None)
+    }
+
+    /// Another process of the relay `first`: its key and certificate copied into a new
+    /// data directory, as an operator sets up a second process on one PostgreSQL
+    /// database (`config` names the database: `postgres_url = "…"`).
+    pub fn start_beside(first: &RelayProcess, config: &str) -> Self {
+        Self::start_serving(config, Some(first))
+    }
+
+    fn start_serving(config: &str, beside: Option<&RelayProcess>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let data_dir = dir.path().join("relay");
         std::fs::create_dir_all(&data_dir).expect("data dir");
+        if let Some(first) = beside {
+            for file in ["relay-key.pk8", "relay-cert.der"] {
+                std::fs::copy(first.data_dir.join(file), data_dir.join(file)).expect("the first process's key");
+            }
+        }
         let config_path = dir.path().join("relay.toml");
         std::fs::write(&config_path, config).expect("config file");
         // A profiler may wrap the relay (`HUISCLOS_RELAY_WRAPPER="heaptrack"`, say);
@@ -99,6 +115,10 @@ impl RelayProcess {
             .expect("relay starts");
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let (mut address, mut tcp_address, mut pin, mut first_invitation) = (None, None, None, None);
+        // A second process of a relay prints no first invitation: the relay has one.
+        if beside.is_some() {
+            first_invitation = Some(String::new());
+        }
         for line in lines.by_ref() {
             let line = line.expect("relay output");
             let Some(rest) = line.strip_prefix("huisclos-relay: ") else { continue };
