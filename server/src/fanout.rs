@@ -63,9 +63,13 @@ impl FanoutKey {
         XChaCha20Poly1305::new(self.0.as_ref().into())
     }
 
-    /// The event, from `instance`, as a notification's text.
-    pub fn seal(&self, instance: [u8; 16], event: &PeerEvent) -> String {
+    /// The event, from `instance`, numbered `counter` and stamped `time` (Unix
+    /// seconds), as a notification's text. Base64 has no quote: the text is safe inside
+    /// an SQL literal.
+    pub fn seal(&self, instance: [u8; 16], counter: u64, time: u64, event: &PeerEvent) -> String {
         let mut plain = Zeroizing::new(instance.to_vec());
+        plain.extend_from_slice(&counter.to_be_bytes());
+        plain.extend_from_slice(&time.to_be_bytes());
         encode(event, &mut plain);
         let mut nonce = [0u8; NONCE_LEN];
         OsRng.fill_bytes(&mut nonce);
@@ -74,16 +78,31 @@ impl FanoutKey {
         base64::engine::general_purpose::STANDARD_NO_PAD.encode([&nonce[..], &sealed].concat())
     }
 
-    /// The sender's instance id and the event of a notification's text, or `None` for
-    /// one that was not sealed under this key or does not decode.
-    pub fn open(&self, text: &str) -> Option<([u8; 16], PeerEvent)> {
+    /// A notification's text opened, or `None` for one that was not sealed under this
+    /// key or does not decode.
+    pub fn open(&self, text: &str) -> Option<Sealed> {
         let bytes = base64::engine::general_purpose::STANDARD_NO_PAD.decode(text).ok()?;
         let (nonce, sealed) = bytes.split_at_checked(NONCE_LEN)?;
         let plain =
             Zeroizing::new(self.cipher().decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad: AAD }).ok()?);
         let instance: [u8; 16] = plain.get(..16)?.try_into().ok()?;
-        Some((instance, decode(plain.get(16..)?)?))
+        let counter = u64::from_be_bytes(plain.get(16..24)?.try_into().ok()?);
+        let time = u64::from_be_bytes(plain.get(24..32)?.try_into().ok()?);
+        Some(Sealed { instance, counter, time, event: decode(plain.get(32..)?)? })
     }
+}
+
+/// An event as another process sealed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sealed {
+    /// The sending process's instance id (random, drawn at its start).
+    pub instance: [u8; 16],
+    /// Its number among the sender's events, from 1.
+    pub counter: u64,
+    /// When it was sent (Unix seconds).
+    pub time: u64,
+    /// The event.
+    pub event: PeerEvent,
 }
 
 fn put_bytes(out: &mut Vec<u8>, bytes: &[u8]) {
@@ -179,25 +198,188 @@ fn peer_connection(instance: [u8; 16], from: u64) -> u64 {
     (from ^ mixed) & !(1 << 63)
 }
 
-/// Sends `outbound` to the other processes and delivers theirs to `hub`, until the task
-/// is aborted at shutdown. Reconnects after a failure, closing `hub`'s connections
-/// first (they may have missed events).
-pub async fn run(url: String, key: FanoutKey, hub: std::sync::Arc<Hub>, mut outbound: mpsc::Receiver<PeerEvent>) {
-    let mut instance = [0u8; 16];
-    OsRng.fill_bytes(&mut instance);
-    let mut first = true;
-    loop {
-        if !first {
-            hub.close_all();
-        }
-        first = false;
-        match serve(&url, &key, instance, &hub, &mut outbound).await {
-            Ok(()) => return,
-            Err(error) => {
-                tracing::error!(%error, "the feed of events between relay processes broke; connections closed, listening again");
-                tokio::time::sleep(Duration::from_secs(1)).await;
+/// How far an event's time may be from this process's clock: older ones are replays
+/// (or a process whose clock is wrong) and are dropped.
+const EVENT_WINDOW_SECS: u64 = 300;
+
+/// Why the feed from the other processes broke.
+#[derive(Debug, thiserror::Error)]
+enum Broken {
+    #[error("the database: {0}")]
+    Database(#[from] tokio_postgres::Error),
+    #[error("the listening connection closed")]
+    Closed,
+    #[error("more than {QUEUED_EVENTS} events waited to be delivered")]
+    Overflow,
+}
+
+/// The connection that listens for the other processes' events, and what it heard.
+struct Listener {
+    _client: tokio_postgres::Client,
+    notes: mpsc::Receiver<Result<String, Broken>>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+/// Connects, listens on [`CHANNEL`], and returns once PostgreSQL confirmed it: from then
+/// on no event committed by another process is missed while the connection lasts.
+async fn listen(url: &str) -> Result<Listener, Broken> {
+    let mut config: tokio_postgres::Config = url.parse()?;
+    // Named, so that an operator (or a test) can tell this process's listener apart.
+    config.application_name(format!("huisclos-relay events {}", std::process::id()));
+    let (client, mut connection) = config.connect(tokio_postgres::NoTls).await?;
+    let (heard, notes) = mpsc::channel(QUEUED_EVENTS);
+    let reader = tokio::spawn(async move {
+        loop {
+            let item = match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+                Some(Ok(tokio_postgres::AsyncMessage::Notification(note))) => Ok(note.payload().to_owned()),
+                Some(Ok(_)) => continue,
+                Some(Err(error)) => Err(Broken::Database(error)),
+                None => Err(Broken::Closed),
+            };
+            let ended = item.is_err();
+            // Never wait here: this task also carries the connection's answers.
+            match heard.try_send(item) {
+                Ok(()) if !ended => {}
+                Ok(()) => return,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    // Delivered once the queue drains: the feed is then broken.
+                    let _ = heard.send(Err(Broken::Overflow)).await;
+                    return;
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => return,
             }
         }
+    });
+    client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+    Ok(Listener { _client: client, notes, reader })
+}
+
+/// The connection this process sends its events on (not the listening one, whose
+/// reader must never wait for this one's answers).
+struct Sender {
+    url: String,
+    client: Option<tokio_postgres::Client>,
+}
+
+impl Sender {
+    async fn send(&mut self, statements: &str) -> Result<(), tokio_postgres::Error> {
+        for attempt in 0..2 {
+            if self.client.as_ref().is_none_or(tokio_postgres::Client::is_closed) {
+                let (client, connection) = tokio_postgres::connect(&self.url, tokio_postgres::NoTls).await?;
+                tokio::spawn(connection);
+                self.client = Some(client);
+            }
+            let Some(client) = &self.client else { continue };
+            match client.batch_execute(statements).await {
+                Ok(()) => return Ok(()),
+                Err(error) if attempt == 1 => return Err(error),
+                Err(_) => self.client = None,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What the other processes sent last: each one's instance id, with its last counter
+/// and when it was heard, so that a replayed event is dropped.
+#[derive(Default)]
+struct Heard {
+    last: std::collections::HashMap<[u8; 16], (u64, u64)>,
+}
+
+impl Heard {
+    /// Whether an event numbered `counter`, stamped `time`, from `instance`, is new.
+    fn fresh(&mut self, instance: [u8; 16], counter: u64, time: u64, now: u64) -> bool {
+        if time.abs_diff(now) > EVENT_WINDOW_SECS {
+            return false;
+        }
+        // Instances not heard within the window cannot send a fresh event any more
+        // without a newer counter: forget them.
+        self.last.retain(|_, (_, heard)| now.saturating_sub(*heard) <= 2 * EVENT_WINDOW_SECS);
+        match self.last.get_mut(&instance) {
+            Some((last, heard)) if counter > *last => {
+                (*last, *heard) = (counter, now);
+                true
+            }
+            Some(_) => false,
+            None => {
+                self.last.insert(instance, (counter, now));
+                true
+            }
+        }
+    }
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// Starts listening to the other processes (returning once the first `LISTEN` is
+/// confirmed, so that the relay accepts no device before it hears them), then sends
+/// `outbound` to them and delivers theirs to `hub` until the task is aborted at
+/// shutdown. After a break it listens again, and only then closes `hub`'s connections:
+/// their devices reconnect and catch up by reading.
+///
+/// # Errors
+/// The database's failure when the first `LISTEN` cannot be made.
+pub async fn start(
+    url: String,
+    key: FanoutKey,
+    hub: std::sync::Arc<Hub>,
+    mut outbound: mpsc::Receiver<PeerEvent>,
+) -> Result<tokio::task::JoinHandle<()>, crate::Error> {
+    let mut listener = listen(&url)
+        .await
+        .map_err(|error| crate::Error::Storage(format!("listening for the other processes: {error}")))?;
+    tracing::info!("listening for the other relay processes' events");
+    Ok(tokio::spawn(async move {
+        let mut instance = [0u8; 16];
+        OsRng.fill_bytes(&mut instance);
+        let mut sender = Sender { url: url.clone(), client: None };
+        let mut outgoing = Outgoing { instance, counter: 0 };
+        let mut heard = Heard::default();
+        loop {
+            let broken = serve(&key, &mut outgoing, &mut sender, &mut heard, &mut listener, &hub, &mut outbound).await;
+            let Err(why) = broken else { return };
+            tracing::error!(%why, "the feed of events from the other relay processes broke; listening again");
+            listener = loop {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                match listen(&url).await {
+                    Ok(listener) => break listener,
+                    Err(error) => {
+                        tracing::error!(%error, "listening for the other relay processes failed; trying again")
+                    }
+                }
+            };
+            // Listening again: what devices read from now on is announced to them.
+            hub.close_all();
+            tracing::info!("listening again; this process's connections were closed so that devices catch up");
+        }
+    }))
+}
+
+/// This process's events as sent: its instance id and a counter.
+struct Outgoing {
+    instance: [u8; 16],
+    counter: u64,
+}
+
+impl Outgoing {
+    fn statements(&mut self, key: &FanoutKey, events: &[PeerEvent]) -> String {
+        let time = now_secs();
+        events
+            .iter()
+            .map(|event| {
+                self.counter += 1;
+                format!("NOTIFY {CHANNEL}, '{}';", key.seal(self.instance, self.counter, time, event))
+            })
+            .collect()
     }
 }
 
@@ -211,81 +393,58 @@ pub async fn announce(url: &str, key: &FanoutKey, events: &[PeerEvent]) -> Resul
     if events.is_empty() {
         return Ok(());
     }
-    let failed = |error: tokio_postgres::Error| crate::Error::Storage(format!("postgresql: {error}"));
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.map_err(failed)?;
-    let driver = tokio::spawn(connection);
     let mut instance = [0u8; 16];
     OsRng.fill_bytes(&mut instance);
+    let mut outgoing = Outgoing { instance, counter: 0 };
+    let mut sender = Sender { url: url.to_owned(), client: None };
     for batch in events.chunks(BATCH) {
-        client.batch_execute(&notify_statements(key, instance, batch)).await.map_err(failed)?;
+        sender
+            .send(&outgoing.statements(key, batch))
+            .await
+            .map_err(|error| crate::Error::Storage(format!("postgresql: {error}")))?;
     }
-    drop(client);
-    let _ = driver.await;
     Ok(())
 }
 
-/// `NOTIFY` statements for `events`. Base64 has no quote: the sealed text is safe
-/// inside a literal.
-fn notify_statements(key: &FanoutKey, instance: [u8; 16], events: &[PeerEvent]) -> String {
-    events.iter().map(|event| format!("NOTIFY {CHANNEL}, '{}';", key.seal(instance, event))).collect()
-}
-
 async fn serve(
-    url: &str,
     key: &FanoutKey,
-    instance: [u8; 16],
+    outgoing: &mut Outgoing,
+    sender: &mut Sender,
+    heard: &mut Heard,
+    listener: &mut Listener,
     hub: &Hub,
     outbound: &mut mpsc::Receiver<PeerEvent>,
-) -> Result<(), tokio_postgres::Error> {
-    let (client, mut connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
-    let (notes, mut received) = mpsc::channel::<String>(QUEUED_EVENTS);
-    let reader = tokio::spawn(async move {
-        loop {
-            match std::future::poll_fn(|cx| connection.poll_message(cx)).await {
-                Some(Ok(tokio_postgres::AsyncMessage::Notification(note))) => {
-                    if notes.send(note.payload().to_owned()).await.is_err() {
-                        return Ok(());
-                    }
+) -> Result<(), Broken> {
+    loop {
+        tokio::select! {
+            event = outbound.recv() => {
+                let Some(event) = event else { return Ok(()) };
+                let mut batch = vec![event];
+                while batch.len() < BATCH && let Ok(more) = outbound.try_recv() {
+                    batch.push(more);
                 }
-                Some(Ok(_)) => {}
-                Some(Err(error)) => return Err(error),
-                None => return Ok(()),
+                if let Err(error) = sender.send(&outgoing.statements(key, &batch)).await {
+                    // The other processes' devices learn of these writes at their next
+                    // read; a disconnection is made by their periodic check instead.
+                    tracing::error!(%error, lost = batch.len(), "events for the other relay processes could not be sent");
+                }
             }
-        }
-    });
-    let outcome = async {
-        client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
-        tracing::info!("listening for the other relay processes' events");
-        loop {
-            tokio::select! {
-                event = outbound.recv() => {
-                    let Some(event) = event else { return Ok(()) };
-                    let mut batch = vec![event];
-                    while batch.len() < BATCH && let Ok(more) = outbound.try_recv() {
-                        batch.push(more);
+            note = listener.notes.recv() => {
+                let note = note.unwrap_or(Err(Broken::Closed))?;
+                match key.open(&note) {
+                    Some(sealed) if sealed.instance == outgoing.instance => {}
+                    Some(sealed) if !heard.fresh(sealed.instance, sealed.counter, sealed.time, now_secs()) => {
+                        tracing::warn!("a stale or repeated event on the relay's channel; ignored");
                     }
-                    client.batch_execute(&notify_statements(key, instance, &batch)).await?;
-                }
-                note = received.recv() => {
-                    let Some(note) = note else { return Ok(()) };
-                    match key.open(&note) {
-                        Some((from, _)) if from == instance => {}
-                        Some((from, PeerEvent::Signal { group, from: connection, payload })) => {
-                            let connection = peer_connection(from, connection);
-                            hub.deliver_from_peer(PeerEvent::Signal { group, from: connection, payload });
-                        }
-                        Some((_, event)) => hub.deliver_from_peer(event),
-                        None => tracing::warn!("a notification on the relay's channel was not sealed under its key; ignored"),
+                    Some(Sealed { instance, event: PeerEvent::Signal { group, from, payload }, .. }) => {
+                        let from = peer_connection(instance, from);
+                        hub.deliver_from_peer(PeerEvent::Signal { group, from, payload });
                     }
+                    Some(sealed) => hub.deliver_from_peer(sealed.event),
+                    None => tracing::warn!("a notification on the relay's channel was not sealed under its key; ignored"),
                 }
             }
         }
-    }
-    .await;
-    reader.abort();
-    match outcome {
-        Ok(()) => Ok(()),
-        Err(error) => Err(error),
     }
 }
 
@@ -329,14 +488,28 @@ mod tests {
             PeerEvent::CloseDevice { device: DeviceId::from_bytes([8; 16]) },
         ];
         for event in events {
-            let text = key.seal([9; 16], &event);
+            let text = key.seal([9; 16], 7, 1_000, &event);
             // PostgreSQL refuses a notification of 8,000 bytes or more.
             assert!(text.len() < 8000, "{} bytes", text.len());
-            assert_eq!(key.open(&text), Some(([9; 16], event.clone())));
+            let sealed = Sealed { instance: [9; 16], counter: 7, time: 1_000, event: event.clone() };
+            assert_eq!(key.open(&text), Some(sealed));
             assert_eq!(other.open(&text), None);
             let group_hex = hex::encode([2u8; 16]);
             assert!(!text.contains(&group_hex));
         }
         assert_eq!(key.open("not base64 at all!"), None);
+    }
+
+    #[test]
+    fn a_replayed_or_stale_event_is_not_fresh() {
+        let mut heard = Heard::default();
+        let (one, two) = ([1; 16], [2; 16]);
+        assert!(heard.fresh(one, 1, 1_000, 1_000));
+        assert!(heard.fresh(one, 2, 1_000, 1_001));
+        assert!(!heard.fresh(one, 2, 1_000, 1_002), "a repeat");
+        assert!(!heard.fresh(one, 1, 1_000, 1_002), "an older one");
+        assert!(heard.fresh(two, 1, 1_000, 1_002), "another process counts on its own");
+        assert!(!heard.fresh(two, 9, 1_000 - EVENT_WINDOW_SECS - 1, 1_002), "too old");
+        assert!(!heard.fresh(two, 9, 1_002 + EVENT_WINDOW_SECS + 1, 1_002), "from the future");
     }
 }

@@ -450,6 +450,17 @@ impl Hub {
         self.tell_peers(PeerEvent::CloseDevice { device });
     }
 
+    /// Closes a device's connections to this process only (a peer's revocation, seen
+    /// by [`crate::close_devices_cut_off_elsewhere`]).
+    pub fn close_device_here(&self, device: DeviceId) {
+        self.deliver_close(device);
+    }
+
+    /// The devices with an authenticated connection to this process.
+    pub fn connected_devices(&self) -> Vec<DeviceId> {
+        self.devices.lock().map(|devices| devices.keys().copied().collect()).unwrap_or_default()
+    }
+
     fn deliver_close(&self, device: DeviceId) {
         let Ok(mut devices) = self.devices.lock() else { return };
         for connection in devices.remove(&device).into_iter().flat_map(HashMap::into_values) {

@@ -117,6 +117,34 @@ const SWEEP_INTERVAL: Duration = Duration::from_secs(600);
 /// Messages deleted per store call, so that a sweep never holds the store for long.
 const SWEEP_BATCH: usize = 1024;
 
+/// How often a relay process that shares its store checks its connected devices
+/// against it ([`close_devices_cut_off_elsewhere`]).
+pub const CONNECTED_DEVICES_CHECK: Duration = Duration::from_secs(5);
+
+/// Closes, every [`CONNECTED_DEVICES_CHECK`], the connections of devices revoked or of
+/// accounts disabled through another relay process: the other process's event says so
+/// at once, and this check makes it so even when that event was lost.
+async fn close_devices_cut_off_elsewhere<S: store::RelayStore>(relay: Arc<Relay<S>>) {
+    let mut interval = tokio::time::interval(CONNECTED_DEVICES_CHECK);
+    loop {
+        interval.tick().await;
+        let devices = relay.hub.connected_devices();
+        if devices.is_empty() {
+            continue;
+        }
+        let store = relay.store().clone();
+        match tokio::task::spawn_blocking(move || store.inactive_devices(&devices)).await {
+            Ok(Ok(cut_off)) => {
+                for device in cut_off {
+                    relay.hub.close_device_here(device);
+                }
+            }
+            Ok(Err(error)) => tracing::warn!(%error, "checking the connected devices failed; trying again"),
+            Err(_) => {}
+        }
+    }
+}
+
 /// Deletes expired messages (`history: none` spaces) every [`SWEEP_INTERVAL`], until
 /// the task is aborted at shutdown.
 async fn sweep_expired_messages<S: store::RelayStore>(relay: Arc<Relay<S>>) {
@@ -208,7 +236,8 @@ async fn serve<S: store::RelayStore>(
         if relay.hub.connect_peers(outbound).is_err() {
             return Err(Error::Config("the relay's events were connected twice".into()));
         }
-        background.push(tokio::spawn(fanout::run(url.expose().to_owned(), key, relay.hub.clone(), receiver)));
+        background.push(fanout::start(url.expose().to_owned(), key, relay.hub.clone(), receiver).await?);
+        background.push(tokio::spawn(close_devices_cut_off_elsewhere(relay.clone())));
     }
     let tls = huisclos_transport::tls::server_config(identity.certificate.clone(), identity.key.clone_key())
         .map_err(|e| Error::Tls(e.to_string()))?;
@@ -485,7 +514,16 @@ pub fn open_shared_store(
             }
             let mut store_id = [0u8; 16];
             rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut store_id);
-            store.set_identity(StoreIdentity { store_id, relay_pin: identity.pin.0 })?;
+            // Another process starting on the same empty database at the same moment
+            // may have recorded its own key first: then this one's is not the relay's.
+            let recorded = store.claim_identity(StoreIdentity { store_id, relay_pin: identity.pin.0 })?;
+            if recorded.relay_pin != identity.pin.0 {
+                return Err(Error::Damaged(format!(
+                    "another relay process set this database up with its own key at the same moment: copy its \
+                     relay-key.pk8 and relay-cert.der into {} (and delete the ones this process made).",
+                    data_dir.display()
+                )));
+            }
             census.counts == integrity::Counts::default()
         }
     };
@@ -522,36 +560,60 @@ pub fn migrate_to_postgres(
     }
     let (_, sled, _) = open_data_dir(data_dir, key)?;
     let census = guarded("reading the store", || sled.census())?;
-    let target = store::postgres_store::PostgresStore::open(url)?;
-    let mut copied = Tally::default();
-    target.import(|sink| {
-        guarded("reading the store", || {
-            sled.export(&mut |record| {
-                copied.add(&record);
-                sink(record)
-            })
-        })
-    })?;
-    let mut read_back = Tally::default();
-    target.export(&mut |record| {
-        read_back.add(&record);
-        Ok(())
-    })?;
-    let differences = copied.differences(&read_back);
-    let counts = target.census()?.counts;
-    if !differences.is_empty() || counts != census.counts {
-        target.erase()?;
-        let what: Vec<String> =
-            differences.iter().map(|(kind, had, have)| format!("{kind}: {have} of {had}")).collect();
-        return Err(Error::Damaged(format!(
-            "the copy in the database differs from the sled store ({}); the database was emptied again and \
-             the sled store left as it was",
-            if what.is_empty() { "its counts".to_owned() } else { what.join(", ") }
-        )));
-    }
     close_store(&sled, data_dir)?;
     drop(sled);
-    std::fs::rename(data_dir.join(integrity::STORE_DIR), &moved)?;
+    let target = store::postgres_store::PostgresStore::open(url)?;
+    if !target.holds_nothing()? {
+        return Err(Error::Damaged(
+            "the database holds a relay's store already (migrated before?): nothing was copied. Migrate into an \
+             empty database."
+                .into(),
+        ));
+    }
+    // Moved aside first: whatever happens from here, the relay never starts on both the
+    // sled store and its copy (after a crash half-way, the database holds all of it or
+    // nothing, and `store.migrated` says where the original is).
+    let original = data_dir.join(integrity::STORE_DIR);
+    std::fs::rename(&original, &moved)?;
+    let copied = (|| {
+        let sled = open_store_guarded(&moved, key)?;
+        let mut copied = Tally::default();
+        target.import(|sink| {
+            guarded("reading the store", || {
+                sled.export(&mut |record| {
+                    copied.add(&record);
+                    sink(record)
+                })
+            })
+        })?;
+        let mut read_back = Tally::default();
+        target.export(&mut |record| {
+            read_back.add(&record);
+            Ok(())
+        })?;
+        let differences = copied.differences(&read_back);
+        let counts = target.census()?.counts;
+        if !differences.is_empty() || counts != census.counts {
+            let what: Vec<String> =
+                differences.iter().map(|(kind, had, have)| format!("{kind}: {have} of {had}")).collect();
+            return Err(Error::Damaged(format!(
+                "the copy in the database differs from the sled store ({}); the database was emptied again and \
+                 the sled store left as it was",
+                if what.is_empty() { "its counts".to_owned() } else { what.join(", ") }
+            )));
+        }
+        Ok(copied)
+    })();
+    let copied = match copied {
+        Ok(copied) => copied,
+        Err(error) => {
+            // The database held nothing before: emptying it removes only this copy.
+            let emptied = target.erase();
+            std::fs::rename(&moved, &original)?;
+            emptied?;
+            return Err(error);
+        }
+    };
     Ok(format!(
         "copied into PostgreSQL and checked: {}. The sled store is kept in {} (delete it once the relay runs on \
          the database). Start the relay with postgres_url set to this database from now on.",

@@ -477,6 +477,28 @@ pub trait RelayStore: Send + Sync + 'static {
     /// failures.
     fn backup_to(&self, to: &std::path::Path) -> Result<BackupCopy, Error>;
 
+    /// Of `devices`, those revoked, unknown, or of a disabled account: whose connections
+    /// must close. A store several relay processes share checks its connected devices
+    /// with this, in case another process's word of a revocation was lost.
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn inactive_devices(&self, devices: &[DeviceId]) -> Result<Vec<DeviceId>, Error> {
+        let mut inactive = Vec::new();
+        for &device in devices {
+            let active = match self.device(device)? {
+                Some(entry) if !entry.revoked => {
+                    self.account(entry.account)?.is_some_and(|account| !account.settings.disabled)
+                }
+                _ => false,
+            };
+            if !active {
+                inactive.push(device);
+            }
+        }
+        Ok(inactive)
+    }
+
     /// Writes everything to stable storage (at shutdown; every method already does).
     ///
     /// # Errors

@@ -65,6 +65,15 @@ pub const SCHEMA_VERSION: i64 = 1;
 /// Connections a relay process keeps to the database at most.
 pub const POOL_SIZE: usize = 16;
 
+/// How long a store call waits for a free connection before it fails.
+const POOL_WAIT: Duration = Duration::from_secs(30);
+
+/// Set on every connection: a lock or a statement stuck this long fails (and the call
+/// with it) instead of holding a connection for ever, and a connection left idle in a
+/// transaction is ended by the server.
+const SESSION: &str = "SET lock_timeout = '10s'; SET statement_timeout = '60s'; \
+                       SET idle_in_transaction_session_timeout = '60s'";
+
 /// How many times a transaction that met a deadlock or a serialisation failure runs.
 const ATTEMPTS: u32 = 5;
 
@@ -317,7 +326,11 @@ impl Pool {
             if state.open < POOL_SIZE {
                 state.open += 1;
                 drop(state);
-                return match self.config.connect(NoTls) {
+                let connected = self.config.connect(NoTls).and_then(|mut client| {
+                    client.batch_execute(SESSION)?;
+                    Ok(client)
+                });
+                return match connected {
                     Ok(client) => Ok(Pooled {
                         pool: self,
                         connection: Some(Connection { client, prepared: std::collections::HashMap::new() }),
@@ -330,7 +343,15 @@ impl Pool {
                     }
                 };
             }
-            state = self.returned.wait(state).unwrap_or_else(PoisonError::into_inner);
+            let (waited, timeout) =
+                self.returned.wait_timeout(state, POOL_WAIT).unwrap_or_else(PoisonError::into_inner);
+            state = waited;
+            if timeout.timed_out() && state.idle.is_empty() && state.open >= POOL_SIZE {
+                return Err(Error::Storage(format!(
+                    "no database connection came free within {} s: the database is stuck or overloaded",
+                    POOL_WAIT.as_secs()
+                )));
+            }
         }
     }
 }
@@ -339,7 +360,14 @@ impl Pool {
 /// may quote a row's values, such as a group id, into the relay's log).
 fn storage(error: postgres::Error) -> Error {
     match error.as_db_error() {
-        Some(db) => Error::Storage(format!("postgresql: {} ({})", db.message(), db.code().code())),
+        Some(db) => match db.constraint() {
+            // The constraint's name, whatever language the server answers in: the
+            // refusals that follow from one are told apart by it.
+            Some(constraint) => {
+                Error::Storage(format!("postgresql: {} ({}, constraint {constraint})", db.message(), db.code().code()))
+            }
+            None => Error::Storage(format!("postgresql: {} ({})", db.message(), db.code().code())),
+        },
         None => Error::Storage(format!("postgresql: {error}")),
     }
 }
@@ -457,6 +485,14 @@ fn active_device(tx: Tx<'_, '_>, device: DeviceId, account: AccountId) -> Result
     Ok(row.is_some())
 }
 
+/// `devices` with their places, in the order their rows are locked: by id, so that two
+/// transactions over the same devices never wait for each other in a circle.
+fn in_lock_order(devices: &[DeviceId]) -> Vec<(usize, DeviceId)> {
+    let mut ordered: Vec<(usize, DeviceId)> = devices.iter().copied().enumerate().collect();
+    ordered.sort_by_key(|&(index, device)| (device, index));
+    ordered
+}
+
 /// A device's queue (of key packages or Welcomes), locked: (first, next).
 fn lock_queue(tx: Tx<'_, '_>, table: &str, device: DeviceId) -> Result<(i64, i64), Failure> {
     let id = device.as_bytes().as_slice();
@@ -538,6 +574,9 @@ impl PostgresStore {
             config.connect_timeout(Duration::from_secs(10));
         }
         config.application_name("huisclos-relay");
+        // A connection whose peer vanished (a half-open TCP connection) is found out
+        // in about a minute rather than two hours.
+        config.keepalives(true).keepalives_idle(Duration::from_secs(30));
         let store = Self { pool: Pool { config, state: Mutex::default(), returned: Condvar::new() } };
         store.prepare_schema()?;
         Ok(store)
@@ -637,6 +676,36 @@ impl PostgresStore {
         })
     }
 
+    /// Records `identity` unless the database records one already, under the schema's
+    /// lock, and returns the one recorded: two relay processes starting together on an
+    /// empty database agree on one.
+    ///
+    /// # Errors
+    /// Database failures; [`Error::Corrupt`] for an unreadable identity.
+    pub fn claim_identity(&self, identity: StoreIdentity) -> Result<StoreIdentity, Error> {
+        let value = [identity.store_id.as_slice(), identity.relay_pin.as_slice()].concat();
+        self.write(|tx| {
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK])?;
+            tx.execute(
+                "INSERT INTO meta (name, value) VALUES ('identity', $1) ON CONFLICT (name) DO NOTHING",
+                &[&value],
+            )?;
+            let row = tx.query_one("SELECT value FROM meta WHERE name = 'identity'", &[])?;
+            let value: &[u8] = row.get(0);
+            let store_id = value.get(..16).and_then(|b| b.try_into().ok()).ok_or(corrupt("store identity"))?;
+            let relay_pin = value.get(16..48).and_then(|b| b.try_into().ok()).ok_or(corrupt("store identity"))?;
+            Ok(StoreIdentity { store_id, relay_pin })
+        })
+    }
+
+    /// Whether the store holds nothing at all (a database a relay can be moved into).
+    ///
+    /// # Errors
+    /// Database failures.
+    pub fn holds_nothing(&self) -> Result<bool, Error> {
+        self.read(|client| Ok(holds_nothing(client)?))
+    }
+
     /// Deletes everything the store holds, keeping the schema: for tests, and for a
     /// `migrate` that failed half-way into a database it created.
     ///
@@ -664,15 +733,7 @@ impl PostgresStore {
     ) -> Result<(), Error> {
         let mut client = self.pool.get()?;
         let mut tx = client.transaction().map_err(storage)?;
-        let held: i64 = tx
-            .query_one(
-                "SELECT (SELECT count(*) FROM meta WHERE name = 'identity') + (SELECT count(*) FROM accounts)
-                 + (SELECT count(*) FROM groups) + (SELECT count(*) FROM invitations)",
-                &[],
-            )
-            .map_err(storage)?
-            .get(0);
-        if held > 0 {
+        if !holds_nothing(&mut tx).map_err(storage)? {
             return Err(Error::Damaged(
                 "the database holds a relay's store already (migrated before?): nothing was copied. Migrate into \
                  an empty database."
@@ -699,18 +760,16 @@ impl PostgresStore {
             .isolation_level(postgres::IsolationLevel::RepeatableRead)
             .start()
             .map_err(storage)?;
-        let mut rows = |sql: &str| tx.query(sql, &[]).map_err(storage);
-        for row in rows("SELECT value FROM meta WHERE name = 'identity'")? {
+        stream(&mut tx, "SELECT value FROM meta WHERE name = 'identity'", &mut |row| {
             each(Record::Identity(row.get(0)))?;
-        }
-        for row in rows("SELECT digest, expires_at FROM invitations")? {
-            each(Record::Invitation {
-                digest: id(&row, 0, "invitation")?,
-                expires_at: num(row.get(1), "invitation")?,
-            })?;
-        }
-        for row in rows("SELECT id, usage, devices, disabled, quota FROM accounts")? {
-            let summary = summary(&row)?;
+            Ok(())
+        })?;
+        stream(&mut tx, "SELECT digest, expires_at FROM invitations", &mut |row| {
+            each(Record::Invitation { digest: id(row, 0, "invitation")?, expires_at: num(row.get(1), "invitation")? })?;
+            Ok(())
+        })?;
+        stream(&mut tx, "SELECT id, usage, devices, disabled, quota FROM accounts", &mut |row| {
+            let summary = summary(row)?;
             each(Record::Account {
                 id: *summary.account.as_bytes(),
                 usage: summary.usage,
@@ -718,94 +777,132 @@ impl PostgresStore {
                 disabled: summary.settings.disabled,
                 quota: summary.settings.quota,
             })?;
-        }
-        for row in rows("SELECT id, account, key, registered_at, revoked FROM devices")? {
-            let entry = decode_device(&row)?;
+            Ok(())
+        })?;
+        stream(&mut tx, "SELECT id, account, key, registered_at, revoked FROM devices", &mut |row| {
+            let entry = decode_device(row)?;
             each(Record::Device {
-                id: id(&row, 0, "device")?,
+                id: id(row, 0, "device")?,
                 account: *entry.account.as_bytes(),
                 key: *entry.key.as_bytes(),
                 registered_at: entry.registered_at.get(),
                 revoked: entry.revoked,
             })?;
-        }
+            Ok(())
+        })?;
         for (table, inbox) in [("key_package_queues", false), ("inbox_queues", true)] {
-            for row in rows(&format!("SELECT device, first, next FROM {table}"))? {
+            stream(&mut tx, &format!("SELECT device, first, next FROM {table}"), &mut |row| {
                 each(Record::Queue {
                     inbox,
-                    device: id(&row, 0, "queue")?,
+                    device: id(row, 0, "queue")?,
                     first: num(row.get(1), "queue")?,
                     next: num(row.get(2), "queue")?,
-                })?;
-            }
+                })
+            })?;
         }
-        for row in rows("SELECT device, slot, package FROM key_packages")? {
-            let (device, slot) = (id(&row, 0, "key package")?, num(row.get(1), "key package")?);
+        stream(&mut tx, "SELECT device, slot, package FROM key_packages", &mut |row| {
+            let (device, slot) = (id(row, 0, "key package")?, num(row.get(1), "key package")?);
             each(Record::KeyPackage { device, slot, package: row.get(2) })?;
-        }
-        for row in rows("SELECT device, package FROM last_resort")? {
-            each(Record::LastResort { device: id(&row, 0, "last resort")?, package: row.get(1) })?;
-        }
-        for row in rows("SELECT device, position, welcome FROM inbox")? {
-            let (device, position) = (id(&row, 0, "inbox")?, num(row.get(1), "inbox")?);
+            Ok(())
+        })?;
+        stream(&mut tx, "SELECT device, package FROM last_resort", &mut |row| {
+            each(Record::LastResort { device: id(row, 0, "last resort")?, package: row.get(1) })?;
+            Ok(())
+        })?;
+        stream(&mut tx, "SELECT device, position, welcome FROM inbox", &mut |row| {
+            let (device, position) = (id(row, 0, "inbox")?, num(row.get(1), "inbox")?);
             each(Record::Welcome { device, position, welcome: row.get(2) })?;
-        }
-        for row in rows("SELECT id, epoch, next_seq, next_content, expiring FROM groups")? {
+            Ok(())
+        })?;
+        stream(&mut tx, "SELECT id, epoch, next_seq, next_content, expiring FROM groups", &mut |row| {
             each(Record::Group {
-                id: id(&row, 0, "group")?,
+                id: id(row, 0, "group")?,
                 epoch: num(row.get(1), "group")?,
                 next_seq: num(row.get(2), "group")?,
                 next_content: num(row.get(3), "group")?,
                 expiring: row.get(4),
             })?;
-        }
-        for row in rows("SELECT group_id, epoch, verifier, first_seq FROM verifiers")? {
+            Ok(())
+        })?;
+        stream(&mut tx, "SELECT group_id, epoch, verifier, first_seq FROM verifiers", &mut |row| {
             each(Record::Epoch {
-                group: id(&row, 0, "verifier")?,
+                group: id(row, 0, "verifier")?,
                 epoch: num(row.get(1), "verifier")?,
-                verifier: id(&row, 2, "verifier")?,
+                verifier: id(row, 2, "verifier")?,
                 first_seq: num(row.get(3), "verifier")?,
             })?;
-        }
-        for row in rows("SELECT group_id, seq, epoch, kind, message, expires_at FROM log")? {
+            Ok(())
+        })?;
+        stream(&mut tx, "SELECT group_id, seq, epoch, kind, message, expires_at FROM log", &mut |row| {
             each(Record::Entry {
-                group: id(&row, 0, "log entry")?,
+                group: id(row, 0, "log entry")?,
                 seq: num(row.get(1), "log entry")?,
                 epoch: num(row.get(2), "log entry")?,
                 commit: row.get::<_, i16>(3) == KIND_COMMIT,
                 message: row.get(4),
                 expires_at: row.get::<_, Option<i64>>(5).map(|at| num(at, "log entry")).transpose()?,
             })?;
-        }
-        for row in rows("SELECT group_id, seq, record, sealed FROM content")? {
+            Ok(())
+        })?;
+        stream(&mut tx, "SELECT group_id, seq, record, sealed FROM content", &mut |row| {
             each(Record::Content {
-                group: id(&row, 0, "content")?,
+                group: id(row, 0, "content")?,
                 seq: num(row.get(1), "content")?,
-                record: id(&row, 2, "content")?,
+                record: id(row, 2, "content")?,
                 sealed: row.get(3),
             })?;
-        }
-        for row in rows("SELECT group_id, chunk, total, received, verified, progressed FROM chunks")? {
+            Ok(())
+        })?;
+        stream(&mut tx, "SELECT group_id, chunk, total, received, verified, progressed FROM chunks", &mut |row| {
             let size = |n: i32| u32::try_from(n).map_err(|_| Error::Corrupt("chunk"));
             each(Record::Chunk {
-                group: id(&row, 0, "chunk")?,
-                chunk: id(&row, 1, "chunk")?,
+                group: id(row, 0, "chunk")?,
+                chunk: id(row, 1, "chunk")?,
                 total: size(row.get(2))?,
                 received: size(row.get(3))?,
                 verified: row.get(4),
                 progressed: num(row.get(5), "chunk")?,
             })?;
-        }
-        for row in rows("SELECT group_id, chunk, start, piece FROM chunk_pieces")? {
+            Ok(())
+        })?;
+        stream(&mut tx, "SELECT group_id, chunk, start, piece FROM chunk_pieces", &mut |row| {
             each(Record::Piece {
-                group: id(&row, 0, "chunk piece")?,
-                chunk: id(&row, 1, "chunk piece")?,
+                group: id(row, 0, "chunk piece")?,
+                chunk: id(row, 1, "chunk piece")?,
                 start: u32::try_from(row.get::<_, i32>(2)).map_err(|_| Error::Corrupt("chunk piece"))?,
                 bytes: row.get(3),
             })?;
-        }
+            Ok(())
+        })?;
         tx.commit().map_err(storage)
     }
+}
+
+/// Whether no table holds a row (but the schema's version).
+fn holds_nothing(client: &mut impl postgres::GenericClient) -> Result<bool, postgres::Error> {
+    let counts: Vec<String> = TABLES
+        .iter()
+        .map(|table| {
+            if *table == "meta" {
+                "(SELECT count(*) FROM meta WHERE name <> 'schema')".to_owned()
+            } else {
+                format!("(SELECT count(*) FROM {table})")
+            }
+        })
+        .collect();
+    let held: i64 = client.query_one(&format!("SELECT {}", counts.join(" + ")), &[])?.get(0);
+    Ok(held == 0)
+}
+
+/// Runs `sql` and hands each row to `each` as it arrives, without holding them all.
+fn stream(tx: &mut Transaction<'_>, sql: &str, each: &mut dyn FnMut(&Row) -> Result<(), Error>) -> Result<(), Error> {
+    use postgres::fallible_iterator::FallibleIterator as _;
+    let none: [&(dyn postgres::types::ToSql + Sync); 0] = [];
+    let mut rows = tx.query_raw(sql, none).map_err(storage)?;
+    while let Some(row) = rows.next().map_err(storage)? {
+        each(&row)?;
+    }
+    Ok(())
 }
 
 /// Writes one record as the schema keeps it (with the digest a log entry is found by).
@@ -1012,7 +1109,7 @@ impl RelayStore for PostgresStore {
         })
         .map_err(|error| match error {
             // Two first devices with one key, at once: the second is a conflict.
-            Error::Storage(text) if text.contains("devices_pkey") => Error::Refused(RelayError::Conflict),
+            Error::Storage(text) if text.contains("constraint devices_pkey") => Error::Refused(RelayError::Conflict),
             other => other,
         })
     }
@@ -1059,7 +1156,7 @@ impl RelayStore for PostgresStore {
             Ok(device)
         })
         .map_err(|error| match error {
-            Error::Storage(text) if text.contains("devices_pkey") => Error::Refused(RelayError::Conflict),
+            Error::Storage(text) if text.contains("constraint devices_pkey") => Error::Refused(RelayError::Conflict),
             other => other,
         })
     }
@@ -1144,7 +1241,7 @@ impl RelayStore for PostgresStore {
         self.write(|tx| {
             // One conditional update: exact whichever relay process reserves.
             let reserved = tx.execute(
-                "UPDATE accounts SET usage = usage + $2 WHERE id = $1 AND usage + $2 <= coalesce(quota, $3)",
+                "UPDATE accounts SET usage = usage + $2 WHERE id = $1 AND usage <= coalesce(quota, $3) - $2",
                 &[&id, &db(amount), &db(quota)],
             )?;
             if reserved == 1 {
@@ -1213,10 +1310,9 @@ impl RelayStore for PostgresStore {
 
     fn claim_key_packages(&self, devices: &[DeviceId]) -> Result<Vec<Option<ClaimedPackage>>, Error> {
         self.write(|tx| {
-            let mut claimed = Vec::with_capacity(devices.len());
-            for &device in devices {
+            let mut claimed = vec![None; devices.len()];
+            for (index, device) in in_lock_order(devices) {
                 if !device_active(tx, device)? {
-                    claimed.push(None);
                     continue;
                 }
                 let id = device.as_bytes().as_slice();
@@ -1230,10 +1326,10 @@ impl RelayStore for PostgresStore {
                         return Err(corrupt("key package queue"));
                     };
                     tx.execute("UPDATE key_package_queues SET first = first + 1 WHERE device = $1", &[&id])?;
-                    claimed.push(Some((KeyPackageKind::OneTime, row.get::<_, Vec<u8>>(0))));
+                    claimed[index] = Some((KeyPackageKind::OneTime, row.get::<_, Vec<u8>>(0)));
                 } else {
                     let row = tx.query_opt("SELECT package FROM last_resort WHERE device = $1", &[&id])?;
-                    claimed.push(row.map(|row| (KeyPackageKind::LastResort, row.get::<_, Vec<u8>>(0))));
+                    claimed[index] = row.map(|row| (KeyPackageKind::LastResort, row.get::<_, Vec<u8>>(0)));
                 }
             }
             Ok(claimed)
@@ -1257,8 +1353,8 @@ impl RelayStore for PostgresStore {
         limits: &StoreLimits,
     ) -> Result<Vec<InboxSeq>, Error> {
         let positions = self.write(|tx| {
-            let mut positions = Vec::with_capacity(recipients.len());
-            for &recipient in recipients {
+            let mut positions = vec![0; recipients.len()];
+            for (index, recipient) in in_lock_order(recipients) {
                 if !device_active(tx, recipient)? {
                     return refuse(RelayError::NotFound);
                 }
@@ -1272,7 +1368,7 @@ impl RelayStore for PostgresStore {
                     &[&id, &next, &welcome.as_bytes()],
                 )?;
                 tx.execute("UPDATE inbox_queues SET next = next + 1 WHERE device = $1", &[&id])?;
-                positions.push(next);
+                positions[index] = next;
             }
             Ok(positions)
         })?;
@@ -1441,9 +1537,12 @@ impl RelayStore for PostgresStore {
     fn expire_uploads(&self, stalled_before: UnixSeconds, limit: usize) -> Result<usize, Error> {
         self.write(|tx| {
             let stale = tx.query(
+                // The conditions again outside: an upload that made progress (or was
+                // completed) after the inner scan's snapshot is rechecked and kept.
                 "DELETE FROM chunks WHERE (group_id, chunk) IN (
                      SELECT group_id, chunk FROM chunks WHERE NOT verified AND progressed < $1 LIMIT $2
-                 ) RETURNING group_id, chunk",
+                     FOR UPDATE SKIP LOCKED
+                 ) AND NOT verified AND progressed < $1 RETURNING group_id, chunk",
                 &[&db(stalled_before.get()), &db(limit as u64)],
             )?;
             for row in &stale {
@@ -1484,7 +1583,7 @@ impl RelayStore for PostgresStore {
                 Ok(row.next_seq)
             })
             .map_err(|error| match error {
-                Error::Storage(text) if text.contains("verifiers_pkey") => {
+                Error::Storage(text) if text.contains("constraint verifiers_pkey") => {
                     Error::Refused(RelayError::StaleEpoch { current: next_epoch, next_seq: Seq::MAX })
                 }
                 other => other,
@@ -1518,12 +1617,16 @@ impl RelayStore for PostgresStore {
                 return refuse(RelayError::Forbidden);
             };
             let start = db(from.get()).max(first);
+            // The epoch ends where the next one starts: the scan stops there, rather than
+            // walk the later epochs' entries.
+            let epoch_end = if e < current { bounds.get(1).map_or(next_seq, |row| row.get::<_, i64>(1)) } else { next_seq };
             // Sizes first, then only the entries the page takes: a page never loads
             // more than its budget, however large the entries after it are.
             let sizes = tx.query(
-                "SELECT seq, kind, octet_length(message) FROM log WHERE group_id = $1 AND epoch = $2 AND seq >= $3
+                "SELECT seq, kind, octet_length(message) FROM log
+                 WHERE group_id = $1 AND epoch = $2 AND seq >= $3 AND seq < $5
                  ORDER BY seq LIMIT $4",
-                &[&id, &e, &start, &db(limit as u64 + 1)],
+                &[&id, &e, &start, &db(limit as u64 + 1), &epoch_end],
             )?;
             // A commit ends the page: nothing after it belongs to this epoch.
             let until_commit = sizes
@@ -1558,7 +1661,6 @@ impl RelayStore for PostgresStore {
                 closed |= kind == EntryKind::Commit;
             }
             // An empty page's `next` never points past the epoch's end.
-            let epoch_end = if e < current { bounds.get(1).map_or(next_seq, |row| row.get::<_, i64>(1)) } else { next_seq };
             let next = match entries.last() {
                 Some(entry) => entry.seq.get() + 1,
                 None => num(start.min(epoch_end), "sequence number")?,
@@ -1727,14 +1829,24 @@ impl RelayStore for PostgresStore {
 
     fn chunk_status(&self, group: GroupId, chunk: ChunkRef) -> Result<ChunkStatus, Error> {
         let (g, c) = (group.as_bytes().as_slice(), chunk.as_bytes().as_slice());
-        self.read(|client| {
-            let row = client
+        self.write(|tx| {
+            let row = tx
                 .query_opt(
-                    "SELECT total, received, verified FROM chunks WHERE group_id = $1 AND chunk = $2",
+                    "SELECT total, received, verified FROM chunks WHERE group_id = $1 AND chunk = $2 FOR UPDATE",
                     &[&g, &c],
                 )?
                 .ok_or(Failure::Store(Error::Refused(RelayError::NotFound)))?;
-            Ok(chunk_status(row.get(0), row.get(1), row.get(2))?)
+            let (total, received, verified): (i32, i32, bool) = (row.get(0), row.get(1), row.get(2));
+            if received == total && !verified {
+                // Received whole but never checked (a store moved from sled after a
+                // crash there): checked now, kept or gone, as sled does.
+                return if verify_chunk(tx, group, chunk, total)? {
+                    Ok(chunk_status(total, total, true)?)
+                } else {
+                    refuse(RelayError::NotFound)
+                };
+            }
+            Ok(chunk_status(total, received, verified)?)
         })
     }
 
@@ -1825,10 +1937,15 @@ impl RelayStore for PostgresStore {
                 .start()?;
             let mut counts = Counts::default();
             let mut digest = Sha256::new();
-            let mut rows = |tx: &mut Transaction<'_>, name: &str, query: &str| -> Result<Vec<Row>, Failure> {
+            // Each row as it arrives, into the digest, with `also` for what it counts.
+            let mut rows = |tx: &mut Transaction<'_>,
+                            name: &str,
+                            query: &str,
+                            also: &mut dyn FnMut(&Row) -> Result<(), Error>|
+             -> Result<u64, Error> {
                 digest.update(name.as_bytes());
-                let rows = tx.query(query, &[])?;
-                for row in &rows {
+                let mut n = 0u64;
+                stream(tx, query, &mut |row| {
                     for column in 0..row.len() {
                         let part: Vec<u8> = match row.columns()[column].type_().name() {
                             "bytea" => row.get::<_, Vec<u8>>(column),
@@ -1837,30 +1954,41 @@ impl RelayStore for PostgresStore {
                             }
                             "int4" => row.get::<_, i32>(column).to_be_bytes().to_vec(),
                             "bool" => vec![u8::from(row.get::<_, bool>(column))],
-                            _ => return Err(corrupt("census column")),
+                            _ => return Err(Error::Corrupt("census column")),
                         };
                         digest.update((part.len() as u64).to_be_bytes());
                         digest.update(&part);
                     }
-                }
-                Ok(rows)
+                    n += 1;
+                    also(row)
+                })?;
+                Ok(n)
             };
+            let nothing = &mut |_: &Row| Ok(());
             counts.accounts = rows(
                 &mut tx,
                 "accounts",
                 "SELECT id, usage, devices, disabled, quota FROM accounts ORDER BY id",
-            )?
-            .len() as u64;
-            counts.devices =
-                rows(&mut tx, "devices", "SELECT id, account, key, registered_at, revoked FROM devices ORDER BY id")?
-                    .len() as u64;
-            let groups =
-                rows(&mut tx, "groups", "SELECT id, epoch, next_seq, next_content, expiring FROM groups ORDER BY id")?;
-            counts.groups = groups.len() as u64;
-            for group in &groups {
-                counts.log_entries = counts.log_entries.saturating_add(num(group.get(2), "group row")?);
-                counts.content_records = counts.content_records.saturating_add(num(group.get(3), "group row")?);
-            }
+                nothing,
+            )?;
+            counts.devices = rows(
+                &mut tx,
+                "devices",
+                "SELECT id, account, key, registered_at, revoked FROM devices ORDER BY id",
+                nothing,
+            )?;
+            let (mut log_entries, mut content_records) = (0u64, 0u64);
+            counts.groups = rows(
+                &mut tx,
+                "groups",
+                "SELECT id, epoch, next_seq, next_content, expiring FROM groups ORDER BY id",
+                &mut |group| {
+                    log_entries = log_entries.saturating_add(num(group.get(2), "group row")?);
+                    content_records = content_records.saturating_add(num(group.get(3), "group row")?);
+                    Ok(())
+                },
+            )?;
+            (counts.log_entries, counts.content_records) = (log_entries, content_records);
             tx.commit()?;
             Ok(Census { counts, digest: digest.finalize().into() })
         })
@@ -1879,6 +2007,20 @@ impl RelayStore for PostgresStore {
              or continuous archiving; see docs/operators.md. `admin backup` copies a sled store."
                 .into(),
         ))
+    }
+
+    fn inactive_devices(&self, devices: &[DeviceId]) -> Result<Vec<DeviceId>, Error> {
+        let ids: Vec<&[u8]> = devices.iter().map(|device| device.as_bytes().as_slice()).collect();
+        self.read(|client| {
+            // The active ones in one query; the rest (revoked, unknown, disabled) close.
+            let rows = client.query(
+                "SELECT d.id FROM devices d JOIN accounts a ON a.id = d.account
+                 WHERE d.id = ANY($1) AND NOT d.revoked AND NOT a.disabled",
+                &[&ids],
+            )?;
+            let active: std::collections::HashSet<Vec<u8>> = rows.iter().map(|row| row.get::<_, Vec<u8>>(0)).collect();
+            Ok(devices.iter().copied().filter(|device| !active.contains(device.as_bytes().as_slice())).collect())
+        })
     }
 
     fn flush(&self) -> Result<(), Error> {
