@@ -451,7 +451,7 @@ impl Hub {
     }
 
     /// Closes a device's connections to this process only (a peer's revocation, seen
-    /// by [`crate::close_devices_cut_off_elsewhere`]).
+    /// by the periodic check of [`crate::CONNECTED_DEVICES_CHECK`]).
     pub fn close_device_here(&self, device: DeviceId) {
         self.deliver_close(device);
     }

@@ -118,7 +118,7 @@ const SWEEP_INTERVAL: Duration = Duration::from_secs(600);
 const SWEEP_BATCH: usize = 1024;
 
 /// How often a relay process that shares its store checks its connected devices
-/// against it ([`close_devices_cut_off_elsewhere`]).
+/// against it, and closes the connections of those revoked or disabled elsewhere.
 pub const CONNECTED_DEVICES_CHECK: Duration = Duration::from_secs(5);
 
 /// Closes, every [`CONNECTED_DEVICES_CHECK`], the connections of devices revoked or of
