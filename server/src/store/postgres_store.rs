@@ -206,6 +206,24 @@ SELECT g.epoch, g.next_seq, (SELECT seq FROM resent), (SELECT seq FROM added) FR
 const KIND_MESSAGE: i16 = 1;
 const KIND_COMMIT: i16 = 2;
 
+/// Reading a column with a typed error, never a panic, when the database holds something
+/// other than the schema says (a damaged or altered database).
+trait Column {
+    fn col<'a, T: postgres::types::FromSql<'a>>(
+        &'a self,
+        index: impl postgres::row::RowIndex + std::fmt::Display,
+    ) -> Result<T, Error>;
+}
+
+impl Column for Row {
+    fn col<'a, T: postgres::types::FromSql<'a>>(
+        &'a self,
+        index: impl postgres::row::RowIndex + std::fmt::Display,
+    ) -> Result<T, Error> {
+        self.try_get(index).map_err(|_| Error::Corrupt("a database column of an unexpected type"))
+    }
+}
+
 /// The PostgreSQL-backed [`RelayStore`].
 pub struct PostgresStore {
     pool: Pool,
@@ -445,31 +463,32 @@ fn lock_group(tx: Tx<'_, '_>, group: GroupId) -> Result<Option<GroupRow>, Failur
         "SELECT epoch, next_seq, next_content FROM groups WHERE id = $1 FOR UPDATE",
         &[&group.as_bytes().as_slice()],
     )?;
-    Ok(row.map(|row| GroupRow { epoch: row.get(0), next_seq: row.get(1), next_content: row.get(2) }))
+    let Some(row) = row else { return Ok(None) };
+    Ok(Some(GroupRow { epoch: row.col(0)?, next_seq: row.col(1)?, next_content: row.col(2)? }))
 }
 
 fn decode_device(row: &Row) -> Result<DeviceEntry, Error> {
-    let account: Vec<u8> = row.get("account");
-    let key: Vec<u8> = row.get("key");
+    let account: Vec<u8> = row.col("account")?;
+    let key: Vec<u8> = row.col("key")?;
     let key: [u8; 32] = key.as_slice().try_into().map_err(|_| Error::Corrupt("device key"))?;
     Ok(DeviceEntry {
         account: AccountId::from_bytes(bytes16(&account, "device row")?),
         key: DevicePublicKey::from_bytes(key).map_err(|_| Error::Corrupt("device key"))?,
-        registered_at: UnixSeconds::new(num(row.get("registered_at"), "device row")?)
+        registered_at: UnixSeconds::new(num(row.col("registered_at")?, "device row")?)
             .map_err(|_| Error::Corrupt("device row"))?,
-        revoked: row.get("revoked"),
+        revoked: row.col("revoked")?,
     })
 }
 
 fn summary(row: &Row) -> Result<AccountSummary, Error> {
-    let id: Vec<u8> = row.get("id");
-    let quota: Option<i64> = row.get("quota");
+    let id: Vec<u8> = row.col("id")?;
+    let quota: Option<i64> = row.col("quota")?;
     Ok(AccountSummary {
         account: AccountId::from_bytes(bytes16(&id, "account key")?),
-        usage: num(row.get("usage"), "account usage")?,
-        devices: u32::try_from(row.get::<_, i32>("devices")).map_err(|_| Error::Corrupt("account row"))?,
+        usage: num(row.col("usage")?, "account usage")?,
+        devices: u32::try_from(row.col::<i32>("devices")?).map_err(|_| Error::Corrupt("account row"))?,
         settings: AccountSettings {
-            disabled: row.get("disabled"),
+            disabled: row.col("disabled")?,
             quota: quota.map(|quota| num(quota, "account quota")).transpose()?,
         },
     })
@@ -498,12 +517,15 @@ fn lock_queue(tx: Tx<'_, '_>, table: &str, device: DeviceId) -> Result<(i64, i64
     let id = device.as_bytes().as_slice();
     tx.execute(&format!("INSERT INTO {table} (device, first, next) VALUES ($1, 0, 0) ON CONFLICT DO NOTHING"), &[&id])?;
     let row = tx.query_one(&format!("SELECT first, next FROM {table} WHERE device = $1 FOR UPDATE"), &[&id])?;
-    Ok((row.get(0), row.get(1)))
+    Ok((row.col(0)?, row.col(1)?))
 }
 
 fn device_active(tx: Tx<'_, '_>, device: DeviceId) -> Result<bool, Failure> {
     let row = tx.query_opt("SELECT revoked FROM devices WHERE id = $1 FOR SHARE", &[&device.as_bytes().as_slice()])?;
-    Ok(row.is_some_and(|row| !row.get::<_, bool>(0)))
+    match row {
+        Some(row) => Ok(!row.col::<bool>(0)?),
+        None => Ok(false),
+    }
 }
 
 /// Hashes a chunk received whole and marks it verified, or deletes it (with its
@@ -515,7 +537,7 @@ fn verify_chunk(tx: Tx<'_, '_>, group: GroupId, chunk: ChunkRef, total: i32) -> 
     for row in
         tx.query("SELECT piece FROM chunk_pieces WHERE group_id = $1 AND chunk = $2 ORDER BY start", &[&g, &c])?
     {
-        let piece: &[u8] = row.get(0);
+        let piece: &[u8] = row.col(0)?;
         hashed += piece.len() as u64;
         hasher.update(piece);
     }
@@ -599,7 +621,7 @@ impl PostgresStore {
             .query_opt("SELECT value FROM meta WHERE name = 'schema'", &[])
             .map_err(storage)?
             .map(|row| {
-                let value: Vec<u8> = row.get(0);
+                let value: Vec<u8> = row.col(0)?;
                 <[u8; 8]>::try_from(value.as_slice())
                     .map(i64::from_be_bytes)
                     .map_err(|_| Error::Corrupt("schema version"))
@@ -691,7 +713,7 @@ impl PostgresStore {
                 &[&value],
             )?;
             let row = tx.query_one("SELECT value FROM meta WHERE name = 'identity'", &[])?;
-            let value: &[u8] = row.get(0);
+            let value: &[u8] = row.col(0)?;
             let store_id = value.get(..16).and_then(|b| b.try_into().ok()).ok_or(corrupt("store identity"))?;
             let relay_pin = value.get(16..48).and_then(|b| b.try_into().ok()).ok_or(corrupt("store identity"))?;
             Ok(StoreIdentity { store_id, relay_pin })
@@ -751,7 +773,7 @@ impl PostgresStore {
     /// `each` returns.
     pub fn export(&self, each: &mut dyn FnMut(Record) -> Result<(), Error>) -> Result<(), Error> {
         fn id<const N: usize>(row: &Row, column: usize, what: &'static str) -> Result<[u8; N], Error> {
-            row.get::<_, &[u8]>(column).try_into().map_err(|_| Error::Corrupt(what))
+            row.col::<&[u8]>(column)?.try_into().map_err(|_| Error::Corrupt(what))
         }
         let mut client = self.pool.get()?;
         let mut tx = client
@@ -761,11 +783,14 @@ impl PostgresStore {
             .start()
             .map_err(storage)?;
         stream(&mut tx, "SELECT value FROM meta WHERE name = 'identity'", &mut |row| {
-            each(Record::Identity(row.get(0)))?;
+            each(Record::Identity(row.col(0)?))?;
             Ok(())
         })?;
         stream(&mut tx, "SELECT digest, expires_at FROM invitations", &mut |row| {
-            each(Record::Invitation { digest: id(row, 0, "invitation")?, expires_at: num(row.get(1), "invitation")? })?;
+            each(Record::Invitation {
+                digest: id(row, 0, "invitation")?,
+                expires_at: num(row.col(1)?, "invitation")?,
+            })?;
             Ok(())
         })?;
         stream(&mut tx, "SELECT id, usage, devices, disabled, quota FROM accounts", &mut |row| {
@@ -795,61 +820,61 @@ impl PostgresStore {
                 each(Record::Queue {
                     inbox,
                     device: id(row, 0, "queue")?,
-                    first: num(row.get(1), "queue")?,
-                    next: num(row.get(2), "queue")?,
+                    first: num(row.col(1)?, "queue")?,
+                    next: num(row.col(2)?, "queue")?,
                 })
             })?;
         }
         stream(&mut tx, "SELECT device, slot, package FROM key_packages", &mut |row| {
-            let (device, slot) = (id(row, 0, "key package")?, num(row.get(1), "key package")?);
-            each(Record::KeyPackage { device, slot, package: row.get(2) })?;
+            let (device, slot) = (id(row, 0, "key package")?, num(row.col(1)?, "key package")?);
+            each(Record::KeyPackage { device, slot, package: row.col(2)? })?;
             Ok(())
         })?;
         stream(&mut tx, "SELECT device, package FROM last_resort", &mut |row| {
-            each(Record::LastResort { device: id(row, 0, "last resort")?, package: row.get(1) })?;
+            each(Record::LastResort { device: id(row, 0, "last resort")?, package: row.col(1)? })?;
             Ok(())
         })?;
         stream(&mut tx, "SELECT device, position, welcome FROM inbox", &mut |row| {
-            let (device, position) = (id(row, 0, "inbox")?, num(row.get(1), "inbox")?);
-            each(Record::Welcome { device, position, welcome: row.get(2) })?;
+            let (device, position) = (id(row, 0, "inbox")?, num(row.col(1)?, "inbox")?);
+            each(Record::Welcome { device, position, welcome: row.col(2)? })?;
             Ok(())
         })?;
         stream(&mut tx, "SELECT id, epoch, next_seq, next_content, expiring FROM groups", &mut |row| {
             each(Record::Group {
                 id: id(row, 0, "group")?,
-                epoch: num(row.get(1), "group")?,
-                next_seq: num(row.get(2), "group")?,
-                next_content: num(row.get(3), "group")?,
-                expiring: row.get(4),
+                epoch: num(row.col(1)?, "group")?,
+                next_seq: num(row.col(2)?, "group")?,
+                next_content: num(row.col(3)?, "group")?,
+                expiring: row.col(4)?,
             })?;
             Ok(())
         })?;
         stream(&mut tx, "SELECT group_id, epoch, verifier, first_seq FROM verifiers", &mut |row| {
             each(Record::Epoch {
                 group: id(row, 0, "verifier")?,
-                epoch: num(row.get(1), "verifier")?,
+                epoch: num(row.col(1)?, "verifier")?,
                 verifier: id(row, 2, "verifier")?,
-                first_seq: num(row.get(3), "verifier")?,
+                first_seq: num(row.col(3)?, "verifier")?,
             })?;
             Ok(())
         })?;
         stream(&mut tx, "SELECT group_id, seq, epoch, kind, message, expires_at FROM log", &mut |row| {
             each(Record::Entry {
                 group: id(row, 0, "log entry")?,
-                seq: num(row.get(1), "log entry")?,
-                epoch: num(row.get(2), "log entry")?,
-                commit: row.get::<_, i16>(3) == KIND_COMMIT,
-                message: row.get(4),
-                expires_at: row.get::<_, Option<i64>>(5).map(|at| num(at, "log entry")).transpose()?,
+                seq: num(row.col(1)?, "log entry")?,
+                epoch: num(row.col(2)?, "log entry")?,
+                commit: row.col::<i16>(3)? == KIND_COMMIT,
+                message: row.col(4)?,
+                expires_at: row.col::<Option<i64>>(5)?.map(|at| num(at, "log entry")).transpose()?,
             })?;
             Ok(())
         })?;
         stream(&mut tx, "SELECT group_id, seq, record, sealed FROM content", &mut |row| {
             each(Record::Content {
                 group: id(row, 0, "content")?,
-                seq: num(row.get(1), "content")?,
+                seq: num(row.col(1)?, "content")?,
                 record: id(row, 2, "content")?,
-                sealed: row.get(3),
+                sealed: row.col(3)?,
             })?;
             Ok(())
         })?;
@@ -858,10 +883,10 @@ impl PostgresStore {
             each(Record::Chunk {
                 group: id(row, 0, "chunk")?,
                 chunk: id(row, 1, "chunk")?,
-                total: size(row.get(2))?,
-                received: size(row.get(3))?,
-                verified: row.get(4),
-                progressed: num(row.get(5), "chunk")?,
+                total: size(row.col(2)?)?,
+                received: size(row.col(3)?)?,
+                verified: row.col(4)?,
+                progressed: num(row.col(5)?, "chunk")?,
             })?;
             Ok(())
         })?;
@@ -869,8 +894,8 @@ impl PostgresStore {
             each(Record::Piece {
                 group: id(row, 0, "chunk piece")?,
                 chunk: id(row, 1, "chunk piece")?,
-                start: u32::try_from(row.get::<_, i32>(2)).map_err(|_| Error::Corrupt("chunk piece"))?,
-                bytes: row.get(3),
+                start: u32::try_from(row.col::<i32>(2)?).map_err(|_| Error::Corrupt("chunk piece"))?,
+                bytes: row.col(3)?,
             })?;
             Ok(())
         })?;
@@ -1039,10 +1064,10 @@ impl RelayStore for PostgresStore {
             let rows = client.query("SELECT digest, expires_at FROM invitations ORDER BY digest", &[])?;
             let mut invitations = Vec::with_capacity(rows.len());
             for row in rows {
-                let digest: Vec<u8> = row.get(0);
+                let digest: Vec<u8> = row.col(0)?;
                 invitations.push(PendingInvitation {
                     digest: digest.as_slice().try_into().map_err(|_| corrupt("invitation key"))?,
-                    expires_at: UnixSeconds::new(num(row.get(1), "invitation row")?)
+                    expires_at: UnixSeconds::new(num(row.col(1)?, "invitation row")?)
                         .map_err(|_| corrupt("invitation row"))?,
                 });
             }
@@ -1088,7 +1113,7 @@ impl RelayStore for PostgresStore {
             else {
                 return refuse(RelayError::InvitationInvalid);
             };
-            if num(row.get(0), "invitation row")? < now.get() {
+            if num(row.col(0)?, "invitation row")? < now.get() {
                 // Rolled back with the refusal: an expired invitation stays listed.
                 return refuse(RelayError::InvitationInvalid);
             }
@@ -1144,7 +1169,7 @@ impl RelayStore for PostgresStore {
             let Some(row) = tx.query_opt("SELECT devices FROM accounts WHERE id = $1 FOR UPDATE", &[&id])? else {
                 return Err(corrupt("account row"));
             };
-            let devices: i32 = row.get(0);
+            let devices: i32 = row.col(0)?;
             if i64::from(devices) >= i64::from(limits.devices_per_account) {
                 return refuse(RelayError::LimitExceeded { limit: LimitKind::Devices });
             }
@@ -1171,11 +1196,11 @@ impl RelayStore for PostgresStore {
             else {
                 return refuse(RelayError::NotFound);
             };
-            let owner: Vec<u8> = row.get(0);
+            let owner: Vec<u8> = row.col(0)?;
             if owner.as_slice() != account.as_bytes().as_slice() {
                 return refuse(RelayError::NotFound);
             }
-            if row.get::<_, bool>(1) {
+            if row.col::<bool>(1)? {
                 return Ok(());
             }
             tx.execute("UPDATE devices SET revoked = true WHERE id = $1", &[&id])?;
@@ -1202,7 +1227,7 @@ impl RelayStore for PostgresStore {
             )?;
             let mut records = Vec::with_capacity(rows.len());
             for row in rows {
-                let id: Vec<u8> = row.get("id");
+                let id: Vec<u8> = row.col("id")?;
                 let entry = decode_device(&row)?;
                 records.push(DeviceRecord {
                     device: DeviceId::from_bytes(bytes16(&id, "device key")?),
@@ -1232,7 +1257,7 @@ impl RelayStore for PostgresStore {
             let row = client
                 .query_opt("SELECT usage FROM accounts WHERE id = $1", &[&account.as_bytes().as_slice()])?
                 .ok_or(corrupt("account row"))?;
-            ByteCount::new(num(row.get(0), "account usage")?).map_err(|_| corrupt("account usage"))
+            ByteCount::new(num(row.col(0)?, "account usage")?).map_err(|_| corrupt("account usage"))
         })
     }
 
@@ -1250,8 +1275,8 @@ impl RelayStore for PostgresStore {
             let Some(row) = tx.query_opt("SELECT usage, quota FROM accounts WHERE id = $1", &[&id])? else {
                 return Err(corrupt("account row"));
             };
-            let used = num(row.get(0), "account usage")?;
-            let quota = row.get::<_, Option<i64>>(1).map_or(Ok(quota), |own| num(own, "account quota"))?;
+            let used = num(row.col(0)?, "account usage")?;
+            let quota = row.col::<Option<i64>>(1)?.map_or(Ok(quota), |own| num(own, "account quota"))?;
             refuse(RelayError::QuotaExceeded {
                 used: ByteCount::new(used).unwrap_or(ByteCount::MAX),
                 quota: ByteCount::new(quota).unwrap_or(ByteCount::MAX),
@@ -1299,7 +1324,7 @@ impl RelayStore for PostgresStore {
         self.read(|client| {
             let left = client
                 .query_opt("SELECT next - first FROM key_package_queues WHERE device = $1", &[&id])?
-                .map_or(0, |row| row.get::<_, i64>(0));
+                .map_or(Ok(0), |row| row.col::<i64>(0))?;
             let has_last_resort = client.query_opt("SELECT 1 FROM last_resort WHERE device = $1", &[&id])?.is_some();
             Ok(KeyPackageStatus {
                 one_time_left: u32::try_from(left).map_err(|_| corrupt("key package queue"))?,
@@ -1326,10 +1351,13 @@ impl RelayStore for PostgresStore {
                         return Err(corrupt("key package queue"));
                     };
                     tx.execute("UPDATE key_package_queues SET first = first + 1 WHERE device = $1", &[&id])?;
-                    claimed[index] = Some((KeyPackageKind::OneTime, row.get::<_, Vec<u8>>(0)));
+                    claimed[index] = Some((KeyPackageKind::OneTime, row.col::<Vec<u8>>(0)?));
                 } else {
                     let row = tx.query_opt("SELECT package FROM last_resort WHERE device = $1", &[&id])?;
-                    claimed[index] = row.map(|row| (KeyPackageKind::LastResort, row.get::<_, Vec<u8>>(0)));
+                    claimed[index] = match row {
+                        Some(row) => Some((KeyPackageKind::LastResort, row.col::<Vec<u8>>(0)?)),
+                        None => None,
+                    };
                 }
             }
             Ok(claimed)
@@ -1400,21 +1428,24 @@ impl RelayStore for PostgresStore {
                  ORDER BY position LIMIT $3",
                 &[&d, &db(start), &db(limit as u64 + 1)],
             )?;
-            let costs = sizes.iter().map(|row| usize::try_from(row.get::<_, i32>(1)).unwrap_or(usize::MAX / 4) + 16);
+            let costs = sizes
+                .iter()
+                .map(|row| Ok(usize::try_from(row.col::<i32>(1)?).unwrap_or(usize::MAX / 4) + 16))
+                .collect::<Result<Vec<usize>, Error>>()?;
             let (taken, more) = fits(costs, limit, byte_budget);
             let rows = match (sizes.first(), taken) {
                 (Some(first), 1..) => tx.query(
                     "SELECT position, welcome FROM inbox WHERE device = $1 AND position >= $2 AND position <= $3
                      ORDER BY position",
-                    &[&d, &first.get::<_, i64>(0), &sizes[taken - 1].get::<_, i64>(0)],
+                    &[&d, &first.col::<i64>(0)?, &sizes[taken - 1].col::<i64>(0)?],
                 )?,
                 _ => Vec::new(),
             };
             tx.commit()?;
             let mut entries = Vec::with_capacity(rows.len());
             for row in rows {
-                let position = InboxSeq::new(num(row.get(0), "inbox key")?).map_err(|_| corrupt("inbox key"))?;
-                let welcome = WelcomeBytes::new(row.get::<_, Vec<u8>>(1)).map_err(|_| corrupt("stored Welcome"))?;
+                let position = InboxSeq::new(num(row.col(0)?, "inbox key")?).map_err(|_| corrupt("inbox key"))?;
+                let welcome = WelcomeBytes::new(row.col::<Vec<u8>>(1)?).map_err(|_| corrupt("stored Welcome"))?;
                 entries.push(InboxEntry { position, welcome });
             }
             let entries = BoundedVec::new(entries).map_err(|_| corrupt("inbox page"))?;
@@ -1446,7 +1477,7 @@ impl RelayStore for PostgresStore {
             if created == 0 {
                 let first = tx.query_opt("SELECT verifier FROM verifiers WHERE group_id = $1 AND epoch = 0", &[&id])?;
                 return match first {
-                    Some(row) if row.get::<_, &[u8]>(0) == verifier.as_bytes().as_slice() => Ok(false),
+                    Some(row) if row.col::<&[u8]>(0)? == verifier.as_bytes().as_slice() => Ok(false),
                     _ => refuse(RelayError::Conflict),
                 };
             }
@@ -1465,10 +1496,11 @@ impl RelayStore for PostgresStore {
                  LEFT JOIN verifiers v ON v.group_id = g.id AND v.epoch = $2 WHERE g.id = $1",
                 &[&group.as_bytes().as_slice(), &db(epoch.get())],
             )?;
-            let stored: Option<[u8; 32]> = row
-                .as_ref()
-                .and_then(|row| row.get::<_, Option<Vec<u8>>>(0))
-                .and_then(|bytes| bytes.as_slice().try_into().ok());
+            let verifier = match &row {
+                Some(row) => row.col::<Option<Vec<u8>>>(0)?,
+                None => None,
+            };
+            let stored: Option<[u8; 32]> = verifier.and_then(|bytes| bytes.as_slice().try_into().ok());
             // Hash the token whether or not the group and epoch exist, so that the time
             // taken does not tell a non-member which groups exist.
             let compared = EpochVerifier::from_bytes(stored.unwrap_or([0; 32])).admits(token);
@@ -1476,9 +1508,9 @@ impl RelayStore for PostgresStore {
                 return refuse(RelayError::Forbidden);
             };
             Ok(GroupPosition {
-                epoch: Epoch::new(num(row.get(1), "group epoch")?).map_err(|_| corrupt("group epoch"))?,
-                next_seq: Seq::new(num(row.get(2), "group sequence")?).map_err(|_| corrupt("group sequence"))?,
-                expiring: row.get(3),
+                epoch: Epoch::new(num(row.col(1)?, "group epoch")?).map_err(|_| corrupt("group epoch"))?,
+                next_seq: Seq::new(num(row.col(2)?, "group sequence")?).map_err(|_| corrupt("group sequence"))?,
+                expiring: row.col(3)?,
             })
         })
     }
@@ -1511,8 +1543,8 @@ impl RelayStore for PostgresStore {
             }
         };
         let Some(row) = row else { return Err(Error::Refused(RelayError::Forbidden)) };
-        let (current, next_seq): (i64, i64) = (row.get(0), row.get(1));
-        let (resent, added): (Option<i64>, Option<i64>) = (row.get(2), row.get(3));
+        let (current, next_seq): (i64, i64) = (row.col(0)?, row.col(1)?);
+        let (resent, added): (Option<i64>, Option<i64>) = (row.col(2)?, row.col(3)?);
         let (seq, wrote) = match (resent, added) {
             (Some(seq), _) => (seq, false),
             (None, Some(seq)) => (seq, true),
@@ -1546,7 +1578,7 @@ impl RelayStore for PostgresStore {
                 &[&db(stalled_before.get()), &db(limit as u64)],
             )?;
             for row in &stale {
-                let (group, chunk): (&[u8], &[u8]) = (row.get(0), row.get(1));
+                let (group, chunk): (&[u8], &[u8]) = (row.col(0)?, row.col(1)?);
                 tx.execute("DELETE FROM chunk_pieces WHERE group_id = $1 AND chunk = $2", &[&group, &chunk])?;
             }
             Ok(stale.len())
@@ -1607,19 +1639,22 @@ impl RelayStore for PostgresStore {
             let Some(group_row) = tx.query_opt("SELECT epoch, next_seq FROM groups WHERE id = $1", &[&id])? else {
                 return refuse(RelayError::Forbidden);
             };
-            let (current, next_seq): (i64, i64) = (group_row.get(0), group_row.get(1));
+            let (current, next_seq): (i64, i64) = (group_row.col(0)?, group_row.col(1)?);
             let bounds = tx.query(
                 "SELECT epoch, first_seq FROM verifiers WHERE group_id = $1 AND epoch IN ($2::bigint, $2::bigint + 1) ORDER BY epoch",
                 &[&id, &e],
             )?;
-            let Some(first) = bounds.first().filter(|row| row.get::<_, i64>(0) == e).map(|row| row.get::<_, i64>(1))
-            else {
+            let mut epochs = Vec::with_capacity(bounds.len());
+            for row in &bounds {
+                epochs.push((row.col::<i64>(0)?, row.col::<i64>(1)?));
+            }
+            let Some(&(_, first)) = epochs.first().filter(|(epoch, _)| *epoch == e) else {
                 return refuse(RelayError::Forbidden);
             };
             let start = db(from.get()).max(first);
             // The epoch ends where the next one starts: the scan stops there, rather than
             // walk the later epochs' entries.
-            let epoch_end = if e < current { bounds.get(1).map_or(next_seq, |row| row.get::<_, i64>(1)) } else { next_seq };
+            let epoch_end = if e < current { epochs.get(1).map_or(next_seq, |&(_, start)| start) } else { next_seq };
             // Sizes first, then only the entries the page takes: a page never loads
             // more than its budget, however large the entries after it are.
             let sizes = tx.query(
@@ -1629,20 +1664,23 @@ impl RelayStore for PostgresStore {
                 &[&id, &e, &start, &db(limit as u64 + 1), &epoch_end],
             )?;
             // A commit ends the page: nothing after it belongs to this epoch.
-            let until_commit = sizes
-                .iter()
-                .position(|row| row.get::<_, i16>(1) == KIND_COMMIT)
-                .map_or(sizes.len(), |commit| commit + 1);
+            let mut until_commit = sizes.len();
+            for (n, row) in sizes.iter().enumerate() {
+                if row.col::<i16>(1)? == KIND_COMMIT {
+                    until_commit = n + 1;
+                    break;
+                }
+            }
             let mut costs = Vec::with_capacity(until_commit);
             for row in &sizes[..until_commit] {
-                let (seq, len) = (num(row.get(0), "log key")?, num(i64::from(row.get::<_, i32>(2)), "log entry")?);
+                let (seq, len) = (num(row.col(0)?, "log key")?, num(i64::from(row.col::<i32>(2)?), "log entry")?);
                 costs.push(varint_len(seq) + 1 + varint_len(len) + len as usize);
             }
             let (taken, stopped_early) = fits(costs, limit, byte_budget);
             let rows = match (sizes.first(), taken) {
                 (Some(first), 1..) => tx.query(
                     "SELECT seq, kind, message FROM log WHERE group_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq",
-                    &[&id, &first.get::<_, i64>(0), &sizes[taken - 1].get::<_, i64>(0)],
+                    &[&id, &first.col::<i64>(0)?, &sizes[taken - 1].col::<i64>(0)?],
                 )?,
                 _ => Vec::new(),
             };
@@ -1650,13 +1688,13 @@ impl RelayStore for PostgresStore {
             let mut entries = Vec::with_capacity(rows.len());
             let mut closed = false;
             for row in rows {
-                let seq = num(row.get(0), "log key")?;
-                let kind = match row.get::<_, i16>(1) {
+                let seq = num(row.col(0)?, "log key")?;
+                let kind = match row.col::<i16>(1)? {
                     KIND_MESSAGE => EntryKind::Message,
                     KIND_COMMIT => EntryKind::Commit,
                     _ => return Err(corrupt("log entry")),
                 };
-                let message = MlsMessageBytes::new(row.get::<_, Vec<u8>>(2)).map_err(|_| corrupt("stored message"))?;
+                let message = MlsMessageBytes::new(row.col::<Vec<u8>>(2)?).map_err(|_| corrupt("stored message"))?;
                 entries.push(LogEntry { seq: Seq::new(seq).map_err(|_| corrupt("log key"))?, kind, message });
                 closed |= kind == EntryKind::Commit;
             }
@@ -1698,8 +1736,8 @@ impl RelayStore for PostgresStore {
                 &[&id, &record.as_bytes().as_slice()],
             )?;
             if let Some(existing) = existing {
-                return if existing.get::<_, &[u8]>(1) == sealed.as_bytes() {
-                    Ok((existing.get::<_, i64>(0), false))
+                return if existing.col::<&[u8]>(1)? == sealed.as_bytes() {
+                    Ok((existing.col::<i64>(0)?, false))
                 } else {
                     refuse(RelayError::Conflict)
                 };
@@ -1733,21 +1771,24 @@ impl RelayStore for PostgresStore {
                 &[&g, &db(from.get()), &db(limit as u64 + 1)],
             )?;
             // As sled counts it: the record id, the bytes, and 16 for the rest.
-            let costs = sizes.iter().map(|row| 16 + usize::try_from(row.get::<_, i32>(1)).unwrap_or(usize::MAX / 4) + 16);
+            let costs = sizes
+                .iter()
+                .map(|row| Ok(16 + usize::try_from(row.col::<i32>(1)?).unwrap_or(usize::MAX / 4) + 16))
+                .collect::<Result<Vec<usize>, Error>>()?;
             let (taken, more) = fits(costs, limit, byte_budget);
             let rows = match (sizes.first(), taken) {
                 (Some(first), 1..) => tx.query(
                     "SELECT seq, record, sealed FROM content WHERE group_id = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq",
-                    &[&g, &first.get::<_, i64>(0), &sizes[taken - 1].get::<_, i64>(0)],
+                    &[&g, &first.col::<i64>(0)?, &sizes[taken - 1].col::<i64>(0)?],
                 )?,
                 _ => Vec::new(),
             };
             tx.commit()?;
             let mut records = Vec::with_capacity(rows.len());
             for row in rows {
-                let seq = ContentSeq::new(num(row.get(0), "content key")?).map_err(|_| corrupt("content key"))?;
-                let record = ContentId::from_bytes(bytes16(row.get::<_, &[u8]>(1), "content row")?);
-                let sealed = ContentRecordBytes::new(row.get::<_, Vec<u8>>(2)).map_err(|_| corrupt("content row"))?;
+                let seq = ContentSeq::new(num(row.col(0)?, "content key")?).map_err(|_| corrupt("content key"))?;
+                let record = ContentId::from_bytes(bytes16(row.col::<&[u8]>(1)?, "content row")?);
+                let sealed = ContentRecordBytes::new(row.col::<Vec<u8>>(2)?).map_err(|_| corrupt("content row"))?;
                 records.push(ContentRecord { seq, record, sealed });
             }
             let records = BoundedVec::new(records).map_err(|_| corrupt("content page"))?;
@@ -1791,7 +1832,7 @@ impl RelayStore for PostgresStore {
                 Ok(ChunkPut { status: chunk_status(total, received, verified)?, started: false, discarded: false })
             };
             if let Some(row) = &existing {
-                let (had_total, received, verified): (i32, i32, bool) = (row.get(0), row.get(1), row.get(2));
+                let (had_total, received, verified): (i32, i32, bool) = (row.col(0)?, row.col(1)?, row.col(2)?);
                 if had_total != total {
                     return refuse(RelayError::BadRequest);
                 }
@@ -1836,7 +1877,7 @@ impl RelayStore for PostgresStore {
                     &[&g, &c],
                 )?
                 .ok_or(Failure::Store(Error::Refused(RelayError::NotFound)))?;
-            let (total, received, verified): (i32, i32, bool) = (row.get(0), row.get(1), row.get(2));
+            let (total, received, verified): (i32, i32, bool) = (row.col(0)?, row.col(1)?, row.col(2)?);
             if received == total && !verified {
                 // Received whole but never checked (a store moved from sled after a
                 // crash there): checked now, kept or gone, as sled does.
@@ -1862,7 +1903,7 @@ impl RelayStore for PostgresStore {
             let row = client
                 .query_opt("SELECT total, verified FROM chunks WHERE group_id = $1 AND chunk = $2", &[&g, &c])?
                 .ok_or(Failure::Store(Error::Refused(RelayError::NotFound)))?;
-            let (total, verified): (i32, bool) = (row.get(0), row.get(1));
+            let (total, verified): (i32, bool) = (row.col(0)?, row.col(1)?);
             if !verified {
                 return refuse(RelayError::NotFound);
             }
@@ -1881,8 +1922,8 @@ impl RelayStore for PostgresStore {
             )?;
             let mut data = Vec::with_capacity((end - start) as usize);
             for row in rows {
-                let piece_start = u32::try_from(row.get::<_, i32>(0)).map_err(|_| corrupt("chunk piece key"))?;
-                let bytes: &[u8] = row.get(1);
+                let piece_start = u32::try_from(row.col::<i32>(0)?).map_err(|_| corrupt("chunk piece key"))?;
+                let bytes: &[u8] = row.col(1)?;
                 let piece_end = u32::try_from(bytes.len())
                     .ok()
                     .and_then(|n| piece_start.checked_add(n))
@@ -1908,7 +1949,7 @@ impl RelayStore for PostgresStore {
             let Some(row) = client.query_opt("SELECT value FROM meta WHERE name = 'identity'", &[])? else {
                 return Ok(None);
             };
-            let value: &[u8] = row.get(0);
+            let value: &[u8] = row.col(0)?;
             let store_id = value.get(..16).and_then(|b| b.try_into().ok()).ok_or(corrupt("store identity"))?;
             let relay_pin = value.get(16..48).and_then(|b| b.try_into().ok()).ok_or(corrupt("store identity"))?;
             Ok(Some(StoreIdentity { store_id, relay_pin }))
@@ -1948,12 +1989,10 @@ impl RelayStore for PostgresStore {
                 stream(tx, query, &mut |row| {
                     for column in 0..row.len() {
                         let part: Vec<u8> = match row.columns()[column].type_().name() {
-                            "bytea" => row.get::<_, Vec<u8>>(column),
-                            "int8" => {
-                                row.get::<_, Option<i64>>(column).map_or(vec![0xff], |n| n.to_be_bytes().to_vec())
-                            }
-                            "int4" => row.get::<_, i32>(column).to_be_bytes().to_vec(),
-                            "bool" => vec![u8::from(row.get::<_, bool>(column))],
+                            "bytea" => row.col::<Vec<u8>>(column)?,
+                            "int8" => row.col::<Option<i64>>(column)?.map_or(vec![0xff], |n| n.to_be_bytes().to_vec()),
+                            "int4" => row.col::<i32>(column)?.to_be_bytes().to_vec(),
+                            "bool" => vec![u8::from(row.col::<bool>(column)?)],
                             _ => return Err(Error::Corrupt("census column")),
                         };
                         digest.update((part.len() as u64).to_be_bytes());
@@ -1983,8 +2022,8 @@ impl RelayStore for PostgresStore {
                 "groups",
                 "SELECT id, epoch, next_seq, next_content, expiring FROM groups ORDER BY id",
                 &mut |group| {
-                    log_entries = log_entries.saturating_add(num(group.get(2), "group row")?);
-                    content_records = content_records.saturating_add(num(group.get(3), "group row")?);
+                    log_entries = log_entries.saturating_add(num(group.col(2)?, "group row")?);
+                    content_records = content_records.saturating_add(num(group.col(3)?, "group row")?);
                     Ok(())
                 },
             )?;
@@ -1995,7 +2034,7 @@ impl RelayStore for PostgresStore {
     }
 
     fn size_on_disk(&self) -> u64 {
-        self.read(|client| Ok(client.query_one("SELECT pg_database_size(current_database())", &[])?.get::<_, i64>(0)))
+        self.read(|client| Ok(client.query_one("SELECT pg_database_size(current_database())", &[])?.col::<i64>(0)?))
             .ok()
             .and_then(|n| u64::try_from(n).ok())
             .unwrap_or(0)
@@ -2018,7 +2057,8 @@ impl RelayStore for PostgresStore {
                  WHERE d.id = ANY($1) AND NOT d.revoked AND NOT a.disabled",
                 &[&ids],
             )?;
-            let active: std::collections::HashSet<Vec<u8>> = rows.iter().map(|row| row.get::<_, Vec<u8>>(0)).collect();
+            let active =
+                rows.iter().map(|row| row.col::<Vec<u8>>(0)).collect::<Result<std::collections::HashSet<_>, _>>()?;
             Ok(devices.iter().copied().filter(|device| !active.contains(device.as_bytes().as_slice())).collect())
         })
     }
