@@ -2,8 +2,8 @@
 //! wrote, so that a device connected to one is pushed, promptly and in order, what a
 //! device connected to another appended.
 //!
-//! The events are [`PeerEvent`]s, sent with PostgreSQL's `NOTIFY` on the channel
-//! [`CHANNEL`] and received by every process that `LISTEN`s on it: a process's own
+//! The events are [`PeerEvent`]s, sent with PostgreSQL's `NOTIFY` on the relay's
+//! channel ([`channel`]) and received by every process that `LISTEN`s on it: a process's own
 //! are recognised by its instance id and skipped. PostgreSQL delivers notifications in
 //! the order their transactions commit, and each is sent after the write it announces
 //! committed, so a receiver never announces an entry its readers cannot read yet.
@@ -32,8 +32,11 @@ use zeroize::Zeroizing;
 
 use crate::hub::{Hub, PeerEvent};
 
-/// The notification channel the relay's processes share.
-pub const CHANNEL: &str = "huisclos_events";
+/// The notification channel the processes of one relay share: named after its store,
+/// so that relays on other schemas of the same database do not hear each other.
+pub fn channel(store_id: &[u8; 16]) -> String {
+    format!("huisclos_events_{}", hex::encode(&store_id[..8]))
+}
 
 /// Events waiting to be sent to the other processes, at most; beyond, they are
 /// dropped with a warning ([`Hub`]).
@@ -226,9 +229,9 @@ impl Drop for Listener {
     }
 }
 
-/// Connects, listens on [`CHANNEL`], and returns once PostgreSQL confirmed it: from then
+/// Connects, listens on `channel` ([`channel`]), and returns once PostgreSQL confirmed it: from then
 /// on no event committed by another process is missed while the connection lasts.
-async fn listen(url: &str) -> Result<Listener, Broken> {
+async fn listen(url: &str, channel: &str) -> Result<Listener, Broken> {
     let mut config: tokio_postgres::Config = url.parse()?;
     // Named, so that an operator (or a test) can tell this process's listener apart.
     config.application_name(format!("huisclos-relay events {}", std::process::id()));
@@ -256,7 +259,7 @@ async fn listen(url: &str) -> Result<Listener, Broken> {
             }
         }
     });
-    client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+    client.batch_execute(&format!("LISTEN {channel}")).await?;
     Ok(Listener { _client: client, notes, reader })
 }
 
@@ -330,11 +333,12 @@ fn now_secs() -> u64 {
 /// The database's failure when the first `LISTEN` cannot be made.
 pub async fn start(
     url: String,
+    channel: String,
     key: FanoutKey,
     hub: std::sync::Arc<Hub>,
     mut outbound: mpsc::Receiver<PeerEvent>,
 ) -> Result<tokio::task::JoinHandle<()>, crate::Error> {
-    let mut listener = listen(&url)
+    let mut listener = listen(&url, &channel)
         .await
         .map_err(|error| crate::Error::Storage(format!("listening for the other processes: {error}")))?;
     tracing::info!("listening for the other relay processes' events");
@@ -342,7 +346,7 @@ pub async fn start(
         let mut instance = [0u8; 16];
         OsRng.fill_bytes(&mut instance);
         let mut sender = Sender { url: url.clone(), client: None };
-        let mut outgoing = Outgoing { instance, counter: 0 };
+        let mut outgoing = Outgoing { instance, counter: 0, channel: channel.clone() };
         let mut heard = Heard::default();
         loop {
             let broken = serve(&key, &mut outgoing, &mut sender, &mut heard, &mut listener, &hub, &mut outbound).await;
@@ -350,7 +354,7 @@ pub async fn start(
             tracing::error!(%why, "the feed of events from the other relay processes broke; listening again");
             listener = loop {
                 tokio::time::sleep(Duration::from_secs(1)).await;
-                match listen(&url).await {
+                match listen(&url, &channel).await {
                     Ok(listener) => break listener,
                     Err(error) => {
                         tracing::error!(%error, "listening for the other relay processes failed; trying again")
@@ -368,6 +372,7 @@ pub async fn start(
 struct Outgoing {
     instance: [u8; 16],
     counter: u64,
+    channel: String,
 }
 
 impl Outgoing {
@@ -377,7 +382,7 @@ impl Outgoing {
             .iter()
             .map(|event| {
                 self.counter += 1;
-                format!("NOTIFY {CHANNEL}, '{}';", key.seal(self.instance, self.counter, time, event))
+                format!("NOTIFY {}, '{}';", self.channel, key.seal(self.instance, self.counter, time, event))
             })
             .collect()
     }
@@ -389,13 +394,13 @@ impl Outgoing {
 ///
 /// # Errors
 /// The database's failure, in words.
-pub async fn announce(url: &str, key: &FanoutKey, events: &[PeerEvent]) -> Result<(), crate::Error> {
+pub async fn announce(url: &str, channel: &str, key: &FanoutKey, events: &[PeerEvent]) -> Result<(), crate::Error> {
     if events.is_empty() {
         return Ok(());
     }
     let mut instance = [0u8; 16];
     OsRng.fill_bytes(&mut instance);
-    let mut outgoing = Outgoing { instance, counter: 0 };
+    let mut outgoing = Outgoing { instance, counter: 0, channel: channel.to_owned() };
     let mut sender = Sender { url: url.to_owned(), client: None };
     for batch in events.chunks(BATCH) {
         sender

@@ -236,7 +236,12 @@ async fn serve<S: store::RelayStore>(
         if relay.hub.connect_peers(outbound).is_err() {
             return Err(Error::Config("the relay's events were connected twice".into()));
         }
-        background.push(fanout::start(url.expose().to_owned(), key, relay.hub.clone(), receiver).await?);
+        let identified = store.clone();
+        let store_identity = tokio::task::spawn_blocking(move || identity_of(&*identified))
+            .await
+            .map_err(|_| Error::Storage("reading the store's identity failed".into()))??;
+        let channel = fanout::channel(&store_identity.store_id);
+        background.push(fanout::start(url.expose().to_owned(), channel, key, relay.hub.clone(), receiver).await?);
         background.push(tokio::spawn(close_devices_cut_off_elsewhere(relay.clone())));
     }
     let tls = huisclos_transport::tls::server_config(identity.certificate.clone(), identity.key.clone_key())

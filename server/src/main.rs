@@ -385,6 +385,8 @@ async fn admin_here<S: huisclos_relay::store::RelayStore>(
     let context =
         huisclos_relay::admin::AdminContext { addresses, pin: identity.pin, data_dir: config.data_dir.clone() };
     let outcome = huisclos_relay::admin::execute(&relay, &context, request).await;
+    let identified = store.clone();
+    let store_identity = tokio::task::spawn_blocking(move || identified.identity()).await??;
     let data_dir = config.data_dir.clone();
     let closing = store.clone();
     tokio::task::spawn_blocking(move || huisclos_relay::close_store(&*closing, &data_dir))
@@ -396,7 +398,9 @@ async fn admin_here<S: huisclos_relay::store::RelayStore>(
             events.push(event);
         }
         let key = huisclos_relay::fanout::FanoutKey::from_relay_key(identity.key.secret_der());
-        huisclos_relay::fanout::announce(url.expose(), &key, &events)
+        let store_id = store_identity.context("the store records no identity")?.store_id;
+        let channel = huisclos_relay::fanout::channel(&store_id);
+        huisclos_relay::fanout::announce(url.expose(), &channel, &key, &events)
             .await
             .context("telling the running relay processes")?;
     }

@@ -124,7 +124,12 @@ async fn readers_that_never_read_pin_bounded_memory() -> TestResult {
     assert!(report.failures.is_empty(), "the honest member was refused: {:?}", report.failures);
     assert!(report.worst() < Duration::from_secs(2), "honest round trips stayed short: {:?}", report.worst());
     assert!(peak < 256.0, "the relay's memory stayed under 256 MiB (peak {peak:.0} MiB)");
-    assert!(after < before + 48.0, "memory came back after the attack ({before:.0} → {after:.0} MiB)");
+    // On PostgreSQL the store's pooled connections (16 at most) keep the read buffers
+    // they grew for entries of almost a frame until they are closed, idle, after 10 s:
+    // up to about 2 MiB each. Seen after this attack: 60 to 72 MiB from 44 to 46 alone,
+    // 96 from 44 beside the rest of the suite.
+    let allowed = if on_postgres() { 48.0 + 16.0 * 2.0 } else { 48.0 };
+    assert!(after < before + allowed, "memory came back after the attack ({before:.0} → {after:.0} MiB)");
     Ok(())
 }
 
