@@ -152,6 +152,33 @@ pub struct PendingInvitation {
     pub expires_at: UnixSeconds,
 }
 
+/// Refuses, before any store work, a chunk piece that no store takes (`PutChunk` in
+/// `protocol-spec/messages.md`): an empty chunk, one larger than the relay's limit, or
+/// a piece past the chunk's announced end. Every backend's `put_chunk` starts here.
+///
+/// # Errors
+/// `Refused(BadRequest)`, `Refused(LimitExceeded{ChunkSize})`.
+pub(crate) fn check_chunk_piece(
+    total_len: ChunkOffset,
+    offset: ChunkOffset,
+    data: &ChunkPiece,
+    limits: &StoreLimits,
+) -> Result<(), Error> {
+    let total = total_len.get();
+    if total == 0 {
+        return Err(Error::Refused(huisclos_protocol::messages::RelayError::BadRequest));
+    }
+    if total > limits.max_chunk_len {
+        return Err(Error::Refused(huisclos_protocol::messages::RelayError::LimitExceeded {
+            limit: huisclos_protocol::messages::LimitKind::ChunkSize,
+        }));
+    }
+    if u64::from(offset.get()) + data.len() as u64 > u64::from(total) {
+        return Err(Error::Refused(huisclos_protocol::messages::RelayError::BadRequest));
+    }
+    Ok(())
+}
+
 /// Storage for the relay. See the module documentation for the contract.
 pub trait RelayStore: Send + Sync + 'static {
     /// Every account, in id order.

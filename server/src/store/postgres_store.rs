@@ -1807,15 +1807,7 @@ impl RelayStore for PostgresStore {
         limits: &StoreLimits,
     ) -> Result<ChunkPut, Error> {
         let total = total_len.get();
-        if total == 0 {
-            return Err(Error::Refused(RelayError::BadRequest));
-        }
-        if total > limits.max_chunk_len {
-            return Err(Error::Refused(RelayError::LimitExceeded { limit: LimitKind::ChunkSize }));
-        }
-        if u64::from(offset.get()) + data.len() as u64 > u64::from(total) {
-            return Err(Error::Refused(RelayError::BadRequest));
-        }
+        super::check_chunk_piece(total_len, offset, data, limits)?;
         let total = i32::try_from(total).map_err(|_| Error::Refused(RelayError::BadRequest))?;
         let start = i32::try_from(offset.get()).map_err(|_| Error::Refused(RelayError::BadRequest))?;
         let (g, c) = (group.as_bytes().as_slice(), chunk.as_bytes().as_slice());

@@ -1759,15 +1759,7 @@ impl RelayStore for SledStore {
     ) -> Result<ChunkPut, Error> {
         let _unpaused = self.unpaused();
         let total = total_len.get();
-        if total == 0 {
-            return Err(Error::Refused(RelayError::BadRequest));
-        }
-        if total > limits.max_chunk_len {
-            return Err(Error::Refused(RelayError::LimitExceeded { limit: LimitKind::ChunkSize }));
-        }
-        if u64::from(offset.get()) + data.len() as u64 > u64::from(total) {
-            return Err(Error::Refused(RelayError::BadRequest));
-        }
+        super::check_chunk_piece(total_len, offset, data, limits)?;
         let chunk_key = join(group.as_bytes(), chunk.as_bytes());
         let piece_key = [chunk_key.as_slice(), &offset.get().to_be_bytes()].concat();
         let result = (&self.groups, &self.chunks, &self.chunk_pieces).transaction(|(groups, chunks, pieces)| {
