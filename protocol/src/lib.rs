@@ -16,6 +16,7 @@
 //! - [`auth`]: the exact bytes a device signs to authenticate or to be linked.
 //! - [`invitation`]: the operator's invitation (addresses, key pin, token).
 //! - [`limits`]: every bound a peer's input is held to, by name.
+//! - [`relay_key`]: the statement by which the relay's pinned key names its successor.
 //!
 //! ## Security properties
 //! - Decoding is total: any byte string yields a value or a typed [`Error`], never a
@@ -43,5 +44,6 @@ pub mod ids;
 pub mod invitation;
 pub mod limits;
 pub mod messages;
+pub mod relay_key;
 
 pub use error::Error;

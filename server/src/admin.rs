@@ -95,8 +95,26 @@ pub struct AdminContext {
     pub addresses: Vec<String>,
     /// The relay's key pin, which invitations carry.
     pub pin: SpkiPin,
+    /// During a rotation of the relay's key: the next key's pin, and when it takes over.
+    pub next: Option<(SpkiPin, std::time::SystemTime)>,
     /// The data directory.
     pub data_dir: PathBuf,
+}
+
+impl AdminContext {
+    /// The pin an invitation issued now carries, and how long it stays valid: during a
+    /// rotation, the current key's until the switch (an invitation is good only while
+    /// its key is presented: it expires at the switch at the latest), the next key's
+    /// after it.
+    pub fn invitation_terms(&self, valid_for: Duration) -> (SpkiPin, Duration) {
+        match self.next {
+            Some((next, from)) => match from.duration_since(std::time::SystemTime::now()) {
+                Ok(left) => (self.pin, valid_for.min(left)),
+                Err(_) => (next, valid_for),
+            },
+            None => (self.pin, valid_for),
+        }
+    }
 }
 
 impl AdminRequest {
@@ -189,7 +207,8 @@ pub async fn execute<S: RelayStore>(
 ) -> Result<Vec<String>, Error> {
     match request {
         AdminRequest::Invite { valid_for } => {
-            let invitation = relay.invite(&context.addresses, context.pin, *valid_for).await?;
+            let (pin, valid_for) = context.invitation_terms(*valid_for);
+            let invitation = relay.invite(&context.addresses, pin, valid_for).await?;
             tracing::info!("invitation issued");
             Ok(vec![format!("ok {}", invitation.to_text())])
         }

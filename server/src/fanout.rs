@@ -50,20 +50,41 @@ const AAD: &[u8] = b"huisclos/1 peer-event";
 const NONCE_LEN: usize = 24;
 
 /// The key that seals events between the relay's processes, derived from its key.
-pub struct FanoutKey(Zeroizing<[u8; 32]>);
+///
+/// While the relay's key is being rotated, events are sealed under the key derived from
+/// the current one until the switch and under the next one's after it, and opened
+/// under either: processes started before the switch and after it (which hold only
+/// the new key) hear each other across it.
+pub struct FanoutKey {
+    current: Zeroizing<[u8; 32]>,
+    next: Option<(Zeroizing<[u8; 32]>, std::time::SystemTime)>,
+}
 
 impl FanoutKey {
     /// Derives the key from the relay's private key (PKCS#8).
     pub fn from_relay_key(pkcs8: &[u8]) -> Self {
-        let mut key = Zeroizing::new([0u8; 32]);
-        let hkdf = hkdf::Hkdf::<sha2::Sha256>::new(Some(KEY_LABEL), pkcs8);
-        // 32 bytes is always a valid HKDF-SHA256 output length.
-        let _ = hkdf.expand(b"peer events", key.as_mut());
-        Self(key)
+        Self { current: derive(pkcs8), next: None }
     }
 
-    fn cipher(&self) -> XChaCha20Poly1305 {
-        XChaCha20Poly1305::new(self.0.as_ref().into())
+    /// The keys of `identity`: its key's, and its next key's during a rotation.
+    pub fn for_identity(identity: &crate::identity::RelayIdentity) -> Self {
+        Self {
+            current: derive(identity.key.secret_der()),
+            next: identity.next.as_ref().map(|next| (derive(next.key.secret_der()), next.switch_at())),
+        }
+    }
+
+    fn sealing(&self) -> XChaCha20Poly1305 {
+        match &self.next {
+            Some((next, from)) if std::time::SystemTime::now() >= *from => XChaCha20Poly1305::new(next.as_ref().into()),
+            _ => XChaCha20Poly1305::new(self.current.as_ref().into()),
+        }
+    }
+
+    fn opening(&self) -> impl Iterator<Item = XChaCha20Poly1305> + '_ {
+        std::iter::once(&self.current)
+            .chain(self.next.as_ref().map(|(next, _)| next))
+            .map(|key| XChaCha20Poly1305::new(key.as_ref().into()))
     }
 
     /// The event, from `instance`, numbered `counter` and stamped `time` (Unix
@@ -77,7 +98,7 @@ impl FanoutKey {
         let mut nonce = [0u8; NONCE_LEN];
         OsRng.fill_bytes(&mut nonce);
         let sealed =
-            self.cipher().encrypt(XNonce::from_slice(&nonce), Payload { msg: &plain, aad: AAD }).unwrap_or_default();
+            self.sealing().encrypt(XNonce::from_slice(&nonce), Payload { msg: &plain, aad: AAD }).unwrap_or_default();
         base64::engine::general_purpose::STANDARD_NO_PAD.encode([&nonce[..], &sealed].concat())
     }
 
@@ -86,13 +107,23 @@ impl FanoutKey {
     pub fn open(&self, text: &str) -> Option<Sealed> {
         let bytes = base64::engine::general_purpose::STANDARD_NO_PAD.decode(text).ok()?;
         let (nonce, sealed) = bytes.split_at_checked(NONCE_LEN)?;
-        let plain =
-            Zeroizing::new(self.cipher().decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad: AAD }).ok()?);
+        let plain = Zeroizing::new(
+            self.opening()
+                .find_map(|cipher| cipher.decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad: AAD }).ok())?,
+        );
         let instance: [u8; 16] = plain.get(..16)?.try_into().ok()?;
         let counter = u64::from_be_bytes(plain.get(16..24)?.try_into().ok()?);
         let time = u64::from_be_bytes(plain.get(24..32)?.try_into().ok()?);
         Some(Sealed { instance, counter, time, event: decode(plain.get(32..)?)? })
     }
+}
+
+fn derive(pkcs8: &[u8]) -> Zeroizing<[u8; 32]> {
+    let mut key = Zeroizing::new([0u8; 32]);
+    let hkdf = hkdf::Hkdf::<sha2::Sha256>::new(Some(KEY_LABEL), pkcs8);
+    // 32 bytes is always a valid HKDF-SHA256 output length.
+    let _ = hkdf.expand(b"peer events", key.as_mut());
+    key
 }
 
 /// An event as another process sealed it.

@@ -106,6 +106,9 @@ pub struct Started {
     pub metrics: Option<SocketAddr>,
     /// The pin clients must use.
     pub pin: SpkiPin,
+    /// During a rotation of the relay's key: the next key's pin and when (Unix
+    /// seconds) the relay presents it instead.
+    pub next: Option<(SpkiPin, u64)>,
     /// The addresses written into invitations.
     pub addresses: Vec<String>,
     /// An invitation, issued on the relay's first start only.
@@ -212,7 +215,7 @@ pub async fn run(
                 tokio::task::spawn_blocking(move || open_shared_store(&data_dir, opening.expose(), key.as_ref()))
                     .await
                     .map_err(|_| Error::Storage("opening the store failed".into()))??;
-            let fanout = fanout::FanoutKey::from_relay_key(identity.key.secret_der());
+            let fanout = fanout::FanoutKey::for_identity(&identity);
             serve(config, identity, Arc::new(store), fresh, Some((url, fanout)), shutdown, on_ready).await
         }
     }
@@ -244,8 +247,26 @@ async fn serve<S: store::RelayStore>(
         background.push(fanout::start(url.expose().to_owned(), channel, key, relay.hub.clone(), receiver).await?);
         background.push(tokio::spawn(close_devices_cut_off_elsewhere(relay.clone())));
     }
-    let tls = huisclos_transport::tls::server_config(identity.certificate.clone(), identity.key.clone_key())
-        .map_err(|e| Error::Tls(e.to_string()))?;
+    let tls = match &identity.next {
+        None => huisclos_transport::tls::server_config(identity.certificate.clone(), identity.key.clone_key()),
+        Some(next) => {
+            tracing::info!(
+                next = ?next.pin,
+                switch_at = %next.rotation.switch_at.utc_minute(),
+                "the relay's key is being rotated: clients learn the next key until it takes over"
+            );
+            huisclos_transport::tls::rotating_server_config(
+                identity.certificate.clone(),
+                identity.key.clone_key(),
+                huisclos_transport::tls::NextRelayKey {
+                    certificate: next.certificate.clone(),
+                    key: next.key.clone_key(),
+                    from: next.switch_at(),
+                },
+            )
+        }
+    }
+    .map_err(|e| Error::Tls(e.to_string()))?;
     let (listeners, acceptor) = net::bind(tls, config.quic_listen, config.tcp_listen, &config.limits).await?;
 
     let addresses = if config.public_addresses.is_empty() {
@@ -262,7 +283,12 @@ async fn serve<S: store::RelayStore>(
     background.push(tokio::spawn(checkpoint(store.clone(), config.data_dir.clone())));
     let admin = admin::bind(&config.data_dir)?;
     let context =
-        admin::AdminContext { addresses: addresses.clone(), pin: identity.pin, data_dir: config.data_dir.clone() };
+        admin::AdminContext {
+        addresses: addresses.clone(),
+        pin: identity.pin,
+        next: identity.next.as_ref().map(|next| (next.pin, next.switch_at())),
+        data_dir: config.data_dir.clone(),
+    };
     background.push(tokio::spawn(admin::serve(admin, relay.clone(), context)));
     let metrics_address = match config.metrics_listen {
         Some(address) => {
@@ -292,6 +318,7 @@ async fn serve<S: store::RelayStore>(
         tcp: listeners.tcp,
         metrics: metrics_address,
         pin: identity.pin,
+        next: identity.next.as_ref().map(|next| (next.pin, next.rotation.switch_at.get())),
         addresses,
         first_invitation,
     });
@@ -403,6 +430,7 @@ pub fn open_data_dir(
     let identity = RelayIdentity::load_or_create(data_dir, key)?;
     let store = open_store_guarded(&store_dir, key)?;
     let (stored, census) = guarded("reading the store", || Ok((store.identity()?, store.census()?)))?;
+    let stored = follow_rotation(&store, &identity, stored)?;
     let pin = identity.pin.0;
     if let Some(stored) = stored
         && stored.relay_pin != pin
@@ -448,6 +476,24 @@ pub fn open_data_dir(
     Ok((identity, store, fresh))
 }
 
+/// A store that recorded the key this relay's key replaced by a rotation records the
+/// new one from now on (the same store id). Returns the identity the store now holds.
+fn follow_rotation<S: store::RelayStore>(
+    store: &S,
+    identity: &RelayIdentity,
+    stored: Option<integrity::StoreIdentity>,
+) -> Result<Option<integrity::StoreIdentity>, Error> {
+    match stored {
+        Some(recorded) if identity.previous_pin.is_some_and(|previous| previous.0 == recorded.relay_pin) => {
+            let now = integrity::StoreIdentity { store_id: recorded.store_id, relay_pin: identity.pin.0 };
+            store.set_identity(now)?;
+            tracing::info!(pin = ?identity.pin, "the store now records the relay's new key");
+            Ok(Some(now))
+        }
+        other => Ok(other),
+    }
+}
+
 /// Opens the PostgreSQL store at `url` for the relay whose data directory is
 /// `data_dir`, with the checks [`open_data_dir`] makes, as far as they hold for a store
 /// that other relay processes write too:
@@ -488,6 +534,7 @@ pub fn open_shared_store(
     // A store key seals the relay's key file, as with sled; the database itself is
     // protected by PostgreSQL's own encryption at rest, not by the relay.
     let identity = RelayIdentity::load_or_create(data_dir, key)?;
+    let stored = follow_rotation(&store, &identity, stored)?;
     if let Some(stored) = stored
         && stored.relay_pin != identity.pin.0
     {
@@ -658,6 +705,7 @@ pub fn accept_store(data_dir: &std::path::Path, key: Option<&store::sealing::Sto
     let identity = RelayIdentity::load_or_create(data_dir, key)?;
     let store = open_store_guarded(&store_dir, key)?;
     let (stored, census) = guarded("reading the store", || Ok((store.identity()?, store.census()?)))?;
+    let stored = follow_rotation(&store, &identity, stored)?;
     match stored {
         Some(stored) if stored.relay_pin != identity.pin.0 => {
             return Err(Error::Damaged(
@@ -759,7 +807,14 @@ pub fn seal_store(data_dir: &std::path::Path, key: &store::sealing::StoreKey) ->
 
 /// The files of a data directory besides the store itself: what a backup copies and a
 /// restore puts back.
-const DATA_FILES: [&str; 3] = [identity::KEY_FILE, identity::CERT_FILE, integrity::MANIFEST_FILE];
+const DATA_FILES: [&str; 6] = [
+    identity::KEY_FILE,
+    identity::CERT_FILE,
+    identity::NEXT_KEY_FILE,
+    identity::NEXT_CERT_FILE,
+    identity::ROTATION_FILE,
+    integrity::MANIFEST_FILE,
+];
 
 /// Backs up a relay's data directory into `to` (new, or an empty directory) while it
 /// runs: the store as it was at one moment ([`store::RelayStore::backup_to`]), the
@@ -788,8 +843,11 @@ pub fn backup<S: store::RelayStore>(
         }
         let identity = identity_of(store)?;
         let copy = store.backup_to(&to.join(STORE_DIR))?;
-        for name in [identity::KEY_FILE, identity::CERT_FILE] {
-            std::fs::copy(data_dir.join(name), to.join(name))?;
+        for name in identity::IDENTITY_FILES {
+            // The rotation's files are there only while one is under way or after one.
+            if name == identity::KEY_FILE || name == identity::CERT_FILE || data_dir.join(name).exists() {
+                std::fs::copy(data_dir.join(name), to.join(name))?;
+            }
         }
         Manifest { identity, state: ManifestState::Clean, census: copy.census }.write(to)?;
         Ok(copy)

@@ -138,6 +138,23 @@ enum AdminCommand {
     /// Seal an existing store (kept in clear) under the configured store key. Run with
     /// the relay stopped; the copy in clear is moved aside for you to destroy.
     SealStore,
+    /// Rotate the relay's key with an overlap: make the next key, signed for by the
+    /// current one, to take over after `--overlap`. Restart the relay (every process,
+    /// each with a copy of the three new files) to start announcing it: every client
+    /// that connects before the switch learns the next key and follows it. Clients that
+    /// do not connect during the overlap need a new invitation. Runs beside a running
+    /// relay (it touches only the key files).
+    RotateKey {
+        /// How long clients have to learn the next key: `30d`, `12h`, `90m`, `45s`.
+        #[arg(long, default_value = "30d")]
+        overlap: String,
+        /// Say whether a rotation is under way, and until when.
+        #[arg(long, conflicts_with = "cancel")]
+        status: bool,
+        /// Cancel the rotation under way (before its switch).
+        #[arg(long)]
+        cancel: bool,
+    },
     /// Move the relay from its sled store to an empty PostgreSQL database, with the
     /// relay stopped: every record copied in one transaction, read back and compared
     /// (counts and digests), then the sled store moved aside into `store.migrated`. From
@@ -257,6 +274,9 @@ fn main() -> anyhow::Result<()> {
             println!("{report}");
             Ok(())
         }
+        Command::Admin { command: AdminCommand::RotateKey { overlap, status, cancel } } => {
+            rotate_key(&config, &overlap, status, cancel)
+        }
         Command::Admin { command: AdminCommand::SealStore } => {
             let key = config.store_key().context("reading the store key")?.ok_or_else(|| {
                 anyhow::anyhow!("no store key: set store_key_file (or HUISCLOS_RELAY_STORE_KEY_FILE) first")
@@ -284,6 +304,10 @@ async fn run(config: RelayConfig) -> anyhow::Result<()> {
         }
         let _ = writeln!(out, "huisclos-relay: addresses {}", started.addresses.join(","));
         let _ = writeln!(out, "huisclos-relay: pin {pin}");
+        if let Some((next, switch_at)) = started.next {
+            let next: String = next.0.iter().map(|b| format!("{b:02x}")).collect();
+            let _ = writeln!(out, "huisclos-relay: next pin {next} from {switch_at}");
+        }
         if let Some(invitation) = &started.first_invitation {
             let _ = writeln!(out, "huisclos-relay: first invitation (single use; keep it secret):");
             let _ = writeln!(out, "huisclos-relay: invitation {invitation}");
@@ -383,7 +407,12 @@ async fn admin_here<S: huisclos_relay::store::RelayStore>(
         config.public_addresses.clone()
     };
     let context =
-        huisclos_relay::admin::AdminContext { addresses, pin: identity.pin, data_dir: config.data_dir.clone() };
+        huisclos_relay::admin::AdminContext {
+        addresses,
+        pin: identity.pin,
+        next: identity.next.as_ref().map(|next| (next.pin, next.switch_at())),
+        data_dir: config.data_dir.clone(),
+    };
     let outcome = huisclos_relay::admin::execute(&relay, &context, request).await;
     let identified = store.clone();
     let store_identity = tokio::task::spawn_blocking(move || identified.identity()).await??;
@@ -397,7 +426,7 @@ async fn admin_here<S: huisclos_relay::store::RelayStore>(
         while let Ok(event) = announced.try_recv() {
             events.push(event);
         }
-        let key = huisclos_relay::fanout::FanoutKey::from_relay_key(identity.key.secret_der());
+        let key = huisclos_relay::fanout::FanoutKey::for_identity(&identity);
         let store_id = store_identity.context("the store records no identity")?.store_id;
         let channel = huisclos_relay::fanout::channel(&store_id);
         huisclos_relay::fanout::announce(url.expose(), &channel, &key, &events)
@@ -408,6 +437,69 @@ async fn admin_here<S: huisclos_relay::store::RelayStore>(
     let last = lines.pop().unwrap_or_default();
     let rest = last.strip_prefix("ok").unwrap_or(&last).trim_start().to_owned();
     Ok((lines, rest))
+}
+
+fn rotate_key(config: &RelayConfig, overlap: &str, status: bool, cancel: bool) -> anyhow::Result<()> {
+    use huisclos_relay::identity;
+    let hex = |pin: &[u8; 32]| pin.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let key = config.store_key().context("reading the store key")?;
+    if !config.data_dir.join(identity::KEY_FILE).exists() {
+        anyhow::bail!("{} holds no relay key: is --data-dir (or --config) right?", config.data_dir.display());
+    }
+    if cancel {
+        if identity::cancel_rotation(&config.data_dir, key.as_ref()).context("cancelling the rotation")? {
+            println!("the rotation is cancelled: restart the relay (every process) to stop announcing it");
+        } else {
+            println!("no rotation is under way");
+        }
+        return Ok(());
+    }
+    if status {
+        let current = identity::RelayIdentity::load_or_create(&config.data_dir, key.as_ref())
+            .context("reading the relay's key")?;
+        println!("the relay's key: {}", hex(&current.pin.0));
+        match &current.next {
+            Some(next) => println!(
+                "rotation under way: the key {} takes over at {}",
+                hex(&next.pin.0),
+                next.rotation.switch_at.utc_minute()
+            ),
+            None => match current.previous_pin {
+                Some(previous) => println!("no rotation under way; the last one replaced {}", hex(&previous.0)),
+                None => println!("no rotation under way"),
+            },
+        }
+        return Ok(());
+    }
+    let overlap = parse_overlap(overlap)?;
+    let rotation = identity::begin_rotation(&config.data_dir, key.as_ref(), overlap).context("rotating the key")?;
+    println!("next key: {}", hex(&rotation.next));
+    println!("it takes over at {} (the relay's clock)", rotation.switch_at.utc_minute());
+    println!(
+        "restart the relay now to announce it (several processes: copy {}, {} and {} into each data directory, then \
+         restart each). Clients that do not connect before the switch need a new invitation.",
+        identity::NEXT_KEY_FILE,
+        identity::NEXT_CERT_FILE,
+        identity::ROTATION_FILE
+    );
+    Ok(())
+}
+
+/// `30d`, `12h`, `90m`, `45s`: between one second and two years.
+fn parse_overlap(text: &str) -> anyhow::Result<std::time::Duration> {
+    let text = text.trim();
+    let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
+    let number: u64 = number.parse().map_err(|_| anyhow::anyhow!("--overlap {text:?}: a number and a unit (s, m, h, d)"))?;
+    let seconds = match unit {
+        "s" => Some(number),
+        "m" => number.checked_mul(60),
+        "h" => number.checked_mul(3600),
+        "d" => number.checked_mul(86_400),
+        _ => None,
+    }
+    .filter(|seconds| (1..=2 * 366 * 86_400).contains(seconds))
+    .ok_or_else(|| anyhow::anyhow!("--overlap {text:?}: a number and a unit (s, m, h, d), from 1s to 732d"))?;
+    Ok(std::time::Duration::from_secs(seconds))
 }
 
 fn accept_store(config: &RelayConfig) -> anyhow::Result<()> {

@@ -23,7 +23,7 @@ use tokio::task::JoinHandle;
 
 use crate::TransportError;
 use crate::framed::{ReadDeadlines, read_frame, write_frame};
-use crate::tls::{SpkiPin, client_config, quic_exporter, server_name, tls_exporter};
+use crate::tls::{PresentedKey, PresentedKeySlot, RelayPins, observed_client_config, quic_exporter, server_name, tls_exporter};
 
 /// Which transport a connection uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +36,11 @@ pub enum TransportKind {
 
 /// How long to wait for a connection to be established.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What the verifier left once the handshake completed.
+fn take_presented(slot: &PresentedKeySlot) -> Option<PresentedKey> {
+    slot.lock().ok().and_then(|mut presented| presented.take())
+}
 
 /// Events buffered for the application; when it is full the newest are dropped and
 /// [`RelayClient::take_missed_events`] says so. Events only say "there is more to
@@ -57,6 +62,7 @@ pub struct RelayClient {
     next_id: AtomicU64,
     tasks: Vec<JoinHandle<()>>,
     quic: Option<(quinn::Endpoint, quinn::Connection)>,
+    presented: Option<PresentedKey>,
 }
 
 impl std::fmt::Debug for RelayClient {
@@ -66,30 +72,36 @@ impl std::fmt::Debug for RelayClient {
 }
 
 impl RelayClient {
-    /// Connects to the relay at `address` whose key has `pin`.
+    /// Connects to the relay at `address` whose key is one of `pins`.
     ///
     /// # Errors
-    /// [`TransportError`] if the relay cannot be reached, its key is not the pinned one,
+    /// [`TransportError`] if the relay cannot be reached, its key is not a pinned one,
     /// or the handshake fails.
-    pub async fn connect(kind: TransportKind, address: SocketAddr, pin: SpkiPin) -> Result<Self, TransportError> {
+    pub async fn connect(
+        kind: TransportKind,
+        address: SocketAddr,
+        pins: impl Into<RelayPins>,
+    ) -> Result<Self, TransportError> {
+        let pins = pins.into();
         let connect = async {
             match kind {
-                TransportKind::Quic => Self::connect_quic(address, pin).await,
-                TransportKind::Tcp => Self::connect_tcp(address, pin).await,
+                TransportKind::Quic => Self::connect_quic(address, pins).await,
+                TransportKind::Tcp => Self::connect_tcp(address, pins).await,
             }
         };
         tokio::time::timeout(CONNECT_TIMEOUT, connect).await.map_err(|_| TransportError::Timeout)?
     }
 
-    async fn connect_quic(address: SocketAddr, pin: SpkiPin) -> Result<Self, TransportError> {
+    async fn connect_quic(address: SocketAddr, pins: RelayPins) -> Result<Self, TransportError> {
         let bind: SocketAddr = if address.is_ipv4() {
             (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
         } else {
             (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
         };
         let mut endpoint = quinn::Endpoint::client(bind)?;
-        let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(client_config(pin))
-            .map_err(|e| TransportError::Tls(e.to_string()))?;
+        let (tls, presented) = observed_client_config(pins);
+        let crypto =
+            quinn::crypto::rustls::QuicClientConfig::try_from(tls).map_err(|e| TransportError::Tls(e.to_string()))?;
         let mut config = quinn::ClientConfig::new(Arc::new(crypto));
         let mut transport = quinn::TransportConfig::default();
         transport.keep_alive_interval(Some(Duration::from_secs(15)));
@@ -104,20 +116,24 @@ impl RelayClient {
         let (send, recv) = connection.open_bi().await.map_err(|e| TransportError::Quic(e.to_string()))?;
         let mut client = Self::start(TransportKind::Quic, exporter, recv, send);
         client.quic = Some((endpoint, connection));
+        client.presented = take_presented(&presented);
         Ok(client)
     }
 
-    async fn connect_tcp(address: SocketAddr, pin: SpkiPin) -> Result<Self, TransportError> {
+    async fn connect_tcp(address: SocketAddr, pins: RelayPins) -> Result<Self, TransportError> {
         let tcp = tokio::net::TcpStream::connect(address).await?;
         tcp.set_nodelay(true)?;
-        let connector = tokio_rustls::TlsConnector::from(Arc::new(client_config(pin)));
+        let (tls, presented) = observed_client_config(pins);
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(tls));
         let tls = connector.connect(server_name(), tcp).await?;
         if tls.get_ref().1.alpn_protocol() != Some(huisclos_protocol::limits::ALPN) {
             return Err(TransportError::Tls("the relay did not negotiate huisclos/1".into()));
         }
         let exporter = tls_exporter(tls.get_ref().1)?;
         let (read, write) = tokio::io::split(tls);
-        Ok(Self::start(TransportKind::Tcp, exporter, read, write))
+        let mut client = Self::start(TransportKind::Tcp, exporter, read, write);
+        client.presented = take_presented(&presented);
+        Ok(client)
     }
 
     fn start<R, W>(kind: TransportKind, exporter: TlsExporter, mut reader: R, mut writer: W) -> Self
@@ -188,12 +204,19 @@ impl RelayClient {
             next_id: AtomicU64::new(1),
             tasks: vec![writer_task, reader_task],
             quic: None,
+            presented: None,
         }
     }
 
     /// Which transport this connection uses.
     pub fn kind(&self) -> TransportKind {
         self.kind
+    }
+
+    /// The key the relay presented (one of the pins it was connected with), and the
+    /// successor that key announced, verified.
+    pub fn presented_key(&self) -> Option<&PresentedKey> {
+        self.presented.as_ref()
     }
 
     /// This connection's TLS exporter, which device authentication signs.
