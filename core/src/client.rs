@@ -11,7 +11,7 @@ use huisclos_protocol::ids::RequestId;
 use huisclos_protocol::messages::{Event, RelayError, RequestBody, ResponseBody};
 use huisclos_transport::TransportError;
 use huisclos_transport::client::{RelayClient, TransportKind};
-use huisclos_transport::tls::SpkiPin;
+use huisclos_transport::tls::{PresentedKey, RelayPins};
 
 use crate::engine::{Engine, Now};
 use crate::error::{CoreError, Result};
@@ -35,11 +35,19 @@ pub trait Machine {
     fn events_missed(&mut self);
     /// When the machine wants to be polled even if nothing arrives.
     fn poll_timeout(&self) -> Option<Now>;
+    /// The relay presented this key (and announcement) in the handshake, before
+    /// [`Machine::connected`]. Only a machine that keeps the relay's pin cares.
+    fn relay_key_presented(&mut self, _presented: &PresentedKey) {}
 }
 
 macro_rules! machine {
-    ($type:ty) => {
+    ($type:ty $(, $presented:ident)?) => {
         impl Machine for $type {
+            $(
+                fn $presented(&mut self, presented: &PresentedKey) {
+                    <$type>::$presented(self, presented);
+                }
+            )?
             fn connected(&mut self, exporter: TlsExporter, now: Now) {
                 <$type>::connected(self, exporter, now);
             }
@@ -70,7 +78,7 @@ macro_rules! machine {
     };
 }
 
-machine!(Engine);
+machine!(Engine, relay_key_presented);
 machine!(Linker);
 
 /// Where a connection finds the machine it drives at each step: the machine itself
@@ -117,8 +125,12 @@ impl Connection {
     ///
     /// # Errors
     /// [`CoreError::Transport`] with the last failure when nothing answers.
-    pub async fn open(engine: &mut impl MachineCell, addresses: &[SocketAddr], pin: SpkiPin) -> Result<Self> {
-        Self::open_with_head_start(engine, addresses, pin, QUIC_HEAD_START).await
+    pub async fn open(
+        engine: &mut impl MachineCell,
+        addresses: &[SocketAddr],
+        pins: impl Into<RelayPins>,
+    ) -> Result<Self> {
+        Self::open_with_head_start(engine, addresses, pins, QUIC_HEAD_START).await
     }
 
     /// As [`Connection::open`], with QUIC's head start over TCP+TLS given.
@@ -128,13 +140,14 @@ impl Connection {
     pub async fn open_with_head_start(
         engine: &mut impl MachineCell,
         addresses: &[SocketAddr],
-        pin: SpkiPin,
+        pins: impl Into<RelayPins>,
         head_start: Duration,
     ) -> Result<Self> {
-        let quic = Self::first_reachable(TransportKind::Quic, addresses, pin);
+        let pins = pins.into();
+        let quic = Self::first_reachable(TransportKind::Quic, addresses, pins);
         let tcp = async {
             tokio::time::sleep(head_start).await;
-            Self::first_reachable(TransportKind::Tcp, addresses, pin).await
+            Self::first_reachable(TransportKind::Tcp, addresses, pins).await
         };
         tokio::pin!(quic, tcp);
         let (mut quic_failed, mut tcp_failed) = (false, false);
@@ -153,14 +166,17 @@ impl Connection {
                 return Err(failure);
             }
         };
+        if let Some(presented) = relay.presented_key() {
+            engine.step(|machine| machine.relay_key_presented(presented))?;
+        }
         engine.step(|machine| machine.connected(relay.exporter().clone(), now()))?;
         Ok(Self { relay })
     }
 
-    async fn first_reachable(kind: TransportKind, addresses: &[SocketAddr], pin: SpkiPin) -> Result<RelayClient> {
+    async fn first_reachable(kind: TransportKind, addresses: &[SocketAddr], pins: RelayPins) -> Result<RelayClient> {
         let mut last = CoreError::Transport(crate::error::TransportFailure::NoRelayAddress);
         for address in addresses {
-            match RelayClient::connect(kind, *address, pin).await {
+            match RelayClient::connect(kind, *address, pins).await {
                 Ok(relay) => return Ok(relay),
                 Err(error) => {
                     tracing::info!(%address, ?kind, %error, "relay not reachable this way");
@@ -400,7 +416,7 @@ impl SyncService {
     pub async fn run<C: MachineCell>(
         &self,
         cell: &mut C,
-        mut relay: impl FnMut(&mut C) -> Result<(Vec<SocketAddr>, SpkiPin)>,
+        mut relay: impl FnMut(&mut C) -> Result<(Vec<SocketAddr>, RelayPins)>,
         mut after_step: impl FnMut(&mut C),
     ) -> Result<()> {
         self.running.store(true, Ordering::SeqCst);
@@ -413,7 +429,7 @@ impl SyncService {
     async fn keep_connected<C: MachineCell>(
         &self,
         cell: &mut C,
-        relay: &mut impl FnMut(&mut C) -> Result<(Vec<SocketAddr>, SpkiPin)>,
+        relay: &mut impl FnMut(&mut C) -> Result<(Vec<SocketAddr>, RelayPins)>,
         after_step: &mut impl FnMut(&mut C),
     ) -> Result<()> {
         let mut delay = self.first_backoff;

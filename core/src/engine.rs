@@ -286,6 +286,8 @@ pub struct Engine {
     contacts: ContactBook,
     /// Where the relay is.
     relay: Option<RelayEndpoint>,
+    /// The key the pinned relay key named as its successor, while it rotates.
+    relay_next: Option<huisclos_protocol::relay_key::RelayKeyRotation>,
     /// The invitation being redeemed, as given (kept until the account exists).
     pending_invitation: Option<Invitation>,
     /// The link offer this device showed, until a request answers it.
@@ -432,6 +434,7 @@ impl Engine {
         engine.next_device_item = record.next_device_item;
         engine.requested = record.requested.iter().map(|g| GroupId::from_bytes(*g)).collect();
         engine.relay = record.relay.as_deref().map(RelayEndpoint::from_stored).transpose()?;
+        engine.relay_next = store.relay_next()?;
         engine.replay = record.replay.iter().copied().collect();
         engine.transition = record
             .transition
@@ -663,6 +666,7 @@ impl Engine {
             requested: BTreeSet::new(),
             contacts: ContactBook::default(),
             relay: None,
+            relay_next: None,
             pending_invitation: None,
             link_offer: None,
             next_device_item: 0,

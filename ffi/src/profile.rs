@@ -179,9 +179,12 @@ impl Inner {
     }
 
     async fn connect(self: &Arc<Self>, cell: &mut SharedEngine) -> Result<Connection> {
-        let endpoint = self.with(|engine| engine.relay().cloned().ok_or(CoreError::NotFound(Missing::Relay)))?;
+        let (endpoint, pins) = self.with(|engine| {
+            let missing = || CoreError::NotFound(Missing::Relay);
+            Ok((engine.relay().cloned().ok_or_else(missing)?, engine.relay_pins().ok_or_else(missing)?))
+        })?;
         let addresses = endpoint.resolve()?;
-        Ok(Connection::open(cell, &addresses, endpoint.spki_pin()).await?)
+        Ok(Connection::open(cell, &addresses, pins).await?)
     }
 
     async fn sync_once(self: Arc<Self>) -> Result<SyncOutcome> {
@@ -213,9 +216,10 @@ impl Inner {
         let _one_connection = self.connection.lock().await;
         let mut cell = SharedEngine(self.clone());
         let relay = |cell: &mut SharedEngine| -> huisclos_core::Result<_> {
-            let endpoint = cell.step(|engine| engine.relay().cloned())?;
+            let (endpoint, pins) = cell.step(|engine| (engine.relay().cloned(), engine.relay_pins()))?;
             let endpoint = endpoint.ok_or(CoreError::NotFound(Missing::Relay))?;
-            Ok((endpoint.resolve()?, endpoint.spki_pin()))
+            let pins = pins.ok_or(CoreError::NotFound(Missing::Relay))?;
+            Ok((endpoint.resolve()?, pins))
         };
         // `Closed`: the profile was locked or wiped; there is no one left to tell.
         let _ = self.sync.run(&mut cell, relay, |_| {}).await;

@@ -67,7 +67,7 @@ async fn the_sync_service_waits_offline_comes_online_when_woken_takes_pushes_and
         tokio::spawn(async move {
             let relay = move |_: &mut Shared| -> huisclos_core::Result<_> {
                 if *network_up.lock().unwrap() {
-                    Ok((addresses.clone(), pin))
+                    Ok((addresses.clone(), pin.into()))
                 } else {
                     Err(huisclos_core::CoreError::Transport(huisclos_core::error::TransportFailure::Offline))
                 }

@@ -26,7 +26,8 @@ pub(crate) async fn connect(engine: &mut Engine, offline: bool) -> Result<Option
             return Ok(None);
         }
     };
-    match Connection::open(engine, &addresses, endpoint.spki_pin()).await {
+    let pins = engine.relay_pins().unwrap_or_else(|| endpoint.spki_pin().into());
+    match Connection::open(engine, &addresses, pins).await {
         Ok(connection) => Ok(Some(connection)),
         Err(error) => {
             eprintln!("{}", Say::Offline { why: &error.to_string() });
@@ -72,7 +73,8 @@ pub(crate) async fn watch(engine: &mut Engine) -> Result<(), CliError> {
     });
     let relay = |engine: &mut Engine| -> huisclos_core::Result<_> {
         let endpoint = engine.relay().cloned().ok_or(CoreError::NotFound(Missing::Relay))?;
-        Ok((endpoint.resolve()?, endpoint.spki_pin()))
+        let pins = engine.relay_pins().ok_or(CoreError::NotFound(Missing::Relay))?;
+        Ok((endpoint.resolve()?, pins))
     };
     let outcome = service.run(engine, relay, |engine| print_events(engine, true)).await;
     ctrl_c.abort();

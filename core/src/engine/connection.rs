@@ -3,6 +3,8 @@
 //! Long because each job's request and the follow-ups of its answer are planned here
 //! side by side (outbox, device outbox, deliveries, transfers).
 
+use huisclos_transport::tls::{PresentedKey, RelayPins, SpkiPin};
+
 use super::*;
 
 impl Engine {
@@ -15,6 +17,64 @@ impl Engine {
         self.now = now;
         self.session.connected(exporter);
         self.requests.connected();
+    }
+
+    /// The relay keys this profile accepts, once it knows its relay: the pinned key,
+    /// and the successor that key announced while the relay's key rotates.
+    pub fn relay_pins(&self) -> Option<RelayPins> {
+        let endpoint = self.relay.as_ref()?;
+        Some(RelayPins {
+            current: endpoint.spki_pin(),
+            next: self.relay_next.as_ref().map(|rotation| SpkiPin(rotation.next)),
+        })
+    }
+
+    /// The relay presented `presented` in the handshake that just completed (one of
+    /// [`Engine::relay_pins`]). The pinned key's announcement is kept (or dropped, when
+    /// the rotation was cancelled); the successor, once presented, becomes the pinned
+    /// key and the old one is accepted no more.
+    pub fn relay_key_presented(&mut self, presented: &PresentedKey) {
+        if let Err(error) = self.follow_relay_key(presented) {
+            tracing::warn!(%error, "keeping what the relay's key announced failed; it is read again next time");
+        }
+    }
+
+    fn follow_relay_key(&mut self, presented: &PresentedKey) -> Result<()> {
+        let Some(endpoint) = self.relay.as_ref() else { return Ok(()) };
+        let (pin, next) = if presented.pin.0 == endpoint.pin {
+            let announced = presented.rotation.clone().filter(|rotation| rotation.current == endpoint.pin);
+            if announced == self.relay_next {
+                return Ok(());
+            }
+            (endpoint.pin, announced)
+        } else if self.relay_next.as_ref().is_some_and(|rotation| rotation.next == presented.pin.0) {
+            // The successor took over: from now on it alone is the relay's key (a new
+            // rotation it announces already is kept too).
+            let announced = presented.rotation.clone().filter(|rotation| rotation.current == presented.pin.0);
+            (presented.pin.0, announced)
+        } else {
+            return Ok(());
+        };
+        let followed = RelayEndpoint { addresses: endpoint.addresses.clone(), pin };
+        let before = (self.relay.replace(followed), std::mem::replace(&mut self.relay_next, next));
+        let saved = self
+            .save_profile()
+            .and_then(|()| self.store.put_relay_next(self.relay_next.as_ref()))
+            .and_then(|()| self.persist());
+        match saved {
+            Ok(()) => {
+                if before.0.is_some_and(|was| was.pin != pin) {
+                    tracing::info!("the relay's key was rotated: this profile pins its new key");
+                } else if self.relay_next.is_some() {
+                    tracing::info!("the relay announced its next key: it is accepted from now on");
+                }
+                Ok(())
+            }
+            Err(error) => {
+                (self.relay, self.relay_next) = before;
+                Err(error)
+            }
+        }
     }
 
     /// The transport disconnected.

@@ -34,6 +34,7 @@
 
 use std::marker::PhantomData;
 
+use huisclos_protocol::relay_key::RelayKeyRotation;
 use serde::de::DeserializeOwned;
 
 use super::*;
@@ -121,6 +122,32 @@ impl Store {
     /// Drops release 0.1's profile record, once this release's is written.
     pub(super) fn forget_release01_profile(&self) {
         self.vault.remove(NS_PROFILE, b"me");
+    }
+
+    /// The relay key's announced successor, while the relay's key rotates (under
+    /// [`RELAY_NEXT_KEY`]: [`RELAY_NEXT_RECORD_VERSION`], then the statement's wire
+    /// bytes). Profiles of releases before rotation existed have none.
+    pub(super) fn relay_next(&self) -> Result<Option<RelayKeyRotation>> {
+        let Some(bytes) = self.vault.get(NS_PROFILE, RELAY_NEXT_KEY)? else { return Ok(None) };
+        match bytes.split_first() {
+            Some((&RELAY_NEXT_RECORD_VERSION, rest)) => RelayKeyRotation::from_wire(rest)
+                .map(Some)
+                .map_err(|_| CoreError::damaged(StoredRecord::RelayAddress, DamageKind::DoesNotDecode)),
+            _ => Err(CoreError::damaged(StoredRecord::RelayAddress, DamageKind::UnknownVersion)),
+        }
+    }
+
+    pub(super) fn put_relay_next(&self, rotation: Option<&RelayKeyRotation>) -> Result<()> {
+        match rotation {
+            Some(rotation) => {
+                let row = [&[RELAY_NEXT_RECORD_VERSION][..], &rotation.to_wire()].concat();
+                self.vault.put(NS_PROFILE, RELAY_NEXT_KEY, &row)
+            }
+            None => {
+                self.vault.remove(NS_PROFILE, RELAY_NEXT_KEY);
+                Ok(())
+            }
+        }
     }
 
     /// The contact book, release 0.1's rewritten in this release's form (in this step).
@@ -520,6 +547,10 @@ const NS_PROFILE: &str = "profile";
 const PROFILE_KEY: &[u8] = b"me2";
 /// The version of the profile record.
 const PROFILE_RECORD_VERSION: u8 = 2;
+/// The relay key's announced successor's key in [`NS_PROFILE`].
+const RELAY_NEXT_KEY: &[u8] = b"relay-next";
+/// The version of the record under [`RELAY_NEXT_KEY`].
+const RELAY_NEXT_RECORD_VERSION: u8 = 1;
 /// The contact book's key in [`NS_PROFILE`]; release 0.1 kept it under `contacts`.
 const CONTACTS_KEY: &[u8] = b"contacts2";
 /// The release-0.1 space records by group id, and the list of spaces (under `list`).
