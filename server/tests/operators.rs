@@ -317,3 +317,94 @@ async fn a_backup_taken_while_members_write_restores_to_one_moment() -> TestResu
     println!("restored log: {} entries of {} acknowledged in all", log.len(), acknowledged.len());
     Ok(())
 }
+
+/// The pin in `admin rotate-key`'s output line that starts with `label`.
+fn pin_after(output: &str, label: &str) -> [u8; 32] {
+    let line = output.lines().find_map(|line| line.strip_prefix(label)).unwrap_or_else(|| panic!("{label}: {output}"));
+    hex::decode(line.trim()).expect("hex").try_into().expect("32 bytes")
+}
+
+/// Rotating the relay's key: during the overlap the relay presents its current key,
+/// with the statement, signed by it, that names the next; a client pinning the current
+/// key learns the next one from the handshake, over QUIC and TCP alike. At the switch
+/// the running relay presents the next key (no restart); clients that learned it get
+/// in, clients that did not are refused, as is anyone pinning a key no statement
+/// named. The next start moves the key files over and the store follows: the accounts
+/// made before sign in with the new key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_relay_key_rotates_with_an_overlap_in_which_clients_learn_the_next_key() -> TestResult {
+    use huisclos_protocol::invitation::Invitation;
+    use huisclos_transport::client::RelayClient;
+    use huisclos_transport::tls::{PresentedKey, RelayPins, SpkiPin};
+
+    let temp = tempfile::tempdir()?;
+    let data_dir = temp.path().join("relay");
+    let mut relay = RelayProcess::start_in(&data_dir);
+    let old = relay.pin;
+    let device = Device::register(&relay, TransportKind::Quic).await;
+    let plain = relay.connect(TransportKind::Quic).await;
+    assert_eq!(plain.presented_key(), Some(&PresentedKey { pin: old, rotation: None }), "nothing announced yet");
+    let old_key_file = std::fs::read(data_dir.join("relay-key.pk8"))?;
+
+    // Started beside the running relay; announced from its next start.
+    let started = admin(&data_dir, &["rotate-key", "--overlap", "15s"]).expect("rotate-key");
+    let next = SpkiPin(pin_after(&started, "next key: "));
+    assert!(admin(&data_dir, &["rotate-key"]).expect_err("a second rotation").contains("already under way"));
+    let status = admin(&data_dir, &["rotate-key", "--status"]).expect("status");
+    assert!(status.contains("rotation under way"), "{status}");
+    assert!(relay.terminate(), "a clean stop");
+    relay = RelayProcess::start_in(&data_dir);
+    assert_eq!(relay.pin, old, "the current key is still the relay's");
+    let (announced, switch_at) = relay.next_pin.expect("the relay says it is rotating");
+    assert_eq!(announced, next);
+
+    for (kind, address) in [(TransportKind::Quic, relay.address), (TransportKind::Tcp, relay.tcp_address)] {
+        let client = RelayClient::connect(kind, address, old).await?;
+        let presented = client.presented_key().expect("a handshake's key").clone();
+        assert_eq!(presented.pin, old, "{kind:?}");
+        let rotation = presented.rotation.expect("the statement, verified against the old key");
+        assert_eq!((rotation.current, rotation.next, rotation.switch_at.get()), (old.0, next.0, switch_at));
+    }
+    // Before the switch the next key is not presented: pinning it alone gets nobody in.
+    assert!(RelayClient::connect(TransportKind::Quic, relay.address, next).await.is_err());
+    // Accounts sign in as before.
+    device.reconnect(&relay, TransportKind::Quic).await;
+    // An invitation issued during the overlap expires at the switch at the latest.
+    let invitation = Invitation::from_text(admin(&data_dir, &["invite", "--valid-hours", "24"])?.trim())?;
+    assert_eq!(invitation.spki_pin(), &old.0);
+    let listed = admin(&data_dir, &["invitations"])?;
+    let until = huisclos_protocol::ids::UnixSeconds::new(switch_at)?.utc_minute();
+    assert!(listed.contains(&until), "valid until the switch ({until}): {listed}");
+
+    // The switch, in the same process.
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+    tokio::time::sleep(std::time::Duration::from_secs(switch_at.saturating_sub(now) + 1)).await;
+    assert!(
+        RelayClient::connect(TransportKind::Quic, relay.address, old).await.is_err(),
+        "a client that never learned the next key is refused"
+    );
+    let both = RelayPins { current: old, next: Some(next) };
+    for (kind, address) in [(TransportKind::Quic, relay.address), (TransportKind::Tcp, relay.tcp_address)] {
+        let client = RelayClient::connect(kind, address, both).await?;
+        assert_eq!(client.presented_key(), Some(&PresentedKey { pin: next, rotation: None }), "{kind:?}");
+    }
+    let unknown = RelayPins { current: old, next: Some(SpkiPin([7; 32])) };
+    assert!(RelayClient::connect(TransportKind::Quic, relay.address, unknown).await.is_err());
+    let invitation = Invitation::from_text(admin(&data_dir, &["invite"])?.trim())?;
+    assert_eq!(invitation.spki_pin(), &next.0, "invitations now pin the next key");
+
+    // The next start moves the files: the old key is gone, the store follows.
+    assert!(relay.terminate(), "a clean stop");
+    relay = RelayProcess::start_in(&data_dir);
+    assert_eq!((relay.pin, relay.next_pin), (next, None));
+    assert_ne!(std::fs::read(data_dir.join("relay-key.pk8"))?, old_key_file);
+    assert!(!data_dir.join("relay-key.next.pk8").exists() && !data_dir.join("relay-cert.next.der").exists());
+    let status = admin(&data_dir, &["rotate-key", "--status"])?;
+    assert_eq!(pin_after(&status, "the relay's key: "), next.0);
+    assert!(status.contains(&format!("the last one replaced {}", hex::encode(old.0))), "{status}");
+    device.reconnect(&relay, TransportKind::Tcp).await;
+    assert!(relay.terminate(), "a clean stop");
+    let again = RelayProcess::start_in(&data_dir);
+    assert_eq!(again.pin, next, "and it stays so");
+    Ok(())
+}

@@ -164,6 +164,8 @@ pub struct RelayProcess {
     pub tcp_address: SocketAddr,
     pub metrics: Option<SocketAddr>,
     pub pin: SpkiPin,
+    /// During a rotation of its key: the next key's pin and when it takes over.
+    pub next_pin: Option<(SpkiPin, u64)>,
     pub first_invitation: Option<InvitationToken>,
 }
 
@@ -238,6 +240,7 @@ impl RelayProcess {
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
         let (mut address, mut tcp_address, mut metrics, mut pin, mut first_invitation) = (None, None, None, None, None);
+        let mut next_pin = None;
         let mut ready = false;
         let mut printed = String::new();
         for line in lines.by_ref() {
@@ -256,6 +259,16 @@ impl RelayProcess {
                 "pin" => {
                     let bytes: [u8; 32] = hex::decode(value).expect("hex pin").try_into().expect("32 bytes");
                     pin = Some(SpkiPin(bytes));
+                }
+                "next" => {
+                    let mut words = value.split(' ');
+                    let (Some("pin"), Some(hex_pin), Some("from"), Some(at)) =
+                        (words.next(), words.next(), words.next(), words.next())
+                    else {
+                        panic!("a next key line: {value}")
+                    };
+                    let bytes: [u8; 32] = hex::decode(hex_pin).expect("hex pin").try_into().expect("32 bytes");
+                    next_pin = Some((SpkiPin(bytes), at.parse().expect("seconds")));
                 }
                 "invitation" => {
                     first_invitation = Some(Invitation::from_text(value).expect("invitation").token().clone())
@@ -284,6 +297,7 @@ impl RelayProcess {
             tcp_address: tcp_address.expect("the relay printed its TCP address"),
             metrics,
             pin: pin.expect("the relay printed its pin"),
+            next_pin,
             first_invitation,
         })
     }
