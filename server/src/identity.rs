@@ -492,3 +492,91 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     file.sync_all()?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn announced(identity: &RelayIdentity) -> Option<RelayKeyRotation> {
+        huisclos_transport::tls::announced_rotation(&identity.certificate)
+    }
+
+    /// Moves the rotation's switch to the past, re-signed by the current key, as if
+    /// the overlap had run out.
+    fn run_out(dir: &Path) {
+        let identity = RelayIdentity::load_or_create(dir, None).unwrap();
+        let mut rotation = identity.next.unwrap().rotation;
+        rotation.switch_at = UnixSeconds::new(1).unwrap();
+        let key = rcgen::KeyPair::try_from(identity.key.secret_der()).unwrap();
+        let signed = RelayKeyRotation::signed_bytes(&rotation.current, &rotation.next, rotation.switch_at);
+        rotation.signature = rcgen::SigningKey::sign(&key, &signed).unwrap().try_into().unwrap();
+        fs::write(dir.join(ROTATION_FILE), rotation.to_wire()).unwrap();
+    }
+
+    #[test]
+    fn a_rotation_is_announced_then_completed_and_its_record_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = RelayIdentity::load_or_create(dir.path(), None).unwrap();
+        assert!(first.next.is_none() && announced(&first).is_none());
+        let rotation = begin_rotation(dir.path(), None, Duration::from_secs(3600)).unwrap();
+        let during = RelayIdentity::load_or_create(dir.path(), None).unwrap();
+        assert_eq!(during.pin, first.pin);
+        assert_eq!(during.next.as_ref().map(|next| next.pin.0), Some(rotation.next));
+        assert_eq!(announced(&during), Some(rotation.clone()), "the presented certificate carries it");
+        assert!(matches!(begin_rotation(dir.path(), None, Duration::from_secs(60)), Err(Error::Damaged(_))));
+
+        run_out(dir.path());
+        let after = RelayIdentity::load_or_create(dir.path(), None).unwrap();
+        assert_eq!(after.pin.0, rotation.next);
+        assert_eq!(after.previous_pin, Some(first.pin));
+        assert!(after.next.is_none() && announced(&after).is_none());
+        assert!(!dir.path().join(NEXT_KEY_FILE).exists() && !dir.path().join(NEXT_CERT_FILE).exists());
+        // Nothing to cancel any more; a new rotation can start.
+        assert!(!cancel_rotation(dir.path(), None).unwrap());
+        begin_rotation(dir.path(), None, Duration::from_secs(60)).unwrap();
+        assert!(cancel_rotation(dir.path(), None).unwrap());
+        let cancelled = RelayIdentity::load_or_create(dir.path(), None).unwrap();
+        assert_eq!((cancelled.pin.0, cancelled.next.is_none()), (rotation.next, true));
+    }
+
+    #[test]
+    fn a_promotion_cut_short_after_the_key_moved_is_finished_at_the_next_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = RelayIdentity::load_or_create(dir.path(), None).unwrap();
+        let rotation = begin_rotation(dir.path(), None, Duration::from_secs(3600)).unwrap();
+        // The first rename of `promote` happened; the certificate did not follow.
+        fs::rename(dir.path().join(NEXT_KEY_FILE), dir.path().join(KEY_FILE)).unwrap();
+        let after = RelayIdentity::load_or_create(dir.path(), None).unwrap();
+        assert_eq!((after.pin.0, after.previous_pin), (rotation.next, Some(first.pin)));
+        assert_eq!(SpkiPin::of_certificate(&CertificateDer::from(fs::read(dir.path().join(CERT_FILE)).unwrap())).unwrap().0, rotation.next);
+    }
+
+    #[test]
+    fn a_statement_not_signed_by_the_key_or_naming_another_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        RelayIdentity::load_or_create(dir.path(), None).unwrap();
+        let mut rotation = begin_rotation(dir.path(), None, Duration::from_secs(3600)).unwrap();
+        rotation.switch_at = UnixSeconds::new(1).unwrap();
+        fs::write(dir.path().join(ROTATION_FILE), rotation.to_wire()).unwrap();
+        let refused = RelayIdentity::load_or_create(dir.path(), None).unwrap_err();
+        assert!(matches!(&refused, Error::Damaged(why) if why.contains("not signed")), "{refused}");
+        rotation.current = [5; 32];
+        fs::write(dir.path().join(ROTATION_FILE), rotation.to_wire()).unwrap();
+        let refused = RelayIdentity::load_or_create(dir.path(), None).unwrap_err();
+        assert!(matches!(&refused, Error::Damaged(why) if why.contains("names neither")), "{refused}");
+        fs::write(dir.path().join(ROTATION_FILE), b"not a statement").unwrap();
+        assert!(matches!(RelayIdentity::load_or_create(dir.path(), None), Err(Error::Damaged(_))));
+    }
+
+    #[test]
+    fn the_next_key_is_sealed_as_the_key_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = StoreKey::generate();
+        RelayIdentity::load_or_create(dir.path(), Some(&key)).unwrap();
+        begin_rotation(dir.path(), Some(&key), Duration::from_secs(3600)).unwrap();
+        assert!(StoreKey::is_sealed_file(&fs::read(dir.path().join(NEXT_KEY_FILE)).unwrap()));
+        assert!(RelayIdentity::load_or_create(dir.path(), Some(&key)).unwrap().next.is_some());
+        assert!(matches!(RelayIdentity::load_or_create(dir.path(), Some(&StoreKey::generate())), Err(Error::Damaged(_))));
+    }
+}
