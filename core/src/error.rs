@@ -407,6 +407,10 @@ pub enum TransportFailure {
     Quic,
     /// The relay's certificate does not parse.
     Certificate,
+    /// The relay presented a key this profile does not pin: another server answers at
+    /// its address, or the relay's key was rotated while this device stayed offline
+    /// (a new invitation from the relay's operator brings it back).
+    RelayKeyNotPinned,
     /// The relay sent what the protocol does not allow.
     Protocol,
     /// No answer in time.
@@ -428,6 +432,7 @@ impl std::fmt::Display for TransportFailure {
             Self::Tls => "tls",
             Self::Quic => "quic",
             Self::Certificate => "certificate",
+            Self::RelayKeyNotPinned => "relay-key-not-pinned",
             Self::Protocol => "protocol",
             Self::Timeout => "timeout",
             Self::Closed => "closed",
@@ -921,6 +926,7 @@ impl From<huisclos_transport::TransportError> for CoreError {
                     E::Tls(_) => TransportFailure::Tls,
                     E::Quic(_) => TransportFailure::Quic,
                     E::Certificate => TransportFailure::Certificate,
+                    E::KeyNotPinned => TransportFailure::RelayKeyNotPinned,
                     E::Protocol(_) => TransportFailure::Protocol,
                     E::Timeout => TransportFailure::Timeout,
                     E::Closed => TransportFailure::Closed,

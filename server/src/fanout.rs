@@ -107,10 +107,10 @@ impl FanoutKey {
     pub fn open(&self, text: &str) -> Option<Sealed> {
         let bytes = base64::engine::general_purpose::STANDARD_NO_PAD.decode(text).ok()?;
         let (nonce, sealed) = bytes.split_at_checked(NONCE_LEN)?;
-        let plain = Zeroizing::new(
-            self.opening()
-                .find_map(|cipher| cipher.decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad: AAD }).ok())?,
-        );
+        let plain =
+            Zeroizing::new(self.opening().find_map(|cipher| {
+                cipher.decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad: AAD }).ok()
+            })?);
         let instance: [u8; 16] = plain.get(..16)?.try_into().ok()?;
         let counter = u64::from_be_bytes(plain.get(16..24)?.try_into().ok()?);
         let time = u64::from_be_bytes(plain.get(24..32)?.try_into().ok()?);

@@ -152,7 +152,11 @@ impl RelayIdentity {
     }
 
     /// The key in [`KEY_FILE`] and its certificate (made on first start).
-    fn load_key(data_dir: &Path, store_key: Option<&StoreKey>, rotation: Option<&RelayKeyRotation>) -> Result<Self, Error> {
+    fn load_key(
+        data_dir: &Path,
+        store_key: Option<&StoreKey>,
+        rotation: Option<&RelayKeyRotation>,
+    ) -> Result<Self, Error> {
         let key_path = data_dir.join(KEY_FILE);
         let cert_path = data_dir.join(CERT_FILE);
         let created = !key_path.exists();
@@ -241,8 +245,7 @@ pub fn begin_rotation(
     }
     let current = rcgen::KeyPair::try_from(identity.key.secret_der())
         .map_err(|e| Error::Certificate(format!("the relay's key: {e}")))?;
-    let next_key =
-        rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).map_err(|e| Error::Certificate(e.to_string()))?;
+    let next_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).map_err(|e| Error::Certificate(e.to_string()))?;
     let next_certificate = self_signed(&next_key)?;
     let next_pin = pin_of_key(&next_key)?;
     let switch_at = SystemTime::now()
@@ -310,7 +313,11 @@ fn read_rotation(data_dir: &Path) -> Result<Option<RelayKeyRotation>, Error> {
 }
 
 /// The next key of the rotation under way, checked against its statement.
-fn load_next(data_dir: &Path, store_key: Option<&StoreKey>, rotation: &RelayKeyRotation) -> Result<NextIdentity, Error> {
+fn load_next(
+    data_dir: &Path,
+    store_key: Option<&StoreKey>,
+    rotation: &RelayKeyRotation,
+) -> Result<NextIdentity, Error> {
     let key_path = data_dir.join(NEXT_KEY_FILE);
     if !key_path.exists() {
         return Err(Error::Damaged(format!(
@@ -381,21 +388,21 @@ fn read_key_file(key_path: &Path, store_key: Option<&StoreKey>) -> Result<Zeroiz
         fs::read(key_path).map_err(|e| Error::Certificate(format!("reading {}: {e}", key_path.display())))?,
     );
     Ok(match (StoreKey::is_sealed_file(&stored), store_key) {
-            (true, Some(store_key)) => store_key.open_file(KEY_FILE_PURPOSE, &stored).map_err(|_| {
-                Error::Damaged(format!(
-                    "{} is sealed under another store key than the one given: start the relay with the key its \
+        (true, Some(store_key)) => store_key.open_file(KEY_FILE_PURPOSE, &stored).map_err(|_| {
+            Error::Damaged(format!(
+                "{} is sealed under another store key than the one given: start the relay with the key its \
                      store was sealed with",
-                    key_path.display()
-                ))
-            })?,
-            (true, None) => {
-                return Err(Error::Damaged(format!(
-                    "{} is sealed at rest and no store key was given: start the relay with its store key \
+                key_path.display()
+            ))
+        })?,
+        (true, None) => {
+            return Err(Error::Damaged(format!(
+                "{} is sealed at rest and no store key was given: start the relay with its store key \
                      (store_key_file, HUISCLOS_RELAY_STORE_KEY_FILE, or the systemd credential huisclos-store-key)",
-                    key_path.display()
-                )));
-            }
-            (false, _) => stored,
+                key_path.display()
+            )));
+        }
+        (false, _) => stored,
     })
 }
 
@@ -406,7 +413,8 @@ fn pin_of_key(key: &rcgen::KeyPair) -> Result<SpkiPin, Error> {
 
 /// The DER SubjectPublicKeyInfo of the key in `key` (PKCS#8), which its pin hashes.
 fn key_spki(key: &PrivateKeyDer<'_>) -> Result<Vec<u8>, Error> {
-    let pair = rcgen::KeyPair::try_from(key.secret_der()).map_err(|e| Error::Certificate(format!("the relay's key: {e}")))?;
+    let pair =
+        rcgen::KeyPair::try_from(key.secret_der()).map_err(|e| Error::Certificate(format!("the relay's key: {e}")))?;
     Ok(rcgen::PublicKeyData::subject_public_key_info(&pair))
 }
 
@@ -549,7 +557,10 @@ mod tests {
         fs::rename(dir.path().join(NEXT_KEY_FILE), dir.path().join(KEY_FILE)).unwrap();
         let after = RelayIdentity::load_or_create(dir.path(), None).unwrap();
         assert_eq!((after.pin.0, after.previous_pin), (rotation.next, Some(first.pin)));
-        assert_eq!(SpkiPin::of_certificate(&CertificateDer::from(fs::read(dir.path().join(CERT_FILE)).unwrap())).unwrap().0, rotation.next);
+        assert_eq!(
+            SpkiPin::of_certificate(&CertificateDer::from(fs::read(dir.path().join(CERT_FILE)).unwrap())).unwrap().0,
+            rotation.next
+        );
     }
 
     #[test]
@@ -577,6 +588,9 @@ mod tests {
         begin_rotation(dir.path(), Some(&key), Duration::from_secs(3600)).unwrap();
         assert!(StoreKey::is_sealed_file(&fs::read(dir.path().join(NEXT_KEY_FILE)).unwrap()));
         assert!(RelayIdentity::load_or_create(dir.path(), Some(&key)).unwrap().next.is_some());
-        assert!(matches!(RelayIdentity::load_or_create(dir.path(), Some(&StoreKey::generate())), Err(Error::Damaged(_))));
+        assert!(matches!(
+            RelayIdentity::load_or_create(dir.path(), Some(&StoreKey::generate())),
+            Err(Error::Damaged(_))
+        ));
     }
 }

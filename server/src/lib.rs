@@ -282,8 +282,7 @@ async fn serve<S: store::RelayStore>(
     background.push(tokio::spawn(sweep_expired_messages(relay.clone())));
     background.push(tokio::spawn(checkpoint(store.clone(), config.data_dir.clone())));
     let admin = admin::bind(&config.data_dir)?;
-    let context =
-        admin::AdminContext {
+    let context = admin::AdminContext {
         addresses: addresses.clone(),
         pin: identity.pin,
         next: identity.next.as_ref().map(|next| (next.pin, next.switch_at())),

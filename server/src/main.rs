@@ -406,8 +406,7 @@ async fn admin_here<S: huisclos_relay::store::RelayStore>(
     } else {
         config.public_addresses.clone()
     };
-    let context =
-        huisclos_relay::admin::AdminContext {
+    let context = huisclos_relay::admin::AdminContext {
         addresses,
         pin: identity.pin,
         next: identity.next.as_ref().map(|next| (next.pin, next.switch_at())),
@@ -489,7 +488,8 @@ fn rotate_key(config: &RelayConfig, overlap: &str, status: bool, cancel: bool) -
 fn parse_overlap(text: &str) -> anyhow::Result<std::time::Duration> {
     let text = text.trim();
     let (number, unit) = text.split_at(text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len()));
-    let number: u64 = number.parse().map_err(|_| anyhow::anyhow!("--overlap {text:?}: a number and a unit (s, m, h, d)"))?;
+    let number: u64 =
+        number.parse().map_err(|_| anyhow::anyhow!("--overlap {text:?}: a number and a unit (s, m, h, d)"))?;
     let seconds = match unit {
         "s" => Some(number),
         "m" => number.checked_mul(60),

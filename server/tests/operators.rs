@@ -334,6 +334,7 @@ fn pin_after(output: &str, label: &str) -> [u8; 32] {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_relay_key_rotates_with_an_overlap_in_which_clients_learn_the_next_key() -> TestResult {
     use huisclos_protocol::invitation::Invitation;
+    use huisclos_transport::TransportError;
     use huisclos_transport::client::RelayClient;
     use huisclos_transport::tls::{PresentedKey, RelayPins, SpkiPin};
 
@@ -366,7 +367,8 @@ async fn the_relay_key_rotates_with_an_overlap_in_which_clients_learn_the_next_k
         assert_eq!((rotation.current, rotation.next, rotation.switch_at.get()), (old.0, next.0, switch_at));
     }
     // Before the switch the next key is not presented: pinning it alone gets nobody in.
-    assert!(RelayClient::connect(TransportKind::Quic, relay.address, next).await.is_err());
+    let refused = RelayClient::connect(TransportKind::Quic, relay.address, next).await;
+    assert!(matches!(refused, Err(TransportError::KeyNotPinned)), "{:?}", refused.err());
     // Accounts sign in as before.
     device.reconnect(&relay, TransportKind::Quic).await;
     // An invitation issued during the overlap expires at the switch at the latest.
@@ -379,10 +381,14 @@ async fn the_relay_key_rotates_with_an_overlap_in_which_clients_learn_the_next_k
     // The switch, in the same process.
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
     tokio::time::sleep(std::time::Duration::from_secs(switch_at.saturating_sub(now) + 1)).await;
-    assert!(
-        RelayClient::connect(TransportKind::Quic, relay.address, old).await.is_err(),
-        "a client that never learned the next key is refused"
-    );
+    for (kind, address) in [(TransportKind::Quic, relay.address), (TransportKind::Tcp, relay.tcp_address)] {
+        let refused = RelayClient::connect(kind, address, old).await;
+        assert!(
+            matches!(refused, Err(TransportError::KeyNotPinned)),
+            "a client that never learned the next key is refused, and told why ({kind:?}): {:?}",
+            refused.err()
+        );
+    }
     let both = RelayPins { current: old, next: Some(next) };
     for (kind, address) in [(TransportKind::Quic, relay.address), (TransportKind::Tcp, relay.tcp_address)] {
         let client = RelayClient::connect(kind, address, both).await?;

@@ -55,6 +55,8 @@ pub struct RelayProcess {
     pub tcp_address: SocketAddr,
     /// Its key's pin.
     pub pin: SpkiPin,
+    /// During a rotation of its key: the next key's pin and when it takes over.
+    pub next_pin: Option<(SpkiPin, u64)>,
     /// The invitation it printed on first start.
     pub first_invitation: String,
 }
@@ -89,62 +91,47 @@ impl RelayProcess {
         }
         let config_path = dir.path().join("relay.toml");
         std::fs::write(&config_path, config).expect("config file");
-        // A profiler may wrap the relay (`HUISCLOS_RELAY_WRAPPER="heaptrack"`, say);
-        // then `pid()` is the wrapper's.
-        let wrapper = std::env::var("HUISCLOS_RELAY_WRAPPER").unwrap_or_default();
-        let mut words = wrapper.split_whitespace();
-        let mut command = match words.next() {
-            Some(program) => {
-                let mut command = Command::new(program);
-                command.args(words).arg(relay_binary());
-                command
-            }
-            None => Command::new(relay_binary()),
-        };
-        let mut child = command
-            .arg("--config")
-            .arg(&config_path)
-            .arg("--data-dir")
-            .arg(&data_dir)
-            .env("HUISCLOS_RELAY_QUIC_LISTEN", "127.0.0.1:0")
-            .env("HUISCLOS_RELAY_TCP_LISTEN", "127.0.0.1:0")
-            .env("HUISCLOS_RELAY_METRICS_LISTEN", "127.0.0.1:0")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("relay starts");
-        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
-        let (mut address, mut tcp_address, mut pin, mut first_invitation) = (None, None, None, None);
+        let launched = launch(&config_path, &data_dir, None);
         // A second process of a relay prints no first invitation: the relay has one.
-        if beside.is_some() {
-            first_invitation = Some(String::new());
-        }
-        for line in lines.by_ref() {
-            let line = line.expect("relay output");
-            let Some(rest) = line.strip_prefix("huisclos-relay: ") else { continue };
-            let (key, value) = rest.split_once(' ').unwrap_or((rest, ""));
-            match key {
-                "quic" => address = Some(value.parse().expect("address")),
-                "tcp" => tcp_address = Some(value.parse().expect("address")),
-                "pin" => {
-                    let bytes: [u8; 32] = hex::decode(value).expect("hex pin").try_into().expect("32-byte pin");
-                    pin = Some(SpkiPin(bytes));
-                }
-                "invitation" => first_invitation = Some(value.to_owned()),
-                "ready" => break,
-                _ => {}
-            }
-        }
-        std::thread::spawn(move || for _ in lines {});
+        let first_invitation = match (beside, launched.first_invitation) {
+            (Some(_), _) => String::new(),
+            (None, invitation) => invitation.expect("relay printed its first invitation"),
+        };
         Self {
-            child,
+            child: launched.child,
             _dir: dir,
             data_dir,
-            address: address.expect("relay printed its address"),
-            tcp_address: tcp_address.expect("relay printed its TCP address"),
-            pin: pin.expect("relay printed its pin"),
-            first_invitation: first_invitation.expect("relay printed its first invitation"),
+            address: launched.address,
+            tcp_address: launched.tcp_address,
+            pin: launched.pin,
+            next_pin: launched.next_pin,
+            first_invitation,
         }
+    }
+
+    /// Stops the relay (SIGTERM, as systemd does) and starts it again on the same data
+    /// directory and the same addresses, so that profiles reach it where they did.
+    pub fn restart(&mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = self.child.wait();
+        let launched =
+            launch(&self._dir.path().join("relay.toml"), &self.data_dir, Some((self.address, self.tcp_address)));
+        self.child = launched.child;
+        self.pin = launched.pin;
+        self.next_pin = launched.next_pin;
+    }
+
+    /// Runs `huisclos-relay admin ARGS` on this relay's data directory; its output.
+    pub fn admin(&self, args: &[&str]) -> String {
+        let output = Command::new(relay_binary())
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .arg("admin")
+            .args(args)
+            .output()
+            .expect("admin runs");
+        assert!(output.status.success(), "admin {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
     /// A new single-use invitation, from the relay's admin command.
@@ -177,6 +164,81 @@ impl Drop for RelayProcess {
     }
 }
 
+/// A relay process just started, as its output described it.
+struct Launched {
+    child: Child,
+    address: SocketAddr,
+    tcp_address: SocketAddr,
+    pin: SpkiPin,
+    next_pin: Option<(SpkiPin, u64)>,
+    first_invitation: Option<String>,
+}
+
+/// Starts the relay binary on `data_dir` (on free ports, or on `listen`) and waits
+/// until it says it is ready.
+fn launch(config_path: &Path, data_dir: &Path, listen: Option<(SocketAddr, SocketAddr)>) -> Launched {
+    let (quic_listen, tcp_listen) = listen
+        .map_or_else(|| ("127.0.0.1:0".to_owned(), "127.0.0.1:0".to_owned()), |(q, t)| (q.to_string(), t.to_string()));
+    // A profiler may wrap the relay (`HUISCLOS_RELAY_WRAPPER="heaptrack"`, say);
+    // then `pid()` is the wrapper's.
+    let wrapper = std::env::var("HUISCLOS_RELAY_WRAPPER").unwrap_or_default();
+    let mut words = wrapper.split_whitespace();
+    let mut command = match words.next() {
+        Some(program) => {
+            let mut command = Command::new(program);
+            command.args(words).arg(relay_binary());
+            command
+        }
+        None => Command::new(relay_binary()),
+    };
+    let mut child = command
+        .arg("--config")
+        .arg(config_path)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .env("HUISCLOS_RELAY_QUIC_LISTEN", quic_listen)
+        .env("HUISCLOS_RELAY_TCP_LISTEN", tcp_listen)
+        .env("HUISCLOS_RELAY_METRICS_LISTEN", "127.0.0.1:0")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("relay starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let (mut address, mut tcp_address, mut pin, mut first_invitation) = (None, None, None, None);
+    let mut next_pin = None;
+    for line in lines.by_ref() {
+        let line = line.expect("relay output");
+        let Some(rest) = line.strip_prefix("huisclos-relay: ") else { continue };
+        let (key, value) = rest.split_once(' ').unwrap_or((rest, ""));
+        match key {
+            "quic" => address = Some(value.parse().expect("address")),
+            "tcp" => tcp_address = Some(value.parse().expect("address")),
+            "pin" => {
+                let bytes: [u8; 32] = hex::decode(value).expect("hex pin").try_into().expect("32-byte pin");
+                pin = Some(SpkiPin(bytes));
+            }
+            "next" => {
+                // `pin HEX from SECONDS`
+                let words: Vec<&str> = value.split(' ').collect();
+                let bytes: [u8; 32] = hex::decode(words[1]).expect("hex pin").try_into().expect("32-byte pin");
+                next_pin = Some((SpkiPin(bytes), words[3].parse().expect("seconds")));
+            }
+            "invitation" => first_invitation = Some(value.to_owned()),
+            "ready" => break,
+            _ => {}
+        }
+    }
+    std::thread::spawn(move || for _ in lines {});
+    Launched {
+        child,
+        address: address.expect("relay printed its address"),
+        tcp_address: tcp_address.expect("relay printed its TCP address"),
+        pin: pin.expect("relay printed its pin"),
+        next_pin,
+        first_invitation,
+    }
+}
+
 /// One person's device talking to a [`RelayProcess`] over a real connection: a profile
 /// on disk, its engine, its connection (reopened after a failure, as a client does).
 pub struct Person {
@@ -194,12 +256,16 @@ pub struct Person {
 
 impl Person {
     fn vault(name: &str) -> (tempfile::TempDir, std::sync::Arc<huisclos_core::vault::Vault>) {
-        use huisclos_core::vault::{KdfParams, Passphrase, Unlock, Vault};
+        use huisclos_core::vault::{KdfParams, Unlock, Vault};
         let dir = tempfile::tempdir().unwrap();
-        let unlock = Unlock::Passphrase(Passphrase::new(format!("{name} keeps the keys under the old bridge")));
+        let unlock = Unlock::Passphrase(Self::passphrase(name));
         let params = KdfParams::new(KdfParams::MIN_MEMORY_KIB, 1, 1).unwrap();
         let vault = std::sync::Arc::new(Vault::create(dir.path(), &unlock, params).unwrap());
         (dir, vault)
+    }
+
+    fn passphrase(name: &str) -> huisclos_core::vault::Passphrase {
+        huisclos_core::vault::Passphrase::new(format!("{name} keeps the keys under the old bridge"))
     }
 
     /// A new person who joins `relay` with an invitation, reaching it at the addresses
@@ -295,7 +361,10 @@ impl Person {
     pub async fn sync(&mut self) {
         for _ in 0..10 {
             if self.connection.is_none() {
-                match huisclos_core::client::Connection::open(&mut self.engine, &self.via, self.pin).await {
+                // The profile's pins, as a real client's: they follow the relay's key
+                // when it rotates.
+                let pins = self.engine.relay_pins().unwrap_or_else(|| self.pin.into());
+                match huisclos_core::client::Connection::open(&mut self.engine, &self.via, pins).await {
                     Ok(connection) => self.connection = Some(connection),
                     Err(_) => {
                         self.reconnects += 1;

@@ -23,7 +23,7 @@ use tokio::task::JoinHandle;
 
 use crate::TransportError;
 use crate::framed::{ReadDeadlines, read_frame, write_frame};
-use crate::tls::{PresentedKey, PresentedKeySlot, RelayPins, observed_client_config, quic_exporter, server_name, tls_exporter};
+use crate::tls::{PresentedKey, RelayPins, observed_client_config, quic_exporter, server_name, tls_exporter};
 
 /// Which transport a connection uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,11 +36,6 @@ pub enum TransportKind {
 
 /// How long to wait for a connection to be established.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// What the verifier left once the handshake completed.
-fn take_presented(slot: &PresentedKeySlot) -> Option<PresentedKey> {
-    slot.lock().ok().and_then(|mut presented| presented.take())
-}
 
 /// Events buffered for the application; when it is full the newest are dropped and
 /// [`RelayClient::take_missed_events`] says so. Events only say "there is more to
@@ -82,24 +77,33 @@ impl RelayClient {
         address: SocketAddr,
         pins: impl Into<RelayPins>,
     ) -> Result<Self, TransportError> {
-        let pins = pins.into();
+        let (tls, observed) = observed_client_config(pins.into());
         let connect = async {
             match kind {
-                TransportKind::Quic => Self::connect_quic(address, pins).await,
-                TransportKind::Tcp => Self::connect_tcp(address, pins).await,
+                TransportKind::Quic => Self::connect_quic(address, tls).await,
+                TransportKind::Tcp => Self::connect_tcp(address, tls).await,
             }
         };
-        tokio::time::timeout(CONNECT_TIMEOUT, connect).await.map_err(|_| TransportError::Timeout)?
+        let outcome = tokio::time::timeout(CONNECT_TIMEOUT, connect).await.map_err(|_| TransportError::Timeout)?;
+        let mut observed = observed.lock().map(|mut slot| std::mem::take(&mut *slot)).unwrap_or_default();
+        match outcome {
+            Ok(mut client) => {
+                client.presented = observed.presented.take();
+                Ok(client)
+            }
+            // The layers word a refused certificate their own ways: say what it was.
+            Err(_) if observed.refused.is_some() => Err(TransportError::KeyNotPinned),
+            Err(error) => Err(error),
+        }
     }
 
-    async fn connect_quic(address: SocketAddr, pins: RelayPins) -> Result<Self, TransportError> {
+    async fn connect_quic(address: SocketAddr, tls: rustls::ClientConfig) -> Result<Self, TransportError> {
         let bind: SocketAddr = if address.is_ipv4() {
             (std::net::Ipv4Addr::UNSPECIFIED, 0).into()
         } else {
             (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
         };
         let mut endpoint = quinn::Endpoint::client(bind)?;
-        let (tls, presented) = observed_client_config(pins);
         let crypto =
             quinn::crypto::rustls::QuicClientConfig::try_from(tls).map_err(|e| TransportError::Tls(e.to_string()))?;
         let mut config = quinn::ClientConfig::new(Arc::new(crypto));
@@ -116,14 +120,12 @@ impl RelayClient {
         let (send, recv) = connection.open_bi().await.map_err(|e| TransportError::Quic(e.to_string()))?;
         let mut client = Self::start(TransportKind::Quic, exporter, recv, send);
         client.quic = Some((endpoint, connection));
-        client.presented = take_presented(&presented);
         Ok(client)
     }
 
-    async fn connect_tcp(address: SocketAddr, pins: RelayPins) -> Result<Self, TransportError> {
+    async fn connect_tcp(address: SocketAddr, tls: rustls::ClientConfig) -> Result<Self, TransportError> {
         let tcp = tokio::net::TcpStream::connect(address).await?;
         tcp.set_nodelay(true)?;
-        let (tls, presented) = observed_client_config(pins);
         let connector = tokio_rustls::TlsConnector::from(Arc::new(tls));
         let tls = connector.connect(server_name(), tcp).await?;
         if tls.get_ref().1.alpn_protocol() != Some(huisclos_protocol::limits::ALPN) {
@@ -131,9 +133,7 @@ impl RelayClient {
         }
         let exporter = tls_exporter(tls.get_ref().1)?;
         let (read, write) = tokio::io::split(tls);
-        let mut client = Self::start(TransportKind::Tcp, exporter, read, write);
-        client.presented = take_presented(&presented);
-        Ok(client)
+        Ok(Self::start(TransportKind::Tcp, exporter, read, write))
     }
 
     fn start<R, W>(kind: TransportKind, exporter: TlsExporter, mut reader: R, mut writer: W) -> Self

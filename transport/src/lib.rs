@@ -41,6 +41,10 @@ pub enum TransportError {
     /// A certificate could not be parsed.
     #[error("certificate does not parse")]
     Certificate,
+    /// The relay presented a key that is not pinned: another server, or a relay whose
+    /// key was rotated while this client did not connect (it needs a new invitation).
+    #[error("the relay presented a key that is not the pinned one")]
+    KeyNotPinned,
     /// A frame or message broke the protocol.
     #[error("protocol: {0}")]
     Protocol(#[from] huisclos_protocol::Error),

@@ -83,8 +83,18 @@ pub struct PresentedKey {
     pub rotation: Option<RelayKeyRotation>,
 }
 
-/// Where a connection's verifier leaves the [`PresentedKey`].
-pub type PresentedKeySlot = Arc<Mutex<Option<PresentedKey>>>;
+/// What a connection's verifier saw: the [`PresentedKey`] it accepted, or the pin of
+/// a key it refused.
+#[derive(Debug, Default)]
+pub struct Observed {
+    /// The key accepted.
+    pub presented: Option<PresentedKey>,
+    /// A key refused: not one of the pins.
+    pub refused: Option<SpkiPin>,
+}
+
+/// Where a connection's verifier leaves what it saw.
+pub type PresentedKeySlot = Arc<Mutex<Observed>>;
 
 /// The rotation statement a relay's certificate carries, if any, verified against the
 /// certificate's own key. A certificate without one, or with one that does not parse
@@ -300,10 +310,13 @@ impl ServerCertVerifier for PinnedRelayVerifier {
             // only once the handshake completed, which that check is part of.
             let rotation = announced_rotation(end_entity);
             if let Ok(mut slot) = self.presented.lock() {
-                *slot = Some(PresentedKey { pin: presented, rotation });
+                slot.presented = Some(PresentedKey { pin: presented, rotation });
             }
             Ok(ServerCertVerified::assertion())
         } else {
+            if let Ok(mut slot) = self.presented.lock() {
+                slot.refused = Some(presented);
+            }
             Err(rustls::Error::InvalidCertificate(rustls::CertificateError::ApplicationVerificationFailure))
         }
     }
