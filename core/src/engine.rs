@@ -434,7 +434,12 @@ impl Engine {
         engine.next_device_item = record.next_device_item;
         engine.requested = record.requested.iter().map(|g| GroupId::from_bytes(*g)).collect();
         engine.relay = record.relay.as_deref().map(RelayEndpoint::from_stored).transpose()?;
-        engine.relay_next = store.relay_next()?;
+        // Only advisory (the pinned key is in the profile): an unreadable record is
+        // dropped, and the relay announces its next key again at the next connection.
+        engine.relay_next = store.relay_next().unwrap_or_else(|error| {
+            tracing::warn!(%error, "the relay's announced next key is unreadable; it is learned again");
+            None
+        });
         engine.replay = record.replay.iter().copied().collect();
         engine.transition = record
             .transition

@@ -25,7 +25,12 @@ impl Engine {
         let endpoint = self.relay.as_ref()?;
         Some(RelayPins {
             current: endpoint.spki_pin(),
-            next: self.relay_next.as_ref().map(|rotation| SpkiPin(rotation.next)),
+            // Only a successor the pinned key itself named.
+            next: self
+                .relay_next
+                .as_ref()
+                .filter(|rotation| rotation.current == endpoint.pin)
+                .map(|rotation| SpkiPin(rotation.next)),
         })
     }
 
@@ -71,6 +76,8 @@ impl Engine {
                 Ok(())
             }
             Err(error) => {
+                // Nothing of this step stays staged: memory and disk keep the old pins.
+                self.store.rollback();
                 (self.relay, self.relay_next) = before;
                 Err(error)
             }

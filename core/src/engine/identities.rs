@@ -406,9 +406,12 @@ impl Engine {
             return Err(CoreError::Invalid(InvalidInput::AlreadyHasAccount));
         }
         self.relay = Some(RelayEndpoint::from_invitation(invitation));
+        // What another relay's key announced says nothing about this one.
+        self.relay_next = None;
         self.invitation = Some(invitation.token().clone());
         self.pending_invitation = Some(invitation.clone());
         self.save_profile()?;
+        self.store.put_relay_next(None)?;
         self.persist()
     }
 
