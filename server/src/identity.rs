@@ -16,10 +16,19 @@
 //! - `relay-key-rotation`: the statement, written last (its presence starts the
 //!   rotation).
 //!
+//! - `relay-key-rotation.announced`: written by the relay when it starts presenting
+//!   the statement (it holds the statement's signature).
+//!
 //! The first start after the switch moves the next key over the current one (the old
-//! key file is deleted) and keeps the statement as the record of the last rotation:
-//! whichever step a crash interrupts, the next start finishes it. A store that
-//! recorded the old key's pin is then recognised as this relay's.
+//! key file is deleted), adds the old key's pin to `relay-key-history`, and keeps the
+//! statement as the record of the last rotation: whichever step a crash interrupts,
+//! the next start finishes it. A store that recorded any pin of the history is then
+//! recognised as this relay's, and records the new one.
+//!
+//! A rotation whose switch passed before any relay presented it (the relay was not
+//! restarted after `rotate-key`, or was down for the whole overlap) would cut every
+//! client off: it is announced again instead, with a new switch as far away as the
+//! first overlap was long.
 
 use std::fs;
 use std::io::Write;
@@ -51,10 +60,21 @@ pub const NEXT_CERT_FILE: &str = "relay-cert.next.der";
 /// The rotation statement: under way while it names the key in [`KEY_FILE`] as
 /// current, the record of the last rotation once it names it as next.
 pub const ROTATION_FILE: &str = "relay-key-rotation";
+/// Written when the relay starts presenting the rotation's statement: its signature.
+pub const ANNOUNCED_FILE: &str = "relay-key-rotation.announced";
+/// The pins of the keys this relay's key replaced, 32 bytes each, oldest first.
+pub const HISTORY_FILE: &str = "relay-key-history";
 
 /// Every file of the relay's identity that may be in a data directory: what a backup
 /// copies when present.
-pub const IDENTITY_FILES: [&str; 5] = [KEY_FILE, CERT_FILE, NEXT_KEY_FILE, NEXT_CERT_FILE, ROTATION_FILE];
+pub const IDENTITY_FILES: [&str; 7] =
+    [KEY_FILE, CERT_FILE, NEXT_KEY_FILE, NEXT_CERT_FILE, ROTATION_FILE, ANNOUNCED_FILE, HISTORY_FILE];
+
+/// Pins kept in [`HISTORY_FILE`] at most (the oldest are dropped beyond).
+const HISTORY_LIMIT: usize = 1024;
+
+/// The overlap of a rotation announced again whose first overlap is not known.
+const DEFAULT_OVERLAP: Duration = Duration::from_secs(30 * 86_400);
 
 /// The relay's certificate, key and pin.
 pub struct RelayIdentity {
@@ -69,9 +89,9 @@ pub struct RelayIdentity {
     pub created: bool,
     /// The key that takes over, while a rotation is under way.
     pub next: Option<NextIdentity>,
-    /// The key this one replaced, when it came by a rotation: a store that recorded
-    /// that key's pin is this relay's.
-    pub previous_pin: Option<SpkiPin>,
+    /// The keys this one replaced by rotations, oldest first: a store that recorded
+    /// one of their pins is this relay's.
+    pub previous_pins: Vec<SpkiPin>,
 }
 
 /// The next key of a rotation under way.
@@ -99,7 +119,7 @@ impl std::fmt::Debug for RelayIdentity {
             .field("pin", &self.pin)
             .field("created", &self.created)
             .field("next", &self.next.as_ref().map(|next| (next.pin, next.rotation.switch_at)))
-            .field("previous_pin", &self.previous_pin)
+            .field("previous_pins", &self.previous_pins)
             .finish_non_exhaustive()
     }
 }
@@ -110,15 +130,34 @@ impl RelayIdentity {
     /// # Errors
     /// [`Error::Io`] or [`Error::Certificate`].
     pub fn load_or_create(data_dir: &Path, store_key: Option<&StoreKey>) -> Result<Self, Error> {
+        Self::load_for_store(data_dir, store_key, None)
+    }
+
+    /// [`RelayIdentity::load_or_create`] for a store that records `recorded` as its
+    /// relay's pin: a store shared with other processes that already records the next
+    /// key means one of them switched, and this one follows.
+    ///
+    /// # Errors
+    /// As [`RelayIdentity::load_or_create`].
+    pub fn load_for_store(
+        data_dir: &Path,
+        store_key: Option<&StoreKey>,
+        recorded: Option<[u8; 32]>,
+    ) -> Result<Self, Error> {
         let rotation = read_rotation(data_dir)?;
         let mut identity = Self::load_key(data_dir, store_key, rotation.as_ref())?;
+        identity.previous_pins = read_history(data_dir)?;
         let Some(rotation) = rotation else { return Ok(identity) };
         if rotation.next == identity.pin.0 {
             // The last rotation, finished: its leftovers go.
-            for name in [NEXT_KEY_FILE, NEXT_CERT_FILE] {
+            for name in [NEXT_KEY_FILE, NEXT_CERT_FILE, ANNOUNCED_FILE] {
                 remove_if_present(&data_dir.join(name))?;
             }
-            identity.previous_pin = Some(SpkiPin(rotation.current));
+            if !identity.previous_pins.contains(&SpkiPin(rotation.current)) {
+                // A history written before the key moved is always there; this is a
+                // data directory restored without it.
+                identity.previous_pins.push(SpkiPin(rotation.current));
+            }
             return Ok(identity);
         }
         if rotation.current != identity.pin.0 {
@@ -138,17 +177,34 @@ impl RelayIdentity {
                 data_dir.join(ROTATION_FILE).display()
             ))
         })?;
-        let next = load_next(data_dir, store_key, &rotation)?;
-        if SystemTime::now() >= next.switch_at() {
-            promote(data_dir)?;
-            tracing::info!(pin = ?next.pin, "the relay's key rotation is complete: the next key is the relay's key");
-            return Self::load_or_create(data_dir, store_key);
-        }
+        let mut next = load_next(data_dir, store_key, &rotation)?;
         let current = rcgen::KeyPair::try_from(identity.key.secret_der())
             .map_err(|e| Error::Certificate(format!("the relay's key: {e}")))?;
-        identity.certificate = announcing(&current, &rotation)?.der().clone();
+        if SystemTime::now() >= next.switch_at() {
+            if was_announced(data_dir, &rotation) || recorded == Some(rotation.next) {
+                promote(data_dir, &rotation)?;
+                tracing::info!(pin = ?next.pin, "the relay's key rotation is complete: the next key is the relay's key");
+                return Self::load_for_store(data_dir, store_key, recorded);
+            }
+            next.rotation = announce_again(data_dir, &current, &rotation)?;
+        }
+        identity.certificate = announcing(&current, &next.rotation)?.der().clone();
         identity.next = Some(next);
         Ok(identity)
+    }
+
+    /// Records that the relay presents the rotation under way from now on: only a
+    /// rotation some client could have learned is completed at its switch.
+    ///
+    /// # Errors
+    /// I/O failures.
+    pub fn mark_announced(&self, data_dir: &Path) -> Result<(), Error> {
+        match &self.next {
+            Some(next) if !was_announced(data_dir, &next.rotation) => {
+                replace_file(&data_dir.join(ANNOUNCED_FILE), &next.rotation.signature, false)
+            }
+            _ => Ok(()),
+        }
     }
 
     /// The key in [`KEY_FILE`] and its certificate (made on first start).
@@ -211,7 +267,7 @@ impl RelayIdentity {
             )));
         }
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key_der.to_vec()));
-        Ok(Self { certificate, key, pin, created, next: None, previous_pin: None })
+        Ok(Self { certificate, key, pin, created, next: None, previous_pins: Vec::new() })
     }
 }
 
@@ -248,20 +304,7 @@ pub fn begin_rotation(
     let next_key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ED25519).map_err(|e| Error::Certificate(e.to_string()))?;
     let next_certificate = self_signed(&next_key)?;
     let next_pin = pin_of_key(&next_key)?;
-    let switch_at = SystemTime::now()
-        .checked_add(overlap)
-        .and_then(|at| at.duration_since(UNIX_EPOCH).ok())
-        .and_then(|since| UnixSeconds::new(since.as_secs()).ok())
-        .ok_or_else(|| Error::Config("the overlap is too long".into()))?;
-    let signed = RelayKeyRotation::signed_bytes(&identity.pin.0, &next_pin.0, switch_at);
-    let signature = <rcgen::KeyPair as rcgen::SigningKey>::sign(&current, &signed)
-        .map_err(|e| Error::Certificate(format!("signing the rotation: {e}")))?;
-    let signature: [u8; 64] =
-        signature.try_into().map_err(|_| Error::Certificate("the relay's key is not Ed25519".into()))?;
-    let rotation = RelayKeyRotation { current: identity.pin.0, next: next_pin.0, switch_at, signature };
-    rotation
-        .verify(&key_spki(&identity.key)?)
-        .map_err(|_| Error::Certificate("the rotation statement does not verify".into()))?;
+    let rotation = sign_rotation(&current, identity.pin.0, next_pin.0, overlap)?;
 
     let key_der = Zeroizing::new(next_key.serialize_der());
     let stored = match store_key {
@@ -287,7 +330,7 @@ pub fn cancel_rotation(data_dir: &Path, store_key: Option<&StoreKey>) -> Result<
         return Ok(false);
     }
     fs::remove_file(data_dir.join(ROTATION_FILE))?;
-    for name in [NEXT_KEY_FILE, NEXT_CERT_FILE] {
+    for name in [NEXT_KEY_FILE, NEXT_CERT_FILE, ANNOUNCED_FILE] {
         remove_if_present(&data_dir.join(name))?;
     }
     Ok(true)
@@ -310,6 +353,79 @@ fn read_rotation(data_dir: &Path) -> Result<Option<RelayKeyRotation>, Error> {
             NEXT_CERT_FILE
         ))
     })
+}
+
+/// The pins in [`HISTORY_FILE`], oldest first (none without one).
+fn read_history(data_dir: &Path) -> Result<Vec<SpkiPin>, Error> {
+    let path = data_dir.join(HISTORY_FILE);
+    let bytes = match fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(Error::Certificate(format!("reading {}: {error}", path.display()))),
+    };
+    if bytes.len() % 32 != 0 || bytes.len() > 32 * HISTORY_LIMIT {
+        return Err(Error::Damaged(format!(
+            "{} is not a list of pins: restore it from a backup (it lets the store of an earlier key of this \
+             relay be recognised)",
+            path.display()
+        )));
+    }
+    Ok(bytes.chunks_exact(32).filter_map(|pin| pin.try_into().ok()).map(SpkiPin).collect())
+}
+
+/// Whether a relay presented `rotation` (its statement's signature is in
+/// [`ANNOUNCED_FILE`]).
+fn was_announced(data_dir: &Path, rotation: &RelayKeyRotation) -> bool {
+    fs::read(data_dir.join(ANNOUNCED_FILE)).is_ok_and(|marked| marked == rotation.signature)
+}
+
+/// Signs `rotation` again with a new switch, as far from now as its first overlap
+/// was long (the statement's file was written when it began), and keeps it.
+fn announce_again(
+    data_dir: &Path,
+    current: &rcgen::KeyPair,
+    rotation: &RelayKeyRotation,
+) -> Result<RelayKeyRotation, Error> {
+    let path = data_dir.join(ROTATION_FILE);
+    let switch_at = UNIX_EPOCH + Duration::from_secs(rotation.switch_at.get());
+    let overlap = fs::metadata(&path)
+        .and_then(|meta| meta.modified())
+        .ok()
+        .and_then(|begun| switch_at.duration_since(begun).ok())
+        .filter(|overlap| *overlap >= Duration::from_secs(1))
+        .unwrap_or(DEFAULT_OVERLAP);
+    let again = sign_rotation(current, rotation.current, rotation.next, overlap)?;
+    replace_file(&path, &again.to_wire(), false)?;
+    tracing::warn!(
+        switch_at = %again.switch_at.utc_minute(),
+        "the key rotation's switch passed before the relay ever presented it (no client could have learned the \
+         next key): it is announced from now on, and takes over later"
+    );
+    Ok(again)
+}
+
+/// The statement by which `current` names `next`, to take over `overlap` from now.
+fn sign_rotation(
+    current: &rcgen::KeyPair,
+    current_pin: [u8; 32],
+    next: [u8; 32],
+    overlap: Duration,
+) -> Result<RelayKeyRotation, Error> {
+    let switch_at = SystemTime::now()
+        .checked_add(overlap)
+        .and_then(|at| at.duration_since(UNIX_EPOCH).ok())
+        .and_then(|since| UnixSeconds::new(since.as_secs()).ok())
+        .ok_or_else(|| Error::Config("the overlap is too long".into()))?;
+    let signed = RelayKeyRotation::signed_bytes(&current_pin, &next, switch_at);
+    let signature = <rcgen::KeyPair as rcgen::SigningKey>::sign(current, &signed)
+        .map_err(|e| Error::Certificate(format!("signing the rotation: {e}")))?;
+    let signature: [u8; 64] =
+        signature.try_into().map_err(|_| Error::Certificate("the relay's key is not Ed25519".into()))?;
+    let rotation = RelayKeyRotation { current: current_pin, next, switch_at, signature };
+    rotation
+        .verify(&rcgen::PublicKeyData::subject_public_key_info(current))
+        .map_err(|_| Error::Certificate("the rotation statement does not verify".into()))?;
+    Ok(rotation)
 }
 
 /// The next key of the rotation under way, checked against its statement.
@@ -354,9 +470,17 @@ fn load_next(
     Ok(NextIdentity { certificate, key, pin, rotation: rotation.clone() })
 }
 
-/// Moves the next key over the current one. Each step is a rename; the statement
-/// stays. A start after any of them finishes the rest ([`RelayIdentity::load_or_create`]).
-fn promote(data_dir: &Path) -> Result<(), Error> {
+/// Moves the next key over the current one, the current one's pin recorded in the
+/// history first. Each step is a rename; the statement stays. A start after any of
+/// them finishes the rest ([`RelayIdentity::load_or_create`]).
+fn promote(data_dir: &Path, rotation: &RelayKeyRotation) -> Result<(), Error> {
+    let mut history = read_history(data_dir)?;
+    if !history.contains(&SpkiPin(rotation.current)) {
+        history.push(SpkiPin(rotation.current));
+        let skip = history.len().saturating_sub(HISTORY_LIMIT);
+        let bytes: Vec<u8> = history.iter().skip(skip).flat_map(|pin| pin.0).collect();
+        replace_file(&data_dir.join(HISTORY_FILE), &bytes, false)?;
+    }
     fs::rename(data_dir.join(NEXT_KEY_FILE), data_dir.join(KEY_FILE))?;
     sync_dir(data_dir)?;
     match fs::rename(data_dir.join(NEXT_CERT_FILE), data_dir.join(CERT_FILE)) {
@@ -511,8 +635,14 @@ mod tests {
     }
 
     /// Moves the rotation's switch to the past, re-signed by the current key, as if
-    /// the overlap had run out.
+    /// the overlap had run out while a relay presented it.
     fn run_out(dir: &Path) {
+        let rotation = run_out_unannounced(dir);
+        fs::write(dir.join(ANNOUNCED_FILE), rotation.signature).unwrap();
+    }
+
+    /// As [`run_out`], with no relay ever having presented the rotation.
+    fn run_out_unannounced(dir: &Path) -> RelayKeyRotation {
         let identity = RelayIdentity::load_or_create(dir, None).unwrap();
         let mut rotation = identity.next.unwrap().rotation;
         rotation.switch_at = UnixSeconds::new(1).unwrap();
@@ -520,6 +650,7 @@ mod tests {
         let signed = RelayKeyRotation::signed_bytes(&rotation.current, &rotation.next, rotation.switch_at);
         rotation.signature = rcgen::SigningKey::sign(&key, &signed).unwrap().try_into().unwrap();
         fs::write(dir.join(ROTATION_FILE), rotation.to_wire()).unwrap();
+        rotation
     }
 
     #[test]
@@ -537,7 +668,7 @@ mod tests {
         run_out(dir.path());
         let after = RelayIdentity::load_or_create(dir.path(), None).unwrap();
         assert_eq!(after.pin.0, rotation.next);
-        assert_eq!(after.previous_pin, Some(first.pin));
+        assert_eq!(after.previous_pins, vec![first.pin]);
         assert!(after.next.is_none() && announced(&after).is_none());
         assert!(!dir.path().join(NEXT_KEY_FILE).exists() && !dir.path().join(NEXT_CERT_FILE).exists());
         // Nothing to cancel any more; a new rotation can start.
@@ -549,14 +680,56 @@ mod tests {
     }
 
     #[test]
+    fn a_rotation_no_relay_presented_before_its_switch_is_announced_again_not_completed() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = RelayIdentity::load_or_create(dir.path(), None).unwrap();
+        let rotation = begin_rotation(dir.path(), None, Duration::from_secs(3600)).unwrap();
+        run_out_unannounced(dir.path());
+        let again = RelayIdentity::load_or_create(dir.path(), None).unwrap();
+        assert_eq!(again.pin, first.pin, "the key nobody learned did not take over");
+        let next = again.next.as_ref().expect("still under way");
+        assert_eq!(next.rotation.next, rotation.next);
+        assert!(next.switch_at() > SystemTime::now(), "a new switch, ahead");
+        assert_eq!(announced(&again), Some(next.rotation.clone()));
+        // Once presented and run out, it completes; a store that records the next key
+        // (another process switched) completes it too.
+        again.mark_announced(dir.path()).unwrap();
+        run_out(dir.path());
+        assert_eq!(RelayIdentity::load_or_create(dir.path(), None).unwrap().pin.0, rotation.next);
+
+        let other = tempfile::tempdir().unwrap();
+        RelayIdentity::load_or_create(other.path(), None).unwrap();
+        let rotation = begin_rotation(other.path(), None, Duration::from_secs(3600)).unwrap();
+        run_out_unannounced(other.path());
+        let followed = RelayIdentity::load_for_store(other.path(), None, Some(rotation.next)).unwrap();
+        assert_eq!(followed.pin.0, rotation.next);
+    }
+
+    #[test]
+    fn a_second_rotation_keeps_every_earlier_key_in_the_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = RelayIdentity::load_or_create(dir.path(), None).unwrap();
+        begin_rotation(dir.path(), None, Duration::from_secs(3600)).unwrap();
+        run_out(dir.path());
+        let second = RelayIdentity::load_or_create(dir.path(), None).unwrap();
+        // A second rotation begun before any store recorded the second key.
+        begin_rotation(dir.path(), None, Duration::from_secs(3600)).unwrap();
+        run_out(dir.path());
+        let third = RelayIdentity::load_or_create(dir.path(), None).unwrap();
+        assert_eq!(third.previous_pins, vec![first.pin, second.pin], "a store of either is recognised");
+    }
+
+    #[test]
     fn a_promotion_cut_short_after_the_key_moved_is_finished_at_the_next_start() {
         let dir = tempfile::tempdir().unwrap();
         let first = RelayIdentity::load_or_create(dir.path(), None).unwrap();
         let rotation = begin_rotation(dir.path(), None, Duration::from_secs(3600)).unwrap();
-        // The first rename of `promote` happened; the certificate did not follow.
+        // The history was written and the first rename of `promote` happened; the
+        // certificate did not follow.
+        fs::write(dir.path().join(HISTORY_FILE), first.pin.0).unwrap();
         fs::rename(dir.path().join(NEXT_KEY_FILE), dir.path().join(KEY_FILE)).unwrap();
         let after = RelayIdentity::load_or_create(dir.path(), None).unwrap();
-        assert_eq!((after.pin.0, after.previous_pin), (rotation.next, Some(first.pin)));
+        assert_eq!((after.pin.0, after.previous_pins), (rotation.next, vec![first.pin]));
         assert_eq!(
             SpkiPin::of_certificate(&CertificateDer::from(fs::read(dir.path().join(CERT_FILE)).unwrap())).unwrap().0,
             rotation.next

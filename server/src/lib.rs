@@ -247,6 +247,7 @@ async fn serve<S: store::RelayStore>(
         background.push(fanout::start(url.expose().to_owned(), channel, key, relay.hub.clone(), receiver).await?);
         background.push(tokio::spawn(close_devices_cut_off_elsewhere(relay.clone())));
     }
+    identity.mark_announced(&config.data_dir)?;
     let tls = match &identity.next {
         None => huisclos_transport::tls::server_config(identity.certificate.clone(), identity.key.clone_key()),
         Some(next) => {
@@ -483,7 +484,7 @@ fn follow_rotation<S: store::RelayStore>(
     stored: Option<integrity::StoreIdentity>,
 ) -> Result<Option<integrity::StoreIdentity>, Error> {
     match stored {
-        Some(recorded) if identity.previous_pin.is_some_and(|previous| previous.0 == recorded.relay_pin) => {
+        Some(recorded) if identity.previous_pins.iter().any(|previous| previous.0 == recorded.relay_pin) => {
             let now = integrity::StoreIdentity { store_id: recorded.store_id, relay_pin: identity.pin.0 };
             store.set_identity(now)?;
             tracing::info!(pin = ?identity.pin, "the store now records the relay's new key");
@@ -499,7 +500,8 @@ fn follow_rotation<S: store::RelayStore>(
 ///
 /// - a database that records a relay's identity is served only with that relay's key:
 ///   a second process is set up with a copy of the first one's `relay-key.pk8` and
-///   `relay-cert.der` (every invitation and client pins that key); without a key, the
+///   `relay-cert.der` (every invitation and client pins that key), and of its
+///   rotation's files, if any ([`identity::IDENTITY_FILES`]); without a key, the
 ///   process refuses rather than make itself a new one;
 /// - a store key seals the relay's key file only (the database is not sealed by the
 ///   relay: PostgreSQL's own encryption at rest protects it);
@@ -524,7 +526,8 @@ pub fn open_shared_store(
     if stored.is_some() && !key_path.exists() {
         return Err(Error::Damaged(format!(
             "the database is a relay's store, but {} is missing. A relay process on a database serves it with \
-             that relay's key: copy relay-key.pk8 and relay-cert.der from a process that serves it (or restore \
+             that relay's key: copy relay-key.pk8 and relay-cert.der (and any relay-key-rotation, relay-key-history \
+             and relay-*.next.* files) from a process that serves it (or restore \
              them from a backup) into {}.",
             key_path.display(),
             data_dir.display()
@@ -532,7 +535,7 @@ pub fn open_shared_store(
     }
     // A store key seals the relay's key file, as with sled; the database itself is
     // protected by PostgreSQL's own encryption at rest, not by the relay.
-    let identity = RelayIdentity::load_or_create(data_dir, key)?;
+    let identity = RelayIdentity::load_for_store(data_dir, key, stored.map(|stored| stored.relay_pin))?;
     let stored = follow_rotation(&store, &identity, stored)?;
     if let Some(stored) = stored
         && stored.relay_pin != identity.pin.0
@@ -806,12 +809,14 @@ pub fn seal_store(data_dir: &std::path::Path, key: &store::sealing::StoreKey) ->
 
 /// The files of a data directory besides the store itself: what a backup copies and a
 /// restore puts back.
-const DATA_FILES: [&str; 6] = [
+const DATA_FILES: [&str; 8] = [
     identity::KEY_FILE,
     identity::CERT_FILE,
     identity::NEXT_KEY_FILE,
     identity::NEXT_CERT_FILE,
     identity::ROTATION_FILE,
+    identity::ANNOUNCED_FILE,
+    identity::HISTORY_FILE,
     integrity::MANIFEST_FILE,
 ];
 

@@ -143,7 +143,8 @@ enum AdminCommand {
     /// each with a copy of the three new files) to start announcing it: every client
     /// that connects before the switch learns the next key and follows it. Clients that
     /// do not connect during the overlap need a new invitation. Runs beside a running
-    /// relay (it touches only the key files).
+    /// relay: it touches only the key files (after a switch it moves them, as the
+    /// relay's next start would).
     RotateKey {
         /// How long clients have to learn the next key: `30d`, `12h`, `90m`, `45s`.
         #[arg(long, default_value = "30d")]
@@ -447,7 +448,11 @@ fn rotate_key(config: &RelayConfig, overlap: &str, status: bool, cancel: bool) -
     }
     if cancel {
         if identity::cancel_rotation(&config.data_dir, key.as_ref()).context("cancelling the rotation")? {
-            println!("the rotation is cancelled: restart the relay (every process) to stop announcing it");
+            println!(
+                "the rotation is cancelled: restart the relay (every process) now, before its switch. A relay \
+                 running since it was announced still switches to the next key at that moment, and clients that \
+                 see the next key from then on pin it alone."
+            );
         } else {
             println!("no rotation is under way");
         }
@@ -463,7 +468,7 @@ fn rotate_key(config: &RelayConfig, overlap: &str, status: bool, cancel: bool) -
                 hex(&next.pin.0),
                 next.rotation.switch_at.utc_minute()
             ),
-            None => match current.previous_pin {
+            None => match current.previous_pins.last() {
                 Some(previous) => println!("no rotation under way; the last one replaced {}", hex(&previous.0)),
                 None => println!("no rotation under way"),
             },
