@@ -22,7 +22,8 @@ use crate::config::PolicyLimits;
 use crate::hub::{EventSink, Hub, StreamKey};
 use crate::metrics::Metrics;
 use crate::store::{
-    AccountChange, AccountSettings, AccountSummary, ChunkPut, GroupPosition, PendingInvitation, RelayStore, StoreLimits,
+    AccountChange, AccountSettings, AccountSummary, ChunkPut, ClaimBudget, GroupPosition, PendingInvitation,
+    RelayStore, StoreLimits,
 };
 use huisclos_transport::tls::SpkiPin;
 
@@ -787,7 +788,7 @@ impl<S: RelayStore> Relay<S> {
                     // would drain it.
                     return refused(RelayError::BadRequest);
                 }
-                self.take_claims(account, &devices)?;
+                self.take_claims(account, &devices).await?;
                 let claimed = devices.clone();
                 let packages = self.blocking(move |store| store.claim_key_packages(&claimed)).await?;
                 let claims: Vec<DeviceClaim> =
@@ -1238,35 +1239,48 @@ impl<S: RelayStore> Relay<S> {
     }
 
     /// Takes claims from the account's hourly budget and from its budget for each
-    /// device claimed; all or nothing.
-    fn take_claims(&self, account: AccountId, devices: &[DeviceId]) -> Result<(), Error> {
+    /// device claimed; all or nothing. The account's budget is the store's when
+    /// several relay processes share it (exact across them), the relay's otherwise.
+    /// The budgets per claimed device stay in each process's memory: a row saying
+    /// which account claimed which device's keys would record who adds whom, at rest.
+    async fn take_claims(&self, account: AccountId, devices: &[DeviceId]) -> Result<(), Error> {
         let limited = |wait: Duration| {
             Error::Refused(RelayError::RateLimited {
                 retry_after_ms: wait.as_millis().min(u128::from(u32::MAX)) as u32,
             })
         };
-        let mut per_device = self.device_claims.lock().map_err(|_| Error::Refused(RelayError::Internal))?;
-        if per_device.len() >= CLAIM_BUCKETS_BEFORE_PRUNING {
-            per_device.retain(|_, bucket| !bucket.is_full());
-        }
         let new_bucket = || RateBucket::new(CLAIMS_PER_DEVICE_PER_HOUR / 3600.0, CLAIMS_PER_DEVICE_PER_HOUR);
-        for device in devices {
-            let bucket = per_device.entry((account, *device)).or_insert_with(new_bucket);
-            bucket.check(1.0).map_err(limited)?;
+        {
+            let mut per_device = self.device_claims.lock().map_err(|_| Error::Refused(RelayError::Internal))?;
+            if per_device.len() >= CLAIM_BUCKETS_BEFORE_PRUNING {
+                per_device.retain(|_, bucket| !bucket.is_full());
+            }
+            for device in devices {
+                let bucket = per_device.entry((account, *device)).or_insert_with(new_bucket);
+                bucket.check(1.0).map_err(limited)?;
+            }
         }
         let per_hour = f64::from(self.limits.claims_per_hour.max(1));
-        let mut claims = self.claims.lock().map_err(|_| Error::Refused(RelayError::Internal))?;
-        if claims.len() >= CLAIM_BUCKETS_BEFORE_PRUNING {
-            // A full bucket carries no state worth keeping.
-            claims.retain(|_, bucket| !bucket.is_full());
-        }
         let burst = (per_hour / 6.0).max(huisclos_protocol::limits::MAX_CLAIM_BATCH as f64);
-        let bucket = claims.entry(account).or_insert_with(|| RateBucket::new(per_hour / 3600.0, burst));
-        bucket.take(devices.len() as f64).map_err(limited)?;
-        for device in devices {
-            if let Some(bucket) = per_device.get_mut(&(account, *device)) {
-                let _ = bucket.take(1.0);
+        let count = u32::try_from(devices.len()).unwrap_or(u32::MAX);
+        match self.blocking(move |store| store.take_claims(account, count, per_hour / 3600.0, burst)).await? {
+            ClaimBudget::Taken => {}
+            ClaimBudget::Exhausted { retry_after } => return Err(limited(retry_after)),
+            ClaimBudget::KeptByRelay => {
+                let mut claims = self.claims.lock().map_err(|_| Error::Refused(RelayError::Internal))?;
+                if claims.len() >= CLAIM_BUCKETS_BEFORE_PRUNING {
+                    // A full bucket carries no state worth keeping.
+                    claims.retain(|_, bucket| !bucket.is_full());
+                }
+                let bucket = claims.entry(account).or_insert_with(|| RateBucket::new(per_hour / 3600.0, burst));
+                bucket.take(devices.len() as f64).map_err(limited)?;
             }
+        }
+        let mut per_device = self.device_claims.lock().map_err(|_| Error::Refused(RelayError::Internal))?;
+        for device in devices {
+            // Checked above; a claim of the same device racing this one may have taken
+            // the last token since, and then this one is not charged twice.
+            let _ = per_device.entry((account, *device)).or_insert_with(new_bucket).take(1.0);
         }
         Ok(())
     }

@@ -383,3 +383,36 @@ async fn a_database_that_is_not_what_it_was_is_refused() -> TestResult {
     start_refused(&dir, TEST_CONFIG, "belongs to another relay key");
     Ok(())
 }
+
+/// An account's hourly budget of key-package claims (here 600 an hour, 100 at once) is
+/// one budget for every process: 40 claimed through one process and 40 through the
+/// other leave 20, so 40 more are refused wherever they are asked. (With a budget per
+/// process, each would still hold 60.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_accounts_claim_budget_holds_across_processes() -> TestResult {
+    use huisclos_protocol::ids::DeviceId;
+    let temp = tempfile::tempdir()?;
+    let Some(relays) = relays_on_one_database(temp.path(), 2) else { return Ok(()) };
+    let claimer = Device::register(&relays[0], TransportKind::Quic).await;
+    // Devices nobody registered: the budget is taken before packages are looked for,
+    // and each claims a device only once (the budget per claimed device stays apart).
+    let batch = || ClaimKeyPackages { devices: list((0..40).map(|_| DeviceId::from_bytes(random())).collect()) };
+    let first = claimer.reconnect(&relays[0], TransportKind::Quic).await;
+    first.request(batch()).await?;
+    let second = claimer.reconnect(&relays[1], TransportKind::Tcp).await;
+    second.request(batch()).await?;
+    // A fresh connection on each process: the connections' own request budgets are
+    // not what refuses.
+    for relay in &relays {
+        let again = claimer.reconnect(relay, TransportKind::Quic).await;
+        let refused = refusal(again.request(batch()).await);
+        assert!(
+            matches!(refused, RelayError::RateLimited { retry_after_ms } if retry_after_ms > 60_000),
+            "{refused:?}"
+        );
+    }
+    // What is left is still there, from either process.
+    let left = ClaimKeyPackages { devices: list((0..15).map(|_| DeviceId::from_bytes(random())).collect()) };
+    claimer.reconnect(&relays[1], TransportKind::Quic).await.request(left).await?;
+    Ok(())
+}

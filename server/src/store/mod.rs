@@ -98,6 +98,20 @@ pub struct AccountSettings {
     pub quota: Option<u64>,
 }
 
+/// What [`RelayStore::take_claims`] did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ClaimBudget {
+    /// The store keeps no budget: the relay keeps it.
+    KeptByRelay,
+    /// Taken.
+    Taken,
+    /// Not enough left: so many claims come back after this long.
+    Exhausted {
+        /// When `count` claims will be there again.
+        retry_after: std::time::Duration,
+    },
+}
+
 /// A backup of the store ([`RelayStore::backup_to`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BackupCopy {
@@ -524,6 +538,19 @@ pub trait RelayStore: Send + Sync + 'static {
             }
         }
         Ok(inactive)
+    }
+
+    /// Takes `count` key-package claims from `account`'s hourly budget (a token bucket
+    /// refilled at `per_second`, holding `burst` at most), when the store keeps that
+    /// budget for every relay process that shares it; all or nothing.
+    /// [`ClaimBudget::KeptByRelay`] when it does not (a store one process owns: the
+    /// relay keeps the budget in memory).
+    ///
+    /// # Errors
+    /// Backend failures.
+    fn take_claims(&self, account: AccountId, count: u32, per_second: f64, burst: f64) -> Result<ClaimBudget, Error> {
+        let _ = (account, count, per_second, burst);
+        Ok(ClaimBudget::KeptByRelay)
     }
 
     /// Writes everything to stable storage (at shutdown; every method already does).

@@ -53,14 +53,15 @@ use sha2::{Digest, Sha256};
 
 use super::migrate::Record;
 use super::{
-    AccountChange, AccountSettings, AccountSummary, BackupCopy, ChunkPut, DeviceEntry, GroupPosition,
+    AccountChange, AccountSettings, AccountSummary, BackupCopy, ChunkPut, ClaimBudget, DeviceEntry, GroupPosition,
     PendingInvitation, RelayStore, StoreLimits,
 };
 use crate::Error;
 use crate::integrity::{Census, Counts, StoreIdentity};
 
-/// The schema this release writes. A database whose schema is newer is refused.
-pub const SCHEMA_VERSION: i64 = 1;
+/// The schema this release writes. A database whose schema is newer is refused; an
+/// older one is brought up to it at start ([`SCHEMA_V2`]).
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// Connections a relay process keeps to the database at most.
 pub const POOL_SIZE: usize = 16;
@@ -162,6 +163,18 @@ CREATE TABLE IF NOT EXISTS chunk_pieces (
 );
 ";
 
+/// Version 2 adds each account's budget of key-package claims, shared by every relay
+/// process (version 1 processes kept it in memory, each its own). It names an account
+/// and no group; it is rate-limiting state, not data: `migrate`, exports and counts
+/// leave it out.
+const SCHEMA_V2: &str = r"
+CREATE TABLE IF NOT EXISTS claim_budgets (
+    account bytea PRIMARY KEY,
+    tokens double precision NOT NULL,
+    at double precision NOT NULL
+);
+";
+
 /// The tables of the schema, in the order a census or a copy reads them.
 pub const TABLES: [&str; 15] = [
     "meta",
@@ -180,6 +193,10 @@ pub const TABLES: [&str; 15] = [
     "chunks",
     "chunk_pieces",
 ];
+
+/// Tables of rate-limiting state rather than data: not counted, copied or compared by
+/// `migrate`, and emptied with the rest by [`PostgresStore::erase`].
+pub const STATE_TABLES: [&str; 1] = ["claim_budgets"];
 
 /// An append in one statement: the group's row locked (so that sequence numbers stay
 /// dense whichever process appends), a resend of a message of this epoch found, or the
@@ -617,6 +634,7 @@ impl PostgresStore {
         let mut tx = client.transaction().map_err(storage)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&SCHEMA_LOCK]).map_err(storage)?;
         tx.batch_execute(SCHEMA_V1).map_err(storage)?;
+        tx.batch_execute(SCHEMA_V2).map_err(storage)?;
         let version = tx
             .query_opt("SELECT value FROM meta WHERE name = 'schema'", &[])
             .map_err(storage)?
@@ -640,6 +658,15 @@ impl PostgresStore {
                     "the database's schema is version {version}, newer than this release's ({SCHEMA_VERSION}): \
                      it was written by a later relay. Run that release, or restore a dump taken before it."
                 )));
+            }
+            Some(version) if version < SCHEMA_VERSION => {
+                // Every version's tables were created above (each `IF NOT EXISTS`).
+                tx.execute(
+                    "UPDATE meta SET value = $1 WHERE name = 'schema'",
+                    &[&SCHEMA_VERSION.to_be_bytes().as_slice()],
+                )
+                .map_err(storage)?;
+                tracing::info!(from = version, to = SCHEMA_VERSION, "the database's schema was brought up to date");
             }
             Some(_) => {}
         }
@@ -735,7 +762,8 @@ impl PostgresStore {
     /// Database failures.
     pub fn erase(&self) -> Result<(), Error> {
         self.write(|tx| {
-            tx.batch_execute(&format!("TRUNCATE {}", TABLES[1..].join(", ")))?;
+            let tables: Vec<&str> = TABLES[1..].iter().chain(&STATE_TABLES).copied().collect();
+            tx.batch_execute(&format!("TRUNCATE {}", tables.join(", ")))?;
             tx.execute("DELETE FROM meta WHERE name <> 'schema'", &[])?;
             Ok(())
         })
@@ -1948,6 +1976,42 @@ impl RelayStore for PostgresStore {
         })
     }
 
+    fn take_claims(&self, account: AccountId, count: u32, per_second: f64, burst: f64) -> Result<ClaimBudget, Error> {
+        let count = f64::from(count);
+        if count > burst {
+            return Ok(ClaimBudget::Exhausted { retry_after: Duration::from_secs(3600) });
+        }
+        // One statement: the bucket refilled by the database's clock (the same for
+        // every process), then taken from only if it holds enough. No row back: not
+        // enough, and the second statement says when there will be.
+        self.write(|tx| {
+            let taken = tx.query_opt(
+                "INSERT INTO claim_budgets AS b (account, tokens, at)
+                 VALUES ($1, $3::float8 - $2::float8, extract(epoch FROM clock_timestamp())::float8)
+                 ON CONFLICT (account) DO UPDATE
+                    SET tokens = least($3::float8,
+                            b.tokens + (extract(epoch FROM clock_timestamp())::float8 - b.at) * $4::float8) - $2::float8,
+                        at = extract(epoch FROM clock_timestamp())::float8
+                  WHERE least($3::float8,
+                            b.tokens + (extract(epoch FROM clock_timestamp())::float8 - b.at) * $4::float8) >= $2::float8
+                 RETURNING tokens",
+                &[&account.as_bytes().as_slice(), &count, &burst, &per_second],
+            )?;
+            if taken.is_some() {
+                return Ok(ClaimBudget::Taken);
+            }
+            let available: f64 = tx
+                .query_one(
+                    "SELECT least($2::float8, tokens + (extract(epoch FROM clock_timestamp())::float8 - at) * $3::float8)
+                       FROM claim_budgets WHERE account = $1",
+                    &[&account.as_bytes().as_slice(), &burst, &per_second],
+                )?
+                .col(0)?;
+            let wait = ((count - available).max(0.0) / per_second.max(f64::MIN_POSITIVE)).min(86_400.0);
+            Ok(ClaimBudget::Exhausted { retry_after: Duration::from_secs_f64(wait) })
+        })
+    }
+
     fn set_identity(&self, identity: StoreIdentity) -> Result<(), Error> {
         let value = [identity.store_id.as_slice(), identity.relay_pin.as_slice()].concat();
         self.write(|tx| {
@@ -2210,7 +2274,7 @@ mod tests {
             .iter()
             .map(|row| row.get(0))
             .collect();
-        let mut known: Vec<String> = TABLES.iter().map(|t| (*t).to_string()).collect();
+        let mut known: Vec<String> = TABLES.iter().chain(&STATE_TABLES).map(|t| (*t).to_string()).collect();
         known.sort();
         assert_eq!(tables, known, "a table the scan does not know");
         let group_hex = hex::encode(group.as_bytes());
@@ -2383,5 +2447,49 @@ mod tests {
             .unwrap();
         let refused = PostgresStore::open(&url).unwrap_err().to_string();
         assert!(refused.contains("newer than this release"), "{refused}");
+    }
+
+    #[test]
+    fn a_version_1_database_is_brought_up_to_date() {
+        let Some((store, url)) = scratch::store().unwrap() else { return };
+        store
+            .write(|tx| {
+                tx.batch_execute("DROP TABLE claim_budgets")?;
+                tx.execute("UPDATE meta SET value = $1 WHERE name = 'schema'", &[&1i64.to_be_bytes().as_slice()])?;
+                Ok(())
+            })
+            .unwrap();
+        let upgraded = PostgresStore::open(&url).unwrap();
+        let version: Vec<u8> = upgraded
+            .read(|client| Ok(client.query_one("SELECT value FROM meta WHERE name = 'schema'", &[])?.col(0)?))
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION.to_be_bytes());
+        let account = AccountId::from_bytes([3; 16]);
+        assert_eq!(upgraded.take_claims(account, 1, 1.0, 10.0).unwrap(), ClaimBudget::Taken);
+    }
+
+    #[test]
+    fn an_accounts_claim_budget_is_one_for_every_process() {
+        let Some((first, url)) = scratch::store().unwrap() else { return };
+        let second = PostgresStore::open(&url).unwrap();
+        let account = AccountId::from_bytes([5; 16]);
+        // 100 per hour, 16 at once: two processes together give 16, not 32.
+        let (rate, burst) = (100.0 / 3600.0, 16.0);
+        let mut taken = 0;
+        for round in 0..20 {
+            let store = if round % 2 == 0 { &first } else { &second };
+            match store.take_claims(account, 1, rate, burst).unwrap() {
+                ClaimBudget::Taken => taken += 1,
+                ClaimBudget::Exhausted { retry_after } => {
+                    assert!(retry_after > Duration::from_secs(20) && retry_after <= Duration::from_secs(37));
+                }
+                ClaimBudget::KeptByRelay => panic!("a shared store keeps the budget"),
+            }
+        }
+        assert_eq!(taken, 16, "one budget across both processes");
+        // All or nothing, and every account its own.
+        assert!(matches!(second.take_claims(account, 2, rate, burst).unwrap(), ClaimBudget::Exhausted { .. }));
+        let other = AccountId::from_bytes([6; 16]);
+        assert_eq!(first.take_claims(other, 16, rate, burst).unwrap(), ClaimBudget::Taken);
     }
 }
