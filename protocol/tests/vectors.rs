@@ -362,6 +362,33 @@ fn derivation_vectors() -> Vectors {
         ("Invitation".into(), invitation.to_wire()),
         ("InvitationText".into(), invitation.to_text().into_bytes()),
     ]
+    .into_iter()
+    .chain(rotation_vectors())
+    .collect()
+}
+
+/// The relay key's rotation: the relay's key is the Ed25519 key whose seed is 32 x 0x01
+/// (Input.device_signing_key_seed); the next key's pin is 32 x 0x6e; the switch is at
+/// 1,800,000,000 Unix seconds.
+fn rotation_vectors() -> Vectors {
+    use ed25519_dalek::Signer;
+    use huisclos_protocol::relay_key::{ED25519_SPKI_PREFIX, RelayKeyRotation, rotation_oid_der, spki_pin};
+    let relay_key = device_signing_key(1);
+    let spki = [&ED25519_SPKI_PREFIX[..], relay_key.verifying_key().as_bytes()].concat();
+    let current = spki_pin(&spki);
+    let next = [0x6e; 32];
+    let switch_at = ok(UnixSeconds::new(1_800_000_000));
+    let signed = RelayKeyRotation::signed_bytes(&current, &next, switch_at);
+    let signature = relay_key.sign(&signed).to_bytes();
+    let rotation = RelayKeyRotation { current, next, switch_at, signature };
+    assert_eq!(rotation.verify(&spki), Ok(()));
+    vec![
+        ("RelayKey.SubjectPublicKeyInfo".into(), spki),
+        ("RelayKey.Pin".into(), current.to_vec()),
+        ("RelayKeyRotation.SignedBytes".into(), signed),
+        ("RelayKeyRotation".into(), rotation.to_wire()),
+        ("RelayKeyRotation.ExtensionOidContents".into(), rotation_oid_der()),
+    ]
 }
 
 fn tag_name(tags: &[(u8, &'static str)], tag: u8) -> &'static str {
