@@ -60,7 +60,7 @@ use crate::Error;
 use crate::integrity::{Census, Counts, StoreIdentity};
 
 /// The schema this release writes. A database whose schema is newer is refused; an
-/// older one is brought up to it at start ([`SCHEMA_V2`]).
+/// older one is brought up to it at start (version 2 added `claim_budgets`).
 pub const SCHEMA_VERSION: i64 = 2;
 
 /// Connections a relay process keeps to the database at most.
