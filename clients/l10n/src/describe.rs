@@ -8,7 +8,7 @@ use crate::Message;
 use huisclos_core::engine::{ClientEvent, DeliveryDelay, NotificationKind, Rejection, SecurityWarning};
 use huisclos_core::error::{
     CoreError, Fault, Field, FixedRule, InvalidInput, Limit, ManagerAction, Missing, RecoveryWordsError, Refusal,
-    Signed, TextForm, Unverified,
+    Signed, TextForm, TransportFailure, Unverified,
 };
 use huisclos_core::history::RecordRefusal;
 use huisclos_core::media::StripRefusal;
@@ -43,6 +43,7 @@ impl Describe for CoreError {
             CoreError::Mls(failure) => Message::new("error-mls").with("detail", failure.to_string()),
             CoreError::Decode(error) => Message::new("error-decode").with("detail", error.to_string()),
             CoreError::Relay(error) => Message::new("error-relay").with("reason", error.message()),
+            CoreError::Transport(TransportFailure::RelayKeyNotPinned) => Message::new("error-relay-key-not-pinned"),
             CoreError::Transport(failure) => Message::new("error-transport").with("detail", failure.to_string()),
             CoreError::RecoveryWords(why) => Message::new("error-recovery-words").with("reason", why.message()),
             CoreError::Closed => Message::new("error-closed"),

@@ -281,6 +281,18 @@ fn names_are_isolated_so_they_keep_their_direction() {
 }
 
 #[test]
+fn a_relay_key_this_profile_does_not_pin_is_explained_not_coded() {
+    use huisclos_core::error::{CoreError, TransportFailure};
+    let error = CoreError::Transport(TransportFailure::RelayKeyNotPinned);
+    for language in Language::ALL {
+        let text = Localizer::new(language).describe(&error);
+        assert!(!text.contains("relay-key-not-pinned") && !text.contains("error-"), "{}: {text}", language.tag());
+    }
+    let english = Localizer::with_isolation(Language::English, false).describe(&error);
+    assert!(english.contains("ask them for a new invitation"), "{english}");
+}
+
+#[test]
 fn a_nested_reason_is_rendered_in_the_same_language() {
     use huisclos_core::error::{CoreError, ManagerAction, Refusal};
     let error = CoreError::Forbidden(Refusal::NotSpaceManager(ManagerAction::Remove));

@@ -23,6 +23,7 @@ error-mls = رفضه تشفير المجموعة ({ $detail })
 error-decode = بيانات مشوَّهة: { $detail }
 error-relay = رفض المُرحِّل: { $reason }
 error-transport = الاتصال: { $detail }
+error-relay-key-not-pinned = قدّم المُرحِّل مفتاحًا لا يثق به هذا الملف الشخصي. إذا استبدل مشغّله مفتاح المُرحِّل بينما كان هذا الجهاز غير متصل، فاطلب منه دعوة جديدة؛ وإلا فإن خادمًا آخر يجيب على عنوان المُرحِّل
 error-recovery-words = كلمات الاستعادة: { $reason }
 error-closed = تم إيقاف تشغيل البرنامج
 error-other = حدث خطأ ما: { $detail }

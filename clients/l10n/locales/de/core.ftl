@@ -23,6 +23,7 @@ error-mls = die Verschlüsselung der Gruppe hat es abgelehnt ({ $detail })
 error-decode = fehlerhafte Daten: { $detail }
 error-relay = das Relay hat abgelehnt: { $reason }
 error-transport = Verbindung: { $detail }
+error-relay-key-not-pinned = das Relay hat einen Schlüssel vorgelegt, dem dieses Profil nicht vertraut. Hat sein Betreiber den Schlüssel des Relays ersetzt, während dieses Gerät offline war, bitten Sie ihn um eine neue Einladung; andernfalls antwortet ein anderer Server unter der Adresse des Relays
 error-recovery-words = Wiederherstellungswörter: { $reason }
 error-closed = der Client ist beendet
 error-other = etwas ist schiefgegangen: { $detail }

@@ -23,6 +23,7 @@ error-mls = the group's encryption refused it ({ $detail })
 error-decode = malformed data: { $detail }
 error-relay = the relay refused: { $reason }
 error-transport = connection: { $detail }
+error-relay-key-not-pinned = the relay presented a key this profile does not trust. If its operator replaced the relay's key while this device was offline, ask them for a new invitation; otherwise another server answers at the relay's address
 error-recovery-words = recovery words: { $reason }
 error-closed = the client is shut down
 error-other = something went wrong: { $detail }

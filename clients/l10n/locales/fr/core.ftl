@@ -24,6 +24,7 @@ error-mls = le chiffrement du groupe l'a refusé ({ $detail })
 error-decode = données mal formées : { $detail }
 error-relay = le relais a refusé : { $reason }
 error-transport = connexion : { $detail }
+error-relay-key-not-pinned = le relais a présenté une clé que ce profil ne reconnaît pas. Si son opérateur a remplacé la clé du relais pendant que cet appareil était hors ligne, demandez-lui une nouvelle invitation ; sinon, un autre serveur répond à l'adresse du relais
 error-recovery-words = mots de récupération : { $reason }
 error-closed = le client est arrêté
 error-other = une erreur s'est produite : { $detail }

@@ -23,6 +23,7 @@ error-mls = a criptografia do grupo recusou isto ({ $detail })
 error-decode = dados malformados: { $detail }
 error-relay = o relay recusou: { $reason }
 error-transport = conexão: { $detail }
+error-relay-key-not-pinned = o relay apresentou uma chave em que este perfil não confia. Se o operador substituiu a chave do relay enquanto este dispositivo estava offline, peça-lhe um novo convite; caso contrário, outro servidor responde no endereço do relay
 error-recovery-words = palavras de recuperação: { $reason }
 error-closed = o cliente está encerrado
 error-other = ocorreu um erro: { $detail }
