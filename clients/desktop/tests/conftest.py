@@ -112,16 +112,29 @@ def wait_for_port(port: int, timeout: float = 30.0):
 
 @pytest.fixture
 def display():
-    """A virtual X display for the window."""
-    number = 90 + os.getpid() % 100
+    """A virtual X display for the window, on a number Xvfb finds free itself
+    (-displayfd): a number picked here could be held by another display, or by the
+    lock file of one that was killed, and Xvfb would then exit at once and leave the
+    test waiting for a window that never comes."""
+    read_end, write_end = os.pipe()
     xvfb = subprocess.Popen(
-        ["Xvfb", f":{number}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        ["Xvfb", "-displayfd", str(write_end), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(write_end,),
     )
-    time.sleep(0.5)
+    os.close(write_end)
+    with os.fdopen(read_end) as announced:
+        number = announced.readline().strip()
+    if not number:
+        xvfb.wait()
+        raise AssertionError(f"Xvfb did not start (exit {xvfb.returncode})")
     yield f":{number}"
-    xvfb.kill()
-    xvfb.wait()
+    # SIGTERM, so that Xvfb removes its lock file and socket.
+    xvfb.terminate()
+    try:
+        xvfb.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        xvfb.kill()
+        xvfb.wait()
 
 
 @pytest.fixture
