@@ -38,8 +38,13 @@ pub const MAX_HISTORY_GENERATIONS: usize = crate::history::MAX_HISTORY_GENERATIO
 /// What sealing adds to an item, at most: version, generation, nonce and tag (and, in
 /// an MLS message instead, room for its framing and the application payload's tag).
 pub const SEALED_RECORD_OVERHEAD: usize = 1 + 5 + 24 + 16 + 1024;
-/// The version byte of a sealed record.
+/// The version byte of a sealed record whose envelope carries its author's certificate.
 const SEALED_RECORD_VERSION: u8 = 1;
+/// The version byte of a sealed record whose envelope refers to its author's
+/// certificate by [`CertificateRef`] (the space's readers hold it already).
+const SEALED_RECORD_REFERRING_VERSION: u8 = 2;
+/// Domain separation for a certificate's reference.
+pub const CERTIFICATE_REF_LABEL: &[u8] = b"huisclos/1 certificate-ref";
 
 bounded_text!(
     /// The text of a post or comment (markdown).
@@ -225,6 +230,145 @@ huisclos_protocol::wire_struct!(
     }
 );
 
+/// A device certificate named by the first 16 bytes of
+/// `SHA-256("huisclos/1 certificate-ref" || 0 || certificate)`: what an envelope carries
+/// instead of the certificate once the space's readers hold it.
+///
+/// The reference decides nothing on its own: the signature covers the whole
+/// certificate, so a receiver that resolved a reference to another certificate (a
+/// collision) finds that the signature does not verify.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CertificateRef([u8; 16]);
+
+impl CertificateRef {
+    /// The reference of `certificate`.
+    pub fn of(certificate: &DeviceCertificate) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::new()
+            .chain_update(CERTIFICATE_REF_LABEL)
+            .chain_update([0])
+            .chain_update(certificate.to_wire())
+            .finalize();
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&digest[..16]);
+        Self(bytes)
+    }
+
+    /// Wraps reference bytes.
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
+
+    /// The reference's bytes.
+    pub fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for CertificateRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CertificateRef({})", hex::encode(self.0))
+    }
+}
+
+impl Wire for CertificateRef {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.0);
+    }
+    fn decode(reader: &mut Reader<'_>) -> std::result::Result<Self, huisclos_protocol::Error> {
+        Ok(Self(reader.take_array("certificate reference")?))
+    }
+}
+
+#[cfg(feature = "proptest")]
+impl proptest::arbitrary::Arbitrary for CertificateRef {
+    type Parameters = ();
+    type Strategy = proptest::strategy::BoxedStrategy<Self>;
+    fn arbitrary_with((): ()) -> Self::Strategy {
+        use proptest::strategy::Strategy;
+        proptest::arbitrary::any::<[u8; 16]>().prop_map(Self).boxed()
+    }
+}
+
+huisclos_protocol::wire_struct!(
+    /// A signed item that names its author's certificate by reference instead of
+    /// carrying it: the same item, and the same signature, as the [`ContentEnvelope`]
+    /// with the certificate in place (the signature covers the certificate).
+    pub struct ReferringEnvelope {
+        /// The item's id.
+        pub id: ContentId,
+        /// The space.
+        pub group: GroupId,
+        /// The author's device certificate, by reference.
+        pub author: CertificateRef,
+        /// When it was written, by the author's clock.
+        pub created_at: UnixSeconds,
+        /// What it says.
+        pub body: ContentBody,
+        /// The signature over the envelope with the certificate in place.
+        pub signature: SignatureBytes,
+    }
+);
+
+impl ReferringEnvelope {
+    /// The envelope with `certificate` in place of its reference (not yet verified).
+    ///
+    /// # Errors
+    /// [`CoreError::Verification`] ([`Unverified::UnknownAuthor`]) when `certificate` is
+    /// not the one referred to.
+    pub fn with_author(self, certificate: DeviceCertificate) -> Result<ContentEnvelope> {
+        if CertificateRef::of(&certificate) != self.author {
+            return Err(CoreError::Verification(Unverified::UnknownAuthor));
+        }
+        let Self { id, group, author: _, created_at, body, signature } = self;
+        Ok(ContentEnvelope { signed: EnvelopeBody { id, group, author: certificate, created_at, body }, signature })
+    }
+}
+
+/// A sealed record opened: its envelope, which carries its author's certificate or
+/// refers to it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpenedRecord {
+    /// The certificate is in the envelope.
+    Carried(ContentEnvelope),
+    /// The envelope refers to a certificate the reader should hold.
+    Referring(ReferringEnvelope),
+}
+
+impl OpenedRecord {
+    /// The item's id.
+    pub fn id(&self) -> ContentId {
+        match self {
+            Self::Carried(envelope) => envelope.signed.id,
+            Self::Referring(envelope) => envelope.id,
+        }
+    }
+
+    /// What the item says (not yet verified).
+    pub fn body(&self) -> &ContentBody {
+        match self {
+            Self::Carried(envelope) => &envelope.signed.body,
+            Self::Referring(envelope) => &envelope.body,
+        }
+    }
+
+    /// The whole envelope (not yet verified): the carried one, or the referring one
+    /// with the certificate `find` gives for its reference.
+    ///
+    /// # Errors
+    /// [`CoreError::Verification`] ([`Unverified::UnknownAuthor`]) when `find` has no
+    /// certificate with that reference.
+    pub fn resolve(self, find: impl FnOnce(&CertificateRef) -> Option<DeviceCertificate>) -> Result<ContentEnvelope> {
+        match self {
+            Self::Carried(envelope) => Ok(envelope),
+            Self::Referring(envelope) => {
+                let certificate = find(&envelope.author).ok_or(CoreError::Verification(Unverified::UnknownAuthor))?;
+                envelope.with_author(certificate)
+            }
+        }
+    }
+}
+
 fn labelled(body: &[u8]) -> Vec<u8> {
     let mut message = Vec::with_capacity(CONTENT_SIGNATURE_LABEL.len() + 1 + body.len());
     message.extend_from_slice(CONTENT_SIGNATURE_LABEL);
@@ -244,6 +388,18 @@ impl ContentEnvelope {
         }
         let signature = SignatureBytes::from_bytes(mls_key.sign(&labelled(&signed.to_wire())).to_bytes());
         Ok(Self { signed, signature })
+    }
+
+    /// The same item naming its author's certificate by reference.
+    pub fn referring(&self) -> ReferringEnvelope {
+        ReferringEnvelope {
+            id: self.signed.id,
+            group: self.signed.group,
+            author: CertificateRef::of(&self.signed.author),
+            created_at: self.signed.created_at,
+            body: self.signed.body.clone(),
+            signature: self.signature,
+        }
     }
 
     /// Checks the certificate and the signature, and that the item belongs to `group`.
@@ -328,51 +484,84 @@ impl proptest::arbitrary::Arbitrary for HistoryKey {
     }
 }
 
-fn seal_aad(group: &GroupId, record: &ContentId, generation: u32) -> Vec<u8> {
+/// The associated data of a sealed record. A record that refers to its author's
+/// certificate binds its version too, so that neither form can be read as the other.
+fn seal_aad(group: &GroupId, record: &ContentId, generation: u32, referring: bool) -> Vec<u8> {
     let mut aad = CONTENT_SEAL_LABEL.to_vec();
     aad.extend_from_slice(group.as_bytes());
     aad.extend_from_slice(record.as_bytes());
     aad.extend_from_slice(&generation.to_be_bytes());
+    if referring {
+        aad.push(SEALED_RECORD_REFERRING_VERSION);
+    }
     aad
 }
 
 /// The bytes of a content record at the relay: version, history-key generation, nonce,
 /// and the envelope sealed with XChaCha20-Poly1305 (associated data: group, record id,
-/// generation).
+/// generation, and the version for a record that refers to its author's certificate).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SealedRecord {
     /// The generation of the history key that sealed it.
     pub generation: u32,
+    /// Whether the envelope refers to its author's certificate (version 2) rather
+    /// than carrying it (version 1).
+    pub referring: bool,
     nonce: [u8; 24],
     ciphertext: Vec<u8>,
 }
 
 impl SealedRecord {
-    /// Seals an envelope for the record `record` of `group`.
+    /// Seals an envelope, with its author's certificate, for the record `record` of
+    /// `group`.
     ///
     /// # Errors
     /// Only if encryption fails.
     pub fn seal(key: &HistoryKey, group: &GroupId, record: &ContentId, envelope: &ContentEnvelope) -> Result<Self> {
+        Self::seal_bytes(key, group, record, &Zeroizing::new(envelope.to_wire()), false)
+    }
+
+    /// Seals an envelope that refers to its author's certificate: for a space whose
+    /// store holds, earlier in the same generation, a record carrying it.
+    ///
+    /// # Errors
+    /// Only if encryption fails.
+    pub fn seal_referring(
+        key: &HistoryKey,
+        group: &GroupId,
+        record: &ContentId,
+        envelope: &ReferringEnvelope,
+    ) -> Result<Self> {
+        Self::seal_bytes(key, group, record, &Zeroizing::new(envelope.to_wire()), true)
+    }
+
+    fn seal_bytes(
+        key: &HistoryKey,
+        group: &GroupId,
+        record: &ContentId,
+        plaintext: &[u8],
+        referring: bool,
+    ) -> Result<Self> {
         let mut nonce = [0u8; 24];
         OsRng.fill_bytes(&mut nonce);
-        let plaintext = Zeroizing::new(envelope.to_wire());
         let ciphertext = key
             .cipher()
             .encrypt(
                 XNonce::from_slice(&nonce),
-                Payload { msg: &plaintext, aad: &seal_aad(group, record, key.generation) },
+                Payload { msg: plaintext, aad: &seal_aad(group, record, key.generation, referring) },
             )
             .map_err(|_| CoreError::Invalid(InvalidInput::SealingFailed))?;
-        Ok(Self { generation: key.generation, nonce, ciphertext })
+        Ok(Self { generation: key.generation, referring, nonce, ciphertext })
     }
 
     /// Opens the record with the matching key and decodes the envelope (not yet
-    /// verified).
+    /// verified; one that refers to its author's certificate is resolved with
+    /// [`OpenedRecord::resolve`]).
     ///
     /// # Errors
     /// [`CoreError::Verification`] when the key is not the record's or the bytes were
     /// changed, [`CoreError::Decode`] when the plaintext does not decode.
-    pub fn open(&self, key: &HistoryKey, group: &GroupId, record: &ContentId) -> Result<ContentEnvelope> {
+    pub fn open(&self, key: &HistoryKey, group: &GroupId, record: &ContentId) -> Result<OpenedRecord> {
         if key.generation != self.generation {
             return Err(CoreError::Verification(Unverified::WrongPlace));
         }
@@ -380,17 +569,21 @@ impl SealedRecord {
             key.cipher()
                 .decrypt(
                     XNonce::from_slice(&self.nonce),
-                    Payload { msg: &self.ciphertext, aad: &seal_aad(group, record, key.generation) },
+                    Payload { msg: &self.ciphertext, aad: &seal_aad(group, record, key.generation, self.referring) },
                 )
                 .map_err(|_| CoreError::Verification(Unverified::DoesNotOpen))?,
         );
-        Ok(ContentEnvelope::from_wire(&plaintext)?)
+        Ok(if self.referring {
+            OpenedRecord::Referring(ReferringEnvelope::from_wire(&plaintext)?)
+        } else {
+            OpenedRecord::Carried(ContentEnvelope::from_wire(&plaintext)?)
+        })
     }
 
     /// The record's bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(1 + 5 + 24 + self.ciphertext.len());
-        out.push(SEALED_RECORD_VERSION);
+        out.push(if self.referring { SEALED_RECORD_REFERRING_VERSION } else { SEALED_RECORD_VERSION });
         put_varint(&mut out, u64::from(self.generation));
         out.extend_from_slice(&self.nonce);
         out.extend_from_slice(&self.ciphertext);
@@ -403,9 +596,11 @@ impl SealedRecord {
     /// [`CoreError::Decode`] or [`CoreError::Invalid`] when malformed.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         let mut reader = Reader::new(bytes);
-        if reader.take_u8("sealed record version")? != SEALED_RECORD_VERSION {
-            return Err(CoreError::Invalid(InvalidInput::SealedRecordMalformed));
-        }
+        let referring = match reader.take_u8("sealed record version")? {
+            SEALED_RECORD_VERSION => false,
+            SEALED_RECORD_REFERRING_VERSION => true,
+            _ => return Err(CoreError::Invalid(InvalidInput::SealedRecordMalformed)),
+        };
         let generation = u32::try_from(reader.take_varint("history generation")?)
             .map_err(|_| CoreError::Invalid(InvalidInput::SealedRecordMalformed))?;
         let nonce = reader.take_array("nonce")?;
@@ -413,7 +608,7 @@ impl SealedRecord {
         if rest.len() < 16 {
             return Err(CoreError::Invalid(InvalidInput::SealedRecordMalformed));
         }
-        Ok(Self { generation, nonce, ciphertext: rest.to_vec() })
+        Ok(Self { generation, referring, nonce, ciphertext: rest.to_vec() })
     }
 }
 
@@ -439,6 +634,9 @@ huisclos_protocol::wire_enum!(
         /// A person's newest device roster (their contact card): members refuse every
         /// device it does not list.
         0x04 => Roster(crate::identity::ContactCard),
+        /// An item, in a space with `history: none`, that refers to its author's
+        /// certificate: the one on the MLS sender's leaf.
+        0x05 => ContentFromSender(ReferringEnvelope),
     }
 );
 
@@ -488,7 +686,7 @@ mod tests {
         let bytes = sealed.to_bytes();
         assert!(!bytes.windows(9).any(|w| w == b"Thursday"), "plaintext must not show");
         let parsed = SealedRecord::from_bytes(&bytes).unwrap();
-        let opened = parsed.open(&key, &group, &record).unwrap();
+        let opened = parsed.open(&key, &group, &record).unwrap().resolve(|_| None).unwrap();
         assert_eq!(opened, envelope);
         opened.verify(&group).unwrap();
 
@@ -500,6 +698,43 @@ mod tests {
             flipped[i] ^= 0x80;
             let opened = SealedRecord::from_bytes(&flipped).and_then(|r| r.open(&key, &group, &record));
             assert!(opened.is_err(), "byte {i}");
+        }
+    }
+
+    #[test]
+    fn a_record_referring_to_its_authors_certificate_opens_with_that_certificate_only() {
+        let group = GroupId::from_bytes([1; 16]);
+        let (envelope, _) = envelope(group);
+        let key = HistoryKey::generate(0);
+        let record = envelope.signed.id;
+        let carried = SealedRecord::seal(&key, &group, &record, &envelope).unwrap().to_bytes();
+        let referring = SealedRecord::seal_referring(&key, &group, &record, &envelope.referring()).unwrap().to_bytes();
+        assert_eq!(referring[0], 2);
+        assert!(
+            referring.len() + 120 < carried.len(),
+            "the reference saves the certificate: {} against {}",
+            referring.len(),
+            carried.len()
+        );
+        let opened = SealedRecord::from_bytes(&referring).unwrap().open(&key, &group, &record).unwrap();
+        assert!(matches!(opened, OpenedRecord::Referring(_)));
+        assert_eq!(opened.id(), record);
+        // Resolved with its certificate, it is the same item under the same signature.
+        let certificate = envelope.signed.author.clone();
+        let resolved =
+            opened.clone().resolve(|r| (*r == CertificateRef::of(&certificate)).then(|| certificate.clone())).unwrap();
+        assert_eq!(resolved, envelope);
+        resolved.verify(&group).unwrap();
+        // Unknown, or resolved to another certificate: refused.
+        let unknown = opened.clone().resolve(|_| None).unwrap_err();
+        assert!(matches!(unknown, CoreError::Verification(Unverified::UnknownAuthor)));
+        let (other, _) = author();
+        assert!(opened.resolve(|_| Some(other)).is_err());
+        // The version is bound: a record relabelled as the other form does not open.
+        for (bytes, version) in [(&referring, 1u8), (&carried, 2u8)] {
+            let mut relabelled = bytes.clone();
+            relabelled[0] = version;
+            assert!(SealedRecord::from_bytes(&relabelled).unwrap().open(&key, &group, &record).is_err());
         }
     }
 

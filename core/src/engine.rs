@@ -73,8 +73,8 @@ use zeroize::Zeroizing;
 use crate::chunk::{FileManifest, FileOpener};
 use crate::contacts::{Contact, ContactBook, Sighting};
 use crate::content::{
-    AppPayload, Comment, ContentBody, ContentEnvelope, Delete, Edit, EnvelopeBody, GenerationMarker, Post, React,
-    Reaction, SealedRecord, Text,
+    AppPayload, CertificateRef, Comment, ContentBody, ContentEnvelope, Delete, Edit, EnvelopeBody, GenerationMarker,
+    OpenedRecord, Post, React, Reaction, SealedRecord, Text,
 };
 use crate::endpoint::RelayEndpoint;
 use crate::error::{
@@ -233,6 +233,12 @@ enum DeviceStage {
 
 enum OutboxStage {
     Single,
+    /// A record put in the space's store, sealed in `generation` with this device's
+    /// certificate `author` carried or referred to.
+    Sealed {
+        author: CertificateRef,
+        generation: u32,
+    },
     Claim {
         operation: Operation,
     },

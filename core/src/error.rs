@@ -607,6 +607,10 @@ pub enum Unverified {
     /// From a device its person's newest roster does not list.
     #[error("from a device its person's roster does not list")]
     NotOnRoster,
+    /// Naming its author's certificate by a reference to one this device does not
+    /// hold (the record that carried it was withheld, or never written).
+    #[error("by an author whose certificate this device does not hold")]
+    UnknownAuthor,
     /// Of, for or holding another person, account or device than it should.
     #[error("of another person or device than it claims")]
     WrongPerson,

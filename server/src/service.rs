@@ -9,7 +9,7 @@ use huisclos_protocol::access::InvitationToken;
 use huisclos_protocol::auth::{
     AuthPurpose, ChallengeNonce, DeviceSignature, TlsExporter, verify_device_auth, verify_device_link,
 };
-use huisclos_protocol::codec::BoundedVec;
+use huisclos_protocol::codec::{BoundedVec, Wire};
 use huisclos_protocol::ids::{AccountId, ByteCount, ChunkRef, DeviceId, GroupId, UnixSeconds};
 use huisclos_protocol::invitation::{Invitation, RelayAddress};
 use huisclos_protocol::limits::{MAX_CHUNK_PIECE_LEN, MAX_FRAME_PAYLOAD_LEN, MAX_INBOX_PAGE};
@@ -29,6 +29,41 @@ use huisclos_transport::tls::SpkiPin;
 
 /// Room left in a page's frame for the envelope around its entries.
 const PAGE_ENVELOPE: usize = 64;
+
+/// Pages whose answer is padded to a size class above this are ended at the class
+/// below when more entries follow anyway (see [`entries_filling_class`]); smaller ones
+/// are left whole, as the round trip for the rest would cost more than their padding.
+const MIN_FILLED_CLASS: usize = 8 * 1024;
+
+/// How many of a page's entries (their encoded sizes, in order) to keep so that the
+/// answer, padded to its size class, is at least three quarters full: `None` to keep
+/// them all. Asked only of a page after which more entries follow anyway, so ending
+/// it earlier costs no extra round trip but for the last page; without it, a page of
+/// records just past a class boundary (a power of two) would be padded to nearly
+/// twice its size.
+fn entries_filling_class(sizes: &[usize]) -> Option<usize> {
+    use huisclos_protocol::frame::Padding;
+    // The answer's own bytes around its entries, generously: message and response
+    // tags, request id, list length, the page's last fields.
+    const AROUND: usize = 32;
+    let whole: usize = AROUND + sizes.iter().sum::<usize>();
+    let class = Padding::SizeClasses.frame_len(whole);
+    let unpadded = huisclos_protocol::limits::FRAME_HEADER_LEN + whole;
+    if class <= MIN_FILLED_CLASS || (class - unpadded) * 4 <= class {
+        return None;
+    }
+    let lower = class / 2 - huisclos_protocol::limits::FRAME_HEADER_LEN;
+    let mut used = AROUND;
+    let mut keep = 0;
+    for size in sizes {
+        if used + size > lower {
+            break;
+        }
+        used += size;
+        keep += 1;
+    }
+    (keep > 0 && keep < sizes.len()).then_some(keep)
+}
 
 /// Below this many bytes left in a `FetchMany` answer, the remaining items are deferred
 /// rather than read for a page that could hold nothing.
@@ -914,11 +949,22 @@ impl<S: RelayStore> Relay<S> {
             RequestBody::FetchLog(FetchLog { access, from, limit }) => {
                 self.check(&access).await?;
                 let (group, epoch, limit) = (access.group, access.epoch, usize::from(limit.get()));
-                let page = self
+                let mut page = self
                     .blocking(move |store| {
                         store.fetch_log(group, epoch, from, limit, MAX_FRAME_PAYLOAD_LEN - PAGE_ENVELOPE)
                     })
                     .await?;
+                if page.end == LogPageEnd::More {
+                    let sizes: Vec<usize> = page.entries.iter().map(|e| Wire::to_wire(e).len()).collect();
+                    if let Some(keep) = entries_filling_class(&sizes) {
+                        let mut entries = page.entries.into_vec();
+                        entries.truncate(keep);
+                        if let Some(last) = entries.last() {
+                            page.next = last.seq.next().ok_or(Error::Corrupt("log page"))?;
+                        }
+                        page.entries = BoundedVec::new(entries).map_err(|_| Error::Corrupt("log page"))?;
+                    }
+                }
                 Ok(page.into())
             }
             RequestBody::FetchMany(FetchMany { items }) => self.fetch_many(items.into_vec()).await,
@@ -963,11 +1009,19 @@ impl<S: RelayStore> Relay<S> {
             RequestBody::FetchContent(FetchContent { access, from, limit }) => {
                 self.current(&access).await?;
                 let (group, limit) = (access.group, usize::from(limit.get()));
-                let page = self
+                let mut page = self
                     .blocking(move |store| {
                         store.fetch_content(group, from, limit, MAX_FRAME_PAYLOAD_LEN - PAGE_ENVELOPE)
                     })
                     .await?;
+                if page.more {
+                    let sizes: Vec<usize> = page.records.iter().map(|r| Wire::to_wire(r).len()).collect();
+                    if let Some(keep) = entries_filling_class(&sizes) {
+                        let mut records = page.records.into_vec();
+                        records.truncate(keep);
+                        page.records = BoundedVec::new(records).map_err(|_| Error::Corrupt("content page"))?;
+                    }
+                }
                 Ok(page.into())
             }
             RequestBody::PutChunk(PutChunk { access, chunk, total_len, offset, data }) => {
@@ -1340,5 +1394,22 @@ mod tests {
         relay.refund_expired(5000).await?;
         assert_eq!(relay.used(account).await?.get(), 0);
         Ok(())
+    }
+
+    #[test]
+    fn a_page_past_a_size_class_ends_at_the_class_below_when_more_follows() {
+        use huisclos_protocol::frame::Padding;
+        // 128 records of 537 bytes: 68.8 KB, padded to 128 KiB (47 % padding). Ended at
+        // 64 KiB, with every byte of its frame but the last record's worth used.
+        let keep = entries_filling_class(&[537; 128]).expect("ended earlier");
+        assert_eq!(keep, (65536 - 9 - 32) / 537);
+        assert_eq!(Padding::SizeClasses.frame_len(32 + keep * 537), 65536);
+        // 128 records of 400 bytes: 51 KB in 64 KiB (22 % padding): left whole.
+        assert_eq!(entries_filling_class(&[400; 128]), None);
+        // Small pages are left whole: the round trip for the rest costs more.
+        assert_eq!(entries_filling_class(&[400; 12]), None);
+        // One record always stays, however large.
+        assert_eq!(entries_filling_class(&[70_000]), None);
+        assert_eq!(entries_filling_class(&[70_000, 70_000]), Some(1));
     }
 }

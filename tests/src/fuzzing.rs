@@ -84,13 +84,14 @@ pub fn texts(data: &[u8]) {
 
 /// What members send each other inside MLS messages and sealed records.
 pub fn content(data: &[u8]) {
-    use huisclos_core::content::{AppPayload, ContentEnvelope, HistoryKey, SealedRecord};
+    use huisclos_core::content::{AppPayload, ContentEnvelope, HistoryKey, ReferringEnvelope, SealedRecord};
     use huisclos_core::library::{Library, LibraryOp, Stamp};
     let Some((&selector, rest)) = data.split_first() else { return };
     let group = GroupId::from_bytes([7; 16]);
     match selector % 6 {
         0 => {
             canonical::<ContentEnvelope>(rest);
+            canonical::<ReferringEnvelope>(rest);
             if let Ok(envelope) = ContentEnvelope::from_wire(rest) {
                 let _ = envelope.verify(&group);
             }
@@ -98,7 +99,12 @@ pub fn content(data: &[u8]) {
         1 => {
             if let Ok(record) = SealedRecord::from_bytes(rest) {
                 let key = HistoryKey::from_parts(record.generation, [9; 32]);
-                let _ = record.open(&key, &group, &huisclos_protocol::ids::ContentId::from_bytes([1; 16]));
+                let id = huisclos_protocol::ids::ContentId::from_bytes([1; 16]);
+                if let Ok(opened) = record.open(&key, &group, &id)
+                    && let Ok(envelope) = opened.resolve(|_| None)
+                {
+                    let _ = envelope.verify(&group);
+                }
             }
         }
         2 => canonical::<AppPayload>(rest),

@@ -148,6 +148,7 @@ impl Describe for Unverified {
             Unverified::InvalidKey => "unverified-invalid-key",
             Unverified::WrongSender => "unverified-wrong-sender",
             Unverified::NotOnRoster => "unverified-not-on-roster",
+            Unverified::UnknownAuthor => "unverified-unknown-author",
             Unverified::WrongPerson => "unverified-wrong-person",
             Unverified::WrongPlace => "unverified-wrong-place",
             Unverified::DoesNotOpen => "unverified-does-not-open",

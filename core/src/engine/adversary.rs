@@ -137,8 +137,8 @@ impl Adversary<'_> {
         keys.extend_from_slice(extra);
         for (generation, key) in keys {
             let key = HistoryKey::from_parts(generation, key);
-            if let Ok(envelope) = record.open(&key, space, id) {
-                return match envelope.signed.body {
+            if let Ok(opened) = record.open(&key, space, id) {
+                return match opened.body().clone() {
                     ContentBody::Post(post) => Some(post.text.as_str().to_owned()),
                     ContentBody::Comment(comment) => Some(comment.text.as_str().to_owned()),
                     _ => Some(String::new()),
@@ -190,6 +190,39 @@ impl Adversary<'_> {
         };
         let envelope = ContentEnvelope::sign(signed, &self.engine.device.mls)?;
         Ok((id, SealedRecord::seal(key, space, &id, &envelope)?.to_bytes()))
+    }
+
+    /// Like [`Adversary::sealed_record`], but the envelope refers to a certificate
+    /// instead of carrying this device's: to `certificate` (its wire bytes: another
+    /// member's, or one nobody was shown) when given, else to this device's own.
+    ///
+    /// # Errors
+    /// Before the account exists; signing errors; `certificate` that does not decode.
+    pub fn referring_record(
+        &self,
+        space: &GroupId,
+        key: &HistoryKey,
+        body: ContentBody,
+        created_at: u64,
+        certificate: Option<&[u8]>,
+    ) -> Result<(ContentId, Vec<u8>)> {
+        let own = self.engine.certificate.clone().ok_or(CoreError::NotFound(Missing::Certificate))?;
+        let mut id = [0u8; 16];
+        OsRng.fill_bytes(&mut id);
+        let id = ContentId::from_bytes(id);
+        let signed = EnvelopeBody {
+            id,
+            group: *space,
+            author: own,
+            created_at: UnixSeconds::new(created_at).map_err(CoreError::Decode)?,
+            body,
+        };
+        let mut envelope = ContentEnvelope::sign(signed, &self.engine.device.mls)?.referring();
+        if let Some(bytes) = certificate {
+            envelope.author =
+                crate::content::CertificateRef::of(&crate::identity::DeviceCertificate::from_wire(bytes)?);
+        }
+        Ok((id, SealedRecord::seal_referring(key, space, &id, &envelope)?.to_bytes()))
     }
 
     /// The request putting a sealed record with someone's `access`.
@@ -503,12 +536,19 @@ impl Adversary<'_> {
         Ok(SubmitCommit { access, commit: MlsMessageBytes::new(bytes)?, next_verifier }.into())
     }
 
-    /// This device's certificate, re-issued by a fresh identity key under `name`, with
-    /// this device's MLS key: a credential for [`Adversary::commit`] that claims to be
-    /// someone else.
+    /// This device's certificate (wire bytes), as its leaf carries it.
     ///
     /// # Errors
     /// Before the account exists.
+    pub fn certificate(&self) -> Result<Vec<u8>> {
+        Ok(self.engine.certificate.clone().ok_or(CoreError::NotFound(Missing::Certificate))?.to_wire())
+    }
+
+    /// A certificate of this device's MLS key under a fresh identity key named `name`:
+    /// valid on its own, of nobody any member knows.
+    ///
+    /// # Errors
+    /// Before the account exists; a bad name.
     pub fn certificate_as_stranger(&self, name: &str) -> Result<Vec<u8>> {
         let mut body = self.engine.certificate.clone().ok_or(CoreError::NotFound(Missing::Certificate))?.body;
         let stranger = crate::identity::IdentityKey::generate();

@@ -68,14 +68,26 @@ impl Engine {
                     if space.meta_history_mode()? == HistoryMode::Keep {
                         let Some(key) = space.meta.history.sealing_key() else { continue };
                         let record = envelope.signed.id;
-                        let sealed = SealedRecord::seal(&key, &group, &record, &envelope)?;
+                        let (sealed, stage) = self.seal_for_store(&group, &key, &envelope)?;
                         let access = self.access(&group)?;
                         (
                             PutContent { access, record, sealed: ContentRecordBytes::new(sealed.to_bytes())? }.into(),
-                            OutboxStage::Single,
+                            stage,
                         )
                     } else {
-                        let message = self.application_message(&group, &AppPayload::Content(envelope))?;
+                        // Receivers take the certificate from the sender's leaf: it is
+                        // referred to whenever the leaf carries the one it was signed
+                        // with (not while a new certificate waits for its leaf update).
+                        let leaf_carries_it = space.group.own_leaf_node().is_some_and(|leaf| {
+                            crate::mls::certificate_of(leaf.credential(), leaf.signature_key().as_slice())
+                                .is_ok_and(|own| own == envelope.signed.author)
+                        });
+                        let payload = if leaf_carries_it {
+                            AppPayload::ContentFromSender(envelope.referring())
+                        } else {
+                            AppPayload::Content(envelope)
+                        };
+                        let message = self.application_message(&group, &payload)?;
                         (AppendMessage { access: self.access(&group)?, message }.into(), OutboxStage::Single)
                     }
                 }
@@ -101,12 +113,9 @@ impl Engine {
                         body: ContentBody::Marker(GenerationMarker { generation: key.generation() }),
                     };
                     let envelope = ContentEnvelope::sign(signed, &self.device.mls)?;
-                    let sealed = SealedRecord::seal(&key, &group, &record, &envelope)?;
+                    let (sealed, stage) = self.seal_for_store(&group, &key, &envelope)?;
                     let access = self.access(&group)?;
-                    (
-                        PutContent { access, record, sealed: ContentRecordBytes::new(sealed.to_bytes())? }.into(),
-                        OutboxStage::Single,
-                    )
+                    (PutContent { access, record, sealed: ContentRecordBytes::new(sealed.to_bytes())? }.into(), stage)
                 }
                 OutboxItem::Operation { operation, .. } => match self.plan_operation(&group, operation) {
                     Ok(planned) => planned,
@@ -127,6 +136,27 @@ impl Engine {
         Ok(None)
     }
 
+    /// Seals a record for the space's store: referring to this device's certificate
+    /// once the store holds a record of the key's generation carrying it (every
+    /// reader of the generation then read that record first, as records are read in
+    /// the store's order), carrying it until then.
+    fn seal_for_store(
+        &self,
+        group: &GroupId,
+        key: &crate::content::HistoryKey,
+        envelope: &ContentEnvelope,
+    ) -> Result<(SealedRecord, OutboxStage)> {
+        let author = CertificateRef::of(&envelope.signed.author);
+        let generation = key.generation();
+        let record = envelope.signed.id;
+        let sealed = if self.store.certificate_stored(group, &author, generation)? {
+            SealedRecord::seal_referring(key, group, &record, &envelope.referring())?
+        } else {
+            SealedRecord::seal(key, group, &record, envelope)?
+        };
+        Ok((sealed, OutboxStage::Sealed { author, generation }))
+    }
+
     pub(super) fn on_outbox_answer(
         &mut self,
         index: u64,
@@ -135,6 +165,18 @@ impl Engine {
     ) -> Result<()> {
         let Some(item) = self.store.outbox().get(index)? else { return Ok(()) };
         let group = item.group();
+        // A record stored (or found stored, for a resend) carries this device's
+        // certificate or refers to one that an earlier record carried: from now on the
+        // generation's records refer to it.
+        let stage = match stage {
+            OutboxStage::Sealed { author, generation } => {
+                if matches!(answer, Ok(ResponseBody::ContentStored(_)) | Err(RelayError::Conflict)) {
+                    self.store.mark_certificate_stored(&group, &author, generation)?;
+                }
+                OutboxStage::Single
+            }
+            other => other,
+        };
         match (stage, answer) {
             (OutboxStage::Claim { operation }, Ok(ResponseBody::ClaimedKeyPackages(claims))) => {
                 // The certificates of the devices claimed: each package opens only

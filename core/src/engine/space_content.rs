@@ -103,10 +103,12 @@ impl Engine {
                     .history
                     .key(sealed.generation)
                     .ok_or(crate::history::RecordRefusal::UnknownGeneration.to_error())?;
-                let envelope = sealed.open(&key, &group, &record.record)?;
-                if envelope.signed.id != record.record {
+                let opened = sealed.open(&key, &group, &record.record)?;
+                if opened.id() != record.record {
                     return Err(CoreError::Verification(Unverified::WrongPlace));
                 }
+                let carried = matches!(opened, OpenedRecord::Carried(_));
+                let envelope = opened.resolve(|reference| self.certificate_for(&group, reference))?;
                 envelope.verify(&group)?;
                 // Who may have sealed it: a device on its generation's roster (a member
                 // now, for the current generation), and never after a later
@@ -126,6 +128,11 @@ impl Engine {
                 {
                     return Err(CoreError::Verification(Unverified::WrongPlace));
                 }
+                if carried {
+                    // Later records of the space may refer to it; this device's own
+                    // may once the store holds one carrying it in their generation.
+                    self.store.keep_space_certificate(&group, &envelope.signed.author, sealed.generation)?;
+                }
                 self.apply_envelope(&group, &envelope, None, Some(standing))
             })();
             if let Err(error) = outcome {
@@ -136,6 +143,24 @@ impl Engine {
             self.persist()?;
         }
         Ok(())
+    }
+
+    /// The certificate a record of the space refers to: one an earlier record of the
+    /// space carried, a current member's (from its leaf), or this device's own.
+    fn certificate_for(&self, group: &GroupId, reference: &CertificateRef) -> Option<DeviceCertificate> {
+        if let Ok(Some(certificate)) = self.store.space_certificate(group, reference) {
+            return Some(certificate);
+        }
+        if let Some(own) = &self.certificate
+            && CertificateRef::of(own) == *reference
+        {
+            return Some(own.clone());
+        }
+        let space = self.spaces.get(group)?;
+        space.group.members().find_map(|member| {
+            let certificate = crate::mls::certificate_of(&member.credential, &member.signature_key).ok()?;
+            (CertificateRef::of(&certificate) == *reference).then_some(certificate)
+        })
     }
 
     /// Applies a verified item. `standing` says where the author of a sealed record

@@ -222,6 +222,71 @@ impl Store {
         self.vault.put(&seen_namespace(group), id.as_bytes(), &[])
     }
 
+    /// A certificate this device took from a record of the space that carried it,
+    /// by reference.
+    pub(super) fn space_certificate(
+        &self,
+        group: &GroupId,
+        reference: &CertificateRef,
+    ) -> Result<Option<DeviceCertificate>> {
+        let Some(stored) = self.vault.get(&certificates_namespace(group), reference.as_bytes())? else {
+            return Ok(None);
+        };
+        match stored.split_first() {
+            Some((&SPACE_CERTIFICATE_RECORD_VERSION, rest)) => DeviceCertificate::from_wire(rest)
+                .map(Some)
+                .map_err(|_| CoreError::damaged(StoredRecord::Space, DamageKind::DoesNotDecode)),
+            Some(_) => Err(CoreError::damaged(StoredRecord::Space, DamageKind::UnknownVersion)),
+            None => Err(CoreError::damaged(StoredRecord::Space, DamageKind::DoesNotDecode)),
+        }
+    }
+
+    /// Keeps a certificate a record of the space carried in `generation` (verified and
+    /// admitted), and that the space's store holds it in that generation.
+    pub(super) fn keep_space_certificate(
+        &self,
+        group: &GroupId,
+        certificate: &DeviceCertificate,
+        generation: u32,
+    ) -> Result<()> {
+        let reference = CertificateRef::of(certificate);
+        let namespace = certificates_namespace(group);
+        if self.vault.get(&namespace, reference.as_bytes())?.is_none() {
+            let mut record = vec![SPACE_CERTIFICATE_RECORD_VERSION];
+            record.extend_from_slice(&certificate.to_wire());
+            self.vault.put(&namespace, reference.as_bytes(), &record)?;
+        }
+        self.mark_certificate_stored(group, &reference, generation)
+    }
+
+    /// Records that the space's store holds, in `generation`, a record carrying the
+    /// certificate `reference` names.
+    pub(super) fn mark_certificate_stored(
+        &self,
+        group: &GroupId,
+        reference: &CertificateRef,
+        generation: u32,
+    ) -> Result<()> {
+        let key = stored_certificate_key(reference, generation);
+        let namespace = certificates_namespace(group);
+        if self.vault.get(&namespace, &key)?.is_none() {
+            self.vault.put(&namespace, &key, &[SPACE_CERTIFICATE_RECORD_VERSION])?;
+        }
+        Ok(())
+    }
+
+    /// Whether the space's store holds, in `generation`, a record carrying the
+    /// certificate `reference` names (so later records of the generation may refer to
+    /// it).
+    pub(super) fn certificate_stored(
+        &self,
+        group: &GroupId,
+        reference: &CertificateRef,
+        generation: u32,
+    ) -> Result<bool> {
+        Ok(self.vault.get(&certificates_namespace(group), &stored_certificate_key(reference, generation))?.is_some())
+    }
+
     /// The space's library as this device knows it (empty before its first item).
     pub(super) fn library(&self, group: &GroupId) -> Result<Library> {
         Ok(self
@@ -1149,6 +1214,24 @@ fn feed_namespace(group: &GroupId) -> String {
 fn seen_namespace(group: &GroupId) -> String {
     format!("seen/{}", hex::encode(group.as_bytes()))
 }
+
+/// The certificates a space's records carried, by [`CertificateRef`]: a version byte,
+/// then the certificate. And under the reference followed by a generation (4 bytes,
+/// big-endian), a version byte alone: the store holds a record of that generation
+/// carrying it, so this device's records of the generation may refer to it.
+fn certificates_namespace(group: &GroupId) -> String {
+    format!("certificates/{}", hex::encode(group.as_bytes()))
+}
+
+fn stored_certificate_key(reference: &CertificateRef, generation: u32) -> [u8; 20] {
+    let mut key = [0u8; 20];
+    key[..16].copy_from_slice(reference.as_bytes());
+    key[16..].copy_from_slice(&generation.to_be_bytes());
+    key
+}
+
+/// The version of the rows under [`certificates_namespace`].
+const SPACE_CERTIFICATE_RECORD_VERSION: u8 = 1;
 
 fn order_namespace(group: &GroupId) -> String {
     format!("order/{}", hex::encode(group.as_bytes()))

@@ -106,6 +106,7 @@ unverified-signature-other = توقيعٌ لا يجتاز التحقق
 unverified-invalid-key = مفتاح غير صالح
 unverified-wrong-sender = أرسله طرف غير الذي يدّعيه
 unverified-not-on-roster = صادر عن جهاز لا تذكره قائمة أجهزة صاحبه
+unverified-unknown-author = من كاتب لا يحمل هذا الجهاز شهادته
 unverified-wrong-person = يخص شخصًا أو جهازًا غير الذي يدّعيه
 unverified-wrong-place = موجَّه إلى مكان آخر
 unverified-does-not-open = مختوم، ولا يمكن فتحه هنا

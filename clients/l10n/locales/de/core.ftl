@@ -106,6 +106,7 @@ unverified-signature-other = eine Signatur ist ungültig
 unverified-invalid-key = ein Schlüssel, der nicht gültig ist
 unverified-wrong-sender = von jemand anderem gesendet als angegeben
 unverified-not-on-roster = von einem Gerät, das die Geräteliste seiner Person nicht nennt
+unverified-unknown-author = von einer Person, deren Zertifikat dieses Gerät nicht hat
 unverified-wrong-person = gehört zu einer anderen Person oder einem anderen Gerät als angegeben
 unverified-wrong-place = für einen anderen Ort bestimmt
 unverified-does-not-open = versiegelt und lässt sich hier nicht öffnen

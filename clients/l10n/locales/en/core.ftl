@@ -106,6 +106,7 @@ unverified-signature-other = a signature does not verify
 unverified-invalid-key = a key that is not valid
 unverified-wrong-sender = sent by someone else than it claims
 unverified-not-on-roster = from a device its person's list of devices does not name
+unverified-unknown-author = by an author whose certificate this device does not hold
 unverified-wrong-person = of another person or device than it claims
 unverified-wrong-place = meant for somewhere else
 unverified-does-not-open = sealed, and does not open here

@@ -107,6 +107,7 @@ unverified-signature-other = une signature n'est pas valide
 unverified-invalid-key = une clé qui n'est pas valide
 unverified-wrong-sender = envoyé par quelqu'un d'autre que l'expéditeur annoncé
 unverified-not-on-roster = provenant d'un appareil que la liste des appareils de son propriétaire ne mentionne pas
+unverified-unknown-author = d'un auteur dont cet appareil ne détient pas le certificat
 unverified-wrong-person = d'une autre personne ou d'un autre appareil que celui annoncé
 unverified-wrong-place = destiné à un autre endroit
 unverified-does-not-open = scellé, et ne s'ouvre pas ici

@@ -106,6 +106,7 @@ unverified-signature-other = uma assinatura não é válida
 unverified-invalid-key = uma chave inválida
 unverified-wrong-sender = enviado por alguém diferente de quem afirma ser
 unverified-not-on-roster = de um dispositivo que não consta da lista de dispositivos do seu titular
+unverified-unknown-author = de um autor cujo certificado este dispositivo não tem
 unverified-wrong-person = de uma pessoa ou dispositivo diferente do que afirma ser
 unverified-wrong-place = destinado a outro lugar
 unverified-does-not-open = selado, e não abre aqui

@@ -179,12 +179,20 @@ fn content_crypto(n: usize) -> Pair {
         id[..8].copy_from_slice(&(i as u64).to_be_bytes());
         let id = ContentId::from_bytes(id);
         let start = Instant::now();
-        let sealed = SealedRecord::seal(&key, &group, &id, &envelope(&certificate, &keys, group, id)).unwrap();
+        // As most records of a space travel: referring to the author's certificate.
+        let sealed =
+            SealedRecord::seal_referring(&key, &group, &id, &envelope(&certificate, &keys, group, id).referring())
+                .unwrap();
         let bytes = sealed.to_bytes();
         send += start.elapsed();
 
         let start = Instant::now();
-        let opened = SealedRecord::from_bytes(&bytes).unwrap().open(&key, &group, &id).unwrap();
+        let opened = SealedRecord::from_bytes(&bytes)
+            .unwrap()
+            .open(&key, &group, &id)
+            .unwrap()
+            .resolve(|_| Some(certificate.clone()))
+            .unwrap();
         opened.verify(&group).unwrap();
         receive += start.elapsed();
     }
