@@ -1,7 +1,8 @@
 //! Known-answer vectors of the client formats that members must agree on byte for byte
 //! (`protocol-spec/client.md`): the history ledger's derivations, a generation grant,
 //! the link offer's proof and confirmation code, an identity transition, a roster, a
-//! note's client id and a note's update.
+//! note's client id and a note's update, a certificate's reference and a post carrying
+//! or referring to its author's certificate.
 //! Checked against `protocol-spec/vectors/client.txt`; after an intended change of
 //! format, `HUISCLOS_UPDATE_VECTORS=1 cargo test -p huisclos-core --test client_vectors`
 //! writes the file again.
@@ -109,8 +110,27 @@ fn vectors() -> Vec<(String, Vec<u8>)> {
         },
     )
     .unwrap();
-    let card = ContactCard::issue(&next, 7, vec![certificate], at, Some(transition)).unwrap();
+    let card = ContactCard::issue(&next, 7, vec![certificate.clone()], at, Some(transition)).unwrap();
     out.push(("ContactCard.version_7_with_transition".to_owned(), card.to_wire()));
+
+    // Bob's certificate, its reference, and a post signed with its MLS key (seed
+    // 32 x 0x03) in both encodings: carrying the certificate, and referring to it.
+    use huisclos_core::content::{CertificateRef, ContentBody, ContentEnvelope, EnvelopeBody, Post, Text};
+    out.push(("DeviceCertificate.bob".to_owned(), certificate.to_wire()));
+    out.push(("CertificateRef.bob".to_owned(), CertificateRef::of(&certificate).as_bytes().to_vec()));
+    let envelope = ContentEnvelope::sign(
+        EnvelopeBody {
+            id: huisclos_protocol::ids::ContentId::from_bytes([0xc1; 16]),
+            group,
+            author: certificate,
+            created_at: at,
+            body: ContentBody::Post(Post { text: Text::new("Hearing at 9").unwrap() }),
+        },
+        &ed25519_dalek::SigningKey::from_bytes(&[0x03; 32]),
+    )
+    .unwrap();
+    out.push(("ContentEnvelope.post_by_bob".to_owned(), envelope.to_wire()));
+    out.push(("ReferringEnvelope.post_by_bob".to_owned(), envelope.referring().to_wire()));
 
     // Presence: device 0x21's signer (MLS key from seed 32 x 0x21) with note 0x6e open,
     // a selection from before the character (client, 3) to the end, sealed under the

@@ -452,7 +452,11 @@ async fn main() {
             let payload = args.get(2).map_or(256, |v| v.parse().expect("BYTES is a number"));
             return relay::round_trips_bench(payload, 3.0).await;
         }
-        Some("wire") => return wire::wire_bench().await,
+        Some("wire") => {
+            wire::wire_bench().await;
+            println!();
+            return wire::classes_bench().await;
+        }
         Some("fanout") => {
             let sizes: Vec<usize> = if args.len() > 2 {
                 args[2..].iter().map(|v| v.parse().expect("DEVICES")).collect()

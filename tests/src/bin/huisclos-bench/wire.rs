@@ -23,6 +23,12 @@ fn answer_frame(answer: &Result<ResponseBody, RelayError>) -> usize {
     Padding::SizeClasses.frame_len(message.to_wire().len())
 }
 
+/// The unpadded length of a request's frame (header included).
+fn request_unpadded(body: &RequestBody) -> usize {
+    let id = RequestId::new(1_000).unwrap();
+    Padding::None.frame_len(Request { id, body: body.clone() }.to_wire().len())
+}
+
 /// Bytes of frames each way while `device` drives until idle.
 async fn frames(device: &mut SimDevice, relay: &SimRelay) -> (usize, usize, usize) {
     let (mut up, mut down, mut requests) = (0, 0, 0);
@@ -66,5 +72,47 @@ pub(crate) async fn wire_bench() {
                 down as f64 / len as f64
             );
         }
+    }
+}
+
+/// The size classes against the items people write: what each takes unpadded and the
+/// class it travels in, sent to the space's store (a record referring to its author's
+/// certificate: the author's first record of the space carried it).
+pub(crate) async fn classes_bench() {
+    println!(
+        "size classes against real items: the author's request putting each item (a record referring to the \
+         author's certificate, as every record after the author's first in a generation does), unpadded and \
+         padded to its size class; in-process relay"
+    );
+    println!();
+    println!("| item | unpadded bytes | size class | padding |");
+    println!("|---|---:|---:|---:|");
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let space = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], HistoryMode::Keep).await;
+    let first = alice.engine_mut().post(&space, "The hearing is on Thursday.").unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob]).await;
+    let text = |len: usize| -> String { "the witness saw the convoy ".chars().cycle().take(len).collect() };
+    let items: [(&str, Box<dyn Fn(&mut SimDevice)>); 5] = [
+        ("post, 200 bytes", Box::new(|d: &mut SimDevice| drop(d.engine_mut().post(&space, &text(200))))),
+        ("post, 600 bytes", Box::new(|d: &mut SimDevice| drop(d.engine_mut().post(&space, &text(600))))),
+        ("comment, 80 bytes", Box::new(|d: &mut SimDevice| drop(d.engine_mut().comment(&space, &first, &text(80))))),
+        ("reaction", Box::new(|d: &mut SimDevice| drop(d.engine_mut().react(&space, &first, "👍", true)))),
+        ("edit, 200 bytes", Box::new(|d: &mut SimDevice| drop(d.engine_mut().edit(&space, &first, &text(200))))),
+    ];
+    for (name, write) in items {
+        write(&mut alice);
+        let mut sizes = Vec::new();
+        alice
+            .drive_through(&relay, &mut |body, _| {
+                if matches!(body, RequestBody::PutContent(_)) {
+                    sizes.push(request_unpadded(body));
+                }
+            })
+            .await;
+        let unpadded = sizes.first().copied().expect("the item was put");
+        let class = Padding::SizeClasses.frame_len(unpadded - huisclos_protocol::limits::FRAME_HEADER_LEN);
+        println!("| {name} | {unpadded} | {class} | {:.0} % |", 100.0 * (class - unpadded) as f64 / class as f64);
     }
 }
