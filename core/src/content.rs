@@ -292,13 +292,13 @@ impl proptest::arbitrary::Arbitrary for CertificateRef {
 
 huisclos_protocol::wire_struct!(
     /// A signed item that names its author's certificate by reference instead of
-    /// carrying it: the same item, and the same signature, as the [`ContentEnvelope`]
-    /// with the certificate in place (the signature covers the certificate).
+    /// carrying it, and leaves its space out: the same item, and the same signature, as
+    /// the [`ContentEnvelope`] with the certificate and the space in place (the
+    /// signature covers both). The space is where the reader found it: the group a
+    /// sealed record's associated data binds, or the MLS group of the message.
     pub struct ReferringEnvelope {
         /// The item's id.
         pub id: ContentId,
-        /// The space.
-        pub group: GroupId,
         /// The author's device certificate, by reference.
         pub author: CertificateRef,
         /// When it was written, by the author's clock.
@@ -311,16 +311,17 @@ huisclos_protocol::wire_struct!(
 );
 
 impl ReferringEnvelope {
-    /// The envelope with `certificate` in place of its reference (not yet verified).
+    /// The envelope with `certificate` in place of its reference, found in `group`
+    /// (not yet verified).
     ///
     /// # Errors
     /// [`CoreError::Verification`] ([`Unverified::UnknownAuthor`]) when `certificate` is
     /// not the one referred to.
-    pub fn with_author(self, certificate: DeviceCertificate) -> Result<ContentEnvelope> {
+    pub fn with_author(self, certificate: DeviceCertificate, group: GroupId) -> Result<ContentEnvelope> {
         if CertificateRef::of(&certificate) != self.author {
             return Err(CoreError::Verification(Unverified::UnknownAuthor));
         }
-        let Self { id, group, author: _, created_at, body, signature } = self;
+        let Self { id, author: _, created_at, body, signature } = self;
         Ok(ContentEnvelope { signed: EnvelopeBody { id, group, author: certificate, created_at, body }, signature })
     }
 }
@@ -331,8 +332,14 @@ impl ReferringEnvelope {
 pub enum OpenedRecord {
     /// The certificate is in the envelope.
     Carried(ContentEnvelope),
-    /// The envelope refers to a certificate the reader should hold.
-    Referring(ReferringEnvelope),
+    /// The envelope refers to a certificate the reader should hold; it was found in
+    /// `group`.
+    Referring {
+        /// The envelope.
+        envelope: ReferringEnvelope,
+        /// The space whose key and associated data it opened under.
+        group: GroupId,
+    },
 }
 
 impl OpenedRecord {
@@ -340,7 +347,7 @@ impl OpenedRecord {
     pub fn id(&self) -> ContentId {
         match self {
             Self::Carried(envelope) => envelope.signed.id,
-            Self::Referring(envelope) => envelope.id,
+            Self::Referring { envelope, .. } => envelope.id,
         }
     }
 
@@ -348,7 +355,7 @@ impl OpenedRecord {
     pub fn body(&self) -> &ContentBody {
         match self {
             Self::Carried(envelope) => &envelope.signed.body,
-            Self::Referring(envelope) => &envelope.body,
+            Self::Referring { envelope, .. } => &envelope.body,
         }
     }
 
@@ -361,9 +368,9 @@ impl OpenedRecord {
     pub fn resolve(self, find: impl FnOnce(&CertificateRef) -> Option<DeviceCertificate>) -> Result<ContentEnvelope> {
         match self {
             Self::Carried(envelope) => Ok(envelope),
-            Self::Referring(envelope) => {
+            Self::Referring { envelope, group } => {
                 let certificate = find(&envelope.author).ok_or(CoreError::Verification(Unverified::UnknownAuthor))?;
-                envelope.with_author(certificate)
+                envelope.with_author(certificate, group)
             }
         }
     }
@@ -390,11 +397,10 @@ impl ContentEnvelope {
         Ok(Self { signed, signature })
     }
 
-    /// The same item naming its author's certificate by reference.
+    /// The same item naming its author's certificate by reference, without its space.
     pub fn referring(&self) -> ReferringEnvelope {
         ReferringEnvelope {
             id: self.signed.id,
-            group: self.signed.group,
             author: CertificateRef::of(&self.signed.author),
             created_at: self.signed.created_at,
             body: self.signed.body.clone(),
@@ -574,7 +580,7 @@ impl SealedRecord {
                 .map_err(|_| CoreError::Verification(Unverified::DoesNotOpen))?,
         );
         Ok(if self.referring {
-            OpenedRecord::Referring(ReferringEnvelope::from_wire(&plaintext)?)
+            OpenedRecord::Referring { envelope: ReferringEnvelope::from_wire(&plaintext)?, group: *group }
         } else {
             OpenedRecord::Carried(ContentEnvelope::from_wire(&plaintext)?)
         })
@@ -717,7 +723,7 @@ mod tests {
             carried.len()
         );
         let opened = SealedRecord::from_bytes(&referring).unwrap().open(&key, &group, &record).unwrap();
-        assert!(matches!(opened, OpenedRecord::Referring(_)));
+        assert!(matches!(opened, OpenedRecord::Referring { .. }));
         assert_eq!(opened.id(), record);
         // Resolved with its certificate, it is the same item under the same signature.
         let certificate = envelope.signed.author.clone();

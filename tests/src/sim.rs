@@ -273,6 +273,9 @@ pub struct SimDevice {
     held: Option<(RequestId, RequestBody)>,
     /// Every event the engine reported, in order.
     pub events: Vec<ClientEvent>,
+    /// The bytes of the frames the relay pushed to this device, padded to their size
+    /// classes.
+    pub pushed_bytes: usize,
     dir: tempfile::TempDir,
     passphrase: String,
     clock: Now,
@@ -312,6 +315,7 @@ impl SimDevice {
             link: None,
             held: None,
             events: Vec::new(),
+            pushed_bytes: 0,
             dir,
             passphrase,
             clock: START,
@@ -462,6 +466,9 @@ impl SimDevice {
         let pushed = self.link.as_ref().map(|link| link.stream.sink.drain()).unwrap_or_default();
         let engine = self.engine.as_mut().unwrap();
         for event in pushed {
+            let message = huisclos_protocol::messages::RelayMessage::Event(event.clone());
+            let frame = huisclos_protocol::codec::Wire::to_wire(&message).len();
+            self.pushed_bytes += huisclos_protocol::frame::Padding::SizeClasses.frame_len(frame);
             engine.handle_event(event, now);
         }
         while let Some(event) = engine.poll_event() {

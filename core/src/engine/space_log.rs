@@ -163,7 +163,7 @@ impl Engine {
                     }
                     AppPayload::Content(envelope) => self.apply_envelope(group, &envelope, Some(&sender_cert), None),
                     AppPayload::ContentFromSender(envelope) => {
-                        let envelope = envelope.with_author(sender_cert.clone())?;
+                        let envelope = envelope.with_author(sender_cert.clone(), *group)?;
                         self.apply_envelope(group, &envelope, Some(&sender_cert), None)
                     }
                     AppPayload::Roster(card) => self.observe_roster(&card, Some(*group)),
