@@ -2,7 +2,10 @@
 //!
 //! Every item is a [`ContentEnvelope`]: the body, the author's device certificate and a
 //! signature by the author device's MLS signature key (the key of its leaf, so the
-//! author is the same key MLS authenticates as the sender). Envelopes travel:
+//! author is the same key MLS authenticates as the sender). On the wire an envelope
+//! usually names the certificate by a 16-byte [`CertificateRef`] instead of carrying
+//! it ([`ReferringEnvelope`]): the readers hold it already, from an earlier record of
+//! the space or the sender's leaf. Envelopes travel:
 //!
 //! - in spaces that keep history, sealed under the space's [`HistoryKey`] as a
 //!   [`SealedRecord`] in the relay's content store, where later members read them;

@@ -63,15 +63,16 @@ pub(crate) async fn first_sync_bench(posts: usize, text_len: usize) {
     );
     println!();
     println!(
-        "| time | bytes on the link | raw byte time | ratio | target ≤ 2× | plaintext raw byte time | packets lost |"
+        "| time | bytes on the link | per post: target ≤ 600 | raw byte time | ratio | target ≤ 1.5× | plaintext raw byte time | packets lost |"
     );
-    println!("|---:|---:|---:|---:|---|---:|---:|");
+    println!("|---:|---:|---|---:|---:|---|---:|---:|");
+    let per_post = crossed as f64 / posts as f64;
     println!(
-        "| {:.1} s | {crossed} ({:.0} per post) | {:.1} s | {ratio:.2}× | {} | {:.1} s | {} |",
+        "| {:.1} s | {crossed} | {per_post:.0}: {} | {:.1} s | {ratio:.2}× | {} | {:.1} s | {} |",
         taken.as_secs_f64(),
-        crossed as f64 / posts as f64,
+        if per_post <= 600.0 { "met" } else { "missed" },
         raw.as_secs_f64(),
-        if ratio <= 2.0 { "met" } else { "missed" },
+        if ratio <= 1.5 { "met" } else { "missed" },
         link.config().raw_byte_time(plaintext).as_secs_f64(),
         link.lost() - lost
     );
