@@ -78,6 +78,9 @@ pub(crate) async fn wire_bench() {
     }
 }
 
+/// Writes one item as the device's person.
+type Write<'a> = dyn Fn(&mut SimDevice) + 'a;
+
 /// The size classes against the items people write: what each takes unpadded and the
 /// class it travels in, sent to the space's store (a record referring to its author's
 /// certificate: the author's first record of the space carried it).
@@ -97,7 +100,7 @@ pub(crate) async fn classes_bench() {
     let first = alice.engine_mut().post(&space, "The hearing is on Thursday.").unwrap();
     settle(&relay, &mut [&mut alice, &mut bob]).await;
     let text = |len: usize| -> String { "the witness saw the convoy ".chars().cycle().take(len).collect() };
-    let items: [(&str, Box<dyn Fn(&mut SimDevice)>); 5] = [
+    let items: [(&str, Box<Write<'_>>); 5] = [
         ("post, 200 bytes", Box::new(|d: &mut SimDevice| drop(d.engine_mut().post(&space, &text(200))))),
         ("post, 600 bytes", Box::new(|d: &mut SimDevice| drop(d.engine_mut().post(&space, &text(600))))),
         ("comment, 80 bytes", Box::new(|d: &mut SimDevice| drop(d.engine_mut().comment(&space, &first, &text(80))))),
