@@ -94,8 +94,9 @@ pub fn seal_for_upload(profile: &Path, reader: impl std::io::Read, length: u64) 
 /// As [`seal_for_upload`], choosing whether an image's metadata goes ([`Metadata::Strip`],
 /// what [`seal_for_upload`] does) or stays. An image to strip is read whole into memory
 /// (at most [`crate::media::MAX_IMAGE_LEN`]), rewritten without its metadata
-/// ([`crate::media::strip_metadata`]) and sealed from there; any other file is sealed
-/// as it is read.
+/// ([`crate::media::strip_metadata`]) and sealed from there; an image kept as taken
+/// (within the same bound) is read whole too, for its preview, which is drawn anew from
+/// the pixels and so holds no metadata; any other file is sealed as it is read.
 ///
 /// # Errors
 /// As [`seal_for_upload`]; [`crate::error::InvalidInput::ImageMetadata`] for an image
@@ -118,26 +119,43 @@ pub fn seal_for_upload_with(
                     reason: crate::media::StripRefusal::TooLarge,
                 }));
             }
-            // The plaintext is held only here, and wiped when it goes; all of it is
-            // reserved at once, since a growing buffer would leave copies behind.
-            let prefix = zeroize::Zeroizing::new(prefix);
-            let mut whole = zeroize::Zeroizing::new(Vec::with_capacity(usize::try_from(length).unwrap_or(0)));
-            whole.extend_from_slice(&prefix);
-            let rest = length - whole.len() as u64;
-            (&mut reader).take(rest).read_to_end(&mut whole)?;
-            if (whole.len() as u64) < length {
-                return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into());
-            }
-            if reader.read(&mut [0u8; 1])? != 0 {
-                return Err(CoreError::Invalid(InvalidInput::FileChanged));
-            }
+            let whole = read_whole(prefix, reader, length)?;
             let stripped = zeroize::Zeroizing::new(crate::media::strip_metadata(&whole)?.into_owned());
             let mut sealed = seal_into_staging(profile, stripped.as_slice(), stripped.len() as u64)?;
             sealed.preview = crate::media::make_preview(&stripped).map(zeroize::Zeroizing::new);
             Ok(sealed)
         }
+        (Some(_), Metadata::Keep) if length <= crate::media::MAX_IMAGE_LEN => {
+            // Kept as taken, because the person chose to. The preview is drawn anew
+            // from the pixels, so it holds none of what the file keeps (no GPS, no
+            // camera): people who see only the preview learn nothing more.
+            let whole = read_whole(prefix, reader, length)?;
+            let mut sealed = seal_into_staging(profile, whole.as_slice(), length)?;
+            sealed.preview = crate::media::make_preview(&whole).map(zeroize::Zeroizing::new);
+            Ok(sealed)
+        }
         _ => seal_into_staging(profile, std::io::Read::chain(prefix.as_slice(), reader), length),
     }
+}
+
+/// An image's bytes, all `length` of them (its first bytes already read into
+/// `prefix`), in memory that is wiped when it goes; a file longer than `length` is
+/// refused as changed.
+fn read_whole(prefix: Vec<u8>, mut reader: impl std::io::Read, length: u64) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+    // The plaintext is held only here, and wiped when it goes; all of it is reserved at
+    // once, since a growing buffer would leave copies behind.
+    let prefix = zeroize::Zeroizing::new(prefix);
+    let mut whole = zeroize::Zeroizing::new(Vec::with_capacity(usize::try_from(length).unwrap_or(0)));
+    whole.extend_from_slice(&prefix);
+    let rest = length.saturating_sub(whole.len() as u64);
+    (&mut reader).take(rest).read_to_end(&mut whole)?;
+    if (whole.len() as u64) < length {
+        return Err(std::io::Error::from(std::io::ErrorKind::UnexpectedEof).into());
+    }
+    if reader.read(&mut [0u8; 1])? != 0 {
+        return Err(CoreError::Invalid(InvalidInput::FileChanged));
+    }
+    Ok(whole)
 }
 
 fn seal_into_staging(profile: &Path, reader: impl std::io::Read, length: u64) -> Result<SealedFile> {

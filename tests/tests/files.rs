@@ -209,7 +209,14 @@ async fn a_photo_arrives_without_its_gps_position_camera_or_comment() {
     assert_eq!(preview, strip_metadata(&preview).unwrap().as_ref(), "nothing but the picture");
     let shown = image::load_from_memory_with_format(&preview, image::ImageFormat::Jpeg).unwrap();
     assert_eq!((shown.width(), shown.height()), (32, 48), "48 x 32, turned upright");
-    assert_eq!(bob.engine.file_preview(&space, &kept, None).unwrap(), None, "kept as taken: no preview made");
+    // Kept as taken: the file holds everything, its preview nothing but the picture.
+    let kept_preview = bob.engine.file_preview(&space, &kept, None).unwrap().expect("a preview of the kept photo");
+    for telltale in telltales {
+        assert!(!kept_preview.windows(telltale.len()).any(|w| w == telltale), "its preview holds {telltale:?}");
+    }
+    assert_eq!(kept_preview, strip_metadata(&kept_preview).unwrap().as_ref(), "nothing but the picture");
+    let shown = image::load_from_memory_with_format(&kept_preview, image::ImageFormat::Jpeg).unwrap();
+    assert_eq!((shown.width(), shown.height()), (32, 48), "turned upright too");
 
     // At rest: the relay's files and both profiles hold none of it (ciphertext only).
     let mut found = holding(relay.data_dir(), &telltales);
