@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 
-use huisclos_core::content::{ContentBody, HistoryKey, Post, Text};
+use huisclos_core::content::{ContentBody, HistoryKey, Post, React, Reaction, Text};
 use huisclos_core::engine::adversary::Adversary;
 use huisclos_core::error::Unverified;
 use huisclos_core::space::{HistoryMode, Role};
@@ -140,4 +140,46 @@ async fn a_record_referring_to_someone_elses_or_an_unknown_certificate_is_refuse
             device.name
         );
     }
+}
+
+/// Bob's first record of the generation carries his certificate but is refused by
+/// every reader for what it says (a reaction to an item nobody holds): the certificate
+/// is kept all the same, so his later records, which refer to it, are read by a member
+/// added after he was removed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_carried_by_a_refused_record_still_serves_the_records_that_refer_to_it() {
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let space = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], HistoryMode::Keep).await;
+    let (generation, key) = *bob.engine_mut().adversary().history_keys(&space).last().unwrap();
+    let key = HistoryKey::from_parts(generation, key);
+    let access = bob.engine_mut().adversary().access(&space).unwrap();
+    let at = bob.clock();
+    let reaction = ContentBody::React(React {
+        target: ContentId::from_bytes([0xee; 16]),
+        reaction: Reaction::new("👍").unwrap(),
+        on: true,
+    });
+    let (id, sealed) = bob.engine_mut().adversary().sealed_record(&space, &key, reaction, at).unwrap();
+    bob.send_raw(&relay, Adversary::put_record(access.clone(), id, sealed).unwrap()).await.unwrap();
+    let (id, sealed) =
+        bob.engine_mut().adversary().referring_record(&space, &key, post("Bob: after the reaction"), at, None).unwrap();
+    bob.send_raw(&relay, Adversary::put_record(access, id, sealed).unwrap()).await.unwrap();
+    settle(&relay, &mut [&mut alice]).await;
+    assert_eq!(texts(&alice, &space), ["Bob: after the reaction"]);
+
+    let bob_identity = bob.engine().identity();
+    alice.engine_mut().remove(&space, &bob_identity).unwrap();
+    alice.drive(&relay).await;
+    settle(&relay, &mut [&mut alice]).await;
+    let mut carol = SimDevice::join(&relay, "Carol").await;
+    let card = carol.engine().contact_card().unwrap();
+    alice.engine_mut().invite(&space, &card, Role::Reader).unwrap();
+    alice.drive(&relay).await;
+    carol.sync(&relay).await;
+    carol.engine_mut().accept_invitation(&space).unwrap();
+    settle(&relay, &mut [&mut alice, &mut carol]).await;
+    assert_eq!(texts(&carol, &space), ["Bob: after the reaction"], "{:?}", carol.rejections());
+    assert_eq!(carol.rejections().len(), 1, "the reaction alone is refused: {:?}", carol.rejections());
 }

@@ -165,12 +165,13 @@ impl Engine {
     ) -> Result<()> {
         let Some(item) = self.store.outbox().get(index)? else { return Ok(()) };
         let group = item.group();
-        // A record stored (or found stored, for a resend) carries this device's
-        // certificate or refers to one that an earlier record carried: from now on the
-        // generation's records refer to it.
+        // A record stored carries this device's certificate or refers to one that an
+        // earlier record carried: from now on the generation's records refer to it. Not
+        // on `Conflict` (a resend of a record stored before its answer was lost): that
+        // one may have been sealed in an earlier generation; reading it back marks it.
         let stage = match stage {
             OutboxStage::Sealed { author, generation } => {
-                if matches!(answer, Ok(ResponseBody::ContentStored(_)) | Err(RelayError::Conflict)) {
+                if matches!(answer, Ok(ResponseBody::ContentStored(_))) {
                     self.store.mark_certificate_stored(&group, &author, generation)?;
                 }
                 OutboxStage::Single

@@ -95,6 +95,11 @@ impl Engine {
             if let Some((first, last)) = skipped {
                 self.warn(Some(group), SecurityWarning::ContentRecordsSkipped { first, last });
             }
+            // A certificate a record carried, once the record's signatures verified:
+            // kept even if the record is then refused for what it says or when it came
+            // (its author's later records may refer to it, and resolving one gives no
+            // authority: every check runs on the resolved record).
+            let mut verified_certificate: Option<(DeviceCertificate, u32)> = None;
             let outcome = (|| -> Result<()> {
                 let sealed = SealedRecord::from_bytes(record.sealed.as_bytes())?;
                 let space = self.spaces.get(&group).ok_or(CoreError::NotFound(Missing::Space))?;
@@ -108,8 +113,22 @@ impl Engine {
                     return Err(CoreError::Verification(Unverified::WrongPlace));
                 }
                 let carried = matches!(opened, OpenedRecord::Carried(_));
-                let envelope = opened.resolve(|reference| self.certificate_for(&group, reference))?;
+                let id = opened.id();
+                let envelope = match opened.resolve(|reference| self.certificate_for(&group, reference)) {
+                    // Read again (after a grant, from the start): what was applied once
+                    // stays, even if the certificate it was resolved with then (a leaf
+                    // since gone) is not at hand now.
+                    Err(CoreError::Verification(Unverified::UnknownAuthor))
+                        if self.store.was_applied(&group, &id)? =>
+                    {
+                        return Ok(());
+                    }
+                    resolved => resolved?,
+                };
                 envelope.verify(&group)?;
+                if carried {
+                    verified_certificate = Some((envelope.signed.author.clone(), sealed.generation));
+                }
                 // Who may have sealed it: a device on its generation's roster (a member
                 // now, for the current generation), and never after a later
                 // generation's records.
@@ -128,15 +147,18 @@ impl Engine {
                 {
                     return Err(CoreError::Verification(Unverified::WrongPlace));
                 }
-                if carried {
-                    // Later records of the space may refer to it; this device's own
-                    // may once the store holds one carrying it in their generation.
-                    self.store.keep_space_certificate(&group, &envelope.signed.author, sealed.generation)?;
-                }
                 self.apply_envelope(&group, &envelope, None, Some(standing))
             })();
-            if let Err(error) = outcome {
+            if outcome.is_err() {
                 self.rollback();
+            }
+            if let Some((certificate, generation)) = &verified_certificate {
+                // Later records of the space may refer to it; this device's own may
+                // once the store holds one carrying it in their generation. Written
+                // after the rollback of a refused record, so that it stays.
+                self.store.keep_space_certificate(&group, certificate, *generation)?;
+            }
+            if let Err(error) = outcome {
                 self.reject(Some(group), Rejection::ContentRecord { seq: record.seq.get(), fault: error.fault() });
             }
             self.save_group(&group)?;
