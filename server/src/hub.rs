@@ -353,21 +353,40 @@ impl Hub {
         }
     }
 
-    /// Tells every stream subscribed to `group` of a new content record, the storing
-    /// connection's too (its device reads its own records like the others', so that
-    /// they pass the same checks there): pushed whole if it is small, announced
-    /// otherwise.
-    pub fn content_stored(&self, group: GroupId, seq: ContentSeq, record: ContentId, sealed: &ContentRecordBytes) {
+    /// Tells every stream subscribed to `group` of a new content record, but the
+    /// storing connection's (`origin`): pushed whole if it is small, announced
+    /// otherwise. The storing device has the record, and its acknowledgement gave the
+    /// position: on a slow link, the push back would cost as much as the upload.
+    pub fn content_stored(
+        &self,
+        group: GroupId,
+        seq: ContentSeq,
+        record: ContentId,
+        sealed: &ContentRecordBytes,
+        origin: u64,
+    ) {
         let pushed = (sealed.len() <= MAX_PUSHED_RECORD_LEN)
             .then(|| PushedRecordBytes::new(sealed.as_bytes().to_vec()).ok())
             .flatten();
-        self.deliver_content(group, seq, record, pushed.as_ref());
+        self.deliver_content(group, seq, record, pushed.as_ref(), Some(origin));
         self.tell_peers(PeerEvent::ContentStored { group, seq, record, pushed });
     }
 
-    fn deliver_content(&self, group: GroupId, seq: ContentSeq, record: ContentId, pushed: Option<&PushedRecordBytes>) {
+    /// Tells `group`'s subscribers of a stored record, except the connection `origin`
+    /// that stored it: it has the record, and its acknowledgement gave the position.
+    fn deliver_content(
+        &self,
+        group: GroupId,
+        seq: ContentSeq,
+        record: ContentId,
+        pushed: Option<&PushedRecordBytes>,
+        origin: Option<u64>,
+    ) {
         let Ok(subscriptions) = self.subscriptions.lock() else { return };
-        for subscription in subscriptions.groups.get(&group).into_iter().flat_map(|s| s.values()) {
+        for ((subscriber, _), subscription) in subscriptions.groups.get(&group).into_iter().flat_map(|s| s.iter()) {
+            if Some(*subscriber) == origin {
+                continue;
+            }
             let Some(sink) = subscription.sink.upgrade() else { continue };
             match pushed {
                 Some(sealed) => sink.push_record(group, seq, record, sealed),
@@ -505,7 +524,7 @@ impl Hub {
         match event {
             PeerEvent::LogAdvanced { group, epoch, latest, kind } => self.deliver_log(group, epoch, latest, kind),
             PeerEvent::ContentStored { group, seq, record, pushed } => {
-                self.deliver_content(group, seq, record, pushed.as_ref());
+                self.deliver_content(group, seq, record, pushed.as_ref(), None);
             }
             PeerEvent::Signal { group, from, payload } => {
                 self.deliver_signal(group, PEER_CONNECTIONS | from, &payload);
@@ -565,15 +584,16 @@ mod tests {
         let id = |n: u8| ContentId::from_bytes([n; 16]);
         let seq = |n: u64| ContentSeq::new(n).unwrap_or_else(|_| unreachable!());
 
-        // A small record reaches every subscribed stream whole, the storing one's too.
-        hub.content_stored(group, seq(3), id(3), &sealed(300));
+        // A small record reaches every subscribed stream whole, but the storing
+        // connection's: it has the record, and its acknowledgement gave the position.
+        hub.content_stored(group, seq(3), id(3), &sealed(300), 2);
         let pushed = PushedRecordBytes::new(vec![0x5c; 300]).unwrap_or_else(|_| unreachable!());
         let expected = vec![Event::from(ContentPushed { group, seq: seq(3), record: id(3), sealed: pushed })];
-        assert_eq!(sender.drain(), expected);
+        assert_eq!(sender.drain(), Vec::new());
         assert_eq!(watcher.drain(), expected);
 
         // A record over MAX_PUSHED_RECORD_LEN is only announced.
-        hub.content_stored(group, seq(4), id(4), &sealed(MAX_PUSHED_RECORD_LEN + 1));
+        hub.content_stored(group, seq(4), id(4), &sealed(MAX_PUSHED_RECORD_LEN + 1), 2);
         assert_eq!(watcher.drain(), vec![Event::from(ContentAdvanced { group, latest: seq(4) })]);
 
         // A stream that does not read holds at most MAX_QUEUED_PUSH_BYTES of pushes, in
@@ -581,7 +601,7 @@ mod tests {
         let fitted = MAX_QUEUED_PUSH_BYTES / (MAX_PUSHED_RECORD_LEN + PUSH_ENTRY_COST);
         let count = fitted + 5;
         for n in 0..count as u64 {
-            hub.content_stored(group, seq(10 + n), id(10), &sealed(MAX_PUSHED_RECORD_LEN));
+            hub.content_stored(group, seq(10 + n), id(10), &sealed(MAX_PUSHED_RECORD_LEN), 2);
         }
         let events = watcher.drain();
         assert_eq!(events.len(), fitted + 1);
@@ -592,12 +612,12 @@ mod tests {
         // Empty records count too: a stream holds a bounded number of them.
         sender.drain();
         for n in 0..10_000u64 {
-            hub.content_stored(group, seq(1000 + n), id(1), &sealed(0));
+            hub.content_stored(group, seq(1000 + n), id(1), &sealed(0), 2);
         }
         let events = watcher.drain();
         assert_eq!(events.len(), MAX_QUEUED_PUSH_BYTES / PUSH_ENTRY_COST + 1, "pushes, then one announcement");
         // Drained, the stream takes pushes again.
-        hub.content_stored(group, seq(100), id(100), &sealed(10));
+        hub.content_stored(group, seq(100), id(100), &sealed(10), 2);
         assert!(matches!(watcher.drain().as_slice(), [Event::ContentPushed(_)]));
     }
 }

@@ -1002,7 +1002,7 @@ impl<S: RelayStore> Relay<S> {
                 }
                 let (seq, wrote) = stored?;
                 if wrote {
-                    self.hub.content_stored(group, seq, record, &sealed);
+                    self.hub.content_stored(group, seq, record, &sealed, connection.id);
                 }
                 Ok(ContentStored { seq }.into())
             }

@@ -311,6 +311,16 @@ impl Engine {
         answer: Option<ResponseBody>,
     ) -> Result<()> {
         match answer {
+            Some(ResponseBody::ContentStored(stored)) if matches!(item, OutboxItem::Content { .. }) => {
+                // This device's own item, applied when it was written: the relay does
+                // not push it back to this connection, so the cursor passes it here
+                // when nothing lies before it (otherwise the next read takes it).
+                if let Some(space) = self.spaces.get_mut(&group)
+                    && space.meta.content_next == stored.seq.get()
+                {
+                    space.meta.content_next += 1;
+                }
+            }
             Some(ResponseBody::Appended(appended)) => {
                 if let Some(space) = self.spaces.get_mut(&group) {
                     space.meta.own_seqs.insert(appended.seq.get());
