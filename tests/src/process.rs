@@ -388,6 +388,59 @@ impl Person {
         }
     }
 
+    /// As [`Person::sync`], noting the first moment at which `shown` holds of the
+    /// engine (checked after every step: an answer fed, an event taken): for timing
+    /// what the person sees before the sync ends. Returns that moment, if it came.
+    pub async fn sync_noting(
+        &mut self,
+        shown: impl Fn(&huisclos_core::engine::Engine) -> bool,
+    ) -> Option<std::time::Instant> {
+        /// The engine, watched after every step.
+        struct Noting<'a, F> {
+            engine: &'a mut huisclos_core::engine::Engine,
+            shown: F,
+            at: Option<std::time::Instant>,
+        }
+        impl<F: Fn(&huisclos_core::engine::Engine) -> bool> huisclos_core::client::MachineCell for Noting<'_, F> {
+            type Inner = huisclos_core::engine::Engine;
+            fn step<R>(&mut self, f: impl FnOnce(&mut Self::Inner) -> R) -> huisclos_core::Result<R> {
+                let result = f(self.engine);
+                if self.at.is_none() && (self.shown)(self.engine) {
+                    self.at = Some(std::time::Instant::now());
+                }
+                Ok(result)
+            }
+        }
+        let mut noting = Noting { engine: &mut self.engine, shown, at: None };
+        for _ in 0..10 {
+            if self.connection.is_none() {
+                let pins = noting.engine.relay_pins().unwrap_or_else(|| self.pin.into());
+                match huisclos_core::client::Connection::open(noting.engine, &self.via, pins).await {
+                    Ok(connection) => self.connection = Some(connection),
+                    Err(_) => {
+                        self.reconnects += 1;
+                        continue;
+                    }
+                }
+            }
+            let connection = self.connection.as_ref().unwrap();
+            noting.engine.sync_all();
+            match connection.drive(&mut noting).await {
+                Ok(()) => break,
+                Err(_) => {
+                    self.connection = None;
+                    self.reconnects += 1;
+                }
+            }
+        }
+        let at = noting.at;
+        while let Some(event) = self.engine.poll_event() {
+            crate::assert_no_prose(&event);
+            self.events.push(event);
+        }
+        at
+    }
+
     /// Watches the open connection for up to `timeout`, as a client with the app open
     /// does: pushed events (and the engine's own timers) are fed and the engine driven
     /// until idle. Returns whether anything came. Connects first if need be.

@@ -313,7 +313,24 @@ async fn cold_start_after_a_night_offline_in_20_spaces() {
         alice.sync().await;
 
         let (sent, bytes, start) = (bob.engine.requests_sent(), link.bytes(), Instant::now());
-        bob.sync().await;
+        // The moment the last new post shows, and what had crossed the link and been
+        // asked by then.
+        let shown = std::sync::Mutex::new(None);
+        bob.sync_noting(|engine| {
+            let done = spaces.iter().enumerate().all(|(n, space)| {
+                engine.feed(space).is_ok_and(|feed| {
+                    (0..5).all(|k| {
+                        let start = format!("Night {night}: news {k} in case {n},");
+                        feed.iter().any(|item| item.text.starts_with(&start))
+                    })
+                })
+            });
+            if done && let Ok(mut shown) = shown.lock() {
+                shown.get_or_insert((start.elapsed(), link.bytes() - bytes, engine.requests_sent()));
+            }
+            done
+        })
+        .await;
         let taken = start.elapsed();
         for (n, space) in spaces.iter().enumerate() {
             let texts = bob.texts(space);
@@ -324,7 +341,7 @@ async fn cold_start_after_a_night_offline_in_20_spaces() {
             );
         }
         let mut asked = bob.engine.requests_sent();
-        for (kind, before) in sent {
+        for (kind, before) in sent.clone() {
             if let Some(count) = asked.get_mut(kind) {
                 *count -= before;
             }
@@ -344,6 +361,22 @@ async fn cold_start_after_a_night_offline_in_20_spaces() {
             taken.as_secs_f64() / bound.as_secs_f64(),
             link.lost()
         );
+        if let Some((at, shown_bytes, requests_then)) = shown.lock().unwrap().take() {
+            let mut then: u64 = 0;
+            for (kind, count) in &requests_then {
+                then += *count - sent.get(kind).copied().unwrap_or(0);
+            }
+            let raw = link.config().raw_byte_time(shown_bytes);
+            let bound = 3 * round_trip + raw.mul_f64(1.5);
+            eprintln!(
+                "cold start, {what}: the last post shown at {:.1} s, after {then} requests ({shown_bytes} bytes; raw \
+                 byte time {:.2} s; bound 3 round trips + 1.5 x byte time = {:.2} s; ratio to the bound {:.2})",
+                at.as_secs_f64(),
+                raw.as_secs_f64(),
+                bound.as_secs_f64(),
+                at.as_secs_f64() / bound.as_secs_f64(),
+            );
+        }
         assert_eq!(asked.get("FetchMany"), Some(&1), "every space read at once: {asked:?}");
         bob.reach_via(vec![relay.address]);
         bob.sync().await;
