@@ -177,19 +177,25 @@ impl Adversary<'_> {
         body: ContentBody,
         created_at: u64,
     ) -> Result<(ContentId, Vec<u8>)> {
+        let envelope = self.signed_envelope(space, body, created_at)?;
+        let id = envelope.signed.id;
+        Ok((id, SealedRecord::seal(key, space, &id, &envelope)?.to_bytes()))
+    }
+
+    /// `body` signed as this device (its certificate, its MLS key), dated `created_at`,
+    /// under a fresh random id.
+    fn signed_envelope(&self, space: &GroupId, body: ContentBody, created_at: u64) -> Result<ContentEnvelope> {
         let certificate = self.engine.certificate.clone().ok_or(CoreError::NotFound(Missing::Certificate))?;
         let mut id = [0u8; 16];
         OsRng.fill_bytes(&mut id);
-        let id = ContentId::from_bytes(id);
         let signed = EnvelopeBody {
-            id,
+            id: ContentId::from_bytes(id),
             group: *space,
             author: certificate,
             created_at: UnixSeconds::new(created_at).map_err(CoreError::Decode)?,
             body,
         };
-        let envelope = ContentEnvelope::sign(signed, &self.engine.device.mls)?;
-        Ok((id, SealedRecord::seal(key, space, &id, &envelope)?.to_bytes()))
+        ContentEnvelope::sign(signed, &self.engine.device.mls)
     }
 
     /// Like [`Adversary::sealed_record`], but the envelope refers to a certificate
@@ -206,18 +212,8 @@ impl Adversary<'_> {
         created_at: u64,
         certificate: Option<&[u8]>,
     ) -> Result<(ContentId, Vec<u8>)> {
-        let own = self.engine.certificate.clone().ok_or(CoreError::NotFound(Missing::Certificate))?;
-        let mut id = [0u8; 16];
-        OsRng.fill_bytes(&mut id);
-        let id = ContentId::from_bytes(id);
-        let signed = EnvelopeBody {
-            id,
-            group: *space,
-            author: own,
-            created_at: UnixSeconds::new(created_at).map_err(CoreError::Decode)?,
-            body,
-        };
-        let mut envelope = ContentEnvelope::sign(signed, &self.engine.device.mls)?.referring();
+        let mut envelope = self.signed_envelope(space, body, created_at)?.referring();
+        let id = envelope.id;
         if let Some(bytes) = certificate {
             envelope.author =
                 crate::content::CertificateRef::of(&crate::identity::DeviceCertificate::from_wire(bytes)?);

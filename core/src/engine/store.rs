@@ -241,8 +241,9 @@ impl Store {
         }
     }
 
-    /// Keeps a certificate a record of the space carried in `generation` (verified and
-    /// admitted), and that the space's store holds it in that generation.
+    /// Keeps a certificate a record of the space carried in `generation` (once the
+    /// record's signatures verified, whether or not it was then accepted), and that the
+    /// space's store holds it in that generation.
     pub(super) fn keep_space_certificate(
         &self,
         group: &GroupId,
