@@ -2,6 +2,7 @@
 //! (QUIC first, TCP+TLS when QUIC cannot be reached) and feeds back answers, pushed
 //! events and the time. It makes no decision of its own.
 
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -24,7 +25,8 @@ pub trait Machine {
     fn connected(&mut self, exporter: TlsExporter, now: Now);
     /// The transport disconnected.
     fn disconnected(&mut self);
-    /// The next request to send.
+    /// The next request to send: sent at once, and polled again (a machine returns
+    /// `None` while it waits for answers before it can say what comes next).
     fn poll_request(&mut self, now: Now) -> Option<(RequestId, RequestBody)>;
     /// The answer to a request.
     fn handle_response(&mut self, id: RequestId, answer: std::result::Result<ResponseBody, RelayError>, now: Now);
@@ -199,6 +201,10 @@ impl Connection {
     /// [`CoreError::Transport`] when the connection fails; the engine is told and
     /// keeps its outbox for the next connection.
     pub async fn drive(&self, engine: &mut impl MachineCell) -> Result<()> {
+        // The requests sent and not answered yet, oldest first. The engine says when it
+        // may send another before an answer (the reads pipelined behind a sign-in); the
+        // relay may answer in any order, and each answer waits here until its turn.
+        let mut waiting = VecDeque::new();
         loop {
             while let Some(event) = self.relay.next_event(Duration::ZERO).await {
                 engine.step(|machine| machine.handle_event(event, now()))?;
@@ -206,18 +212,27 @@ impl Connection {
             if self.relay.take_missed_events() {
                 engine.step(Machine::events_missed)?;
             }
-            let Some((id, body)) = engine.step(|machine| machine.poll_request(now()))? else { return Ok(()) };
-            let answer = match self.relay.request(body).await {
+            while let Some((id, body)) = engine.step(|machine| machine.poll_request(now()))? {
+                match self.relay.send(body).await {
+                    Ok(answer) => waiting.push_back((id, answer)),
+                    Err(error) => return self.lost(engine, error),
+                }
+            }
+            let Some((id, pending)) = waiting.pop_front() else { return Ok(()) };
+            let answer = match pending.answer().await {
                 Ok(answer) => Ok(answer),
                 Err(TransportError::Relay(error)) => Err(error),
-                Err(error) => {
-                    // A machine already gone needs no telling.
-                    let _ = engine.step(|machine| machine.disconnected());
-                    return Err(error.into());
-                }
+                Err(error) => return self.lost(engine, error),
             };
             engine.step(|machine| machine.handle_response(id, answer, now()))?;
         }
+    }
+
+    /// The connection failed: the engine is told, and the failure returned.
+    fn lost(&self, engine: &mut impl MachineCell, error: TransportError) -> Result<()> {
+        // A machine already gone needs no telling.
+        let _ = engine.step(|machine| machine.disconnected());
+        Err(error.into())
     }
 
     /// Waits up to `timeout` for pushed events or the engine's own timer (a retry

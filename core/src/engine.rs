@@ -10,14 +10,18 @@
 //! the engine directly.
 //!
 //! ## One request at a time
-//! The engine keeps at most one request in flight. A group's log must be read, and
-//! its commits merged, strictly in order, and an operation is only built on the state
-//! it commits to; one request at a time makes both trivially true. Work waits in a
-//! queue of jobs (sync a group, read the inbox, send the outbox). Round trips are
-//! saved by asking for more in one request instead: the reads of every space queued
-//! together (coming back online, a full sync) go as one `FetchMany`, each space's log
-//! and content store, answered as their own requests would be and taken space by space
-//! in the same order.
+//! The engine keeps one request in flight. A group's log must be read, and its
+//! commits merged, strictly in order, and an operation is only built on the state it
+//! commits to; one request at a time makes both trivially true. Work waits in a queue
+//! of jobs (sync a group, read the inbox, send the outbox). Round trips are saved by
+//! asking for more in one request instead: the reads of every space queued together
+//! (coming back online, a full sync) go as one `FetchMany`, each space's log and
+//! content store, answered as their own requests would be and taken space by space in
+//! the same order. The one exception is a new connection: the subscription and that
+//! `FetchMany` go right behind the one-round-trip `SignIn`, before its answer (the
+//! relay finishes a sign-in and a subscription before reading on), so a device coming
+//! back sees its news one round trip after connecting. Nothing that changes state goes
+//! before the sign-in is answered.
 //!
 //! ## Durability
 //! Each input's effects are written to the vault and committed together before the

@@ -1373,3 +1373,80 @@ async fn a_watching_device_hears_new_posts_after_the_epoch_moved() {
         );
     }
 }
+
+/// Feeds `device`'s engine the relay's answer to `body`, sent under the engine's `id`.
+async fn answer_as_relay(device: &mut SimDevice, relay: &SimRelay, id: huisclos_protocol::ids::RequestId, body: RequestBody) {
+    let answer = device.send_raw(relay, body).await;
+    let now = device.clock();
+    device.engine_mut().handle_response(id, answer, now);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sign_in_carries_the_first_reads_with_it_and_a_relay_without_sign_in_still_signs_the_device_in() {
+    use huisclos_protocol::messages::RelayError;
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let shared = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], HistoryMode::Keep).await;
+    create_space(&mut alice, "Notes", HistoryMode::Keep);
+    alice.drive(&relay).await;
+    alice.disconnect(&relay);
+    bob.engine_mut().post(&shared, "The hearing moved to Monday").unwrap();
+    bob.drive(&relay).await;
+
+    // Coming back: the sign-in, the subscription and the reads of both spaces go out
+    // back to back, before any answer, in one round trip.
+    alice.connect(&relay);
+    let (trips, now) = (alice.engine().round_trips(), alice.clock());
+    let mut sent = Vec::new();
+    while let Some(request) = alice.engine_mut().poll_request(now) {
+        sent.push(request);
+    }
+    let names: Vec<&str> = sent.iter().map(|(_, body)| body.name()).collect();
+    assert_eq!(names, ["SignIn", "Subscribe", "FetchMany"]);
+    assert_eq!(alice.engine().round_trips() - trips, 1);
+    for (id, body) in sent {
+        answer_as_relay(&mut alice, &relay, id, body).await;
+    }
+    assert!(alice.engine().is_online());
+    assert!(
+        alice.texts(&shared).contains(&("Bob".into(), "The hearing moved to Monday".into())),
+        "the news is shown once the three are answered"
+    );
+    alice.drive(&relay).await;
+    assert!(alice.rejections().is_empty(), "{:?}", alice.rejections());
+
+    // A relay of a release before `SignIn` refuses it, and the requests behind it (not
+    // signed in): those answers are dropped, the device signs in with a challenge and
+    // reads again, and on its next connections it signs in before reading.
+    alice.disconnect(&relay);
+    bob.engine_mut().post(&shared, "Bring the witness list").unwrap();
+    bob.drive(&relay).await;
+    alice.connect(&relay);
+    let now = alice.clock();
+    let before = alice.engine().requests_sent();
+    let mut sent = Vec::new();
+    while let Some(request) = alice.engine_mut().poll_request(now) {
+        sent.push(request);
+    }
+    assert_eq!(sent.len(), 3);
+    for (n, (id, _)) in sent.into_iter().enumerate() {
+        let refusal = if n == 0 { RelayError::BadRequest } else { RelayError::AuthRequired };
+        alice.engine_mut().handle_response(id, Err(refusal), now);
+    }
+    assert!(!alice.engine().is_online());
+    assert!(matches!(alice.hold(), Some(RequestBody::GetChallenge(_))), "signed in the old way");
+    alice.drive(&relay).await;
+    assert!(alice.engine().is_online());
+    assert!(alice.texts(&shared).contains(&("Bob".into(), "Bring the witness list".into())));
+    let after = alice.engine().requests_sent();
+    for kind in ["Subscribe", "FetchMany"] {
+        assert_eq!(after[kind] - before[kind], 2, "{kind} sent again once signed in");
+    }
+    assert!(alice.rejections().is_empty(), "the refusals of what went behind the sign-in are not errors");
+    alice.disconnect(&relay);
+    alice.connect(&relay);
+    let now = alice.clock();
+    assert!(matches!(alice.engine_mut().poll_request(now), Some((_, RequestBody::SignIn(_)))));
+    assert!(alice.engine_mut().poll_request(now).is_none(), "nothing behind the sign-in after an old relay");
+}

@@ -93,7 +93,8 @@ async fn acknowledged(
     let mut measured = Vec::new();
     let mut post = None;
     for text in ["Bob: the court wants the file by Friday", "Bob: I will bring it"] {
-        let (sent, bytes, start) = (bob.engine.requests_sent(), link.bytes(), Instant::now());
+        let (sent, trips, bytes, start) =
+            (bob.engine.requests_sent(), bob.engine.round_trips(), link.bytes(), Instant::now());
         let id = match post {
             None => bob.engine.post(space, text).unwrap(),
             Some(parent) => bob.engine.comment(space, &parent, text).unwrap(),
@@ -113,6 +114,7 @@ async fn acknowledged(
             }
         }
         asked.retain(|_, count| *count > 0);
+        assert_eq!(bob.engine.round_trips() - trips, 1, "{text:?} acknowledged in one round trip: {asked:?}");
         measured.push((taken, link.bytes() - bytes, asked));
     }
     measured
@@ -279,13 +281,13 @@ async fn a_2_mib_file_crosses_a_poor_2g_link_with_udp_blocked() {
 }
 
 /// A lawyer opens the app on a bus after a night offline: 20 spaces, 5 new posts in
-/// each, over the 2G link, over QUIC and then over TCP+TLS with UDP blocked. From
+/// each, over the 2G link, over QUIC and over TCP+TLS with UDP blocked. From
 /// opening the connection to every post shown; reported against the issue's bound
-/// (3 round trips + 1.5 x the raw byte time), with the requests sent (one round trip
-/// each) and the bytes the link carried. Sets up 20 spaces first (about a minute):
+/// (3 round trips + 1.5 x the raw byte time), with the requests sent, the round trips
+/// they took and the bytes the link carried. Sets up 20 spaces first (about a minute):
 /// `cargo test -p huisclos-tests --test weak_network cold_start -- --ignored --nocapture`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "sets up 20 spaces and crosses the 2G link twice (about two minutes); run with --ignored"]
+#[ignore = "sets up 20 spaces and crosses the 2G link four times (about five minutes); run with --ignored"]
 async fn cold_start_after_a_night_offline_in_20_spaces() {
     // Setting up 20 spaces at once is more than the default request rate lets one
     // connection send (a person would take minutes); the cold start itself stays far
@@ -298,8 +300,13 @@ async fn cold_start_after_a_night_offline_in_20_spaces() {
         spaces.push(shared_space_named(&mut alice, &mut bob, &format!("Case {n}")).await);
     }
     settle(&mut [&mut alice, &mut bob]).await;
-    for (night, (what, udp_blocked)) in [("QUIC", false), ("TCP+TLS, UDP blocked", true)].into_iter().enumerate() {
-        let link = Link::start(relay.address, relay.tcp_address, LinkConfig::poor_2g(11 + night as u64)).await;
+    // The losses fall where the seed puts them, and on QUIC a loss during the
+    // handshake or among the first requests costs retransmission timeouts: QUIC is
+    // measured on three seeds.
+    let nights = [("QUIC", false, 11), ("TCP+TLS, UDP blocked", true, 12), ("QUIC", false, 13), ("QUIC", false, 14)];
+    for (night, (what, udp_blocked, seed)) in nights.into_iter().enumerate() {
+        let what = format!("{what} (seed {seed})");
+        let link = Link::start(relay.address, relay.tcp_address, LinkConfig::poor_2g(seed)).await;
         link.block_udp(udp_blocked);
         bob.reach_via(vec![link.address()]);
         for (n, space) in spaces.iter().enumerate() {
@@ -312,7 +319,8 @@ async fn cold_start_after_a_night_offline_in_20_spaces() {
         }
         alice.sync().await;
 
-        let (sent, bytes, start) = (bob.engine.requests_sent(), link.bytes(), Instant::now());
+        let (sent, trips, bytes, start) =
+            (bob.engine.requests_sent(), bob.engine.round_trips(), link.bytes(), Instant::now());
         // The moment the last new post shows, and what had crossed the link and been
         // asked by then.
         let shown = std::sync::Mutex::new(None);
@@ -326,7 +334,12 @@ async fn cold_start_after_a_night_offline_in_20_spaces() {
                 })
             });
             if done && let Ok(mut shown) = shown.lock() {
-                shown.get_or_insert((start.elapsed(), link.bytes() - bytes, engine.requests_sent()));
+                shown.get_or_insert((
+                    start.elapsed(),
+                    link.bytes() - bytes,
+                    engine.requests_sent(),
+                    engine.round_trips() - trips,
+                ));
             }
             done
         })
@@ -352,16 +365,18 @@ async fn cold_start_after_a_night_offline_in_20_spaces() {
         let round_trip = 2 * link.config().one_way_delay;
         let bound = 3 * round_trip + raw.mul_f64(1.5);
         let requests: u64 = asked.values().sum();
+        let round_trips = bob.engine.round_trips() - trips;
         eprintln!(
             "cold start, 20 spaces x 5 posts, {what}: {:.1} s ({bytes} bytes; raw byte time {:.2} s; bound 3 round trips \
-             + 1.5 x byte time = {:.2} s; ratio to the bound {:.2}); {requests} requests: {asked:?}; {} packets lost",
+             + 1.5 x byte time = {:.2} s; ratio to the bound {:.2}); {requests} requests in {round_trips} round trips: \
+             {asked:?}; {} packets lost",
             taken.as_secs_f64(),
             raw.as_secs_f64(),
             bound.as_secs_f64(),
             taken.as_secs_f64() / bound.as_secs_f64(),
             link.lost()
         );
-        if let Some((at, shown_bytes, requests_then)) = shown.lock().unwrap().take() {
+        if let Some((at, shown_bytes, requests_then, trips_then)) = shown.lock().unwrap().take() {
             let mut then: u64 = 0;
             for (kind, count) in &requests_then {
                 then += *count - sent.get(kind).copied().unwrap_or(0);
@@ -369,13 +384,16 @@ async fn cold_start_after_a_night_offline_in_20_spaces() {
             let raw = link.config().raw_byte_time(shown_bytes);
             let bound = 3 * round_trip + raw.mul_f64(1.5);
             eprintln!(
-                "cold start, {what}: the last post shown at {:.1} s, after {then} requests ({shown_bytes} bytes; raw \
+                "cold start, {what}: the last post shown at {:.1} s, after {then} requests in {trips_then} round trips \
+                 ({shown_bytes} bytes; raw \
                  byte time {:.2} s; bound 3 round trips + 1.5 x byte time = {:.2} s; ratio to the bound {:.2})",
                 at.as_secs_f64(),
                 raw.as_secs_f64(),
                 bound.as_secs_f64(),
                 at.as_secs_f64() / bound.as_secs_f64(),
             );
+            // Sign-in, subscription and the reads of every space, sent back to back.
+            assert_eq!(trips_then, 1, "every post shown one round trip after connecting");
         }
         assert_eq!(asked.get("FetchMany"), Some(&1), "every space read at once: {asked:?}");
         bob.reach_via(vec![relay.address]);

@@ -230,24 +230,31 @@ impl RelayClient {
     /// [`TransportError::Relay`] if the relay refused it, [`TransportError::Closed`] if
     /// the connection ended first.
     pub async fn request(&self, body: impl Into<RequestBody>) -> Result<ResponseBody, TransportError> {
+        self.send(body).await?.answer().await
+    }
+
+    /// Sends a request and returns at once, with the answer to wait for: requests sent
+    /// one after another this way go out in that order, before any is answered
+    /// (pipelined, `protocol-spec/messages.md` 1.1). Dropping the [`PendingAnswer`]
+    /// forgets the request (its answer, when it comes, is discarded).
+    ///
+    /// # Errors
+    /// [`TransportError::Closed`] if the connection has ended.
+    pub async fn send(&self, body: impl Into<RequestBody>) -> Result<PendingAnswer<'_>, TransportError> {
         let id = RequestId::new(self.next_id.fetch_add(1, Ordering::Relaxed)).map_err(TransportError::Protocol)?;
         let payload = Request { id, body: body.into() }.to_wire();
         let (tx, rx) = oneshot::channel();
         self.pending.lock().map_err(|_| TransportError::Closed)?.insert(id.get(), tx);
-        // However this future ends (answer, error, or dropped by its caller), its entry
-        // leaves the pending map.
-        let _guard = PendingGuard { pending: &self.pending, id: id.get() };
+        // However this ends (answer, error, or dropped by its caller), the entry leaves
+        // the pending map.
+        let guard = PendingGuard { pending: &self.pending, id: id.get() };
         if self.closed.load(Ordering::SeqCst) {
             return Err(TransportError::Closed);
         }
         if self.outgoing.send(payload).await.is_err() {
             return Err(TransportError::Closed);
         }
-        match rx.await {
-            Ok(Ok(body)) => Ok(body),
-            Ok(Err(error)) => Err(TransportError::Relay(error)),
-            Err(_) => Err(TransportError::Closed),
-        }
+        Ok(PendingAnswer { rx, _guard: guard })
     }
 
     /// Sends raw bytes as one frame's payload, for tests of the relay's handling of
@@ -350,6 +357,34 @@ impl RelayClient {
         }
         for task in &self.tasks {
             task.abort();
+        }
+    }
+}
+
+/// The answer to a request already sent ([`RelayClient::send`]).
+#[must_use = "the answer is discarded when this is dropped"]
+pub struct PendingAnswer<'a> {
+    rx: oneshot::Receiver<Result<ResponseBody, RelayError>>,
+    _guard: PendingGuard<'a>,
+}
+
+impl std::fmt::Debug for PendingAnswer<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingAnswer").finish_non_exhaustive()
+    }
+}
+
+impl PendingAnswer<'_> {
+    /// Waits for the answer.
+    ///
+    /// # Errors
+    /// [`TransportError::Relay`] if the relay refused the request,
+    /// [`TransportError::Closed`] if the connection ended first.
+    pub async fn answer(self) -> Result<ResponseBody, TransportError> {
+        match self.rx.await {
+            Ok(Ok(body)) => Ok(body),
+            Ok(Err(error)) => Err(TransportError::Relay(error)),
+            Err(_) => Err(TransportError::Closed),
         }
     }
 }

@@ -40,11 +40,7 @@ impl Engine {
     /// Feeds the answer to the request `id`.
     pub fn handle_response(&mut self, id: RequestId, answer: std::result::Result<ResponseBody, RelayError>, now: Now) {
         self.now = now;
-        let Some((expected, step)) = self.requests.in_flight.take() else { return };
-        if expected != id {
-            self.requests.in_flight = Some((expected, step));
-            return;
-        }
+        let Some(step) = self.requests.answered(id) else { return };
         if let Step::Signal { group } = step {
             // Presence is lossy: a refusal is retried at the next interval, and holds
             // up no other work.
@@ -129,7 +125,16 @@ impl Engine {
     ) -> Result<()> {
         match (step, answer) {
             (Step::SignIn(step), answer) => match self.session.on_answer(step, answer) {
-                SignInOutcome::Challenged => Ok(()),
+                SignInOutcome::Challenged => {
+                    // A relay of a release before `SignIn`: the reads sent behind it
+                    // are refused, signing in queues them again, and later connections
+                    // send none before signing in.
+                    if self.requests.pipelining {
+                        self.requests.no_pipelining = true;
+                    }
+                    self.requests.abandon_pipelined();
+                    Ok(())
+                }
                 SignInOutcome::SignedIn => self.go_online(),
                 SignInOutcome::AccountCreated(account) => {
                     self.account = Some(account);
@@ -141,10 +146,14 @@ impl Engine {
                 }
                 SignInOutcome::Refused(error) => {
                     // The engine does not wait on a refusal: the next connection tries.
+                    self.requests.abandon_pipelined();
                     self.session.disconnected();
                     Err(CoreError::Relay(error))
                 }
-                SignInOutcome::Unexpected => Err(CoreError::Invalid(InvalidInput::UnexpectedAnswer)),
+                SignInOutcome::Unexpected => {
+                    self.requests.abandon_pipelined();
+                    Err(CoreError::Invalid(InvalidInput::UnexpectedAnswer))
+                }
             },
             (Step::KeyPackageStatus, Ok(ResponseBody::KeyPackageStatus(status))) => self.top_up_key_packages(&status),
             (Step::KeyPackageUpload, Ok(_)) => Ok(()),
@@ -244,11 +253,14 @@ impl Engine {
         self.events.push_back(ClientEvent::Online);
         self.presence.reconnected();
         // What is new first: the subscription, then every space's news in one read
-        // (`FetchMany`), so that someone opening the app sees it two round trips after
-        // signing in; then what was written offline goes out; new invitations and key
-        // packages after.
-        let groups = self.requests.read_order.least_recent_first(self.spaces.keys().copied());
-        self.subscribe_then_sync(&groups);
+        // (`FetchMany`), both sent behind a one-round-trip sign-in without waiting for
+        // its answer (queued then, and already on the way), so that someone opening the
+        // app sees the news one round trip after connecting; then what was written
+        // offline goes out; new invitations and key packages after.
+        if !std::mem::take(&mut self.requests.pipelining) {
+            let groups = self.requests.read_order.least_recent_first(self.spaces.keys().copied());
+            self.subscribe_then_sync(&groups);
+        }
         self.push_job(Job::Outbox);
         self.push_job(Job::Welcomes);
         self.push_job(Job::KeyPackages);

@@ -1,5 +1,6 @@
-//! The request scheduler: which job comes next, the one request in flight, the
-//! follow-up that continues it, and when to try again after a refusal.
+//! The request scheduler: which job comes next, the requests in flight (one, or a
+//! sign-in with the reads pipelined behind it), the follow-up that continues a step,
+//! and when to try again after a refusal.
 //!
 //! This is the part of the engine that the "one request at a time" rule lives in
 //! (see the engine's documentation): it holds no keys and no space state, only the
@@ -22,7 +23,20 @@ pub(super) struct Requests {
     /// made for. A commit ends the subscriptions of the epoch it closes, so a space
     /// whose epoch moved since is subscribed again (and read).
     pub(super) subscribed: BTreeMap<GroupId, u64>,
-    pub(super) in_flight: Option<(RequestId, Step)>,
+    /// The requests sent and not answered, oldest first: one, except behind a sign-in
+    /// (see [`Requests::pipelining`]).
+    pub(super) in_flight: Vec<(RequestId, Step)>,
+    /// Set when a one-round-trip sign-in went out with the connection's first reads
+    /// queued behind it: the subscription and the reads of every space may be sent
+    /// before the sign-in is answered (the relay finishes a sign-in and a subscription
+    /// before it reads the next request, `messages.md` 1.1), so a device coming back
+    /// sees its news one round trip after connecting instead of three.
+    pub(super) pipelining: bool,
+    /// Set, for as long as the engine runs, when a relay answered a sign-in with the
+    /// reads pipelined behind it as a release before `SignIn` does: such a relay
+    /// refuses them, and may close the connection on a read larger than an
+    /// unauthenticated frame, so later connections sign in before reading.
+    pub(super) no_pipelining: bool,
     /// A request that continues the step just answered; sent before other jobs.
     pub(super) follow_up: Option<(RequestBody, Step)>,
     pub(super) next_request: u64,
@@ -32,9 +46,11 @@ pub(super) struct Requests {
     pub(super) failures: u32,
     /// Per space: the epoch of the last "stale epoch" answers, and how many came in it.
     pub(super) stale: BTreeMap<GroupId, (Option<u64>, u32)>,
-    /// Requests sent since the engine started, by kind: with one in flight at a time,
-    /// each is one round trip to the relay.
+    /// Requests sent since the engine started, by kind.
     pub(super) sent: BTreeMap<&'static str, u64>,
+    /// Round trips since the engine started: requests sent with nothing else in
+    /// flight (a request pipelined behind another shares its round trip).
+    pub(super) round_trips: u64,
     /// Per space, the newest log position the relay announced (`LogAdvanced`): a
     /// pushed record is taken only once the log has been read that far.
     pub(super) log_announced: BTreeMap<GroupId, u64>,
@@ -73,7 +89,9 @@ impl Default for Requests {
         Self {
             jobs: VecDeque::new(),
             subscribed: BTreeMap::new(),
-            in_flight: None,
+            in_flight: Vec::new(),
+            pipelining: false,
+            no_pipelining: false,
             follow_up: None,
             // Request ids start at 1 (0 is never sent).
             next_request: 1,
@@ -81,6 +99,7 @@ impl Default for Requests {
             failures: 0,
             stale: BTreeMap::new(),
             sent: BTreeMap::new(),
+            round_trips: 0,
             log_announced: BTreeMap::new(),
             no_batches: false,
             read_order: ReadOrder::default(),
@@ -111,14 +130,15 @@ impl Requests {
     }
 
     fn forget_work(&mut self) {
-        self.in_flight = None;
+        self.in_flight.clear();
+        self.pipelining = false;
         self.follow_up = None;
         self.jobs.clear();
     }
 
     /// Whether a request is in flight or work is queued.
     pub(super) fn is_busy(&self) -> bool {
-        self.in_flight.is_some() || self.follow_up.is_some() || !self.jobs.is_empty()
+        !self.in_flight.is_empty() || self.follow_up.is_some() || !self.jobs.is_empty()
     }
 
     /// Puts a subscription first, then reads of `groups` (replacing queued ones), so
@@ -153,8 +173,39 @@ impl Requests {
     pub(super) fn start(&mut self, step: Step) -> Option<RequestId> {
         let id = RequestId::new(self.next_request).ok()?;
         self.next_request += 1;
-        self.in_flight = Some((id, step));
+        if self.in_flight.is_empty() {
+            self.round_trips += 1;
+        }
+        self.in_flight.push((id, step));
         Some(id)
+    }
+
+    /// The step the answer to `id` is for, no longer in flight; `None` for an answer
+    /// to nothing this engine waits for (a request forgotten since, or a forgery).
+    pub(super) fn answered(&mut self, id: RequestId) -> Option<Step> {
+        let at = self.in_flight.iter().position(|(sent, _)| *sent == id)?;
+        Some(self.in_flight.remove(at).1)
+    }
+
+    /// Whether another request may go out while `in_flight` waits: only behind a
+    /// sign-in that went out with the connection's first reads, and only those reads
+    /// (the subscription, then the reads of spaces), each of which depends on nothing
+    /// the answers before it bring. Everything else waits for every answer.
+    pub(super) fn may_pipeline(&self) -> bool {
+        self.pipelining
+            && self.in_flight.iter().all(|(_, step)| matches!(step, Step::SignIn(_) | Step::Subscribe))
+            && matches!(self.jobs.front(), Some(Job::Subscribe | Job::Sync(_)))
+    }
+
+    /// The sign-in the reads were pipelined behind did not sign in: their answers (the
+    /// relay refuses them) are not waited for, and what signing in queues is queued
+    /// again once it does.
+    pub(super) fn abandon_pipelined(&mut self) {
+        if std::mem::take(&mut self.pipelining) {
+            tracing::debug!(abandoned = self.in_flight.len(), "reads sent behind a sign-in that did not sign in");
+            self.in_flight.clear();
+            self.jobs.retain(|job| !matches!(job, Job::Subscribe | Job::Sync(_)));
+        }
     }
 
     /// Waits before asking again, twice as long after each refusal in a row (with a
@@ -239,6 +290,38 @@ mod tests {
         requests.disconnected();
         assert!(requests.subscribed.is_empty());
         assert_eq!(requests.start(Step::Subscribe).unwrap().get(), 3, "ids are never reused");
+    }
+
+    #[test]
+    fn only_the_first_reads_go_behind_a_sign_in_and_a_failed_sign_in_forgets_them() {
+        use crate::signin::SignInStep;
+        let mut requests = Requests::default();
+        requests.start(Step::SignIn(SignInStep::Answer)).unwrap();
+        requests.push(Job::Outbox);
+        assert!(!requests.may_pipeline(), "nothing goes behind a sign-in unless it went out with the first reads");
+        requests.pipelining = true;
+        assert!(!requests.may_pipeline(), "an outbox send waits for the sign-in");
+        requests.jobs.clear();
+        requests.subscribe_then_sync(&[group(1), group(2)]);
+        requests.push(Job::Outbox);
+        assert!(requests.may_pipeline());
+        requests.jobs.pop_front();
+        let subscribe = requests.start(Step::Subscribe).unwrap();
+        assert!(requests.may_pipeline(), "the reads go behind the subscription");
+        requests.jobs.drain(..2);
+        let read = requests.start(Step::FetchMany { reads: vec![(group(1), true), (group(2), true)] }).unwrap();
+        requests.jobs.push_front(Job::Sync(group(3)));
+        assert!(!requests.may_pipeline(), "nothing goes behind the reads");
+        assert_eq!(requests.round_trips, 1, "three requests, one round trip");
+        assert!(matches!(requests.answered(subscribe), Some(Step::Subscribe)));
+        assert!(requests.answered(subscribe).is_none(), "an answer is taken once");
+        // The sign-in is refused: the reads' answers are not waited for, and signing in
+        // queues them again.
+        requests.answered(RequestId::new(1).unwrap());
+        requests.abandon_pipelined();
+        assert!(requests.answered(read).is_none());
+        assert_eq!(Vec::from(requests.jobs.clone()), [Job::Outbox]);
+        assert!(!requests.pipelining);
     }
 
     #[test]

@@ -51,11 +51,11 @@ impl Engine {
         }
         let log_read = self.requests.log_announced.get(&group).is_none_or(|latest| space.meta.next_seq > *latest);
         let read_waiting = self.requests.jobs.contains(&Job::Sync(group))
-            || match &self.requests.in_flight {
-                Some((_, Step::FetchLog { group: g } | Step::FetchContent { group: g })) => *g == group,
-                Some((_, Step::FetchMany { reads })) => reads.iter().any(|(g, _)| *g == group),
+            || self.requests.in_flight.iter().any(|(_, step)| match step {
+                Step::FetchLog { group: g } | Step::FetchContent { group: g } => *g == group,
+                Step::FetchMany { reads } => reads.iter().any(|(g, _)| *g == group),
                 _ => false,
-            };
+            });
         let key_held = SealedRecord::from_bytes(pushed.sealed.as_bytes())
             .is_ok_and(|sealed| space.meta.history.key(sealed.generation).is_some());
         let record = ContentRecordBytes::new(pushed.sealed.as_bytes().to_vec()).map(|sealed| ContentRecord {
