@@ -64,8 +64,8 @@ use huisclos_protocol::ids::{
 use huisclos_protocol::messages::{
     AckWelcomes, AddDevice, AppendMessage, ClaimKeyPackages, ContentRecordBytes, CreateGroup, DepositWelcome, Event,
     FetchContent, FetchItem, FetchLog, FetchMany, FetchResult, FetchWelcomes, GetKeyPackageStatus, GroupAccess,
-    KeyPackageBytes, LogPageEnd, LogRetention, MlsMessageBytes, PutContent, RelayError, RequestBody, ResponseBody,
-    RevokeDevice, SubmitCommit, Subscribe, UploadKeyPackages,
+    KeyPackageBytes, LimitKind, LogPageEnd, LogRetention, MlsMessageBytes, PutContent, RelayError, RequestBody,
+    ResponseBody, RevokeDevice, SubmitCommit, Subscribe, UploadKeyPackages,
 };
 use openmls::prelude::tls_codec::{Deserialize as _, Serialize as _};
 use openmls::prelude::*;

@@ -18,6 +18,13 @@ pub const FRAME_HEADER_LEN: usize = 9;
 /// The largest frame on the wire, header and padding included: 1 MiB.
 pub const MAX_FRAME_LEN: usize = 1 << 20;
 
+/// The largest frame a connection may send before it authenticates, header and padding
+/// included: the requests it may make then (`Ping`, `GetChallenge`, `CreateAccount`,
+/// `Authenticate`, `SignIn`) are all far smaller. A relay closes the stream on a larger
+/// one, so a client sends a request behind an unanswered sign-in only if it fits
+/// (`messages.md` 1.1).
+pub const UNAUTHENTICATED_FRAME_LEN: usize = 4096;
+
 /// The largest encoded message a frame can carry.
 pub const MAX_FRAME_PAYLOAD_LEN: usize = MAX_FRAME_LEN - FRAME_HEADER_LEN;
 

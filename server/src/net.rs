@@ -42,10 +42,7 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const STREAM_RECEIVE_WINDOW: u32 = 2 << 20;
 const CONNECTION_RECEIVE_WINDOW: u32 = 4 << 20;
 
-/// The largest frame a connection may send before it authenticates: the requests it may
-/// make then (`Ping`, `GetChallenge`, `CreateAccount`, `Authenticate`) are all far
-/// smaller.
-pub const UNAUTHENTICATED_FRAME_LEN: usize = 4096;
+pub use huisclos_protocol::limits::UNAUTHENTICATED_FRAME_LEN;
 
 /// What a QUIC peer may have in flight before it authenticates.
 pub const UNAUTHENTICATED_RECEIVE_WINDOW: u32 = 64 * 1024;

@@ -1375,7 +1375,12 @@ async fn a_watching_device_hears_new_posts_after_the_epoch_moved() {
 }
 
 /// Feeds `device`'s engine the relay's answer to `body`, sent under the engine's `id`.
-async fn answer_as_relay(device: &mut SimDevice, relay: &SimRelay, id: huisclos_protocol::ids::RequestId, body: RequestBody) {
+async fn answer_as_relay(
+    device: &mut SimDevice,
+    relay: &SimRelay,
+    id: huisclos_protocol::ids::RequestId,
+    body: RequestBody,
+) {
     let answer = device.send_raw(relay, body).await;
     let now = device.clock();
     device.engine_mut().handle_response(id, answer, now);
@@ -1395,9 +1400,9 @@ async fn a_sign_in_carries_the_first_reads_with_it_and_a_relay_without_sign_in_s
     bob.drive(&relay).await;
 
     // Coming back: the sign-in, the subscription and the reads of both spaces go out
-    // back to back, before any answer, in one round trip.
+    // back to back, before any answer, in one round trip; and only once.
     alice.connect(&relay);
-    let (trips, now) = (alice.engine().round_trips(), alice.clock());
+    let (trips, now, before) = (alice.engine().round_trips(), alice.clock(), alice.engine().requests_sent());
     let mut sent = Vec::new();
     while let Some(request) = alice.engine_mut().poll_request(now) {
         sent.push(request);
@@ -1414,6 +1419,32 @@ async fn a_sign_in_carries_the_first_reads_with_it_and_a_relay_without_sign_in_s
         "the news is shown once the three are answered"
     );
     alice.drive(&relay).await;
+    assert!(alice.rejections().is_empty(), "{:?}", alice.rejections());
+    let after = alice.engine().requests_sent();
+    for kind in ["SignIn", "Subscribe", "FetchMany"] {
+        assert_eq!(after[kind] - before.get(kind).copied().unwrap_or(0), 1, "{kind} sent once");
+    }
+
+    // A relay that allows fewer requests in flight refuses the reads sent behind the
+    // sign-in: they are asked again once the answers are in.
+    alice.disconnect(&relay);
+    bob.engine_mut().post(&shared, "The judge asked for the affidavit").unwrap();
+    bob.drive(&relay).await;
+    alice.connect(&relay);
+    let (now, before) = (alice.clock(), alice.engine().requests_sent());
+    let mut sent = Vec::new();
+    while let Some(request) = alice.engine_mut().poll_request(now) {
+        sent.push(request);
+    }
+    let (read, _) = sent.pop().unwrap();
+    for (id, body) in sent {
+        answer_as_relay(&mut alice, &relay, id, body).await;
+    }
+    let too_many = RelayError::LimitExceeded { limit: huisclos_protocol::messages::LimitKind::InFlight };
+    alice.engine_mut().handle_response(read, Err(too_many), now);
+    alice.drive(&relay).await;
+    assert!(alice.texts(&shared).contains(&("Bob".into(), "The judge asked for the affidavit".into())));
+    assert_eq!(alice.engine().requests_sent()["FetchMany"] - before["FetchMany"], 2, "the refused read asked again");
     assert!(alice.rejections().is_empty(), "{:?}", alice.rejections());
 
     // A relay of a release before `SignIn` refuses it, and the requests behind it (not

@@ -181,6 +181,19 @@ impl Engine {
                 }
                 Ok(())
             }
+            (Step::Subscribe, Err(RelayError::LimitExceeded { limit: LimitKind::InFlight })) => {
+                // Sent behind the sign-in to a relay that allows fewer requests in
+                // flight: asked again, now that its answers are in.
+                self.requests.subscribed.clear();
+                self.requests.jobs.push_front(Job::Subscribe);
+                Ok(())
+            }
+            (Step::FetchMany { reads }, Err(RelayError::LimitExceeded { limit: LimitKind::InFlight })) => {
+                for (group, _) in reads.iter().rev() {
+                    self.requests.jobs.push_front(Job::Sync(*group));
+                }
+                Ok(())
+            }
             (Step::FetchContent { group }, Ok(ResponseBody::ContentPage(page))) => self.on_content_page(group, page),
             (Step::FetchContent { group }, Err(RelayError::StaleEpoch { .. })) => {
                 self.on_stale(group);

@@ -3,6 +3,8 @@
 //! Long because each job's request and the follow-ups of its answer are planned here
 //! side by side (outbox, device outbox, deliveries, transfers).
 
+use huisclos_protocol::frame::Padding;
+use huisclos_protocol::limits::UNAUTHENTICATED_FRAME_LEN;
 use huisclos_transport::tls::{PresentedKey, RelayPins, SpkiPin};
 
 use super::*;
@@ -218,16 +220,19 @@ impl Engine {
         if matches!(body, RequestBody::SignIn(_)) && !self.requests.no_pipelining {
             // Signing in takes one round trip and needs no answer first: what signing
             // in queues first (the subscription, then the reads of every space) goes
-            // out right behind it.
+            // out right behind it, ahead of anything queued meanwhile.
             self.requests.pipelining = true;
             let groups = self.requests.read_order.least_recent_first(self.spaces.keys().copied());
-            self.subscribe_then_sync(&groups);
+            self.requests.subscribe_then_sync_first(&groups);
         }
         self.send(body, step)
     }
 
     /// A request while others are in flight: only the reads pipelined behind a
-    /// sign-in ([`Requests::may_pipeline`](super::requests::Requests)).
+    /// sign-in ([`Requests::may_pipeline`](super::requests::Requests)), and only one
+    /// that fits the frame a relay accepts before sign-in (a relay of a release
+    /// before `SignIn` reads it unauthenticated, and ends the stream on a larger one).
+    /// One that does not fit goes first once the sign-in is answered.
     fn poll_pipelined(&mut self) -> Option<(RequestId, RequestBody)> {
         loop {
             if !self.requests.may_pipeline() {
@@ -235,7 +240,15 @@ impl Engine {
             }
             let job = self.requests.jobs.pop_front()?;
             match self.plan(job) {
-                Ok(Some((body, step))) => return self.send(body, step),
+                Ok(Some((body, step))) => {
+                    // The id is at most a few bytes; counted as the largest it can be.
+                    let payload = body.to_wire().len() + 9;
+                    if Padding::SizeClasses.frame_len(payload) > UNAUTHENTICATED_FRAME_LEN {
+                        self.requests.follow_up = Some((body, step));
+                        return None;
+                    }
+                    return self.send(body, step);
+                }
                 Ok(None) => continue,
                 Err(error) => self.reject(None, Rejection::RequestNotPrepared(error.fault())),
             }

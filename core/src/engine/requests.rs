@@ -153,6 +153,16 @@ impl Requests {
         self.jobs.extend(groups.iter().map(|group| Job::Sync(*group)));
     }
 
+    /// As [`Requests::subscribe_then_sync`], but ahead of every other job: the first
+    /// requests of a connection, sent behind its sign-in.
+    pub(super) fn subscribe_then_sync_first(&mut self, groups: &[GroupId]) {
+        self.jobs.retain(|job| !matches!(job, Job::Subscribe | Job::Sync(_)));
+        for group in groups.iter().rev() {
+            self.jobs.push_front(Job::Sync(*group));
+        }
+        self.jobs.push_front(Job::Subscribe);
+    }
+
     /// Whether a subscription is queued.
     pub(super) fn subscription_queued(&self) -> bool {
         self.jobs.iter().any(|job| matches!(job, Job::Subscribe))
@@ -193,6 +203,7 @@ impl Requests {
     /// the answers before it bring. Everything else waits for every answer.
     pub(super) fn may_pipeline(&self) -> bool {
         self.pipelining
+            && self.follow_up.is_none()
             && self.in_flight.iter().all(|(_, step)| matches!(step, Step::SignIn(_) | Step::Subscribe))
             && matches!(self.jobs.front(), Some(Job::Subscribe | Job::Sync(_)))
     }
@@ -204,6 +215,7 @@ impl Requests {
         if std::mem::take(&mut self.pipelining) {
             tracing::debug!(abandoned = self.in_flight.len(), "reads sent behind a sign-in that did not sign in");
             self.in_flight.clear();
+            self.follow_up = None;
             self.jobs.retain(|job| !matches!(job, Job::Subscribe | Job::Sync(_)));
         }
     }
