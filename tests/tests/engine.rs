@@ -1481,3 +1481,56 @@ async fn a_sign_in_carries_the_first_reads_with_it_and_a_relay_without_sign_in_s
     assert!(matches!(alice.engine_mut().poll_request(now), Some((_, RequestBody::SignIn(_)))));
     assert!(alice.engine_mut().poll_request(now).is_none(), "nothing behind the sign-in after an old relay");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscription_refused_for_the_rate_is_made_again_after_the_wait() {
+    use huisclos_protocol::messages::RelayError;
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], HistoryMode::Keep).await;
+    alice.disconnect(&relay);
+    alice.connect(&relay);
+    assert!(matches!(alice.hold(), Some(RequestBody::SignIn(_))));
+    alice.step(&relay).await;
+    assert!(matches!(alice.hold(), Some(RequestBody::Subscribe(_))));
+    // Counted when sent: `before` holds the refused one.
+    let before = alice.engine().requests_sent()["Subscribe"];
+    assert!(alice.refuse_next(RelayError::RateLimited { retry_after_ms: 2_000 }));
+    assert!(alice.engine().poll_timeout().is_some(), "the device waits");
+    alice.advance(600);
+    alice.drive(&relay).await;
+    assert_eq!(
+        alice.engine().requests_sent()["Subscribe"],
+        before + 1,
+        "subscribed again after the wait: without it the device would hear of nothing until it reconnects"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscription_too_large_to_send_before_sign_in_waits_for_its_answer() {
+    // Each space adds about 50 bytes to a subscription: 90 spaces make one larger than
+    // the 4 KiB frame a relay accepts before sign-in (`UNAUTHENTICATED_FRAME_LEN`).
+    use huisclos_protocol::codec::Wire as _;
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    for n in 0..90 {
+        create_space(&mut alice, &format!("Case {n}"), HistoryMode::Keep);
+    }
+    alice.drive(&relay).await;
+    alice.disconnect(&relay);
+    alice.connect(&relay);
+    let now = alice.clock();
+    let (sign_in, body) = alice.engine_mut().poll_request(now).unwrap();
+    assert!(matches!(body, RequestBody::SignIn(_)));
+    assert!(alice.engine_mut().poll_request(now).is_none(), "the subscription does not fit before sign-in");
+    answer_as_relay(&mut alice, &relay, sign_in, body).await;
+    let (subscribe, body) = alice.engine_mut().poll_request(now).unwrap();
+    let RequestBody::Subscribe(subscription) = &body else { panic!("the subscription, first: {}", body.name()) };
+    assert_eq!(subscription.groups.len(), 90);
+    let frame = huisclos_protocol::frame::Padding::SizeClasses.frame_len(body.to_wire().len());
+    assert!(frame > huisclos_protocol::limits::UNAUTHENTICATED_FRAME_LEN, "{frame}");
+    answer_as_relay(&mut alice, &relay, subscribe, body).await;
+    alice.drive(&relay).await;
+    assert!(alice.rejections().is_empty(), "{:?}", alice.rejections());
+}

@@ -52,6 +52,11 @@ impl Engine {
             Err(RelayError::Internal) => Some(0),
             _ => None,
         };
+        if transient.is_some() && matches!(step, Step::Subscribe) {
+            // Not subscribed after all: the full sync at the end of the wait subscribes
+            // again (the spaces were noted as subscribed when the request was made).
+            self.requests.subscribed.clear();
+        }
         if let Err(error) = self.apply_answer(step, answer) {
             // Nothing half-done stays: the step's writes are forgotten, and its job is
             // tried again later if still needed.

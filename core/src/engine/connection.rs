@@ -103,12 +103,19 @@ impl Engine {
     }
 
     /// Asks for a full sync of everything (after a push event was lost, or periodically).
+    /// A connection with no subscription (its subscription was refused and waited out)
+    /// subscribes again first.
     pub fn sync_all(&mut self) {
         if self.is_online() {
             self.push_job(Job::Deliveries);
             self.push_job(Job::Welcomes);
-            for group in self.requests.read_order.least_recent_first(self.spaces.keys().copied()) {
-                self.push_job(Job::Sync(group));
+            let groups = self.requests.read_order.least_recent_first(self.spaces.keys().copied());
+            if self.requests.subscribed.is_empty() {
+                self.subscribe_then_sync(&groups);
+            } else {
+                for group in groups {
+                    self.push_job(Job::Sync(group));
+                }
             }
             self.push_job(Job::Outbox);
             self.push_job(Job::Devices);

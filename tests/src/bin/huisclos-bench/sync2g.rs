@@ -1,6 +1,6 @@
 //! Benchmark 6: a lawyer's first sync of a space that already holds 1,000 posts, over
 //! the emulated 2G link (64 kbit/s each way, 800 ms round trip, 5 % loss), against the
-//! raw byte time of what crossed the link.
+//! raw byte time of what crossed the link: over QUIC, and over TCP+TLS with UDP blocked.
 
 use std::time::Instant;
 
@@ -9,8 +9,26 @@ use huisclos_tests::netem::{Link, LinkConfig};
 use huisclos_tests::process::{Person, RelayProcess};
 
 pub(crate) async fn first_sync_bench(posts: usize, text_len: usize) {
+    println!(
+        "first sync of a space holding {posts} posts of {text_len} bytes, over the emulated link (64 kbit/s each \
+         way, 800 ms round trip, 5 % loss, seeded) to the real relay binary, over QUIC and over TCP+TLS with UDP \
+         blocked: from the invitation to the last post shown; ceiling: the raw byte time of the bytes that crossed \
+         the link. The relay runs with its default limits."
+    );
+    println!();
+    println!(
+        "| transport | time | bytes on the link | per post: target ≤ 600 | raw byte time | ratio | target ≤ 1.5× | plaintext raw byte time | packets lost | syncs |"
+    );
+    println!("|---|---:|---:|---|---:|---:|---|---:|---:|---:|");
+    for (what, udp_blocked) in [("QUIC", false), ("TCP+TLS, UDP blocked", true)] {
+        first_sync(posts, text_len, what, udp_blocked).await;
+    }
+}
+
+async fn first_sync(posts: usize, text_len: usize, what: &str, udp_blocked: bool) {
     let relay = RelayProcess::start();
     let link = Link::start(relay.address, relay.tcp_address, LinkConfig::poor_2g(2026)).await;
+    link.block_udp(udp_blocked);
     let mut alice = Person::join(&relay, "Alice").await;
     let mut bob = Person::join_via(&relay, "Bob", vec![link.address()]).await;
     let space = huisclos_tests::process::case_207(&mut alice.engine);
@@ -55,20 +73,9 @@ pub(crate) async fn first_sync_bench(posts: usize, text_len: usize) {
     let raw = link.config().raw_byte_time(crossed);
     let plaintext = (posts * text_len) as u64;
     let ratio = taken.as_secs_f64() / raw.as_secs_f64();
-    println!(
-        "first sync of a space holding {posts} posts of {text_len} bytes, over the emulated link (64 kbit/s each \
-         way, 800 ms round trip, 5 % loss, seeded) to the real relay binary over QUIC: from the invitation to the \
-         last post shown; ceiling: the raw byte time of the bytes that crossed the link. Bob's device synced \
-         {rounds} time(s); the relay runs with its default limits."
-    );
-    println!();
-    println!(
-        "| time | bytes on the link | per post: target ≤ 600 | raw byte time | ratio | target ≤ 1.5× | plaintext raw byte time | packets lost |"
-    );
-    println!("|---:|---:|---|---:|---:|---|---:|---:|");
     let per_post = crossed as f64 / posts as f64;
     println!(
-        "| {:.1} s | {crossed} | {per_post:.0}: {} | {:.1} s | {ratio:.2}× | {} | {:.1} s | {} |",
+        "| {what} | {:.1} s | {crossed} | {per_post:.0}: {} | {:.1} s | {ratio:.2}× | {} | {:.1} s | {} | {rounds} |",
         taken.as_secs_f64(),
         if per_post <= 600.0 { "met" } else { "missed" },
         raw.as_secs_f64(),
