@@ -248,8 +248,8 @@ impl Engine {
             let job = self.requests.jobs.pop_front()?;
             match self.plan(job) {
                 Ok(Some((body, step))) => {
-                    // The id is at most a few bytes; counted as the largest it can be.
-                    let payload = body.to_wire().len() + 9;
+                    let id = huisclos_protocol::codec::varint_len(self.requests.next_request);
+                    let payload = id + body.to_wire().len();
                     if Padding::SizeClasses.frame_len(payload) > UNAUTHENTICATED_FRAME_LEN {
                         self.requests.follow_up = Some((body, step));
                         return None;

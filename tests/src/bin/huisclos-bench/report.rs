@@ -85,8 +85,10 @@ const SUITE: &[Bench] = &[
             relay fills (messages.md 9.2). The bytes are about twice the text. Before records referred to their \
             author's certificate, the run of 2026-11-25 put 1,104 bytes per post on the link (1,103,840 in all, \
             196.4 s, 1.42× the byte time): 128 records of 537 bytes made a page of 69 KB, padded to 128 KiB. \
-            The same 39 packets lost over QUIC took 84.9 s (1.48×) in the run of 2026-11-30 02:17 and 90.6 s \
-            (1.57×) at 06:25: the target sits within the spread between runs. The content store is read a page \
+            Over QUIC the same commit's runs spread widely: 90.6 s (1.57×, 39 packets lost) at 2026-11-30 \
+            06:25 and 109.9 s (1.89×, 40 lost) at 06:40, against 84.9 s (1.48×, 39 lost) on the commit before \
+            the reads pipelined behind a sign-in (02:17); a loss at the end of a page waits for QUIC's \
+            retransmission timeout. The content store is read a page \
             at a time, each page asked once the one before is in (a page ends where its size class is full, so \
             the next one's start is not known before): about a round trip per 128 posts. Over TCP+TLS the \
             emulated link loses no bytes but holds the stream two round trips for each lost segment (netem.rs), \
