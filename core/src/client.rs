@@ -215,21 +215,21 @@ impl Connection {
             while let Some((id, body)) = engine.step(|machine| machine.poll_request(now()))? {
                 match self.relay.send(body).await {
                     Ok(answer) => waiting.push_back((id, answer)),
-                    Err(error) => return self.lost(engine, error),
+                    Err(error) => return Self::lost(engine, error),
                 }
             }
             let Some((id, pending)) = waiting.pop_front() else { return Ok(()) };
             let answer = match pending.answer().await {
                 Ok(answer) => Ok(answer),
                 Err(TransportError::Relay(error)) => Err(error),
-                Err(error) => return self.lost(engine, error),
+                Err(error) => return Self::lost(engine, error),
             };
             engine.step(|machine| machine.handle_response(id, answer, now()))?;
         }
     }
 
     /// The connection failed: the engine is told, and the failure returned.
-    fn lost(&self, engine: &mut impl MachineCell, error: TransportError) -> Result<()> {
+    fn lost(engine: &mut impl MachineCell, error: TransportError) -> Result<()> {
         // A machine already gone needs no telling.
         let _ = engine.step(|machine| machine.disconnected());
         Err(error.into())

@@ -18,7 +18,7 @@ use std::time::Duration;
 use huisclos_protocol::codec::{Reader, Wire};
 use huisclos_protocol::frame::{FrameHeader, Padding};
 use huisclos_protocol::ids::RequestId;
-use huisclos_protocol::limits::{FRAME_HEADER_LEN, MAX_FRAME_LEN, PROTOCOL_VERSION};
+use huisclos_protocol::limits::{FRAME_HEADER_LEN, MAX_FRAME_LEN, PROTOCOL_VERSION, UNAUTHENTICATED_FRAME_LEN};
 use huisclos_protocol::messages::{Failure, LimitKind, RelayError, RelayMessage, Request, RequestBody};
 use huisclos_transport::TransportError;
 use huisclos_transport::framed::{ReadDeadlines, write_frame};
@@ -41,8 +41,6 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// whole connection: enough for a full frame and the next one, no more.
 const STREAM_RECEIVE_WINDOW: u32 = 2 << 20;
 const CONNECTION_RECEIVE_WINDOW: u32 = 4 << 20;
-
-pub use huisclos_protocol::limits::UNAUTHENTICATED_FRAME_LEN;
 
 /// What a QUIC peer may have in flight before it authenticates.
 pub const UNAUTHENTICATED_RECEIVE_WINDOW: u32 = 64 * 1024;

@@ -181,9 +181,7 @@ impl Engine {
                 // A relay of a release before `FetchMany`: each space is read alone on
                 // this connection.
                 self.requests.no_batches = true;
-                for (group, _) in reads.iter().rev() {
-                    self.requests.jobs.push_front(Job::Sync(*group));
-                }
+                self.requests.read_again(&reads);
                 Ok(())
             }
             (Step::Subscribe, Err(RelayError::LimitExceeded { limit: LimitKind::InFlight })) => {
@@ -194,9 +192,7 @@ impl Engine {
                 Ok(())
             }
             (Step::FetchMany { reads }, Err(RelayError::LimitExceeded { limit: LimitKind::InFlight })) => {
-                for (group, _) in reads.iter().rev() {
-                    self.requests.jobs.push_front(Job::Sync(*group));
-                }
+                self.requests.read_again(&reads);
                 Ok(())
             }
             (Step::FetchContent { group }, Ok(ResponseBody::ContentPage(page))) => self.on_content_page(group, page),

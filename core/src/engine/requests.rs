@@ -163,6 +163,13 @@ impl Requests {
         self.jobs.push_front(Job::Subscribe);
     }
 
+    /// The reads of a refused `FetchMany`, first in the queue again, in their order.
+    pub(super) fn read_again(&mut self, reads: &[(GroupId, bool)]) {
+        for (group, _) in reads.iter().rev() {
+            self.jobs.push_front(Job::Sync(*group));
+        }
+    }
+
     /// Whether a subscription is queued.
     pub(super) fn subscription_queued(&self) -> bool {
         self.jobs.iter().any(|job| matches!(job, Job::Subscribe))
