@@ -24,7 +24,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use huisclos_protocol::ids::AccountId;
 use huisclos_protocol::messages::RelayError;
@@ -96,23 +96,26 @@ pub struct AdminContext {
     /// The relay's key pin, which invitations carry.
     pub pin: SpkiPin,
     /// During a rotation of the relay's key: the next key's pin, and when it takes over.
-    pub next: Option<(SpkiPin, std::time::SystemTime)>,
+    pub next: Option<(SpkiPin, SystemTime)>,
     /// The data directory.
     pub data_dir: PathBuf,
 }
 
 impl AdminContext {
-    /// The pin an invitation issued now carries, and how long it stays valid: during a
-    /// rotation, the current key's until the switch (an invitation is good only while
+    /// The pin an invitation issued at `now` carries, and the moment it expires: during
+    /// a rotation, the current key's until the switch (an invitation is good only while
     /// its key is presented: it expires at the switch at the latest), the next key's
     /// after it.
-    pub fn invitation_terms(&self, valid_for: Duration) -> (SpkiPin, Duration) {
+    ///
+    /// The expiry is a moment, not a lifetime: a lifetime cut to the time left and then
+    /// added to a clock read again, in whole seconds, could end up to a second before
+    /// the switch.
+    pub fn invitation_terms(&self, valid_for: Duration, now: SystemTime) -> (SpkiPin, SystemTime) {
+        let asked = now.checked_add(valid_for).unwrap_or(now);
         match self.next {
-            Some((next, from)) => match from.duration_since(std::time::SystemTime::now()) {
-                Ok(left) => (self.pin, valid_for.min(left)),
-                Err(_) => (next, valid_for),
-            },
-            None => (self.pin, valid_for),
+            Some((_, switch_at)) if now < switch_at => (self.pin, asked.min(switch_at)),
+            Some((next, _)) => (next, asked),
+            None => (self.pin, asked),
         }
     }
 }
@@ -207,8 +210,8 @@ pub async fn execute<S: RelayStore>(
 ) -> Result<Vec<String>, Error> {
     match request {
         AdminRequest::Invite { valid_for } => {
-            let (pin, valid_for) = context.invitation_terms(*valid_for);
-            let invitation = relay.invite(&context.addresses, pin, valid_for).await?;
+            let (pin, expires) = context.invitation_terms(*valid_for, SystemTime::now());
+            let invitation = relay.invite(&context.addresses, pin, expires).await?;
             tracing::info!("invitation issued");
             Ok(vec![format!("ok {}", invitation.to_text())])
         }
@@ -370,6 +373,28 @@ pub async fn request_invitation(data_dir: &Path, valid_for: Duration) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_invitation_issued_during_a_rotation_expires_exactly_at_the_switch() {
+        let (current, next) = (SpkiPin([1; 32]), SpkiPin([2; 32]));
+        // A switch on a whole second, and a clock read between two seconds: cutting the
+        // lifetime to whole seconds left made the invitation expire a second early.
+        let switch_at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_015);
+        let now = SystemTime::UNIX_EPOCH + Duration::from_millis(1_800_000_000_300);
+        let context = AdminContext {
+            addresses: Vec::new(),
+            pin: current,
+            next: Some((next, switch_at)),
+            data_dir: PathBuf::new(),
+        };
+        let day = Duration::from_secs(86_400);
+        assert_eq!(context.invitation_terms(day, now), (current, switch_at));
+        let short = Duration::from_secs(5);
+        assert_eq!(context.invitation_terms(short, now), (current, now + short));
+        assert_eq!(context.invitation_terms(day, switch_at), (next, switch_at + day));
+        let settled = AdminContext { next: None, ..context };
+        assert_eq!(settled.invitation_terms(day, now), (current, now + day));
+    }
 
     #[test]
     fn requests_read_back_as_written() {

@@ -306,8 +306,9 @@ async fn serve<S: store::RelayStore>(
         None => None,
     };
     let first_invitation = if fresh {
-        let invitation =
-            relay.invite(&addresses, identity.pin, Duration::from_secs(config.limits.invitation_secs)).await?;
+        let lifetime = Duration::from_secs(config.limits.invitation_secs);
+        let expires = std::time::SystemTime::now().checked_add(lifetime).unwrap_or_else(std::time::SystemTime::now);
+        let invitation = relay.invite(&addresses, identity.pin, expires).await?;
         Some(invitation.to_text())
     } else {
         None

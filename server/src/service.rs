@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use huisclos_protocol::access::InvitationToken;
 use huisclos_protocol::auth::{
@@ -511,11 +511,12 @@ impl<S: RelayStore> Relay<S> {
         &self.limits
     }
 
-    /// Issues an invitation valid for `valid_for`, to the relay at `addresses`.
+    /// Issues an invitation to the relay at `addresses`, accepted until `expires`
+    /// (counted in whole seconds, rounded down).
     ///
     /// # Errors
-    /// [`Error::Config`] for a bad address, store failures.
-    pub async fn invite(&self, addresses: &[String], pin: SpkiPin, valid_for: Duration) -> Result<Invitation, Error> {
+    /// [`Error::Config`] for a bad address or a moment before 1970, store failures.
+    pub async fn invite(&self, addresses: &[String], pin: SpkiPin, expires: SystemTime) -> Result<Invitation, Error> {
         let addresses = addresses
             .iter()
             .map(|a| RelayAddress::new(a.clone()).map_err(|e| Error::Config(format!("address {a:?}: {e}"))))
@@ -523,8 +524,11 @@ impl<S: RelayStore> Relay<S> {
         let mut secret = zeroize::Zeroizing::new([0u8; 32]);
         OsRng.fill_bytes(secret.as_mut());
         let token = InvitationToken::from_bytes(*secret);
-        let expires = crate::store::sled_store::now().get().saturating_add(valid_for.as_secs());
-        let expires = UnixSeconds::new(expires).map_err(|_| Error::Config("invitation lifetime".into()))?;
+        let expires = expires
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .ok()
+            .and_then(|since| UnixSeconds::new(since.as_secs()).ok())
+            .ok_or_else(|| Error::Config("invitation lifetime".into()))?;
         let digest = token.digest();
         self.blocking(move |store| store.add_invitation(digest, expires)).await?;
         Invitation::new(addresses, pin.0, token).map_err(|e| Error::Config(e.to_string()))
