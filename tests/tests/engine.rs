@@ -89,7 +89,23 @@ async fn catch_up_after(history: HistoryMode, count: usize) {
 
     bob.restart(&relay);
     bob.connect(&relay);
+    let (trips, before) = (bob.engine().round_trips(), bob.engine().requests_sent());
     bob.drive(&relay).await;
+    let sent: Vec<(&str, u64)> = bob
+        .engine()
+        .requests_sent()
+        .into_iter()
+        .map(|(kind, n)| (kind, n - before.get(kind).copied().unwrap_or(0)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    eprintln!("{history:?}: {} round trips, {sent:?}", bob.engine().round_trips() - trips);
+    if history == HistoryMode::Keep {
+        // The content store spans several pages: after the first, each is asked for
+        // with the log read that must come before it, in one round trip, not two.
+        let count_of = |kind: &str| sent.iter().find(|(k, _)| *k == kind).map_or(0, |(_, n)| *n);
+        assert!(count_of("FetchMany") >= 3, "{sent:?}");
+        assert!(count_of("FetchLog") <= 1 && count_of("FetchContent") <= 1, "pages read in one round trip each: {sent:?}");
+    }
     let texts = bob.texts(&space);
     assert_eq!(texts.len(), count, "{:?}", bob.rejections());
     for (n, (author, text)) in texts.iter().enumerate() {

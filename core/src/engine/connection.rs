@@ -328,8 +328,9 @@ impl Engine {
                 Some((Subscribe { groups: BoundedVec::new(groups)? }.into(), Step::Subscribe))
             }
             Job::Sync(group) => {
-                if !self.requests.no_batches && matches!(self.requests.jobs.front(), Some(Job::Sync(_))) {
-                    return self.plan_sync_batch(group);
+                let read_on = self.requests.content_behind.remove(&group);
+                if !self.requests.no_batches && (read_on || matches!(self.requests.jobs.front(), Some(Job::Sync(_)))) {
+                    return self.plan_sync_batch(group, read_on);
                 }
                 if !self.reads_space(&group) {
                     return Ok(None);
@@ -368,8 +369,10 @@ impl Engine {
     /// (a subscription that must come before the reads it covers) keeps its place. A
     /// space queued twice is read once; one that is not read at the relay, or whose read
     /// cannot be made (reported), is dropped as its own read would be. A single space
-    /// left is read alone, the usual way.
-    fn plan_sync_batch(&mut self, first: GroupId) -> Result<Option<(RequestBody, Step)>> {
+    /// left is read alone, the usual way, unless `read_on`: its log was read to its end
+    /// a page of content ago, so its next content page very likely follows that log
+    /// read, and asking for both at once saves a round trip per page.
+    fn plan_sync_batch(&mut self, first: GroupId, read_on: bool) -> Result<Option<(RequestBody, Step)>> {
         let mut groups = vec![first];
         while groups.len() < MAX_BATCH_SPACES
             && let Some(Job::Sync(group)) = self.requests.jobs.front().cloned()
@@ -402,7 +405,7 @@ impl Engine {
         }
         match reads.as_slice() {
             [] => Ok(None),
-            [(group, _)] => {
+            [(group, with_content)] if !(read_on && *with_content) => {
                 let group = *group;
                 let Some(FetchItem::Log(log)) = items.into_iter().next() else { return Ok(None) };
                 Ok(Some((log.into(), Step::FetchLog { group })))

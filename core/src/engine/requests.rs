@@ -8,7 +8,7 @@
 //! hands out into a request ([`Engine::plan`](super::Engine)), and feeds the answer
 //! back.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use huisclos_protocol::ids::{GroupId, RequestId};
 use huisclos_protocol::messages::RequestBody;
@@ -57,6 +57,11 @@ pub(super) struct Requests {
     /// Set when the relay does not know `FetchMany` (an earlier release): spaces are
     /// read one by one on this connection.
     pub(super) no_batches: bool,
+    /// Spaces whose log was just read to its end and whose content store has more
+    /// records: their next read asks for the log and the next content page in one
+    /// request, one round trip per page instead of two (the log read alongside still
+    /// comes first, so a commit since is taken before the page).
+    pub(super) content_behind: BTreeSet<GroupId>,
     /// Which spaces were read in a batch least recently, so that after a wait (a rate
     /// limit, say) the spaces not read yet go first, not the same first ones again.
     pub(super) read_order: ReadOrder,
@@ -102,6 +107,7 @@ impl Default for Requests {
             round_trips: 0,
             log_announced: BTreeMap::new(),
             no_batches: false,
+            content_behind: BTreeSet::new(),
             read_order: ReadOrder::default(),
         }
     }
@@ -134,6 +140,7 @@ impl Requests {
         self.pipelining = false;
         self.follow_up = None;
         self.jobs.clear();
+        self.content_behind.clear();
     }
 
     /// Whether a request is in flight or work is queued.

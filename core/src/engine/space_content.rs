@@ -16,6 +16,7 @@ impl Engine {
         records.sort_by_key(|record| record.seq.get());
         self.apply_content_records(group, &records)?;
         if page.more {
+            self.requests.content_behind.insert(group);
             self.requests.jobs.push_front(Job::Sync(group));
         } else if let Some(space) = self.spaces.get_mut(&group)
             && !space.meta.caught_up
