@@ -147,6 +147,9 @@ pub const MAX_RELAY_BACKOFF_SECS: u64 = 3600;
 pub const MAX_STALE_IN_EPOCH: u32 = 3;
 /// Log entries and content records asked for per page.
 const PAGE: u16 = 128;
+/// Content records asked for per page when reading on after a page that had more
+/// behind it (a long first sync, a device back after weeks): the most a page holds.
+const READ_ON_PAGE: u16 = huisclos_protocol::limits::MAX_PAGE_ENTRIES as u16;
 
 /// The most spaces read in one `FetchMany` (a log and a content store each).
 const MAX_BATCH_SPACES: usize = huisclos_protocol::limits::MAX_FETCH_ITEMS / 2;

@@ -42,18 +42,25 @@ const MIN_FILLED_CLASS: usize = 8 * 1024;
 /// records just past a class boundary (a power of two) would be padded to nearly
 /// twice its size.
 fn entries_filling_class(sizes: &[usize]) -> Option<usize> {
+    entries_filling_class_beside(0, sizes)
+}
+
+/// As [`entries_filling_class`], for a page that shares its answer with `beside` bytes
+/// of other answers (the earlier items of a `FetchMany`).
+fn entries_filling_class_beside(beside: usize, sizes: &[usize]) -> Option<usize> {
     use huisclos_protocol::frame::Padding;
     // The answer's own bytes around its entries, generously: message and response
     // tags, request id, list length, the page's last fields.
     const AROUND: usize = 32;
-    let whole: usize = AROUND + sizes.iter().sum::<usize>();
+    let around = AROUND + beside;
+    let whole: usize = around + sizes.iter().sum::<usize>();
     let class = Padding::SizeClasses.frame_len(whole);
     let unpadded = huisclos_protocol::limits::FRAME_HEADER_LEN + whole;
     if class <= MIN_FILLED_CLASS || (class - unpadded) * 4 <= class {
         return None;
     }
     let lower = class / 2 - huisclos_protocol::limits::FRAME_HEADER_LEN;
-    let mut used = AROUND;
+    let mut used = around;
     let mut keep = 0;
     for size in sizes {
         if used + size > lower {
@@ -63,6 +70,40 @@ fn entries_filling_class(sizes: &[usize]) -> Option<usize> {
         keep += 1;
     }
     (keep > 0 && keep < sizes.len()).then_some(keep)
+}
+
+/// Ends the last page of a `FetchMany` answer early, as a page read alone is (see
+/// [`entries_filling_class`]), when more entries follow it anyway: the whole answer is
+/// what is padded, so the earlier results count as the page's surroundings. Without
+/// it, a content store read page after page in `FetchMany`s (one round trip a page,
+/// the log read alongside) was padded to nearly twice the bytes of the same pages
+/// read alone. `sizes` are the answered results' encoded sizes, in order; deferred
+/// results follow the answered ones and weigh next to nothing.
+fn end_last_page_filling_class(results: &mut [FetchResult], sizes: &[usize]) -> Result<(), Error> {
+    let answered = sizes.len();
+    let Some(last) = answered.checked_sub(1) else { return Ok(()) };
+    let beside: usize = sizes[..last].iter().sum::<usize>() + 4 * results.len();
+    match results.get_mut(last) {
+        Some(FetchResult::Content(page)) if page.more => {
+            let entry_sizes: Vec<usize> = page.records.iter().map(|r| Wire::to_wire(r).len()).collect();
+            if let Some(keep) = entries_filling_class_beside(beside, &entry_sizes) {
+                let records: Vec<_> = page.records.iter().take(keep).cloned().collect();
+                page.records = BoundedVec::new(records).map_err(|_| Error::Corrupt("content page"))?;
+            }
+        }
+        Some(FetchResult::Log(page)) if page.end == LogPageEnd::More => {
+            let entry_sizes: Vec<usize> = page.entries.iter().map(|e| Wire::to_wire(e).len()).collect();
+            if let Some(keep) = entries_filling_class_beside(beside, &entry_sizes) {
+                let entries: Vec<_> = page.entries.iter().take(keep).cloned().collect();
+                if let Some(end) = entries.last() {
+                    page.next = end.seq.next().ok_or(Error::Corrupt("log page"))?;
+                }
+                page.entries = BoundedVec::new(entries).map_err(|_| Error::Corrupt("log page"))?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 /// Below this many bytes left in a `FetchMany` answer, the remaining items are deferred
@@ -541,6 +582,8 @@ impl<S: RelayStore> Relay<S> {
         // The answer's own envelope, and a tag and a length for each result.
         let mut room = MAX_FRAME_PAYLOAD_LEN - PAGE_ENVELOPE - 4 * huisclos_protocol::limits::MAX_FETCH_ITEMS;
         let mut results = Vec::with_capacity(items.len());
+        // The encoded size of each result answered (not deferred), in order.
+        let mut sizes = Vec::with_capacity(items.len());
         for item in items {
             if room < MIN_FETCH_ROOM {
                 results.push(FetchResult::Deferred(Deferred {}));
@@ -585,7 +628,9 @@ impl<S: RelayStore> Relay<S> {
             }
             room = room.saturating_sub(size);
             results.push(result);
+            sizes.push(size);
         }
+        end_last_page_filling_class(&mut results, &sizes)?;
         let results = BoundedVec::new(results).map_err(|_| Error::Corrupt("fetch results"))?;
         Ok(Fetched { results }.into())
     }
@@ -1398,6 +1443,48 @@ mod tests {
         relay.refund_expired(5000).await?;
         assert_eq!(relay.used(account).await?.get(), 0);
         Ok(())
+    }
+
+    #[test]
+    fn a_fetch_many_answer_ends_its_last_page_where_the_whole_answer_fills_its_class() {
+        use huisclos_protocol::frame::Padding;
+        use huisclos_protocol::ids::{ContentId, ContentSeq, RequestId, Seq};
+        use huisclos_protocol::messages::{ContentPage, ContentRecord, ContentRecordBytes, LogPage, Response};
+        let padded = |results: &[FetchResult]| -> usize {
+            let results = BoundedVec::new(results.to_vec()).expect("bounded");
+            let response = Response { id: RequestId::new(7).expect("id"), body: Fetched { results }.into() };
+            Padding::SizeClasses.frame_len(Wire::to_wire(&response).len())
+        };
+        // A space's log, read to its end, then 128 records of 380 bytes with more
+        // behind them: 48.7 KB, which a 64 KiB frame would carry at 26 % padding.
+        let log = FetchResult::Log(LogPage {
+            entries: BoundedVec::new(Vec::new()).expect("empty"),
+            next: Seq::new(12).expect("seq"),
+            end: LogPageEnd::UpToDate,
+        });
+        let record = |n: u64| ContentRecord {
+            seq: ContentSeq::new(n).expect("seq"),
+            record: ContentId::from_bytes([n as u8; 16]),
+            sealed: ContentRecordBytes::new(vec![0x5a; 380 - 8 - 16 - 4]).expect("record"),
+        };
+        let page = |records: Vec<ContentRecord>, more| {
+            FetchResult::Content(ContentPage { records: BoundedVec::new(records).expect("page"), more })
+        };
+        let mut results = vec![log.clone(), page((0..128).map(record).collect(), true)];
+        assert_eq!(padded(&results), 65536);
+        let sizes: Vec<usize> = results.iter().map(|r| Wire::to_wire(r).len()).collect();
+        end_last_page_filling_class(&mut results, &sizes).expect("ended");
+        let FetchResult::Content(ended) = &results[1] else { panic!("a content page") };
+        assert!(ended.more);
+        let kept = ended.records.len();
+        assert!((80..128).contains(&kept), "{kept}");
+        assert_eq!(ended.records.last().map(|r| r.seq.get()), Some(kept as u64 - 1), "the first ones, in order");
+        assert_eq!(padded(&results), 32768, "the answer fills 32 KiB");
+        // The last page of the store, with nothing behind it, is left whole.
+        let mut last = vec![log, page((0..128).map(record).collect(), false)];
+        let sizes: Vec<usize> = last.iter().map(|r| Wire::to_wire(r).len()).collect();
+        end_last_page_filling_class(&mut last, &sizes).expect("left");
+        assert_eq!(padded(&last), 65536);
     }
 
     #[test]

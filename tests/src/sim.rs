@@ -149,7 +149,14 @@ impl SimRelay {
     /// A new single-use invitation (its address and pin are placeholders: simulated
     /// devices reach the relay without a socket).
     pub async fn invitation(&self) -> huisclos_protocol::invitation::Invitation {
-        self.relay.invite(&["127.0.0.1:4433".to_owned()], SpkiPin([0; 32]), std::time::SystemTime::now() + Duration::from_secs(3600)).await.unwrap()
+        self.relay
+            .invite(
+                &["127.0.0.1:4433".to_owned()],
+                SpkiPin([0; 32]),
+                std::time::SystemTime::now() + Duration::from_secs(3600),
+            )
+            .await
+            .unwrap()
     }
 
     fn connect(&self) -> SimLink {

@@ -384,19 +384,29 @@ impl Engine {
         }
         let mut items = Vec::new();
         let mut reads = Vec::new();
+        // Whether the content stores read are read on (only a single one matters: it
+        // is then read with its log in a `FetchMany` all the same).
+        let mut reading_on = false;
         for group in groups {
             if !self.reads_space(&group) {
                 continue;
             }
+            let read_on = (group == first && read_on) || self.requests.content_behind.remove(&group);
             let planned = self.log_read(&group).and_then(|log| {
                 let with_content =
                     self.spaces.get(&group).map(Space::meta_history_mode).transpose()? == Some(HistoryMode::Keep);
-                let content = if with_content { Some(self.content_read(&group)?) } else { None };
+                // A store read on after a full page has more to give: a larger page
+                // halves the round trips of a long first sync (the relay still ends
+                // it where its size class is full); the first page stays small, so
+                // that the first records show soon.
+                let limit = if read_on { READ_ON_PAGE } else { PAGE };
+                let content = if with_content { Some(self.content_read(&group, limit)?) } else { None };
                 Ok((log, content))
             });
             match planned {
                 Ok((log, content)) => {
                     items.push(FetchItem::Log(log));
+                    reading_on |= read_on && content.is_some();
                     reads.push((group, content.is_some()));
                     items.extend(content.map(FetchItem::Content));
                 }
@@ -405,7 +415,7 @@ impl Engine {
         }
         match reads.as_slice() {
             [] => Ok(None),
-            [(group, with_content)] if !(read_on && *with_content) => {
+            [(group, _)] if !reading_on => {
                 let group = *group;
                 let Some(FetchItem::Log(log)) = items.into_iter().next() else { return Ok(None) };
                 Ok(Some((log.into(), Step::FetchLog { group })))

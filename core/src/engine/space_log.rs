@@ -90,20 +90,21 @@ impl Engine {
                     self.persist()?;
                 } else if space.meta_history_mode()? == HistoryMode::Keep && !space.meta.removed && !space.meta.stalled
                 {
-                    return self.content_read(&group).map(Some);
+                    return self.content_read(&group, PAGE).map(Some);
                 }
             }
         }
         Ok(None)
     }
 
-    /// The read of a space's content store from where this device is.
-    pub(super) fn content_read(&self, group: &GroupId) -> Result<FetchContent> {
+    /// The read of a space's content store from where this device is, `limit` records
+    /// at most.
+    pub(super) fn content_read(&self, group: &GroupId, limit: u16) -> Result<FetchContent> {
         let space = self.spaces.get(group).ok_or(CoreError::NotFound(Missing::Space))?;
         Ok(FetchContent {
             access: self.access(group)?,
             from: ContentSeq::new(space.meta.content_next).map_err(CoreError::Decode)?,
-            limit: PageLimit::new(PAGE).map_err(CoreError::Decode)?,
+            limit: PageLimit::new(limit).map_err(CoreError::Decode)?,
         })
     }
 
