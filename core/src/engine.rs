@@ -196,10 +196,10 @@ enum Step {
     FetchContent {
         group: GroupId,
     },
-    /// Several spaces read at once: each space's log, and its content store when the
-    /// flag says it was asked for too.
+    /// Several spaces read at once: each space's log, and its content store from the
+    /// position given when it was asked for too.
     FetchMany {
-        reads: Vec<(GroupId, bool)>,
+        reads: Vec<(GroupId, Option<u64>)>,
     },
     Outbox {
         index: u64,

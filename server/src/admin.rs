@@ -110,13 +110,16 @@ impl AdminContext {
     /// The expiry is a moment, not a lifetime: a lifetime cut to the time left and then
     /// added to a clock read again, in whole seconds, could end up to a second before
     /// the switch.
-    pub fn invitation_terms(&self, valid_for: Duration, now: SystemTime) -> (SpkiPin, SystemTime) {
-        let asked = now.checked_add(valid_for).unwrap_or(now);
-        match self.next {
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a lifetime past what the clock can count.
+    pub fn invitation_terms(&self, valid_for: Duration, now: SystemTime) -> Result<(SpkiPin, SystemTime), Error> {
+        let asked = now.checked_add(valid_for).ok_or_else(|| Error::Config("invitation lifetime".into()))?;
+        Ok(match self.next {
             Some((_, switch_at)) if now < switch_at => (self.pin, asked.min(switch_at)),
             Some((next, _)) => (next, asked),
             None => (self.pin, asked),
-        }
+        })
     }
 }
 
@@ -210,7 +213,7 @@ pub async fn execute<S: RelayStore>(
 ) -> Result<Vec<String>, Error> {
     match request {
         AdminRequest::Invite { valid_for } => {
-            let (pin, expires) = context.invitation_terms(*valid_for, SystemTime::now());
+            let (pin, expires) = context.invitation_terms(*valid_for, SystemTime::now())?;
             let invitation = relay.invite(&context.addresses, pin, expires).await?;
             tracing::info!("invitation issued");
             Ok(vec![format!("ok {}", invitation.to_text())])
@@ -388,12 +391,13 @@ mod tests {
             data_dir: PathBuf::new(),
         };
         let day = Duration::from_secs(86_400);
-        assert_eq!(context.invitation_terms(day, now), (current, switch_at));
+        assert_eq!(context.invitation_terms(day, now).ok(), Some((current, switch_at)));
         let short = Duration::from_secs(5);
-        assert_eq!(context.invitation_terms(short, now), (current, now + short));
-        assert_eq!(context.invitation_terms(day, switch_at), (next, switch_at + day));
+        assert_eq!(context.invitation_terms(short, now).ok(), Some((current, now + short)));
+        assert_eq!(context.invitation_terms(day, switch_at).ok(), Some((next, switch_at + day)));
+        assert!(context.invitation_terms(Duration::MAX, now).is_err(), "a lifetime past the clock's end");
         let settled = AdminContext { next: None, ..context };
-        assert_eq!(settled.invitation_terms(day, now), (current, now + day));
+        assert_eq!(settled.invitation_terms(day, now).ok(), Some((current, now + day)));
     }
 
     #[test]

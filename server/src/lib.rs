@@ -307,7 +307,9 @@ async fn serve<S: store::RelayStore>(
     };
     let first_invitation = if fresh {
         let lifetime = Duration::from_secs(config.limits.invitation_secs);
-        let expires = std::time::SystemTime::now().checked_add(lifetime).unwrap_or_else(std::time::SystemTime::now);
+        let expires = std::time::SystemTime::now()
+            .checked_add(lifetime)
+            .ok_or_else(|| Error::Config("invitation lifetime".into()))?;
         let invitation = relay.invite(&addresses, identity.pin, expires).await?;
         Some(invitation.to_text())
     } else {

@@ -1553,3 +1553,55 @@ async fn a_subscription_too_large_to_send_before_sign_in_waits_for_its_answer() 
     alice.drive(&relay).await;
     assert!(alice.rejections().is_empty(), "{:?}", alice.rejections());
 }
+
+/// A history grant that reaches the log while a joiner pages through a long content
+/// store sends the reading back to the start of the store (the records before it were
+/// sealed with keys the joiner did not hold yet). The page asked for beside that log
+/// read, from the old position, must then be left: taking it moved the position past
+/// the records to read again, lost them for good and warned that the relay withheld
+/// them. A relay choosing when to reveal the grant could do that on purpose.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_history_grant_read_beside_a_later_page_sends_the_reading_back_to_the_start() {
+    use huisclos_tests::sim::create_space;
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let space = create_space(&mut alice, "Case 207", Policy::Confidential, HistoryMode::Keep);
+    alice.drive(&relay).await;
+    const POSTS: usize = 300;
+    for n in 0..POSTS {
+        alice.engine_mut().post(&space, &format!("dispatch {n:03}")).unwrap();
+    }
+    alice.drive(&relay).await;
+    alice.engine_mut().invite(&space, &bob.engine().contact_card().unwrap(), Role::Reader).unwrap();
+    // Alice commits and leaves the Welcome; the grant she owes Bob is held back.
+    let mut welcomed = false;
+    loop {
+        match alice.hold() {
+            Some(RequestBody::AppendMessage(_)) if welcomed => break,
+            Some(RequestBody::DepositWelcome(_)) => welcomed = true,
+            Some(_) => {}
+            None => panic!("Alice sent no grant after the Welcome"),
+        }
+        alice.step(&relay).await;
+    }
+    while !bob.events.iter().any(|e| matches!(e, ClientEvent::Invited { .. })) {
+        assert!(bob.step(&relay).await, "Bob's Welcome arrives");
+    }
+    bob.engine_mut().accept_invitation(&space).unwrap();
+    // Bob reads the store's first page (keys he does not hold yet), and only then does
+    // the grant reach the log: his next read asks for the log and the next page at once.
+    loop {
+        let first_page = matches!(bob.hold(), Some(RequestBody::FetchContent(_)));
+        assert!(bob.step(&relay).await, "Bob reads the store's first page");
+        if first_page {
+            break;
+        }
+    }
+    alice.drive(&relay).await;
+    assert!(matches!(bob.hold(), Some(RequestBody::FetchMany(_))), "the log and the next page together");
+    bob.drive(&relay).await;
+    let texts = bob.texts(&space);
+    assert_eq!(texts.len(), POSTS, "every post, read again from the start once the keys came");
+    assert!(bob.warnings().is_empty(), "no record was withheld: {:?}", bob.warnings());
+}

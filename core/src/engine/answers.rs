@@ -309,8 +309,12 @@ impl Engine {
     /// and read again once the log is). A read deferred, or a content store to read
     /// further, is queued; an item refused is handled as its own request's refusal, and
     /// the other spaces' answers are taken all the same.
-    fn on_fetched(&mut self, reads: Vec<(GroupId, bool)>, fetched: huisclos_protocol::messages::Fetched) -> Result<()> {
-        let expected = reads.iter().map(|(_, with_content)| 1 + usize::from(*with_content)).sum::<usize>();
+    fn on_fetched(
+        &mut self,
+        reads: Vec<(GroupId, Option<u64>)>,
+        fetched: huisclos_protocol::messages::Fetched,
+    ) -> Result<()> {
+        let expected = reads.iter().map(|(_, content_from)| 1 + usize::from(content_from.is_some())).sum::<usize>();
         // As many answers as reads, and the first one read (the relay defers only what
         // no longer fits after it): else nothing of it is taken.
         if fetched.results.len() != expected || matches!(fetched.results.first(), Some(FetchResult::Deferred(_))) {
@@ -318,9 +322,12 @@ impl Engine {
         }
         let mut results = fetched.results.into_vec().into_iter();
         let mut refused = None;
-        for (group, with_content) in reads {
+        for (group, content_from) in reads {
             let log = results.next();
-            let content = if with_content { results.next() } else { None };
+            let content = match content_from {
+                Some(from) => results.next().map(|result| (from, result)),
+                None => None,
+            };
             // One space's failure is that space's alone: its writes are forgotten (the
             // spaces before it were stored already), and the others are taken.
             if let Err(error) = self.take_fetched(group, log, content, &mut refused) {
@@ -339,19 +346,25 @@ impl Engine {
         &mut self,
         group: GroupId,
         log: Option<FetchResult>,
-        content: Option<FetchResult>,
+        content: Option<(u64, FetchResult)>,
         refused: &mut Option<RelayError>,
     ) -> Result<()> {
         match log {
             Some(FetchResult::Log(page)) => match (self.read_log_page(group, page)?, content) {
                 (None, _) => {}
-                (Some(_), Some(FetchResult::Content(page))) => self.on_content_page(group, page)?,
-                (Some(_), Some(FetchResult::Refused(RelayError::StaleEpoch { .. }))) => self.on_stale(group),
-                (Some(_), Some(FetchResult::Refused(error))) => {
+                // The log moved where the store is read from (a history grant sends the
+                // reading back to the start, for the records sealed before this device
+                // held their keys): the page read beside it, from where the reading
+                // was, is left, and the store read again from where it is now. Taking
+                // it would skip the records to read again, for good.
+                (Some(next), Some((from, _))) if next.from.get() != from => self.push_job(Job::Sync(group)),
+                (Some(_), Some((_, FetchResult::Content(page)))) => self.on_content_page(group, page)?,
+                (Some(_), Some((_, FetchResult::Refused(RelayError::StaleEpoch { .. })))) => self.on_stale(group),
+                (Some(_), Some((_, FetchResult::Refused(error)))) => {
                     refused.get_or_insert(error);
                 }
-                (Some(_), Some(FetchResult::Deferred(_)) | None) => self.push_job(Job::Sync(group)),
-                (Some(_), Some(FetchResult::Log(_))) => {
+                (Some(_), Some((_, FetchResult::Deferred(_))) | None) => self.push_job(Job::Sync(group)),
+                (Some(_), Some((_, FetchResult::Log(_)))) => {
                     return Err(CoreError::Invalid(InvalidInput::UnexpectedAnswer));
                 }
             },

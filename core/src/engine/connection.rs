@@ -407,7 +407,7 @@ impl Engine {
                 Ok((log, content)) => {
                     items.push(FetchItem::Log(log));
                     reading_on |= read_on && content.is_some();
-                    reads.push((group, content.is_some()));
+                    reads.push((group, content.as_ref().map(|read| read.from.get())));
                     items.extend(content.map(FetchItem::Content));
                 }
                 Err(error) => self.reject(Some(group), Rejection::RequestNotPrepared(error.fault())),

@@ -171,7 +171,7 @@ impl Requests {
     }
 
     /// The reads of a refused `FetchMany`, first in the queue again, in their order.
-    pub(super) fn read_again(&mut self, reads: &[(GroupId, bool)]) {
+    pub(super) fn read_again(&mut self, reads: &[(GroupId, Option<u64>)]) {
         for (group, _) in reads.iter().rev() {
             self.jobs.push_front(Job::Sync(*group));
         }
@@ -248,6 +248,7 @@ impl Requests {
         self.retry_at = Some(now.saturating_add(delay));
         self.jobs.clear();
         self.follow_up = None;
+        self.content_behind.clear();
     }
 }
 
@@ -335,7 +336,7 @@ mod tests {
         let subscribe = requests.start(Step::Subscribe).unwrap();
         assert!(requests.may_pipeline(), "the reads go behind the subscription");
         requests.jobs.drain(..2);
-        let read = requests.start(Step::FetchMany { reads: vec![(group(1), true), (group(2), true)] }).unwrap();
+        let read = requests.start(Step::FetchMany { reads: vec![(group(1), Some(0)), (group(2), Some(0))] }).unwrap();
         requests.jobs.push_front(Job::Sync(group(3)));
         assert!(!requests.may_pipeline(), "nothing goes behind the reads");
         assert_eq!(requests.round_trips, 1, "three requests, one round trip");
