@@ -82,8 +82,11 @@ const SUITE: &[Bench] = &[
         holds_back: "Lost packets and their retransmissions vary from run to run (the loss is seeded, the timing \
             is not). Each record carries its signature, and the first of each author in a generation its \
             certificate (the others refer to it by 16 bytes); each page is padded to its size class, which the \
-            relay fills (messages.md 9.2 and 7.5). The bytes are about twice the text. The content store is read \
-            a page per round trip: the first page holds up to 128 records, so that the first posts show soon; \
+            relay fills (messages.md 9.2 and 7.5). The bytes are about twice the text. Over QUIC runs of one \
+            commit spread (f78c037 and df43d98, whose paths are the same here: 92.6 s, 1.49×, 41 packets lost; \
+            73.2 s, 1.20×, 39 lost), as quinn (CUBIC) shrinks its window at each real loss and a loss at the end of a \
+            page waits for its retransmission timeout; TCP+TLS gave 72.2 and 71.5 s (1.33× and 1.32×). The \
+            content store is read a page per round trip: the first page holds up to 128 records, so that the first posts show soon; \
             each one after it, up to 256 records, is asked for in one FetchMany with the log read that must come \
             before it (client.md, \"Coming back online\"), and the relay ends it where the whole answer fills \
             its size class. Before that, on commit 7c72935, each page after the first cost two round trips (the \
