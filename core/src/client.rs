@@ -312,6 +312,12 @@ pub enum SyncState {
     Offline {
         /// Why the relay could not be reached or the connection failed.
         error: String,
+        /// Whether it was reached and presented a key this device does not pin
+        /// ([`TransportFailure::RelayKeyNotPinned`](crate::error::TransportFailure)):
+        /// not the network failing, but another server at the relay's address, or a
+        /// key changed without the rotation this device would have learned. An app
+        /// warns of it, where it only waits out a failing network.
+        relay_key_not_pinned: bool,
         /// How long until the next attempt.
         retry_in: Duration,
     },
@@ -474,7 +480,9 @@ impl SyncService {
             if self.stopping() {
                 break;
             }
-            self.set(SyncState::Offline { error: failure.to_string(), retry_in: delay });
+            let relay_key_not_pinned =
+                matches!(failure, CoreError::Transport(crate::error::TransportFailure::RelayKeyNotPinned));
+            self.set(SyncState::Offline { error: failure.to_string(), relay_key_not_pinned, retry_in: delay });
             after_step(cell);
             tokio::select! {
                 () = tokio::time::sleep(delay) => {}

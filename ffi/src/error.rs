@@ -80,6 +80,15 @@ pub enum HuisClosError {
         /// Why, in words.
         reason: String,
     },
+    /// Something answered at the relay's address with a key this profile does not pin:
+    /// another server, or the relay's key changed without the rotation this device
+    /// would have learned. Nothing was sent to it and the work stays queued; warn, as
+    /// of an impostor (a new invitation from the relay's operator brings a new pin).
+    #[error("{reason}")]
+    RelayKeyNotPinned {
+        /// Why, in words.
+        reason: String,
+    },
     /// The platform keystore failed to store, give or delete the storage key.
     #[error("{reason}")]
     Keystore {
@@ -118,6 +127,9 @@ impl From<CoreError> for HuisClosError {
             CoreError::IdentityChanged(_) => Self::IdentityChanged { reason: message },
             CoreError::NotFound(what) => Self::NotFound { what: what.into(), reason: message },
             CoreError::Relay(_) => Self::Refused { reason: message },
+            CoreError::Transport(huisclos_core::error::TransportFailure::RelayKeyNotPinned) => {
+                Self::RelayKeyNotPinned { reason: message }
+            }
             CoreError::Transport(_) => Self::Offline { reason: message },
             CoreError::Closed => Self::Closed { reason: message },
             _ => Self::Internal { reason: message },
@@ -164,6 +176,7 @@ mod tests {
             (CoreError::Forbidden(CoreRefusal::ReaderWrites), "Forbidden"),
             (CoreError::Invalid(huisclos_core::error::InvalidInput::UnknownRole), "Invalid"),
             (CoreError::Transport(huisclos_core::error::TransportFailure::Timeout), "Offline"),
+            (CoreError::Transport(huisclos_core::error::TransportFailure::RelayKeyNotPinned), "RelayKeyNotPinned"),
             (CoreError::StoreTampered, "DamagedProfile"),
             (CoreError::Closed, "Closed"),
         ];

@@ -21,6 +21,11 @@ pub enum ProfileEvent {
         transport: Option<Transport>,
         /// Why not, when offline (words, never a secret).
         reason: Option<String>,
+        /// When offline: something answered at the relay's address with a key this
+        /// profile does not pin (another server, or a key changed without the rotation
+        /// this device would have learned). Warn, as of an impostor; the work stays
+        /// queued and nothing is sent to it.
+        relay_key_not_pinned: bool,
         /// When offline, in how many seconds the watching connection tries again.
         retry_in_seconds: Option<u32>,
     },
@@ -211,9 +216,13 @@ pub enum ProfileEvent {
 impl From<ClientEvent> for ProfileEvent {
     fn from(event: ClientEvent) -> Self {
         match event {
-            ClientEvent::Online => {
-                Self::SyncState { online: true, transport: None, reason: None, retry_in_seconds: None }
-            }
+            ClientEvent::Online => Self::SyncState {
+                online: true,
+                transport: None,
+                reason: None,
+                relay_key_not_pinned: false,
+                retry_in_seconds: None,
+            },
             ClientEvent::AccountCreated(account) => Self::AccountCreated { account: account.to_string() },
             ClientEvent::Invited { space, name, by } => Self::Invited { space: space.to_string(), name, by },
             ClientEvent::Joined(space) => Self::Joined { space: space.to_string() },

@@ -167,15 +167,25 @@ impl Inner {
     /// Tells the listener the watching connection's state (not its attempts to
     /// connect, which say nothing new).
     fn report(&self, state: &SyncState) {
-        let (online, transport, reason, retry_in_seconds) = match state {
-            SyncState::Online(kind) => (true, Some(transport(*kind)), None, None),
-            SyncState::Offline { error, retry_in } => {
-                (false, None, Some(error.clone()), Some(u32::try_from(retry_in.as_secs().max(1)).unwrap_or(u32::MAX)))
-            }
-            SyncState::Stopped => (false, None, None, None),
+        let (online, transport, reason, relay_key_not_pinned, retry_in_seconds) = match state {
+            SyncState::Online(kind) => (true, Some(transport(*kind)), None, false, None),
+            SyncState::Offline { error, relay_key_not_pinned, retry_in } => (
+                false,
+                None,
+                Some(error.clone()),
+                *relay_key_not_pinned,
+                Some(u32::try_from(retry_in.as_secs().max(1)).unwrap_or(u32::MAX)),
+            ),
+            SyncState::Stopped => (false, None, None, false, None),
             _ => return,
         };
-        self.dispatch(vec![ProfileEvent::SyncState { online, transport, reason, retry_in_seconds }]);
+        self.dispatch(vec![ProfileEvent::SyncState {
+            online,
+            transport,
+            reason,
+            relay_key_not_pinned,
+            retry_in_seconds,
+        }]);
     }
 
     async fn connect(self: &Arc<Self>, cell: &mut SharedEngine) -> Result<Connection> {

@@ -9,15 +9,19 @@ import time
 
 
 class Relay:
-    """`huisclos-relay` on a fresh sled store in `data_dir`."""
+    """`huisclos-relay` on a fresh sled store in `data_dir`, listening on `quic` and
+    `tcp` (ports the system chooses unless given)."""
 
-    def __init__(self, binary: pathlib.Path, data_dir: pathlib.Path):
+    def __init__(self, binary: pathlib.Path, data_dir: pathlib.Path, quic="127.0.0.1:0", tcp="127.0.0.1:0"):
         self.binary = binary
         self.data_dir = data_dir
+        # Where it listens, as it says once started.
+        self.quic = None
+        self.tcp = None
         env = dict(
             os.environ,
-            HUISCLOS_RELAY_QUIC_LISTEN="127.0.0.1:0",
-            HUISCLOS_RELAY_TCP_LISTEN="127.0.0.1:0",
+            HUISCLOS_RELAY_QUIC_LISTEN=quic,
+            HUISCLOS_RELAY_TCP_LISTEN=tcp,
             HUISCLOS_RELAY_METRICS_LISTEN="off",
             RUST_LOG="warn",
         )
@@ -27,6 +31,10 @@ class Relay:
         self.first_invitation = None
         deadline = time.monotonic() + 30
         for line in self.process.stdout:
+            if line.startswith("huisclos-relay: quic "):
+                self.quic = line.split(" ", 2)[2].strip()
+            if line.startswith("huisclos-relay: tcp "):
+                self.tcp = line.split(" ", 2)[2].strip()
             if line.startswith("huisclos-relay: invitation "):
                 self.first_invitation = line.split(" ", 2)[2].strip()
             if line.startswith("huisclos-relay: ready"):

@@ -90,8 +90,9 @@ async fn the_sync_service_waits_offline_comes_online_when_woken_takes_pushes_and
         .unwrap()
         .iter()
         .filter_map(|s| match s {
-            SyncState::Offline { error, retry_in } => {
+            SyncState::Offline { error, relay_key_not_pinned, retry_in } => {
                 assert!(error.contains("offline"), "{error}");
+                assert!(!relay_key_not_pinned, "nothing answered: no key was refused");
                 Some(*retry_in)
             }
             _ => None,

@@ -3,7 +3,7 @@ change nothing."""
 
 import huisclos
 import pytest
-from conftest import PASSPHRASE, MemoryKeystore, person, sync
+from conftest import PASSPHRASE, MemoryKeystore, RelayProcess, person, sync
 
 
 def test_typed_errors(tmp_path, relay):
@@ -118,3 +118,25 @@ def test_panic_wipe_and_duress(tmp_path, relay):
     carol.lock()
     huisclos.wipe_profile(carol_dir, None)
     assert not huisclos.profile_exists(carol_dir)
+
+
+def test_a_server_with_another_key_at_the_relays_address_is_named_not_offline(tmp_path, relay):
+    """Another server answering at the relay's address (an impostor, or a relay whose
+    key was replaced without the rotation devices learn) is refused, and the app is told
+    so, as a distinct error it can warn of: not "offline", which it would only wait out.
+    Nothing is sent to it, and the work stays queued."""
+    alice, _ = person(tmp_path, relay, "Alice", invitation=relay.first_invitation)
+    space = alice.create_space("Case 31", "", huisclos.Policy.CONFIDENTIAL, True)
+    sync(alice)
+    relay.stop()
+    impostor = RelayProcess(relay.binary, tmp_path / "impostor", quic=relay.quic, tcp=relay.tcp)
+    try:
+        assert (impostor.quic, impostor.tcp) == (relay.quic, relay.tcp)
+        alice.space(space).feed().post("for our relay only")
+        with pytest.raises(huisclos.HuisClosError.RelayKeyNotPinned) as error:
+            sync(alice)
+        assert "for our relay only" not in error.value.reason
+        assert [i.text for i in alice.space(space).feed().items()] == ["for our relay only"]
+    finally:
+        impostor.stop()
+    alice.lock()
