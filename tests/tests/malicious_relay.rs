@@ -619,3 +619,63 @@ async fn a_relay_from_before_sign_in_and_fetch_many_is_still_served() {
     assert_eq!(texts(&bob, &b), ["B1"]);
     assert!(bob.warnings().is_empty(), "{:?}", bob.warnings());
 }
+
+/// A relay that always says more records follow, and serves nothing new (the same
+/// records again, or none), would keep a device asking page after page for ever:
+/// battery and a 2G link's bytes spent on nothing. An honest relay always serves a
+/// record when one is due (messages.md 9.2), so a page with `more` that moves the
+/// reading nowhere ends the reading on; the next sync or push asks again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_saying_more_follows_without_serving_it_cannot_keep_a_device_asking() {
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let space = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], HistoryMode::Keep).await;
+    for text in ["first", "second", "third"] {
+        alice.engine_mut().post(&space, text).unwrap();
+    }
+    alice.drive(&relay).await;
+
+    // Every page says more follows; once Bob has read all three, the pages are empty
+    // or hold what he already read.
+    let mut pages = 0;
+    bob.sync_through(&relay, &mut |_: &RequestBody, answer: &mut Answer| {
+        if let Ok(ResponseBody::ContentPage(page)) = answer {
+            pages += 1;
+            page.more = true;
+        }
+    })
+    .await;
+    assert!(pages <= 4, "Bob stopped asking ({pages} pages)");
+    assert_eq!(texts(&bob, &space), ["first", "second", "third"]);
+    // The relay honest again, the next sync reads on as usual.
+    alice.engine_mut().post(&space, "fourth").unwrap();
+    alice.drive(&relay).await;
+    bob.sync(&relay).await;
+    assert_eq!(texts(&bob, &space), ["first", "second", "third", "fourth"]);
+    assert!(bob.rejections().is_empty(), "{:?}", bob.rejections());
+
+    // The same with the log: every page says more follows, or that the epoch is closed
+    // without serving the commit that closed it.
+    for end in [LogPageEnd::More, LogPageEnd::EpochClosed] {
+        let mut pages = 0;
+        bob.sync_through(&relay, &mut |_: &RequestBody, answer: &mut Answer| {
+            if let Ok(ResponseBody::LogPage(page)) = answer {
+                pages += 1;
+                page.end = end;
+            }
+        })
+        .await;
+        // A closed epoch is asked again a few times (as a stale epoch is) before it
+        // is reported and waited out.
+        assert!(pages <= 6, "Bob stopped asking ({end:?}: {pages} pages)");
+    }
+    let warnings = bob.warnings();
+    assert_eq!(warnings.len(), 1, "a closed epoch whose commit never comes is reported: {warnings:?}");
+    assert!(warnings[0].contains("withholding"), "{warnings:?}");
+    bob.advance(3600);
+    alice.engine_mut().post(&space, "fifth").unwrap();
+    alice.drive(&relay).await;
+    bob.sync(&relay).await;
+    assert_eq!(texts(&bob, &space).last().map(String::as_str), Some("fifth"));
+}

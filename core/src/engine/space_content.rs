@@ -14,10 +14,19 @@ impl Engine {
         // look withheld (and a note's updates arrive with gaps).
         let mut records: Vec<&ContentRecord> = page.records.iter().collect();
         records.sort_by_key(|record| record.seq.get());
+        let cursor = |engine: &Self| engine.spaces.get(&group).map(|space| space.meta.content_next);
+        let before = cursor(self);
         self.apply_content_records(group, &records)?;
-        if page.more {
+        let moved = cursor(self) > before;
+        if page.more && moved {
             self.requests.content_behind.insert(group);
             self.requests.jobs.push_front(Job::Sync(group));
+        } else if page.more {
+            // More follows, says the relay, yet the page moved the reading nowhere: an
+            // honest relay serves a record whenever one is due (messages.md 9.2), so
+            // asking again would only be asked the same for ever. The reading stops
+            // here; the next sync or push asks again.
+            tracing::debug!("a content page with more to come that served nothing new");
         } else if let Some(space) = self.spaces.get_mut(&group)
             && !space.meta.caught_up
         {

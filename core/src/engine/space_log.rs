@@ -20,6 +20,8 @@ impl Engine {
         // Sequence numbers are dense; only a space without history loses messages to
         // the relay's retention. Anywhere else a gap is the relay withholding entries.
         let dense = self.spaces.get(&group).map(Space::meta_history_mode).transpose()? == Some(HistoryMode::Keep);
+        let cursor = |engine: &Self| engine.spaces.get(&group).map(|space| space.meta.next_seq);
+        let before = cursor(self);
         for entry in page.entries.iter() {
             let position = entry.seq.get();
             let Some(space) = self.spaces.get_mut(&group) else { return Ok(None) };
@@ -75,8 +77,18 @@ impl Engine {
                 }
             }
         }
+        let moved = cursor(self) > before;
         match page.end {
-            LogPageEnd::More | LogPageEnd::EpochClosed => self.requests.jobs.push_front(Job::Sync(group)),
+            LogPageEnd::More | LogPageEnd::EpochClosed if moved => self.requests.jobs.push_front(Job::Sync(group)),
+            // More follows, or the epoch is closed, says the relay, yet the page moved
+            // the reading nowhere: an honest relay serves an entry whenever one is due
+            // (messages.md 7.4), and the commit that closed an epoch. Asking again
+            // would only be asked the same for ever. A closed epoch whose commit is not
+            // served is a withheld commit, counted as a stale epoch is (reported after
+            // a few, then waited out); more that never comes ends the reading here,
+            // until the next sync or push.
+            LogPageEnd::EpochClosed => self.on_stale(group),
+            LogPageEnd::More => tracing::debug!("a log page with more to come that served nothing new"),
             LogPageEnd::UpToDate => {
                 let Some(space) = self.spaces.get(&group) else { return Ok(None) };
                 if space.meta.pending_commit_seq.is_some() {
