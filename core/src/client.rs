@@ -15,7 +15,7 @@ use huisclos_transport::client::{RelayClient, TransportKind};
 use huisclos_transport::tls::{PresentedKey, RelayPins};
 
 use crate::engine::{Engine, Now};
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Result, TransportFailure};
 use crate::linker::Linker;
 
 /// A sans-IO state machine the connection drives: the [`Engine`], or a [`Linker`]
@@ -113,6 +113,17 @@ pub fn now() -> Now {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
+/// Of two failures to reach the relay, the one to report: a server that answered with
+/// a key this device does not pin, whichever way and whenever it came, over any other
+/// (a network that blocks UDP while something intercepts TCP must not hide the
+/// impostor behind QUIC's later timeout); otherwise the later one.
+fn worse_failure(earlier: Option<CoreError>, later: CoreError) -> CoreError {
+    match earlier {
+        Some(refused @ CoreError::Transport(TransportFailure::RelayKeyNotPinned)) => refused,
+        _ => later,
+    }
+}
+
 /// An open connection driving one engine.
 #[derive(Debug)]
 pub struct Connection {
@@ -153,6 +164,7 @@ impl Connection {
         };
         tokio::pin!(quic, tcp);
         let (mut quic_failed, mut tcp_failed) = (false, false);
+        let mut reported: Option<CoreError> = None;
         let relay = loop {
             let failure = tokio::select! {
                 outcome = &mut quic, if !quic_failed => match outcome {
@@ -164,8 +176,9 @@ impl Connection {
                     Err(error) => { tcp_failed = true; error }
                 },
             };
+            reported = Some(worse_failure(reported, failure));
             if quic_failed && tcp_failed {
-                return Err(failure);
+                return Err(reported.unwrap_or(CoreError::Transport(TransportFailure::NoRelayAddress)));
             }
         };
         if let Some(presented) = relay.presented_key() {
@@ -176,17 +189,17 @@ impl Connection {
     }
 
     async fn first_reachable(kind: TransportKind, addresses: &[SocketAddr], pins: RelayPins) -> Result<RelayClient> {
-        let mut last = CoreError::Transport(crate::error::TransportFailure::NoRelayAddress);
+        let mut reported = None;
         for address in addresses {
             match RelayClient::connect(kind, *address, pins).await {
                 Ok(relay) => return Ok(relay),
                 Err(error) => {
                     tracing::info!(%address, ?kind, %error, "relay not reachable this way");
-                    last = error.into();
+                    reported = Some(worse_failure(reported, error.into()));
                 }
             }
         }
-        Err(last)
+        Err(reported.unwrap_or(CoreError::Transport(TransportFailure::NoRelayAddress)))
     }
 
     /// Which transport the connection uses.
@@ -480,8 +493,7 @@ impl SyncService {
             if self.stopping() {
                 break;
             }
-            let relay_key_not_pinned =
-                matches!(failure, CoreError::Transport(crate::error::TransportFailure::RelayKeyNotPinned));
+            let relay_key_not_pinned = matches!(failure, CoreError::Transport(TransportFailure::RelayKeyNotPinned));
             self.set(SyncState::Offline { error: failure.to_string(), relay_key_not_pinned, retry_in: delay });
             after_step(cell);
             tokio::select! {
@@ -512,4 +524,23 @@ impl SyncService {
 /// Whether a relay refusal means the caller should simply retry later.
 pub fn is_transient(error: &RelayError) -> bool {
     matches!(error, RelayError::RateLimited { .. } | RelayError::Internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_relay_key_is_reported_over_any_failure_after_it() {
+        let refused = || CoreError::Transport(TransportFailure::RelayKeyNotPinned);
+        let timeout = || CoreError::Transport(TransportFailure::Timeout);
+        // TCP intercepted at once, QUIC's timeout later: the impostor is what is said.
+        let reported = worse_failure(Some(refused()), timeout());
+        assert!(matches!(reported, CoreError::Transport(TransportFailure::RelayKeyNotPinned)));
+        let reported = worse_failure(Some(timeout()), refused());
+        assert!(matches!(reported, CoreError::Transport(TransportFailure::RelayKeyNotPinned)));
+        let reported = worse_failure(Some(timeout()), CoreError::Transport(TransportFailure::Closed));
+        assert!(matches!(reported, CoreError::Transport(TransportFailure::Closed)), "otherwise the later one");
+        assert!(matches!(worse_failure(None, timeout()), CoreError::Transport(TransportFailure::Timeout)));
+    }
 }

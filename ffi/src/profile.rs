@@ -172,7 +172,15 @@ impl Inner {
             SyncState::Offline { error, relay_key_not_pinned, retry_in } => (
                 false,
                 None,
-                Some(error.clone()),
+                // A refused key is said in the person's language, as the error says it:
+                // the app shows it as a security notice.
+                Some(if *relay_key_not_pinned {
+                    crate::l10n::reason(&CoreError::Transport(
+                        huisclos_core::error::TransportFailure::RelayKeyNotPinned,
+                    ))
+                } else {
+                    error.clone()
+                }),
                 *relay_key_not_pinned,
                 Some(u32::try_from(retry_in.as_secs().max(1)).unwrap_or(u32::MAX)),
             ),

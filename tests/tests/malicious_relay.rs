@@ -679,3 +679,36 @@ async fn a_relay_saying_more_follows_without_serving_it_cannot_keep_a_device_ask
     bob.sync(&relay).await;
     assert_eq!(texts(&bob, &space).last().map(String::as_str), Some("fifth"));
 }
+
+/// A relay that accepts a device's own commit and then leaves it out of the log (every
+/// read answered "up to date" in the old epoch) would keep the device reading for the
+/// commit it waits to merge, for ever. It is counted as a withheld commit is: asked
+/// again a few times, reported, then waited out; served honestly, it is merged.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accepted_commit_left_out_of_the_log_is_reported_instead_of_read_for_for_ever() {
+    let relay = SimRelay::new();
+    let mut alice = SimDevice::join(&relay, "Alice").await;
+    let mut bob = SimDevice::join(&relay, "Bob").await;
+    let space = space_with(&relay, &mut alice, &mut [(&mut bob, Role::Contributor)], HistoryMode::Keep).await;
+    alice.engine_mut().rename(&space, SpaceName::new("Case 207 (appeal)").unwrap()).unwrap();
+    let mut left_out = 0;
+    alice
+        .drive_through(&relay, &mut |_: &RequestBody, answer: &mut Answer| {
+            if let Ok(ResponseBody::LogPage(page)) = answer
+                && page.entries.iter().any(|e| e.kind == EntryKind::Commit)
+            {
+                left_out += 1;
+                edit(&mut page.entries, |entries| entries.retain(|e| e.kind != EntryKind::Commit));
+                page.end = LogPageEnd::UpToDate;
+            }
+        })
+        .await;
+    assert!((1..=6).contains(&left_out), "asked a few times ({left_out}), then stopped");
+    let warnings = alice.warnings();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("withholding"), "{warnings:?}");
+
+    alice.advance(3600);
+    alice.drive(&relay).await;
+    assert_eq!(alice.engine().spaces()[0].name, "Case 207 (appeal)", "merged once served");
+}

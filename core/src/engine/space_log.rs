@@ -91,9 +91,15 @@ impl Engine {
             LogPageEnd::More => tracing::debug!("a log page with more to come that served nothing new"),
             LogPageEnd::UpToDate => {
                 let Some(space) = self.spaces.get(&group) else { return Ok(None) };
-                if space.meta.pending_commit_seq.is_some() {
+                if space.meta.pending_commit_seq.is_some() && moved {
                     // Our accepted commit is further on: keep reading.
                     self.requests.jobs.push_front(Job::Sync(group));
+                } else if space.meta.pending_commit_seq.is_some() {
+                    // Up to date, says the relay, without the commit it accepted from
+                    // us, and nothing new: it withholds that commit. Counted as a stale
+                    // epoch is (asked again a few times, reported, waited out), not read
+                    // for for ever.
+                    self.on_stale(group);
                 } else if space.meta_history_mode()? == HistoryMode::None && !space.meta.caught_up {
                     if let Some(space) = self.spaces.get_mut(&group) {
                         space.meta.caught_up = true;

@@ -125,7 +125,7 @@ def test_a_server_with_another_key_at_the_relays_address_is_named_not_offline(tm
     key was replaced without the rotation devices learn) is refused, and the app is told
     so, as a distinct error it can warn of: not "offline", which it would only wait out.
     Nothing is sent to it, and the work stays queued."""
-    alice, _ = person(tmp_path, relay, "Alice", invitation=relay.first_invitation)
+    alice, events = person(tmp_path, relay, "Alice", invitation=relay.first_invitation)
     space = alice.create_space("Case 31", "", huisclos.Policy.CONFIDENTIAL, True)
     sync(alice)
     relay.stop()
@@ -137,6 +137,13 @@ def test_a_server_with_another_key_at_the_relays_address_is_named_not_offline(tm
             sync(alice)
         assert "for our relay only" not in error.value.reason
         assert [i.text for i in alice.space(space).feed().items()] == ["for our relay only"]
+        # Watching, the app hears it on the connection's state, in words it can show.
+        alice.start_watching()
+        refused = events.wait_for(
+            lambda e: e.is_sync_state() and e.relay_key_not_pinned
+        )[0]
+        alice.stop_watching()
+        assert not refused.online and refused.reason == error.value.reason
     finally:
         impostor.stop()
     alice.lock()
