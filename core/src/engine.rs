@@ -17,7 +17,8 @@
 //! asking for more in one request instead: the reads of every space queued together
 //! (coming back online, a full sync) go as one `FetchMany`, each space's log and
 //! content store, answered as their own requests would be and taken space by space in
-//! the same order. The one exception is a new connection: the subscription and that
+//! the same order; a content store read page after page asks for each page after the
+//! first with its log in a `FetchMany` too, one round trip a page. The one exception is a new connection: the subscription and that
 //! `FetchMany` go right behind the one-round-trip `SignIn`, before its answer (the
 //! relay finishes a sign-in and a subscription before reading on), so a device coming
 //! back sees its news one round trip after connecting. Nothing that changes state goes
