@@ -1300,6 +1300,21 @@ fn a_damaged_profile_names_the_record_and_how_as_codes() {
     assert_eq!(code, "space-record/unknown-version");
 }
 
+/// Steps `inviter` through an invitation it queued (the commit, the Welcome) and stops
+/// before the history grant it owes the new member: that grant is held back.
+async fn send_up_to_the_history_grant(inviter: &mut SimDevice, relay: &SimRelay) {
+    let mut welcomed = false;
+    loop {
+        match inviter.hold() {
+            Some(RequestBody::AppendMessage(_)) if welcomed => return,
+            Some(RequestBody::DepositWelcome(_)) => welcomed = true,
+            Some(_) => {}
+            None => panic!("{} sent no grant after the Welcome", inviter.name),
+        }
+        inviter.step(relay).await;
+    }
+}
+
 /// A post written while the joiner still waits for its history grant leaves as soon as
 /// the grant is taken. Here Alice's grant reaches the log only after Bob, just joined,
 /// has read the log once; Bob posts, his outbox finds no key yet, then the grant comes.
@@ -1315,16 +1330,7 @@ async fn a_post_written_before_the_history_grant_leaves_when_the_grant_comes() {
     alice.drive(&relay).await;
     alice.engine_mut().invite(&space, &bob.engine().contact_card().unwrap(), Role::Contributor).unwrap();
     // Alice commits and leaves the Welcome; the grant she owes Bob is held back.
-    let mut welcomed = false;
-    loop {
-        match alice.hold() {
-            Some(RequestBody::AppendMessage(_)) if welcomed => break,
-            Some(RequestBody::DepositWelcome(_)) => welcomed = true,
-            Some(_) => {}
-            None => panic!("Alice sent no grant after the Welcome"),
-        }
-        alice.step(&relay).await;
-    }
+    send_up_to_the_history_grant(&mut alice, &relay).await;
     // Bob takes the Welcome and reads the space's log once; only then does the grant
     // reach the log.
     while !bob.events.iter().any(|e| matches!(e, ClientEvent::Invited { .. })) {
@@ -1575,16 +1581,7 @@ async fn a_history_grant_read_beside_a_later_page_sends_the_reading_back_to_the_
     alice.drive(&relay).await;
     alice.engine_mut().invite(&space, &bob.engine().contact_card().unwrap(), Role::Reader).unwrap();
     // Alice commits and leaves the Welcome; the grant she owes Bob is held back.
-    let mut welcomed = false;
-    loop {
-        match alice.hold() {
-            Some(RequestBody::AppendMessage(_)) if welcomed => break,
-            Some(RequestBody::DepositWelcome(_)) => welcomed = true,
-            Some(_) => {}
-            None => panic!("Alice sent no grant after the Welcome"),
-        }
-        alice.step(&relay).await;
-    }
+    send_up_to_the_history_grant(&mut alice, &relay).await;
     while !bob.events.iter().any(|e| matches!(e, ClientEvent::Invited { .. })) {
         assert!(bob.step(&relay).await, "Bob's Welcome arrives");
     }
