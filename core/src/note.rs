@@ -23,14 +23,18 @@
 //!
 //! ## What is refused
 //! Bytes that do not decode, updates over [`MAX_UPDATE_LEN`] and updates inserting
-//! under another client's id are refused before anything is merged. After the merge,
-//! an update is refused if it left anything waiting inside the document (it builds on
-//! or deletes what this device has not merged: in the relay's order an honest update
-//! never does), if it put anything other than text into the note or another root
-//! beside it (which would not show, but would shift every offset), or if the note
-//! passes [`MAX_NOTE_UNITS`]. A refusal after the merge, a failed merge or a panic
-//! leave the document broken ([`NoteDoc::is_intact`]); the engine then drops it with
-//! the rest of the refused record's step, so nothing half-applied is ever stored.
+//! under another client's id are refused before anything is merged. So is an update
+//! that would leave anything waiting inside the document (it builds on or deletes
+//! what this device has not merged: in the relay's order an honest update never
+//! does), that puts anything other than text into the note or another root beside it
+//! (which would not show, but would shift every offset), or after which the note
+//! would pass [`MAX_NOTE_UNITS`]. The first and the last are read from the update's
+//! bytes when it builds on what the document holds, as honest updates do; any other
+//! update is merged into a copy first. So a
+//! refusal leaves the document, and this device's undo history in it, as they were.
+//! Only a merge that yrs fails part of the way, or a panic, leaves the document broken
+//! ([`NoteDoc::is_intact`]); the engine then drops it with the rest of the refused
+//! record's step, so nothing half-applied is ever stored.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -361,11 +365,13 @@ impl NoteDoc {
     /// whether it brought anything new (text or deletions).
     ///
     /// Checked before anything is merged, so that a refusal changes nothing: the size,
-    /// the decoding, and that every item it inserts carries `author`'s id. If yrs then
-    /// fails to integrate it (or panics), the document is left broken
-    /// ([`NoteDoc::is_intact`] is false, and it refuses edits): drop it and load the
-    /// stored state again, as the engine does with everything of a refused record.
-    /// Nothing is copied beforehand, so merging costs what yrs's own merge costs.
+    /// the decoding, that every item it inserts carries `author`'s id and is text,
+    /// and what it builds on and the length it may bring the note to (when that
+    /// cannot be shown from its bytes, a trial merge into a copy decides). An honest update read in order is not copied, so
+    /// merging it costs what yrs's own merge costs. If yrs then fails to integrate it
+    /// (or panics), the document is left broken ([`NoteDoc::is_intact`] is false, and
+    /// it refuses edits): drop it and load the stored state again, as the engine does
+    /// with everything of a refused record.
     ///
     /// # Errors
     /// A [`NoteRefusal`].
@@ -395,7 +401,8 @@ impl NoteDoc {
         if update.len() > MAX_UPDATE_LEN {
             return Err(NoteRefusal::TooLarge);
         }
-        let checked = catch_unwind(AssertUnwindSafe(|| -> Result<Update, NoteRefusal> {
+        let held = self.state_vector();
+        let checked = catch_unwind(AssertUnwindSafe(|| -> Result<(Update, UpdateShape), NoteRefusal> {
             let decoded = Update::decode_v1(update).map_err(|_| NoteRefusal::Malformed)?;
             // Every item inserted (deleted since or not: yrs's `GC` blocks) under the
             // author's id only. The clients of an update's lower state vector are the
@@ -404,14 +411,22 @@ impl NoteDoc {
             if decoded.state_vector_lower().iter().any(|(client, _)| *client != author) {
                 return Err(NoteRefusal::ForeignClient);
             }
-            only_text(update)?;
-            Ok(decoded)
+            let shape = UpdateShape::read(update, &held)?;
+            Ok((decoded, shape))
         }));
-        let decoded = match checked {
+        let (decoded, shape) = match checked {
             Ok(result) => result?,
             Err(_) => return Err(NoteRefusal::Malformed),
         };
-        let new = !decoded.delete_set().is_empty() || decoded.extends(&self.state_vector());
+        // What can only be known once merged (what it builds on, the note's length)
+        // is known beforehand for every update that builds on what this device has,
+        // as an honest one in the relay's order always does. For any other, a trial on
+        // a copy decides, so that a refusal leaves this document, and this device's
+        // undo history in it, as they were.
+        if !shape.merges_cleanly(self.len_utf16()) {
+            self.trial_merge(update)?;
+        }
+        let new = !decoded.delete_set().is_empty() || decoded.extends(&held);
         // What the merge changes in the text, as yrs reports it when the transaction
         // commits: the remote delta an editor applies without reading the text again.
         let seen: std::sync::Arc<std::sync::Mutex<Vec<TextEdit>>> = std::sync::Arc::default();
@@ -441,6 +456,31 @@ impl NoteDoc {
         }
         let edits = seen.lock().map(|mut seen| std::mem::take(&mut *seen)).unwrap_or_default();
         Ok((new || !edits.is_empty()).then_some(edits))
+    }
+
+    /// Whether `update` would be merged without a trial on a copy
+    /// ([`NoteRefusal`] if it is refused from its bytes, before either).
+    #[cfg(test)]
+    pub(crate) fn precheck(&self, update: &[u8]) -> Result<bool, NoteRefusal> {
+        UpdateShape::read(update, &self.state_vector()).map(|shape| shape.merges_cleanly(self.len_utf16()))
+    }
+
+    /// Merges `update` into a copy of this document and checks the outcome as a merge
+    /// here would be checked; this document is left as it is.
+    ///
+    /// # Errors
+    /// The refusal the merge here would end in.
+    fn trial_merge(&self, update: &[u8]) -> Result<(), NoteRefusal> {
+        let copy = Self::load(self.client, &self.state())?;
+        let applied = catch_unwind(AssertUnwindSafe(|| -> Result<(), NoteRefusal> {
+            let decoded = Update::decode_v1(update).map_err(|_| NoteRefusal::Malformed)?;
+            copy.doc.transact_mut().apply_update(decoded).map_err(|_| NoteRefusal::Malformed)
+        }));
+        match applied {
+            Ok(result) => result?,
+            Err(_) => return Err(NoteRefusal::Malformed),
+        }
+        copy.check_merged()
     }
 
     /// What must hold after every merge, whatever the order: nothing waiting (see
@@ -558,58 +598,123 @@ impl huisclos_protocol::codec::Wire for NoteAnchor {
     }
 }
 
-/// Reads an update's items (lib0 version-1 encoding, as yrs decodes it) and refuses
-/// any that is not text in the note's root text: an item whose parent is another
-/// root, a nested type or a map key, or whose content is not a string (or a deleted
-/// string's length). Embedded values, formatting, types and documents would not show
-/// in the text but would count in its offsets. The delete set after the items is
-/// left to yrs. O(the update), nothing allocated but the root's name.
-fn only_text(update: &[u8]) -> Result<(), NoteRefusal> {
-    const GC: u8 = 0;
-    const SKIP: u8 = 10;
-    const DELETED: u8 = 1;
-    const STRING: u8 = 4;
-    const HAS_ORIGIN: u8 = 0b1000_0000;
-    const HAS_RIGHT_ORIGIN: u8 = 0b0100_0000;
-    const HAS_PARENT_SUB: u8 = 0b0010_0000;
-    let mut reader = Lib0(update);
-    let clients = reader.var()?;
-    for _ in 0..clients {
-        let structs = reader.var()?;
-        let _client = reader.var()?;
-        let _clock = reader.var()?;
-        for _ in 0..structs {
-            let info = reader.byte()?;
-            if info == GC || info == SKIP {
-                reader.var()?;
-                continue;
+/// An update read from its bytes (lib0's version-1 encoding, as yrs decodes it), against
+/// what a document holds: what it holds, and what it builds on.
+struct UpdateShape {
+    /// Every origin (a character its text was typed beside) and every deleted range is
+    /// held or comes earlier in the update: merging leaves nothing waiting.
+    builds_on_held: bool,
+    /// The UTF-16 units of text it inserts (whether held already or not).
+    inserted_units: u64,
+}
+
+impl UpdateShape {
+    /// Reads `update` against `held`, and refuses what shows in its bytes:
+    /// - [`NoteRefusal::NotText`]: an item whose parent is another root, a nested type
+    ///   or a map key, or whose content is not a string (or a deleted string's
+    ///   length). Embedded values, formatting, types and documents would not show in
+    ///   the text but would count in its offsets;
+    /// - [`NoteRefusal::Missing`]: blocks that start past what is held of their client,
+    ///   or skip a range (yrs would fill the gap with a placeholder and take them);
+    /// - [`NoteRefusal::Malformed`]: a client in two sections, or past 53 bits, a clock
+    ///   or length past 32 bits (yrs would wrap it), an empty deleted range: none of
+    ///   which yrs writes, and each of which yrs reads otherwise than it looks.
+    ///
+    /// An origin or deleted range that is not held leaves `builds_on_held` false: yrs
+    /// would keep the item waiting, and the trial merge refuses it. O(the update).
+    fn read(update: &[u8], held: &StateVector) -> Result<Self, NoteRefusal> {
+        const GC: u8 = 0;
+        const SKIP: u8 = 10;
+        const DELETED: u8 = 1;
+        const STRING: u8 = 4;
+        const HAS_ORIGIN: u8 = 0b1000_0000;
+        const HAS_RIGHT_ORIGIN: u8 = 0b0100_0000;
+        const HAS_PARENT_SUB: u8 = 0b0010_0000;
+        let held_of = |client: u64| u64::from(held.get(&ClientID::new(client)));
+        let mut reader = Lib0(update);
+        let mut shape = Self { builds_on_held: true, inserted_units: 0 };
+        // Each client's section, and up to where its blocks reach.
+        let mut reached: Vec<(u64, u64)> = Vec::new();
+        let known = |reached: &[(u64, u64)], client: u64, clock: u64| {
+            clock < held_of(client) || reached.iter().any(|&(c, end)| c == client && clock < end)
+        };
+        let clients = reader.var()?;
+        for _ in 0..clients {
+            let structs = reader.var()?;
+            let client = reader.client()?;
+            let mut clock = reader.u32()?;
+            if reached.iter().any(|&(c, _)| c == client) {
+                return Err(NoteRefusal::Malformed);
             }
-            if info & HAS_ORIGIN != 0 {
-                reader.var()?;
-                reader.var()?;
+            if clock > held_of(client) {
+                return Err(NoteRefusal::Missing);
             }
-            if info & HAS_RIGHT_ORIGIN != 0 {
-                reader.var()?;
-                reader.var()?;
-            }
-            if info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) == 0 {
-                // Its parent, written out: only the root text, by name.
-                if reader.var()? != 1 || reader.string()? != ROOT.as_bytes() || info & HAS_PARENT_SUB != 0 {
-                    return Err(NoteRefusal::NotText);
+            for _ in 0..structs {
+                let info = reader.byte()?;
+                let len = match info {
+                    GC => reader.u32()?,
+                    SKIP => return Err(NoteRefusal::Missing),
+                    _ => {
+                        for flag in [HAS_ORIGIN, HAS_RIGHT_ORIGIN] {
+                            if info & flag != 0 {
+                                let (of, at) = (reader.client()?, reader.u32()?);
+                                // An origin was there when this character was typed:
+                                // held here, or earlier in this update.
+                                let earlier_here = of == client && at < clock;
+                                if !earlier_here && !known(&reached, of, at) {
+                                    shape.builds_on_held = false;
+                                }
+                            }
+                        }
+                        if info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) == 0 {
+                            // Its parent, written out: only the root text, by name.
+                            if reader.var()? != 1 || reader.string()? != ROOT.as_bytes() || info & HAS_PARENT_SUB != 0 {
+                                return Err(NoteRefusal::NotText);
+                            }
+                        }
+                        match info & 0b1_1111 {
+                            DELETED => reader.u32()?,
+                            STRING => {
+                                // Its clock advances by its UTF-16 length, as in Yjs.
+                                let text = std::str::from_utf8(reader.string()?).map_err(|_| NoteRefusal::Malformed)?;
+                                let units = u64::from(utf16_len(text));
+                                shape.inserted_units = shape.inserted_units.saturating_add(units);
+                                units
+                            }
+                            _ => return Err(NoteRefusal::NotText),
+                        }
+                    }
+                };
+                clock += len;
+                if clock > u64::from(u32::MAX) {
+                    return Err(NoteRefusal::Malformed);
                 }
             }
-            match info & 0b1_1111 {
-                DELETED => {
-                    reader.var()?;
+            reached.push((client, clock));
+        }
+        // The delete set: ranges of characters, each held or added by this update.
+        let clients = reader.var()?;
+        for _ in 0..clients {
+            let client = reader.client()?;
+            let ranges = reader.var()?;
+            for _ in 0..ranges {
+                let (at, len) = (reader.u32()?, reader.u32()?);
+                if len == 0 || at + len > u64::from(u32::MAX) {
+                    return Err(NoteRefusal::Malformed);
                 }
-                STRING => {
-                    reader.string()?;
+                if !known(&reached, client, at + len - 1) {
+                    shape.builds_on_held = false;
                 }
-                _ => return Err(NoteRefusal::NotText),
             }
         }
+        Ok(shape)
     }
-    Ok(())
+
+    /// Whether merging it into a note of `len_utf16` units surely leaves nothing waiting
+    /// and keeps the note within [`MAX_NOTE_UNITS`], even if it deletes nothing.
+    fn merges_cleanly(&self, len_utf16: u32) -> bool {
+        self.builds_on_held && u64::from(len_utf16) + self.inserted_units <= u64::from(MAX_NOTE_UNITS)
+    }
 }
 
 /// A reader of lib0's encoding: unsigned LEB128 integers and length-prefixed strings.
@@ -632,6 +737,24 @@ impl<'a> Lib0<'a> {
             }
         }
         Err(NoteRefusal::Malformed)
+    }
+
+    /// A clock or a length: yrs reads them as 32 bits (and would wrap a larger one).
+    fn u32(&mut self) -> Result<u64, NoteRefusal> {
+        let value = self.var()?;
+        if value > u64::from(u32::MAX) {
+            return Err(NoteRefusal::Malformed);
+        }
+        Ok(value)
+    }
+
+    /// A client id: yrs keeps its low 53 bits (and would fold a larger one onto another).
+    fn client(&mut self) -> Result<u64, NoteRefusal> {
+        let value = self.var()?;
+        if value > CLIENT_ID_MASK {
+            return Err(NoteRefusal::Malformed);
+        }
+        Ok(value)
     }
 
     fn string(&mut self) -> Result<&'a [u8], NoteRefusal> {
@@ -672,7 +795,7 @@ fn delta_edits(delta: &[yrs::types::Delta]) -> Vec<TextEdit> {
             Delta::Retain(len, _) => at = at.saturating_add(*len),
             Delta::Deleted(len) => edits.push(TextEdit { at, delete: *len, insert: String::new() }),
             Delta::Inserted(value, _) => {
-                // Only strings are ever in a note (only_text refuses anything else).
+                // Only strings are ever in a note (anything else is refused before).
                 let inserted = value.clone().cast::<String>().unwrap_or_default();
                 let len = utf16_len(&inserted);
                 match edits.last_mut() {

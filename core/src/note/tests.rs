@@ -181,6 +181,9 @@ fn apply_edits(text: &str, edits: &[TextEdit]) -> String {
 /// Merges `update` into `doc`, and checks that the delta it reports turns the text as it
 /// was before into the text now: what an editor shows stays what the note holds.
 fn merge(doc: &mut NoteDoc, update: &[u8], author: u64) {
+    // Read in the relay's order, an honest update is known to merge cleanly from its
+    // bytes: no trial on a copy of the note (which costs a load of it).
+    assert_eq!(doc.precheck(update), Ok(true), "an update in order needs no trial");
     let before = doc.text();
     let edits = doc.apply_remote_with_delta(update, author).unwrap();
     assert_eq!(apply_edits(&before, &edits), doc.text(), "delta {edits:?} from {before:?}");
@@ -295,12 +298,15 @@ fn an_update_built_on_what_this_device_lacks_is_refused_and_the_stored_note_is_w
     let second = alice.edit(&[TextEdit { at: 3, delete: 0, insert: "def".into() }]).unwrap().unwrap();
     let deletion = alice.edit(&[TextEdit { at: 1, delete: 1, insert: String::new() }]).unwrap().unwrap();
     let stored = bob.state();
-    // Text after text Bob does not have, and a deletion of text Bob does not have.
-    assert_eq!(bob.apply_remote(&second, alice.client()), Err(NoteRefusal::Missing));
-    assert!(!bob.is_intact(), "dropped, as the engine drops it");
-    let mut bob = NoteDoc::load(bob.client(), &stored).unwrap();
-    assert_eq!(bob.apply_remote(&deletion, alice.client()), Err(NoteRefusal::Missing));
-    let mut bob = NoteDoc::load(bob.client(), &stored).unwrap();
+    // Text after text Bob does not have (seen in its bytes), and a deletion of text
+    // Bob does not have (decided by a trial on a copy): Bob's document is as it was.
+    assert_eq!(bob.precheck(&second), Err(NoteRefusal::Missing));
+    assert_eq!(bob.precheck(&deletion), Ok(false));
+    for update in [&second, &deletion] {
+        assert_eq!(bob.apply_remote(update, alice.client()), Err(NoteRefusal::Missing));
+        assert!(bob.is_intact());
+        assert_eq!(bob.state(), stored, "nothing of it merged");
+    }
     // In order, all merge.
     for update in [&first, &second, &deletion] {
         bob.apply_remote(update, alice.client()).unwrap();
@@ -415,4 +421,170 @@ fn undo_takes_back_only_this_devices_own_edits_and_keeps_what_others_wrote_since
     exchange(&bob, &mut alice, &undone);
     assert_eq!(bob.text(), "Hearing at 9");
     assert_eq!(alice.text(), bob.text());
+}
+
+/// An update refused only once merged (it builds on text this device lacks, or makes
+/// the note too long) is decided by a trial on a copy: this device's document, its
+/// text and its undo history stay as they were, and its undo goes on.
+#[test]
+fn an_update_refused_once_merged_leaves_the_note_and_its_undo_as_they_were() {
+    let mut alice = device(1);
+    let mut bob = device(2);
+    alice.edit(&[TextEdit { at: 0, delete: 0, insert: "Hearing at 9.".into() }]).unwrap();
+    alice.edit(&[TextEdit { at: 13, delete: 0, insert: " Room 4.".into() }]).unwrap();
+    // Bob's second edit, alone, builds on his first, which Alice never had.
+    bob.edit(&[TextEdit { at: 0, delete: 0, insert: "unsent".into() }]).unwrap();
+    let built_on_unsent = bob.edit(&[TextEdit { at: 3, delete: 0, insert: "Alice lied.".into() }]).unwrap().unwrap();
+    assert_eq!(alice.precheck(&built_on_unsent), Err(NoteRefusal::Missing), "it starts past what she holds");
+    assert_eq!(alice.apply_remote(&built_on_unsent, bob.client()), Err(NoteRefusal::Missing));
+    assert!(alice.is_intact());
+    assert_eq!(alice.text(), "Hearing at 9. Room 4.");
+    assert_eq!(alice.can_undo_redo(), (true, false), "her undo history is kept");
+
+    // Alice's note grows to 100 units short of the bound; Carol, who had it short,
+    // sends 200 characters.
+    let filler = MAX_NOTE_UNITS - 100 - alice.len_utf16();
+    alice.edit(&[TextEdit { at: u32::MAX, delete: 0, insert: ".".repeat(filler as usize) }]).unwrap();
+    let mut carol = device(3);
+    let too_long = carol.edit(&[TextEdit { at: 0, delete: 0, insert: "c".repeat(200) }]).unwrap().unwrap();
+    let fits = carol.edit(&[TextEdit { at: 0, delete: 200, insert: "c".repeat(50) }]).unwrap().unwrap();
+    assert_eq!(alice.precheck(&too_long), Ok(false), "a text that may pass the bound is tried first");
+    assert_eq!(alice.apply_remote(&too_long, carol.client()), Err(NoteRefusal::NoteTooLong));
+    assert!(alice.is_intact());
+    assert_eq!(alice.len_utf16(), MAX_NOTE_UNITS - 100);
+    // Carol's next update deletes her 200 and inserts 50: it builds on what Alice
+    // refused, so it is refused too.
+    assert_eq!(alice.apply_remote(&fits, carol.client()), Err(NoteRefusal::Missing));
+    assert_eq!(alice.len_utf16(), MAX_NOTE_UNITS - 100);
+
+    // Undo goes on where it was: the filler, her last sentence, her first.
+    assert!(alice.undo().unwrap().is_some());
+    assert_eq!(alice.text(), "Hearing at 9. Room 4.");
+    assert!(alice.undo().unwrap().is_some());
+    assert_eq!(alice.text(), "Hearing at 9.");
+    assert!(alice.undo().unwrap().is_some());
+    assert_eq!(alice.text(), "");
+    // Short again, the 200 characters merge, without a trial.
+    assert_eq!(alice.precheck(&too_long), Ok(true));
+    alice.apply_remote(&too_long, carol.client()).unwrap();
+    assert_eq!(alice.len_utf16(), 200);
+}
+
+/// lib0 version-1 bytes of an update, written out by hand: what a modified client can
+/// send that yrs never writes.
+fn var(out: &mut Vec<u8>, mut value: u64) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// One client's section of string items, each `(info, origin, text)`, then a delete set.
+fn hand_made(client: u64, clock: u64, items: &[(Option<(u64, u64)>, &str)], deletes: &[(u64, u64, u64)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    var(&mut out, 1);
+    var(&mut out, items.len() as u64);
+    var(&mut out, client);
+    var(&mut out, clock);
+    for (origin, text) in items {
+        match origin {
+            Some((of, at)) => {
+                out.push(0b1000_0000 | 4);
+                var(&mut out, *of);
+                var(&mut out, *at);
+            }
+            None => {
+                out.push(4);
+                var(&mut out, 1);
+                var(&mut out, ROOT.len() as u64);
+                out.extend_from_slice(ROOT.as_bytes());
+            }
+        }
+        var(&mut out, text.len() as u64);
+        out.extend_from_slice(text.as_bytes());
+    }
+    var(&mut out, deletes.len() as u64);
+    for (of, at, len) in deletes {
+        var(&mut out, *of);
+        var(&mut out, 1);
+        var(&mut out, *at);
+        var(&mut out, *len);
+    }
+    out
+}
+
+/// What yrs would read otherwise than it looks, or take with a hole in it, is refused
+/// from the bytes, before anything is merged: a deleted range of no length, a clock
+/// or length past 32 bits (yrs wraps it), the same client in two sections, blocks
+/// starting past what is held (yrs would fill the gap and take them) or skipping a
+/// range. The note, and its undo, stay as they were.
+#[test]
+fn updates_yrs_would_read_otherwise_or_take_with_a_gap_are_refused_from_their_bytes() {
+    let mut bob = device(2);
+    bob.edit(&[TextEdit { at: 0, delete: 0, insert: "kept".into() }]).unwrap();
+    let before = bob.state();
+    let alice = device(1).client();
+    // Honest-looking, hand-made: two characters after Bob's last.
+    let fine = hand_made(alice, 0, &[(Some((bob.client(), 3)), "ok")], &[]);
+    assert_eq!(bob.precheck(&fine), Ok(true));
+    let cases: Vec<(&str, Vec<u8>, NoteRefusal)> = vec![
+        ("an empty deleted range", hand_made(alice, 0, &[(None, "a")], &[(alice, 5, 0)]), NoteRefusal::Malformed),
+        (
+            "a deleted range past 32 bits",
+            hand_made(alice, 0, &[(None, "a")], &[(alice, 0, 1 << 32)]),
+            NoteRefusal::Malformed,
+        ),
+        ("a clock past 32 bits", hand_made(alice, 1 << 32, &[(None, "a")], &[]), NoteRefusal::Malformed),
+        ("a client past 53 bits", hand_made(alice | (1 << 53), 0, &[(None, "a")], &[]), NoteRefusal::Malformed),
+        (
+            "blocks past what is held",
+            hand_made(alice, 7, &[(Some((bob.client(), 3)), "gap")], &[]),
+            NoteRefusal::Missing,
+        ),
+        (
+            "a deleted range of text not held",
+            hand_made(alice, 0, &[(None, "a")], &[(bob.client(), 2, 9)]),
+            NoteRefusal::Missing,
+        ),
+    ];
+    for (what, update, refusal) in cases {
+        assert_eq!(bob.apply_remote(&update, alice), Err(refusal), "{what}");
+        assert!(bob.is_intact(), "{what}");
+        assert_eq!(bob.state(), before, "{what}: nothing merged");
+    }
+    // The same client in two sections (yrs would integrate held clocks again).
+    let mut twice = Vec::new();
+    var(&mut twice, 2);
+    for clock in [0, 0] {
+        var(&mut twice, 1);
+        var(&mut twice, alice);
+        var(&mut twice, clock);
+        twice.push(4);
+        var(&mut twice, 1);
+        var(&mut twice, ROOT.len() as u64);
+        twice.extend_from_slice(ROOT.as_bytes());
+        var(&mut twice, 1);
+        twice.push(b'x');
+    }
+    var(&mut twice, 0);
+    assert_eq!(bob.apply_remote(&twice, alice), Err(NoteRefusal::Malformed));
+    // A skipped range (yrs's `Skip` block, 10) before a character.
+    let mut skipping = Vec::new();
+    for value in [1, 2, alice, 0] {
+        var(&mut skipping, value);
+    }
+    skipping.extend_from_slice(&[10, 3, 4, 1]);
+    var(&mut skipping, ROOT.len() as u64);
+    skipping.extend_from_slice(ROOT.as_bytes());
+    skipping.extend_from_slice(&[1, b'x', 0]);
+    assert_eq!(bob.apply_remote(&skipping, alice), Err(NoteRefusal::Missing));
+    assert_eq!(bob.state(), before);
+    assert_eq!(bob.can_undo_redo(), (true, false));
+    bob.apply_remote(&fine, alice).unwrap();
+    assert_eq!(bob.text(), "keptok");
 }
