@@ -228,6 +228,7 @@ pub async fn bind(
         .stream_receive_window(STREAM_RECEIVE_WINDOW.into())
         .receive_window(UNAUTHENTICATED_RECEIVE_WINDOW.into())
         .datagram_receive_buffer_size(None)
+        .initial_rtt(huisclos_transport::QUIC_INITIAL_RTT)
         .max_idle_timeout(Some(limits.idle().try_into().map_err(|_| Error::Config("idle_secs too large".into()))?));
     server.transport_config(Arc::new(transport));
     server

@@ -20,6 +20,9 @@
 //!   only TCP do.
 //!
 //! The randomness comes from a seeded generator, so a run's losses and jitter repeat.
+//! With `HUISCLOS_NETEM_TRACE` set, every packet and segment is printed to stderr as it
+//! enters the link: its direction, size, how long it waits behind others, and whether
+//! it is lost (how the cold start's slow seeds were read, `docs/benchmarks.md`).
 
 // Test support: a failure here is a failed test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -71,11 +74,12 @@ impl LinkConfig {
 /// One direction of one path: when it is free to send again.
 struct Direction {
     free_at: Mutex<Instant>,
+    name: &'static str,
 }
 
 impl Direction {
-    fn new() -> Arc<Self> {
-        Arc::new(Self { free_at: Mutex::new(Instant::now()) })
+    fn new(name: &'static str) -> Arc<Self> {
+        Arc::new(Self { free_at: Mutex::new(Instant::now()), name })
     }
 }
 
@@ -117,6 +121,15 @@ impl Shared {
         }
         if lost || during_outage {
             self.lost.fetch_add(1, Ordering::Relaxed);
+        }
+        if std::env::var_os("HUISCLOS_NETEM_TRACE").is_some() {
+            eprintln!(
+                "netem {:?} {} len {len} queued {:.2} s{}",
+                now,
+                direction.name,
+                (start - now).as_secs_f64(),
+                if lost || during_outage { " LOST" } else { "" }
+            );
         }
         Fate { arrives, lost: lost || during_outage }
     }
@@ -163,7 +176,7 @@ impl Link {
             back: Arc::new(Mutex::new(back.clone())),
             front,
             client: Arc::default(),
-            down: Direction::new(),
+            down: Direction::new("down"),
             tasks: Vec::new(),
         };
         link.tasks.push(tokio::spawn(link.client_to_relay()));
@@ -210,7 +223,7 @@ impl Link {
     fn client_to_relay(&self) -> impl Future<Output = ()> + Send + 'static {
         let (front, back, shared, client) =
             (self.front.clone(), self.back.clone(), self.shared.clone(), self.client.clone());
-        let up = Direction::new();
+        let up = Direction::new("up");
         async move {
             let mut buffer = vec![0u8; 65_536];
             while let Ok((len, from)) = front.recv_from(&mut buffer).await {
@@ -288,7 +301,7 @@ async fn tcp_pipe(
     mut to: tokio::net::tcp::OwnedWriteHalf,
     shared: Arc<Shared>,
 ) {
-    let direction = Direction::new();
+    let direction = Direction::new("tcp");
     let (segments, mut arriving) = tokio::sync::mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
     let writer = tokio::spawn(async move {
         while let Some((at, segment)) = arriving.recv().await {

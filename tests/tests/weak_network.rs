@@ -18,6 +18,28 @@ use huisclos_tests::netem::{Link, LinkConfig};
 use huisclos_tests::process::{Person, RelayProcess, settle, shared_space, shared_space_named};
 use huisclos_transport::client::TransportKind;
 
+/// A QUIC handshake over the 2G link resends nothing for nothing. Its first flight is
+/// answered after about 1.1 s (800 ms round trip, and 150 ms to send each of the
+/// handshake's packets); with RFC 9002's first round-trip estimate (333 ms) the
+/// client's first retransmission timer fired at 1 s on every connection, resent the
+/// flight, and left a backoff that made a lost handshake completion cost over 10 s
+/// (the cold start's slow seeds). With `QUIC_INITIAL_RTT` the client sends the same
+/// handshake frames as over loopback, where no timer can fire first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quic_handshake_over_2g_resends_nothing_for_nothing() {
+    use huisclos_transport::client::RelayClient;
+    let relay = RelayProcess::start();
+    let lossless = LinkConfig { loss: 0.0, ..LinkConfig::poor_2g(1) };
+    let link = Link::start(relay.address, relay.tcp_address, lossless).await;
+    let direct = RelayClient::connect(TransportKind::Quic, relay.address, relay.pin).await.unwrap();
+    let slow = RelayClient::connect(TransportKind::Quic, link.address(), relay.pin).await.unwrap();
+    let sent = |client: &RelayClient| client.quic_stats().unwrap().frame_tx.crypto;
+    assert!(sent(&direct) > 0);
+    assert_eq!(sent(&slow), sent(&direct), "handshake frames sent over 2G, and over loopback");
+    direct.abort();
+    slow.abort();
+}
+
 /// Alice (direct) and Bob (through `link`) in a confidential space.
 async fn alice_and_bob(relay: &RelayProcess, link: &Link) -> (Person, Person, GroupId) {
     let mut alice = Person::join(relay, "Alice").await;

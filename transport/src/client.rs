@@ -109,6 +109,7 @@ impl RelayClient {
         let mut config = quinn::ClientConfig::new(Arc::new(crypto));
         let mut transport = quinn::TransportConfig::default();
         transport.keep_alive_interval(Some(Duration::from_secs(15)));
+        transport.initial_rtt(crate::QUIC_INITIAL_RTT);
         config.transport_config(Arc::new(transport));
         endpoint.set_default_client_config(config);
         let connection = endpoint
@@ -217,6 +218,12 @@ impl RelayClient {
     /// successor that key announced, verified.
     pub fn presented_key(&self) -> Option<&PresentedKey> {
         self.presented.as_ref()
+    }
+
+    /// What QUIC counted on this connection (packets, frames, round-trip estimate,
+    /// losses), for diagnostics; `None` over TCP+TLS.
+    pub fn quic_stats(&self) -> Option<quinn::ConnectionStats> {
+        self.quic.as_ref().map(|(_, connection)| connection.stats())
     }
 
     /// This connection's TLS exporter, which device authentication signs.

@@ -25,6 +25,18 @@ pub mod tls;
 
 use huisclos_protocol::messages::RelayError;
 
+/// QUIC's round-trip estimate before a connection has measured one, on both ends.
+///
+/// A first flight crosses a 2G link (64 kbit/s, 800 ms round trip) and is answered
+/// after about 1.1 s: the handshake's packets each take 150 ms to send. quinn's
+/// default estimate (333 ms, RFC 9002's) fires the first retransmission timer at 1 s,
+/// before that answer, so every connection over such a link resent its first flight
+/// for nothing, and the backoff it left doubled every later timer until the handshake
+/// was confirmed. A lost handshake completion then cost over 10 s (the cold start's
+/// slow seeds, `docs/benchmarks.md`). At 600 ms the first timer fires at 1.8 s; a fast
+/// network pays the 0.8 s more only when the very first packet of a connection is lost.
+pub const QUIC_INITIAL_RTT: std::time::Duration = std::time::Duration::from_millis(600);
+
 /// What can go wrong moving frames.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
