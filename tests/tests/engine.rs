@@ -1424,8 +1424,9 @@ async fn a_sign_in_carries_the_first_reads_with_it_and_a_relay_without_sign_in_s
     bob.engine_mut().post(&shared, "The hearing moved to Monday").unwrap();
     bob.drive(&relay).await;
 
-    // Coming back: the sign-in, the subscription and the reads of both spaces go out
-    // back to back, before any answer, in one round trip; and only once.
+    // Coming back: the sign-in, the subscription, the reads of both spaces, the inbox
+    // and the key packages' count go out back to back, before any answer, in one round
+    // trip; and only once.
     alice.connect(&relay);
     let (trips, now, before) = (alice.engine().round_trips(), alice.clock(), alice.engine().requests_sent());
     let mut sent = Vec::new();
@@ -1433,7 +1434,7 @@ async fn a_sign_in_carries_the_first_reads_with_it_and_a_relay_without_sign_in_s
         sent.push(request);
     }
     let names: Vec<&str> = sent.iter().map(|(_, body)| body.name()).collect();
-    assert_eq!(names, ["SignIn", "Subscribe", "FetchMany"]);
+    assert_eq!(names, ["SignIn", "Subscribe", "FetchMany", "FetchWelcomes", "GetKeyPackageStatus"]);
     assert_eq!(alice.engine().round_trips() - trips, 1);
     for (id, body) in sent {
         answer_as_relay(&mut alice, &relay, id, body).await;
@@ -1441,12 +1442,12 @@ async fn a_sign_in_carries_the_first_reads_with_it_and_a_relay_without_sign_in_s
     assert!(alice.engine().is_online());
     assert!(
         alice.texts(&shared).contains(&("Bob".into(), "The hearing moved to Monday".into())),
-        "the news is shown once the three are answered"
+        "the news is shown once they are answered"
     );
     alice.drive(&relay).await;
     assert!(alice.rejections().is_empty(), "{:?}", alice.rejections());
     let after = alice.engine().requests_sent();
-    for kind in ["SignIn", "Subscribe", "FetchMany"] {
+    for kind in ["SignIn", "Subscribe", "FetchMany", "FetchWelcomes", "GetKeyPackageStatus"] {
         assert_eq!(after[kind] - before.get(kind).copied().unwrap_or(0), 1, "{kind} sent once");
     }
 
@@ -1461,7 +1462,8 @@ async fn a_sign_in_carries_the_first_reads_with_it_and_a_relay_without_sign_in_s
     while let Some(request) = alice.engine_mut().poll_request(now) {
         sent.push(request);
     }
-    let (read, _) = sent.pop().unwrap();
+    let at = sent.iter().position(|(_, body)| body.name() == "FetchMany").unwrap();
+    let (read, _) = sent.remove(at);
     for (id, body) in sent {
         answer_as_relay(&mut alice, &relay, id, body).await;
     }
@@ -1485,7 +1487,7 @@ async fn a_sign_in_carries_the_first_reads_with_it_and_a_relay_without_sign_in_s
     while let Some(request) = alice.engine_mut().poll_request(now) {
         sent.push(request);
     }
-    assert_eq!(sent.len(), 3);
+    assert_eq!(sent.len(), 5);
     for (n, (id, _)) in sent.into_iter().enumerate() {
         let refusal = if n == 0 { RelayError::BadRequest } else { RelayError::AuthRequired };
         alice.engine_mut().handle_response(id, Err(refusal), now);
@@ -1496,7 +1498,7 @@ async fn a_sign_in_carries_the_first_reads_with_it_and_a_relay_without_sign_in_s
     assert!(alice.engine().is_online());
     assert!(alice.texts(&shared).contains(&("Bob".into(), "Bring the witness list".into())));
     let after = alice.engine().requests_sent();
-    for kind in ["Subscribe", "FetchMany"] {
+    for kind in ["Subscribe", "FetchMany", "FetchWelcomes", "GetKeyPackageStatus"] {
         assert_eq!(after[kind] - before[kind], 2, "{kind} sent again once signed in");
     }
     assert!(alice.rejections().is_empty(), "the refusals of what went behind the sign-in are not errors");

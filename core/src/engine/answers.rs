@@ -266,18 +266,21 @@ impl Engine {
         debug_assert!(self.session.is_signed_in());
         self.events.push_back(ClientEvent::Online);
         self.presence.reconnected();
-        // What is new first: the subscription, then every space's news in one read
-        // (`FetchMany`), both sent behind a one-round-trip sign-in without waiting for
-        // its answer (queued then, and already on the way), so that someone opening the
-        // app sees the news one round trip after connecting; then what was written
-        // offline goes out; new invitations and key packages after.
+        // What is new first: the subscription, every space's news in one read
+        // (`FetchMany`), new invitations and the key packages' count, all sent behind a
+        // one-round-trip sign-in without waiting for its answer (queued then, and
+        // already on the way), so that someone opening the app sees the news, and the
+        // spaces they were added to, one round trip after connecting; then what was
+        // written offline goes out.
         if !std::mem::take(&mut self.requests.pipelining) {
             let groups = self.requests.read_order.least_recent_first(self.spaces.keys().copied());
             self.subscribe_then_sync(&groups);
+            self.push_job(Job::Outbox);
+            self.push_job(Job::Welcomes);
+            self.push_job(Job::KeyPackages);
+        } else {
+            self.push_job(Job::Outbox);
         }
-        self.push_job(Job::Outbox);
-        self.push_job(Job::Welcomes);
-        self.push_job(Job::KeyPackages);
         self.push_job(Job::Devices);
         self.push_job(Job::Transfers);
         Ok(())

@@ -160,10 +160,13 @@ impl Requests {
         self.jobs.extend(groups.iter().map(|group| Job::Sync(*group)));
     }
 
-    /// As [`Requests::subscribe_then_sync`], but ahead of every other job: the first
-    /// requests of a connection, sent behind its sign-in.
+    /// As [`Requests::subscribe_then_sync`], but ahead of every other job, and followed
+    /// by the inbox and the key packages' count: the first requests of a connection,
+    /// sent behind its sign-in.
     pub(super) fn subscribe_then_sync_first(&mut self, groups: &[GroupId]) {
-        self.jobs.retain(|job| !matches!(job, Job::Subscribe | Job::Sync(_)));
+        self.jobs.retain(|job| !matches!(job, Job::Subscribe | Job::Sync(_) | Job::Welcomes | Job::KeyPackages));
+        self.jobs.push_front(Job::KeyPackages);
+        self.jobs.push_front(Job::Welcomes);
         for group in groups.iter().rev() {
             self.jobs.push_front(Job::Sync(*group));
         }
@@ -212,14 +215,27 @@ impl Requests {
     }
 
     /// Whether another request may go out while `in_flight` waits: only behind a
-    /// sign-in that went out with the connection's first reads, and only those reads
-    /// (the subscription, then the reads of spaces), each of which depends on nothing
-    /// the answers before it bring. Everything else waits for every answer.
+    /// sign-in that went out with the connection's first reads, and only those reads:
+    /// the subscription, then one read of spaces (a `FetchMany` of up to
+    /// 32 spaces, or a lone space's log), then the inbox and the key
+    /// packages' count. None depends on anything the answers before it bring.
+    /// Everything else (what was written offline, a second batch of spaces) waits for
+    /// every answer.
     pub(super) fn may_pipeline(&self) -> bool {
-        self.pipelining
-            && self.follow_up.is_none()
-            && self.in_flight.iter().all(|(_, step)| matches!(step, Step::SignIn(_) | Step::Subscribe))
-            && matches!(self.jobs.front(), Some(Job::Subscribe | Job::Sync(_)))
+        if !self.pipelining || self.follow_up.is_some() {
+            return false;
+        }
+        let read_sent = self.in_flight.iter().any(|(_, step)| is_read(step));
+        let only_first_requests = self.in_flight.iter().all(|(_, step)| {
+            matches!(step, Step::SignIn(_) | Step::Subscribe | Step::FetchWelcomes | Step::KeyPackageStatus)
+                || is_read(step)
+        });
+        only_first_requests
+            && match self.jobs.front() {
+                Some(Job::Subscribe | Job::Sync(_)) => !read_sent,
+                Some(Job::Welcomes | Job::KeyPackages) => true,
+                _ => false,
+            }
     }
 
     /// The sign-in the reads were pipelined behind did not sign in: their answers (the
@@ -230,7 +246,7 @@ impl Requests {
             tracing::debug!(abandoned = self.in_flight.len(), "reads sent behind a sign-in that did not sign in");
             self.in_flight.clear();
             self.follow_up = None;
-            self.jobs.retain(|job| !matches!(job, Job::Subscribe | Job::Sync(_)));
+            self.jobs.retain(|job| !matches!(job, Job::Subscribe | Job::Sync(_) | Job::Welcomes | Job::KeyPackages));
         }
     }
 
@@ -250,6 +266,11 @@ impl Requests {
         self.follow_up = None;
         self.content_behind.clear();
     }
+}
+
+/// Whether `step` reads spaces (their logs, their content stores).
+fn is_read(step: &Step) -> bool {
+    matches!(step, Step::FetchMany { .. } | Step::FetchLog { .. } | Step::FetchContent { .. })
 }
 
 #[cfg(test)]
@@ -349,6 +370,43 @@ mod tests {
         assert!(requests.answered(read).is_none());
         assert_eq!(Vec::from(requests.jobs.clone()), [Job::Outbox]);
         assert!(!requests.pipelining);
+    }
+
+    #[test]
+    fn the_inbox_and_the_key_packages_count_go_behind_the_first_reads_and_nothing_written() {
+        use crate::signin::SignInStep;
+        let mut requests = Requests::default();
+        requests.push(Job::Outbox);
+        requests.push(Job::Welcomes);
+        requests.start(Step::SignIn(SignInStep::Answer)).unwrap();
+        requests.pipelining = true;
+        requests.subscribe_then_sync_first(&[group(1), group(2)]);
+        assert_eq!(
+            Vec::from(requests.jobs.clone()),
+            [Job::Subscribe, Job::Sync(group(1)), Job::Sync(group(2)), Job::Welcomes, Job::KeyPackages, Job::Outbox],
+            "the inbox once, behind the reads, ahead of what was written offline"
+        );
+        requests.jobs.pop_front();
+        requests.start(Step::Subscribe).unwrap();
+        requests.jobs.drain(..2);
+        requests.start(Step::FetchMany { reads: vec![(group(1), Some(0)), (group(2), Some(0))] }).unwrap();
+        assert!(requests.may_pipeline(), "the inbox goes behind the reads");
+        requests.jobs.pop_front();
+        requests.start(Step::FetchWelcomes).unwrap();
+        assert!(requests.may_pipeline(), "and the key packages' count");
+        requests.jobs.pop_front();
+        requests.start(Step::KeyPackageStatus).unwrap();
+        assert!(!requests.may_pipeline(), "what was written offline waits for every answer");
+        assert_eq!(requests.round_trips, 1, "five requests, one round trip");
+        // A second batch of spaces waits too, and the inbox behind it.
+        let mut requests = Requests::default();
+        requests.start(Step::SignIn(SignInStep::Answer)).unwrap();
+        requests.pipelining = true;
+        requests.subscribe_then_sync_first(&[group(1)]);
+        requests.jobs.pop_front();
+        requests.start(Step::FetchMany { reads: vec![(group(1), Some(0))] }).unwrap();
+        requests.jobs.push_front(Job::Sync(group(2)));
+        assert!(!requests.may_pipeline());
     }
 
     #[test]
