@@ -195,6 +195,18 @@ impl Engine {
                 self.requests.read_again(&reads);
                 Ok(())
             }
+            (Step::FetchLog { group }, Err(RelayError::LimitExceeded { limit: LimitKind::InFlight })) => {
+                self.requests.jobs.push_front(Job::Sync(group));
+                Ok(())
+            }
+            (Step::FetchWelcomes, Err(RelayError::LimitExceeded { limit: LimitKind::InFlight })) => {
+                self.push_job(Job::Welcomes);
+                Ok(())
+            }
+            (Step::KeyPackageStatus, Err(RelayError::LimitExceeded { limit: LimitKind::InFlight })) => {
+                self.push_job(Job::KeyPackages);
+                Ok(())
+            }
             (Step::FetchContent { group }, Ok(ResponseBody::ContentPage(page))) => self.on_content_page(group, page),
             (Step::FetchContent { group }, Err(RelayError::StaleEpoch { .. })) => {
                 self.on_stale(group);
@@ -235,7 +247,7 @@ impl Engine {
         };
         self.persist()?;
         let body = UploadKeyPackages { one_time: BoundedVec::new(one_time)?, last_resort };
-        self.requests.follow_up = Some((body.into(), Step::KeyPackageUpload));
+        self.requests.follow_ups.push_back((body.into(), Step::KeyPackageUpload));
         Ok(())
     }
 
@@ -388,7 +400,7 @@ impl Engine {
 
     /// Sends a request that continues the step just answered, before other jobs.
     pub(super) fn in_flight_follow_up(&mut self, body: RequestBody, step: Step) -> Result<()> {
-        self.requests.follow_up = Some((body, step));
+        self.requests.follow_ups.push_back((body, step));
         Ok(())
     }
 

@@ -178,7 +178,8 @@ impl Engine {
 
     /// The next request to send, if any. The engine then waits for its answer, except
     /// behind a sign-in: the connection's first reads may follow it at once (poll
-    /// again), and their answers may come in any order.
+    /// again). The relay may answer them in any order; they are handed back in the
+    /// order they were sent (`Connection::drive`), the sign-in's first.
     pub fn poll_request(&mut self, now: Now) -> Option<(RequestId, RequestBody)> {
         self.now = now;
         self.expire_presence();
@@ -207,7 +208,7 @@ impl Engine {
                 return None;
             }
             None if !self.session.is_signed_in() => return None,
-            None if self.requests.follow_up.is_some() => self.requests.follow_up.take()?,
+            None if !self.requests.follow_ups.is_empty() => self.requests.follow_ups.pop_front()?,
             None => loop {
                 self.resubscribe_moved();
                 if self.requests.jobs.is_empty() && self.delivery_due().is_some_and(|due| due <= now) {
@@ -251,7 +252,7 @@ impl Engine {
                     let id = huisclos_protocol::codec::varint_len(self.requests.next_request);
                     let payload = id + body.to_wire().len();
                     if Padding::SizeClasses.frame_len(payload) > UNAUTHENTICATED_FRAME_LEN {
-                        self.requests.follow_up = Some((body, step));
+                        self.requests.follow_ups.push_front((body, step));
                         return None;
                     }
                     return self.send(body, step);

@@ -202,7 +202,7 @@ impl Engine {
                     recipients: BoundedVec::new(vec![request.device()])?,
                     welcome: InboxItem::DeviceGrant(grant.seal(&request)?).to_welcome_bytes()?,
                 };
-                self.requests.follow_up = Some((body.into(), Step::Device { index, stage: DeviceStage::Grant }));
+                self.requests.follow_ups.push_back((body.into(), Step::Device { index, stage: DeviceStage::Grant }));
                 Ok(())
             }
             (DeviceStage::Request, _, Err(error))

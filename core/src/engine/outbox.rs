@@ -219,7 +219,7 @@ impl Engine {
                     return Ok(());
                 }
                 let (body, stage) = self.build_commit(&group, &operation, packages)?;
-                self.requests.follow_up = Some((body, Step::Outbox { index, stage }));
+                self.requests.follow_ups.push_back((body, Step::Outbox { index, stage }));
                 Ok(())
             }
             (OutboxStage::Commit { welcome, grants }, Ok(ResponseBody::CommitAccepted(accepted))) => {

@@ -27,18 +27,22 @@ pub(super) struct Requests {
     /// (see [`Requests::pipelining`]).
     pub(super) in_flight: Vec<(RequestId, Step)>,
     /// Set when a one-round-trip sign-in went out with the connection's first reads
-    /// queued behind it: the subscription and the reads of every space may be sent
-    /// before the sign-in is answered (the relay finishes a sign-in and a subscription
-    /// before it reads the next request, `messages.md` 1.1), so a device coming back
-    /// sees its news one round trip after connecting instead of three.
+    /// queued behind it: the subscription, the reads of the spaces, the inbox and the
+    /// key packages' count may be sent before the sign-in is answered (the relay
+    /// finishes a sign-in and a subscription before it reads the next request,
+    /// `messages.md` 1.1), so a device coming back sees its news, and the spaces it was
+    /// added to, one round trip after connecting instead of five.
     pub(super) pipelining: bool,
     /// Set, for as long as the engine runs, when a relay answered a sign-in with the
     /// reads pipelined behind it as a release before `SignIn` does: such a relay
     /// refuses them, and may close the connection on a read larger than an
     /// unauthenticated frame, so later connections sign in before reading.
     pub(super) no_pipelining: bool,
-    /// A request that continues the step just answered; sent before other jobs.
-    pub(super) follow_up: Option<(RequestBody, Step)>,
+    /// Requests that continue the steps just answered, oldest first; sent before other
+    /// jobs. Usually one; behind a sign-in each pipelined answer may leave its own (a
+    /// lone space's content after its log, the inbox's acknowledgement, a key
+    /// package upload), and none may be lost to another.
+    pub(super) follow_ups: VecDeque<(RequestBody, Step)>,
     pub(super) next_request: u64,
     /// After a transient refusal (rate limit, relay failure): when to try again, and
     /// how many times in a row it happened.
@@ -97,7 +101,7 @@ impl Default for Requests {
             in_flight: Vec::new(),
             pipelining: false,
             no_pipelining: false,
-            follow_up: None,
+            follow_ups: VecDeque::new(),
             // Request ids start at 1 (0 is never sent).
             next_request: 1,
             retry_at: None,
@@ -138,14 +142,14 @@ impl Requests {
     fn forget_work(&mut self) {
         self.in_flight.clear();
         self.pipelining = false;
-        self.follow_up = None;
+        self.follow_ups.clear();
         self.jobs.clear();
         self.content_behind.clear();
     }
 
     /// Whether a request is in flight or work is queued.
     pub(super) fn is_busy(&self) -> bool {
-        !self.in_flight.is_empty() || self.follow_up.is_some() || !self.jobs.is_empty()
+        !self.in_flight.is_empty() || !self.follow_ups.is_empty() || !self.jobs.is_empty()
     }
 
     /// Puts a subscription first, then reads of `groups` (replacing queued ones), so
@@ -222,7 +226,7 @@ impl Requests {
     /// Everything else (what was written offline, a second batch of spaces) waits for
     /// every answer.
     pub(super) fn may_pipeline(&self) -> bool {
-        if !self.pipelining || self.follow_up.is_some() {
+        if !self.pipelining || !self.follow_ups.is_empty() {
             return false;
         }
         let read_sent = self.in_flight.iter().any(|(_, step)| is_read(step));
@@ -245,7 +249,7 @@ impl Requests {
         if std::mem::take(&mut self.pipelining) {
             tracing::debug!(abandoned = self.in_flight.len(), "reads sent behind a sign-in that did not sign in");
             self.in_flight.clear();
-            self.follow_up = None;
+            self.follow_ups.clear();
             self.jobs.retain(|job| !matches!(job, Job::Subscribe | Job::Sync(_) | Job::Welcomes | Job::KeyPackages));
         }
     }
@@ -263,7 +267,7 @@ impl Requests {
         self.failures = self.failures.saturating_add(1);
         self.retry_at = Some(now.saturating_add(delay));
         self.jobs.clear();
-        self.follow_up = None;
+        self.follow_ups.clear();
         self.content_behind.clear();
     }
 }
@@ -433,7 +437,7 @@ mod tests {
         requests.push(Job::Outbox);
         requests.push(Job::Transfers);
         requests.back_off(50, 7, 0);
-        assert!(requests.jobs.is_empty() && requests.follow_up.is_none());
+        assert!(requests.jobs.is_empty() && requests.follow_ups.is_empty());
         // The spread keeps devices apart, within the doubling.
         let mut spread = Requests { failures: 3, ..Requests::default() };
         spread.back_off(50, 7, 0);

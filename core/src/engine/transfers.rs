@@ -182,7 +182,7 @@ impl Engine {
             offset: chunk_offset(received)?,
             data: huisclos_protocol::messages::ChunkPiece::new(sealed[received..end].to_vec())?,
         };
-        self.requests.follow_up = Some((body.into(), Step::Upload { index, chunk }));
+        self.requests.follow_ups.push_back((body.into(), Step::Upload { index, chunk }));
         Ok(())
     }
 
