@@ -617,8 +617,9 @@ impl UpdateShape {
     /// - [`NoteRefusal::Missing`]: blocks that start past what is held of their client,
     ///   or skip a range (yrs would fill the gap with a placeholder and take them);
     /// - [`NoteRefusal::Malformed`]: a client in two sections, or past 53 bits, a clock
-    ///   or length past 32 bits (yrs would wrap it), an empty deleted range: none of
-    ///   which yrs writes, and each of which yrs reads otherwise than it looks.
+    ///   or length past 32 bits (yrs would wrap it), an empty section or deleted range:
+    ///   none of which yrs writes, and each of which yrs reads otherwise than it looks
+    ///   or would make this reading cost more than linear time.
     ///
     /// An origin or deleted range that is not held leaves `builds_on_held` false: yrs
     /// would keep the item waiting, and the trial merge refuses it. O(the update).
@@ -643,7 +644,11 @@ impl UpdateShape {
             let structs = reader.var()?;
             let client = reader.client()?;
             let mut clock = reader.u32()?;
-            if reached.iter().any(|&(c, _)| c == client) {
+            // An empty section (yrs writes none) would let an update hold thousands of
+            // sections for a few bytes each, and each is checked against the others:
+            // with none, a second section ends the reading (a repeated client here, a
+            // skip or a refusal before for any other), so the reading stays linear.
+            if structs == 0 || reached.iter().any(|&(c, _)| c == client) {
                 return Err(NoteRefusal::Malformed);
             }
             if clock > held_of(client) {

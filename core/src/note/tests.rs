@@ -573,6 +573,22 @@ fn updates_yrs_would_read_otherwise_or_take_with_a_gap_are_refused_from_their_by
     }
     var(&mut twice, 0);
     assert_eq!(bob.apply_remote(&twice, alice), Err(NoteRefusal::Malformed));
+    // Thousands of empty sections, a few bytes each: refused at the first. Merged, they
+    // overflowed yrs's stack (release a0fb877: every device that read the record
+    // aborted, and again at each restart, since the record was never taken).
+    let mut empty = Vec::new();
+    var(&mut empty, 15_000);
+    for n in 0..15_000u64 {
+        var(&mut empty, 0);
+        var(&mut empty, n);
+        var(&mut empty, 0);
+    }
+    var(&mut empty, 0);
+    assert!(empty.len() < MAX_UPDATE_LEN);
+    let started = std::time::Instant::now();
+    assert!(matches!(bob.apply_remote(&empty, alice), Err(NoteRefusal::Malformed | NoteRefusal::ForeignClient)));
+    assert!(bob.precheck(&empty).is_err());
+    eprintln!("15,000 empty sections refused in {:?}", started.elapsed());
     // A skipped range (yrs's `Skip` block, 10) before a character.
     let mut skipping = Vec::new();
     for value in [1, 2, alice, 0] {
