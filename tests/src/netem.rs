@@ -90,6 +90,8 @@ struct Shared {
     down_until: Mutex<Option<Instant>>,
     bytes: AtomicU64,
     lost: AtomicU64,
+    /// `HUISCLOS_NETEM_TRACE` was set when the link started: every packet is printed.
+    trace: bool,
 }
 
 /// When a packet of `len` bytes sent now arrives, and whether it is lost.
@@ -122,7 +124,7 @@ impl Shared {
         if lost || during_outage {
             self.lost.fetch_add(1, Ordering::Relaxed);
         }
-        if std::env::var_os("HUISCLOS_NETEM_TRACE").is_some() {
+        if self.trace {
             eprintln!(
                 "netem {:?} {} len {len} queued {:.2} s{}",
                 now,
@@ -166,6 +168,7 @@ impl Link {
             down_until: Mutex::new(None),
             bytes: AtomicU64::new(0),
             lost: AtomicU64::new(0),
+            trace: std::env::var_os("HUISCLOS_NETEM_TRACE").is_some(),
         });
         let back = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
         back.connect(upstream_udp).await.unwrap();

@@ -1399,6 +1399,12 @@ async fn a_watching_device_hears_new_posts_after_the_epoch_moved() {
     }
 }
 
+/// Everything `device` sends on a new connection before any answer comes, as over a
+/// real connection: the sign-in and what goes behind it.
+fn sent_before_any_answer(device: &mut SimDevice, now: u64) -> Vec<(huisclos_protocol::ids::RequestId, RequestBody)> {
+    std::iter::from_fn(|| device.engine_mut().poll_request(now)).collect()
+}
+
 /// Feeds `device`'s engine the relay's answer to `body`, sent under the engine's `id`.
 async fn answer_as_relay(
     device: &mut SimDevice,
@@ -1429,10 +1435,7 @@ async fn a_sign_in_carries_the_first_reads_with_it_and_a_relay_without_sign_in_s
     // trip; and only once.
     alice.connect(&relay);
     let (trips, now, before) = (alice.engine().round_trips(), alice.clock(), alice.engine().requests_sent());
-    let mut sent = Vec::new();
-    while let Some(request) = alice.engine_mut().poll_request(now) {
-        sent.push(request);
-    }
+    let sent = sent_before_any_answer(&mut alice, now);
     let names: Vec<&str> = sent.iter().map(|(_, body)| body.name()).collect();
     assert_eq!(names, ["SignIn", "Subscribe", "FetchMany", "FetchWelcomes", "GetKeyPackageStatus"]);
     assert_eq!(alice.engine().round_trips() - trips, 1);
@@ -1458,10 +1461,7 @@ async fn a_sign_in_carries_the_first_reads_with_it_and_a_relay_without_sign_in_s
     bob.drive(&relay).await;
     alice.connect(&relay);
     let (now, before) = (alice.clock(), alice.engine().requests_sent());
-    let mut sent = Vec::new();
-    while let Some(request) = alice.engine_mut().poll_request(now) {
-        sent.push(request);
-    }
+    let sent = sent_before_any_answer(&mut alice, now);
     let too_many = RelayError::LimitExceeded { limit: huisclos_protocol::messages::LimitKind::InFlight };
     for (id, body) in sent {
         if ["FetchMany", "FetchWelcomes", "GetKeyPackageStatus"].contains(&body.name()) {
@@ -1486,10 +1486,7 @@ async fn a_sign_in_carries_the_first_reads_with_it_and_a_relay_without_sign_in_s
     alice.connect(&relay);
     let now = alice.clock();
     let before = alice.engine().requests_sent();
-    let mut sent = Vec::new();
-    while let Some(request) = alice.engine_mut().poll_request(now) {
-        sent.push(request);
-    }
+    let sent = sent_before_any_answer(&mut alice, now);
     assert_eq!(sent.len(), 5);
     for (n, (id, _)) in sent.into_iter().enumerate() {
         let refusal = if n == 0 { RelayError::BadRequest } else { RelayError::AuthRequired };
@@ -1536,10 +1533,7 @@ async fn every_request_that_continues_an_answer_behind_the_sign_in_goes_out() {
     let (now, before) = (alice.clock(), alice.engine().requests_sent());
     // Everything behind the sign-in is sent before any answer (as over a real
     // connection), then the answers come in order.
-    let mut sent = Vec::new();
-    while let Some(request) = alice.engine_mut().poll_request(now) {
-        sent.push(request);
-    }
+    let sent = sent_before_any_answer(&mut alice, now);
     let names: Vec<&str> = sent.iter().map(|(_, body)| body.name()).collect();
     assert_eq!(names, ["SignIn", "Subscribe", "FetchLog", "FetchWelcomes", "GetKeyPackageStatus"]);
     for (id, body) in sent {

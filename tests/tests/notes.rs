@@ -267,6 +267,23 @@ async fn a_named_version_is_listed_read_and_restored_on_every_device() {
     assert!(alice.engine_mut().name_note_version(&space, &note, "  ").is_err());
 }
 
+/// The Yjs client id of `device`'s first device in `note`.
+fn note_client(device: &SimDevice, space: &GroupId, note: &NodeId) -> u64 {
+    let key = device.engine().contact_card().unwrap().body.devices.iter().next().unwrap().body.mls_key;
+    huisclos_core::note::client_id(space.as_bytes(), note.as_bytes(), &key)
+}
+
+/// `device`'s modified client publishes `update` to `note` as it is, sealed and signed
+/// as a real one, past the engine's own checks.
+fn publish_note_update(device: &mut SimDevice, space: &GroupId, note: &NodeId, update: Vec<u8>) {
+    let body = huisclos_core::content::ContentBody::NoteEdit(huisclos_core::content::NoteEdit {
+        note: *note,
+        update: huisclos_core::content::NoteUpdateBytes::new(update).unwrap(),
+    });
+    let at = device.clock();
+    device.engine_mut().adversary().publish_dated(space, body, at).unwrap();
+}
+
 /// Alice undoes her own edits: on every device her words go and come back, while
 /// what Bob and Carol wrote around them, before and after, stays; nobody can undo
 /// another's words, and a reader has nothing to undo.
@@ -292,35 +309,21 @@ async fn undo_takes_back_only_ones_own_edits_on_every_device() {
 
     // A record that fails its checks is refused and its step rolled back (here Carol's
     // modified client writes under Alice's client id): Alice's undo history outlives it.
-    let alice_key = alice.engine().contact_card().unwrap().body.devices.iter().next().unwrap().body.mls_key;
-    let alice_client = huisclos_core::note::client_id(space.as_bytes(), note.as_bytes(), &alice_key);
-    let forged = huisclos_core::note::NoteDoc::new(alice_client)
+    let forged = huisclos_core::note::NoteDoc::new(note_client(&alice, &space, &note))
         .edit(&[TextEdit { at: 0, delete: 0, insert: "Alice agrees. ".into() }])
         .unwrap()
         .unwrap();
-    let body = huisclos_core::content::ContentBody::NoteEdit(huisclos_core::content::NoteEdit {
-        note,
-        update: huisclos_core::content::NoteUpdateBytes::new(forged).unwrap(),
-    });
-    let at = carol.clock();
-    carol.engine_mut().adversary().publish_dated(&space, body, at).unwrap();
+    publish_note_update(&mut carol, &space, &note, forged);
     settle(&relay, &mut [&mut carol, &mut alice, &mut bob]).await;
     assert_eq!(alice.refusals().len(), 1, "the forged update is refused");
     // One that passes every check made before merging and fails only once merged:
     // under Carol's own id, but built on text of hers that nobody has (her modified
     // client sends the second of two edits alone). The merge is tried on a copy first,
     // so the refusal leaves Alice's open note, and her undo history, as they were.
-    let carol_key = carol.engine().contact_card().unwrap().body.devices.iter().next().unwrap().body.mls_key;
-    let carol_client = huisclos_core::note::client_id(space.as_bytes(), note.as_bytes(), &carol_key);
-    let mut unseen = huisclos_core::note::NoteDoc::new(carol_client);
+    let mut unseen = huisclos_core::note::NoteDoc::new(note_client(&carol, &space, &note));
     unseen.edit(&[TextEdit { at: 0, delete: 0, insert: "x".repeat(40) }]).unwrap();
     let built_on_it = unseen.edit(&[TextEdit { at: 20, delete: 0, insert: "Alice lied. ".into() }]).unwrap().unwrap();
-    let body = huisclos_core::content::ContentBody::NoteEdit(huisclos_core::content::NoteEdit {
-        note,
-        update: huisclos_core::content::NoteUpdateBytes::new(built_on_it).unwrap(),
-    });
-    let at = carol.clock();
-    carol.engine_mut().adversary().publish_dated(&space, body, at).unwrap();
+    publish_note_update(&mut carol, &space, &note, built_on_it);
     settle(&relay, &mut [&mut carol, &mut alice, &mut bob]).await;
     assert_eq!(alice.refusals().len(), 2, "the update built on what nobody has is refused");
     assert_eq!(alice.engine().note_text(&space, &note).unwrap(), "Agenda: Hearing at 9. Bring the file. Room 4.");
