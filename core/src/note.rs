@@ -423,8 +423,10 @@ impl NoteDoc {
         // as an honest one in the relay's order always does. For any other, a trial on
         // a copy decides, so that a refusal leaves this document, and this device's
         // undo history in it, as they were.
-        if !shape.merges_cleanly(self.len_utf16()) {
-            self.trial_merge(update)?;
+        if shape.merges_cleanly(self.len_utf16()) {
+            self.check_origins(&shape.origins)?;
+        } else {
+            self.trial_merge(update, &shape)?;
         }
         let new = !decoded.delete_set().is_empty() || decoded.extends(&held);
         // What the merge changes in the text, as yrs reports it when the transaction
@@ -470,7 +472,7 @@ impl NoteDoc {
     ///
     /// # Errors
     /// The refusal the merge here would end in.
-    fn trial_merge(&self, update: &[u8]) -> Result<(), NoteRefusal> {
+    fn trial_merge(&self, update: &[u8], shape: &UpdateShape) -> Result<(), NoteRefusal> {
         let copy = Self::load(self.client, &self.state())?;
         let applied = catch_unwind(AssertUnwindSafe(|| -> Result<(), NoteRefusal> {
             let decoded = Update::decode_v1(update).map_err(|_| NoteRefusal::Malformed)?;
@@ -480,7 +482,8 @@ impl NoteDoc {
             Ok(result) => result?,
             Err(_) => return Err(NoteRefusal::Malformed),
         }
-        copy.check_merged()
+        copy.check_merged()?;
+        copy.check_origins(&shape.origins)
     }
 
     /// What must hold after every merge, whatever the order: nothing waiting (see
@@ -497,6 +500,44 @@ impl NoteDoc {
         drop(txn);
         if self.len_utf16() > MAX_NOTE_UNITS {
             return Err(NoteRefusal::NoteTooLong);
+        }
+        Ok(())
+    }
+
+    /// Every `(origin, right origin)` pair in order: the first on the left of the
+    /// second.
+    ///
+    /// A character is typed between two others, its origin and its right origin, and
+    /// Yjs places it between them, after any typed there concurrently. A modified
+    /// client can name a right origin on the left of the origin (or the origin itself):
+    /// yrs then looks for it past the end, and where the character lands (even on the
+    /// left of its origin) depends on how the receiving document's blocks happen to be
+    /// split, which differs from device to device and between a note merged live and
+    /// the same note loaded from its state. Devices would diverge for good.
+    ///
+    /// Told by offsets in the text: the origin's offset just after it (one past its own
+    /// for a character shown; that of the next character shown for a deleted one) is at
+    /// most the right origin's. Two characters in one run of deleted text share an
+    /// offset, and are not told apart there. Each offset costs a walk over the note's
+    /// blocks on its left: an honest update names a few pairs.
+    ///
+    /// # Errors
+    /// [`NoteRefusal::Malformed`] for a pair out of order; [`NoteRefusal::Missing`] for
+    /// a character not held.
+    fn check_origins(&self, origins: &[TypedBetween]) -> Result<(), NoteRefusal> {
+        use yrs::{Assoc, ID, StickyIndex};
+        let txn = self.doc.transact();
+        let offset = |(client, clock): CharId, assoc| {
+            let clock = u32::try_from(clock).map_err(|_| NoteRefusal::Malformed)?;
+            StickyIndex::from_id(ID::new(ClientID::new(client), clock), assoc)
+                .get_offset(&txn)
+                .map(|offset| offset.index)
+                .ok_or(NoteRefusal::Missing)
+        };
+        for &(origin, right_origin) in origins {
+            if offset(origin, Assoc::Before)? > offset(right_origin, Assoc::After)? {
+                return Err(NoteRefusal::Malformed);
+            }
         }
         Ok(())
     }
@@ -606,6 +647,13 @@ struct UpdateShape {
     builds_on_held: bool,
     /// The UTF-16 units of text it inserts (whether held already or not).
     inserted_units: u64,
+    /// The two characters each new block was typed between, where it names both:
+    /// `(origin, right origin)`, each `(client, clock)`. The first must be on the left of
+    /// the second ([`NoteDoc::check_origins`]).
+    origins: Vec<TypedBetween>,
+    /// Both origins of every pair in `origins` are held before merging (none comes
+    /// earlier in the update).
+    origins_held: bool,
 }
 
 impl UpdateShape {
@@ -633,7 +681,7 @@ impl UpdateShape {
         const HAS_PARENT_SUB: u8 = 0b0010_0000;
         let held_of = |client: u64| u64::from(held.get(&ClientID::new(client)));
         let mut reader = Lib0(update);
-        let mut shape = Self { builds_on_held: true, inserted_units: 0 };
+        let mut shape = Self { builds_on_held: true, inserted_units: 0, origins: Vec::new(), origins_held: true };
         // Each client's section, and up to where its blocks reach.
         let mut reached: Vec<(u64, u64)> = Vec::new();
         let known = |reached: &[(u64, u64)], client: u64, clock: u64| {
@@ -656,6 +704,7 @@ impl UpdateShape {
             }
             for _ in 0..structs {
                 let info = reader.byte()?;
+                let (mut origin, mut right_origin) = (None, None);
                 let len = match info {
                     GC => reader.u32()?,
                     SKIP => return Err(NoteRefusal::Missing),
@@ -668,6 +717,11 @@ impl UpdateShape {
                                 let earlier_here = of == client && at < clock;
                                 if !earlier_here && !known(&reached, of, at) {
                                     shape.builds_on_held = false;
+                                }
+                                if flag == HAS_RIGHT_ORIGIN {
+                                    right_origin = Some((of, at));
+                                } else {
+                                    origin = Some((of, at));
                                 }
                             }
                         }
@@ -690,6 +744,17 @@ impl UpdateShape {
                         }
                     }
                 };
+                // What is held already of a block is not merged again. The order of
+                // its two origins is read in the document before merging when both are
+                // held there; else on the trial's copy, once merged.
+                if let (Some(origin), Some(right_origin)) = (origin, right_origin)
+                    && clock + len > held_of(client)
+                {
+                    if origin.1 >= held_of(origin.0) || right_origin.1 >= held_of(right_origin.0) {
+                        shape.origins_held = false;
+                    }
+                    shape.origins.push((origin, right_origin));
+                }
                 clock += len;
                 if clock > u64::from(u32::MAX) {
                     return Err(NoteRefusal::Malformed);
@@ -718,9 +783,17 @@ impl UpdateShape {
     /// Whether merging it into a note of `len_utf16` units surely leaves nothing waiting
     /// and keeps the note within [`MAX_NOTE_UNITS`], even if it deletes nothing.
     fn merges_cleanly(&self, len_utf16: u32) -> bool {
-        self.builds_on_held && u64::from(len_utf16) + self.inserted_units <= u64::from(MAX_NOTE_UNITS)
+        self.builds_on_held
+            && self.origins_held
+            && u64::from(len_utf16) + self.inserted_units <= u64::from(MAX_NOTE_UNITS)
     }
 }
+
+/// A character's id in a note: `(client, clock)`.
+type CharId = (u64, u64);
+
+/// The two characters a block was typed between: `(origin, right origin)`.
+type TypedBetween = (CharId, CharId);
 
 /// A reader of lib0's encoding: unsigned LEB128 integers and length-prefixed strings.
 struct Lib0<'a>(&'a [u8]);

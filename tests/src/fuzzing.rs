@@ -30,6 +30,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("vault_header", vault_header),
     ("vault_record", vault_record),
     ("relay", relay),
+    ("note", note),
 ];
 
 /// Decoding then encoding gives back the same bytes: one encoding per value.
@@ -208,4 +209,100 @@ pub fn relay(data: &[u8]) {
         relay.check_logs(&groups);
         relay.check_quota(&session);
     });
+}
+
+/// The clients of [`note`]'s document: two other devices and this one.
+pub const NOTE_CLIENTS: [u64; 3] = [0x1a11ce, 0xb0b, 0x3e];
+
+/// The most updates one [`note`] input is cut into.
+const NOTE_UPDATES_PER_INPUT: usize = 4;
+
+/// The stack [`note`] merges on: a fraction of a tokio worker's 2 MiB, so that an
+/// update whose merge recurses deeply (as 15,000 empty sections once did, aborting
+/// every device that read it) is found here, not on a phone.
+const NOTE_STACK: usize = 256 * 1024;
+
+/// The document every [`note`] input is merged into: a few edits by each client, one
+/// of them deleted, so that updates can build on, and delete, each one's text.
+pub fn note_base() -> &'static [u8] {
+    static BASE: OnceLock<Vec<u8>> = OnceLock::new();
+    BASE.get_or_init(|| {
+        use huisclos_core::note::{NoteDoc, TextEdit};
+        let edit = |at, delete, insert: &str| TextEdit { at, delete, insert: insert.to_owned() };
+        let [alice, bob, me] = NOTE_CLIENTS.map(NoteDoc::new);
+        let mut docs = [alice, bob, me];
+        let scripts: [&[TextEdit]; 3] = [
+            &[edit(0, 0, "# Hearing\n\nThe witness ")],
+            &[edit(23, 0, "**will not** "), edit(0, 0, "> ")],
+            &[edit(2, 2, ""), edit(4, 0, "moved: 3 Dec, "), edit(10, 0, "🙂")],
+        ];
+        for (at, script) in scripts.iter().enumerate() {
+            let update = docs[at].edit(script).unwrap().unwrap();
+            for (other, doc) in docs.iter_mut().enumerate() {
+                if other != at {
+                    doc.apply_remote(&update, NOTE_CLIENTS[at]).unwrap();
+                }
+            }
+        }
+        docs[2].state()
+    })
+}
+
+/// Updates merged into a note held by this device ([`note_base`]), each by one of
+/// [`NOTE_CLIENTS`]: the first byte picks the author (and whether the delta is read),
+/// then up to four updates, each a 16-bit big-endian length and its bytes. A refused
+/// update must leave the text and the state as they were; a merged one must give the
+/// text its delta describes, within the length bound, and a state that loads again to
+/// the same text. All of it on a small stack ([`NOTE_STACK`]).
+pub fn note(data: &[u8]) {
+    let data = data.to_vec();
+    let merged = std::thread::Builder::new().stack_size(NOTE_STACK).spawn(move || merge_note_updates(&data));
+    if let Err(panic) = merged.unwrap().join() {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+fn merge_note_updates(data: &[u8]) {
+    use huisclos_core::note::{MAX_NOTE_UNITS, NoteDoc};
+    let Some((&selector, mut rest)) = data.split_first() else { return };
+    let author = NOTE_CLIENTS[usize::from((selector & 0x7f) % 3)];
+    let with_delta = selector & 0x80 != 0;
+    let me = NOTE_CLIENTS[2];
+    let mut doc = NoteDoc::load(me, note_base()).unwrap();
+    for _ in 0..NOTE_UPDATES_PER_INPUT {
+        let Some((len, tail)) = rest.split_first_chunk::<2>() else { return };
+        let len = usize::from(u16::from_be_bytes(*len)).min(tail.len());
+        let (update, tail) = tail.split_at(len);
+        rest = tail;
+        let (text, state) = (doc.text(), doc.state_vector());
+        let outcome = if with_delta {
+            doc.apply_remote_with_delta(update, author).map(Some)
+        } else {
+            doc.apply_remote(update, author).map(|_| None)
+        };
+        match outcome {
+            Err(_) if doc.is_intact() => {
+                assert_eq!(doc.text(), text, "a refused update changed the text");
+                assert_eq!(doc.state_vector(), state, "a refused update changed the state");
+            }
+            // Broken part of the way: the engine drops such a document (and the
+            // record's whole step) and reads the note again from the store.
+            Err(_) => return,
+            Ok(delta) => {
+                assert!(doc.len_utf16() <= MAX_NOTE_UNITS, "a merged note passed its length bound");
+                if let Some(edits) = delta {
+                    let mut shown: Vec<u16> = text.encode_utf16().collect();
+                    for edit in edits {
+                        let at = edit.at as usize;
+                        let end = at + edit.delete as usize;
+                        assert!(end <= shown.len(), "a delta edit past the text's end");
+                        shown.splice(at..end, edit.insert.encode_utf16());
+                    }
+                    assert_eq!(String::from_utf16(&shown).ok(), Some(doc.text()), "the delta does not give the text");
+                }
+                let again = NoteDoc::load(me, &doc.state()).expect("a merged note's state loads again");
+                assert_eq!(again.text(), doc.text(), "a merged note's state loads to another text");
+            }
+        }
+    }
 }

@@ -105,6 +105,48 @@ fn chunk_seeds() {
     }
 }
 
+/// Updates as devices make them on the `note` target's document, and the update of
+/// thousands of empty sections that once overflowed the stack.
+fn note_seeds() {
+    use huisclos_core::note::{NoteDoc, TextEdit};
+    use huisclos_tests::fuzzing::{NOTE_CLIENTS, note_base};
+    let edit = |at, delete, insert: &str| TextEdit { at, delete, insert: insert.to_owned() };
+    let seed = |selector: u8, updates: &[&[u8]]| {
+        let mut bytes = vec![selector];
+        for update in updates {
+            bytes.extend_from_slice(&u16::try_from(update.len()).unwrap().to_be_bytes());
+            bytes.extend_from_slice(update);
+        }
+        bytes
+    };
+    for (who, client) in NOTE_CLIENTS.iter().enumerate() {
+        let mut doc = NoteDoc::load(*client, note_base()).unwrap();
+        let typed = doc.edit(&[edit(5, 0, "Thursday"), edit(0, 3, "")]).unwrap().unwrap();
+        let deleted = doc.edit(&[edit(1, 6, "")]).unwrap().unwrap();
+        let selector = u8::try_from(who).unwrap();
+        write("note", &format!("typed-{who}"), &seed(selector | 0x80, &[&typed, &deleted]));
+        write("note", &format!("reversed-{who}"), &seed(selector, &[&deleted, &typed]));
+    }
+    let mut empty = Vec::new();
+    let mut var = |mut value: u64| loop {
+        let byte = u8::try_from(value & 0x7f).unwrap();
+        value >>= 7;
+        if value == 0 {
+            empty.push(byte);
+            break;
+        }
+        empty.push(byte | 0x80);
+    };
+    var(15_000);
+    for n in 0..15_000u64 {
+        var(0);
+        var(n);
+        var(0);
+    }
+    var(0);
+    write("note", "empty-sections", &seed(0, &[&empty]));
+}
+
 /// The images the tests strip (`tests/fixtures/make_*.py`).
 fn image_seeds() {
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
@@ -192,6 +234,7 @@ async fn main() {
     chunk_seeds();
     image_seeds();
     vault_seed();
+    note_seeds();
     scenario_seeds().await;
     for (target, _) in huisclos_tests::fuzzing::TARGETS {
         let count = std::fs::read_dir(corpus().join(target)).map(Iterator::count).unwrap_or(0);
