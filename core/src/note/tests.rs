@@ -650,3 +650,42 @@ fn an_update_typed_between_characters_out_of_order_is_refused_so_devices_cannot_
     let again = NoteDoc::load(bob.client(), &bob.state()).unwrap();
     assert_eq!(again.text(), bob.text());
 }
+
+/// Each block typed between two characters costs a receiver two walks over the note: an
+/// update names at most [`MAX_TYPED_BETWEEN`] (refused as too large past it, before
+/// anything is merged), a device cuts its own batches there, and refuses to make more.
+#[test]
+fn an_update_typing_between_more_characters_than_a_receiver_checks_is_refused() {
+    let mut alice = device(1);
+    let mut bob = device(2);
+    let base = alice.edit(&[TextEdit { at: 0, delete: 0, insert: "x".repeat(200) }]).unwrap().unwrap();
+    bob.apply_remote(&base, alice.client()).unwrap();
+    let many: Vec<TextEdit> =
+        (0..=MAX_TYPED_BETWEEN as u32).map(|n| TextEdit { at: n * 2 + 1, delete: 0, insert: "y".into() }).collect();
+    assert_eq!(alice.edit(&many), Err(NoteRefusal::TooLarge));
+    let cut = batches(&many, 32 * 1024);
+    assert_eq!(cut.iter().map(Vec::len).collect::<Vec<_>>(), [MAX_TYPED_BETWEEN, 1]);
+    let a = alice.client();
+    let mut crafted = Vec::new();
+    for value in [1, MAX_TYPED_BETWEEN as u64 + 1, a, 200] {
+        var(&mut crafted, value);
+    }
+    for n in 0..=MAX_TYPED_BETWEEN as u64 {
+        crafted.push(0b1100_0000 | 4);
+        for value in [a, n * 2, a, n * 2 + 1, 1] {
+            var(&mut crafted, value);
+        }
+        crafted.push(b'y');
+    }
+    var(&mut crafted, 0);
+    let (text, state) = (bob.text(), bob.state());
+    assert_eq!(bob.precheck(&crafted), Err(NoteRefusal::TooLarge));
+    assert_eq!(bob.apply_remote(&crafted, a), Err(NoteRefusal::TooLarge));
+    assert_eq!((bob.text(), bob.state()), (text, state));
+    for batch in cut {
+        let update = alice.edit(&batch).unwrap().unwrap();
+        bob.apply_remote(&update, a).unwrap();
+    }
+    assert_eq!(bob.text(), alice.text());
+    assert_eq!(bob.text().matches('y').count(), MAX_TYPED_BETWEEN + 1);
+}
