@@ -139,6 +139,9 @@ pub struct NoteDoc {
     /// transactions of [`LOCAL_ORIGIN`] are tracked, so others' edits are never undone
     /// here, and undoing one's own keeps what others wrote since.
     undo: yrs::UndoManager,
+    /// What each character was typed between, as merged: where two origins are known
+    /// to be in order without walking the note ([`NoteDoc::check_origins`]).
+    typed: TypedIndex,
 }
 
 /// The origin of this device's own edits, which alone its undo tracks.
@@ -169,14 +172,14 @@ impl NoteDoc {
     pub fn new(client: u64) -> Self {
         let doc = new_doc(client);
         let undo = own_undo(&doc);
-        Self { doc, client, intact: true, undo }
+        Self { doc, client, intact: true, undo, typed: TypedIndex::default() }
     }
 
     /// A note whose text so far is `base` (written whole by an older release), as its
     /// first item under an id derived from that text: devices that start from the same
     /// text share the item, so it is not doubled when their edits meet.
     pub fn with_base(client: u64, group: &[u8; 16], note: &[u8; 16], base: &str) -> Self {
-        let this = Self::new(client);
+        let mut this = Self::new(client);
         if base.is_empty() {
             return this;
         }
@@ -188,8 +191,10 @@ impl NoteDoc {
             txn.encode_update_v1()
         };
         // Made here from a valid text: it integrates.
-        if let Ok(update) = Update::decode_v1(&update) {
-            let _ = this.doc.transact_mut().apply_update(update);
+        if let Ok(decoded) = Update::decode_v1(&update)
+            && this.doc.transact_mut().apply_update(decoded).is_ok()
+        {
+            this.typed.add(&update);
         }
         this
     }
@@ -199,13 +204,16 @@ impl NoteDoc {
     /// # Errors
     /// [`NoteRefusal::Malformed`] if the state does not decode or integrate.
     pub fn load(client: u64, state: &[u8]) -> Result<Self, NoteRefusal> {
-        let this = Self::new(client);
+        let mut this = Self::new(client);
         let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<(), NoteRefusal> {
             let update = Update::decode_v1(state).map_err(|_| NoteRefusal::Malformed)?;
             this.doc.transact_mut().apply_update(update).map_err(|_| NoteRefusal::Malformed)
         }));
         match outcome {
-            Ok(Ok(())) => Ok(this),
+            Ok(Ok(())) => {
+                this.typed.add(state);
+                Ok(this)
+            }
             Ok(Err(refusal)) => Err(refusal),
             Err(_) => Err(NoteRefusal::Malformed),
         }
@@ -221,7 +229,10 @@ impl NoteDoc {
             self.doc.transact_mut().apply_update(decoded).map_err(|_| NoteRefusal::Malformed)
         }));
         match merged {
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(())) => {
+                self.typed.add(update);
+                Ok(())
+            }
             _ => {
                 self.intact = false;
                 Err(NoteRefusal::Malformed)
@@ -288,6 +299,7 @@ impl NoteDoc {
         }
         let update = txn.encode_update_v1();
         drop(txn);
+        self.typed.add(&update);
         // Each call is one step of undo.
         self.undo.reset();
         Ok((update.as_slice() != Update::EMPTY_V1).then_some(update))
@@ -350,6 +362,7 @@ impl NoteDoc {
             self.intact = false;
             return Err(NoteRefusal::TooLarge);
         }
+        self.typed.add(&update);
         Ok((!update.is_empty() && update.as_slice() != Update::EMPTY_V1).then_some(update))
     }
 
@@ -477,6 +490,7 @@ impl NoteDoc {
             self.intact = false;
             return Err(refusal);
         }
+        self.typed.add_blocks(shape.blocks);
         let edits = seen.lock().map(|mut seen| std::mem::take(&mut *seen)).unwrap_or_default();
         Ok((new || !edits.is_empty()).then_some(edits))
     }
@@ -547,6 +561,10 @@ impl NoteDoc {
     /// a character not held.
     fn check_origins(&self, origins: &[TypedBetween]) -> Result<(), NoteRefusal> {
         use yrs::{Assoc, ID, StickyIndex};
+        // Most pairs are known from the index: a transaction only for the others.
+        if origins.iter().all(|&(origin, right_origin)| self.typed.in_order(origin, right_origin)) {
+            return Ok(());
+        }
         let txn = self.doc.transact();
         let offset = |(client, clock): CharId, assoc| {
             let clock = u32::try_from(clock).map_err(|_| NoteRefusal::Malformed)?;
@@ -556,6 +574,9 @@ impl NoteDoc {
                 .ok_or(NoteRefusal::Missing)
         };
         for &(origin, right_origin) in origins {
+            if self.typed.in_order(origin, right_origin) {
+                continue;
+            }
             if offset(origin, Assoc::Before)? > offset(right_origin, Assoc::After)? {
                 return Err(NoteRefusal::Malformed);
             }
@@ -675,6 +696,8 @@ struct UpdateShape {
     /// Both origins of every pair in `origins` are held before merging (none comes
     /// earlier in the update).
     origins_held: bool,
+    /// Every block as read, for the index of what was typed where ([`TypedIndex`]).
+    blocks: Vec<(u64, TypedBlock)>,
 }
 
 impl UpdateShape {
@@ -702,7 +725,13 @@ impl UpdateShape {
         const HAS_PARENT_SUB: u8 = 0b0010_0000;
         let held_of = |client: u64| u64::from(held.get(&ClientID::new(client)));
         let mut reader = Lib0(update);
-        let mut shape = Self { builds_on_held: true, inserted_units: 0, origins: Vec::new(), origins_held: true };
+        let mut shape = Self {
+            builds_on_held: true,
+            inserted_units: 0,
+            origins: Vec::new(),
+            origins_held: true,
+            blocks: Vec::new(),
+        };
         // Each client's section, and up to where its blocks reach.
         let mut reached: Vec<(u64, u64)> = Vec::new();
         let known = |reached: &[(u64, u64)], client: u64, clock: u64| {
@@ -765,6 +794,7 @@ impl UpdateShape {
                         }
                     }
                 };
+                shape.blocks.push((client, TypedBlock { start: clock, len, origin, right_origin }));
                 // What is held already of a block is not merged again. The order of
                 // its two origins is read in the document before merging when both are
                 // held there; else on the trial's copy, once merged.
@@ -811,6 +841,129 @@ impl UpdateShape {
             && self.origins_held
             && u64::from(len_utf16) + self.inserted_units <= u64::from(MAX_NOTE_UNITS)
     }
+}
+
+/// What the characters of a note were typed between, block by block, per client, as
+/// read from the updates merged (and the state loaded): a character typed right after
+/// another (its origin), or right before one (its right origin), is on that side of it
+/// in every document, since every block merged was checked in order. Two characters
+/// known so are in order without walking the note; any other pair is walked.
+#[derive(Default)]
+struct TypedIndex {
+    clients: std::collections::HashMap<u64, Vec<TypedBlock>>,
+}
+
+/// A block as typed: its first clock, its length, and the characters it was typed
+/// between.
+struct TypedBlock {
+    start: u64,
+    len: u64,
+    origin: Option<CharId>,
+    right_origin: Option<CharId>,
+}
+
+impl TypedIndex {
+    /// Adds the blocks of an update just merged (or made here) past what is indexed of
+    /// their client. An update that does not read adds what it read up to there.
+    fn add(&mut self, update: &[u8]) {
+        let _ = read_blocks(update, |client, start, len, origin, right_origin| {
+            self.add_block(client, TypedBlock { start, len, origin, right_origin });
+        });
+    }
+
+    /// Adds blocks read from an update just merged.
+    fn add_blocks(&mut self, blocks: Vec<(u64, TypedBlock)>) {
+        for (client, block) in blocks {
+            self.add_block(client, block);
+        }
+    }
+
+    fn add_block(&mut self, client: u64, block: TypedBlock) {
+        let blocks = self.clients.entry(client).or_default();
+        let end = blocks.last().map_or(0, |last| last.start + last.len);
+        let TypedBlock { start, len, origin, right_origin } = block;
+        if start + len <= end || len == 0 {
+            return;
+        }
+        // Held in part: the rest follows on from the last character held.
+        let (start, len, origin) =
+            if start < end { (end, start + len - end, Some((client, end - 1))) } else { (start, len, origin) };
+        blocks.push(TypedBlock { start, len, origin, right_origin });
+    }
+
+    fn block(&self, (client, clock): CharId) -> Option<&TypedBlock> {
+        let blocks = self.clients.get(&client)?;
+        let at = blocks.partition_point(|block| block.start <= clock).checked_sub(1)?;
+        blocks.get(at).filter(|block| clock < block.start + block.len)
+    }
+
+    /// Whether `left` is known to be on the left of `right`: `right` typed right after
+    /// it, or it typed right before `right`.
+    fn in_order(&self, left: CharId, right: CharId) -> bool {
+        let origin_of_right = self
+            .block(right)
+            .and_then(|block| if right.1 > block.start { Some((right.0, right.1 - 1)) } else { block.origin });
+        let right_origin_of_left = self.block(left).and_then(|block| {
+            if left.1 + 1 < block.start + block.len { Some((left.0, left.1 + 1)) } else { block.right_origin }
+        });
+        origin_of_right == Some(left) || right_origin_of_left == Some(right)
+    }
+}
+
+/// Calls `block(client, clock, len, origin, right origin)` for every block of a v1
+/// update, in order, until the end or the first byte it cannot read.
+fn read_blocks(
+    update: &[u8],
+    mut block: impl FnMut(u64, u64, u64, Option<CharId>, Option<CharId>),
+) -> Result<(), NoteRefusal> {
+    const GC: u8 = 0;
+    const SKIP: u8 = 10;
+    const HAS_ORIGIN: u8 = 0b1000_0000;
+    const HAS_RIGHT_ORIGIN: u8 = 0b0100_0000;
+    const HAS_PARENT_SUB: u8 = 0b0010_0000;
+    let mut reader = Lib0(update);
+    let clients = reader.var()?;
+    for _ in 0..clients {
+        let structs = reader.var()?;
+        let client = reader.client()?;
+        let mut clock = reader.u32()?;
+        for _ in 0..structs {
+            let info = reader.byte()?;
+            let (mut origin, mut right_origin) = (None, None);
+            let len = match info {
+                GC | SKIP => reader.u32()?,
+                _ => {
+                    if info & HAS_ORIGIN != 0 {
+                        origin = Some((reader.client()?, reader.u32()?));
+                    }
+                    if info & HAS_RIGHT_ORIGIN != 0 {
+                        right_origin = Some((reader.client()?, reader.u32()?));
+                    }
+                    if info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) == 0 {
+                        if reader.var()? != 1 {
+                            return Err(NoteRefusal::NotText);
+                        }
+                        reader.string()?;
+                        if info & HAS_PARENT_SUB != 0 {
+                            reader.string()?;
+                        }
+                    }
+                    match info & 0b1_1111 {
+                        1 => reader.u32()?,
+                        4 => u64::from(utf16_len(
+                            std::str::from_utf8(reader.string()?).map_err(|_| NoteRefusal::Malformed)?,
+                        )),
+                        _ => return Err(NoteRefusal::NotText),
+                    }
+                }
+            };
+            if info != SKIP {
+                block(client, clock, len, origin, right_origin);
+            }
+            clock += len;
+        }
+    }
+    Ok(())
 }
 
 /// A character's id in a note: `(client, clock)`.
