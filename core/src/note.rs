@@ -560,11 +560,18 @@ impl NoteDoc {
     /// [`NoteRefusal::Malformed`] for a pair out of order; [`NoteRefusal::Missing`] for
     /// a character not held.
     fn check_origins(&self, origins: &[TypedBetween]) -> Result<(), NoteRefusal> {
-        use yrs::{Assoc, ID, StickyIndex};
         // Most pairs are known from the index: a transaction only for the others.
-        if origins.iter().all(|&(origin, right_origin)| self.typed.in_order(origin, right_origin)) {
+        let unknown: Vec<TypedBetween> =
+            origins.iter().copied().filter(|&(origin, right)| !self.typed.in_order(origin, right)).collect();
+        if unknown.is_empty() {
             return Ok(());
         }
+        self.walk_origins(&unknown)
+    }
+
+    /// [`NoteDoc::check_origins`] by offsets alone, walking the note for each.
+    fn walk_origins(&self, origins: &[TypedBetween]) -> Result<(), NoteRefusal> {
+        use yrs::{Assoc, ID, StickyIndex};
         let txn = self.doc.transact();
         let offset = |(client, clock): CharId, assoc| {
             let clock = u32::try_from(clock).map_err(|_| NoteRefusal::Malformed)?;
@@ -574,9 +581,6 @@ impl NoteDoc {
                 .ok_or(NoteRefusal::Missing)
         };
         for &(origin, right_origin) in origins {
-            if self.typed.in_order(origin, right_origin) {
-                continue;
-            }
             if offset(origin, Assoc::Before)? > offset(right_origin, Assoc::After)? {
                 return Err(NoteRefusal::Malformed);
             }
@@ -794,7 +798,9 @@ impl UpdateShape {
                         }
                     }
                 };
-                shape.blocks.push((client, TypedBlock { start: clock, len, origin, right_origin }));
+                if info != GC {
+                    shape.blocks.push((client, TypedBlock { start: clock, len, origin, right_origin }));
+                }
                 // What is held already of a block is not merged again. The order of
                 // its two origins is read in the document before merging when both are
                 // held there; else on the trial's copy, once merged.
@@ -897,18 +903,48 @@ impl TypedIndex {
         blocks.get(at).filter(|block| clock < block.start + block.len)
     }
 
-    /// Whether `left` is known to be on the left of `right`: `right` typed right after
-    /// it, or it typed right before `right`.
+    /// Whether `left` is known to be strictly on the left of `right`, following at most
+    /// [`ORDER_STEPS`] links each way: from `right` leftwards (a character is on the
+    /// right of its block's first, which is on the right of its origin), and from
+    /// `left` rightwards (on the left of its block's last, on the left of its right
+    /// origin). Reaching a block that holds the other character, on the right side of
+    /// it, decides.
     fn in_order(&self, left: CharId, right: CharId) -> bool {
-        let origin_of_right = self
-            .block(right)
-            .and_then(|block| if right.1 > block.start { Some((right.0, right.1 - 1)) } else { block.origin });
-        let right_origin_of_left = self.block(left).and_then(|block| {
-            if left.1 + 1 < block.start + block.len { Some((left.0, left.1 + 1)) } else { block.right_origin }
-        });
-        origin_of_right == Some(left) || right_origin_of_left == Some(right)
+        let mut at = right;
+        for step in 0..ORDER_STEPS {
+            let Some(block) = self.block(at) else { break };
+            if left.0 == at.0 && block.start <= left.1 && (left.1 < at.1 || (step > 0 && left.1 == at.1)) {
+                return true;
+            }
+            match block.origin {
+                Some(origin) => at = origin,
+                None => break,
+            }
+            if at == left {
+                return true;
+            }
+        }
+        let mut at = left;
+        for step in 0..ORDER_STEPS {
+            let Some(block) = self.block(at) else { break };
+            let end = block.start + block.len;
+            if right.0 == at.0 && right.1 < end && (at.1 < right.1 || (step > 0 && at.1 == right.1)) {
+                return true;
+            }
+            match block.right_origin {
+                Some(right_origin) => at = right_origin,
+                None => break,
+            }
+            if at == right {
+                return true;
+            }
+        }
+        false
     }
 }
+
+/// How many links [`TypedIndex::in_order`] follows each way before the note is walked.
+const ORDER_STEPS: usize = 8;
 
 /// Calls `block(client, clock, len, origin, right origin)` for every block of a v1
 /// update, in order, until the end or the first byte it cannot read.
@@ -957,7 +993,9 @@ fn read_blocks(
                     }
                 }
             };
-            if info != SKIP {
+            // A collected range (GC) may join characters from anywhere in the text:
+            // nothing is known of its order.
+            if info != SKIP && info != GC {
                 block(client, clock, len, origin, right_origin);
             }
             clock += len;

@@ -288,6 +288,33 @@ proptest! {
             prop_assert_eq!(NoteDoc::load(doc.client(), &doc.state()).unwrap().text(), text.clone());
         }
     }
+
+    /// Every order the index of what was typed where asserts, on any device and on a
+    /// note loaded from its state, holds in the text: it only ever spares a walk.
+    #[test]
+    fn every_order_the_typed_index_asserts_holds_in_the_text(
+        steps in proptest::collection::vec(step(), 1..60),
+        picks in proptest::collection::vec((any::<u16>(), any::<u16>()), 64)
+    ) {
+        let (devices, _) = run(&steps, true);
+        let loaded = NoteDoc::load(devices[0].client(), &devices[0].state()).unwrap();
+        for doc in devices.iter().chain([&loaded]) {
+            let ids: Vec<(u64, u64)> = doc
+                .state_vector()
+                .iter()
+                .flat_map(|(client, clock)| (0..u64::from(*clock)).map(move |at| (client.get(), at)))
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            for &(a, b) in &picks {
+                let (left, right) = (ids[usize::from(a) % ids.len()], ids[usize::from(b) % ids.len()]);
+                if doc.typed.in_order(left, right) {
+                    prop_assert!(doc.walk_origins(&[(left, right)]).is_ok(), "{left:?} before {right:?}");
+                }
+            }
+        }
+    }
 }
 
 #[test]
