@@ -142,6 +142,10 @@ pub struct NoteDoc {
     /// What each character was typed between, as merged: where two origins are known
     /// to be in order without walking the note ([`NoteDoc::check_origins`]).
     typed: TypedIndex,
+    /// Whether this device undid or redid an edit since the note was opened: yrs then
+    /// links what it deleted to what restored it, and reads an offset through that link,
+    /// which no other device has ([`NoteDoc::check_origins`]).
+    restored: bool,
 }
 
 /// The origin of this device's own edits, which alone its undo tracks.
@@ -172,7 +176,7 @@ impl NoteDoc {
     pub fn new(client: u64) -> Self {
         let doc = new_doc(client);
         let undo = own_undo(&doc);
-        Self { doc, client, intact: true, undo, typed: TypedIndex::default() }
+        Self { doc, client, intact: true, undo, typed: TypedIndex::default(), restored: false }
     }
 
     /// A note whose text so far is `base` (written whole by an older release), as its
@@ -345,7 +349,7 @@ impl NoteDoc {
             catch_unwind(AssertUnwindSafe(|| if undo { self.undo.undo_blocking() } else { self.undo.redo_blocking() }));
         let _ = self.doc.unobserve_update_v1(UNDO_OBSERVER);
         match changed {
-            Ok(true) => {}
+            Ok(true) => self.restored = true,
             Ok(false) => return Ok(None),
             Err(_) => {
                 self.intact = false;
@@ -566,6 +570,11 @@ impl NoteDoc {
         if unknown.is_empty() {
             return Ok(());
         }
+        // Offsets as every device reads them: not through the links this device's own
+        // undo made (a copy from the state has none).
+        if self.restored {
+            return Self::load(self.client, &self.state())?.walk_origins(&unknown);
+        }
         self.walk_origins(&unknown)
     }
 
@@ -580,12 +589,15 @@ impl NoteDoc {
                 .map(|offset| offset.index)
                 .ok_or(NoteRefusal::Missing)
         };
-        for &(origin, right_origin) in origins {
-            if offset(origin, Assoc::Before)? > offset(right_origin, Assoc::After)? {
-                return Err(NoteRefusal::Malformed);
+        let walked = catch_unwind(AssertUnwindSafe(|| {
+            for &(origin, right_origin) in origins {
+                if offset(origin, Assoc::Before)? > offset(right_origin, Assoc::After)? {
+                    return Err(NoteRefusal::Malformed);
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        }));
+        walked.unwrap_or(Err(NoteRefusal::Malformed))
     }
 
     /// Whether the document is whole: false after yrs failed to merge an update part of
@@ -801,11 +813,16 @@ impl UpdateShape {
                 if info != GC {
                     shape.blocks.push((client, TypedBlock { start: clock, len, origin, right_origin }));
                 }
-                // What is held already of a block is not merged again. The order of
-                // its two origins is read in the document before merging when both are
+                // What is held already of a block is not merged again: yrs cuts it off,
+                // and what it merges follows on from the last character held (its
+                // origin, whatever the block says), before the same right origin. The
+                // order of the two is read in the document before merging when both are
                 // held there; else on the trial's copy, once merged.
+                let held_here = held_of(client);
+                let origin =
+                    if clock < held_here && held_here < clock + len { Some((client, held_here - 1)) } else { origin };
                 if let (Some(origin), Some(right_origin)) = (origin, right_origin)
-                    && clock + len > held_of(client)
+                    && clock + len > held_here
                 {
                     if origin.1 >= held_of(origin.0) || right_origin.1 >= held_of(right_origin.0) {
                         shape.origins_held = false;

@@ -678,6 +678,39 @@ fn an_update_typed_between_characters_out_of_order_is_refused_so_devices_cannot_
     assert_eq!(again.text(), bob.text());
 }
 
+/// The same crossing hidden in a block that starts with what the receiver holds: yrs
+/// cuts off the held part and merges the rest after the last character held, before the
+/// block's right origin. The pair checked is that one, not the block's header.
+#[test]
+fn a_crossing_hidden_behind_characters_already_held_is_refused() {
+    let mut mallory = device(3);
+    let mut bob = device(2);
+    let m = mallory.client();
+    for edit in
+        [TextEdit { at: 0, delete: 0, insert: "moved".into() }, TextEdit { at: 2, delete: 1, insert: String::new() }]
+    {
+        let update = mallory.edit(&[edit]).unwrap().unwrap();
+        bob.apply_remote(&update, m).unwrap();
+    }
+    assert_eq!(bob.text(), "moed");
+    // M:0..6 "moved!" with only a right origin, M:1: bob holds M:0..5, so what merges
+    // is M:5 "!", after M:4 "d" and before M:1 "o".
+    let mut crossed = Vec::new();
+    for value in [1, 1, m, 0] {
+        var(&mut crossed, value);
+    }
+    crossed.push(0b0100_0000 | 4);
+    for value in [m, 1, 6] {
+        var(&mut crossed, value);
+    }
+    crossed.extend_from_slice(b"moved!");
+    var(&mut crossed, 0);
+    let state = bob.state();
+    assert_eq!(bob.apply_remote(&crossed, m), Err(NoteRefusal::Malformed));
+    assert!(bob.is_intact());
+    assert_eq!(bob.state(), state);
+}
+
 /// Each block typed between two characters costs a receiver two walks over the note: an
 /// update names at most [`MAX_TYPED_BETWEEN`] (refused as too large past it, before
 /// anything is merged), a device cuts its own batches there, and refuses to make more.
@@ -715,4 +748,35 @@ fn an_update_typing_between_more_characters_than_a_receiver_checks_is_refused() 
     }
     assert_eq!(bob.text(), alice.text());
     assert_eq!(bob.text().matches('y').count(), MAX_TYPED_BETWEEN + 1);
+}
+
+/// A device that undid a deletion holds a link from the deleted text to its restored
+/// copy, and yrs reads offsets through it; no other device has it. The order of two
+/// characters is read on every device as on one without the link, so all decide alike.
+#[test]
+fn the_device_whose_undo_restored_text_decides_an_order_as_every_other_does() {
+    let mut alice = device(1);
+    let mut bob = device(2);
+    let mut carol = device(4);
+    let mallory = device(3).client();
+    let (a, b) = (alice.client(), bob.client());
+    let typed = alice.edit(&[TextEdit { at: 0, delete: 0, insert: "abc".into() }]).unwrap().unwrap();
+    bob.apply_remote(&typed, a).unwrap();
+    carol.apply_remote(&typed, a).unwrap();
+    let deleted = bob.edit(&[TextEdit { at: 0, delete: 3, insert: String::new() }]).unwrap().unwrap();
+    let restored = bob.undo().unwrap().unwrap();
+    assert_eq!(bob.text(), "abc");
+    carol.apply_remote(&deleted, b).unwrap();
+    carol.apply_remote(&restored, b).unwrap();
+    // Typed after alice's deleted "a" and before bob's restored "c", which is on its
+    // left (yrs restores text on the left of what was deleted): crossed. The index does
+    // not know their order, and bob's yrs reads "a" through its link, as the restored
+    // "a", on the left of "c": bob alone took it, before the check read offsets as
+    // every device does.
+    let pair = ((a, 0), (b, 2));
+    assert!(!carol.typed.in_order(pair.0, pair.1) && !bob.typed.in_order(pair.0, pair.1));
+    let between = typed_between(mallory, 0, pair.0, pair.1, "Z");
+    let verdicts: Vec<_> = [&mut carol, &mut bob].into_iter().map(|doc| doc.apply_remote(&between, mallory)).collect();
+    assert_eq!(verdicts, [Err(NoteRefusal::Malformed), Err(NoteRefusal::Malformed)]);
+    assert_eq!(carol.text(), bob.text());
 }
