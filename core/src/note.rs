@@ -461,11 +461,11 @@ impl NoteDoc {
         // as an honest one in the relay's order always does. For any other, a trial on
         // a copy decides, so that a refusal leaves this document, and this device's
         // undo history in it, as they were.
-        if shape.merges_cleanly(self.len_utf16()) {
-            self.check_origins(&shape.origins)?;
+        let ties = if shape.merges_cleanly(self.len_utf16()) {
+            self.check_origins(&shape.origins)?
         } else {
-            self.trial_merge(update, &shape)?;
-        }
+            self.trial_merge(update, &shape)?
+        };
         let new = !decoded.delete_set().is_empty() || decoded.extends(&held);
         // What the merge changes in the text, as yrs reports it when the transaction
         // commits: the remote delta an editor applies without reading the text again.
@@ -494,7 +494,16 @@ impl NoteDoc {
             self.intact = false;
             return Err(refusal);
         }
-        self.typed.add_blocks(shape.blocks);
+        // A block whose two origins could not be told apart (inside a run of deleted
+        // text) is indexed without them: nothing is known of where it landed.
+        let mut blocks = shape.blocks;
+        for tie in ties {
+            if let Some((_, block)) = blocks.get_mut(tie) {
+                block.origin = None;
+                block.right_origin = None;
+            }
+        }
+        self.typed.add_blocks(blocks);
         let edits = seen.lock().map(|mut seen| std::mem::take(&mut *seen)).unwrap_or_default();
         Ok((new || !edits.is_empty()).then_some(edits))
     }
@@ -511,18 +520,30 @@ impl NoteDoc {
     ///
     /// # Errors
     /// The refusal the merge here would end in.
-    fn trial_merge(&self, update: &[u8], shape: &UpdateShape) -> Result<(), NoteRefusal> {
+    ///
+    /// Two origins are read where yrs places the block between them: before the update
+    /// deletes anything (an update could otherwise delete the text between two crossed
+    /// origins and have them read alike). Both held: in this document; else on the
+    /// copy, merged with the update's blocks and not yet its deletions. Returns the
+    /// blocks whose origins could not be told apart ([`NoteDoc::check_origins`]).
+    fn trial_merge(&self, update: &[u8], shape: &UpdateShape) -> Result<Vec<usize>, NoteRefusal> {
+        let (held, new): (Vec<TypedBetween>, Vec<TypedBetween>) = shape.origins.iter().partition(|pair| pair.held);
+        let mut ties = self.check_origins(&held)?;
         let copy = Self::load(self.client, &self.state())?;
-        let applied = catch_unwind(AssertUnwindSafe(|| -> Result<(), NoteRefusal> {
-            let decoded = Update::decode_v1(update).map_err(|_| NoteRefusal::Malformed)?;
+        let apply = |bytes: &[u8]| match catch_unwind(AssertUnwindSafe(|| -> Result<(), NoteRefusal> {
+            let decoded = Update::decode_v1(bytes).map_err(|_| NoteRefusal::Malformed)?;
             copy.doc.transact_mut().apply_update(decoded).map_err(|_| NoteRefusal::Malformed)
-        }));
-        match applied {
-            Ok(result) => result?,
-            Err(_) => return Err(NoteRefusal::Malformed),
+        })) {
+            Ok(result) => result,
+            Err(_) => Err(NoteRefusal::Malformed),
+        };
+        if !new.is_empty() {
+            apply(&without_deletions(update)?)?;
+            ties.extend(copy.check_origins(&new)?);
         }
+        apply(update)?;
         copy.check_merged()?;
-        copy.check_origins(&shape.origins)
+        Ok(ties)
     }
 
     /// What must hold after every merge, whatever the order: nothing waiting (see
@@ -563,15 +584,19 @@ impl NoteDoc {
     /// # Errors
     /// [`NoteRefusal::Malformed`] for a pair out of order; [`NoteRefusal::Missing`] for
     /// a character not held.
-    fn check_origins(&self, origins: &[TypedBetween]) -> Result<(), NoteRefusal> {
-        // Most pairs are known from the index: a transaction only for the others.
-        if origins.iter().all(|&(origin, right)| self.typed.in_order(origin, right)) {
-            return Ok(());
+    fn check_origins(&self, origins: &[TypedBetween]) -> Result<Vec<usize>, NoteRefusal> {
+        let mut unknown = Vec::new();
+        for pair in origins {
+            // Known to be crossed, or known in order; else walked.
+            if self.typed.in_order(pair.right_origin, pair.origin) {
+                return Err(NoteRefusal::Malformed);
+            }
+            if !self.typed.in_order(pair.origin, pair.right_origin) {
+                unknown.push(*pair);
+            }
         }
-        let unknown: Vec<TypedBetween> =
-            origins.iter().copied().filter(|&(origin, right)| !self.typed.in_order(origin, right)).collect();
         if unknown.is_empty() {
-            return Ok(());
+            return Ok(Vec::new());
         }
         // Offsets as every device reads them: not through the links this device's own
         // undo made (a copy from the state has none).
@@ -581,8 +606,10 @@ impl NoteDoc {
         self.walk_origins(&unknown)
     }
 
-    /// [`NoteDoc::check_origins`] by offsets alone, walking the note for each.
-    fn walk_origins(&self, origins: &[TypedBetween]) -> Result<(), NoteRefusal> {
+    /// [`NoteDoc::check_origins`] by offsets alone, walking the note for each pair.
+    /// Returns the blocks of the pairs it could not tell apart: both deleted, in one run
+    /// of deleted text.
+    fn walk_origins(&self, origins: &[TypedBetween]) -> Result<Vec<usize>, NoteRefusal> {
         use yrs::{Assoc, ID, StickyIndex};
         let txn = self.doc.transact();
         let offset = |(client, clock): CharId, assoc| {
@@ -593,12 +620,23 @@ impl NoteDoc {
                 .ok_or(NoteRefusal::Missing)
         };
         let walked = catch_unwind(AssertUnwindSafe(|| {
-            for &(origin, right_origin) in origins {
-                if offset(origin, Assoc::Before)? > offset(right_origin, Assoc::After)? {
+            let mut ties = Vec::new();
+            for pair in origins {
+                let (after_origin, right_at) =
+                    (offset(pair.origin, Assoc::Before)?, offset(pair.right_origin, Assoc::After)?);
+                if after_origin > right_at {
                     return Err(NoteRefusal::Malformed);
                 }
+                // Equal: in order when either is shown (a character shown has two
+                // offsets, before and after it); both deleted, not told apart.
+                if after_origin == right_at
+                    && offset(pair.origin, Assoc::After)? == after_origin
+                    && offset(pair.right_origin, Assoc::Before)? == right_at
+                {
+                    ties.push(pair.block);
+                }
             }
-            Ok(())
+            Ok(ties)
         }));
         walked.unwrap_or(Err(NoteRefusal::Malformed))
     }
@@ -813,24 +851,33 @@ impl UpdateShape {
                         }
                     }
                 };
-                if info != GC {
-                    shape.blocks.push((client, TypedBlock { start: clock, len, origin, right_origin }));
-                }
                 // What is held already of a block is not merged again: yrs cuts it off,
                 // and what it merges follows on from the last character held (its
                 // origin, whatever the block says), before the same right origin. The
                 // order of the two is read in the document before merging when both are
                 // held there; else on the trial's copy, once merged.
                 let held_here = held_of(client);
-                let origin =
-                    if clock < held_here && held_here < clock + len { Some((client, held_here - 1)) } else { origin };
+                let (start, origin) = if clock < held_here && held_here < clock + len {
+                    (held_here, Some((client, held_here - 1)))
+                } else {
+                    (clock, origin)
+                };
+                let merged = clock + len > held_here;
+                if merged && info != GC {
+                    shape.blocks.push((client, TypedBlock { start, len: clock + len - start, origin, right_origin }));
+                }
                 if let (Some(origin), Some(right_origin)) = (origin, right_origin)
-                    && clock + len > held_here
+                    && merged
                 {
-                    if origin.1 >= held_of(origin.0) || right_origin.1 >= held_of(right_origin.0) {
+                    // yrs never types a character between another and itself.
+                    if origin == right_origin {
+                        return Err(NoteRefusal::Malformed);
+                    }
+                    let held = origin.1 < held_of(origin.0) && right_origin.1 < held_of(right_origin.0);
+                    if !held {
                         shape.origins_held = false;
                     }
-                    shape.origins.push((origin, right_origin));
+                    shape.origins.push(TypedBetween { origin, right_origin, block: shape.blocks.len() - 1, held });
                     if shape.origins.len() > MAX_TYPED_BETWEEN {
                         return Err(NoteRefusal::TooLarge);
                     }
@@ -967,10 +1014,28 @@ impl TypedIndex {
 /// How many links [`TypedIndex::in_order`] follows each way before the note is walked.
 const ORDER_STEPS: usize = 8;
 
+/// `update` with an empty delete set: its blocks alone.
+fn without_deletions(update: &[u8]) -> Result<Vec<u8>, NoteRefusal> {
+    let mut reader = Lib0(update);
+    read_blocks_from(&mut reader, |_, _, _, _, _| {})?;
+    let blocks_end = update.len() - reader.0.len();
+    let mut bytes = update[..blocks_end].to_vec();
+    bytes.push(0);
+    Ok(bytes)
+}
+
 /// Calls `block(client, clock, len, origin, right origin)` for every block of a v1
 /// update, in order, until the end or the first byte it cannot read.
 fn read_blocks(
     update: &[u8],
+    block: impl FnMut(u64, u64, u64, Option<CharId>, Option<CharId>),
+) -> Result<(), NoteRefusal> {
+    read_blocks_from(&mut Lib0(update), block)
+}
+
+/// As [`read_blocks`], leaving `reader` just past the blocks (at the delete set).
+fn read_blocks_from(
+    reader: &mut Lib0<'_>,
     mut block: impl FnMut(u64, u64, u64, Option<CharId>, Option<CharId>),
 ) -> Result<(), NoteRefusal> {
     const GC: u8 = 0;
@@ -978,7 +1043,6 @@ fn read_blocks(
     const HAS_ORIGIN: u8 = 0b1000_0000;
     const HAS_RIGHT_ORIGIN: u8 = 0b0100_0000;
     const HAS_PARENT_SUB: u8 = 0b0010_0000;
-    let mut reader = Lib0(update);
     let clients = reader.var()?;
     for _ in 0..clients {
         let structs = reader.var()?;
@@ -1028,8 +1092,16 @@ fn read_blocks(
 /// A character's id in a note: `(client, clock)`.
 type CharId = (u64, u64);
 
-/// The two characters a block was typed between: `(origin, right origin)`.
-type TypedBetween = (CharId, CharId);
+/// The two characters a new block of an update was typed between.
+#[derive(Clone, Copy)]
+struct TypedBetween {
+    origin: CharId,
+    right_origin: CharId,
+    /// The block, in [`UpdateShape::blocks`].
+    block: usize,
+    /// Both were held before the update.
+    held: bool,
+}
 
 /// A reader of lib0's encoding: unsigned LEB128 integers and length-prefixed strings.
 struct Lib0<'a>(&'a [u8]);
