@@ -587,13 +587,15 @@ impl NoteDoc {
     fn check_origins(&self, origins: &[TypedBetween]) -> Result<Vec<usize>, NoteRefusal> {
         let mut unknown = Vec::new();
         for pair in origins {
-            // Known to be crossed, or known in order; else walked.
+            // Known in order, or known to be crossed (the index holds only what is
+            // true, so never both); else walked.
+            if self.typed.in_order(pair.origin, pair.right_origin) {
+                continue;
+            }
             if self.typed.in_order(pair.right_origin, pair.origin) {
                 return Err(NoteRefusal::Malformed);
             }
-            if !self.typed.in_order(pair.origin, pair.right_origin) {
-                unknown.push(*pair);
-            }
+            unknown.push(*pair);
         }
         if unknown.is_empty() {
             return Ok(Vec::new());
