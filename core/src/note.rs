@@ -28,9 +28,12 @@
 //! what this device has not merged: in the relay's order an honest update never
 //! does), that puts anything other than text into the note or another root beside it
 //! (which would not show, but would shift every offset), or after which the note
-//! would pass [`MAX_NOTE_UNITS`]. The first and the last are read from the update's
-//! bytes when it builds on what the document holds, as honest updates do; any other
-//! update is merged into a copy first. So a
+//! would pass [`MAX_NOTE_UNITS`], or that types a block between two characters named
+//! out of the text's order (yrs would place it by how each device's blocks happen to
+//! be split, and devices would diverge), or more than [`MAX_TYPED_BETWEEN`] such blocks.
+//! What it builds on, the length and the order are decided before the note is touched:
+//! from the update's bytes and the document as it is, when the update builds on what
+//! the document holds, as honest updates do; else on a copy first. So a
 //! refusal leaves the document, and this device's undo history in it, as they were.
 //! Only a merge that yrs fails part of the way, or a panic, leaves the document broken
 //! ([`NoteDoc::is_intact`]); the engine then drops it with the rest of the refused
@@ -56,9 +59,9 @@ pub const MAX_NOTE_UNITS: u32 = 1 << 20;
 pub const EDIT_OVERHEAD: usize = 48;
 
 /// The most blocks one update may type between two characters (naming both an origin
-/// and a right origin): each costs a receiver two walks over the note
-/// ([`NoteDoc::check_origins`]), about 0.8 ms in a note of a million units spread over
-/// 20,000 items. An edit inserts one such block at most, and a batch of edits is cut at
+/// and a right origin): the order of each pair is checked, and one that nothing merged
+/// already orders costs a receiver two walks over the note, about 0.8 ms in a note of a
+/// million units spread over 20,000 items. An edit inserts one such block at most, and a batch of edits is cut at
 /// this many ([`batches`]).
 pub const MAX_TYPED_BETWEEN: usize = 64;
 

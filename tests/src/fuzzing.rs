@@ -220,7 +220,7 @@ const NOTE_UPDATES_PER_INPUT: usize = 4;
 /// The stack [`note`] merges on: a fraction of a tokio worker's 2 MiB, so that an
 /// update whose merge recurses deeply (as 15,000 empty sections once did, aborting
 /// every device that read it) is found here, not on a phone.
-const NOTE_STACK: usize = 256 * 1024;
+pub const NOTE_STACK: usize = 256 * 1024;
 
 /// The document every [`note`] input is merged into: a few edits by each client, one
 /// of them deleted, so that updates can build on, and delete, each one's text.
