@@ -281,7 +281,13 @@ async fn serve<S: store::RelayStore>(
     };
 
     background.push(tokio::spawn(sweep_expired_messages(relay.clone())));
-    background.push(tokio::spawn(checkpoint(store.clone(), config.data_dir.clone())));
+    // Held by whoever writes the manifest; true once the relay is stopping. A
+    // checkpoint's write, once begun, runs on a blocking thread that aborting its task
+    // does not stop: without the gate it raced the last write (both wrote the same
+    // temporary file, and the relay's stop failed), and could land after it, leaving
+    // a `running` manifest behind a clean stop.
+    let manifest_gate = Arc::new(std::sync::Mutex::new(false));
+    background.push(tokio::spawn(checkpoint(store.clone(), config.data_dir.clone(), manifest_gate.clone())));
     let admin = admin::bind(&config.data_dir)?;
     let context = admin::AdminContext {
         addresses: addresses.clone(),
@@ -336,6 +342,8 @@ async fn serve<S: store::RelayStore>(
     let _ = std::fs::remove_file(admin::socket_path(&config.data_dir));
     let data_dir = config.data_dir.clone();
     tokio::task::spawn_blocking(move || {
+        let mut stopped = manifest_gate.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *stopped = true;
         store::RelayStore::flush(&*store)?;
         write_manifest(&*store, &data_dir, integrity::ManifestState::Clean)
     })
@@ -365,26 +373,36 @@ fn write_manifest<S: store::RelayStore>(
 
 /// Writes a `running` manifest every [`integrity::CHECKPOINT_INTERVAL`] when the store
 /// has changed, until aborted at shutdown.
-async fn checkpoint<S: store::RelayStore>(store: Arc<S>, data_dir: std::path::PathBuf) {
+async fn checkpoint<S: store::RelayStore>(
+    store: Arc<S>,
+    data_dir: std::path::PathBuf,
+    gate: Arc<std::sync::Mutex<bool>>,
+) {
     let mut interval = tokio::time::interval(integrity::CHECKPOINT_INTERVAL);
     let mut last: Option<integrity::Census> = None;
     loop {
         interval.tick().await;
-        let (store, dir) = (store.clone(), data_dir.clone());
+        let (store, dir, gate) = (store.clone(), data_dir.clone(), gate.clone());
         let previous = last;
         let written = tokio::task::spawn_blocking(move || {
+            let stopped = gate.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if *stopped {
+                return Ok(None);
+            }
             let census = store.census()?;
             if Some(census) == previous {
-                return Ok(census);
+                return Ok(Some(census));
             }
             store.flush()?;
             let identity = identity_of(&*store)?;
             integrity::Manifest { identity, state: integrity::ManifestState::Running, census }.write(&dir)?;
-            Ok::<_, Error>(census)
+            Ok::<_, Error>(Some(census))
         })
         .await;
         match written {
-            Ok(Ok(census)) => last = Some(census),
+            Ok(Ok(Some(census))) => last = Some(census),
+            // The relay is stopping: its last manifest is written, or about to be.
+            Ok(Ok(None)) => return,
             Ok(Err(error)) => tracing::error!(%error, "writing the store manifest failed; trying again"),
             Err(_) => tracing::error!("the manifest task failed; trying again"),
         }
