@@ -782,6 +782,26 @@ fn the_device_whose_undo_restored_text_decides_an_order_as_every_other_does() {
     assert_eq!(carol.text(), bob.text());
 }
 
+/// Alice types "ad"; bob and carol each type after "a" at once, neither seeing the
+/// other's; dave merges all three. Returns dave's note and the clients of alice, bob,
+/// carol and mallory (who has typed nothing).
+fn typed_at_once(from_bob: &str, from_carol: &str) -> (NoteDoc, [u64; 4]) {
+    let mut alice = device(1);
+    let mut bob = device(2);
+    let mut carol = device(4);
+    let mut dave = device(5);
+    let clients = [alice.client(), bob.client(), carol.client(), device(3).client()];
+    let typed = alice.edit(&[TextEdit { at: 0, delete: 0, insert: "ad".into() }]).unwrap().unwrap();
+    for doc in [&mut bob, &mut carol, &mut dave] {
+        doc.apply_remote(&typed, clients[0]).unwrap();
+    }
+    for (doc, text, client) in [(&mut bob, from_bob, clients[1]), (&mut carol, from_carol, clients[2])] {
+        let update = doc.edit(&[TextEdit { at: 1, delete: 0, insert: text.into() }]).unwrap().unwrap();
+        dave.apply_remote(&update, client).unwrap();
+    }
+    (dave, clients)
+}
+
 /// Two origins read alike inside a run of deleted text are not told apart (a known
 /// gap) when nothing merged says their order: the block is merged, but nothing is
 /// learnt of where it landed, so no later pair is taken on its word. Where what was
@@ -789,23 +809,10 @@ fn the_device_whose_undo_restored_text_decides_an_order_as_every_other_does() {
 /// between another and itself always is.
 #[test]
 fn a_block_between_two_deleted_characters_teaches_the_index_nothing() {
-    let mut alice = device(1);
-    let mut bob = device(2);
-    let mut carol = device(4);
-    let mut dave = device(5);
-    let (a, b, c, m) = (alice.client(), bob.client(), carol.client(), device(3).client());
-    let typed = alice.edit(&[TextEdit { at: 0, delete: 0, insert: "ad".into() }]).unwrap().unwrap();
-    for doc in [&mut bob, &mut carol, &mut dave] {
-        doc.apply_remote(&typed, a).unwrap();
-    }
     // Bob and carol type after "a" at once: neither saw the other's.
-    let from_bob = bob.edit(&[TextEdit { at: 1, delete: 0, insert: "b".into() }]).unwrap().unwrap();
-    let from_carol = carol.edit(&[TextEdit { at: 1, delete: 0, insert: "c".into() }]).unwrap().unwrap();
-    dave.apply_remote(&from_bob, b).unwrap();
-    dave.apply_remote(&from_carol, c).unwrap();
-    let deleted = dave.edit(&[TextEdit { at: 1, delete: 2, insert: String::new() }]).unwrap().unwrap();
+    let (mut dave, [a, b, c, m]) = typed_at_once("b", "c");
+    dave.edit(&[TextEdit { at: 1, delete: 2, insert: String::new() }]).unwrap().unwrap();
     assert_eq!(dave.text(), "ad");
-    let _ = deleted;
     let itself = typed_between(m, 0, (b, 0), (b, 0), "X");
     assert_eq!(dave.precheck(&itself), Err(NoteRefusal::Malformed));
     assert_eq!(dave.apply_remote(&itself, m), Err(NoteRefusal::Malformed));
@@ -822,20 +829,8 @@ fn a_block_between_two_deleted_characters_teaches_the_index_nothing() {
 /// before anything is deleted: in this note for origins it holds.
 #[test]
 fn an_update_cannot_delete_the_text_between_two_crossed_origins_to_hide_them() {
-    let mut alice = device(1);
-    let mut bob = device(2);
-    let mut carol = device(4);
-    let mut dave = device(5);
-    let (a, b, c, m) = (alice.client(), bob.client(), carol.client(), device(3).client());
-    let typed = alice.edit(&[TextEdit { at: 0, delete: 0, insert: "ad".into() }]).unwrap().unwrap();
-    for doc in [&mut bob, &mut carol, &mut dave] {
-        doc.apply_remote(&typed, a).unwrap();
-    }
     // Typed after "a" at once: nothing merged says which of the two runs comes first.
-    let from_bob = bob.edit(&[TextEdit { at: 1, delete: 0, insert: "bbbb".into() }]).unwrap().unwrap();
-    let from_carol = carol.edit(&[TextEdit { at: 1, delete: 0, insert: "cccc".into() }]).unwrap().unwrap();
-    dave.apply_remote(&from_bob, b).unwrap();
-    dave.apply_remote(&from_carol, c).unwrap();
+    let (mut dave, [a, b, c, m]) = typed_at_once("bbbb", "cccc");
     let (first, second) = if dave.text().starts_with("ab") { (b, c) } else { (c, b) };
     assert!(!dave.typed.in_order((first, 1), (second, 2)) && !dave.typed.in_order((second, 2), (first, 1)));
     // After the second run's third character, before the first run's second; a second
