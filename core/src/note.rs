@@ -95,7 +95,7 @@ pub enum NoteRefusal {
     NotText,
 }
 
-/// The Yjs client id of a device in a note: the first 53 bits of
+/// The Yjs client id of a device in a note (2^53 - 1 kept back, see [`SENTINEL_CLIENT`]): the first 53 bits of
 /// `SHA-256("huisclos/1 note-client" || group || note || device MLS key)`.
 pub fn client_id(group: &[u8; 16], note: &[u8; 16], device_mls_key: &[u8]) -> u64 {
     let digest = Sha256::new()
@@ -104,9 +104,7 @@ pub fn client_id(group: &[u8; 16], note: &[u8; 16], device_mls_key: &[u8]) -> u6
         .chain_update(note)
         .chain_update(device_mls_key)
         .finalize();
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&digest[..8]);
-    u64::from_be_bytes(first) & CLIENT_ID_MASK
+    derived_client(&digest)
 }
 
 /// The client id under which a note's text from before it was a shared document (the
@@ -120,15 +118,104 @@ fn base_client_id(group: &[u8; 16], note: &[u8; 16], text: &str) -> u64 {
         .chain_update(note)
         .chain_update(text.as_bytes())
         .finalize();
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&digest[..8]);
-    u64::from_be_bytes(first) & CLIENT_ID_MASK
+    derived_client(&digest)
 }
 
 fn new_doc(client: u64) -> Doc {
     let mut options = Options::with_client_id(ClientID::new(client));
     options.offset_kind = OffsetKind::Utf16;
     Doc::with_options(options)
+}
+
+/// A character's item id, `Malformed` past yrs's bounds (checked when read, see
+/// [`UpdateShape::read`]).
+fn char_id(client: u64, clock: u64) -> Result<yrs::ID, NoteRefusal> {
+    if client > CLIENT_ID_MASK {
+        return Err(NoteRefusal::Malformed);
+    }
+    let clock = u32::try_from(clock).map_err(|_| NoteRefusal::Malformed)?;
+    Ok(yrs::ID::new(ClientID::new(client), clock))
+}
+
+/// The client of the sentinel [`in_deleted_runs`] types at the end of its copy: the
+/// largest yrs takes, so that it lands after every item. No device derives it, and an
+/// update naming it is refused: a client that ground a key (or a note's old text) to
+/// that id would otherwise leave every device unable to read the order.
+const SENTINEL_CLIENT: u64 = CLIENT_ID_MASK;
+
+/// A derived client id: the first 53 bits of a digest, [`SENTINEL_CLIENT`] kept back.
+fn derived_client(digest: &[u8]) -> u64 {
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    let client = u64::from_be_bytes(first) & CLIENT_ID_MASK;
+    if client == SENTINEL_CLIENT { SENTINEL_CLIENT - 1 } else { client }
+}
+
+/// Whether, for each pair, the right origin comes after the origin in the note's item
+/// list, deleted items included: the order offsets cannot give for two deleted
+/// characters with no character shown between them. `Some(())` if every pair is in
+/// order; `None` if the order cannot be read (the note holds an item of the sentinel's
+/// client).
+///
+/// yrs does not expose its item list, but two of its public reads give it: a
+/// [`yrs::types::weak::LinkSource`] walks the items from one id rightwards to another,
+/// returning the text shown on the way, and stops only at an item that starts with
+/// the other id (so every right origin is first made to start an item, and every
+/// origin to end one, by splitting the blocks there, which reading a diff between two
+/// snapshots does). On a copy of the note, a sentinel character is typed first with
+/// no origins under the largest client id, which Yjs places after every item: a walk
+/// that passes the right origin's place without finding it (the pair crossed) runs
+/// to the end and returns the sentinel, whereas in order it returns nothing (no
+/// character is shown between the two).
+///
+/// # Errors
+/// [`NoteRefusal::Malformed`] for a pair out of order (or a read yrs fails).
+fn in_deleted_runs(state: &[u8], pairs: &[TypedBetween]) -> Result<Option<()>, NoteRefusal> {
+    use yrs::types::text::YChange;
+    use yrs::types::weak::LinkSource;
+    use yrs::{Assoc, IdSet, Snapshot, StickyIndex};
+    let read = catch_unwind(AssertUnwindSafe(|| -> Result<Option<()>, NoteRefusal> {
+        let copy = new_doc(0);
+        let text = copy.get_or_insert_text(ROOT);
+        copy.transact_mut()
+            .apply_update(Update::decode_v1(state).map_err(|_| NoteRefusal::Malformed)?)
+            .map_err(|_| NoteRefusal::Malformed)?;
+        if copy.transact().state_vector().get(&ClientID::new(SENTINEL_CLIENT)) != 0 {
+            return Ok(None);
+        }
+        let sentinel = new_doc(SENTINEL_CLIENT);
+        let typed = sentinel.get_or_insert_text(ROOT);
+        typed.insert(&mut sentinel.transact_mut(), 0, "\u{1}");
+        let sentinel = sentinel.transact().encode_state_as_update_v1(&StateVector::default());
+        copy.transact_mut()
+            .apply_update(Update::decode_v1(&sentinel).map_err(|_| NoteRefusal::Malformed)?)
+            .map_err(|_| NoteRefusal::Malformed)?;
+        for pair in pairs {
+            let (origin, right_origin) =
+                (char_id(pair.origin.0, pair.origin.1)?, char_id(pair.right_origin.0, pair.right_origin.1)?);
+            let mut txn = copy.transact_mut();
+            let mut ends_at_origin = StateVector::default();
+            ends_at_origin.set_max(origin.client, origin.clock + 1);
+            let mut starts_at_right = StateVector::default();
+            starts_at_right.set_max(right_origin.client, right_origin.clock);
+            let _split = text.diff_range(
+                &mut txn,
+                Some(&Snapshot::new(ends_at_origin, IdSet::default())),
+                Some(&Snapshot::new(starts_at_right, IdSet::default())),
+                YChange::identity,
+            );
+            let between = LinkSource::new(
+                StickyIndex::from_id(origin, Assoc::After),
+                StickyIndex::from_id(right_origin, Assoc::Before),
+            )
+            .to_string(&txn);
+            if !between.is_empty() {
+                return Err(NoteRefusal::Malformed);
+            }
+        }
+        Ok(Some(()))
+    }));
+    read.unwrap_or(Err(NoteRefusal::Malformed))
 }
 
 /// One note's shared document, as one device holds it.
@@ -498,7 +585,9 @@ impl NoteDoc {
             return Err(refusal);
         }
         // A block whose two origins could not be told apart (inside a run of deleted
-        // text) is indexed without them: nothing is known of where it landed.
+        // text, on the rare note where the item order cannot be read: see
+        // `in_deleted_runs`) is indexed without them: nothing is known of where it
+        // landed.
         let mut blocks = shape.blocks;
         for tie in ties {
             if let Some((_, block)) = blocks.get_mut(tie) {
@@ -581,8 +670,9 @@ impl NoteDoc {
     /// Told by offsets in the text: the origin's offset just after it (one past its own
     /// for a character shown; that of the next character shown for a deleted one) is at
     /// most the right origin's. Two characters in one run of deleted text share an
-    /// offset, and are not told apart there. Each offset costs a walk over the note's
-    /// blocks on its left: an honest update names a few pairs.
+    /// offset: their order is read from the note's items ([`in_deleted_runs`]). Each
+    /// offset costs a walk over the note's blocks on its left: an honest update names a
+    /// few pairs.
     ///
     /// # Errors
     /// [`NoteRefusal::Malformed`] for a pair out of order; [`NoteRefusal::Missing`] for
@@ -611,21 +701,21 @@ impl NoteDoc {
         self.walk_origins(&unknown)
     }
 
-    /// [`NoteDoc::check_origins`] by offsets alone, walking the note for each pair.
-    /// Returns the blocks of the pairs it could not tell apart: both deleted, in one run
-    /// of deleted text.
+    /// [`NoteDoc::check_origins`] by offsets, walking the note for each pair; two
+    /// deleted characters read alike (in one run of deleted text) by the order of the
+    /// note's items ([`in_deleted_runs`]). Returns the blocks of the pairs it could not
+    /// tell apart (only where that order cannot be read, see [`in_deleted_runs`]).
     fn walk_origins(&self, origins: &[TypedBetween]) -> Result<Vec<usize>, NoteRefusal> {
-        use yrs::{Assoc, ID, StickyIndex};
+        use yrs::{Assoc, StickyIndex};
         let txn = self.doc.transact();
         let offset = |(client, clock): CharId, assoc| {
-            let clock = u32::try_from(clock).map_err(|_| NoteRefusal::Malformed)?;
-            StickyIndex::from_id(ID::new(ClientID::new(client), clock), assoc)
+            StickyIndex::from_id(char_id(client, clock)?, assoc)
                 .get_offset(&txn)
                 .map(|offset| offset.index)
                 .ok_or(NoteRefusal::Missing)
         };
         let walked = catch_unwind(AssertUnwindSafe(|| {
-            let mut ties = Vec::new();
+            let mut alike = Vec::new();
             for pair in origins {
                 let (after_origin, right_at) =
                     (offset(pair.origin, Assoc::Before)?, offset(pair.right_origin, Assoc::After)?);
@@ -633,17 +723,25 @@ impl NoteDoc {
                     return Err(NoteRefusal::Malformed);
                 }
                 // Equal: in order when either is shown (a character shown has two
-                // offsets, before and after it); both deleted, not told apart.
+                // offsets, before and after it); both deleted, read by item order.
                 if after_origin == right_at
                     && offset(pair.origin, Assoc::After)? == after_origin
                     && offset(pair.right_origin, Assoc::Before)? == right_at
                 {
-                    ties.push(pair.block);
+                    alike.push(*pair);
                 }
             }
-            Ok(ties)
+            Ok(alike)
         }));
-        walked.unwrap_or(Err(NoteRefusal::Malformed))
+        let alike = walked.unwrap_or(Err(NoteRefusal::Malformed))?;
+        drop(txn);
+        if alike.is_empty() {
+            return Ok(Vec::new());
+        }
+        match in_deleted_runs(&self.state(), &alike)? {
+            Some(()) => Ok(Vec::new()),
+            None => Ok(alike.iter().map(|pair| pair.block).collect()),
+        }
     }
 
     /// Whether the document is whole: false after yrs failed to merge an update part of
@@ -1139,10 +1237,11 @@ impl<'a> Lib0<'a> {
         Ok(value)
     }
 
-    /// A client id: yrs keeps its low 53 bits (and would fold a larger one onto another).
+    /// A client id: yrs keeps its low 53 bits (and would fold a larger one onto another);
+    /// the largest is kept back for [`SENTINEL_CLIENT`].
     fn client(&mut self) -> Result<u64, NoteRefusal> {
         let value = self.var()?;
-        if value > CLIENT_ID_MASK {
+        if value >= SENTINEL_CLIENT {
             return Err(NoteRefusal::Malformed);
         }
         Ok(value)

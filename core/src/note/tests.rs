@@ -17,6 +17,28 @@ fn client_ids_are_53_bits_and_differ_per_device_space_and_note() {
     assert_ne!(a, client_id(&[8; 16], &NOTE, &[1; 32]));
     assert_ne!(a, client_id(&GROUP, &[8; 16], &[1; 32]));
     assert_eq!(a, client_id(&GROUP, &NOTE, &[1; 32]));
+    // The largest is kept back for the sentinel that reads the order of deleted items.
+    assert_eq!(super::derived_client(&[0xff; 32]), CLIENT_ID_MASK - 1);
+}
+
+/// An update naming the sentinel's client, in a block or a deletion, is refused: a
+/// key ground to that id would leave devices unable to read the order of deleted
+/// items.
+#[test]
+fn an_update_naming_the_sentinels_client_is_refused() {
+    let mut doc = device(1);
+    let sentinel = CLIENT_ID_MASK;
+    assert_eq!(doc.apply_remote(&hand_made(sentinel, 0, &[(None, "x")], &[]), sentinel), Err(NoteRefusal::Malformed));
+    let client = doc.client();
+    doc.edit(&[TextEdit { at: 0, delete: 0, insert: "ab".into() }]).unwrap().unwrap();
+    let other = device(2).client();
+    let mut deletion = Vec::new();
+    for value in [0, 1, sentinel, 1, 0, 1] {
+        var(&mut deletion, value);
+    }
+    assert_eq!(doc.apply_remote(&deletion, other), Err(NoteRefusal::Malformed));
+
+    assert_eq!(doc.apply_remote(&hand_made(other, 0, &[(Some((client, 0)), "y")], &[]), other), Ok(true));
 }
 
 #[test]
@@ -802,15 +824,17 @@ fn typed_at_once(from_bob: &str, from_carol: &str) -> (NoteDoc, [u64; 4]) {
     (dave, clients)
 }
 
-/// Two origins read alike inside a run of deleted text are not told apart (a known
-/// gap) when nothing merged says their order: the block is merged, but nothing is
-/// learnt of where it landed, so no later pair is taken on its word. Where what was
-/// merged says the order, a crossing inside such a run is refused; and a character
-/// between another and itself always is.
+/// Two deleted characters in one run of deleted text share an offset, and nothing
+/// merged may say their order: it is then read from the order of the note's items
+/// (deleted ones included). A crossing inside such a run is refused, also where the
+/// run reaches the end of the text; a block between them in order is taken, and what
+/// the index learns of it is true. A character between another and itself is always
+/// refused.
 #[test]
-fn a_block_between_two_deleted_characters_teaches_the_index_nothing() {
+fn a_crossing_inside_a_run_of_deleted_text_is_refused() {
     // Bob and carol type after "a" at once: neither saw the other's.
     let (mut dave, [a, b, c, m]) = typed_at_once("b", "c");
+    let (first, second) = if dave.text() == "abcd" { (b, c) } else { (c, b) };
     dave.edit(&[TextEdit { at: 1, delete: 2, insert: String::new() }]).unwrap().unwrap();
     assert_eq!(dave.text(), "ad");
     let itself = typed_between(m, 0, (b, 0), (b, 0), "X");
@@ -818,10 +842,41 @@ fn a_block_between_two_deleted_characters_teaches_the_index_nothing() {
     assert_eq!(dave.apply_remote(&itself, m), Err(NoteRefusal::Malformed));
     // Known from what was merged: alice's "d" is right of bob's "b".
     assert_eq!(dave.apply_remote(&typed_between(m, 0, (a, 1), (b, 0), "X"), m), Err(NoteRefusal::Malformed));
-    // Unknown: bob's and carol's deleted characters, in either order.
+    // Unknown to the index: bob's and carol's deleted characters.
     assert!(!dave.typed.in_order((b, 0), (c, 0)) && !dave.typed.in_order((c, 0), (b, 0)));
-    assert!(dave.apply_remote(&typed_between(m, 0, (c, 0), (b, 0), "X"), m).unwrap());
-    assert!(!dave.typed.in_order((m, 0), (b, 0)) && !dave.typed.in_order((c, 0), (m, 0)));
+    let state = dave.state();
+    assert_eq!(dave.apply_remote(&typed_between(m, 0, (second, 0), (first, 0), "X"), m), Err(NoteRefusal::Malformed));
+    assert_eq!(dave.state(), state);
+    // The run reaching the end of the text: nothing shown after either.
+    let mut tail = NoteDoc::load(dave.client(), &dave.state()).unwrap();
+    tail.edit(&[TextEdit { at: 1, delete: 1, insert: String::new() }]).unwrap().unwrap();
+    assert_eq!(tail.text(), "a");
+    assert_eq!(tail.apply_remote(&typed_between(m, 0, (second, 0), (first, 0), "X"), m), Err(NoteRefusal::Malformed));
+    assert_eq!(tail.apply_remote(&typed_between(m, 0, (a, 1), (first, 0), "X"), m), Err(NoteRefusal::Malformed));
+    // In order: taken, and the index learns only what holds.
+    assert!(dave.apply_remote(&typed_between(m, 0, (first, 0), (second, 0), "X"), m).unwrap());
+    assert_eq!(dave.text(), "aXd");
+    assert!(dave.typed.in_order((first, 0), (m, 0)) && dave.typed.in_order((m, 0), (second, 0)));
+    assert!(tail.apply_remote(&typed_between(m, 0, (first, 0), (a, 1), "X"), m).unwrap());
+    assert_eq!(tail.text(), "aX");
+}
+
+/// Inside one item (characters typed at once, then deleted together) the order is the
+/// order they were typed in: read by splitting the item at both characters.
+#[test]
+fn the_order_inside_one_deleted_item_is_the_order_it_was_typed_in() {
+    let mut alice = device(1);
+    let a = alice.client();
+    alice.edit(&[TextEdit { at: 0, delete: 0, insert: "abcdefg".into() }]).unwrap().unwrap();
+    alice.edit(&[TextEdit { at: 1, delete: 5, insert: String::new() }]).unwrap().unwrap();
+    assert_eq!(alice.text(), "ag");
+    for origin in 1..6 {
+        for right_origin in 1..6 {
+            let pair = TypedBetween { origin: (a, origin), right_origin: (a, right_origin), block: 0, held: true };
+            let read = super::in_deleted_runs(&alice.state(), &[pair]);
+            assert_eq!(read.is_ok(), origin < right_origin, "{origin} then {right_origin}: {read:?}");
+        }
+    }
 }
 
 /// An update that deletes the text between two crossed origins, merged on a copy (one
