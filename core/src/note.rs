@@ -868,8 +868,9 @@ impl UpdateShape {
     ///   the text but would count in its offsets;
     /// - [`NoteRefusal::Missing`]: blocks that start past what is held of their client,
     ///   or skip a range (yrs would fill the gap with a placeholder and take them);
-    /// - [`NoteRefusal::Malformed`]: a client in two sections, or past 53 bits, a clock
-    ///   or length past 32 bits (yrs would wrap it), an empty section or deleted range:
+    /// - [`NoteRefusal::Malformed`]: a client in two sections, or past 53 bits (or the
+    ///   sentinel's), a clock or length past 32 bits (yrs would wrap it), an empty
+    ///   section or deleted range, a collected (GC) block:
     ///   none of which yrs writes, and each of which yrs reads otherwise than it looks
     ///   or would make this reading cost more than linear time.
     ///
@@ -916,7 +917,10 @@ impl UpdateShape {
                 let info = reader.byte()?;
                 let (mut origin, mut right_origin) = (None, None);
                 let len = match info {
-                    GC => reader.u32()?,
+                    // A collected range: yrs collects only what was inside a deleted
+                    // type, which a note's one root text never holds. Taken, it would
+                    // use up the author's clocks with nothing in the text.
+                    GC => return Err(NoteRefusal::Malformed),
                     SKIP => return Err(NoteRefusal::Missing),
                     _ => {
                         for flag in [HAS_ORIGIN, HAS_RIGHT_ORIGIN] {
@@ -966,7 +970,7 @@ impl UpdateShape {
                     (clock, origin)
                 };
                 let merged = clock + len > held_here;
-                if merged && info != GC {
+                if merged {
                     shape.blocks.push((client, TypedBlock { start, len: clock + len - start, origin, right_origin }));
                 }
                 if let (Some(origin), Some(right_origin)) = (origin, right_origin)

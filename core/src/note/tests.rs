@@ -650,6 +650,14 @@ fn updates_yrs_would_read_otherwise_or_take_with_a_gap_are_refused_from_their_by
     skipping.extend_from_slice(&[1, b'x', 0]);
     assert_eq!(bob.apply_remote(&skipping, alice), Err(NoteRefusal::Missing));
     assert_eq!(bob.state(), before);
+    // A collected range (yrs's `GC` block, 0), which a note's one root text never has:
+    // it would take up the author's clocks with nothing in the text.
+    let mut collected = Vec::new();
+    for value in [1, 1, alice, 0, 0, 3, 0] {
+        var(&mut collected, value);
+    }
+    assert_eq!(bob.apply_remote(&collected, alice), Err(NoteRefusal::Malformed));
+    assert_eq!(bob.state(), before);
     assert_eq!(bob.can_undo_redo(), (true, false));
     bob.apply_remote(&fine, alice).unwrap();
     assert_eq!(bob.text(), "keptok");
