@@ -877,13 +877,6 @@ impl UpdateShape {
     /// An origin or deleted range that is not held leaves `builds_on_held` false: yrs
     /// would keep the item waiting, and the trial merge refuses it. O(the update).
     fn read(update: &[u8], held: &StateVector) -> Result<Self, NoteRefusal> {
-        const GC: u8 = 0;
-        const SKIP: u8 = 10;
-        const DELETED: u8 = 1;
-        const STRING: u8 = 4;
-        const HAS_ORIGIN: u8 = 0b1000_0000;
-        const HAS_RIGHT_ORIGIN: u8 = 0b0100_0000;
-        const HAS_PARENT_SUB: u8 = 0b0010_0000;
         let held_of = |client: u64| u64::from(held.get(&ClientID::new(client)));
         let mut reader = Lib0(update);
         let mut shape = Self {
@@ -894,70 +887,54 @@ impl UpdateShape {
             blocks: Vec::new(),
         };
         // Each client's section, and up to where its blocks reach.
-        let mut reached: Vec<(u64, u64)> = Vec::new();
+        let reached: std::cell::RefCell<Vec<(u64, u64)>> = std::cell::RefCell::default();
         let known = |reached: &[(u64, u64)], client: u64, clock: u64| {
             clock < held_of(client) || reached.iter().any(|&(c, end)| c == client && clock < end)
         };
-        let clients = reader.var()?;
-        for _ in 0..clients {
-            let structs = reader.var()?;
-            let client = reader.client()?;
-            let mut clock = reader.u32()?;
-            // An empty section (yrs writes none) would let an update hold thousands of
-            // sections for a few bytes each, and each is checked against the others:
-            // with none, a second section ends the reading (a repeated client here, a
-            // skip or a refusal before for any other), so the reading stays linear.
-            if structs == 0 || reached.iter().any(|&(c, _)| c == client) {
-                return Err(NoteRefusal::Malformed);
-            }
-            if clock > held_of(client) {
-                return Err(NoteRefusal::Missing);
-            }
-            for _ in 0..structs {
-                let info = reader.byte()?;
-                let (mut origin, mut right_origin) = (None, None);
-                let len = match info {
+        read_structs(
+            &mut reader,
+            |client, clock, structs| {
+                let mut reached = reached.borrow_mut();
+                // An empty section (yrs writes none) would let an update hold thousands
+                // of sections for a few bytes each, and each is checked against the
+                // others: with none, a second section ends the reading (a repeated
+                // client here, a skip or a refusal before for any other), so the
+                // reading stays linear.
+                if structs == 0 || reached.iter().any(|&(c, _)| c == client) {
+                    return Err(NoteRefusal::Malformed);
+                }
+                if clock > held_of(client) {
+                    return Err(NoteRefusal::Missing);
+                }
+                reached.push((client, clock));
+                Ok(())
+            },
+            |raw| {
+                let mut reached = reached.borrow_mut();
+                let RawBlock { client, clock, len, .. } = *raw;
+                match raw.content {
                     // A collected range: yrs collects only what was inside a deleted
                     // type, which a note's one root text never holds. Taken, it would
                     // use up the author's clocks with nothing in the text.
-                    GC => return Err(NoteRefusal::Malformed),
-                    SKIP => return Err(NoteRefusal::Missing),
-                    _ => {
-                        for flag in [HAS_ORIGIN, HAS_RIGHT_ORIGIN] {
-                            if info & flag != 0 {
-                                let (of, at) = (reader.client()?, reader.u32()?);
-                                // An origin was there when this character was typed:
-                                // held here, or earlier in this update.
-                                let earlier_here = of == client && at < clock;
-                                if !earlier_here && !known(&reached, of, at) {
-                                    shape.builds_on_held = false;
-                                }
-                                if flag == HAS_RIGHT_ORIGIN {
-                                    right_origin = Some((of, at));
-                                } else {
-                                    origin = Some((of, at));
-                                }
-                            }
-                        }
-                        if info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) == 0 {
-                            // Its parent, written out: only the root text, by name.
-                            if reader.var()? != 1 || reader.string()? != ROOT.as_bytes() || info & HAS_PARENT_SUB != 0 {
-                                return Err(NoteRefusal::NotText);
-                            }
-                        }
-                        match info & 0b1_1111 {
-                            DELETED => reader.u32()?,
-                            STRING => {
-                                // Its clock advances by its UTF-16 length, as in Yjs.
-                                let text = std::str::from_utf8(reader.string()?).map_err(|_| NoteRefusal::Malformed)?;
-                                let units = u64::from(utf16_len(text));
-                                shape.inserted_units = shape.inserted_units.saturating_add(units);
-                                units
-                            }
-                            _ => return Err(NoteRefusal::NotText),
-                        }
+                    RawContent::Collected => return Err(NoteRefusal::Malformed),
+                    RawContent::Skipped => return Err(NoteRefusal::Missing),
+                    RawContent::Deleted => {}
+                    RawContent::Text { units } => shape.inserted_units = shape.inserted_units.saturating_add(units),
+                }
+                // Its parent, written out: only the root text, by name.
+                if let Some((root, key)) = raw.parent
+                    && (root != ROOT.as_bytes() || key.is_some())
+                {
+                    return Err(NoteRefusal::NotText);
+                }
+                // An origin was there when this character was typed: held here, or
+                // earlier in this update.
+                for (of, at) in raw.origin.into_iter().chain(raw.right_origin) {
+                    let earlier_here = of == client && at < clock;
+                    if !earlier_here && !known(&reached, of, at) {
+                        shape.builds_on_held = false;
                     }
-                };
+                }
                 // What is held already of a block is not merged again: yrs cuts it off,
                 // and what it merges follows on from the last character held (its
                 // origin, whatever the block says), before the same right origin. The
@@ -967,8 +944,9 @@ impl UpdateShape {
                 let (start, origin) = if clock < held_here && held_here < clock + len {
                     (held_here, Some((client, held_here - 1)))
                 } else {
-                    (clock, origin)
+                    (clock, raw.origin)
                 };
+                let right_origin = raw.right_origin;
                 let merged = clock + len > held_here;
                 if merged {
                     shape.blocks.push((client, TypedBlock { start, len: clock + len - start, origin, right_origin }));
@@ -989,13 +967,16 @@ impl UpdateShape {
                         return Err(NoteRefusal::TooLarge);
                     }
                 }
-                clock += len;
-                if clock > u64::from(u32::MAX) {
+                if clock + len > u64::from(u32::MAX) {
                     return Err(NoteRefusal::Malformed);
                 }
-            }
-            reached.push((client, clock));
-        }
+                if let Some(last) = reached.last_mut() {
+                    last.1 = clock + len;
+                }
+                Ok(())
+            },
+        )?;
+        let reached = reached.into_inner();
         // The delete set: ranges of characters, each held or added by this update.
         let clients = reader.var()?;
         for _ in 0..clients {
@@ -1145,8 +1126,64 @@ fn read_blocks_from(
     reader: &mut Lib0<'_>,
     mut block: impl FnMut(u64, u64, u64, Option<CharId>, Option<CharId>),
 ) -> Result<(), NoteRefusal> {
+    read_structs(
+        reader,
+        |_, _, _| Ok(()),
+        |raw| {
+            // A collected range (GC) may join characters from anywhere in the text:
+            // nothing is known of its order.
+            if matches!(raw.content, RawContent::Text { .. } | RawContent::Deleted) {
+                block(raw.client, raw.clock, raw.len, raw.origin, raw.right_origin);
+            }
+            Ok(())
+        },
+    )
+}
+
+/// What a block of a v1 update holds, as written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum RawContent {
+    /// A collected range (Yjs's `GC` struct).
+    Collected,
+    /// A range skipped (Yjs's `Skip` struct): the update does not hold it.
+    Skipped,
+    /// A deleted string's length.
+    Deleted,
+    /// A string, `units` UTF-16 units long.
+    Text { units: u64 },
+}
+
+/// One block of a v1 update, as written.
+struct RawBlock<'a> {
+    client: u64,
+    clock: u64,
+    /// Its length in clocks.
+    len: u64,
+    content: RawContent,
+    origin: Option<CharId>,
+    right_origin: Option<CharId>,
+    /// Its parent, written out only when it names neither origin: a root type's name,
+    /// and a map key if any (a parent named by id, a nested type, is refused as
+    /// [`NoteRefusal::NotText`] when read).
+    parent: Option<(&'a [u8], Option<&'a [u8]>)>,
+}
+
+/// Reads the blocks of a v1 update (lib0's encoding, the grammar yrs writes), leaving
+/// `reader` at the delete set: `section(client, clock, blocks)` for each client's
+/// section, then `block` for each of its blocks, in order, stopping at the first
+/// error either returns. What is neither a string nor a deleted one's length (an
+/// embedded value, a format, a type, a document) is [`NoteRefusal::NotText`] here: its
+/// length could not even be read. The one reader of that grammar, for the checks
+/// of an update ([`UpdateShape::read`]) and for the index ([`read_blocks`]).
+fn read_structs<'a>(
+    reader: &mut Lib0<'a>,
+    mut section: impl FnMut(u64, u64, u64) -> Result<(), NoteRefusal>,
+    mut block: impl FnMut(&RawBlock<'a>) -> Result<(), NoteRefusal>,
+) -> Result<(), NoteRefusal> {
     const GC: u8 = 0;
     const SKIP: u8 = 10;
+    const DELETED: u8 = 1;
+    const STRING: u8 = 4;
     const HAS_ORIGIN: u8 = 0b1000_0000;
     const HAS_RIGHT_ORIGIN: u8 = 0b0100_0000;
     const HAS_PARENT_SUB: u8 = 0b0010_0000;
@@ -1155,42 +1192,54 @@ fn read_blocks_from(
         let structs = reader.var()?;
         let client = reader.client()?;
         let mut clock = reader.u32()?;
+        section(client, clock, structs)?;
         for _ in 0..structs {
             let info = reader.byte()?;
-            let (mut origin, mut right_origin) = (None, None);
-            let len = match info {
-                GC | SKIP => reader.u32()?,
+            let mut raw = RawBlock {
+                client,
+                clock,
+                len: 0,
+                content: RawContent::Collected,
+                origin: None,
+                right_origin: None,
+                parent: None,
+            };
+            match info {
+                GC => raw.len = reader.u32()?,
+                SKIP => {
+                    raw.content = RawContent::Skipped;
+                    raw.len = reader.u32()?;
+                }
                 _ => {
                     if info & HAS_ORIGIN != 0 {
-                        origin = Some((reader.client()?, reader.u32()?));
+                        raw.origin = Some((reader.client()?, reader.u32()?));
                     }
                     if info & HAS_RIGHT_ORIGIN != 0 {
-                        right_origin = Some((reader.client()?, reader.u32()?));
+                        raw.right_origin = Some((reader.client()?, reader.u32()?));
                     }
                     if info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) == 0 {
+                        // A parent named by id is a nested type: never text of the root.
                         if reader.var()? != 1 {
                             return Err(NoteRefusal::NotText);
                         }
-                        reader.string()?;
-                        if info & HAS_PARENT_SUB != 0 {
-                            reader.string()?;
+                        let root = reader.string()?;
+                        let key = if info & HAS_PARENT_SUB != 0 { Some(reader.string()?) } else { None };
+                        raw.parent = Some((root, key));
+                    }
+                    (raw.content, raw.len) = match info & 0b1_1111 {
+                        DELETED => (RawContent::Deleted, reader.u32()?),
+                        STRING => {
+                            // Its clock advances by its UTF-16 length, as in Yjs.
+                            let text = std::str::from_utf8(reader.string()?).map_err(|_| NoteRefusal::Malformed)?;
+                            let units = u64::from(utf16_len(text));
+                            (RawContent::Text { units }, units)
                         }
-                    }
-                    match info & 0b1_1111 {
-                        1 => reader.u32()?,
-                        4 => u64::from(utf16_len(
-                            std::str::from_utf8(reader.string()?).map_err(|_| NoteRefusal::Malformed)?,
-                        )),
                         _ => return Err(NoteRefusal::NotText),
-                    }
+                    };
                 }
-            };
-            // A collected range (GC) may join characters from anywhere in the text:
-            // nothing is known of its order.
-            if info != SKIP && info != GC {
-                block(client, clock, len, origin, right_origin);
             }
-            clock += len;
+            block(&raw)?;
+            clock += raw.len;
         }
     }
     Ok(())
