@@ -221,6 +221,9 @@ fn in_deleted_runs(state: &[u8], pairs: &[TypedBetween]) -> Result<Option<()>, N
 /// One note's shared document, as one device holds it.
 pub struct NoteDoc {
     doc: Doc,
+    /// The note's one root text, taken once: taking it again opens and commits a write
+    /// transaction each time, which cost as much as the checks of a merge.
+    text: yrs::TextRef,
     /// This device's client id in the note.
     client: u64,
     /// False once a merge failed part of the way: the document is then dropped.
@@ -266,7 +269,8 @@ impl NoteDoc {
     pub fn new(client: u64) -> Self {
         let doc = new_doc(client);
         let undo = own_undo(&doc);
-        Self { doc, client, intact: true, undo, typed: TypedIndex::default(), restored: false }
+        let text = doc.get_or_insert_text(ROOT);
+        Self { doc, text, client, intact: true, undo, typed: TypedIndex::default(), restored: false }
     }
 
     /// A note whose text so far is `base` (written whole by an older release), as its
@@ -341,13 +345,13 @@ impl NoteDoc {
 
     /// The note's text (Markdown).
     pub fn text(&self) -> String {
-        let text = self.doc.get_or_insert_text(ROOT);
+        let text = &self.text;
         text.get_string(&self.doc.transact())
     }
 
     /// The note's length in UTF-16 code units.
     pub fn len_utf16(&self) -> u32 {
-        let text = self.doc.get_or_insert_text(ROOT);
+        let text = &self.text;
         text.len(&self.doc.transact())
     }
 
@@ -378,7 +382,7 @@ impl NoteDoc {
         if edits.iter().filter(|edit| !edit.insert.is_empty()).count() > MAX_TYPED_BETWEEN {
             return Err(NoteRefusal::TooLarge);
         }
-        let text = self.doc.get_or_insert_text(ROOT);
+        let text = &self.text;
         let mut txn = self.doc.transact_mut_with(LOCAL_ORIGIN);
         for edit in edits {
             let len = text.len(&txn);
@@ -560,7 +564,7 @@ impl NoteDoc {
         // What the merge changes in the text, as yrs reports it when the transaction
         // commits: the remote delta an editor applies without reading the text again.
         let seen: std::sync::Arc<std::sync::Mutex<Vec<TextEdit>>> = std::sync::Arc::default();
-        let observed = delta.then(|| self.doc.get_or_insert_text(ROOT));
+        let observed = delta.then(|| self.text.clone());
         if let Some(text) = &observed {
             let sink = seen.clone();
             text.observe(DELTA_OBSERVER, move |txn, event| {
@@ -754,12 +758,12 @@ impl NoteDoc {
     /// the character at `offset` (UTF-16 units), named by that character's item id.
     /// At or past the end, [`NoteAnchor::End`].
     pub fn anchor_at(&self, offset: u32) -> NoteAnchor {
-        let text = self.doc.get_or_insert_text(ROOT);
+        let text = &self.text;
         let txn = self.doc.transact();
         if offset >= text.len(&txn) {
             return NoteAnchor::End;
         }
-        match yrs::IndexedSequence::sticky_index(&text, &txn, offset, yrs::Assoc::After)
+        match yrs::IndexedSequence::sticky_index(text, &txn, offset, yrs::Assoc::After)
             .as_ref()
             .and_then(yrs::StickyIndex::id)
         {
@@ -773,7 +777,7 @@ impl NoteDoc {
     pub fn offset_of(&self, anchor: &NoteAnchor) -> Option<u32> {
         // The root is taken before the read transaction: taking it inside would wait
         // for a write lock the read holds.
-        let text = self.doc.get_or_insert_text(ROOT);
+        let text = &self.text;
         let txn = self.doc.transact();
         match anchor {
             NoteAnchor::End => Some(text.len(&txn)),
