@@ -869,6 +869,30 @@ fn a_crossing_inside_a_run_of_deleted_text_is_refused() {
     assert_eq!(tail.text(), "aX");
 }
 
+/// A block whose two origins are in order but were never side by side (characters
+/// lie between them that its author must have seen) is taken, and yrs places it by
+/// the order it merges blocks in: the note merged live and the same note loaded from
+/// its state then differ (found by review of this round's order check). A known gap:
+/// closing it needs a rule on what lies between the two origins (each character there
+/// typed into that gap), which needs yrs's item list, or a stored form that merges
+/// blocks in the relay's order on every device. Ignored until then: it fails.
+#[test]
+#[ignore = "known gap: origins in order but never adjacent (SECURITY.md)"]
+fn a_block_between_origins_never_side_by_side_leaves_live_and_loaded_notes_alike() {
+    let mut live = device(9);
+    // "abc" typed one after the other; "d" typed after "b" by someone who had not
+    // seen "c".
+    let typed = hand_made(1, 0, &[(None, "a"), (Some((1, 0)), "b"), (Some((1, 1)), "c")], &[]);
+    let concurrent = hand_made(2, 0, &[(Some((1, 1)), "d")], &[]);
+    assert_eq!(live.apply_remote(&typed, 1), Ok(true));
+    assert_eq!(live.apply_remote(&concurrent, 2), Ok(true));
+    assert_eq!(NoteDoc::load(live.client(), &live.state()).unwrap().text(), live.text());
+    // "e" between "a" and "c", over "b".
+    let _ = live.apply_remote(&typed_between(3, 0, (1, 0), (1, 2), "e"), 3);
+    let loaded = NoteDoc::load(live.client(), &live.state()).unwrap();
+    assert_eq!(loaded.text(), live.text());
+}
+
 /// Inside one item (characters typed at once, then deleted together) the order is the
 /// order they were typed in: read by splitting the item at both characters.
 #[test]
