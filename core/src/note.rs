@@ -65,6 +65,28 @@ pub const EDIT_OVERHEAD: usize = 48;
 /// this many ([`batches`]).
 pub const MAX_TYPED_BETWEEN: usize = 64;
 
+/// How many items one update's blocks may find between their origins, all blocks
+/// together ([`NoteDoc::check_gaps`]). Honest blocks find only what others typed at the
+/// same place at the same time.
+const MAX_GAP_ITEMS: usize = 1 << 16;
+
+/// What a character's author must have known when typing it: per client, the clocks
+/// below which every character is known (a state vector), sorted by client.
+type Known = Vec<(u64, u64)>;
+
+/// The clocks of `client` below which `known` holds every character.
+fn known_of(known: &Known, client: u64) -> u64 {
+    known.binary_search_by_key(&client, |&(c, _)| c).map_or(0, |at| known[at].1)
+}
+
+/// Raises `known` to hold `client`'s characters below `clock`.
+fn raise(known: &mut Known, client: u64, clock: u64) {
+    match known.binary_search_by_key(&client, |&(c, _)| c) {
+        Ok(at) => known[at].1 = known[at].1.max(clock),
+        Err(at) => known.insert(at, (client, clock)),
+    }
+}
+
 /// Yjs client ids are 53-bit (JavaScript's safe integers).
 const CLIENT_ID_MASK: u64 = (1 << 53) - 1;
 
@@ -592,6 +614,11 @@ impl NoteDoc {
         // text, on the rare note where the item order cannot be read: see
         // `in_deleted_runs`) is indexed without them: nothing is known of where it
         // landed.
+        let typed_between: Vec<(u64, u64, Option<CharId>, Option<CharId>)> = shape
+            .blocks
+            .iter()
+            .map(|(client, block)| (*client, block.start, block.origin, block.right_origin))
+            .collect();
         let mut blocks = shape.blocks;
         for tie in ties {
             if let Some((_, block)) = blocks.get_mut(tie) {
@@ -600,6 +627,11 @@ impl NoteDoc {
             }
         }
         self.typed.add_blocks(blocks);
+        // Found only once merged, so the note is dropped and read again from the store.
+        if let Err(refusal) = self.check_gaps(&typed_between) {
+            self.intact = false;
+            return Err(refusal);
+        }
         let edits = seen.lock().map(|mut seen| std::mem::take(&mut *seen)).unwrap_or_default();
         Ok((new || !edits.is_empty()).then_some(edits))
     }
@@ -746,6 +778,67 @@ impl NoteDoc {
             Some(()) => Ok(Vec::new()),
             None => Ok(alike.iter().map(|pair| pair.block).collect()),
         }
+    }
+
+    /// That nothing a block's author knew lies between the two characters it was typed
+    /// between (its origin and right origin; without one, the start or the end of the
+    /// text), read in the note just merged: each block is `(client, first clock,
+    /// origin, right origin)`.
+    ///
+    /// Yjs places a block correctly, whatever the order blocks are merged in, only if its
+    /// two origins were side by side when it was typed. Then whatever lies between them
+    /// on a receiving device was typed there concurrently, unknown to the author. A
+    /// block whose origins are in order but were never side by side (a modified client
+    /// names two characters with others between them that it had seen) is placed by the
+    /// order of merging: the note merged live and the same note loaded from its state
+    /// then differ, and devices diverge for good. What its author knew is what the
+    /// block reaches through its origins and its own client's earlier characters
+    /// ([`TypedIndex::known_before`]); a character between its origins that it knew is
+    /// refused. The block's own characters, and later ones of its client, lie between
+    /// them too, and are not known to it.
+    ///
+    /// # Errors
+    /// [`NoteRefusal::Malformed`] for a block over characters its author knew, or
+    /// between origins not read in order; [`NoteRefusal::TooLarge`] past
+    /// [`MAX_GAP_ITEMS`] items read.
+    fn check_gaps(&mut self, blocks: &[(u64, u64, Option<CharId>, Option<CharId>)]) -> Result<(), NoteRefusal> {
+        let mut budget = MAX_GAP_ITEMS;
+        for &(client, start, origin, right_origin) in blocks {
+            let from = origin.map(|(c, k)| char_id(c, k)).transpose()?;
+            let to = right_origin.map(|(c, k)| char_id(c, k)).transpose()?;
+            let mut between: Vec<CharId> = Vec::new();
+            let mut over_budget = false;
+            let txn = self.doc.transact();
+            let read = catch_unwind(AssertUnwindSafe(|| {
+                yrs::item_walk::walk_between(&txn, ROOT, from.as_ref(), to.as_ref(), |run| {
+                    if budget == 0 {
+                        over_budget = true;
+                        return false;
+                    }
+                    budget -= 1;
+                    let (run_client, run_clock) = (run.id.client.get(), u64::from(run.id.clock));
+                    if !(run_client == client && run_clock >= start) {
+                        between.push((run_client, run_clock));
+                    }
+                    true
+                })
+            }));
+            drop(txn);
+            if over_budget {
+                return Err(NoteRefusal::TooLarge);
+            }
+            if !read.unwrap_or(false) {
+                return Err(NoteRefusal::Malformed);
+            }
+            if between.is_empty() {
+                continue;
+            }
+            let known = self.typed.known_before(client, start, origin, right_origin);
+            if between.iter().any(|&(run_client, run_clock)| run_clock < known_of(&known, run_client)) {
+                return Err(NoteRefusal::Malformed);
+            }
+        }
+        Ok(())
     }
 
     /// Whether the document is whole: false after yrs failed to merge an update part of
@@ -1017,6 +1110,9 @@ impl UpdateShape {
 struct TypedIndex {
     // Few clients write one note: a B-tree, with no hashing, finds them fastest.
     clients: std::collections::BTreeMap<u64, Vec<TypedBlock>>,
+    /// What the author of each block's first character knew, by `(client, first
+    /// clock)`, computed when first asked ([`TypedIndex::known_before`]).
+    known: std::collections::HashMap<(u64, u64), std::sync::Arc<Known>>,
 }
 
 /// A block as typed: its first clock, its length, and the characters it was typed
@@ -1055,6 +1151,82 @@ impl TypedIndex {
         let (start, len, origin) =
             if start < end { (end, start + len - end, Some((client, end - 1))) } else { (start, len, origin) };
         blocks.push(TypedBlock { start, len, origin, right_origin });
+    }
+
+    /// What the author of a block starting at `(client, start)` and typed between
+    /// `origin` and `right_origin` knew: everything reachable from those and from its
+    /// client's character before it, through origins and each client's earlier
+    /// characters. Characters the index does not hold count as known alone.
+    fn known_before(&mut self, client: u64, start: u64, origin: Option<CharId>, right_origin: Option<CharId>) -> Known {
+        let mut known = Known::new();
+        raise(&mut known, client, start);
+        let previous = start.checked_sub(1).map(|clock| (client, clock));
+        for character in [previous, origin, right_origin].into_iter().flatten() {
+            for (c, k) in self.known_at(character).iter() {
+                raise(&mut known, *c, *k);
+            }
+        }
+        known
+    }
+
+    /// What the author of `character` knew, itself included.
+    fn known_at(&mut self, (client, clock): CharId) -> Known {
+        let mut known = match self.block_key((client, clock)) {
+            Some(key) => (*self.block_known(key)).clone(),
+            None => Known::new(),
+        };
+        raise(&mut known, client, clock + 1);
+        known
+    }
+
+    /// The `(client, first clock)` of the block holding `character`.
+    fn block_key(&self, character: CharId) -> Option<(u64, u64)> {
+        self.block(character).map(|block| (character.0, block.start))
+    }
+
+    /// What the author of a block's first character knew, computed without recursion
+    /// (a note's history can be long) and kept.
+    fn block_known(&mut self, key: (u64, u64)) -> std::sync::Arc<Known> {
+        let mut stack = vec![key];
+        let mut entered = std::collections::HashSet::new();
+        while let Some(&(client, start)) = stack.last() {
+            if self.known.contains_key(&(client, start)) {
+                stack.pop();
+                continue;
+            }
+            let Some(block) = self.block((client, start)) else {
+                self.known.insert((client, start), std::sync::Arc::new(Known::new()));
+                stack.pop();
+                continue;
+            };
+            let previous = start.checked_sub(1).map(|clock| (client, clock));
+            let depends: Vec<(CharId, Option<(u64, u64)>)> = [previous, block.origin, block.right_origin]
+                .into_iter()
+                .flatten()
+                .map(|character| (character, self.block_key(character)))
+                .collect();
+            let waiting: Vec<(u64, u64)> =
+                depends.iter().filter_map(|(_, key)| *key).filter(|key| !self.known.contains_key(key)).collect();
+            // A block met again before it is known would be a cycle, which a merged
+            // note cannot hold: it is cut there.
+            if !waiting.is_empty() && entered.insert((client, start)) {
+                stack.extend(waiting);
+                continue;
+            }
+            let mut known = Known::new();
+            raise(&mut known, client, start + 1);
+            for (character, key) in depends {
+                if let Some(of_block) = key.and_then(|key| self.known.get(&key)) {
+                    for (c, k) in of_block.iter() {
+                        raise(&mut known, *c, *k);
+                    }
+                }
+                raise(&mut known, character.0, character.1 + 1);
+            }
+            self.known.insert((client, start), std::sync::Arc::new(known));
+            stack.pop();
+        }
+        self.known.get(&key).cloned().unwrap_or_default()
     }
 
     fn block(&self, (client, clock): CharId) -> Option<&TypedBlock> {
