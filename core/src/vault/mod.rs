@@ -773,12 +773,17 @@ fn restrict_file(_file: &std::fs::File) -> Result<()> {
 
 /// Opens the sled store. sled's flusher thread can hold the store's file lock for a
 /// moment after the last handle is dropped (a lock followed at once by an unlock): that
-/// moment is waited out, up to two seconds, instead of failing the unlock.
+/// moment is waited out, up to two seconds, instead of failing the unlock. sled 0.34
+/// reports a held lock as an I/O error of kind `Other` ("could not acquire lock on
+/// …"), not `WouldBlock`.
 fn open_store(path: &Path) -> Result<sled::Db> {
+    let held = |error: &std::io::Error| {
+        error.kind() == std::io::ErrorKind::WouldBlock || error.to_string().contains("could not acquire lock")
+    };
     let mut tries = 0;
     loop {
         match sled::Config::new().path(path).mode(sled::Mode::HighThroughput).open() {
-            Err(sled::Error::Io(error)) if error.kind() == std::io::ErrorKind::WouldBlock && tries < 40 => {
+            Err(sled::Error::Io(error)) if held(&error) && tries < 40 => {
                 tries += 1;
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }

@@ -339,3 +339,23 @@ fn a_damaged_header_is_a_typed_error_and_creating_twice_is_refused() {
     let empty = tempfile::tempdir().unwrap();
     assert!(matches!(Vault::open(empty.path(), &passphrase("plain passphrase")), Err(CoreError::NoProfile(_))));
 }
+
+/// A profile still held open (sled's flusher keeps its file lock a moment after the
+/// last handle goes) is waited for when opened again, not refused: sled reports the
+/// held lock as an error of kind `Other`, which the wait did not recognise, and an
+/// unlock right after a lock failed now and then.
+#[test]
+fn opening_a_profile_waits_for_the_store_lock_held_a_moment() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = StorageKey::generate();
+    let held = Vault::create(dir.path(), &Unlock::Keystore(key.clone()), fast()).unwrap();
+    held.put("ns", b"a", b"1").unwrap();
+    held.commit().unwrap();
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        drop(held);
+    });
+    let vault = Vault::open(dir.path(), &Unlock::Keystore(key)).unwrap();
+    release.join().unwrap();
+    assert_eq!(vault.get("ns", b"a").unwrap().unwrap().as_slice(), b"1");
+}
