@@ -117,8 +117,10 @@ pub enum NoteRefusal {
     NotText,
 }
 
-/// The Yjs client id of a device in a note (2^53 - 1 kept back, see [`SENTINEL_CLIENT`]): the first 53 bits of
-/// `SHA-256("huisclos/1 note-client" || group || note || device MLS key)`.
+/// The Yjs client id of a device in a note: the first 53 bits of
+/// `SHA-256("huisclos/1 note-client" || group || note || device MLS key)`, 2^53 - 1
+/// kept back (a device reads the order of deleted characters with a sentinel of that
+/// client).
 pub fn client_id(group: &[u8; 16], note: &[u8; 16], device_mls_key: &[u8]) -> u64 {
     let digest = Sha256::new()
         .chain_update(b"huisclos/1 note-client")
