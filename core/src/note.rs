@@ -30,14 +30,16 @@
 //! (which would not show, but would shift every offset), or after which the note
 //! would pass [`MAX_NOTE_UNITS`], or that types a block between two characters named
 //! out of the text's order (yrs would place it by how each device's blocks happen to
-//! be split, and devices would diverge), or more than [`MAX_TYPED_BETWEEN`] such blocks.
+//! be split, and devices would diverge), or more than [`MAX_TYPED_BETWEEN`] blocks.
 //! What it builds on, the length and the order are decided before the note is touched:
 //! from the update's bytes and the document as it is, when the update builds on what
-//! the document holds, as honest updates do; else on a copy first. So a
+//! the document holds, as honest updates do; else on a copy first. So such a
 //! refusal leaves the document, and this device's undo history in it, as they were.
-//! Only a merge that yrs fails part of the way, or a panic, leaves the document broken
-//! ([`NoteDoc::is_intact`]); the engine then drops it with the rest of the refused
-//! record's step, so nothing half-applied is ever stored.
+//! One check is made once merged: that nothing a block's author knew lies between its
+//! two origins (`NoteDoc::check_gaps`). A block refused by it, a merge that yrs fails
+//! part of the way, or a panic leaves the document broken ([`NoteDoc::is_intact`]); the
+//! engine then drops it with the rest of the refused record's step (and this device's
+//! undo history with it), so nothing half-applied is ever stored.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -58,17 +60,12 @@ pub const MAX_NOTE_UNITS: u32 = 1 << 20;
 /// id, origins and lengths, or its range in the delete set), for [`batches`].
 pub const EDIT_OVERHEAD: usize = 48;
 
-/// The most blocks one update may type between two characters (naming both an origin
-/// and a right origin): the order of each pair is checked, and one that nothing merged
-/// already orders costs a receiver two walks over the note, about 0.8 ms in a note of a
-/// million units spread over 20,000 items. An edit inserts one such block at most, and a batch of edits is cut at
-/// this many ([`batches`]).
+/// The most blocks one update may hold: each costs a receiver a walk over what lies
+/// between its two origins once merged (at most the note), and a pair of origins that
+/// nothing merged already orders costs two walks more, about 0.8 ms in a note of a
+/// million units spread over 20,000 items. An edit inserts one block at most, and a
+/// batch of edits is cut at this many ([`batches`]).
 pub const MAX_TYPED_BETWEEN: usize = 64;
-
-/// How many items one update's blocks may find between their origins, all blocks
-/// together ([`NoteDoc::check_gaps`]). Honest blocks find only what others typed at the
-/// same place at the same time.
-const MAX_GAP_ITEMS: usize = 1 << 16;
 
 /// What a character's author must have known when typing it: per client, the clocks
 /// below which every character is known (a state vector), sorted by client.
@@ -478,9 +475,9 @@ impl NoteDoc {
         // Undoing the deletion of text typed in many pieces types them all again: past
         // what others take in one update, it is not sent, and the note, which holds it
         // already, must be read again.
-        if UpdateShape::read(&update, &StateVector::default())
-            .is_ok_and(|shape| shape.origins.len() > MAX_TYPED_BETWEEN)
-        {
+        let mut typed_blocks = 0usize;
+        let _ = read_blocks(&update, |_, _, _, _, _| typed_blocks += 1);
+        if typed_blocks > MAX_TYPED_BETWEEN {
             self.intact = false;
             return Err(NoteRefusal::TooLarge);
         }
@@ -799,25 +796,23 @@ impl NoteDoc {
     /// refused. The block's own characters, and later ones of its client, lie between
     /// them too, and are not known to it.
     ///
+    /// Each block costs a walk over what lies between its origins, at most the note:
+    /// [`MAX_TYPED_BETWEEN`] blocks an update.
+    ///
     /// # Errors
     /// [`NoteRefusal::Malformed`] for a block over characters its author knew, or
-    /// between origins not read in order; [`NoteRefusal::TooLarge`] past
-    /// [`MAX_GAP_ITEMS`] items read.
+    /// between origins not read in order.
     fn check_gaps(&mut self, blocks: &[(u64, u64, Option<CharId>, Option<CharId>)]) -> Result<(), NoteRefusal> {
-        let mut budget = MAX_GAP_ITEMS;
         for &(client, start, origin, right_origin) in blocks {
             let from = origin.map(|(c, k)| char_id(c, k)).transpose()?;
             let to = right_origin.map(|(c, k)| char_id(c, k)).transpose()?;
             let mut between: Vec<CharId> = Vec::new();
-            let mut over_budget = false;
             let txn = self.doc.transact();
+            // Read whole: a bound on what is read would depend on this device's items
+            // (its own not yet sent, how its blocks happen to be split), and devices
+            // would decide differently. An update has at most MAX_TYPED_BETWEEN blocks.
             let read = catch_unwind(AssertUnwindSafe(|| {
                 yrs::item_walk::walk_between(&txn, ROOT, from.as_ref(), to.as_ref(), |run| {
-                    if budget == 0 {
-                        over_budget = true;
-                        return false;
-                    }
-                    budget -= 1;
                     let (run_client, run_clock) = (run.id.client.get(), u64::from(run.id.clock));
                     if !(run_client == client && run_clock >= start) {
                         between.push((run_client, run_clock));
@@ -826,9 +821,6 @@ impl NoteDoc {
                 })
             }));
             drop(txn);
-            if over_budget {
-                return Err(NoteRefusal::TooLarge);
-            }
             if !read.unwrap_or(false) {
                 return Err(NoteRefusal::Malformed);
             }
@@ -990,6 +982,7 @@ impl UpdateShape {
         let known = |reached: &[(u64, u64)], client: u64, clock: u64| {
             clock < held_of(client) || reached.iter().any(|&(c, end)| c == client && clock < end)
         };
+        let mut blocks_read = 0usize;
         read_structs(
             &mut reader,
             |client, clock, structs| {
@@ -1009,6 +1002,13 @@ impl UpdateShape {
                 Ok(())
             },
             |raw| {
+                // Every block costs a receiver a walk between its origins, once merged
+                // (`NoteDoc::check_gaps`); counted from the bytes, so that every device
+                // decides alike.
+                blocks_read += 1;
+                if blocks_read > MAX_TYPED_BETWEEN {
+                    return Err(NoteRefusal::TooLarge);
+                }
                 let mut reached = reached.borrow_mut();
                 let RawBlock { client, clock, len, .. } = *raw;
                 match raw.content {

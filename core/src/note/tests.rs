@@ -779,6 +779,24 @@ fn an_update_typing_between_more_characters_than_a_receiver_checks_is_refused() 
     }
     assert_eq!(bob.text(), alice.text());
     assert_eq!(bob.text().matches('y').count(), MAX_TYPED_BETWEEN + 1);
+    // Blocks naming one origin count too: each costs a walk once merged. Refused from
+    // the bytes, before anything is merged.
+    let mut one_sided = Vec::new();
+    for value in [1, MAX_TYPED_BETWEEN as u64 + 1, a, 200 + MAX_TYPED_BETWEEN as u64 + 1] {
+        var(&mut one_sided, value);
+    }
+    for n in 0..=MAX_TYPED_BETWEEN as u64 {
+        one_sided.push(0b1000_0000 | 4);
+        for value in [a, n, 1] {
+            var(&mut one_sided, value);
+        }
+        one_sided.push(b'z');
+    }
+    var(&mut one_sided, 0);
+    let (text, state) = (bob.text(), bob.state());
+    assert_eq!(bob.precheck(&one_sided), Err(NoteRefusal::TooLarge));
+    assert_eq!(bob.apply_remote(&one_sided, a), Err(NoteRefusal::TooLarge));
+    assert_eq!((bob.text(), bob.state()), (text, state));
 }
 
 /// A device that undid a deletion holds a link from the deleted text to its restored
