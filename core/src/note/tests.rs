@@ -1059,3 +1059,27 @@ proptest! {
         }
     }
 }
+
+/// An undo that would type more blocks again than an update may hold is not sent: the
+/// device refuses it as every receiver would, and reads the note again. (Counted
+/// against what the device holds, its own undo's blocks read as held, not against an
+/// empty note, where every block but the first reads as missing and none was counted.)
+#[test]
+fn an_undo_retyping_more_blocks_than_an_update_holds_is_not_sent() {
+    let mut alice = device(1);
+    alice.edit(&[TextEdit { at: 0, delete: 0, insert: "x".repeat(200) }]).unwrap().unwrap();
+    for n in 0..=MAX_TYPED_BETWEEN as u32 {
+        alice.edit(&[TextEdit { at: n * 3 + 1, delete: 0, insert: "y".into() }]).unwrap().unwrap();
+    }
+    let len = alice.len_utf16();
+    alice.edit(&[TextEdit { at: 0, delete: len, insert: String::new() }]).unwrap().unwrap();
+    assert_eq!(alice.text(), "");
+    // Before the count was fixed, 131 blocks went out, which every receiver refused.
+    let blocks_sent = alice.undo().map(|update| {
+        let mut blocks = 0;
+        let _ = super::read_blocks(&update.unwrap_or_default(), |_, _, _, _, _| blocks += 1);
+        blocks
+    });
+    assert_eq!(blocks_sent, Err(NoteRefusal::TooLarge));
+    assert!(!alice.is_intact());
+}
