@@ -116,8 +116,7 @@ pub enum NoteRefusal {
 
 /// The Yjs client id of a device in a note: the first 53 bits of
 /// `SHA-256("huisclos/1 note-client" || group || note || device MLS key)`, 2^53 - 1
-/// kept back (a device reads the order of deleted characters with a sentinel of that
-/// client).
+/// kept back.
 pub fn client_id(group: &[u8; 16], note: &[u8; 16], device_mls_key: &[u8]) -> u64 {
     let digest = Sha256::new()
         .chain_update(b"huisclos/1 note-client")
@@ -158,10 +157,10 @@ fn char_id(client: u64, clock: u64) -> Result<yrs::ID, NoteRefusal> {
     Ok(yrs::ID::new(ClientID::new(client), clock))
 }
 
-/// The client of the sentinel [`in_deleted_runs`] types at the end of its copy: the
-/// largest yrs takes, so that it lands after every item. No device derives it, and an
-/// update naming it is refused: a client that ground a key (or a note's old text) to
-/// that id would otherwise leave every device unable to read the order.
+/// A client id kept back (protocol-spec/client.md): no device derives it, and an update
+/// naming it is refused, so that a device may add to a copy of a note a character no
+/// peer can have written (yrs places one typed with no origins under the largest client
+/// id after every item). Nothing adds one today.
 const SENTINEL_CLIENT: u64 = CLIENT_ID_MASK;
 
 /// A derived client id: the first 53 bits of a digest, [`SENTINEL_CLIENT`] kept back.
@@ -170,73 +169,6 @@ fn derived_client(digest: &[u8]) -> u64 {
     first.copy_from_slice(&digest[..8]);
     let client = u64::from_be_bytes(first) & CLIENT_ID_MASK;
     if client == SENTINEL_CLIENT { SENTINEL_CLIENT - 1 } else { client }
-}
-
-/// Whether, for each pair, the right origin comes after the origin in the note's item
-/// list, deleted items included: the order offsets cannot give for two deleted
-/// characters with no character shown between them. `Some(())` if every pair is in
-/// order; `None` if the order cannot be read (the note holds an item of the sentinel's
-/// client).
-///
-/// yrs does not expose its item list, but two of its public reads give it: a
-/// [`yrs::types::weak::LinkSource`] walks the items from one id rightwards to another,
-/// returning the text shown on the way, and stops only at an item that starts with
-/// the other id (so every right origin is first made to start an item, and every
-/// origin to end one, by splitting the blocks there, which reading a diff between two
-/// snapshots does). On a copy of the note, a sentinel character is typed first with
-/// no origins under the largest client id, which Yjs places after every item: a walk
-/// that passes the right origin's place without finding it (the pair crossed) runs
-/// to the end and returns the sentinel, whereas in order it returns nothing (no
-/// character is shown between the two).
-///
-/// # Errors
-/// [`NoteRefusal::Malformed`] for a pair out of order (or a read yrs fails).
-fn in_deleted_runs(state: &[u8], pairs: &[TypedBetween]) -> Result<Option<()>, NoteRefusal> {
-    use yrs::types::text::YChange;
-    use yrs::types::weak::LinkSource;
-    use yrs::{Assoc, IdSet, Snapshot, StickyIndex};
-    let read = catch_unwind(AssertUnwindSafe(|| -> Result<Option<()>, NoteRefusal> {
-        let copy = new_doc(0);
-        let text = copy.get_or_insert_text(ROOT);
-        copy.transact_mut()
-            .apply_update(Update::decode_v1(state).map_err(|_| NoteRefusal::Malformed)?)
-            .map_err(|_| NoteRefusal::Malformed)?;
-        if copy.transact().state_vector().get(&ClientID::new(SENTINEL_CLIENT)) != 0 {
-            return Ok(None);
-        }
-        let sentinel = new_doc(SENTINEL_CLIENT);
-        let typed = sentinel.get_or_insert_text(ROOT);
-        typed.insert(&mut sentinel.transact_mut(), 0, "\u{1}");
-        let sentinel = sentinel.transact().encode_state_as_update_v1(&StateVector::default());
-        copy.transact_mut()
-            .apply_update(Update::decode_v1(&sentinel).map_err(|_| NoteRefusal::Malformed)?)
-            .map_err(|_| NoteRefusal::Malformed)?;
-        for pair in pairs {
-            let (origin, right_origin) =
-                (char_id(pair.origin.0, pair.origin.1)?, char_id(pair.right_origin.0, pair.right_origin.1)?);
-            let mut txn = copy.transact_mut();
-            let mut ends_at_origin = StateVector::default();
-            ends_at_origin.set_max(origin.client, origin.clock + 1);
-            let mut starts_at_right = StateVector::default();
-            starts_at_right.set_max(right_origin.client, right_origin.clock);
-            let _split = text.diff_range(
-                &mut txn,
-                Some(&Snapshot::new(ends_at_origin, IdSet::default())),
-                Some(&Snapshot::new(starts_at_right, IdSet::default())),
-                YChange::identity,
-            );
-            let between = LinkSource::new(
-                StickyIndex::from_id(origin, Assoc::After),
-                StickyIndex::from_id(right_origin, Assoc::Before),
-            )
-            .to_string(&txn);
-            if !between.is_empty() {
-                return Err(NoteRefusal::Malformed);
-            }
-        }
-        Ok(Some(()))
-    }));
-    read.unwrap_or(Err(NoteRefusal::Malformed))
 }
 
 /// One note's shared document, as one device holds it.
@@ -576,11 +508,11 @@ impl NoteDoc {
         // as an honest one in the relay's order always does. For any other, a trial on
         // a copy decides, so that a refusal leaves this document, and this device's
         // undo history in it, as they were.
-        let ties = if shape.merges_cleanly(self.len_utf16()) {
-            self.check_origins(&shape.origins)?
+        if shape.merges_cleanly(self.len_utf16()) {
+            self.check_origins(&shape.origins)?;
         } else {
-            self.trial_merge(update, &shape)?
-        };
+            self.trial_merge(update, &shape)?;
+        }
         let new = !decoded.delete_set().is_empty() || decoded.extends(&held);
         // What the merge changes in the text, as yrs reports it when the transaction
         // commits: the remote delta an editor applies without reading the text again.
@@ -609,25 +541,9 @@ impl NoteDoc {
             self.intact = false;
             return Err(refusal);
         }
-        // A block whose two origins could not be told apart (inside a run of deleted
-        // text, on the rare note where the item order cannot be read: see
-        // `in_deleted_runs`) is indexed without them: nothing is known of where it
-        // landed.
-        let typed_between: Vec<(u64, u64, Option<CharId>, Option<CharId>)> = shape
-            .blocks
-            .iter()
-            .map(|(client, block)| (*client, block.start, block.origin, block.right_origin))
-            .collect();
-        let mut blocks = shape.blocks;
-        for tie in ties {
-            if let Some((_, block)) = blocks.get_mut(tie) {
-                block.origin = None;
-                block.right_origin = None;
-            }
-        }
-        self.typed.add_blocks(blocks);
+        self.typed.add_blocks(shape.blocks.clone());
         // Found only once merged, so the note is dropped and read again from the store.
-        if let Err(refusal) = self.check_gaps(&typed_between) {
+        if let Err(refusal) = self.check_gaps(&shape.blocks) {
             self.intact = false;
             return Err(refusal);
         }
@@ -651,11 +567,10 @@ impl NoteDoc {
     /// Two origins are read where yrs places the block between them: before the update
     /// deletes anything (an update could otherwise delete the text between two crossed
     /// origins and have them read alike). Both held: in this document; else on the
-    /// copy, merged with the update's blocks and not yet its deletions. Returns the
-    /// blocks whose origins could not be told apart ([`NoteDoc::check_origins`]).
-    fn trial_merge(&self, update: &[u8], shape: &UpdateShape) -> Result<Vec<usize>, NoteRefusal> {
+    /// copy, merged with the update's blocks and not yet its deletions.
+    fn trial_merge(&self, update: &[u8], shape: &UpdateShape) -> Result<(), NoteRefusal> {
         let (held, new): (Vec<TypedBetween>, Vec<TypedBetween>) = shape.origins.iter().partition(|pair| pair.held);
-        let mut ties = self.check_origins(&held)?;
+        self.check_origins(&held)?;
         let copy = Self::load(self.client, &self.state())?;
         let apply = |bytes: &[u8]| match catch_unwind(AssertUnwindSafe(|| -> Result<(), NoteRefusal> {
             let decoded = Update::decode_v1(bytes).map_err(|_| NoteRefusal::Malformed)?;
@@ -666,11 +581,10 @@ impl NoteDoc {
         };
         if !new.is_empty() {
             apply(&without_deletions(update)?)?;
-            ties.extend(copy.check_origins(&new)?);
+            copy.check_origins(&new)?;
         }
         apply(update)?;
-        copy.check_merged()?;
-        Ok(ties)
+        copy.check_merged()
     }
 
     /// What must hold after every merge, whatever the order: nothing waiting (see
@@ -705,14 +619,14 @@ impl NoteDoc {
     /// Told by offsets in the text: the origin's offset just after it (one past its own
     /// for a character shown; that of the next character shown for a deleted one) is at
     /// most the right origin's. Two characters in one run of deleted text share an
-    /// offset: their order is read from the note's items ([`in_deleted_runs`]). Each
+    /// offset: their order is read from the note's items ([`NoteDoc::in_item_order`]). Each
     /// offset costs a walk over the note's blocks on its left: an honest update names a
     /// few pairs.
     ///
     /// # Errors
     /// [`NoteRefusal::Malformed`] for a pair out of order; [`NoteRefusal::Missing`] for
     /// a character not held.
-    fn check_origins(&self, origins: &[TypedBetween]) -> Result<Vec<usize>, NoteRefusal> {
+    fn check_origins(&self, origins: &[TypedBetween]) -> Result<(), NoteRefusal> {
         let mut unknown = Vec::new();
         for pair in origins {
             // Known in order, or known to be crossed (the index holds only what is
@@ -726,7 +640,7 @@ impl NoteDoc {
             unknown.push(*pair);
         }
         if unknown.is_empty() {
-            return Ok(Vec::new());
+            return Ok(());
         }
         // Offsets as every device reads them: not through the links this device's own
         // undo made (a copy from the state has none).
@@ -738,9 +652,8 @@ impl NoteDoc {
 
     /// [`NoteDoc::check_origins`] by offsets, walking the note for each pair; two
     /// deleted characters read alike (in one run of deleted text) by the order of the
-    /// note's items ([`in_deleted_runs`]). Returns the blocks of the pairs it could not
-    /// tell apart (only where that order cannot be read, see [`in_deleted_runs`]).
-    fn walk_origins(&self, origins: &[TypedBetween]) -> Result<Vec<usize>, NoteRefusal> {
+    /// note's items ([`NoteDoc::in_item_order`]).
+    fn walk_origins(&self, origins: &[TypedBetween]) -> Result<(), NoteRefusal> {
         use yrs::{Assoc, StickyIndex};
         let txn = self.doc.transact();
         let offset = |(client, clock): CharId, assoc| {
@@ -770,19 +683,34 @@ impl NoteDoc {
         }));
         let alike = walked.unwrap_or(Err(NoteRefusal::Malformed))?;
         drop(txn);
-        if alike.is_empty() {
-            return Ok(Vec::new());
+        self.in_item_order(&alike)
+    }
+
+    /// That for each pair the right origin comes after the origin in the note's item
+    /// list, deleted items included: the order offsets cannot give for two deleted
+    /// characters with no character shown between them. Read by walking the items from
+    /// the origin until the right origin (at most the note).
+    ///
+    /// # Errors
+    /// [`NoteRefusal::Malformed`] for a pair out of order.
+    fn in_item_order(&self, pairs: &[TypedBetween]) -> Result<(), NoteRefusal> {
+        let txn = self.doc.transact();
+        for pair in pairs {
+            let (origin, right_origin) =
+                (char_id(pair.origin.0, pair.origin.1)?, char_id(pair.right_origin.0, pair.right_origin.1)?);
+            let found = catch_unwind(AssertUnwindSafe(|| {
+                yrs::item_walk::walk_between(&txn, ROOT, Some(&origin), Some(&right_origin), |_| true)
+            }));
+            if !found.unwrap_or(false) {
+                return Err(NoteRefusal::Malformed);
+            }
         }
-        match in_deleted_runs(&self.state(), &alike)? {
-            Some(()) => Ok(Vec::new()),
-            None => Ok(alike.iter().map(|pair| pair.block).collect()),
-        }
+        Ok(())
     }
 
     /// That nothing a block's author knew lies between the two characters it was typed
     /// between (its origin and right origin; without one, the start or the end of the
-    /// text), read in the note just merged: each block is `(client, first clock,
-    /// origin, right origin)`.
+    /// text), read in the note just merged.
     ///
     /// Yjs places a block correctly, whatever the order blocks are merged in, only if its
     /// two origins were side by side when it was typed. Then whatever lies between them
@@ -802,8 +730,8 @@ impl NoteDoc {
     /// # Errors
     /// [`NoteRefusal::Malformed`] for a block over characters its author knew, or
     /// between origins not read in order.
-    fn check_gaps(&mut self, blocks: &[(u64, u64, Option<CharId>, Option<CharId>)]) -> Result<(), NoteRefusal> {
-        for &(client, start, origin, right_origin) in blocks {
+    fn check_gaps(&mut self, blocks: &[(u64, TypedBlock)]) -> Result<(), NoteRefusal> {
+        for &(client, TypedBlock { start, origin, right_origin, .. }) in blocks {
             let from = origin.map(|(c, k)| char_id(c, k)).transpose()?;
             let to = right_origin.map(|(c, k)| char_id(c, k)).transpose()?;
             let mut between: Vec<CharId> = Vec::new();
@@ -1061,7 +989,7 @@ impl UpdateShape {
                     if !held {
                         shape.origins_held = false;
                     }
-                    shape.origins.push(TypedBetween { origin, right_origin, block: shape.blocks.len() - 1, held });
+                    shape.origins.push(TypedBetween { origin, right_origin, held });
                     if shape.origins.len() > MAX_TYPED_BETWEEN {
                         return Err(NoteRefusal::TooLarge);
                     }
@@ -1119,6 +1047,7 @@ struct TypedIndex {
 
 /// A block as typed: its first clock, its length, and the characters it was typed
 /// between.
+#[derive(Clone, Copy)]
 struct TypedBlock {
     start: u64,
     len: u64,
@@ -1431,8 +1360,6 @@ type CharId = (u64, u64);
 struct TypedBetween {
     origin: CharId,
     right_origin: CharId,
-    /// The block, in [`UpdateShape::blocks`].
-    block: usize,
     /// Both were held before the update.
     held: bool,
 }

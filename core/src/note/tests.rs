@@ -332,7 +332,7 @@ proptest! {
             for &(a, b) in &picks {
                 let (left, right) = (ids[usize::from(a) % ids.len()], ids[usize::from(b) % ids.len()]);
                 if doc.typed.in_order(left, right) {
-                    let pair = TypedBetween { origin: left, right_origin: right, block: 0, held: true };
+                    let pair = TypedBetween { origin: left, right_origin: right, held: true };
                     prop_assert!(doc.walk_origins(&[pair]).is_ok(), "{left:?} before {right:?}");
                 }
             }
@@ -938,8 +938,8 @@ fn the_order_inside_one_deleted_item_is_the_order_it_was_typed_in() {
     assert_eq!(alice.text(), "ag");
     for origin in 1..6 {
         for right_origin in 1..6 {
-            let pair = TypedBetween { origin: (a, origin), right_origin: (a, right_origin), block: 0, held: true };
-            let read = super::in_deleted_runs(&alice.state(), &[pair]);
+            let pair = TypedBetween { origin: (a, origin), right_origin: (a, right_origin), held: true };
+            let read = alice.in_item_order(&[pair]);
             assert_eq!(read.is_ok(), origin < right_origin, "{origin} then {right_origin}: {read:?}");
         }
     }
