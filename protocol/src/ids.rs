@@ -143,6 +143,28 @@ fixed_id!(
 );
 
 fixed_id!(
+    /// What lets a record be forgotten (`ForgetContent`): 32 random bytes its author
+    /// keeps, whose hash is the record's id ([`ForgetKey::record`]). Only the author
+    /// holds it until it asks the relay to forget the record; then it is in the
+    /// tombstone left in the record's place, where every reader checks it.
+    ForgetKey,
+    32
+);
+
+impl ForgetKey {
+    /// The id of the record this key forgets: the first 16 bytes of
+    /// `SHA-256("huisclos/1 forget" || key)`. A record whose id was drawn at random
+    /// has no key.
+    pub fn record(&self) -> ContentId {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::new().chain_update(b"huisclos/1 forget").chain_update(self.0).finalize();
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&digest[..16]);
+        ContentId::from_bytes(id)
+    }
+}
+
+fixed_id!(
     /// A chunk of a file, named by the SHA-256 of its ciphertext. The relay checks the
     /// hash when the last byte arrives.
     ChunkRef,

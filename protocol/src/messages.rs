@@ -11,7 +11,7 @@ use crate::access::{AccessToken, EpochVerifier, InvitationToken};
 use crate::auth::{ChallengeNonce, DevicePublicKey, DeviceSignature};
 use crate::codec::{BoundedVec, Reader, Wire, bounded_bytes, wire_enum, wire_struct, wire_tag_enum};
 use crate::ids::{
-    AccountId, ByteCount, ChunkOffset, ChunkRef, ContentId, ContentSeq, DeviceId, Epoch, GroupId, InboxSeq, PageLimit,
+    AccountId, ByteCount, ChunkOffset, ChunkRef, ContentId, ContentSeq, DeviceId, Epoch, ForgetKey, GroupId, InboxSeq, PageLimit,
     RequestId, Seq, UnixSeconds,
 };
 use crate::{Error, limits};
@@ -225,6 +225,8 @@ wire_enum!(
         0x28 => PutContent(PutContent),
         /// Read content records. Answer: [`ResponseBody::ContentPage`].
         0x29 => FetchContent(FetchContent),
+        /// Replace a record by its tombstone. Answer: [`ResponseBody::ContentForgotten`].
+        0x2a => ForgetContent(ForgetContent),
         /// Upload a piece of a chunk. Answer: [`ResponseBody::ChunkStatus`].
         0x30 => PutChunk(PutChunk),
         /// How much of a chunk the relay holds. Answer: [`ResponseBody::ChunkStatus`].
@@ -457,6 +459,44 @@ wire_struct!(
 );
 
 wire_struct!(
+    /// Forget a record: the relay keeps a tombstone in its place ([`tombstone`]), so
+    /// positions stay dense and every reader sees what was forgotten and by whom it
+    /// could be (the holder of the key whose hash is the record's id).
+    pub struct ForgetContent {
+        /// Access to the group in its current epoch.
+        pub access: GroupAccess,
+        /// The record.
+        pub record: ContentId,
+        /// Its key: [`ForgetKey::record`] must be `record`.
+        pub key: ForgetKey,
+    }
+);
+
+/// The first byte of a tombstone's `sealed` bytes; a sealed record never begins so.
+pub const TOMBSTONE_TAG: u8 = 0x00;
+
+/// What the relay keeps in a forgotten record's place, as its `sealed` bytes:
+/// [`TOMBSTONE_TAG`] then the key.
+pub fn tombstone(key: &ForgetKey) -> ContentRecordBytes {
+    let mut bytes = Vec::with_capacity(1 + ForgetKey::LEN);
+    bytes.push(TOMBSTONE_TAG);
+    bytes.extend_from_slice(key.as_bytes());
+    // 33 bytes, far inside the bound.
+    ContentRecordBytes::new(bytes).unwrap_or_else(|_| unreachable!("a tombstone is 33 bytes"))
+}
+
+/// The key in `sealed` if it is a tombstone for `record` (its key's hash is the id):
+/// `None` for a record, `Some(Err(()))` for a tombstone that does not match its id,
+/// which no honest relay serves.
+pub fn read_tombstone(record: &ContentId, sealed: &[u8]) -> Option<Result<ForgetKey, ()>> {
+    if sealed.first() != Some(&TOMBSTONE_TAG) {
+        return None;
+    }
+    let key = sealed.get(1..).and_then(|rest| <[u8; ForgetKey::LEN]>::try_from(rest).ok()).map(ForgetKey::from_bytes);
+    Some(key.filter(|key| key.record() == *record).ok_or(()))
+}
+
+wire_struct!(
     /// Several reads in one round trip: what a device does when it comes back after a
     /// while, for every space at once instead of one after the other.
     pub struct FetchMany {
@@ -627,6 +667,8 @@ wire_enum!(
         0x28 => ContentStored(ContentStored),
         /// To [`RequestBody::FetchContent`].
         0x29 => ContentPage(ContentPage),
+        /// To [`RequestBody::ForgetContent`].
+        0x2a => ContentForgotten(ContentForgotten),
         /// To [`RequestBody::PutChunk`] and [`RequestBody::GetChunkStatus`].
         0x30 => ChunkStatus(ChunkStatus),
         /// To [`RequestBody::GetChunk`].
@@ -845,6 +887,14 @@ wire_struct!(
 wire_struct!(
     /// The record is stored (or was already, with the same bytes).
     pub struct ContentStored {
+        /// Its position.
+        pub seq: ContentSeq,
+    }
+);
+
+wire_struct!(
+    /// The record is forgotten (or was already): a tombstone is at its position.
+    pub struct ContentForgotten {
         /// Its position.
         pub seq: ContentSeq,
     }

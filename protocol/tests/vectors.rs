@@ -15,7 +15,7 @@ use huisclos_protocol::auth::{
 use huisclos_protocol::codec::{BoundedVec, Wire};
 use huisclos_protocol::frame::{Padding, encode_message};
 use huisclos_protocol::ids::{
-    AccountId, ByteCount, ChunkOffset, ChunkRef, ContentId, ContentSeq, DeviceId, Epoch, GroupId, InboxSeq, PageLimit,
+    AccountId, ByteCount, ChunkOffset, ChunkRef, ContentId, ContentSeq, DeviceId, Epoch, ForgetKey, GroupId, InboxSeq, PageLimit,
     RequestId, Seq, UnixSeconds,
 };
 use huisclos_protocol::invitation::{Invitation, RelayAddress};
@@ -140,7 +140,12 @@ fn request_samples() -> Vec<RequestBody> {
             ),
         }
         .into(),
+        ForgetContent { access: access(), record: forget_key().record(), key: forget_key() }.into(),
     ]
+}
+
+fn forget_key() -> ForgetKey {
+    ForgetKey::from_bytes([0xf0; 32])
 }
 
 fn response_samples() -> Vec<ResponseBody> {
@@ -231,6 +236,16 @@ fn response_samples() -> Vec<ResponseBody> {
                 FetchResult::Refused(RelayError::Forbidden),
                 FetchResult::Deferred(Deferred {}),
             ])),
+        }
+        .into(),
+        ContentForgotten { seq: ok(ContentSeq::new(7)) }.into(),
+        ContentPage {
+            records: ok(BoundedVec::new(vec![ContentRecord {
+                seq: ok(ContentSeq::new(7)),
+                record: forget_key().record(),
+                sealed: tombstone(&forget_key()),
+            }])),
+            more: false,
         }
         .into(),
     ]

@@ -1037,6 +1037,10 @@ impl<S: RelayStore> Relay<S> {
                 Ok(Signalled {}.into())
             }
             RequestBody::PutContent(PutContent { access, record, sealed }) => {
+                // Only the relay writes a tombstone, in a forgotten record's place.
+                if sealed.as_bytes().first() == Some(&TOMBSTONE_TAG) {
+                    return refused(RelayError::BadRequest);
+                }
                 self.current(&access).await?;
                 let group = access.group;
                 let cost = sealed.len() as u64;
@@ -1054,6 +1058,19 @@ impl<S: RelayStore> Relay<S> {
                     self.hub.content_stored(group, seq, record, &sealed, connection.id);
                 }
                 Ok(ContentStored { seq }.into())
+            }
+            RequestBody::ForgetContent(ForgetContent { access, record, key }) => {
+                self.current(&access).await?;
+                let (group, epoch) = (access.group, access.epoch);
+                let (seq, freed) =
+                    self.blocking(move |store| store.forget_content(group, epoch, record, &key)).await?;
+                // What it no longer stores is no longer counted: given back to the
+                // caller's account, whose device alone held the key (its author's).
+                if freed > 0 {
+                    let _books = self.quota_books.lock().await;
+                    self.blocking(move |store| store.release_quota(account, freed)).await?;
+                }
+                Ok(ContentForgotten { seq }.into())
             }
             RequestBody::FetchContent(FetchContent { access, from, limit }) => {
                 self.current(&access).await?;

@@ -12,8 +12,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use huisclos_protocol::access::AccessToken;
 use huisclos_protocol::auth::DevicePublicKey;
-use huisclos_protocol::ids::{AccountId, ByteCount, ContentId, Epoch, GroupId, Seq, UnixSeconds};
-use huisclos_protocol::messages::{ContentRecordBytes, EntryKind, LogRetention, MlsMessageBytes, RelayError};
+use huisclos_protocol::ids::{AccountId, ByteCount, ContentId, Epoch, ForgetKey, GroupId, Seq, UnixSeconds};
+use huisclos_protocol::messages::{
+    ContentRecordBytes, EntryKind, LogRetention, MlsMessageBytes, RelayError, tombstone,
+};
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 
@@ -57,6 +59,16 @@ pub enum Op {
         record: u8,
         /// Which of two contents.
         bytes: u8,
+    },
+    /// Forget a content record with the key of one of the three ids (only the third's
+    /// matches its id).
+    Forget {
+        /// Which group.
+        group: u8,
+        /// Which epoch, relative to the current one.
+        epoch_offset: u8,
+        /// Whose key.
+        record: u8,
     },
     /// Fetch a log page.
     Fetch {
@@ -123,6 +135,7 @@ pub fn op() -> impl Strategy<Value = Op> {
             record,
             bytes
         }),
+        (0u8..3, 0u8..3, 0u8..3).prop_map(|(group, epoch_offset, record)| Op::Forget { group, epoch_offset, record }),
         (0u8..3, 0u8..6, 0u8..12).prop_map(|(group, epoch, from)| Op::Fetch { group, epoch, from }),
         (0u8..4).prop_map(|invitation| Op::Invite { invitation }),
         (0u8..4).prop_map(|invitation| Op::RevokeInvitation { invitation }),
@@ -143,7 +156,18 @@ struct ModelGroup {
     epoch: u64,
     /// (seq, epoch, is commit, message)
     log: Vec<(u64, u64, bool, Vec<u8>)>,
-    records: BTreeMap<u8, (u64, Vec<u8>)>,
+    /// By record: (seq, bytes), the bytes `None` once forgotten.
+    records: BTreeMap<u8, (u64, Option<Vec<u8>>)>,
+}
+
+/// The key that forgets record `record`'s id: only record 2's id is its key's.
+fn forget_key(record: u8) -> ForgetKey {
+    ForgetKey::from_bytes([0xf0 | record; 32])
+}
+
+/// Record `record`'s id: 2's is its key's, the others' drawn "at random".
+fn record_id(record: u8) -> ContentId {
+    if record == 2 { forget_key(record).record() } else { ContentId::from_bytes([record; 16]) }
 }
 
 struct ModelAccount {
@@ -273,8 +297,8 @@ pub fn follows_the_model<S: RelayStore>(store: &S, ops: &[Op]) -> Result<(), Tes
             Op::Put { group, epoch_offset, record, bytes } => {
                 let current = model.get(&group).map_or(0, |g| g.epoch);
                 let epoch = epoch_for(current, epoch_offset);
-                let sealed = ContentRecordBytes::new(vec![bytes; 20]).unwrap();
-                let id = ContentId::from_bytes([record; 16]);
+                let sealed = ContentRecordBytes::new(vec![bytes + 1; 20]).unwrap();
+                let id = record_id(record);
                 let result = store.put_content(group_id(group), Epoch::new(epoch).unwrap(), id, &sealed);
                 let Some(modelled) = model.get_mut(&group) else {
                     prop_assert_eq!(refused(result), Some(RelayError::Forbidden));
@@ -286,7 +310,8 @@ pub fn follows_the_model<S: RelayStore>(store: &S, ops: &[Op]) -> Result<(), Tes
                     continue;
                 }
                 match modelled.records.get(&record) {
-                    Some((seq, held)) if *held == vec![bytes; 20] => {
+                    // A forgotten record put again is a resend: its bytes are gone.
+                    Some((seq, held)) if held.as_ref().is_none_or(|held| *held == vec![bytes + 1; 20]) => {
                         let (got, stored) = result.unwrap();
                         prop_assert_eq!((got.get(), stored), (*seq, false));
                     }
@@ -295,9 +320,41 @@ pub fn follows_the_model<S: RelayStore>(store: &S, ops: &[Op]) -> Result<(), Tes
                         let (got, stored) = result.unwrap();
                         let seq = modelled.records.len() as u64;
                         prop_assert_eq!((got.get(), stored), (seq, true));
-                        modelled.records.insert(record, (seq, vec![bytes; 20]));
+                        modelled.records.insert(record, (seq, Some(vec![bytes + 1; 20])));
                     }
                 }
+            }
+            Op::Forget { group, epoch_offset, record } => {
+                let current = model.get(&group).map_or(0, |g| g.epoch);
+                let epoch = epoch_for(current, epoch_offset);
+                let key = forget_key(record);
+                let result = store.forget_content(group_id(group), Epoch::new(epoch).unwrap(), record_id(record), &key);
+                if record != 2 {
+                    prop_assert_eq!(refused(result), Some(RelayError::BadRequest), "a key that is not the id's");
+                    continue;
+                }
+                let Some(modelled) = model.get_mut(&group) else {
+                    prop_assert_eq!(refused(result), Some(RelayError::Forbidden));
+                    continue;
+                };
+                if epoch != modelled.epoch {
+                    let stale = matches!(refused(result), Some(RelayError::StaleEpoch { .. }));
+                    prop_assert!(stale, "an epoch other than the current one is stale");
+                    continue;
+                }
+                let Some((seq, held)) = modelled.records.get_mut(&record) else {
+                    prop_assert_eq!(refused(result), Some(RelayError::NotFound));
+                    continue;
+                };
+                let (got, freed) = result.unwrap();
+                let expected_freed = held.take().map_or(0, |held| held.len() as u64 - 33);
+                prop_assert_eq!((got.get(), freed), (*seq, expected_freed));
+                // Its tombstone is read in its place.
+                let page = store.fetch_content(group_id(group), got, 1, 1 << 20).unwrap();
+                prop_assert_eq!(page.records.len(), 1);
+                prop_assert_eq!(page.records[0].record, record_id(record));
+                let tomb = tombstone(&key);
+                prop_assert_eq!(page.records[0].sealed.as_bytes(), tomb.as_bytes());
             }
             Op::Fetch { group, epoch, from } => {
                 let result = store.fetch_log(

@@ -29,7 +29,7 @@ pub mod sled_store;
 use huisclos_protocol::access::{AccessToken, EpochVerifier};
 use huisclos_protocol::auth::DevicePublicKey;
 use huisclos_protocol::ids::{
-    AccountId, ByteCount, ChunkOffset, ChunkRef, ContentId, ContentSeq, DeviceId, Epoch, GroupId, InboxSeq, Seq,
+    AccountId, ByteCount, ChunkOffset, ChunkRef, ContentId, ContentSeq, DeviceId, Epoch, ForgetKey, GroupId, InboxSeq, Seq,
     UnixSeconds,
 };
 use huisclos_protocol::messages::{
@@ -436,6 +436,22 @@ pub trait RelayStore: Send + Sync + 'static {
         record: ContentId,
         sealed: &ContentRecordBytes,
     ) -> Result<(ContentSeq, bool), Error>;
+
+    /// Replaces the record `record` by its tombstone (`tombstone(key)`, at the same
+    /// position), in `epoch`, which must be current. Returns its position and the
+    /// bytes freed (none if it was forgotten already). A record put again once
+    /// forgotten is a resend: [`RelayStore::put_content`] answers its position.
+    ///
+    /// # Errors
+    /// `Refused(BadRequest)` if `key` is not `record`'s ([`ForgetKey::record`]),
+    /// `Refused(NotFound)` if the group holds no such record, `Refused(StaleEpoch)`.
+    fn forget_content(
+        &self,
+        group: GroupId,
+        epoch: Epoch,
+        record: ContentId,
+        key: &ForgetKey,
+    ) -> Result<(ContentSeq, u64), Error>;
 
     /// Content records from `from`.
     ///

@@ -38,13 +38,13 @@ use huisclos_protocol::access::{AccessToken, EpochVerifier};
 use huisclos_protocol::auth::DevicePublicKey;
 use huisclos_protocol::codec::{BoundedVec, varint_len};
 use huisclos_protocol::ids::{
-    AccountId, ByteCount, ChunkOffset, ChunkRef, ContentId, ContentSeq, DeviceId, Epoch, GroupId, InboxSeq, Seq,
-    UnixSeconds,
+    AccountId, ByteCount, ChunkOffset, ChunkRef, ContentId, ContentSeq, DeviceId, Epoch, ForgetKey, GroupId, InboxSeq,
+    Seq, UnixSeconds,
 };
 use huisclos_protocol::messages::{
     ChunkData, ChunkPiece, ChunkStatus, ClaimedPackage, ContentPage, ContentRecord, ContentRecordBytes, DeviceRecord,
     EntryKind, InboxEntry, KeyPackageBytes, KeyPackageKind, KeyPackageStatus, LimitKind, LogEntry, LogPage, LogPageEnd,
-    LogRetention, MlsMessageBytes, RelayError, WelcomeBytes, Welcomes,
+    LogRetention, MlsMessageBytes, RelayError, WelcomeBytes, Welcomes, read_tombstone, tombstone,
 };
 use postgres::error::SqlState;
 use postgres::{Client, NoTls, Row, Transaction};
@@ -1764,7 +1764,9 @@ impl RelayStore for PostgresStore {
                 &[&id, &record.as_bytes().as_slice()],
             )?;
             if let Some(existing) = existing {
-                return if existing.col::<&[u8]>(1)? == sealed.as_bytes() {
+                // A record forgotten since is a resend's too: its bytes are gone.
+                let held = existing.col::<&[u8]>(1)?;
+                return if held == sealed.as_bytes() || read_tombstone(&record, held).is_some_and(|key| key.is_ok()) {
                     Ok((existing.col::<i64>(0)?, false))
                 } else {
                     refuse(RelayError::Conflict)
@@ -1778,6 +1780,42 @@ impl RelayStore for PostgresStore {
             Ok((row.next_content, true))
         })?;
         Ok((ContentSeq::new(num(seq, "content sequence")?).map_err(|_| Error::Corrupt("content sequence"))?, wrote))
+    }
+
+    fn forget_content(
+        &self,
+        group: GroupId,
+        epoch: Epoch,
+        record: ContentId,
+        key: &ForgetKey,
+    ) -> Result<(ContentSeq, u64), Error> {
+        if key.record() != record {
+            return Err(Error::Refused(RelayError::BadRequest));
+        }
+        let id = group.as_bytes().as_slice();
+        let tomb = tombstone(key);
+        let (seq, freed) = self.write(|tx| {
+            let Some(row) = lock_group(tx, group)? else { return refuse(RelayError::Forbidden) };
+            if row.epoch != db(epoch.get()) {
+                return refuse(stale(row.epoch, row.next_seq));
+            }
+            let Some(existing) = tx.query_opt(
+                "SELECT seq, octet_length(sealed) FROM content WHERE group_id = $1 AND record = $2",
+                &[&id, &record.as_bytes().as_slice()],
+            )?
+            else {
+                return refuse(RelayError::NotFound);
+            };
+            let seq = existing.col::<i64>(0)?;
+            let held = u64::try_from(existing.col::<i32>(1)?).unwrap_or(0);
+            let changed = tx.execute(
+                "UPDATE content SET sealed = $3 WHERE group_id = $1 AND seq = $2 AND sealed <> $3",
+                &[&id, &seq, &tomb.as_bytes()],
+            )?;
+            let freed = if changed == 0 { 0 } else { held.saturating_sub(tomb.len() as u64) };
+            Ok((seq, freed))
+        })?;
+        Ok((ContentSeq::new(num(seq, "content sequence")?).map_err(|_| Error::Corrupt("content sequence"))?, freed))
     }
 
     fn fetch_content(

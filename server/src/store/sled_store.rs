@@ -15,13 +15,14 @@ use super::sealing::{Batch, Cipher, Part, SealedTransactional, SealedTree, Store
 use huisclos_protocol::auth::DevicePublicKey;
 use huisclos_protocol::codec::{BoundedVec, varint_len};
 use huisclos_protocol::ids::{
-    AccountId, ByteCount, ChunkOffset, ChunkRef, ContentId, ContentSeq, DeviceId, Epoch, GroupId, InboxSeq, Seq,
+    AccountId, ByteCount, ChunkOffset, ChunkRef, ContentId, ContentSeq, DeviceId, Epoch, ForgetKey, GroupId, InboxSeq, Seq,
     UnixSeconds,
 };
 use huisclos_protocol::messages::{
     ChunkData, ChunkPiece, ChunkStatus, ClaimedPackage, ContentPage, ContentRecord, ContentRecordBytes, DeviceRecord,
     EntryKind, InboxEntry, KeyPackageBytes, KeyPackageKind, KeyPackageStatus, LimitKind, LogEntry, LogPage, LogPageEnd,
-    LogRetention, MlsMessageBytes, RelayError, SEALED_KEY_PACKAGE_TAG, WelcomeBytes, Welcomes,
+    LogRetention, MlsMessageBytes, RelayError, SEALED_KEY_PACKAGE_TAG, WelcomeBytes, Welcomes, read_tombstone,
+    tombstone,
 };
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
@@ -1701,7 +1702,10 @@ impl RelayStore for SledStore {
             if let Some(seq) = ids.get(&id_key)? {
                 let Some(seq) = u64_at(&seq, 0) else { return corrupt("content id row") };
                 let Some(stored) = content.get(key(group.as_bytes(), seq))? else { return corrupt("content row") };
-                return if stored.get(16..) == Some(sealed.as_bytes()) {
+                // A record forgotten since is a resend's too: its bytes are gone.
+                return if stored.get(16..) == Some(sealed.as_bytes())
+                    || stored.get(16..).and_then(|bytes| read_tombstone(&record, bytes)).is_some_and(|key| key.is_ok())
+                {
                     Ok((seq, false))
                 } else {
                     refuse(RelayError::Conflict)
@@ -1717,6 +1721,40 @@ impl RelayStore for SledStore {
         let (seq, wrote) = finish(result)?;
         self.durable()?;
         Ok((ContentSeq::new(seq).map_err(|_| Error::Corrupt("content sequence"))?, wrote))
+    }
+
+    fn forget_content(
+        &self,
+        group: GroupId,
+        epoch: Epoch,
+        record: ContentId,
+        forget: &ForgetKey,
+    ) -> Result<(ContentSeq, u64), Error> {
+        let _unpaused = self.unpaused();
+        if forget.record() != record {
+            return Err(Error::Refused(RelayError::BadRequest));
+        }
+        let id_key = join(group.as_bytes(), record.as_bytes());
+        let tomb = join(record.as_bytes(), tombstone(forget).as_bytes());
+        let result = (&self.groups, &self.content, &self.content_ids).transaction(|(groups, content, ids)| {
+            let Some(row) = groups.get(group.as_bytes())? else { return refuse(RelayError::Forbidden) };
+            let Some(row) = GroupRow::decode(&row) else { return corrupt("group row") };
+            if row.epoch != epoch.get() {
+                return refuse(stale(row));
+            }
+            let Some(seq) = ids.get(&id_key)? else { return refuse(RelayError::NotFound) };
+            let Some(seq) = u64_at(&seq, 0) else { return corrupt("content id row") };
+            let slot = key(group.as_bytes(), seq);
+            let Some(stored) = content.get(&slot)? else { return corrupt("content row") };
+            if stored.as_ref() == tomb.as_slice() {
+                return Ok((seq, 0));
+            }
+            content.insert(&slot, tomb.as_slice())?;
+            Ok((seq, (stored.len() as u64).saturating_sub(tomb.len() as u64)))
+        });
+        let (seq, freed) = finish(result)?;
+        self.durable()?;
+        Ok((ContentSeq::new(seq).map_err(|_| Error::Corrupt("content sequence"))?, freed))
     }
 
     fn fetch_content(
