@@ -84,6 +84,46 @@ fn raise(known: &mut Known, client: u64, clock: u64) {
     }
 }
 
+/// The most updates merged as one ([`NoteDoc::apply_remote_together`]).
+pub const MAX_TOGETHER: usize = 64;
+
+/// `update` decoded, if every item it inserts (deleted since or not: yrs's `GC`
+/// blocks) is under `author`'s id.
+fn only_by(update: &[u8], author: u64) -> Result<Update, NoteRefusal> {
+    match catch_unwind(|| Update::decode_v1(update)) {
+        Ok(Ok(decoded)) => {
+            // The clients of an update's lower state vector are the clients it has
+            // blocks for, other than skips.
+            let author = ClientID::new(author);
+            if decoded.state_vector_lower().iter().any(|(client, _)| *client != author) {
+                return Err(NoteRefusal::ForeignClient);
+            }
+            Ok(decoded)
+        }
+        _ => Err(NoteRefusal::Malformed),
+    }
+}
+
+/// Merges a run of this device's own updates of a note into one (a compaction: the
+/// same characters and deletions, in as few blocks as yrs can write them), if it is
+/// one every receiver takes: at most [`MAX_UPDATE_LEN`] bytes and
+/// [`MAX_TYPED_BETWEEN`] blocks. `None` if not (a shorter run may be).
+///
+/// # Errors
+/// [`NoteRefusal::Malformed`] for bytes that are not updates.
+pub fn compact_updates(updates: &[&[u8]]) -> Result<Option<Vec<u8>>, NoteRefusal> {
+    let merged = match catch_unwind(|| yrs::merge_updates_v1(updates.iter().copied())) {
+        Ok(Ok(merged)) => merged,
+        _ => return Err(NoteRefusal::Malformed),
+    };
+    if merged.len() > MAX_UPDATE_LEN {
+        return Ok(None);
+    }
+    let mut blocks = 0usize;
+    read_blocks(&merged, |_, _, _, _, _| blocks += 1)?;
+    Ok((blocks <= MAX_TYPED_BETWEEN).then_some(merged))
+}
+
 /// Yjs client ids are 53-bit (JavaScript's safe integers).
 const CLIENT_ID_MASK: u64 = (1 << 53) - 1;
 
@@ -477,26 +517,63 @@ impl NoteDoc {
         self.merge_remote(update, author, true).map(Option::unwrap_or_default)
     }
 
+    /// Merges several updates at once, each from its author, as one: for updates that
+    /// each build on another's characters (two authors' compactions, each holding
+    /// characters typed after the other's: in any order, the first is
+    /// [`NoteRefusal::Missing`] alone). Each is checked as [`NoteDoc::apply_remote`]
+    /// checks one from its bytes (its size, and that it inserts under its author's id
+    /// only); then the whole as one update of as many blocks as they may hold together.
+    /// Returns what changed in the text if `delta` is asked, as
+    /// [`NoteDoc::apply_remote_with_delta`].
+    ///
+    /// # Errors
+    /// A [`NoteRefusal`]: [`NoteRefusal::Missing`] if, together, they still build on
+    /// what this device has not merged.
+    pub fn apply_remote_together(&mut self, updates: &[(&[u8], u64)], delta: bool) -> Result<Vec<TextEdit>, NoteRefusal> {
+        if updates.len() > MAX_TOGETHER {
+            return Err(NoteRefusal::TooLarge);
+        }
+        for (update, author) in updates {
+            if update.len() > MAX_UPDATE_LEN {
+                return Err(NoteRefusal::TooLarge);
+            }
+            only_by(update, *author)?;
+        }
+        let merged = match catch_unwind(|| yrs::merge_updates_v1(updates.iter().map(|(update, _)| *update))) {
+            Ok(Ok(merged)) => merged,
+            _ => return Err(NoteRefusal::Malformed),
+        };
+        self.merge_checked(&merged, None, MAX_TYPED_BETWEEN * updates.len(), delta).map(Option::unwrap_or_default)
+    }
+
     /// Merges; `Some` if it brought anything new, with the delta if `delta` is asked
     /// (else empty).
     fn merge_remote(&mut self, update: &[u8], author: u64, delta: bool) -> Result<Option<Vec<TextEdit>>, NoteRefusal> {
-        if !self.intact {
-            return Err(NoteRefusal::Malformed);
-        }
         if update.len() > MAX_UPDATE_LEN {
             return Err(NoteRefusal::TooLarge);
         }
+        self.merge_checked(update, Some(author), MAX_TYPED_BETWEEN, delta)
+    }
+
+    /// Merges `update`, inserting under `author`'s id only (`None`: its parts' authors
+    /// were checked), holding at most `max_blocks` blocks.
+    fn merge_checked(
+        &mut self,
+        update: &[u8],
+        author: Option<u64>,
+        max_blocks: usize,
+        delta: bool,
+    ) -> Result<Option<Vec<TextEdit>>, NoteRefusal> {
+        if !self.intact {
+            return Err(NoteRefusal::Malformed);
+        }
         let held = self.state_vector();
         let checked = catch_unwind(AssertUnwindSafe(|| -> Result<(Update, UpdateShape), NoteRefusal> {
-            let decoded = Update::decode_v1(update).map_err(|_| NoteRefusal::Malformed)?;
-            // Every item inserted (deleted since or not: yrs's `GC` blocks) under the
-            // author's id only. The clients of an update's lower state vector are the
-            // clients it has blocks for, other than skips.
-            let author = ClientID::new(author);
-            if decoded.state_vector_lower().iter().any(|(client, _)| *client != author) {
-                return Err(NoteRefusal::ForeignClient);
-            }
-            let shape = UpdateShape::read(update, &held)?;
+            let decoded = match author {
+                Some(author) => only_by(update, author)?,
+                None => Update::decode_v1(update).map_err(|_| NoteRefusal::Malformed)?,
+            };
+            let shape = UpdateShape::read(update, &held, max_blocks)?;
             Ok((decoded, shape))
         }));
         let (decoded, shape) = match checked {
@@ -555,7 +632,7 @@ impl NoteDoc {
     /// ([`NoteRefusal`] if it is refused from its bytes, before either).
     #[cfg(test)]
     pub(crate) fn precheck(&self, update: &[u8]) -> Result<bool, NoteRefusal> {
-        UpdateShape::read(update, &self.state_vector()).map(|shape| shape.merges_cleanly(self.len_utf16()))
+        UpdateShape::read(update, &self.state_vector(), MAX_TYPED_BETWEEN).map(|shape| shape.merges_cleanly(self.len_utf16()))
     }
 
     /// Merges `update` into a copy of this document and checks the outcome as a merge
@@ -895,7 +972,7 @@ impl UpdateShape {
     ///
     /// An origin or deleted range that is not held leaves `builds_on_held` false: yrs
     /// would keep the item waiting, and the trial merge refuses it. O(the update).
-    fn read(update: &[u8], held: &StateVector) -> Result<Self, NoteRefusal> {
+    fn read(update: &[u8], held: &StateVector, max_blocks: usize) -> Result<Self, NoteRefusal> {
         let held_of = |client: u64| u64::from(held.get(&ClientID::new(client)));
         let mut reader = Lib0(update);
         let mut shape = Self {
@@ -934,7 +1011,7 @@ impl UpdateShape {
                 // (`NoteDoc::check_gaps`); counted from the bytes, so that every device
                 // decides alike.
                 blocks_read += 1;
-                if blocks_read > MAX_TYPED_BETWEEN {
+                if blocks_read > max_blocks {
                     return Err(NoteRefusal::TooLarge);
                 }
                 let mut reached = reached.borrow_mut();

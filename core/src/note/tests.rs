@@ -1083,3 +1083,44 @@ fn an_undo_retyping_more_blocks_than_an_update_holds_is_not_sent() {
     assert_eq!(blocks_sent, Err(NoteRefusal::TooLarge));
     assert!(!alice.is_intact());
 }
+
+/// Alice types "x", Bob "y" after it, Alice "z" after that; each then compacts their
+/// own updates. A device that reads only the compactions finds each builds on the
+/// other: refused alone, in either order; merged together, the note reads as live.
+#[test]
+fn compactions_that_build_on_each_other_merge_together_as_the_note_reads_live() {
+    let mut alice = device(1);
+    let mut bob = device(2);
+    let a1 = alice.edit(&[TextEdit { at: 0, delete: 0, insert: "x".into() }]).unwrap().unwrap();
+    bob.apply_remote(&a1, alice.client()).unwrap();
+    let b1 = bob.edit(&[TextEdit { at: 1, delete: 0, insert: "y".into() }]).unwrap().unwrap();
+    alice.apply_remote(&b1, bob.client()).unwrap();
+    let a2 = alice.edit(&[TextEdit { at: 2, delete: 0, insert: "z".into() }]).unwrap().unwrap();
+    let a3 = alice.edit(&[TextEdit { at: 0, delete: 1, insert: String::new() }]).unwrap().unwrap();
+    bob.apply_remote(&a2, alice.client()).unwrap();
+    bob.apply_remote(&a3, alice.client()).unwrap();
+    let b2 = bob.edit(&[TextEdit { at: 2, delete: 0, insert: "w".into() }]).unwrap().unwrap();
+    alice.apply_remote(&b2, bob.client()).unwrap();
+    assert_eq!(alice.text(), "yzw");
+
+    let from_alice = compact_updates(&[&a1, &a2, &a3]).unwrap().expect("small enough");
+    let from_bob = compact_updates(&[&b1, &b2]).unwrap().expect("small enough");
+    for first in [0, 1] {
+        let mut joiner = device(3);
+        let parts = [(from_alice.as_slice(), alice.client()), (from_bob.as_slice(), bob.client())];
+        let (one, other) = (parts[first], parts[1 - first]);
+        assert_eq!(joiner.apply_remote(one.0, one.1), Err(NoteRefusal::Missing));
+        assert_eq!(joiner.apply_remote(other.0, other.1), Err(NoteRefusal::Missing));
+        assert!(joiner.is_intact());
+        let edits = joiner.apply_remote_together(&[one, other], true).unwrap();
+        assert_eq!(joiner.text(), "yzw");
+        assert_eq!(apply_edits("", &edits), "yzw", "the delta of the merge");
+        // Each author's own compaction, and nobody else's characters in it.
+        assert_eq!(joiner.apply_remote_together(&[(&from_alice, bob.client())], false), Err(NoteRefusal::ForeignClient));
+        // Merged where everything is held already, they change nothing.
+        assert!(alice.apply_remote_together(&[one, other], false).unwrap().is_empty());
+        assert_eq!(alice.text(), "yzw");
+        let reloaded = NoteDoc::load(joiner.client(), &joiner.state()).unwrap();
+        assert_eq!(reloaded.text(), "yzw");
+    }
+}
