@@ -104,6 +104,18 @@ fn only_by(update: &[u8], author: u64) -> Result<Update, NoteRefusal> {
     }
 }
 
+/// Several updates merged into one, however large, as [`NoteDoc::apply_remote_together`]
+/// merges them: kept in the store beside the note, which never sends it.
+///
+/// # Errors
+/// [`NoteRefusal::Malformed`] for bytes that are not updates.
+pub fn compact_updates_unbounded(updates: &[(&[u8], u64)]) -> Result<Vec<u8>, NoteRefusal> {
+    match catch_unwind(|| yrs::merge_updates_v1(updates.iter().map(|(update, _)| *update))) {
+        Ok(Ok(merged)) => Ok(merged),
+        _ => Err(NoteRefusal::Malformed),
+    }
+}
+
 /// Merges a run of this device's own updates of a note into one (a compaction: the
 /// same characters and deletions, in as few blocks as yrs can write them), if it is
 /// one every receiver takes: at most [`MAX_UPDATE_LEN`] bytes and
@@ -529,7 +541,11 @@ impl NoteDoc {
     /// # Errors
     /// A [`NoteRefusal`]: [`NoteRefusal::Missing`] if, together, they still build on
     /// what this device has not merged.
-    pub fn apply_remote_together(&mut self, updates: &[(&[u8], u64)], delta: bool) -> Result<Vec<TextEdit>, NoteRefusal> {
+    pub fn apply_remote_together(
+        &mut self,
+        updates: &[(&[u8], u64)],
+        delta: bool,
+    ) -> Result<Vec<TextEdit>, NoteRefusal> {
         if updates.len() > MAX_TOGETHER {
             return Err(NoteRefusal::TooLarge);
         }
@@ -544,6 +560,35 @@ impl NoteDoc {
             _ => return Err(NoteRefusal::Malformed),
         };
         self.merge_checked(&merged, None, MAX_TYPED_BETWEEN * updates.len(), delta).map(Option::unwrap_or_default)
+    }
+
+    /// Which of `updates` (each from its author) would be merged whole, merged
+    /// together with the others into what this document holds: the ones to merge
+    /// with [`NoteDoc::apply_remote_together`], leaving out any that builds on what
+    /// none of them holds (which would keep the rest waiting with it). Read on a copy:
+    /// this document is left as it is. Their deletions are not looked at (the merge
+    /// itself refuses one that deletes what is not held).
+    pub fn mergeable_together(&self, updates: &[(&[u8], u64)]) -> Vec<usize> {
+        let Ok(copy) = Self::load(self.client, &self.state()) else { return Vec::new() };
+        for (update, _) in updates.iter().take(MAX_TOGETHER) {
+            let applied = catch_unwind(AssertUnwindSafe(|| match Update::decode_v1(update) {
+                Ok(decoded) => copy.doc.transact_mut().apply_update(decoded).is_ok(),
+                Err(_) => false,
+            }));
+            if !matches!(applied, Ok(true)) {
+                return Vec::new();
+            }
+        }
+        let held = copy.state_vector();
+        (0..updates.len().min(MAX_TOGETHER))
+            .filter(|&at| {
+                let mut whole = true;
+                let read = read_blocks(updates[at].0, |client, clock, len, _, _| {
+                    whole &= clock + len <= u64::from(held.get(&ClientID::new(client)));
+                });
+                read.is_ok() && whole
+            })
+            .collect()
     }
 
     /// Merges; `Some` if it brought anything new, with the delta if `delta` is asked
@@ -632,7 +677,8 @@ impl NoteDoc {
     /// ([`NoteRefusal`] if it is refused from its bytes, before either).
     #[cfg(test)]
     pub(crate) fn precheck(&self, update: &[u8]) -> Result<bool, NoteRefusal> {
-        UpdateShape::read(update, &self.state_vector(), MAX_TYPED_BETWEEN).map(|shape| shape.merges_cleanly(self.len_utf16()))
+        UpdateShape::read(update, &self.state_vector(), MAX_TYPED_BETWEEN)
+            .map(|shape| shape.merges_cleanly(self.len_utf16()))
     }
 
     /// Merges `update` into a copy of this document and checks the outcome as a merge
@@ -1067,7 +1113,7 @@ impl UpdateShape {
                         shape.origins_held = false;
                     }
                     shape.origins.push(TypedBetween { origin, right_origin, held });
-                    if shape.origins.len() > MAX_TYPED_BETWEEN {
+                    if shape.origins.len() > max_blocks {
                         return Err(NoteRefusal::TooLarge);
                     }
                 }

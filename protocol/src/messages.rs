@@ -11,8 +11,8 @@ use crate::access::{AccessToken, EpochVerifier, InvitationToken};
 use crate::auth::{ChallengeNonce, DevicePublicKey, DeviceSignature};
 use crate::codec::{BoundedVec, Reader, Wire, bounded_bytes, wire_enum, wire_struct, wire_tag_enum};
 use crate::ids::{
-    AccountId, ByteCount, ChunkOffset, ChunkRef, ContentId, ContentSeq, DeviceId, Epoch, ForgetKey, GroupId, InboxSeq, PageLimit,
-    RequestId, Seq, UnixSeconds,
+    AccountId, ByteCount, ChunkOffset, ChunkRef, ContentId, ContentSeq, DeviceId, Epoch, ForgetKey, GroupId, InboxSeq,
+    PageLimit, RequestId, Seq, UnixSeconds,
 };
 use crate::{Error, limits};
 

@@ -15,8 +15,8 @@ use huisclos_protocol::auth::{
 use huisclos_protocol::codec::{BoundedVec, Wire};
 use huisclos_protocol::frame::{Padding, encode_message};
 use huisclos_protocol::ids::{
-    AccountId, ByteCount, ChunkOffset, ChunkRef, ContentId, ContentSeq, DeviceId, Epoch, ForgetKey, GroupId, InboxSeq, PageLimit,
-    RequestId, Seq, UnixSeconds,
+    AccountId, ByteCount, ChunkOffset, ChunkRef, ContentId, ContentSeq, DeviceId, Epoch, ForgetKey, GroupId, InboxSeq,
+    PageLimit, RequestId, Seq, UnixSeconds,
 };
 use huisclos_protocol::invitation::{Invitation, RelayAddress};
 use huisclos_protocol::messages::*;

@@ -1062,8 +1062,7 @@ impl<S: RelayStore> Relay<S> {
             RequestBody::ForgetContent(ForgetContent { access, record, key }) => {
                 self.current(&access).await?;
                 let (group, epoch) = (access.group, access.epoch);
-                let (seq, freed) =
-                    self.blocking(move |store| store.forget_content(group, epoch, record, &key)).await?;
+                let (seq, freed) = self.blocking(move |store| store.forget_content(group, epoch, record, &key)).await?;
                 // What it no longer stores is no longer counted: given back to the
                 // caller's account, whose device alone held the key (its author's).
                 if freed > 0 {

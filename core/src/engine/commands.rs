@@ -492,6 +492,18 @@ impl Engine {
     }
 
     pub(super) fn publish_at(&mut self, space: &GroupId, body: ContentBody, at: Now) -> Result<ContentId> {
+        self.publish_as(space, body, at, random_content_id())
+    }
+
+    /// As [`Engine::publish_at`], under the record id `id` (a forgettable record's,
+    /// `ForgetKey::record`).
+    pub(super) fn publish_as(
+        &mut self,
+        space: &GroupId,
+        body: ContentBody,
+        at: Now,
+        id: ContentId,
+    ) -> Result<ContentId> {
         let certificate = self.certificate.clone().ok_or(CoreError::NotFound(Missing::Account))?;
         let rules = self.rules(space)?;
         if !rules.role_of(&self.identity).may_contribute() {
@@ -504,7 +516,6 @@ impl Engine {
         if entry.meta.stalled {
             return Err(CoreError::SpaceStalled);
         }
-        let id = random_content_id();
         let signed = EnvelopeBody {
             id,
             group: *space,

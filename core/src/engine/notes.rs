@@ -9,12 +9,23 @@
 //! the 256th; each is written in the same step (and commit) as the record's id is
 //! marked applied: one is never kept without the other.
 //!
+//! This device's own updates are forgettable records (their ids the hashes of keys
+//! kept under `note-own/`); every [`COMPACT_AFTER`] of them are merged into
+//! compactions, published like any update, and the records they cover forgotten at
+//! the relay, which keeps tombstones in their place: a device that reads the note
+//! later reads a few compactions, not every batch typed. An update that builds on what
+//! this device has not merged (a compaction stored after what built on it) waits under
+//! `note-parked/` and is merged once it can be, alone or with others that wait
+//! (`protocol-spec/client.md`, "Updates that wait").
+//!
 //! A note that an older release wrote whole (the library's `WriteNote`) starts its
 //! document from that text ([`crate::note::NoteDoc::with_base`]).
 
 use super::*;
 use crate::content::{NoteEdit, NoteUpdateBytes};
 use crate::note::{NoteDoc, NoteRefusal, TextEdit, client_id};
+use huisclos_protocol::ids::ForgetKey;
+use store::{OwnNoteUpdate, ParkedNoteUpdate};
 
 /// The most named versions a note keeps; later ones are refused.
 pub(super) const MAX_NOTE_VERSIONS: u64 = 256;
@@ -376,13 +387,81 @@ impl Engine {
         Ok(())
     }
 
+    /// Publishes an update of this device's as a forgettable record (its id the hash
+    /// of a key kept here), kept beside the note until a compaction covers it; and
+    /// compacts once [`COMPACT_AFTER`] wait.
     fn publish_note_update(&mut self, space: &GroupId, note: &NodeId, update: Vec<u8>) -> Result<()> {
+        let client = self.note_client(space, note);
+        self.publish_forgettable(space, note, client, update)?;
+        if self.store.own_note_updates(space, note)?.len() >= COMPACT_AFTER {
+            self.compact_own_updates(space, note, client)?;
+        }
+        Ok(())
+    }
+
+    fn publish_forgettable(&mut self, space: &GroupId, note: &NodeId, client: u64, update: Vec<u8>) -> Result<()> {
         let max_kib = (crate::note::MAX_UPDATE_LEN / 1024) as u64;
-        let update =
-            NoteUpdateBytes::new(update).map_err(|_| CoreError::Invalid(InvalidInput::ItemTooLarge { max_kib }))?;
+        let bytes = NoteUpdateBytes::new(update.clone())
+            .map_err(|_| CoreError::Invalid(InvalidInput::ItemTooLarge { max_kib }))?;
+        let mut key = [0u8; 32];
+        rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut key);
+        let key = ForgetKey::from_bytes(key);
         // The document is not written here: the update is applied as everyone else's
         // is, when the record is (at once, for this device's own).
-        self.publish(space, ContentBody::NoteEdit(NoteEdit { note: *note, update })).map(|_| ())
+        let body = ContentBody::NoteEdit(NoteEdit { note: *note, update: bytes });
+        let record = self.publish_as(space, body, self.now, key.record())?;
+        // Only the relay's content store forgets: in a space that keeps no history,
+        // updates travel in MLS messages the relay deletes anyway.
+        let keeps =
+            self.spaces.get(space).is_some_and(|entry| entry.meta_history_mode().is_ok_and(|m| m == HistoryMode::Keep));
+        if keeps {
+            self.store.append_own_note_update(space, note, &OwnNoteUpdate { client, record, key, update })?;
+        }
+        Ok(())
+    }
+
+    /// Replaces runs of this device's own updates of a note by compactions: each run
+    /// merged into one update ([`crate::note::compact_updates`]), published as a
+    /// forgettable record of its own (compacted again later with what follows), and
+    /// the run's records then forgotten at the relay (the outbox sends in order: each
+    /// forget after the compaction that covers it). A device that reads the note
+    /// later reads a few compactions instead of every batch typed. Updates typed under
+    /// another client id (before a change of this device's MLS key) are left as they
+    /// are.
+    fn compact_own_updates(&mut self, space: &GroupId, note: &NodeId, client: u64) -> Result<()> {
+        let own = self.store.own_note_updates(space, note)?;
+        let (mine, others): (Vec<_>, Vec<_>) = own.into_iter().partition(|(_, row)| row.client == client);
+        self.store.drop_own_note_updates(space, note, &others.iter().map(|(index, _)| *index).collect::<Vec<_>>());
+        let mut start = 0;
+        while start < mine.len() {
+            // The longest run from `start` that compacts into one update.
+            let mut run: Option<(usize, Vec<u8>)> = None;
+            for end in start + 2..=mine.len() {
+                let updates: Vec<&[u8]> = mine[start..end].iter().map(|(_, row)| row.update.as_slice()).collect();
+                match crate::note::compact_updates(&updates) {
+                    Ok(Some(merged)) => run = Some((end, merged)),
+                    Ok(None) => break,
+                    Err(refusal) => return Err(refused_locally(refusal)),
+                }
+            }
+            let Some((end, merged)) = run else {
+                // Alone: kept at the relay as it is.
+                self.store.drop_own_note_updates(space, note, &[mine[start].0]);
+                start += 1;
+                continue;
+            };
+            self.publish_forgettable(space, note, client, merged)?;
+            for (index, row) in &mine[start..end] {
+                self.enqueue(OutboxItem::Forget {
+                    group: *space.as_bytes(),
+                    record: *row.record.as_bytes(),
+                    key: *row.key.as_bytes(),
+                })?;
+                self.store.drop_own_note_updates(space, note, &[*index]);
+            }
+            start = end;
+        }
+        Ok(())
     }
 
     /// Merges a verified update from `author` (whose role was checked) into its note,
@@ -412,6 +491,18 @@ impl Engine {
         };
         let changed = match merged {
             Ok(changed) => changed,
+            // It builds on what this device has not merged: another device's
+            // compaction, read later in the store's order than what builds on it
+            // (the records it replaced are forgotten). Kept, and merged with it.
+            Err(NoteRefusal::Missing)
+                if open.doc.is_intact()
+                    && self.store.parked_note_updates(group, &edit.note)?.len() < crate::note::MAX_TOGETHER =>
+            {
+                self.notes.put_unchanged((*group, edit.note), open);
+                let parked = ParkedNoteUpdate { client: author_client, update: edit.update.as_bytes().to_vec() };
+                self.store.park_note_update(group, &edit.note, &parked)?;
+                return self.merge_parked(group, &edit.note);
+            }
             Err(refusal) => {
                 // Refused before anything was merged, the note is as it was: kept open,
                 // with this device's undo history. A merge that failed part of the way
@@ -422,25 +513,110 @@ impl Engine {
                 return Err(CoreError::Verification(Unverified::NoteUpdate(refusal)));
             }
         };
-        if !open.state_stored || open.since_compaction + 1 >= store::NOTE_UPDATES_BEFORE_COMPACTION {
-            self.store.compact_note(group, &edit.note, &open.doc.state(), open.since_compaction)?;
-            open.since_compaction = 0;
-            open.state_stored = true;
-        } else {
-            self.store.append_note_update(group, &edit.note, open.since_compaction, edit.update.as_bytes())?;
-            open.since_compaction += 1;
-        }
+        self.keep_merged(group, &edit.note, &mut open, edit.update.as_bytes())?;
         self.notes.put((*group, edit.note), open);
         // This device's own update changes nothing it has not shown (an update that
         // deletes looks new to the cheap check): no event for it.
+        let new = changed.is_some();
         if let Some(edits) = changed
             && author_client != open_client
         {
             self.events.push_back(ClientEvent::NoteChanged { space: *group, note: edit.note, edits });
         }
+        if new {
+            self.merge_parked(group, &edit.note)?;
+        }
+        Ok(())
+    }
+
+    /// Stores an update just merged into the open note `open` beside the note's state
+    /// (folded into it every [`store::NOTE_UPDATES_BEFORE_COMPACTION`] updates).
+    fn keep_merged(&mut self, group: &GroupId, note: &NodeId, open: &mut OpenNote, update: &[u8]) -> Result<()> {
+        if !open.state_stored || open.since_compaction + 1 >= store::NOTE_UPDATES_BEFORE_COMPACTION {
+            self.store.compact_note(group, note, &open.doc.state(), open.since_compaction)?;
+            open.since_compaction = 0;
+            open.state_stored = true;
+        } else {
+            self.store.append_note_update(group, note, open.since_compaction, update)?;
+            open.since_compaction += 1;
+        }
+        Ok(())
+    }
+
+    /// Merges the note's parked updates that what it holds now lets merge: each alone,
+    /// in the order parked, as long as one does; then, if none did, all together
+    /// ([`NoteDoc::apply_remote_together`]: compactions that each build on another's).
+    /// One refused for anything but what it lacks is dropped, as a record refused
+    /// when read is; a note left broken is dropped and read again from the store.
+    fn merge_parked(&mut self, group: &GroupId, note: &NodeId) -> Result<()> {
+        let key = (*group, *note);
+        let mut merged_any = false;
+        loop {
+            let parked = self.store.parked_note_updates(group, note)?;
+            if parked.is_empty() {
+                break;
+            }
+            let mut open = self.open_note(group, note)?;
+            let mut progress = false;
+            for (index, row) in &parked {
+                match open.doc.apply_remote(&row.update, row.client) {
+                    Ok(_) => {
+                        self.keep_merged(group, note, &mut open, &row.update)?;
+                        self.store.unpark_note_updates(group, note, &[*index]);
+                        progress = true;
+                    }
+                    Err(_) if !open.doc.is_intact() => {
+                        return Err(CoreError::Verification(Unverified::NoteUpdate(NoteRefusal::Malformed)));
+                    }
+                    Err(NoteRefusal::Missing) => {}
+                    Err(refusal) => {
+                        tracing::debug!(?refusal, "a parked note update refused");
+                        self.store.unpark_note_updates(group, note, &[*index]);
+                    }
+                }
+            }
+            if !progress && parked.len() >= 2 {
+                // Those that merge whole together, leaving out any that builds on what
+                // nobody sent (a modified client's), which would hold back the rest.
+                let all: Vec<(&[u8], u64)> =
+                    parked.iter().map(|(_, row)| (row.update.as_slice(), row.client)).collect();
+                let chosen = open.doc.mergeable_together(&all);
+                let together: Vec<(&[u8], u64)> = chosen.iter().map(|&at| all[at]).collect();
+                let merged = if together.len() >= 2 {
+                    open.doc.apply_remote_together(&together, false).map(|_| ())
+                } else {
+                    Err(NoteRefusal::Missing)
+                };
+                match merged {
+                    Ok(()) => {
+                        let merged = crate::note::compact_updates_unbounded(&together).map_err(refused_locally)?;
+                        self.keep_merged(group, note, &mut open, &merged)?;
+                        let indexes: Vec<u64> = chosen.iter().map(|&at| parked[at].0).collect();
+                        self.store.unpark_note_updates(group, note, &indexes);
+                        progress = true;
+                    }
+                    Err(_) if !open.doc.is_intact() => {
+                        return Err(CoreError::Verification(Unverified::NoteUpdate(NoteRefusal::Malformed)));
+                    }
+                    Err(refusal) => tracing::debug!(?refusal, "parked note updates wait"),
+                }
+            }
+            self.notes.put(key, open);
+            if !progress {
+                break;
+            }
+            merged_any = true;
+        }
+        if merged_any {
+            self.events.push_back(ClientEvent::NoteChanged { space: *group, note: *note, edits: None });
+        }
         Ok(())
     }
 }
+
+/// How many of this device's own updates of a note wait before they are compacted
+/// ([`Engine::compact_own_updates`]).
+pub(super) const COMPACT_AFTER: usize = 64;
 
 /// The most bytes one update is made of, about (text inserted, and each edit's own
 /// share): well inside [`crate::note::MAX_UPDATE_LEN`].

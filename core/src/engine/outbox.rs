@@ -69,6 +69,11 @@ impl Engine {
                         let Some(key) = space.meta.history.sealing_key() else { continue };
                         let record = envelope.signed.id;
                         let (sealed, stage) = self.seal_for_store(&group, &key, &envelope)?;
+                        // A record that carries this device's certificate is never
+                        // forgotten: later records refer to it.
+                        if !sealed.referring && matches!(envelope.signed.body, ContentBody::NoteEdit(_)) {
+                            self.store.mark_unforgettable(&group, &record)?;
+                        }
                         let access = self.access(&group)?;
                         (
                             PutContent { access, record, sealed: ContentRecordBytes::new(sealed.to_bytes())? }.into(),
@@ -90,6 +95,21 @@ impl Engine {
                         let message = self.application_message(&group, &payload)?;
                         (AppendMessage { access: self.access(&group)?, message }.into(), OutboxStage::Single)
                     }
+                }
+                OutboxItem::Forget { record, key, .. } => {
+                    let record = ContentId::from_bytes(record);
+                    if space.meta_history_mode()? != HistoryMode::Keep
+                        || self.store.is_unforgettable(&group, &record)?
+                    {
+                        self.remove_from_outbox(index);
+                        self.persist()?;
+                        continue;
+                    }
+                    let key = huisclos_protocol::ids::ForgetKey::from_bytes(key);
+                    (
+                        huisclos_protocol::messages::ForgetContent { access: self.access(&group)?, record, key }.into(),
+                        OutboxStage::Single,
+                    )
                 }
                 OutboxItem::HistoryKeys { .. } => continue,
                 OutboxItem::Roster { card, .. } => {
@@ -282,7 +302,12 @@ impl Engine {
                 if matches!(item, OutboxItem::Content { .. } | OutboxItem::CreateGroup { .. }) =>
             {
                 // A resend of something the relay took before the answer was lost: the
-                // record id (or group id) is already there, so it was delivered.
+                // record id (or group id) is already there, so it was delivered. Sealed
+                // the first time perhaps with this device's certificate: never forgotten.
+                if let OutboxItem::Content { envelope, .. } = &item {
+                    let envelope = ContentEnvelope::from_wire(envelope)?;
+                    self.store.mark_unforgettable(&group, &envelope.signed.id)?;
+                }
                 let answer = match item {
                     OutboxItem::CreateGroup { .. } => {
                         Some(ResponseBody::GroupCreated(huisclos_protocol::messages::GroupCreated {}))
@@ -290,6 +315,10 @@ impl Engine {
                     _ => None,
                 };
                 self.finish_single(index, &item, group, answer)
+            }
+            (OutboxStage::Single, Err(RelayError::NotFound)) if matches!(item, OutboxItem::Forget { .. }) => {
+                // Never stored (its item was dropped): nothing to forget.
+                self.finish_single(index, &item, group, None)
             }
             (OutboxStage::Single, Ok(answer)) => self.finish_single(index, &item, group, Some(answer)),
             (OutboxStage::Single, Err(RelayError::StaleEpoch { .. })) => {

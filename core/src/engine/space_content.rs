@@ -105,6 +105,15 @@ impl Engine {
             if let Some((first, last)) = skipped {
                 self.warn(Some(group), SecurityWarning::ContentRecordsSkipped { first, last });
             }
+            // A record its author had the relay forget (a note's updates that a
+            // compaction published since covers): the tombstone's key is the one whose
+            // hash is the record's id, which only its author held. One that is not is
+            // read as a record, and refused as one that does not open.
+            if let Some(Ok(_)) = huisclos_protocol::messages::read_tombstone(&record.record, record.sealed.as_bytes()) {
+                self.save_group(&group)?;
+                self.persist()?;
+                continue;
+            }
             // A certificate a record carried, once the record's signatures verified:
             // kept even if the record is then refused for what it says or when it came
             // (its author's later records may refer to it, and resolving one gives no

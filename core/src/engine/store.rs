@@ -345,6 +345,67 @@ impl Store {
         Ok(())
     }
 
+    /// This device's own updates of a note not yet compacted ([`OwnNoteUpdate`]), in
+    /// the order published, each with its row index.
+    pub(super) fn own_note_updates(&self, group: &GroupId, note: &NodeId) -> Result<Vec<(u64, OwnNoteUpdate)>> {
+        self.vault
+            .scan_ordered(&own_note_updates_namespace(group, note), 0, usize::MAX)?
+            .into_iter()
+            .map(|(index, row)| Ok((index, OwnNoteUpdate::decode(&row)?)))
+            .collect()
+    }
+
+    /// Keeps an update this device published, to compact later.
+    pub(super) fn append_own_note_update(&self, group: &GroupId, note: &NodeId, own: &OwnNoteUpdate) -> Result<()> {
+        let namespace = own_note_updates_namespace(group, note);
+        let index = self.vault.last_ordered(&namespace)?.map_or(0, |last| last + 1);
+        self.vault.put_ordered(&namespace, index, &own.encode())
+    }
+
+    /// Drops own updates' rows (compacted, or never to be).
+    pub(super) fn drop_own_note_updates(&self, group: &GroupId, note: &NodeId, indexes: &[u64]) {
+        let namespace = own_note_updates_namespace(group, note);
+        for index in indexes {
+            self.vault.remove_ordered(&namespace, *index);
+        }
+    }
+
+    /// Marks a record of this device's as never to be forgotten: it was stored (or may
+    /// have been) carrying this device's certificate, to which later records refer.
+    pub(super) fn mark_unforgettable(&self, group: &GroupId, record: &ContentId) -> Result<()> {
+        self.vault.put(NS_UNFORGETTABLE, &group_record_key(group, record), &[1])
+    }
+
+    /// Whether [`Store::mark_unforgettable`] marked it.
+    pub(super) fn is_unforgettable(&self, group: &GroupId, record: &ContentId) -> Result<bool> {
+        Ok(self.vault.get(NS_UNFORGETTABLE, &group_record_key(group, record))?.is_some())
+    }
+
+    /// Updates of a note that build on what this device has not merged yet (another
+    /// device's compaction it has not read yet), kept until they can be merged.
+    pub(super) fn parked_note_updates(&self, group: &GroupId, note: &NodeId) -> Result<Vec<(u64, ParkedNoteUpdate)>> {
+        self.vault
+            .scan_ordered(&parked_note_updates_namespace(group, note), 0, usize::MAX)?
+            .into_iter()
+            .map(|(index, row)| Ok((index, ParkedNoteUpdate::decode(&row)?)))
+            .collect()
+    }
+
+    /// Keeps an update to merge once what it builds on is merged.
+    pub(super) fn park_note_update(&self, group: &GroupId, note: &NodeId, parked: &ParkedNoteUpdate) -> Result<()> {
+        let namespace = parked_note_updates_namespace(group, note);
+        let index = self.vault.last_ordered(&namespace)?.map_or(0, |last| last + 1);
+        self.vault.put_ordered(&namespace, index, &parked.encode())
+    }
+
+    /// Drops parked updates' rows (merged).
+    pub(super) fn unpark_note_updates(&self, group: &GroupId, note: &NodeId, indexes: &[u64]) {
+        let namespace = parked_note_updates_namespace(group, note);
+        for index in indexes {
+            self.vault.remove_ordered(&namespace, *index);
+        }
+    }
+
     /// A note's named versions, in the order this device took them (without their
     /// texts, which [`Store::note_version_text`] reads one at a time).
     pub(super) fn note_versions(&self, group: &GroupId, note: &NodeId) -> Result<Vec<NoteVersionRecord>> {
@@ -715,6 +776,104 @@ pub(super) struct NoteVersionRecord {
     pub(super) created_at: u64,
     /// The text's length, in UTF-16 units.
     pub(super) units: u32,
+}
+
+/// This device's own updates of a note, published and not compacted yet, one row
+/// each ([`OwnNoteUpdate`]).
+fn own_note_updates_namespace(group: &GroupId, note: &NodeId) -> String {
+    format!("note-own/{group}{note}")
+}
+
+/// Updates of a note waiting for what they build on, one row each
+/// ([`ParkedNoteUpdate`]).
+fn parked_note_updates_namespace(group: &GroupId, note: &NodeId) -> String {
+    format!("note-parked/{group}{note}")
+}
+
+/// Records of this device's never to be forgotten, by group id and record id: one byte.
+const NS_UNFORGETTABLE: &str = "unforgettable";
+
+fn group_record_key(group: &GroupId, record: &ContentId) -> [u8; 32] {
+    let mut key = [0u8; 32];
+    key[..16].copy_from_slice(group.as_bytes());
+    key[16..].copy_from_slice(record.as_bytes());
+    key
+}
+
+/// The version of an [`OwnNoteUpdate`] row and a [`ParkedNoteUpdate`] row.
+const NOTE_ROW_VERSION: u8 = 1;
+
+/// An update this device published in a note, kept until a compaction covers it: the
+/// client id it was typed under, the record's id and the key that forgets it, and the
+/// update. Row: version (1) || client (8) || record (16) || key (32) || update.
+pub(super) struct OwnNoteUpdate {
+    pub(super) client: u64,
+    pub(super) record: ContentId,
+    pub(super) key: huisclos_protocol::ids::ForgetKey,
+    pub(super) update: Vec<u8>,
+}
+
+impl OwnNoteUpdate {
+    fn encode(&self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(
+            [
+                &[NOTE_ROW_VERSION][..],
+                &self.client.to_be_bytes(),
+                self.record.as_bytes(),
+                self.key.as_bytes(),
+                &self.update,
+            ]
+            .concat(),
+        )
+    }
+
+    fn decode(row: &[u8]) -> Result<Self> {
+        let damaged = |kind| CoreError::damaged(StoredRecord::Note, kind);
+        match row.split_first() {
+            Some((&NOTE_ROW_VERSION, rest)) if rest.len() >= 8 + 16 + 32 => {
+                let (client, rest) = rest.split_at(8);
+                let (record, rest) = rest.split_at(16);
+                let (key, update) = rest.split_at(32);
+                Ok(Self {
+                    client: u64::from_be_bytes(client.try_into().map_err(|_| damaged(DamageKind::DoesNotDecode))?),
+                    record: ContentId::from_bytes(record.try_into().map_err(|_| damaged(DamageKind::DoesNotDecode))?),
+                    key: huisclos_protocol::ids::ForgetKey::from_bytes(
+                        key.try_into().map_err(|_| damaged(DamageKind::DoesNotDecode))?,
+                    ),
+                    update: update.to_vec(),
+                })
+            }
+            Some((&NOTE_ROW_VERSION, _)) | None => Err(damaged(DamageKind::DoesNotDecode)),
+            Some(_) => Err(damaged(DamageKind::UnknownVersion)),
+        }
+    }
+}
+
+/// An update that builds on what this device has not merged yet, checked as far as
+/// it can be alone: its author's client id and the update. Row: version (1) || client
+/// (8) || update.
+pub(super) struct ParkedNoteUpdate {
+    pub(super) client: u64,
+    pub(super) update: Vec<u8>,
+}
+
+impl ParkedNoteUpdate {
+    fn encode(&self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new([&[NOTE_ROW_VERSION][..], &self.client.to_be_bytes(), &self.update].concat())
+    }
+
+    fn decode(row: &[u8]) -> Result<Self> {
+        let damaged = |kind| CoreError::damaged(StoredRecord::Note, kind);
+        match row.split_first() {
+            Some((&NOTE_ROW_VERSION, rest)) if rest.len() >= 8 => {
+                let (client, update) = rest.split_at(8);
+                let client = u64::from_be_bytes(client.try_into().map_err(|_| damaged(DamageKind::DoesNotDecode))?);
+                Ok(Self { client, update: update.to_vec() })
+            }
+            Some((&NOTE_ROW_VERSION, _)) | None => Err(damaged(DamageKind::DoesNotDecode)),
+            Some(_) => Err(damaged(DamageKind::UnknownVersion)),
+        }
+    }
 }
 
 /// The updates a note merged since its last compaction, one row each.
@@ -1096,6 +1255,9 @@ pub(super) enum OutboxItem {
     /// Send a person's roster (contact card, wire bytes) to the space's members: this
     /// person's newest, or an invitee's.
     Roster { group: [u8; 16], card: Vec<u8> },
+    /// Ask the relay to forget one of this device's records, which a compaction
+    /// published before it covers (a later addition: older profiles hold none).
+    Forget { group: [u8; 16], record: [u8; 16], key: [u8; 32] },
 }
 
 impl OutboxItem {
@@ -1107,6 +1269,7 @@ impl OutboxItem {
             | Self::Operation { group, .. }
             | Self::HistoryGrant { group, .. }
             | Self::Roster { group, .. }
+            | Self::Forget { group, .. }
             | Self::Marker { group } => GroupId::from_bytes(*group),
         }
     }

@@ -1116,7 +1116,10 @@ fn compactions_that_build_on_each_other_merge_together_as_the_note_reads_live() 
         assert_eq!(joiner.text(), "yzw");
         assert_eq!(apply_edits("", &edits), "yzw", "the delta of the merge");
         // Each author's own compaction, and nobody else's characters in it.
-        assert_eq!(joiner.apply_remote_together(&[(&from_alice, bob.client())], false), Err(NoteRefusal::ForeignClient));
+        assert_eq!(
+            joiner.apply_remote_together(&[(&from_alice, bob.client())], false),
+            Err(NoteRefusal::ForeignClient)
+        );
         // Merged where everything is held already, they change nothing.
         assert!(alice.apply_remote_together(&[one, other], false).unwrap().is_empty());
         assert_eq!(alice.text(), "yzw");

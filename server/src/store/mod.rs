@@ -29,8 +29,8 @@ pub mod sled_store;
 use huisclos_protocol::access::{AccessToken, EpochVerifier};
 use huisclos_protocol::auth::DevicePublicKey;
 use huisclos_protocol::ids::{
-    AccountId, ByteCount, ChunkOffset, ChunkRef, ContentId, ContentSeq, DeviceId, Epoch, ForgetKey, GroupId, InboxSeq, Seq,
-    UnixSeconds,
+    AccountId, ByteCount, ChunkOffset, ChunkRef, ContentId, ContentSeq, DeviceId, Epoch, ForgetKey, GroupId, InboxSeq,
+    Seq, UnixSeconds,
 };
 use huisclos_protocol::messages::{
     ChunkData, ChunkPiece, ChunkStatus, ClaimedPackage, ContentPage, ContentRecordBytes, DeviceRecord, KeyPackageBytes,

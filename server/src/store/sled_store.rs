@@ -15,8 +15,8 @@ use super::sealing::{Batch, Cipher, Part, SealedTransactional, SealedTree, Store
 use huisclos_protocol::auth::DevicePublicKey;
 use huisclos_protocol::codec::{BoundedVec, varint_len};
 use huisclos_protocol::ids::{
-    AccountId, ByteCount, ChunkOffset, ChunkRef, ContentId, ContentSeq, DeviceId, Epoch, ForgetKey, GroupId, InboxSeq, Seq,
-    UnixSeconds,
+    AccountId, ByteCount, ChunkOffset, ChunkRef, ContentId, ContentSeq, DeviceId, Epoch, ForgetKey, GroupId, InboxSeq,
+    Seq, UnixSeconds,
 };
 use huisclos_protocol::messages::{
     ChunkData, ChunkPiece, ChunkStatus, ClaimedPackage, ContentPage, ContentRecord, ContentRecordBytes, DeviceRecord,
