@@ -322,6 +322,10 @@ pub struct Engine {
     transfers: transfers::TransferState,
     /// Notes open in memory, so that merging an update costs what the merge costs.
     notes: notes::OpenNotes,
+    /// The position, in its space's store, of the record being applied (none for one
+    /// from an MLS message or this device's own): where a note's update from another
+    /// device lies, which decides what this device may forget.
+    reading_position: Option<u64>,
     /// Who is in which note now, and what this device shows (memory only).
     presence: presence::PresenceState,
     /// Build commits without checking this person's own role, as a modified client
@@ -699,6 +703,7 @@ impl Engine {
             now: 0,
             transfers: transfers::TransferState::default(),
             notes: notes::OpenNotes::default(),
+            reading_position: None,
             presence: presence::PresenceState::default(),
             skip_own_checks: false,
         }

@@ -84,7 +84,8 @@ fn raise(known: &mut Known, client: u64, clock: u64) {
     }
 }
 
-/// The most updates merged as one ([`NoteDoc::apply_remote_together`]).
+/// The most updates merged as one ([`NoteDoc::apply_remote_together`]): as many as a
+/// device keeps waiting in a note.
 pub const MAX_TOGETHER: usize = 64;
 
 /// `update` decoded, if every item it inserts (deleted since or not: yrs's `GC`
@@ -131,9 +132,20 @@ pub fn compact_updates(updates: &[&[u8]]) -> Result<Option<Vec<u8>>, NoteRefusal
     if merged.len() > MAX_UPDATE_LEN {
         return Ok(None);
     }
+    // Counted as a receiver counts them; a run with a hole in its clocks (an update
+    // of it missing) would be written with a skip, which every receiver refuses.
     let mut blocks = 0usize;
-    read_blocks(&merged, |_, _, _, _, _| blocks += 1)?;
-    Ok((blocks <= MAX_TYPED_BETWEEN).then_some(merged))
+    let mut whole = true;
+    read_structs(
+        &mut Lib0(&merged),
+        |_, _, _| Ok(()),
+        |raw| {
+            blocks += 1;
+            whole &= matches!(raw.content, RawContent::Text { .. } | RawContent::Deleted);
+            Ok(())
+        },
+    )?;
+    Ok((whole && blocks <= MAX_TYPED_BETWEEN).then_some(merged))
 }
 
 /// Yjs client ids are 53-bit (JavaScript's safe integers).
@@ -562,31 +574,46 @@ impl NoteDoc {
         self.merge_checked(&merged, None, MAX_TYPED_BETWEEN * updates.len(), delta).map(Option::unwrap_or_default)
     }
 
+    /// Whether `update` may merge alone now, as far as its bytes tell: false if it
+    /// builds on or deletes what this document does not hold (merging it would be
+    /// refused [`NoteRefusal::Missing`]), known without a trial on a copy. True for
+    /// anything else, which merging then decides.
+    pub fn may_merge_alone(&self, update: &[u8]) -> bool {
+        match UpdateShape::read(update, &self.state_vector(), usize::MAX) {
+            Ok(shape) => shape.builds_on_held,
+            Err(NoteRefusal::Missing) => false,
+            Err(_) => true,
+        }
+    }
+
     /// Which of `updates` (each from its author) would be merged whole, merged
     /// together with the others into what this document holds: the ones to merge
-    /// with [`NoteDoc::apply_remote_together`], leaving out any that builds on what
-    /// none of them holds (which would keep the rest waiting with it). Read on a copy:
-    /// this document is left as it is. Their deletions are not looked at (the merge
-    /// itself refuses one that deletes what is not held).
+    /// with [`NoteDoc::apply_remote_together`], leaving out any that builds on, or
+    /// deletes, what none of them holds, or that yrs fails to read (any of which would
+    /// keep the rest waiting with it). Read on a copy: this document is left as it is.
     pub fn mergeable_together(&self, updates: &[(&[u8], u64)]) -> Vec<usize> {
         let Ok(copy) = Self::load(self.client, &self.state()) else { return Vec::new() };
-        for (update, _) in updates.iter().take(MAX_TOGETHER) {
-            let applied = catch_unwind(AssertUnwindSafe(|| match Update::decode_v1(update) {
-                Ok(decoded) => copy.doc.transact_mut().apply_update(decoded).is_ok(),
-                Err(_) => false,
-            }));
-            if !matches!(applied, Ok(true)) {
-                return Vec::new();
+        let mut read = vec![false; updates.len().min(MAX_TOGETHER)];
+        for (at, (update, _)) in updates.iter().take(MAX_TOGETHER).enumerate() {
+            let Ok(decoded) = catch_unwind(|| Update::decode_v1(update)) else { continue };
+            let Ok(decoded) = decoded else { continue };
+            match catch_unwind(AssertUnwindSafe(|| copy.doc.transact_mut().apply_update(decoded).is_ok())) {
+                Ok(applied) => read[at] = applied,
+                // The copy may be left half-merged: nothing is chosen.
+                Err(_) => return Vec::new(),
             }
         }
         let held = copy.state_vector();
-        (0..updates.len().min(MAX_TOGETHER))
+        (0..read.len())
             .filter(|&at| {
-                let mut whole = true;
-                let read = read_blocks(updates[at].0, |client, clock, len, _, _| {
+                let update = updates[at].0;
+                let mut whole = read[at];
+                let blocks = read_blocks(update, |client, clock, len, _, _| {
                     whole &= clock + len <= u64::from(held.get(&ClientID::new(client)));
                 });
-                read.is_ok() && whole
+                // Every origin and deleted range held once all are merged.
+                let builds = UpdateShape::read(update, &held, usize::MAX).is_ok_and(|shape| shape.builds_on_held);
+                blocks.is_ok() && whole && builds
             })
             .collect()
     }

@@ -61,7 +61,7 @@ async fn scenario(dir: &Path, kill: bool) -> Written {
             .request(PutContent {
                 access: keys.access(),
                 record: ContentId::from_bytes(random()),
-                sealed: ContentRecordBytes::new(vec![g as u8; 500]).expect("record"),
+                sealed: ContentRecordBytes::new(vec![g as u8 + 1; 500]).expect("record"),
             })
             .await
             .expect("content");

@@ -756,7 +756,7 @@ async fn the_database_does_not_link_devices_or_accounts_to_groups() -> TestResul
                 .request(PutContent {
                     access: next.access(),
                     record: ContentId::from_bytes(random()),
-                    sealed: ContentRecordBytes::new(vec![d as u8; 100])?,
+                    sealed: ContentRecordBytes::new(vec![d as u8 + 1; 100])?,
                 })
                 .await?;
             device.client.request(Subscribe { groups: list(vec![next.access()]) }).await?;
@@ -1273,7 +1273,7 @@ async fn fetch_many_answers_each_read_as_its_own_request() -> TestResult {
         }
         for n in 0..3u8 {
             device.client.request(AppendMessage { access: one.access(), message: mls(vec![n; 300]) }).await?;
-            let sealed = ContentRecordBytes::new(vec![n; 500])?;
+            let sealed = ContentRecordBytes::new(vec![n + 1; 500])?;
             let record = ContentId::from_bytes(random());
             device.client.request(PutContent { access: two.access(), record, sealed }).await?;
         }

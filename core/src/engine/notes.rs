@@ -399,7 +399,13 @@ impl Engine {
         Ok(())
     }
 
-    fn publish_forgettable(&mut self, space: &GroupId, note: &NodeId, client: u64, update: Vec<u8>) -> Result<()> {
+    fn publish_forgettable(
+        &mut self,
+        space: &GroupId,
+        note: &NodeId,
+        client: u64,
+        update: Vec<u8>,
+    ) -> Result<ContentId> {
         let max_kib = (crate::note::MAX_UPDATE_LEN / 1024) as u64;
         let bytes = NoteUpdateBytes::new(update.clone())
             .map_err(|_| CoreError::Invalid(InvalidInput::ItemTooLarge { max_kib }))?;
@@ -409,15 +415,26 @@ impl Engine {
         // The document is not written here: the update is applied as everyone else's
         // is, when the record is (at once, for this device's own).
         let body = ContentBody::NoteEdit(NoteEdit { note: *note, update: bytes });
-        let record = self.publish_as(space, body, self.now, key.record())?;
         // Only the relay's content store forgets: in a space that keeps no history,
-        // updates travel in MLS messages the relay deletes anyway.
+        // updates travel in MLS messages the relay deletes anyway. Kept before the
+        // record is published, so that both are in the commit that publishes it.
         let keeps =
             self.spaces.get(space).is_some_and(|entry| entry.meta_history_mode().is_ok_and(|m| m == HistoryMode::Keep));
-        if keeps {
-            self.store.append_own_note_update(space, note, &OwnNoteUpdate { client, record, key, update })?;
+        let row = if keeps {
+            let own = OwnNoteUpdate { client, record: key.record(), key, update };
+            Some(self.store.append_own_note_update(space, note, &own)?)
+        } else {
+            None
+        };
+        match self.publish_as(space, body, self.now, key.record()) {
+            Ok(record) => Ok(record),
+            Err(error) => {
+                if let Some(row) = row {
+                    self.store.drop_own_note_updates(space, note, &[row]);
+                }
+                Err(error)
+            }
         }
-        Ok(())
     }
 
     /// Replaces runs of this device's own updates of a note by compactions: each run
@@ -450,18 +467,20 @@ impl Engine {
                 start += 1;
                 continue;
             };
-            self.publish_forgettable(space, note, client, merged)?;
+            let compaction = self.publish_forgettable(space, note, client, merged)?;
             for (index, row) in &mine[start..end] {
                 self.enqueue(OutboxItem::Forget {
                     group: *space.as_bytes(),
+                    note: *note.as_bytes(),
                     record: *row.record.as_bytes(),
                     key: *row.key.as_bytes(),
+                    covered_by: *compaction.as_bytes(),
                 })?;
                 self.store.drop_own_note_updates(space, note, &[*index]);
             }
             start = end;
         }
-        Ok(())
+        self.persist()
     }
 
     /// Merges a verified update from `author` (whose role was checked) into its note,
@@ -495,10 +514,12 @@ impl Engine {
             // compaction, read later in the store's order than what builds on it
             // (the records it replaced are forgotten). Kept, and merged with it.
             Err(NoteRefusal::Missing)
-                if open.doc.is_intact()
-                    && self.store.parked_note_updates(group, &edit.note)?.len() < crate::note::MAX_TOGETHER =>
+                if open.doc.is_intact() && self.room_to_park(group, &edit.note, &edit.update)? =>
             {
                 self.notes.put_unchanged((*group, edit.note), open);
+                if let Some(position) = self.reading_position {
+                    self.store.note_foreign_update(group, &edit.note, position)?;
+                }
                 let parked = ParkedNoteUpdate { client: author_client, update: edit.update.as_bytes().to_vec() };
                 self.store.park_note_update(group, &edit.note, &parked)?;
                 return self.merge_parked(group, &edit.note);
@@ -514,6 +535,13 @@ impl Engine {
             }
         };
         self.keep_merged(group, &edit.note, &mut open, edit.update.as_bytes())?;
+        // Where another device's update lies: none of this device's records before it
+        // is forgotten in favour of a compaction stored after it.
+        if author_client != open_client
+            && let Some(position) = self.reading_position
+        {
+            self.store.note_foreign_update(group, &edit.note, position)?;
+        }
         self.notes.put((*group, edit.note), open);
         // This device's own update changes nothing it has not shown (an update that
         // deletes looks new to the cheap check): no event for it.
@@ -527,6 +555,15 @@ impl Engine {
             self.merge_parked(group, &edit.note)?;
         }
         Ok(())
+    }
+
+    /// Whether one more update may wait in the note: at most [`MAX_PARKED`] of them and
+    /// [`MAX_PARKED_BYTES`] bytes (a member's modified client could otherwise fill the
+    /// device's store with updates built on what nobody sent).
+    fn room_to_park(&self, group: &GroupId, note: &NodeId, update: &NoteUpdateBytes) -> Result<bool> {
+        let parked = self.store.parked_note_updates(group, note)?;
+        let bytes: usize = parked.iter().map(|(_, row)| row.update.len()).sum();
+        Ok(parked.len() < MAX_PARKED && bytes + update.as_bytes().len() <= MAX_PARKED_BYTES)
     }
 
     /// Stores an update just merged into the open note `open` beside the note's state
@@ -544,10 +581,13 @@ impl Engine {
     }
 
     /// Merges the note's parked updates that what it holds now lets merge: each alone,
-    /// in the order parked, as long as one does; then, if none did, all together
-    /// ([`NoteDoc::apply_remote_together`]: compactions that each build on another's).
-    /// One refused for anything but what it lacks is dropped, as a record refused
-    /// when read is; a note left broken is dropped and read again from the store.
+    /// in the order parked, as long as one does; then, if none did, together those a
+    /// trial on a copy merges whole ([`NoteDoc::apply_remote_together`]: compactions
+    /// that each build on another's). One refused for anything but what it lacks is
+    /// dropped, as a record refused when read is; one that leaves the note broken
+    /// (refused once merged) is dropped with the note in memory, which is read again
+    /// from the store. Never fails the step of the record that let them merge: what
+    /// waits was checked alone when it came, and is judged on its own now.
     fn merge_parked(&mut self, group: &GroupId, note: &NodeId) -> Result<()> {
         let key = (*group, *note);
         let mut merged_any = false;
@@ -558,30 +598,41 @@ impl Engine {
             }
             let mut open = self.open_note(group, note)?;
             let mut progress = false;
+            let mut broken = false;
             for (index, row) in &parked {
+                // Most wait for what has not come yet: known from their bytes, with no
+                // trial on a copy of the note.
+                if !open.doc.may_merge_alone(&row.update) {
+                    continue;
+                }
                 match open.doc.apply_remote(&row.update, row.client) {
                     Ok(_) => {
                         self.keep_merged(group, note, &mut open, &row.update)?;
                         self.store.unpark_note_updates(group, note, &[*index]);
                         progress = true;
                     }
-                    Err(_) if !open.doc.is_intact() => {
-                        return Err(CoreError::Verification(Unverified::NoteUpdate(NoteRefusal::Malformed)));
-                    }
-                    Err(NoteRefusal::Missing) => {}
+                    Err(NoteRefusal::Missing) if open.doc.is_intact() => {}
                     Err(refusal) => {
                         tracing::debug!(?refusal, "a parked note update refused");
                         self.store.unpark_note_updates(group, note, &[*index]);
+                        if !open.doc.is_intact() {
+                            broken = true;
+                            break;
+                        }
                     }
                 }
             }
+            if broken {
+                // Read again from the store, which holds what merged before it.
+                continue;
+            }
+            let parked = self.store.parked_note_updates(group, note)?;
             if !progress && parked.len() >= 2 {
-                // Those that merge whole together, leaving out any that builds on what
-                // nobody sent (a modified client's), which would hold back the rest.
                 let all: Vec<(&[u8], u64)> =
                     parked.iter().map(|(_, row)| (row.update.as_slice(), row.client)).collect();
                 let chosen = open.doc.mergeable_together(&all);
                 let together: Vec<(&[u8], u64)> = chosen.iter().map(|&at| all[at]).collect();
+                let indexes: Vec<u64> = chosen.iter().map(|&at| parked[at].0).collect();
                 let merged = if together.len() >= 2 {
                     open.doc.apply_remote_together(&together, false).map(|_| ())
                 } else {
@@ -591,12 +642,15 @@ impl Engine {
                     Ok(()) => {
                         let merged = crate::note::compact_updates_unbounded(&together).map_err(refused_locally)?;
                         self.keep_merged(group, note, &mut open, &merged)?;
-                        let indexes: Vec<u64> = chosen.iter().map(|&at| parked[at].0).collect();
                         self.store.unpark_note_updates(group, note, &indexes);
                         progress = true;
                     }
-                    Err(_) if !open.doc.is_intact() => {
-                        return Err(CoreError::Verification(Unverified::NoteUpdate(NoteRefusal::Malformed)));
+                    Err(refusal) if !open.doc.is_intact() => {
+                        // Refused once merged: which of them is at fault is not
+                        // known, so none of them is kept.
+                        tracing::debug!(?refusal, "parked note updates refused together");
+                        self.store.unpark_note_updates(group, note, &indexes);
+                        continue;
                     }
                     Err(refusal) => tracing::debug!(?refusal, "parked note updates wait"),
                 }
@@ -613,6 +667,14 @@ impl Engine {
         Ok(())
     }
 }
+
+/// The most updates that wait in one note ([`Engine::merge_parked`]). An honest update
+/// never waits but for a relay's disorder: a device forgets a record only where no
+/// other device's update of the note lies between it and its compaction.
+pub(super) const MAX_PARKED: usize = crate::note::MAX_TOGETHER;
+
+/// The most bytes of the updates that wait in one note.
+pub(super) const MAX_PARKED_BYTES: usize = 4 << 20;
 
 /// How many of this device's own updates of a note wait before they are compacted
 /// ([`Engine::compact_own_updates`]).

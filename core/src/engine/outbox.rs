@@ -96,11 +96,32 @@ impl Engine {
                         (AppendMessage { access: self.access(&group)?, message }.into(), OutboxStage::Single)
                     }
                 }
-                OutboxItem::Forget { record, key, .. } => {
-                    let record = ContentId::from_bytes(record);
-                    if space.meta_history_mode()? != HistoryMode::Keep
-                        || self.store.is_unforgettable(&group, &record)?
-                    {
+                OutboxItem::Forget { note, record, key, covered_by, .. } => {
+                    let (note, record) = (NodeId::from_bytes(note), ContentId::from_bytes(record));
+                    let covered_by = ContentId::from_bytes(covered_by);
+                    let positions = (
+                        self.store.own_record_position(&group, &record)?,
+                        self.store.own_record_position(&group, &covered_by)?,
+                    );
+                    // Forgotten only where no device that reads the store later would
+                    // wait: the record and the compaction that covers it both stored,
+                    // this device a contributor still, and no other device's update of
+                    // the note between them (one that may build on the record's text,
+                    // which would then come after it, in the compaction). The store is
+                    // read as far as the compaction first.
+                    let forgettable = match positions {
+                        (Some(at), Some(compaction)) => {
+                            if space.meta.content_next <= compaction {
+                                continue;
+                            }
+                            let contributes = self.rules(&group)?.role_of(&self.identity).may_contribute();
+                            contributes
+                                && !self.store.is_unforgettable(&group, &record)?
+                                && !self.store.foreign_note_update_between(&group, &note, at, compaction)?
+                        }
+                        _ => false,
+                    };
+                    if space.meta_history_mode()? != HistoryMode::Keep || !forgettable {
                         self.remove_from_outbox(index);
                         self.persist()?;
                         continue;
@@ -316,8 +337,17 @@ impl Engine {
                 };
                 self.finish_single(index, &item, group, answer)
             }
-            (OutboxStage::Single, Err(RelayError::NotFound)) if matches!(item, OutboxItem::Forget { .. }) => {
-                // Never stored (its item was dropped): nothing to forget.
+            (OutboxStage::Single, Err(error))
+                if matches!(item, OutboxItem::Forget { .. })
+                    && !matches!(
+                        error,
+                        RelayError::StaleEpoch { .. } | RelayError::RateLimited { .. } | RelayError::Internal
+                    ) =>
+            {
+                // Never stored, or a relay that forgets nothing (one from before
+                // `ForgetContent` answers `BadRequest`): the record stays, and the
+                // outbox goes on.
+                tracing::debug!(%error, "a record not forgotten");
                 self.finish_single(index, &item, group, None)
             }
             (OutboxStage::Single, Ok(answer)) => self.finish_single(index, &item, group, Some(answer)),
@@ -341,6 +371,13 @@ impl Engine {
     ) -> Result<()> {
         match answer {
             Some(ResponseBody::ContentStored(stored)) if matches!(item, OutboxItem::Content { .. }) => {
+                // Where a note's update is stored decides whether it may be forgotten.
+                if let OutboxItem::Content { envelope, .. } = item
+                    && let Ok(envelope) = ContentEnvelope::from_wire(envelope)
+                    && matches!(envelope.signed.body, ContentBody::NoteEdit(_))
+                {
+                    self.store.set_own_record_position(&group, &envelope.signed.id, stored.seq.get())?;
+                }
                 // This device's own item, applied when it was written: the relay does
                 // not push it back to this connection, so the cursor passes it here
                 // when nothing lies before it (otherwise the next read takes it).
@@ -366,6 +403,9 @@ impl Engine {
         if let OutboxItem::Content { envelope, .. } = item {
             let envelope = ContentEnvelope::from_wire(envelope)?;
             self.events.push_back(ClientEvent::Delivered(envelope.signed.id));
+        }
+        if let OutboxItem::Forget { record, .. } = item {
+            self.store.drop_own_record_position(&group, &ContentId::from_bytes(*record));
         }
         self.remove_from_outbox(index);
         self.save_group(&group)?;

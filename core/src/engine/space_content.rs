@@ -166,7 +166,10 @@ impl Engine {
                 {
                     return Err(CoreError::Verification(Unverified::WrongPlace));
                 }
-                self.apply_envelope(&group, &envelope, None, Some(standing))
+                self.reading_position = Some(position);
+                let applied = self.apply_envelope(&group, &envelope, None, Some(standing));
+                self.reading_position = None;
+                applied
             })();
             if outcome.is_err() {
                 self.rollback();

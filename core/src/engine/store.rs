@@ -355,11 +355,12 @@ impl Store {
             .collect()
     }
 
-    /// Keeps an update this device published, to compact later.
-    pub(super) fn append_own_note_update(&self, group: &GroupId, note: &NodeId, own: &OwnNoteUpdate) -> Result<()> {
+    /// Keeps an update this device publishes, to compact later; returns its row.
+    pub(super) fn append_own_note_update(&self, group: &GroupId, note: &NodeId, own: &OwnNoteUpdate) -> Result<u64> {
         let namespace = own_note_updates_namespace(group, note);
         let index = self.vault.last_ordered(&namespace)?.map_or(0, |last| last + 1);
-        self.vault.put_ordered(&namespace, index, &own.encode())
+        self.vault.put_ordered(&namespace, index, &own.encode())?;
+        Ok(index)
     }
 
     /// Drops own updates' rows (compacted, or never to be).
@@ -379,6 +380,44 @@ impl Store {
     /// Whether [`Store::mark_unforgettable`] marked it.
     pub(super) fn is_unforgettable(&self, group: &GroupId, record: &ContentId) -> Result<bool> {
         Ok(self.vault.get(NS_UNFORGETTABLE, &group_record_key(group, record))?.is_some())
+    }
+
+    /// Keeps where the relay stored one of this device's records.
+    pub(super) fn set_own_record_position(&self, group: &GroupId, record: &ContentId, seq: u64) -> Result<()> {
+        self.vault.put(NS_OWN_POSITIONS, &group_record_key(group, record), &seq.to_be_bytes())
+    }
+
+    /// Where the relay stored one of this device's records, if known.
+    pub(super) fn own_record_position(&self, group: &GroupId, record: &ContentId) -> Result<Option<u64>> {
+        let Some(row) = self.vault.get(NS_OWN_POSITIONS, &group_record_key(group, record))? else { return Ok(None) };
+        let bytes: [u8; 8] =
+            row.as_slice().try_into().map_err(|_| CoreError::damaged(StoredRecord::Note, DamageKind::DoesNotDecode))?;
+        Ok(Some(u64::from_be_bytes(bytes)))
+    }
+
+    /// Forgets where one of this device's records was stored (it is forgotten).
+    pub(super) fn drop_own_record_position(&self, group: &GroupId, record: &ContentId) {
+        self.vault.remove(NS_OWN_POSITIONS, &group_record_key(group, record));
+    }
+
+    /// Notes that another device's update of a note is at position `seq` of the
+    /// space's store.
+    pub(super) fn note_foreign_update(&self, group: &GroupId, note: &NodeId, seq: u64) -> Result<()> {
+        self.vault.put_ordered(&foreign_note_updates_namespace(group, note), seq, &[1])
+    }
+
+    /// Whether another device's update of the note lies strictly between positions
+    /// `after` and `before` of the space's store.
+    pub(super) fn foreign_note_update_between(
+        &self,
+        group: &GroupId,
+        note: &NodeId,
+        after: u64,
+        before: u64,
+    ) -> Result<bool> {
+        let first =
+            self.vault.scan_ordered(&foreign_note_updates_namespace(group, note), after.saturating_add(1), 1)?;
+        Ok(first.first().is_some_and(|(seq, _)| *seq < before))
     }
 
     /// Updates of a note that build on what this device has not merged yet (another
@@ -788,6 +827,16 @@ fn own_note_updates_namespace(group: &GroupId, note: &NodeId) -> String {
 /// ([`ParkedNoteUpdate`]).
 fn parked_note_updates_namespace(group: &GroupId, note: &NodeId) -> String {
     format!("note-parked/{group}{note}")
+}
+
+/// Where the relay stored this device's note records, by group id and record id: the
+/// position, 8 bytes big-endian.
+const NS_OWN_POSITIONS: &str = "own-positions";
+
+/// Positions of other devices' updates of a note in the space's store, ordered by
+/// position (empty rows).
+fn foreign_note_updates_namespace(group: &GroupId, note: &NodeId) -> String {
+    format!("note-foreign/{group}{note}")
 }
 
 /// Records of this device's never to be forgotten, by group id and record id: one byte.
@@ -1257,7 +1306,10 @@ pub(super) enum OutboxItem {
     Roster { group: [u8; 16], card: Vec<u8> },
     /// Ask the relay to forget one of this device's records, which a compaction
     /// published before it covers (a later addition: older profiles hold none).
-    Forget { group: [u8; 16], record: [u8; 16], key: [u8; 32] },
+    /// Sent once this device has read the store as far as the compaction `covered_by`
+    /// of note `note`, and only if no other device's update of the note lies between
+    /// the record and it; dropped otherwise.
+    Forget { group: [u8; 16], note: [u8; 16], record: [u8; 16], key: [u8; 32], covered_by: [u8; 16] },
 }
 
 impl OutboxItem {

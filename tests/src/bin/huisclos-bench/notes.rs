@@ -59,6 +59,7 @@ pub(crate) fn notes_bench(edits: usize) {
     // deleted, to about 100,000 characters.
     let mut doc = NoteDoc::new(alice);
     let mut script = Rng::new(2026);
+    let mut typed: Vec<Vec<u8>> = Vec::with_capacity(edits);
     for n in 0..edits {
         let len = doc.len_utf16();
         let at = (script.next_u64() % (u64::from(len) + 1)) as u32;
@@ -67,7 +68,7 @@ pub(crate) fn notes_bench(edits: usize) {
         } else {
             TextEdit { at, delete: 0, insert: format!("words {:05} ", n) }
         };
-        doc.edit(&[edit]).expect("edit");
+        typed.extend(doc.edit(&[edit]).expect("edit"));
     }
     let state = doc.state();
     let chars = doc.text().chars().count();
@@ -175,8 +176,72 @@ pub(crate) fn notes_bench(edits: usize) {
         bare_merge,
     );
     row("load the note from its stored state", core_loading, bare_loading);
+    joiner_rows(alice, &typed, &doc.text());
     println!();
     typing_bytes();
+}
+
+/// What a device that reads the note later (a late joiner) merges: the author's
+/// compactions (each the longest run of its updates that merges into one update every
+/// receiver takes, as the engine makes them) instead of every update typed; through
+/// `core::note` against bare yrs merging the same compactions, and against merging
+/// every update typed through `core::note`.
+fn joiner_rows(author: u64, typed: &[Vec<u8>], text: &str) {
+    let mut compactions: Vec<Vec<u8>> = Vec::new();
+    let mut start = 0;
+    while start < typed.len() {
+        let mut run = (start + 1, typed[start].clone());
+        for end in start + 2..=typed.len() {
+            let updates: Vec<&[u8]> = typed[start..end].iter().map(Vec::as_slice).collect();
+            match huisclos_core::note::compact_updates(&updates).expect("updates") {
+                Some(merged) => run = (end, merged),
+                None => break,
+            }
+        }
+        compactions.push(run.1);
+        start = run.0;
+    }
+    let joiner = client_id(&[0x61; 16], &[0x6e; 16], &[3; 32]);
+    let (mut bare_samples, mut core_samples, mut replay_samples) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..SAMPLES.min(7) {
+        let started = Instant::now();
+        let bare = Doc::new();
+        for update in &compactions {
+            bare.transact_mut().apply_update(Update::decode_v1(update).expect("update")).expect("merge");
+        }
+        bare_samples.push(started.elapsed());
+        drop(bare);
+        let started = Instant::now();
+        let mut note = NoteDoc::new(joiner);
+        for update in &compactions {
+            note.apply_remote(update, author).expect("a compaction merges");
+        }
+        core_samples.push(started.elapsed());
+        assert_eq!(note.text(), text);
+        let started = Instant::now();
+        let mut note = NoteDoc::new(joiner);
+        for update in typed {
+            note.apply_remote(update, author).expect("an update merges");
+        }
+        replay_samples.push(started.elapsed());
+        assert_eq!(note.text(), text);
+    }
+    let (bare, core, replay) = (median(bare_samples), median(core_samples), median(replay_samples));
+    let bytes: usize = compactions.iter().map(Vec::len).sum();
+    println!(
+        "| a late joiner reads the note from its {} compactions ({bytes} bytes; instead of {} updates) | {:.3} | {:.3} | {:.2} |",
+        compactions.len(),
+        typed.len(),
+        ms(core),
+        ms(bare),
+        core.as_secs_f64() / bare.as_secs_f64()
+    );
+    println!(
+        "| a late joiner replays every update typed, through core::note (against the compactions, bare) | {:.3} | {:.3} | {:.2} |",
+        ms(replay),
+        ms(bare),
+        replay.as_secs_f64() / bare.as_secs_f64()
+    );
 }
 
 /// Bytes on the link per typed character: 200 characters typed at about four a second,
