@@ -375,10 +375,16 @@ fn role_from(tag: u8) -> Result<Role> {
     Role::from_wire(&[tag]).map_err(CoreError::Decode)
 }
 
+/// A record id drawn at random, never of a forgettable record's form.
 fn random_content_id() -> ContentId {
-    let mut bytes = [0u8; 16];
-    OsRng.fill_bytes(&mut bytes);
-    ContentId::from_bytes(bytes)
+    loop {
+        let mut bytes = [0u8; 16];
+        OsRng.fill_bytes(&mut bytes);
+        let id = ContentId::from_bytes(bytes);
+        if !id.is_forgettable() {
+            return id;
+        }
+    }
 }
 
 impl Engine {

@@ -151,16 +151,34 @@ fixed_id!(
     32
 );
 
+/// The first bytes of every forgettable record's id ([`ForgetKey::record`]): a reader
+/// refuses a record whose id begins so and that is not of a kind that may be forgotten
+/// (a note's update), so that no other record can be forgotten. An id drawn at random
+/// never begins so (the odds that one from before had are 2^-32).
+pub const FORGETTABLE_ID_PREFIX: [u8; 4] = [0xf0, 0x4b, 0x45, 0x59];
+
 impl ForgetKey {
-    /// The id of the record this key forgets: the first 16 bytes of
-    /// `SHA-256("huisclos/1 forget" || key)`. A record whose id was drawn at random
-    /// has no key.
-    pub fn record(&self) -> ContentId {
+    /// The id, in `group`, of the record this key forgets: [`FORGETTABLE_ID_PREFIX`],
+    /// then the first 12 bytes of `SHA-256("huisclos/1 forget" || group || key)`. A
+    /// record whose id was drawn at random has no key.
+    pub fn record(&self, group: &GroupId) -> ContentId {
         use sha2::{Digest, Sha256};
-        let digest = Sha256::new().chain_update(b"huisclos/1 forget").chain_update(self.0).finalize();
+        let digest = Sha256::new()
+            .chain_update(b"huisclos/1 forget")
+            .chain_update(group.as_bytes())
+            .chain_update(self.0)
+            .finalize();
         let mut id = [0u8; 16];
-        id.copy_from_slice(&digest[..16]);
+        id[..4].copy_from_slice(&FORGETTABLE_ID_PREFIX);
+        id[4..].copy_from_slice(&digest[..12]);
         ContentId::from_bytes(id)
+    }
+}
+
+impl ContentId {
+    /// Whether it has the form of a forgettable record's id ([`ForgetKey::record`]).
+    pub fn is_forgettable(&self) -> bool {
+        self.0[..4] == FORGETTABLE_ID_PREFIX
     }
 }
 

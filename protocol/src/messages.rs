@@ -467,7 +467,7 @@ wire_struct!(
         pub access: GroupAccess,
         /// The record.
         pub record: ContentId,
-        /// Its key: [`ForgetKey::record`] must be `record`.
+        /// Its key: [`ForgetKey::record`] in the group must be `record`.
         pub key: ForgetKey,
     }
 );
@@ -485,15 +485,15 @@ pub fn tombstone(key: &ForgetKey) -> ContentRecordBytes {
     ContentRecordBytes::new(bytes).unwrap_or_else(|_| unreachable!("a tombstone is 33 bytes"))
 }
 
-/// The key in `sealed` if it is a tombstone for `record` (its key's hash is the id):
-/// `None` for a record, `Some(Err(()))` for a tombstone that does not match its id,
-/// which no honest relay serves.
-pub fn read_tombstone(record: &ContentId, sealed: &[u8]) -> Option<Result<ForgetKey, ()>> {
+/// The key in `sealed` if it is a tombstone for `record` in `group` (the key's record
+/// is the id): `None` for a record, `Some(Err(()))` for a tombstone that does not match
+/// its id, which no honest relay serves.
+pub fn read_tombstone(group: &GroupId, record: &ContentId, sealed: &[u8]) -> Option<Result<ForgetKey, ()>> {
     if sealed.first() != Some(&TOMBSTONE_TAG) {
         return None;
     }
     let key = sealed.get(1..).and_then(|rest| <[u8; ForgetKey::LEN]>::try_from(rest).ok()).map(ForgetKey::from_bytes);
-    Some(key.filter(|key| key.record() == *record).ok_or(()))
+    Some(key.filter(|key| key.record(group) == *record).ok_or(()))
 }
 
 wire_struct!(

@@ -140,7 +140,7 @@ fn request_samples() -> Vec<RequestBody> {
             ),
         }
         .into(),
-        ForgetContent { access: access(), record: forget_key().record(), key: forget_key() }.into(),
+        ForgetContent { access: access(), record: forget_key().record(&group()), key: forget_key() }.into(),
     ]
 }
 
@@ -242,7 +242,7 @@ fn response_samples() -> Vec<ResponseBody> {
         ContentPage {
             records: ok(BoundedVec::new(vec![ContentRecord {
                 seq: ok(ContentSeq::new(7)),
-                record: forget_key().record(),
+                record: forget_key().record(&group()),
                 sealed: tombstone(&forget_key()),
             }])),
             more: false,

@@ -1062,13 +1062,10 @@ impl<S: RelayStore> Relay<S> {
             RequestBody::ForgetContent(ForgetContent { access, record, key }) => {
                 self.current(&access).await?;
                 let (group, epoch) = (access.group, access.epoch);
-                let (seq, freed) = self.blocking(move |store| store.forget_content(group, epoch, record, &key)).await?;
-                // What it no longer stores is no longer counted: given back to the
-                // caller's account, whose device alone held the key (its author's).
-                if freed > 0 {
-                    let _books = self.quota_books.lock().await;
-                    self.blocking(move |store| store.release_quota(account, freed)).await?;
-                }
+                // The bytes freed are not given back to the account: its quota bounds
+                // what it ever made other devices store, which they keep.
+                let (seq, _freed) =
+                    self.blocking(move |store| store.forget_content(group, epoch, record, &key)).await?;
                 Ok(ContentForgotten { seq }.into())
             }
             RequestBody::FetchContent(FetchContent { access, from, limit }) => {

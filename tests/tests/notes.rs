@@ -660,7 +660,8 @@ async fn a_late_joiner_reads_a_note_from_compactions_once_the_updates_are_forgot
     let (mut alice, mut bob, mut carol, space, note) = three(&relay).await;
     let forgotten = |relay: &SimRelay| {
         let records = relay.content_records(space);
-        let forgotten = records.iter().filter(|(id, sealed)| matches!(read_tombstone(id, sealed), Some(Ok(_)))).count();
+        let forgotten =
+            records.iter().filter(|(id, sealed)| matches!(read_tombstone(&space, id, sealed), Some(Ok(_)))).count();
         (forgotten, records.len())
     };
     let mut script = Rng::new(11);
@@ -695,7 +696,7 @@ async fn a_late_joiner_reads_a_note_from_compactions_once_the_updates_are_forgot
     let typed_in_turns = &records[records_then..];
     assert!(typed_in_turns.len() >= 160);
     let forgotten_of_turns =
-        typed_in_turns.iter().filter(|(id, sealed)| matches!(read_tombstone(id, sealed), Some(Ok(_)))).count();
+        typed_in_turns.iter().filter(|(id, sealed)| matches!(read_tombstone(&space, id, sealed), Some(Ok(_)))).count();
     // But the update a compaction was made with, stored just before it (at most two
     // compactions per device in 80 updates).
     assert!(forgotten_of_turns <= 4, "{forgotten_of_turns} typed in turns forgotten");

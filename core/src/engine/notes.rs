@@ -421,12 +421,12 @@ impl Engine {
         let keeps =
             self.spaces.get(space).is_some_and(|entry| entry.meta_history_mode().is_ok_and(|m| m == HistoryMode::Keep));
         let row = if keeps {
-            let own = OwnNoteUpdate { client, record: key.record(), key, update };
+            let own = OwnNoteUpdate { client, record: key.record(space), key, update };
             Some(self.store.append_own_note_update(space, note, &own)?)
         } else {
             None
         };
-        match self.publish_as(space, body, self.now, key.record()) {
+        match self.publish_as(space, body, self.now, key.record(space)) {
             Ok(record) => Ok(record),
             Err(error) => {
                 if let Some(row) = row {

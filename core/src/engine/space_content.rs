@@ -109,7 +109,9 @@ impl Engine {
             // compaction published since covers): the tombstone's key is the one whose
             // hash is the record's id, which only its author held. One that is not is
             // read as a record, and refused as one that does not open.
-            if let Some(Ok(_)) = huisclos_protocol::messages::read_tombstone(&record.record, record.sealed.as_bytes()) {
+            if let Some(Ok(_)) =
+                huisclos_protocol::messages::read_tombstone(&group, &record.record, record.sealed.as_bytes())
+            {
                 self.save_group(&group)?;
                 self.persist()?;
                 continue;
@@ -145,6 +147,12 @@ impl Engine {
                     resolved => resolved?,
                 };
                 envelope.verify(&group)?;
+                // Only a note's update may be forgotten (its id of the form that lets
+                // its author have the relay forget it): any other record of that form
+                // is refused, so that no device that reads later misses it.
+                if record.record.is_forgettable() && !matches!(envelope.signed.body, ContentBody::NoteEdit(_)) {
+                    return Err(CoreError::Verification(Unverified::WrongPlace));
+                }
                 if carried {
                     verified_certificate = Some((envelope.signed.author.clone(), sealed.generation));
                 }

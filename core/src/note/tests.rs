@@ -1127,3 +1127,41 @@ fn compactions_that_build_on_each_other_merge_together_as_the_note_reads_live() 
         assert_eq!(reloaded.text(), "yzw");
     }
 }
+
+/// A modified client's update that deletes what nobody ever sent waits for good; two
+/// compactions that each build on the other still merge together beside it, and an
+/// update that yrs cannot read is left out the same way.
+#[test]
+fn waiting_junk_does_not_hold_back_compactions_that_merge_together() {
+    let mut alice = device(1);
+    let mut bob = device(2);
+    let a1 = alice.edit(&[TextEdit { at: 0, delete: 0, insert: "x".into() }]).unwrap().unwrap();
+    bob.apply_remote(&a1, alice.client()).unwrap();
+    let b1 = bob.edit(&[TextEdit { at: 1, delete: 0, insert: "y".into() }]).unwrap().unwrap();
+    alice.apply_remote(&b1, bob.client()).unwrap();
+    let a2 = alice.edit(&[TextEdit { at: 2, delete: 0, insert: "z".into() }]).unwrap().unwrap();
+    let from_alice = compact_updates(&[&a1, &a2]).unwrap().unwrap();
+    let mallory = device(4).client();
+    // No blocks; deletes 3 characters of a client nobody has heard of.
+    let junk_deletion = {
+        let mut out = Vec::new();
+        for value in [0, 1, 12345, 1, 0, 3] {
+            var(&mut out, value);
+        }
+        out
+    };
+    let mut joiner = device(3);
+    assert_eq!(joiner.apply_remote(&junk_deletion, mallory), Err(NoteRefusal::Missing));
+    let waiting: [(&[u8], u64); 4] =
+        [(&junk_deletion, mallory), (&from_alice, alice.client()), (&[0xff, 0xff, 0x01], mallory), (&b1, bob.client())];
+    let chosen = joiner.mergeable_together(&waiting);
+    assert_eq!(chosen, vec![1, 3], "the compactions, without the junk");
+    let together: Vec<(&[u8], u64)> = chosen.iter().map(|&at| waiting[at]).collect();
+    joiner.apply_remote_together(&together, false).unwrap();
+    assert_eq!(joiner.text(), "xyz");
+    assert_eq!(
+        joiner.apply_remote_together(&waiting, false),
+        Err(NoteRefusal::Malformed),
+        "all of them, junk included"
+    );
+}

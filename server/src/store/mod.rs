@@ -439,11 +439,11 @@ pub trait RelayStore: Send + Sync + 'static {
 
     /// Replaces the record `record` by its tombstone (`tombstone(key)`, at the same
     /// position), in `epoch`, which must be current. Returns its position and the
-    /// bytes freed (none if it was forgotten already). A record put again once
+    /// bytes freed on disk (none if it was forgotten already). A record put again once
     /// forgotten is a resend: [`RelayStore::put_content`] answers its position.
     ///
     /// # Errors
-    /// `Refused(BadRequest)` if `key` is not `record`'s ([`ForgetKey::record`]),
+    /// `Refused(BadRequest)` if `key` is not `record`'s in the group ([`ForgetKey::record`]),
     /// `Refused(NotFound)` if the group holds no such record, `Refused(StaleEpoch)`.
     fn forget_content(
         &self,

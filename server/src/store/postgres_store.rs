@@ -1766,7 +1766,9 @@ impl RelayStore for PostgresStore {
             if let Some(existing) = existing {
                 // A record forgotten since is a resend's too: its bytes are gone.
                 let held = existing.col::<&[u8]>(1)?;
-                return if held == sealed.as_bytes() || read_tombstone(&record, held).is_some_and(|key| key.is_ok()) {
+                return if held == sealed.as_bytes()
+                    || read_tombstone(&group, &record, held).is_some_and(|key| key.is_ok())
+                {
                     Ok((existing.col::<i64>(0)?, false))
                 } else {
                     refuse(RelayError::Conflict)
@@ -1789,7 +1791,7 @@ impl RelayStore for PostgresStore {
         record: ContentId,
         key: &ForgetKey,
     ) -> Result<(ContentSeq, u64), Error> {
-        if key.record() != record {
+        if key.record(&group) != record {
             return Err(Error::Refused(RelayError::BadRequest));
         }
         let id = group.as_bytes().as_slice();

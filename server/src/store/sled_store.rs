@@ -1704,7 +1704,10 @@ impl RelayStore for SledStore {
                 let Some(stored) = content.get(key(group.as_bytes(), seq))? else { return corrupt("content row") };
                 // A record forgotten since is a resend's too: its bytes are gone.
                 return if stored.get(16..) == Some(sealed.as_bytes())
-                    || stored.get(16..).and_then(|bytes| read_tombstone(&record, bytes)).is_some_and(|key| key.is_ok())
+                    || stored
+                        .get(16..)
+                        .and_then(|bytes| read_tombstone(&group, &record, bytes))
+                        .is_some_and(|key| key.is_ok())
                 {
                     Ok((seq, false))
                 } else {
@@ -1731,7 +1734,7 @@ impl RelayStore for SledStore {
         forget: &ForgetKey,
     ) -> Result<(ContentSeq, u64), Error> {
         let _unpaused = self.unpaused();
-        if forget.record() != record {
+        if forget.record(&group) != record {
             return Err(Error::Refused(RelayError::BadRequest));
         }
         let id_key = join(group.as_bytes(), record.as_bytes());
