@@ -574,6 +574,15 @@ impl NoteDoc {
         self.merge_checked(&merged, None, MAX_TYPED_BETWEEN * updates.len(), delta).map(Option::unwrap_or_default)
     }
 
+    /// A copy of this document (its state loaded again), without this device's undo
+    /// history; `None` if it is broken.
+    pub fn copy(&self) -> Option<Self> {
+        if !self.intact {
+            return None;
+        }
+        Self::load(self.client, &self.state()).ok()
+    }
+
     /// Whether `update` may merge alone now, as far as its bytes tell: false if it
     /// builds on or deletes what this document does not hold (merging it would be
     /// refused [`NoteRefusal::Missing`]), known without a trial on a copy. True for

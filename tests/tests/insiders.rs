@@ -496,6 +496,44 @@ async fn a_library_change_from_the_far_future_is_refused_and_blocks_nothing() {
     }
 }
 
+/// Mallory posts under an id of the form only a note's update may have (whose key she
+/// keeps, to have the relay forget it later, so that devices reading later would never
+/// see what devices reading now show): every device refuses it. Her forgetting it then
+/// changes nothing anywhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_other_than_a_notes_update_cannot_be_made_forgettable() {
+    use huisclos_core::content::{ContentBody, Post, Text};
+    use huisclos_protocol::ids::ForgetKey;
+    use huisclos_protocol::messages::ForgetContent;
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut mallory, mut rita, space) = four(&relay).await;
+    let posts = |device: &SimDevice| device.engine().feed(&space).unwrap().len();
+    let before: Vec<usize> = [&alice, &bob, &rita].iter().map(|d| posts(d)).collect();
+    let key = ForgetKey::from_bytes([0x4d; 32]);
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let body = ContentBody::Post(Post { text: Text::new("Only those who read now will see this").unwrap() });
+    mallory.engine_mut().adversary().publish_as(&space, body, now, key.record(&space)).unwrap();
+    // And one under an id drawn at random, which everyone shows.
+    mallory.engine_mut().post(&space, "Hello").unwrap();
+    mallory.drive(&relay).await;
+    settle(&relay, &mut [&mut alice, &mut bob, &mut rita]).await;
+    for (device, before) in [&alice, &bob, &rita].into_iter().zip(before) {
+        assert_eq!(posts(device), before + 1, "{} shows only the post that cannot be forgotten", device.name);
+    }
+    // Forgotten at the relay: a tombstone in its place, which every reader passes.
+    let access = mallory.engine_mut().adversary().access(&space).unwrap();
+    let forget = RequestBody::ForgetContent(ForgetContent { access, record: key.record(&space), key });
+    assert!(matches!(deliver(&relay, &mut mallory, forget).await, ResponseBody::ContentForgotten(_)));
+    let mut dave = SimDevice::join(&relay, "Dave").await;
+    let card = dave.engine().contact_card().unwrap();
+    alice.engine_mut().invite(&space, &card, Role::Contributor).unwrap();
+    alice.drive(&relay).await;
+    dave.sync(&relay).await;
+    dave.engine_mut().accept_invitation(&space).unwrap();
+    settle(&relay, &mut [&mut alice, &mut dave]).await;
+    assert_eq!(posts(&dave), posts(&alice), "Dave, reading later, shows what Alice shows");
+}
+
 /// A file version's preview comes from whoever uploaded that version, and no one else:
 /// a member cannot show everyone another picture for someone's photo.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -359,10 +359,18 @@ impl Adversary<'_> {
     /// # Errors
     /// Before the account exists; store errors.
     pub fn publish_dated(&mut self, space: &GroupId, body: ContentBody, at: u64) -> Result<ContentId> {
-        let certificate = self.engine.certificate.clone().ok_or(CoreError::NotFound(Missing::Certificate))?;
         let mut id = [0u8; 16];
         OsRng.fill_bytes(&mut id);
-        let id = ContentId::from_bytes(id);
+        self.publish_as(space, body, at, ContentId::from_bytes(id))
+    }
+
+    /// As [`Adversary::publish_dated`], under the record id `id` (a forgettable
+    /// record's, for a body that may not be forgotten).
+    ///
+    /// # Errors
+    /// Before the account exists; store errors.
+    pub fn publish_as(&mut self, space: &GroupId, body: ContentBody, at: u64, id: ContentId) -> Result<ContentId> {
+        let certificate = self.engine.certificate.clone().ok_or(CoreError::NotFound(Missing::Certificate))?;
         let signed = EnvelopeBody {
             id,
             group: *space,

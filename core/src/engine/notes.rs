@@ -25,7 +25,7 @@ use super::*;
 use crate::content::{NoteEdit, NoteUpdateBytes};
 use crate::note::{NoteDoc, NoteRefusal, TextEdit, client_id};
 use huisclos_protocol::ids::ForgetKey;
-use store::{OwnNoteUpdate, ParkedNoteUpdate};
+use store::{OwnNoteUpdate, ParkedNoteUpdate, PendingForget};
 
 /// The most named versions a note keeps; later ones are refused.
 pub(super) const MAX_NOTE_VERSIONS: u64 = 256;
@@ -440,11 +440,13 @@ impl Engine {
     /// Replaces runs of this device's own updates of a note by compactions: each run
     /// merged into one update ([`crate::note::compact_updates`]), published as a
     /// forgettable record of its own (compacted again later with what follows), and
-    /// the run's records then forgotten at the relay (the outbox sends in order: each
-    /// forget after the compaction that covers it). A device that reads the note
-    /// later reads a few compactions instead of every batch typed. Updates typed under
-    /// another client id (before a change of this device's MLS key) are left as they
-    /// are.
+    /// the run's records kept to forget (`note-forgets/`): handed to the outbox once
+    /// this device has read the store past the compaction ([`Engine::release_forgets`]),
+    /// and sent only where no device reading later would find, between a record and
+    /// its compaction, anything that may build on the record's text (the outbox's
+    /// checks). A device that reads the note later reads a few compactions instead of
+    /// every batch typed. Updates typed under another client id (before a change of
+    /// this device's MLS key) are left as they are.
     fn compact_own_updates(&mut self, space: &GroupId, note: &NodeId, client: u64) -> Result<()> {
         let own = self.store.own_note_updates(space, note)?;
         let (mine, others): (Vec<_>, Vec<_>) = own.into_iter().partition(|(_, row)| row.client == client);
@@ -462,25 +464,56 @@ impl Engine {
                 }
             }
             let Some((end, merged)) = run else {
-                // Alone: kept at the relay as it is.
-                self.store.drop_own_note_updates(space, note, &[mine[start].0]);
+                // Alone: kept at the relay as it is, in the middle of what is
+                // forgotten around it. Its position keeps the records before it from
+                // being forgotten in favour of compactions after it (it may build on
+                // their text), as another device's update would.
+                let (index, row) = &mine[start];
+                self.store.mark_kept(space, &row.record)?;
+                if let Some(position) = self.store.own_record_position(space, &row.record)? {
+                    self.store.note_foreign_update(space, note, position)?;
+                }
+                self.store.drop_own_note_updates(space, note, &[*index]);
                 start += 1;
                 continue;
             };
             let compaction = self.publish_forgettable(space, note, client, merged)?;
             for (index, row) in &mine[start..end] {
-                self.enqueue(OutboxItem::Forget {
-                    group: *space.as_bytes(),
-                    note: *note.as_bytes(),
-                    record: *row.record.as_bytes(),
-                    key: *row.key.as_bytes(),
-                    covered_by: *compaction.as_bytes(),
-                })?;
+                let pending = PendingForget { note: *note, record: row.record, key: row.key, covered_by: compaction };
+                self.store.add_pending_forget(space, &pending)?;
                 self.store.drop_own_note_updates(space, note, &[*index]);
             }
             start = end;
         }
         self.persist()
+    }
+
+    /// Hands the outbox the records to forget whose compaction this device has read
+    /// the store past (its position known, from the relay's answer); drops those whose
+    /// compaction's position will never be known (answered `Conflict`).
+    pub(super) fn release_forgets(&mut self, group: &GroupId) -> Result<()> {
+        let Some(space) = self.spaces.get(group) else { return Ok(()) };
+        let read = space.meta.content_next;
+        for (index, pending) in self.store.pending_forgets(group)? {
+            match self.store.own_record_position(group, &pending.covered_by)? {
+                Some(at) if read > at => {
+                    self.enqueue(OutboxItem::Forget {
+                        group: *group.as_bytes(),
+                        note: *pending.note.as_bytes(),
+                        record: *pending.record.as_bytes(),
+                        key: *pending.key.as_bytes(),
+                        covered_by: *pending.covered_by.as_bytes(),
+                    })?;
+                    self.store.drop_pending_forget(group, index);
+                }
+                None if self.store.is_unforgettable(group, &pending.covered_by)? => {
+                    self.store.drop_own_record_position(group, &pending.record);
+                    self.store.drop_pending_forget(group, index);
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 
     /// Merges a verified update from `author` (whose role was checked) into its note,
@@ -557,6 +590,23 @@ impl Engine {
         Ok(())
     }
 
+    /// Which of `together` is to blame, if merging them all into a copy of `doc` would
+    /// leave it broken (refused once merged): the one without which the rest merge,
+    /// or the first if none is found so. `None` if they merge, or wait.
+    fn refused_together(doc: &NoteDoc, together: &[(&[u8], u64)]) -> Option<usize> {
+        let breaks = |updates: &[(&[u8], u64)]| match doc.copy() {
+            Some(mut copy) => copy.apply_remote_together(updates, false).is_err() && !copy.is_intact(),
+            None => false,
+        };
+        if !breaks(together) {
+            return None;
+        }
+        let without = |skip: usize| -> Vec<(&[u8], u64)> {
+            together.iter().enumerate().filter(|(at, _)| *at != skip).map(|(_, update)| *update).collect()
+        };
+        Some((0..together.len()).find(|&skip| !breaks(&without(skip))).unwrap_or(0))
+    }
+
     /// Whether one more update may wait in the note: at most [`MAX_PARKED`] of them and
     /// [`MAX_PARKED_BYTES`] bytes (a member's modified client could otherwise fill the
     /// device's store with updates built on what nobody sent).
@@ -622,6 +672,7 @@ impl Engine {
                     }
                 }
             }
+            merged_any |= progress;
             if broken {
                 // Read again from the store, which holds what merged before it.
                 continue;
@@ -633,10 +684,18 @@ impl Engine {
                 let chosen = open.doc.mergeable_together(&all);
                 let together: Vec<(&[u8], u64)> = chosen.iter().map(|&at| all[at]).collect();
                 let indexes: Vec<u64> = chosen.iter().map(|&at| parked[at].0).collect();
-                let merged = if together.len() >= 2 {
-                    open.doc.apply_remote_together(&together, false).map(|_| ())
-                } else {
+                // Tried on a copy first, with every check: one refused once merged
+                // (which the trial above does not check) is found and dropped alone,
+                // and the others stay.
+                let merged = if together.len() < 2 {
                     Err(NoteRefusal::Missing)
+                } else if let Some(culprit) = Self::refused_together(&open.doc, &together) {
+                    tracing::debug!("a parked note update refused once merged with others");
+                    self.store.unpark_note_updates(group, note, &[indexes[culprit]]);
+                    self.notes.put(key, open);
+                    continue;
+                } else {
+                    open.doc.apply_remote_together(&together, false).map(|_| ())
                 };
                 match merged {
                     Ok(()) => {

@@ -16,6 +16,15 @@ impl Engine {
                 self.persist()?;
                 continue;
             };
+            // A record to forget in a space left, or whose reading stopped, is kept.
+            if let OutboxItem::Forget { record, .. } = &item
+                && (space.meta.removed || space.meta.stalled)
+            {
+                self.store.drop_own_record_position(&group, &ContentId::from_bytes(*record));
+                self.remove_from_outbox(index);
+                self.persist()?;
+                continue;
+            }
             if space.meta.removed {
                 self.remove_from_outbox(index);
                 self.persist()?;
@@ -118,10 +127,12 @@ impl Engine {
                             contributes
                                 && !self.store.is_unforgettable(&group, &record)?
                                 && !self.store.foreign_note_update_between(&group, &note, at, compaction)?
+                                && !self.store.space_blocker_between(&group, at, compaction)?
                         }
                         _ => false,
                     };
                     if space.meta_history_mode()? != HistoryMode::Keep || !forgettable {
+                        self.store.drop_own_record_position(&group, &record);
                         self.remove_from_outbox(index);
                         self.persist()?;
                         continue;
@@ -341,7 +352,10 @@ impl Engine {
                 if matches!(item, OutboxItem::Forget { .. })
                     && !matches!(
                         error,
-                        RelayError::StaleEpoch { .. } | RelayError::RateLimited { .. } | RelayError::Internal
+                        RelayError::StaleEpoch { .. }
+                            | RelayError::RateLimited { .. }
+                            | RelayError::Internal
+                            | RelayError::AuthRequired
                     ) =>
             {
                 // Never stored, or a relay that forgets nothing (one from before
@@ -376,7 +390,13 @@ impl Engine {
                     && let Ok(envelope) = ContentEnvelope::from_wire(envelope)
                     && matches!(envelope.signed.body, ContentBody::NoteEdit(_))
                 {
-                    self.store.set_own_record_position(&group, &envelope.signed.id, stored.seq.get())?;
+                    let (record, seq) = (envelope.signed.id, stored.seq.get());
+                    self.store.set_own_record_position(&group, &record, seq)?;
+                    if let ContentBody::NoteEdit(edit) = &envelope.signed.body
+                        && self.store.is_kept(&group, &record)?
+                    {
+                        self.store.note_foreign_update(&group, &edit.note, seq)?;
+                    }
                 }
                 // This device's own item, applied when it was written: the relay does
                 // not push it back to this connection, so the cursor passes it here
@@ -406,6 +426,10 @@ impl Engine {
         }
         if let OutboxItem::Forget { record, .. } = item {
             self.store.drop_own_record_position(&group, &ContentId::from_bytes(*record));
+        }
+        if matches!(item, OutboxItem::Content { .. }) {
+            // A compaction stored (or answered `Conflict`) may release what it covers.
+            self.release_forgets(&group)?;
         }
         self.remove_from_outbox(index);
         self.save_group(&group)?;

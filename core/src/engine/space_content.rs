@@ -104,6 +104,9 @@ impl Engine {
             space.meta.content_next = position + 1;
             if let Some((first, last)) = skipped {
                 self.warn(Some(group), SecurityWarning::ContentRecordsSkipped { first, last });
+                // What this device never read keeps it from forgetting across it.
+                self.store.note_space_blocker(&group, first)?;
+                self.store.note_space_blocker(&group, last)?;
             }
             // A record its author had the relay forget (a note's updates that a
             // compaction published since covers): the tombstone's key is the one whose
@@ -190,11 +193,18 @@ impl Engine {
             }
             if let Err(error) = outcome {
                 self.reject(Some(group), Rejection::ContentRecord { seq: record.seq.get(), fault: error.fault() });
+                // A record refused here may be another device's update that a device
+                // reading later takes: none of this device's records before it is
+                // forgotten in favour of a compaction after it. Written after the
+                // rollback, so that it stays.
+                self.store.note_space_blocker(&group, position)?;
             }
             self.save_group(&group)?;
             self.persist()?;
         }
-        Ok(())
+        // Read as far as a compaction of this device's: what it covers may go.
+        self.release_forgets(&group)?;
+        self.persist()
     }
 
     /// The certificate a record of the space refers to: one an earlier record of the

@@ -420,6 +420,54 @@ impl Store {
         Ok(first.first().is_some_and(|(seq, _)| *seq < before))
     }
 
+    /// Marks a record of this device's kept at the relay in the middle of what it
+    /// forgets (a run of one, compacted with nothing): its position, once known, keeps
+    /// records before it from being forgotten in favour of compactions after it.
+    pub(super) fn mark_kept(&self, group: &GroupId, record: &ContentId) -> Result<()> {
+        self.vault.put(NS_KEPT, &group_record_key(group, record), &[1])
+    }
+
+    /// Whether [`Store::mark_kept`] marked it.
+    pub(super) fn is_kept(&self, group: &GroupId, record: &ContentId) -> Result<bool> {
+        Ok(self.vault.get(NS_KEPT, &group_record_key(group, record))?.is_some())
+    }
+
+    /// Notes that position `seq` of the space's store holds what this device could not
+    /// read as any note's update (a record withheld, or one that did not open): no
+    /// record of this device's before it is forgotten in favour of one after it.
+    pub(super) fn note_space_blocker(&self, group: &GroupId, seq: u64) -> Result<()> {
+        self.vault.put_ordered(&space_blockers_namespace(group), seq, &[1])
+    }
+
+    /// Whether a space-wide blocker ([`Store::note_space_blocker`]) lies strictly
+    /// between positions `after` and `before`.
+    pub(super) fn space_blocker_between(&self, group: &GroupId, after: u64, before: u64) -> Result<bool> {
+        let first = self.vault.scan_ordered(&space_blockers_namespace(group), after.saturating_add(1), 1)?;
+        Ok(first.first().is_some_and(|(seq, _)| *seq < before))
+    }
+
+    /// Records of this device's to forget once it has read the store as far as the
+    /// compaction that covers them, in the order compacted.
+    pub(super) fn pending_forgets(&self, group: &GroupId) -> Result<Vec<(u64, PendingForget)>> {
+        self.vault
+            .scan_ordered(&pending_forgets_namespace(group), 0, usize::MAX)?
+            .into_iter()
+            .map(|(index, row)| Ok((index, PendingForget::decode(&row)?)))
+            .collect()
+    }
+
+    /// Keeps a record to forget later.
+    pub(super) fn add_pending_forget(&self, group: &GroupId, pending: &PendingForget) -> Result<()> {
+        let namespace = pending_forgets_namespace(group);
+        let index = self.vault.last_ordered(&namespace)?.map_or(0, |last| last + 1);
+        self.vault.put_ordered(&namespace, index, &pending.encode())
+    }
+
+    /// Drops a pending forget (released to the outbox, or never to be).
+    pub(super) fn drop_pending_forget(&self, group: &GroupId, index: u64) {
+        self.vault.remove_ordered(&pending_forgets_namespace(group), index);
+    }
+
     /// Updates of a note that build on what this device has not merged yet (another
     /// device's compaction it has not read yet), kept until they can be merged.
     pub(super) fn parked_note_updates(&self, group: &GroupId, note: &NodeId) -> Result<Vec<(u64, ParkedNoteUpdate)>> {
@@ -837,6 +885,65 @@ const NS_OWN_POSITIONS: &str = "own-positions";
 /// position (empty rows).
 fn foreign_note_updates_namespace(group: &GroupId, note: &NodeId) -> String {
     format!("note-foreign/{group}{note}")
+}
+
+/// Records of this device's kept at the relay amid what it forgets, by group id and
+/// record id: one byte.
+const NS_KEPT: &str = "kept-records";
+
+/// Positions of a space's store that this device could not read as a note's update,
+/// ordered by position (empty rows).
+fn space_blockers_namespace(group: &GroupId) -> String {
+    format!("forget-blockers/{group}")
+}
+
+/// Records to forget once the store is read as far as their compaction, ordered.
+fn pending_forgets_namespace(group: &GroupId) -> String {
+    format!("note-forgets/{group}")
+}
+
+/// A record of this device's to forget, covered by the compaction `covered_by` of note
+/// `note`. Row: version (1) || note (16) || record (16) || key (32) || covered_by (16).
+pub(super) struct PendingForget {
+    pub(super) note: NodeId,
+    pub(super) record: ContentId,
+    pub(super) key: huisclos_protocol::ids::ForgetKey,
+    pub(super) covered_by: ContentId,
+}
+
+impl PendingForget {
+    fn encode(&self) -> Zeroizing<Vec<u8>> {
+        Zeroizing::new(
+            [
+                &[NOTE_ROW_VERSION][..],
+                self.note.as_bytes(),
+                self.record.as_bytes(),
+                self.key.as_bytes(),
+                self.covered_by.as_bytes(),
+            ]
+            .concat(),
+        )
+    }
+
+    fn decode(row: &[u8]) -> Result<Self> {
+        let damaged = |kind| CoreError::damaged(StoredRecord::Note, kind);
+        match row.split_first() {
+            Some((&NOTE_ROW_VERSION, rest)) if rest.len() == 16 + 16 + 32 + 16 => {
+                let bytes16 = |at: usize| -> Result<[u8; 16]> {
+                    rest[at..at + 16].try_into().map_err(|_| damaged(DamageKind::DoesNotDecode))
+                };
+                let key: [u8; 32] = rest[32..64].try_into().map_err(|_| damaged(DamageKind::DoesNotDecode))?;
+                Ok(Self {
+                    note: NodeId::from_bytes(bytes16(0)?),
+                    record: ContentId::from_bytes(bytes16(16)?),
+                    key: huisclos_protocol::ids::ForgetKey::from_bytes(key),
+                    covered_by: ContentId::from_bytes(bytes16(64)?),
+                })
+            }
+            Some((&NOTE_ROW_VERSION, _)) | None => Err(damaged(DamageKind::DoesNotDecode)),
+            Some(_) => Err(damaged(DamageKind::UnknownVersion)),
+        }
+    }
 }
 
 /// Records of this device's never to be forgotten, by group id and record id: one byte.
