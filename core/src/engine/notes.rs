@@ -464,10 +464,16 @@ impl Engine {
                 }
             }
             let Some((end, merged)) = run else {
-                // Alone: kept at the relay as it is, in the middle of what is
-                // forgotten around it. Its position keeps the records before it from
-                // being forgotten in favour of compactions after it (it may build on
-                // their text), as another device's update would.
+                // The last, alone: left for the next round, to be compacted with what
+                // follows it (a device reading meanwhile waits on it for the
+                // compaction before it, no longer).
+                if start + 1 == mine.len() {
+                    break;
+                }
+                // Alone amid the others: kept at the relay as it is. Its position keeps
+                // the records before it from being forgotten in favour of compactions
+                // after it (it may build on their text), as another device's update
+                // would.
                 let (index, row) = &mine[start];
                 self.store.mark_kept(space, &row.record)?;
                 if let Some(position) = self.store.own_record_position(space, &row.record)? {
@@ -490,12 +496,22 @@ impl Engine {
 
     /// Hands the outbox the records to forget whose compaction this device has read
     /// the store past (its position known, from the relay's answer); drops those whose
-    /// compaction's position will never be known (answered `Conflict`).
+    /// compaction's position will never be known (answered `Conflict`). Best effort:
+    /// a failure here is logged and leaves them to the next time, and never fails the
+    /// step that read or sent something.
     pub(super) fn release_forgets(&mut self, group: &GroupId) -> Result<()> {
+        if let Err(error) = self.try_release_forgets(group) {
+            tracing::warn!(%error, "records to forget not handed to the outbox");
+        }
+        Ok(())
+    }
+
+    fn try_release_forgets(&mut self, group: &GroupId) -> Result<()> {
         let Some(space) = self.spaces.get(group) else { return Ok(()) };
         let read = space.meta.content_next;
         for (index, pending) in self.store.pending_forgets(group)? {
             match self.store.own_record_position(group, &pending.covered_by)? {
+                Some(store::POSITION_LOST) => self.store.drop_pending_forget(group, index),
                 Some(at) if read > at => {
                     self.enqueue(OutboxItem::Forget {
                         group: *group.as_bytes(),
@@ -504,10 +520,6 @@ impl Engine {
                         key: *pending.key.as_bytes(),
                         covered_by: *pending.covered_by.as_bytes(),
                     })?;
-                    self.store.drop_pending_forget(group, index);
-                }
-                None if self.store.is_unforgettable(group, &pending.covered_by)? => {
-                    self.store.drop_own_record_position(group, &pending.record);
                     self.store.drop_pending_forget(group, index);
                 }
                 _ => {}
@@ -590,21 +602,31 @@ impl Engine {
         Ok(())
     }
 
-    /// Which of `together` is to blame, if merging them all into a copy of `doc` would
-    /// leave it broken (refused once merged): the one without which the rest merge,
-    /// or the first if none is found so. `None` if they merge, or wait.
-    fn refused_together(doc: &NoteDoc, together: &[(&[u8], u64)]) -> Option<usize> {
-        let breaks = |updates: &[(&[u8], u64)]| match doc.copy() {
-            Some(mut copy) => copy.apply_remote_together(updates, false).is_err() && !copy.is_intact(),
-            None => false,
+    /// Which of `together` to drop, if merging them all into a copy of `doc` would
+    /// leave it broken (refused once merged): the one without which the rest merge on
+    /// a copy; all of them if no single one is found so (or there are too many to try,
+    /// each try costing a copy of the note). `None` if they merge, or wait.
+    fn refused_together(doc: &NoteDoc, together: &[(&[u8], u64)]) -> Option<Vec<usize>> {
+        let state = doc.state();
+        let merge = |updates: &[(&[u8], u64)]| -> Option<Result<(), bool>> {
+            let mut copy = NoteDoc::load(doc.client(), &state).ok()?;
+            Some(copy.apply_remote_together(updates, false).map(|_| ()).map_err(|_| !copy.is_intact()))
         };
-        if !breaks(together) {
+        if !matches!(merge(together), Some(Err(true))) {
             return None;
+        }
+        let all: Vec<usize> = (0..together.len()).collect();
+        if together.len() > MAX_CULPRIT_TRIES {
+            return Some(all);
         }
         let without = |skip: usize| -> Vec<(&[u8], u64)> {
             together.iter().enumerate().filter(|(at, _)| *at != skip).map(|(_, update)| *update).collect()
         };
-        Some((0..together.len()).find(|&skip| !breaks(&without(skip))).unwrap_or(0))
+        Some(
+            (0..together.len())
+                .find(|&skip| matches!(merge(&without(skip)), Some(Ok(()))))
+                .map_or(all, |culprit| vec![culprit]),
+        )
     }
 
     /// Whether one more update may wait in the note: at most [`MAX_PARKED`] of them and
@@ -689,9 +711,10 @@ impl Engine {
                 // and the others stay.
                 let merged = if together.len() < 2 {
                     Err(NoteRefusal::Missing)
-                } else if let Some(culprit) = Self::refused_together(&open.doc, &together) {
-                    tracing::debug!("a parked note update refused once merged with others");
-                    self.store.unpark_note_updates(group, note, &[indexes[culprit]]);
+                } else if let Some(culprits) = Self::refused_together(&open.doc, &together) {
+                    tracing::debug!(count = culprits.len(), "parked note updates refused once merged with others");
+                    let dropped: Vec<u64> = culprits.iter().map(|&at| indexes[at]).collect();
+                    self.store.unpark_note_updates(group, note, &dropped);
                     self.notes.put(key, open);
                     continue;
                 } else {
@@ -734,6 +757,10 @@ pub(super) const MAX_PARKED: usize = crate::note::MAX_TOGETHER;
 
 /// The most bytes of the updates that wait in one note.
 pub(super) const MAX_PARKED_BYTES: usize = 4 << 20;
+
+/// The most parked updates merged together among which one that breaks the note is
+/// looked for, each try on a copy of the note; past that, all are dropped.
+const MAX_CULPRIT_TRIES: usize = 16;
 
 /// How many of this device's own updates of a note wait before they are compacted
 /// ([`Engine::compact_own_updates`]).

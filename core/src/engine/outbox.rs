@@ -119,7 +119,9 @@ impl Engine {
                     // which would then come after it, in the compaction). The store is
                     // read as far as the compaction first.
                     let forgettable = match positions {
-                        (Some(at), Some(compaction)) => {
+                        (Some(at), Some(compaction))
+                            if at != store::POSITION_LOST && compaction != store::POSITION_LOST =>
+                        {
                             if space.meta.content_next <= compaction {
                                 continue;
                             }
@@ -132,7 +134,11 @@ impl Engine {
                         _ => false,
                     };
                     if space.meta_history_mode()? != HistoryMode::Keep || !forgettable {
-                        self.store.drop_own_record_position(&group, &record);
+                        // Kept at the relay: it keeps the records before it from being
+                        // forgotten across it, as another device's update would.
+                        if let Some(at) = positions.0.filter(|at| *at != store::POSITION_LOST) {
+                            self.store.note_foreign_update(&group, &note, at)?;
+                        }
                         self.remove_from_outbox(index);
                         self.persist()?;
                         continue;
@@ -339,6 +345,9 @@ impl Engine {
                 if let OutboxItem::Content { envelope, .. } = &item {
                     let envelope = ContentEnvelope::from_wire(envelope)?;
                     self.store.mark_unforgettable(&group, &envelope.signed.id)?;
+                    if matches!(envelope.signed.body, ContentBody::NoteEdit(_)) {
+                        self.store.set_own_record_position(&group, &envelope.signed.id, store::POSITION_LOST)?;
+                    }
                 }
                 let answer = match item {
                     OutboxItem::CreateGroup { .. } => {

@@ -104,7 +104,8 @@ impl Engine {
             space.meta.content_next = position + 1;
             if let Some((first, last)) = skipped {
                 self.warn(Some(group), SecurityWarning::ContentRecordsSkipped { first, last });
-                // What this device never read keeps it from forgetting across it.
+                // What this device never read keeps it from forgetting across it (again
+                // after a rollback below, so that it stays).
                 self.store.note_space_blocker(&group, first)?;
                 self.store.note_space_blocker(&group, last)?;
             }
@@ -190,6 +191,10 @@ impl Engine {
                 // once the store holds one carrying it in their generation. Written
                 // after the rollback of a refused record, so that it stays.
                 self.store.keep_space_certificate(&group, certificate, *generation)?;
+            }
+            if let Some((first, last)) = skipped {
+                self.store.note_space_blocker(&group, first)?;
+                self.store.note_space_blocker(&group, last)?;
             }
             if let Err(error) = outcome {
                 self.reject(Some(group), Rejection::ContentRecord { seq: record.seq.get(), fault: error.fault() });

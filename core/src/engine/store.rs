@@ -878,8 +878,12 @@ fn parked_note_updates_namespace(group: &GroupId, note: &NodeId) -> String {
 }
 
 /// Where the relay stored this device's note records, by group id and record id: the
-/// position, 8 bytes big-endian.
+/// position, 8 bytes big-endian ([`POSITION_LOST`] for one whose answer was lost).
 const NS_OWN_POSITIONS: &str = "own-positions";
+
+/// The position kept for a record of this device's stored before its answer was lost
+/// (a resend answered `Conflict`): never to be known, so nothing is forgotten by it.
+pub(super) const POSITION_LOST: u64 = u64::MAX;
 
 /// Positions of other devices' updates of a note in the space's store, ordered by
 /// position (empty rows).
