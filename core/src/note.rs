@@ -668,6 +668,11 @@ impl NoteDoc {
         // undo history in it, as they were.
         if shape.merges_cleanly(self.len_utf16()) {
             self.check_origins(&shape.origins)?;
+        } else if shape.builds_on_held && !delta && self.can_undo_redo() == (false, false) {
+            // Nothing of this device's would be lost with the note (no undo history:
+            // a note read from others, as a device that joins later reads compactions),
+            // and nothing it lacks is named: merged here, checked as on a copy.
+            self.merge_in_place(update, &shape)?;
         } else {
             self.trial_merge(update, &shape)?;
         }
@@ -744,6 +749,38 @@ impl NoteDoc {
         }
         apply(update)?;
         copy.check_merged()
+    }
+
+    /// As [`NoteDoc::trial_merge`], on this document: a refusal once anything is merged
+    /// leaves it broken ([`NoteDoc::is_intact`]), to be read again from the store. The
+    /// same checks, in the same order, so every device decides alike; a copy of the
+    /// whole note per update is what it saves.
+    fn merge_in_place(&mut self, update: &[u8], shape: &UpdateShape) -> Result<(), NoteRefusal> {
+        let (held, new): (Vec<TypedBetween>, Vec<TypedBetween>) = shape.origins.iter().partition(|pair| pair.held);
+        self.check_origins(&held)?;
+        let merged = (|| {
+            if !new.is_empty() {
+                self.apply_bytes(&without_deletions(update)?)?;
+                self.check_origins(&new)?;
+            }
+            self.apply_bytes(update)?;
+            self.check_merged()
+        })();
+        if merged.is_err() {
+            self.intact = false;
+        }
+        merged
+    }
+
+    /// Merges update bytes into the document, with no check.
+    fn apply_bytes(&self, bytes: &[u8]) -> Result<(), NoteRefusal> {
+        match catch_unwind(AssertUnwindSafe(|| -> Result<(), NoteRefusal> {
+            let decoded = Update::decode_v1(bytes).map_err(|_| NoteRefusal::Malformed)?;
+            self.doc.transact_mut().apply_update(decoded).map_err(|_| NoteRefusal::Malformed)
+        })) {
+            Ok(result) => result,
+            Err(_) => Err(NoteRefusal::Malformed),
+        }
     }
 
     /// What must hold after every merge, whatever the order: nothing waiting (see
