@@ -70,15 +70,37 @@ impl SimRelay {
     pub fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = SledStore::open(&dir.path().join("relay")).unwrap();
-        let limits = PolicyLimits {
+        Self { relay: Relay::new(Arc::new(store), Self::limits()), dir, next_connection: AtomicU64::new(1) }
+    }
+
+    /// Rate limits lifted; every other limit the default.
+    fn limits() -> PolicyLimits {
+        PolicyLimits {
             requests_per_second: 1_000_000,
             request_burst: 1_000_000,
             claims_per_hour: 1_000_000,
             signals_per_second: 1_000_000,
             signal_burst: 1_000_000,
             ..PolicyLimits::default()
-        };
-        Self { relay: Relay::new(Arc::new(store), limits), dir, next_connection: AtomicU64::new(1) }
+        }
+    }
+
+    /// A relay whose store starts as a copy of the sled directory `from` (a relay
+    /// store an earlier release wrote: a fixture), opened with today's code. The
+    /// copy lives in a new temporary directory; `from` is left as it was.
+    pub fn open_copy(from: &Path) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(from, &dir.path().join("relay"));
+        let store = SledStore::open(&dir.path().join("relay")).unwrap();
+        Self { relay: Relay::new(Arc::new(store), Self::limits()), dir, next_connection: AtomicU64::new(1) }
+    }
+
+    /// Writes everything the store holds to disk and copies its directory to `to`,
+    /// as a fixture of this release's relay store.
+    pub fn copy_store_to(&self, to: &Path) {
+        use huisclos_relay::store::RelayStore;
+        self.relay.store().flush().unwrap();
+        copy_dir(&self.dir.path().join("relay"), to);
     }
 
     /// Runs the relay's sweep of expired messages as if `days` had passed since now
@@ -327,6 +349,29 @@ impl SimDevice {
             passphrase,
             clock: START,
         }
+    }
+
+    /// A profile that starts as a copy of the profile directory `from` (one an
+    /// earlier release wrote: a fixture), opened with `passphrase` by today's code and
+    /// not connected. `from` is left as it was.
+    pub fn open_copy(name: &str, from: &Path, passphrase: &str) -> Self {
+        assert!(!in_memory(), "a fixture is a profile on disk");
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(from, dir.path());
+        let mut device = Self {
+            name: name.to_owned(),
+            engine: None,
+            link: None,
+            held: None,
+            events: Vec::new(),
+            pushed_bytes: 0,
+            dir,
+            passphrase: passphrase.to_owned(),
+            // Later than any time the fixture's device saw.
+            clock: START + 10_000_000,
+        };
+        device.reopen();
+        device
     }
 
     /// A new profile that redeems an invitation at `relay` and comes online.
@@ -752,6 +797,20 @@ pub async fn settle(relay: &SimRelay, devices: &mut [&mut SimDevice]) {
     for _ in 0..3 {
         for device in devices.iter_mut() {
             device.sync(relay).await;
+        }
+    }
+}
+
+/// Copies the directory `from` to `to`, creating `to`, recursively.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
         }
     }
 }
