@@ -8,20 +8,10 @@
 use std::path::Path;
 
 use huisclos_core::engine::Engine;
+use huisclos_core::note::TextEdit;
 use huisclos_core::vault::{Passphrase, Unlock};
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
+use huisclos_protocol::ids::GroupId;
+use huisclos_tests::sim::{SimDevice, SimRelay, copy_dir, settle};
 
 fn open_fixture(name: &str) -> (tempfile::TempDir, Engine) {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
@@ -53,6 +43,8 @@ fn a_profile_from_release_0_1_opens_with_everything_it_held() {
     assert_eq!(feed[0].reactions.get("👍").map(|who| who.len()), Some(1));
     assert!(feed[1].edited);
     assert_eq!(engine.library(&kept.id).unwrap().listing(), ["Minutes Note v0"]);
+    let note = only_note(&engine, &kept.id);
+    assert_eq!(engine.note_text(&kept.id, &note).unwrap(), "Hearing on Thursday at 9");
     let quiet = spaces.iter().find(|s| s.history == huisclos_core::space::HistoryMode::None).unwrap();
     assert_eq!(engine.feed(&quiet.id).unwrap().len(), 1);
     assert_eq!(engine.outbox_len().unwrap(), 1, "the post written offline still waits to be sent");
@@ -105,6 +97,11 @@ fn a_profile_with_version_2_space_records_opens_and_goes_on() {
     );
     assert_eq!(engine.library(&kept.id).unwrap().listing(), ["Minutes Note v0"]);
     assert_eq!(engine.outbox_len().unwrap(), 1, "the post written offline still waits to be sent");
+    // The note was one field then (last writer wins); it is now a shared document
+    // whose text starts from that field, and it takes edits.
+    let note = only_note(&engine, &kept.id);
+    assert_eq!(engine.note_text(&kept.id, &note).unwrap(), "Hearing on Thursday at 9");
+    engine.edit_note(&kept.id, &note, &[TextEdit { at: 24, delete: 0, insert: ", room 4".into() }]).unwrap();
     // The items applied moved out of the record (now one row each); a new post goes on
     // after them, and all of it is there when opened again.
     engine.post(&kept.id, "After the upgrade").unwrap();
@@ -114,6 +111,99 @@ fn a_profile_with_version_2_space_records_opens_and_goes_on() {
     assert_eq!(texts(&reopened).last().map(String::as_str), Some("After the upgrade"));
     assert_eq!(texts(&reopened).len(), 4);
     assert_eq!(reopened.feed_page(&kept.id, None, 2).unwrap().len(), 2);
+    assert_eq!(reopened.note_text(&kept.id, &note).unwrap(), "Hearing on Thursday at 9, room 4");
+}
+
+/// The one note a fixture's library holds.
+fn only_note(engine: &Engine, space: &GroupId) -> huisclos_core::library::NodeId {
+    let notes: Vec<_> = engine
+        .library(space)
+        .unwrap()
+        .children(None)
+        .into_iter()
+        .filter(|node| node.kind == huisclos_core::library::NodeKind::Note)
+        .collect();
+    assert_eq!(notes.len(), 1, "one note");
+    notes[0].id
+}
+
+#[tokio::test]
+async fn a_note_written_by_release_0_3_goes_on_with_its_compactions_and_what_waits_to_be_forgotten() {
+    use huisclos_protocol::messages::read_tombstone;
+    let fixture = fixture_dir("profile-0.3-2026-12");
+    let read = |file: &str| std::fs::read_to_string(fixture.join(file)).unwrap();
+    // The relay's store, Alice's and Bob's profiles, as that release left them.
+    let relay = SimRelay::open_copy(&fixture.join("relay"));
+    let mut alice = SimDevice::open_copy("Alice", &fixture.join("alice"), &read("passphrase"));
+    let mut bob = SimDevice::open_copy("Bob", &fixture.join("bob"), &read("bob-passphrase"));
+    let space =
+        alice.engine().spaces().into_iter().find(|s| s.history == huisclos_core::space::HistoryMode::Keep).unwrap().id;
+    let note = only_note(alice.engine(), &space);
+    let written = read("note-alice.txt");
+    assert_eq!(alice.engine().note_text(&space, &note).unwrap(), written);
+    // Bob has all but what Alice typed offline, which is also the version she named.
+    let (online, _) = written.split_once(" off0").unwrap();
+    assert_eq!(bob.engine().note_text(&space, &note).unwrap(), online);
+    let versions = bob.engine().note_versions(&space, &note).unwrap();
+    assert_eq!(versions.len(), 1);
+    assert_eq!(versions[0].name, "Before the hearing");
+    assert_eq!(bob.engine().note_version_text(&space, &note, &versions[0].id).unwrap(), online);
+    let waiting = alice.engine().outbox_len().unwrap();
+    assert!(waiting > 70, "the offline post and note updates wait: {waiting}");
+
+    let forgotten = |relay: &SimRelay| {
+        relay
+            .content_records(space)
+            .iter()
+            .filter(|(id, sealed)| matches!(read_tombstone(&space, id, sealed), Some(Ok(_))))
+            .count()
+    };
+    let forgotten_before = forgotten(&relay);
+    assert!(forgotten_before > 0, "the updates compacted online were forgotten then");
+    alice.connect(&relay);
+    bob.connect(&relay);
+    settle(&relay, &mut [&mut alice, &mut bob]).await;
+    assert_eq!(alice.engine().outbox_len().unwrap(), 0);
+    assert_eq!(bob.engine().note_text(&space, &note).unwrap(), written);
+    assert!(
+        bob.engine().feed(&space).unwrap().iter().any(|item| item.text == "Written offline: the court changed rooms")
+    );
+    // The compaction made offline went out, and the updates it covers, typed
+    // offline by that release and kept in its store with their keys, are forgotten
+    // now.
+    let forgotten_after = forgotten(&relay);
+    assert!(forgotten_after >= forgotten_before + 60, "{forgotten_before} then {forgotten_after} forgotten");
+
+    // Someone invited now reads the note from what the relay kept.
+    let mut carol = SimDevice::join(&relay, "Carol").await;
+    let card = carol.engine().contact_card().unwrap();
+    alice.engine_mut().invite(&space, &card, huisclos_core::space::Role::Contributor).unwrap();
+    alice.drive(&relay).await;
+    carol.sync(&relay).await;
+    carol.engine_mut().accept_invitation(&space).unwrap();
+    settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+    assert_eq!(carol.engine().note_text(&space, &note).unwrap(), written);
+
+    // Alice goes on typing, compacting with updates that release kept, and after a
+    // restart everyone still reads the same note.
+    for word in 0..70 {
+        let end = alice.engine().note_text(&space, &note).unwrap().encode_utf16().count() as u32;
+        let insert = format!(" after{word}");
+        alice.engine_mut().edit_note(&space, &note, &[TextEdit { at: end, delete: 0, insert }]).unwrap();
+        alice.drive(&relay).await;
+    }
+    alice.restart(&relay);
+    alice.connect(&relay);
+    settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+    let now = alice.engine().note_text(&space, &note).unwrap();
+    assert!(now.starts_with(&written) && now.ends_with(" after69"));
+    assert_eq!(bob.engine().note_text(&space, &note).unwrap(), now);
+    assert_eq!(carol.engine().note_text(&space, &note).unwrap(), now);
+    assert!(forgotten(&relay) >= forgotten_after + 60, "the updates typed after the upgrade are forgotten too");
+}
+
+fn fixture_dir(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name)
 }
 
 fn unlock(name: &str) -> Unlock {
