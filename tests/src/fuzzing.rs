@@ -31,6 +31,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("vault_record", vault_record),
     ("relay", relay),
     ("note", note),
+    ("note_together", note_together),
 ];
 
 /// Decoding then encoding gives back the same bytes: one encoding per value.
@@ -263,7 +264,7 @@ pub fn note(data: &[u8]) {
 }
 
 fn merge_note_updates(data: &[u8]) {
-    use huisclos_core::note::{MAX_NOTE_UNITS, NoteDoc};
+    use huisclos_core::note::NoteDoc;
     let Some((&selector, mut rest)) = data.split_first() else { return };
     let author = NOTE_CLIENTS[usize::from((selector & 0x7f) % 3)];
     let with_delta = selector & 0x80 != 0;
@@ -280,14 +281,33 @@ fn merge_note_updates(data: &[u8]) {
         } else {
             doc.apply_remote(update, author).map(|_| None)
         };
+        if !merge_held(&doc, &text, |doc| doc.state_vector() == state, outcome) {
+            return;
+        }
+    }
+}
+
+/// Checks what merging left in `doc`, which held `text` before (and whose state
+/// `state_as_before` recognises): a refusal
+/// that left it intact changed nothing; a merge kept the length bound, its delta (if
+/// asked) gives the new text, and its state loads again to the same text. False if
+/// the document is broken (the engine drops it and reads the note again).
+fn merge_held(
+    doc: &huisclos_core::note::NoteDoc,
+    text: &str,
+    state_as_before: impl Fn(&huisclos_core::note::NoteDoc) -> bool,
+    outcome: Result<Option<Vec<huisclos_core::note::TextEdit>>, huisclos_core::note::NoteRefusal>,
+) -> bool {
+    use huisclos_core::note::{MAX_NOTE_UNITS, NoteDoc};
+    {
         match outcome {
             Err(_) if doc.is_intact() => {
                 assert_eq!(doc.text(), text, "a refused update changed the text");
-                assert_eq!(doc.state_vector(), state, "a refused update changed the state");
+                assert!(state_as_before(doc), "a refused update changed the state");
             }
             // Broken part of the way: the engine drops such a document (and the
             // record's whole step) and reads the note again from the store.
-            Err(_) => return,
+            Err(_) => return false,
             Ok(delta) => {
                 assert!(doc.len_utf16() <= MAX_NOTE_UNITS, "a merged note passed its length bound");
                 if let Some(edits) = delta {
@@ -318,9 +338,61 @@ fn merge_note_updates(data: &[u8]) {
                         doc.text()
                     );
                 }
-                let again = NoteDoc::load(me, &doc.state()).expect("a merged note's state loads again");
+                let again = NoteDoc::load(NOTE_CLIENTS[2], &doc.state()).expect("a merged note's state loads again");
                 assert_eq!(again.text(), doc.text(), "a merged note's state loads to another text");
             }
         }
     }
+    true
+}
+
+/// Updates merged together into a note held by this device ([`note_base`]), as the
+/// engine merges updates that waited: the first byte says whether the delta is read
+/// (bit 7) and whether this device typed in the note first, so that it has undo
+/// history and merges on a copy (bit 6); then up to four updates, each an author
+/// byte (one of [`NOTE_CLIENTS`]), a 16-bit big-endian length and its bytes. Which
+/// of them merge together is asked first, as the engine asks; then those are merged
+/// together, with [`note`]'s checks; and the updates are compacted as a device
+/// compacts its own, which must not fail but with an error. On [`NOTE_STACK`].
+pub fn note_together(data: &[u8]) {
+    let data = data.to_vec();
+    let merged = std::thread::Builder::new().stack_size(NOTE_STACK).spawn(move || merge_note_updates_together(&data));
+    if let Err(panic) = merged.unwrap().join() {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+fn merge_note_updates_together(data: &[u8]) {
+    use huisclos_core::note::{MAX_UPDATE_LEN, NoteDoc, TextEdit, compact_updates};
+    let Some((&selector, mut rest)) = data.split_first() else { return };
+    let with_delta = selector & 0x80 != 0;
+    let mut doc = NoteDoc::load(NOTE_CLIENTS[2], note_base()).unwrap();
+    if selector & 0x40 != 0 {
+        let typed = doc.edit(&[TextEdit { at: 2, delete: 1, insert: "§".to_owned() }]);
+        assert!(matches!(typed, Ok(Some(_))), "typing into the base note");
+    }
+    let mut updates: Vec<(&[u8], u64)> = Vec::new();
+    while updates.len() < NOTE_UPDATES_PER_INPUT {
+        let Some((&author, tail)) = rest.split_first() else { break };
+        let Some((len, tail)) = tail.split_first_chunk::<2>() else { break };
+        let len = usize::from(u16::from_be_bytes(*len)).min(tail.len());
+        let (update, tail) = tail.split_at(len);
+        rest = tail;
+        updates.push((update, NOTE_CLIENTS[usize::from(author % 3)]));
+    }
+    let bytes: Vec<&[u8]> = updates.iter().map(|(update, _)| *update).collect();
+    if let Ok(Some(compacted)) = compact_updates(&bytes) {
+        assert!(compacted.len() <= MAX_UPDATE_LEN, "a compaction past an update's size");
+    }
+    let (text, state) = (doc.text(), doc.state_vector());
+    let chosen = doc.mergeable_together(&updates);
+    assert_eq!(doc.text(), text, "asking which merge changed the text");
+    assert_eq!(doc.state_vector(), state, "asking which merge changed the state");
+    assert!(chosen.windows(2).all(|pair| pair[0] < pair[1]) && chosen.iter().all(|&at| at < updates.len()));
+    let together: Vec<(&[u8], u64)> = chosen.iter().map(|&at| updates[at]).collect();
+    if together.is_empty() {
+        return;
+    }
+    let outcome = doc.apply_remote_together(&together, with_delta).map(|delta| with_delta.then_some(delta));
+    merge_held(&doc, &text, |doc| doc.state_vector() == state, outcome);
 }

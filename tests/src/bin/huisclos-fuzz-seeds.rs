@@ -145,6 +145,36 @@ fn note_seeds() {
     }
     var(0);
     write("note", "empty-sections", &seed(0, &[&empty]));
+    note_together_seeds();
+}
+
+/// Compactions that each build on the other's text, as two devices typing in turns
+/// make them: neither merges alone, both merge together. Typed into the
+/// `note_together` target's document, with the update that waits last and first.
+fn note_together_seeds() {
+    use huisclos_core::note::{NoteDoc, TextEdit, compact_updates};
+    use huisclos_tests::fuzzing::{NOTE_CLIENTS, note_base};
+    let edit = |at, insert: &str| TextEdit { at, delete: 0, insert: insert.to_owned() };
+    let [alice, bob] = [0, 1].map(|who| NoteDoc::load(NOTE_CLIENTS[who], note_base()).unwrap());
+    let (mut alice, mut bob) = (alice, bob);
+    let first = alice.edit(&[edit(0, "On ")]).unwrap().unwrap();
+    bob.apply_remote(&first, NOTE_CLIENTS[0]).unwrap();
+    let answer = bob.edit(&[edit(3, "Monday, ")]).unwrap().unwrap();
+    alice.apply_remote(&answer, NOTE_CLIENTS[1]).unwrap();
+    let second = alice.edit(&[edit(11, "at nine, ")]).unwrap().unwrap();
+    let compacted = compact_updates(&[&first, &second]).unwrap().unwrap();
+    let seed = |selector: u8, updates: &[(u8, &[u8])]| {
+        let mut bytes = vec![selector];
+        for (author, update) in updates {
+            bytes.push(*author);
+            bytes.extend_from_slice(&u16::try_from(update.len()).unwrap().to_be_bytes());
+            bytes.extend_from_slice(update);
+        }
+        bytes
+    };
+    write("note_together", "compaction-then-answer", &seed(0x80, &[(0, &compacted), (1, &answer)]));
+    write("note_together", "answer-then-compaction", &seed(0x40, &[(1, &answer), (0, &compacted)]));
+    write("note_together", "updates-in-turns", &seed(0xc0, &[(0, &second), (1, &answer), (0, &first)]));
 }
 
 /// The images the tests strip (`tests/fixtures/make_*.py`).
