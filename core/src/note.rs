@@ -88,6 +88,10 @@ fn raise(known: &mut Known, client: u64, clock: u64) {
 /// device keeps waiting in a note.
 pub const MAX_TOGETHER: usize = 64;
 
+/// The most updates merged together among which [`NoteDoc::refused_together`] looks
+/// for one that breaks the note, each try on a copy of it; past that, all are dropped.
+pub const MAX_CULPRIT_TRIES: usize = 16;
+
 /// `update` decoded, if every item it inserts (deleted since or not: yrs's `GC`
 /// blocks) is under `author`'s id.
 fn only_by(update: &[u8], author: u64) -> Result<Update, NoteRefusal> {
@@ -581,6 +585,34 @@ impl NoteDoc {
             return None;
         }
         Self::load(self.client, &self.state()).ok()
+    }
+
+    /// Which of `together` (each from its author) to drop, if merging them all would
+    /// leave this document broken (refused once merged), tried on copies: the one
+    /// without which the rest merge; all of them if no single one is found so, or if
+    /// there are more than [`MAX_CULPRIT_TRIES`] (each try costs a copy of the note).
+    /// `None` if they merge, or wait. This document is left as it is.
+    pub fn refused_together(&self, together: &[(&[u8], u64)]) -> Option<Vec<usize>> {
+        let state = self.state();
+        let merge = |updates: &[(&[u8], u64)]| -> Option<Result<(), bool>> {
+            let mut copy = Self::load(self.client, &state).ok()?;
+            Some(copy.apply_remote_together(updates, false).map(|_| ()).map_err(|_| !copy.is_intact()))
+        };
+        if !matches!(merge(together), Some(Err(true))) {
+            return None;
+        }
+        let all: Vec<usize> = (0..together.len()).collect();
+        if together.len() > MAX_CULPRIT_TRIES {
+            return Some(all);
+        }
+        let without = |skip: usize| -> Vec<(&[u8], u64)> {
+            together.iter().enumerate().filter(|(at, _)| *at != skip).map(|(_, update)| *update).collect()
+        };
+        Some(
+            (0..together.len())
+                .find(|&skip| matches!(merge(&without(skip)), Some(Ok(()))))
+                .map_or(all, |culprit| vec![culprit]),
+        )
     }
 
     /// Whether `update` may merge alone now, as far as its bytes tell: false if it

@@ -727,3 +727,71 @@ async fn a_late_joiner_reads_a_note_from_compactions_once_the_updates_are_forgot
         assert_eq!(device.engine().note_text(&space, &note).unwrap(), text, "{}", device.name);
     }
 }
+
+/// Types `count` letters in one update, each between two characters of the text,
+/// spread over it (from the end, so that each offset holds as the edits are made).
+fn type_scattered(engine: &mut Engine, space: &GroupId, note: &NodeId, count: u32, letter: &str) {
+    let units = engine.note_text(space, note).unwrap().encode_utf16().count() as u32;
+    assert!(units > 2 * count, "room to type between characters");
+    let edits: Vec<TextEdit> = (1..=count)
+        .rev()
+        .map(|k| TextEdit { at: k * units / (count + 1), delete: 0, insert: letter.to_owned() })
+        .collect();
+    engine.edit_note(space, note, &edits).unwrap();
+}
+
+/// One of a device's updates that compacts with neither neighbour (60 characters
+/// typed between others, next to runs of 10: past the 64 a compaction may hold) is
+/// kept at the relay as it is. It may build on the text of the run compacted before
+/// it, whose compaction is stored after it: so that run is not forgotten (a reader
+/// would find the kept update before what it builds on), while the run after it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_kept_amid_compacted_runs_keeps_the_run_before_it_at_the_relay() {
+    use huisclos_protocol::messages::read_tombstone;
+    let relay = SimRelay::new();
+    let (mut alice, mut bob, mut carol, space, note) = three(&relay).await;
+    let stored = |relay: &SimRelay| relay.content_records(space);
+    let mut words = 0;
+    let append = |engine: &mut Engine, words: &mut u32| {
+        let end = engine.note_text(&space, &note).unwrap().encode_utf16().count() as u32;
+        engine.edit_note(&space, &note, &[TextEdit { at: end, delete: 0, insert: format!(" w{words:02}") }]).unwrap();
+        *words += 1;
+    };
+    // Alice's records, in the order typed: each drive stores one.
+    let mut records_of = Vec::new();
+    for step in 0..64 {
+        let before = stored(&relay).len();
+        match step {
+            30 => type_scattered(alice.engine_mut(), &space, &note, 10, "p"),
+            31 => type_scattered(alice.engine_mut(), &space, &note, 60, "s"),
+            32 => type_scattered(alice.engine_mut(), &space, &note, 10, "n"),
+            _ => append(alice.engine_mut(), &mut words),
+        }
+        alice.drive(&relay).await;
+        let records = stored(&relay);
+        // The 64th stores the update and, after it, the compactions.
+        let update = records[before].0;
+        records_of.push(update);
+        if step < 63 {
+            assert_eq!(records.len(), before + 1);
+        }
+    }
+    settle(&relay, &mut [&mut alice, &mut bob]).await;
+    let records = stored(&relay);
+    let forgotten: std::collections::HashSet<_> = records
+        .iter()
+        .filter(|(id, sealed)| matches!(read_tombstone(&space, id, sealed), Some(Ok(_))))
+        .map(|(id, _)| *id)
+        .collect();
+    let kept_before = records_of[..31].iter().filter(|id| !forgotten.contains(id)).count();
+    let forgotten_after = records_of[32..].iter().filter(|id| forgotten.contains(id)).count();
+    assert_eq!(kept_before, 31, "the run before the kept update stays");
+    assert!(!forgotten.contains(&records_of[31]), "the kept update stays");
+    assert_eq!(forgotten_after, 32, "the run after it is forgotten");
+    // Carol, who reads everything only now, and Bob read what Alice reads.
+    settle(&relay, &mut [&mut alice, &mut bob, &mut carol]).await;
+    let text = alice.engine().note_text(&space, &note).unwrap();
+    assert_eq!(text.matches('s').count(), 60);
+    assert_eq!(bob.engine().note_text(&space, &note).unwrap(), text);
+    assert_eq!(carol.engine().note_text(&space, &note).unwrap(), text);
+}

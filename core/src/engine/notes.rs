@@ -602,33 +602,6 @@ impl Engine {
         Ok(())
     }
 
-    /// Which of `together` to drop, if merging them all into a copy of `doc` would
-    /// leave it broken (refused once merged): the one without which the rest merge on
-    /// a copy; all of them if no single one is found so (or there are too many to try,
-    /// each try costing a copy of the note). `None` if they merge, or wait.
-    fn refused_together(doc: &NoteDoc, together: &[(&[u8], u64)]) -> Option<Vec<usize>> {
-        let state = doc.state();
-        let merge = |updates: &[(&[u8], u64)]| -> Option<Result<(), bool>> {
-            let mut copy = NoteDoc::load(doc.client(), &state).ok()?;
-            Some(copy.apply_remote_together(updates, false).map(|_| ()).map_err(|_| !copy.is_intact()))
-        };
-        if !matches!(merge(together), Some(Err(true))) {
-            return None;
-        }
-        let all: Vec<usize> = (0..together.len()).collect();
-        if together.len() > MAX_CULPRIT_TRIES {
-            return Some(all);
-        }
-        let without = |skip: usize| -> Vec<(&[u8], u64)> {
-            together.iter().enumerate().filter(|(at, _)| *at != skip).map(|(_, update)| *update).collect()
-        };
-        Some(
-            (0..together.len())
-                .find(|&skip| matches!(merge(&without(skip)), Some(Ok(()))))
-                .map_or(all, |culprit| vec![culprit]),
-        )
-    }
-
     /// Whether one more update may wait in the note: at most [`MAX_PARKED`] of them and
     /// [`MAX_PARKED_BYTES`] bytes (a member's modified client could otherwise fill the
     /// device's store with updates built on what nobody sent).
@@ -711,7 +684,7 @@ impl Engine {
                 // and the others stay.
                 let merged = if together.len() < 2 {
                     Err(NoteRefusal::Missing)
-                } else if let Some(culprits) = Self::refused_together(&open.doc, &together) {
+                } else if let Some(culprits) = open.doc.refused_together(&together) {
                     tracing::debug!(count = culprits.len(), "parked note updates refused once merged with others");
                     let dropped: Vec<u64> = culprits.iter().map(|&at| indexes[at]).collect();
                     self.store.unpark_note_updates(group, note, &dropped);
@@ -757,10 +730,6 @@ pub(super) const MAX_PARKED: usize = crate::note::MAX_TOGETHER;
 
 /// The most bytes of the updates that wait in one note.
 pub(super) const MAX_PARKED_BYTES: usize = 4 << 20;
-
-/// The most parked updates merged together among which one that breaks the note is
-/// looked for, each try on a copy of the note; past that, all are dropped.
-const MAX_CULPRIT_TRIES: usize = 16;
 
 /// How many of this device's own updates of a note wait before they are compacted
 /// ([`Engine::compact_own_updates`]).

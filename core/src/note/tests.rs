@@ -1165,3 +1165,41 @@ fn waiting_junk_does_not_hold_back_compactions_that_merge_together() {
         "all of them, junk included"
     );
 }
+
+/// A modified client's update that builds on two compactions which merge only
+/// together (so it waits with them), and that is refused once merged (typed between
+/// two of Alice's characters over Bob's, which she had seen): it alone is dropped,
+/// and the compactions merge without it. Were all dropped, a member could make every
+/// late reader lose what others wrote; were none, they would wait for good.
+#[test]
+fn an_update_that_breaks_a_set_waiting_together_is_the_only_one_dropped() {
+    let mut alice = device(1);
+    let mut bob = device(2);
+    let (a, b) = (alice.client(), bob.client());
+    let a1 = alice.edit(&[TextEdit { at: 0, delete: 0, insert: "x".into() }]).unwrap().unwrap();
+    bob.apply_remote(&a1, a).unwrap();
+    let b1 = bob.edit(&[TextEdit { at: 1, delete: 0, insert: "y".into() }]).unwrap().unwrap();
+    alice.apply_remote(&b1, b).unwrap();
+    let a2 = alice.edit(&[TextEdit { at: 2, delete: 0, insert: "z".into() }]).unwrap().unwrap();
+    let from_alice = compact_updates(&[&a1, &a2]).unwrap().unwrap();
+    let mallory = device(4).client();
+    // "e" between "x" and "z", over "y", which "z" was typed after.
+    let crossing = typed_between(mallory, 0, (a, 0), (a, 1), "e");
+    let joiner = device(3);
+    for culprit_at in [0, 1, 2] {
+        let mut waiting: Vec<(&[u8], u64)> = vec![(&from_alice, a), (&b1, b)];
+        waiting.insert(culprit_at, (&crossing, mallory));
+        assert_eq!(joiner.mergeable_together(&waiting), vec![0, 1, 2], "the crossing waits with them");
+        assert_eq!(joiner.refused_together(&waiting), Some(vec![culprit_at]), "at {culprit_at}");
+        assert_eq!(joiner.text(), "", "tried on copies only");
+        waiting.remove(culprit_at);
+        assert_eq!(joiner.refused_together(&waiting), None, "the rest merge");
+        let mut merged = joiner.copy().unwrap();
+        merged.apply_remote_together(&waiting, false).unwrap();
+        assert_eq!(merged.text(), "xyz");
+    }
+    // Two that break it: no single one to blame, so all of them.
+    let other_crossing = typed_between(mallory, 1, (a, 0), (a, 1), "f");
+    let waiting: [(&[u8], u64); 4] = [(&from_alice, a), (&crossing, mallory), (&b1, b), (&other_crossing, mallory)];
+    assert_eq!(joiner.refused_together(&waiting), Some(vec![0, 1, 2, 3]));
+}
