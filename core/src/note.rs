@@ -109,16 +109,14 @@ fn only_by(update: &[u8], author: u64) -> Result<Update, NoteRefusal> {
     }
 }
 
-/// Several updates merged into one, however large, as [`NoteDoc::apply_remote_together`]
-/// merges them: kept in the store beside the note, which never sends it.
-///
-/// # Errors
-/// [`NoteRefusal::Malformed`] for bytes that are not updates.
-pub fn compact_updates_unbounded(updates: &[(&[u8], u64)]) -> Result<Vec<u8>, NoteRefusal> {
-    match catch_unwind(|| yrs::merge_updates_v1(updates.iter().map(|(update, _)| *update))) {
-        Ok(Ok(merged)) => Ok(merged),
-        _ => Err(NoteRefusal::Malformed),
-    }
+/// What [`NoteDoc::apply_remote_together`] merged.
+#[derive(Debug)]
+pub struct MergedTogether {
+    /// What changed in the text, if asked (empty if not).
+    pub edits: Vec<TextEdit>,
+    /// The updates merged into one, however large: kept in the store beside the note,
+    /// which never sends it.
+    pub update: Vec<u8>,
 }
 
 /// Merges a run of this device's own updates of a note into one (a compaction: the
@@ -552,7 +550,8 @@ impl NoteDoc {
     /// checks one from its bytes (its size, and that it inserts under its author's id
     /// only); then the whole as one update of as many blocks as they may hold together.
     /// Returns what changed in the text if `delta` is asked, as
-    /// [`NoteDoc::apply_remote_with_delta`].
+    /// [`NoteDoc::apply_remote_with_delta`], and the updates merged into one (what to
+    /// keep beside the note: they are merged once, not again to be stored).
     ///
     /// # Errors
     /// A [`NoteRefusal`]: [`NoteRefusal::Missing`] if, together, they still build on
@@ -561,7 +560,7 @@ impl NoteDoc {
         &mut self,
         updates: &[(&[u8], u64)],
         delta: bool,
-    ) -> Result<Vec<TextEdit>, NoteRefusal> {
+    ) -> Result<MergedTogether, NoteRefusal> {
         if updates.len() > MAX_TOGETHER {
             return Err(NoteRefusal::TooLarge);
         }
@@ -575,7 +574,8 @@ impl NoteDoc {
             Ok(Ok(merged)) => merged,
             _ => return Err(NoteRefusal::Malformed),
         };
-        self.merge_checked(&merged, None, MAX_TYPED_BETWEEN * updates.len(), delta).map(Option::unwrap_or_default)
+        let edits = self.merge_checked(&merged, None, MAX_TYPED_BETWEEN * updates.len(), delta)?.unwrap_or_default();
+        Ok(MergedTogether { edits, update: merged })
     }
 
     /// A copy of this document (its state loaded again), without this device's undo
@@ -596,7 +596,7 @@ impl NoteDoc {
         let state = self.state();
         let merge = |updates: &[(&[u8], u64)]| -> Option<Result<(), bool>> {
             let mut copy = Self::load(self.client, &state).ok()?;
-            Some(copy.apply_remote_together(updates, false).map(|_| ()).map_err(|_| !copy.is_intact()))
+            Some(copy.apply_remote_together(updates, false).map(drop).map_err(|_| !copy.is_intact()))
         };
         if !matches!(merge(together), Some(Err(true))) {
             return None;

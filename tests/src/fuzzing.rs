@@ -393,6 +393,6 @@ fn merge_note_updates_together(data: &[u8]) {
     if together.is_empty() {
         return;
     }
-    let outcome = doc.apply_remote_together(&together, with_delta).map(|delta| with_delta.then_some(delta));
+    let outcome = doc.apply_remote_together(&together, with_delta).map(|merged| with_delta.then_some(merged.edits));
     merge_held(&doc, &text, |doc| doc.state_vector() == state, outcome);
 }

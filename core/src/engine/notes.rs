@@ -691,12 +691,11 @@ impl Engine {
                     self.notes.put(key, open);
                     continue;
                 } else {
-                    open.doc.apply_remote_together(&together, false).map(|_| ())
+                    open.doc.apply_remote_together(&together, false)
                 };
                 match merged {
-                    Ok(()) => {
-                        let merged = crate::note::compact_updates_unbounded(&together).map_err(refused_locally)?;
-                        self.keep_merged(group, note, &mut open, &merged)?;
+                    Ok(merged) => {
+                        self.keep_merged(group, note, &mut open, &merged.update)?;
                         self.store.unpark_note_updates(group, note, &indexes);
                         progress = true;
                     }

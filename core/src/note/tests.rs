@@ -1112,16 +1112,19 @@ fn compactions_that_build_on_each_other_merge_together_as_the_note_reads_live() 
         assert_eq!(joiner.apply_remote(one.0, one.1), Err(NoteRefusal::Missing));
         assert_eq!(joiner.apply_remote(other.0, other.1), Err(NoteRefusal::Missing));
         assert!(joiner.is_intact());
-        let edits = joiner.apply_remote_together(&[one, other], true).unwrap();
+        let merged = joiner.apply_remote_together(&[one, other], true).unwrap();
         assert_eq!(joiner.text(), "yzw");
-        assert_eq!(apply_edits("", &edits), "yzw", "the delta of the merge");
+        assert_eq!(apply_edits("", &merged.edits), "yzw", "the delta of the merge");
+        // What is kept beside the note, replayed at the next load, is the same text.
+        let replayed = NoteDoc::load(joiner.client(), &merged.update).unwrap();
+        assert_eq!(replayed.text(), "yzw");
         // Each author's own compaction, and nobody else's characters in it.
         assert_eq!(
-            joiner.apply_remote_together(&[(&from_alice, bob.client())], false),
+            joiner.apply_remote_together(&[(&from_alice, bob.client())], false).map(|merged| merged.edits),
             Err(NoteRefusal::ForeignClient)
         );
         // Merged where everything is held already, they change nothing.
-        assert!(alice.apply_remote_together(&[one, other], false).unwrap().is_empty());
+        assert!(alice.apply_remote_together(&[one, other], false).unwrap().edits.is_empty());
         assert_eq!(alice.text(), "yzw");
         let reloaded = NoteDoc::load(joiner.client(), &joiner.state()).unwrap();
         assert_eq!(reloaded.text(), "yzw");
@@ -1160,7 +1163,7 @@ fn waiting_junk_does_not_hold_back_compactions_that_merge_together() {
     joiner.apply_remote_together(&together, false).unwrap();
     assert_eq!(joiner.text(), "xyz");
     assert_eq!(
-        joiner.apply_remote_together(&waiting, false),
+        joiner.apply_remote_together(&waiting, false).map(|merged| merged.edits),
         Err(NoteRefusal::Malformed),
         "all of them, junk included"
     );
