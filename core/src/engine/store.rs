@@ -348,26 +348,38 @@ impl Store {
     /// This device's own updates of a note not yet compacted ([`OwnNoteUpdate`]), in
     /// the order published, each with its row index.
     pub(super) fn own_note_updates(&self, group: &GroupId, note: &NodeId) -> Result<Vec<(u64, OwnNoteUpdate)>> {
-        self.vault
-            .scan_ordered(&own_note_updates_namespace(group, note), 0, usize::MAX)?
-            .into_iter()
-            .map(|(index, row)| Ok((index, OwnNoteUpdate::decode(&row)?)))
-            .collect()
+        self.note_rows(&own_note_updates_namespace(group, note))
     }
 
     /// Keeps an update this device publishes, to compact later; returns its row.
     pub(super) fn append_own_note_update(&self, group: &GroupId, note: &NodeId, own: &OwnNoteUpdate) -> Result<u64> {
-        let namespace = own_note_updates_namespace(group, note);
-        let index = self.vault.last_ordered(&namespace)?.map_or(0, |last| last + 1);
-        self.vault.put_ordered(&namespace, index, &own.encode())?;
-        Ok(index)
+        self.append_note_row(&own_note_updates_namespace(group, note), own)
     }
 
     /// Drops own updates' rows (compacted, or never to be).
     pub(super) fn drop_own_note_updates(&self, group: &GroupId, note: &NodeId, indexes: &[u64]) {
-        let namespace = own_note_updates_namespace(group, note);
+        self.remove_note_rows(&own_note_updates_namespace(group, note), indexes);
+    }
+
+    /// The rows of a namespace of note rows, in order, each with its index.
+    fn note_rows<Row: NoteRow>(&self, namespace: &str) -> Result<Vec<(u64, Row)>> {
+        self.vault
+            .scan_ordered(namespace, 0, usize::MAX)?
+            .into_iter()
+            .map(|(index, row)| Ok((index, Row::decode(&row)?)))
+            .collect()
+    }
+
+    /// Puts `row` after the last row of `namespace`; returns its index.
+    fn append_note_row(&self, namespace: &str, row: &impl NoteRow) -> Result<u64> {
+        let index = self.vault.last_ordered(namespace)?.map_or(0, |last| last + 1);
+        self.vault.put_ordered(namespace, index, &row.encode())?;
+        Ok(index)
+    }
+
+    fn remove_note_rows(&self, namespace: &str, indexes: &[u64]) {
         for index in indexes {
-            self.vault.remove_ordered(&namespace, *index);
+            self.vault.remove_ordered(namespace, *index);
         }
     }
 
@@ -449,48 +461,33 @@ impl Store {
     /// Records of this device's to forget once it has read the store as far as the
     /// compaction that covers them, in the order compacted.
     pub(super) fn pending_forgets(&self, group: &GroupId) -> Result<Vec<(u64, PendingForget)>> {
-        self.vault
-            .scan_ordered(&pending_forgets_namespace(group), 0, usize::MAX)?
-            .into_iter()
-            .map(|(index, row)| Ok((index, PendingForget::decode(&row)?)))
-            .collect()
+        self.note_rows(&pending_forgets_namespace(group))
     }
 
     /// Keeps a record to forget later.
     pub(super) fn add_pending_forget(&self, group: &GroupId, pending: &PendingForget) -> Result<()> {
-        let namespace = pending_forgets_namespace(group);
-        let index = self.vault.last_ordered(&namespace)?.map_or(0, |last| last + 1);
-        self.vault.put_ordered(&namespace, index, &pending.encode())
+        self.append_note_row(&pending_forgets_namespace(group), pending).map(drop)
     }
 
     /// Drops a pending forget (released to the outbox, or never to be).
     pub(super) fn drop_pending_forget(&self, group: &GroupId, index: u64) {
-        self.vault.remove_ordered(&pending_forgets_namespace(group), index);
+        self.remove_note_rows(&pending_forgets_namespace(group), &[index]);
     }
 
     /// Updates of a note that build on what this device has not merged yet (another
     /// device's compaction it has not read yet), kept until they can be merged.
     pub(super) fn parked_note_updates(&self, group: &GroupId, note: &NodeId) -> Result<Vec<(u64, ParkedNoteUpdate)>> {
-        self.vault
-            .scan_ordered(&parked_note_updates_namespace(group, note), 0, usize::MAX)?
-            .into_iter()
-            .map(|(index, row)| Ok((index, ParkedNoteUpdate::decode(&row)?)))
-            .collect()
+        self.note_rows(&parked_note_updates_namespace(group, note))
     }
 
     /// Keeps an update to merge once what it builds on is merged.
     pub(super) fn park_note_update(&self, group: &GroupId, note: &NodeId, parked: &ParkedNoteUpdate) -> Result<()> {
-        let namespace = parked_note_updates_namespace(group, note);
-        let index = self.vault.last_ordered(&namespace)?.map_or(0, |last| last + 1);
-        self.vault.put_ordered(&namespace, index, &parked.encode())
+        self.append_note_row(&parked_note_updates_namespace(group, note), parked).map(drop)
     }
 
     /// Drops parked updates' rows (merged).
     pub(super) fn unpark_note_updates(&self, group: &GroupId, note: &NodeId, indexes: &[u64]) {
-        let namespace = parked_note_updates_namespace(group, note);
-        for index in indexes {
-            self.vault.remove_ordered(&namespace, *index);
-        }
+        self.remove_note_rows(&parked_note_updates_namespace(group, note), indexes);
     }
 
     /// A note's named versions, in the order this device took them (without their
@@ -915,38 +912,21 @@ pub(super) struct PendingForget {
     pub(super) covered_by: ContentId,
 }
 
-impl PendingForget {
+impl NoteRow for PendingForget {
     fn encode(&self) -> Zeroizing<Vec<u8>> {
-        Zeroizing::new(
-            [
-                &[NOTE_ROW_VERSION][..],
-                self.note.as_bytes(),
-                self.record.as_bytes(),
-                self.key.as_bytes(),
-                self.covered_by.as_bytes(),
-            ]
-            .concat(),
-        )
+        note_row(&[self.note.as_bytes(), self.record.as_bytes(), self.key.as_bytes(), self.covered_by.as_bytes()])
     }
 
     fn decode(row: &[u8]) -> Result<Self> {
-        let damaged = |kind| CoreError::damaged(StoredRecord::Note, kind);
-        match row.split_first() {
-            Some((&NOTE_ROW_VERSION, rest)) if rest.len() == 16 + 16 + 32 + 16 => {
-                let bytes16 = |at: usize| -> Result<[u8; 16]> {
-                    rest[at..at + 16].try_into().map_err(|_| damaged(DamageKind::DoesNotDecode))
-                };
-                let key: [u8; 32] = rest[32..64].try_into().map_err(|_| damaged(DamageKind::DoesNotDecode))?;
-                Ok(Self {
-                    note: NodeId::from_bytes(bytes16(0)?),
-                    record: ContentId::from_bytes(bytes16(16)?),
-                    key: huisclos_protocol::ids::ForgetKey::from_bytes(key),
-                    covered_by: ContentId::from_bytes(bytes16(64)?),
-                })
-            }
-            Some((&NOTE_ROW_VERSION, _)) | None => Err(damaged(DamageKind::DoesNotDecode)),
-            Some(_) => Err(damaged(DamageKind::UnknownVersion)),
-        }
+        let mut fields = NoteRowFields::open(row)?;
+        let pending = Self {
+            note: NodeId::from_bytes(fields.take()?),
+            record: ContentId::from_bytes(fields.take()?),
+            key: huisclos_protocol::ids::ForgetKey::from_bytes(fields.take()?),
+            covered_by: ContentId::from_bytes(fields.take()?),
+        };
+        fields.end()?;
+        Ok(pending)
     }
 }
 
@@ -973,39 +953,19 @@ pub(super) struct OwnNoteUpdate {
     pub(super) update: Vec<u8>,
 }
 
-impl OwnNoteUpdate {
+impl NoteRow for OwnNoteUpdate {
     fn encode(&self) -> Zeroizing<Vec<u8>> {
-        Zeroizing::new(
-            [
-                &[NOTE_ROW_VERSION][..],
-                &self.client.to_be_bytes(),
-                self.record.as_bytes(),
-                self.key.as_bytes(),
-                &self.update,
-            ]
-            .concat(),
-        )
+        note_row(&[&self.client.to_be_bytes(), self.record.as_bytes(), self.key.as_bytes(), &self.update])
     }
 
     fn decode(row: &[u8]) -> Result<Self> {
-        let damaged = |kind| CoreError::damaged(StoredRecord::Note, kind);
-        match row.split_first() {
-            Some((&NOTE_ROW_VERSION, rest)) if rest.len() >= 8 + 16 + 32 => {
-                let (client, rest) = rest.split_at(8);
-                let (record, rest) = rest.split_at(16);
-                let (key, update) = rest.split_at(32);
-                Ok(Self {
-                    client: u64::from_be_bytes(client.try_into().map_err(|_| damaged(DamageKind::DoesNotDecode))?),
-                    record: ContentId::from_bytes(record.try_into().map_err(|_| damaged(DamageKind::DoesNotDecode))?),
-                    key: huisclos_protocol::ids::ForgetKey::from_bytes(
-                        key.try_into().map_err(|_| damaged(DamageKind::DoesNotDecode))?,
-                    ),
-                    update: update.to_vec(),
-                })
-            }
-            Some((&NOTE_ROW_VERSION, _)) | None => Err(damaged(DamageKind::DoesNotDecode)),
-            Some(_) => Err(damaged(DamageKind::UnknownVersion)),
-        }
+        let mut fields = NoteRowFields::open(row)?;
+        Ok(Self {
+            client: u64::from_be_bytes(fields.take()?),
+            record: ContentId::from_bytes(fields.take()?),
+            key: huisclos_protocol::ids::ForgetKey::from_bytes(fields.take()?),
+            update: fields.rest().to_vec(),
+        })
     }
 }
 
@@ -1017,23 +977,72 @@ pub(super) struct ParkedNoteUpdate {
     pub(super) update: Vec<u8>,
 }
 
-impl ParkedNoteUpdate {
+impl NoteRow for ParkedNoteUpdate {
     fn encode(&self) -> Zeroizing<Vec<u8>> {
-        Zeroizing::new([&[NOTE_ROW_VERSION][..], &self.client.to_be_bytes(), &self.update].concat())
+        note_row(&[&self.client.to_be_bytes(), &self.update])
     }
 
     fn decode(row: &[u8]) -> Result<Self> {
-        let damaged = |kind| CoreError::damaged(StoredRecord::Note, kind);
+        let mut fields = NoteRowFields::open(row)?;
+        Ok(Self { client: u64::from_be_bytes(fields.take()?), update: fields.rest().to_vec() })
+    }
+}
+
+/// A row of this device's notes' housekeeping ([`OwnNoteUpdate`], [`ParkedNoteUpdate`],
+/// [`PendingForget`]): a version byte ([`NOTE_ROW_VERSION`]), then fixed fields, then
+/// perhaps bytes of any length.
+trait NoteRow: Sized {
+    fn encode(&self) -> Zeroizing<Vec<u8>>;
+    fn decode(row: &[u8]) -> Result<Self>;
+}
+
+/// A note row of this version made of `fields`.
+fn note_row(fields: &[&[u8]]) -> Zeroizing<Vec<u8>> {
+    let mut row = Zeroizing::new(Vec::with_capacity(1 + fields.iter().map(|field| field.len()).sum::<usize>()));
+    row.push(NOTE_ROW_VERSION);
+    for field in fields {
+        row.extend_from_slice(field);
+    }
+    row
+}
+
+/// The fields of a stored note row, read in order.
+struct NoteRowFields<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> NoteRowFields<'a> {
+    /// What follows the row's version byte; a version this code does not know is
+    /// refused as such (a later release wrote it), not misread.
+    fn open(row: &'a [u8]) -> Result<Self> {
         match row.split_first() {
-            Some((&NOTE_ROW_VERSION, rest)) if rest.len() >= 8 => {
-                let (client, update) = rest.split_at(8);
-                let client = u64::from_be_bytes(client.try_into().map_err(|_| damaged(DamageKind::DoesNotDecode))?);
-                Ok(Self { client, update: update.to_vec() })
-            }
-            Some((&NOTE_ROW_VERSION, _)) | None => Err(damaged(DamageKind::DoesNotDecode)),
-            Some(_) => Err(damaged(DamageKind::UnknownVersion)),
+            Some((&NOTE_ROW_VERSION, rest)) => Ok(Self { rest }),
+            Some(_) => Err(damaged_note_row(DamageKind::UnknownVersion)),
+            None => Err(damaged_note_row(DamageKind::DoesNotDecode)),
         }
     }
+
+    /// The next `N` bytes.
+    fn take<const N: usize>(&mut self) -> Result<[u8; N]> {
+        let (field, rest) =
+            self.rest.split_first_chunk::<N>().ok_or_else(|| damaged_note_row(DamageKind::DoesNotDecode))?;
+        self.rest = rest;
+        Ok(*field)
+    }
+
+    /// Everything after the fields taken.
+    fn rest(self) -> &'a [u8] {
+        self.rest
+    }
+
+    /// That nothing follows the fields taken.
+    fn end(self) -> Result<()> {
+        if self.rest.is_empty() { Ok(()) } else { Err(damaged_note_row(DamageKind::DoesNotDecode)) }
+    }
+}
+
+fn damaged_note_row(kind: DamageKind) -> CoreError {
+    CoreError::damaged(StoredRecord::Note, kind)
 }
 
 /// The updates a note merged since its last compaction, one row each.
@@ -1569,3 +1578,57 @@ const FEED_RECORD_VERSION: u8 = 2;
 
 #[cfg(test)]
 mod conformance;
+
+#[cfg(test)]
+mod note_rows {
+    use super::*;
+
+    fn damage(error: CoreError) -> DamageKind {
+        match error {
+            CoreError::CorruptProfile(damage) => damage.how,
+            other => panic!("not damage: {other}"),
+        }
+    }
+
+    /// The rows a release wrote read back as written; one of a later version is
+    /// refused as such, and one cut short, or longer than its fields, as damaged.
+    #[test]
+    fn note_rows_of_another_version_or_cut_short_are_refused_as_such() {
+        let key = huisclos_protocol::ids::ForgetKey::from_bytes([7; 32]);
+        let pending = PendingForget {
+            note: NodeId::from_bytes([1; 16]),
+            record: ContentId::from_bytes([2; 16]),
+            key,
+            covered_by: ContentId::from_bytes([3; 16]),
+        };
+        let row = pending.encode();
+        assert_eq!(row.len(), 1 + 16 + 16 + 32 + 16);
+        let read = PendingForget::decode(&row).unwrap();
+        assert_eq!((read.note, read.record, read.covered_by), (pending.note, pending.record, pending.covered_by));
+        assert_eq!(read.key.as_bytes(), key.as_bytes());
+        let mut later = row.to_vec();
+        later[0] = NOTE_ROW_VERSION + 1;
+        assert!(matches!(damage(PendingForget::decode(&later).err().unwrap()), DamageKind::UnknownVersion));
+        for bad in [&row[..row.len() - 1], &[row.as_slice(), &[0]].concat(), &[]] {
+            assert!(matches!(damage(PendingForget::decode(bad).err().unwrap()), DamageKind::DoesNotDecode));
+        }
+
+        let own = OwnNoteUpdate { client: 0x3e, record: ContentId::from_bytes([4; 16]), key, update: vec![9; 5] };
+        let row = own.encode();
+        let read = OwnNoteUpdate::decode(&row).unwrap();
+        assert_eq!((read.client, read.record, read.update), (0x3e, own.record, vec![9; 5]));
+        assert!(OwnNoteUpdate::decode(&row[..1 + 8 + 16 + 32]).unwrap().update.is_empty());
+        assert!(matches!(
+            damage(OwnNoteUpdate::decode(&row[..1 + 8 + 16 + 31]).err().unwrap()),
+            DamageKind::DoesNotDecode
+        ));
+
+        let parked = ParkedNoteUpdate { client: 0xb0b, update: vec![1, 2, 3] };
+        let read = ParkedNoteUpdate::decode(&parked.encode()).unwrap();
+        assert_eq!((read.client, read.update), (0xb0b, vec![1, 2, 3]));
+        assert!(matches!(
+            damage(ParkedNoteUpdate::decode(&[NOTE_ROW_VERSION, 0]).err().unwrap()),
+            DamageKind::DoesNotDecode
+        ));
+    }
+}
