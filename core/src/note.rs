@@ -178,6 +178,10 @@ pub enum NoteRefusal {
     /// root: content that would not show but would shift every offset.
     #[error("a note update holds something other than text")]
     NotText,
+    /// It says of characters this device holds already other than what it holds
+    /// (other text, or typed elsewhere): a second version of what their author sent.
+    #[error("a note update contradicts text its author sent before")]
+    Contradicts,
 }
 
 /// The Yjs client id of a device in a note: the first 53 bits of
@@ -633,17 +637,35 @@ impl NoteDoc {
     /// deletes, what none of them holds, or that yrs fails to read (any of which would
     /// keep the rest waiting with it). Read on a copy: this document is left as it is.
     pub fn mergeable_together(&self, updates: &[(&[u8], u64)]) -> Vec<usize> {
-        let Ok(copy) = Self::load(self.client, &self.state()) else { return Vec::new() };
-        let mut read = vec![false; updates.len().min(MAX_TOGETHER)];
-        for (at, (update, _)) in updates.iter().take(MAX_TOGETHER).enumerate() {
-            let Ok(decoded) = catch_unwind(|| Update::decode_v1(update)) else { continue };
-            let Ok(decoded) = decoded else { continue };
-            match catch_unwind(AssertUnwindSafe(|| copy.doc.transact_mut().apply_update(decoded).is_ok())) {
-                Ok(applied) => read[at] = applied,
-                // The copy may be left half-merged: nothing is chosen.
-                Err(_) => return Vec::new(),
+        let state = self.state();
+        let updates = &updates[..updates.len().min(MAX_TOGETHER)];
+        // What yrs would refuse to read, or read otherwise than it looks, is left out
+        // before yrs sees it, as it is from any update merged.
+        let mut left_out: Vec<bool> = updates.iter().map(|(update, _)| well_formed(update).is_err()).collect();
+        // yrs failing part of the way through one leaves the copy half-merged: that one
+        // is left out and the others merged again into a new copy (at most once each).
+        let (copy, read) = loop {
+            let Ok(copy) = Self::load(self.client, &state) else { return Vec::new() };
+            let mut read = vec![false; updates.len()];
+            let mut failed = None;
+            for (at, (update, _)) in updates.iter().enumerate() {
+                if left_out[at] {
+                    continue;
+                }
+                let Ok(Ok(decoded)) = catch_unwind(|| Update::decode_v1(update)) else { continue };
+                match catch_unwind(AssertUnwindSafe(|| copy.doc.transact_mut().apply_update(decoded).is_ok())) {
+                    Ok(applied) => read[at] = applied,
+                    Err(_) => {
+                        failed = Some(at);
+                        break;
+                    }
+                }
             }
-        }
+            match failed {
+                Some(at) => left_out[at] = true,
+                None => break (copy, read),
+            }
+        };
         let held = copy.state_vector();
         (0..read.len())
             .filter(|&at| {
@@ -693,6 +715,7 @@ impl NoteDoc {
             Ok(result) => result?,
             Err(_) => return Err(NoteRefusal::Malformed),
         };
+        self.check_held_as_sent(&shape.held_already)?;
         // What can only be known once merged (what it builds on, the note's length)
         // is known beforehand for every update that builds on what this device has,
         // as an honest one in the relay's order always does. For any other, a trial on
@@ -744,6 +767,51 @@ impl NoteDoc {
         }
         let edits = seen.lock().map(|mut seen| std::mem::take(&mut *seen)).unwrap_or_default();
         Ok((new || !edits.is_empty()).then_some(edits))
+    }
+
+    /// That what an update says of characters this document holds already is what it
+    /// holds: the same text, typed between the same characters. yrs skips what it
+    /// holds, so a second, different version of the same characters (a member's
+    /// modified client that has the relay forget its update and sends another under
+    /// the same ids, as a compaction) would be taken silently here, while a device
+    /// that reads only the second shows it: the two would differ for good. Refused as
+    /// [`NoteRefusal::Contradicts`] before anything is merged. A unit held as U+FFFD
+    /// (half of a surrogate pair, cut by an update) matches any surrogate or U+FFFD.
+    fn check_held_as_sent(&self, blocks: &[HeldBlock]) -> Result<(), NoteRefusal> {
+        if blocks.is_empty() {
+            return Ok(());
+        }
+        let same_unit = |sent: u16, held: u16| {
+            let loose = |unit: u16| unit == 0xfffd || (0xd800..0xe000).contains(&unit);
+            sent == held || (loose(sent) && loose(held))
+        };
+        let id = |(client, clock): CharId| yrs::ID::new(ClientID::new(client), clock as u32);
+        let txn = self.doc.transact();
+        for block in blocks {
+            let (Ok(clock), Ok(held)) = (u32::try_from(block.clock), u32::try_from(block.held)) else {
+                return Err(NoteRefusal::Malformed);
+            };
+            let mut agrees = true;
+            yrs::item_walk::held_runs(&txn, ClientID::new(block.client), clock, held, |run| {
+                if run.collected {
+                    return true;
+                }
+                let at = u64::from(run.id.clock) - block.clock;
+                // What the run's first character was typed after, as the block says it.
+                let origin = if at == 0 { block.origin } else { Some((block.client, block.clock + at - 1)) };
+                agrees = run.origin == origin.map(id) && run.right_origin == block.right_origin.map(id);
+                if let (Some(text), Some(units)) = (run.text, &block.units) {
+                    let sent = units.iter().skip(at as usize).take(run.len as usize);
+                    let kept = text.encode_utf16().skip(run.offset as usize).take(run.len as usize);
+                    agrees &= sent.len() == run.len as usize && sent.zip(kept).all(|(s, k)| same_unit(*s, k));
+                }
+                agrees
+            });
+            if !agrees {
+                return Err(NoteRefusal::Contradicts);
+            }
+        }
+        Ok(())
     }
 
     /// Whether `update` would be merged without a trial on a copy
@@ -1105,6 +1173,50 @@ struct UpdateShape {
     origins_held: bool,
     /// Every block as read, for the index of what was typed where ([`TypedIndex`]).
     blocks: Vec<(u64, TypedBlock)>,
+    /// The blocks, or parts of blocks, that the document holds already: what they say
+    /// must be what it holds ([`NoteDoc::check_held_as_sent`]).
+    held_already: Vec<HeldBlock>,
+}
+
+/// A block of an update whose first characters a document holds already, as the
+/// update writes it.
+struct HeldBlock {
+    client: u64,
+    clock: u64,
+    /// How many of its characters are held.
+    held: u64,
+    origin: Option<CharId>,
+    right_origin: Option<CharId>,
+    /// Its text in UTF-16 units, for a string (a deleted string's length holds none).
+    units: Option<Vec<u16>>,
+}
+
+/// Whether `update` could ever be merged, as far as its bytes tell, whatever the
+/// document holds: what [`NoteDoc::apply_remote`] refuses from its bytes but for what it
+/// builds on that is not held yet ([`NoteRefusal::Missing`]), which another update may
+/// bring. An update that waits must pass this first: yrs is never handed one it would
+/// misread, or fail on, when updates that waited are merged together.
+///
+/// # Errors
+/// The refusal its bytes earn, as [`NoteDoc::apply_remote`] would give it.
+pub fn well_formed(update: &[u8]) -> Result<(), NoteRefusal> {
+    if update.len() > MAX_UPDATE_LEN {
+        return Err(NoteRefusal::TooLarge);
+    }
+    // Read as if every character of its clients were held.
+    let mut everything = StateVector::default();
+    read_structs(
+        &mut Lib0(update),
+        |client, _, _| {
+            everything.set_max(ClientID::new(client), u32::MAX);
+            Ok(())
+        },
+        |_| Ok(()),
+    )?;
+    match UpdateShape::read(update, &everything, MAX_TYPED_BETWEEN) {
+        Ok(_) | Err(NoteRefusal::Missing) => Ok(()),
+        Err(refusal) => Err(refusal),
+    }
 }
 
 impl UpdateShape {
@@ -1132,6 +1244,7 @@ impl UpdateShape {
             origins: Vec::new(),
             origins_held: true,
             blocks: Vec::new(),
+            held_already: Vec::new(),
         };
         // Each client's section, and up to where its blocks reach.
         let reached: std::cell::RefCell<Vec<(u64, u64)>> = std::cell::RefCell::default();
@@ -1196,6 +1309,16 @@ impl UpdateShape {
                 // order of the two is read in the document before merging when both are
                 // held there; else on the trial's copy, once merged.
                 let held_here = held_of(client);
+                if clock < held_here {
+                    shape.held_already.push(HeldBlock {
+                        client,
+                        clock,
+                        held: len.min(held_here - clock),
+                        origin: raw.origin,
+                        right_origin: raw.right_origin,
+                        units: raw.text.map(|text| text.encode_utf16().collect()),
+                    });
+                }
                 let (start, origin) = if clock < held_here && held_here < clock + len {
                     (held_here, Some((client, held_here - 1)))
                 } else {
@@ -1495,6 +1618,8 @@ struct RawBlock<'a> {
     /// Its length in clocks.
     len: u64,
     content: RawContent,
+    /// Its text, for a string.
+    text: Option<&'a str>,
     origin: Option<CharId>,
     right_origin: Option<CharId>,
     /// Its parent, written out only when it names neither origin: a root type's name,
@@ -1535,6 +1660,7 @@ fn read_structs<'a>(
                 clock,
                 len: 0,
                 content: RawContent::Collected,
+                text: None,
                 origin: None,
                 right_origin: None,
                 parent: None,
@@ -1566,6 +1692,7 @@ fn read_structs<'a>(
                         STRING => {
                             // Its clock advances by its UTF-16 length, as in Yjs.
                             let text = std::str::from_utf8(reader.string()?).map_err(|_| NoteRefusal::Malformed)?;
+                            raw.text = Some(text);
                             let units = u64::from(utf16_len(text));
                             (RawContent::Text { units }, units)
                         }

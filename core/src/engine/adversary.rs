@@ -364,6 +364,19 @@ impl Adversary<'_> {
         self.publish_as(space, body, at, ContentId::from_bytes(id))
     }
 
+    /// This device's note `note` as it holds it now, as a document typing under this
+    /// device's client id: to make updates of it by hand (a modified client's).
+    ///
+    /// # Errors
+    /// An unknown note; store errors.
+    pub fn note_doc(&mut self, space: &GroupId, note: &crate::library::NodeId) -> Result<crate::note::NoteDoc> {
+        let open = self.engine.open_note(space, note)?;
+        let doc = crate::note::NoteDoc::load(open.doc.client(), &open.doc.state())
+            .map_err(|refusal| CoreError::Verification(crate::error::Unverified::NoteUpdate(refusal)));
+        self.engine.notes.put_unchanged((*space, *note), open);
+        doc
+    }
+
     /// As [`Adversary::publish_dated`], under the record id `id` (a forgettable
     /// record's, for a body that may not be forgotten).
     ///

@@ -562,6 +562,11 @@ impl Engine {
                 if open.doc.is_intact() && self.room_to_park(group, &edit.note, &edit.update)? =>
             {
                 self.notes.put_unchanged((*group, edit.note), open);
+                // Read whole from its bytes first (its reading stopped at what it
+                // lacks): what could never merge does not wait.
+                if let Err(refusal) = crate::note::well_formed(edit.update.as_bytes()) {
+                    return Err(CoreError::Verification(Unverified::NoteUpdate(refusal)));
+                }
                 if let Some(position) = self.reading_position {
                     self.store.note_foreign_update(group, &edit.note, position)?;
                 }

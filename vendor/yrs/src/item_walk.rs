@@ -82,3 +82,76 @@ pub fn walk_between<T: ReadTxn>(
     }
     to.is_none()
 }
+
+/// A run of characters one client typed, as the document holds them, read by
+/// [`held_runs`]: one run per item (or collected range) that holds part of the range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HeldRun<'a> {
+    /// Its first character.
+    pub id: ID,
+    /// How many characters (clocks) it spans.
+    pub len: u32,
+    /// Whether it is a collected range: deleted, with nothing else of it kept.
+    pub collected: bool,
+    /// What its first character was typed after: the character before it in the same
+    /// item, or the item's origin. Splitting and squashing items leaves this as it
+    /// was when typed.
+    pub origin: Option<ID>,
+    /// What its characters were typed before: the item's right origin, which every
+    /// character of an item shares.
+    pub right_origin: Option<ID>,
+    /// The item's text, if it still holds it (a deleted item's is dropped); the run
+    /// is UTF-16 units `offset..offset + len` of it.
+    pub text: Option<&'a str>,
+    /// Where the run starts in `text`, in UTF-16 units.
+    pub offset: u32,
+}
+
+/// Visits, in clock order, what the document holds of `client`'s characters
+/// `clock..clock + len`, stopping at the first it does not hold or when `visit`
+/// returns false.
+pub fn held_runs<T: ReadTxn>(txn: &T, client: crate::ClientID, clock: u32, len: u32, mut visit: impl FnMut(HeldRun<'_>) -> bool) {
+    let store = txn.store();
+    let end = clock.saturating_add(len);
+    let mut at = clock;
+    while at < end {
+        let Some(block) = store.blocks.get_block(&ID::new(client, at)) else {
+            return;
+        };
+        let whole = block.as_ref();
+        let start = whole.id().clock;
+        let block_end = start.saturating_add(whole.len());
+        if block_end <= at {
+            return;
+        }
+        let run_len = block_end.min(end) - at;
+        let offset = at - start;
+        let run = match block.as_item() {
+            Some(item) => HeldRun {
+                id: ID::new(client, at),
+                len: run_len,
+                collected: false,
+                origin: if offset == 0 { item.origin } else { Some(ID::new(client, at - 1)) },
+                right_origin: item.right_origin,
+                text: match &item.content {
+                    crate::block::ItemContent::String(text) => Some(text.as_str()),
+                    _ => None,
+                },
+                offset,
+            },
+            None => HeldRun {
+                id: ID::new(client, at),
+                len: run_len,
+                collected: true,
+                origin: None,
+                right_origin: None,
+                text: None,
+                offset,
+            },
+        };
+        if whole.is_skip() || !visit(run) {
+            return;
+        }
+        at += run_len;
+    }
+}
