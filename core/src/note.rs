@@ -178,10 +178,6 @@ pub enum NoteRefusal {
     /// root: content that would not show but would shift every offset.
     #[error("a note update holds something other than text")]
     NotText,
-    /// It says of characters this device holds already other than what it holds
-    /// (other text, or typed elsewhere): a second version of what their author sent.
-    #[error("a note update contradicts text its author sent before")]
-    Contradicts,
 }
 
 /// The Yjs client id of a device in a note: the first 53 bits of
@@ -251,6 +247,9 @@ pub struct NoteDoc {
     client: u64,
     /// False once a merge failed part of the way: the document is then dropped.
     intact: bool,
+    /// Whether an update merged since this was last read said of characters held
+    /// other than what is held ([`NoteDoc::take_contradicted`]).
+    contradicted: bool,
     /// This device's own edits since the note was opened, to undo and redo: only
     /// transactions of [`LOCAL_ORIGIN`] are tracked, so others' edits are never undone
     /// here, and undoing one's own keeps what others wrote since.
@@ -293,7 +292,16 @@ impl NoteDoc {
         let doc = new_doc(client);
         let undo = own_undo(&doc);
         let text = doc.get_or_insert_text(ROOT);
-        Self { doc, text, client, intact: true, undo, typed: TypedIndex::default(), restored: false }
+        Self {
+            doc,
+            text,
+            client,
+            intact: true,
+            contradicted: false,
+            undo,
+            typed: TypedIndex::default(),
+            restored: false,
+        }
     }
 
     /// A note whose text so far is `base` (written whole by an older release), as its
@@ -592,15 +600,22 @@ impl NoteDoc {
     }
 
     /// Which of `together` (each from its author) to drop, if merging them all would
-    /// leave this document broken (refused once merged), tried on copies: the one
+    /// leave this document broken (refused once merged), or is refused for anything
+    /// but what they lack, tried on copies: the one
     /// without which the rest merge; all of them if no single one is found so, or if
     /// there are more than [`MAX_CULPRIT_TRIES`] (each try costs a copy of the note).
     /// `None` if they merge, or wait. This document is left as it is.
     pub fn refused_together(&self, together: &[(&[u8], u64)]) -> Option<Vec<usize>> {
         let state = self.state();
+        // Whether they merge; if not, whether for good: refused once merged, or for
+        // anything but what they still lack (which waiting may bring).
         let merge = |updates: &[(&[u8], u64)]| -> Option<Result<(), bool>> {
             let mut copy = Self::load(self.client, &state).ok()?;
-            Some(copy.apply_remote_together(updates, false).map(drop).map_err(|_| !copy.is_intact()))
+            Some(
+                copy.apply_remote_together(updates, false)
+                    .map(drop)
+                    .map_err(|refusal| !copy.is_intact() || refusal != NoteRefusal::Missing),
+            )
         };
         if !matches!(merge(together), Some(Err(true))) {
             return None;
@@ -715,7 +730,7 @@ impl NoteDoc {
             Ok(result) => result?,
             Err(_) => return Err(NoteRefusal::Malformed),
         };
-        self.check_held_as_sent(&shape.held_already)?;
+        let agrees = self.held_as_sent(&shape.held_already);
         // What can only be known once merged (what it builds on, the note's length)
         // is known beforehand for every update that builds on what this device has,
         // as an honest one in the relay's order always does. For any other, a trial on
@@ -759,6 +774,7 @@ impl NoteDoc {
             self.intact = false;
             return Err(refusal);
         }
+        self.contradicted |= !agrees;
         self.typed.add_blocks(shape.blocks.clone());
         // Found only once merged, so the note is dropped and read again from the store.
         if let Err(refusal) = self.check_gaps(&shape.blocks) {
@@ -769,27 +785,34 @@ impl NoteDoc {
         Ok((new || !edits.is_empty()).then_some(edits))
     }
 
-    /// That what an update says of characters this document holds already is what it
-    /// holds: the same text, typed between the same characters. yrs skips what it
-    /// holds, so a second, different version of the same characters (a member's
-    /// modified client that has the relay forget its update and sends another under
-    /// the same ids, as a compaction) would be taken silently here, while a device
-    /// that reads only the second shows it: the two would differ for good. Refused as
-    /// [`NoteRefusal::Contradicts`] before anything is merged. A unit held as U+FFFD
-    /// (half of a surrogate pair, cut by an update) matches any surrogate or U+FFFD.
-    fn check_held_as_sent(&self, blocks: &[HeldBlock]) -> Result<(), NoteRefusal> {
+    /// Whether what an update says of characters this document holds already is what
+    /// it holds: the same text, typed after and before the same characters. yrs skips
+    /// what it holds, so a second, different version of the same characters (a
+    /// member's modified client that has the relay forget its update and sends another
+    /// under the same ids, as a compaction) is not merged here, while a device that
+    /// reads only the second shows it: the two differ for good. Such an update is
+    /// merged all the same (its new characters are everyone's, and refusing them here
+    /// alone would set this device apart for good, with everything built on them), and
+    /// reported ([`NoteDoc::take_contradicted`]). Text is compared where the held
+    /// character is shown (a deleted one's is dropped on some devices, not others); a
+    /// unit held as U+FFFD (half of a surrogate pair an update cut) matches a surrogate,
+    /// and one sent as U+FFFD a held surrogate.
+    fn held_as_sent(&self, blocks: &[HeldBlock]) -> bool {
         if blocks.is_empty() {
-            return Ok(());
+            return true;
         }
+        let is_surrogate = |unit: u16| (0xd800..0xe000).contains(&unit);
         let same_unit = |sent: u16, held: u16| {
-            let loose = |unit: u16| unit == 0xfffd || (0xd800..0xe000).contains(&unit);
-            sent == held || (loose(sent) && loose(held))
+            sent == held || (held == 0xfffd && is_surrogate(sent)) || (sent == 0xfffd && is_surrogate(held))
         };
         let id = |(client, clock): CharId| yrs::ID::new(ClientID::new(client), clock as u32);
         let txn = self.doc.transact();
+        // Each held item's text in UTF-16 units, encoded once however many blocks of an
+        // update fall in it.
+        let mut items: std::collections::HashMap<(u64, u32), Vec<u16>> = std::collections::HashMap::new();
         for block in blocks {
             let (Ok(clock), Ok(held)) = (u32::try_from(block.clock), u32::try_from(block.held)) else {
-                return Err(NoteRefusal::Malformed);
+                return false;
             };
             let mut agrees = true;
             yrs::item_walk::held_runs(&txn, ClientID::new(block.client), clock, held, |run| {
@@ -800,18 +823,30 @@ impl NoteDoc {
                 // What the run's first character was typed after, as the block says it.
                 let origin = if at == 0 { block.origin } else { Some((block.client, block.clock + at - 1)) };
                 agrees = run.origin == origin.map(id) && run.right_origin == block.right_origin.map(id);
-                if let (Some(text), Some(units)) = (run.text, &block.units) {
-                    let sent = units.iter().skip(at as usize).take(run.len as usize);
-                    let kept = text.encode_utf16().skip(run.offset as usize).take(run.len as usize);
-                    agrees &= sent.len() == run.len as usize && sent.zip(kept).all(|(s, k)| same_unit(*s, k));
+                if let (Some(text), Some(units), false) = (run.text, &block.units, run.deleted) {
+                    let item = (block.client, run.id.clock - run.offset);
+                    let kept = items.entry(item).or_insert_with(|| text.encode_utf16().collect());
+                    let kept = kept.get(run.offset as usize..(run.offset + run.len) as usize);
+                    let sent = units.get(at as usize..at as usize + run.len as usize);
+                    agrees &= match (sent, kept) {
+                        (Some(sent), Some(kept)) => sent.iter().zip(kept).all(|(s, k)| same_unit(*s, *k)),
+                        _ => false,
+                    };
                 }
                 agrees
             });
             if !agrees {
-                return Err(NoteRefusal::Contradicts);
+                return false;
             }
         }
-        Ok(())
+        true
+    }
+
+    /// Whether an update merged since the last call said of characters this document
+    /// held other than what it held (other text, or typed elsewhere: a second version of
+    /// its author's text, which only devices that never held the first show).
+    pub fn take_contradicted(&mut self) -> bool {
+        std::mem::take(&mut self.contradicted)
     }
 
     /// Whether `update` would be merged without a trial on a copy
@@ -1194,7 +1229,8 @@ struct HeldBlock {
 /// Whether `update` could ever be merged, as far as its bytes tell, whatever the
 /// document holds: what [`NoteDoc::apply_remote`] refuses from its bytes but for what it
 /// builds on that is not held yet ([`NoteRefusal::Missing`]), which another update may
-/// bring. An update that waits must pass this first: yrs is never handed one it would
+/// bring, and but for the checks of the blocks it would merge (each block's two
+/// origins, and how many blocks name two), which are made when it merges. An update that waits must pass this first: yrs is never handed one it would
 /// misread, or fail on, when updates that waited are merged together.
 ///
 /// # Errors
@@ -1252,6 +1288,9 @@ impl UpdateShape {
             clock < held_of(client) || reached.iter().any(|&(c, end)| c == client && clock < end)
         };
         let mut blocks_read = 0usize;
+        // Blocks sent as deleted text (a length only): each must be deleted by this
+        // update too.
+        let mut sent_deleted: Vec<(u64, u64, u64)> = Vec::new();
         read_structs(
             &mut reader,
             |client, clock, structs| {
@@ -1286,7 +1325,7 @@ impl UpdateShape {
                     // use up the author's clocks with nothing in the text.
                     RawContent::Collected => return Err(NoteRefusal::Malformed),
                     RawContent::Skipped => return Err(NoteRefusal::Missing),
-                    RawContent::Deleted => {}
+                    RawContent::Deleted => sent_deleted.push((client, clock, len)),
                     RawContent::Text { units } => shape.inserted_units = shape.inserted_units.saturating_add(units),
                 }
                 // Its parent, written out: only the root text, by name.
@@ -1356,6 +1395,7 @@ impl UpdateShape {
         )?;
         let reached = reached.into_inner();
         // The delete set: ranges of characters, each held or added by this update.
+        let mut deletes: Vec<(u64, u64, u64)> = Vec::new();
         let clients = reader.var()?;
         for _ in 0..clients {
             let client = reader.client()?;
@@ -1367,6 +1407,35 @@ impl UpdateShape {
                 }
                 if !known(&reached, client, at + len - 1) {
                     shape.builds_on_held = false;
+                }
+                if !sent_deleted.is_empty() {
+                    deletes.push((client, at, at + len));
+                }
+            }
+        }
+        // Text sent as deleted that this update does not delete: yrs would take it as
+        // deleted where it is new, and skip it where it is held and shown, so devices
+        // would differ (a second version of its author's text, emptied). yrs writes a
+        // block so only for text deleted when the update was made, which its delete set
+        // holds.
+        if !sent_deleted.is_empty() {
+            // The ranges joined where they touch: a block is covered when one holds it.
+            deletes.sort_unstable();
+            let mut joined: Vec<(u64, u64, u64)> = Vec::with_capacity(deletes.len());
+            for (client, from, to) in deletes {
+                match joined.last_mut() {
+                    Some(last) if last.0 == client && from <= last.2 => last.2 = last.2.max(to),
+                    _ => joined.push((client, from, to)),
+                }
+            }
+            for &(client, clock, len) in &sent_deleted {
+                let after = joined.partition_point(|&(c, from, _)| (c, from) <= (client, clock));
+                let covered = after > 0 && {
+                    let (c, _, to) = joined[after - 1];
+                    c == client && to >= clock + len
+                };
+                if !covered {
+                    return Err(NoteRefusal::Malformed);
                 }
             }
         }

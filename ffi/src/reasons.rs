@@ -298,6 +298,14 @@ pub enum WarningKind {
     },
     /// An item claimed another author than its sender.
     AuthorNotSender,
+    /// A member sent a second version of text they wrote in a note: this device keeps
+    /// the first; someone who reads the note later may see the second.
+    NoteContradicted {
+        /// Who, by name.
+        by: String,
+        /// The note.
+        note: Vec<u8>,
+    },
     /// The relay answered a claim with a device that was not asked for.
     UnaskedDevice,
     /// The relay served a key package that is not the invited person's device.
@@ -321,6 +329,9 @@ impl From<&huisclos_core::engine::SecurityWarning> for WarningKind {
             W::StalledBy { by, .. } => Self::SpaceStalled { by: Some(by.clone()) },
             W::Stalled { .. } => Self::SpaceStalled { by: None },
             W::AuthorNotSender => Self::AuthorNotSender,
+            W::NoteContradicted { by, note } => {
+                Self::NoteContradicted { by: by.clone(), note: note.as_bytes().to_vec() }
+            }
             W::UnaskedDevice => Self::UnaskedDevice,
             W::ForeignKeyPackage(_) => Self::ForeignKeyPackage,
             _ => Self::Other,

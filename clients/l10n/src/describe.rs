@@ -375,6 +375,7 @@ impl Describe for SecurityWarning {
             }
             SecurityWarning::Stalled { fault } => Message::new("warning-stalled").with("reason", fault.message()),
             SecurityWarning::AuthorNotSender => Message::new("warning-author-not-sender"),
+            SecurityWarning::NoteContradicted { by, .. } => Message::new("warning-note-contradicted").with("by", by),
             SecurityWarning::UnaskedDevice => Message::new("warning-unasked-device"),
             SecurityWarning::ForeignKeyPackage(fault) => {
                 Message::new("warning-foreign-key-package").with("reason", fault.message())

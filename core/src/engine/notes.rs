@@ -584,6 +584,12 @@ impl Engine {
                 return Err(CoreError::Verification(Unverified::NoteUpdate(refusal)));
             }
         };
+        if open.doc.take_contradicted() {
+            self.warn(
+                Some(*group),
+                SecurityWarning::NoteContradicted { by: author.name.as_str().to_owned(), note: edit.note },
+            );
+        }
         self.keep_merged(group, &edit.note, &mut open, edit.update.as_bytes())?;
         // Where another device's update lies: none of this device's records before it
         // is forgotten in favour of a compaction stored after it.
@@ -657,6 +663,8 @@ impl Engine {
                 }
                 match open.doc.apply_remote(&row.update, row.client) {
                     Ok(_) => {
+                        // Who sent it is not kept with it: not reported here.
+                        open.doc.take_contradicted();
                         self.keep_merged(group, note, &mut open, &row.update)?;
                         self.store.unpark_note_updates(group, note, &[*index]);
                         progress = true;
@@ -700,6 +708,7 @@ impl Engine {
                 };
                 match merged {
                     Ok(merged) => {
+                        open.doc.take_contradicted();
                         self.keep_merged(group, note, &mut open, &merged.update)?;
                         self.store.unpark_note_updates(group, note, &indexes);
                         progress = true;

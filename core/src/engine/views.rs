@@ -326,6 +326,19 @@ pub enum SecurityWarning {
     /// An item claimed another author than its sender.
     #[error("an item claimed another author than its sender; it was refused")]
     AuthorNotSender,
+    /// A member sent a second version of text of a note this device holds (other
+    /// text, or typed elsewhere, under the same ids): this device keeps the first,
+    /// while a device that reads the note later, if the first is gone from the relay,
+    /// shows the second.
+    #[error(
+        "{by} sent a second version of text they wrote in a note; this device keeps the first, but someone who reads the note later may see the second"
+    )]
+    NoteContradicted {
+        /// Who, by the name on their certificate.
+        by: String,
+        /// The note.
+        note: crate::library::NodeId,
+    },
     /// The relay answered a claim with a device that was not asked for.
     #[error("the relay answered a claim with a device that was not asked for")]
     UnaskedDevice,

@@ -711,10 +711,7 @@ fn an_update_typed_between_characters_out_of_order_is_refused_so_devices_cannot_
 
 /// The same crossing hidden in a block that starts with what the receiver holds: yrs
 /// cuts off the held part and merges the rest after the last character held, before the
-/// block's right origin. The pair checked is that one, not the block's header. Here the
-/// held part already says otherwise than the receiver holds (those characters were
-/// typed with no right origin), so it is refused as contradicting them, before any
-/// pair is read.
+/// block's right origin. The pair checked is that one, not the block's header.
 #[test]
 fn a_crossing_hidden_behind_characters_already_held_is_refused() {
     let mut mallory = device(3);
@@ -740,9 +737,12 @@ fn a_crossing_hidden_behind_characters_already_held_is_refused() {
     crossed.extend_from_slice(b"moved!");
     var(&mut crossed, 0);
     let state = bob.state();
-    assert_eq!(bob.apply_remote(&crossed, m), Err(NoteRefusal::Contradicts));
+    assert_eq!(bob.apply_remote(&crossed, m), Err(NoteRefusal::Malformed));
     assert!(bob.is_intact());
     assert_eq!(bob.state(), state);
+    // Its held part says otherwise than what Bob holds (typed with no right origin),
+    // but it was refused: nothing merged, nothing reported.
+    assert!(!bob.take_contradicted());
 }
 
 /// Each block typed between two characters costs a receiver two walks over the note: an
@@ -1212,51 +1212,113 @@ fn an_update_that_breaks_a_set_waiting_together_is_the_only_one_dropped() {
 
 /// A member's modified client sends a second version of text it sent before, under the
 /// same ids (as it could once the relay has forgotten the first: a substitute
-/// compaction). yrs skips what it holds, so a device that read the first would keep it
+/// compaction). yrs skips what it holds, so a device that read the first keeps it
 /// while one that reads only the second shows the second, for good. A device holding
-/// the first refuses the second, whether it changes the text or where it was typed.
+/// the first says so, whether the second changes the text or where it was typed, and
+/// merges what else it brings (refusing that alone would set it apart for good).
 #[test]
-fn a_second_version_of_text_already_held_is_refused() {
+fn a_second_version_of_text_already_held_is_reported() {
     let mut alice = device(1);
     let mut mallory = device(2);
     let m = mallory.client();
     let base = alice.edit(&[TextEdit { at: 0, delete: 0, insert: "ab".into() }]).unwrap().unwrap();
     mallory.apply_remote(&base, alice.client()).unwrap();
-    let sent = mallory.edit(&[TextEdit { at: 1, delete: 0, insert: "meet at 9".into() }]).unwrap().unwrap();
+    let sent = mallory.edit(&[TextEdit { at: 1, delete: 0, insert: "meet at 9 👍".into() }]).unwrap().unwrap();
     alice.apply_remote(&sent, m).unwrap();
-    assert_eq!(alice.text(), "ameet at 9b");
-    let (text, state) = (alice.text(), alice.state());
+    assert_eq!(alice.text(), "ameet at 9 👍b");
+    assert!(!alice.take_contradicted());
+    let text = alice.text();
 
-    // Other text under the same ids, typed at the same place.
-    let mut other = device(2);
-    other.apply_remote(&base, alice.client()).unwrap();
-    let other_text = other.edit(&[TextEdit { at: 1, delete: 0, insert: "meet at 7".into() }]).unwrap().unwrap();
-    // The same text, typed at the end.
-    let mut elsewhere = device(2);
-    elsewhere.apply_remote(&base, alice.client()).unwrap();
-    let moved = elsewhere.edit(&[TextEdit { at: 2, delete: 0, insert: "meet at 9".into() }]).unwrap().unwrap();
-    for (what, substitute) in [("other text", &other_text), ("typed elsewhere", &moved)] {
+    let second_version = |insert: &str, at: u32| {
+        let mut other = device(2);
+        other.apply_remote(&base, alice.client()).unwrap();
+        let first = other.edit(&[TextEdit { at, delete: 0, insert: insert.into() }]).unwrap().unwrap();
+        let more = other.edit(&[TextEdit { at: 0, delete: 0, insert: "!".into() }]).unwrap().unwrap();
+        compact_updates(&[&first, &more]).unwrap().unwrap()
+    };
+    let cases = [
+        ("other text", second_version("meet at 7 👍", 1)),
+        ("another astral character", second_version("meet at 9 👎", 1)),
+        ("typed elsewhere", second_version("meet at 9 👍", 2)),
+    ];
+    for (what, substitute) in &cases {
         // A device that reads only the substitute shows it: the difference is real.
         let mut joiner = device(3);
         joiner.apply_remote(&base, alice.client()).unwrap();
         joiner.apply_remote(substitute, m).unwrap();
-        assert_ne!(joiner.text(), text, "{what}");
-        assert_eq!(alice.apply_remote(substitute, m), Err(NoteRefusal::Contradicts), "{what}");
-        assert!(alice.is_intact());
-        assert_eq!((alice.text(), alice.state()), (text.clone(), state.clone()));
-        // Together with another update, as a set that waited: refused all the same.
-        assert_eq!(
-            alice.apply_remote_together(&[(substitute, m), (&base, alice.client())], false).map(|merged| merged.edits),
-            Err(NoteRefusal::Contradicts),
-            "{what}"
-        );
+        assert_ne!(joiner.text(), format!("!{text}"), "{what}");
+        let mut holder = alice.copy().unwrap();
+        assert_eq!(holder.apply_remote(substitute, m), Ok(true), "{what}: what else it brings is merged");
+        assert_eq!(holder.text(), format!("!{text}"), "{what}: the first version kept");
+        assert!(holder.take_contradicted(), "{what}");
+        assert!(!holder.take_contradicted(), "{what}: said once");
+        // Merged with another update, as a set that waited: said all the same.
+        let mut holder = alice.copy().unwrap();
+        holder.apply_remote_together(&[(substitute, m), (&base, alice.client())], false).unwrap();
+        assert!(holder.take_contradicted(), "{what}, merged together");
     }
-    // The same update again, and Mallory's own compaction of what she sent: taken.
+    // The same update again, and Mallory's own compaction of what she sent: nothing said.
     assert_eq!(alice.apply_remote(&sent, m), Ok(false));
-    let more = mallory.edit(&[TextEdit { at: 10, delete: 0, insert: "!".into() }]).unwrap().unwrap();
+    let more = mallory.edit(&[TextEdit { at: 13, delete: 0, insert: "!".into() }]).unwrap().unwrap();
     let compaction = compact_updates(&[&sent, &more]).unwrap().unwrap();
     assert_eq!(alice.apply_remote(&compaction, m), Ok(true));
-    assert_eq!(alice.text(), "ameet at 9!b");
+    assert_eq!(alice.text(), "ameet at 9 👍!b");
+    assert!(!alice.take_contradicted());
+}
+
+/// Text sent as deleted (its length only) that the same update does not delete: yrs
+/// takes it as deleted where it is new and skips it where it is held and shown, so a
+/// member could empty her text for later readers alone. Refused from its bytes; honest
+/// updates that carry deleted text delete it too.
+#[test]
+fn text_sent_as_deleted_must_be_deleted_by_the_same_update() {
+    let mut alice = device(1);
+    let mut mallory = device(2);
+    let m = mallory.client();
+    let sent = mallory.edit(&[TextEdit { at: 0, delete: 0, insert: "abc".into() }]).unwrap().unwrap();
+    alice.apply_remote(&sent, m).unwrap();
+    let deleted_block = |deletes: &[(u64, u64, u64)]| {
+        let mut out = Vec::new();
+        for value in [1, 1, m, 0] {
+            var(&mut out, value);
+        }
+        out.push(1);
+        var(&mut out, 1);
+        var(&mut out, ROOT.len() as u64);
+        out.extend_from_slice(ROOT.as_bytes());
+        var(&mut out, 3);
+        var(&mut out, deletes.len() as u64);
+        for (of, at, len) in deletes {
+            for value in [*of, 1, *at, *len] {
+                var(&mut out, value);
+            }
+        }
+        out
+    };
+    for holder in [alice.copy().unwrap(), device(3)] {
+        let mut holder = holder;
+        let before = holder.text();
+        assert_eq!(holder.apply_remote(&deleted_block(&[]), m), Err(NoteRefusal::Malformed));
+        assert_eq!(holder.apply_remote(&deleted_block(&[(m, 0, 2)]), m), Err(NoteRefusal::Malformed));
+        assert_eq!(holder.text(), before);
+        assert!(holder.is_intact());
+    }
+    // Deleted by the same update: a deletion of her own text, the same everywhere.
+    let mut joiner = device(3);
+    joiner.apply_remote(&deleted_block(&[(m, 0, 3)]), m).unwrap();
+    alice.apply_remote(&deleted_block(&[(m, 0, 3)]), m).unwrap();
+    assert_eq!((alice.text(), joiner.text()), (String::new(), String::new()));
+    // An honest update that types and deletes at once, and a state, pass.
+    let typed_and_deleted = mallory
+        .edit(&[
+            TextEdit { at: 0, delete: 0, insert: "xyz".into() },
+            TextEdit { at: 0, delete: 3, insert: String::new() },
+        ])
+        .unwrap();
+    if let Some(update) = typed_and_deleted {
+        assert!(well_formed(&update).is_ok());
+    }
+    assert!(well_formed(&mallory.state()).is_ok());
 }
 
 /// Bytes that make yrs fail part of the way through a merge (found by the

@@ -93,6 +93,10 @@ pub struct HeldRun<'a> {
     pub len: u32,
     /// Whether it is a collected range: deleted, with nothing else of it kept.
     pub collected: bool,
+    /// Whether it is deleted. A deleted item's text is usually dropped, but kept
+    /// where this device's undo may restore it: whether `text` is there depends on
+    /// the device.
+    pub deleted: bool,
     /// What its first character was typed after: the character before it in the same
     /// item, or the item's origin. Splitting and squashing items leaves this as it
     /// was when typed.
@@ -131,6 +135,7 @@ pub fn held_runs<T: ReadTxn>(txn: &T, client: crate::ClientID, clock: u32, len: 
                 id: ID::new(client, at),
                 len: run_len,
                 collected: false,
+                deleted: item.is_deleted(),
                 origin: if offset == 0 { item.origin } else { Some(ID::new(client, at - 1)) },
                 right_origin: item.right_origin,
                 text: match &item.content {
@@ -143,6 +148,7 @@ pub fn held_runs<T: ReadTxn>(txn: &T, client: crate::ClientID, clock: u32, len: 
                 id: ID::new(client, at),
                 len: run_len,
                 collected: true,
+                deleted: true,
                 origin: None,
                 right_origin: None,
                 text: None,

@@ -289,6 +289,7 @@ warning-history-grant-refused = { $from } hat diesem Gerät einen Verlauf überg
 warning-stalled-by = { $by } hat eine Änderung vorgenommen, die die eigene Rolle nicht erlaubt ({ $reason }); sie wurde abgelehnt, und der Raum ist blockiert, bis Raumverwalter·innen ihn ohne diese Person neu erstellen
 warning-stalled = eine Änderung, die kein Gerät anwenden kann, wurde vom Relay angenommen ({ $reason }); der Raum ist blockiert, bis Raumverwalter·innen ihn neu erstellen
 warning-author-not-sender = ein Element gab jemand anderen als seinen Absender als verfassende Person an; es wurde abgelehnt
+warning-note-contradicted = { $by } hat eine zweite Fassung eines Textes in einer Notiz gesendet; dieses Gerät behält die erste, aber wer die Notiz später liest, sieht womöglich die zweite
 warning-unasked-device = das Relay hat auf eine Anforderung mit einem Gerät geantwortet, nach dem nicht gefragt wurde
 warning-foreign-key-package = das Relay hat ein Schlüsselpaket geliefert, das nicht zu einem Gerät der eingeladenen Person gehört: { $reason }
 warning-other = etwas scheint nicht zu stimmen

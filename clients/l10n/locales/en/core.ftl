@@ -289,6 +289,7 @@ warning-history-grant-refused = { $from } handed this device a history that does
 warning-stalled-by = { $by } made a change their role does not allow ({ $reason }); it was refused, and the space is stalled until a space manager recreates it without them
 warning-stalled = a change no device can apply was accepted by the relay ({ $reason }); the space is stalled until a space manager recreates it
 warning-author-not-sender = an item claimed another author than its sender; it was refused
+warning-note-contradicted = { $by } sent a second version of text they wrote in a note; this device keeps the first, but someone who reads the note later may see the second
 warning-unasked-device = the relay answered a claim with a device that was not asked for
 warning-foreign-key-package = the relay served a key package that is not the invited person's device: { $reason }
 warning-other = something looks wrong

@@ -293,6 +293,7 @@ warning-history-grant-refused = { $from } a remis à cet appareil un historique 
 warning-stalled-by = { $by } a fait une modification que son rôle ne permet pas ({ $reason }) ; elle a été refusée, et l'espace est bloqué jusqu'à ce qu'un gestionnaire de l'espace le recrée sans cette personne
 warning-stalled = le relais a accepté une modification qu'aucun appareil ne peut appliquer ({ $reason }) ; l'espace est bloqué jusqu'à ce qu'un gestionnaire de l'espace le recrée
 warning-author-not-sender = un élément annonçait un autre auteur que son expéditeur ; il a été refusé
+warning-note-contradicted = { $by } a envoyé une seconde version d'un texte écrit dans une note ; cet appareil garde la première, mais qui lira la note plus tard pourrait voir la seconde
 warning-unasked-device = le relais a répondu à une demande avec un appareil qui n'avait pas été demandé
 warning-foreign-key-package = le relais a fourni un paquet de clés qui n'appartient à aucun appareil de la personne invitée : { $reason }
 warning-other = quelque chose semble anormal

@@ -289,6 +289,7 @@ warning-history-grant-refused = { $from } entregou a este dispositivo um histór
 warning-stalled-by = { $by } fez uma alteração que o seu papel não permite ({ $reason }); ela foi recusada, e o espaço fica paralisado até que um gestor do espaço o recrie sem essa pessoa
 warning-stalled = uma alteração que nenhum dispositivo consegue aplicar foi aceita pelo relay ({ $reason }); o espaço fica paralisado até que um gestor do espaço o recrie
 warning-author-not-sender = um item indicava um autor diferente do seu remetente; ele foi recusado
+warning-note-contradicted = { $by } enviou uma segunda versão de um texto escrito numa nota; este dispositivo mantém a primeira, mas quem ler a nota mais tarde poderá ver a segunda
 warning-unasked-device = o relay respondeu a um pedido com um dispositivo que não foi solicitado
 warning-foreign-key-package = o relay forneceu um pacote de chaves que não pertence a um dispositivo da pessoa convidada: { $reason }
 warning-other = algo parece errado
