@@ -1086,7 +1086,8 @@ async fn a_second_version_of_a_members_note_text_is_reported_by_every_device_tha
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     let typed = |mallory: &mut SimDevice, edits: &[TextEdit]| {
         let mut doc = mallory.engine_mut().adversary().note_doc(&space, &note).unwrap();
-        let updates: Vec<Vec<u8>> = edits.iter().map(|edit| doc.edit(std::slice::from_ref(edit)).unwrap().unwrap()).collect();
+        let updates: Vec<Vec<u8>> =
+            edits.iter().map(|edit| doc.edit(std::slice::from_ref(edit)).unwrap().unwrap()).collect();
         let parts: Vec<&[u8]> = updates.iter().map(Vec::as_slice).collect();
         let update = huisclos_core::note::compact_updates(&parts).unwrap().unwrap();
         ContentBody::NoteEdit(NoteEdit { note, update: NoteUpdateBytes::new(update).unwrap() })

@@ -226,6 +226,35 @@ fn joiner_rows(author: u64, typed: &[Vec<u8>], text: &str) {
         replay_samples.push(started.elapsed());
         assert_eq!(note.text(), text);
     }
+    // A device that holds the whole note already (a member who read it live) reads
+    // the same compactions: yrs skips every character, and core::note first compares
+    // each with what it holds (a second version of held text is reported).
+    let state = {
+        let mut note = NoteDoc::new(joiner);
+        for update in &compactions {
+            note.apply_remote(update, author).expect("a compaction merges");
+        }
+        note.state()
+    };
+    let (mut bare_held_samples, mut core_held_samples) = (Vec::new(), Vec::new());
+    for _ in 0..SAMPLES.min(7) {
+        let bare = Doc::new();
+        bare.transact_mut().apply_update(Update::decode_v1(&state).expect("state")).expect("load");
+        let started = Instant::now();
+        for update in &compactions {
+            bare.transact_mut().apply_update(Update::decode_v1(update).expect("update")).expect("merge");
+        }
+        bare_held_samples.push(started.elapsed());
+        let mut note = NoteDoc::load(joiner, &state).expect("state");
+        let started = Instant::now();
+        for update in &compactions {
+            note.apply_remote(update, author).expect("held already");
+        }
+        core_held_samples.push(started.elapsed());
+        assert!(!note.take_contradicted());
+        assert_eq!(note.text(), text);
+    }
+    let (bare_held, core_held) = (median(bare_held_samples), median(core_held_samples));
     let (bare, core, replay) = (median(bare_samples), median(core_samples), median(replay_samples));
     let bytes: usize = compactions.iter().map(Vec::len).sum();
     println!(
@@ -241,6 +270,12 @@ fn joiner_rows(author: u64, typed: &[Vec<u8>], text: &str) {
         ms(replay),
         ms(bare),
         replay.as_secs_f64() / bare.as_secs_f64()
+    );
+    println!(
+        "| a device that holds the note reads the same compactions, each compared with what it holds | {:.3} | {:.3} | {:.2} |",
+        ms(core_held),
+        ms(bare_held),
+        core_held.as_secs_f64() / bare_held.as_secs_f64()
     );
 }
 
