@@ -1319,6 +1319,21 @@ fn text_sent_as_deleted_must_be_deleted_by_the_same_update() {
         assert!(well_formed(&update).is_ok());
     }
     assert!(well_formed(&mallory.state()).is_ok());
+    // A state whose deleted text yrs has collected to its length (Alice's copy, deleted
+    // by Mallory's update) sends it as deleted text, and deletes it too.
+    let state = alice.state();
+    let mut deleted_blocks = 0;
+    read_structs(
+        &mut Lib0(&state),
+        |_, _, _| Ok(()),
+        |raw| {
+            deleted_blocks += usize::from(raw.content == RawContent::Deleted);
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert!(deleted_blocks > 0, "the state holds deleted text as a length");
+    assert!(well_formed(&state).is_ok());
 }
 
 /// Bytes that make yrs fail part of the way through a merge (found by the
