@@ -1209,7 +1209,7 @@ struct UpdateShape {
     /// Every block as read, for the index of what was typed where ([`TypedIndex`]).
     blocks: Vec<(u64, TypedBlock)>,
     /// The blocks, or parts of blocks, that the document holds already: what they say
-    /// must be what it holds ([`NoteDoc::check_held_as_sent`]).
+    /// is compared with what it holds ([`NoteDoc::held_as_sent`]).
     held_already: Vec<HeldBlock>,
 }
 
@@ -1230,8 +1230,9 @@ struct HeldBlock {
 /// document holds: what [`NoteDoc::apply_remote`] refuses from its bytes but for what it
 /// builds on that is not held yet ([`NoteRefusal::Missing`]), which another update may
 /// bring, and but for the checks of the blocks it would merge (each block's two
-/// origins, and how many blocks name two), which are made when it merges. An update that waits must pass this first: yrs is never handed one it would
-/// misread, or fail on, when updates that waited are merged together.
+/// origins, and how many blocks name two), which are made when it merges. An update
+/// that waits must pass this first: yrs is never handed one it would misread, or fail
+/// on, when updates that waited are merged together.
 ///
 /// # Errors
 /// The refusal its bytes earn, as [`NoteDoc::apply_remote`] would give it.
