@@ -256,9 +256,14 @@ pub fn note_base() -> &'static [u8] {
 /// text its delta describes, within the length bound, and a state that loads again to
 /// the same text. All of it on a small stack ([`NOTE_STACK`]).
 pub fn note(data: &[u8]) {
+    on_note_stack(data, merge_note_updates);
+}
+
+/// Runs `check` on `data` in a thread of [`NOTE_STACK`], passing its panic on.
+fn on_note_stack(data: &[u8], check: fn(&[u8])) {
     let data = data.to_vec();
-    let merged = std::thread::Builder::new().stack_size(NOTE_STACK).spawn(move || merge_note_updates(&data));
-    if let Err(panic) = merged.unwrap().join() {
+    let checked = std::thread::Builder::new().stack_size(NOTE_STACK).spawn(move || check(&data));
+    if let Err(panic) = checked.unwrap().join() {
         std::panic::resume_unwind(panic);
     }
 }
@@ -355,11 +360,7 @@ fn merge_held(
 /// together, with [`note`]'s checks; and the updates are compacted as a device
 /// compacts its own, which must not fail but with an error. On [`NOTE_STACK`].
 pub fn note_together(data: &[u8]) {
-    let data = data.to_vec();
-    let merged = std::thread::Builder::new().stack_size(NOTE_STACK).spawn(move || merge_note_updates_together(&data));
-    if let Err(panic) = merged.unwrap().join() {
-        std::panic::resume_unwind(panic);
-    }
+    on_note_stack(data, merge_note_updates_together);
 }
 
 fn merge_note_updates_together(data: &[u8]) {

@@ -338,6 +338,11 @@ impl SimDevice {
         if !in_memory() {
             drop(Vault::create(dir.path(), &unlock, params).unwrap());
         }
+        Self::unopened(name, dir, passphrase, START)
+    }
+
+    /// A device with its profile in `dir`, not opened and not connected.
+    fn unopened(name: &str, dir: tempfile::TempDir, passphrase: String, clock: Now) -> Self {
         Self {
             name: name.to_owned(),
             engine: None,
@@ -347,7 +352,7 @@ impl SimDevice {
             pushed_bytes: 0,
             dir,
             passphrase,
-            clock: START,
+            clock,
         }
     }
 
@@ -358,18 +363,8 @@ impl SimDevice {
         assert!(!in_memory(), "a fixture is a profile on disk");
         let dir = tempfile::tempdir().unwrap();
         copy_dir(from, dir.path());
-        let mut device = Self {
-            name: name.to_owned(),
-            engine: None,
-            link: None,
-            held: None,
-            events: Vec::new(),
-            pushed_bytes: 0,
-            dir,
-            passphrase: passphrase.to_owned(),
-            // Later than any time the fixture's device saw.
-            clock: START + 10_000_000,
-        };
+        // Its clock later than any time the fixture's device saw.
+        let mut device = Self::unopened(name, dir, passphrase.to_owned(), START + 10_000_000);
         device.reopen();
         device
     }
@@ -813,4 +808,16 @@ pub fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), target).unwrap();
         }
     }
+}
+
+/// Types `text` at the end of a note (an edit as an editor reports it).
+pub fn type_at_end(
+    engine: &mut Engine,
+    space: &huisclos_protocol::ids::GroupId,
+    note: &huisclos_core::library::NodeId,
+    text: &str,
+) {
+    let end = engine.note_text(space, note).unwrap().encode_utf16().count() as u32;
+    let edit = huisclos_core::note::TextEdit { at: end, delete: 0, insert: text.to_owned() };
+    engine.edit_note(space, note, &[edit]).unwrap();
 }

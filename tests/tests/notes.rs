@@ -14,7 +14,7 @@ use huisclos_protocol::codec::BoundedVec;
 use huisclos_protocol::ids::GroupId;
 use huisclos_protocol::messages::{RequestBody, ResponseBody};
 use huisclos_tests::rng::Rng;
-use huisclos_tests::sim::{SimDevice, SimRelay, settle, space_with};
+use huisclos_tests::sim::{SimDevice, SimRelay, settle, space_with, type_at_end};
 
 /// A word of 1 to 6 characters, some outside ASCII (UTF-16 offsets must hold).
 fn random_word(script: &mut Rng) -> String {
@@ -753,8 +753,7 @@ async fn an_update_kept_amid_compacted_runs_keeps_the_run_before_it_at_the_relay
     let stored = |relay: &SimRelay| relay.content_records(space);
     let mut words = 0;
     let append = |engine: &mut Engine, words: &mut u32| {
-        let end = engine.note_text(&space, &note).unwrap().encode_utf16().count() as u32;
-        engine.edit_note(&space, &note, &[TextEdit { at: end, delete: 0, insert: format!(" w{words:02}") }]).unwrap();
+        type_at_end(engine, &space, &note, &format!(" w{words:02}"));
         *words += 1;
     };
     // Alice's records, in the order typed: each drive stores one.
@@ -808,9 +807,7 @@ async fn updates_covered_by_a_compaction_answered_conflict_are_never_forgotten()
     let (mut alice, mut bob, mut carol, space, note) = three(&relay).await;
     let mut words = 0;
     let mut append = |alice: &mut SimDevice| {
-        let engine = alice.engine_mut();
-        let end = engine.note_text(&space, &note).unwrap().encode_utf16().count() as u32;
-        engine.edit_note(&space, &note, &[TextEdit { at: end, delete: 0, insert: format!(" w{words:03}") }]).unwrap();
+        type_at_end(alice.engine_mut(), &space, &note, &format!(" w{words:03}"));
         words += 1;
     };
     let mut first_round = Vec::new();

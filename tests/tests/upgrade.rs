@@ -11,7 +11,7 @@ use huisclos_core::engine::Engine;
 use huisclos_core::note::TextEdit;
 use huisclos_core::vault::{Passphrase, Unlock};
 use huisclos_protocol::ids::GroupId;
-use huisclos_tests::sim::{SimDevice, SimRelay, copy_dir, settle};
+use huisclos_tests::sim::{SimDevice, SimRelay, copy_dir, settle, type_at_end};
 
 fn open_fixture(name: &str) -> (tempfile::TempDir, Engine) {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(name);
@@ -187,9 +187,7 @@ async fn a_note_written_by_release_0_3_goes_on_with_its_compactions_and_what_wai
     // Alice goes on typing, compacting with updates that release kept, and after a
     // restart everyone still reads the same note.
     for word in 0..70 {
-        let end = alice.engine().note_text(&space, &note).unwrap().encode_utf16().count() as u32;
-        let insert = format!(" after{word}");
-        alice.engine_mut().edit_note(&space, &note, &[TextEdit { at: end, delete: 0, insert }]).unwrap();
+        type_at_end(alice.engine_mut(), &space, &note, &format!(" after{word}"));
         alice.drive(&relay).await;
     }
     alice.restart(&relay);

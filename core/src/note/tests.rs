@@ -535,6 +535,13 @@ fn var(out: &mut Vec<u8>, mut value: u64) {
 }
 
 /// One client's section of string items, each `(info, origin, text)`, then a delete set.
+/// A block's parent written out: the note's root text, by name.
+fn root_parent(out: &mut Vec<u8>) {
+    var(out, 1);
+    var(out, ROOT.len() as u64);
+    out.extend_from_slice(ROOT.as_bytes());
+}
+
 fn hand_made(client: u64, clock: u64, items: &[(Option<(u64, u64)>, &str)], deletes: &[(u64, u64, u64)]) -> Vec<u8> {
     let mut out = Vec::new();
     var(&mut out, 1);
@@ -550,9 +557,7 @@ fn hand_made(client: u64, clock: u64, items: &[(Option<(u64, u64)>, &str)], dele
             }
             None => {
                 out.push(4);
-                var(&mut out, 1);
-                var(&mut out, ROOT.len() as u64);
-                out.extend_from_slice(ROOT.as_bytes());
+                root_parent(&mut out);
             }
         }
         var(&mut out, text.len() as u64);
@@ -615,9 +620,7 @@ fn updates_yrs_would_read_otherwise_or_take_with_a_gap_are_refused_from_their_by
         var(&mut twice, alice);
         var(&mut twice, clock);
         twice.push(4);
-        var(&mut twice, 1);
-        var(&mut twice, ROOT.len() as u64);
-        twice.extend_from_slice(ROOT.as_bytes());
+        root_parent(&mut twice);
         var(&mut twice, 1);
         twice.push(b'x');
     }
@@ -996,9 +999,7 @@ fn one_block(client: u64, clock: u64, origin: Option<CharId>, right_origin: Opti
         var(&mut out, at);
     }
     if origin.is_none() && right_origin.is_none() {
-        var(&mut out, 1);
-        var(&mut out, ROOT.len() as u64);
-        out.extend_from_slice(ROOT.as_bytes());
+        root_parent(&mut out);
     }
     var(&mut out, text.len() as u64);
     out.extend_from_slice(text.as_bytes());
@@ -1283,9 +1284,7 @@ fn text_sent_as_deleted_must_be_deleted_by_the_same_update() {
             var(&mut out, value);
         }
         out.push(1);
-        var(&mut out, 1);
-        var(&mut out, ROOT.len() as u64);
-        out.extend_from_slice(ROOT.as_bytes());
+        root_parent(&mut out);
         var(&mut out, 3);
         var(&mut out, deletes.len() as u64);
         for (of, at, len) in deletes {

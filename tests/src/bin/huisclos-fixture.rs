@@ -17,12 +17,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use huisclos_core::engine::Engine;
-use huisclos_core::library::NodeId;
-use huisclos_core::note::TextEdit;
 use huisclos_core::space::{HistoryMode, Role};
-use huisclos_protocol::ids::GroupId;
-use huisclos_tests::sim::{SimDevice, SimRelay, copy_dir, settle, space_with};
+use huisclos_tests::sim::{SimDevice, SimRelay, copy_dir, settle, space_with, type_at_end};
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -75,9 +71,4 @@ async fn main() {
     std::fs::write(out.join("bob-passphrase"), bob.passphrase()).unwrap();
     relay.copy_store_to(&out.join("relay"));
     println!("wrote {}", out.display());
-}
-
-fn type_at_end(engine: &mut Engine, space: &GroupId, note: &NodeId, word: &str) {
-    let end = engine.note_text(space, note).unwrap().encode_utf16().count() as u32;
-    engine.edit_note(space, note, &[TextEdit { at: end, delete: 0, insert: word.to_owned() }]).unwrap();
 }
